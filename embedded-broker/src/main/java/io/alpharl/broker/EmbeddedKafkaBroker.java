@@ -1,0 +1,243 @@
+package io.alpharl.broker;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.MetadataVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real single-node Kafka cluster in this JVM: one KRaft process that is both broker and
+ * controller, on loopback, with its storage formatted the way {@code kafka-storage.sh format}
+ * does it.
+ *
+ * <p>It is the broker of the embedded default ({@code alpharl demo}) and of the integration tests
+ * on machines without Docker. {@link #start} returns once the broker answers a metadata request;
+ * {@link #close} stops it and deletes a temporary data folder. Not thread-safe: one owner starts
+ * and closes it.
+ */
+public final class EmbeddedKafkaBroker implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
+  private static final int NODE_ID = 1;
+  private static final String CONTROLLER_LISTENER = "CONTROLLER";
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+
+  private final KafkaRaftServer server;
+  private final Path dataDir;
+  private final boolean ownsDataDir;
+  private final String bootstrapServers;
+  private final Duration startupTime;
+  private boolean closed;
+
+  private EmbeddedKafkaBroker(
+      KafkaRaftServer server, Path dataDir, boolean ownsDataDir, String bootstrapServers, Duration startupTime) {
+    this.server = server;
+    this.dataDir = dataDir;
+    this.ownsDataDir = ownsDataDir;
+    this.bootstrapServers = bootstrapServers;
+    this.startupTime = startupTime;
+  }
+
+  /**
+   * Formats storage, starts the broker and waits until it serves clients.
+   *
+   * @throws BrokerStartException with the cause in plain words (port taken, data folder not
+   *     writable, broker not ready in time); nothing is left running when it is thrown
+   */
+  public static EmbeddedKafkaBroker start(EmbeddedBrokerConfig config) {
+    long t0 = System.nanoTime();
+    boolean ownsDataDir = config.dataDir().isEmpty();
+    Path dataDir;
+    try {
+      dataDir = ownsDataDir ? Files.createTempDirectory("alpharl-kafka-") : Files.createDirectories(config.dataDir().get());
+    } catch (IOException e) {
+      throw new BrokerStartException("cannot create the broker data folder " + config.dataDir().orElse(null) + ": " + e, e);
+    }
+    int brokerPort = config.brokerPort() == 0 ? freePort(config.host()) : requireFree(config.host(), config.brokerPort());
+    int controllerPort = freePort(config.host());
+    String bootstrap = config.host() + ":" + brokerPort;
+
+    Map<String, Object> props = brokerProperties(config, dataDir, brokerPort, controllerPort);
+    KafkaConfig kafkaConfig = new KafkaConfig(props, false);
+    KafkaRaftServer server = null;
+    try {
+      format(dataDir);
+      server = new KafkaRaftServer(kafkaConfig, Time.SYSTEM);
+      server.startup();
+      awaitReady(bootstrap);
+    } catch (RuntimeException | Error e) {
+      shutdownQuietly(server);
+      if (ownsDataDir) {
+        deleteRecursively(dataDir);
+      }
+      throw e instanceof BrokerStartException b ? b : new BrokerStartException("embedded Kafka broker failed to start on " + bootstrap + ": " + e, e);
+    }
+    Duration took = Duration.ofNanos(System.nanoTime() - t0);
+    LOG.info("embedded KRaft broker ready at {} in {} ms (data in {})", bootstrap, took.toMillis(), dataDir);
+    return new EmbeddedKafkaBroker(server, dataDir, ownsDataDir, bootstrap, took);
+  }
+
+  /** {@code host:port} for clients' {@code bootstrap.servers}. */
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  /** Wall time from {@link #start} being called to the broker answering metadata requests. */
+  public Duration startupTime() {
+    return startupTime;
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    shutdownQuietly(server);
+    if (ownsDataDir) {
+      deleteRecursively(dataDir);
+    }
+    LOG.info("embedded KRaft broker at {} stopped", bootstrapServers);
+  }
+
+  private static Map<String, Object> brokerProperties(EmbeddedBrokerConfig config, Path dataDir, int brokerPort, int controllerPort) {
+    String host = config.host();
+    Map<String, Object> p = new HashMap<>();
+    p.put("process.roles", "broker,controller");
+    p.put("node.id", String.valueOf(NODE_ID));
+    p.put("controller.quorum.voters", NODE_ID + "@" + host + ":" + controllerPort);
+    p.put("listeners", "PLAINTEXT://" + host + ":" + brokerPort + "," + CONTROLLER_LISTENER + "://" + host + ":" + controllerPort);
+    p.put("advertised.listeners", "PLAINTEXT://" + host + ":" + brokerPort);
+    p.put("controller.listener.names", CONTROLLER_LISTENER);
+    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+    p.put("inter.broker.listener.name", "PLAINTEXT");
+    p.put("log.dirs", dataDir.toString());
+    // One node: every internal topic has one replica, and nobody waits for more members.
+    p.put("offsets.topic.replication.factor", "1");
+    p.put("offsets.topic.num.partitions", "4");
+    p.put("transaction.state.log.replication.factor", "1");
+    p.put("transaction.state.log.min.isr", "1");
+    p.put("transaction.state.log.num.partitions", "4");
+    p.put("share.coordinator.state.topic.replication.factor", "1");
+    p.put("share.coordinator.state.topic.min.isr", "1");
+    p.put("group.initial.rebalance.delay.ms", "0");
+    p.put("num.partitions", "1");
+    p.put("auto.create.topics.enable", "false");
+    p.putAll(config.overrides());
+    return p;
+  }
+
+  private static void format(Path dataDir) {
+    try (PrintStream quiet = new PrintStream(OutputStream.nullOutputStream())) {
+      new Formatter()
+          .setPrintStream(quiet)
+          .setNodeId(NODE_ID)
+          .setClusterId(Uuid.randomUuid().toString())
+          .setDirectories(List.of(dataDir.toString()))
+          .setMetadataLogDirectory(dataDir.toString())
+          .setControllerListenerName(CONTROLLER_LISTENER)
+          .setReleaseVersion(MetadataVersion.latestProduction())
+          .run();
+    } catch (Exception e) {
+      throw new BrokerStartException("cannot format KRaft storage in " + dataDir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void awaitReady(String bootstrap) {
+    Map<String, Object> conf = Map.of(
+        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) READY_TIMEOUT.toMillis());
+    try (Admin admin = Admin.create(conf)) {
+      admin.describeCluster().nodes().get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BrokerStartException("interrupted while waiting for the broker at " + bootstrap, e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new BrokerStartException("broker at " + bootstrap + " did not answer within " + READY_TIMEOUT.toSeconds() + " s", e);
+    }
+  }
+
+  private static int freePort(String host) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(false);
+      s.bind(new InetSocketAddress(InetAddress.getByName(host), 0));
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new BrokerStartException("cannot find a free port on " + host + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static int requireFree(String host, int port) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.bind(new InetSocketAddress(InetAddress.getByName(host), port));
+      return port;
+    } catch (IOException e) {
+      throw new BrokerStartException("port " + port + " on " + host + " is already in use; choose another with --broker-port", e);
+    }
+  }
+
+  private static void shutdownQuietly(KafkaRaftServer server) {
+    if (server == null) {
+      return;
+    }
+    try {
+      server.shutdown();
+      server.awaitShutdown();
+    } catch (RuntimeException e) {
+      LOG.warn("embedded broker did not shut down cleanly", e);
+    }
+  }
+
+  private static void deleteRecursively(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try {
+      Files.walkFileTree(root, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+          Files.delete(file);
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+          Files.delete(dir);
+          return FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete broker data folder " + root, e);
+    }
+  }
+}

@@ -1,0 +1,165 @@
+package io.alpharl.proto.frame;
+
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.ChunkEncoding;
+import io.alpharl.proto.v1.DType;
+import io.alpharl.proto.v1.DeltaChunkHeader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Objects;
+import java.util.function.Consumer;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.BaseFixedWidthVector;
+import org.apache.arrow.vector.Float4Vector;
+import org.apache.arrow.vector.IntVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ipc.ArrowStreamWriter;
+
+/**
+ * Cuts one tensor's delta into frames, each a self-contained Arrow IPC stream of one record batch
+ * behind a checked header (see {@link FrameEnvelope}). Chunk boundaries depend only on the shape
+ * and the {@link ChunkingConfig}, never on the values, so every step of a tensor has the same
+ * chunk count; whether a chunk is dense or sparse is chosen per chunk from its values.
+ *
+ * <p>Owns a child allocator of the caller's allocator and two reused {@link VectorSchemaRoot}s;
+ * {@link #close} releases them. Not thread-safe: use one chunker per sending thread.
+ */
+public final class TensorChunker implements AutoCloseable {
+  private final ChunkingConfig config;
+  private final BufferAllocator allocator;
+  private final VectorSchemaRoot dense;
+  private final VectorSchemaRoot sparse;
+  private final PayloadBuffer payload = new PayloadBuffer();
+  private int[] sparseIndex = new int[0];
+  private float[] sparseValue = new float[0];
+
+  /** @param parent the process's allocator; this chunker takes a named child of it */
+  public TensorChunker(BufferAllocator parent, ChunkingConfig config) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.allocator = parent.newChildAllocator("tensor-chunker", 0, Long.MAX_VALUE);
+    this.dense = VectorSchemaRoot.create(ArrowSchemas.DENSE, allocator);
+    this.sparse = VectorSchemaRoot.create(ArrowSchemas.SPARSE, allocator);
+  }
+
+  /**
+   * Sends every chunk of {@code values} to {@code sink}, in chunk order.
+   *
+   * @param values the whole delta in row-major order, from its position to its limit; not modified
+   *     (its position is left as it was)
+   * @return the number of frames sent
+   * @throws IllegalArgumentException if the value count differs from the shape's element count
+   */
+  public int split(TensorRef tensor, FloatBuffer values, Consumer<DeltaFrame> sink) {
+    long elements = tensor.elementCount();
+    if (values.remaining() != elements) {
+      throw new IllegalArgumentException(tensor.tensorName() + ": shape " + tensor.shape() + " has " + elements
+          + " elements, the buffer holds " + values.remaining());
+    }
+    long perChunk = config.elementsPerChunk(Shapes.rowLength(tensor.shape()));
+    int chunkCount = (int) Math.max(1, (elements + perChunk - 1) / perChunk);
+    DeltaChunkHeader.Builder header = DeltaChunkHeader.newBuilder()
+        .setSchemaVersion(Topics.SCHEMA_VERSION)
+        .setRunId(tensor.runId())
+        .setStep(tensor.step())
+        .setTensorName(tensor.tensorName())
+        .addAllShape(tensor.shape())
+        .setChunkCount(chunkCount)
+        .setValueDtype(DType.D_TYPE_F32);
+    int base = values.position();
+    for (int c = 0; c < chunkCount; c++) {
+      int from = (int) (c * perChunk);
+      int count = (int) Math.min(perChunk, elements - from);
+      FloatBuffer chunk = values.duplicate();
+      chunk.position(base + from).limit(base + from + count);
+      header.setChunkIndex(c).setElementOffset(from).setElementCount(count);
+      sink.accept(encode(header, chunk.slice()));
+    }
+    return chunkCount;
+  }
+
+  private DeltaFrame encode(DeltaChunkHeader.Builder header, FloatBuffer chunk) {
+    int count = chunk.remaining();
+    int nonZeros = collectNonZeros(chunk);
+    boolean useSparse = nonZeros <= config.sparseMaxDensity() * count;
+    VectorSchemaRoot root;
+    if (useSparse) {
+      root = sparse;
+      IntVector index = (IntVector) root.getVector(ArrowSchemas.INDEX);
+      Float4Vector value = (Float4Vector) root.getVector(ArrowSchemas.VALUE);
+      fill(index, nonZeros).asIntBuffer().put(sparseIndex, 0, nonZeros);
+      fill(value, nonZeros).asFloatBuffer().put(sparseValue, 0, nonZeros);
+      root.setRowCount(nonZeros);
+      header.setEncoding(ChunkEncoding.CHUNK_ENCODING_SPARSE).setValueCount(nonZeros);
+    } else {
+      root = dense;
+      Float4Vector value = (Float4Vector) root.getVector(ArrowSchemas.VALUE);
+      fill(value, count).asFloatBuffer().put(chunk);
+      root.setRowCount(count);
+      header.setEncoding(ChunkEncoding.CHUNK_ENCODING_DENSE).setValueCount(count);
+    }
+    payload.reset();
+    try (ArrowStreamWriter writer = new ArrowStreamWriter(root, null, payload)) {
+      writer.start();
+      writer.writeBatch();
+      writer.end();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write Arrow payload of " + header.getTensorName(), e);
+    }
+    return FrameEnvelope.wrap(header, payload.array(), payload.size());
+  }
+
+  /** Fills the sparse scratch arrays; a value counts as changed when any bit of it is set (-0.0 too). */
+  private int collectNonZeros(FloatBuffer chunk) {
+    int count = chunk.remaining();
+    if (sparseIndex.length < count) {
+      sparseIndex = new int[count];
+      sparseValue = new float[count];
+    }
+    int limit = (int) (config.sparseMaxDensity() * count);
+    int n = 0;
+    for (int i = 0; i < count; i++) {
+      float v = chunk.get(chunk.position() + i);
+      if (Float.floatToRawIntBits(v) != 0) {
+        if (n >= limit) {
+          return count; // too dense for sparse: stop scanning early
+        }
+        sparseIndex[n] = i;
+        sparseValue[n] = v;
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Allocates {@code vector} for {@code n} non-null values and returns its data as a little-endian view. */
+  private static ByteBuffer fill(BaseFixedWidthVector vector, int n) {
+    vector.allocateNew(Math.max(n, 1));
+    ArrowBuf validity = vector.getValidityBuffer();
+    validity.setOne(0, validity.capacity());
+    vector.setValueCount(n);
+    return vector.getDataBuffer().nioBuffer(0, n * vector.getTypeWidth()).order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  @Override
+  public void close() {
+    dense.close();
+    sparse.close();
+    allocator.close();
+  }
+
+  /** Reused output buffer whose backing array is read without a copy. */
+  private static final class PayloadBuffer extends ByteArrayOutputStream {
+    PayloadBuffer() {
+      super(64 * 1024);
+    }
+
+    byte[] array() {
+      return buf;
+    }
+  }
+}

@@ -1,0 +1,48 @@
+package io.alpharl.proto.topic;
+
+/**
+ * Record keys. Per-tensor and per-module topics are keyed {@code run/name} so that all records of
+ * one tensor of one run land, in order, on one partition; run-level topics are keyed by run id.
+ */
+public final class RecordKeys {
+  public static final char SEPARATOR = '/';
+
+  private RecordKeys() {}
+
+  /** Checks a run id: non-empty, at most 200 characters, no separator or control characters. */
+  public static String requireValidRunId(String runId) {
+    if (runId == null || runId.isEmpty() || runId.length() > 200) {
+      throw new IllegalArgumentException("run id must have 1 to 200 characters, got " + (runId == null ? "null" : "'" + runId + "'"));
+    }
+    for (int i = 0; i < runId.length(); i++) {
+      char c = runId.charAt(i);
+      if (c == SEPARATOR || Character.isISOControl(c) || Character.isWhitespace(c)) {
+        throw new IllegalArgumentException("run id '" + runId + "' contains '" + c + "' at " + i + "; use letters, digits, '.', '_' or '-'");
+      }
+    }
+    return runId;
+  }
+
+  /** Key of a tensor's or module's records: {@code run/name}. */
+  public static String of(String runId, String name) {
+    return requireValidRunId(runId) + SEPARATOR + name;
+  }
+
+  /** The run id part of a {@code run/name} key. */
+  public static String runOf(String key) {
+    int i = key.indexOf(SEPARATOR);
+    if (i <= 0) {
+      throw new IllegalArgumentException("key '" + key + "' is not of the form run/name");
+    }
+    return key.substring(0, i);
+  }
+
+  /** The name part of a {@code run/name} key. */
+  public static String nameOf(String key) {
+    int i = key.indexOf(SEPARATOR);
+    if (i <= 0) {
+      throw new IllegalArgumentException("key '" + key + "' is not of the form run/name");
+    }
+    return key.substring(i + 1);
+  }
+}

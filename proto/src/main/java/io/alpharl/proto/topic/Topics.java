@@ -1,0 +1,64 @@
+package io.alpharl.proto.topic;
+
+import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.frame.DeltaFrameSerde;
+import io.alpharl.proto.serde.ProtobufSerde;
+import io.alpharl.proto.v1.ControlDecision;
+import io.alpharl.proto.v1.DeadLetter;
+import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.Rank1Update;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * Every topic of the system, in one place, with its key and value serdes and its layout. Names
+ * and keys follow the design: per-tensor and per-module topics are keyed {@code run/name}
+ * ({@link RecordKeys}), run-level topics by run id.
+ */
+public final class Topics {
+  /** Message layout version written by this build into every {@code schema_version} field. */
+  public static final int SCHEMA_VERSION = 1;
+
+  public static final TopicSpec<String, DeltaFrame> DELTAS =
+      new TopicSpec<>("alpharl.deltas", Serdes.String(), new DeltaFrameSerde());
+  public static final TopicSpec<String, StepCommitted> STEPS =
+      new TopicSpec<>("alpharl.steps", Serdes.String(), new ProtobufSerde<>(StepCommitted.parser(), StepCommitted.class));
+  public static final TopicSpec<String, RunManifest> RUNS =
+      new TopicSpec<>("alpharl.runs", Serdes.String(), new ProtobufSerde<>(RunManifest.parser(), RunManifest.class));
+  public static final TopicSpec<String, Rank1Update> RANK1 =
+      new TopicSpec<>("alpharl.rank1", Serdes.String(), new ProtobufSerde<>(Rank1Update.parser(), Rank1Update.class));
+  public static final TopicSpec<String, FitSummary> FITS =
+      new TopicSpec<>("alpharl.fits", Serdes.String(), new ProtobufSerde<>(FitSummary.parser(), FitSummary.class));
+  public static final TopicSpec<String, Prediction> PREDICTIONS =
+      new TopicSpec<>("alpharl.predictions", Serdes.String(), new ProtobufSerde<>(Prediction.parser(), Prediction.class));
+  public static final TopicSpec<String, ControlDecision> CONTROL =
+      new TopicSpec<>("alpharl.control", Serdes.String(), new ProtobufSerde<>(ControlDecision.parser(), ControlDecision.class));
+  /** Keys are the rejected record's key bytes, kept as they were. */
+  public static final TopicSpec<byte[], DeadLetter> DLQ =
+      new TopicSpec<>("alpharl.dlq", Serdes.ByteArray(), new ProtobufSerde<>(DeadLetter.parser(), DeadLetter.class));
+
+  private static final Map<String, String> COMPACTED = Map.of("cleanup.policy", "compact");
+  private static final Map<String, String> KEEP_FOREVER = Map.of("retention.ms", "-1");
+
+  private Topics() {}
+
+  /**
+   * How every topic is created: the run manifest is compacted (latest manifest per run); the
+   * other topics keep everything so that a run can be replayed by re-reading them.
+   */
+  public static List<TopicLayout> layouts(int partitions, short replication) {
+    return List.of(
+        new TopicLayout(DELTAS.name(), partitions, replication, KEEP_FOREVER),
+        new TopicLayout(STEPS.name(), partitions, replication, KEEP_FOREVER),
+        new TopicLayout(RUNS.name(), partitions, replication, COMPACTED),
+        new TopicLayout(RANK1.name(), partitions, replication, KEEP_FOREVER),
+        new TopicLayout(FITS.name(), partitions, replication, KEEP_FOREVER),
+        new TopicLayout(PREDICTIONS.name(), partitions, replication, KEEP_FOREVER),
+        new TopicLayout(CONTROL.name(), partitions, replication, KEEP_FOREVER),
+        new TopicLayout(DLQ.name(), partitions, replication, KEEP_FOREVER));
+  }
+}
