@@ -1,0 +1,73 @@
+package io.alpharl.cli.broker;
+
+import io.alpharl.broker.BrokerStartException;
+import io.alpharl.broker.EmbeddedBrokerConfig;
+import io.alpharl.broker.EmbeddedKafkaBroker;
+import io.alpharl.proto.topic.TopicAdmin;
+import io.alpharl.proto.topic.Topics;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.clients.admin.Admin;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code alpharl broker}: runs the embedded single-node KRaft broker with the system's topics until stopped. */
+@Command(name = "broker", mixinStandardHelpOptions = true,
+    description = "Run an in-process Kafka broker (KRaft, loopback only) with the AlphaRL topics until Ctrl-C.")
+public final class BrokerCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--port", defaultValue = "9092", description = "Client port (0 picks a free one). Default: ${DEFAULT-VALUE}.")
+  int port;
+
+  @Option(names = "--data-dir", description = "Keep broker data here; by default a temporary folder removed on exit.")
+  Path dataDir;
+
+  @Option(names = "--partitions", defaultValue = "4", description = "Partitions of each AlphaRL topic. Default: ${DEFAULT-VALUE}.")
+  int partitions;
+
+  @Option(names = "--exit-after-start", hidden = true, description = "Start, create topics, stop (for smoke tests).")
+  boolean exitAfterStart;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    EmbeddedBrokerConfig config = EmbeddedBrokerConfig.defaults().withBrokerPort(port);
+    if (dataDir != null) {
+      config = config.withDataDir(dataDir);
+    }
+    EmbeddedKafkaBroker broker;
+    try {
+      broker = EmbeddedKafkaBroker.start(config);
+    } catch (BrokerStartException e) {
+      spec.commandLine().getErr().println("alpharl broker: " + e.getMessage());
+      return 2;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      broker.close();
+      stopped.countDown();
+    }, "alpharl-broker-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      TopicAdmin.ensure(admin, Topics.layouts(partitions, (short) 1));
+    }
+    out.printf("Kafka broker (KRaft) ready at %s in %d ms; topics created. Ctrl-C stops it.%n",
+        broker.bootstrapServers(), broker.startupTime().toMillis());
+    out.flush();
+    if (exitAfterStart) {
+      Runtime.getRuntime().removeShutdownHook(hook);
+      broker.close();
+      out.println("broker stopped");
+      return 0;
+    }
+    stopped.await();
+    return 0;
+  }
+}

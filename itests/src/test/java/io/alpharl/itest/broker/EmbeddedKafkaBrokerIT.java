@@ -1,0 +1,79 @@
+package io.alpharl.itest.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.alpharl.broker.BrokerStartException;
+import io.alpharl.broker.EmbeddedBrokerConfig;
+import io.alpharl.broker.EmbeddedKafkaBroker;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The embedded broker itself: a real KRaft node that serves clients, and that cleans up after itself. */
+class EmbeddedKafkaBrokerIT {
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBrokerIT.class);
+
+  @Test
+  void servesProduceAndConsumeThenDeletesItsTemporaryData() throws Exception {
+    Path dataDir;
+    try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(EmbeddedBrokerConfig.defaults())) {
+      LOG.info("embedded broker start-up time: {} ms", broker.startupTime().toMillis());
+      dataDir = broker.dataDir();
+      assertThat(dataDir.resolve("meta.properties")).exists();
+      String topic = "t-" + UUID.randomUUID();
+      try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+        admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+      }
+      try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+          ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true), new StringSerializer(), new StringSerializer())) {
+        producer.send(new ProducerRecord<>(topic, "k", "hello")).get();
+      }
+      try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
+          ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+          ConsumerConfig.GROUP_ID_CONFIG, "g-" + UUID.randomUUID(),
+          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new StringDeserializer())) {
+        consumer.subscribe(List.of(topic));
+        ConsumerRecords<String, String> records = ConsumerRecords.empty();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (records.isEmpty() && System.nanoTime() < deadline) {
+          records = consumer.poll(Duration.ofMillis(500));
+        }
+        assertThat(records.count()).isEqualTo(1);
+        assertThat(records.iterator().next().value()).isEqualTo("hello");
+      }
+    }
+    assertThat(Files.exists(dataDir)).as("temporary data folder removed on close").isFalse();
+  }
+
+  @Test
+  void aTakenPortIsReportedInPlainWords() throws Exception {
+    try (ServerSocket taken = new ServerSocket()) {
+      taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      int port = taken.getLocalPort();
+      assertThatThrownBy(() -> EmbeddedKafkaBroker.start(EmbeddedBrokerConfig.defaults().withBrokerPort(port)))
+          .isInstanceOf(BrokerStartException.class)
+          .hasMessageContaining("port " + port + " on 127.0.0.1 is already in use");
+    }
+  }
+}

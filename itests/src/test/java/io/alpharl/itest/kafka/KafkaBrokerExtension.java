@@ -1,0 +1,75 @@
+package io.alpharl.itest.kafka;
+
+import io.alpharl.broker.EmbeddedBrokerConfig;
+import io.alpharl.broker.EmbeddedKafkaBroker;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.kafka.KafkaContainer;
+
+/**
+ * Gives a test a real Kafka broker in KRaft mode: a Testcontainers {@code apache/kafka} container
+ * when a Docker engine answers, the in-process {@link EmbeddedKafkaBroker} otherwise. One broker
+ * serves the whole test run (it is kept in the root context's store and closed when the run
+ * ends); tests isolate themselves by run id and consumer group. Inject it as a
+ * {@link TestBroker} parameter.
+ */
+public final class KafkaBrokerExtension implements ParameterResolver {
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaBrokerExtension.class);
+  private static final String KAFKA_IMAGE = "apache/kafka:4.1.0";
+
+  @Override
+  public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+    return parameter.getParameter().getType() == TestBroker.class;
+  }
+
+  @Override
+  public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+    return context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL)
+        .getOrComputeIfAbsent(SharedBroker.class, k -> SharedBroker.start(), SharedBroker.class)
+        .broker;
+  }
+
+  /** Closed by JUnit when the root context ends. */
+  static final class SharedBroker implements ExtensionContext.Store.CloseableResource {
+    final TestBroker broker;
+    private final AutoCloseable closer;
+
+    private SharedBroker(TestBroker broker, AutoCloseable closer) {
+      this.broker = broker;
+      this.closer = closer;
+    }
+
+    static SharedBroker start() {
+      if (dockerAvailable()) {
+        KafkaContainer container = new KafkaContainer(KAFKA_IMAGE);
+        container.start();
+        LOG.info("integration tests use a Testcontainers Kafka broker ({}) at {}", KAFKA_IMAGE, container.getBootstrapServers());
+        return new SharedBroker(new Running(container.getBootstrapServers(), "testcontainers"), container::stop);
+      }
+      EmbeddedKafkaBroker embedded = EmbeddedKafkaBroker.start(EmbeddedBrokerConfig.defaults());
+      LOG.info("no Docker engine: integration tests use the embedded KRaft broker at {} (started in {} ms)",
+          embedded.bootstrapServers(), embedded.startupTime().toMillis());
+      return new SharedBroker(new Running(embedded.bootstrapServers(), "embedded"), embedded);
+    }
+
+    private static boolean dockerAvailable() {
+      try {
+        return DockerClientFactory.instance().isDockerAvailable();
+      } catch (RuntimeException | LinkageError e) {
+        LOG.info("Docker check failed ({}); using the embedded broker", e.toString());
+        return false;
+      }
+    }
+
+    @Override
+    public void close() throws Exception {
+      closer.close();
+    }
+  }
+
+  private record Running(String bootstrapServers, String kind) implements TestBroker {}
+}
