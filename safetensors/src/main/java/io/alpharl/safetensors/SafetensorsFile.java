@@ -1,0 +1,264 @@
+package io.alpharl.safetensors;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.ShortBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One {@code .safetensors} file, memory-mapped read-only. {@link #open} validates the whole header
+ * against the file before anything is read: header length, JSON, dtypes, shapes, and data offsets
+ * that are in bounds, match each tensor's size, do not overlap and leave no hole, and a file
+ * length that matches the last offset (so a truncated file is caught at open, not mid-read).
+ *
+ * <p>Owns its file channel; {@link #close} releases it. Mapped regions are released by the JVM
+ * when unreachable. Safe for concurrent readers once opened.
+ */
+public final class SafetensorsFile implements AutoCloseable {
+  private static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path path;
+  private final FileChannel channel;
+  private final long dataStart;
+  private final Map<String, TensorEntry> tensors;
+  private final Map<String, String> metadata;
+
+  private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, TensorEntry> tensors, Map<String, String> metadata) {
+    this.path = path;
+    this.channel = channel;
+    this.dataStart = dataStart;
+    this.tensors = tensors;
+    this.metadata = metadata;
+  }
+
+  /**
+   * Opens and validates a file.
+   *
+   * @throws SafetensorsException naming the file and what is wrong with it
+   */
+  public static SafetensorsFile open(Path path) {
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(path, StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      throw new SafetensorsException(path + ": no such file");
+    } catch (IOException e) {
+      throw new SafetensorsException(path + ": cannot open: " + e.getMessage(), e);
+    }
+    try {
+      long size = ch.size();
+      if (size < 8) {
+        throw new SafetensorsException(path + ": file is " + size + " bytes, too short for the 8-byte header length");
+      }
+      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      readFully(ch, len, 0);
+      long headerLength = len.flip().getLong();
+      if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || headerLength > size - 8) {
+        throw new SafetensorsException(path + ": header length " + Long.toUnsignedString(headerLength)
+            + " does not fit a file of " + size + " bytes");
+      }
+      ByteBuffer header = ByteBuffer.allocate((int) headerLength);
+      readFully(ch, header, 8);
+      long dataStart = 8 + headerLength;
+      SafetensorsFile file = parse(path, ch, new String(header.array(), StandardCharsets.UTF_8), dataStart, size - dataStart);
+      return file;
+    } catch (IOException e) {
+      closeQuietly(ch);
+      throw new SafetensorsException(path + ": cannot read: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      closeQuietly(ch);
+      throw e;
+    }
+  }
+
+  private static SafetensorsFile parse(Path path, FileChannel ch, String json, long dataStart, long dataBytes) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new SafetensorsException(path + ": header is not valid JSON: " + e.getOriginalMessage());
+    }
+    if (root == null || !root.isObject()) {
+      throw new SafetensorsException(path + ": header is not a JSON object");
+    }
+    Map<String, String> metadata = new LinkedHashMap<>();
+    List<TensorEntry> entries = new ArrayList<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> field = it.next();
+      String name = field.getKey();
+      JsonNode node = field.getValue();
+      if (name.equals("__metadata__")) {
+        node.fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+        continue;
+      }
+      entries.add(entry(path, name, node));
+    }
+    entries.sort(Comparator.comparingLong(TensorEntry::begin).thenComparingLong(TensorEntry::end));
+    long expected = 0;
+    for (TensorEntry e : entries) {
+      if (e.begin() != expected) {
+        String what = e.begin() < expected ? "overlaps the tensor before it" : "leaves a hole of " + (e.begin() - expected) + " bytes before it";
+        throw new SafetensorsException(path + ": tensor " + e.name() + " at bytes [" + e.begin() + ", " + e.end() + ") " + what);
+      }
+      expected = e.end();
+    }
+    if (expected != dataBytes) {
+      String what = expected > dataBytes ? "truncated: the header needs " + expected + " data bytes, the file has " + dataBytes
+          : "has " + (dataBytes - expected) + " bytes after the last tensor";
+      throw new SafetensorsException(path + ": " + what);
+    }
+    Map<String, TensorEntry> byName = new LinkedHashMap<>();
+    entries.stream().sorted(Comparator.comparing(TensorEntry::name)).forEach(e -> byName.put(e.name(), e));
+    return new SafetensorsFile(path, ch, dataStart, Collections.unmodifiableMap(byName), Collections.unmodifiableMap(metadata));
+  }
+
+  private static TensorEntry entry(Path path, String name, JsonNode node) {
+    String where = path + ": tensor " + name;
+    JsonNode dtype = node.get("dtype");
+    JsonNode shape = node.get("shape");
+    JsonNode offsets = node.get("data_offsets");
+    if (dtype == null || !dtype.isTextual() || shape == null || !shape.isArray() || offsets == null || !offsets.isArray() || offsets.size() != 2) {
+      throw new SafetensorsException(where + ": needs dtype (string), shape (array) and data_offsets ([begin, end])");
+    }
+    DType type = DType.fromHeader(dtype.asText(), name, path.toString());
+    List<Long> dims = new ArrayList<>();
+    long elements = 1;
+    for (JsonNode d : shape) {
+      if (!d.canConvertToLong() || d.asLong() < 0) {
+        throw new SafetensorsException(where + ": shape " + shape + " has an invalid dimension " + d);
+      }
+      dims.add(d.asLong());
+      try {
+        elements = Math.multiplyExact(elements, d.asLong());
+      } catch (ArithmeticException e) {
+        throw new SafetensorsException(where + ": shape " + shape + " is too large");
+      }
+    }
+    long begin = offsets.get(0).asLong(-1);
+    long end = offsets.get(1).asLong(-1);
+    if (begin < 0 || end < begin) {
+      throw new SafetensorsException(where + ": data_offsets " + offsets + " are not 0 <= begin <= end");
+    }
+    long bytes = elements * type.bytes();
+    if (end - begin != bytes) {
+      throw new SafetensorsException(where + ": shape " + dims + " of " + type + " needs " + bytes + " bytes, data_offsets " + offsets
+          + " give " + (end - begin));
+    }
+    return new TensorEntry(name, type, dims, begin, end);
+  }
+
+  public Path path() {
+    return path;
+  }
+
+  /** Tensors by name, in name order. */
+  public Map<String, TensorEntry> tensors() {
+    return tensors;
+  }
+
+  public Map<String, String> metadata() {
+    return metadata;
+  }
+
+  public TensorEntry tensor(String name) {
+    TensorEntry e = tensors.get(name);
+    if (e == null) {
+      throw new SafetensorsException(path + ": no tensor named " + name);
+    }
+    return e;
+  }
+
+  /** The raw little-endian bytes of a tensor, mapped read-only. */
+  public ByteBuffer raw(String name) {
+    TensorEntry e = tensor(name);
+    if (e.byteLength() > Integer.MAX_VALUE) {
+      throw new SafetensorsException(path + ": tensor " + name + " has " + e.byteLength() + " bytes; tensors over 2 GiB are not supported yet");
+    }
+    try {
+      MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), e.byteLength());
+      return map.order(ByteOrder.LITTLE_ENDIAN);
+    } catch (IOException ex) {
+      throw new SafetensorsException(path + ": cannot map tensor " + name + ": " + ex.getMessage(), ex);
+    }
+  }
+
+  /**
+   * Reads a tensor as f32 into {@code dst} from its position; advances the position by the
+   * element count.
+   */
+  public void readFloats(String name, FloatBuffer dst) {
+    TensorEntry e = tensor(name);
+    if (dst.remaining() < e.elementCount()) {
+      throw new IllegalArgumentException(name + " has " + e.elementCount() + " elements, the buffer has room for " + dst.remaining());
+    }
+    ByteBuffer raw = raw(name);
+    switch (e.dtype()) {
+      case F32 -> dst.put(raw.asFloatBuffer());
+      case BF16 -> {
+        ShortBuffer s = raw.asShortBuffer();
+        while (s.hasRemaining()) {
+          dst.put(HalfFloats.bf16ToFloat(s.get()));
+        }
+      }
+      case F16 -> {
+        ShortBuffer s = raw.asShortBuffer();
+        while (s.hasRemaining()) {
+          dst.put(HalfFloats.f16ToFloat(s.get()));
+        }
+      }
+    }
+  }
+
+  /** A tensor as a new f32 array. */
+  public float[] floats(String name) {
+    TensorEntry e = tensor(name);
+    if (e.elementCount() > Integer.MAX_VALUE - 8) {
+      throw new SafetensorsException(path + ": tensor " + name + " is too large for one array");
+    }
+    float[] out = new float[(int) e.elementCount()];
+    readFloats(name, FloatBuffer.wrap(out));
+    return out;
+  }
+
+  @Override
+  public void close() {
+    closeQuietly(channel);
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer dst, long position) throws IOException {
+    long pos = position;
+    while (dst.hasRemaining()) {
+      int n = ch.read(dst, pos);
+      if (n < 0) {
+        throw new IOException("unexpected end of file at byte " + pos);
+      }
+      pos += n;
+    }
+  }
+
+  private static void closeQuietly(FileChannel ch) {
+    try {
+      ch.close();
+    } catch (IOException ignored) {
+      // nothing was written through it
+    }
+  }
+}

@@ -1,0 +1,178 @@
+package io.alpharl.safetensors;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Writes one safetensors file. Tensors are declared first ({@link #add}), then their data is
+ * streamed in declaration order by a {@link TensorSource}, converted from f32 to each tensor's
+ * dtype. The file is written under a temporary name and moved into place when complete, so a
+ * reader never sees a partial file.
+ */
+public final class SafetensorsWriter {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int BLOCK_FLOATS = 64 * 1024;
+
+  /** Supplies a tensor's values as f32, in row-major order. */
+  @FunctionalInterface
+  public interface TensorSource {
+    /** Writes the values of {@code name} (exactly its element count) to {@code sink}. */
+    void write(String name, FloatSink sink) throws IOException;
+  }
+
+  /** Receives f32 values in order. */
+  @FunctionalInterface
+  public interface FloatSink {
+    void put(FloatBuffer values) throws IOException;
+  }
+
+  private record Declared(String name, DType dtype, List<Long> shape) {}
+
+  private final List<Declared> declared = new ArrayList<>();
+  private final Map<String, String> metadata;
+
+  public SafetensorsWriter(Map<String, String> metadata) {
+    this.metadata = Map.copyOf(metadata);
+  }
+
+  public SafetensorsWriter add(String name, DType dtype, List<Long> shape) {
+    Objects.requireNonNull(name);
+    declared.add(new Declared(name, dtype, List.copyOf(shape)));
+    return this;
+  }
+
+  /** Bytes the file will have. */
+  public long fileBytes() {
+    return 8 + headerBytes().length + dataBytes();
+  }
+
+  private long dataBytes() {
+    long n = 0;
+    for (Declared d : declared) {
+      n += elements(d.shape()) * d.dtype().bytes();
+    }
+    return n;
+  }
+
+  private byte[] headerBytes() {
+    ObjectNode root = JSON.createObjectNode();
+    if (!metadata.isEmpty()) {
+      ObjectNode meta = root.putObject("__metadata__");
+      metadata.forEach(meta::put);
+    }
+    long offset = 0;
+    for (Declared d : declared) {
+      ObjectNode t = root.putObject(d.name());
+      t.put("dtype", d.dtype().name());
+      ArrayNode shape = t.putArray("shape");
+      d.shape().forEach(shape::add);
+      long bytes = elements(d.shape()) * d.dtype().bytes();
+      t.putArray("data_offsets").add(offset).add(offset + bytes);
+      offset += bytes;
+    }
+    byte[] json = root.toString().getBytes(StandardCharsets.UTF_8);
+    int padded = (json.length + 7) / 8 * 8; // 8-byte alignment of the data section, as the reference writer does
+    byte[] out = new byte[padded];
+    System.arraycopy(json, 0, out, 0, json.length);
+    for (int i = json.length; i < padded; i++) {
+      out[i] = ' ';
+    }
+    return out;
+  }
+
+  /** Writes the file; {@code source} is asked for each declared tensor in order. */
+  public void writeTo(Path file, TensorSource source) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    byte[] header = headerBytes();
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
+      writeFully(ch, len);
+      writeFully(ch, ByteBuffer.wrap(header));
+      ByteBuffer block = ByteBuffer.allocateDirect(BLOCK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
+      for (Declared d : declared) {
+        long[] written = {0};
+        source.write(d.name(), values -> {
+          written[0] += values.remaining();
+          encode(values, d.dtype(), block, ch);
+        });
+        long expected = elements(d.shape());
+        if (written[0] != expected) {
+          throw new IllegalStateException(d.name() + ": source wrote " + written[0] + " values, the shape " + d.shape() + " has " + expected);
+        }
+      }
+      ch.force(false);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** Convenience: writes in-memory tensors (name to f32 values) with the declared dtypes. */
+  public void writeTo(Path file, Map<String, float[]> values) {
+    try {
+      writeTo(file, (name, sink) -> sink.put(FloatBuffer.wrap(values.get(name))));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void encode(FloatBuffer values, DType dtype, ByteBuffer block, FileChannel ch) throws IOException {
+    FloatBuffer src = values.duplicate();
+    while (src.hasRemaining()) {
+      block.clear();
+      int n = Math.min(src.remaining(), BLOCK_FLOATS);
+      switch (dtype) {
+        case F32 -> {
+          FloatBuffer part = src.slice();
+          part.limit(n);
+          block.asFloatBuffer().put(part);
+          block.position(n * 4);
+          src.position(src.position() + n);
+        }
+        case BF16 -> {
+          for (int i = 0; i < n; i++) {
+            block.putShort(HalfFloats.floatToBf16(src.get()));
+          }
+        }
+        case F16 -> {
+          for (int i = 0; i < n; i++) {
+            block.putShort(HalfFloats.floatToF16(src.get()));
+          }
+        }
+      }
+      block.flip();
+      writeFully(ch, block);
+    }
+  }
+
+  private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+    while (b.hasRemaining()) {
+      ch.write(b);
+    }
+  }
+
+  static long elements(List<Long> shape) {
+    long n = 1;
+    for (long d : shape) {
+      n *= d;
+    }
+    return n;
+  }
+}

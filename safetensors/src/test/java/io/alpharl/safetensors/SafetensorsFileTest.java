@@ -1,0 +1,140 @@
+package io.alpharl.safetensors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SafetensorsFileTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void writtenTensorsReadBackInEveryDtype() throws IOException {
+    float[] a = random(6 * 5, 1);
+    float[] b = random(7, 2);
+    float[] c = random(3 * 4, 3);
+    Path file = dir.resolve("model.safetensors");
+    new SafetensorsWriter(Map.of("format", "pt"))
+        .add("a", DType.F32, List.of(6L, 5L))
+        .add("b", DType.BF16, List.of(7L))
+        .add("c", DType.F16, List.of(3L, 4L))
+        .writeTo(file, Map.of("a", a, "b", b, "c", c));
+
+    try (SafetensorsFile f = SafetensorsFile.open(file)) {
+      assertThat(f.tensors().keySet()).containsExactly("a", "b", "c");
+      assertThat(f.metadata()).containsEntry("format", "pt");
+      assertThat(f.tensor("a").shape()).containsExactly(6L, 5L);
+      assertThat(f.floats("a")).containsExactly(a);
+      float[] bRead = f.floats("b");
+      float[] cRead = f.floats("c");
+      for (int i = 0; i < b.length; i++) {
+        assertThat(bRead[i]).isEqualTo(HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(b[i])));
+      }
+      for (int i = 0; i < c.length; i++) {
+        assertThat(cRead[i]).isEqualTo(HalfFloats.f16ToFloat(HalfFloats.floatToF16(c[i])));
+      }
+    }
+    assertThat(Files.size(file)).isEqualTo(new SafetensorsWriter(Map.of("format", "pt"))
+        .add("a", DType.F32, List.of(6L, 5L)).add("b", DType.BF16, List.of(7L)).add("c", DType.F16, List.of(3L, 4L)).fileBytes());
+  }
+
+  @Test
+  void truncatedFileIsNamedAtOpen() throws IOException {
+    Path file = validFile();
+    byte[] bytes = Files.readAllBytes(file);
+    Files.write(file, Arrays.copyOf(bytes, bytes.length - 10));
+    assertThatThrownBy(() -> SafetensorsFile.open(file))
+        .isInstanceOf(SafetensorsException.class)
+        .hasMessageContaining("truncated: the header needs 48 data bytes, the file has 38");
+  }
+
+  @Test
+  void headerLengthBeyondTheFile() throws IOException {
+    Path file = dir.resolve("x.safetensors");
+    Files.write(file, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(1000).array());
+    assertThatThrownBy(() -> SafetensorsFile.open(file)).hasMessageContaining("header length 1000 does not fit a file of 16 bytes");
+  }
+
+  @Test
+  void overlappingTensors() throws IOException {
+    Path file = rawFile("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12);
+    assertThatThrownBy(() -> SafetensorsFile.open(file)).hasMessageContaining("tensor b at bytes [4, 12) overlaps the tensor before it");
+  }
+
+  @Test
+  void holeBetweenTensors() throws IOException {
+    Path file = rawFile("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[12,16]}}", 16);
+    assertThatThrownBy(() -> SafetensorsFile.open(file)).hasMessageContaining("leaves a hole of 4 bytes");
+  }
+
+  @Test
+  void shapeDisagreeingWithTheByteRange() throws IOException {
+    Path file = rawFile("{\"a\":{\"dtype\":\"BF16\",\"shape\":[2,3],\"data_offsets\":[0,8]}}", 8);
+    assertThatThrownBy(() -> SafetensorsFile.open(file)).hasMessageContaining("shape [2, 3] of BF16 needs 12 bytes, data_offsets [0,8] give 8");
+  }
+
+  @Test
+  void unsupportedDtypeIsNamed() throws IOException {
+    Path file = rawFile("{\"a\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8);
+    assertThatThrownBy(() -> SafetensorsFile.open(file)).hasMessageContaining("tensor a has dtype I64; supported are F32, BF16 and F16");
+  }
+
+  @Test
+  void headerThatIsNotJson() throws IOException {
+    Path file = rawFile("{\"a\":", 0);
+    assertThatThrownBy(() -> SafetensorsFile.open(file)).hasMessageContaining("header is not valid JSON");
+  }
+
+  @Test
+  void shardedCheckpointMustAgreeWithItsIndex() throws IOException {
+    Path ckpt = Files.createDirectories(dir.resolve("ckpt"));
+    new SafetensorsWriter(Map.of()).add("x", DType.F32, List.of(2L)).writeTo(ckpt.resolve("model-00001-of-00002.safetensors"), Map.of("x", new float[] {1, 2}));
+    new SafetensorsWriter(Map.of()).add("y", DType.F32, List.of(1L)).add("z", DType.F32, List.of(1L))
+        .writeTo(ckpt.resolve("model-00002-of-00002.safetensors"), Map.of("y", new float[] {3}, "z", new float[] {4}));
+    Files.writeString(ckpt.resolve(Checkpoint.INDEX_FILE),
+        "{\"metadata\":{},\"weight_map\":{\"x\":\"model-00001-of-00002.safetensors\",\"y\":\"model-00002-of-00002.safetensors\",\"z\":\"model-00002-of-00002.safetensors\"}}");
+    try (Checkpoint c = Checkpoint.open(ckpt)) {
+      assertThat(c.tensors().keySet()).containsExactly("x", "y", "z");
+      assertThat(c.floats("z")).containsExactly(4f);
+    }
+    Files.writeString(ckpt.resolve(Checkpoint.INDEX_FILE),
+        "{\"weight_map\":{\"x\":\"model-00001-of-00002.safetensors\",\"y\":\"model-00002-of-00002.safetensors\"}}");
+    assertThatThrownBy(() -> Checkpoint.open(ckpt)).hasMessageContaining("holds z, which model.safetensors.index.json does not map to it");
+  }
+
+  private Path validFile() {
+    Path file = dir.resolve("v.safetensors");
+    new SafetensorsWriter(Map.of()).add("w", DType.F32, List.of(3L, 4L)).writeTo(file, Map.of("w", random(12, 5)));
+    return file;
+  }
+
+  private Path rawFile(String header, int dataBytes) throws IOException {
+    byte[] h = header.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer b = ByteBuffer.allocate(8 + h.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+    b.putLong(h.length).put(h);
+    Path file = dir.resolve("raw.safetensors");
+    Files.write(file, b.array());
+    return file;
+  }
+
+  private static float[] random(int n, long seed) {
+    Random r = new Random(seed);
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = (float) r.nextGaussian();
+    }
+    return v;
+  }
+}
