@@ -1,0 +1,17 @@
+package io.alpharl.cli.agent;
+
+import picocli.CommandLine.Command;
+
+/** {@code alpharl agent}: the trainer-side sidecar. */
+@Command(name = "agent", mixinStandardHelpOptions = true,
+    description = "Trainer-side sidecar: stream a run's checkpoints, record them to a file, replay a recording.",
+    subcommands = {WatchCommand.class, RecordCommand.class, ReplayCommand.class})
+public final class AgentCommand implements Runnable {
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+}

@@ -1,0 +1,55 @@
+package io.alpharl.cli.agent;
+
+import io.alpharl.agent.publish.KafkaStepSink;
+import io.alpharl.agent.replay.RunReplayer;
+import io.alpharl.agent.resume.CommittedRun;
+import io.alpharl.cli.KafkaOptions;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.apache.arrow.memory.RootAllocator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code alpharl agent replay FILE}: sends a recorded run to Kafka again. */
+@Command(name = "replay", mixinStandardHelpOptions = true, description = "Send a recorded run to Kafka again, step by step, with a progress bar.")
+public final class ReplayCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "FILE", description = "Recording written by 'alpharl agent record'.")
+  Path recording;
+
+  @Mixin
+  KafkaOptions kafka;
+
+  @Option(names = "--run-id", description = "Replay under this run id instead of the recorded one.")
+  String runId;
+
+  @Option(names = "--speed", defaultValue = "0", description = "Pace as a multiple of the recorded one; 0 sends as fast as possible. Default: ${DEFAULT-VALUE}.")
+  double speed;
+
+  @Option(names = "--base-dir", description = "Where to write the run's base model. Default: ./alpharl-replay/RUN/base.")
+  Path baseDir;
+
+  @Override
+  public Integer call() throws Exception {
+    kafka.ensureTopics();
+    try (RootAllocator allocator = new RootAllocator()) {
+      String id = runId;
+      if (id == null) {
+        id = RecordingManifest.runId(allocator, recording);
+      }
+      Path base = baseDir != null ? baseDir : Path.of("alpharl-replay", id, "base");
+      long skip = CommittedRun.load(kafka.bootstrapServers, id, allocator).lastStep();
+      long t0 = System.nanoTime();
+      try (KafkaStepSink sink = new KafkaStepSink(kafka.bootstrapServers, id, Map.of())) {
+        RunReplayer.Result r = new RunReplayer(allocator, System.err).replay(recording, sink, Optional.of(id), base, speed, skip);
+        double s = (System.nanoTime() - t0) / 1e9;
+        System.err.printf("replayed run %s: %d steps through step %d, %.1f MB in %.1f s (%.1f MB/s); base model in %s%n",
+            r.runId(), r.stepsSent(), r.lastStep(), r.bytesSent() / 1e6, s, r.bytesSent() / 1e6 / s, r.baseModel());
+      }
+    }
+    return 0;
+  }
+}

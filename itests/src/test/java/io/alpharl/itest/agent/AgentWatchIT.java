@@ -1,0 +1,187 @@
+package io.alpharl.itest.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.agent.AgentConfig;
+import io.alpharl.agent.CheckpointAgent;
+import io.alpharl.agent.publish.KafkaStepSink;
+import io.alpharl.agent.resume.CommittedRun;
+import io.alpharl.itest.kafka.KafkaBrokerExtension;
+import io.alpharl.itest.kafka.TestBroker;
+import io.alpharl.itest.support.BundledRun;
+import io.alpharl.itest.support.RunLog;
+import io.alpharl.proto.frame.ChunkingConfig;
+import io.alpharl.proto.frame.TensorChunker;
+import io.alpharl.proto.frame.TensorRef;
+import io.alpharl.proto.topic.TopicAdmin;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.RejectReason;
+import io.alpharl.safetensors.Checkpoint;
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.kafka.clients.admin.Admin;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent against a real broker, on the bundled real GRPO run: checkpoints appear while it
+ * watches, it is killed mid-step and restarted, and bad checkpoints turn into dead letters. A
+ * read-committed consumer rebuilds ΔW_t = Σ δ and must match W_t − W_0 from the files bit for bit.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class AgentWatchIT {
+  private static final Logger LOG = LoggerFactory.getLogger(AgentWatchIT.class);
+
+  @TempDir
+  Path runDir;
+
+  @BeforeAll
+  static void topics(TestBroker broker) {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      TopicAdmin.ensure(admin, Topics.layouts(4, (short) 1));
+    }
+  }
+
+  @Test
+  void checkpointsStreamedLiveRebuildBitExactlyAcrossAKillAndRestart(TestBroker broker) throws Exception {
+    String runId = "watch-" + UUID.randomUUID().toString().substring(0, 8);
+    List<Long> steps = BundledRun.steps();
+    BundledRun.copyCheckpoint(0, runDir);
+    AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy").withPollInterval(Duration.ofMillis(50));
+    long killAfter = steps.get(steps.size() / 3);
+    long killedAt;
+
+    ExecutorService trainer = Executors.newSingleThreadExecutor();
+    try (RootAllocator allocator = new RootAllocator()) {
+      Future<?> writing = trainer.submit(() -> {
+        for (long s : steps.subList(1, steps.size())) {
+          BundledRun.copyCheckpoint(s, runDir);
+          Thread.sleep(60);
+        }
+        return null;
+      });
+
+      // First agent: runs until it has committed killAfter, then dies in the middle of its next step.
+      long t0 = System.nanoTime();
+      try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
+           CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, 0, new CommittedRun(0, new io.alpharl.agent.delta.RunningSum()).sum())) {
+        agent.start();
+        while (agent.lastStep() < killAfter) {
+          agent.poll();
+          Thread.sleep(50);
+        }
+        sink.beginStep(agent.lastStep() + 1);
+        try (TensorChunker chunker = new TensorChunker(allocator, ChunkingConfig.defaults())) {
+          chunker.split(new TensorRef(runId, agent.lastStep() + 1, "model.norm.weight", List.of(64L)), FloatBuffer.allocate(64), sink::frame);
+        }
+        // no commit: the producer is closed with the transaction open, as when the process is killed
+        killedAt = agent.lastStep();
+      }
+      LOG.info("agent killed after step {}, in the middle of the next", killedAt);
+
+      // Second agent: learns where the run stands from Kafka alone.
+      CommittedRun committed = CommittedRun.load(broker.bootstrapServers(), runId, allocator);
+      assertThat(committed.lastStep()).isEqualTo(killedAt);
+      long sentBytes;
+      try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
+           CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, committed.lastStep(), committed.sum())) {
+        agent.start();
+        long last = steps.get(steps.size() - 1);
+        while (agent.lastStep() < last) {
+          agent.poll();
+          Thread.sleep(50);
+        }
+        sentBytes = agent.bytesOfDeltas();
+      }
+      writing.get();
+      LOG.info("agent throughput on the bundled run, second half: {} MB of deltas, whole test {} s",
+          String.format("%.1f", sentBytes / 1e6), String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+    } finally {
+      trainer.shutdownNow();
+    }
+
+    List<Long> expected = steps.subList(1, steps.size());
+    RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.hasComplete(expected),
+        Duration.ofSeconds(60));
+    assertThat(log.committedSteps()).as("every step committed exactly once, in order").containsExactlyElementsOf(expected);
+    assertThat(log.duplicateDeltas).isEmpty();
+    assertThat(log.deltas.keySet()).as("the killed step's frames stay invisible").containsExactlyElementsOf(expected);
+    assertCumulativeMatchesFiles(log, expected);
+  }
+
+  @Test
+  void truncatedAndCorruptCheckpointsBecomeDeadLettersAndLaterStepsStillStream(TestBroker broker) throws Exception {
+    String runId = "bad-" + UUID.randomUUID().toString().substring(0, 8);
+    for (long s : List.of(0L, 5L, 10L, 15L, 20L)) {
+      BundledRun.copyCheckpoint(s, runDir);
+    }
+    Path truncated = runDir.resolve("checkpoint-10").resolve(Checkpoint.SINGLE_FILE);
+    byte[] bytes = Files.readAllBytes(truncated);
+    Files.write(truncated, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+    Path corrupt = runDir.resolve("checkpoint-15").resolve(Checkpoint.SINGLE_FILE);
+    byte[] c = Files.readAllBytes(corrupt);
+    c[8] = '#'; // the header's opening brace
+    Files.write(corrupt, c);
+
+    AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy");
+    try (RootAllocator allocator = new RootAllocator();
+         KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, 0, new io.alpharl.agent.delta.RunningSum())) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(agent.lastStep()).isEqualTo(20);
+    }
+
+    RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.hasComplete(List.of(5L, 20L)) && l.deadLetters.size() >= 2, Duration.ofSeconds(60));
+    assertThat(log.committedSteps()).containsExactly(5L, 20L);
+    assertThat(log.deadLetters).allSatisfy(d -> assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_BAD_CHECKPOINT));
+    assertThat(log.deadLetters).extracting(d -> d.getStep()).containsExactly(10L, 15L);
+    assertThat(log.deadLetters.get(0).getDetail()).contains("checkpoint-10").contains("truncated: the header needs");
+    assertThat(log.deadLetters.get(1).getDetail()).contains("checkpoint-15").contains("header is not valid JSON");
+    // Step 20's delta covers the two skipped steps: the cumulative update is still exact.
+    assertCumulativeMatchesFiles(log, List.of(5L, 20L));
+  }
+
+  /** Σ δ over the committed steps, summed in f32 in step order as a consumer does, equals W_t − W_0 bit for bit. */
+  private static void assertCumulativeMatchesFiles(RunLog log, List<Long> steps) throws IOException {
+    Map<String, float[]> sum = new HashMap<>();
+    try (Checkpoint base = Checkpoint.open(BundledRun.dir().resolve("checkpoint-0"))) {
+      for (long step : steps) {
+        Map<String, float[]> deltas = log.deltas.get(step);
+        assertThat(deltas.keySet()).as("step %d tensors", step).isEqualTo(base.tensors().keySet());
+        try (Checkpoint ckpt = Checkpoint.open(BundledRun.dir().resolve("checkpoint-" + step))) {
+          for (String name : base.tensors().keySet()) {
+            float[] s = sum.computeIfAbsent(name, k -> new float[deltas.get(k).length]);
+            float[] d = deltas.get(name);
+            float[] w0 = base.floats(name);
+            float[] wt = ckpt.floats(name);
+            for (int i = 0; i < s.length; i++) {
+              s[i] += d[i];
+              float expected = wt[i] - w0[i];
+              if (Float.floatToRawIntBits(s[i]) != Float.floatToRawIntBits(expected)) {
+                throw new AssertionError("step " + step + " " + name + "[" + i + "]: Σδ = " + s[i] + ", W_t − W_0 = " + expected);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,61 @@
+package io.alpharl.agent;
+
+import io.alpharl.agent.checkpoint.ModuleSelector;
+import io.alpharl.proto.frame.ChunkingConfig;
+import io.alpharl.proto.topic.RecordKeys;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Settings of the checkpoint agent, validated once at the edge.
+ *
+ * @param runDir        the trainer's output directory holding {@code checkpoint-<step>/}
+ * @param runId         id of the run on every topic
+ * @param base          W_0: a checkpoint directory or file; by default {@code runDir/checkpoint-0}
+ * @param progressKey   the log key of y_t ({@code reward}, {@code eval_accuracy}, ...)
+ * @param modules       which tensors are modelled
+ * @param plannedSteps  planned final step; 0 takes {@code max_steps} from the trainer state
+ * @param pollInterval  how often the directory is scanned
+ * @param chunking      frame sizes
+ */
+public record AgentConfig(
+    Path runDir,
+    String runId,
+    Optional<Path> base,
+    String progressKey,
+    ModuleSelector modules,
+    long plannedSteps,
+    Duration pollInterval,
+    ChunkingConfig chunking) {
+
+  public AgentConfig {
+    Objects.requireNonNull(runDir, "runDir");
+    RecordKeys.requireValidRunId(runId);
+    Objects.requireNonNull(base, "base");
+    Objects.requireNonNull(progressKey, "progressKey");
+    Objects.requireNonNull(modules, "modules");
+    Objects.requireNonNull(pollInterval, "pollInterval");
+    Objects.requireNonNull(chunking, "chunking");
+    if (plannedSteps < 0) {
+      throw new IllegalArgumentException("plannedSteps must be >= 0, got " + plannedSteps);
+    }
+  }
+
+  public static AgentConfig defaults(Path runDir, String runId) {
+    return new AgentConfig(runDir, runId, Optional.empty(), "reward", ModuleSelector.defaults(), 0, Duration.ofSeconds(2), ChunkingConfig.defaults());
+  }
+
+  public Path basePath() {
+    return base.orElse(runDir.resolve("checkpoint-0"));
+  }
+
+  public AgentConfig withProgressKey(String key) {
+    return new AgentConfig(runDir, runId, base, key, modules, plannedSteps, pollInterval, chunking);
+  }
+
+  public AgentConfig withPollInterval(Duration interval) {
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, interval, chunking);
+  }
+}

@@ -1,0 +1,100 @@
+package io.alpharl.agent.checkpoint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalDouble;
+
+/**
+ * The progress value y_t of a checkpoint: the entry of {@code trainer_state.json}'s
+ * {@code log_history} whose {@code step} is the checkpoint's and that has the configured key
+ * (for example {@code reward} or {@code eval_accuracy}); failing that, the line of
+ * {@code progress.jsonl} in the run directory with that step and key. Stateless.
+ */
+public final class ProgressReader {
+  public static final String PROGRESS_JSONL = "progress.jsonl";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final String key;
+
+  public ProgressReader(String key) {
+    this.key = key;
+  }
+
+  public String key() {
+    return key;
+  }
+
+  public OptionalDouble read(CheckpointDir checkpoint) {
+    OptionalDouble fromState = fromTrainerState(checkpoint);
+    return fromState.isPresent() ? fromState : fromProgressFile(checkpoint.path().getParent().resolve(PROGRESS_JSONL), checkpoint.step());
+  }
+
+  /** {@code max_steps} of the trainer state, 0 when absent. */
+  public static long plannedSteps(CheckpointDir checkpoint) {
+    try {
+      JsonNode state = JSON.readTree(checkpoint.path().resolve(CheckpointScanner.TRAINER_STATE).toFile());
+      return state.path("max_steps").asLong(0);
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  private OptionalDouble fromTrainerState(CheckpointDir checkpoint) {
+    Path file = checkpoint.path().resolve(CheckpointScanner.TRAINER_STATE);
+    if (!Files.isRegularFile(file)) {
+      return OptionalDouble.empty();
+    }
+    try {
+      for (JsonNode entry : JSON.readTree(file.toFile()).path("log_history")) {
+        OptionalDouble v = valueAt(entry, checkpoint.step());
+        if (v.isPresent()) {
+          return v;
+        }
+      }
+      return OptionalDouble.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException(file + " is not valid JSON: " + e.getMessage(), e);
+    }
+  }
+
+  private OptionalDouble fromProgressFile(Path file, long step) {
+    if (!Files.isRegularFile(file)) {
+      return OptionalDouble.empty();
+    }
+    try {
+      List<String> lines = Files.readAllLines(file);
+      for (int i = lines.size() - 1; i >= 0; i--) {
+        String line = lines.get(i).strip();
+        if (line.isEmpty()) {
+          continue;
+        }
+        OptionalDouble v;
+        try {
+          v = valueAt(JSON.readTree(line), step);
+        } catch (IOException e) {
+          continue; // a line being written while we read; earlier lines are complete
+        }
+        if (v.isPresent()) {
+          return v;
+        }
+      }
+      return OptionalDouble.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  private OptionalDouble valueAt(JsonNode entry, long step) {
+    JsonNode s = entry.get("step");
+    JsonNode v = entry.get(key);
+    if (s != null && s.asLong(-1) == step && v != null && v.isNumber()) {
+      return OptionalDouble.of(v.asDouble());
+    }
+    return OptionalDouble.empty();
+  }
+}

@@ -1,0 +1,87 @@
+package io.alpharl.agent.publish;
+
+import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.frame.RecordEntry;
+import io.alpharl.proto.frame.RecordingWriter;
+import io.alpharl.proto.v1.DeadLetter;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes a run to a recording file: one record batch for the manifest and base, then one per
+ * committed step. An aborted step leaves nothing in the file. Dead letters are logged, not
+ * recorded: a recording holds what consumers would have accepted. Owns its writer.
+ */
+public final class RecordingStepSink implements StepSink {
+  private static final Logger LOG = LoggerFactory.getLogger(RecordingStepSink.class);
+  private final RecordingWriter writer;
+  private final List<RecordEntry> step = new ArrayList<>();
+  private long currentStep = -1;
+
+  public RecordingStepSink(RecordingWriter writer) {
+    this.writer = writer;
+  }
+
+  @Override
+  public void manifest(RunManifest manifest) {
+    writer.add(new RecordEntry(RecordEntry.Kind.MANIFEST, manifest.getLastStep(), manifest.getRunId(), manifest.toByteArray()));
+  }
+
+  @Override
+  public void baseFrame(DeltaFrame frame) {
+    writer.add(new RecordEntry(RecordEntry.Kind.BASE, 0, frame.key(), frame.bytes()));
+  }
+
+  @Override
+  public void beginStep(long stepNumber) {
+    flush();
+    currentStep = stepNumber;
+    step.clear();
+  }
+
+  @Override
+  public void frame(DeltaFrame frame) {
+    step.add(new RecordEntry(RecordEntry.Kind.DELTA, currentStep, frame.key(), frame.bytes()));
+  }
+
+  @Override
+  public void commitStep(StepCommitted commit) {
+    step.forEach(writer::add);
+    writer.add(new RecordEntry(RecordEntry.Kind.STEP, commit.getStep(), commit.getRunId(), commit.toByteArray()));
+    step.clear();
+    flush();
+  }
+
+  @Override
+  public void abortStep() {
+    step.clear();
+  }
+
+  @Override
+  public void deadLetter(DeadLetter letter) {
+    LOG.warn("not recorded, rejected: step {} {}: {}", letter.getStep(), letter.getReason(), letter.getDetail());
+  }
+
+  private void flush() {
+    try {
+      writer.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the recording", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      writer.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot finish the recording", e);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+package io.alpharl.agent.publish;
+
+import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.v1.DeadLetter;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
+
+/**
+ * Where the agent's output goes: Kafka ({@link KafkaStepSink}) or a recording file
+ * ({@link RecordingStepSink}). A step is all-or-nothing: its frames and its commit marker become
+ * visible together at {@link #commitStep}, or not at all after {@link #abortStep}.
+ */
+public interface StepSink extends AutoCloseable {
+  /** Publishes the run manifest (on start and when the run's status changes). */
+  void manifest(RunManifest manifest);
+
+  /** A base tensor W_0, as step-0 frames; only recordings keep these (see {@code RecordEntry.Kind.BASE}). */
+  void baseFrame(DeltaFrame frame);
+
+  void beginStep(long step);
+
+  void frame(DeltaFrame frame);
+
+  void commitStep(StepCommitted commit);
+
+  void abortStep();
+
+  /** Rejected input, with the reason; sent on its own so it is never lost with an aborted step. */
+  void deadLetter(DeadLetter letter);
+
+  @Override
+  void close();
+}

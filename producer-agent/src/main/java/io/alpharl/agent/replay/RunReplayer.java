@@ -1,0 +1,151 @@
+package io.alpharl.agent.replay;
+
+import io.alpharl.agent.publish.StepSink;
+import io.alpharl.proto.frame.ChunkDecoder;
+import io.alpharl.proto.frame.DecodedChunk;
+import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.frame.FrameEnvelope;
+import io.alpharl.proto.frame.RecordEntry;
+import io.alpharl.proto.frame.RecordingReader;
+import io.alpharl.proto.frame.TensorAssembly;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.proto.v1.TensorInfo;
+import io.alpharl.safetensors.DType;
+import io.alpharl.safetensors.SafetensorsWriter;
+import io.alpharl.safetensors.Checkpoint;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.arrow.memory.BufferAllocator;
+
+/**
+ * Sends a recorded run again: the manifest (its base model path pointing at the base weights,
+ * which the recording carries and the replayer writes out as safetensors), then each step as one
+ * transaction, optionally under another run id and at a chosen pace. Steps at or below
+ * {@code skipThroughStep} (what consumers already have) are not sent again.
+ */
+public final class RunReplayer {
+  /** What a replay did. */
+  public record Result(String runId, int stepsSent, long bytesSent, Path baseModel, long lastStep) {}
+
+  private final BufferAllocator allocator;
+  private final PrintStream progress;
+
+  public RunReplayer(BufferAllocator allocator, PrintStream progress) {
+    this.allocator = allocator;
+    this.progress = progress;
+  }
+
+  /**
+   * @param runIdOverride  replay under this run id (frames are re-headed), or as recorded
+   * @param baseDir        where to write the base model
+   * @param speed          0 for as fast as possible, else a multiple of the recorded pace
+   */
+  public Result replay(Path recording, StepSink sink, Optional<String> runIdOverride, Path baseDir, double speed,
+      long skipThroughStep) throws IOException, InterruptedException {
+    try (RecordingReader reader = new RecordingReader(allocator, recording)) {
+      int batches = reader.batchCount();
+      RunManifest manifest = null;
+      Map<String, TensorAssembly> base = new HashMap<>();
+      int steps = 0;
+      long bytes = 0;
+      long lastRecordedMs = -1;
+      long lastStep = 0;
+      int batchIndex = 0;
+      try (ChunkDecoder decoder = new ChunkDecoder(allocator)) {
+        for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
+          batchIndex++;
+          StepCommitted commit = null;
+          List<RecordEntry> deltas = new java.util.ArrayList<>();
+          for (RecordEntry e : batch) {
+            switch (e.kind()) {
+              case MANIFEST -> manifest = RunManifest.parseFrom(e.value());
+              case BASE -> {
+                DeltaFrame f = FrameEnvelope.parse(e.value());
+                DecodedChunk c = decoder.decode(f);
+                base.computeIfAbsent(f.header().getTensorName(), k -> new TensorAssembly(f.header())).accept(c);
+              }
+              case DELTA -> deltas.add(e);
+              case STEP -> commit = StepCommitted.parseFrom(e.value());
+            }
+          }
+          if (manifest != null && !base.isEmpty() && steps == 0 && commit == null) {
+            String runId = runIdOverride.orElse(manifest.getRunId());
+            Path baseModel = writeBase(manifest, base, baseDir);
+            manifest = manifest.toBuilder().setRunId(runId).setBaseModelPath(baseModel.toAbsolutePath().toString()).build();
+            sink.manifest(manifest);
+            continue;
+          }
+          if (commit == null) {
+            continue;
+          }
+          if (commit.getStep() <= skipThroughStep) {
+            continue;
+          }
+          if (speed > 0 && lastRecordedMs >= 0) {
+            long waitMs = (long) ((commit.getCommittedUnixMs() - lastRecordedMs) / speed);
+            if (waitMs > 0) {
+              Thread.sleep(Math.min(waitMs, 60_000));
+            }
+          }
+          lastRecordedMs = commit.getCommittedUnixMs();
+          String runId = runIdOverride.orElse(commit.getRunId());
+          sink.beginStep(commit.getStep());
+          for (RecordEntry e : deltas) {
+            DeltaFrame f = FrameEnvelope.parse(e.value());
+            if (!f.header().getRunId().equals(runId)) {
+              f = FrameEnvelope.wrap(f.header().toBuilder().setRunId(runId),
+                  java.util.Arrays.copyOfRange(f.bytes(), f.payloadOffset(), f.bytes().length), f.payloadLength());
+            }
+            bytes += f.bytes().length;
+            sink.frame(f);
+          }
+          sink.commitStep(commit.toBuilder().setRunId(runId).setCommittedUnixMs(System.currentTimeMillis()).build());
+          steps++;
+          lastStep = commit.getStep();
+          if (progress != null) {
+            int width = 30;
+            int done = (int) ((long) width * batchIndex / Math.max(1, batches));
+            progress.printf("\rreplay %s [%s%s] step %d (%d/%d batches)", runId, "#".repeat(done), " ".repeat(width - done),
+                commit.getStep(), batchIndex, batches);
+            progress.flush();
+          }
+        }
+      }
+      if (progress != null) {
+        progress.println();
+      }
+      if (manifest == null) {
+        throw new IOException(recording + " has no run manifest");
+      }
+      return new Result(manifest.getRunId(), steps, bytes, Path.of(manifest.getBaseModelPath()), lastStep);
+    }
+  }
+
+  private static Path writeBase(RunManifest manifest, Map<String, TensorAssembly> base, Path baseDir) throws IOException {
+    Files.createDirectories(baseDir);
+    SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt", "alpharl_run", manifest.getRunId()));
+    Map<String, float[]> values = new HashMap<>();
+    for (TensorInfo t : manifest.getTensorsList()) {
+      TensorAssembly a = base.get(t.getName());
+      if (a == null) {
+        throw new IOException("recording lacks base tensor " + t.getName());
+      }
+      values.put(t.getName(), a.complete());
+      writer.add(t.getName(), switch (t.getDtype()) {
+        case D_TYPE_BF16 -> DType.BF16;
+        case D_TYPE_F16 -> DType.F16;
+        default -> DType.F32;
+      }, t.getShapeList());
+    }
+    Path file = baseDir.resolve(Checkpoint.SINGLE_FILE);
+    writer.writeTo(file, values);
+    return baseDir;
+  }
+}
