@@ -2,6 +2,7 @@ package io.alpharl.agent;
 
 import io.alpharl.agent.checkpoint.ModuleSelector;
 import io.alpharl.proto.frame.ChunkingConfig;
+import io.alpharl.proto.frame.WireDtype;
 import io.alpharl.proto.topic.RecordKeys;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +20,7 @@ import java.util.Optional;
  * @param plannedSteps  planned final step; 0 takes {@code max_steps} from the trainer state
  * @param pollInterval  how often the directory is scanned
  * @param chunking      frame sizes
+ * @param wire          dtype of deltas on the wire; bf16 and f16 halve the bytes, with error feedback
  */
 public record AgentConfig(
     Path runDir,
@@ -28,7 +30,8 @@ public record AgentConfig(
     ModuleSelector modules,
     long plannedSteps,
     Duration pollInterval,
-    ChunkingConfig chunking) {
+    ChunkingConfig chunking,
+    WireDtype wire) {
 
   public AgentConfig {
     Objects.requireNonNull(runDir, "runDir");
@@ -38,13 +41,14 @@ public record AgentConfig(
     Objects.requireNonNull(modules, "modules");
     Objects.requireNonNull(pollInterval, "pollInterval");
     Objects.requireNonNull(chunking, "chunking");
+    Objects.requireNonNull(wire, "wire");
     if (plannedSteps < 0) {
       throw new IllegalArgumentException("plannedSteps must be >= 0, got " + plannedSteps);
     }
   }
 
   public static AgentConfig defaults(Path runDir, String runId) {
-    return new AgentConfig(runDir, runId, Optional.empty(), "reward", ModuleSelector.defaults(), 0, Duration.ofSeconds(2), ChunkingConfig.defaults());
+    return new AgentConfig(runDir, runId, Optional.empty(), "reward", ModuleSelector.defaults(), 0, Duration.ofSeconds(2), ChunkingConfig.defaults(), WireDtype.F32);
   }
 
   public Path basePath() {
@@ -52,10 +56,14 @@ public record AgentConfig(
   }
 
   public AgentConfig withProgressKey(String key) {
-    return new AgentConfig(runDir, runId, base, key, modules, plannedSteps, pollInterval, chunking);
+    return new AgentConfig(runDir, runId, base, key, modules, plannedSteps, pollInterval, chunking, wire);
+  }
+
+  public AgentConfig withWire(WireDtype dtype) {
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, dtype);
   }
 
   public AgentConfig withPollInterval(Duration interval) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, interval, chunking);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, interval, chunking, wire);
   }
 }

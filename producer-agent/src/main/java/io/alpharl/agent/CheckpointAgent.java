@@ -75,7 +75,7 @@ public final class CheckpointAgent implements AutoCloseable {
         .setRunId(config.runId())
         .setPlannedSteps(config.plannedSteps())
         .setProgressSignalName(config.progressKey())
-        .setWireDtype(DType.D_TYPE_F32)
+        .setWireDtype(config.wire().proto())
         .setBaseModelPath(config.basePath().toAbsolutePath().toString())
         .setStatus(RunStatus.RUN_STATUS_RUNNING)
         .setLastStep(lastCommittedStep)
@@ -167,12 +167,12 @@ public final class CheckpointAgent implements AutoCloseable {
           target[i] -= w0[i];
         }
         float[] delta = new float[target.length];
-        int bad = sum.advance(t.name(), target, delta);
+        int bad = sum.advance(t.name(), target, delta, config.wire());
         if (bad >= 0) {
-          throw new IllegalStateException(t.name() + " element " + bad + ": delta not finite after the checkpoint passed its checks");
+          throw new IllegalStateException(t.name() + " element " + bad + ": delta " + target[bad] + " overflows the wire dtype " + config.wire());
         }
         long[] frameBytes = {0};
-        int n = chunker.split(new TensorRef(config.runId(), c.step(), t.name(), t.shape()), FloatBuffer.wrap(delta), f -> {
+        int n = chunker.split(new TensorRef(config.runId(), c.step(), t.name(), t.shape()), FloatBuffer.wrap(delta), config.wire(), f -> {
           frameBytes[0] += f.bytes().length;
           sink.frame(f);
         });

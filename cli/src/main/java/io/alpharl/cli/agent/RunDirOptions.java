@@ -3,6 +3,7 @@ package io.alpharl.cli.agent;
 import io.alpharl.agent.AgentConfig;
 import io.alpharl.agent.checkpoint.ModuleSelector;
 import io.alpharl.proto.frame.ChunkingConfig;
+import io.alpharl.proto.frame.WireDtype;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -39,8 +40,13 @@ final class RunDirOptions {
   @Option(names = "--poll-interval", defaultValue = "PT2S", description = "How often DIR is scanned (ISO-8601). Default: ${DEFAULT-VALUE}.")
   Duration pollInterval;
 
+  @Option(names = "--delta-dtype", defaultValue = "F32",
+      description = "dtype of deltas on the wire: ${COMPLETION-CANDIDATES}. BF16 and F16 halve the bytes; error feedback keeps the consumers' sum "
+          + "within one rounding of W_t - W_0. Default: ${DEFAULT-VALUE}.")
+  WireDtype deltaDtype;
+
   AgentConfig toConfig() {
     return new AgentConfig(dir, runId, Optional.ofNullable(base), progressKey, new ModuleSelector(Pattern.compile(modules)),
-        plannedSteps, pollInterval, new ChunkingConfig(maxChunkBytes, ChunkingConfig.DEFAULT_SPARSE_MAX_DENSITY));
+        plannedSteps, pollInterval, new ChunkingConfig(maxChunkBytes, ChunkingConfig.DEFAULT_SPARSE_MAX_DENSITY), deltaDtype);
   }
 }

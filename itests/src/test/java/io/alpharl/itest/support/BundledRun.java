@@ -24,6 +24,11 @@ public final class BundledRun {
     return p;
   }
 
+  /** The recording of the bundled run ({@code alpharl agent record}). */
+  public static Path recording() {
+    return dir().resolveSibling(NAME + ".arrow");
+  }
+
   /** Steps of the bundled checkpoints, ascending, 0 (the base) first. */
   public static List<Long> steps() {
     try (Stream<Path> s = Files.list(dir())) {

@@ -52,6 +52,7 @@ public final class RunReplayer {
     try (RecordingReader reader = new RecordingReader(allocator, recording)) {
       int batches = reader.batchCount();
       RunManifest manifest = null;
+      Path baseModel = null;
       Map<String, TensorAssembly> base = new HashMap<>();
       int steps = 0;
       long bytes = 0;
@@ -62,10 +63,11 @@ public final class RunReplayer {
         for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
           batchIndex++;
           StepCommitted commit = null;
+          RunManifest recordedManifest = null;
           List<RecordEntry> deltas = new java.util.ArrayList<>();
           for (RecordEntry e : batch) {
             switch (e.kind()) {
-              case MANIFEST -> manifest = RunManifest.parseFrom(e.value());
+              case MANIFEST -> recordedManifest = RunManifest.parseFrom(e.value());
               case BASE -> {
                 DeltaFrame f = FrameEnvelope.parse(e.value());
                 DecodedChunk c = decoder.decode(f);
@@ -75,12 +77,16 @@ public final class RunReplayer {
               case STEP -> commit = StepCommitted.parseFrom(e.value());
             }
           }
-          if (manifest != null && !base.isEmpty() && steps == 0 && commit == null) {
-            String runId = runIdOverride.orElse(manifest.getRunId());
-            Path baseModel = writeBase(manifest, base, baseDir);
-            manifest = manifest.toBuilder().setRunId(runId).setBaseModelPath(baseModel.toAbsolutePath().toString()).build();
+          if (recordedManifest != null) {
+            // The first manifest comes with the base weights; later ones only update the status.
+            if (baseModel == null) {
+              baseModel = writeBase(recordedManifest, base, baseDir);
+            }
+            manifest = recordedManifest.toBuilder()
+                .setRunId(runIdOverride.orElse(recordedManifest.getRunId()))
+                .setBaseModelPath(baseModel.toAbsolutePath().toString())
+                .build();
             sink.manifest(manifest);
-            continue;
           }
           if (commit == null) {
             continue;

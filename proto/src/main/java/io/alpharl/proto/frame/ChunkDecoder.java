@@ -5,10 +5,12 @@ import io.alpharl.proto.v1.DeltaChunkHeader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteOrder;
+import java.nio.ShortBuffer;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.Float4Vector;
 import org.apache.arrow.vector.IntVector;
+import org.apache.arrow.vector.SmallIntVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.apache.arrow.vector.types.pojo.Schema;
@@ -37,7 +39,8 @@ public final class ChunkDecoder implements AutoCloseable {
     DeltaChunkHeader h = frame.header();
     String where = h.getTensorName() + " step " + h.getStep() + " chunk " + h.getChunkIndex();
     boolean sparse = h.getEncoding() == ChunkEncoding.CHUNK_ENCODING_SPARSE;
-    Schema expected = sparse ? ArrowSchemas.SPARSE : ArrowSchemas.DENSE;
+    WireDtype wire = WireDtype.of(h.getValueDtype());
+    Schema expected = ArrowSchemas.of(sparse, wire.sixteenBit());
     try (ArrowStreamReader reader = new ArrowStreamReader(
         new ByteArrayInputStream(frame.bytes(), frame.payloadOffset(), frame.payloadLength()), allocator)) {
       VectorSchemaRoot root = reader.getVectorSchemaRoot();
@@ -51,7 +54,9 @@ public final class ChunkDecoder implements AutoCloseable {
       if (rows != h.getValueCount()) {
         throw new FrameException(FrameError.SHAPE_MISMATCH, where + ": payload has " + rows + " values, the header says " + h.getValueCount());
       }
-      float[] values = readFloats((Float4Vector) root.getVector(ArrowSchemas.VALUE), rows, where);
+      float[] values = wire.sixteenBit()
+          ? readBits((SmallIntVector) root.getVector(ArrowSchemas.VALUE_BITS), rows, wire, where)
+          : readFloats((Float4Vector) root.getVector(ArrowSchemas.VALUE), rows, where);
       int[] indices = sparse ? readIndices((IntVector) root.getVector(ArrowSchemas.INDEX), rows, h.getElementCount(), where) : null;
       if (reader.loadNextBatch()) {
         throw new FrameException(FrameError.CORRUPT_FRAME, where + ": payload has more than one record batch");
@@ -71,6 +76,18 @@ public final class ChunkDecoder implements AutoCloseable {
     float[] out = new float[n];
     if (n > 0) {
       vector.getDataBuffer().nioBuffer(0, n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+    }
+    return out;
+  }
+
+  private static float[] readBits(SmallIntVector vector, int n, WireDtype wire, String where) {
+    requireNoNulls(vector, where);
+    float[] out = new float[n];
+    if (n > 0) {
+      ShortBuffer bits = vector.getDataBuffer().nioBuffer(0, n * Short.BYTES).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer();
+      for (int i = 0; i < n; i++) {
+        out[i] = wire.fromBits(bits.get(i));
+      }
     }
     return out;
   }

@@ -2,7 +2,6 @@ package io.alpharl.proto.frame;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.alpharl.proto.topic.Topics;
-import io.alpharl.proto.v1.DType;
 import io.alpharl.proto.v1.DeltaChunkHeader;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -107,8 +106,8 @@ public final class FrameEnvelope {
       throw new FrameException(FrameError.SHAPE_MISMATCH, where + ": elements [" + Long.toUnsignedString(offset) + ", +"
           + Long.toUnsignedString(count) + ") lie outside a tensor of " + elements + " elements, shape " + h.getShapeList());
     }
-    if (h.getValueDtype() != DType.D_TYPE_F32) {
-      throw new FrameException(FrameError.CORRUPT_FRAME, where + ": value dtype " + h.getValueDtype() + " is not supported on the wire (F32 only)");
+    if (WireDtype.of(h.getValueDtype()) == null) {
+      throw new FrameException(FrameError.CORRUPT_FRAME, where + ": value dtype " + h.getValueDtype() + " is not a wire dtype (F32, BF16, F16)");
     }
     long values = h.getValueCount();
     switch (h.getEncoding()) {

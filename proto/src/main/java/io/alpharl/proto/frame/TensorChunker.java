@@ -2,7 +2,6 @@ package io.alpharl.proto.frame;
 
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.ChunkEncoding;
-import io.alpharl.proto.v1.DType;
 import io.alpharl.proto.v1.DeltaChunkHeader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -10,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.util.Objects;
 import java.util.function.Consumer;
 import org.apache.arrow.memory.ArrowBuf;
@@ -17,6 +17,7 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.Float4Vector;
 import org.apache.arrow.vector.IntVector;
+import org.apache.arrow.vector.SmallIntVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowStreamWriter;
 
@@ -34,6 +35,8 @@ public final class TensorChunker implements AutoCloseable {
   private final BufferAllocator allocator;
   private final VectorSchemaRoot dense;
   private final VectorSchemaRoot sparse;
+  private final VectorSchemaRoot dense16;
+  private final VectorSchemaRoot sparse16;
   private final PayloadBuffer payload = new PayloadBuffer();
   private int[] sparseIndex = new int[0];
   private float[] sparseValue = new float[0];
@@ -44,17 +47,26 @@ public final class TensorChunker implements AutoCloseable {
     this.allocator = parent.newChildAllocator("tensor-chunker", 0, Long.MAX_VALUE);
     this.dense = VectorSchemaRoot.create(ArrowSchemas.DENSE, allocator);
     this.sparse = VectorSchemaRoot.create(ArrowSchemas.SPARSE, allocator);
+    this.dense16 = VectorSchemaRoot.create(ArrowSchemas.DENSE_16, allocator);
+    this.sparse16 = VectorSchemaRoot.create(ArrowSchemas.SPARSE_16, allocator);
+  }
+
+  /** {@link #split(TensorRef, FloatBuffer, WireDtype, Consumer)} in f32. */
+  public int split(TensorRef tensor, FloatBuffer values, Consumer<DeltaFrame> sink) {
+    return split(tensor, values, WireDtype.F32, sink);
   }
 
   /**
    * Sends every chunk of {@code values} to {@code sink}, in chunk order.
    *
    * @param values the whole delta in row-major order, from its position to its limit; not modified
-   *     (its position is left as it was)
+   *     (its position is left as it was). With a 16-bit {@code wire} dtype each value is rounded to
+   *     it; callers that keep error feedback round first ({@link WireDtype#round}) so nothing is lost
+   *     here.
    * @return the number of frames sent
    * @throws IllegalArgumentException if the value count differs from the shape's element count
    */
-  public int split(TensorRef tensor, FloatBuffer values, Consumer<DeltaFrame> sink) {
+  public int split(TensorRef tensor, FloatBuffer values, WireDtype wire, Consumer<DeltaFrame> sink) {
     long elements = tensor.elementCount();
     if (values.remaining() != elements) {
       throw new IllegalArgumentException(tensor.tensorName() + ": shape " + tensor.shape() + " has " + elements
@@ -69,7 +81,7 @@ public final class TensorChunker implements AutoCloseable {
         .setTensorName(tensor.tensorName())
         .addAllShape(tensor.shape())
         .setChunkCount(chunkCount)
-        .setValueDtype(DType.D_TYPE_F32);
+        .setValueDtype(wire.proto());
     int base = values.position();
     for (int c = 0; c < chunkCount; c++) {
       int from = (int) (c * perChunk);
@@ -77,28 +89,40 @@ public final class TensorChunker implements AutoCloseable {
       FloatBuffer chunk = values.duplicate();
       chunk.position(base + from).limit(base + from + count);
       header.setChunkIndex(c).setElementOffset(from).setElementCount(count);
-      sink.accept(encode(header, chunk.slice()));
+      sink.accept(encode(header, chunk.slice(), wire));
     }
     return chunkCount;
   }
 
-  private DeltaFrame encode(DeltaChunkHeader.Builder header, FloatBuffer chunk) {
+  private DeltaFrame encode(DeltaChunkHeader.Builder header, FloatBuffer chunk, WireDtype wire) {
     int count = chunk.remaining();
-    int nonZeros = collectNonZeros(chunk);
+    int nonZeros = collectNonZeros(chunk, wire);
     boolean useSparse = nonZeros <= config.sparseMaxDensity() * count;
     VectorSchemaRoot root;
     if (useSparse) {
-      root = sparse;
+      root = wire.sixteenBit() ? sparse16 : sparse;
       IntVector index = (IntVector) root.getVector(ArrowSchemas.INDEX);
-      Float4Vector value = (Float4Vector) root.getVector(ArrowSchemas.VALUE);
       fill(index, nonZeros).asIntBuffer().put(sparseIndex, 0, nonZeros);
-      fill(value, nonZeros).asFloatBuffer().put(sparseValue, 0, nonZeros);
+      if (wire.sixteenBit()) {
+        ShortBuffer bits = fill((SmallIntVector) root.getVector(ArrowSchemas.VALUE_BITS), nonZeros).asShortBuffer();
+        for (int i = 0; i < nonZeros; i++) {
+          bits.put(wire.toBits(sparseValue[i]));
+        }
+      } else {
+        fill((Float4Vector) root.getVector(ArrowSchemas.VALUE), nonZeros).asFloatBuffer().put(sparseValue, 0, nonZeros);
+      }
       root.setRowCount(nonZeros);
       header.setEncoding(ChunkEncoding.CHUNK_ENCODING_SPARSE).setValueCount(nonZeros);
     } else {
-      root = dense;
-      Float4Vector value = (Float4Vector) root.getVector(ArrowSchemas.VALUE);
-      fill(value, count).asFloatBuffer().put(chunk);
+      root = wire.sixteenBit() ? dense16 : dense;
+      if (wire.sixteenBit()) {
+        ShortBuffer bits = fill((SmallIntVector) root.getVector(ArrowSchemas.VALUE_BITS), count).asShortBuffer();
+        for (int i = 0; i < count; i++) {
+          bits.put(wire.toBits(chunk.get(chunk.position() + i)));
+        }
+      } else {
+        fill((Float4Vector) root.getVector(ArrowSchemas.VALUE), count).asFloatBuffer().put(chunk);
+      }
       root.setRowCount(count);
       header.setEncoding(ChunkEncoding.CHUNK_ENCODING_DENSE).setValueCount(count);
     }
@@ -113,8 +137,11 @@ public final class TensorChunker implements AutoCloseable {
     return FrameEnvelope.wrap(header, payload.array(), payload.size());
   }
 
-  /** Fills the sparse scratch arrays; a value counts as changed when any bit of it is set (-0.0 too). */
-  private int collectNonZeros(FloatBuffer chunk) {
+  /**
+   * Fills the sparse scratch arrays; a value counts as changed when any bit of it is set on the
+   * wire (-0.0 too).
+   */
+  private int collectNonZeros(FloatBuffer chunk, WireDtype wire) {
     int count = chunk.remaining();
     if (sparseIndex.length < count) {
       sparseIndex = new int[count];
@@ -124,7 +151,7 @@ public final class TensorChunker implements AutoCloseable {
     int n = 0;
     for (int i = 0; i < count; i++) {
       float v = chunk.get(chunk.position() + i);
-      if (Float.floatToRawIntBits(v) != 0) {
+      if (wire.sixteenBit() ? wire.toBits(v) != 0 : Float.floatToRawIntBits(v) != 0) {
         if (n >= limit) {
           return count; // too dense for sparse: stop scanning early
         }
@@ -149,6 +176,8 @@ public final class TensorChunker implements AutoCloseable {
   public void close() {
     dense.close();
     sparse.close();
+    dense16.close();
+    sparse16.close();
     allocator.close();
   }
 

@@ -24,13 +24,14 @@ class FrameRoundTripTest {
     int maxChunkFloats = 4 + r.nextInt(2045);
     double density = r.nextInt(4) == 0 ? 0 : r.nextDouble();
     double sparseMaxDensity = r.nextDouble() * 0.5;
-    float[] values = Frames.delta(rows * cols, density, seed);
+    WireDtype wire = WireDtype.values()[r.nextInt(WireDtype.values().length)];
+    float[] values = Frames.roundedTo(wire, Frames.delta(rows * cols, density, seed));
     TensorRef ref = new TensorRef("run-1", 7, "model.layers.0.mlp.up_proj.weight", List.of((long) rows, (long) cols));
     ChunkingConfig config = new ChunkingConfig(maxChunkFloats * 4, sparseMaxDensity);
-    String context = "seed " + seed + ", shape " + ref.shape() + ", chunk " + maxChunkFloats + " floats";
+    String context = "seed " + seed + ", " + wire + ", shape " + ref.shape() + ", chunk " + maxChunkFloats + " floats";
 
     try (RootAllocator allocator = new RootAllocator()) {
-      List<DeltaFrame> frames = Frames.split(allocator, config, ref, values);
+      List<DeltaFrame> frames = Frames.split(allocator, config, ref, values, wire);
 
       long perChunk = config.elementsPerChunk(cols);
       assertThat(frames).as(context).hasSize((int) Math.max(1, (values.length + perChunk - 1) / perChunk));
@@ -43,6 +44,7 @@ class FrameRoundTripTest {
         ChunkEncoding expected = nonZeros <= sparseMaxDensity * f.header().getElementCount()
             ? ChunkEncoding.CHUNK_ENCODING_SPARSE : ChunkEncoding.CHUNK_ENCODING_DENSE;
         assertThat(f.header().getEncoding()).as(context).isEqualTo(expected);
+        assertThat(f.header().getValueDtype()).as(context).isEqualTo(wire.proto());
       }
       assertThat(Frames.bits(Frames.reassemble(allocator, frames))).as(context).isEqualTo(Frames.bits(values));
       assertThat(allocator.getAllocatedMemory()).as("Arrow memory leaked, " + context).isZero();
@@ -72,7 +74,7 @@ class FrameRoundTripTest {
     long n = 0;
     int from = (int) f.header().getElementOffset();
     for (int i = from; i < from + f.header().getElementCount(); i++) {
-      if (Float.floatToRawIntBits(values[i]) != 0) {
+      if (Float.floatToRawIntBits(values[i]) != 0) { // values are pre-rounded, so f32 bits and wire bits agree on zero
         n++;
       }
     }

@@ -28,11 +28,25 @@ final class Frames {
   }
 
   static List<DeltaFrame> split(BufferAllocator allocator, ChunkingConfig config, TensorRef ref, float[] values) {
+    return split(allocator, config, ref, values, WireDtype.F32);
+  }
+
+  static List<DeltaFrame> split(BufferAllocator allocator, ChunkingConfig config, TensorRef ref, float[] values, WireDtype wire) {
     List<DeltaFrame> frames = new ArrayList<>();
     try (TensorChunker chunker = new TensorChunker(allocator, config)) {
-      chunker.split(ref, FloatBuffer.wrap(values), frames::add);
+      chunker.split(ref, FloatBuffer.wrap(values), wire, frames::add);
     }
     return frames;
+  }
+
+  /** Rounds values to what {@code wire} carries, replacing overflow with 0 (test data only). */
+  static float[] roundedTo(WireDtype wire, float[] values) {
+    float[] out = new float[values.length];
+    for (int i = 0; i < values.length; i++) {
+      float v = wire.round(values[i]);
+      out[i] = Float.isFinite(v) ? v : 0f;
+    }
+    return out;
   }
 
   /** Parses, decodes and assembles frames as a consumer does. */

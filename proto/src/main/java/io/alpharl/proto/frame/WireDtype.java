@@ -1,0 +1,52 @@
+package io.alpharl.proto.frame;
+
+import io.alpharl.proto.v1.DType;
+import io.alpharl.safetensors.HalfFloats;
+
+/** How delta values travel: f32 (lossless) or rounded to bf16 / f16 (half the bytes). */
+public enum WireDtype {
+  F32(DType.D_TYPE_F32),
+  BF16(DType.D_TYPE_BF16),
+  F16(DType.D_TYPE_F16);
+
+  private final DType proto;
+
+  WireDtype(DType proto) {
+    this.proto = proto;
+  }
+
+  public DType proto() {
+    return proto;
+  }
+
+  public boolean sixteenBit() {
+    return this != F32;
+  }
+
+  /** The nearest value this dtype can carry, as f32 (infinite when it overflows f16). */
+  public float round(float v) {
+    return switch (this) {
+      case F32 -> v;
+      case BF16 -> HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(v));
+      case F16 -> HalfFloats.f16ToFloat(HalfFloats.floatToF16(v));
+    };
+  }
+
+  short toBits(float v) {
+    return this == BF16 ? HalfFloats.floatToBf16(v) : HalfFloats.floatToF16(v);
+  }
+
+  float fromBits(short bits) {
+    return this == BF16 ? HalfFloats.bf16ToFloat(bits) : HalfFloats.f16ToFloat(bits);
+  }
+
+  /** The wire dtype a header names, or null for one this build does not carry. */
+  static WireDtype of(DType d) {
+    for (WireDtype w : values()) {
+      if (w.proto == d) {
+        return w;
+      }
+    }
+    return null;
+  }
+}
