@@ -172,7 +172,7 @@ public final class CheckpointAgent implements AutoCloseable {
           throw new IllegalStateException(t.name() + " element " + bad + ": delta " + target[bad] + " overflows the wire dtype " + config.wire());
         }
         long[] frameBytes = {0};
-        int n = chunker.split(new TensorRef(config.runId(), c.step(), t.name(), t.shape()), FloatBuffer.wrap(delta), config.wire(), f -> {
+        int n = chunker.split(new TensorRef(config.runId(), c.step(), t.name(), t.shape(), config.modules().isModelled(t)), FloatBuffer.wrap(delta), config.wire(), f -> {
           frameBytes[0] += f.bytes().length;
           sink.frame(f);
         });

@@ -79,6 +79,7 @@ public final class TensorChunker implements AutoCloseable {
         .setRunId(tensor.runId())
         .setStep(tensor.step())
         .setTensorName(tensor.tensorName())
+        .setModelled(tensor.modelled())
         .addAllShape(tensor.shape())
         .setChunkCount(chunkCount)
         .setValueDtype(wire.proto());

@@ -4,7 +4,11 @@ import java.util.List;
 import java.util.Objects;
 
 /** Which tensor, of which run and step, a delta belongs to. Immutable. */
-public record TensorRef(String runId, long step, String tensorName, List<Long> shape) {
+public record TensorRef(String runId, long step, String tensorName, List<Long> shape, boolean modelled) {
+  public TensorRef(String runId, long step, String tensorName, List<Long> shape) {
+    this(runId, step, tensorName, shape, false);
+  }
+
   public TensorRef {
     Objects.requireNonNull(runId, "runId");
     Objects.requireNonNull(tensorName, "tensorName");

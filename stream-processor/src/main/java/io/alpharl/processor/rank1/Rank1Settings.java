@@ -1,0 +1,30 @@
+package io.alpharl.processor.rank1;
+
+/**
+ * When the rank-1 solver stops.
+ *
+ * @param relativeResidual stop when ‖AᵀA v − θ v‖ ≤ relativeResidual · θ. The angle to the true
+ *                         v1 is then at most relativeResidual · θ / (θ − σ2²), so it stays small
+ *                         even when σ2/σ1 is close to 1 (RL updates are near full rank); a
+ *                         test on successive vectors alone would stop early in that case
+ * @param maxSweeps        cap on passes over the matrix
+ * @param krylovDimension  Lanczos basis size before a restart from the current Ritz vector
+ */
+public record Rank1Settings(double relativeResidual, int maxSweeps, int krylovDimension) {
+  public static final double DEFAULT_RELATIVE_RESIDUAL = 1e-6;
+  public static final int DEFAULT_MAX_SWEEPS = 300;
+  public static final int DEFAULT_KRYLOV_DIMENSION = 48;
+
+  public Rank1Settings {
+    if (!(relativeResidual > 0 && relativeResidual < 1)) {
+      throw new IllegalArgumentException("relativeResidual must lie in (0, 1), got " + relativeResidual);
+    }
+    if (maxSweeps < 1 || krylovDimension < 2) {
+      throw new IllegalArgumentException("maxSweeps must be >= 1 and krylovDimension >= 2, got " + maxSweeps + ", " + krylovDimension);
+    }
+  }
+
+  public static Rank1Settings defaults() {
+    return new Rank1Settings(DEFAULT_RELATIVE_RESIDUAL, DEFAULT_MAX_SWEEPS, DEFAULT_KRYLOV_DIMENSION);
+  }
+}

@@ -1,0 +1,162 @@
+package io.alpharl.processor.rank1;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Random;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+import org.ejml.dense.row.RandomMatrices_DDRM;
+import org.ejml.dense.row.SingularOps_DDRM;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every {@link Rank1Backend} must satisfy, checked against EJML's dense SVD. Subclasses give
+ * the backend; GPU subclasses skip themselves where no device is present.
+ *
+ * <p>Tolerances: |cos(u, u_ref)| and |cos(v, v_ref)| ≥ 0.9999, σ1 within 1e-4 relative, ‖A‖_F
+ * within 1e-6 relative. The hard matrices have σ2/σ1 from 0.9 to 0.99 and put 2-5 % of their
+ * energy in σ1², like real RL updates.
+ */
+public abstract class Rank1BackendContract {
+  private static final Logger LOG = LoggerFactory.getLogger(Rank1BackendContract.class);
+  private Rank1Backend backend;
+
+  protected abstract Rank1Backend createBackend();
+
+  @BeforeEach
+  void open() {
+    backend = createBackend();
+  }
+
+  @AfterEach
+  void close() {
+    backend.close();
+  }
+
+  @ParameterizedTest(name = "{0} x {1}, sigma2/sigma1 = {2}")
+  @CsvSource({
+      "64, 48, 0.5",
+      "128, 96, 0.9",
+      "96, 128, 0.95",
+      "300, 200, 0.99",
+      "700, 600, 0.9",
+      "1, 40, 0.0",
+      "40, 1, 0.0"})
+  void matchesDenseSvd(int m, int n, double gap) {
+    Random r = new Random(m * 31L + n);
+    DMatrixRMaj a = withSpectrum(m, n, gap, r);
+    Rank1Result got = backend.leading(toFloat(a), m, n, null, Rank1Settings.defaults());
+    Reference ref = reference(toDouble(toFloat(a), m, n));
+
+    double energyShare = ref.sigma1 * ref.sigma1 / (ref.frobenius * ref.frobenius);
+    LOG.info("{} {}x{} sigma2/sigma1={}: {} sweeps, converged={}, sigma1 share of energy {}%", backend.name(), m, n, gap,
+        got.sweeps(), got.converged(), String.format("%.1f", 100 * energyShare));
+    assertThat(got.converged()).isTrue();
+    assertThat(Math.abs(cos(got.u(), ref.u))).as("|cos(u, u_ref)|").isGreaterThanOrEqualTo(0.9999);
+    assertThat(Math.abs(cos(got.v(), ref.v))).as("|cos(v, v_ref)|").isGreaterThanOrEqualTo(0.9999);
+    assertThat(Math.abs(got.sigma1() - ref.sigma1) / ref.sigma1).as("sigma1 relative error").isLessThanOrEqualTo(1e-4);
+    assertThat(Math.abs(got.frobenius() - ref.frobenius) / ref.frobenius).as("Frobenius relative error").isLessThanOrEqualTo(1e-6);
+    assertThat(dotProduct(got.u(), got.u())).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+  }
+
+  @Test
+  void warmStartFromTheLastStepConvergesInAFewSweeps() {
+    Random r = new Random(5);
+    int m = 256;
+    int n = 192;
+    DMatrixRMaj a = withSpectrum(m, n, 0.9, r);
+    Rank1Result cold = backend.leading(toFloat(a), m, n, null, Rank1Settings.defaults());
+    // The next step: the same update plus an increment of a few per cent of it, as in training.
+    DMatrixRMaj next = a.copy();
+    DMatrixRMaj noise = RandomMatrices_DDRM.rectangle(m, n, -1, 1, r);
+    double typical = org.ejml.dense.row.NormOps_DDRM.normF(a) / Math.sqrt((double) m * n);
+    CommonOps_DDRM.addEquals(next, 0.03 * typical, noise);
+    Rank1Result warm = backend.leading(toFloat(next), m, n, cold.v(), Rank1Settings.defaults());
+    Reference ref = reference(next);
+    LOG.info("{}: cold start {} sweeps, warm start {} sweeps", backend.name(), cold.sweeps(), warm.sweeps());
+    assertThat(Math.abs(cos(warm.u(), ref.u))).isGreaterThanOrEqualTo(0.9999);
+    assertThat(warm.sweeps()).isLessThan(cold.sweeps());
+  }
+
+  @Test
+  void zeroMatrixGivesZeroSigma() {
+    Rank1Result got = backend.leading(new float[12], 3, 4, null, Rank1Settings.defaults());
+    assertThat(got.sigma1()).isZero();
+    assertThat(got.frobenius()).isZero();
+  }
+
+  /** A = U diag(σ) Vᵀ with σ1 = 1, σ2 = gap, the rest spread below σ2. */
+  static DMatrixRMaj withSpectrum(int m, int n, double gap, Random r) {
+    int k = Math.min(m, n);
+    DMatrixRMaj u = RandomMatrices_DDRM.orthogonal(m, k, r);
+    DMatrixRMaj v = RandomMatrices_DDRM.orthogonal(n, k, r);
+    DMatrixRMaj s = new DMatrixRMaj(k, k);
+    for (int i = 0; i < k; i++) {
+      s.set(i, i, i == 0 ? 1 : i == 1 ? gap : gap * (0.3 + 0.68 * r.nextDouble()));
+    }
+    DMatrixRMaj us = new DMatrixRMaj(m, k);
+    CommonOps_DDRM.mult(u, s, us);
+    DMatrixRMaj a = new DMatrixRMaj(m, n);
+    CommonOps_DDRM.multTransB(us, v, a);
+    CommonOps_DDRM.scale(1e-3, a); // the size of an RL update to a weight matrix
+    return a;
+  }
+
+  record Reference(double sigma1, double[] u, double[] v, double frobenius) {}
+
+  static Reference reference(DMatrixRMaj a) {
+    SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(a.numRows, a.numCols, true, true, false);
+    if (!svd.decompose(a.copy())) {
+      throw new IllegalStateException("EJML SVD failed");
+    }
+    DMatrixRMaj uMat = svd.getU(null, false);
+    DMatrixRMaj w = svd.getW(null);
+    DMatrixRMaj vMat = svd.getV(null, false);
+    SingularOps_DDRM.descendingOrder(uMat, false, w, vMat, false);
+    double[] u = new double[a.numRows];
+    double[] v = new double[a.numCols];
+    for (int i = 0; i < u.length; i++) {
+      u[i] = uMat.get(i, 0);
+    }
+    for (int i = 0; i < v.length; i++) {
+      v[i] = vMat.get(i, 0);
+    }
+    return new Reference(w.get(0, 0), u, v, org.ejml.dense.row.NormOps_DDRM.normF(a));
+  }
+
+  static float[] toFloat(DMatrixRMaj a) {
+    float[] out = new float[a.getNumElements()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (float) a.data[i];
+    }
+    return out;
+  }
+
+  static DMatrixRMaj toDouble(float[] a, int m, int n) {
+    DMatrixRMaj out = new DMatrixRMaj(m, n);
+    for (int i = 0; i < a.length; i++) {
+      out.data[i] = a[i];
+    }
+    return out;
+  }
+
+  static double cos(double[] x, double[] y) {
+    return dotProduct(x, y) / Math.sqrt(dotProduct(x, x) * dotProduct(y, y));
+  }
+
+  static double dotProduct(double[] x, double[] y) {
+    double s = 0;
+    for (int i = 0; i < x.length; i++) {
+      s += x[i] * y[i];
+    }
+    return s;
+  }
+}
