@@ -1,7 +1,6 @@
 package io.alpharl.proto.frame;
 
 import io.alpharl.proto.v1.DeltaChunkHeader;
-import java.util.List;
 
 /**
  * Rebuilds one tensor's delta for one step from its chunks, which must arrive in chunk order
@@ -42,27 +41,8 @@ public final class TensorAssembly {
       throw new IllegalArgumentException(where + " of run " + h.getRunId() + " handed to the assembly of "
           + first.getTensorName() + " step " + first.getStep() + " of run " + first.getRunId());
     }
-    List<Long> shape = h.getShapeList();
-    if (!shape.equals(first.getShapeList())) {
-      throw new FrameException(FrameError.SHAPE_MISMATCH, where + ": shape " + shape + ", earlier chunks said " + first.getShapeList());
-    }
-    if (h.getChunkCount() != first.getChunkCount()) {
-      throw new FrameException(FrameError.SHAPE_MISMATCH, where + ": chunk count " + h.getChunkCount() + ", earlier chunks said " + first.getChunkCount());
-    }
-    if (h.getChunkIndex() < nextChunk) {
-      throw new FrameException(FrameError.DUPLICATE_CHUNK, where + ": chunk " + h.getChunkIndex() + " was already accepted (next expected " + nextChunk + ")");
-    }
-    if (h.getChunkIndex() > nextChunk) {
-      throw new FrameException(FrameError.OUT_OF_ORDER_CHUNK, where + ": arrived before chunk " + nextChunk + " (chunks must come in order)");
-    }
-    if (h.getElementOffset() != nextElement) {
-      throw new FrameException(FrameError.SHAPE_MISMATCH, where + ": starts at element " + h.getElementOffset() + ", the previous chunk ended at " + nextElement);
-    }
-    boolean last = h.getChunkIndex() == h.getChunkCount() - 1;
+    ChunkSequence.check(h, first.getShapeList(), first.getChunkCount(), nextChunk, nextElement);
     long end = nextElement + h.getElementCount();
-    if (last && end != values.length) {
-      throw new FrameException(FrameError.SHAPE_MISMATCH, where + ": last chunk ends at element " + end + " of " + values.length);
-    }
     chunk.copyInto(values, (int) nextElement);
     nextChunk++;
     nextElement = end;

@@ -1,0 +1,50 @@
+package io.alpharl.processor.topology;
+
+import io.alpharl.proto.frame.FrameException;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.DeadLetter;
+import io.alpharl.proto.v1.RejectReason;
+import com.google.protobuf.ByteString;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
+import org.apache.kafka.streams.errors.ErrorHandlerContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A record that cannot be deserialized (a corrupt frame, a bad checksum, a message that does not
+ * parse) goes to {@code alpharl.dlq} with its topic, partition, offset, the precise reason and its
+ * original bytes, inside the same exactly-once transaction, and processing goes on.
+ */
+public final class DeadLetterHandler implements DeserializationExceptionHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(DeadLetterHandler.class);
+
+  @Override
+  public void configure(Map<String, ?> configs) {}
+
+  @Override
+  public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception exception) {
+    Throwable cause = exception;
+    while (cause != null && !(cause instanceof FrameException)) {
+      cause = cause.getCause();
+    }
+    RejectReason reason = cause instanceof FrameException fe ? fe.error().rejectReason() : RejectReason.REJECT_REASON_CORRUPT_FRAME;
+    String detail = cause != null ? cause.getMessage() : String.valueOf(exception.getMessage());
+    LOG.warn("dead letter from {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), detail);
+    DeadLetter letter = DeadLetter.newBuilder()
+        .setSchemaVersion(Topics.SCHEMA_VERSION)
+        .setReason(reason)
+        .setDetail(detail)
+        .setSourceTopic(record.topic())
+        .setSourcePartition(record.partition())
+        .setSourceOffset(record.offset())
+        .setOriginalKey(record.key() == null ? ByteString.EMPTY : ByteString.copyFrom(record.key()))
+        .setOriginalValue(record.value() == null ? ByteString.EMPTY : ByteString.copyFrom(record.value()))
+        .setRejectedUnixMs(System.currentTimeMillis())
+        .build();
+    return Response.resume(List.of(new ProducerRecord<>(Topics.DLQ.name(), record.key(), letter.toByteArray())));
+  }
+}

@@ -1,0 +1,252 @@
+package io.alpharl.processor.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.processor.module.ModuleProcessor;
+import io.alpharl.processor.rank1.CpuRank1Backend;
+import io.alpharl.processor.state.ModuleState;
+import io.alpharl.proto.frame.ChunkingConfig;
+import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.frame.TensorChunker;
+import io.alpharl.proto.frame.TensorRef;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.DeadLetter;
+import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.GateState;
+import io.alpharl.proto.v1.ProgressAxis;
+import io.alpharl.proto.v1.Rank1Update;
+import io.alpharl.proto.v1.RejectReason;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.proto.v1.TensorInfo;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The topology without a broker: chunk reassembly, exactly-once steps, the dead-letter routes, rank-1 and fits. */
+class AlphaRlTopologyTest {
+  private static final String RUN = "run-t";
+  private static final String MODULE = "model.layers.0.mlp.up_proj.weight";
+  private static final String NORM = "model.norm.weight";
+  private static final int M = 24;
+  private static final int N = 16;
+  private static final ChunkingConfig SMALL_CHUNKS = new ChunkingConfig(5 * N * 4, 0.3); // 5 rows per chunk
+
+  @TempDir
+  Path stateDir;
+
+  private RootAllocator allocator;
+  private CpuRank1Backend backend;
+  private TopologyTestDriver driver;
+  private TestInputTopic<String, DeltaFrame> deltas;
+  private TestInputTopic<String, byte[]> rawDeltas;
+  private TestInputTopic<String, StepCommitted> steps;
+  private TestInputTopic<String, RunManifest> runs;
+  private TestOutputTopic<String, Rank1Update> rank1;
+  private TestOutputTopic<byte[], DeadLetter> dlq;
+  private TestOutputTopic<String, FitSummary> fits;
+  private final Random random = new Random(17);
+  private final float[] cumulative = new float[M * N];
+  private Instant clock = Instant.parse("2026-11-24T00:00:00Z");
+
+  @BeforeEach
+  void setUp() {
+    allocator = new RootAllocator();
+    backend = new CpuRank1Backend(1);
+    ProcessorConfig config = ProcessorConfig.defaults("unused:9092", stateDir).withBlockFloats(100); // blocks smaller than chunks
+    driver = new TopologyTestDriver(AlphaRlTopology.build(config, backend, allocator), StreamsProperties.of(config));
+    deltas = driver.createInputTopic(Topics.DELTAS.name(), new StringSerializer(), Topics.DELTAS.valueSerde().serializer());
+    rawDeltas = driver.createInputTopic(Topics.DELTAS.name(), new StringSerializer(), new ByteArraySerializer());
+    steps = driver.createInputTopic(Topics.STEPS.name(), new StringSerializer(), Topics.STEPS.valueSerde().serializer());
+    runs = driver.createInputTopic(Topics.RUNS.name(), new StringSerializer(), Topics.RUNS.valueSerde().serializer());
+    rank1 = driver.createOutputTopic(Topics.RANK1.name(), Topics.RANK1.keySerde().deserializer(), Topics.RANK1.valueSerde().deserializer());
+    dlq = driver.createOutputTopic(Topics.DLQ.name(), Topics.DLQ.keySerde().deserializer(), Topics.DLQ.valueSerde().deserializer());
+    fits = driver.createOutputTopic(Topics.FITS.name(), Topics.FITS.keySerde().deserializer(), Topics.FITS.valueSerde().deserializer());
+    runs.pipeInput(RUN, RunManifest.newBuilder().setSchemaVersion(1).setRunId(RUN).setPlannedSteps(20)
+        .addTensors(TensorInfo.newBuilder().setName(MODULE).addShape(M).addShape(N).setModelled(true))
+        .addTensors(TensorInfo.newBuilder().setName(NORM).addShape(N)).build(), tick());
+  }
+
+  @AfterEach
+  void tearDown() {
+    driver.close();
+    backend.close();
+    allocator.close();
+  }
+
+  @Test
+  void chunksReassembleIntoTheCumulativeUpdateAndItsRank1Factors() {
+    sendStep(1, 0.1);
+    sendStep(2, 0.2);
+    List<Rank1Update> out = rank1.readValuesToList();
+    assertThat(out).extracting(Rank1Update::getStep).containsExactly(1L, 2L);
+
+    Rank1Update latest = out.get(1);
+    DMatrixRMaj a = new DMatrixRMaj(M, N);
+    for (int i = 0; i < cumulative.length; i++) {
+      a.data[i] = cumulative[i];
+    }
+    SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(M, N, true, true, false);
+    svd.decompose(a.copy());
+    double[] sv = svd.getSingularValues();
+    int top = 0;
+    for (int i = 1; i < sv.length; i++) {
+      top = sv[i] > sv[top] ? i : top;
+    }
+    DMatrixRMaj u = svd.getU(null, false);
+    double cos = 0;
+    double norm = 0;
+    for (int i = 0; i < M; i++) {
+      cos += u.get(i, top) * latest.getU(i);
+      norm += latest.getU(i) * latest.getU(i);
+    }
+    assertThat(Math.abs(cos) / Math.sqrt(norm)).isGreaterThan(0.9999);
+    assertThat(latest.getSigma1()).isCloseTo(sv[top], org.assertj.core.data.Offset.offset(sv[top] * 1e-4));
+    assertThat(latest.getFrobeniusNorm()).isCloseTo(org.ejml.dense.row.NormOps_DDRM.normF(a), org.assertj.core.data.Offset.offset(1e-6));
+
+    KeyValueStore<String, ModuleState> states = driver.getKeyValueStore(ModuleProcessor.MODULE_STATE_STORE);
+    assertThat(states.get(RUN + "/" + MODULE).getAppliedStep()).isEqualTo(2);
+    assertThat(states.get(RUN + "/" + NORM).getAppliedStep()).isEqualTo(2);
+    assertThat(storedCumulative()).as("ΔW in the store, block by block").containsExactly(cumulative);
+    assertThat(dlq.isEmpty()).isTrue();
+  }
+
+  @Test
+  void aResentStepIsAppliedOnceAndTheResendGoesToTheDeadLetterTopic() {
+    List<DeltaFrame> step1 = sendStep(1, 0.1);
+    float[] before = storedCumulative();
+    deltas.pipeInput(step1.get(0).key(), step1.get(0), tick());
+    DeadLetter letter = dlq.readValue();
+    assertThat(letter.getReason()).isEqualTo(RejectReason.REJECT_REASON_DUPLICATE_STEP);
+    assertThat(letter.getDetail()).contains("step 1 is already applied");
+    assertThat(letter.getOriginalValue().toByteArray()).isEqualTo(step1.get(0).bytes());
+    assertThat(letter.getSourceTopic()).isEqualTo(Topics.DELTAS.name());
+    assertThat(storedCumulative()).containsExactly(before);
+  }
+
+  @Test
+  void outOfOrderMissingCorruptAndNonFiniteChunksAreRejectedWithTheirReasons() {
+    sendStep(1, 0.1);
+    List<DeltaFrame> step2 = frames(2, randomDelta());
+    deltas.pipeInput(step2.get(1).key(), step2.get(1), tick()); // chunk 1 before chunk 0
+    assertThat(dlq.readValue().getReason()).isEqualTo(RejectReason.REJECT_REASON_OUT_OF_ORDER_CHUNK);
+
+    deltas.pipeInput(step2.get(0).key(), step2.get(0), tick()); // step 2 begins...
+    List<DeltaFrame> step3 = frames(3, randomDelta());
+    deltas.pipeInput(step3.get(0).key(), step3.get(0), tick()); // ...and step 3 starts before it ended
+    DeadLetter missing = dlq.readValue();
+    assertThat(missing.getReason()).isEqualTo(RejectReason.REJECT_REASON_MISSING_CHUNK);
+    assertThat(missing.getDetail()).contains("step 2: got chunks 0..0 of 5, then step 3 began");
+
+    // A corrupt frame never reaches the processor: DeadLetterHandler takes it (its records are
+    // checked in DeadLetterHandlerTest and on a real broker; the test driver drops them).
+    byte[] corrupt = step3.get(1).bytes().clone();
+    corrupt[corrupt.length - 20] ^= 0x40;
+    rawDeltas.pipeInput(step3.get(1).key(), corrupt, tick());
+
+    float[] nan = randomDelta();
+    nan[7] = Float.NaN;
+    List<DeltaFrame> step4 = frames(4, nan);
+    deltas.pipeInput(step4.get(0).key(), step4.get(0), tick());
+    assertThat(dlq.readValue().getDetail()).contains("step 3: got chunks 0..0 of 5, then step 4 began");
+    DeadLetter nonFinite = dlq.readValue();
+    assertThat(nonFinite.getReason()).isEqualTo(RejectReason.REJECT_REASON_NON_FINITE_VALUE);
+    assertThat(nonFinite.getDetail()).contains("element 7 is NaN");
+
+    // Nothing of steps 2-4 reached ΔW; step 1 is still what the store holds.
+    assertThat(driver.<String, ModuleState>getKeyValueStore(ModuleProcessor.MODULE_STATE_STORE).get(RUN + "/" + MODULE).getAppliedStep()).isEqualTo(1);
+    assertThat(storedCumulative()).containsExactly(cumulative);
+  }
+
+  @Test
+  void aStraightTrajectoryPassesTheGateOnBothAxes() {
+    // ΔW_t = t · (rank-1 direction + a fixed full-rank part): x_t moves on a line, y_t grows with t.
+    float[] direction = randomDelta();
+    for (int t = 1; t <= 8; t++) {
+      float[] delta = direction.clone();
+      sendStep(t, 0.1 + 0.05 * t, delta);
+    }
+    List<FitSummary> out = fits.readValuesToList();
+    assertThat(out).hasSize(16);
+    FitSummary lastSignal = out.stream().filter(f -> f.getAxis() == ProgressAxis.PROGRESS_AXIS_SIGNAL).reduce((a, b) -> b).orElseThrow();
+    FitSummary lastStep = out.stream().filter(f -> f.getAxis() == ProgressAxis.PROGRESS_AXIS_STEP).reduce((a, b) -> b).orElseThrow();
+    assertThat(lastSignal.getWindowSize()).isEqualTo(8);
+    assertThat(lastSignal.getMeanR2()).isGreaterThan(0.99);
+    assertThat(lastStep.getGate()).as(lastStep.getGateReason()).isEqualTo(GateState.GATE_STATE_PASSING);
+    assertThat(lastSignal.getGate()).as(lastSignal.getGateReason()).isEqualTo(GateState.GATE_STATE_PASSING);
+    assertThat(out.get(0).getGate()).isEqualTo(GateState.GATE_STATE_COLLECTING);
+  }
+
+  private List<DeltaFrame> sendStep(long step, double progress) {
+    return sendStep(step, progress, randomDelta());
+  }
+
+  private List<DeltaFrame> sendStep(long step, double progress, float[] delta) {
+    for (int i = 0; i < delta.length; i++) {
+      cumulative[i] += delta[i];
+    }
+    List<DeltaFrame> moduleFrames = frames(step, delta);
+    assertThat(moduleFrames).hasSize(5);
+    moduleFrames.forEach(f -> deltas.pipeInput(f.key(), f, tick()));
+    float[] norm = new float[N];
+    norm[3] = 0.01f;
+    List<DeltaFrame> normFrames = new ArrayList<>();
+    try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
+      chunker.split(new TensorRef(RUN, step, NORM, List.of((long) N)), FloatBuffer.wrap(norm), normFrames::add);
+    }
+    normFrames.forEach(f -> deltas.pipeInput(f.key(), f, tick()));
+    steps.pipeInput(RUN, StepCommitted.newBuilder().setSchemaVersion(1).setRunId(RUN).setStep(step).setHasProgressValue(true)
+        .setProgressValue(progress).setTensorCount(2).build(), tick());
+    return moduleFrames;
+  }
+
+  private List<DeltaFrame> frames(long step, float[] delta) {
+    List<DeltaFrame> out = new ArrayList<>();
+    try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
+      chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true), FloatBuffer.wrap(delta), out::add);
+    }
+    return out;
+  }
+
+  private float[] randomDelta() {
+    float[] d = new float[M * N];
+    for (int i = 0; i < d.length; i++) {
+      d[i] = (float) (random.nextGaussian() * 1e-3);
+    }
+    return d;
+  }
+
+  /** ΔW of the module as the store holds it, read without the processor's own code. */
+  private float[] storedCumulative() {
+    KeyValueStore<String, byte[]> blocks = driver.getKeyValueStore(ModuleProcessor.DELTA_BLOCKS_STORE);
+    float[] out = new float[M * N];
+    for (int b = 0; b * 100 < out.length; b++) {
+      byte[] bytes = blocks.get(RUN + "/" + MODULE + "#m#" + String.format("%06d", b));
+      java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out, b * 100, bytes.length / 4);
+    }
+    return out;
+  }
+
+  private Instant tick() {
+    clock = clock.plusMillis(10);
+    return clock;
+  }
+}
