@@ -93,7 +93,7 @@ public final class CheckpointAgent implements AutoCloseable {
   /** Publishes the manifest and, for recordings, the base weights. Call once before {@link #poll}. */
   public void start() {
     if (manifest.getPlannedSteps() == 0) {
-      List<CheckpointDir> seen = scanner.complete();
+      List<CheckpointDir> seen = scanner.present();
       if (!seen.isEmpty()) {
         manifest.setPlannedSteps(ProgressReader.plannedSteps(seen.get(seen.size() - 1)));
       }
@@ -103,8 +103,8 @@ public final class CheckpointAgent implements AutoCloseable {
       TensorRef ref = new TensorRef(config.runId(), 0, t.getKey(), base.tensor(t.getKey()).shape());
       chunker.split(ref, FloatBuffer.wrap(t.getValue()), sink::baseFrame);
     }
-    LOG.info("run {}: watching {} from step {}; base {} ({} tensors, {} modelled); progress key '{}'",
-        config.runId(), config.runDir(), lastStep, config.basePath(), manifest.getTensorsCount(),
+    LOG.info("run {}: watching {} from step {} of {} planned; base {} ({} tensors, {} modelled); progress key '{}'",
+        config.runId(), config.runDir(), lastStep, manifest.getPlannedSteps(), config.basePath(), manifest.getTensorsCount(),
         manifest.getTensorsList().stream().filter(TensorInfo::getModelled).count(), config.progressKey());
   }
 

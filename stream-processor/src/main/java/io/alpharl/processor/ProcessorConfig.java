@@ -53,6 +53,10 @@ public record ProcessorConfig(
     return new ProcessorConfig(id, bootstrapServers, stateDir, partitions, blockFloats, rank1Threads, rank1, fit, httpPort);
   }
 
+  public ProcessorConfig withStateDir(Path dir) {
+    return new ProcessorConfig(applicationId, bootstrapServers, dir, partitions, blockFloats, rank1Threads, rank1, fit, httpPort);
+  }
+
   public ProcessorConfig withHttpPort(int port) {
     return new ProcessorConfig(applicationId, bootstrapServers, stateDir, partitions, blockFloats, rank1Threads, rank1, fit, port);
   }

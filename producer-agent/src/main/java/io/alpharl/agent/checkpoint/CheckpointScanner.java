@@ -32,6 +32,23 @@ public final class CheckpointScanner {
     this.root = root;
   }
 
+  /** Every checkpoint directory that has its trainer state, complete or not, by step (no stability check). */
+  public List<CheckpointDir> present() {
+    List<CheckpointDir> out = new ArrayList<>();
+    try (Stream<Path> dirs = Files.list(root)) {
+      for (Path dir : (Iterable<Path>) dirs::iterator) {
+        Matcher m = NAME.matcher(dir.getFileName().toString());
+        if (m.matches() && Files.isRegularFile(dir.resolve(TRAINER_STATE))) {
+          out.add(new CheckpointDir(Long.parseLong(m.group(1)), dir));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + root, e);
+    }
+    out.sort(Comparator.comparingLong(CheckpointDir::step));
+    return out;
+  }
+
   /** Complete checkpoints, by step. */
   public List<CheckpointDir> complete() {
     List<CheckpointDir> out = new ArrayList<>();

@@ -1,0 +1,115 @@
+package io.alpharl.processor;
+
+import io.alpharl.processor.http.StateHttpServer;
+import io.alpharl.processor.http.StateQueries;
+import io.alpharl.processor.rank1.Rank1Backend;
+import io.alpharl.processor.rank1.Rank1Backends;
+import io.alpharl.processor.topology.AlphaRlTopology;
+import io.alpharl.processor.topology.StreamsProperties;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the processor: the topology in Kafka Streams, its rank-1 backend and Arrow memory, and
+ * the HTTP endpoint. Owns all of them; {@link #close} stops the streams first, then releases what
+ * they used.
+ */
+public final class ProcessorApp implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ProcessorApp.class);
+
+  private final KafkaStreams streams;
+  private final Rank1Backend backend;
+  private final BufferAllocator allocator;
+  private final StateHttpServer http;
+
+  private ProcessorApp(KafkaStreams streams, Rank1Backend backend, BufferAllocator allocator, StateHttpServer http) {
+    this.streams = streams;
+    this.backend = backend;
+    this.allocator = allocator;
+    this.http = http;
+  }
+
+  /**
+   * Starts the processor and waits until it is running.
+   *
+   * @param parent the process's Arrow allocator; the processor takes a child of it
+   */
+  public static ProcessorApp start(ProcessorConfig config, BufferAllocator parent) {
+    BufferAllocator allocator = parent.newChildAllocator("stream-processor", 0, Long.MAX_VALUE);
+    Rank1Backend backend = Rank1Backends.create(config.rank1Threads());
+    KafkaStreams streams = new KafkaStreams(AlphaRlTopology.build(config, backend, allocator), StreamsProperties.of(config));
+    streams.setUncaughtExceptionHandler(e -> {
+      LOG.error("stream thread failed; it is replaced and resumes from the last commit", e);
+      return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    });
+    StateHttpServer http = null;
+    try {
+      streams.start();
+      awaitRunning(streams, Duration.ofSeconds(120));
+      if (config.httpPort() > 0) {
+        http = StateHttpServer.start("127.0.0.1", config.httpPort(), new StateQueries(streams));
+      }
+    } catch (IOException e) {
+      streams.close();
+      backend.close();
+      allocator.close();
+      throw new UncheckedIOException("cannot serve HTTP on port " + config.httpPort() + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      streams.close();
+      backend.close();
+      allocator.close();
+      throw e;
+    }
+    LOG.info("stream processor {} running (rank-1 backend {})", config.applicationId(), backend.name());
+    return new ProcessorApp(streams, backend, allocator, http);
+  }
+
+  public StateQueries queries() {
+    return new StateQueries(streams);
+  }
+
+  public KafkaStreams streams() {
+    return streams;
+  }
+
+  /** Port of the HTTP endpoint, or -1 when it is off. */
+  public int httpPort() {
+    return http == null ? -1 : http.port();
+  }
+
+  private static void awaitRunning(KafkaStreams streams, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (streams.state() != KafkaStreams.State.RUNNING) {
+      if (streams.state() == KafkaStreams.State.ERROR || streams.state() == KafkaStreams.State.NOT_RUNNING) {
+        throw new IllegalStateException("stream processor stopped while starting: " + streams.state());
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("stream processor not running after " + timeout.toSeconds() + " s (state " + streams.state() + ")");
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while starting", e);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    if (http != null) {
+      http.close();
+    }
+    // Leave the group so another instance takes over this one's partitions at once, instead of
+    // after the session timeout (Streams stays in the group on close by default, for rolling bounces).
+    streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP).withTimeout(Duration.ofSeconds(30)));
+    backend.close();
+    allocator.close();
+  }
+}

@@ -1,0 +1,161 @@
+package io.alpharl.processor.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.util.JsonFormat;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.alpharl.processor.state.RunState;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * JSON over HTTP on the processor's state, for the monitoring page and {@code alpharl status}:
+ *
+ * <pre>
+ *   GET /api/runs                      runs with their newest fit summaries
+ *   GET /api/runs/{run}                one run: window, fits on both axes, gate
+ *   GET /api/runs/{run}/modules        every modelled module's latest rank-1 state
+ *   GET /api/runs/{run}/modules/{m}    one module's trajectory window
+ * </pre>
+ *
+ * Owns its server and threads; {@link #close} stops them.
+ */
+public final class StateHttpServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(StateHttpServer.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final JsonFormat.Printer PROTO = JsonFormat.printer().omittingInsignificantWhitespace().includingDefaultValueFields();
+
+  private final HttpServer server;
+  private final ExecutorService executor;
+  private final StateQueries queries;
+
+  private StateHttpServer(HttpServer server, ExecutorService executor, StateQueries queries) {
+    this.server = server;
+    this.executor = executor;
+    this.queries = queries;
+  }
+
+  public static StateHttpServer start(String host, int port, StateQueries queries) throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
+    ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
+      Thread t = new Thread(r, "alpharl-http");
+      t.setDaemon(true);
+      return t;
+    });
+    server.setExecutor(executor);
+    StateHttpServer s = new StateHttpServer(server, executor, queries);
+    server.createContext("/api/runs", s::handle);
+    server.start();
+    LOG.info("processor state at http://{}:{}/api/runs", host, server.getAddress().getPort());
+    return s;
+  }
+
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    try {
+      if (!exchange.getRequestMethod().equals("GET")) {
+        send(exchange, 405, error("only GET is served"));
+        return;
+      }
+      String[] parts = exchange.getRequestURI().getRawPath().replaceFirst("^/api/runs/?", "").split("/");
+      if (parts.length == 1 && parts[0].isEmpty()) {
+        ArrayNode runs = JSON.createArrayNode();
+        for (String id : queries.runIds()) {
+          queries.run(id).ifPresent(r -> runs.add(runJson(id, r)));
+        }
+        send(exchange, 200, runs.toString());
+        return;
+      }
+      String runId = URLDecoder.decode(parts[0], StandardCharsets.UTF_8);
+      Optional<RunState> run = queries.run(runId);
+      if (run.isEmpty()) {
+        send(exchange, 404, error("no run " + runId));
+      } else if (parts.length == 1) {
+        send(exchange, 200, runJson(runId, run.get()).toString());
+      } else if (parts.length == 2 && parts[1].equals("modules")) {
+        send(exchange, 200, JSON.writeValueAsString(queries.modules(runId)));
+      } else if (parts.length == 3 && parts[1].equals("modules")) {
+        String module = URLDecoder.decode(parts[2], StandardCharsets.UTF_8);
+        Optional<?> w = queries.window(runId, module);
+        if (w.isEmpty()) {
+          send(exchange, 404, error("no module " + module + " in run " + runId));
+        } else {
+          send(exchange, 200, proto((MessageOrBuilder) w.get()));
+        }
+      } else {
+        send(exchange, 404, error("unknown path " + exchange.getRequestURI().getPath()));
+      }
+    } catch (InvalidStateStoreException e) {
+      send(exchange, 503, error("state not ready (rebalancing or restoring): " + e.getMessage()));
+    } catch (RuntimeException e) {
+      LOG.warn("HTTP {} failed", exchange.getRequestURI(), e);
+      send(exchange, 500, error(e.toString()));
+    }
+  }
+
+  private static ObjectNode runJson(String runId, RunState r) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("runId", runId);
+    n.put("status", r.getManifest().getStatus().name());
+    n.put("plannedSteps", r.getManifest().getPlannedSteps());
+    n.put("progressSignal", r.getManifest().getProgressSignalName());
+    n.put("lastCompleteStep", r.getLastCompleteStep());
+    n.put("stepsAbandoned", r.getStepsAbandoned());
+    ArrayNode window = n.putArray("window");
+    r.getWindowList().forEach(s -> window.addObject().put("step", s.getStep()).put("progress", s.getProgressValue()));
+    try {
+      if (r.hasLatestSignalFit()) {
+        n.set("signalFit", JSON.readTree(proto(r.getLatestSignalFit())));
+      }
+      if (r.hasLatestStepFit()) {
+        n.set("stepFit", JSON.readTree(proto(r.getLatestStepFit())));
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return n;
+  }
+
+  private static String proto(MessageOrBuilder m) {
+    try {
+      return PROTO.print(m);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String error(String message) {
+    return JSON.createObjectNode().put("error", message).toString();
+  }
+
+  private static void send(HttpExchange exchange, int status, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+    exchange.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+}
