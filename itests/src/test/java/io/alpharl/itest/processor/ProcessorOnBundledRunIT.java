@@ -95,7 +95,7 @@ class ProcessorOnBundledRunIT {
       LOG.info("processor stopped after fits up to step {}", seen.lastFitStep());
       assertThat(seen.lastFitStep()).isLessThan(last);
 
-      try (ProcessorApp second = ProcessorApp.start(config.withApplicationId(appId).withStateDir(stateAfter), allocator)) {
+      try (ProcessorApp second = ProcessorApp.start(config.withApplicationId(appId).withStateDir(stateAfter).withHttpPort(freePort()), allocator)) {
         replay.get();
         int modules = 14; // 2 layers x 7 projections
         Outputs all = Outputs.read(broker, runId,
@@ -106,6 +106,7 @@ class ProcessorOnBundledRunIT {
         LOG.info("processor end to end on the bundled run: {} steps in {} s ({} steps/s, including a restart)", steps.size(),
             String.format("%.1f", seconds), String.format("%.1f", steps.size() / seconds));
         check(all, steps);
+        checkHttp(second.httpPort(), runId, last);
         assertThat(all.deadLetters).anySatisfy(d -> {
           assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_CORRUPT_FRAME);
           assertThat(d.getDetail()).contains("header length");
@@ -177,6 +178,33 @@ class ProcessorOnBundledRunIT {
     FitSummary lastSignal = out.fits.get(steps.get(steps.size() - 1) + "@" + ProgressAxis.PROGRESS_AXIS_SIGNAL);
     LOG.info("bundled run, last step: mean R² {} (signal axis), gate {} ({})", String.format("%.3f", lastSignal.getMeanR2()),
         lastSignal.getGate(), lastSignal.getGateReason());
+  }
+
+  /** The interactive-query endpoint shows the same run state. */
+  private static void checkHttp(int port, String runId, long last) throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    java.net.http.HttpResponse<String> run = http.send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + port + "/api/runs/" + runId)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(run.statusCode()).isEqualTo(200);
+    com.fasterxml.jackson.databind.JsonNode body = json.readTree(run.body());
+    assertThat(body.get("lastCompleteStep").asLong()).isEqualTo(last);
+    assertThat(body.get("plannedSteps").asLong()).isEqualTo(200);
+    assertThat(body.get("signalFit").get("gate").asText()).startsWith("GATE_STATE_");
+    java.net.http.HttpResponse<String> modules = http.send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + port + "/api/runs/" + runId + "/modules")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    com.fasterxml.jackson.databind.JsonNode list = json.readTree(modules.body());
+    assertThat(list.size()).isEqualTo(14);
+    assertThat(list.get(0).get("step").asLong()).isEqualTo(last);
+    java.net.http.HttpResponse<String> missing = http.send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + port + "/api/runs/no-such-run")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(missing.statusCode()).isEqualTo(404);
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
   }
 
   private static double rel(double a, double b) {

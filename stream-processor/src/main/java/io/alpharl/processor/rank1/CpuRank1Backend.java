@@ -148,7 +148,17 @@ public final class CpuRank1Backend implements Rank1Backend {
     return s;
   }
 
-  /** w = AᵀA q in one pass over A; returns ‖A‖_F². */
+  /**
+   * One sweep: w += AᵀA q in a single pass over A, the unit of work {@link Rank1Result#sweeps()}
+   * counts (public for the benchmark that compares it with a plain read of A).
+   *
+   * @param w modified: the product is added to it
+   * @return ‖A‖_F²
+   */
+  public double sweep(float[] a, int m, int n, double[] q, double[] w) {
+    return gram(a, m, n, q, w);
+  }
+
   private double gram(float[] a, int m, int n, double[] q, double[] w) {
     if (pool == null || (long) m * n < PARALLEL_THRESHOLD) {
       return gramRows(a, n, 0, m, q, w);

@@ -1,0 +1,71 @@
+package io.alpharl.cli.processor;
+
+import io.alpharl.cli.KafkaOptions;
+import io.alpharl.processor.ProcessorApp;
+import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.processor.fit.FitSettings;
+import io.alpharl.processor.rank1.Rank1Settings;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.apache.arrow.memory.RootAllocator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code alpharl processor}: runs the stream processor until stopped. */
+@Command(name = "processor", mixinStandardHelpOptions = true,
+    description = "Run the stream processor: cumulative updates, online rank-1 factors, linear fits and the gate, with state served over HTTP.")
+public final class ProcessorCommand implements Callable<Integer> {
+  @Mixin
+  KafkaOptions kafka;
+
+  @Option(names = "--application-id", defaultValue = "alpharl-processor", description = "Kafka Streams application id. Default: ${DEFAULT-VALUE}.")
+  String applicationId;
+
+  @Option(names = "--state-dir", defaultValue = "alpharl-state", description = "Where the stores live. Default: ${DEFAULT-VALUE}.")
+  Path stateDir;
+
+  @Option(names = "--http-port", defaultValue = "8080", description = "Port of the state endpoint (/api/runs); 0 turns it off. Default: ${DEFAULT-VALUE}.")
+  int httpPort;
+
+  @Option(names = "--rank1-threads", defaultValue = "0", description = "Threads of the CPU rank-1 backend; 0 for one per core.")
+  int rank1Threads;
+
+  @Option(names = "--r2-floor", defaultValue = "0.8", description = "R² below which a module keeps its latest value. Default: ${DEFAULT-VALUE}.")
+  double r2Floor;
+
+  @Option(names = "--min-window", defaultValue = "5", description = "Checkpoints before the gate can pass. Default: ${DEFAULT-VALUE}.")
+  int minWindow;
+
+  @Option(names = "--gate-mean-r2", defaultValue = "0.8", description = "Norm-weighted mean R² the gate needs. Default: ${DEFAULT-VALUE}.")
+  double gateMeanR2;
+
+  @Option(names = "--gate-fraction", defaultValue = "0.8", description = "Share of modules above the R² floor the gate needs. Default: ${DEFAULT-VALUE}.")
+  double gateFraction;
+
+  @Option(names = "--gate-max-loo", defaultValue = "0.1", description = "Largest median leave-last-out relative error the gate accepts. Default: ${DEFAULT-VALUE}.")
+  double gateMaxLoo;
+
+  @Option(names = "--max-extrapolation", defaultValue = "10", description = "How far past the observed span the target may lie, as a multiple of it. Default: ${DEFAULT-VALUE}.")
+  double maxExtrapolation;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    kafka.ensureTopics();
+    FitSettings fit = new FitSettings(r2Floor, minWindow, 32, gateMeanR2, gateFraction, gateMaxLoo, maxExtrapolation);
+    ProcessorConfig config = new ProcessorConfig(applicationId, kafka.bootstrapServers, stateDir, kafka.partitions,
+        ProcessorConfig.DEFAULT_BLOCK_FLOATS, rank1Threads, Rank1Settings.defaults(), fit, httpPort);
+    CountDownLatch stopped = new CountDownLatch(1);
+    try (RootAllocator allocator = new RootAllocator()) {
+      ProcessorApp app = ProcessorApp.start(config, allocator);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        app.close();
+        stopped.countDown();
+      }, "alpharl-processor-shutdown"));
+      System.err.printf("stream processor running; state at http://127.0.0.1:%d/api/runs. Ctrl-C stops it.%n", app.httpPort());
+      stopped.await();
+    }
+    return 0;
+  }
+}
