@@ -1,6 +1,6 @@
 package io.alpharl.processor;
 
-import io.alpharl.processor.fit.FitSettings;
+import io.alpharl.fit.FitSettings;
 import io.alpharl.processor.rank1.Rank1Settings;
 import java.nio.file.Path;
 import java.util.Objects;

@@ -3,7 +3,7 @@ package io.alpharl.cli.processor;
 import io.alpharl.cli.KafkaOptions;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
-import io.alpharl.processor.fit.FitSettings;
+import io.alpharl.fit.FitSettings;
 import io.alpharl.processor.rank1.Rank1Settings;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

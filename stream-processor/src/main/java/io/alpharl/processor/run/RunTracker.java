@@ -1,8 +1,8 @@
 package io.alpharl.processor.run;
 
 import io.alpharl.processor.ProcessorConfig;
-import io.alpharl.processor.fit.FitCalculator;
-import io.alpharl.processor.fit.ModuleTrajectory;
+import io.alpharl.fit.FitCalculator;
+import io.alpharl.fit.ModuleTrajectory;
 import io.alpharl.processor.state.ModuleWindow;
 import io.alpharl.processor.state.RunState;
 import io.alpharl.processor.state.StepProgress;

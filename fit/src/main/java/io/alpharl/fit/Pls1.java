@@ -1,4 +1,4 @@
-package io.alpharl.processor.fit;
+package io.alpharl.fit;
 
 /**
  * One-component PLS regression of a module's trajectory x_t (length m) on a scalar progress

@@ -1,4 +1,4 @@
-package io.alpharl.processor.fit;
+package io.alpharl.fit;
 
 /**
  * Thresholds of the linear fits and of the run's gate. Every one is named and has a default.

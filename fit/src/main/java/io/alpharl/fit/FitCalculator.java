@@ -1,4 +1,4 @@
-package io.alpharl.processor.fit;
+package io.alpharl.fit;
 
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.FitSummary;

@@ -1,4 +1,4 @@
-package io.alpharl.processor.fit;
+package io.alpharl.fit;
 
 /**
  * A module's window: x_t (rows) at the window's steps, with the module's latest norm, used as its

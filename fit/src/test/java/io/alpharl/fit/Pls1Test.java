@@ -1,4 +1,4 @@
-package io.alpharl.processor.fit;
+package io.alpharl.fit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;

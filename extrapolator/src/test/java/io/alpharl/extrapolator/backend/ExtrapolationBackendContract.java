@@ -1,0 +1,77 @@
+package io.alpharl.extrapolator.backend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link ExtrapolationBackend} must do, against W_0 + x vᵀ computed here in double
+ * precision: each element within one f32 ulp of the exact value rounded to f32. Subclasses supply
+ * the backend (a GPU subclass skips itself where no device is present).
+ */
+public abstract class ExtrapolationBackendContract {
+  private ExtrapolationBackend backend;
+
+  protected abstract ExtrapolationBackend createBackend();
+
+  @BeforeEach
+  void open() {
+    backend = createBackend();
+  }
+
+  @AfterEach
+  void close() {
+    if (backend != null) { // null when a subclass skipped the test in createBackend
+      backend.close();
+    }
+  }
+
+  @ParameterizedTest(name = "{0} x {1}")
+  @CsvSource({"1, 1", "7, 13", "64, 176", "1024, 1024", "300, 2049"})
+  void rankOneUpdateMatchesADoublePrecisionReference(int m, int n) {
+    Random r = new Random(m * 7919L + n);
+    float[] base = new float[m * n];
+    float[] x = new float[m];
+    float[] v = new float[n];
+    for (int i = 0; i < base.length; i++) {
+      base[i] = (float) (r.nextGaussian() * 0.02);
+    }
+    for (int i = 0; i < m; i++) {
+      x[i] = (float) (r.nextGaussian() * 0.01);
+    }
+    for (int i = 0; i < n; i++) {
+      v[i] = (float) (r.nextGaussian() / Math.sqrt(n));
+    }
+    float[] baseCopy = base.clone();
+    float[] out = new float[m * n];
+    backend.rankOneUpdate(base, m, n, x, v, out);
+    assertThat(java.util.Arrays.equals(base, baseCopy)).as("W_0 is not modified").isTrue(); // AssertJ's array diff is quadratic
+    for (int i = 0; i < m; i++) {
+      for (int k = 0; k < n; k++) {
+        double exact = (double) base[i * n + k] + (double) x[i] * (double) v[k];
+        float got = out[i * n + k];
+        assertThat(Math.abs(got - exact)).as("(%d, %d)", i, k).isLessThanOrEqualTo(Math.ulp((float) exact));
+      }
+    }
+  }
+
+  @Test
+  void inPlaceUpdateIsAllowed() {
+    float[] a = {1, 2, 3, 4, 5, 6};
+    backend.rankOneUpdate(a, 2, 3, new float[] {1, -1}, new float[] {0.5f, 0, 2}, a);
+    assertThat(a).containsExactly(1.5f, 2, 5, 3.5f, 5, 4);
+  }
+
+  @Test
+  void wrongShapesAreRefusedBeforeAnyWork() {
+    assertThatThrownBy(() -> backend.rankOneUpdate(new float[6], 2, 3, new float[3], new float[3], new float[6]))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("rank-1 update of 2 x 3");
+  }
+}
