@@ -1,0 +1,96 @@
+package io.alpharl.extrapolator.follow;
+
+import io.alpharl.proto.frame.DecodedChunk;
+import io.alpharl.proto.frame.TensorAssembly;
+import io.alpharl.proto.v1.DeltaChunkHeader;
+import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.Rank1Update;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+
+/**
+ * What the extrapolator knows of one run, rebuilt from the topics: the manifest, each step's
+ * progress value, every module's factors per step, and ΔW of every tensor at the steps whose fit
+ * has not been acted on yet (so a prediction made at step k carries tensors at their step-k
+ * value even when the deltas have run ahead). Not thread-safe: one follower thread owns it.
+ */
+public final class RunHistory {
+  private RunManifest manifest;
+  private final NavigableMap<Long, StepCommitted> steps = new TreeMap<>();
+  private final Map<String, NavigableMap<Long, Rank1Update>> factors = new HashMap<>();
+  private final Map<String, NavigableMap<Long, float[]>> cumulative = new HashMap<>();
+  private final Map<String, TensorAssembly> inFlight = new HashMap<>();
+  private final NavigableMap<Long, Map<Integer, FitSummary>> fits = new TreeMap<>();
+
+  public void manifest(RunManifest m) {
+    manifest = m;
+  }
+
+  public RunManifest manifest() {
+    return manifest;
+  }
+
+  public void step(StepCommitted s) {
+    steps.put(s.getStep(), s);
+  }
+
+  public NavigableMap<Long, StepCommitted> steps() {
+    return steps;
+  }
+
+  public void factors(Rank1Update u) {
+    factors.computeIfAbsent(u.getModule(), k -> new TreeMap<>()).put(u.getStep(), u);
+  }
+
+  /** A module's factors by step. */
+  public NavigableMap<Long, Rank1Update> factorsOf(String module) {
+    return factors.getOrDefault(module, new TreeMap<>());
+  }
+
+  public void fit(FitSummary f) {
+    fits.computeIfAbsent(f.getStep(), k -> new HashMap<>()).put(f.getAxisValue(), f);
+  }
+
+  /** Adds a checked chunk; when it completes its tensor's step, ΔW of that step is recorded. */
+  public void chunk(DecodedChunk chunk) {
+    DeltaChunkHeader h = chunk.header();
+    String id = h.getTensorName() + "@" + h.getStep();
+    TensorAssembly a = inFlight.computeIfAbsent(id, k -> new TensorAssembly(h));
+    a.accept(chunk);
+    if (a.isComplete()) {
+      inFlight.remove(id);
+      float[] delta = a.complete();
+      NavigableMap<Long, float[]> history = cumulative.computeIfAbsent(h.getTensorName(), k -> new TreeMap<>());
+      Map.Entry<Long, float[]> previous = history.lowerEntry(h.getStep());
+      float[] sum = previous == null ? new float[delta.length] : previous.getValue().clone();
+      for (int i = 0; i < sum.length; i++) {
+        sum[i] += delta[i];
+      }
+      history.put(h.getStep(), sum);
+    }
+  }
+
+  /** ΔW of a tensor as of {@code step} (its newest step at or before it), or null if none yet. */
+  public float[] cumulativeAt(String tensor, long step) {
+    NavigableMap<Long, float[]> history = cumulative.get(tensor);
+    if (history == null) {
+      return null;
+    }
+    Map.Entry<Long, float[]> e = history.floorEntry(step);
+    return e == null ? null : e.getValue();
+  }
+
+  /** Drops ΔW snapshots no prediction can need any more: all but the newest at or before {@code step}. */
+  public void forgetBefore(long step) {
+    for (NavigableMap<Long, float[]> history : cumulative.values()) {
+      Long keep = history.floorKey(step);
+      if (keep != null) {
+        history.headMap(keep, false).clear();
+      }
+    }
+  }
+}

@@ -1,0 +1,71 @@
+package io.alpharl.extrapolator.model;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.alpharl.extrapolator.backend.ExtrapolationBackend;
+import io.alpharl.safetensors.Checkpoint;
+import io.alpharl.safetensors.SafetensorsWriter;
+import io.alpharl.safetensors.TensorEntry;
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+
+/**
+ * Writes a predicted model as a Hugging Face model directory: {@code model.safetensors} with the
+ * base model's tensor names, shapes and dtypes, the base's {@code config.json}, and
+ * {@code alpharl_prediction.json} (run, window, target, confidence, per-module R²). Each tensor
+ * is computed when the writer reaches it, so memory holds one tensor at a time. Stateless.
+ */
+public final class PredictedModelWriter {
+  public static final String METADATA_FILE = "alpharl_prediction.json";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private PredictedModelWriter() {}
+
+  /** @return bytes written to the weights file */
+  public static long write(Path dir, Checkpoint base, PredictionPlan plan, ExtrapolationBackend backend) throws IOException {
+    Files.createDirectories(dir);
+    SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt", "alpharl_run", plan.runId(), "alpharl_from_step",
+        String.valueOf(plan.fromStep())));
+    for (TensorEntry t : base.tensors().values()) {
+      writer.add(t.name(), t.dtype(), t.shape());
+    }
+    Path weights = dir.resolve(Checkpoint.SINGLE_FILE);
+    writer.writeTo(weights, (name, sink) -> {
+      float[] w = base.floats(name);
+      ModulePrediction p = plan.extrapolated().get(name);
+      if (p != null) {
+        TensorEntry t = base.tensor(name);
+        backend.rankOneUpdate(w, (int) (long) t.shape().get(0), (int) (long) t.shape().get(1), p.xHat(), p.v(), w);
+      } else {
+        float[] d = plan.carried().get(name);
+        if (d != null) {
+          for (int i = 0; i < w.length; i++) {
+            w[i] += d[i];
+          }
+        }
+      }
+      sink.put(FloatBuffer.wrap(w));
+    });
+    Path config = base.dir().resolve("config.json");
+    if (Files.isRegularFile(config)) {
+      Files.copy(config, dir.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING);
+    }
+    ObjectNode meta = JSON.createObjectNode();
+    meta.put("run", plan.runId());
+    meta.put("from_step", plan.fromStep());
+    meta.putPOJO("window_steps", plan.windowSteps());
+    meta.put("axis", plan.axis().name());
+    meta.put("target", plan.target());
+    meta.put("confidence", plan.confidence());
+    meta.put("modules_extrapolated", plan.extrapolated().size());
+    meta.put("backend", backend.name());
+    ObjectNode r2 = meta.putObject("module_r2");
+    plan.moduleR2().forEach(r2::put);
+    JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(METADATA_FILE).toFile(), meta);
+    return Files.size(weights);
+  }
+}

@@ -1,0 +1,96 @@
+package io.alpharl.extrapolator.model;
+
+import io.alpharl.extrapolator.follow.RunHistory;
+import io.alpharl.fit.FitCalculator;
+import io.alpharl.fit.Pls1;
+import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.ModuleFit;
+import io.alpharl.proto.v1.ProgressAxis;
+import io.alpharl.proto.v1.Rank1Update;
+import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.proto.v1.TensorInfo;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * AlphaRL's prediction from a run's history at the step of a fit summary (ALGORITHM.md): for
+ * every modelled module whose fit clears the R² floor, a PLS1 fit of x_t = ‖ΔW_t‖_F u1(t) over the
+ * window on the summary's axis, evaluated at the target, with v1 of the newest step; every other
+ * tensor keeps its value at that step (or the base value, by option). Stateless.
+ */
+public final class Predictor {
+  private Predictor() {}
+
+  /**
+   * @param carryFromBase carry non-extrapolated tensors at their base value instead of their latest
+   * @throws IllegalStateException when the history lacks what the fit used (factors, progress values)
+   */
+  public static PredictionPlan plan(RunHistory history, FitSummary fit, boolean carryFromBase) {
+    long k = fit.getStep();
+    List<Long> window = new ArrayList<>();
+    for (StepCommitted s : history.steps().subMap(fit.getWindowFirstStep(), true, k, true).values()) {
+      window.add(s.getStep());
+    }
+    long[] steps = window.stream().mapToLong(Long::longValue).toArray();
+    double[] progress = new double[steps.length];
+    for (int i = 0; i < steps.length; i++) {
+      progress[i] = history.steps().get(steps[i]).getProgressValue();
+    }
+    double[] y = fit.getAxis() == ProgressAxis.PROGRESS_AXIS_STEP ? window.stream().mapToDouble(Long::doubleValue).toArray() : progress;
+    long planned = history.manifest().getPlannedSteps();
+    double target = FitCalculator.target(fit.getAxis(), steps, progress, planned);
+    if (Double.isNaN(target)) {
+      throw new IllegalStateException("run " + fit.getRunId() + ": no target (planned final step unknown)");
+    }
+    Map<String, ModulePrediction> extrapolated = new LinkedHashMap<>();
+    Map<String, Double> r2 = new LinkedHashMap<>();
+    for (ModuleFit mf : fit.getModulesList()) {
+      r2.put(mf.getModule(), mf.getR2());
+      if (!mf.getAboveFloor()) {
+        continue;
+      }
+      Map<Long, Rank1Update> byStep = history.factorsOf(mf.getModule());
+      double[][] x = new double[steps.length][];
+      for (int i = 0; i < steps.length; i++) {
+        Rank1Update u = byStep.get(steps[i]);
+        if (u == null) {
+          throw new IllegalStateException(mf.getModule() + ": no factors for step " + steps[i]);
+        }
+        x[i] = new double[u.getUCount()];
+        for (int j = 0; j < x[i].length; j++) {
+          x[i][j] = u.getU(j) * u.getFrobeniusNorm();
+        }
+      }
+      Pls1 pls = Pls1.fit(x, y);
+      if (pls == null) {
+        continue;
+      }
+      double[] xHat = pls.predict(target);
+      float[] xf = new float[xHat.length];
+      for (int j = 0; j < xf.length; j++) {
+        xf[j] = (float) xHat[j];
+      }
+      Rank1Update newest = byStep.get(k);
+      float[] v = new float[newest.getVCount()];
+      for (int j = 0; j < v.length; j++) {
+        v[j] = newest.getV(j);
+      }
+      extrapolated.put(mf.getModule(), new ModulePrediction(mf.getModule(), xf, v, mf.getR2()));
+    }
+    Map<String, float[]> carried = new HashMap<>();
+    if (!carryFromBase) {
+      for (TensorInfo t : history.manifest().getTensorsList()) {
+        if (!extrapolated.containsKey(t.getName())) {
+          float[] d = history.cumulativeAt(t.getName(), k);
+          if (d != null) {
+            carried.put(t.getName(), d);
+          }
+        }
+      }
+    }
+    return new PredictionPlan(fit.getRunId(), k, steps, fit.getAxis(), target, fit.getConfidence(), extrapolated, carried, r2);
+  }
+}

@@ -1,0 +1,92 @@
+package io.alpharl.extrapolator.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.alpharl.extrapolator.backend.CpuExtrapolationBackend;
+import io.alpharl.proto.v1.ProgressAxis;
+import io.alpharl.safetensors.Checkpoint;
+import io.alpharl.safetensors.DType;
+import io.alpharl.safetensors.HalfFloats;
+import io.alpharl.safetensors.SafetensorsWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The written model, loaded back, against W_0 + x̂ v1ᵀ and W_0 + ΔW computed here in double precision. */
+class PredictedModelWriterTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void writtenModelMatchesAnIndependentDenseComputation() throws Exception {
+    Random r = new Random(4);
+    int m = 48;
+    int n = 32;
+    float[] q = gaussian(r, m * n, 0.02);
+    float[] up = gaussian(r, m * n, 0.02);
+    float[] norm = gaussian(r, n, 1);
+    Path baseDir = Files.createDirectories(dir.resolve("base"));
+    new SafetensorsWriter(Map.of())
+        .add("q_proj.weight", DType.F32, List.of((long) m, (long) n))
+        .add("up_proj.weight", DType.BF16, List.of((long) m, (long) n))
+        .add("norm.weight", DType.F32, List.of((long) n))
+        .writeTo(baseDir.resolve(Checkpoint.SINGLE_FILE), Map.of("q_proj.weight", q, "up_proj.weight", up, "norm.weight", norm));
+    Files.writeString(baseDir.resolve("config.json"), "{\"model_type\":\"test\"}");
+    float[] xHat = gaussian(r, m, 0.01);
+    float[] v = gaussian(r, n, 0.2);
+    float[] xUp = gaussian(r, m, 0.01);
+    float[] vUp = gaussian(r, n, 0.2);
+    float[] normDelta = gaussian(r, n, 1e-3);
+    PredictionPlan plan = new PredictionPlan("run", 80, new long[] {5, 10, 80}, ProgressAxis.PROGRESS_AXIS_STEP, 200, 0.9,
+        Map.of("q_proj.weight", new ModulePrediction("q_proj.weight", xHat, v, 0.95),
+            "up_proj.weight", new ModulePrediction("up_proj.weight", xUp, vUp, 0.9)),
+        Map.of("norm.weight", normDelta), Map.of("q_proj.weight", 0.95, "up_proj.weight", 0.9));
+
+    Path out = dir.resolve("pred");
+    try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(2)) {
+      PredictedModelWriter.write(out, base, plan, backend);
+    }
+
+    try (Checkpoint written = Checkpoint.open(out)) {
+      assertThat(written.tensor("q_proj.weight").dtype()).isEqualTo(DType.F32);
+      assertThat(written.tensor("up_proj.weight").dtype()).as("dtype of the base is kept").isEqualTo(DType.BF16);
+      float[] gotQ = written.floats("q_proj.weight");
+      float[] gotUp = written.floats("up_proj.weight");
+      float[] baseUp = new float[up.length];
+      for (int i = 0; i < up.length; i++) {
+        baseUp[i] = HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(up[i])); // what the bf16 base file holds
+      }
+      for (int i = 0; i < m; i++) {
+        for (int k = 0; k < n; k++) {
+          double exact = (double) q[i * n + k] + (double) xHat[i] * v[k];
+          assertThat(Math.abs(gotQ[i * n + k] - exact)).isLessThanOrEqualTo(Math.ulp((float) exact));
+          double exactUp = (double) baseUp[i * n + k] + (double) xUp[i] * vUp[k];
+          float bf16 = HalfFloats.bf16ToFloat(HalfFloats.floatToBf16((float) exactUp));
+          assertThat(Math.abs(gotUp[i * n + k] - bf16)).as("bf16 rounding of W_pred").isLessThanOrEqualTo(Math.ulp(bf16) * 65536);
+        }
+      }
+      float[] gotNorm = written.floats("norm.weight");
+      for (int k = 0; k < n; k++) {
+        assertThat(gotNorm[k]).isEqualTo(norm[k] + normDelta[k]);
+      }
+    }
+    JsonNode meta = new ObjectMapper().readTree(out.resolve(PredictedModelWriter.METADATA_FILE).toFile());
+    assertThat(meta.get("from_step").asLong()).isEqualTo(80);
+    assertThat(meta.get("module_r2").get("q_proj.weight").asDouble()).isEqualTo(0.95);
+    assertThat(out.resolve("config.json")).hasContent("{\"model_type\":\"test\"}");
+  }
+
+  private static float[] gaussian(Random r, int n, double scale) {
+    float[] out = new float[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = (float) (r.nextGaussian() * scale);
+    }
+    return out;
+  }
+}
