@@ -80,6 +80,7 @@ public final class CheckpointAgent implements AutoCloseable {
         .setStatus(RunStatus.RUN_STATUS_RUNNING)
         .setLastStep(lastCommittedStep)
         .setCreatedUnixMs(System.currentTimeMillis());
+    addBaseModelFiles(manifest, base.dir());
     for (TensorEntry t : base.tensors().values()) {
       manifest.addTensors(TensorInfo.newBuilder()
           .setName(t.name())
@@ -211,6 +212,23 @@ public final class CheckpointAgent implements AutoCloseable {
         .setStep(c.step())
         .setRejectedUnixMs(System.currentTimeMillis())
         .build());
+  }
+
+  /** Files a model directory needs besides its weights; small enough to travel in the manifest. */
+  public static final java.util.List<String> BASE_MODEL_FILES =
+      java.util.List.of("config.json", "generation_config.json", "tokenizer_config.json", "special_tokens_map.json");
+
+  private static void addBaseModelFiles(RunManifest.Builder manifest, java.nio.file.Path dir) {
+    for (String name : BASE_MODEL_FILES) {
+      java.nio.file.Path f = dir.resolve(name);
+      try {
+        if (java.nio.file.Files.isRegularFile(f) && java.nio.file.Files.size(f) <= 64 * 1024) {
+          manifest.putBaseModelFiles(name, com.google.protobuf.ByteString.copyFrom(java.nio.file.Files.readAllBytes(f)));
+        }
+      } catch (java.io.IOException e) {
+        LOG.warn("cannot read {}; predicted models will lack it: {}", f, e.getMessage());
+      }
+    }
   }
 
   private void checkTensors(Checkpoint ckpt, CheckpointDir c) {

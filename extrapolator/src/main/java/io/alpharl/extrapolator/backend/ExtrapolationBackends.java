@@ -37,7 +37,8 @@ public final class ExtrapolationBackends {
         throw new IllegalStateException("CUDA backend requested but unusable: " + e.getMessage(), e);
       }
       ExtrapolationBackend cpu = new CpuExtrapolationBackend(threads);
-      LOG.info("extrapolation backend: {} (no usable CUDA device: {})", cpu.name(), e.getMessage() == null ? e.toString() : e.getMessage());
+      String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString());
+      LOG.info("extrapolation backend: {} (no usable CUDA device: {})", cpu.name(), why);
       return cpu;
     }
   }

@@ -74,6 +74,26 @@ public final class RunHistory {
     }
   }
 
+  /** True when the history holds everything a fit of this step summarises: the manifest, the commit, every module's factors and every tensor's ΔW. */
+  public boolean hasStep(FitSummary fit) {
+    long step = fit.getStep();
+    if (manifest == null || !steps.containsKey(step)) {
+      return false;
+    }
+    for (io.alpharl.proto.v1.ModuleFit m : fit.getModulesList()) {
+      if (!factorsOf(m.getModule()).containsKey(step)) {
+        return false;
+      }
+    }
+    for (io.alpharl.proto.v1.TensorInfo t : manifest.getTensorsList()) {
+      NavigableMap<Long, float[]> history = cumulative.get(t.getName());
+      if (history == null || !history.containsKey(step)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** ΔW of a tensor as of {@code step} (its newest step at or before it), or null if none yet. */
   public float[] cumulativeAt(String tensor, long step) {
     NavigableMap<Long, float[]> history = cumulative.get(tensor);

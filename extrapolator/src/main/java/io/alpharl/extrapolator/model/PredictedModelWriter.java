@@ -15,12 +15,15 @@ import java.util.Map;
 
 /**
  * Writes a predicted model as a Hugging Face model directory: {@code model.safetensors} with the
- * base model's tensor names, shapes and dtypes, the base's {@code config.json}, and
+ * base model's tensor names, shapes and dtypes, the base's small files ({@code config.json} and the like), and
  * {@code alpharl_prediction.json} (run, window, target, confidence, per-module R²). Each tensor
  * is computed when the writer reaches it, so memory holds one tensor at a time. Stateless.
  */
 public final class PredictedModelWriter {
   public static final String METADATA_FILE = "alpharl_prediction.json";
+  /** Files of the base model directory a loader needs besides the weights (tokenizer files included). */
+  static final java.util.List<String> MODEL_FILES = java.util.List.of("config.json", "generation_config.json", "tokenizer_config.json",
+      "special_tokens_map.json", "tokenizer.json", "tokenizer.model", "vocab.json", "merges.txt");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private PredictedModelWriter() {}
@@ -50,9 +53,11 @@ public final class PredictedModelWriter {
       }
       sink.put(FloatBuffer.wrap(w));
     });
-    Path config = base.dir().resolve("config.json");
-    if (Files.isRegularFile(config)) {
-      Files.copy(config, dir.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING);
+    for (String name : MODEL_FILES) {
+      Path f = base.dir().resolve(name);
+      if (Files.isRegularFile(f)) {
+        Files.copy(f, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+      }
     }
     ObjectNode meta = JSON.createObjectNode();
     meta.put("run", plan.runId());

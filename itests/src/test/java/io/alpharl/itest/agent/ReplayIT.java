@@ -50,6 +50,8 @@ class ReplayIT {
     assertThat(first.stepsSent()).isEqualTo(steps.size());
     assertThat(first.runId()).isEqualTo(runId);
 
+    assertThat(first.baseModel().resolve("config.json")).as("the base model directory is loadable")
+        .hasSameTextualContentAs(BundledRun.dir().resolve("checkpoint-0/config.json"));
     try (Checkpoint written = Checkpoint.open(first.baseModel());
          Checkpoint original = Checkpoint.open(BundledRun.dir().resolve("checkpoint-0"))) {
       assertThat(written.tensors().keySet()).isEqualTo(original.tensors().keySet());

@@ -152,6 +152,12 @@ public final class RunReplayer {
     }
     Path file = baseDir.resolve(Checkpoint.SINGLE_FILE);
     writer.writeTo(file, values);
+    for (Map.Entry<String, com.google.protobuf.ByteString> f : manifest.getBaseModelFilesMap().entrySet()) {
+      if (f.getKey().contains("/") || f.getKey().contains("\\") || f.getKey().startsWith(".")) {
+        throw new IOException("recording names a base model file '" + f.getKey() + "' outside the model directory");
+      }
+      Files.write(baseDir.resolve(f.getKey()), f.getValue().toByteArray());
+    }
     return baseDir;
   }
 }

@@ -1,0 +1,229 @@
+package io.alpharl.cli.demo;
+
+import io.alpharl.agent.publish.KafkaStepSink;
+import io.alpharl.agent.replay.RunReplayer;
+import io.alpharl.broker.BrokerStartException;
+import io.alpharl.broker.EmbeddedBrokerConfig;
+import io.alpharl.broker.EmbeddedKafkaBroker;
+import io.alpharl.extrapolator.ExtrapolatorConfig;
+import io.alpharl.extrapolator.ExtrapolatorService;
+import io.alpharl.extrapolator.backend.ExtrapolationBackends;
+import io.alpharl.extrapolator.policy.EarlyStopPolicy;
+import io.alpharl.fit.FitSettings;
+import io.alpharl.processor.ProcessorApp;
+import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.proto.topic.TopicAdmin;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.ProgressAxis;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code alpharl demo}: the whole system on one machine, with nothing to install. Starts an
+ * in-process broker, the processor and the extrapolator, replays the bundled real GRPO run,
+ * prints a per-step table, writes the model AlphaRL predicts from the first 40 % of the run,
+ * scores it when torch is present, and serves the processor's state until Ctrl-C.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Run the whole system on the bundled real RL run: broker, processor, extrapolator, replay, table, predicted model.")
+public final class DemoCommand implements Callable<Integer> {
+  @Option(names = "--recording", description = "Recording to replay. Default: the bundled run.")
+  Path recording;
+
+  @Option(names = "--out", defaultValue = "alpharl-demo", description = "Folder for state and predicted models. Default: ${DEFAULT-VALUE}.")
+  Path out;
+
+  @Option(names = "--http-port", defaultValue = "8080", description = "Port of the state endpoint. Default: ${DEFAULT-VALUE}.")
+  int httpPort;
+
+  @Option(names = "--window", defaultValue = "0.4", description = "Share of the run the demo's prediction is made from. Default: ${DEFAULT-VALUE}.")
+  double window;
+
+  @Option(names = "--exit", description = "Exit when the run is processed instead of serving until Ctrl-C.")
+  boolean exitWhenDone;
+
+  @Option(names = "--no-score", description = "Do not score the predicted model with examples/trainer (needs python3-torch).")
+  boolean noScore;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintStream con = System.out;
+    Path home = Path.of(System.getProperty("alpharl.home", "."));
+    Path rec = recording != null ? recording : home.resolve("examples/runs/add2-grpo-seed1.arrow");
+    if (!Files.isRegularFile(rec)) {
+      System.err.println("alpharl demo: recording " + rec.toAbsolutePath() + " not found; pass --recording FILE");
+      return 2;
+    }
+    if (httpPort > 0 && !portFree(httpPort)) {
+      System.err.println("alpharl demo: port " + httpPort + " is in use; choose another with --http-port");
+      return 2;
+    }
+    try {
+      Files.createDirectories(out);
+    } catch (IOException e) {
+      System.err.println("alpharl demo: cannot create " + out.toAbsolutePath() + ": " + e.getMessage());
+      return 2;
+    }
+    long free = Files.getFileStore(out.toAbsolutePath()).getUsableSpace();
+    if (free < 512L * 1024 * 1024) {
+      System.err.printf("alpharl demo: only %d MB free under %s; the demo needs about 512 MB%n", free >> 20, out.toAbsolutePath());
+      return 2;
+    }
+    String session = UUID.randomUUID().toString().substring(0, 6);
+    String runId = "demo-" + session;
+    con.println("AlphaRL Stream demo: replaying " + rec.getFileName() + " as run " + runId);
+    EmbeddedKafkaBroker broker;
+    try {
+      broker = EmbeddedKafkaBroker.start(EmbeddedBrokerConfig.defaults());
+    } catch (BrokerStartException e) {
+      System.err.println("alpharl demo: " + e.getMessage());
+      return 2;
+    }
+    con.printf("  Kafka broker (KRaft, in-process) at %s, up in %d ms%n", broker.bootstrapServers(), broker.startupTime().toMillis());
+    CountDownLatch interrupted = new CountDownLatch(1);
+    try (broker; RootAllocator allocator = new RootAllocator()) {
+      try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+        TopicAdmin.ensure(admin, Topics.layouts(4, (short) 1));
+      }
+      ProcessorConfig pc = ProcessorConfig.defaults(broker.bootstrapServers(), out.resolve("state-" + session))
+          .withApplicationId("alpharl-demo-" + session).withHttpPort(httpPort).withFit(FitSettings.defaults());
+      EarlyStopPolicy policy = new EarlyStopPolicy(ProgressAxis.PROGRESS_AXIS_STEP, 0.4, 0.5, 3, window, false);
+      ExtrapolatorService extrapolator = new ExtrapolatorService(new ExtrapolatorConfig(broker.bootstrapServers(), "alpharl-demo-extrapolator-" + session,
+          out.resolve("predictions"), ExtrapolationBackends.Choice.AUTO, 0, policy), allocator);
+      Thread extrapolatorThread = new Thread(extrapolator, "alpharl-extrapolator");
+      try (ProcessorApp processor = ProcessorApp.start(pc, allocator)) {
+        extrapolatorThread.start();
+        con.println("  stream processor running" + (processor.httpPort() > 0 ? "; state at http://127.0.0.1:" + processor.httpPort() + "/api/runs" : ""));
+        RunReplayer.Result replay;
+        try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
+          replay = new RunReplayer(allocator, null).replay(rec, sink, Optional.of(runId), out.resolve("base-" + session), 0, 0);
+        }
+        con.printf("  replayed %d steps (%.1f MB of deltas); base model in %s%n", replay.stepsSent(), replay.bytesSent() / 1e6, replay.baseModel());
+        FitSummary[] last = printTable(con, broker.bootstrapServers(), runId, replay.lastStep());
+        Prediction prediction = awaitPrediction(extrapolator, Duration.ofSeconds(60));
+        extrapolator.stop();
+        extrapolatorThread.join();
+        report(con, home, last, prediction);
+        if (!exitWhenDone && processor.httpPort() > 0) {
+          con.printf("%nServing the processor's state at http://127.0.0.1:%d/api/runs/%s . Ctrl-C stops.%n", processor.httpPort(), runId);
+          Runtime.getRuntime().addShutdownHook(new Thread(interrupted::countDown));
+          interrupted.await();
+        }
+      } finally {
+        extrapolator.stop();
+      }
+    }
+    return 0;
+  }
+
+  private FitSummary[] printTable(PrintStream con, String bootstrap, String runId, long lastStep) {
+    Map<Long, FitSummary[]> byStep = new HashMap<>();
+    long printed = 0;
+    FitSummary[] last = new FitSummary[2];
+    StepTable table = null;
+    try (KafkaConsumer<String, FitSummary> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.GROUP_ID_CONFIG, "alpharl-demo-table-" + runId,
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), Topics.FITS.keySerde().deserializer(), Topics.FITS.valueSerde().deserializer())) {
+      consumer.subscribe(List.of(Topics.FITS.name()));
+      long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+      while (printed < lastStep && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, FitSummary> r : consumer.poll(Duration.ofMillis(200))) {
+          if (!runId.equals(r.key())) {
+            continue;
+          }
+          FitSummary f = r.value();
+          FitSummary[] pair = byStep.computeIfAbsent(f.getStep(), k -> new FitSummary[2]);
+          pair[f.getAxis() == ProgressAxis.PROGRESS_AXIS_STEP ? 0 : 1] = f;
+          if (pair[0] != null && pair[1] != null) {
+            if (table == null) {
+              table = new StepTable(con, 200);
+              table.header();
+            }
+            table.row(pair[0], pair[1]);
+            printed = f.getStep();
+            last = pair;
+          }
+        }
+      }
+    }
+    return last;
+  }
+
+  private static Prediction awaitPrediction(ExtrapolatorService extrapolator, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (extrapolator.predictions().isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    return extrapolator.predictions().isEmpty() ? null : extrapolator.predictions().get(0);
+  }
+
+  private void report(PrintStream con, Path home, FitSummary[] last, Prediction p) {
+    con.println();
+    if (last[0] != null) {
+      con.printf("Gate at the last step: %s%s%n", last[0].getGate().name().replace("GATE_STATE_", "").toLowerCase(),
+          last[0].getGateReason().isEmpty() ? "" : " (" + last[0].getGateReason() + ")");
+    }
+    if (p == null) {
+      con.println("No predicted model was written (see the log above).");
+      return;
+    }
+    con.printf("Predicted final model (from step %d, %.0f %% of the run, %d of %d modules extrapolated): %s%n", p.getFromStep(), 100 * window,
+        p.getModulesExtrapolated(), p.getModulesExtrapolated() + p.getModulesCarried(), p.getModelPath());
+    ModelScorer scorer = new ModelScorer(home.resolve("examples/trainer/trainer.py"));
+    String why = noScore ? "--no-score" : scorer.unavailableReason();
+    Path run = home.resolve("examples/runs/add2-grpo-seed1");
+    if (why != null || !Files.isDirectory(run)) {
+      con.println("Scoring skipped: " + (why != null ? why : "no bundled checkpoints") + ".");
+      return;
+    }
+    OptionalDouble base = scorer.accuracy(run.resolve("checkpoint-0"));
+    OptionalDouble atWindow = scorer.accuracy(run.resolve("checkpoint-" + p.getFromStep()));
+    OptionalDouble predicted = scorer.accuracy(Path.of(p.getModelPath()));
+    OptionalDouble trained = scorer.accuracy(run.resolve("checkpoint-200"));
+    if (base.isEmpty() || atWindow.isEmpty() || predicted.isEmpty() || trained.isEmpty()) {
+      con.println("Scoring failed; run examples/trainer/trainer.py eval --model " + p.getModelPath() + "/model.safetensors");
+      return;
+    }
+    double gain = trained.getAsDouble() - base.getAsDouble();
+    con.printf("Eval accuracy: base %.3f | stopped at step %d %.3f | AlphaRL prediction %.3f | fully trained %.3f%n", base.getAsDouble(),
+        p.getFromStep(), atWindow.getAsDouble(), predicted.getAsDouble(), trained.getAsDouble());
+    if (gain > 0) {
+      con.printf("Share of the RL gain kept: stopping early %.0f %%, AlphaRL prediction %.0f %%%n", 100 * (atWindow.getAsDouble() - base.getAsDouble()) / gain,
+          100 * (predicted.getAsDouble() - base.getAsDouble()) / gain);
+    }
+  }
+
+  private static boolean portFree(int port) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,46 @@
+package io.alpharl.cli.demo;
+
+import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.GateState;
+import java.io.PrintStream;
+
+/** The demo's per-step table: progress, fit quality on both axes, confidence and gate. */
+final class StepTable {
+  private final PrintStream out;
+  private final long plannedSteps;
+
+  StepTable(PrintStream out, long plannedSteps) {
+    this.out = out;
+    this.plannedSteps = plannedSteps;
+  }
+
+  void header() {
+    out.println();
+    out.println("  step  progress            y_t   R²(step) R²(y_t) above-floor  loo-err  conf  gate");
+    out.println("  ----  ------------------  ----  -------- ------- -----------  -------  ----  ----");
+  }
+
+  void row(FitSummary byStep, FitSummary bySignal) {
+    int width = 16;
+    int done = plannedSteps > 0 ? (int) Math.min(width, width * byStep.getStep() / plannedSteps) : 0;
+    FitSummary s = bySignal != null ? bySignal : byStep;
+    out.printf("  %4d  [%s%s]  %.2f  %8s %7s %10.0f%%  %7s  %.2f  %s%n",
+        byStep.getStep(), "#".repeat(done), " ".repeat(width - done), byStep.getProgressValue(),
+        r2(byStep), bySignal == null ? "-" : r2(bySignal), 100 * s.getFractionAboveFloor(),
+        Double.isNaN(s.getMedianLeaveLastOutError()) ? "-" : String.format("%.3f", s.getMedianLeaveLastOutError()),
+        s.getConfidence(), gate(s.getGate()));
+  }
+
+  private static String r2(FitSummary f) {
+    return f.getWindowSize() < 3 ? "-" : String.format("%.3f", f.getMeanR2());
+  }
+
+  private static String gate(GateState g) {
+    return switch (g) {
+      case GATE_STATE_COLLECTING -> "collecting";
+      case GATE_STATE_FAILING -> "closed";
+      case GATE_STATE_PASSING -> "PASS";
+      default -> "?";
+    };
+  }
+}
