@@ -2,6 +2,7 @@ package io.alpharl.cli.agent;
 
 import io.alpharl.agent.AgentConfig;
 import io.alpharl.agent.CheckpointAgent;
+import io.alpharl.agent.control.ControlFollower;
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.cli.KafkaOptions;
@@ -29,8 +30,13 @@ public final class WatchCommand implements Callable<Integer> {
   @Option(names = "--once", description = "Send the checkpoints present now, then exit.")
   boolean once;
 
+  @Option(names = "--control-port", defaultValue = "0",
+      description = "Serve the early-stop decision at http://127.0.0.1:PORT/control for trainers that poll (204 until there is one). "
+          + "A STOP file with the decision as JSON is written in DIR either way.")
+  int controlPort;
+
   @Override
-  public Integer call() throws InterruptedException {
+  public Integer call() throws InterruptedException, java.io.IOException {
     AgentConfig config = run.toConfig();
     kafka.ensureTopics();
     AtomicBoolean stopping = new AtomicBoolean();
@@ -46,7 +52,8 @@ public final class WatchCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     try (RootAllocator allocator = new RootAllocator()) {
       CommittedRun committed = CommittedRun.load(kafka.bootstrapServers, config.runId(), allocator);
-      try (KafkaStepSink sink = new KafkaStepSink(kafka.bootstrapServers, config.runId(), Map.of());
+      try (ControlFollower control = ControlFollower.start(kafka.bootstrapServers, config.runId(), config.runDir(), controlPort);
+           KafkaStepSink sink = new KafkaStepSink(kafka.bootstrapServers, config.runId(), Map.of());
            CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, committed.lastStep(), committed.sum())) {
         agent.start();
         long t0 = System.nanoTime();
