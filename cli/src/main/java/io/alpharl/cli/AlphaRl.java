@@ -3,6 +3,8 @@ package io.alpharl.cli;
 import io.alpharl.cli.agent.AgentCommand;
 import io.alpharl.cli.broker.BrokerCommand;
 import io.alpharl.cli.demo.DemoCommand;
+import io.alpharl.cli.extrapolator.ExtrapolatorCommand;
+import io.alpharl.cli.predict.PredictCommand;
 import io.alpharl.cli.processor.ProcessorCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,7 +18,7 @@ import picocli.CommandLine.Command;
       "AlphaRL Stream watches an RL fine-tuning run of an LLM while it trains and predicts its final weights early.",
       ""
     },
-    subcommands = {DemoCommand.class, BrokerCommand.class, AgentCommand.class, ProcessorCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {DemoCommand.class, BrokerCommand.class, AgentCommand.class, ProcessorCommand.class, ExtrapolatorCommand.class, PredictCommand.class, CommandLine.HelpCommand.class})
 public final class AlphaRl implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

@@ -94,6 +94,11 @@ public final class RunHistory {
     return true;
   }
 
+  /** Records ΔW of a tensor at a step directly (offline predictions read it from checkpoint files). */
+  public void cumulative(String tensor, long step, float[] value) {
+    cumulative.computeIfAbsent(tensor, k -> new TreeMap<>()).put(step, value);
+  }
+
   /** ΔW of a tensor as of {@code step} (its newest step at or before it), or null if none yet. */
   public float[] cumulativeAt(String tensor, long step) {
     NavigableMap<Long, float[]> history = cumulative.get(tensor);

@@ -1,0 +1,65 @@
+package io.alpharl.cli.extrapolator;
+
+import io.alpharl.cli.KafkaOptions;
+import io.alpharl.extrapolator.ExtrapolatorConfig;
+import io.alpharl.extrapolator.ExtrapolatorService;
+import io.alpharl.extrapolator.backend.ExtrapolationBackends;
+import io.alpharl.extrapolator.policy.EarlyStopPolicy;
+import io.alpharl.proto.v1.ProgressAxis;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.apache.arrow.memory.RootAllocator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code alpharl extrapolator}: writes predicted models and sends early-stop decisions until stopped. */
+@Command(name = "extrapolator", mixinStandardHelpOptions = true,
+    description = "Follow the processor's fits; write AlphaRL's predicted model when a run's gate passes and send the early-stop decision by policy.")
+public final class ExtrapolatorCommand implements Callable<Integer> {
+  @Mixin
+  KafkaOptions kafka;
+
+  @Option(names = "--group-id", defaultValue = "alpharl-extrapolator", description = "Consumer group. Default: ${DEFAULT-VALUE}.")
+  String groupId;
+
+  @Option(names = "--out", defaultValue = "alpharl-predictions", description = "Where predicted models are written. Default: ${DEFAULT-VALUE}.")
+  Path out;
+
+  @Option(names = "--backend", defaultValue = "AUTO", description = "${COMPLETION-CANDIDATES}: AUTO uses CUDA when a device is usable. Default: ${DEFAULT-VALUE}.")
+  ExtrapolationBackends.Choice backend;
+
+  @Option(names = "--axis", defaultValue = "step", description = "Progress axis whose fits drive decisions: step or signal. Default: ${DEFAULT-VALUE}.")
+  String axis;
+
+  @Option(names = "--min-fraction", defaultValue = "0.4", description = "No early stop before this share of the planned steps. Default: ${DEFAULT-VALUE}.")
+  double minFraction;
+
+  @Option(names = "--min-confidence", defaultValue = "0.5", description = "Confidence a fit needs for an early stop. Default: ${DEFAULT-VALUE}.")
+  double minConfidence;
+
+  @Option(names = "--consecutive", defaultValue = "3", description = "Passing fits in a row needed for an early stop. Default: ${DEFAULT-VALUE}.")
+  int consecutive;
+
+  @Option(names = "--predict-at", defaultValue = "0", description = "Also write one prediction at this share of the planned steps, gate or not; 0 for never.")
+  double predictAt;
+
+  @Option(names = "--carry-from-base", description = "Carry non-extrapolated tensors at their base value instead of their latest.")
+  boolean carryFromBase;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    kafka.ensureTopics();
+    EarlyStopPolicy policy = new EarlyStopPolicy(axis.equals("signal") ? ProgressAxis.PROGRESS_AXIS_SIGNAL : ProgressAxis.PROGRESS_AXIS_STEP,
+        minFraction, minConfidence, consecutive, predictAt, carryFromBase);
+    try (RootAllocator allocator = new RootAllocator()) {
+      ExtrapolatorService service = new ExtrapolatorService(new ExtrapolatorConfig(kafka.bootstrapServers, groupId, out, backend, 0, policy), allocator);
+      Thread thread = new Thread(service, "alpharl-extrapolator");
+      Runtime.getRuntime().addShutdownHook(new Thread(service::stop, "alpharl-extrapolator-shutdown"));
+      thread.start();
+      System.err.println("extrapolator running; predicted models go to " + out.toAbsolutePath() + ". Ctrl-C stops it.");
+      thread.join();
+    }
+    return 0;
+  }
+}
