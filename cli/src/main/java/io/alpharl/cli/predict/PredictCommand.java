@@ -16,6 +16,7 @@ import io.alpharl.fit.ModuleTrajectory;
 import io.alpharl.processor.rank1.CpuRank1Backend;
 import io.alpharl.processor.rank1.Rank1Result;
 import io.alpharl.processor.rank1.Rank1Settings;
+import io.alpharl.processor.rank1.SignAlignment;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.Rank1Update;
@@ -114,11 +115,7 @@ public final class PredictCommand implements Callable<Integer> {
             Rank1Result r = rank1.leading(d, m, n, previousV.get(t.getName()), Rank1Settings.defaults());
             double[] u = r.u();
             double[] v = r.v();
-            double[] pu = previousU.get(t.getName());
-            if (pu != null && dot(u, pu) < 0) {
-              scale(u, -1);
-              scale(v, -1);
-            }
+            SignAlignment.align(u, v, previousU.get(t.getName()));
             previousU.put(t.getName(), u);
             previousV.put(t.getName(), v);
             double[] x = u.clone();
@@ -153,13 +150,6 @@ public final class PredictCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static double dot(double[] a, double[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) {
-      s += a[i] * b[i];
-    }
-    return s;
-  }
 
   private static void scale(double[] a, double f) {
     for (int i = 0; i < a.length; i++) {

@@ -4,17 +4,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.alpharl.extrapolator.backend.ExtrapolationBackend;
 import io.alpharl.safetensors.Checkpoint;
-import io.alpharl.safetensors.SafetensorsWriter;
+import io.alpharl.safetensors.ShardedCheckpointWriter;
 import io.alpharl.safetensors.TensorEntry;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Writes a predicted model as a Hugging Face model directory: {@code model.safetensors} with the
+ * Writes a predicted model as a Hugging Face model directory: {@code model.safetensors} (sharded
+ * with an index when large) with the
  * base model's tensor names, shapes and dtypes, the base's small files ({@code config.json} and the like), and
  * {@code alpharl_prediction.json} (run, window, target, confidence, per-module R²). Each tensor
  * is computed when the writer reaches it, so memory holds one tensor at a time. Stateless.
@@ -28,16 +30,27 @@ public final class PredictedModelWriter {
 
   private PredictedModelWriter() {}
 
-  /** @return bytes written to the weights file */
+  /** Shard size of the Hugging Face default ({@code max_shard_size="5GB"}). */
+  public static final long DEFAULT_MAX_SHARD_BYTES = 5_000_000_000L;
+
+  /** {@link #write(Path, Checkpoint, PredictionPlan, ExtrapolationBackend, long)} with the default shard size. */
   public static long write(Path dir, Checkpoint base, PredictionPlan plan, ExtrapolationBackend backend) throws IOException {
+    return write(dir, base, plan, backend, DEFAULT_MAX_SHARD_BYTES);
+  }
+
+  /**
+   * @param maxShardBytes weights beyond this size are split into shards with an index, as the
+   *     Hugging Face writer does
+   * @return bytes of weights written
+   */
+  public static long write(Path dir, Checkpoint base, PredictionPlan plan, ExtrapolationBackend backend, long maxShardBytes) throws IOException {
     Files.createDirectories(dir);
-    SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt", "alpharl_run", plan.runId(), "alpharl_from_step",
-        String.valueOf(plan.fromStep())));
+    ShardedCheckpointWriter writer = new ShardedCheckpointWriter(maxShardBytes, Map.of("format", "pt", "alpharl_run", plan.runId(),
+        "alpharl_from_step", String.valueOf(plan.fromStep())));
     for (TensorEntry t : base.tensors().values()) {
       writer.add(t.name(), t.dtype(), t.shape());
     }
-    Path weights = dir.resolve(Checkpoint.SINGLE_FILE);
-    writer.writeTo(weights, (name, sink) -> {
+    List<Path> files = writer.writeTo(dir, (name, sink) -> {
       float[] w = base.floats(name);
       ModulePrediction p = plan.extrapolated().get(name);
       if (p != null) {
@@ -71,6 +84,12 @@ public final class PredictedModelWriter {
     ObjectNode r2 = meta.putObject("module_r2");
     plan.moduleR2().forEach(r2::put);
     JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(METADATA_FILE).toFile(), meta);
-    return Files.size(weights);
+    long bytes = 0;
+    for (Path f : files) {
+      if (f.getFileName().toString().endsWith(".safetensors")) {
+        bytes += Files.size(f);
+      }
+    }
+    return bytes;
   }
 }

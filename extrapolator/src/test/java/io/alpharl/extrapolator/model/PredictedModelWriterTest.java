@@ -50,8 +50,9 @@ class PredictedModelWriterTest {
 
     Path out = dir.resolve("pred");
     try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(2)) {
-      PredictedModelWriter.write(out, base, plan, backend);
+      PredictedModelWriter.write(out, base, plan, backend, 5000); // small shards: the model is written in three
     }
+    assertThat(out.resolve(Checkpoint.INDEX_FILE)).as("sharded like a large Hugging Face model").exists();
 
     try (Checkpoint written = Checkpoint.open(out)) {
       assertThat(written.tensor("q_proj.weight").dtype()).isEqualTo(DType.F32);

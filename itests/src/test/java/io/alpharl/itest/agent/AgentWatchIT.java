@@ -13,7 +13,6 @@ import io.alpharl.itest.support.RunLog;
 import io.alpharl.proto.frame.ChunkingConfig;
 import io.alpharl.proto.frame.TensorChunker;
 import io.alpharl.proto.frame.TensorRef;
-import io.alpharl.proto.topic.TopicAdmin;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.RejectReason;
 import io.alpharl.safetensors.Checkpoint;
@@ -31,7 +30,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -53,9 +51,7 @@ class AgentWatchIT {
 
   @BeforeAll
   static void topics(TestBroker broker) {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-      TopicAdmin.ensure(admin, Topics.layouts(4, (short) 1));
-    }
+    broker.ensureTopics();
   }
 
   @Test

@@ -9,7 +9,6 @@ import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.itest.support.BundledRun;
 import io.alpharl.itest.support.RunLog;
-import io.alpharl.proto.topic.TopicAdmin;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.safetensors.Checkpoint;
 import java.nio.file.Path;
@@ -20,7 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,9 +35,7 @@ class ReplayIT {
 
   @Test
   void replayedRunMatchesTheCheckpointFilesAndIsNotSentTwice(TestBroker broker) throws Exception {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-      TopicAdmin.ensure(admin, Topics.layouts(4, (short) 1));
-    }
+    broker.ensureTopics();
     String runId = "replay-" + UUID.randomUUID().toString().substring(0, 8);
     List<Long> steps = BundledRun.steps().subList(1, BundledRun.steps().size());
     RunReplayer.Result first;

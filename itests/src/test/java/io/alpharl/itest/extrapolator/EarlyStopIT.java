@@ -18,7 +18,6 @@ import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.itest.support.BundledRun;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
-import io.alpharl.proto.topic.TopicAdmin;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.Prediction;
 import io.alpharl.proto.v1.ProgressAxis;
@@ -31,7 +30,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -51,9 +49,7 @@ class EarlyStopIT {
 
   @Test
   void aPassingGateLeadsToAModelAPredictionEventAndAStopFile(TestBroker broker) throws Exception {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-      TopicAdmin.ensure(admin, Topics.layouts(4, (short) 1));
-    }
+    broker.ensureTopics();
     String runId = "stop-" + UUID.randomUUID().toString().substring(0, 8);
     Path trainerDir = Files.createDirectories(work.resolve("trainer"));
     FitSettings permissive = new FitSettings(0.0, 5, 32, 0.0, 0.0, 100.0, 100.0);

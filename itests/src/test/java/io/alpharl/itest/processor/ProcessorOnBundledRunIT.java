@@ -11,7 +11,6 @@ import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.fit.Pls1;
-import io.alpharl.proto.topic.TopicAdmin;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.FitSummary;
@@ -34,7 +33,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -70,9 +68,7 @@ class ProcessorOnBundledRunIT {
 
   @Test
   void factorsAndFitsMatchTheOfflineReferenceExactlyOnceAcrossARestart(TestBroker broker) throws Exception {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-      TopicAdmin.ensure(admin, Topics.layouts(4, (short) 1));
-    }
+    broker.ensureTopics();
     String runId = "proc-" + UUID.randomUUID().toString().substring(0, 8);
     String appId = "it-processor-" + runId;
     List<Long> steps = BundledRun.steps().subList(1, BundledRun.steps().size());

@@ -1,0 +1,49 @@
+package io.alpharl.safetensors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ShardedCheckpointWriterTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void largeModelsAreShardedWithAnIndexThatTheReaderAccepts() throws Exception {
+    ShardedCheckpointWriter w = new ShardedCheckpointWriter(1000, Map.of("format", "pt"));
+    for (int i = 0; i < 5; i++) {
+      w.add("t" + i, DType.BF16, List.of(10L, 20L)); // 400 bytes each: two per shard
+    }
+    w.add("big", DType.F32, List.of(30L, 20L)); // 2400 bytes: a shard of its own
+    List<Path> files = w.writeTo(dir, (name, sink) -> {
+      int n = name.equals("big") ? 600 : 200;
+      float[] v = new float[n];
+      for (int k = 0; k < n; k++) {
+        v[k] = name.hashCode() % 7 + k;
+      }
+      sink.put(FloatBuffer.wrap(v));
+    });
+    assertThat(files).extracting(p -> p.getFileName().toString()).containsExactly(
+        "model-00001-of-00004.safetensors", "model-00002-of-00004.safetensors", "model-00003-of-00004.safetensors",
+        "model-00004-of-00004.safetensors", Checkpoint.INDEX_FILE);
+    try (Checkpoint c = Checkpoint.open(dir)) {
+      assertThat(c.tensors().keySet()).containsExactlyInAnyOrder("t0", "t1", "t2", "t3", "t4", "big");
+      assertThat(c.floats("big")[599]).isEqualTo("big".hashCode() % 7 + 599);
+      assertThat(c.floats("t3")[5]).isEqualTo("t3".hashCode() % 7 + 5);
+    }
+    assertThat(Files.readString(dir.resolve(Checkpoint.INDEX_FILE))).contains("\"total_size\" : 4400");
+  }
+
+  @Test
+  void aSmallModelIsOneFile() throws Exception {
+    List<Path> files = new ShardedCheckpointWriter(1 << 20, Map.of()).add("w", DType.F32, List.of(4L)).writeTo(dir,
+        (name, sink) -> sink.put(FloatBuffer.wrap(new float[] {1, 2, 3, 4})));
+    assertThat(files).containsExactly(dir.resolve(Checkpoint.SINGLE_FILE));
+  }
+}
