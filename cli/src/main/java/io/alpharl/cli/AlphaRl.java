@@ -6,6 +6,7 @@ import io.alpharl.cli.demo.DemoCommand;
 import io.alpharl.cli.extrapolator.ExtrapolatorCommand;
 import io.alpharl.cli.predict.PredictCommand;
 import io.alpharl.cli.processor.ProcessorCommand;
+import io.alpharl.cli.status.StatusCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -18,7 +19,7 @@ import picocli.CommandLine.Command;
       "AlphaRL Stream watches an RL fine-tuning run of an LLM while it trains and predicts its final weights early.",
       ""
     },
-    subcommands = {DemoCommand.class, BrokerCommand.class, AgentCommand.class, ProcessorCommand.class, ExtrapolatorCommand.class, PredictCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {DemoCommand.class, BrokerCommand.class, AgentCommand.class, ProcessorCommand.class, ExtrapolatorCommand.class, PredictCommand.class, StatusCommand.class, CommandLine.HelpCommand.class})
 public final class AlphaRl implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

@@ -192,6 +192,13 @@ class ProcessorOnBundledRunIT {
     com.fasterxml.jackson.databind.JsonNode list = json.readTree(modules.body());
     assertThat(list.size()).isEqualTo(14);
     assertThat(list.get(0).get("step").asLong()).isEqualTo(last);
+    // alpharl status prints the same state in the terminal.
+    java.io.StringWriter status = new java.io.StringWriter();
+    picocli.CommandLine cli = io.alpharl.cli.AlphaRl.commandLine();
+    cli.setOut(new java.io.PrintWriter(status));
+    assertThat(cli.execute("status", runId, "--processor-url", "http://127.0.0.1:" + port)).isZero();
+    assertThat(status.toString()).contains("run " + runId + ": step " + last + " of 200 planned");
+    assertThat(status.toString().lines().filter(l -> l.contains("_proj.weight"))).hasSize(14);
     java.net.http.HttpResponse<String> missing = http.send(java.net.http.HttpRequest.newBuilder(
         java.net.URI.create("http://127.0.0.1:" + port + "/api/runs/no-such-run")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(missing.statusCode()).isEqualTo(404);

@@ -1,0 +1,98 @@
+package io.alpharl.cli.status;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code alpharl status [RUN]}: a run's state as the processor serves it, in the terminal. */
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Print the state of one run (or list runs) from a running processor.")
+public final class StatusCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Spec
+  CommandSpec spec;
+
+  @Parameters(index = "0", arity = "0..1", paramLabel = "RUN", description = "Run id; none lists the runs.")
+  String runId;
+
+  @Option(names = "--processor-url", defaultValue = "http://127.0.0.1:8080", description = "The processor's HTTP endpoint. Default: ${DEFAULT-VALUE}.")
+  String url;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    try {
+      if (runId == null) {
+        JsonNode runs = get(http, "/api/runs");
+        out.printf("%-28s %-10s %8s %8s  %s%n", "run", "status", "step", "planned", "gate (step axis)");
+        for (JsonNode r : runs) {
+          out.printf("%-28s %-10s %8d %8d  %s%n", r.path("runId").asText(), r.path("status").asText().replace("RUN_STATUS_", "").toLowerCase(),
+              r.path("lastCompleteStep").asLong(), r.path("plannedSteps").asLong(), r.path("stepFit").path("gate").asText("-").replace("GATE_STATE_", "").toLowerCase());
+        }
+        return 0;
+      }
+      String id = URLEncoder.encode(runId, StandardCharsets.UTF_8);
+      JsonNode run = get(http, "/api/runs/" + id);
+      JsonNode modules = get(http, "/api/runs/" + id + "/modules");
+      out.printf("run %s: step %d of %d planned, progress signal '%s', %d steps abandoned%n", runId, run.path("lastCompleteStep").asLong(),
+          run.path("plannedSteps").asLong(), run.path("progressSignal").asText(), run.path("stepsAbandoned").asLong());
+      for (String axis : new String[] {"stepFit", "signalFit"}) {
+        JsonNode f = run.path(axis);
+        if (f.isMissingNode()) {
+          continue;
+        }
+        out.printf("  %-10s window %d..%d (%d points): mean R² %.3f, %.0f %% above floor, leave-last-out %.3f, confidence %.2f, gate %s%s%n",
+            axis.equals("stepFit") ? "step axis" : "signal", f.path("windowFirstStep").asLong(), f.path("windowLastStep").asLong(),
+            f.path("windowSize").asLong(), f.path("meanR2").asDouble(), 100 * f.path("fractionAboveFloor").asDouble(),
+            f.path("medianLeaveLastOutError").asDouble(), f.path("confidence").asDouble(), f.path("gate").asText().replace("GATE_STATE_", "").toLowerCase(),
+            f.path("gateReason").asText().isEmpty() ? "" : " (" + f.path("gateReason").asText() + ")");
+      }
+      out.printf("%n  %-44s %6s %10s %10s %8s %9s %6s%n", "module", "step", "sigma1", "||dW||_F", "conc", "stability", "sweeps");
+      for (JsonNode mod : modules) {
+        out.printf("  %-44s %6d %10.4g %10.4g %8.3f %9.4f %6d%n", mod.path("module").asText(), mod.path("step").asLong(), mod.path("sigma1").asDouble(),
+            mod.path("frobeniusNorm").asDouble(), mod.path("concentration").asDouble(), mod.path("directionStability").asDouble(), mod.path("sweeps").asInt());
+      }
+      return 0;
+    } catch (IOException e) {
+      spec.commandLine().getErr().println("alpharl status: cannot reach the processor at " + url + ": " + e.getMessage());
+      return 2;
+    } catch (NotFound e) {
+      spec.commandLine().getErr().println("alpharl status: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  private JsonNode get(HttpClient http, String path) throws IOException, InterruptedException, NotFound {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() == 404) {
+      throw new NotFound(JSON.readTree(r.body()).path("error").asText("not found"));
+    }
+    if (r.statusCode() != 200) {
+      throw new IOException("HTTP " + r.statusCode() + ": " + r.body());
+    }
+    return JSON.readTree(r.body());
+  }
+
+  private static final class NotFound extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    NotFound(String message) {
+      super(message);
+    }
+  }
+}
