@@ -49,6 +49,12 @@ public final class RunReplayer {
    */
   public Result replay(Path recording, StepSink sink, Optional<String> runIdOverride, Path baseDir, double speed,
       long skipThroughStep) throws IOException, InterruptedException {
+    return replay(recording, sink, runIdOverride, baseDir, speed, skipThroughStep, Long.MAX_VALUE);
+  }
+
+  /** As above, sending only the steps up to {@code stopAfterStep} (a run in parts, as when a trainer is paused). */
+  public Result replay(Path recording, StepSink sink, Optional<String> runIdOverride, Path baseDir, double speed,
+      long skipThroughStep, long stopAfterStep) throws IOException, InterruptedException {
     try (RecordingReader reader = new RecordingReader(allocator, recording)) {
       int batches = reader.batchCount();
       RunManifest manifest = null;
@@ -91,7 +97,7 @@ public final class RunReplayer {
           if (commit == null) {
             continue;
           }
-          if (commit.getStep() <= skipThroughStep) {
+          if (commit.getStep() <= skipThroughStep || commit.getStep() > stopAfterStep) {
             continue;
           }
           if (speed > 0 && lastRecordedMs >= 0) {
