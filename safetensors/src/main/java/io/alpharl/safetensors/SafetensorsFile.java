@@ -33,6 +33,7 @@ import java.util.Map;
  */
 public final class SafetensorsFile implements AutoCloseable {
   private static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+  private static final int BLOCK = 64 * 1024;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path path;
@@ -212,16 +213,25 @@ public final class SafetensorsFile implements AutoCloseable {
     ByteBuffer raw = raw(name);
     switch (e.dtype()) {
       case F32 -> dst.put(raw.asFloatBuffer());
-      case BF16 -> {
+      case BF16, F16 -> {
+        // Bulk copies and a plain loop over arrays: the JIT vectorizes this, not per-element buffer calls.
         ShortBuffer s = raw.asShortBuffer();
+        short[] bits = new short[Math.min(s.remaining(), BLOCK)];
+        float[] values = new float[bits.length];
+        boolean bf16 = e.dtype() == DType.BF16;
         while (s.hasRemaining()) {
-          dst.put(HalfFloats.bf16ToFloat(s.get()));
-        }
-      }
-      case F16 -> {
-        ShortBuffer s = raw.asShortBuffer();
-        while (s.hasRemaining()) {
-          dst.put(HalfFloats.f16ToFloat(s.get()));
+          int n = Math.min(s.remaining(), bits.length);
+          s.get(bits, 0, n);
+          if (bf16) {
+            for (int i = 0; i < n; i++) {
+              values[i] = Float.intBitsToFloat((bits[i] & 0xFFFF) << 16);
+            }
+          } else {
+            for (int i = 0; i < n; i++) {
+              values[i] = HalfFloats.f16ToFloat(bits[i]);
+            }
+          }
+          dst.put(values, 0, n);
         }
       }
     }

@@ -28,6 +28,8 @@ import java.util.Objects;
 public final class SafetensorsWriter {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int BLOCK_FLOATS = 64 * 1024;
+  private static final ThreadLocal<float[]> scratchFloats = ThreadLocal.withInitial(() -> new float[BLOCK_FLOATS]);
+  private static final ThreadLocal<short[]> scratchShorts = ThreadLocal.withInitial(() -> new short[BLOCK_FLOATS]);
 
   /** Supplies a tensor's values as f32, in row-major order. */
   @FunctionalInterface
@@ -146,15 +148,22 @@ public final class SafetensorsWriter {
           block.position(n * 4);
           src.position(src.position() + n);
         }
-        case BF16 -> {
-          for (int i = 0; i < n; i++) {
-            block.putShort(HalfFloats.floatToBf16(src.get()));
+        case BF16, F16 -> {
+          // Convert array to array, then one bulk put: per-element buffer calls were the write path's cost.
+          float[] in = scratchFloats.get();
+          short[] out = scratchShorts.get();
+          src.get(in, 0, n);
+          if (dtype == DType.BF16) {
+            for (int i = 0; i < n; i++) {
+              out[i] = HalfFloats.floatToBf16(in[i]);
+            }
+          } else {
+            for (int i = 0; i < n; i++) {
+              out[i] = HalfFloats.floatToF16(in[i]);
+            }
           }
-        }
-        case F16 -> {
-          for (int i = 0; i < n; i++) {
-            block.putShort(HalfFloats.floatToF16(src.get()));
-          }
+          block.asShortBuffer().put(out, 0, n);
+          block.position(n * 2);
         }
       }
       block.flip();
