@@ -21,10 +21,8 @@ import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.SafetensorsException;
 import io.alpharl.safetensors.TensorEntry;
 import java.nio.FloatBuffer;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.Set;
 import org.apache.arrow.memory.BufferAllocator;
@@ -39,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * <p>A checkpoint that cannot be read (truncated, corrupt, wrong tensors or shapes, NaN) becomes
  * a dead letter naming the problem, and the agent goes on: the next good checkpoint's delta
  * covers the skipped one, so nothing is lost. Steps at or below the last committed step are
- * never sent again. Owns the base checkpoint and a chunker; not thread-safe.
+ * never sent again. Owns the base checkpoint (memory-mapped, read a tensor at a time) and a
+ * chunker; its heap holds the running sum (one f32 copy of the model) and one tensor. Not
+ * thread-safe.
  */
 public final class CheckpointAgent implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointAgent.class);
@@ -49,7 +49,6 @@ public final class CheckpointAgent implements AutoCloseable {
   private final CheckpointScanner scanner;
   private final ProgressReader progress;
   private final Checkpoint base;
-  private final Map<String, float[]> baseValues = new HashMap<>();
   private final RunManifest.Builder manifest;
   private final TensorChunker chunker;
   private final RunningSum sum;
@@ -87,7 +86,6 @@ public final class CheckpointAgent implements AutoCloseable {
           .addAllShape(t.shape())
           .setDtype(toWire(t.dtype()))
           .setModelled(config.modules().isModelled(t)));
-      baseValues.put(t.name(), base.floats(t.name()));
     }
   }
 
@@ -100,9 +98,8 @@ public final class CheckpointAgent implements AutoCloseable {
       }
     }
     sink.manifest(manifest.build());
-    for (Map.Entry<String, float[]> t : baseValues.entrySet()) {
-      TensorRef ref = new TensorRef(config.runId(), 0, t.getKey(), base.tensor(t.getKey()).shape());
-      chunker.split(ref, FloatBuffer.wrap(t.getValue()), sink::baseFrame);
+    for (TensorEntry t : base.tensors().values()) {
+      chunker.split(new TensorRef(config.runId(), 0, t.name(), t.shape()), FloatBuffer.wrap(base.floats(t.name())), sink::baseFrame);
     }
     LOG.info("run {}: watching {} from step {} of {} planned; base {} ({} tensors, {} modelled); progress key '{}'",
         config.runId(), config.runDir(), lastStep, manifest.getPlannedSteps(), config.basePath(), manifest.getTensorsCount(),
@@ -163,7 +160,7 @@ public final class CheckpointAgent implements AutoCloseable {
       int chunks = 0;
       for (TensorEntry t : base.tensors().values()) {
         float[] target = ckpt.floats(t.name());
-        float[] w0 = baseValues.get(t.name());
+        float[] w0 = base.floats(t.name()); // memory-mapped: one tensor in heap at a time
         for (int i = 0; i < target.length; i++) {
           target[i] -= w0[i];
         }
