@@ -83,6 +83,9 @@ public final class RunReplayer {
               case STEP -> commit = StepCommitted.parseFrom(e.value());
             }
           }
+          if (commit != null && commit.getStep() > stopAfterStep) {
+            break; // the rest of the run, and its final manifest, wait for a later replay
+          }
           if (recordedManifest != null) {
             // The first manifest comes with the base weights; later ones only update the status.
             if (baseModel == null) {
@@ -97,7 +100,7 @@ public final class RunReplayer {
           if (commit == null) {
             continue;
           }
-          if (commit.getStep() <= skipThroughStep || commit.getStep() > stopAfterStep) {
+          if (commit.getStep() <= skipThroughStep) {
             continue;
           }
           if (speed > 0 && lastRecordedMs >= 0) {
