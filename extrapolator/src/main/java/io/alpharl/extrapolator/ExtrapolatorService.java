@@ -3,6 +3,7 @@ package io.alpharl.extrapolator;
 import io.alpharl.extrapolator.backend.ExtrapolationBackend;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.follow.RunHistory;
+import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
 import io.alpharl.extrapolator.model.PredictedModelWriter;
 import io.alpharl.extrapolator.model.PredictionPlan;
 import io.alpharl.extrapolator.model.Predictor;
@@ -62,8 +63,16 @@ public final class ExtrapolatorService implements Runnable {
   private final List<Prediction> predictions = new ArrayList<>();
   private final List<FitSummary> waiting = new ArrayList<>();
 
+  private final ExtrapolatorMetrics metrics;
+
   public ExtrapolatorService(ExtrapolatorConfig config, BufferAllocator parent) {
+    this(config, parent, new ExtrapolatorMetrics());
+  }
+
+  /** @param metrics counted by this service; served by the caller */
+  public ExtrapolatorService(ExtrapolatorConfig config, BufferAllocator parent, ExtrapolatorMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
     this.allocator = parent.newChildAllocator("extrapolator", 0, Long.MAX_VALUE);
   }
 
@@ -114,6 +123,7 @@ public final class ExtrapolatorService implements Runnable {
     } catch (RuntimeException e) {
       // The processor routes bad input to the dead-letter topic; here it is only skipped, with its place.
       LOG.warn("ignored {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
+      metrics.skipped(r.topic());
     }
   }
 
@@ -153,6 +163,7 @@ public final class ExtrapolatorService implements Runnable {
             .build();
         producer.send(new ProducerRecord<>(Topics.CONTROL.name(), run.getBytes(StandardCharsets.UTF_8), d.toByteArray()));
         producer.flush();
+        metrics.decided();
         LOG.info("run {}: early stop at step {} ({})", run, fit.getStep(), d.getReason());
       }
     }
@@ -185,11 +196,13 @@ public final class ExtrapolatorService implements Runnable {
       synchronized (predictions) {
         predictions.add(p);
       }
+      metrics.predicted(fit.getAxis().name().replace("PROGRESS_AXIS_", "").toLowerCase(), bytes, seconds);
       LOG.info("run {}: predicted model from step {} ({}) written to {}: {} of {} modules extrapolated, {} MB in {} ms", fit.getRunId(),
           fit.getStep(), why, dir, plan.extrapolated().size(), fit.getModulesCount(), String.format("%.1f", bytes / 1e6), Math.round(seconds * 1000));
       return p;
     } catch (IOException | RuntimeException e) {
       LOG.error("run {}: prediction from step {} failed: {}", fit.getRunId(), fit.getStep(), e.getMessage(), e);
+      metrics.predictionFailed();
       return null;
     }
   }

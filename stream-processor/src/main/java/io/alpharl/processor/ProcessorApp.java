@@ -2,13 +2,16 @@ package io.alpharl.processor;
 
 import io.alpharl.processor.http.StateHttpServer;
 import io.alpharl.processor.http.StateQueries;
+import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.rank1.Rank1Backend;
 import io.alpharl.processor.rank1.Rank1Backends;
 import io.alpharl.processor.topology.AlphaRlTopology;
 import io.alpharl.processor.topology.StreamsProperties;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -41,9 +44,18 @@ public final class ProcessorApp implements AutoCloseable {
    * @param parent the process's Arrow allocator; the processor takes a child of it
    */
   public static ProcessorApp start(ProcessorConfig config, BufferAllocator parent) {
+    return start(config, parent, List.of());
+  }
+
+  /**
+   * @param alsoExposed metrics of other services in this process, served on this {@code /metrics}
+   *     with the processor's own
+   */
+  public static ProcessorApp start(ProcessorConfig config, BufferAllocator parent, List<PrometheusRegistry> alsoExposed) {
     BufferAllocator allocator = parent.newChildAllocator("stream-processor", 0, Long.MAX_VALUE);
     Rank1Backend backend = Rank1Backends.create(config.rank1Threads());
-    KafkaStreams streams = new KafkaStreams(AlphaRlTopology.build(config, backend, allocator), StreamsProperties.of(config));
+    ProcessorMetrics metrics = new ProcessorMetrics(alsoExposed);
+    KafkaStreams streams = new KafkaStreams(AlphaRlTopology.build(config, backend, allocator, metrics), StreamsProperties.of(config, metrics));
     streams.setUncaughtExceptionHandler(e -> {
       LOG.error("stream thread failed; it is replaced and resumes from the last commit", e);
       return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -53,7 +65,7 @@ public final class ProcessorApp implements AutoCloseable {
       streams.start();
       awaitRunning(streams, Duration.ofSeconds(120));
       if (config.httpPort() > 0) {
-        http = StateHttpServer.start("127.0.0.1", config.httpPort(), new StateQueries(streams));
+        http = StateHttpServer.start(config.httpHost(), config.httpPort(), new StateQueries(streams), metrics);
       }
     } catch (IOException e) {
       streams.close();

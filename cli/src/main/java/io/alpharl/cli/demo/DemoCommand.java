@@ -7,6 +7,7 @@ import io.alpharl.broker.EmbeddedBrokerConfig;
 import io.alpharl.broker.EmbeddedKafkaBroker;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
 import io.alpharl.extrapolator.ExtrapolatorService;
+import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.policy.EarlyStopPolicy;
 import io.alpharl.fit.FitSettings;
@@ -111,12 +112,14 @@ public final class DemoCommand implements Callable<Integer> {
       ProcessorConfig pc = ProcessorConfig.defaults(broker.bootstrapServers(), out.resolve("state-" + session))
           .withApplicationId("alpharl-demo-" + session).withHttpPort(httpPort).withFit(FitSettings.defaults());
       EarlyStopPolicy policy = new EarlyStopPolicy(ProgressAxis.PROGRESS_AXIS_STEP, 0.4, 0.5, 3, window, false);
+      ExtrapolatorMetrics extrapolatorMetrics = new ExtrapolatorMetrics();
       ExtrapolatorService extrapolator = new ExtrapolatorService(new ExtrapolatorConfig(broker.bootstrapServers(), "alpharl-demo-extrapolator-" + session,
-          out.resolve("predictions"), ExtrapolationBackends.Choice.AUTO, 0, policy), allocator);
+          out.resolve("predictions"), ExtrapolationBackends.Choice.AUTO, 0, policy), allocator, extrapolatorMetrics);
       Thread extrapolatorThread = new Thread(extrapolator, "alpharl-extrapolator");
-      try (ProcessorApp processor = ProcessorApp.start(pc, allocator)) {
+      try (ProcessorApp processor = ProcessorApp.start(pc, allocator, List.of(extrapolatorMetrics.registry()))) {
         extrapolatorThread.start();
-        con.println("  stream processor running" + (processor.httpPort() > 0 ? "; state at http://127.0.0.1:" + processor.httpPort() + "/api/runs" : ""));
+        con.println("  stream processor running" + (processor.httpPort() > 0
+            ? String.format("; watch it live at http://127.0.0.1:%d/#run=%s (metrics at /metrics)", processor.httpPort(), runId) : ""));
         RunReplayer.Result replay;
         try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
           replay = new RunReplayer(allocator, null).replay(rec, sink, Optional.of(runId), out.resolve("base-" + session), 0, 0);
@@ -128,7 +131,8 @@ public final class DemoCommand implements Callable<Integer> {
         extrapolatorThread.join();
         report(con, home, last, prediction);
         if (!exitWhenDone && processor.httpPort() > 0) {
-          con.printf("%nServing the processor's state at http://127.0.0.1:%d/api/runs/%s . Ctrl-C stops.%n", processor.httpPort(), runId);
+          con.printf("%nMonitoring page at http://127.0.0.1:%d/#run=%s , JSON at /api/runs, metrics at /metrics. Ctrl-C stops.%n",
+              processor.httpPort(), runId);
           Runtime.getRuntime().addShutdownHook(new Thread(interrupted::countDown));
           interrupted.await();
         }

@@ -4,8 +4,11 @@ import io.alpharl.cli.KafkaOptions;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
 import io.alpharl.extrapolator.ExtrapolatorService;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
+import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
 import io.alpharl.extrapolator.policy.EarlyStopPolicy;
 import io.alpharl.proto.v1.ProgressAxis;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.apache.arrow.memory.RootAllocator;
@@ -47,13 +50,25 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
   @Option(names = "--carry-from-base", description = "Carry non-extrapolated tensors at their base value instead of their latest.")
   boolean carryFromBase;
 
+  @Option(names = "--metrics-port", defaultValue = "9466",
+      description = "Port of the Prometheus /metrics endpoint, on all interfaces; 0 for none. Default: ${DEFAULT-VALUE}.")
+  int metricsPort;
+
   @Override
   public Integer call() throws InterruptedException {
     kafka.ensureTopics();
     EarlyStopPolicy policy = new EarlyStopPolicy(axis.equals("signal") ? ProgressAxis.PROGRESS_AXIS_SIGNAL : ProgressAxis.PROGRESS_AXIS_STEP,
         minFraction, minConfidence, consecutive, predictAt, carryFromBase);
-    try (RootAllocator allocator = new RootAllocator()) {
-      ExtrapolatorService service = new ExtrapolatorService(new ExtrapolatorConfig(kafka.bootstrapServers, groupId, out, backend, 0, policy), allocator);
+    ExtrapolatorMetrics metrics = new ExtrapolatorMetrics();
+    HTTPServer metricsServer;
+    try {
+      metricsServer = metricsPort > 0 ? serve(metrics) : null;
+    } catch (IOException e) {
+      System.err.println("alpharl extrapolator: " + e.getMessage());
+      return 2;
+    }
+    try (RootAllocator allocator = new RootAllocator(); metricsServer) {
+      ExtrapolatorService service = new ExtrapolatorService(new ExtrapolatorConfig(kafka.bootstrapServers, groupId, out, backend, 0, policy), allocator, metrics);
       Thread thread = new Thread(service, "alpharl-extrapolator");
       Runtime.getRuntime().addShutdownHook(new Thread(service::stop, "alpharl-extrapolator-shutdown"));
       thread.start();
@@ -61,5 +76,15 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       thread.join();
     }
     return 0;
+  }
+
+  private HTTPServer serve(ExtrapolatorMetrics metrics) throws IOException {
+    try {
+      HTTPServer server = HTTPServer.builder().port(metricsPort).registry(metrics.registry()).buildAndStart();
+      System.err.println("extrapolator metrics at http://0.0.0.0:" + server.getPort() + "/metrics");
+      return server;
+    } catch (java.net.BindException e) {
+      throw new IOException("port " + metricsPort + " for metrics is in use; choose another with --metrics-port, or 0 for none", e);
+    }
   }
 }

@@ -1,6 +1,7 @@
 package io.alpharl.processor.module;
 
 import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.rank1.Rank1Backend;
 import io.alpharl.processor.state.ModuleState;
 import io.alpharl.proto.frame.ChunkDecoder;
@@ -40,15 +41,17 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Stri
   private final ProcessorConfig config;
   private final Rank1Backend backend;
   private final BufferAllocator allocator;
+  private final ProcessorMetrics metrics;
   private ProcessorContext<String, ModuleOutput> context;
   private KeyValueStore<String, ModuleState> states;
   private DeltaBlocks blocks;
   private ChunkDecoder decoder;
 
-  public ModuleProcessor(ProcessorConfig config, Rank1Backend backend, BufferAllocator allocator) {
+  public ModuleProcessor(ProcessorConfig config, Rank1Backend backend, BufferAllocator allocator, ProcessorMetrics metrics) {
     this.config = config;
     this.backend = backend;
     this.allocator = allocator;
+    this.metrics = metrics;
   }
 
   @Override
@@ -98,10 +101,12 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Stri
       ChunkSequence.check(h, next.getShapeList(), next.getChunkCount(), next.getPendingChunks(), next.getPendingNextElement());
       DecodedChunk chunk = decoder.decode(frame);
       blocks.writePending(key, elements, chunk);
+      metrics.frameAccepted(frame.bytes().length);
       next.setPendingChunks(next.getPendingChunks() + 1).setPendingNextElement(next.getPendingNextElement() + h.getElementCount());
       if (next.getPendingChunks() == next.getChunkCount()) {
         blocks.commitPending(key, elements);
         next.setHasPending(false).setAppliedStep(h.getStep());
+        metrics.tensorStepApplied();
         if (next.getModelled() && next.getShapeCount() == 2) {
           emitFactors(record, h, next, elements);
         }
@@ -122,7 +127,9 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Stri
     int m = (int) (long) state.getShape(0);
     int n = (int) (long) state.getShape(1);
     float[] deltaW = blocks.load(record.key(), elements);
+    long t0 = System.nanoTime();
     Rank1Tracker.Step s = Rank1Tracker.next(backend, config.rank1(), deltaW, m, n, state.build());
+    metrics.rank1Solved(s.result().sweeps(), (System.nanoTime() - t0) / 1e9);
     double sigma = s.result().sigma1();
     double frob = s.result().frobenius();
     state.clearU().clearV();
@@ -160,6 +167,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Stri
 
   private void reject(Record<String, DeltaFrame> record, RejectReason reason, String detail, DeltaChunkHeader h) {
     LOG.warn("rejected {}: {}", reason, detail);
+    metrics.deadLetter(reason);
     DeadLetter.Builder letter = DeadLetter.newBuilder()
         .setSchemaVersion(Topics.SCHEMA_VERSION)
         .setReason(reason)

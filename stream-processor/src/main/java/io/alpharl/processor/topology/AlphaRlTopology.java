@@ -1,6 +1,7 @@
 package io.alpharl.processor.topology;
 
 import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.module.ModuleOutput;
 import io.alpharl.processor.module.ModuleProcessor;
 import io.alpharl.processor.rank1.Rank1Backend;
@@ -45,6 +46,11 @@ public final class AlphaRlTopology {
    * @param allocator Arrow memory for frame decoding; owned by the caller
    */
   public static Topology build(ProcessorConfig config, Rank1Backend backend, BufferAllocator allocator) {
+    return build(config, backend, allocator, new ProcessorMetrics());
+  }
+
+  /** @param metrics counted by the processors; owned by the caller, who serves them */
+  public static Topology build(ProcessorConfig config, Rank1Backend backend, BufferAllocator allocator, ProcessorMetrics metrics) {
     StreamsBuilder builder = new StreamsBuilder();
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ModuleProcessor.MODULE_STATE_STORE),
         Serdes.String(), new ProtobufSerde<>(ModuleState.parser(), ModuleState.class)));
@@ -57,7 +63,7 @@ public final class AlphaRlTopology {
 
     KStream<String, ModuleOutput> moduleOutput = builder
         .stream(Topics.DELTAS.name(), Consumed.with(Topics.DELTAS.keySerde(), Topics.DELTAS.valueSerde()).withName("deltas"))
-        .process(() -> new ModuleProcessor(config, backend, allocator), Named.as("module-update"),
+        .process(() -> new ModuleProcessor(config, backend, allocator, metrics), Named.as("module-update"),
             ModuleProcessor.MODULE_STATE_STORE, ModuleProcessor.DELTA_BLOCKS_STORE);
 
     KStream<String, Rank1Update> factors = moduleOutput
@@ -83,7 +89,7 @@ public final class AlphaRlTopology {
         .mapValues(v -> (RunEvent) new RunEvent.Manifest(v), Named.as("manifest-event"));
 
     byRun.merge(steps, Named.as("merge-steps")).merge(manifests, Named.as("merge-manifests"))
-        .process(() -> new RunTracker(config), Named.as("run-tracker"), RunTracker.RUN_STATE_STORE, RunTracker.WINDOWS_STORE)
+        .process(() -> new RunTracker(config, metrics), Named.as("run-tracker"), RunTracker.RUN_STATE_STORE, RunTracker.WINDOWS_STORE)
         .to(Topics.FITS.name(), Produced.with(Topics.FITS.keySerde(), Topics.FITS.valueSerde()).withName("fits-out"));
     return builder.build();
   }

@@ -1,5 +1,6 @@
 package io.alpharl.processor.topology;
 
+import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.proto.frame.FrameException;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeadLetter;
@@ -20,10 +21,17 @@ import org.slf4j.LoggerFactory;
  * original bytes, inside the same exactly-once transaction, and processing goes on.
  */
 public final class DeadLetterHandler implements DeserializationExceptionHandler {
+  /** Key of the {@link ProcessorMetrics} instance among the Streams configs (not a Kafka setting). */
+  public static final String METRICS_CONFIG = "alpharl.processor.metrics";
   private static final Logger LOG = LoggerFactory.getLogger(DeadLetterHandler.class);
+  private ProcessorMetrics metrics = new ProcessorMetrics();
 
   @Override
-  public void configure(Map<String, ?> configs) {}
+  public void configure(Map<String, ?> configs) {
+    if (configs.get(METRICS_CONFIG) instanceof ProcessorMetrics m) {
+      metrics = m;
+    }
+  }
 
   @Override
   public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception exception) {
@@ -34,6 +42,7 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler 
     RejectReason reason = cause instanceof FrameException fe ? fe.error().rejectReason() : RejectReason.REJECT_REASON_CORRUPT_FRAME;
     String detail = cause != null ? cause.getMessage() : String.valueOf(exception.getMessage());
     LOG.warn("dead letter from {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), detail);
+    metrics.deadLetter(reason);
     DeadLetter letter = DeadLetter.newBuilder()
         .setSchemaVersion(Topics.SCHEMA_VERSION)
         .setReason(reason)

@@ -1,6 +1,7 @@
 package io.alpharl.processor.topology;
 
 import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.processor.metrics.ProcessorMetrics;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -11,7 +12,13 @@ public final class StreamsProperties {
   private StreamsProperties() {}
 
   public static Properties of(ProcessorConfig config) {
+    return of(config, new ProcessorMetrics());
+  }
+
+  /** @param metrics handed to the dead-letter handler, which Kafka Streams makes from its class name */
+  public static Properties of(ProcessorConfig config, ProcessorMetrics metrics) {
     Properties p = new Properties();
+    p.put(DeadLetterHandler.METRICS_CONFIG, metrics);
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());

@@ -3,6 +3,7 @@ package io.alpharl.processor.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.module.ModuleProcessor;
 import io.alpharl.processor.rank1.CpuRank1Backend;
 import io.alpharl.processor.state.ModuleState;
@@ -64,6 +65,7 @@ class AlphaRlTopologyTest {
   private TestOutputTopic<byte[], DeadLetter> dlq;
   private TestOutputTopic<String, FitSummary> fits;
   private final Random random = new Random(17);
+  private final ProcessorMetrics metrics = new ProcessorMetrics();
   private final float[] cumulative = new float[M * N];
   private Instant clock = Instant.parse("2026-11-24T00:00:00Z");
 
@@ -72,7 +74,7 @@ class AlphaRlTopologyTest {
     allocator = new RootAllocator();
     backend = new CpuRank1Backend(1);
     ProcessorConfig config = ProcessorConfig.defaults("unused:9092", stateDir).withBlockFloats(100); // blocks smaller than chunks
-    driver = new TopologyTestDriver(AlphaRlTopology.build(config, backend, allocator), StreamsProperties.of(config));
+    driver = new TopologyTestDriver(AlphaRlTopology.build(config, backend, allocator, metrics), StreamsProperties.of(config, metrics));
     deltas = driver.createInputTopic(Topics.DELTAS.name(), new StringSerializer(), Topics.DELTAS.valueSerde().serializer());
     rawDeltas = driver.createInputTopic(Topics.DELTAS.name(), new StringSerializer(), new ByteArraySerializer());
     steps = driver.createInputTopic(Topics.STEPS.name(), new StringSerializer(), Topics.STEPS.valueSerde().serializer());
@@ -129,6 +131,16 @@ class AlphaRlTopologyTest {
     assertThat(dlq.isEmpty()).isTrue();
   }
 
+  private String metricsText() {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try {
+      metrics.writeText(out);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   @Test
   void aResentStepIsAppliedOnceAndTheResendGoesToTheDeadLetterTopic() {
     List<DeltaFrame> step1 = sendStep(1, 0.1);
@@ -170,6 +182,11 @@ class AlphaRlTopologyTest {
     DeadLetter nonFinite = dlq.readValue();
     assertThat(nonFinite.getReason()).isEqualTo(RejectReason.REJECT_REASON_NON_FINITE_VALUE);
     assertThat(nonFinite.getDetail()).contains("element 7 is NaN");
+
+    // Counted by reason, in the Prometheus text format (the corrupt frame is the handler's, not seen here).
+    assertThat(metricsText()).contains("alpharl_processor_dead_letters_total{reason=\"out_of_order_chunk\"} 1.0",
+        "alpharl_processor_dead_letters_total{reason=\"missing_chunk\"} 2.0", "alpharl_processor_dead_letters_total{reason=\"non_finite_value\"} 1.0",
+        "alpharl_processor_tensor_steps_applied_total 2.0");
 
     // Nothing of steps 2-4 reached ΔW; step 1 is still what the store holds.
     assertThat(driver.<String, ModuleState>getKeyValueStore(ModuleProcessor.MODULE_STATE_STORE).get(RUN + "/" + MODULE).getAppliedStep()).isEqualTo(1);

@@ -1,0 +1,88 @@
+package io.alpharl.processor.metrics;
+
+import io.alpharl.proto.v1.RejectReason;
+import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.List;
+
+/**
+ * The processor's Prometheus metrics, in a registry of its own (no global state), named by the
+ * Prometheus conventions: a {@code alpharl_processor_} prefix, base units in the name
+ * ({@code _bytes}, {@code _seconds}), {@code _total} on counters. Thread-safe.
+ */
+public final class ProcessorMetrics {
+  private final PrometheusRegistry registry = new PrometheusRegistry();
+  private final List<PrometheusRegistry> alsoExposed;
+  private final Counter frames = Counter.builder().name("alpharl_processor_frames_total")
+      .help("Delta frames accepted into pending steps.").register(registry);
+  private final Counter frameBytes = Counter.builder().name("alpharl_processor_frame_bytes_total")
+      .help("Bytes of accepted delta frames.").register(registry);
+  private final Counter steps = Counter.builder().name("alpharl_processor_tensor_steps_applied_total")
+      .help("Tensor steps added into cumulative updates.").register(registry);
+  private final Histogram sweeps = Histogram.builder().name("alpharl_processor_rank1_sweeps")
+      .help("Passes over the matrix per rank-1 solve.").classicUpperBounds(1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 300).register(registry);
+  private final Histogram solveSeconds = Histogram.builder().name("alpharl_processor_rank1_solve_seconds")
+      .help("Wall time of one module's rank-1 solve.").register(registry);
+  private final Counter deadLetters = Counter.builder().name("alpharl_processor_dead_letters_total")
+      .help("Records sent to the dead-letter topic, by reason.").labelNames("reason").register(registry);
+  private final Counter fits = Counter.builder().name("alpharl_processor_fit_summaries_total")
+      .help("Fit summaries published, by progress axis and gate state.").labelNames("axis", "gate").register(registry);
+  private final Gauge lag = Gauge.builder().name("alpharl_processor_step_lag_seconds")
+      .help("Time from a step's commit by the agent to its fit summary, for the newest step.").register(registry);
+  private final Gauge lastStep = Gauge.builder().name("alpharl_processor_last_complete_step")
+      .help("Newest complete step of the most recently updated run.").register(registry);
+
+  public ProcessorMetrics() {
+    this(List.of());
+  }
+
+  /** @param alsoExposed other services' registries in this process, served with these (the demo) */
+  public ProcessorMetrics(List<PrometheusRegistry> alsoExposed) {
+    this.alsoExposed = List.copyOf(alsoExposed);
+  }
+
+  public void frameAccepted(int bytes) {
+    frames.inc();
+    frameBytes.inc(bytes);
+  }
+
+  public void tensorStepApplied() {
+    steps.inc();
+  }
+
+  public void rank1Solved(int passes, double seconds) {
+    sweeps.observe(passes);
+    solveSeconds.observe(seconds);
+  }
+
+  public void deadLetter(RejectReason reason) {
+    deadLetters.labelValues(reason.name().replace("REJECT_REASON_", "").toLowerCase()).inc();
+  }
+
+  public void fitPublished(String axis, String gate, long step, double lagSeconds) {
+    fits.labelValues(axis, gate).inc();
+    lastStep.set(step);
+    if (lagSeconds >= 0) {
+      lag.set(lagSeconds);
+    }
+  }
+
+  /** Writes these metrics and the also-exposed ones in the Prometheus text format (version 0.0.4). */
+  public void writeText(OutputStream out) throws IOException {
+    MetricSnapshots.Builder all = MetricSnapshots.builder();
+    registry.scrape().forEach(all::metricSnapshot);
+    alsoExposed.forEach(r -> r.scrape().forEach(all::metricSnapshot));
+    PrometheusTextFormatWriter.create().write(out, all.build(), EscapingScheme.DEFAULT);
+  }
+
+  public static String contentType() {
+    return PrometheusTextFormatWriter.CONTENT_TYPE;
+  }
+}
