@@ -26,8 +26,13 @@ public final class ProcessorCommand implements Callable<Integer> {
   @Option(names = "--state-dir", defaultValue = "alpharl-state", description = "Where the stores live. Default: ${DEFAULT-VALUE}.")
   Path stateDir;
 
-  @Option(names = "--http-port", defaultValue = "8080", description = "Port of the state endpoint (/api/runs); 0 turns it off. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--http-port", defaultValue = "8080",
+      description = "Port of the monitoring page (/), its JSON (/api/runs) and Prometheus metrics (/metrics); 0 turns it off. Default: ${DEFAULT-VALUE}.")
   int httpPort;
+
+  @Option(names = "--http-host", defaultValue = "127.0.0.1",
+      description = "Address the HTTP endpoint binds; 0.0.0.0 to serve other machines (as in a container). Default: ${DEFAULT-VALUE}.")
+  String httpHost;
 
   @Option(names = "--rank1-threads", defaultValue = "0", description = "Threads of the CPU rank-1 backend; 0 for one per core.")
   int rank1Threads;
@@ -55,7 +60,7 @@ public final class ProcessorCommand implements Callable<Integer> {
     kafka.ensureTopics();
     FitSettings fit = new FitSettings(r2Floor, minWindow, 32, gateMeanR2, gateFraction, gateMaxLoo, maxExtrapolation);
     ProcessorConfig config = new ProcessorConfig(applicationId, kafka.bootstrapServers, stateDir, kafka.partitions,
-        ProcessorConfig.DEFAULT_BLOCK_FLOATS, rank1Threads, Rank1Settings.defaults(), fit, httpPort);
+        ProcessorConfig.DEFAULT_BLOCK_FLOATS, rank1Threads, Rank1Settings.defaults(), fit, httpHost, httpPort);
     CountDownLatch stopped = new CountDownLatch(1);
     try (RootAllocator allocator = new RootAllocator()) {
       ProcessorApp app = ProcessorApp.start(config, allocator);
@@ -63,7 +68,12 @@ public final class ProcessorCommand implements Callable<Integer> {
         app.close();
         stopped.countDown();
       }, "alpharl-processor-shutdown"));
-      System.err.printf("stream processor running; state at http://127.0.0.1:%d/api/runs. Ctrl-C stops it.%n", app.httpPort());
+      if (app.httpPort() > 0) {
+        System.err.printf("stream processor running; monitoring page at http://%s:%d/ (JSON at /api/runs, metrics at /metrics). Ctrl-C stops it.%n",
+            httpHost, app.httpPort());
+      } else {
+        System.err.println("stream processor running, without HTTP. Ctrl-C stops it.");
+      }
       stopped.await();
     }
     return 0;

@@ -8,6 +8,8 @@ import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.alpharl.processor.metrics.ProcessorMetrics;
+import io.alpharl.processor.state.ModuleWindow;
 import io.alpharl.processor.state.RunState;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,13 +24,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * JSON over HTTP on the processor's state, for the monitoring page and {@code alpharl status}:
+ * The processor's HTTP face: the monitoring page at {@code /}, Prometheus metrics at
+ * {@code /metrics}, and JSON on its state for the page and {@code alpharl status}:
  *
  * <pre>
  *   GET /api/runs                      runs with their newest fit summaries
  *   GET /api/runs/{run}                one run: window, fits on both axes, gate
  *   GET /api/runs/{run}/modules        every modelled module's latest rank-1 state
- *   GET /api/runs/{run}/modules/{m}    one module's trajectory window
+ *   GET /api/runs/{run}/modules/{m}    one module's observed trajectory against its fits and prediction
  * </pre>
  *
  * Owns its server and threads; {@link #close} stops them.
@@ -41,14 +44,16 @@ public final class StateHttpServer implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor;
   private final StateQueries queries;
+  private final ProcessorMetrics metrics;
 
-  private StateHttpServer(HttpServer server, ExecutorService executor, StateQueries queries) {
+  private StateHttpServer(HttpServer server, ExecutorService executor, StateQueries queries, ProcessorMetrics metrics) {
     this.server = server;
     this.executor = executor;
     this.queries = queries;
+    this.metrics = metrics;
   }
 
-  public static StateHttpServer start(String host, int port, StateQueries queries) throws IOException {
+  public static StateHttpServer start(String host, int port, StateQueries queries, ProcessorMetrics metrics) throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
     ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "alpharl-http");
@@ -56,8 +61,10 @@ public final class StateHttpServer implements AutoCloseable {
       return t;
     });
     server.setExecutor(executor);
-    StateHttpServer s = new StateHttpServer(server, executor, queries);
+    StateHttpServer s = new StateHttpServer(server, executor, queries, metrics);
     server.createContext("/api/runs", s::handle);
+    server.createContext("/metrics", s::metrics);
+    server.createContext("/", new StaticFiles());
     server.start();
     LOG.info("processor state at http://{}:{}/api/runs", host, server.getAddress().getPort());
     return s;
@@ -92,11 +99,11 @@ public final class StateHttpServer implements AutoCloseable {
         send(exchange, 200, JSON.writeValueAsString(queries.modules(runId)));
       } else if (parts.length == 3 && parts[1].equals("modules")) {
         String module = URLDecoder.decode(parts[2], StandardCharsets.UTF_8);
-        Optional<?> w = queries.window(runId, module);
+        Optional<ModuleWindow> w = queries.window(runId, module);
         if (w.isEmpty()) {
           send(exchange, 404, error("no module " + module + " in run " + runId));
         } else {
-          send(exchange, 200, proto((MessageOrBuilder) w.get()));
+          send(exchange, 200, JSON.writeValueAsString(TrajectoryView.of(module, run.get(), w.get())));
         }
       } else {
         send(exchange, 404, error("unknown path " + exchange.getRequestURI().getPath()));
@@ -106,6 +113,16 @@ public final class StateHttpServer implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.warn("HTTP {} failed", exchange.getRequestURI(), e);
       send(exchange, 500, error(e.toString()));
+    }
+  }
+
+  private void metrics(HttpExchange exchange) throws IOException {
+    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+    metrics.writeText(body);
+    exchange.getResponseHeaders().set("Content-Type", ProcessorMetrics.contentType());
+    exchange.sendResponseHeaders(200, body.size());
+    try (OutputStream out = exchange.getResponseBody()) {
+      body.writeTo(out);
     }
   }
 
@@ -119,6 +136,10 @@ public final class StateHttpServer implements AutoCloseable {
     n.put("stepsAbandoned", r.getStepsAbandoned());
     ArrayNode window = n.putArray("window");
     r.getWindowList().forEach(s -> window.addObject().put("step", s.getStep()).put("progress", s.getProgressValue()));
+    ArrayNode history = n.putArray("history");
+    r.getHistoryList().forEach(h -> history.addObject().put("step", h.getStep()).put("axis", h.getAxis().name().replace("PROGRESS_AXIS_", "").toLowerCase())
+        .put("meanR2", h.getMeanR2()).put("fractionAboveFloor", h.getFractionAboveFloor()).put("confidence", h.getConfidence())
+        .put("gate", h.getGate().name().replace("GATE_STATE_", "").toLowerCase()).put("progress", h.getProgressValue()));
     try {
       if (r.hasLatestSignalFit()) {
         n.set("signalFit", JSON.readTree(proto(r.getLatestSignalFit())));

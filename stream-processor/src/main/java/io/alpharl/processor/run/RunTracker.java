@@ -1,8 +1,10 @@
 package io.alpharl.processor.run;
 
-import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.fit.FitCalculator;
 import io.alpharl.fit.ModuleTrajectory;
+import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.processor.metrics.ProcessorMetrics;
+import io.alpharl.processor.state.FitPoint;
 import io.alpharl.processor.state.ModuleWindow;
 import io.alpharl.processor.state.RunState;
 import io.alpharl.processor.state.StepProgress;
@@ -34,17 +36,21 @@ import org.slf4j.LoggerFactory;
 public final class RunTracker implements Processor<String, RunEvent, String, FitSummary> {
   public static final String RUN_STATE_STORE = "run-state";
   public static final String WINDOWS_STORE = "windows";
+  /** Fit points kept per run for the monitoring page (both axes). */
+  static final int MAX_HISTORY = 2000;
   private static final Logger LOG = LoggerFactory.getLogger(RunTracker.class);
 
   private final ProcessorConfig config;
   private final FitCalculator fits;
+  private final ProcessorMetrics metrics;
   private ProcessorContext<String, FitSummary> context;
   private KeyValueStore<String, RunState> runs;
   private KeyValueStore<String, ModuleWindow> windows;
 
-  public RunTracker(ProcessorConfig config) {
+  public RunTracker(ProcessorConfig config, ProcessorMetrics metrics) {
     this.config = config;
     this.fits = new FitCalculator(config.fit());
+    this.metrics = metrics;
   }
 
   @Override
@@ -64,7 +70,8 @@ public final class RunTracker implements Processor<String, RunEvent, String, Fit
       run.setManifest(m.manifest()).setHasManifest(true);
     } else if (event instanceof RunEvent.Step s) {
       if (s.step().getStep() > run.getLastCompleteStep()) {
-        open(run, s.step().getStep()).setCommitted(true).setHasProgressValue(s.step().getHasProgressValue()).setProgressValue(s.step().getProgressValue());
+        open(run, s.step().getStep()).setCommitted(true).setHasProgressValue(s.step().getHasProgressValue()).setProgressValue(s.step().getProgressValue())
+          .setCommittedUnixMs(s.step().getCommittedUnixMs());
       }
     } else if (event instanceof RunEvent.Factors f) {
       addFactors(run, runId, f.update());
@@ -186,14 +193,29 @@ public final class RunTracker implements Processor<String, RunEvent, String, Fit
       trajectories.add(new ModuleTrajectory(module, rows.toArray(double[][]::new), w.getFrobeniusNorm(), w.getConcentration()));
     }
     long planned = run.getManifest().getPlannedSteps();
+    double lag = step.getCommittedUnixMs() > 0 ? (System.currentTimeMillis() - step.getCommittedUnixMs()) / 1000.0 : -1;
     FitSummary byStep = fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_STEP, steps, progress, planned, trajectories);
-    run.setLatestStepFit(byStep);
-    context.forward(record.withValue(byStep));
+    publish(run, record, byStep, lag);
     if (allProgress) {
-      FitSummary bySignal = fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_SIGNAL, steps, progress, planned, trajectories);
-      run.setLatestSignalFit(bySignal);
-      context.forward(record.withValue(bySignal));
+      publish(run, record, fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_SIGNAL, steps, progress, planned, trajectories), lag);
     }
+  }
+
+  private void publish(RunState.Builder run, Record<String, RunEvent> record, FitSummary fit, double lag) {
+    if (fit.getAxis() == ProgressAxis.PROGRESS_AXIS_STEP) {
+      run.setLatestStepFit(fit);
+    } else {
+      run.setLatestSignalFit(fit);
+    }
+    run.addHistory(FitPoint.newBuilder().setStep(fit.getStep()).setAxis(fit.getAxis()).setMeanR2(fit.getMeanR2())
+        .setFractionAboveFloor(fit.getFractionAboveFloor()).setConfidence(fit.getConfidence()).setGate(fit.getGate())
+        .setProgressValue(fit.getProgressValue()));
+    if (run.getHistoryCount() > MAX_HISTORY) {
+      run.removeHistory(0);
+    }
+    metrics.fitPublished(fit.getAxis().name().replace("PROGRESS_AXIS_", "").toLowerCase(), fit.getGate().name().replace("GATE_STATE_", "").toLowerCase(),
+        fit.getStep(), lag);
+    context.forward(record.withValue(fit));
   }
 
   /** Beyond the window's size, drops every other one of the older points, keeping the first and the newest. */

@@ -1,0 +1,94 @@
+package io.alpharl.processor.http;
+
+import io.alpharl.fit.FitCalculator;
+import io.alpharl.fit.Pls1;
+import io.alpharl.processor.state.ModuleWindow;
+import io.alpharl.processor.state.RunState;
+import io.alpharl.processor.state.StepProgress;
+import io.alpharl.processor.state.TrajectoryPoint;
+import io.alpharl.proto.v1.ProgressAxis;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One module's observed trajectory over the fit window against what the extrapolator would
+ * predict from it: for each progress axis, the fitted path x̂_t and the prediction x̂ at the
+ * planned final step, as norms so that a page can draw them. The fits are the same {@link Pls1}
+ * and {@link FitCalculator#target} the extrapolator uses, so the page shows the real prediction,
+ * not a redrawn one.
+ *
+ * @param points observed points of the window, oldest first
+ * @param fits   one per axis that has a defined fit (the signal axis needs a progress value at
+ *               every window step)
+ */
+public record TrajectoryView(String module, long plannedSteps, List<Point> points, List<AxisFit> fits) {
+  /** @param progress y_t, or null when the step carried none */
+  public record Point(long step, Double progress, double observedNorm) {}
+
+  /**
+   * @param fittedNorms   ‖x̂_t‖ at each window point
+   * @param target        the axis' target (planned step, or the progress trend at it); null when
+   *                      the planned final step is unknown
+   * @param predictedNorm ‖x̂(target)‖, the norm of the predicted final rank-1 update; null likewise
+   */
+  public record AxisFit(String axis, double r2, List<Double> fittedNorms, Double target, Double predictedNorm) {}
+
+  public static TrajectoryView of(String module, RunState run, ModuleWindow window) {
+    Map<Long, StepProgress> byStep = new HashMap<>();
+    run.getWindowList().forEach(s -> byStep.put(s.getStep(), s));
+    List<TrajectoryPoint> inWindow = window.getPointsList().stream().filter(p -> byStep.containsKey(p.getStep())).toList();
+    int k = inWindow.size();
+    long[] steps = new long[k];
+    double[] progress = new double[k];
+    double[][] x = new double[k][];
+    boolean allProgress = k > 0;
+    List<Point> points = new ArrayList<>(k);
+    for (int i = 0; i < k; i++) {
+      TrajectoryPoint p = inWindow.get(i);
+      StepProgress sp = byStep.get(p.getStep());
+      steps[i] = p.getStep();
+      progress[i] = sp.getHasProgressValue() ? sp.getProgressValue() : Double.NaN;
+      allProgress &= sp.getHasProgressValue();
+      x[i] = new double[p.getXCount()];
+      for (int j = 0; j < x[i].length; j++) {
+        x[i][j] = p.getX(j);
+      }
+      points.add(new Point(steps[i], sp.getHasProgressValue() ? progress[i] : null, norm(x[i])));
+    }
+    long planned = run.getManifest().getPlannedSteps();
+    List<AxisFit> fits = new ArrayList<>(2);
+    double[] stepAxis = new double[k];
+    for (int i = 0; i < k; i++) {
+      stepAxis[i] = steps[i];
+    }
+    axisFit("step", ProgressAxis.PROGRESS_AXIS_STEP, x, stepAxis, steps, progress, planned, fits);
+    if (allProgress) {
+      axisFit("signal", ProgressAxis.PROGRESS_AXIS_SIGNAL, x, progress, steps, progress, planned, fits);
+    }
+    return new TrajectoryView(module, planned, points, fits);
+  }
+
+  private static void axisFit(String name, ProgressAxis axis, double[][] x, double[] y, long[] steps, double[] progress, long planned, List<AxisFit> out) {
+    Pls1 fit = Pls1.fit(x, y);
+    if (fit == null) {
+      return;
+    }
+    List<Double> fitted = new ArrayList<>(y.length);
+    for (double v : y) {
+      fitted.add(norm(fit.predict(v)));
+    }
+    double target = FitCalculator.target(axis, steps, progress, planned);
+    boolean known = Double.isFinite(target);
+    out.add(new AxisFit(name, fit.r2(), fitted, known ? target : null, known ? norm(fit.predict(target)) : null));
+  }
+
+  private static double norm(double[] v) {
+    double s = 0;
+    for (double e : v) {
+      s += e * e;
+    }
+    return Math.sqrt(s);
+  }
+}

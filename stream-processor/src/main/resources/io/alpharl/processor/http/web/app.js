@@ -1,0 +1,159 @@
+// The monitoring page: polls the processor's JSON and draws it with Chart.js.
+'use strict';
+const MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+const GATES = { collecting: 0, failing: 1, passing: 2 };
+const charts = {};
+let currentRun = null;
+
+async function json(path) {
+  const r = await fetch(path, { cache: 'no-store' });
+  if (!r.ok) throw new Error(path + ': HTTP ' + r.status);
+  return r.json();
+}
+
+// Creates a chart, or updates it in place: data and options both, since scales depend on the data
+// (a heatmap's layer count grows as modules arrive).
+function chart(id, config) {
+  config.options = Object.assign({ animation: false, responsive: true, maintainAspectRatio: false }, config.options || {});
+  if (charts[id]) {
+    charts[id].data = config.data;
+    charts[id].options = config.options;
+    charts[id].update('none');
+    return;
+  }
+  charts[id] = new Chart(document.getElementById(id), config);
+}
+
+function layerAndKind(name) {
+  const m = name.match(/layers\.(\d+)\..*?\.(\w+_proj)\.weight$/);
+  return m ? { layer: Number(m[1]), kind: MODULES.indexOf(m[2]) } : null;
+}
+
+// A heatmap as a Chart.js scatter of square points, one per (module kind, layer), coloured by
+// value from blue (0) to red (max); squares are sized to fill their cell.
+function heatmap(id, cells, label, max) {
+  const colour = v => `hsl(${Math.round(220 - 220 * Math.max(0, Math.min(1, v / max)))}, 70%, 50%)`;
+  const layers = Math.max(1, ...cells.map(c => c.y + 1));
+  const cell = ctx => {
+    const area = ctx.chart.chartArea;
+    return area ? Math.max(2, Math.min(area.width / MODULES.length, area.height / layers) / 2 - 1) : 6;
+  };
+  const integerTicks = n => axis => { axis.ticks = Array.from({ length: n }, (_, i) => ({ value: i })); };
+  chart(id, {
+    type: 'scatter',
+    data: { datasets: [{ label, data: cells, pointStyle: 'rect', pointRadius: cell, pointHoverRadius: cell,
+      backgroundColor: cells.map(c => colour(c.v)) }] },
+    options: {
+      scales: {
+        x: { min: -0.5, max: MODULES.length - 0.5, afterBuildTicks: integerTicks(MODULES.length), grid: { display: false },
+          ticks: { autoSkip: false, callback: v => MODULES[v] || '' } },
+        y: { min: -0.5, max: layers - 0.5, reverse: true, afterBuildTicks: integerTicks(layers), grid: { display: false },
+          title: { display: true, text: 'layer' } } },
+      plugins: { legend: { display: false },
+        subtitle: { display: true, text: `${label}: blue 0 → red ${max.toFixed(max < 0.1 ? 3 : 2)}` },
+        tooltip: { callbacks: { label: c => `${MODULES[c.raw.x]} layer ${c.raw.y}: ${c.raw.v.toFixed(3)}` } } } }
+  });
+}
+
+async function refreshRuns() {
+  const runs = await json('/api/runs');
+  const select = document.getElementById('run');
+  const ids = runs.map(r => r.runId);
+  if (select.options.length !== ids.length) {
+    select.innerHTML = ids.map(id => `<option>${id}</option>`).join('');
+    const wanted = new URLSearchParams(location.hash.slice(1)).get('run');
+    if (wanted && ids.includes(wanted)) select.value = wanted;
+  }
+  currentRun = select.value || null;
+  const fixed = v => (v === undefined ? '-' : v.toFixed(3));
+  const gate = f => (f ? f.gate.replace('GATE_STATE_', '').toLowerCase() : '-');
+  document.querySelector('#runs tbody').innerHTML = runs.map(r => `<tr data-run="${r.runId}" class="${r.runId === currentRun ? 'current' : ''}">
+    <td>${r.runId}</td><td>${r.status.replace('RUN_STATUS_', '').toLowerCase()}</td><td>${r.lastCompleteStep}</td><td>${r.plannedSteps}</td>
+    <td class="gate-${gate(r.stepFit)}">${gate(r.stepFit)}</td><td>${fixed(r.signalFit?.meanR2)}</td><td>${fixed(r.stepFit?.meanR2)}</td>
+    <td>${fixed((r.signalFit || r.stepFit)?.confidence)}</td></tr>`).join('');
+  return runs.length;
+}
+
+async function refreshRun() {
+  if (!currentRun) return 0;
+  const run = await json('/api/runs/' + encodeURIComponent(currentRun));
+  const modules = await json('/api/runs/' + encodeURIComponent(currentRun) + '/modules');
+  const step = run.history.filter(h => h.axis === 'step');
+  const signal = run.history.filter(h => h.axis === 'signal');
+  document.getElementById('summary').textContent =
+    `step ${run.lastCompleteStep} of ${run.plannedSteps} · gate ${run.stepFit ? run.stepFit.gate.replace('GATE_STATE_', '').toLowerCase() : '-'}`;
+  chart('progress', {
+    type: 'line',
+    data: { datasets: [
+      { label: `progress (${run.progressSignal || 'y_t'})`, data: step.map(h => ({ x: h.step, y: h.progress })), yAxisID: 'y' },
+      { label: 'mean R² (step axis)', data: step.map(h => ({ x: h.step, y: h.meanR2 })), yAxisID: 'y1' },
+      { label: 'mean R² (signal axis)', data: signal.map(h => ({ x: h.step, y: h.meanR2 })), yAxisID: 'y1' }] },
+    options: { parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'step' } }, y: { position: 'left' },
+      y1: { position: 'right', min: 0, max: 1, grid: { drawOnChartArea: false } } } }
+  });
+  chart('gate', {
+    type: 'line',
+    data: { datasets: [
+      { label: 'gate (0 collecting, 1 failing, 2 passing)', data: step.map(h => ({ x: h.step, y: GATES[h.gate] ?? 0 })), stepped: true, yAxisID: 'y' },
+      { label: 'confidence', data: step.map(h => ({ x: h.step, y: h.confidence })), yAxisID: 'y1' },
+      { label: 'share of modules above the R² floor', data: step.map(h => ({ x: h.step, y: h.fractionAboveFloor })), yAxisID: 'y1' }] },
+    options: { parsing: false, scales: { x: { type: 'linear' }, y: { min: 0, max: 2, ticks: { stepSize: 1 } }, y1: { position: 'right', min: 0, max: 1 } } }
+  });
+  const fit = run.signalFit || run.stepFit;
+  const r2cells = (fit ? fit.modules : []).map(m => ({ ...layerAndKind(m.module), v: m.r2 })).filter(c => c.layer !== undefined);
+  heatmap('r2map', r2cells.map(c => ({ x: c.kind, y: c.layer, v: c.v })), 'R²', 1);
+  const conc = modules.map(m => ({ ...layerAndKind(m.module), v: m.concentration })).filter(c => c.layer !== undefined);
+  heatmap('concmap', conc.map(c => ({ x: c.kind, y: c.layer, v: c.v })), 'σ1/‖ΔW‖', Math.max(0.05, ...conc.map(c => c.v)));
+  await refreshTrajectory(run, modules);
+  document.body.dataset.rendered = `run=${currentRun};steps=${step.length};modules=${modules.length}`;
+  return step.length;
+}
+
+async function refreshTrajectory(run, modules) {
+  const select = document.getElementById('module');
+  if (select.options.length !== modules.length) {
+    const keep = select.value;
+    select.innerHTML = modules.map(m => `<option>${m.module}</option>`).join('');
+    if (keep && modules.some(m => m.module === keep)) select.value = keep;
+  }
+  if (!select.value) return;
+  // The processor fits the window with the extrapolator's own code: observed norms, the fitted
+  // path on each progress axis, and the predicted norm at the planned final step.
+  const view = await json('/api/runs/' + encodeURIComponent(currentRun) + '/modules/' + encodeURIComponent(select.value));
+  const datasets = [{ label: 'observed ‖x_t‖ = ‖ΔW_t‖_F', data: view.points.map(p => ({ x: p.step, y: p.observedNorm })), showLine: true }];
+  for (const f of view.fits) {
+    const path = view.points.map((p, i) => ({ x: p.step, y: f.fittedNorms[i] }));
+    if (f.predictedNorm !== null) path.push({ x: view.plannedSteps, y: f.predictedNorm });
+    datasets.push({ label: `${f.axis} axis: fit (R² ${f.r2.toFixed(3)}) and prediction at step ${view.plannedSteps}`, data: path,
+      borderDash: [6, 4], pointRadius: path.map((_, i) => i === path.length - 1 && f.predictedNorm !== null ? 5 : 0) });
+  }
+  chart('trajectory', {
+    type: 'line',
+    data: { datasets },
+    options: { parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'step' } },
+      y: { title: { display: true, text: 'norm of the rank-1 update' } } } }
+  });
+  document.getElementById('trajectory').dataset.module = view.module;
+}
+
+async function tick() {
+  try {
+    await refreshRuns();
+    await refreshRun();
+  } catch (e) {
+    document.getElementById('summary').textContent = 'waiting for the processor: ' + e.message;
+  }
+}
+
+document.querySelector('#runs tbody').addEventListener('click', e => {
+  const row = e.target.closest('tr');
+  if (!row) return;
+  const select = document.getElementById('run');
+  select.value = row.dataset.run;
+  select.dispatchEvent(new Event('change'));
+});
+document.getElementById('run').addEventListener('change', () => { currentRun = null; Object.values(charts).forEach(c => c.destroy());
+  for (const k of Object.keys(charts)) delete charts[k]; document.getElementById('module').innerHTML = ''; tick(); });
+document.getElementById('module').addEventListener('change', tick);
+tick();
+setInterval(tick, 2000);
