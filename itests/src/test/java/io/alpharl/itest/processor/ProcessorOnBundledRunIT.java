@@ -7,6 +7,8 @@ import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.itest.support.BundledRun;
+import io.alpharl.itest.support.CorruptFrame;
+import io.alpharl.itest.support.Ports;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.fit.FitSettings;
@@ -33,10 +35,7 @@ import org.apache.arrow.memory.RootAllocator;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,13 +77,13 @@ class ProcessorOnBundledRunIT {
     try (RootAllocator allocator = new RootAllocator()) {
       ProcessorApp first = ProcessorApp.start(config, allocator);
       replay(broker, runId, allocator, 0, killAt); // the run's first third
-      sendCorruptFrame(broker, runId);
+      CorruptFrame.send(broker.bootstrapServers(), runId);
       Outputs seen = Outputs.read(broker, runId, o -> o.fitsFor(killAt) == 2, Duration.ofSeconds(120));
       replay(broker, runId, allocator, killAt, killAt + 15); // more input arrives; the processor dies while on it
       first.close();
       LOG.info("processor stopped after fits up to step {}", seen.lastFitStep());
 
-      try (ProcessorApp second = ProcessorApp.start(config.withApplicationId(appId).withStateDir(stateAfter).withHttpPort(freePort()), allocator)) {
+      try (ProcessorApp second = ProcessorApp.start(config.withApplicationId(appId).withStateDir(stateAfter).withHttpPort(Ports.free()), allocator)) {
         replay(broker, runId, allocator, killAt + 15, Long.MAX_VALUE);
         int modules = 14; // 2 layers x 7 projections
         Outputs all = Outputs.read(broker, runId,
@@ -201,22 +200,8 @@ class ProcessorOnBundledRunIT {
     assertThat(missing.statusCode()).isEqualTo(404);
   }
 
-  private static int freePort() throws java.io.IOException {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
   private static double rel(double a, double b) {
     return Math.abs(a - b) / Math.max(Math.abs(b), 1e-30);
-  }
-
-  private static void sendCorruptFrame(TestBroker broker, String runId) throws Exception {
-    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of("bootstrap.servers", broker.bootstrapServers()),
-        new ByteArraySerializer(), new ByteArraySerializer())) {
-      byte[] junk = "ARLF this is not a frame".getBytes(StandardCharsets.UTF_8);
-      p.send(new ProducerRecord<>(Topics.DELTAS.name(), (runId + "/junk").getBytes(StandardCharsets.UTF_8), junk)).get();
-    }
   }
 
   /** What the processor wrote for one run, read committed, duplicates counted. */
