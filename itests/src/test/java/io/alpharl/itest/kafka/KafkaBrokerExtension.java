@@ -15,7 +15,7 @@ import org.testcontainers.kafka.KafkaContainer;
  * when a Docker engine answers, the in-process {@link EmbeddedKafkaBroker} otherwise. One broker
  * serves the whole test run (it is kept in the root context's store and closed when the run
  * ends); tests isolate themselves by run id and consumer group. Inject it as a
- * {@link TestBroker} parameter.
+ * {@link TestBroker} parameter; one marked {@link DedicatedBroker} gets a broker of its own.
  */
 public final class KafkaBrokerExtension implements ParameterResolver {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaBrokerExtension.class);
@@ -28,13 +28,19 @@ public final class KafkaBrokerExtension implements ParameterResolver {
 
   @Override
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+    if (parameter.isAnnotated(DedicatedBroker.class)) {
+      // In the test method's own store: closed when the method ends.
+      return context.getStore(ExtensionContext.Namespace.create(KafkaBrokerExtension.class, context.getUniqueId()))
+          .getOrComputeIfAbsent(SharedBroker.class, k -> SharedBroker.start(), SharedBroker.class)
+          .broker;
+    }
     return context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL)
         .getOrComputeIfAbsent(SharedBroker.class, k -> SharedBroker.start(), SharedBroker.class)
         .broker;
   }
 
-  /** Closed by JUnit when the root context ends. */
-  static final class SharedBroker implements ExtensionContext.Store.CloseableResource {
+  /** Closed by JUnit when the context that holds it ends (the root one, unless dedicated). */
+  static final class SharedBroker implements ExtensionContext.Store.CloseableResource, AutoCloseable {
     final TestBroker broker;
     private final AutoCloseable closer;
 

@@ -13,6 +13,7 @@ import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
 import io.alpharl.extrapolator.policy.EarlyStopPolicy;
 import io.alpharl.fit.FitSettings;
+import io.alpharl.itest.kafka.DedicatedBroker;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.itest.support.BundledRun;
@@ -46,7 +47,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The monitoring page and {@code /metrics} while a real run streams through the real broker: the
  * processor (with a permissive gate, so that the page has a passing gate to show) and the
- * extrapolator in one process, as in the demo. The run is replayed in two halves with the page
+ * extrapolator in one process, as in the demo, on a broker of the test's own, since the
+ * processor's counters cover every run it reads. The run is replayed in two halves with the page
  * open, so the page must pick up the second half by itself. What it shows is checked against the
  * processor's JSON and, for the trajectory, against ‖W_t − W_0‖_F read from the checkpoint files.
  * A screenshot lands in {@code itests/target/monitoring-page.png}.
@@ -67,7 +69,7 @@ class MonitoringPageIT {
   private final ObjectMapper json = new ObjectMapper();
 
   @Test
-  void aLiveRunShowsOnThePageAndInParsableMetrics(TestBroker broker) throws Exception {
+  void aLiveRunShowsOnThePageAndInParsableMetrics(@DedicatedBroker TestBroker broker) throws Exception {
     broker.ensureTopics();
     String runId = "page-" + UUID.randomUUID().toString().substring(0, 8);
     FitSettings permissive = new FitSettings(0.0, 5, 32, 0.0, 0.0, 100.0, 100.0);
@@ -117,12 +119,18 @@ class MonitoringPageIT {
     browser.await(Duration.ofSeconds(120), "the page to show " + want + " and step " + lastStep, d -> {
       String rendered = d.findElement(By.tagName("body")).getAttribute("data-rendered");
       String summary = d.findElement(By.id("summary")).getText();
-      return want.equals(rendered) && summary.startsWith("step " + lastStep + " of 200") ? Boolean.TRUE : null;
+      // The runs table and the run's panels come from two requests of one refresh: wait for both.
+      List<String> row = runRow(browser, runId);
+      return want.equals(rendered) && summary.startsWith("step " + lastStep + " of 200") && row.size() > 2
+          && row.get(2).equals(Long.toString(lastStep)) ? Boolean.TRUE : null;
     });
   }
 
   private static List<String> runRow(HeadlessChromium browser, String runId) {
-    return browser.driver().findElements(By.cssSelector("#runs tbody tr[data-run='" + runId + "'] td")).stream().map(e -> e.getText()).toList();
+    // Read in one script: the page rewrites the table on every refresh, so element handles go stale.
+    List<?> cells = (List<?>) browser.script("return [...document.querySelectorAll(arguments[0])].map(td => td.textContent.trim());",
+        "#runs tbody tr[data-run='" + runId + "'] td");
+    return cells.stream().map(String::valueOf).toList();
   }
 
   private void checkPage(HeadlessChromium browser, String base, String runId) throws Exception {
