@@ -6,16 +6,20 @@ import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
+import static jcuda.driver.JCudaDriver.cuEventCreate;
+import static jcuda.driver.JCudaDriver.cuEventDestroy;
+import static jcuda.driver.JCudaDriver.cuEventRecord;
+import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemAllocHost;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemFreeHost;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import io.alpharl.extrapolator.backend.ExtrapolationBackend;
 import java.nio.ByteOrder;
@@ -24,6 +28,8 @@ import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
@@ -35,17 +41,27 @@ import jcuda.runtime.cudaStream_t;
 /**
  * W_0 + x vᵀ on a CUDA device with cuBLAS {@code sger}. A row-major m × n matrix is a
  * column-major n × m one, so the update is {@code A += v xᵀ} there: {@code sger(n, m, 1, v, 1, x, 1, A, n)}.
- * Host data is staged through pinned buffers and copied on one stream, so the copies in and out
- * overlap the host's own work; device and pinned buffers grow to the largest module and are
- * reused.
  *
- * <p>All CUDA state (context, stream, cuBLAS handle, buffers) belongs to this instance; status
- * codes become exceptions here; {@link #close} frees everything. Not thread-safe.
+ * <p>The matrix goes through in row blocks of about {@code chunkBytes}, alternating between two
+ * streams: while the device copies block k in, updates it and copies it out on one stream, the
+ * host stages block k+1 into pinned memory and the other stream's copies run on the other copy
+ * engine; block k−1 is copied from pinned memory into the caller's array as soon as its event
+ * fires. So host staging, both copy directions and the update overlap, and a matrix of any size
+ * streams through. Device and pinned memory hold two blocks (they grow to the largest block
+ * seen and are reused), not the whole matrix.
+ *
+ * <p>All CUDA state (context, streams, events, cuBLAS handle, buffers) belongs to this instance;
+ * status codes become exceptions here; {@link #close} frees everything. Not thread-safe.
  */
 public final class CudaExtrapolationBackend implements ExtrapolationBackend {
+  /** Row blocks of about this size: large enough to keep the copy engines busy, small enough to pipeline. */
+  public static final long DEFAULT_CHUNK_BYTES = 8L << 20;
+  private static final Pointer ONE = Pointer.to(new float[] {1f});
   private final CUcontext context;
-  private final CUstream stream;
+  private final CUstream[] streams;
   private final cublasHandle blas;
+  private final long chunkBytes;
+  private CUevent[] events = new CUevent[0];
   private final String deviceName;
   private CUdeviceptr deviceMatrix = new CUdeviceptr();
   private final CUdeviceptr deviceX = new CUdeviceptr();
@@ -55,11 +71,16 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
   private long vectorCapacity;
   private boolean closed;
 
-  private CudaExtrapolationBackend(CUcontext context, CUstream stream, cublasHandle blas, String deviceName) {
+  private CudaExtrapolationBackend(CUcontext context, CUstream[] streams, cublasHandle blas, String deviceName, long chunkBytes) {
     this.context = context;
-    this.stream = stream;
+    this.streams = streams;
     this.blas = blas;
     this.deviceName = deviceName;
+    this.chunkBytes = chunkBytes;
+  }
+
+  public static CudaExtrapolationBackend open(int ordinal) {
+    return open(ordinal, DEFAULT_CHUNK_BYTES);
   }
 
   /**
@@ -68,7 +89,10 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
    * @throws IllegalStateException when the driver, a device or cuBLAS is not available
    * @throws LinkageError when the JCuda native libraries cannot load (no CUDA driver)
    */
-  public static CudaExtrapolationBackend open(int ordinal) {
+  public static CudaExtrapolationBackend open(int ordinal, long chunkBytes) {
+    if (chunkBytes < Float.BYTES) {
+      throw new IllegalArgumentException("chunkBytes " + chunkBytes);
+    }
     JCudaDriver.setExceptionsEnabled(false);
     check(cuInit(0), "cuInit");
     int[] count = new int[1];
@@ -82,37 +106,71 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
     check(cuDeviceGetName(name, name.length, device), "cuDeviceGetName");
     CUcontext context = new CUcontext();
     check(cuCtxCreate(context, 0, device), "cuCtxCreate");
-    CUstream stream = new CUstream();
+    CUstream[] streams = {new CUstream(), new CUstream()};
     cublasHandle blas = new cublasHandle();
     try {
-      check(cuStreamCreate(stream, 0), "cuStreamCreate");
+      for (CUstream s : streams) {
+        check(cuStreamCreate(s, 0), "cuStreamCreate");
+      }
       checkBlas(JCublas2.cublasCreate(blas), "cublasCreate");
-      checkBlas(JCublas2.cublasSetStream(blas, new cudaStream_t(stream)), "cublasSetStream");
     } catch (RuntimeException e) {
-      cuCtxDestroy(context);
+      cuCtxDestroy(context); // frees the streams with it
       throw e;
     }
     String n = new String(name, java.nio.charset.StandardCharsets.US_ASCII).trim().replace("\0", "");
-    return new CudaExtrapolationBackend(context, stream, blas, n);
+    return new CudaExtrapolationBackend(context, streams, blas, n, chunkBytes);
   }
 
   @Override
   public void rankOneUpdate(float[] base, int m, int n, float[] x, float[] v, float[] out) {
     ExtrapolationBackend.checkShapes(base, m, n, x, v, out);
     check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
-    long elements = (long) m * n;
-    ensureCapacity(elements, Math.max(m, n));
-    long bytes = elements * Float.BYTES;
-    FloatBuffer staging = pinned.getByteBuffer(0, bytes).order(ByteOrder.nativeOrder()).asFloatBuffer();
-    staging.put(base);
-    check(cuMemcpyHtoDAsync(deviceMatrix, pinned, bytes, stream), "copy W_0 to the device");
-    check(cuMemcpyHtoDAsync(deviceX, Pointer.to(x), (long) m * Float.BYTES, stream), "copy x to the device");
-    check(cuMemcpyHtoDAsync(deviceV, Pointer.to(v), (long) n * Float.BYTES, stream), "copy v to the device");
-    checkBlas(JCublas2.cublasSger(blas, n, m, Pointer.to(new float[] {1f}), deviceV, 1, deviceX, 1, deviceMatrix, n), "cublasSger");
-    check(cuMemcpyDtoHAsync(pinned, deviceMatrix, bytes, stream), "copy W_pred to the host");
-    check(cuStreamSynchronize(stream), "cuStreamSynchronize");
-    staging.rewind();
-    staging.get(out);
+    RowBlocks blocks = RowBlocks.of(m, n, chunkBytes);
+    long slotFloats = blocks.slotFloats();
+    ensureCapacity(2 * slotFloats, Math.max(m, n));
+    ensureEvents(blocks.count());
+    // x and v are small: synchronous copies from the Java arrays, before any stream starts (the
+    // streams are blocking ones, so they also wait for these on the legacy default stream).
+    check(cuMemcpyHtoD(deviceX, Pointer.to(x), (long) m * Float.BYTES), "copy x to the device");
+    check(cuMemcpyHtoD(deviceV, Pointer.to(v), (long) n * Float.BYTES), "copy v to the device");
+    FloatBuffer staging = pinned.getByteBuffer(0, 2 * slotFloats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    for (int k = 0; k < blocks.count(); k++) {
+      int row = blocks.firstRow(k);
+      int rows = blocks.rows(k);
+      int slot = RowBlocks.slot(k);
+      long slotBytes = slot * slotFloats * Float.BYTES;
+      long bytes = (long) rows * n * Float.BYTES;
+      CUstream stream = streams[slot];
+      staging.put((int) (slot * slotFloats), base, row * n, rows * n);
+      CUdeviceptr block = deviceMatrix.withByteOffset(slotBytes);
+      check(cuMemcpyHtoDAsync(block, pinned.withByteOffset(slotBytes), bytes, stream), "copy W_0 to the device");
+      checkBlas(JCublas2.cublasSetStream(blas, new cudaStream_t(stream)), "cublasSetStream");
+      checkBlas(JCublas2.cublasSger(blas, n, rows, ONE, deviceV, 1, deviceX.withByteOffset((long) row * Float.BYTES), 1, block, n), "cublasSger");
+      check(cuMemcpyDtoHAsync(pinned.withByteOffset(slotBytes), block, bytes, stream), "copy W_pred to the host");
+      check(cuEventRecord(events[k], stream), "cuEventRecord");
+      if (k > 0) {
+        drain(staging, blocks, k - 1, out);
+      }
+    }
+    drain(staging, blocks, blocks.count() - 1, out);
+  }
+
+  /** Waits for block {@code k} and copies it from its pinned slot into {@code out}. */
+  private void drain(FloatBuffer staging, RowBlocks blocks, int k, float[] out) {
+    check(cuEventSynchronize(events[k]), "cuEventSynchronize");
+    staging.get((int) (RowBlocks.slot(k) * blocks.slotFloats()), out, blocks.firstRow(k) * blocks.n(), blocks.rows(k) * blocks.n());
+  }
+
+  private void ensureEvents(int count) {
+    if (count <= events.length) {
+      return;
+    }
+    CUevent[] grown = java.util.Arrays.copyOf(events, count);
+    for (int i = events.length; i < count; i++) {
+      grown[i] = new CUevent();
+      check(cuEventCreate(grown[i], CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+    }
+    events = grown;
   }
 
   private void ensureCapacity(long elements, long vector) {
@@ -140,7 +198,7 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
 
   @Override
   public String name() {
-    return "cuda(" + deviceName + ", cuBLAS sger)";
+    return "cuda(" + deviceName + ", cuBLAS sger, 2 streams)";
   }
 
   @Override
@@ -158,8 +216,13 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
       cuMemFree(deviceX);
       cuMemFree(deviceV);
     }
+    for (CUevent e : events) {
+      cuEventDestroy(e);
+    }
     JCublas2.cublasDestroy(blas);
-    cuStreamDestroy(stream);
+    for (CUstream s : streams) {
+      cuStreamDestroy(s);
+    }
     cuCtxDestroy(context);
   }
 
