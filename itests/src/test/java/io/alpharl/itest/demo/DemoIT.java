@@ -55,4 +55,47 @@ class DemoIT {
       }
     }
   }
+
+  @Test
+  void startupProblemsAreSaidPlainlyBeforeAnythingStarts() throws Exception {
+    System.setProperty("alpharl.home", BundledRun.dir().getParent().getParent().getParent().toString());
+    Result missing = demo("--exit", "--recording", out.resolve("no-such.arrow").toString(), "--out", out.toString());
+    assertThat(missing.exit).isEqualTo(2);
+    assertThat(missing.err).contains("alpharl demo: recording " + out.resolve("no-such.arrow") + " not found; pass --recording FILE");
+
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
+      Result port = demo("--exit", "--http-port", String.valueOf(taken.getLocalPort()), "--out", out.toString());
+      assertThat(port.exit).isEqualTo(2);
+      assertThat(port.err).contains("alpharl demo: port " + taken.getLocalPort() + " is in use; choose another with --http-port");
+      assertThat(port.out).as("nothing started").doesNotContain("Kafka broker");
+    }
+
+    Path file = java.nio.file.Files.writeString(out.resolve("a-file"), "not a folder");
+    Result badOut = demo("--exit", "--http-port", "0", "--out", file.resolve("sub").toString());
+    assertThat(badOut.exit).isEqualTo(2);
+    assertThat(badOut.err).contains("alpharl demo: cannot create " + file.resolve("sub"));
+    assertThat(missing.out + badOut.out).as("nothing started").doesNotContain("Kafka broker");
+  }
+
+  private record Result(int exit, String out, String err) {}
+
+  private static Result demo(String... args) {
+    PrintStream stdout = System.out;
+    PrintStream stderr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int exit;
+    try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8); PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+      System.setOut(o);
+      System.setErr(e);
+      String[] all = new String[args.length + 1];
+      all[0] = "demo";
+      System.arraycopy(args, 0, all, 1, args.length);
+      exit = AlphaRl.commandLine().execute(all);
+    } finally {
+      System.setOut(stdout);
+      System.setErr(stderr);
+    }
+    return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
 }
