@@ -18,6 +18,26 @@ public final class HalfFloats {
     return (short) ((bits + rounding) >>> 16);
   }
 
+  /**
+   * {@link #floatToBf16} over {@code n} values, written without branches so that the JIT can
+   * vectorize it: the write path of a predicted model spends its time here.
+   */
+  public static void floatsToBf16(float[] src, int srcOffset, short[] dst, int dstOffset, int n) {
+    for (int i = 0; i < n; i++) {
+      int bits = Float.floatToRawIntBits(src[srcOffset + i]);
+      int rounded = (bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16;
+      int quietNan = (bits >>> 16) | 0x0040;
+      dst[dstOffset + i] = (short) ((bits & 0x7FFFFFFF) > 0x7F800000 ? quietNan : rounded);
+    }
+  }
+
+  /** {@link #bf16ToFloat} over {@code n} values. */
+  public static void bf16sToFloats(short[] src, int srcOffset, float[] dst, int dstOffset, int n) {
+    for (int i = 0; i < n; i++) {
+      dst[dstOffset + i] = Float.intBitsToFloat((src[srcOffset + i] & 0xFFFF) << 16);
+    }
+  }
+
   public static float f16ToFloat(short h) {
     int bits = h & 0xFFFF;
     int sign = (bits & 0x8000) << 16;

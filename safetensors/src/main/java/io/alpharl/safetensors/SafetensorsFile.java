@@ -215,23 +215,28 @@ public final class SafetensorsFile implements AutoCloseable {
       case F32 -> dst.put(raw.asFloatBuffer());
       case BF16, F16 -> {
         // Bulk copies and a plain loop over arrays: the JIT vectorizes this, not per-element buffer calls.
+        // A heap destination is written in place, without a staging copy.
         ShortBuffer s = raw.asShortBuffer();
         short[] bits = new short[Math.min(s.remaining(), BLOCK)];
-        float[] values = new float[bits.length];
+        float[] values = dst.hasArray() ? null : new float[bits.length];
         boolean bf16 = e.dtype() == DType.BF16;
         while (s.hasRemaining()) {
           int n = Math.min(s.remaining(), bits.length);
           s.get(bits, 0, n);
+          float[] out = values != null ? values : dst.array();
+          int at = values != null ? 0 : dst.arrayOffset() + dst.position();
           if (bf16) {
-            for (int i = 0; i < n; i++) {
-              values[i] = Float.intBitsToFloat((bits[i] & 0xFFFF) << 16);
-            }
+            HalfFloats.bf16sToFloats(bits, 0, out, at, n);
           } else {
             for (int i = 0; i < n; i++) {
-              values[i] = HalfFloats.f16ToFloat(bits[i]);
+              out[at + i] = HalfFloats.f16ToFloat(bits[i]);
             }
           }
-          dst.put(values, 0, n);
+          if (values != null) {
+            dst.put(values, 0, n);
+          } else {
+            dst.position(dst.position() + n);
+          }
         }
       }
     }

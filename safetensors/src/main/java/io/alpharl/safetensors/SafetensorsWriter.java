@@ -149,17 +149,25 @@ public final class SafetensorsWriter {
           src.position(src.position() + n);
         }
         case BF16, F16 -> {
-          // Convert array to array, then one bulk put: per-element buffer calls were the write path's cost.
-          float[] in = scratchFloats.get();
+          // Convert array to array, then one bulk put: per-element buffer calls were the write
+          // path's cost. A heap buffer is converted in place, without a copy first.
+          float[] in;
+          int from;
+          if (src.hasArray()) {
+            in = src.array();
+            from = src.arrayOffset() + src.position();
+            src.position(src.position() + n);
+          } else {
+            in = scratchFloats.get();
+            from = 0;
+            src.get(in, 0, n);
+          }
           short[] out = scratchShorts.get();
-          src.get(in, 0, n);
           if (dtype == DType.BF16) {
-            for (int i = 0; i < n; i++) {
-              out[i] = HalfFloats.floatToBf16(in[i]);
-            }
+            HalfFloats.floatsToBf16(in, from, out, 0, n);
           } else {
             for (int i = 0; i < n; i++) {
-              out[i] = HalfFloats.floatToF16(in[i]);
+              out[i] = HalfFloats.floatToF16(in[from + i]);
             }
           }
           block.asShortBuffer().put(out, 0, n);

@@ -51,6 +51,33 @@ class HalfFloatsTest {
     }
   }
 
+  /** The bulk, branch-free loops the reader and writer use give the scalar conversions' bits. */
+  @Test
+  void bulkBf16ConversionsAgreeWithTheScalarOnesBitForBit() {
+    short[] every = new short[0x10000];
+    for (int h = 0; h < every.length; h++) {
+      every[h] = (short) h;
+    }
+    float[] decoded = new float[every.length + 3];
+    HalfFloats.bf16sToFloats(every, 0, decoded, 3, every.length);
+    for (int h = 0; h < every.length; h++) {
+      assertThat(Float.floatToRawIntBits(decoded[h + 3])).as("bf16 0x%04x", h).isEqualTo(Float.floatToRawIntBits(HalfFloats.bf16ToFloat((short) h)));
+    }
+    Random r = new Random(5);
+    float[] values = new float[100_000];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = Float.intBitsToFloat(r.nextInt()); // NaNs with payloads, infinities, subnormals included
+    }
+    float[] special = {Float.NaN, -Float.NaN, Float.intBitsToFloat(0x7F800001), Float.intBitsToFloat(0xFFC00001), Float.POSITIVE_INFINITY,
+        Float.NEGATIVE_INFINITY, 0f, -0f, Float.MAX_VALUE, Float.MIN_VALUE, Float.intBitsToFloat(0x3F808000), Float.intBitsToFloat(0x3F818000)};
+    System.arraycopy(special, 0, values, 0, special.length);
+    short[] encoded = new short[values.length];
+    HalfFloats.floatsToBf16(values, 0, encoded, 0, values.length);
+    for (int i = 0; i < values.length; i++) {
+      assertThat(encoded[i]).as("0x%08x", Float.floatToRawIntBits(values[i])).isEqualTo(HalfFloats.floatToBf16(values[i]));
+    }
+  }
+
   private static void assertNearest(float x, float got, float up, float down, int bits) {
     double e = Math.abs((double) x - got);
     for (float n : new float[] {up, down}) {

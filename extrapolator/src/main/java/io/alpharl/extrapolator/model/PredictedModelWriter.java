@@ -18,8 +18,9 @@ import java.util.Map;
  * Writes a predicted model as a Hugging Face model directory: {@code model.safetensors} (sharded
  * with an index when large) with the
  * base model's tensor names, shapes and dtypes, the base's small files ({@code config.json} and the like), and
- * {@code alpharl_prediction.json} (run, window, target, confidence, per-module R²). Each tensor
- * is computed when the writer reaches it, so memory holds one tensor at a time. Stateless.
+ * {@code alpharl_prediction.json} (run, window, target, confidence, per-module R²). Tensors are
+ * computed one ahead of the writer ({@link AheadOfWriter}), so memory holds two at a time.
+ * Stateless.
  */
 public final class PredictedModelWriter {
   public static final String METADATA_FILE = "alpharl_prediction.json";
@@ -38,6 +39,24 @@ public final class PredictedModelWriter {
     return write(dir, base, plan, backend, DEFAULT_MAX_SHARD_BYTES);
   }
 
+  /** One tensor of the predicted model, in f32. */
+  private static float[] predicted(String name, Checkpoint base, PredictionPlan plan, ExtrapolationBackend backend) {
+    float[] w = base.floats(name);
+    ModulePrediction p = plan.extrapolated().get(name);
+    if (p != null) {
+      TensorEntry t = base.tensor(name);
+      backend.rankOneUpdate(w, (int) (long) t.shape().get(0), (int) (long) t.shape().get(1), p.xHat(), p.v(), w);
+    } else {
+      float[] d = plan.carried().get(name);
+      if (d != null) {
+        for (int i = 0; i < w.length; i++) {
+          w[i] += d[i];
+        }
+      }
+    }
+    return w;
+  }
+
   /**
    * @param maxShardBytes weights beyond this size are split into shards with an index, as the
    *     Hugging Face writer does
@@ -50,22 +69,11 @@ public final class PredictedModelWriter {
     for (TensorEntry t : base.tensors().values()) {
       writer.add(t.name(), t.dtype(), t.shape());
     }
-    List<Path> files = writer.writeTo(dir, (name, sink) -> {
-      float[] w = base.floats(name);
-      ModulePrediction p = plan.extrapolated().get(name);
-      if (p != null) {
-        TensorEntry t = base.tensor(name);
-        backend.rankOneUpdate(w, (int) (long) t.shape().get(0), (int) (long) t.shape().get(1), p.xHat(), p.v(), w);
-      } else {
-        float[] d = plan.carried().get(name);
-        if (d != null) {
-          for (int i = 0; i < w.length; i++) {
-            w[i] += d[i];
-          }
-        }
-      }
-      sink.put(FloatBuffer.wrap(w));
-    });
+    List<String> order = base.tensors().values().stream().map(TensorEntry::name).toList();
+    List<Path> files;
+    try (AheadOfWriter ahead = new AheadOfWriter(order, name -> predicted(name, base, plan, backend))) {
+      files = writer.writeTo(dir, (name, sink) -> sink.put(FloatBuffer.wrap(ahead.take(name))));
+    }
     for (String name : MODEL_FILES) {
       Path f = base.dir().resolve(name);
       if (Files.isRegularFile(f)) {

@@ -1,0 +1,85 @@
+package io.alpharl.extrapolator.model;
+
+import java.io.IOException;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Computes a model's tensors one ahead of the file writer, on a thread of its own, so that
+ * reading W_0 and updating tensor k+1 overlap encoding and writing tensor k (the two cost about
+ * the same). At most two computed tensors are alive: the one being written and the next. Every
+ * computation runs on the one worker thread, so a backend that is not thread-safe is used from
+ * one thread. Owns that thread; {@link #close} stops it.
+ */
+final class AheadOfWriter implements AutoCloseable {
+  /** The work for one tensor. */
+  interface Computation {
+    float[] compute(String name) throws IOException;
+  }
+
+  private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "alpharl-predict-compute");
+    t.setDaemon(true);
+    return t;
+  });
+  private final Iterator<String> order;
+  private final Computation computation;
+  private String nextName;
+  private Future<float[]> next;
+
+  /** @param order the names in the order the writer will ask for them */
+  AheadOfWriter(List<String> order, Computation computation) {
+    this.order = order.iterator();
+    this.computation = computation;
+    advance();
+  }
+
+  /**
+   * The computed tensor {@code name}, waiting for it if need be; starts on the one after it.
+   *
+   * @throws IllegalStateException when the writer asks out of the declared order
+   */
+  float[] take(String name) throws IOException {
+    if (!name.equals(nextName)) {
+      throw new IllegalStateException("the writer asked for " + name + " where " + nextName + " was next");
+    }
+    float[] values;
+    try {
+      values = next.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while computing " + name, e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
+      }
+      if (cause instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException("computing " + name + " failed", cause);
+    }
+    advance();
+    return values;
+  }
+
+  private void advance() {
+    if (!order.hasNext()) {
+      nextName = null;
+      next = null;
+      return;
+    }
+    String name = order.next();
+    nextName = name;
+    next = worker.submit(() -> computation.compute(name));
+  }
+
+  @Override
+  public void close() {
+    worker.shutdownNow();
+  }
+}
