@@ -167,7 +167,7 @@ public final class ExtrapolatorService implements Runnable {
         LOG.info("run {}: early stop at step {} ({})", run, fit.getStep(), d.getReason());
       }
     }
-    history.forgetBefore(fit.getStep());
+    history.forget(fit);
   }
 
   private Prediction predict(RunHistory history, FitSummary fit, ExtrapolationBackend backend, KafkaProducer<byte[], byte[]> producer, String why) {

@@ -40,6 +40,7 @@ public final class FitCalculator {
         .setWindowFirstStep(steps[0])
         .setWindowLastStep(steps[k - 1])
         .setWindowSize(k)
+        .addAllWindowSteps(Arrays.stream(steps).boxed().toList())
         .setProgressValue(progress[k - 1]);
     double weightedR2 = 0;
     double weights = 0;

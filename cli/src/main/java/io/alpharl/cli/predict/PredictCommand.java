@@ -106,7 +106,9 @@ public final class PredictCommand implements Callable<Integer> {
             for (int k = 0; k < d.length; k++) {
               d[k] -= w0[k];
             }
-            history.cumulative(t.getName(), c.step(), d);
+            if (i == window.size() - 1) {
+              history.cumulative(t.getName(), c.step(), d); // carried tensors take their newest value; older ones are not kept
+            }
             if (!t.getModelled()) {
               continue;
             }

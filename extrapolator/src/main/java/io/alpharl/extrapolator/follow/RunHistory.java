@@ -13,10 +13,11 @@ import java.util.NavigableMap;
 import java.util.TreeMap;
 
 /**
- * What the extrapolator knows of one run, rebuilt from the topics: the manifest, each step's
- * progress value, every module's factors per step, and ΔW of every tensor at the steps whose fit
- * has not been acted on yet (so a prediction made at step k carries tensors at their step-k
- * value even when the deltas have run ahead). Not thread-safe: one follower thread owns it.
+ * What the extrapolator knows of one run, rebuilt from the topics: the manifest, each window
+ * step's progress value and every module's factors at it, and ΔW of every tensor at the steps
+ * whose fit has not been acted on yet (so a prediction made at step k carries tensors at their
+ * step-k value even when the deltas have run ahead). {@link #forget} keeps it to that. Not
+ * thread-safe: one follower thread owns it.
  */
 public final class RunHistory {
   private RunManifest manifest;
@@ -24,7 +25,6 @@ public final class RunHistory {
   private final Map<String, NavigableMap<Long, Rank1Update>> factors = new HashMap<>();
   private final Map<String, NavigableMap<Long, float[]>> cumulative = new HashMap<>();
   private final Map<String, TensorAssembly> inFlight = new HashMap<>();
-  private final NavigableMap<Long, Map<Integer, FitSummary>> fits = new TreeMap<>();
 
   public void manifest(RunManifest m) {
     manifest = m;
@@ -49,10 +49,6 @@ public final class RunHistory {
   /** A module's factors by step. */
   public NavigableMap<Long, Rank1Update> factorsOf(String module) {
     return factors.getOrDefault(module, new TreeMap<>());
-  }
-
-  public void fit(FitSummary f) {
-    fits.computeIfAbsent(f.getStep(), k -> new HashMap<>()).put(f.getAxisValue(), f);
   }
 
   /** Adds a checked chunk; when it completes its tensor's step, ΔW of that step is recorded. */
@@ -109,13 +105,24 @@ public final class RunHistory {
     return e == null ? null : e.getValue();
   }
 
-  /** Drops ΔW snapshots no prediction can need any more: all but the newest at or before {@code step}. */
-  public void forgetBefore(long step) {
+  /**
+   * Drops what no later prediction can need once {@code acted} has been acted on: ΔW snapshots
+   * before the newest at or before its step, and factors and commits of steps up to it that its
+   * window left out. A later window holds only this one's steps and newer ones (the processor
+   * thins old points and never brings one back), so memory stays at the window's size.
+   */
+  public void forget(FitSummary acted) {
+    long step = acted.getStep();
     for (NavigableMap<Long, float[]> history : cumulative.values()) {
       Long keep = history.floorKey(step);
       if (keep != null) {
         history.headMap(keep, false).clear();
       }
     }
+    java.util.Set<Long> window = new java.util.HashSet<>(acted.getWindowStepsList());
+    for (NavigableMap<Long, Rank1Update> byStep : factors.values()) {
+      byStep.headMap(step, true).keySet().removeIf(s -> !window.contains(s));
+    }
+    steps.headMap(step, true).keySet().removeIf(s -> !window.contains(s));
   }
 }

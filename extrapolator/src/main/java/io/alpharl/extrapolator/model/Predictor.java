@@ -9,7 +9,7 @@ import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorInfo;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,16 +30,20 @@ public final class Predictor {
    */
   public static PredictionPlan plan(RunHistory history, FitSummary fit, boolean carryFromBase) {
     long k = fit.getStep();
-    List<Long> window = new ArrayList<>();
-    for (StepCommitted s : history.steps().subMap(fit.getWindowFirstStep(), true, k, true).values()) {
-      window.add(s.getStep());
+    // The window the fit summary was computed on, so the prediction rests on the points the gate judged.
+    long[] steps = fit.getWindowStepsList().stream().mapToLong(Long::longValue).toArray();
+    if (steps.length == 0 || steps[steps.length - 1] != k) {
+      throw new IllegalStateException("run " + fit.getRunId() + ": the fit summary of step " + k + " lists no window ending at it");
     }
-    long[] steps = window.stream().mapToLong(Long::longValue).toArray();
     double[] progress = new double[steps.length];
     for (int i = 0; i < steps.length; i++) {
-      progress[i] = history.steps().get(steps[i]).getProgressValue();
+      StepCommitted s = history.steps().get(steps[i]);
+      if (s == null) {
+        throw new IllegalStateException("run " + fit.getRunId() + ": no commit of window step " + steps[i]);
+      }
+      progress[i] = s.getProgressValue();
     }
-    double[] y = fit.getAxis() == ProgressAxis.PROGRESS_AXIS_STEP ? window.stream().mapToDouble(Long::doubleValue).toArray() : progress;
+    double[] y = fit.getAxis() == ProgressAxis.PROGRESS_AXIS_STEP ? Arrays.stream(steps).asDoubleStream().toArray() : progress;
     long planned = history.manifest().getPlannedSteps();
     double target = FitCalculator.target(fit.getAxis(), steps, progress, planned);
     if (Double.isNaN(target)) {
