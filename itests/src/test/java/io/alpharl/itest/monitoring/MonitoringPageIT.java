@@ -135,6 +135,11 @@ class MonitoringPageIT {
 
   private void checkPage(HeadlessChromium browser, String base, String runId) throws Exception {
     JsonNode run = get(base + "/api/runs/" + runId);
+    JsonNode listed = get(base + "/api/runs").get(0);
+    assertThat(listed.get("runId").asText()).isEqualTo(runId);
+    assertThat(listed.has("history")).as("the polled list stays small: no history").isFalse();
+    assertThat(listed.get("stepFit").get("modules")).as("the polled list stays small: no per-module fits").isEmpty();
+    assertThat(run.get("stepFit").get("modules")).hasSize(MODULES);
 
     // Runs list: this run, its step and its (permissive) gate.
     assertThat(runRow(browser, runId)).startsWith(runId, "finished", "200", "200", "passing");

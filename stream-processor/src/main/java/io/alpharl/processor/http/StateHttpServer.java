@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * {@code /metrics}, and JSON on its state for the page and {@code alpharl status}:
  *
  * <pre>
- *   GET /api/runs                      runs with their newest fit summaries
+ *   GET /api/runs                      runs with their newest fit summaries, without per-module
+ *                                      fits, window or history (a page polls it)
  *   GET /api/runs/{run}                one run: window, fits on both axes, gate
  *   GET /api/runs/{run}/modules        every modelled module's latest rank-1 state
  *   GET /api/runs/{run}/modules/{m}    one module's observed trajectory against its fits and prediction
@@ -84,7 +85,7 @@ public final class StateHttpServer implements AutoCloseable {
       if (parts.length == 1 && parts[0].isEmpty()) {
         ArrayNode runs = JSON.createArrayNode();
         for (String id : queries.runIds()) {
-          queries.run(id).ifPresent(r -> runs.add(runJson(id, r)));
+          queries.run(id).ifPresent(r -> runs.add(runJson(id, r, false)));
         }
         send(exchange, 200, runs.toString());
         return;
@@ -94,7 +95,7 @@ public final class StateHttpServer implements AutoCloseable {
       if (run.isEmpty()) {
         send(exchange, 404, error("no run " + runId));
       } else if (parts.length == 1) {
-        send(exchange, 200, runJson(runId, run.get()).toString());
+        send(exchange, 200, runJson(runId, run.get(), true).toString());
       } else if (parts.length == 2 && parts[1].equals("modules")) {
         send(exchange, 200, JSON.writeValueAsString(queries.modules(runId)));
       } else if (parts.length == 3 && parts[1].equals("modules")) {
@@ -126,7 +127,8 @@ public final class StateHttpServer implements AutoCloseable {
     }
   }
 
-  private static ObjectNode runJson(String runId, RunState r) {
+  /** @param detail with the window, the fit history and per-module fits; a list entry has none */
+  private static ObjectNode runJson(String runId, RunState r, boolean detail) {
     ObjectNode n = JSON.createObjectNode();
     n.put("runId", runId);
     n.put("status", r.getManifest().getStatus().name());
@@ -134,18 +136,20 @@ public final class StateHttpServer implements AutoCloseable {
     n.put("progressSignal", r.getManifest().getProgressSignalName());
     n.put("lastCompleteStep", r.getLastCompleteStep());
     n.put("stepsAbandoned", r.getStepsAbandoned());
-    ArrayNode window = n.putArray("window");
-    r.getWindowList().forEach(s -> window.addObject().put("step", s.getStep()).put("progress", s.getProgressValue()));
-    ArrayNode history = n.putArray("history");
-    r.getHistoryList().forEach(h -> history.addObject().put("step", h.getStep()).put("axis", h.getAxis().name().replace("PROGRESS_AXIS_", "").toLowerCase())
-        .put("meanR2", h.getMeanR2()).put("fractionAboveFloor", h.getFractionAboveFloor()).put("confidence", h.getConfidence())
-        .put("gate", h.getGate().name().replace("GATE_STATE_", "").toLowerCase()).put("progress", h.getProgressValue()));
+    if (detail) {
+      ArrayNode window = n.putArray("window");
+      r.getWindowList().forEach(s -> window.addObject().put("step", s.getStep()).put("progress", s.getProgressValue()));
+      ArrayNode history = n.putArray("history");
+      r.getHistoryList().forEach(h -> history.addObject().put("step", h.getStep()).put("axis", h.getAxis().name().replace("PROGRESS_AXIS_", "").toLowerCase())
+          .put("meanR2", h.getMeanR2()).put("fractionAboveFloor", h.getFractionAboveFloor()).put("confidence", h.getConfidence())
+          .put("gate", h.getGate().name().replace("GATE_STATE_", "").toLowerCase()).put("progress", h.getProgressValue()));
+    }
     try {
       if (r.hasLatestSignalFit()) {
-        n.set("signalFit", JSON.readTree(proto(r.getLatestSignalFit())));
+        n.set("signalFit", JSON.readTree(proto(detail ? r.getLatestSignalFit() : r.getLatestSignalFit().toBuilder().clearModules().clearWindowSteps())));
       }
       if (r.hasLatestStepFit()) {
-        n.set("stepFit", JSON.readTree(proto(r.getLatestStepFit())));
+        n.set("stepFit", JSON.readTree(proto(detail ? r.getLatestStepFit() : r.getLatestStepFit().toBuilder().clearModules().clearWindowSteps())));
       }
     } catch (IOException e) {
       throw new IllegalStateException(e);
