@@ -2,6 +2,7 @@ package io.alpharl.bench;
 
 import io.alpharl.extrapolator.backend.ExtrapolationBackend;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
+import io.alpharl.extrapolator.model.CarriedDeltas;
 import io.alpharl.extrapolator.model.ModulePrediction;
 import io.alpharl.extrapolator.model.PredictedModelWriter;
 import io.alpharl.extrapolator.model.PredictionPlan;
@@ -58,7 +59,7 @@ public final class ModelWriteBench {
         String name = "model.layers." + i + ".mlp.up_proj.weight";
         predictions.put(name, new ModulePrediction(name, x, v, 0.9));
       }
-      PredictionPlan plan = new PredictionPlan("bench", 80, new long[] {80}, ProgressAxis.PROGRESS_AXIS_STEP, 200, 1, predictions, Map.of(), Map.of());
+      PredictionPlan plan = new PredictionPlan("bench", 80, new long[] {80}, ProgressAxis.PROGRESS_AXIS_STEP, 200, 1, predictions, CarriedDeltas.NONE, Map.of());
       long bytes = Files.size(baseDir.resolve(Checkpoint.SINGLE_FILE));
       double copy = Double.MAX_VALUE;
       double copySynced = Double.MAX_VALUE;

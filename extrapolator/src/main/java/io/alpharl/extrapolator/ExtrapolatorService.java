@@ -19,6 +19,7 @@ import io.alpharl.proto.v1.GateState;
 import io.alpharl.proto.v1.Prediction;
 import io.alpharl.safetensors.Checkpoint;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,6 +53,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ExtrapolatorService implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(ExtrapolatorService.class);
+  /** Under the output folder: each run's spilled deltas ({@link io.alpharl.extrapolator.follow.DeltaSpill}), deleted on exit. */
+  static final String SPILL_DIR = ".spill";
 
   private final ExtrapolatorConfig config;
   private final BufferAllocator allocator;
@@ -62,7 +65,6 @@ public final class ExtrapolatorService implements Runnable {
   private final Set<String> predictedAtFraction = new HashSet<>();
   private final List<Prediction> predictions = new ArrayList<>();
   private final List<FitSummary> waiting = new ArrayList<>();
-
   private final ExtrapolatorMetrics metrics;
 
   public ExtrapolatorService(ExtrapolatorConfig config, BufferAllocator parent) {
@@ -100,6 +102,7 @@ public final class ExtrapolatorService implements Runnable {
         actOnReadyFits(backend, producer);
       }
     } finally {
+      runs.values().forEach(RunHistory::close);
       allocator.close();
     }
   }
@@ -124,11 +127,27 @@ public final class ExtrapolatorService implements Runnable {
       // The processor routes bad input to the dead-letter topic; here it is only skipped, with its place.
       LOG.warn("ignored {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
       metrics.skipped(r.topic());
+    } catch (IOException e) {
+      // The spill folder failed (disk full, permissions): this run cannot be predicted until it is fixed.
+      LOG.error("{}-{}@{}: cannot spill the delta to {}: {}", r.topic(), r.partition(), r.offset(), config.outputDir().resolve(SPILL_DIR),
+          e.getMessage());
+      metrics.skipped(r.topic());
     }
   }
 
+  /** A run id as a folder name: its safe characters, and a hash so that distinct ids stay distinct. */
+  private static String folderName(String runId) {
+    return runId.replaceAll("[^A-Za-z0-9_-]", "_") + "-" + Integer.toHexString(runId.hashCode());
+  }
+
   private RunHistory history(String runId) {
-    return runs.computeIfAbsent(runId, k -> new RunHistory());
+    return runs.computeIfAbsent(runId, k -> {
+      try {
+        return new RunHistory(config.outputDir().resolve(SPILL_DIR).resolve(folderName(k)));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot make the delta spill of run " + k, e);
+      }
+    });
   }
 
   private void act(FitSummary fit, ExtrapolationBackend backend, KafkaProducer<byte[], byte[]> producer) {
@@ -167,7 +186,11 @@ public final class ExtrapolatorService implements Runnable {
         LOG.info("run {}: early stop at step {} ({})", run, fit.getStep(), d.getReason());
       }
     }
-    history.forget(fit);
+    try {
+      history.forget(fit);
+    } catch (IOException e) {
+      LOG.error("run {}: cannot fold deltas up to step {} in its spill folder: {}", run, fit.getStep(), e.getMessage());
+    }
   }
 
   private Prediction predict(RunHistory history, FitSummary fit, ExtrapolationBackend backend, KafkaProducer<byte[], byte[]> producer, String why) {

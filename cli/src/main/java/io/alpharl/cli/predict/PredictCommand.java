@@ -25,6 +25,7 @@ import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorInfo;
 import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.TensorEntry;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -77,9 +78,9 @@ public final class PredictCommand implements Callable<Integer> {
     long planned = targetStep > 0 ? targetStep : ProgressReader.plannedSteps(all.get(all.size() - 1));
     ProgressAxis progressAxis = axis.equals("signal") ? ProgressAxis.PROGRESS_AXIS_SIGNAL : ProgressAxis.PROGRESS_AXIS_STEP;
     ProgressReader progress = new ProgressReader(progressKey);
-    RunHistory history = new RunHistory();
     ModuleSelector selector = ModuleSelector.defaults();
-    try (Checkpoint base = Checkpoint.open(dir.resolve("checkpoint-0")); CpuRank1Backend rank1 = new CpuRank1Backend(Runtime.getRuntime().availableProcessors());
+    try (RunHistory history = new RunHistory(Files.createTempDirectory("alpharl-predict-spill"));
+         Checkpoint base = Checkpoint.open(dir.resolve("checkpoint-0")); CpuRank1Backend rank1 = new CpuRank1Backend(Runtime.getRuntime().availableProcessors());
          ExtrapolationBackend backend = ExtrapolationBackends.create(ExtrapolationBackends.Choice.AUTO, 0)) {
       RunManifest.Builder manifest = RunManifest.newBuilder().setRunId(dir.getFileName().toString()).setPlannedSteps(planned)
           .setBaseModelPath(base.dir().toString());

@@ -7,6 +7,8 @@ import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -14,17 +16,22 @@ import java.util.TreeMap;
 
 /**
  * What the extrapolator knows of one run, rebuilt from the topics: the manifest, each window
- * step's progress value and every module's factors at it, and ΔW of every tensor at the steps
- * whose fit has not been acted on yet (so a prediction made at step k carries tensors at their
- * step-k value even when the deltas have run ahead). {@link #forget} keeps it to that. Not
- * thread-safe: one follower thread owns it.
+ * step's progress value and every module's factors at it, and ΔW of every tensor, spilled to
+ * disk ({@link DeltaSpill}) so that a prediction made at step k carries tensors at their step-k
+ * value even when the deltas have run ahead. {@link #forget} keeps it to that. Not thread-safe:
+ * one follower thread owns it (or, while it writes a model, the writer's compute thread).
  */
-public final class RunHistory {
+public final class RunHistory implements AutoCloseable {
   private RunManifest manifest;
   private final NavigableMap<Long, StepCommitted> steps = new TreeMap<>();
   private final Map<String, NavigableMap<Long, Rank1Update>> factors = new HashMap<>();
-  private final Map<String, NavigableMap<Long, float[]>> cumulative = new HashMap<>();
+  private final DeltaSpill deltas;
   private final Map<String, TensorAssembly> inFlight = new HashMap<>();
+
+  /** @param spillDir a folder of this run's own for its deltas (see {@link DeltaSpill}) */
+  public RunHistory(Path spillDir) throws IOException {
+    this.deltas = new DeltaSpill(spillDir);
+  }
 
   public void manifest(RunManifest m) {
     manifest = m;
@@ -51,22 +58,15 @@ public final class RunHistory {
     return factors.getOrDefault(module, new TreeMap<>());
   }
 
-  /** Adds a checked chunk; when it completes its tensor's step, ΔW of that step is recorded. */
-  public void chunk(DecodedChunk chunk) {
+  /** Adds a checked chunk; when it completes its tensor's step, that step's delta is recorded. */
+  public void chunk(DecodedChunk chunk) throws IOException {
     DeltaChunkHeader h = chunk.header();
     String id = h.getTensorName() + "@" + h.getStep();
     TensorAssembly a = inFlight.computeIfAbsent(id, k -> new TensorAssembly(h));
     a.accept(chunk);
     if (a.isComplete()) {
       inFlight.remove(id);
-      float[] delta = a.complete();
-      NavigableMap<Long, float[]> history = cumulative.computeIfAbsent(h.getTensorName(), k -> new TreeMap<>());
-      Map.Entry<Long, float[]> previous = history.lowerEntry(h.getStep());
-      float[] sum = previous == null ? new float[delta.length] : previous.getValue().clone();
-      for (int i = 0; i < sum.length; i++) {
-        sum[i] += delta[i];
-      }
-      history.put(h.getStep(), sum);
+      deltas.add(h.getTensorName(), h.getStep(), a.complete());
     }
   }
 
@@ -82,47 +82,46 @@ public final class RunHistory {
       }
     }
     for (io.alpharl.proto.v1.TensorInfo t : manifest.getTensorsList()) {
-      NavigableMap<Long, float[]> history = cumulative.get(t.getName());
-      if (history == null || !history.containsKey(step)) {
+      if (!deltas.has(t.getName(), step)) {
         return false;
       }
     }
     return true;
   }
 
-  /** Records ΔW of a tensor at a step directly (offline predictions read it from checkpoint files). */
-  public void cumulative(String tensor, long step, float[] value) {
-    cumulative.computeIfAbsent(tensor, k -> new TreeMap<>()).put(step, value);
-  }
-
-  /** ΔW of a tensor as of {@code step} (its newest step at or before it), or null if none yet. */
-  public float[] cumulativeAt(String tensor, long step) {
-    NavigableMap<Long, float[]> history = cumulative.get(tensor);
-    if (history == null) {
-      return null;
-    }
-    Map.Entry<Long, float[]> e = history.floorEntry(step);
-    return e == null ? null : e.getValue();
+  /** Records ΔW of a tensor at a step directly, as its only delta (offline predictions read it from checkpoint files). */
+  public void cumulative(String tensor, long step, float[] value) throws IOException {
+    deltas.add(tensor, step, value);
   }
 
   /**
-   * Drops what no later prediction can need once {@code acted} has been acted on: ΔW snapshots
-   * before the newest at or before its step, and factors and commits of steps up to it that its
-   * window left out. A later window holds only this one's steps and newer ones (the processor
+   * Adds ΔW of a tensor as of {@code step} into {@code values}.
+   *
+   * @return false when none of its deltas up to {@code step} has arrived
+   */
+  public boolean addDeltaAt(String tensor, long step, float[] values) throws IOException {
+    return deltas.addSumTo(tensor, step, values);
+  }
+
+  /**
+   * Drops what no later prediction can need once {@code acted} has been acted on: deltas up to its
+   * step are folded into the sums, and factors and commits of steps up to it that its window left
+   * out are dropped. A later window holds only this one's steps and newer ones (the processor
    * thins old points and never brings one back), so memory stays at the window's size.
    */
-  public void forget(FitSummary acted) {
+  public void forget(FitSummary acted) throws IOException {
     long step = acted.getStep();
-    for (NavigableMap<Long, float[]> history : cumulative.values()) {
-      Long keep = history.floorKey(step);
-      if (keep != null) {
-        history.headMap(keep, false).clear();
-      }
-    }
+    deltas.foldThrough(step);
     java.util.Set<Long> window = new java.util.HashSet<>(acted.getWindowStepsList());
     for (NavigableMap<Long, Rank1Update> byStep : factors.values()) {
       byStep.headMap(step, true).keySet().removeIf(s -> !window.contains(s));
     }
     steps.headMap(step, true).keySet().removeIf(s -> !window.contains(s));
+  }
+
+  /** Deletes the run's spilled deltas. */
+  @Override
+  public void close() {
+    deltas.close();
   }
 }

@@ -40,19 +40,14 @@ public final class PredictedModelWriter {
   }
 
   /** One tensor of the predicted model, in f32. */
-  private static float[] predicted(String name, Checkpoint base, PredictionPlan plan, ExtrapolationBackend backend) {
+  private static float[] predicted(String name, Checkpoint base, PredictionPlan plan, ExtrapolationBackend backend) throws IOException {
     float[] w = base.floats(name);
     ModulePrediction p = plan.extrapolated().get(name);
     if (p != null) {
       TensorEntry t = base.tensor(name);
       backend.rankOneUpdate(w, (int) (long) t.shape().get(0), (int) (long) t.shape().get(1), p.xHat(), p.v(), w);
     } else {
-      float[] d = plan.carried().get(name);
-      if (d != null) {
-        for (int i = 0; i < w.length; i++) {
-          w[i] += d[i];
-        }
-      }
+      plan.carried().addTo(name, w);
     }
     return w;
   }

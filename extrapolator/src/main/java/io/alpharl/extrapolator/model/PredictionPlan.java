@@ -13,7 +13,7 @@ import java.util.Map;
  * @param target           the target on that axis
  * @param confidence       the run's confidence at {@code fromStep}
  * @param extrapolated     modules whose fit clears the floor, with their x̂ and v1
- * @param carried          ΔW at {@code fromStep} of every other tensor (absent: carried from the base)
+ * @param carried          ΔW at {@code fromStep} of every other tensor, read as the writer reaches it
  * @param moduleR2         R² of every modelled module, for the metadata
  */
 public record PredictionPlan(
@@ -24,5 +24,5 @@ public record PredictionPlan(
     double target,
     double confidence,
     Map<String, ModulePrediction> extrapolated,
-    Map<String, float[]> carried,
+    CarriedDeltas carried,
     Map<String, Double> moduleR2) {}

@@ -8,11 +8,8 @@ import io.alpharl.proto.v1.ModuleFit;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.StepCommitted;
-import io.alpharl.proto.v1.TensorInfo;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -84,17 +81,8 @@ public final class Predictor {
       }
       extrapolated.put(mf.getModule(), new ModulePrediction(mf.getModule(), xf, v, mf.getR2()));
     }
-    Map<String, float[]> carried = new HashMap<>();
-    if (!carryFromBase) {
-      for (TensorInfo t : history.manifest().getTensorsList()) {
-        if (!extrapolated.containsKey(t.getName())) {
-          float[] d = history.cumulativeAt(t.getName(), k);
-          if (d != null) {
-            carried.put(t.getName(), d);
-          }
-        }
-      }
-    }
+    CarriedDeltas carried = carryFromBase ? CarriedDeltas.NONE
+        : (name, values) -> !extrapolated.containsKey(name) && history.addDeltaAt(name, k, values);
     return new PredictionPlan(fit.getRunId(), k, steps, fit.getAxis(), target, fit.getConfidence(), extrapolated, carried, r2);
   }
 }

@@ -46,7 +46,7 @@ class PredictedModelWriterTest {
     PredictionPlan plan = new PredictionPlan("run", 80, new long[] {5, 10, 80}, ProgressAxis.PROGRESS_AXIS_STEP, 200, 0.9,
         Map.of("q_proj.weight", new ModulePrediction("q_proj.weight", xHat, v, 0.95),
             "up_proj.weight", new ModulePrediction("up_proj.weight", xUp, vUp, 0.9)),
-        Map.of("norm.weight", normDelta), Map.of("q_proj.weight", 0.95, "up_proj.weight", 0.9));
+        CarriedDeltas.of(Map.of("norm.weight", normDelta)), Map.of("q_proj.weight", 0.95, "up_proj.weight", 0.9));
 
     Path out = dir.resolve("pred");
     try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(2)) {

@@ -12,8 +12,10 @@ import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorInfo;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The prediction rests on exactly the window the fit summary lists. One module whose trajectory
@@ -26,8 +28,11 @@ class PredictorTest {
   private static final float[] V = {1f, 0f};
   private static final List<Long> WINDOW = List.of(10L, 30L, 40L, 50L, 60L);
 
+  @TempDir
+  Path spill;
+
   @Test
-  void predictsFromTheListedWindowOnly() {
+  void predictsFromTheListedWindowOnly() throws Exception {
     PredictionPlan plan = Predictor.plan(history(), summary(WINDOW), false);
     assertThat(plan.windowSteps()).containsExactly(10, 30, 40, 50, 60);
     assertThat(plan.target()).isEqualTo(100.0);
@@ -39,13 +44,13 @@ class PredictorTest {
   }
 
   @Test
-  void aSummaryWithoutItsWindowIsRefused() {
+  void aSummaryWithoutItsWindowIsRefused() throws Exception {
     assertThatThrownBy(() -> Predictor.plan(history(), summary(List.of()), false))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("lists no window ending at it");
   }
 
   @Test
-  void afterActingOnAFitOnlyItsWindowAndNewerStepsAreKept() {
+  void afterActingOnAFitOnlyItsWindowAndNewerStepsAreKept() throws Exception {
     RunHistory h = history();
     h.factors(factors(70, 1.2));
     h.step(StepCommitted.newBuilder().setStep(70).build());
@@ -54,8 +59,8 @@ class PredictorTest {
     assertThat(h.steps().keySet()).containsExactly(10L, 30L, 40L, 50L, 60L, 70L);
   }
 
-  private static RunHistory history() {
-    RunHistory h = new RunHistory();
+  private RunHistory history() throws Exception {
+    RunHistory h = new RunHistory(spill.resolve("run"));
     h.manifest(RunManifest.newBuilder().setRunId("r").setPlannedSteps(100)
         .addTensors(TensorInfo.newBuilder().setName("m").addShape(3).addShape(2).setModelled(true)).build());
     for (long t = 10; t <= 60; t += 10) {

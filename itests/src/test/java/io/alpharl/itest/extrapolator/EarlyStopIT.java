@@ -79,8 +79,19 @@ class EarlyStopIT {
       // The gate first passes at step 25 (the 5th point); the policy also needs step >= 20 % of 200 = 40.
       assertThat(decision.get("at_step").asLong()).isEqualTo(40);
       Path model = Path.of(decision.get("predicted_model").asText());
-      try (Checkpoint predicted = Checkpoint.open(model); Checkpoint base = Checkpoint.open(BundledRun.dir().resolve("checkpoint-0"))) {
+      try (Checkpoint predicted = Checkpoint.open(model); Checkpoint base = Checkpoint.open(BundledRun.dir().resolve("checkpoint-0"));
+           Checkpoint at40 = Checkpoint.open(BundledRun.dir().resolve("checkpoint-40"))) {
         assertThat(predicted.tensors().keySet()).isEqualTo(base.tensors().keySet());
+        // Tensors that are not modelled are carried at their step-40 value: W_0 plus the deltas
+        // summed (spilled to disk) through step 40 must give the checkpoint's bf16 values exactly.
+        int carried = 0;
+        for (String name : base.tensors().keySet()) {
+          if (!name.matches(".*_proj\\.weight")) {
+            assertThat(predicted.floats(name)).as("carried %s", name).containsExactly(at40.floats(name));
+            carried++;
+          }
+        }
+        assertThat(carried).isEqualTo(8);
       }
       assertThat(model.resolve("config.json")).exists();
       JsonNode meta = new ObjectMapper().readTree(model.resolve("alpharl_prediction.json").toFile());
