@@ -18,6 +18,7 @@ import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.GateState;
 import io.alpharl.proto.v1.Prediction;
 import io.alpharl.safetensors.Checkpoint;
+import io.alpharl.proto.topic.EnumLabels;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -197,7 +198,7 @@ public final class ExtrapolatorService implements Runnable {
     long t0 = System.nanoTime();
     try {
       PredictionPlan plan = Predictor.plan(history, fit, config.policy().carryFromBase());
-      Path dir = config.outputDir().resolve(fit.getRunId()).resolve("step-" + fit.getStep() + "-" + fit.getAxis().name().toLowerCase().replace("progress_axis_", ""));
+      Path dir = config.outputDir().resolve(fit.getRunId()).resolve("step-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis()));
       long bytes;
       try (Checkpoint base = Checkpoint.open(Path.of(history.manifest().getBaseModelPath()))) {
         bytes = PredictedModelWriter.write(dir, base, plan, backend);
@@ -219,7 +220,7 @@ public final class ExtrapolatorService implements Runnable {
       synchronized (predictions) {
         predictions.add(p);
       }
-      metrics.predicted(fit.getAxis().name().replace("PROGRESS_AXIS_", "").toLowerCase(), bytes, seconds);
+      metrics.predicted(EnumLabels.of(fit.getAxis()), bytes, seconds);
       LOG.info("run {}: predicted model from step {} ({}) written to {}: {} of {} modules extrapolated, {} MB in {} ms", fit.getRunId(),
           fit.getStep(), why, dir, plan.extrapolated().size(), fit.getModulesCount(), String.format("%.1f", bytes / 1e6), Math.round(seconds * 1000));
       return p;

@@ -18,6 +18,7 @@ import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.Prediction;
 import io.alpharl.proto.v1.ProgressAxis;
+import io.alpharl.proto.topic.EnumLabels;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -189,7 +190,7 @@ public final class DemoCommand implements Callable<Integer> {
   private void report(PrintStream con, Path home, FitSummary[] last, Prediction p) {
     con.println();
     if (last[0] != null) {
-      con.printf("Gate at the last step: %s%s%n", last[0].getGate().name().replace("GATE_STATE_", "").toLowerCase(),
+      con.printf("Gate at the last step: %s%s%n", EnumLabels.of(last[0].getGate()),
           last[0].getGateReason().isEmpty() ? "" : " (" + last[0].getGateReason() + ")");
     }
     if (p == null) {

@@ -2,6 +2,8 @@ package io.alpharl.cli.status;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.alpharl.proto.topic.EnumLabels;
+import io.alpharl.proto.v1.GateState;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -13,10 +15,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code alpharl status [RUN]}: a run's state as the processor serves it, in the terminal. */
 @Command(name = "status", mixinStandardHelpOptions = true, description = "Print the state of one run (or list runs) from a running processor.")
@@ -42,7 +44,7 @@ public final class StatusCommand implements Callable<Integer> {
         out.printf("%-28s %-10s %8s %8s  %s%n", "run", "status", "step", "planned", "gate (step axis)");
         for (JsonNode r : runs) {
           out.printf("%-28s %-10s %8d %8d  %s%n", r.path("runId").asText(), r.path("status").asText().replace("RUN_STATUS_", "").toLowerCase(),
-              r.path("lastCompleteStep").asLong(), r.path("plannedSteps").asLong(), r.path("stepFit").path("gate").asText("-").replace("GATE_STATE_", "").toLowerCase());
+              r.path("lastCompleteStep").asLong(), r.path("plannedSteps").asLong(), gate(r.path("stepFit")));
         }
         return 0;
       }
@@ -59,7 +61,7 @@ public final class StatusCommand implements Callable<Integer> {
         out.printf("  %-10s window %d..%d (%d points): mean R² %.3f, %.0f %% above floor, leave-last-out %.3f, confidence %.2f, gate %s%s%n",
             axis.equals("stepFit") ? "step axis" : "signal", f.path("windowFirstStep").asLong(), f.path("windowLastStep").asLong(),
             f.path("windowSize").asLong(), f.path("meanR2").asDouble(), 100 * f.path("fractionAboveFloor").asDouble(),
-            f.path("medianLeaveLastOutError").asDouble(), f.path("confidence").asDouble(), f.path("gate").asText().replace("GATE_STATE_", "").toLowerCase(),
+            f.path("medianLeaveLastOutError").asDouble(), f.path("confidence").asDouble(), gate(f),
             f.path("gateReason").asText().isEmpty() ? "" : " (" + f.path("gateReason").asText() + ")");
       }
       out.printf("%n  %-44s %6s %10s %10s %8s %9s %6s%n", "module", "step", "sigma1", "||dW||_F", "conc", "stability", "sweeps");
@@ -93,6 +95,18 @@ public final class StatusCommand implements Callable<Integer> {
 
     NotFound(String message) {
       super(message);
+    }
+  }
+
+  /** A fit summary's gate as the page names it, or "-" before the first fit. */
+  private static String gate(JsonNode fit) {
+    if (!fit.has("gate")) {
+      return "-";
+    }
+    try {
+      return EnumLabels.of(GateState.valueOf(fit.get("gate").asText()));
+    } catch (IllegalArgumentException e) {
+      return fit.get("gate").asText(); // a state newer than this client: shown as sent
     }
   }
 }

@@ -11,6 +11,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.state.ModuleWindow;
 import io.alpharl.processor.state.RunState;
+import io.alpharl.proto.topic.EnumLabels;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -140,9 +141,9 @@ public final class StateHttpServer implements AutoCloseable {
       ArrayNode window = n.putArray("window");
       r.getWindowList().forEach(s -> window.addObject().put("step", s.getStep()).put("progress", s.getProgressValue()));
       ArrayNode history = n.putArray("history");
-      r.getHistoryList().forEach(h -> history.addObject().put("step", h.getStep()).put("axis", h.getAxis().name().replace("PROGRESS_AXIS_", "").toLowerCase())
+      r.getHistoryList().forEach(h -> history.addObject().put("step", h.getStep()).put("axis", EnumLabels.of(h.getAxis()))
           .put("meanR2", h.getMeanR2()).put("fractionAboveFloor", h.getFractionAboveFloor()).put("confidence", h.getConfidence())
-          .put("gate", h.getGate().name().replace("GATE_STATE_", "").toLowerCase()).put("progress", h.getProgressValue()));
+          .put("gate", EnumLabels.of(h.getGate())).put("progress", h.getProgressValue()));
     }
     try {
       if (r.hasLatestSignalFit()) {

@@ -1,5 +1,6 @@
 package io.alpharl.processor.metrics;
 
+import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.v1.RejectReason;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -63,7 +64,7 @@ public final class ProcessorMetrics {
   }
 
   public void deadLetter(RejectReason reason) {
-    deadLetters.labelValues(reason.name().replace("REJECT_REASON_", "").toLowerCase()).inc();
+    deadLetters.labelValues(EnumLabels.of(reason)).inc();
   }
 
   public void fitPublished(String axis, String gate, long step, double lagSeconds) {

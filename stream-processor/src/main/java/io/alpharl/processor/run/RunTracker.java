@@ -14,6 +14,7 @@ import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.TensorInfo;
+import io.alpharl.proto.topic.EnumLabels;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -213,7 +214,7 @@ public final class RunTracker implements Processor<String, RunEvent, String, Fit
     if (run.getHistoryCount() > MAX_HISTORY) {
       run.removeHistory(0);
     }
-    metrics.fitPublished(fit.getAxis().name().replace("PROGRESS_AXIS_", "").toLowerCase(), fit.getGate().name().replace("GATE_STATE_", "").toLowerCase(),
+    metrics.fitPublished(EnumLabels.of(fit.getAxis()), EnumLabels.of(fit.getGate()),
         fit.getStep(), lag);
     context.forward(record.withValue(fit));
   }

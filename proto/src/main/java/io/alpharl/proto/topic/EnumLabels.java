@@ -1,0 +1,20 @@
+package io.alpharl.proto.topic;
+
+import com.google.protobuf.ProtocolMessageEnum;
+
+/**
+ * Short lower-case labels of the wire enums, for metrics labels, JSON, folder names and terminal
+ * output: {@code PROGRESS_AXIS_SIGNAL} is {@code signal}, {@code GATE_STATE_PASSING} is
+ * {@code passing}, {@code REJECT_REASON_CORRUPT_FRAME} is {@code corrupt_frame}.
+ */
+public final class EnumLabels {
+  private EnumLabels() {}
+
+  /** The value's name without its enum's prefix (the name up to and including its second '_' for these enums), lower case. */
+  public static String of(ProtocolMessageEnum value) {
+    String enumName = value.getDescriptorForType().getName(); // e.g. ProgressAxis
+    String prefix = enumName.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase() + "_";
+    String name = value.getValueDescriptor().getName();
+    return (name.startsWith(prefix) ? name.substring(prefix.length()) : name).toLowerCase();
+  }
+}
