@@ -8,33 +8,28 @@ public final class HalfFloats {
     return Float.intBitsToFloat((bits & 0xFFFF) << 16);
   }
 
-  /** Round to nearest, ties to even; NaN stays NaN. */
+  /**
+   * Round to nearest, ties to even; NaN stays NaN (made quiet). Written as a select rather than a
+   * branch so that loops over it ({@link #floatsToBf16}) can vectorize.
+   */
   public static short floatToBf16(float f) {
     int bits = Float.floatToRawIntBits(f);
-    if (Float.isNaN(f)) {
-      return (short) ((bits >>> 16) | 0x0040);
-    }
-    int rounding = 0x7FFF + ((bits >>> 16) & 1);
-    return (short) ((bits + rounding) >>> 16);
+    int rounded = (bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16;
+    int quietNan = (bits >>> 16) | 0x0040;
+    return (short) ((bits & 0x7FFFFFFF) > 0x7F800000 ? quietNan : rounded);
   }
 
-  /**
-   * {@link #floatToBf16} over {@code n} values, written without branches so that the JIT can
-   * vectorize it: the write path of a predicted model spends its time here.
-   */
+  /** {@link #floatToBf16} over {@code n} values, array to array (the reader's and writer's loop). */
   public static void floatsToBf16(float[] src, int srcOffset, short[] dst, int dstOffset, int n) {
     for (int i = 0; i < n; i++) {
-      int bits = Float.floatToRawIntBits(src[srcOffset + i]);
-      int rounded = (bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16;
-      int quietNan = (bits >>> 16) | 0x0040;
-      dst[dstOffset + i] = (short) ((bits & 0x7FFFFFFF) > 0x7F800000 ? quietNan : rounded);
+      dst[dstOffset + i] = floatToBf16(src[srcOffset + i]);
     }
   }
 
   /** {@link #bf16ToFloat} over {@code n} values. */
   public static void bf16sToFloats(short[] src, int srcOffset, float[] dst, int dstOffset, int n) {
     for (int i = 0; i < n; i++) {
-      dst[dstOffset + i] = Float.intBitsToFloat((src[srcOffset + i] & 0xFFFF) << 16);
+      dst[dstOffset + i] = bf16ToFloat(src[srcOffset + i]);
     }
   }
 
