@@ -10,6 +10,7 @@ import io.alpharl.extrapolator.model.Predictor;
 import io.alpharl.extrapolator.policy.EarlyStopPolicy;
 import io.alpharl.proto.frame.ChunkDecoder;
 import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.ControlAction;
@@ -18,7 +19,6 @@ import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.GateState;
 import io.alpharl.proto.v1.Prediction;
 import io.alpharl.safetensors.Checkpoint;
-import io.alpharl.proto.topic.EnumLabels;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -220,7 +220,7 @@ public final class ExtrapolatorService implements Runnable {
       synchronized (predictions) {
         predictions.add(p);
       }
-      metrics.predicted(EnumLabels.of(fit.getAxis()), bytes, seconds);
+      metrics.predicted(fit.getAxis(), bytes, seconds);
       LOG.info("run {}: predicted model from step {} ({}) written to {}: {} of {} modules extrapolated, {} MB in {} ms", fit.getRunId(),
           fit.getStep(), why, dir, plan.extrapolated().size(), fit.getModulesCount(), String.format("%.1f", bytes / 1e6), Math.round(seconds * 1000));
       return p;

@@ -10,8 +10,10 @@ import io.alpharl.proto.v1.StepCommitted;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -112,7 +114,7 @@ public final class RunHistory implements AutoCloseable {
   public void forget(FitSummary acted) throws IOException {
     long step = acted.getStep();
     deltas.foldThrough(step);
-    java.util.Set<Long> window = new java.util.HashSet<>(acted.getWindowStepsList());
+    Set<Long> window = new HashSet<>(acted.getWindowStepsList());
     for (NavigableMap<Long, Rank1Update> byStep : factors.values()) {
       byStep.headMap(step, true).keySet().removeIf(s -> !window.contains(s));
     }

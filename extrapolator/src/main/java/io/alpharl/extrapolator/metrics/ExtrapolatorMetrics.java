@@ -1,5 +1,7 @@
 package io.alpharl.extrapolator.metrics;
 
+import io.alpharl.proto.topic.EnumLabels;
+import io.alpharl.proto.v1.ProgressAxis;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -24,8 +26,8 @@ public final class ExtrapolatorMetrics {
   private final Counter skipped = Counter.builder().name("alpharl_extrapolator_records_skipped_total")
       .help("Input records the extrapolator could not read, by topic.").labelNames("topic").register(registry);
 
-  public void predicted(String axis, long modelBytes, double wallSeconds) {
-    predictions.labelValues(axis).inc();
+  public void predicted(ProgressAxis axis, long modelBytes, double wallSeconds) {
+    predictions.labelValues(EnumLabels.of(axis)).inc();
     bytes.inc(modelBytes);
     seconds.observe(wallSeconds);
   }

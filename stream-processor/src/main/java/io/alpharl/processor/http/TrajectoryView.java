@@ -2,12 +2,15 @@ package io.alpharl.processor.http;
 
 import io.alpharl.fit.FitCalculator;
 import io.alpharl.fit.Pls1;
+import io.alpharl.processor.run.RunTracker;
 import io.alpharl.processor.state.ModuleWindow;
 import io.alpharl.processor.state.RunState;
 import io.alpharl.processor.state.StepProgress;
 import io.alpharl.processor.state.TrajectoryPoint;
+import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.v1.ProgressAxis;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,26 +54,19 @@ public record TrajectoryView(String module, long plannedSteps, List<Point> point
       steps[i] = p.getStep();
       progress[i] = sp.getHasProgressValue() ? sp.getProgressValue() : Double.NaN;
       allProgress &= sp.getHasProgressValue();
-      x[i] = new double[p.getXCount()];
-      for (int j = 0; j < x[i].length; j++) {
-        x[i][j] = p.getX(j);
-      }
+      x[i] = RunTracker.coordinates(p);
       points.add(new Point(steps[i], sp.getHasProgressValue() ? progress[i] : null, norm(x[i])));
     }
     long planned = run.getManifest().getPlannedSteps();
     List<AxisFit> fits = new ArrayList<>(2);
-    double[] stepAxis = new double[k];
-    for (int i = 0; i < k; i++) {
-      stepAxis[i] = steps[i];
-    }
-    axisFit("step", ProgressAxis.PROGRESS_AXIS_STEP, x, stepAxis, steps, progress, planned, fits);
+    axisFit(ProgressAxis.PROGRESS_AXIS_STEP, x, Arrays.stream(steps).asDoubleStream().toArray(), steps, progress, planned, fits);
     if (allProgress) {
-      axisFit("signal", ProgressAxis.PROGRESS_AXIS_SIGNAL, x, progress, steps, progress, planned, fits);
+      axisFit(ProgressAxis.PROGRESS_AXIS_SIGNAL, x, progress, steps, progress, planned, fits);
     }
     return new TrajectoryView(module, planned, points, fits);
   }
 
-  private static void axisFit(String name, ProgressAxis axis, double[][] x, double[] y, long[] steps, double[] progress, long planned, List<AxisFit> out) {
+  private static void axisFit(ProgressAxis axis, double[][] x, double[] y, long[] steps, double[] progress, long planned, List<AxisFit> out) {
     Pls1 fit = Pls1.fit(x, y);
     if (fit == null) {
       return;
@@ -81,7 +77,7 @@ public record TrajectoryView(String module, long plannedSteps, List<Point> point
     }
     double target = FitCalculator.target(axis, steps, progress, planned);
     boolean known = Double.isFinite(target);
-    out.add(new AxisFit(name, fit.r2(), fitted, known ? target : null, known ? norm(fit.predict(target)) : null));
+    out.add(new AxisFit(EnumLabels.of(axis), fit.r2(), fitted, known ? target : null, known ? norm(fit.predict(target)) : null));
   }
 
   private static double norm(double[] v) {

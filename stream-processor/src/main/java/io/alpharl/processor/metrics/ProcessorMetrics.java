@@ -1,6 +1,7 @@
 package io.alpharl.processor.metrics;
 
 import io.alpharl.proto.topic.EnumLabels;
+import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.RejectReason;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -67,9 +68,9 @@ public final class ProcessorMetrics {
     deadLetters.labelValues(EnumLabels.of(reason)).inc();
   }
 
-  public void fitPublished(String axis, String gate, long step, double lagSeconds) {
-    fits.labelValues(axis, gate).inc();
-    lastStep.set(step);
+  public void fitPublished(FitSummary fit, double lagSeconds) {
+    fits.labelValues(EnumLabels.of(fit.getAxis()), EnumLabels.of(fit.getGate())).inc();
+    lastStep.set(fit.getStep());
     if (lagSeconds >= 0) {
       lag.set(lagSeconds);
     }

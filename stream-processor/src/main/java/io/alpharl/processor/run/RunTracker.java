@@ -14,7 +14,6 @@ import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.TensorInfo;
-import io.alpharl.proto.topic.EnumLabels;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -178,11 +177,7 @@ public final class RunTracker implements Processor<String, RunEvent, String, Fit
       for (TrajectoryPoint p : w.getPointsList()) {
         if (inWindow.contains(p.getStep())) {
           kept.addPoints(p);
-          double[] x = new double[p.getXCount()];
-          for (int j = 0; j < x.length; j++) {
-            x[j] = p.getX(j);
-          }
-          rows.add(x);
+          rows.add(coordinates(p));
         } else if (p.getStep() > step.getStep()) {
           kept.addPoints(p); // a later step, not complete yet
         }
@@ -202,6 +197,15 @@ public final class RunTracker implements Processor<String, RunEvent, String, Fit
     }
   }
 
+  /** x_t of a trajectory point, in double. */
+  public static double[] coordinates(TrajectoryPoint p) {
+    double[] x = new double[p.getXCount()];
+    for (int j = 0; j < x.length; j++) {
+      x[j] = p.getX(j);
+    }
+    return x;
+  }
+
   private void publish(RunState.Builder run, Record<String, RunEvent> record, FitSummary fit, double lag) {
     if (fit.getAxis() == ProgressAxis.PROGRESS_AXIS_STEP) {
       run.setLatestStepFit(fit);
@@ -214,8 +218,7 @@ public final class RunTracker implements Processor<String, RunEvent, String, Fit
     if (run.getHistoryCount() > MAX_HISTORY) {
       run.removeHistory(0);
     }
-    metrics.fitPublished(EnumLabels.of(fit.getAxis()), EnumLabels.of(fit.getGate()),
-        fit.getStep(), lag);
+    metrics.fitPublished(fit, lag);
     context.forward(record.withValue(fit));
   }
 
