@@ -56,14 +56,16 @@ public final class ProcessorApp implements AutoCloseable {
     Rank1Backend backend = Rank1Backends.create(config.rank1Threads());
     ProcessorMetrics metrics = new ProcessorMetrics(alsoExposed);
     KafkaStreams streams = new KafkaStreams(AlphaRlTopology.build(config, backend, allocator, metrics), StreamsProperties.of(config, metrics));
+    streams.setGlobalStateRestoreListener(new RestoreProgress());
     streams.setUncaughtExceptionHandler(e -> {
       LOG.error("stream thread failed; it is replaced and resumes from the last commit", e);
       return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });
     StateHttpServer http = null;
     try {
+      RunTopics.requireCoPartitioned(config);
       streams.start();
-      awaitRunning(streams, Duration.ofSeconds(120));
+      awaitRunning(streams);
       if (config.httpPort() > 0) {
         http = StateHttpServer.start(config.httpHost(), config.httpPort(), new StateQueries(streams), metrics);
       }
@@ -95,14 +97,15 @@ public final class ProcessorApp implements AutoCloseable {
     return http == null ? -1 : http.port();
   }
 
-  private static void awaitRunning(KafkaStreams streams, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
+  /**
+   * Waits until the streams run. No deadline: restoring a large run's state takes as long as
+   * replaying its log, and {@link RestoreProgress} reports how far it got; a failure ends the wait.
+   */
+  private static void awaitRunning(KafkaStreams streams) {
     while (streams.state() != KafkaStreams.State.RUNNING) {
-      if (streams.state() == KafkaStreams.State.ERROR || streams.state() == KafkaStreams.State.NOT_RUNNING) {
+      if (streams.state() == KafkaStreams.State.ERROR || streams.state() == KafkaStreams.State.NOT_RUNNING
+          || streams.state() == KafkaStreams.State.PENDING_SHUTDOWN || streams.state() == KafkaStreams.State.PENDING_ERROR) {
         throw new IllegalStateException("stream processor stopped while starting: " + streams.state());
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("stream processor not running after " + timeout.toSeconds() + " s (state " + streams.state() + ")");
       }
       try {
         Thread.sleep(50);

@@ -3,37 +3,69 @@ package io.alpharl.processor;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.processor.rank1.Rank1Settings;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Settings of the stream processor, validated once at the edge.
  *
- * @param applicationId  Kafka Streams application id (a new id re-reads every run from the start)
+ * @param applicationId    Kafka Streams application id (a new id re-reads every run from the start)
  * @param bootstrapServers Kafka
- * @param stateDir       where the stores live
- * @param partitions     partition count of the AlphaRL topics (the run-keyed repartition topic
- *                       uses the same, so a run's records meet in one task)
- * @param blockFloats    values per stored block of a cumulative update (large modules span many)
- * @param rank1Threads   threads of the CPU rank-1 backend; 0 for one per core
- * @param rank1          rank-1 stopping rule
- * @param fit            fit and gate thresholds
- * @param httpHost       address the HTTP endpoint binds: loopback by default, {@code 0.0.0.0} in a
- *                       container whose port is published
- * @param httpPort       port of the HTTP endpoint (state as JSON, metrics, page); 0 for none
+ * @param stateDir         where the stores live
+ * @param rank1Threads     threads of the CPU rank-1 backend; 0 for one per core
+ * @param rank1            rank-1 stopping rule
+ * @param fit              fit and gate thresholds
+ * @param scaling          how this instance takes part in the application's group
+ * @param httpHost         address the HTTP endpoint binds: loopback by default, {@code 0.0.0.0} in
+ *                         a container whose port is published
+ * @param httpPort         port of the HTTP endpoint (state as JSON, metrics, page); 0 for none
  */
 public record ProcessorConfig(
     String applicationId,
     String bootstrapServers,
     Path stateDir,
-    int partitions,
-    int blockFloats,
     int rank1Threads,
     Rank1Settings rank1,
     FitSettings fit,
+    Scaling scaling,
     String httpHost,
     int httpPort) {
 
-  public static final int DEFAULT_BLOCK_FLOATS = 64 * 1024;
+  /**
+   * Scale-out on Kafka Streams itself: partitions of {@code alpharl.deltas} (tensors) and of the
+   * run-keyed topics (runs) are spread over the stream threads of every instance of one
+   * application id.
+   *
+   * @param streamThreads   stream threads of this instance
+   * @param standbyReplicas warm copies of each task's state on other instances, for fast takeover
+   *                        (each copy of the delta store costs the memory of its modules' ΔW)
+   * @param instanceId      static group membership: an instance restarted with the same id takes
+   *                        its partitions back at once instead of after the session timeout; empty
+   *                        for dynamic membership
+   * @param sessionTimeout  how long the group waits for a silent instance before moving its work
+   */
+  public record Scaling(int streamThreads, int standbyReplicas, Optional<String> instanceId, Duration sessionTimeout) {
+    public Scaling {
+      Objects.requireNonNull(instanceId, "instanceId");
+      Objects.requireNonNull(sessionTimeout, "sessionTimeout");
+      if (streamThreads < 1 || standbyReplicas < 0) {
+        throw new IllegalArgumentException("stream threads must be >= 1 and standby replicas >= 0, got " + streamThreads + ", " + standbyReplicas);
+      }
+      if (sessionTimeout.toMillis() < 1000) {
+        throw new IllegalArgumentException("session timeout must be at least 1 s, got " + sessionTimeout);
+      }
+      instanceId.ifPresent(id -> {
+        if (id.isBlank()) {
+          throw new IllegalArgumentException("instance id must not be blank");
+        }
+      });
+    }
+
+    public static Scaling defaults() {
+      return new Scaling(1, 0, Optional.empty(), Duration.ofSeconds(30));
+    }
+  }
 
   public ProcessorConfig {
     Objects.requireNonNull(applicationId, "applicationId");
@@ -41,39 +73,43 @@ public record ProcessorConfig(
     Objects.requireNonNull(stateDir, "stateDir");
     Objects.requireNonNull(rank1, "rank1");
     Objects.requireNonNull(fit, "fit");
+    Objects.requireNonNull(scaling, "scaling");
     Objects.requireNonNull(httpHost, "httpHost");
-    if (partitions < 1 || blockFloats < 1 || rank1Threads < 0 || httpPort < 0 || httpPort > 65535) {
-      throw new IllegalArgumentException("invalid processor config: partitions " + partitions + ", blockFloats " + blockFloats
-          + ", rank1Threads " + rank1Threads + ", httpPort " + httpPort);
+    if (rank1Threads < 0 || httpPort < 0 || httpPort > 65535) {
+      throw new IllegalArgumentException("invalid processor config: rank1Threads " + rank1Threads + ", httpPort " + httpPort);
     }
   }
 
   public static ProcessorConfig defaults(String bootstrapServers, Path stateDir) {
-    return new ProcessorConfig("alpharl-processor", bootstrapServers, stateDir, 4, DEFAULT_BLOCK_FLOATS, 0,
-        Rank1Settings.defaults(), FitSettings.defaults(), "127.0.0.1", 0);
+    return new ProcessorConfig("alpharl-processor", bootstrapServers, stateDir, 0, Rank1Settings.defaults(), FitSettings.defaults(),
+        Scaling.defaults(), "127.0.0.1", 0);
   }
 
   public ProcessorConfig withApplicationId(String id) {
-    return new ProcessorConfig(id, bootstrapServers, stateDir, partitions, blockFloats, rank1Threads, rank1, fit, httpHost, httpPort);
+    return new ProcessorConfig(id, bootstrapServers, stateDir, rank1Threads, rank1, fit, scaling, httpHost, httpPort);
   }
 
   public ProcessorConfig withStateDir(Path dir) {
-    return new ProcessorConfig(applicationId, bootstrapServers, dir, partitions, blockFloats, rank1Threads, rank1, fit, httpHost, httpPort);
+    return new ProcessorConfig(applicationId, bootstrapServers, dir, rank1Threads, rank1, fit, scaling, httpHost, httpPort);
   }
 
   public ProcessorConfig withHttpPort(int port) {
-    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, partitions, blockFloats, rank1Threads, rank1, fit, httpHost, port);
+    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, fit, scaling, httpHost, port);
   }
 
   public ProcessorConfig withHttp(String host, int port) {
-    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, partitions, blockFloats, rank1Threads, rank1, fit, host, port);
-  }
-
-  public ProcessorConfig withBlockFloats(int floats) {
-    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, partitions, floats, rank1Threads, rank1, fit, httpHost, httpPort);
+    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, fit, scaling, host, port);
   }
 
   public ProcessorConfig withFit(FitSettings settings) {
-    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, partitions, blockFloats, rank1Threads, rank1, settings, httpHost, httpPort);
+    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, settings, scaling, httpHost, httpPort);
+  }
+
+  public ProcessorConfig withScaling(Scaling s) {
+    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, fit, s, httpHost, httpPort);
+  }
+
+  public ProcessorConfig withRank1Threads(int threads) {
+    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, threads, rank1, fit, scaling, httpHost, httpPort);
   }
 }

@@ -6,6 +6,8 @@ import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.processor.rank1.Rank1Settings;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.apache.arrow.memory.RootAllocator;
@@ -52,6 +54,23 @@ public final class ProcessorCommand implements Callable<Integer> {
   @Option(names = "--gate-max-loo", defaultValue = "0.1", description = "Largest median leave-last-out relative error the gate accepts. Default: ${DEFAULT-VALUE}.")
   double gateMaxLoo;
 
+  @Option(names = "--stream-threads", defaultValue = "1",
+      description = "Stream threads of this instance; tasks (partitions of tensors and of runs) spread over them. Default: ${DEFAULT-VALUE}.")
+  int streamThreads;
+
+  @Option(names = "--standby-replicas", defaultValue = "0",
+      description = "Warm copies of each task's state kept on other instances for fast takeover (each costs the memory of its modules' ΔW). Default: ${DEFAULT-VALUE}.")
+  int standbyReplicas;
+
+  @Option(names = "--instance-id",
+      description = "Stable id of this instance (static group membership): restarted with the same id it takes its tasks back at once."
+          + " Default: derived from the host name and the state folder.")
+  String instanceId;
+
+  @Option(names = "--session-timeout", defaultValue = "PT30S",
+      description = "How long the group waits for a silent instance before moving its tasks (ISO-8601). Default: ${DEFAULT-VALUE}.")
+  Duration sessionTimeout;
+
   @Option(names = "--max-extrapolation", defaultValue = "10", description = "How far past the observed span the target may lie, as a multiple of it. Default: ${DEFAULT-VALUE}.")
   double maxExtrapolation;
 
@@ -59,8 +78,10 @@ public final class ProcessorCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     kafka.ensureTopics();
     FitSettings fit = new FitSettings(r2Floor, minWindow, 32, gateMeanR2, gateFraction, gateMaxLoo, maxExtrapolation);
-    ProcessorConfig config = new ProcessorConfig(applicationId, kafka.bootstrapServers, stateDir, kafka.partitions,
-        ProcessorConfig.DEFAULT_BLOCK_FLOATS, rank1Threads, Rank1Settings.defaults(), fit, httpHost, httpPort);
+    ProcessorConfig.Scaling scaling = new ProcessorConfig.Scaling(streamThreads, standbyReplicas,
+        Optional.of(instanceId != null ? instanceId : InstanceIds.derived(applicationId, stateDir)), sessionTimeout);
+    ProcessorConfig config = new ProcessorConfig(applicationId, kafka.bootstrapServers, stateDir, rank1Threads, Rank1Settings.defaults(), fit,
+        scaling, httpHost, httpPort);
     CountDownLatch stopped = new CountDownLatch(1);
     try (RootAllocator allocator = new RootAllocator()) {
       ProcessorApp app = ProcessorApp.start(config, allocator);

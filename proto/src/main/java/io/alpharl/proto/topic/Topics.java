@@ -43,6 +43,8 @@ public final class Topics {
 
   private static final Map<String, String> COMPACTED = Map.of("cleanup.policy", "compact");
   private static final Map<String, String> KEEP_FOREVER = Map.of("retention.ms", "-1");
+  /** Factors of a 70B model's widest module with several factors and a sketch pass 1 MiB. */
+  public static final int MAX_FACTORS_RECORD_BYTES = 16 * 1024 * 1024;
 
   private Topics() {}
 
@@ -55,7 +57,7 @@ public final class Topics {
         new TopicLayout(DELTAS.name(), partitions, replication, KEEP_FOREVER),
         new TopicLayout(STEPS.name(), partitions, replication, KEEP_FOREVER),
         new TopicLayout(RUNS.name(), partitions, replication, COMPACTED),
-        new TopicLayout(RANK1.name(), partitions, replication, KEEP_FOREVER),
+        new TopicLayout(RANK1.name(), partitions, replication, Map.of("retention.ms", "-1", "max.message.bytes", String.valueOf(MAX_FACTORS_RECORD_BYTES))),
         new TopicLayout(FITS.name(), partitions, replication, KEEP_FOREVER),
         new TopicLayout(PREDICTIONS.name(), partitions, replication, KEEP_FOREVER),
         new TopicLayout(CONTROL.name(), partitions, replication, KEEP_FOREVER),

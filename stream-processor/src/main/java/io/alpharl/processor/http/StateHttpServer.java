@@ -9,7 +9,9 @@ import com.google.protobuf.util.JsonFormat;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.alpharl.processor.metrics.ProcessorMetrics;
-import io.alpharl.processor.state.ModuleWindow;
+import io.alpharl.processor.state.FitPoint;
+import io.alpharl.proto.v1.Rank1Update;
+import java.util.List;
 import io.alpharl.processor.state.RunState;
 import io.alpharl.proto.topic.EnumLabels;
 import java.io.IOException;
@@ -86,7 +88,7 @@ public final class StateHttpServer implements AutoCloseable {
       if (parts.length == 1 && parts[0].isEmpty()) {
         ArrayNode runs = JSON.createArrayNode();
         for (String id : queries.runIds()) {
-          queries.run(id).ifPresent(r -> runs.add(runJson(id, r, false)));
+          queries.run(id).ifPresent(r -> runs.add(runJson(id, r, List.of(), false)));
         }
         send(exchange, 200, runs.toString());
         return;
@@ -96,16 +98,16 @@ public final class StateHttpServer implements AutoCloseable {
       if (run.isEmpty()) {
         send(exchange, 404, error("no run " + runId));
       } else if (parts.length == 1) {
-        send(exchange, 200, runJson(runId, run.get(), true).toString());
+        send(exchange, 200, runJson(runId, run.get(), queries.history(runId), true).toString());
       } else if (parts.length == 2 && parts[1].equals("modules")) {
         send(exchange, 200, JSON.writeValueAsString(queries.modules(runId)));
       } else if (parts.length == 3 && parts[1].equals("modules")) {
         String module = URLDecoder.decode(parts[2], StandardCharsets.UTF_8);
-        Optional<ModuleWindow> w = queries.window(runId, module);
+        List<Rank1Update> w = queries.window(run.get(), module);
         if (w.isEmpty()) {
           send(exchange, 404, error("no module " + module + " in run " + runId));
         } else {
-          send(exchange, 200, JSON.writeValueAsString(TrajectoryView.of(module, run.get(), w.get())));
+          send(exchange, 200, JSON.writeValueAsString(TrajectoryView.of(module, run.get(), w)));
         }
       } else {
         send(exchange, 404, error("unknown path " + exchange.getRequestURI().getPath()));
@@ -129,7 +131,7 @@ public final class StateHttpServer implements AutoCloseable {
   }
 
   /** @param detail with the window, the fit history and per-module fits; a list entry has none */
-  private static ObjectNode runJson(String runId, RunState r, boolean detail) {
+  private static ObjectNode runJson(String runId, RunState r, List<FitPoint> fitHistory, boolean detail) {
     ObjectNode n = JSON.createObjectNode();
     n.put("runId", runId);
     n.put("status", r.getManifest().getStatus().name());
@@ -141,7 +143,7 @@ public final class StateHttpServer implements AutoCloseable {
       ArrayNode window = n.putArray("window");
       r.getWindowList().forEach(s -> window.addObject().put("step", s.getStep()).put("progress", s.getProgressValue()));
       ArrayNode history = n.putArray("history");
-      r.getHistoryList().forEach(h -> history.addObject().put("step", h.getStep()).put("axis", EnumLabels.of(h.getAxis()))
+      fitHistory.forEach(h -> history.addObject().put("step", h.getStep()).put("axis", EnumLabels.of(h.getAxis()))
           .put("meanR2", h.getMeanR2()).put("fractionAboveFloor", h.getFractionAboveFloor()).put("confidence", h.getConfidence())
           .put("gate", EnumLabels.of(h.getGate())).put("progress", h.getProgressValue()));
     }

@@ -1,17 +1,17 @@
 package io.alpharl.processor.http;
 
-import io.alpharl.processor.module.ModuleProcessor;
 import io.alpharl.processor.run.RunTracker;
-import io.alpharl.processor.state.ModuleState;
-import io.alpharl.processor.state.ModuleWindow;
+import io.alpharl.processor.run.StoreKeys;
+import io.alpharl.processor.state.FitPoint;
 import io.alpharl.processor.state.RunState;
-import io.alpharl.proto.topic.RecordKeys;
+import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.TensorInfo;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -47,36 +47,53 @@ public final class StateQueries {
     return Optional.ofNullable(runs().get(runId));
   }
 
+  /** The run's fit summaries so far, both axes, in step order. */
+  public List<FitPoint> history(String runId) {
+    ReadOnlyKeyValueStore<String, FitPoint> history = store(RunTracker.HISTORY_STORE);
+    List<FitPoint> out = new ArrayList<>();
+    try (KeyValueIterator<String, FitPoint> it = history.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
+      it.forEachRemaining((KeyValue<String, FitPoint> kv) -> out.add(kv.value));
+    }
+    return out;
+  }
+
   public List<ModuleView> modules(String runId) {
     Optional<RunState> run = run(runId);
     if (run.isEmpty()) {
       return List.of();
     }
-    ReadOnlyKeyValueStore<String, ModuleWindow> windows = store(RunTracker.WINDOWS_STORE);
-    ReadOnlyKeyValueStore<String, ModuleState> modules = store(ModuleProcessor.MODULE_STATE_STORE);
-    Map<String, ModuleView> out = new LinkedHashMap<>();
+    List<ModuleView> out = new ArrayList<>();
     for (TensorInfo t : run.get().getManifest().getTensorsList()) {
       if (!t.getModelled()) {
         continue;
       }
-      String key = RecordKeys.of(runId, t.getName());
-      ModuleWindow w = windows.get(key);
-      ModuleState s = modules.get(key);
-      if (w == null && s == null) {
+      List<Rank1Update> points = window(run.get(), t.getName());
+      if (points.isEmpty()) {
         continue;
       }
-      ModuleWindow win = w == null ? ModuleWindow.getDefaultInstance() : w;
-      ModuleState st = s == null ? ModuleState.getDefaultInstance() : s;
-      out.put(t.getName(), new ModuleView(t.getName(), win.getLastStep(), st.getSigma1(), win.getFrobeniusNorm(), win.getConcentration(),
-          win.getDirectionStability(), win.getSignFlips(), st.getLastSweeps(), win.getPointsCount()));
+      Rank1Update newest = points.get(points.size() - 1);
+      int flips = (int) points.stream().filter(Rank1Update::getSignFlipped).count();
+      out.add(new ModuleView(t.getName(), newest.getStep(), newest.getSigma1(), newest.getFrobeniusNorm(), newest.getConcentration(),
+          newest.getDirectionStability(), flips, newest.getSweeps(), points.size()));
     }
-    return List.copyOf(out.values());
+    return out;
   }
 
-  /** A module's trajectory window (x_t per step), or empty. */
-  public Optional<ModuleWindow> window(String runId, String module) {
-    ReadOnlyKeyValueStore<String, ModuleWindow> windows = store(RunTracker.WINDOWS_STORE);
-    return Optional.ofNullable(windows.get(RecordKeys.of(runId, module)));
+  /** A module's factors at each step of the run's fit window, oldest first (empty when it has none). */
+  public List<Rank1Update> window(RunState run, String module) {
+    Set<Long> steps = new HashSet<>();
+    run.getWindowList().forEach(w -> steps.add(w.getStep()));
+    ReadOnlyKeyValueStore<String, Rank1Update> windows = store(RunTracker.WINDOWS_STORE);
+    List<Rank1Update> out = new ArrayList<>();
+    try (KeyValueIterator<String, Rank1Update> it = windows.prefixScan(StoreKeys.modulePrefix(run.getManifest().getRunId(), module),
+        Serdes.String().serializer())) {
+      it.forEachRemaining((KeyValue<String, Rank1Update> kv) -> {
+        if (steps.contains(kv.value.getStep())) {
+          out.add(kv.value);
+        }
+      });
+    }
+    return out;
   }
 
   private ReadOnlyKeyValueStore<String, RunState> runs() {

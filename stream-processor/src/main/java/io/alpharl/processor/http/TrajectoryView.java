@@ -3,10 +3,9 @@ package io.alpharl.processor.http;
 import io.alpharl.fit.FitCalculator;
 import io.alpharl.fit.Pls1;
 import io.alpharl.processor.run.RunTracker;
-import io.alpharl.processor.state.ModuleWindow;
 import io.alpharl.processor.state.RunState;
-import io.alpharl.processor.state.StepProgress;
-import io.alpharl.processor.state.TrajectoryPoint;
+import io.alpharl.processor.state.WindowStep;
+import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.v1.ProgressAxis;
 import java.util.ArrayList;
@@ -38,10 +37,10 @@ public record TrajectoryView(String module, long plannedSteps, List<Point> point
    */
   public record AxisFit(String axis, double r2, List<Double> fittedNorms, Double target, Double predictedNorm) {}
 
-  public static TrajectoryView of(String module, RunState run, ModuleWindow window) {
-    Map<Long, StepProgress> byStep = new HashMap<>();
+  /** @param inWindow the module's factors at the window's steps, oldest first */
+  public static TrajectoryView of(String module, RunState run, List<Rank1Update> inWindow) {
+    Map<Long, WindowStep> byStep = new HashMap<>();
     run.getWindowList().forEach(s -> byStep.put(s.getStep(), s));
-    List<TrajectoryPoint> inWindow = window.getPointsList().stream().filter(p -> byStep.containsKey(p.getStep())).toList();
     int k = inWindow.size();
     long[] steps = new long[k];
     double[] progress = new double[k];
@@ -49,8 +48,8 @@ public record TrajectoryView(String module, long plannedSteps, List<Point> point
     boolean allProgress = k > 0;
     List<Point> points = new ArrayList<>(k);
     for (int i = 0; i < k; i++) {
-      TrajectoryPoint p = inWindow.get(i);
-      StepProgress sp = byStep.get(p.getStep());
+      Rank1Update p = inWindow.get(i);
+      WindowStep sp = byStep.get(p.getStep());
       steps[i] = p.getStep();
       progress[i] = sp.getHasProgressValue() ? sp.getProgressValue() : Double.NaN;
       allProgress &= sp.getHasProgressValue();

@@ -2,6 +2,8 @@ package io.alpharl.processor.metrics;
 
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.GateState;
+import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.RejectReason;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -40,6 +42,9 @@ public final class ProcessorMetrics {
       .help("Time from a step's commit by the agent to its fit summary, for the newest step.").register(registry);
   private final Gauge lastStep = Gauge.builder().name("alpharl_processor_last_complete_step")
       .help("Newest complete step of the most recently updated run.").register(registry);
+  private final Counter skipped = Counter.builder().name("alpharl_processor_records_skipped_total")
+      .help("Records read and deliberately not used, by reason (e.g. factors another processor application computed).")
+      .labelNames("reason").register(registry);
 
   public ProcessorMetrics() {
     this(List.of());
@@ -48,6 +53,25 @@ public final class ProcessorMetrics {
   /** @param alsoExposed other services' registries in this process, served with these (the demo) */
   public ProcessorMetrics(List<PrometheusRegistry> alsoExposed) {
     this.alsoExposed = List.copyOf(alsoExposed);
+    // Every labelled series exists from start-up, at zero, so that alerts on them work before the first event.
+    for (RejectReason r : RejectReason.values()) {
+      if (r != RejectReason.REJECT_REASON_UNSPECIFIED && r != RejectReason.UNRECOGNIZED) {
+        deadLetters.labelValues(EnumLabels.of(r));
+      }
+    }
+    for (ProgressAxis axis : List.of(ProgressAxis.PROGRESS_AXIS_STEP, ProgressAxis.PROGRESS_AXIS_SIGNAL)) {
+      for (GateState gate : List.of(GateState.GATE_STATE_COLLECTING, GateState.GATE_STATE_FAILING, GateState.GATE_STATE_PASSING)) {
+        fits.labelValues(EnumLabels.of(axis), EnumLabels.of(gate));
+      }
+    }
+    skipped.labelValues(SKIPPED_OTHER_APPLICATION);
+  }
+
+  /** Reason label of factors that another processor application computed. */
+  public static final String SKIPPED_OTHER_APPLICATION = "other_application";
+
+  public void skipped(String reason) {
+    skipped.labelValues(reason).inc();
   }
 
   public void frameAccepted(int bytes) {

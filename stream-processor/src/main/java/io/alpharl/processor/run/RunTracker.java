@@ -4,48 +4,80 @@ import io.alpharl.fit.FitCalculator;
 import io.alpharl.fit.ModuleTrajectory;
 import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.processor.metrics.ProcessorMetrics;
+import io.alpharl.processor.module.ModuleProcessor;
 import io.alpharl.processor.state.FitPoint;
-import io.alpharl.processor.state.ModuleWindow;
 import io.alpharl.processor.state.RunState;
 import io.alpharl.processor.state.StepProgress;
-import io.alpharl.processor.state.TrajectoryPoint;
+import io.alpharl.processor.state.WindowStep;
+import io.alpharl.proto.topic.DeadLetters;
+import io.alpharl.proto.topic.EnumLabels;
+import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.proto.topic.RecordKeys;
+import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.Rank1Update;
+import io.alpharl.proto.v1.RejectReason;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorInfo;
+import com.google.protobuf.ByteString;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Per run (key run id): joins every modelled module's factors for a step with the step's commit
- * marker (its progress value y_t). When a step is complete it joins the fit window, each module's
- * x_t = ‖ΔW_t‖_F u1(t) is added to its trajectory, and a {@link FitSummary} per progress axis is
- * emitted. A step that can never complete (a module's delta was rejected) is abandoned once a
- * later step completes, so the run goes on.
+ * Per run (key: run id; {@code alpharl.rank1} is partitioned by run so a run's modules meet here):
+ * joins every modelled module's factors for a step with the step's commit marker (its progress
+ * value y_t). When a step is complete it joins the fit window, each module's x_t = ‖ΔW_t‖_F u1(t)
+ * comes from that step's factors, and a {@link FitSummary} per progress axis is published, built
+ * from the window's steps only: nothing of a later step that arrived early enters it. A step that
+ * can never complete (a module's delta was rejected) is abandoned once a later step completes.
+ *
+ * <p>Every record is checked before it is believed ({@link MessageChecks}: schema version, run id
+ * and key); a record of a run without a manifest, a duplicate, or a module the manifest does not
+ * model becomes a dead letter. Factors computed by another processor application (several may
+ * share {@code alpharl.rank1}) are skipped and counted.
+ *
+ * <p>State is written where it changes: one window point per module and step, one small progress
+ * record per open step, the run's summary when a step completes, one history point per fit.
  */
-public final class RunTracker implements Processor<String, RunEvent, String, FitSummary> {
+public final class RunTracker implements Processor<String, RunEvent, Object, Object> {
   public static final String RUN_STATE_STORE = "run-state";
+  public static final String STEPS_STORE = "run-steps";
   public static final String WINDOWS_STORE = "windows";
-  /** Fit points kept per run for the monitoring page (both axes). */
-  static final int MAX_HISTORY = 2000;
+  public static final String HISTORY_STORE = "fit-history";
+  public static final String FITS_SINK = "fits-out";
+  public static final String DLQ_SINK = "tracker-dlq-out";
   private static final Logger LOG = LoggerFactory.getLogger(RunTracker.class);
 
   private final ProcessorConfig config;
   private final FitCalculator fits;
   private final ProcessorMetrics metrics;
-  private ProcessorContext<String, FitSummary> context;
+  private final Map<String, ModelledModules> modelled = new HashMap<>();
+  private ProcessorContext<Object, Object> context;
   private KeyValueStore<String, RunState> runs;
-  private KeyValueStore<String, ModuleWindow> windows;
+  private KeyValueStore<String, StepProgress> steps;
+  private KeyValueStore<String, Rank1Update> windows;
+  private KeyValueStore<String, FitPoint> history;
+  private String applicationId;
 
   public RunTracker(ProcessorConfig config, ProcessorMetrics metrics) {
     this.config = config;
@@ -54,172 +86,247 @@ public final class RunTracker implements Processor<String, RunEvent, String, Fit
   }
 
   @Override
-  public void init(ProcessorContext<String, FitSummary> context) {
+  public void init(ProcessorContext<Object, Object> context) {
     this.context = context;
     this.runs = context.getStateStore(RUN_STATE_STORE);
+    this.steps = context.getStateStore(STEPS_STORE);
     this.windows = context.getStateStore(WINDOWS_STORE);
+    this.history = context.getStateStore(HISTORY_STORE);
+    this.applicationId = context.applicationId();
   }
 
   @Override
   public void process(Record<String, RunEvent> record) {
-    String runId = record.key();
-    RunState stored = runs.get(runId);
-    RunState.Builder run = stored == null ? RunState.newBuilder() : stored.toBuilder();
+    if (record.key() == null || record.value() == null) {
+      reject(record, RejectReason.REJECT_REASON_MALFORMED_RECORD, "record has no " + (record.key() == null ? "key" : "value"), "", 0);
+      return;
+    }
     RunEvent event = record.value();
     if (event instanceof RunEvent.Manifest m) {
-      run.setManifest(m.manifest()).setHasManifest(true);
+      onManifest(record, m.manifest());
     } else if (event instanceof RunEvent.Step s) {
-      if (s.step().getStep() > run.getLastCompleteStep()) {
-        open(run, s.step().getStep()).setCommitted(true).setHasProgressValue(s.step().getHasProgressValue()).setProgressValue(s.step().getProgressValue())
-          .setCommittedUnixMs(s.step().getCommittedUnixMs());
-      }
+      onStep(record, s.step());
     } else if (event instanceof RunEvent.Factors f) {
-      addFactors(run, runId, f.update());
+      onFactors(record, f.update());
     }
-    completeSteps(run, runId, record);
-    runs.put(runId, run.build());
   }
 
-  private void addFactors(RunState.Builder run, String runId, Rank1Update u) {
-    if (u.getStep() <= run.getLastCompleteStep()) {
+  private void onManifest(Record<String, RunEvent> record, RunManifest m) {
+    Optional<MessageChecks.Problem> problem = MessageChecks.manifest(record.key(), m);
+    if (problem.isPresent()) {
+      reject(record, problem.get(), m.getRunId(), 0);
       return;
     }
-    String key = RecordKeys.of(runId, u.getModule());
-    ModuleWindow w = windows.get(key);
-    ModuleWindow.Builder window = w == null ? ModuleWindow.newBuilder() : w.toBuilder();
-    if (u.getStep() <= window.getLastStep()) {
-      return; // already have this step's factors (a re-delivery)
-    }
-    TrajectoryPoint.Builder point = TrajectoryPoint.newBuilder().setStep(u.getStep());
-    for (float x : u.getUList()) {
-      point.addX((float) (x * u.getFrobeniusNorm()));
-    }
-    window.addPoints(point).setLastStep(u.getStep()).setFrobeniusNorm(u.getFrobeniusNorm()).setConcentration(u.getConcentration())
-        .setDirectionStability(u.getDirectionStability()).setSignFlips(window.getSignFlips() + (u.getSignFlipped() ? 1 : 0));
-    windows.put(key, window.build());
-    StepProgress.Builder step = open(run, u.getStep());
-    if (!step.getModulesReceivedList().contains(u.getModule())) {
-      step.addModulesReceived(u.getModule());
-    }
+    RunState stored = runs.get(m.getRunId());
+    RunState.Builder run = stored == null ? RunState.newBuilder() : stored.toBuilder();
+    runs.put(m.getRunId(), run.setManifest(m.toBuilder().clearBaseModelFiles()).setHasManifest(true).build());
+    modelled.remove(m.getRunId());
   }
 
-  private static StepProgress.Builder open(RunState.Builder run, long step) {
-    for (StepProgress.Builder s : run.getOpenStepsBuilderList()) {
-      if (s.getStep() == step) {
-        return s;
-      }
-    }
-    run.addOpenSteps(StepProgress.newBuilder().setStep(step));
-    return run.getOpenStepsBuilder(run.getOpenStepsCount() - 1);
-  }
-
-  private void completeSteps(RunState.Builder run, String runId, Record<String, RunEvent> record) {
-    if (!run.getHasManifest()) {
+  private void onStep(Record<String, RunEvent> record, StepCommitted s) {
+    Optional<MessageChecks.Problem> problem = MessageChecks.step(record.key(), s);
+    if (problem.isPresent()) {
+      reject(record, problem.get(), s.getRunId(), s.getStep());
       return;
     }
-    Set<String> modelled = new HashSet<>();
-    for (TensorInfo t : run.getManifest().getTensorsList()) {
-      if (t.getModelled()) {
-        modelled.add(t.getName());
-      }
+    String runId = s.getRunId();
+    RunState run = knownRun(record, runId, s.getStep(), "step commit");
+    if (run == null) {
+      return;
     }
-    List<StepProgress> open = new ArrayList<>(run.getOpenStepsList());
-    open.sort(Comparator.comparingLong(StepProgress::getStep));
+    if (s.getStep() <= run.getLastCompleteStep()) {
+      reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, "run " + runId + " step " + s.getStep() + " committed again; step "
+          + run.getLastCompleteStep() + " is already complete", runId, s.getStep());
+      return;
+    }
+    String key = StoreKeys.step(runId, s.getStep());
+    StepProgress stored = steps.get(key);
+    if (stored != null && stored.getCommitted()) {
+      reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, "run " + runId + " step " + s.getStep() + " committed twice", runId, s.getStep());
+      return;
+    }
+    StepProgress.Builder p = stored == null ? StepProgress.newBuilder().setStep(s.getStep()) : stored.toBuilder();
+    steps.put(key, p.setCommitted(true).setHasProgressValue(s.getHasProgressValue()).setProgressValue(s.getProgressValue())
+        .setCommittedUnixMs(s.getCommittedUnixMs()).build());
+    completeSteps(record, runId, run);
+  }
+
+  private void onFactors(Record<String, RunEvent> record, Rank1Update u) {
+    Header producer = record.headers().lastHeader(ModuleProcessor.APPLICATION_HEADER);
+    if (producer != null && !applicationId.equals(new String(producer.value(), StandardCharsets.UTF_8))) {
+      metrics.skipped(ProcessorMetrics.SKIPPED_OTHER_APPLICATION);
+      return;
+    }
+    Optional<MessageChecks.Problem> problem = MessageChecks.factors(record.key(), u)
+        .or(() -> producer == null ? Optional.of(new MessageChecks.Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
+            "Rank1Update without the " + ModuleProcessor.APPLICATION_HEADER + " header that names the processor which computed it")) : Optional.empty());
+    if (problem.isPresent()) {
+      reject(record, problem.get(), u.getRunId(), u.getStep());
+      return;
+    }
+    String runId = u.getRunId();
+    RunState run = knownRun(record, runId, u.getStep(), "factors");
+    if (run == null) {
+      return;
+    }
+    ModelledModules mods = modelledOf(runId, run);
+    int index = mods.indexOf(u.getModule());
+    TensorInfo info = index < 0 ? null : mods.info(u.getModule());
+    if (info == null || u.getUCount() != info.getShape(0) || u.getVCount() != info.getShape(1)) {
+      reject(record, RejectReason.REJECT_REASON_MALFORMED_RECORD, "factors of " + u.getModule() + " step " + u.getStep() + " do not fit run "
+          + runId + "'s manifest" + (info == null ? " (not a modelled module)" : " (shape " + info.getShapeList() + ", u " + u.getUCount()
+          + ", v " + u.getVCount() + ")"), runId, u.getStep());
+      return;
+    }
+    String pointKey = StoreKeys.point(runId, u.getModule(), u.getStep());
+    if (u.getStep() <= run.getLastCompleteStep() || windows.get(pointKey) != null) {
+      reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, "factors of " + u.getModule() + " step " + u.getStep() + " of run " + runId
+          + " seen twice", runId, u.getStep());
+      return;
+    }
+    windows.put(pointKey, u);
+    String key = StoreKeys.step(runId, u.getStep());
+    StepProgress stored = steps.get(key);
+    StepProgress.Builder p = stored == null ? StepProgress.newBuilder().setStep(u.getStep()) : stored.toBuilder();
+    byte[] bits = Arrays.copyOf(p.getModulesReceived().toByteArray(), (mods.count() + 7) / 8);
+    bits[index / 8] |= (byte) (1 << (index % 8));
+    steps.put(key, p.setModulesReceived(ByteString.copyFrom(bits)).setModulesReceivedCount(p.getModulesReceivedCount() + 1).build());
+    completeSteps(record, runId, run);
+  }
+
+  /** The run's state, or null after dead-lettering a record of a run whose manifest was never seen. */
+  private RunState knownRun(Record<String, RunEvent> record, String runId, long step, String what) {
+    RunState run = runs.get(runId);
+    if (run == null || !run.getHasManifest()) {
+      reject(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, what + " of step " + step + " for run " + runId
+          + ", which has no manifest on " + "alpharl.runs", runId, step);
+      return null;
+    }
+    return run;
+  }
+
+  private ModelledModules modelledOf(String runId, RunState run) {
+    return modelled.computeIfAbsent(runId, k -> new ModelledModules(run.getManifest()));
+  }
+
+  /** Completes, in step order, every open step up to the newest complete one; incomplete ones before it are abandoned. */
+  private void completeSteps(Record<String, RunEvent> record, String runId, RunState stored) {
+    ModelledModules mods = modelledOf(runId, stored);
+    List<StepProgress> open = new ArrayList<>();
+    try (KeyValueIterator<String, StepProgress> it = steps.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
+      it.forEachRemaining((KeyValue<String, StepProgress> kv) -> open.add(kv.value));
+    }
     int lastComplete = -1;
     for (int i = 0; i < open.size(); i++) {
-      StepProgress s = open.get(i);
-      if (s.getCommitted() && s.getModulesReceivedList().containsAll(modelled)) {
+      if (isComplete(open.get(i), mods)) {
         lastComplete = i;
       }
     }
     if (lastComplete < 0) {
       return;
     }
-    List<StepProgress> remaining = new ArrayList<>();
-    for (int i = 0; i < open.size(); i++) {
+    RunState.Builder run = stored.toBuilder();
+    for (int i = 0; i <= lastComplete; i++) {
       StepProgress s = open.get(i);
-      boolean complete = s.getCommitted() && s.getModulesReceivedList().containsAll(modelled);
-      if (i > lastComplete) {
-        remaining.add(s);
-      } else if (complete) {
-        completeStep(run, runId, s, modelled, record);
+      if (isComplete(s, mods)) {
+        completeStep(record, runId, run, mods, s);
       } else {
         run.setStepsAbandoned(run.getStepsAbandoned() + 1);
-        LOG.warn("run {} step {}: abandoned, {} of {} modules arrived before a later step completed", runId, s.getStep(),
-            s.getModulesReceivedCount(), modelled.size());
+        LOG.warn("run {} step {}: abandoned, {} of {} modules arrived{} before a later step completed", runId, s.getStep(),
+            s.getModulesReceivedCount(), mods.count(), s.getCommitted() ? "" : " and no commit");
       }
+      steps.delete(StoreKeys.step(runId, s.getStep()));
     }
-    run.clearOpenSteps().addAllOpenSteps(remaining);
+    runs.put(runId, run.build());
   }
 
-  private void completeStep(RunState.Builder run, String runId, StepProgress step, Set<String> modelled, Record<String, RunEvent> record) {
-    run.addWindow(step.toBuilder().clearModulesReceived());
+  private static boolean isComplete(StepProgress s, ModelledModules mods) {
+    return s.getCommitted() && s.getModulesReceivedCount() == mods.count();
+  }
+
+  private void completeStep(Record<String, RunEvent> record, String runId, RunState.Builder run, ModelledModules mods, StepProgress step) {
+    run.addWindow(WindowStep.newBuilder().setStep(step.getStep()).setHasProgressValue(step.getHasProgressValue())
+        .setProgressValue(step.getProgressValue()));
     thin(run);
     run.setLastCompleteStep(step.getStep());
-    List<StepProgress> window = run.getWindowList();
+    List<WindowStep> window = run.getWindowList();
     int k = window.size();
-    long[] steps = new long[k];
+    long[] stepsOf = new long[k];
     double[] progress = new double[k];
     boolean allProgress = true;
     Set<Long> inWindow = new HashSet<>();
     for (int i = 0; i < k; i++) {
-      steps[i] = window.get(i).getStep();
+      stepsOf[i] = window.get(i).getStep();
       progress[i] = window.get(i).getProgressValue();
       allProgress &= window.get(i).getHasProgressValue();
-      inWindow.add(steps[i]);
+      inWindow.add(stepsOf[i]);
     }
-    List<ModuleTrajectory> trajectories = new ArrayList<>();
-    for (String module : modelled.stream().sorted().toList()) {
-      String key = RecordKeys.of(runId, module);
-      ModuleWindow w = windows.get(key);
-      ModuleWindow.Builder kept = w.toBuilder().clearPoints();
-      List<double[]> rows = new ArrayList<>();
-      for (TrajectoryPoint p : w.getPointsList()) {
-        if (inWindow.contains(p.getStep())) {
-          kept.addPoints(p);
-          rows.add(coordinates(p));
-        } else if (p.getStep() > step.getStep()) {
-          kept.addPoints(p); // a later step, not complete yet
-        }
-      }
-      windows.put(key, kept.build());
-      if (rows.size() != k) {
-        throw new IllegalStateException("run " + runId + " module " + module + ": " + rows.size() + " trajectory points for a window of " + k + " steps");
-      }
-      trajectories.add(new ModuleTrajectory(module, rows.toArray(double[][]::new), w.getFrobeniusNorm(), w.getConcentration()));
+    List<ModuleTrajectory> trajectories = new ArrayList<>(mods.count());
+    for (String module : mods.sortedNames()) {
+      trajectories.add(trajectory(runId, module, step.getStep(), inWindow, k));
     }
     long planned = run.getManifest().getPlannedSteps();
     double lag = step.getCommittedUnixMs() > 0 ? (System.currentTimeMillis() - step.getCommittedUnixMs()) / 1000.0 : -1;
-    FitSummary byStep = fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_STEP, steps, progress, planned, trajectories);
-    publish(run, record, byStep, lag);
+    publish(record, runId, run, fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_STEP, stepsOf, progress, planned, trajectories), lag);
     if (allProgress) {
-      publish(run, record, fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_SIGNAL, steps, progress, planned, trajectories), lag);
+      publish(record, runId, run, fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_SIGNAL, stepsOf, progress, planned, trajectories), lag);
     }
   }
 
-  /** x_t of a trajectory point, in double. */
-  public static double[] coordinates(TrajectoryPoint p) {
-    double[] x = new double[p.getXCount()];
+  /**
+   * A module's window at {@code step}: x_t of every window step, with the norm and concentration
+   * of {@code step} itself. Points of steps at or before {@code step} that left the window are
+   * deleted; points of later steps stay for their own turn.
+   */
+  private ModuleTrajectory trajectory(String runId, String module, long step, Set<Long> inWindow, int k) {
+    List<double[]> rows = new ArrayList<>(k);
+    List<String> stale = new ArrayList<>();
+    Rank1Update newest = null;
+    try (KeyValueIterator<String, Rank1Update> it = windows.prefixScan(StoreKeys.modulePrefix(runId, module), Serdes.String().serializer())) {
+      while (it.hasNext()) {
+        KeyValue<String, Rank1Update> kv = it.next();
+        long s = kv.value.getStep();
+        if (s > step) {
+          break;
+        }
+        if (!inWindow.contains(s)) {
+          stale.add(kv.key);
+          continue;
+        }
+        rows.add(coordinates(kv.value));
+        if (s == step) {
+          newest = kv.value;
+        }
+      }
+    }
+    stale.forEach(windows::delete);
+    if (rows.size() != k || newest == null) {
+      throw new IllegalStateException("run " + runId + " module " + module + ": " + rows.size() + " trajectory points for a window of " + k
+          + " steps ending at " + step);
+    }
+    return new ModuleTrajectory(module, rows.toArray(double[][]::new), newest.getFrobeniusNorm(), newest.getConcentration());
+  }
+
+  /** x_t = ‖ΔW_t‖_F u1(t) of one step's factors, in double. */
+  public static double[] coordinates(Rank1Update u) {
+    double[] x = new double[u.getUCount()];
     for (int j = 0; j < x.length; j++) {
-      x[j] = p.getX(j);
+      x[j] = u.getU(j) * u.getFrobeniusNorm();
     }
     return x;
   }
 
-  private void publish(RunState.Builder run, Record<String, RunEvent> record, FitSummary fit, double lag) {
+  private void publish(Record<String, RunEvent> record, String runId, RunState.Builder run, FitSummary fit, double lag) {
     if (fit.getAxis() == ProgressAxis.PROGRESS_AXIS_STEP) {
       run.setLatestStepFit(fit);
     } else {
       run.setLatestSignalFit(fit);
     }
-    run.addHistory(FitPoint.newBuilder().setStep(fit.getStep()).setAxis(fit.getAxis()).setMeanR2(fit.getMeanR2())
-        .setFractionAboveFloor(fit.getFractionAboveFloor()).setConfidence(fit.getConfidence()).setGate(fit.getGate())
-        .setProgressValue(fit.getProgressValue()));
-    if (run.getHistoryCount() > MAX_HISTORY) {
-      run.removeHistory(0);
-    }
+    history.put(StoreKeys.history(runId, fit.getStep(), EnumLabels.of(fit.getAxis())), FitPoint.newBuilder().setStep(fit.getStep())
+        .setAxis(fit.getAxis()).setMeanR2(fit.getMeanR2()).setFractionAboveFloor(fit.getFractionAboveFloor()).setConfidence(fit.getConfidence())
+        .setGate(fit.getGate()).setProgressValue(fit.getProgressValue()).build());
     metrics.fitPublished(fit, lag);
-    context.forward(record.withValue(fit));
+    context.forward(new Record<>(runId, fit, record.timestamp()), FITS_SINK);
   }
 
   /** Beyond the window's size, drops every other one of the older points, keeping the first and the newest. */
@@ -227,8 +334,8 @@ public final class RunTracker implements Processor<String, RunEvent, String, Fit
     if (run.getWindowCount() <= config.fit().maxWindowPoints()) {
       return;
     }
-    List<StepProgress> all = run.getWindowList();
-    List<StepProgress> kept = new ArrayList<>();
+    List<WindowStep> all = run.getWindowList();
+    List<WindowStep> kept = new ArrayList<>();
     int half = all.size() / 2;
     for (int i = 0; i < all.size(); i++) {
       if (i >= half || i % 2 == 0) {
@@ -236,5 +343,19 @@ public final class RunTracker implements Processor<String, RunEvent, String, Fit
       }
     }
     run.clearWindow().addAllWindow(kept);
+  }
+
+  private void reject(Record<String, RunEvent> record, MessageChecks.Problem problem, String runId, long step) {
+    reject(record, problem.reason(), problem.detail(), runId, step);
+  }
+
+  private void reject(Record<String, RunEvent> record, RejectReason reason, String detail, String runId, long step) {
+    LOG.warn("rejected {}: {}", reason, detail);
+    metrics.deadLetter(reason);
+    byte[] key = record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8);
+    Optional<RecordMetadata> md = context.recordMetadata();
+    DeadLetter.Builder letter = DeadLetters.of(md.map(RecordMetadata::topic).orElse(""), md.map(RecordMetadata::partition).orElse(-1),
+        md.map(RecordMetadata::offset).orElse(-1L), key, record.value() == null ? null : record.value().raw(), reason, detail, "processor").setRunId(runId).setStep(step);
+    context.forward(new Record<>(key == null ? new byte[0] : key, letter.build(), record.timestamp()), DLQ_SINK);
   }
 }

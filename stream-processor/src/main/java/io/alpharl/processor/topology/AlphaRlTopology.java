@@ -2,43 +2,46 @@ package io.alpharl.processor.topology;
 
 import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.processor.metrics.ProcessorMetrics;
-import io.alpharl.processor.module.ModuleOutput;
+import io.alpharl.processor.module.DeltaSumStore;
 import io.alpharl.processor.module.ModuleProcessor;
 import io.alpharl.processor.rank1.Rank1Backend;
 import io.alpharl.processor.run.RunEvent;
 import io.alpharl.processor.run.RunTracker;
-import io.alpharl.processor.state.ModuleState;
-import io.alpharl.processor.state.ModuleWindow;
+import io.alpharl.processor.state.FitPoint;
+import io.alpharl.processor.state.ModuleFactors;
 import io.alpharl.processor.state.RunState;
-import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.processor.state.StepProgress;
 import io.alpharl.proto.serde.ProtobufSerde;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.Rank1Update;
-import java.nio.charset.StandardCharsets;
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.kstream.Consumed;
-import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.kstream.Produced;
-import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
 /**
  * The processor's topology, a pure function of its configuration (tests drive the same builder):
  *
  * <pre>
- *   alpharl.deltas ─▶ module-update (per tensor: ΔW += δ, rank-1) ─┬▶ alpharl.rank1
- *                                                                   ├▶ alpharl.dlq
- *                                      rank1-by-run (repartition) ◀┘
- *   alpharl.steps ─┐                          │
- *   alpharl.runs  ─┴──────────────▶ run-tracker (per run: window, fits, gate) ─▶ alpharl.fits
+ *   alpharl.deltas ─▶ module-update ─┬▶ alpharl.rank1 (partitioned by run) ─┐
+ *        ▲ changelog of delta-sums   └▶ alpharl.dlq                        │
+ *   alpharl.steps ──────────────────────────────────────────────────────────┼▶ run-tracker ─┬▶ alpharl.fits
+ *   alpharl.runs  ──────────────────────────────────────────────────────────┘               └▶ alpharl.dlq
  * </pre>
+ *
+ * The delta store's changelog is {@code alpharl.deltas} itself (a read-only store in Kafka
+ * Streams' terms): ΔW is rebuilt from the delta log, never copied to a changelog. Every other
+ * store is small and changelogged as usual.
  */
 public final class AlphaRlTopology {
+  private static final String DELTAS_SOURCE = "deltas";
+  private static final String MODULE_UPDATE = "module-update";
+  private static final String RUN_TRACKER = "run-tracker";
+
   private AlphaRlTopology() {}
 
   /**
@@ -51,46 +54,28 @@ public final class AlphaRlTopology {
 
   /** @param metrics counted by the processors; owned by the caller, who serves them */
   public static Topology build(ProcessorConfig config, Rank1Backend backend, BufferAllocator allocator, ProcessorMetrics metrics) {
-    StreamsBuilder builder = new StreamsBuilder();
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ModuleProcessor.MODULE_STATE_STORE),
-        Serdes.String(), new ProtobufSerde<>(ModuleState.parser(), ModuleState.class)));
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ModuleProcessor.DELTA_BLOCKS_STORE),
-        Serdes.String(), Serdes.ByteArray()));
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RunTracker.RUN_STATE_STORE),
-        Serdes.String(), new ProtobufSerde<>(RunState.parser(), RunState.class)));
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RunTracker.WINDOWS_STORE),
-        Serdes.String(), new ProtobufSerde<>(ModuleWindow.parser(), ModuleWindow.class)));
+    Topology t = new Topology();
+    t.addReadOnlyStateStore(new DeltaSumStore.Builder(DeltaSumStore.NAME, allocator), DELTAS_SOURCE, Serdes.String().deserializer(),
+        Topics.DELTAS.valueSerde().deserializer(), Topics.DELTAS.name(), MODULE_UPDATE, () -> new ModuleProcessor(config, backend, metrics));
+    t.addStateStore(store(ModuleProcessor.FACTORS_STORE, ModuleFactors.parser(), ModuleFactors.class), MODULE_UPDATE);
+    t.addSink(ModuleProcessor.FACTORS_SINK, Topics.RANK1.name(), Serdes.String().serializer(), Topics.RANK1.valueSerde().serializer(),
+        new RunPartitioner(), MODULE_UPDATE);
+    t.addSink(ModuleProcessor.DLQ_SINK, Topics.DLQ.name(), Topics.DLQ.keySerde().serializer(), Topics.DLQ.valueSerde().serializer(), MODULE_UPDATE);
 
-    KStream<String, ModuleOutput> moduleOutput = builder
-        .stream(Topics.DELTAS.name(), Consumed.with(Topics.DELTAS.keySerde(), Topics.DELTAS.valueSerde()).withName("deltas"))
-        .process(() -> new ModuleProcessor(config, backend, allocator, metrics), Named.as("module-update"),
-            ModuleProcessor.MODULE_STATE_STORE, ModuleProcessor.DELTA_BLOCKS_STORE);
+    t.addSource("runs", Serdes.String().deserializer(), RunEvent.manifests(), Topics.RUNS.name());
+    t.addSource("steps", Serdes.String().deserializer(), RunEvent.steps(), Topics.STEPS.name());
+    t.addSource("factors", Serdes.String().deserializer(), RunEvent.factors(), Topics.RANK1.name());
+    t.addProcessor(RUN_TRACKER, () -> new RunTracker(config, metrics), "runs", "steps", "factors");
+    t.addStateStore(store(RunTracker.RUN_STATE_STORE, RunState.parser(), RunState.class), RUN_TRACKER);
+    t.addStateStore(store(RunTracker.STEPS_STORE, StepProgress.parser(), StepProgress.class), RUN_TRACKER);
+    t.addStateStore(store(RunTracker.WINDOWS_STORE, Rank1Update.parser(), Rank1Update.class), RUN_TRACKER);
+    t.addStateStore(store(RunTracker.HISTORY_STORE, FitPoint.parser(), FitPoint.class), RUN_TRACKER);
+    t.addSink(RunTracker.FITS_SINK, Topics.FITS.name(), Serdes.String().serializer(), Topics.FITS.valueSerde().serializer(), RUN_TRACKER);
+    t.addSink(RunTracker.DLQ_SINK, Topics.DLQ.name(), Topics.DLQ.keySerde().serializer(), Topics.DLQ.valueSerde().serializer(), RUN_TRACKER);
+    return t;
+  }
 
-    KStream<String, Rank1Update> factors = moduleOutput
-        .filter((k, v) -> v instanceof ModuleOutput.Factors, Named.as("factors"))
-        .mapValues(v -> ((ModuleOutput.Factors) v).update(), Named.as("factors-update"));
-    factors.to(Topics.RANK1.name(), Produced.with(Topics.RANK1.keySerde(), Topics.RANK1.valueSerde()).withName("rank1-out"));
-
-    moduleOutput
-        .filter((k, v) -> v instanceof ModuleOutput.Rejected, Named.as("rejected"))
-        .map((k, v) -> KeyValue.pair(k.getBytes(StandardCharsets.UTF_8), ((ModuleOutput.Rejected) v).letter()), Named.as("rejected-letter"))
-        .to(Topics.DLQ.name(), Produced.with(Topics.DLQ.keySerde(), Topics.DLQ.valueSerde()).withName("dlq-out"));
-
-    KStream<String, RunEvent> byRun = factors
-        .selectKey((k, v) -> v.getRunId(), Named.as("key-by-run"))
-        .repartition(Repartitioned.with(Topics.RANK1.keySerde(), Topics.RANK1.valueSerde())
-            .withName("rank1-by-run").withNumberOfPartitions(config.partitions()))
-        .mapValues(v -> (RunEvent) new RunEvent.Factors(v), Named.as("factors-event"));
-    KStream<String, RunEvent> steps = builder
-        .stream(Topics.STEPS.name(), Consumed.with(Topics.STEPS.keySerde(), Topics.STEPS.valueSerde()).withName("steps"))
-        .mapValues(v -> (RunEvent) new RunEvent.Step(v), Named.as("step-event"));
-    KStream<String, RunEvent> manifests = builder
-        .stream(Topics.RUNS.name(), Consumed.with(Topics.RUNS.keySerde(), Topics.RUNS.valueSerde()).withName("runs"))
-        .mapValues(v -> (RunEvent) new RunEvent.Manifest(v), Named.as("manifest-event"));
-
-    byRun.merge(steps, Named.as("merge-steps")).merge(manifests, Named.as("merge-manifests"))
-        .process(() -> new RunTracker(config, metrics), Named.as("run-tracker"), RunTracker.RUN_STATE_STORE, RunTracker.WINDOWS_STORE)
-        .to(Topics.FITS.name(), Produced.with(Topics.FITS.keySerde(), Topics.FITS.valueSerde()).withName("fits-out"));
-    return builder.build();
+  private static <V extends MessageLite> StoreBuilder<KeyValueStore<String, V>> store(String name, Parser<V> parser, Class<V> type) {
+    return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), new ProtobufSerde<>(parser, type));
   }
 }

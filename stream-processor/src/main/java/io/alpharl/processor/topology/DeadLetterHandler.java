@@ -2,10 +2,10 @@ package io.alpharl.processor.topology;
 
 import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.proto.frame.FrameException;
+import io.alpharl.proto.topic.DeadLetters;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.RejectReason;
-import com.google.protobuf.ByteString;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -43,17 +43,7 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler 
     String detail = cause != null ? cause.getMessage() : String.valueOf(exception.getMessage());
     LOG.warn("dead letter from {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), detail);
     metrics.deadLetter(reason);
-    DeadLetter letter = DeadLetter.newBuilder()
-        .setSchemaVersion(Topics.SCHEMA_VERSION)
-        .setReason(reason)
-        .setDetail(detail)
-        .setSourceTopic(record.topic())
-        .setSourcePartition(record.partition())
-        .setSourceOffset(record.offset())
-        .setOriginalKey(record.key() == null ? ByteString.EMPTY : ByteString.copyFrom(record.key()))
-        .setOriginalValue(record.value() == null ? ByteString.EMPTY : ByteString.copyFrom(record.value()))
-        .setRejectedUnixMs(System.currentTimeMillis())
-        .build();
+    DeadLetter letter = DeadLetters.of(record, reason, detail, "processor").build();
     return Response.resume(List.of(new ProducerRecord<>(Topics.DLQ.name(), record.key(), letter.toByteArray())));
   }
 }

@@ -5,10 +5,14 @@ import io.alpharl.processor.metrics.ProcessorMetrics;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
 /** The Kafka Streams settings of the processor, made once from its {@link ProcessorConfig}. */
 public final class StreamsProperties {
+  /** Largest record the processor writes or keeps in a changelog (a Rank1Update of a 70B model's widest module with several factors). */
+  static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
+
   private StreamsProperties() {}
 
   public static Properties of(ProcessorConfig config) {
@@ -25,12 +29,20 @@ public final class StreamsProperties {
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
-    p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+    ProcessorConfig.Scaling scaling = config.scaling();
+    p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, scaling.streamThreads());
+    p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, scaling.standbyReplicas());
+    // Static membership: a restarted instance rejoins under its old identity and gets its tasks
+    // back at once, instead of the group waiting for the dead member's session to expire.
+    scaling.instanceId().ifPresent(id -> p.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), id));
+    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), (int) scaling.sessionTimeout().toMillis());
+    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), (int) Math.max(500, scaling.sessionTimeout().toMillis() / 5));
     // Frames are up to ~0.5 MiB and a step is many of them: fetch in larger pieces.
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), 8 * 1024 * 1024);
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 200);
-    p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 8 * 1024 * 1024);
+    p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), MAX_RECORD_BYTES);
+    p.put(StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), String.valueOf(MAX_RECORD_BYTES));
     return p;
   }
 }

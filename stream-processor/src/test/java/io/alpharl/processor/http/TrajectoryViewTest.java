@@ -3,11 +3,12 @@ package io.alpharl.processor.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.alpharl.processor.state.ModuleWindow;
 import io.alpharl.processor.state.RunState;
-import io.alpharl.processor.state.StepProgress;
-import io.alpharl.processor.state.TrajectoryPoint;
+import io.alpharl.processor.state.WindowStep;
+import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RunManifest;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -65,21 +66,21 @@ class TrajectoryViewTest {
     RunState.Builder run = RunState.newBuilder().setManifest(RunManifest.newBuilder().setRunId("r").setPlannedSteps(100)).setHasManifest(true);
     for (long t : WINDOW) {
       boolean has = progressEverywhere || t != 20;
-      run.addWindow(StepProgress.newBuilder().setStep(t).setCommitted(true).setHasProgressValue(has).setProgressValue(has ? 0.5 + 0.01 * t : 0));
+      run.addWindow(WindowStep.newBuilder().setStep(t).setHasProgressValue(has).setProgressValue(has ? 0.5 + 0.01 * t : 0));
     }
     return run.build();
   }
 
-  /** The window's points and one of a later step that is not complete yet (it must not count). */
-  private static ModuleWindow window() {
-    ModuleWindow.Builder w = ModuleWindow.newBuilder();
-    for (long t : new long[] {10, 20, 30, 40, 50}) {
-      TrajectoryPoint.Builder p = TrajectoryPoint.newBuilder().setStep(t);
+  /** The module's factors at the window's steps: u = x_t with ‖ΔW‖_F = 1, so x_t = ‖ΔW‖_F u is exact. */
+  private static List<Rank1Update> window() {
+    List<Rank1Update> w = new ArrayList<>();
+    for (long t : WINDOW) {
+      Rank1Update.Builder p = Rank1Update.newBuilder().setStep(t).setFrobeniusNorm(1);
       for (int j = 0; j < A.length; j++) {
-        p.addX((float) (t == 50 ? 99 : A[j] + B[j] * t));
+        p.addU((float) (A[j] + B[j] * t));
       }
-      w.addPoints(p);
+      w.add(p.build());
     }
-    return w.build();
+    return w;
   }
 }

@@ -6,7 +6,8 @@ import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.module.ModuleProcessor;
 import io.alpharl.processor.rank1.CpuRank1Backend;
-import io.alpharl.processor.state.ModuleState;
+import io.alpharl.processor.module.DeltaSumStore;
+import io.alpharl.processor.state.ModuleFactors;
 import io.alpharl.proto.frame.ChunkingConfig;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.TensorChunker;
@@ -33,7 +34,6 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
 import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
@@ -73,7 +73,7 @@ class AlphaRlTopologyTest {
   void setUp() {
     allocator = new RootAllocator();
     backend = new CpuRank1Backend(1);
-    ProcessorConfig config = ProcessorConfig.defaults("unused:9092", stateDir).withBlockFloats(100); // blocks smaller than chunks
+    ProcessorConfig config = ProcessorConfig.defaults("unused:9092", stateDir);
     driver = new TopologyTestDriver(AlphaRlTopology.build(config, backend, allocator, metrics), StreamsProperties.of(config, metrics));
     deltas = driver.createInputTopic(Topics.DELTAS.name(), new StringSerializer(), Topics.DELTAS.valueSerde().serializer());
     rawDeltas = driver.createInputTopic(Topics.DELTAS.name(), new StringSerializer(), new ByteArraySerializer());
@@ -124,10 +124,10 @@ class AlphaRlTopologyTest {
     assertThat(latest.getSigma1()).isCloseTo(sv[top], org.assertj.core.data.Offset.offset(sv[top] * 1e-4));
     assertThat(latest.getFrobeniusNorm()).isCloseTo(org.ejml.dense.row.NormOps_DDRM.normF(a), org.assertj.core.data.Offset.offset(1e-6));
 
-    KeyValueStore<String, ModuleState> states = driver.getKeyValueStore(ModuleProcessor.MODULE_STATE_STORE);
-    assertThat(states.get(RUN + "/" + MODULE).getAppliedStep()).isEqualTo(2);
-    assertThat(states.get(RUN + "/" + NORM).getAppliedStep()).isEqualTo(2);
-    assertThat(storedCumulative()).as("ΔW in the store, block by block").containsExactly(cumulative);
+    assertThat(deltaStore().appliedStep(RUN + "/" + MODULE)).isEqualTo(2);
+    assertThat(deltaStore().appliedStep(RUN + "/" + NORM)).isEqualTo(2);
+    assertThat(storedCumulative()).as("ΔW in the store").containsExactly(cumulative);
+    assertThat(driver.<String, ModuleFactors>getKeyValueStore(ModuleProcessor.FACTORS_STORE).get(RUN + "/" + MODULE).getStep()).isEqualTo(2);
     assertThat(dlq.isEmpty()).isTrue();
   }
 
@@ -189,7 +189,7 @@ class AlphaRlTopologyTest {
         "alpharl_processor_tensor_steps_applied_total 2.0");
 
     // Nothing of steps 2-4 reached ΔW; step 1 is still what the store holds.
-    assertThat(driver.<String, ModuleState>getKeyValueStore(ModuleProcessor.MODULE_STATE_STORE).get(RUN + "/" + MODULE).getAppliedStep()).isEqualTo(1);
+    assertThat(deltaStore().appliedStep(RUN + "/" + MODULE)).isEqualTo(1);
     assertThat(storedCumulative()).containsExactly(cumulative);
   }
 
@@ -251,15 +251,13 @@ class AlphaRlTopologyTest {
     return d;
   }
 
-  /** ΔW of the module as the store holds it, read without the processor's own code. */
+  private DeltaSumStore deltaStore() {
+    return (DeltaSumStore) driver.getStateStore(DeltaSumStore.NAME);
+  }
+
+  /** ΔW of the module as the store holds it (a copy). */
   private float[] storedCumulative() {
-    KeyValueStore<String, byte[]> blocks = driver.getKeyValueStore(ModuleProcessor.DELTA_BLOCKS_STORE);
-    float[] out = new float[M * N];
-    for (int b = 0; b * 100 < out.length; b++) {
-      byte[] bytes = blocks.get(RUN + "/" + MODULE + "#m#" + String.format("%06d", b));
-      java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out, b * 100, bytes.length / 4);
-    }
-    return out;
+    return deltaStore().cumulative(RUN + "/" + MODULE).clone();
   }
 
   private Instant tick() {

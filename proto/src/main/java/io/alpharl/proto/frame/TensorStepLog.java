@@ -1,0 +1,138 @@
+package io.alpharl.proto.frame;
+
+import io.alpharl.proto.v1.DeltaChunkHeader;
+import io.alpharl.proto.v1.RejectReason;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The rules by which one tensor's frames on {@code alpharl.deltas} become applied steps, in one
+ * place, so that every reader that folds the log (the stream processor, the extrapolator, an agent
+ * resuming its error feedback) sums exactly the same deltas:
+ *
+ * <ul>
+ *   <li>the record key is the frame's {@code run/tensor};
+ *   <li>the tensor's shape never changes;
+ *   <li>a step at or below the newest applied one is refused whole (duplicate or out of order);
+ *   <li>a step's chunks come in order from chunk 0 ({@link ChunkSequence}); a new step that begins
+ *       while another is incomplete drops the incomplete one, which is reported;
+ *   <li>the values decode and are finite ({@link ChunkDecoder}).
+ * </ul>
+ *
+ * A refused frame changes nothing, except that an incomplete step it found stays dropped. Since the
+ * outcome depends only on the sequence of frames, replaying the log gives the same state.
+ * Not thread-safe.
+ */
+public final class TensorStepLog {
+  /** One reason a frame, or the step it found incomplete, was refused. */
+  public record Rejection(RejectReason reason, String detail) {}
+
+  /**
+   * What offering one frame did.
+   *
+   * @param rejections what was refused (this frame, and/or an incomplete step it dropped)
+   * @param accepted   whether this frame's chunk joined its step
+   * @param completed  the chunks of the step this frame completed, in order (empty when values are
+   *                   not kept); null when the step is not complete
+   */
+  public record Outcome(long step, List<Rejection> rejections, boolean accepted, List<DecodedChunk> completed) {
+    public boolean completesStep() {
+      return completed != null;
+    }
+  }
+
+  private final boolean keepValues;
+  private List<Long> shape;
+  private long appliedStep;
+  private long pendingStep = -1;
+  private int chunkCount;
+  private int nextChunk;
+  private long nextElement;
+  private final List<DecodedChunk> pending = new ArrayList<>();
+
+  /** @param keepValues keep each pending step's decoded chunks and hand them over when it completes */
+  public TensorStepLog(boolean keepValues) {
+    this.keepValues = keepValues;
+  }
+
+  /** Newest applied step; 0 before the first. */
+  public long appliedStep() {
+    return appliedStep;
+  }
+
+  /** The shape every frame so far declared; null before the first accepted one. */
+  public List<Long> shape() {
+    return shape;
+  }
+
+  /**
+   * Offers the next frame of this tensor, as the log holds it.
+   *
+   * @param key     the record key
+   * @param decoder reads the frame's values; used only when the header passes every check
+   */
+  public Outcome offer(String key, DeltaFrame frame, ChunkDecoder decoder) {
+    DeltaChunkHeader h = frame.header();
+    long step = h.getStep();
+    String where = h.getTensorName() + " step " + step + " chunk " + h.getChunkIndex();
+    List<Rejection> rejections = new ArrayList<>(1);
+    if (!frame.key().equals(key)) {
+      return refused(step, rejections, RejectReason.REJECT_REASON_CORRUPT_FRAME,
+          where + ": record key '" + key + "' is not the frame's run/tensor '" + frame.key() + "'");
+    }
+    if (shape != null && !h.getShapeList().equals(shape)) {
+      return refused(step, rejections, RejectReason.REJECT_REASON_SHAPE_MISMATCH,
+          where + ": shape " + h.getShapeList() + ", earlier steps had " + shape);
+    }
+    if (step <= appliedStep) {
+      return refused(step, rejections, step == appliedStep ? RejectReason.REJECT_REASON_DUPLICATE_STEP : RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP,
+          where + ": step " + appliedStep + " is already applied; a step is applied once");
+    }
+    if (pendingStep >= 0 && pendingStep != step) {
+      rejections.add(new Rejection(RejectReason.REJECT_REASON_MISSING_CHUNK, h.getTensorName() + " step " + pendingStep + ": got chunks 0.."
+          + (nextChunk - 1) + " of " + chunkCount + ", then step " + step + " began; the incomplete step is dropped"));
+      dropPending();
+    }
+    boolean starting = pendingStep < 0;
+    if (starting && h.getChunkIndex() != 0) {
+      return refused(step, rejections, RejectReason.REJECT_REASON_OUT_OF_ORDER_CHUNK, where + ": arrived before chunk 0");
+    }
+    DecodedChunk chunk;
+    try {
+      ChunkSequence.check(h, shape != null ? shape : h.getShapeList(), starting ? h.getChunkCount() : chunkCount,
+          starting ? 0 : nextChunk, starting ? 0 : nextElement);
+      chunk = decoder.decode(frame);
+    } catch (FrameException e) {
+      return refused(step, rejections, e.error().rejectReason(), e.getMessage());
+    }
+    if (starting) {
+      shape = List.copyOf(h.getShapeList());
+      pendingStep = step;
+      chunkCount = h.getChunkCount();
+      nextChunk = 0;
+      nextElement = 0;
+    }
+    nextChunk++;
+    nextElement += h.getElementCount();
+    if (keepValues) {
+      pending.add(chunk);
+    }
+    if (nextChunk < chunkCount) {
+      return new Outcome(step, rejections, true, null);
+    }
+    List<DecodedChunk> completed = List.copyOf(pending);
+    appliedStep = step;
+    dropPending();
+    return new Outcome(step, rejections, true, completed);
+  }
+
+  private void dropPending() {
+    pendingStep = -1;
+    pending.clear();
+  }
+
+  private static Outcome refused(long step, List<Rejection> rejections, RejectReason reason, String detail) {
+    rejections.add(new Rejection(reason, detail));
+    return new Outcome(step, rejections, false, null);
+  }
+}

@@ -1,0 +1,72 @@
+package io.alpharl.proto.topic;
+
+import io.alpharl.proto.v1.ControlDecision;
+import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.Rank1Update;
+import io.alpharl.proto.v1.RejectReason;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
+import java.util.Optional;
+
+/**
+ * What every reader checks of a message that parsed, before believing it: a schema version this
+ * build reads, and a run id (and module) that agree with the record key. One definition for every
+ * service, so a forged or stray record is refused the same way wherever it is read. Stateless.
+ */
+public final class MessageChecks {
+  /** Why a message is refused, for its dead letter. */
+  public record Problem(RejectReason reason, String detail) {}
+
+  private MessageChecks() {}
+
+  public static Optional<Problem> manifest(String key, RunManifest m) {
+    return version("RunManifest", m.getSchemaVersion()).or(() -> runKey("RunManifest", key, m.getRunId()));
+  }
+
+  public static Optional<Problem> step(String key, StepCommitted s) {
+    return version("StepCommitted", s.getSchemaVersion()).or(() -> runKey("StepCommitted", key, s.getRunId()))
+        .or(() -> s.getStep() == 0 ? Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD, "StepCommitted of run " + s.getRunId()
+            + " names step 0, the base")) : Optional.empty());
+  }
+
+  public static Optional<Problem> factors(String key, Rank1Update u) {
+    return version("Rank1Update", u.getSchemaVersion()).or(() -> moduleKey("Rank1Update", key, u.getRunId(), u.getModule()));
+  }
+
+  public static Optional<Problem> fit(String key, FitSummary f) {
+    return version("FitSummary", f.getSchemaVersion()).or(() -> runKey("FitSummary", key, f.getRunId()));
+  }
+
+  public static Optional<Problem> prediction(String key, Prediction p) {
+    return version("Prediction", p.getSchemaVersion()).or(() -> runKey("Prediction", key, p.getRunId()));
+  }
+
+  public static Optional<Problem> decision(String key, ControlDecision d) {
+    return version("ControlDecision", d.getSchemaVersion()).or(() -> runKey("ControlDecision", key, d.getRunId()));
+  }
+
+  private static Optional<Problem> version(String type, int version) {
+    if (version == Topics.SCHEMA_VERSION) {
+      return Optional.empty();
+    }
+    return Optional.of(new Problem(RejectReason.REJECT_REASON_UNSUPPORTED_SCHEMA_VERSION,
+        type + " has schema version " + Integer.toUnsignedString(version) + ", this build reads " + Topics.SCHEMA_VERSION));
+  }
+
+  private static Optional<Problem> runKey(String type, String key, String runId) {
+    if (runId.isEmpty() || !runId.equals(key)) {
+      return Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
+          type + " of run '" + runId + "' under record key '" + key + "' (the key must be the run id)"));
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<Problem> moduleKey(String type, String key, String runId, String module) {
+    if (runId.isEmpty() || module.isEmpty() || key == null || !key.equals(runId + RecordKeys.SEPARATOR + module)) {
+      return Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
+          type + " of run '" + runId + "' module '" + module + "' under record key '" + key + "' (the key must be run/module)"));
+    }
+    return Optional.empty();
+  }
+}

@@ -1,0 +1,256 @@
+package io.alpharl.processor.module;
+
+import io.alpharl.proto.frame.ChunkDecoder;
+import io.alpharl.proto.frame.DecodedChunk;
+import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.frame.FrameEnvelope;
+import io.alpharl.proto.frame.FrameException;
+import io.alpharl.proto.frame.TensorStepLog;
+import io.alpharl.proto.v1.DeltaChunkHeader;
+import io.alpharl.proto.v1.RejectReason;
+import java.nio.charset.StandardCharsets;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.BatchingStateRestoreCallback;
+import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.processor.StateStoreContext;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cumulative update ΔW_t = Σ δ of every modelled module of one partition of
+ * {@code alpharl.deltas}, in memory, with every tensor's step bookkeeping ({@link TensorStepLog}).
+ *
+ * <p>Its changelog is {@code alpharl.deltas} itself: the store is added with
+ * {@code Topology#addReadOnlyStateStore}, so after a restart, a crash or a move to another
+ * instance, Kafka Streams rebuilds it by replaying the partition up to the committed offset through
+ * the same fold as live processing ({@link #apply}), and standby replicas keep a copy current the
+ * same way. ΔW is therefore never written anywhere but the delta log: per step the processor writes
+ * in proportion to what changed, not to the model's size.
+ *
+ * <p>Holds ΔW only for 2-D modelled tensors (the only ones the processor analyses); carried
+ * tensors cost their bookkeeping alone. A step's chunks wait, decoded and sparse where they arrived
+ * sparse, until its last chunk arrives; then they are added in chunk order, so the sums are the
+ * same f32 additions in the same order as every other reader of the log makes.
+ *
+ * <p>Kafka Streams owns the store: it calls {@link #init} (which empties it), {@link #close}, and
+ * the restore callback, on the thread of the task that owns it. Not thread-safe.
+ */
+public final class DeltaSumStore implements StateStore {
+  public static final String NAME = "delta-sums";
+  private static final Logger LOG = LoggerFactory.getLogger(DeltaSumStore.class);
+  /** Java arrays hold at most this many values; a larger module would need row blocks. */
+  static final long MAX_MODULE_ELEMENTS = Integer.MAX_VALUE - 16;
+
+  private final String name;
+  private final BufferAllocator parent;
+  private final Map<String, Tensor> tensors = new HashMap<>();
+  private ChunkDecoder decoder;
+  private boolean open;
+  private long restoredFrames;
+
+  /** One tensor: its step log and, for a modelled 2-D tensor, ΔW. */
+  private static final class Tensor {
+    final TensorStepLog log;
+    final boolean analysed;
+    float[] sum;
+
+    Tensor(DeltaChunkHeader first) {
+      this.analysed = first.getModelled() && first.getShapeCount() == 2;
+      this.log = new TensorStepLog(analysed);
+    }
+  }
+
+  /**
+   * What {@link #apply} did with one frame.
+   *
+   * @param outcome the step log's verdict
+   * @param shape   the tensor's shape, when known
+   * @param analysed whether the tensor is a modelled 2-D module whose ΔW this store holds
+   */
+  public record Applied(TensorStepLog.Outcome outcome, List<Long> shape, boolean analysed) {}
+
+  DeltaSumStore(String name, BufferAllocator parent) {
+    this.name = name;
+    this.parent = parent;
+  }
+
+  /**
+   * Offers one frame of the log to its tensor; when it completes a step of an analysed module, the
+   * step's delta is added into ΔW.
+   */
+  public Applied apply(String key, DeltaFrame frame) {
+    Tensor t = tensors.get(key);
+    Tensor created = null;
+    if (t == null) {
+      created = new Tensor(frame.header());
+      t = created;
+    }
+    TensorStepLog.Outcome o = t.log.offer(key, frame, decoder);
+    if (o.completesStep() && t.analysed) {
+      if (t.sum == null) {
+        long elements = (long) t.log.shape().get(0) * t.log.shape().get(1);
+        if (elements > MAX_MODULE_ELEMENTS) {
+          // Refused the same way live and on replay, so the store stays a function of the log.
+          o = new TensorStepLog.Outcome(o.step(), List.of(new TensorStepLog.Rejection(RejectReason.REJECT_REASON_SHAPE_MISMATCH,
+              key + ": " + elements + " elements are more than one module of the processor can hold (" + MAX_MODULE_ELEMENTS + ")")), false, null);
+          return new Applied(o, t.log.shape(), false);
+        }
+        t.sum = new float[(int) elements];
+      }
+      for (DecodedChunk c : o.completed()) {
+        c.addInto(t.sum, (int) c.elementOffset());
+      }
+    }
+    if (created != null && o.accepted()) {
+      tensors.put(key, created);
+    }
+    return new Applied(o, t.log.shape(), t.analysed);
+  }
+
+  /**
+   * ΔW of an analysed module as of its newest applied step, row-major; owned by this store and
+   * changed by the next {@link #apply}: callers read it and do not keep it.
+   *
+   * @throws IllegalStateException when the store holds no ΔW for {@code key}
+   */
+  public float[] cumulative(String key) {
+    Tensor t = tensors.get(key);
+    if (t == null || t.sum == null) {
+      throw new IllegalStateException("no cumulative update of " + key + " in store " + name);
+    }
+    return t.sum;
+  }
+
+  /** Newest applied step of a tensor; 0 when none. */
+  public long appliedStep(String key) {
+    Tensor t = tensors.get(key);
+    return t == null ? 0 : t.log.appliedStep();
+  }
+
+  /** Values held, for the memory log line. */
+  long heldValues() {
+    return tensors.values().stream().filter(t -> t.sum != null).mapToLong(t -> t.sum.length).sum();
+  }
+
+  /** Replays the log: the same fold as live processing, with its verdicts dropped (they were published when the records were first processed). */
+  private void restore(Collection<KeyValue<byte[], byte[]>> records) {
+    for (KeyValue<byte[], byte[]> r : records) {
+      if (r.key == null || r.value == null) {
+        continue; // live, such records go to the dead-letter topic and change nothing
+      }
+      DeltaFrame frame;
+      try {
+        frame = FrameEnvelope.parse(r.value);
+      } catch (FrameException e) {
+        continue; // likewise: the deserialization handler dead-lettered it
+      }
+      apply(new String(r.key, StandardCharsets.UTF_8), frame);
+      restoredFrames++;
+    }
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public void init(StateStoreContext context, StateStore root) {
+    tensors.clear();
+    restoredFrames = 0;
+    decoder = new ChunkDecoder(parent);
+    context.register(root, (BatchingStateRestoreCallback) this::restore);
+    open = true;
+  }
+
+  @Override
+  public void flush() {
+    // Nothing to write: the delta log is this store's changelog.
+  }
+
+  @Override
+  public void close() {
+    if (open) {
+      LOG.debug("store {} closed: {} tensors, {} M values of ΔW, {} frames replayed at restore", name, tensors.size(), heldValues() / 1_000_000,
+          restoredFrames);
+    }
+    tensors.clear();
+    if (decoder != null) {
+      decoder.close();
+      decoder = null;
+    }
+    open = false;
+  }
+
+  @Override
+  public boolean persistent() {
+    return false;
+  }
+
+  @Override
+  public boolean isOpen() {
+    return open;
+  }
+
+  /**
+   * Builds one store per task. Logging settings are ignored: the store's changelog is always the
+   * source topic it is attached to.
+   */
+  public static final class Builder implements StoreBuilder<DeltaSumStore> {
+    private final String name;
+    private final BufferAllocator allocator;
+
+    /** @param allocator Arrow memory for decoding frames; owned by the caller and closed after the topology stops */
+    public Builder(String name, BufferAllocator allocator) {
+      this.name = Objects.requireNonNull(name);
+      this.allocator = Objects.requireNonNull(allocator);
+    }
+
+    @Override
+    public StoreBuilder<DeltaSumStore> withCachingEnabled() {
+      return this;
+    }
+
+    @Override
+    public StoreBuilder<DeltaSumStore> withCachingDisabled() {
+      return this;
+    }
+
+    @Override
+    public StoreBuilder<DeltaSumStore> withLoggingEnabled(Map<String, String> config) {
+      return this;
+    }
+
+    @Override
+    public StoreBuilder<DeltaSumStore> withLoggingDisabled() {
+      return this;
+    }
+
+    @Override
+    public DeltaSumStore build() {
+      return new DeltaSumStore(name, allocator);
+    }
+
+    @Override
+    public Map<String, String> logConfig() {
+      return Map.of();
+    }
+
+    @Override
+    public boolean loggingEnabled() {
+      return false;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+  }
+}

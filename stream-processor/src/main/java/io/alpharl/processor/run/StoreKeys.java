@@ -1,0 +1,41 @@
+package io.alpharl.processor.run;
+
+import io.alpharl.proto.topic.RecordKeys;
+
+/**
+ * Keys of the run tracker's stores. Steps are written with 20 zero-padded digits so that a prefix
+ * scan returns a run's (or a module's) entries in step order; run ids never contain the separator,
+ * so one run's prefix never matches another's.
+ */
+public final class StoreKeys {
+  private StoreKeys() {}
+
+  /** {@code run/} : every entry of a run in the step-keyed stores. */
+  public static String runPrefix(String runId) {
+    return runId + RecordKeys.SEPARATOR;
+  }
+
+  /** {@code run/00000000000000000040} */
+  public static String step(String runId, long step) {
+    return runPrefix(runId) + padded(step);
+  }
+
+  /** {@code run/module#} : every window point of a module. */
+  public static String modulePrefix(String runId, String module) {
+    return RecordKeys.of(runId, module) + '#';
+  }
+
+  /** {@code run/module#00000000000000000040} */
+  public static String point(String runId, String module, long step) {
+    return modulePrefix(runId, module) + padded(step);
+  }
+
+  /** {@code run/00000000000000000040/step} : one fit of the history. */
+  public static String history(String runId, long step, String axis) {
+    return step(runId, step) + RecordKeys.SEPARATOR + axis;
+  }
+
+  private static String padded(long step) {
+    return String.format("%020d", step);
+  }
+}

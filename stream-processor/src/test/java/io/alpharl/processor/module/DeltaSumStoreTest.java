@@ -1,0 +1,167 @@
+package io.alpharl.processor.module;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.proto.frame.ChunkingConfig;
+import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.frame.TensorChunker;
+import io.alpharl.proto.frame.TensorRef;
+import io.alpharl.proto.v1.RejectReason;
+import java.io.File;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsMetrics;
+import org.apache.kafka.streams.processor.BatchingStateRestoreCallback;
+import org.apache.kafka.streams.processor.CommitCallback;
+import org.apache.kafka.streams.processor.StateRestoreCallback;
+import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.processor.StateStoreContext;
+import org.apache.kafka.streams.processor.TaskId;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The delta store is a function of the log: replaying a partition's records through the restore
+ * path (as Kafka Streams does after a crash or a move) gives bit for bit the ΔW and step state that
+ * live processing of the same records gave, whatever junk the partition holds.
+ */
+class DeltaSumStoreTest {
+  private static final String RUN = "r";
+  private static final String MODULE = "model.layers.0.self_attn.q_proj.weight";
+  private static final String KEY = RUN + "/" + MODULE;
+  private static final int M = 12;
+  private static final int N = 10;
+
+  @Test
+  void replayingTheLogRebuildsExactlyWhatLiveProcessingBuilt() {
+    Random random = new Random(5);
+    List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
+    float[] expected = new float[M * N];
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
+      for (long step = 1; step <= 4; step++) {
+        float[] delta = new float[M * N];
+        for (int i = 0; i < delta.length; i++) {
+          delta[i] = random.nextInt(10) == 0 ? (float) random.nextGaussian() * 1e-3f : 0f; // sparse, as bf16 steps are
+        }
+        List<DeltaFrame> frames = new ArrayList<>();
+        chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true), FloatBuffer.wrap(delta), frames::add);
+        if (step == 3) {
+          log.add(record(KEY, frames.get(0).bytes())); // step 3 starts, then is cut short by a resent step 2 ...
+          log.add(record(KEY, "ARLF junk".getBytes(StandardCharsets.UTF_8)));
+          log.add(record(null, frames.get(1).bytes()));
+          continue; // ... and never completes
+        }
+        frames.forEach(f -> log.add(record(KEY, f.bytes())));
+        if (step == 2) {
+          frames.forEach(f -> log.add(record(KEY, f.bytes()))); // the whole step again: refused
+        }
+        for (int i = 0; i < delta.length; i++) {
+          expected[i] += delta[i];
+        }
+      }
+
+      DeltaSumStore live = open(allocator, null);
+      List<RejectReason> refused = new ArrayList<>();
+      for (KeyValue<byte[], byte[]> r : log) {
+        if (r.key == null || !new String(r.value, StandardCharsets.UTF_8).startsWith("ARLF") || r.value.length < 20) {
+          continue; // never reaches the processor live: the deserialization handler or the null-key rule takes it
+        }
+        live.apply(new String(r.key, StandardCharsets.UTF_8), io.alpharl.proto.frame.FrameEnvelope.parse(r.value)).outcome().rejections()
+            .forEach(x -> refused.add(x.reason()));
+      }
+      assertThat(refused).contains(RejectReason.REJECT_REASON_DUPLICATE_STEP);
+      assertThat(live.appliedStep(KEY)).isEqualTo(4);
+      assertThat(live.cumulative(KEY)).containsExactly(expected);
+
+      BatchingStateRestoreCallback[] callback = new BatchingStateRestoreCallback[1];
+      DeltaSumStore replayed = open(allocator, callback);
+      callback[0].restoreAll(log);
+      assertThat(replayed.appliedStep(KEY)).isEqualTo(4);
+      assertThat(replayed.cumulative(KEY)).as("bit for bit").containsExactly(live.cumulative(KEY));
+
+      DeltaSumStore reopened = open(allocator, null);
+      assertThat(reopened.appliedStep(KEY)).as("init empties the store: its content comes from the log alone").isZero();
+      live.close();
+      replayed.close();
+      reopened.close();
+    }
+  }
+
+  private static KeyValue<byte[], byte[]> record(String key, byte[] value) {
+    return KeyValue.pair(key == null ? null : key.getBytes(StandardCharsets.UTF_8), value);
+  }
+
+  private static DeltaSumStore open(RootAllocator allocator, BatchingStateRestoreCallback[] restore) {
+    DeltaSumStore store = new DeltaSumStore.Builder(DeltaSumStore.NAME, allocator).build();
+    store.init(new Context(restore), store);
+    return store;
+  }
+
+  /** The part of a store context the store uses: it hands over its restore callback. */
+  private record Context(BatchingStateRestoreCallback[] restore) implements StateStoreContext {
+    @Override
+    public void register(StateStore store, StateRestoreCallback callback) {
+      if (restore != null) {
+        restore[0] = (BatchingStateRestoreCallback) callback;
+      }
+    }
+
+    @Override
+    public void register(StateStore store, StateRestoreCallback callback, CommitCallback commit) {
+      register(store, callback);
+    }
+
+    @Override
+    public String applicationId() {
+      return "test";
+    }
+
+    @Override
+    public TaskId taskId() {
+      return new TaskId(0, 0);
+    }
+
+    @Override
+    public Optional<RecordMetadata> recordMetadata() {
+      return Optional.empty();
+    }
+
+    @Override
+    public Serde<?> keySerde() {
+      return null;
+    }
+
+    @Override
+    public Serde<?> valueSerde() {
+      return null;
+    }
+
+    @Override
+    public File stateDir() {
+      return null;
+    }
+
+    @Override
+    public StreamsMetrics metrics() {
+      return null;
+    }
+
+    @Override
+    public Map<String, Object> appConfigs() {
+      return Map.of();
+    }
+
+    @Override
+    public Map<String, Object> appConfigsWithPrefix(String prefix) {
+      return Map.of();
+    }
+  }
+}
