@@ -33,8 +33,28 @@ public final class AlphaRl implements Runnable {
     System.exit(commandLine().execute(args));
   }
 
-  /** The configured command line, shared by {@link #main} and the tests. */
+  /** Exit code of a user error: a bad option, a missing file, an input that does not fit. */
+  public static final int USER_ERROR = 2;
+
+  /**
+   * The configured command line, shared by {@link #main} and the tests. User errors (bad options
+   * and values, {@link UserError}) print one line and exit with {@link #USER_ERROR}; anything else is
+   * a bug or an outage and keeps its stack trace.
+   */
   public static CommandLine commandLine() {
-    return new CommandLine(new AlphaRl());
+    CommandLine cli = new CommandLine(new AlphaRl());
+    cli.setParameterExceptionHandler((e, args) -> {
+      CommandLine cmd = e.getCommandLine();
+      cmd.getErr().println(cmd.getCommandName() + ": " + e.getMessage() + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+      return USER_ERROR;
+    });
+    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      if (e instanceof UserError) {
+        cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+        return USER_ERROR;
+      }
+      throw e;
+    });
+    return cli;
   }
 }

@@ -2,35 +2,53 @@ package io.alpharl.extrapolator;
 
 import io.alpharl.extrapolator.backend.ExtrapolationBackend;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
-import io.alpharl.extrapolator.follow.RunHistory;
+import io.alpharl.extrapolator.follow.Emitted;
+import io.alpharl.extrapolator.follow.RunLedger;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
+import io.alpharl.extrapolator.model.CarriedDeltas;
 import io.alpharl.extrapolator.model.PredictedModelWriter;
 import io.alpharl.extrapolator.model.PredictionPlan;
 import io.alpharl.extrapolator.model.Predictor;
-import io.alpharl.extrapolator.policy.EarlyStopPolicy;
-import io.alpharl.proto.frame.ChunkDecoder;
-import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.extrapolator.policy.DecisionState;
+import io.alpharl.extrapolator.scan.DeltaScan;
+import io.alpharl.extrapolator.scan.FactorScan;
+import io.alpharl.extrapolator.scan.SpilledSums;
+import io.alpharl.proto.topic.DeadLetters;
 import io.alpharl.proto.topic.EnumLabels;
-import io.alpharl.proto.topic.RecordKeys;
+import io.alpharl.proto.topic.MessageChecks;
+import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.ControlAction;
 import io.alpharl.proto.v1.ControlDecision;
+import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.FitSummary;
-import io.alpharl.proto.v1.GateState;
+import io.alpharl.proto.v1.ModuleFit;
 import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.Rank1Update;
+import io.alpharl.proto.v1.RejectReason;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.proto.v1.TensorInfo;
 import io.alpharl.safetensors.Checkpoint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -38,35 +56,51 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Follows {@code alpharl.runs}, {@code .steps}, {@code .rank1}, {@code .deltas} and {@code .fits}
- * (read-committed) and, per its {@link EarlyStopPolicy}: writes a predicted model when a run's
- * gate passes (and once at a chosen share of the run), publishes a {@link Prediction}, and when
- * the policy holds publishes an early-stop {@link ControlDecision}, once per run.
+ * Follows {@code alpharl.runs}, {@code .steps} and {@code .fits} from the beginning and, per its
+ * {@link EarlyStopPolicy}, writes a predicted model when a run's gate passes (and once at a chosen
+ * share of the run), publishes a {@link Prediction}, and when the policy holds publishes an
+ * early-stop {@link ControlDecision}, once per run.
  *
- * <p>Owns its consumer, producer, backend and Arrow memory; {@link #run} loops until
- * {@link #stop}, then releases them. One thread.
+ * <p>The log is its state. It keeps no consumer offsets: on every start it replays its inputs and
+ * reads back what it already published ({@link Emitted}), so the same fits lead to the same
+ * decisions and each output is published once, whatever crashed when. A prediction reads what it
+ * needs from the log at the moment it is made: the window's factors from {@code alpharl.rank1}
+ * ({@link FactorScan}) and ΔW of the carried tensors from {@code alpharl.deltas} ({@link DeltaScan},
+ * checked against the commit markers' checksums, spilled to disk for the write and deleted after).
+ * Outputs are published in transactions under its id, so a second instance with the same id
+ * fences the first; when Kafka does not answer, the action waits and is retried.
+ *
+ * <p>Owns its consumers, producer, backend and Arrow memory; {@link #run} loops until {@link #stop},
+ * then releases them. One thread.
  */
 public final class ExtrapolatorService implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(ExtrapolatorService.class);
-  /** Under the output folder: each run's spilled deltas ({@link io.alpharl.extrapolator.follow.DeltaSpill}), deleted on exit. */
+  /** Under the output folder: the ΔW of one prediction while it is written ({@link SpilledSums}). */
   static final String SPILL_DIR = ".spill";
+  private static final long RETRY_AFTER_NANOS = 2_000_000_000L;
 
   private final ExtrapolatorConfig config;
   private final BufferAllocator allocator;
-  private final AtomicBoolean running = new AtomicBoolean(true);
-  private final Map<String, RunHistory> runs = new HashMap<>();
-  private final Map<String, Integer> passingInARow = new HashMap<>();
-  private final Set<String> decided = new HashSet<>();
-  private final Set<String> predictedAtFraction = new HashSet<>();
-  private final List<Prediction> predictions = new ArrayList<>();
-  private final List<FitSummary> waiting = new ArrayList<>();
   private final ExtrapolatorMetrics metrics;
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final Map<String, RunLedger> runs = new HashMap<>();
+  private final List<FitSummary> waiting = new ArrayList<>();
+  private final Map<String, Long> retryAfter = new HashMap<>();
+  private final List<DeadLetter> letters = new ArrayList<>();
+  private volatile Emitted emitted;
+  private volatile boolean caughtUp;
 
   public ExtrapolatorService(ExtrapolatorConfig config, BufferAllocator parent) {
     this(config, parent, new ExtrapolatorMetrics());
@@ -81,58 +115,299 @@ public final class ExtrapolatorService implements Runnable {
 
   @Override
   public void run() {
-    Map<String, Object> consumerConf = Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-        ConsumerConfig.GROUP_ID_CONFIG, config.groupId(),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
-    Map<String, Object> producerConf = Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-        ProducerConfig.ACKS_CONFIG, "all");
+    Path spill = config.outputDir().resolve(SPILL_DIR);
+    Map<String, Object> consumerConf = config.kafka().config();
+    consumerConf.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    consumerConf.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    consumerConf.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    Map<String, Object> producerConf = config.kafka().config();
+    producerConf.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.id());
+    producerConf.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    producerConf.put(ProducerConfig.ACKS_CONFIG, "all");
     try (ExtrapolationBackend backend = ExtrapolationBackends.create(config.backend(), config.cpuThreads());
-         ChunkDecoder decoder = new ChunkDecoder(allocator);
+         TopicReader reader = new TopicReader(config.kafka(), config.readTimeout());
          KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConf, new ByteArrayDeserializer(), new ByteArrayDeserializer());
          KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConf, new ByteArraySerializer(), new ByteArraySerializer())) {
-      consumer.subscribe(List.of(Topics.RUNS.name(), Topics.STEPS.name(), Topics.RANK1.name(), Topics.DELTAS.name(), Topics.FITS.name()));
+      deleteLeftovers(spill);
+      producer.initTransactions(); // fences an earlier instance with this id, aborting what it left open
+      emitted = Emitted.load(reader, config.id());
+      List<TopicPartition> inputs = new ArrayList<>();
+      for (String topic : List.of(Topics.RUNS.name(), Topics.STEPS.name(), Topics.FITS.name())) {
+        inputs.addAll(reader.partitions(topic));
+      }
+      consumer.assign(inputs);
+      consumer.seekToBeginning(inputs);
+      Map<TopicPartition, Long> startEnd = consumer.endOffsets(inputs);
+      LOG.info("extrapolator {} following the fits of processor {} ({} predictions published before this start)", config.id(),
+          config.processorApplication(), emitted.predictions().size());
       while (running.get()) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          apply(r, decoder, waiting);
+          apply(r);
         }
-        actOnReadyFits(backend, producer);
+        publishLetters(producer);
+        actOnReadyFits(backend, reader, producer, spill);
+        if (!caughtUp && positionsReached(consumer, startEnd)) {
+          caughtUp = true;
+          LOG.info("extrapolator {} caught up with its inputs: {} runs", config.id(), runs.size());
+        }
       }
+    } catch (ProducerFencedException e) {
+      LOG.error("extrapolator {} stopped: another instance with the same id took over ({})", config.id(), e.getMessage());
     } finally {
-      runs.values().forEach(RunHistory::close);
       allocator.close();
     }
   }
 
-  private void apply(ConsumerRecord<byte[], byte[]> r, ChunkDecoder decoder, List<FitSummary> fits) {
-    String key = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
+  private static boolean positionsReached(KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> end) {
     try {
-      switch (r.topic()) {
-        case "alpharl.runs" -> history(key).manifest(Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value()));
-        case "alpharl.steps" -> history(key).step(Topics.STEPS.valueSerde().deserializer().deserialize(r.topic(), r.value()));
-        case "alpharl.rank1" -> history(RecordKeys.runOf(key)).factors(Topics.RANK1.valueSerde().deserializer().deserialize(r.topic(), r.value()));
-        case "alpharl.deltas" -> {
-          DeltaFrame f = Topics.DELTAS.valueSerde().deserializer().deserialize(r.topic(), r.value());
-          if (f.header().getStep() > 0) {
-            history(f.header().getRunId()).chunk(decoder.decode(f));
+      return end.entrySet().stream().allMatch(e -> consumer.position(e.getKey(), Duration.ofMillis(100)) >= e.getValue());
+    } catch (org.apache.kafka.common.errors.TimeoutException e) {
+      return false; // the broker is away; the next loop asks again
+    }
+  }
+
+  private void apply(ConsumerRecord<byte[], byte[]> r) {
+    String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
+    if (key == null || r.value() == null) {
+      refuse(r, RejectReason.REJECT_REASON_MALFORMED_RECORD, "record has no " + (key == null ? "key" : "value"));
+      return;
+    }
+    try {
+      if (r.topic().equals(Topics.RUNS.name())) {
+        RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+        Optional<MessageChecks.Problem> p = MessageChecks.manifest(key, m);
+        if (p.isPresent()) {
+          refuse(r, p.get().reason(), p.get().detail());
+        } else {
+          runs.computeIfAbsent(key, k -> new RunLedger()).manifest(m);
+        }
+      } else if (r.topic().equals(Topics.STEPS.name())) {
+        StepCommitted s = Topics.STEPS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+        Optional<MessageChecks.Problem> p = MessageChecks.step(key, s);
+        RunLedger run = runs.get(key);
+        if (p.isPresent()) {
+          refuse(r, p.get().reason(), p.get().detail());
+        } else if (run == null || run.manifest() == null) {
+          refuse(r, RejectReason.REJECT_REASON_UNKNOWN_RUN, "commit of step " + s.getStep() + " for run " + key + ", which has no manifest");
+        } else {
+          run.commit(s);
+        }
+      } else if (r.topic().equals(Topics.FITS.name())) {
+        FitSummary f = Topics.FITS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+        Optional<MessageChecks.Problem> p = MessageChecks.fit(key, f);
+        if (p.isPresent()) {
+          refuse(r, p.get().reason(), p.get().detail());
+        } else if (!f.getProcessorApplication().equals(config.processorApplication())) {
+          metrics.skipped(r.topic(), ExtrapolatorMetrics.SKIPPED_OTHER_APPLICATION);
+        } else if (f.getAxis() == config.policy().axis()) {
+          waiting.add(f);
+        }
+      }
+    } catch (SerializationException e) {
+      refuse(r, RejectReason.REJECT_REASON_MALFORMED_RECORD, e.getMessage());
+    }
+  }
+
+  /** Dead-letters an input record once: a restart replays its inputs, and letters already published are known. */
+  private void refuse(ConsumerRecord<byte[], byte[]> r, RejectReason reason, String detail) {
+    if (emitted.deadLettered(r.topic(), r.partition(), r.offset())) {
+      return;
+    }
+    LOG.warn("refused {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), detail);
+    metrics.deadLetter(reason);
+    DeadLetter letter = DeadLetters.of(r, reason, detail, emitted.rejectedBy()).build();
+    emitted.deadLettered(letter);
+    letters.add(letter);
+  }
+
+  private void publishLetters(KafkaProducer<byte[], byte[]> producer) {
+    if (letters.isEmpty()) {
+      return;
+    }
+    try {
+      producer.beginTransaction();
+      for (DeadLetter d : letters) {
+        producer.send(new ProducerRecord<>(Topics.DLQ.name(), d.getOriginalKey().toByteArray(), d.toByteArray()));
+      }
+      producer.commitTransaction();
+      letters.clear();
+    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+      throw e;
+    } catch (KafkaException e) {
+      abortQuietly(producer);
+      metrics.retried();
+      LOG.warn("dead letters not published yet ({}); retrying", e.getMessage());
+    }
+  }
+
+  /**
+   * Fits come from another topic than the commits they summarise, so a fit waits until the run's
+   * manifest and its window's commits are here; a run's fits are handled in order.
+   */
+  private void actOnReadyFits(ExtrapolationBackend backend, TopicReader reader, KafkaProducer<byte[], byte[]> producer, Path spill) {
+    Set<String> blocked = new HashSet<>();
+    long now = System.nanoTime();
+    for (Iterator<FitSummary> it = waiting.iterator(); it.hasNext(); ) {
+      FitSummary f = it.next();
+      String run = f.getRunId();
+      RunLedger ledger = runs.get(run);
+      if (blocked.contains(run) || ledger == null || ledger.manifest() == null || !ledger.commits().keySet().containsAll(f.getWindowStepsList())
+          || retryAfter.getOrDefault(run, now) > now) {
+        blocked.add(run);
+        continue;
+      }
+      if (act(f, ledger, backend, reader, producer, spill)) {
+        it.remove();
+        retryAfter.remove(run);
+      } else {
+        blocked.add(run);
+        retryAfter.put(run, now + RETRY_AFTER_NANOS);
+      }
+    }
+  }
+
+  /** @return false when the fit must be handled again later (Kafka did not answer) */
+  private boolean act(FitSummary fit, RunLedger ledger, ExtrapolationBackend backend, TopicReader reader, KafkaProducer<byte[], byte[]> producer,
+      Path spill) {
+    String run = fit.getRunId();
+    long planned = ledger.manifest().getPlannedSteps();
+    DecisionState.Step step = ledger.decisions().next(fit, planned, config.policy());
+    if (!step.predict()) {
+      ledger.decisions(step.next());
+      return true;
+    }
+    Prediction p = emitted.prediction(run, fit.getStep(), fit.getAxis());
+    boolean decide = step.stop() && !emitted.stopped(run);
+    if (p != null && !decide) {
+      ledger.decisions(step.next());
+      return true;
+    }
+    try {
+      boolean fresh = p == null;
+      if (fresh) {
+        p = writeModel(fit, ledger, backend, reader, spill, step.why());
+      }
+      ControlDecision d = decide ? decision(fit, ledger, step, p) : null;
+      producer.beginTransaction();
+      if (fresh) {
+        producer.send(new ProducerRecord<>(Topics.PREDICTIONS.name(), run.getBytes(StandardCharsets.UTF_8), p.toByteArray()));
+      }
+      if (d != null) {
+        producer.send(new ProducerRecord<>(Topics.CONTROL.name(), run.getBytes(StandardCharsets.UTF_8), d.toByteArray()));
+      }
+      producer.commitTransaction();
+      if (fresh) {
+        emitted.predicted(p);
+      }
+      if (d != null) {
+        emitted.stopped(d);
+        metrics.decided();
+        LOG.info("run {}: early stop at step {} ({})", run, fit.getStep(), d.getReason());
+      }
+      ledger.decisions(step.next());
+      return true;
+    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+      throw e;
+    } catch (KafkaException e) {
+      abortQuietly(producer);
+      metrics.retried();
+      LOG.warn("run {}: the prediction from step {} waits for Kafka ({}); retrying", run, fit.getStep(), e.getMessage());
+      return false;
+    } catch (IOException | RuntimeException e) {
+      LOG.error("run {}: prediction from step {} failed: {}", run, fit.getStep(), e.getMessage(), e);
+      metrics.predictionFailed();
+      // Without a model there is nothing to stop with; a later passing fit may decide instead.
+      DecisionState next = step.next();
+      ledger.decisions(new DecisionState(next.passingInARow(), next.predictedAtFraction(), ledger.decisions().stopped()));
+      return true;
+    }
+  }
+
+  private ControlDecision decision(FitSummary fit, RunLedger ledger, DecisionState.Step step, Prediction p) {
+    return ControlDecision.newBuilder()
+        .setSchemaVersion(Topics.SCHEMA_VERSION)
+        .setRunId(fit.getRunId())
+        .setAction(ControlAction.CONTROL_ACTION_EARLY_STOP)
+        .setAtStep(fit.getStep())
+        .setReason(step.why())
+        .setModelPath(p.getModelPath())
+        .setConfidence(fit.getConfidence())
+        .setDecidedUnixMs(System.currentTimeMillis())
+        .setExtrapolatorId(config.id())
+        .setAxis(fit.getAxis())
+        .build();
+  }
+
+  /** Reads the window's factors and the carried tensors' ΔW from the log and writes the model; publishes nothing. */
+  private Prediction writeModel(FitSummary fit, RunLedger ledger, ExtrapolationBackend backend, TopicReader reader, Path spill, String why)
+      throws IOException {
+    long t0 = System.nanoTime();
+    String run = fit.getRunId();
+    RunManifest manifest = ledger.manifest();
+    Set<String> modules = fit.getModulesList().stream().map(ModuleFit::getModule).collect(Collectors.toSet());
+    Set<Long> window = new HashSet<>(fit.getWindowStepsList());
+    Map<String, NavigableMap<Long, Rank1Update>> factors = new FactorScan(reader).read(run, ledger.startMs(), fit.getProcessorApplication(),
+        modules, window);
+    PredictionPlan plan = Predictor.plan(fit, manifest, ledger.commits(), factors, CarriedDeltas.NONE);
+    Path dir = config.outputDir().resolve(run).resolve("step-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis()));
+    Path staging = dir.resolveSibling("." + dir.getFileName() + ".writing");
+    long bytes;
+    try (SpilledSums sums = new SpilledSums(spill.resolve(folderName(run) + "-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis())));
+         Checkpoint base = Checkpoint.open(Path.of(manifest.getBaseModelPath()))) {
+      if (!config.policy().carryFromBase()) {
+        Map<String, List<Long>> carried = new LinkedHashMap<>();
+        for (TensorInfo t : manifest.getTensorsList()) {
+          if (!plan.extrapolated().containsKey(t.getName())) {
+            carried.put(t.getName(), t.getShapeList());
           }
         }
-        case "alpharl.fits" -> fits.add(Topics.FITS.valueSerde().deserializer().deserialize(r.topic(), r.value()));
-        default -> { }
+        new DeltaScan(reader, allocator).sum(run, ledger.startMs(), ledger.commits(), fit.getStep(), carried, (tensor, s) -> 1.0, sums);
       }
-    } catch (RuntimeException e) {
-      // The processor routes bad input to the dead-letter topic; here it is only skipped, with its place.
-      LOG.warn("ignored {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
-      metrics.skipped(r.topic());
+      PredictionPlan withCarried = plan.withCarried(config.policy().carryFromBase() ? CarriedDeltas.NONE : sums);
+      SpilledSums.deleteLeftovers(staging);
+      bytes = PredictedModelWriter.write(staging, base, withCarried, backend);
+    }
+    replace(dir, staging);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    metrics.predicted(fit.getAxis(), bytes, seconds);
+    LOG.info("run {}: predicted model from step {} ({}) written to {}: {} of {} modules extrapolated, {} MB in {} ms", run, fit.getStep(), why, dir,
+        plan.extrapolated().size(), fit.getModulesCount(), String.format("%.1f", bytes / 1e6), Math.round(seconds * 1000));
+    return Prediction.newBuilder()
+        .setSchemaVersion(Topics.SCHEMA_VERSION)
+        .setRunId(run)
+        .setFromStep(fit.getStep())
+        .setAxis(fit.getAxis())
+        .setTarget(plan.target())
+        .setModelPath(dir.toAbsolutePath().toString())
+        .setConfidence(fit.getConfidence())
+        .setModulesExtrapolated(plan.extrapolated().size())
+        .setModulesCarried(fit.getModulesCount() - plan.extrapolated().size())
+        .setCreatedUnixMs(System.currentTimeMillis())
+        .setExtrapolatorId(config.id())
+        .setReason(why)
+        .build();
+  }
+
+  /** Puts a fully written model folder in place of whatever an earlier attempt left there. */
+  private static void replace(Path dir, Path staging) throws IOException {
+    SpilledSums.deleteLeftovers(dir);
+    Files.createDirectories(dir.getParent());
+    Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static void deleteLeftovers(Path dir) {
+    try {
+      SpilledSums.deleteLeftovers(dir);
     } catch (IOException e) {
-      // The spill folder failed (disk full, permissions): this run cannot be predicted until it is fixed.
-      LOG.error("{}-{}@{}: cannot spill the delta to {}: {}", r.topic(), r.partition(), r.offset(), config.outputDir().resolve(SPILL_DIR),
-          e.getMessage());
-      metrics.skipped(r.topic());
+      throw new UncheckedIOException("cannot clear " + dir + " (left by an earlier run of the extrapolator)", e);
+    }
+  }
+
+  private static void abortQuietly(KafkaProducer<byte[], byte[]> producer) {
+    try {
+      producer.abortTransaction();
+    } catch (IllegalStateException e) {
+      // no transaction was open
     }
   }
 
@@ -141,119 +416,15 @@ public final class ExtrapolatorService implements Runnable {
     return runId.replaceAll("[^A-Za-z0-9_-]", "_") + "-" + Integer.toHexString(runId.hashCode());
   }
 
-  private RunHistory history(String runId) {
-    return runs.computeIfAbsent(runId, k -> {
-      try {
-        return new RunHistory(config.outputDir().resolve(SPILL_DIR).resolve(folderName(k)));
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot make the delta spill of run " + k, e);
-      }
-    });
-  }
-
-  private void act(FitSummary fit, ExtrapolationBackend backend, KafkaProducer<byte[], byte[]> producer) {
-    EarlyStopPolicy policy = config.policy();
-    RunHistory history = runs.get(fit.getRunId());
-    if (fit.getAxis() != policy.axis() || history == null || history.manifest() == null) {
-      return;
-    }
-    String run = fit.getRunId();
-    long planned = history.manifest().getPlannedSteps();
-    boolean passing = fit.getGate() == GateState.GATE_STATE_PASSING;
-    int inARow = passing ? passingInARow.merge(run, 1, Integer::sum) : 0;
-    passingInARow.put(run, inARow);
-    boolean atFraction = policy.predictAtFraction() > 0 && planned > 0 && fit.getStep() >= policy.predictAtFraction() * planned
-        && predictedAtFraction.add(run);
-    boolean stop = passing && !decided.contains(run) && planned > 0 && fit.getStep() >= policy.minFractionOfPlanned() * planned
-        && fit.getConfidence() >= policy.minConfidence() && inARow >= policy.consecutivePassing();
-    if ((passing && inARow == 1) || atFraction || stop) {
-      Prediction p = predict(history, fit, backend, producer, passing ? "gate passing" : "at " + Math.round(100 * policy.predictAtFraction()) + " % of the run");
-      if (stop && p != null) {
-        decided.add(run);
-        ControlDecision d = ControlDecision.newBuilder()
-            .setSchemaVersion(Topics.SCHEMA_VERSION)
-            .setRunId(run)
-            .setAction(ControlAction.CONTROL_ACTION_EARLY_STOP)
-            .setAtStep(fit.getStep())
-            .setReason(String.format("gate passing %d fits in a row at step %d of %d, confidence %.3f, mean R² %.3f", inARow, fit.getStep(),
-                planned, fit.getConfidence(), fit.getMeanR2()))
-            .setModelPath(p.getModelPath())
-            .setConfidence(fit.getConfidence())
-            .setDecidedUnixMs(System.currentTimeMillis())
-            .build();
-        producer.send(new ProducerRecord<>(Topics.CONTROL.name(), run.getBytes(StandardCharsets.UTF_8), d.toByteArray()));
-        producer.flush();
-        metrics.decided();
-        LOG.info("run {}: early stop at step {} ({})", run, fit.getStep(), d.getReason());
-      }
-    }
-    try {
-      history.forget(fit);
-    } catch (IOException e) {
-      LOG.error("run {}: cannot fold deltas up to step {} in its spill folder: {}", run, fit.getStep(), e.getMessage());
-    }
-  }
-
-  private Prediction predict(RunHistory history, FitSummary fit, ExtrapolationBackend backend, KafkaProducer<byte[], byte[]> producer, String why) {
-    long t0 = System.nanoTime();
-    try {
-      PredictionPlan plan = Predictor.plan(history, fit, config.policy().carryFromBase());
-      Path dir = config.outputDir().resolve(fit.getRunId()).resolve("step-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis()));
-      long bytes;
-      try (Checkpoint base = Checkpoint.open(Path.of(history.manifest().getBaseModelPath()))) {
-        bytes = PredictedModelWriter.write(dir, base, plan, backend);
-      }
-      double seconds = (System.nanoTime() - t0) / 1e9;
-      Prediction p = Prediction.newBuilder()
-          .setSchemaVersion(Topics.SCHEMA_VERSION)
-          .setRunId(fit.getRunId())
-          .setFromStep(fit.getStep())
-          .setAxis(fit.getAxis())
-          .setTarget(plan.target())
-          .setModelPath(dir.toAbsolutePath().toString())
-          .setConfidence(fit.getConfidence())
-          .setModulesExtrapolated(plan.extrapolated().size())
-          .setModulesCarried(fit.getModulesCount() - plan.extrapolated().size())
-          .setCreatedUnixMs(System.currentTimeMillis())
-          .build();
-      producer.send(new ProducerRecord<>(Topics.PREDICTIONS.name(), fit.getRunId().getBytes(StandardCharsets.UTF_8), p.toByteArray()));
-      synchronized (predictions) {
-        predictions.add(p);
-      }
-      metrics.predicted(fit.getAxis(), bytes, seconds);
-      LOG.info("run {}: predicted model from step {} ({}) written to {}: {} of {} modules extrapolated, {} MB in {} ms", fit.getRunId(),
-          fit.getStep(), why, dir, plan.extrapolated().size(), fit.getModulesCount(), String.format("%.1f", bytes / 1e6), Math.round(seconds * 1000));
-      return p;
-    } catch (IOException | RuntimeException e) {
-      LOG.error("run {}: prediction from step {} failed: {}", fit.getRunId(), fit.getStep(), e.getMessage(), e);
-      metrics.predictionFailed();
-      return null;
-    }
-  }
-
-  /** Predictions written so far (a copy). */
+  /** Predictions this extrapolator has published (before this start and since), oldest first. */
   public List<Prediction> predictions() {
-    synchronized (predictions) {
-      return List.copyOf(predictions);
-    }
+    Emitted e = emitted;
+    return e == null ? List.of() : e.predictions();
   }
 
-  /**
-   * Fits come from another topic than the deltas and factors they summarise, so a fit waits until
-   * its step is whole in the history; a run's fits are handled in order.
-   */
-  private void actOnReadyFits(ExtrapolationBackend backend, KafkaProducer<byte[], byte[]> producer) {
-    Set<String> blocked = new HashSet<>();
-    for (java.util.Iterator<FitSummary> it = waiting.iterator(); it.hasNext(); ) {
-      FitSummary f = it.next();
-      RunHistory h = runs.get(f.getRunId());
-      if (blocked.contains(f.getRunId()) || h == null || !h.hasStep(f)) {
-        blocked.add(f.getRunId());
-        continue;
-      }
-      act(f, backend, producer);
-      it.remove();
-    }
+  /** True once the service has replayed its inputs up to where they ended when it started. */
+  public boolean caughtUp() {
+    return caughtUp;
   }
 
   public void stop() {

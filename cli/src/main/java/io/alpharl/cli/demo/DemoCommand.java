@@ -14,6 +14,7 @@ import io.alpharl.fit.FitSettings;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.proto.topic.TopicAdmin;
+import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.Prediction;
@@ -114,8 +115,8 @@ public final class DemoCommand implements Callable<Integer> {
           .withApplicationId("alpharl-demo-" + session).withHttpPort(httpPort).withFit(FitSettings.defaults());
       EarlyStopPolicy policy = new EarlyStopPolicy(ProgressAxis.PROGRESS_AXIS_STEP, 0.4, 0.5, 3, window, false);
       ExtrapolatorMetrics extrapolatorMetrics = new ExtrapolatorMetrics();
-      ExtrapolatorService extrapolator = new ExtrapolatorService(new ExtrapolatorConfig(broker.bootstrapServers(), "alpharl-demo-extrapolator-" + session,
-          out.resolve("predictions"), ExtrapolationBackends.Choice.AUTO, 0, policy), allocator, extrapolatorMetrics);
+      ExtrapolatorService extrapolator = new ExtrapolatorService(ExtrapolatorConfig.of(KafkaClients.of(broker.bootstrapServers()), "alpharl-demo-extrapolator-" + session,
+          pc.applicationId(), out.resolve("predictions"), policy), allocator, extrapolatorMetrics);
       Thread extrapolatorThread = new Thread(extrapolator, "alpharl-extrapolator");
       try (ProcessorApp processor = ProcessorApp.start(pc, allocator, List.of(extrapolatorMetrics.registry()))) {
         extrapolatorThread.start();

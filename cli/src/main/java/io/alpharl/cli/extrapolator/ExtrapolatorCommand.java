@@ -9,7 +9,9 @@ import io.alpharl.extrapolator.policy.EarlyStopPolicy;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
+import io.alpharl.proto.topic.KafkaClients;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.apache.arrow.memory.RootAllocator;
 import picocli.CommandLine.Command;
@@ -23,8 +25,14 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
   @Mixin
   KafkaOptions kafka;
 
-  @Option(names = "--group-id", defaultValue = "alpharl-extrapolator", description = "Consumer group. Default: ${DEFAULT-VALUE}.")
-  String groupId;
+  @Option(names = {"--id", "--group-id"}, defaultValue = ExtrapolatorConfig.DEFAULT_ID,
+      description = "Id of this extrapolator: its outputs are published once each under it, and a second instance with the same id takes over"
+          + " from the first. Default: ${DEFAULT-VALUE}.")
+  String id;
+
+  @Option(names = "--processor-application", defaultValue = ExtrapolatorConfig.DEFAULT_PROCESSOR_APPLICATION,
+      description = "Application id of the processor whose fits to follow. Default: ${DEFAULT-VALUE}.")
+  String processorApplication;
 
   @Option(names = "--out", defaultValue = "alpharl-predictions", description = "Where predicted models are written. Default: ${DEFAULT-VALUE}.")
   Path out;
@@ -32,8 +40,14 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
   @Option(names = "--backend", defaultValue = "AUTO", description = "${COMPLETION-CANDIDATES}: AUTO uses CUDA when a device is usable. Default: ${DEFAULT-VALUE}.")
   ExtrapolationBackends.Choice backend;
 
-  @Option(names = "--axis", defaultValue = "step", description = "Progress axis whose fits drive decisions: step or signal. Default: ${DEFAULT-VALUE}.")
-  String axis;
+  @Option(names = "--axis", defaultValue = "step", description = "Progress axis whose fits drive decisions: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
+  Axis axis;
+
+  /** The progress axis, as the command line names it. */
+  enum Axis {
+    step,
+    signal
+  }
 
   @Option(names = "--min-fraction", defaultValue = "0.4", description = "No early stop before this share of the planned steps. Default: ${DEFAULT-VALUE}.")
   double minFraction;
@@ -57,7 +71,7 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     kafka.ensureTopics();
-    EarlyStopPolicy policy = new EarlyStopPolicy(axis.equals("signal") ? ProgressAxis.PROGRESS_AXIS_SIGNAL : ProgressAxis.PROGRESS_AXIS_STEP,
+    EarlyStopPolicy policy = new EarlyStopPolicy(axis == Axis.signal ? ProgressAxis.PROGRESS_AXIS_SIGNAL : ProgressAxis.PROGRESS_AXIS_STEP,
         minFraction, minConfidence, consecutive, predictAt, carryFromBase);
     ExtrapolatorMetrics metrics = new ExtrapolatorMetrics();
     HTTPServer metricsServer;
@@ -68,7 +82,8 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       return 2;
     }
     try (RootAllocator allocator = new RootAllocator(); metricsServer) {
-      ExtrapolatorService service = new ExtrapolatorService(new ExtrapolatorConfig(kafka.bootstrapServers, groupId, out, backend, 0, policy), allocator, metrics);
+      ExtrapolatorService service = new ExtrapolatorService(new ExtrapolatorConfig(KafkaClients.of(kafka.bootstrapServers), id, processorApplication, out,
+          backend, 0, policy, Duration.ofSeconds(60)), allocator, metrics);
       Thread thread = new Thread(service, "alpharl-extrapolator");
       Runtime.getRuntime().addShutdownHook(new Thread(service::stop, "alpharl-extrapolator-shutdown"));
       thread.start();

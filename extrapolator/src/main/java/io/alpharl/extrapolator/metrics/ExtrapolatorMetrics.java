@@ -24,7 +24,30 @@ public final class ExtrapolatorMetrics {
   private final Counter decisions = Counter.builder().name("alpharl_extrapolator_control_decisions_total")
       .help("Early-stop decisions sent on the control topic.").register(registry);
   private final Counter skipped = Counter.builder().name("alpharl_extrapolator_records_skipped_total")
-      .help("Input records the extrapolator could not read, by topic.").labelNames("topic").register(registry);
+      .help("Input records read and deliberately not used, by topic and reason (refused ones are dead-lettered).")
+      .labelNames("topic", "reason").register(registry);
+  private final Counter deadLetters = Counter.builder().name("alpharl_extrapolator_dead_letters_total")
+      .help("Input records refused and sent to the dead-letter topic, by reason.").labelNames("reason").register(registry);
+  private final Counter retries = Counter.builder().name("alpharl_extrapolator_retries_total")
+      .help("Predictions or publications deferred because Kafka did not answer; retried.").register(registry);
+
+  /** Every series exists from start-up at zero, so that alerts on them work before the first event. */
+  public ExtrapolatorMetrics() {
+    for (ProgressAxis axis : java.util.List.of(ProgressAxis.PROGRESS_AXIS_STEP, ProgressAxis.PROGRESS_AXIS_SIGNAL)) {
+      predictions.labelValues(EnumLabels.of(axis));
+    }
+    for (String topic : java.util.List.of(io.alpharl.proto.topic.Topics.FITS.name())) {
+      skipped.labelValues(topic, SKIPPED_OTHER_APPLICATION);
+    }
+    for (io.alpharl.proto.v1.RejectReason r : io.alpharl.proto.v1.RejectReason.values()) {
+      if (r != io.alpharl.proto.v1.RejectReason.REJECT_REASON_UNSPECIFIED && r != io.alpharl.proto.v1.RejectReason.UNRECOGNIZED) {
+        deadLetters.labelValues(EnumLabels.of(r));
+      }
+    }
+  }
+
+  /** Reason label of fits another processor application computed. */
+  public static final String SKIPPED_OTHER_APPLICATION = "other_application";
 
   public void predicted(ProgressAxis axis, long modelBytes, double wallSeconds) {
     predictions.labelValues(EnumLabels.of(axis)).inc();
@@ -40,8 +63,16 @@ public final class ExtrapolatorMetrics {
     decisions.inc();
   }
 
-  public void skipped(String topic) {
-    skipped.labelValues(topic).inc();
+  public void skipped(String topic, String reason) {
+    skipped.labelValues(topic, reason).inc();
+  }
+
+  public void deadLetter(io.alpharl.proto.v1.RejectReason reason) {
+    deadLetters.labelValues(EnumLabels.of(reason)).inc();
+  }
+
+  public void retried() {
+    retries.inc();
   }
 
   public PrometheusRegistry registry() {

@@ -25,4 +25,11 @@ public record PredictionPlan(
     double confidence,
     Map<String, ModulePrediction> extrapolated,
     CarriedDeltas carried,
-    Map<String, Double> moduleR2) {}
+    Map<String, Double> moduleR2) {
+
+  /** The same plan carrying the other tensors from {@code deltas}. */
+  public PredictionPlan withCarried(CarriedDeltas deltas) {
+    CarriedDeltas notExtrapolated = (name, values) -> !extrapolated.containsKey(name) && deltas.addTo(name, values);
+    return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, extrapolated, notExtrapolated, moduleR2);
+  }
+}

@@ -1,16 +1,17 @@
 package io.alpharl.extrapolator.model;
 
-import io.alpharl.extrapolator.follow.RunHistory;
 import io.alpharl.fit.FitCalculator;
 import io.alpharl.fit.Pls1;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.ModuleFit;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.Rank1Update;
+import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.NavigableMap;
 
 /**
  * AlphaRL's prediction from a run's history at the step of a fit summary (ALGORITHM.md): for
@@ -22,10 +23,15 @@ public final class Predictor {
   private Predictor() {}
 
   /**
-   * @param carryFromBase carry non-extrapolated tensors at their base value instead of their latest
-   * @throws IllegalStateException when the history lacks what the fit used (factors, progress values)
+   * @param commits the run's commit markers (progress values) by step, at least the window's
+   * @param factors module → step → factors, at least the window's steps of every module the fit lists
+   * @param carried ΔW at the fit's step of every tensor, read as the writer reaches it; only
+   *                consulted for tensors that are not extrapolated ({@link CarriedDeltas#NONE} carries
+   *                them at their base value)
+   * @throws IllegalStateException when the inputs lack what the fit used (factors, progress values)
    */
-  public static PredictionPlan plan(RunHistory history, FitSummary fit, boolean carryFromBase) {
+  public static PredictionPlan plan(FitSummary fit, RunManifest manifest, NavigableMap<Long, StepCommitted> commits,
+      Map<String, ? extends Map<Long, Rank1Update>> factors, CarriedDeltas carried) {
     long k = fit.getStep();
     // The window the fit summary was computed on, so the prediction rests on the points the gate judged.
     long[] steps = fit.getWindowStepsList().stream().mapToLong(Long::longValue).toArray();
@@ -34,14 +40,14 @@ public final class Predictor {
     }
     double[] progress = new double[steps.length];
     for (int i = 0; i < steps.length; i++) {
-      StepCommitted s = history.steps().get(steps[i]);
+      StepCommitted s = commits.get(steps[i]);
       if (s == null) {
         throw new IllegalStateException("run " + fit.getRunId() + ": no commit of window step " + steps[i]);
       }
       progress[i] = s.getProgressValue();
     }
     double[] y = fit.getAxis() == ProgressAxis.PROGRESS_AXIS_STEP ? Arrays.stream(steps).asDoubleStream().toArray() : progress;
-    long planned = history.manifest().getPlannedSteps();
+    long planned = manifest.getPlannedSteps();
     double target = FitCalculator.target(fit.getAxis(), steps, progress, planned);
     if (Double.isNaN(target)) {
       throw new IllegalStateException("run " + fit.getRunId() + ": no target (planned final step unknown)");
@@ -53,7 +59,7 @@ public final class Predictor {
       if (!mf.getAboveFloor()) {
         continue;
       }
-      Map<Long, Rank1Update> byStep = history.factorsOf(mf.getModule());
+      Map<Long, Rank1Update> byStep = factors.containsKey(mf.getModule()) ? factors.get(mf.getModule()) : Map.of();
       double[][] x = new double[steps.length][];
       for (int i = 0; i < steps.length; i++) {
         Rank1Update u = byStep.get(steps[i]);
@@ -81,8 +87,7 @@ public final class Predictor {
       }
       extrapolated.put(mf.getModule(), new ModulePrediction(mf.getModule(), xf, v, mf.getR2()));
     }
-    CarriedDeltas carried = carryFromBase ? CarriedDeltas.NONE
-        : (name, values) -> !extrapolated.containsKey(name) && history.addDeltaAt(name, k, values);
-    return new PredictionPlan(fit.getRunId(), k, steps, fit.getAxis(), target, fit.getConfidence(), extrapolated, carried, r2);
+    CarriedDeltas notExtrapolated = (name, values) -> !extrapolated.containsKey(name) && carried.addTo(name, values);
+    return new PredictionPlan(fit.getRunId(), k, steps, fit.getAxis(), target, fit.getConfidence(), extrapolated, notExtrapolated, r2);
   }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import io.alpharl.extrapolator.follow.RunHistory;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.ModuleFit;
 import io.alpharl.proto.v1.ProgressAxis;
@@ -12,10 +11,11 @@ import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorInfo;
-import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The prediction rests on exactly the window the fit summary lists. One module whose trajectory
@@ -28,12 +28,12 @@ class PredictorTest {
   private static final float[] V = {1f, 0f};
   private static final List<Long> WINDOW = List.of(10L, 30L, 40L, 50L, 60L);
 
-  @TempDir
-  Path spill;
+  private static final RunManifest MANIFEST = RunManifest.newBuilder().setRunId("r").setPlannedSteps(100)
+      .addTensors(TensorInfo.newBuilder().setName("m").addShape(3).addShape(2).setModelled(true)).build();
 
   @Test
-  void predictsFromTheListedWindowOnly() throws Exception {
-    PredictionPlan plan = Predictor.plan(history(), summary(WINDOW), false);
+  void predictsFromTheListedWindowOnly() {
+    PredictionPlan plan = Predictor.plan(summary(WINDOW), MANIFEST, commits(), Map.of("m", factors()), CarriedDeltas.NONE);
     assertThat(plan.windowSteps()).containsExactly(10, 30, 40, 50, 60);
     assertThat(plan.target()).isEqualTo(100.0);
     float[] xHat = plan.extrapolated().get("m").xHat();
@@ -44,30 +44,26 @@ class PredictorTest {
   }
 
   @Test
-  void aSummaryWithoutItsWindowIsRefused() throws Exception {
-    assertThatThrownBy(() -> Predictor.plan(history(), summary(List.of()), false))
+  void aSummaryWithoutItsWindowIsRefused() {
+    assertThatThrownBy(() -> Predictor.plan(summary(List.of()), MANIFEST, commits(), Map.of("m", factors()), CarriedDeltas.NONE))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("lists no window ending at it");
   }
 
-  @Test
-  void afterActingOnAFitOnlyItsWindowAndNewerStepsAreKept() throws Exception {
-    RunHistory h = history();
-    h.factors(factors(70, 1.2));
-    h.step(StepCommitted.newBuilder().setStep(70).build());
-    h.forget(summary(WINDOW));
-    assertThat(h.factorsOf("m").keySet()).containsExactly(10L, 30L, 40L, 50L, 60L, 70L);
-    assertThat(h.steps().keySet()).containsExactly(10L, 30L, 40L, 50L, 60L, 70L);
+  private static NavigableMap<Long, StepCommitted> commits() {
+    NavigableMap<Long, StepCommitted> c = new TreeMap<>();
+    for (long t = 10; t <= 60; t += 10) {
+      c.put(t, StepCommitted.newBuilder().setRunId("r").setStep(t).setHasProgressValue(true).setProgressValue(0.1 * t).build());
+    }
+    return c;
   }
 
-  private RunHistory history() throws Exception {
-    RunHistory h = new RunHistory(spill.resolve("run"));
-    h.manifest(RunManifest.newBuilder().setRunId("r").setPlannedSteps(100)
-        .addTensors(TensorInfo.newBuilder().setName("m").addShape(3).addShape(2).setModelled(true)).build());
+  /** x_t on a line, but for a wild point at step 20 that the window leaves out. */
+  private static NavigableMap<Long, Rank1Update> factors() {
+    NavigableMap<Long, Rank1Update> f = new TreeMap<>();
     for (long t = 10; t <= 60; t += 10) {
-      h.step(StepCommitted.newBuilder().setRunId("r").setStep(t).setHasProgressValue(true).setProgressValue(0.1 * t).build());
-      h.factors(factors(t, t == 20 ? 40.0 : 0.5 + 0.01 * t));
+      f.put(t, factors(t, t == 20 ? 40.0 : 0.5 + 0.01 * t));
     }
-    return h;
+    return f;
   }
 
   private static Rank1Update factors(long step, double norm) {

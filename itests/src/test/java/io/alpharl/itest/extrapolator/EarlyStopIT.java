@@ -18,6 +18,7 @@ import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.itest.support.BundledRun;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.Prediction;
 import io.alpharl.proto.v1.ProgressAxis;
@@ -58,8 +59,8 @@ class EarlyStopIT {
     try (RootAllocator allocator = new RootAllocator();
          ProcessorApp processor = ProcessorApp.start(pc, allocator);
          ControlFollower control = ControlFollower.start(broker.bootstrapServers(), runId, trainerDir, 0)) {
-      ExtrapolatorService extrapolator = new ExtrapolatorService(new ExtrapolatorConfig(broker.bootstrapServers(), "it-extrapolator-" + runId,
-          work.resolve("predictions"), ExtrapolationBackends.Choice.AUTO, 0, policy), allocator);
+      ExtrapolatorService extrapolator = new ExtrapolatorService(ExtrapolatorConfig.of(KafkaClients.of(broker.bootstrapServers()), "it-extrapolator-" + runId,
+          "it-" + runId, work.resolve("predictions"), policy), allocator);
       Thread thread = new Thread(extrapolator, "it-extrapolator");
       thread.start();
       try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {

@@ -9,6 +9,7 @@ import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
 import io.alpharl.extrapolator.ExtrapolatorService;
+import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
 import io.alpharl.extrapolator.policy.EarlyStopPolicy;
@@ -80,8 +81,8 @@ class MonitoringPageIT {
     try (RootAllocator allocator = new RootAllocator();
          ProcessorApp processor = ProcessorApp.start(pc, allocator, List.of(extrapolatorMetrics.registry()));
          HeadlessChromium browser = HeadlessChromium.start(work.resolve("chromium"))) {
-      ExtrapolatorService extrapolator = new ExtrapolatorService(new ExtrapolatorConfig(broker.bootstrapServers(), "it-extrapolator-" + runId,
-          work.resolve("predictions"), ExtrapolationBackends.Choice.CPU, 0, policy), allocator, extrapolatorMetrics);
+      ExtrapolatorService extrapolator = new ExtrapolatorService(new ExtrapolatorConfig(KafkaClients.of(broker.bootstrapServers()), "it-extrapolator-" + runId,
+          "it-" + runId, work.resolve("predictions"), ExtrapolationBackends.Choice.CPU, 0, policy, java.time.Duration.ofSeconds(60)), allocator, extrapolatorMetrics);
       Thread thread = new Thread(extrapolator, "it-extrapolator");
       thread.start();
       try {

@@ -37,6 +37,16 @@ public final class RecordKeys {
     return key.substring(0, i);
   }
 
+  /**
+   * The partition of a run's records among {@code partitions}: where Kafka's default partitioner
+   * puts the key {@code runId}. Records keyed {@code run/module} that must meet a run's other
+   * records (the processor's factors) are written to this partition.
+   */
+  public static int runPartition(String runId, int partitions) {
+    return org.apache.kafka.common.utils.Utils.toPositive(
+        org.apache.kafka.common.utils.Utils.murmur2(runId.getBytes(java.nio.charset.StandardCharsets.UTF_8))) % partitions;
+  }
+
   /** The name part of a {@code run/name} key. */
   public static String nameOf(String key) {
     int i = key.indexOf(SEPARATOR);

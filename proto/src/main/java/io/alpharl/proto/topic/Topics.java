@@ -22,6 +22,11 @@ import org.apache.kafka.common.serialization.Serdes;
 public final class Topics {
   /** Message layout version written by this build into every {@code schema_version} field. */
   public static final int SCHEMA_VERSION = 1;
+  /**
+   * Header of every record the processor writes to {@code alpharl.rank1}: the Kafka Streams
+   * application id that computed it, since several processor applications may share the topic.
+   */
+  public static final String PROCESSOR_HEADER = "alpharl-processor";
 
   public static final TopicSpec<String, DeltaFrame> DELTAS =
       new TopicSpec<>("alpharl.deltas", Serdes.String(), new DeltaFrameSerde());

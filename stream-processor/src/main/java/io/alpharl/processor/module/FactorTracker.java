@@ -13,9 +13,9 @@ import io.alpharl.proto.v1.Rank1Update;
  * previous step's v1 and sign-aligned with its u1 ({@link SignAlignment}), published as a
  * {@link Rank1Update} and kept as the next step's {@link ModuleFactors}. Stateless.
  */
-final class FactorTracker {
+public final class FactorTracker {
   /** The published update and the state the next step starts from. */
-  record Step(Rank1Update update, ModuleFactors state, Rank1Result result) {}
+  public record Step(Rank1Update update, ModuleFactors state, Rank1Result result) {}
 
   private FactorTracker() {}
 
@@ -23,7 +23,7 @@ final class FactorTracker {
    * @param previous the module's factors at its previous step, or null at its first
    * @param deltaW   ΔW_t, row-major m × n; read only
    */
-  static Step next(Rank1Backend backend, Rank1Settings settings, String runId, String module, long step, float[] deltaW, int m, int n,
+  public static Step next(Rank1Backend backend, Rank1Settings settings, String runId, String module, long step, float[] deltaW, int m, int n,
       ModuleFactors previous) {
     boolean hasPrevious = previous != null && previous.getUCount() >= m && previous.getVCount() >= n;
     double[] warm = hasPrevious ? head(previous.getVList(), n) : null;

@@ -38,8 +38,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
   public static final String FACTORS_STORE = "module-factors";
   public static final String FACTORS_SINK = "rank1-out";
   public static final String DLQ_SINK = "module-dlq-out";
-  /** Header naming the application that computed a {@link Rank1Update}, so a run tracker reads its own. */
-  public static final String APPLICATION_HEADER = "alpharl-processor";
+
   private static final Logger LOG = LoggerFactory.getLogger(ModuleProcessor.class);
 
   private final ProcessorConfig config;
@@ -104,7 +103,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     factors.put(key, s.state());
     Record<String, Rank1Update> update = new Record<>(RecordKeys.of(frame.header().getRunId(), frame.header().getTensorName()), s.update(),
         record.timestamp());
-    update.headers().add(APPLICATION_HEADER, applicationId);
+    update.headers().add(Topics.PROCESSOR_HEADER, applicationId);
     out.forward(update, FACTORS_SINK);
   }
 

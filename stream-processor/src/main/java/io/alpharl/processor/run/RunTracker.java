@@ -1,6 +1,7 @@
 package io.alpharl.processor.run;
 
 import io.alpharl.fit.FitCalculator;
+import io.alpharl.fit.FitWindow;
 import io.alpharl.fit.ModuleTrajectory;
 import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.processor.metrics.ProcessorMetrics;
@@ -13,6 +14,7 @@ import io.alpharl.proto.topic.DeadLetters;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.proto.topic.RecordKeys;
+import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.ProgressAxis;
@@ -152,14 +154,14 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   private void onFactors(Record<String, RunEvent> record, Rank1Update u) {
-    Header producer = record.headers().lastHeader(ModuleProcessor.APPLICATION_HEADER);
+    Header producer = record.headers().lastHeader(Topics.PROCESSOR_HEADER);
     if (producer != null && !applicationId.equals(new String(producer.value(), StandardCharsets.UTF_8))) {
       metrics.skipped(ProcessorMetrics.SKIPPED_OTHER_APPLICATION);
       return;
     }
     Optional<MessageChecks.Problem> problem = MessageChecks.factors(record.key(), u)
         .or(() -> producer == null ? Optional.of(new MessageChecks.Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
-            "Rank1Update without the " + ModuleProcessor.APPLICATION_HEADER + " header that names the processor which computed it")) : Optional.empty());
+            "Rank1Update without the " + Topics.PROCESSOR_HEADER + " header that names the processor which computed it")) : Optional.empty());
     if (problem.isPresent()) {
       reject(record, problem.get(), u.getRunId(), u.getStep());
       return;
@@ -245,9 +247,10 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   private void completeStep(Record<String, RunEvent> record, String runId, RunState.Builder run, ModelledModules mods, StepProgress step) {
-    run.addWindow(WindowStep.newBuilder().setStep(step.getStep()).setHasProgressValue(step.getHasProgressValue())
-        .setProgressValue(step.getProgressValue()));
-    thin(run);
+    WindowStep joining = WindowStep.newBuilder().setStep(step.getStep()).setHasProgressValue(step.getHasProgressValue())
+        .setProgressValue(step.getProgressValue()).build();
+    List<WindowStep> thinned = FitWindow.add(run.getWindowList(), joining, config.fit().maxWindowPoints());
+    run.clearWindow().addAllWindow(thinned);
     run.setLastCompleteStep(step.getStep());
     List<WindowStep> window = run.getWindowList();
     int k = window.size();
@@ -317,6 +320,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   private void publish(Record<String, RunEvent> record, String runId, RunState.Builder run, FitSummary fit, double lag) {
+    fit = fit.toBuilder().setProcessorApplication(applicationId).build();
     if (fit.getAxis() == ProgressAxis.PROGRESS_AXIS_STEP) {
       run.setLatestStepFit(fit);
     } else {
@@ -327,22 +331,6 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
         .setGate(fit.getGate()).setProgressValue(fit.getProgressValue()).build());
     metrics.fitPublished(fit, lag);
     context.forward(new Record<>(runId, fit, record.timestamp()), FITS_SINK);
-  }
-
-  /** Beyond the window's size, drops every other one of the older points, keeping the first and the newest. */
-  private void thin(RunState.Builder run) {
-    if (run.getWindowCount() <= config.fit().maxWindowPoints()) {
-      return;
-    }
-    List<WindowStep> all = run.getWindowList();
-    List<WindowStep> kept = new ArrayList<>();
-    int half = all.size() / 2;
-    for (int i = 0; i < all.size(); i++) {
-      if (i >= half || i % 2 == 0) {
-        kept.add(all.get(i));
-      }
-    }
-    run.clearWindow().addAllWindow(kept);
   }
 
   private void reject(Record<String, RunEvent> record, MessageChecks.Problem problem, String runId, long step) {

@@ -1,10 +1,8 @@
 package io.alpharl.processor.topology;
 
 import io.alpharl.proto.topic.RecordKeys;
-import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.Set;
-import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.processor.StreamPartitioner;
 
 /**
@@ -17,11 +15,6 @@ import org.apache.kafka.streams.processor.StreamPartitioner;
 public final class RunPartitioner implements StreamPartitioner<String, Object> {
   @Override
   public Optional<Set<Integer>> partitions(String topic, String key, Object value, int numPartitions) {
-    return Optional.of(Set.of(of(RecordKeys.runOf(key), numPartitions)));
-  }
-
-  /** The partition of a run's records among {@code numPartitions}, as the default partitioner chooses for the key {@code runId}. */
-  public static int of(String runId, int numPartitions) {
-    return Utils.toPositive(Utils.murmur2(runId.getBytes(StandardCharsets.UTF_8))) % numPartitions;
+    return Optional.of(Set.of(RecordKeys.runPartition(RecordKeys.runOf(key), numPartitions)));
   }
 }

@@ -1,0 +1,107 @@
+package io.alpharl.extrapolator.follow;
+
+import io.alpharl.proto.topic.EnumLabels;
+import io.alpharl.proto.topic.TopicReader;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.ControlDecision;
+import io.alpharl.proto.v1.DeadLetter;
+import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.ProgressAxis;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.errors.SerializationException;
+
+/**
+ * What this extrapolator has already published, read back from its output topics at start-up and
+ * kept up as it publishes: predictions by run, step and axis; runs it told to stop; records it
+ * dead-lettered. A restarted extrapolator replays its inputs from the beginning and consults this,
+ * so it emits each output once. One thread updates it; {@link #predictions} may be read from any.
+ */
+public final class Emitted {
+  private final String extrapolatorId;
+  private final String rejectedBy;
+  private final Map<String, Prediction> predictions = new HashMap<>();
+  private final List<Prediction> inOrder = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final Set<String> stopped = new HashSet<>();
+  private final Set<String> letters = new HashSet<>();
+
+  private Emitted(String extrapolatorId) {
+    this.extrapolatorId = extrapolatorId;
+    this.rejectedBy = rejectedBy(extrapolatorId);
+  }
+
+  /** The {@code rejected_by} of this extrapolator's dead letters. */
+  public static String rejectedBy(String extrapolatorId) {
+    return "extrapolator " + extrapolatorId;
+  }
+
+  /** Reads this extrapolator's outputs so far (read-committed, to the current end of each topic). */
+  public static Emitted load(TopicReader reader, String extrapolatorId) {
+    Emitted e = new Emitted(extrapolatorId);
+    reader.readAll(reader.partitions(Topics.PREDICTIONS.name()), r -> parse(r, Topics.PREDICTIONS.valueSerde().deserializer()::deserialize)
+        .filter(p -> p.getExtrapolatorId().equals(extrapolatorId)).ifPresent(e::predicted));
+    reader.readAll(reader.partitions(Topics.CONTROL.name()), r -> parse(r, Topics.CONTROL.valueSerde().deserializer()::deserialize)
+        .filter(d -> d.getExtrapolatorId().equals(extrapolatorId)).ifPresent(e::stopped));
+    reader.readAll(reader.partitions(Topics.DLQ.name()), r -> parse(r, Topics.DLQ.valueSerde().deserializer()::deserialize)
+        .filter(d -> d.getRejectedBy().equals(e.rejectedBy)).ifPresent(e::deadLettered));
+    return e;
+  }
+
+  private static <T> java.util.Optional<T> parse(ConsumerRecord<byte[], byte[]> r, java.util.function.BiFunction<String, byte[], T> deserializer) {
+    if (r.value() == null) {
+      return java.util.Optional.empty();
+    }
+    try {
+      return java.util.Optional.ofNullable(deserializer.apply(r.topic(), r.value()));
+    } catch (SerializationException ex) {
+      return java.util.Optional.empty(); // another reader's junk; not ours
+    }
+  }
+
+  public static String key(String runId, long step, ProgressAxis axis) {
+    return runId + "/" + step + "/" + EnumLabels.of(axis);
+  }
+
+  public Prediction prediction(String runId, long step, ProgressAxis axis) {
+    return predictions.get(key(runId, step, axis));
+  }
+
+  public void predicted(Prediction p) {
+    if (predictions.putIfAbsent(key(p.getRunId(), p.getFromStep(), p.getAxis()), p) == null) {
+      inOrder.add(p);
+    }
+  }
+
+  /** Every prediction this extrapolator published, oldest first. */
+  public List<Prediction> predictions() {
+    return List.copyOf(inOrder);
+  }
+
+  public boolean stopped(String runId) {
+    return stopped.contains(runId);
+  }
+
+  public void stopped(ControlDecision d) {
+    stopped.add(d.getRunId());
+  }
+
+  public boolean deadLettered(String topic, int partition, long offset) {
+    return letters.contains(topic + "/" + partition + "/" + offset);
+  }
+
+  public void deadLettered(DeadLetter d) {
+    letters.add(d.getSourceTopic() + "/" + d.getSourcePartition() + "/" + d.getSourceOffset());
+  }
+
+  public String rejectedBy() {
+    return rejectedBy;
+  }
+
+  public String extrapolatorId() {
+    return extrapolatorId;
+  }
+}

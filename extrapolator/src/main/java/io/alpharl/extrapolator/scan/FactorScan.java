@@ -1,0 +1,68 @@
+package io.alpharl.extrapolator.scan;
+
+import io.alpharl.proto.topic.MessageChecks;
+import io.alpharl.proto.topic.RecordKeys;
+import io.alpharl.proto.topic.TopicReader;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.Rank1Update;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.Header;
+
+/**
+ * Reads a run's factors at the steps of a fit window from {@code alpharl.rank1}: from the one
+ * partition the processor writes a run's factors to, from the run's start, only those the fit's
+ * processor application computed (its header), the first of each module and step (as the run
+ * tracker keeps the first). Stateless apart from its reader.
+ */
+public final class FactorScan {
+  private static final long START_MARGIN_MS = 60_000;
+
+
+  private final TopicReader reader;
+
+  public FactorScan(TopicReader reader) {
+    this.reader = reader;
+  }
+
+  /**
+   * @param application the processor application id named by the fit summary
+   * @return module → step → factors, for the modules and steps asked
+   */
+  public Map<String, NavigableMap<Long, Rank1Update>> read(String runId, long runStartMs, String application, Set<String> modules,
+      Set<Long> steps) {
+    List<TopicPartition> all = reader.partitions(Topics.RANK1.name());
+    TopicPartition tp = all.get(RecordKeys.runPartition(runId, all.size()));
+    Map<String, NavigableMap<Long, Rank1Update>> out = new HashMap<>();
+    String prefix = runId + RecordKeys.SEPARATOR;
+    byte[] app = application.getBytes(StandardCharsets.UTF_8);
+    reader.read(reader.offsetsAt(List.of(tp), runStartMs - START_MARGIN_MS), r -> {
+      if (r.key() == null || r.value() == null) {
+        return;
+      }
+      String key = new String(r.key(), StandardCharsets.UTF_8);
+      Header h = r.headers().lastHeader(Topics.PROCESSOR_HEADER);
+      if (!key.startsWith(prefix) || h == null || !java.util.Arrays.equals(h.value(), app)) {
+        return;
+      }
+      Rank1Update u;
+      try {
+        u = Topics.RANK1.valueSerde().deserializer().deserialize(r.topic(), r.value());
+      } catch (SerializationException e) {
+        return; // the processor dead-letters what does not parse
+      }
+      if (MessageChecks.factors(key, u).isPresent() || !modules.contains(u.getModule()) || !steps.contains(u.getStep())) {
+        return;
+      }
+      out.computeIfAbsent(u.getModule(), m -> new TreeMap<>()).putIfAbsent(u.getStep(), u);
+    });
+    return out;
+  }
+}

@@ -1,0 +1,103 @@
+package io.alpharl.proto.topic;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Reads a bounded stretch of the log: every committed record of some partitions from given offsets
+ * up to their end as of the call, read-committed, without a consumer group. This is how a service
+ * rebuilds what it needs from the topics instead of keeping it. Owns one consumer; not
+ * thread-safe.
+ */
+public final class TopicReader implements AutoCloseable {
+  private static final Duration POLL = Duration.ofMillis(200);
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Duration timeout;
+
+  /** @param timeout how long the broker may be silent before a read fails (a partial read is never returned) */
+  public TopicReader(KafkaClients kafka, Duration timeout) {
+    Map<String, Object> conf = kafka.config();
+    conf.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    conf.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    conf.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
+    conf.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    this.consumer = new KafkaConsumer<>(conf, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    this.timeout = timeout;
+  }
+
+  public List<TopicPartition> partitions(String topic) {
+    List<PartitionInfo> parts = consumer.partitionsFor(topic, timeout);
+    if (parts == null || parts.isEmpty()) {
+      throw new IllegalStateException("topic " + topic + " does not exist");
+    }
+    return parts.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+  }
+
+  /** The first offset of each partition whose record timestamp is at or after {@code timestampMs}; the end where none is. */
+  public Map<TopicPartition, Long> offsetsAt(Collection<TopicPartition> partitions, long timestampMs) {
+    Map<TopicPartition, Long> query = new HashMap<>();
+    partitions.forEach(tp -> query.put(tp, Math.max(0, timestampMs)));
+    Map<TopicPartition, OffsetAndTimestamp> found = consumer.offsetsForTimes(query, timeout);
+    Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
+    Map<TopicPartition, Long> out = new HashMap<>();
+    for (TopicPartition tp : partitions) {
+      OffsetAndTimestamp o = found.get(tp);
+      out.put(tp, o == null ? end.get(tp) : o.offset());
+    }
+    return out;
+  }
+
+  /** Every committed record of {@code partitions} from the beginning to their end as of now. */
+  public void readAll(Collection<TopicPartition> partitions, Consumer<ConsumerRecord<byte[], byte[]>> each) {
+    Map<TopicPartition, Long> from = consumer.beginningOffsets(partitions, timeout);
+    read(from, each);
+  }
+
+  /**
+   * Hands {@code each} every committed record from {@code from} (per partition) to the end offsets
+   * taken at the start of the call, in offset order within a partition.
+   *
+   * @throws TimeoutException when the broker does not answer within the timeout; nothing read so
+   *     far may be taken as complete then
+   */
+  public void read(Map<TopicPartition, Long> from, Consumer<ConsumerRecord<byte[], byte[]>> each) {
+    if (from.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, Long> end = consumer.endOffsets(from.keySet(), timeout);
+    consumer.assign(from.keySet());
+    from.forEach(consumer::seek);
+    long lastProgress = System.nanoTime();
+    while (from.keySet().stream().anyMatch(tp -> consumer.position(tp, timeout) < end.get(tp))) {
+      var records = consumer.poll(POLL);
+      if (!records.isEmpty()) {
+        lastProgress = System.nanoTime();
+      } else if (System.nanoTime() - lastProgress > timeout.toNanos()) {
+        throw new TimeoutException("no records from " + from.keySet() + " for " + timeout.toSeconds() + " s before their end offsets " + end);
+      }
+      for (ConsumerRecord<byte[], byte[]> r : records) {
+        if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
+          each.accept(r);
+        }
+      }
+    }
+    consumer.assign(List.of());
+  }
+
+  @Override
+  public void close() {
+    consumer.close(Duration.ofSeconds(5));
+  }
+}
