@@ -2,7 +2,10 @@ package io.alpharl.cli.predict;
 
 import io.alpharl.agent.checkpoint.CheckpointDir;
 import io.alpharl.agent.checkpoint.CheckpointScanner;
+import io.alpharl.agent.checkpoint.ModuleDecision;
 import io.alpharl.agent.checkpoint.ModuleSelector;
+import io.alpharl.agent.checkpoint.NoModulesException;
+import io.alpharl.cli.ModuleOptions;
 import io.alpharl.agent.checkpoint.ProgressReader;
 import io.alpharl.extrapolator.backend.ExtrapolationBackend;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
@@ -34,6 +37,7 @@ import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -67,6 +71,9 @@ public final class PredictCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "Directory for the predicted model.")
   Path out;
 
+  @Mixin
+  ModuleOptions modules;
+
   @Override
   public Integer call() throws Exception {
     List<CheckpointDir> all = new CheckpointScanner(dir).present();
@@ -78,14 +85,21 @@ public final class PredictCommand implements Callable<Integer> {
     long planned = targetStep > 0 ? targetStep : ProgressReader.plannedSteps(all.get(all.size() - 1));
     ProgressAxis progressAxis = axis.equals("signal") ? ProgressAxis.PROGRESS_AXIS_SIGNAL : ProgressAxis.PROGRESS_AXIS_STEP;
     ProgressReader progress = new ProgressReader(progressKey);
-    ModuleSelector selector = ModuleSelector.defaults();
+    ModuleSelector selector = modules.toSelector();
     try (RunHistory history = new RunHistory(Files.createTempDirectory("alpharl-predict-spill"));
          Checkpoint base = Checkpoint.open(dir.resolve("checkpoint-0")); CpuRank1Backend rank1 = new CpuRank1Backend(Runtime.getRuntime().availableProcessors());
          ExtrapolationBackend backend = ExtrapolationBackends.create(ExtrapolationBackends.Choice.AUTO, 0)) {
       RunManifest.Builder manifest = RunManifest.newBuilder().setRunId(dir.getFileName().toString()).setPlannedSteps(planned)
           .setBaseModelPath(base.dir().toString());
+      try {
+        selector.requireModules(base.tensors().values());
+      } catch (NoModulesException e) {
+        System.err.println("alpharl predict: " + base.dir() + ": " + e.getMessage());
+        return 2;
+      }
       for (TensorEntry t : base.tensors().values()) {
-        manifest.addTensors(TensorInfo.newBuilder().setName(t.name()).addAllShape(t.shape()).setModelled(selector.isModelled(t)));
+        ModuleDecision d = selector.decide(t);
+        manifest.addTensors(TensorInfo.newBuilder().setName(t.name()).addAllShape(t.shape()).setModelled(d.modelled()).setTransposed(d.transposed()));
       }
       history.manifest(manifest.build());
       Map<String, double[]> previousU = new HashMap<>();

@@ -13,7 +13,9 @@ import java.util.OptionalDouble;
  * The progress value y_t of a checkpoint: the entry of {@code trainer_state.json}'s
  * {@code log_history} whose {@code step} is the checkpoint's and that has the configured key
  * (for example {@code reward} or {@code eval_accuracy}); failing that, the line of
- * {@code progress.jsonl} in the run directory with that step and key. Stateless.
+ * {@code progress.jsonl} in the run directory (the step folder's parent) with that step and key;
+ * when several lines have both, the last one counts. Lines that are not JSON (one being written)
+ * and values that are not numbers are skipped. Stateless.
  */
 public final class ProgressReader {
   public static final String PROGRESS_JSONL = "progress.jsonl";
@@ -31,13 +33,13 @@ public final class ProgressReader {
 
   public OptionalDouble read(CheckpointDir checkpoint) {
     OptionalDouble fromState = fromTrainerState(checkpoint);
-    return fromState.isPresent() ? fromState : fromProgressFile(checkpoint.path().getParent().resolve(PROGRESS_JSONL), checkpoint.step());
+    return fromState.isPresent() ? fromState : fromProgressFile(checkpoint.folder().getParent().resolve(PROGRESS_JSONL), checkpoint.step());
   }
 
   /** {@code max_steps} of the trainer state, 0 when absent. */
   public static long plannedSteps(CheckpointDir checkpoint) {
     try {
-      JsonNode state = JSON.readTree(checkpoint.path().resolve(CheckpointScanner.TRAINER_STATE).toFile());
+      JsonNode state = JSON.readTree(checkpoint.folder().resolve(CheckpointScanner.TRAINER_STATE).toFile());
       return state.path("max_steps").asLong(0);
     } catch (IOException e) {
       return 0;
@@ -45,7 +47,7 @@ public final class ProgressReader {
   }
 
   private OptionalDouble fromTrainerState(CheckpointDir checkpoint) {
-    Path file = checkpoint.path().resolve(CheckpointScanner.TRAINER_STATE);
+    Path file = checkpoint.folder().resolve(CheckpointScanner.TRAINER_STATE);
     if (!Files.isRegularFile(file)) {
       return OptionalDouble.empty();
     }
