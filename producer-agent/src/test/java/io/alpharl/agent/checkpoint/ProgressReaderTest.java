@@ -36,7 +36,10 @@ class ProgressReaderTest {
     Path folder = Files.createDirectories(root.resolve("global_step_7/actor/huggingface")).getParent().getParent();
     Files.writeString(root.resolve(ProgressReader.PROGRESS_JSONL), "{\"step\": 7, \"reward\": 0.75}\n");
     CheckpointDir c = new CheckpointDir(7, folder.resolve("actor/huggingface"), folder);
-    assertThat(new ProgressReader("reward").read(c)).isEqualTo(OptionalDouble.of(0.75));
     assertThat(ProgressReader.plannedSteps(c)).isZero();
+    Files.writeString(root.resolve(ProgressReader.PROGRESS_JSONL), "{\"step\": 8, \"reward\": 0.5, \"max_steps\": 300}\n",
+        java.nio.file.StandardOpenOption.APPEND);
+    assertThat(ProgressReader.plannedSteps(c)).isEqualTo(300);
+    assertThat(new ProgressReader("reward").read(c)).isEqualTo(OptionalDouble.of(0.75));
   }
 }
