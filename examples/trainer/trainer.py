@@ -9,8 +9,10 @@ checkpoint-<step>/ directory in the Hugging Face Trainer layout (model.safetenso
 trainer_state.json with the reward and a held-out eval accuracy) and a progress.jsonl line per
 step. `eval` scores any safetensors model of this architecture.
 
-The trainer obeys AlphaRL's early-stop decision: when a STOP file appears in the output
-directory it stops after the current step and says so.
+The trainer talks to AlphaRL through integrations/python/alpharl_trainer.py, as any trainer
+would: it logs each step's progress values with `log_progress` and obeys the agent's early-stop
+decision with `should_stop` (a STOP file in the output directory, or the agent's poll endpoint
+with --poll-url), stopping after the current step with a checkpoint of it.
 
     python3 trainer.py pretrain --out runs/base
     python3 trainer.py grpo --base runs/base/model.safetensors --out runs/grpo-seed1 --steps 200
@@ -28,6 +30,9 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "integrations", "python"))
+import alpharl_trainer  # noqa: E402  (standard library only)
 
 VOCAB = list("0123456789+=") + ["<eos>", "<pad>"]
 STOI = {c: i for i, c in enumerate(VOCAB)}
@@ -276,7 +281,6 @@ def cmd_grpo(a):
     opt = torch.optim.Adam(m.parameters(), lr=a.lr)
     evalset = fixed_eval_set(c.digits)
     os.makedirs(a.out, exist_ok=True)
-    progress = open(os.path.join(a.out, "progress.jsonl"), "a")
     history = []
 
     def checkpoint(step, reward, eval_acc):
@@ -315,21 +319,37 @@ def cmd_grpo(a):
         loss.backward()
         opt.step()
         reward = rewards.mean().item()
-        line = {"step": step, "reward": reward}
-        if step % a.save_every == 0 or step == a.steps:
+        values = {"reward": reward}
+        saved = step % a.save_every == 0 or step == a.steps
+        if saved:
             m.eval()
-            line["eval_accuracy"] = accuracy(m, evalset)
-            checkpoint(step, reward, line["eval_accuracy"])
-            print(f"grpo step {step} reward {reward:.3f} eval accuracy {line['eval_accuracy']:.3f}", flush=True)
-        progress.write(json.dumps(line) + "\n")
-        progress.flush()
-        if os.path.exists(os.path.join(a.out, "STOP")):
-            print(f"STOP file found after step {step}: {open(os.path.join(a.out, 'STOP')).read().strip()}", flush=True)
-            if step % a.save_every != 0:
-                m.eval()
-                checkpoint(step, reward, accuracy(m, evalset))
+            values["eval_accuracy"] = accuracy(m, evalset)
+            checkpoint(step, reward, values["eval_accuracy"])
+            print(f"grpo step {step} reward {reward:.3f} eval accuracy {values['eval_accuracy']:.3f}", flush=True)
+
+        def save_now():
+            m.eval()
+            checkpoint(step, reward, accuracy(m, evalset))
+
+        if end_of_step(a.out, step, values, saved, save_now, a.poll_url) is not None:
             return 3
     return 0
+
+
+def end_of_step(out, step, values, saved, save_now, poll_url=None):
+    """Logs a step's progress values for AlphaRL and obeys its early-stop decision.
+
+    Returns the decision, after calling save_now() when this step has no checkpoint yet, or None.
+    """
+    alpharl_trainer.log_progress(out, step, **values)
+    decision = alpharl_trainer.should_stop(out, poll_url)
+    if decision is None:
+        return None
+    print(f"AlphaRL early stop after step {step}: {decision.get('reason', '')} "
+          f"(predicted model: {decision.get('predicted_model', 'none')})", flush=True)
+    if not saved:
+        save_now()
+    return decision
 
 
 def cmd_eval(a):
@@ -357,6 +377,8 @@ def main():
     g.add_argument("--lr", type=float, default=3e-4)
     g.add_argument("--temperature", type=float, default=1.0)
     g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--poll-url", help="the agent's early-stop endpoint, http://127.0.0.1:PORT/control (agent watch --control-port PORT); "
+                   "the STOP file works without it")
     e = sub.add_parser("eval")
     e.add_argument("--model", required=True)
     e.add_argument("--n", type=int, default=1000)

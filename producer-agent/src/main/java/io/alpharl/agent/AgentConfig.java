@@ -1,5 +1,6 @@
 package io.alpharl.agent;
 
+import io.alpharl.agent.checkpoint.CheckpointLayout;
 import io.alpharl.agent.checkpoint.ModuleSelector;
 import io.alpharl.proto.frame.ChunkingConfig;
 import io.alpharl.proto.frame.WireDtype;
@@ -21,6 +22,7 @@ import java.util.Optional;
  * @param pollInterval  how often the directory is scanned
  * @param chunking      frame sizes
  * @param wire          dtype of deltas on the wire; bf16 and f16 halve the bytes, with error feedback
+ * @param layout        where the trainer puts its step checkpoints inside {@code runDir}
  */
 public record AgentConfig(
     Path runDir,
@@ -31,7 +33,8 @@ public record AgentConfig(
     long plannedSteps,
     Duration pollInterval,
     ChunkingConfig chunking,
-    WireDtype wire) {
+    WireDtype wire,
+    CheckpointLayout layout) {
 
   public AgentConfig {
     Objects.requireNonNull(runDir, "runDir");
@@ -42,13 +45,15 @@ public record AgentConfig(
     Objects.requireNonNull(pollInterval, "pollInterval");
     Objects.requireNonNull(chunking, "chunking");
     Objects.requireNonNull(wire, "wire");
+    Objects.requireNonNull(layout, "layout");
     if (plannedSteps < 0) {
       throw new IllegalArgumentException("plannedSteps must be >= 0, got " + plannedSteps);
     }
   }
 
   public static AgentConfig defaults(Path runDir, String runId) {
-    return new AgentConfig(runDir, runId, Optional.empty(), "reward", ModuleSelector.defaults(), 0, Duration.ofSeconds(2), ChunkingConfig.defaults(), WireDtype.F32);
+    return new AgentConfig(runDir, runId, Optional.empty(), "reward", ModuleSelector.defaults(), 0, Duration.ofSeconds(2), ChunkingConfig.defaults(), WireDtype.F32,
+        CheckpointLayout.HUGGING_FACE);
   }
 
   public Path basePath() {
@@ -56,14 +61,22 @@ public record AgentConfig(
   }
 
   public AgentConfig withProgressKey(String key) {
-    return new AgentConfig(runDir, runId, base, key, modules, plannedSteps, pollInterval, chunking, wire);
+    return new AgentConfig(runDir, runId, base, key, modules, plannedSteps, pollInterval, chunking, wire, layout);
   }
 
   public AgentConfig withWire(WireDtype dtype) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, dtype);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, dtype, layout);
   }
 
   public AgentConfig withPollInterval(Duration interval) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, interval, chunking, wire);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, interval, chunking, wire, layout);
+  }
+
+  public AgentConfig withLayout(CheckpointLayout l) {
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, l);
+  }
+
+  public AgentConfig withModules(ModuleSelector selector) {
+    return new AgentConfig(runDir, runId, base, progressKey, selector, plannedSteps, pollInterval, chunking, wire, layout);
   }
 }

@@ -1,34 +1,61 @@
 package io.alpharl.cli.agent;
 
 import io.alpharl.agent.AgentConfig;
-import io.alpharl.agent.checkpoint.ModuleSelector;
+import io.alpharl.agent.checkpoint.CheckpointLayout;
+import io.alpharl.cli.ModuleOptions;
 import io.alpharl.proto.frame.ChunkingConfig;
 import io.alpharl.proto.frame.WireDtype;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** Options shared by the commands that read a trainer's output directory; parsed into an {@link AgentConfig}. */
 final class RunDirOptions {
-  @Parameters(index = "0", paramLabel = "DIR", description = "Trainer output directory with checkpoint-<step>/ subdirectories.")
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "DIR", description = "Trainer output directory with one folder per saved step (checkpoint-<step>/ by default).")
   Path dir;
 
   @Option(names = "--run-id", required = true, description = "Id of the run on every topic (letters, digits, '.', '_', '-').")
   String runId;
 
-  @Option(names = "--base", description = "W_0: a checkpoint directory or .safetensors file. Default: DIR/checkpoint-0.")
+  @Option(names = "--base", description = "W_0: a checkpoint directory or .safetensors file. Default with --layout hf: DIR/checkpoint-0; "
+      + "required with the other layouts (verl: actor_rollout_ref.model.path, OpenRLHF: --pretrain).")
   Path base;
 
   @Option(names = "--progress-key", defaultValue = "reward",
       description = "Key of the progress value y_t in trainer_state.json log_history or progress.jsonl. Default: ${DEFAULT-VALUE}.")
   String progressKey;
 
-  @Option(names = "--modules", defaultValue = ModuleSelector.DEFAULT_PATTERN,
-      description = "Regex of the 2-D tensors that are modelled modules. Default: ${DEFAULT-VALUE}.")
-  String modules;
+  @Mixin
+  ModuleOptions modules;
+
+  @Option(names = "--layout", defaultValue = "hf",
+      description = "Where the trainer saves its steps: hf (or trl): DIR/checkpoint-<step>/, complete once trainer_state.json is written; "
+          + "verl: DIR/global_step_<step>/actor/huggingface/ (needs checkpoint.save_contents with hf_model); "
+          + "openrlhf: DIR/global_step<step>_hf/ (--save_hf_ckpt, DIR is --ckpt_path). Default: ${DEFAULT-VALUE}.")
+  String layout;
+
+  @Option(names = "--step-dir-pattern", paramLabel = "REGEX",
+      description = "Regex of a step folder's name with one group capturing the step, replacing the layout's (e.g. 'ckpt_(\\d+)').")
+  String stepDirPattern;
+
+  @Option(names = "--weights-subpath", paramLabel = "PATH",
+      description = "Path inside a step folder of the directory with the safetensors weights, replacing the layout's; '' for the folder itself.")
+  String weightsSubPath;
+
+  @Option(names = "--ready-file", paramLabel = "NAME",
+      description = "File the trainer writes last in a step folder, replacing the layout's; '' to rely on file sizes that stay stable between two scans.")
+  String readyFile;
 
   @Option(names = "--planned-steps", defaultValue = "0", description = "Planned final step; 0 reads max_steps from trainer_state.json.")
   long plannedSteps;
@@ -46,7 +73,38 @@ final class RunDirOptions {
   WireDtype deltaDtype;
 
   AgentConfig toConfig() {
-    return new AgentConfig(dir, runId, Optional.ofNullable(base), progressKey, new ModuleSelector(Pattern.compile(modules)),
-        plannedSteps, pollInterval, new ChunkingConfig(maxChunkBytes, ChunkingConfig.DEFAULT_SPARSE_MAX_DENSITY), deltaDtype);
+    CheckpointLayout l = checkpointLayout();
+    if (base == null && !l.equals(CheckpointLayout.HUGGING_FACE)) {
+      throw new ParameterException(spec.commandLine(), "--base is required with --layout " + layout
+          + " or a changed step folder: give the model the run started from (W_0)");
+    }
+    return new AgentConfig(dir, runId, Optional.ofNullable(base), progressKey, modules.toSelector(), plannedSteps, pollInterval,
+        new ChunkingConfig(maxChunkBytes, ChunkingConfig.DEFAULT_SPARSE_MAX_DENSITY), deltaDtype, l);
+  }
+
+  CheckpointLayout checkpointLayout() {
+    try {
+      CheckpointLayout l = CheckpointLayout.named(layout);
+      if (stepDirPattern != null) {
+        l = l.withStepFolder(compile(stepDirPattern));
+      }
+      if (weightsSubPath != null) {
+        l = l.withWeightsSubPath(Optional.of(weightsSubPath));
+      }
+      if (readyFile != null) {
+        l = l.withReadyFile(Optional.of(readyFile));
+      }
+      return l;
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
+  private Pattern compile(String regex) {
+    try {
+      return Pattern.compile(regex);
+    } catch (PatternSyntaxException e) {
+      throw new ParameterException(spec.commandLine(), "--step-dir-pattern '" + regex + "' is not a regular expression: " + e.getDescription());
+    }
   }
 }

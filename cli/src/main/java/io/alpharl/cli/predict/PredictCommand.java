@@ -2,7 +2,10 @@ package io.alpharl.cli.predict;
 
 import io.alpharl.agent.checkpoint.CheckpointDir;
 import io.alpharl.agent.checkpoint.CheckpointScanner;
+import io.alpharl.agent.checkpoint.ModuleDecision;
 import io.alpharl.agent.checkpoint.ModuleSelector;
+import io.alpharl.agent.checkpoint.NoModulesException;
+import io.alpharl.cli.ModuleOptions;
 import io.alpharl.agent.checkpoint.ProgressReader;
 import io.alpharl.cli.UserError;
 import io.alpharl.extrapolator.backend.ExtrapolationBackend;
@@ -25,6 +28,7 @@ import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.proto.v1.TensorInfo;
 import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.SafetensorsException;
 import io.alpharl.safetensors.TensorEntry;
@@ -39,6 +43,7 @@ import java.util.OptionalDouble;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -89,6 +94,9 @@ public final class PredictCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "Directory for the predicted model.")
   Path out;
 
+  @Mixin
+  ModuleOptions modules;
+
   @Override
   public Integer call() throws Exception {
     if (!Files.isDirectory(dir)) {
@@ -108,19 +116,24 @@ public final class PredictCommand implements Callable<Integer> {
         defaults.gateMaxLeaveLastOut(), defaults.maxExtrapolation());
     List<Long> window = FitWindow.after(upTo.stream().map(CheckpointDir::step).toList(), maxWindow);
     ProgressReader progress = new ProgressReader(progressKey);
-    ModuleSelector selector = ModuleSelector.defaults();
+    ModuleSelector selector = modules.toSelector();
     Path basePath = dir.resolve("checkpoint-0");
     try (Checkpoint base = openCheckpoint(basePath);
          CpuRank1Backend rank1 = new CpuRank1Backend(Runtime.getRuntime().availableProcessors());
          ExtrapolationBackend backend = ExtrapolationBackends.create(ExtrapolationBackends.Choice.AUTO, 0)) {
       String runId = dir.getFileName().toString();
       RunManifest.Builder manifest = RunManifest.newBuilder().setRunId(runId).setPlannedSteps(planned).setBaseModelPath(base.dir().toString());
-      List<TensorEntry> modules = new ArrayList<>();
+      try {
+        selector.requireModules(base.tensors().values());
+      } catch (NoModulesException e) {
+        throw new UserError(base.dir() + ": " + e.getMessage());
+      }
+      List<TensorEntry> moduleTensors = new ArrayList<>();
       for (TensorEntry t : base.tensors().values()) {
-        boolean modelled = selector.isModelled(t);
-        manifest.addTensorsBuilder().setName(t.name()).addAllShape(t.shape()).setModelled(modelled);
-        if (modelled) {
-          modules.add(t);
+        ModuleDecision d = selector.decide(t);
+        manifest.addTensors(TensorInfo.newBuilder().setName(t.name()).addAllShape(t.shape()).setModelled(d.modelled()).setTransposed(d.transposed()));
+        if (d.modelled()) {
+          moduleTensors.add(t);
         }
       }
       NavigableMap<Long, StepCommitted> commits = new TreeMap<>();
@@ -131,7 +144,7 @@ public final class PredictCommand implements Callable<Integer> {
         commits.put(c.step(), StepCommitted.newBuilder().setRunId(runId).setStep(c.step()).setHasProgressValue(y.isPresent())
             .setProgressValue(y.orElse(0)).build());
         try (Checkpoint ckpt = openCheckpoint(c.path())) {
-          for (TensorEntry t : modules) {
+          for (TensorEntry t : moduleTensors) {
             float[] d = ckpt.floats(t.name());
             float[] w0 = base.floats(t.name());
             for (int k = 0; k < d.length; k++) {
@@ -160,7 +173,7 @@ public final class PredictCommand implements Callable<Integer> {
         long bytes = PredictedModelWriter.write(out, base, plan, backend);
         System.out.printf("predicted model of %s from %d window checkpoints (steps %d..%d, %s axis, target %.4g): %d of %d modules extrapolated,"
             + " mean R² %.3f; %.1f MB written in %d ms to %s%n", runId, window.size(), window.get(0), windowStep, axis, plan.target(),
-            plan.extrapolated().size(), modules.size(), summary.getMeanR2(), bytes / 1e6, (System.nanoTime() - t0) / 1_000_000, out);
+            plan.extrapolated().size(), moduleTensors.size(), summary.getMeanR2(), bytes / 1e6, (System.nanoTime() - t0) / 1_000_000, out);
       }
     }
     return 0;

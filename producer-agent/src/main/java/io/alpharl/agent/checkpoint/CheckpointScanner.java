@@ -3,84 +3,196 @@ package io.alpharl.agent.checkpoint;
 import io.alpharl.safetensors.Checkpoint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.DirectoryIteratorException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Finds the complete {@code checkpoint-<step>} directories of a Hugging Face Trainer output
- * directory. A checkpoint counts as complete when its weights and {@code trainer_state.json}
- * (which the Trainer writes last) are present and no file in it changed size since the previous
- * scan; {@code tmp-checkpoint-*} directories, where newer Trainers stage a save, are ignored.
- * Keeps the sizes seen by the previous scan; not thread-safe.
+ * Finds the complete step checkpoints of a trainer's output directory, laid out as a
+ * {@link CheckpointLayout} says (by default the Hugging Face Trainer's {@code checkpoint-<step>/}).
+ * A checkpoint counts as complete when its weights are present, the layout's ready file (the
+ * Trainer's {@code trainer_state.json}, written last) is present when the layout has one, and
+ * no file in it changed size since the previous scan; {@code tmp-checkpoint-*} directories, where
+ * newer Trainers stage a save, never match.
+ *
+ * <p>A trainer deletes old checkpoints while it runs ({@code save_total_limit}): a folder that
+ * disappears during a scan is simply absent from its result. Two folders naming one step
+ * ({@code checkpoint-5}, {@code checkpoint-05}) are reported as a {@link DuplicateStep}, never as
+ * a checkpoint. Keeps the file sizes seen by the previous scan; not thread-safe.
  */
 public final class CheckpointScanner {
   public static final String TRAINER_STATE = "trainer_state.json";
-  private static final Pattern NAME = Pattern.compile("checkpoint-(\\d+)");
+  private static final Logger LOG = LoggerFactory.getLogger(CheckpointScanner.class);
 
   private final Path root;
-  private final Map<Path, Long> lastSizes = new HashMap<>();
+  private final CheckpointLayout layout;
+  private final Consumer<Path> beforeMeasure;
+  private final Map<Path, Map<String, Long>> lastSizes = new HashMap<>();
+  private final Set<Path> warned = new HashSet<>();
 
+  /** A scanner of the Hugging Face Trainer layout. */
   public CheckpointScanner(Path root) {
-    this.root = root;
+    this(root, CheckpointLayout.HUGGING_FACE);
   }
 
-  /** Every checkpoint directory that has its trainer state, complete or not, by step (no stability check). */
+  public CheckpointScanner(Path root, CheckpointLayout layout) {
+    this(root, layout, folder -> {});
+  }
+
+  /** @param beforeMeasure called with each candidate folder just before its files are measured (tests delete folders here) */
+  CheckpointScanner(Path root, CheckpointLayout layout, Consumer<Path> beforeMeasure) {
+    this.root = root;
+    this.layout = layout;
+    this.beforeMeasure = beforeMeasure;
+  }
+
+  public CheckpointLayout layout() {
+    return layout;
+  }
+
+  /**
+   * Complete checkpoints and duplicate steps, each by step. Remembers the file sizes seen, so a
+   * checkpoint is complete from the second scan that sees it unchanged.
+   *
+   * @throws UncheckedIOException when the run directory itself cannot be listed
+   */
+  public ScanResult scan() {
+    Map<Long, List<Path>> byStep = stepFolders();
+    List<CheckpointDir> complete = new ArrayList<>();
+    List<DuplicateStep> duplicates = new ArrayList<>();
+    Set<Path> seen = new HashSet<>();
+    for (Map.Entry<Long, List<Path>> e : byStep.entrySet()) {
+      List<Path> folders = e.getValue();
+      seen.addAll(folders);
+      if (folders.size() > 1) {
+        duplicates.add(new DuplicateStep(e.getKey(), folders));
+        continue;
+      }
+      Path folder = folders.get(0);
+      CheckpointDir c = new CheckpointDir(e.getKey(), layout.weightsDir(folder), folder);
+      if (!ready(c)) {
+        continue;
+      }
+      beforeMeasure.accept(folder);
+      Map<String, Long> sizes = measure(c);
+      if (sizes == null) {
+        lastSizes.remove(folder); // deleted while we looked: absent
+        continue;
+      }
+      Map<String, Long> previous = lastSizes.put(folder, sizes);
+      if (sizes.equals(previous)) {
+        complete.add(c);
+      }
+    }
+    lastSizes.keySet().retainAll(seen);
+    return new ScanResult(complete, duplicates);
+  }
+
+  /**
+   * Complete checkpoints, by step, for callers that do not handle duplicates: a duplicated step is
+   * left out and logged once.
+   */
+  public List<CheckpointDir> complete() {
+    ScanResult r = scan();
+    for (DuplicateStep d : r.duplicates()) {
+      if (warned.add(d.folders().get(0))) {
+        LOG.error("step {} is named by {} folders, {}: none is read", d.step(), d.folders().size(), d.folders());
+      }
+    }
+    return r.complete();
+  }
+
+  /**
+   * Every checkpoint that looks written (weights present, and the ready file when the layout has
+   * one), by step, without the stability check; duplicated steps are left out.
+   */
   public List<CheckpointDir> present() {
     List<CheckpointDir> out = new ArrayList<>();
-    try (Stream<Path> dirs = Files.list(root)) {
-      for (Path dir : (Iterable<Path>) dirs::iterator) {
-        Matcher m = NAME.matcher(dir.getFileName().toString());
-        if (m.matches() && Files.isRegularFile(dir.resolve(TRAINER_STATE))) {
-          out.add(new CheckpointDir(Long.parseLong(m.group(1)), dir));
+    for (Map.Entry<Long, List<Path>> e : stepFolders().entrySet()) {
+      if (e.getValue().size() == 1) {
+        Path folder = e.getValue().get(0);
+        CheckpointDir c = new CheckpointDir(e.getKey(), layout.weightsDir(folder), folder);
+        if (ready(c)) {
+          out.add(c);
         }
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + root, e);
     }
     out.sort(Comparator.comparingLong(CheckpointDir::step));
     return out;
   }
 
-  /** Complete checkpoints, by step. */
-  public List<CheckpointDir> complete() {
-    List<CheckpointDir> out = new ArrayList<>();
+  /** Step folders by step (sorted), each list sorted. */
+  private Map<Long, List<Path>> stepFolders() {
+    Map<Long, List<Path>> byStep = new TreeMap<>();
     try (Stream<Path> dirs = Files.list(root)) {
       for (Path dir : (Iterable<Path>) dirs::iterator) {
-        Matcher m = NAME.matcher(dir.getFileName().toString());
+        Matcher m = layout.stepFolder().matcher(dir.getFileName().toString());
         if (!m.matches() || !Files.isDirectory(dir)) {
           continue;
         }
-        if (!Checkpoint.hasWeights(dir) || !Files.isRegularFile(dir.resolve(TRAINER_STATE))) {
+        long step;
+        try {
+          step = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+          if (warned.add(dir)) {
+            LOG.warn("{} matches the step folder pattern '{}' but '{}' is not a step number; ignored", dir, layout.stepFolder().pattern(), m.group(1));
+          }
           continue;
         }
-        long size = totalSize(dir);
-        Long previous = lastSizes.put(dir, size);
-        if (previous != null && previous == size) {
-          out.add(new CheckpointDir(Long.parseLong(m.group(1)), dir));
-        }
+        byStep.computeIfAbsent(step, s -> new ArrayList<>()).add(dir);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + root, e);
+    } catch (IOException | DirectoryIteratorException e) {
+      throw new UncheckedIOException("cannot list " + root, e instanceof IOException io ? io : ((DirectoryIteratorException) e).getCause());
     }
-    out.sort(Comparator.comparingLong(CheckpointDir::step));
-    return out;
+    byStep.values().forEach(l -> l.sort(Comparator.naturalOrder()));
+    return byStep;
   }
 
-  private static long totalSize(Path dir) throws IOException {
-    long n = 0;
+  private boolean ready(CheckpointDir c) {
+    return Checkpoint.hasWeights(c.path()) && layout.readyFile().map(f -> Files.isRegularFile(c.folder().resolve(f))).orElse(true);
+  }
+
+  /**
+   * Name and size of every file of the checkpoint (its folder and, when elsewhere, its weights
+   * directory); null when it was deleted meanwhile.
+   */
+  private Map<String, Long> measure(CheckpointDir c) {
+    Map<String, Long> sizes = new TreeMap<>();
+    try {
+      addSizes(c.folder(), "", sizes);
+      if (!c.path().equals(c.folder())) {
+        addSizes(c.path(), c.folder().relativize(c.path()) + "/", sizes);
+      }
+      return sizes;
+    } catch (NoSuchFileException e) {
+      return null;
+    } catch (IOException | DirectoryIteratorException e) {
+      if (!Files.exists(c.folder())) {
+        return null; // deleted while listed: the error was about one of its files
+      }
+      throw new UncheckedIOException("cannot read " + c.folder(), e instanceof IOException io ? io : ((DirectoryIteratorException) e).getCause());
+    }
+  }
+
+  private static void addSizes(Path dir, String prefix, Map<String, Long> sizes) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
       for (Path f : (Iterable<Path>) files::iterator) {
-        n = n * 31 + (Files.isRegularFile(f) ? Files.size(f) : 0) + f.getFileName().hashCode();
+        sizes.put(prefix + f.getFileName(), Files.isRegularFile(f) ? Files.size(f) : -1L);
       }
     }
-    return n;
   }
 }

@@ -1,21 +1,182 @@
 package io.alpharl.agent.checkpoint;
 
 import io.alpharl.safetensors.TensorEntry;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Decides which tensors are modelled modules: 2-D tensors whose name matches a pattern, by
- * default the attention and MLP projections of Llama/Qwen-style models. Embeddings, lm_head,
- * norms and biases are carried.
+ * Decides which tensors of a checkpoint are modelled modules (their rank-1 update is tracked and
+ * extrapolated) and which are carried.
+ *
+ * <p>Default rule, for any Hugging Face transformer checkpoint: a 2-D tensor whose name ends in
+ * {@code .weight} and lies inside a numbered block (a name segment that is a number:
+ * {@code model.layers.3.}, {@code transformer.h.3.}, {@code gpt_neox.layers.3.},
+ * {@code encoder.layer.3.}, {@code experts.7.}), unless a segment marks it as an embedding, a
+ * head or a norm. This covers Llama, Qwen, Mistral, Gemma, Phi, GPT-2, GPT-NeoX, Falcon,
+ * BERT/RoBERTa and per-expert MoE weights without a list of projection names; routers of MoE
+ * layers ({@code mlp.gate}, {@code block_sparse_moe.gate}) are 2-D weights in a block and so are
+ * modelled too (exclude them with a pattern if unwanted).
+ *
+ * <p>Include patterns, when given, replace the default rule: a tensor is modelled when its full
+ * name matches one of them. Exclude patterns then remove tensors in either case. Only 2-D tensors
+ * are ever modelled: rank-1 factors need a matrix, so a fused 3-D experts tensor
+ * ({@code mlp.experts.gate_up_proj} of shape [experts, in, out]) is carried, with one log line from
+ * {@link #requireModules}.
+ *
+ * <p>GPT-2 style {@code Conv1D} weights ({@code c_attn}, {@code c_proj}, {@code c_fc},
+ * {@code q_attn}) are stored as [in, out] and are marked transposed. Immutable and thread-safe.
  */
-public record ModuleSelector(Pattern pattern) {
-  public static final String DEFAULT_PATTERN = ".*\\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)\\.weight";
+public final class ModuleSelector {
+  private static final Logger LOG = LoggerFactory.getLogger(ModuleSelector.class);
+  private static final Pattern NUMBER = Pattern.compile("\\d+");
+  private static final String WEIGHT = ".weight";
+  private static final Set<String> HEADS =
+      Set.of("lm_head", "embed_out", "score", "classifier", "head", "cls", "pooler", "qa_outputs");
+  private static final Set<String> CONV1D = Set.of("c_attn", "c_proj", "c_fc", "q_attn");
+  /** How many tensor names an error message lists before it counts the rest. */
+  private static final int NAMES_IN_MESSAGE = 12;
 
+  private final List<Pattern> include;
+  private final List<Pattern> exclude;
+
+  private ModuleSelector(List<Pattern> include, List<Pattern> exclude) {
+    this.include = List.copyOf(include);
+    this.exclude = List.copyOf(exclude);
+  }
+
+  /** The default rule, no patterns. */
   public static ModuleSelector defaults() {
-    return new ModuleSelector(Pattern.compile(DEFAULT_PATTERN));
+    return new ModuleSelector(List.of(), List.of());
+  }
+
+  /**
+   * @param include full-name regexes of the modelled tensors; empty for the default rule
+   * @param exclude full-name regexes of tensors to carry whatever else matches
+   */
+  public static ModuleSelector of(List<Pattern> include, List<Pattern> exclude) {
+    return new ModuleSelector(Objects.requireNonNull(include, "include"), Objects.requireNonNull(exclude, "exclude"));
+  }
+
+  public ModuleDecision decide(TensorEntry tensor) {
+    return decide(tensor.name(), tensor.shape());
+  }
+
+  /** The decision for a tensor of this name and shape. */
+  public ModuleDecision decide(String name, List<Long> shape) {
+    for (Pattern p : exclude) {
+      if (p.matcher(name).matches()) {
+        return ModuleDecision.carried("excluded by pattern '" + p.pattern() + "'");
+      }
+    }
+    String[] segments = name.split("\\.");
+    if (shape.size() == 3 && isExperts(segments)) {
+      return ModuleDecision.carried("fused 3-D experts tensor " + shape + ": rank-1 factors need a 2-D matrix");
+    }
+    if (include.isEmpty()) {
+      String byName = carriedByName(name, segments);
+      if (byName != null) {
+        return ModuleDecision.carried(byName);
+      }
+    } else if (include.stream().noneMatch(p -> p.matcher(name).matches())) {
+      return ModuleDecision.carried("matches no include pattern");
+    }
+    if (shape.size() != 2) {
+      return ModuleDecision.carried(shape.size() + "-D, not a matrix");
+    }
+    String layer = name.endsWith(WEIGHT) && segments.length >= 2 ? segments[segments.length - 2] : "";
+    boolean transposed = CONV1D.contains(layer);
+    return new ModuleDecision(true, transposed, transposed ? "2-D Conv1D weight in a block, stored [in, out]" : "2-D weight in a block");
   }
 
   public boolean isModelled(TensorEntry tensor) {
-    return tensor.shape().size() == 2 && pattern.matcher(tensor.name()).matches();
+    return decide(tensor).modelled();
+  }
+
+  /**
+   * Checks that a checkpoint has something to model and says what is carried for a reason a user
+   * may not expect (one log line for fused experts tensors).
+   *
+   * @return the names of the modelled tensors, in the order given
+   * @throws NoModulesException naming the rule and the tensors seen when none is modelled
+   */
+  public List<String> requireModules(Collection<TensorEntry> tensors) {
+    List<String> modelled = new ArrayList<>();
+    List<TensorEntry> fused = new ArrayList<>();
+    for (TensorEntry t : tensors) {
+      ModuleDecision d = decide(t);
+      if (d.modelled()) {
+        modelled.add(t.name());
+      } else if (t.shape().size() == 3 && isExperts(t.name().split("\\."))) {
+        fused.add(t);
+      }
+    }
+    if (!fused.isEmpty()) {
+      LOG.info("carrying {} fused 3-D experts tensors (e.g. {} {}): rank-1 factors need 2-D matrices, so their update is not modelled",
+          fused.size(), fused.get(0).name(), fused.get(0).shape());
+    }
+    if (modelled.isEmpty()) {
+      throw new NoModulesException("no tensor is a modelled module under " + describe() + "; " + tensors.size() + " tensors seen: "
+          + tensors.stream().limit(NAMES_IN_MESSAGE).map(t -> t.name() + " " + t.shape() + " (" + decide(t).reason() + ")")
+              .collect(Collectors.joining(", "))
+          + (tensors.size() > NAMES_IN_MESSAGE ? ", and " + (tensors.size() - NAMES_IN_MESSAGE) + " more" : "")
+          + ". Name the modules with include patterns (--include-modules REGEX).");
+    }
+    return modelled;
+  }
+
+  /** The rule in words, for logs and error messages. */
+  public String describe() {
+    String base = include.isEmpty()
+        ? "the default rule (2-D '.weight' tensors inside numbered blocks, except embeddings, heads and norms)"
+        : "include patterns " + patterns(include);
+    return exclude.isEmpty() ? base : base + " minus exclude patterns " + patterns(exclude);
+  }
+
+  /** Why the default rule carries a tensor by its name alone, or null when the name qualifies. */
+  private static String carriedByName(String name, String[] segments) {
+    if (!name.endsWith(WEIGHT)) {
+      return "not a '.weight' (a bias or a buffer)";
+    }
+    boolean inBlock = false;
+    for (int i = 0; i < segments.length - 1; i++) {
+      String s = segments[i].toLowerCase(Locale.ROOT);
+      if (HEADS.contains(s)) {
+        return "a head";
+      }
+      if (s.contains("embed") || s.equals("wte") || s.equals("wpe")) {
+        return "an embedding";
+      }
+      if (s.contains("norm") || s.startsWith("ln_") || s.equals("ln")) {
+        return "a norm";
+      }
+      inBlock |= NUMBER.matcher(s).matches();
+    }
+    return inBlock ? null : "outside the numbered blocks";
+  }
+
+  private static boolean isExperts(String[] segments) {
+    for (String s : segments) {
+      if (s.equals("experts")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String patterns(List<Pattern> ps) {
+    return ps.stream().map(p -> "'" + p.pattern() + "'").collect(Collectors.joining(", "));
+  }
+
+  @Override
+  public String toString() {
+    return "ModuleSelector[" + describe() + "]";
   }
 }

@@ -13,7 +13,9 @@ import java.util.OptionalDouble;
  * The progress value y_t of a checkpoint: the entry of {@code trainer_state.json}'s
  * {@code log_history} whose {@code step} is the checkpoint's and that has the configured key
  * (for example {@code reward} or {@code eval_accuracy}); failing that, the line of
- * {@code progress.jsonl} in the run directory with that step and key. Stateless.
+ * {@code progress.jsonl} in the run directory (the step folder's parent) with that step and key;
+ * when several lines have both, the last one counts. Lines that are not JSON (one being written)
+ * and values that are not numbers are skipped. Stateless.
  */
 public final class ProgressReader {
   public static final String PROGRESS_JSONL = "progress.jsonl";
@@ -31,27 +33,38 @@ public final class ProgressReader {
 
   public OptionalDouble read(CheckpointDir checkpoint) {
     OptionalDouble fromState = fromTrainerState(checkpoint);
-    return fromState.isPresent() ? fromState : fromProgressFile(checkpoint.path().getParent().resolve(PROGRESS_JSONL), checkpoint.step());
+    return fromState.isPresent() ? fromState : lastValue(checkpoint.folder().getParent().resolve(PROGRESS_JSONL), key, checkpoint.step());
   }
 
-  /** {@code max_steps} of the trainer state, 0 when absent. */
+  /**
+   * The planned final step: {@code max_steps} of the trainer state, else the newest
+   * {@code max_steps} in {@code progress.jsonl} (custom loops write it there), else 0.
+   */
   public static long plannedSteps(CheckpointDir checkpoint) {
     try {
-      JsonNode state = JSON.readTree(checkpoint.path().resolve(CheckpointScanner.TRAINER_STATE).toFile());
-      return state.path("max_steps").asLong(0);
+      long fromState = JSON.readTree(checkpoint.folder().resolve(CheckpointScanner.TRAINER_STATE).toFile()).path("max_steps").asLong(0);
+      if (fromState > 0) {
+        return fromState;
+      }
     } catch (IOException e) {
+      // no trainer state (verl, OpenRLHF): try the progress file
+    }
+    try {
+      OptionalDouble fromFile = lastValue(checkpoint.folder().getParent().resolve(PROGRESS_JSONL), "max_steps", -1);
+      return fromFile.isPresent() ? (long) fromFile.getAsDouble() : 0;
+    } catch (UncheckedIOException e) {
       return 0;
     }
   }
 
   private OptionalDouble fromTrainerState(CheckpointDir checkpoint) {
-    Path file = checkpoint.path().resolve(CheckpointScanner.TRAINER_STATE);
+    Path file = checkpoint.folder().resolve(CheckpointScanner.TRAINER_STATE);
     if (!Files.isRegularFile(file)) {
       return OptionalDouble.empty();
     }
     try {
       for (JsonNode entry : JSON.readTree(file.toFile()).path("log_history")) {
-        OptionalDouble v = valueAt(entry, checkpoint.step());
+        OptionalDouble v = valueAt(entry, key, checkpoint.step());
         if (v.isPresent()) {
           return v;
         }
@@ -62,7 +75,8 @@ public final class ProgressReader {
     }
   }
 
-  private OptionalDouble fromProgressFile(Path file, long step) {
+  /** The value under {@code key} of the last line of {@code file} that has one (and, unless {@code step} is -1, that step). */
+  private static OptionalDouble lastValue(Path file, String key, long step) {
     if (!Files.isRegularFile(file)) {
       return OptionalDouble.empty();
     }
@@ -75,7 +89,7 @@ public final class ProgressReader {
         }
         OptionalDouble v;
         try {
-          v = valueAt(JSON.readTree(line), step);
+          v = valueAt(JSON.readTree(line), key, step);
         } catch (IOException e) {
           continue; // a line being written while we read; earlier lines are complete
         }
@@ -89,10 +103,10 @@ public final class ProgressReader {
     }
   }
 
-  private OptionalDouble valueAt(JsonNode entry, long step) {
+  private static OptionalDouble valueAt(JsonNode entry, String key, long step) {
     JsonNode s = entry.get("step");
     JsonNode v = entry.get(key);
-    if (s != null && s.asLong(-1) == step && v != null && v.isNumber()) {
+    if ((step == -1 || s != null && s.asLong(-1) == step) && v != null && v.isNumber()) {
       return OptionalDouble.of(v.asDouble());
     }
     return OptionalDouble.empty();

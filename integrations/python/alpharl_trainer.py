@@ -1,0 +1,267 @@
+"""AlphaRL Stream from inside a trainer: progress values for the agent, early stops from it.
+
+One file, Python 3.8+ standard library only: copy it next to your training script or put
+this folder on PYTHONPATH. The AlphaRL agent (`alpharl agent watch OUTPUT_DIR`) runs beside
+the trainer; this module is the trainer's half of the conversation:
+
+* ``log_progress(output_dir, step, **values)`` appends ``{"step": 40, "reward": 0.61}`` to
+  ``OUTPUT_DIR/progress.jsonl``, where the agent reads the progress value y_t of each
+  checkpoint (``--progress-key reward``) when ``trainer_state.json`` does not have it.
+* ``should_stop(output_dir, poll_url=None)`` returns the agent's early-stop decision (a dict:
+  run_id, action, at_step, reason, predicted_model, confidence, decided_unix_ms) or None. The
+  agent writes it atomically as JSON to ``OUTPUT_DIR/STOP`` and, with ``--control-port PORT``,
+  serves it at ``http://127.0.0.1:PORT/control`` (204 until there is one, then 200 and the JSON).
+* ``AlphaRLCallback`` does both for a Hugging Face ``Trainer`` or a TRL trainer
+  (``callbacks=[AlphaRLCallback(progress_keys=("reward",))]``); it is duck-typed, so nothing
+  here imports ``transformers``.
+
+Nothing here raises into the training loop on an I/O or network problem: it logs one warning
+per kind of problem (logger ``alpharl``) and carries on without the value or the decision.
+"""
+import json
+import logging
+import math
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+
+__all__ = ["AlphaRLCallback", "log_progress", "should_stop", "PROGRESS_FILE", "STOP_FILE"]
+
+PROGRESS_FILE = "progress.jsonl"
+STOP_FILE = "STOP"
+EARLY_STOP = "early_stop"
+
+logger = logging.getLogger("alpharl")
+
+
+class _Once:
+    """Logs a warning the first time a kind of problem happens, then stays quiet about it."""
+
+    def __init__(self):
+        self._seen = set()
+
+    def warn(self, kind, message, *args):
+        if kind not in self._seen:
+            self._seen.add(kind)
+            logger.warning("AlphaRL: " + message + " (reported once)", *args)
+
+
+_warnings = _Once()
+
+
+def log_progress(output_dir, step, max_steps=None, **values):
+    """Appends one line with the step and its numeric values to ``output_dir/progress.jsonl``.
+
+    Values may be Python numbers or anything ``float()`` takes (a 0-d torch tensor, a numpy
+    scalar); None, non-numbers and NaN or infinity are left out, since the agent would skip
+    them. ``max_steps`` (the planned final step) lets the agent know the run's length when no
+    ``trainer_state.json`` says it. Each line goes out in one ``write`` on a file opened for
+    appending, so a reader sees whole lines, or a partial last one that it skips.
+
+    Returns the dict written, or None when there was nothing to write or the write failed.
+    """
+    line = {"step": int(step)}
+    if max_steps is not None:
+        values = dict(values, max_steps=max_steps)
+    for key, value in values.items():
+        number = _number(value)
+        if number is None:
+            if value is not None:
+                _warnings.warn("value:" + key, "progress value %s=%r is not a finite number; left out", key, value)
+            continue
+        line[key] = number
+    if len(line) == 1:
+        return None
+    data = (json.dumps(line) + "\n").encode("utf-8")
+    try:
+        fd = os.open(os.path.join(output_dir, PROGRESS_FILE), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+    except OSError as e:
+        _warnings.warn("progress-write", "cannot append to %s: %s", os.path.join(output_dir, PROGRESS_FILE), e)
+        return None
+    return line
+
+
+def should_stop(output_dir, poll_url=None, timeout=2.0):
+    """The agent's early-stop decision, or None while there is none.
+
+    Reads ``output_dir/STOP`` first; a STOP file that is not the agent's JSON (say, made by hand
+    with ``touch``) still stops, with the file's text as the reason. Then, when ``poll_url`` is
+    given (``http://127.0.0.1:PORT/control``), asks the agent: 204 means no decision, 200 carries
+    it. A network error, a timeout (``timeout`` seconds) or an unexpected answer counts as no
+    decision and is logged once.
+    """
+    decision = _read_stop_file(os.path.join(output_dir, STOP_FILE))
+    if decision is None and poll_url:
+        decision = _poll(poll_url, timeout)
+    if decision is not None and decision.get("action", EARLY_STOP) != EARLY_STOP:
+        return None
+    return decision
+
+
+class AlphaRLCallback:
+    """A ``transformers.TrainerCallback`` for the Hugging Face Trainer and TRL's trainers.
+
+    On every log it writes the values under ``progress_keys`` to ``progress.jsonl`` (main
+    process only); on every save of a step that logged none of them it writes the newest values
+    logged so far, marked with the step they come from (``"logged_step"``), so each checkpoint
+    has a progress value even when ``logging_steps`` does not divide ``save_steps``.
+
+    At each step end it checks for the agent's decision (the STOP file every step; the poll
+    endpoint at most every ``poll_interval`` seconds) and, once there is one, sets
+    ``control.should_save`` and ``control.should_training_stop``: the Trainer saves a last
+    checkpoint and ends training. Under ``torch.distributed`` the main process decides and the
+    decision is broadcast, so every rank stops at the same step.
+
+    Duck-typed: it answers every ``on_*`` event, so ``Trainer(callbacks=[AlphaRLCallback()])``
+    works without this module importing ``transformers``.
+    """
+
+    def __init__(self, progress_keys=("reward",), poll_url=None, poll_interval=30.0, timeout=2.0, output_dir=None,
+                 clock=time.monotonic):
+        self.progress_keys = (progress_keys,) if isinstance(progress_keys, str) else tuple(progress_keys)
+        self.poll_url = poll_url
+        self.poll_interval = float(poll_interval)
+        self.timeout = float(timeout)
+        self.output_dir = output_dir
+        self.decision = None
+        self._clock = clock
+        self._next_poll = None
+        self._latest = {}
+        self._latest_step = None
+        self._written_step = None
+
+    def __getattr__(self, name):
+        # The Trainer calls every event on every callback; the events this class does not use do nothing.
+        if name.startswith("on_"):
+            return _ignore
+        raise AttributeError(name)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        values = {k: logs[k] for k in self.progress_keys if logs and _number(logs.get(k)) is not None}
+        if values:
+            self._latest.update(values)
+            self._latest_step = state.global_step
+            if self._write(args, state, values):
+                self._written_step = state.global_step
+        return control
+
+    def on_save(self, args, state, control, **kwargs):
+        if self._latest and self._written_step != state.global_step:
+            self._write(args, state, dict(self._latest, logged_step=self._latest_step))
+            self._written_step = state.global_step
+        return control
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.decision is None:
+            decision = self._check(args, state) if _is_main(state) else None
+            self.decision = _agree(decision)
+            if self.decision is not None:
+                logger.warning("AlphaRL: early stop after step %s: %s (predicted model: %s)", state.global_step,
+                               self.decision.get("reason", "STOP"), self.decision.get("predicted_model", "none"))
+        if self.decision is not None:
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+    def _check(self, args, state):
+        output_dir = self._dir(args)
+        poll_url = None
+        now = self._clock()
+        if self.poll_url and (self._next_poll is None or now >= self._next_poll):
+            poll_url = self.poll_url
+            self._next_poll = now + self.poll_interval
+        return should_stop(output_dir, poll_url, self.timeout)
+
+    def _write(self, args, state, values):
+        if not _is_main(state):
+            return False
+        max_steps = getattr(state, "max_steps", None) or None
+        return log_progress(self._dir(args), state.global_step, max_steps=max_steps, **values) is not None
+
+    def _dir(self, args):
+        return self.output_dir or args.output_dir
+
+
+def _ignore(*args, **kwargs):
+    return None
+
+
+def _number(value):
+    if value is None or isinstance(value, (bool, str, bytes)):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _is_main(state):
+    return getattr(state, "is_world_process_zero", True)
+
+
+def _agree(decision):
+    """The main process's decision on every rank, when torch.distributed runs more than one."""
+    dist = sys.modules.get("torch.distributed")
+    if dist is None or not dist.is_available() or not dist.is_initialized() or dist.get_world_size() < 2:
+        return decision
+    box = [decision]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def _read_stop_file(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        _warnings.warn("stop-read", "cannot read %s: %s; stopping anyway", path, e)
+        return {"action": EARLY_STOP, "reason": "STOP file present but unreadable: %s" % e}
+    try:
+        decision = json.loads(text)
+        if isinstance(decision, dict):
+            return decision
+    except ValueError:
+        pass
+    return {"action": EARLY_STOP, "reason": text.strip() or "STOP file present"}
+
+
+# The agent listens on loopback: an http_proxy set for the trainer's downloads must not be asked.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _poll(url, timeout):
+    try:
+        with _opener.open(url, timeout=timeout) as response:
+            if response.status == 204:
+                return None
+            body = response.read()
+            if response.status != 200:
+                _warnings.warn("poll-status", "%s answered HTTP %s; treating it as no decision", url, response.status)
+                return None
+    except urllib.error.HTTPError as e:
+        _warnings.warn("poll-status", "%s answered HTTP %s; treating it as no decision", url, e.code)
+        return None
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        # Connection refused, timeout, bad URL: the agent may not be up yet; training goes on.
+        _warnings.warn("poll-network", "cannot reach %s (%s); training goes on, the STOP file still works", url, e)
+        return None
+    try:
+        decision = json.loads(body.decode("utf-8"))
+    except ValueError as e:
+        _warnings.warn("poll-body", "%s sent a decision that is not JSON (%s); ignored", url, e)
+        return None
+    if not isinstance(decision, dict):
+        _warnings.warn("poll-body", "%s sent %r, not a decision object; ignored", url, decision)
+        return None
+    return decision

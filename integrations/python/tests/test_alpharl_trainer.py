@@ -1,0 +1,227 @@
+"""The trainer integration against the agent's file and HTTP contracts (no transformers, no torch)."""
+import json
+import os
+import sys
+import tempfile
+import types
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import alpharl_trainer as at  # noqa: E402
+from tests.support import DECISION, ControlEndpoint, drive, free_port_url, read_progress  # noqa: E402
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory()
+        self.dir = self._tmp.name
+        at._warnings = at._Once()  # each test sees its own first warnings
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    def write_stop(self, decision):
+        # As the agent's StopFile does: a temporary name, then an atomic rename.
+        tmp = os.path.join(self.dir, ".STOP.tmp")
+        with open(tmp, "w") as f:
+            f.write(json.dumps(decision) + "\n")
+        os.replace(tmp, os.path.join(self.dir, at.STOP_FILE))
+
+
+class LogProgressTest(Base):
+    def test_lines_read_back_as_the_agent_reads_them(self):
+        at.log_progress(self.dir, 10, reward=0.25)
+        at.log_progress(self.dir, 20, reward=0.5, eval_accuracy=0.75)
+        at.log_progress(self.dir, 20, reward=0.625)  # a later line for the same step wins
+        self.assertEqual(read_progress(self.dir, 10, "reward"), 0.25)
+        self.assertEqual(read_progress(self.dir, 20, "reward"), 0.625)
+        self.assertEqual(read_progress(self.dir, 20, "eval_accuracy"), 0.75)
+        self.assertIsNone(read_progress(self.dir, 30, "reward"))
+        with open(os.path.join(self.dir, at.PROGRESS_FILE)) as f:
+            self.assertEqual(f.read().splitlines()[0], '{"step": 10, "reward": 0.25}')
+
+    def test_values_that_are_not_finite_numbers_are_left_out_with_one_warning(self):
+        class Scalar:  # a 0-d tensor or numpy scalar: float() takes it
+            def __float__(self):
+                return 0.5
+
+        with self.assertLogs("alpharl", "WARNING") as logs:
+            line = at.log_progress(self.dir, 3, reward=Scalar(), kl=float("nan"), note="x", loss=None, flag=True, max_steps=100)
+            at.log_progress(self.dir, 4, kl=float("inf"))
+        self.assertEqual(line, {"step": 3, "reward": 0.5, "max_steps": 100.0})
+        self.assertEqual(len([m for m in logs.output if "kl=" in m]), 1)  # once per key, not per call
+        self.assertIsNone(at.log_progress(self.dir, 5, loss=None))
+        with open(os.path.join(self.dir, at.PROGRESS_FILE)) as f:
+            self.assertEqual(len(f.read().splitlines()), 1)  # nothing written for steps 4 and 5
+
+    def test_a_directory_that_cannot_be_written_is_a_warning_not_an_exception(self):
+        missing = os.path.join(self.dir, "no", "such")
+        with self.assertLogs("alpharl", "WARNING") as logs:
+            self.assertIsNone(at.log_progress(missing, 1, reward=1.0))
+            self.assertIsNone(at.log_progress(missing, 2, reward=1.0))
+        self.assertEqual(len(logs.output), 1)
+        self.assertIn("cannot append to", logs.output[0])
+
+
+class ShouldStopTest(Base):
+    def test_no_decision_without_a_stop_file_or_endpoint(self):
+        self.assertIsNone(at.should_stop(self.dir))
+
+    def test_the_agents_stop_file(self):
+        self.write_stop(DECISION)
+        self.assertEqual(at.should_stop(self.dir), DECISION)
+
+    def test_a_stop_file_made_by_hand_stops_too(self):
+        open(os.path.join(self.dir, at.STOP_FILE), "w").close()
+        self.assertEqual(at.should_stop(self.dir), {"action": "early_stop", "reason": "STOP file present"})
+        with open(os.path.join(self.dir, at.STOP_FILE), "w") as f:
+            f.write("operator: out of budget\n")
+        self.assertEqual(at.should_stop(self.dir)["reason"], "operator: out of budget")
+
+    def test_a_decision_that_is_not_an_early_stop_is_none(self):
+        self.write_stop(dict(DECISION, action="continue"))
+        self.assertIsNone(at.should_stop(self.dir))
+
+    def test_poll_endpoint_204_then_200(self):
+        with ControlEndpoint(DECISION, no_decision_for=2) as agent:
+            self.assertIsNone(at.should_stop(self.dir, agent.url))
+            self.assertIsNone(at.should_stop(self.dir, agent.url))
+            self.assertEqual(at.should_stop(self.dir, agent.url), DECISION)
+            self.assertEqual(agent.requests, 3)
+
+    def test_the_stop_file_is_read_before_the_endpoint_is_asked(self):
+        self.write_stop(DECISION)
+        with ControlEndpoint(DECISION) as agent:
+            self.assertEqual(at.should_stop(self.dir, agent.url), DECISION)
+            self.assertEqual(agent.requests, 0)
+
+    def test_an_agent_that_is_down_is_no_decision_and_one_warning(self):
+        url = free_port_url()
+        with self.assertLogs("alpharl", "WARNING") as logs:
+            self.assertIsNone(at.should_stop(self.dir, url))
+            self.assertIsNone(at.should_stop(self.dir, url))
+        self.assertEqual(len(logs.output), 1)
+        self.assertIn("cannot reach " + url, logs.output[0])
+
+    def test_other_answers_are_no_decision(self):
+        with ControlEndpoint(DECISION, status=500) as agent, self.assertLogs("alpharl", "WARNING") as logs:
+            self.assertIsNone(at.should_stop(self.dir, agent.url))
+        self.assertIn("HTTP 500", logs.output[0])
+        with ControlEndpoint("not an object") as agent, self.assertLogs("alpharl", "WARNING") as logs:
+            self.assertIsNone(at.should_stop(self.dir, agent.url))
+        self.assertIn("not a decision object", logs.output[0])
+
+    def test_a_slow_agent_times_out(self):
+        # The agent answers with a decision only after 30 s: a None here means the timeout ended the request.
+        with ControlEndpoint(DECISION, delay=30.0) as agent, self.assertLogs("alpharl", "WARNING") as logs:
+            self.assertIsNone(at.should_stop(self.dir, agent.url, timeout=0.2))
+        self.assertIn("timed out", logs.output[0])
+
+    def test_a_proxy_set_for_downloads_is_not_asked(self):
+        saved = {k: os.environ.get(k) for k in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY")}
+        os.environ["http_proxy"] = os.environ["HTTP_PROXY"] = free_port_url().replace("/control", "")
+        os.environ.pop("no_proxy", None)
+        os.environ.pop("NO_PROXY", None)
+        try:
+            with ControlEndpoint(DECISION) as agent:
+                self.assertEqual(at.should_stop(self.dir, agent.url), DECISION)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+class CallbackTest(Base):
+    @staticmethod
+    def logs(step):
+        return {"loss": 1.0 / step, "reward": step / 100.0, "learning_rate": 1e-6}
+
+    def test_runs_to_the_end_without_a_decision_and_logs_progress(self):
+        cb = at.AlphaRLCallback(progress_keys="reward")
+        last, saved = drive(cb, self.dir, max_steps=20, logging_steps=5, save_steps=10, logs_at=self.logs)
+        self.assertEqual((last, saved), (20, [10, 20]))
+        self.assertIsNone(cb.decision)
+        for step in (5, 10, 15, 20):
+            self.assertEqual(read_progress(self.dir, step, "reward"), step / 100.0)
+        self.assertIsNone(read_progress(self.dir, 5, "loss"))  # only the progress keys are written
+        self.assertEqual(read_progress(self.dir, 20, "max_steps"), 20.0)
+
+    def test_saves_between_logs_carry_the_newest_value_and_say_from_which_step(self):
+        cb = at.AlphaRLCallback(progress_keys=("reward",))
+        drive(cb, self.dir, max_steps=12, logging_steps=4, save_steps=6, logs_at=self.logs)
+        self.assertEqual(read_progress(self.dir, 6, "reward"), 0.04)
+        self.assertEqual(read_progress(self.dir, 6, "logged_step"), 4.0)
+        self.assertEqual(read_progress(self.dir, 12, "reward"), 0.12)  # logged at 12 itself: no carried line
+        self.assertIsNone(read_progress(self.dir, 12, "logged_step"))
+
+    def test_stops_at_the_step_the_stop_file_appears_and_saves_it(self):
+        cb = at.AlphaRLCallback()
+
+        def agent(step):
+            if step == 7:
+                self.write_stop(DECISION)
+
+        with self.assertLogs("alpharl", "WARNING") as logs:
+            last, saved = drive(cb, self.dir, max_steps=100, logging_steps=5, save_steps=5, logs_at=self.logs, on_step=agent)
+        self.assertEqual((last, saved), (7, [5, 7]))
+        self.assertEqual(cb.decision, DECISION)
+        self.assertIn("early stop after step 7: gate passed 3 times", logs.output[0])
+
+    def test_stops_when_the_endpoint_decides_polling_at_most_every_interval(self):
+        now = [0.0]
+        with ControlEndpoint(DECISION, no_decision_for=3) as agent:
+            cb = at.AlphaRLCallback(poll_url=agent.url, poll_interval=10.0, clock=lambda: now[0])
+
+            def tick(step):
+                now[0] = step * 4.0  # 4 s per step: a poll every third step
+
+            with self.assertLogs("alpharl", "WARNING"):
+                last, saved = drive(cb, self.dir, max_steps=100, logging_steps=5, save_steps=50, logs_at=self.logs, on_step=tick)
+            # polls at steps 1 (t=4), 4 (t=16), 7 (t=28): 204 each; 10 (t=40): the decision
+            self.assertEqual(agent.requests, 4)
+        self.assertEqual((last, saved), (10, [10]))
+
+    def test_an_agent_that_is_down_never_stops_or_breaks_training(self):
+        cb = at.AlphaRLCallback(poll_url=free_port_url(), poll_interval=0.0)
+        with self.assertLogs("alpharl", "WARNING") as logs:
+            last, _ = drive(cb, self.dir, max_steps=30, logging_steps=5, save_steps=10, logs_at=self.logs)
+        self.assertEqual(last, 30)
+        self.assertEqual(len(logs.output), 1)
+
+    def test_other_processes_write_no_progress(self):
+        cb = at.AlphaRLCallback()
+        drive(cb, self.dir, max_steps=10, logging_steps=5, save_steps=5, logs_at=self.logs, main=False)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, at.PROGRESS_FILE)))
+
+    def test_under_torch_distributed_every_rank_takes_rank_zeros_decision(self):
+        broadcasts = []
+
+        def broadcast_object_list(box, src):
+            broadcasts.append((list(box), src))
+            box[0] = DECISION if len(broadcasts) >= 3 else None  # rank 0 decides at its third step
+
+        dist = types.SimpleNamespace(is_available=lambda: True, is_initialized=lambda: True, get_world_size=lambda: 2,
+                                     broadcast_object_list=broadcast_object_list)
+        sys.modules["torch.distributed"] = dist
+        try:
+            cb = at.AlphaRLCallback()
+            self.write_stop(dict(DECISION, reason="seen by rank 1 only"))  # a rank other than 0 never decides by itself
+            with self.assertLogs("alpharl", "WARNING"):
+                last, _ = drive(cb, self.dir, max_steps=10, logging_steps=5, save_steps=5, logs_at=self.logs, main=False)
+        finally:
+            del sys.modules["torch.distributed"]
+        self.assertEqual(last, 3)
+        self.assertEqual(cb.decision, DECISION)
+        self.assertEqual(broadcasts[0], ([None], 0))
+
+    def test_answers_every_trainer_event(self):
+        cb = at.AlphaRLCallback()
+        self.assertIsNone(cb.on_some_event_added_later(None, None, None, model=None))
+        with self.assertRaises(AttributeError):
+            cb.not_an_event  # noqa: B018
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,203 @@
+package io.alpharl.agent.checkpoint;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The scanner on real folders created, grown and deleted under it, in each trainer's layout. */
+class CheckpointScannerTest {
+  @TempDir
+  Path root;
+
+  @Test
+  void aCheckpointIsCompleteOnceTwoScansSeeItsFilesUnchanged() throws IOException {
+    hfCheckpoint("checkpoint-0");
+    hfCheckpoint("checkpoint-5");
+    weights(root.resolve("checkpoint-10"), 100); // no trainer_state.json yet: still being written
+    hfCheckpoint("tmp-checkpoint-15");
+    CheckpointScanner scanner = new CheckpointScanner(root);
+
+    assertThat(scanner.scan().complete()).isEmpty();
+    assertThat(steps(scanner.scan().complete())).containsExactly(0L, 5L);
+
+    Files.writeString(root.resolve("checkpoint-10").resolve(CheckpointScanner.TRAINER_STATE), "{}");
+    assertThat(steps(scanner.scan().complete())).containsExactly(0L, 5L);
+    assertThat(steps(scanner.scan().complete())).containsExactly(0L, 5L, 10L);
+  }
+
+  @Test
+  void aFileThatStillGrowsKeepsItsCheckpointIncomplete() throws IOException {
+    Path c = hfCheckpoint("checkpoint-3");
+    CheckpointScanner scanner = new CheckpointScanner(root);
+    scanner.scan();
+    weights(c, 200);
+    assertThat(scanner.scan().complete()).isEmpty();
+    assertThat(steps(scanner.scan().complete())).containsExactly(3L);
+  }
+
+  @Test
+  void aFolderDeletedBetweenScansIsJustAbsentAndStartsOverWhenItComesBack() throws IOException {
+    hfCheckpoint("checkpoint-1");
+    hfCheckpoint("checkpoint-2");
+    CheckpointScanner scanner = new CheckpointScanner(root);
+    scanner.scan();
+    assertThat(steps(scanner.scan().complete())).containsExactly(1L, 2L);
+
+    deleteTree(root.resolve("checkpoint-1")); // the trainer's save_total_limit rotation
+    assertThat(steps(scanner.scan().complete())).containsExactly(2L);
+
+    hfCheckpoint("checkpoint-1"); // rewritten: needs two stable scans again
+    assertThat(steps(scanner.scan().complete())).containsExactly(2L);
+    assertThat(steps(scanner.scan().complete())).containsExactly(1L, 2L);
+  }
+
+  @Test
+  void aFolderDeletedDuringAScanIsAbsentFromItsResultWithoutAnError() throws IOException {
+    hfCheckpoint("checkpoint-1");
+    hfCheckpoint("checkpoint-2");
+    hfCheckpoint("checkpoint-3");
+    Path victim = root.resolve("checkpoint-2");
+    boolean[] deleteNow = {false};
+    CheckpointScanner scanner = new CheckpointScanner(root, CheckpointLayout.HUGGING_FACE, folder -> {
+      if (deleteNow[0] && folder.equals(victim)) {
+        deleteTree(folder); // after the listing and the ready check, before its files are measured
+      }
+    });
+    scanner.scan();
+    deleteNow[0] = true;
+    ScanResult r = scanner.scan();
+    assertThat(steps(r.complete())).containsExactly(1L, 3L);
+    assertThat(r.duplicates()).isEmpty();
+    assertThat(Files.exists(victim)).isFalse();
+    assertThat(steps(scanner.present())).containsExactly(1L, 3L);
+  }
+
+  @Test
+  void aFileDeletedInsideAFolderDuringAScanMakesItIncompleteNotAnError() throws IOException {
+    Path c = hfCheckpoint("checkpoint-4");
+    Files.writeString(c.resolve("optimizer.pt"), "x".repeat(50));
+    boolean[] deleteNow = {false};
+    CheckpointScanner scanner = new CheckpointScanner(root, CheckpointLayout.HUGGING_FACE, folder -> {
+      if (deleteNow[0]) {
+        uncheckedDelete(folder.resolve("optimizer.pt"));
+      }
+    });
+    scanner.scan();
+    deleteNow[0] = true;
+    assertThat(scanner.scan().complete()).isEmpty();
+    deleteNow[0] = false;
+    assertThat(steps(scanner.scan().complete())).containsExactly(4L);
+  }
+
+  @Test
+  void twoFoldersNamingOneStepAreADuplicateNeverACheckpoint() throws IOException {
+    hfCheckpoint("checkpoint-5");
+    hfCheckpoint("checkpoint-05");
+    hfCheckpoint("checkpoint-6");
+    CheckpointScanner scanner = new CheckpointScanner(root);
+    scanner.scan();
+    ScanResult r = scanner.scan();
+    assertThat(steps(r.complete())).containsExactly(6L);
+    assertThat(r.duplicates()).containsExactly(new DuplicateStep(5, List.of(root.resolve("checkpoint-05"), root.resolve("checkpoint-5"))));
+    assertThat(steps(scanner.complete())).containsExactly(6L);
+    assertThat(steps(scanner.present())).containsExactly(6L);
+
+    deleteTree(root.resolve("checkpoint-05"));
+    scanner.scan();
+    r = scanner.scan();
+    assertThat(r.duplicates()).isEmpty();
+    assertThat(steps(r.complete())).containsExactly(5L, 6L);
+  }
+
+  @Test
+  void verlWeightsLieInASubPathAndNeedNoReadyFile() throws IOException {
+    Path folder = root.resolve("global_step_10");
+    Files.createDirectories(folder.resolve("actor/huggingface"));
+    Files.writeString(folder.resolve("actor/model_world_size_2_rank_0.pt"), "shard");
+    Files.writeString(folder.resolve("actor/huggingface/config.json"), "{}"); // verl writes the config first
+    Files.createDirectories(root.resolve("global_step_20/actor/huggingface"));
+    Files.writeString(root.resolve("latest_checkpointed_iteration.txt"), "10");
+    CheckpointScanner scanner = new CheckpointScanner(root, CheckpointLayout.VERL);
+    scanner.scan();
+    assertThat(scanner.scan().complete()).isEmpty();
+
+    weights(folder.resolve("actor/huggingface"), 100);
+    scanner.scan();
+    weights(folder.resolve("actor/huggingface"), 150); // still being written
+    assertThat(scanner.scan().complete()).isEmpty();
+    List<CheckpointDir> complete = scanner.scan().complete();
+    assertThat(complete).containsExactly(new CheckpointDir(10, folder.resolve("actor/huggingface"), folder));
+  }
+
+  @Test
+  void openRlhfHfExportsAreFoundBesideTheDeepSpeedCheckpoints() throws IOException {
+    Files.createDirectories(root.resolve("_actor/global_step20"));
+    weights(root.resolve("global_step20_hf"), 10);
+    weights(root.resolve("global_step40_hf"), 10);
+    CheckpointScanner scanner = new CheckpointScanner(root, CheckpointLayout.OPENRLHF);
+    scanner.scan();
+    assertThat(scanner.scan().complete()).extracting(CheckpointDir::step, CheckpointDir::path)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(20L, root.resolve("global_step20_hf")),
+            org.assertj.core.groups.Tuple.tuple(40L, root.resolve("global_step40_hf")));
+  }
+
+  @Test
+  void aStepGroupThatIsNotANumberIsIgnored() throws IOException {
+    weights(root.resolve("run-abc"), 10);
+    weights(root.resolve("run-7"), 10);
+    CheckpointLayout layout = new CheckpointLayout(Pattern.compile("run-(\\w+)"), Optional.empty(), Optional.empty());
+    CheckpointScanner scanner = new CheckpointScanner(root, layout);
+    scanner.scan();
+    assertThat(steps(scanner.scan().complete())).containsExactly(7L);
+  }
+
+  @Test
+  void aMissingRunDirectoryIsAnError() {
+    CheckpointScanner scanner = new CheckpointScanner(root.resolve("nope"));
+    assertThatThrownBy(scanner::scan).isInstanceOf(UncheckedIOException.class).hasMessageContaining("cannot list " + root.resolve("nope"));
+  }
+
+  private Path hfCheckpoint(String name) throws IOException {
+    Path dir = root.resolve(name);
+    weights(dir, 100);
+    Files.writeString(dir.resolve(CheckpointScanner.TRAINER_STATE), "{\"max_steps\": 10}");
+    return dir;
+  }
+
+  /** Only the file's presence and size matter to the scanner. */
+  private static void weights(Path dir, int bytes) throws IOException {
+    Files.createDirectories(dir);
+    Files.write(dir.resolve("model.safetensors"), new byte[bytes]);
+  }
+
+  private static List<Long> steps(List<CheckpointDir> dirs) {
+    return dirs.stream().map(CheckpointDir::step).toList();
+  }
+
+  private static void deleteTree(Path dir) {
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(Comparator.reverseOrder()).forEach(CheckpointScannerTest::uncheckedDelete);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void uncheckedDelete(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

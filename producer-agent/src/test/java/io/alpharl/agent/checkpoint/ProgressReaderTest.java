@@ -1,0 +1,45 @@
+package io.alpharl.agent.checkpoint;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.OptionalDouble;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ProgressReaderTest {
+  @TempDir
+  Path root;
+
+  @Test
+  void trainerStateFirstThenTheLastMatchingLineOfProgressJsonl() throws IOException {
+    Path folder = Files.createDirectories(root.resolve("checkpoint-40"));
+    Files.writeString(folder.resolve(CheckpointScanner.TRAINER_STATE),
+        "{\"max_steps\": 200, \"log_history\": [{\"step\": 40, \"loss\": 0.1}, {\"step\": 40, \"eval_accuracy\": 0.5}]}");
+    Files.writeString(root.resolve(ProgressReader.PROGRESS_JSONL), String.join("\n",
+        "{\"step\": 40, \"reward\": 0.25}",
+        "{\"step\": 41, \"reward\": 0.9}",
+        "{\"step\": 40, \"reward\": 0.61, \"carried_from_step\": 30}",
+        "{\"step\": 40, \"reward\": \"n/a\"}",
+        "{\"step\": 40, \"rew")); // a line being written
+    CheckpointDir c = new CheckpointDir(40, folder);
+    assertThat(new ProgressReader("eval_accuracy").read(c)).isEqualTo(OptionalDouble.of(0.5));
+    assertThat(new ProgressReader("reward").read(c)).isEqualTo(OptionalDouble.of(0.61));
+    assertThat(new ProgressReader("kl").read(c)).isEmpty();
+    assertThat(ProgressReader.plannedSteps(c)).isEqualTo(200);
+  }
+
+  @Test
+  void withAWeightsSubPathTheRunDirectoryIsTheStepFoldersParent() throws IOException {
+    Path folder = Files.createDirectories(root.resolve("global_step_7/actor/huggingface")).getParent().getParent();
+    Files.writeString(root.resolve(ProgressReader.PROGRESS_JSONL), "{\"step\": 7, \"reward\": 0.75}\n");
+    CheckpointDir c = new CheckpointDir(7, folder.resolve("actor/huggingface"), folder);
+    assertThat(ProgressReader.plannedSteps(c)).isZero();
+    Files.writeString(root.resolve(ProgressReader.PROGRESS_JSONL), "{\"step\": 8, \"reward\": 0.5, \"max_steps\": 300}\n",
+        java.nio.file.StandardOpenOption.APPEND);
+    assertThat(ProgressReader.plannedSteps(c)).isEqualTo(300);
+    assertThat(new ProgressReader("reward").read(c)).isEqualTo(OptionalDouble.of(0.75));
+  }
+}
