@@ -23,6 +23,9 @@ import java.util.Optional;
  * @param chunking      frame sizes
  * @param wire          dtype of deltas on the wire; bf16 and f16 halve the bytes, with error feedback
  * @param layout        where the trainer puts its step checkpoints inside {@code runDir}
+ * @param stateDir      where the agent keeps its running sum (an f32 copy of the model, two while a
+ *                      step is sent; rebuilt from the log on every start, deleted on exit); empty for
+ *                      the system's temporary folder
  */
 public record AgentConfig(
     Path runDir,
@@ -34,7 +37,8 @@ public record AgentConfig(
     Duration pollInterval,
     ChunkingConfig chunking,
     WireDtype wire,
-    CheckpointLayout layout) {
+    CheckpointLayout layout,
+    Optional<Path> stateDir) {
 
   public AgentConfig {
     Objects.requireNonNull(runDir, "runDir");
@@ -46,6 +50,7 @@ public record AgentConfig(
     Objects.requireNonNull(chunking, "chunking");
     Objects.requireNonNull(wire, "wire");
     Objects.requireNonNull(layout, "layout");
+    Objects.requireNonNull(stateDir, "stateDir");
     if (plannedSteps < 0) {
       throw new IllegalArgumentException("plannedSteps must be >= 0, got " + plannedSteps);
     }
@@ -53,7 +58,7 @@ public record AgentConfig(
 
   public static AgentConfig defaults(Path runDir, String runId) {
     return new AgentConfig(runDir, runId, Optional.empty(), "reward", ModuleSelector.defaults(), 0, Duration.ofSeconds(2), ChunkingConfig.defaults(), WireDtype.F32,
-        CheckpointLayout.HUGGING_FACE);
+        CheckpointLayout.HUGGING_FACE, Optional.empty());
   }
 
   public Path basePath() {
@@ -61,22 +66,26 @@ public record AgentConfig(
   }
 
   public AgentConfig withProgressKey(String key) {
-    return new AgentConfig(runDir, runId, base, key, modules, plannedSteps, pollInterval, chunking, wire, layout);
+    return new AgentConfig(runDir, runId, base, key, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir);
   }
 
   public AgentConfig withWire(WireDtype dtype) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, dtype, layout);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, dtype, layout, stateDir);
   }
 
   public AgentConfig withPollInterval(Duration interval) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, interval, chunking, wire, layout);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, interval, chunking, wire, layout, stateDir);
   }
 
   public AgentConfig withLayout(CheckpointLayout l) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, l);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, l, stateDir);
+  }
+
+  public AgentConfig withStateDir(Path dir) {
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, Optional.of(dir));
   }
 
   public AgentConfig withModules(ModuleSelector selector) {
-    return new AgentConfig(runDir, runId, base, progressKey, selector, plannedSteps, pollInterval, chunking, wire, layout);
+    return new AgentConfig(runDir, runId, base, progressKey, selector, plannedSteps, pollInterval, chunking, wire, layout, stateDir);
   }
 }

@@ -242,6 +242,44 @@ public final class SafetensorsFile implements AutoCloseable {
     }
   }
 
+  /**
+   * Reads elements {@code [from, from + count)} of a tensor as f32 into {@code dst[offset..]}, with
+   * positional reads rather than a mapping, so that a process streaming a large checkpoint keeps
+   * only what it is working on in memory (the page cache holds the rest, and is not the process's).
+   *
+   * @throws SafetensorsException when the range lies outside the tensor or the file cannot be read
+   *     (a checkpoint deleted while open stays readable on Linux; one truncated under us does not)
+   */
+  public void readFloats(String name, long from, float[] dst, int offset, int count) {
+    TensorEntry e = tensor(name);
+    if (from < 0 || count < 0 || from + count > e.elementCount()) {
+      throw new SafetensorsException(path + ": elements [" + from + ", " + (from + count) + ") of " + name + " lie outside its "
+          + e.elementCount());
+    }
+    int width = e.dtype().bytes();
+    ByteBuffer bytes = ByteBuffer.allocate(count * width).order(ByteOrder.LITTLE_ENDIAN);
+    try {
+      readFully(channel, bytes, dataStart + e.begin() + from * width);
+    } catch (IOException ex) {
+      throw new SafetensorsException(path + ": cannot read " + name + ": " + ex.getMessage(), ex);
+    }
+    bytes.flip();
+    switch (e.dtype()) {
+      case F32 -> bytes.asFloatBuffer().get(dst, offset, count);
+      case BF16 -> {
+        short[] bits = new short[count];
+        bytes.asShortBuffer().get(bits);
+        HalfFloats.bf16sToFloats(bits, 0, dst, offset, count);
+      }
+      case F16 -> {
+        ShortBuffer bits = bytes.asShortBuffer();
+        for (int i = 0; i < count; i++) {
+          dst[offset + i] = HalfFloats.f16ToFloat(bits.get(i));
+        }
+      }
+    }
+  }
+
   /** A tensor as a new f32 array. */
   public float[] floats(String name) {
     TensorEntry e = tensor(name);

@@ -1,7 +1,6 @@
 package io.alpharl.cli.agent;
 
 import io.alpharl.agent.CheckpointAgent;
-import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.agent.publish.RecordingStepSink;
 import io.alpharl.proto.frame.RecordingWriter;
 import io.alpharl.proto.v1.RunStatus;
@@ -29,7 +28,7 @@ public final class RecordCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     try (RootAllocator allocator = new RootAllocator();
          RecordingStepSink sink = new RecordingStepSink(new RecordingWriter(allocator, out));
-         CheckpointAgent agent = new CheckpointAgent(run.toConfig(), sink, allocator, 0, new RunningSum())) {
+         CheckpointAgent agent = new CheckpointAgent(run.toConfig(), sink, allocator, CheckpointAgent.Resume.NEW)) {
       agent.start();
       agent.poll();
       agent.poll(); // a checkpoint counts as complete once two scans agree on its files

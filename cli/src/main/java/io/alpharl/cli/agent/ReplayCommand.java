@@ -4,6 +4,7 @@ import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.cli.KafkaOptions;
+import io.alpharl.proto.topic.KafkaClients;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -41,7 +42,7 @@ public final class ReplayCommand implements Callable<Integer> {
         id = RecordingManifest.runId(allocator, recording);
       }
       Path base = baseDir != null ? baseDir : Path.of("alpharl-replay", id, "base");
-      long skip = CommittedRun.load(kafka.bootstrapServers, id, allocator).lastStep();
+      long skip = CommittedRun.lastStep(KafkaClients.of(kafka.bootstrapServers), id);
       long t0 = System.nanoTime();
       try (KafkaStepSink sink = new KafkaStepSink(kafka.bootstrapServers, id, Map.of())) {
         RunReplayer.Result r = new RunReplayer(allocator, System.err).replay(recording, sink, Optional.of(id), base, speed, skip);

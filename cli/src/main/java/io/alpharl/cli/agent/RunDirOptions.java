@@ -57,6 +57,11 @@ final class RunDirOptions {
       description = "File the trainer writes last in a step folder, replacing the layout's; '' to rely on file sizes that stay stable between two scans.")
   String readyFile;
 
+  @Option(names = "--state-dir", paramLabel = "DIR",
+      description = "Where the agent keeps its running sum: an f32 copy of the model (two while a step is sent), rebuilt from Kafka on every"
+          + " start and deleted on exit. Default: the system's temporary folder.")
+  Path stateDir;
+
   @Option(names = "--planned-steps", defaultValue = "0", description = "Planned final step; 0 reads max_steps from trainer_state.json.")
   long plannedSteps;
 
@@ -79,7 +84,7 @@ final class RunDirOptions {
           + " or a changed step folder: give the model the run started from (W_0)");
     }
     return new AgentConfig(dir, runId, Optional.ofNullable(base), progressKey, modules.toSelector(), plannedSteps, pollInterval,
-        new ChunkingConfig(maxChunkBytes, ChunkingConfig.DEFAULT_SPARSE_MAX_DENSITY), deltaDtype, l);
+        new ChunkingConfig(maxChunkBytes, ChunkingConfig.DEFAULT_SPARSE_MAX_DENSITY), deltaDtype, l, Optional.ofNullable(stateDir));
   }
 
   CheckpointLayout checkpointLayout() {

@@ -6,6 +6,7 @@ import io.alpharl.agent.control.ControlFollower;
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.cli.KafkaOptions;
+import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.v1.RunStatus;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -51,10 +52,10 @@ public final class WatchCommand implements Callable<Integer> {
     }, "alpharl-agent-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try (RootAllocator allocator = new RootAllocator()) {
-      CommittedRun committed = CommittedRun.load(kafka.bootstrapServers, config.runId(), allocator);
+      KafkaClients clients = KafkaClients.of(kafka.bootstrapServers);
       try (ControlFollower control = ControlFollower.start(kafka.bootstrapServers, config.runId(), config.runDir(), controlPort);
            KafkaStepSink sink = new KafkaStepSink(kafka.bootstrapServers, config.runId(), Map.of());
-           CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, committed.lastStep(), committed.sum())) {
+           CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, sum -> CommittedRun.load(clients, config.runId(), allocator, sum))) {
         agent.start();
         long t0 = System.nanoTime();
         do {

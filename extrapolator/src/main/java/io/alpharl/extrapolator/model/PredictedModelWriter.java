@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.alpharl.extrapolator.backend.ExtrapolationBackend;
 import io.alpharl.safetensors.Checkpoint;
+import io.alpharl.safetensors.ModelFiles;
 import io.alpharl.safetensors.ShardedCheckpointWriter;
 import io.alpharl.safetensors.TensorEntry;
 import java.io.IOException;
@@ -17,16 +18,13 @@ import java.util.Map;
 /**
  * Writes a predicted model as a Hugging Face model directory: {@code model.safetensors} (sharded
  * with an index when large) with the
- * base model's tensor names, shapes and dtypes, the base's small files ({@code config.json} and the like), and
+ * base model's tensor names, shapes and dtypes, every file of the base besides its weights ({@link ModelFiles}), and
  * {@code alpharl_prediction.json} (run, window, target, confidence, per-module R²). Tensors are
  * computed one ahead of the writer ({@link AheadOfWriter}), so memory holds two at a time.
  * Stateless.
  */
 public final class PredictedModelWriter {
   public static final String METADATA_FILE = "alpharl_prediction.json";
-  /** Files of the base model directory a loader needs besides the weights (tokenizer files included). */
-  static final java.util.List<String> MODEL_FILES = java.util.List.of("config.json", "generation_config.json", "tokenizer_config.json",
-      "special_tokens_map.json", "tokenizer.json", "tokenizer.model", "vocab.json", "merges.txt");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private PredictedModelWriter() {}
@@ -69,11 +67,8 @@ public final class PredictedModelWriter {
     try (AheadOfWriter ahead = new AheadOfWriter(order, name -> predicted(name, base, plan, backend))) {
       files = writer.writeTo(dir, (name, sink) -> sink.put(FloatBuffer.wrap(ahead.take(name))));
     }
-    for (String name : MODEL_FILES) {
-      Path f = base.dir().resolve(name);
-      if (Files.isRegularFile(f)) {
-        Files.copy(f, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-      }
+    for (Path f : ModelFiles.of(base.dir())) {
+      Files.copy(f, dir.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
     }
     ObjectNode meta = JSON.createObjectNode();
     meta.put("run", plan.runId());

@@ -6,6 +6,7 @@ import io.alpharl.agent.AgentConfig;
 import io.alpharl.agent.CheckpointAgent;
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.resume.CommittedRun;
+import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.itest.support.BundledRun;
@@ -76,7 +77,7 @@ class AgentWatchIT {
       // First agent: runs until it has committed killAfter, then dies in the middle of its next step.
       long t0 = System.nanoTime();
       try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
-           CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, 0, new CommittedRun(0, new io.alpharl.agent.delta.RunningSum()).sum())) {
+           CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
         agent.start();
         while (agent.lastStep() < killAfter) {
           agent.poll();
@@ -92,11 +93,12 @@ class AgentWatchIT {
       LOG.info("agent killed after step {}, in the middle of the next", killedAt);
 
       // Second agent: learns where the run stands from Kafka alone.
-      CommittedRun committed = CommittedRun.load(broker.bootstrapServers(), runId, allocator);
-      assertThat(committed.lastStep()).isEqualTo(killedAt);
+      assertThat(CommittedRun.lastStep(KafkaClients.of(broker.bootstrapServers()), runId)).isEqualTo(killedAt);
       long sentBytes;
       try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
-           CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, committed.lastStep(), committed.sum())) {
+           CheckpointAgent agent = new CheckpointAgent(config, sink, allocator,
+               sum -> CommittedRun.load(KafkaClients.of(broker.bootstrapServers()), runId, allocator, sum))) {
+        assertThat(agent.lastStep()).isEqualTo(killedAt);
         agent.start();
         long last = steps.get(steps.size() - 1);
         while (agent.lastStep() < last) {
@@ -138,7 +140,7 @@ class AgentWatchIT {
     AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy");
     try (RootAllocator allocator = new RootAllocator();
          KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
-         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, 0, new io.alpharl.agent.delta.RunningSum())) {
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
       agent.start();
       agent.poll();
       agent.poll();

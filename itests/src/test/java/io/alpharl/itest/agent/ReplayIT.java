@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.agent.resume.CommittedRun;
+import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.itest.support.BundledRun;
@@ -80,7 +81,7 @@ class ReplayIT {
 
     try (RootAllocator allocator = new RootAllocator();
          KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
-      long committed = CommittedRun.load(broker.bootstrapServers(), runId, allocator).lastStep();
+      long committed = CommittedRun.lastStep(KafkaClients.of(broker.bootstrapServers()), runId);
       RunReplayer.Result again = new RunReplayer(allocator, null).replay(BundledRun.recording(), sink, Optional.of(runId), baseDir, 0, committed);
       assertThat(again.stepsSent()).as("a replay resumes after what consumers already have").isZero();
     }

@@ -51,8 +51,18 @@ public final class KafkaStepSink implements StepSink {
   }
 
   @Override
+  public boolean keepsBase() {
+    return false; // W_0 is read by the extrapolator from the base model path in the manifest, not from Kafka
+  }
+
+  @Override
   public void baseFrame(DeltaFrame frame) {
-    // W_0 is read by the extrapolator from the base model path in the manifest, not from Kafka.
+    throw new UnsupportedOperationException("the base model does not travel on Kafka");
+  }
+
+  @Override
+  public void baseFile(String name, byte[] content) {
+    throw new UnsupportedOperationException("the base model does not travel on Kafka");
   }
 
   @Override

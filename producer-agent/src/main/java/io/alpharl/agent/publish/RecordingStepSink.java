@@ -34,6 +34,16 @@ public final class RecordingStepSink implements StepSink {
   }
 
   @Override
+  public boolean keepsBase() {
+    return true;
+  }
+
+  @Override
+  public void baseFile(String name, byte[] content) {
+    writer.add(new RecordEntry(RecordEntry.Kind.BASE_FILE, 0, name, content));
+  }
+
+  @Override
   public void baseFrame(DeltaFrame frame) {
     writer.add(new RecordEntry(RecordEntry.Kind.BASE, 0, frame.key(), frame.bytes()));
   }

@@ -14,8 +14,14 @@ public interface StepSink extends AutoCloseable {
   /** Publishes the run manifest (on start and when the run's status changes). */
   void manifest(RunManifest manifest);
 
-  /** A base tensor W_0, as step-0 frames; only recordings keep these (see {@code RecordEntry.Kind.BASE}). */
+  /** Whether this sink keeps the base model (recordings do, so a replay can write it; Kafka does not: its consumers read W_0 from its path). */
+  boolean keepsBase();
+
+  /** A base tensor W_0, as step-0 frames; called only when {@link #keepsBase}. */
   void baseFrame(DeltaFrame frame);
+
+  /** A file of the base model directory besides its weights; called only when {@link #keepsBase}. */
+  void baseFile(String name, byte[] content);
 
   void beginStep(long step);
 

@@ -60,6 +60,7 @@ public final class RunReplayer {
       RunManifest manifest = null;
       Path baseModel = null;
       Map<String, TensorAssembly> base = new HashMap<>();
+      Map<String, byte[]> baseFiles = new java.util.LinkedHashMap<>();
       int steps = 0;
       long bytes = 0;
       long lastRecordedMs = -1;
@@ -79,6 +80,7 @@ public final class RunReplayer {
                 DecodedChunk c = decoder.decode(f);
                 base.computeIfAbsent(f.header().getTensorName(), k -> new TensorAssembly(f.header())).accept(c);
               }
+              case BASE_FILE -> baseFiles.put(e.key(), e.value());
               case DELTA -> deltas.add(e);
               case STEP -> commit = StepCommitted.parseFrom(e.value());
             }
@@ -89,7 +91,7 @@ public final class RunReplayer {
           if (recordedManifest != null) {
             // The first manifest comes with the base weights; later ones only update the status.
             if (baseModel == null) {
-              baseModel = writeBase(recordedManifest, base, baseDir);
+              baseModel = writeBase(recordedManifest, base, baseFiles, baseDir);
             }
             manifest = recordedManifest.toBuilder()
                 .setRunId(runIdOverride.orElse(recordedManifest.getRunId()))
@@ -143,7 +145,12 @@ public final class RunReplayer {
     }
   }
 
-  private static Path writeBase(RunManifest manifest, Map<String, TensorAssembly> base, Path baseDir) throws IOException {
+  /**
+   * Writes the recorded base: its weights, and its other files (recorded as their own entries; older
+   * recordings carried the small ones in the manifest).
+   */
+  private static Path writeBase(RunManifest manifest, Map<String, TensorAssembly> base, Map<String, byte[]> files, Path baseDir)
+      throws IOException {
     Files.createDirectories(baseDir);
     SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt", "alpharl_run", manifest.getRunId()));
     Map<String, float[]> values = new HashMap<>();
@@ -161,11 +168,14 @@ public final class RunReplayer {
     }
     Path file = baseDir.resolve(Checkpoint.SINGLE_FILE);
     writer.writeTo(file, values);
-    for (Map.Entry<String, com.google.protobuf.ByteString> f : manifest.getBaseModelFilesMap().entrySet()) {
+    Map<String, byte[]> all = new java.util.LinkedHashMap<>();
+    manifest.getBaseModelFilesMap().forEach((name, bytes) -> all.put(name, bytes.toByteArray()));
+    all.putAll(files);
+    for (Map.Entry<String, byte[]> f : all.entrySet()) {
       if (f.getKey().contains("/") || f.getKey().contains("\\") || f.getKey().startsWith(".")) {
         throw new IOException("recording names a base model file '" + f.getKey() + "' outside the model directory");
       }
-      Files.write(baseDir.resolve(f.getKey()), f.getValue().toByteArray());
+      Files.write(baseDir.resolve(f.getKey()), f.getValue());
     }
     return baseDir;
   }

@@ -2,102 +2,135 @@ package io.alpharl.agent.resume;
 
 import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.proto.frame.ChunkDecoder;
+import io.alpharl.proto.frame.DecodedChunk;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.FrameEnvelope;
-import io.alpharl.proto.frame.TensorAssembly;
+import io.alpharl.proto.frame.FrameException;
+import io.alpharl.proto.frame.TensorStepLog;
+import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.proto.topic.RecordKeys;
+import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
+import java.util.Optional;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.errors.SerializationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What consumers already have of a run, read back from Kafka: the newest committed step, and the
- * running sum of every committed delta (what the agent needs to go on sending error-fed deltas).
- * Reads read-committed, so the frames of an aborted step are never counted.
+ * What consumers already have of a run, read back from Kafka: the newest valid committed step, the
+ * run's first manifest time, and the running sum of every committed delta (what the agent needs to
+ * go on sending error-fed deltas). Reads read-committed, so the frames of an aborted step are never
+ * counted, and folds the deltas by the same rules as every consumer ({@link TensorStepLog}).
  *
- * <p>Cost: one read of the run's deltas. The log is the only state the agent trusts, so a
- * restart works on any machine with nothing kept on local disk.
+ * <p>A record on {@code alpharl.steps} that does not parse, carries a schema version this build does
+ * not read or does not match its key is skipped with a warning: the agent resumes from the newest
+ * commit it can believe. Cost: one read of the run's deltas. The log is the only state the agent
+ * trusts, so a restart works on any machine with nothing kept on local disk.
+ *
+ * @param lastStep          newest committed step; 0 for a new run
+ * @param firstManifestMs   creation time of the run's manifest already on the topic (kept across
+ *                          restarts: consumers find the run's records from it); 0 for a new run
  */
-public record CommittedRun(long lastStep, RunningSum sum) {
+public record CommittedRun(long lastStep, long firstManifestMs) {
   private static final Logger LOG = LoggerFactory.getLogger(CommittedRun.class);
 
-  public static CommittedRun load(String bootstrapServers, String runId, BufferAllocator allocator) {
+  /** The newest valid committed step of a run (what a replay skips), without reading its deltas. */
+  public static long lastStep(KafkaClients kafka, String runId) {
+    try (TopicReader reader = new TopicReader(kafka, Duration.ofSeconds(60))) {
+      return lastStep(reader, runId);
+    }
+  }
+
+  private static long lastStep(TopicReader reader, String runId) {
+    long[] newest = {0};
+    reader.readAll(reader.partitions(Topics.STEPS.name()), r -> {
+      String key = key(r.key());
+      if (!runId.equals(key) || r.value() == null) {
+        return;
+      }
+      try {
+        StepCommitted s = Topics.STEPS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+        Optional<MessageChecks.Problem> problem = MessageChecks.step(key, s);
+        if (problem.isPresent()) {
+          LOG.warn("run {}: skipped {}-{}@{} on resume: {}", runId, r.topic(), r.partition(), r.offset(), problem.get().detail());
+        } else {
+          newest[0] = Math.max(newest[0], s.getStep());
+        }
+      } catch (SerializationException e) {
+        LOG.warn("run {}: skipped {}-{}@{} on resume: {}", runId, r.topic(), r.partition(), r.offset(), e.getMessage());
+      }
+    });
+    return newest[0];
+  }
+
+  /** @param sum filled with the committed deltas (it must start zeroed) */
+  public static CommittedRun load(KafkaClients kafka, String runId, BufferAllocator allocator, RunningSum sum) {
     long t0 = System.nanoTime();
-    Map<String, Object> conf = Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(conf, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-         ChunkDecoder decoder = new ChunkDecoder(allocator)) {
-      long lastStep = 0;
-      long[] newest = {0};
-      readAll(consumer, Topics.STEPS.name(), r -> {
-        if (runId.equals(key(r))) {
-          newest[0] = Math.max(newest[0], Topics.STEPS.valueSerde().deserializer().deserialize(r.topic(), r.value()).getStep());
+    try (TopicReader reader = new TopicReader(kafka, Duration.ofSeconds(60)); ChunkDecoder decoder = new ChunkDecoder(allocator)) {
+      long lastStep = lastStep(reader, runId);
+      long[] created = {0};
+      reader.readAll(reader.partitions(Topics.RUNS.name()), r -> {
+        if (runId.equals(key(r.key())) && r.value() != null) {
+          try {
+            RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+            if (MessageChecks.manifest(runId, m).isEmpty() && m.getCreatedUnixMs() > 0) {
+              created[0] = created[0] == 0 ? m.getCreatedUnixMs() : Math.min(created[0], m.getCreatedUnixMs());
+            }
+          } catch (SerializationException e) {
+            // the processor dead-letters it; the agent needs only the valid manifests' time
+          }
         }
       });
-      lastStep = newest[0];
-      RunningSum sum = new RunningSum();
       if (lastStep == 0) {
-        return new CommittedRun(0, sum);
+        return new CommittedRun(0, created[0]);
       }
       String prefix = runId + RecordKeys.SEPARATOR;
-      Map<String, TensorAssembly> open = new HashMap<>();
+      Map<String, TensorStepLog> logs = new HashMap<>();
       int[] frames = {0};
-      long committed = lastStep;
-      readAll(consumer, Topics.DELTAS.name(), r -> {
-        String k = key(r);
-        if (k == null || !k.startsWith(prefix)) {
+      reader.readAll(reader.partitions(Topics.DELTAS.name()), r -> {
+        String k = key(r.key());
+        if (k == null || !k.startsWith(prefix) || r.value() == null) {
           return;
         }
-        DeltaFrame f = FrameEnvelope.parse(r.value());
-        if (f.header().getStep() > committed) {
+        DeltaFrame f;
+        try {
+          f = FrameEnvelope.parse(r.value());
+        } catch (FrameException e) {
+          return; // refused by every reader alike
+        }
+        TensorStepLog log = logs.computeIfAbsent(k, x -> new TensorStepLog(true));
+        if (log.appliedStep() >= lastStep || f.header().getStep() > lastStep) {
           return;
         }
-        TensorAssembly a = open.computeIfAbsent(k, x -> new TensorAssembly(f.header()));
-        a.accept(decoder.decode(f));
+        TensorStepLog.Outcome o = log.offer(k, f, decoder);
         frames[0]++;
-        if (a.isComplete()) {
-          sum.add(f.header().getTensorName(), a.complete());
-          open.remove(k);
+        if (o.completesStep()) {
+          for (DecodedChunk c : o.completed()) {
+            sum.add(f.header().getTensorName(), c);
+          }
         }
       });
-      if (!open.isEmpty()) {
-        throw new IllegalStateException("run " + runId + ": committed steps have incomplete tensors in the log: " + open.keySet());
+      for (Map.Entry<String, TensorStepLog> e : logs.entrySet()) {
+        if (e.getValue().appliedStep() != lastStep) {
+          throw new IllegalStateException("run " + runId + ": committed step " + lastStep + " is not whole in the log: " + e.getKey()
+              + " ends at step " + e.getValue().appliedStep());
+        }
       }
-      LOG.info("run {}: resuming after committed step {} ({} frames re-read in {} ms)", runId, lastStep, frames, frames[0], (System.nanoTime() - t0) / 1_000_000);
-      return new CommittedRun(lastStep, sum);
+      LOG.info("run {}: resuming after committed step {} ({} frames re-read in {} ms)", runId, lastStep, frames[0],
+          (System.nanoTime() - t0) / 1_000_000);
+      return new CommittedRun(lastStep, created[0]);
     }
   }
 
-  private static String key(ConsumerRecord<byte[], byte[]> r) {
-    return r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
-  }
-
-  /** Hands every committed record of a topic to {@code each}, from the beginning to the current end, one poll at a time. */
-  private static void readAll(KafkaConsumer<byte[], byte[]> consumer, String topic, Consumer<ConsumerRecord<byte[], byte[]>> each) {
-    List<PartitionInfo> parts = consumer.partitionsFor(topic, Duration.ofSeconds(30));
-    List<TopicPartition> tps = parts.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-    consumer.assign(tps);
-    consumer.seekToBeginning(tps);
-    Map<TopicPartition, Long> end = consumer.endOffsets(tps);
-    while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-      consumer.poll(Duration.ofMillis(200)).forEach(each);
-    }
+  private static String key(byte[] key) {
+    return key == null ? null : new String(key, StandardCharsets.UTF_8);
   }
 }

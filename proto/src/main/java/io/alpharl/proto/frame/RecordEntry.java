@@ -16,7 +16,12 @@ public record RecordEntry(Kind kind, long step, String key, byte[] value) {
     /** A delta frame for {@code alpharl.deltas}. */
     DELTA,
     /** {@code StepCommitted} for {@code alpharl.steps}. */
-    STEP
+    STEP,
+    /**
+     * A file of the base model directory besides its weights (config, tokenizer, ...), its name as
+     * the key; only recordings carry them, so that a replayed run's base is a whole model directory.
+     */
+    BASE_FILE
   }
 
   public RecordEntry {

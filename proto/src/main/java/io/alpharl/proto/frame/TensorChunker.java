@@ -72,8 +72,48 @@ public final class TensorChunker implements AutoCloseable {
       throw new IllegalArgumentException(tensor.tensorName() + ": shape " + tensor.shape() + " has " + elements
           + " elements, the buffer holds " + values.remaining());
     }
+    Plan plan = plan(tensor);
+    int base = values.position();
+    for (int c = 0; c < plan.chunkCount(); c++) {
+      FloatBuffer chunk = values.duplicate();
+      chunk.position(base + (int) plan.from(c)).limit(base + (int) plan.from(c) + plan.count(c));
+      sink.accept(chunk(tensor, plan, c, chunk.slice(), wire));
+    }
+    return plan.chunkCount();
+  }
+
+  /**
+   * Where a tensor's chunks begin and end: a function of its shape and the chunking settings alone,
+   * so a sender can produce one chunk at a time without holding the tensor.
+   */
+  public record Plan(long elements, long perChunk, int chunkCount) {
+    /** First element of chunk {@code c}. */
+    public long from(int c) {
+      return c * perChunk;
+    }
+
+    /** Elements of chunk {@code c}. */
+    public int count(int c) {
+      return (int) Math.min(perChunk, elements - from(c));
+    }
+  }
+
+  public Plan plan(TensorRef tensor) {
+    long elements = tensor.elementCount();
     long perChunk = config.elementsPerChunk(Shapes.rowLength(tensor.shape()));
-    int chunkCount = (int) Math.max(1, (elements + perChunk - 1) / perChunk);
+    return new Plan(elements, perChunk, (int) Math.max(1, (elements + perChunk - 1) / perChunk));
+  }
+
+  /**
+   * The frame of chunk {@code c} of a tensor's delta.
+   *
+   * @param values the chunk's {@code plan.count(c)} values, from position to limit; not modified
+   */
+  public DeltaFrame chunk(TensorRef tensor, Plan plan, int c, FloatBuffer values, WireDtype wire) {
+    if (values.remaining() != plan.count(c)) {
+      throw new IllegalArgumentException(tensor.tensorName() + " chunk " + c + " has " + plan.count(c) + " elements, the buffer holds "
+          + values.remaining());
+    }
     DeltaChunkHeader.Builder header = DeltaChunkHeader.newBuilder()
         .setSchemaVersion(Topics.SCHEMA_VERSION)
         .setRunId(tensor.runId())
@@ -81,18 +121,12 @@ public final class TensorChunker implements AutoCloseable {
         .setTensorName(tensor.tensorName())
         .setModelled(tensor.modelled())
         .addAllShape(tensor.shape())
-        .setChunkCount(chunkCount)
-        .setValueDtype(wire.proto());
-    int base = values.position();
-    for (int c = 0; c < chunkCount; c++) {
-      int from = (int) (c * perChunk);
-      int count = (int) Math.min(perChunk, elements - from);
-      FloatBuffer chunk = values.duplicate();
-      chunk.position(base + from).limit(base + from + count);
-      header.setChunkIndex(c).setElementOffset(from).setElementCount(count);
-      sink.accept(encode(header, chunk.slice(), wire));
-    }
-    return chunkCount;
+        .setChunkCount(plan.chunkCount())
+        .setValueDtype(wire.proto())
+        .setChunkIndex(c)
+        .setElementOffset(plan.from(c))
+        .setElementCount(plan.count(c));
+    return encode(header, values.duplicate(), wire);
   }
 
   private DeltaFrame encode(DeltaChunkHeader.Builder header, FloatBuffer chunk, WireDtype wire) {

@@ -1,0 +1,63 @@
+package io.alpharl.safetensors;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * The files of a model directory besides its weights: config, generation config, tokenizer files
+ * of every kind, chat templates. A predicted model and a replayed base need all of them to load,
+ * and which ones a model has differs by family, so the rule is "everything but weights and
+ * training state", not a list of names. Stateless.
+ */
+public final class ModelFiles {
+  /** A file larger than this is refused loudly rather than carried (no tokenizer comes near it). */
+  public static final long MAX_BYTES = 1L << 30;
+  private static final List<String> WEIGHT_SUFFIXES = List.of(".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".msgpack", ".h5", ".gguf", ".npz");
+  private static final Set<String> NOT_MODEL = Set.of(Checkpoint.INDEX_FILE, "trainer_state.json", "progress.jsonl", "STOP",
+      "optimizer.pt", "scheduler.pt", "training_args.bin");
+
+  private ModelFiles() {}
+
+  /** The directory's model files, by name. */
+  public static List<Path> of(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(Files::isRegularFile).filter(f -> isModelFile(f.getFileName().toString())).sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + dir, e);
+    }
+  }
+
+  /** Reads them all, refusing a file over {@link #MAX_BYTES}. */
+  public static Map<String, byte[]> read(Path dir) {
+    Map<String, byte[]> out = new LinkedHashMap<>();
+    for (Path f : of(dir)) {
+      try {
+        long size = Files.size(f);
+        if (size > MAX_BYTES) {
+          throw new SafetensorsException(f + " is " + size + " bytes; model files besides the weights are carried up to " + MAX_BYTES);
+        }
+        out.put(f.getFileName().toString(), Files.readAllBytes(f));
+      } catch (IOException e) {
+        throw new SafetensorsException("cannot read " + f + ": " + e.getMessage(), e);
+      }
+    }
+    return out;
+  }
+
+  static boolean isModelFile(String name) {
+    String lower = name.toLowerCase(Locale.ROOT);
+    return !name.startsWith(".") && !NOT_MODEL.contains(name) && WEIGHT_SUFFIXES.stream().noneMatch(lower::endsWith)
+        && !lower.startsWith("rng_state");
+  }
+}
