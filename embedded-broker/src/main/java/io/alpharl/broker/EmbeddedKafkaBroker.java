@@ -156,7 +156,16 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     return p;
   }
 
+  /**
+   * Formats the storage of a new data folder, the way {@code kafka-storage.sh format} does; a folder
+   * formatted before (it has {@code meta.properties}) keeps its cluster id, topics and data, so a
+   * broker stopped for any reason starts again where it was.
+   */
   private static void format(Path dataDir) {
+    if (Files.isRegularFile(dataDir.resolve("meta.properties"))) {
+      LOG.info("broker data in {} was formatted before: starting on its topics and data", dataDir);
+      return;
+    }
     try (PrintStream quiet = new PrintStream(OutputStream.nullOutputStream())) {
       new Formatter()
           .setPrintStream(quiet)

@@ -67,6 +67,37 @@ class EmbeddedKafkaBrokerIT {
   }
 
   @Test
+  void startsAgainOnItsDataFolderWithItsTopicsAndRecords(@org.junit.jupiter.api.io.TempDir Path data) throws Exception {
+    EmbeddedBrokerConfig config = EmbeddedBrokerConfig.defaults().withDataDir(data).withBrokerPort(io.alpharl.itest.support.Ports.free());
+    String topic = "kept-" + UUID.randomUUID();
+    try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(config)) {
+      try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+        admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+      }
+      try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+          ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true), new StringSerializer(), new StringSerializer())) {
+        producer.send(new ProducerRecord<>(topic, "k", "before the restart")).get();
+      }
+    }
+    assertThat(data.resolve("meta.properties")).as("a given data folder is kept").exists();
+    try (EmbeddedKafkaBroker again = EmbeddedKafkaBroker.start(config);
+         KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
+             ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, again.bootstrapServers(),
+             ConsumerConfig.GROUP_ID_CONFIG, "g-" + UUID.randomUUID(),
+             ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new StringDeserializer())) {
+      consumer.subscribe(List.of(topic));
+      ConsumerRecords<String, String> records = ConsumerRecords.empty();
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (records.isEmpty() && System.nanoTime() < deadline) {
+        records = consumer.poll(Duration.ofMillis(500));
+      }
+      assertThat(records.count()).isEqualTo(1);
+      assertThat(records.iterator().next().value()).isEqualTo("before the restart");
+    }
+  }
+
+  @Test
   void aTakenPortIsReportedInPlainWords() throws Exception {
     try (ServerSocket taken = new ServerSocket()) {
       taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
