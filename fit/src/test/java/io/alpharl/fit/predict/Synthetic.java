@@ -127,6 +127,14 @@ final class Synthetic {
     return x;
   }
 
+  static double[] times(double k, double[] x) {
+    double[] out = new double[x.length];
+    for (int e = 0; e < x.length; e++) {
+      out[e] = k * x[e];
+    }
+    return out;
+  }
+
   static double[] unit(double[] x) {
     double norm = 0;
     for (double v : x) {
