@@ -27,10 +27,14 @@ final class LowRankPredictor extends TargetedPredictor {
     this.base = base;
   }
 
+  /** The trajectory it fits on this window (rank-k uses at most the factors the window carries). */
+  TrajectoryKey trajectory(ModuleWindow window) {
+    return new TrajectoryKey(type, type == TrajectoryType.PROJECTED ? Math.min(k, window.rank()) : 1);
+  }
+
   @Override
   public Fit fit(PreparedWindow window, int points) {
-    int factors = type == TrajectoryType.PROJECTED ? Math.min(k, window.window().rank()) : 1;
-    TrajectoryFit trajectory = window.trajectory(new TrajectoryKey(type, factors), points);
+    TrajectoryFit trajectory = window.trajectory(trajectory(window.window()), points);
     Pls1Scores scores = trajectory.scores(axis());
     if (scores == null) {
       throw new IllegalStateException("axis " + axis() + " was not prepared for " + name());

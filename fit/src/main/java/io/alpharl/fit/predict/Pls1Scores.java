@@ -92,60 +92,73 @@ record Pls1Scores(double[] t, double yMean, double tyc, double r2, String failur
         t[a] = new double[j];
       }
     }
-    double[] xb = new double[j * BLOCK];
+    // one array per row and every loop indexed by r alone: C2 vectorises a loop only when it can
+    // see that its accesses to two arrays of one type cannot overlap across iterations
+    double[][] xb = new double[j][BLOCK];
     double[] mu = new double[BLOCK];
     double[] var = new double[BLOCK];
     double[] inv = new double[BLOCK];
-    double[] w = new double[BLOCK];
+    double[][] w = new double[axes][BLOCK];
     double[] q = new double[BLOCK];
-    for (int f = 0; f < factors; f++) {
-      for (int r0 = 0; r0 < m; r0 += BLOCK) {
-        int len = Math.min(BLOCK, m - r0);
-        formBlock(points, j, m, factors, sources, coef, f, r0, len, xb);
+    // factors inside the row blocks: the block's stored rows u_(i,g)[r0 ..] stay in cache for all f
+    for (int r0 = 0; r0 < m; r0 += BLOCK) {
+      int len = Math.min(BLOCK, m - r0);
+      for (int f = 0; f < factors; f++) {
+        // pass 1: form the block and sum it
         Arrays.fill(mu, 0);
         for (int i = 0; i < j; i++) {
-          int off = i * BLOCK;
+          double[] row = xb[i];
+          formRow(points.get(i).left(), coef[i], m, factors, sources, f, r0, len, row);
           for (int r = 0; r < len; r++) {
-            mu[r] += xb[off + r];
+            mu[r] += row[r];
           }
         }
         for (int r = 0; r < len; r++) {
           mu[r] /= j;
         }
+        // pass 2: centre; variance and X_cᵀ y_c of every axis (the 1/s of w comes after)
         Arrays.fill(var, 0);
+        for (int a = 0; a < axes; a++) {
+          if (yc[a] != null) {
+            Arrays.fill(w[a], 0);
+          }
+        }
         for (int i = 0; i < j; i++) {
-          int off = i * BLOCK;
+          double[] row = xb[i];
           for (int r = 0; r < len; r++) {
-            double d = xb[off + r] - mu[r];
-            xb[off + r] = d;
+            double d = row[r] - mu[r];
+            row[r] = d;
             var[r] += d * d;
+          }
+          for (int a = 0; a < axes; a++) {
+            if (yc[a] != null) {
+              double y = yc[a][i];
+              double[] wa = w[a];
+              for (int r = 0; r < len; r++) {
+                wa[r] += row[r] * y;
+              }
+            }
           }
         }
         for (int r = 0; r < len; r++) {
           double sd = Math.sqrt(var[r] / (j - 1));
           inv[r] = sd == 0 ? 1 : 1 / sd;
         }
+        // pass 3 per axis: w_c = (X_cᵀ y_c)_c / s_c, t_i += Σ_c d_ic w_c / s_c
         for (int a = 0; a < axes; a++) {
           if (yc[a] == null) {
             continue;
           }
-          Arrays.fill(w, 0);
-          for (int i = 0; i < j; i++) {
-            int off = i * BLOCK;
-            double y = yc[a][i];
-            for (int r = 0; r < len; r++) {
-              w[r] += xb[off + r] * y;
-            }
-          }
+          double[] wa = w[a];
           double norm = 0;
           for (int r = 0; r < len; r++) {
-            double wr = w[r] * inv[r];
+            double wr = wa[r] * inv[r];
             norm += wr * wr;
             q[r] = wr * inv[r];
           }
           wn2[a] += norm;
           for (int i = 0; i < j; i++) {
-            t[a][i] += dot(xb, i * BLOCK, q, len);
+            t[a][i] += dot(xb[i], q, len);
           }
         }
       }
@@ -179,40 +192,50 @@ record Pls1Scores(double[] t, double yMean, double tyc, double r2, String failur
     return new Pls1Scores(null, Double.NaN, Double.NaN, Double.NaN, why);
   }
 
-  /** xb[i · BLOCK + r] = Σ_g B_i[g, f] u_(i,g)[r0 + r] for r < len. */
-  private static void formBlock(List<FactorPoint> points, int j, int m, int factors, int sources, double[][] coef, int f, int r0, int len, double[] xb) {
-    for (int i = 0; i < j; i++) {
-      int off = i * BLOCK;
-      Arrays.fill(xb, off, off + len, 0);
-      float[] u = points.get(i).left();
-      for (int g = 0; g < sources; g++) {
-        double b = coef[i][g * factors + f];
-        if (b == 0) {
-          continue;
-        }
-        int base = g * m + r0;
-        for (int r = 0; r < len; r++) {
-          xb[off + r] += b * u[base + r];
-        }
+  /** out[r] = Σ_g B[g, f] u_g[r0 + r] for r < len, written once per element, two sources a pass. */
+  private static void formRow(float[] u, double[] b, int m, int factors, int sources, int f, int r0, int len, double[] out) {
+    int g;
+    if (sources % 2 == 1) {
+      double c = b[f];
+      for (int r = 0; r < len; r++) {
+        out[r] = c * u[r0 + r];
+      }
+      g = 1;
+    } else {
+      double c0 = b[f];
+      double c1 = b[factors + f];
+      int b1 = m + r0;
+      for (int r = 0; r < len; r++) {
+        out[r] = c0 * u[r0 + r] + c1 * u[b1 + r];
+      }
+      g = 2;
+    }
+    for (; g < sources; g += 2) {
+      double c0 = b[g * factors + f];
+      double c1 = b[(g + 1) * factors + f];
+      int b0 = g * m + r0;
+      int b1 = (g + 1) * m + r0;
+      for (int r = 0; r < len; r++) {
+        out[r] += c0 * u[b0 + r] + c1 * u[b1 + r];
       }
     }
   }
 
   /** Four running sums: one would serialise on the add latency. */
-  private static double dot(double[] x, int off, double[] y, int len) {
+  private static double dot(double[] x, double[] y, int len) {
     double s0 = 0;
     double s1 = 0;
     double s2 = 0;
     double s3 = 0;
     int r = 0;
     for (; r + 3 < len; r += 4) {
-      s0 += x[off + r] * y[r];
-      s1 += x[off + r + 1] * y[r + 1];
-      s2 += x[off + r + 2] * y[r + 2];
-      s3 += x[off + r + 3] * y[r + 3];
+      s0 += x[r] * y[r];
+      s1 += x[r + 1] * y[r + 1];
+      s2 += x[r + 2] * y[r + 2];
+      s3 += x[r + 3] * y[r + 3];
     }
     for (; r < len; r++) {
-      s0 += x[off + r] * y[r];
+      s0 += x[r] * y[r];
     }
     return (s0 + s1) + (s2 + s3);
   }

@@ -20,17 +20,20 @@ public final class PreparedWindow {
   private final Target target;
   private final AxisSettings settings;
   private final EnumSet<Axis> axes;
+  /** Per trajectory the axes its fits are computed on; a trajectory not listed gets all of {@link #axes}. */
+  private final Map<TrajectoryKey, EnumSet<Axis>> axesByTrajectory;
   private final double[] sketchNorms;
   private final double[][] psiU;
   private final double[][] omegaV;
   private final Map<Long, AxisFrame> frames = new HashMap<>();
   private final Map<TrajectoryKey, TrajectoryFit[]> trajectories = new HashMap<>();
 
-  private PreparedWindow(ModuleWindow window, Target target, AxisSettings settings, Set<Axis> axes) {
+  private PreparedWindow(ModuleWindow window, Target target, AxisSettings settings, Set<Axis> axes, Map<TrajectoryKey, EnumSet<Axis>> axesByTrajectory) {
     this.window = Objects.requireNonNull(window, "window");
     this.target = Objects.requireNonNull(target, "target");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.axes = axes.isEmpty() ? EnumSet.noneOf(Axis.class) : EnumSet.copyOf(axes);
+    this.axesByTrajectory = axesByTrajectory;
     int size = window.size();
     sketchNorms = new double[size];
     for (int i = 0; i < size; i++) {
@@ -45,16 +48,20 @@ public final class PreparedWindow {
    *             them in the same passes, so name every one that will be asked for
    */
   public static PreparedWindow of(ModuleWindow window, Target target, AxisSettings settings, Set<Axis> axes) {
-    return new PreparedWindow(window, target, settings, axes);
+    return new PreparedWindow(window, target, settings, axes, Map.of());
   }
 
-  /** Prepared for the axes of the given predictors. */
+  /** Prepared for the given predictors: each trajectory is fitted on the axes its predictors use, no others. */
   public static PreparedWindow of(ModuleWindow window, Target target, AxisSettings settings, List<Predictor> predictors) {
     EnumSet<Axis> axes = EnumSet.noneOf(Axis.class);
+    Map<TrajectoryKey, EnumSet<Axis>> byTrajectory = new HashMap<>();
     for (Predictor p : predictors) {
       axes.add(p.axis());
+      if (p instanceof LowRankPredictor lowRank) {
+        byTrajectory.computeIfAbsent(lowRank.trajectory(window), k -> EnumSet.noneOf(Axis.class)).add(p.axis());
+      }
     }
-    return new PreparedWindow(window, target, settings, axes);
+    return new PreparedWindow(window, target, settings, axes, byTrajectory);
   }
 
   public ModuleWindow window() {
@@ -122,7 +129,7 @@ public final class PreparedWindow {
     return frames.computeIfAbsent(((long) points << 8) | axis.ordinal(), k -> AxisFrame.of(axis, window, points, settings));
   }
 
-  /** The trajectory over points 0..points−1 and its PLS1 fit on every prepared axis defined there. */
+  /** The trajectory over points 0..points−1 and its PLS1 fit on every axis prepared for it and defined there. */
   TrajectoryFit trajectory(TrajectoryKey key, int points) {
     TrajectoryFit[] byPrefix = trajectories.computeIfAbsent(key, k -> new TrajectoryFit[window.size() + 1]);
     if (byPrefix[points] == null) {
@@ -130,7 +137,8 @@ public final class PreparedWindow {
       double[][] coef = TrajectoryFit.coefficients(window, key, points);
       Axis[] all = Axis.values();
       double[][] ys = new double[all.length][];
-      for (Axis a : axes) {
+      EnumSet<Axis> wanted = axesByTrajectory.getOrDefault(key, axes);
+      for (Axis a : wanted) {
         AxisFrame frame = frame(a, points);
         if (frame.defined()) {
           ys[a.ordinal()] = Arrays.copyOf(frame.tau(), points);
@@ -138,7 +146,7 @@ public final class PreparedWindow {
       }
       Pls1Scores[] scores = Pls1Scores.fit(window.points(), points, window.m(), key.factors(), sources, coef, ys);
       for (Axis a : all) {
-        if (ys[a.ordinal()] == null && scores[a.ordinal()] == null && axes.contains(a)) {
+        if (ys[a.ordinal()] == null && scores[a.ordinal()] == null && wanted.contains(a)) {
           scores[a.ordinal()] = new Pls1Scores(null, Double.NaN, Double.NaN, Double.NaN, frame(a, points).failure());
         }
       }
