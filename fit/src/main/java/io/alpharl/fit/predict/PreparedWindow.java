@@ -51,7 +51,10 @@ public final class PreparedWindow {
     return new PreparedWindow(window, target, settings, axes, Map.of());
   }
 
-  /** Prepared for the given predictors: each trajectory is fitted on the axes its predictors use, no others. */
+  /**
+   * Prepared for the given predictors: each trajectory is fitted on the axes its predictors use,
+   * no others, so only these predictors (or others on the same axes) may be fitted on it.
+   */
   public static PreparedWindow of(ModuleWindow window, Target target, AxisSettings settings, List<Predictor> predictors) {
     EnumSet<Axis> axes = EnumSet.noneOf(Axis.class);
     Map<TrajectoryKey, EnumSet<Axis>> byTrajectory = new HashMap<>();
@@ -91,17 +94,7 @@ public final class PreparedWindow {
   /** Ψᵀ u_(i,g) for every factor g of point i, factor-major (rank * s). */
   double[] psiU(int i) {
     if (psiU[i] == null) {
-      CountSketch cs = window.sketch();
-      int s = cs.size();
-      double[] out = new double[window.rank() * s];
-      double[] one = new double[s];
-      float[] left = window.points().get(i).left();
-      for (int g = 0; g < window.rank(); g++) {
-        Arrays.fill(one, 0);
-        cs.addLeft(left, g * window.m(), 1, one);
-        System.arraycopy(one, 0, out, g * s, s);
-      }
-      psiU[i] = out;
+      psiU[i] = sketchFactors(window.points().get(i).left(), true);
     }
     return psiU[i];
   }
@@ -109,19 +102,27 @@ public final class PreparedWindow {
   /** Ωᵀ v_(i,g) for every factor g of point i, factor-major (rank * s). */
   double[] omegaV(int i) {
     if (omegaV[i] == null) {
-      CountSketch cs = window.sketch();
-      int s = cs.size();
-      double[] out = new double[window.rank() * s];
-      double[] one = new double[s];
-      float[] right = window.points().get(i).right();
-      for (int g = 0; g < window.rank(); g++) {
-        Arrays.fill(one, 0);
-        cs.addRight(right, g * window.n(), 1, one);
-        System.arraycopy(one, 0, out, g * s, s);
-      }
-      omegaV[i] = out;
+      omegaV[i] = sketchFactors(window.points().get(i).right(), false);
     }
     return omegaV[i];
+  }
+
+  private double[] sketchFactors(float[] factors, boolean left) {
+    CountSketch cs = window.sketch();
+    int s = cs.size();
+    int len = left ? window.m() : window.n();
+    double[] out = new double[window.rank() * s];
+    double[] one = new double[s];
+    for (int g = 0; g < window.rank(); g++) {
+      Arrays.fill(one, 0);
+      if (left) {
+        cs.addLeft(factors, g * len, 1, one);
+      } else {
+        cs.addRight(factors, g * len, 1, one);
+      }
+      System.arraycopy(one, 0, out, g * s, s);
+    }
+    return out;
   }
 
   /** The axis as fitted on points 0..points−1. */
