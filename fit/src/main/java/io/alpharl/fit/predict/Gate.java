@@ -1,0 +1,34 @@
+package io.alpharl.fit.predict;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The run-level gate on the backtest: enough points, a reach the backtest covered, a small error. */
+public final class Gate {
+  private final GateSettings settings;
+
+  public Gate(GateSettings settings) {
+    this.settings = settings;
+  }
+
+  public GateVerdict evaluate(RunBacktest run) {
+    List<String> why = new ArrayList<>();
+    if (run.points() < settings.minPoints()) {
+      why.add(run.points() + " window points, the gate needs " + settings.minPoints());
+    }
+    if (!(run.predictionReach() >= 1)) {
+      why.add(run.plannedStep() <= 0 ? "planned final step unknown" : "planned final step " + run.plannedStep() + " lies before the window end " + run.windowEndStep());
+    } else if (!(run.testedReach() > 0)) {
+      why.add("the backtest tested no reach");
+    } else if (run.predictionReach() > settings.maxReachOverTested() * run.testedReach()) {
+      why.add(String.format("the prediction reaches %.2fx the window end, the backtest tested %.2fx (allowed up to %.2fx that: %.2fx)",
+          run.predictionReach(), run.testedReach(), settings.maxReachOverTested(), settings.maxReachOverTested() * run.testedReach()));
+    }
+    if (Double.isNaN(run.chosenError())) {
+      why.add("no backtest error");
+    } else if (run.chosenError() > settings.maxBacktestError()) {
+      why.add(String.format("backtest error %.3f (norm-weighted, chosen predictors) above %.3f", run.chosenError(), settings.maxBacktestError()));
+    }
+    return new GateVerdict(why.isEmpty(), why);
+  }
+}

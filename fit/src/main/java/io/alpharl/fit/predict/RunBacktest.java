@@ -1,0 +1,44 @@
+package io.alpharl.fit.predict;
+
+import java.util.List;
+
+/**
+ * A run's backtest, what the gate reads.
+ *
+ * @param points          window points
+ * @param windowEndStep   t_T
+ * @param plannedStep     T, the planned final step (0: unknown)
+ * @param chosenError     ‖ΔW_T‖_F-weighted mean backtest error of the chosen predictors (stop's
+ *                        for carried modules); NaN when no module has one
+ * @param stopError       the same weighting of stop's errors
+ * @param testedReach     the smallest tested reach among the modules' chosen predictors: the
+ *                        reach the whole prediction was checked at
+ * @param predictionReach T / t_T, the reach the prediction needs (NaN when T is unknown)
+ * @param predicted       modules with a predictor other than stop
+ * @param carried         modules carried at their window-end value (frozen ones included)
+ */
+public record RunBacktest(int points, long windowEndStep, long plannedStep, double chosenError, double stopError, double testedReach,
+    double predictionReach, int predicted, int carried) {
+
+  public static RunBacktest of(List<ModuleChoice> modules, int points, long windowEndStep, long plannedStep) {
+    double weights = 0;
+    double chosen = 0;
+    double stop = 0;
+    double reach = Double.POSITIVE_INFINITY;
+    int predicted = 0;
+    for (ModuleChoice c : modules) {
+      if (!c.carried()) {
+        predicted++;
+      }
+      if (c.weight() > 0 && c.backtest().tested() && c.stop().tested()) {
+        weights += c.weight();
+        chosen += c.weight() * c.backtest().meanError();
+        stop += c.weight() * c.stop().meanError();
+        reach = Math.min(reach, c.backtest().testedReach());
+      }
+    }
+    double predictionReach = plannedStep > 0 && windowEndStep > 0 ? (double) plannedStep / windowEndStep : Double.NaN;
+    return new RunBacktest(points, windowEndStep, plannedStep, weights > 0 ? chosen / weights : Double.NaN, weights > 0 ? stop / weights : Double.NaN,
+        weights > 0 ? reach : 0, predictionReach, predicted, modules.size() - predicted);
+  }
+}

@@ -1,0 +1,57 @@
+package io.alpharl.fit.predict;
+
+import java.util.List;
+
+/**
+ * The signal axis' target y*. A user-given value is taken as it is, inside the metric's range.
+ * Otherwise the least-squares line of y on the step over the fitted points is evaluated at the
+ * planned step T and bounded:
+ *
+ * <ol>
+ *   <li>a flat or falling trend (slope ≤ 0) gives no target: there is nothing to extrapolate
+ *       towards, and following it down would predict an undoing of the training;
+ *   <li>y* = max(trend(T), y_newest): a rising run is never predicted below what it already shows;
+ *   <li>y* = min(y*, hi): the metric cannot pass its upper bound (an accuracy stops at 1);
+ *   <li>a newest value above hi means the configured range is wrong, and gives no target.
+ * </ol>
+ */
+final class SignalTarget {
+  private SignalTarget() {}
+
+  static Resolved resolve(List<FactorPoint> points, int count, long plannedStep, double userValue, AxisSettings settings) {
+    if (!Double.isNaN(userValue)) {
+      if (userValue < settings.signalLow() || userValue > settings.signalHigh()) {
+        return Resolved.failed(String.format("target value %s lies outside the metric range [%s, %s]", userValue, settings.signalLow(), settings.signalHigh()));
+      }
+      return Resolved.of(userValue);
+    }
+    if (plannedStep <= 0) {
+      return Resolved.failed("planned final step unknown: no progress trend to extrapolate");
+    }
+    double newest = points.get(count - 1).progress();
+    double sx = 0;
+    double sy = 0;
+    for (int i = 0; i < count; i++) {
+      sx += points.get(i).step();
+      sy += points.get(i).progress();
+    }
+    double mx = sx / count;
+    double my = sy / count;
+    double sxx = 0;
+    double sxy = 0;
+    for (int i = 0; i < count; i++) {
+      double dx = points.get(i).step() - mx;
+      sxx += dx * dx;
+      sxy += dx * (points.get(i).progress() - my);
+    }
+    double slope = sxx > 0 ? sxy / sxx : 0;
+    if (!(slope > 0)) {
+      return Resolved.failed(String.format("progress trend is flat or falling (slope %.3g per step): no reach on the signal axis", slope));
+    }
+    if (newest > settings.signalHigh()) {
+      return Resolved.failed(String.format("newest progress %.4g lies above the metric range's upper bound %s", newest, settings.signalHigh()));
+    }
+    double trend = my + slope * (plannedStep - mx);
+    return Resolved.of(Math.max(settings.signalLow(), Math.min(settings.signalHigh(), Math.max(trend, newest))));
+  }
+}

@@ -1,0 +1,66 @@
+package io.alpharl.fit.predict;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class GateTest {
+  private static final Gate GATE = new Gate(GateSettings.defaults());
+
+  @Test
+  void passesWithEnoughPointsACoveredReachAndASmallError() {
+    GateVerdict v = GATE.evaluate(new RunBacktest(12, 40, 100, 0.1, 0.3, 4.0, 2.5, 3, 1));
+    assertThat(v.passes()).isTrue();
+    assertThat(v.describe()).isEmpty();
+  }
+
+  @Test
+  void refusesWithEveryReasonInWords() {
+    GateVerdict v = GATE.evaluate(new RunBacktest(3, 30, 300, 0.45, 0.5, 1.5, 10, 1, 0));
+    assertThat(v.passes()).isFalse();
+    assertThat(v.reasons()).containsExactly(
+        "3 window points, the gate needs 5",
+        "the prediction reaches 10.00x the window end, the backtest tested 1.50x (allowed up to 2.00x that: 3.00x)",
+        "backtest error 0.450 (norm-weighted, chosen predictors) above 0.300");
+    assertThat(GATE.evaluate(new RunBacktest(8, 30, 0, 0.1, 0.2, 2, Double.NaN, 1, 0)).reasons()).containsExactly("planned final step unknown");
+    assertThat(GATE.evaluate(new RunBacktest(8, 30, 300, Double.NaN, Double.NaN, 0, 10, 0, 1)).reasons())
+        .containsExactly("the backtest tested no reach", "no backtest error");
+  }
+
+  /** Weights are ‖ΔW_T‖_F; the tested reach is the smallest among the modules. */
+  @Test
+  void runSummaryWeighsModulesByTheirUpdateNorm() {
+    ModuleChoice a = choice("a", 3, "whole-trend:axis=step", 0.1, 0.4, 4.0);
+    ModuleChoice b = choice("b", 1, "stop", 0.2, 0.2, 2.0);
+    ModuleChoice frozen = new ModuleChoice("c", 0, stopPlan(), BacktestResult.none("stop", "frozen"), BacktestResult.none("stop", "frozen"), List.of(), "frozen");
+    RunBacktest run = RunBacktest.of(List.of(a, b, frozen), 8, 40, 100);
+    assertThat(run.chosenError()).isCloseTo((3 * 0.1 + 1 * 0.2) / 4, within(1e-12));
+    assertThat(run.stopError()).isCloseTo((3 * 0.4 + 1 * 0.2) / 4, within(1e-12));
+    assertThat(run.testedReach()).isEqualTo(2.0);
+    assertThat(run.predictionReach()).isEqualTo(2.5);
+    assertThat(run.predicted()).isEqualTo(1);
+    assertThat(run.carried()).isEqualTo(2);
+  }
+
+  @Test
+  void settingsAreValidated() {
+    assertThatThrownBy(() -> new GateSettings(5, 0.5, 0.3)).hasMessage("maxReachOverTested must be >= 1, got 0.5");
+    assertThatThrownBy(() -> new ChoiceSettings(1)).hasMessage("margin must lie in [0, 1), got 1.0");
+    assertThatThrownBy(() -> new BacktestSettings(6, 1)).hasMessage("minOriginPoints must be >= 2 (a trend needs two points), got 1");
+    assertThatThrownBy(() -> new AxisSettings(1, 0, 0.1, 1)).hasMessage("signal range [1.0, 0.0] is empty");
+  }
+
+  private static ModuleChoice choice(String module, double weight, String predictor, double error, double stopError, double reach) {
+    BacktestResult chosen = new BacktestResult(predictor, error, error, reach, 6, 6, null);
+    BacktestResult stop = new BacktestResult("stop", stopError, stopError, reach, 6, 6, null);
+    PlanResult plan = predictor.equals("stop") ? stopPlan() : new PlanResult(predictor, UpdatePlan.stop(predictor, 2), Axis.STEP, 100, null);
+    return new ModuleChoice(module, weight, plan, chosen, stop, List.of(chosen), "test");
+  }
+
+  private static PlanResult stopPlan() {
+    return new PlanResult("stop", UpdatePlan.stop("stop", 2), Axis.STEP, Double.NaN, null);
+  }
+}
