@@ -50,7 +50,9 @@ public final class SafetensorsWriter {
   private final Map<String, String> metadata;
 
   public SafetensorsWriter(Map<String, String> metadata) {
-    this.metadata = Map.copyOf(metadata);
+    // Sorted: the header is then the same bytes whatever map the caller built (Map.of iterates in
+    // an order that changes from one JVM to the next), so equal models are equal files.
+    this.metadata = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(metadata));
   }
 
   public SafetensorsWriter add(String name, DType dtype, List<Long> shape) {

@@ -51,6 +51,25 @@ class SafetensorsFileTest {
   }
 
   @Test
+  void equalContentGivesEqualBytesWhateverTheOrderOfTheMetadataMap() throws IOException {
+    java.util.Map<String, String> forward = new java.util.LinkedHashMap<>();
+    java.util.Map<String, String> backward = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < 20; i++) {
+      forward.put("k" + i, "v" + i);
+      backward.put("k" + (19 - i), "v" + (19 - i));
+    }
+    float[] a = random(12, 3);
+    Path one = dir.resolve("one.safetensors");
+    Path two = dir.resolve("two.safetensors");
+    for (Path p : new Path[] {one, two}) {
+      SafetensorsWriter w = new SafetensorsWriter(p == one ? forward : backward);
+      w.add("a", DType.BF16, java.util.List.of(3L, 4L));
+      w.writeTo(p, java.util.Map.of("a", a));
+    }
+    assertThat(Files.readAllBytes(one)).isEqualTo(Files.readAllBytes(two));
+  }
+
+  @Test
   void truncatedFileIsNamedAtOpen() throws IOException {
     Path file = validFile();
     byte[] bytes = Files.readAllBytes(file);

@@ -6,6 +6,7 @@ import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.cli.KafkaOptions;
 import io.alpharl.proto.topic.KafkaClients;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -30,6 +31,10 @@ public final class ReplayCommand implements Callable<Integer> {
   @Option(names = "--speed", defaultValue = "0", description = "Pace as a multiple of the recorded one; 0 sends as fast as possible. Default: ${DEFAULT-VALUE}.")
   double speed;
 
+  @Option(names = "--step-interval", description = "Send one step per interval (ISO-8601, e.g. PT2S), as a trainer saving checkpoints every so"
+      + " often; overrides --speed.")
+  Duration stepInterval;
+
   @Option(names = "--base-dir", description = "Where to write the run's base model. Default: ./alpharl-replay/RUN/base.")
   Path baseDir;
 
@@ -45,7 +50,8 @@ public final class ReplayCommand implements Callable<Integer> {
       long skip = CommittedRun.lastStep(KafkaClients.of(kafka.bootstrapServers), id);
       long t0 = System.nanoTime();
       try (KafkaStepSink sink = new KafkaStepSink(kafka.bootstrapServers, id, Map.of())) {
-        RunReplayer.Result r = new RunReplayer(allocator, System.err).replay(recording, sink, Optional.of(id), base, speed, skip);
+        RunReplayer.Pace pace = new RunReplayer.Pace(speed, stepInterval == null ? Duration.ZERO : stepInterval);
+        RunReplayer.Result r = new RunReplayer(allocator, System.err).replay(recording, sink, Optional.of(id), base, pace, skip, Long.MAX_VALUE);
         double s = (System.nanoTime() - t0) / 1e9;
         System.err.printf("replayed run %s: %d steps through step %d, %.1f MB in %.1f s (%.1f MB/s); base model in %s%n",
             r.runId(), r.stepsSent(), r.lastStep(), r.bytesSent() / 1e6, s, r.bytesSent() / 1e6 / s, r.baseModel());

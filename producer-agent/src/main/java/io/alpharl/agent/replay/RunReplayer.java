@@ -34,6 +34,22 @@ public final class RunReplayer {
   /** What a replay did. */
   public record Result(String runId, int stepsSent, long bytesSent, Path baseModel, long lastStep) {}
 
+  /**
+   * How fast steps go out: {@code speed} times the recorded pace (0: as fast as possible), or, when
+   * {@code interval} is positive, one step per interval, as a trainer that saves a checkpoint every
+   * so often.
+   */
+  public record Pace(double speed, java.time.Duration interval) {
+    public static final Pace FAST = new Pace(0, java.time.Duration.ZERO);
+
+    long waitMs(long recordedMs, long lastRecordedMs) {
+      if (!interval.isZero()) {
+        return lastRecordedMs < 0 ? 0 : interval.toMillis();
+      }
+      return speed > 0 && lastRecordedMs >= 0 ? (long) ((recordedMs - lastRecordedMs) / speed) : 0;
+    }
+  }
+
   private final BufferAllocator allocator;
   private final PrintStream progress;
 
@@ -49,11 +65,17 @@ public final class RunReplayer {
    */
   public Result replay(Path recording, StepSink sink, Optional<String> runIdOverride, Path baseDir, double speed,
       long skipThroughStep) throws IOException, InterruptedException {
-    return replay(recording, sink, runIdOverride, baseDir, speed, skipThroughStep, Long.MAX_VALUE);
+    return replay(recording, sink, runIdOverride, baseDir, new Pace(speed, java.time.Duration.ZERO), skipThroughStep, Long.MAX_VALUE);
   }
 
   /** As above, sending only the steps up to {@code stopAfterStep} (a run in parts, as when a trainer is paused). */
   public Result replay(Path recording, StepSink sink, Optional<String> runIdOverride, Path baseDir, double speed,
+      long skipThroughStep, long stopAfterStep) throws IOException, InterruptedException {
+    return replay(recording, sink, runIdOverride, baseDir, new Pace(speed, java.time.Duration.ZERO), skipThroughStep, stopAfterStep);
+  }
+
+  /** Replays at {@code pace} the steps after {@code skipThroughStep} up to {@code stopAfterStep}. */
+  public Result replay(Path recording, StepSink sink, Optional<String> runIdOverride, Path baseDir, Pace pace,
       long skipThroughStep, long stopAfterStep) throws IOException, InterruptedException {
     try (RecordingReader reader = new RecordingReader(allocator, recording)) {
       int batches = reader.batchCount();
@@ -105,11 +127,9 @@ public final class RunReplayer {
           if (commit.getStep() <= skipThroughStep) {
             continue;
           }
-          if (speed > 0 && lastRecordedMs >= 0) {
-            long waitMs = (long) ((commit.getCommittedUnixMs() - lastRecordedMs) / speed);
-            if (waitMs > 0) {
-              Thread.sleep(Math.min(waitMs, 60_000));
-            }
+          long waitMs = pace.waitMs(commit.getCommittedUnixMs(), lastRecordedMs);
+          if (waitMs > 0) {
+            Thread.sleep(Math.min(waitMs, 60_000));
           }
           lastRecordedMs = commit.getCommittedUnixMs();
           String runId = runIdOverride.orElse(commit.getRunId());

@@ -1,0 +1,411 @@
+package io.alpharl.itest.fault;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.broker.EmbeddedBrokerConfig;
+import io.alpharl.broker.EmbeddedKafkaBroker;
+import io.alpharl.itest.support.BundledRun;
+import io.alpharl.itest.support.Ports;
+import io.alpharl.itest.support.ServiceProcess;
+import io.alpharl.proto.topic.TopicAdmin;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.ControlDecision;
+import io.alpharl.proto.v1.DeadLetter;
+import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.ProgressAxis;
+import io.alpharl.proto.v1.Rank1Update;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Same input, same output. The bundled run goes through the agent (a replay), the processor and
+ * the extrapolator, each an {@code alpharl} command in a JVM of its own on a broker of its own,
+ * once cleanly and once per fault: kill -9 of each service mid-run (then started again), the
+ * broker stopped for 20 s and started again on its data folder, garbage and forged-version records
+ * on every topic, and a paced replay against the fast one. Every case must publish the clean run's
+ * fit summaries, field for field, each once; the same predictions, each once, whose models are the
+ * same bytes; and the same one early-stop decision (times and model folders aside).
+ *
+ * <p>The gate is opened wide (R² floor 0, no error limits) so that the run also predicts at its
+ * first passing fit and decides to stop, besides the prediction at 40 % of the run.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FaultSuiteIT {
+  private static final Logger LOG = LoggerFactory.getLogger(FaultSuiteIT.class);
+  private static final String RUN = "fault-run";
+  private static final long LAST_STEP = 200;
+  private static final Duration PACE = Duration.ofMillis(500);
+  private static final Duration DONE_WITHIN = Duration.ofMinutes(4);
+
+  @TempDir
+  static Path work;
+
+  private Outputs clean;
+
+  @BeforeAll
+  void cleanRun() throws Exception {
+    clean = new Case("clean").run(Duration.ZERO, c -> {});
+    assertThat(clean.predictions.keySet()).as("predictions of the clean run (first passing fit, stop decision, 40 %)").contains(80L);
+    assertThat(clean.decisions).hasSize(1);
+    LOG.info("clean run: {} fits, predictions from steps {}, decision at step {}", clean.fits.size(), clean.predictions.keySet(),
+        clean.decisions.get(0).getAtStep());
+  }
+
+  @AfterAll
+  void report() {
+    LOG.info("fault suite: every case matched the clean run");
+  }
+
+  @Test
+  @Order(1)
+  void aPacedReplayGivesWhatTheFastOneGave() throws Exception {
+    same(new Case("paced").run(PACE, c -> {}));
+  }
+
+  @Test
+  @Order(2)
+  void theProcessorKilledMidRunAndStartedAgain() throws Exception {
+    same(new Case("kill-processor").run(PACE, c -> {
+      c.awaitFit(60);
+      c.processor.kill();
+      long killedAt = c.lastFitStep();
+      LOG.info("processor killed at step {}", killedAt);
+      long t0 = System.nanoTime();
+      c.processor = c.startProcessor();
+      c.awaitFit(killedAt + 1);
+      LOG.info("processor started again: new fits {} s after its start", String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+    }));
+  }
+
+  @Test
+  @Order(3)
+  void theExtrapolatorKilledMidRunAndStartedAgain() throws Exception {
+    same(new Case("kill-extrapolator").run(PACE, c -> {
+      c.awaitFit(35);
+      c.extrapolator.kill();
+      LOG.info("extrapolator killed at step {}", c.lastFitStep());
+      c.awaitFit(70);
+      long t0 = System.nanoTime();
+      c.extrapolator = c.startExtrapolator();
+      c.awaitLog(c.extrapolator, "caught up with its inputs");
+      LOG.info("extrapolator started again: caught up with its inputs {} s after its start", String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+    }));
+  }
+
+  @Test
+  @Order(4)
+  void theAgentKilledMidRunAndStartedAgain() throws Exception {
+    same(new Case("kill-agent").run(PACE, c -> {
+      c.awaitFit(90);
+      c.agent.kill();
+      long killedAt = c.lastFitStep();
+      LOG.info("agent killed at step {}", killedAt);
+      long t0 = System.nanoTime();
+      c.agent = c.startAgent(PACE);
+      c.awaitLog(c.agent, "replay fault-run [");
+      LOG.info("agent started again: sending {} s after its start", String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+    }));
+  }
+
+  @Test
+  @Order(5)
+  void theBrokerStoppedForTwentySecondsAndStartedAgainOnItsData() throws Exception {
+    same(new Case("broker-outage").run(PACE, c -> {
+      c.awaitFit(60);
+      LOG.info("stopping the broker at step {}", c.lastFitStep());
+      c.broker.close();
+      Thread.sleep(20_000);
+      c.broker = EmbeddedKafkaBroker.start(c.brokerConfig);
+      LOG.info("broker started again on {}", c.brokerConfig.dataDir().orElseThrow());
+    }));
+  }
+
+  @Test
+  @Order(6)
+  void garbageAndForgedVersionsOnEveryTopicAreDeadLetteredAndChangeNothing() throws Exception {
+    Outputs out = new Case("junk").run(PACE, c -> {
+      c.awaitFit(40);
+      Junk.sendToEveryTopic(c.broker.bootstrapServers(), RUN);
+    });
+    same(out);
+    assertThat(out.letters).extracting(DeadLetter::getSourceTopic)
+        .as("a dead letter for the junk of each topic that the services read")
+        .contains(Topics.DELTAS.name(), Topics.STEPS.name(), Topics.RUNS.name(), Topics.RANK1.name(), Topics.FITS.name());
+  }
+
+  private void same(Outputs got) {
+    assertThat(got.duplicates).as("nothing published twice").isEmpty();
+    assertThat(got.fits.keySet()).containsExactlyInAnyOrderElementsOf(clean.fits.keySet());
+    for (Map.Entry<String, FitSummary> e : clean.fits.entrySet()) {
+      assertThat(got.fits.get(e.getKey())).as("fit summary %s", e.getKey()).isEqualTo(e.getValue());
+    }
+    assertThat(got.factors.keySet()).containsExactlyInAnyOrderElementsOf(clean.factors.keySet());
+    assertThat(got.predictions.keySet()).containsExactlyElementsOf(clean.predictions.keySet());
+    for (Map.Entry<Long, Prediction> e : clean.predictions.entrySet()) {
+      Prediction want = comparable(e.getValue());
+      Prediction have = comparable(got.predictions.get(e.getKey()));
+      assertThat(have).as("prediction from step %d", e.getKey()).isEqualTo(want);
+      if (!java.util.Arrays.equals(got.modelBytes(e.getKey()), clean.modelBytes(e.getKey()))) {
+        throw new AssertionError("model predicted from step " + e.getKey() + " differs from the clean run's in " + differingTensors(
+            Path.of(got.predictions.get(e.getKey()).getModelPath()), Path.of(clean.predictions.get(e.getKey()).getModelPath())));
+      }
+    }
+    assertThat(got.decisions).hasSize(1);
+    assertThat(comparable(got.decisions.get(0))).isEqualTo(comparable(clean.decisions.get(0)));
+  }
+
+  /** Names of the tensors whose values differ, with the largest difference of each. */
+  private static List<String> differingTensors(Path a, Path b) {
+    List<String> out = new ArrayList<>();
+    try (io.alpharl.safetensors.Checkpoint x = io.alpharl.safetensors.Checkpoint.open(a);
+         io.alpharl.safetensors.Checkpoint y = io.alpharl.safetensors.Checkpoint.open(b)) {
+      for (String name : x.tensors().keySet()) {
+        float[] p = x.floats(name);
+        float[] q = y.floats(name);
+        double worst = 0;
+        int count = 0;
+        for (int i = 0; i < p.length; i++) {
+          if (Float.floatToRawIntBits(p[i]) != Float.floatToRawIntBits(q[i])) {
+            count++;
+            worst = Math.max(worst, Math.abs(p[i] - q[i]));
+          }
+        }
+        if (count > 0) {
+          out.add(name + " (" + count + " values, largest difference " + worst + ")");
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Prediction comparable(Prediction p) {
+    return p.toBuilder().clearCreatedUnixMs().clearModelPath().build();
+  }
+
+  private static ControlDecision comparable(ControlDecision d) {
+    return d.toBuilder().clearDecidedUnixMs().clearModelPath().build();
+  }
+
+  /** What to do to a case while its run goes through. */
+  @FunctionalInterface
+  interface Fault {
+    void inject(Case c) throws Exception;
+  }
+
+  /** One pass of the run: a broker, the three services and the run's outputs. */
+  final class Case {
+    final String name;
+    final Path dir;
+    final EmbeddedBrokerConfig brokerConfig;
+    EmbeddedKafkaBroker broker;
+    ServiceProcess processor;
+    ServiceProcess extrapolator;
+    ServiceProcess agent;
+
+    Case(String name) throws Exception {
+      this.name = name;
+      this.dir = Files.createDirectories(work.resolve(name));
+      this.brokerConfig = EmbeddedBrokerConfig.defaults().withDataDir(dir.resolve("kafka")).withBrokerPort(Ports.free());
+    }
+
+    String bootstrap() {
+      return "127.0.0.1:" + brokerConfig.brokerPort();
+    }
+
+    Outputs run(Duration pace, Fault fault) throws Exception {
+      long t0 = System.nanoTime();
+      broker = EmbeddedKafkaBroker.start(brokerConfig);
+      try {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap()))) {
+          TopicAdmin.ensure(admin, Topics.layouts(4, (short) 1));
+        }
+        processor = startProcessor();
+        extrapolator = startExtrapolator();
+        agent = startAgent(pace);
+        fault.inject(this);
+        Outputs out = Outputs.read(bootstrap(), dir.resolve("predictions"), o -> o.complete(), DONE_WITHIN, this);
+        LOG.info("case {}: done in {} s", name, String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+        return out;
+      } finally {
+        for (ServiceProcess p : new ServiceProcess[] {agent, extrapolator, processor}) {
+          if (p != null) {
+            p.close();
+          }
+        }
+        broker.close();
+      }
+    }
+
+    ServiceProcess startProcessor() {
+      return ServiceProcess.start("processor", dir.resolve("logs"), 768, List.of("processor", "--bootstrap-servers", bootstrap(),
+          "--application-id", "alpharl-processor", "--state-dir", dir.resolve("state").toString(), "--http-port", "0",
+          "--session-timeout", "PT6S", "--r2-floor", "0", "--gate-mean-r2", "0", "--gate-fraction", "0", "--gate-max-loo", "100",
+          "--max-extrapolation", "100"));
+    }
+
+    ServiceProcess startExtrapolator() {
+      return ServiceProcess.start("extrapolator", dir.resolve("logs"), 512, List.of("extrapolator", "--bootstrap-servers", bootstrap(),
+          "--out", dir.resolve("predictions").toString(), "--predict-at", "0.4", "--min-fraction", "0.2", "--min-confidence", "0",
+          "--consecutive", "2", "--metrics-port", "0", "--backend", "CPU"));
+    }
+
+    ServiceProcess startAgent(Duration pace) {
+      List<String> args = new ArrayList<>(List.of("agent", "replay", BundledRun.recording().toString(), "--run-id", RUN,
+          "--base-dir", dir.resolve("base").toString(), "--bootstrap-servers", bootstrap()));
+      if (!pace.isZero()) {
+        args.addAll(List.of("--step-interval", pace.toString()));
+      }
+      return ServiceProcess.start("agent", dir.resolve("logs"), 512, args);
+    }
+
+    /** Waits until the processor has published the fits of {@code step}. */
+    void awaitFit(long step) throws InterruptedException {
+      Outputs.read(bootstrap(), dir.resolve("predictions"), o -> o.lastFitStep() >= step, DONE_WITHIN, this);
+    }
+
+    /** Waits until a service's log says {@code text}. */
+    void awaitLog(ServiceProcess p, String text) throws InterruptedException {
+      long deadline = System.nanoTime() + DONE_WITHIN.toNanos();
+      while (!p.logText().contains(text)) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError(p + " never logged '" + text + "'" + logs());
+        }
+        Thread.sleep(100);
+      }
+    }
+
+    long lastFitStep() {
+      return Outputs.read(bootstrap(), dir.resolve("predictions"), o -> true, Duration.ofSeconds(30), this).lastFitStep();
+    }
+
+    String logs() {
+      StringBuilder b = new StringBuilder();
+      for (ServiceProcess p : new ServiceProcess[] {processor, extrapolator, agent}) {
+        if (p != null) {
+          b.append("\n--- ").append(p).append(" (alive ").append(p.alive()).append(")\n");
+          String text = p.logText();
+          b.append(text, Math.max(0, text.length() - 3000), text.length());
+        }
+      }
+      return b.toString();
+    }
+  }
+
+  /** What one case published, read back committed; duplicates named. */
+  static final class Outputs {
+    final Map<String, FitSummary> fits = new LinkedHashMap<>();
+    final Map<String, Rank1Update> factors = new HashMap<>();
+    final Map<Long, Prediction> predictions = new java.util.TreeMap<>();
+    final List<ControlDecision> decisions = new ArrayList<>();
+    final List<DeadLetter> letters = new ArrayList<>();
+    final List<String> duplicates = new ArrayList<>();
+    private final Path predictionsDir;
+
+    Outputs(Path predictionsDir) {
+      this.predictionsDir = predictionsDir;
+    }
+
+    long lastFitStep() {
+      return fits.values().stream().mapToLong(FitSummary::getStep).max().orElse(0);
+    }
+
+    boolean complete() {
+      return fits.containsKey(LAST_STEP + "/" + ProgressAxis.PROGRESS_AXIS_SIGNAL) && fits.containsKey(LAST_STEP + "/" + ProgressAxis.PROGRESS_AXIS_STEP)
+          && predictions.containsKey(80L) && !decisions.isEmpty();
+    }
+
+    byte[] modelBytes(long fromStep) {
+      try {
+        return Files.readAllBytes(Path.of(predictions.get(fromStep).getModelPath()).resolve("model.safetensors"));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+
+    static Outputs read(String bootstrap, Path predictionsDir, Predicate<Outputs> done, Duration timeout, Case c) {
+      Outputs o = new Outputs(predictionsDir);
+      try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+          ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+          ConsumerConfig.GROUP_ID_CONFIG, "fault-check-" + UUID.randomUUID(),
+          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+          ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        consumer.subscribe(List.of(Topics.FITS.name(), Topics.RANK1.name(), Topics.PREDICTIONS.name(), Topics.CONTROL.name(), Topics.DLQ.name()));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        do {
+          for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(300))) {
+            o.add(r);
+          }
+          if (System.nanoTime() > deadline) {
+            throw new AssertionError("case " + c.name + ": outputs incomplete after " + timeout + ": fits through step " + o.lastFitStep()
+                + ", predictions " + o.predictions.keySet() + ", decisions " + o.decisions.size() + c.logs());
+          }
+        } while (!done.test(o));
+      }
+      return o;
+    }
+
+    private void add(ConsumerRecord<byte[], byte[]> r) {
+      String key = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
+      if (!key.equals(RUN) && !key.startsWith(RUN + "/") && !r.topic().equals(Topics.DLQ.name())) {
+        return;
+      }
+      try {
+        if (r.topic().equals(Topics.FITS.name())) {
+          FitSummary f = Topics.FITS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+          if (f.getSchemaVersion() == Topics.SCHEMA_VERSION && f.getRunId().equals(RUN) && fits.put(f.getStep() + "/" + f.getAxis(), f) != null) {
+            duplicates.add("fit " + f.getStep() + "/" + f.getAxis());
+          }
+        } else if (r.topic().equals(Topics.RANK1.name())) {
+          Rank1Update u = Topics.RANK1.valueSerde().deserializer().deserialize(r.topic(), r.value());
+          if (u.getSchemaVersion() == Topics.SCHEMA_VERSION && r.headers().lastHeader(Topics.PROCESSOR_HEADER) != null
+              && factors.put(u.getModule() + "@" + u.getStep(), u) != null) {
+            duplicates.add("factors " + u.getModule() + "@" + u.getStep());
+          }
+        } else if (r.topic().equals(Topics.PREDICTIONS.name())) {
+          Prediction p = Topics.PREDICTIONS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+          if (p.getSchemaVersion() == Topics.SCHEMA_VERSION && !p.getExtrapolatorId().isEmpty() && predictions.put(p.getFromStep(), p) != null) {
+            duplicates.add("prediction " + p.getFromStep());
+          }
+        } else if (r.topic().equals(Topics.CONTROL.name())) {
+          ControlDecision d = Topics.CONTROL.valueSerde().deserializer().deserialize(r.topic(), r.value());
+          if (d.getSchemaVersion() == Topics.SCHEMA_VERSION && !d.getExtrapolatorId().isEmpty()) {
+            decisions.add(d);
+            if (decisions.size() > 1) {
+              duplicates.add("decision " + d.getAtStep());
+            }
+          }
+        } else if (r.topic().equals(Topics.DLQ.name())) {
+          letters.add(Topics.DLQ.valueSerde().deserializer().deserialize(r.topic(), r.value()));
+        }
+      } catch (org.apache.kafka.common.errors.SerializationException e) {
+        // the junk case's own garbage, read back here; the services' handling of it is what is checked
+      }
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package io.alpharl.itest.fault;
+
+import io.alpharl.proto.frame.ChunkingConfig;
+import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.frame.FrameEnvelope;
+import io.alpharl.proto.frame.TensorChunker;
+import io.alpharl.proto.frame.TensorRef;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.ControlAction;
+import io.alpharl.proto.v1.ControlDecision;
+import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.ProgressAxis;
+import io.alpharl.proto.v1.Rank1Update;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Records that must change nothing: on every topic, bytes that parse as nothing, and well-formed
+ * messages of a schema version no reader knows, keyed like the run's own records; plus a commit of
+ * a run without a manifest and factors that name no processor.
+ */
+final class Junk {
+  private static final int FORGED_VERSION = 99;
+  private static final String MODULE = "model.layers.0.self_attn.q_proj.weight";
+
+  private Junk() {}
+
+  static void sendToEveryTopic(String bootstrap, String run) throws Exception {
+    byte[] garbage = "ARLF definitely not a record of this system".getBytes(StandardCharsets.UTF_8);
+    List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
+    for (String topic : List.of(Topics.DELTAS.name(), Topics.RANK1.name())) {
+      out.add(record(topic, run + "/" + MODULE, garbage));
+    }
+    for (String topic : List.of(Topics.STEPS.name(), Topics.RUNS.name(), Topics.FITS.name(), Topics.PREDICTIONS.name(), Topics.CONTROL.name())) {
+      out.add(record(topic, run, garbage));
+    }
+    out.add(record(Topics.DELTAS.name(), run + "/" + MODULE, forgedFrame(run).bytes()));
+    out.add(record(Topics.STEPS.name(), run, StepCommitted.newBuilder().setSchemaVersion(FORGED_VERSION).setRunId(run).setStep(15).build().toByteArray()));
+    out.add(record(Topics.STEPS.name(), "no-such-run", StepCommitted.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId("no-such-run")
+        .setStep(5).build().toByteArray()));
+    out.add(record(Topics.RUNS.name(), run, RunManifest.newBuilder().setSchemaVersion(FORGED_VERSION).setRunId(run).setPlannedSteps(7).build()
+        .toByteArray()));
+    ProducerRecord<byte[], byte[]> forgedFactors = record(Topics.RANK1.name(), run + "/" + MODULE, Rank1Update.newBuilder()
+        .setSchemaVersion(FORGED_VERSION).setRunId(run).setModule(MODULE).setStep(45).build().toByteArray());
+    forgedFactors.headers().add(Topics.PROCESSOR_HEADER, "alpharl-processor".getBytes(StandardCharsets.UTF_8));
+    out.add(forgedFactors);
+    out.add(record(Topics.RANK1.name(), run + "/" + MODULE, Rank1Update.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run)
+        .setModule(MODULE).setStep(45).build().toByteArray())); // no processor header
+    out.add(record(Topics.FITS.name(), run, FitSummary.newBuilder().setSchemaVersion(FORGED_VERSION).setRunId(run).setStep(45)
+        .setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setProcessorApplication("alpharl-processor").build().toByteArray()));
+    out.add(record(Topics.PREDICTIONS.name(), run, Prediction.newBuilder().setSchemaVersion(FORGED_VERSION).setRunId(run).setFromStep(45)
+        .build().toByteArray()));
+    out.add(record(Topics.CONTROL.name(), run, ControlDecision.newBuilder().setSchemaVersion(FORGED_VERSION).setRunId(run)
+        .setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(45).build().toByteArray()));
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (ProducerRecord<byte[], byte[]> r : out) {
+        producer.send(r).get();
+      }
+    }
+  }
+
+  private static ProducerRecord<byte[], byte[]> record(String topic, String key, byte[] value) {
+    return new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value);
+  }
+
+  /** A frame that passes every check but its schema version. */
+  private static DeltaFrame forgedFrame(String run) {
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, ChunkingConfig.defaults())) {
+      List<DeltaFrame> frames = new ArrayList<>();
+      chunker.split(new TensorRef(run, 45, MODULE, List.of(64L, 64L), true), FloatBuffer.allocate(64 * 64), frames::add);
+      DeltaFrame f = frames.get(0);
+      return FrameEnvelope.wrap(f.header().toBuilder().setSchemaVersion(FORGED_VERSION),
+          Arrays.copyOfRange(f.bytes(), f.payloadOffset(), f.bytes().length), f.payloadLength());
+    }
+  }
+}
