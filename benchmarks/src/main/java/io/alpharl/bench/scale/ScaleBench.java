@@ -12,6 +12,7 @@ import io.alpharl.bench.scale.probe.TopicOffsets;
 import io.alpharl.bench.scale.service.JavaService;
 import io.alpharl.bench.scale.service.RssSampler;
 import io.alpharl.bench.scale.service.ServiceLines;
+import io.alpharl.bench.scale.service.SystemLoad;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.GateState;
 import io.alpharl.proto.v1.StepCommitted;
@@ -104,6 +105,7 @@ public final class ScaleBench {
     String applicationId = "bench-scale-" + nonce;
     report.parameter("run_id", runId);
     report.parameter("application_id", applicationId);
+    report.parameter("load_average_1m_at_start", SystemLoad.oneMinute());
     addStandingNotes(report);
     RssSampler sampler = new RssSampler(RSS_SAMPLE_MILLIS);
     Pipeline pipeline = null;
@@ -117,6 +119,7 @@ public final class ScaleBench {
     } catch (IllegalStateException e) {
       report.failure(e.getMessage());
     } finally {
+      report.parameter("load_average_1m_at_end", SystemLoad.oneMinute());
       sampler.close();
       if (pipeline != null) {
         pipeline.close();
@@ -149,23 +152,24 @@ public final class ScaleBench {
           final long step = t;
           Optional<PipelineWatcher.FitArrival> fit = watcher.awaitFit(t, config.stepTimeout(),
               () -> p.agent().isAlive() && p.processor().isAlive());
-          if (fit.isEmpty()) {
+          if (fit.isEmpty() && (!p.agent().isAlive() || !p.processor().isAlive())) {
             String why = whyNoFit(p, t);
             report.failure(why);
             report.step(new StepMeasurement(t, g.unchangedShare(), g.fileBytes(), g.seconds(), null, null, null, null, null, null, null, null,
                 false, why));
             break;
           }
+          // On a timeout the loop goes on, as a trainer would: the step is measured without its fit.
           Optional<ServiceLines.AgentStep> agentLine = p.agent().awaitLine(l -> ServiceLines.agentStep(l).filter(a -> a.step() == step), LINE_WAIT);
           Optional<StepCommitted> commit = watcher.awaitCommit(t, LINE_WAIT);
           Snapshot after = Snapshot.take(admin, state, p.processor());
-          StepMeasurement m = baselines(t, g, before, after, fit.get(), agentLine, commit, consume, produce);
+          StepMeasurement m = baselines(t, g, before, after, fit, agentLine, commit, consume, produce);
           report.step(m);
           LOG.info("step {}: agent {} s vs produce {} s; commit→fit {} s vs consume {} s; state {} B per wire byte", t, m.agentSeconds(),
               m.rawProduceSeconds(), m.commitToFitSeconds(), m.rawConsumeSeconds(), m.stateBytesPerWireByte());
           wireTotal += m.wireBytes() == null ? 0 : m.wireBytes();
 
-          boolean passing = fit.get().fit().getGate() == GateState.GATE_STATE_PASSING;
+          boolean passing = fit.isPresent() && fit.get().fit().getGate() == GateState.GATE_STATE_PASSING;
           // The extrapolator writes a model at --predict-at and when the gate starts passing: wait for it,
           // so that the next step is not measured while a model is being written.
           if (t == config.predictionStep() || (passing && !previousPassing)) {
@@ -196,16 +200,19 @@ public final class ScaleBench {
     }
   }
 
-  private StepMeasurement baselines(long t, StepStats g, Snapshot before, Snapshot after, PipelineWatcher.FitArrival fit,
+  private StepMeasurement baselines(long t, StepStats g, Snapshot before, Snapshot after, Optional<PipelineWatcher.FitArrival> fit,
       Optional<ServiceLines.AgentStep> agentLine, Optional<StepCommitted> commit, RawConsume consume, RawProduce produce) {
     StringBuilder note = new StringBuilder();
+    if (fit.isEmpty()) {
+      note.append("no fit summary within ").append(config.stepTimeout().toSeconds()).append(" s; ");
+    }
     Double agentSeconds = agentLine.map(a -> a.millis() / 1000.0).orElse(null);
     if (agentLine.isEmpty()) {
       note.append("no agent log line for the step; ");
     }
-    Double commitToFit = commit.filter(c -> c.getCommittedUnixMs() > 0)
-        .map(c -> (fit.receivedUnixMs() - c.getCommittedUnixMs()) / 1000.0).orElse(null);
-    if (commitToFit == null) {
+    Double commitToFit = commit.filter(c -> c.getCommittedUnixMs() > 0 && fit.isPresent())
+        .map(c -> (fit.get().receivedUnixMs() - c.getCommittedUnixMs()) / 1000.0).orElse(null);
+    if (commit.filter(c -> c.getCommittedUnixMs() > 0).isEmpty()) {
       note.append("no StepCommitted with a commit time for the step; ");
     }
     Integer frames = null;

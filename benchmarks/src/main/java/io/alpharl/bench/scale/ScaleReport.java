@@ -264,6 +264,10 @@ public final class ScaleReport {
     b.append(String.format(Locale.ROOT, "-Xmx: broker %s, processor %s, extrapolator %s, agent %s; harness and generator %d MiB%n",
         config.heaps().broker(), config.heaps().processor(), config.heaps().extrapolator(), config.heaps().agent(),
         Runtime.getRuntime().maxMemory() >> 20));
+    if (parameters.get("load_average_1m_at_start") != null) {
+      b.append(String.format(Locale.ROOT, "machine: %s cores, 1-minute load average %s at the start, %s at the end%n", parameters.get("cores"),
+          parameters.get("load_average_1m_at_start"), parameters.get("load_average_1m_at_end")));
+    }
     b.append(String.format(Locale.ROOT, "%5s %9s %9s %8s %8s %7s %9s %8s %7s %10s %10s %9s%n", "step", "unchanged", "wire MB", "agent s",
         "produce", "ratio", "commit→fit", "consume", "ratio", "state MB", "disk MB", "state/wire"));
     for (StepMeasurement s : steps) {
@@ -278,7 +282,8 @@ public final class ScaleReport {
     Map<String, String> why = reasons();
     for (String key : FIGURE_KEYS) {
       Object v = f.get(key);
-      String shown = v == null ? "null (" + why.get(key) + ")" : v instanceof Double d ? String.format(Locale.ROOT, "%.4g", d) : String.valueOf(v);
+      String reason = why.get(key) != null && why.get(key).equals(failure) ? "the run failed, see below" : why.get(key);
+      String shown = v == null ? "null (" + reason + ")" : v instanceof Double d ? String.format(Locale.ROOT, "%.4g", d) : String.valueOf(v);
       b.append(String.format(Locale.ROOT, "  %-34s %s%n", key, shown));
     }
     for (String n : notes) {
