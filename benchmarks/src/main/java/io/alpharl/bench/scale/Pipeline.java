@@ -5,7 +5,6 @@ import io.alpharl.bench.scale.service.RssSampler;
 import io.alpharl.bench.scale.service.ServiceLines;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -17,7 +16,9 @@ import java.util.Optional;
 final class Pipeline implements AutoCloseable {
   private static final Duration BROKER_START = Duration.ofSeconds(120);
 
-  private final List<JavaService> started = new ArrayList<>();
+  private final List<JavaService> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** A harness stopped by a signal takes its services with it rather than leaving four JVMs behind. */
+  private final Thread killOnExit = new Thread(() -> started.forEach(JavaService::kill), "run-scale-kill-services");
   private final ScaleConfig config;
   private final String bootstrap;
   private final JavaService broker;
@@ -27,6 +28,7 @@ final class Pipeline implements AutoCloseable {
 
   private Pipeline(ScaleConfig c, WorkDir work, String runId, String applicationId, RssSampler sampler) throws IOException, InterruptedException {
     this.config = c;
+    Runtime.getRuntime().addShutdownHook(killOnExit);
     try {
       broker = start("broker", c.heaps().broker(), List.of("broker", "--port", "0", "--data-dir", work.brokerData().toString()), work, sampler);
       Optional<String> ready = broker.awaitLine(ServiceLines::brokerBootstrap, BROKER_START);
@@ -86,9 +88,14 @@ final class Pipeline implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     for (int i = started.size() - 1; i >= 0; i--) {
       started.get(i).close();
+    }
+    try {
+      Runtime.getRuntime().removeShutdownHook(killOnExit);
+    } catch (IllegalStateException e) {
+      // the JVM is already shutting down: the hook is running
     }
   }
 }

@@ -30,7 +30,7 @@ class RunScaleTinyIT {
     assertThat(jar).as("the cli module is packaged before the integration tests run").isRegularFile();
     Path json = tmp.resolve("scale.json");
     int exit = RunScale.commandLine().execute("--preset", "tiny", "--steps", String.valueOf(STEPS), "--work", tmp.resolve("work").toString(),
-        "--json", json.toString(), "--jar", jar.toString());
+        "--json", json.toString(), "--jar", jar.toString(), "--step-timeout", "PT3M");
     assertThat(exit).as("exit code (3: a service failed; see the table above)").isZero();
     assertThat(tmp.resolve("work")).as("removed after a successful run").doesNotExist();
 

@@ -109,16 +109,26 @@ public final class JavaService implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     if (!process.isAlive()) {
       return;
     }
     peakRssAtEnd = stats.peakRssBytes();
     process.destroy();
-    if (!process.waitFor(GRACE.toSeconds(), TimeUnit.SECONDS)) {
-      LOG.warn("{} (pid {}) did not stop within {} s of SIGTERM; killing it", name, process.pid(), GRACE.toSeconds());
+    try {
+      if (!process.waitFor(GRACE.toSeconds(), TimeUnit.SECONDS)) {
+        LOG.warn("{} (pid {}) did not stop within {} s of SIGTERM; killing it", name, process.pid(), GRACE.toSeconds());
+        process.destroyForcibly();
+        process.waitFor();
+      }
+    } catch (InterruptedException e) {
       process.destroyForcibly();
-      process.waitFor();
+      Thread.currentThread().interrupt();
     }
+  }
+
+  /** Kills the process at once (the harness itself is being stopped). */
+  public void kill() {
+    process.destroyForcibly();
   }
 }
