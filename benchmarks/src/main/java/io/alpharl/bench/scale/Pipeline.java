@@ -1,0 +1,101 @@
+package io.alpharl.bench.scale;
+
+import io.alpharl.bench.scale.service.JavaService;
+import io.alpharl.bench.scale.service.RssSampler;
+import io.alpharl.bench.scale.service.ServiceLines;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The four services of the system, each a JVM started from the {@code alpharl} jar with only its
+ * documented command line: an embedded broker on a free port, the processor, the extrapolator and
+ * the agent watching the run directory. {@link #close} stops them, agent first, broker last.
+ */
+final class Pipeline implements AutoCloseable {
+  private static final Duration BROKER_START = Duration.ofSeconds(120);
+
+  private final List<JavaService> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** A harness stopped by a signal takes its services with it rather than leaving four JVMs behind. */
+  private final Thread killOnExit = new Thread(() -> started.forEach(JavaService::kill), "run-scale-kill-services");
+  private final ScaleConfig config;
+  private final String bootstrap;
+  private final JavaService broker;
+  private final JavaService processor;
+  private final JavaService extrapolator;
+  private final JavaService agent;
+
+  private Pipeline(ScaleConfig c, WorkDir work, String runId, String applicationId, RssSampler sampler) throws IOException, InterruptedException {
+    this.config = c;
+    Runtime.getRuntime().addShutdownHook(killOnExit);
+    try {
+      broker = start("broker", c.heaps().broker(), List.of("broker", "--port", "0", "--data-dir", work.brokerData().toString()), work, sampler);
+      Optional<String> ready = broker.awaitLine(ServiceLines::brokerBootstrap, BROKER_START);
+      if (ready.isEmpty()) {
+        throw new IllegalStateException("the broker did not report ready within " + BROKER_START.toSeconds() + " s; its log ends:\n"
+            + broker.log().tail(20));
+      }
+      bootstrap = ready.get();
+      processor = start("processor", c.heaps().processor(), List.of("processor", "--bootstrap-servers", bootstrap,
+          "--application-id", applicationId, "--state-dir", work.processorState().toString(), "--http-port", "0"), work, sampler);
+      extrapolator = start("extrapolator", c.heaps().extrapolator(), List.of("extrapolator", "--bootstrap-servers", bootstrap,
+          "--group-id", applicationId + "-extrapolator", "--out", work.predictions().toString(), "--predict-at", Double.toString(c.predictAt()),
+          "--metrics-port", "0"), work, sampler);
+      // A short poll interval: the agent sees a checkpoint once two scans agree, and the loop waits for it.
+      agent = start("agent", c.heaps().agent(), List.of("agent", "watch", work.run().toString(), "--bootstrap-servers", bootstrap,
+          "--run-id", runId, "--progress-key", "reward", "--poll-interval", "PT0.2S"), work, sampler);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  static Pipeline start(ScaleConfig c, WorkDir work, String runId, String applicationId, RssSampler sampler) throws IOException, InterruptedException {
+    return new Pipeline(c, work, runId, applicationId, sampler);
+  }
+
+  private JavaService start(String name, String xmx, List<String> args, WorkDir work, RssSampler sampler) throws IOException {
+    JavaService s = JavaService.start(name, config.jar(), xmx, args, work.log(name));
+    started.add(s);
+    sampler.watch(s);
+    return s;
+  }
+
+  String bootstrap() {
+    return bootstrap;
+  }
+
+  JavaService broker() {
+    return broker;
+  }
+
+  JavaService processor() {
+    return processor;
+  }
+
+  JavaService extrapolator() {
+    return extrapolator;
+  }
+
+  JavaService agent() {
+    return agent;
+  }
+
+  /** Services in {@link ScaleReport#SERVICES} order. */
+  List<JavaService> services() {
+    return List.of(agent, processor, extrapolator, broker);
+  }
+
+  @Override
+  public void close() {
+    for (int i = started.size() - 1; i >= 0; i--) {
+      started.get(i).close();
+    }
+    try {
+      Runtime.getRuntime().removeShutdownHook(killOnExit);
+    } catch (IllegalStateException e) {
+      // the JVM is already shutting down: the hook is running
+    }
+  }
+}

@@ -1,0 +1,313 @@
+package io.alpharl.bench.scale;
+
+import io.alpharl.bench.scale.gen.StepStats;
+import io.alpharl.bench.scale.gen.SyntheticRun;
+import io.alpharl.bench.scale.probe.CopyBaseline;
+import io.alpharl.bench.scale.probe.PipelineWatcher;
+import io.alpharl.bench.scale.probe.RawConsume;
+import io.alpharl.bench.scale.probe.RawProduce;
+import io.alpharl.bench.scale.probe.StateTopicBytes;
+import io.alpharl.bench.scale.probe.StepFrames;
+import io.alpharl.bench.scale.probe.TopicOffsets;
+import io.alpharl.bench.scale.service.JavaService;
+import io.alpharl.bench.scale.service.RssSampler;
+import io.alpharl.bench.scale.service.ServiceLines;
+import io.alpharl.bench.scale.service.SystemLoad;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.GateState;
+import io.alpharl.proto.v1.StepCommitted;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The scale benchmark's closed loop. It writes the base checkpoint, starts the services
+ * ({@link Pipeline}), then per step: writes the next checkpoint under {@code tmp-checkpoint-N},
+ * snapshots the counters, renames it to {@code checkpoint-N} as a trainer does, waits for the
+ * step's fit summary on {@code alpharl.fits} (so no backlog inflates the next step), snapshots
+ * again, and runs that step's baselines on the same broker while the services are idle. Every
+ * figure is read from outside the services: their log lines, the topics, {@code /proc}.
+ */
+public final class ScaleBench {
+  private static final Logger LOG = LoggerFactory.getLogger(ScaleBench.class);
+  static final String SCRATCH_TOPIC = "bench.scale.raw-produce";
+  private static final Duration LINE_WAIT = Duration.ofSeconds(30);
+  private static final Duration SERVICE_START = Duration.ofSeconds(120);
+  private static final long RSS_SAMPLE_MILLIS = 250;
+  private static final int COPY_REPETITIONS = 3;
+
+  private final ScaleConfig config;
+
+  public ScaleBench(ScaleConfig config) {
+    this.config = config;
+  }
+
+  /** Runs the benchmark; the report holds whatever was measured, with reasons for the rest. */
+  public ScaleReport run() throws IOException, InterruptedException {
+    ScaleReport report = new ScaleReport(config);
+    WorkDir work = WorkDir.prepare(config.work());
+    try (SyntheticRun gen = new SyntheticRun(config.model(), config.drift(), config.steps(), work.master())) {
+      StepStats base = gen.write(0, work.run().resolve("checkpoint-0"));
+      report.base(base);
+      LOG.info("base checkpoint: {} MB in {} s", String.format("%.1f", base.fileBytes() / 1e6), String.format("%.1f", base.seconds()));
+      if (config.generateOnly()) {
+        generateOnly(gen, work, report);
+      } else {
+        measure(gen, work, report);
+      }
+    } finally {
+      if (report.failure() == null && !config.keepWork()) {
+        work.delete();
+      } else {
+        LOG.info("work folder kept: {}", work.root());
+      }
+    }
+    return report;
+  }
+
+  private void generateOnly(SyntheticRun gen, WorkDir work, ScaleReport report) throws IOException {
+    for (long t = 1; t <= config.steps(); t++) {
+      StepStats s = writeCheckpoint(gen, work, t);
+      Files.move(work.run().resolve("tmp-checkpoint-" + t), work.run().resolve("checkpoint-" + t), StandardCopyOption.ATOMIC_MOVE);
+      report.step(new StepMeasurement(t, s.unchangedShare(), s.fileBytes(), s.seconds(), null, null, null, null, null, null, null, null, false,
+          "generated only"));
+      prune(work, t);
+    }
+    for (String key : ScaleReport.FIGURE_KEYS) {
+      report.reason(key, "--generate-only: no services were run");
+    }
+  }
+
+  private StepStats writeCheckpoint(SyntheticRun gen, WorkDir work, long t) throws IOException {
+    StepStats s = gen.write(t, work.run().resolve("tmp-checkpoint-" + t));
+    LOG.info("step {}: checkpoint {} MB written in {} s, {} % of stored values unchanged", t, String.format("%.1f", s.fileBytes() / 1e6),
+        String.format("%.1f", s.seconds()), String.format("%.2f", 100 * s.unchangedShare()));
+    return s;
+  }
+
+  private void measure(SyntheticRun gen, WorkDir work, ScaleReport report) throws IOException, InterruptedException {
+    String nonce = UUID.randomUUID().toString().substring(0, 8);
+    String runId = "scale-" + config.preset() + "-" + nonce;
+    String applicationId = "bench-scale-" + nonce;
+    report.parameter("run_id", runId);
+    report.parameter("application_id", applicationId);
+    report.parameter("load_average_1m_at_start", SystemLoad.oneMinute());
+    addStandingNotes(report);
+    RssSampler sampler = new RssSampler(RSS_SAMPLE_MILLIS);
+    Pipeline pipeline = null;
+    try {
+      pipeline = Pipeline.start(config, work, runId, applicationId, sampler);
+      if (pipeline.agent().awaitLine(ServiceLines::agentWatching, SERVICE_START).isEmpty()) {
+        report.failure("the agent did not start watching: " + lastError(pipeline.agent()));
+        return;
+      }
+      loop(gen, work, report, pipeline, runId, applicationId, nonce);
+    } catch (IllegalStateException e) {
+      report.failure(e.getMessage());
+    } finally {
+      report.parameter("load_average_1m_at_end", SystemLoad.oneMinute());
+      sampler.close();
+      if (pipeline != null) {
+        pipeline.close();
+        for (JavaService s : pipeline.services()) {
+          report.peakRss(s.name(), s.peakRssAtEnd(), s.name() + " had exited before the end (" + exitText(s) + "), so its VmHWM was gone");
+          report.peakRssAnon(s.name(), sampler.peakRssAnon(s.name()));
+        }
+        readExtrapolatorLog(work, report);
+      }
+    }
+  }
+
+  private void loop(SyntheticRun gen, WorkDir work, ScaleReport report, Pipeline p, String runId, String applicationId, String nonce)
+      throws IOException, InterruptedException {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", p.bootstrap()));
+         PipelineWatcher watcher = new PipelineWatcher(p.bootstrap(), runId);
+         RawConsume consume = new RawConsume(p.bootstrap(), runId)) {
+      createScratchTopic(admin);
+      try (RawProduce produce = new RawProduce(p.bootstrap(), SCRATCH_TOPIC, "bench-scale-raw-" + nonce)) {
+        StateTopicBytes state = new StateTopicBytes(admin, applicationId);
+        Snapshot start = Snapshot.take(admin, state, p.processor());
+        long wireTotal = 0;
+        boolean previousPassing = false;
+        boolean copied = false;
+        for (long t = 1; t <= config.steps(); t++) {
+          StepStats g = writeCheckpoint(gen, work, t);
+          Snapshot before = Snapshot.take(admin, state, p.processor());
+          Path checkpoint = work.run().resolve("checkpoint-" + t);
+          Files.move(work.run().resolve("tmp-checkpoint-" + t), checkpoint, StandardCopyOption.ATOMIC_MOVE);
+          final long step = t;
+          Optional<PipelineWatcher.FitArrival> fit = watcher.awaitFit(t, config.stepTimeout(),
+              () -> p.agent().isAlive() && p.processor().isAlive());
+          if (fit.isEmpty() && (!p.agent().isAlive() || !p.processor().isAlive())) {
+            String why = whyNoFit(p, t);
+            report.failure(why);
+            report.step(new StepMeasurement(t, g.unchangedShare(), g.fileBytes(), g.seconds(), null, null, null, null, null, null, null, null,
+                false, why));
+            break;
+          }
+          // On a timeout the loop goes on, as a trainer would: the step is measured without its fit.
+          Optional<ServiceLines.AgentStep> agentLine = p.agent().awaitLine(l -> ServiceLines.agentStep(l).filter(a -> a.step() == step), LINE_WAIT);
+          Optional<StepCommitted> commit = watcher.awaitCommit(t, LINE_WAIT);
+          Snapshot after = Snapshot.take(admin, state, p.processor());
+          StepMeasurement m = baselines(t, g, before, after, fit, agentLine, commit, consume, produce);
+          report.step(m);
+          LOG.info("step {}: agent {} s vs produce {} s; commit→fit {} s vs consume {} s; state {} B per wire byte", t, m.agentSeconds(),
+              m.rawProduceSeconds(), m.commitToFitSeconds(), m.rawConsumeSeconds(), m.stateBytesPerWireByte());
+          wireTotal += m.wireBytes() == null ? 0 : m.wireBytes();
+
+          boolean passing = fit.isPresent() && fit.get().fit().getGate() == GateState.GATE_STATE_PASSING;
+          // The extrapolator writes a model at --predict-at and when the gate starts passing: wait for it,
+          // so that the next step is not measured while a model is being written.
+          if (t == config.predictionStep() || (passing && !previousPassing)) {
+            boolean written = watcher.awaitPrediction(t, config.stepTimeout(), p.extrapolator()::isAlive).isPresent();
+            if (!written && t == config.predictionStep()) {
+              report.note("no prediction from step " + t + " within " + config.stepTimeout().toSeconds() + " s: " + lastError(p.extrapolator()));
+            }
+            if (written && !copied) {
+              report.copyBaseline(CopyBaseline.measure(checkpoint, work.scratch(), COPY_REPETITIONS));
+              copied = true;
+            }
+          }
+          previousPassing = passing;
+          prune(work, t);
+        }
+        Thread.sleep(2000); // late writes (store flushes after the last commit) belong to the run's total
+        Snapshot end = Snapshot.take(admin, state, p.processor());
+        if (start.processorWrites().isPresent() && end.processorWrites().isPresent()) {
+          long total = StateTopicBytes.growth(start.stateSizes(), end.stateSizes()).bytes()
+              + end.processorWrites().getAsLong() - start.processorWrites().getAsLong();
+          report.runTotals(total, wireTotal);
+        } else {
+          report.reason("state_bytes_per_wire_byte_run", "the processor's /proc/PID/io was not readable at the start and the end");
+        }
+      }
+    } catch (ExecutionException e) {
+      report.failure("Kafka admin request failed: " + e.getCause());
+    }
+  }
+
+  private StepMeasurement baselines(long t, StepStats g, Snapshot before, Snapshot after, Optional<PipelineWatcher.FitArrival> fit,
+      Optional<ServiceLines.AgentStep> agentLine, Optional<StepCommitted> commit, RawConsume consume, RawProduce produce) {
+    StringBuilder note = new StringBuilder();
+    if (fit.isEmpty()) {
+      note.append("no fit summary within ").append(config.stepTimeout().toSeconds()).append(" s; ");
+    }
+    Double agentSeconds = agentLine.map(a -> a.millis() / 1000.0).orElse(null);
+    if (agentLine.isEmpty()) {
+      note.append("no agent log line for the step; ");
+    }
+    Double commitToFit = commit.filter(c -> c.getCommittedUnixMs() > 0 && fit.isPresent())
+        .map(c -> (fit.get().receivedUnixMs() - c.getCommittedUnixMs()) / 1000.0).orElse(null);
+    if (commit.filter(c -> c.getCommittedUnixMs() > 0).isEmpty()) {
+      note.append("no StepCommitted with a commit time for the step; ");
+    }
+    Integer frames = null;
+    Long wire = null;
+    Double consumeSeconds = null;
+    Double produceSeconds = null;
+    try {
+      StepFrames read = consume.read(before.deltaEnd(), after.deltaEnd(), true, LINE_WAIT.multipliedBy(4));
+      frames = read.count();
+      wire = read.wireBytes();
+      consumeSeconds = read.readSeconds();
+      produceSeconds = produce.send(read);
+      if (agentLine.isPresent() && agentLine.get().frames() != read.count()) {
+        note.append("agent logged ").append(agentLine.get().frames()).append(" frames, ").append(read.count()).append(" read back; ");
+      }
+    } catch (TimeoutException | RuntimeException e) {
+      note.append("baseline failed: ").append(e.getMessage()).append("; ");
+    }
+    StateTopicBytes.Growth growth = StateTopicBytes.growth(before.stateSizes(), after.stateSizes());
+    Long disk = before.processorWrites().isPresent() && after.processorWrites().isPresent()
+        ? after.processorWrites().getAsLong() - before.processorWrites().getAsLong() : null;
+    if (disk == null) {
+      note.append("processor /proc/PID/io not readable; ");
+    }
+    String n = note.toString().replaceAll("; $", "");
+    return new StepMeasurement(t, g.unchangedShare(), g.fileBytes(), g.seconds(), frames, wire, agentSeconds, produceSeconds, commitToFit,
+        consumeSeconds, growth.bytes(), disk, growth.lowerBound(), n);
+  }
+
+  /** Counters read before and after a step. */
+  private record Snapshot(Map<TopicPartition, Long> deltaEnd, Map<TopicPartition, Long> stateSizes, OptionalLong processorWrites) {
+    static Snapshot take(Admin admin, StateTopicBytes state, JavaService processor) throws ExecutionException, InterruptedException {
+      return new Snapshot(TopicOffsets.committedEnd(admin, Topics.DELTAS.name()), state.sizes(), processor.stats().writeBytes());
+    }
+  }
+
+  private static void createScratchTopic(Admin admin) throws ExecutionException, InterruptedException {
+    int partitions = admin.describeTopics(List.of(Topics.DELTAS.name())).allTopicNames().get().get(Topics.DELTAS.name()).partitions().size();
+    admin.createTopics(List.of(new NewTopic(SCRATCH_TOPIC, partitions, (short) 1))).all().get();
+  }
+
+  /** As the Trainer's save_total_limit: keeps the newest checkpoints (and the base), deletes the one that fell out. */
+  private void prune(WorkDir work, long t) throws IOException {
+    long old = t - config.saveTotalLimit();
+    if (config.saveTotalLimit() > 0 && old >= 1) {
+      WorkDir.deleteContents(work.run().resolve("checkpoint-" + old));
+      Files.delete(work.run().resolve("checkpoint-" + old));
+    }
+  }
+
+  private String whyNoFit(Pipeline p, long t) {
+    if (!p.agent().isAlive()) {
+      return "agent exited (" + exitText(p.agent()) + ") before step " + t + " reached alpharl.fits: " + lastError(p.agent());
+    }
+    if (!p.processor().isAlive()) {
+      return "processor exited (" + exitText(p.processor()) + ") before step " + t + " reached alpharl.fits: " + lastError(p.processor());
+    }
+    return "no fit summary for step " + t + " within " + config.stepTimeout().toSeconds() + " s; agent log ends: " + lastError(p.agent());
+  }
+
+  private static String exitText(JavaService s) {
+    OptionalLong code = s.exitCode();
+    return code.isPresent() ? "exit code " + code.getAsLong() : "still running";
+  }
+
+  /** The service's last error line (or last line), to say in one line why it failed. */
+  private static String lastError(JavaService s) {
+    List<String> lines = s.log().tail(200).lines().toList();
+    for (int i = lines.size() - 1; i >= 0; i--) {
+      String l = lines.get(i);
+      if (l.contains("Error") || l.contains("Exception") || l.contains("ERROR")) {
+        return l.strip();
+      }
+    }
+    return lines.isEmpty() ? "(empty log " + s.log().path() + ")" : lines.get(lines.size() - 1).strip();
+  }
+
+  private static void readExtrapolatorLog(WorkDir work, ScaleReport report) throws IOException {
+    Path log = work.log("extrapolator");
+    if (!Files.exists(log)) {
+      return;
+    }
+    for (String line : Files.readAllLines(log)) {
+      ServiceLines.modelWrite(line).ifPresent(report::modelWrite);
+      ServiceLines.extrapolationBackend(line).ifPresent(b -> report.parameter("extrapolator_backend", b));
+    }
+  }
+
+  private static void addStandingNotes(ScaleReport report) {
+    report.note("agent seconds are the agent's own log figure (whole milliseconds): coarse for steps under ~50 ms");
+    report.note("commit_to_fit runs from the agent's commit stamp (taken just before it commits) to this process receiving the fit; "
+        + "it includes the processor's 200 ms commit interval");
+    report.note("peak_rss (VmHWM) counts file pages a process maps (checkpoints, RocksDB files, log segments), so page cache inflates it; "
+        + "peak_rss_anon is RssAnon sampled every " + RSS_SAMPLE_MILLIS + " ms and can miss a shorter peak");
+    report.note("state bytes per step are taken when the step's fit arrives; writes that land later count in the next step, "
+        + "and in state_bytes_per_wire_byte_run");
+  }
+}

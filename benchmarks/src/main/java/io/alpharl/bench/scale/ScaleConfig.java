@@ -1,0 +1,45 @@
+package io.alpharl.bench.scale;
+
+import io.alpharl.bench.scale.gen.DriftSettings;
+import io.alpharl.bench.scale.model.ModelSpec;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * One run of the scale benchmark, parsed and checked once at the edge.
+ *
+ * @param preset          the preset's name, for reports
+ * @param steps           checkpoints after the base; also the run's {@code max_steps}
+ * @param work            where everything is written (see {@link WorkDir})
+ * @param keepWork        whether to leave {@code work} behind when the run succeeds
+ * @param jar             {@code cli/target/alpharl.jar}
+ * @param predictAt       the extrapolator's {@code --predict-at} (share of the planned steps)
+ * @param saveTotalLimit  checkpoints kept besides the base, as the Trainer's {@code save_total_limit}; 0 keeps all
+ * @param stepTimeout     how long a step may take to reach {@code alpharl.fits}
+ * @param generateOnly    only write the checkpoints (no services): to check a preset's size and unchanged share
+ */
+public record ScaleConfig(String preset, ModelSpec model, int steps, DriftSettings drift, Path work, boolean keepWork, Path jar,
+    Heaps heaps, double predictAt, int saveTotalLimit, Duration stepTimeout, boolean generateOnly) {
+
+  public ScaleConfig {
+    if (steps < 1) {
+      throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+    }
+    if (predictAt <= 0 || predictAt > 1) {
+      throw new IllegalArgumentException("--predict-at must be in (0, 1], got " + predictAt);
+    }
+    if (saveTotalLimit < 0) {
+      throw new IllegalArgumentException("--save-total-limit must be 0 (keep all) or more, got " + saveTotalLimit);
+    }
+  }
+
+  /** The first step at which the extrapolator writes its --predict-at model: the first with step >= predictAt * planned. */
+  public long predictionStep() {
+    for (long t = 1; t <= steps; t++) {
+      if (t >= predictAt * steps) {
+        return t;
+      }
+    }
+    return steps;
+  }
+}

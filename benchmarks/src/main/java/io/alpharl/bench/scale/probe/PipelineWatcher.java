@@ -1,0 +1,155 @@
+package io.alpharl.bench.scale.probe;
+
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.ProgressAxis;
+import io.alpharl.proto.v1.StepCommitted;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A live read-committed consumer of the pipeline's outputs for one run: each step's
+ * {@code StepCommitted} (with the agent's commit time), the wall-clock time the step's first
+ * fit summary reached this process, and the predictions. The receipt time is taken as soon as
+ * {@code poll} returns the record, on the same machine clock the agent stamped its commit with.
+ * Runs its own thread; queries are thread-safe.
+ */
+public final class PipelineWatcher implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(PipelineWatcher.class);
+
+  /** A step's fit summary as received. */
+  public record FitArrival(FitSummary fit, long receivedUnixMs) {}
+
+  private final String runId;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Thread thread;
+  private volatile boolean running = true;
+  private final Map<Long, StepCommitted> commits = new ConcurrentHashMap<>();
+  private final Map<Long, FitArrival> fits = new ConcurrentHashMap<>();
+  private final Map<Long, Prediction> predictions = new ConcurrentHashMap<>();
+
+  public PipelineWatcher(String bootstrapServers, String runId) {
+    this.runId = runId;
+    this.consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        // The broker answers a fetch as soon as a record is there; this only bounds an idle wait.
+        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    List<TopicPartition> partitions = new java.util.ArrayList<>();
+    for (String topic : List.of(Topics.STEPS.name(), Topics.FITS.name(), Topics.PREDICTIONS.name())) {
+      consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
+    }
+    consumer.assign(partitions);
+    consumer.seekToBeginning(partitions);
+    this.thread = new Thread(this::loop, "pipeline-watcher");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void loop() {
+    try {
+      while (running) {
+        var records = consumer.poll(Duration.ofMillis(100));
+        long now = System.currentTimeMillis();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+          accept(r, now);
+        }
+      }
+    } catch (org.apache.kafka.common.errors.WakeupException e) {
+      // closing
+    } catch (RuntimeException e) {
+      LOG.error("pipeline watcher stopped: {}", e.toString(), e);
+    } finally {
+      consumer.close();
+    }
+  }
+
+  private void accept(ConsumerRecord<byte[], byte[]> r, long receivedUnixMs) {
+    try {
+      switch (r.topic()) {
+        case "alpharl.steps" -> {
+          StepCommitted s = Topics.STEPS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+          if (s.getRunId().equals(runId)) {
+            commits.putIfAbsent(s.getStep(), s);
+          }
+        }
+        case "alpharl.fits" -> {
+          FitSummary f = Topics.FITS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+          // Both axes of a step are published together; the step axis is always there.
+          if (f.getRunId().equals(runId) && f.getAxis() == ProgressAxis.PROGRESS_AXIS_STEP) {
+            fits.putIfAbsent(f.getStep(), new FitArrival(f, receivedUnixMs));
+          }
+        }
+        case "alpharl.predictions" -> {
+          Prediction p = Topics.PREDICTIONS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+          if (p.getRunId().equals(runId)) {
+            predictions.putIfAbsent(p.getFromStep(), p);
+          }
+        }
+        default -> { }
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("unreadable record {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
+    }
+  }
+
+  /**
+   * Waits for the fit summary of {@code step}.
+   *
+   * @param keepWaiting checked between looks; false ends the wait early (the agent died)
+   */
+  public Optional<FitArrival> awaitFit(long step, Duration timeout, BooleanSupplier keepWaiting) throws InterruptedException {
+    return await(fits, step, timeout, keepWaiting);
+  }
+
+  public Optional<StepCommitted> awaitCommit(long step, Duration timeout) throws InterruptedException {
+    return await(commits, step, timeout, () -> true);
+  }
+
+  public Optional<Prediction> awaitPrediction(long fromStep, Duration timeout, BooleanSupplier keepWaiting) throws InterruptedException {
+    return await(predictions, fromStep, timeout, keepWaiting);
+  }
+
+  public int predictionCount() {
+    return predictions.size();
+  }
+
+  private static <T> Optional<T> await(Map<Long, T> seen, long step, Duration timeout, BooleanSupplier keepWaiting) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      T v = seen.get(step);
+      if (v != null) {
+        return Optional.of(v);
+      }
+      if (!keepWaiting.getAsBoolean()) {
+        break;
+      }
+      Thread.sleep(10);
+    }
+    return Optional.ofNullable(seen.get(step));
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    consumer.wakeup();
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,61 @@
+package io.alpharl.bench.scale.service;
+
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The log lines of the services this benchmark reads, parsed. They are the services' own words,
+ * not an API: when a line changes, the figure it feeds becomes null with a reason rather than wrong.
+ */
+public final class ServiceLines {
+  /** {@code run R step N: F frames, K KiB in T ms ...} (the agent, after each committed step). */
+  private static final Pattern AGENT_STEP = Pattern.compile("run (\\S+) step (\\d+): (\\d+) frames, (\\d+) KiB in (\\d+) ms");
+  /** {@code run R: predicted model from step N (...) written to DIR: ... M MB in T ms} (the extrapolator; M in its locale). */
+  private static final Pattern MODEL_WRITE = Pattern.compile("run (\\S+): predicted model from step (\\d+) \\(.*\\) written to (\\S+): .* ([0-9][0-9.,]*) MB in (\\d+) ms");
+  /** {@code Kafka broker (KRaft) ready at HOST:PORT in N ms} (alpharl broker). */
+  private static final Pattern BROKER_READY = Pattern.compile("Kafka broker \\(KRaft\\) ready at (\\S+) in \\d+ ms");
+  /** {@code run R: watching DIR from step N ...} (the agent, once started). */
+  private static final Pattern AGENT_WATCHING = Pattern.compile("run (\\S+): watching ");
+  /** {@code extrapolation backend: NAME ...}. */
+  private static final Pattern BACKEND = Pattern.compile("extrapolation backend: (.*)$");
+
+  private ServiceLines() {}
+
+  /** A step the agent committed; {@code millis} is its own timing of reading, diffing, encoding and sending the step. */
+  public record AgentStep(String runId, long step, int frames, long kib, long millis) {}
+
+  /** A predicted model the extrapolator wrote. */
+  public record ModelWrite(String runId, long fromStep, String dir, double megabytes, long millis) {}
+
+  public static Optional<AgentStep> agentStep(String line) {
+    Matcher m = AGENT_STEP.matcher(line);
+    return m.find()
+        ? Optional.of(new AgentStep(m.group(1), Long.parseLong(m.group(2)), Integer.parseInt(m.group(3)), Long.parseLong(m.group(4)),
+            Long.parseLong(m.group(5))))
+        : Optional.empty();
+  }
+
+  public static Optional<ModelWrite> modelWrite(String line) {
+    Matcher m = MODEL_WRITE.matcher(line);
+    return m.find()
+        ? Optional.of(new ModelWrite(m.group(1), Long.parseLong(m.group(2)), m.group(3), Double.parseDouble(m.group(4).replace(',', '.')), Long.parseLong(m.group(5))))
+        : Optional.empty();
+  }
+
+  /** The run id when the line says the agent started watching. */
+  public static Optional<String> agentWatching(String line) {
+    Matcher m = AGENT_WATCHING.matcher(line);
+    return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+  }
+
+  public static Optional<String> brokerBootstrap(String line) {
+    Matcher m = BROKER_READY.matcher(line);
+    return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+  }
+
+  public static Optional<String> extrapolationBackend(String line) {
+    Matcher m = BACKEND.matcher(line);
+    return m.find() ? Optional.of(m.group(1).strip()) : Optional.empty();
+  }
+}

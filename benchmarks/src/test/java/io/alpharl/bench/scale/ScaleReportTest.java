@@ -1,0 +1,70 @@
+package io.alpharl.bench.scale;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.alpharl.bench.scale.gen.DriftSettings;
+import io.alpharl.bench.scale.model.Presets;
+import io.alpharl.bench.scale.probe.CopyBaseline;
+import io.alpharl.bench.scale.service.ServiceLines;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+
+class ScaleReportTest {
+  private static ScaleConfig config(int steps) {
+    return new ScaleConfig("tiny", Presets.tiny(), steps, DriftSettings.defaults(), Path.of("unused"), false, Path.of("alpharl.jar"),
+        Heaps.defaults(), 0.4, 2, Duration.ofMinutes(1), false);
+  }
+
+  private static StepMeasurement step(long t, double agent, double produce, double fit, double consume, long topic, long disk, long wire) {
+    return new StepMeasurement(t, 0.97, 1000, 0.1, 10, wire, agent, produce, fit, consume, topic, disk, false, "");
+  }
+
+  @Test
+  void mediansOfPerStepRatiosLeaveOutTheWarmUpStep() {
+    ScaleReport r = new ScaleReport(config(4));
+    r.step(step(1, 9.0, 1.0, 90, 1.0, 900, 0, 10)); // warm-up: far off, must not count
+    r.step(step(2, 2.0, 1.0, 4, 2.0, 30, 10, 10));
+    r.step(step(3, 3.0, 1.0, 6, 2.0, 40, 10, 10));
+    r.step(step(4, 8.0, 2.0, 12, 1.0, 60, 20, 10));
+    var f = r.figures();
+    assertThat((Double) f.get("agent_vs_raw_produce")).isEqualTo(3.0);      // 2, 3, 4
+    assertThat((Double) f.get("processor_vs_raw_consume")).isEqualTo(3.0);  // 2, 3, 12
+    assertThat((Double) f.get("state_bytes_per_wire_byte")).isEqualTo(5.0); // 4, 5, 8
+    assertThat((Double) f.get("agent_seconds")).isEqualTo(3.0);
+  }
+
+  @Test
+  void everyKeyIsInTheJsonAndEveryNullHasAReason() {
+    ScaleReport r = new ScaleReport(config(2));
+    r.step(step(1, 2.0, 1.0, 4, 2.0, 30, 10, 10));
+    r.step(new StepMeasurement(2, 0.96, 1000, 0.1, null, null, null, null, null, null, 0L, 0L, false, "agent exited (exit code 1)"));
+    r.failure("agent exited (exit code 1) before step 2 reached alpharl.fits: java.lang.OutOfMemoryError: Java heap space");
+    r.peakRss("agent", OptionalLong.empty(), "agent had exited before the end");
+    r.peakRss("processor", OptionalLong.of(5_000_000), "");
+    r.peakRssAnon("processor", OptionalLong.of(4_000_000));
+    r.modelWrite(new ServiceLines.ModelWrite("run", 1, "/x", 6.9, 300));
+    r.copyBaseline(new CopyBaseline.Result(new double[] {0.02, 0.01, 0.03}, new double[] {0.05, 0.06, 0.04}, 6_900_000));
+    JsonNode json = r.toJson();
+    for (String key : ScaleReport.FIGURE_KEYS) {
+      assertThat(json.has(key)).as(key).isTrue();
+      if (json.get(key).isNull()) {
+        assertThat(json.path("null_reasons").path(key).asText()).as("reason for " + key).isNotBlank();
+      }
+    }
+    assertThat(json.path("agent_peak_rss_bytes").isNull()).isTrue();
+    assertThat(json.path("null_reasons").path("agent_peak_rss_bytes").asText()).isEqualTo("agent had exited before the end");
+    assertThat(json.path("null_reasons").path("agent_vs_raw_produce").asText()).isEmpty(); // measured: with under 3 steps the medians include step 1
+    assertThat(json.path("processor_peak_rss_bytes").asLong()).isEqualTo(5_000_000);
+    assertThat(json.path("model_write_vs_cp").asDouble()).isCloseTo(0.3 / 0.02, within(1e-9));
+    assertThat(json.path("model_write_vs_cp_sync").asDouble()).isCloseTo(0.3 / 0.05, within(1e-9));
+    assertThat(json.path("failure").asText()).contains("OutOfMemoryError");
+    assertThat(json.path("per_step").path("step")).hasSize(2);
+    assertThat(json.path("per_step").path("agent_seconds").get(1).isNull()).isTrue();
+    assertThat(json.path("parameters").path("xmx_agent").asText()).isEqualTo("1g");
+    assertThat(r.table()).contains("FAILED: agent exited").contains("agent_peak_rss_bytes               null (agent had exited before the end)");
+  }
+}

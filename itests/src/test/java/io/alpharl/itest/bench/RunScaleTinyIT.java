@@ -1,0 +1,69 @@
+package io.alpharl.itest.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.alpharl.bench.scale.RunScale;
+import io.alpharl.bench.scale.ScaleReport;
+import io.alpharl.safetensors.Checkpoint;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code bench/run-scale --preset tiny} end to end: the services run as separate JVMs from the
+ * packaged {@code alpharl} jar, exactly as the benchmark drives them. Checks that every figure of
+ * the JSON is there and plausible (positive, finite, consistent with each other), never how fast
+ * anything was.
+ */
+class RunScaleTinyIT {
+  private static final int STEPS = 6;
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void tinyPresetMeasuresEveryFigure() throws Exception {
+    Path jar = Path.of("..", "cli", "target", "alpharl.jar").toAbsolutePath().normalize();
+    assertThat(jar).as("the cli module is packaged before the integration tests run").isRegularFile();
+    Path json = tmp.resolve("scale.json");
+    int exit = RunScale.commandLine().execute("--preset", "tiny", "--steps", String.valueOf(STEPS), "--work", tmp.resolve("work").toString(),
+        "--json", json.toString(), "--jar", jar.toString(), "--step-timeout", "PT3M");
+    assertThat(exit).as("exit code (3: a service failed; see the table above)").isZero();
+    assertThat(tmp.resolve("work")).as("removed after a successful run").doesNotExist();
+
+    JsonNode r = new ObjectMapper().readTree(json.toFile());
+    for (String key : ScaleReport.FIGURE_KEYS) {
+      JsonNode v = r.path(key);
+      assertThat(v.isNumber()).as("%s is a number, not null (%s)", key, r.path("null_reasons").path(key).asText()).isTrue();
+      assertThat(Double.isFinite(v.asDouble()) && v.asDouble() > 0).as("%s = %s is positive and finite", key, v).isTrue();
+    }
+    assertThat(r.path("null_reasons").size()).isZero();
+    assertThat(r.path("unchanged_share").asDouble()).as("share of bf16 values a step leaves bitwise unchanged").isBetween(0.90, 0.99);
+
+    long params = r.path("parameters").path("parameters").asLong();
+    double denseF32 = 4.0 * params;
+    assertThat(r.path("wire_bytes").asDouble()).as("sparse deltas: a few per cent of a dense f32 delta").isBetween(0.005 * denseF32, 0.25 * denseF32);
+    for (String service : ScaleReport.SERVICES) {
+      assertThat(r.path(service + "_peak_rss_anon_bytes").asLong()).as("%s: sampled RssAnon never exceeds the VmHWM peak", service)
+          .isLessThanOrEqualTo(r.path(service + "_peak_rss_bytes").asLong());
+    }
+    assertThat(r.path("model_writes").size()).isPositive();
+    assertThat(r.path("model_writes").get(0).path("from_step").asLong()).as("--predict-at 0.4 of 6 steps").isEqualTo(3);
+    assertThat(r.path("model_writes").get(0).path("megabytes").asDouble() * 1e6)
+        .as("the predicted model is the size of a checkpoint").isBetween(0.9 * 2 * params, 1.1 * 2 * params);
+
+    JsonNode perStep = r.path("per_step");
+    assertThat(perStep.path("step")).hasSize(STEPS);
+    for (String column : new String[] {"agent_vs_raw_produce", "processor_vs_raw_consume", "state_bytes_per_wire_byte", "wire_bytes", "frames"}) {
+      for (JsonNode v : perStep.path(column)) {
+        assertThat(v.asDouble()).as("%s per step", column).isPositive();
+      }
+    }
+    assertThat(r.path("parameters").path("xmx_agent").asText()).isEqualTo("1g");
+    assertThat(r.path("parameters").path("preset").asText()).isEqualTo("tiny");
+    assertThat(Files.exists(tmp.resolve("work").resolve("run").resolve(Checkpoint.SINGLE_FILE))).isFalse();
+  }
+}
