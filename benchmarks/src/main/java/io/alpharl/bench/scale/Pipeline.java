@@ -40,7 +40,7 @@ final class Pipeline implements AutoCloseable {
       processor = start("processor", c.heaps().processor(), List.of("processor", "--bootstrap-servers", bootstrap,
           "--application-id", applicationId, "--state-dir", work.processorState().toString(), "--http-port", "0"), work, sampler);
       extrapolator = start("extrapolator", c.heaps().extrapolator(), List.of("extrapolator", "--bootstrap-servers", bootstrap,
-          "--group-id", applicationId + "-extrapolator", "--out", work.predictions().toString(), "--predict-at", Double.toString(c.predictAt()),
+          "--id", applicationId + "-extrapolator", "--processor-application", applicationId, "--out", work.predictions().toString(), "--predict-at", Double.toString(c.predictAt()),
           "--metrics-port", "0"), work, sampler);
       // A short poll interval: the agent sees a checkpoint once two scans agree, and the loop waits for it.
       agent = start("agent", c.heaps().agent(), List.of("agent", "watch", work.run().toString(), "--bootstrap-servers", bootstrap,
