@@ -3,7 +3,8 @@ package io.alpharl.bench;
 import io.alpharl.extrapolator.backend.ExtrapolationBackend;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.model.CarriedDeltas;
-import io.alpharl.extrapolator.model.ModulePrediction;
+import io.alpharl.extrapolator.model.ModulePlan;
+import io.alpharl.fit.predict.UpdatePlan;
 import io.alpharl.extrapolator.model.PredictedModelWriter;
 import io.alpharl.extrapolator.model.PredictionPlan;
 import io.alpharl.proto.v1.ProgressAxis;
@@ -46,7 +47,7 @@ public final class ModelWriteBench {
         values[i] = (float) (r.nextDouble() - 0.5) * 0.04f;
       }
       base.writeTo(baseDir.resolve(Checkpoint.SINGLE_FILE), (name, sink) -> sink.put(FloatBuffer.wrap(values)));
-      Map<String, ModulePrediction> predictions = new HashMap<>();
+      Map<String, ModulePlan> predictions = new HashMap<>();
       for (int i = 0; i < modules; i++) {
         float[] x = new float[m];
         float[] v = new float[n];
@@ -57,9 +58,10 @@ public final class ModelWriteBench {
           v[k] = (float) r.nextGaussian() / (float) Math.sqrt(n);
         }
         String name = "model.layers." + i + ".mlp.up_proj.weight";
-        predictions.put(name, new ModulePrediction(name, x, v, 0.9));
+        predictions.put(name, new ModulePlan(name, "alpharl", new UpdatePlan("alpharl", new double[1], 1, x, v), 0, 0));
       }
-      PredictionPlan plan = new PredictionPlan("bench", 80, new long[] {80}, ProgressAxis.PROGRESS_AXIS_STEP, 200, 1, predictions, CarriedDeltas.NONE, Map.of());
+      PredictionPlan plan = new PredictionPlan("bench", 80, new long[] {80}, ProgressAxis.PROGRESS_AXIS_STEP, 200, 1, predictions, true,
+          CarriedDeltas.NONE, Map.of());
       long bytes = Files.size(baseDir.resolve(Checkpoint.SINGLE_FILE));
       double copy = Double.MAX_VALUE;
       double copySynced = Double.MAX_VALUE;

@@ -5,7 +5,6 @@ import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.follow.Emitted;
 import io.alpharl.extrapolator.follow.RunLedger;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
-import io.alpharl.extrapolator.model.CarriedDeltas;
 import io.alpharl.extrapolator.model.PredictedModelWriter;
 import io.alpharl.extrapolator.model.PredictionPlan;
 import io.alpharl.extrapolator.model.Predictor;
@@ -348,30 +347,29 @@ public final class ExtrapolatorService implements Runnable {
     Set<Long> window = new HashSet<>(fit.getWindowStepsList());
     Map<String, NavigableMap<Long, Rank1Update>> factors = new FactorScan(reader).read(run, ledger.startMs(), fit.getProcessorApplication(),
         modules, window);
-    PredictionPlan plan = Predictor.plan(fit, manifest, ledger.commits(), factors, CarriedDeltas.NONE);
+    PredictionPlan plan = Predictor.plan(fit, manifest, ledger.commits(), factors, config.policy().carryFromBase());
     Path dir = config.outputDir().resolve(run).resolve("step-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis()));
     Path staging = dir.resolveSibling("." + dir.getFileName() + ".writing");
     long bytes;
     try (SpilledSums sums = new SpilledSums(spill.resolve(folderName(run) + "-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis())));
          Checkpoint base = Checkpoint.open(Path.of(manifest.getBaseModelPath()))) {
-      if (!config.policy().carryFromBase()) {
-        Map<String, List<Long>> carried = new LinkedHashMap<>();
-        for (TensorInfo t : manifest.getTensorsList()) {
-          if (!plan.extrapolated().containsKey(t.getName())) {
-            carried.put(t.getName(), t.getShapeList());
-          }
+      Map<String, List<Long>> needed = new LinkedHashMap<>();
+      for (TensorInfo t : manifest.getTensorsList()) {
+        if (plan.needsDeltas(t.getName())) {
+          needed.put(t.getName(), t.getShapeList());
         }
-        new DeltaScan(reader, allocator).sum(run, ledger.startMs(), ledger.commits(), fit.getStep(), carried, (tensor, s) -> 1.0, sums);
       }
-      PredictionPlan withCarried = plan.withCarried(config.policy().carryFromBase() ? CarriedDeltas.NONE : sums);
+      if (!needed.isEmpty()) {
+        new DeltaScan(reader, allocator).sum(run, ledger.startMs(), ledger.commits(), fit.getStep(), needed, plan::weight, sums);
+      }
       SpilledSums.deleteLeftovers(staging);
-      bytes = PredictedModelWriter.write(staging, base, withCarried, backend);
+      bytes = PredictedModelWriter.write(staging, base, plan.withSums(sums), backend);
     }
     replace(dir, staging);
     double seconds = (System.nanoTime() - t0) / 1e9;
     metrics.predicted(fit.getAxis(), bytes, seconds);
-    LOG.info("run {}: predicted model from step {} ({}) written to {}: {} of {} modules extrapolated, {} MB in {} ms", run, fit.getStep(), why, dir,
-        plan.extrapolated().size(), fit.getModulesCount(), String.format("%.1f", bytes / 1e6), Math.round(seconds * 1000));
+    LOG.info("run {}: predicted model from step {} ({}) written to {}: {} of {} modules predicted, {} MB in {} ms", run, fit.getStep(), why, dir,
+        plan.predicted().size(), fit.getModulesCount(), String.format("%.1f", bytes / 1e6), Math.round(seconds * 1000));
     return Prediction.newBuilder()
         .setSchemaVersion(Topics.SCHEMA_VERSION)
         .setRunId(run)
@@ -380,8 +378,11 @@ public final class ExtrapolatorService implements Runnable {
         .setTarget(plan.target())
         .setModelPath(dir.toAbsolutePath().toString())
         .setConfidence(fit.getConfidence())
-        .setModulesExtrapolated(plan.extrapolated().size())
-        .setModulesCarried(fit.getModulesCount() - plan.extrapolated().size())
+        .setModulesExtrapolated(plan.predicted().size())
+        .setModulesCarried(fit.getModulesCount() - plan.predicted().size())
+        .setBacktestError(fit.getBacktestError())
+        .setStopBacktestError(fit.getStopBacktestError())
+        .setPolicy(fit.getPolicy())
         .setCreatedUnixMs(System.currentTimeMillis())
         .setExtrapolatorId(config.id())
         .setReason(why)

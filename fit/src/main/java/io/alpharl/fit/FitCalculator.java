@@ -1,5 +1,14 @@
 package io.alpharl.fit;
 
+import io.alpharl.fit.predict.Gate;
+import io.alpharl.fit.predict.GateVerdict;
+import io.alpharl.fit.predict.ModuleChoice;
+import io.alpharl.fit.predict.ModuleChooser;
+import io.alpharl.fit.predict.ModuleWindow;
+import io.alpharl.fit.predict.Policy;
+import io.alpharl.fit.predict.RunBacktest;
+import io.alpharl.fit.predict.SignalTarget;
+import io.alpharl.fit.predict.Target;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.GateState;
@@ -10,26 +19,77 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The per-step fit summary of a run on one progress axis: a PLS1 fit per module over the window,
- * its R² and leave-last-out error, and the run-level gate (ALGORITHM.md, "Confidence").
+ * A run's fits at one step. Two parts:
  *
- * <p>Progress axes: SIGNAL regresses x_t on the run's progress value y_t, with the target y* the
- * linear trend of y over the window evaluated at the planned final step; STEP regresses on the
- * step index, with the planned final step as target. Stateless.
+ * <ul>
+ *   <li>the judgement ({@link #judge}), once per step: per module, the predictors of the policy are
+ *       backtested on the window and the best that beats carrying the window-end value is chosen
+ *       ({@link ModuleChooser}); the run's backtest and its reach go through the {@link Gate};
+ *   <li>the summary per progress axis ({@link #summarize}): the judgement, plus, for monitoring, a
+ *       PLS1 fit of each module's x_t = ‖ΔW_t‖_F u1(t) on the axis with its R² and leave-last-out
+ *       error, as the paper measures linearity.
+ * </ul>
+ *
+ * Stateless; see docs/method.md for every rule.
  */
 public final class FitCalculator {
   private final FitSettings settings;
+  private final ModuleChooser chooser;
+  private final Gate gate;
+  private final Policy policy;
 
   public FitCalculator(FitSettings settings) {
     this.settings = settings;
+    this.chooser = new ModuleChooser(settings.axes(), settings.backtest(), settings.choice());
+    this.gate = new Gate(settings.gate());
+    this.policy = settings.parsedPolicy();
+  }
+
+  /**
+   * What the backtest says of a run at its window's end.
+   *
+   * @param choices one per module, in the windows' order (empty when the target is unknown)
+   * @param run     the run-level backtest (null when the target is unknown)
+   * @param verdict the gate, with its reasons
+   * @param target  the prediction's target
+   */
+  public record Judgement(List<ModuleChoice> choices, RunBacktest run, GateVerdict verdict, Target target) {
+    ModuleChoice of(String module) {
+      for (ModuleChoice c : choices) {
+        if (c.module().equals(module)) {
+          return c;
+        }
+      }
+      return null;
+    }
   }
 
   /**
    * @param steps        the window's steps, ascending
-   * @param progress     y_t at those steps (ignored for the STEP axis)
-   * @param plannedSteps the run's planned final step; 0 when unknown
+   * @param plannedSteps the run's planned final step; 0 when unknown (nothing is then predicted)
+   * @param windows      every modelled module's window of factors at those steps
    */
-  public FitSummary summarize(String runId, ProgressAxis axis, long[] steps, double[] progress, long plannedSteps, List<ModuleTrajectory> modules) {
+  public Judgement judge(long[] steps, long plannedSteps, List<ModuleWindow> windows) {
+    int k = steps.length;
+    if (plannedSteps <= 0) {
+      return new Judgement(List.of(), null, new GateVerdict(false, List.of("planned final step unknown")), null);
+    }
+    Target target = new Target(plannedSteps, settings.signalTarget());
+    List<ModuleChoice> choices = new ArrayList<>(windows.size());
+    for (ModuleWindow w : windows) {
+      choices.add(chooser.choose(w, target, policy));
+    }
+    RunBacktest run = RunBacktest.of(choices, k, steps[k - 1], plannedSteps);
+    return new Judgement(choices, run, gate.evaluate(run), target);
+  }
+
+  /**
+   * The summary on one axis.
+   *
+   * @param progress y_t at the window's steps (ignored on the step axis)
+   */
+  public FitSummary summarize(String runId, ProgressAxis axis, long[] steps, double[] progress, long plannedSteps,
+      List<ModuleTrajectory> modules, Judgement judgement) {
     int k = steps.length;
     double[] y = axis == ProgressAxis.PROGRESS_AXIS_STEP ? Arrays.stream(steps).asDoubleStream().toArray() : progress;
     FitSummary.Builder out = FitSummary.newBuilder()
@@ -41,7 +101,13 @@ public final class FitCalculator {
         .setWindowLastStep(steps[k - 1])
         .setWindowSize(k)
         .addAllWindowSteps(Arrays.stream(steps).boxed().toList())
-        .setProgressValue(progress[k - 1]);
+        .setProgressValue(progress[k - 1])
+        .setPolicy(settings.policy())
+        .setSignalLow(settings.axes().signalLow())
+        .setSignalHigh(settings.axes().signalHigh())
+        .setMinExponent(settings.axes().minExponent())
+        .setMaxExponent(settings.axes().maxExponent())
+        .setSignalTarget(target(ProgressAxis.PROGRESS_AXIS_SIGNAL, steps, progress, plannedSteps));
     double weightedR2 = 0;
     double weights = 0;
     int above = 0;
@@ -51,13 +117,21 @@ public final class FitCalculator {
       double r2 = fit == null ? 0 : fit.r2();
       double loo = leaveLastOut(t.x(), y);
       boolean ok = fit != null && r2 >= settings.r2Floor();
-      out.addModules(ModuleFit.newBuilder()
+      ModuleFit.Builder mf = ModuleFit.newBuilder()
           .setModule(t.module())
           .setR2(r2)
           .setLeaveLastOutError(loo)
           .setAboveFloor(ok)
           .setFrobeniusNorm(t.frobeniusNorm())
-          .setConcentration(t.concentration()));
+          .setConcentration(t.concentration());
+      ModuleChoice c = judgement.of(t.module());
+      if (c != null) {
+        mf.setPredictor(c.chosen().predictor()).setBacktestError(c.backtest().meanError()).setStopBacktestError(c.stop().meanError())
+            .setChoiceReason(c.reason());
+      } else {
+        mf.setPredictor("stop").setBacktestError(Double.NaN).setStopBacktestError(Double.NaN).setChoiceReason("no target");
+      }
+      out.addModules(mf);
       weightedR2 += r2 * t.frobeniusNorm();
       weights += t.frobeniusNorm();
       above += ok ? 1 : 0;
@@ -66,61 +140,44 @@ public final class FitCalculator {
       }
     }
     double meanR2 = weights > 0 ? weightedR2 / weights : 0;
-    double fraction = modules.isEmpty() ? 0 : (double) above / modules.size();
-    double medianLoo = median(errors);
-    out.setMeanR2(meanR2).setFractionAboveFloor(fraction).setMedianLeaveLastOutError(medianLoo);
-    out.setConfidence(clamp(meanR2) * fraction * clamp(1 - medianLoo / Math.max(settings.gateMaxLeaveLastOut() * 2, 1e-12)));
-    gate(out, steps, plannedSteps);
+    out.setMeanR2(meanR2)
+        .setFractionAboveFloor(modules.isEmpty() ? 0 : (double) above / modules.size())
+        .setMedianLeaveLastOutError(median(errors));
+    RunBacktest run = judgement.run();
+    if (run != null) {
+      out.setBacktestError(run.chosenError()).setStopBacktestError(run.stopError()).setTestedReach(run.testedReach())
+          .setPredictionReach(run.predictionReach()).setModulesPredicted(run.predicted());
+      // How sure the prediction is: one minus its expected relative error in ΔW.
+      out.setConfidence(clamp(1 - run.chosenError()));
+    } else {
+      out.setBacktestError(Double.NaN).setStopBacktestError(Double.NaN).setTestedReach(0).setPredictionReach(Double.NaN).setConfidence(0);
+    }
+    if (k < settings.minWindowPoints()) {
+      out.setGate(GateState.GATE_STATE_COLLECTING).setGateReason(k + " of " + settings.minWindowPoints() + " checkpoints");
+    } else if (modules.isEmpty()) {
+      out.setGate(GateState.GATE_STATE_FAILING).setGateReason("no modelled modules");
+    } else {
+      GateVerdict v = judgement.verdict();
+      out.setGate(v.passes() ? GateState.GATE_STATE_PASSING : GateState.GATE_STATE_FAILING).setGateReason(v.describe());
+    }
     return out.build();
   }
 
-  /** The target of the axis: the planned step, or the progress trend extrapolated to it. NaN when unknown. */
-  public static double target(ProgressAxis axis, long[] steps, double[] progress, long plannedSteps) {
-    if (plannedSteps <= 0) {
-      return Double.NaN;
-    }
+  /**
+   * The target of the axis: the planned step, or on the signal axis the progress value the
+   * predictors aim at (a user-given value, or the trend at the planned step, bounded by the
+   * metric's range and the newest value; see docs/method.md). NaN when there is none.
+   */
+  public double target(ProgressAxis axis, long[] steps, double[] progress, long plannedSteps) {
     if (axis == ProgressAxis.PROGRESS_AXIS_STEP) {
-      return plannedSteps;
+      return plannedSteps > 0 ? plannedSteps : Double.NaN;
     }
-    int k = steps.length;
-    double sx = 0, sy = 0, sxx = 0, sxy = 0;
-    for (int i = 0; i < k; i++) {
-      sx += steps[i];
-      sy += progress[i];
-      sxx += (double) steps[i] * steps[i];
-      sxy += steps[i] * progress[i];
-    }
-    double slope = (k * sxy - sx * sy) / (k * sxx - sx * sx);
-    double intercept = (sy - slope * sx) / k;
-    return intercept + slope * plannedSteps;
-  }
-
-  private void gate(FitSummary.Builder out, long[] steps, long plannedSteps) {
-    int k = steps.length;
-    List<String> why = new ArrayList<>();
-    if (k < settings.minWindowPoints()) {
-      out.setGate(GateState.GATE_STATE_COLLECTING).setGateReason(k + " of " + settings.minWindowPoints() + " checkpoints");
-      return;
-    }
-    if (plannedSteps <= 0) {
-      why.add("planned final step unknown");
-    } else {
-      double span = Math.max(1, steps[k - 1] - steps[0]);
-      double reach = (plannedSteps - steps[0]) / span;
-      if (reach > settings.maxExtrapolation()) {
-        why.add(String.format("target %.1fx the observed span (max %.1f)", reach, settings.maxExtrapolation()));
+    for (double p : progress) {
+      if (Double.isNaN(p)) {
+        return Double.NaN;
       }
     }
-    if (out.getMeanR2() < settings.gateMeanR2()) {
-      why.add(String.format("mean R² %.3f < %.3f", out.getMeanR2(), settings.gateMeanR2()));
-    }
-    if (out.getFractionAboveFloor() < settings.gateFractionAboveFloor()) {
-      why.add(String.format("%.0f%% of modules above the R² floor < %.0f%%", 100 * out.getFractionAboveFloor(), 100 * settings.gateFractionAboveFloor()));
-    }
-    if (!(out.getMedianLeaveLastOutError() <= settings.gateMaxLeaveLastOut())) {
-      why.add(String.format("leave-last-out error %.3f > %.3f", out.getMedianLeaveLastOutError(), settings.gateMaxLeaveLastOut()));
-    }
-    out.setGate(why.isEmpty() ? GateState.GATE_STATE_PASSING : GateState.GATE_STATE_FAILING).setGateReason(String.join("; ", why));
+    return SignalTarget.of(steps, progress, plannedSteps, settings.signalTarget(), settings.axes());
   }
 
   /** Fit on all but the newest point, predict the newest: ‖x̂ − x_k‖ / ‖x_k‖. NaN when that fit is undefined. */

@@ -1,41 +1,67 @@
 package io.alpharl.fit;
 
+import io.alpharl.fit.predict.AxisSettings;
+import io.alpharl.fit.predict.BacktestSettings;
+import io.alpharl.fit.predict.ChoiceSettings;
+import io.alpharl.fit.predict.GateSettings;
+import io.alpharl.fit.predict.Policy;
+import java.util.Objects;
+
 /**
- * Thresholds of the linear fits and of the run's gate. Every one is named and has a default.
+ * How a run's window is fitted, judged and gated. Every threshold is named and has a default
+ * (docs/method.md says why each).
  *
- * @param r2Floor                a module whose fit has R² below this keeps its latest observed
- *                               value instead of being extrapolated (paper: 0.8)
- * @param minWindowPoints        checkpoints needed before the gate can pass
- * @param maxWindowPoints        window size; beyond it older points are thinned (every other one)
- * @param gateMeanR2             the norm-weighted mean R² over modules must reach this
- * @param gateFractionAboveFloor share of modules (by count) whose R² clears the floor
- * @param gateMaxLeaveLastOut    the median leave-last-out relative error must stay below this
- *                               (paper reports < 5 % prediction error)
- * @param maxExtrapolation       the target may lie at most this many times the observed span past
- *                               the first window point (2.5 means a 40 % window)
+ * @param r2Floor         the R² a module's PLS1 fit of x_t = ‖ΔW_t‖_F u1(t) must reach to count as
+ *                        linear in the monitoring figures (paper: 0.8); it no longer decides
+ *                        anything: the backtest does
+ * @param maxWindowPoints window size; beyond it older points are thinned (every other one)
+ * @param policy          which predictors are judged per module: {@code auto}, a predictor spec
+ *                        judged against stop, or {@code fixed:SPEC}
+ * @param axes            the progress axes' bounds (signal range, sublinear exponents)
+ * @param backtest        the rolling-origin backtest's origins
+ * @param choice          how much better than stop a predictor must backtest to be used
+ * @param gate            the run-level gate on the backtest
+ * @param signalTarget    a target progress value on the signal axis given by the user (the
+ *                        reference code's way); NaN to take the bounded trend at the planned step
  */
-public record FitSettings(
-    double r2Floor,
-    int minWindowPoints,
-    int maxWindowPoints,
-    double gateMeanR2,
-    double gateFractionAboveFloor,
-    double gateMaxLeaveLastOut,
-    double maxExtrapolation) {
+public record FitSettings(double r2Floor, int maxWindowPoints, String policy, AxisSettings axes, BacktestSettings backtest, ChoiceSettings choice,
+    GateSettings gate, double signalTarget) {
 
   public FitSettings {
-    if (minWindowPoints < 3) {
-      throw new IllegalArgumentException("minWindowPoints must be >= 3 (a fit and a leave-last-out check), got " + minWindowPoints);
+    Objects.requireNonNull(policy, "policy");
+    Objects.requireNonNull(axes, "axes");
+    Objects.requireNonNull(backtest, "backtest");
+    Objects.requireNonNull(choice, "choice");
+    Objects.requireNonNull(gate, "gate");
+    if (maxWindowPoints < gate.minPoints()) {
+      throw new IllegalArgumentException("the window's size " + maxWindowPoints + " is below the " + gate.minPoints() + " points the gate needs");
     }
-    if (maxWindowPoints < minWindowPoints) {
-      throw new IllegalArgumentException("maxWindowPoints " + maxWindowPoints + " is below minWindowPoints " + minWindowPoints);
-    }
-    if (maxExtrapolation < 1) {
-      throw new IllegalArgumentException("maxExtrapolation must be >= 1, got " + maxExtrapolation);
-    }
+    Policy.parse(policy); // a bad spec is refused here, at the edge, with its one-line reason
   }
 
   public static FitSettings defaults() {
-    return new FitSettings(0.8, 5, 32, 0.8, 0.8, 0.1, 10.0);
+    return new FitSettings(0.8, 32, "auto", AxisSettings.defaults(), BacktestSettings.defaults(), ChoiceSettings.defaults(),
+        GateSettings.defaults(), Double.NaN);
+  }
+
+  /** Checkpoints needed before the gate can pass. */
+  public int minWindowPoints() {
+    return gate.minPoints();
+  }
+
+  public Policy parsedPolicy() {
+    return Policy.parse(policy);
+  }
+
+  public FitSettings withPolicy(String p) {
+    return new FitSettings(r2Floor, maxWindowPoints, p, axes, backtest, choice, gate, signalTarget);
+  }
+
+  public FitSettings withGate(GateSettings g) {
+    return new FitSettings(r2Floor, maxWindowPoints, policy, axes, backtest, choice, g, signalTarget);
+  }
+
+  public FitSettings withMaxWindowPoints(int points) {
+    return new FitSettings(r2Floor, points, policy, axes, backtest, choice, gate, signalTarget);
   }
 }

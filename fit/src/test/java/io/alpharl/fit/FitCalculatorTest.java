@@ -3,44 +3,75 @@ package io.alpharl.fit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.alpharl.fit.predict.CountSketch;
+import io.alpharl.fit.predict.FactorPoint;
+import io.alpharl.fit.predict.ModuleWindow;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.GateState;
 import io.alpharl.proto.v1.ProgressAxis;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Summaries on hand-made trajectories: what the window lists, the target and the gate. */
+/** Summaries on hand-made windows: what the window lists, the choice, the target and the gate. */
 class FitCalculatorTest {
-  private static final FitSettings SETTINGS = new FitSettings(0.8, 5, 32, 0.8, 0.8, 0.1, 10);
+  private static final FitSettings SETTINGS = FitSettings.defaults();
+  private static final float[] U = {0.6f, 0.8f, 0f};
+  private static final float[] V = {1f, 0f};
 
-  /** x_t = (1 + t, 2 − t, 0.5 t) exactly: R² 1 and no leave-last-out error, so the gate passes. */
+  /**
+   * ΔW_t = t · u vᵀ exactly: every point on one line through the origin, so a predictor that
+   * extrapolates backtests with no error and beats carrying the window-end value; the prediction's
+   * reach, 100 / 40 = 2.5, is within twice the tested reach 40 / 20.
+   */
   @Test
-  void aStraightTrajectoryPassesAndTheSummaryListsItsWindow() {
+  void aStraightUpdatePassesWithAPredictorAndTheSummaryListsItsWindow() {
     long[] steps = {5, 10, 20, 25, 30, 40};
-    FitSummary s = new FitCalculator(SETTINGS).summarize("r", ProgressAxis.PROGRESS_AXIS_STEP, steps, progress(steps), 100, List.of(line(steps)));
+    FitCalculator calc = new FitCalculator(SETTINGS);
+    FitCalculator.Judgement j = calc.judge(steps, 100, List.of(window(steps)));
+    FitSummary s = calc.summarize("r", ProgressAxis.PROGRESS_AXIS_STEP, steps, progress(steps), 100, List.of(line(steps)), j);
     assertThat(s.getWindowStepsList()).containsExactly(5L, 10L, 20L, 25L, 30L, 40L);
     assertThat(s.getWindowFirstStep()).isEqualTo(5);
     assertThat(s.getStep()).isEqualTo(40);
     assertThat(s.getModules(0).getR2()).isCloseTo(1.0, within(1e-9));
-    assertThat(s.getMedianLeaveLastOutError()).isCloseTo(0.0, within(1e-9));
-    assertThat(s.getGate()).isEqualTo(GateState.GATE_STATE_PASSING);
+    assertThat(s.getModules(0).getPredictor()).isNotEqualTo("stop");
+    assertThat(s.getModules(0).getBacktestError()).isCloseTo(0.0, within(1e-5));
+    assertThat(s.getModules(0).getStopBacktestError()).isGreaterThan(0.1);
+    assertThat(s.getPredictionReach()).isCloseTo(2.5, within(1e-12));
+    assertThat(s.getGate()).as(s.getGateReason()).isEqualTo(GateState.GATE_STATE_PASSING);
+    assertThat(s.getConfidence()).isCloseTo(1.0, within(1e-5));
   }
 
   @Test
   void fewerPointsThanTheMinimumAreStillCollecting() {
     long[] steps = {5, 10, 15, 20};
-    FitSummary s = new FitCalculator(SETTINGS).summarize("r", ProgressAxis.PROGRESS_AXIS_STEP, steps, progress(steps), 100, List.of(line(steps)));
+    FitCalculator calc = new FitCalculator(SETTINGS);
+    FitSummary s = calc.summarize("r", ProgressAxis.PROGRESS_AXIS_STEP, steps, progress(steps), 100, List.of(line(steps)),
+        calc.judge(steps, 100, List.of(window(steps))));
     assertThat(s.getGate()).isEqualTo(GateState.GATE_STATE_COLLECTING);
     assertThat(s.getGateReason()).isEqualTo("4 of 5 checkpoints");
   }
 
-  /** y_t = 0.3 + 0.002 t: the trend at step 100 is 0.5; the step axis' target is the step itself. */
   @Test
-  void targetsAreThePlannedStepOrTheProgressTrendAtIt() {
+  void withoutAPlannedStepNothingIsPredictedAndTheGateSaysWhy() {
+    long[] steps = {5, 10, 20, 25, 30, 40};
+    FitCalculator calc = new FitCalculator(SETTINGS);
+    FitSummary s = calc.summarize("r", ProgressAxis.PROGRESS_AXIS_STEP, steps, progress(steps), 0, List.of(line(steps)),
+        calc.judge(steps, 0, List.of(window(steps))));
+    assertThat(s.getGate()).isEqualTo(GateState.GATE_STATE_FAILING);
+    assertThat(s.getGateReason()).contains("planned final step unknown");
+    assertThat(s.getModules(0).getPredictor()).isEqualTo("stop");
+  }
+
+  /** y_t = 0.3 + 0.002 t: the trend at step 100 is 0.5, inside [0, 1] and above the newest 0.38; the step axis' target is the step. */
+  @Test
+  void targetsAreThePlannedStepOrTheBoundedProgressTrendAtIt() {
     long[] steps = {10, 20, 30, 40};
-    assertThat(FitCalculator.target(ProgressAxis.PROGRESS_AXIS_SIGNAL, steps, progress(steps), 100)).isCloseTo(0.5, within(1e-12));
-    assertThat(FitCalculator.target(ProgressAxis.PROGRESS_AXIS_STEP, steps, progress(steps), 100)).isEqualTo(100.0);
-    assertThat(FitCalculator.target(ProgressAxis.PROGRESS_AXIS_STEP, steps, progress(steps), 0)).isNaN();
+    FitCalculator calc = new FitCalculator(SETTINGS);
+    assertThat(calc.target(ProgressAxis.PROGRESS_AXIS_SIGNAL, steps, progress(steps), 100)).isCloseTo(0.5, within(1e-12));
+    assertThat(calc.target(ProgressAxis.PROGRESS_AXIS_SIGNAL, steps, progress(steps), 2000)).as("an accuracy stops at 1").isEqualTo(1.0);
+    assertThat(calc.target(ProgressAxis.PROGRESS_AXIS_STEP, steps, progress(steps), 100)).isEqualTo(100.0);
+    assertThat(calc.target(ProgressAxis.PROGRESS_AXIS_STEP, steps, progress(steps), 0)).isNaN();
   }
 
   private static double[] progress(long[] steps) {
@@ -54,9 +85,23 @@ class FitCalculatorTest {
   private static ModuleTrajectory line(long[] steps) {
     double[][] x = new double[steps.length][];
     for (int i = 0; i < steps.length; i++) {
-      long t = steps[i];
-      x[i] = new double[] {1 + t, 2 - t, 0.5 * t};
+      x[i] = new double[] {U[0] * steps[i], U[1] * steps[i], 0};
     }
-    return new ModuleTrajectory("m", x, 1.0, 0.5);
+    return new ModuleTrajectory("m", x, steps[steps.length - 1], 1.0);
+  }
+
+  private static ModuleWindow window(long[] steps) {
+    CountSketch sketch = CountSketch.of(7, 3, 2, 4);
+    List<FactorPoint> points = new ArrayList<>();
+    for (long t : steps) {
+      float[] dw = new float[6];
+      for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 2; j++) {
+          dw[i * 2 + j] = t * U[i] * V[j];
+        }
+      }
+      points.add(new FactorPoint(t, 0.3 + 0.002 * t, t, new double[] {t}, U.clone(), V.clone(), sketch.sketch(dw)));
+    }
+    return new ModuleWindow("m", 3, 2, 1, sketch, points);
   }
 }

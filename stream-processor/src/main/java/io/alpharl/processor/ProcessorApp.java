@@ -30,8 +30,10 @@ public final class ProcessorApp implements AutoCloseable {
   private final Rank1Backend backend;
   private final BufferAllocator allocator;
   private final StateHttpServer http;
+  private final StateQueries queries;
 
-  private ProcessorApp(KafkaStreams streams, Rank1Backend backend, BufferAllocator allocator, StateHttpServer http) {
+  private ProcessorApp(KafkaStreams streams, Rank1Backend backend, BufferAllocator allocator, StateHttpServer http, StateQueries queries) {
+    this.queries = queries;
     this.streams = streams;
     this.backend = backend;
     this.allocator = allocator;
@@ -61,13 +63,14 @@ public final class ProcessorApp implements AutoCloseable {
       LOG.error("stream thread failed; it is replaced and resumes from the last commit", e);
       return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });
+    StateQueries queries = new StateQueries(streams, new io.alpharl.fit.FitCalculator(config.fit()));
     StateHttpServer http = null;
     try {
       RunTopics.requireCoPartitioned(config);
       streams.start();
       awaitRunning(streams);
       if (config.httpPort() > 0) {
-        http = StateHttpServer.start(config.httpHost(), config.httpPort(), new StateQueries(streams), metrics);
+        http = StateHttpServer.start(config.httpHost(), config.httpPort(), queries, metrics);
       }
     } catch (IOException e) {
       streams.close();
@@ -81,11 +84,11 @@ public final class ProcessorApp implements AutoCloseable {
       throw e;
     }
     LOG.info("stream processor {} running (rank-1 backend {})", config.applicationId(), backend.name());
-    return new ProcessorApp(streams, backend, allocator, http);
+    return new ProcessorApp(streams, backend, allocator, http, queries);
   }
 
   public StateQueries queries() {
-    return new StateQueries(streams);
+    return queries;
   }
 
   public KafkaStreams streams() {

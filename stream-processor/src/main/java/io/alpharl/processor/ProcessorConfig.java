@@ -1,6 +1,7 @@
 package io.alpharl.processor;
 
 import io.alpharl.fit.FitSettings;
+import io.alpharl.processor.rank1.FactorSettings;
 import io.alpharl.processor.rank1.Rank1Settings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,7 +15,8 @@ import java.util.Optional;
  * @param bootstrapServers Kafka
  * @param stateDir         where the stores live
  * @param rank1Threads     threads of the CPU rank-1 backend; 0 for one per core
- * @param rank1            rank-1 stopping rule
+ * @param rank1            the solver's stopping rule
+ * @param factors          how many factors and how large a sketch each step publishes
  * @param fit              fit and gate thresholds
  * @param scaling          how this instance takes part in the application's group
  * @param httpHost         address the HTTP endpoint binds: loopback by default, {@code 0.0.0.0} in
@@ -27,6 +29,7 @@ public record ProcessorConfig(
     Path stateDir,
     int rank1Threads,
     Rank1Settings rank1,
+    FactorSettings factors,
     FitSettings fit,
     Scaling scaling,
     String httpHost,
@@ -72,6 +75,7 @@ public record ProcessorConfig(
     Objects.requireNonNull(bootstrapServers, "bootstrapServers");
     Objects.requireNonNull(stateDir, "stateDir");
     Objects.requireNonNull(rank1, "rank1");
+    Objects.requireNonNull(factors, "factors");
     Objects.requireNonNull(fit, "fit");
     Objects.requireNonNull(scaling, "scaling");
     Objects.requireNonNull(httpHost, "httpHost");
@@ -81,35 +85,39 @@ public record ProcessorConfig(
   }
 
   public static ProcessorConfig defaults(String bootstrapServers, Path stateDir) {
-    return new ProcessorConfig("alpharl-processor", bootstrapServers, stateDir, 0, Rank1Settings.defaults(), FitSettings.defaults(),
+    return new ProcessorConfig("alpharl-processor", bootstrapServers, stateDir, 0, Rank1Settings.defaults(), FactorSettings.defaults(), FitSettings.defaults(),
         Scaling.defaults(), "127.0.0.1", 0);
   }
 
   public ProcessorConfig withApplicationId(String id) {
-    return new ProcessorConfig(id, bootstrapServers, stateDir, rank1Threads, rank1, fit, scaling, httpHost, httpPort);
+    return new ProcessorConfig(id, bootstrapServers, stateDir, rank1Threads, rank1, factors, fit, scaling, httpHost, httpPort);
   }
 
   public ProcessorConfig withStateDir(Path dir) {
-    return new ProcessorConfig(applicationId, bootstrapServers, dir, rank1Threads, rank1, fit, scaling, httpHost, httpPort);
+    return new ProcessorConfig(applicationId, bootstrapServers, dir, rank1Threads, rank1, factors, fit, scaling, httpHost, httpPort);
   }
 
   public ProcessorConfig withHttpPort(int port) {
-    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, fit, scaling, httpHost, port);
+    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, factors, fit, scaling, httpHost, port);
   }
 
   public ProcessorConfig withHttp(String host, int port) {
-    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, fit, scaling, host, port);
+    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, factors, fit, scaling, host, port);
   }
 
   public ProcessorConfig withFit(FitSettings settings) {
-    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, settings, scaling, httpHost, httpPort);
+    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, factors, settings, scaling, httpHost, httpPort);
   }
 
   public ProcessorConfig withScaling(Scaling s) {
-    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, fit, s, httpHost, httpPort);
+    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, factors, fit, s, httpHost, httpPort);
+  }
+
+  public ProcessorConfig withFactors(FactorSettings f) {
+    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, f, fit, scaling, httpHost, httpPort);
   }
 
   public ProcessorConfig withRank1Threads(int threads) {
-    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, threads, rank1, fit, scaling, httpHost, httpPort);
+    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, threads, rank1, factors, fit, scaling, httpHost, httpPort);
   }
 }

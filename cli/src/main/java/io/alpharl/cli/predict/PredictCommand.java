@@ -7,10 +7,10 @@ import io.alpharl.agent.checkpoint.ModuleSelector;
 import io.alpharl.agent.checkpoint.NoModulesException;
 import io.alpharl.cli.ModuleOptions;
 import io.alpharl.agent.checkpoint.ProgressReader;
+import io.alpharl.cli.FitOptions;
 import io.alpharl.cli.UserError;
 import io.alpharl.extrapolator.backend.ExtrapolationBackend;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
-import io.alpharl.extrapolator.model.CarriedDeltas;
 import io.alpharl.extrapolator.model.PredictedModelWriter;
 import io.alpharl.extrapolator.model.PredictionPlan;
 import io.alpharl.extrapolator.model.Predictor;
@@ -18,6 +18,10 @@ import io.alpharl.fit.FitCalculator;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.fit.FitWindow;
 import io.alpharl.fit.ModuleTrajectory;
+import io.alpharl.fit.predict.ModuleWindow;
+import io.alpharl.fit.predict.Windows;
+import io.alpharl.processor.rank1.FactorSettings;
+import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.processor.module.FactorTracker;
 import io.alpharl.processor.rank1.CpuRank1Backend;
 import io.alpharl.processor.rank1.Rank1Settings;
@@ -84,18 +88,14 @@ public final class PredictCommand implements Callable<Integer> {
   @Option(names = "--target-step", defaultValue = "0", description = "Step to predict; 0 for max_steps of the trainer state.")
   long targetStep;
 
-  @Option(names = "--r2-floor", defaultValue = "0.8", description = "Modules below this R² keep their value at the window's end. Default: ${DEFAULT-VALUE}.")
-  double r2Floor;
-
-  @Option(names = "--max-window", defaultValue = "32",
-      description = "Window size past which older points are thinned, as the processor's setting. Default: ${DEFAULT-VALUE}.")
-  int maxWindow;
-
   @Option(names = "--out", required = true, description = "Directory for the predicted model.")
   Path out;
 
   @Mixin
   ModuleOptions modules;
+
+  @Mixin
+  FitOptions fitOptions;
 
   @Override
   public Integer call() throws Exception {
@@ -111,10 +111,9 @@ public final class PredictCommand implements Callable<Integer> {
       throw new UserError("no checkpoint-" + windowStep + " in " + dir + " (newest up to it: " + upTo.get(upTo.size() - 1).step() + ")");
     }
     long planned = targetStep > 0 ? targetStep : ProgressReader.plannedSteps(all.get(all.size() - 1));
-    FitSettings defaults = FitSettings.defaults();
-    FitSettings fit = new FitSettings(r2Floor, defaults.minWindowPoints(), maxWindow, defaults.gateMeanR2(), defaults.gateFractionAboveFloor(),
-        defaults.gateMaxLeaveLastOut(), defaults.maxExtrapolation());
-    List<Long> window = FitWindow.after(upTo.stream().map(CheckpointDir::step).toList(), maxWindow);
+    FitSettings fit = fitOptions.toFitSettings();
+    FactorSettings factorSettings = fitOptions.toFactorSettings();
+    List<Long> window = FitWindow.after(upTo.stream().map(CheckpointDir::step).toList(), fit.maxWindowPoints());
     ProgressReader progress = new ProgressReader(progressKey);
     ModuleSelector selector = modules.toSelector();
     Path basePath = dir.resolve("checkpoint-0");
@@ -150,30 +149,26 @@ public final class PredictCommand implements Callable<Integer> {
             for (int k = 0; k < d.length; k++) {
               d[k] -= w0[k];
             }
-            FactorTracker.Step s = FactorTracker.next(rank1, Rank1Settings.defaults(), runId, t.name(), c.step(), d, (int) (long) t.shape().get(0),
-                (int) (long) t.shape().get(1), previous.get(t.name()));
+            FactorTracker.Step s = FactorTracker.next(rank1, Rank1Settings.defaults(), factorSettings, runId, t.name(), c.step(), d,
+                (int) (long) t.shape().get(0), (int) (long) t.shape().get(1), previous.get(t.name()));
             previous.put(t.name(), s.state());
-            factors.computeIfAbsent(t.name(), k -> new TreeMap<>()).put(c.step(), s.update());
+            if (window.contains(c.step())) {
+              factors.computeIfAbsent(t.name(), k -> new TreeMap<>()).put(c.step(), s.update());
+            }
           }
         }
       }
-      FitSummary summary = summary(runId, fit, window, commits, factors, planned);
-      try (Checkpoint end = openCheckpoint(dir.resolve("checkpoint-" + windowStep))) {
-        // W_0 + (W_k − W_0) for every tensor that is not extrapolated, read tensor by tensor as the writer reaches it.
-        CarriedDeltas carried = (name, values) -> {
-          float[] wk = end.floats(name);
-          float[] w0 = base.floats(name);
-          for (int i = 0; i < values.length; i++) {
-            values[i] += wk[i] - w0[i];
-          }
-          return true;
-        };
-        PredictionPlan plan = Predictor.plan(summary, manifest.build(), commits, factors, carried);
+      RunManifest run = manifest.build();
+      FitSummary summary = summary(runId, fit, window, commits, factors, planned, moduleTensors);
+      PredictionPlan plan = Predictor.plan(summary, run, commits, factors, false);
+      try (WindowCheckpoints checkpoints = new WindowCheckpoints(dir, base)) {
         long t0 = System.nanoTime();
-        long bytes = PredictedModelWriter.write(out, base, plan, backend);
-        System.out.printf("predicted model of %s from %d window checkpoints (steps %d..%d, %s axis, target %.4g): %d of %d modules extrapolated,"
-            + " mean R² %.3f; %.1f MB written in %d ms to %s%n", runId, window.size(), window.get(0), windowStep, axis, plan.target(),
-            plan.extrapolated().size(), moduleTensors.size(), summary.getMeanR2(), bytes / 1e6, (System.nanoTime() - t0) / 1_000_000, out);
+        long bytes = PredictedModelWriter.write(out, base, plan.withSums(checkpoints.sums(plan)), backend);
+        System.out.printf("predicted model of %s from %d window checkpoints (steps %d..%d, policy %s, target step %d): %d of %d modules predicted,"
+            + " backtest error %.3f (stopping: %.3f), gate %s%s; %.1f MB written in %d ms to %s%n", runId, window.size(), window.get(0), windowStep,
+            fit.policy(), planned, plan.predicted().size(), moduleTensors.size(), summary.getBacktestError(), summary.getStopBacktestError(),
+            EnumLabels.of(summary.getGate()), summary.getGateReason().isEmpty() ? "" : " (" + summary.getGateReason() + ")", bytes / 1e6,
+            (System.nanoTime() - t0) / 1_000_000, out);
       }
     }
     return 0;
@@ -181,7 +176,7 @@ public final class PredictCommand implements Callable<Integer> {
 
   /** The fit summary the processor would publish at the window's end, from the same window and factors. */
   private FitSummary summary(String runId, FitSettings fit, List<Long> window, NavigableMap<Long, StepCommitted> commits,
-      Map<String, NavigableMap<Long, Rank1Update>> factors, long planned) {
+      Map<String, NavigableMap<Long, Rank1Update>> factors, long planned, List<TensorEntry> moduleTensors) {
     long[] steps = window.stream().mapToLong(Long::longValue).toArray();
     double[] ys = new double[steps.length];
     for (int i = 0; i < steps.length; i++) {
@@ -192,16 +187,29 @@ public final class PredictCommand implements Callable<Integer> {
       }
       ys[i] = c.getProgressValue();
     }
+    Map<Long, Double> progress = new HashMap<>();
+    for (int i = 0; i < steps.length; i++) {
+      if (commits.get(steps[i]).getHasProgressValue()) {
+        progress.put(steps[i], ys[i]);
+      }
+    }
     List<ModuleTrajectory> trajectories = new ArrayList<>();
-    for (Map.Entry<String, NavigableMap<Long, Rank1Update>> e : new TreeMap<>(factors).entrySet()) {
+    List<ModuleWindow> windows = new ArrayList<>();
+    List<TensorEntry> sorted = moduleTensors.stream().sorted(java.util.Comparator.comparing(TensorEntry::name)).toList();
+    for (TensorEntry t : sorted) {
+      NavigableMap<Long, Rank1Update> byStep = factors.get(t.name());
+      List<Rank1Update> points = new ArrayList<>();
       double[][] x = new double[steps.length][];
       for (int i = 0; i < steps.length; i++) {
-        x[i] = RunTracker.coordinates(e.getValue().get(steps[i]));
+        points.add(byStep.get(steps[i]));
+        x[i] = RunTracker.coordinates(byStep.get(steps[i]));
       }
-      Rank1Update newest = e.getValue().get(steps[steps.length - 1]);
-      trajectories.add(new ModuleTrajectory(e.getKey(), x, newest.getFrobeniusNorm(), newest.getConcentration()));
+      Rank1Update newest = points.get(points.size() - 1);
+      trajectories.add(new ModuleTrajectory(t.name(), x, newest.getFrobeniusNorm(), newest.getConcentration()));
+      windows.add(Windows.of(t.name(), (int) (long) t.shape().get(0), (int) (long) t.shape().get(1), points, progress));
     }
-    return new FitCalculator(fit).summarize(runId, axis.proto, steps, ys, planned, trajectories);
+    FitCalculator calculator = new FitCalculator(fit);
+    return calculator.summarize(runId, axis.proto, steps, ys, planned, trajectories, calculator.judge(steps, planned, windows));
   }
 
   private static Checkpoint openCheckpoint(Path path) {

@@ -1,5 +1,6 @@
 package io.alpharl.cli.processor;
 
+import io.alpharl.cli.FitOptions;
 import io.alpharl.cli.KafkaOptions;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
@@ -22,6 +23,9 @@ public final class ProcessorCommand implements Callable<Integer> {
   @Mixin
   KafkaOptions kafka;
 
+  @Mixin
+  FitOptions fitOptions;
+
   @Option(names = "--application-id", defaultValue = "alpharl-processor", description = "Kafka Streams application id. Default: ${DEFAULT-VALUE}.")
   String applicationId;
 
@@ -38,21 +42,6 @@ public final class ProcessorCommand implements Callable<Integer> {
 
   @Option(names = "--rank1-threads", defaultValue = "0", description = "Threads of the CPU rank-1 backend; 0 for one per core.")
   int rank1Threads;
-
-  @Option(names = "--r2-floor", defaultValue = "0.8", description = "R² below which a module keeps its latest value. Default: ${DEFAULT-VALUE}.")
-  double r2Floor;
-
-  @Option(names = "--min-window", defaultValue = "5", description = "Checkpoints before the gate can pass. Default: ${DEFAULT-VALUE}.")
-  int minWindow;
-
-  @Option(names = "--gate-mean-r2", defaultValue = "0.8", description = "Norm-weighted mean R² the gate needs. Default: ${DEFAULT-VALUE}.")
-  double gateMeanR2;
-
-  @Option(names = "--gate-fraction", defaultValue = "0.8", description = "Share of modules above the R² floor the gate needs. Default: ${DEFAULT-VALUE}.")
-  double gateFraction;
-
-  @Option(names = "--gate-max-loo", defaultValue = "0.1", description = "Largest median leave-last-out relative error the gate accepts. Default: ${DEFAULT-VALUE}.")
-  double gateMaxLoo;
 
   @Option(names = "--stream-threads", defaultValue = "1",
       description = "Stream threads of this instance; tasks (partitions of tensors and of runs) spread over them. Default: ${DEFAULT-VALUE}.")
@@ -71,17 +60,14 @@ public final class ProcessorCommand implements Callable<Integer> {
       description = "How long the group waits for a silent instance before moving its tasks (ISO-8601). Default: ${DEFAULT-VALUE}.")
   Duration sessionTimeout;
 
-  @Option(names = "--max-extrapolation", defaultValue = "10", description = "How far past the observed span the target may lie, as a multiple of it. Default: ${DEFAULT-VALUE}.")
-  double maxExtrapolation;
-
   @Override
   public Integer call() throws InterruptedException {
     kafka.ensureTopics();
-    FitSettings fit = new FitSettings(r2Floor, minWindow, 32, gateMeanR2, gateFraction, gateMaxLoo, maxExtrapolation);
+    FitSettings fit = fitOptions.toFitSettings();
     ProcessorConfig.Scaling scaling = new ProcessorConfig.Scaling(streamThreads, standbyReplicas,
         Optional.of(instanceId != null ? instanceId : InstanceIds.derived(applicationId, stateDir)), sessionTimeout);
-    ProcessorConfig config = new ProcessorConfig(applicationId, kafka.bootstrapServers, stateDir, rank1Threads, Rank1Settings.defaults(), fit,
-        scaling, httpHost, httpPort);
+    ProcessorConfig config = new ProcessorConfig(applicationId, kafka.bootstrapServers, stateDir, rank1Threads, Rank1Settings.defaults(),
+        fitOptions.toFactorSettings(), fit, scaling, httpHost, httpPort);
     CountDownLatch stopped = new CountDownLatch(1);
     try (RootAllocator allocator = new RootAllocator()) {
       ProcessorApp app = ProcessorApp.start(config, allocator);

@@ -18,6 +18,28 @@ public interface ExtrapolationBackend extends AutoCloseable {
    */
   void rankOneUpdate(float[] base, int m, int n, float[] x, float[] v, float[] out);
 
+  /**
+   * W + Σ_f x_f v_fᵀ for {@code rank} terms, each applied as a rank-1 update in turn (the same f32
+   * operations in the same order on every backend).
+   *
+   * @param x    x_1 … x_r, factor-major (rank · m values); read only
+   * @param v    v_1 … v_r, factor-major (rank · n values); read only
+   * @param out  receives the result; may be the same array as {@code base}
+   */
+  default void lowRankUpdate(float[] base, int m, int n, float[] x, float[] v, int rank, float[] out) {
+    if (x.length != (long) rank * m || v.length != (long) rank * n) {
+      throw new IllegalArgumentException("rank-" + rank + " update of " + m + " x " + n + ": x " + x.length + ", v " + v.length + " values");
+    }
+    float[] from = base;
+    for (int f = 0; f < rank; f++) {
+      rankOneUpdate(from, m, n, java.util.Arrays.copyOfRange(x, f * m, (f + 1) * m), java.util.Arrays.copyOfRange(v, f * n, (f + 1) * n), out);
+      from = out;
+    }
+    if (rank == 0 && out != base) {
+      System.arraycopy(base, 0, out, 0, base.length);
+    }
+  }
+
   /** "cpu(2 threads)", "cuda(NVIDIA H100, cuBLAS)", ... */
   String name();
 

@@ -37,15 +37,14 @@ public final class PredictedModelWriter {
     return write(dir, base, plan, backend, DEFAULT_MAX_SHARD_BYTES);
   }
 
-  /** One tensor of the predicted model, in f32. */
+  /** One tensor of the predicted model, in f32: W_0 + D + L (see {@link PredictionPlan}). */
   private static float[] predicted(String name, Checkpoint base, PredictionPlan plan, ExtrapolationBackend backend) throws IOException {
     float[] w = base.floats(name);
-    ModulePrediction p = plan.extrapolated().get(name);
-    if (p != null) {
+    plan.sums().addTo(name, w);
+    ModulePlan p = plan.predicted().get(name);
+    if (p != null && p.plan().rank() > 0) {
       TensorEntry t = base.tensor(name);
-      backend.rankOneUpdate(w, (int) (long) t.shape().get(0), (int) (long) t.shape().get(1), p.xHat(), p.v(), w);
-    } else {
-      plan.carried().addTo(name, w);
+      backend.lowRankUpdate(w, (int) (long) t.shape().get(0), (int) (long) t.shape().get(1), p.plan().x(), p.plan().v(), p.plan().rank(), w);
     }
     return w;
   }
@@ -77,10 +76,11 @@ public final class PredictedModelWriter {
     meta.put("axis", plan.axis().name());
     meta.put("target", plan.target());
     meta.put("confidence", plan.confidence());
-    meta.put("modules_extrapolated", plan.extrapolated().size());
+    meta.put("modules_predicted", plan.predicted().size());
+    meta.put("carry_from_base", plan.carryFromBase());
     meta.put("backend", backend.name());
-    ObjectNode r2 = meta.putObject("module_r2");
-    plan.moduleR2().forEach(r2::put);
+    ObjectNode modules = meta.putObject("predictors");
+    plan.predictors().forEach(modules::put);
     JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(METADATA_FILE).toFile(), meta);
     long bytes = 0;
     for (Path f : files) {

@@ -4,17 +4,21 @@ import io.alpharl.proto.v1.ProgressAxis;
 import java.util.Map;
 
 /**
- * Everything needed to write one predicted model.
+ * Everything needed to write one predicted model. Every tensor is W_0 + D + L: D a weighted sum of
+ * its per-step deltas ({@link #weight}; for a carried tensor, ΔW at the window's end), L the
+ * low-rank part of its module's plan (none for a carried tensor).
  *
- * @param runId            the run
- * @param fromStep         newest step of the window
- * @param windowSteps      the window's steps
- * @param axis             the progress axis of the fit
- * @param target           the target on that axis
- * @param confidence       the run's confidence at {@code fromStep}
- * @param extrapolated     modules whose fit clears the floor, with their x̂ and v1
- * @param carried          ΔW at {@code fromStep} of every other tensor, read as the writer reaches it
- * @param moduleR2         R² of every modelled module, for the metadata
+ * @param runId         the run
+ * @param fromStep      newest step of the window
+ * @param windowSteps   the window's steps, ascending
+ * @param axis          the progress axis of the fit summary the prediction was made from
+ * @param target        the planned step the prediction aims at
+ * @param confidence    the run's confidence at {@code fromStep}
+ * @param predicted     modules with a predictor other than stop, with their plans
+ * @param carryFromBase tensors that are not predicted keep their base value (else their value at
+ *                      the window's end)
+ * @param sums          D of every tensor that has one, read as the writer reaches it
+ * @param predictors    every modelled module's chosen predictor ({@code stop} for carried ones)
  */
 public record PredictionPlan(
     String runId,
@@ -23,13 +27,46 @@ public record PredictionPlan(
     ProgressAxis axis,
     double target,
     double confidence,
-    Map<String, ModulePrediction> extrapolated,
-    CarriedDeltas carried,
-    Map<String, Double> moduleR2) {
+    Map<String, ModulePlan> predicted,
+    boolean carryFromBase,
+    CarriedDeltas sums,
+    Map<String, String> predictors) {
 
-  /** The same plan carrying the other tensors from {@code deltas}. */
-  public PredictionPlan withCarried(CarriedDeltas deltas) {
-    CarriedDeltas notExtrapolated = (name, values) -> !extrapolated.containsKey(name) && deltas.addTo(name, values);
-    return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, extrapolated, notExtrapolated, moduleR2);
+  /**
+   * The weight of a tensor's delta at {@code step} in D: ΔW_(t_i) = Σ_(s ≤ t_i) δ_s, so
+   * Σ_i c_i ΔW_(t_i) = Σ_s δ_s Σ_(i: t_i ≥ s) c_i; one pass over the deltas gives any such sum.
+   */
+  public double weight(String tensor, long step) {
+    ModulePlan p = predicted.get(tensor);
+    if (p == null) {
+      return carryFromBase || step > fromStep ? 0 : 1;
+    }
+    double w = 0;
+    double[] c = p.plan().coefficients();
+    for (int i = 0; i < windowSteps.length; i++) {
+      if (windowSteps[i] >= step) {
+        w += c[i];
+      }
+    }
+    return w;
+  }
+
+  /** True when the tensor's D is not zero (it has a weight at some step). */
+  public boolean needsDeltas(String tensor) {
+    ModulePlan p = predicted.get(tensor);
+    if (p == null) {
+      return !carryFromBase;
+    }
+    for (double c : p.plan().coefficients()) {
+      if (c != 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The same plan with D read from {@code deltas}. */
+  public PredictionPlan withSums(CarriedDeltas deltas) {
+    return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, deltas, predictors);
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.alpharl.extrapolator.backend.CpuExtrapolationBackend;
+import io.alpharl.fit.predict.UpdatePlan;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.DType;
@@ -40,13 +41,17 @@ class PredictedModelWriterTest {
     Files.writeString(baseDir.resolve("config.json"), "{\"model_type\":\"test\"}");
     float[] xHat = gaussian(r, m, 0.01);
     float[] v = gaussian(r, n, 0.2);
-    float[] xUp = gaussian(r, m, 0.01);
-    float[] vUp = gaussian(r, n, 0.2);
+    float[] xUp = gaussian(r, 2 * m, 0.01); // two terms: a rank-2 plan
+    float[] vUp = gaussian(r, 2 * n, 0.2);
+    float[] upDelta = gaussian(r, m * n, 1e-3); // ΔW at the window's end: the plan adds its increment to it
     float[] normDelta = gaussian(r, n, 1e-3);
-    PredictionPlan plan = new PredictionPlan("run", 80, new long[] {5, 10, 80}, ProgressAxis.PROGRESS_AXIS_STEP, 200, 0.9,
-        Map.of("q_proj.weight", new ModulePrediction("q_proj.weight", xHat, v, 0.95),
-            "up_proj.weight", new ModulePrediction("up_proj.weight", xUp, vUp, 0.9)),
-        CarriedDeltas.of(Map.of("norm.weight", normDelta)), Map.of("q_proj.weight", 0.95, "up_proj.weight", 0.9));
+    Map<String, ModulePlan> predicted = Map.of(
+        "q_proj.weight", new ModulePlan("q_proj.weight", "alpharl", new UpdatePlan("alpharl", new double[3], 1, xHat, v), 0.1, 0.2),
+        "up_proj.weight", new ModulePlan("up_proj.weight", "rank-k-increment", new UpdatePlan("rank-k-increment", new double[] {0, 0, 1}, 2, xUp, vUp),
+            0.1, 0.2));
+    PredictionPlan plan = new PredictionPlan("run", 80, new long[] {5, 10, 80}, ProgressAxis.PROGRESS_AXIS_STEP, 200, 0.9, predicted, false,
+        CarriedDeltas.of(Map.of("norm.weight", normDelta, "up_proj.weight", upDelta)),
+        Map.of("q_proj.weight", "alpharl", "up_proj.weight", "rank-k-increment"));
 
     Path out = dir.resolve("pred");
     try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(2)) {
@@ -67,7 +72,7 @@ class PredictedModelWriterTest {
         for (int k = 0; k < n; k++) {
           double exact = (double) q[i * n + k] + (double) xHat[i] * v[k];
           assertThat(Math.abs(gotQ[i * n + k] - exact)).isLessThanOrEqualTo(Math.ulp((float) exact));
-          double exactUp = (double) baseUp[i * n + k] + (double) xUp[i] * vUp[k];
+          double exactUp = (double) (baseUp[i * n + k] + upDelta[i * n + k]) + (double) xUp[i] * vUp[k] + (double) xUp[m + i] * vUp[n + k];
           float bf16 = HalfFloats.bf16ToFloat(HalfFloats.floatToBf16((float) exactUp));
           assertThat(Math.abs(gotUp[i * n + k] - bf16)).as("bf16 rounding of W_pred").isLessThanOrEqualTo(Math.ulp(bf16) * 65536);
         }
@@ -79,7 +84,7 @@ class PredictedModelWriterTest {
     }
     JsonNode meta = new ObjectMapper().readTree(out.resolve(PredictedModelWriter.METADATA_FILE).toFile());
     assertThat(meta.get("from_step").asLong()).isEqualTo(80);
-    assertThat(meta.get("module_r2").get("q_proj.weight").asDouble()).isEqualTo(0.95);
+    assertThat(meta.get("predictors").get("up_proj.weight").asText()).isEqualTo("rank-k-increment");
     assertThat(out.resolve("config.json")).hasContent("{\"model_type\":\"test\"}");
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.alpharl.fit.predict.CountSketch;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.ModuleFit;
 import io.alpharl.proto.v1.ProgressAxis;
@@ -18,67 +19,95 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
- * The prediction rests on exactly the window the fit summary lists. One module whose trajectory
- * is x_t = (0.5 + 0.01 t) u on the window's steps, with a wild point at step 20 that the window
- * left out (as the processor's thinning does): the step-axis prediction at the planned step 100
- * is 1.5 u, worked out by hand; had step 20 been used it would be far off.
+ * The prediction applies the predictor the fit summary chose, on exactly the window it lists. One
+ * module whose update is ΔW_t = (0.5 + 0.01 t) u vᵀ on the window's steps, with a wild point at
+ * step 20 that the window left out (as the processor's thinning does): the whole-update trend on
+ * the step axis, evaluated at the planned step 100, is 1.5 u vᵀ = Σ c_i ΔW_(t_i) with least-squares
+ * weights worked out by hand; had step 20 been used it would be far off.
  */
 class PredictorTest {
   private static final float[] U = {0.6f, 0.8f, 0f};
   private static final float[] V = {1f, 0f};
   private static final List<Long> WINDOW = List.of(10L, 30L, 40L, 50L, 60L);
-
+  private static final CountSketch SKETCH = CountSketch.of(7, 3, 2, 4);
   private static final RunManifest MANIFEST = RunManifest.newBuilder().setRunId("r").setPlannedSteps(100)
-      .addTensors(TensorInfo.newBuilder().setName("m").addShape(3).addShape(2).setModelled(true)).build();
+      .addTensors(TensorInfo.newBuilder().setName("m").addShape(3).addShape(2).setModelled(true))
+      .addTensors(TensorInfo.newBuilder().setName("norm").addShape(2)).build();
 
   @Test
-  void predictsFromTheListedWindowOnly() {
-    PredictionPlan plan = Predictor.plan(summary(WINDOW), MANIFEST, commits(), Map.of("m", factors()), CarriedDeltas.NONE);
+  void appliesTheChosenPredictorOnTheListedWindowOnly() {
+    PredictionPlan plan = Predictor.plan(summary(WINDOW, "whole-trend:axis=step"), MANIFEST, commits(), Map.of("m", factors()), false);
     assertThat(plan.windowSteps()).containsExactly(10, 30, 40, 50, 60);
     assertThat(plan.target()).isEqualTo(100.0);
-    float[] xHat = plan.extrapolated().get("m").xHat();
-    for (int i = 0; i < U.length; i++) {
-      assertThat((double) xHat[i]).as("x̂[%d]", i).isCloseTo(1.5 * U[i], within(1e-5));
+    double[] c = plan.predicted().get("m").plan().coefficients();
+    // c_i = 1/T + (t_i − t̄)(100 − t̄) / Σ (t_j − t̄)², t̄ = 38, Σ = 1480.
+    double[] t = {10, 30, 40, 50, 60};
+    double predicted = 0;
+    for (int i = 0; i < 5; i++) {
+      assertThat(c[i]).as("c_%d", i).isCloseTo(0.2 + (t[i] - 38) * 62 / 1480.0, within(1e-12));
+      predicted += c[i] * (0.5 + 0.01 * t[i]);
     }
-    assertThat(plan.extrapolated().get("m").v()).containsExactly(V);
+    assertThat(predicted).as("the line at step 100").isCloseTo(1.5, within(1e-12));
+    // D of the module: Σ_s δ_s Σ_(t_i ≥ s) c_i; the carried norm keeps ΔW at the window's end.
+    assertThat(plan.weight("m", 60)).isCloseTo(c[4], within(1e-12));
+    assertThat(plan.weight("m", 35)).isCloseTo(c[2] + c[3] + c[4], within(1e-12));
+    assertThat(plan.weight("norm", 60)).isEqualTo(1);
+    assertThat(plan.weight("norm", 61)).isZero();
+  }
+
+  @Test
+  void aModuleChosenToBeCarriedKeepsItsWindowEndValue() {
+    PredictionPlan plan = Predictor.plan(summary(WINDOW, "stop"), MANIFEST, commits(), Map.of("m", factors()), false);
+    assertThat(plan.predicted()).isEmpty();
+    assertThat(plan.weight("m", 10)).isEqualTo(1);
+    assertThat(Predictor.plan(summary(WINDOW, "stop"), MANIFEST, commits(), Map.of(), true).needsDeltas("m"))
+        .as("carried from the base instead").isFalse();
   }
 
   @Test
   void aSummaryWithoutItsWindowIsRefused() {
-    assertThatThrownBy(() -> Predictor.plan(summary(List.of()), MANIFEST, commits(), Map.of("m", factors()), CarriedDeltas.NONE))
+    assertThatThrownBy(() -> Predictor.plan(summary(List.of(), "stop"), MANIFEST, commits(), Map.of("m", factors()), false))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("lists no window ending at it");
   }
 
   private static NavigableMap<Long, StepCommitted> commits() {
     NavigableMap<Long, StepCommitted> c = new TreeMap<>();
     for (long t = 10; t <= 60; t += 10) {
-      c.put(t, StepCommitted.newBuilder().setRunId("r").setStep(t).setHasProgressValue(true).setProgressValue(0.1 * t).build());
+      c.put(t, StepCommitted.newBuilder().setRunId("r").setStep(t).setHasProgressValue(true).setProgressValue(0.001 * t).build());
     }
     return c;
   }
 
-  /** x_t on a line, but for a wild point at step 20 that the window leaves out. */
+  /** The module's factors on a line, but for a wild point at step 20 that the window leaves out. */
   private static NavigableMap<Long, Rank1Update> factors() {
     NavigableMap<Long, Rank1Update> f = new TreeMap<>();
     for (long t = 10; t <= 60; t += 10) {
-      f.put(t, factors(t, t == 20 ? 40.0 : 0.5 + 0.01 * t));
+      double s = t == 20 ? 40.0 : 0.5 + 0.01 * t;
+      float[] dw = new float[6];
+      for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 2; j++) {
+          dw[i * 2 + j] = (float) (s * U[i] * V[j]);
+        }
+      }
+      Rank1Update.Builder b = Rank1Update.newBuilder().setModule("m").setStep(t).setSigma1(s).setFrobeniusNorm(s).setRank(1)
+          .setSketchSeed(SKETCH.seed()).setSketchSize(SKETCH.size());
+      for (float e : U) {
+        b.addU(e);
+      }
+      for (float e : V) {
+        b.addV(e);
+      }
+      for (double e : SKETCH.sketch(dw)) {
+        b.addSketch(e);
+      }
+      f.put(t, b.build());
     }
     return f;
   }
 
-  private static Rank1Update factors(long step, double norm) {
-    Rank1Update.Builder b = Rank1Update.newBuilder().setModule("m").setStep(step).setFrobeniusNorm(norm);
-    for (float e : U) {
-      b.addU(e);
-    }
-    for (float e : V) {
-      b.addV(e);
-    }
-    return b.build();
-  }
-
-  private static FitSummary summary(List<Long> window) {
+  private static FitSummary summary(List<Long> window, String predictor) {
     return FitSummary.newBuilder().setRunId("r").setStep(60).setAxis(ProgressAxis.PROGRESS_AXIS_STEP).addAllWindowSteps(window)
-        .addModules(ModuleFit.newBuilder().setModule("m").setR2(1.0).setAboveFloor(true)).build();
+        .setSignalLow(0).setSignalHigh(1).setMinExponent(0.1).setMaxExponent(1).setSignalTarget(Double.NaN)
+        .addModules(ModuleFit.newBuilder().setModule("m").setR2(1.0).setAboveFloor(true).setPredictor(predictor)).build();
   }
 }

@@ -15,8 +15,18 @@ import java.util.List;
  *   <li>a newest value above hi means the configured range is wrong, and gives no target.
  * </ol>
  */
-final class SignalTarget {
+public final class SignalTarget {
   private SignalTarget() {}
+
+  /** y* for a window of steps and progress values (ascending), or NaN when the rules give none. */
+  public static double of(long[] steps, double[] progress, long plannedStep, double userValue, AxisSettings settings) {
+    List<FactorPoint> points = new java.util.ArrayList<>(steps.length);
+    for (int i = 0; i < steps.length; i++) {
+      points.add(new FactorPoint(steps[i], progress[i], 0, new double[1], new float[0], new float[0], new double[0]));
+    }
+    Resolved r = resolve(points, points.size(), plannedStep, userValue, settings);
+    return r.failure() == null ? r.value() : Double.NaN;
+  }
 
   static Resolved resolve(List<FactorPoint> points, int count, long plannedStep, double userValue, AxisSettings settings) {
     if (!Double.isNaN(userValue)) {

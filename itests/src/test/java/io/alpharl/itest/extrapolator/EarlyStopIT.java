@@ -13,6 +13,7 @@ import io.alpharl.extrapolator.ExtrapolatorService;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.policy.EarlyStopPolicy;
 import io.alpharl.fit.FitSettings;
+import io.alpharl.fit.predict.GateSettings;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.itest.support.BundledRun;
@@ -53,7 +54,7 @@ class EarlyStopIT {
     broker.ensureTopics();
     String runId = "stop-" + UUID.randomUUID().toString().substring(0, 8);
     Path trainerDir = Files.createDirectories(work.resolve("trainer"));
-    FitSettings permissive = new FitSettings(0.0, 5, 32, 0.0, 0.0, 100.0, 100.0);
+    FitSettings permissive = FitSettings.defaults().withGate(new GateSettings(5, 1e9, 1e9)); // passes from the 5th point
     EarlyStopPolicy policy = new EarlyStopPolicy(ProgressAxis.PROGRESS_AXIS_STEP, 0.2, 0.0, 2, 0, false);
     ProcessorConfig pc = ProcessorConfig.defaults(broker.bootstrapServers(), work.resolve("state")).withApplicationId("it-" + runId).withFit(permissive);
     try (RootAllocator allocator = new RootAllocator();
@@ -80,24 +81,30 @@ class EarlyStopIT {
       // The gate first passes at step 25 (the 5th point); the policy also needs step >= 20 % of 200 = 40.
       assertThat(decision.get("at_step").asLong()).isEqualTo(40);
       Path model = Path.of(decision.get("predicted_model").asText());
+      JsonNode meta = new ObjectMapper().readTree(model.resolve("alpharl_prediction.json").toFile());
+      JsonNode predictors = meta.get("predictors");
+      assertThat(predictors.size()).as("a predictor chosen for each of the 14 modules").isEqualTo(14);
       try (Checkpoint predicted = Checkpoint.open(model); Checkpoint base = Checkpoint.open(BundledRun.dir().resolve("checkpoint-0"));
            Checkpoint at40 = Checkpoint.open(BundledRun.dir().resolve("checkpoint-40"))) {
         assertThat(predicted.tensors().keySet()).isEqualTo(base.tensors().keySet());
-        // Tensors that are not modelled are carried at their step-40 value: W_0 plus the deltas
-        // summed (spilled to disk) through step 40 must give the checkpoint's bf16 values exactly.
+        // Tensors that are not modelled, and modules chosen to be carried, keep their step-40 value:
+        // W_0 plus the deltas summed (spilled to disk) through step 40 must give the checkpoint's bf16 values exactly.
         int carried = 0;
+        int predictedModules = 0;
         for (String name : base.tensors().keySet()) {
-          if (!name.matches(".*_proj\\.weight")) {
+          boolean module = name.matches(".*_proj\\.weight");
+          if (!module || predictors.get(name).asText().equals("stop")) {
             assertThat(predicted.floats(name)).as("carried %s", name).containsExactly(at40.floats(name));
             carried++;
+          } else {
+            predictedModules++;
           }
         }
-        assertThat(carried).isEqualTo(8);
+        assertThat(carried).isGreaterThanOrEqualTo(8);
+        assertThat(meta.get("modules_predicted").asInt()).isEqualTo(predictedModules);
       }
       assertThat(model.resolve("config.json")).exists();
-      JsonNode meta = new ObjectMapper().readTree(model.resolve("alpharl_prediction.json").toFile());
       assertThat(meta.get("target").asDouble()).isEqualTo(200.0);
-      assertThat(meta.get("modules_extrapolated").asInt()).isEqualTo(14);
 
       List<Prediction> events = readPredictions(broker, runId);
       assertThat(events).extracting(Prediction::getFromStep).containsExactly(25L, 40L);

@@ -14,6 +14,7 @@ import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
 import io.alpharl.extrapolator.policy.EarlyStopPolicy;
 import io.alpharl.fit.FitSettings;
+import io.alpharl.fit.predict.GateSettings;
 import io.alpharl.itest.kafka.DedicatedBroker;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
@@ -73,7 +74,7 @@ class MonitoringPageIT {
   void aLiveRunShowsOnThePageAndInParsableMetrics(@DedicatedBroker TestBroker broker) throws Exception {
     broker.ensureTopics();
     String runId = "page-" + UUID.randomUUID().toString().substring(0, 8);
-    FitSettings permissive = new FitSettings(0.0, 5, 32, 0.0, 0.0, 100.0, 100.0);
+    FitSettings permissive = FitSettings.defaults().withGate(new GateSettings(5, 1e9, 1e9)); // passes from the 5th point
     EarlyStopPolicy policy = new EarlyStopPolicy(ProgressAxis.PROGRESS_AXIS_STEP, 0.2, 0.0, 2, 0, false);
     ProcessorConfig pc = ProcessorConfig.defaults(broker.bootstrapServers(), work.resolve("state")).withApplicationId("it-" + runId)
         .withFit(permissive).withHttpPort(Ports.free());

@@ -69,7 +69,7 @@ class ProcessorOnBundledRunIT {
     String appId = "it-processor-" + runId;
     List<Long> steps = BundledRun.steps().subList(1, BundledRun.steps().size());
     long last = steps.get(steps.size() - 1);
-    FitSettings fit = new FitSettings(0.8, 5, 64, 0.8, 0.8, 0.1, 10.0); // no window thinning, so the reference needs none
+    FitSettings fit = FitSettings.defaults().withMaxWindowPoints(64); // no window thinning, so the reference needs none
     ProcessorConfig config = ProcessorConfig.defaults(broker.bootstrapServers(), stateBefore).withApplicationId(appId).withFit(fit);
 
     long t0 = System.nanoTime();

@@ -107,7 +107,7 @@ public final class StateHttpServer implements AutoCloseable {
         if (w.isEmpty()) {
           send(exchange, 404, error("no module " + module + " in run " + runId));
         } else {
-          send(exchange, 200, JSON.writeValueAsString(TrajectoryView.of(module, run.get(), w)));
+          send(exchange, 200, JSON.writeValueAsString(TrajectoryView.of(module, run.get(), w, queries.calculator())));
         }
       } else {
         send(exchange, 404, error("unknown path " + exchange.getRequestURI().getPath()));

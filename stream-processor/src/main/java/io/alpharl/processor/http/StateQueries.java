@@ -1,5 +1,6 @@
 package io.alpharl.processor.http;
 
+import io.alpharl.fit.FitCalculator;
 import io.alpharl.processor.run.RunTracker;
 import io.alpharl.processor.run.StoreKeys;
 import io.alpharl.processor.state.FitPoint;
@@ -30,9 +31,16 @@ public final class StateQueries {
       int signFlips, int sweeps, int windowPoints) {}
 
   private final KafkaStreams streams;
+  private final FitCalculator calculator;
 
-  public StateQueries(KafkaStreams streams) {
+  /** @param calculator the fits of the processor's settings, for views that fit as it does */
+  public StateQueries(KafkaStreams streams, FitCalculator calculator) {
     this.streams = streams;
+    this.calculator = calculator;
+  }
+
+  public FitCalculator calculator() {
+    return calculator;
   }
 
   public List<String> runIds() {

@@ -38,7 +38,7 @@ public record TrajectoryView(String module, long plannedSteps, List<Point> point
   public record AxisFit(String axis, double r2, List<Double> fittedNorms, Double target, Double predictedNorm) {}
 
   /** @param inWindow the module's factors at the window's steps, oldest first */
-  public static TrajectoryView of(String module, RunState run, List<Rank1Update> inWindow) {
+  public static TrajectoryView of(String module, RunState run, List<Rank1Update> inWindow, FitCalculator calculator) {
     Map<Long, WindowStep> byStep = new HashMap<>();
     run.getWindowList().forEach(s -> byStep.put(s.getStep(), s));
     int k = inWindow.size();
@@ -58,14 +58,15 @@ public record TrajectoryView(String module, long plannedSteps, List<Point> point
     }
     long planned = run.getManifest().getPlannedSteps();
     List<AxisFit> fits = new ArrayList<>(2);
-    axisFit(ProgressAxis.PROGRESS_AXIS_STEP, x, Arrays.stream(steps).asDoubleStream().toArray(), steps, progress, planned, fits);
+    axisFit(ProgressAxis.PROGRESS_AXIS_STEP, x, Arrays.stream(steps).asDoubleStream().toArray(), steps, progress, planned, calculator, fits);
     if (allProgress) {
-      axisFit(ProgressAxis.PROGRESS_AXIS_SIGNAL, x, progress, steps, progress, planned, fits);
+      axisFit(ProgressAxis.PROGRESS_AXIS_SIGNAL, x, progress, steps, progress, planned, calculator, fits);
     }
     return new TrajectoryView(module, planned, points, fits);
   }
 
-  private static void axisFit(ProgressAxis axis, double[][] x, double[] y, long[] steps, double[] progress, long planned, List<AxisFit> out) {
+  private static void axisFit(ProgressAxis axis, double[][] x, double[] y, long[] steps, double[] progress, long planned, FitCalculator calculator,
+      List<AxisFit> out) {
     Pls1 fit = Pls1.fit(x, y);
     if (fit == null) {
       return;
@@ -74,7 +75,7 @@ public record TrajectoryView(String module, long plannedSteps, List<Point> point
     for (double v : y) {
       fitted.add(norm(fit.predict(v)));
     }
-    double target = FitCalculator.target(axis, steps, progress, planned);
+    double target = calculator.target(axis, steps, progress, planned);
     boolean known = Double.isFinite(target);
     out.add(new AxisFit(EnumLabels.of(axis), fit.r2(), fitted, known ? target : null, known ? norm(fit.predict(target)) : null));
   }

@@ -93,12 +93,12 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     int n = (int) (long) shape.get(1);
     String key = record.key();
     long t0 = System.nanoTime();
-    FactorTracker.Step s = FactorTracker.next(backend, config.rank1(), frame.header().getRunId(), frame.header().getTensorName(),
+    FactorTracker.Step s = FactorTracker.next(backend, config.rank1(), config.factors(), frame.header().getRunId(), frame.header().getTensorName(),
         frame.header().getStep(), deltas.cumulative(key), m, n, factors.get(key));
     metrics.rank1Solved(s.result().sweeps(), (System.nanoTime() - t0) / 1e9);
     if (!s.result().converged()) {
-      LOG.warn("{} step {}: rank-1 not converged after {} sweeps (residual {})", key, frame.header().getStep(), s.result().sweeps(),
-          s.result().residual());
+      LOG.warn("{} step {}: factors not converged after {} sweeps (residuals {})", key, frame.header().getStep(), s.result().sweeps(),
+          java.util.Arrays.toString(s.result().residuals()));
     }
     factors.put(key, s.state());
     Record<String, Rank1Update> update = new Record<>(RecordKeys.of(frame.header().getRunId(), frame.header().getTensorName()), s.update(),

@@ -46,94 +46,151 @@ public final class CpuRank1Backend implements Rank1Backend {
 
   @Override
   public Rank1Result leading(float[] a, int m, int n, double[] warmV, Rank1Settings settings) {
+    return leading(a, m, n, warmV == null ? null : new double[][] {warmV}, 1, settings).first();
+  }
+
+  /**
+   * The leading k triplets by thick-restart Lanczos on AᵀA with full reorthogonalisation: the Krylov
+   * space that finds v1 also holds the next Ritz vectors, so k > 1 costs a few more sweeps, not k
+   * solves. Each new basis vector costs one sweep (AᵀA q in one pass over A); the projected matrix is
+   * kept exactly (Rayleigh–Ritz) and its eigenpairs give the Ritz pairs. When the basis is full it
+   * restarts from the wanted Ritz vectors (and two more, which speeds the k-th) plus the newest
+   * residual direction. The warm start is the sum of the previous step's v_f.
+   *
+   * @param warm previous right vectors (any number, each of length n), or null for a cold start
+   */
+  @Override
+  public TopFactors leading(float[] a, int m, int n, double[][] warm, int k, Rank1Settings settings) {
     if ((long) m * n != a.length) {
       throw new IllegalArgumentException("matrix is " + m + " x " + n + " but has " + a.length + " values");
     }
-    if (warmV != null && warmV.length != n) {
-      throw new IllegalArgumentException("warm start has length " + warmV.length + ", expected " + n);
-    }
-    int kMax = Math.min(settings.krylovDimension(), n);
-    double[][] q = new double[kMax + 1][];
-    double[] alpha = new double[kMax];
-    double[] beta = new double[kMax];
-    double[] start = initial(a, m, n, warmV);
-    double frobenius = -1;
-    int sweeps = 0;
-    double[] ritz = start;
-    double theta = 0;
-    double residual = Double.POSITIVE_INFINITY;
-    boolean converged = false;
-
-    outer:
-    while (true) {
-      q[0] = normalized(ritz);
-      int j = 0;
-      while (true) {
-        double[] w = new double[n];
-        double sumSquares = gram(a, m, n, q[j], w);
-        sweeps++;
-        if (frobenius < 0) {
-          frobenius = Math.sqrt(sumSquares);
-          if (frobenius == 0) {
-            return new Rank1Result(0, new double[m], q[0].clone(), 0, sweeps, true, 0);
-          }
+    if (warm != null) {
+      for (double[] w : warm) {
+        if (w.length != n) {
+          throw new IllegalArgumentException("warm start has length " + w.length + ", expected " + n);
         }
-        alpha[j] = dot(q[j], w);
-        axpy(-alpha[j], q[j], w);
-        if (j > 0) {
-          axpy(-beta[j - 1], q[j - 1], w);
-        }
-        for (int pass = 0; pass < 2; pass++) { // twice is enough (Kahan–Parlett)
-          for (int i = 0; i <= j; i++) {
-            axpy(-dot(q[i], w), q[i], w);
-          }
-        }
-        beta[j] = Math.sqrt(dot(w, w));
-        int k = j + 1;
-        double[] t = new double[k * k];
-        for (int i = 0; i < k; i++) {
-          t[i * k + i] = alpha[i];
-          if (i + 1 < k) {
-            t[i * k + i + 1] = beta[i];
-            t[(i + 1) * k + i] = beta[i];
-          }
-        }
-        double[] y = new double[k];
-        theta = SymmetricEigen.largest(t, k, y);
-        ritz = new double[n];
-        for (int i = 0; i < k; i++) {
-          axpy(y[i], q[i], ritz);
-        }
-        residual = Math.abs(beta[j] * y[k - 1]) / Math.max(theta, Double.MIN_NORMAL);
-        if (residual <= settings.relativeResidual() || beta[j] <= 1e-14 * Math.max(theta, Double.MIN_NORMAL)) {
-          converged = true;
-          break outer;
-        }
-        if (sweeps >= settings.maxSweeps()) {
-          break outer;
-        }
-        if (k == kMax) {
-          continue outer; // restart from the Ritz vector
-        }
-        q[k] = scaled(1 / beta[j], w);
-        j = k;
       }
     }
-    double[] v = normalized(ritz);
-    double[] u = new double[m];
-    times(a, m, n, v, u);
-    sweeps++;
-    double sigma = Math.sqrt(dot(u, u));
-    if (sigma > 0) {
-      scale(1 / sigma, u);
+    int kMax = Math.min(Math.max(settings.krylovDimension(), k + 3), n);
+    int want = Math.min(k, n);
+    int keep = Math.min(kMax - 1, want + 2);
+    List<double[]> basis = new ArrayList<>(kMax);
+    double[] h = new double[kMax * kMax];
+    basis.add(normalized(initial(a, m, n, warm)));
+    double frobenius = -1;
+    int sweeps = 0;
+    double[] theta = new double[0];
+    double[] y = new double[0];
+    double[] residuals = new double[want];
+    boolean converged = false;
+    double[] w;
+    while (true) {
+      int j = basis.size() - 1;
+      double[] q = basis.get(j);
+      w = new double[n];
+      double sumSquares = gram(a, m, n, q, w);
+      sweeps++;
+      if (frobenius < 0) {
+        frobenius = Math.sqrt(sumSquares);
+        if (frobenius == 0) {
+          return zero(m, n, want, basis.get(0), sweeps);
+        }
+      }
+      for (int i = 0; i <= j; i++) {
+        double hij = dot(basis.get(i), w);
+        h[i * kMax + j] = hij;
+        h[j * kMax + i] = hij;
+      }
+      for (int pass = 0; pass < 2; pass++) { // twice is enough (Kahan–Parlett)
+        for (int i = 0; i <= j; i++) {
+          axpy(-dot(basis.get(i), w), basis.get(i), w);
+        }
+      }
+      double beta = Math.sqrt(dot(w, w));
+      int size = j + 1;
+      double[] t = new double[size * size];
+      for (int r = 0; r < size; r++) {
+        System.arraycopy(h, r * kMax, t, r * size, size);
+      }
+      theta = new double[size];
+      y = new double[size * size];
+      SymmetricEigen.decompose(t, size, theta, y);
+      double scale = Math.max(theta[0], Double.MIN_NORMAL);
+      boolean all = size >= want;
+      for (int f = 0; f < Math.min(want, size); f++) {
+        residuals[f] = Math.abs(beta * y[j * size + f]) / Math.max(theta[f], 1e-12 * scale);
+        all &= residuals[f] <= settings.relativeResidual();
+      }
+      if (all || beta <= 1e-14 * scale) {
+        converged = size >= want || beta <= 1e-14 * scale;
+        break;
+      }
+      if (sweeps >= settings.maxSweeps()) {
+        break;
+      }
+      if (size == kMax) {
+        List<double[]> ritz = new ArrayList<>(keep + 1);
+        java.util.Arrays.fill(h, 0);
+        for (int f = 0; f < keep; f++) {
+          ritz.add(combination(basis, y, size, f, n));
+          h[f * kMax + f] = theta[f];
+        }
+        ritz.add(scaled(1 / beta, w));
+        basis = ritz;
+      } else {
+        basis.add(scaled(1 / beta, w));
+      }
     }
-    return new Rank1Result(sigma, u, v, frobenius, sweeps, converged, residual);
+    int size = theta.length;
+    int got = Math.min(want, size);
+    double[][] vs = new double[got][];
+    for (int f = 0; f < got; f++) {
+      vs[f] = normalized(combination(basis.subList(0, size), y, size, f, n));
+    }
+    double[][] us = new double[got][m];
+    timesAll(a, m, n, vs, us);
+    sweeps++;
+    double[] sigmas = new double[got];
+    for (int f = 0; f < got; f++) {
+      sigmas[f] = Math.sqrt(dot(us[f], us[f]));
+      if (sigmas[f] > 0) {
+        scale(1 / sigmas[f], us[f]);
+      }
+    }
+    return new TopFactors(sigmas, us, vs, frobenius, sweeps, converged, java.util.Arrays.copyOf(residuals, got));
   }
 
-  /** The warm start, or for a cold start the column sums of A (never orthogonal to v1 for a non-degenerate A). */
-  private static double[] initial(float[] a, int m, int n, double[] warmV) {
-    if (warmV != null && dot(warmV, warmV) > 0) {
-      return warmV.clone();
+  private static TopFactors zero(int m, int n, int want, double[] v, int sweeps) {
+    double[][] us = new double[want][m];
+    double[][] vs = new double[want][];
+    for (int f = 0; f < want; f++) {
+      vs[f] = v.clone();
+    }
+    return new TopFactors(new double[want], us, vs, 0, sweeps, true, new double[want]);
+  }
+
+  /** Σ_i y[i, f] basis_i: Ritz vector f. */
+  private static double[] combination(List<double[]> basis, double[] y, int size, int f, int n) {
+    double[] out = new double[n];
+    for (int i = 0; i < size; i++) {
+      axpy(y[i * size + f], basis.get(i), out);
+    }
+    return out;
+  }
+
+  /**
+   * The warm start (the sum of the previous step's right vectors, which has a component along each),
+   * or for a cold start weighted column sums of A (never orthogonal to v1 for a non-degenerate A).
+   */
+  private static double[] initial(float[] a, int m, int n, double[][] warm) {
+    if (warm != null && warm.length > 0) {
+      double[] sum = new double[n];
+      for (double[] w : warm) {
+        axpy(1, w, sum);
+      }
+      if (dot(sum, sum) > 0) {
+        return sum;
+      }
     }
     double[] s = new double[n];
     for (int i = 0; i < m; i++) {
@@ -219,19 +276,23 @@ public final class CpuRank1Backend implements Rank1Backend {
     return sumSquares;
   }
 
-  private void times(float[] a, int m, int n, double[] v, double[] out) {
+  /** u_f = A v_f for every f, in one pass over A. */
+  private static void timesAll(float[] a, int m, int n, double[][] vs, double[][] us) {
     for (int i = 0; i < m; i++) {
       int row = i * n;
-      double d0 = 0, d1 = 0;
-      int k = 0;
-      for (; k + 1 < n; k += 2) {
-        d0 += a[row + k] * v[k];
-        d1 += a[row + k + 1] * v[k + 1];
+      for (int f = 0; f < vs.length; f++) {
+        double[] v = vs[f];
+        double d0 = 0, d1 = 0;
+        int k = 0;
+        for (; k + 1 < n; k += 2) {
+          d0 += a[row + k] * v[k];
+          d1 += a[row + k + 1] * v[k + 1];
+        }
+        for (; k < n; k++) {
+          d0 += a[row + k] * v[k];
+        }
+        us[f][i] = d0 + d1;
       }
-      for (; k < n; k++) {
-        d0 += a[row + k] * v[k];
-      }
-      out[i] = d0 + d1;
     }
   }
 

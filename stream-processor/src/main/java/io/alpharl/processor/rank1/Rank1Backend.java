@@ -1,7 +1,8 @@
 package io.alpharl.processor.rank1;
 
 /**
- * Computes the leading singular triplet (σ1, u1, v1) and the Frobenius norm of a dense matrix.
+ * Computes the leading singular triplet (σ1, u1, v1), or the leading k, and the Frobenius norm of a
+ * dense matrix.
  * Implementations: {@link CpuRank1Backend}; choose one with {@link Rank1Backends}.
  *
  * <p>Thread safety: an instance may be shared by the threads of one processor only if the
@@ -17,6 +18,14 @@ public interface Rank1Backend extends AutoCloseable {
    * @throws IllegalArgumentException if {@code a.length != m * n} or {@code warmV} has the wrong length
    */
   Rank1Result leading(float[] a, int m, int n, double[] warmV, Rank1Settings settings);
+
+  /**
+   * The leading {@code k} triplets (fewer when the matrix has fewer columns), from one Krylov space.
+   *
+   * @param warm the previous step's right vectors to start from (each of length n), or null
+   * @throws IllegalArgumentException if {@code a.length != m * n} or a warm vector has the wrong length
+   */
+  TopFactors leading(float[] a, int m, int n, double[][] warm, int k, Rank1Settings settings);
 
   /** Short name for logs and metrics, e.g. "cpu(2 threads)". */
   String name();

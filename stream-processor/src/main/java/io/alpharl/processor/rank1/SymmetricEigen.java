@@ -1,6 +1,6 @@
 package io.alpharl.processor.rank1;
 
-/** The largest eigenpair of a small dense symmetric matrix, by cyclic Jacobi rotations. */
+/** Eigenpairs of a small dense symmetric matrix, by cyclic Jacobi rotations. */
 final class SymmetricEigen {
   private SymmetricEigen() {}
 
@@ -10,6 +10,24 @@ final class SymmetricEigen {
    * @return the largest eigenvalue
    */
   static double largest(double[] t, int k, double[] vector) {
+    double[] values = new double[k];
+    double[] vectors = new double[k * k];
+    decompose(t, k, values, vectors);
+    for (int i = 0; i < k; i++) {
+      vector[i] = vectors[i * k];
+    }
+    return values[0];
+  }
+
+  /**
+   * Every eigenpair, largest eigenvalue first.
+   *
+   * @param t       symmetric k × k matrix, row-major; destroyed
+   * @param values  receives the k eigenvalues, descending
+   * @param vectors receives the unit eigenvectors as columns, row-major k × k: vector c is
+   *                {@code vectors[i * k + c]}, in the order of {@code values}
+   */
+  static void decompose(double[] t, int k, double[] values, double[] vectors) {
     double[] q = new double[k * k];
     for (int i = 0; i < k; i++) {
       q[i * k + i] = 1;
@@ -60,15 +78,16 @@ final class SymmetricEigen {
         }
       }
     }
-    int best = 0;
-    for (int i = 1; i < k; i++) {
-      if (t[i * k + i] > t[best * k + best]) {
-        best = i;
+    Integer[] order = new Integer[k];
+    for (int i = 0; i < k; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, (x, y) -> Double.compare(t[y * k + y], t[x * k + x]));
+    for (int c = 0; c < k; c++) {
+      values[c] = t[order[c] * k + order[c]];
+      for (int i = 0; i < k; i++) {
+        vectors[i * k + c] = q[i * k + order[c]];
       }
     }
-    for (int i = 0; i < k; i++) {
-      vector[i] = q[i * k + best];
-    }
-    return t[best * k + best];
   }
 }

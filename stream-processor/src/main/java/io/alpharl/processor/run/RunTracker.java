@@ -3,6 +3,8 @@ package io.alpharl.processor.run;
 import io.alpharl.fit.FitCalculator;
 import io.alpharl.fit.FitWindow;
 import io.alpharl.fit.ModuleTrajectory;
+import io.alpharl.fit.predict.ModuleWindow;
+import io.alpharl.fit.predict.Windows;
 import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.module.ModuleProcessor;
@@ -258,33 +260,47 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     double[] progress = new double[k];
     boolean allProgress = true;
     Set<Long> inWindow = new HashSet<>();
+    Map<Long, Double> progressByStep = new HashMap<>();
     for (int i = 0; i < k; i++) {
-      stepsOf[i] = window.get(i).getStep();
-      progress[i] = window.get(i).getProgressValue();
-      allProgress &= window.get(i).getHasProgressValue();
+      WindowStep w = window.get(i);
+      stepsOf[i] = w.getStep();
+      progress[i] = w.getProgressValue();
+      allProgress &= w.getHasProgressValue();
       inWindow.add(stepsOf[i]);
+      if (w.getHasProgressValue()) {
+        progressByStep.put(w.getStep(), w.getProgressValue());
+      }
     }
     List<ModuleTrajectory> trajectories = new ArrayList<>(mods.count());
+    List<ModuleWindow> windowsOfModules = new ArrayList<>(mods.count());
     for (String module : mods.sortedNames()) {
-      trajectories.add(trajectory(runId, module, step.getStep(), inWindow, k));
+      List<Rank1Update> points = points(runId, module, step.getStep(), inWindow, k);
+      Rank1Update newest = points.get(points.size() - 1);
+      double[][] x = new double[points.size()][];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = coordinates(points.get(i));
+      }
+      trajectories.add(new ModuleTrajectory(module, x, newest.getFrobeniusNorm(), newest.getConcentration()));
+      TensorInfo info = mods.info(module);
+      windowsOfModules.add(Windows.of(module, (int) info.getShape(0), (int) info.getShape(1), points, progressByStep));
     }
     long planned = run.getManifest().getPlannedSteps();
     double lag = step.getCommittedUnixMs() > 0 ? (System.currentTimeMillis() - step.getCommittedUnixMs()) / 1000.0 : -1;
-    publish(record, runId, run, fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_STEP, stepsOf, progress, planned, trajectories), lag);
+    FitCalculator.Judgement judgement = fits.judge(stepsOf, planned, windowsOfModules);
+    publish(record, runId, run, fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_STEP, stepsOf, progress, planned, trajectories, judgement), lag);
     if (allProgress) {
-      publish(record, runId, run, fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_SIGNAL, stepsOf, progress, planned, trajectories), lag);
+      publish(record, runId, run, fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_SIGNAL, stepsOf, progress, planned, trajectories, judgement), lag);
     }
   }
 
   /**
-   * A module's window at {@code step}: x_t of every window step, with the norm and concentration
-   * of {@code step} itself. Points of steps at or before {@code step} that left the window are
-   * deleted; points of later steps stay for their own turn.
+   * A module's factors at the window's steps, oldest first, the last being {@code step}'s own.
+   * Points of steps at or before {@code step} that left the window are deleted; points of later
+   * steps stay for their own turn.
    */
-  private ModuleTrajectory trajectory(String runId, String module, long step, Set<Long> inWindow, int k) {
-    List<double[]> rows = new ArrayList<>(k);
+  private List<Rank1Update> points(String runId, String module, long step, Set<Long> inWindow, int k) {
+    List<Rank1Update> rows = new ArrayList<>(k);
     List<String> stale = new ArrayList<>();
-    Rank1Update newest = null;
     try (KeyValueIterator<String, Rank1Update> it = windows.prefixScan(StoreKeys.modulePrefix(runId, module), Serdes.String().serializer())) {
       while (it.hasNext()) {
         KeyValue<String, Rank1Update> kv = it.next();
@@ -296,18 +312,15 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
           stale.add(kv.key);
           continue;
         }
-        rows.add(coordinates(kv.value));
-        if (s == step) {
-          newest = kv.value;
-        }
+        rows.add(kv.value);
       }
     }
     stale.forEach(windows::delete);
-    if (rows.size() != k || newest == null) {
+    if (rows.size() != k || rows.get(k - 1).getStep() != step) {
       throw new IllegalStateException("run " + runId + " module " + module + ": " + rows.size() + " trajectory points for a window of " + k
           + " steps ending at " + step);
     }
-    return new ModuleTrajectory(module, rows.toArray(double[][]::new), newest.getFrobeniusNorm(), newest.getConcentration());
+    return rows;
   }
 
   /** x_t = ‖ΔW_t‖_F u1(t) of one step's factors, in double. */

@@ -3,6 +3,12 @@ package io.alpharl.processor.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.alpharl.fit.FitCalculator;
+import io.alpharl.fit.FitSettings;
+import io.alpharl.fit.predict.AxisSettings;
+import io.alpharl.fit.predict.BacktestSettings;
+import io.alpharl.fit.predict.ChoiceSettings;
+import io.alpharl.fit.predict.GateSettings;
 import io.alpharl.processor.state.RunState;
 import io.alpharl.processor.state.WindowStep;
 import io.alpharl.proto.v1.Rank1Update;
@@ -21,10 +27,13 @@ class TrajectoryViewTest {
   private static final double[] A = {0.5, -0.25, 1.0};
   private static final double[] B = {0.0625, 0.125, -0.03125};
   private static final long[] WINDOW = {10, 20, 30, 40};
+  /** A progress metric that may reach 10, so the trend's 1.5 at the planned step stands as it is. */
+  private static final FitCalculator FITS = new FitCalculator(new FitSettings(0.8, 32, "auto", new AxisSettings(0, 10, 0.1, 1.0),
+      BacktestSettings.defaults(), ChoiceSettings.defaults(), GateSettings.defaults(), Double.NaN));
 
   @Test
   void aStraightLineIsFittedExactlyAndExtrapolatedToThePlannedStep() {
-    TrajectoryView view = TrajectoryView.of("m", run(true), window());
+    TrajectoryView view = TrajectoryView.of("m", run(true), window(), FITS);
 
     assertThat(view.points()).extracting(TrajectoryView.Point::step).containsExactly(10L, 20L, 30L, 40L);
     // ‖a + 10 b‖ = ‖(1.125, 1.0, 0.6875)‖ = sqrt(1.265625 + 1 + 0.47265625)
@@ -47,7 +56,7 @@ class TrajectoryViewTest {
 
   @Test
   void withoutAProgressValueAtEveryStepOnlyTheStepAxisIsFitted() {
-    TrajectoryView view = TrajectoryView.of("m", run(false), window());
+    TrajectoryView view = TrajectoryView.of("m", run(false), window(), FITS);
     assertThat(view.fits()).extracting(TrajectoryView.AxisFit::axis).containsExactly("step");
     assertThat(view.points().get(1).progress()).isNull();
   }
@@ -55,7 +64,7 @@ class TrajectoryViewTest {
   @Test
   void anUnknownPlannedStepGivesAFitButNoPrediction() {
     RunState run = run(true).toBuilder().setManifest(RunManifest.newBuilder().setRunId("r")).build();
-    TrajectoryView view = TrajectoryView.of("m", run, window());
+    TrajectoryView view = TrajectoryView.of("m", run, window(), FITS);
     assertThat(view.fits()).isNotEmpty().allSatisfy(f -> {
       assertThat(f.target()).isNull();
       assertThat(f.predictedNorm()).isNull();

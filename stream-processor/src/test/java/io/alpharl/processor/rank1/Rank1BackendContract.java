@@ -86,6 +86,44 @@ public abstract class Rank1BackendContract {
     assertThat(warm.sweeps()).isLessThan(cold.sweeps());
   }
 
+  @ParameterizedTest(name = "top {2} of {0} x {1}")
+  @CsvSource({"120, 90, 4", "300, 200, 3", "64, 3, 5"})
+  void topFactorsMatchDenseSvd(int m, int n, int k) {
+    Random r = new Random(m * 7L + n + k);
+    DMatrixRMaj a = withSpectrum(m, n, 0.9, r);
+    TopFactors got = backend.leading(toFloat(a), m, n, (double[][]) null, k, Rank1Settings.defaults());
+    SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(m, n, true, true, false);
+    assertThat(svd.decompose(toDouble(toFloat(a), m, n))).isTrue();
+    double[] sv = svd.getSingularValues();
+    Integer[] order = new Integer[sv.length];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, (x, y) -> Double.compare(sv[y], sv[x]));
+    DMatrixRMaj u = svd.getU(null, false);
+    int want = Math.min(k, n);
+    assertThat(got.rank()).isEqualTo(want);
+    assertThat(got.converged()).isTrue();
+    LOG.info("{} top {} of {}x{}: {} sweeps", backend.name(), want, m, n, got.sweeps());
+    for (int f = 0; f < want; f++) {
+      double want1 = sv[order[f]];
+      assertThat(Math.abs(got.sigmas()[f] - want1) / want1).as("sigma_%d relative error", f + 1).isLessThanOrEqualTo(1e-4);
+      // Directions are defined where the pair is separated from its neighbours.
+      double gapBefore = f == 0 ? Double.POSITIVE_INFINITY : sv[order[f - 1]] - want1;
+      double gapAfter = f + 1 < sv.length ? want1 - sv[order[f + 1]] : Double.POSITIVE_INFINITY;
+      if (Math.min(gapBefore, gapAfter) > 0.01 * want1) {
+        double[] ref = new double[m];
+        for (int i = 0; i < m; i++) {
+          ref[i] = u.get(i, order[f]);
+        }
+        assertThat(Math.abs(cos(got.u()[f], ref))).as("|cos(u_%d, u_ref)|", f + 1).isGreaterThanOrEqualTo(0.999);
+      }
+      for (int g = 0; g < f; g++) {
+        assertThat(Math.abs(dotProduct(got.v()[f], got.v()[g]))).as("v_%d ⟂ v_%d", f + 1, g + 1).isLessThan(1e-8);
+      }
+    }
+  }
+
   @Test
   void zeroMatrixGivesZeroSigma() {
     Rank1Result got = backend.leading(new float[12], 3, 4, null, Rank1Settings.defaults());

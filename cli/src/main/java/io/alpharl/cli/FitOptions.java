@@ -1,0 +1,82 @@
+package io.alpharl.cli;
+
+import io.alpharl.fit.FitSettings;
+import io.alpharl.fit.predict.AxisSettings;
+import io.alpharl.fit.predict.BacktestSettings;
+import io.alpharl.fit.predict.ChoiceSettings;
+import io.alpharl.fit.predict.GateSettings;
+import io.alpharl.processor.rank1.FactorSettings;
+import picocli.CommandLine.Option;
+
+/**
+ * How fits are made, judged and gated, for every command that makes them (the processor online,
+ * {@code predict} offline), so the same options give the same choices in both. Defaults and the
+ * reasons for them: docs/method.md.
+ */
+public final class FitOptions {
+  @Option(names = "--predictor", defaultValue = "auto", paramLabel = "POLICY",
+      description = "Which predictors are judged per module by backtest: auto (the default candidates), a predictor spec judged against"
+          + " stopping (e.g. 'rank-k-increment:k=4,axis=step'), or fixed:SPEC applied without judgement (e.g. 'fixed:alpharl-reference:target=0.8'"
+          + " reproduces the reference code). Names: stop, alpharl, alpharl-reference, alpharl-increment, rank-k, rank-k-increment, whole-scale,"
+          + " whole-trend. Default: ${DEFAULT-VALUE}.")
+  String predictor;
+
+  @Option(names = "--target-value", paramLabel = "Y",
+      description = "Target progress value y* on the signal axis (the reference code's way); default: the progress trend at the planned step,"
+          + " bounded by --signal-range and the newest value.")
+  Double targetValue;
+
+  @Option(names = "--signal-range", defaultValue = "0,1", split = ",", paramLabel = "LO,HI",
+      description = "Range the progress metric can take (an accuracy: 0,1). Default: ${DEFAULT-VALUE}.")
+  double[] signalRange;
+
+  @Option(names = "--r2-floor", defaultValue = "0.8",
+      description = "R² a module's PLS1 fit must reach to count as linear in the monitoring figures (the paper's measure). Default: ${DEFAULT-VALUE}.")
+  double r2Floor;
+
+  @Option(names = "--max-window", defaultValue = "32", description = "Window size past which older points are thinned. Default: ${DEFAULT-VALUE}.")
+  int maxWindow;
+
+  @Option(names = "--min-window", defaultValue = "5", description = "Checkpoints before the gate can pass. Default: ${DEFAULT-VALUE}.")
+  int minWindow;
+
+  @Option(names = "--choice-margin", defaultValue = "0.1",
+      description = "A predictor replaces carrying a module's window-end value only when its backtest error is this much (relative) below"
+          + " carrying's. Default: ${DEFAULT-VALUE}.")
+  double margin;
+
+  @Option(names = "--gate-max-error", defaultValue = "0.3",
+      description = "Largest norm-weighted mean backtest error of the chosen predictors the gate accepts. Default: ${DEFAULT-VALUE}.")
+  double gateMaxError;
+
+  @Option(names = "--gate-max-reach", defaultValue = "2",
+      description = "The prediction's reach (planned step over window end) may be at most this many times the reach the backtest tested."
+          + " Default: ${DEFAULT-VALUE}.")
+  double gateMaxReach;
+
+  @Option(names = "--factors", defaultValue = "" + FactorSettings.DEFAULT_RANK,
+      description = "Leading singular triplets of each module's update computed per step (1: the paper's rank-1). Default: ${DEFAULT-VALUE}.")
+  int factors;
+
+  public FitSettings toFitSettings() {
+    if (signalRange.length != 2) {
+      throw new UserError("--signal-range takes two numbers, LO,HI");
+    }
+    try {
+      AxisSettings defaults = AxisSettings.defaults();
+      return new FitSettings(r2Floor, maxWindow, predictor, new AxisSettings(signalRange[0], signalRange[1], defaults.minExponent(),
+          defaults.maxExponent()), BacktestSettings.defaults(), new ChoiceSettings(margin), new GateSettings(minWindow, gateMaxReach, gateMaxError),
+          targetValue == null ? Double.NaN : targetValue);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  public FactorSettings toFactorSettings() {
+    try {
+      return new FactorSettings(factors, FactorSettings.DEFAULT_SKETCH_SIZE, FactorSettings.DEFAULT_SKETCH_SEED);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+}
