@@ -11,6 +11,10 @@ import static jcuda.driver.JCudaDriver.cuEventDestroy;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import static jcuda.driver.JCudaDriver.cuInit;
+import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
+import static jcuda.driver.JCudaDriver.cuModuleLoadData;
+import static jcuda.driver.JCudaDriver.cuModuleUnload;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemAllocHost;
 import static jcuda.driver.JCudaDriver.cuMemFree;
@@ -30,17 +34,17 @@ import jcuda.driver.CUdevice;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
-import jcuda.jcublas.JCublas2;
-import jcuda.jcublas.cublasHandle;
-import jcuda.jcublas.cublasStatus;
-import jcuda.runtime.cudaStream_t;
 
 /**
- * W_0 + x vᵀ on a CUDA device with cuBLAS {@code sger}. A row-major m × n matrix is a
- * column-major n × m one, so the update is {@code A += v xᵀ} there: {@code sger(n, m, 1, v, 1, x, 1, A, n)}.
+ * W_0 + Σ_f x_f v_fᵀ on a CUDA device, with a kernel of our own ({@code low_rank_update.cu}) loaded
+ * as PTX through the driver API: the driver JIT-compiles it for the device, so this backend needs
+ * {@code libcuda} alone, not a CUDA runtime or cuBLAS of a particular major version. The kernel
+ * makes one fused multiply-add per element and factor, in factor order, as the CPU backend does.
  *
  * <p>The matrix goes through in row blocks of about {@code chunkBytes}, alternating between two
  * streams: while the device copies block k in, updates it and copies it out on one stream, the
@@ -56,10 +60,12 @@ import jcuda.runtime.cudaStream_t;
 public final class CudaExtrapolationBackend implements ExtrapolationBackend {
   /** Row blocks of about this size: large enough to keep the copy engines busy, small enough to pipeline. */
   public static final long DEFAULT_CHUNK_BYTES = 8L << 20;
-  private static final Pointer ONE = Pointer.to(new float[] {1f});
+  private static final String PTX = "low_rank_update.ptx";
+  private static final int THREADS = 256;
   private final CUcontext context;
   private final CUstream[] streams;
-  private final cublasHandle blas;
+  private final CUmodule module;
+  private final CUfunction kernel;
   private final long chunkBytes;
   private CUevent[] events = new CUevent[0];
   private final String deviceName;
@@ -71,10 +77,11 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
   private long vectorCapacity;
   private boolean closed;
 
-  private CudaExtrapolationBackend(CUcontext context, CUstream[] streams, cublasHandle blas, String deviceName, long chunkBytes) {
+  private CudaExtrapolationBackend(CUcontext context, CUstream[] streams, CUmodule module, CUfunction kernel, String deviceName, long chunkBytes) {
     this.context = context;
     this.streams = streams;
-    this.blas = blas;
+    this.module = module;
+    this.kernel = kernel;
     this.deviceName = deviceName;
     this.chunkBytes = chunkBytes;
   }
@@ -86,7 +93,7 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
   /**
    * Opens device {@code ordinal}.
    *
-   * @throws IllegalStateException when the driver, a device or cuBLAS is not available
+   * @throws IllegalStateException when the driver or a device is not available, or the kernel does not load
    * @throws LinkageError when the JCuda native libraries cannot load (no CUDA driver)
    */
   public static CudaExtrapolationBackend open(int ordinal, long chunkBytes) {
@@ -107,32 +114,58 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
     CUcontext context = new CUcontext();
     check(cuCtxCreate(context, 0, device), "cuCtxCreate");
     CUstream[] streams = {new CUstream(), new CUstream()};
-    cublasHandle blas = new cublasHandle();
+    CUmodule module = new CUmodule();
+    CUfunction kernel = new CUfunction();
     try {
       for (CUstream s : streams) {
         check(cuStreamCreate(s, 0), "cuStreamCreate");
       }
-      checkBlas(JCublas2.cublasCreate(blas), "cublasCreate");
+      check(cuModuleLoadData(module, ptx()), "loading the low-rank update kernel (PTX)");
+      check(cuModuleGetFunction(kernel, module, "low_rank_update"), "cuModuleGetFunction");
     } catch (RuntimeException e) {
-      cuCtxDestroy(context); // frees the streams with it
+      cuCtxDestroy(context); // frees the streams and the module with it
       throw e;
     }
     String n = new String(name, java.nio.charset.StandardCharsets.US_ASCII).trim().replace("\0", "");
-    return new CudaExtrapolationBackend(context, streams, blas, n, chunkBytes);
+    return new CudaExtrapolationBackend(context, streams, module, kernel, n, chunkBytes);
+  }
+
+  /** The kernel's PTX, bundled as a resource (nul-terminated, as the driver wants text). */
+  private static byte[] ptx() {
+    try (java.io.InputStream in = CudaExtrapolationBackend.class.getResourceAsStream(PTX)) {
+      if (in == null) {
+        throw new IllegalStateException(PTX + " is not on the class path");
+      }
+      byte[] text = in.readAllBytes();
+      return java.util.Arrays.copyOf(text, text.length + 1);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("cannot read " + PTX + ": " + e.getMessage(), e);
+    }
   }
 
   @Override
   public void rankOneUpdate(float[] base, int m, int n, float[] x, float[] v, float[] out) {
     ExtrapolationBackend.checkShapes(base, m, n, x, v, out);
+    lowRankUpdate(base, m, n, x, v, 1, out);
+  }
+
+  @Override
+  public void lowRankUpdate(float[] base, int m, int n, float[] x, float[] v, int rank, float[] out) {
+    if (base.length != (long) m * n || out.length != base.length || x.length != (long) rank * m || v.length != (long) rank * n) {
+      throw new IllegalArgumentException("rank-" + rank + " update of " + m + " x " + n + ": base " + base.length + ", out " + out.length
+          + ", x " + x.length + ", v " + v.length + " values");
+    }
     check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
     RowBlocks blocks = RowBlocks.of(m, n, chunkBytes);
     long slotFloats = blocks.slotFloats();
-    ensureCapacity(2 * slotFloats, Math.max(m, n));
+    ensureCapacity(2 * slotFloats, (long) Math.max(1, rank) * Math.max(m, n));
     ensureEvents(blocks.count());
     // x and v are small: synchronous copies from the Java arrays, before any stream starts (the
     // streams are blocking ones, so they also wait for these on the legacy default stream).
-    check(cuMemcpyHtoD(deviceX, Pointer.to(x), (long) m * Float.BYTES), "copy x to the device");
-    check(cuMemcpyHtoD(deviceV, Pointer.to(v), (long) n * Float.BYTES), "copy v to the device");
+    if (rank > 0) {
+      check(cuMemcpyHtoD(deviceX, Pointer.to(x), (long) rank * m * Float.BYTES), "copy x to the device");
+      check(cuMemcpyHtoD(deviceV, Pointer.to(v), (long) rank * n * Float.BYTES), "copy v to the device");
+    }
     FloatBuffer staging = pinned.getByteBuffer(0, 2 * slotFloats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
     for (int k = 0; k < blocks.count(); k++) {
       int row = blocks.firstRow(k);
@@ -144,8 +177,11 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
       staging.put((int) (slot * slotFloats), base, row * n, rows * n);
       CUdeviceptr block = deviceMatrix.withByteOffset(slotBytes);
       check(cuMemcpyHtoDAsync(block, pinned.withByteOffset(slotBytes), bytes, stream), "copy W_0 to the device");
-      checkBlas(JCublas2.cublasSetStream(blas, new cudaStream_t(stream)), "cublasSetStream");
-      checkBlas(JCublas2.cublasSger(blas, n, rows, ONE, deviceV, 1, deviceX.withByteOffset((long) row * Float.BYTES), 1, block, n), "cublasSger");
+      long elements = (long) rows * n;
+      int grid = (int) Math.max(1, Math.min(65_535, (elements + THREADS - 1) / THREADS));
+      Pointer params = Pointer.to(Pointer.to(block), Pointer.to(deviceX), Pointer.to(deviceV), Pointer.to(new long[] {rows}),
+          Pointer.to(new long[] {n}), Pointer.to(new long[] {m}), Pointer.to(new int[] {rank}), Pointer.to(new long[] {row}));
+      check(cuLaunchKernel(kernel, grid, 1, 1, THREADS, 1, 1, 0, stream, params, null), "launching the low-rank update kernel");
       check(cuMemcpyDtoHAsync(pinned.withByteOffset(slotBytes), block, bytes, stream), "copy W_pred to the host");
       check(cuEventRecord(events[k], stream), "cuEventRecord");
       if (k > 0) {
@@ -198,7 +234,7 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
 
   @Override
   public String name() {
-    return "cuda(" + deviceName + ", cuBLAS sger, 2 streams)";
+    return "cuda(" + deviceName + ", PTX kernel, 2 streams)";
   }
 
   @Override
@@ -219,7 +255,7 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
     for (CUevent e : events) {
       cuEventDestroy(e);
     }
-    JCublas2.cublasDestroy(blas);
+    cuModuleUnload(module);
     for (CUstream s : streams) {
       cuStreamDestroy(s);
     }
@@ -232,10 +268,6 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
     }
   }
 
-  private static void checkBlas(int status, String what) {
-    if (status != cublasStatus.CUBLAS_STATUS_SUCCESS) {
-      throw new IllegalStateException(what + " failed: " + cublasStatus.stringFor(status));
-    }
-  }
+
 
 }

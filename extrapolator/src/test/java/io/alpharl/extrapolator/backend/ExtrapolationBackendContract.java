@@ -61,6 +61,48 @@ public abstract class ExtrapolationBackendContract {
     }
   }
 
+  /**
+   * W + Σ_f x_f v_fᵀ for three terms: within one rounding per term (of that term's partial sum) of
+   * the double-precision sum, and
+   * bit for bit the defined order of operations (a fused multiply-add per term, in term order), so
+   * every backend writes the same model.
+   */
+  @ParameterizedTest(name = "rank 3 of {0} x {1}")
+  @CsvSource({"7, 13", "300, 2049"})
+  void lowRankUpdateIsTheSequenceOfFusedRankOneSteps(int m, int n) {
+    Random r = new Random(m * 31L + n);
+    int rank = 3;
+    float[] base = new float[m * n];
+    float[] x = new float[rank * m];
+    float[] v = new float[rank * n];
+    for (int i = 0; i < base.length; i++) {
+      base[i] = (float) (r.nextGaussian() * 0.02);
+    }
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (r.nextGaussian() * 0.01);
+    }
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) (r.nextGaussian() / Math.sqrt(n));
+    }
+    float[] out = new float[m * n];
+    backend.lowRankUpdate(base, m, n, x, v, rank, out);
+    for (int i = 0; i < m; i++) {
+      for (int k = 0; k < n; k++) {
+        float acc = base[i * n + k];
+        double exact = acc;
+        double bound = 0;
+        for (int f = 0; f < rank; f++) {
+          acc = Math.fma(x[f * m + i], v[f * n + k], acc);
+          exact += (double) x[f * m + i] * v[f * n + k];
+          bound += Math.ulp(acc);
+        }
+        float got = out[i * n + k];
+        assertThat(Float.floatToRawIntBits(got)).as("(%d, %d) bits", i, k).isEqualTo(Float.floatToRawIntBits(acc));
+        assertThat(Math.abs(got - exact)).as("(%d, %d)", i, k).isLessThanOrEqualTo(bound);
+      }
+    }
+  }
+
   @Test
   void inPlaceUpdateIsAllowed() {
     float[] a = {1, 2, 3, 4, 5, 6};
