@@ -1,8 +1,15 @@
 package io.alpharl.cli;
 
+import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.TopicAdmin;
 import io.alpharl.proto.topic.Topics;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
 import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Option;
 
@@ -11,15 +18,38 @@ public final class KafkaOptions {
   @Option(names = "--bootstrap-servers", defaultValue = "127.0.0.1:9092", description = "Kafka bootstrap servers. Default: ${DEFAULT-VALUE}.")
   public String bootstrapServers;
 
+  @Option(names = {"--kafka-config", "--command-config"}, paramLabel = "FILE",
+      description = "Kafka client properties for every client the command makes, Kafka Streams included (security.protocol, sasl.*, ssl.*,"
+          + " timeouts), as Kafka's own tools take --command-config.")
+  public Path kafkaConfig;
+
   @Option(names = "--partitions", defaultValue = "4", description = "Partitions of AlphaRL topics this command creates if missing. Default: ${DEFAULT-VALUE}.")
   public int partitions;
 
   @Option(names = "--replication", defaultValue = "1", description = "Replication factor of topics this command creates. Default: ${DEFAULT-VALUE}.")
   public short replication;
 
+  /** The bootstrap servers and the client properties of {@code --kafka-config}. */
+  public KafkaClients clients() {
+    Map<String, String> properties = new TreeMap<>();
+    if (kafkaConfig != null) {
+      Properties p = new Properties();
+      try (Reader in = Files.newBufferedReader(kafkaConfig)) {
+        p.load(in);
+      } catch (IOException e) {
+        throw new UserError("cannot read --kafka-config " + kafkaConfig + ": " + e.getMessage());
+      }
+      p.stringPropertyNames().forEach(k -> properties.put(k, p.getProperty(k)));
+      if (properties.remove("bootstrap.servers") != null) {
+        throw new UserError(kafkaConfig + " sets bootstrap.servers; give the servers with --bootstrap-servers");
+      }
+    }
+    return new KafkaClients(bootstrapServers, properties);
+  }
+
   /** Creates the AlphaRL topics that are missing. */
   public void ensureTopics() {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
+    try (Admin admin = Admin.create(clients().config())) {
       TopicAdmin.ensure(admin, Topics.layouts(partitions, replication));
     }
   }

@@ -3,6 +3,7 @@ package io.alpharl.processor;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.processor.rank1.FactorSettings;
 import io.alpharl.processor.rank1.Rank1Settings;
+import io.alpharl.proto.topic.KafkaClients;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -12,7 +13,7 @@ import java.util.Optional;
  * Settings of the stream processor, validated once at the edge.
  *
  * @param applicationId    Kafka Streams application id (a new id re-reads every run from the start)
- * @param bootstrapServers Kafka
+ * @param kafka            how to reach Kafka (bootstrap servers and client properties, security included)
  * @param stateDir         where the stores live
  * @param rank1Threads     threads of the CPU rank-1 backend; 0 for one per core
  * @param rank1            the solver's stopping rule
@@ -25,7 +26,7 @@ import java.util.Optional;
  */
 public record ProcessorConfig(
     String applicationId,
-    String bootstrapServers,
+    KafkaClients kafka,
     Path stateDir,
     int rank1Threads,
     Rank1Settings rank1,
@@ -72,7 +73,7 @@ public record ProcessorConfig(
 
   public ProcessorConfig {
     Objects.requireNonNull(applicationId, "applicationId");
-    Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+    Objects.requireNonNull(kafka, "kafka");
     Objects.requireNonNull(stateDir, "stateDir");
     Objects.requireNonNull(rank1, "rank1");
     Objects.requireNonNull(factors, "factors");
@@ -85,39 +86,47 @@ public record ProcessorConfig(
   }
 
   public static ProcessorConfig defaults(String bootstrapServers, Path stateDir) {
-    return new ProcessorConfig("alpharl-processor", bootstrapServers, stateDir, 0, Rank1Settings.defaults(), FactorSettings.defaults(), FitSettings.defaults(),
+    return defaults(KafkaClients.of(bootstrapServers), stateDir);
+  }
+
+  public static ProcessorConfig defaults(KafkaClients kafka, Path stateDir) {
+    return new ProcessorConfig("alpharl-processor", kafka, stateDir, 0, Rank1Settings.defaults(), FactorSettings.defaults(), FitSettings.defaults(),
         Scaling.defaults(), "127.0.0.1", 0);
   }
 
+  public String bootstrapServers() {
+    return kafka.bootstrapServers();
+  }
+
   public ProcessorConfig withApplicationId(String id) {
-    return new ProcessorConfig(id, bootstrapServers, stateDir, rank1Threads, rank1, factors, fit, scaling, httpHost, httpPort);
+    return new ProcessorConfig(id, kafka, stateDir, rank1Threads, rank1, factors, fit, scaling, httpHost, httpPort);
   }
 
   public ProcessorConfig withStateDir(Path dir) {
-    return new ProcessorConfig(applicationId, bootstrapServers, dir, rank1Threads, rank1, factors, fit, scaling, httpHost, httpPort);
+    return new ProcessorConfig(applicationId, kafka, dir, rank1Threads, rank1, factors, fit, scaling, httpHost, httpPort);
   }
 
   public ProcessorConfig withHttpPort(int port) {
-    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, factors, fit, scaling, httpHost, port);
+    return new ProcessorConfig(applicationId, kafka, stateDir, rank1Threads, rank1, factors, fit, scaling, httpHost, port);
   }
 
   public ProcessorConfig withHttp(String host, int port) {
-    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, factors, fit, scaling, host, port);
+    return new ProcessorConfig(applicationId, kafka, stateDir, rank1Threads, rank1, factors, fit, scaling, host, port);
   }
 
   public ProcessorConfig withFit(FitSettings settings) {
-    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, factors, settings, scaling, httpHost, httpPort);
+    return new ProcessorConfig(applicationId, kafka, stateDir, rank1Threads, rank1, factors, settings, scaling, httpHost, httpPort);
   }
 
   public ProcessorConfig withScaling(Scaling s) {
-    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, factors, fit, s, httpHost, httpPort);
+    return new ProcessorConfig(applicationId, kafka, stateDir, rank1Threads, rank1, factors, fit, s, httpHost, httpPort);
   }
 
   public ProcessorConfig withFactors(FactorSettings f) {
-    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, rank1Threads, rank1, f, fit, scaling, httpHost, httpPort);
+    return new ProcessorConfig(applicationId, kafka, stateDir, rank1Threads, rank1, f, fit, scaling, httpHost, httpPort);
   }
 
   public ProcessorConfig withRank1Threads(int threads) {
-    return new ProcessorConfig(applicationId, bootstrapServers, stateDir, threads, rank1, factors, fit, scaling, httpHost, httpPort);
+    return new ProcessorConfig(applicationId, kafka, stateDir, threads, rank1, factors, fit, scaling, httpHost, httpPort);
   }
 }

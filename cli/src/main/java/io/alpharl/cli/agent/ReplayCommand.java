@@ -4,7 +4,6 @@ import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.cli.KafkaOptions;
-import io.alpharl.proto.topic.KafkaClients;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -47,9 +46,9 @@ public final class ReplayCommand implements Callable<Integer> {
         id = RecordingManifest.runId(allocator, recording);
       }
       Path base = baseDir != null ? baseDir : Path.of("alpharl-replay", id, "base");
-      long skip = CommittedRun.lastStep(KafkaClients.of(kafka.bootstrapServers), id);
+      long skip = CommittedRun.lastStep(kafka.clients(), id);
       long t0 = System.nanoTime();
-      try (KafkaStepSink sink = new KafkaStepSink(kafka.bootstrapServers, id, Map.of())) {
+      try (KafkaStepSink sink = new KafkaStepSink(kafka.clients(), id, Map.of())) {
         RunReplayer.Pace pace = new RunReplayer.Pace(speed, stepInterval == null ? Duration.ZERO : stepInterval);
         RunReplayer.Result r = new RunReplayer(allocator, System.err).replay(recording, sink, Optional.of(id), base, pace, skip, Long.MAX_VALUE);
         double s = (System.nanoTime() - t0) / 1e9;

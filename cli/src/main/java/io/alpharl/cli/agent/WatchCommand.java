@@ -36,6 +36,10 @@ public final class WatchCommand implements Callable<Integer> {
           + "A STOP file with the decision as JSON is written in DIR either way.")
   int controlPort;
 
+  @Option(names = {"--control-host", "--metrics-host"}, defaultValue = "127.0.0.1",
+      description = "Address the control endpoint binds: loopback by default (the trainer runs beside the agent). Default: ${DEFAULT-VALUE}.")
+  String controlHost;
+
   @Override
   public Integer call() throws InterruptedException, java.io.IOException {
     AgentConfig config = run.toConfig();
@@ -52,9 +56,9 @@ public final class WatchCommand implements Callable<Integer> {
     }, "alpharl-agent-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try (RootAllocator allocator = new RootAllocator()) {
-      KafkaClients clients = KafkaClients.of(kafka.bootstrapServers);
-      try (ControlFollower control = ControlFollower.start(kafka.bootstrapServers, config.runId(), config.runDir(), controlPort);
-           KafkaStepSink sink = new KafkaStepSink(kafka.bootstrapServers, config.runId(), Map.of());
+      KafkaClients clients = kafka.clients();
+      try (ControlFollower control = ControlFollower.start(clients, config.runId(), config.runDir(), controlHost, controlPort);
+           KafkaStepSink sink = new KafkaStepSink(clients, config.runId(), Map.of());
            CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, sum -> CommittedRun.load(clients, config.runId(), allocator, sum))) {
         agent.start();
         long t0 = System.nanoTime();

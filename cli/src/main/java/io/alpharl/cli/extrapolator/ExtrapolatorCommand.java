@@ -9,7 +9,6 @@ import io.alpharl.extrapolator.policy.EarlyStopPolicy;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
-import io.alpharl.proto.topic.KafkaClients;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -65,8 +64,12 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
   boolean carryFromBase;
 
   @Option(names = "--metrics-port", defaultValue = "9466",
-      description = "Port of the Prometheus /metrics endpoint, on all interfaces; 0 for none. Default: ${DEFAULT-VALUE}.")
+      description = "Port of the Prometheus /metrics endpoint; 0 for none. Default: ${DEFAULT-VALUE}.")
   int metricsPort;
+
+  @Option(names = "--metrics-host", defaultValue = "127.0.0.1",
+      description = "Address the /metrics endpoint binds: loopback by default, 0.0.0.0 to serve other machines. Default: ${DEFAULT-VALUE}.")
+  String metricsHost;
 
   @Override
   public Integer call() throws InterruptedException {
@@ -82,7 +85,7 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       return 2;
     }
     try (RootAllocator allocator = new RootAllocator(); metricsServer) {
-      ExtrapolatorService service = new ExtrapolatorService(new ExtrapolatorConfig(KafkaClients.of(kafka.bootstrapServers), id, processorApplication, out,
+      ExtrapolatorService service = new ExtrapolatorService(new ExtrapolatorConfig(kafka.clients(), id, processorApplication, out,
           backend, 0, policy, Duration.ofSeconds(60)), allocator, metrics);
       Thread thread = new Thread(service, "alpharl-extrapolator");
       Runtime.getRuntime().addShutdownHook(new Thread(service::stop, "alpharl-extrapolator-shutdown"));
@@ -95,8 +98,8 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
 
   private HTTPServer serve(ExtrapolatorMetrics metrics) throws IOException {
     try {
-      HTTPServer server = HTTPServer.builder().port(metricsPort).registry(metrics.registry()).buildAndStart();
-      System.err.println("extrapolator metrics at http://0.0.0.0:" + server.getPort() + "/metrics");
+      HTTPServer server = HTTPServer.builder().hostname(metricsHost).port(metricsPort).registry(metrics.registry()).buildAndStart();
+      System.err.println("extrapolator metrics at http://" + metricsHost + ":" + server.getPort() + "/metrics");
       return server;
     } catch (java.net.BindException e) {
       throw new IOException("port " + metricsPort + " for metrics is in use; choose another with --metrics-port, or 0 for none", e);

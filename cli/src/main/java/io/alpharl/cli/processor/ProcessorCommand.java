@@ -36,7 +36,7 @@ public final class ProcessorCommand implements Callable<Integer> {
       description = "Port of the monitoring page (/), its JSON (/api/runs) and Prometheus metrics (/metrics); 0 turns it off. Default: ${DEFAULT-VALUE}.")
   int httpPort;
 
-  @Option(names = "--http-host", defaultValue = "127.0.0.1",
+  @Option(names = {"--http-host", "--metrics-host"}, defaultValue = "127.0.0.1",
       description = "Address the HTTP endpoint binds; 0.0.0.0 to serve other machines (as in a container). Default: ${DEFAULT-VALUE}.")
   String httpHost;
 
@@ -66,7 +66,7 @@ public final class ProcessorCommand implements Callable<Integer> {
     FitSettings fit = fitOptions.toFitSettings();
     ProcessorConfig.Scaling scaling = new ProcessorConfig.Scaling(streamThreads, standbyReplicas,
         Optional.of(instanceId != null ? instanceId : InstanceIds.derived(applicationId, stateDir)), sessionTimeout);
-    ProcessorConfig config = new ProcessorConfig(applicationId, kafka.bootstrapServers, stateDir, rank1Threads, Rank1Settings.defaults(),
+    ProcessorConfig config = new ProcessorConfig(applicationId, kafka.clients(), stateDir, rank1Threads, Rank1Settings.defaults(),
         fitOptions.toFactorSettings(), fit, scaling, httpHost, httpPort);
     CountDownLatch stopped = new CountDownLatch(1);
     try (RootAllocator allocator = new RootAllocator()) {

@@ -1,7 +1,20 @@
 package io.alpharl.agent.control;
 
 import com.sun.net.httpserver.HttpServer;
+import io.alpharl.proto.topic.DeadLetters;
+import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.DeadLetter;
+import io.alpharl.proto.v1.RejectReason;
+import java.util.Optional;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import io.alpharl.proto.v1.ControlAction;
 import io.alpharl.proto.v1.ControlDecision;
 import java.io.IOException;
@@ -12,7 +25,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -37,18 +49,25 @@ public final class ControlFollower implements AutoCloseable {
   private final Thread thread;
   private final HttpServer http;
 
-  private ControlFollower(String bootstrapServers, String runId, Path runDir, HttpServer http) {
+  private ControlFollower(KafkaClients kafka, String runId, Path runDir, HttpServer http) {
     this.runId = runId;
     this.runDir = runDir;
     this.http = http;
-    this.thread = new Thread(() -> follow(bootstrapServers), "alpharl-control-" + runId);
+    this.thread = new Thread(() -> follow(kafka), "alpharl-control-" + runId);
     this.thread.setDaemon(true);
   }
 
-  /** @param httpPort 0 for no endpoint */
   public static ControlFollower start(String bootstrapServers, String runId, Path runDir, int httpPort) throws IOException {
-    HttpServer http = httpPort > 0 ? HttpServer.create(new InetSocketAddress("127.0.0.1", httpPort), 0) : null;
-    ControlFollower f = new ControlFollower(bootstrapServers, runId, runDir, http);
+    return start(KafkaClients.of(bootstrapServers), runId, runDir, "127.0.0.1", httpPort);
+  }
+
+  /**
+   * @param httpHost address the endpoint binds (loopback by default: the trainer runs beside the agent)
+   * @param httpPort 0 for no endpoint
+   */
+  public static ControlFollower start(KafkaClients kafka, String runId, Path runDir, String httpHost, int httpPort) throws IOException {
+    HttpServer http = httpPort > 0 ? HttpServer.create(new InetSocketAddress(httpHost, httpPort), 0) : null;
+    ControlFollower f = new ControlFollower(kafka, runId, runDir, http);
     if (http != null) {
       http.createContext("/control", exchange -> {
         ControlDecision d = f.decision.get();
@@ -65,7 +84,7 @@ public final class ControlFollower implements AutoCloseable {
         exchange.close();
       });
       http.start();
-      LOG.info("run {}: trainers can poll http://127.0.0.1:{}/control", runId, http.getAddress().getPort());
+      LOG.info("run {}: trainers can poll http://{}:{}/control", runId, httpHost, http.getAddress().getPort());
     }
     f.thread.start();
     return f;
@@ -76,16 +95,44 @@ public final class ControlFollower implements AutoCloseable {
     return decision.get();
   }
 
-  private void follow(String bootstrapServers) {
-    try (KafkaConsumer<String, ControlDecision> consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        ConsumerConfig.GROUP_ID_CONFIG, "alpharl-agent-control-" + runId + "-" + UUID.randomUUID(),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), Topics.CONTROL.keySerde().deserializer(), Topics.CONTROL.valueSerde().deserializer())) {
-      consumer.subscribe(List.of(Topics.CONTROL.name()));
+  /**
+   * Reads the control topic from its beginning, read-committed, without a consumer group. A record
+   * for this run that does not parse or fails the checks every reader makes (schema version, key)
+   * is refused with a dead letter and never stops the trainer.
+   */
+  private void follow(KafkaClients kafka) {
+    Map<String, Object> conf = kafka.config();
+    conf.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    conf.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    Map<String, Object> producerConf = kafka.config();
+    producerConf.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(conf, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+         KafkaProducer<byte[], byte[]> letters = new KafkaProducer<>(producerConf, new ByteArraySerializer(), new ByteArraySerializer())) {
+      List<TopicPartition> partitions = consumer.partitionsFor(Topics.CONTROL.name(), Duration.ofSeconds(60)).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
       while (running.get()) {
-        for (ConsumerRecord<String, ControlDecision> r : consumer.poll(Duration.ofMillis(300))) {
-          ControlDecision d = r.value();
-          if (runId.equals(r.key()) && d.getAction() == ControlAction.CONTROL_ACTION_EARLY_STOP && decision.compareAndSet(null, d)) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(300))) {
+          String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
+          if (!runId.equals(key)) {
+            continue;
+          }
+          ControlDecision d;
+          try {
+            d = r.value() == null ? null : Topics.CONTROL.valueSerde().deserializer().deserialize(r.topic(), r.value());
+          } catch (SerializationException e) {
+            refuse(letters, r, RejectReason.REJECT_REASON_MALFORMED_RECORD, e.getMessage());
+            continue;
+          }
+          Optional<MessageChecks.Problem> problem = d == null
+              ? Optional.of(new MessageChecks.Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD, "record has no value"))
+              : MessageChecks.decision(key, d);
+          if (problem.isPresent()) {
+            refuse(letters, r, problem.get().reason(), problem.get().detail());
+            continue;
+          }
+          if (d.getAction() == ControlAction.CONTROL_ACTION_EARLY_STOP && decision.compareAndSet(null, d)) {
             try {
               Path file = StopFile.write(runDir, d);
               LOG.info("run {}: early stop at step {}: wrote {} ({})", runId, d.getAtStep(), file, d.getReason());
@@ -99,6 +146,13 @@ public final class ControlFollower implements AutoCloseable {
       LOG.error("run {}: control follower stopped: {}", runId, e.toString());
     }
   }
+
+  private void refuse(KafkaProducer<byte[], byte[]> letters, ConsumerRecord<byte[], byte[]> r, RejectReason reason, String detail) {
+    LOG.warn("run {}: refused {}-{}@{}, the trainer is not told: {}", runId, r.topic(), r.partition(), r.offset(), detail);
+    DeadLetter letter = DeadLetters.of(r, reason, detail, "agent " + runId).setRunId(runId).build();
+    letters.send(new ProducerRecord<>(Topics.DLQ.name(), r.key(), letter.toByteArray()));
+  }
+
 
   @Override
   public void close() {

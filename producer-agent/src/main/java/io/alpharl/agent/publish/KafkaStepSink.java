@@ -1,12 +1,12 @@
 package io.alpharl.agent.publish;
 
 import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -25,9 +25,13 @@ public final class KafkaStepSink implements StepSink {
   private long bytesSent;
 
   public KafkaStepSink(String bootstrapServers, String runId, Map<String, Object> overrides) {
+    this(KafkaClients.of(bootstrapServers), runId, overrides);
+  }
+
+  /** @param overrides producer settings applied last (tests shorten timeouts with them) */
+  public KafkaStepSink(KafkaClients kafka, String runId, Map<String, Object> overrides) {
     this.runId = runId;
-    Map<String, Object> conf = new HashMap<>();
-    conf.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Map<String, Object> conf = kafka.config();
     conf.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(runId));
     conf.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     conf.put(ProducerConfig.ACKS_CONFIG, "all");

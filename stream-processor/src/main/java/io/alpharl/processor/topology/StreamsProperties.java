@@ -22,6 +22,9 @@ public final class StreamsProperties {
   /** @param metrics handed to the dead-letter handler, which Kafka Streams makes from its class name */
   public static Properties of(ProcessorConfig config, ProcessorMetrics metrics) {
     Properties p = new Properties();
+    // The user's client properties (security, timeouts) first, so the settings below, which the
+    // processor's guarantees rest on, cannot be overridden by accident.
+    p.putAll(config.kafka().properties());
     p.put(DeadLetterHandler.METRICS_CONFIG, metrics);
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
