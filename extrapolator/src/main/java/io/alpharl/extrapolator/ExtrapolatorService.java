@@ -12,6 +12,7 @@ import io.alpharl.extrapolator.policy.DecisionState;
 import io.alpharl.extrapolator.scan.DeltaScan;
 import io.alpharl.extrapolator.scan.FactorScan;
 import io.alpharl.extrapolator.scan.SpilledSums;
+import io.alpharl.extrapolator.score.ScoreBook;
 import io.alpharl.proto.topic.DeadLetters;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.topic.MessageChecks;
@@ -23,6 +24,7 @@ import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.ModuleFit;
 import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.PredictionScore;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RejectReason;
 import io.alpharl.proto.v1.RunManifest;
@@ -97,6 +99,7 @@ public final class ExtrapolatorService implements Runnable {
   private final Map<String, RunLedger> runs = new HashMap<>();
   private final List<FitSummary> waiting = new ArrayList<>();
   private final Map<String, Long> retryAfter = new HashMap<>();
+  private final Map<String, List<ScoreBook>> books = new HashMap<>();
   private final List<DeadLetter> letters = new ArrayList<>();
   private volatile Emitted emitted;
   private volatile boolean caughtUp;
@@ -270,6 +273,16 @@ public final class ExtrapolatorService implements Runnable {
       Path spill) {
     String run = fit.getRunId();
     long planned = ledger.manifest().getPlannedSteps();
+    try {
+      scoreEarlierPredictions(fit, ledger, reader, producer);
+    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+      throw e;
+    } catch (KafkaException e) {
+      abortQuietly(producer);
+      metrics.retried();
+      LOG.warn("run {}: scoring predictions at step {} waits for Kafka ({}); retrying", run, fit.getStep(), e.getMessage());
+      return false;
+    }
     DecisionState.Step step = ledger.decisions().next(fit, planned, config.policy());
     if (!step.predict()) {
       ledger.decisions(step.next());
@@ -277,7 +290,8 @@ public final class ExtrapolatorService implements Runnable {
     }
     Prediction p = emitted.prediction(run, fit.getStep(), fit.getAxis());
     boolean decide = step.stop() && !emitted.stopped(run);
-    if (p != null && !decide) {
+    boolean needsBook = books.getOrDefault(run, List.of()).stream().noneMatch(b -> b.fromStep() == fit.getStep());
+    if (p != null && !decide && !needsBook) {
       ledger.decisions(step.next());
       return true;
     }
@@ -285,6 +299,9 @@ public final class ExtrapolatorService implements Runnable {
       boolean fresh = p == null;
       if (fresh) {
         p = writeModel(fit, ledger, backend, reader, spill, step.why());
+      } else if (needsBook) {
+        // A prediction published before this start: its book is rebuilt so that it is scored on.
+        addBook(fit, ledger, windowFactors(fit, ledger, reader));
       }
       ControlDecision d = decide ? decision(fit, ledger, step, p) : null;
       producer.beginTransaction();
@@ -343,10 +360,8 @@ public final class ExtrapolatorService implements Runnable {
     long t0 = System.nanoTime();
     String run = fit.getRunId();
     RunManifest manifest = ledger.manifest();
-    Set<String> modules = fit.getModulesList().stream().map(ModuleFit::getModule).collect(Collectors.toSet());
-    Set<Long> window = new HashSet<>(fit.getWindowStepsList());
-    Map<String, NavigableMap<Long, Rank1Update>> factors = new FactorScan(reader).read(run, ledger.startMs(), fit.getProcessorApplication(),
-        modules, window);
+    Map<String, NavigableMap<Long, Rank1Update>> factors = windowFactors(fit, ledger, reader);
+    addBook(fit, ledger, factors);
     PredictionPlan plan = Predictor.plan(fit, manifest, ledger.commits(), factors, config.policy().carryFromBase());
     Path dir = config.outputDir().resolve(run).resolve("step-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis()));
     Path staging = dir.resolveSibling("." + dir.getFileName() + ".writing");
@@ -387,6 +402,58 @@ public final class ExtrapolatorService implements Runnable {
         .setExtrapolatorId(config.id())
         .setReason(why)
         .build();
+  }
+
+  private Map<String, NavigableMap<Long, Rank1Update>> windowFactors(FitSummary fit, RunLedger ledger, TopicReader reader) {
+    Set<String> modules = fit.getModulesList().stream().map(ModuleFit::getModule).collect(Collectors.toSet());
+    return new FactorScan(reader).read(fit.getRunId(), ledger.startMs(), fit.getProcessorApplication(), modules,
+        new HashSet<>(fit.getWindowStepsList()));
+  }
+
+  /** Keeps the prediction's book (one per prediction: a retried write replaces it). */
+  private void addBook(FitSummary fit, RunLedger ledger, Map<String, NavigableMap<Long, Rank1Update>> factors) {
+    List<ScoreBook> run = books.computeIfAbsent(fit.getRunId(), r -> new ArrayList<>());
+    run.removeIf(b -> b.fromStep() == fit.getStep());
+    run.add(ScoreBook.of(fit, config.id(), ledger.manifest(), ledger.commits(), factors));
+  }
+
+  /**
+   * Scores every earlier prediction of the run at this fit's step, against the step's real factors
+   * (read from the log from the step's commit on), each score published once.
+   */
+  private void scoreEarlierPredictions(FitSummary fit, RunLedger ledger, TopicReader reader, KafkaProducer<byte[], byte[]> producer) {
+    long step = fit.getStep();
+    List<ScoreBook> due = books.getOrDefault(fit.getRunId(), List.of()).stream()
+        .filter(b -> b.fromStep() < step && !emitted.scored(fit.getRunId(), b.fromStep(), fit.getAxis(), step)).toList();
+    if (due.isEmpty()) {
+      return;
+    }
+    StepCommitted commit = ledger.commits().get(step);
+    Set<String> modules = new HashSet<>();
+    due.forEach(b -> modules.addAll(b.modules()));
+    Map<String, NavigableMap<Long, Rank1Update>> at = new FactorScan(reader).read(fit.getRunId(), commit.getCommittedUnixMs(),
+        fit.getProcessorApplication(), modules, Set.of(step));
+    Map<String, Rank1Update> byModule = new HashMap<>();
+    at.forEach((m, bySteps) -> byModule.put(m, bySteps.get(step)));
+    double progress = commit.getHasProgressValue() ? commit.getProgressValue() : Double.NaN;
+    List<PredictionScore> scores = new ArrayList<>();
+    for (ScoreBook b : due) {
+      PredictionScore score = b.score(step, progress, byModule);
+      if (score == null) {
+        throw new IllegalStateException("run " + fit.getRunId() + ": factors of step " + step + " missing for scoring");
+      }
+      scores.add(score);
+    }
+    producer.beginTransaction();
+    for (PredictionScore score : scores) {
+      producer.send(new ProducerRecord<>(Topics.SCORES.name(), fit.getRunId().getBytes(StandardCharsets.UTF_8), score.toByteArray()));
+    }
+    producer.commitTransaction();
+    for (PredictionScore score : scores) {
+      emitted.scored(score);
+      LOG.info("run {}: prediction from step {} scored at step {}: error {} (stopping: {})", fit.getRunId(), score.getFromStep(), step,
+          String.format("%.3f", score.getError()), String.format("%.3f", score.getStopError()));
+    }
   }
 
   /** Puts a fully written model folder in place of whatever an earlier attempt left there. */

@@ -8,22 +8,22 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
 
 /**
- * The run tracker reads a run's manifest, commits and factors from the same partition number of
- * three topics ({@code alpharl.rank1} is written partitioned by run for this), which holds only if
- * the three have the same partition count. Checked before the processor starts, with a message
+ * The run tracker reads a run's manifest, commits, factors and outcomes (predictions, scores,
+ * decisions) from the same partition number of six topics ({@code alpharl.rank1} is written
+ * partitioned by run for this), which holds only if the six have the same partition count. Checked before the processor starts, with a message
  * that says what to do, rather than found out as fits that never complete.
  */
 final class RunTopics {
-  private static final List<String> RUN_KEYED = List.of(Topics.RUNS.name(), Topics.STEPS.name(), Topics.RANK1.name());
+  private static final List<String> RUN_KEYED = List.of(Topics.RUNS.name(), Topics.STEPS.name(), Topics.RANK1.name(), Topics.PREDICTIONS.name(),
+      Topics.SCORES.name(), Topics.CONTROL.name());
 
   private RunTopics() {}
 
   static void requireCoPartitioned(ProcessorConfig config) {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
+    try (Admin admin = Admin.create(config.kafka().config())) {
       Map<String, TopicDescription> topics = admin.describeTopics(RUN_KEYED).allTopicNames().get(60, TimeUnit.SECONDS);
       Map<String, Integer> counts = topics.values().stream().collect(Collectors.toMap(TopicDescription::name, t -> t.partitions().size()));
       if (counts.values().stream().distinct().count() > 1) {

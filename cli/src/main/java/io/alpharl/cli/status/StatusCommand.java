@@ -64,6 +64,7 @@ public final class StatusCommand implements Callable<Integer> {
             f.path("medianLeaveLastOutError").asDouble(), f.path("confidence").asDouble(), gate(f),
             f.path("gateReason").asText().isEmpty() ? "" : " (" + f.path("gateReason").asText() + ")");
       }
+      outcome(out, run);
       out.printf("%n  %-44s %6s %10s %10s %8s %9s %6s%n", "module", "step", "sigma1", "||dW||_F", "conc", "stability", "sweeps");
       for (JsonNode mod : modules) {
         out.printf("  %-44s %6d %10.4g %10.4g %8.3f %9.4f %6d%n", mod.path("module").asText(), mod.path("step").asLong(), mod.path("sigma1").asDouble(),
@@ -77,6 +78,41 @@ public final class StatusCommand implements Callable<Integer> {
       spec.commandLine().getErr().println("alpharl status: " + e.getMessage());
       return 1;
     }
+  }
+
+  /** The newest prediction, its live score and the early-stop decision, when there are any. */
+  private static void outcome(PrintWriter out, JsonNode run) {
+    JsonNode p = run.path("latestPrediction");
+    if (p.isMissingNode()) {
+      out.println("  no prediction yet");
+    } else {
+      out.printf("  prediction %d of the run: from step %s on the %s axis (%s), %s modules extrapolated, %s carried; backtest error %.3f vs stop %.3f; %s%n",
+          run.path("predictions").asLong(), p.path("fromStep").asText(), label(p.path("axis").asText()), p.path("reason").asText(),
+          p.path("modulesExtrapolated").asText("0"), p.path("modulesCarried").asText("0"), p.path("backtestError").asDouble(),
+          p.path("stopBacktestError").asDouble(), p.path("modelPath").asText());
+    }
+    JsonNode s = run.path("latestScore");
+    if (!s.isMissingNode()) {
+      out.printf("  live score: the prediction from step %s, at step %s, is off by %.3f (stopping at %s would be off by %.3f)%n",
+          s.path("fromStep").asText(), s.path("atStep").asText(), s.path("error").asDouble(), s.path("fromStep").asText(),
+          s.path("stopError").asDouble());
+    }
+    JsonNode d = run.path("decision");
+    if (!d.isMissingNode()) {
+      out.printf("  decision: %s at step %s (%s); model %s%n", label(d.path("action").asText()), d.path("atStep").asText(), d.path("reason").asText(),
+          d.path("modelPath").asText());
+    }
+  }
+
+  /** An enum constant as sent, shortened: PROGRESS_AXIS_STEP → step. */
+  private static String label(String constant) {
+    String[] prefixes = {"PROGRESS_AXIS_", "CONTROL_ACTION_"};
+    for (String prefix : prefixes) {
+      if (constant.startsWith(prefix)) {
+        return constant.substring(prefix.length()).toLowerCase().replace('_', '-');
+      }
+    }
+    return constant;
   }
 
   private JsonNode get(HttpClient http, String path) throws IOException, InterruptedException, NotFound {

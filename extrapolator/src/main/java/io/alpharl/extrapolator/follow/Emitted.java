@@ -6,6 +6,7 @@ import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.ControlDecision;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.PredictionScore;
 import io.alpharl.proto.v1.ProgressAxis;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -28,6 +29,7 @@ public final class Emitted {
   private final List<Prediction> inOrder = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Set<String> stopped = new HashSet<>();
   private final Set<String> letters = new HashSet<>();
+  private final Set<String> scores = new HashSet<>();
 
   private Emitted(String extrapolatorId) {
     this.extrapolatorId = extrapolatorId;
@@ -46,6 +48,8 @@ public final class Emitted {
         .filter(p -> p.getExtrapolatorId().equals(extrapolatorId)).ifPresent(e::predicted));
     reader.readAll(reader.partitions(Topics.CONTROL.name()), r -> parse(r, Topics.CONTROL.valueSerde().deserializer()::deserialize)
         .filter(d -> d.getExtrapolatorId().equals(extrapolatorId)).ifPresent(e::stopped));
+    reader.readAll(reader.partitions(Topics.SCORES.name()), r -> parse(r, Topics.SCORES.valueSerde().deserializer()::deserialize)
+        .filter(x -> x.getExtrapolatorId().equals(extrapolatorId)).ifPresent(e::scored));
     reader.readAll(reader.partitions(Topics.DLQ.name()), r -> parse(r, Topics.DLQ.valueSerde().deserializer()::deserialize)
         .filter(d -> d.getRejectedBy().equals(e.rejectedBy)).ifPresent(e::deadLettered));
     return e;
@@ -79,6 +83,14 @@ public final class Emitted {
   /** Every prediction this extrapolator published, oldest first. */
   public List<Prediction> predictions() {
     return List.copyOf(inOrder);
+  }
+
+  public boolean scored(String runId, long fromStep, ProgressAxis axis, long atStep) {
+    return scores.contains(key(runId, fromStep, axis) + "@" + atStep);
+  }
+
+  public void scored(PredictionScore score) {
+    scores.add(key(score.getRunId(), score.getFromStep(), score.getAxis()) + "@" + score.getAtStep());
   }
 
   public boolean stopped(String runId) {

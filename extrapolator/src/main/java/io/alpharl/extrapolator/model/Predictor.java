@@ -42,20 +42,11 @@ public final class Predictor {
     if (steps.length == 0 || steps[steps.length - 1] != k) {
       throw new IllegalStateException("run " + fit.getRunId() + ": the fit summary of step " + k + " lists no window ending at it");
     }
-    Map<Long, Double> progress = new HashMap<>();
-    for (long s : steps) {
-      StepCommitted c = commits.get(s);
-      if (c == null) {
-        throw new IllegalStateException("run " + fit.getRunId() + ": no commit of window step " + s);
-      }
-      if (c.getHasProgressValue()) {
-        progress.put(s, c.getProgressValue());
-      }
-    }
+    Map<Long, Double> progress = progress(fit.getRunId(), steps, commits);
     long planned = manifest.getPlannedSteps();
     Map<String, TensorInfo> tensors = new HashMap<>();
     manifest.getTensorsList().forEach(t -> tensors.put(t.getName(), t));
-    AxisSettings axes = new AxisSettings(fit.getSignalLow(), fit.getSignalHigh(), fit.getMinExponent(), fit.getMaxExponent());
+    AxisSettings axes = axes(fit);
     Target target = new Target(planned, fit.getSignalTarget());
     Map<String, ModulePlan> predicted = new LinkedHashMap<>();
     Map<String, String> predictors = new LinkedHashMap<>();
@@ -69,16 +60,7 @@ public final class Predictor {
       if (t == null || t.getShapeCount() != 2) {
         throw new IllegalStateException(mf.getModule() + " is not a 2-D tensor of run " + fit.getRunId() + "'s manifest");
       }
-      Map<Long, Rank1Update> byStep = factors.containsKey(mf.getModule()) ? factors.get(mf.getModule()) : Map.of();
-      List<Rank1Update> points = new ArrayList<>(steps.length);
-      for (long s : steps) {
-        Rank1Update u = byStep.get(s);
-        if (u == null) {
-          throw new IllegalStateException(mf.getModule() + ": no factors for step " + s);
-        }
-        points.add(u);
-      }
-      ModuleWindow window = Windows.of(mf.getModule(), (int) t.getShape(0), (int) t.getShape(1), points, progress);
+      ModuleWindow window = window(t, steps, factors, progress);
       io.alpharl.fit.predict.Predictor predictor = PredictorRegistry.parse(spec);
       PlanResult r = predictor.plan(PreparedWindow.of(window, target, axes, List.of(predictor)));
       if (!r.ok()) {
@@ -88,5 +70,39 @@ public final class Predictor {
     }
     return new PredictionPlan(fit.getRunId(), k, steps, fit.getAxis(), planned, fit.getConfidence(), predicted, carryFromBase, CarriedDeltas.NONE,
         predictors);
+  }
+
+  /** The axis bounds the fit's choices were made under. */
+  public static AxisSettings axes(FitSummary fit) {
+    return new AxisSettings(fit.getSignalLow(), fit.getSignalHigh(), fit.getMinExponent(), fit.getMaxExponent());
+  }
+
+  /** Progress values of the given steps, by step (a step without one is absent). */
+  public static Map<Long, Double> progress(String runId, long[] steps, NavigableMap<Long, StepCommitted> commits) {
+    Map<Long, Double> progress = new HashMap<>();
+    for (long s : steps) {
+      StepCommitted c = commits.get(s);
+      if (c == null) {
+        throw new IllegalStateException("run " + runId + ": no commit of window step " + s);
+      }
+      if (c.getHasProgressValue()) {
+        progress.put(s, c.getProgressValue());
+      }
+    }
+    return progress;
+  }
+
+  /** A module's window, as the processor built it, from its published factors at {@code steps}. */
+  public static ModuleWindow window(TensorInfo t, long[] steps, Map<String, ? extends Map<Long, Rank1Update>> factors, Map<Long, Double> progress) {
+    Map<Long, Rank1Update> byStep = factors.containsKey(t.getName()) ? factors.get(t.getName()) : Map.of();
+    List<Rank1Update> points = new ArrayList<>(steps.length);
+    for (long s : steps) {
+      Rank1Update u = byStep.get(s);
+      if (u == null) {
+        throw new IllegalStateException(t.getName() + ": no factors for step " + s);
+      }
+      points.add(u);
+    }
+    return Windows.of(t.getName(), (int) t.getShape(0), (int) t.getShape(1), points, progress);
   }
 }

@@ -33,6 +33,8 @@ public final class FactorScan {
   }
 
   /**
+   * @param runStartMs  where the records wanted begin (the run's start, or a later step's commit
+   *                    time when only that step is wanted), less a margin for clock steps
    * @param application the processor application id named by the fit summary
    * @return module → step → factors, for the modules and steps asked
    */

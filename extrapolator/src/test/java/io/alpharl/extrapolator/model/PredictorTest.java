@@ -4,18 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import io.alpharl.fit.predict.CountSketch;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.ModuleFit;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
-import io.alpharl.proto.v1.TensorInfo;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
-import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,13 +23,8 @@ import org.junit.jupiter.api.Test;
  * weights worked out by hand; had step 20 been used it would be far off.
  */
 class PredictorTest {
-  private static final float[] U = {0.6f, 0.8f, 0f};
-  private static final float[] V = {1f, 0f};
   private static final List<Long> WINDOW = List.of(10L, 30L, 40L, 50L, 60L);
-  private static final CountSketch SKETCH = CountSketch.of(7, 3, 2, 4);
-  private static final RunManifest MANIFEST = RunManifest.newBuilder().setRunId("r").setPlannedSteps(100)
-      .addTensors(TensorInfo.newBuilder().setName("m").addShape(3).addShape(2).setModelled(true))
-      .addTensors(TensorInfo.newBuilder().setName("norm").addShape(2)).build();
+  private static final RunManifest MANIFEST = LineRun.MANIFEST;
 
   @Test
   void appliesTheChosenPredictorOnTheListedWindowOnly() {
@@ -71,38 +63,12 @@ class PredictorTest {
   }
 
   private static NavigableMap<Long, StepCommitted> commits() {
-    NavigableMap<Long, StepCommitted> c = new TreeMap<>();
-    for (long t = 10; t <= 60; t += 10) {
-      c.put(t, StepCommitted.newBuilder().setRunId("r").setStep(t).setHasProgressValue(true).setProgressValue(0.001 * t).build());
-    }
-    return c;
+    return LineRun.commits();
   }
 
   /** The module's factors on a line, but for a wild point at step 20 that the window leaves out. */
   private static NavigableMap<Long, Rank1Update> factors() {
-    NavigableMap<Long, Rank1Update> f = new TreeMap<>();
-    for (long t = 10; t <= 60; t += 10) {
-      double s = t == 20 ? 40.0 : 0.5 + 0.01 * t;
-      float[] dw = new float[6];
-      for (int i = 0; i < 3; i++) {
-        for (int j = 0; j < 2; j++) {
-          dw[i * 2 + j] = (float) (s * U[i] * V[j]);
-        }
-      }
-      Rank1Update.Builder b = Rank1Update.newBuilder().setModule("m").setStep(t).setSigma1(s).setFrobeniusNorm(s).setRank(1)
-          .setSketchSeed(SKETCH.seed()).setSketchSize(SKETCH.size());
-      for (float e : U) {
-        b.addU(e);
-      }
-      for (float e : V) {
-        b.addV(e);
-      }
-      for (double e : SKETCH.sketch(dw)) {
-        b.addSketch(e);
-      }
-      f.put(t, b.build());
-    }
-    return f;
+    return LineRun.factors(t -> t == 20 ? 40.0 : 0.5 + 0.01 * t);
   }
 
   private static FitSummary summary(List<Long> window, String predictor) {

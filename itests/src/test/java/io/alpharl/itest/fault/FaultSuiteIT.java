@@ -13,6 +13,7 @@ import io.alpharl.proto.v1.ControlDecision;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.PredictionScore;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.Rank1Update;
 import java.nio.charset.StandardCharsets;
@@ -156,7 +157,8 @@ class FaultSuiteIT {
     same(out);
     assertThat(out.letters).extracting(DeadLetter::getSourceTopic)
         .as("a dead letter for the junk of each topic that the services read")
-        .contains(Topics.DELTAS.name(), Topics.STEPS.name(), Topics.RUNS.name(), Topics.RANK1.name(), Topics.FITS.name());
+        .contains(Topics.DELTAS.name(), Topics.STEPS.name(), Topics.RUNS.name(), Topics.RANK1.name(), Topics.FITS.name(),
+            Topics.PREDICTIONS.name(), Topics.SCORES.name(), Topics.CONTROL.name());
   }
 
   private void same(Outputs got) {
@@ -178,6 +180,7 @@ class FaultSuiteIT {
     }
     assertThat(got.decisions).hasSize(1);
     assertThat(comparable(got.decisions.get(0))).isEqualTo(comparable(clean.decisions.get(0)));
+    assertThat(got.scores).as("live scores, field for field").isEqualTo(clean.scores);
   }
 
   /** Names of the tensors whose values differ, with the largest difference of each. */
@@ -322,6 +325,7 @@ class FaultSuiteIT {
     final Map<String, Rank1Update> factors = new HashMap<>();
     final Map<Long, Prediction> predictions = new java.util.TreeMap<>();
     final List<ControlDecision> decisions = new ArrayList<>();
+    final Map<String, PredictionScore> scores = new java.util.TreeMap<>();
     final List<DeadLetter> letters = new ArrayList<>();
     final List<String> duplicates = new ArrayList<>();
     private final Path predictionsDir;
@@ -336,7 +340,8 @@ class FaultSuiteIT {
 
     boolean complete() {
       return fits.containsKey(LAST_STEP + "/" + ProgressAxis.PROGRESS_AXIS_SIGNAL) && fits.containsKey(LAST_STEP + "/" + ProgressAxis.PROGRESS_AXIS_STEP)
-          && predictions.containsKey(80L) && !decisions.isEmpty();
+          && predictions.containsKey(80L) && !decisions.isEmpty()
+          && predictions.keySet().stream().allMatch(from -> scores.containsKey(from + "@" + LAST_STEP));
     }
 
     byte[] modelBytes(long fromStep) {
@@ -354,7 +359,8 @@ class FaultSuiteIT {
           ConsumerConfig.GROUP_ID_CONFIG, "fault-check-" + UUID.randomUUID(),
           ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
           ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-        consumer.subscribe(List.of(Topics.FITS.name(), Topics.RANK1.name(), Topics.PREDICTIONS.name(), Topics.CONTROL.name(), Topics.DLQ.name()));
+        consumer.subscribe(List.of(Topics.FITS.name(), Topics.RANK1.name(), Topics.PREDICTIONS.name(), Topics.CONTROL.name(), Topics.SCORES.name(),
+            Topics.DLQ.name()));
         long deadline = System.nanoTime() + timeout.toNanos();
         do {
           for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(300))) {
@@ -362,7 +368,7 @@ class FaultSuiteIT {
           }
           if (System.nanoTime() > deadline) {
             throw new AssertionError("case " + c.name + ": outputs incomplete after " + timeout + ": fits through step " + o.lastFitStep()
-                + ", predictions " + o.predictions.keySet() + ", decisions " + o.decisions.size() + c.logs());
+                + ", predictions " + o.predictions.keySet() + ", decisions " + o.decisions.size() + ", scores " + o.scores.size() + c.logs());
           }
         } while (!done.test(o));
       }
@@ -398,6 +404,12 @@ class FaultSuiteIT {
             if (decisions.size() > 1) {
               duplicates.add("decision " + d.getAtStep());
             }
+          }
+        } else if (r.topic().equals(Topics.SCORES.name())) {
+          PredictionScore sc = Topics.SCORES.valueSerde().deserializer().deserialize(r.topic(), r.value());
+          if (sc.getSchemaVersion() == Topics.SCHEMA_VERSION && !sc.getExtrapolatorId().isEmpty()
+              && scores.put(sc.getFromStep() + "@" + sc.getAtStep(), sc) != null) {
+            duplicates.add("score " + sc.getFromStep() + "@" + sc.getAtStep());
           }
         } else if (r.topic().equals(Topics.DLQ.name())) {
           letters.add(Topics.DLQ.valueSerde().deserializer().deserialize(r.topic(), r.value()));

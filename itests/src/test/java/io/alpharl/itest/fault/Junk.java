@@ -10,6 +10,7 @@ import io.alpharl.proto.v1.ControlAction;
 import io.alpharl.proto.v1.ControlDecision;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.PredictionScore;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RunManifest;
@@ -43,7 +44,8 @@ final class Junk {
     for (String topic : List.of(Topics.DELTAS.name(), Topics.RANK1.name())) {
       out.add(record(topic, run + "/" + MODULE, garbage));
     }
-    for (String topic : List.of(Topics.STEPS.name(), Topics.RUNS.name(), Topics.FITS.name(), Topics.PREDICTIONS.name(), Topics.CONTROL.name())) {
+    for (String topic : List.of(Topics.STEPS.name(), Topics.RUNS.name(), Topics.FITS.name(), Topics.PREDICTIONS.name(), Topics.CONTROL.name(),
+        Topics.SCORES.name())) {
       out.add(record(topic, run, garbage));
     }
     out.add(record(Topics.DELTAS.name(), run + "/" + MODULE, forgedFrame(run).bytes()));
@@ -62,6 +64,8 @@ final class Junk {
         .setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setProcessorApplication("alpharl-processor").build().toByteArray()));
     out.add(record(Topics.PREDICTIONS.name(), run, Prediction.newBuilder().setSchemaVersion(FORGED_VERSION).setRunId(run).setFromStep(45)
         .build().toByteArray()));
+    out.add(record(Topics.SCORES.name(), run, PredictionScore.newBuilder().setSchemaVersion(FORGED_VERSION).setRunId(run).setFromStep(45)
+        .setAtStep(50).build().toByteArray()));
     out.add(record(Topics.CONTROL.name(), run, ControlDecision.newBuilder().setSchemaVersion(FORGED_VERSION).setRunId(run)
         .setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(45).build().toByteArray()));
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),

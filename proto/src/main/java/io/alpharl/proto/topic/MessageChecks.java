@@ -3,6 +3,7 @@ package io.alpharl.proto.topic;
 import io.alpharl.proto.v1.ControlDecision;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.PredictionScore;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RejectReason;
 import io.alpharl.proto.v1.RunManifest;
@@ -40,6 +41,10 @@ public final class MessageChecks {
 
   public static Optional<Problem> prediction(String key, Prediction p) {
     return version("Prediction", p.getSchemaVersion()).or(() -> runKey("Prediction", key, p.getRunId()));
+  }
+
+  public static Optional<Problem> score(String key, PredictionScore s) {
+    return version("PredictionScore", s.getSchemaVersion()).or(() -> runKey("PredictionScore", key, s.getRunId()));
   }
 
   public static Optional<Problem> decision(String key, ControlDecision d) {

@@ -7,6 +7,7 @@ import io.alpharl.proto.v1.ControlDecision;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.PredictionScore;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
@@ -40,6 +41,8 @@ public final class Topics {
       new TopicSpec<>("alpharl.fits", Serdes.String(), new ProtobufSerde<>(FitSummary.parser(), FitSummary.class));
   public static final TopicSpec<String, Prediction> PREDICTIONS =
       new TopicSpec<>("alpharl.predictions", Serdes.String(), new ProtobufSerde<>(Prediction.parser(), Prediction.class));
+  public static final TopicSpec<String, PredictionScore> SCORES =
+      new TopicSpec<>("alpharl.scores", Serdes.String(), new ProtobufSerde<>(PredictionScore.parser(), PredictionScore.class));
   public static final TopicSpec<String, ControlDecision> CONTROL =
       new TopicSpec<>("alpharl.control", Serdes.String(), new ProtobufSerde<>(ControlDecision.parser(), ControlDecision.class));
   /** Keys are the rejected record's key bytes, kept as they were. */
@@ -66,6 +69,7 @@ public final class Topics {
         new TopicLayout(FITS.name(), partitions, replication, KEEP_FOREVER),
         new TopicLayout(PREDICTIONS.name(), partitions, replication, KEEP_FOREVER),
         new TopicLayout(CONTROL.name(), partitions, replication, KEEP_FOREVER),
+        new TopicLayout(SCORES.name(), partitions, replication, KEEP_FOREVER),
         new TopicLayout(DLQ.name(), partitions, replication, KEEP_FOREVER));
   }
 }

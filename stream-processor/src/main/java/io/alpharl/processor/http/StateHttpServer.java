@@ -10,6 +10,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.state.FitPoint;
+import io.alpharl.processor.state.RunOutcome;
 import io.alpharl.proto.v1.Rank1Update;
 import java.util.List;
 import io.alpharl.processor.state.RunState;
@@ -88,7 +89,7 @@ public final class StateHttpServer implements AutoCloseable {
       if (parts.length == 1 && parts[0].isEmpty()) {
         ArrayNode runs = JSON.createArrayNode();
         for (String id : queries.runIds()) {
-          queries.run(id).ifPresent(r -> runs.add(runJson(id, r, List.of(), false)));
+          queries.run(id).ifPresent(r -> runs.add(runJson(id, r, List.of(), queries.outcome(id), false)));
         }
         send(exchange, 200, runs.toString());
         return;
@@ -98,7 +99,7 @@ public final class StateHttpServer implements AutoCloseable {
       if (run.isEmpty()) {
         send(exchange, 404, error("no run " + runId));
       } else if (parts.length == 1) {
-        send(exchange, 200, runJson(runId, run.get(), queries.history(runId), true).toString());
+        send(exchange, 200, runJson(runId, run.get(), queries.history(runId), queries.outcome(runId), true).toString());
       } else if (parts.length == 2 && parts[1].equals("modules")) {
         send(exchange, 200, JSON.writeValueAsString(queries.modules(runId)));
       } else if (parts.length == 3 && parts[1].equals("modules")) {
@@ -131,7 +132,7 @@ public final class StateHttpServer implements AutoCloseable {
   }
 
   /** @param detail with the window, the fit history and per-module fits; a list entry has none */
-  private static ObjectNode runJson(String runId, RunState r, List<FitPoint> fitHistory, boolean detail) {
+  private static ObjectNode runJson(String runId, RunState r, List<FitPoint> fitHistory, Optional<RunOutcome> outcome, boolean detail) {
     ObjectNode n = JSON.createObjectNode();
     n.put("runId", runId);
     n.put("status", r.getManifest().getStatus().name());
@@ -153,6 +154,26 @@ public final class StateHttpServer implements AutoCloseable {
       }
       if (r.hasLatestStepFit()) {
         n.set("stepFit", JSON.readTree(proto(detail ? r.getLatestStepFit() : r.getLatestStepFit().toBuilder().clearModules().clearWindowSteps())));
+      }
+      if (outcome.isPresent()) {
+        RunOutcome o = outcome.get();
+        n.put("predictions", o.getPredictions());
+        if (o.hasLatestPrediction()) {
+          n.set("latestPrediction", JSON.readTree(proto(o.getLatestPrediction())));
+        }
+        if (o.hasDecision()) {
+          n.set("decision", JSON.readTree(proto(o.getDecision())));
+        }
+        if (o.getScoresCount() > 0) {
+          n.set("latestScore", JSON.readTree(proto(o.getScores(o.getScoresCount() - 1))));
+          if (detail) {
+            ArrayNode scores = n.putArray("scores");
+            for (var sc : o.getScoresList()) {
+              scores.addObject().put("fromStep", sc.getFromStep()).put("atStep", sc.getAtStep()).put("axis", EnumLabels.of(sc.getAxis()))
+                  .put("error", sc.getError()).put("stopError", sc.getStopError());
+            }
+          }
+        }
       }
     } catch (IOException e) {
       throw new IllegalStateException(e);

@@ -4,6 +4,7 @@ import io.alpharl.fit.FitCalculator;
 import io.alpharl.processor.run.RunTracker;
 import io.alpharl.processor.run.StoreKeys;
 import io.alpharl.processor.state.FitPoint;
+import io.alpharl.processor.state.RunOutcome;
 import io.alpharl.processor.state.RunState;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.TensorInfo;
@@ -53,6 +54,12 @@ public final class StateQueries {
 
   public Optional<RunState> run(String runId) {
     return Optional.ofNullable(runs().get(runId));
+  }
+
+  /** What the extrapolators made of the run so far, if anything. */
+  public Optional<RunOutcome> outcome(String runId) {
+    ReadOnlyKeyValueStore<String, RunOutcome> outcomes = store(RunTracker.OUTCOMES_STORE);
+    return Optional.ofNullable(outcomes.get(runId));
   }
 
   /** The run's fit summaries so far, both axes, in step order. */

@@ -68,6 +68,9 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   public static final String STEPS_STORE = "run-steps";
   public static final String WINDOWS_STORE = "windows";
   public static final String HISTORY_STORE = "fit-history";
+  public static final String OUTCOMES_STORE = RunOutcomes.STORE;
+  /** Live scores kept per run in {@link #OUTCOMES_STORE}. */
+  public static final int KEPT_SCORES = RunOutcomes.KEPT_SCORES;
   public static final String FITS_SINK = "fits-out";
   public static final String DLQ_SINK = "tracker-dlq-out";
   private static final Logger LOG = LoggerFactory.getLogger(RunTracker.class);
@@ -81,6 +84,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   private KeyValueStore<String, StepProgress> steps;
   private KeyValueStore<String, Rank1Update> windows;
   private KeyValueStore<String, FitPoint> history;
+  private RunOutcomes outcomes;
   private String applicationId;
 
   public RunTracker(ProcessorConfig config, ProcessorMetrics metrics) {
@@ -96,6 +100,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     this.steps = context.getStateStore(STEPS_STORE);
     this.windows = context.getStateStore(WINDOWS_STORE);
     this.history = context.getStateStore(HISTORY_STORE);
+    this.outcomes = new RunOutcomes(context.getStateStore(OUTCOMES_STORE));
     this.applicationId = context.applicationId();
   }
 
@@ -112,6 +117,15 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       onStep(record, s.step());
     } else if (event instanceof RunEvent.Factors f) {
       onFactors(record, f.update());
+    } else if (event instanceof RunEvent.Predicted p) {
+      MessageChecks.prediction(record.key(), p.prediction()).ifPresentOrElse(problem -> reject(record, problem, p.prediction().getRunId(),
+          p.prediction().getFromStep()), () -> outcomes.predicted(p.prediction()));
+    } else if (event instanceof RunEvent.Scored sc) {
+      MessageChecks.score(record.key(), sc.score()).ifPresentOrElse(problem -> reject(record, problem, sc.score().getRunId(),
+          sc.score().getAtStep()), () -> outcomes.scored(sc.score()));
+    } else if (event instanceof RunEvent.Decided d) {
+      MessageChecks.decision(record.key(), d.decision()).ifPresentOrElse(problem -> reject(record, problem, d.decision().getRunId(),
+          d.decision().getAtStep()), () -> outcomes.decided(d.decision()));
     }
   }
 

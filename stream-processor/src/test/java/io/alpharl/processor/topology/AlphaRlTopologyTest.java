@@ -7,7 +7,15 @@ import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.module.ModuleProcessor;
 import io.alpharl.processor.rank1.CpuRank1Backend;
 import io.alpharl.processor.module.DeltaSumStore;
+import io.alpharl.processor.run.RunTracker;
 import io.alpharl.processor.state.ModuleFactors;
+import io.alpharl.processor.state.RunOutcome;
+import io.alpharl.proto.v1.ControlAction;
+import io.alpharl.proto.v1.ControlDecision;
+import io.alpharl.proto.v1.ModuleScore;
+import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.PredictionScore;
+import org.apache.kafka.streams.state.KeyValueStore;
 import io.alpharl.proto.frame.ChunkingConfig;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.TensorChunker;
@@ -210,6 +218,44 @@ class AlphaRlTopologyTest {
     assertThat(lastStep.getGate()).as(lastStep.getGateReason()).isEqualTo(GateState.GATE_STATE_PASSING);
     assertThat(lastSignal.getGate()).as(lastSignal.getGateReason()).isEqualTo(GateState.GATE_STATE_PASSING);
     assertThat(out.get(0).getGate()).isEqualTo(GateState.GATE_STATE_COLLECTING);
+  }
+
+  @Test
+  void predictionsScoresAndTheFirstDecisionAreKeptPerRunAndJunkIsDeadLettered() {
+    TestInputTopic<String, Prediction> predictions = driver.createInputTopic(Topics.PREDICTIONS.name(), new StringSerializer(),
+        Topics.PREDICTIONS.valueSerde().serializer());
+    TestInputTopic<String, PredictionScore> scores = driver.createInputTopic(Topics.SCORES.name(), new StringSerializer(),
+        Topics.SCORES.valueSerde().serializer());
+    TestInputTopic<String, ControlDecision> control = driver.createInputTopic(Topics.CONTROL.name(), new StringSerializer(),
+        Topics.CONTROL.valueSerde().serializer());
+    TestInputTopic<String, byte[]> rawControl = driver.createInputTopic(Topics.CONTROL.name(), new StringSerializer(), new ByteArraySerializer());
+    for (long from : new long[] {8, 4}) { // a late one from an older window must not hide the newer
+      predictions.pipeInput(RUN, Prediction.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setFromStep(from).build(), tick());
+    }
+    for (long at = 9; at <= 9 + RunTracker.KEPT_SCORES + 2; at++) {
+      scores.pipeInput(RUN, PredictionScore.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setFromStep(8).setAtStep(at)
+          .setError(0.1).addModules(ModuleScore.newBuilder().setModule(MODULE)).build(), tick());
+    }
+    for (long at : new long[] {8, 12}) {
+      control.pipeInput(RUN, ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setAtStep(at)
+          .setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).build(), tick());
+    }
+    rawControl.pipeInput(RUN, new byte[] {1, 2, 3}, tick()); // DeadLetterHandler's (the test driver drops its records)
+    control.pipeInput("another-run", ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setAtStep(3).build(), tick());
+
+    KeyValueStore<String, RunOutcome> store = driver.getKeyValueStore(RunTracker.OUTCOMES_STORE);
+    RunOutcome o = store.get(RUN);
+    assertThat(o.getPredictions()).isEqualTo(2);
+    assertThat(o.getLatestPrediction().getFromStep()).isEqualTo(8);
+    assertThat(o.getDecision().getAtStep()).as("the first stop").isEqualTo(8);
+    assertThat(o.getScoresCount()).isEqualTo(RunTracker.KEPT_SCORES);
+    assertThat(o.getScores(o.getScoresCount() - 1).getAtStep()).isEqualTo(9 + RunTracker.KEPT_SCORES + 2);
+    assertThat(o.getScores(0).getModulesCount()).as("kept without per-module detail").isZero();
+    assertThat(dlq.readValuesToList()).singleElement().satisfies(d -> {
+      assertThat(d.getSourceTopic()).isEqualTo(Topics.CONTROL.name());
+      assertThat(d.getRejectedBy()).isEqualTo("processor");
+      assertThat(d.getDetail()).contains("another-run");
+    });
   }
 
   private List<DeltaFrame> sendStep(long step, double progress) {

@@ -104,9 +104,38 @@ async function refreshRun() {
   heatmap('r2map', r2cells.map(c => ({ x: c.kind, y: c.layer, v: c.v })), 'R²', 1);
   const conc = modules.map(m => ({ ...layerAndKind(m.module), v: m.concentration })).filter(c => c.layer !== undefined);
   heatmap('concmap', conc.map(c => ({ x: c.kind, y: c.layer, v: c.v })), 'σ1/‖ΔW‖', Math.max(0.05, ...conc.map(c => c.v)));
+  refreshOutcome(run);
   await refreshTrajectory(run, modules);
   document.body.dataset.rendered = `run=${currentRun};steps=${step.length};modules=${modules.length}`;
   return step.length;
+}
+
+// The extrapolators' side: the newest prediction, the decision, and every prediction's live score
+// (its relative error in ΔW at each later step, through the sketches) against stopping there.
+function refreshOutcome(run) {
+  const p = run.latestPrediction;
+  const d = run.decision;
+  const s = run.latestScore;
+  const axis = a => (a || '').replace('PROGRESS_AXIS_', '').toLowerCase();
+  document.getElementById('outcome').textContent = !p ? 'no prediction yet' :
+    `${run.predictions} predictions; newest from step ${p.fromStep} (${axis(p.axis)} axis, ${p.reason}): ` +
+    `${p.modulesExtrapolated || 0} modules extrapolated, ${p.modulesCarried || 0} carried, backtest error ` +
+    `${Number(p.backtestError).toFixed(3)} vs stop ${Number(p.stopBacktestError).toFixed(3)}` +
+    (s ? ` · live: ${Number(s.error).toFixed(3)} vs stop ${Number(s.stopError).toFixed(3)} at step ${s.atStep}` : '') +
+    (d ? ` · early stop decided at step ${d.atStep}` : '');
+  const byPrediction = {};
+  for (const sc of run.scores || []) (byPrediction[sc.fromStep] = byPrediction[sc.fromStep] || []).push(sc);
+  const datasets = [];
+  for (const [from, list] of Object.entries(byPrediction)) {
+    datasets.push({ label: `prediction from step ${from}`, data: list.map(sc => ({ x: sc.atStep, y: sc.error })) });
+    datasets.push({ label: `stopping at step ${from}`, data: list.map(sc => ({ x: sc.atStep, y: sc.stopError })), borderDash: [6, 4] });
+  }
+  chart('scores', {
+    type: 'line',
+    data: { datasets },
+    options: { parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'step' } },
+      y: { min: 0, title: { display: true, text: '‖predicted − real ΔW‖ / ‖real ΔW‖' } } } }
+  });
 }
 
 async function refreshTrajectory(run, modules) {

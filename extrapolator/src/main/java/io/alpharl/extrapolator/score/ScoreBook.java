@@ -1,0 +1,140 @@
+package io.alpharl.extrapolator.score;
+
+import io.alpharl.extrapolator.model.Predictor;
+import io.alpharl.fit.predict.AxisSettings;
+import io.alpharl.fit.predict.ModuleWindow;
+import io.alpharl.fit.predict.PlanResult;
+import io.alpharl.fit.predict.PredictorRegistry;
+import io.alpharl.fit.predict.PreparedWindow;
+import io.alpharl.fit.predict.Target;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.ModuleFit;
+import io.alpharl.proto.v1.ModuleScore;
+import io.alpharl.proto.v1.PredictionScore;
+import io.alpharl.proto.v1.Rank1Update;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.proto.v1.TensorInfo;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+
+/**
+ * A published prediction, kept so that it can be scored as the run goes on: per module its
+ * predictor's plan as a {@link SketchLine}, and stop's value (the window-end sketch). At a later
+ * step t, both are compared with the module's real sketch S_t: the live test of the prediction,
+ * which the backtest inside the window could only estimate. Immutable.
+ */
+public final class ScoreBook {
+  private final FitSummary fit;
+  private final String extrapolatorId;
+  private final Map<String, SketchLine> lines;
+  private final Map<String, double[]> stops;
+  private final Map<String, String> predictors;
+
+  private ScoreBook(FitSummary fit, String extrapolatorId, Map<String, SketchLine> lines, Map<String, double[]> stops, Map<String, String> predictors) {
+    this.fit = fit;
+    this.extrapolatorId = extrapolatorId;
+    this.lines = lines;
+    this.stops = stops;
+    this.predictors = predictors;
+  }
+
+  /** From the fit a prediction was made on and the window's factors (as the prediction read them). */
+  public static ScoreBook of(FitSummary fit, String extrapolatorId, RunManifest manifest, NavigableMap<Long, StepCommitted> commits,
+      Map<String, ? extends Map<Long, Rank1Update>> factors) {
+    long[] steps = fit.getWindowStepsList().stream().mapToLong(Long::longValue).toArray();
+    long k = steps[steps.length - 1];
+    Map<Long, Double> progress = Predictor.progress(fit.getRunId(), steps, commits);
+    AxisSettings axes = Predictor.axes(fit);
+    Map<String, TensorInfo> tensors = new HashMap<>();
+    manifest.getTensorsList().forEach(t -> tensors.put(t.getName(), t));
+    Map<String, SketchLine> lines = new LinkedHashMap<>();
+    Map<String, double[]> stops = new LinkedHashMap<>();
+    Map<String, String> predictors = new LinkedHashMap<>();
+    for (ModuleFit mf : fit.getModulesList()) {
+      TensorInfo t = tensors.get(mf.getModule());
+      if (t == null || t.getShapeCount() != 2) {
+        continue;
+      }
+      ModuleWindow window = Predictor.window(t, steps, factors, progress);
+      double[] stop = window.newest().sketch();
+      stops.put(mf.getModule(), stop);
+      String spec = mf.getPredictor().isEmpty() ? "stop" : mf.getPredictor();
+      predictors.put(mf.getModule(), spec);
+      if (spec.equals("stop")) {
+        lines.put(mf.getModule(), SketchLine.constant(stop));
+        continue;
+      }
+      io.alpharl.fit.predict.Predictor predictor = PredictorRegistry.parse(spec);
+      PlanResult near = predictor.plan(PreparedWindow.of(window, new Target(k, progress.getOrDefault(k, Double.NaN)), axes, List.of(predictor)));
+      PlanResult far = predictor.plan(PreparedWindow.of(window, new Target(manifest.getPlannedSteps(), fit.getSignalTarget()), axes,
+          List.of(predictor)));
+      if (!near.ok() || !far.ok()) {
+        lines.put(mf.getModule(), SketchLine.constant(stop)); // no plan: the prediction carried it after all
+        continue;
+      }
+      double alpha = manifest.getPlannedSteps() > 1 ? Math.log(far.target()) / Math.log(manifest.getPlannedSteps()) : 1;
+      lines.put(mf.getModule(), new SketchLine(far.axis(), near.target(), near.plan().sketch(window), far.target(), far.plan().sketch(window), alpha));
+    }
+    return new ScoreBook(fit, extrapolatorId, lines, stops, predictors);
+  }
+
+  public long fromStep() {
+    return fit.getStep();
+  }
+
+  /**
+   * The score at a later step, from every module's real factors there (their sketch and norm).
+   *
+   * @param atFactors module → its factors at {@code step}; every module of the book must be there
+   * @return null when a module's factors are missing
+   */
+  public PredictionScore score(long step, double progress, Map<String, Rank1Update> atFactors) {
+    PredictionScore.Builder out = PredictionScore.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(fit.getRunId())
+        .setFromStep(fit.getStep()).setAxis(fit.getAxis()).setExtrapolatorId(extrapolatorId).setAtStep(step);
+    double weights = 0;
+    double error = 0;
+    double stopError = 0;
+    for (Map.Entry<String, SketchLine> e : lines.entrySet()) {
+      Rank1Update real = atFactors.get(e.getKey());
+      if (real == null) {
+        return null;
+      }
+      double[] s = new double[real.getSketchCount()];
+      for (int i = 0; i < s.length; i++) {
+        s[i] = real.getSketch(i);
+      }
+      double norm = norm(s, null);
+      double tau = e.getValue().tau(step, progress);
+      double moduleError = norm == 0 || Double.isNaN(tau) ? Double.NaN : norm(s, e.getValue().at(tau)) / norm;
+      double moduleStop = norm == 0 ? Double.NaN : norm(s, stops.get(e.getKey())) / norm;
+      out.addModules(ModuleScore.newBuilder().setModule(e.getKey()).setPredictor(predictors.get(e.getKey())).setError(moduleError)
+          .setStopError(moduleStop));
+      if (Double.isFinite(moduleError) && Double.isFinite(moduleStop)) {
+        double w = real.getFrobeniusNorm();
+        weights += w;
+        error += w * moduleError;
+        stopError += w * moduleStop;
+      }
+    }
+    return out.setError(weights > 0 ? error / weights : Double.NaN).setStopError(weights > 0 ? stopError / weights : Double.NaN).build();
+  }
+
+  public java.util.Set<String> modules() {
+    return lines.keySet();
+  }
+
+  /** ‖s − p‖_F (or ‖s‖_F when p is null). */
+  private static double norm(double[] s, double[] p) {
+    double sum = 0;
+    for (int i = 0; i < s.length; i++) {
+      double d = p == null ? s[i] : s[i] - p[i];
+      sum += d * d;
+    }
+    return Math.sqrt(sum);
+  }
+}

@@ -1,0 +1,66 @@
+package io.alpharl.extrapolator.score;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.alpharl.extrapolator.model.LineRun;
+import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.ModuleFit;
+import io.alpharl.proto.v1.PredictionScore;
+import io.alpharl.proto.v1.ProgressAxis;
+import io.alpharl.proto.v1.Rank1Update;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A prediction made at step 60 is scored at later steps against their real update, through the
+ * sketch. On a run whose update is ΔW_t = (0.5 + 0.01 t) u vᵀ, a straight-line predictor is exact
+ * at every later step (error 0 up to float rounding), while stopping at 60 misses by
+ * (s(t) − s(60)) / s(t): 0.2 / 1.3 at step 80, by hand.
+ */
+class ScoreBookTest {
+  private static final NavigableMap<Long, Rank1Update> LINE = LineRun.factors(t -> 0.5 + 0.01 * t);
+  private static final List<Long> WINDOW = List.of(20L, 30L, 40L, 50L, 60L);
+
+  @Test
+  void aStraightLinePredictionIsExactWhereStoppingIsNot() {
+    ScoreBook book = book("alpharl:axis=step", ProgressAxis.PROGRESS_AXIS_STEP);
+    PredictionScore s = book.score(80, 0.08, Map.of("m", LINE.get(80L)));
+    assertThat(s.getFromStep()).isEqualTo(60);
+    assertThat(s.getAtStep()).isEqualTo(80);
+    assertThat(s.getExtrapolatorId()).isEqualTo("x");
+    assertThat(s.getError()).isCloseTo(0, within(1e-6));
+    assertThat(s.getStopError()).isCloseTo(0.2 / 1.3, within(1e-6));
+    assertThat(s.getModules(0).getPredictor()).isEqualTo("alpharl:axis=step");
+    assertThat(book.score(100, 0.1, Map.of("m", LINE.get(100L))).getStopError()).isCloseTo(0.4 / 1.5, within(1e-6));
+  }
+
+  @Test
+  void theSignalAxisReadsTheStepsProgressValue() {
+    ScoreBook book = book("alpharl:axis=signal", ProgressAxis.PROGRESS_AXIS_SIGNAL);
+    assertThat(book.score(80, 0.08, Map.of("m", LINE.get(80L))).getError()).isCloseTo(0, within(1e-6));
+    // A wrong progress value moves the evaluation point: at 0.1 the line gives s = 1.5 against 1.3.
+    assertThat(book.score(80, 0.1, Map.of("m", LINE.get(80L))).getError()).isCloseTo(0.2 / 1.3, within(1e-6));
+    assertThat(book.score(80, Double.NaN, Map.of("m", LINE.get(80L))).getModules(0).getError()).as("no progress value").isNaN();
+  }
+
+  @Test
+  void aCarriedModuleScoresAsStopping() {
+    PredictionScore s = book("stop", ProgressAxis.PROGRESS_AXIS_STEP).score(80, 0.08, Map.of("m", LINE.get(80L)));
+    assertThat(s.getError()).isEqualTo(s.getStopError()).isCloseTo(0.2 / 1.3, within(1e-6));
+  }
+
+  @Test
+  void missingFactorsGiveNoScore() {
+    assertThat(book("stop", ProgressAxis.PROGRESS_AXIS_STEP).score(80, 0.08, Map.of())).isNull();
+  }
+
+  private static ScoreBook book(String predictor, ProgressAxis axis) {
+    FitSummary fit = FitSummary.newBuilder().setRunId("r").setStep(60).setAxis(axis).addAllWindowSteps(WINDOW)
+        .setSignalLow(0).setSignalHigh(1).setMinExponent(0.1).setMaxExponent(1).setSignalTarget(0.1)
+        .addModules(ModuleFit.newBuilder().setModule("m").setR2(1.0).setAboveFloor(true).setPredictor(predictor)).build();
+    return ScoreBook.of(fit, "x", LineRun.MANIFEST, LineRun.commits(), Map.of("m", LINE));
+  }
+}

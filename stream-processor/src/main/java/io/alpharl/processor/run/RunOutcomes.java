@@ -1,0 +1,54 @@
+package io.alpharl.processor.run;
+
+import io.alpharl.processor.state.RunOutcome;
+import io.alpharl.proto.v1.ControlDecision;
+import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.PredictionScore;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Keeps what the extrapolators made of each run (store {@value #STORE}): the newest prediction,
+ * the early-stop decision, the newest live scores. Read back by the page and {@code alpharl
+ * status}; never used for a fit, so a run's fits cannot depend on it.
+ */
+final class RunOutcomes {
+  static final String STORE = "run-outcomes";
+  /** Scores kept per run: enough for the page's curve of the newest predictions. */
+  static final int KEPT_SCORES = 64;
+
+  private final KeyValueStore<String, RunOutcome> store;
+
+  RunOutcomes(KeyValueStore<String, RunOutcome> store) {
+    this.store = store;
+  }
+
+  void predicted(Prediction p) {
+    RunOutcome.Builder o = builder(p.getRunId());
+    boolean newer = !o.hasLatestPrediction() || p.getFromStep() >= o.getLatestPrediction().getFromStep();
+    if (newer) {
+      o.setLatestPrediction(p);
+    }
+    store.put(p.getRunId(), o.setPredictions(o.getPredictions() + 1).build());
+  }
+
+  void decided(ControlDecision d) {
+    RunOutcome.Builder o = builder(d.getRunId());
+    if (!o.hasDecision() || d.getAtStep() < o.getDecision().getAtStep()) {
+      store.put(d.getRunId(), o.setDecision(d).build()); // the first stop is the one the trainer acts on
+    }
+  }
+
+  void scored(PredictionScore s) {
+    RunOutcome.Builder o = builder(s.getRunId());
+    o.addScores(s.toBuilder().clearModules());
+    while (o.getScoresCount() > KEPT_SCORES) {
+      o.removeScores(0);
+    }
+    store.put(s.getRunId(), o.build());
+  }
+
+  private RunOutcome.Builder builder(String runId) {
+    RunOutcome stored = store.get(runId);
+    return stored == null ? RunOutcome.newBuilder() : stored.toBuilder();
+  }
+}
