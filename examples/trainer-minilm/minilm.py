@@ -31,6 +31,16 @@ TOKENIZER_FILE = "tokenizer.json"
 WEIGHTS_FILE = "model.safetensors"
 
 
+def read_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def write_json(path, value):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(value, f, indent=1)
+
+
 class BertConfig:
     def __init__(self, vocab=30522, hidden=384, layers=6, heads=12, intermediate=1536, max_positions=512,
                  type_vocab=2, eps=1e-12):
@@ -188,7 +198,7 @@ class WordPiece:
     """BertNormalizer + BertPreTokenizer + WordPiece + the [CLS] A [SEP] template."""
 
     def __init__(self, path):
-        j = json.load(open(path, encoding="utf-8"))
+        j = read_json(path)
         model, norm = j["model"], j["normalizer"]
         if model["type"] != "WordPiece" or norm["type"] != "BertNormalizer":
             raise ValueError(f"{path}: expected a BERT WordPiece tokenizer, found {model['type']}/{norm['type']}")
@@ -276,7 +286,7 @@ def save_model_dir(model, out_dir, tokenizer_path, dtype=torch.float32, metadata
     os.makedirs(out_dir, exist_ok=True)
     cfg = model.c.to_json()
     cfg["torch_dtype"] = {torch.float32: "float32", torch.bfloat16: "bfloat16"}[dtype]
-    json.dump(cfg, open(os.path.join(out_dir, "config.json"), "w"), indent=1)
+    write_json(os.path.join(out_dir, "config.json"), cfg)
     shutil.copyfile(tokenizer_path, os.path.join(out_dir, TOKENIZER_FILE))
     save_safetensors(os.path.join(out_dir, WEIGHTS_FILE), model.state_dict(), dtype=dtype,
                      metadata={"format": "pt", **(metadata or {})})
@@ -289,7 +299,7 @@ def load_model_dir(path):
         if not os.path.exists(os.path.join(d, f)):
             raise FileNotFoundError(f"{d}: no {f} (a model directory needs config.json, {WEIGHTS_FILE}, "
                                     f"{TOKENIZER_FILE})")
-    model = Bert(BertConfig.from_json(json.load(open(os.path.join(d, "config.json")))))
+    model = Bert(BertConfig.from_json(read_json(os.path.join(d, "config.json"))))
     model.load_state_dict(load_safetensors(os.path.join(d, WEIGHTS_FILE)))
     return model.eval(), WordPiece(os.path.join(d, TOKENIZER_FILE))
 

@@ -129,22 +129,21 @@ class RunWriter:
     """checkpoint-<step>/ directories, their trainer_state.json and progress.jsonl."""
 
     def __init__(self, out, tokenizer_path, max_steps, run_config):
-        self.out, self.tokenizer_path, self.max_steps, self.config = out, tokenizer_path, max_steps, run_config
+        self.out, self.tokenizer_path, self.max_steps = out, tokenizer_path, max_steps
         self.history = []
-        os.makedirs(out)
-        json.dump(run_config, open(os.path.join(out, "run_config.json"), "w"), indent=1)
-        self.progress = open(os.path.join(out, "progress.jsonl"), "a")
+        os.makedirs(out, exist_ok=True)
+        minilm.write_json(os.path.join(out, "run_config.json"), run_config)
 
     def checkpoint(self, model, step, entry):
         d = os.path.join(self.out, f"checkpoint-{step}")
         tmp = os.path.join(self.out, f"tmp-checkpoint-{step}")
         minilm.save_model_dir(model, tmp, self.tokenizer_path, dtype=torch.bfloat16, metadata={"step": step})
         self.history.append(entry)
-        json.dump({"global_step": step, "max_steps": self.max_steps, "log_history": self.history},
-                  open(os.path.join(tmp, "trainer_state.json"), "w"), indent=1)
+        minilm.write_json(os.path.join(tmp, "trainer_state.json"),
+                          {"global_step": step, "max_steps": self.max_steps, "log_history": self.history})
         os.replace(tmp, d)  # like transformers: a checkpoint appears complete or not at all
-        self.progress.write(json.dumps(entry) + "\n")
-        self.progress.flush()
+        with open(os.path.join(self.out, "progress.jsonl"), "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
 
 
 def cmd_train(a):
@@ -216,7 +215,7 @@ def cmd_eval(a):
     return 0
 
 
-def main():
+def parser():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train", help="GRPO-style RL from a base model directory")
@@ -233,7 +232,11 @@ def main():
     e = sub.add_parser("eval", help="accuracy on the full held-out set, with a 95 % bootstrap interval")
     e.add_argument("--model", required=True, help="model directory (bf16 or f32 model.safetensors)")
     e.add_argument("--k", type=int, default=8)
-    a = ap.parse_args()
+    return ap
+
+
+def main():
+    a = parser().parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     try:
         return {"train": cmd_train, "eval": cmd_eval}[a.cmd](a)
