@@ -16,6 +16,7 @@ import io.alpharl.extrapolator.score.ScoreBook;
 import io.alpharl.proto.topic.DeadLetters;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.topic.MessageChecks;
+import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.ControlAction;
@@ -144,7 +145,7 @@ public final class ExtrapolatorService implements Runnable {
           config.processorApplication(), emitted.predictions().size());
       while (running.get()) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          apply(r);
+          apply(r, reader);
         }
         publishLetters(producer);
         actOnReadyFits(backend, reader, producer, spill);
@@ -168,7 +169,7 @@ public final class ExtrapolatorService implements Runnable {
     }
   }
 
-  private void apply(ConsumerRecord<byte[], byte[]> r) {
+  private void apply(ConsumerRecord<byte[], byte[]> r, TopicReader reader) {
     String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
     if (key == null || r.value() == null) {
       refuse(r, RejectReason.REJECT_REASON_MALFORMED_RECORD, "record has no " + (key == null ? "key" : "value"));
@@ -186,10 +187,10 @@ public final class ExtrapolatorService implements Runnable {
       } else if (r.topic().equals(Topics.STEPS.name())) {
         StepCommitted s = Topics.STEPS.valueSerde().deserializer().deserialize(r.topic(), r.value());
         Optional<MessageChecks.Problem> p = MessageChecks.step(key, s);
-        RunLedger run = runs.get(key);
+        RunLedger run = p.isPresent() ? null : knownRun(key, reader);
         if (p.isPresent()) {
           refuse(r, p.get().reason(), p.get().detail());
-        } else if (run == null || run.manifest() == null) {
+        } else if (run == null) {
           refuse(r, RejectReason.REJECT_REASON_UNKNOWN_RUN, "commit of step " + s.getStep() + " for run " + key + ", which has no manifest");
         } else {
           run.commit(s);
@@ -208,6 +209,42 @@ public final class ExtrapolatorService implements Runnable {
     } catch (SerializationException e) {
       refuse(r, RejectReason.REJECT_REASON_MALFORMED_RECORD, e.getMessage());
     }
+  }
+
+  /**
+   * The run's ledger, once its manifest is known. The consumer hands out records of different
+   * topics in no fixed order, so a commit can come before its run's manifest although the agent
+   * committed the manifest first (in a transaction of its own). The manifest is then read from
+   * its partition of alpharl.runs, as far as that goes now: if it is not there, it never was
+   * before this commit, and the commit is refused whatever the timing.
+   */
+  private RunLedger knownRun(String key, TopicReader reader) {
+    RunLedger run = runs.get(key);
+    if (run != null && run.manifest() != null) {
+      return run;
+    }
+    List<TopicPartition> partitions = reader.partitions(Topics.RUNS.name());
+    TopicPartition home = new TopicPartition(Topics.RUNS.name(), RecordKeys.runPartition(key, partitions.size()));
+    RunManifest[] latest = new RunManifest[1];
+    reader.readAll(List.of(home), rec -> {
+      if (rec.key() == null || rec.value() == null || !key.equals(new String(rec.key(), StandardCharsets.UTF_8))) {
+        return;
+      }
+      try {
+        RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(rec.topic(), rec.value());
+        if (MessageChecks.manifest(key, m).isEmpty()) {
+          latest[0] = m;
+        }
+      } catch (SerializationException e) {
+        // junk on alpharl.runs is dead-lettered when the consumer reaches it
+      }
+    });
+    if (latest[0] == null) {
+      return null;
+    }
+    run = runs.computeIfAbsent(key, k -> new RunLedger());
+    run.manifest(latest[0]);
+    return run;
   }
 
   /** Dead-letters an input record once: a restart replays its inputs, and letters already published are known. */
