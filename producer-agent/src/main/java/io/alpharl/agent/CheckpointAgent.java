@@ -207,6 +207,11 @@ public final class CheckpointAgent implements AutoCloseable {
     return lastStep;
   }
 
+  /** The run's planned final step as the manifest says (0 when unknown). */
+  public long plannedSteps() {
+    return manifest.getPlannedSteps();
+  }
+
   /** Bytes of delta frames sent so far. */
   public long bytesOfDeltas() {
     return bytesOfDeltas;

@@ -3,6 +3,7 @@ package io.alpharl.cli.agent;
 import io.alpharl.agent.AgentConfig;
 import io.alpharl.agent.CheckpointAgent;
 import io.alpharl.agent.control.ControlFollower;
+import io.alpharl.agent.control.StopFile;
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.cli.KafkaOptions;
@@ -74,7 +75,7 @@ public final class WatchCommand implements Callable<Integer> {
         System.err.printf("run %s: sent through step %d, %.1f MB of deltas in %.1f s (%.1f MB/s)%n", config.runId(), agent.lastStep(),
             agent.bytesOfDeltas() / 1e6, seconds, agent.bytesOfDeltas() / 1e6 / seconds);
         if (once) {
-          agent.finish(RunStatus.RUN_STATUS_RUNNING);
+          finishOnce(agent, config);
         }
       }
     } finally {
@@ -84,5 +85,26 @@ public final class WatchCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * After {@code --once}: the run is finished when its planned final step was sent, stopped early
+   * when the trainer's folder holds a STOP file; otherwise it stays running, and the user is told
+   * why, since a later watch will go on from where this one ended.
+   */
+  private static void finishOnce(CheckpointAgent agent, AgentConfig config) {
+    long planned = agent.plannedSteps();
+    if (planned > 0 && agent.lastStep() >= planned) {
+      agent.finish(RunStatus.RUN_STATUS_FINISHED);
+      System.err.printf("run %s: finished (step %d of %d planned sent)%n", config.runId(), agent.lastStep(), planned);
+    } else if (java.nio.file.Files.exists(config.runDir().resolve(StopFile.NAME))) {
+      agent.finish(RunStatus.RUN_STATUS_STOPPED_EARLY);
+      System.err.printf("run %s: stopped early at step %d of %d planned (%s in %s)%n", config.runId(), agent.lastStep(), planned, StopFile.NAME,
+          config.runDir());
+    } else {
+      agent.finish(RunStatus.RUN_STATUS_RUNNING);
+      System.err.printf("run %s: still running, step %d of %s planned sent; watch again (with or without --once) to send the rest%n",
+          config.runId(), agent.lastStep(), planned > 0 ? String.valueOf(planned) : "unknown");
+    }
   }
 }

@@ -79,6 +79,12 @@ public final class PredictedModelWriter {
     meta.put("modules_predicted", plan.predicted().size());
     meta.put("carry_from_base", plan.carryFromBase());
     meta.put("backend", backend.name());
+    PredictionPlan.Verdict v = plan.verdict();
+    meta.put("policy", v.policy());
+    meta.put("gate", v.gate());
+    meta.put("gate_reason", v.gateReason());
+    meta.put("backtest_error", v.backtestError());
+    meta.put("stop_backtest_error", v.stopBacktestError());
     ObjectNode modules = meta.putObject("predictors");
     plan.predictors().forEach(modules::put);
     JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(METADATA_FILE).toFile(), meta);

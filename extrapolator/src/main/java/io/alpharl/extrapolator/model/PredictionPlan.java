@@ -19,6 +19,7 @@ import java.util.Map;
  *                      the window's end)
  * @param sums          D of every tensor that has one, read as the writer reaches it
  * @param predictors    every modelled module's chosen predictor ({@code stop} for carried ones)
+ * @param verdict       how the fit summary judged the prediction, written beside the model
  */
 public record PredictionPlan(
     String runId,
@@ -30,7 +31,22 @@ public record PredictionPlan(
     Map<String, ModulePlan> predicted,
     boolean carryFromBase,
     CarriedDeltas sums,
-    Map<String, String> predictors) {
+    Map<String, String> predictors,
+    Verdict verdict) {
+
+  /**
+   * The fit summary's judgement, so that a model folder says whether it was trusted and why.
+   *
+   * @param policy            the predictor policy (auto or a spec)
+   * @param gate              the gate's state label (passing, failing, collecting)
+   * @param gateReason        why, when it does not pass
+   * @param backtestError     norm-weighted backtest error of the chosen predictors
+   * @param stopBacktestError the same for carrying every module's window-end value
+   */
+  public record Verdict(String policy, String gate, String gateReason, double backtestError, double stopBacktestError) {
+    /** For plans made without a fit summary (benchmarks, tests). */
+    public static final Verdict NONE = new Verdict("", "", "", Double.NaN, Double.NaN);
+  }
 
   /**
    * The weight of a tensor's delta at {@code step} in D: ΔW_(t_i) = Σ_(s ≤ t_i) δ_s, so
@@ -67,6 +83,6 @@ public record PredictionPlan(
 
   /** The same plan with D read from {@code deltas}. */
   public PredictionPlan withSums(CarriedDeltas deltas) {
-    return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, deltas, predictors);
+    return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, deltas, predictors, verdict);
   }
 }

@@ -1,5 +1,6 @@
 package io.alpharl.extrapolator.model;
 
+import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.fit.predict.AxisSettings;
 import io.alpharl.fit.predict.ModuleWindow;
 import io.alpharl.fit.predict.PlanResult;
@@ -69,7 +70,8 @@ public final class Predictor {
       predicted.put(mf.getModule(), new ModulePlan(mf.getModule(), spec, r.plan(), mf.getBacktestError(), mf.getStopBacktestError()));
     }
     return new PredictionPlan(fit.getRunId(), k, steps, fit.getAxis(), planned, fit.getConfidence(), predicted, carryFromBase, CarriedDeltas.NONE,
-        predictors);
+        predictors, new PredictionPlan.Verdict(fit.getPolicy(), EnumLabels.of(fit.getGate()), fit.getGateReason(), fit.getBacktestError(),
+            fit.getStopBacktestError()));
   }
 
   /** The axis bounds the fit's choices were made under. */

@@ -51,7 +51,7 @@ class PredictedModelWriterTest {
             0.1, 0.2));
     PredictionPlan plan = new PredictionPlan("run", 80, new long[] {5, 10, 80}, ProgressAxis.PROGRESS_AXIS_STEP, 200, 0.9, predicted, false,
         CarriedDeltas.of(Map.of("norm.weight", normDelta, "up_proj.weight", upDelta)),
-        Map.of("q_proj.weight", "alpharl", "up_proj.weight", "rank-k-increment"));
+        Map.of("q_proj.weight", "alpharl", "up_proj.weight", "rank-k-increment"), PredictionPlan.Verdict.NONE);
 
     Path out = dir.resolve("pred");
     try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(2)) {

@@ -124,6 +124,52 @@ class AgentWatchIT {
   }
 
   @Test
+  void watchOnceFinishesTheRunWhenItsPlannedLastStepWasSentAndOtherwiseLeavesItRunning(TestBroker broker) throws Exception {
+    String runId = "once-" + UUID.randomUUID().toString().substring(0, 8);
+    List<Long> steps = BundledRun.steps();
+    for (long s : steps.subList(0, 5)) {
+      BundledRun.copyCheckpoint(s, runDir);
+    }
+    String[] watch = {"agent", "watch", runDir.toString(), "--run-id", runId, "--once", "--bootstrap-servers", broker.bootstrapServers(),
+        "--progress-key", "eval_accuracy", "--state-dir", runDir.resolveSibling(runDir.getFileName() + "-state").toString()};
+    assertThat(io.alpharl.cli.AlphaRl.commandLine().execute(watch)).isZero();
+    io.alpharl.proto.v1.RunManifest partial = lastManifest(broker, runId, 1);
+    assertThat(partial.getStatus()).as("4 of 40 steps sent").isEqualTo(io.alpharl.proto.v1.RunStatus.RUN_STATUS_RUNNING);
+    assertThat(partial.getLastStep()).isEqualTo(steps.get(4));
+
+    for (long s : steps.subList(5, steps.size())) {
+      BundledRun.copyCheckpoint(s, runDir);
+    }
+    assertThat(io.alpharl.cli.AlphaRl.commandLine().execute(watch)).isZero();
+    io.alpharl.proto.v1.RunManifest done = lastManifest(broker, runId, 2);
+    assertThat(done.getStatus()).isEqualTo(io.alpharl.proto.v1.RunStatus.RUN_STATUS_FINISHED);
+    assertThat(done.getLastStep()).isEqualTo(200);
+  }
+
+  /** The newest manifest of the run once at least {@code finished} of them say how far the run went. */
+  private static io.alpharl.proto.v1.RunManifest lastManifest(TestBroker broker, String runId, int finished) {
+    List<io.alpharl.proto.v1.RunManifest> seen = new java.util.ArrayList<>();
+    try (org.apache.kafka.clients.consumer.KafkaConsumer<String, io.alpharl.proto.v1.RunManifest> c = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+        Map.of(org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+            org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID(),
+            org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+            org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+        Topics.RUNS.keySerde().deserializer(), Topics.RUNS.valueSerde().deserializer())) {
+      c.subscribe(List.of(Topics.RUNS.name()));
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (seen.stream().filter(m -> m.getLastStep() > 0).count() < finished && System.nanoTime() < deadline) {
+        c.poll(Duration.ofMillis(200)).forEach(r -> {
+          if (runId.equals(r.key())) {
+            seen.add(r.value());
+          }
+        });
+      }
+    }
+    assertThat(seen).as("manifests of run %s", runId).isNotEmpty();
+    return seen.get(seen.size() - 1);
+  }
+
+  @Test
   void truncatedAndCorruptCheckpointsBecomeDeadLettersAndLaterStepsStillStream(TestBroker broker) throws Exception {
     String runId = "bad-" + UUID.randomUUID().toString().substring(0, 8);
     for (long s : List.of(0L, 5L, 10L, 15L, 20L)) {

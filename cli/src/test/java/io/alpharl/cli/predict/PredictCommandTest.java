@@ -1,0 +1,148 @@
+package io.alpharl.cli.predict;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.alpharl.cli.AlphaRl;
+import io.alpharl.safetensors.Checkpoint;
+import io.alpharl.safetensors.DType;
+import io.alpharl.safetensors.SafetensorsWriter;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code alpharl predict --predictor auto} on a run whose checkpoints are named like a BERT
+ * (Hugging Face {@code encoder.layer.N.…}): its block matrices are found and extrapolated. Each
+ * moving matrix's update is ΔW_t = (t/100)·A, so by hand the final weights at the planned step 100
+ * are W_0 + A; the whole-update trend reproduces that exactly and the backtest must choose it over
+ * stopping. A frozen matrix (ΔW = 0) is carried, tensors outside the blocks keep their window-end
+ * value, and the model folder says the gate passed.
+ */
+class PredictCommandTest {
+  private static final int H = 8;
+  private static final String LAYER = "encoder.layer.0.";
+  private static final Map<String, long[]> MATRICES = new LinkedHashMap<>();
+  private static final String FROZEN = LAYER + "attention.self.key.weight";
+  private static final String EMBEDDINGS = "embeddings.word_embeddings.weight";
+  private static final String NORM = LAYER + "attention.output.LayerNorm.weight";
+
+  static {
+    MATRICES.put(LAYER + "attention.self.query.weight", new long[] {H, H});
+    MATRICES.put(FROZEN, new long[] {H, H});
+    MATRICES.put(LAYER + "attention.self.value.weight", new long[] {H, H});
+    MATRICES.put(LAYER + "attention.output.dense.weight", new long[] {H, H});
+    MATRICES.put(LAYER + "intermediate.dense.weight", new long[] {2 * H, H});
+    MATRICES.put(LAYER + "output.dense.weight", new long[] {H, 2 * H});
+  }
+
+  @TempDir
+  Path work;
+
+  @Test
+  void autoExtrapolatesTheBlockMatricesOfABertNamedRun() throws Exception {
+    Path run = work.resolve("bert-run");
+    Map<String, float[]> base = new LinkedHashMap<>();
+    Map<String, float[]> direction = new LinkedHashMap<>();
+    Random random = new Random(11);
+    for (Map.Entry<String, long[]> e : MATRICES.entrySet()) {
+      base.put(e.getKey(), gaussian(random, size(e.getValue()), 0.05));
+      direction.put(e.getKey(), e.getKey().equals(FROZEN) ? new float[size(e.getValue())] : gaussian(random, size(e.getValue()), 0.01));
+    }
+    base.put(EMBEDDINGS, gaussian(random, 30 * H, 0.05));
+    direction.put(EMBEDDINGS, gaussian(random, 30 * H, 0.01));
+    base.put(NORM, gaussian(random, H, 1));
+    direction.put(NORM, gaussian(random, H, 0.01));
+    for (int step = 0; step <= 50; step += 5) {
+      writeCheckpoint(run.resolve("checkpoint-" + step), step, base, direction);
+    }
+    Path out = work.resolve("predicted");
+
+    int code = AlphaRl.commandLine().execute("predict", run.toString(), "--window-step", "50", "--predictor", "auto", "--out", out.toString());
+
+    assertThat(code).isZero();
+    JsonNode meta = new ObjectMapper().readTree(out.resolve("alpharl_prediction.json").toFile());
+    assertThat(meta.get("gate").asText()).as(meta.get("gate_reason").asText()).isEqualTo("passing");
+    assertThat(meta.get("modules_predicted").asInt()).as("every moving block matrix").isEqualTo(5);
+    assertThat(meta.get("predictors").size()).as("every block matrix is modelled").isEqualTo(6);
+    assertThat(meta.get("predictors").get(FROZEN).asText()).isEqualTo("stop");
+    assertThat(meta.get("backtest_error").asDouble()).isLessThan(1e-3);
+    try (Checkpoint predicted = Checkpoint.open(out)) {
+      for (String name : MATRICES.keySet()) {
+        float[] got = predicted.floats(name);
+        float[] w0 = base.get(name);
+        float[] a = direction.get(name);
+        for (int i = 0; i < got.length; i++) {
+          // f32 weights and f32 accumulation of 10 deltas: within 1e-5 of values about 0.05.
+          assertThat((double) got[i]).as("%s[%d]", name, i).isCloseTo(w0[i] + a[i], within(1e-5));
+        }
+      }
+      assertThat(predicted.floats(FROZEN)).containsExactly(base.get(FROZEN));
+      assertThat(predicted.floats(EMBEDDINGS)).as("outside the blocks: the window-end value").containsExactly(valueAt(50, base, direction, EMBEDDINGS));
+      assertThat(predicted.floats(NORM)).as("1-D: the window-end value").containsExactly(valueAt(50, base, direction, NORM));
+    }
+  }
+
+  @Test
+  void aRunWhereNothingIsModelledIsAOneLineError() throws Exception {
+    Path run = work.resolve("no-blocks");
+    Map<String, float[]> base = Map.of("classifier.weight", new float[4], "lm_head.weight", new float[4]);
+    Map<String, float[]> none = Map.of("classifier.weight", new float[4], "lm_head.weight", new float[4]);
+    for (int step = 0; step <= 15; step += 5) {
+      writeCheckpoint(run.resolve("checkpoint-" + step), step, base, none);
+    }
+    StringWriter err = new StringWriter();
+    var cli = AlphaRl.commandLine();
+    cli.setErr(new PrintWriter(err));
+
+    int code = cli.execute("predict", run.toString(), "--window-step", "15", "--out", work.resolve("out").toString());
+
+    assertThat(code).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err.toString().strip()).doesNotContain("\n").contains("checkpoint-0").containsIgnoringCase("module");
+  }
+
+  /** A Hugging Face Trainer checkpoint folder: f32 weights W_0 + (t/100)·A and the trainer state. */
+  private static void writeCheckpoint(Path dir, int step, Map<String, float[]> base, Map<String, float[]> direction) throws Exception {
+    Files.createDirectories(dir);
+    SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt"));
+    Map<String, float[]> values = new LinkedHashMap<>();
+    for (String name : base.keySet()) {
+      long[] shape = MATRICES.getOrDefault(name, name.equals(EMBEDDINGS) ? new long[] {30, H} : new long[] {base.get(name).length});
+      writer.add(name, DType.F32, java.util.Arrays.stream(shape).boxed().toList());
+      values.put(name, valueAt(step, base, direction, name));
+    }
+    writer.writeTo(dir.resolve("model.safetensors"), values);
+    Files.writeString(dir.resolve("trainer_state.json"), "{\"global_step\": " + step + ", \"max_steps\": 100, \"log_history\": [{\"step\": " + step
+        + ", \"eval_accuracy\": " + (0.2 + 0.004 * step) + "}]}");
+  }
+
+  private static float[] valueAt(int step, Map<String, float[]> base, Map<String, float[]> direction, String name) {
+    float[] w0 = base.get(name);
+    float[] a = direction.get(name);
+    float[] w = new float[w0.length];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = w0[i] + (float) (step / 100.0) * a[i];
+    }
+    return w;
+  }
+
+  private static float[] gaussian(Random random, int n, double scale) {
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = (float) (random.nextGaussian() * scale);
+    }
+    return v;
+  }
+
+  private static int size(long[] shape) {
+    return (int) (shape[0] * shape[1]);
+  }
+}
