@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -45,21 +46,25 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
   private static final int NODE_ID = 1;
   private static final String CONTROLLER_LISTENER = "CONTROLLER";
+  private static final String SASL_LISTENER = "SASL";
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
 
   private final KafkaRaftServer server;
   private final Path dataDir;
   private final boolean ownsDataDir;
   private final String bootstrapServers;
+  private final Optional<String> saslBootstrapServers;
   private final Duration startupTime;
   private boolean closed;
 
   private EmbeddedKafkaBroker(
-      KafkaRaftServer server, Path dataDir, boolean ownsDataDir, String bootstrapServers, Duration startupTime) {
+      KafkaRaftServer server, Path dataDir, boolean ownsDataDir, String bootstrapServers, Optional<String> saslBootstrapServers,
+      Duration startupTime) {
     this.server = server;
     this.dataDir = dataDir;
     this.ownsDataDir = ownsDataDir;
     this.bootstrapServers = bootstrapServers;
+    this.saslBootstrapServers = saslBootstrapServers;
     this.startupTime = startupTime;
   }
 
@@ -80,9 +85,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
     int brokerPort = config.brokerPort() == 0 ? freePort(config.host()) : requireFree(config.host(), config.brokerPort());
     int controllerPort = freePort(config.host());
+    Optional<Integer> saslPort = config.saslPort().map(p -> p == 0 ? freePort(config.host()) : requireFree(config.host(), p));
     String bootstrap = config.host() + ":" + brokerPort;
 
-    Map<String, Object> props = brokerProperties(config, dataDir, brokerPort, controllerPort);
+    Map<String, Object> props = brokerProperties(config, dataDir, brokerPort, controllerPort, saslPort);
     KafkaConfig kafkaConfig = new KafkaConfig(props, false);
     KafkaRaftServer server = null;
     try {
@@ -99,12 +105,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
     Duration took = Duration.ofNanos(System.nanoTime() - t0);
     LOG.info("embedded KRaft broker ready at {} in {} ms (data in {})", bootstrap, took.toMillis(), dataDir);
-    return new EmbeddedKafkaBroker(server, dataDir, ownsDataDir, bootstrap, took);
+    return new EmbeddedKafkaBroker(server, dataDir, ownsDataDir, bootstrap, saslPort.map(p -> config.host() + ":" + p), took);
   }
 
   /** {@code host:port} for clients' {@code bootstrap.servers}. */
   public String bootstrapServers() {
     return bootstrapServers;
+  }
+
+  /** {@code host:port} of the SASL/SCRAM listener, when the broker has one. */
+  public Optional<String> saslBootstrapServers() {
+    return saslBootstrapServers;
   }
 
   /** Wall time from {@link #start} being called to the broker answering metadata requests. */
@@ -129,7 +140,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     LOG.info("embedded KRaft broker at {} stopped", bootstrapServers);
   }
 
-  private static Map<String, Object> brokerProperties(EmbeddedBrokerConfig config, Path dataDir, int brokerPort, int controllerPort) {
+  private static Map<String, Object> brokerProperties(EmbeddedBrokerConfig config, Path dataDir, int brokerPort, int controllerPort,
+      Optional<Integer> saslPort) {
     String host = config.host();
     Map<String, Object> p = new HashMap<>();
     p.put("process.roles", "broker,controller");
@@ -152,8 +164,27 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     p.put("group.initial.rebalance.delay.ms", "0");
     p.put("num.partitions", "1");
     p.put("auto.create.topics.enable", "false");
+    saslPort.ifPresent(port -> secure(p, host, port));
     p.putAll(config.overrides());
     return p;
+  }
+
+  /**
+   * A SASL/SCRAM listener whose principals are held to ACLs. The plain loopback listener and the
+   * controller's stay unauthenticated: their anonymous principal is the super user that creates
+   * the users, topics and ACLs (and the node's own controller traffic needs it).
+   */
+  private static void secure(Map<String, Object> p, String host, int port) {
+    p.put("listeners", p.get("listeners") + "," + SASL_LISTENER + "://" + host + ":" + port);
+    p.put("advertised.listeners", p.get("advertised.listeners") + "," + SASL_LISTENER + "://" + host + ":" + port);
+    p.put("listener.security.protocol.map", p.get("listener.security.protocol.map") + "," + SASL_LISTENER + ":SASL_PLAINTEXT");
+    p.put("sasl.enabled.mechanisms", "SCRAM-SHA-256,SCRAM-SHA-512");
+    String module = "org.apache.kafka.common.security.scram.ScramLoginModule required;";
+    p.put("listener.name.sasl.scram-sha-256.sasl.jaas.config", module);
+    p.put("listener.name.sasl.scram-sha-512.sasl.jaas.config", module);
+    p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+    p.put("super.users", "User:ANONYMOUS");
+    p.put("allow.everyone.if.no.acl.found", "false");
   }
 
   /**

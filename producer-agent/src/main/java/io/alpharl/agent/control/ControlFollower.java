@@ -12,6 +12,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -41,10 +43,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class ControlFollower implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ControlFollower.class);
+  private static final Duration RETRY = Duration.ofSeconds(10);
 
   private final String runId;
   private final Path runDir;
   private final AtomicBoolean running = new AtomicBoolean(true);
+  private final java.util.Set<String> refused = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final AtomicReference<ControlDecision> decision = new AtomicReference<>();
   private final Thread thread;
   private final HttpServer http;
@@ -101,6 +105,29 @@ public final class ControlFollower implements AutoCloseable {
    * is refused with a dead letter and never stops the trainer.
    */
   private void follow(KafkaClients kafka) {
+    while (running.get()) {
+      try {
+        followOnce(kafka);
+        return;
+      } catch (AuthenticationException | AuthorizationException e) {
+        // A principal without its rights yet (credentials or ACLs being set up, or wrong): the
+        // trainer would never be told to stop, so say so loudly and keep trying.
+        LOG.error("run {}: cannot read {} as this principal ({}); retrying in {} s: check --kafka-config and the ACLs (README, \"Secured clusters\")",
+            runId, Topics.CONTROL.name(), e.getMessage(), RETRY.toSeconds());
+        try {
+          Thread.sleep(RETRY.toMillis());
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      } catch (RuntimeException e) {
+        LOG.error("run {}: control follower stopped: {}", runId, e.toString());
+        return;
+      }
+    }
+  }
+
+  private void followOnce(KafkaClients kafka) {
     Map<String, Object> conf = kafka.config();
     conf.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     conf.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -142,12 +169,13 @@ public final class ControlFollower implements AutoCloseable {
           }
         }
       }
-    } catch (RuntimeException e) {
-      LOG.error("run {}: control follower stopped: {}", runId, e.toString());
     }
   }
 
   private void refuse(KafkaProducer<byte[], byte[]> letters, ConsumerRecord<byte[], byte[]> r, RejectReason reason, String detail) {
+    if (!refused.add(r.partition() + "@" + r.offset())) {
+      return; // read again after a retry: dead-lettered once
+    }
     LOG.warn("run {}: refused {}-{}@{}, the trainer is not told: {}", runId, r.topic(), r.partition(), r.offset(), detail);
     DeadLetter letter = DeadLetters.of(r, reason, detail, "agent " + runId).setRunId(runId).build();
     letters.send(new ProducerRecord<>(Topics.DLQ.name(), r.key(), letter.toByteArray()));
