@@ -9,10 +9,11 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A logback filter that drops the lines a healthy run is known to log at WARN or ERROR although
- * nothing is wrong, so that what the console does show is a problem. Each {@link Notice} names
- * one such line exactly: its level, its logger and a piece of its text; any other line of the
- * same logger still shows.
+ * A logback filter that drops the lines known to say nothing a user should act on: WARN or ERROR
+ * lines a healthy run logs although nothing is wrong, and library lines that repeat what this
+ * project's own code already says in one line. What the console does show is then a problem,
+ * once. Each {@link Notice} names one such line exactly: its level, its logger and pieces of its
+ * text; any other line of the same logger still shows.
  *
  * <p>Kafka's notices ({@link #KAFKA}) are always on. A configuration adds its own, one per
  * {@code <notice>LEVEL logger text</notice>} element:
@@ -32,9 +33,21 @@ public final class ExpectedNotices extends Filter<ILoggingEvent> {
    * completed it answers CONCURRENT_TRANSACTIONS and the producer sends the batch again. Kafka
    * logs each such retry at WARN. When retrying does not help the send fails, and the service
    * that sent it says so.
+   *
+   * <p>The processor enables {@code processing.exception.handler.global.enabled}, so Kafka
+   * Streams' own config does not warn that it is off; but the partition assignor of each stream
+   * thread (Kafka 4.4) builds a second config from the consumer's settings, which do not carry it,
+   * and that one warns anyway.
+   *
+   * <p>A record the processor cannot deserialize is dead-lettered by its {@code DeadLetterHandler},
+   * which logs one line with the topic, partition, offset and reason; Kafka Streams then logs the
+   * same record again, with the stack trace of the deserializer.
    */
   public static final List<Notice> KAFKA = List.of(
-      new Notice(Level.WARN, "org.apache.kafka.clients.producer.internals.Sender", "retrying", "Error: CONCURRENT_TRANSACTIONS"));
+      new Notice(Level.WARN, "org.apache.kafka.clients.producer.internals.Sender", "retrying", "Error: CONCURRENT_TRANSACTIONS"),
+      new Notice(Level.WARN, "org.apache.kafka.streams.StreamsConfig",
+          "Processing exception handler is not enabled for the GlobalThread. It's recommended to set `processing.exception.handler.global.enabled`"),
+      new Notice(Level.WARN, "org.apache.kafka.streams.processor.internals.RecordDeserializer", "Skipping record due to deserialization error."));
 
   private final List<Notice> notices = new ArrayList<>(KAFKA);
 

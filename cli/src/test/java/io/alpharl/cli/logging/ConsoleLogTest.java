@@ -35,8 +35,13 @@ class ConsoleLogTest {
       Logger sender = ctx.getLogger(SENDER);
       sender.warn(RETRY + "CONCURRENT_TRANSACTIONS");
       sender.warn(RETRY + "NOT_LEADER_OR_FOLLOWER");
+      ctx.getLogger("org.apache.kafka.streams.StreamsConfig").warn("Processing exception handler is not enabled for the GlobalThread. It's"
+          + " recommended to set `processing.exception.handler.global.enabled` to true to enable it.");
       ctx.getLogger("io.alpharl.processor.topology.DeadLetterHandler")
           .warn("dead letter from {}-{}@{}: {}", "alpharl.deltas", 0, 7, "header length 1414024224 exceeds the record");
+      ctx.getLogger("org.apache.kafka.streams.processor.internals.RecordDeserializer").warn(
+          "stream-thread [t] task [0_0] Skipping record due to deserialization error. topic=[{}] partition=[{}] offset=[{}]", "alpharl.deltas", 0, 7,
+          new IllegalArgumentException("bad delta frame"));
     });
     assertThat(lines).hasSize(2);
     assertThat(lines.get(0)).contains(" WARN ", "Error: NOT_LEADER_OR_FOLLOWER");
