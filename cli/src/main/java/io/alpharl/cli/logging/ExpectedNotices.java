@@ -31,8 +31,10 @@ public final class ExpectedNotices extends Filter<ILoggingEvent> {
    * <p>Under transactions v2 the broker adds a partition to a transaction when the first batch
    * for it arrives; while the previous transaction of the same producer is still being
    * completed it answers CONCURRENT_TRANSACTIONS and the producer sends the batch again. Kafka
-   * logs each such retry at WARN. When retrying does not help the send fails, and the service
-   * that sent it says so.
+   * logs each such retry at WARN. The producer's later batches for that partition, already on
+   * their way behind the rejected one, then arrive out of order (OUT_OF_ORDER_SEQUENCE_NUMBER) and
+   * are sent again in order: another WARN per batch. When retrying does not help the send fails,
+   * and the service that sent it says so.
    *
    * <p>The processor enables {@code processing.exception.handler.global.enabled}, so Kafka
    * Streams' own config does not warn that it is off; but the partition assignor of each stream
@@ -45,6 +47,7 @@ public final class ExpectedNotices extends Filter<ILoggingEvent> {
    */
   public static final List<Notice> KAFKA = List.of(
       new Notice(Level.WARN, "org.apache.kafka.clients.producer.internals.Sender", "retrying", "Error: CONCURRENT_TRANSACTIONS"),
+      new Notice(Level.WARN, "org.apache.kafka.clients.producer.internals.Sender", "retrying", "Error: OUT_OF_ORDER_SEQUENCE_NUMBER"),
       new Notice(Level.WARN, "org.apache.kafka.streams.StreamsConfig",
           "Processing exception handler is not enabled for the GlobalThread. It's recommended to set `processing.exception.handler.global.enabled`"),
       new Notice(Level.WARN, "org.apache.kafka.streams.processor.internals.RecordDeserializer", "Skipping record due to deserialization error."));

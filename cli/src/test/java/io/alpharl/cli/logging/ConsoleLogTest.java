@@ -34,6 +34,7 @@ class ConsoleLogTest {
     List<String> lines = console(productionConfig(), ctx -> {
       Logger sender = ctx.getLogger(SENDER);
       sender.warn(RETRY + "CONCURRENT_TRANSACTIONS");
+      sender.warn(RETRY + "OUT_OF_ORDER_SEQUENCE_NUMBER");
       sender.warn(RETRY + "NOT_LEADER_OR_FOLLOWER");
       ctx.getLogger("org.apache.kafka.streams.StreamsConfig").warn("Processing exception handler is not enabled for the GlobalThread. It's"
           + " recommended to set `processing.exception.handler.global.enabled` to true to enable it.");
