@@ -26,7 +26,7 @@ import java.util.Objects;
 public final class ExpectedNotices extends Filter<ILoggingEvent> {
 
   /**
-   * Lines Kafka's clients log in a healthy run of the services, with why each is expected.
+   * Lines Kafka's clients log in the services that need no action, with why for each.
    *
    * <p>Under transactions v2 the broker adds a partition to a transaction when the first batch
    * for it arrives; while the previous transaction of the same producer is still being
