@@ -1,5 +1,7 @@
 package io.alpharl.broker;
 
+import io.alpharl.broker.log.BrokerLogFile;
+import io.alpharl.broker.log.BrokerThreads;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -40,6 +42,10 @@ import org.slf4j.LoggerFactory;
  * on machines without Docker. {@link #start} returns once the broker answers a metadata request;
  * {@link #close} stops it and deletes a temporary data folder. Not thread-safe: one owner starts
  * and closes it.
+ *
+ * <p>The broker runs on threads of its own {@link BrokerThreads} group, and what they log goes to
+ * {@value #LOG_FILE} in the data folder (with logback; see {@link BrokerLogFile}), not to the
+ * console of the application that shares the JVM.
  */
 public final class EmbeddedKafkaBroker implements AutoCloseable {
 
@@ -48,8 +54,12 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private static final String CONTROLLER_LISTENER = "CONTROLLER";
   private static final String SASL_LISTENER = "SASL";
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+  /** Name of the broker's log file in its data folder; Kafka reads only folders there, so a file is safe. */
+  public static final String LOG_FILE = "broker.log";
 
   private final KafkaRaftServer server;
+  private final BrokerThreads threads;
+  private final BrokerLogFile log;
   private final Path dataDir;
   private final boolean ownsDataDir;
   private final String bootstrapServers;
@@ -57,10 +67,11 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private final Duration startupTime;
   private boolean closed;
 
-  private EmbeddedKafkaBroker(
-      KafkaRaftServer server, Path dataDir, boolean ownsDataDir, String bootstrapServers, Optional<String> saslBootstrapServers,
-      Duration startupTime) {
+  private EmbeddedKafkaBroker(KafkaRaftServer server, BrokerThreads threads, BrokerLogFile log, Path dataDir, boolean ownsDataDir,
+      String bootstrapServers, Optional<String> saslBootstrapServers, Duration startupTime) {
     this.server = server;
+    this.threads = threads;
+    this.log = log;
     this.dataDir = dataDir;
     this.ownsDataDir = ownsDataDir;
     this.bootstrapServers = bootstrapServers;
@@ -90,22 +101,40 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     Map<String, Object> props = brokerProperties(config, dataDir, brokerPort, controllerPort, saslPort);
     KafkaConfig kafkaConfig = new KafkaConfig(props, false);
-    KafkaRaftServer server = null;
+    BrokerThreads threads = new BrokerThreads("embedded-broker-" + brokerPort);
+    BrokerLogFile log = BrokerLogFile.open(threads, dataDir.resolve(LOG_FILE));
+    KafkaRaftServer server;
     try {
       format(dataDir);
-      server = new KafkaRaftServer(kafkaConfig, Time.SYSTEM);
-      server.startup();
-      awaitReady(bootstrap);
+      server = threads.call("start", () -> startServer(kafkaConfig, bootstrap));
     } catch (RuntimeException | Error e) {
-      shutdownQuietly(server);
+      log.close();
       if (ownsDataDir) {
         deleteRecursively(dataDir);
       }
       throw e instanceof BrokerStartException b ? b : new BrokerStartException("embedded Kafka broker failed to start on " + bootstrap + ": " + e, e);
     }
     Duration took = Duration.ofNanos(System.nanoTime() - t0);
-    LOG.info("embedded KRaft broker ready at {} in {} ms (data in {})", bootstrap, took.toMillis(), dataDir);
-    return new EmbeddedKafkaBroker(server, dataDir, ownsDataDir, bootstrap, saslPort.map(p -> config.host() + ":" + p), took);
+    LOG.info("embedded KRaft broker ready at {} in {} ms (data in {}{})", bootstrap, took.toMillis(), dataDir,
+        log.path().map(p -> ", its log in " + p.getFileName()).orElse(""));
+    return new EmbeddedKafkaBroker(server, threads, log, dataDir, ownsDataDir, bootstrap, saslPort.map(p -> config.host() + ":" + p), took);
+  }
+
+  /** On a thread of the broker's group, so that every thread the server starts is one of the broker's. */
+  private static KafkaRaftServer startServer(KafkaConfig kafkaConfig, String bootstrap) {
+    KafkaRaftServer server = new KafkaRaftServer(kafkaConfig, Time.SYSTEM);
+    try {
+      server.startup();
+      awaitReady(bootstrap);
+      return server;
+    } catch (RuntimeException | Error e) {
+      try {
+        shutdown(server);
+      } catch (RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
   }
 
   /** {@code host:port} for clients' {@code bootstrap.servers}. */
@@ -127,13 +156,26 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     return dataDir;
   }
 
+  /** The file the broker's own log goes to ({@value #LOG_FILE} in {@link #dataDir}); empty when logback is not the backend. */
+  public Optional<Path> logFile() {
+    return log.path();
+  }
+
   @Override
   public void close() {
     if (closed) {
       return;
     }
     closed = true;
-    shutdownQuietly(server);
+    try {
+      threads.call("stop", () -> {
+        shutdown(server);
+        return null;
+      });
+    } catch (RuntimeException e) {
+      LOG.warn("embedded broker at {} did not shut down cleanly: {}", bootstrapServers, e.toString());
+    }
+    log.close();
     if (ownsDataDir) {
       deleteRecursively(dataDir);
     }
@@ -246,16 +288,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
   }
 
-  private static void shutdownQuietly(KafkaRaftServer server) {
-    if (server == null) {
-      return;
-    }
-    try {
-      server.shutdown();
-      server.awaitShutdown();
-    } catch (RuntimeException e) {
-      LOG.warn("embedded broker did not shut down cleanly", e);
-    }
+  private static void shutdown(KafkaRaftServer server) {
+    server.shutdown();
+    server.awaitShutdown();
   }
 
   private static void deleteRecursively(Path root) {

@@ -60,6 +60,7 @@ public final class BrokerCommand implements Callable<Integer> {
     }
     out.printf("Kafka broker (KRaft) ready at %s in %d ms; topics created. Ctrl-C stops it.%n",
         broker.bootstrapServers(), broker.startupTime().toMillis());
+    broker.logFile().ifPresent(f -> out.println("Its log: " + f));
     out.flush();
     if (exitAfterStart) {
       Runtime.getRuntime().removeShutdownHook(hook);

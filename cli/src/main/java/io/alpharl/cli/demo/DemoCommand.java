@@ -105,7 +105,8 @@ public final class DemoCommand implements Callable<Integer> {
       System.err.println("alpharl demo: " + e.getMessage());
       return 2;
     }
-    con.printf("  Kafka broker (KRaft, in-process) at %s, up in %d ms%n", broker.bootstrapServers(), broker.startupTime().toMillis());
+    con.printf("  Kafka broker (KRaft, in-process) at %s, up in %d ms%s%n", broker.bootstrapServers(), broker.startupTime().toMillis(),
+        broker.logFile().map(f -> "; its log: " + f).orElse(""));
     CountDownLatch interrupted = new CountDownLatch(1);
     try (broker; RootAllocator allocator = new RootAllocator()) {
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {

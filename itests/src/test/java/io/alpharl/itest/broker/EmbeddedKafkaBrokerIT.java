@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.alpharl.broker.BrokerStartException;
 import io.alpharl.broker.EmbeddedBrokerConfig;
 import io.alpharl.broker.EmbeddedKafkaBroker;
+import io.alpharl.broker.log.BrokerThreads;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -81,6 +83,7 @@ class EmbeddedKafkaBrokerIT {
       }
     }
     assertThat(data.resolve("meta.properties")).as("a given data folder is kept").exists();
+    assertThat(data.resolve(EmbeddedKafkaBroker.LOG_FILE)).as("with the broker's log, which Kafka leaves alone on restart").exists();
     try (EmbeddedKafkaBroker again = EmbeddedKafkaBroker.start(config);
          KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
              ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, again.bootstrapServers(),
@@ -95,6 +98,27 @@ class EmbeddedKafkaBrokerIT {
       assertThat(records.count()).isEqualTo(1);
       assertThat(records.iterator().next().value()).isEqualTo("before the restart");
     }
+  }
+
+  @Test
+  void theServersThreadsAreTheBrokersSoTheirLogGoesToItsFile() {
+    // Names Kafka 4.4 gives the threads of a combined broker and controller.
+    Pattern serverThread = Pattern.compile("^(data-plane-kafka-|quorum-controller-|kafka-\\d+-raft-|group-coordinator-|ExpirationReaper-|broker-\\d+-)");
+    try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(EmbeddedBrokerConfig.defaults())) {
+      assertThat(broker.logFile()).contains(broker.dataDir().resolve(EmbeddedKafkaBroker.LOG_FILE));
+      List<Thread> server = Thread.getAllStackTraces().keySet().stream().filter(t -> serverThread.matcher(t.getName()).find()).toList();
+      assertThat(server).as("threads of the Kafka server").hasSizeGreaterThan(10)
+          .allSatisfy(t -> assertThat(inBrokerThreads(t)).as("%s is in an embedded broker's thread group", t.getName()).isTrue());
+    }
+  }
+
+  private static boolean inBrokerThreads(Thread t) {
+    for (ThreadGroup g = t.getThreadGroup(); g != null; g = g.getParent()) {
+      if (g instanceof BrokerThreads) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Test

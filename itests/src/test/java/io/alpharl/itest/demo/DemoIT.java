@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.alpharl.cli.AlphaRl;
 import io.alpharl.itest.support.BundledRun;
+import io.alpharl.itest.support.ConsoleCapture;
 import io.alpharl.safetensors.Checkpoint;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -16,8 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code alpharl demo} end to end, as a newcomer runs it: its own in-process broker, processor and
- * extrapolator on the bundled recording. The table must reach the run's last step and the
- * predicted model must be a complete model directory with the base model's tensors.
+ * extrapolator on the bundled recording. The table must reach the run's last step, the
+ * predicted model must be a complete model directory with the base model's tensors, and a
+ * healthy run prints no WARN or ERROR line (the broker's own log goes to its file).
  */
 class DemoIT {
   @TempDir
@@ -25,19 +28,19 @@ class DemoIT {
 
   @Test
   void demoPrintsTheWholeTableAndWritesALoadablePredictedModel() throws Exception {
-    PrintStream original = System.out;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
     int exit;
+    String text;
+    List<String> loud;
     System.setProperty("alpharl.home", BundledRun.dir().getParent().getParent().getParent().toString());
-    try (PrintStream tee = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
-      System.setOut(tee);
+    try (ConsoleCapture console = ConsoleCapture.start()) {
       exit = AlphaRl.commandLine().execute("demo", "--exit", "--no-score", "--http-port", "0", "--out", out.toString());
-    } finally {
-      System.setOut(original);
+      text = console.text();
+      loud = console.loudLines();
     }
-    String text = captured.toString(StandardCharsets.UTF_8);
-    original.println(text);
+    System.out.println(text);
     assertThat(exit).isZero();
+    assertThat(loud).as("WARN and ERROR lines of a healthy demo run, on stdout and stderr").isEmpty();
+    assertThat(text).as("the demo says where the broker's own log is").containsPattern("its log: \\S+/broker\\.log");
     assertThat(text).contains("replayed 40 steps");
     assertThat(text).containsPattern("(?m)^\\s+200\\s+\\[#{16}\\]");
     assertThat(text).contains("Gate at the last step:");

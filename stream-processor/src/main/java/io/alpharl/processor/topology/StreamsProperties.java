@@ -31,6 +31,8 @@ public final class StreamsProperties {
     p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
+    // Kafka 5.0's default, set now so Streams does not warn about it on every start (the topology has no global stores).
+    p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
     ProcessorConfig.Scaling scaling = config.scaling();
