@@ -2,9 +2,9 @@ package io.alpharl.cli.processor;
 
 import io.alpharl.cli.FitOptions;
 import io.alpharl.cli.KafkaOptions;
+import io.alpharl.fit.FitSettings;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
-import io.alpharl.fit.FitSettings;
 import io.alpharl.processor.rank1.Rank1Settings;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,6 +1,5 @@
 package io.alpharl.extrapolator.model;
 
-import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.fit.predict.AxisSettings;
 import io.alpharl.fit.predict.ModuleWindow;
 import io.alpharl.fit.predict.PlanResult;
@@ -8,6 +7,7 @@ import io.alpharl.fit.predict.PredictorRegistry;
 import io.alpharl.fit.predict.PreparedWindow;
 import io.alpharl.fit.predict.Target;
 import io.alpharl.fit.predict.Windows;
+import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.ModuleFit;
 import io.alpharl.proto.v1.Rank1Update;

@@ -11,7 +11,6 @@ import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
 import io.alpharl.extrapolator.ExtrapolatorService;
-import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.policy.EarlyStopPolicy;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.fit.predict.GateSettings;

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.replay.RunReplayer;
+import io.alpharl.fit.FitSettings;
+import io.alpharl.fit.Pls1;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.itest.support.BundledRun;
@@ -11,8 +13,6 @@ import io.alpharl.itest.support.CorruptFrame;
 import io.alpharl.itest.support.Ports;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
-import io.alpharl.fit.FitSettings;
-import io.alpharl.fit.Pls1;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.FitSummary;

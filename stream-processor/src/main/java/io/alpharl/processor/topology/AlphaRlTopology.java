@@ -1,5 +1,7 @@
 package io.alpharl.processor.topology;
 
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
 import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.module.DeltaSumStore;
@@ -15,8 +17,6 @@ import io.alpharl.processor.state.StepProgress;
 import io.alpharl.proto.serde.ProtobufSerde;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.Rank1Update;
-import com.google.protobuf.MessageLite;
-import com.google.protobuf.Parser;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
