@@ -305,6 +305,14 @@ public final class ExtrapolatorService implements Runnable {
     }
   }
 
+  /** Aborts what the transaction holds and counts a retry: the fit is handled again on a later loop. */
+  private boolean retryLater(KafkaProducer<byte[], byte[]> producer, String what, KafkaException e) {
+    abortQuietly(producer);
+    metrics.retried();
+    LOG.warn("{} waits for Kafka ({}); retrying", what, e.getMessage());
+    return false;
+  }
+
   /** @return false when the fit must be handled again later (Kafka did not answer) */
   private boolean act(FitSummary fit, RunLedger ledger, ExtrapolationBackend backend, TopicReader reader, KafkaProducer<byte[], byte[]> producer,
       Path spill) {
@@ -315,10 +323,7 @@ public final class ExtrapolatorService implements Runnable {
     } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
       throw e;
     } catch (KafkaException e) {
-      abortQuietly(producer);
-      metrics.retried();
-      LOG.warn("run {}: scoring predictions at step {} waits for Kafka ({}); retrying", run, fit.getStep(), e.getMessage());
-      return false;
+      return retryLater(producer, "run " + run + ": scoring predictions at step " + fit.getStep(), e);
     }
     DecisionState.Step step = ledger.decisions().next(fit, planned, config.policy());
     if (!step.predict()) {
@@ -362,10 +367,7 @@ public final class ExtrapolatorService implements Runnable {
     } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
       throw e;
     } catch (KafkaException e) {
-      abortQuietly(producer);
-      metrics.retried();
-      LOG.warn("run {}: the prediction from step {} waits for Kafka ({}); retrying", run, fit.getStep(), e.getMessage());
-      return false;
+      return retryLater(producer, "run " + run + ": the prediction from step " + fit.getStep(), e);
     } catch (IOException | RuntimeException e) {
       LOG.error("run {}: prediction from step {} failed: {}", run, fit.getStep(), e.getMessage(), e);
       metrics.predictionFailed();
