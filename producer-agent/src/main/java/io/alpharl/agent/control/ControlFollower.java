@@ -18,6 +18,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -48,7 +50,7 @@ public final class ControlFollower implements AutoCloseable {
   private final String runId;
   private final Path runDir;
   private final AtomicBoolean running = new AtomicBoolean(true);
-  private final java.util.Set<String> refused = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<String> refused = ConcurrentHashMap.newKeySet();
   private final AtomicReference<ControlDecision> decision = new AtomicReference<>();
   private final Thread thread;
   private final HttpServer http;
