@@ -177,6 +177,12 @@ public final class CheckpointAgent implements AutoCloseable {
             + "; none is sent (rename or remove all but one; the next step's delta covers this one)");
       }
     }
+    for (CheckpointDir v : scan.vanished()) {
+      if (v.step() > lastStep && rejected.add(v.step())) {
+        refuse(v.step(), List.of(v.folder()), RejectReason.REJECT_REASON_BAD_CHECKPOINT, v.folder() + " was deleted before it was sent (the trainer"
+            + " rotating checkpoints away, e.g. save_total_limit, faster than the agent reads them); the next step's delta covers its change");
+      }
+    }
     int sent = 0;
     for (CheckpointDir c : scan.complete()) {
       boolean fresh = known.add(c.folder());

@@ -42,6 +42,7 @@ public final class CheckpointScanner {
   private final CheckpointLayout layout;
   private final Consumer<Path> beforeMeasure;
   private final Map<Path, Map<String, Long>> lastSizes = new HashMap<>();
+  private final Map<Path, CheckpointDir> measured = new HashMap<>();
   private final Set<Path> warned = new HashSet<>();
 
   /** A scanner of the Hugging Face Trainer layout. */
@@ -90,16 +91,26 @@ public final class CheckpointScanner {
       beforeMeasure.accept(folder);
       Map<String, Long> sizes = measure(c);
       if (sizes == null) {
-        lastSizes.remove(folder); // deleted while we looked: absent
+        seen.remove(folder); // deleted while we looked: absent
         continue;
       }
+      measured.put(folder, c);
       Map<String, Long> previous = lastSizes.put(folder, sizes);
       if (sizes.equals(previous)) {
         complete.add(c);
       }
     }
     lastSizes.keySet().retainAll(seen);
-    return new ScanResult(complete, duplicates);
+    List<CheckpointDir> vanished = new ArrayList<>();
+    for (java.util.Iterator<Map.Entry<Path, CheckpointDir>> it = measured.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<Path, CheckpointDir> m = it.next();
+      if (!seen.contains(m.getKey())) {
+        vanished.add(m.getValue());
+        it.remove();
+      }
+    }
+    vanished.sort(java.util.Comparator.comparingLong(CheckpointDir::step));
+    return new ScanResult(complete, duplicates, vanished);
   }
 
   /**

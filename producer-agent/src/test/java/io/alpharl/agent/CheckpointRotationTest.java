@@ -1,0 +1,186 @@
+package io.alpharl.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.agent.publish.StepSink;
+import io.alpharl.proto.frame.ChunkDecoder;
+import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.v1.DeadLetter;
+import io.alpharl.proto.v1.RejectReason;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.safetensors.DType;
+import io.alpharl.safetensors.SafetensorsWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A trainer that rotates checkpoints away (save_total_limit) under the agent: a folder the agent
+ * saw but had not sent yet becomes a dead letter naming it, the next step's delta covers its
+ * change (the summed deltas equal W_t − W_0 exactly), and a folder deleted after the agent opened
+ * it is still sent whole, as the trainer wrote it. Folders already sent may go without a word.
+ */
+class CheckpointRotationTest {
+  private static final String MODULE = "model.layers.0.mlp.up_proj.weight";
+  private static final String NORM = "model.norm.weight";
+
+  @TempDir
+  Path runDir;
+  @TempDir
+  Path stateDir;
+
+  @Test
+  void aCheckpointRotatedAwayBeforeItWasSentIsDeadLetteredAndTheNextCoversIt() throws Exception {
+    for (int step : new int[] {0, 5, 10}) {
+      write(step);
+    }
+    MemorySink sink = new MemorySink();
+    AgentConfig config = AgentConfig.defaults(runDir, "rot").withStateDir(stateDir);
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      agent.poll(); // first sight of 5 and 10: not yet known to be complete
+      deleteTree(runDir.resolve("checkpoint-5"));
+      agent.poll();
+      assertThat(sink.letters).singleElement().satisfies(d -> {
+        assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_BAD_CHECKPOINT);
+        assertThat(d.getStep()).isEqualTo(5);
+        assertThat(d.getSourceTopic()).contains("checkpoint-5");
+        assertThat(d.getDetail()).contains("deleted before it was sent");
+      });
+      assertThat(sink.committed).containsExactly(10L);
+      assertThat(sink.sum(allocator, MODULE)).as("ΔW after step 10 covers step 5's change").containsExactly(delta(10, MODULE));
+
+      write(15);
+      agent.poll();
+      sink.onBegin = step -> deleteTree(runDir.resolve("checkpoint-" + step)); // rotated away while being read
+      agent.poll();
+      deleteTree(runDir.resolve("checkpoint-10")); // already sent: nothing to say
+      agent.poll();
+      assertThat(sink.committed).containsExactly(10L, 15L);
+      assertThat(sink.letters).hasSize(1);
+      assertThat(sink.sum(allocator, MODULE)).containsExactly(delta(15, MODULE));
+      assertThat(sink.sum(allocator, NORM)).containsExactly(delta(15, NORM));
+    }
+  }
+
+  /** W_t = W_0 + t·A, with values exact in f32 so that the sums compare bit for bit. */
+  private void write(int step) throws IOException {
+    Path dir = Files.createDirectories(runDir.resolve("checkpoint-" + step));
+    Map<String, float[]> values = new LinkedHashMap<>();
+    values.put(MODULE, weights(step, MODULE));
+    values.put(NORM, weights(step, NORM));
+    new SafetensorsWriter(Map.of()).add(MODULE, DType.F32, List.of(4L, 3L)).add(NORM, DType.F32, List.of(3L))
+        .writeTo(dir.resolve("model.safetensors"), values);
+    Files.writeString(dir.resolve("trainer_state.json"), "{\"max_steps\": 20, \"log_history\": [{\"step\": " + step + ", \"reward\": 0.5}]}");
+  }
+
+  private static float[] weights(int step, String name) {
+    float[] w = new float[name.equals(MODULE) ? 12 : 3];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = 1 + i + step * 0.125f * (i + 1);
+    }
+    return w;
+  }
+
+  private static float[] delta(int step, String name) {
+    float[] d = weights(step, name);
+    float[] w0 = weights(0, name);
+    for (int i = 0; i < d.length; i++) {
+      d[i] -= w0[i];
+    }
+    return d;
+  }
+
+  private static void deleteTree(Path dir) {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** What the agent published, committed steps only. */
+  private static final class MemorySink implements StepSink {
+    final List<Long> committed = new ArrayList<>();
+    final List<DeadLetter> letters = new ArrayList<>();
+    final List<DeltaFrame> frames = new ArrayList<>();
+    private final List<DeltaFrame> open = new ArrayList<>();
+    java.util.function.LongConsumer onBegin = step -> {};
+
+    @Override
+    public void manifest(RunManifest manifest) {}
+
+    @Override
+    public boolean keepsBase() {
+      return false;
+    }
+
+    @Override
+    public void baseFrame(DeltaFrame frame) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void baseFile(String name, byte[] content) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void beginStep(long step) {
+      open.clear();
+      onBegin.accept(step);
+    }
+
+    @Override
+    public void frame(DeltaFrame frame) {
+      open.add(frame);
+    }
+
+    @Override
+    public void commitStep(StepCommitted commit) {
+      frames.addAll(open);
+      committed.add(commit.getStep());
+    }
+
+    @Override
+    public void abortStep() {
+      open.clear();
+    }
+
+    @Override
+    public void deadLetter(DeadLetter letter) {
+      letters.add(letter);
+    }
+
+    @Override
+    public void close() {}
+
+    /** Σ δ of one tensor over the committed steps. */
+    float[] sum(RootAllocator allocator, String tensor) {
+      Map<String, float[]> sums = new HashMap<>();
+      try (ChunkDecoder decoder = new ChunkDecoder(allocator)) {
+        for (DeltaFrame f : frames) {
+          if (f.header().getTensorName().equals(tensor)) {
+            float[] s = sums.computeIfAbsent(tensor, k -> new float[tensor.equals(MODULE) ? 12 : 3]);
+            decoder.decode(f).addInto(s, (int) f.header().getElementOffset());
+          }
+        }
+      }
+      return sums.get(tensor);
+    }
+  }
+}
