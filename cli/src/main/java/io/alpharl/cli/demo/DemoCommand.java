@@ -200,6 +200,10 @@ public final class DemoCommand implements Callable<Integer> {
     }
     con.printf("Predicted final model (from step %d, %.0f %% of the run, %d of %d modules extrapolated): %s%n", p.getFromStep(), 100 * window,
         p.getModulesExtrapolated(), p.getModulesExtrapolated() + p.getModulesCarried(), p.getModelPath());
+    if (p.getModulesExtrapolated() == 0) {
+      con.printf("  (no module extrapolated: where the gate does not pass, or no predictor beats stopping in the backtest, every module keeps"
+          + " its step-%d value rather than risk the gain already made)%n", p.getFromStep());
+    }
     ModelScorer scorer = new ModelScorer(home.resolve("examples/trainer/trainer.py"));
     String why = noScore ? "--no-score" : scorer.unavailableReason();
     Path run = home.resolve("examples/runs/add2-grpo-seed1");

@@ -9,6 +9,7 @@ import io.alpharl.fit.predict.Target;
 import io.alpharl.fit.predict.Windows;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.GateState;
 import io.alpharl.proto.v1.ModuleFit;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RunManifest;
@@ -52,7 +53,7 @@ public final class Predictor {
     Map<String, ModulePlan> predicted = new LinkedHashMap<>();
     Map<String, String> predictors = new LinkedHashMap<>();
     for (ModuleFit mf : fit.getModulesList()) {
-      String spec = mf.getPredictor().isEmpty() ? "stop" : mf.getPredictor();
+      String spec = applied(fit, mf);
       predictors.put(mf.getModule(), spec);
       if (spec.equals("stop")) {
         continue;
@@ -72,6 +73,18 @@ public final class Predictor {
     return new PredictionPlan(fit.getRunId(), k, steps, fit.getAxis(), planned, fit.getConfidence(), predicted, carryFromBase, CarriedDeltas.NONE,
         predictors, new PredictionPlan.Verdict(fit.getPolicy(), EnumLabels.of(fit.getGate()), fit.getGateReason(), fit.getBacktestError(),
             fit.getStopBacktestError()));
+  }
+
+  /**
+   * The predictor a module's weights are written with: its chosen one when the gate passes;
+   * otherwise {@code stop}, the window-end value, since a prediction the gate does not trust (one
+   * written at {@code --predict-at} or on demand) must not lose what the run has already gained.
+   * A {@code fixed:} policy is the user's explicit choice and is applied as it is.
+   */
+  public static String applied(FitSummary fit, ModuleFit mf) {
+    String spec = mf.getPredictor().isEmpty() ? "stop" : mf.getPredictor();
+    boolean trusted = fit.getGate() == GateState.GATE_STATE_PASSING || fit.getPolicy().startsWith("fixed:");
+    return trusted ? spec : "stop";
   }
 
   /** The axis bounds the fit's choices were made under. */

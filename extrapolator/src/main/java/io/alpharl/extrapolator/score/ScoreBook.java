@@ -63,7 +63,7 @@ public final class ScoreBook {
       ModuleWindow window = Predictor.window(t, steps, factors, progress);
       double[] stop = window.newest().sketch();
       stops.put(mf.getModule(), stop);
-      String spec = mf.getPredictor().isEmpty() ? "stop" : mf.getPredictor();
+      String spec = Predictor.applied(fit, mf);
       predictors.put(mf.getModule(), spec);
       if (spec.equals("stop")) {
         lines.put(mf.getModule(), SketchLine.constant(stop));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.GateState;
 import io.alpharl.proto.v1.ModuleFit;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.Rank1Update;
@@ -57,6 +58,19 @@ class PredictorTest {
   }
 
   @Test
+  void aClosedGateCarriesEveryModuleUnlessThePolicyIsFixed() {
+    FitSummary failing = summary(WINDOW, "whole-trend:axis=step").toBuilder().setGate(GateState.GATE_STATE_FAILING).build();
+    PredictionPlan carried = Predictor.plan(failing, MANIFEST, commits(), Map.of("m", factors()), false);
+    assertThat(carried.predicted()).isEmpty();
+    assertThat(carried.predictors()).containsEntry("m", "stop");
+    assertThat(carried.weight("m", 60)).isEqualTo(1);
+    assertThat(carried.verdict().gate()).isEqualTo("failing");
+    PredictionPlan fixed = Predictor.plan(failing.toBuilder().setPolicy("fixed:whole-trend:axis=step").build(), MANIFEST, commits(),
+        Map.of("m", factors()), false);
+    assertThat(fixed.predicted()).containsKey("m");
+  }
+
+  @Test
   void aSummaryWithoutItsWindowIsRefused() {
     assertThatThrownBy(() -> Predictor.plan(summary(List.of(), "stop"), MANIFEST, commits(), Map.of("m", factors()), false))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("lists no window ending at it");
@@ -73,7 +87,8 @@ class PredictorTest {
 
   private static FitSummary summary(List<Long> window, String predictor) {
     return FitSummary.newBuilder().setRunId("r").setStep(60).setAxis(ProgressAxis.PROGRESS_AXIS_STEP).addAllWindowSteps(window)
-        .setSignalLow(0).setSignalHigh(1).setMinExponent(0.1).setMaxExponent(1).setSignalTarget(Double.NaN)
+        .setSignalLow(0).setSignalHigh(1).setMinExponent(0.1).setMaxExponent(1).setSignalTarget(Double.NaN).setGate(GateState.GATE_STATE_PASSING)
+        .setPolicy("auto")
         .addModules(ModuleFit.newBuilder().setModule("m").setR2(1.0).setAboveFloor(true).setPredictor(predictor)).build();
   }
 }

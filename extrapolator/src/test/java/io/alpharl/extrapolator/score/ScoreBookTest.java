@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.alpharl.extrapolator.model.LineRun;
 import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.GateState;
 import io.alpharl.proto.v1.ModuleFit;
 import io.alpharl.proto.v1.PredictionScore;
 import io.alpharl.proto.v1.ProgressAxis;
@@ -53,14 +54,26 @@ class ScoreBookTest {
   }
 
   @Test
+  void aPredictionTheGateDidNotTrustIsScoredAsTheStopItWrote() {
+    FitSummary closed = fit("alpharl:axis=step", ProgressAxis.PROGRESS_AXIS_STEP).toBuilder().setGate(GateState.GATE_STATE_FAILING).build();
+    PredictionScore s = ScoreBook.of(closed, "x", LineRun.MANIFEST, LineRun.commits(), Map.of("m", LINE)).score(80, 0.08, Map.of("m", LINE.get(80L)));
+    assertThat(s.getError()).isEqualTo(s.getStopError());
+    assertThat(s.getModules(0).getPredictor()).isEqualTo("stop");
+  }
+
+  @Test
   void missingFactorsGiveNoScore() {
     assertThat(book("stop", ProgressAxis.PROGRESS_AXIS_STEP).score(80, 0.08, Map.of())).isNull();
   }
 
   private static ScoreBook book(String predictor, ProgressAxis axis) {
-    FitSummary fit = FitSummary.newBuilder().setRunId("r").setStep(60).setAxis(axis).addAllWindowSteps(WINDOW)
+    return ScoreBook.of(fit(predictor, axis), "x", LineRun.MANIFEST, LineRun.commits(), Map.of("m", LINE));
+  }
+
+  private static FitSummary fit(String predictor, ProgressAxis axis) {
+    return FitSummary.newBuilder().setRunId("r").setStep(60).setAxis(axis).addAllWindowSteps(WINDOW)
         .setSignalLow(0).setSignalHigh(1).setMinExponent(0.1).setMaxExponent(1).setSignalTarget(0.1)
+        .setGate(GateState.GATE_STATE_PASSING).setPolicy("auto")
         .addModules(ModuleFit.newBuilder().setModule("m").setR2(1.0).setAboveFloor(true).setPredictor(predictor)).build();
-    return ScoreBook.of(fit, "x", LineRun.MANIFEST, LineRun.commits(), Map.of("m", LINE));
   }
 }
