@@ -1,6 +1,8 @@
 """accuracy.md from the rows of accuracy.jsonl: headline, full tables, and the issue's targets."""
 import math
 
+import numpy as np
+
 # Target 2 is about pretrained-model runs that rise slowly. A run counts as one when, at the 40 %
 # window, stopping holds at most this share of its final gain: a run still far from its end
 # state at 40 % of its steps. The same rule for every run, read from the run's own curve.
@@ -182,6 +184,44 @@ def checks(t):
     return lines
 
 
+def ranks(values):
+    """Ranks 1..n, ties given their mean rank."""
+    v = np.asarray(values, dtype=np.float64)
+    order = np.argsort(v, kind="stable")
+    r = np.empty(len(v))
+    r[order] = np.arange(1, len(v) + 1)
+    for x in np.unique(v):
+        tie = v == x
+        r[tie] = r[tie].mean()
+    return r
+
+
+def spearman(a, b):
+    ra, rb = ranks(a), ranks(b)
+    if np.std(ra) == 0 or np.std(rb) == 0:
+        return float("nan")
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def backtest_vs_eval(t):
+    """Does the backtest rank the fixed predictors (and stop) as the eval does, and does its best beat stop?"""
+    out = ["| run | window | Spearman(−backtest error, accuracy) | lowest backtest error | its kept | stop's backtest error, kept |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    for run in t.runs:
+        for w in t.windows(run):
+            fixed = [r for r in t.of(run, w, role="fixed") if math.isfinite(r.get("backtest_error", float("nan")))]
+            stop = t.one(run, w, "stop")
+            if len(fixed) < 3 or stop is None:
+                continue
+            stop_error = fixed[0]["stop_backtest_error"]
+            errors = [r["backtest_error"] for r in fixed] + [stop_error]
+            accs = [r["accuracy"] for r in fixed] + [stop["accuracy"]]
+            best = min(fixed, key=lambda r: r["backtest_error"])
+            out.append(f"| {run} | {window_label(w)} | {spearman([-e for e in errors], accs):+.2f} | {best['predictor'][len('fixed:'):]} "
+                       f"({best['backtest_error']:.3f}) | {kept(best)} | {stop_error:.3f}, {kept(stop)} |")
+    return out
+
+
 def write(path, rows):
     t = Table(rows)
     seconds = sum(r.get("predict_seconds", 0) + r.get("eval_seconds", 0) for r in rows)
@@ -204,6 +244,10 @@ def write(path, rows):
            f"met {met2}, missed {missed2}. In scope: MiniLM runs that hold at most {pct(SLOW_RISE_MAX_STOP_RETENTION_AT_40)} of their "
            "gain at the 40 % window (one rule for all runs); checked at the 40 % and 50 % windows.", ""] + t2 + [
            "", "## auto: gate and choices", ""] + auto_details(t) + [
+           "", "## Does the backtest rank predictors as the eval does?", "",
+           "Per run and window, over the fixed predictors and stop: the rank correlation between a low norm-weighted backtest error "
+           "(what auto and the gate judge by, on the sketches of the window's own later points) and the eval accuracy of the "
+           "predicted model, and the predictor the backtest likes best.", ""] + backtest_vs_eval(t) + [
            "", "## Every predictor", "",
            "`fixed:alpharl-reference:target=oracle` is the reference code's combination (σ1, window-end base, signal axis) aimed at "
            "the run's logged progress value at the final step, the target the paper gives it: it knows the end of the run. Without "

@@ -63,5 +63,18 @@ class TargetsTest(unittest.TestCase):
         self.assertIn("met 2, missed 1", text)
 
 
+class RankTest(unittest.TestCase):
+    def test_spearman_without_ties_is_the_closed_form(self):
+        # 1 - 6 Σ d² / (n (n² - 1)) holds when there are no ties
+        a = [0.3, 0.1, 0.9, 0.5, 0.7, 0.2]
+        b = [2.0, 1.0, 5.0, 6.0, 3.0, 4.0]
+        d = report.ranks(a) - report.ranks(b)
+        n = len(a)
+        self.assertAlmostEqual(report.spearman(a, b), 1 - 6 * float((d ** 2).sum()) / (n * (n * n - 1)))
+
+    def test_ties_share_their_mean_rank(self):
+        self.assertEqual(list(report.ranks([3, 1, 2, 2])), [4.0, 1.0, 2.5, 2.5])
+
+
 if __name__ == "__main__":
     unittest.main()
