@@ -12,7 +12,7 @@ final, per-item correctness included so every figure can be recomputed) and
 bench/results/accuracy.md (headline table, full table, the issue's two targets checked).
 
     nice mvn -q -B -o -pl cli -am package -DskipTests     # so ./alpharl does not build itself
-    /usr/bin/python3 bench/accuracy.py                    # the five default runs, about 1.5 h on 2 cores
+    /usr/bin/python3 bench/accuracy.py                    # the five default runs (with mid: 62 min on 2 shared cores)
     /usr/bin/python3 bench/accuracy.py --with-mid         # and /work/runs/minilm-rl-lr-mid
     /usr/bin/python3 bench/accuracy.py RUN_DIR...         # other runs of examples/trainer or trainer-minilm
     /usr/bin/python3 bench/accuracy.py --report-only      # re-render accuracy.md from accuracy.jsonl
@@ -30,7 +30,7 @@ import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from accuracy import evaluation, predict, report, runs, stats  # noqa: E402
+from accuracy import evaluation, geometry, predict, report, runs, stats  # noqa: E402
 
 RUNS_DIR = "/work/runs"
 DEFAULT_RUNS = (os.path.join(ROOT, "examples", "runs", "add2-grpo-seed1"), "{runs}/add2-grpo-seed2", "{runs}/add2-grpo-seed3",
@@ -125,6 +125,8 @@ def bench_run(run, results, alpharl, windows, resamples, work):
                            "eval_seconds": secs, "correct_hex": stats.to_hex(correct)}, ev, d, k)
             results.add(figures(row, correct, None))
         stop = stats.from_hex(row["correct_hex"], row["n_items"])
+        if results.get(run.name, w, "geometry") is None:
+            results.add({**at, "predictor": "geometry", "role": "geometry", **geometry.measure(run, k)})
         log(f"{run.name} {100 * w:.0f} % (step {k}): stop {row['accuracy']:.3f} kept {row['retention']:.2f}")
         for label, policy, role in predict.policies(run.progress(run.final)):
             if results.get(run.name, w, label) is not None:

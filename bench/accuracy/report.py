@@ -11,14 +11,20 @@ TARGET_WINDOWS = (0.4, 0.5)
 TARGET_RETENTION = 0.9
 
 
+def points(x, sign=False):
+    """A share in whole per cent points, never '-0'."""
+    v = int(round(100 * x)) or 0
+    return f"{v:+d}" if sign else f"{v:d}"
+
+
 def pct(x):
-    return "-" if x is None or not math.isfinite(x) else f"{100 * x:.0f} %"
+    return "-" if x is None or not math.isfinite(x) else f"{points(x)} %"
 
 
 def ci(pair):
     if pair is None or not all(math.isfinite(v) for v in pair):
         return ""
-    return f" [{100 * pair[0]:.0f}, {100 * pair[1]:.0f}]"
+    return f" [{points(pair[0])}, {points(pair[1])}]"
 
 
 def kept(row):
@@ -58,7 +64,7 @@ class Table:
     def predictors(self, run):
         out = []
         for r in self.of(run):
-            if r["window"] is not None and r["predictor"] not in out:
+            if r["window"] is not None and r["role"] != "geometry" and r["predictor"] not in out:
                 out.append(r["predictor"])
         return out
 
@@ -118,7 +124,7 @@ def target_gate_keeps_stop(t):
             a, s = t.one(run, w, "auto"), t.one(run, w, "stop")
             if a is None:
                 continue
-            diff = f"{100 * a['retention_minus_stop']:+.0f} pts" + (ci(a["retention_minus_stop_ci95"]).replace(" [", " [") or "")
+            diff = f"{points(a['retention_minus_stop'], True)} pts" + (ci(a["retention_minus_stop_ci95"]).replace(" [", " [") or "")
             if a["gate"] != "passing":
                 result = "not applicable (gate " + a["gate"] + ")"
             elif a["retention"] >= s["retention"]:
@@ -207,6 +213,7 @@ def backtest_vs_eval(t):
     """Does the backtest rank the fixed predictors (and stop) as the eval does, and does its best beat stop?"""
     out = ["| run | window | Spearman(−backtest error, accuracy) | lowest backtest error | its kept | stop's backtest error, kept |",
            "| --- | --- | --- | --- | --- | --- |"]
+    below = total = 0
     for run in t.runs:
         for w in t.windows(run):
             fixed = [r for r in t.of(run, w, role="fixed") if math.isfinite(r.get("backtest_error", float("nan")))]
@@ -217,9 +224,51 @@ def backtest_vs_eval(t):
             errors = [r["backtest_error"] for r in fixed] + [stop_error]
             accs = [r["accuracy"] for r in fixed] + [stop["accuracy"]]
             best = min(fixed, key=lambda r: r["backtest_error"])
+            total += 1
+            below += best["retention"] < stop["retention"]
             out.append(f"| {run} | {window_label(w)} | {spearman([-e for e in errors], accs):+.2f} | {best['predictor'][len('fixed:'):]} "
                        f"({best['backtest_error']:.3f}) | {kept(best)} | {stop_error:.3f}, {kept(stop)} |")
+    return out + ["", f"The predictor with the lowest backtest error keeps less than stop in {below} of {total} windows."]
+
+
+def update_geometry(t):
+    out = ["| run | window (step) | modules | ‖ΔW_T‖/‖ΔW_k‖ (line, random walk) | cos(ΔW_k, ΔW_T) (line 1, walk) | cos(ΔW_k, ΔW_T − ΔW_k) (line 1, walk 0) |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    for run in t.runs:
+        for w in t.windows(run):
+            g = t.one(run, w, "geometry")
+            if g is None:
+                continue
+            out.append(f"| {run} | {window_label(w)} ({g['window_step']}) | {g['modules']} | {g['growth']:.2f} ({g['line']['growth']:.2f}, "
+                       f"{g['random_walk']['growth']:.2f}) | {g['cos_end']:.2f} ({g['random_walk']['cos_end']:.2f}) | {g['cos_increment']:.2f} |")
     return out
+
+
+def significant(row, sign):
+    """Whether the paired interval of row − stop lies entirely above (sign +1) or below (−1) zero."""
+    lo, hi = row.get("retention_minus_stop_ci95") or (float("nan"), float("nan"))
+    return lo > 0 if sign > 0 else hi < 0
+
+
+def summary(t):
+    windows = [(run, w) for run in t.runs for w in t.windows(run) if t.one(run, w, "auto") is not None]
+    autos = [t.one(run, w, "auto") for run, w in windows]
+    passing = [a for a in autos if a["gate"] == "passing"]
+    moved = [a for a in autos if a["modules_predicted"] > 0]
+    bests = [(t.best_fixed(run, w), t.one(run, w, "stop")) for run, w in windows]
+    beat = [b for b, s in bests if b is not None and b["retention"] > s["retention"]]
+    return [
+        f"- Windows scored: {len(windows)} over {len(t.runs)} runs. The auto gate passed in {len(passing)}; "
+        + ", ".join(f"{g} in {sum(a['gate'] == g for a in autos)}" for g in ("collecting", "failing") if any(a["gate"] == g for a in autos)) + ".",
+        f"- auto predicted at least one module in {len(moved)} windows (elsewhere its model is stop's): "
+        + (", ".join(f"{a['run']} {window_label(a['window'])} {points(a['retention_minus_stop'], True)} pts{ci(a['retention_minus_stop_ci95'])}"
+                     for a in moved) or "none") + f"; significantly below stop in {sum(significant(a, -1) for a in moved)}, "
+        f"above in {sum(significant(a, +1) for a in moved)} (paired 95 % intervals of auto − stop).",
+        f"- The best fixed predictor in hindsight keeps more than stop in {len(beat)} of {len(windows)} windows, significantly in "
+        f"{sum(significant(b, +1) for b in beat)}"
+        + (": " + ", ".join(f"{b['run']} {window_label(b['window'])} {b['predictor'][len('fixed:'):]} {points(b['retention_minus_stop'], True)} pts"
+                            f"{ci(b['retention_minus_stop_ci95'])}" for b in beat) if beat else "") + ".",
+    ]
 
 
 def write(path, rows):
@@ -236,10 +285,11 @@ def write(path, rows):
            "gate says whether the prediction would be published. The offline `alpharl predict` writes auto's model whatever the "
            "gate says, so auto's retention is reported for failing gates too.",
            "", f"Predicting and scoring took {seconds / 60:.0f} min in all (sum over rows, 2 shared cores).", "",
-           "## Headline", ""] + headline(t) + [
+           "## Summary", ""] + summary(t) + ["", "## Headline", ""] + headline(t) + [
            "", "## Targets", "",
            f"**Wherever the gate passes, auto keeps at least stop's retention (every run and window):** met {met1}, missed {missed1} "
-           f"(of {met1 + missed1} windows with a passing gate).", ""] + t1 + [
+           + (f"(of {met1 + missed1} windows with a passing gate)." if met1 + missed1 else
+              "— not tested: the gate passed in no window, so nothing was published that could lose to stopping."), ""] + t1 + [
            "", f"**On slowly rising pretrained-model runs the gate passes from a 40 % window and auto keeps ≥ 90 % of the gain:** "
            f"met {met2}, missed {missed2}. In scope: MiniLM runs that hold at most {pct(SLOW_RISE_MAX_STOP_RETENTION_AT_40)} of their "
            "gain at the 40 % window (one rule for all runs); checked at the 40 % and 50 % windows.", ""] + t2 + [
@@ -248,6 +298,11 @@ def write(path, rows):
            "Per run and window, over the fixed predictors and stop: the rank correlation between a low norm-weighted backtest error "
            "(what auto and the gate judge by, on the sketches of the window's own later points) and the eval accuracy of the "
            "predicted model, and the predictor the backtest likes best.", ""] + backtest_vs_eval(t) + [
+           "", "## Update geometry: does the update keep its direction past the window?", "",
+           "Medians over the modelled block matrices, from the checkpoint files (bench/accuracy/geometry.py, torch, independent of "
+           "the Java code). A straight line from W_0 would give growth T/k and cosines 1; a random walk of independent steps "
+           "√(T/k), √(k/T) and 0. Every predictor extrapolates what the window shows, so an increment nearly orthogonal to it "
+           "is out of their reach.", ""] + update_geometry(t) + [
            "", "## Every predictor", "",
            "`fixed:alpharl-reference:target=oracle` is the reference code's combination (σ1, window-end base, signal axis) aimed at "
            "the run's logged progress value at the final step, the target the paper gives it: it knows the end of the run. Without "

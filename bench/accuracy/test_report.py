@@ -63,6 +63,13 @@ class TargetsTest(unittest.TestCase):
         self.assertIn("met 2, missed 1", text)
 
 
+class FormatTest(unittest.TestCase):
+    def test_a_share_that_rounds_to_zero_has_no_minus_sign(self):
+        self.assertEqual(report.ci([-0.004, 0.09]), " [0, 9]")
+        self.assertEqual(report.points(-0.004, sign=True), "+0")
+        self.assertEqual(report.pct(-0.126), "-13 %")
+
+
 class RankTest(unittest.TestCase):
     def test_spearman_without_ties_is_the_closed_form(self):
         # 1 - 6 Σ d² / (n (n² - 1)) holds when there are no ties
