@@ -20,7 +20,6 @@ import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -46,24 +45,8 @@ class EmbeddedKafkaBrokerIT {
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
         admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
       }
-      try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-          ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true), new StringSerializer(), new StringSerializer())) {
-        producer.send(new ProducerRecord<>(topic, "k", "hello")).get();
-      }
-      try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
-          ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-          ConsumerConfig.GROUP_ID_CONFIG, "g-" + UUID.randomUUID(),
-          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new StringDeserializer())) {
-        consumer.subscribe(List.of(topic));
-        ConsumerRecords<String, String> records = ConsumerRecords.empty();
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (records.isEmpty() && System.nanoTime() < deadline) {
-          records = consumer.poll(Duration.ofMillis(500));
-        }
-        assertThat(records.count()).isEqualTo(1);
-        assertThat(records.iterator().next().value()).isEqualTo("hello");
-      }
+      send(broker, topic, "hello");
+      assertThat(readAll(broker, topic)).containsExactly("hello");
     }
     assertThat(Files.exists(dataDir)).as("temporary data folder removed on close").isFalse();
   }
@@ -76,28 +59,38 @@ class EmbeddedKafkaBrokerIT {
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
         admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
       }
-      try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-          ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true), new StringSerializer(), new StringSerializer())) {
-        producer.send(new ProducerRecord<>(topic, "k", "before the restart")).get();
-      }
+      send(broker, topic, "before the restart");
     }
     assertThat(data.resolve("meta.properties")).as("a given data folder is kept").exists();
     assertThat(data.resolve(EmbeddedKafkaBroker.LOG_FILE)).as("with the broker's log, which Kafka leaves alone on restart").exists();
-    try (EmbeddedKafkaBroker again = EmbeddedKafkaBroker.start(config);
-         KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
-             ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, again.bootstrapServers(),
-             ConsumerConfig.GROUP_ID_CONFIG, "g-" + UUID.randomUUID(),
-             ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new StringDeserializer())) {
-      consumer.subscribe(List.of(topic));
-      ConsumerRecords<String, String> records = ConsumerRecords.empty();
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (records.isEmpty() && System.nanoTime() < deadline) {
-        records = consumer.poll(Duration.ofMillis(500));
-      }
-      assertThat(records.count()).isEqualTo(1);
-      assertThat(records.iterator().next().value()).isEqualTo("before the restart");
+    try (EmbeddedKafkaBroker again = EmbeddedKafkaBroker.start(config)) {
+      assertThat(readAll(again, topic)).containsExactly("before the restart");
     }
+  }
+
+  private static void send(EmbeddedKafkaBroker broker, String topic, String value) throws Exception {
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true), new StringSerializer(), new StringSerializer())) {
+      producer.send(new ProducerRecord<>(topic, "k", value)).get();
+    }
+  }
+
+  /** The values of the topic's first non-empty poll (within 30 s), then of one more poll. */
+  private static List<String> readAll(EmbeddedKafkaBroker broker, String topic) {
+    List<String> out = new java.util.ArrayList<>();
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+        ConsumerConfig.GROUP_ID_CONFIG, "g-" + UUID.randomUUID(),
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new StringDeserializer())) {
+      consumer.subscribe(List.of(topic));
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (out.isEmpty() && System.nanoTime() < deadline) {
+        consumer.poll(Duration.ofMillis(500)).forEach(r -> out.add(r.value()));
+      }
+      consumer.poll(Duration.ofMillis(500)).forEach(r -> out.add(r.value()));
+    }
+    return out;
   }
 
   @Test
