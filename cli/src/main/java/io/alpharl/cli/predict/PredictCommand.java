@@ -161,6 +161,7 @@ public final class PredictCommand implements Callable<Integer> {
       RunManifest run = manifest.build();
       FitSummary summary = summary(runId, fit, window, commits, factors, planned, moduleTensors);
       PredictionPlan plan = Predictor.plan(summary, run, commits, factors, false);
+      refuseAFixedPredictorThatPlansNothing(summary, plan);
       try (WindowCheckpoints checkpoints = new WindowCheckpoints(dir, base)) {
         long t0 = System.nanoTime();
         long bytes = PredictedModelWriter.write(out, base, plan.withSums(checkpoints.sums(plan)), backend);
@@ -172,6 +173,22 @@ public final class PredictCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * A {@code fixed:} predictor other than {@code stop} that has a plan for no module (e.g.
+   * {@code alpharl-reference} without a target value) would write the window-end checkpoint under
+   * the predictor's name: the user asked for that predictor, so say why there is none instead.
+   */
+  private static void refuseAFixedPredictorThatPlansNothing(FitSummary summary, PredictionPlan plan) {
+    String policy = summary.getPolicy();
+    if (!policy.startsWith("fixed:") || policy.equals("fixed:stop") || !plan.predicted().isEmpty() || summary.getModulesCount() == 0) {
+      return;
+    }
+    String reasons = summary.getModulesList().stream().map(m -> m.getChoiceReason()).filter(r -> !r.isBlank()).distinct().limit(2)
+        .collect(java.util.stream.Collectors.joining("; "));
+    throw new UserError(policy + " has a plan for none of the " + summary.getModulesCount() + " modules"
+        + (reasons.isEmpty() ? "" : ": " + reasons));
   }
 
   /** The fit summary the processor would publish at the window's end, from the same window and factors. */

@@ -52,18 +52,7 @@ class PredictCommandTest {
     Path run = work.resolve("bert-run");
     Map<String, float[]> base = new LinkedHashMap<>();
     Map<String, float[]> direction = new LinkedHashMap<>();
-    Random random = new Random(11);
-    for (Map.Entry<String, long[]> e : MATRICES.entrySet()) {
-      base.put(e.getKey(), gaussian(random, size(e.getValue()), 0.05));
-      direction.put(e.getKey(), e.getKey().equals(FROZEN) ? new float[size(e.getValue())] : gaussian(random, size(e.getValue()), 0.01));
-    }
-    base.put(EMBEDDINGS, gaussian(random, 30 * H, 0.05));
-    direction.put(EMBEDDINGS, gaussian(random, 30 * H, 0.01));
-    base.put(NORM, gaussian(random, H, 1));
-    direction.put(NORM, gaussian(random, H, 0.01));
-    for (int step = 0; step <= 50; step += 5) {
-      writeCheckpoint(run.resolve("checkpoint-" + step), step, base, direction);
-    }
+    writeBertRun(run, base, direction);
     Path out = work.resolve("predicted");
 
     int code = AlphaRl.commandLine().execute("predict", run.toString(), "--window-step", "50", "--predictor", "auto", "--out", out.toString());
@@ -88,6 +77,39 @@ class PredictCommandTest {
       assertThat(predicted.floats(FROZEN)).containsExactly(base.get(FROZEN));
       assertThat(predicted.floats(EMBEDDINGS)).as("outside the blocks: the window-end value").containsExactly(valueAt(50, base, direction, EMBEDDINGS));
       assertThat(predicted.floats(NORM)).as("1-D: the window-end value").containsExactly(valueAt(50, base, direction, NORM));
+    }
+  }
+
+  @Test
+  void aFixedPredictorWithAPlanForNoModuleIsAOneLineError() throws Exception {
+    Path run = work.resolve("bert-run-reference");
+    writeBertRun(run, new LinkedHashMap<>(), new LinkedHashMap<>());
+    StringWriter err = new StringWriter();
+    var cli = AlphaRl.commandLine();
+    cli.setErr(new PrintWriter(err));
+    Path out = work.resolve("reference-out");
+
+    // The reference combination takes its target from the user; none is given here.
+    int code = cli.execute("predict", run.toString(), "--window-step", "50", "--predictor", "fixed:alpharl-reference", "--out", out.toString());
+
+    assertThat(code).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err.toString().strip()).doesNotContain("\n").contains("fixed:alpharl-reference").contains("target");
+    assertThat(out).as("nothing written under the predictor's name").doesNotExist();
+  }
+
+  /** Block matrices W_0 + (t/100)·A (one frozen), an embedding and a norm, checkpoints 0..50 every 5 steps. */
+  private static void writeBertRun(Path run, Map<String, float[]> base, Map<String, float[]> direction) throws Exception {
+    Random random = new Random(11);
+    for (Map.Entry<String, long[]> e : MATRICES.entrySet()) {
+      base.put(e.getKey(), gaussian(random, size(e.getValue()), 0.05));
+      direction.put(e.getKey(), e.getKey().equals(FROZEN) ? new float[size(e.getValue())] : gaussian(random, size(e.getValue()), 0.01));
+    }
+    base.put(EMBEDDINGS, gaussian(random, 30 * H, 0.05));
+    direction.put(EMBEDDINGS, gaussian(random, 30 * H, 0.01));
+    base.put(NORM, gaussian(random, H, 1));
+    direction.put(NORM, gaussian(random, H, 0.01));
+    for (int step = 0; step <= 50; step += 5) {
+      writeCheckpoint(run.resolve("checkpoint-" + step), step, base, direction);
     }
   }
 
