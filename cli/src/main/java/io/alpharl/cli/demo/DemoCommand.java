@@ -55,7 +55,7 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--recording", description = "Recording to replay. Default: the bundled run.")
   Path recording;
 
-  @Option(names = "--out", defaultValue = "alpharl-demo", description = "Folder for state and predicted models. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--out", defaultValue = "alpharl-demo", description = "Folder for the broker's data and log, the processor's state and the predicted models. Default: ${DEFAULT-VALUE}.")
   Path out;
 
   @Option(names = "--http-port", defaultValue = "8080", description = "Port of the state endpoint. Default: ${DEFAULT-VALUE}.")
@@ -99,7 +99,9 @@ public final class DemoCommand implements Callable<Integer> {
     con.println("AlphaRL Stream demo: replaying " + rec.getFileName() + " as run " + runId);
     EmbeddedKafkaBroker broker;
     try {
-      broker = EmbeddedKafkaBroker.start(EmbeddedBrokerConfig.defaults());
+      // In the output folder, like the processor's state: the broker's log is still there to read
+      // after the demo exits (a temporary folder would be deleted with it).
+      broker = EmbeddedKafkaBroker.start(EmbeddedBrokerConfig.defaults().withDataDir(out.resolve("broker-" + session)));
     } catch (BrokerStartException e) {
       System.err.println("alpharl demo: " + e.getMessage());
       return 2;

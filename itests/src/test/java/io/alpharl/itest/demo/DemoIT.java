@@ -40,7 +40,9 @@ class DemoIT {
     System.out.println(text);
     assertThat(exit).isZero();
     assertThat(loud).as("WARN and ERROR lines of a healthy demo run, on stdout and stderr").isEmpty();
-    assertThat(text).as("the demo says where the broker's own log is").containsPattern("its log: \\S+/broker\\.log");
+    Matcher brokerLog = Pattern.compile("its log: (\\S+/broker\\.log)").matcher(text);
+    assertThat(brokerLog.find()).as("the demo says where the broker's own log is").isTrue();
+    assertThat(Path.of(brokerLog.group(1))).as("and it is still there to read after the demo exits").exists().startsWith(out);
     assertThat(text).contains("replayed 40 steps");
     assertThat(text).containsPattern("(?m)^\\s+200\\s+\\[#{16}\\]");
     assertThat(text).contains("Gate at the last step:");
