@@ -165,6 +165,9 @@ public final class ScaleBench {
           Snapshot after = Snapshot.take(admin, state, p.processor());
           StepMeasurement m = baselines(t, g, before, after, fit, agentLine, commit, consume, produce);
           report.step(m);
+          if (fit.isPresent()) {
+            watcher.solverPasses(t).ifPresent(passes -> report.solverPasses(step, passes));
+          }
           LOG.info("step {}: agent {} s vs produce {} s; commit→fit {} s vs consume {} s; state {} B per wire byte", t, m.agentSeconds(),
               m.rawProduceSeconds(), m.commitToFitSeconds(), m.rawConsumeSeconds(), m.stateBytesPerWireByte());
           wireTotal += m.wireBytes() == null ? 0 : m.wireBytes();

@@ -32,13 +32,14 @@ public final class ScaleReport {
       "agent_peak_rss_anon_bytes", "processor_peak_rss_anon_bytes", "extrapolator_peak_rss_anon_bytes", "broker_peak_rss_anon_bytes",
       "model_write_vs_cp", "model_write_vs_cp_sync", "unchanged_share",
       "agent_seconds", "raw_produce_seconds", "commit_to_fit_seconds", "raw_consume_seconds", "wire_bytes",
-      "model_write_seconds", "cp_seconds", "cp_sync_seconds");
+      "model_write_seconds", "cp_seconds", "cp_sync_seconds", "processor_solver_passes");
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final ScaleConfig config;
   private final Map<String, Object> parameters = new LinkedHashMap<>();
   private final List<StepMeasurement> steps = new ArrayList<>();
+  private final Map<Long, Double> solverPasses = new LinkedHashMap<>();
   private final Map<String, Long> peakRss = new LinkedHashMap<>();
   private final Map<String, Long> peakRssAnon = new LinkedHashMap<>();
   private final Map<String, String> reasons = new LinkedHashMap<>();
@@ -89,6 +90,15 @@ public final class ScaleReport {
 
   void step(StepMeasurement m) {
     steps.add(m);
+  }
+
+  /**
+   * Passes over the step's modelled ΔW the processor's factor solver made (sweeps weighted by module
+   * size): the processor's cost per step is about this many reads of ΔW, which is what separates it
+   * from a raw consume of the step's frames.
+   */
+  void solverPasses(long step, double passes) {
+    solverPasses.put(step, passes);
   }
 
   List<StepMeasurement> steps() {
@@ -170,6 +180,7 @@ public final class ScaleReport {
     f.put("model_write_seconds", write);
     f.put("cp_seconds", cp);
     f.put("cp_sync_seconds", cpSync);
+    f.put("processor_solver_passes", Median.of(window.stream().map(s -> (Number) solverPasses.get(s.step())).toList()));
     return f;
   }
 
@@ -268,13 +279,13 @@ public final class ScaleReport {
       b.append(String.format(Locale.ROOT, "machine: %s cores, 1-minute load average %s at the start, %s at the end%n", parameters.get("cores"),
           parameters.get("load_average_1m_at_start"), parameters.get("load_average_1m_at_end")));
     }
-    b.append(String.format(Locale.ROOT, "%5s %9s %9s %8s %8s %7s %9s %8s %7s %10s %10s %9s%n", "step", "unchanged", "wire MB", "agent s",
-        "produce", "ratio", "commit→fit", "consume", "ratio", "state MB", "disk MB", "state/wire"));
+    b.append(String.format(Locale.ROOT, "%5s %9s %9s %8s %8s %7s %9s %8s %7s %10s %10s %10s %7s%n", "step", "unchanged", "wire MB", "agent s",
+        "produce", "ratio", "commit→fit", "consume", "ratio", "state MB", "disk MB", "state/wire", "passes"));
     for (StepMeasurement s : steps) {
-      b.append(String.format(Locale.ROOT, "%5d %8.2f%% %9s %8s %8s %7s %9s %8s %7s %10s %10s %9s%s%n", s.step(), 100 * s.unchangedShare(),
+      b.append(String.format(Locale.ROOT, "%5d %8.2f%% %9s %8s %8s %7s %9s %8s %7s %10s %10s %10s %7s%s%n", s.step(), 100 * s.unchangedShare(),
           mb(s.wireBytes()), num(s.agentSeconds(), 3), num(s.rawProduceSeconds(), 3), num(s.agentVsRawProduce(), 2),
           num(s.commitToFitSeconds(), 3), num(s.rawConsumeSeconds(), 3), num(s.processorVsRawConsume(), 2), mb(s.stateTopicBytes()),
-          mb(s.stateDiskBytes()), num(s.stateBytesPerWireByte(), 2) + (s.stateLowerBound() ? "≥" : ""),
+          mb(s.stateDiskBytes()), num(s.stateBytesPerWireByte(), 2) + (s.stateLowerBound() ? "≥" : ""), num(solverPasses.get(s.step()), 1),
           s.note() == null || s.note().isEmpty() ? "" : "  " + s.note()));
     }
     b.append(String.format(Locale.ROOT, "figures (medians over steps >= %d):%n", medianFromStep()));

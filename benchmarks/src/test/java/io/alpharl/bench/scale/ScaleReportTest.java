@@ -38,6 +38,20 @@ class ScaleReportTest {
   }
 
   @Test
+  void solverPassesAreAMedianOverTheMeasuredStepsAndShownPerStep() {
+    ScaleReport r = new ScaleReport(config(4));
+    for (long t = 1; t <= 4; t++) {
+      r.step(step(t, 2.0, 1.0, 4, 2.0, 30, 10, 10));
+    }
+    r.solverPasses(1, 300); // warm-up, cold start: left out
+    r.solverPasses(2, 70);
+    r.solverPasses(3, 62.5);
+    // step 4's factors never arrived: not a zero
+    assertThat((Double) r.figures().get("processor_solver_passes")).isEqualTo((70 + 62.5) / 2);
+    assertThat(r.table()).containsPattern("(?m)^\\s+3 .* 62\\.5$").containsPattern("(?m)^\\s+4 .* -$");
+  }
+
+  @Test
   void everyKeyIsInTheJsonAndEveryNullHasAReason() {
     ScaleReport r = new ScaleReport(config(2));
     r.step(step(1, 2.0, 1.0, 4, 2.0, 30, 10, 10));

@@ -4,6 +4,7 @@ import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.Prediction;
 import io.alpharl.proto.v1.ProgressAxis;
+import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.StepCommitted;
 import java.time.Duration;
 import java.util.List;
@@ -22,7 +23,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A live read-committed consumer of the pipeline's outputs for one run: each step's
  * {@code StepCommitted} (with the agent's commit time), the wall-clock time the step's first
- * fit summary reached this process, and the predictions. The receipt time is taken as soon as
+ * fit summary reached this process, the predictions, and how much work the processor's factor
+ * solver did per step (each module's sweeps, weighted by its size). The receipt time is taken as soon as
  * {@code poll} returns the record, on the same machine clock the agent stamped its commit with.
  * Runs its own thread; queries are thread-safe.
  */
@@ -39,6 +41,8 @@ public final class PipelineWatcher implements AutoCloseable {
   private final Map<Long, StepCommitted> commits = new ConcurrentHashMap<>();
   private final Map<Long, FitArrival> fits = new ConcurrentHashMap<>();
   private final Map<Long, Prediction> predictions = new ConcurrentHashMap<>();
+  /** Per step: {Σ sweeps·m·n, Σ m·n} over the modules whose factors arrived. */
+  private final Map<Long, long[]> solverWork = new ConcurrentHashMap<>();
 
   public PipelineWatcher(String bootstrapServers, String runId) {
     this.runId = runId;
@@ -49,7 +53,7 @@ public final class PipelineWatcher implements AutoCloseable {
         // The broker answers a fetch as soon as a record is there; this only bounds an idle wait.
         ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50), new ByteArrayDeserializer(), new ByteArrayDeserializer());
     List<TopicPartition> partitions = new java.util.ArrayList<>();
-    for (String topic : List.of(Topics.STEPS.name(), Topics.FITS.name(), Topics.PREDICTIONS.name())) {
+    for (String topic : List.of(Topics.STEPS.name(), Topics.FITS.name(), Topics.PREDICTIONS.name(), Topics.RANK1.name())) {
       consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
     }
     consumer.assign(partitions);
@@ -93,6 +97,13 @@ public final class PipelineWatcher implements AutoCloseable {
             fits.putIfAbsent(f.getStep(), new FitArrival(f, receivedUnixMs));
           }
         }
+        case "alpharl.rank1" -> {
+          Rank1Update u = Topics.RANK1.valueSerde().deserializer().deserialize(r.topic(), r.value());
+          if (u.getRunId().equals(runId) && u.getVCount() > 0) {
+            long elements = (long) u.getUCount() * u.getVCount();
+            solverWork.merge(u.getStep(), new long[] {u.getSweeps() * elements, elements}, (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+          }
+        }
         case "alpharl.predictions" -> {
           Prediction p = Topics.PREDICTIONS.valueSerde().deserializer().deserialize(r.topic(), r.value());
           if (p.getRunId().equals(runId)) {
@@ -121,6 +132,15 @@ public final class PipelineWatcher implements AutoCloseable {
 
   public Optional<Prediction> awaitPrediction(long fromStep, Duration timeout, BooleanSupplier keepWaiting) throws InterruptedException {
     return await(predictions, fromStep, timeout, keepWaiting);
+  }
+
+  /**
+   * Passes over the step's whole modelled ΔW that the processor's solver made: Σ sweeps·m·n / Σ m·n
+   * over the modules whose factors have arrived (all of them once the step's fit has).
+   */
+  public Optional<Double> solverPasses(long step) {
+    long[] w = solverWork.get(step);
+    return w == null || w[1] == 0 ? Optional.empty() : Optional.of((double) w[0] / w[1]);
   }
 
   public int predictionCount() {
