@@ -38,7 +38,7 @@ final class Pipeline implements AutoCloseable {
       }
       bootstrap = ready.get();
       processor = start("processor", c.heaps().processor(), List.of("processor", "--bootstrap-servers", bootstrap,
-          "--application-id", applicationId, "--state-dir", work.processorState().toString(), "--http-port", "0"), work, sampler);
+          "--application-id", applicationId, "--state-dir", work.processorState().toString(), "--http-port", "0", "--factors", Integer.toString(c.factors())), work, sampler);
       extrapolator = start("extrapolator", c.heaps().extrapolator(), List.of("extrapolator", "--bootstrap-servers", bootstrap,
           "--id", applicationId + "-extrapolator", "--processor-application", applicationId, "--out", work.predictions().toString(), "--predict-at", Double.toString(c.predictAt()),
           "--metrics-port", "0"), work, sampler);

@@ -92,6 +92,10 @@ public final class RunScale implements Callable<Integer> {
   @Option(names = "--step-timeout", defaultValue = "PT10M", description = "Longest a step may take to reach alpharl.fits (ISO-8601). Default: ${DEFAULT-VALUE}.")
   Duration stepTimeout;
 
+  @Option(names = "--factors", defaultValue = "" + io.alpharl.processor.rank1.FactorSettings.DEFAULT_RANK,
+      description = "The processor's --factors: singular triplets per module and step (1: the paper's rank 1). Default: ${DEFAULT-VALUE}.")
+  int factors;
+
   @Option(names = "--generate-only", description = "Only write the checkpoints and report their size and unchanged share.")
   boolean generateOnly;
 
@@ -161,6 +165,6 @@ public final class RunScale implements Callable<Integer> {
     Path workDir = work != null ? work
         : Path.of(System.getProperty("java.io.tmpdir"), "alpharl-run-scale-" + java.util.UUID.randomUUID().toString().substring(0, 8));
     return new ScaleConfig(preset, model, steps, drift, workDir, keepWork, jarPath,
-        new Heaps(xmxBroker, xmxProcessor, xmxExtrapolator, xmxAgent), predictAt, saveTotalLimit, stepTimeout, generateOnly);
+        new Heaps(xmxBroker, xmxProcessor, xmxExtrapolator, xmxAgent), predictAt, saveTotalLimit, stepTimeout, generateOnly, factors);
   }
 }

@@ -17,9 +17,10 @@ import java.time.Duration;
  * @param saveTotalLimit  checkpoints kept besides the base, as the Trainer's {@code save_total_limit}; 0 keeps all
  * @param stepTimeout     how long a step may take to reach {@code alpharl.fits}
  * @param generateOnly    only write the checkpoints (no services): to check a preset's size and unchanged share
+ * @param factors         the processor's {@code --factors} (singular triplets per module and step): its main cost
  */
 public record ScaleConfig(String preset, ModelSpec model, int steps, DriftSettings drift, Path work, boolean keepWork, Path jar,
-    Heaps heaps, double predictAt, int saveTotalLimit, Duration stepTimeout, boolean generateOnly) {
+    Heaps heaps, double predictAt, int saveTotalLimit, Duration stepTimeout, boolean generateOnly, int factors) {
 
   public ScaleConfig {
     if (steps < 1) {
@@ -27,6 +28,9 @@ public record ScaleConfig(String preset, ModelSpec model, int steps, DriftSettin
     }
     if (predictAt <= 0 || predictAt > 1) {
       throw new IllegalArgumentException("--predict-at must be in (0, 1], got " + predictAt);
+    }
+    if (factors < 1) {
+      throw new IllegalArgumentException("--factors must be at least 1, got " + factors);
     }
     if (saveTotalLimit < 0) {
       throw new IllegalArgumentException("--save-total-limit must be 0 (keep all) or more, got " + saveTotalLimit);

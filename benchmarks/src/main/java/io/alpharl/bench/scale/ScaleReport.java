@@ -64,6 +64,7 @@ public final class ScaleReport {
     parameters.put("drift_rank", config.drift().rank());
     parameters.put("embedding_row_share", config.drift().embeddingRowShare());
     parameters.put("predict_at", config.predictAt());
+    parameters.put("processor_factors", config.factors());
     parameters.put("save_total_limit", config.saveTotalLimit());
     parameters.put("xmx_broker", config.heaps().broker());
     parameters.put("xmx_processor", config.heaps().processor());
@@ -270,8 +271,9 @@ public final class ScaleReport {
   /** A plain-text table: one line per step, then the figures, then the reasons and notes. */
   public String table() {
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "run-scale %s: %s, %,d parameters in %d tensors, %d steps, lr %.1e%n", config.preset(),
-        config.model().name(), config.model().parameters(), config.model().tensors().size(), config.steps(), config.drift().learningRate()));
+    b.append(String.format(Locale.ROOT, "run-scale %s: %s, %,d parameters in %d tensors, %d steps, lr %.1e, top-%d factors%n", config.preset(),
+        config.model().name(), config.model().parameters(), config.model().tensors().size(), config.steps(), config.drift().learningRate(),
+        config.factors()));
     b.append(String.format(Locale.ROOT, "-Xmx: broker %s, processor %s, extrapolator %s, agent %s; harness and generator %d MiB%n",
         config.heaps().broker(), config.heaps().processor(), config.heaps().extrapolator(), config.heaps().agent(),
         Runtime.getRuntime().maxMemory() >> 20));
