@@ -92,7 +92,7 @@ final class OutputWatcher implements AutoCloseable {
         }
         case "alpharl.predictions" -> {
           Prediction p = Topics.PREDICTIONS.valueSerde().deserializer().deserialize(r.topic(), r.value());
-          yield new Output(Source.EXTRAPOLATOR, p.getRunId(), p.getFromStep(), "prediction");
+          yield new Output(Source.EXTRAPOLATOR, p.getRunId(), p.getFromStep(), "prediction from " + p.getFromStep());
         }
         case "alpharl.scores" -> {
           PredictionScore s = Topics.SCORES.valueSerde().deserializer().deserialize(r.topic(), r.value());
@@ -124,12 +124,6 @@ final class OutputWatcher implements AutoCloseable {
       slowest = Math.min(slowest, last);
     }
     return runs.isEmpty() ? 0 : slowest;
-  }
-
-  /** Whether every one of {@code runs} has a prediction. */
-  boolean predictedAll(Collection<String> runs) {
-    return runs.stream().allMatch(run -> arrivals.keySet().stream()
-        .anyMatch(o -> o.source() == Source.EXTRAPOLATOR && o.runId().equals(run) && o.what().equals("prediction")));
   }
 
   /** An output and the wall-clock time (ms) it arrived. */

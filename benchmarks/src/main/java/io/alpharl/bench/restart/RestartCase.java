@@ -70,14 +70,11 @@ final class RestartCase implements AutoCloseable {
         case EXTRAPOLATOR -> Source.EXTRAPOLATOR;
         case AGENT -> Source.AGENT;
       };
-      // The extrapolator's outputs after a prediction are the scores of every later fit: kill it once each run has one.
-      boolean killPointReached = switch (victim) {
-        case PROCESSOR -> await(() -> watcher.slowestRunStep(Source.PROCESSOR, runIds) >= config.killAtStep());
-        case EXTRAPOLATOR -> await(() -> watcher.predictedAll(runIds));
-        case AGENT -> await(() -> watcher.slowestRunStep(Source.AGENT, runIds) >= config.killAtStep());
-      };
-      if (!killPointReached) {
-        return missing("the kill point (every run past step " + config.killAtStep() + ", or predicted) was not reached within " + config.timeout());
+      // After its prediction at 40 % the extrapolator scores every later fit, so its kill step is past that.
+      long killAt = victim == Victim.EXTRAPOLATOR ? config.extrapolatorKillAtStep() : config.killAtStep();
+      if (!await(() -> watcher.slowestRunStep(source, runIds) >= killAt)) {
+        return missing("every run's " + source.name().toLowerCase(java.util.Locale.ROOT) + " output was not past step " + killAt + " within "
+            + config.timeout());
       }
       Double load = SystemLoad.oneMinute();
       JavaService dead = switch (victim) {
@@ -87,12 +84,18 @@ final class RestartCase implements AutoCloseable {
       };
       // The agent case follows the killed agent's own run; the others' agents keep committing meanwhile.
       Predicate<Output> ofVictim = victim == Victim.AGENT ? o -> o.runId().equals(runIds.get(0)) : o -> true;
-      long killedAt = victim == Victim.AGENT
-          ? watcher.slowestRunStep(Source.AGENT, List.of(runIds.get(0)))
-          : watcher.slowestRunStep(victim == Victim.EXTRAPOLATOR ? Source.PROCESSOR : source, runIds);
+      List<String> followed = victim == Victim.AGENT ? List.of(runIds.get(0)) : runIds;
+      long killedAt = watcher.slowestRunStep(source, followed);
+      // How far its input had gone: a victim already behind at the kill has that backlog to work off after the restart.
+      long upstreamAt = switch (victim) {
+        case PROCESSOR -> watcher.slowestRunStep(Source.AGENT, runIds);
+        case EXTRAPOLATOR -> watcher.slowestRunStep(Source.PROCESSOR, runIds);
+        case AGENT -> killedAt;
+      };
       dead.killAndWait();
       Set<Output> before = watcher.published(source);
-      LOG.info("{} killed (SIGKILL) with {} runs in flight, at step {}; load average {}", victim.key(), runs, killedAt, load);
+      LOG.info("{} killed (SIGKILL) with {} runs in flight, at step {} (its input at step {}); load average {}", victim.key(), runs, killedAt,
+          upstreamAt, load);
       long t0 = System.currentTimeMillis();
       JavaService again = switch (victim) {
         case PROCESSOR -> startProcessor(bootstrap);
@@ -123,13 +126,13 @@ final class RestartCase implements AutoCloseable {
       String what = first.map(a -> a.output().what() + " of " + a.output().runId() + " step " + a.output().step()).orElse(null);
       LOG.info("{} restarted with {} runs in flight: first new output {} s after its launch ({}){}", victim.key(), runs, seconds, what,
           caughtUpSeconds == null ? "" : "; caught up with its inputs after " + caughtUpSeconds + " s");
-      return new Measurement(runs, victim, seconds, caughtUpSeconds, killedAt, what, load, missing);
+      return new Measurement(runs, victim, seconds, caughtUpSeconds, killedAt, upstreamAt, what, load, missing);
     }
   }
 
   private Measurement missing(String why) {
     LOG.warn("{} with {} runs: {}", victim.key(), runs, why);
-    return new Measurement(runs, victim, null, null, 0, null, SystemLoad.oneMinute(), why);
+    return new Measurement(runs, victim, null, null, 0, 0, null, SystemLoad.oneMinute(), why);
   }
 
   private boolean await(BooleanSupplier condition) throws InterruptedException {

@@ -13,10 +13,11 @@ import java.util.Objects;
  * @param recording    the recorded run each agent replays under its own run id
  * @param stepInterval the agents' pace: one step per interval, so that the runs are still in flight at the kill
  * @param killAtStep   the processor and an agent are killed once every run has passed this step
+ * @param extrapolatorKillAtStep the extrapolator is killed once it has scored every run at this step (past its prediction)
  * @param timeout      longest wait for any one thing (a kill point, the first new output)
  * @param work         a folder of this benchmark's, one sub-folder per case
  */
-record RestartConfig(List<Integer> runCounts, Path jar, Path recording, Duration stepInterval, long killAtStep, Duration timeout, Path work) {
+record RestartConfig(List<Integer> runCounts, Path jar, Path recording, Duration stepInterval, long killAtStep, long extrapolatorKillAtStep, Duration timeout, Path work) {
   RestartConfig {
     runCounts = List.copyOf(runCounts);
     Objects.requireNonNull(jar, "jar");

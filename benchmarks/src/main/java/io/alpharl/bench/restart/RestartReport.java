@@ -54,6 +54,7 @@ record RestartReport(List<Measurement> cases, String stepInterval, double target
       d.put("restart_seconds", round(c.seconds()));
       d.put("caught_up_seconds", round(c.caughtUpSeconds()));
       d.put("killed_at_step", c.killedAtStep());
+      d.put("input_at_step", c.inputAtStep());
       d.put("first_new_output", c.firstOutput());
       d.put("load_average_1m", c.loadAverage());
       detail.add(d);
@@ -68,16 +69,16 @@ record RestartReport(List<Measurement> cases, String stepInterval, double target
 
   String table() {
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "%-13s %4s %10s %10s %7s %6s  %s%n", "service", "runs", "restart s", "caught up", "killed", "load",
+    b.append(String.format(Locale.ROOT, "%-13s %4s %10s %10s %7s %6s %6s  %s%n", "service", "runs", "restart s", "caught up", "killed", "input", "load",
         "first new output"));
     for (Measurement c : cases) {
-      b.append(String.format(Locale.ROOT, "%-13s %4d %10s %10s %7d %6s  %s%n", c.victim().key(), c.runs(), seconds(c.seconds()),
-          c.victim() == Victim.EXTRAPOLATOR ? seconds(c.caughtUpSeconds()) : "-", c.killedAtStep(),
+      b.append(String.format(Locale.ROOT, "%-13s %4d %10s %10s %7d %6d %6s  %s%n", c.victim().key(), c.runs(), seconds(c.seconds()),
+          c.victim() == Victim.EXTRAPOLATOR ? seconds(c.caughtUpSeconds()) : "-", c.killedAtStep(), c.inputAtStep(),
           c.loadAverage() == null ? "?" : String.format(Locale.ROOT, "%.1f", c.loadAverage()),
           c.missing() != null ? "MISSING: " + c.missing() : c.firstOutput()));
     }
     b.append(String.format(Locale.ROOT, "restart s: from the new JVM's launch to its first new committed output (target %.0f s); "
-        + "steps paced %s apart%n", targetSeconds, stepInterval));
+        + "steps paced %s apart; killed/input: the victim's and its input's last step (slowest run) at the kill%n", targetSeconds, stepInterval));
     for (Measurement c : cases) {
       if (c.seconds() != null && c.seconds() > targetSeconds) {
         b.append(String.format(Locale.ROOT, "MISSED: %s with %d runs in flight: %.1f s > %.0f s%n", c.victim().key(), c.runs(), c.seconds(),

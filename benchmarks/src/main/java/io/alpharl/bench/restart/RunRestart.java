@@ -50,13 +50,18 @@ public final class RunRestart implements Callable<Integer> {
   @Option(names = "--recording", description = "The recorded run each agent replays. Default: examples/runs/add2-grpo-seed1.arrow.")
   Path recording;
 
-  @Option(names = "--step-interval", defaultValue = "PT1S", description = "The agents' pace, one step per interval (ISO-8601). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--step-interval", defaultValue = "PT4S",
+      description = "The agents' pace, one step per interval (ISO-8601); slow enough that the services keep up with 6 runs before the kill, "
+          + "so that a restart is not timed with a backlog it had anyway. Default: ${DEFAULT-VALUE}.")
   Duration stepInterval;
 
   @Option(names = "--kill-at-step", defaultValue = "50",
-      description = "The processor and an agent are killed once every run is past this step (the extrapolator once every run has "
-          + "its prediction at 40 %%). Default: ${DEFAULT-VALUE}.")
+      description = "The processor and an agent are killed once every run is past this step. Default: ${DEFAULT-VALUE}.")
   long killAtStep;
+
+  @Option(names = "--extrapolator-kill-at-step", defaultValue = "110",
+      description = "The extrapolator is killed once it has scored every run's prediction (made at 40 %%) at this step. Default: ${DEFAULT-VALUE}.")
+  long extrapolatorKillAtStep;
 
   @Option(names = "--timeout", defaultValue = "PT3M", description = "Longest wait for a kill point or a first new output. Default: ${DEFAULT-VALUE}.")
   Duration timeout;
@@ -120,7 +125,7 @@ public final class RunRestart implements Callable<Integer> {
     }
     Files.createDirectories(dir);
     return new RestartConfig(RestartConfig.parseRunCounts(runs), jarPath.toAbsolutePath(), rec.toAbsolutePath(), stepInterval, killAtStep,
-        timeout, dir);
+        extrapolatorKillAtStep, timeout, dir);
   }
 
   /** Removes the benchmark's own temporary folder (never a --work folder of the user's). */

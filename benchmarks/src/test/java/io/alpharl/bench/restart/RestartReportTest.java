@@ -9,9 +9,9 @@ import org.junit.jupiter.api.Test;
 class RestartReportTest {
   private static RestartReport report() {
     return new RestartReport(List.of(
-        new Measurement(1, Victim.PROCESSOR, 8.04, null, 50, "fit PROGRESS_AXIS_STEP of restart-1 step 55", 3.5, null),
-        new Measurement(1, Victim.EXTRAPOLATOR, 7.0, 6.0, 80, "score of the prediction from 80 of restart-1 step 85", 3.0, null),
-        new Measurement(6, Victim.AGENT, null, null, 50, null, 7.25, "no new output within PT3M")), "PT1S", 10);
+        new Measurement(1, Victim.PROCESSOR, 8.04, null, 50, 55, "fit PROGRESS_AXIS_STEP of restart-1 step 55", 3.5, null),
+        new Measurement(1, Victim.EXTRAPOLATOR, 7.0, 6.0, 80, 85, "score of the prediction from 80 of restart-1 step 85", 3.0, null),
+        new Measurement(6, Victim.AGENT, null, null, 50, 50, null, 7.25, "no new output within PT3M")), "PT1S", 10);
   }
 
   @Test
@@ -31,8 +31,8 @@ class RestartReportTest {
 
   @Test
   void theTableNamesEachCaseAndEveryMissedTarget() {
-    RestartReport r = new RestartReport(List.of(new Measurement(6, Victim.PROCESSOR, 12.5, null, 50, "fit", 4.0, null),
-        new Measurement(6, Victim.AGENT, 3.0, null, 50, "commit", 4.0, null)), "PT1S", 10);
+    RestartReport r = new RestartReport(List.of(new Measurement(6, Victim.PROCESSOR, 12.5, null, 50, 60, "fit", 4.0, null),
+        new Measurement(6, Victim.AGENT, 3.0, null, 50, 50, "commit", 4.0, null)), "PT1S", 10);
     String table = r.table();
     assertThat(table).contains("processor", "12.5", "agent", "3.0");
     assertThat(table).contains("MISSED: processor with 6 runs in flight: 12.5 s > 10 s");
