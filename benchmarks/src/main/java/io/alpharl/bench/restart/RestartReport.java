@@ -14,8 +14,10 @@ import java.util.Map;
  * The restart benchmark's figures: a table for people and a JSON object with stable keys for
  * tools ({@code processor_restart_seconds_runs_6}, ...). A missing figure is null, with its
  * reason under {@code missing}. Immutable.
+ *
+ * @param cores the machine's processors, as the JVM sees them
  */
-record RestartReport(List<Measurement> cases, String stepInterval, double targetSeconds) {
+record RestartReport(List<Measurement> cases, String stepInterval, double targetSeconds, int cores) {
   RestartReport {
     cases = List.copyOf(cases);
   }
@@ -45,6 +47,7 @@ record RestartReport(List<Measurement> cases, String stepInterval, double target
     m.put("load_average_1m_min", cases.stream().map(Measurement::loadAverage).filter(x -> x != null).min(Double::compare).orElse(null));
     m.put("load_average_1m_max", cases.stream().map(Measurement::loadAverage).filter(x -> x != null).max(Double::compare).orElse(null));
     m.put("step_interval", stepInterval);
+    m.put("cores", cores);
     m.put("missing", missing);
     List<Map<String, Object>> detail = new ArrayList<>();
     for (Measurement c : cases) {
@@ -69,6 +72,8 @@ record RestartReport(List<Measurement> cases, String stepInterval, double target
 
   String table() {
     StringBuilder b = new StringBuilder();
+    b.append(String.format(Locale.ROOT, "run-restart: the bundled recording replayed as concurrent runs, one step per %s; machine: %d cores%n",
+        stepInterval, cores));
     b.append(String.format(Locale.ROOT, "%-13s %4s %10s %10s %7s %6s %6s  %s%n", "service", "runs", "restart s", "caught up", "killed", "input", "load",
         "first new output"));
     for (Measurement c : cases) {

@@ -88,7 +88,7 @@ public final class RunRestart implements Callable<Integer> {
         }
       }
     }
-    RestartReport report = new RestartReport(cases, config.stepInterval().toString(), TARGET_SECONDS);
+    RestartReport report = new RestartReport(cases, config.stepInterval().toString(), TARGET_SECONDS, Runtime.getRuntime().availableProcessors());
     out.print(report.table());
     out.flush();
     if (json != null) {
