@@ -1,12 +1,10 @@
 package io.alpharl.bench.scale;
 
+import io.alpharl.bench.scale.service.BrokerProcess;
 import io.alpharl.bench.scale.service.JavaService;
 import io.alpharl.bench.scale.service.RssSampler;
-import io.alpharl.bench.scale.service.ServiceLines;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * The four services of the system, each a JVM started from the {@code alpharl} jar with only its
@@ -14,8 +12,6 @@ import java.util.Optional;
  * the agent watching the run directory. {@link #close} stops them, agent first, broker last.
  */
 final class Pipeline implements AutoCloseable {
-  private static final Duration BROKER_START = Duration.ofSeconds(120);
-
   private final List<JavaService> started = new java.util.concurrent.CopyOnWriteArrayList<>();
   /** A harness stopped by a signal takes its services with it rather than leaving four JVMs behind. */
   private final Thread killOnExit = new Thread(() -> started.forEach(JavaService::kill), "run-scale-kill-services");
@@ -30,13 +26,11 @@ final class Pipeline implements AutoCloseable {
     this.config = c;
     Runtime.getRuntime().addShutdownHook(killOnExit);
     try {
-      broker = start("broker", c.heaps().broker(), List.of("broker", "--port", "0", "--data-dir", work.brokerData().toString()), work, sampler);
-      Optional<String> ready = broker.awaitLine(ServiceLines::brokerBootstrap, BROKER_START);
-      if (ready.isEmpty()) {
-        throw new IllegalStateException("the broker did not report ready within " + BROKER_START.toSeconds() + " s; its log ends:\n"
-            + broker.log().tail(20));
-      }
-      bootstrap = ready.get();
+      BrokerProcess b = BrokerProcess.start(c.jar(), c.heaps().broker(), work.brokerData(), work.log("broker"));
+      started.add(b.service());
+      sampler.watch(b.service());
+      broker = b.service();
+      bootstrap = b.bootstrap();
       processor = start("processor", c.heaps().processor(), List.of("processor", "--bootstrap-servers", bootstrap,
           "--application-id", applicationId, "--state-dir", work.processorState().toString(), "--http-port", "0", "--factors", Integer.toString(c.factors())), work, sampler);
       extrapolator = start("extrapolator", c.heaps().extrapolator(), List.of("extrapolator", "--bootstrap-servers", bootstrap,

@@ -131,4 +131,10 @@ public final class JavaService implements AutoCloseable {
   public void kill() {
     process.destroyForcibly();
   }
+
+  /** SIGKILL, as {@code kill -9} (no shutdown hook runs, nothing is closed), and waits until the process is gone. */
+  public void killAndWait() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor();
+  }
 }

@@ -1,0 +1,158 @@
+package io.alpharl.bench.restart;
+
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.ControlDecision;
+import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.PredictionScore;
+import io.alpharl.proto.v1.StepCommitted;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A live read-committed consumer of what the services committed: the agents' step commits, the
+ * processor's fit summaries and the extrapolator's predictions, scores and decisions. Each output
+ * is an {@link Output} that is either there or not, with the wall-clock time it first reached
+ * this process; a restarted service's "first new output" is the first one that was not there when
+ * it was killed. Aborted transactions (a killed service's open one) are never seen. Runs its own
+ * thread; queries are thread-safe.
+ */
+final class OutputWatcher implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(OutputWatcher.class);
+
+  /** Who published an output. */
+  enum Source { AGENT, PROCESSOR, EXTRAPOLATOR }
+
+  /** One output, named by what it is about (not by when or where it was written). */
+  record Output(Source source, String runId, long step, String what) {}
+
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Thread thread;
+  private volatile boolean running = true;
+  private final Map<Output, Long> arrivals = new ConcurrentHashMap<>();
+
+  OutputWatcher(String bootstrapServers) {
+    this.consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    List<TopicPartition> partitions = new ArrayList<>();
+    for (String topic : List.of(Topics.STEPS.name(), Topics.FITS.name(), Topics.PREDICTIONS.name(), Topics.SCORES.name(), Topics.CONTROL.name())) {
+      consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
+    }
+    consumer.assign(partitions);
+    consumer.seekToBeginning(partitions);
+    this.thread = new Thread(this::loop, "restart-output-watcher");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void loop() {
+    try {
+      while (running) {
+        var records = consumer.poll(Duration.ofMillis(50));
+        long now = System.currentTimeMillis();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+          output(r).ifPresent(o -> arrivals.putIfAbsent(o, now));
+        }
+      }
+    } catch (org.apache.kafka.common.errors.WakeupException e) {
+      // closing
+    } catch (RuntimeException e) {
+      LOG.error("output watcher stopped: {}", e.toString(), e);
+    } finally {
+      consumer.close();
+    }
+  }
+
+  private static Optional<Output> output(ConsumerRecord<byte[], byte[]> r) {
+    try {
+      return Optional.ofNullable(switch (r.topic()) {
+        case "alpharl.steps" -> {
+          StepCommitted s = Topics.STEPS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+          yield new Output(Source.AGENT, s.getRunId(), s.getStep(), "commit");
+        }
+        case "alpharl.fits" -> {
+          FitSummary f = Topics.FITS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+          yield new Output(Source.PROCESSOR, f.getRunId(), f.getStep(), "fit " + f.getAxis());
+        }
+        case "alpharl.predictions" -> {
+          Prediction p = Topics.PREDICTIONS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+          yield new Output(Source.EXTRAPOLATOR, p.getRunId(), p.getFromStep(), "prediction from " + p.getFromStep());
+        }
+        case "alpharl.scores" -> {
+          PredictionScore s = Topics.SCORES.valueSerde().deserializer().deserialize(r.topic(), r.value());
+          yield new Output(Source.EXTRAPOLATOR, s.getRunId(), s.getAtStep(), "score of the prediction from " + s.getFromStep() + " " + s.getAxis());
+        }
+        case "alpharl.control" -> {
+          ControlDecision d = Topics.CONTROL.valueSerde().deserializer().deserialize(r.topic(), r.value());
+          yield new Output(Source.EXTRAPOLATOR, d.getRunId(), d.getAtStep(), "decision");
+        }
+        default -> null;
+      });
+    } catch (RuntimeException e) {
+      return Optional.empty(); // not an output of the services (this benchmark sends no junk)
+    }
+  }
+
+  /** What {@code source} has published so far. */
+  Set<Output> published(Source source) {
+    Set<Output> out = new java.util.HashSet<>();
+    arrivals.keySet().stream().filter(o -> o.source() == source).forEach(out::add);
+    return out;
+  }
+
+  /** The lowest, over {@code runs}, of the last step {@code source} published for the run; 0 before it published for all. */
+  long slowestRunStep(Source source, Collection<String> runs) {
+    long slowest = Long.MAX_VALUE;
+    for (String run : runs) {
+      long last = arrivals.keySet().stream().filter(o -> o.source() == source && o.runId().equals(run)).mapToLong(Output::step).max().orElse(0);
+      slowest = Math.min(slowest, last);
+    }
+    return runs.isEmpty() ? 0 : slowest;
+  }
+
+  /** An output and the wall-clock time (ms) it arrived. */
+  record Arrival(Output output, long unixMs) {}
+
+  /**
+   * Waits for the first output of {@code source} that is not in {@code before} and that {@code which} accepts.
+   *
+   * @return it and its arrival, the earliest if several are there by the time this looks; empty after {@code timeout}
+   */
+  Optional<Arrival> awaitNew(Source source, Set<Output> before, java.util.function.Predicate<Output> which, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      Optional<Arrival> first = arrivals.entrySet().stream()
+          .filter(e -> e.getKey().source() == source && !before.contains(e.getKey()) && which.test(e.getKey()))
+          .map(e -> new Arrival(e.getKey(), e.getValue()))
+          .min(java.util.Comparator.comparingLong(Arrival::unixMs));
+      if (first.isPresent()) {
+        return first;
+      }
+      Thread.sleep(20);
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    running = false;
+    consumer.wakeup();
+    thread.join(10_000);
+  }
+}
