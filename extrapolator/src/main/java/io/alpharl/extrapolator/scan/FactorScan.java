@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Header;
@@ -20,7 +21,9 @@ import org.apache.kafka.common.header.Header;
  * Reads a run's factors at the steps of a fit window from {@code alpharl.rank1}: from the one
  * partition the processor writes a run's factors to, from the run's start, only those the fit's
  * processor application computed (its header), the first of each module and step (as the run
- * tracker keeps the first). Stateless apart from its reader.
+ * tracker keeps the first). It stops reading once it has every module at every step asked: what
+ * follows could only repeat them, so a restarted extrapolator rebuilding many runs' score books
+ * does not read each run's factors to the end. Stateless apart from its reader.
  */
 public final class FactorScan {
   private static final long START_MARGIN_MS = 60_000;
@@ -45,26 +48,35 @@ public final class FactorScan {
     Map<String, NavigableMap<Long, Rank1Update>> out = new HashMap<>();
     String prefix = runId + RecordKeys.SEPARATOR;
     byte[] app = application.getBytes(StandardCharsets.UTF_8);
-    reader.read(reader.offsetsAt(List.of(tp), runStartMs - START_MARGIN_MS), r -> {
-      if (r.key() == null || r.value() == null) {
-        return;
+    long wanted = (long) modules.size() * steps.size();
+    long[] found = {0};
+    reader.readWhile(reader.offsetsAt(List.of(tp), runStartMs - START_MARGIN_MS), r -> {
+      Rank1Update u = wanted(r, prefix, app, modules, steps);
+      if (u != null && out.computeIfAbsent(u.getModule(), m -> new TreeMap<>()).putIfAbsent(u.getStep(), u) == null) {
+        found[0]++;
       }
-      String key = new String(r.key(), StandardCharsets.UTF_8);
-      Header h = r.headers().lastHeader(Topics.PROCESSOR_HEADER);
-      if (!key.startsWith(prefix) || h == null || !java.util.Arrays.equals(h.value(), app)) {
-        return;
-      }
-      Rank1Update u;
-      try {
-        u = Topics.RANK1.valueSerde().deserializer().deserialize(r.topic(), r.value());
-      } catch (SerializationException e) {
-        return; // the processor dead-letters what does not parse
-      }
-      if (MessageChecks.factors(key, u).isPresent() || !modules.contains(u.getModule()) || !steps.contains(u.getStep())) {
-        return;
-      }
-      out.computeIfAbsent(u.getModule(), m -> new TreeMap<>()).putIfAbsent(u.getStep(), u);
+      return found[0] < wanted;
     });
     return out;
+  }
+
+  /** The record's factors when they are of the run, the application, a module and a step asked, and well-formed; else null. */
+  private static Rank1Update wanted(ConsumerRecord<byte[], byte[]> r, String prefix, byte[] app, Set<String> modules, Set<Long> steps) {
+    if (r.key() == null || r.value() == null) {
+      return null;
+    }
+    String key = new String(r.key(), StandardCharsets.UTF_8);
+    Header h = r.headers().lastHeader(Topics.PROCESSOR_HEADER);
+    if (!key.startsWith(prefix) || h == null || !java.util.Arrays.equals(h.value(), app)) {
+      return null;
+    }
+    Rank1Update u;
+    try {
+      u = Topics.RANK1.valueSerde().deserializer().deserialize(r.topic(), r.value());
+    } catch (SerializationException e) {
+      return null; // the processor dead-letters what does not parse
+    }
+    boolean asked = MessageChecks.factors(key, u).isEmpty() && modules.contains(u.getModule()) && steps.contains(u.getStep());
+    return asked ? u : null;
   }
 }

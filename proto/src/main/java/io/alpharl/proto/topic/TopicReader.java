@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -73,6 +74,17 @@ public final class TopicReader implements AutoCloseable {
    *     far may be taken as complete then
    */
   public void read(Map<TopicPartition, Long> from, Consumer<ConsumerRecord<byte[], byte[]>> each) {
+    readWhile(from, r -> {
+      each.accept(r);
+      return true;
+    });
+  }
+
+  /**
+   * As {@link #read}, but stops at the first record for which {@code each} returns false: for a
+   * caller that knows when it has all it wants (the rest of the stretch would be read for nothing).
+   */
+  public void readWhile(Map<TopicPartition, Long> from, Predicate<ConsumerRecord<byte[], byte[]>> each) {
     if (from.isEmpty()) {
       return;
     }
@@ -88,8 +100,9 @@ public final class TopicReader implements AutoCloseable {
         throw new TimeoutException("no records from " + from.keySet() + " for " + timeout.toSeconds() + " s before their end offsets " + end);
       }
       for (ConsumerRecord<byte[], byte[]> r : records) {
-        if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
-          each.accept(r);
+        if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition())) && !each.test(r)) {
+          consumer.assign(List.of());
+          return;
         }
       }
     }
