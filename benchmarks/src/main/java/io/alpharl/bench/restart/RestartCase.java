@@ -5,6 +5,7 @@ import io.alpharl.bench.restart.OutputWatcher.Output;
 import io.alpharl.bench.restart.OutputWatcher.Source;
 import io.alpharl.bench.scale.service.BrokerProcess;
 import io.alpharl.bench.scale.service.JavaService;
+import io.alpharl.bench.scale.service.ServiceGroup;
 import io.alpharl.bench.scale.service.SystemLoad;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -36,8 +36,7 @@ final class RestartCase implements AutoCloseable {
   private final Victim victim;
   private final int runs;
   private final Path dir;
-  private final List<JavaService> started = new CopyOnWriteArrayList<>();
-  private final Thread killOnExit = new Thread(() -> started.forEach(JavaService::kill), "run-restart-kill-services");
+  private final ServiceGroup started = new ServiceGroup("run-restart");
   private final List<String> runIds = new ArrayList<>();
   private int launches;
 
@@ -50,7 +49,6 @@ final class RestartCase implements AutoCloseable {
     for (int i = 1; i <= runs; i++) {
       runIds.add("restart-" + i);
     }
-    Runtime.getRuntime().addShutdownHook(killOnExit);
   }
 
   Measurement measure() throws IOException, InterruptedException {
@@ -138,7 +136,7 @@ final class RestartCase implements AutoCloseable {
     long deadline = System.nanoTime() + config.timeout().toNanos();
     while (!condition.getAsBoolean()) {
       // An agent ends by itself when its run is sent; the broker, processor and extrapolator must not.
-      if (System.nanoTime() > deadline || started.stream().anyMatch(s -> !s.isAlive() && !s.name().startsWith("agent"))) {
+      if (System.nanoTime() > deadline || started.all().stream().anyMatch(s -> !s.isAlive() && !s.name().startsWith("agent"))) {
         return false;
       }
       Thread.sleep(50);
@@ -164,21 +162,12 @@ final class RestartCase implements AutoCloseable {
 
   private JavaService start(String name, String xmx, List<String> args) throws IOException {
     Path log = dir.resolve("logs").resolve(name + "-" + (++launches) + ".log");
-    JavaService s = JavaService.start(name, config.jar(), xmx, args, log);
-    started.add(s);
-    return s;
+    return started.add(JavaService.start(name, config.jar(), xmx, args, log));
   }
 
   /** Stops every service it started, the last started first (the broker was the first). */
   @Override
   public void close() {
-    for (int i = started.size() - 1; i >= 0; i--) {
-      started.get(i).close();
-    }
-    try {
-      Runtime.getRuntime().removeShutdownHook(killOnExit);
-    } catch (IllegalStateException e) {
-      // the JVM is already shutting down: the hook is running
-    }
+    started.close();
   }
 }

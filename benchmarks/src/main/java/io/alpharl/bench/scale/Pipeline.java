@@ -3,6 +3,7 @@ package io.alpharl.bench.scale;
 import io.alpharl.bench.scale.service.BrokerProcess;
 import io.alpharl.bench.scale.service.JavaService;
 import io.alpharl.bench.scale.service.RssSampler;
+import io.alpharl.bench.scale.service.ServiceGroup;
 import java.io.IOException;
 import java.util.List;
 
@@ -12,9 +13,7 @@ import java.util.List;
  * the agent watching the run directory. {@link #close} stops them, agent first, broker last.
  */
 final class Pipeline implements AutoCloseable {
-  private final List<JavaService> started = new java.util.concurrent.CopyOnWriteArrayList<>();
-  /** A harness stopped by a signal takes its services with it rather than leaving four JVMs behind. */
-  private final Thread killOnExit = new Thread(() -> started.forEach(JavaService::kill), "run-scale-kill-services");
+  private final ServiceGroup started = new ServiceGroup("run-scale");
   private final ScaleConfig config;
   private final String bootstrap;
   private final JavaService broker;
@@ -24,7 +23,6 @@ final class Pipeline implements AutoCloseable {
 
   private Pipeline(ScaleConfig c, WorkDir work, String runId, String applicationId, RssSampler sampler) throws IOException, InterruptedException {
     this.config = c;
-    Runtime.getRuntime().addShutdownHook(killOnExit);
     try {
       BrokerProcess b = BrokerProcess.start(c.jar(), c.heaps().broker(), work.brokerData(), work.log("broker"));
       started.add(b.service());
@@ -50,8 +48,7 @@ final class Pipeline implements AutoCloseable {
   }
 
   private JavaService start(String name, String xmx, List<String> args, WorkDir work, RssSampler sampler) throws IOException {
-    JavaService s = JavaService.start(name, config.jar(), xmx, args, work.log(name));
-    started.add(s);
+    JavaService s = started.add(JavaService.start(name, config.jar(), xmx, args, work.log(name)));
     sampler.watch(s);
     return s;
   }
@@ -83,13 +80,6 @@ final class Pipeline implements AutoCloseable {
 
   @Override
   public void close() {
-    for (int i = started.size() - 1; i >= 0; i--) {
-      started.get(i).close();
-    }
-    try {
-      Runtime.getRuntime().removeShutdownHook(killOnExit);
-    } catch (IllegalStateException e) {
-      // the JVM is already shutting down: the hook is running
-    }
+    started.close();
   }
 }
