@@ -166,7 +166,13 @@ public final class ScaleBench {
           StepMeasurement m = baselines(t, g, before, after, fit, agentLine, commit, consume, produce);
           report.step(m);
           if (fit.isPresent()) {
-            watcher.solverPasses(t).ifPresent(passes -> report.solverPasses(step, passes));
+            int modules = fit.get().fit().getModulesCount();
+            Optional<Double> passes = watcher.awaitSolverPasses(t, modules, LINE_WAIT);
+            passes.ifPresent(x -> report.solverPasses(step, x));
+            if (passes.isEmpty()) {
+              report.reason("processor_solver_passes", "the factors of all " + modules + " modules of step " + t + " did not reach alpharl.rank1 within "
+                  + LINE_WAIT.toSeconds() + " s of the fit");
+            }
           }
           LOG.info("step {}: agent {} s vs produce {} s; commit→fit {} s vs consume {} s; state {} B per wire byte", t, m.agentSeconds(),
               m.rawProduceSeconds(), m.commitToFitSeconds(), m.rawConsumeSeconds(), m.stateBytesPerWireByte());

@@ -41,6 +41,8 @@ class RunScaleTinyIT {
       assertThat(Double.isFinite(v.asDouble()) && v.asDouble() > 0).as("%s = %s is positive and finite", key, v).isTrue();
     }
     assertThat(r.path("null_reasons").size()).isZero();
+    assertThat(r.path("processor_solver_passes").asDouble()).as("each solve: at least one Lanczos sweep and the pass that gives u")
+        .isGreaterThanOrEqualTo(2);
     assertThat(r.path("unchanged_share").asDouble()).as("share of bf16 values a step leaves bitwise unchanged").isBetween(0.90, 0.99);
 
     long params = r.path("parameters").path("parameters").asLong();

@@ -41,7 +41,7 @@ public final class PipelineWatcher implements AutoCloseable {
   private final Map<Long, StepCommitted> commits = new ConcurrentHashMap<>();
   private final Map<Long, FitArrival> fits = new ConcurrentHashMap<>();
   private final Map<Long, Prediction> predictions = new ConcurrentHashMap<>();
-  /** Per step: {Σ sweeps·m·n, Σ m·n} over the modules whose factors arrived. */
+  /** Per step: {Σ sweeps·m·n, Σ m·n, modules} over the modules whose factors arrived. */
   private final Map<Long, long[]> solverWork = new ConcurrentHashMap<>();
 
   public PipelineWatcher(String bootstrapServers, String runId) {
@@ -101,7 +101,8 @@ public final class PipelineWatcher implements AutoCloseable {
           Rank1Update u = Topics.RANK1.valueSerde().deserializer().deserialize(r.topic(), r.value());
           if (u.getRunId().equals(runId) && u.getVCount() > 0) {
             long elements = (long) u.getUCount() * u.getVCount();
-            solverWork.merge(u.getStep(), new long[] {u.getSweeps() * elements, elements}, (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+            solverWork.merge(u.getStep(), new long[] {u.getSweeps() * elements, elements, 1},
+                (a, b) -> new long[] {a[0] + b[0], a[1] + b[1], a[2] + b[2]});
           }
         }
         case "alpharl.predictions" -> {
@@ -135,12 +136,24 @@ public final class PipelineWatcher implements AutoCloseable {
   }
 
   /**
-   * Passes over the step's whole modelled ΔW that the processor's solver made: Σ sweeps·m·n / Σ m·n
-   * over the modules whose factors have arrived (all of them once the step's fit has).
+   * Passes over the step's whole modelled ΔW that the processor's solver made, Σ sweeps·m·n / Σ m·n,
+   * once the factors of {@code modules} modules have arrived: a step's fit can reach this consumer
+   * before the last of its factors (they are on other partitions), so the figure waits for them.
+   *
+   * @return empty when they did not all arrive within {@code timeout}
    */
-  public Optional<Double> solverPasses(long step) {
-    long[] w = solverWork.get(step);
-    return w == null || w[1] == 0 ? Optional.empty() : Optional.of((double) w[0] / w[1]);
+  public Optional<Double> awaitSolverPasses(long step, int modules, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      long[] w = solverWork.get(step);
+      if (w != null && w[2] >= modules && w[1] > 0) {
+        return Optional.of((double) w[0] / w[1]);
+      }
+      if (System.nanoTime() > deadline) {
+        return Optional.empty();
+      }
+      Thread.sleep(10);
+    }
   }
 
   public int predictionCount() {
