@@ -346,14 +346,16 @@ public final class ExtrapolatorService implements Runnable {
         addBook(fit, ledger, windowFactors(fit, ledger, reader));
       }
       ControlDecision d = decide ? decision(fit, ledger, step, p) : null;
-      producer.beginTransaction();
-      if (fresh) {
-        producer.send(new ProducerRecord<>(Topics.PREDICTIONS.name(), run.getBytes(StandardCharsets.UTF_8), p.toByteArray()));
+      if (fresh || d != null) { // a rebuilt book alone publishes nothing: no transaction round trip for it
+        producer.beginTransaction();
+        if (fresh) {
+          producer.send(new ProducerRecord<>(Topics.PREDICTIONS.name(), run.getBytes(StandardCharsets.UTF_8), p.toByteArray()));
+        }
+        if (d != null) {
+          producer.send(new ProducerRecord<>(Topics.CONTROL.name(), run.getBytes(StandardCharsets.UTF_8), d.toByteArray()));
+        }
+        producer.commitTransaction();
       }
-      if (d != null) {
-        producer.send(new ProducerRecord<>(Topics.CONTROL.name(), run.getBytes(StandardCharsets.UTF_8), d.toByteArray()));
-      }
-      producer.commitTransaction();
       if (fresh) {
         emitted.predicted(p);
       }
