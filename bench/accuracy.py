@@ -14,6 +14,7 @@ bench/results/accuracy.md (headline table, full table, the issue's two targets c
     nice mvn -q -B -o -pl cli -am package -DskipTests     # so ./alpharl does not build itself
     /usr/bin/python3 bench/accuracy.py                    # the five default runs (with mid: 62 min on 2 shared cores)
     /usr/bin/python3 bench/accuracy.py --with-mid         # and /work/runs/minilm-rl-lr-mid
+    /usr/bin/python3 bench/accuracy.py --with-mid --with-batch-128   # and the 4x-batch run minilm-rl-lr-2e-5-batch-128
     /usr/bin/python3 bench/accuracy.py RUN_DIR...         # other runs of examples/trainer or trainer-minilm
     /usr/bin/python3 bench/accuracy.py --report-only      # re-render accuracy.md from accuracy.jsonl
 
@@ -36,6 +37,8 @@ RUNS_DIR = "/work/runs"
 DEFAULT_RUNS = (os.path.join(ROOT, "examples", "runs", "add2-grpo-seed1"), "{runs}/add2-grpo-seed2", "{runs}/add2-grpo-seed3",
                 "{runs}/minilm-rl-lr-slow", "{runs}/minilm-rl-lr-fast")
 MID_RUN = "{runs}/minilm-rl-lr-mid"
+# Four times the prompts per step (less gradient noise): does a cleaner update extrapolate better?
+BATCH_RUN = "{runs}/minilm-rl-lr-2e-5-batch-128"
 
 
 def log(msg):
@@ -149,6 +152,7 @@ def main():
     ap.add_argument("runs", nargs="*", help="run directories (default: the five runs named in the docstring)")
     ap.add_argument("--runs-dir", default=RUNS_DIR, help=f"where the default runs other than the bundled one live (default {RUNS_DIR})")
     ap.add_argument("--with-mid", action="store_true", help="also the extra run minilm-rl-lr-mid")
+    ap.add_argument("--with-batch-128", action="store_true", help="also the extra run minilm-rl-lr-2e-5-batch-128 (128 prompts a step)")
     ap.add_argument("--windows", default=",".join(str(w) for w in runs.WINDOWS), help="window fractions (default %(default)s)")
     ap.add_argument("--results", default=os.path.join(ROOT, "bench", "results"), help="output folder (default bench/results)")
     ap.add_argument("--resume", action="store_true", help="keep the rows already in accuracy.jsonl and make only the missing ones")
@@ -166,7 +170,8 @@ def main():
         return 0
     os.nice(10)  # shared machine: the benchmark yields to everything else
     evaluation.set_threads(a.threads)
-    paths = a.runs or [p.format(runs=a.runs_dir) for p in DEFAULT_RUNS] + ([MID_RUN.format(runs=a.runs_dir)] if a.with_mid else [])
+    extras = ([MID_RUN] if a.with_mid else []) + ([BATCH_RUN] if a.with_batch_128 else [])
+    paths = a.runs or [p.format(runs=a.runs_dir) for p in list(DEFAULT_RUNS) + extras]
     try:
         bench = [runs.Run(p) for p in paths]
         windows = [float(w) for w in a.windows.split(",")]
