@@ -1,5 +1,6 @@
 package io.alpharl.bench.restart;
 
+import io.alpharl.bench.scale.probe.LiveTopics;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.ControlDecision;
 import io.alpharl.proto.v1.FitSummary;
@@ -7,20 +8,13 @@ import io.alpharl.proto.v1.Prediction;
 import io.alpharl.proto.v1.PredictionScore;
 import io.alpharl.proto.v1.StepCommitted;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A live read-committed consumer of what the services committed: the agents' step commits, the
@@ -31,52 +25,19 @@ import org.slf4j.LoggerFactory;
  * thread; queries are thread-safe.
  */
 final class OutputWatcher implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(OutputWatcher.class);
-
   /** Who published an output. */
   enum Source { AGENT, PROCESSOR, EXTRAPOLATOR }
 
   /** One output, named by what it is about (not by when or where it was written). */
   record Output(Source source, String runId, long step, String what) {}
 
-  private final KafkaConsumer<byte[], byte[]> consumer;
-  private final Thread thread;
-  private volatile boolean running = true;
   private final Map<Output, Long> arrivals = new ConcurrentHashMap<>();
+  private final LiveTopics topics;
 
   OutputWatcher(String bootstrapServers) {
-    this.consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50), new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    List<TopicPartition> partitions = new ArrayList<>();
-    for (String topic : List.of(Topics.STEPS.name(), Topics.FITS.name(), Topics.PREDICTIONS.name(), Topics.SCORES.name(), Topics.CONTROL.name())) {
-      consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
-    }
-    consumer.assign(partitions);
-    consumer.seekToBeginning(partitions);
-    this.thread = new Thread(this::loop, "restart-output-watcher");
-    thread.setDaemon(true);
-    thread.start();
-  }
-
-  private void loop() {
-    try {
-      while (running) {
-        var records = consumer.poll(Duration.ofMillis(50));
-        long now = System.currentTimeMillis();
-        for (ConsumerRecord<byte[], byte[]> r : records) {
-          output(r).ifPresent(o -> arrivals.putIfAbsent(o, now));
-        }
-      }
-    } catch (org.apache.kafka.common.errors.WakeupException e) {
-      // closing
-    } catch (RuntimeException e) {
-      LOG.error("output watcher stopped: {}", e.toString(), e);
-    } finally {
-      consumer.close();
-    }
+    this.topics = new LiveTopics(bootstrapServers, List.of(Topics.STEPS.name(), Topics.FITS.name(), Topics.PREDICTIONS.name(),
+        Topics.SCORES.name(), Topics.CONTROL.name()), "restart-output-watcher", Duration.ofMillis(50),
+        (r, now) -> output(r).ifPresent(o -> arrivals.putIfAbsent(o, now)));
   }
 
   private static Optional<Output> output(ConsumerRecord<byte[], byte[]> r) {
@@ -150,9 +111,7 @@ final class OutputWatcher implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
-    running = false;
-    consumer.wakeup();
-    thread.join(10_000);
+  public void close() {
+    topics.close();
   }
 }

@@ -12,11 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,9 +31,7 @@ public final class PipelineWatcher implements AutoCloseable {
   public record FitArrival(FitSummary fit, long receivedUnixMs) {}
 
   private final String runId;
-  private final KafkaConsumer<byte[], byte[]> consumer;
-  private final Thread thread;
-  private volatile boolean running = true;
+  private final LiveTopics topics;
   private final Map<Long, StepCommitted> commits = new ConcurrentHashMap<>();
   private final Map<Long, FitArrival> fits = new ConcurrentHashMap<>();
   private final Map<Long, Prediction> predictions = new ConcurrentHashMap<>();
@@ -46,39 +40,8 @@ public final class PipelineWatcher implements AutoCloseable {
 
   public PipelineWatcher(String bootstrapServers, String runId) {
     this.runId = runId;
-    this.consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        // The broker answers a fetch as soon as a record is there; this only bounds an idle wait.
-        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50), new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    List<TopicPartition> partitions = new java.util.ArrayList<>();
-    for (String topic : List.of(Topics.STEPS.name(), Topics.FITS.name(), Topics.PREDICTIONS.name(), Topics.RANK1.name())) {
-      consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
-    }
-    consumer.assign(partitions);
-    consumer.seekToBeginning(partitions);
-    this.thread = new Thread(this::loop, "pipeline-watcher");
-    thread.setDaemon(true);
-    thread.start();
-  }
-
-  private void loop() {
-    try {
-      while (running) {
-        var records = consumer.poll(Duration.ofMillis(100));
-        long now = System.currentTimeMillis();
-        for (ConsumerRecord<byte[], byte[]> r : records) {
-          accept(r, now);
-        }
-      }
-    } catch (org.apache.kafka.common.errors.WakeupException e) {
-      // closing
-    } catch (RuntimeException e) {
-      LOG.error("pipeline watcher stopped: {}", e.toString(), e);
-    } finally {
-      consumer.close();
-    }
+    this.topics = new LiveTopics(bootstrapServers, List.of(Topics.STEPS.name(), Topics.FITS.name(), Topics.PREDICTIONS.name(),
+        Topics.RANK1.name()), "pipeline-watcher", Duration.ofMillis(100), this::accept);
   }
 
   private void accept(ConsumerRecord<byte[], byte[]> r, long receivedUnixMs) {
@@ -177,12 +140,6 @@ public final class PipelineWatcher implements AutoCloseable {
 
   @Override
   public void close() {
-    running = false;
-    consumer.wakeup();
-    try {
-      thread.join(10_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    topics.close();
   }
 }
