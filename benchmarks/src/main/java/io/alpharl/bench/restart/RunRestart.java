@@ -1,12 +1,13 @@
 package io.alpharl.bench.restart;
 
+import io.alpharl.bench.Folders;
+
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -97,7 +98,7 @@ public final class RunRestart implements Callable<Integer> {
     }
     boolean complete = cases.stream().allMatch(c -> c.missing() == null);
     if (complete && !keepWork && work == null) {
-      deleteTree(config.work());
+      Folders.deleteTree(config.work()); // its own temporary folder, never a --work folder of the user's
     } else {
       out.println("logs and data in " + config.work());
     }
@@ -128,12 +129,4 @@ public final class RunRestart implements Callable<Integer> {
         extrapolatorKillAtStep, timeout, dir);
   }
 
-  /** Removes the benchmark's own temporary folder (never a --work folder of the user's). */
-  private static void deleteTree(Path root) throws IOException {
-    try (Stream<Path> s = Files.walk(root)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
 }

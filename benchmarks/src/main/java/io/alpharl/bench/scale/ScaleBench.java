@@ -1,5 +1,7 @@
 package io.alpharl.bench.scale;
 
+import io.alpharl.bench.Folders;
+
 import io.alpharl.bench.scale.gen.StepStats;
 import io.alpharl.bench.scale.gen.SyntheticRun;
 import io.alpharl.bench.scale.probe.CopyBaseline;
@@ -267,7 +269,7 @@ public final class ScaleBench {
   private void prune(WorkDir work, long t) throws IOException {
     long old = t - config.saveTotalLimit();
     if (config.saveTotalLimit() > 0 && old >= 1) {
-      WorkDir.deleteContents(work.run().resolve("checkpoint-" + old));
+      Folders.deleteContents(work.run().resolve("checkpoint-" + old));
       Files.delete(work.run().resolve("checkpoint-" + old));
     }
   }

@@ -1,9 +1,10 @@
 package io.alpharl.bench.scale;
 
+import io.alpharl.bench.Folders;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
@@ -30,7 +31,7 @@ final class WorkDir {
       if (!empty && !Files.exists(root.resolve(MARKER))) {
         throw new IllegalArgumentException("--work " + root + " is not empty and not a previous run-scale folder; give an empty or new folder");
       }
-      deleteContents(root);
+      Folders.deleteContents(root);
     }
     Files.createDirectories(root);
     Files.writeString(root.resolve(MARKER), "made by bench/run-scale; deleted and remade by the next run with this --work\n");
@@ -74,17 +75,6 @@ final class WorkDir {
   }
 
   void delete() throws IOException {
-    deleteContents(root);
-    Files.deleteIfExists(root);
-  }
-
-  static void deleteContents(Path dir) throws IOException {
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        if (!p.equals(dir)) {
-          Files.delete(p);
-        }
-      }
-    }
+    Folders.deleteTree(root);
   }
 }

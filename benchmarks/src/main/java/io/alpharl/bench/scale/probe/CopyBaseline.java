@@ -1,10 +1,11 @@
 package io.alpharl.bench.scale.probe;
 
+import io.alpharl.bench.Folders;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -27,14 +28,14 @@ public final class CopyBaseline {
     for (int i = 0; i < repetitions; i++) {
       Path dst = scratch.resolve("cp-" + i);
       copy[i] = run(List.of("cp", "-r", checkpointDir.toString(), dst.toString()));
-      delete(dst);
+      Folders.deleteTree(dst);
       double cp = run(List.of("cp", "-r", checkpointDir.toString(), dst.toString()));
       List<String> sync = new ArrayList<>(List.of("sync"));
       try (Stream<Path> files = Files.list(dst)) {
         files.forEach(f -> sync.add(f.toString()));
       }
       synced[i] = cp + run(sync);
-      delete(dst);
+      Folders.deleteTree(dst);
     }
     return new Result(copy, synced, bytes);
   }
@@ -55,11 +56,4 @@ public final class CopyBaseline {
     }
   }
 
-  private static void delete(Path dir) throws IOException {
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(f);
-      }
-    }
-  }
 }
