@@ -107,6 +107,7 @@ public final class RunRestart implements Callable<Integer> {
   }
 
   private RestartConfig toConfig() throws IOException {
+    List<Integer> counts = RestartConfig.parseRunCounts(runs); // before any folder is made for a run that will not start
     Path home = Path.of(System.getProperty("alpharl.home", "."));
     Path jarPath = jar != null ? jar : home.resolve("cli/target/alpharl.jar");
     if (!Files.isRegularFile(jarPath)) {
@@ -125,7 +126,7 @@ public final class RunRestart implements Callable<Integer> {
       }
     }
     Files.createDirectories(dir);
-    return new RestartConfig(RestartConfig.parseRunCounts(runs), jarPath.toAbsolutePath(), rec.toAbsolutePath(), stepInterval, killAtStep,
+    return new RestartConfig(counts, jarPath.toAbsolutePath(), rec.toAbsolutePath(), stepInterval, killAtStep,
         extrapolatorKillAtStep, timeout, dir);
   }
 
