@@ -25,7 +25,7 @@ public final class BenchMain {
         .warmupTime(TimeValue.seconds(2))
         .measurementIterations(5)
         .measurementTime(TimeValue.seconds(2))
-        .jvmArgsAppend("-Xmx6g")
+        .jvmArgsAppend("-Xmx6g", "--add-modules=jdk.incubator.vector")
         .build();
     Collection<RunResult> results = new Runner(opts).run();
     Map<String, Map<String, Double>> msByCase = new HashMap<>();

@@ -1,6 +1,9 @@
 package io.alpharl.processor.rank1;
 
+import io.alpharl.processor.rank1.kernel.SweepKernel;
+import io.alpharl.processor.rank1.kernel.SweepKernels;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -8,30 +11,43 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Rank-1 factors on the CPU by Lanczos iteration on AᵀA with full reorthogonalisation, started
- * from the previous step's v1.
+ * The leading singular triplets on the CPU by block Lanczos on AᵀA with full reorthogonalisation,
+ * started from the previous step's right vectors.
  *
- * <p>Each Lanczos step needs AᵀA q, computed in one pass over A: for each row r, d = r·q and then
- * w += d r while the row is still in cache. So a sweep reads the matrix once. Krylov acceleration
- * keeps the sweep count low when σ2/σ1 is close to 1, where plain power iteration would need
- * hundreds; warm-started on a slowly moving update it usually stops after one or two sweeps. A
- * final pass gives u = A v / σ1.
+ * <p>Each sweep computes AᵀA Q for a block Q of up to {@link Rank1Settings#blockSize()} vectors in
+ * one pass over A ({@link SweepKernel#gram}): for each row r, d = r·q and then w += d r while the
+ * row is still in cache. Krylov acceleration keeps the sweep count low when σ2/σ1 is close to 1,
+ * where plain power iteration would need hundreds, and a block as wide as the cluster of leading
+ * values separates them in far fewer sweeps than one vector does. A final pass gives u = A v / σ.
  *
- * <p>Matrices of at least {@link #PARALLEL_THRESHOLD} elements are split by rows over a fixed
- * pool of threads that this backend owns; {@link #close} stops them. Thread-safe.
+ * <p>Rows are cut into stripes of {@link #STRIPE_ROWS}; each stripe's share of a product is
+ * computed on its own and the shares are added in stripe order. So the result does not depend on
+ * how many threads ran them: two instances with different core counts publish the same bits. Large
+ * matrices spread their stripes over a fixed pool of threads that this backend owns; {@link #close}
+ * stops them. Thread-safe.
  */
 public final class CpuRank1Backend implements Rank1Backend {
   /** Below this many elements one thread is faster than handing out work. */
   public static final long PARALLEL_THRESHOLD = 1L << 18;
 
+  /** Rows whose share of a product is summed on its own, then added in order; a multiple of the row block. */
+  static final int STRIPE_ROWS = 64 * SweepKernel.ROW_BLOCK;
+
   private final int threads;
   private final ExecutorService pool;
+  private final SweepKernel kernel;
 
+  /** With the fastest kernel this JVM can run ({@link SweepKernels#best()}). */
   public CpuRank1Backend(int threads) {
+    this(threads, SweepKernels.best());
+  }
+
+  public CpuRank1Backend(int threads, SweepKernel kernel) {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
     this.threads = threads;
+    this.kernel = kernel;
     this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "alpharl-rank1-cpu");
       t.setDaemon(true);
@@ -41,7 +57,7 @@ public final class CpuRank1Backend implements Rank1Backend {
 
   @Override
   public String name() {
-    return "cpu(" + threads + (threads == 1 ? " thread)" : " threads)");
+    return "cpu(" + threads + (threads == 1 ? " thread, " : " threads, ") + kernel.name() + ")";
   }
 
   @Override
@@ -50,12 +66,13 @@ public final class CpuRank1Backend implements Rank1Backend {
   }
 
   /**
-   * The leading k triplets by thick-restart Lanczos on AᵀA with full reorthogonalisation: the Krylov
-   * space that finds v1 also holds the next Ritz vectors, so k > 1 costs a few more sweeps, not k
-   * solves. Each new basis vector costs one sweep (AᵀA q in one pass over A); the projected matrix is
-   * kept exactly (Rayleigh–Ritz) and its eigenpairs give the Ritz pairs. When the basis is full it
-   * restarts from the wanted Ritz vectors (and two more, which speeds the k-th) plus the newest
-   * residual direction. The warm start is the sum of the previous step's v_f.
+   * The leading k triplets by thick-restart block Lanczos on AᵀA: the Krylov space that finds v1 also
+   * holds the next Ritz vectors, so k > 1 costs a few more sweeps, not k solves. Each sweep adds a
+   * block of b = min(blockSize, k) basis vectors (AᵀA Q in one pass over A); the projected matrix
+   * is kept exactly (Rayleigh–Ritz, every entry a dot product) and its eigenpairs give the Ritz
+   * pairs. When the basis is full it restarts from the wanted Ritz vectors (and two more, which
+   * speeds the k-th) plus the newest block. The warm start is the previous step's right vectors
+   * (their sum where b = 1), topped up with weighted column sums of A.
    *
    * @param warm previous right vectors (any number, each of length n), or null for a cold start
    */
@@ -71,24 +88,31 @@ public final class CpuRank1Backend implements Rank1Backend {
         }
       }
     }
-    int kMax = Math.min(Math.max(settings.krylovDimension(), k + 3), n);
     int want = Math.min(k, n);
-    int keep = Math.min(kMax - 1, want + 2);
+    int block = Math.max(1, Math.min(settings.blockSize(), want));
+    int keep = want + 2;
+    int kMax = Math.min(Math.max(settings.krylovDimension(), keep + 2 * block), n);
+    keep = Math.min(keep, kMax - block);
     List<double[]> basis = new ArrayList<>(kMax);
+    for (double[] q : initial(a, m, n, warm, block)) {
+      addOrthonormal(basis, q, 1e-10 * Math.sqrt(dot(q, q)));
+    }
+    if (basis.isEmpty()) {
+      basis.add(unit(n));
+    }
+    int newest = 0;
     double[] h = new double[kMax * kMax];
-    basis.add(normalized(initial(a, m, n, warm)));
     double frobenius = -1;
     int sweeps = 0;
     double[] theta = new double[0];
     double[] y = new double[0];
     double[] residuals = new double[want];
     boolean converged = false;
-    double[] w;
     while (true) {
-      int j = basis.size() - 1;
-      double[] q = basis.get(j);
-      w = new double[n];
-      double sumSquares = gram(a, m, n, q, w);
+      int size = basis.size();
+      double[][] q = basis.subList(newest, size).toArray(new double[0][]);
+      double[][] w = new double[q.length][n];
+      double sumSquares = gram(a, m, n, q, w, frobenius < 0);
       sweeps++;
       if (frobenius < 0) {
         frobenius = Math.sqrt(sumSquares);
@@ -96,18 +120,21 @@ public final class CpuRank1Backend implements Rank1Backend {
           return zero(m, n, want, basis.get(0), sweeps);
         }
       }
-      for (int i = 0; i <= j; i++) {
-        double hij = dot(basis.get(i), w);
-        h[i * kMax + j] = hij;
-        h[j * kMax + i] = hij;
-      }
-      for (int pass = 0; pass < 2; pass++) { // twice is enough (Kahan–Parlett)
+      for (int c = 0; c < q.length; c++) {
+        int j = newest + c;
         for (int i = 0; i <= j; i++) {
-          axpy(-dot(basis.get(i), w), basis.get(i), w);
+          double hij = dot(basis.get(i), w[c]);
+          h[i * kMax + j] = hij;
+          h[j * kMax + i] = hij;
         }
       }
-      double beta = Math.sqrt(dot(w, w));
-      int size = j + 1;
+      for (double[] wc : w) {
+        for (int pass = 0; pass < 2; pass++) { // twice is enough (Kahan–Parlett)
+          for (double[] b : basis) {
+            axpy(-dot(b, wc), b, wc);
+          }
+        }
+      }
       double[] t = new double[size * size];
       for (int r = 0; r < size; r++) {
         System.arraycopy(h, r * kMax, t, r * size, size);
@@ -118,28 +145,39 @@ public final class CpuRank1Backend implements Rank1Backend {
       double scale = Math.max(theta[0], Double.MIN_NORMAL);
       boolean all = size >= want;
       for (int f = 0; f < Math.min(want, size); f++) {
-        residuals[f] = Math.abs(beta * y[j * size + f]) / Math.max(theta[f], 1e-12 * scale);
+        double[] r = new double[n];
+        for (int c = 0; c < w.length; c++) {
+          axpy(y[(newest + c) * size + f], w[c], r);
+        }
+        residuals[f] = Math.sqrt(dot(r, r)) / Math.max(theta[f], 1e-12 * scale);
         all &= residuals[f] <= settings.relativeResidual();
       }
-      if (all || beta <= 1e-14 * scale) {
-        converged = size >= want || beta <= 1e-14 * scale;
+      if (all) {
+        converged = true;
         break;
       }
       if (sweeps >= settings.maxSweeps()) {
         break;
       }
-      if (size == kMax) {
-        List<double[]> ritz = new ArrayList<>(keep + 1);
-        java.util.Arrays.fill(h, 0);
+      List<double[]> next = new ArrayList<>(w.length);
+      for (double[] wc : w) {
+        addOrthonormal(next, wc, 1e-14 * scale);
+      }
+      if (next.isEmpty()) { // AᵀA maps the basis into itself: the Ritz pairs are exact
+        converged = size >= want;
+        break;
+      }
+      if (size + next.size() > kMax) {
+        List<double[]> ritz = new ArrayList<>(keep + next.size());
+        Arrays.fill(h, 0);
         for (int f = 0; f < keep; f++) {
           ritz.add(combination(basis, y, size, f, n));
           h[f * kMax + f] = theta[f];
         }
-        ritz.add(scaled(1 / beta, w));
         basis = ritz;
-      } else {
-        basis.add(scaled(1 / beta, w));
       }
+      newest = basis.size();
+      basis.addAll(next);
     }
     int size = theta.length;
     int got = Math.min(want, size);
@@ -148,7 +186,7 @@ public final class CpuRank1Backend implements Rank1Backend {
       vs[f] = normalized(combination(basis.subList(0, size), y, size, f, n));
     }
     double[][] us = new double[got][m];
-    timesAll(a, m, n, vs, us);
+    times(a, m, n, vs, us);
     sweeps++;
     double[] sigmas = new double[got];
     for (int f = 0; f < got; f++) {
@@ -157,7 +195,7 @@ public final class CpuRank1Backend implements Rank1Backend {
         scale(1 / sigmas[f], us[f]);
       }
     }
-    return new TopFactors(sigmas, us, vs, frobenius, sweeps, converged, java.util.Arrays.copyOf(residuals, got));
+    return new TopFactors(sigmas, us, vs, frobenius, sweeps, converged, Arrays.copyOf(residuals, got));
   }
 
   private static TopFactors zero(int m, int n, int want, double[] v, int sweeps) {
@@ -167,6 +205,25 @@ public final class CpuRank1Backend implements Rank1Backend {
       vs[f] = v.clone();
     }
     return new TopFactors(new double[want], us, vs, 0, sweeps, true, new double[want]);
+  }
+
+  /**
+   * Appends x made orthogonal to {@code to} (twice) and to the vectors already in it, normalised,
+   * unless what is left has norm at most {@code floor} (then x lies in their span and is dropped).
+   *
+   * @param x modified
+   */
+  private static void addOrthonormal(List<double[]> to, double[] x, double floor) {
+    for (int pass = 0; pass < 2; pass++) {
+      for (double[] b : to) {
+        axpy(-dot(b, x), b, x);
+      }
+    }
+    double norm = Math.sqrt(dot(x, x));
+    if (norm > floor && norm > 0) {
+      scale(1 / norm, x);
+      to.add(x);
+    }
   }
 
   /** Σ_i y[i, f] basis_i: Ritz vector f. */
@@ -179,30 +236,40 @@ public final class CpuRank1Backend implements Rank1Backend {
   }
 
   /**
-   * The warm start (the sum of the previous step's right vectors, which has a component along each),
-   * or for a cold start weighted column sums of A (never orthogonal to v1 for a non-degenerate A).
+   * The first block: the previous step's right vectors, each of which has a component along its
+   * own factor (for one vector, their sum), then weighted column sums Aᵀω_c of A with
+   * ω_c[i] = 1 + sin((c + 1)(i + 1)) / 2 for what is missing (never orthogonal to v1 for a
+   * non-degenerate A). Not yet orthonormal.
    */
-  private static double[] initial(float[] a, int m, int n, double[][] warm) {
+  private double[][] initial(float[] a, int m, int n, double[][] warm, int block) {
+    List<double[]> start = new ArrayList<>(block);
     if (warm != null && warm.length > 0) {
-      double[] sum = new double[n];
-      for (double[] w : warm) {
-        axpy(1, w, sum);
+      if (block == 1) {
+        double[] sum = new double[n];
+        for (double[] w : warm) {
+          axpy(1, w, sum);
+        }
+        start.add(sum);
+      } else {
+        for (int f = 0; f < Math.min(block, warm.length); f++) {
+          start.add(warm[f].clone());
+        }
       }
-      if (dot(sum, sum) > 0) {
-        return sum;
+      start.removeIf(x -> dot(x, x) == 0);
+    }
+    int missing = block - start.size();
+    if (missing > 0) {
+      double[][] weights = new double[missing][m];
+      for (int c = 0; c < missing; c++) {
+        for (int i = 0; i < m; i++) {
+          weights[c][i] = 1 + 0.5 * Math.sin((c + 1) * (i + 1.0));
+        }
       }
+      double[][] sums = new double[missing][n];
+      transposeTimes(a, m, n, weights, sums);
+      start.addAll(Arrays.asList(sums));
     }
-    double[] s = new double[n];
-    for (int i = 0; i < m; i++) {
-      int row = i * n;
-      for (int k = 0; k < n; k++) {
-        s[k] += a[row + k] * (1 + 0.5 * Math.sin(i + 1.0));
-      }
-    }
-    if (dot(s, s) == 0) {
-      java.util.Arrays.fill(s, 1);
-    }
-    return s;
+    return start.toArray(new double[0][]);
   }
 
   /**
@@ -213,86 +280,66 @@ public final class CpuRank1Backend implements Rank1Backend {
    * @return ‖A‖_F²
    */
   public double sweep(float[] a, int m, int n, double[] q, double[] w) {
-    return gram(a, m, n, q, w);
+    return gram(a, m, n, new double[][] {q}, new double[][] {w}, true);
   }
 
-  private double gram(float[] a, int m, int n, double[] q, double[] w) {
-    if (pool == null || (long) m * n < PARALLEL_THRESHOLD) {
-      return gramRows(a, n, 0, m, q, w);
-    }
-    int parts = Math.min(threads, m);
-    List<Future<double[]>> futures = new ArrayList<>(parts);
-    List<double[]> partials = new ArrayList<>(parts);
-    for (int p = 0; p < parts; p++) {
-      int from = (int) ((long) m * p / parts);
-      int to = (int) ((long) m * (p + 1) / parts);
-      double[] part = new double[n + 1];
-      partials.add(part);
-      futures.add(pool.submit(() -> {
-        part[n] = gramRows(a, n, from, to, q, part);
-        return part;
-      }));
-    }
+  /** w_c += AᵀA q_c for the block; each stripe's share computed apart and added in stripe order. */
+  private double gram(float[] a, int m, int n, double[][] q, double[][] w, boolean squares) {
+    int stripes = stripes(m);
+    double[][][] shares = new double[stripes][q.length][n];
+    double[] squareShares = new double[stripes];
+    forEachStripe(m, n, (s, from, to) -> squareShares[s] = kernel.gram(a, n, from, to, q, shares[s], squares));
     double sumSquares = 0;
-    for (int p = 0; p < parts; p++) {
-      await(futures.get(p));
-      double[] part = partials.get(p);
-      for (int k = 0; k < n; k++) {
-        w[k] += part[k];
+    for (int s = 0; s < stripes; s++) {
+      for (int c = 0; c < q.length; c++) {
+        axpy(1, shares[s][c], w[c]);
       }
-      sumSquares += part[n];
+      sumSquares += squareShares[s];
     }
     return sumSquares;
   }
 
-  private static double gramRows(float[] a, int n, int from, int to, double[] q, double[] w) {
-    double sumSquares = 0;
-    for (int i = from; i < to; i++) {
-      int row = i * n;
-      double d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-      double s0 = 0, s1 = 0;
-      int k = 0;
-      // Four independent sums so the adds do not wait on each other.
-      for (; k + 3 < n; k += 4) {
-        double x0 = a[row + k], x1 = a[row + k + 1], x2 = a[row + k + 2], x3 = a[row + k + 3];
-        d0 += x0 * q[k];
-        d1 += x1 * q[k + 1];
-        d2 += x2 * q[k + 2];
-        d3 += x3 * q[k + 3];
-        s0 += x0 * x0 + x1 * x1;
-        s1 += x2 * x2 + x3 * x3;
-      }
-      for (; k < n; k++) {
-        double x = a[row + k];
-        d0 += x * q[k];
-        s0 += x * x;
-      }
-      double d = (d0 + d1) + (d2 + d3);
-      sumSquares += s0 + s1;
-      for (k = 0; k < n; k++) {
-        w[k] += a[row + k] * d;
-      }
-    }
-    return sumSquares;
+  /** u_f = A v_f for every f. */
+  private void times(float[] a, int m, int n, double[][] vs, double[][] us) {
+    forEachStripe(m, n, (s, from, to) -> kernel.times(a, n, from, to, vs, us));
   }
 
-  /** u_f = A v_f for every f, in one pass over A. */
-  private static void timesAll(float[] a, int m, int n, double[][] vs, double[][] us) {
-    for (int i = 0; i < m; i++) {
-      int row = i * n;
-      for (int f = 0; f < vs.length; f++) {
-        double[] v = vs[f];
-        double d0 = 0, d1 = 0;
-        int k = 0;
-        for (; k + 1 < n; k += 2) {
-          d0 += a[row + k] * v[k];
-          d1 += a[row + k + 1] * v[k + 1];
-        }
-        for (; k < n; k++) {
-          d0 += a[row + k] * v[k];
-        }
-        us[f][i] = d0 + d1;
+  /** w_c += Aᵀ x_c for every c, stripe shares added in order. */
+  private void transposeTimes(float[] a, int m, int n, double[][] x, double[][] w) {
+    int stripes = stripes(m);
+    double[][][] shares = new double[stripes][x.length][n];
+    forEachStripe(m, n, (s, from, to) -> kernel.transposeTimes(a, n, from, to, x, shares[s]));
+    for (int s = 0; s < stripes; s++) {
+      for (int c = 0; c < x.length; c++) {
+        axpy(1, shares[s][c], w[c]);
       }
+    }
+  }
+
+  private static int stripes(int m) {
+    return (m + STRIPE_ROWS - 1) / STRIPE_ROWS;
+  }
+
+  private interface StripeTask {
+    void run(int stripe, int from, int to);
+  }
+
+  /** Runs the task on every stripe, on the pool where the matrix is large enough to pay for it. */
+  private void forEachStripe(int m, int n, StripeTask task) {
+    int stripes = stripes(m);
+    if (pool == null || stripes == 1 || (long) m * n < PARALLEL_THRESHOLD) {
+      for (int s = 0; s < stripes; s++) {
+        task.run(s, s * STRIPE_ROWS, Math.min(m, (s + 1) * STRIPE_ROWS));
+      }
+      return;
+    }
+    List<Future<?>> futures = new ArrayList<>(stripes);
+    for (int s = 0; s < stripes; s++) {
+      int stripe = s;
+      futures.add(pool.submit(() -> task.run(stripe, stripe * STRIPE_ROWS, Math.min(m, (stripe + 1) * STRIPE_ROWS))));
+    }
+    for (Future<?> f : futures) {
+      await(f);
     }
   }
 
@@ -307,9 +354,27 @@ public final class CpuRank1Backend implements Rank1Backend {
     }
   }
 
+  private static double[] unit(int n) {
+    double[] e = new double[n];
+    e[0] = 1;
+    return e;
+  }
+
+  /** Four independent sums, so the adds do not wait on each other (the basis is reorthogonalised every sweep). */
   static double dot(double[] x, double[] y) {
-    double s = 0;
-    for (int i = 0; i < x.length; i++) {
+    int body = x.length - x.length % 4;
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    for (int i = 0; i < body; i += 4) {
+      s0 += x[i] * y[i];
+      s1 += x[i + 1] * y[i + 1];
+      s2 += x[i + 2] * y[i + 2];
+      s3 += x[i + 3] * y[i + 3];
+    }
+    double s = (s0 + s1) + (s2 + s3);
+    for (int i = body; i < x.length; i++) {
       s += x[i] * y[i];
     }
     return s;

@@ -8,12 +8,18 @@ package io.alpharl.processor.rank1;
  *                         even when σ2/σ1 is close to 1 (RL updates are near full rank); a
  *                         test on successive vectors alone would stop early in that case
  * @param maxSweeps        cap on passes over the matrix
- * @param krylovDimension  Lanczos basis size before a restart from the current Ritz vector
+ * @param krylovDimension  Lanczos basis size before a restart from the current Ritz vectors
+ * @param blockSize        vectors that one sweep multiplies at once (at most the factors asked).
+ *                         1 by default: on a noise-like 896 × 4864 update, top 4, a block of 4
+ *                         needed 0.68 times the sweeps of one vector but each cost 2.5 single
+ *                         sweeps on a 2-core AVX2 CPU, so one vector was 1.3-1.9 times faster.
+ *                         Wider blocks pay where a pass is bound by reading A, not by arithmetic
  */
-public record Rank1Settings(double relativeResidual, int maxSweeps, int krylovDimension) {
+public record Rank1Settings(double relativeResidual, int maxSweeps, int krylovDimension, int blockSize) {
   public static final double DEFAULT_RELATIVE_RESIDUAL = 1e-6;
   public static final int DEFAULT_MAX_SWEEPS = 300;
   public static final int DEFAULT_KRYLOV_DIMENSION = 48;
+  public static final int DEFAULT_BLOCK_SIZE = 1;
 
   public Rank1Settings {
     if (!(relativeResidual > 0 && relativeResidual < 1)) {
@@ -22,9 +28,12 @@ public record Rank1Settings(double relativeResidual, int maxSweeps, int krylovDi
     if (maxSweeps < 1 || krylovDimension < 2) {
       throw new IllegalArgumentException("maxSweeps must be >= 1 and krylovDimension >= 2, got " + maxSweeps + ", " + krylovDimension);
     }
+    if (blockSize < 1 || blockSize > 16) {
+      throw new IllegalArgumentException("blockSize must lie in [1, 16], got " + blockSize);
+    }
   }
 
   public static Rank1Settings defaults() {
-    return new Rank1Settings(DEFAULT_RELATIVE_RESIDUAL, DEFAULT_MAX_SWEEPS, DEFAULT_KRYLOV_DIMENSION);
+    return new Rank1Settings(DEFAULT_RELATIVE_RESIDUAL, DEFAULT_MAX_SWEEPS, DEFAULT_KRYLOV_DIMENSION, DEFAULT_BLOCK_SIZE);
   }
 }

@@ -1,23 +1,15 @@
 package io.alpharl.processor.rank1;
 
-/** Eigenpairs of a small dense symmetric matrix, by cyclic Jacobi rotations. */
+import java.util.Arrays;
+
+/**
+ * Eigenpairs of a small dense symmetric matrix: Householder reduction to tridiagonal form, then
+ * the implicit QL iteration (EISPACK's tred2 and tql2, as in the public-domain JAMA). The solver
+ * calls it after every sweep on a projected matrix of up to a few dozen rows, so its cost, about
+ * 5k³ against cyclic Jacobi's 20k³ or more, is part of every sweep's.
+ */
 final class SymmetricEigen {
   private SymmetricEigen() {}
-
-  /**
-   * @param t symmetric k × k matrix, row-major; destroyed
-   * @param vector receives the unit eigenvector of the largest eigenvalue (length k)
-   * @return the largest eigenvalue
-   */
-  static double largest(double[] t, int k, double[] vector) {
-    double[] values = new double[k];
-    double[] vectors = new double[k * k];
-    decompose(t, k, values, vectors);
-    for (int i = 0; i < k; i++) {
-      vector[i] = vectors[i * k];
-    }
-    return values[0];
-  }
 
   /**
    * Every eigenpair, largest eigenvalue first.
@@ -28,66 +20,182 @@ final class SymmetricEigen {
    *                {@code vectors[i * k + c]}, in the order of {@code values}
    */
   static void decompose(double[] t, int k, double[] values, double[] vectors) {
-    double[] q = new double[k * k];
-    for (int i = 0; i < k; i++) {
-      q[i * k + i] = 1;
-    }
-    for (int sweep = 0; sweep < 100; sweep++) {
-      double off = 0;
-      double diag = 0;
-      for (int i = 0; i < k; i++) {
-        diag += t[i * k + i] * t[i * k + i];
-        for (int j = i + 1; j < k; j++) {
-          off += t[i * k + j] * t[i * k + j];
-        }
-      }
-      if (off <= 1e-30 * Math.max(diag, 1e-300)) {
-        break;
-      }
-      for (int p = 0; p < k; p++) {
-        for (int r = p + 1; r < k; r++) {
-          double apr = t[p * k + r];
-          if (apr == 0) {
-            continue;
-          }
-          double theta = (t[r * k + r] - t[p * k + p]) / (2 * apr);
-          double tan = Math.signum(theta) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-          if (theta == 0) {
-            tan = 1;
-          }
-          double c = 1 / Math.sqrt(tan * tan + 1);
-          double s = tan * c;
-          for (int i = 0; i < k; i++) {
-            double tip = t[i * k + p];
-            double tir = t[i * k + r];
-            t[i * k + p] = c * tip - s * tir;
-            t[i * k + r] = s * tip + c * tir;
-          }
-          for (int i = 0; i < k; i++) {
-            double tpi = t[p * k + i];
-            double tri = t[r * k + i];
-            t[p * k + i] = c * tpi - s * tri;
-            t[r * k + i] = s * tpi + c * tri;
-          }
-          for (int i = 0; i < k; i++) {
-            double qip = q[i * k + p];
-            double qir = q[i * k + r];
-            q[i * k + p] = c * qip - s * qir;
-            q[i * k + r] = s * qip + c * qir;
-          }
-        }
-      }
-    }
+    double[] d = new double[k];
+    double[] e = new double[k];
+    // t becomes V, the accumulated orthogonal transformations, V[i][j] = t[i * k + j].
+    tridiagonalize(t, k, d, e);
+    diagonalize(t, k, d, e);
     Integer[] order = new Integer[k];
     for (int i = 0; i < k; i++) {
       order[i] = i;
     }
-    java.util.Arrays.sort(order, (x, y) -> Double.compare(t[y * k + y], t[x * k + x]));
+    Arrays.sort(order, (x, y) -> Double.compare(d[y], d[x]));
     for (int c = 0; c < k; c++) {
-      values[c] = t[order[c] * k + order[c]];
+      values[c] = d[order[c]];
       for (int i = 0; i < k; i++) {
-        vectors[i * k + c] = q[i * k + order[c]];
+        vectors[i * k + c] = t[i * k + order[c]];
       }
+    }
+  }
+
+  /** tred2: v = Q T Qᵀ with T tridiagonal (diagonal d, sub-diagonal e[1..]); v becomes Q. */
+  private static void tridiagonalize(double[] v, int n, double[] d, double[] e) {
+    for (int j = 0; j < n; j++) {
+      d[j] = v[(n - 1) * n + j];
+    }
+    for (int i = n - 1; i > 0; i--) {
+      double scale = 0;
+      double h = 0;
+      for (int k = 0; k < i; k++) {
+        scale += Math.abs(d[k]);
+      }
+      if (scale == 0) {
+        e[i] = d[i - 1];
+        for (int j = 0; j < i; j++) {
+          d[j] = v[(i - 1) * n + j];
+          v[i * n + j] = 0;
+          v[j * n + i] = 0;
+        }
+      } else {
+        for (int k = 0; k < i; k++) {
+          d[k] /= scale;
+          h += d[k] * d[k];
+        }
+        double f = d[i - 1];
+        double g = Math.sqrt(h);
+        if (f > 0) {
+          g = -g;
+        }
+        e[i] = scale * g;
+        h -= f * g;
+        d[i - 1] = f - g;
+        for (int j = 0; j < i; j++) {
+          e[j] = 0;
+        }
+        for (int j = 0; j < i; j++) {
+          f = d[j];
+          v[j * n + i] = f;
+          g = e[j] + v[j * n + j] * f;
+          for (int k = j + 1; k <= i - 1; k++) {
+            g += v[k * n + j] * d[k];
+            e[k] += v[k * n + j] * f;
+          }
+          e[j] = g;
+        }
+        f = 0;
+        for (int j = 0; j < i; j++) {
+          e[j] /= h;
+          f += e[j] * d[j];
+        }
+        double hh = f / (h + h);
+        for (int j = 0; j < i; j++) {
+          e[j] -= hh * d[j];
+        }
+        for (int j = 0; j < i; j++) {
+          f = d[j];
+          g = e[j];
+          for (int k = j; k <= i - 1; k++) {
+            v[k * n + j] -= f * e[k] + g * d[k];
+          }
+          d[j] = v[(i - 1) * n + j];
+          v[i * n + j] = 0;
+        }
+      }
+      d[i] = h;
+    }
+    for (int i = 0; i < n - 1; i++) {
+      v[(n - 1) * n + i] = v[i * n + i];
+      v[i * n + i] = 1;
+      double h = d[i + 1];
+      if (h != 0) {
+        for (int k = 0; k <= i; k++) {
+          d[k] = v[k * n + i + 1] / h;
+        }
+        for (int j = 0; j <= i; j++) {
+          double g = 0;
+          for (int k = 0; k <= i; k++) {
+            g += v[k * n + i + 1] * v[k * n + j];
+          }
+          for (int k = 0; k <= i; k++) {
+            v[k * n + j] -= g * d[k];
+          }
+        }
+      }
+      for (int k = 0; k <= i; k++) {
+        v[k * n + i + 1] = 0;
+      }
+    }
+    for (int j = 0; j < n; j++) {
+      d[j] = v[(n - 1) * n + j];
+      v[(n - 1) * n + j] = 0;
+    }
+    v[(n - 1) * n + n - 1] = 1;
+    e[0] = 0;
+  }
+
+  /** tql2: the eigenvalues of the tridiagonal T into d, its eigenvectors applied to v's columns. */
+  private static void diagonalize(double[] v, int n, double[] d, double[] e) {
+    for (int i = 1; i < n; i++) {
+      e[i - 1] = e[i];
+    }
+    e[n - 1] = 0;
+    double f = 0;
+    double tst1 = 0;
+    double eps = Math.ulp(1.0);
+    for (int l = 0; l < n; l++) {
+      tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
+      int m = l;
+      while (m < n && Math.abs(e[m]) > eps * tst1) {
+        m++;
+      }
+      if (m > l) {
+        for (int iter = 0; iter < 300 && Math.abs(e[l]) > eps * tst1; iter++) {
+          double g = d[l];
+          double p = (d[l + 1] - g) / (2 * e[l]);
+          double r = Math.hypot(p, 1);
+          if (p < 0) {
+            r = -r;
+          }
+          d[l] = e[l] / (p + r);
+          d[l + 1] = e[l] * (p + r);
+          double dl1 = d[l + 1];
+          double h = g - d[l];
+          for (int i = l + 2; i < n; i++) {
+            d[i] -= h;
+          }
+          f += h;
+          p = d[m];
+          double c = 1;
+          double c2 = c;
+          double c3 = c;
+          double el1 = e[l + 1];
+          double s = 0;
+          double s2 = 0;
+          for (int i = m - 1; i >= l; i--) {
+            c3 = c2;
+            c2 = c;
+            s2 = s;
+            g = c * e[i];
+            h = c * p;
+            r = Math.hypot(p, e[i]);
+            e[i + 1] = s * r;
+            s = e[i] / r;
+            c = p / r;
+            p = c * d[i] - s * g;
+            d[i + 1] = h + s * (c * g + s * d[i]);
+            for (int k = 0; k < n; k++) {
+              h = v[k * n + i + 1];
+              v[k * n + i + 1] = s * v[k * n + i] + c * h;
+              v[k * n + i] = c * v[k * n + i] - s * h;
+            }
+          }
+          p = -s * s2 * c3 * el1 * e[l] / dl1;
+          e[l] = s * p;
+          d[l] = c * p;
+        }
+      }
+      d[l] += f;
+      e[l] = 0;
     }
   }
 }

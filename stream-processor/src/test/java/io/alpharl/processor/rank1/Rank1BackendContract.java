@@ -31,6 +31,11 @@ public abstract class Rank1BackendContract {
 
   protected abstract Rank1Backend createBackend();
 
+  /** The solver's settings every case runs with. */
+  protected Rank1Settings settings() {
+    return Rank1Settings.defaults();
+  }
+
   @BeforeEach
   void open() {
     backend = createBackend();
@@ -53,7 +58,7 @@ public abstract class Rank1BackendContract {
   void matchesDenseSvd(int m, int n, double gap) {
     Random r = new Random(m * 31L + n);
     DMatrixRMaj a = withSpectrum(m, n, gap, r);
-    Rank1Result got = backend.leading(toFloat(a), m, n, null, Rank1Settings.defaults());
+    Rank1Result got = backend.leading(toFloat(a), m, n, null, settings());
     Reference ref = reference(toDouble(toFloat(a), m, n));
 
     double energyShare = ref.sigma1 * ref.sigma1 / (ref.frobenius * ref.frobenius);
@@ -73,13 +78,13 @@ public abstract class Rank1BackendContract {
     int m = 256;
     int n = 192;
     DMatrixRMaj a = withSpectrum(m, n, 0.9, r);
-    Rank1Result cold = backend.leading(toFloat(a), m, n, null, Rank1Settings.defaults());
+    Rank1Result cold = backend.leading(toFloat(a), m, n, null, settings());
     // The next step: the same update plus an increment of a few per cent of it, as in training.
     DMatrixRMaj next = a.copy();
     DMatrixRMaj noise = RandomMatrices_DDRM.rectangle(m, n, -1, 1, r);
     double typical = org.ejml.dense.row.NormOps_DDRM.normF(a) / Math.sqrt((double) m * n);
     CommonOps_DDRM.addEquals(next, 0.03 * typical, noise);
-    Rank1Result warm = backend.leading(toFloat(next), m, n, cold.v(), Rank1Settings.defaults());
+    Rank1Result warm = backend.leading(toFloat(next), m, n, cold.v(), settings());
     Reference ref = reference(next);
     LOG.info("{}: cold start {} sweeps, warm start {} sweeps", backend.name(), cold.sweeps(), warm.sweeps());
     assertThat(Math.abs(cos(warm.u(), ref.u))).isGreaterThanOrEqualTo(0.9999);
@@ -91,7 +96,7 @@ public abstract class Rank1BackendContract {
   void topFactorsMatchDenseSvd(int m, int n, int k) {
     Random r = new Random(m * 7L + n + k);
     DMatrixRMaj a = withSpectrum(m, n, 0.9, r);
-    TopFactors got = backend.leading(toFloat(a), m, n, (double[][]) null, k, Rank1Settings.defaults());
+    TopFactors got = backend.leading(toFloat(a), m, n, (double[][]) null, k, settings());
     SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(m, n, true, true, false);
     assertThat(svd.decompose(toDouble(toFloat(a), m, n))).isTrue();
     double[] sv = svd.getSingularValues();
@@ -126,7 +131,7 @@ public abstract class Rank1BackendContract {
 
   @Test
   void zeroMatrixGivesZeroSigma() {
-    Rank1Result got = backend.leading(new float[12], 3, 4, null, Rank1Settings.defaults());
+    Rank1Result got = backend.leading(new float[12], 3, 4, null, settings());
     assertThat(got.sigma1()).isZero();
     assertThat(got.frobenius()).isZero();
   }

@@ -43,6 +43,7 @@ public final class JavaService implements AutoCloseable {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx" + xmx);
+    cmd.add("--add-modules=jdk.incubator.vector"); // as the alpharl launcher starts it
     cmd.add("-jar");
     cmd.add(jar.toString());
     cmd.addAll(arguments);

@@ -1,0 +1,119 @@
+package io.alpharl.processor.rank1.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Both kernels against a plain double-precision loop (within 1e-12 relative: only the order of the
+ * sums differs), and against each other bit for bit, on shapes whose rows and columns are and are
+ * not multiples of the row block and the lane count, over whole matrices and inner row ranges.
+ * These tests run with the vector module (the build's test JVM has it).
+ */
+class SweepKernelTest {
+  private static final SweepKernel SCALAR = new LaneOrderKernel();
+  private static final SweepKernel VECTOR = SweepKernels.vector();
+
+  @ParameterizedTest(name = "{0} x {1}, rows [{2}, {3}), block of {4}")
+  @CsvSource({
+      "8, 16, 0, 8, 1",
+      "7, 13, 0, 7, 3",
+      "33, 65, 5, 30, 4",
+      "1, 3, 0, 1, 2",
+      "12, 1, 0, 12, 1",
+      "100, 257, 3, 99, 5"})
+  void gramTimesAndTransposeTimesMatchPlainLoopsAndEachOtherBitForBit(int m, int n, int from, int to, int block) {
+    Random r = new Random(m * 1000L + n * 10L + block);
+    float[] a = new float[m * n];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(5) - 2));
+    }
+    double[][] q = gaussian(block, n, r);
+    double[][] x = gaussian(block, m, r);
+
+    double[][] wScalar = gaussian(block, n, new Random(7));
+    double[][] wVector = gaussian(block, n, new Random(7));
+    double[][] wPlain = gaussian(block, n, new Random(7));
+    double sqScalar = SCALAR.gram(a, n, from, to, q, wScalar, true);
+    double sqVector = VECTOR.gram(a, n, from, to, q, wVector, true);
+    double sqPlain = 0;
+    for (int i = from; i < to; i++) {
+      for (int k = 0; k < n; k++) {
+        sqPlain += (double) a[i * n + k] * a[i * n + k];
+      }
+      for (int c = 0; c < block; c++) {
+        double d = 0;
+        for (int k = 0; k < n; k++) {
+          d += a[i * n + k] * q[c][k];
+        }
+        for (int k = 0; k < n; k++) {
+          wPlain[c][k] += a[i * n + k] * d;
+        }
+      }
+    }
+    assertThat(sqVector).isEqualTo(sqScalar);
+    assertThat(relative(sqScalar, sqPlain)).isLessThan(1e-12);
+    assertThat(SCALAR.gram(a, n, from, to, q, new double[block][n], false)).isZero();
+    for (int c = 0; c < block; c++) {
+      assertThat(wVector[c]).as("gram, vector %d", c).isEqualTo(wScalar[c]);
+      assertClose(wScalar[c], wPlain[c]);
+    }
+
+    double[][] uScalar = new double[block][m];
+    double[][] uVector = new double[block][m];
+    SCALAR.times(a, n, from, to, q, uScalar);
+    VECTOR.times(a, n, from, to, q, uVector);
+    double[][] uPlain = new double[block][m];
+    for (int c = 0; c < block; c++) {
+      for (int i = from; i < to; i++) {
+        for (int k = 0; k < n; k++) {
+          uPlain[c][i] += a[i * n + k] * q[c][k];
+        }
+      }
+      assertThat(uVector[c]).as("times, vector %d", c).isEqualTo(uScalar[c]);
+      assertClose(uScalar[c], uPlain[c]);
+    }
+
+    double[][] tScalar = new double[block][n];
+    double[][] tVector = new double[block][n];
+    SCALAR.transposeTimes(a, n, from, to, x, tScalar);
+    VECTOR.transposeTimes(a, n, from, to, x, tVector);
+    double[][] tPlain = new double[block][n];
+    for (int c = 0; c < block; c++) {
+      for (int i = from; i < to; i++) {
+        for (int k = 0; k < n; k++) {
+          tPlain[c][k] += a[i * n + k] * x[c][i];
+        }
+      }
+      assertThat(tVector[c]).as("transposeTimes, vector %d", c).isEqualTo(tScalar[c]);
+      assertClose(tScalar[c], tPlain[c]);
+    }
+  }
+
+  private static double[][] gaussian(int rows, int length, Random r) {
+    double[][] out = new double[rows][length];
+    for (double[] row : out) {
+      for (int i = 0; i < length; i++) {
+        row[i] = r.nextGaussian();
+      }
+    }
+    return out;
+  }
+
+  /** Each entry within 1e-12 of the vector's largest entry (cancellation makes small entries inexact). */
+  private static void assertClose(double[] got, double[] want) {
+    double scale = 0;
+    for (double x : want) {
+      scale = Math.max(scale, Math.abs(x));
+    }
+    for (int i = 0; i < want.length; i++) {
+      assertThat(Math.abs(got[i] - want[i])).as("entry %d", i).isLessThanOrEqualTo(1e-12 * Math.max(scale, 1e-300));
+    }
+  }
+
+  private static double relative(double got, double want) {
+    return Math.abs(got - want) / Math.max(Math.abs(want), 1e-300);
+  }
+}
