@@ -239,7 +239,7 @@ public final class CpuRank1Backend implements Rank1Backend {
    * The first block: the previous step's right vectors, each of which has a component along its
    * own factor (for one vector, their sum), then weighted column sums Aᵀω_c of A with
    * ω_c[i] = 1 + sin((c + 1)(i + 1)) / 2 for what is missing (never orthogonal to v1 for a
-   * non-degenerate A). Not yet orthonormal.
+   * non-degenerate A; StrictMath, whose bits are the same on every platform). Not yet orthonormal.
    */
   private double[][] initial(float[] a, int m, int n, double[][] warm, int block) {
     List<double[]> start = new ArrayList<>(block);
@@ -262,7 +262,7 @@ public final class CpuRank1Backend implements Rank1Backend {
       double[][] weights = new double[missing][m];
       for (int c = 0; c < missing; c++) {
         for (int i = 0; i < m; i++) {
-          weights[c][i] = 1 + 0.5 * Math.sin((c + 1) * (i + 1.0));
+          weights[c][i] = 1 + 0.5 * StrictMath.sin((c + 1) * (i + 1.0));
         }
       }
       double[][] sums = new double[missing][n];

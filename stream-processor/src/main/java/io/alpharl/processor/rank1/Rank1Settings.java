@@ -10,10 +10,10 @@ package io.alpharl.processor.rank1;
  * @param maxSweeps        cap on passes over the matrix
  * @param krylovDimension  Lanczos basis size before a restart from the current Ritz vectors
  * @param blockSize        vectors that one sweep multiplies at once (at most the factors asked).
- *                         1 by default: on a noise-like 896 × 4864 update, top 4, a block of 4
- *                         needed 0.68 times the sweeps of one vector but each cost 2.5 single
- *                         sweeps on a 2-core AVX2 CPU, so one vector was 1.3-1.9 times faster.
- *                         Wider blocks pay where a pass is bound by reading A, not by arithmetic
+ *                         1 by default: on noise-like updates, top 4, on 2 cores, a block of 4
+ *                         needed 0.68 times the sweeps of one vector at 896 × 4864 (0.71 at
+ *                         4096 × 11008, where A does not fit in cache) but each block sweep cost
+ *                         2.5 (2.9) single sweeps, so one vector was 1.3-1.9 (1.7) times faster
  */
 public record Rank1Settings(double relativeResidual, int maxSweeps, int krylovDimension, int blockSize) {
   public static final double DEFAULT_RELATIVE_RESIDUAL = 1e-6;

@@ -152,7 +152,7 @@ final class SymmetricEigen {
         for (int iter = 0; iter < 300 && Math.abs(e[l]) > eps * tst1; iter++) {
           double g = d[l];
           double p = (d[l + 1] - g) / (2 * e[l]);
-          double r = Math.hypot(p, 1);
+          double r = StrictMath.hypot(p, 1);
           if (p < 0) {
             r = -r;
           }
@@ -177,7 +177,7 @@ final class SymmetricEigen {
             s2 = s;
             g = c * e[i];
             h = c * p;
-            r = Math.hypot(p, e[i]);
+            r = StrictMath.hypot(p, e[i]);
             e[i + 1] = s * r;
             s = e[i] / r;
             c = p / r;
