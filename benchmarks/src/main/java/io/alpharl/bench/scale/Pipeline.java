@@ -30,7 +30,8 @@ final class Pipeline implements AutoCloseable {
       broker = b.service();
       bootstrap = b.bootstrap();
       processor = start("processor", c.heaps().processor(), List.of("processor", "--bootstrap-servers", bootstrap,
-          "--application-id", applicationId, "--state-dir", work.processorState().toString(), "--http-port", "0", "--factors", Integer.toString(c.factors())), work, sampler);
+          "--application-id", applicationId, "--state-dir", work.processorState().toString(), "--http-port", "0", "--factors", Integer.toString(c.factors()),
+          "--stream-threads", Integer.toString(c.streamThreads()), "--rank1-threads", Integer.toString(c.rank1Threads())), work, sampler);
       extrapolator = start("extrapolator", c.heaps().extrapolator(), List.of("extrapolator", "--bootstrap-servers", bootstrap,
           "--id", applicationId + "-extrapolator", "--processor-application", applicationId, "--out", work.predictions().toString(), "--predict-at", Double.toString(c.predictAt()),
           "--metrics-port", "0"), work, sampler);

@@ -96,6 +96,14 @@ public final class RunScale implements Callable<Integer> {
       description = "The processor's --factors: singular triplets per module and step (1: the paper's rank 1). Default: ${DEFAULT-VALUE}.")
   int factors;
 
+  @Option(names = "--stream-threads", defaultValue = "1",
+      description = "The processor's --stream-threads: modules solved at once. Default: ${DEFAULT-VALUE}.")
+  int streamThreads;
+
+  @Option(names = "--rank1-threads", defaultValue = "0",
+      description = "The processor's --rank1-threads: threads sharing one module's sweeps (0: one per core). Default: ${DEFAULT-VALUE}.")
+  int rank1Threads;
+
   @Option(names = "--generate-only", description = "Only write the checkpoints and report their size and unchanged share.")
   boolean generateOnly;
 
@@ -165,6 +173,7 @@ public final class RunScale implements Callable<Integer> {
     Path workDir = work != null ? work
         : Path.of(System.getProperty("java.io.tmpdir"), "alpharl-run-scale-" + java.util.UUID.randomUUID().toString().substring(0, 8));
     return new ScaleConfig(preset, model, steps, drift, workDir, keepWork, jarPath,
-        new Heaps(xmxBroker, xmxProcessor, xmxExtrapolator, xmxAgent), predictAt, saveTotalLimit, stepTimeout, generateOnly, factors);
+        new Heaps(xmxBroker, xmxProcessor, xmxExtrapolator, xmxAgent), predictAt, saveTotalLimit, stepTimeout, generateOnly, factors,
+        streamThreads, rank1Threads);
   }
 }

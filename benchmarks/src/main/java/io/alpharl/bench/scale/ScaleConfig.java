@@ -18,9 +18,12 @@ import java.time.Duration;
  * @param stepTimeout     how long a step may take to reach {@code alpharl.fits}
  * @param generateOnly    only write the checkpoints (no services): to check a preset's size and unchanged share
  * @param factors         the processor's {@code --factors} (singular triplets per module and step): its main cost
+ * @param streamThreads   the processor's {@code --stream-threads}: modules solved at once
+ * @param rank1Threads    the processor's {@code --rank1-threads} (0: one per core): threads that share one module's sweeps
  */
 public record ScaleConfig(String preset, ModelSpec model, int steps, DriftSettings drift, Path work, boolean keepWork, Path jar,
-    Heaps heaps, double predictAt, int saveTotalLimit, Duration stepTimeout, boolean generateOnly, int factors) {
+    Heaps heaps, double predictAt, int saveTotalLimit, Duration stepTimeout, boolean generateOnly, int factors,
+    int streamThreads, int rank1Threads) {
 
   public ScaleConfig {
     if (steps < 1) {
@@ -31,6 +34,9 @@ public record ScaleConfig(String preset, ModelSpec model, int steps, DriftSettin
     }
     if (factors < 1) {
       throw new IllegalArgumentException("--factors must be at least 1, got " + factors);
+    }
+    if (streamThreads < 1 || rank1Threads < 0) {
+      throw new IllegalArgumentException("--stream-threads must be at least 1 and --rank1-threads 0 or more, got " + streamThreads + ", " + rank1Threads);
     }
     if (saveTotalLimit < 0) {
       throw new IllegalArgumentException("--save-total-limit must be 0 (keep all) or more, got " + saveTotalLimit);

@@ -65,6 +65,8 @@ public final class ScaleReport {
     parameters.put("embedding_row_share", config.drift().embeddingRowShare());
     parameters.put("predict_at", config.predictAt());
     parameters.put("processor_factors", config.factors());
+    parameters.put("processor_stream_threads", config.streamThreads());
+    parameters.put("processor_rank1_threads", config.rank1Threads());
     parameters.put("save_total_limit", config.saveTotalLimit());
     parameters.put("xmx_broker", config.heaps().broker());
     parameters.put("xmx_processor", config.heaps().processor());
@@ -271,9 +273,10 @@ public final class ScaleReport {
   /** A plain-text table: one line per step, then the figures, then the reasons and notes. */
   public String table() {
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "run-scale %s: %s, %,d parameters in %d tensors, %d steps, lr %.1e, top-%d factors%n", config.preset(),
-        config.model().name(), config.model().parameters(), config.model().tensors().size(), config.steps(), config.drift().learningRate(),
-        config.factors()));
+    b.append(String.format(Locale.ROOT, "run-scale %s: %s, %,d parameters in %d tensors, %d steps, lr %.1e, top-%d factors, processor stream threads %d, rank-1 threads %s%n",
+        config.preset(), config.model().name(), config.model().parameters(), config.model().tensors().size(), config.steps(),
+        config.drift().learningRate(), config.factors(), config.streamThreads(),
+        config.rank1Threads() == 0 ? "one per core" : Integer.toString(config.rank1Threads())));
     b.append(String.format(Locale.ROOT, "-Xmx: broker %s, processor %s, extrapolator %s, agent %s; harness and generator %d MiB%n",
         config.heaps().broker(), config.heaps().processor(), config.heaps().extrapolator(), config.heaps().agent(),
         Runtime.getRuntime().maxMemory() >> 20));

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class ScaleReportTest {
   private static ScaleConfig config(int steps) {
     return new ScaleConfig("tiny", Presets.tiny(), steps, DriftSettings.defaults(), Path.of("unused"), false, Path.of("alpharl.jar"),
-        Heaps.defaults(), 0.4, 2, Duration.ofMinutes(1), false, 4);
+        Heaps.defaults(), 0.4, 2, Duration.ofMinutes(1), false, 4, 1, 0);
   }
 
   private static StepMeasurement step(long t, double agent, double produce, double fit, double consume, long topic, long disk, long wire) {

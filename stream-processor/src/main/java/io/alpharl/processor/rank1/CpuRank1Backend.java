@@ -108,11 +108,12 @@ public final class CpuRank1Backend implements Rank1Backend {
     double[] y = new double[0];
     double[] residuals = new double[want];
     boolean converged = false;
+    Shares shares = new Shares();
     while (true) {
       int size = basis.size();
       double[][] q = basis.subList(newest, size).toArray(new double[0][]);
       double[][] w = new double[q.length][n];
-      double sumSquares = gram(a, m, n, q, w, frobenius < 0);
+      double sumSquares = gram(a, m, n, q, w, frobenius < 0, shares);
       sweeps++;
       if (frobenius < 0) {
         frobenius = Math.sqrt(sumSquares);
@@ -280,13 +281,13 @@ public final class CpuRank1Backend implements Rank1Backend {
    * @return ‖A‖_F²
    */
   public double sweep(float[] a, int m, int n, double[] q, double[] w) {
-    return gram(a, m, n, new double[][] {q}, new double[][] {w}, true);
+    return gram(a, m, n, new double[][] {q}, new double[][] {w}, true, new Shares());
   }
 
   /** w_c += AᵀA q_c for the block; each stripe's share computed apart and added in stripe order. */
-  private double gram(float[] a, int m, int n, double[][] q, double[][] w, boolean squares) {
+  private double gram(float[] a, int m, int n, double[][] q, double[][] w, boolean squares, Shares buffers) {
     int stripes = stripes(m);
-    double[][][] shares = new double[stripes][q.length][n];
+    double[][][] shares = buffers.zeroed(stripes, q.length, n);
     double[] squareShares = new double[stripes];
     forEachStripe(m, n, (s, from, to) -> squareShares[s] = kernel.gram(a, n, from, to, q, shares[s], squares));
     double sumSquares = 0;
@@ -313,6 +314,28 @@ public final class CpuRank1Backend implements Rank1Backend {
       for (int c = 0; c < x.length; c++) {
         axpy(1, shares[s][c], w[c]);
       }
+    }
+  }
+
+  /**
+   * The stripes' shares of one solve's products, allocated once and zeroed before each sweep:
+   * a solve makes tens of sweeps, and fresh arrays for each were a third of the processor's
+   * allocation.
+   */
+  private static final class Shares {
+    private double[][][] buffers = new double[0][0][0];
+
+    double[][][] zeroed(int stripes, int vectors, int n) {
+      if (buffers.length != stripes || buffers[0].length != vectors || buffers[0][0].length != n) {
+        buffers = new double[stripes][vectors][n];
+        return buffers;
+      }
+      for (double[][] stripe : buffers) {
+        for (double[] share : stripe) {
+          Arrays.fill(share, 0);
+        }
+      }
+      return buffers;
     }
   }
 
