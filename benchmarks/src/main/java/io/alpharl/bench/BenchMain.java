@@ -30,18 +30,18 @@ public final class BenchMain {
     Collection<RunResult> results = new Runner(opts).run();
     Map<String, Map<String, Double>> msByCase = new HashMap<>();
     for (RunResult r : results) {
-      String c = r.getParams().getParam("shape") + " threads=" + r.getParams().getParam("threads");
+      String c = r.getParams().getParam("shape") + " threads=" + r.getParams().getParam("threads") + " " + r.getParams().getParam("kernel");
       String method = r.getParams().getBenchmark().substring(r.getParams().getBenchmark().lastIndexOf('.') + 1);
       msByCase.computeIfAbsent(c, k -> new HashMap<>()).put(method, r.getPrimaryResult().getScore());
     }
     System.out.println();
-    System.out.println("case                        read GB/s  sweep GB/s  sweep/read time  warm solve (ms)");
+    System.out.println("case                               read GB/s  sweep GB/s  sweep/read time  warm solve (ms)");
     msByCase.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
       String[] mn = e.getKey().split(" ")[0].split("x");
       double bytes = 4.0 * Long.parseLong(mn[0]) * Long.parseLong(mn[1]);
       double read = e.getValue().get("plainRead");
       double sweep = e.getValue().get("sweep");
-      System.out.printf("%-26s %10.1f %11.1f %16.2f %16.1f%n", e.getKey(), bytes / read / 1e6, bytes / sweep / 1e6, sweep / read,
+      System.out.printf("%-33s %10.1f %11.1f %16.2f %16.1f%n", e.getKey(), bytes / read / 1e6, bytes / sweep / 1e6, sweep / read,
           e.getValue().get("warmSolve"));
     });
   }

@@ -3,6 +3,8 @@ package io.alpharl.bench;
 import io.alpharl.processor.rank1.CpuRank1Backend;
 import io.alpharl.processor.rank1.Rank1Result;
 import io.alpharl.processor.rank1.Rank1Settings;
+import io.alpharl.processor.rank1.kernel.LaneOrderKernel;
+import io.alpharl.processor.rank1.kernel.SweepKernels;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -25,9 +27,16 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class Rank1SweepBenchmark {
-  /** Rows x columns: a 7B-scale attention projection and a 7B-scale MLP projection. */
-  @Param({"4096x4096", "4096x14336"})
+  /**
+   * Rows x columns: a Qwen2.5-0.5B MLP projection (fits in a 32 MB L3), a 7B-scale attention
+   * projection and a 7B-scale MLP projection (both read from memory).
+   */
+  @Param({"896x4864", "4096x4096", "4096x14336"})
   public String shape;
+
+  /** The sweep kernel: both compute the same bits; the ratio is what the vector module buys. */
+  @Param({"vector", "scalar"})
+  public String kernel;
 
   @Param({"1", "2"})
   public int threads;
@@ -55,7 +64,7 @@ public class Rank1SweepBenchmark {
       q[i] = r.nextDouble() - 0.5;
     }
     w = new double[n];
-    backend = new CpuRank1Backend(threads);
+    backend = new CpuRank1Backend(threads, kernel.equals("vector") ? SweepKernels.vector() : new LaneOrderKernel());
     warm = backend.leading(a, m, n, null, Rank1Settings.defaults()).v();
   }
 

@@ -56,6 +56,20 @@ public final class LaneOrderKernel implements SweepKernel {
 
   /** y[k] = fma(a_last, d_last, … fma(a_first, d_first, y[k])) over the block's rows. */
   private static void addRows(float[] a, int n, int first, int rows, double[] d, double[] y) {
+    if (rows == ROW_BLOCK) { // unrolled: the general loop below is half as fast
+      int r0 = first * n;
+      int r1 = r0 + n;
+      int r2 = r1 + n;
+      int r3 = r2 + n;
+      double d0 = d[0];
+      double d1 = d[1];
+      double d2 = d[2];
+      double d3 = d[3];
+      for (int k = 0; k < n; k++) {
+        y[k] = Math.fma(a[r3 + k], d3, Math.fma(a[r2 + k], d2, Math.fma(a[r1 + k], d1, Math.fma(a[r0 + k], d0, y[k]))));
+      }
+      return;
+    }
     for (int k = 0; k < n; k++) {
       double acc = y[k];
       for (int r = 0; r < rows; r++) {
