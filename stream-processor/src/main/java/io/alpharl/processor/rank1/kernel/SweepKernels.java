@@ -45,7 +45,7 @@ public final class SweepKernels {
         return new LaneOrderKernel();
       }
     }
-    LOG.info("sweep kernel: scalar, about 3x slower (start the JVM with --add-modules {} for the vector kernel; same results)",
+    LOG.info("sweep kernel: scalar, about half as fast (start the JVM with --add-modules {} for the vector kernel; same results)",
         VECTOR_MODULE);
     return new LaneOrderKernel();
   }

@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * part of the summation order: a wider species would give other bits. Load this class only where
  * the module is in the boot layer ({@link SweepKernels} checks).
  */
-final class VectorKernel implements SweepKernel {
+final class VectorKernel extends RowBlockKernel {
   private static final VectorSpecies<Double> D = DoubleVector.SPECIES_256;
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
 
@@ -27,79 +27,18 @@ final class VectorKernel implements SweepKernel {
     return "vector(" + D.vectorBitSize() + "-bit)";
   }
 
-  @Override
-  public double gram(float[] a, int n, int from, int to, double[][] q, double[][] w, boolean squares) {
-    double sumSquares = 0;
-    double[] lanes = new double[LANES];
-    double[] d = new double[ROW_BLOCK];
-    for (int first = from; first < to; first += ROW_BLOCK) {
-      int rows = Math.min(ROW_BLOCK, to - first);
-      if (squares) {
-        for (int r = 0; r < rows; r++) {
-          sumSquares += squares(a, (first + r) * n, n, lanes);
-        }
-      }
-      for (int c = 0; c < q.length; c++) {
-        if (rows == ROW_BLOCK) {
-          dot4(a, n, first, q[c], d, lanes);
-          add4(a, n, first, d, w[c]);
-        } else {
-          for (int r = 0; r < rows; r++) {
-            d[r] = dot(a, (first + r) * n, q[c], n, lanes);
-          }
-          addRows(a, n, first, rows, d, w[c]);
-        }
-      }
-    }
-    return sumSquares;
-  }
-
-  @Override
-  public void times(float[] a, int n, int from, int to, double[][] v, double[][] u) {
-    double[] lanes = new double[LANES];
-    double[] d = new double[ROW_BLOCK];
-    int i = from;
-    for (; i + ROW_BLOCK <= to; i += ROW_BLOCK) {
-      for (int c = 0; c < v.length; c++) {
-        dot4(a, n, i, v[c], d, lanes);
-        System.arraycopy(d, 0, u[c], i, ROW_BLOCK);
-      }
-    }
-    for (; i < to; i++) {
-      for (int c = 0; c < v.length; c++) {
-        u[c][i] = dot(a, i * n, v[c], n, lanes);
-      }
-    }
-  }
-
-  @Override
-  public void transposeTimes(float[] a, int n, int from, int to, double[][] x, double[][] w) {
-    double[] d = new double[ROW_BLOCK];
-    for (int first = from; first < to; first += ROW_BLOCK) {
-      int rows = Math.min(ROW_BLOCK, to - first);
-      for (int c = 0; c < x.length; c++) {
-        System.arraycopy(x[c], first, d, 0, rows);
-        if (rows == ROW_BLOCK) {
-          add4(a, n, first, d, w[c]);
-        } else {
-          addRows(a, n, first, rows, d, w[c]);
-        }
-      }
-    }
-  }
-
   private static DoubleVector load(float[] a, int at) {
     return (DoubleVector) FloatVector.fromArray(F, a, at).convertShape(VectorOperators.F2D, D, 0);
   }
 
   /** (l0 + l1) + (l2 + l3): the fixed reduction, not reduceLanes, whose order is unspecified. */
-  private static double reduce(DoubleVector v, double[] lanes) {
-    v.intoArray(lanes, 0);
-    return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  private static double reduce(DoubleVector v) {
+    return (v.lane(0) + v.lane(1)) + (v.lane(2) + v.lane(3));
   }
 
-  /** d[r] = row (first + r) · x for four rows, sharing each load of x. */
-  private static void dot4(float[] a, int n, int first, double[] x, double[] d, double[] lanes) {
+  /** Four rows sharing each load of x. */
+  @Override
+  void dotBlock(float[] a, int n, int first, double[] x, double[] d) {
     int r0 = first * n;
     int r1 = r0 + n;
     int r2 = r1 + n;
@@ -116,19 +55,20 @@ final class VectorKernel implements SweepKernel {
       s2 = load(a, r2 + k).fma(xk, s2);
       s3 = load(a, r3 + k).fma(xk, s3);
     }
-    d[0] = tail(a, r0, x, body, n, reduce(s0, lanes));
-    d[1] = tail(a, r1, x, body, n, reduce(s1, lanes));
-    d[2] = tail(a, r2, x, body, n, reduce(s2, lanes));
-    d[3] = tail(a, r3, x, body, n, reduce(s3, lanes));
+    d[0] = tail(a, r0, x, body, n, reduce(s0));
+    d[1] = tail(a, r1, x, body, n, reduce(s1));
+    d[2] = tail(a, r2, x, body, n, reduce(s2));
+    d[3] = tail(a, r3, x, body, n, reduce(s3));
   }
 
-  private static double dot(float[] a, int row, double[] x, int n, double[] lanes) {
+  @Override
+  double dot(float[] a, int row, double[] x, int n) {
     int body = n - n % LANES;
     DoubleVector s = DoubleVector.zero(D);
     for (int k = 0; k < body; k += LANES) {
       s = load(a, row + k).fma(DoubleVector.fromArray(D, x, k), s);
     }
-    return tail(a, row, x, body, n, reduce(s, lanes));
+    return tail(a, row, x, body, n, reduce(s));
   }
 
   private static double tail(float[] a, int row, double[] x, int body, int n, double s) {
@@ -138,14 +78,15 @@ final class VectorKernel implements SweepKernel {
     return s;
   }
 
-  private static double squares(float[] a, int row, int n, double[] lanes) {
+  @Override
+  double squares(float[] a, int row, int n) {
     int body = n - n % LANES;
     DoubleVector s = DoubleVector.zero(D);
     for (int k = 0; k < body; k += LANES) {
       DoubleVector x = load(a, row + k);
       s = x.fma(x, s);
     }
-    double sum = reduce(s, lanes);
+    double sum = reduce(s);
     for (int k = body; k < n; k++) {
       double x = a[row + k];
       sum = Math.fma(x, x, sum);
@@ -181,7 +122,12 @@ final class VectorKernel implements SweepKernel {
     }
   }
 
-  private static void addRows(float[] a, int n, int first, int rows, double[] d, double[] y) {
+  @Override
+  void addRows(float[] a, int n, int first, int rows, double[] d, double[] y) {
+    if (rows == ROW_BLOCK) {
+      add4(a, n, first, d, y);
+      return;
+    }
     int body = n - n % LANES;
     for (int k = 0; k < body; k += LANES) {
       DoubleVector acc = DoubleVector.fromArray(D, y, k);
