@@ -33,7 +33,9 @@ public final class ServiceProcess implements AutoCloseable {
       command.add(ProcessHandle.current().info().command().orElse("java"));
       command.add("-Xmx" + heapMb + "m");
       command.add("--add-opens=java.base/java.nio=ALL-UNNAMED");
-      command.add("--add-modules=jdk.incubator.vector");
+      if (java.lang.module.ModuleFinder.ofSystem().find("jdk.incubator.vector").isPresent()) {
+        command.add("--add-modules=jdk.incubator.vector"); // as the alpharl launcher starts it
+      }
       command.add("-cp");
       command.add(System.getProperty("java.class.path"));
       command.add("io.alpharl.cli.AlphaRl");

@@ -43,7 +43,9 @@ public final class JavaService implements AutoCloseable {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx" + xmx);
-    cmd.add("--add-modules=jdk.incubator.vector"); // as the alpharl launcher starts it
+    if (java.lang.module.ModuleFinder.ofSystem().find("jdk.incubator.vector").isPresent()) {
+      cmd.add("--add-modules=jdk.incubator.vector"); // as the alpharl launcher starts it
+    }
     cmd.add("-jar");
     cmd.add(jar.toString());
     cmd.addAll(arguments);

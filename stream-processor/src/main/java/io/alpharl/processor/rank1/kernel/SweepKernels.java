@@ -35,18 +35,61 @@ public final class SweepKernels {
   }
 
   private static SweepKernel choose() {
-    if (vectorAvailable()) {
-      try {
-        SweepKernel kernel = new VectorKernel();
-        LOG.info("sweep kernel: {}", kernel.name());
-        return kernel;
-      } catch (RuntimeException | LinkageError e) {
-        LOG.info("sweep kernel: scalar (the vector kernel did not load: {})", e.toString());
-        return new LaneOrderKernel();
+    SweepKernel scalar = new LaneOrderKernel();
+    if (!vectorAvailable()) {
+      LOG.info("sweep kernel: scalar, about half as fast (start the JVM with --add-modules {} for the vector kernel; same results)",
+          VECTOR_MODULE);
+      return scalar;
+    }
+    try {
+      SweepKernel vector = new VectorKernel();
+      if (!agree(vector, scalar)) {
+        LOG.warn("sweep kernel: scalar; this JDK's vector module computes other bits than the scalar kernel, so its results would not"
+            + " match other instances'");
+        return scalar;
+      }
+      LOG.info("sweep kernel: {}", vector.name());
+      return vector;
+    } catch (RuntimeException | LinkageError e) { // an incubating API may change between JDK releases
+      LOG.info("sweep kernel: scalar (this JDK's vector module does not run the vector kernel: {})", e.toString());
+      return scalar;
+    }
+  }
+
+  /**
+   * Whether two kernels give the same bits for all three products on a small matrix with a full and
+   * a partial row block and a column tail: checked once at start-up, so that a JDK whose vector API
+   * behaves otherwise falls back to the scalar kernel instead of publishing other factors.
+   */
+  static boolean agree(SweepKernel x, SweepKernel y) {
+    int m = 7;
+    int n = 13;
+    float[] a = new float[m * n];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = (float) StrictMath.sin(1.7 * i + 0.3) * (1 + i % 5);
+    }
+    double[][] q = new double[2][n];
+    double[][] p = new double[2][m];
+    for (int c = 0; c < 2; c++) {
+      for (int k = 0; k < n; k++) {
+        q[c][k] = StrictMath.cos(0.9 * k + c);
+      }
+      for (int i = 0; i < m; i++) {
+        p[c][i] = StrictMath.cos(1.3 * i - c);
       }
     }
-    LOG.info("sweep kernel: scalar, about half as fast (start the JVM with --add-modules {} for the vector kernel; same results)",
-        VECTOR_MODULE);
-    return new LaneOrderKernel();
+    double[][][] out = new double[2][][];
+    double[] squares = new double[2];
+    SweepKernel[] kernels = {x, y};
+    for (int z = 0; z < 2; z++) {
+      double[][] w = new double[2][n];
+      double[][] u = new double[2][m];
+      double[][] t = new double[2][n];
+      squares[z] = kernels[z].gram(a, n, 0, m, q, w, true);
+      kernels[z].times(a, n, 0, m, q, u);
+      kernels[z].transposeTimes(a, n, 0, m, p, t);
+      out[z] = new double[][] {w[0], w[1], u[0], u[1], t[0], t[1]};
+    }
+    return Double.compare(squares[0], squares[1]) == 0 && java.util.Arrays.deepEquals(out[0], out[1]);
   }
 }

@@ -3,6 +3,7 @@ package io.alpharl.processor.rank1.kernel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -15,6 +16,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class SweepKernelTest {
   private static final SweepKernel SCALAR = new LaneOrderKernel();
   private static final SweepKernel VECTOR = SweepKernels.vector();
+  private static final LaneOrderKernel SCALAR_PRIMITIVES = new LaneOrderKernel();
 
   @ParameterizedTest(name = "{0} x {1}, rows [{2}, {3}), block of {4}")
   @CsvSource({
@@ -90,6 +92,45 @@ class SweepKernelTest {
       assertThat(tVector[c]).as("transposeTimes, vector %d", c).isEqualTo(tScalar[c]);
       assertClose(tScalar[c], tPlain[c]);
     }
+  }
+
+  @Test
+  void startUpCheckAcceptsTheVectorKernelAndRefusesOneThatSumsInAnotherOrder() {
+    assertThat(SweepKernels.agree(VECTOR, SCALAR)).isTrue();
+    assertThat(SweepKernels.best().name()).isEqualTo(VECTOR.name());
+    SweepKernel reordered = new RowBlockKernel() { // the scalar kernel, but each row's dot product summed backwards
+      @Override
+      public String name() {
+        return "reordered";
+      }
+
+      @Override
+      double dot(float[] a, int row, double[] x, int n) {
+        double s = 0;
+        for (int k = n - 1; k >= 0; k--) {
+          s = Math.fma(a[row + k], x[k], s);
+        }
+        return s;
+      }
+
+      @Override
+      void dotBlock(float[] a, int n, int first, double[] x, double[] d) {
+        for (int r = 0; r < ROW_BLOCK; r++) {
+          d[r] = dot(a, (first + r) * n, x, n);
+        }
+      }
+
+      @Override
+      double squares(float[] a, int row, int n) {
+        return SCALAR_PRIMITIVES.squares(a, row, n);
+      }
+
+      @Override
+      void addRows(float[] a, int n, int first, int rows, double[] d, double[] y) {
+        SCALAR_PRIMITIVES.addRows(a, n, first, rows, d, y);
+      }
+    };
+    assertThat(SweepKernels.agree(reordered, SCALAR)).isFalse();
   }
 
   private static double[][] gaussian(int rows, int length, Random r) {
