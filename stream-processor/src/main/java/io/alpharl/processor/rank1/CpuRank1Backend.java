@@ -17,8 +17,9 @@ import java.util.concurrent.Future;
  * <p>Each sweep computes AᵀA Q for a block Q of up to {@link Rank1Settings#blockSize()} vectors in
  * one pass over A ({@link SweepKernel#gram}): for each row r, d = r·q and then w += d r while the
  * row is still in cache. Krylov acceleration keeps the sweep count low when σ2/σ1 is close to 1,
- * where plain power iteration would need hundreds, and a block as wide as the cluster of leading
- * values separates them in far fewer sweeps than one vector does. A final pass gives u = A v / σ.
+ * where plain power iteration would need hundreds. A block needs fewer sweeps than one vector where
+ * the leading values cluster, but each costs more ({@link Rank1Settings#blockSize()} says what was
+ * measured). A final pass gives u = A v / σ.
  *
  * <p>Rows are cut into stripes of {@link #STRIPE_ROWS}; each stripe's share of a product is
  * computed on its own and the shares are added in stripe order. So the result does not depend on
@@ -164,8 +165,8 @@ public final class CpuRank1Backend implements Rank1Backend {
       for (double[] wc : w) {
         addOrthonormal(next, wc, 1e-14 * scale);
       }
-      if (next.isEmpty()) { // AᵀA maps the basis into itself: the Ritz pairs are exact
-        converged = size >= want;
+      if (next.isEmpty()) { // AᵀA maps the basis into itself: the Ritz pairs are exact (fewer than k if A has lower rank)
+        converged = true;
         break;
       }
       if (size + next.size() > kMax) {

@@ -130,6 +130,29 @@ public abstract class Rank1BackendContract {
   }
 
   @Test
+  void aMatrixOfLowerRankThanAskedGivesItsExactFactorsAsConverged() {
+    Random r = new Random(17);
+    int m = 60;
+    int n = 40;
+    DMatrixRMaj u = RandomMatrices_DDRM.orthogonal(m, 2, r);
+    DMatrixRMaj v = RandomMatrices_DDRM.orthogonal(n, 2, r);
+    DMatrixRMaj a = new DMatrixRMaj(m, n);
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        a.set(i, j, 3e-3 * u.get(i, 0) * v.get(j, 0) + 1e-3 * u.get(i, 1) * v.get(j, 1));
+      }
+    }
+    TopFactors got = backend.leading(toFloat(a), m, n, (double[][]) null, 4, settings());
+    assertThat(got.converged()).as("an invariant Krylov space gives exact Ritz pairs").isTrue();
+    assertThat(got.rank()).isGreaterThanOrEqualTo(2);
+    assertThat(got.sigmas()[0]).isCloseTo(3e-3, org.assertj.core.data.Offset.offset(3e-3 * 1e-5));
+    assertThat(got.sigmas()[1]).isCloseTo(1e-3, org.assertj.core.data.Offset.offset(1e-3 * 1e-4));
+    for (int f = 2; f < got.rank(); f++) {
+      assertThat(got.sigmas()[f]).as("sigma_%d of a rank-2 matrix", f + 1).isLessThan(1e-3 * 1e-4);
+    }
+  }
+
+  @Test
   void zeroMatrixGivesZeroSigma() {
     Rank1Result got = backend.leading(new float[12], 3, 4, null, settings());
     assertThat(got.sigma1()).isZero();
