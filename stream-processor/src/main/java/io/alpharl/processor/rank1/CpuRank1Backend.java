@@ -210,7 +210,7 @@ public final class CpuRank1Backend implements Rank1Backend {
   }
 
   /**
-   * Appends x made orthogonal to {@code to} (twice) and to the vectors already in it, normalised,
+   * Appends x to {@code to}, made orthogonal (twice) to the vectors already there and normalised,
    * unless what is left has norm at most {@code floor} (then x lies in their span and is dropped).
    *
    * @param x modified
