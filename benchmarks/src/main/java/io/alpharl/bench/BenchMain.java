@@ -1,7 +1,10 @@
 package io.alpharl.bench;
 
+import io.alpharl.processor.rank1.kernel.SweepKernels;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -17,6 +20,13 @@ import org.openjdk.jmh.runner.options.TimeValue;
 public final class BenchMain {
   private BenchMain() {}
 
+  /** The forks' heap and, where this runtime has it, the vector module the sweep kernel needs. */
+  private static String[] forkOptions() {
+    List<String> options = new ArrayList<>(List.of("-Xmx6g"));
+    options.addAll(SweepKernels.childJvmOptions());
+    return options.toArray(new String[0]);
+  }
+
   public static void main(String[] args) throws RunnerException {
     Options opts = new OptionsBuilder()
         .include(Rank1SweepBenchmark.class.getSimpleName())
@@ -25,7 +35,7 @@ public final class BenchMain {
         .warmupTime(TimeValue.seconds(2))
         .measurementIterations(5)
         .measurementTime(TimeValue.seconds(2))
-        .jvmArgsAppend("-Xmx6g", "--add-modules=jdk.incubator.vector")
+        .jvmArgsAppend(forkOptions())
         .build();
     Collection<RunResult> results = new Runner(opts).run();
     Map<String, Map<String, Double>> msByCase = new HashMap<>();

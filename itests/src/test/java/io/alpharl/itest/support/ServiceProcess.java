@@ -1,5 +1,6 @@
 package io.alpharl.itest.support;
 
+import io.alpharl.processor.rank1.kernel.SweepKernels;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -33,9 +34,7 @@ public final class ServiceProcess implements AutoCloseable {
       command.add(ProcessHandle.current().info().command().orElse("java"));
       command.add("-Xmx" + heapMb + "m");
       command.add("--add-opens=java.base/java.nio=ALL-UNNAMED");
-      if (java.lang.module.ModuleFinder.ofSystem().find("jdk.incubator.vector").isPresent()) {
-        command.add("--add-modules=jdk.incubator.vector"); // as the alpharl launcher starts it
-      }
+      command.addAll(SweepKernels.childJvmOptions()); // as the alpharl launcher starts it
       command.add("-cp");
       command.add(System.getProperty("java.class.path"));
       command.add("io.alpharl.cli.AlphaRl");

@@ -131,11 +131,7 @@ public final class CpuRank1Backend implements Rank1Backend {
         }
       }
       for (double[] wc : w) {
-        for (int pass = 0; pass < 2; pass++) { // twice is enough (Kahan–Parlett)
-          for (double[] b : basis) {
-            axpy(-dot(b, wc), b, wc);
-          }
-        }
+        orthogonalize(basis, wc);
       }
       double[] t = new double[size * size];
       for (int r = 0; r < size; r++) {
@@ -216,15 +212,20 @@ public final class CpuRank1Backend implements Rank1Backend {
    * @param x modified
    */
   private static void addOrthonormal(List<double[]> to, double[] x, double floor) {
-    for (int pass = 0; pass < 2; pass++) {
-      for (double[] b : to) {
-        axpy(-dot(b, x), b, x);
-      }
-    }
+    orthogonalize(to, x);
     double norm = Math.sqrt(dot(x, x));
     if (norm > floor && norm > 0) {
       scale(1 / norm, x);
       to.add(x);
+    }
+  }
+
+  /** Removes from x its components along the orthonormal vectors {@code of}, twice (Kahan–Parlett: twice is enough). */
+  private static void orthogonalize(List<double[]> of, double[] x) {
+    for (int pass = 0; pass < 2; pass++) {
+      for (double[] b : of) {
+        axpy(-dot(b, x), b, x);
+      }
     }
   }
 
@@ -291,12 +292,10 @@ public final class CpuRank1Backend implements Rank1Backend {
     double[][][] shares = buffers.zeroed(stripes, q.length, n);
     double[] squareShares = new double[stripes];
     forEachStripe(m, n, (s, from, to) -> squareShares[s] = kernel.gram(a, n, from, to, q, shares[s], squares));
+    addInStripeOrder(shares, w);
     double sumSquares = 0;
-    for (int s = 0; s < stripes; s++) {
-      for (int c = 0; c < q.length; c++) {
-        axpy(1, shares[s][c], w[c]);
-      }
-      sumSquares += squareShares[s];
+    for (double share : squareShares) {
+      sumSquares += share;
     }
     return sumSquares;
   }
@@ -308,12 +307,16 @@ public final class CpuRank1Backend implements Rank1Backend {
 
   /** w_c += Aᵀ x_c for every c, stripe shares added in order. */
   private void transposeTimes(float[] a, int m, int n, double[][] x, double[][] w) {
-    int stripes = stripes(m);
-    double[][][] shares = new double[stripes][x.length][n];
+    double[][][] shares = new Shares().zeroed(stripes(m), x.length, n);
     forEachStripe(m, n, (s, from, to) -> kernel.transposeTimes(a, n, from, to, x, shares[s]));
-    for (int s = 0; s < stripes; s++) {
-      for (int c = 0; c < x.length; c++) {
-        axpy(1, shares[s][c], w[c]);
+    addInStripeOrder(shares, w);
+  }
+
+  /** w_c += each stripe's share of it, the stripes in order: the one summation order whatever the threads. */
+  private static void addInStripeOrder(double[][][] shares, double[][] w) {
+    for (double[][] stripe : shares) {
+      for (int c = 0; c < w.length; c++) {
+        axpy(1, stripe[c], w[c]);
       }
     }
   }

@@ -1,5 +1,6 @@
 package io.alpharl.bench.scale.service;
 
+import io.alpharl.processor.rank1.kernel.SweepKernels;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,9 +44,7 @@ public final class JavaService implements AutoCloseable {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx" + xmx);
-    if (java.lang.module.ModuleFinder.ofSystem().find("jdk.incubator.vector").isPresent()) {
-      cmd.add("--add-modules=jdk.incubator.vector"); // as the alpharl launcher starts it
-    }
+    cmd.addAll(SweepKernels.childJvmOptions()); // as the alpharl launcher starts it
     cmd.add("-jar");
     cmd.add(jar.toString());
     cmd.addAll(arguments);

@@ -1,5 +1,7 @@
 package io.alpharl.processor.rank1.kernel;
 
+import java.lang.module.ModuleFinder;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +26,15 @@ public final class SweepKernels {
   /** Whether the vector kernel can load in this JVM. */
   public static boolean vectorAvailable() {
     return ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent();
+  }
+
+  /**
+   * What a JVM started from this one (a service, a benchmark fork) needs on its command line for
+   * the vector kernel: {@code --add-modules} where this runtime has the module, nothing where it
+   * does not (asking for a missing module would stop that JVM from starting).
+   */
+  public static List<String> childJvmOptions() {
+    return ModuleFinder.ofSystem().find(VECTOR_MODULE).isPresent() ? List.of("--add-modules=" + VECTOR_MODULE) : List.of();
   }
 
   /** The vector kernel; only where {@link #vectorAvailable()}. */

@@ -133,6 +133,11 @@ class SweepKernelTest {
     assertThat(SweepKernels.agree(reordered, SCALAR)).isFalse();
   }
 
+  @Test
+  void aChildJvmIsAskedForTheVectorModuleWhereThisRuntimeHasIt() {
+    assertThat(SweepKernels.childJvmOptions()).containsExactly("--add-modules=jdk.incubator.vector");
+  }
+
   private static double[][] gaussian(int rows, int length, Random r) {
     double[][] out = new double[rows][length];
     for (double[] row : out) {
