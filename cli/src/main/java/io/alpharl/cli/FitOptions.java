@@ -6,6 +6,7 @@ import io.alpharl.fit.predict.BacktestSettings;
 import io.alpharl.fit.predict.ChoiceSettings;
 import io.alpharl.fit.predict.GateSettings;
 import io.alpharl.processor.rank1.FactorSettings;
+import io.alpharl.processor.rank1.Rank1Settings;
 import picocli.CommandLine.Option;
 
 /**
@@ -58,6 +59,12 @@ public final class FitOptions {
       description = "Leading singular triplets of each module's update computed per step (1: the paper's rank-1). Default: ${DEFAULT-VALUE}.")
   int factors;
 
+  @Option(names = "--solver-tolerance", defaultValue = "" + Rank1Settings.DEFAULT_RELATIVE_RESIDUAL,
+      description = "Relative residual at which the factor solver stops (‖ΔWᵀΔW v − θ v‖ ≤ tol · θ for each factor). Larger is faster and"
+          + " less exact: on noise-like updates 1e-2 needs about half the passes of the default, with singular values within 0.5 %%"
+          + " (README, Scale benchmark). The same value gives the same bits on every machine. Default: ${DEFAULT-VALUE}.")
+  double solverTolerance;
+
   public FitSettings toFitSettings() {
     if (signalRange.length != 2) {
       throw new UserError("--signal-range takes two numbers, LO,HI");
@@ -69,6 +76,15 @@ public final class FitOptions {
           targetValue == null ? Double.NaN : targetValue);
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage());
+    }
+  }
+
+  public Rank1Settings toRank1Settings() {
+    Rank1Settings d = Rank1Settings.defaults();
+    try {
+      return new Rank1Settings(solverTolerance, d.maxSweeps(), d.krylovDimension(), d.blockSize());
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--solver-tolerance must lie in (0, 1), got " + solverTolerance);
     }
   }
 

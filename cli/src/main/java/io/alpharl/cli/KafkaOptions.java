@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.TimeoutException;
 import picocli.CommandLine.Option;
 
 /** How a command reaches Kafka. */
@@ -47,10 +49,19 @@ public final class KafkaOptions {
     return new KafkaClients(bootstrapServers, properties);
   }
 
-  /** Creates the AlphaRL topics that are missing. */
+  /**
+   * Creates the AlphaRL topics that are missing. A broker that does not answer at start-up is
+   * nearly always a wrong address or none started, so it is a one-line error, not a stack trace.
+   */
   public void ensureTopics() {
     try (Admin admin = Admin.create(clients().config())) {
       TopicAdmin.ensure(admin, Topics.layouts(partitions, replication));
+    } catch (KafkaException e) {
+      if (e.getCause() instanceof TimeoutException) {
+        throw new UserError("no Kafka broker answered at " + bootstrapServers + " (" + e.getCause().getMessage()
+            + "); start one there ('alpharl broker' runs an embedded one) or give its address with --bootstrap-servers");
+      }
+      throw e;
     }
   }
 }

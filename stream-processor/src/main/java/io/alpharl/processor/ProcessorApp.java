@@ -83,7 +83,8 @@ public final class ProcessorApp implements AutoCloseable {
       allocator.close();
       throw e;
     }
-    LOG.info("stream processor {} running (rank-1 backend {})", config.applicationId(), backend.name());
+    LOG.info("stream processor {} running (rank-1 backend {}, top-{} factors, solver tolerance {})", config.applicationId(), backend.name(),
+        config.factors().rank(), config.rank1().relativeResidual());
     return new ProcessorApp(streams, backend, allocator, http, queries);
   }
 

@@ -113,6 +113,7 @@ public final class PredictCommand implements Callable<Integer> {
     long planned = targetStep > 0 ? targetStep : ProgressReader.plannedSteps(all.get(all.size() - 1));
     FitSettings fit = fitOptions.toFitSettings();
     FactorSettings factorSettings = fitOptions.toFactorSettings();
+    Rank1Settings rank1Settings = fitOptions.toRank1Settings();
     List<Long> window = FitWindow.after(upTo.stream().map(CheckpointDir::step).toList(), fit.maxWindowPoints());
     ProgressReader progress = new ProgressReader(progressKey);
     ModuleSelector selector = modules.toSelector();
@@ -149,7 +150,7 @@ public final class PredictCommand implements Callable<Integer> {
             for (int k = 0; k < d.length; k++) {
               d[k] -= w0[k];
             }
-            FactorTracker.Step s = FactorTracker.next(rank1, Rank1Settings.defaults(), factorSettings, runId, t.name(), c.step(), d,
+            FactorTracker.Step s = FactorTracker.next(rank1, rank1Settings, factorSettings, runId, t.name(), c.step(), d,
                 (int) (long) t.shape().get(0), (int) (long) t.shape().get(1), previous.get(t.name()));
             previous.put(t.name(), s.state());
             if (window.contains(c.step())) {

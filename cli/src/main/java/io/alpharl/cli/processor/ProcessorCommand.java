@@ -5,7 +5,6 @@ import io.alpharl.cli.KafkaOptions;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
-import io.alpharl.processor.rank1.Rank1Settings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -62,12 +61,12 @@ public final class ProcessorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    kafka.ensureTopics();
     FitSettings fit = fitOptions.toFitSettings();
     ProcessorConfig.Scaling scaling = new ProcessorConfig.Scaling(streamThreads, standbyReplicas,
         Optional.of(instanceId != null ? instanceId : InstanceIds.derived(applicationId, stateDir)), sessionTimeout);
-    ProcessorConfig config = new ProcessorConfig(applicationId, kafka.clients(), stateDir, rank1Threads, Rank1Settings.defaults(),
+    ProcessorConfig config = new ProcessorConfig(applicationId, kafka.clients(), stateDir, rank1Threads, fitOptions.toRank1Settings(),
         fitOptions.toFactorSettings(), fit, scaling, httpHost, httpPort);
+    kafka.ensureTopics(); // after the options are checked, so that a bad one is reported at once, not after a broker timeout
     CountDownLatch stopped = new CountDownLatch(1);
     try (RootAllocator allocator = new RootAllocator()) {
       ProcessorApp app = ProcessorApp.start(config, allocator);

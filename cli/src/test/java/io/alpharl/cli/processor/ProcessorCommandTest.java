@@ -1,0 +1,43 @@
+package io.alpharl.cli.processor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.cli.AlphaRl;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** User errors of {@code alpharl processor}: one line and exit code 2, before anything starts. */
+class ProcessorCommandTest {
+  @TempDir
+  Path dir;
+
+  private final StringWriter err = new StringWriter();
+
+  private int run(String... args) {
+    CommandLine cli = AlphaRl.commandLine();
+    cli.setErr(new PrintWriter(err, true));
+    return cli.execute(args);
+  }
+
+  @Test
+  void aBadSolverToleranceIsRefusedBeforeKafkaIsAsked() {
+    // No broker listens on port 1: were Kafka asked first, this would wait for its timeout instead.
+    assertThat(run("processor", "--bootstrap-servers", "127.0.0.1:1", "--solver-tolerance", "2", "--http-port", "0"))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err.toString().strip()).isEqualTo("alpharl processor: --solver-tolerance must lie in (0, 1), got 2.0");
+  }
+
+  @Test
+  void noBrokerAtTheAddressIsOneLineThatSaysWhatToDo() throws Exception {
+    Path props = Files.writeString(dir.resolve("client.properties"), "default.api.timeout.ms=1500\nrequest.timeout.ms=1000\n");
+    assertThat(run("processor", "--bootstrap-servers", "127.0.0.1:1", "--kafka-config", props.toString(), "--http-port", "0",
+        "--state-dir", dir.resolve("state").toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err.toString().strip()).startsWith("alpharl processor: no Kafka broker answered at 127.0.0.1:1 (")
+        .endsWith("or give its address with --bootstrap-servers").doesNotContain("\n");
+  }
+}
