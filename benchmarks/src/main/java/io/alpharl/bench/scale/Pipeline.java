@@ -5,6 +5,7 @@ import io.alpharl.bench.scale.service.JavaService;
 import io.alpharl.bench.scale.service.RssSampler;
 import io.alpharl.bench.scale.service.ServiceGroup;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -17,27 +18,34 @@ final class Pipeline implements AutoCloseable {
   private final ScaleConfig config;
   private final String bootstrap;
   private final JavaService broker;
-  private final JavaService processor;
+  private final WorkDir work;
+  private final RssSampler sampler;
+  private final List<String> processorArgs;
+  private JavaService processor;
   private final JavaService extrapolator;
   private final JavaService agent;
 
   private Pipeline(ScaleConfig c, WorkDir work, String runId, String applicationId, RssSampler sampler) throws IOException, InterruptedException {
     this.config = c;
+    this.work = work;
+    this.sampler = sampler;
     try {
       BrokerProcess b = BrokerProcess.start(c.jar(), c.heaps().broker(), work.brokerData(), work.log("broker"));
       started.add(b.service());
       sampler.watch(b.service());
       broker = b.service();
       bootstrap = b.bootstrap();
-      processor = start("processor", c.heaps().processor(), List.of("processor", "--bootstrap-servers", bootstrap,
+      processorArgs = List.of("processor", "--bootstrap-servers", bootstrap,
           "--application-id", applicationId, "--state-dir", work.processorState().toString(), "--http-port", "0", "--factors", Integer.toString(c.factors()),
-          "--stream-threads", Integer.toString(c.streamThreads()), "--rank1-threads", Integer.toString(c.rank1Threads())), work, sampler);
+          "--stream-threads", Integer.toString(c.streamThreads()), "--rank1-threads", Integer.toString(c.rank1Threads()),
+          "--solver-tolerance", Double.toString(c.solverTolerance()));
+      processor = start("processor", c.heaps().processor(), processorArgs, work.log("processor"));
       extrapolator = start("extrapolator", c.heaps().extrapolator(), List.of("extrapolator", "--bootstrap-servers", bootstrap,
           "--id", applicationId + "-extrapolator", "--processor-application", applicationId, "--out", work.predictions().toString(), "--predict-at", Double.toString(c.predictAt()),
-          "--metrics-port", "0"), work, sampler);
+          "--metrics-port", "0"), work.log("extrapolator"));
       // A short poll interval: the agent sees a checkpoint once two scans agree, and the loop waits for it.
       agent = start("agent", c.heaps().agent(), List.of("agent", "watch", work.run().toString(), "--bootstrap-servers", bootstrap,
-          "--run-id", runId, "--progress-key", "reward", "--poll-interval", "PT0.2S"), work, sampler);
+          "--run-id", runId, "--progress-key", "reward", "--poll-interval", "PT0.2S"), work.log("agent"));
     } catch (IOException | InterruptedException | RuntimeException e) {
       close();
       throw e;
@@ -48,10 +56,24 @@ final class Pipeline implements AutoCloseable {
     return new Pipeline(c, work, runId, applicationId, sampler);
   }
 
-  private JavaService start(String name, String xmx, List<String> args, WorkDir work, RssSampler sampler) throws IOException {
-    JavaService s = started.add(JavaService.start(name, config.jar(), xmx, args, work.log(name)));
+  private JavaService start(String name, String xmx, List<String> args, Path log) throws IOException {
+    JavaService s = started.add(JavaService.start(name, config.jar(), xmx, args, log));
     sampler.watch(s);
     return s;
+  }
+
+  /** Kills the processor with SIGKILL, as a crash would: nothing is flushed or closed. */
+  void killProcessor() throws InterruptedException {
+    processor.killAndWait();
+  }
+
+  /** Starts a new processor with the killed one's command line, logging to {@code processor-restart}; returns at once. */
+  JavaService startProcessorAgain() throws IOException {
+    if (processor.isAlive()) {
+      throw new IllegalStateException("the processor is still running");
+    }
+    processor = start("processor", config.heaps().processor(), processorArgs, work.log("processor-restart"));
+    return processor;
   }
 
   String bootstrap() {

@@ -104,6 +104,15 @@ public final class RunScale implements Callable<Integer> {
       description = "The processor's --rank1-threads: threads sharing one module's sweeps (0: one per core). Default: ${DEFAULT-VALUE}.")
   int rank1Threads;
 
+  @Option(names = "--solver-tolerance", defaultValue = "" + io.alpharl.processor.rank1.Rank1Settings.DEFAULT_RELATIVE_RESIDUAL,
+      description = "The processor's --solver-tolerance: relative residual at which its factor solver stops. Default: ${DEFAULT-VALUE}.")
+  double solverTolerance;
+
+  @Option(names = "--kill-processor-after", defaultValue = "0",
+      description = "After this step's fit, kill the processor with SIGKILL, start it again and time its restore from the log "
+          + "(0: never). Default: ${DEFAULT-VALUE}.")
+  int killProcessorAfter;
+
   @Option(names = "--generate-only", description = "Only write the checkpoints and report their size and unchanged share.")
   boolean generateOnly;
 
@@ -174,6 +183,6 @@ public final class RunScale implements Callable<Integer> {
         : Path.of(System.getProperty("java.io.tmpdir"), "alpharl-run-scale-" + java.util.UUID.randomUUID().toString().substring(0, 8));
     return new ScaleConfig(preset, model, steps, drift, workDir, keepWork, jarPath,
         new Heaps(xmxBroker, xmxProcessor, xmxExtrapolator, xmxAgent), predictAt, saveTotalLimit, stepTimeout, generateOnly, factors,
-        streamThreads, rank1Threads);
+        streamThreads, rank1Threads, solverTolerance, killProcessorAfter);
   }
 }

@@ -143,6 +143,8 @@ public final class ScaleBench {
       try (RawProduce produce = new RawProduce(p.bootstrap(), SCRATCH_TOPIC, "bench-scale-raw-" + nonce)) {
         StateTopicBytes state = new StateTopicBytes(admin, applicationId);
         Snapshot start = Snapshot.take(admin, state, p.processor());
+        OptionalLong writesFrom = start.processorWrites();
+        long writesOfKilled = 0; // disk writes of a processor killed by --kill-processor-after, since the start
         long wireTotal = 0;
         boolean previousPassing = false;
         boolean copied = false;
@@ -195,12 +197,28 @@ public final class ScaleBench {
           }
           previousPassing = passing;
           prune(work, t);
+          if (t == config.killProcessorAfter()) {
+            OptionalLong killedWrites = p.processor().stats().writeBytes();
+            ProcessorRestart restart = restartProcessor(p, t, wireTotal);
+            report.processorRestart(restart);
+            if (restart.launchToRunningSeconds() == null) {
+              report.failure("the processor did not run again within " + config.stepTimeout().toSeconds() + " s of its restart: "
+                  + lastError(p.processor()));
+              break;
+            }
+            if (writesFrom.isPresent() && killedWrites.isPresent()) {
+              writesOfKilled = killedWrites.getAsLong() - writesFrom.getAsLong();
+              writesFrom = OptionalLong.of(0); // the new process counts from its start
+            } else {
+              writesFrom = OptionalLong.empty();
+            }
+          }
         }
         Thread.sleep(2000); // late writes (store flushes after the last commit) belong to the run's total
         Snapshot end = Snapshot.take(admin, state, p.processor());
-        if (start.processorWrites().isPresent() && end.processorWrites().isPresent()) {
+        if (writesFrom.isPresent() && end.processorWrites().isPresent()) {
           long total = StateTopicBytes.growth(start.stateSizes(), end.stateSizes()).bytes()
-              + end.processorWrites().getAsLong() - start.processorWrites().getAsLong();
+              + end.processorWrites().getAsLong() - writesFrom.getAsLong() + writesOfKilled;
           report.runTotals(total, wireTotal);
         } else {
           report.reason("state_bytes_per_wire_byte_run", "the processor's /proc/PID/io was not readable at the start and the end");
@@ -211,9 +229,31 @@ public final class ScaleBench {
     }
   }
 
+  /**
+   * Kills the processor (SIGKILL), starts it again and waits until its streams run: they have then
+   * rebuilt the state from the topics. The next checkpoint is written only after that, so the
+   * next step measures a processor that has caught up, and the restart is timed alone.
+   */
+  private ProcessorRestart restartProcessor(Pipeline p, long step, long deltaLogBytes) throws IOException, InterruptedException {
+    p.killProcessor();
+    LOG.info("step {}: processor killed (SIGKILL) with {} MB of the run's delta log behind it; starting it again", step,
+        String.format("%.1f", deltaLogBytes / 1e6));
+    long t0 = System.nanoTime();
+    JavaService fresh = p.startProcessorAgain();
+    Optional<String> running = fresh.awaitLine(ServiceLines::processorRunning, config.stepTimeout());
+    Double seconds = running.isPresent() ? (System.nanoTime() - t0) / 1e9 : null;
+    List<ServiceLines.Restored> restored = Files.readAllLines(fresh.log().path()).stream().map(ServiceLines::restored).flatMap(Optional::stream)
+        .toList();
+    LOG.info("processor running again after {} s; restored {}", seconds == null ? "-" : String.format("%.1f", seconds), restored);
+    return new ProcessorRestart(step, seconds, deltaLogBytes, restored);
+  }
+
   private StepMeasurement baselines(long t, StepStats g, Snapshot before, Snapshot after, Optional<PipelineWatcher.FitArrival> fit,
       Optional<ServiceLines.AgentStep> agentLine, Optional<StepCommitted> commit, RawConsume consume, RawProduce produce) {
     StringBuilder note = new StringBuilder();
+    if (config.killProcessorAfter() > 0 && t == config.killProcessorAfter() + 1) {
+      note.append("first step of the restarted processor; ");
+    }
     if (fit.isEmpty()) {
       note.append("no fit summary within ").append(config.stepTimeout().toSeconds()).append(" s; ");
     }

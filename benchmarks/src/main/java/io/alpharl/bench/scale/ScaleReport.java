@@ -32,7 +32,8 @@ public final class ScaleReport {
       "agent_peak_rss_anon_bytes", "processor_peak_rss_anon_bytes", "extrapolator_peak_rss_anon_bytes", "broker_peak_rss_anon_bytes",
       "model_write_vs_cp", "model_write_vs_cp_sync", "unchanged_share",
       "agent_seconds", "raw_produce_seconds", "commit_to_fit_seconds", "raw_consume_seconds", "wire_bytes",
-      "model_write_seconds", "cp_seconds", "cp_sync_seconds", "processor_solver_passes");
+      "model_write_seconds", "cp_seconds", "cp_sync_seconds", "processor_solver_passes",
+      "processor_restart_seconds", "processor_restart_delta_log_bytes", "processor_restart_log_bytes_per_second");
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -47,6 +48,7 @@ public final class ScaleReport {
   private final List<ServiceLines.ModelWrite> modelWrites = new ArrayList<>();
   private StepStats base;
   private CopyBaseline.Result copy;
+  private ProcessorRestart restart;
   private Long runStateBytes;
   private Long runWireBytes;
   private String failure;
@@ -67,7 +69,9 @@ public final class ScaleReport {
     parameters.put("processor_factors", config.factors());
     parameters.put("processor_stream_threads", config.streamThreads());
     parameters.put("processor_rank1_threads", config.rank1Threads());
+    parameters.put("processor_solver_tolerance", config.solverTolerance());
     parameters.put("save_total_limit", config.saveTotalLimit());
+    parameters.put("kill_processor_after", config.killProcessorAfter());
     parameters.put("xmx_broker", config.heaps().broker());
     parameters.put("xmx_processor", config.heaps().processor());
     parameters.put("xmx_extrapolator", config.heaps().extrapolator());
@@ -130,6 +134,10 @@ public final class ScaleReport {
     this.copy = r;
   }
 
+  void processorRestart(ProcessorRestart r) {
+    this.restart = r;
+  }
+
   /** State bytes (topics and process writes) and wire bytes over the whole run, measured after it settled. */
   void runTotals(long stateBytes, long wireBytes) {
     this.runStateBytes = stateBytes;
@@ -184,6 +192,9 @@ public final class ScaleReport {
     f.put("cp_seconds", cp);
     f.put("cp_sync_seconds", cpSync);
     f.put("processor_solver_passes", Median.of(window.stream().map(s -> (Number) solverPasses.get(s.step())).toList()));
+    f.put("processor_restart_seconds", restart == null ? null : restart.launchToRunningSeconds());
+    f.put("processor_restart_delta_log_bytes", restart == null ? null : restart.deltaLogBytes());
+    f.put("processor_restart_log_bytes_per_second", restart == null ? null : restart.logBytesPerSecond());
     return f;
   }
 
@@ -205,6 +216,10 @@ public final class ScaleReport {
     }
     if (key.startsWith("model_write") || key.startsWith("cp")) {
       return "the extrapolator wrote no predicted model in this run";
+    }
+    if (key.startsWith("processor_restart")) {
+      return config.killProcessorAfter() == 0 ? "no --kill-processor-after: the processor was not restarted"
+          : restart == null ? "the run ended before step " + config.killProcessorAfter() : "the restarted processor never logged that it runs";
     }
     List<String> stepNotes = steps.stream().map(StepMeasurement::note).filter(n -> n != null && !n.isEmpty()).toList();
     return stepNotes.isEmpty() ? "not measured in any step" : "not measured: " + stepNotes.get(0);
@@ -255,6 +270,16 @@ public final class ScaleReport {
       root.putObject("copy_baseline").put("bytes", copy.bytes()).set("cp_seconds", JSON.valueToTree(copy.copySeconds()));
       ((ObjectNode) root.get("copy_baseline")).set("cp_sync_seconds", JSON.valueToTree(copy.copySyncSeconds()));
     }
+    if (restart != null) {
+      ObjectNode r = root.putObject("processor_restart");
+      r.put("after_step", restart.afterStep());
+      r.set("launch_to_running_seconds", JSON.valueToTree(restart.launchToRunningSeconds()));
+      r.put("delta_log_bytes", restart.deltaLogBytes());
+      ArrayNode stores = r.putArray("restored");
+      for (ServiceLines.Restored x : restart.restored()) {
+        stores.addObject().put("store", x.store()).put("partition", x.partition()).put("records", x.records()).put("millis", x.millis());
+      }
+    }
     root.set("notes", JSON.valueToTree(notes));
     return root;
   }
@@ -273,9 +298,9 @@ public final class ScaleReport {
   /** A plain-text table: one line per step, then the figures, then the reasons and notes. */
   public String table() {
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "run-scale %s: %s, %,d parameters in %d tensors, %d steps, lr %.1e, top-%d factors, processor stream threads %d, rank-1 threads %s%n",
+    b.append(String.format(Locale.ROOT, "run-scale %s: %s, %,d parameters in %d tensors, %d steps, lr %.1e, top-%d factors, solver tolerance %.0e, processor stream threads %d, rank-1 threads %s%n",
         config.preset(), config.model().name(), config.model().parameters(), config.model().tensors().size(), config.steps(),
-        config.drift().learningRate(), config.factors(), config.streamThreads(),
+        config.drift().learningRate(), config.factors(), config.solverTolerance(), config.streamThreads(),
         config.rank1Threads() == 0 ? "one per core" : Integer.toString(config.rank1Threads())));
     b.append(String.format(Locale.ROOT, "-Xmx: broker %s, processor %s, extrapolator %s, agent %s; harness and generator %d MiB%n",
         config.heaps().broker(), config.heaps().processor(), config.heaps().extrapolator(), config.heaps().agent(),
@@ -301,6 +326,13 @@ public final class ScaleReport {
       String reason = why.get(key) != null && why.get(key).equals(failure) ? "the run failed, see below" : why.get(key);
       String shown = v == null ? "null (" + reason + ")" : v instanceof Double d ? String.format(Locale.ROOT, "%.4g", d) : String.valueOf(v);
       b.append(String.format(Locale.ROOT, "  %-34s %s%n", key, shown));
+    }
+    if (restart != null) {
+      b.append(String.format(Locale.ROOT, "processor killed (SIGKILL) after step %d with %s MB of delta log; running again after %s s%n",
+          restart.afterStep(), mb(restart.deltaLogBytes()), num(restart.launchToRunningSeconds(), 1)));
+      for (ServiceLines.Restored x : restart.restored()) {
+        b.append(String.format(Locale.ROOT, "  restored %s from %s: %d records in %.1f s%n", x.store(), x.partition(), x.records(), x.millis() / 1000.0));
+      }
     }
     for (String n : notes) {
       b.append("note: ").append(n).append('\n');

@@ -1,6 +1,7 @@
 package io.alpharl.bench.scale;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,13 +11,18 @@ import io.alpharl.bench.scale.probe.CopyBaseline;
 import io.alpharl.bench.scale.service.ServiceLines;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 class ScaleReportTest {
   private static ScaleConfig config(int steps) {
+    return config(steps, 0);
+  }
+
+  private static ScaleConfig config(int steps, int killProcessorAfter) {
     return new ScaleConfig("tiny", Presets.tiny(), steps, DriftSettings.defaults(), Path.of("unused"), false, Path.of("alpharl.jar"),
-        Heaps.defaults(), 0.4, 2, Duration.ofMinutes(1), false, 4, 1, 0);
+        Heaps.defaults(), 0.4, 2, Duration.ofMinutes(1), false, 4, 1, 0, 1e-6, killProcessorAfter);
   }
 
   private static StepMeasurement step(long t, double agent, double produce, double fit, double consume, long topic, long disk, long wire) {
@@ -80,5 +86,29 @@ class ScaleReportTest {
     assertThat(json.path("per_step").path("agent_seconds").get(1).isNull()).isTrue();
     assertThat(json.path("parameters").path("xmx_agent").asText()).isEqualTo("1g");
     assertThat(r.table()).contains("FAILED: agent exited").contains("agent_peak_rss_bytes               null (agent had exited before the end)");
+  }
+
+  @Test
+  void aProcessorRestartIsReportedWithTheLogItRead() {
+    ScaleReport none = new ScaleReport(config(4));
+    assertThat(none.toJson().path("null_reasons").path("processor_restart_seconds").asText()).contains("no --kill-processor-after");
+
+    ScaleReport r = new ScaleReport(config(4, 2));
+    assertThat(r.toJson().path("null_reasons").path("processor_restart_seconds").asText()).contains("ended before step 2");
+    r.processorRestart(new ProcessorRestart(2, 8.0, 200_000_000L,
+        List.of(new ServiceLines.Restored("delta-sums", "alpharl.deltas-0", 120, 5500), new ServiceLines.Restored("module-factors", "x-changelog-0", 60, 40))));
+    JsonNode json = r.toJson();
+    assertThat(json.path("processor_restart_seconds").asDouble()).isEqualTo(8.0);
+    assertThat(json.path("processor_restart_delta_log_bytes").asLong()).isEqualTo(200_000_000L);
+    assertThat(json.path("processor_restart_log_bytes_per_second").asDouble()).isEqualTo(25_000_000.0);
+    assertThat(json.path("processor_restart").path("restored").get(0).path("records").asLong()).isEqualTo(120);
+    assertThat(r.table()).contains("processor killed (SIGKILL) after step 2 with 200.00 MB of delta log; running again after 8.0 s")
+        .contains("restored delta-sums from alpharl.deltas-0: 120 records in 5.5 s");
+  }
+
+  @Test
+  void theKillMustComeBeforeTheLastStep() {
+    assertThatThrownBy(() -> config(4, 4)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--kill-processor-after");
+    assertThatThrownBy(() -> config(4, -1)).isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -20,7 +20,15 @@ public final class ServiceLines {
   /** {@code extrapolation backend: NAME ...}. */
   private static final Pattern BACKEND = Pattern.compile("extrapolation backend: (.*)$");
 
+  /** {@code stream processor APP running (rank-1 backend ...)} (the processor, once its streams are RUNNING: restored and assigned). */
+  private static final Pattern PROCESSOR_RUNNING = Pattern.compile("stream processor (\\S+) running");
+  /** {@code restored STORE from TOPIC-PARTITION: R records in T ms} (the processor, per restored store partition). */
+  private static final Pattern RESTORED = Pattern.compile("restored (\\S+) from (\\S+): (\\d+) records in (-?\\d+) ms");
+
   private ServiceLines() {}
+
+  /** One store partition the processor restored from its log at start-up. */
+  public record Restored(String store, String partition, long records, long millis) {}
 
   /** A step the agent committed; {@code millis} is its own timing of reading, diffing, encoding and sending the step. */
   public record AgentStep(String runId, long step, int frames, long kib, long millis) {}
@@ -47,6 +55,17 @@ public final class ServiceLines {
   public static Optional<String> agentWatching(String line) {
     Matcher m = AGENT_WATCHING.matcher(line);
     return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+  }
+
+  /** The application id when the line says the processor is running. */
+  public static Optional<String> processorRunning(String line) {
+    Matcher m = PROCESSOR_RUNNING.matcher(line);
+    return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+  }
+
+  public static Optional<Restored> restored(String line) {
+    Matcher m = RESTORED.matcher(line);
+    return m.find() ? Optional.of(new Restored(m.group(1), m.group(2), Long.parseLong(m.group(3)), Long.parseLong(m.group(4)))) : Optional.empty();
   }
 
   public static Optional<String> brokerBootstrap(String line) {

@@ -15,6 +15,17 @@ class ServiceLinesTest {
   }
 
   @Test
+  void processorRunningAndRestoredLines() {
+    assertThat(ServiceLines.processorRunning("11:02:13.004 INFO  i.a.p.ProcessorApp - stream processor bench-scale-1a2b3c4d running "
+        + "(rank-1 backend cpu(2 threads, vector))")).contains("bench-scale-1a2b3c4d");
+    assertThat(ServiceLines.processorRunning("11:02:01.250 INFO  i.a.p.ProcessorApp - stream processor bench-scale-1a2b3c4d starting")).isEmpty();
+    assertThat(ServiceLines.restored("11:02:12.731 INFO  i.a.p.RestoreProgress - restored delta-sums from alpharl.deltas-3: 1932 records in 8412 ms"))
+        .contains(new ServiceLines.Restored("delta-sums", "alpharl.deltas-3", 1932, 8412));
+    assertThat(ServiceLines.restored("11:02:05.001 INFO  i.a.p.RestoreProgress - restoring delta-sums from alpharl.deltas-3: 900 records, "
+        + "offset 899 of 1932 (47 %)")).as("progress lines are not the end of a restore").isEmpty();
+  }
+
+  @Test
   void agentWatchingLine() {
     String line = "10:26:45.250 INFO  i.a.a.CheckpointAgent - run scale-tiny-0938169c: watching /tmp/rs-tiny/run from step 0 of 10 planned; "
         + "base /tmp/rs-tiny/run/checkpoint-0 (50 tensors, 28 modelled); progress key 'reward'";

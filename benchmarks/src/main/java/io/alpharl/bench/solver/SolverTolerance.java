@@ -1,0 +1,172 @@
+package io.alpharl.bench.solver;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.alpharl.bench.scale.gen.DriftSettings;
+import io.alpharl.bench.scale.gen.UpdateSequence;
+import io.alpharl.processor.rank1.CpuRank1Backend;
+import io.alpharl.processor.rank1.Rank1Settings;
+import io.alpharl.processor.rank1.TopFactors;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code bench/run-solver-tolerance}: what the factor solver's stopping tolerance buys and costs.
+ * One matrix's updates, made as the scale benchmark makes them (noise-like early, the drift
+ * adding up), are solved step after step at each tolerance, each warm-started from its own
+ * previous factors as the processor does. Reported against the smallest tolerance in the same run:
+ * sweeps (passes over ΔW, the processor's main cost) and seconds, and how far the singular values
+ * and the top-k energy move.
+ */
+@Command(name = "run-solver-tolerance", mixinStandardHelpOptions = true,
+    description = "Solve one matrix's synthetic RL updates at several solver tolerances and compare cost and accuracy with the tightest.")
+public final class SolverTolerance implements Callable<Integer> {
+  /** Each tolerance's sequence is solved this often; the median time is reported (the bits are the same each time). */
+  private static final int REPETITIONS = 3;
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--rows", defaultValue = "896", description = "Rows of the matrix (896 × 4864: Qwen2.5-0.5B's MLP). Default: ${DEFAULT-VALUE}.")
+  int rows;
+
+  @Option(names = "--columns", defaultValue = "4864", description = "Default: ${DEFAULT-VALUE}.")
+  int columns;
+
+  @Option(names = "--steps", defaultValue = "12", description = "Steps of the update. Default: ${DEFAULT-VALUE}.")
+  int steps;
+
+  @Option(names = "--factors", defaultValue = "4", description = "Singular triplets per step, as the processor's --factors. Default: ${DEFAULT-VALUE}.")
+  int factors;
+
+  @Option(names = "--tolerances", defaultValue = "1e-6,1e-4,1e-3,1e-2", split = ",",
+      description = "Tolerances to compare; the smallest is the reference. Default: ${DEFAULT-VALUE}.")
+  List<Double> tolerances;
+
+  @Option(names = "--threads", defaultValue = "0", description = "Solver threads (0: one per core). Default: ${DEFAULT-VALUE}.")
+  int threads;
+
+  @Option(names = "--json", description = "Write the figures here too.")
+  Path json;
+
+  /** One tolerance's results over the sequence. */
+  record Row(double tolerance, double sweepsPerStep, double seconds, double worstSigmaError, double worstLostEnergy, boolean allConverged) {}
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new SolverTolerance()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    PrintWriter out = spec.commandLine().getOut();
+    if (rows < 1 || columns < 1 || steps < 1 || factors < 1 || tolerances.isEmpty()) {
+      spec.commandLine().getErr().println("run-solver-tolerance: --rows, --columns, --steps, --factors must be positive and --tolerances non-empty");
+      return 2;
+    }
+    List<Double> order = tolerances.stream().sorted().toList();
+    UpdateSequence sequence = new UpdateSequence(DriftSettings.defaults(), rows, columns);
+    List<float[]> updates = new ArrayList<>(steps);
+    for (int t = 0; t < steps; t++) {
+      updates.add(sequence.next());
+    }
+    List<Row> rowsOut = new ArrayList<>();
+    try (CpuRank1Backend backend = new CpuRank1Backend(threads > 0 ? threads : Runtime.getRuntime().availableProcessors())) {
+      solve(backend, updates, order.get(0)); // JIT warm-up, not counted
+      TopFactors[] reference = null;
+      for (double tol : order) {
+        TopFactors[] got = null;
+        double[] seconds = new double[REPETITIONS];
+        for (int r = 0; r < REPETITIONS; r++) {
+          long t0 = System.nanoTime();
+          got = solve(backend, updates, tol);
+          seconds[r] = (System.nanoTime() - t0) / 1e9;
+        }
+        if (reference == null) {
+          reference = got;
+        }
+        rowsOut.add(compare(tol, got, reference, median(seconds)));
+      }
+      out.printf(Locale.ROOT, "run-solver-tolerance: %d x %d, %d steps, top-%d factors, backend %s; reference tolerance %.0e%n", rows, columns, steps,
+          factors, backend.name(), order.get(0));
+    }
+    Row ref = rowsOut.get(0);
+    out.printf(Locale.ROOT, "%10s %12s %9s %9s %9s %16s %16s %10s%n", "tolerance", "sweeps/step", "vs ref", "seconds", "vs ref", "worst |σ/σref-1|",
+        "worst lost energy", "converged");
+    for (Row r : rowsOut) {
+      out.printf(Locale.ROOT, "%10.0e %12.1f %9.2f %9.3f %9.2f %16.2e %16.2e %10s%n", r.tolerance(), r.sweepsPerStep(), r.sweepsPerStep() / ref.sweepsPerStep(),
+          r.seconds(), r.seconds() / ref.seconds(), r.worstSigmaError(), r.worstLostEnergy(), r.allConverged() ? "all" : "not all");
+    }
+    out.println("lost energy: 1 - Σσ_f² / Σσref_f² over the top factors, worst step; both warm-started from their own previous step;"
+        + " seconds: median of " + REPETITIONS + " solves of the whole sequence");
+    out.flush();
+    if (json != null) {
+      writeJson(rowsOut);
+      out.println("figures written to " + json.toAbsolutePath());
+    }
+    return 0;
+  }
+
+  private static double median(double[] x) {
+    double[] s = x.clone();
+    java.util.Arrays.sort(s);
+    return s[s.length / 2];
+  }
+
+  private TopFactors[] solve(CpuRank1Backend backend, List<float[]> updates, double tolerance) {
+    Rank1Settings d = Rank1Settings.defaults();
+    Rank1Settings settings = new Rank1Settings(tolerance, d.maxSweeps(), d.krylovDimension(), d.blockSize());
+    TopFactors[] out = new TopFactors[updates.size()];
+    double[][] warm = null;
+    for (int t = 0; t < updates.size(); t++) {
+      out[t] = backend.leading(updates.get(t), rows, columns, warm, factors, settings);
+      warm = out[t].v();
+    }
+    return out;
+  }
+
+  private static Row compare(double tolerance, TopFactors[] got, TopFactors[] reference, double seconds) {
+    long sweeps = 0;
+    double worstSigma = 0;
+    double worstEnergy = 0;
+    boolean converged = true;
+    for (int t = 0; t < got.length; t++) {
+      sweeps += got[t].sweeps();
+      converged &= got[t].converged();
+      double energy = 0;
+      double energyRef = 0;
+      for (int f = 0; f < Math.min(got[t].rank(), reference[t].rank()); f++) {
+        worstSigma = Math.max(worstSigma, Math.abs(got[t].sigmas()[f] / reference[t].sigmas()[f] - 1));
+        energy += got[t].sigmas()[f] * got[t].sigmas()[f];
+        energyRef += reference[t].sigmas()[f] * reference[t].sigmas()[f];
+      }
+      worstEnergy = Math.max(worstEnergy, 1 - energy / energyRef);
+    }
+    return new Row(tolerance, sweeps / (double) got.length, seconds, worstSigma, worstEnergy, converged);
+  }
+
+  private void writeJson(List<Row> rowsOut) throws IOException {
+    ObjectMapper mapper = new ObjectMapper();
+    ObjectNode root = mapper.createObjectNode();
+    root.put("schema", "alpharl-run-solver-tolerance/1");
+    root.put("rows", rows).put("columns", columns).put("steps", steps).put("factors", factors);
+    ArrayNode a = root.putArray("tolerances");
+    for (Row r : rowsOut) {
+      a.addObject().put("tolerance", r.tolerance()).put("sweeps_per_step", r.sweepsPerStep())
+          .put("sweeps_vs_reference", r.sweepsPerStep() / rowsOut.get(0).sweepsPerStep()).put("seconds", r.seconds())
+          .put("seconds_vs_reference", r.seconds() / rowsOut.get(0).seconds()).put("worst_sigma_error", r.worstSigmaError())
+          .put("worst_lost_energy", r.worstLostEnergy()).put("all_converged", r.allConverged());
+    }
+    mapper.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), root);
+  }
+}
