@@ -133,21 +133,29 @@ public final class CpuRank1Backend implements Rank1Backend {
       for (double[] wc : w) {
         orthogonalize(basis, wc);
       }
-      double[] t = new double[size * size];
-      for (int r = 0; r < size; r++) {
-        System.arraycopy(h, r * kMax, t, r * size, size);
-      }
       theta = new double[size];
       y = new double[size * size];
-      SymmetricEigen.decompose(t, size, theta, y);
+      // The test reads only the newest block's rows of the Ritz vectors; all of them are made where they are used.
+      ritzPairs(h, kMax, size, theta, y, newest);
+      boolean fullRitzVectors = newest == 0;
       double scale = Math.max(theta[0], Double.MIN_NORMAL);
+      double[] wGram = new double[w.length * w.length];
+      for (int c = 0; c < w.length; c++) {
+        for (int d = 0; d <= c; d++) {
+          wGram[c * w.length + d] = dot(w[c], w[d]);
+          wGram[d * w.length + c] = wGram[c * w.length + d];
+        }
+      }
       boolean all = size >= want;
       for (int f = 0; f < Math.min(want, size); f++) {
-        double[] r = new double[n];
+        // ‖Σ_c y_cf w_c‖² from the block's Gram matrix, without forming the residual vector
+        double squared = 0;
         for (int c = 0; c < w.length; c++) {
-          axpy(y[(newest + c) * size + f], w[c], r);
+          for (int d = 0; d < w.length; d++) {
+            squared += y[(newest + c) * size + f] * y[(newest + d) * size + f] * wGram[c * w.length + d];
+          }
         }
-        residuals[f] = Math.sqrt(dot(r, r)) / Math.max(theta[f], 1e-12 * scale);
+        residuals[f] = Math.sqrt(Math.max(squared, 0)) / Math.max(theta[f], 1e-12 * scale);
         all &= residuals[f] <= settings.relativeResidual();
       }
       if (all) {
@@ -166,6 +174,9 @@ public final class CpuRank1Backend implements Rank1Backend {
         break;
       }
       if (size + next.size() > kMax) {
+        if (!fullRitzVectors) {
+          ritzPairs(h, kMax, size, theta, y, 0);
+        }
         List<double[]> ritz = new ArrayList<>(keep + next.size());
         Arrays.fill(h, 0);
         for (int f = 0; f < keep; f++) {
@@ -178,6 +189,7 @@ public final class CpuRank1Backend implements Rank1Backend {
       basis.addAll(next);
     }
     int size = theta.length;
+    ritzPairs(h, kMax, size, theta, y, 0); // h still holds the last basis's projection: no restart since its pairs were taken
     int got = Math.min(want, size);
     double[][] vs = new double[got][];
     for (int f = 0; f < got; f++) {
@@ -196,6 +208,18 @@ public final class CpuRank1Backend implements Rank1Backend {
     return new TopFactors(sigmas, us, vs, frobenius, sweeps, converged, Arrays.copyOf(residuals, got));
   }
 
+  /**
+   * The projected matrix's eigenpairs, largest first; the eigenvectors' entries only in rows
+   * {@code fromRow} and below ({@link SymmetricEigen#decompose(double[], int, double[], double[], int)}).
+   */
+  private static void ritzPairs(double[] h, int kMax, int size, double[] theta, double[] y, int fromRow) {
+    double[] t = new double[size * size];
+    for (int r = 0; r < size; r++) {
+      System.arraycopy(h, r * kMax, t, r * size, size);
+    }
+    SymmetricEigen.decompose(t, size, theta, y, fromRow);
+  }
+
   private static TopFactors zero(int m, int n, int want, double[] v, int sweeps) {
     double[][] us = new double[want][m];
     double[][] vs = new double[want][];
@@ -211,7 +235,7 @@ public final class CpuRank1Backend implements Rank1Backend {
    *
    * @param x modified
    */
-  private static void addOrthonormal(List<double[]> to, double[] x, double floor) {
+  private void addOrthonormal(List<double[]> to, double[] x, double floor) {
     orthogonalize(to, x);
     double norm = Math.sqrt(dot(x, x));
     if (norm > floor && norm > 0) {
@@ -221,7 +245,7 @@ public final class CpuRank1Backend implements Rank1Backend {
   }
 
   /** Removes from x its components along the orthonormal vectors {@code of}, twice (Kahan–Parlett: twice is enough). */
-  private static void orthogonalize(List<double[]> of, double[] x) {
+  private void orthogonalize(List<double[]> of, double[] x) {
     for (int pass = 0; pass < 2; pass++) {
       for (double[] b : of) {
         axpy(-dot(b, x), b, x);
@@ -387,24 +411,9 @@ public final class CpuRank1Backend implements Rank1Backend {
     return e;
   }
 
-  /** Four independent sums, so the adds do not wait on each other (the basis is reorthogonalised every sweep). */
-  static double dot(double[] x, double[] y) {
-    int body = x.length - x.length % 4;
-    double s0 = 0;
-    double s1 = 0;
-    double s2 = 0;
-    double s3 = 0;
-    for (int i = 0; i < body; i += 4) {
-      s0 += x[i] * y[i];
-      s1 += x[i + 1] * y[i + 1];
-      s2 += x[i + 2] * y[i + 2];
-      s3 += x[i + 3] * y[i + 3];
-    }
-    double s = (s0 + s1) + (s2 + s3);
-    for (int i = body; i < x.length; i++) {
-      s += x[i] * y[i];
-    }
-    return s;
+  /** x · y in the kernel's fixed lane order: the same bits with either kernel, on every machine. */
+  private double dot(double[] x, double[] y) {
+    return kernel.dot(x, y);
   }
 
   private static void axpy(double alpha, double[] x, double[] y) {
@@ -425,7 +434,7 @@ public final class CpuRank1Backend implements Rank1Backend {
     return out;
   }
 
-  private static double[] normalized(double[] x) {
+  private double[] normalized(double[] x) {
     double norm = Math.sqrt(dot(x, x));
     return scaled(norm == 0 ? 1 : 1 / norm, x);
   }

@@ -20,11 +20,27 @@ final class SymmetricEigen {
    *                {@code vectors[i * k + c]}, in the order of {@code values}
    */
   static void decompose(double[] t, int k, double[] values, double[] vectors) {
+    decompose(t, k, values, vectors, 0);
+  }
+
+  /**
+   * Every eigenvalue, but the eigenvectors' entries only in rows {@code fromRow} and below: the
+   * solver's convergence test after a sweep reads just the newest rows, and the QL rotations
+   * touch each row on its own, so those rows come out with the same bits as from a full
+   * decomposition while the rotations cost k instead of k² a step.
+   *
+   * @param vectors receives rows {@code fromRow..k-1} as {@link #decompose(double[], int, double[], double[])} would;
+   *                the rows above are left as they were
+   */
+  static void decompose(double[] t, int k, double[] values, double[] vectors, int fromRow) {
+    if (fromRow < 0 || fromRow >= k) {
+      throw new IllegalArgumentException("fromRow must lie in [0, " + k + "), got " + fromRow);
+    }
     double[] d = new double[k];
     double[] e = new double[k];
     // t becomes V, the accumulated orthogonal transformations, V[i][j] = t[i * k + j].
     tridiagonalize(t, k, d, e);
-    diagonalize(t, k, d, e);
+    diagonalize(t, k, d, e, fromRow);
     Integer[] order = new Integer[k];
     for (int i = 0; i < k; i++) {
       order[i] = i;
@@ -32,7 +48,7 @@ final class SymmetricEigen {
     Arrays.sort(order, (x, y) -> Double.compare(d[y], d[x]));
     for (int c = 0; c < k; c++) {
       values[c] = d[order[c]];
-      for (int i = 0; i < k; i++) {
+      for (int i = fromRow; i < k; i++) {
         vectors[i * k + c] = t[i * k + order[c]];
       }
     }
@@ -133,8 +149,8 @@ final class SymmetricEigen {
     e[0] = 0;
   }
 
-  /** tql2: the eigenvalues of the tridiagonal T into d, its eigenvectors applied to v's columns. */
-  private static void diagonalize(double[] v, int n, double[] d, double[] e) {
+  /** tql2: the eigenvalues of the tridiagonal T into d, its eigenvectors applied to v's columns in rows {@code fromRow} and below. */
+  private static void diagonalize(double[] v, int n, double[] d, double[] e, int fromRow) {
     for (int i = 1; i < n; i++) {
       e[i - 1] = e[i];
     }
@@ -183,7 +199,7 @@ final class SymmetricEigen {
             c = p / r;
             p = c * d[i] - s * g;
             d[i + 1] = h + s * (c * g + s * d[i]);
-            for (int k = 0; k < n; k++) {
+            for (int k = fromRow; k < n; k++) {
               h = v[k * n + i + 1];
               v[k * n + i + 1] = s * v[k * n + i] + c * h;
               v[k * n + i] = c * v[k * n + i] - s * h;

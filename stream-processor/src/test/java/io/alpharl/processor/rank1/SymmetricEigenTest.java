@@ -78,6 +78,37 @@ class SymmetricEigenTest {
     }
   }
 
+  /** The solver's convergence test reads only the newest rows: they must be the full decomposition's bits. */
+  @ParameterizedTest(name = "{0} x {0}, rows from {1}")
+  @CsvSource({"1, 0", "7, 6", "30, 29", "48, 47", "48, 44", "48, 0"})
+  void newestRowsAreTheFullDecompositionsBits(int k, int fromRow) {
+    Random r = new Random(k * 31L + fromRow);
+    double[] t = new double[k * k];
+    for (int i = 0; i < k; i++) {
+      for (int j = 0; j <= i; j++) {
+        t[i * k + j] = r.nextGaussian();
+        t[j * k + i] = t[i * k + j];
+      }
+    }
+    double[] fullValues = new double[k];
+    double[] full = new double[k * k];
+    SymmetricEigen.decompose(t.clone(), k, fullValues, full);
+    double[] values = new double[k];
+    double[] rows = new double[k * k];
+    Arrays.fill(rows, Double.NaN);
+    SymmetricEigen.decompose(t.clone(), k, values, rows, fromRow);
+    assertThat(values).isEqualTo(fullValues);
+    for (int i = 0; i < k; i++) {
+      for (int c = 0; c < k; c++) {
+        if (i >= fromRow) {
+          assertThat(Double.doubleToRawLongBits(rows[i * k + c])).as("row %d, vector %d", i, c).isEqualTo(Double.doubleToRawLongBits(full[i * k + c]));
+        } else {
+          assertThat(rows[i * k + c]).as("row %d above fromRow is left alone", i).isNaN();
+        }
+      }
+    }
+  }
+
   /** Qᵀ T Q for a random orthogonal Q (Gram–Schmidt of a Gaussian matrix). */
   private static double[] rotate(double[] t, int k, Random r) {
     double[][] q = new double[k][k];

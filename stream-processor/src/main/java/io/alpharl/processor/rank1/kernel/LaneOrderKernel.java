@@ -65,6 +65,27 @@ public final class LaneOrderKernel extends RowBlockKernel {
   }
 
   @Override
+  public double dot(double[] x, double[] y) {
+    int n = x.length;
+    int body = n - n % LANES;
+    double l0 = 0;
+    double l1 = 0;
+    double l2 = 0;
+    double l3 = 0;
+    for (int k = 0; k < body; k += LANES) {
+      l0 = Math.fma(x[k], y[k], l0);
+      l1 = Math.fma(x[k + 1], y[k + 1], l1);
+      l2 = Math.fma(x[k + 2], y[k + 2], l2);
+      l3 = Math.fma(x[k + 3], y[k + 3], l3);
+    }
+    double s = (l0 + l1) + (l2 + l3);
+    for (int k = body; k < n; k++) {
+      s = Math.fma(x[k], y[k], s);
+    }
+    return s;
+  }
+
+  @Override
   double squares(float[] a, int row, int n) {
     int body = n - n % LANES;
     double l0 = 0;

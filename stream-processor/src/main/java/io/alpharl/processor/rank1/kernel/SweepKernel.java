@@ -2,7 +2,7 @@ package io.alpharl.processor.rank1.kernel;
 
 /**
  * The three products over a row range of a dense row-major float matrix A (n columns) that the
- * factor solver is made of, in double precision.
+ * factor solver is made of, in double precision, and the inner product of its basis vectors.
  *
  * <p>Every implementation computes the same floating-point operations in the same order, so their
  * results are equal bit for bit (the contract test checks it): a published factor is a function of
@@ -43,4 +43,11 @@ public interface SweepKernel {
 
   /** w_c += Σ_i x_c[i] row i over rows [from, to), for every c. {@code w} is modified. */
   void transposeTimes(float[] a, int n, int from, int to, double[][] x, double[][] w);
+
+  /**
+   * x · y of two double vectors of one length, in the order of a row · x: four lane sums with
+   * {@code Math.fma}, {@code (l0 + l1) + (l2 + l3)}, then the tail. The solver's
+   * re-orthogonalisation and projected matrix are made of these.
+   */
+  double dot(double[] x, double[] y);
 }

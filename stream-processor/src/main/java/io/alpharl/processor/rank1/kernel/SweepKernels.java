@@ -69,7 +69,7 @@ public final class SweepKernels {
 
   /**
    * Whether two kernels give the same bits for all three products on a small matrix with a full and
-   * a partial row block and a column tail: checked once at start-up, so that a JDK whose vector API
+   * a partial row block and a column tail, and for an inner product with a tail: checked once at start-up, so that a JDK whose vector API
    * behaves otherwise falls back to the scalar kernel instead of publishing other factors.
    */
   static boolean agree(SweepKernel x, SweepKernel y) {
@@ -101,6 +101,12 @@ public final class SweepKernels {
       kernels[z].transposeTimes(a, n, 0, m, p, t);
       out[z] = new double[][] {w[0], w[1], u[0], u[1], t[0], t[1]};
     }
-    return Double.compare(squares[0], squares[1]) == 0 && java.util.Arrays.deepEquals(out[0], out[1]);
+    double[] v = new double[n + 2];
+    for (int k = 0; k < v.length; k++) {
+      v[k] = StrictMath.sin(0.7 * k - 0.2);
+    }
+    double[] wv = java.util.Arrays.copyOf(out[0][0], v.length);
+    return Double.compare(squares[0], squares[1]) == 0 && java.util.Arrays.deepEquals(out[0], out[1])
+        && Double.compare(x.dot(v, wv), y.dot(v, wv)) == 0;
   }
 }

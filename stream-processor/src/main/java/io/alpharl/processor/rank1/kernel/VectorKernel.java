@@ -71,6 +71,21 @@ final class VectorKernel extends RowBlockKernel {
     return tail(a, row, x, body, n, reduce(s));
   }
 
+  @Override
+  public double dot(double[] x, double[] y) {
+    int n = x.length;
+    int body = n - n % LANES;
+    DoubleVector s = DoubleVector.zero(D);
+    for (int k = 0; k < body; k += LANES) {
+      s = DoubleVector.fromArray(D, x, k).fma(DoubleVector.fromArray(D, y, k), s);
+    }
+    double sum = reduce(s);
+    for (int k = body; k < n; k++) {
+      sum = Math.fma(x[k], y[k], sum);
+    }
+    return sum;
+  }
+
   private static double tail(float[] a, int row, double[] x, int body, int n, double s) {
     for (int k = body; k < n; k++) {
       s = Math.fma(a[row + k], x[k], s);

@@ -129,8 +129,72 @@ class SweepKernelTest {
       void addRows(float[] a, int n, int first, int rows, double[] d, double[] y) {
         SCALAR_PRIMITIVES.addRows(a, n, first, rows, d, y);
       }
+
+      @Override
+      public double dot(double[] x, double[] y) {
+        return SCALAR.dot(x, y);
+      }
     };
     assertThat(SweepKernels.agree(reordered, SCALAR)).isFalse();
+  }
+
+  @ParameterizedTest(name = "length {0}")
+  @CsvSource({"1", "3", "4", "13", "896", "4867"})
+  void innerProductsMatchAPlainLoopAndEachOtherBitForBit(int n) {
+    Random r = new Random(n);
+    double[] x = new double[n];
+    double[] y = new double[n];
+    for (int k = 0; k < n; k++) {
+      x[k] = r.nextGaussian() * Math.pow(10, r.nextInt(5) - 2);
+      y[k] = r.nextGaussian();
+    }
+    double plain = 0;
+    for (int k = 0; k < n; k++) {
+      plain += x[k] * y[k];
+    }
+    double scalar = SCALAR.dot(x, y);
+    assertThat(Double.doubleToRawLongBits(VECTOR.dot(x, y))).isEqualTo(Double.doubleToRawLongBits(scalar));
+    assertThat(relative(scalar, plain)).isLessThan(1e-12);
+  }
+
+  @Test
+  void startUpCheckRefusesAKernelWhoseInnerProductSumsInAnotherOrder() {
+    SweepKernel backwards = new RowBlockKernel() {
+      @Override
+      public String name() {
+        return "backwards inner product";
+      }
+
+      @Override
+      double dot(float[] a, int row, double[] x, int n) {
+        return SCALAR_PRIMITIVES.dot(a, row, x, n);
+      }
+
+      @Override
+      void dotBlock(float[] a, int n, int first, double[] x, double[] d) {
+        SCALAR_PRIMITIVES.dotBlock(a, n, first, x, d);
+      }
+
+      @Override
+      double squares(float[] a, int row, int n) {
+        return SCALAR_PRIMITIVES.squares(a, row, n);
+      }
+
+      @Override
+      void addRows(float[] a, int n, int first, int rows, double[] d, double[] y) {
+        SCALAR_PRIMITIVES.addRows(a, n, first, rows, d, y);
+      }
+
+      @Override
+      public double dot(double[] x, double[] y) {
+        double s = 0;
+        for (int k = x.length - 1; k >= 0; k--) {
+          s = Math.fma(x[k], y[k], s);
+        }
+        return s;
+      }
+    };
+    assertThat(SweepKernels.agree(backwards, SCALAR)).isFalse();
   }
 
   @Test
