@@ -98,12 +98,7 @@ class SweepKernelTest {
   void startUpCheckAcceptsTheVectorKernelAndRefusesOneThatSumsInAnotherOrder() {
     assertThat(SweepKernels.agree(VECTOR, SCALAR)).isTrue();
     assertThat(SweepKernels.best().name()).isEqualTo(VECTOR.name());
-    SweepKernel reordered = new RowBlockKernel() { // the scalar kernel, but each row's dot product summed backwards
-      @Override
-      public String name() {
-        return "reordered";
-      }
-
+    SweepKernel reordered = new ScalarExcept("reordered") { // each row's dot product summed backwards
       @Override
       double dot(float[] a, int row, double[] x, int n) {
         double s = 0;
@@ -118,21 +113,6 @@ class SweepKernelTest {
         for (int r = 0; r < ROW_BLOCK; r++) {
           d[r] = dot(a, (first + r) * n, x, n);
         }
-      }
-
-      @Override
-      double squares(float[] a, int row, int n) {
-        return SCALAR_PRIMITIVES.squares(a, row, n);
-      }
-
-      @Override
-      void addRows(float[] a, int n, int first, int rows, double[] d, double[] y) {
-        SCALAR_PRIMITIVES.addRows(a, n, first, rows, d, y);
-      }
-
-      @Override
-      public double dot(double[] x, double[] y) {
-        return SCALAR.dot(x, y);
       }
     };
     assertThat(SweepKernels.agree(reordered, SCALAR)).isFalse();
@@ -159,32 +139,7 @@ class SweepKernelTest {
 
   @Test
   void startUpCheckRefusesAKernelWhoseInnerProductSumsInAnotherOrder() {
-    SweepKernel backwards = new RowBlockKernel() {
-      @Override
-      public String name() {
-        return "backwards inner product";
-      }
-
-      @Override
-      double dot(float[] a, int row, double[] x, int n) {
-        return SCALAR_PRIMITIVES.dot(a, row, x, n);
-      }
-
-      @Override
-      void dotBlock(float[] a, int n, int first, double[] x, double[] d) {
-        SCALAR_PRIMITIVES.dotBlock(a, n, first, x, d);
-      }
-
-      @Override
-      double squares(float[] a, int row, int n) {
-        return SCALAR_PRIMITIVES.squares(a, row, n);
-      }
-
-      @Override
-      void addRows(float[] a, int n, int first, int rows, double[] d, double[] y) {
-        SCALAR_PRIMITIVES.addRows(a, n, first, rows, d, y);
-      }
-
+    SweepKernel backwards = new ScalarExcept("backwards inner product") {
       @Override
       public double dot(double[] x, double[] y) {
         double s = 0;
@@ -220,6 +175,45 @@ class SweepKernelTest {
     }
     for (int i = 0; i < want.length; i++) {
       assertThat(Math.abs(got[i] - want[i])).as("entry %d", i).isLessThanOrEqualTo(1e-12 * Math.max(scale, 1e-300));
+    }
+  }
+
+  /** The scalar kernel's primitives, for a test kernel that changes one of them. */
+  private abstract static class ScalarExcept extends RowBlockKernel {
+    private final String name;
+
+    ScalarExcept(String name) {
+      this.name = name;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    double dot(float[] a, int row, double[] x, int n) {
+      return SCALAR_PRIMITIVES.dot(a, row, x, n);
+    }
+
+    @Override
+    void dotBlock(float[] a, int n, int first, double[] x, double[] d) {
+      SCALAR_PRIMITIVES.dotBlock(a, n, first, x, d);
+    }
+
+    @Override
+    double squares(float[] a, int row, int n) {
+      return SCALAR_PRIMITIVES.squares(a, row, n);
+    }
+
+    @Override
+    void addRows(float[] a, int n, int first, int rows, double[] d, double[] y) {
+      SCALAR_PRIMITIVES.addRows(a, n, first, rows, d, y);
+    }
+
+    @Override
+    public double dot(double[] x, double[] y) {
+      return SCALAR.dot(x, y);
     }
   }
 
