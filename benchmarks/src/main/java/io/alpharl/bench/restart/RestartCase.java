@@ -52,7 +52,7 @@ final class RestartCase implements AutoCloseable {
   }
 
   Measurement measure() throws IOException, InterruptedException {
-    BrokerProcess broker = BrokerProcess.start(config.jar(), "1g", dir.resolve("broker"), dir.resolve("logs").resolve("broker.log"));
+    BrokerProcess broker = BrokerProcess.start(config.jar(), "1g", dir.resolve("broker"), BrokerProcess.DEFAULT_PARTITIONS, dir.resolve("logs").resolve("broker.log"));
     started.add(broker.service());
     String bootstrap = broker.bootstrap();
     try (OutputWatcher watcher = new OutputWatcher(bootstrap)) {

@@ -30,7 +30,7 @@ final class Pipeline implements AutoCloseable {
     this.work = work;
     this.sampler = sampler;
     try {
-      BrokerProcess b = BrokerProcess.start(c.jar(), c.heaps().broker(), work.brokerData(), work.log("broker"));
+      BrokerProcess b = BrokerProcess.start(c.jar(), c.heaps().broker(), work.brokerData(), c.partitions(), work.log("broker"));
       started.add(b.service());
       sampler.watch(b.service());
       broker = b.service();

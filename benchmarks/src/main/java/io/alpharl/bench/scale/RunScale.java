@@ -104,6 +104,11 @@ public final class RunScale implements Callable<Integer> {
       description = "The processor's --rank1-threads: threads sharing one module's sweeps (0: one per core). Default: ${DEFAULT-VALUE}.")
   int rank1Threads;
 
+  @Option(names = "--partitions", defaultValue = "" + io.alpharl.bench.scale.service.BrokerProcess.DEFAULT_PARTITIONS,
+      description = "Partitions of every AlphaRL topic (alpharl broker's --partitions): what the processor's stream threads share."
+          + " Default: ${DEFAULT-VALUE}.")
+  int partitions;
+
   @Option(names = "--solver-tolerance", defaultValue = "" + io.alpharl.processor.rank1.Rank1Settings.DEFAULT_RELATIVE_RESIDUAL,
       description = "The processor's --solver-tolerance: relative residual at which its factor solver stops. Default: ${DEFAULT-VALUE}.")
   double solverTolerance;
@@ -183,6 +188,6 @@ public final class RunScale implements Callable<Integer> {
         : Path.of(System.getProperty("java.io.tmpdir"), "alpharl-run-scale-" + java.util.UUID.randomUUID().toString().substring(0, 8));
     return new ScaleConfig(preset, model, steps, drift, workDir, keepWork, jarPath,
         new Heaps(xmxBroker, xmxProcessor, xmxExtrapolator, xmxAgent), predictAt, saveTotalLimit, stepTimeout, generateOnly, factors,
-        streamThreads, rank1Threads, solverTolerance, killProcessorAfter);
+        streamThreads, rank1Threads, partitions, solverTolerance, killProcessorAfter);
   }
 }

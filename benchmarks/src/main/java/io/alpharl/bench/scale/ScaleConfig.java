@@ -20,12 +20,14 @@ import java.time.Duration;
  * @param factors         the processor's {@code --factors} (singular triplets per module and step): its main cost
  * @param streamThreads   the processor's {@code --stream-threads}: modules solved at once
  * @param rank1Threads    the processor's {@code --rank1-threads} (0: one per core): threads that share one module's sweeps
+ * @param partitions      of every AlphaRL topic (the broker creates them): the processor's stream threads and instances share
+ *                        the partitions of {@code alpharl.deltas}, so they bound its parallelism and balance
  * @param solverTolerance the processor's {@code --solver-tolerance}: where its factor solver stops
  * @param killProcessorAfter after this step's fit, kill the processor with SIGKILL and time its restart (0: never)
  */
 public record ScaleConfig(String preset, ModelSpec model, int steps, DriftSettings drift, Path work, boolean keepWork, Path jar,
     Heaps heaps, double predictAt, int saveTotalLimit, Duration stepTimeout, boolean generateOnly, int factors,
-    int streamThreads, int rank1Threads, double solverTolerance, int killProcessorAfter) {
+    int streamThreads, int rank1Threads, int partitions, double solverTolerance, int killProcessorAfter) {
 
   public ScaleConfig {
     if (steps < 1) {
@@ -42,6 +44,9 @@ public record ScaleConfig(String preset, ModelSpec model, int steps, DriftSettin
     }
     if (killProcessorAfter < 0 || killProcessorAfter >= steps && killProcessorAfter > 0) {
       throw new IllegalArgumentException("--kill-processor-after must be 0 (never) or a step before the last (" + steps + "), got " + killProcessorAfter);
+    }
+    if (partitions < 1) {
+      throw new IllegalArgumentException("--partitions must be at least 1, got " + partitions);
     }
     if (!(solverTolerance > 0 && solverTolerance < 1)) {
       throw new IllegalArgumentException("--solver-tolerance must lie in (0, 1), got " + solverTolerance);

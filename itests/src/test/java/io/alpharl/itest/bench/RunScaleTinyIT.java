@@ -20,6 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RunScaleTinyIT {
   private static final int STEPS = 6;
+  /** The processor is killed with SIGKILL after this step's fit and started again: the restart figures need it. */
+  private static final int KILL_AFTER = 4;
 
   @TempDir
   Path tmp;
@@ -30,7 +32,7 @@ class RunScaleTinyIT {
     assertThat(jar).as("the cli module is packaged before the integration tests run").isRegularFile();
     Path json = tmp.resolve("scale.json");
     int exit = RunScale.commandLine().execute("--preset", "tiny", "--steps", String.valueOf(STEPS), "--work", tmp.resolve("work").toString(),
-        "--json", json.toString(), "--jar", jar.toString(), "--step-timeout", "PT3M");
+        "--json", json.toString(), "--jar", jar.toString(), "--step-timeout", "PT3M", "--kill-processor-after", String.valueOf(KILL_AFTER));
     assertThat(exit).as("exit code (3: a service failed; see the table above)").isZero();
     assertThat(tmp.resolve("work")).as("removed after a successful run").doesNotExist();
 
@@ -56,6 +58,12 @@ class RunScaleTinyIT {
     assertThat(r.path("model_writes").get(0).path("from_step").asLong()).as("--predict-at 0.4 of 6 steps").isEqualTo(3);
     assertThat(r.path("model_writes").get(0).path("megabytes").asDouble() * 1e6)
         .as("the predicted model is the size of a checkpoint").isBetween(0.9 * 2 * params, 1.1 * 2 * params);
+
+    assertThat(r.path("processor_restart").path("after_step").asLong()).isEqualTo(KILL_AFTER);
+    assertThat(r.path("processor_restart").path("restored").findValuesAsText("store")).as("ΔW is rebuilt from the delta log")
+        .contains("delta-sums");
+    assertThat(r.path("processor_restart_delta_log_bytes").asDouble()).as("the log of steps 1..%d", KILL_AFTER)
+        .isBetween(0.9 * KILL_AFTER * r.path("wire_bytes").asDouble(), 1.1 * KILL_AFTER * r.path("wire_bytes").asDouble());
 
     JsonNode perStep = r.path("per_step");
     assertThat(perStep.path("step")).hasSize(STEPS);
