@@ -40,6 +40,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -101,6 +102,12 @@ public final class ExtrapolatorService implements Runnable {
   private final List<FitSummary> waiting = new ArrayList<>();
   private final Map<String, Long> retryAfter = new HashMap<>();
   private final Map<String, List<ScoreBook>> books = new HashMap<>();
+  /**
+   * Fits of predictions published before this start whose books are not built yet: a book is read
+   * from alpharl.rank1 only once a later step of its run is to be scored against it, so a restart
+   * does not re-read the factors of runs whose predictions were all scored already.
+   */
+  private final Map<String, List<FitSummary>> unbuiltBooks = new HashMap<>();
   private final List<DeadLetter> letters = new ArrayList<>();
   private volatile Emitted emitted;
   private volatile boolean caughtUp;
@@ -332,7 +339,8 @@ public final class ExtrapolatorService implements Runnable {
     }
     Prediction p = emitted.prediction(run, fit.getStep(), fit.getAxis());
     boolean decide = step.stop() && !emitted.stopped(run);
-    boolean needsBook = books.getOrDefault(run, List.of()).stream().noneMatch(b -> b.fromStep() == fit.getStep());
+    boolean needsBook = books.getOrDefault(run, List.of()).stream().noneMatch(b -> b.fromStep() == fit.getStep())
+        && unbuiltBooks.getOrDefault(run, List.of()).stream().noneMatch(f -> f.getStep() == fit.getStep());
     if (p != null && !decide && !needsBook) {
       ledger.decisions(step.next());
       return true;
@@ -342,8 +350,8 @@ public final class ExtrapolatorService implements Runnable {
       if (fresh) {
         p = writeModel(fit, ledger, backend, reader, spill, step.why());
       } else if (needsBook) {
-        // A prediction published before this start: its book is rebuilt so that it is scored on.
-        addBook(fit, ledger, windowFactors(fit, ledger, reader));
+        // A prediction published before this start: its book is built when a later step needs it.
+        unbuiltBooks.computeIfAbsent(run, r -> new ArrayList<>()).add(fit);
       }
       ControlDecision d = decide ? decision(fit, ledger, step, p) : null;
       if (fresh || d != null) { // a rebuilt book alone publishes nothing: no transaction round trip for it
@@ -464,8 +472,17 @@ public final class ExtrapolatorService implements Runnable {
    */
   private void scoreEarlierPredictions(FitSummary fit, RunLedger ledger, TopicReader reader, KafkaProducer<byte[], byte[]> producer) {
     long step = fit.getStep();
+    for (Iterator<FitSummary> it = unbuiltBooks.getOrDefault(fit.getRunId(), new ArrayList<>()).iterator(); it.hasNext(); ) {
+      FitSummary earlier = it.next();
+      if (earlier.getStep() < step && !emitted.scored(fit.getRunId(), earlier.getStep(), fit.getAxis(), step)) {
+        addBook(earlier, ledger, windowFactors(earlier, ledger, reader));
+        it.remove();
+      }
+    }
+    // Oldest prediction first, as the books were added when each was made, however late one was built.
     List<ScoreBook> due = books.getOrDefault(fit.getRunId(), List.of()).stream()
-        .filter(b -> b.fromStep() < step && !emitted.scored(fit.getRunId(), b.fromStep(), fit.getAxis(), step)).toList();
+        .filter(b -> b.fromStep() < step && !emitted.scored(fit.getRunId(), b.fromStep(), fit.getAxis(), step))
+        .sorted(Comparator.comparingLong(ScoreBook::fromStep)).toList();
     if (due.isEmpty()) {
       return;
     }
