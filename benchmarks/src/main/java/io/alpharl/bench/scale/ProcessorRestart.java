@@ -2,6 +2,7 @@ package io.alpharl.bench.scale;
 
 import io.alpharl.bench.scale.service.ServiceLines;
 import java.util.List;
+import java.util.OptionalLong;
 
 /**
  * The processor's restart after a SIGKILL mid-run: the seconds from the new JVM's launch until
@@ -13,8 +14,11 @@ import java.util.List;
  * @param launchToRunningSeconds  from the new JVM's launch to its "running" line; null if it never came
  * @param deltaLogBytes           the run's frames on {@code alpharl.deltas} at the kill (steps 1..afterStep on the wire)
  * @param restored                the store partitions the new processor says it restored, in its log's order
+ * @param killedPeakRssBytes      VmHWM of the killed processor just before the kill (empty if unreadable): the
+ *                                processor's peak over the run is the larger of its two lives'
  */
-record ProcessorRestart(long afterStep, Double launchToRunningSeconds, long deltaLogBytes, List<ServiceLines.Restored> restored) {
+record ProcessorRestart(long afterStep, Double launchToRunningSeconds, long deltaLogBytes, List<ServiceLines.Restored> restored,
+    OptionalLong killedPeakRssBytes) {
   ProcessorRestart {
     restored = List.copyOf(restored);
   }

@@ -235,6 +235,7 @@ public final class ScaleBench {
    * next step measures a processor that has caught up, and the restart is timed alone.
    */
   private ProcessorRestart restartProcessor(Pipeline p, long step, long deltaLogBytes) throws IOException, InterruptedException {
+    OptionalLong killedPeak = p.processor().stats().peakRssBytes();
     p.killProcessor();
     LOG.info("step {}: processor killed (SIGKILL) with {} MB of the run's delta log behind it; starting it again", step,
         String.format("%.1f", deltaLogBytes / 1e6));
@@ -245,7 +246,7 @@ public final class ScaleBench {
     List<ServiceLines.Restored> restored = Files.readAllLines(fresh.log().path()).stream().map(ServiceLines::restored).flatMap(Optional::stream)
         .toList();
     LOG.info("processor running again after {} s; restored {}", seconds == null ? "-" : String.format("%.1f", seconds), restored);
-    return new ProcessorRestart(step, seconds, deltaLogBytes, restored);
+    return new ProcessorRestart(step, seconds, deltaLogBytes, restored, killedPeak);
   }
 
   private StepMeasurement baselines(long t, StepStats g, Snapshot before, Snapshot after, Optional<PipelineWatcher.FitArrival> fit,

@@ -113,7 +113,11 @@ public final class ScaleReport {
     return List.copyOf(steps);
   }
 
+  /** A killed and restarted processor ({@link #processorRestart}) counts with the larger peak of its two JVMs. */
   void peakRss(String service, OptionalLong bytes, String reasonIfMissing) {
+    if (service.equals("processor") && restart != null && restart.killedPeakRssBytes().isPresent() && bytes.isPresent()) {
+      bytes = OptionalLong.of(Math.max(bytes.getAsLong(), restart.killedPeakRssBytes().getAsLong()));
+    }
     peakRss.put(service, bytes.isPresent() ? bytes.getAsLong() : null);
     if (bytes.isEmpty()) {
       reasons.put(service + "_peak_rss_bytes", reasonIfMissing);

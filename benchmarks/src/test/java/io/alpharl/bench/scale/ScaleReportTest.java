@@ -96,12 +96,17 @@ class ScaleReportTest {
     ScaleReport r = new ScaleReport(config(4, 2));
     assertThat(r.toJson().path("null_reasons").path("processor_restart_seconds").asText()).contains("ended before step 2");
     r.processorRestart(new ProcessorRestart(2, 8.0, 200_000_000L,
-        List.of(new ServiceLines.Restored("delta-sums", "alpharl.deltas-0", 120, 5500), new ServiceLines.Restored("module-factors", "x-changelog-0", 60, 40))));
+        List.of(new ServiceLines.Restored("delta-sums", "alpharl.deltas-0", 120, 5500), new ServiceLines.Restored("module-factors", "x-changelog-0", 60, 40)),
+        OptionalLong.of(7_000_000)));
+    r.peakRss("processor", OptionalLong.of(5_000_000), "");
+    r.peakRss("agent", OptionalLong.of(3_000_000), "");
     JsonNode json = r.toJson();
     assertThat(json.path("processor_restart_seconds").asDouble()).isEqualTo(8.0);
     assertThat(json.path("processor_restart_delta_log_bytes").asLong()).isEqualTo(200_000_000L);
     assertThat(json.path("processor_restart_log_bytes_per_second").asDouble()).isEqualTo(25_000_000.0);
     assertThat(json.path("processor_restart").path("restored").get(0).path("records").asLong()).isEqualTo(120);
+    assertThat(json.path("processor_peak_rss_bytes").asLong()).as("the killed JVM's peak counts").isEqualTo(7_000_000);
+    assertThat(json.path("agent_peak_rss_bytes").asLong()).isEqualTo(3_000_000);
     assertThat(r.table()).contains("processor killed (SIGKILL) after step 2 with 200.00 MB of delta log; running again after 8.0 s")
         .contains("restored delta-sums from alpharl.deltas-0: 120 records in 5.5 s");
   }
