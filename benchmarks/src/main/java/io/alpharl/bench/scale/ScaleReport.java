@@ -3,6 +3,7 @@ package io.alpharl.bench.scale;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.alpharl.bench.Median;
 import io.alpharl.bench.scale.gen.StepStats;
 import io.alpharl.bench.scale.probe.CopyBaseline;
 import io.alpharl.bench.scale.service.ServiceLines;

@@ -3,6 +3,7 @@ package io.alpharl.bench.solver;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.alpharl.bench.Median;
 import io.alpharl.bench.scale.gen.DriftSettings;
 import io.alpharl.bench.scale.gen.UpdateSequence;
 import io.alpharl.processor.rank1.CpuRank1Backend;
@@ -95,7 +96,7 @@ public final class SolverTolerance implements Callable<Integer> {
         if (reference == null) {
           reference = got;
         }
-        rowsOut.add(compare(tol, got, reference, median(seconds)));
+        rowsOut.add(compare(tol, got, reference, Median.of(seconds)));
       }
       out.printf(Locale.ROOT, "run-solver-tolerance: %d x %d, %d steps, top-%d factors, backend %s; reference tolerance %.0e%n", rows, columns, steps,
           factors, backend.name(), order.get(0));
@@ -115,12 +116,6 @@ public final class SolverTolerance implements Callable<Integer> {
       out.println("figures written to " + json.toAbsolutePath());
     }
     return 0;
-  }
-
-  private static double median(double[] x) {
-    double[] s = x.clone();
-    java.util.Arrays.sort(s);
-    return s[s.length / 2];
   }
 
   private TopFactors[] solve(CpuRank1Backend backend, List<float[]> updates, double tolerance) {

@@ -1,15 +1,15 @@
-package io.alpharl.bench.scale;
+package io.alpharl.bench;
 
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Objects;
 
 /** Medians of measured figures; missing (null) values are left out. */
-final class Median {
+public final class Median {
   private Median() {}
 
   /** The median of the non-null values, or null when there are none. */
-  static Double of(Collection<? extends Number> values) {
+  public static Double of(Collection<? extends Number> values) {
     double[] v = values.stream().filter(Objects::nonNull).mapToDouble(Number::doubleValue).sorted().toArray();
     if (v.length == 0) {
       return null;
@@ -17,7 +17,7 @@ final class Median {
     return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 
-  static Double of(double[] values) {
+  public static Double of(double[] values) {
     return of(Arrays.stream(values).boxed().toList());
   }
 }
