@@ -16,9 +16,11 @@ import java.util.OptionalLong;
  * @param restored                the store partitions the new processor says it restored, in its log's order
  * @param killedPeakRssBytes      VmHWM of the killed processor just before the kill (empty if unreadable): the
  *                                processor's peak over the run is the larger of its two lives'
+ * @param killedWriteBytes        disk bytes the killed processor had written since its start (empty if unreadable):
+ *                                the run's state total adds them to the new one's
  */
 record ProcessorRestart(long afterStep, Double launchToRunningSeconds, long deltaLogBytes, List<ServiceLines.Restored> restored,
-    OptionalLong killedPeakRssBytes) {
+    OptionalLong killedPeakRssBytes, OptionalLong killedWriteBytes) {
   ProcessorRestart {
     restored = List.copyOf(restored);
   }

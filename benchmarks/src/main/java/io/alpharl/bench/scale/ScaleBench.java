@@ -198,7 +198,6 @@ public final class ScaleBench {
           previousPassing = passing;
           prune(work, t);
           if (t == config.killProcessorAfter()) {
-            OptionalLong killedWrites = p.processor().stats().writeBytes();
             ProcessorRestart restart = restartProcessor(p, t, wireTotal);
             report.processorRestart(restart);
             if (restart.launchToRunningSeconds() == null) {
@@ -206,8 +205,8 @@ public final class ScaleBench {
                   + lastError(p.processor()));
               break;
             }
-            if (writesFrom.isPresent() && killedWrites.isPresent()) {
-              writesOfKilled = killedWrites.getAsLong() - writesFrom.getAsLong();
+            if (writesFrom.isPresent() && restart.killedWriteBytes().isPresent()) {
+              writesOfKilled = restart.killedWriteBytes().getAsLong() - writesFrom.getAsLong();
               writesFrom = OptionalLong.of(0); // the new process counts from its start
             } else {
               writesFrom = OptionalLong.empty();
@@ -236,6 +235,7 @@ public final class ScaleBench {
    */
   private ProcessorRestart restartProcessor(Pipeline p, long step, long deltaLogBytes) throws IOException, InterruptedException {
     OptionalLong killedPeak = p.processor().stats().peakRssBytes();
+    OptionalLong killedWrites = p.processor().stats().writeBytes();
     p.killProcessor();
     LOG.info("step {}: processor killed (SIGKILL) with {} MB of the run's delta log behind it; starting it again", step,
         String.format("%.1f", deltaLogBytes / 1e6));
@@ -246,7 +246,7 @@ public final class ScaleBench {
     List<ServiceLines.Restored> restored = Files.readAllLines(fresh.log().path()).stream().map(ServiceLines::restored).flatMap(Optional::stream)
         .toList();
     LOG.info("processor running again after {} s; restored {}", seconds == null ? "-" : String.format("%.1f", seconds), restored);
-    return new ProcessorRestart(step, seconds, deltaLogBytes, restored, killedPeak);
+    return new ProcessorRestart(step, seconds, deltaLogBytes, restored, killedPeak, killedWrites);
   }
 
   private StepMeasurement baselines(long t, StepStats g, Snapshot before, Snapshot after, Optional<PipelineWatcher.FitArrival> fit,

@@ -97,7 +97,7 @@ class ScaleReportTest {
     assertThat(r.toJson().path("null_reasons").path("processor_restart_seconds").asText()).contains("ended before step 2");
     r.processorRestart(new ProcessorRestart(2, 8.0, 200_000_000L,
         List.of(new ServiceLines.Restored("delta-sums", "alpharl.deltas-0", 120, 5500), new ServiceLines.Restored("module-factors", "x-changelog-0", 60, 40)),
-        OptionalLong.of(7_000_000)));
+        OptionalLong.of(7_000_000), OptionalLong.of(1_000)));
     r.peakRss("processor", OptionalLong.of(5_000_000), "");
     r.peakRss("agent", OptionalLong.of(3_000_000), "");
     JsonNode json = r.toJson();
