@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.arrow.memory.RootAllocator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -88,10 +89,19 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       ExtrapolatorService service = new ExtrapolatorService(new ExtrapolatorConfig(kafka.clients(), id, processorApplication, out,
           backend, 0, policy, Duration.ofSeconds(60)), allocator, metrics);
       Thread thread = new Thread(service, "alpharl-extrapolator");
+      // A service that died of an error must not exit 0: a supervisor would take that for a clean stop and not restart it.
+      AtomicReference<Throwable> failure = new AtomicReference<>();
+      thread.setUncaughtExceptionHandler((t, e) -> failure.set(e));
       Runtime.getRuntime().addShutdownHook(new Thread(service::stop, "alpharl-extrapolator-shutdown"));
       thread.start();
       System.err.println("extrapolator running; predicted models go to " + out.toAbsolutePath() + ". Ctrl-C stops it.");
       thread.join();
+      if (failure.get() != null) {
+        failure.get().printStackTrace();
+        System.err.println("alpharl extrapolator: stopped by an internal error (" + failure.get() + "); its outputs so far are on the topics,"
+            + " and a restart resumes from them");
+        return 1;
+      }
     }
     return 0;
   }

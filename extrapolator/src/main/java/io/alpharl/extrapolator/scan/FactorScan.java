@@ -43,8 +43,8 @@ public final class FactorScan {
    */
   public Map<String, NavigableMap<Long, Rank1Update>> read(String runId, long runStartMs, String application, Set<String> modules,
       Set<Long> steps) {
-    List<TopicPartition> all = reader.partitions(Topics.RANK1.name());
-    TopicPartition tp = all.get(RecordKeys.runPartition(runId, all.size()));
+    int partitions = reader.partitions(Topics.RANK1.name()).size();
+    TopicPartition tp = new TopicPartition(Topics.RANK1.name(), RecordKeys.runPartition(runId, partitions));
     Map<String, NavigableMap<Long, Rank1Update>> out = new HashMap<>();
     String prefix = runId + RecordKeys.SEPARATOR;
     byte[] app = application.getBytes(StandardCharsets.UTF_8);

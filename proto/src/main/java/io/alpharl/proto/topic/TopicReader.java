@@ -38,12 +38,21 @@ public final class TopicReader implements AutoCloseable {
     this.timeout = timeout;
   }
 
+  /** The topic's partitions in partition order (the broker's metadata may list them in any order). */
   public List<TopicPartition> partitions(String topic) {
     List<PartitionInfo> parts = consumer.partitionsFor(topic, timeout);
     if (parts == null || parts.isEmpty()) {
       throw new IllegalStateException("topic " + topic + " does not exist");
     }
-    return parts.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+    return inPartitionOrder(topic, parts);
+  }
+
+  /**
+   * Callers take a run's partition by its number; after leadership changes (a restarted Kafka
+   * Streams member is enough) the broker's metadata has listed them as 1, 2, 0.
+   */
+  static List<TopicPartition> inPartitionOrder(String topic, List<PartitionInfo> parts) {
+    return parts.stream().map(PartitionInfo::partition).sorted().map(p -> new TopicPartition(topic, p)).toList();
   }
 
   /** The first offset of each partition whose record timestamp is at or after {@code timestampMs}; the end where none is. */
