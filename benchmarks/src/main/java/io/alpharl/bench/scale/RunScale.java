@@ -79,6 +79,10 @@ public final class RunScale implements Callable<Integer> {
   @Option(names = "--learning-rate", description = "Adam-like step size per element; sets the share of unchanged bf16 values. Default: 1e-6.")
   Double learningRate;
 
+  @Option(names = "--gradient-noise", description = "Per-element gradient noise against the drift's leading component (1): the larger, the"
+      + " longer ΔW looks like pure noise, where the processor's exact factor solve costs most. Default: 15.")
+  Double gradientNoise;
+
   @Option(names = "--seed", description = "Seed of the synthetic run.")
   Long seed;
 
@@ -178,6 +182,12 @@ public final class RunScale implements Callable<Integer> {
     }
     if (seed != null) {
       drift = drift.withSeed(seed);
+    }
+    if (gradientNoise != null) {
+      if (!(gradientNoise >= 0)) {
+        throw new IllegalArgumentException("--gradient-noise must be >= 0, got " + gradientNoise);
+      }
+      drift = drift.withNoise(gradientNoise);
     }
     Path jarPath = jar != null ? jar : Path.of(System.getProperty("alpharl.home", "."), "cli", "target", "alpharl.jar");
     if (!printShapes && !generateOnly && !Files.isRegularFile(jarPath)) {

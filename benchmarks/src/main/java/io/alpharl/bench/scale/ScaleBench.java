@@ -1,13 +1,13 @@
 package io.alpharl.bench.scale;
 
 import io.alpharl.bench.Folders;
-
 import io.alpharl.bench.scale.gen.StepStats;
 import io.alpharl.bench.scale.gen.SyntheticRun;
 import io.alpharl.bench.scale.probe.CopyBaseline;
 import io.alpharl.bench.scale.probe.PipelineWatcher;
 import io.alpharl.bench.scale.probe.RawConsume;
 import io.alpharl.bench.scale.probe.RawProduce;
+import io.alpharl.bench.scale.probe.SolverWork;
 import io.alpharl.bench.scale.probe.StateTopicBytes;
 import io.alpharl.bench.scale.probe.StepFrames;
 import io.alpharl.bench.scale.probe.TopicOffsets;
@@ -130,6 +130,7 @@ public final class ScaleBench {
           report.peakRssAnon(s.name(), sampler.peakRssAnon(s.name()));
         }
         readExtrapolatorLog(work, report);
+        readProcessorLog(work, report);
       }
     }
   }
@@ -143,6 +144,7 @@ public final class ScaleBench {
       try (RawProduce produce = new RawProduce(p.bootstrap(), SCRATCH_TOPIC, "bench-scale-raw-" + nonce)) {
         StateTopicBytes state = new StateTopicBytes(admin, applicationId);
         Snapshot start = Snapshot.take(admin, state, p.processor());
+        report.parameter("delta_partitions_observed", TopicOffsets.partitions(admin, Topics.DELTAS.name()));
         OptionalLong writesFrom = start.processorWrites();
         long writesOfKilled = 0; // disk writes of a processor killed by --kill-processor-after, since the start
         long wireTotal = 0;
@@ -171,10 +173,10 @@ public final class ScaleBench {
           report.step(m);
           if (fit.isPresent()) {
             int modules = fit.get().fit().getModulesCount();
-            Optional<Double> passes = watcher.awaitSolverPasses(t, modules, LINE_WAIT);
-            passes.ifPresent(x -> report.solverPasses(step, x));
-            if (passes.isEmpty()) {
-              report.reason("processor_solver_passes", "the factors of all " + modules + " modules of step " + t + " did not reach alpharl.rank1 within "
+            Optional<SolverWork> solver = watcher.awaitSolverWork(t, modules, LINE_WAIT);
+            solver.ifPresent(x -> report.solverWork(step, x));
+            if (solver.isEmpty()) {
+              report.solverWorkMissing("the factors of all " + modules + " modules of step " + t + " did not reach alpharl.rank1 within "
                   + LINE_WAIT.toSeconds() + " s of the fit");
             }
           }
@@ -350,6 +352,23 @@ public final class ScaleBench {
     for (String line : Files.readAllLines(log)) {
       ServiceLines.modelWrite(line).ifPresent(report::modelWrite);
       ServiceLines.extrapolationBackend(line).ifPresent(b -> report.parameter("extrapolator_backend", b));
+    }
+  }
+
+  /** The settings the processor reports it ran with, beside the ones the benchmark asked for. */
+  private static void readProcessorLog(WorkDir work, ScaleReport report) throws IOException {
+    Path log = work.log("processor");
+    if (!Files.exists(log)) {
+      return;
+    }
+    for (String line : Files.readAllLines(log)) {
+      Optional<ServiceLines.ProcessorSettings> s = ServiceLines.processorSettings(line);
+      if (s.isPresent()) {
+        report.parameter("processor_backend", s.get().backend());
+        report.parameter("processor_reported_factors", s.get().factors());
+        report.parameter("processor_reported_solver_tolerance", s.get().solverTolerance());
+        return;
+      }
     }
   }
 

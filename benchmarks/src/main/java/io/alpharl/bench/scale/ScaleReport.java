@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.alpharl.bench.Median;
 import io.alpharl.bench.scale.gen.StepStats;
 import io.alpharl.bench.scale.probe.CopyBaseline;
+import io.alpharl.bench.scale.probe.SolverWork;
 import io.alpharl.bench.scale.service.ServiceLines;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -34,6 +35,7 @@ public final class ScaleReport {
       "model_write_vs_cp", "model_write_vs_cp_sync", "unchanged_share",
       "agent_seconds", "raw_produce_seconds", "commit_to_fit_seconds", "raw_consume_seconds", "wire_bytes",
       "model_write_seconds", "cp_seconds", "cp_sync_seconds", "processor_solver_passes",
+      "delta_w_concentration", "delta_w_concentration_vs_noise",
       "processor_restart_seconds", "processor_restart_delta_log_bytes", "processor_restart_log_bytes_per_second");
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -41,7 +43,7 @@ public final class ScaleReport {
   private final ScaleConfig config;
   private final Map<String, Object> parameters = new LinkedHashMap<>();
   private final List<StepMeasurement> steps = new ArrayList<>();
-  private final Map<Long, Double> solverPasses = new LinkedHashMap<>();
+  private final Map<Long, SolverWork> solverWork = new LinkedHashMap<>();
   private final Map<String, Long> peakRss = new LinkedHashMap<>();
   private final Map<String, Long> peakRssAnon = new LinkedHashMap<>();
   private final Map<String, String> reasons = new LinkedHashMap<>();
@@ -64,6 +66,7 @@ public final class ScaleReport {
     parameters.put("steps", config.steps());
     parameters.put("learning_rate", config.drift().learningRate());
     parameters.put("seed", config.drift().seed());
+    parameters.put("gradient_noise", config.drift().noise());
     parameters.put("drift_rank", config.drift().rank());
     parameters.put("embedding_row_share", config.drift().embeddingRowShare());
     parameters.put("predict_at", config.predictAt());
@@ -102,12 +105,19 @@ public final class ScaleReport {
   }
 
   /**
-   * Passes over the step's modelled ΔW the processor's factor solver made (sweeps weighted by module
-   * size): the processor's cost per step is about this many reads of ΔW, which is what separates it
-   * from a raw consume of the step's frames.
+   * The factor solver's work on the step: its passes over the modelled ΔW are about what separates
+   * the processor's cost from a raw consume of the step's frames, and how far ΔW stands out from
+   * noise says how many passes an exact solve needs, so every report shows the regime it measured.
    */
-  void solverPasses(long step, double passes) {
-    solverPasses.put(step, passes);
+  void solverWork(long step, SolverWork work) {
+    solverWork.put(step, work);
+  }
+
+  /** Why the solver's figures are missing. */
+  void solverWorkMissing(String why) {
+    for (String key : List.of("processor_solver_passes", "delta_w_concentration", "delta_w_concentration_vs_noise")) {
+      reason(key, why);
+    }
   }
 
   List<StepMeasurement> steps() {
@@ -197,7 +207,9 @@ public final class ScaleReport {
     f.put("model_write_seconds", write);
     f.put("cp_seconds", cp);
     f.put("cp_sync_seconds", cpSync);
-    f.put("processor_solver_passes", Median.of(window.stream().map(s -> (Number) solverPasses.get(s.step())).toList()));
+    f.put("processor_solver_passes", solverMedian(window, SolverWork::passes));
+    f.put("delta_w_concentration", solverMedian(window, SolverWork::concentration));
+    f.put("delta_w_concentration_vs_noise", solverMedian(window, SolverWork::concentrationVsNoise));
     f.put("processor_restart_seconds", restart == null ? null : restart.launchToRunningSeconds());
     f.put("processor_restart_delta_log_bytes", restart == null ? null : restart.deltaLogBytes());
     f.put("processor_restart_log_bytes_per_second", restart == null ? null : restart.logBytesPerSecond());
@@ -235,6 +247,16 @@ public final class ScaleReport {
     return Median.of(steps.stream().map(figure).map(n -> (Number) n).toList());
   }
 
+  /** Over the steps whose factors all arrived; a step without them is left out, not counted as zero. */
+  private Double solverMedian(List<StepMeasurement> steps, Function<SolverWork, Double> figure) {
+    return Median.of(steps.stream().map(s -> (Number) solverFigure(s, figure)).toList());
+  }
+
+  private Double solverFigure(StepMeasurement step, Function<SolverWork, Double> figure) {
+    SolverWork w = solverWork.get(step.step());
+    return w == null ? null : figure.apply(w);
+  }
+
   public ObjectNode toJson() {
     ObjectNode root = JSON.createObjectNode();
     root.put("schema", "alpharl-run-scale/1");
@@ -262,6 +284,9 @@ public final class ScaleReport {
     column(perStep, "state_disk_write_bytes", StepMeasurement::stateDiskBytes);
     column(perStep, "state_bytes_per_wire_byte", StepMeasurement::stateBytesPerWireByte);
     column(perStep, "state_lower_bound", StepMeasurement::stateLowerBound);
+    column(perStep, "processor_solver_passes", s -> solverFigure(s, SolverWork::passes));
+    column(perStep, "delta_w_concentration", s -> solverFigure(s, SolverWork::concentration));
+    column(perStep, "delta_w_concentration_vs_noise", s -> solverFigure(s, SolverWork::concentrationVsNoise));
     column(perStep, "note", StepMeasurement::note);
     if (base != null) {
       ObjectNode b = root.putObject("base_checkpoint");
@@ -304,9 +329,9 @@ public final class ScaleReport {
   /** A plain-text table: one line per step, then the figures, then the reasons and notes. */
   public String table() {
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "run-scale %s: %s, %,d parameters in %d tensors, %d steps, lr %.1e, top-%d factors, solver tolerance %.0e, processor stream threads %d, rank-1 threads %s, %d partitions%n",
+    b.append(String.format(Locale.ROOT, "run-scale %s: %s, %,d parameters in %d tensors, %d steps, lr %.1e, gradient noise %s, top-%d factors, solver tolerance %.0e, processor stream threads %d, rank-1 threads %s, %d partitions%n",
         config.preset(), config.model().name(), config.model().parameters(), config.model().tensors().size(), config.steps(),
-        config.drift().learningRate(), config.factors(), config.solverTolerance(), config.streamThreads(),
+        config.drift().learningRate(), config.drift().noise(), config.factors(), config.solverTolerance(), config.streamThreads(),
         config.rank1Threads() == 0 ? "one per core" : Integer.toString(config.rank1Threads()), config.partitions()));
     b.append(String.format(Locale.ROOT, "-Xmx: broker %s, processor %s, extrapolator %s, agent %s; harness and generator %d MiB%n",
         config.heaps().broker(), config.heaps().processor(), config.heaps().extrapolator(), config.heaps().agent(),
@@ -315,13 +340,14 @@ public final class ScaleReport {
       b.append(String.format(Locale.ROOT, "machine: %s cores, 1-minute load average %s at the start, %s at the end%n", parameters.get("cores"),
           parameters.get("load_average_1m_at_start"), parameters.get("load_average_1m_at_end")));
     }
-    b.append(String.format(Locale.ROOT, "%5s %9s %9s %8s %8s %7s %9s %8s %7s %10s %10s %10s %7s%n", "step", "unchanged", "wire MB", "agent s",
-        "produce", "ratio", "commit→fit", "consume", "ratio", "state MB", "disk MB", "state/wire", "passes"));
+    b.append(String.format(Locale.ROOT, "%5s %9s %9s %8s %8s %7s %9s %8s %7s %10s %10s %10s %8s %6s %7s%n", "step", "unchanged", "wire MB", "agent s",
+        "produce", "ratio", "commit→fit", "consume", "ratio", "state MB", "disk MB", "state/wire", "σ1/‖ΔW‖", "×noise", "passes"));
     for (StepMeasurement s : steps) {
-      b.append(String.format(Locale.ROOT, "%5d %8.2f%% %9s %8s %8s %7s %9s %8s %7s %10s %10s %10s %7s%s%n", s.step(), 100 * s.unchangedShare(),
+      b.append(String.format(Locale.ROOT, "%5d %8.2f%% %9s %8s %8s %7s %9s %8s %7s %10s %10s %10s %8s %6s %7s%s%n", s.step(), 100 * s.unchangedShare(),
           mb(s.wireBytes()), num(s.agentSeconds(), 3), num(s.rawProduceSeconds(), 3), num(s.agentVsRawProduce(), 2),
           num(s.commitToFitSeconds(), 3), num(s.rawConsumeSeconds(), 3), num(s.processorVsRawConsume(), 2), mb(s.stateTopicBytes()),
-          mb(s.stateDiskBytes()), num(s.stateBytesPerWireByte(), 2) + (s.stateLowerBound() ? "≥" : ""), num(solverPasses.get(s.step()), 1),
+          mb(s.stateDiskBytes()), num(s.stateBytesPerWireByte(), 2) + (s.stateLowerBound() ? "≥" : ""), num(solverFigure(s, SolverWork::concentration), 3),
+          num(solverFigure(s, SolverWork::concentrationVsNoise), 2), num(solverFigure(s, SolverWork::passes), 1),
           s.note() == null || s.note().isEmpty() ? "" : "  " + s.note()));
     }
     b.append(String.format(Locale.ROOT, "figures (medians over steps >= %d):%n", medianFromStep()));

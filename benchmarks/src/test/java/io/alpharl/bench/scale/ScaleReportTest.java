@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.alpharl.bench.scale.gen.DriftSettings;
 import io.alpharl.bench.scale.model.Presets;
 import io.alpharl.bench.scale.probe.CopyBaseline;
+import io.alpharl.bench.scale.probe.SolverWork;
 import io.alpharl.bench.scale.service.ServiceLines;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,17 +45,20 @@ class ScaleReportTest {
   }
 
   @Test
-  void solverPassesAreAMedianOverTheMeasuredStepsAndShownPerStep() {
+  void solverFiguresAreMediansOverTheMeasuredStepsAndShownPerStep() {
     ScaleReport r = new ScaleReport(config(4));
     for (long t = 1; t <= 4; t++) {
       r.step(step(t, 2.0, 1.0, 4, 2.0, 30, 10, 10));
     }
-    r.solverPasses(1, 300); // warm-up, cold start: left out
-    r.solverPasses(2, 70);
-    r.solverPasses(3, 62.5);
+    r.solverWork(1, new SolverWork(300, 0.5, 10)); // warm-up, cold start: left out
+    r.solverWork(2, new SolverWork(70, 0.06, 1.25));
+    r.solverWork(3, new SolverWork(62.5, 0.08, 1.75));
     // step 4's factors never arrived: not a zero
     assertThat((Double) r.figures().get("processor_solver_passes")).isEqualTo((70 + 62.5) / 2);
-    assertThat(r.table()).containsPattern("(?m)^\\s+3 .* 62\\.5$").containsPattern("(?m)^\\s+4 .* -$");
+    assertThat((Double) r.figures().get("delta_w_concentration")).isCloseTo(0.07, within(1e-12));
+    assertThat((Double) r.figures().get("delta_w_concentration_vs_noise")).isEqualTo(1.5);
+    assertThat(r.table()).containsPattern("(?m)^\\s+3 .* 0\\.080 +1\\.75 +62\\.5$").containsPattern("(?m)^\\s+4 .* - +- +-$");
+    assertThat(r.toJson().path("per_step").path("delta_w_concentration_vs_noise").toString()).isEqualTo("[10.0,1.25,1.75,null]");
   }
 
   @Test

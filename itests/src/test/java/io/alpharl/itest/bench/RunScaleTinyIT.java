@@ -22,6 +22,9 @@ class RunScaleTinyIT {
   private static final int STEPS = 6;
   /** The processor is killed with SIGKILL after this step's fit and started again: the restart figures need it. */
   private static final int KILL_AFTER = 4;
+  /** Not the defaults (4, 1e-6), so that the services are seen to run with what the benchmark was asked for. */
+  private static final int PARTITIONS = 3;
+  private static final double SOLVER_TOLERANCE = 1e-5;
 
   @TempDir
   Path tmp;
@@ -32,7 +35,8 @@ class RunScaleTinyIT {
     assertThat(jar).as("the cli module is packaged before the integration tests run").isRegularFile();
     Path json = tmp.resolve("scale.json");
     int exit = RunScale.commandLine().execute("--preset", "tiny", "--steps", String.valueOf(STEPS), "--work", tmp.resolve("work").toString(),
-        "--json", json.toString(), "--jar", jar.toString(), "--step-timeout", "PT3M", "--kill-processor-after", String.valueOf(KILL_AFTER));
+        "--json", json.toString(), "--jar", jar.toString(), "--step-timeout", "PT3M", "--kill-processor-after", String.valueOf(KILL_AFTER),
+        "--partitions", String.valueOf(PARTITIONS), "--solver-tolerance", String.valueOf(SOLVER_TOLERANCE));
     assertThat(exit).as("exit code (3: a service failed; see the table above)").isZero();
     assertThat(tmp.resolve("work")).as("removed after a successful run").doesNotExist();
 
@@ -45,6 +49,13 @@ class RunScaleTinyIT {
     assertThat(r.path("null_reasons").size()).isZero();
     assertThat(r.path("processor_solver_passes").asDouble()).as("each solve: at least one Lanczos sweep and the pass that gives u")
         .isGreaterThanOrEqualTo(2);
+    assertThat(r.path("delta_w_concentration").asDouble()).as("σ1/‖ΔW‖_F").isBetween(0.0, 1.0);
+    assertThat(r.path("delta_w_concentration_vs_noise").asDouble())
+        .as("σ1/‖A‖_F ≥ 1/√min(m, n), at least half of pure noise's 1/√m + 1/√n, for any matrix").isGreaterThanOrEqualTo(0.5);
+    assertThat(r.path("parameters").path("delta_partitions_observed").asInt()).as("the broker made the partitions asked for").isEqualTo(PARTITIONS);
+    assertThat(r.path("parameters").path("processor_reported_solver_tolerance").asDouble()).as("the processor's own running line")
+        .isEqualTo(SOLVER_TOLERANCE);
+    assertThat(r.path("parameters").path("processor_reported_factors").asInt()).isEqualTo(r.path("parameters").path("processor_factors").asInt());
     assertThat(r.path("unchanged_share").asDouble()).as("share of bf16 values a step leaves bitwise unchanged").isBetween(0.90, 0.99);
 
     long params = r.path("parameters").path("parameters").asLong();

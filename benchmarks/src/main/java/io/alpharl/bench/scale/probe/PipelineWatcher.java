@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * A live read-committed consumer of the pipeline's outputs for one run: each step's
  * {@code StepCommitted} (with the agent's commit time), the wall-clock time the step's first
  * fit summary reached this process, the predictions, and how much work the processor's factor
- * solver did per step (each module's sweeps, weighted by its size). The receipt time is taken as soon as
+ * solver met and did per step ({@link SolverWork}). The receipt time is taken as soon as
  * {@code poll} returns the record, on the same machine clock the agent stamped its commit with.
  * Runs its own thread; queries are thread-safe.
  */
@@ -35,8 +35,8 @@ public final class PipelineWatcher implements AutoCloseable {
   private final Map<Long, StepCommitted> commits = new ConcurrentHashMap<>();
   private final Map<Long, FitArrival> fits = new ConcurrentHashMap<>();
   private final Map<Long, Prediction> predictions = new ConcurrentHashMap<>();
-  /** Per step: {Σ sweeps·m·n, Σ m·n, modules} over the modules whose factors arrived. */
-  private final Map<Long, long[]> solverWork = new ConcurrentHashMap<>();
+  /** Per step, over the modules whose factors arrived. */
+  private final Map<Long, SolverWork.Sum> solverWork = new ConcurrentHashMap<>();
 
   public PipelineWatcher(String bootstrapServers, String runId) {
     this.runId = runId;
@@ -63,9 +63,7 @@ public final class PipelineWatcher implements AutoCloseable {
         case "alpharl.rank1" -> {
           Rank1Update u = Topics.RANK1.valueSerde().deserializer().deserialize(r.topic(), r.value());
           if (u.getRunId().equals(runId) && u.getVCount() > 0) {
-            long elements = (long) u.getUCount() * u.getVCount();
-            solverWork.merge(u.getStep(), new long[] {u.getSweeps() * elements, elements, 1},
-                (a, b) -> new long[] {a[0] + b[0], a[1] + b[1], a[2] + b[2]});
+            solverWork.computeIfAbsent(u.getStep(), s -> new SolverWork.Sum()).add(u.getSweeps(), u.getUCount(), u.getVCount(), u.getConcentration());
           }
         }
         case "alpharl.predictions" -> {
@@ -99,18 +97,18 @@ public final class PipelineWatcher implements AutoCloseable {
   }
 
   /**
-   * Passes over the step's whole modelled ΔW that the processor's solver made, Σ sweeps·m·n / Σ m·n,
-   * once the factors of {@code modules} modules have arrived: a step's fit can reach this consumer
-   * before the last of its factors (they are on other partitions), so the figure waits for them.
+   * The solver's work on the step ({@link SolverWork}), once the factors of {@code modules} modules
+   * have arrived: a step's fit can reach this consumer before the last of its factors (they are on
+   * other partitions), so the figure waits for them.
    *
    * @return empty when they did not all arrive within {@code timeout}
    */
-  public Optional<Double> awaitSolverPasses(long step, int modules, Duration timeout) throws InterruptedException {
+  public Optional<SolverWork> awaitSolverWork(long step, int modules, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
-      long[] w = solverWork.get(step);
-      if (w != null && w[2] >= modules && w[1] > 0) {
-        return Optional.of((double) w[0] / w[1]);
+      SolverWork.Sum w = solverWork.get(step);
+      if (w != null && w.modules() >= modules) {
+        return Optional.of(w.work());
       }
       if (System.nanoTime() > deadline) {
         return Optional.empty();

@@ -23,9 +23,13 @@ public final class TopicOffsets {
     return list(admin, topic, OffsetSpec.earliest(), IsolationLevel.READ_UNCOMMITTED);
   }
 
+  public static int partitions(Admin admin, String topic) throws ExecutionException, InterruptedException {
+    return admin.describeTopics(java.util.List.of(topic)).allTopicNames().get().get(topic).partitions().size();
+  }
+
   private static Map<TopicPartition, Long> list(Admin admin, String topic, OffsetSpec spec, IsolationLevel isolation)
       throws ExecutionException, InterruptedException {
-    int partitions = admin.describeTopics(java.util.List.of(topic)).allTopicNames().get().get(topic).partitions().size();
+    int partitions = partitions(admin, topic);
     Map<TopicPartition, OffsetSpec> ask = new HashMap<>();
     for (int p = 0; p < partitions; p++) {
       ask.put(new TopicPartition(topic, p), spec);
