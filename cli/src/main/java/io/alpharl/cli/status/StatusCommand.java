@@ -65,11 +65,13 @@ public final class StatusCommand implements Callable<Integer> {
             f.path("gateReason").asText().isEmpty() ? "" : " (" + f.path("gateReason").asText() + ")");
       }
       outcome(out, run);
-      out.printf("%n  %-44s %6s %10s %10s %8s %9s %6s%n", "module", "step", "sigma1", "||dW||_F", "conc", "stability", "sweeps");
+      out.printf("%n  %-44s %6s %10s %10s %8s %7s %9s %6s%n", "module", "step", "sigma1", "||dW||_F", "conc", "x noise", "stability", "sweeps");
       for (JsonNode mod : modules) {
-        out.printf("  %-44s %6d %10.4g %10.4g %8.3f %9.4f %6d%n", mod.path("module").asText(), mod.path("step").asLong(), mod.path("sigma1").asDouble(),
-            mod.path("frobeniusNorm").asDouble(), mod.path("concentration").asDouble(), mod.path("directionStability").asDouble(), mod.path("sweeps").asInt());
+        out.printf("  %-44s %6d %10.4g %10.4g %8.3f %7.2f %9.4f %6d%n", mod.path("module").asText(), mod.path("step").asLong(), mod.path("sigma1").asDouble(),
+            mod.path("frobeniusNorm").asDouble(), mod.path("concentration").asDouble(), mod.path("concentrationVsNoise").asDouble(),
+            mod.path("directionStability").asDouble(), mod.path("sweeps").asInt());
       }
+      out.println("  (x noise: conc over that of pure noise of the module's shape, 1/sqrt(m) + 1/sqrt(n); near 1 the leading direction is noise)");
       return 0;
     } catch (IOException e) {
       spec.commandLine().getErr().println("alpharl status: cannot reach the processor at " + url + ": " + e.getMessage());

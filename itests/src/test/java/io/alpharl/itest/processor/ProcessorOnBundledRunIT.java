@@ -195,6 +195,10 @@ class ProcessorOnBundledRunIT {
     assertThat(cli.execute("status", runId, "--processor-url", "http://127.0.0.1:" + port)).isZero();
     assertThat(status.toString()).contains("run " + runId + ": step " + last + " of 200 planned");
     assertThat(status.toString().lines().filter(l -> l.contains("_proj.weight"))).hasSize(14);
+    // Its "x noise" column is conc over pure noise's 1/√m + 1/√n: up_proj is 176 x 64 in the bundled run.
+    String[] up = status.toString().lines().filter(l -> l.contains("layers.0.mlp.up_proj.weight")).findFirst().orElseThrow().trim().split("\\s+");
+    double conc = Double.parseDouble(up[4]);
+    assertThat(Double.parseDouble(up[5])).isCloseTo(conc / (1 / Math.sqrt(176) + 1 / Math.sqrt(64)), org.assertj.core.api.Assertions.within(0.01));
     java.net.http.HttpResponse<String> missing = http.send(java.net.http.HttpRequest.newBuilder(
         java.net.URI.create("http://127.0.0.1:" + port + "/api/runs/no-such-run")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(missing.statusCode()).isEqualTo(404);

@@ -1,6 +1,7 @@
 package io.alpharl.processor.http;
 
 import io.alpharl.fit.FitCalculator;
+import io.alpharl.fit.NoiseConcentration;
 import io.alpharl.processor.run.RunTracker;
 import io.alpharl.processor.run.StoreKeys;
 import io.alpharl.processor.state.FitPoint;
@@ -27,9 +28,14 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * for the runs and modules its tasks own. Thread-safe.
  */
 public final class StateQueries {
-  /** One module's latest state. */
-  public record ModuleView(String module, long step, double sigma1, double frobeniusNorm, double concentration, double directionStability,
-      int signFlips, int sweeps, int windowPoints) {}
+  /**
+   * One module's latest state.
+   *
+   * @param concentrationVsNoise σ1/‖ΔW‖_F over that of pure noise of the module's shape
+   *                             ({@link NoiseConcentration}): near 1, the leading factors are noise
+   */
+  public record ModuleView(String module, long step, double sigma1, double frobeniusNorm, double concentration, double concentrationVsNoise,
+      double directionStability, int signFlips, int sweeps, int windowPoints) {}
 
   private final KafkaStreams streams;
   private final FitCalculator calculator;
@@ -88,7 +94,9 @@ public final class StateQueries {
       }
       Rank1Update newest = points.get(points.size() - 1);
       int flips = (int) points.stream().filter(Rank1Update::getSignFlipped).count();
-      out.add(new ModuleView(t.getName(), newest.getStep(), newest.getSigma1(), newest.getFrobeniusNorm(), newest.getConcentration(),
+      double vsNoise = newest.getUCount() == 0 || newest.getVCount() == 0 ? 0
+          : NoiseConcentration.ratio(newest.getConcentration(), newest.getUCount(), newest.getVCount());
+      out.add(new ModuleView(t.getName(), newest.getStep(), newest.getSigma1(), newest.getFrobeniusNorm(), newest.getConcentration(), vsNoise,
           newest.getDirectionStability(), flips, newest.getSweeps(), points.size()));
     }
     return out;
