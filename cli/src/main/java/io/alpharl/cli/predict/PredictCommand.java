@@ -18,6 +18,7 @@ import io.alpharl.fit.FitCalculator;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.fit.FitWindow;
 import io.alpharl.fit.ModuleTrajectory;
+import io.alpharl.fit.predict.CountSketch;
 import io.alpharl.fit.predict.ModuleWindow;
 import io.alpharl.fit.predict.Windows;
 import io.alpharl.processor.module.FactorTracker;
@@ -150,8 +151,12 @@ public final class PredictCommand implements Callable<Integer> {
             for (int k = 0; k < d.length; k++) {
               d[k] -= w0[k];
             }
-            FactorTracker.Step s = FactorTracker.next(rank1, rank1Settings, factorSettings, runId, t.name(), c.step(), d,
-                (int) (long) t.shape().get(0), (int) (long) t.shape().get(1), previous.get(t.name()));
+            int m = (int) (long) t.shape().get(0);
+            int n = (int) (long) t.shape().get(1);
+            // From ΔW itself: the processor sums the same sketch from each step's delta (equal up to rounding).
+            double[] sketch = CountSketch.of(factorSettings.sketchSeed(), m, n, factorSettings.sketchSize()).sketch(d);
+            FactorTracker.Step s = FactorTracker.next(rank1, rank1Settings, factorSettings, runId, t.name(), c.step(), d, sketch, m, n,
+                previous.get(t.name()));
             previous.put(t.name(), s.state());
             if (window.contains(c.step())) {
               factors.computeIfAbsent(t.name(), k -> new TreeMap<>()).put(c.step(), s.update());

@@ -141,19 +141,20 @@ public final class CountSketch {
 
   /**
    * Adds Ψᵀ D Ω to {@code into}, where D is zero except at the row-major elements {@code
-   * elements[0 .. count)}, which hold {@code values[0 .. count)}: a sparse chunk of a delta frame.
+   * firstElement + offsets[k]} for k in [0, count), which hold {@code values[k]}: a sparse chunk of
+   * a delta frame.
    *
    * @param into s * s sketch, modified
    */
-  public void accumulateSparse(long[] elements, float[] values, int count, double[] into) {
+  public void accumulateSparse(long firstElement, int[] offsets, float[] values, int count, double[] into) {
     checkSketch(into);
-    if (count < 0 || count > elements.length || count > values.length) {
-      throw new IllegalArgumentException(count + " sparse values, arrays hold " + elements.length + " and " + values.length);
+    if (count < 0 || count > offsets.length || count > values.length) {
+      throw new IllegalArgumentException(count + " sparse values, arrays hold " + offsets.length + " and " + values.length);
     }
     long size = (long) m * n;
     for (int k = 0; k < count; k++) {
-      long e = elements[k];
-      if (e < 0 || e >= size) {
+      long e = firstElement + offsets[k];
+      if (offsets[k] < 0 || e >= size) {
         throw new IllegalArgumentException("element " + e + " outside a " + m + " x " + n + " matrix");
       }
       int row = (int) (e / n);

@@ -73,12 +73,20 @@ class CountSketchTest {
       cs.accumulate(a, cuts[c], cuts[c + 1] - cuts[c], cuts[c], chunks);
     }
     assertClose(chunks, expected.data, 1e-12);
-    long[] idx = new long[a.length];
-    for (int e = 0; e < a.length; e++) {
-      idx[e] = e;
-    }
+    // two sparse chunks: elements [0, 300) and [300, end), each with offsets from its first element
     double[] sparse = new double[s * s];
-    cs.accumulateSparse(idx, a, a.length, sparse);
+    int split = 300;
+    int[] first = new int[split];
+    int[] second = new int[a.length - split];
+    for (int e = 0; e < a.length; e++) {
+      if (e < split) {
+        first[e] = e;
+      } else {
+        second[e - split] = e - split;
+      }
+    }
+    cs.accumulateSparse(0, first, a, split, sparse);
+    cs.accumulateSparse(split, second, java.util.Arrays.copyOfRange(a, split, a.length), a.length - split, sparse);
     assertClose(sparse, expected.data, 1e-12);
   }
 

@@ -13,7 +13,7 @@ import io.alpharl.proto.v1.Rank1Update;
 /**
  * A module's factors at one step: the leading k singular triplets of ΔW_t, warm-started from the
  * previous step's right vectors, each sign-aligned with its own factor at the previous step
- * ({@link SignAlignment}), and the CountSketch of the whole update; published as a
+ * ({@link SignAlignment}), with the CountSketch of the whole update; published as a
  * {@link Rank1Update} and kept as the next step's {@link ModuleFactors}. Stateless.
  */
 public final class FactorTracker {
@@ -25,9 +25,13 @@ public final class FactorTracker {
   /**
    * @param previous the module's factors at its previous step, or null at its first
    * @param deltaW   ΔW_t, row-major m × n; read only
+   * @param sketch   its CountSketch of {@code factors} ({@link CountSketch#sketch}, or summed from the steps' deltas); read only
    */
   public static Step next(Rank1Backend backend, Rank1Settings settings, FactorSettings factors, String runId, String module, long step,
-      float[] deltaW, int m, int n, ModuleFactors previous) {
+      float[] deltaW, double[] sketch, int m, int n, ModuleFactors previous) {
+    if (sketch.length != factors.sketchSize() * factors.sketchSize()) {
+      throw new IllegalArgumentException("sketch has " + sketch.length + " values, expected " + factors.sketchSize() + " squared");
+    }
     int prevRank = previous == null ? 0 : Math.min(previous.getRank(), Math.min(previous.getUCount() / m, previous.getVCount() / n));
     double[][] warm = null;
     if (prevRank > 0) {
@@ -87,9 +91,8 @@ public final class FactorTracker {
       }
       update.addResiduals(r.residuals()[f]);
     }
-    CountSketch sketch = CountSketch.of(factors.sketchSeed(), m, n, factors.sketchSize());
     update.setSketchSize(factors.sketchSize()).setSketchSeed(factors.sketchSeed());
-    for (double x : sketch.sketch(deltaW)) {
+    for (double x : sketch) {
       update.addSketch(x);
     }
     return new Step(update.build(), state.build(), r);

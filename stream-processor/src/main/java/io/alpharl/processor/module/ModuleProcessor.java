@@ -94,7 +94,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     String key = record.key();
     long t0 = System.nanoTime();
     FactorTracker.Step s = FactorTracker.next(backend, config.rank1(), config.factors(), frame.header().getRunId(), frame.header().getTensorName(),
-        frame.header().getStep(), deltas.cumulative(key), m, n, factors.get(key));
+        frame.header().getStep(), deltas.cumulative(key), deltas.sketch(key), m, n, factors.get(key));
     metrics.rank1Solved(s.result().sweeps(), (System.nanoTime() - t0) / 1e9);
     if (!s.result().converged()) {
       LOG.warn("{} step {}: factors not converged after {} sweeps (residuals {})", key, frame.header().getStep(), s.result().sweeps(),

@@ -2,6 +2,8 @@ package io.alpharl.processor.module;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.alpharl.fit.predict.CountSketch;
+import io.alpharl.processor.rank1.FactorSettings;
 import io.alpharl.proto.frame.ChunkingConfig;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.TensorChunker;
@@ -49,7 +51,8 @@ class DeltaSumStoreTest {
       for (long step = 1; step <= 4; step++) {
         float[] delta = new float[M * N];
         for (int i = 0; i < delta.length; i++) {
-          delta[i] = random.nextInt(10) == 0 ? (float) random.nextGaussian() * 1e-3f : 0f; // sparse, as bf16 steps are
+          // sparse, as bf16 steps are, except step 4, which goes in dense chunks
+          delta[i] = step == 4 || random.nextInt(10) == 0 ? (float) random.nextGaussian() * 1e-3f : 0f;
         }
         List<DeltaFrame> frames = new ArrayList<>();
         chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true), FloatBuffer.wrap(delta), frames::add);
@@ -80,12 +83,24 @@ class DeltaSumStoreTest {
       assertThat(refused).contains(RejectReason.REJECT_REASON_DUPLICATE_STEP);
       assertThat(live.appliedStep(KEY)).isEqualTo(4);
       assertThat(live.cumulative(KEY)).containsExactly(expected);
+      // The running sketch is the sketch of ΔW, summed from each step's delta (sparse and dense chunks alike).
+      FactorSettings f = FactorSettings.defaults();
+      double[] sketchOfSum = CountSketch.of(f.sketchSeed(), M, N, f.sketchSize()).sketch(expected);
+      double[] running = live.sketch(KEY);
+      assertThat(running).hasSize(sketchOfSum.length);
+      double largest = java.util.Arrays.stream(sketchOfSum).map(Math::abs).max().orElseThrow();
+      assertThat(largest).as("the test's sketch is not all zeros").isPositive();
+      for (int i = 0; i < running.length; i++) {
+        // f32 sums in ΔW against double sums in the sketch: rounding of about 1e-7 of the largest value
+        assertThat(running[i]).as("sketch entry %d", i).isCloseTo(sketchOfSum[i], org.assertj.core.api.Assertions.within(1e-6 * largest));
+      }
 
       BatchingStateRestoreCallback[] callback = new BatchingStateRestoreCallback[1];
       DeltaSumStore replayed = open(allocator, callback);
       callback[0].restoreAll(log);
       assertThat(replayed.appliedStep(KEY)).isEqualTo(4);
       assertThat(replayed.cumulative(KEY)).as("bit for bit").containsExactly(live.cumulative(KEY));
+      assertThat(replayed.sketch(KEY)).as("bit for bit").containsExactly(live.sketch(KEY));
 
       DeltaSumStore reopened = open(allocator, null);
       assertThat(reopened.appliedStep(KEY)).as("init empties the store: its content comes from the log alone").isZero();
@@ -100,7 +115,7 @@ class DeltaSumStoreTest {
   }
 
   private static DeltaSumStore open(RootAllocator allocator, BatchingStateRestoreCallback[] restore) {
-    DeltaSumStore store = new DeltaSumStore.Builder(DeltaSumStore.NAME, allocator).build();
+    DeltaSumStore store = new DeltaSumStore.Builder(DeltaSumStore.NAME, allocator, FactorSettings.defaults()).build();
     store.init(new Context(restore), store);
     return store;
   }
