@@ -75,10 +75,11 @@ public final class FitCalculator {
       return new Judgement(List.of(), null, new GateVerdict(false, List.of("planned final step unknown")), null);
     }
     Target target = new Target(plannedSteps, settings.signalTarget());
-    List<ModuleChoice> choices = new ArrayList<>(windows.size());
-    for (ModuleWindow w : windows) {
-      choices.add(chooser.choose(w, target, policy));
-    }
+    // Each module is judged on its own (its prepared window is its own; predictors and the chooser
+    // are stateless), so they run side by side: at 0.5B, 168 modules with a full 32-point window
+    // took 0.7 s of one core per step. The list keeps the windows' order, so the judgement is the
+    // same as one module after the other.
+    List<ModuleChoice> choices = windows.parallelStream().map(w -> chooser.choose(w, target, policy)).toList();
     RunBacktest run = RunBacktest.of(choices, k, steps[k - 1], plannedSteps);
     return new Judgement(choices, run, gate.evaluate(run), target);
   }

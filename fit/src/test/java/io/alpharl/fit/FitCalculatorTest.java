@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.alpharl.fit.predict.CountSketch;
 import io.alpharl.fit.predict.FactorPoint;
+import io.alpharl.fit.predict.ModuleChoice;
+import io.alpharl.fit.predict.ModuleChooser;
 import io.alpharl.fit.predict.ModuleWindow;
+import io.alpharl.fit.predict.Target;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.GateState;
 import io.alpharl.proto.v1.ProgressAxis;
@@ -80,6 +83,82 @@ class FitCalculatorTest {
       y[i] = 0.3 + 0.002 * steps[i];
     }
     return y;
+  }
+
+  @Test
+  void modulesJudgedSideBySideGiveWhatTheyGiveOneAfterTheOther() {
+    // Many modules of different shapes and noise, so that a mix-up of order or shared state would show.
+    FitSettings settings = FitSettings.defaults();
+    long[] steps = {1, 2, 3, 4, 5, 6, 7, 8};
+    java.util.Random random = new java.util.Random(3);
+    List<ModuleWindow> windows = new ArrayList<>();
+    for (int w = 0; w < 40; w++) {
+      windows.add(noisyWindow("module-" + w, 6 + w % 5, 4 + w % 3, steps, 0.02 * (w % 7), random));
+    }
+    FitCalculator.Judgement j = new FitCalculator(settings).judge(steps, 100, windows);
+
+    ModuleChooser chooser = new ModuleChooser(settings.axes(), settings.backtest(), settings.choice());
+    Target target = new Target(100, settings.signalTarget());
+    assertThat(j.choices()).hasSize(windows.size());
+    for (int w = 0; w < windows.size(); w++) {
+      ModuleChoice alone = chooser.choose(windows.get(w), target, settings.parsedPolicy());
+      ModuleChoice got = j.choices().get(w);
+      assertThat(got.module()).isEqualTo(windows.get(w).module());
+      assertThat(got.chosen().predictor()).as(got.module()).isEqualTo(alone.chosen().predictor());
+      assertThat(got.backtest().meanError()).as(got.module()).isEqualTo(alone.backtest().meanError());
+      assertThat(got.stop().meanError()).as(got.module()).isEqualTo(alone.stop().meanError());
+      assertThat(got.reason()).isEqualTo(alone.reason());
+    }
+    assertThat(j.choices().stream().map(c -> c.chosen().predictor()).distinct().count()).as("the modules are not all alike").isGreaterThan(1);
+  }
+
+  /** A rank-1 update growing along a direction, plus per-step noise of the given size in its factors. */
+  private static ModuleWindow noisyWindow(String name, int m, int n, long[] steps, double noise, java.util.Random random) {
+    CountSketch sketch = CountSketch.of(11, m, n, 4);
+    float[] u0 = unit(m, random);
+    float[] v0 = unit(n, random);
+    List<FactorPoint> points = new ArrayList<>();
+    for (long t : steps) {
+      float[] u = u0.clone();
+      float[] v = v0.clone();
+      for (int i = 0; i < m; i++) {
+        u[i] += (float) (noise * random.nextGaussian());
+      }
+      for (int i = 0; i < n; i++) {
+        v[i] += (float) (noise * random.nextGaussian());
+      }
+      u = normalized(u);
+      v = normalized(v);
+      double sigma = Math.sqrt(t) + noise * random.nextGaussian();
+      float[] dw = new float[m * n];
+      for (int i = 0; i < m; i++) {
+        for (int k = 0; k < n; k++) {
+          dw[i * n + k] = (float) (sigma * u[i] * v[k] + noise * 0.1 * random.nextGaussian());
+        }
+      }
+      points.add(new FactorPoint(t, 0.3 + 0.002 * t, sigma, new double[] {sigma}, u, v, sketch.sketch(dw)));
+    }
+    return new ModuleWindow(name, m, n, 1, sketch, points);
+  }
+
+  private static float[] unit(int length, java.util.Random random) {
+    float[] x = new float[length];
+    for (int i = 0; i < length; i++) {
+      x[i] = (float) random.nextGaussian();
+    }
+    return normalized(x);
+  }
+
+  private static float[] normalized(float[] x) {
+    double s = 0;
+    for (float v : x) {
+      s += v * v;
+    }
+    float[] out = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      out[i] = (float) (x[i] / Math.sqrt(s));
+    }
+    return out;
   }
 
   private static ModuleTrajectory line(long[] steps) {
