@@ -113,11 +113,13 @@ public final class FitCalculator {
     double weights = 0;
     int above = 0;
     List<Double> errors = new ArrayList<>();
-    for (ModuleTrajectory t : modules) {
-      Pls1 fit = Pls1.fit(t.x(), y);
-      double r2 = fit == null ? 0 : fit.r2();
-      double loo = leaveLastOut(t.x(), y);
-      boolean ok = fit != null && r2 >= settings.r2Floor();
+    // The modules' monitoring fits are independent: computed side by side, read in the modules' order.
+    List<Linearity> linearity = modules.parallelStream().map(t -> Linearity.of(t.x(), y)).toList();
+    for (int i = 0; i < modules.size(); i++) {
+      ModuleTrajectory t = modules.get(i);
+      double r2 = linearity.get(i).r2();
+      double loo = linearity.get(i).leaveLastOut();
+      boolean ok = linearity.get(i).fitted() && r2 >= settings.r2Floor();
       ModuleFit.Builder mf = ModuleFit.newBuilder()
           .setModule(t.module())
           .setR2(r2)
@@ -182,6 +184,14 @@ public final class FitCalculator {
   }
 
   /** Fit on all but the newest point, predict the newest: ‖x̂ − x_k‖ / ‖x_k‖. NaN when that fit is undefined. */
+  /** How straight a module's trajectory is on an axis: the PLS1 R² (0 when undefined) and the leave-last-out error. */
+  private record Linearity(boolean fitted, double r2, double leaveLastOut) {
+    static Linearity of(double[][] x, double[] y) {
+      Pls1 fit = Pls1.fit(x, y);
+      return new Linearity(fit != null, fit == null ? 0 : fit.r2(), FitCalculator.leaveLastOut(x, y));
+    }
+  }
+
   static double leaveLastOut(double[][] x, double[] y) {
     int k = x.length;
     if (k < 4) {

@@ -110,6 +110,29 @@ class FitCalculatorTest {
       assertThat(got.reason()).isEqualTo(alone.reason());
     }
     assertThat(j.choices().stream().map(c -> c.chosen().predictor()).distinct().count()).as("the modules are not all alike").isGreaterThan(1);
+
+    // The summary's per-module fits likewise: each module's R² and leave-last-out error, in order.
+    List<ModuleTrajectory> trajectories = new ArrayList<>();
+    for (ModuleWindow w : windows) {
+      double[][] x = new double[steps.length][];
+      for (int i = 0; i < steps.length; i++) {
+        FactorPoint p = w.points().get(i);
+        x[i] = new double[w.m()];
+        for (int q = 0; q < w.m(); q++) {
+          x[i][q] = p.frobenius() * p.left()[q];
+        }
+      }
+      trajectories.add(new ModuleTrajectory(w.module(), x, w.newest().frobenius(), 0.5));
+    }
+    double[] y = java.util.Arrays.stream(steps).asDoubleStream().toArray();
+    FitSummary summary = new FitCalculator(settings).summarize("r", ProgressAxis.PROGRESS_AXIS_STEP, steps, y, 100, trajectories, j);
+    assertThat(summary.getModulesCount()).isEqualTo(trajectories.size());
+    for (int w = 0; w < trajectories.size(); w++) {
+      Pls1 alone = Pls1.fit(trajectories.get(w).x(), y);
+      assertThat(summary.getModules(w).getModule()).isEqualTo(trajectories.get(w).module());
+      assertThat(summary.getModules(w).getR2()).isEqualTo(alone == null ? 0 : alone.r2());
+      assertThat(summary.getModules(w).getLeaveLastOutError()).isEqualTo(FitCalculator.leaveLastOut(trajectories.get(w).x(), y));
+    }
   }
 
   /** A rank-1 update growing along a direction, plus per-step noise of the given size in its factors. */
