@@ -1,6 +1,7 @@
 package io.alpharl.cli.extrapolator;
 
 import io.alpharl.cli.KafkaOptions;
+import io.alpharl.cli.UserError;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
 import io.alpharl.extrapolator.ExtrapolatorService;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
@@ -74,6 +75,9 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    if (backend == ExtrapolationBackends.Choice.CUDA) {
+      requireCuda(); // before Kafka is asked, and before the service's thread would die of it
+    }
     kafka.ensureTopics();
     EarlyStopPolicy policy = new EarlyStopPolicy(axis == Axis.signal ? ProgressAxis.PROGRESS_AXIS_SIGNAL : ProgressAxis.PROGRESS_AXIS_STEP,
         minFraction, minConfidence, consecutive, predictAt, carryFromBase);
@@ -113,6 +117,16 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       return server;
     } catch (java.net.BindException e) {
       throw new IOException("port " + metricsPort + " for metrics is in use; choose another with --metrics-port, or 0 for none", e);
+    }
+  }
+
+  /** {@code --backend CUDA} on a machine without a usable device is the user's error: one line, not a dead service. */
+  private static void requireCuda() {
+    try (var cuda = ExtrapolationBackends.create(ExtrapolationBackends.Choice.CUDA, 1)) {
+      // usable; the service opens its own
+    } catch (IllegalStateException e) {
+      String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString());
+      throw new UserError(why + "; use --backend AUTO or CPU");
     }
   }
 }

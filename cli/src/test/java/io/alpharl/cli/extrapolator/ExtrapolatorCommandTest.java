@@ -1,0 +1,41 @@
+package io.alpharl.cli.extrapolator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import io.alpharl.cli.AlphaRl;
+import io.alpharl.extrapolator.backend.ExtrapolationBackends;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** User errors of {@code alpharl extrapolator}: one line and exit code 2, before anything starts. */
+class ExtrapolatorCommandTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void cudaRequestedWithoutADeviceIsOneLineBeforeKafkaIsAsked() {
+    assumeFalse(cudaUsable(), "this machine has a usable CUDA device");
+    StringWriter err = new StringWriter();
+    CommandLine cli = AlphaRl.commandLine();
+    cli.setErr(new PrintWriter(err, true));
+    // No broker listens on port 1: were Kafka asked first, this would wait for its timeout instead.
+    int exit = cli.execute("extrapolator", "--bootstrap-servers", "127.0.0.1:1", "--backend", "CUDA", "--out", dir.toString(),
+        "--metrics-port", "0");
+    assertThat(exit).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err.toString().strip()).startsWith("alpharl extrapolator: CUDA backend requested but unusable: ")
+        .endsWith("; use --backend AUTO or CPU").doesNotContain("\n");
+  }
+
+  private static boolean cudaUsable() {
+    try (var cuda = ExtrapolationBackends.create(ExtrapolationBackends.Choice.CUDA, 1)) {
+      return true;
+    } catch (IllegalStateException e) {
+      return false;
+    }
+  }
+}
