@@ -183,7 +183,6 @@ public final class FitCalculator {
     return SignalTarget.of(steps, progress, plannedSteps, settings.signalTarget(), settings.axes());
   }
 
-  /** Fit on all but the newest point, predict the newest: ‖x̂ − x_k‖ / ‖x_k‖. NaN when that fit is undefined. */
   /** How straight a module's trajectory is on an axis: the PLS1 R² (0 when undefined) and the leave-last-out error. */
   private record Linearity(boolean fitted, double r2, double leaveLastOut) {
     static Linearity of(double[][] x, double[] y) {
@@ -192,6 +191,7 @@ public final class FitCalculator {
     }
   }
 
+  /** Fit on all but the newest point, predict the newest: ‖x̂ − x_k‖ / ‖x_k‖. NaN when that fit is undefined. */
   static double leaveLastOut(double[][] x, double[] y) {
     int k = x.length;
     if (k < 4) {
