@@ -154,7 +154,7 @@ public final class CountSketch {
     long size = (long) m * n;
     for (int k = 0; k < count; k++) {
       long e = firstElement + offsets[k];
-      if (offsets[k] < 0 || e >= size) {
+      if (offsets[k] < 0 || e < 0 || e >= size) {
         throw new IllegalArgumentException("element " + e + " outside a " + m + " x " + n + " matrix");
       }
       int row = (int) (e / n);

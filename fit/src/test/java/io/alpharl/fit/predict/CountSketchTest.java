@@ -158,6 +158,8 @@ class CountSketchTest {
     assertThatThrownBy(() -> cs.sketch(new float[11])).hasMessage("matrix has 11 values, expected 4 x 3");
     assertThatThrownBy(() -> cs.left(new double[3])).hasMessage("left vector has length 3, expected 4");
     assertThatThrownBy(() -> cs.accumulate(new float[5], 0, 5, 10, new double[4])).hasMessageContaining("does not fit a 4 x 3 matrix");
+    assertThatThrownBy(() -> cs.accumulateSparse(-5, new int[] {1}, new float[] {1}, 1, new double[4])).hasMessageContaining("outside a 4 x 3 matrix");
+    assertThatThrownBy(() -> cs.accumulateSparse(0, new int[] {12}, new float[] {1}, 1, new double[4])).hasMessageContaining("outside a 4 x 3 matrix");
     assertThatThrownBy(() -> CountSketch.of(1, 0, 3, 2)).hasMessage("CountSketch needs m, n, s >= 1, got m=0 n=3 s=2");
   }
 
