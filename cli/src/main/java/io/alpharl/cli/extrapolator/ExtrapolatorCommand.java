@@ -125,8 +125,7 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
     try (var cuda = ExtrapolationBackends.create(ExtrapolationBackends.Choice.CUDA, 1)) {
       // usable; the service opens its own
     } catch (IllegalStateException e) {
-      String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString());
-      throw new UserError(why + "; use --backend AUTO or CPU");
+      throw new UserError(e.getMessage() + "; use --backend AUTO or CPU");
     }
   }
 }

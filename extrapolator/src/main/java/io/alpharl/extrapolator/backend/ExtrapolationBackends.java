@@ -19,7 +19,7 @@ public final class ExtrapolationBackends {
   private ExtrapolationBackends() {}
 
   /**
-   * @throws IllegalStateException when CUDA is demanded ({@link Choice#CUDA}) and unusable
+   * @throws IllegalStateException when CUDA is demanded ({@link Choice#CUDA}) and unusable; its message is one line saying why
    */
   public static ExtrapolationBackend create(Choice choice, int cpuThreads) {
     int threads = cpuThreads > 0 ? cpuThreads : Runtime.getRuntime().availableProcessors();
@@ -33,11 +33,11 @@ public final class ExtrapolationBackends {
       LOG.info("extrapolation backend: {}", cuda.name());
       return cuda;
     } catch (RuntimeException | LinkageError e) {
+      String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString());
       if (choice == Choice.CUDA) {
-        throw new IllegalStateException("CUDA backend requested but unusable: " + e.getMessage(), e);
+        throw new IllegalStateException("CUDA backend requested but unusable: " + why, e);
       }
       ExtrapolationBackend cpu = new CpuExtrapolationBackend(threads);
-      String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString());
       LOG.info("extrapolation backend: {} (no usable CUDA device: {})", cpu.name(), why);
       return cpu;
     }
