@@ -139,11 +139,7 @@ public final class DeltaSumStore implements StateStore {
    * @throws IllegalStateException when the store holds no ΔW for {@code key}
    */
   public float[] cumulative(String key) {
-    Tensor t = tensors.get(key);
-    if (t == null || t.sum == null) {
-      throw new IllegalStateException("no cumulative update of " + key + " in store " + name);
-    }
-    return t.sum;
+    return held(key).sum;
   }
 
   /**
@@ -153,11 +149,16 @@ public final class DeltaSumStore implements StateStore {
    * @throws IllegalStateException when the store holds no ΔW for {@code key}
    */
   public double[] sketch(String key) {
+    return held(key).sketch;
+  }
+
+  /** The tensor of an analysed module that has ΔW (its sum and sketch are made together). */
+  private Tensor held(String key) {
     Tensor t = tensors.get(key);
-    if (t == null || t.sketch == null) {
+    if (t == null || t.sum == null) {
       throw new IllegalStateException("no cumulative update of " + key + " in store " + name);
     }
-    return t.sketch;
+    return t;
   }
 
   /** Newest applied step of a tensor; 0 when none. */
