@@ -19,7 +19,9 @@ import java.util.concurrent.Future;
  * row is still in cache. Krylov acceleration keeps the sweep count low when σ2/σ1 is close to 1,
  * where plain power iteration would need hundreds. A block needs fewer sweeps than one vector where
  * the leading values cluster, but each costs more ({@link Rank1Settings#blockSize()} says what was
- * measured). A final pass gives u = A v / σ.
+ * measured). Each sweep's row products r·q are the rows of A q; kept beside the basis vector q
+ * (and combined with it at a restart), they give u = A v / σ for any Ritz vector v without a pass
+ * of its own.
  *
  * <p>Rows are cut into stripes of {@link #STRIPE_ROWS}; each stripe's share of a product is
  * computed on its own and the shares are added in stripe order. So the result does not depend on
@@ -101,6 +103,7 @@ public final class CpuRank1Backend implements Rank1Backend {
     if (basis.isEmpty()) {
       basis.add(unit(n));
     }
+    List<double[]> images = new ArrayList<>(kMax); // A q for each basis vector q that a sweep has multiplied, in the basis's order
     int newest = 0;
     double[] h = new double[kMax * kMax];
     double frobenius = -1;
@@ -114,7 +117,9 @@ public final class CpuRank1Backend implements Rank1Backend {
       int size = basis.size();
       double[][] q = basis.subList(newest, size).toArray(new double[0][]);
       double[][] w = new double[q.length][n];
-      double sumSquares = gram(a, m, n, q, w, frobenius < 0, shares);
+      double[][] aq = new double[q.length][m];
+      double sumSquares = gram(a, m, n, q, w, aq, frobenius < 0, shares);
+      images.addAll(Arrays.asList(aq));
       sweeps++;
       if (frobenius < 0) {
         frobenius = Math.sqrt(sumSquares);
@@ -178,12 +183,15 @@ public final class CpuRank1Backend implements Rank1Backend {
           ritzPairs(h, kMax, size, theta, y, 0);
         }
         List<double[]> ritz = new ArrayList<>(keep + next.size());
+        List<double[]> ritzImages = new ArrayList<>(kMax);
         Arrays.fill(h, 0);
         for (int f = 0; f < keep; f++) {
           ritz.add(combination(basis, y, size, f, n));
+          ritzImages.add(combination(images, y, size, f, m));
           h[f * kMax + f] = theta[f];
         }
         basis = ritz;
+        images = ritzImages;
       }
       newest = basis.size();
       basis.addAll(next);
@@ -192,14 +200,17 @@ public final class CpuRank1Backend implements Rank1Backend {
     ritzPairs(h, kMax, size, theta, y, 0); // h still holds the last basis's projection: no restart since its pairs were taken
     int got = Math.min(want, size);
     double[][] vs = new double[got][];
-    for (int f = 0; f < got; f++) {
-      vs[f] = normalized(combination(basis.subList(0, size), y, size, f, n));
-    }
-    double[][] us = new double[got][m];
-    times(a, m, n, vs, us);
-    sweeps++;
+    double[][] us = new double[got][];
     double[] sigmas = new double[got];
     for (int f = 0; f < got; f++) {
+      // v and A v from the same coefficients; the norm only mends rounding (the basis is orthonormal, y orthogonal)
+      vs[f] = combination(basis.subList(0, size), y, size, f, n);
+      us[f] = combination(images.subList(0, size), y, size, f, m);
+      double norm = Math.sqrt(dot(vs[f], vs[f]));
+      if (norm > 0) {
+        scale(1 / norm, vs[f]);
+        scale(1 / norm, us[f]);
+      }
       sigmas[f] = Math.sqrt(dot(us[f], us[f]));
       if (sigmas[f] > 0) {
         scale(1 / sigmas[f], us[f]);
@@ -253,7 +264,7 @@ public final class CpuRank1Backend implements Rank1Backend {
     }
   }
 
-  /** Σ_i y[i, f] basis_i: Ritz vector f. */
+  /** Σ_i y[i, f] basis_i: Ritz vector f (or its image under A, given the basis's images). */
   private static double[] combination(List<double[]> basis, double[] y, int size, int f, int n) {
     double[] out = new double[n];
     for (int i = 0; i < size; i++) {
@@ -307,26 +318,24 @@ public final class CpuRank1Backend implements Rank1Backend {
    * @return ‖A‖_F²
    */
   public double sweep(float[] a, int m, int n, double[] q, double[] w) {
-    return gram(a, m, n, new double[][] {q}, new double[][] {w}, true, new Shares());
+    return gram(a, m, n, new double[][] {q}, new double[][] {w}, null, true, new Shares());
   }
 
-  /** w_c += AᵀA q_c for the block; each stripe's share computed apart and added in stripe order. */
-  private double gram(float[] a, int m, int n, double[][] q, double[][] w, boolean squares, Shares buffers) {
+  /**
+   * w_c += AᵀA q_c for the block, and aq_c = A q_c where aq is given; each stripe's share of w
+   * computed apart and added in stripe order (each stripe writes its own rows of aq).
+   */
+  private double gram(float[] a, int m, int n, double[][] q, double[][] w, double[][] aq, boolean squares, Shares buffers) {
     int stripes = stripes(m);
     double[][][] shares = buffers.zeroed(stripes, q.length, n);
     double[] squareShares = new double[stripes];
-    forEachStripe(m, n, (s, from, to) -> squareShares[s] = kernel.gram(a, n, from, to, q, shares[s], squares));
+    forEachStripe(m, n, (s, from, to) -> squareShares[s] = kernel.gram(a, n, from, to, q, shares[s], aq, squares));
     addInStripeOrder(shares, w);
     double sumSquares = 0;
     for (double share : squareShares) {
       sumSquares += share;
     }
     return sumSquares;
-  }
-
-  /** u_f = A v_f for every f. */
-  private void times(float[] a, int m, int n, double[][] vs, double[][] us) {
-    forEachStripe(m, n, (s, from, to) -> kernel.times(a, n, from, to, vs, us));
   }
 
   /** w_c += Aᵀ x_c for every c, stripe shares added in order. */
@@ -426,17 +435,6 @@ public final class CpuRank1Backend implements Rank1Backend {
     for (int i = 0; i < x.length; i++) {
       x[i] *= alpha;
     }
-  }
-
-  private static double[] scaled(double alpha, double[] x) {
-    double[] out = x.clone();
-    scale(alpha, out);
-    return out;
-  }
-
-  private double[] normalized(double[] x) {
-    double norm = Math.sqrt(dot(x, x));
-    return scaled(norm == 0 ? 1 : 1 / norm, x);
   }
 
   @Override

@@ -19,7 +19,7 @@ abstract class RowBlockKernel implements SweepKernel {
   abstract void addRows(float[] a, int n, int first, int rows, double[] d, double[] y);
 
   @Override
-  public final double gram(float[] a, int n, int from, int to, double[][] q, double[][] w, boolean squares) {
+  public final double gram(float[] a, int n, int from, int to, double[][] q, double[][] w, double[][] aq, boolean squares) {
     double sumSquares = 0;
     double[] d = new double[ROW_BLOCK];
     for (int first = from; first < to; first += ROW_BLOCK) {
@@ -31,22 +31,13 @@ abstract class RowBlockKernel implements SweepKernel {
       }
       for (int c = 0; c < q.length; c++) {
         dots(a, n, first, rows, q[c], d);
+        if (aq != null) {
+          System.arraycopy(d, 0, aq[c], first, rows);
+        }
         addRows(a, n, first, rows, d, w[c]);
       }
     }
     return sumSquares;
-  }
-
-  @Override
-  public final void times(float[] a, int n, int from, int to, double[][] v, double[][] u) {
-    double[] d = new double[ROW_BLOCK];
-    for (int first = from; first < to; first += ROW_BLOCK) {
-      int rows = Math.min(ROW_BLOCK, to - first);
-      for (int c = 0; c < v.length; c++) {
-        dots(a, n, first, rows, v[c], d);
-        System.arraycopy(d, 0, u[c], first, rows);
-      }
-    }
   }
 
   @Override

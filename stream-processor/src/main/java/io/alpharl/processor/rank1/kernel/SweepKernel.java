@@ -1,7 +1,7 @@
 package io.alpharl.processor.rank1.kernel;
 
 /**
- * The three products over a row range of a dense row-major float matrix A (n columns) that the
+ * The two products over a row range of a dense row-major float matrix A (n columns) that the
  * factor solver is made of, in double precision, and the inner product of its basis vectors.
  *
  * <p>Every implementation computes the same floating-point operations in the same order, so their
@@ -31,15 +31,15 @@ public interface SweepKernel {
 
   /**
    * w_c += Aᵀ A q_c for every c, over rows [from, to) of A: for each row, d = row · q_c, then
-   * w_c += d row while the rows are still in cache, so one call reads those rows once.
+   * w_c += d row while the rows are still in cache, so one call reads those rows once. The d are
+   * the rows' entries of A q_c, kept in {@code aq} where given: the solver's left vectors are made
+   * of them, which spares a pass of their own.
    *
-   * @param w modified: each product is added to it
+   * @param w  modified: each product is added to it
+   * @param aq null, or modified: aq_c[i] = row i · q_c for the rows i in [from, to)
    * @return Σ a² over the rows when {@code squares}, else 0
    */
-  double gram(float[] a, int n, int from, int to, double[][] q, double[][] w, boolean squares);
-
-  /** u_c[i] = row i · v_c for every row i in [from, to) and every c. {@code u} is modified. */
-  void times(float[] a, int n, int from, int to, double[][] v, double[][] u);
+  double gram(float[] a, int n, int from, int to, double[][] q, double[][] w, double[][] aq, boolean squares);
 
   /** w_c += Σ_i x_c[i] row i over rows [from, to), for every c. {@code w} is modified. */
   void transposeTimes(float[] a, int n, int from, int to, double[][] x, double[][] w);

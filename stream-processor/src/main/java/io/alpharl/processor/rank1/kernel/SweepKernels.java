@@ -94,12 +94,11 @@ public final class SweepKernels {
     SweepKernel[] kernels = {x, y};
     for (int z = 0; z < 2; z++) {
       double[][] w = new double[2][n];
-      double[][] u = new double[2][m];
+      double[][] aq = new double[2][m];
       double[][] t = new double[2][n];
-      squares[z] = kernels[z].gram(a, n, 0, m, q, w, true);
-      kernels[z].times(a, n, 0, m, q, u);
+      squares[z] = kernels[z].gram(a, n, 0, m, q, w, aq, true);
       kernels[z].transposeTimes(a, n, 0, m, p, t);
-      out[z] = new double[][] {w[0], w[1], u[0], u[1], t[0], t[1]};
+      out[z] = new double[][] {w[0], w[1], aq[0], aq[1], t[0], t[1]};
     }
     double[] v = new double[n + 2];
     for (int k = 0; k < v.length; k++) {
