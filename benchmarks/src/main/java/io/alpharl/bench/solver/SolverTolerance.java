@@ -55,14 +55,40 @@ public final class SolverTolerance implements Callable<Integer> {
       description = "Tolerances to compare; the smallest is the reference. Default: ${DEFAULT-VALUE}.")
   List<Double> tolerances;
 
+  @Option(names = "--sweep-caps", split = ",",
+      description = "Also solve with each of these caps on sweeps per step (the processor's --solver-max-sweeps), at the tightest"
+          + " tolerance: a fixed budget of passes instead of a stopping rule. Default: none.")
+  List<Integer> sweepCaps = List.of();
+
+  @Option(names = "--gradient-noise", defaultValue = "" + 15.0,
+      description = "Noise of the synthetic update against its drift, as run-scale's (smaller: the update stands out from noise"
+          + " sooner). Default: ${DEFAULT-VALUE}.")
+  double gradientNoise;
+
+  @Option(names = "--block-size", defaultValue = "" + Rank1Settings.DEFAULT_BLOCK_SIZE,
+      description = "Vectors per sweep, as the solver's block size. Default: ${DEFAULT-VALUE}.")
+  int blockSize;
+
+  @Option(names = "--krylov-dimension", defaultValue = "" + Rank1Settings.DEFAULT_KRYLOV_DIMENSION,
+      description = "Basis size before a restart, as the solver's. Default: ${DEFAULT-VALUE}.")
+  int krylovDimension;
+
   @Option(names = "--threads", defaultValue = "0", description = "Solver threads (0: one per core). Default: ${DEFAULT-VALUE}.")
   int threads;
 
   @Option(names = "--json", description = "Write the figures here too.")
   Path json;
 
-  /** One tolerance's results over the sequence. */
-  record Row(double tolerance, double sweepsPerStep, double seconds, double worstSigmaError, double worstLostEnergy, boolean allConverged) {}
+  /** One solver setting: a tolerance, and a sweep cap where one is set (0: the default cap). */
+  record Solver(double tolerance, int sweepCap) {
+    String label() {
+      return sweepCap == 0 ? String.format(Locale.ROOT, "%.0e", tolerance) : "cap " + sweepCap;
+    }
+  }
+
+  /** One setting's results over the sequence. */
+  record Row(Solver solver, double sweepsPerStep, double seconds, double worstSigmaError, double worstLostEnergy, double worstV1Sine,
+      boolean allConverged) {}
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new SolverTolerance()).execute(args));
@@ -71,12 +97,16 @@ public final class SolverTolerance implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
-    if (rows < 1 || columns < 1 || steps < 1 || factors < 1 || tolerances.isEmpty()) {
-      spec.commandLine().getErr().println("run-solver-tolerance: --rows, --columns, --steps, --factors must be positive and --tolerances non-empty");
+    if (rows < 1 || columns < 1 || steps < 1 || factors < 1 || tolerances.isEmpty() || sweepCaps.stream().anyMatch(c -> c < 1)
+        || !(gradientNoise >= 0)) {
+      spec.commandLine().getErr().println("run-solver-tolerance: --rows, --columns, --steps, --factors, --sweep-caps must be positive,"
+          + " --gradient-noise not negative and --tolerances non-empty");
       return 2;
     }
-    List<Double> order = tolerances.stream().sorted().toList();
-    UpdateSequence sequence = new UpdateSequence(DriftSettings.defaults(), rows, columns);
+    List<Solver> order = new ArrayList<>();
+    tolerances.stream().sorted().forEach(t -> order.add(new Solver(t, 0)));
+    sweepCaps.stream().sorted().forEach(c -> order.add(new Solver(order.get(0).tolerance(), c)));
+    UpdateSequence sequence = new UpdateSequence(DriftSettings.defaults().withNoise(gradientNoise), rows, columns);
     List<float[]> updates = new ArrayList<>(steps);
     for (int t = 0; t < steps; t++) {
       updates.add(sequence.next());
@@ -85,7 +115,7 @@ public final class SolverTolerance implements Callable<Integer> {
     try (CpuRank1Backend backend = new CpuRank1Backend(threads > 0 ? threads : Runtime.getRuntime().availableProcessors())) {
       solve(backend, updates, order.get(0)); // JIT warm-up, not counted
       TopFactors[] reference = null;
-      for (double tol : order) {
+      for (Solver tol : order) {
         TopFactors[] got = null;
         double[] seconds = new double[REPETITIONS];
         for (int r = 0; r < REPETITIONS; r++) {
@@ -98,18 +128,20 @@ public final class SolverTolerance implements Callable<Integer> {
         }
         rowsOut.add(compare(tol, got, reference, Median.of(seconds)));
       }
-      out.printf(Locale.ROOT, "run-solver-tolerance: %d x %d, %d steps, top-%d factors, backend %s; reference tolerance %.0e%n", rows, columns, steps,
-          factors, backend.name(), order.get(0));
+      out.printf(Locale.ROOT, "run-solver-tolerance: %d x %d, %d steps, gradient noise %.1f, top-%d factors, backend %s; reference tolerance %.0e%n",
+          rows, columns, steps, gradientNoise, factors, backend.name(), order.get(0).tolerance());
     }
     Row ref = rowsOut.get(0);
-    out.printf(Locale.ROOT, "%10s %12s %9s %9s %9s %16s %16s %10s%n", "tolerance", "sweeps/step", "vs ref", "seconds", "vs ref", "worst |σ/σref-1|",
-        "worst lost energy", "converged");
+    out.printf(Locale.ROOT, "%10s %12s %9s %9s %9s %16s %16s %14s %10s%n", "tolerance", "sweeps/step", "vs ref", "seconds", "vs ref",
+        "worst |σ/σref-1|", "worst lost energy", "worst sin∠v1", "converged");
     for (Row r : rowsOut) {
-      out.printf(Locale.ROOT, "%10.0e %12.1f %9.2f %9.3f %9.2f %16.2e %16.2e %10s%n", r.tolerance(), r.sweepsPerStep(), r.sweepsPerStep() / ref.sweepsPerStep(),
-          r.seconds(), r.seconds() / ref.seconds(), r.worstSigmaError(), r.worstLostEnergy(), r.allConverged() ? "all" : "not all");
+      out.printf(Locale.ROOT, "%10s %12.1f %9.2f %9.3f %9.2f %16.2e %16.2e %14.2e %10s%n", r.solver().label(), r.sweepsPerStep(),
+          r.sweepsPerStep() / ref.sweepsPerStep(), r.seconds(), r.seconds() / ref.seconds(), r.worstSigmaError(), r.worstLostEnergy(),
+          r.worstV1Sine(), r.allConverged() ? "all" : "not all");
     }
-    out.println("lost energy: 1 - Σσ_f² / Σσref_f² over the top factors, worst step; both warm-started from their own previous step;"
-        + " seconds: median of " + REPETITIONS + " solves of the whole sequence");
+    out.println("lost energy: 1 - Σσ_f² / Σσref_f² over the top factors, worst step; sin∠v1: sine of the angle between v1 and the"
+        + " reference's; each setting warm-started from its own previous step; a cap solves at the tightest tolerance, stopped by its"
+        + " cap; seconds: median of " + REPETITIONS + " solves of the whole sequence");
     out.flush();
     if (json != null) {
       writeJson(rowsOut);
@@ -118,9 +150,10 @@ public final class SolverTolerance implements Callable<Integer> {
     return 0;
   }
 
-  private TopFactors[] solve(CpuRank1Backend backend, List<float[]> updates, double tolerance) {
+  private TopFactors[] solve(CpuRank1Backend backend, List<float[]> updates, Solver solver) {
     Rank1Settings d = Rank1Settings.defaults();
-    Rank1Settings settings = new Rank1Settings(tolerance, d.maxSweeps(), d.krylovDimension(), d.blockSize());
+    Rank1Settings settings = new Rank1Settings(solver.tolerance(), solver.sweepCap() == 0 ? d.maxSweeps() : solver.sweepCap(), krylovDimension,
+        blockSize);
     TopFactors[] out = new TopFactors[updates.size()];
     double[][] warm = null;
     for (int t = 0; t < updates.size(); t++) {
@@ -130,9 +163,10 @@ public final class SolverTolerance implements Callable<Integer> {
     return out;
   }
 
-  private static Row compare(double tolerance, TopFactors[] got, TopFactors[] reference, double seconds) {
+  private static Row compare(Solver solver, TopFactors[] got, TopFactors[] reference, double seconds) {
     long sweeps = 0;
     double worstSigma = 0;
+    double worstSine = 0;
     double worstEnergy = 0;
     boolean converged = true;
     for (int t = 0; t < got.length; t++) {
@@ -146,21 +180,26 @@ public final class SolverTolerance implements Callable<Integer> {
         energyRef += reference[t].sigmas()[f] * reference[t].sigmas()[f];
       }
       worstEnergy = Math.max(worstEnergy, 1 - energy / energyRef);
+      double cosine = 0;
+      for (int i = 0; i < got[t].v()[0].length; i++) {
+        cosine += got[t].v()[0][i] * reference[t].v()[0][i];
+      }
+      worstSine = Math.max(worstSine, Math.sqrt(Math.max(0, 1 - cosine * cosine)));
     }
-    return new Row(tolerance, sweeps / (double) got.length, seconds, worstSigma, worstEnergy, converged);
+    return new Row(solver, sweeps / (double) got.length, seconds, worstSigma, worstEnergy, worstSine, converged);
   }
 
   private void writeJson(List<Row> rowsOut) throws IOException {
     ObjectMapper mapper = new ObjectMapper();
     ObjectNode root = mapper.createObjectNode();
     root.put("schema", "alpharl-run-solver-tolerance/1");
-    root.put("rows", rows).put("columns", columns).put("steps", steps).put("factors", factors);
+    root.put("rows", rows).put("columns", columns).put("steps", steps).put("factors", factors).put("gradient_noise", gradientNoise);
     ArrayNode a = root.putArray("tolerances");
     for (Row r : rowsOut) {
-      a.addObject().put("tolerance", r.tolerance()).put("sweeps_per_step", r.sweepsPerStep())
+      a.addObject().put("tolerance", r.solver().tolerance()).put("sweep_cap", r.solver().sweepCap()).put("sweeps_per_step", r.sweepsPerStep())
           .put("sweeps_vs_reference", r.sweepsPerStep() / rowsOut.get(0).sweepsPerStep()).put("seconds", r.seconds())
           .put("seconds_vs_reference", r.seconds() / rowsOut.get(0).seconds()).put("worst_sigma_error", r.worstSigmaError())
-          .put("worst_lost_energy", r.worstLostEnergy()).put("all_converged", r.allConverged());
+          .put("worst_lost_energy", r.worstLostEnergy()).put("worst_v1_sine", r.worstV1Sine()).put("all_converged", r.allConverged());
     }
     mapper.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), root);
   }
