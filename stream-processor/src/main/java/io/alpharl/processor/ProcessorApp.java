@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -31,9 +33,13 @@ public final class ProcessorApp implements AutoCloseable {
   private final BufferAllocator allocator;
   private final StateHttpServer http;
   private final StateQueries queries;
+  private final StreamsStopWatch watch;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
-  private ProcessorApp(KafkaStreams streams, Rank1Backend backend, BufferAllocator allocator, StateHttpServer http, StateQueries queries) {
+  private ProcessorApp(KafkaStreams streams, Rank1Backend backend, BufferAllocator allocator, StateHttpServer http, StateQueries queries,
+      StreamsStopWatch watch) {
     this.queries = queries;
+    this.watch = watch;
     this.streams = streams;
     this.backend = backend;
     this.allocator = allocator;
@@ -59,10 +65,9 @@ public final class ProcessorApp implements AutoCloseable {
     ProcessorMetrics metrics = new ProcessorMetrics(alsoExposed);
     KafkaStreams streams = new KafkaStreams(AlphaRlTopology.build(config, backend, allocator, metrics), StreamsProperties.of(config, metrics));
     streams.setGlobalStateRestoreListener(new RestoreProgress());
-    streams.setUncaughtExceptionHandler(e -> {
-      LOG.error("stream thread failed; it is replaced and resumes from the last commit", e);
-      return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-    });
+    StreamsStopWatch watch = new StreamsStopWatch();
+    streams.setStateListener(watch);
+    streams.setUncaughtExceptionHandler(new ThreadFailurePolicy());
     StateQueries queries = new StateQueries(streams, new io.alpharl.fit.FitCalculator(config.fit()));
     StateHttpServer http = null;
     try {
@@ -85,7 +90,7 @@ public final class ProcessorApp implements AutoCloseable {
     }
     LOG.info("stream processor {} running (rank-1 backend {}, top-{} factors, solver tolerance {})", config.applicationId(), backend.name(),
         config.factors().rank(), config.rank1().relativeResidual());
-    return new ProcessorApp(streams, backend, allocator, http, queries);
+    return new ProcessorApp(streams, backend, allocator, http, queries, watch);
   }
 
   public StateQueries queries() {
@@ -94,6 +99,15 @@ public final class ProcessorApp implements AutoCloseable {
 
   public KafkaStreams streams() {
     return streams;
+  }
+
+  /**
+   * Completes with Kafka Streams' state if it stops without {@link #close} (ERROR after a fatal
+   * error, or a shutdown nobody asked for): the process should then exit non-zero so that it is
+   * restarted, instead of running on without processing.
+   */
+  public CompletableFuture<KafkaStreams.State> stoppedOnItsOwn() {
+    return watch.stoppedOnTheirOwn();
   }
 
   /** Port of the HTTP endpoint, or -1 when it is off. */
@@ -120,8 +134,13 @@ public final class ProcessorApp implements AutoCloseable {
     }
   }
 
+  /** Idempotent: a shutdown hook and the command may both close it. */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    watch.closing();
     if (http != null) {
       http.close();
     }

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 import org.apache.arrow.memory.RootAllocator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -60,27 +60,36 @@ public final class ProcessorCommand implements Callable<Integer> {
   Duration sessionTimeout;
 
   @Override
-  public Integer call() throws InterruptedException {
+  public Integer call() {
     FitSettings fit = fitOptions.toFitSettings();
     ProcessorConfig.Scaling scaling = new ProcessorConfig.Scaling(streamThreads, standbyReplicas,
         Optional.of(instanceId != null ? instanceId : InstanceIds.derived(applicationId, stateDir)), sessionTimeout);
     ProcessorConfig config = new ProcessorConfig(applicationId, kafka.clients(), stateDir, rank1Threads, fitOptions.toRank1Settings(),
         fitOptions.toFactorSettings(), fit, scaling, httpHost, httpPort);
     kafka.ensureTopics(); // after the options are checked, so that a bad one is reported at once, not after a broker timeout
-    CountDownLatch stopped = new CountDownLatch(1);
+    CompletableFuture<Void> asked = new CompletableFuture<>();
     try (RootAllocator allocator = new RootAllocator()) {
       ProcessorApp app = ProcessorApp.start(config, allocator);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      Thread hook = new Thread(() -> {
         app.close();
-        stopped.countDown();
-      }, "alpharl-processor-shutdown"));
+        asked.complete(null);
+      }, "alpharl-processor-shutdown");
+      Runtime.getRuntime().addShutdownHook(hook);
       if (app.httpPort() > 0) {
         System.err.printf("stream processor running; monitoring page at http://%s:%d/ (JSON at /api/runs, metrics at /metrics). Ctrl-C stops it.%n",
             httpHost, app.httpPort());
       } else {
         System.err.println("stream processor running, without HTTP. Ctrl-C stops it.");
       }
-      stopped.await();
+      CompletableFuture.anyOf(asked, app.stoppedOnItsOwn()).join();
+      if (!asked.isDone()) {
+        // Kafka Streams gave up (its log says why); exit non-zero so that a supervisor restarts the processor.
+        Runtime.getRuntime().removeShutdownHook(hook);
+        app.close();
+        System.err.println("alpharl processor: Kafka Streams stopped on its own (" + app.stoppedOnItsOwn().join()
+            + "); the log above says why. Nothing committed is lost: a restart resumes from the last commit.");
+        return 1;
+      }
     }
     return 0;
   }

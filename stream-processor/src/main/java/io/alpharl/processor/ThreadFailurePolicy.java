@@ -1,0 +1,58 @@
+package io.alpharl.processor;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.function.LongSupplier;
+import org.apache.kafka.streams.errors.MissingSourceTopicException;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a failed stream thread leads to. A passing failure (a broker outage the client gave up
+ * on, a fenced producer) costs a thread, which is replaced and resumes from the last commit. Two
+ * failures are not passing and shut the client down, so that the process exits non-zero
+ * ({@link StreamsStopWatch}) and says why instead of replacing threads forever without processing:
+ * a source topic that is gone (deleted, or never made on this cluster), and threads that keep
+ * failing ({@link #MAX_FAILURES} within {@link #WINDOW_NANOS}). Thread-safe.
+ */
+final class ThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(ThreadFailurePolicy.class);
+
+  /** Thread failures within {@link #WINDOW_NANOS} after which the client is shut down. */
+  static final int MAX_FAILURES = 5;
+  static final long WINDOW_NANOS = 10L * 60 * 1_000_000_000L;
+
+  private final LongSupplier nanoTime;
+  private final Deque<Long> recent = new ArrayDeque<>();
+
+  ThreadFailurePolicy() {
+    this(System::nanoTime);
+  }
+
+  ThreadFailurePolicy(LongSupplier nanoTime) {
+    this.nanoTime = nanoTime;
+  }
+
+  @Override
+  public synchronized StreamThreadExceptionResponse handle(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof MissingSourceTopicException) {
+        LOG.error("a source topic of the processor is missing ({}): it was deleted, or --bootstrap-servers names another cluster;"
+            + " the processor stops rather than wait without processing", c.getMessage());
+        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+      }
+    }
+    long now = nanoTime.getAsLong();
+    recent.addLast(now);
+    while (now - recent.peekFirst() > WINDOW_NANOS) {
+      recent.removeFirst();
+    }
+    if (recent.size() >= MAX_FAILURES) {
+      LOG.error("stream thread failed for the {}th time within {} minutes; the processor stops", recent.size(), WINDOW_NANOS / 60_000_000_000L, e);
+      return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    }
+    LOG.error("stream thread failed; it is replaced and resumes from the last commit", e);
+    return StreamThreadExceptionResponse.REPLACE_THREAD;
+  }
+}

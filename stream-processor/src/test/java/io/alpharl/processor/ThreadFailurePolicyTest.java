@@ -1,0 +1,42 @@
+package io.alpharl.processor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.streams.errors.MissingSourceTopicException;
+import org.apache.kafka.streams.errors.StreamsException;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.junit.jupiter.api.Test;
+
+class ThreadFailurePolicyTest {
+  private static final long MINUTE = 60_000_000_000L;
+
+  @Test
+  void aMissingSourceTopicStopsTheClientEvenWhenWrapped() {
+    ThreadFailurePolicy policy = new ThreadFailurePolicy(() -> 0);
+    assertThat(policy.handle(new MissingSourceTopicException("gone"))).isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
+    assertThat(policy.handle(new StreamsException(new MissingSourceTopicException("gone")))).isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
+  }
+
+  @Test
+  void passingFailuresReplaceTheThreadUntilTooManyComeWithinTheWindow() {
+    AtomicLong now = new AtomicLong();
+    ThreadFailurePolicy policy = new ThreadFailurePolicy(now::get);
+    for (int i = 1; i < ThreadFailurePolicy.MAX_FAILURES; i++) {
+      assertThat(policy.handle(new KafkaException("broker away"))).as("failure %d", i).isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
+      now.addAndGet(MINUTE);
+    }
+    assertThat(policy.handle(new KafkaException("again"))).isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
+  }
+
+  @Test
+  void failuresOlderThanTheWindowAreForgotten() {
+    AtomicLong now = new AtomicLong();
+    ThreadFailurePolicy policy = new ThreadFailurePolicy(now::get);
+    for (int i = 0; i < 3 * ThreadFailurePolicy.MAX_FAILURES; i++) {
+      assertThat(policy.handle(new KafkaException("now and then"))).as("failure %d", i).isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
+      now.addAndGet(ThreadFailurePolicy.WINDOW_NANOS / (ThreadFailurePolicy.MAX_FAILURES - 2));
+    }
+  }
+}
