@@ -134,17 +134,36 @@ final class TrajectoryFit {
     return sketched;
   }
 
+  /**
+   * a · b in double over {@code len} floats. Eight partial sums, because the window's coefficients
+   * are O(points² factors²) of these per module and step: with two, each add waited on the last
+   * (1.7 ns a value on this machine), with eight 0.46 ns.
+   */
   private static double dot(float[] a, int ao, float[] b, int bo, int len) {
     double s0 = 0;
     double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    double s4 = 0;
+    double s5 = 0;
+    double s6 = 0;
+    double s7 = 0;
     int k = 0;
-    for (; k + 1 < len; k += 2) {
-      s0 += (double) a[ao + k] * b[bo + k];
-      s1 += (double) a[ao + k + 1] * b[bo + k + 1];
+    for (; k + 7 < len; k += 8) {
+      int i = ao + k;
+      int j = bo + k;
+      s0 += (double) a[i] * b[j];
+      s1 += (double) a[i + 1] * b[j + 1];
+      s2 += (double) a[i + 2] * b[j + 2];
+      s3 += (double) a[i + 3] * b[j + 3];
+      s4 += (double) a[i + 4] * b[j + 4];
+      s5 += (double) a[i + 5] * b[j + 5];
+      s6 += (double) a[i + 6] * b[j + 6];
+      s7 += (double) a[i + 7] * b[j + 7];
     }
     for (; k < len; k++) {
       s0 += (double) a[ao + k] * b[bo + k];
     }
-    return s0 + s1;
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
   }
 }
