@@ -34,7 +34,7 @@ public final class ScaleReport {
       "agent_peak_rss_anon_bytes", "processor_peak_rss_anon_bytes", "extrapolator_peak_rss_anon_bytes", "broker_peak_rss_anon_bytes",
       "model_write_vs_cp", "model_write_vs_cp_sync", "unchanged_share",
       "agent_seconds", "raw_produce_seconds", "commit_to_fit_seconds", "raw_consume_seconds", "wire_bytes",
-      "model_write_seconds", "cp_seconds", "cp_sync_seconds", "processor_solver_passes",
+      "model_write_seconds", "model_write_log_scan_seconds", "cp_seconds", "cp_sync_seconds", "processor_solver_passes",
       "delta_w_concentration", "delta_w_concentration_vs_noise",
       "processor_restart_seconds", "processor_restart_delta_log_bytes", "processor_restart_log_bytes_per_second");
 
@@ -205,6 +205,7 @@ public final class ScaleReport {
     f.put("raw_consume_seconds", median(window, StepMeasurement::rawConsumeSeconds));
     f.put("wire_bytes", median(window, StepMeasurement::wireBytes));
     f.put("model_write_seconds", write);
+    f.put("model_write_log_scan_seconds", Median.of(modelWrites.stream().map(w -> w.logScanMillis() == null ? null : w.logScanMillis() / 1000.0).toList()));
     f.put("cp_seconds", cp);
     f.put("cp_sync_seconds", cpSync);
     f.put("processor_solver_passes", solverMedian(window, SolverWork::passes));

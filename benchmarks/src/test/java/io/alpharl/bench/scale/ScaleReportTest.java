@@ -70,7 +70,7 @@ class ScaleReportTest {
     r.peakRss("agent", OptionalLong.empty(), "agent had exited before the end");
     r.peakRss("processor", OptionalLong.of(5_000_000), "");
     r.peakRssAnon("processor", OptionalLong.of(4_000_000));
-    r.modelWrite(new ServiceLines.ModelWrite("run", 1, "/x", 6.9, 300));
+    r.modelWrite(new ServiceLines.ModelWrite("run", 1, "/x", 6.9, 300, 120L));
     r.copyBaseline(new CopyBaseline.Result(new double[] {0.02, 0.01, 0.03}, new double[] {0.05, 0.06, 0.04}, 6_900_000));
     JsonNode json = r.toJson();
     for (String key : ScaleReport.FIGURE_KEYS) {

@@ -12,7 +12,7 @@ public final class ServiceLines {
   /** {@code run R step N: F frames, K KiB in T ms ...} (the agent, after each committed step). */
   private static final Pattern AGENT_STEP = Pattern.compile("run (\\S+) step (\\d+): (\\d+) frames, (\\d+) KiB in (\\d+) ms");
   /** {@code run R: predicted model from step N (...) written to DIR: ... M MB in T ms} (the extrapolator; M in its locale). */
-  private static final Pattern MODEL_WRITE = Pattern.compile("run (\\S+): predicted model from step (\\d+) \\(.*\\) written to (\\S+): .* ([0-9][0-9.,]*) MB in (\\d+) ms");
+  private static final Pattern MODEL_WRITE = Pattern.compile("run (\\S+): predicted model from step (\\d+) \\(.*\\) written to (\\S+): .* ([0-9][0-9.,]*) MB in (\\d+) ms(?: \\((\\d+) ms of them reading)?");
   /** {@code Kafka broker (KRaft) ready at HOST:PORT in N ms} (alpharl broker). */
   private static final Pattern BROKER_READY = Pattern.compile("Kafka broker \\(KRaft\\) ready at (\\S+) in \\d+ ms");
   /** {@code run R: watching DIR from step N ...} (the agent, once started). */
@@ -38,8 +38,12 @@ public final class ServiceLines {
   /** A step the agent committed; {@code millis} is its own timing of reading, diffing, encoding and sending the step. */
   public record AgentStep(String runId, long step, int frames, long kib, long millis) {}
 
-  /** A predicted model the extrapolator wrote. */
-  public record ModelWrite(String runId, long fromStep, String dir, double megabytes, long millis) {}
+  /**
+   * A predicted model the extrapolator wrote.
+   *
+   * @param logScanMillis of {@code millis}, reading the factors and the delta log; null where the line does not say (older extrapolators)
+   */
+  public record ModelWrite(String runId, long fromStep, String dir, double megabytes, long millis, Long logScanMillis) {}
 
   public static Optional<AgentStep> agentStep(String line) {
     Matcher m = AGENT_STEP.matcher(line);
@@ -52,7 +56,8 @@ public final class ServiceLines {
   public static Optional<ModelWrite> modelWrite(String line) {
     Matcher m = MODEL_WRITE.matcher(line);
     return m.find()
-        ? Optional.of(new ModelWrite(m.group(1), Long.parseLong(m.group(2)), m.group(3), Double.parseDouble(m.group(4).replace(',', '.')), Long.parseLong(m.group(5))))
+        ? Optional.of(new ModelWrite(m.group(1), Long.parseLong(m.group(2)), m.group(3), Double.parseDouble(m.group(4).replace(',', '.')), Long.parseLong(m.group(5)),
+            m.group(6) == null ? null : Long.valueOf(m.group(6))))
         : Optional.empty();
   }
 

@@ -41,7 +41,8 @@ class ServiceLinesTest {
     String line = "10:26:57.946 INFO  i.a.e.ExtrapolatorService - run scale-tiny-0938169c: predicted model from step 4 (at 40 % of the run) "
         + "written to /tmp/rs-tiny/predictions/scale-tiny-0938169c/step-4-step: 26 of 28 modules extrapolated, 6.9 MB in 280 ms";
     assertThat(ServiceLines.modelWrite(line)).contains(new ServiceLines.ModelWrite("scale-tiny-0938169c", 4,
-        "/tmp/rs-tiny/predictions/scale-tiny-0938169c/step-4-step", 6.9, 280));
+        "/tmp/rs-tiny/predictions/scale-tiny-0938169c/step-4-step", 6.9, 280, null));
+    assertThat(ServiceLines.modelWrite(line + " (95 ms of them reading the factors and the delta log)").orElseThrow().logScanMillis()).isEqualTo(95L);
     assertThat(ServiceLines.modelWrite(line.replace("6.9 MB", "1234,5 MB")).orElseThrow().megabytes()).isEqualTo(1234.5);
   }
 
