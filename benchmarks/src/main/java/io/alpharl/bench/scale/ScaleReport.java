@@ -296,7 +296,8 @@ public final class ScaleReport {
     }
     ArrayNode writes = root.putArray("model_writes");
     for (ServiceLines.ModelWrite w : modelWrites) {
-      writes.addObject().put("from_step", w.fromStep()).put("megabytes", w.megabytes()).put("seconds", w.millis() / 1000.0);
+      writes.addObject().put("from_step", w.fromStep()).put("megabytes", w.megabytes()).put("seconds", w.millis() / 1000.0)
+          .put("log_scan_seconds", w.logScanMillis() == null ? null : w.logScanMillis() / 1000.0);
     }
     if (copy != null) {
       root.putObject("copy_baseline").put("bytes", copy.bytes()).set("cp_seconds", JSON.valueToTree(copy.copySeconds()));
