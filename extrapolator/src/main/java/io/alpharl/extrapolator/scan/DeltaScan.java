@@ -120,9 +120,7 @@ public final class DeltaScan {
         .orElseThrow(() -> new IllegalStateException("commit of step " + step + " has no checksum of " + tensor));
     ValuesCrc32c crc = new ValuesCrc32c();
     for (DecodedChunk c : chunks) {
-      float[] dense = new float[c.elementCount()];
-      c.copyInto(dense, 0);
-      crc.update(dense, 0, dense.length);
+      crc.update(c);
     }
     if (crc.value() != digest.getValuesCrc32C()) {
       throw new IllegalStateException(String.format("%s step %d: the delta's CRC32C is 0x%08x, its commit says 0x%08x", tensor, step,
