@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 /**
  * What a failed stream thread leads to. A passing failure (a broker outage the client gave up
  * on, a fenced producer) costs a thread, which is replaced and resumes from the last commit. Two
- * failures are not passing and shut the client down, so that the process exits non-zero
+ * kinds of failure do not pass and shut the client down, so that the process exits non-zero
  * ({@link StreamsStopWatch}) and says why instead of replacing threads forever without processing:
  * a source topic that is gone (deleted, or never made on this cluster), and threads that keep
  * failing ({@link #MAX_FAILURES} within {@link #WINDOW_NANOS}). Thread-safe.
