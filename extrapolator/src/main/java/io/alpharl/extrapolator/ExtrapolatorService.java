@@ -142,7 +142,9 @@ public final class ExtrapolatorService implements Runnable {
       producer.initTransactions(); // fences an earlier instance with this id, aborting what it left open
       emitted = Emitted.load(reader, config.id());
       List<TopicPartition> inputs = new ArrayList<>();
-      for (String topic : List.of(Topics.RUNS.name(), Topics.STEPS.name(), Topics.FITS.name())) {
+      List<String> inputTopics = List.of(Topics.RUNS.name(), Topics.STEPS.name(), Topics.FITS.name());
+      InputTopicsWatch watch = new InputTopicsWatch(inputTopics, System::nanoTime);
+      for (String topic : inputTopics) {
         inputs.addAll(reader.partitions(topic));
       }
       consumer.assign(inputs);
@@ -156,6 +158,7 @@ public final class ExtrapolatorService implements Runnable {
         }
         publishLetters(producer);
         actOnReadyFits(backend, reader, producer, spill);
+        watch.check(() -> consumer.listTopics(Duration.ofSeconds(5)).keySet());
         if (!caughtUp && positionsReached(consumer, startEnd)) {
           caughtUp = true;
           LOG.info("extrapolator {} caught up with its inputs: {} runs", config.id(), runs.size());

@@ -4,6 +4,7 @@ import io.alpharl.cli.KafkaOptions;
 import io.alpharl.cli.UserError;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
 import io.alpharl.extrapolator.ExtrapolatorService;
+import io.alpharl.extrapolator.InputTopicGoneException;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
 import io.alpharl.extrapolator.policy.EarlyStopPolicy;
@@ -100,6 +101,10 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       thread.start();
       System.err.println("extrapolator running; predicted models go to " + out.toAbsolutePath() + ". Ctrl-C stops it.");
       thread.join();
+      if (failure.get() instanceof InputTopicGoneException gone) {
+        System.err.println("alpharl extrapolator: " + gone.getMessage());
+        return 1;
+      }
       if (failure.get() != null) {
         failure.get().printStackTrace();
         System.err.println("alpharl extrapolator: stopped by an internal error (" + failure.get() + "); its outputs so far are on the topics,"

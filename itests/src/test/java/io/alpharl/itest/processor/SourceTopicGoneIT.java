@@ -3,15 +3,21 @@ package io.alpharl.itest.processor;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.alpharl.extrapolator.ExtrapolatorConfig;
+import io.alpharl.extrapolator.ExtrapolatorService;
+import io.alpharl.extrapolator.InputTopicGoneException;
+import io.alpharl.extrapolator.policy.EarlyStopPolicy;
 import io.alpharl.itest.kafka.DedicatedBroker;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.Topics;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -21,9 +27,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A processor whose input topic is deleted under it cannot process again; it must say so and
- * stop, so that its command exits non-zero, rather than replace its stream thread every rebalance
- * forever while looking alive (what it did before).
+ * A service whose input topic is deleted under it cannot process again; it must say so and stop,
+ * so that its command exits non-zero, rather than look alive while doing nothing: the processor
+ * replaced its stream thread every rebalance for ever, the extrapolator warned about an unknown
+ * partition several times a second for ever (what they did before).
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class SourceTopicGoneIT {
@@ -41,6 +48,32 @@ class SourceTopicGoneIT {
       }
       KafkaStreams.State stopped = processor.stoppedOnItsOwn().get(180, SECONDS);
       assertThat(stopped).isIn(KafkaStreams.State.PENDING_ERROR, KafkaStreams.State.ERROR);
+    }
+  }
+
+  @Test
+  void theExtrapolatorStopsWhenItsInputTopicIsDeleted(@DedicatedBroker TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    try (RootAllocator allocator = new RootAllocator()) {
+      ExtrapolatorService service = new ExtrapolatorService(ExtrapolatorConfig.of(KafkaClients.of(broker.bootstrapServers()), "it-topic-gone-x",
+          "it-topic-gone", state.resolve("predictions"), EarlyStopPolicy.defaults()), allocator);
+      Thread thread = new Thread(service, "it-extrapolator");
+      thread.setUncaughtExceptionHandler((t, e) -> failure.set(e));
+      thread.start();
+      try {
+        Thread.sleep(3_000);
+        assertThat(thread.isAlive()).as("running").isTrue();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+          admin.deleteTopics(List.of(Topics.FITS.name())).all().get(30, SECONDS);
+        }
+        thread.join(SECONDS.toMillis(120));
+        assertThat(thread.isAlive()).as("stopped on its own").isFalse();
+        assertThat(failure.get()).isInstanceOf(InputTopicGoneException.class).hasMessageContaining(Topics.FITS.name());
+      } finally {
+        service.stop();
+        thread.join(SECONDS.toMillis(30));
+      }
     }
   }
 }
