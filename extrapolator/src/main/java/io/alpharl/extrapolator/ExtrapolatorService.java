@@ -125,7 +125,8 @@ public final class ExtrapolatorService implements Runnable {
 
   @Override
   public void run() {
-    Path spill = config.outputDir().resolve(SPILL_DIR);
+    // Named after the id: extrapolators sharing a folder must not delete each other's sums at start.
+    Path spill = config.spillDir().resolve(SPILL_DIR + "-" + folderName(config.id()));
     Map<String, Object> consumerConf = config.kafka().config();
     consumerConf.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     consumerConf.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
