@@ -6,6 +6,7 @@ import io.alpharl.bench.scale.service.RssSampler;
 import io.alpharl.bench.scale.service.ServiceGroup;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -40,9 +41,13 @@ final class Pipeline implements AutoCloseable {
           "--stream-threads", Integer.toString(c.streamThreads()), "--rank1-threads", Integer.toString(c.rank1Threads()),
           "--solver-tolerance", Double.toString(c.solverTolerance()));
       processor = start("processor", c.heaps().processor(), processorArgs, work.log("processor"));
-      extrapolator = start("extrapolator", c.heaps().extrapolator(), List.of("extrapolator", "--bootstrap-servers", bootstrap,
+      List<String> extrapolatorArgs = new ArrayList<>(List.of("extrapolator", "--bootstrap-servers", bootstrap,
           "--id", applicationId + "-extrapolator", "--processor-application", applicationId, "--out", work.predictions().toString(), "--predict-at", Double.toString(c.predictAt()),
-          "--metrics-port", "0"), work.log("extrapolator"));
+          "--metrics-port", "0"));
+      if (c.extrapolatorSpillDir() != null) {
+        extrapolatorArgs.addAll(List.of("--spill-dir", c.extrapolatorSpillDir().toString()));
+      }
+      extrapolator = start("extrapolator", c.heaps().extrapolator(), extrapolatorArgs, work.log("extrapolator"));
       // A short poll interval: the agent sees a checkpoint once two scans agree, and the loop waits for it.
       agent = start("agent", c.heaps().agent(), List.of("agent", "watch", work.run().toString(), "--bootstrap-servers", bootstrap,
           "--run-id", runId, "--progress-key", "reward", "--poll-interval", "PT0.2S"), work.log("agent"));
