@@ -33,8 +33,10 @@ import org.apache.kafka.common.TopicPartition;
  * checked against the CRC32C its commit marker carries: a prediction is made from exactly the
  * deltas the agent sent, or not at all.
  *
- * <p>Reads from the run's start (its manifest's creation time, less a margin) to the log's end as
- * of the scan. Stateless apart from the reader and decoder it is given.
+ * <p>Reads from the run's start (its manifest's creation time, less a margin) until every tensor
+ * has every step it needs, or to the log's end as of the scan: a prediction made late (an
+ * extrapolator catching up) does not read the steps after its window. Stateless apart from the
+ * reader and decoder it is given.
  */
 public final class DeltaScan {
   /** Record timestamps are the agent's clock, like the manifest's; the margin covers clock steps. */
@@ -60,34 +62,35 @@ public final class DeltaScan {
     Set<Long> needed = new TreeSet<>(commits.headMap(through, true).keySet());
     Map<String, TensorStepLog> logs = new HashMap<>();
     Map<String, Set<Long>> summed = new HashMap<>();
+    int[] complete = {0}; // tensors that have every needed step
     List<TopicPartition> partitions = reader.partitions(Topics.DELTAS.name());
     try (ChunkDecoder decoder = new ChunkDecoder(allocator)) {
-      reader.read(reader.offsetsAt(partitions, runStartMs - START_MARGIN_MS), r -> {
+      reader.readWhile(reader.offsetsAt(partitions, runStartMs - START_MARGIN_MS), r -> {
         if (r.key() == null || r.value() == null) {
-          return;
+          return true;
         }
         String key = new String(r.key(), StandardCharsets.UTF_8);
         if (!key.startsWith(prefix)) {
-          return;
+          return true;
         }
         String tensor = key.substring(prefix.length());
         List<Long> shape = tensors.get(tensor);
         if (shape == null) {
-          return;
+          return true;
         }
         DeltaFrame frame;
         try {
           frame = FrameEnvelope.parse(r.value());
         } catch (FrameException e) {
-          return; // refused by every reader alike; the processor dead-lettered it
+          return true; // refused by every reader alike; the processor dead-lettered it
         }
         TensorStepLog log = logs.computeIfAbsent(tensor, k -> new TensorStepLog(true));
         if (log.appliedStep() >= through) {
-          return;
+          return true;
         }
         TensorStepLog.Outcome o = log.offer(key, frame, decoder);
         if (!o.completesStep() || o.step() > through || !needed.contains(o.step())) {
-          return;
+          return true;
         }
         verify(tensor, o.step(), o.completed(), commits.get(o.step()));
         float w = (float) weight.applyAsDouble(tensor, o.step());
@@ -101,7 +104,11 @@ public final class DeltaScan {
             }
           }
         }
-        summed.computeIfAbsent(tensor, k -> new TreeSet<>()).add(o.step());
+        Set<Long> steps = summed.computeIfAbsent(tensor, k -> new TreeSet<>());
+        if (steps.add(o.step()) && steps.size() == needed.size()) {
+          complete[0]++;
+        }
+        return complete[0] < tensors.size();
       });
     }
     for (String tensor : tensors.keySet()) {
