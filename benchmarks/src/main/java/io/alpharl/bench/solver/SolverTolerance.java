@@ -56,8 +56,8 @@ public final class SolverTolerance implements Callable<Integer> {
   List<Double> tolerances;
 
   @Option(names = "--sweep-caps", split = ",",
-      description = "Also solve with each of these caps on sweeps per step (the processor's --solver-max-sweeps), at the tightest"
-          + " tolerance: a fixed budget of passes instead of a stopping rule. Default: none.")
+      description = "Also solve with each of these caps on sweeps per step (the solver's maxSweeps; the processor has no such option), at"
+          + " the tightest tolerance: a fixed budget of passes instead of a stopping rule. Default: none.")
   List<Integer> sweepCaps = List.of();
 
   @Option(names = "--gradient-noise", defaultValue = "" + 15.0,

@@ -19,7 +19,7 @@ class SpilledSumsTest {
 
   @Test
   void weightedSumsOfSparseAndDenseChunksAddToTheGivenValuesAndUntouchedElementsStayZero() throws Exception {
-    int elements = 700_001; // spans several of the 1 MiB blocks the file is zeroed in, and an odd tail
+    int elements = 700_001; // an odd size: the sparse chunks span it, the dense one lies inside
     Path spill = dir.resolve("sums");
     try (SpilledSums sums = new SpilledSums(spill)) {
       sums.add("w", elements, chunk(0, 700_001, new int[] {3, 699_999}, new float[] {2f, -1f}), 1f);
