@@ -7,6 +7,7 @@ import io.alpharl.agent.control.StopFile;
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.cli.KafkaOptions;
+import io.alpharl.cli.ShutdownHook;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.v1.RunStatus;
 import java.util.Map;
@@ -47,15 +48,14 @@ public final class WatchCommand implements Callable<Integer> {
     kafka.ensureTopics();
     AtomicBoolean stopping = new AtomicBoolean();
     CountDownLatch done = new CountDownLatch(1);
-    Thread hook = new Thread(() -> {
+    ShutdownHook hook = ShutdownHook.install("alpharl-agent-shutdown", () -> {
       stopping.set(true);
       try {
         done.await();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-    }, "alpharl-agent-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
+    });
     try (RootAllocator allocator = new RootAllocator()) {
       KafkaClients clients = kafka.clients();
       try (ControlFollower control = ControlFollower.start(clients, config.runId(), config.runDir(), controlHost, controlPort);
@@ -80,9 +80,7 @@ public final class WatchCommand implements Callable<Integer> {
       }
     } finally {
       done.countDown();
-      if (!stopping.get()) {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      }
+      hook.cancel();
     }
     return 0;
   }

@@ -3,6 +3,7 @@ package io.alpharl.cli.broker;
 import io.alpharl.broker.BrokerStartException;
 import io.alpharl.broker.EmbeddedBrokerConfig;
 import io.alpharl.broker.EmbeddedKafkaBroker;
+import io.alpharl.cli.ShutdownHook;
 import io.alpharl.proto.topic.TopicAdmin;
 import io.alpharl.proto.topic.Topics;
 import java.io.PrintWriter;
@@ -50,11 +51,10 @@ public final class BrokerCommand implements Callable<Integer> {
       return 2;
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    Thread hook = new Thread(() -> {
+    ShutdownHook hook = ShutdownHook.install("alpharl-broker-shutdown", () -> {
       broker.close();
       stopped.countDown();
-    }, "alpharl-broker-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
+    });
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
       TopicAdmin.ensure(admin, Topics.layouts(partitions, (short) 1));
     }
@@ -63,8 +63,9 @@ public final class BrokerCommand implements Callable<Integer> {
     broker.logFile().ifPresent(f -> out.println("Its log: " + f));
     out.flush();
     if (exitAfterStart) {
-      Runtime.getRuntime().removeShutdownHook(hook);
-      broker.close();
+      if (hook.cancel()) {
+        broker.close();
+      }
       out.println("broker stopped");
       return 0;
     }

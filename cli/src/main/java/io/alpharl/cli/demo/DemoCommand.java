@@ -34,6 +34,7 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.kafka.clients.admin.Admin;
@@ -129,7 +130,12 @@ public final class DemoCommand implements Callable<Integer> {
           replay = new RunReplayer(allocator, null).replay(rec, sink, Optional.of(runId), out.resolve("base-" + session), 0, 0);
         }
         con.printf("  replayed %d steps (%.1f MB of deltas); base model in %s%n", replay.stepsSent(), replay.bytesSent() / 1e6, replay.baseModel());
-        FitSummary[] last = printTable(con, broker.bootstrapServers(), runId, replay.lastStep());
+        FitSummary[] last = printTable(con, broker.bootstrapServers(), runId, replay.lastStep(), processor.stoppedOnItsOwn());
+        if (processor.stoppedOnItsOwn().isDone()) {
+          System.err.println("alpharl demo: the stream processor's Kafka Streams stopped on its own (" + processor.stoppedOnItsOwn().join()
+              + "); the log above says why");
+          return 1;
+        }
         Prediction prediction = awaitPrediction(extrapolator, Duration.ofSeconds(60));
         extrapolator.stop();
         extrapolatorThread.join();
@@ -147,7 +153,8 @@ public final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
-  private FitSummary[] printTable(PrintStream con, String bootstrap, String runId, long lastStep) {
+  /** Prints each step's fits as they arrive, until the last step's, or until the processor stops of itself (nothing more would come). */
+  private FitSummary[] printTable(PrintStream con, String bootstrap, String runId, long lastStep, CompletableFuture<?> processorStopped) {
     Map<Long, FitSummary[]> byStep = new HashMap<>();
     long printed = 0;
     FitSummary[] last = new FitSummary[2];
@@ -159,7 +166,7 @@ public final class DemoCommand implements Callable<Integer> {
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), Topics.FITS.keySerde().deserializer(), Topics.FITS.valueSerde().deserializer())) {
       consumer.subscribe(List.of(Topics.FITS.name()));
       long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-      while (printed < lastStep && System.nanoTime() < deadline) {
+      while (printed < lastStep && System.nanoTime() < deadline && !processorStopped.isDone()) {
         for (ConsumerRecord<String, FitSummary> r : consumer.poll(Duration.ofMillis(200))) {
           if (!runId.equals(r.key())) {
             continue;

@@ -2,6 +2,7 @@ package io.alpharl.cli.processor;
 
 import io.alpharl.cli.FitOptions;
 import io.alpharl.cli.KafkaOptions;
+import io.alpharl.cli.ShutdownHook;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
@@ -70,11 +71,10 @@ public final class ProcessorCommand implements Callable<Integer> {
     CompletableFuture<Void> asked = new CompletableFuture<>();
     try (RootAllocator allocator = new RootAllocator()) {
       ProcessorApp app = ProcessorApp.start(config, allocator);
-      Thread hook = new Thread(() -> {
+      ShutdownHook hook = ShutdownHook.install("alpharl-processor-shutdown", () -> {
         app.close();
         asked.complete(null);
-      }, "alpharl-processor-shutdown");
-      Runtime.getRuntime().addShutdownHook(hook);
+      });
       if (app.httpPort() > 0) {
         System.err.printf("stream processor running; monitoring page at http://%s:%d/ (JSON at /api/runs, metrics at /metrics). Ctrl-C stops it.%n",
             httpHost, app.httpPort());
@@ -84,7 +84,7 @@ public final class ProcessorCommand implements Callable<Integer> {
       CompletableFuture.anyOf(asked, app.stoppedOnItsOwn()).join();
       if (!asked.isDone()) {
         // Kafka Streams gave up (its log says why); exit non-zero so that a supervisor restarts the processor.
-        Runtime.getRuntime().removeShutdownHook(hook);
+        hook.cancel(); // app.close() is idempotent, so a Ctrl-C landing now is harmless
         app.close();
         System.err.println("alpharl processor: Kafka Streams stopped on its own (" + app.stoppedOnItsOwn().join()
             + "); the log above says why. Nothing committed is lost: a restart resumes from the last commit.");
