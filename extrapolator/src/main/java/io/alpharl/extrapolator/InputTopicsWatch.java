@@ -1,5 +1,6 @@
 package io.alpharl.extrapolator;
 
+import io.alpharl.proto.topic.TopicGoneException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,7 @@ final class InputTopicsWatch {
   /**
    * Asks {@code existing} for the cluster's topics when the last check is {@link #CHECK_EVERY_NANOS} old.
    *
-   * @throws InputTopicGoneException once an input topic was missing at {@link #MISSES} checks in a row
+   * @throws TopicGoneException once an input topic was missing at {@link #MISSES} checks in a row
    */
   void check(Supplier<Set<String>> existing) {
     long now = nanoTime.getAsLong();
@@ -52,7 +53,8 @@ final class InputTopicsWatch {
       if (names.contains(t)) {
         misses.remove(t);
       } else if (misses.merge(t, 1, Integer::sum) >= MISSES) {
-        throw new InputTopicGoneException(t);
+        throw new TopicGoneException(List.of(t), "the extrapolator stops, since what it built from it no longer matches the log:"
+            + " restart it once the topics are back", null);
       }
     }
   }

@@ -3,6 +3,7 @@ package io.alpharl.extrapolator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.alpharl.proto.topic.TopicGoneException;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -35,7 +36,7 @@ class InputTopicsWatchTest {
     }
     assertThat(asked).hasValue(InputTopicsWatch.MISSES - 1);
     later();
-    assertThatThrownBy(() -> watch.check(onlyA)).isInstanceOf(InputTopicGoneException.class).hasMessageContaining("input topic b is gone");
+    assertThatThrownBy(() -> watch.check(onlyA)).isInstanceOf(TopicGoneException.class).hasMessageContaining("topic b is no longer on the cluster");
   }
 
   @Test

@@ -304,10 +304,22 @@ public final class CheckpointAgent implements AutoCloseable {
       return false;
     } catch (RuntimeException e) {
       if (begun) {
-        sink.abortStep();
+        abortAfter(e);
       }
       throw new AgentStateException("run " + config.runId() + " step " + c.step() + " failed after it began; restart the agent to resume from step "
           + lastStep + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Aborts the step that {@code failure} ended. A producer whose commit timed out refuses to abort
+   * (only a retried commit is allowed); that refusal must not replace the failure that explains it.
+   */
+  private void abortAfter(RuntimeException failure) {
+    try {
+      sink.abortStep();
+    } catch (RuntimeException refused) {
+      failure.addSuppressed(refused);
     }
   }
 

@@ -1,6 +1,7 @@
 package io.alpharl.cli.agent;
 
 import io.alpharl.agent.AgentConfig;
+import io.alpharl.agent.AgentStateException;
 import io.alpharl.agent.CheckpointAgent;
 import io.alpharl.agent.control.ControlFollower;
 import io.alpharl.agent.control.StopFile;
@@ -9,8 +10,10 @@ import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.cli.KafkaOptions;
 import io.alpharl.cli.ShutdownHook;
 import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.TopicGoneException;
 import io.alpharl.proto.v1.RunStatus;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -78,11 +81,28 @@ public final class WatchCommand implements Callable<Integer> {
           finishOnce(agent, config);
         }
       }
+    } catch (RuntimeException e) {
+      // A deleted topic is an operator's matter, not a bug: one line, and a non-zero exit for the supervisor.
+      Optional<TopicGoneException> gone = causeOfType(e, TopicGoneException.class);
+      if (gone.isEmpty()) {
+        throw e;
+      }
+      System.err.println("alpharl agent watch: " + (e instanceof AgentStateException ? e.getMessage() : gone.get().getMessage()));
+      return 1;
     } finally {
       done.countDown();
       hook.cancel();
     }
     return 0;
+  }
+
+  private static <T extends Throwable> Optional<T> causeOfType(Throwable e, Class<T> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return Optional.of(type.cast(t));
+      }
+    }
+    return Optional.empty();
   }
 
   /**

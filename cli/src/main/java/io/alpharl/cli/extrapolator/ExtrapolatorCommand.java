@@ -4,10 +4,10 @@ import io.alpharl.cli.KafkaOptions;
 import io.alpharl.cli.UserError;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
 import io.alpharl.extrapolator.ExtrapolatorService;
-import io.alpharl.extrapolator.InputTopicGoneException;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
 import io.alpharl.extrapolator.policy.EarlyStopPolicy;
+import io.alpharl.proto.topic.TopicGoneException;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
@@ -106,7 +106,7 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       thread.start();
       System.err.println("extrapolator running; predicted models go to " + out.toAbsolutePath() + ". Ctrl-C stops it.");
       thread.join();
-      if (failure.get() instanceof InputTopicGoneException gone) {
+      if (failure.get() instanceof TopicGoneException gone) {
         System.err.println("alpharl extrapolator: " + gone.getMessage());
         return 1;
       }

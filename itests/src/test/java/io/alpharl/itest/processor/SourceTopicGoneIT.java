@@ -2,17 +2,23 @@ package io.alpharl.itest.processor;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.alpharl.agent.AgentConfig;
+import io.alpharl.agent.AgentStateException;
+import io.alpharl.agent.CheckpointAgent;
+import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
 import io.alpharl.extrapolator.ExtrapolatorService;
-import io.alpharl.extrapolator.InputTopicGoneException;
 import io.alpharl.extrapolator.policy.EarlyStopPolicy;
 import io.alpharl.itest.kafka.DedicatedBroker;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
+import io.alpharl.itest.support.BundledRun;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.TopicGoneException;
 import io.alpharl.proto.topic.Topics;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,13 +27,14 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A service whose input topic is deleted under it cannot process again; it must say so and stop,
+ * A service whose topic is deleted under it cannot process again; it must say so and stop,
  * so that its command exits non-zero, rather than look alive while doing nothing: the processor
  * replaced its stream thread every rebalance for ever, the extrapolator warned about an unknown
  * partition several times a second for ever (what they did before).
@@ -51,6 +58,41 @@ class SourceTopicGoneIT {
     }
   }
 
+  /**
+   * The agent writes rather than reads: its producer used to wait out max.block.ms for every frame of
+   * the step (22 minutes at the default for the bundled run's 22 frames), then fail the abort with a
+   * message about a timed-out commit. It must fail on the first frame and name the topic.
+   */
+  @Test
+  void theAgentNamesTheTopicDeletedUnderItAndFailsTheStepAtOnce(@DedicatedBroker TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    Path runDir = state.resolve("run");
+    for (long step : BundledRun.steps().subList(0, 2)) {
+      BundledRun.copyCheckpoint(step, runDir);
+    }
+    AgentConfig config = AgentConfig.defaults(runDir, "it-agent-topic-gone").withProgressKey("eval_accuracy");
+    try (RootAllocator allocator = new RootAllocator();
+         KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), config.runId(), Map.of(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000));
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(agent.lastStep()).as("the first step went out").isEqualTo(BundledRun.steps().get(1));
+      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        admin.deleteTopics(List.of(Topics.DELTAS.name())).all().get(30, SECONDS);
+      }
+      BundledRun.copyCheckpoint(BundledRun.steps().get(2), runDir);
+      long t0 = System.nanoTime();
+      assertThatThrownBy(() -> {
+        agent.poll();
+        agent.poll();
+      }).isInstanceOf(AgentStateException.class)
+          .cause().isInstanceOf(TopicGoneException.class).hasMessageContaining(Topics.DELTAS.name());
+      assertThat((System.nanoTime() - t0) / 1e9).as("seconds to fail: one max.block.ms, not one per frame").isLessThan(60);
+      assertThat(agent.lastStep()).isEqualTo(BundledRun.steps().get(1));
+    }
+  }
+
   @Test
   void theExtrapolatorStopsWhenItsInputTopicIsDeleted(@DedicatedBroker TestBroker broker) throws Exception {
     broker.ensureTopics();
@@ -69,7 +111,7 @@ class SourceTopicGoneIT {
         }
         thread.join(SECONDS.toMillis(120));
         assertThat(thread.isAlive()).as("stopped on its own").isFalse();
-        assertThat(failure.get()).isInstanceOf(InputTopicGoneException.class).hasMessageContaining(Topics.FITS.name());
+        assertThat(failure.get()).isInstanceOf(TopicGoneException.class).hasMessageContaining(Topics.FITS.name());
       } finally {
         service.stop();
         thread.join(SECONDS.toMillis(30));

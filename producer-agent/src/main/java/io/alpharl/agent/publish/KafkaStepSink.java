@@ -2,15 +2,24 @@ package io.alpharl.agent.publish;
 
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.TopicAdmin;
+import io.alpharl.proto.topic.TopicGoneException;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -20,9 +29,15 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * the old one and aborts its open step. Not thread-safe.
  */
 public final class KafkaStepSink implements StepSink {
+  /** How long the diagnosis of a failed commit waits for the cluster to say which topics it has. */
+  private static final int DIAGNOSIS_TIMEOUT_MS = 10_000;
+
   private final KafkaProducer<byte[], byte[]> producer;
+  private final KafkaClients kafka;
   private final String runId;
   private long bytesSent;
+  /** Set once a topic this sink writes was found gone: the producer can do nothing more, and waiting on it only delays the error. */
+  private boolean topicGone;
 
   public KafkaStepSink(String bootstrapServers, String runId, Map<String, Object> overrides) {
     this(KafkaClients.of(bootstrapServers), runId, overrides);
@@ -30,6 +45,7 @@ public final class KafkaStepSink implements StepSink {
 
   /** @param overrides producer settings applied last (tests shorten timeouts with them) */
   public KafkaStepSink(KafkaClients kafka, String runId, Map<String, Object> overrides) {
+    this.kafka = kafka;
     this.runId = runId;
     Map<String, Object> conf = kafka.config();
     conf.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(runId));
@@ -51,7 +67,7 @@ public final class KafkaStepSink implements StepSink {
   public void manifest(RunManifest manifest) {
     producer.beginTransaction();
     send(Topics.RUNS.name(), runId, manifest.toByteArray());
-    producer.commitTransaction();
+    commit(List.of(Topics.RUNS.name()));
   }
 
   @Override
@@ -82,11 +98,14 @@ public final class KafkaStepSink implements StepSink {
   @Override
   public void commitStep(StepCommitted commit) {
     send(Topics.STEPS.name(), runId, commit.toByteArray());
-    producer.commitTransaction();
+    commit(List.of(Topics.DELTAS.name(), Topics.STEPS.name()));
   }
 
   @Override
   public void abortStep() {
+    if (topicGone) {
+      return; // an abort would wait max.block.ms for batches that cannot land; the broker aborts at the transaction timeout or at a restart's fencing
+    }
     producer.abortTransaction();
   }
 
@@ -94,7 +113,30 @@ public final class KafkaStepSink implements StepSink {
   public void deadLetter(DeadLetter letter) {
     producer.beginTransaction();
     send(Topics.DLQ.name(), runId, letter.toByteArray());
-    producer.commitTransaction();
+    commit(List.of(Topics.DLQ.name()));
+  }
+
+  /**
+   * Commits the open transaction. A topic deleted under the agent makes the producer retry until
+   * its delivery timeout and then fail with a cause that does not name the topic; see {@link #explained}.
+   */
+  private void commit(List<String> topics) {
+    try {
+      producer.commitTransaction();
+    } catch (KafkaException e) {
+      throw explained(e, topics);
+    }
+  }
+
+  /** When Kafka fails us, the cluster is asked which of {@code topics} are gone, so the error can say so. */
+  private KafkaException explained(KafkaException e, List<String> topics) {
+    List<String> gone = TopicAdmin.missing(kafka, topics, DIAGNOSIS_TIMEOUT_MS);
+    if (gone.isEmpty()) {
+      return e;
+    }
+    topicGone = true;
+    return new TopicGoneException(gone, "the agent cannot send run " + runId + " to it. Once the topics are back, a restarted agent"
+        + " resumes from the last step still committed on them", e);
   }
 
   /** Bytes of record values handed to the producer so far. */
@@ -102,13 +144,28 @@ public final class KafkaStepSink implements StepSink {
     return bytesSent;
   }
 
+  /**
+   * Hands a record to the producer. A send that failed before it was queued (the topic missing from
+   * the producer's metadata for max.block.ms) comes back as an already failed future, not an
+   * exception; unchecked, each later frame of the step would wait out the same timeout.
+   */
   private void send(String topic, String key, byte[] value) {
     bytesSent += value.length;
-    producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
+    Future<RecordMetadata> sent = producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
+    if (sent.isDone()) {
+      try {
+        sent.get();
+      } catch (ExecutionException e) {
+        throw explained(e.getCause() instanceof KafkaException k ? k : new KafkaException(e.getCause()), List.of(topic));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptException(e);
+      }
+    }
   }
 
   @Override
   public void close() {
-    producer.close();
+    producer.close(topicGone ? Duration.ZERO : Duration.ofMillis(Long.MAX_VALUE));
   }
 }

@@ -21,6 +21,34 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 public final class TopicAdmin {
   private TopicAdmin() {}
 
+  /**
+   * The topics of {@code names} that the cluster says do not exist; empty when it does not answer
+   * within {@code timeoutMs} or may not be asked (then nothing is known to be missing).
+   */
+  public static List<String> missing(KafkaClients kafka, List<String> names, int timeoutMs) {
+    Map<String, Object> conf = kafka.config();
+    conf.put("default.api.timeout.ms", timeoutMs);
+    conf.put("request.timeout.ms", timeoutMs);
+    List<String> missing = new ArrayList<>();
+    try (Admin admin = Admin.create(conf)) {
+      Map<String, KafkaFuture<TopicDescription>> found = admin.describeTopics(names).topicNameValues();
+      for (String name : names) {
+        try {
+          found.get(name).get();
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+            missing.add(name);
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (KafkaException e) {
+      // no answer: nothing known
+    }
+    return missing;
+  }
+
   public static void ensure(Admin admin, List<TopicLayout> layouts) {
     try {
       Map<String, KafkaFuture<TopicDescription>> found = admin.describeTopics(layouts.stream().map(TopicLayout::name).toList()).topicNameValues();
