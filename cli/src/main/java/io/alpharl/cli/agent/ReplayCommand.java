@@ -3,6 +3,7 @@ package io.alpharl.cli.agent;
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.agent.resume.CommittedRun;
+import io.alpharl.cli.DurationConverter;
 import io.alpharl.cli.KafkaOptions;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,7 +31,7 @@ public final class ReplayCommand implements Callable<Integer> {
   @Option(names = "--speed", defaultValue = "0", description = "Pace as a multiple of the recorded one; 0 sends as fast as possible. Default: ${DEFAULT-VALUE}.")
   double speed;
 
-  @Option(names = "--step-interval", description = "Send one step per interval (ISO-8601, e.g. PT2S), as a trainer saving checkpoints every so"
+  @Option(names = "--step-interval", converter = DurationConverter.class, description = "Send one step per interval (e.g. 2s, 1m; ISO-8601 too), as a trainer saving checkpoints every so"
       + " often; overrides --speed.")
   Duration stepInterval;
 

@@ -2,6 +2,7 @@ package io.alpharl.cli.agent;
 
 import io.alpharl.agent.AgentConfig;
 import io.alpharl.agent.checkpoint.CheckpointLayout;
+import io.alpharl.cli.DurationConverter;
 import io.alpharl.cli.ModuleOptions;
 import io.alpharl.proto.frame.ChunkingConfig;
 import io.alpharl.proto.frame.WireDtype;
@@ -69,7 +70,7 @@ final class RunDirOptions {
       description = "Most bytes of values per frame. Default: ${DEFAULT-VALUE}.")
   int maxChunkBytes;
 
-  @Option(names = "--poll-interval", defaultValue = "PT2S", description = "How often DIR is scanned (ISO-8601). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--poll-interval", converter = DurationConverter.class, defaultValue = "2s", description = "How often DIR is scanned (e.g. 500ms, 2s, 1m; ISO-8601 too). Default: ${DEFAULT-VALUE}.")
   Duration pollInterval;
 
   @Option(names = "--delta-dtype", defaultValue = "F32",

@@ -1,5 +1,6 @@
 package io.alpharl.cli.processor;
 
+import io.alpharl.cli.DurationConverter;
 import io.alpharl.cli.FitOptions;
 import io.alpharl.cli.KafkaOptions;
 import io.alpharl.cli.ShutdownHook;
@@ -56,8 +57,8 @@ public final class ProcessorCommand implements Callable<Integer> {
           + " Default: derived from the host name and the state folder.")
   String instanceId;
 
-  @Option(names = "--session-timeout", defaultValue = "PT30S",
-      description = "How long the group waits for a silent instance before moving its tasks (ISO-8601). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--session-timeout", converter = DurationConverter.class, defaultValue = "30s",
+      description = "How long the group waits for a silent instance before moving its tasks (e.g. 30s, 2m; ISO-8601 too). Default: ${DEFAULT-VALUE}.")
   Duration sessionTimeout;
 
   @Override
