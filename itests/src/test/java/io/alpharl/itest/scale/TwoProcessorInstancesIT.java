@@ -58,7 +58,9 @@ class TwoProcessorInstancesIT {
          ServiceProcess b = processor(broker, "b", "shared-app", portB)) {
       ServiceProcess agent = ServiceProcess.start("agent", work.resolve("logs"), 512, List.of("agent", "replay", BundledRun.recording().toString(),
           "--run-id", run, "--base-dir", work.resolve("base").toString(), "--bootstrap-servers", broker.bootstrapServers(),
-          "--step-interval", "PT0.4S"));
+          // 40 s for the run's 40 steps: a is killed ~10 s in, and must still have work left for b to take over.
+          // At 0.4 s a step, a loaded machine once let a finish the whole run before the kill (b applied nothing after it).
+          "--step-interval", "PT1S"));
       try (agent) {
         awaitFits(broker, run, "shared-app", 50);
         double appliedA = applied(portA);
