@@ -7,6 +7,7 @@ import io.alpharl.agent.control.ControlFollower;
 import io.alpharl.agent.control.StopFile;
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.resume.CommittedRun;
+import io.alpharl.agent.resume.RunLogIncompleteException;
 import io.alpharl.cli.KafkaOptions;
 import io.alpharl.cli.ShutdownHook;
 import io.alpharl.proto.topic.KafkaClients;
@@ -81,6 +82,9 @@ public final class WatchCommand implements Callable<Integer> {
           finishOnce(agent, config);
         }
       }
+    } catch (RunLogIncompleteException e) {
+      System.err.println("alpharl agent watch: " + e.getMessage());
+      return 1;
     } catch (RuntimeException e) {
       // A deleted topic is an operator's matter, not a bug: one line, and a non-zero exit for the supervisor.
       Optional<TopicGoneException> gone = causeOfType(e, TopicGoneException.class);

@@ -8,6 +8,8 @@ import io.alpharl.agent.AgentConfig;
 import io.alpharl.agent.AgentStateException;
 import io.alpharl.agent.CheckpointAgent;
 import io.alpharl.agent.publish.KafkaStepSink;
+import io.alpharl.agent.resume.CommittedRun;
+import io.alpharl.agent.resume.RunLogIncompleteException;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
 import io.alpharl.extrapolator.ExtrapolatorService;
 import io.alpharl.extrapolator.policy.EarlyStopPolicy;
@@ -90,6 +92,55 @@ class SourceTopicGoneIT {
           .cause().isInstanceOf(TopicGoneException.class).hasMessageContaining(Topics.DELTAS.name());
       assertThat((System.nanoTime() - t0) / 1e9).as("seconds to fail: one max.block.ms, not one per frame").isLessThan(60);
       assertThat(agent.lastStep()).isEqualTo(BundledRun.steps().get(1));
+    }
+  }
+
+  /**
+   * After the delta topic was deleted and created again, the run's commits are still on
+   * alpharl.steps but its deltas are gone. A restarted agent used to resume from a zero running sum
+   * without a word (no tensor's log was there to be found short); it must refuse.
+   */
+  @Test
+  void anAgentRestartedOnARecreatedDeltaTopicRefusesToResume(@DedicatedBroker TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    Path runDir = state.resolve("run");
+    for (long step : BundledRun.steps().subList(0, 2)) {
+      BundledRun.copyCheckpoint(step, runDir);
+    }
+    AgentConfig config = AgentConfig.defaults(runDir, "it-agent-log-gone").withProgressKey("eval_accuracy");
+    KafkaClients kafka = KafkaClients.of(broker.bootstrapServers());
+    try (RootAllocator allocator = new RootAllocator()) {
+      try (KafkaStepSink sink = new KafkaStepSink(kafka, config.runId(), Map.of());
+           CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+        agent.start();
+        agent.poll();
+        agent.poll();
+        assertThat(agent.lastStep()).isEqualTo(BundledRun.steps().get(1));
+      }
+      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        admin.deleteTopics(List.of(Topics.DELTAS.name())).all().get(30, SECONDS);
+      }
+      recreate(broker);
+      try (KafkaStepSink sink = new KafkaStepSink(kafka, config.runId(), Map.of())) {
+        assertThatThrownBy(() -> new CheckpointAgent(config, sink, allocator, sum -> CommittedRun.load(kafka, config.runId(), allocator, sum)))
+            .isInstanceOf(RunLogIncompleteException.class).hasMessageContaining("holds no frame of").hasMessageContaining("new run id");
+      }
+    }
+  }
+
+  /** Creates the deleted topics again, once the broker has finished deleting them. */
+  private static void recreate(TestBroker broker) throws InterruptedException {
+    long deadline = System.nanoTime() + SECONDS.toNanos(60);
+    while (true) {
+      try {
+        broker.ensureTopics();
+        return;
+      } catch (RuntimeException stillBeingDeleted) {
+        if (System.nanoTime() > deadline) {
+          throw stillBeingDeleted;
+        }
+        Thread.sleep(500);
+      }
     }
   }
 

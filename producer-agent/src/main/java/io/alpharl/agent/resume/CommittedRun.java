@@ -14,6 +14,7 @@ import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.proto.v1.TensorDigest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
@@ -50,7 +51,11 @@ public record CommittedRun(long lastStep, long firstManifestMs) {
   }
 
   private static long lastStep(TopicReader reader, String runId) {
-    long[] newest = {0};
+    return newestCommit(reader, runId).map(StepCommitted::getStep).orElse(0L);
+  }
+
+  private static Optional<StepCommitted> newestCommit(TopicReader reader, String runId) {
+    StepCommitted[] newest = {null};
     reader.readAll(reader.partitions(Topics.STEPS.name()), r -> {
       String key = key(r.key());
       if (!runId.equals(key) || r.value() == null) {
@@ -61,21 +66,22 @@ public record CommittedRun(long lastStep, long firstManifestMs) {
         Optional<MessageChecks.Problem> problem = MessageChecks.step(key, s);
         if (problem.isPresent()) {
           LOG.warn("run {}: skipped {}-{}@{} on resume: {}", runId, r.topic(), r.partition(), r.offset(), problem.get().detail());
-        } else {
-          newest[0] = Math.max(newest[0], s.getStep());
+        } else if (newest[0] == null || s.getStep() > newest[0].getStep()) {
+          newest[0] = s;
         }
       } catch (SerializationException e) {
         LOG.warn("run {}: skipped {}-{}@{} on resume: {}", runId, r.topic(), r.partition(), r.offset(), e.getMessage());
       }
     });
-    return newest[0];
+    return Optional.ofNullable(newest[0]);
   }
 
   /** @param sum filled with the committed deltas (it must start zeroed) */
   public static CommittedRun load(KafkaClients kafka, String runId, BufferAllocator allocator, RunningSum sum) {
     long t0 = System.nanoTime();
     try (TopicReader reader = new TopicReader(kafka, Duration.ofSeconds(60)); ChunkDecoder decoder = new ChunkDecoder(allocator)) {
-      long lastStep = lastStep(reader, runId);
+      Optional<StepCommitted> newest = newestCommit(reader, runId);
+      long lastStep = newest.map(StepCommitted::getStep).orElse(0L);
       long[] created = {0};
       reader.readAll(reader.partitions(Topics.RUNS.name()), r -> {
         if (runId.equals(key(r.key())) && r.value() != null) {
@@ -118,9 +124,18 @@ public record CommittedRun(long lastStep, long firstManifestMs) {
           }
         }
       });
+      // A tensor the commit names but the log has no frame of (the topic deleted and created again,
+      // or its records removed by retention) would otherwise resume from a zero sum without a word.
+      for (TensorDigest d : newest.get().getTensorsList()) {
+        if (d.getChunkCount() > 0 && !logs.containsKey(RecordKeys.of(runId, d.getTensorName()))) {
+          throw new RunLogIncompleteException("run " + runId + ": committed step " + lastStep + " is not whole in the log: "
+              + Topics.DELTAS.name() + " holds no frame of " + d.getTensorName() + " (the topic recreated, or its records removed by"
+              + " retention?); the run cannot go on from it: send it again under a new run id");
+        }
+      }
       for (Map.Entry<String, TensorStepLog> e : logs.entrySet()) {
         if (e.getValue().appliedStep() != lastStep) {
-          throw new IllegalStateException("run " + runId + ": committed step " + lastStep + " is not whole in the log: " + e.getKey()
+          throw new RunLogIncompleteException("run " + runId + ": committed step " + lastStep + " is not whole in the log: " + e.getKey()
               + " ends at step " + e.getValue().appliedStep());
         }
       }
