@@ -52,9 +52,7 @@ class SourceTopicGoneIT {
     ProcessorConfig config = ProcessorConfig.defaults(broker.bootstrapServers(), state).withApplicationId("it-topic-gone").withHttpPort(0);
     try (RootAllocator allocator = new RootAllocator(); ProcessorApp processor = ProcessorApp.start(config, allocator)) {
       assertThat(processor.stoppedOnItsOwn()).as("running").isNotDone();
-      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
-        admin.deleteTopics(List.of(Topics.DELTAS.name())).all().get(30, SECONDS);
-      }
+      delete(broker, Topics.DELTAS.name());
       KafkaStreams.State stopped = processor.stoppedOnItsOwn().get(180, SECONDS);
       assertThat(stopped).isIn(KafkaStreams.State.PENDING_ERROR, KafkaStreams.State.ERROR);
     }
@@ -68,22 +66,13 @@ class SourceTopicGoneIT {
   @Test
   void theAgentNamesTheTopicDeletedUnderItAndFailsTheStepAtOnce(@DedicatedBroker TestBroker broker) throws Exception {
     broker.ensureTopics();
-    Path runDir = state.resolve("run");
-    for (long step : BundledRun.steps().subList(0, 2)) {
-      BundledRun.copyCheckpoint(step, runDir);
-    }
-    AgentConfig config = AgentConfig.defaults(runDir, "it-agent-topic-gone").withProgressKey("eval_accuracy");
+    AgentConfig config = runOfTwoCheckpoints("it-agent-topic-gone");
     try (RootAllocator allocator = new RootAllocator();
          KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), config.runId(), Map.of(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000));
          CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
-      agent.start();
-      agent.poll();
-      agent.poll();
-      assertThat(agent.lastStep()).as("the first step went out").isEqualTo(BundledRun.steps().get(1));
-      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
-        admin.deleteTopics(List.of(Topics.DELTAS.name())).all().get(30, SECONDS);
-      }
-      BundledRun.copyCheckpoint(BundledRun.steps().get(2), runDir);
+      sendFirstStep(agent);
+      delete(broker, Topics.DELTAS.name());
+      BundledRun.copyCheckpoint(BundledRun.steps().get(2), config.runDir());
       long t0 = System.nanoTime();
       assertThatThrownBy(() -> {
         agent.poll();
@@ -103,28 +92,41 @@ class SourceTopicGoneIT {
   @Test
   void anAgentRestartedOnARecreatedDeltaTopicRefusesToResume(@DedicatedBroker TestBroker broker) throws Exception {
     broker.ensureTopics();
-    Path runDir = state.resolve("run");
-    for (long step : BundledRun.steps().subList(0, 2)) {
-      BundledRun.copyCheckpoint(step, runDir);
-    }
-    AgentConfig config = AgentConfig.defaults(runDir, "it-agent-log-gone").withProgressKey("eval_accuracy");
+    AgentConfig config = runOfTwoCheckpoints("it-agent-log-gone");
     KafkaClients kafka = KafkaClients.of(broker.bootstrapServers());
     try (RootAllocator allocator = new RootAllocator()) {
       try (KafkaStepSink sink = new KafkaStepSink(kafka, config.runId(), Map.of());
            CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
-        agent.start();
-        agent.poll();
-        agent.poll();
-        assertThat(agent.lastStep()).isEqualTo(BundledRun.steps().get(1));
+        sendFirstStep(agent);
       }
-      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
-        admin.deleteTopics(List.of(Topics.DELTAS.name())).all().get(30, SECONDS);
-      }
+      delete(broker, Topics.DELTAS.name());
       recreate(broker);
       try (KafkaStepSink sink = new KafkaStepSink(kafka, config.runId(), Map.of())) {
         assertThatThrownBy(() -> new CheckpointAgent(config, sink, allocator, sum -> CommittedRun.load(kafka, config.runId(), allocator, sum)))
             .isInstanceOf(RunLogIncompleteException.class).hasMessageContaining("holds no frame of").hasMessageContaining("new run id");
       }
+    }
+  }
+
+  /** A run folder holding the bundled run's first two checkpoints (the base and one step). */
+  private AgentConfig runOfTwoCheckpoints(String runId) throws Exception {
+    Path runDir = state.resolve("run");
+    for (long step : BundledRun.steps().subList(0, 2)) {
+      BundledRun.copyCheckpoint(step, runDir);
+    }
+    return AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy");
+  }
+
+  private static void sendFirstStep(CheckpointAgent agent) throws Exception {
+    agent.start();
+    agent.poll();
+    agent.poll(); // a checkpoint counts as complete once two scans agree on its files
+    assertThat(agent.lastStep()).as("the first step went out").isEqualTo(BundledRun.steps().get(1));
+  }
+
+  private static void delete(TestBroker broker, String topic) throws Exception {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+      admin.deleteTopics(List.of(topic)).all().get(30, SECONDS);
     }
   }
 
@@ -157,9 +159,7 @@ class SourceTopicGoneIT {
       try {
         Thread.sleep(3_000);
         assertThat(thread.isAlive()).as("running").isTrue();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
-          admin.deleteTopics(List.of(Topics.FITS.name())).all().get(30, SECONDS);
-        }
+        delete(broker, Topics.FITS.name());
         thread.join(SECONDS.toMillis(120));
         assertThat(thread.isAlive()).as("stopped on its own").isFalse();
         assertThat(failure.get()).isInstanceOf(TopicGoneException.class).hasMessageContaining(Topics.FITS.name());
