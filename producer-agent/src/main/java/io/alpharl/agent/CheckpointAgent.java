@@ -10,6 +10,8 @@ import io.alpharl.agent.checkpoint.ScanResult;
 import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.agent.publish.StepSink;
 import io.alpharl.agent.resume.CommittedRun;
+import io.alpharl.agent.resume.ContinuityCheck;
+import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.TensorChunker;
 import io.alpharl.proto.frame.TensorRef;
@@ -35,6 +37,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -108,6 +111,7 @@ public final class CheckpointAgent implements AutoCloseable {
     CommittedRun committed;
     try {
       committed = resume.load(sum);
+      requireContinuity(committed.lastStep());
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -133,6 +137,36 @@ public final class CheckpointAgent implements AutoCloseable {
           .setDtype(toWire(t.dtype()))
           .setModelled(d.modelled())
           .setTransposed(d.transposed()));
+    }
+  }
+
+  /**
+   * Refuses to resume when the run folder still holds the newest committed step's checkpoint and
+   * it is not W_0 plus the update the log holds (see {@link ContinuityCheck}). A checkpoint rotated
+   * away cannot be checked; that is said, not hidden.
+   */
+  private void requireContinuity(long committedStep) {
+    if (committedStep == 0) {
+      return;
+    }
+    Optional<CheckpointDir> atStep = scanner.present().stream().filter(c -> c.step() == committedStep).findFirst();
+    if (atStep.isEmpty()) {
+      LOG.info("run {}: checkpoint of committed step {} is no longer in {}; resuming without checking the folder against the log", config.runId(),
+          committedStep, config.runDir());
+      return;
+    }
+    Optional<String> mismatch;
+    try (Checkpoint ckpt = Checkpoint.open(atStep.get().path())) {
+      mismatch = ContinuityCheck.mismatch(base, ckpt, sum);
+    } catch (SafetensorsException e) {
+      LOG.warn("run {}: checkpoint of committed step {} cannot be read ({}); resuming without checking the folder against the log", config.runId(),
+          committedStep, e.getMessage());
+      return;
+    }
+    if (mismatch.isPresent()) {
+      throw new ResumeRefusedException("run " + config.runId() + ": " + atStep.get().path() + " is not the step " + committedStep
+          + " committed on the log under this run id (" + mismatch.get() + "): is this another run, or another base, under the same run id?"
+          + " Send it under a new run id");
     }
   }
 

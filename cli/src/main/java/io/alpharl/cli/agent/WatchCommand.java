@@ -7,7 +7,7 @@ import io.alpharl.agent.control.ControlFollower;
 import io.alpharl.agent.control.StopFile;
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.resume.CommittedRun;
-import io.alpharl.agent.resume.RunLogIncompleteException;
+import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.cli.KafkaOptions;
 import io.alpharl.cli.ShutdownHook;
 import io.alpharl.proto.topic.KafkaClients;
@@ -82,7 +82,7 @@ public final class WatchCommand implements Callable<Integer> {
           finishOnce(agent, config);
         }
       }
-    } catch (RunLogIncompleteException e) {
+    } catch (ResumeRefusedException e) {
       System.err.println("alpharl agent watch: " + e.getMessage());
       return 1;
     } catch (RuntimeException e) {

@@ -9,7 +9,7 @@ import io.alpharl.agent.AgentStateException;
 import io.alpharl.agent.CheckpointAgent;
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.resume.CommittedRun;
-import io.alpharl.agent.resume.RunLogIncompleteException;
+import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
 import io.alpharl.extrapolator.ExtrapolatorService;
 import io.alpharl.extrapolator.policy.EarlyStopPolicy;
@@ -103,7 +103,7 @@ class SourceTopicGoneIT {
       recreate(broker);
       try (KafkaStepSink sink = new KafkaStepSink(kafka, config.runId(), Map.of())) {
         assertThatThrownBy(() -> new CheckpointAgent(config, sink, allocator, sum -> CommittedRun.load(kafka, config.runId(), allocator, sum)))
-            .isInstanceOf(RunLogIncompleteException.class).hasMessageContaining("holds no frame of").hasMessageContaining("new run id");
+            .isInstanceOf(ResumeRefusedException.class).hasMessageContaining("holds no frame of").hasMessageContaining("new run id");
       }
     }
   }

@@ -128,14 +128,14 @@ public record CommittedRun(long lastStep, long firstManifestMs) {
       // or its records removed by retention) would otherwise resume from a zero sum without a word.
       for (TensorDigest d : newest.get().getTensorsList()) {
         if (d.getChunkCount() > 0 && !logs.containsKey(RecordKeys.of(runId, d.getTensorName()))) {
-          throw new RunLogIncompleteException("run " + runId + ": committed step " + lastStep + " is not whole in the log: "
+          throw new ResumeRefusedException("run " + runId + ": committed step " + lastStep + " is not whole in the log: "
               + Topics.DELTAS.name() + " holds no frame of " + d.getTensorName() + " (the topic recreated, or its records removed by"
               + " retention?); the run cannot go on from it: send it again under a new run id");
         }
       }
       for (Map.Entry<String, TensorStepLog> e : logs.entrySet()) {
         if (e.getValue().appliedStep() != lastStep) {
-          throw new RunLogIncompleteException("run " + runId + ": committed step " + lastStep + " is not whole in the log: " + e.getKey()
+          throw new ResumeRefusedException("run " + runId + ": committed step " + lastStep + " is not whole in the log: " + e.getKey()
               + " ends at step " + e.getValue().appliedStep());
         }
       }

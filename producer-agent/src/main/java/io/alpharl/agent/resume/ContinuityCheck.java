@@ -1,0 +1,54 @@
+package io.alpharl.agent.resume;
+
+import io.alpharl.agent.delta.RunningSum;
+import io.alpharl.safetensors.Checkpoint;
+import io.alpharl.safetensors.TensorEntry;
+import java.util.Optional;
+
+/**
+ * Does the run folder continue the run on the log? At a restart the agent rebuilds ΔW of the newest
+ * committed step from the log; when that step's checkpoint is still on disk, W − W_0 must agree
+ * with it. A different run started under the same run id (or a different base) would not, and
+ * resuming would send the next delta against the other run's sum.
+ *
+ * <p>The comparison is per tensor, ‖S − (W − W_0)‖ / max(‖S‖, ‖W − W_0‖) against
+ * {@link #MAX_RELATIVE_ERROR}: the log's sum equals W − W_0 to f32 rounding with f32 deltas and to
+ * within one rounding of the delta (2⁻⁸ relative) with bf16 or f16 ones, while an unrelated update
+ * is off by order one.
+ */
+public final class ContinuityCheck {
+  static final double MAX_RELATIVE_ERROR = 0.05;
+  private static final int CHUNK = 1 << 20;
+
+  private ContinuityCheck() {}
+
+  /** The first tensor where {@code sum} is not {@code atStep − base}, described; empty when they agree. */
+  public static Optional<String> mismatch(Checkpoint base, Checkpoint atStep, RunningSum sum) {
+    float[] w = new float[CHUNK];
+    float[] w0 = new float[CHUNK];
+    for (TensorEntry t : base.tensors().values()) {
+      double diff = 0;
+      double update = 0;
+      double summed = 0;
+      for (long from = 0; from < t.elementCount(); from += CHUNK) {
+        int count = (int) Math.min(CHUNK, t.elementCount() - from);
+        atStep.readFloats(t.name(), from, w, 0, count);
+        base.readFloats(t.name(), from, w0, 0, count);
+        float[] s = sum.read(t.name(), from, count);
+        for (int i = 0; i < count; i++) {
+          double u = (double) w[i] - w0[i];
+          double d = s[i] - u;
+          diff += d * d;
+          update += u * u;
+          summed += (double) s[i] * s[i];
+        }
+      }
+      double scale = Math.sqrt(Math.max(update, summed));
+      double relative = scale == 0 ? 0 : Math.sqrt(diff) / scale;
+      if (relative > MAX_RELATIVE_ERROR) {
+        return Optional.of(String.format("%s: the log's update differs from the checkpoint's by %.3g of its norm", t.name(), relative));
+      }
+    }
+    return Optional.empty();
+  }
+}

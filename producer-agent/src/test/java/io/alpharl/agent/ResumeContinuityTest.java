@@ -1,0 +1,101 @@
+package io.alpharl.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.alpharl.agent.delta.RunningSum;
+import io.alpharl.agent.resume.CommittedRun;
+import io.alpharl.agent.resume.ResumeRefusedException;
+import io.alpharl.proto.frame.WireDtype;
+import io.alpharl.safetensors.DType;
+import io.alpharl.safetensors.SafetensorsWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * At a restart the agent rebuilds ΔW of the newest committed step from the log (here: the resume
+ * fills the sum as the log would). Where that step's checkpoint is still in the run folder it must
+ * be W_0 plus that update, or the folder holds another run under the same id and the agent refuses.
+ */
+class ResumeContinuityTest {
+  private static final String W = "model.layers.0.mlp.up_proj.weight";
+  private static final int N = 4096;
+
+  @TempDir
+  Path runDir;
+  @TempDir
+  Path stateDir;
+
+  @Test
+  void theFolderThatWasSentResumes() throws Exception {
+    write(0, 0);
+    write(5, 0);
+    assertThat(lastStepAfterResume(logOf(5, 0, WireDtype.F32))).isEqualTo(5);
+  }
+
+  @Test
+  void bf16DeltasWithTheirRoundingStillResume() throws Exception {
+    write(0, 0);
+    write(5, 0);
+    assertThat(lastStepAfterResume(logOf(5, 0, WireDtype.BF16))).isEqualTo(5);
+  }
+
+  @Test
+  void anotherRunUnderTheSameIdIsRefused() throws Exception {
+    write(0, 0);
+    write(5, 1); // the same base, another direction of training
+    assertThatThrownBy(() -> lastStepAfterResume(logOf(5, 0, WireDtype.F32))).isInstanceOf(ResumeRefusedException.class)
+        .hasMessageContaining("checkpoint-5").hasMessageContaining(W).hasMessageContaining("new run id");
+  }
+
+  @Test
+  void aCheckpointRotatedAwayCannotBeCheckedAndIsNotHeldAgainstTheRun() throws Exception {
+    write(0, 0);
+    assertThat(lastStepAfterResume(logOf(5, 1, WireDtype.F32))).isEqualTo(5);
+  }
+
+  private long lastStepAfterResume(CheckpointAgent.Resume resume) throws Exception {
+    AgentConfig config = AgentConfig.defaults(runDir, "resume").withStateDir(stateDir);
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = new CheckpointAgent(config, null, allocator, resume)) {
+      return agent.lastStep();
+    }
+  }
+
+  /** A resume that sums W_step − W_0 of run {@code seed} into the agent's sum, in the wire dtype's deltas, as the log would hold it. */
+  private static CheckpointAgent.Resume logOf(int step, int seed, WireDtype wire) {
+    return (RunningSum sum) -> {
+      float[] target = new float[N];
+      float[] w0 = weights(0, 0);
+      float[] ws = weights(step, seed);
+      for (int i = 0; i < N; i++) {
+        target[i] = ws[i] - w0[i];
+      }
+      int bad = sum.advance(W, 0, target, new float[N], N, wire);
+      assertThat(bad).isNegative();
+      sum.commitStep();
+      return new CommittedRun(step, 1);
+    };
+  }
+
+  /** W_t = W_0 + t·A_seed, with A_0 and A_1 unrelated directions of like size. */
+  private static float[] weights(int step, int seed) {
+    float[] w = new float[N];
+    for (int i = 0; i < N; i++) {
+      double a = seed == 0 ? Math.sin(0.37 * i) : Math.cos(1.91 * i + 0.5);
+      w[i] = (float) (0.02 * Math.sin(0.011 * i + 1) + step * 1e-4 * a);
+    }
+    return w;
+  }
+
+  private void write(int step, int seed) throws IOException {
+    Path dir = Files.createDirectories(runDir.resolve("checkpoint-" + step));
+    new SafetensorsWriter(Map.of()).add(W, DType.F32, List.of(64L, 64L)).writeTo(dir.resolve("model.safetensors"), Map.of(W, weights(step, seed)));
+    Files.writeString(dir.resolve("trainer_state.json"), "{\"max_steps\": 20, \"log_history\": [{\"step\": " + step + ", \"reward\": 0.5}]}");
+  }
+}
