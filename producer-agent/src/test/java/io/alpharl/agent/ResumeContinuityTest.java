@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ResumeContinuityTest {
   private static final String W = "model.layers.0.mlp.up_proj.weight";
-  private static final int N = 4096;
+  private static final int N = 256 * 512; // 32 windows of 4096: the check samples 16 of them
 
   @TempDir
   Path runDir;
@@ -95,7 +95,7 @@ class ResumeContinuityTest {
 
   private void write(int step, int seed) throws IOException {
     Path dir = Files.createDirectories(runDir.resolve("checkpoint-" + step));
-    new SafetensorsWriter(Map.of()).add(W, DType.F32, List.of(64L, 64L)).writeTo(dir.resolve("model.safetensors"), Map.of(W, weights(step, seed)));
+    new SafetensorsWriter(Map.of()).add(W, DType.F32, List.of(256L, 512L)).writeTo(dir.resolve("model.safetensors"), Map.of(W, weights(step, seed)));
     Files.writeString(dir.resolve("trainer_state.json"), "{\"max_steps\": 20, \"log_history\": [{\"step\": " + step + ", \"reward\": 0.5}]}");
   }
 }
