@@ -40,7 +40,7 @@ public final class ContinuityCheck {
       long windows = (n + WINDOW - 1) / WINDOW;
       int taken = (int) Math.min(windows, WINDOWS);
       for (int k = 0; k < taken; k++) {
-        long from = taken == windows ? (long) k * WINDOW : Math.min(n - WINDOW, k * (n - WINDOW) / (WINDOWS - 1));
+        long from = taken == windows ? (long) k * WINDOW : k * (n - WINDOW) / (WINDOWS - 1); // first and last windows at the ends
         int count = (int) Math.min(WINDOW, n - from);
         atStep.readFloats(t.name(), from, w, 0, count);
         base.readFloats(t.name(), from, w0, 0, count);

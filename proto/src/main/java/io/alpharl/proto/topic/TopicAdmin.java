@@ -1,6 +1,7 @@
 package io.alpharl.proto.topic;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -29,39 +30,27 @@ public final class TopicAdmin {
     Map<String, Object> conf = kafka.config();
     conf.put("default.api.timeout.ms", timeoutMs);
     conf.put("request.timeout.ms", timeoutMs);
-    List<String> missing = new ArrayList<>();
     try (Admin admin = Admin.create(conf)) {
-      Map<String, KafkaFuture<TopicDescription>> found = admin.describeTopics(names).topicNameValues();
-      for (String name : names) {
-        try {
-          found.get(name).get();
-        } catch (ExecutionException e) {
-          if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-            missing.add(name);
-          }
-        }
-      }
+      return describeFailures(admin, names).entrySet().stream().filter(e -> e.getValue() instanceof UnknownTopicOrPartitionException)
+          .map(Map.Entry::getKey).toList();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (KafkaException e) {
       // no answer: nothing known
     }
-    return missing;
+    return List.of();
   }
 
   public static void ensure(Admin admin, List<TopicLayout> layouts) {
     try {
-      Map<String, KafkaFuture<TopicDescription>> found = admin.describeTopics(layouts.stream().map(TopicLayout::name).toList()).topicNameValues();
+      Map<String, Throwable> failures = describeFailures(admin, layouts.stream().map(TopicLayout::name).toList());
       List<NewTopic> missing = new ArrayList<>();
       for (TopicLayout l : layouts) {
-        try {
-          found.get(l.name()).get();
-        } catch (ExecutionException e) {
-          if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-            missing.add(l.toNewTopic());
-          } else if (!(e.getCause() instanceof TopicAuthorizationException)) {
-            throw e;
-          }
+        Throwable cause = failures.get(l.name());
+        if (cause instanceof UnknownTopicOrPartitionException) {
+          missing.add(l.toNewTopic());
+        } else if (cause != null && !(cause instanceof TopicAuthorizationException)) {
+          throw cannotCreate(cause, layouts);
         }
       }
       if (!missing.isEmpty()) {
@@ -71,11 +60,29 @@ public final class TopicAdmin {
       Thread.currentThread().interrupt();
       throw new KafkaException("interrupted while creating topics", e);
     } catch (ExecutionException e) {
-      if (e.getCause() instanceof TopicAuthorizationException || e.getCause() instanceof ClusterAuthorizationException) {
-        throw new KafkaException("topics missing and this principal may not create them (" + e.getCause().getMessage()
-            + "); have an administrator create them (README, \"Secured clusters\") or grant CREATE", e.getCause());
-      }
-      throw new KafkaException("cannot create topics " + layouts.stream().map(TopicLayout::name).toList() + ": " + e.getCause().getMessage(), e.getCause());
+      throw cannotCreate(e.getCause(), layouts);
     }
+  }
+
+  /** Per topic of {@code names} whose description failed, why; in the order of {@code names}. */
+  private static Map<String, Throwable> describeFailures(Admin admin, List<String> names) throws InterruptedException {
+    Map<String, KafkaFuture<TopicDescription>> found = admin.describeTopics(names).topicNameValues();
+    Map<String, Throwable> failures = new LinkedHashMap<>();
+    for (String name : names) {
+      try {
+        found.get(name).get();
+      } catch (ExecutionException e) {
+        failures.put(name, e.getCause());
+      }
+    }
+    return failures;
+  }
+
+  private static KafkaException cannotCreate(Throwable cause, List<TopicLayout> layouts) {
+    if (cause instanceof TopicAuthorizationException || cause instanceof ClusterAuthorizationException) {
+      return new KafkaException("topics missing and this principal may not create them (" + cause.getMessage()
+          + "); have an administrator create them (README, \"Secured clusters\") or grant CREATE", cause);
+    }
+    return new KafkaException("cannot create topics " + layouts.stream().map(TopicLayout::name).toList() + ": " + cause.getMessage(), cause);
   }
 }
