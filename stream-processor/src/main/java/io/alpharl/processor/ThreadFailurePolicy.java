@@ -1,7 +1,9 @@
 package io.alpharl.processor;
 
+import io.alpharl.proto.error.Causes;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Optional;
 import java.util.function.LongSupplier;
 import org.apache.kafka.streams.errors.MissingSourceTopicException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -36,12 +38,11 @@ final class ThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
 
   @Override
   public synchronized StreamThreadExceptionResponse handle(Throwable e) {
-    for (Throwable c = e; c != null; c = c.getCause()) {
-      if (c instanceof MissingSourceTopicException) {
-        LOG.error("a source topic of the processor is missing ({}): it was deleted, or --bootstrap-servers names another cluster;"
-            + " the processor stops rather than wait without processing", c.getMessage());
-        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-      }
+    Optional<MissingSourceTopicException> missing = Causes.find(e, MissingSourceTopicException.class);
+    if (missing.isPresent()) {
+      LOG.error("a source topic of the processor is missing ({}): it was deleted, or --bootstrap-servers names another cluster;"
+          + " the processor stops rather than wait without processing", missing.get().getMessage());
+      return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     }
     long now = nanoTime.getAsLong();
     recent.addLast(now);

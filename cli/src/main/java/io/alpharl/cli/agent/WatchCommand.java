@@ -10,6 +10,7 @@ import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.cli.KafkaOptions;
 import io.alpharl.cli.ShutdownHook;
+import io.alpharl.proto.error.Causes;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.TopicGoneException;
 import io.alpharl.proto.v1.RunStatus;
@@ -87,7 +88,7 @@ public final class WatchCommand implements Callable<Integer> {
       return 1;
     } catch (RuntimeException e) {
       // A deleted topic is an operator's matter, not a bug: one line, and a non-zero exit for the supervisor.
-      Optional<TopicGoneException> gone = causeOfType(e, TopicGoneException.class);
+      Optional<TopicGoneException> gone = Causes.find(e, TopicGoneException.class);
       if (gone.isEmpty()) {
         throw e;
       }
@@ -98,15 +99,6 @@ public final class WatchCommand implements Callable<Integer> {
       hook.cancel();
     }
     return 0;
-  }
-
-  private static <T extends Throwable> Optional<T> causeOfType(Throwable e, Class<T> type) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (type.isInstance(t)) {
-        return Optional.of(type.cast(t));
-      }
-    }
-    return Optional.empty();
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.alpharl.processor.topology;
 
 import io.alpharl.processor.metrics.ProcessorMetrics;
+import io.alpharl.proto.error.Causes;
 import io.alpharl.proto.frame.FrameException;
 import io.alpharl.proto.topic.DeadLetters;
 import io.alpharl.proto.topic.Topics;
@@ -8,6 +9,7 @@ import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.RejectReason;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
@@ -35,12 +37,9 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler 
 
   @Override
   public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception exception) {
-    Throwable cause = exception;
-    while (cause != null && !(cause instanceof FrameException)) {
-      cause = cause.getCause();
-    }
-    RejectReason reason = cause instanceof FrameException fe ? fe.error().rejectReason() : RejectReason.REJECT_REASON_CORRUPT_FRAME;
-    String detail = cause != null ? cause.getMessage() : String.valueOf(exception.getMessage());
+    Optional<FrameException> cause = Causes.find(exception, FrameException.class);
+    RejectReason reason = cause.map(fe -> fe.error().rejectReason()).orElse(RejectReason.REJECT_REASON_CORRUPT_FRAME);
+    String detail = cause.map(Throwable::getMessage).orElse(String.valueOf(exception.getMessage()));
     LOG.warn("dead letter from {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), detail);
     metrics.deadLetter(reason);
     DeadLetter letter = DeadLetters.of(record, reason, detail, "processor").build();
