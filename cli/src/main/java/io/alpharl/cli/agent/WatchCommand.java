@@ -29,6 +29,12 @@ import picocli.CommandLine.Option;
     description = "Follow DIR and stream each new complete checkpoint's delta to Kafka, one transaction per step. "
         + "Resumes after a restart from the last committed step.")
 public final class WatchCommand implements Callable<Integer> {
+  /**
+   * How often an idle agent asks whether its topics still exist: a deleted topic is then reported
+   * within about this long rather than at the next checkpoint, for one admin request per interval.
+   */
+  private static final java.time.Duration TOPIC_CHECK_INTERVAL = java.time.Duration.ofSeconds(30);
+
   @Mixin
   RunDirOptions run;
 
@@ -68,11 +74,16 @@ public final class WatchCommand implements Callable<Integer> {
            CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, sum -> CommittedRun.load(clients, config.runId(), allocator, sum))) {
         agent.start();
         long t0 = System.nanoTime();
+        long topicsChecked = t0;
         do {
-          agent.poll();
+          int sent = agent.poll();
           if (once) {
             agent.poll(); // a checkpoint counts as complete once two scans agree on its files
             break;
+          }
+          if (sent == 0 && System.nanoTime() - topicsChecked > TOPIC_CHECK_INTERVAL.toNanos()) {
+            sink.requireTopics();
+            topicsChecked = System.nanoTime();
           }
           Thread.sleep(config.pollInterval().toMillis());
         } while (!stopping.get());

@@ -72,6 +72,8 @@ class SourceTopicGoneIT {
          CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
       sendFirstStep(agent);
       delete(broker, Topics.DELTAS.name());
+      // Idle between checkpoints, the agent's watch loop asks the cluster rather than wait for the next step to fail.
+      awaitGone(sink);
       BundledRun.copyCheckpoint(BundledRun.steps().get(2), config.runDir());
       long t0 = System.nanoTime();
       assertThatThrownBy(() -> {
@@ -122,6 +124,21 @@ class SourceTopicGoneIT {
     agent.poll();
     agent.poll(); // a checkpoint counts as complete once two scans agree on its files
     assertThat(agent.lastStep()).as("the first step went out").isEqualTo(BundledRun.steps().get(1));
+  }
+
+  /** The deletion reaches every broker's metadata shortly after the controller took it. */
+  private static void awaitGone(KafkaStepSink sink) throws InterruptedException {
+    long deadline = System.nanoTime() + SECONDS.toNanos(30);
+    while (true) {
+      try {
+        sink.requireTopics();
+      } catch (TopicGoneException e) {
+        assertThat(e.topics()).containsExactly(Topics.DELTAS.name());
+        return;
+      }
+      assertThat(System.nanoTime()).as("the deleted topic is reported").isLessThan(deadline);
+      Thread.sleep(200);
+    }
   }
 
   private static void delete(TestBroker broker, String topic) throws Exception {

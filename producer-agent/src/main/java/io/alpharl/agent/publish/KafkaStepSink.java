@@ -31,6 +31,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class KafkaStepSink implements StepSink {
   /** How long the diagnosis of a failed commit waits for the cluster to say which topics it has. */
   private static final int DIAGNOSIS_TIMEOUT_MS = 10_000;
+  /** Every topic the agent writes. */
+  private static final List<String> RUN_TOPICS = List.of(Topics.RUNS.name(), Topics.DELTAS.name(), Topics.STEPS.name(), Topics.DLQ.name());
 
   private final KafkaProducer<byte[], byte[]> producer;
   private final KafkaClients kafka;
@@ -134,9 +136,28 @@ public final class KafkaStepSink implements StepSink {
     if (gone.isEmpty()) {
       return e;
     }
+    return gone(gone, e);
+  }
+
+  /**
+   * Asks the cluster whether the run's topics are all there. Between checkpoints the agent sends
+   * nothing, so a topic deleted then would be found only at the next step, a training step or more
+   * later; the agent's loop calls this while it waits. A cluster that does not answer is not taken
+   * for a deletion (a broker restarting).
+   *
+   * @throws TopicGoneException naming the topics that are gone
+   */
+  public void requireTopics() {
+    List<String> gone = TopicAdmin.missing(kafka, RUN_TOPICS, DIAGNOSIS_TIMEOUT_MS);
+    if (!gone.isEmpty()) {
+      throw gone(gone, null);
+    }
+  }
+
+  private TopicGoneException gone(List<String> topics, Throwable cause) {
     topicGone = true;
-    return new TopicGoneException(gone, "the agent cannot send run " + runId + " to it. Once the topics are back, a restarted agent"
-        + " resumes from the last step still committed on them", e);
+    return new TopicGoneException(topics, "the agent cannot send run " + runId + " to it. Once the topics are back, a restarted agent"
+        + " resumes from the last step still committed on them", cause);
   }
 
   /** Bytes of record values handed to the producer so far. */
