@@ -11,6 +11,7 @@ import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.agent.publish.StepSink;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.agent.resume.ContinuityCheck;
+import io.alpharl.agent.resume.LineageCheck;
 import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.TensorChunker;
@@ -37,9 +38,11 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.apache.arrow.memory.BufferAllocator;
 import org.slf4j.Logger;
@@ -79,6 +82,9 @@ public final class CheckpointAgent implements AutoCloseable {
   private final RunningSum sum;
   private final Set<Long> rejected = new HashSet<>();
   private final Set<Path> known = new HashSet<>();
+  /** y_t of every step on the log that had one: the run's history, which every checkpoint seen must share. */
+  private final NavigableMap<Long, Double> loggedProgress = new TreeMap<>();
+  private boolean saidUncompared;
   private float[] target = new float[0];
   private float[] w0 = new float[0];
   private float[] delta = new float[0];
@@ -112,6 +118,8 @@ public final class CheckpointAgent implements AutoCloseable {
     try {
       committed = resume.load(sum);
       requireContinuity(committed.lastStep());
+      loggedProgress.putAll(committed.progress());
+      requireLineage(committed.lastStep());
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -151,8 +159,8 @@ public final class CheckpointAgent implements AutoCloseable {
     }
     Optional<CheckpointDir> atStep = scanner.present().stream().filter(c -> c.step() == committedStep).findFirst();
     if (atStep.isEmpty()) {
-      LOG.info("run {}: checkpoint of committed step {} is no longer in {}; resuming without checking the folder against the log", config.runId(),
-          committedStep, config.runDir());
+      LOG.info("run {}: checkpoint of committed step {} is no longer in {}; its weights cannot be compared with the log (the run's history"
+          + " still is)", config.runId(), committedStep, config.runDir());
       return;
     }
     Optional<String> mismatch;
@@ -168,6 +176,46 @@ public final class CheckpointAgent implements AutoCloseable {
           + " committed on the log under this run id (" + mismatch.get() + "): is this another run, or another base, under the same run id?"
           + " Send it under a new run id");
     }
+  }
+
+  /**
+   * Refuses to resume when the run folder's history parts from the log's ({@link LineageCheck}):
+   * the folder holds another run, typically one started again in the same folder under the same run
+   * id after the old checkpoints were deleted, where {@link #requireContinuity} finds no checkpoint
+   * of the committed step to compare. The newest checkpoint's history covers the older ones'.
+   */
+  private void requireLineage(long committedStep) {
+    List<CheckpointDir> present = scanner.present();
+    if (committedStep == 0 || present.isEmpty()) {
+      return; // a checkpoint that appears later is checked in poll
+    }
+    CheckpointDir newest = present.get(present.size() - 1);
+    Optional<String> parted = lineage(newest);
+    if (parted.isPresent()) {
+      throw new ResumeRefusedException(anotherRun(newest, parted.get()));
+    }
+  }
+
+  /** Where {@code c}'s history parts from the log's; empty when it agrees, or when there is nothing to compare (said in the log). */
+  private Optional<String> lineage(CheckpointDir c) {
+    NavigableMap<Long, Double> history;
+    try {
+      history = progress.history(c);
+    } catch (java.io.UncheckedIOException e) {
+      LOG.warn("run {}: cannot read the history of {} ({}); not compared with the log", config.runId(), c.folder(), e.getMessage());
+      return Optional.empty();
+    }
+    if (!loggedProgress.isEmpty() && LineageCheck.firstCommon(loggedProgress, history).isEmpty() && !saidUncompared) {
+      saidUncompared = true;
+      LOG.info("run {}: {} has no '{}' value at a step the log has one for; its history is not compared with the log (said once)", config.runId(),
+          c.folder(), config.progressKey());
+    }
+    return LineageCheck.mismatch(loggedProgress, history);
+  }
+
+  private String anotherRun(CheckpointDir c, String parted) {
+    return "run " + config.runId() + ": " + c.folder() + " is another run than the one committed on the log under this run id (" + parted
+        + "): a run started again in the same folder, or another run given this run id? Send it under a new run id";
   }
 
   /** Publishes the manifest and, for recordings, the base weights and files. Call once before {@link #poll}. */
@@ -222,6 +270,13 @@ public final class CheckpointAgent implements AutoCloseable {
       boolean fresh = known.add(c.folder());
       if (rejected.contains(c.step())) {
         continue;
+      }
+      Optional<String> parted = fresh ? lineage(c) : Optional.empty();
+      if (parted.isPresent()) {
+        // Sending on would mix two runs' trajectories in every fit; stop and say so.
+        rejected.add(c.step());
+        refuse(c.step(), List.of(c.folder()), RejectReason.REJECT_REASON_AMBIGUOUS_CHECKPOINT, anotherRun(c, parted.get()));
+        throw new ResumeRefusedException(anotherRun(c, parted.get()));
       }
       if (c.step() <= lastStep) {
         if (fresh) {
@@ -326,6 +381,7 @@ public final class CheckpointAgent implements AutoCloseable {
       sink.commitStep(commit.build());
       sum.commitStep();
       lastStep = c.step();
+      y.ifPresent(v -> loggedProgress.put(c.step(), v));
       bytesOfDeltas += bytes;
       double seconds = (System.nanoTime() - t0) / 1e9;
       LOG.info("run {} step {}: {} frames, {} KiB in {} ms ({} MB/s), y={}", config.runId(), c.step(), chunks, bytes / 1024,

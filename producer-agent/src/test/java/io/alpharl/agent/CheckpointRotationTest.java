@@ -2,21 +2,13 @@ package io.alpharl.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.alpharl.agent.publish.StepSink;
-import io.alpharl.proto.frame.ChunkDecoder;
-import io.alpharl.proto.frame.DeltaFrame;
-import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.RejectReason;
-import io.alpharl.proto.v1.RunManifest;
-import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.safetensors.DType;
 import io.alpharl.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,7 +52,7 @@ class CheckpointRotationTest {
         assertThat(d.getDetail()).contains("deleted before it was sent");
       });
       assertThat(sink.committed).containsExactly(10L);
-      assertThat(sink.sum(allocator, MODULE)).as("ΔW after step 10 covers step 5's change").containsExactly(delta(10, MODULE));
+      assertThat(sink.sum(allocator, MODULE, 12)).as("ΔW after step 10 covers step 5's change").containsExactly(delta(10, MODULE));
 
       write(15);
       agent.poll();
@@ -70,8 +62,8 @@ class CheckpointRotationTest {
       agent.poll();
       assertThat(sink.committed).containsExactly(10L, 15L);
       assertThat(sink.letters).hasSize(1);
-      assertThat(sink.sum(allocator, MODULE)).containsExactly(delta(15, MODULE));
-      assertThat(sink.sum(allocator, NORM)).containsExactly(delta(15, NORM));
+      assertThat(sink.sum(allocator, MODULE, 12)).containsExactly(delta(15, MODULE));
+      assertThat(sink.sum(allocator, NORM, 3)).containsExactly(delta(15, NORM));
     }
   }
 
@@ -110,77 +102,6 @@ class CheckpointRotationTest {
       }
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  /** What the agent published, committed steps only. */
-  private static final class MemorySink implements StepSink {
-    final List<Long> committed = new ArrayList<>();
-    final List<DeadLetter> letters = new ArrayList<>();
-    final List<DeltaFrame> frames = new ArrayList<>();
-    private final List<DeltaFrame> open = new ArrayList<>();
-    java.util.function.LongConsumer onBegin = step -> {};
-
-    @Override
-    public void manifest(RunManifest manifest) {}
-
-    @Override
-    public boolean keepsBase() {
-      return false;
-    }
-
-    @Override
-    public void baseFrame(DeltaFrame frame) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public void baseFile(String name, byte[] content) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public void beginStep(long step) {
-      open.clear();
-      onBegin.accept(step);
-    }
-
-    @Override
-    public void frame(DeltaFrame frame) {
-      open.add(frame);
-    }
-
-    @Override
-    public void commitStep(StepCommitted commit) {
-      frames.addAll(open);
-      committed.add(commit.getStep());
-    }
-
-    @Override
-    public void abortStep() {
-      open.clear();
-    }
-
-    @Override
-    public void deadLetter(DeadLetter letter) {
-      letters.add(letter);
-    }
-
-    @Override
-    public void close() {}
-
-    /** Σ δ of one tensor over the committed steps. */
-    float[] sum(RootAllocator allocator, String tensor) {
-      Map<String, float[]> sums = new HashMap<>();
-      try (ChunkDecoder decoder = new ChunkDecoder(allocator)) {
-        for (DeltaFrame f : frames) {
-          if (f.header().getTensorName().equals(tensor)) {
-            float[] s = sums.computeIfAbsent(tensor, k -> new float[tensor.equals(MODULE) ? 12 : 3]);
-            decoder.decode(f).addInto(s, (int) f.header().getElementOffset());
-          }
-        }
-      }
-      return sums.get(tensor);
     }
   }
 }

@@ -7,7 +7,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.NavigableMap;
 import java.util.OptionalDouble;
+import java.util.TreeMap;
 
 /**
  * The progress value y_t of a checkpoint: the entry of {@code trainer_state.json}'s
@@ -34,6 +36,56 @@ public final class ProgressReader {
   public OptionalDouble read(CheckpointDir checkpoint) {
     OptionalDouble fromState = fromTrainerState(checkpoint);
     return fromState.isPresent() ? fromState : lastValue(checkpoint.folder().getParent().resolve(PROGRESS_JSONL), key, checkpoint.step());
+  }
+
+  /**
+   * Every progress value the run folder records up to {@code checkpoint}, by step: the lines of
+   * {@code progress.jsonl} (the last one per step), then the entries of the checkpoint's
+   * {@code trainer_state.json} {@code log_history} over them, the same precedence as {@link #read}.
+   * It is the run's history as the trainer kept it: a trainer resumed from an earlier checkpoint
+   * restores the history up to that checkpoint, so another run is told apart by its first values.
+   */
+  public NavigableMap<Long, Double> history(CheckpointDir checkpoint) {
+    NavigableMap<Long, Double> out = new TreeMap<>();
+    Path lines = checkpoint.folder().getParent().resolve(PROGRESS_JSONL);
+    if (Files.isRegularFile(lines)) {
+      try {
+        for (String line : Files.readAllLines(lines)) {
+          try {
+            put(out, JSON.readTree(line.strip()), false);
+          } catch (IOException e) {
+            // a line being written
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + lines, e);
+      }
+    }
+    Path state = checkpoint.folder().resolve(CheckpointScanner.TRAINER_STATE);
+    if (Files.isRegularFile(state)) {
+      NavigableMap<Long, Double> logged = new TreeMap<>();
+      try {
+        for (JsonNode entry : JSON.readTree(state.toFile()).path("log_history")) {
+          put(logged, entry, true);
+        }
+        out.putAll(logged);
+      } catch (IOException e) {
+        throw new UncheckedIOException(state + " is not valid JSON: " + e.getMessage(), e);
+      }
+    }
+    return out;
+  }
+
+  /** @param firstWins keep the first value of a step (the trainer state, as {@link #read}) rather than the last (progress.jsonl) */
+  private void put(NavigableMap<Long, Double> out, JsonNode entry, boolean firstWins) {
+    JsonNode s = entry == null ? null : entry.get("step");
+    if (s != null && s.canConvertToLong()) {
+      valueAt(entry, key, s.asLong()).ifPresent(v -> {
+        if (!firstWins || !out.containsKey(s.asLong())) {
+          out.put(s.asLong(), v);
+        }
+      });
+    }
   }
 
   /**

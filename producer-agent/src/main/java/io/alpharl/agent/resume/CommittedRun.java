@@ -17,9 +17,12 @@ import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorDigest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.common.errors.SerializationException;
 import org.slf4j.Logger;
@@ -39,9 +42,20 @@ import org.slf4j.LoggerFactory;
  * @param lastStep          newest committed step; 0 for a new run
  * @param firstManifestMs   creation time of the run's manifest already on the topic (kept across
  *                          restarts: consumers find the run's records from it); 0 for a new run
+ * @param progress          the progress value y_t of every committed step that had one, by step:
+ *                          the run's history as the log holds it ({@link LineageCheck})
  */
-public record CommittedRun(long lastStep, long firstManifestMs) {
+public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Long, Double> progress) {
   private static final Logger LOG = LoggerFactory.getLogger(CommittedRun.class);
+
+  public CommittedRun {
+    progress = Collections.unmodifiableNavigableMap(new TreeMap<>(progress));
+  }
+
+  /** A run with no progress values on the log. */
+  public CommittedRun(long lastStep, long firstManifestMs) {
+    this(lastStep, firstManifestMs, Collections.emptyNavigableMap());
+  }
 
   /** The newest valid committed step of a run (what a replay skips), without reading its deltas. */
   public static long lastStep(KafkaClients kafka, String runId) {
@@ -51,11 +65,13 @@ public record CommittedRun(long lastStep, long firstManifestMs) {
   }
 
   private static long lastStep(TopicReader reader, String runId) {
-    return newestCommit(reader, runId).map(StepCommitted::getStep).orElse(0L);
+    NavigableMap<Long, StepCommitted> commits = commits(reader, runId);
+    return commits.isEmpty() ? 0 : commits.lastKey();
   }
 
-  private static Optional<StepCommitted> newestCommit(TopicReader reader, String runId) {
-    StepCommitted[] newest = {null};
+  /** The run's valid commits by step. */
+  private static NavigableMap<Long, StepCommitted> commits(TopicReader reader, String runId) {
+    NavigableMap<Long, StepCommitted> out = new TreeMap<>();
     reader.readAll(reader.partitions(Topics.STEPS.name()), r -> {
       String key = key(r.key());
       if (!runId.equals(key) || r.value() == null) {
@@ -66,22 +82,25 @@ public record CommittedRun(long lastStep, long firstManifestMs) {
         Optional<MessageChecks.Problem> problem = MessageChecks.step(key, s);
         if (problem.isPresent()) {
           LOG.warn("run {}: skipped {}-{}@{} on resume: {}", runId, r.topic(), r.partition(), r.offset(), problem.get().detail());
-        } else if (newest[0] == null || s.getStep() > newest[0].getStep()) {
-          newest[0] = s;
+        } else {
+          out.put(s.getStep(), s);
         }
       } catch (SerializationException e) {
         LOG.warn("run {}: skipped {}-{}@{} on resume: {}", runId, r.topic(), r.partition(), r.offset(), e.getMessage());
       }
     });
-    return Optional.ofNullable(newest[0]);
+    return out;
   }
 
   /** @param sum filled with the committed deltas (it must start zeroed) */
   public static CommittedRun load(KafkaClients kafka, String runId, BufferAllocator allocator, RunningSum sum) {
     long t0 = System.nanoTime();
     try (TopicReader reader = new TopicReader(kafka, Duration.ofSeconds(60)); ChunkDecoder decoder = new ChunkDecoder(allocator)) {
-      Optional<StepCommitted> newest = newestCommit(reader, runId);
+      NavigableMap<Long, StepCommitted> commits = commits(reader, runId);
+      Optional<StepCommitted> newest = commits.isEmpty() ? Optional.empty() : Optional.of(commits.lastEntry().getValue());
       long lastStep = newest.map(StepCommitted::getStep).orElse(0L);
+      NavigableMap<Long, Double> progress = new TreeMap<>();
+      commits.values().stream().filter(StepCommitted::getHasProgressValue).forEach(c -> progress.put(c.getStep(), c.getProgressValue()));
       long[] created = {0};
       reader.readAll(reader.partitions(Topics.RUNS.name()), r -> {
         if (runId.equals(key(r.key())) && r.value() != null) {
@@ -141,7 +160,7 @@ public record CommittedRun(long lastStep, long firstManifestMs) {
       }
       LOG.info("run {}: resuming after committed step {} ({} frames re-read in {} ms)", runId, lastStep, frames[0],
           (System.nanoTime() - t0) / 1_000_000);
-      return new CommittedRun(lastStep, created[0]);
+      return new CommittedRun(lastStep, created[0], progress);
     }
   }
 

@@ -42,4 +42,20 @@ class ProgressReaderTest {
     assertThat(ProgressReader.plannedSteps(c)).isEqualTo(300);
     assertThat(new ProgressReader("reward").read(c)).isEqualTo(OptionalDouble.of(0.75));
   }
+
+  @Test
+  void theHistoryIsProgressJsonlOverlaidByTheTrainerStateWithReadsPrecedence() throws IOException {
+    Path folder = Files.createDirectories(root.resolve("checkpoint-30"));
+    Files.writeString(folder.resolve(CheckpointScanner.TRAINER_STATE), "{\"log_history\": [{\"step\": 10, \"reward\": 0.1},"
+        + " {\"step\": 20, \"loss\": 3}, {\"step\": 30, \"reward\": 0.3}, {\"step\": 30, \"reward\": 0.35}]}");
+    Files.writeString(root.resolve(ProgressReader.PROGRESS_JSONL), String.join("\n",
+        "{\"step\": 10, \"reward\": 0.9}",
+        "{\"step\": 20, \"reward\": 0.2}",
+        "{\"step\": 20, \"reward\": 0.22}",
+        "{\"step\": 25, \"rew")); // a line being written
+    CheckpointDir c = new CheckpointDir(30, folder);
+    ProgressReader reader = new ProgressReader("reward");
+    assertThat(reader.history(c)).containsExactly(java.util.Map.entry(10L, 0.1), java.util.Map.entry(20L, 0.22), java.util.Map.entry(30L, 0.3));
+    assertThat(reader.history(c).get(30L)).isEqualTo(reader.read(c).getAsDouble());
+  }
 }

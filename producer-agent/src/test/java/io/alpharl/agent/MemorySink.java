@@ -1,0 +1,84 @@
+package io.alpharl.agent;
+
+import io.alpharl.agent.publish.StepSink;
+import io.alpharl.proto.frame.ChunkDecoder;
+import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.v1.DeadLetter;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.arrow.memory.RootAllocator;
+
+/** What an agent published, committed steps only, in memory. */
+final class MemorySink implements StepSink {
+  final List<Long> committed = new ArrayList<>();
+  final List<DeadLetter> letters = new ArrayList<>();
+  final List<DeltaFrame> frames = new ArrayList<>();
+  private final List<DeltaFrame> open = new ArrayList<>();
+  java.util.function.LongConsumer onBegin = step -> {};
+
+  @Override
+  public void manifest(RunManifest manifest) {}
+
+  @Override
+  public boolean keepsBase() {
+    return false;
+  }
+
+  @Override
+  public void baseFrame(DeltaFrame frame) {
+    throw new UnsupportedOperationException();
+  }
+
+  @Override
+  public void baseFile(String name, byte[] content) {
+    throw new UnsupportedOperationException();
+  }
+
+  @Override
+  public void beginStep(long step) {
+    open.clear();
+    onBegin.accept(step);
+  }
+
+  @Override
+  public void frame(DeltaFrame frame) {
+    open.add(frame);
+  }
+
+  @Override
+  public void commitStep(StepCommitted commit) {
+    frames.addAll(open);
+    committed.add(commit.getStep());
+  }
+
+  @Override
+  public void abortStep() {
+    open.clear();
+  }
+
+  @Override
+  public void deadLetter(DeadLetter letter) {
+    letters.add(letter);
+  }
+
+  @Override
+  public void close() {}
+
+  /** Σ δ of one tensor of {@code elements} values over the committed steps. */
+  float[] sum(RootAllocator allocator, String tensor, int elements) {
+    Map<String, float[]> sums = new HashMap<>();
+    try (ChunkDecoder decoder = new ChunkDecoder(allocator)) {
+      for (DeltaFrame f : frames) {
+        if (f.header().getTensorName().equals(tensor)) {
+          float[] s = sums.computeIfAbsent(tensor, k -> new float[elements]);
+          decoder.decode(f).addInto(s, (int) f.header().getElementOffset());
+        }
+      }
+    }
+    return sums.get(tensor);
+  }
+}

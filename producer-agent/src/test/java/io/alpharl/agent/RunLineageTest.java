@@ -1,0 +1,115 @@
+package io.alpharl.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.alpharl.agent.resume.CommittedRun;
+import io.alpharl.agent.resume.ResumeRefusedException;
+import io.alpharl.proto.v1.RejectReason;
+import io.alpharl.safetensors.DType;
+import io.alpharl.safetensors.SafetensorsWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A run started again in the same folder under the same run id, its old checkpoints deleted: the
+ * checkpoint of the committed step is gone, so the weights cannot be compared, but the trainer's
+ * history can. The log holds y at steps 10 and 20 (0.31, 0.42); the agent refuses a folder whose
+ * history has another value at step 10, at a restart and while it watches, and goes on with a
+ * trainer that resumed from an earlier checkpoint (the same values up to it, new ones after).
+ */
+class RunLineageTest {
+  private static final String W = "model.layers.0.mlp.up_proj.weight";
+  private static final Map<Long, Double> LOGGED = Map.of(10L, 0.31, 20L, 0.42);
+
+  @TempDir
+  Path runDir;
+  @TempDir
+  Path stateDir;
+
+  @Test
+  void aRunStartedAgainInTheFolderIsRefusedAtRestart() throws Exception {
+    write(0, Map.of());
+    write(10, Map.of(10L, 0.12));
+    assertThatThrownBy(() -> resumeAndPoll(sink())).isInstanceOf(ResumeRefusedException.class)
+        .hasMessageContaining("checkpoint-10").hasMessageContaining("at step 10 the log's progress value is 0.31 and the run folder's 0.12")
+        .hasMessageContaining("new run id");
+  }
+
+  @Test
+  void aTrainerResumedFromAnEarlierCheckpointGoesOn() throws Exception {
+    write(0, Map.of());
+    write(10, Map.of(10L, 0.31));
+    write(30, Map.of(10L, 0.31, 20L, 0.40, 30L, 0.5)); // steps after 10 trained and logged again
+    MemorySink sink = sink();
+    assertThat(resumeAndPoll(sink)).isEqualTo(30);
+    assertThat(sink.committed).containsExactly(30L);
+    assertThat(sink.letters).isEmpty();
+  }
+
+  @Test
+  void aRunStartedAgainWhileTheAgentWatchesStopsIt() throws Exception {
+    write(0, Map.of());
+    MemorySink sink = sink();
+    AgentConfig config = AgentConfig.defaults(runDir, "lineage").withStateDir(stateDir);
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, logged())) {
+      agent.start();
+      agent.poll();
+      write(10, Map.of(10L, 0.12));
+      agent.poll(); // first sight: not yet known to be complete
+      assertThatThrownBy(agent::poll).isInstanceOf(ResumeRefusedException.class).hasMessageContaining("another run");
+      assertThat(sink.letters).singleElement().satisfies(d -> {
+        assertThat(d.getStep()).isEqualTo(10);
+        assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_AMBIGUOUS_CHECKPOINT);
+        assertThat(d.getSourceTopic()).contains("checkpoint-10");
+      });
+      assertThat(sink.committed).isEmpty();
+    }
+  }
+
+  @Test
+  void historiesWithNoStepInCommonAreNotHeldAgainstTheRun() throws Exception {
+    write(0, Map.of());
+    write(30, Map.of(15L, 0.2, 30L, 0.5));
+    assertThat(resumeAndPoll(sink())).isEqualTo(30);
+  }
+
+  private static MemorySink sink() {
+    return new MemorySink();
+  }
+
+  private long resumeAndPoll(MemorySink sink) throws Exception {
+    AgentConfig config = AgentConfig.defaults(runDir, "lineage").withStateDir(stateDir);
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, logged())) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      return agent.lastStep();
+    }
+  }
+
+  /** Step 20 committed, with its progress values; the sum is left at zero (no checkpoint of step 20 is on disk to compare it with). */
+  private static CheckpointAgent.Resume logged() {
+    return sum -> new CommittedRun(20, 1, new TreeMap<>(LOGGED));
+  }
+
+  private void write(long step, Map<Long, Double> history) throws IOException {
+    Path dir = Files.createDirectories(runDir.resolve("checkpoint-" + step));
+    float[] w = new float[12];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = 0.01f * i + 1e-3f * step;
+    }
+    new SafetensorsWriter(Map.of()).add(W, DType.F32, List.of(3L, 4L)).writeTo(dir.resolve("model.safetensors"), Map.of(W, w));
+    String entries = new TreeMap<>(history).entrySet().stream().map(e -> "{\"step\": " + e.getKey() + ", \"reward\": " + e.getValue() + "}")
+        .collect(Collectors.joining(", "));
+    Files.writeString(dir.resolve("trainer_state.json"), "{\"max_steps\": 40, \"log_history\": [" + entries + "]}");
+  }
+}
