@@ -28,7 +28,7 @@ public final class RecordCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     try (RootAllocator allocator = new RootAllocator();
          RecordingStepSink sink = new RecordingStepSink(new RecordingWriter(allocator, out));
-         CheckpointAgent agent = new CheckpointAgent(run.toConfig(), sink, allocator, CheckpointAgent.Resume.NEW)) {
+         CheckpointAgent agent = new CheckpointAgent(run.checkedConfig(), sink, allocator, CheckpointAgent.Resume.NEW)) {
       agent.start();
       agent.poll();
       agent.poll(); // a checkpoint counts as complete once two scans agree on its files

@@ -5,6 +5,10 @@ import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.cli.DurationConverter;
 import io.alpharl.cli.KafkaOptions;
+import io.alpharl.cli.RunIdConverter;
+import io.alpharl.cli.UserError;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -25,7 +29,7 @@ public final class ReplayCommand implements Callable<Integer> {
   @Mixin
   KafkaOptions kafka;
 
-  @Option(names = "--run-id", description = "Replay under this run id instead of the recorded one.")
+  @Option(names = "--run-id", converter = RunIdConverter.class, description = "Replay under this run id instead of the recorded one.")
   String runId;
 
   @Option(names = "--speed", defaultValue = "0", description = "Pace as a multiple of the recorded one; 0 sends as fast as possible. Default: ${DEFAULT-VALUE}.")
@@ -40,12 +44,10 @@ public final class ReplayCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    String recordedId = recordedRunId();
     kafka.ensureTopics();
     try (RootAllocator allocator = new RootAllocator()) {
-      String id = runId;
-      if (id == null) {
-        id = RecordingManifest.runId(allocator, recording);
-      }
+      String id = runId != null ? runId : recordedId;
       Path base = baseDir != null ? baseDir : Path.of("alpharl-replay", id, "base");
       long skip = CommittedRun.lastStep(kafka.clients(), id);
       long t0 = System.nanoTime();
@@ -58,5 +60,17 @@ public final class ReplayCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** The recording is read before Kafka is asked: a wrong path or a file that is no recording is the user's to fix, in one line. */
+  private String recordedRunId() {
+    if (!Files.isRegularFile(recording)) {
+      throw new UserError("no recording at " + recording + " ('alpharl agent record' writes one)");
+    }
+    try (RootAllocator allocator = new RootAllocator()) {
+      return RecordingManifest.runId(allocator, recording);
+    } catch (IOException e) {
+      throw new UserError("cannot replay " + recording + ": " + e.getMessage());
+    }
   }
 }

@@ -2,10 +2,16 @@ package io.alpharl.cli.agent;
 
 import io.alpharl.agent.AgentConfig;
 import io.alpharl.agent.checkpoint.CheckpointLayout;
+import io.alpharl.agent.checkpoint.NoModulesException;
 import io.alpharl.cli.DurationConverter;
 import io.alpharl.cli.ModuleOptions;
+import io.alpharl.cli.RunIdConverter;
+import io.alpharl.cli.UserError;
 import io.alpharl.proto.frame.ChunkingConfig;
 import io.alpharl.proto.frame.WireDtype;
+import io.alpharl.safetensors.Checkpoint;
+import io.alpharl.safetensors.SafetensorsException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -26,7 +32,7 @@ final class RunDirOptions {
   @Parameters(index = "0", paramLabel = "DIR", description = "Trainer output directory with one folder per saved step (checkpoint-<step>/ by default).")
   Path dir;
 
-  @Option(names = "--run-id", required = true, description = "Id of the run on every topic (letters, digits, '.', '_', '-').")
+  @Option(names = "--run-id", required = true, converter = RunIdConverter.class, description = "Id of the run on every topic (letters, digits, '.', '_', '-').")
   String runId;
 
   @Option(names = "--base", description = "W_0: a checkpoint directory or .safetensors file. Default with --layout hf: DIR/checkpoint-0; "
@@ -86,6 +92,29 @@ final class RunDirOptions {
     }
     return new AgentConfig(dir, runId, Optional.ofNullable(base), progressKey, modules.toSelector(), plannedSteps, pollInterval,
         new ChunkingConfig(maxChunkBytes, ChunkingConfig.DEFAULT_SPARSE_MAX_DENSITY), deltaDtype, l, Optional.ofNullable(stateDir));
+  }
+
+  /**
+   * {@link #toConfig} with its inputs checked: the run folder is there, W_0 is read and its modules
+   * chosen, before anything is asked of Kafka: a wrong path or module pattern is the user's to fix,
+   * in one line, not a stack trace after a broker timeout.
+   *
+   * @throws UserError naming what is wrong
+   */
+  AgentConfig checkedConfig() {
+    AgentConfig config = toConfig();
+    if (!Files.isDirectory(dir)) {
+      throw new UserError("no run directory " + dir + " (the trainer's output folder, one folder per saved step)");
+    }
+    try (Checkpoint c = Checkpoint.open(config.basePath())) {
+      config.modules().requireModules(c.tensors().values());
+    } catch (SafetensorsException e) {
+      throw new UserError("cannot read the base model W_0: " + e.getMessage()
+          + (base == null ? "; give the model the run started from with --base" : ""));
+    } catch (NoModulesException e) {
+      throw new UserError(e.getMessage());
+    }
+    return config;
   }
 
   CheckpointLayout checkpointLayout() {

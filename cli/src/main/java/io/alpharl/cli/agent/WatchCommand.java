@@ -55,7 +55,7 @@ public final class WatchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException, java.io.IOException {
-    AgentConfig config = run.toConfig();
+    AgentConfig config = run.checkedConfig();
     kafka.ensureTopics();
     AtomicBoolean stopping = new AtomicBoolean();
     CountDownLatch done = new CountDownLatch(1);

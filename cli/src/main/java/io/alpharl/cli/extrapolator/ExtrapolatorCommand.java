@@ -2,6 +2,7 @@ package io.alpharl.cli.extrapolator;
 
 import io.alpharl.cli.KafkaOptions;
 import io.alpharl.cli.UserError;
+import io.alpharl.cli.WritableDir;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
 import io.alpharl.extrapolator.ExtrapolatorService;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
@@ -81,6 +82,10 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    WritableDir.require(out, "--out");
+    if (spillDir != null) {
+      WritableDir.require(spillDir, "--spill-dir");
+    }
     if (backend == ExtrapolationBackends.Choice.CUDA) {
       requireCuda(); // before Kafka is asked, and before the service's thread would die of it
     }

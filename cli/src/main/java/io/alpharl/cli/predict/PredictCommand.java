@@ -9,6 +9,7 @@ import io.alpharl.agent.checkpoint.ProgressReader;
 import io.alpharl.cli.FitOptions;
 import io.alpharl.cli.ModuleOptions;
 import io.alpharl.cli.UserError;
+import io.alpharl.cli.WritableDir;
 import io.alpharl.extrapolator.backend.ExtrapolationBackend;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.model.PredictedModelWriter;
@@ -37,6 +38,8 @@ import io.alpharl.proto.v1.TensorInfo;
 import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.SafetensorsException;
 import io.alpharl.safetensors.TensorEntry;
+import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -112,6 +115,12 @@ public final class PredictCommand implements Callable<Integer> {
       throw new UserError("no checkpoint-" + windowStep + " in " + dir + " (newest up to it: " + upTo.get(upTo.size() - 1).step() + ")");
     }
     long planned = targetStep > 0 ? targetStep : ProgressReader.plannedSteps(all.get(all.size() - 1));
+    if (planned > 0 && planned <= windowStep) {
+      throw new UserError(targetStep > 0 ? "--target-step " + targetStep + " is not after the window's last step " + windowStep
+          + ": a prediction looks forward" : "the run's planned final step " + planned + " is not after the window's last step " + windowStep
+          + "; give the step to predict with --target-step");
+    }
+    WritableDir.requireCreatable(out, "--out");
     FitSettings fit = fitOptions.toFitSettings();
     FactorSettings factorSettings = fitOptions.toFactorSettings();
     Rank1Settings rank1Settings = fitOptions.toRank1Settings();
@@ -170,7 +179,7 @@ public final class PredictCommand implements Callable<Integer> {
       refuseAFixedPredictorThatPlansNothing(summary, plan);
       try (WindowCheckpoints checkpoints = new WindowCheckpoints(dir, base)) {
         long t0 = System.nanoTime();
-        long bytes = PredictedModelWriter.write(out, base, plan.withSums(checkpoints.sums(plan)), backend);
+        long bytes = writeModel(base, plan.withSums(checkpoints.sums(plan)), backend);
         System.out.printf("predicted model of %s from %d window checkpoints (steps %d..%d, policy %s, target step %d): %d of %d modules predicted,"
             + " backtest error %.3f (stopping: %.3f), gate %s%s; %.1f MB written in %d ms to %s%n", runId, window.size(), window.get(0), windowStep,
             fit.policy(), planned, plan.predicted().size(), moduleTensors.size(), summary.getBacktestError(), summary.getStopBacktestError(),
@@ -179,6 +188,31 @@ public final class PredictCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * The model goes to --out. A folder there that the file system refuses (the check before the run
+   * asks permissions, which root passes even on /proc) is the user's to fix, in one line.
+   */
+  private long writeModel(Checkpoint base, PredictionPlan plan, ExtrapolationBackend backend) throws IOException {
+    try {
+      return PredictedModelWriter.write(out, base, plan, backend);
+    } catch (FileSystemException e) {
+      if (!concernsOut(e.getFile())) {
+        throw e;
+      }
+      throw new UserError("cannot write the predicted model to --out " + out + " (" + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName()) + ")");
+    }
+  }
+
+  /** Whether a failing path is --out, inside it, or on the way to it. */
+  private boolean concernsOut(String file) {
+    if (file == null) {
+      return false;
+    }
+    Path f = Path.of(file).toAbsolutePath();
+    Path o = out.toAbsolutePath();
+    return f.startsWith(o) || o.startsWith(f);
   }
 
   /**

@@ -4,6 +4,7 @@ import io.alpharl.cli.DurationConverter;
 import io.alpharl.cli.FitOptions;
 import io.alpharl.cli.KafkaOptions;
 import io.alpharl.cli.ShutdownHook;
+import io.alpharl.cli.WritableDir;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
@@ -63,6 +64,7 @@ public final class ProcessorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    WritableDir.require(stateDir, "--state-dir");
     FitSettings fit = fitOptions.toFitSettings();
     ProcessorConfig.Scaling scaling = new ProcessorConfig.Scaling(streamThreads, standbyReplicas,
         Optional.of(instanceId != null ? instanceId : InstanceIds.derived(applicationId, stateDir)), sessionTimeout);

@@ -74,7 +74,10 @@ public final class StatusCommand implements Callable<Integer> {
       out.println("  (x noise: conc over that of pure noise of the module's shape, 1/sqrt(m) + 1/sqrt(n); near 1 the leading direction is noise)");
       return 0;
     } catch (IOException e) {
-      spec.commandLine().getErr().println("alpharl status: cannot reach the processor at " + url + ": " + e.getMessage());
+      // A refused connection has no message of its own.
+      String why = e instanceof java.net.ConnectException ? "connection refused" : e.getMessage() != null ? e.getMessage() : e.toString();
+      spec.commandLine().getErr().println("alpharl status: cannot reach the processor at " + url + " (" + why + "): is `alpharl processor` running"
+          + " there? (--processor-url)");
       return 2;
     } catch (NotFound e) {
       spec.commandLine().getErr().println("alpharl status: " + e.getMessage());

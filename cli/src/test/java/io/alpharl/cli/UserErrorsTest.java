@@ -1,0 +1,97 @@
+package io.alpharl.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.safetensors.DType;
+import io.alpharl.safetensors.SafetensorsWriter;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a user gets wrong on the command line is told in one line with exit code 2, before any
+ * broker is asked: each case names an address where no broker answers, so a check that came after
+ * Kafka would wait out the client's timeout and this test's, and print something else.
+ */
+@Timeout(30)
+class UserErrorsTest {
+  private static final String NO_BROKER = "127.0.0.1:1";
+
+  @TempDir
+  Path work;
+
+  private final StringWriter err = new StringWriter();
+
+  private int run(String... args) {
+    var cli = AlphaRl.commandLine();
+    cli.setErr(new PrintWriter(err, true));
+    return cli.execute(args);
+  }
+
+  private String oneLine() {
+    String text = err.toString().strip();
+    assertThat(text).as("one line").doesNotContain("\n").doesNotContain("Exception");
+    return text;
+  }
+
+  @Test
+  void aRunIdTheTopicsCannotKey() {
+    assertThat(run("agent", "watch", work.toString(), "--run-id", "team/run-1", "--bootstrap-servers", NO_BROKER)).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--run-id").contains("'/'");
+  }
+
+  @Test
+  void aRunFolderThatIsNotThere() {
+    assertThat(run("agent", "watch", work.resolve("nope").toString(), "--run-id", "r", "--bootstrap-servers", NO_BROKER, "--once"))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("no run directory").contains("nope");
+  }
+
+  @Test
+  void aRunFolderWithoutItsBase() {
+    assertThat(run("agent", "watch", work.toString(), "--run-id", "r", "--bootstrap-servers", NO_BROKER, "--once")).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("base model W_0").contains("checkpoint-0").contains("--base");
+  }
+
+  @Test
+  void aModulePatternThatMatchesNothing() throws Exception {
+    Path base = Files.createDirectories(work.resolve("checkpoint-0"));
+    new SafetensorsWriter(Map.of()).add("model.layers.0.mlp.up_proj.weight", DType.F32, List.of(2L, 2L))
+        .writeTo(base.resolve("model.safetensors"), Map.of("model.layers.0.mlp.up_proj.weight", new float[4]));
+    assertThat(run("agent", "record", work.toString(), "--run-id", "r", "--modules", "attention", "--out", work.resolve("r.arrow").toString()))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("no tensor is a modelled module").contains("'attention'");
+  }
+
+  @Test
+  void aRecordingThatIsNotThereOrIsNoRecording() throws Exception {
+    assertThat(run("agent", "replay", work.resolve("r.arrow").toString(), "--bootstrap-servers", NO_BROKER)).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("no recording at");
+    Path notOne = Files.writeString(work.resolve("notes.arrow"), "not arrow");
+    err.getBuffer().setLength(0);
+    assertThat(run("agent", "replay", notOne.toString(), "--bootstrap-servers", NO_BROKER)).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("cannot replay").contains("notes.arrow");
+  }
+
+  @Test
+  void foldersTheServicesCannotWrite() throws Exception {
+    Path file = Files.writeString(work.resolve("a-file"), "");
+    assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--state-dir", file.resolve("state").toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("cannot create --state-dir");
+    err.getBuffer().setLength(0);
+    assertThat(run("extrapolator", "--bootstrap-servers", NO_BROKER, "--out", file.toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("cannot create --out").contains("in the way");
+  }
+
+  @Test
+  void aProcessorNobodyRuns() {
+    assertThat(run("status", "--processor-url", "http://127.0.0.1:1")).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("cannot reach the processor").contains("connection refused").doesNotContain("null");
+  }
+}
