@@ -54,6 +54,9 @@ public final class KafkaOptions {
    * nearly always a wrong address or none started, so it is a one-line error, not a stack trace.
    */
   public void ensureTopics() {
+    if (partitions < 1 || replication < 1) {
+      throw new UserError("--partitions and --replication must be at least 1, got " + partitions + " and " + replication);
+    }
     try (Admin admin = Admin.create(clients().config())) {
       TopicAdmin.ensure(admin, Topics.layouts(partitions, replication));
     } catch (KafkaException e) {

@@ -6,6 +6,8 @@ import io.alpharl.safetensors.DType;
 import io.alpharl.safetensors.SafetensorsWriter;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -93,5 +95,28 @@ class UserErrorsTest {
   void aProcessorNobodyRuns() {
     assertThat(run("status", "--processor-url", "http://127.0.0.1:1")).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("cannot reach the processor").contains("connection refused").doesNotContain("null");
+  }
+
+  @Test
+  void processorSettingsOutOfRange() {
+    String state = work.resolve("state").toString();
+    assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--state-dir", state, "--stream-threads", "0")).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("stream threads must be >= 1");
+    err.getBuffer().setLength(0);
+    assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--state-dir", state, "--partitions", "0")).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--partitions");
+  }
+
+  @Test
+  void portsThatAreTaken() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      String port = String.valueOf(taken.getLocalPort());
+      assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--state-dir", work.resolve("state").toString(), "--http-port", port))
+          .isEqualTo(AlphaRl.USER_ERROR);
+      assertThat(oneLine()).contains("port " + port).contains("--http-port");
+      err.getBuffer().setLength(0);
+      assertThat(run("broker", "--port", port, "--data-dir", work.resolve("broker").toString())).isEqualTo(AlphaRl.USER_ERROR);
+      assertThat(oneLine()).contains("port " + port).contains("choose another with --port");
+    }
   }
 }

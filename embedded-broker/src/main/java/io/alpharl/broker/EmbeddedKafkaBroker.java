@@ -284,7 +284,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       s.bind(new InetSocketAddress(InetAddress.getByName(host), port));
       return port;
     } catch (IOException e) {
-      throw new BrokerStartException("port " + port + " on " + host + " is already in use; choose another with --broker-port", e);
+      throw BrokerStartException.portInUse(host, port, e);
     }
   }
 

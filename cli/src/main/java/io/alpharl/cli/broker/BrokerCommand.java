@@ -47,7 +47,7 @@ public final class BrokerCommand implements Callable<Integer> {
     try {
       broker = EmbeddedKafkaBroker.start(config);
     } catch (BrokerStartException e) {
-      spec.commandLine().getErr().println("alpharl broker: " + e.getMessage());
+      spec.commandLine().getErr().println("alpharl broker: " + e.getMessage() + (e.portInUse() ? "; choose another with --port" : ""));
       return 2;
     }
     CountDownLatch stopped = new CountDownLatch(1);

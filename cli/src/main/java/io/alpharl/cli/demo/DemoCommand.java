@@ -5,6 +5,7 @@ import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.broker.BrokerStartException;
 import io.alpharl.broker.EmbeddedBrokerConfig;
 import io.alpharl.broker.EmbeddedKafkaBroker;
+import io.alpharl.cli.Ports;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
 import io.alpharl.extrapolator.ExtrapolatorService;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
@@ -22,8 +23,6 @@ import io.alpharl.proto.v1.ProgressAxis;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -80,7 +79,7 @@ public final class DemoCommand implements Callable<Integer> {
       System.err.println("alpharl demo: recording " + rec.toAbsolutePath() + " not found; pass --recording FILE");
       return 2;
     }
-    if (httpPort > 0 && !portFree(httpPort)) {
+    if (httpPort > 0 && !Ports.free(InetAddress.getLoopbackAddress().getHostAddress(), httpPort)) {
       System.err.println("alpharl demo: port " + httpPort + " is in use; choose another with --http-port");
       return 2;
     }
@@ -234,15 +233,6 @@ public final class DemoCommand implements Callable<Integer> {
     if (gain > 0) {
       con.printf("Share of the RL gain kept: stopping early %.0f %%, AlphaRL prediction %.0f %%%n", 100 * (atWindow.getAsDouble() - base.getAsDouble()) / gain,
           100 * (predicted.getAsDouble() - base.getAsDouble()) / gain);
-    }
-  }
-
-  private static boolean portFree(int port) {
-    try (ServerSocket s = new ServerSocket()) {
-      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-      return true;
-    } catch (IOException e) {
-      return false;
     }
   }
 }

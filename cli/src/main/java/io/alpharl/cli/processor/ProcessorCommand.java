@@ -3,7 +3,9 @@ package io.alpharl.cli.processor;
 import io.alpharl.cli.DurationConverter;
 import io.alpharl.cli.FitOptions;
 import io.alpharl.cli.KafkaOptions;
+import io.alpharl.cli.Ports;
 import io.alpharl.cli.ShutdownHook;
+import io.alpharl.cli.UserError;
 import io.alpharl.cli.WritableDir;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.processor.ProcessorApp;
@@ -66,10 +68,18 @@ public final class ProcessorCommand implements Callable<Integer> {
   public Integer call() {
     WritableDir.require(stateDir, "--state-dir");
     FitSettings fit = fitOptions.toFitSettings();
-    ProcessorConfig.Scaling scaling = new ProcessorConfig.Scaling(streamThreads, standbyReplicas,
-        Optional.of(instanceId != null ? instanceId : InstanceIds.derived(applicationId, stateDir)), sessionTimeout);
-    ProcessorConfig config = new ProcessorConfig(applicationId, kafka.clients(), stateDir, rank1Threads, fitOptions.toRank1Settings(),
-        fitOptions.toFactorSettings(), fit, scaling, httpHost, httpPort);
+    ProcessorConfig config;
+    try {
+      ProcessorConfig.Scaling scaling = new ProcessorConfig.Scaling(streamThreads, standbyReplicas,
+          Optional.of(instanceId != null ? instanceId : InstanceIds.derived(applicationId, stateDir)), sessionTimeout);
+      config = new ProcessorConfig(applicationId, kafka.clients(), stateDir, rank1Threads, fitOptions.toRank1Settings(),
+          fitOptions.toFactorSettings(), fit, scaling, httpHost, httpPort);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage());
+    }
+    if (httpPort > 0 && !Ports.free(httpHost, httpPort)) {
+      throw new UserError("port " + httpPort + " on " + httpHost + " is in use; choose another with --http-port, or 0 for no HTTP");
+    }
     kafka.ensureTopics(); // after the options are checked, so that a bad one is reported at once, not after a broker timeout
     CompletableFuture<Void> asked = new CompletableFuture<>();
     try (RootAllocator allocator = new RootAllocator()) {
