@@ -119,4 +119,31 @@ class UserErrorsTest {
       assertThat(oneLine()).contains("port " + port).contains("choose another with --port");
     }
   }
+
+  @Test
+  void agentAndExtrapolatorSettingsOutOfRange() throws Exception {
+    Path base = Files.createDirectories(work.resolve("run/checkpoint-0"));
+    new SafetensorsWriter(Map.of()).add("model.layers.0.mlp.up_proj.weight", DType.F32, List.of(2L, 2L))
+        .writeTo(base.resolve("model.safetensors"), Map.of("model.layers.0.mlp.up_proj.weight", new float[4]));
+    Path file = Files.writeString(work.resolve("a-file"), "");
+    String run = work.resolve("run").toString();
+    assertThat(run("agent", "watch", run, "--run-id", "r", "--max-chunk-bytes", "0", "--bootstrap-servers", NO_BROKER)).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--max-chunk-bytes");
+    err.getBuffer().setLength(0);
+    assertThat(run("agent", "watch", run, "--run-id", "r", "--state-dir", file.toString(), "--bootstrap-servers", NO_BROKER)).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--state-dir");
+    err.getBuffer().setLength(0);
+    assertThat(run("agent", "record", run, "--run-id", "r", "--out", file.resolve("r.arrow").toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--out");
+    err.getBuffer().setLength(0);
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      assertThat(run("agent", "watch", run, "--run-id", "r", "--control-port", String.valueOf(taken.getLocalPort()), "--bootstrap-servers", NO_BROKER))
+          .isEqualTo(AlphaRl.USER_ERROR);
+      assertThat(oneLine()).contains("--control-port");
+    }
+    err.getBuffer().setLength(0);
+    assertThat(run("extrapolator", "--bootstrap-servers", NO_BROKER, "--out", work.resolve("models").toString(), "--min-fraction", "7"))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--min-fraction").contains("7");
+  }
 }

@@ -1,7 +1,9 @@
 package io.alpharl.cli.agent;
 
+import io.alpharl.agent.AgentConfig;
 import io.alpharl.agent.CheckpointAgent;
 import io.alpharl.agent.publish.RecordingStepSink;
+import io.alpharl.cli.WritableDir;
 import io.alpharl.proto.frame.RecordingWriter;
 import io.alpharl.proto.v1.RunStatus;
 import java.io.IOException;
@@ -25,10 +27,12 @@ public final class RecordCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    AgentConfig config = run.checkedConfig();
+    WritableDir.require(out.toAbsolutePath().getParent(), "the folder of --out");
     long t0 = System.nanoTime();
     try (RootAllocator allocator = new RootAllocator();
          RecordingStepSink sink = new RecordingStepSink(new RecordingWriter(allocator, out));
-         CheckpointAgent agent = new CheckpointAgent(run.checkedConfig(), sink, allocator, CheckpointAgent.Resume.NEW)) {
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
       agent.start();
       agent.poll();
       agent.poll(); // a checkpoint counts as complete once two scans agree on its files

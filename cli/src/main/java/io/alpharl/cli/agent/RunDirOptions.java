@@ -7,6 +7,7 @@ import io.alpharl.cli.DurationConverter;
 import io.alpharl.cli.ModuleOptions;
 import io.alpharl.cli.RunIdConverter;
 import io.alpharl.cli.UserError;
+import io.alpharl.cli.WritableDir;
 import io.alpharl.proto.frame.ChunkingConfig;
 import io.alpharl.proto.frame.WireDtype;
 import io.alpharl.safetensors.Checkpoint;
@@ -90,8 +91,14 @@ final class RunDirOptions {
       throw new ParameterException(spec.commandLine(), "--base is required with --layout " + layout
           + " or a changed step folder: give the model the run started from (W_0)");
     }
-    return new AgentConfig(dir, runId, Optional.ofNullable(base), progressKey, modules.toSelector(), plannedSteps, pollInterval,
-        new ChunkingConfig(maxChunkBytes, ChunkingConfig.DEFAULT_SPARSE_MAX_DENSITY), deltaDtype, l, Optional.ofNullable(stateDir));
+    ChunkingConfig chunking;
+    try {
+      chunking = new ChunkingConfig(maxChunkBytes, ChunkingConfig.DEFAULT_SPARSE_MAX_DENSITY);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--max-chunk-bytes: " + e.getMessage());
+    }
+    return new AgentConfig(dir, runId, Optional.ofNullable(base), progressKey, modules.toSelector(), plannedSteps, pollInterval, chunking, deltaDtype, l,
+        Optional.ofNullable(stateDir));
   }
 
   /**
@@ -105,6 +112,9 @@ final class RunDirOptions {
     AgentConfig config = toConfig();
     if (!Files.isDirectory(dir)) {
       throw new UserError("no run directory " + dir + " (the trainer's output folder, one folder per saved step)");
+    }
+    if (stateDir != null) {
+      WritableDir.require(stateDir, "--state-dir");
     }
     try (Checkpoint c = Checkpoint.open(config.basePath())) {
       config.modules().requireModules(c.tensors().values());

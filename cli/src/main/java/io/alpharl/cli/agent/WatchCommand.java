@@ -9,7 +9,9 @@ import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.cli.KafkaOptions;
+import io.alpharl.cli.Ports;
 import io.alpharl.cli.ShutdownHook;
+import io.alpharl.cli.UserError;
 import io.alpharl.proto.error.Causes;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.TopicGoneException;
@@ -56,6 +58,9 @@ public final class WatchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException, java.io.IOException {
     AgentConfig config = run.checkedConfig();
+    if (controlPort > 0 && !Ports.free(controlHost, controlPort)) {
+      throw new UserError("port " + controlPort + " on " + controlHost + " is in use; choose another with --control-port, or 0 for none");
+    }
     kafka.ensureTopics();
     AtomicBoolean stopping = new AtomicBoolean();
     CountDownLatch done = new CountDownLatch(1);

@@ -89,9 +89,15 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
     if (backend == ExtrapolationBackends.Choice.CUDA) {
       requireCuda(); // before Kafka is asked, and before the service's thread would die of it
     }
-    kafka.ensureTopics();
+    requireShare("--min-fraction", minFraction);
+    requireShare("--min-confidence", minConfidence);
+    requireShare("--predict-at", predictAt);
+    if (consecutive < 1) {
+      throw new UserError("--consecutive must be at least 1, got " + consecutive);
+    }
     EarlyStopPolicy policy = new EarlyStopPolicy(axis == Axis.signal ? ProgressAxis.PROGRESS_AXIS_SIGNAL : ProgressAxis.PROGRESS_AXIS_STEP,
         minFraction, minConfidence, consecutive, predictAt, carryFromBase);
+    kafka.ensureTopics();
     ExtrapolatorMetrics metrics = new ExtrapolatorMetrics();
     HTTPServer metricsServer;
     try {
@@ -132,6 +138,12 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       return server;
     } catch (java.net.BindException e) {
       throw new IOException("port " + metricsPort + " for metrics is in use; choose another with --metrics-port, or 0 for none", e);
+    }
+  }
+
+  private static void requireShare(String option, double value) {
+    if (!(value >= 0 && value <= 1)) {
+      throw new UserError(option + " is a share and must lie in [0, 1], got " + value);
     }
   }
 
