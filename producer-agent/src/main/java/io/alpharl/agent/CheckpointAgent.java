@@ -8,6 +8,7 @@ import io.alpharl.agent.checkpoint.NoModulesException;
 import io.alpharl.agent.checkpoint.ProgressReader;
 import io.alpharl.agent.checkpoint.ScanResult;
 import io.alpharl.agent.delta.RunningSum;
+import io.alpharl.agent.publish.AgentFencedException;
 import io.alpharl.agent.publish.StepSink;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.agent.resume.ContinuityCheck;
@@ -392,6 +393,8 @@ public final class CheckpointAgent implements AutoCloseable {
       sink.abortStep();
       reject(c, e.getMessage());
       return false;
+    } catch (AgentFencedException e) {
+      throw e; // not this agent's to resume: the newer one goes on from the log
     } catch (RuntimeException e) {
       if (begun) {
         abortAfter(e);

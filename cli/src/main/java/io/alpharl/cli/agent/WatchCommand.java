@@ -5,6 +5,7 @@ import io.alpharl.agent.AgentStateException;
 import io.alpharl.agent.CheckpointAgent;
 import io.alpharl.agent.control.ControlFollower;
 import io.alpharl.agent.control.StopFile;
+import io.alpharl.agent.publish.AgentFencedException;
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.agent.resume.ResumeRefusedException;
@@ -103,6 +104,11 @@ public final class WatchCommand implements Callable<Integer> {
       System.err.println("alpharl agent watch: " + e.getMessage());
       return 1;
     } catch (RuntimeException e) {
+      Optional<AgentFencedException> fenced = Causes.find(e, AgentFencedException.class);
+      if (fenced.isPresent()) {
+        System.err.println("alpharl agent watch: " + fenced.get().getMessage());
+        return 1;
+      }
       // A deleted topic is an operator's matter, not a bug: one line, and a non-zero exit for the supervisor.
       Optional<TopicGoneException> gone = Causes.find(e, TopicGoneException.class);
       if (gone.isEmpty()) {

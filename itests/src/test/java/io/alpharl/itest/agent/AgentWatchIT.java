@@ -1,9 +1,11 @@
 package io.alpharl.itest.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.alpharl.agent.AgentConfig;
 import io.alpharl.agent.CheckpointAgent;
+import io.alpharl.agent.publish.AgentFencedException;
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
@@ -52,6 +54,35 @@ class AgentWatchIT {
   @BeforeAll
   static void topics(TestBroker broker) {
     broker.ensureTopics();
+  }
+
+  /**
+   * Two agents for one run: the newer fences the older, as a restart is meant to. The older used to
+   * die with a stack trace telling the user to restart it, which would fence the newer in turn.
+   */
+  @Test
+  void anAgentFencedByANewerOneForItsRunStopsAndSaysWhy(TestBroker broker) throws Exception {
+    String runId = "fenced-" + UUID.randomUUID().toString().substring(0, 8);
+    List<Long> steps = BundledRun.steps();
+    BundledRun.copyCheckpoint(0, runDir);
+    BundledRun.copyCheckpoint(steps.get(1), runDir);
+    AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy");
+    try (RootAllocator allocator = new RootAllocator();
+         KafkaStepSink first = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
+         CheckpointAgent agent = new CheckpointAgent(config, first, allocator, CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(agent.lastStep()).isEqualTo(steps.get(1));
+      try (KafkaStepSink newer = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
+        BundledRun.copyCheckpoint(steps.get(2), runDir);
+        assertThatThrownBy(() -> {
+          agent.poll();
+          agent.poll();
+        }).isInstanceOf(AgentFencedException.class).hasMessageContaining("another agent now sends run " + runId);
+        assertThat(agent.lastStep()).isEqualTo(steps.get(1));
+      }
+    }
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.alpharl.agent.publish;
 
+import io.alpharl.proto.error.Causes;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.TopicAdmin;
@@ -20,6 +21,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -40,6 +43,8 @@ public final class KafkaStepSink implements StepSink {
   private long bytesSent;
   /** Set once a topic this sink writes was found gone: the producer can do nothing more, and waiting on it only delays the error. */
   private boolean topicGone;
+  /** Set once a newer agent of this run fenced this one: every later call fails at once. */
+  private boolean fenced;
 
   public KafkaStepSink(String bootstrapServers, String runId, Map<String, Object> overrides) {
     this(KafkaClients.of(bootstrapServers), runId, overrides);
@@ -67,7 +72,7 @@ public final class KafkaStepSink implements StepSink {
 
   @Override
   public void manifest(RunManifest manifest) {
-    producer.beginTransaction();
+    begin();
     send(Topics.RUNS.name(), runId, manifest.toByteArray());
     commit(List.of(Topics.RUNS.name()));
   }
@@ -89,7 +94,17 @@ public final class KafkaStepSink implements StepSink {
 
   @Override
   public void beginStep(long step) {
-    producer.beginTransaction();
+    begin();
+  }
+
+  /** A fenced producer refuses every later transaction; it says so here first. */
+  private void begin() {
+    try {
+      producer.beginTransaction();
+    } catch (ProducerFencedException e) {
+      fenced = true;
+      throw new AgentFencedException(runId, e);
+    }
   }
 
   @Override
@@ -105,7 +120,7 @@ public final class KafkaStepSink implements StepSink {
 
   @Override
   public void abortStep() {
-    if (topicGone) {
+    if (topicGone || fenced) {
       return; // an abort would wait max.block.ms for batches that cannot land; the broker aborts at the transaction timeout or at a restart's fencing
     }
     producer.abortTransaction();
@@ -113,7 +128,7 @@ public final class KafkaStepSink implements StepSink {
 
   @Override
   public void deadLetter(DeadLetter letter) {
-    producer.beginTransaction();
+    begin();
     send(Topics.DLQ.name(), runId, letter.toByteArray());
     commit(List.of(Topics.DLQ.name()));
   }
@@ -132,6 +147,12 @@ public final class KafkaStepSink implements StepSink {
 
   /** When Kafka fails us, the cluster is asked which of {@code topics} are gone, so the error can say so. */
   private KafkaException explained(KafkaException e, List<String> topics) {
+    // A newer agent with this run id took over: the broker says so as a fenced producer or, for a
+    // batch in flight, as an old epoch.
+    if (Causes.find(e, ProducerFencedException.class).isPresent() || Causes.find(e, InvalidProducerEpochException.class).isPresent()) {
+      fenced = true;
+      return new AgentFencedException(runId, e);
+    }
     List<String> gone = TopicAdmin.missing(kafka, topics, DIAGNOSIS_TIMEOUT_MS);
     if (gone.isEmpty()) {
       return e;
@@ -187,6 +208,6 @@ public final class KafkaStepSink implements StepSink {
 
   @Override
   public void close() {
-    producer.close(topicGone ? Duration.ZERO : Duration.ofMillis(Long.MAX_VALUE));
+    producer.close(topicGone || fenced ? Duration.ZERO : Duration.ofMillis(Long.MAX_VALUE));
   }
 }
