@@ -8,8 +8,11 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -145,5 +148,21 @@ class UserErrorsTest {
     assertThat(run("extrapolator", "--bootstrap-servers", NO_BROKER, "--out", work.resolve("models").toString(), "--min-fraction", "7"))
         .isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("--min-fraction").contains("7");
+  }
+
+  @Test
+  void twoProcessorsOnOneStateFolder() throws Exception {
+    Path state = Files.createDirectories(work.resolve("state"));
+    try (FileChannel ch = FileChannel.open(state.resolve(".alpharl-processor.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+         FileLock held = ch.lock()) {
+      // The lock is the other process's: a JVM cannot take its own lock twice, so another JVM holds it.
+      ProcessBuilder other = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp", System.getProperty("java.class.path"),
+          AlphaRl.class.getName(), "processor", "--bootstrap-servers", NO_BROKER, "--state-dir", state.toString(), "--http-port", "0");
+      Process p = other.redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(p.waitFor()).isEqualTo(AlphaRl.USER_ERROR);
+      assertThat(out.lines().filter(l -> !l.startsWith("WARNING")).toList()).singleElement().asString()
+          .contains("another processor is using --state-dir");
+    }
   }
 }

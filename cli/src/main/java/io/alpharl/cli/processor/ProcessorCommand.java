@@ -80,9 +80,10 @@ public final class ProcessorCommand implements Callable<Integer> {
     if (httpPort > 0 && !Ports.free(httpHost, httpPort)) {
       throw new UserError("port " + httpPort + " on " + httpHost + " is in use; choose another with --http-port, or 0 for no HTTP");
     }
-    kafka.ensureTopics(); // after the options are checked, so that a bad one is reported at once, not after a broker timeout
+    StateDirLock lock = StateDirLock.acquire(stateDir);
     CompletableFuture<Void> asked = new CompletableFuture<>();
-    try (RootAllocator allocator = new RootAllocator()) {
+    try (lock; RootAllocator allocator = new RootAllocator()) {
+      kafka.ensureTopics(); // after the options are checked, so that a bad one is reported at once, not after a broker timeout
       ProcessorApp app = ProcessorApp.start(config, allocator);
       ShutdownHook hook = ShutdownHook.install("alpharl-processor-shutdown", () -> {
         app.close();
