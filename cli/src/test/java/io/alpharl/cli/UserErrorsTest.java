@@ -56,6 +56,10 @@ class UserErrorsTest {
     assertThat(run("agent", "watch", work.resolve("nope").toString(), "--run-id", "r", "--bootstrap-servers", NO_BROKER, "--once"))
         .isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("no run directory").contains("nope");
+    err.getBuffer().setLength(0);
+    assertThat(run("agent", "watch", work.resolve("nope").toString(), "--run-id", "r", "--bootstrap-servers", NO_BROKER))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).as("a live watch may start before its trainer, given W_0").contains("give W_0 with --base");
   }
 
   @Test

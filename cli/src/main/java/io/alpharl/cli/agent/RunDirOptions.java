@@ -106,12 +106,16 @@ final class RunDirOptions {
    * chosen, before anything is asked of Kafka: a wrong path or module pattern is the user's to fix,
    * in one line, not a stack trace after a broker timeout.
    *
+   * @param mayAppearLater whether the run folder may be made after the agent starts (a live watch
+   *                       with W_0 given by --base: the agent may start before its trainer)
    * @throws UserError naming what is wrong
    */
-  AgentConfig checkedConfig() {
+  AgentConfig checkedConfig(boolean mayAppearLater) {
     AgentConfig config = toConfig();
-    if (!Files.isDirectory(dir)) {
-      throw new UserError("no run directory " + dir + " (the trainer's output folder, one folder per saved step)");
+    boolean waitForIt = !Files.exists(dir) && mayAppearLater && base != null;
+    if (!Files.isDirectory(dir) && !waitForIt) {
+      String hint = !Files.exists(dir) && mayAppearLater ? "; to start before the trainer makes it, give W_0 with --base" : "";
+      throw new UserError("no run directory " + dir + " (the trainer's output folder, one folder per saved step)" + hint);
     }
     if (stateDir != null) {
       WritableDir.require(stateDir, "--state-dir");

@@ -58,7 +58,10 @@ public final class WatchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException, java.io.IOException {
-    AgentConfig config = run.checkedConfig();
+    AgentConfig config = run.checkedConfig(!once);
+    if (!java.nio.file.Files.isDirectory(config.runDir())) {
+      System.err.println("waiting for " + config.runDir() + " to be made (the trainer's output folder)");
+    }
     if (controlPort > 0 && !Ports.free(controlHost, controlPort)) {
       throw new UserError("port " + controlPort + " on " + controlHost + " is in use; choose another with --control-port, or 0 for none");
     }

@@ -149,6 +149,9 @@ public final class CheckpointScanner {
   /** Step folders by step (sorted), each list sorted. */
   private Map<Long, List<Path>> stepFolders() {
     Map<Long, List<Path>> byStep = new TreeMap<>();
+    if (!Files.exists(root)) {
+      return byStep; // not made yet: an agent may start before its trainer (W_0 given elsewhere)
+    }
     try (Stream<Path> dirs = Files.list(root)) {
       for (Path dir : (Iterable<Path>) dirs::iterator) {
         Matcher m = layout.stepFolder().matcher(dir.getFileName().toString());

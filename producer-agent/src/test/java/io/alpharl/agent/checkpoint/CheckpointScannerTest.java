@@ -37,6 +37,17 @@ class CheckpointScannerTest {
   }
 
   @Test
+  void aRunFolderNotMadeYetHasNoCheckpointsUntilItIs() throws IOException {
+    Path later = root.resolve("output");
+    CheckpointScanner scanner = new CheckpointScanner(later);
+    assertThat(scanner.present()).isEmpty();
+    assertThat(scanner.scan().complete()).isEmpty();
+    hfCheckpoint("output/checkpoint-5");
+    scanner.scan();
+    assertThat(steps(scanner.scan().complete())).containsExactly(5L);
+  }
+
+  @Test
   void aFileThatStillGrowsKeepsItsCheckpointIncomplete() throws IOException {
     Path c = hfCheckpoint("checkpoint-3");
     CheckpointScanner scanner = new CheckpointScanner(root);
@@ -163,9 +174,10 @@ class CheckpointScannerTest {
   }
 
   @Test
-  void aMissingRunDirectoryIsAnError() {
-    CheckpointScanner scanner = new CheckpointScanner(root.resolve("nope"));
-    assertThatThrownBy(scanner::scan).isInstanceOf(UncheckedIOException.class).hasMessageContaining("cannot list " + root.resolve("nope"));
+  void aRunDirectoryThatIsAFileIsAnError() throws IOException {
+    Path file = Files.writeString(root.resolve("nope"), "");
+    CheckpointScanner scanner = new CheckpointScanner(file);
+    assertThatThrownBy(scanner::scan).isInstanceOf(UncheckedIOException.class).hasMessageContaining("cannot list " + file);
   }
 
   private Path hfCheckpoint(String name) throws IOException {
