@@ -51,7 +51,8 @@ public final class WritableDir {
     return dir;
   }
 
-  private static String describe(IOException e) {
+  /** Why the file system refused, in words (Java's exceptions for it often carry only the path). */
+  public static String describe(IOException e) {
     if (e instanceof AccessDeniedException) {
       return "permission denied";
     }

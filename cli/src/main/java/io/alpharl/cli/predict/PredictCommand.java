@@ -201,7 +201,7 @@ public final class PredictCommand implements Callable<Integer> {
       if (!concernsOut(e.getFile())) {
         throw e;
       }
-      throw new UserError("cannot write the predicted model to --out " + out + " (" + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName()) + ")");
+      throw new UserError("cannot write the predicted model to --out " + out + " (" + WritableDir.describe(e) + ")");
     }
   }
 
