@@ -17,12 +17,16 @@ import io.alpharl.proto.error.Causes;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.TopicGoneException;
 import io.alpharl.proto.v1.RunStatus;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.memory.RootAllocator;
+import org.apache.kafka.common.KafkaException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -36,7 +40,11 @@ public final class WatchCommand implements Callable<Integer> {
    * How often an idle agent asks whether its topics still exist: a deleted topic is then reported
    * within about this long rather than at the next checkpoint, for one admin request per interval.
    */
-  private static final java.time.Duration TOPIC_CHECK_INTERVAL = java.time.Duration.ofSeconds(30);
+  private static final Duration TOPIC_CHECK_INTERVAL = Duration.ofSeconds(30);
+  /** The first wait before an agent that Kafka failed rebuilds and goes on; it doubles up to {@link #LAST_RETRY}. */
+  private static final Duration FIRST_RETRY = Duration.ofSeconds(5);
+  private static final Duration LAST_RETRY = Duration.ofSeconds(60);
+  private static final Logger LOG = LoggerFactory.getLogger(WatchCommand.class);
 
   @Mixin
   RunDirOptions run;
@@ -76,31 +84,26 @@ public final class WatchCommand implements Callable<Integer> {
         Thread.currentThread().interrupt();
       }
     });
-    try (RootAllocator allocator = new RootAllocator()) {
-      KafkaClients clients = kafka.clients();
-      try (ControlFollower control = ControlFollower.start(clients, config.runId(), config.runDir(), controlHost, controlPort);
-           KafkaStepSink sink = new KafkaStepSink(clients, config.runId(), Map.of());
-           CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, sum -> CommittedRun.load(clients, config.runId(), allocator, sum))) {
-        agent.start();
-        long t0 = System.nanoTime();
-        long topicsChecked = t0;
-        do {
-          int sent = agent.poll();
-          if (once) {
-            agent.poll(); // a checkpoint counts as complete once two scans agree on its files
+    KafkaClients clients = kafka.clients();
+    try (RootAllocator allocator = new RootAllocator();
+         ControlFollower control = ControlFollower.start(clients, config.runId(), config.runDir(), controlHost, controlPort)) {
+      Duration wait = FIRST_RETRY;
+      while (true) {
+        try {
+          session(config, clients, allocator, stopping);
+          break;
+        } catch (RuntimeException e) {
+          if (once || stopping.get() || !brokerTrouble(e)) {
+            throw e;
+          }
+          // What a restarted agent would do, without the restart: rebuild from the log, go on.
+          LOG.warn("run {}: Kafka failed the agent ({}); it rebuilds its state from the log and goes on in {} s", config.runId(),
+              rootMessage(e), wait.toSeconds());
+          sleepUnlessStopping(wait, stopping);
+          if (stopping.get()) {
             break;
           }
-          if (sent == 0 && System.nanoTime() - topicsChecked > TOPIC_CHECK_INTERVAL.toNanos()) {
-            sink.requireTopics();
-            topicsChecked = System.nanoTime();
-          }
-          Thread.sleep(config.pollInterval().toMillis());
-        } while (!stopping.get());
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        System.err.printf("run %s: sent through step %d, %.1f MB of deltas in %.1f s (%.1f MB/s)%n", config.runId(), agent.lastStep(),
-            agent.bytesOfDeltas() / 1e6, seconds, agent.bytesOfDeltas() / 1e6 / seconds);
-        if (once) {
-          finishOnce(agent, config);
+          wait = wait.multipliedBy(2).compareTo(LAST_RETRY) > 0 ? LAST_RETRY : wait.multipliedBy(2);
         }
       }
     } catch (ResumeRefusedException e) {
@@ -124,6 +127,62 @@ public final class WatchCommand implements Callable<Integer> {
       hook.cancel();
     }
     return 0;
+  }
+
+  /**
+   * One agent from a rebuild of the log to a stop: Ctrl-C, {@code --once} done, or a failure thrown.
+   */
+  private void session(AgentConfig config, KafkaClients clients, RootAllocator allocator, AtomicBoolean stopping)
+      throws InterruptedException, java.io.IOException {
+    try (KafkaStepSink sink = new KafkaStepSink(clients, config.runId(), Map.of());
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, sum -> CommittedRun.load(clients, config.runId(), allocator, sum))) {
+      agent.start();
+      long t0 = System.nanoTime();
+      long topicsChecked = t0;
+      do {
+        int sent = agent.poll();
+        if (once) {
+          agent.poll(); // a checkpoint counts as complete once two scans agree on its files
+          break;
+        }
+        if (sent == 0 && System.nanoTime() - topicsChecked > TOPIC_CHECK_INTERVAL.toNanos()) {
+          sink.requireTopics();
+          topicsChecked = System.nanoTime();
+        }
+        Thread.sleep(config.pollInterval().toMillis());
+      } while (!stopping.get());
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      System.err.printf("run %s: sent through step %d, %.1f MB of deltas in %.1f s (%.1f MB/s)%n", config.runId(), agent.lastStep(),
+          agent.bytesOfDeltas() / 1e6, seconds, agent.bytesOfDeltas() / 1e6 / seconds);
+      if (once) {
+        finishOnce(agent, config);
+      }
+    }
+  }
+
+  /**
+   * A failure a broker outage explains (Kafka in the cause chain), which rebuilding from the log
+   * mends once the broker is back; not a deleted topic, a newer agent or a refused resume, which are
+   * the operator's, nor a failure of our own, which would fail again.
+   */
+  private static boolean brokerTrouble(RuntimeException e) {
+    return Causes.find(e, KafkaException.class).isPresent() && Causes.find(e, TopicGoneException.class).isEmpty()
+        && Causes.find(e, AgentFencedException.class).isEmpty() && Causes.find(e, ResumeRefusedException.class).isEmpty();
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() != null ? t.getMessage() : t.toString();
+  }
+
+  private static void sleepUnlessStopping(Duration wait, AtomicBoolean stopping) throws InterruptedException {
+    long until = System.nanoTime() + wait.toNanos();
+    while (!stopping.get() && System.nanoTime() < until) {
+      Thread.sleep(100);
+    }
   }
 
   /**

@@ -19,12 +19,10 @@ import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.RejectReason;
 import io.alpharl.safetensors.Checkpoint;
-import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -150,7 +148,7 @@ class AgentWatchIT {
     assertThat(log.committedSteps()).as("every step committed exactly once, in order").containsExactlyElementsOf(expected);
     assertThat(log.duplicateDeltas).isEmpty();
     assertThat(log.deltas.keySet()).as("the killed step's frames stay invisible").containsExactlyElementsOf(expected);
-    assertCumulativeMatchesFiles(log, expected);
+    BundledRun.assertDeltasSumToFiles(log, expected);
   }
 
   @Test
@@ -230,32 +228,9 @@ class AgentWatchIT {
     assertThat(log.deadLetters.get(0).getDetail()).contains("checkpoint-10").contains("truncated: the header needs");
     assertThat(log.deadLetters.get(1).getDetail()).contains("checkpoint-15").contains("header is not valid JSON");
     // Step 20's delta covers the two skipped steps: the cumulative update is still exact.
-    assertCumulativeMatchesFiles(log, List.of(5L, 20L));
+    BundledRun.assertDeltasSumToFiles(log, List.of(5L, 20L));
   }
 
   /** Σ δ over the committed steps, summed in f32 in step order as a consumer does, equals W_t − W_0 bit for bit. */
-  private static void assertCumulativeMatchesFiles(RunLog log, List<Long> steps) throws IOException {
-    Map<String, float[]> sum = new HashMap<>();
-    try (Checkpoint base = Checkpoint.open(BundledRun.dir().resolve("checkpoint-0"))) {
-      for (long step : steps) {
-        Map<String, float[]> deltas = log.deltas.get(step);
-        assertThat(deltas.keySet()).as("step %d tensors", step).isEqualTo(base.tensors().keySet());
-        try (Checkpoint ckpt = Checkpoint.open(BundledRun.dir().resolve("checkpoint-" + step))) {
-          for (String name : base.tensors().keySet()) {
-            float[] s = sum.computeIfAbsent(name, k -> new float[deltas.get(k).length]);
-            float[] d = deltas.get(name);
-            float[] w0 = base.floats(name);
-            float[] wt = ckpt.floats(name);
-            for (int i = 0; i < s.length; i++) {
-              s[i] += d[i];
-              float expected = wt[i] - w0[i];
-              if (Float.floatToRawIntBits(s[i]) != Float.floatToRawIntBits(expected)) {
-                throw new AssertionError("step " + step + " " + name + "[" + i + "]: Σδ = " + s[i] + ", W_t − W_0 = " + expected);
-              }
-            }
-          }
-        }
-      }
-    }
-  }
+
 }

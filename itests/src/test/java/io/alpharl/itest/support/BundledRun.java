@@ -1,10 +1,15 @@
 package io.alpharl.itest.support;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.safetensors.Checkpoint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -53,5 +58,34 @@ public final class BundledRun {
       }
     }
     Files.move(tmp, runDir.resolve("checkpoint-" + step));
+  }
+
+  /**
+   * A read-committed consumer's ΔW_t = Σ δ over {@code steps} equals W_t − W_0 of the bundled run's
+   * files bit for bit at every step (what the agent's error feedback promises with f32 deltas).
+   */
+  public static void assertDeltasSumToFiles(RunLog log, List<Long> steps) throws IOException {
+    Map<String, float[]> sum = new HashMap<>();
+    try (Checkpoint base = Checkpoint.open(dir().resolve("checkpoint-0"))) {
+      for (long step : steps) {
+        Map<String, float[]> deltas = log.deltas.get(step);
+        assertThat(deltas.keySet()).as("step %d tensors", step).isEqualTo(base.tensors().keySet());
+        try (Checkpoint ckpt = Checkpoint.open(dir().resolve("checkpoint-" + step))) {
+          for (String name : base.tensors().keySet()) {
+            float[] s = sum.computeIfAbsent(name, k -> new float[deltas.get(k).length]);
+            float[] d = deltas.get(name);
+            float[] w0 = base.floats(name);
+            float[] wt = ckpt.floats(name);
+            for (int i = 0; i < s.length; i++) {
+              s[i] += d[i];
+              float expected = wt[i] - w0[i];
+              if (Float.floatToRawIntBits(s[i]) != Float.floatToRawIntBits(expected)) {
+                throw new AssertionError("step " + step + " " + name + "[" + i + "]: Σδ = " + s[i] + ", W_t − W_0 = " + expected);
+              }
+            }
+          }
+        }
+      }
+    }
   }
 }

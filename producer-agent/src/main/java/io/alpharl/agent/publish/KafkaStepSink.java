@@ -45,6 +45,11 @@ public final class KafkaStepSink implements StepSink {
   private boolean topicGone;
   /** Set once a newer agent of this run fenced this one: every later call fails at once. */
   private boolean fenced;
+  /**
+   * Set once Kafka failed a call: whatever the producer still holds cannot be trusted to land, and
+   * a close that waited for it would hold up the agent that rebuilds from the log (a broker outage).
+   */
+  private boolean broken;
 
   public KafkaStepSink(String bootstrapServers, String runId, Map<String, Object> overrides) {
     this(KafkaClients.of(bootstrapServers), runId, overrides);
@@ -104,6 +109,9 @@ public final class KafkaStepSink implements StepSink {
     } catch (ProducerFencedException e) {
       fenced = true;
       throw new AgentFencedException(runId, e);
+    } catch (KafkaException e) {
+      broken = true;
+      throw e;
     }
   }
 
@@ -147,6 +155,7 @@ public final class KafkaStepSink implements StepSink {
 
   /** When Kafka fails us, the cluster is asked which of {@code topics} are gone, so the error can say so. */
   private KafkaException explained(KafkaException e, List<String> topics) {
+    broken = true;
     // A newer agent with this run id took over: the broker says so as a fenced producer or, for a
     // batch in flight, as an old epoch.
     if (Causes.find(e, ProducerFencedException.class).isPresent() || Causes.find(e, InvalidProducerEpochException.class).isPresent()) {
@@ -208,6 +217,6 @@ public final class KafkaStepSink implements StepSink {
 
   @Override
   public void close() {
-    producer.close(topicGone || fenced ? Duration.ZERO : Duration.ofMillis(Long.MAX_VALUE));
+    producer.close(topicGone || fenced || broken ? Duration.ZERO : Duration.ofMillis(Long.MAX_VALUE));
   }
 }

@@ -1,0 +1,79 @@
+package io.alpharl.itest.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.broker.EmbeddedBrokerConfig;
+import io.alpharl.broker.EmbeddedKafkaBroker;
+import io.alpharl.itest.support.BundledRun;
+import io.alpharl.itest.support.Ports;
+import io.alpharl.itest.support.RunLog;
+import io.alpharl.itest.support.ServiceProcess;
+import io.alpharl.proto.topic.TopicAdmin;
+import io.alpharl.proto.topic.Topics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A trainer goes on while the broker is down: the agent's step fails once the producer gives up
+ * (here after 5 s; a minute by default), and the agent used to exit with a stack trace, losing the
+ * sidecar until someone restarted it. It must rebuild its state from the log by itself once the
+ * broker is back and send every step exactly once, the sums equal to the files bit for bit.
+ */
+class AgentBrokerOutageIT {
+  private static final String RUN = "outage-run";
+
+  @TempDir
+  Path work;
+
+  @Test
+  void theAgentRidesOutABrokerOutageLongerThanItsProducerWaits() throws Exception {
+    List<Long> steps = BundledRun.steps().subList(0, 4);
+    Path runDir = Files.createDirectories(work.resolve("run"));
+    BundledRun.copyCheckpoint(steps.get(0), runDir);
+    BundledRun.copyCheckpoint(steps.get(1), runDir);
+    Path shortTimeouts = Files.writeString(work.resolve("client.properties"),
+        "max.block.ms=5000\nrequest.timeout.ms=5000\ndelivery.timeout.ms=10000\ndefault.api.timeout.ms=10000\n");
+    EmbeddedBrokerConfig config = EmbeddedBrokerConfig.defaults().withDataDir(work.resolve("kafka")).withBrokerPort(Ports.free());
+    String bootstrap = "127.0.0.1:" + config.brokerPort();
+    EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(config);
+    try {
+      try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+        TopicAdmin.ensure(admin, Topics.layouts(4, (short) 1));
+      }
+      try (ServiceProcess agent = ServiceProcess.start("agent", work.resolve("logs"), 512, List.of("agent", "watch", runDir.toString(), "--run-id", RUN,
+          "--progress-key", "eval_accuracy", "--bootstrap-servers", bootstrap, "--poll-interval", "200ms", "--kafka-config", shortTimeouts.toString()))) {
+        awaitLog(agent, "step " + steps.get(1) + ":", Duration.ofSeconds(60));
+
+        broker.close();
+        BundledRun.copyCheckpoint(steps.get(2), runDir);
+        awaitLog(agent, "Kafka failed the agent", Duration.ofSeconds(90));
+        broker = EmbeddedKafkaBroker.start(config);
+        BundledRun.copyCheckpoint(steps.get(3), runDir);
+        awaitLog(agent, "step " + steps.get(3) + ":", Duration.ofSeconds(120));
+        assertThat(agent.alive()).as("the agent went on by itself").isTrue();
+      }
+      List<Long> sent = steps.subList(1, steps.size());
+      RunLog log = RunLog.read(bootstrap, RUN, l -> l.hasComplete(sent), Duration.ofSeconds(60));
+      assertThat(log.committedSteps()).as("every step committed exactly once, in order").containsExactlyElementsOf(sent);
+      assertThat(log.duplicateDeltas).isEmpty();
+      BundledRun.assertDeltasSumToFiles(log, sent);
+    } finally {
+      broker.close();
+    }
+  }
+
+  private static void awaitLog(ServiceProcess p, String text, Duration within) throws InterruptedException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (!p.logText().contains(text)) {
+      assertThat(p.alive()).as("%s is still running; its log: %s", p, p.logText()).isTrue();
+      assertThat(System.nanoTime()).as("%s never logged '%s'; its log: %s", p, text, p.logText()).isLessThan(deadline);
+      Thread.sleep(200);
+    }
+  }
+}
