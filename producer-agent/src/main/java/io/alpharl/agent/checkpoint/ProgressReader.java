@@ -33,15 +33,19 @@ public final class ProgressReader {
     return key;
   }
 
+  /**
+   * y_t of the checkpoint's own step: its entry in {@link #history}, so that the value the agent
+   * commits and the history a later check compares it with are read by one rule.
+   */
   public OptionalDouble read(CheckpointDir checkpoint) {
-    OptionalDouble fromState = fromTrainerState(checkpoint);
-    return fromState.isPresent() ? fromState : lastValue(checkpoint.folder().getParent().resolve(PROGRESS_JSONL), key, checkpoint.step());
+    Double y = history(checkpoint).get(checkpoint.step());
+    return y == null ? OptionalDouble.empty() : OptionalDouble.of(y);
   }
 
   /**
    * Every progress value the run folder records up to {@code checkpoint}, by step: the lines of
    * {@code progress.jsonl} (the last one per step), then the entries of the checkpoint's
-   * {@code trainer_state.json} {@code log_history} over them, the same precedence as {@link #read}.
+   * {@code trainer_state.json} {@code log_history} over them (the first one per step).
    * It is the run's history as the trainer kept it: a trainer resumed from an earlier checkpoint
    * restores the history up to that checkpoint, so another run is told apart by its first values.
    */
@@ -76,15 +80,12 @@ public final class ProgressReader {
     return out;
   }
 
-  /** @param firstWins keep the first value of a step (the trainer state, as {@link #read}) rather than the last (progress.jsonl) */
+  /** @param firstWins keep the first value of a step (the trainer state) rather than the last (progress.jsonl) */
   private void put(NavigableMap<Long, Double> out, JsonNode entry, boolean firstWins) {
     JsonNode s = entry == null ? null : entry.get("step");
-    if (s != null && s.canConvertToLong()) {
-      valueAt(entry, key, s.asLong()).ifPresent(v -> {
-        if (!firstWins || !out.containsKey(s.asLong())) {
-          out.put(s.asLong(), v);
-        }
-      });
+    long step = s == null ? -1 : s.asLong(-1);
+    if (step >= 0 && !(firstWins && out.containsKey(step))) {
+      valueAt(entry, key, step).ifPresent(v -> out.put(step, v));
     }
   }
 
@@ -106,24 +107,6 @@ public final class ProgressReader {
       return fromFile.isPresent() ? (long) fromFile.getAsDouble() : 0;
     } catch (UncheckedIOException e) {
       return 0;
-    }
-  }
-
-  private OptionalDouble fromTrainerState(CheckpointDir checkpoint) {
-    Path file = checkpoint.folder().resolve(CheckpointScanner.TRAINER_STATE);
-    if (!Files.isRegularFile(file)) {
-      return OptionalDouble.empty();
-    }
-    try {
-      for (JsonNode entry : JSON.readTree(file.toFile()).path("log_history")) {
-        OptionalDouble v = valueAt(entry, key, checkpoint.step());
-        if (v.isPresent()) {
-          return v;
-        }
-      }
-      return OptionalDouble.empty();
-    } catch (IOException e) {
-      throw new UncheckedIOException(file + " is not valid JSON: " + e.getMessage(), e);
     }
   }
 
