@@ -171,10 +171,7 @@ public final class WatchCommand implements Callable<Integer> {
   }
 
   private static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
+    Throwable t = Causes.root(e);
     return t.getMessage() != null ? t.getMessage() : t.toString();
   }
 

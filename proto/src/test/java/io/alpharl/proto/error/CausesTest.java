@@ -15,6 +15,8 @@ class CausesTest {
     assertThat(Causes.find(wrapped, UncheckedIOException.class)).get().extracting(Throwable::getCause).isSameAs(io);
     assertThat(Causes.find(wrapped, IllegalStateException.class)).containsSame(wrapped);
     assertThat(Causes.find(wrapped, ArithmeticException.class)).isEmpty();
+    assertThat(Causes.root(wrapped)).isSameAs(io);
+    assertThat(Causes.root(io)).isSameAs(io);
   }
 
   @Test
@@ -23,5 +25,6 @@ class CausesTest {
     RuntimeException b = new RuntimeException("b", a);
     a.initCause(b);
     assertThat(Causes.find(a, IOException.class)).isEmpty();
+    assertThat(Causes.root(a)).isIn(a, b);
   }
 }
