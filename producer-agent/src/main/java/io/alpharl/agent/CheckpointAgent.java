@@ -186,8 +186,11 @@ public final class CheckpointAgent implements AutoCloseable {
    * of the committed step to compare. The newest checkpoint's history covers the older ones'.
    */
   private void requireLineage(long committedStep) {
+    if (committedStep == 0) {
+      return;
+    }
     List<CheckpointDir> present = scanner.present();
-    if (committedStep == 0 || present.isEmpty()) {
+    if (present.isEmpty()) {
       return; // a checkpoint that appears later is checked in poll
     }
     CheckpointDir newest = present.get(present.size() - 1);

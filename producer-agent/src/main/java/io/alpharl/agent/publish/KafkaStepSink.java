@@ -46,8 +46,9 @@ public final class KafkaStepSink implements StepSink {
   /** Set once a newer agent of this run fenced this one: every later call fails at once. */
   private boolean fenced;
   /**
-   * Set once Kafka failed a call: whatever the producer still holds cannot be trusted to land, and
-   * a close that waited for it would hold up the agent that rebuilds from the log (a broker outage).
+   * Set once Kafka failed a call (a gone topic and a fenced producer included): whatever the
+   * producer still holds cannot be trusted to land, and a close that waited for it would hold up
+   * the agent that rebuilds from the log (a broker outage).
    */
   private boolean broken;
 
@@ -107,6 +108,7 @@ public final class KafkaStepSink implements StepSink {
     try {
       producer.beginTransaction();
     } catch (ProducerFencedException e) {
+      broken = true;
       fenced = true;
       throw new AgentFencedException(runId, e);
     } catch (KafkaException e) {
@@ -185,6 +187,7 @@ public final class KafkaStepSink implements StepSink {
   }
 
   private TopicGoneException gone(List<String> topics, Throwable cause) {
+    broken = true;
     topicGone = true;
     return new TopicGoneException(topics, "the agent cannot send run " + runId + " to it. Once the topics are back, a restarted agent"
         + " resumes from the last step still committed on them", cause);
@@ -217,6 +220,6 @@ public final class KafkaStepSink implements StepSink {
 
   @Override
   public void close() {
-    producer.close(topicGone || fenced || broken ? Duration.ZERO : Duration.ofMillis(Long.MAX_VALUE));
+    producer.close(broken ? Duration.ZERO : Duration.ofMillis(Long.MAX_VALUE));
   }
 }
