@@ -10,6 +10,7 @@ import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
+import io.alpharl.itest.support.Agents;
 import io.alpharl.itest.support.BundledRun;
 import io.alpharl.itest.support.RunLog;
 import io.alpharl.proto.frame.ChunkingConfig;
@@ -68,10 +69,7 @@ class AgentWatchIT {
     try (RootAllocator allocator = new RootAllocator();
          KafkaStepSink first = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
          CheckpointAgent agent = new CheckpointAgent(config, first, allocator, CheckpointAgent.Resume.NEW)) {
-      agent.start();
-      agent.poll();
-      agent.poll();
-      assertThat(agent.lastStep()).isEqualTo(steps.get(1));
+      assertThat(Agents.sendPresent(agent)).isEqualTo(steps.get(1));
       try (KafkaStepSink newer = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
         BundledRun.copyCheckpoint(steps.get(2), runDir);
         assertThatThrownBy(() -> {
@@ -215,10 +213,7 @@ class AgentWatchIT {
     try (RootAllocator allocator = new RootAllocator();
          KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
          CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
-      agent.start();
-      agent.poll();
-      agent.poll();
-      assertThat(agent.lastStep()).isEqualTo(20);
+      assertThat(Agents.sendPresent(agent)).isEqualTo(20);
     }
 
     RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.hasComplete(List.of(5L, 20L)) && l.deadLetters.size() >= 2, Duration.ofSeconds(60));

@@ -16,6 +16,7 @@ import io.alpharl.extrapolator.policy.EarlyStopPolicy;
 import io.alpharl.itest.kafka.DedicatedBroker;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
+import io.alpharl.itest.support.Agents;
 import io.alpharl.itest.support.BundledRun;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
@@ -120,10 +121,7 @@ class SourceTopicGoneIT {
   }
 
   private static void sendFirstStep(CheckpointAgent agent) throws Exception {
-    agent.start();
-    agent.poll();
-    agent.poll(); // a checkpoint counts as complete once two scans agree on its files
-    assertThat(agent.lastStep()).as("the first step went out").isEqualTo(BundledRun.steps().get(1));
+    assertThat(Agents.sendPresent(agent)).as("the first step went out").isEqualTo(BundledRun.steps().get(1));
   }
 
   /** The deletion reaches every broker's metadata shortly after the controller took it. */
