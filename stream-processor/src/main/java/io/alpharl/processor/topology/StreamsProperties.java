@@ -34,6 +34,18 @@ public final class StreamsProperties {
     // Kafka 5.0's default, set now so Streams does not warn about it on every start (the topology has no global stores).
     p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
+    // A transaction commit that times out in a broker outage must not happen. Kafka Streams takes
+    // it for a corrupted task: it wipes the task's stores and revives the task, but the timed-out
+    // transaction still commits once the broker is back, and the revived task then restores its
+    // emptied stores from the offset that transaction reached, not from the start: a run's
+    // manifest was lost that way, and every later record of the run dead-lettered (5 s client
+    // timeouts, a 35 s outage; with the defaults an outage over 60 s mid-commit does the same).
+    // So the thread's producer waits for the broker as long as it takes. An outage that outlasts
+    // the transaction timeout ends in the coordinator aborting the transaction and fencing the
+    // producer, which Kafka Streams handles by closing the tasks and creating new ones that
+    // restore from the committed log.
+    p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_BLOCK_MS_CONFIG), Integer.MAX_VALUE);
+    p.put(StreamsConfig.producerPrefix(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG), Integer.MAX_VALUE);
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
     ProcessorConfig.Scaling scaling = config.scaling();
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, scaling.streamThreads());

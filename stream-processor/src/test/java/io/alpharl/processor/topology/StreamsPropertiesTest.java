@@ -1,0 +1,38 @@
+package io.alpharl.processor.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.proto.topic.KafkaClients;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StreamsPropertiesTest {
+  @TempDir
+  Path stateDir;
+
+  /**
+   * Short client timeouts (a user's {@code --kafka-config}) reach every client but the stream
+   * thread's producer, whose transaction commit must wait out a broker outage: a commit that times
+   * out makes Kafka Streams revive the task on wiped stores that it then restores from the wrong
+   * offset. Read back as Kafka Streams resolves its clients' settings.
+   */
+  @Test
+  void theUsersShortTimeoutsReachTheClientsButNeverCutATransactionCommitShort() {
+    KafkaClients kafka = new KafkaClients("127.0.0.1:9092", Map.of(ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000",
+        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "10000", ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000",
+        ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000"));
+    StreamsConfig streams = new StreamsConfig(StreamsProperties.of(ProcessorConfig.defaults(kafka, stateDir)));
+
+    Map<String, Object> producer = streams.getProducerConfigs("thread-producer");
+    assertThat(producer.get(ProducerConfig.MAX_BLOCK_MS_CONFIG)).hasToString(String.valueOf(Integer.MAX_VALUE));
+    assertThat(producer.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)).hasToString(String.valueOf(Integer.MAX_VALUE));
+    assertThat(producer.get(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG)).as("a setting the guarantees do not rest on stays the user's").hasToString("5000");
+    assertThat(streams.getMainConsumerConfigs("group", "consumer", 0).get(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG)).hasToString("10000");
+  }
+}
