@@ -9,6 +9,7 @@ import io.alpharl.extrapolator.model.PredictedModelWriter;
 import io.alpharl.extrapolator.model.PredictionPlan;
 import io.alpharl.extrapolator.model.Predictor;
 import io.alpharl.extrapolator.policy.DecisionState;
+import io.alpharl.extrapolator.publish.PatientCommit;
 import io.alpharl.extrapolator.scan.DeltaScan;
 import io.alpharl.extrapolator.scan.FactorScan;
 import io.alpharl.extrapolator.scan.SpilledSums;
@@ -279,7 +280,7 @@ public final class ExtrapolatorService implements Runnable {
       for (DeadLetter d : letters) {
         producer.send(new ProducerRecord<>(Topics.DLQ.name(), d.getOriginalKey().toByteArray(), d.toByteArray()));
       }
-      producer.commitTransaction();
+      PatientCommit.commit(producer, running::get, letters.size() + " dead letters");
       letters.clear();
     } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
       throw e;
@@ -366,7 +367,7 @@ public final class ExtrapolatorService implements Runnable {
         if (d != null) {
           producer.send(new ProducerRecord<>(Topics.CONTROL.name(), run.getBytes(StandardCharsets.UTF_8), d.toByteArray()));
         }
-        producer.commitTransaction();
+        PatientCommit.commit(producer, running::get, "run " + run + ": the prediction from step " + fit.getStep());
       }
       if (fresh) {
         emitted.predicted(p);
@@ -514,7 +515,7 @@ public final class ExtrapolatorService implements Runnable {
     for (PredictionScore score : scores) {
       producer.send(new ProducerRecord<>(Topics.SCORES.name(), fit.getRunId().getBytes(StandardCharsets.UTF_8), score.toByteArray()));
     }
-    producer.commitTransaction();
+    PatientCommit.commit(producer, running::get, "run " + fit.getRunId() + ": scores at step " + fit.getStep());
     for (PredictionScore score : scores) {
       emitted.scored(score);
       LOG.info("run {}: prediction from step {} scored at step {}: error {} (stopping: {})", fit.getRunId(), score.getFromStep(), step,

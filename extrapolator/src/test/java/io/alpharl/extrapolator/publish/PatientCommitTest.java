@@ -1,0 +1,64 @@
+package io.alpharl.extrapolator.publish;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+class PatientCommitTest {
+
+  /** A producer whose broker is away for the first {@code timeouts} commits. */
+  private static final class Outage extends MockProducer<String, String> {
+    private int timeouts;
+    private int attempts;
+
+    Outage(int timeouts) {
+      super(true, null, new StringSerializer(), new StringSerializer());
+      this.timeouts = timeouts;
+      initTransactions();
+      beginTransaction();
+      send(new ProducerRecord<>("t", "k", "v"));
+    }
+
+    @Override
+    public void commitTransaction() {
+      attempts++;
+      if (timeouts-- > 0) {
+        throw new TimeoutException("Timeout expired after 5000ms while awaiting EndTxn(true)");
+      }
+      super.commitTransaction();
+    }
+  }
+
+  @Test
+  void aCommitThatTimedOutIsRetriedUntilItCompletesNeverAborted() {
+    Outage producer = new Outage(3);
+    PatientCommit.commit(producer, () -> true, "test");
+    assertThat(producer.attempts).isEqualTo(4);
+    assertThat(producer.transactionCommitted()).isTrue();
+    assertThat(producer.transactionAborted()).isFalse();
+    assertThat(producer.history()).hasSize(1);
+  }
+
+  @Test
+  void aServiceThatIsStoppingGivesUpWithTheTimeoutAndLeavesTheTransactionToTheNextStart() {
+    Outage producer = new Outage(3);
+    assertThatThrownBy(() -> PatientCommit.commit(producer, () -> false, "test")).isInstanceOf(TimeoutException.class);
+    assertThat(producer.attempts).isEqualTo(1);
+    assertThat(producer.transactionCommitted()).isFalse();
+    assertThat(producer.transactionAborted()).isFalse();
+  }
+
+  @Test
+  void aFailureOtherThanATimeoutIsNotRetried() {
+    Outage producer = new Outage(0);
+    producer.commitTransactionException = new ProducerFencedException("another instance took over");
+    assertThatThrownBy(() -> PatientCommit.commit(producer, () -> true, "test")).isInstanceOf(ProducerFencedException.class);
+    assertThat(producer.attempts).isEqualTo(1);
+  }
+}
