@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.memory.RootAllocator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -49,17 +50,27 @@ public final class ReplayCommand implements Callable<Integer> {
     try (RootAllocator allocator = new RootAllocator()) {
       String id = runId != null ? runId : recordedId;
       Path base = baseDir != null ? baseDir : Path.of("alpharl-replay", id, "base");
-      long skip = CommittedRun.lastStep(kafka.clients(), id);
-      long t0 = System.nanoTime();
-      try (KafkaStepSink sink = new KafkaStepSink(kafka.clients(), id, Map.of())) {
-        RunReplayer.Pace pace = new RunReplayer.Pace(speed, stepInterval == null ? Duration.ZERO : stepInterval);
-        RunReplayer.Result r = new RunReplayer(allocator, System.err).replay(recording, sink, Optional.of(id), base, pace, skip, Long.MAX_VALUE);
-        double s = (System.nanoTime() - t0) / 1e9;
-        System.err.printf("replayed run %s: %d steps through step %d, %.1f MB in %.1f s (%.1f MB/s); base model in %s%n",
-            r.runId(), r.stepsSent(), r.lastStep(), r.bytesSent() / 1e6, s, r.bytesSent() / 1e6 / s, r.baseModel());
-      }
+      RunReplayer.Pace pace = new RunReplayer.Pace(speed, stepInterval == null ? Duration.ZERO : stepInterval);
+      // Ctrl-C ends the JVM; a replay has nothing to finish, since the log keeps what was committed.
+      OutageRetry.run(id, new AtomicBoolean(), () -> replay(allocator, id, base, pace));
     }
     return 0;
+  }
+
+  /**
+   * Sends the recording from the step after the last committed one. The producer starts first:
+   * starting it settles a transaction that an earlier replay of this run left open (committing
+   * it if it was committing), so the log read after it tells which steps are there.
+   */
+  private void replay(RootAllocator allocator, String id, Path base, RunReplayer.Pace pace) throws IOException, InterruptedException {
+    long t0 = System.nanoTime();
+    try (KafkaStepSink sink = new KafkaStepSink(kafka.clients(), id, Map.of())) {
+      long skip = CommittedRun.lastStep(kafka.clients(), id);
+      RunReplayer.Result r = new RunReplayer(allocator, System.err).replay(recording, sink, Optional.of(id), base, pace, skip, Long.MAX_VALUE);
+      double s = (System.nanoTime() - t0) / 1e9;
+      System.err.printf("replayed run %s: %d steps through step %d, %.1f MB in %.1f s (%.1f MB/s); base model in %s%n",
+          r.runId(), r.stepsSent(), r.lastStep(), r.bytesSent() / 1e6, s, r.bytesSent() / 1e6 / s, r.baseModel());
+    }
   }
 
   /** The recording is read before Kafka is asked: a wrong path or a file that is no recording is the user's to fix, in one line. */

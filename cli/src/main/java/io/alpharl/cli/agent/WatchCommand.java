@@ -24,9 +24,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.memory.RootAllocator;
-import org.apache.kafka.common.KafkaException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -42,9 +39,6 @@ public final class WatchCommand implements Callable<Integer> {
    */
   private static final Duration TOPIC_CHECK_INTERVAL = Duration.ofSeconds(30);
   /** The first wait before an agent that Kafka failed rebuilds and goes on; it doubles up to {@link #LAST_RETRY}. */
-  private static final Duration FIRST_RETRY = Duration.ofSeconds(5);
-  private static final Duration LAST_RETRY = Duration.ofSeconds(60);
-  private static final Logger LOG = LoggerFactory.getLogger(WatchCommand.class);
 
   @Mixin
   RunDirOptions run;
@@ -87,24 +81,10 @@ public final class WatchCommand implements Callable<Integer> {
     KafkaClients clients = kafka.clients();
     try (RootAllocator allocator = new RootAllocator();
          ControlFollower control = ControlFollower.start(clients, config.runId(), config.runDir(), controlHost, controlPort)) {
-      Duration wait = FIRST_RETRY;
-      while (true) {
-        try {
-          session(config, clients, allocator, stopping);
-          break;
-        } catch (RuntimeException e) {
-          if (once || stopping.get() || !brokerTrouble(e)) {
-            throw e;
-          }
-          // What a restarted agent would do, without the restart: rebuild from the log, go on.
-          LOG.warn("run {}: Kafka failed the agent ({}); it rebuilds its state from the log and goes on in {} s", config.runId(),
-              rootMessage(e), wait.toSeconds());
-          sleepUnlessStopping(wait, stopping);
-          if (stopping.get()) {
-            break;
-          }
-          wait = wait.multipliedBy(2).compareTo(LAST_RETRY) > 0 ? LAST_RETRY : wait.multipliedBy(2);
-        }
+      if (once) {
+        session(config, clients, allocator, stopping);
+      } else {
+        OutageRetry.run(config.runId(), stopping, () -> session(config, clients, allocator, stopping));
       }
     } catch (ResumeRefusedException e) {
       System.err.println("alpharl agent watch: " + e.getMessage());
@@ -157,28 +137,6 @@ public final class WatchCommand implements Callable<Integer> {
       if (once) {
         finishOnce(agent, config);
       }
-    }
-  }
-
-  /**
-   * A failure a broker outage explains (Kafka in the cause chain), which rebuilding from the log
-   * mends once the broker is back; not a deleted topic, a newer agent or a refused resume, which are
-   * the operator's, nor a failure of our own, which would fail again.
-   */
-  private static boolean brokerTrouble(RuntimeException e) {
-    return Causes.find(e, KafkaException.class).isPresent() && Causes.find(e, TopicGoneException.class).isEmpty()
-        && Causes.find(e, AgentFencedException.class).isEmpty() && Causes.find(e, ResumeRefusedException.class).isEmpty();
-  }
-
-  private static String rootMessage(Throwable e) {
-    Throwable t = Causes.root(e);
-    return t.getMessage() != null ? t.getMessage() : t.toString();
-  }
-
-  private static void sleepUnlessStopping(Duration wait, AtomicBoolean stopping) throws InterruptedException {
-    long until = System.nanoTime() + wait.toNanos();
-    while (!stopping.get() && System.nanoTime() < until) {
-      Thread.sleep(100);
     }
   }
 

@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * Same input, same output. The bundled run goes through the agent (a replay), the processor and
  * the extrapolator, each an {@code alpharl} command in a JVM of its own on a broker of its own,
  * once cleanly and once per fault: kill -9 of each service mid-run (then started again), the
- * broker stopped for 20 s (longer than the processor's and extrapolator's client timeouts there)
+ * broker stopped for 20 s (longer than the services' client timeouts there)
  * and started again on its data folder, garbage and forged-version records
  * on every topic, and a paced replay against the fast one. Every case must publish the clean run's
  * fit summaries, field for field, each once; the same predictions, each once, whose models are the
@@ -139,10 +139,11 @@ class FaultSuiteIT {
   @Test
   @Order(5)
   void theBrokerStoppedForTwentySecondsAndStartedAgainOnItsData() throws Exception {
-    // The processor and extrapolator give up on Kafka after 5 s (a user's --kafka-config): the outage
-    // outlasts their client timeouts, so a transaction commit under way when the broker stops times
-    // out. Kafka Streams took that for a corrupted task and restored it wrongly (a run's manifest
-    // lost, the rest of the run dead-lettered) until the processor's commits waited for the broker.
+    // Every service gives up on a Kafka call after 5 s (a user's --kafka-config): the outage outlasts
+    // their client timeouts, so a transaction commit under way when the broker stops times out. Kafka
+    // Streams took that for a corrupted task and restored it wrongly (a run's manifest lost, the rest
+    // of the run dead-lettered) until the processor's commits waited for the broker; the replay died
+    // until it retried from the log.
     same(new Case("broker-outage").withShortClientTimeouts().run(PACE, c -> {
       c.awaitFit(60);
       LOG.info("stopping the broker at step {}", c.lastFitStep());
@@ -233,7 +234,7 @@ class FaultSuiteIT {
     final Path dir;
     final EmbeddedBrokerConfig brokerConfig;
     EmbeddedKafkaBroker broker;
-    /** {@code --kafka-config} and its file for the processor and the extrapolator; none by default. */
+    /** {@code --kafka-config} and its file for every service; none by default. */
     List<String> clientOptions = List.of();
     ServiceProcess processor;
     ServiceProcess extrapolator;
@@ -245,7 +246,7 @@ class FaultSuiteIT {
       this.brokerConfig = EmbeddedBrokerConfig.defaults().withDataDir(dir.resolve("kafka")).withBrokerPort(Ports.free());
     }
 
-    /** Client timeouts of 5-10 s instead of Kafka's 30-120 s, for the processor and the extrapolator. */
+    /** Client timeouts of 5-10 s instead of Kafka's 30-120 s, for every service. */
     Case withShortClientTimeouts() throws IOException {
       Path file = dir.resolve("short-timeouts.properties");
       Files.writeString(file, "max.block.ms=5000\nrequest.timeout.ms=5000\ndelivery.timeout.ms=10000\ndefault.api.timeout.ms=10000\n");
@@ -305,7 +306,7 @@ class FaultSuiteIT {
       if (!pace.isZero()) {
         args.addAll(List.of("--step-interval", pace.toString()));
       }
-      return ServiceProcess.start("agent", dir.resolve("logs"), 512, args);
+      return ServiceProcess.start("agent", dir.resolve("logs"), 512, withClientOptions(args));
     }
 
     /** Waits until the processor has published the fits of {@code step}. */

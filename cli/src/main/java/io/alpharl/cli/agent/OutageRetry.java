@@ -1,0 +1,79 @@
+package io.alpharl.cli.agent;
+
+import io.alpharl.agent.publish.AgentFencedException;
+import io.alpharl.agent.resume.ResumeRefusedException;
+import io.alpharl.proto.error.Causes;
+import io.alpharl.proto.topic.TopicGoneException;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.common.KafkaException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An agent session run again after a broker outage, as a restarted agent would run it, without
+ * the restart: each session starts a new producer (which settles what the failed one left open)
+ * and rebuilds its state from the log, so a step is sent once however often it is retried.
+ * Waits 5 s before the first retry, doubling to a minute.
+ */
+final class OutageRetry {
+  private static final Duration FIRST_RETRY = Duration.ofSeconds(5);
+  private static final Duration LAST_RETRY = Duration.ofSeconds(60);
+  private static final Logger LOG = LoggerFactory.getLogger(OutageRetry.class);
+
+  /** One agent from a rebuild of the log to its end or a failure thrown. */
+  @FunctionalInterface
+  interface Session {
+    void run() throws InterruptedException, IOException;
+  }
+
+  private OutageRetry() {}
+
+  /**
+   * @param stopping set by Ctrl-C: no retry after it
+   * @throws RuntimeException what the session threw, when it is not broker trouble
+   */
+  static void run(String runId, AtomicBoolean stopping, Session session) throws InterruptedException, IOException {
+    Duration wait = FIRST_RETRY;
+    while (true) {
+      try {
+        session.run();
+        return;
+      } catch (RuntimeException e) {
+        if (stopping.get() || !brokerTrouble(e)) {
+          throw e;
+        }
+        LOG.warn("run {}: Kafka failed the agent ({}); it rebuilds its state from the log and goes on in {} s", runId, rootMessage(e),
+            wait.toSeconds());
+        sleepUnlessStopping(wait, stopping);
+        if (stopping.get()) {
+          return;
+        }
+        wait = wait.multipliedBy(2).compareTo(LAST_RETRY) > 0 ? LAST_RETRY : wait.multipliedBy(2);
+      }
+    }
+  }
+
+  /**
+   * A failure a broker outage explains (Kafka in the cause chain), which rebuilding from the log
+   * mends once the broker is back; not a deleted topic, a newer agent or a refused resume, which are
+   * the operator's, nor a failure of our own, which would fail again.
+   */
+  static boolean brokerTrouble(RuntimeException e) {
+    return Causes.find(e, KafkaException.class).isPresent() && Causes.find(e, TopicGoneException.class).isEmpty()
+        && Causes.find(e, AgentFencedException.class).isEmpty() && Causes.find(e, ResumeRefusedException.class).isEmpty();
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = Causes.root(e);
+    return t.getMessage() != null ? t.getMessage() : t.toString();
+  }
+
+  private static void sleepUnlessStopping(Duration wait, AtomicBoolean stopping) throws InterruptedException {
+    long until = System.nanoTime() + wait.toNanos();
+    while (!stopping.get() && System.nanoTime() < until) {
+      Thread.sleep(100);
+    }
+  }
+}

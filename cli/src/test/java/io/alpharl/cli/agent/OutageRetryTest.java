@@ -1,0 +1,57 @@
+package io.alpharl.cli.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.alpharl.agent.publish.AgentFencedException;
+import io.alpharl.agent.resume.ResumeRefusedException;
+import io.alpharl.proto.topic.TopicGoneException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.junit.jupiter.api.Test;
+
+class OutageRetryTest {
+  private static final TimeoutException OUTAGE = new TimeoutException("Timeout expired after 5000ms while awaiting EndTxn(true)");
+
+  @Test
+  void kafkaAnywhereInTheCauseChainIsBrokerTroubleUnlessTheOperatorMustAct() {
+    assertThat(OutageRetry.brokerTrouble(OUTAGE)).isTrue();
+    assertThat(OutageRetry.brokerTrouble(new IllegalStateException("step 5 failed", new UncheckedIOException("send", new java.io.IOException(OUTAGE)))))
+        .isTrue();
+    assertThat(OutageRetry.brokerTrouble(new IllegalStateException("a bug of ours"))).isFalse();
+    assertThat(OutageRetry.brokerTrouble(new TopicGoneException(List.of("alpharl.deltas"), "the agent stops", OUTAGE))).isFalse();
+    assertThat(OutageRetry.brokerTrouble(new AgentFencedException("r", OUTAGE))).isFalse();
+    assertThat(OutageRetry.brokerTrouble(new ResumeRefusedException("another run in this folder"))).isFalse();
+  }
+
+  @Test
+  void aSessionThatKafkaFailedRunsAgainAndOneThatFailedOtherwiseDoesNot() throws Exception {
+    AtomicInteger sessions = new AtomicInteger();
+    OutageRetry.run("r", new AtomicBoolean(), () -> {
+      if (sessions.incrementAndGet() == 1) {
+        throw OUTAGE;
+      }
+    });
+    assertThat(sessions).hasValue(2);
+
+    AtomicInteger failing = new AtomicInteger();
+    assertThatThrownBy(() -> OutageRetry.run("r", new AtomicBoolean(), () -> {
+      failing.incrementAndGet();
+      throw new IllegalStateException("a bug of ours");
+    })).hasMessage("a bug of ours");
+    assertThat(failing).hasValue(1);
+  }
+
+  @Test
+  void noRetryOnceStopping() {
+    AtomicInteger sessions = new AtomicInteger();
+    assertThatThrownBy(() -> OutageRetry.run("r", new AtomicBoolean(true), () -> {
+      sessions.incrementAndGet();
+      throw OUTAGE;
+    })).isSameAs(OUTAGE);
+    assertThat(sessions).hasValue(1);
+  }
+}
