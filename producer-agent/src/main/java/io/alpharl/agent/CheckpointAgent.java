@@ -353,7 +353,8 @@ public final class CheckpointAgent implements AutoCloseable {
       long bytes = 0;
       int chunks = 0;
       for (TensorEntry t : base.tensors().values()) {
-        TensorRef ref = new TensorRef(config.runId(), c.step(), t.name(), t.shape(), config.modules().isModelled(t));
+        // Every tensor has a delta in every step sent, so each follows the last step committed.
+        TensorRef ref = new TensorRef(config.runId(), c.step(), t.name(), t.shape(), config.modules().isModelled(t)).following(lastStep);
         TensorChunker.Plan plan = chunker.plan(ref);
         ValuesCrc32c crc = new ValuesCrc32c();
         for (int i = 0; i < plan.chunkCount(); i++) {

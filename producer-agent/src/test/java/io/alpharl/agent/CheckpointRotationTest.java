@@ -64,6 +64,10 @@ class CheckpointRotationTest {
       assertThat(sink.letters).hasSize(1);
       assertThat(sink.sum(allocator, MODULE, 12)).containsExactly(delta(15, MODULE));
       assertThat(sink.sum(allocator, NORM, 3)).containsExactly(delta(15, NORM));
+      // Each delta names the step it follows on the log, so that a reader missing one can tell:
+      // step 10 follows W_0 (step 5 was never sent), step 15 follows step 10.
+      assertThat(sink.frames).allSatisfy(f -> assertThat(f.header().hasPreviousStep()).isTrue())
+          .extracting(f -> f.header().getStep() + " after " + f.header().getPreviousStep()).containsOnly("10 after 0", "15 after 10");
     }
   }
 

@@ -33,6 +33,8 @@ public final class RunLog {
   /** step → tensor → δ; a second delta for the same step and tensor lands in {@link #duplicateDeltas}. */
   public final Map<Long, Map<String, float[]>> deltas = new TreeMap<>();
   public final List<String> duplicateDeltas = new ArrayList<>();
+  /** step → the previous steps its frames named (-1 for a frame that names none). */
+  public final Map<Long, java.util.Set<Long>> previousSteps = new TreeMap<>();
   public final List<DeadLetter> deadLetters = new ArrayList<>();
 
   /** Reads until {@code done} holds for what was read, or fails after {@code timeout}. */
@@ -62,6 +64,8 @@ public final class RunLog {
             log.deadLetters.add(Topics.DLQ.valueSerde().deserializer().deserialize(r.topic(), r.value()));
           } else if (r.topic().equals(Topics.DELTAS.name()) && key.startsWith(prefix)) {
             DeltaFrame f = FrameEnvelope.parse(r.value());
+            log.previousSteps.computeIfAbsent(f.header().getStep(), x -> new java.util.TreeSet<>())
+                .add(f.header().hasPreviousStep() ? f.header().getPreviousStep() : -1);
             String id = f.header().getTensorName() + "@" + f.header().getStep();
             TensorAssembly a = open.computeIfAbsent(id, x -> new TensorAssembly(f.header()));
             a.accept(decoder.decode(f));

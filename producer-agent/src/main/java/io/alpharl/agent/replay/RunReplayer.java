@@ -8,6 +8,7 @@ import io.alpharl.proto.frame.FrameEnvelope;
 import io.alpharl.proto.frame.RecordEntry;
 import io.alpharl.proto.frame.RecordingReader;
 import io.alpharl.proto.frame.TensorAssembly;
+import io.alpharl.proto.v1.DeltaChunkHeader;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorInfo;
@@ -87,6 +88,7 @@ public final class RunReplayer {
       long bytes = 0;
       long lastRecordedMs = -1;
       long lastStep = 0;
+      long previousRecorded = 0;
       int batchIndex = 0;
       try (ChunkDecoder decoder = new ChunkDecoder(allocator)) {
         for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
@@ -124,6 +126,8 @@ public final class RunReplayer {
           if (commit == null) {
             continue;
           }
+          long previous = previousRecorded;
+          previousRecorded = commit.getStep();
           if (commit.getStep() <= skipThroughStep) {
             continue;
           }
@@ -136,9 +140,14 @@ public final class RunReplayer {
           sink.beginStep(commit.getStep());
           for (RecordEntry e : deltas) {
             DeltaFrame f = FrameEnvelope.parse(e.value());
-            if (!f.header().getRunId().equals(runId)) {
-              f = FrameEnvelope.wrap(f.header().toBuilder().setRunId(runId),
-                  java.util.Arrays.copyOfRange(f.bytes(), f.payloadOffset(), f.bytes().length), f.payloadLength());
+            // Recordings made before frames named their previous step get it here, so that readers
+            // check the replayed log for missing steps as they check a live one.
+            if (!f.header().getRunId().equals(runId) || !f.header().hasPreviousStep()) {
+              DeltaChunkHeader.Builder h = f.header().toBuilder().setRunId(runId);
+              if (!h.hasPreviousStep()) {
+                h.setPreviousStep(previous);
+              }
+              f = FrameEnvelope.wrap(h, java.util.Arrays.copyOfRange(f.bytes(), f.payloadOffset(), f.bytes().length), f.payloadLength());
             }
             bytes += f.bytes().length;
             sink.frame(f);

@@ -126,6 +126,9 @@ public final class TensorChunker implements AutoCloseable {
         .setChunkIndex(c)
         .setElementOffset(plan.from(c))
         .setElementCount(plan.count(c));
+    if (tensor.previousStep() != TensorRef.NO_PREVIOUS_STEP) {
+      header.setPreviousStep(tensor.previousStep());
+    }
     return encode(header, values.duplicate(), wire);
   }
 

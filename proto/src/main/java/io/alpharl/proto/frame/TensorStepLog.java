@@ -14,6 +14,9 @@ import java.util.List;
  *   <li>the record key is the frame's {@code run/tensor};
  *   <li>the tensor's shape never changes;
  *   <li>a step at or below the newest applied one is refused whole (duplicate or out of order);
+ *   <li>a step that names a previous step other than the newest applied one is refused whole: the
+ *       deltas between are missing from what this reader read, and ΔW would be wrong without them
+ *       (frames that name none, written before frames did, are not checked);
  *   <li>a step's chunks come in order from chunk 0 ({@link ChunkSequence}); a new step that begins
  *       while another is incomplete drops the incomplete one, which is reported;
  *   <li>the values decode and are finite ({@link ChunkDecoder}).
@@ -92,6 +95,11 @@ public final class TensorStepLog {
       rejections.add(new Rejection(RejectReason.REJECT_REASON_MISSING_CHUNK, h.getTensorName() + " step " + pendingStep + ": got chunks 0.."
           + (nextChunk - 1) + " of " + chunkCount + ", then step " + step + " began; the incomplete step is dropped"));
       dropPending();
+    }
+    if (h.hasPreviousStep() && h.getPreviousStep() != appliedStep) {
+      return refused(step, rejections, RejectReason.REJECT_REASON_MISSING_STEP, where + ": follows step " + h.getPreviousStep()
+          + ", but the newest step applied here is " + appliedStep + ": the deltas between are missing from the log as read"
+          + " (deleted by retention, or state restored from the wrong offset), and ΔW would be wrong without them");
     }
     boolean starting = pendingStep < 0;
     if (starting && h.getChunkIndex() != 0) {

@@ -8,6 +8,7 @@ import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.FrameEnvelope;
 import io.alpharl.proto.frame.FrameException;
 import io.alpharl.proto.frame.TensorStepLog;
+import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeltaChunkHeader;
 import io.alpharl.proto.v1.RejectReason;
 import java.nio.charset.StandardCharsets;
@@ -62,6 +63,7 @@ public final class DeltaSumStore implements StateStore {
   private ChunkDecoder decoder;
   private boolean open;
   private long restoredFrames;
+  private boolean loggedMissingStep;
 
   /** One tensor: its step log and, for a modelled 2-D tensor, ΔW. */
   private static final class Tensor {
@@ -184,8 +186,17 @@ public final class DeltaSumStore implements StateStore {
       } catch (FrameException e) {
         continue; // likewise: the deserialization handler dead-lettered it
       }
-      apply(new String(r.key, StandardCharsets.UTF_8), frame);
+      Applied applied = apply(new String(r.key, StandardCharsets.UTF_8), frame);
       restoredFrames++;
+      // Live, every frame followed a step applied before it; at restore one that does not means
+      // the log lost deltas since. Said once per restore: the live dead letters say the rest.
+      if (!loggedMissingStep) {
+        applied.outcome().rejections().stream().filter(x -> x.reason() == RejectReason.REJECT_REASON_MISSING_STEP).findFirst().ifPresent(x -> {
+          loggedMissingStep = true;
+          LOG.error("rebuilding ΔW from {}: {}. The tensor's later deltas will be dead-lettered and its run not fitted; the run must be"
+              + " sent again from its checkpoints", Topics.DELTAS.name(), x.detail());
+        });
+      }
     }
   }
 
@@ -198,6 +209,7 @@ public final class DeltaSumStore implements StateStore {
   public void init(StateStoreContext context, StateStore root) {
     tensors.clear();
     restoredFrames = 0;
+    loggedMissingStep = false;
     decoder = new ChunkDecoder(parent);
     context.register(root, (BatchingStateRestoreCallback) this::restore);
     open = true;

@@ -202,6 +202,28 @@ class AlphaRlTopologyTest {
   }
 
   @Test
+  void aStepThatFollowsOneThisProcessorNeverAppliedIsDeadLetteredNotSummed() {
+    sendStep(1, 0.1);
+    rank1.readValuesToList();
+    // Step 3 follows step 2, which never reached this processor (deleted from the log, or its
+    // state restored from the wrong offset): summed onto step 1 it would give a wrong ΔW.
+    List<DeltaFrame> step3 = new ArrayList<>();
+    try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
+      chunker.split(new TensorRef(RUN, 3, MODULE, List.of((long) M, (long) N), true, 2), FloatBuffer.wrap(randomDelta()), step3::add);
+    }
+    step3.forEach(f -> deltas.pipeInput(f.key(), f, tick()));
+
+    List<DeadLetter> letters = dlq.readValuesToList();
+    assertThat(letters).hasSize(step3.size()).allSatisfy(l -> {
+      assertThat(l.getReason()).isEqualTo(RejectReason.REJECT_REASON_MISSING_STEP);
+      assertThat(l.getDetail()).contains("follows step 2, but the newest step applied here is 1");
+    });
+    assertThat(rank1.isEmpty()).as("no factors from a ΔW that lacks a step").isTrue();
+    assertThat(deltaStore().appliedStep(RUN + "/" + MODULE)).isEqualTo(1);
+    assertThat(storedCumulative()).containsExactly(cumulative);
+  }
+
+  @Test
   void aStraightTrajectoryPassesTheGateOnBothAxes() {
     // ΔW_t = t · (rank-1 direction + a fixed full-rank part): x_t moves on a line, y_t grows with t.
     float[] direction = randomDelta();

@@ -1,0 +1,103 @@
+package io.alpharl.itest.processor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.agent.publish.KafkaStepSink;
+import io.alpharl.agent.replay.RunReplayer;
+import io.alpharl.itest.kafka.KafkaBrokerExtension;
+import io.alpharl.itest.kafka.TestBroker;
+import io.alpharl.itest.processor.ProcessorOnBundledRunIT.Outputs;
+import io.alpharl.itest.support.BundledRun;
+import io.alpharl.processor.ProcessorApp;
+import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.DeadLetter;
+import io.alpharl.proto.v1.RejectReason;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The delta log is the only copy of ΔW: a processor rebuilds it by replaying {@code alpharl.deltas}.
+ * When the log has lost the run's first steps (a topic an administrator made with a week's
+ * retention, and a run longer than that), the rebuilt ΔW lacks them. Summing the later deltas onto
+ * it would give fits of a wrong ΔW without a word; each delta names the step it follows, so the
+ * processor refuses them instead, as dead letters that say what is missing, and fits nothing.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class DeltaLogLostItsHeadIT {
+  @TempDir
+  Path stateBefore;
+  @TempDir
+  Path stateAfter;
+  @TempDir
+  Path baseDir;
+
+  @Test
+  void aProcessorRebuiltFromALogMissingTheFirstStepsRefusesTheLaterOnesInsteadOfFittingAWrongDeltaW(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String runId = "head-" + UUID.randomUUID().toString().substring(0, 8);
+    List<Long> steps = BundledRun.steps().subList(1, BundledRun.steps().size());
+    long cut = steps.get(steps.size() / 3);
+    List<Long> later = steps.stream().filter(s -> s > cut).toList();
+    ProcessorConfig config = ProcessorConfig.defaults(broker.bootstrapServers(), stateBefore).withApplicationId("it-processor-" + runId);
+    try (RootAllocator allocator = new RootAllocator()) {
+      try (ProcessorApp first = ProcessorApp.start(config, allocator)) {
+        replay(broker, runId, allocator, 0, cut);
+        Outputs.read(broker, runId, o -> o.fitsFor(cut) == 2, Duration.ofSeconds(120));
+      }
+      deleteEveryDeltaSoFar(broker);
+
+      try (ProcessorApp second = ProcessorApp.start(config.withStateDir(stateAfter), allocator)) {
+        replay(broker, runId, allocator, cut, Long.MAX_VALUE);
+        Outputs out = Outputs.read(broker, runId, o -> missingSteps(o).keySet().containsAll(later), Duration.ofSeconds(180));
+
+        assertThat(out.fits.keySet()).as("fits after the cut would be of a ΔW without the first %d steps", cut)
+            .allMatch(k -> Long.parseLong(k.substring(0, k.indexOf('@'))) <= cut);
+        assertThat(out.factors.keySet()).allMatch(k -> Long.parseLong(k.substring(k.lastIndexOf('@') + 1)) <= cut);
+        DeadLetter firstAfterCut = missingSteps(out).get(later.get(0));
+        assertThat(firstAfterCut.getSourceTopic()).isEqualTo(Topics.DELTAS.name());
+        assertThat(firstAfterCut.getDetail()).contains("step " + later.get(0), "follows step " + cut, "newest step applied here is 0");
+      }
+    }
+  }
+
+  /** Run step → one of its MISSING_STEP dead letters. */
+  private static Map<Long, DeadLetter> missingSteps(Outputs o) {
+    return o.deadLetters.stream().filter(d -> d.getReason() == RejectReason.REJECT_REASON_MISSING_STEP)
+        .collect(Collectors.toMap(DeadLetter::getStep, d -> d, (a, b) -> a));
+  }
+
+  /** What retention does to a run older than the topic keeps records: its deltas so far are gone. */
+  private static void deleteEveryDeltaSoFar(TestBroker broker) throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      Set<TopicPartition> partitions = admin.describeTopics(List.of(Topics.DELTAS.name())).allTopicNames().get().get(Topics.DELTAS.name())
+          .partitions().stream().map(p -> new TopicPartition(Topics.DELTAS.name(), p.partition())).collect(Collectors.toSet());
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      partitions.forEach(p -> latest.put(p, OffsetSpec.latest()));
+      Map<TopicPartition, RecordsToDelete> delete = new HashMap<>();
+      admin.listOffsets(latest).all().get().forEach((p, info) -> delete.put(p, RecordsToDelete.beforeOffset(info.offset())));
+      admin.deleteRecords(delete).all().get();
+    }
+  }
+
+  private void replay(TestBroker broker, String runId, RootAllocator allocator, long after, long through) throws Exception {
+    try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
+      new RunReplayer(allocator, null).replay(BundledRun.recording(), sink, Optional.of(runId), baseDir, 0, after, through);
+    }
+  }
+}

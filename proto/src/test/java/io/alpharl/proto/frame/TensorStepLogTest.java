@@ -1,0 +1,99 @@
+package io.alpharl.proto.frame;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.proto.v1.RejectReason;
+import java.util.List;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The step rules every reader of the delta log folds by; here the rule that no step may be missing. */
+class TensorStepLogTest {
+  private static final ChunkingConfig SMALL = new ChunkingConfig(16 * 4 * 4, 0.3); // 4 rows of 16 per chunk
+  private static final TensorRef TENSOR = new TensorRef("run-a", 1, "model.layers.1.self_attn.q_proj.weight", List.of(16L, 16L), true);
+
+  private RootAllocator allocator;
+  private ChunkDecoder decoder;
+  private TensorStepLog log;
+
+  @BeforeEach
+  void setUp() {
+    allocator = new RootAllocator();
+    decoder = new ChunkDecoder(allocator);
+    log = new TensorStepLog(true);
+  }
+
+  @AfterEach
+  void tearDown() {
+    decoder.close();
+    allocator.close();
+  }
+
+  /** Offers every chunk of one step; the last outcome. */
+  private TensorStepLog.Outcome offerStep(TensorRef ref) {
+    TensorStepLog.Outcome last = null;
+    for (DeltaFrame f : Frames.split(allocator, SMALL, ref, Frames.delta(256, 0.5, ref.step()))) {
+      last = log.offer(f.header().getRunId() + "/" + f.header().getTensorName(), FrameEnvelope.parse(f.bytes()), decoder);
+    }
+    return last;
+  }
+
+  /** Every reason a step's chunks were refused for, in order. */
+  private List<RejectReason> refusals(TensorRef ref) {
+    List<RejectReason> reasons = new java.util.ArrayList<>();
+    for (DeltaFrame f : Frames.split(allocator, SMALL, ref, Frames.delta(256, 0.5, ref.step()))) {
+      log.offer(f.header().getRunId() + "/" + f.header().getTensorName(), FrameEnvelope.parse(f.bytes()), decoder).rejections()
+          .forEach(r -> reasons.add(r.reason()));
+    }
+    return reasons;
+  }
+
+  private static TensorRef step(long step, long previous) {
+    return new TensorRef(TENSOR.runId(), step, TENSOR.tensorName(), TENSOR.shape(), true, previous);
+  }
+
+  @Test
+  void stepsThatEachFollowTheLastAppliedOneAreApplied() {
+    assertThat(offerStep(step(5, 0)).completesStep()).isTrue();
+    assertThat(offerStep(step(10, 5)).completesStep()).isTrue();
+    assertThat(offerStep(step(15, 10)).completesStep()).isTrue();
+    assertThat(log.appliedStep()).isEqualTo(15);
+  }
+
+  @Test
+  void aLogThatLostItsHeadIsRefusedNotSummedFromZero() {
+    // What a reader sees when retention deleted steps 5 and 10, or its state was restored from the wrong offset.
+    TensorStepLog.Outcome o = offerStep(step(15, 10));
+    assertThat(o.accepted()).isFalse();
+    assertThat(o.rejections()).extracting(TensorStepLog.Rejection::reason).containsExactly(RejectReason.REJECT_REASON_MISSING_STEP);
+    assertThat(o.rejections().get(0).detail()).contains("step 15", "follows step 10", "newest step applied here is 0");
+    assertThat(log.appliedStep()).isZero();
+  }
+
+  @Test
+  void aStepWhosePredecessorWasDroppedIncompleteIsRefusedAndSoAreTheStepsAfterIt() {
+    offerStep(step(5, 0));
+    List<DeltaFrame> ten = Frames.split(allocator, SMALL, step(10, 5), Frames.delta(256, 0.5, 10));
+    log.offer("run-a/" + TENSOR.tensorName(), FrameEnvelope.parse(ten.get(0).bytes()), decoder); // the other chunks never come
+
+    assertThat(refusals(step(15, 10))).containsExactly(RejectReason.REJECT_REASON_MISSING_CHUNK, RejectReason.REJECT_REASON_MISSING_STEP,
+        RejectReason.REJECT_REASON_MISSING_STEP, RejectReason.REJECT_REASON_MISSING_STEP, RejectReason.REJECT_REASON_MISSING_STEP);
+    assertThat(refusals(step(20, 15))).hasSize(4).containsOnly(RejectReason.REJECT_REASON_MISSING_STEP);
+    assertThat(log.appliedStep()).as("ΔW stays at the last step whose every delta arrived").isEqualTo(5);
+  }
+
+  @Test
+  void framesThatNameNoPreviousStepAreNotChecked() {
+    assertThat(offerStep(new TensorRef(TENSOR.runId(), 15, TENSOR.tensorName(), TENSOR.shape(), true)).completesStep()).isTrue();
+    assertThat(log.appliedStep()).isEqualTo(15);
+  }
+
+  @Test
+  void aDuplicateIsReportedAsADuplicateNotAsAGap() {
+    offerStep(step(5, 0));
+    offerStep(step(10, 5));
+    assertThat(refusals(step(10, 5))).hasSize(4).containsOnly(RejectReason.REJECT_REASON_DUPLICATE_STEP);
+  }
+}
