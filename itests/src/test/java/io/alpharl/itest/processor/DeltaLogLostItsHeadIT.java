@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.replay.RunReplayer;
+import io.alpharl.itest.kafka.DedicatedBroker;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.itest.processor.ProcessorOnBundledRunIT.Outputs;
@@ -48,7 +49,8 @@ class DeltaLogLostItsHeadIT {
   Path baseDir;
 
   @Test
-  void aProcessorRebuiltFromALogMissingTheFirstStepsRefusesTheLaterOnesInsteadOfFittingAWrongDeltaW(TestBroker broker) throws Exception {
+  void aProcessorRebuiltFromALogMissingTheFirstStepsRefusesTheLaterOnesInsteadOfFittingAWrongDeltaW(@DedicatedBroker TestBroker broker) throws Exception {
+    // A broker of its own: the records it deletes, and the run it leaves half refused, are no other test's.
     broker.ensureTopics();
     String runId = "head-" + UUID.randomUUID().toString().substring(0, 8);
     List<Long> steps = BundledRun.steps().subList(1, BundledRun.steps().size());
