@@ -2,8 +2,6 @@ package io.alpharl.itest.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.alpharl.agent.publish.KafkaStepSink;
-import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.itest.kafka.DedicatedBroker;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
@@ -19,7 +17,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
@@ -59,13 +56,13 @@ class DeltaLogLostItsHeadIT {
     ProcessorConfig config = ProcessorConfig.defaults(broker.bootstrapServers(), stateBefore).withApplicationId("it-processor-" + runId);
     try (RootAllocator allocator = new RootAllocator()) {
       try (ProcessorApp first = ProcessorApp.start(config, allocator)) {
-        replay(broker, runId, allocator, 0, cut);
+        BundledRun.replay(broker.bootstrapServers(), runId, allocator, baseDir, 0, cut);
         Outputs.read(broker, runId, o -> o.fitsFor(cut) == 2, Duration.ofSeconds(120));
       }
       deleteEveryDeltaSoFar(broker);
 
       try (ProcessorApp second = ProcessorApp.start(config.withStateDir(stateAfter), allocator)) {
-        replay(broker, runId, allocator, cut, Long.MAX_VALUE);
+        BundledRun.replay(broker.bootstrapServers(), runId, allocator, baseDir, cut, Long.MAX_VALUE);
         Outputs out = Outputs.read(broker, runId, o -> missingSteps(o).keySet().containsAll(later), Duration.ofSeconds(180));
 
         assertThat(out.fits.keySet()).as("fits after the cut would be of a ΔW without the first %d steps", cut)
@@ -97,9 +94,4 @@ class DeltaLogLostItsHeadIT {
     }
   }
 
-  private void replay(TestBroker broker, String runId, RootAllocator allocator, long after, long through) throws Exception {
-    try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
-      new RunReplayer(allocator, null).replay(BundledRun.recording(), sink, Optional.of(runId), baseDir, 0, after, through);
-    }
-  }
 }

@@ -2,8 +2,6 @@ package io.alpharl.itest.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.alpharl.agent.publish.KafkaStepSink;
-import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.fit.Pls1;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
@@ -29,7 +27,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -76,15 +73,15 @@ class ProcessorOnBundledRunIT {
     long killAt = steps.get(steps.size() / 3);
     try (RootAllocator allocator = new RootAllocator()) {
       ProcessorApp first = ProcessorApp.start(config, allocator);
-      replay(broker, runId, allocator, 0, killAt); // the run's first third
+      BundledRun.replay(broker.bootstrapServers(), runId, allocator, baseDir, 0, killAt); // the run's first third
       CorruptFrame.send(broker.bootstrapServers(), runId);
       Outputs seen = Outputs.read(broker, runId, o -> o.fitsFor(killAt) == 2, Duration.ofSeconds(120));
-      replay(broker, runId, allocator, killAt, killAt + 15); // more input arrives; the processor dies while on it
+      BundledRun.replay(broker.bootstrapServers(), runId, allocator, baseDir, killAt, killAt + 15); // more input arrives; the processor dies while on it
       first.close();
       LOG.info("processor stopped after fits up to step {}", seen.lastFitStep());
 
       try (ProcessorApp second = ProcessorApp.start(config.withApplicationId(appId).withStateDir(stateAfter).withHttpPort(Ports.free()), allocator)) {
-        replay(broker, runId, allocator, killAt + 15, Long.MAX_VALUE);
+        BundledRun.replay(broker.bootstrapServers(), runId, allocator, baseDir, killAt + 15, Long.MAX_VALUE);
         int modules = 14; // 2 layers x 7 projections
         Outputs all = Outputs.read(broker, runId,
             o -> o.fitsFor(last) == 2 && o.fits.size() >= 2 * steps.size() && o.factors.size() + o.duplicateFactors.size() >= modules * steps.size()
@@ -105,11 +102,6 @@ class ProcessorOnBundledRunIT {
     }
   }
 
-  private void replay(TestBroker broker, String runId, RootAllocator allocator, long after, long through) throws Exception {
-    try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
-      new RunReplayer(allocator, null).replay(BundledRun.recording(), sink, Optional.of(runId), baseDir, 0, after, through);
-    }
-  }
 
   private void check(Outputs out, List<Long> steps) throws Exception {
     List<String> modules;

@@ -2,6 +2,8 @@ package io.alpharl.itest.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.alpharl.agent.publish.KafkaStepSink;
+import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.safetensors.Checkpoint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,9 +12,11 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.apache.arrow.memory.BufferAllocator;
 
 /** The real GRPO run bundled in {@code examples/runs}, made by {@code examples/trainer}. */
 public final class BundledRun {
@@ -35,6 +39,16 @@ public final class BundledRun {
   }
 
   /** Steps of the bundled checkpoints, ascending, 0 (the base) first. */
+  /**
+   * Replays the recorded steps in ({@code after}, {@code through}] under {@code runId}, as fast as
+   * the broker takes them, writing the base model into {@code baseDir}.
+   */
+  public static void replay(String bootstrap, String runId, BufferAllocator allocator, Path baseDir, long after, long through) throws Exception {
+    try (KafkaStepSink sink = new KafkaStepSink(bootstrap, runId, Map.of())) {
+      new RunReplayer(allocator, null).replay(recording(), sink, Optional.of(runId), baseDir, 0, after, through);
+    }
+  }
+
   public static List<Long> steps() {
     try (Stream<Path> s = Files.list(dir())) {
       return s.map(p -> CHECKPOINT.matcher(p.getFileName().toString()))
