@@ -10,6 +10,7 @@ import io.alpharl.proto.topic.DeadLetters;
 import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeadLetter;
+import io.alpharl.proto.v1.DeltaChunkHeader;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RejectReason;
 import java.nio.charset.StandardCharsets;
@@ -93,8 +94,10 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     int n = (int) (long) shape.get(1);
     String key = record.key();
     long t0 = System.nanoTime();
+    ModuleFactors previous = factors.get(key);
+    requireFollows(key, frame.header(), previous);
     FactorTracker.Step s = FactorTracker.next(backend, config.rank1(), config.factors(), frame.header().getRunId(), frame.header().getTensorName(),
-        frame.header().getStep(), deltas.cumulative(key), deltas.sketch(key), m, n, factors.get(key));
+        frame.header().getStep(), deltas.cumulative(key), deltas.sketch(key), m, n, previous);
     metrics.rank1Solved(s.result().sweeps(), (System.nanoTime() - t0) / 1e9);
     if (!s.result().converged()) {
       LOG.warn("{} step {}: factors not converged after {} sweeps (residuals {})", key, frame.header().getStep(), s.result().sweeps(),
@@ -105,6 +108,25 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
         record.timestamp());
     update.headers().add(Topics.PROCESSOR_HEADER, applicationId);
     out.forward(update, FACTORS_SINK);
+  }
+
+  /**
+   * The factors kept for a module must be those of the step its delta follows: the new step's
+   * signs are aligned with them. Anything else means this task's stores were restored from
+   * different points of their logs; going on would publish factors whose signs may flip against
+   * the module's trajectory, which no fit could tell. So the task fails, and Kafka Streams, which
+   * wipes a failed task's state under exactly-once, rebuilds it from the logs on a new thread.
+   */
+  private static void requireFollows(String key, DeltaChunkHeader h, ModuleFactors previous) {
+    if (!h.hasPreviousStep()) {
+      return; // a frame written before frames named their previous step
+    }
+    long kept = previous == null ? 0 : previous.getStep();
+    if (kept != h.getPreviousStep()) {
+      throw new IllegalStateException(key + " step " + h.getStep() + " follows step " + h.getPreviousStep() + ", but the factors kept for it"
+          + " are of step " + kept + ": the task's stores disagree (restored from different points of their logs); the task's state is"
+          + " rebuilt from its logs");
+    }
   }
 
   private void reject(Record<String, DeltaFrame> record, RejectReason reason, String detail, String runId, long step) {

@@ -1,6 +1,7 @@
 package io.alpharl.processor.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.processor.metrics.ProcessorMetrics;
@@ -207,10 +208,7 @@ class AlphaRlTopologyTest {
     rank1.readValuesToList();
     // Step 3 follows step 2, which never reached this processor (deleted from the log, or its
     // state restored from the wrong offset): summed onto step 1 it would give a wrong ΔW.
-    List<DeltaFrame> step3 = new ArrayList<>();
-    try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
-      chunker.split(new TensorRef(RUN, 3, MODULE, List.of((long) M, (long) N), true, 2), FloatBuffer.wrap(randomDelta()), step3::add);
-    }
+    List<DeltaFrame> step3 = framesAfter(2, 3, randomDelta());
     step3.forEach(f -> deltas.pipeInput(f.key(), f, tick()));
 
     List<DeadLetter> letters = dlq.readValuesToList();
@@ -221,6 +219,20 @@ class AlphaRlTopologyTest {
     assertThat(rank1.isEmpty()).as("no factors from a ΔW that lacks a step").isTrue();
     assertThat(deltaStore().appliedStep(RUN + "/" + MODULE)).isEqualTo(1);
     assertThat(storedCumulative()).containsExactly(cumulative);
+  }
+
+  @Test
+  void factorsKeptForAnotherStepThanTheDeltaFollowsFailTheTaskInsteadOfPublishing() {
+    framesAfter(0, 1, randomDelta()).forEach(f -> deltas.pipeInput(f.key(), f, tick()));
+    assertThat(rank1.readValuesToList()).hasSize(1);
+    // What a factors store restored from an earlier point of its log than ΔW would hold.
+    KeyValueStore<String, ModuleFactors> kept = driver.getKeyValueStore(ModuleProcessor.FACTORS_STORE);
+    kept.delete(RUN + "/" + MODULE);
+
+    List<DeltaFrame> step2 = framesAfter(1, 2, randomDelta());
+    assertThatThrownBy(() -> step2.forEach(f -> deltas.pipeInput(f.key(), f, tick()))).rootCause()
+        .hasMessageContaining("step 2 follows step 1, but the factors kept for it are of step 0");
+    assertThat(rank1.isEmpty()).as("no factors aligned with the wrong step").isTrue();
   }
 
   @Test
@@ -307,6 +319,15 @@ class AlphaRlTopologyTest {
     List<DeltaFrame> out = new ArrayList<>();
     try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
       chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true), FloatBuffer.wrap(delta), out::add);
+    }
+    return out;
+  }
+
+  /** The module's frames of {@code step}, naming {@code previous} as the step they follow. */
+  private List<DeltaFrame> framesAfter(long previous, long step, float[] delta) {
+    List<DeltaFrame> out = new ArrayList<>();
+    try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
+      chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true, previous), FloatBuffer.wrap(delta), out::add);
     }
     return out;
   }
