@@ -2,21 +2,26 @@ package io.alpharl.cli;
 
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.TopicAdmin;
+import io.alpharl.proto.topic.TopicLayout;
 import io.alpharl.proto.topic.Topics;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
 
 /** How a command reaches Kafka. */
 public final class KafkaOptions {
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaOptions.class);
   @Option(names = "--bootstrap-servers", defaultValue = "127.0.0.1:9092", description = "Kafka bootstrap servers. Default: ${DEFAULT-VALUE}.")
   public String bootstrapServers;
 
@@ -58,7 +63,11 @@ public final class KafkaOptions {
       throw new UserError("--partitions and --replication must be at least 1, got " + partitions + " and " + replication);
     }
     try (Admin admin = Admin.create(clients().config())) {
-      TopicAdmin.ensure(admin, Topics.layouts(partitions, replication));
+      List<TopicLayout> layouts = Topics.layouts(partitions, replication);
+      TopicAdmin.ensure(admin, layouts);
+      TopicAdmin.settingsThatDropRecords(admin, layouts).forEach(LOG::warn);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (KafkaException e) {
       if (e.getCause() instanceof TimeoutException) {
         throw new UserError("no Kafka broker answered at " + bootstrapServers + " (" + e.getCause().getMessage()

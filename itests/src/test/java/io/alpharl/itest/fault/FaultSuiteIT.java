@@ -229,7 +229,7 @@ class FaultSuiteIT {
   }
 
   /** One pass of the run: a broker, the three services and the run's outputs. */
-  final class Case {
+  static final class Case {
     final String name;
     final Path dir;
     final EmbeddedBrokerConfig brokerConfig;

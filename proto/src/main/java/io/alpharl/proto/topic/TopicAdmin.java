@@ -1,15 +1,20 @@
 package io.alpharl.proto.topic;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -62,6 +67,55 @@ public final class TopicAdmin {
     } catch (ExecutionException e) {
       throw cannotCreate(e.getCause(), layouts);
     }
+  }
+
+  /**
+   * Settings of existing topics that delete records the layout means to keep: a retention limit
+   * (time or size) or compaction on a topic laid out to keep everything. An administrator's topic
+   * may have either (a cluster's default retention is a week); a run that outlives it loses its
+   * first deltas, and ΔW rebuilt from the log after any restart cannot be fitted (its later deltas
+   * are refused as following missing steps). One sentence per setting; empty when the cluster may
+   * not be asked.
+   */
+  public static List<String> settingsThatDropRecords(Admin admin, List<TopicLayout> layouts) throws InterruptedException {
+    List<ConfigResource> kept = layouts.stream().filter(l -> "-1".equals(l.configs().get(TopicConfig.RETENTION_MS_CONFIG)))
+        .map(l -> new ConfigResource(ConfigResource.Type.TOPIC, l.name())).toList();
+    Map<ConfigResource, KafkaFuture<Config>> described = admin.describeConfigs(kept).values();
+    List<String> out = new ArrayList<>();
+    for (ConfigResource topic : kept) {
+      Config c;
+      try {
+        c = described.get(topic).get();
+      } catch (ExecutionException e) {
+        continue; // not visible to this principal, or not there: nothing known
+      }
+      String ms = value(c, TopicConfig.RETENTION_MS_CONFIG);
+      if (ms != null && !ms.equals("-1")) {
+        out.add(topic.name() + " deletes records older than " + Duration.ofMillis(Long.parseLong(ms)).toHours() + " h (retention.ms=" + ms
+            + "): a run that lasts longer loses its first records, from which the services rebuild their state" + consequence(topic)
+            + "; set retention.ms=-1 on it");
+      }
+      String bytes = value(c, TopicConfig.RETENTION_BYTES_CONFIG);
+      if (bytes != null && !bytes.equals("-1")) {
+        out.add(topic.name() + " deletes its oldest records beyond " + bytes + " bytes a partition (retention.bytes): a run that outgrows"
+            + " it loses its first records, from which the services rebuild their state" + consequence(topic) + "; set retention.bytes=-1 on it");
+      }
+      String policy = value(c, TopicConfig.CLEANUP_POLICY_CONFIG);
+      if (policy != null && policy.contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
+        out.add(topic.name() + " is compacted (cleanup.policy=" + policy + "): compaction keeps one record per key and drops the rest of"
+            + " the run's history; set cleanup.policy=delete on it");
+      }
+    }
+    return out;
+  }
+
+  private static String consequence(ConfigResource topic) {
+    return topic.name().equals(Topics.DELTAS.name()) ? " (after a restart its ΔW cannot be rebuilt, and the run is no longer fitted)" : "";
+  }
+
+  private static String value(Config c, String name) {
+    ConfigEntry e = c.get(name);
+    return e == null ? null : e.value();
   }
 
   /** Per topic of {@code names} whose description failed, why; in the order of {@code names}. */

@@ -1,0 +1,53 @@
+package io.alpharl.itest.topic;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.itest.kafka.DedicatedBroker;
+import io.alpharl.itest.kafka.KafkaBrokerExtension;
+import io.alpharl.itest.kafka.TestBroker;
+import io.alpharl.proto.topic.TopicAdmin;
+import io.alpharl.proto.topic.TopicLayout;
+import io.alpharl.proto.topic.Topics;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Topics an administrator made before the system: left as they are, but a setting that would
+ * delete records the services rebuild their state from is named, so the user hears of it at
+ * start-up rather than when a restarted processor refuses the rest of a long run.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class TopicSettingsIT {
+
+  @Test
+  void aWeeksRetentionOrCompactionOnATopicMeantToKeepEverythingIsNamed(@DedicatedBroker TestBroker broker) throws Exception {
+    List<TopicLayout> layouts = Topics.layouts(2, (short) 1);
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      admin.createTopics(List.of(new NewTopic(Topics.DELTAS.name(), 2, (short) 1).configs(Map.of("retention.ms", "604800000")),
+          new NewTopic(Topics.STEPS.name(), 2, (short) 1).configs(Map.of("cleanup.policy", "compact", "retention.bytes", "1073741824")))).all().get();
+      TopicAdmin.ensure(admin, layouts);
+
+      List<String> said = TopicAdmin.settingsThatDropRecords(admin, layouts);
+      assertThat(said).hasSize(4);
+      assertThat(said.get(0)).startsWith(Topics.DELTAS.name() + " deletes records older than 168 h (retention.ms=604800000)")
+          .contains("ΔW cannot be rebuilt", "set retention.ms=-1");
+      // Not set on the topic, the broker's default of a week applies: named as well.
+      assertThat(said.get(1)).startsWith(Topics.STEPS.name() + " deletes records older than 168 h").doesNotContain("ΔW");
+      assertThat(said.get(2)).startsWith(Topics.STEPS.name() + " deletes its oldest records beyond 1073741824 bytes");
+      assertThat(said.get(3)).startsWith(Topics.STEPS.name() + " is compacted (cleanup.policy=compact)");
+    }
+  }
+
+  @Test
+  void topicsTheSystemMadeAreNotNamed(@DedicatedBroker TestBroker broker) throws Exception {
+    List<TopicLayout> layouts = Topics.layouts(2, (short) 1);
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      TopicAdmin.ensure(admin, layouts);
+      assertThat(TopicAdmin.settingsThatDropRecords(admin, layouts)).isEmpty();
+    }
+  }
+}
