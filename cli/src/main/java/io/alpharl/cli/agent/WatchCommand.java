@@ -38,7 +38,6 @@ public final class WatchCommand implements Callable<Integer> {
    * within about this long rather than at the next checkpoint, for one admin request per interval.
    */
   private static final Duration TOPIC_CHECK_INTERVAL = Duration.ofSeconds(30);
-  /** The first wait before an agent that Kafka failed rebuilds and goes on; it doubles up to {@link #LAST_RETRY}. */
 
   @Mixin
   RunDirOptions run;
