@@ -9,7 +9,7 @@ import io.alpharl.extrapolator.model.PredictedModelWriter;
 import io.alpharl.extrapolator.model.PredictionPlan;
 import io.alpharl.extrapolator.model.Predictor;
 import io.alpharl.extrapolator.policy.DecisionState;
-import io.alpharl.extrapolator.publish.PatientCommit;
+import io.alpharl.extrapolator.publish.PatientTransaction;
 import io.alpharl.extrapolator.scan.DeltaScan;
 import io.alpharl.extrapolator.scan.FactorScan;
 import io.alpharl.extrapolator.scan.SpilledSums;
@@ -280,12 +280,12 @@ public final class ExtrapolatorService implements Runnable {
       for (DeadLetter d : letters) {
         producer.send(new ProducerRecord<>(Topics.DLQ.name(), d.getOriginalKey().toByteArray(), d.toByteArray()));
       }
-      PatientCommit.commit(producer, running::get, letters.size() + " dead letters");
+      PatientTransaction.commit(producer, running::get, letters.size() + " dead letters");
       letters.clear();
     } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
       throw e;
     } catch (KafkaException e) {
-      abortQuietly(producer);
+      PatientTransaction.abort(producer, running::get);
       metrics.retried();
       LOG.warn("dead letters not published yet ({}); retrying", e.getMessage());
     }
@@ -319,7 +319,7 @@ public final class ExtrapolatorService implements Runnable {
 
   /** Aborts what the transaction holds and counts a retry: the fit is handled again on a later loop. */
   private boolean retryLater(KafkaProducer<byte[], byte[]> producer, String what, KafkaException e) {
-    abortQuietly(producer);
+    PatientTransaction.abort(producer, running::get);
     metrics.retried();
     LOG.warn("{} waits for Kafka ({}); retrying", what, e.getMessage());
     return false;
@@ -367,7 +367,7 @@ public final class ExtrapolatorService implements Runnable {
         if (d != null) {
           producer.send(new ProducerRecord<>(Topics.CONTROL.name(), run.getBytes(StandardCharsets.UTF_8), d.toByteArray()));
         }
-        PatientCommit.commit(producer, running::get, "run " + run + ": the prediction from step " + fit.getStep());
+        PatientTransaction.commit(producer, running::get, "run " + run + ": the prediction from step " + fit.getStep());
       }
       if (fresh) {
         emitted.predicted(p);
@@ -515,7 +515,7 @@ public final class ExtrapolatorService implements Runnable {
     for (PredictionScore score : scores) {
       producer.send(new ProducerRecord<>(Topics.SCORES.name(), fit.getRunId().getBytes(StandardCharsets.UTF_8), score.toByteArray()));
     }
-    PatientCommit.commit(producer, running::get, "run " + fit.getRunId() + ": scores at step " + fit.getStep());
+    PatientTransaction.commit(producer, running::get, "run " + fit.getRunId() + ": scores at step " + fit.getStep());
     for (PredictionScore score : scores) {
       emitted.scored(score);
       LOG.info("run {}: prediction from step {} scored at step {}: error {} (stopping: {})", fit.getRunId(), score.getFromStep(), step,
@@ -535,14 +535,6 @@ public final class ExtrapolatorService implements Runnable {
       SpilledSums.deleteLeftovers(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot clear " + dir + " (left by an earlier run of the extrapolator)", e);
-    }
-  }
-
-  private static void abortQuietly(KafkaProducer<byte[], byte[]> producer) {
-    try {
-      producer.abortTransaction();
-    } catch (IllegalStateException e) {
-      // no transaction was open
     }
   }
 

@@ -10,12 +10,13 @@ import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
-class PatientCommitTest {
+class PatientTransactionTest {
 
-  /** A producer whose broker is away for the first {@code timeouts} commits. */
+  /** A producer whose broker is away for the first {@code timeouts} ends of a transaction. */
   private static final class Outage extends MockProducer<String, String> {
     private int timeouts;
     private int attempts;
+    private int aborts;
 
     Outage(int timeouts) {
       super(true, null, new StringSerializer(), new StringSerializer());
@@ -33,12 +34,21 @@ class PatientCommitTest {
       }
       super.commitTransaction();
     }
+
+    @Override
+    public void abortTransaction() {
+      aborts++;
+      if (timeouts-- > 0) {
+        throw new TimeoutException("Timeout expired after 5000ms while awaiting EndTxn(false)");
+      }
+      super.abortTransaction();
+    }
   }
 
   @Test
   void aCommitThatTimedOutIsRetriedUntilItCompletesNeverAborted() {
     Outage producer = new Outage(3);
-    PatientCommit.commit(producer, () -> true, "test");
+    PatientTransaction.commit(producer, () -> true, "test");
     assertThat(producer.attempts).isEqualTo(4);
     assertThat(producer.transactionCommitted()).isTrue();
     assertThat(producer.transactionAborted()).isFalse();
@@ -48,7 +58,7 @@ class PatientCommitTest {
   @Test
   void aServiceThatIsStoppingGivesUpWithTheTimeoutAndLeavesTheTransactionToTheNextStart() {
     Outage producer = new Outage(3);
-    assertThatThrownBy(() -> PatientCommit.commit(producer, () -> false, "test")).isInstanceOf(TimeoutException.class);
+    assertThatThrownBy(() -> PatientTransaction.commit(producer, () -> false, "test")).isInstanceOf(TimeoutException.class);
     assertThat(producer.attempts).isEqualTo(1);
     assertThat(producer.transactionCommitted()).isFalse();
     assertThat(producer.transactionAborted()).isFalse();
@@ -58,7 +68,34 @@ class PatientCommitTest {
   void aFailureOtherThanATimeoutIsNotRetried() {
     Outage producer = new Outage(0);
     producer.commitTransactionException = new ProducerFencedException("another instance took over");
-    assertThatThrownBy(() -> PatientCommit.commit(producer, () -> true, "test")).isInstanceOf(ProducerFencedException.class);
+    assertThatThrownBy(() -> PatientTransaction.commit(producer, () -> true, "test")).isInstanceOf(ProducerFencedException.class);
     assertThat(producer.attempts).isEqualTo(1);
+  }
+
+  @Test
+  void anAbortThatTimedOutIsRetriedUntilItCompletes() {
+    Outage producer = new Outage(2);
+    PatientTransaction.abort(producer, () -> true);
+    assertThat(producer.aborts).isEqualTo(3);
+    assertThat(producer.transactionAborted()).isTrue();
+    assertThat(producer.history()).isEmpty();
+  }
+
+  @Test
+  void anAbortWithNoTransactionOpenDoesNothing() {
+    Outage producer = new Outage(0);
+    producer.commitTransaction();
+    PatientTransaction.abort(producer, () -> true);
+    assertThat(producer.aborts).isEqualTo(1);
+    assertThat(producer.transactionAborted()).isFalse();
+    assertThat(producer.history()).hasSize(1);
+  }
+
+  @Test
+  void aServiceThatIsStoppingLeavesATimedOutAbortToTheNextStart() {
+    Outage producer = new Outage(3);
+    PatientTransaction.abort(producer, () -> false);
+    assertThat(producer.aborts).isEqualTo(1);
+    assertThat(producer.transactionAborted()).isFalse();
   }
 }
