@@ -18,6 +18,7 @@ import io.alpharl.proto.topic.DeadLetters;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.proto.topic.RecordKeys;
+import io.alpharl.proto.topic.RefusalLog;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.ControlAction;
@@ -98,6 +99,7 @@ public final class ExtrapolatorService implements Runnable {
   private final ExtrapolatorConfig config;
   private final BufferAllocator allocator;
   private final ExtrapolatorMetrics metrics;
+  private final RefusalLog refusals = new RefusalLog(LOG);
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Map<String, RunLedger> runs = new HashMap<>();
   private final List<FitSummary> waiting = new ArrayList<>();
@@ -169,6 +171,7 @@ public final class ExtrapolatorService implements Runnable {
     } catch (ProducerFencedException e) {
       LOG.error("extrapolator {} stopped: another instance with the same id took over ({})", config.id(), e.getMessage());
     } finally {
+      refusals.flush();
       allocator.close();
     }
   }
@@ -264,7 +267,7 @@ public final class ExtrapolatorService implements Runnable {
     if (emitted.deadLettered(r.topic(), r.partition(), r.offset())) {
       return;
     }
-    LOG.warn("refused {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), detail);
+    refusals.refused(reason, "refused " + r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + detail);
     metrics.deadLetter(reason);
     DeadLetter letter = DeadLetters.of(r, reason, detail, emitted.rejectedBy()).build();
     emitted.deadLettered(letter);

@@ -8,6 +8,7 @@ import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.TensorStepLog;
 import io.alpharl.proto.topic.DeadLetters;
 import io.alpharl.proto.topic.RecordKeys;
+import io.alpharl.proto.topic.RefusalLog;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.DeltaChunkHeader;
@@ -45,6 +46,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
   private final ProcessorConfig config;
   private final Rank1Backend backend;
   private final ProcessorMetrics metrics;
+  private final RefusalLog refusals = new RefusalLog(LOG);
   private Outputs out;
   private DeltaSumStore deltas;
   private KeyValueStore<String, ModuleFactors> factors;
@@ -62,6 +64,12 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     this.deltas = context.getStateStore(DeltaSumStore.NAME);
     this.factors = context.getStateStore(FACTORS_STORE);
     this.applicationId = context.applicationId().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** The refusals since the last summary line are logged before the task goes. */
+  @Override
+  public void close() {
+    refusals.flush();
   }
 
   @Override
@@ -130,7 +138,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
   }
 
   private void reject(Record<String, DeltaFrame> record, RejectReason reason, String detail, String runId, long step) {
-    LOG.warn("rejected {}: {}", reason, detail);
+    refusals.refused(reason, "rejected " + reason + ": " + detail);
     metrics.deadLetter(reason);
     Optional<RecordMetadata> md = out.coordinates();
     byte[] key = record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8);

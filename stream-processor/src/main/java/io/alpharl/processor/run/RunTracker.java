@@ -15,6 +15,7 @@ import io.alpharl.processor.state.WindowStep;
 import io.alpharl.proto.topic.DeadLetters;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.topic.MessageChecks;
+import io.alpharl.proto.topic.RefusalLog;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.FitSummary;
@@ -76,6 +77,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   private final ProcessorConfig config;
   private final FitCalculator fits;
   private final ProcessorMetrics metrics;
+  private final RefusalLog refusals = new RefusalLog(LOG);
   private final Map<String, ModelledModules> modelled = new HashMap<>();
   private ProcessorContext<Object, Object> context;
   private KeyValueStore<String, RunState> runs;
@@ -100,6 +102,12 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     this.history = context.getStateStore(HISTORY_STORE);
     this.outcomes = new RunOutcomes(context.getStateStore(OUTCOMES_STORE));
     this.applicationId = context.applicationId();
+  }
+
+  /** The refusals since the last summary line are logged before the task goes. */
+  @Override
+  public void close() {
+    refusals.flush();
   }
 
   @Override
@@ -363,7 +371,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   private void reject(Record<String, RunEvent> record, RejectReason reason, String detail, String runId, long step) {
-    LOG.warn("rejected {}: {}", reason, detail);
+    refusals.refused(reason, "rejected " + reason + ": " + detail);
     metrics.deadLetter(reason);
     byte[] key = record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8);
     Optional<RecordMetadata> md = context.recordMetadata();

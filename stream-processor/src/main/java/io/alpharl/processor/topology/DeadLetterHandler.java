@@ -4,6 +4,7 @@ import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.proto.error.Causes;
 import io.alpharl.proto.frame.FrameException;
 import io.alpharl.proto.topic.DeadLetters;
+import io.alpharl.proto.topic.RefusalLog;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.RejectReason;
@@ -27,6 +28,7 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler 
   public static final String METRICS_CONFIG = "alpharl.processor.metrics";
   private static final Logger LOG = LoggerFactory.getLogger(DeadLetterHandler.class);
   private ProcessorMetrics metrics = new ProcessorMetrics();
+  private final RefusalLog refusals = new RefusalLog(LOG);
 
   @Override
   public void configure(Map<String, ?> configs) {
@@ -40,7 +42,7 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler 
     Optional<FrameException> cause = Causes.find(exception, FrameException.class);
     RejectReason reason = cause.map(fe -> fe.error().rejectReason()).orElse(RejectReason.REJECT_REASON_CORRUPT_FRAME);
     String detail = cause.map(Throwable::getMessage).orElse(String.valueOf(exception.getMessage()));
-    LOG.warn("dead letter from {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), detail);
+    refusals.refused(reason, "dead letter from " + record.topic() + "-" + record.partition() + "@" + record.offset() + ": " + detail);
     metrics.deadLetter(reason);
     DeadLetter letter = DeadLetters.of(record, reason, detail, "processor").build();
     return Response.resume(List.of(new ProducerRecord<>(Topics.DLQ.name(), record.key(), letter.toByteArray())));
