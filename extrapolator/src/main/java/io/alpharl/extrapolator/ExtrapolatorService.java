@@ -34,6 +34,7 @@ import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorInfo;
 import io.alpharl.safetensors.Checkpoint;
+import io.alpharl.safetensors.SafetensorsException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -95,6 +96,8 @@ public final class ExtrapolatorService implements Runnable {
   /** Under the output folder: the ΔW of one prediction while it is written ({@link SpilledSums}). */
   static final String SPILL_DIR = ".spill";
   private static final long RETRY_AFTER_NANOS = 2_000_000_000L;
+  /** After a file or the disk failed a prediction: long enough that a lasting fault logs a line every 15 s, not a flood. */
+  static final long IO_RETRY_AFTER_NANOS = 15_000_000_000L;
 
   private final ExtrapolatorConfig config;
   private final BufferAllocator allocator;
@@ -315,7 +318,7 @@ public final class ExtrapolatorService implements Runnable {
         retryAfter.remove(run);
       } else {
         blocked.add(run);
-        retryAfter.put(run, now + RETRY_AFTER_NANOS);
+        retryAfter.merge(run, now + RETRY_AFTER_NANOS, Math::max); // act may have asked for a longer wait
       }
     }
   }
@@ -386,7 +389,16 @@ public final class ExtrapolatorService implements Runnable {
       throw e;
     } catch (KafkaException e) {
       return retryLater(producer, "run " + run + ": the prediction from step " + fit.getStep(), e);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | UncheckedIOException | SafetensorsException e) {
+      // A file or the disk failed (the base model gone or unreadable, the output disk full): nothing is wrong with the run's log,
+      // so the prediction waits until it is mended. Skipping it would publish other outputs than a clean run,
+      // and other ones again after a restart, which would write it.
+      metrics.predictionFailed();
+      LOG.error("run {}: the prediction from step {} waits, the run's later steps behind it: {}; tried again in {} s", run, fit.getStep(),
+          e.getMessage(), IO_RETRY_AFTER_NANOS / 1_000_000_000L);
+      retryAfter.put(run, System.nanoTime() + IO_RETRY_AFTER_NANOS);
+      return false;
+    } catch (RuntimeException e) {
       LOG.error("run {}: prediction from step {} failed: {}", run, fit.getStep(), e.getMessage(), e);
       metrics.predictionFailed();
       // Without a model there is nothing to stop with; a later passing fit may decide instead.

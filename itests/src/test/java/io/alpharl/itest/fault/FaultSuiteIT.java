@@ -16,6 +16,7 @@ import io.alpharl.proto.v1.Prediction;
 import io.alpharl.proto.v1.PredictionScore;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.Rank1Update;
+import io.alpharl.safetensors.Checkpoint;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -166,6 +167,24 @@ class FaultSuiteIT {
         .as("a dead letter for the junk of each topic that the services read")
         .contains(Topics.DELTAS.name(), Topics.STEPS.name(), Topics.RUNS.name(), Topics.RANK1.name(), Topics.FITS.name(),
             Topics.PREDICTIONS.name(), Topics.SCORES.name(), Topics.CONTROL.name());
+  }
+
+  @Test
+  @Order(7)
+  void theBaseModelGoneWhenAPredictionIsDueHoldsItBackAndLosesNothing() throws Exception {
+    // The extrapolator reads W_0 from the base model the manifest names each time it writes a model. A
+    // file gone for a while (or a disk full) is the machine's fault, not the run's: the prediction
+    // waits for it rather than being skipped, which a restart would then not skip.
+    same(new Case("base-model-away").run(PACE, c -> {
+      c.awaitFit(5);
+      Path model = c.dir.resolve("base").resolve(Checkpoint.SINGLE_FILE);
+      Path away = model.resolveSibling("away.bin");
+      Files.move(model, away);
+      LOG.info("base model moved away at step {}", c.lastFitStep());
+      c.awaitLog(c.extrapolator, "the prediction from step 25 waits");
+      Files.move(away, model);
+      LOG.info("base model back at step {}", c.lastFitStep());
+    }));
   }
 
   private void same(Outputs got) {
