@@ -29,19 +29,21 @@ class PatientTransactionTest {
     @Override
     public void commitTransaction() {
       attempts++;
-      if (timeouts-- > 0) {
-        throw new TimeoutException("Timeout expired after 5000ms while awaiting EndTxn(true)");
-      }
+      timeOutWhileTheBrokerIsAway(true);
       super.commitTransaction();
     }
 
     @Override
     public void abortTransaction() {
       aborts++;
-      if (timeouts-- > 0) {
-        throw new TimeoutException("Timeout expired after 5000ms while awaiting EndTxn(false)");
-      }
+      timeOutWhileTheBrokerIsAway(false);
       super.abortTransaction();
+    }
+
+    private void timeOutWhileTheBrokerIsAway(boolean commit) {
+      if (timeouts-- > 0) {
+        throw new TimeoutException("Timeout expired after 5000ms while awaiting EndTxn(" + commit + ")");
+      }
     }
   }
 
