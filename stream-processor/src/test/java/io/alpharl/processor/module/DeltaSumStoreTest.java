@@ -2,6 +2,10 @@ package io.alpharl.processor.module;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.alpharl.fit.predict.CountSketch;
 import io.alpharl.processor.rank1.FactorSettings;
 import io.alpharl.proto.frame.ChunkingConfig;
@@ -13,6 +17,7 @@ import java.io.File;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,6 +34,7 @@ import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The delta store is a function of the log: replaying a partition's records through the restore
@@ -88,7 +94,7 @@ class DeltaSumStoreTest {
       double[] sketchOfSum = CountSketch.of(f.sketchSeed(), M, N, f.sketchSize()).sketch(expected);
       double[] running = live.sketch(KEY);
       assertThat(running).hasSize(sketchOfSum.length);
-      double largest = java.util.Arrays.stream(sketchOfSum).map(Math::abs).max().orElseThrow();
+      double largest = Arrays.stream(sketchOfSum).map(Math::abs).max().orElseThrow();
       assertThat(largest).as("the test's sketch is not all zeros").isPositive();
       for (int i = 0; i < running.length; i++) {
         // f32 sums in ΔW against double sums in the sketch: rounding of about 1e-7 of the largest value
@@ -107,6 +113,34 @@ class DeltaSumStoreTest {
       live.close();
       replayed.close();
       reopened.close();
+    }
+  }
+
+  @Test
+  void aLogThatLostItsHeadRestoresNoneOfTheLaterStepsAndSaysSoOnce() {
+    Logger logger = (Logger) LoggerFactory.getLogger(DeltaSumStore.class);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
+      for (long step = 2; step <= 5; step++) { // step 1 is gone from the log, as retention takes a run's oldest records
+        float[] delta = new float[M * N];
+        Arrays.fill(delta, 1e-3f * step);
+        chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1), FloatBuffer.wrap(delta),
+            f -> log.add(record(KEY, f.bytes())));
+      }
+      BatchingStateRestoreCallback[] callback = new BatchingStateRestoreCallback[1];
+      DeltaSumStore restored = open(allocator, callback);
+      callback[0].restoreAll(log);
+
+      assertThat(restored.appliedStep(KEY)).as("each later step follows one that was not applied").isZero();
+      assertThat(lines.list).filteredOn(e -> e.getLevel() == Level.ERROR).singleElement()
+          .extracting(ILoggingEvent::getFormattedMessage).asString()
+          .contains("rebuilding ΔW from alpharl.deltas", "step 2", "follows step 1", "the run must be sent again");
+      restored.close();
+    } finally {
+      logger.detachAppender(lines);
     }
   }
 
