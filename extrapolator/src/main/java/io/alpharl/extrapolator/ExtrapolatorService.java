@@ -5,6 +5,7 @@ import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.follow.Emitted;
 import io.alpharl.extrapolator.follow.RunLedger;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
+import io.alpharl.extrapolator.model.BaseModelChangedException;
 import io.alpharl.extrapolator.model.PredictedModelWriter;
 import io.alpharl.extrapolator.model.PredictionPlan;
 import io.alpharl.extrapolator.model.Predictor;
@@ -14,6 +15,7 @@ import io.alpharl.extrapolator.scan.DeltaScan;
 import io.alpharl.extrapolator.scan.FactorScan;
 import io.alpharl.extrapolator.scan.SpilledSums;
 import io.alpharl.extrapolator.score.ScoreBook;
+import io.alpharl.proto.manifest.BaseModelFingerprint;
 import io.alpharl.proto.topic.DeadLetters;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.topic.MessageChecks;
@@ -438,6 +440,7 @@ public final class ExtrapolatorService implements Runnable {
     long scanned;
     try (SpilledSums sums = new SpilledSums(spill.resolve(folderName(run) + "-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis())));
          Checkpoint base = Checkpoint.open(Path.of(manifest.getBaseModelPath()))) {
+      requireRunsBase(manifest, base);
       Map<String, List<Long>> needed = new LinkedHashMap<>();
       for (TensorInfo t : manifest.getTensorsList()) {
         if (plan.needsDeltas(t.getName())) {
@@ -535,6 +538,18 @@ public final class ExtrapolatorService implements Runnable {
       emitted.scored(score);
       LOG.info("run {}: prediction from step {} scored at step {}: error {} (stopping: {})", fit.getRunId(), score.getFromStep(), step,
           String.format("%.3f", score.getError()), String.format("%.3f", score.getStopError()));
+    }
+  }
+
+  /** One more pass over the base model per prediction (a second next to the write's), against a model that is wrong without a word. */
+  private static void requireRunsBase(RunManifest manifest, Checkpoint base) throws BaseModelChangedException {
+    Optional<BaseModelFingerprint> run = BaseModelFingerprint.of(manifest);
+    if (run.isEmpty()) {
+      return; // a manifest from before fingerprints
+    }
+    Optional<String> mismatch = BaseModelFingerprint.of(base).mismatch(run.get());
+    if (mismatch.isPresent()) {
+      throw new BaseModelChangedException(Path.of(manifest.getBaseModelPath()), mismatch.get());
     }
   }
 

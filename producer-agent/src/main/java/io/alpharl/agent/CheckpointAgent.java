@@ -19,6 +19,7 @@ import io.alpharl.proto.frame.TensorChunker;
 import io.alpharl.proto.frame.TensorRef;
 import io.alpharl.proto.frame.ValuesCrc32c;
 import io.alpharl.proto.frame.WireDtype;
+import io.alpharl.proto.manifest.BaseModelFingerprint;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DType;
 import io.alpharl.proto.v1.DeadLetter;
@@ -105,8 +106,12 @@ public final class CheckpointAgent implements AutoCloseable {
     this.scanner = new CheckpointScanner(config.runDir(), config.layout());
     this.progress = new ProgressReader(config.progressKey());
     this.base = Checkpoint.open(config.basePath());
+    BaseModelFingerprint fingerprint;
     try {
       config.modules().requireModules(base.tensors().values());
+      long t0 = System.nanoTime();
+      fingerprint = BaseModelFingerprint.of(base);
+      LOG.debug("run {}: base model fingerprinted in {} ms", config.runId(), (System.nanoTime() - t0) / 1_000_000);
       Map<String, Long> sizes = new LinkedHashMap<>();
       base.tensors().values().forEach(t -> sizes.put(t.name(), t.elementCount()));
       Path dir = config.stateDir().orElse(Path.of(System.getProperty("java.io.tmpdir")));
@@ -118,6 +123,7 @@ public final class CheckpointAgent implements AutoCloseable {
     CommittedRun committed;
     try {
       committed = resume.load(sum);
+      requireSameBase(committed, fingerprint);
       requireContinuity(committed.lastStep());
       loggedProgress.putAll(committed.progress());
       requireLineage(committed.lastStep());
@@ -146,6 +152,21 @@ public final class CheckpointAgent implements AutoCloseable {
           .setDtype(toWire(t.dtype()))
           .setModelled(d.modelled())
           .setTransposed(d.transposed()));
+    }
+    fingerprint.stamp(manifest);
+  }
+
+  /**
+   * Refuses to go on with a run whose base model, as its manifest on the log fingerprints it, is
+   * not the one at {@code --base} now: every delta is taken against W_0, so the run's next ones
+   * would be against another W_0 than its earlier ones. Runs whose manifests carry no fingerprint
+   * (older agents) are not checked.
+   */
+  private void requireSameBase(CommittedRun committed, BaseModelFingerprint here) {
+    Optional<String> mismatch = committed.base().flatMap(here::mismatch);
+    if (mismatch.isPresent()) {
+      throw new ResumeRefusedException("run " + config.runId() + ": the base model at " + config.basePath() + " is not the one the run"
+          + " started from (" + mismatch.get() + "): resume with the run's base model, or send this one under a new run id");
     }
   }
 

@@ -2,7 +2,9 @@ package io.alpharl.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.alpharl.proto.manifest.BaseModelFingerprint;
 import io.alpharl.proto.v1.RejectReason;
+import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.DType;
 import io.alpharl.safetensors.SafetensorsWriter;
 import java.io.IOException;
@@ -68,6 +70,19 @@ class CheckpointRotationTest {
       // step 10 follows W_0 (step 5 was never sent), step 15 follows step 10.
       assertThat(sink.frames).allSatisfy(f -> assertThat(f.header().hasPreviousStep()).isTrue())
           .extracting(f -> f.header().getStep() + " after " + f.header().getPreviousStep()).containsOnly("10 after 0", "15 after 10");
+    }
+  }
+
+  @Test
+  void theManifestFingerprintsTheBaseModelSoThatItsReadersCanTellAnotherFileUnderItsPath() throws Exception {
+    write(0);
+    MemorySink sink = new MemorySink();
+    AgentConfig config = AgentConfig.defaults(runDir, "fingerprint").withStateDir(stateDir);
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW);
+         Checkpoint base = Checkpoint.open(runDir.resolve("checkpoint-0"))) {
+      agent.start();
+      assertThat(sink.manifests).isNotEmpty().allSatisfy(m -> assertThat(BaseModelFingerprint.of(m)).contains(BaseModelFingerprint.of(base)));
     }
   }
 

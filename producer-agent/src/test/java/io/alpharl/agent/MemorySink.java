@@ -17,11 +17,14 @@ final class MemorySink implements StepSink {
   final List<Long> committed = new ArrayList<>();
   final List<DeadLetter> letters = new ArrayList<>();
   final List<DeltaFrame> frames = new ArrayList<>();
+  final List<RunManifest> manifests = new ArrayList<>();
   private final List<DeltaFrame> open = new ArrayList<>();
   java.util.function.LongConsumer onBegin = step -> {};
 
   @Override
-  public void manifest(RunManifest manifest) {}
+  public void manifest(RunManifest manifest) {
+    manifests.add(manifest);
+  }
 
   @Override
   public boolean keepsBase() {

@@ -7,6 +7,8 @@ import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.proto.frame.WireDtype;
+import io.alpharl.proto.manifest.BaseModelFingerprint;
+import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.DType;
 import io.alpharl.safetensors.SafetensorsWriter;
 import java.io.IOException;
@@ -14,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,6 +61,30 @@ class ResumeContinuityTest {
   void aCheckpointRotatedAwayCannotBeCheckedAndIsNotHeldAgainstTheRun() throws Exception {
     write(0, 0);
     assertThat(lastStepAfterResume(logOf(5, 1, WireDtype.F32))).isEqualTo(5);
+  }
+
+  @Test
+  void theRunsOwnBaseResumesAndAnotherBaseIsRefused() throws Exception {
+    write(0, 0);
+    write(5, 0);
+    BaseModelFingerprint runs;
+    try (Checkpoint base = Checkpoint.open(runDir.resolve("checkpoint-0"))) {
+      runs = BaseModelFingerprint.of(base);
+    }
+    assertThat(lastStepAfterResume(withBase(logOf(5, 0, WireDtype.F32), runs))).isEqualTo(5);
+
+    BaseModelFingerprint another = new BaseModelFingerprint(Map.of(W, runs.crcs().get(W) ^ 1));
+    // The folder's checkpoint of step 5 would pass the continuity check: only the fingerprint tells.
+    assertThatThrownBy(() -> lastStepAfterResume(withBase(logOf(5, 0, WireDtype.F32), another))).isInstanceOf(ResumeRefusedException.class)
+        .hasMessageContaining("is not the one the run started from").hasMessageContaining("tensor " + W + " holds other bytes");
+  }
+
+  /** The resume, with the run's manifest on the log fingerprinting {@code base}. */
+  private static CheckpointAgent.Resume withBase(CheckpointAgent.Resume resume, BaseModelFingerprint base) {
+    return sum -> {
+      CommittedRun c = resume.load(sum);
+      return new CommittedRun(c.lastStep(), c.firstManifestMs(), c.progress(), Optional.of(base));
+    };
   }
 
   private long lastStepAfterResume(CheckpointAgent.Resume resume) throws Exception {

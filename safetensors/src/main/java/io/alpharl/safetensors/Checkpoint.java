@@ -138,6 +138,11 @@ public final class Checkpoint implements AutoCloseable {
     return file(name).floats(name);
   }
 
+  /** CRC32C of a tensor's stored bytes ({@link SafetensorsFile#crc32c}). */
+  public int crc32c(String name) {
+    return file(name).crc32c(name);
+  }
+
   /** Elements {@code [from, from + count)} of a tensor as f32 (see {@link SafetensorsFile#readFloats(String, long, float[], int, int)}). */
   public void readFloats(String name, long from, float[] dst, int offset, int count) {
     file(name).readFloats(name, from, dst, offset, count);

@@ -21,6 +21,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32C;
 
 /**
  * One {@code .safetensors} file, memory-mapped read-only. {@link #open} validates the whole header
@@ -37,6 +38,8 @@ public final class SafetensorsFile implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path path;
+  static final long CRC_WINDOW = 1L << 28;
+
   private final FileChannel channel;
   private final long dataStart;
   private final Map<String, TensorEntry> tensors;
@@ -278,6 +281,28 @@ public final class SafetensorsFile implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * CRC32C of a tensor's stored bytes: a fingerprint that tells whether two files hold the same
+   * values, read in windows of {@link #CRC_WINDOW} bytes so that tensors over 2 GiB are covered too.
+   */
+  public int crc32c(String name) {
+    return crc32c(name, CRC_WINDOW);
+  }
+
+  int crc32c(String name, long window) {
+    TensorEntry e = tensor(name);
+    CRC32C crc = new CRC32C();
+    try {
+      for (long at = 0; at < e.byteLength(); at += window) {
+        long length = Math.min(window, e.byteLength() - at);
+        crc.update(channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin() + at, length));
+      }
+    } catch (IOException ex) {
+      throw new SafetensorsException(path + ": cannot read tensor " + name + ": " + ex.getMessage(), ex);
+    }
+    return (int) crc.getValue();
   }
 
   /** A tensor as a new f32 array. */

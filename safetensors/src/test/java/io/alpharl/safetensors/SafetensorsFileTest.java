@@ -21,6 +21,28 @@ class SafetensorsFileTest {
   Path dir;
 
   @Test
+  void aTensorsCrc32cIsThatOfItsLittleEndianBytesWhateverTheReadingWindow() throws IOException {
+    float[] a = random(6 * 5, 1);
+    float[] other = a.clone();
+    other[17] = Math.nextUp(other[17]); // one bit of one value
+    Path file = dir.resolve("model.safetensors");
+    new SafetensorsWriter(Map.of()).add("a", DType.F32, List.of(6L, 5L)).add("b", DType.F32, List.of(6L, 5L))
+        .writeTo(file, Map.of("a", a, "b", other));
+    java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(a.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (float v : a) {
+      bytes.putFloat(v);
+    }
+    java.util.zip.CRC32C expected = new java.util.zip.CRC32C();
+    expected.update(bytes.array());
+
+    try (SafetensorsFile f = SafetensorsFile.open(file)) {
+      assertThat(f.crc32c("a")).isEqualTo((int) expected.getValue());
+      assertThat(f.crc32c("a", 7)).as("read in windows of 7 bytes").isEqualTo(f.crc32c("a"));
+      assertThat(f.crc32c("b")).as("one bit apart").isNotEqualTo(f.crc32c("a"));
+    }
+  }
+
+  @Test
   void writtenTensorsReadBackInEveryDtype() throws IOException {
     float[] a = random(6 * 5, 1);
     float[] b = random(7, 2);

@@ -171,18 +171,28 @@ class FaultSuiteIT {
 
   @Test
   @Order(7)
-  void theBaseModelGoneWhenAPredictionIsDueHoldsItBackAndLosesNothing() throws Exception {
+  void theBaseModelGoneOrReplacedWhenAPredictionIsDueHoldsItBackAndLosesNothing() throws Exception {
     // The extrapolator reads W_0 from the base model the manifest names each time it writes a model. A
     // file gone for a while (or a disk full) is the machine's fault, not the run's: the prediction
-    // waits for it rather than being skipped, which a restart would then not skip.
+    // waits for it rather than being skipped, which a restart would then not skip. A file replaced by
+    // another (here: one bit of one value flipped) would give a wrong model without a word; the
+    // manifest's fingerprint of the base tells, and the prediction waits for the run's own base.
     same(new Case("base-model-away").run(PACE, c -> {
-      c.awaitFit(5);
+      // The replay's first progress line comes after it wrote the base and sent the manifest, and
+      // seconds before the first prediction (step 25) can be due.
+      c.awaitLog(c.agent, "replay fault-run [");
       Path model = c.dir.resolve("base").resolve(Checkpoint.SINGLE_FILE);
       Path away = model.resolveSibling("away.bin");
       Files.move(model, away);
+      assertThat(c.extrapolator.logText()).as("moved before the first prediction was written").doesNotContain("predicted model from step");
       LOG.info("base model moved away at step {}", c.lastFitStep());
       c.awaitLog(c.extrapolator, "the prediction from step 25 waits");
-      Files.move(away, model);
+      byte[] other = Files.readAllBytes(away);
+      other[other.length - 1] ^= 1;
+      Files.write(model, other);
+      LOG.info("another base model in its place at step {}", c.lastFitStep());
+      c.awaitLog(c.extrapolator, "is not the one the run started from (tensor ");
+      Files.move(away, model, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       LOG.info("base model back at step {}", c.lastFitStep());
     }));
   }

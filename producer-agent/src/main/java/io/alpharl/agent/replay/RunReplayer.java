@@ -8,6 +8,7 @@ import io.alpharl.proto.frame.FrameEnvelope;
 import io.alpharl.proto.frame.RecordEntry;
 import io.alpharl.proto.frame.RecordingReader;
 import io.alpharl.proto.frame.TensorAssembly;
+import io.alpharl.proto.manifest.BaseModelFingerprint;
 import io.alpharl.proto.v1.DeltaChunkHeader;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
@@ -82,6 +83,7 @@ public final class RunReplayer {
       int batches = reader.batchCount();
       RunManifest manifest = null;
       Path baseModel = null;
+      BaseModelFingerprint baseFingerprint = null;
       Map<String, TensorAssembly> base = new HashMap<>();
       Map<String, byte[]> baseFiles = new java.util.LinkedHashMap<>();
       int steps = 0;
@@ -116,11 +118,17 @@ public final class RunReplayer {
             // The first manifest comes with the base weights; later ones only update the status.
             if (baseModel == null) {
               baseModel = writeBase(recordedManifest, base, baseFiles, baseDir);
+              try (Checkpoint written = Checkpoint.open(baseModel)) {
+                baseFingerprint = BaseModelFingerprint.of(written);
+              }
             }
-            manifest = recordedManifest.toBuilder()
+            // The base written here is what the run's readers will find: its fingerprint, not the recorded one
+            // (the recording keeps W_0 in the wire dtype, which need not be the stored one).
+            RunManifest.Builder replayed = recordedManifest.toBuilder()
                 .setRunId(runIdOverride.orElse(recordedManifest.getRunId()))
-                .setBaseModelPath(baseModel.toAbsolutePath().toString())
-                .build();
+                .setBaseModelPath(baseModel.toAbsolutePath().toString());
+            baseFingerprint.stamp(replayed);
+            manifest = replayed.build();
             sink.manifest(manifest);
           }
           if (commit == null) {

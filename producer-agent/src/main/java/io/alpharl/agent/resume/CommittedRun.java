@@ -7,6 +7,7 @@ import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.FrameEnvelope;
 import io.alpharl.proto.frame.FrameException;
 import io.alpharl.proto.frame.TensorStepLog;
+import io.alpharl.proto.manifest.BaseModelFingerprint;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.proto.topic.RecordKeys;
@@ -17,8 +18,10 @@ import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorDigest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
@@ -44,12 +47,19 @@ import org.slf4j.LoggerFactory;
  *                          restarts: consumers find the run's records from it); 0 for a new run
  * @param progress          the progress value y_t of every committed step that had one, by step:
  *                          the run's history as the log holds it ({@link LineageCheck})
+ * @param base              the base model the run started from, as its first manifest with a
+ *                          fingerprint says; empty for a new run or one whose manifests have none
  */
-public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Long, Double> progress) {
+public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Long, Double> progress, Optional<BaseModelFingerprint> base) {
   private static final Logger LOG = LoggerFactory.getLogger(CommittedRun.class);
 
   public CommittedRun {
     progress = Collections.unmodifiableNavigableMap(new TreeMap<>(progress));
+  }
+
+  /** A run whose log says nothing of its base model. */
+  public CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Long, Double> progress) {
+    this(lastStep, firstManifestMs, progress, Optional.empty());
   }
 
   /** A run with no progress values on the log. */
@@ -102,12 +112,14 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       NavigableMap<Long, Double> progress = new TreeMap<>();
       commits.values().stream().filter(StepCommitted::getHasProgressValue).forEach(c -> progress.put(c.getStep(), c.getProgressValue()));
       long[] created = {0};
+      List<BaseModelFingerprint> bases = new ArrayList<>();
       reader.readAll(reader.partitions(Topics.RUNS.name()), r -> {
         if (runId.equals(key(r.key())) && r.value() != null) {
           try {
             RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());
             if (MessageChecks.manifest(runId, m).isEmpty() && m.getCreatedUnixMs() > 0) {
               created[0] = created[0] == 0 ? m.getCreatedUnixMs() : Math.min(created[0], m.getCreatedUnixMs());
+              BaseModelFingerprint.of(m).ifPresent(bases::add);
             }
           } catch (SerializationException e) {
             // the processor dead-letters it; the agent needs only the valid manifests' time
@@ -115,7 +127,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
         }
       });
       if (lastStep == 0) {
-        return new CommittedRun(0, created[0]);
+        return new CommittedRun(0, created[0], Collections.emptyNavigableMap(), bases.stream().findFirst());
       }
       String prefix = runId + RecordKeys.SEPARATOR;
       Map<String, TensorStepLog> logs = new HashMap<>();
@@ -160,7 +172,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       }
       LOG.info("run {}: resuming after committed step {} ({} frames re-read in {} ms)", runId, lastStep, frames[0],
           (System.nanoTime() - t0) / 1_000_000);
-      return new CommittedRun(lastStep, created[0], progress);
+      return new CommittedRun(lastStep, created[0], progress, bases.stream().findFirst());
     }
   }
 

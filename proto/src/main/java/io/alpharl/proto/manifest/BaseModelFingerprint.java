@@ -1,0 +1,76 @@
+package io.alpharl.proto.manifest;
+
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.TensorInfo;
+import io.alpharl.safetensors.Checkpoint;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The base model W_0 a run started from, as the CRC32C of each tensor's stored bytes. The run's
+ * log holds only W_t − W_0, and the manifest names W_0 by its path alone; a path whose file was
+ * replaced (another revision downloaded, another machine's copy) gives a predicted model that is
+ * wrong without a word, and an agent resumed on it sends deltas against another W_0. The agent
+ * stamps the fingerprint into the manifest ({@code TensorInfo.base_crc32c}); readers of the base
+ * model compare it with the file they find.
+ *
+ * @param crcs CRC32C by tensor name
+ */
+public record BaseModelFingerprint(Map<String, Integer> crcs) {
+  public BaseModelFingerprint {
+    crcs = Collections.unmodifiableMap(new TreeMap<>(crcs));
+  }
+
+  /** Reads every tensor of {@code base} once. */
+  public static BaseModelFingerprint of(Checkpoint base) {
+    Map<String, Integer> crcs = new TreeMap<>();
+    base.tensors().keySet().forEach(name -> crcs.put(name, base.crc32c(name)));
+    return new BaseModelFingerprint(crcs);
+  }
+
+  /** What a manifest says of its base; empty when it says nothing (written before fingerprints). */
+  public static Optional<BaseModelFingerprint> of(RunManifest manifest) {
+    Map<String, Integer> crcs = new TreeMap<>();
+    for (TensorInfo t : manifest.getTensorsList()) {
+      if (!t.hasBaseCrc32C()) {
+        return Optional.empty();
+      }
+      crcs.put(t.getName(), t.getBaseCrc32C());
+    }
+    return crcs.isEmpty() ? Optional.empty() : Optional.of(new BaseModelFingerprint(crcs));
+  }
+
+  /** The manifest's tensors with this fingerprint stamped on each. */
+  public void stamp(RunManifest.Builder manifest) {
+    for (TensorInfo.Builder t : manifest.getTensorsBuilderList()) {
+      Integer crc = crcs.get(t.getName());
+      if (crc == null) {
+        throw new IllegalArgumentException("no fingerprint of tensor " + t.getName());
+      }
+      t.setBaseCrc32C(crc);
+    }
+  }
+
+  /**
+   * How the base model found now ({@code this}) differs from the run's, said for a person: the
+   * first tensor that is missing or holds other bytes, and how many differ in all; empty when every
+   * tensor of the run's base is here with the same bytes.
+   */
+  public Optional<String> mismatch(BaseModelFingerprint run) {
+    String first = null;
+    int differing = 0;
+    for (Map.Entry<String, Integer> e : run.crcs.entrySet()) {
+      Integer here = crcs.get(e.getKey());
+      if (here == null || !here.equals(e.getValue())) {
+        differing++;
+        if (first == null) {
+          first = here == null ? "it has no tensor " + e.getKey()
+              : String.format("tensor %s holds other bytes (CRC32C %08x, the run's %08x)", e.getKey(), here, e.getValue());
+        }
+      }
+    }
+    return first == null ? Optional.empty() : Optional.of(first + (differing > 1 ? ", and " + (differing - 1) + " more tensors differ" : ""));
+  }
+}
