@@ -109,6 +109,8 @@ public final class ExtrapolatorService implements Runnable {
   private final Map<String, RunLedger> runs = new HashMap<>();
   private final List<FitSummary> waiting = new ArrayList<>();
   private final Map<String, Long> retryAfter = new HashMap<>();
+  /** Runs whose prediction waits for a file or the disk (the metric's count). */
+  private final Set<String> waitingOnFiles = new HashSet<>();
   private final Map<String, List<ScoreBook>> books = new HashMap<>();
   /**
    * Fits of predictions published before this start whose books are not built yet: a book is read
@@ -318,6 +320,9 @@ public final class ExtrapolatorService implements Runnable {
       if (act(f, ledger, backend, reader, producer, spill)) {
         it.remove();
         retryAfter.remove(run);
+        if (waitingOnFiles.remove(run)) {
+          metrics.waitingOnFiles(waitingOnFiles.size());
+        }
       } else {
         blocked.add(run);
         retryAfter.merge(run, now + RETRY_AFTER_NANOS, Math::max); // act may have asked for a longer wait
@@ -399,6 +404,8 @@ public final class ExtrapolatorService implements Runnable {
       LOG.error("run {}: the prediction from step {} waits, the run's later steps behind it: {}; tried again in {} s", run, fit.getStep(),
           e.getMessage(), IO_RETRY_AFTER_NANOS / 1_000_000_000L);
       retryAfter.put(run, System.nanoTime() + IO_RETRY_AFTER_NANOS);
+      waitingOnFiles.add(run);
+      metrics.waitingOnFiles(waitingOnFiles.size());
       return false;
     } catch (RuntimeException e) {
       LOG.error("run {}: prediction from step {} failed: {}", run, fit.getStep(), e.getMessage(), e);

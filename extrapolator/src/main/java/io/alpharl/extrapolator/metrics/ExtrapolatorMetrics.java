@@ -3,6 +3,7 @@ package io.alpharl.extrapolator.metrics;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
@@ -28,6 +29,9 @@ public final class ExtrapolatorMetrics {
       .labelNames("topic", "reason").register(registry);
   private final Counter deadLetters = Counter.builder().name("alpharl_extrapolator_dead_letters_total")
       .help("Input records refused and sent to the dead-letter topic, by reason.").labelNames("reason").register(registry);
+  private final Gauge waitingOnFiles = Gauge.builder().name("alpharl_extrapolator_runs_waiting_on_files")
+      .help("Runs whose next prediction waits for a file or the disk: the base model missing, unreadable or not the run's, or --out failing"
+          + " (the ERROR log names it); retried every 15 s.").register(registry);
   private final Counter retries = Counter.builder().name("alpharl_extrapolator_retries_total")
       .help("Predictions or publications deferred because Kafka did not answer; retried.").register(registry);
 
@@ -57,6 +61,10 @@ public final class ExtrapolatorMetrics {
 
   public void predictionFailed() {
     failures.inc();
+  }
+
+  public void waitingOnFiles(int runs) {
+    waitingOnFiles.set(runs);
   }
 
   public void decided() {

@@ -6,6 +6,7 @@ import io.alpharl.broker.EmbeddedBrokerConfig;
 import io.alpharl.broker.EmbeddedKafkaBroker;
 import io.alpharl.itest.support.BundledRun;
 import io.alpharl.itest.support.Ports;
+import io.alpharl.itest.support.PrometheusText;
 import io.alpharl.itest.support.ServiceProcess;
 import io.alpharl.proto.topic.TopicAdmin;
 import io.alpharl.proto.topic.Topics;
@@ -18,6 +19,10 @@ import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.safetensors.Checkpoint;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -187,6 +192,7 @@ class FaultSuiteIT {
       assertThat(c.extrapolator.logText()).as("moved before the first prediction was written").doesNotContain("predicted model from step");
       LOG.info("base model moved away at step {}", c.lastFitStep());
       c.awaitLog(c.extrapolator, "the prediction from step 25 waits");
+      assertThat(c.extrapolatorMetric("alpharl_extrapolator_runs_waiting_on_files")).isEqualTo(1);
       byte[] other = Files.readAllBytes(away);
       other[other.length - 1] ^= 1;
       Files.write(model, other);
@@ -194,6 +200,12 @@ class FaultSuiteIT {
       c.awaitLog(c.extrapolator, "is not the one the run started from (tensor ");
       Files.move(away, model, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       LOG.info("base model back at step {}", c.lastFitStep());
+      c.awaitLog(c.extrapolator, "predicted model from step 25");
+      long deadline = System.nanoTime() + 30_000_000_000L; // the gauge drops once the prediction is published, just after that line
+      while (c.extrapolatorMetric("alpharl_extrapolator_runs_waiting_on_files") != 0 && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+      }
+      assertThat(c.extrapolatorMetric("alpharl_extrapolator_runs_waiting_on_files")).isZero();
     }));
   }
 
@@ -263,6 +275,7 @@ class FaultSuiteIT {
     final Path dir;
     final EmbeddedBrokerConfig brokerConfig;
     EmbeddedKafkaBroker broker;
+    final int extrapolatorMetricsPort = Ports.free();
     /** {@code --kafka-config} and its file for every service; none by default. */
     List<String> clientOptions = List.of();
     ServiceProcess processor;
@@ -320,7 +333,7 @@ class FaultSuiteIT {
     ServiceProcess startExtrapolator() {
       return ServiceProcess.start("extrapolator", dir.resolve("logs"), 512, withClientOptions(List.of("extrapolator", "--bootstrap-servers", bootstrap(),
           "--out", dir.resolve("predictions").toString(), "--predict-at", "0.4", "--min-fraction", "0.2", "--min-confidence", "0",
-          "--consecutive", "2", "--metrics-port", "0", "--backend", "CPU")));
+          "--consecutive", "2", "--metrics-port", String.valueOf(extrapolatorMetricsPort), "--backend", "CPU")));
     }
 
     private List<String> withClientOptions(List<String> args) {
@@ -341,6 +354,13 @@ class FaultSuiteIT {
     /** Waits until the processor has published the fits of {@code step}. */
     void awaitFit(long step) throws InterruptedException {
       Outputs.read(bootstrap(), dir.resolve("predictions"), o -> o.lastFitStep() >= step, DONE_WITHIN, this);
+    }
+
+    /** The sum of a sample of the extrapolator's {@code /metrics}, as an independent parser reads it. */
+    double extrapolatorMetric(String sample) throws IOException, InterruptedException {
+      HttpResponse<String> r = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + extrapolatorMetricsPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+      return PrometheusText.parse(r.body()).sum(sample);
     }
 
     /** Waits until a service's log says {@code text}. */
