@@ -5,8 +5,6 @@ import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.follow.Emitted;
 import io.alpharl.extrapolator.follow.RunLedger;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
-import io.alpharl.extrapolator.model.BaseModelChangedException;
-import io.alpharl.extrapolator.model.PredictedModelWriter;
 import io.alpharl.extrapolator.model.PredictionPlan;
 import io.alpharl.extrapolator.model.Predictor;
 import io.alpharl.extrapolator.policy.DecisionState;
@@ -15,7 +13,7 @@ import io.alpharl.extrapolator.scan.DeltaScan;
 import io.alpharl.extrapolator.scan.FactorScan;
 import io.alpharl.extrapolator.scan.SpilledSums;
 import io.alpharl.extrapolator.score.ScoreBook;
-import io.alpharl.proto.manifest.BaseModelFingerprint;
+import io.alpharl.extrapolator.write.PredictedModelFolder;
 import io.alpharl.proto.topic.DeadLetters;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.topic.MessageChecks;
@@ -34,22 +32,17 @@ import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RejectReason;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
-import io.alpharl.proto.v1.TensorInfo;
-import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.SafetensorsException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -442,32 +435,16 @@ public final class ExtrapolatorService implements Runnable {
     addBook(fit, ledger, factors);
     PredictionPlan plan = Predictor.plan(fit, manifest, ledger.commits(), factors, config.policy().carryFromBase());
     Path dir = config.outputDir().resolve(run).resolve("step-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis()));
-    Path staging = dir.resolveSibling("." + dir.getFileName() + ".writing");
-    long bytes;
-    long scanned;
-    try (SpilledSums sums = new SpilledSums(spill.resolve(folderName(run) + "-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis())));
-         Checkpoint base = Checkpoint.open(Path.of(manifest.getBaseModelPath()))) {
-      requireRunsBase(manifest, base);
-      Map<String, List<Long>> needed = new LinkedHashMap<>();
-      for (TensorInfo t : manifest.getTensorsList()) {
-        if (plan.needsDeltas(t.getName())) {
-          needed.put(t.getName(), t.getShapeList());
-        }
-      }
-      if (!needed.isEmpty()) {
-        new DeltaScan(reader, allocator).sum(run, ledger.startMs(), ledger.commits(), fit.getStep(), needed, plan::weight, sums);
-      }
-      scanned = System.nanoTime();
-      SpilledSums.deleteLeftovers(staging);
-      bytes = PredictedModelWriter.write(staging, base, plan.withSums(sums), backend);
-    }
-    replace(dir, staging);
+    PredictedModelFolder.Written written = PredictedModelFolder.write(dir,
+        spill.resolve(folderName(run) + "-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis())), run, manifest, ledger.startMs(),
+        ledger.commits(), fit.getStep(), plan, new DeltaScan(reader, allocator), backend);
+    long bytes = written.bytes();
     double seconds = (System.nanoTime() - t0) / 1e9;
     metrics.predicted(fit.getAxis(), bytes, seconds);
     // The two parts apart: rebuilding the carried tensors' ΔW from the log grows with the run, writing with the model.
     LOG.info("run {}: predicted model from step {} ({}) written to {}: {} of {} modules predicted, {} MB in {} ms ({} ms of them reading"
         + " the factors and the delta log)", run, fit.getStep(), why, dir, plan.predicted().size(), fit.getModulesCount(),
-        String.format("%.1f", bytes / 1e6), Math.round(seconds * 1000), Math.round((scanned - t0) / 1e6));
+        String.format("%.1f", bytes / 1e6), Math.round(seconds * 1000), Math.round((written.scannedAt() - t0) / 1e6));
     return Prediction.newBuilder()
         .setSchemaVersion(Topics.SCHEMA_VERSION)
         .setRunId(run)
@@ -546,25 +523,6 @@ public final class ExtrapolatorService implements Runnable {
       LOG.info("run {}: prediction from step {} scored at step {}: error {} (stopping: {})", fit.getRunId(), score.getFromStep(), step,
           String.format("%.3f", score.getError()), String.format("%.3f", score.getStopError()));
     }
-  }
-
-  /** One more pass over the base model per prediction (a second next to the write's), against a model that is wrong without a word. */
-  private static void requireRunsBase(RunManifest manifest, Checkpoint base) throws BaseModelChangedException {
-    Optional<BaseModelFingerprint> run = BaseModelFingerprint.of(manifest);
-    if (run.isEmpty()) {
-      return; // a manifest from before fingerprints
-    }
-    Optional<String> mismatch = BaseModelFingerprint.of(base).mismatch(run.get());
-    if (mismatch.isPresent()) {
-      throw new BaseModelChangedException(Path.of(manifest.getBaseModelPath()), mismatch.get());
-    }
-  }
-
-  /** Puts a fully written model folder in place of whatever an earlier attempt left there. */
-  private static void replace(Path dir, Path staging) throws IOException {
-    SpilledSums.deleteLeftovers(dir);
-    Files.createDirectories(dir.getParent());
-    Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static void deleteLeftovers(Path dir) {

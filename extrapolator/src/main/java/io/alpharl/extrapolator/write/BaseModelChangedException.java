@@ -1,4 +1,4 @@
-package io.alpharl.extrapolator.model;
+package io.alpharl.extrapolator.write;
 
 import java.io.IOException;
 import java.nio.file.Path;
