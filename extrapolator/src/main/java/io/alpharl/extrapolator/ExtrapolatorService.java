@@ -92,7 +92,7 @@ public final class ExtrapolatorService implements Runnable {
   static final String SPILL_DIR = ".spill";
   private static final long RETRY_AFTER_NANOS = 2_000_000_000L;
   /** After a file or the disk failed a prediction: long enough that a lasting fault logs a line every 15 s, not a flood. */
-  static final long IO_RETRY_AFTER_NANOS = 15_000_000_000L;
+  private static final long IO_RETRY_AFTER_NANOS = 15_000_000_000L;
 
   private final ExtrapolatorConfig config;
   private final BufferAllocator allocator;

@@ -37,9 +37,10 @@ public final class SafetensorsFile implements AutoCloseable {
   private static final int BLOCK = 64 * 1024;
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final Path path;
+  /** Bytes mapped at a time for a CRC: a mapping holds at most 2 GiB. */
   static final long CRC_WINDOW = 1L << 28;
 
+  private final Path path;
   private final FileChannel channel;
   private final long dataStart;
   private final Map<String, TensorEntry> tensors;
