@@ -3,6 +3,7 @@ package io.alpharl.extrapolator;
 import io.alpharl.extrapolator.backend.ExtrapolationBackend;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.follow.Emitted;
+import io.alpharl.extrapolator.follow.RunInputs;
 import io.alpharl.extrapolator.follow.RunLedger;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
 import io.alpharl.extrapolator.model.PredictionPlan;
@@ -12,26 +13,17 @@ import io.alpharl.extrapolator.publish.PatientTransaction;
 import io.alpharl.extrapolator.scan.DeltaScan;
 import io.alpharl.extrapolator.scan.FactorScan;
 import io.alpharl.extrapolator.scan.SpilledSums;
-import io.alpharl.extrapolator.score.ScoreBook;
+import io.alpharl.extrapolator.score.LiveScoring;
 import io.alpharl.extrapolator.write.PredictedModelFolder;
-import io.alpharl.proto.topic.DeadLetters;
 import io.alpharl.proto.topic.EnumLabels;
-import io.alpharl.proto.topic.MessageChecks;
-import io.alpharl.proto.topic.RecordKeys;
-import io.alpharl.proto.topic.RefusalLog;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.ControlAction;
 import io.alpharl.proto.v1.ControlDecision;
-import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.FitSummary;
-import io.alpharl.proto.v1.ModuleFit;
 import io.alpharl.proto.v1.Prediction;
-import io.alpharl.proto.v1.PredictionScore;
 import io.alpharl.proto.v1.Rank1Update;
-import io.alpharl.proto.v1.RejectReason;
 import io.alpharl.proto.v1.RunManifest;
-import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.safetensors.SafetensorsException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,17 +31,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Collectors;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -62,7 +51,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
-import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -97,22 +85,13 @@ public final class ExtrapolatorService implements Runnable {
   private final ExtrapolatorConfig config;
   private final BufferAllocator allocator;
   private final ExtrapolatorMetrics metrics;
-  private final RefusalLog refusals = new RefusalLog(LOG);
   private final AtomicBoolean running = new AtomicBoolean(true);
-  private final Map<String, RunLedger> runs = new HashMap<>();
-  private final List<FitSummary> waiting = new ArrayList<>();
   private final Map<String, Long> retryAfter = new HashMap<>();
   /** Runs whose prediction waits for a file or the disk (the metric's count). */
   private final Set<String> waitingOnFiles = new HashSet<>();
-  private final Map<String, List<ScoreBook>> books = new HashMap<>();
-  /**
-   * Fits of predictions published before this start whose books are not built yet: a book is read
-   * from alpharl.rank1 only once a later step of its run is to be scored against it, so a restart
-   * does not re-read the factors of runs whose predictions were all scored already.
-   */
-  private final Map<String, List<FitSummary>> unbuiltBooks = new HashMap<>();
-  private final List<DeadLetter> letters = new ArrayList<>();
   private volatile Emitted emitted;
+  private RunInputs runInputs;
+  private LiveScoring scoring;
   private volatile boolean caughtUp;
 
   public ExtrapolatorService(ExtrapolatorConfig config, BufferAllocator parent) {
@@ -145,6 +124,8 @@ public final class ExtrapolatorService implements Runnable {
       deleteLeftovers(spill);
       producer.initTransactions(); // fences an earlier instance with this id, aborting what it left open
       emitted = Emitted.load(reader, config.id());
+      runInputs = new RunInputs(config.processorApplication(), config.policy().axis(), emitted, metrics);
+      scoring = new LiveScoring(config.id(), emitted);
       List<TopicPartition> inputs = new ArrayList<>();
       List<String> inputTopics = List.of(Topics.RUNS.name(), Topics.STEPS.name(), Topics.FITS.name());
       InputTopicsWatch watch = new InputTopicsWatch(inputTopics, System::nanoTime);
@@ -158,20 +139,22 @@ public final class ExtrapolatorService implements Runnable {
           config.processorApplication(), emitted.predictions().size());
       while (running.get()) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          apply(r, reader);
+          runInputs.apply(r, reader);
         }
-        publishLetters(producer);
+        runInputs.publishLetters(producer, running::get);
         actOnReadyFits(backend, reader, producer, spill);
         watch.check(() -> consumer.listTopics(Duration.ofSeconds(5)).keySet());
         if (!caughtUp && positionsReached(consumer, startEnd)) {
           caughtUp = true;
-          LOG.info("extrapolator {} caught up with its inputs: {} runs", config.id(), runs.size());
+          LOG.info("extrapolator {} caught up with its inputs: {} runs", config.id(), runInputs.runs().size());
         }
       }
     } catch (ProducerFencedException e) {
       LOG.error("extrapolator {} stopped: another instance with the same id took over ({})", config.id(), e.getMessage());
     } finally {
-      refusals.flush();
+      if (runInputs != null) {
+        runInputs.flushLog();
+      }
       allocator.close();
     }
   }
@@ -184,116 +167,6 @@ public final class ExtrapolatorService implements Runnable {
     }
   }
 
-  private void apply(ConsumerRecord<byte[], byte[]> r, TopicReader reader) {
-    String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
-    if (key == null || r.value() == null) {
-      refuse(r, RejectReason.REJECT_REASON_MALFORMED_RECORD, "record has no " + (key == null ? "key" : "value"));
-      return;
-    }
-    try {
-      if (r.topic().equals(Topics.RUNS.name())) {
-        RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());
-        Optional<MessageChecks.Problem> p = MessageChecks.manifest(key, m);
-        if (p.isPresent()) {
-          refuse(r, p.get().reason(), p.get().detail());
-        } else {
-          runs.computeIfAbsent(key, k -> new RunLedger()).manifest(m);
-        }
-      } else if (r.topic().equals(Topics.STEPS.name())) {
-        StepCommitted s = Topics.STEPS.valueSerde().deserializer().deserialize(r.topic(), r.value());
-        Optional<MessageChecks.Problem> p = MessageChecks.step(key, s);
-        RunLedger run = p.isPresent() ? null : knownRun(key, reader);
-        if (p.isPresent()) {
-          refuse(r, p.get().reason(), p.get().detail());
-        } else if (run == null) {
-          refuse(r, RejectReason.REJECT_REASON_UNKNOWN_RUN, "commit of step " + s.getStep() + " for run " + key + ", which has no manifest");
-        } else {
-          run.commit(s);
-        }
-      } else if (r.topic().equals(Topics.FITS.name())) {
-        FitSummary f = Topics.FITS.valueSerde().deserializer().deserialize(r.topic(), r.value());
-        Optional<MessageChecks.Problem> p = MessageChecks.fit(key, f);
-        if (p.isPresent()) {
-          refuse(r, p.get().reason(), p.get().detail());
-        } else if (!f.getProcessorApplication().equals(config.processorApplication())) {
-          metrics.skipped(r.topic(), ExtrapolatorMetrics.SKIPPED_OTHER_APPLICATION);
-        } else if (f.getAxis() == config.policy().axis()) {
-          waiting.add(f);
-        }
-      }
-    } catch (SerializationException e) {
-      refuse(r, RejectReason.REJECT_REASON_MALFORMED_RECORD, e.getMessage());
-    }
-  }
-
-  /**
-   * The run's ledger, once its manifest is known. The consumer hands out records of different
-   * topics in no fixed order, so a commit can come before its run's manifest although the agent
-   * committed the manifest first (in a transaction of its own). The manifest is then read from
-   * its partition of alpharl.runs, as far as that goes now: if it is not there, it never was
-   * before this commit, and the commit is refused whatever the timing.
-   */
-  private RunLedger knownRun(String key, TopicReader reader) {
-    RunLedger run = runs.get(key);
-    if (run != null && run.manifest() != null) {
-      return run;
-    }
-    List<TopicPartition> partitions = reader.partitions(Topics.RUNS.name());
-    TopicPartition home = new TopicPartition(Topics.RUNS.name(), RecordKeys.runPartition(key, partitions.size()));
-    RunManifest[] latest = new RunManifest[1];
-    reader.readAll(List.of(home), rec -> {
-      if (rec.key() == null || rec.value() == null || !key.equals(new String(rec.key(), StandardCharsets.UTF_8))) {
-        return;
-      }
-      try {
-        RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(rec.topic(), rec.value());
-        if (MessageChecks.manifest(key, m).isEmpty()) {
-          latest[0] = m;
-        }
-      } catch (SerializationException e) {
-        // junk on alpharl.runs is dead-lettered when the consumer reaches it
-      }
-    });
-    if (latest[0] == null) {
-      return null;
-    }
-    run = runs.computeIfAbsent(key, k -> new RunLedger());
-    run.manifest(latest[0]);
-    return run;
-  }
-
-  /** Dead-letters an input record once: a restart replays its inputs, and letters already published are known. */
-  private void refuse(ConsumerRecord<byte[], byte[]> r, RejectReason reason, String detail) {
-    if (emitted.deadLettered(r.topic(), r.partition(), r.offset())) {
-      return;
-    }
-    refusals.refused(reason, "refused " + r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + detail);
-    metrics.deadLetter(reason);
-    DeadLetter letter = DeadLetters.of(r, reason, detail, emitted.rejectedBy()).build();
-    emitted.deadLettered(letter);
-    letters.add(letter);
-  }
-
-  private void publishLetters(KafkaProducer<byte[], byte[]> producer) {
-    if (letters.isEmpty()) {
-      return;
-    }
-    try {
-      producer.beginTransaction();
-      for (DeadLetter d : letters) {
-        producer.send(new ProducerRecord<>(Topics.DLQ.name(), d.getOriginalKey().toByteArray(), d.toByteArray()));
-      }
-      PatientTransaction.commit(producer, running::get, letters.size() + " dead letters");
-      letters.clear();
-    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
-      throw e;
-    } catch (KafkaException e) {
-      PatientTransaction.abort(producer, running::get);
-      metrics.retried();
-      LOG.warn("dead letters not published yet ({}); retrying", e.getMessage());
-    }
-  }
-
   /**
    * Fits come from another topic than the commits they summarise, so a fit waits until the run's
    * manifest and its window's commits are here; a run's fits are handled in order.
@@ -301,10 +174,10 @@ public final class ExtrapolatorService implements Runnable {
   private void actOnReadyFits(ExtrapolationBackend backend, TopicReader reader, KafkaProducer<byte[], byte[]> producer, Path spill) {
     Set<String> blocked = new HashSet<>();
     long now = System.nanoTime();
-    for (Iterator<FitSummary> it = waiting.iterator(); it.hasNext(); ) {
+    for (Iterator<FitSummary> it = runInputs.waiting().iterator(); it.hasNext(); ) {
       FitSummary f = it.next();
       String run = f.getRunId();
-      RunLedger ledger = runs.get(run);
+      RunLedger ledger = runInputs.runs().get(run);
       if (blocked.contains(run) || ledger == null || ledger.manifest() == null || !ledger.commits().keySet().containsAll(f.getWindowStepsList())
           || retryAfter.getOrDefault(run, now) > now) {
         blocked.add(run);
@@ -337,7 +210,7 @@ public final class ExtrapolatorService implements Runnable {
     String run = fit.getRunId();
     long planned = ledger.manifest().getPlannedSteps();
     try {
-      scoreEarlierPredictions(fit, ledger, reader, producer);
+      scoring.scoreAt(fit, ledger, reader, producer, running::get);
     } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
       throw e;
     } catch (KafkaException e) {
@@ -350,8 +223,7 @@ public final class ExtrapolatorService implements Runnable {
     }
     Prediction p = emitted.prediction(run, fit.getStep(), fit.getAxis());
     boolean decide = step.stop() && !emitted.stopped(run);
-    boolean needsBook = books.getOrDefault(run, List.of()).stream().noneMatch(b -> b.fromStep() == fit.getStep())
-        && unbuiltBooks.getOrDefault(run, List.of()).stream().noneMatch(f -> f.getStep() == fit.getStep());
+    boolean needsBook = scoring.lacksBook(fit);
     if (p != null && !decide && !needsBook) {
       ledger.decisions(step.next());
       return true;
@@ -361,8 +233,7 @@ public final class ExtrapolatorService implements Runnable {
       if (fresh) {
         p = writeModel(fit, ledger, backend, reader, spill, step.why());
       } else if (needsBook) {
-        // A prediction published before this start: its book is built when a later step needs it.
-        unbuiltBooks.computeIfAbsent(run, r -> new ArrayList<>()).add(fit);
+        scoring.defer(fit);
       }
       ControlDecision d = decide ? decision(fit, ledger, step, p) : null;
       if (fresh || d != null) { // a rebuilt book alone publishes nothing: no transaction round trip for it
@@ -431,8 +302,8 @@ public final class ExtrapolatorService implements Runnable {
     long t0 = System.nanoTime();
     String run = fit.getRunId();
     RunManifest manifest = ledger.manifest();
-    Map<String, NavigableMap<Long, Rank1Update>> factors = windowFactors(fit, ledger, reader);
-    addBook(fit, ledger, factors);
+    Map<String, NavigableMap<Long, Rank1Update>> factors = new FactorScan(reader).window(fit, ledger.startMs());
+    scoring.keep(fit, ledger, factors);
     PredictionPlan plan = Predictor.plan(fit, manifest, ledger.commits(), factors, config.policy().carryFromBase());
     Path dir = config.outputDir().resolve(run).resolve("step-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis()));
     PredictedModelFolder.Written written = PredictedModelFolder.write(dir,
@@ -462,67 +333,6 @@ public final class ExtrapolatorService implements Runnable {
         .setExtrapolatorId(config.id())
         .setReason(why)
         .build();
-  }
-
-  private Map<String, NavigableMap<Long, Rank1Update>> windowFactors(FitSummary fit, RunLedger ledger, TopicReader reader) {
-    Set<String> modules = fit.getModulesList().stream().map(ModuleFit::getModule).collect(Collectors.toSet());
-    return new FactorScan(reader).read(fit.getRunId(), ledger.startMs(), fit.getProcessorApplication(), modules,
-        new HashSet<>(fit.getWindowStepsList()));
-  }
-
-  /** Keeps the prediction's book (one per prediction: a retried write replaces it). */
-  private void addBook(FitSummary fit, RunLedger ledger, Map<String, NavigableMap<Long, Rank1Update>> factors) {
-    List<ScoreBook> run = books.computeIfAbsent(fit.getRunId(), r -> new ArrayList<>());
-    run.removeIf(b -> b.fromStep() == fit.getStep());
-    run.add(ScoreBook.of(fit, config.id(), ledger.manifest(), ledger.commits(), factors));
-  }
-
-  /**
-   * Scores every earlier prediction of the run at this fit's step, against the step's real factors
-   * (read from the log from the step's commit on), each score published once.
-   */
-  private void scoreEarlierPredictions(FitSummary fit, RunLedger ledger, TopicReader reader, KafkaProducer<byte[], byte[]> producer) {
-    long step = fit.getStep();
-    for (Iterator<FitSummary> it = unbuiltBooks.getOrDefault(fit.getRunId(), new ArrayList<>()).iterator(); it.hasNext(); ) {
-      FitSummary earlier = it.next();
-      if (earlier.getStep() < step && !emitted.scored(fit.getRunId(), earlier.getStep(), fit.getAxis(), step)) {
-        addBook(earlier, ledger, windowFactors(earlier, ledger, reader));
-        it.remove();
-      }
-    }
-    // Oldest prediction first, as the books were added when each was made, however late one was built.
-    List<ScoreBook> due = books.getOrDefault(fit.getRunId(), List.of()).stream()
-        .filter(b -> b.fromStep() < step && !emitted.scored(fit.getRunId(), b.fromStep(), fit.getAxis(), step))
-        .sorted(Comparator.comparingLong(ScoreBook::fromStep)).toList();
-    if (due.isEmpty()) {
-      return;
-    }
-    StepCommitted commit = ledger.commits().get(step);
-    Set<String> modules = new HashSet<>();
-    due.forEach(b -> modules.addAll(b.modules()));
-    Map<String, NavigableMap<Long, Rank1Update>> at = new FactorScan(reader).read(fit.getRunId(), commit.getCommittedUnixMs(),
-        fit.getProcessorApplication(), modules, Set.of(step));
-    Map<String, Rank1Update> byModule = new HashMap<>();
-    at.forEach((m, bySteps) -> byModule.put(m, bySteps.get(step)));
-    double progress = commit.getHasProgressValue() ? commit.getProgressValue() : Double.NaN;
-    List<PredictionScore> scores = new ArrayList<>();
-    for (ScoreBook b : due) {
-      PredictionScore score = b.score(step, progress, byModule);
-      if (score == null) {
-        throw new IllegalStateException("run " + fit.getRunId() + ": factors of step " + step + " missing for scoring");
-      }
-      scores.add(score);
-    }
-    producer.beginTransaction();
-    for (PredictionScore score : scores) {
-      producer.send(new ProducerRecord<>(Topics.SCORES.name(), fit.getRunId().getBytes(StandardCharsets.UTF_8), score.toByteArray()));
-    }
-    PatientTransaction.commit(producer, running::get, "run " + fit.getRunId() + ": scores at step " + fit.getStep());
-    for (PredictionScore score : scores) {
-      emitted.scored(score);
-      LOG.info("run {}: prediction from step {} scored at step {}: error {} (stopping: {})", fit.getRunId(), score.getFromStep(), step,
-          String.format("%.3f", score.getError()), String.format("%.3f", score.getStopError()));
-    }
   }
 
   private static void deleteLeftovers(Path dir) {

@@ -4,14 +4,18 @@ import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.ModuleFit;
 import io.alpharl.proto.v1.Rank1Update;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
@@ -28,11 +32,16 @@ import org.apache.kafka.common.header.Header;
 public final class FactorScan {
   private static final long START_MARGIN_MS = 60_000;
 
-
   private final TopicReader reader;
 
   public FactorScan(TopicReader reader) {
     this.reader = reader;
+  }
+
+  /** The factors of a fit's window: every module it fitted, at every step of its window. */
+  public Map<String, NavigableMap<Long, Rank1Update>> window(FitSummary fit, long runStartMs) {
+    Set<String> modules = fit.getModulesList().stream().map(ModuleFit::getModule).collect(Collectors.toSet());
+    return read(fit.getRunId(), runStartMs, fit.getProcessorApplication(), modules, new HashSet<>(fit.getWindowStepsList()));
   }
 
   /**

@@ -1,0 +1,202 @@
+package io.alpharl.extrapolator.follow;
+
+import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
+import io.alpharl.extrapolator.publish.PatientTransaction;
+import io.alpharl.proto.topic.DeadLetters;
+import io.alpharl.proto.topic.MessageChecks;
+import io.alpharl.proto.topic.RecordKeys;
+import io.alpharl.proto.topic.RefusalLog;
+import io.alpharl.proto.topic.TopicReader;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.DeadLetter;
+import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.ProgressAxis;
+import io.alpharl.proto.v1.RejectReason;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the extrapolator takes from its input topics ({@code alpharl.runs}, {@code .steps},
+ * {@code .fits}): each run's {@link RunLedger}, and the fits of its processor application on its
+ * axis, in the order they came, until it acts on them. A record that is not well-formed, or a
+ * commit of a run without a manifest, is dead-lettered once, naming topic, partition, offset and
+ * reason (a restart replays the inputs; the letters published before it are known from
+ * {@link Emitted}). Not thread-safe: the extrapolator's one thread.
+ */
+public final class RunInputs {
+  private static final Logger LOG = LoggerFactory.getLogger(RunInputs.class);
+
+  private final String processorApplication;
+  private final ProgressAxis axis;
+  private final Emitted emitted;
+  private final ExtrapolatorMetrics metrics;
+  private final RefusalLog refusals = new RefusalLog(LOG);
+  private final Map<String, RunLedger> runs = new HashMap<>();
+  private final List<FitSummary> waiting = new ArrayList<>();
+  private final List<DeadLetter> letters = new ArrayList<>();
+
+  /**
+   * @param processorApplication fits of other processor applications are counted and left alone
+   * @param axis                 the progress axis the policy predicts on; fits on the other are left alone
+   */
+  public RunInputs(String processorApplication, ProgressAxis axis, Emitted emitted, ExtrapolatorMetrics metrics) {
+    this.processorApplication = processorApplication;
+    this.axis = axis;
+    this.emitted = emitted;
+    this.metrics = metrics;
+  }
+
+  /** The runs seen so far, by run id. */
+  public Map<String, RunLedger> runs() {
+    return runs;
+  }
+
+  /** Fits not acted on yet, in the order they came; the caller removes those it is done with. */
+  public List<FitSummary> waiting() {
+    return waiting;
+  }
+
+  /** Logs the refusals still counted but not logged (when the service stops). */
+  public void flushLog() {
+    refusals.flush();
+  }
+
+  /**
+   * Takes one input record: a manifest, a step's commit or a fit, or a dead letter for it.
+   *
+   * @param reader reads a run's manifest from its partition when a commit comes first
+   */
+  public void apply(ConsumerRecord<byte[], byte[]> r, TopicReader reader) {
+    String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
+    if (key == null || r.value() == null) {
+      refuse(r, RejectReason.REJECT_REASON_MALFORMED_RECORD, "record has no " + (key == null ? "key" : "value"));
+      return;
+    }
+    try {
+      if (r.topic().equals(Topics.RUNS.name())) {
+        RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+        Optional<MessageChecks.Problem> p = MessageChecks.manifest(key, m);
+        if (p.isPresent()) {
+          refuse(r, p.get().reason(), p.get().detail());
+        } else {
+          runs.computeIfAbsent(key, k -> new RunLedger()).manifest(m);
+        }
+      } else if (r.topic().equals(Topics.STEPS.name())) {
+        StepCommitted s = Topics.STEPS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+        Optional<MessageChecks.Problem> p = MessageChecks.step(key, s);
+        RunLedger run = p.isPresent() ? null : knownRun(key, reader);
+        if (p.isPresent()) {
+          refuse(r, p.get().reason(), p.get().detail());
+        } else if (run == null) {
+          refuse(r, RejectReason.REJECT_REASON_UNKNOWN_RUN, "commit of step " + s.getStep() + " for run " + key + ", which has no manifest");
+        } else {
+          run.commit(s);
+        }
+      } else if (r.topic().equals(Topics.FITS.name())) {
+        FitSummary f = Topics.FITS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+        Optional<MessageChecks.Problem> p = MessageChecks.fit(key, f);
+        if (p.isPresent()) {
+          refuse(r, p.get().reason(), p.get().detail());
+        } else if (!f.getProcessorApplication().equals(processorApplication)) {
+          metrics.skipped(r.topic(), ExtrapolatorMetrics.SKIPPED_OTHER_APPLICATION);
+        } else if (f.getAxis() == axis) {
+          waiting.add(f);
+        }
+      }
+    } catch (SerializationException e) {
+      refuse(r, RejectReason.REJECT_REASON_MALFORMED_RECORD, e.getMessage());
+    }
+  }
+
+  /**
+   * The run's ledger, once its manifest is known. The consumer hands out records of different
+   * topics in no fixed order, so a commit can come before its run's manifest although the agent
+   * committed the manifest first (in a transaction of its own). The manifest is then read from
+   * its partition of alpharl.runs, as far as that goes now: if it is not there, it never was
+   * before this commit, and the commit is refused whatever the timing.
+   */
+  private RunLedger knownRun(String key, TopicReader reader) {
+    RunLedger run = runs.get(key);
+    if (run != null && run.manifest() != null) {
+      return run;
+    }
+    List<TopicPartition> partitions = reader.partitions(Topics.RUNS.name());
+    TopicPartition home = new TopicPartition(Topics.RUNS.name(), RecordKeys.runPartition(key, partitions.size()));
+    RunManifest[] latest = new RunManifest[1];
+    reader.readAll(List.of(home), rec -> {
+      if (rec.key() == null || rec.value() == null || !key.equals(new String(rec.key(), StandardCharsets.UTF_8))) {
+        return;
+      }
+      try {
+        RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(rec.topic(), rec.value());
+        if (MessageChecks.manifest(key, m).isEmpty()) {
+          latest[0] = m;
+        }
+      } catch (SerializationException e) {
+        // junk on alpharl.runs is dead-lettered when the consumer reaches it
+      }
+    });
+    if (latest[0] == null) {
+      return null;
+    }
+    run = runs.computeIfAbsent(key, k -> new RunLedger());
+    run.manifest(latest[0]);
+    return run;
+  }
+
+  /** Dead-letters an input record once: a restart replays its inputs, and letters already published are known. */
+  private void refuse(ConsumerRecord<byte[], byte[]> r, RejectReason reason, String detail) {
+    if (emitted.deadLettered(r.topic(), r.partition(), r.offset())) {
+      return;
+    }
+    refusals.refused(reason, "refused " + r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + detail);
+    metrics.deadLetter(reason);
+    DeadLetter letter = DeadLetters.of(r, reason, detail, emitted.rejectedBy()).build();
+    emitted.deadLettered(letter);
+    letters.add(letter);
+  }
+
+  /**
+   * Publishes the dead letters of the records refused since the last call, in a transaction of
+   * their own; when Kafka does not answer, they are kept for the next call.
+   *
+   * @param running false once the service is stopping (a commit that times out is then given up)
+   */
+  public void publishLetters(Producer<byte[], byte[]> producer, BooleanSupplier running) {
+    if (letters.isEmpty()) {
+      return;
+    }
+    try {
+      producer.beginTransaction();
+      for (DeadLetter d : letters) {
+        producer.send(new ProducerRecord<>(Topics.DLQ.name(), d.getOriginalKey().toByteArray(), d.toByteArray()));
+      }
+      PatientTransaction.commit(producer, running, letters.size() + " dead letters");
+      letters.clear();
+    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+      throw e;
+    } catch (KafkaException e) {
+      PatientTransaction.abort(producer, running);
+      metrics.retried();
+      LOG.warn("dead letters not published yet ({}); retrying", e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package io.alpharl.extrapolator.score;
+
+import io.alpharl.extrapolator.follow.Emitted;
+import io.alpharl.extrapolator.follow.RunLedger;
+import io.alpharl.extrapolator.publish.PatientTransaction;
+import io.alpharl.extrapolator.scan.FactorScan;
+import io.alpharl.proto.topic.TopicReader;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.PredictionScore;
+import io.alpharl.proto.v1.Rank1Update;
+import io.alpharl.proto.v1.StepCommitted;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Scores every published prediction live: as each later step of its run is fitted, against that
+ * step's real factors, each score published once ({@code alpharl.scores}). Keeps one
+ * {@link ScoreBook} per prediction. A prediction published before this start gets its book only
+ * once a later step is to be scored against it, so a restart does not re-read the factors of runs
+ * whose predictions were all scored already. Not thread-safe: the extrapolator's one thread.
+ */
+public final class LiveScoring {
+  private static final Logger LOG = LoggerFactory.getLogger(LiveScoring.class);
+
+  private final String extrapolatorId;
+  private final Emitted emitted;
+  private final Map<String, List<ScoreBook>> books = new HashMap<>();
+  /** Fits of predictions published before this start whose books are not built yet. */
+  private final Map<String, List<FitSummary>> unbuilt = new HashMap<>();
+
+  /** @param emitted what this extrapolator published, before this start and since: each score is published once */
+  public LiveScoring(String extrapolatorId, Emitted emitted) {
+    this.extrapolatorId = extrapolatorId;
+    this.emitted = emitted;
+  }
+
+  /** Keeps the book of a prediction made now from {@code factors}, its window's (a retried write replaces it). */
+  public void keep(FitSummary fit, RunLedger ledger, Map<String, NavigableMap<Long, Rank1Update>> factors) {
+    List<ScoreBook> run = books.computeIfAbsent(fit.getRunId(), r -> new ArrayList<>());
+    run.removeIf(b -> b.fromStep() == fit.getStep());
+    run.add(ScoreBook.of(fit, extrapolatorId, ledger.manifest(), ledger.commits(), factors));
+  }
+
+  /** True when the prediction from {@code fit} has no book yet, built or deferred. */
+  public boolean lacksBook(FitSummary fit) {
+    return books.getOrDefault(fit.getRunId(), List.of()).stream().noneMatch(b -> b.fromStep() == fit.getStep())
+        && unbuilt.getOrDefault(fit.getRunId(), List.of()).stream().noneMatch(f -> f.getStep() == fit.getStep());
+  }
+
+  /** The prediction from {@code fit} was published before this start: its book is built when a later step needs it. */
+  public void defer(FitSummary fit) {
+    unbuilt.computeIfAbsent(fit.getRunId(), r -> new ArrayList<>()).add(fit);
+  }
+
+  /**
+   * Scores every earlier prediction of the run at this fit's step, against the step's real factors
+   * (read from the log from the step's commit on), and publishes the scores in one transaction.
+   *
+   * @param running false once the service is stopping (a commit that times out is then given up)
+   */
+  public void scoreAt(FitSummary fit, RunLedger ledger, TopicReader reader, Producer<byte[], byte[]> producer, BooleanSupplier running) {
+    long step = fit.getStep();
+    FactorScan factors = new FactorScan(reader);
+    for (Iterator<FitSummary> it = unbuilt.getOrDefault(fit.getRunId(), new ArrayList<>()).iterator(); it.hasNext(); ) {
+      FitSummary earlier = it.next();
+      if (earlier.getStep() < step && !emitted.scored(fit.getRunId(), earlier.getStep(), fit.getAxis(), step)) {
+        keep(earlier, ledger, factors.window(earlier, ledger.startMs()));
+        it.remove();
+      }
+    }
+    // Oldest prediction first, as the books were added when each was made, however late one was built.
+    List<ScoreBook> due = books.getOrDefault(fit.getRunId(), List.of()).stream()
+        .filter(b -> b.fromStep() < step && !emitted.scored(fit.getRunId(), b.fromStep(), fit.getAxis(), step))
+        .sorted(Comparator.comparingLong(ScoreBook::fromStep)).toList();
+    if (due.isEmpty()) {
+      return;
+    }
+    StepCommitted commit = ledger.commits().get(step);
+    Set<String> modules = new HashSet<>();
+    due.forEach(b -> modules.addAll(b.modules()));
+    Map<String, NavigableMap<Long, Rank1Update>> at = factors.read(fit.getRunId(), commit.getCommittedUnixMs(),
+        fit.getProcessorApplication(), modules, Set.of(step));
+    Map<String, Rank1Update> byModule = new HashMap<>();
+    at.forEach((m, bySteps) -> byModule.put(m, bySteps.get(step)));
+    double progress = commit.getHasProgressValue() ? commit.getProgressValue() : Double.NaN;
+    List<PredictionScore> scores = new ArrayList<>();
+    for (ScoreBook b : due) {
+      PredictionScore score = b.score(step, progress, byModule);
+      if (score == null) {
+        throw new IllegalStateException("run " + fit.getRunId() + ": factors of step " + step + " missing for scoring");
+      }
+      scores.add(score);
+    }
+    producer.beginTransaction();
+    for (PredictionScore score : scores) {
+      producer.send(new ProducerRecord<>(Topics.SCORES.name(), fit.getRunId().getBytes(StandardCharsets.UTF_8), score.toByteArray()));
+    }
+    PatientTransaction.commit(producer, running, "run " + fit.getRunId() + ": scores at step " + fit.getStep());
+    for (PredictionScore score : scores) {
+      emitted.scored(score);
+      LOG.info("run {}: prediction from step {} scored at step {}: error {} (stopping: {})", fit.getRunId(), score.getFromStep(), step,
+          String.format("%.3f", score.getError()), String.format("%.3f", score.getStopError()));
+    }
+  }
+}
