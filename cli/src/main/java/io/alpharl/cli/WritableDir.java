@@ -9,7 +9,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
- * A folder a command writes into (state, predicted models, spill files), created and checked at
+ * A folder a command writes into (state, predicted models), created and checked at
  * start: a path that cannot be written is the user's to fix, in one line, before a service starts
  * and fails on it later (the extrapolator only writes when a gate passes, maybe hours in).
  */

@@ -17,18 +17,13 @@ import java.util.Objects;
  * @param processorApplication the processor application whose fits it follows (several may write
  *                             fits of one run)
  * @param outputDir            predicted models go to {@code outputDir/<run>/step-<k>-<axis>/}
- * @param spillDir             where a model being written keeps its memory-mapped sums of ΔW (4
- *                             bytes per parameter of the carried tensors): in a folder of its own,
- *                             named after {@code id}, deleted after each write. Local disk by
- *                             default (the output folder); tmpfs where RAM allows is faster, and
- *                             is not slowed by other processes' disk writes
  * @param backend              CUDA, CPU, or the first that works
  * @param cpuThreads           threads of the CPU backend; 0 for one per core
  * @param policy               when to predict and to stop
  * @param readTimeout          how long the broker may be silent while a prediction reads the log
  *                             before the attempt is abandoned and retried
  */
-public record ExtrapolatorConfig(KafkaClients kafka, String id, String processorApplication, Path outputDir, Path spillDir,
+public record ExtrapolatorConfig(KafkaClients kafka, String id, String processorApplication, Path outputDir,
     ExtrapolationBackends.Choice backend, int cpuThreads, EarlyStopPolicy policy, Duration readTimeout) {
   public static final String DEFAULT_ID = "alpharl-extrapolator";
   public static final String DEFAULT_PROCESSOR_APPLICATION = "alpharl-processor";
@@ -38,7 +33,6 @@ public record ExtrapolatorConfig(KafkaClients kafka, String id, String processor
     Objects.requireNonNull(id);
     Objects.requireNonNull(processorApplication);
     Objects.requireNonNull(outputDir);
-    Objects.requireNonNull(spillDir);
     Objects.requireNonNull(backend);
     Objects.requireNonNull(policy);
     Objects.requireNonNull(readTimeout);
@@ -48,7 +42,7 @@ public record ExtrapolatorConfig(KafkaClients kafka, String id, String processor
   }
 
   public static ExtrapolatorConfig of(KafkaClients kafka, String id, String processorApplication, Path outputDir, EarlyStopPolicy policy) {
-    return new ExtrapolatorConfig(kafka, id, processorApplication, outputDir, outputDir, ExtrapolationBackends.Choice.AUTO, 0, policy,
+    return new ExtrapolatorConfig(kafka, id, processorApplication, outputDir, ExtrapolationBackends.Choice.AUTO, 0, policy,
         Duration.ofSeconds(60));
   }
 }

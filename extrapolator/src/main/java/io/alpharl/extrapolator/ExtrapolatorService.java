@@ -12,8 +12,8 @@ import io.alpharl.extrapolator.policy.DecisionState;
 import io.alpharl.extrapolator.publish.PatientTransaction;
 import io.alpharl.extrapolator.scan.DeltaScan;
 import io.alpharl.extrapolator.scan.FactorScan;
-import io.alpharl.extrapolator.scan.SpilledSums;
 import io.alpharl.extrapolator.score.LiveScoring;
+import io.alpharl.extrapolator.write.Folders;
 import io.alpharl.extrapolator.write.PredictedModelFolder;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.topic.TopicReader;
@@ -67,7 +67,7 @@ import org.slf4j.LoggerFactory;
  * decisions and each output is published once, whatever crashed when. A prediction reads what it
  * needs from the log at the moment it is made: the window's factors from {@code alpharl.rank1}
  * ({@link FactorScan}) and ΔW of the carried tensors from {@code alpharl.deltas} ({@link DeltaScan},
- * checked against the commit markers' checksums, spilled to disk for the write and deleted after).
+ * checked against the commit markers' checksums, tensor by tensor as the writer reaches them).
  * Outputs are published in transactions under its id, so a second instance with the same id
  * fences the first; when Kafka does not answer, the action waits and is retried.
  *
@@ -76,8 +76,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ExtrapolatorService implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(ExtrapolatorService.class);
-  /** Under the output folder: the ΔW of one prediction while it is written ({@link SpilledSums}). */
-  static final String SPILL_DIR = ".spill";
+  private static final String OLD_SPILL_DIR = ".spill";
   private static final long RETRY_AFTER_NANOS = 2_000_000_000L;
   /** After a file or the disk failed a prediction: long enough that a lasting fault logs a line every 15 s, not a flood. */
   private static final long IO_RETRY_AFTER_NANOS = 15_000_000_000L;
@@ -107,8 +106,6 @@ public final class ExtrapolatorService implements Runnable {
 
   @Override
   public void run() {
-    // Named after the id: extrapolators sharing a folder must not delete each other's sums at start.
-    Path spill = config.spillDir().resolve(SPILL_DIR + "-" + folderName(config.id()));
     Map<String, Object> consumerConf = config.kafka().config();
     consumerConf.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     consumerConf.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -121,7 +118,8 @@ public final class ExtrapolatorService implements Runnable {
          TopicReader reader = new TopicReader(config.kafka(), config.readTimeout());
          KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConf, new ByteArrayDeserializer(), new ByteArrayDeserializer());
          KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConf, new ByteArraySerializer(), new ByteArraySerializer())) {
-      deleteLeftovers(spill);
+      // Versions before 0.9 kept a write's sums in this folder; one a crash left behind would hold gigabytes for ever.
+      deleteLeftovers(config.outputDir().resolve(OLD_SPILL_DIR + "-" + folderName(config.id())));
       producer.initTransactions(); // fences an earlier instance with this id, aborting what it left open
       emitted = Emitted.load(reader, config.id());
       runInputs = new RunInputs(config.processorApplication(), config.policy().axis(), emitted, metrics);
@@ -142,7 +140,7 @@ public final class ExtrapolatorService implements Runnable {
           runInputs.apply(r, reader);
         }
         runInputs.publishLetters(producer, running::get);
-        actOnReadyFits(backend, reader, producer, spill);
+        actOnReadyFits(backend, reader, producer);
         watch.check(() -> consumer.listTopics(Duration.ofSeconds(5)).keySet());
         if (!caughtUp && positionsReached(consumer, startEnd)) {
           caughtUp = true;
@@ -171,7 +169,7 @@ public final class ExtrapolatorService implements Runnable {
    * Fits come from another topic than the commits they summarise, so a fit waits until the run's
    * manifest and its window's commits are here; a run's fits are handled in order.
    */
-  private void actOnReadyFits(ExtrapolationBackend backend, TopicReader reader, KafkaProducer<byte[], byte[]> producer, Path spill) {
+  private void actOnReadyFits(ExtrapolationBackend backend, TopicReader reader, KafkaProducer<byte[], byte[]> producer) {
     Set<String> blocked = new HashSet<>();
     long now = System.nanoTime();
     for (Iterator<FitSummary> it = runInputs.waiting().iterator(); it.hasNext(); ) {
@@ -183,7 +181,7 @@ public final class ExtrapolatorService implements Runnable {
         blocked.add(run);
         continue;
       }
-      if (act(f, ledger, backend, reader, producer, spill)) {
+      if (act(f, ledger, backend, reader, producer)) {
         it.remove();
         retryAfter.remove(run);
         if (waitingOnFiles.remove(run)) {
@@ -205,8 +203,7 @@ public final class ExtrapolatorService implements Runnable {
   }
 
   /** @return false when the fit must be handled again later (Kafka did not answer) */
-  private boolean act(FitSummary fit, RunLedger ledger, ExtrapolationBackend backend, TopicReader reader, KafkaProducer<byte[], byte[]> producer,
-      Path spill) {
+  private boolean act(FitSummary fit, RunLedger ledger, ExtrapolationBackend backend, TopicReader reader, KafkaProducer<byte[], byte[]> producer) {
     String run = fit.getRunId();
     long planned = ledger.manifest().getPlannedSteps();
     try {
@@ -231,7 +228,7 @@ public final class ExtrapolatorService implements Runnable {
     try {
       boolean fresh = p == null;
       if (fresh) {
-        p = writeModel(fit, ledger, backend, reader, spill, step.why());
+        p = writeModel(fit, ledger, backend, reader, step.why());
       } else if (needsBook) {
         scoring.defer(fit);
       }
@@ -297,7 +294,7 @@ public final class ExtrapolatorService implements Runnable {
   }
 
   /** Reads the window's factors and the carried tensors' ΔW from the log and writes the model; publishes nothing. */
-  private Prediction writeModel(FitSummary fit, RunLedger ledger, ExtrapolationBackend backend, TopicReader reader, Path spill, String why)
+  private Prediction writeModel(FitSummary fit, RunLedger ledger, ExtrapolationBackend backend, TopicReader reader, String why)
       throws IOException {
     long t0 = System.nanoTime();
     String run = fit.getRunId();
@@ -306,16 +303,16 @@ public final class ExtrapolatorService implements Runnable {
     scoring.keep(fit, ledger, factors);
     PredictionPlan plan = Predictor.plan(fit, manifest, ledger.commits(), factors, config.policy().carryFromBase());
     Path dir = config.outputDir().resolve(run).resolve("step-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis()));
-    PredictedModelFolder.Written written = PredictedModelFolder.write(dir,
-        spill.resolve(folderName(run) + "-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis())), run, manifest, ledger.startMs(),
-        ledger.commits(), fit.getStep(), plan, new DeltaScan(reader, allocator), backend);
+    PredictedModelFolder.Written written = PredictedModelFolder.write(dir, run, manifest, ledger.startMs(), ledger.commits(), fit.getStep(), plan,
+        new DeltaScan(config.kafka(), config.readTimeout(), allocator), backend);
     long bytes = written.bytes();
     double seconds = (System.nanoTime() - t0) / 1e9;
     metrics.predicted(fit.getAxis(), bytes, seconds);
-    // The two parts apart: rebuilding the carried tensors' ΔW from the log grows with the run, writing with the model.
+    // The two parts apart: reading the carried tensors' ΔW from the log grows with the run, writing with the model.
     LOG.info("run {}: predicted model from step {} ({}) written to {}: {} of {} modules predicted, {} MB in {} ms ({} ms of them reading"
-        + " the factors and the delta log)", run, fit.getStep(), why, dir, plan.predicted().size(), fit.getModulesCount(),
-        String.format("%.1f", bytes / 1e6), Math.round(seconds * 1000), Math.round((written.scannedAt() - t0) / 1e6));
+        + " the factors and the delta log, {} ms of it summing the deltas beside the writing)", run, fit.getStep(), why, dir,
+        plan.predicted().size(), fit.getModulesCount(), String.format("%.1f", bytes / 1e6), Math.round(seconds * 1000),
+        Math.round((written.foundAt() - t0 + written.summingNanos()) / 1e6), Math.round(written.summingNanos() / 1e6));
     return Prediction.newBuilder()
         .setSchemaVersion(Topics.SCHEMA_VERSION)
         .setRunId(run)
@@ -337,7 +334,7 @@ public final class ExtrapolatorService implements Runnable {
 
   private static void deleteLeftovers(Path dir) {
     try {
-      SpilledSums.deleteLeftovers(dir);
+      Folders.deleteTree(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot clear " + dir + " (left by an earlier run of the extrapolator)", e);
     }

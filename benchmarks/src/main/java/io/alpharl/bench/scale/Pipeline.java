@@ -44,9 +44,6 @@ final class Pipeline implements AutoCloseable {
       List<String> extrapolatorArgs = new ArrayList<>(List.of("extrapolator", "--bootstrap-servers", bootstrap,
           "--id", applicationId + "-extrapolator", "--processor-application", applicationId, "--out", work.predictions().toString(), "--predict-at", Double.toString(c.predictAt()),
           "--metrics-port", "0"));
-      if (c.extrapolatorSpillDir() != null) {
-        extrapolatorArgs.addAll(List.of("--spill-dir", c.extrapolatorSpillDir().toString()));
-      }
       extrapolator = start("extrapolator", c.heaps().extrapolator(), extrapolatorArgs, work.log("extrapolator"));
       // A short poll interval: the agent sees a checkpoint once two scans agree, and the loop waits for it.
       agent = start("agent", c.heaps().agent(), List.of("agent", "watch", work.run().toString(), "--bootstrap-servers", bootstrap,

@@ -117,11 +117,6 @@ public final class RunScale implements Callable<Integer> {
       description = "The processor's --solver-tolerance: relative residual at which its factor solver stops. Default: ${DEFAULT-VALUE}.")
   double solverTolerance;
 
-  @Option(names = "--extrapolator-spill-dir",
-      description = "The extrapolator's --spill-dir (where a predicted model's ΔW sums are kept while it is written), e.g. /dev/shm."
-          + " Default: the extrapolator's own (its output folder).")
-  Path extrapolatorSpillDir;
-
   @Option(names = "--kill-processor-after", defaultValue = "0",
       description = "After this step's fit, kill the processor with SIGKILL, start it again and time its restore from the log "
           + "(0: never). Default: ${DEFAULT-VALUE}.")
@@ -203,7 +198,6 @@ public final class RunScale implements Callable<Integer> {
         : Path.of(System.getProperty("java.io.tmpdir"), "alpharl-run-scale-" + java.util.UUID.randomUUID().toString().substring(0, 8));
     return new ScaleConfig(preset, model, steps, drift, workDir, keepWork, jarPath,
         new Heaps(xmxBroker, xmxProcessor, xmxExtrapolator, xmxAgent), predictAt, saveTotalLimit, stepTimeout, generateOnly, factors,
-        streamThreads, rank1Threads, partitions, solverTolerance, killProcessorAfter,
-        extrapolatorSpillDir);
+        streamThreads, rank1Threads, partitions, solverTolerance, killProcessorAfter);
   }
 }

@@ -24,12 +24,10 @@ import java.time.Duration;
  *                        the partitions of {@code alpharl.deltas}, so they bound its parallelism and balance
  * @param solverTolerance the processor's {@code --solver-tolerance}: where its factor solver stops
  * @param killProcessorAfter after this step's fit, kill the processor with SIGKILL and time its restart (0: never)
- * @param extrapolatorSpillDir the extrapolator's {@code --spill-dir}, or null for its default (its output folder)
  */
 public record ScaleConfig(String preset, ModelSpec model, int steps, DriftSettings drift, Path work, boolean keepWork, Path jar,
     Heaps heaps, double predictAt, int saveTotalLimit, Duration stepTimeout, boolean generateOnly, int factors,
-    int streamThreads, int rank1Threads, int partitions, double solverTolerance, int killProcessorAfter,
-    Path extrapolatorSpillDir) {
+    int streamThreads, int rank1Threads, int partitions, double solverTolerance, int killProcessorAfter) {
 
   public ScaleConfig {
     if (steps < 1) {

@@ -40,11 +40,6 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
   @Option(names = "--out", defaultValue = "alpharl-predictions", description = "Where predicted models are written. Default: ${DEFAULT-VALUE}.")
   Path out;
 
-  @Option(names = "--spill-dir",
-      description = "Where a model being written keeps its memory-mapped sums of ΔW (4 bytes per parameter of the carried tensors), in a"
-          + " folder of its own deleted after each write. tmpfs (e.g. /dev/shm) is faster where RAM allows. Default: the --out folder.")
-  Path spillDir;
-
   @Option(names = "--backend", defaultValue = "AUTO", description = "${COMPLETION-CANDIDATES}: AUTO uses CUDA when a device is usable. Default: ${DEFAULT-VALUE}.")
   ExtrapolationBackends.Choice backend;
 
@@ -83,9 +78,6 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     WritableDir.require(out, "--out");
-    if (spillDir != null) {
-      WritableDir.require(spillDir, "--spill-dir");
-    }
     if (backend == ExtrapolationBackends.Choice.CUDA) {
       requireCuda(); // before Kafka is asked, and before the service's thread would die of it
     }
@@ -107,7 +99,7 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       return 2;
     }
     try (RootAllocator allocator = new RootAllocator(); metricsServer) {
-      ExtrapolatorService service = new ExtrapolatorService(new ExtrapolatorConfig(kafka.clients(), id, processorApplication, out, spillDir == null ? out : spillDir,
+      ExtrapolatorService service = new ExtrapolatorService(new ExtrapolatorConfig(kafka.clients(), id, processorApplication, out,
           backend, 0, policy, Duration.ofSeconds(60)), allocator, metrics);
       Thread thread = new Thread(service, "alpharl-extrapolator");
       // A service that died of an error must not exit 0: a supervisor would take that for a clean stop and not restart it.

@@ -1,22 +1,17 @@
 package io.alpharl.extrapolator.scan;
 
-import io.alpharl.proto.frame.ChunkDecoder;
-import io.alpharl.proto.frame.DecodedChunk;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.FrameEnvelope;
 import io.alpharl.proto.frame.FrameException;
-import io.alpharl.proto.frame.Shapes;
-import io.alpharl.proto.frame.TensorStepLog;
-import io.alpharl.proto.frame.ValuesCrc32c;
+import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.StepCommitted;
-import io.alpharl.proto.v1.TensorDigest;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -27,55 +22,72 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Rebuilds, from {@code alpharl.deltas}, weighted sums of a run's per-step deltas for the tensors a
- * prediction needs (ΔW at a step is the sum with every weight 1). The log is folded by the same
- * rules as the processor's ({@link TensorStepLog}), and each step's delta of each tensor is
- * checked against the CRC32C its commit marker carries: a prediction is made from exactly the
- * deltas the agent sent, or not at all.
+ * Finds, in {@code alpharl.deltas}, the frames of a run's tensors that a prediction needs, so that
+ * each tensor's weighted sum of per-step deltas can be made when the writer reaches it
+ * ({@link LoggedDeltas}). ΔW at a step is that sum with every weight 1.
+ *
+ * <p>Why two reads rather than one: the log is step by step, a model is written tensor by tensor.
+ * Summing every tensor in one pass over the log needs the whole model's sums at once (4 bytes per
+ * parameter: 2 GB at 0.5B, 30 GB at 7B), which were memory-mapped files whose page faults and
+ * write-back made most of a model write's time. This scan keeps only where each tensor's frames
+ * are (and the frames of small tensors themselves); each tensor is then read again by offset and
+ * summed alone, so memory holds the largest tensor, not the model, and nothing is written to disk.
  *
  * <p>Reads from the run's start (its manifest's creation time, less a margin) until every tensor
- * has every step it needs, or to the log's end as of the scan: a prediction made late (an
- * extrapolator catching up) does not read the steps after its window. Stateless apart from the
- * reader and decoder it is given.
+ * has a frame past the step predicted from, or to the log's end as of the scan: a prediction made
+ * late (an extrapolator catching up) does not read the steps after its window. Frames after the
+ * step predicted from are not kept: the agent sends steps in order, so none can complete an earlier
+ * step. Owns the reader it makes for the second read, handed to the {@link LoggedDeltas} it returns.
  */
 public final class DeltaScan {
   /** Record timestamps are the agent's clock, like the manifest's; the margin covers clock steps. */
   private static final long START_MARGIN_MS = 60_000;
+  /** A fetch of the second read brings this much past the records wanted, thrown away at the next seek. */
+  static final int FETCH_BYTES = 1024 * 1024;
+  /** Frames kept whole in memory instead of read again (the first ones, up to this many bytes): tiny models need no second read. */
+  static final long KEPT_FRAME_BYTES = 32L * 1024 * 1024;
 
-  private final TopicReader reader;
+  private final KafkaClients kafka;
+  private final Duration timeout;
   private final BufferAllocator allocator;
+  private final long keptFrameBytes;
 
-  public DeltaScan(TopicReader reader, BufferAllocator allocator) {
-    this.reader = reader;
+  /** @param timeout how long the broker may be silent during either read */
+  public DeltaScan(KafkaClients kafka, Duration timeout, BufferAllocator allocator) {
+    this(kafka, timeout, allocator, KEPT_FRAME_BYTES);
+  }
+
+  /** @param keptFrameBytes bytes of frames the scan keeps in memory, the first it finds; the rest are read again by offset */
+  public DeltaScan(KafkaClients kafka, Duration timeout, BufferAllocator allocator, long keptFrameBytes) {
+    this.kafka = kafka;
+    this.timeout = timeout;
     this.allocator = allocator;
+    this.keptFrameBytes = keptFrameBytes;
   }
 
   /**
    * @param commits  the run's committed steps (at least every step up to {@code through})
    * @param tensors  name → shape of the tensors to sum
    * @param weight   the weight of tensor t's delta at step s; 0 leaves it out
-   * @throws IllegalStateException when the log lacks a committed delta or one does not match its checksum
+   * @return the sums, each made when it is asked for; close it after the write
    */
-  public void sum(String runId, long runStartMs, NavigableMap<Long, StepCommitted> commits, long through, Map<String, List<Long>> tensors,
-      ToDoubleBiFunction<String, Long> weight, SpilledSums into) {
+  public LoggedDeltas scan(String runId, long runStartMs, NavigableMap<Long, StepCommitted> commits, long through, Map<String, List<Long>> tensors,
+      ToDoubleBiFunction<String, Long> weight) {
     String prefix = runId + RecordKeys.SEPARATOR;
-    Set<Long> needed = new TreeSet<>(commits.headMap(through, true).keySet());
-    Map<String, TensorStepLog> logs = new HashMap<>();
-    Map<String, Set<Long>> summed = new HashMap<>();
-    int[] complete = {0}; // tensors that have every needed step
-    List<TopicPartition> partitions = reader.partitions(Topics.DELTAS.name());
-    try (ChunkDecoder decoder = new ChunkDecoder(allocator)) {
+    Map<String, LoggedDeltas.Frames> frames = new HashMap<>();
+    tensors.keySet().forEach(t -> frames.put(t, new LoggedDeltas.Frames()));
+    Set<String> past = new HashSet<>(); // tensors with a frame after `through`: nothing of theirs follows that matters
+    long[] kept = {0};
+    TopicReader reader = new TopicReader(kafka, timeout, FETCH_BYTES);
+    try {
+      List<TopicPartition> partitions = reader.partitions(Topics.DELTAS.name());
       reader.readWhile(reader.offsetsAt(partitions, runStartMs - START_MARGIN_MS), r -> {
         if (r.key() == null || r.value() == null) {
           return true;
         }
         String key = new String(r.key(), StandardCharsets.UTF_8);
-        if (!key.startsWith(prefix)) {
-          return true;
-        }
-        String tensor = key.substring(prefix.length());
-        List<Long> shape = tensors.get(tensor);
-        if (shape == null) {
+        LoggedDeltas.Frames f = key.startsWith(prefix) ? frames.get(key.substring(prefix.length())) : null;
+        if (f == null) {
           return true;
         }
         DeltaFrame frame;
@@ -84,54 +96,20 @@ public final class DeltaScan {
         } catch (FrameException e) {
           return true; // refused by every reader alike; the processor dead-lettered it
         }
-        TensorStepLog log = logs.computeIfAbsent(tensor, k -> new TensorStepLog(true));
-        if (log.appliedStep() >= through) {
-          return true;
+        if (frame.header().getStep() > through) {
+          past.add(key);
+          return past.size() < tensors.size();
         }
-        TensorStepLog.Outcome o = log.offer(key, frame, decoder);
-        if (!o.completesStep() || o.step() > through || !needed.contains(o.step())) {
-          return true;
-        }
-        verify(tensor, o.step(), o.completed(), commits.get(o.step()));
-        float w = (float) weight.applyAsDouble(tensor, o.step());
-        if (w != 0f) {
-          long elements = Shapes.elementCount(shape, tensor);
-          for (DecodedChunk c : o.completed()) {
-            try {
-              into.add(tensor, elements, c, w);
-            } catch (IOException e) {
-              throw new UncheckedIOException("cannot write the running sum of " + tensor + ": " + e.getMessage(), e);
-            }
-          }
-        }
-        Set<Long> steps = summed.computeIfAbsent(tensor, k -> new TreeSet<>());
-        if (steps.add(o.step()) && steps.size() == needed.size()) {
-          complete[0]++;
-        }
-        return complete[0] < tensors.size();
+        boolean keep = kept[0] + r.value().length <= keptFrameBytes;
+        f.add(new TopicPartition(r.topic(), r.partition()), r.offset(), keep ? r.value() : null);
+        kept[0] += keep ? r.value().length : 0;
+        return true;
       });
+    } catch (RuntimeException e) {
+      reader.close();
+      throw e;
     }
-    for (String tensor : tensors.keySet()) {
-      Set<Long> got = summed.getOrDefault(tensor, Set.of());
-      if (!got.containsAll(needed)) {
-        Set<Long> missing = new TreeSet<>(needed);
-        missing.removeAll(got);
-        throw new IllegalStateException("run " + runId + ": the delta log lacks " + tensor + " at committed step(s) " + missing);
-      }
-    }
-  }
-
-  /** The delta of one tensor at one step against the CRC32C of its values in its commit marker. */
-  private static void verify(String tensor, long step, List<DecodedChunk> chunks, StepCommitted commit) {
-    TensorDigest digest = commit.getTensorsList().stream().filter(d -> d.getTensorName().equals(tensor)).findFirst()
-        .orElseThrow(() -> new IllegalStateException("commit of step " + step + " has no checksum of " + tensor));
-    ValuesCrc32c crc = new ValuesCrc32c();
-    for (DecodedChunk c : chunks) {
-      crc.update(c);
-    }
-    if (crc.value() != digest.getValuesCrc32C()) {
-      throw new IllegalStateException(String.format("%s step %d: the delta's CRC32C is 0x%08x, its commit says 0x%08x", tensor, step,
-          crc.value(), digest.getValuesCrc32C()));
-    }
+    Set<Long> needed = new TreeSet<>(commits.headMap(through, true).keySet());
+    return new LoggedDeltas(runId, key -> prefix + key, frames, tensors, needed, through, commits, weight, reader, allocator);
   }
 }

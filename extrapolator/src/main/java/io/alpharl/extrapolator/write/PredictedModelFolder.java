@@ -1,10 +1,11 @@
 package io.alpharl.extrapolator.write;
 
 import io.alpharl.extrapolator.backend.ExtrapolationBackend;
+import io.alpharl.extrapolator.model.CarriedDeltas;
 import io.alpharl.extrapolator.model.PredictedModelWriter;
 import io.alpharl.extrapolator.model.PredictionPlan;
 import io.alpharl.extrapolator.scan.DeltaScan;
-import io.alpharl.extrapolator.scan.SpilledSums;
+import io.alpharl.extrapolator.scan.LoggedDeltas;
 import io.alpharl.proto.manifest.BaseModelFingerprint;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
@@ -23,33 +24,34 @@ import java.util.Optional;
 /**
  * Writes one predicted model folder: W_0 from the base model the run's manifest names, checked
  * against the manifest's fingerprint first, plus the plan's update, with the carried tensors' ΔW
- * summed from the delta log into spill files. The folder is written under a staging name and moved
+ * summed from the delta log tensor by tensor as the writer reaches them ({@link LoggedDeltas}). The folder is written under a staging name and moved
  * into place, so a reader never sees half a model and a retried write replaces what an earlier
  * attempt left.
  */
 public final class PredictedModelFolder {
   /**
-   * @param dir       where the model is
-   * @param bytes     bytes of model files written
-   * @param scannedAt {@link System#nanoTime} when the carried tensors' ΔW was summed from the log
-   *                  (that part grows with the run; the rest with the model)
+   * @param dir         where the model is
+   * @param bytes       bytes of model files written
+   * @param foundAt     {@link System#nanoTime} when the carried tensors' frames were found in the log
+   * @param summingNanos time spent summing the tensors' deltas from those frames, beside the writing
+   *                    (the part of a write that grows with the run; the rest grows with the model)
    */
-  public record Written(Path dir, long bytes, long scannedAt) {}
+  public record Written(Path dir, long bytes, long foundAt, long summingNanos) {}
 
   private PredictedModelFolder() {}
 
   /**
    * @param dir     the model's folder; replaced whole
-   * @param spill   a folder of this write's own for the ΔW sums, deleted after
    * @param commits the run's commits, through the step predicted from
    * @throws BaseModelChangedException when the base model is not the one the run started from
    */
-  public static Written write(Path dir, Path spill, String runId, RunManifest manifest, long runStartMs, NavigableMap<Long, StepCommitted> commits, long step,
+  public static Written write(Path dir, String runId, RunManifest manifest, long runStartMs, NavigableMap<Long, StepCommitted> commits, long step,
       PredictionPlan plan, DeltaScan scan, ExtrapolationBackend backend) throws IOException {
     Path staging = dir.resolveSibling("." + dir.getFileName() + ".writing");
     long bytes;
-    long scanned;
-    try (SpilledSums sums = new SpilledSums(spill); Checkpoint base = Checkpoint.open(Path.of(manifest.getBaseModelPath()))) {
+    long found;
+    long summing = 0;
+    try (Checkpoint base = Checkpoint.open(Path.of(manifest.getBaseModelPath()))) {
       requireRunsBase(manifest, base);
       Map<String, List<Long>> needed = new LinkedHashMap<>();
       for (TensorInfo t : manifest.getTensorsList()) {
@@ -57,17 +59,22 @@ public final class PredictedModelFolder {
           needed.put(t.getName(), t.getShapeList());
         }
       }
-      if (!needed.isEmpty()) {
-        scan.sum(runId, runStartMs, commits, step, needed, plan::weight, sums);
+      try (LoggedDeltas sums = needed.isEmpty() ? null : scan.scan(runId, runStartMs, commits, step, needed, plan::weight)) {
+        found = System.nanoTime();
+        Folders.deleteTree(staging);
+        try {
+          bytes = PredictedModelWriter.write(staging, base, plan.withSums(sums == null ? CarriedDeltas.NONE : sums), backend);
+        } catch (IOException | RuntimeException e) {
+          Folders.deleteTree(staging); // half a model is of no use, and a skipped prediction is not retried
+          throw e;
+        }
+        summing = sums == null ? 0 : sums.summingNanos();
       }
-      scanned = System.nanoTime();
-      SpilledSums.deleteLeftovers(staging);
-      bytes = PredictedModelWriter.write(staging, base, plan.withSums(sums), backend);
     }
-    SpilledSums.deleteLeftovers(dir);
+    Folders.deleteTree(dir);
     Files.createDirectories(dir.getParent());
     Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
-    return new Written(dir, bytes, scanned);
+    return new Written(dir, bytes, found, summing);
   }
 
   /** One more pass over the base model per prediction (a second next to the write's), against a model that is wrong without a word. */

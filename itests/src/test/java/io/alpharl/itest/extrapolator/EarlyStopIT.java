@@ -104,7 +104,7 @@ class EarlyStopIT {
            Checkpoint at40 = Checkpoint.open(BundledRun.dir().resolve("checkpoint-40"))) {
         assertThat(predicted.tensors().keySet()).isEqualTo(base.tensors().keySet());
         // Tensors that are not modelled, and modules chosen to be carried, keep their step-40 value:
-        // W_0 plus the deltas summed (spilled to disk) through step 40 must give the checkpoint's bf16 values exactly.
+        // W_0 plus the deltas summed from the log through step 40 must give the checkpoint's bf16 values exactly.
         int carried = 0;
         int predictedModules = 0;
         for (String name : base.tensors().keySet()) {

@@ -83,7 +83,7 @@ class MonitoringPageIT {
          ProcessorApp processor = ProcessorApp.start(pc, allocator, List.of(extrapolatorMetrics.registry()));
          HeadlessChromium browser = HeadlessChromium.start(work.resolve("chromium"))) {
       ExtrapolatorService extrapolator = new ExtrapolatorService(new ExtrapolatorConfig(KafkaClients.of(broker.bootstrapServers()), "it-extrapolator-" + runId,
-          "it-" + runId, work.resolve("predictions"), work.resolve("predictions"), ExtrapolationBackends.Choice.CPU, 0, policy, java.time.Duration.ofSeconds(60)), allocator, extrapolatorMetrics);
+          "it-" + runId, work.resolve("predictions"), ExtrapolationBackends.Choice.CPU, 0, policy, java.time.Duration.ofSeconds(60)), allocator, extrapolatorMetrics);
       Thread thread = new Thread(extrapolator, "it-extrapolator");
       thread.start();
       try {

@@ -1,0 +1,210 @@
+package io.alpharl.extrapolator.scan;
+
+import io.alpharl.extrapolator.model.CarriedDeltas;
+import io.alpharl.proto.frame.ChunkDecoder;
+import io.alpharl.proto.frame.DecodedChunk;
+import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.frame.FrameEnvelope;
+import io.alpharl.proto.frame.FrameException;
+import io.alpharl.proto.frame.Shapes;
+import io.alpharl.proto.frame.TensorStepLog;
+import io.alpharl.proto.frame.ValuesCrc32c;
+import io.alpharl.proto.topic.TopicReader;
+import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.proto.v1.TensorDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.ToDoubleBiFunction;
+import java.util.function.UnaryOperator;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Each tensor's weighted sum of its per-step deltas, Σ w_s δ_s, made when the writer asks for it,
+ * from the frames a {@link DeltaScan} found: those it kept, and the rest read again by offset. The
+ * tensor's frames are folded by the same rules as the processor's ({@link TensorStepLog}), and each
+ * step's delta is checked against the CRC32C its commit marker carries: a prediction is made from
+ * exactly the deltas the agent sent, or not at all. The sum is made in f32, the same additions in
+ * the same order as the processor and the agent make, then added to the tensor's base values.
+ *
+ * <p>Memory: one tensor's sum at a time. Owns the reader of the second read and a decoder;
+ * {@link #close} releases them. Used from one thread at a time (the writer's, after the scan's).
+ */
+public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
+  /** Where one tensor's frames are, in log order: each kept whole, or to be read again by offset. */
+  static final class Frames {
+    private final List<TopicPartition> partitions = new ArrayList<>();
+    private final List<Long> offsets = new ArrayList<>();
+    private final List<byte[]> kept = new ArrayList<>();
+
+    /** @param value the frame, or null to read it again */
+    void add(TopicPartition tp, long offset, byte[] value) {
+      partitions.add(tp);
+      offsets.add(offset);
+      kept.add(value);
+    }
+
+    int size() {
+      return offsets.size();
+    }
+  }
+
+  private final String runId;
+  private final UnaryOperator<String> keyOf;
+  private final Map<String, Frames> frames;
+  private final Map<String, List<Long>> shapes;
+  private final Set<Long> needed;
+  private final long through;
+  private final NavigableMap<Long, StepCommitted> commits;
+  private final ToDoubleBiFunction<String, Long> weight;
+  private final TopicReader reader;
+  private final ChunkDecoder decoder;
+  private long summingNanos;
+  /** The sum being made, reused from tensor to tensor: fresh arrays of up to a tensor's size each were half the write's page faults. */
+  private float[] scratch = new float[0];
+
+  LoggedDeltas(String runId, UnaryOperator<String> keyOf, Map<String, Frames> frames, Map<String, List<Long>> shapes, Set<Long> needed, long through,
+      NavigableMap<Long, StepCommitted> commits, ToDoubleBiFunction<String, Long> weight, TopicReader reader, BufferAllocator allocator) {
+    this.runId = runId;
+    this.keyOf = keyOf;
+    this.frames = frames;
+    this.shapes = shapes;
+    this.needed = needed;
+    this.through = through;
+    this.commits = commits;
+    this.weight = weight;
+    this.reader = reader;
+    this.decoder = new ChunkDecoder(allocator);
+  }
+
+  /**
+   * @throws IllegalStateException when the log lacks a committed delta of the tensor or one does
+   *     not match its checksum
+   * @throws org.apache.kafka.common.errors.TimeoutException when the broker does not answer the second read
+   */
+  @Override
+  public boolean addTo(String name, float[] values) {
+    Frames f = frames.get(name);
+    if (f == null) {
+      return false;
+    }
+    long t0 = System.nanoTime();
+    long elements = Shapes.elementCount(shapes.get(name), name);
+    if (elements != values.length) {
+      throw new IllegalStateException(name + ": the run's manifest gives " + elements + " values, the base model " + values.length);
+    }
+    if (scratch.length < values.length) {
+      scratch = new float[values.length];
+    } else {
+      Arrays.fill(scratch, 0, values.length, 0f);
+    }
+    Tensor t = new Tensor(name, scratch);
+    int i = 0;
+    while (i < f.size()) {
+      byte[] value = f.kept.get(i);
+      if (value != null) {
+        t.offer(value);
+        i++;
+        continue;
+      }
+      // A stretch of frames to read again, from one partition (a tensor's frames are on one, unless its topic was repartitioned mid-run).
+      TopicPartition tp = f.partitions.get(i);
+      int end = i;
+      while (end < f.size() && f.kept.get(end) == null && f.partitions.get(end).equals(tp)) {
+        end++;
+      }
+      long[] offsets = f.offsets.subList(i, end).stream().mapToLong(Long::longValue).toArray();
+      reader.readOffsets(tp, offsets, r -> t.offer(r.value()));
+      i = end;
+    }
+    if (!t.summed.containsAll(needed)) {
+      Set<Long> missing = new TreeSet<>(needed);
+      missing.removeAll(t.summed);
+      throw new IllegalStateException("run " + runId + ": the delta log lacks " + name + " at committed step(s) " + missing);
+    }
+    for (int k = 0; k < values.length; k++) {
+      values[k] += scratch[k];
+    }
+    summingNanos += System.nanoTime() - t0;
+    return true;
+  }
+
+  /** Time spent summing so far (reading the frames again, decoding, checking, adding). */
+  public long summingNanos() {
+    return summingNanos;
+  }
+
+  /** One tensor's fold of its frames into its sum (the first elements of {@code sum}, as many as the tensor has). */
+  private final class Tensor {
+    final String name;
+    final String key;
+    final float[] sum;
+    final TensorStepLog log = new TensorStepLog(true);
+    final Set<Long> summed = new TreeSet<>();
+
+    Tensor(String name, float[] sum) {
+      this.name = name;
+      this.key = keyOf.apply(name);
+      this.sum = sum;
+    }
+
+    void offer(byte[] value) {
+      if (log.appliedStep() >= through) {
+        return;
+      }
+      DeltaFrame frame;
+      try {
+        frame = FrameEnvelope.parse(value);
+      } catch (FrameException e) {
+        return; // not kept by the scan; read again, it is the same bytes
+      }
+      TensorStepLog.Outcome o = log.offer(key, frame, decoder);
+      if (!o.completesStep() || o.step() > through || !needed.contains(o.step())) {
+        return;
+      }
+      verify(name, o.step(), o.completed(), commits.get(o.step()));
+      float w = (float) weight.applyAsDouble(name, o.step());
+      if (w != 0f) {
+        for (DecodedChunk c : o.completed()) {
+          add(sum, c, w);
+        }
+      }
+      summed.add(o.step());
+    }
+  }
+
+  private static void add(float[] sum, DecodedChunk c, float w) {
+    int base = (int) c.elementOffset();
+    float[] values = c.values();
+    int[] indices = c.indices();
+    for (int i = 0; i < values.length; i++) {
+      int e = base + (indices == null ? i : indices[i]);
+      sum[e] = sum[e] + (w == 1f ? values[i] : w * values[i]);
+    }
+  }
+
+  /** The delta of one tensor at one step against the CRC32C of its values in its commit marker. */
+  private static void verify(String tensor, long step, List<DecodedChunk> chunks, StepCommitted commit) {
+    TensorDigest digest = commit.getTensorsList().stream().filter(d -> d.getTensorName().equals(tensor)).findFirst()
+        .orElseThrow(() -> new IllegalStateException("commit of step " + step + " has no checksum of " + tensor));
+    ValuesCrc32c crc = new ValuesCrc32c();
+    for (DecodedChunk c : chunks) {
+      crc.update(c);
+    }
+    if (crc.value() != digest.getValuesCrc32C()) {
+      throw new IllegalStateException(String.format("%s step %d: the delta's CRC32C is 0x%08x, its commit says 0x%08x", tensor, step,
+          crc.value(), digest.getValuesCrc32C()));
+    }
+  }
+
+  @Override
+  public void close() {
+    decoder.close();
+    reader.close();
+  }
+}

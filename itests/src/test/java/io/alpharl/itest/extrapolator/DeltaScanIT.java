@@ -1,0 +1,136 @@
+package io.alpharl.itest.extrapolator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.alpharl.extrapolator.scan.DeltaScan;
+import io.alpharl.extrapolator.scan.LoggedDeltas;
+import io.alpharl.itest.kafka.KafkaBrokerExtension;
+import io.alpharl.itest.kafka.TestBroker;
+import io.alpharl.itest.support.BundledRun;
+import io.alpharl.itest.support.RunLog;
+import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.TopicReader;
+import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.safetensors.Checkpoint;
+import io.alpharl.safetensors.HalfFloats;
+import io.alpharl.safetensors.TensorEntry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.ToDoubleBiFunction;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The extrapolator's two reads of the delta log on a real broker: a tensor's sum made from frames
+ * read again by their offsets is the same bits as one made from frames kept in memory by the scan,
+ * whatever the mix, and W_0 plus the sum through step 40, rounded to bf16, is the bundled run's
+ * checkpoint-40 exactly (the deltas are exact differences of bf16 values).
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class DeltaScanIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  @TempDir
+  Path work;
+
+  @Test
+  void sumsOfFramesReadAgainByOffsetAreTheBitsOfSumsOfKeptFramesAndGiveTheCheckpoint(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String runId = "scan-" + UUID.randomUUID().toString().substring(0, 8);
+    long through = 40;
+    try (RootAllocator allocator = new RootAllocator();
+         Checkpoint base = Checkpoint.open(BundledRun.dir().resolve("checkpoint-0"));
+         Checkpoint at40 = Checkpoint.open(BundledRun.dir().resolve("checkpoint-" + through))) {
+      BundledRun.replay(broker.bootstrapServers(), runId, allocator, work.resolve("base"), 0, 60);
+      RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.commits.stream().anyMatch(c -> c.getStep() == 60), TIMEOUT);
+      NavigableMap<Long, StepCommitted> commits = new TreeMap<>();
+      log.commits.forEach(c -> commits.putIfAbsent(c.getStep(), c));
+      Map<String, List<Long>> shapes = new LinkedHashMap<>();
+      for (TensorEntry t : base.tensors().values()) {
+        shapes.put(t.name(), t.shape());
+      }
+      KafkaClients kafka = KafkaClients.of(broker.bootstrapServers());
+
+      ToDoubleBiFunction<String, Long> every = (t, s) -> 1;
+      Map<String, float[]> kept = sums(new DeltaScan(kafka, TIMEOUT, allocator, Long.MAX_VALUE), runId, commits, through, shapes, every, base);
+      Map<String, float[]> readAgain = sums(new DeltaScan(kafka, TIMEOUT, allocator, 0), runId, commits, through, shapes, every, base);
+      Map<String, float[]> mixed = sums(new DeltaScan(kafka, TIMEOUT, allocator, 40_000), runId, commits, through, shapes, every, base);
+      for (String name : shapes.keySet()) {
+        assertThat(readAgain.get(name)).as("%s read again", name).containsExactly(kept.get(name));
+        assertThat(mixed.get(name)).as("%s partly kept", name).containsExactly(kept.get(name));
+        float[] w = kept.get(name);
+        short[] bits = new short[w.length];
+        HalfFloats.floatsToBf16(w, 0, bits, 0, w.length);
+        float[] rounded = new float[w.length];
+        HalfFloats.bf16sToFloats(bits, 0, rounded, 0, w.length);
+        assertThat(rounded).as("%s: W_0 + ΔW_40 is checkpoint-40", name).containsExactly(at40.floats(name));
+      }
+
+      ToDoubleBiFunction<String, Long> weighted = (t, s) -> s <= 20 ? 0.5 : 1.5; // Σ_i c_i ΔW_(t_i), as a plan's weights are
+      Map<String, float[]> keptWeighted = sums(new DeltaScan(kafka, TIMEOUT, allocator, Long.MAX_VALUE), runId, commits, through, shapes, weighted, base);
+      Map<String, float[]> readAgainWeighted = sums(new DeltaScan(kafka, TIMEOUT, allocator, 0), runId, commits, through, shapes, weighted, base);
+      for (String name : shapes.keySet()) {
+        assertThat(readAgainWeighted.get(name)).as("%s weighted, read again", name).containsExactly(keptWeighted.get(name));
+      }
+      assertThat(keptWeighted.get("model.layers.0.mlp.down_proj.weight")).as("the weights count").isNotEqualTo(kept.get("model.layers.0.mlp.down_proj.weight"));
+    }
+  }
+
+  @Test
+  void anOffsetThatHoldsNoRecordIsAnErrorNotASkip(TestBroker broker) throws Exception {
+    String topic = "scan-offsets-" + UUID.randomUUID().toString().substring(0, 8);
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+    }
+    // Each transaction: a record, then its commit marker, which takes an offset of its own: records at 0, 2, 4.
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+        ProducerConfig.TRANSACTIONAL_ID_CONFIG, topic), new ByteArraySerializer(), new ByteArraySerializer())) {
+      producer.initTransactions();
+      for (int i = 0; i < 3; i++) {
+        producer.beginTransaction();
+        producer.send(new ProducerRecord<>(topic, ("k" + i).getBytes(StandardCharsets.UTF_8), ("v" + i).getBytes(StandardCharsets.UTF_8)));
+        producer.commitTransaction();
+      }
+    }
+    TopicPartition tp = new TopicPartition(topic, 0);
+    try (TopicReader reader = new TopicReader(KafkaClients.of(broker.bootstrapServers()), TIMEOUT, 1024)) {
+      List<String> got = new ArrayList<>();
+      reader.readOffsets(tp, new long[] {0, 4}, r -> got.add(new String(r.value(), StandardCharsets.UTF_8)));
+      assertThat(got).containsExactly("v0", "v2");
+      assertThatThrownBy(() -> reader.readOffsets(tp, new long[] {1}, r -> got.add("marker"))).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("no committed record at offset 1");
+      assertThat(got).hasSize(2);
+    }
+  }
+
+  private static Map<String, float[]> sums(DeltaScan scan, String runId, NavigableMap<Long, StepCommitted> commits, long through,
+      Map<String, List<Long>> shapes, ToDoubleBiFunction<String, Long> weight, Checkpoint base) {
+    Map<String, float[]> out = new LinkedHashMap<>();
+    try (LoggedDeltas sums = scan.scan(runId, 0, commits, through, shapes, weight)) {
+      for (String name : shapes.keySet()) { // the writer's order, one tensor at a time
+        float[] w = base.floats(name);
+        assertThat(sums.addTo(name, w)).isTrue();
+        out.put(name, w);
+      }
+    }
+    return out;
+  }
+}
