@@ -40,6 +40,10 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
   @Option(names = "--out", defaultValue = "alpharl-predictions", description = "Where predicted models are written. Default: ${DEFAULT-VALUE}.")
   Path out;
 
+  /** Removed with the spill files; kept hidden so that a script that still passes it is told why, not just "unknown option". */
+  @Option(names = "--spill-dir", hidden = true)
+  Path removedSpillDir;
+
   @Option(names = "--backend", defaultValue = "AUTO", description = "${COMPLETION-CANDIDATES}: AUTO uses CUDA when a device is usable. Default: ${DEFAULT-VALUE}.")
   ExtrapolationBackends.Choice backend;
 
@@ -77,6 +81,10 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    if (removedSpillDir != null) {
+      throw new UserError("--spill-dir is gone: the extrapolator no longer spills ΔW to disk while it writes a model (it sums one tensor at a"
+          + " time in memory); remove the option");
+    }
     WritableDir.require(out, "--out");
     if (backend == ExtrapolationBackends.Choice.CUDA) {
       requireCuda(); // before Kafka is asked, and before the service's thread would die of it

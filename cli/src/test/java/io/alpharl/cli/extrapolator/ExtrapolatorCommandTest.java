@@ -31,6 +31,17 @@ class ExtrapolatorCommandTest {
         .endsWith("; use --backend AUTO or CPU").doesNotContain("\n");
   }
 
+  @Test
+  void theRemovedSpillFolderOptionSaysWhyInOneLine() {
+    StringWriter err = new StringWriter();
+    CommandLine cli = AlphaRl.commandLine();
+    cli.setErr(new PrintWriter(err, true));
+    int exit = cli.execute("extrapolator", "--bootstrap-servers", "127.0.0.1:1", "--spill-dir", dir.toString(), "--out", dir.toString(),
+        "--metrics-port", "0");
+    assertThat(exit).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err.toString().strip()).startsWith("alpharl extrapolator: --spill-dir is gone").endsWith("remove the option").doesNotContain("\n");
+  }
+
   private static boolean cudaUsable() {
     try (var cuda = ExtrapolationBackends.create(ExtrapolationBackends.Choice.CUDA, 1)) {
       return true;
