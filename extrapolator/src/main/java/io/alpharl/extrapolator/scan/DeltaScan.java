@@ -29,9 +29,10 @@ import org.apache.kafka.common.TopicPartition;
  * <p>Why two reads rather than one: the log is step by step, a model is written tensor by tensor.
  * Summing every tensor in one pass over the log needs the whole model's sums at once (4 bytes per
  * parameter: 2 GB at 0.5B, 30 GB at 7B), which were memory-mapped files whose page faults and
- * write-back made most of a model write's time. This scan keeps only where each tensor's frames
- * are (and the frames of small tensors themselves); each tensor is then read again by offset and
- * summed alone, so memory holds the largest tensor, not the model, and nothing is written to disk.
+ * write-back made most of a model write's time. This scan keeps where each tensor's frames are
+ * (and the first frames it finds themselves, up to a budget, so a small run is not read twice);
+ * each tensor is then read again by offset and summed alone, so memory holds the largest tensor,
+ * not the model, and nothing is written to disk.
  *
  * <p>Reads from the run's start (its manifest's creation time, less a margin) until every tensor
  * has a frame past the step predicted from, or to the log's end as of the scan: a prediction made
