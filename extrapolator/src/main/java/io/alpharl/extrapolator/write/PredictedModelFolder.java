@@ -65,7 +65,7 @@ public final class PredictedModelFolder {
         try {
           bytes = PredictedModelWriter.write(staging, base, plan.withSums(sums == null ? CarriedDeltas.NONE : sums), backend);
         } catch (IOException | RuntimeException e) {
-          Folders.deleteTree(staging); // half a model is of no use, and a skipped prediction is not retried
+          deleteAfterFailure(staging, e); // half a model is of no use, and a skipped prediction is not retried
           throw e;
         }
         summing = sums == null ? 0 : sums.summingNanos();
@@ -75,6 +75,19 @@ public final class PredictedModelFolder {
     Files.createDirectories(dir.getParent());
     Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
     return new Written(dir, bytes, found, summing);
+  }
+
+  /**
+   * Deletes what a failed write left, keeping the failure's own kind: the caller tells a file
+   * problem (wait) from Kafka not answering (retry) and from a bug (skip) by it, so a failure to
+   * delete is only attached to it.
+   */
+  private static void deleteAfterFailure(Path staging, Exception failure) {
+    try {
+      Folders.deleteTree(staging);
+    } catch (IOException e) {
+      failure.addSuppressed(e);
+    }
   }
 
   /** One more pass over the base model per prediction (a second next to the write's), against a model that is wrong without a word. */
