@@ -118,7 +118,7 @@ public final class ExtrapolatorService implements Runnable {
          TopicReader reader = new TopicReader(config.kafka(), config.readTimeout());
          KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConf, new ByteArrayDeserializer(), new ByteArrayDeserializer());
          KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConf, new ByteArraySerializer(), new ByteArraySerializer())) {
-      // Versions before 0.9 kept a write's sums in this folder; one a crash left behind would hold gigabytes for ever.
+      // Before the write summed tensor by tensor, its sums were files in this folder; ones a crash left would hold gigabytes for ever.
       deleteLeftovers(config.outputDir().resolve(OLD_SPILL_DIR + "-" + folderName(config.id())));
       producer.initTransactions(); // fences an earlier instance with this id, aborting what it left open
       emitted = Emitted.load(reader, config.id());
