@@ -1,7 +1,10 @@
 package io.alpharl.agent.checkpoint;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -17,11 +20,17 @@ import java.util.TreeMap;
  * (for example {@code reward} or {@code eval_accuracy}); failing that, the line of
  * {@code progress.jsonl} in the run directory (the step folder's parent) with that step and key;
  * when several lines have both, the last one counts. Lines that are not JSON (one being written)
- * and values that are not numbers are skipped. Stateless.
+ * and values that are not finite numbers are skipped. Stateless.
+ *
+ * <p>Python's {@code json} writes NaN and infinities as bare {@code NaN} and {@code Infinity}, and the
+ * Hugging Face Trainer's state does so whenever a logged value is one (a {@code grad_norm} of an
+ * overflowed step): such files are read, their non-finite values count as absent. Strict JSON
+ * parsing refused the whole file, so one NaN anywhere in {@code log_history} dead-lettered every
+ * later checkpoint of the run.
  */
 public final class ProgressReader {
   public static final String PROGRESS_JSONL = "progress.jsonl";
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
   private final String key;
 
@@ -74,10 +83,18 @@ public final class ProgressReader {
         }
         out.putAll(logged);
       } catch (IOException e) {
-        throw new UncheckedIOException(state + " is not valid JSON: " + e.getMessage(), e);
+        throw new UncheckedIOException(state + " is not valid JSON: " + oneLine(e), e);
       }
     }
     return out;
+  }
+
+  /** Jackson's message spans lines (the source and location); a dead letter or CLI error gets one. */
+  private static String oneLine(IOException e) {
+    if (e instanceof JsonProcessingException j && j.getLocation() != null) {
+      return j.getOriginalMessage().replaceAll("\\s+", " ") + " (line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr() + ")";
+    }
+    return String.valueOf(e.getMessage()).replaceAll("\\s+", " ");
   }
 
   /** @param firstWins keep the first value of a step (the trainer state) rather than the last (progress.jsonl) */
@@ -141,7 +158,7 @@ public final class ProgressReader {
   private static OptionalDouble valueAt(JsonNode entry, String key, long step) {
     JsonNode s = entry.get("step");
     JsonNode v = entry.get(key);
-    if ((step == -1 || s != null && s.asLong(-1) == step) && v != null && v.isNumber()) {
+    if ((step == -1 || s != null && s.asLong(-1) == step) && v != null && v.isNumber() && Double.isFinite(v.asDouble())) {
       return OptionalDouble.of(v.asDouble());
     }
     return OptionalDouble.empty();

@@ -58,4 +58,27 @@ class ProgressReaderTest {
     assertThat(reader.history(c)).containsExactly(java.util.Map.entry(10L, 0.1), java.util.Map.entry(20L, 0.22), java.util.Map.entry(30L, 0.3));
     assertThat(reader.history(c).get(30L)).isEqualTo(reader.read(c).getAsDouble());
   }
+
+  /** As Python's json.dumps writes them: a NaN grad_norm must not make the trainer state unreadable. */
+  @Test
+  void nonFiniteValuesAsPythonWritesThemAreReadAndCountAsAbsent() throws IOException {
+    Path folder = Files.createDirectories(root.resolve("checkpoint-20"));
+    Files.writeString(folder.resolve(CheckpointScanner.TRAINER_STATE), "{\"max_steps\": 50, \"log_history\": [{\"step\": 10, \"reward\": 0.1,"
+        + " \"grad_norm\": NaN}, {\"step\": 15, \"reward\": -Infinity}, {\"step\": 20, \"reward\": 0.2, \"grad_norm\": Infinity}]}");
+    Files.writeString(root.resolve(ProgressReader.PROGRESS_JSONL), "{\"step\": 15, \"reward\": NaN}\n");
+    CheckpointDir c = new CheckpointDir(20, folder);
+    assertThat(new ProgressReader("reward").history(c)).containsExactly(java.util.Map.entry(10L, 0.1), java.util.Map.entry(20L, 0.2));
+    assertThat(new ProgressReader("reward").read(c)).isEqualTo(OptionalDouble.of(0.2));
+    assertThat(new ProgressReader("grad_norm").read(c)).isEmpty();
+    assertThat(ProgressReader.plannedSteps(c)).isEqualTo(50);
+  }
+
+  @Test
+  void aTrainerStateThatIsNotJsonIsAnErrorOfOneLineNamingTheFile() throws IOException {
+    Path folder = Files.createDirectories(root.resolve("checkpoint-5"));
+    Path state = Files.writeString(folder.resolve(CheckpointScanner.TRAINER_STATE), "{\"log_history\": [\n  {\"step\": 5, reward: 1}]}");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ProgressReader("reward").read(new CheckpointDir(5, folder)))
+        .isInstanceOf(java.io.UncheckedIOException.class).hasMessageStartingWith(state + " is not valid JSON: ")
+        .hasMessageEndingWith("(line 2, column 15)").satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+  }
 }
