@@ -351,7 +351,7 @@ public final class CheckpointAgent implements AutoCloseable {
     try {
       ckpt = Checkpoint.open(c.path());
       try {
-        checkTensors(ckpt, c);
+        ckpt.requireSameTensorsAs(base);
         y = progress.read(c);
       } catch (RuntimeException e) {
         ckpt.close();
@@ -466,24 +466,6 @@ public final class CheckpointAgent implements AutoCloseable {
         .setRejectedBy("agent")
         .setRejectedUnixMs(System.currentTimeMillis())
         .build());
-  }
-
-  /** Names and shapes against the base, from the headers alone; values are checked as they are read. */
-  private void checkTensors(Checkpoint ckpt, CheckpointDir c) {
-    for (TensorEntry t : base.tensors().values()) {
-      TensorEntry found = ckpt.tensors().get(t.name());
-      if (found == null) {
-        throw new SafetensorsException(c.path() + ": has no tensor " + t.name() + " (the base has it)");
-      }
-      if (!found.shape().equals(t.shape())) {
-        throw new SafetensorsException(c.path() + ": tensor " + t.name() + " has shape " + found.shape() + ", the base has " + t.shape());
-      }
-    }
-    for (String name : ckpt.tensors().keySet()) {
-      if (!base.tensors().containsKey(name)) {
-        throw new SafetensorsException(c.path() + ": has tensor " + name + ", which the base does not have");
-      }
-    }
   }
 
   private static DType toWire(io.alpharl.safetensors.DType d) {

@@ -130,6 +130,30 @@ public final class Checkpoint implements AutoCloseable {
     return e;
   }
 
+  /**
+   * Checks, from the headers alone, that this checkpoint has exactly the tensors of {@code base}
+   * with the same shapes: a delta against the base is defined only then. Values are checked as
+   * they are read.
+   *
+   * @throws SafetensorsException naming this checkpoint's folder and the first difference
+   */
+  public void requireSameTensorsAs(Checkpoint base) {
+    for (TensorEntry t : base.tensors().values()) {
+      TensorEntry found = tensors.get(t.name());
+      if (found == null) {
+        throw new SafetensorsException(dir + ": has no tensor " + t.name() + " (the base has it)");
+      }
+      if (!found.shape().equals(t.shape())) {
+        throw new SafetensorsException(dir + ": tensor " + t.name() + " has shape " + found.shape() + ", the base has " + t.shape());
+      }
+    }
+    for (String name : tensors.keySet()) {
+      if (!base.tensors().containsKey(name)) {
+        throw new SafetensorsException(dir + ": has tensor " + name + ", which the base does not have");
+      }
+    }
+  }
+
   public void readFloats(String name, FloatBuffer dst) {
     file(name).readFloats(name, dst);
   }

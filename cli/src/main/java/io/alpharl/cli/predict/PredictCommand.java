@@ -150,10 +150,11 @@ public final class PredictCommand implements Callable<Integer> {
       Map<String, NavigableMap<Long, Rank1Update>> factors = new HashMap<>();
       Map<String, ModuleFactors> previous = new HashMap<>();
       for (CheckpointDir c : upTo) {
-        OptionalDouble y = progress.read(c);
+        OptionalDouble y = progressOf(progress, c);
         commits.put(c.step(), StepCommitted.newBuilder().setRunId(runId).setStep(c.step()).setHasProgressValue(y.isPresent())
             .setProgressValue(y.orElse(0)).build());
         try (Checkpoint ckpt = openCheckpoint(c.path())) {
+          requireSameTensors(ckpt, base);
           for (TensorEntry t : moduleTensors) {
             float[] d = ckpt.floats(t.name());
             float[] w0 = base.floats(t.name());
@@ -267,6 +268,23 @@ public final class PredictCommand implements Callable<Integer> {
     }
     FitCalculator calculator = new FitCalculator(fit);
     return calculator.summarize(runId, axis.proto, steps, ys, planned, trajectories, calculator.judge(steps, planned, windows));
+  }
+
+  /** A delta is defined only against a checkpoint with the base's tensors and shapes; anything else would be read out of bounds or, at one size, wrongly. */
+  private static void requireSameTensors(Checkpoint ckpt, Checkpoint base) {
+    try {
+      ckpt.requireSameTensorsAs(base);
+    } catch (SafetensorsException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  private static OptionalDouble progressOf(ProgressReader progress, CheckpointDir c) {
+    try {
+      return progress.read(c);
+    } catch (java.io.UncheckedIOException e) {
+      throw new UserError(e.getMessage());
+    }
   }
 
   private static Checkpoint openCheckpoint(Path path) {

@@ -131,6 +131,35 @@ class PredictCommandTest {
     assertThat(err.toString().strip()).doesNotContain("\n").contains("checkpoint-0").containsIgnoringCase("module");
   }
 
+  /**
+   * A window checkpoint whose matrix has the base's size but not its shape (a transposed save):
+   * taking its delta would pair the wrong elements without a word.
+   */
+  @Test
+  void aWindowCheckpointWhoseTensorsDifferFromTheBaseIsAOneLineError() throws Exception {
+    Path run = work.resolve("bert-run-reshaped");
+    writeBertRun(run, new LinkedHashMap<>(), new LinkedHashMap<>());
+    String query = LAYER + "intermediate.dense.weight";
+    Path ckpt = run.resolve("checkpoint-25");
+    SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt"));
+    Map<String, float[]> values = new LinkedHashMap<>();
+    try (Checkpoint c = Checkpoint.open(ckpt)) {
+      for (var t : c.tensors().values()) {
+        writer.add(t.name(), DType.F32, t.name().equals(query) ? java.util.List.of(t.shape().get(1), t.shape().get(0)) : t.shape());
+        values.put(t.name(), c.floats(t.name()));
+      }
+    }
+    writer.writeTo(ckpt.resolve("model.safetensors"), values);
+    StringWriter err = new StringWriter();
+    var cli = AlphaRl.commandLine();
+    cli.setErr(new PrintWriter(err));
+
+    int code = cli.execute("predict", run.toString(), "--window-step", "50", "--out", work.resolve("reshaped-out").toString());
+
+    assertThat(code).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err.toString().strip()).doesNotContain("\n").contains("checkpoint-25").contains(query).contains("[8, 16]").contains("[16, 8]");
+  }
+
   /** A Hugging Face Trainer checkpoint folder: f32 weights W_0 + (t/100)·A and the trainer state. */
   private static void writeCheckpoint(Path dir, int step, Map<String, float[]> base, Map<String, float[]> direction) throws Exception {
     Files.createDirectories(dir);
