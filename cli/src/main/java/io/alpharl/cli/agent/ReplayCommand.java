@@ -3,6 +3,7 @@ package io.alpharl.cli.agent;
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.agent.resume.CommittedRun;
+import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.cli.DurationConverter;
 import io.alpharl.cli.KafkaOptions;
 import io.alpharl.cli.RunIdConverter;
@@ -12,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.memory.RootAllocator;
@@ -58,15 +58,20 @@ public final class ReplayCommand implements Callable<Integer> {
   }
 
   /**
-   * Sends the recording from the step after the last committed one. The producer starts first:
-   * starting it settles a transaction that an earlier replay of this run left open (committing
-   * it if it was committing), so the log read after it tells which steps are there.
+   * Sends the recording from the step after the last committed one, once the committed ones are
+   * found to be this recording's. The producer starts first: starting it settles a transaction that
+   * an earlier replay of this run left open (committing it if it was committing), so the log read
+   * after it tells which steps are there.
    */
   private void replay(RootAllocator allocator, String id, Path base, RunReplayer.Pace pace) throws IOException, InterruptedException {
     long t0 = System.nanoTime();
     try (KafkaStepSink sink = new KafkaStepSink(kafka.clients(), id, Map.of())) {
-      long skip = CommittedRun.lastStep(kafka.clients(), id);
-      RunReplayer.Result r = new RunReplayer(allocator, System.err).replay(recording, sink, Optional.of(id), base, pace, skip, Long.MAX_VALUE);
+      RunReplayer.Result r;
+      try {
+        r = new RunReplayer(allocator, System.err).resume(recording, sink, id, base, pace, CommittedRun.commits(kafka.clients(), id));
+      } catch (ResumeRefusedException e) {
+        throw new UserError(e.getMessage());
+      }
       double s = (System.nanoTime() - t0) / 1e9;
       System.err.printf("replayed run %s: %d steps through step %d, %.1f MB in %.1f s (%.1f MB/s); base model in %s%n",
           r.runId(), r.stepsSent(), r.lastStep(), r.bytesSent() / 1e6, s, r.bytesSent() / 1e6 / s, r.baseModel());

@@ -1,21 +1,29 @@
 package io.alpharl.itest.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.alpharl.agent.publish.KafkaStepSink;
+import io.alpharl.agent.publish.StepSink;
 import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.agent.resume.CommittedRun;
+import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.itest.support.BundledRun;
 import io.alpharl.itest.support.RunLog;
+import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.v1.DeadLetter;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.safetensors.Checkpoint;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.UUID;
 import org.apache.arrow.memory.RootAllocator;
@@ -25,8 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The bundled recording replayed to a real broker: the base model it writes is the run's W_0,
- * every step's deltas sum to W_t − W_0 of the original checkpoint files bit for bit, and a second
- * replay of the same run sends nothing again.
+ * every step's deltas sum to W_t − W_0 of the original checkpoint files bit for bit, a second
+ * replay of the same run sends nothing again, one after half the run sends the rest, and one under
+ * an id that holds another run is refused before it sends anything.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class ReplayIT {
@@ -85,9 +94,117 @@ class ReplayIT {
 
     try (RootAllocator allocator = new RootAllocator();
          KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
-      long committed = CommittedRun.lastStep(KafkaClients.of(broker.bootstrapServers()), runId);
-      RunReplayer.Result again = new RunReplayer(allocator, null).replay(BundledRun.recording(), sink, Optional.of(runId), baseDir, 0, committed);
+      NavigableMap<Long, StepCommitted> onLog = CommittedRun.commits(KafkaClients.of(broker.bootstrapServers()), runId);
+      assertThat(onLog.keySet()).containsExactlyElementsOf(steps);
+      RunReplayer.Result again = new RunReplayer(allocator, null).resume(BundledRun.recording(), sink, runId, baseDir, RunReplayer.Pace.FAST, onLog);
       assertThat(again.stepsSent()).as("a replay resumes after what consumers already have").isZero();
     }
+  }
+
+  /** Half the run is on the log; the replay checks it is its own and sends exactly the steps after it. */
+  @Test
+  void aReplayResumesAfterItsOwnStepsOnTheLog(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String runId = "replay-half-" + UUID.randomUUID().toString().substring(0, 8);
+    List<Long> steps = BundledRun.steps().subList(1, BundledRun.steps().size());
+    long half = steps.get(steps.size() / 2);
+    try (RootAllocator allocator = new RootAllocator()) {
+      BundledRun.replay(broker.bootstrapServers(), runId, allocator, baseDir, 0, half);
+    }
+    try (RootAllocator allocator = new RootAllocator();
+         KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
+      NavigableMap<Long, StepCommitted> onLog = CommittedRun.commits(KafkaClients.of(broker.bootstrapServers()), runId);
+      assertThat(onLog.lastKey()).isEqualTo(half);
+      RunReplayer.Result rest = new RunReplayer(allocator, null).resume(BundledRun.recording(), sink, runId, baseDir, RunReplayer.Pace.FAST, onLog);
+      assertThat(rest.stepsSent()).isEqualTo(steps.size() - onLog.size());
+    }
+    RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.hasComplete(steps), Duration.ofSeconds(60));
+    assertThat(log.committedSteps()).as("each step once").containsExactlyElementsOf(steps);
+  }
+
+  /**
+   * Another run is on the log under the id (here: the bundled run's deltas with other progress
+   * values, or with one step's deltas other): the replay refuses before it sends anything or writes
+   * a base, instead of adding its deltas to that run's sum.
+   */
+  @Test
+  void aReplayUnderAnIdThatHoldsAnotherRunIsRefusedAndSendsNothing(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    for (String kind : List.of("progress", "digest")) {
+      String runId = "replay-other-" + kind + "-" + UUID.randomUUID().toString().substring(0, 8);
+      try (RootAllocator allocator = new RootAllocator();
+           KafkaStepSink kafka = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
+        StepSink other = new OtherRun(kafka, kind);
+        new RunReplayer(allocator, null).replay(BundledRun.recording(), other, Optional.of(runId), baseDir.resolve("other-" + kind), 0, 0, 40);
+      }
+      NavigableMap<Long, StepCommitted> onLog = CommittedRun.commits(KafkaClients.of(broker.bootstrapServers()), runId);
+      assertThat(onLog.lastKey()).isEqualTo(40);
+      Path base = baseDir.resolve("refused-" + kind);
+      try (RootAllocator allocator = new RootAllocator();
+           KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
+        assertThatThrownBy(() -> new RunReplayer(allocator, null).resume(BundledRun.recording(), sink, runId, base, RunReplayer.Pace.FAST, onLog))
+            .isInstanceOf(ResumeRefusedException.class).hasMessageContaining("run " + runId + " on the log is not this recording")
+            .hasMessageContaining(kind.equals("progress") ? "progress value" : "tensor digests differ");
+      }
+      assertThat(base).as("no base written").doesNotExist();
+      assertThat(CommittedRun.commits(KafkaClients.of(broker.bootstrapServers()), runId)).as("nothing sent").isEqualTo(onLog);
+    }
+  }
+
+  /** The bundled run's deltas sent as another run would have them: its progress values shifted, or step 20's first digest changed. */
+  private record OtherRun(StepSink sink, String kind) implements StepSink {
+    @Override
+    public void manifest(RunManifest manifest) {
+      sink.manifest(manifest);
+    }
+
+    @Override
+    public boolean keepsBase() {
+      return sink.keepsBase();
+    }
+
+    @Override
+    public void baseFrame(DeltaFrame frame) {
+      sink.baseFrame(frame);
+    }
+
+    @Override
+    public void baseFile(String name, byte[] content) {
+      sink.baseFile(name, content);
+    }
+
+    @Override
+    public void beginStep(long step) {
+      sink.beginStep(step);
+    }
+
+    @Override
+    public void frame(DeltaFrame frame) {
+      sink.frame(frame);
+    }
+
+    @Override
+    public void commitStep(StepCommitted commit) {
+      StepCommitted.Builder b = commit.toBuilder();
+      if (kind.equals("progress")) {
+        b.setProgressValue(commit.getProgressValue() + 0.25);
+      } else if (commit.getStep() == 20) {
+        b.setTensors(0, commit.getTensors(0).toBuilder().setValuesCrc32C(commit.getTensors(0).getValuesCrc32C() ^ 1));
+      }
+      sink.commitStep(b.build());
+    }
+
+    @Override
+    public void abortStep() {
+      sink.abortStep();
+    }
+
+    @Override
+    public void deadLetter(DeadLetter letter) {
+      sink.deadLetter(letter);
+    }
+
+    @Override
+    public void close() {}
   }
 }

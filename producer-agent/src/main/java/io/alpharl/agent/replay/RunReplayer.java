@@ -1,6 +1,7 @@
 package io.alpharl.agent.replay;
 
 import io.alpharl.agent.publish.StepSink;
+import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.proto.frame.ChunkDecoder;
 import io.alpharl.proto.frame.DecodedChunk;
 import io.alpharl.proto.frame.DeltaFrame;
@@ -23,6 +24,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
 import org.apache.arrow.memory.BufferAllocator;
 
@@ -31,6 +33,10 @@ import org.apache.arrow.memory.BufferAllocator;
  * which the recording carries and the replayer writes out as safetensors), then each step as one
  * transaction, optionally under another run id and at a chosen pace. Steps at or below
  * {@code skipThroughStep} (what consumers already have) are not sent again.
+ *
+ * <p>{@link #resume} first makes sure that what the log holds under the run id is this recording:
+ * a replay under an id that already holds another run would add this run's deltas to that run's
+ * sum, and every fit after it would be of neither run, without a word.
  */
 public final class RunReplayer {
   /** What a replay did. */
@@ -79,13 +85,35 @@ public final class RunReplayer {
   /** Replays at {@code pace} the steps after {@code skipThroughStep} up to {@code stopAfterStep}. */
   public Result replay(Path recording, StepSink sink, Optional<String> runIdOverride, Path baseDir, Pace pace,
       long skipThroughStep, long stopAfterStep) throws IOException, InterruptedException {
+    return replay(recording, sink, runIdOverride, baseDir, pace, skipThroughStep, stopAfterStep, null);
+  }
+
+  /**
+   * Replays under {@code runId} the steps after those the log already holds of it, once each of
+   * those is found to be this recording's step (the same tensor digests and progress value), and the
+   * recording's steps up to the newest of them all on the log. Nothing is sent, and no base written,
+   * before that.
+   *
+   * @param onLog the run's valid commits on the log by step; empty for a new run
+   * @throws ResumeRefusedException when the log holds another run under this id
+   */
+  public Result resume(Path recording, StepSink sink, String runId, Path baseDir, Pace pace, NavigableMap<Long, StepCommitted> onLog)
+      throws IOException, InterruptedException {
+    return replay(recording, sink, Optional.of(runId), baseDir, pace, onLog.isEmpty() ? 0 : onLog.lastKey(), Long.MAX_VALUE, onLog);
+  }
+
+  /** @param onLog when not null, every skipped step is checked against it (see {@link #resume}) */
+  private Result replay(Path recording, StepSink sink, Optional<String> runIdOverride, Path baseDir, Pace pace,
+      long skipThroughStep, long stopAfterStep, NavigableMap<Long, StepCommitted> onLog) throws IOException, InterruptedException {
     try (RecordingReader reader = new RecordingReader(allocator, recording)) {
       int batches = reader.batchCount();
       RunManifest manifest = null;
-      Path baseModel = null;
-      BaseModelFingerprint baseFingerprint = null;
+      RunManifest pending = null; // a recorded manifest not sent yet: held while steps are skipped, so a refusal sends nothing
+      RunManifest firstManifest = null;
+      int matched = 0;
       Map<String, TensorAssembly> base = new HashMap<>();
       Map<String, byte[]> baseFiles = new java.util.LinkedHashMap<>();
+      ReplayedBase written = new ReplayedBase(base, baseFiles, baseDir);
       int steps = 0;
       long bytes = 0;
       long lastRecordedMs = -1;
@@ -116,20 +144,10 @@ public final class RunReplayer {
           }
           if (recordedManifest != null) {
             // The first manifest comes with the base weights; later ones only update the status.
-            if (baseModel == null) {
-              baseModel = writeBase(recordedManifest, base, baseFiles, baseDir);
-              try (Checkpoint written = Checkpoint.open(baseModel)) {
-                baseFingerprint = BaseModelFingerprint.of(written);
-              }
+            if (firstManifest == null) {
+              firstManifest = recordedManifest;
             }
-            // The base written here is what the run's readers will find: its fingerprint, not the recorded one
-            // (the recording keeps W_0 in the wire dtype, which need not be the stored one).
-            RunManifest.Builder replayed = recordedManifest.toBuilder()
-                .setRunId(runIdOverride.orElse(recordedManifest.getRunId()))
-                .setBaseModelPath(baseModel.toAbsolutePath().toString());
-            baseFingerprint.stamp(replayed);
-            manifest = replayed.build();
-            sink.manifest(manifest);
+            pending = recordedManifest;
           }
           if (commit == null) {
             continue;
@@ -137,7 +155,18 @@ public final class RunReplayer {
           long previous = previousRecorded;
           previousRecorded = commit.getStep();
           if (commit.getStep() <= skipThroughStep) {
+            if (onLog != null) {
+              requireOnLog(onLog, commit, runIdOverride.orElse(commit.getRunId()));
+              matched++;
+            }
             continue;
+          }
+          if (onLog != null && steps == 0) {
+            requireAllOnLogMatched(onLog, matched, runIdOverride.orElse(commit.getRunId()));
+          }
+          if (pending != null) {
+            manifest = written.send(pending, firstManifest, runIdOverride, sink);
+            pending = null;
           }
           long waitMs = pace.waitMs(commit.getCommittedUnixMs(), lastRecordedMs);
           if (waitMs > 0) {
@@ -172,6 +201,12 @@ public final class RunReplayer {
           }
         }
       }
+      if (onLog != null && steps == 0) {
+        requireAllOnLogMatched(onLog, matched, runIdOverride.orElse(firstManifest == null ? "" : firstManifest.getRunId()));
+      }
+      if (pending != null) {
+        manifest = written.send(pending, firstManifest, runIdOverride, sink);
+      }
       if (progress != null) {
         progress.println();
       }
@@ -179,6 +214,65 @@ public final class RunReplayer {
         throw new IOException(recording + " has no run manifest");
       }
       return new Result(manifest.getRunId(), steps, bytes, Path.of(manifest.getBaseModelPath()), lastStep);
+    }
+  }
+
+  /**
+   * The recorded base, written out when the first manifest is sent. The base written here is what
+   * the run's readers will find: manifests carry its fingerprint, not the recorded one (the
+   * recording keeps W_0 in the wire dtype, which need not be the stored one).
+   */
+  private static final class ReplayedBase {
+    private final Map<String, TensorAssembly> tensors;
+    private final Map<String, byte[]> files;
+    private final Path dir;
+    private BaseModelFingerprint fingerprint;
+
+    ReplayedBase(Map<String, TensorAssembly> tensors, Map<String, byte[]> files, Path dir) {
+      this.tensors = tensors;
+      this.files = files;
+      this.dir = dir;
+    }
+
+    /** Sends a recorded manifest under the replay's run id, writing the base first (from the first manifest's tensor list) if it is not yet. */
+    RunManifest send(RunManifest recorded, RunManifest first, Optional<String> runIdOverride, StepSink sink) throws IOException {
+      if (fingerprint == null) {
+        writeBase(first, tensors, files, dir);
+        try (Checkpoint written = Checkpoint.open(dir)) {
+          fingerprint = BaseModelFingerprint.of(written);
+        }
+      }
+      RunManifest.Builder replayed = recorded.toBuilder().setRunId(runIdOverride.orElse(recorded.getRunId()))
+          .setBaseModelPath(dir.toAbsolutePath().toString());
+      fingerprint.stamp(replayed);
+      RunManifest manifest = replayed.build();
+      sink.manifest(manifest);
+      return manifest;
+    }
+  }
+
+  /** Before anything is sent: every step the log holds was one of this recording's (each was checked as it was skipped). */
+  private static void requireAllOnLogMatched(NavigableMap<Long, StepCommitted> onLog, int matched, String runId) {
+    if (matched < onLog.size()) {
+      throw new ResumeRefusedException("run " + runId + " on the log is not this recording: the log holds " + onLog.size() + " steps of it through step "
+          + onLog.lastKey() + ", this recording " + matched + " of them; replay under a new --run-id");
+    }
+  }
+
+  /** A step the log already holds must be this recording's: the same deltas (by their digests) and progress value. */
+  private static void requireOnLog(NavigableMap<Long, StepCommitted> onLog, StepCommitted recorded, String runId) {
+    StepCommitted logged = onLog.get(recorded.getStep());
+    String why = null;
+    if (logged == null) {
+      why = "the log has no step " + recorded.getStep() + ", which this recording has";
+    } else if (!logged.getTensorsList().equals(recorded.getTensorsList())) {
+      why = "the log's step " + recorded.getStep() + " has other deltas than this recording's (tensor digests differ)";
+    } else if (logged.getHasProgressValue() != recorded.getHasProgressValue() || logged.getProgressValue() != recorded.getProgressValue()) {
+      why = "the log's step " + recorded.getStep() + " has progress value " + (logged.getHasProgressValue() ? logged.getProgressValue() : "none")
+          + ", this recording's " + (recorded.getHasProgressValue() ? recorded.getProgressValue() : "none");
+    }
+    if (why != null) {
+      throw new ResumeRefusedException("run " + runId + " on the log is not this recording: " + why + "; replay under a new --run-id");
     }
   }
 

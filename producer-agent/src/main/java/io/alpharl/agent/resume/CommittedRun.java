@@ -74,6 +74,13 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
     }
   }
 
+  /** The run's valid commits on the log by step (what a replay skips, and checks against its recording), without reading its deltas. */
+  public static NavigableMap<Long, StepCommitted> commits(KafkaClients kafka, String runId) {
+    try (TopicReader reader = new TopicReader(kafka, Duration.ofSeconds(60))) {
+      return commits(reader, runId);
+    }
+  }
+
   private static long lastStep(TopicReader reader, String runId) {
     NavigableMap<Long, StepCommitted> commits = commits(reader, runId);
     return commits.isEmpty() ? 0 : commits.lastKey();
