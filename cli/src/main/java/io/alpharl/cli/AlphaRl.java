@@ -38,8 +38,9 @@ public final class AlphaRl implements Runnable {
 
   /**
    * The configured command line, shared by {@link #main} and the tests. User errors (bad options
-   * and values, {@link UserError}) print one line and exit with {@link #USER_ERROR}; anything else is
-   * a bug or an outage and keeps its stack trace.
+   * and values, {@link UserError}, Kafka settings the cluster refuses: {@link KafkaSetupErrors})
+   * print one line and exit with {@link #USER_ERROR}; anything else is a bug or an outage and keeps
+   * its stack trace.
    */
   public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new AlphaRl());
@@ -51,6 +52,11 @@ public final class AlphaRl implements Runnable {
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       if (e instanceof UserError) {
         cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+        return USER_ERROR;
+      }
+      java.util.Optional<String> kafka = KafkaSetupErrors.describe(e);
+      if (kafka.isPresent()) {
+        cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + kafka.get());
         return USER_ERROR;
       }
       throw e;

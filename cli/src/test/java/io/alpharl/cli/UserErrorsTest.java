@@ -104,6 +104,19 @@ class UserErrorsTest {
     assertThat(oneLine()).contains("cannot reach the processor").contains("connection refused").doesNotContain("null");
   }
 
+  /** Kafka's client refuses these when it is made (wrapped as "Failed to create new KafkaAdminClient"), before any network. */
+  @Test
+  void kafkaClientSettingsTheClientRefuses() throws Exception {
+    assertThat(run("processor", "--bootstrap-servers", "localhost", "--state-dir", work.resolve("p1").toString(), "--http-port", "0"))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("Kafka client settings").contains("bootstrap.servers").contains("--bootstrap-servers");
+    err.getBuffer().setLength(0);
+    Path config = Files.writeString(work.resolve("client.properties"), "security.protocol=NOPE\n");
+    assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--kafka-config", config.toString(), "--state-dir", work.resolve("p2").toString(),
+        "--http-port", "0")).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("Kafka client settings").contains("security.protocol").contains("--kafka-config");
+  }
+
   @Test
   void processorSettingsOutOfRange() {
     String state = work.resolve("state").toString();

@@ -27,7 +27,7 @@ final class RunTopics {
       Map<String, TopicDescription> topics = admin.describeTopics(RUN_KEYED).allTopicNames().get(60, TimeUnit.SECONDS);
       Map<String, Integer> counts = topics.values().stream().collect(Collectors.toMap(TopicDescription::name, t -> t.partitions().size()));
       if (counts.values().stream().distinct().count() > 1) {
-        throw new IllegalStateException("the run-keyed topics must have one partition count, found " + counts
+        throw new TopicLayoutException("the run-keyed topics must have one partition count, found " + counts
             + "; add partitions (kafka-topics --alter --partitions N) so they match");
       }
     } catch (ExecutionException e) {

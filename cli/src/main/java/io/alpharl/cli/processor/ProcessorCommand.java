@@ -10,6 +10,7 @@ import io.alpharl.cli.WritableDir;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.processor.TopicLayoutException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -84,7 +85,12 @@ public final class ProcessorCommand implements Callable<Integer> {
     CompletableFuture<Void> asked = new CompletableFuture<>();
     try (lock; RootAllocator allocator = new RootAllocator()) {
       kafka.ensureTopics(); // after the options are checked, so that a bad one is reported at once, not after a broker timeout
-      ProcessorApp app = ProcessorApp.start(config, allocator);
+      ProcessorApp app;
+      try {
+        app = ProcessorApp.start(config, allocator);
+      } catch (TopicLayoutException e) {
+        throw new UserError(e.getMessage());
+      }
       ShutdownHook hook = ShutdownHook.install("alpharl-processor-shutdown", () -> {
         app.close();
         asked.complete(null);
