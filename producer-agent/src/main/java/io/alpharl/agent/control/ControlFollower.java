@@ -28,6 +28,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
@@ -116,16 +117,32 @@ public final class ControlFollower implements AutoCloseable {
         // trainer would never be told to stop, so say so loudly and keep trying.
         LOG.error("run {}: cannot read {} as this principal ({}); retrying in {} s: check --kafka-config and the ACLs (README, \"Secured clusters\")",
             runId, Topics.CONTROL.name(), e.getMessage(), RETRY.toSeconds());
-        try {
-          Thread.sleep(RETRY.toMillis());
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
+        if (!pause()) {
+          return;
+        }
+      } catch (KafkaException e) {
+        // A broker that does not answer (the topic's metadata timed out at start, a dead letter not
+        // sent): the agent's own outage retry goes on streaming meanwhile, so this must outlast it
+        // too, or the decision would never reach the trainer.
+        LOG.warn("run {}: cannot follow {} ({}); retrying in {} s", runId, Topics.CONTROL.name(), e.getMessage(), RETRY.toSeconds());
+        if (!pause()) {
           return;
         }
       } catch (RuntimeException e) {
         LOG.error("run {}: control follower stopped: {}", runId, e.toString());
         return;
       }
+    }
+  }
+
+  /** @return false when interrupted (the follower is closing) */
+  private boolean pause() {
+    try {
+      Thread.sleep(RETRY.toMillis());
+      return true;
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 
