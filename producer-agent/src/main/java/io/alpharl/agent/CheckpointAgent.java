@@ -36,6 +36,7 @@ import io.alpharl.safetensors.TensorEntry;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -154,6 +155,38 @@ public final class CheckpointAgent implements AutoCloseable {
           .setTransposed(d.transposed()));
     }
     fingerprint.stamp(manifest);
+    try {
+      requireSameModules(committed);
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  /**
+   * Refuses to go on with a run that has steps on the log under other module options: the
+   * processor keeps ΔW only for the tensors modelled when their first frame came, so a module
+   * modelled from now on would never get factors, and the run's fits would wait for it without a
+   * word; one modelled no longer would keep its place in every fit. Transposition likewise.
+   */
+  private void requireSameModules(CommittedRun committed) {
+    if (committed.lastStep() == 0 || committed.modules().isEmpty()) {
+      return; // no step yet, or a manifest from before the modules were named
+    }
+    List<String> differ = new ArrayList<>();
+    for (TensorInfo t : manifest.getTensorsList()) {
+      TensorInfo was = committed.modules().get(t.getName());
+      if (was != null && was.getModelled() != t.getModelled()) {
+        differ.add(t.getName() + (t.getModelled() ? " (modelled now, not before)" : " (modelled before, not now)"));
+      } else if (was != null && t.getModelled() && was.getTransposed() != t.getTransposed()) {
+        differ.add(t.getName() + " (transposed " + t.getTransposed() + " now, " + was.getTransposed() + " before)");
+      }
+    }
+    if (!differ.isEmpty()) {
+      throw new ResumeRefusedException("run " + config.runId() + " has steps on the log with other modules modelled than the module options"
+          + " now give: " + differ.size() + " tensors differ, e.g. " + String.join(", ", differ.subList(0, Math.min(3, differ.size())))
+          + "; resume with the run's --include-modules/--exclude-modules, or send it under a new run id");
+    }
   }
 
   /**

@@ -172,6 +172,44 @@ class AgentWatchIT {
     assertThat(done.getLastStep()).isEqualTo(200);
   }
 
+  /**
+   * Restarted with other module options after steps were sent: the processor keeps ΔW only for the
+   * tensors modelled at their first frame, so the new options would stall the run's fits without a
+   * word. The agent refuses in one line and sends nothing; with the run's own options it goes on.
+   */
+  @Test
+  void aResumeWithOtherModulesModelledIsRefused(TestBroker broker) throws Exception {
+    String runId = "modules-" + UUID.randomUUID().toString().substring(0, 8);
+    List<Long> steps = BundledRun.steps();
+    for (long s : steps.subList(0, 4)) {
+      BundledRun.copyCheckpoint(s, runDir);
+    }
+    String state = runDir.resolveSibling(runDir.getFileName() + "-state").toString();
+    List<String> watch = List.of("agent", "watch", runDir.toString(), "--run-id", runId, "--once", "--bootstrap-servers", broker.bootstrapServers(),
+        "--progress-key", "eval_accuracy", "--state-dir", state);
+    assertThat(io.alpharl.cli.AlphaRl.commandLine().execute(watch.toArray(String[]::new))).isZero();
+    BundledRun.copyCheckpoint(steps.get(4), runDir);
+
+    List<String> other = new java.util.ArrayList<>(watch);
+    other.addAll(List.of("--exclude-modules", ".*\\.mlp\\..*"));
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream stderr = System.err;
+    int code;
+    System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      code = io.alpharl.cli.AlphaRl.commandLine().execute(other.toArray(String[]::new));
+    } finally {
+      System.setErr(stderr);
+    }
+    assertThat(code).as("a refused resume exits 1, as the supervisor's matter").isEqualTo(1);
+    String said = err.toString(java.nio.charset.StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("alpharl agent watch:")).findFirst().orElse("");
+    assertThat(said).contains("other modules modelled").contains("mlp").contains("modelled before, not now");
+    assertThat(CommittedRun.lastStep(KafkaClients.of(broker.bootstrapServers()), runId)).as("nothing sent").isEqualTo(steps.get(3));
+
+    assertThat(io.alpharl.cli.AlphaRl.commandLine().execute(watch.toArray(String[]::new))).isZero();
+    assertThat(CommittedRun.lastStep(KafkaClients.of(broker.bootstrapServers()), runId)).isEqualTo(steps.get(4));
+  }
+
   /** The newest manifest of the run once at least {@code finished} of them say how far the run went. */
   private static io.alpharl.proto.v1.RunManifest lastManifest(TestBroker broker, String runId, int finished) {
     List<io.alpharl.proto.v1.RunManifest> seen = new java.util.ArrayList<>();

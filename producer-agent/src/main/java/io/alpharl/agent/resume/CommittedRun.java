@@ -16,6 +16,7 @@ import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorDigest;
+import io.alpharl.proto.v1.TensorInfo;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,12 +50,21 @@ import org.slf4j.LoggerFactory;
  *                          the run's history as the log holds it ({@link LineageCheck})
  * @param base              the base model the run started from, as its first manifest with a
  *                          fingerprint says; empty for a new run or one whose manifests have none
+ * @param modules           the run's newest valid manifest's tensors by name (which are modelled,
+ *                          which transposed); empty for a new run
  */
-public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Long, Double> progress, Optional<BaseModelFingerprint> base) {
+public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Long, Double> progress, Optional<BaseModelFingerprint> base,
+    Map<String, TensorInfo> modules) {
   private static final Logger LOG = LoggerFactory.getLogger(CommittedRun.class);
 
   public CommittedRun {
     progress = Collections.unmodifiableNavigableMap(new TreeMap<>(progress));
+    modules = Map.copyOf(modules);
+  }
+
+  /** A run whose log says nothing of its modules. */
+  public CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Long, Double> progress, Optional<BaseModelFingerprint> base) {
+    this(lastStep, firstManifestMs, progress, base, Map.of());
   }
 
   /** A run whose log says nothing of its base model. */
@@ -120,6 +130,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       commits.values().stream().filter(StepCommitted::getHasProgressValue).forEach(c -> progress.put(c.getStep(), c.getProgressValue()));
       long[] created = {0};
       List<BaseModelFingerprint> bases = new ArrayList<>();
+      Map<String, TensorInfo> modules = new HashMap<>();
       reader.readAll(reader.partitions(Topics.RUNS.name()), r -> {
         if (runId.equals(key(r.key())) && r.value() != null) {
           try {
@@ -127,6 +138,8 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
             if (MessageChecks.manifest(runId, m).isEmpty() && m.getCreatedUnixMs() > 0) {
               created[0] = created[0] == 0 ? m.getCreatedUnixMs() : Math.min(created[0], m.getCreatedUnixMs());
               BaseModelFingerprint.of(m).ifPresent(bases::add);
+              modules.clear(); // the newest manifest's: one key, one partition, so in the order sent
+              m.getTensorsList().forEach(t -> modules.put(t.getName(), t));
             }
           } catch (SerializationException e) {
             // the processor dead-letters it; the agent needs only the valid manifests' time
@@ -134,7 +147,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
         }
       });
       if (lastStep == 0) {
-        return new CommittedRun(0, created[0], Collections.emptyNavigableMap(), bases.stream().findFirst());
+        return new CommittedRun(0, created[0], Collections.emptyNavigableMap(), bases.stream().findFirst(), modules);
       }
       String prefix = runId + RecordKeys.SEPARATOR;
       Map<String, TensorStepLog> logs = new HashMap<>();
@@ -179,7 +192,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       }
       LOG.info("run {}: resuming after committed step {} ({} frames re-read in {} ms)", runId, lastStep, frames[0],
           (System.nanoTime() - t0) / 1_000_000);
-      return new CommittedRun(lastStep, created[0], progress, bases.stream().findFirst());
+      return new CommittedRun(lastStep, created[0], progress, bases.stream().findFirst(), modules);
     }
   }
 
