@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.UnknownHostException;
 
 /**
  * Whether a port a command is about to serve on is free, asked before the service starts: the
@@ -13,9 +14,16 @@ import java.net.ServerSocket;
 public final class Ports {
   private Ports() {}
 
+  /** @throws UserError when {@code host} is no address of this machine's (a name that does not resolve) */
   public static boolean free(String host, int port) {
+    InetAddress address;
+    try {
+      address = InetAddress.getByName(host);
+    } catch (UnknownHostException e) {
+      throw new UserError("cannot serve on " + host + ": no such host");
+    }
     try (ServerSocket s = new ServerSocket()) {
-      s.bind(new InetSocketAddress(InetAddress.getByName(host), port));
+      s.bind(new InetSocketAddress(address, port));
       return true;
     } catch (IOException e) {
       return false;

@@ -167,6 +167,36 @@ class UserErrorsTest {
     assertThat(oneLine()).contains("--min-fraction").contains("7");
   }
 
+  /** Each was a stack trace (some only after a broker had started) or, for a negative port, silently "off". */
+  @Test
+  void portsHostsCountsAndSharesOutOfRange() throws Exception {
+    assertThat(run("extrapolator", "--bootstrap-servers", NO_BROKER, "--out", work.resolve("m").toString(), "--metrics-port", "-1"))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--metrics-port").contains("outside 0..65535");
+    err.getBuffer().setLength(0);
+    assertThat(run("broker", "--port", "70000")).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--port").contains("70000");
+    err.getBuffer().setLength(0);
+    assertThat(run("broker", "--partitions", "0", "--port", "0")).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--partitions");
+    err.getBuffer().setLength(0);
+    assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--state-dir", work.resolve("s").toString(), "--http-host", "no-such-host.invalid"))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("no-such-host.invalid").contains("no such host");
+    err.getBuffer().setLength(0);
+    assertThat(run("agent", "watch", work.toString(), "--run-id", "r", "--planned-steps", "-1", "--bootstrap-servers", NO_BROKER))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--planned-steps");
+    err.getBuffer().setLength(0);
+    assertThat(run("status", "--processor-url", "127.0.0.1:8080")).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--processor-url").contains("http://");
+    Path recording = Path.of("..", "examples", "runs", "add2-grpo-seed1.arrow");
+    assertThat(recording).as("the bundled recording, so that the window is what is refused").isRegularFile();
+    assertThat(run("demo", "--recording", recording.toString(), "--window", "40", "--exit", "--no-score", "--http-port", "0",
+        "--out", work.resolve("demo").toString())).as("before any broker starts").isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(work.resolve("demo")).as("nothing made").doesNotExist();
+  }
+
   @Test
   void twoProcessorsOnOneStateFolder() throws Exception {
     Path state = Files.createDirectories(work.resolve("state"));

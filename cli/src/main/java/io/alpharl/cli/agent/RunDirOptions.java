@@ -97,6 +97,9 @@ final class RunDirOptions {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--max-chunk-bytes: " + e.getMessage());
     }
+    if (plannedSteps < 0) {
+      throw new ParameterException(spec.commandLine(), "--planned-steps must be 0 (read it from the trainer) or more, got " + plannedSteps);
+    }
     return new AgentConfig(dir, runId, Optional.ofNullable(base), progressKey, modules.toSelector(), plannedSteps, pollInterval, chunking, deltaDtype, l,
         Optional.ofNullable(stateDir));
   }

@@ -10,6 +10,7 @@ import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.cli.KafkaOptions;
+import io.alpharl.cli.PortConverter;
 import io.alpharl.cli.Ports;
 import io.alpharl.cli.ShutdownHook;
 import io.alpharl.cli.UserError;
@@ -48,7 +49,7 @@ public final class WatchCommand implements Callable<Integer> {
   @Option(names = "--once", description = "Send the checkpoints present now, then exit.")
   boolean once;
 
-  @Option(names = "--control-port", defaultValue = "0",
+  @Option(names = "--control-port", converter = PortConverter.class, defaultValue = "0",
       description = "Serve the early-stop decision at http://127.0.0.1:PORT/control for trainers that poll (204 until there is one). "
           + "A STOP file with the decision as JSON is written in DIR either way.")
   int controlPort;

@@ -3,6 +3,7 @@ package io.alpharl.cli.broker;
 import io.alpharl.broker.BrokerStartException;
 import io.alpharl.broker.EmbeddedBrokerConfig;
 import io.alpharl.broker.EmbeddedKafkaBroker;
+import io.alpharl.cli.PortConverter;
 import io.alpharl.cli.ShutdownHook;
 import io.alpharl.proto.topic.TopicAdmin;
 import io.alpharl.proto.topic.Topics;
@@ -15,6 +16,7 @@ import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code alpharl broker}: runs the embedded single-node KRaft broker with the system's topics until stopped. */
@@ -24,7 +26,7 @@ public final class BrokerCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--port", defaultValue = "9092", description = "Client port (0 picks a free one). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--port", converter = PortConverter.class, defaultValue = "9092", description = "Client port (0 picks a free one). Default: ${DEFAULT-VALUE}.")
   int port;
 
   @Option(names = "--data-dir", description = "Keep broker data here; by default a temporary folder removed on exit.")
@@ -39,6 +41,9 @@ public final class BrokerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
+    if (partitions < 1) {
+      throw new ParameterException(spec.commandLine(), "--partitions must be at least 1, got " + partitions);
+    }
     EmbeddedBrokerConfig config = EmbeddedBrokerConfig.defaults().withBrokerPort(port);
     if (dataDir != null) {
       config = config.withDataDir(dataDir);

@@ -5,6 +5,7 @@ import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.broker.BrokerStartException;
 import io.alpharl.broker.EmbeddedBrokerConfig;
 import io.alpharl.broker.EmbeddedKafkaBroker;
+import io.alpharl.cli.PortConverter;
 import io.alpharl.cli.Ports;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
 import io.alpharl.extrapolator.ExtrapolatorService;
@@ -58,7 +59,7 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--out", defaultValue = "alpharl-demo", description = "Folder for the broker's data and log, the processor's state and the predicted models. Default: ${DEFAULT-VALUE}.")
   Path out;
 
-  @Option(names = "--http-port", defaultValue = "8080", description = "Port of the state endpoint. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--http-port", converter = PortConverter.class, defaultValue = "8080", description = "Port of the state endpoint. Default: ${DEFAULT-VALUE}.")
   int httpPort;
 
   @Option(names = "--window", defaultValue = "0.4", description = "Share of the run the demo's prediction is made from. Default: ${DEFAULT-VALUE}.")
@@ -77,6 +78,10 @@ public final class DemoCommand implements Callable<Integer> {
     Path rec = recording != null ? recording : home.resolve("examples/runs/add2-grpo-seed1.arrow");
     if (!Files.isRegularFile(rec)) {
       System.err.println("alpharl demo: recording " + rec.toAbsolutePath() + " not found; pass --recording FILE");
+      return 2;
+    }
+    if (!(window > 0 && window < 1)) {
+      System.err.println("alpharl demo: --window is a share of the run, between 0 and 1 (0.4: from the first 40 %), got " + window);
       return 2;
     }
     if (httpPort > 0 && !Ports.free(InetAddress.getLoopbackAddress().getHostAddress(), httpPort)) {

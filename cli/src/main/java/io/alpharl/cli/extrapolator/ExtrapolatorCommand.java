@@ -1,6 +1,7 @@
 package io.alpharl.cli.extrapolator;
 
 import io.alpharl.cli.KafkaOptions;
+import io.alpharl.cli.PortConverter;
 import io.alpharl.cli.UserError;
 import io.alpharl.cli.WritableDir;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
@@ -71,7 +72,7 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
   @Option(names = "--carry-from-base", description = "Carry non-extrapolated tensors at their base value instead of their latest.")
   boolean carryFromBase;
 
-  @Option(names = "--metrics-port", defaultValue = "9466",
+  @Option(names = "--metrics-port", converter = PortConverter.class, defaultValue = "9466",
       description = "Port of the Prometheus /metrics endpoint; 0 for none. Default: ${DEFAULT-VALUE}.")
   int metricsPort;
 

@@ -3,6 +3,7 @@ package io.alpharl.cli.processor;
 import io.alpharl.cli.DurationConverter;
 import io.alpharl.cli.FitOptions;
 import io.alpharl.cli.KafkaOptions;
+import io.alpharl.cli.PortConverter;
 import io.alpharl.cli.Ports;
 import io.alpharl.cli.ShutdownHook;
 import io.alpharl.cli.UserError;
@@ -37,7 +38,7 @@ public final class ProcessorCommand implements Callable<Integer> {
   @Option(names = "--state-dir", defaultValue = "alpharl-state", description = "Where the stores live. Default: ${DEFAULT-VALUE}.")
   Path stateDir;
 
-  @Option(names = "--http-port", defaultValue = "8080",
+  @Option(names = "--http-port", converter = PortConverter.class, defaultValue = "8080",
       description = "Port of the monitoring page (/), its JSON (/api/runs) and Prometheus metrics (/metrics); 0 turns it off. Default: ${DEFAULT-VALUE}.")
   int httpPort;
 

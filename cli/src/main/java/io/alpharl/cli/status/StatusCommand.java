@@ -2,6 +2,7 @@ package io.alpharl.cli.status;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.alpharl.cli.UserError;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.v1.GateState;
 import java.io.IOException;
@@ -37,6 +38,7 @@ public final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
+    requireHttpUrl();
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     try {
       if (runId == null) {
@@ -82,6 +84,19 @@ public final class StatusCommand implements Callable<Integer> {
     } catch (NotFound e) {
       spec.commandLine().getErr().println("alpharl status: " + e.getMessage());
       return 1;
+    }
+  }
+
+  /** {@code 127.0.0.1:8080} without its scheme is the usual slip: said in one line, not as a URI parser's stack trace. */
+  private void requireHttpUrl() {
+    java.net.URI u;
+    try {
+      u = new java.net.URI(url);
+    } catch (java.net.URISyntaxException e) {
+      u = null;
+    }
+    if (u == null || !("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
+      throw new UserError("--processor-url " + url + " is not an http:// or https:// address with a host, e.g. http://127.0.0.1:8080");
     }
   }
 
