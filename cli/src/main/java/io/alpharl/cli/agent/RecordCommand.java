@@ -39,6 +39,12 @@ public final class RecordCommand implements Callable<Integer> {
       agent.finish(RunStatus.RUN_STATUS_FINISHED);
       System.err.printf("recorded run %s through step %d: %.1f MB of deltas in %.1f s%n", run.runId, agent.lastStep(),
           agent.bytesOfDeltas() / 1e6, (System.nanoTime() - t0) / 1e9);
+      if (!sink.refused().isEmpty()) {
+        // Said last, where it is read: the log lines above scroll away on a long run.
+        System.err.printf("%d checkpoints refused and not recorded (the next good one's delta covers each): %s%n", sink.refused().size(),
+            sink.refused().stream().limit(5).map(l -> "step " + l.getStep() + ": " + l.getDetail()).collect(java.util.stream.Collectors.joining("; "))
+                + (sink.refused().size() > 5 ? "; ..." : ""));
+      }
     }
     System.err.printf("wrote %s (%.1f MB)%n", out, Files.size(out) / 1e6);
     return 0;

@@ -15,14 +15,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes a run to a recording file: one record batch for the manifest and base, then one per
- * committed step. An aborted step leaves nothing in the file. Dead letters are logged, not
- * recorded: a recording holds what consumers would have accepted. Owns its writer.
+ * committed step. An aborted step leaves nothing in the file. Dead letters are logged and kept
+ * for the command's summary ({@link #refused}), not recorded: a recording holds what consumers
+ * would have accepted (as live, the next good checkpoint's delta covers a refused one). Owns its
+ * writer.
  */
 public final class RecordingStepSink implements StepSink {
   private static final Logger LOG = LoggerFactory.getLogger(RecordingStepSink.class);
   private final RecordingWriter writer;
   private final List<RecordEntry> step = new ArrayList<>();
   private long currentStep = -1;
+  private final List<DeadLetter> refused = new ArrayList<>();
 
   public RecordingStepSink(RecordingWriter writer) {
     this.writer = writer;
@@ -76,6 +79,12 @@ public final class RecordingStepSink implements StepSink {
   @Override
   public void deadLetter(DeadLetter letter) {
     LOG.warn("not recorded, rejected: step {} {}: {}", letter.getStep(), letter.getReason(), letter.getDetail());
+    refused.add(letter);
+  }
+
+  /** What was refused and left out of the recording, in the order refused. */
+  public List<DeadLetter> refused() {
+    return List.copyOf(refused);
   }
 
   private void flush() {

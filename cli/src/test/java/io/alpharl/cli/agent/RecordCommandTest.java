@@ -1,0 +1,57 @@
+package io.alpharl.cli.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.cli.AlphaRl;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A checkpoint the agent refuses is left out of a recording (as live, the next good one's delta
+ * covers it); the command's last lines say which, where a user reads them, not only in a log line
+ * that scrolled away.
+ */
+class RecordCommandTest {
+  private static final Path BUNDLED = Path.of("..", "examples", "runs", "add2-grpo-seed1");
+
+  @TempDir
+  Path work;
+
+  @Test
+  void refusedCheckpointsAreNamedInTheSummary() throws Exception {
+    Path run = Files.createDirectories(work.resolve("run"));
+    for (int step : new int[] {0, 5, 10, 15}) {
+      Path to = Files.createDirectories(run.resolve("checkpoint-" + step));
+      try (Stream<Path> files = Files.list(BUNDLED.resolve("checkpoint-" + step))) {
+        for (Path f : files.toList()) {
+          Files.copy(f, to.resolve(f.getFileName()));
+        }
+      }
+    }
+    Files.writeString(run.resolve("checkpoint-10/model.safetensors"), "garbage");
+    Path out = work.resolve("r.arrow");
+
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream stderr = System.err;
+    int code;
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      code = AlphaRl.commandLine().execute("agent", "record", run.toString(), "--run-id", "r", "--progress-key", "eval_accuracy", "--out", out.toString());
+    } finally {
+      System.setErr(stderr);
+    }
+
+    assertThat(code).isZero();
+    assertThat(out).isRegularFile();
+    String said = err.toString(StandardCharsets.UTF_8);
+    assertThat(said).contains("recorded run r through step 15");
+    assertThat(said.lines().filter(l -> l.startsWith("1 checkpoints refused and not recorded")).findFirst())
+        .hasValueSatisfying(l -> assertThat(l).contains("step 10: ").contains("checkpoint-10"));
+  }
+}
