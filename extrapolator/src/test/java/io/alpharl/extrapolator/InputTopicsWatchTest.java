@@ -53,5 +53,16 @@ class InputTopicsWatchTest {
       later();
       watch.check(() -> Set.of("a", "b")); // back (a broker that had not loaded its metadata yet)
     }
+    // Unanswered checks between misses keep the count: MISSES misses in a row, with timeouts among them, stop the watch.
+    for (int i = 1; i < InputTopicsWatch.MISSES; i++) {
+      later();
+      watch.check(() -> Set.of("a"));
+      later();
+      watch.check(() -> {
+        throw new TimeoutException("broker away");
+      });
+    }
+    later();
+    assertThatThrownBy(() -> watch.check(() -> Set.of("a"))).isInstanceOf(TopicGoneException.class).hasMessageContaining("topic b");
   }
 }

@@ -155,6 +155,29 @@ class SafetensorsFileTest {
     assertThatThrownBy(() -> Checkpoint.open(ckpt)).hasMessageContaining("holds z, which model.safetensors.index.json does not map to it");
   }
 
+  /**
+   * 16-bit values by their bytes as the format defines them (little-endian; bf16 the upper half of
+   * an f32, f16 IEEE half), written by hand: a reader and writer that agreed on a wrong byte order
+   * would pass a round trip through each other.
+   */
+  @Test
+  void sixteenBitValuesAreTheBytesTheFormatDefines() throws IOException {
+    byte[] data = {(byte) 0x80, 0x3F, 0x00, (byte) 0xC0, 0x00, 0x3C, (byte) 0xFF, 0x7B}; // bf16 1.0, -2.0; f16 1.0, 65504
+    byte[] h = "{\"b\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]},\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[4,8]}}"
+        .getBytes(StandardCharsets.UTF_8);
+    Path file = dir.resolve("by-hand.safetensors");
+    Files.write(file, ByteBuffer.allocate(8 + h.length + data.length).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).put(h).put(data).array());
+    try (SafetensorsFile f = SafetensorsFile.open(file)) {
+      assertThat(f.floats("b")).containsExactly(1.0f, -2.0f);
+      assertThat(f.floats("h")).containsExactly(1.0f, 65504f);
+    }
+    Path written = dir.resolve("written.safetensors");
+    new SafetensorsWriter(Map.of()).add("b", DType.BF16, List.of(2L)).add("h", DType.F16, List.of(2L))
+        .writeTo(written, Map.of("b", new float[] {1.0f, -2.0f}, "h", new float[] {1.0f, 65504f}));
+    byte[] all = Files.readAllBytes(written);
+    assertThat(java.util.Arrays.copyOfRange(all, all.length - data.length, all.length)).as("the writer's data section").containsExactly(data);
+  }
+
   private Path validFile() {
     Path file = dir.resolve("v.safetensors");
     new SafetensorsWriter(Map.of()).add("w", DType.F32, List.of(3L, 4L)).writeTo(file, Map.of("w", random(12, 5)));

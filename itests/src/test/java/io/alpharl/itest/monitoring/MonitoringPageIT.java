@@ -151,14 +151,21 @@ class MonitoringPageIT {
     List<?> progress = (List<?>) browser.script("return Chart.getChart('progress').data.datasets[0].data.map(p => [p.x, p.y]);");
     assertThat(progress).hasSize(STEPS);
     JsonNode history = run.get("history");
-    for (int i = 0, k = 0; i < history.size(); i++) {
+    int k = 0;
+    for (int i = 0; i < history.size(); i++) {
       JsonNode h = history.get(i);
       if (h.get("axis").asText().equals("step")) {
         List<?> point = (List<?>) progress.get(k++);
-        assertThat(((Number) point.get(0)).longValue()).isEqualTo(h.get("step").asLong());
+        long step = h.get("step").asLong();
+        assertThat(((Number) point.get(0)).longValue()).isEqualTo(step);
         assertThat(((Number) point.get(1)).doubleValue()).isCloseTo(h.get("progress").asDouble(), within(1e-12));
+        // and what the trainer wrote for that step, read from its checkpoint folder
+        double written = new io.alpharl.agent.checkpoint.ProgressReader("eval_accuracy")
+            .read(new io.alpharl.agent.checkpoint.CheckpointDir(step, BundledRun.dir().resolve("checkpoint-" + step))).orElseThrow();
+        assertThat(((Number) point.get(1)).doubleValue()).as("y at step %d", step).isCloseTo(written, within(1e-12));
       }
     }
+    assertThat(k).as("every point of the curve compared").isEqualTo(STEPS);
     List<?> gate = (List<?>) browser.script("return Chart.getChart('gate').data.datasets[0].data.map(p => p.y);");
     assertThat(gate).hasSize(STEPS);
     assertThat(((Number) gate.get(0)).intValue()).as("collecting before the window holds 5 points").isZero();

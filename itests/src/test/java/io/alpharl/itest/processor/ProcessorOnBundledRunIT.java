@@ -143,6 +143,8 @@ class ProcessorOnBundledRunIT {
       FitSummary fit = out.fits.get(step + "@" + ProgressAxis.PROGRESS_AXIS_SIGNAL);
       assertThat(fit).as("signal-axis fit at step %d", step).isNotNull();
       List<Long> window = steps.stream().filter(s -> s <= step).toList();
+      assertThat(fit.getModulesList()).extracting(ModuleFit::getModule).as("every module in the fit at step %d", step)
+          .containsExactlyInAnyOrderElementsOf(modules);
       for (ModuleFit mf : fit.getModulesList()) {
         double[][] x = new double[window.size()][];
         double[] y = new double[window.size()];

@@ -66,6 +66,7 @@ class RunningSumTest {
     float[] previous = w0.clone();
     float[] target = new float[N];
     float[] delta = new float[N];
+    float[] consumer = new float[N]; // what a consumer sums from the deltas alone, in f32
     double worstFeedback = 0;
     double naiveDrift = 0;
     for (int t = 1; t <= STEPS; t++) {
@@ -76,15 +77,22 @@ class RunningSumTest {
       assertThat(step(sum, target, delta, wire)).isEqualTo(-1);
       float[] s = current(sum);
       for (int i = 0; i < N; i++) {
+        assertThat(Float.floatToRawIntBits(wire.round(delta[i]))).as("step %d element %d is sent in the wire dtype", t, i)
+            .isEqualTo(Float.floatToRawIntBits(delta[i]));
+        float before = consumer[i];
+        consumer[i] += delta[i];
+        assertThat(Float.floatToRawIntBits(s[i])).as("the agent's sum is the consumers', step %d element %d", t, i)
+            .isEqualTo(Float.floatToRawIntBits(consumer[i]));
         // The error is what rounding the newest delta lost, never more.
-        double bound = Math.abs(target[i] - s[i] + delta[i]) * relativeRounding + absoluteRounding;
-        double err = Math.abs(s[i] - target[i]);
+        double bound = Math.abs(target[i] - before) * relativeRounding + absoluteRounding;
+        double err = Math.abs(consumer[i] - target[i]);
         assertThat(err).as("step %d element %d", t, i).isLessThanOrEqualTo(bound);
         worstFeedback = Math.max(worstFeedback, err);
         naive[i] += wire.round(w[i] - previous[i]);
       }
       previous = w.clone();
     }
+    assertThat(worstFeedback).as("the wire dtype rounded something, so feedback had work to do").isPositive();
     for (int i = 0; i < N; i++) {
       naiveDrift = Math.max(naiveDrift, Math.abs(naive[i] - target[i]));
     }
