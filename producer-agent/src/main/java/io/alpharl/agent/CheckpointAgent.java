@@ -323,6 +323,11 @@ public final class CheckpointAgent implements AutoCloseable {
             + " rotating checkpoints away, e.g. save_total_limit, faster than the agent reads them); the next step's delta covers its change");
       }
     }
+    for (ScanResult.Weightless w : scan.weightless()) {
+      if (w.checkpoint().step() > lastStep && rejected.add(w.checkpoint().step())) {
+        refuse(w.checkpoint().step(), List.of(w.checkpoint().folder()), RejectReason.REJECT_REASON_BAD_CHECKPOINT, w.why());
+      }
+    }
     int sent = 0;
     for (CheckpointDir c : scan.complete()) {
       boolean fresh = known.add(c.folder());

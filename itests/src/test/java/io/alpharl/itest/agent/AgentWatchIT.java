@@ -246,6 +246,11 @@ class AgentWatchIT {
     byte[] c = Files.readAllBytes(corrupt);
     c[8] = '#'; // the header's opening brace
     Files.write(corrupt, c);
+    // A save without safetensors (Trainer save_safetensors=False): finished, but nothing the agent reads.
+    Path bin = runDir.resolve("checkpoint-17");
+    Files.createDirectories(bin);
+    Files.write(bin.resolve("pytorch_model.bin"), new byte[64]);
+    Files.writeString(bin.resolve("trainer_state.json"), "{\"global_step\": 17}");
 
     AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy");
     try (RootAllocator allocator = new RootAllocator();
@@ -254,12 +259,16 @@ class AgentWatchIT {
       assertThat(Agents.sendPresent(agent)).isEqualTo(20);
     }
 
-    RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.hasComplete(List.of(5L, 20L)) && l.deadLetters.size() >= 2, Duration.ofSeconds(60));
+    RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.hasComplete(List.of(5L, 20L)) && l.deadLetters.size() >= 3, Duration.ofSeconds(60));
     assertThat(log.committedSteps()).containsExactly(5L, 20L);
     assertThat(log.deadLetters).allSatisfy(d -> assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_BAD_CHECKPOINT));
-    assertThat(log.deadLetters).extracting(d -> d.getStep()).containsExactly(10L, 15L);
-    assertThat(log.deadLetters.get(0).getDetail()).contains("checkpoint-10").contains("truncated: the header needs");
-    assertThat(log.deadLetters.get(1).getDetail()).contains("checkpoint-15").contains("header is not valid JSON");
+    assertThat(log.deadLetters).extracting(d -> d.getStep()).containsExactlyInAnyOrder(10L, 15L, 17L);
+    assertThat(log.deadLetters).filteredOn(d -> d.getStep() == 10).singleElement()
+        .satisfies(d -> assertThat(d.getDetail()).contains("checkpoint-10").contains("truncated: the header needs"));
+    assertThat(log.deadLetters).filteredOn(d -> d.getStep() == 15).singleElement()
+        .satisfies(d -> assertThat(d.getDetail()).contains("checkpoint-15").contains("header is not valid JSON"));
+    assertThat(log.deadLetters).filteredOn(d -> d.getStep() == 17).singleElement()
+        .satisfies(d -> assertThat(d.getDetail()).contains("checkpoint-17 has no model.safetensors").contains("pytorch_model.bin"));
     // Step 20's delta covers the two skipped steps: the cumulative update is still exact.
     BundledRun.assertDeltasSumToFiles(log, List.of(5L, 20L));
   }

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
@@ -32,7 +33,10 @@ import org.slf4j.LoggerFactory;
  * <p>A trainer deletes old checkpoints while it runs ({@code save_total_limit}): a folder that
  * disappears during a scan is simply absent from its result. Two folders naming one step
  * ({@code checkpoint-5}, {@code checkpoint-05}) are reported as a {@link DuplicateStep}, never as
- * a checkpoint. Keeps the file sizes seen by the previous scan; not thread-safe.
+ * a checkpoint. A finished step folder without safetensors weights (a trainer saving .bin files or
+ * only sharded DeepSpeed/FSDP state, or verl without {@code hf_model}) is reported as
+ * {@link ScanResult.Weightless}, not waited for in silence. Keeps the file sizes seen by the
+ * previous scan; not thread-safe.
  */
 public final class CheckpointScanner {
   public static final String TRAINER_STATE = "trainer_state.json";
@@ -43,6 +47,7 @@ public final class CheckpointScanner {
   private final Consumer<Path> beforeMeasure;
   private final Map<Path, Map<String, Long>> lastSizes = new HashMap<>();
   private final Map<Path, CheckpointDir> measured = new HashMap<>();
+  private final Map<Path, Map<String, Long>> weightlessSizes = new HashMap<>();
   private final Set<Path> warned = new HashSet<>();
 
   /** A scanner of the Hugging Face Trainer layout. */
@@ -72,9 +77,10 @@ public final class CheckpointScanner {
    * @throws UncheckedIOException when the run directory itself cannot be listed
    */
   public ScanResult scan() {
-    Map<Long, List<Path>> byStep = stepFolders();
+    NavigableMap<Long, List<Path>> byStep = stepFolders();
     List<CheckpointDir> complete = new ArrayList<>();
     List<DuplicateStep> duplicates = new ArrayList<>();
+    List<ScanResult.Weightless> weightless = new ArrayList<>();
     Set<Path> seen = new HashSet<>();
     for (Map.Entry<Long, List<Path>> e : byStep.entrySet()) {
       List<Path> folders = e.getValue();
@@ -86,6 +92,9 @@ public final class CheckpointScanner {
       Path folder = folders.get(0);
       CheckpointDir c = new CheckpointDir(e.getKey(), layout.weightsDir(folder), folder);
       if (!ready(c)) {
+        if (!Checkpoint.hasWeights(c.path()) && finished(c, byStep.lastKey() > e.getKey())) {
+          weightless.add(new ScanResult.Weightless(c, WeightlessCheckpoint.describe(c)));
+        }
         continue;
       }
       beforeMeasure.accept(folder);
@@ -110,7 +119,8 @@ public final class CheckpointScanner {
       }
     }
     vanished.sort(java.util.Comparator.comparingLong(CheckpointDir::step));
-    return new ScanResult(complete, duplicates, vanished);
+    weightlessSizes.keySet().retainAll(seen);
+    return new ScanResult(complete, duplicates, vanished, weightless);
   }
 
   /**
@@ -147,8 +157,8 @@ public final class CheckpointScanner {
   }
 
   /** Step folders by step (sorted), each list sorted. */
-  private Map<Long, List<Path>> stepFolders() {
-    Map<Long, List<Path>> byStep = new TreeMap<>();
+  private NavigableMap<Long, List<Path>> stepFolders() {
+    NavigableMap<Long, List<Path>> byStep = new TreeMap<>();
     if (!Files.exists(root)) {
       return byStep; // not made yet: an agent may start before its trainer (W_0 given elsewhere)
     }
@@ -174,6 +184,23 @@ public final class CheckpointScanner {
     }
     byStep.values().forEach(l -> l.sort(Comparator.naturalOrder()));
     return byStep;
+  }
+
+  /**
+   * Whether a step folder without weights is finished: its ready file is written, or, in a layout
+   * without one, a later step's folder exists and its files did not change since the last scan
+   * (a trainer saves one step after another, so an earlier folder still being written is rare,
+   * and one scan's wait covers it).
+   */
+  private boolean finished(CheckpointDir c, boolean laterStepExists) {
+    if (layout.readyFile().isPresent()) {
+      return Files.isRegularFile(c.folder().resolve(layout.readyFile().get()));
+    }
+    if (!laterStepExists) {
+      return false;
+    }
+    Map<String, Long> sizes = measure(c);
+    return sizes != null && sizes.equals(weightlessSizes.put(c.folder(), sizes));
   }
 
   private boolean ready(CheckpointDir c) {

@@ -10,11 +10,26 @@ import java.util.List;
  *     folders are complete
  * @param vanished   folders an earlier scan measured that are gone now (a trainer's rotation),
  *     by step
+ * @param weightless finished step folders without safetensors weights, by step
  */
-public record ScanResult(List<CheckpointDir> complete, List<DuplicateStep> duplicates, List<CheckpointDir> vanished) {
+public record ScanResult(List<CheckpointDir> complete, List<DuplicateStep> duplicates, List<CheckpointDir> vanished, List<Weightless> weightless) {
   public ScanResult {
     complete = List.copyOf(complete);
     duplicates = List.copyOf(duplicates);
     vanished = List.copyOf(vanished);
+    weightless = List.copyOf(weightless);
   }
+
+  public ScanResult(List<CheckpointDir> complete, List<DuplicateStep> duplicates, List<CheckpointDir> vanished) {
+    this(complete, duplicates, vanished, List.of());
+  }
+
+  /**
+   * A step folder the trainer has finished (its ready file is written, or it stopped changing and
+   * a later step's folder exists) without safetensors weights where the layout looks for them:
+   * it will never be sent, so it is reported rather than waited for.
+   *
+   * @param why what the folder holds instead, and how to make the trainer save safetensors
+   */
+  public record Weightless(CheckpointDir checkpoint, String why) {}
 }

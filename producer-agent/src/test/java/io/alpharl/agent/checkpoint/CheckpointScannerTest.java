@@ -180,6 +180,47 @@ class CheckpointScannerTest {
     assertThatThrownBy(scanner::scan).isInstanceOf(UncheckedIOException.class).hasMessageContaining("cannot list " + file);
   }
 
+  /** A finished Trainer checkpoint holding .bin weights, or DeepSpeed state only: reported with what it holds, never complete. */
+  @Test
+  void aFinishedCheckpointWithoutSafetensorsIsReportedNotWaitedFor() throws IOException {
+    hfCheckpoint("checkpoint-0");
+    Path bin = Files.createDirectories(root.resolve("checkpoint-5"));
+    Files.write(bin.resolve("pytorch_model.bin"), new byte[100]);
+    Path zero = Files.createDirectories(root.resolve("checkpoint-10/global_step10"));
+    Files.write(zero.resolve("zero_pp_rank_0_mp_rank_00_model_states.pt"), new byte[10]);
+    Path writing = Files.createDirectories(root.resolve("checkpoint-15")); // no trainer_state.json yet: may still get weights
+    Files.write(writing.resolve("config.json"), new byte[2]);
+    CheckpointScanner scanner = new CheckpointScanner(root);
+
+    assertThat(scanner.scan().weightless()).as("no ready file yet").isEmpty();
+    Files.writeString(bin.resolve(CheckpointScanner.TRAINER_STATE), "{}");
+    Files.writeString(root.resolve("checkpoint-10").resolve(CheckpointScanner.TRAINER_STATE), "{}");
+    ScanResult r = scanner.scan();
+    assertThat(r.weightless()).extracting(w -> w.checkpoint().step()).containsExactly(5L, 10L);
+    assertThat(r.weightless().get(0).why()).contains("checkpoint-5 has no model.safetensors").contains("pytorch_model.bin")
+        .contains("save_safetensors");
+    assertThat(r.weightless().get(1).why()).contains("global_step10/").contains("stage3_gather_16bit_weights_on_model_save");
+    assertThat(steps(r.complete())).containsExactly(0L);
+  }
+
+  /**
+   * verl without {@code hf_model}: the huggingface folder holds config and tokenizer only. With no
+   * ready file, a folder counts as finished once a later step exists and it did not change between
+   * two scans; the newest step is never reported (it may still be written).
+   */
+  @Test
+  void aVerlStepWithoutHfModelIsReportedOnceALaterStepExistsAndItStoppedChanging() throws IOException {
+    for (int step : new int[] {5, 10}) {
+      Path hf = Files.createDirectories(root.resolve("global_step_" + step + "/actor/huggingface"));
+      Files.writeString(hf.resolve("config.json"), "{}");
+    }
+    CheckpointScanner scanner = new CheckpointScanner(root, CheckpointLayout.VERL);
+    assertThat(scanner.scan().weightless()).as("first sight: not yet known to be stable").isEmpty();
+    ScanResult r = scanner.scan();
+    assertThat(r.weightless()).extracting(w -> w.checkpoint().step()).containsExactly(5L);
+    assertThat(r.weightless().get(0).why()).contains("actor/huggingface").contains("config.json").contains("hf_model");
+  }
+
   private Path hfCheckpoint(String name) throws IOException {
     Path dir = root.resolve(name);
     weights(dir, 100);
