@@ -1,6 +1,7 @@
 package io.alpharl.proto.frame;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeltaChunkHeader;
 import java.nio.ByteBuffer;
@@ -94,6 +95,10 @@ public final class FrameEnvelope {
     String where = h.getTensorName() + " step " + h.getStep() + " chunk " + h.getChunkIndex();
     if (h.getRunId().isEmpty() || h.getTensorName().isEmpty()) {
       throw new FrameException(FrameError.CORRUPT_FRAME, where + ": run id and tensor name must be set");
+    }
+    if (!RecordKeys.isValidRunId(h.getRunId())) {
+      // Refused here, where live processing and a restore both look, not later by the key it would make.
+      throw new FrameException(FrameError.CORRUPT_FRAME, where + ": run id '" + h.getRunId() + "' is no valid run id");
     }
     long elements = Shapes.elementCount(h.getShapeList(), where);
     if (h.getChunkCount() < 1 || Integer.toUnsignedLong(h.getChunkIndex()) >= Integer.toUnsignedLong(h.getChunkCount())) {

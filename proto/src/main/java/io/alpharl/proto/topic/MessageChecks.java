@@ -64,6 +64,14 @@ public final class MessageChecks {
       return Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
           type + " of run '" + runId + "' under record key '" + key + "' (the key must be the run id)"));
     }
+    return validRunId(type, runId);
+  }
+
+  /** A run id no agent could send (a '/', whitespace, '..'): readers key stores and folders by it, so it is refused at the door. */
+  private static Optional<Problem> validRunId(String type, String runId) {
+    if (!RecordKeys.isValidRunId(runId)) {
+      return Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD, type + " names run '" + runId + "', which is no valid run id"));
+    }
     return Optional.empty();
   }
 
@@ -72,6 +80,6 @@ public final class MessageChecks {
       return Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
           type + " of run '" + runId + "' module '" + module + "' under record key '" + key + "' (the key must be run/module)"));
     }
-    return Optional.empty();
+    return validRunId(type, runId);
   }
 }

@@ -14,6 +14,10 @@ public final class RecordKeys {
     if (runId == null || runId.isEmpty() || runId.length() > 200) {
       throw new IllegalArgumentException("run id must have 1 to 200 characters, got " + (runId == null ? "null" : "'" + runId + "'"));
     }
+    if (runId.equals(".") || runId.equals("..")) {
+      // The extrapolator writes a run's models under a folder of its id.
+      throw new IllegalArgumentException("run id '" + runId + "' names a folder's self or parent; use letters, digits, '.', '_' or '-'");
+    }
     for (int i = 0; i < runId.length(); i++) {
       char c = runId.charAt(i);
       if (c == SEPARATOR || Character.isISOControl(c) || Character.isWhitespace(c)) {
@@ -21,6 +25,16 @@ public final class RecordKeys {
       }
     }
     return runId;
+  }
+
+  /** Whether {@link #requireValidRunId} accepts it. */
+  public static boolean isValidRunId(String runId) {
+    try {
+      requireValidRunId(runId);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /** Key of a tensor's or module's records: {@code run/name}. */

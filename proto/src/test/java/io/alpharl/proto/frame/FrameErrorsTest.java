@@ -80,6 +80,16 @@ class FrameErrorsTest {
     expect(() -> FrameEnvelope.parse(b), FrameError.UNSUPPORTED_SCHEMA_VERSION, "schema version 2, this build reads 1");
   }
 
+  /** Readers key stores and folders by the run id: one no agent could send is refused with the frame, live and on restore alike. */
+  @Test
+  void aRunIdNoAgentCouldSendIsCorrupt() {
+    DeltaFrame f = frames.get(0);
+    for (String id : new String[] {"x/y", "..", "a b"}) {
+      byte[] b = rewrap(f, f.header().toBuilder().setRunId(id)).bytes();
+      expect(() -> FrameEnvelope.parse(b), FrameError.CORRUPT_FRAME, "run id '" + id + "' is no valid run id");
+    }
+  }
+
   @Test
   void elementRangeOutsideTheShapeIsAShapeMismatch() {
     DeltaFrame f = frames.get(3);
