@@ -86,6 +86,8 @@ public final class ExtrapolatorService implements Runnable {
   private final ExtrapolatorMetrics metrics;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Map<String, Long> retryAfter = new HashMap<>();
+  /** Predictions ({@code run@step}) whose write failed for another reason than a file: the first failure is logged with its stack trace. */
+  private final Set<String> failing = new HashSet<>();
   /** Runs whose prediction waits for a file or the disk (the metric's count). */
   private final Set<String> waitingOnFiles = new HashSet<>();
   private volatile Emitted emitted;
@@ -184,6 +186,7 @@ public final class ExtrapolatorService implements Runnable {
       if (act(f, ledger, backend, reader, producer)) {
         it.remove();
         retryAfter.remove(run);
+        failing.remove(run + "@" + f.getStep());
         if (waitingOnFiles.remove(run)) {
           metrics.waitingOnFiles(waitingOnFiles.size());
         }
@@ -269,12 +272,16 @@ public final class ExtrapolatorService implements Runnable {
       metrics.waitingOnFiles(waitingOnFiles.size());
       return false;
     } catch (RuntimeException e) {
-      LOG.error("run {}: prediction from step {} failed: {}", run, fit.getStep(), e.getMessage(), e);
+      // Anything else (the GPU out of memory while another process holds it, a bug) waits the same way. Skipping the
+      // prediction, as before, published other outputs than a clean run (its stop decision later, or never), and a
+      // restart, which writes it, others again; a failure that lasts holds the run's later predictions back, loudly.
       metrics.predictionFailed();
-      // Without a model there is nothing to stop with; a later passing fit may decide instead.
-      DecisionState next = step.next();
-      ledger.decisions(new DecisionState(next.passingInARow(), next.predictedAtFraction(), ledger.decisions().stopped()));
-      return true;
+      boolean first = !failing.contains(run + "@" + fit.getStep());
+      failing.add(run + "@" + fit.getStep());
+      LOG.error("run {}: the prediction from step {} failed and waits, the run's later steps behind it; tried again in {} s: {}", run,
+          fit.getStep(), IO_RETRY_AFTER_NANOS / 1_000_000_000L, e.toString(), first ? e : null);
+      retryAfter.put(run, System.nanoTime() + IO_RETRY_AFTER_NANOS);
+      return false;
     }
   }
 
@@ -300,11 +307,11 @@ public final class ExtrapolatorService implements Runnable {
     String run = fit.getRunId();
     RunManifest manifest = ledger.manifest();
     Map<String, NavigableMap<Long, Rank1Update>> factors = new FactorScan(reader).window(fit, ledger.startMs());
-    scoring.keep(fit, ledger, factors);
     PredictionPlan plan = Predictor.plan(fit, manifest, ledger.commits(), factors, config.policy().carryFromBase());
     Path dir = config.outputDir().resolve(run).resolve("step-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis()));
     PredictedModelFolder.Written written = PredictedModelFolder.write(dir, run, manifest, ledger.startMs(), ledger.commits(), fit.getStep(), plan,
         new DeltaScan(config.kafka(), config.readTimeout(), allocator), backend);
+    scoring.keep(fit, ledger, factors); // once the model is there: a prediction that failed has nothing to score
     long bytes = written.bytes();
     double seconds = (System.nanoTime() - t0) / 1e9;
     metrics.predicted(fit.getAxis(), bytes, seconds);

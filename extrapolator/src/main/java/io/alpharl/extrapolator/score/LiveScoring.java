@@ -68,7 +68,8 @@ public final class LiveScoring {
 
   /**
    * Scores every earlier prediction of the run at this fit's step, against the step's real factors
-   * (read from the log from the step's commit on), and publishes the scores in one transaction.
+   * (read from the log from the previous step's commit on), and publishes the scores in one
+   * transaction.
    *
    * @param running false once the service is stopping (a commit that times out is then given up)
    */
@@ -92,8 +93,12 @@ public final class LiveScoring {
     StepCommitted commit = ledger.commits().get(step);
     Set<String> modules = new HashSet<>();
     due.forEach(b -> modules.addAll(b.modules()));
-    Map<String, NavigableMap<Long, Rank1Update>> at = factors.read(fit.getRunId(), commit.getCommittedUnixMs(),
-        fit.getProcessorApplication(), modules, Set.of(step));
+    // A step's factors are stamped with its frames' send times, which all follow the previous
+    // step's commit; the step's own commit comes after the last of them, which at 7B can be
+    // minutes after the first: read from the commit before, or the run's start.
+    Map.Entry<Long, StepCommitted> before = ledger.commits().lowerEntry(step);
+    long sentFrom = before == null ? ledger.startMs() : before.getValue().getCommittedUnixMs();
+    Map<String, NavigableMap<Long, Rank1Update>> at = factors.read(fit.getRunId(), sentFrom, fit.getProcessorApplication(), modules, Set.of(step));
     Map<String, Rank1Update> byModule = new HashMap<>();
     at.forEach((m, bySteps) -> byModule.put(m, bySteps.get(step)));
     double progress = commit.getHasProgressValue() ? commit.getProgressValue() : Double.NaN;

@@ -1,13 +1,15 @@
 package io.alpharl.extrapolator.write;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** Deleting the folders a model write leaves: its staging folder, the model it replaces. Stateless. */
+/** The folders a model write leaves: deleting its staging folder and the model it replaces, making a model durable. Stateless. */
 public final class Folders {
   private Folders() {}
 
@@ -22,6 +24,30 @@ public final class Folders {
     }
     for (Path p : all) {
       Files.delete(p);
+    }
+  }
+
+  /** Forces every file under {@code dir} and every folder's entries to disk (files already forced cost a call each). */
+  public static void syncTree(Path dir) throws IOException {
+    List<Path> all;
+    try (Stream<Path> s = Files.walk(dir)) {
+      all = s.sorted(Comparator.reverseOrder()).toList(); // a folder after what it holds
+    }
+    for (Path p : all) {
+      if (Files.isDirectory(p)) {
+        syncFolder(p);
+      } else {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+          ch.force(true);
+        }
+      }
+    }
+  }
+
+  /** Forces a folder's entries (the names in it) to disk, as a rename into it needs to survive a power loss. */
+  public static void syncFolder(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
     }
   }
 }

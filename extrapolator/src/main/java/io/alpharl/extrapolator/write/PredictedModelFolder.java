@@ -65,15 +65,21 @@ public final class PredictedModelFolder {
         try {
           bytes = PredictedModelWriter.write(staging, base, plan.withSums(sums == null ? CarriedDeltas.NONE : sums), backend);
         } catch (IOException | RuntimeException e) {
-          deleteAfterFailure(staging, e); // half a model is of no use, and a skipped prediction is not retried
+          deleteAfterFailure(staging, e); // half a model is of no use
           throw e;
         }
         summing = sums == null ? 0 : sums.summingNanos();
       }
     }
+    // Durable before it is named, and named durably before the prediction that points at it is
+    // published: after a power loss the published path must hold the whole model, since a
+    // restarted extrapolator knows the prediction was made and does not write it again.
+    Folders.syncTree(staging);
     Folders.deleteTree(dir);
     Files.createDirectories(dir.getParent());
     Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+    Folders.syncFolder(dir.getParent());
+    Folders.syncFolder(dir.getParent().getParent());
     return new Written(dir, bytes, found, summing);
   }
 
