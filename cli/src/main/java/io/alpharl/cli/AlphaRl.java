@@ -30,6 +30,9 @@ public final class AlphaRl implements Runnable {
   }
 
   public static void main(String[] args) {
+    // Published texts (a gate's reason, a decision's) and store keys format numbers; a German or
+    // Persian default locale would write them otherwise, and instances would publish other bytes.
+    java.util.Locale.setDefault(java.util.Locale.ROOT);
     System.exit(commandLine().execute(args));
   }
 

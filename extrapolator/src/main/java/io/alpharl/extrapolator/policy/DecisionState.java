@@ -2,6 +2,7 @@ package io.alpharl.extrapolator.policy;
 
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.GateState;
+import java.util.Locale;
 
 /**
  * What a run's fit summaries on the policy's axis have led to so far: passing fits in a row,
@@ -29,7 +30,7 @@ public record DecisionState(int passingInARow, boolean predictedAtFraction, bool
     boolean stop = passing && !stopped && plannedSteps > 0 && fit.getStep() >= policy.minFractionOfPlanned() * plannedSteps
         && fit.getConfidence() >= policy.minConfidence() && inARow >= policy.consecutivePassing();
     boolean predict = (passing && inARow == 1) || atFraction || stop;
-    String why = stop ? String.format("gate passing %d fits in a row at step %d of %d, confidence %.3f, mean R² %.3f", inARow, fit.getStep(),
+    String why = stop ? String.format(Locale.ROOT, "gate passing %d fits in a row at step %d of %d, confidence %.3f, mean R² %.3f", inARow, fit.getStep(),
         plannedSteps, fit.getConfidence(), fit.getMeanR2())
         : passing ? "gate passing" : "at " + Math.round(100 * policy.predictAtFraction()) + " % of the run";
     return new Step(predict, why, stop, new DecisionState(inARow, predictedAtFraction || atFraction, stopped || stop));

@@ -2,6 +2,7 @@ package io.alpharl.fit.predict;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /** The run-level gate on the backtest: enough points, a reach the backtest covered, a small error. */
 public final class Gate {
@@ -21,13 +22,13 @@ public final class Gate {
     } else if (!(run.testedReach() > 0)) {
       why.add("the backtest tested no reach");
     } else if (run.predictionReach() > settings.maxReachOverTested() * run.testedReach()) {
-      why.add(String.format("the prediction reaches %.2fx the window end, the backtest tested %.2fx (allowed up to %.2fx that: %.2fx)",
+      why.add(String.format(Locale.ROOT, "the prediction reaches %.2fx the window end, the backtest tested %.2fx (allowed up to %.2fx that: %.2fx)",
           run.predictionReach(), run.testedReach(), settings.maxReachOverTested(), settings.maxReachOverTested() * run.testedReach()));
     }
     if (Double.isNaN(run.chosenError())) {
       why.add("no backtest error");
     } else if (run.chosenError() > settings.maxBacktestError()) {
-      why.add(String.format("backtest error %.3f (norm-weighted, chosen predictors) above %.3f", run.chosenError(), settings.maxBacktestError()));
+      why.add(String.format(Locale.ROOT, "backtest error %.3f (norm-weighted, chosen predictors) above %.3f", run.chosenError(), settings.maxBacktestError()));
     }
     return new GateVerdict(why.isEmpty(), why);
   }

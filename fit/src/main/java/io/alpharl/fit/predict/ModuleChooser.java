@@ -3,6 +3,7 @@ package io.alpharl.fit.predict;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Chooses one module's prediction: backtest every candidate and stop on the same pairs, take the
@@ -62,7 +63,7 @@ public final class ModuleChooser {
       }
       PlanResult plan = candidates.get(i).plan(prepared);
       if (plan.ok()) {
-        String why = String.format("backtest error %.4g against stop's %.4g", r.meanError(), stopResult.meanError());
+        String why = String.format(Locale.ROOT, "backtest error %.4g against stop's %.4g", r.meanError(), stopResult.meanError());
         if (!refused.isEmpty()) {
           why += "; better ones had no plan (" + String.join("; ", refused) + ")";
         }
@@ -72,7 +73,7 @@ public final class ModuleChooser {
     }
     BacktestResult best = results.candidates().get(order.get(0));
     String why = refused.isEmpty()
-        ? String.format("best candidate %s has backtest error %.4g, not below %.4g (stop's %.4g less %.0f %%)",
+        ? String.format(Locale.ROOT, "best candidate %s has backtest error %.4g, not below %.4g (stop's %.4g less %.0f %%)",
             best.predictor(), best.meanError(), bar, stopResult.meanError(), 100 * settings.margin())
         : "candidates that beat stop had no plan (" + String.join("; ", refused) + ")";
     return carry(window, prepared, results, why);

@@ -1,6 +1,7 @@
 package io.alpharl.fit.predict;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The signal axis' target y*. A user-given value is taken as it is, inside the metric's range.
@@ -31,7 +32,7 @@ public final class SignalTarget {
   static Resolved resolve(List<FactorPoint> points, int count, long plannedStep, double userValue, AxisSettings settings) {
     if (!Double.isNaN(userValue)) {
       if (userValue < settings.signalLow() || userValue > settings.signalHigh()) {
-        return Resolved.failed(String.format("target value %s lies outside the metric range [%s, %s]", userValue, settings.signalLow(), settings.signalHigh()));
+        return Resolved.failed(String.format(Locale.ROOT, "target value %s lies outside the metric range [%s, %s]", userValue, settings.signalLow(), settings.signalHigh()));
       }
       return Resolved.of(userValue);
     }
@@ -56,10 +57,10 @@ public final class SignalTarget {
     }
     double slope = sxx > 0 ? sxy / sxx : 0;
     if (!(slope > 0)) {
-      return Resolved.failed(String.format("progress trend is flat or falling (slope %.3g per step): no reach on the signal axis", slope));
+      return Resolved.failed(String.format(Locale.ROOT, "progress trend is flat or falling (slope %.3g per step): no reach on the signal axis", slope));
     }
     if (newest > settings.signalHigh()) {
-      return Resolved.failed(String.format("newest progress %.4g lies above the metric range's upper bound %s", newest, settings.signalHigh()));
+      return Resolved.failed(String.format(Locale.ROOT, "newest progress %.4g lies above the metric range's upper bound %s", newest, settings.signalHigh()));
     }
     double trend = my + slope * (plannedStep - mx);
     return Resolved.of(Math.max(settings.signalLow(), Math.min(settings.signalHigh(), Math.max(trend, newest))));

@@ -63,4 +63,17 @@ class GateTest {
   private static PlanResult stopPlan() {
     return new PlanResult("stop", UpdatePlan.stop("stop", 2), Axis.STEP, Double.NaN, null);
   }
+
+  /** The reasons are published in fits: the same bytes under a German default locale (which writes 0,450). */
+  @Test
+  void reasonsDoNotDependOnTheDefaultLocale() {
+    java.util.Locale was = java.util.Locale.getDefault();
+    try {
+      java.util.Locale.setDefault(java.util.Locale.GERMANY);
+      assertThat(GATE.evaluate(new RunBacktest(3, 30, 300, 0.45, 0.5, 1.5, 10, 1, 0)).reasons())
+          .contains("backtest error 0.450 (norm-weighted, chosen predictors) above 0.300");
+    } finally {
+      java.util.Locale.setDefault(was);
+    }
+  }
 }

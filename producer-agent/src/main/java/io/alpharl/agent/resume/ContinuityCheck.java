@@ -3,6 +3,7 @@ package io.alpharl.agent.resume;
 import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.TensorEntry;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -56,7 +57,7 @@ public final class ContinuityCheck {
       double scale = Math.sqrt(Math.max(update, summed));
       double relative = scale == 0 ? 0 : Math.sqrt(diff) / scale;
       if (relative > MAX_RELATIVE_ERROR) {
-        return Optional.of(String.format("%s: the log's update differs from the checkpoint's by %.3g of its norm", t.name(), relative));
+        return Optional.of(String.format(Locale.ROOT, "%s: the log's update differs from the checkpoint's by %.3g of its norm", t.name(), relative));
       }
     }
     return Optional.empty();

@@ -4,6 +4,7 @@ import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.TensorInfo;
 import io.alpharl.safetensors.Checkpoint;
 import java.util.Collections;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -67,7 +68,7 @@ public record BaseModelFingerprint(Map<String, Integer> crcs) {
         differing++;
         if (first == null) {
           first = here == null ? "it has no tensor " + e.getKey()
-              : String.format("tensor %s holds other bytes (CRC32C %08x, the run's %08x)", e.getKey(), here, e.getValue());
+              : String.format(Locale.ROOT, "tensor %s holds other bytes (CRC32C %08x, the run's %08x)", e.getKey(), here, e.getValue());
         }
       }
     }

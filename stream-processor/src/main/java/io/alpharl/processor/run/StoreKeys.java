@@ -1,6 +1,7 @@
 package io.alpharl.processor.run;
 
 import io.alpharl.proto.topic.RecordKeys;
+import java.util.Locale;
 
 /**
  * Keys of the run tracker's stores. Steps are written with 20 zero-padded digits so that a prefix
@@ -35,7 +36,8 @@ public final class StoreKeys {
     return step(runId, step) + RecordKeys.SEPARATOR + axis;
   }
 
+  /** ASCII digits whatever the JVM's locale (some format %d in their own digits): the keys' order and lookups must not depend on it. */
   private static String padded(long step) {
-    return String.format("%020d", step);
+    return String.format(Locale.ROOT, "%020d", step);
   }
 }
