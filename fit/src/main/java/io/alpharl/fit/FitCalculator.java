@@ -108,7 +108,8 @@ public final class FitCalculator {
         .setSignalHigh(settings.axes().signalHigh())
         .setMinExponent(settings.axes().minExponent())
         .setMaxExponent(settings.axes().maxExponent())
-        .setSignalTarget(target(ProgressAxis.PROGRESS_AXIS_SIGNAL, steps, progress, plannedSteps));
+        .setSignalTarget(target(ProgressAxis.PROGRESS_AXIS_SIGNAL, steps, progress, plannedSteps))
+        .setPlannedSteps(Math.max(0, plannedSteps));
     double weightedR2 = 0;
     double weights = 0;
     int above = 0;

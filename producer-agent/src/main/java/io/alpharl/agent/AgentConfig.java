@@ -85,6 +85,11 @@ public record AgentConfig(
     return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, Optional.of(dir));
   }
 
+  /** W_0 from its own folder, as {@code --base} gives it (the run folder may then start empty). */
+  public AgentConfig withBase(Path basePath) {
+    return new AgentConfig(runDir, runId, Optional.of(basePath), progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir);
+  }
+
   public AgentConfig withModules(ModuleSelector selector) {
     return new AgentConfig(runDir, runId, base, progressKey, selector, plannedSteps, pollInterval, chunking, wire, layout, stateDir);
   }

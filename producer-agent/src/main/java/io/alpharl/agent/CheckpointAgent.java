@@ -399,6 +399,7 @@ public final class CheckpointAgent implements AutoCloseable {
       reject(c, e.getMessage());
       return false;
     }
+    long planned = plannedAt(c);
     boolean begun = false;
     try (ckpt) {
       sink.beginStep(c.step());
@@ -408,7 +409,8 @@ public final class CheckpointAgent implements AutoCloseable {
           .setRunId(config.runId())
           .setStep(c.step())
           .setHasProgressValue(y.isPresent())
-          .setProgressValue(y.orElse(0));
+          .setProgressValue(y.orElse(0))
+          .setPlannedSteps(planned);
       long bytes = 0;
       int chunks = 0;
       for (TensorEntry t : base.tensors().values()) {
@@ -490,6 +492,25 @@ public final class CheckpointAgent implements AutoCloseable {
   private void reject(CheckpointDir c, String detail) {
     rejected.add(c.step());
     refuse(c.step(), List.of(c.folder()), RejectReason.REJECT_REASON_BAD_CHECKPOINT, detail);
+  }
+
+  /**
+   * The planned final step as this checkpoint states it: --planned-steps, else its trainer state's
+   * max_steps (or progress.jsonl's), else what the run knew. An agent started before its trainer's
+   * first checkpoint learns it here; the manifest is sent again with it, for the page, while each
+   * commit carries its own so that fits do not depend on when that manifest arrives.
+   */
+  private long plannedAt(CheckpointDir c) {
+    if (config.plannedSteps() > 0) {
+      return config.plannedSteps();
+    }
+    long stated = ProgressReader.plannedSteps(c);
+    if (stated > 0 && stated != manifest.getPlannedSteps()) {
+      LOG.info("run {}: planned final step {} (from {})", config.runId(), stated, c.folder());
+      manifest.setPlannedSteps(stated);
+      sink.manifest(manifest.setLastStep(lastStep).build());
+    }
+    return manifest.getPlannedSteps();
   }
 
   private void refuse(long step, List<Path> folders, RejectReason reason, String detail) {

@@ -37,6 +37,15 @@ public final class Predictor {
    * @throws IllegalStateException when the inputs lack what the fit used, or a chosen predictor has
    *     no plan on them (the processor had one: the two would disagree)
    */
+  /**
+   * The planned final step the fit was judged with; for a fit from before fits carried it, the
+   * manifest's. Not the manifest's first: a restarted agent may state it in a newer manifest, and
+   * when that arrives must not change a prediction.
+   */
+  public static long planned(FitSummary fit, RunManifest manifest) {
+    return fit.getPlannedSteps() > 0 ? fit.getPlannedSteps() : manifest.getPlannedSteps();
+  }
+
   public static PredictionPlan plan(FitSummary fit, RunManifest manifest, NavigableMap<Long, StepCommitted> commits,
       Map<String, ? extends Map<Long, Rank1Update>> factors, boolean carryFromBase) {
     long k = fit.getStep();
@@ -45,7 +54,7 @@ public final class Predictor {
       throw new IllegalStateException("run " + fit.getRunId() + ": the fit summary of step " + k + " lists no window ending at it");
     }
     Map<Long, Double> progress = progress(fit.getRunId(), steps, commits);
-    long planned = manifest.getPlannedSteps();
+    long planned = planned(fit, manifest);
     Map<String, TensorInfo> tensors = new HashMap<>();
     manifest.getTensorsList().forEach(t -> tensors.put(t.getName(), t));
     AxisSettings axes = axes(fit);

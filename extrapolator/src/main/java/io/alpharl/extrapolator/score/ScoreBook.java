@@ -55,6 +55,7 @@ public final class ScoreBook {
     Map<String, SketchLine> lines = new LinkedHashMap<>();
     Map<String, double[]> stops = new LinkedHashMap<>();
     Map<String, String> predictors = new LinkedHashMap<>();
+    long planned = Predictor.planned(fit, manifest);
     for (ModuleFit mf : fit.getModulesList()) {
       TensorInfo t = tensors.get(mf.getModule());
       if (t == null || t.getShapeCount() != 2) {
@@ -71,13 +72,13 @@ public final class ScoreBook {
       }
       io.alpharl.fit.predict.Predictor predictor = PredictorRegistry.parse(spec);
       PlanResult near = predictor.plan(PreparedWindow.of(window, new Target(k, progress.getOrDefault(k, Double.NaN)), axes, List.of(predictor)));
-      PlanResult far = predictor.plan(PreparedWindow.of(window, new Target(manifest.getPlannedSteps(), fit.getSignalTarget()), axes,
+      PlanResult far = predictor.plan(PreparedWindow.of(window, new Target(planned, fit.getSignalTarget()), axes,
           List.of(predictor)));
       if (!near.ok() || !far.ok()) {
         lines.put(mf.getModule(), SketchLine.constant(stop)); // no plan: the prediction carried it after all
         continue;
       }
-      double alpha = manifest.getPlannedSteps() > 1 ? Math.log(far.target()) / Math.log(manifest.getPlannedSteps()) : 1;
+      double alpha = planned > 1 ? Math.log(far.target()) / Math.log(planned) : 1;
       lines.put(mf.getModule(), new SketchLine(far.axis(), near.target(), near.plan().sketch(window), far.target(), far.plan().sketch(window), alpha));
     }
     return new ScoreBook(fit, extrapolatorId, lines, stops, predictors);

@@ -210,8 +210,47 @@ class AgentWatchIT {
     assertThat(CommittedRun.lastStep(KafkaClients.of(broker.bootstrapServers()), runId)).isEqualTo(steps.get(4));
   }
 
+  /**
+   * Started before the trainer's first checkpoint (W_0 from --base) with no --planned-steps: the
+   * planned final step is learnt from the first checkpoint's trainer state. Each commit carries it,
+   * so a fit is judged with its own step's value whenever a manifest arrives, and the manifest is
+   * sent again with it.
+   */
+  @Test
+  void anAgentStartedBeforeItsTrainerLearnsThePlannedStepFromTheFirstCheckpoint(TestBroker broker) throws Exception {
+    String runId = "planned-" + UUID.randomUUID().toString().substring(0, 8);
+    Path base = runDir.resolveSibling(runDir.getFileName() + "-base");
+    BundledRun.copyCheckpoint(0, base);
+    List<Long> steps = BundledRun.steps();
+    AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy").withBase(base.resolve("checkpoint-0"));
+    try (RootAllocator allocator = new RootAllocator();
+         KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      assertThat(agent.plannedSteps()).as("nothing says it yet").isZero();
+      BundledRun.copyCheckpoint(steps.get(1), runDir);
+      BundledRun.copyCheckpoint(steps.get(2), runDir);
+      agent.poll();
+      agent.poll();
+      assertThat(agent.lastStep()).isEqualTo(steps.get(2));
+      assertThat(agent.plannedSteps()).isEqualTo(200);
+    }
+    RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.hasComplete(steps.subList(1, 3)), Duration.ofSeconds(60));
+    assertThat(log.commits).extracting(io.alpharl.proto.v1.StepCommitted::getPlannedSteps).containsOnly(200L);
+    assertThat(manifests(broker, runId, seen -> seen.stream().anyMatch(m -> m.getPlannedSteps() > 0)))
+        .as("the first manifest, before the trainer's first checkpoint, then the one that learnt it")
+        .extracting(io.alpharl.proto.v1.RunManifest::getPlannedSteps).containsExactly(0L, 200L);
+  }
+
   /** The newest manifest of the run once at least {@code finished} of them say how far the run went. */
   private static io.alpharl.proto.v1.RunManifest lastManifest(TestBroker broker, String runId, int finished) {
+    List<io.alpharl.proto.v1.RunManifest> seen = manifests(broker, runId, s -> s.stream().filter(m -> m.getLastStep() > 0).count() >= finished);
+    return seen.get(seen.size() - 1);
+  }
+
+  /** The run's manifests in order, read until {@code enough} holds of them (or 30 s). */
+  private static List<io.alpharl.proto.v1.RunManifest> manifests(TestBroker broker, String runId,
+      java.util.function.Predicate<List<io.alpharl.proto.v1.RunManifest>> enough) {
     List<io.alpharl.proto.v1.RunManifest> seen = new java.util.ArrayList<>();
     try (org.apache.kafka.clients.consumer.KafkaConsumer<String, io.alpharl.proto.v1.RunManifest> c = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
         Map.of(org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
@@ -221,7 +260,7 @@ class AgentWatchIT {
         Topics.RUNS.keySerde().deserializer(), Topics.RUNS.valueSerde().deserializer())) {
       c.subscribe(List.of(Topics.RUNS.name()));
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (seen.stream().filter(m -> m.getLastStep() > 0).count() < finished && System.nanoTime() < deadline) {
+      while (!enough.test(seen) && System.nanoTime() < deadline) {
         c.poll(Duration.ofMillis(200)).forEach(r -> {
           if (runId.equals(r.key())) {
             seen.add(r.value());
@@ -230,7 +269,7 @@ class AgentWatchIT {
       }
     }
     assertThat(seen).as("manifests of run %s", runId).isNotEmpty();
-    return seen.get(seen.size() - 1);
+    return seen;
   }
 
   @Test

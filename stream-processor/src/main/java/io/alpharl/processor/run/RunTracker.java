@@ -171,7 +171,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     }
     StepProgress.Builder p = stored == null ? StepProgress.newBuilder().setStep(s.getStep()) : stored.toBuilder();
     steps.put(key, p.setCommitted(true).setHasProgressValue(s.getHasProgressValue()).setProgressValue(s.getProgressValue())
-        .setCommittedUnixMs(s.getCommittedUnixMs()).build());
+        .setCommittedUnixMs(s.getCommittedUnixMs()).setPlannedSteps(s.getPlannedSteps()).build());
     completeSteps(record, runId, run);
   }
 
@@ -304,7 +304,9 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       TensorInfo info = mods.info(module);
       windowsOfModules.add(Windows.of(module, (int) info.getShape(0), (int) info.getShape(1), points, progressByStep));
     }
-    long planned = run.getManifest().getPlannedSteps();
+    // The step's own statement, else the manifest's: a manifest sent again by a restarted agent
+    // (which may know max_steps by then) can arrive before or after this step completes.
+    long planned = step.getPlannedSteps() > 0 ? step.getPlannedSteps() : run.getManifest().getPlannedSteps();
     double lag = step.getCommittedUnixMs() > 0 ? (System.currentTimeMillis() - step.getCommittedUnixMs()) / 1000.0 : -1;
     FitCalculator.Judgement judgement = fits.judge(stepsOf, planned, windowsOfModules);
     publish(record, runId, run, fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_STEP, stepsOf, progress, planned, trajectories, judgement), lag);

@@ -254,6 +254,41 @@ class AlphaRlTopologyTest {
     assertThat(out.get(0).getGate()).isEqualTo(GateState.GATE_STATE_COLLECTING);
   }
 
+  /**
+   * An agent started before its trainer sends a manifest without the planned step, learns it from
+   * the first checkpoint and states it in every commit; a restarted agent's newer manifest may say
+   * otherwise and arrive at any point. Each fit is judged with its own commit's value.
+   */
+  @Test
+  void aFitIsJudgedWithThePlannedStepItsCommitStatesNotTheNewestManifests() {
+    RunManifest withoutPlan = RunManifest.newBuilder().setSchemaVersion(1).setRunId(RUN)
+        .addTensors(TensorInfo.newBuilder().setName(MODULE).addShape(M).addShape(N).setModelled(true))
+        .addTensors(TensorInfo.newBuilder().setName(NORM).addShape(N)).build();
+    runs.pipeInput(RUN, withoutPlan, tick());
+    float[] direction = randomDelta();
+    for (int t = 1; t <= 6; t++) {
+      if (t == 4) {
+        runs.pipeInput(RUN, withoutPlan.toBuilder().setPlannedSteps(500).build(), tick());
+      }
+      sendStep(t, 0.1 + 0.05 * t, direction.clone(), 20);
+    }
+    List<FitSummary> out = fits.readValuesToList();
+    assertThat(out).hasSize(12).allSatisfy(f -> assertThat(f.getPlannedSteps()).as("step %d", f.getStep()).isEqualTo(20));
+    FitSummary last = out.stream().filter(f -> f.getAxis() == ProgressAxis.PROGRESS_AXIS_STEP).reduce((a, b) -> b).orElseThrow();
+    assertThat(last.getGateReason()).doesNotContain("planned final step unknown");
+    assertThat(last.getPredictionReach()).as("20 over the window end 6").isCloseTo(20.0 / 6, org.assertj.core.data.Offset.offset(1e-9));
+  }
+
+  /** A commit from before commits stated it: the manifest's planned step holds. */
+  @Test
+  void aCommitThatStatesNoPlannedStepIsJudgedWithTheManifests() {
+    float[] direction = randomDelta();
+    for (int t = 1; t <= 3; t++) {
+      sendStep(t, 0.1 + 0.05 * t, direction.clone());
+    }
+    assertThat(fits.readValuesToList()).isNotEmpty().allSatisfy(f -> assertThat(f.getPlannedSteps()).isEqualTo(20));
+  }
+
   @Test
   void predictionsScoresAndTheFirstDecisionAreKeptPerRunAndJunkIsDeadLettered() {
     TestInputTopic<String, Prediction> predictions = driver.createInputTopic(Topics.PREDICTIONS.name(), new StringSerializer(),
@@ -297,6 +332,11 @@ class AlphaRlTopologyTest {
   }
 
   private List<DeltaFrame> sendStep(long step, double progress, float[] delta) {
+    return sendStep(step, progress, delta, 0);
+  }
+
+  /** @param planned the planned final step the commit states (0: none, the manifest's holds) */
+  private List<DeltaFrame> sendStep(long step, double progress, float[] delta, long planned) {
     for (int i = 0; i < delta.length; i++) {
       cumulative[i] += delta[i];
     }
@@ -311,7 +351,7 @@ class AlphaRlTopologyTest {
     }
     normFrames.forEach(f -> deltas.pipeInput(f.key(), f, tick()));
     steps.pipeInput(RUN, StepCommitted.newBuilder().setSchemaVersion(1).setRunId(RUN).setStep(step).setHasProgressValue(true)
-        .setProgressValue(progress).setTensorCount(2).build(), tick());
+        .setProgressValue(progress).setTensorCount(2).setPlannedSteps(planned).build(), tick());
     return moduleFrames;
   }
 
