@@ -93,7 +93,9 @@ public final class RunInputs {
     try {
       if (r.topic().equals(Topics.RUNS.name())) {
         RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());
-        Optional<MessageChecks.Problem> p = MessageChecks.manifest(key, m);
+        RunLedger known = runs.get(key);
+        Optional<MessageChecks.Problem> p = MessageChecks.manifest(key, m)
+            .or(() -> known == null || known.manifest() == null ? Optional.empty() : MessageChecks.sameTensors(known.manifest(), m));
         if (p.isPresent()) {
           refuse(r, p.get().reason(), p.get().detail());
         } else {
@@ -147,8 +149,8 @@ public final class RunInputs {
       }
       try {
         RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(rec.topic(), rec.value());
-        if (MessageChecks.manifest(key, m).isEmpty()) {
-          latest[0] = m;
+        if (MessageChecks.manifest(key, m).isEmpty() && (latest[0] == null || MessageChecks.sameTensors(latest[0], m).isEmpty())) {
+          latest[0] = m; // as apply takes them: one that changes the run's tensors is refused when the consumer reaches it
         }
       } catch (SerializationException e) {
         // junk on alpharl.runs is dead-lettered when the consumer reaches it

@@ -8,6 +8,7 @@ import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RejectReason;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.proto.v1.TensorInfo;
 import java.util.Optional;
 
 /**
@@ -23,6 +24,32 @@ public final class MessageChecks {
 
   public static Optional<Problem> manifest(String key, RunManifest m) {
     return version("RunManifest", m.getSchemaVersion()).or(() -> runKey("RunManifest", key, m.getRunId()));
+  }
+
+  /**
+   * A run's later manifest (a status update, an agent restarted) must describe the tensors its
+   * first did: names, shapes, which are modelled and transposed. Readers size their state by the
+   * first; one that changed it under a run whose steps are on the log would leave modules without
+   * factors the fits wait for, or shapes the windows do not have. The agent refuses to resume
+   * under other module options, so such a manifest is not the run's.
+   */
+  public static Optional<Problem> sameTensors(RunManifest kept, RunManifest next) {
+    if (kept.getTensorsCount() != next.getTensorsCount()) {
+      return Optional.of(new Problem(RejectReason.REJECT_REASON_SHAPE_MISMATCH, "RunManifest of run " + next.getRunId() + " lists "
+          + next.getTensorsCount() + " tensors where the run's has " + kept.getTensorsCount() + "; the run keeps its tensors"));
+    }
+    for (int i = 0; i < kept.getTensorsCount(); i++) {
+      TensorInfo a = kept.getTensors(i);
+      TensorInfo b = next.getTensors(i);
+      if (!a.getName().equals(b.getName()) || !a.getShapeList().equals(b.getShapeList()) || a.getModelled() != b.getModelled()
+          || a.getTransposed() != b.getTransposed()) {
+        return Optional.of(new Problem(RejectReason.REJECT_REASON_SHAPE_MISMATCH, "RunManifest of run " + next.getRunId() + " describes tensor "
+            + i + " as " + b.getName() + " " + b.getShapeList() + (b.getModelled() ? " modelled" : "") + (b.getTransposed() ? " transposed" : "")
+            + " where the run's has " + a.getName() + " " + a.getShapeList() + (a.getModelled() ? " modelled" : "")
+            + (a.getTransposed() ? " transposed" : "") + "; the run keeps its tensors"));
+      }
+    }
+    return Optional.empty();
   }
 
   public static Optional<Problem> step(String key, StepCommitted s) {

@@ -142,6 +142,12 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       return;
     }
     RunState stored = runs.get(m.getRunId());
+    Optional<MessageChecks.Problem> changed = stored == null || !stored.getHasManifest() ? Optional.empty()
+        : MessageChecks.sameTensors(stored.getManifest(), m);
+    if (changed.isPresent()) {
+      reject(record, changed.get(), m.getRunId(), 0);
+      return;
+    }
     RunState.Builder run = stored == null ? RunState.newBuilder() : stored.toBuilder();
     runs.put(m.getRunId(), run.setManifest(m.toBuilder().clearBaseModelFiles()).setHasManifest(true).build());
     modelled.remove(m.getRunId());

@@ -279,6 +279,27 @@ class AlphaRlTopologyTest {
     assertThat(last.getPredictionReach()).as("20 over the window end 6").isCloseTo(20.0 / 6, org.assertj.core.data.Offset.offset(1e-9));
   }
 
+  /**
+   * A manifest that models other tensors than the run's (here the module no longer modelled) is
+   * refused: the run keeps its modules and its fits go on. Taking it would have left the fits
+   * waiting on, or failing over, a module set the factors do not match.
+   */
+  @Test
+  void aManifestThatChangesTheRunsTensorsIsDeadLetteredAndTheRunGoesOn() {
+    sendStep(1, 0.1);
+    runs.pipeInput(RUN, RunManifest.newBuilder().setSchemaVersion(1).setRunId(RUN).setPlannedSteps(20)
+        .addTensors(TensorInfo.newBuilder().setName(MODULE).addShape(M).addShape(N))
+        .addTensors(TensorInfo.newBuilder().setName(NORM).addShape(N)).build(), tick());
+    sendStep(2, 0.2);
+    List<DeadLetter> letters = dlq.readValuesToList();
+    assertThat(letters).singleElement().satisfies(l -> {
+      assertThat(l.getReason()).isEqualTo(RejectReason.REJECT_REASON_SHAPE_MISMATCH);
+      assertThat(l.getSourceTopic()).isEqualTo(Topics.RUNS.name());
+      assertThat(l.getDetail()).contains("the run keeps its tensors");
+    });
+    assertThat(fits.readValuesToList()).extracting(FitSummary::getStep).contains(1L, 2L);
+  }
+
   /** A commit from before commits stated it: the manifest's planned step holds. */
   @Test
   void aCommitThatStatesNoPlannedStepIsJudgedWithTheManifests() {
