@@ -77,12 +77,13 @@ class AlphaRlTopologyTest {
   private final ProcessorMetrics metrics = new ProcessorMetrics();
   private final float[] cumulative = new float[M * N];
   private Instant clock = Instant.parse("2026-11-24T00:00:00Z");
+  private ProcessorConfig config;
 
   @BeforeEach
   void setUp() {
     allocator = new RootAllocator();
     backend = new CpuRank1Backend(1);
-    ProcessorConfig config = ProcessorConfig.defaults("unused:9092", stateDir);
+    config = ProcessorConfig.defaults("unused:9092", stateDir);
     driver = new TopologyTestDriver(AlphaRlTopology.build(config, backend, allocator, metrics), StreamsProperties.of(config, metrics));
     deltas = driver.createInputTopic(Topics.DELTAS.name(), new StringSerializer(), Topics.DELTAS.valueSerde().serializer());
     rawDeltas = driver.createInputTopic(Topics.DELTAS.name(), new StringSerializer(), new ByteArraySerializer());
@@ -298,6 +299,27 @@ class AlphaRlTopologyTest {
       assertThat(l.getDetail()).contains("the run keeps its tensors");
     });
     assertThat(fits.readValuesToList()).extracting(FitSummary::getStep).contains(1L, 2L);
+  }
+
+  /**
+   * Factors under this processor's header whose extra factors or sketch do not add up (rank 2
+   * without its second factor): kept, they would fail the window code at every later step of the
+   * run, on good records, after every restart. They are refused when they arrive.
+   */
+  @Test
+  void factorsWhoseFactorsOrSketchDoNotAddUpAreDeadLetteredWhenTheyArrive() {
+    sendStep(1, 0.1);
+    Rank1Update good = rank1.readValuesToList().get(0);
+    TestInputTopic<String, Rank1Update> factorsIn = driver.createInputTopic(Topics.RANK1.name(), new StringSerializer(),
+        Topics.RANK1.valueSerde().serializer());
+    org.apache.kafka.common.header.internals.RecordHeaders headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+    headers.add(Topics.PROCESSOR_HEADER, config.applicationId().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    Rank1Update forged = good.toBuilder().setStep(2).setRank(2).clearMoreSigmas().clearMoreU().clearMoreV().build();
+    factorsIn.pipeInput(new org.apache.kafka.streams.test.TestRecord<>(RUN + "/" + MODULE, forged, headers, tick()));
+    assertThat(dlq.readValuesToList()).singleElement().satisfies(l -> {
+      assertThat(l.getReason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
+      assertThat(l.getDetail()).contains("rank 2 needs 1 more factors");
+    });
   }
 
   /** A commit from before commits stated it: the manifest's planned step holds. */
