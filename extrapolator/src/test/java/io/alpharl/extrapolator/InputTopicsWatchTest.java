@@ -42,19 +42,18 @@ class InputTopicsWatchTest {
   @Test
   void aTopicSeenAgainOrABrokerThatDoesNotAnswerResetsOrKeepsTheCount() {
     for (int round = 0; round < 3; round++) {
-      for (int i = 1; i < InputTopicsWatch.MISSES; i++) {
-        later();
-        watch.check(() -> Set.of("a"));
-        later();
-        watch.check(() -> {
-          throw new TimeoutException("broker away");
-        });
-      }
+      missesOfBWithTimeoutsBetween(InputTopicsWatch.MISSES - 1);
       later();
       watch.check(() -> Set.of("a", "b")); // back (a broker that had not loaded its metadata yet)
     }
     // Unanswered checks between misses keep the count: MISSES misses in a row, with timeouts among them, stop the watch.
-    for (int i = 1; i < InputTopicsWatch.MISSES; i++) {
+    missesOfBWithTimeoutsBetween(InputTopicsWatch.MISSES - 1);
+    later();
+    assertThatThrownBy(() -> watch.check(() -> Set.of("a"))).isInstanceOf(TopicGoneException.class).hasMessageContaining("topic b");
+  }
+
+  private void missesOfBWithTimeoutsBetween(int misses) {
+    for (int i = 0; i < misses; i++) {
       later();
       watch.check(() -> Set.of("a"));
       later();
@@ -62,7 +61,5 @@ class InputTopicsWatchTest {
         throw new TimeoutException("broker away");
       });
     }
-    later();
-    assertThatThrownBy(() -> watch.check(() -> Set.of("a"))).isInstanceOf(TopicGoneException.class).hasMessageContaining("topic b");
   }
 }
