@@ -399,9 +399,9 @@ public final class CheckpointAgent implements AutoCloseable {
       reject(c, e.getMessage());
       return false;
     }
-    long planned = plannedAt(c);
     boolean begun = false;
     try (ckpt) {
+      long planned = plannedAt(c); // may send a manifest: inside, so that the checkpoint is closed if that fails
       sink.beginStep(c.step());
       begun = true;
       StepCommitted.Builder commit = StepCommitted.newBuilder()

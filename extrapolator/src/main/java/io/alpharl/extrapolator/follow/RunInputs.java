@@ -95,7 +95,8 @@ public final class RunInputs {
         RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());
         RunLedger known = runs.get(key);
         Optional<MessageChecks.Problem> p = MessageChecks.manifest(key, m)
-            .or(() -> known == null || known.manifest() == null ? Optional.empty() : MessageChecks.sameTensors(known.manifest(), m));
+            .or(() -> known == null || known.manifest() == null || known.commits().isEmpty() ? Optional.empty()
+                : MessageChecks.sameTensors(known.manifest(), m)); // before the run's first step an agent may change its module options
         if (p.isPresent()) {
           refuse(r, p.get().reason(), p.get().detail());
         } else {
@@ -149,8 +150,8 @@ public final class RunInputs {
       }
       try {
         RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(rec.topic(), rec.value());
-        if (MessageChecks.manifest(key, m).isEmpty() && (latest[0] == null || MessageChecks.sameTensors(latest[0], m).isEmpty())) {
-          latest[0] = m; // as apply takes them: one that changes the run's tensors is refused when the consumer reaches it
+        if (MessageChecks.manifest(key, m).isEmpty()) {
+          latest[0] = m; // no commit of the run is here yet, so the newest, as apply would take it
         }
       } catch (SerializationException e) {
         // junk on alpharl.runs is dead-lettered when the consumer reaches it

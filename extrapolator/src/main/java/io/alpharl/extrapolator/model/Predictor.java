@@ -32,12 +32,6 @@ public final class Predictor {
   private Predictor() {}
 
   /**
-   * @param commits the run's commit markers (progress values) by step, at least the window's
-   * @param factors module → step → factors, at least the window's steps of every predicted module
-   * @throws IllegalStateException when the inputs lack what the fit used, or a chosen predictor has
-   *     no plan on them (the processor had one: the two would disagree)
-   */
-  /**
    * The planned final step the fit was judged with; for a fit from before fits carried it, the
    * manifest's. Not the manifest's first: a restarted agent may state it in a newer manifest, and
    * when that arrives must not change a prediction.
@@ -46,6 +40,12 @@ public final class Predictor {
     return fit.getPlannedSteps() > 0 ? fit.getPlannedSteps() : manifest.getPlannedSteps();
   }
 
+  /**
+   * @param commits the run's commit markers (progress values) by step, at least the window's
+   * @param factors module → step → factors, at least the window's steps of every predicted module
+   * @throws IllegalStateException when the inputs lack what the fit used, or a chosen predictor has
+   *     no plan on them (the processor had one: the two would disagree)
+   */
   public static PredictionPlan plan(FitSummary fit, RunManifest manifest, NavigableMap<Long, StepCommitted> commits,
       Map<String, ? extends Map<Long, Rank1Update>> factors, boolean carryFromBase) {
     long k = fit.getStep();

@@ -84,9 +84,9 @@ public final class PredictedModelFolder {
   }
 
   /**
-   * Deletes what a failed write left, keeping the failure's own kind: the caller tells a file
-   * problem (wait) from Kafka not answering (retry) and from a bug (skip) by it, so a failure to
-   * delete is only attached to it.
+   * Deletes what a failed write left, keeping the failure's own kind: the caller tells Kafka not
+   * answering (retry at once) from a file problem or anything else (wait, then retry) by it, so a
+   * failure to delete is only attached to it.
    */
   private static void deleteAfterFailure(Path staging, Exception failure) {
     try {

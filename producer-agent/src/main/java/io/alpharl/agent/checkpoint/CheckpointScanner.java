@@ -199,7 +199,8 @@ public final class CheckpointScanner {
     if (!laterStepExists) {
       return false;
     }
-    Map<String, Long> sizes = measure(c);
+    // A weights sub-path the trainer never made (verl without hf_model may not) leaves the step folder to measure.
+    Map<String, Long> sizes = Files.isDirectory(c.path()) ? measure(c) : measure(new CheckpointDir(c.step(), c.folder(), c.folder()));
     return sizes != null && sizes.equals(weightlessSizes.put(c.folder(), sizes));
   }
 

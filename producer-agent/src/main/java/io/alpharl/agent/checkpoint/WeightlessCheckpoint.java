@@ -26,16 +26,20 @@ final class WeightlessCheckpoint {
         + "; the next checkpoint with weights covers this step's change";
   }
 
+  /** Most specific first: every Trainer checkpoint also holds training_args.bin, which is not weights. */
   private static String hint(CheckpointDir c, List<String> names) {
-    if (names.stream().anyMatch(n -> n.endsWith(".bin") || n.endsWith(".pt") && n.startsWith("pytorch_model"))) {
-      return "the trainer saved PyTorch weights; the agent reads safetensors (Trainer save_safetensors=True, the default)";
-    }
     if (names.stream().anyMatch(n -> n.startsWith("global_step") || n.startsWith("zero_") || n.contains("optim_states"))) {
       return "the trainer saved DeepSpeed state only; with ZeRO-3 set stage3_gather_16bit_weights_on_model_save: true so each save writes the model";
     }
     if (names.stream().anyMatch(n -> n.startsWith("pytorch_model_fsdp") || n.startsWith("model_world_size"))) {
       return "the trainer saved sharded FSDP state only; save a full state dict (FSDP state_dict_type FULL_STATE_DICT; in verl add 'hf_model' to"
           + " actor_rollout_ref.actor.checkpoint.save_contents)";
+    }
+    if (names.stream().anyMatch(n -> n.startsWith("adapter_model"))) {
+      return "the trainer saved a PEFT adapter, not the model; the agent follows full weights (merge the adapter into the model at each save)";
+    }
+    if (names.stream().anyMatch(n -> n.startsWith("pytorch_model") && (n.endsWith(".bin") || n.endsWith(".pt")))) {
+      return "the trainer saved PyTorch weights; the agent reads safetensors (Trainer save_safetensors=True, the default)";
     }
     if (!c.path().equals(c.folder())) {
       return "the weights are missing where the layout looks for them (in verl, add 'hf_model' to actor_rollout_ref.actor.checkpoint.save_contents)";

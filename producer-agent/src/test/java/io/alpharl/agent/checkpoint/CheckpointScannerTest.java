@@ -186,8 +186,10 @@ class CheckpointScannerTest {
     hfCheckpoint("checkpoint-0");
     Path bin = Files.createDirectories(root.resolve("checkpoint-5"));
     Files.write(bin.resolve("pytorch_model.bin"), new byte[100]);
+    Files.write(bin.resolve("training_args.bin"), new byte[10]); // in every Trainer checkpoint; not weights
     Path zero = Files.createDirectories(root.resolve("checkpoint-10/global_step10"));
     Files.write(zero.resolve("zero_pp_rank_0_mp_rank_00_model_states.pt"), new byte[10]);
+    Files.write(root.resolve("checkpoint-10/training_args.bin"), new byte[10]);
     Path writing = Files.createDirectories(root.resolve("checkpoint-15")); // no trainer_state.json yet: may still get weights
     Files.write(writing.resolve("config.json"), new byte[2]);
     CheckpointScanner scanner = new CheckpointScanner(root);
@@ -199,7 +201,8 @@ class CheckpointScannerTest {
     assertThat(r.weightless()).extracting(w -> w.checkpoint().step()).containsExactly(5L, 10L);
     assertThat(r.weightless().get(0).why()).contains("checkpoint-5 has no model.safetensors").contains("pytorch_model.bin")
         .contains("save_safetensors");
-    assertThat(r.weightless().get(1).why()).contains("global_step10/").contains("stage3_gather_16bit_weights_on_model_save");
+    assertThat(r.weightless().get(1).why()).contains("global_step10/").contains("stage3_gather_16bit_weights_on_model_save")
+        .doesNotContain("save_safetensors");
     assertThat(steps(r.complete())).containsExactly(0L);
   }
 
@@ -219,6 +222,19 @@ class CheckpointScannerTest {
     ScanResult r = scanner.scan();
     assertThat(r.weightless()).extracting(w -> w.checkpoint().step()).containsExactly(5L);
     assertThat(r.weightless().get(0).why()).contains("actor/huggingface").contains("config.json").contains("hf_model");
+  }
+
+  /** verl where the weights' sub-folder was never made: the step folder itself is what stops changing. */
+  @Test
+  void aVerlStepWithoutItsWeightsFolderIsReportedToo() throws IOException {
+    Files.createDirectories(root.resolve("global_step_5/actor"));
+    Files.writeString(root.resolve("global_step_5/actor/model_world_size_2_rank_0.pt"), "x");
+    Files.createDirectories(root.resolve("global_step_10/actor"));
+    CheckpointScanner scanner = new CheckpointScanner(root, CheckpointLayout.VERL);
+    scanner.scan();
+    ScanResult r = scanner.scan();
+    assertThat(r.weightless()).extracting(w -> w.checkpoint().step()).containsExactly(5L);
+    assertThat(r.weightless().get(0).why()).contains("global_step_5").contains("actor/").contains("hf_model");
   }
 
   private Path hfCheckpoint(String name) throws IOException {

@@ -27,11 +27,12 @@ public final class MessageChecks {
   }
 
   /**
-   * A run's later manifest (a status update, an agent restarted) must describe the tensors its
-   * first did: names, shapes, which are modelled and transposed. Readers size their state by the
-   * first; one that changed it under a run whose steps are on the log would leave modules without
-   * factors the fits wait for, or shapes the windows do not have. The agent refuses to resume
-   * under other module options, so such a manifest is not the run's.
+   * Once a run has steps, its later manifests (status updates, an agent restarted) must describe
+   * the tensors the kept one does: names, shapes, which are modelled and transposed. Readers size
+   * their state by it; a change under a run with steps would leave modules without factors the
+   * fits wait for, or shapes the windows do not have. The agent refuses to resume under other
+   * module options once a step is committed, so such a manifest is not the run's (before the first
+   * step readers take the change).
    */
   public static Optional<Problem> sameTensors(RunManifest kept, RunManifest next) {
     if (kept.getTensorsCount() != next.getTensorsCount()) {

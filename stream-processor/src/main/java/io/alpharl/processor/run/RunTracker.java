@@ -142,7 +142,9 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       return;
     }
     RunState stored = runs.get(m.getRunId());
-    Optional<MessageChecks.Problem> changed = stored == null || !stored.getHasManifest() ? Optional.empty()
+    // Before the run's first step an agent may be restarted with other module options (it refuses
+    // to once a step is committed); after it, a manifest with other tensors is not the run's.
+    Optional<MessageChecks.Problem> changed = stored == null || !stored.getHasManifest() || !hasSteps(m.getRunId(), stored) ? Optional.empty()
         : MessageChecks.sameTensors(stored.getManifest(), m);
     if (changed.isPresent()) {
       reject(record, changed.get(), m.getRunId(), 0);
@@ -171,6 +173,16 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       return Optional.of("‖ΔW‖_F " + u.getFrobeniusNorm() + " or a singular value is not finite");
     }
     return Optional.empty();
+  }
+
+  /** Whether any step of the run was seen here: completed, committed, or with factors waiting. */
+  private boolean hasSteps(String runId, RunState run) {
+    if (run.getLastCompleteStep() > 0) {
+      return true;
+    }
+    try (KeyValueIterator<String, StepProgress> it = steps.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
+      return it.hasNext();
+    }
   }
 
   private void onStep(Record<String, RunEvent> record, StepCommitted s) {

@@ -322,6 +322,17 @@ class AlphaRlTopologyTest {
     });
   }
 
+  /** Before the run's first step an agent may be restarted with other options: its manifest is taken. */
+  @Test
+  void aManifestThatChangesTheRunsTensorsBeforeItsFirstStepIsTaken() {
+    runs.pipeInput(RUN, RunManifest.newBuilder().setSchemaVersion(1).setRunId(RUN).setPlannedSteps(30)
+        .addTensors(TensorInfo.newBuilder().setName(MODULE).addShape(M).addShape(N).setModelled(true))
+        .addTensors(TensorInfo.newBuilder().setName(NORM).addShape(N + 1)).build(), tick());
+    sendStep(1, 0.1);
+    assertThat(dlq.readValuesToList()).isEmpty();
+    assertThat(fits.readValuesToList()).isNotEmpty().allSatisfy(f -> assertThat(f.getPlannedSteps()).isEqualTo(30));
+  }
+
   /** A commit from before commits stated it: the manifest's planned step holds. */
   @Test
   void aCommitThatStatesNoPlannedStepIsJudgedWithTheManifests() {
