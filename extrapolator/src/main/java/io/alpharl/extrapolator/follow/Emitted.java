@@ -41,6 +41,11 @@ public final class Emitted {
     return "extrapolator " + extrapolatorId;
   }
 
+  /** An extrapolator that has published nothing yet (a new id on empty topics). */
+  public static Emitted none(String extrapolatorId) {
+    return new Emitted(extrapolatorId);
+  }
+
   /** Reads this extrapolator's outputs so far (read-committed, to the current end of each topic). */
   public static Emitted load(TopicReader reader, String extrapolatorId) {
     Emitted e = new Emitted(extrapolatorId);

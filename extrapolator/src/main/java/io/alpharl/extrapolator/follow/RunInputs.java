@@ -51,6 +51,8 @@ public final class RunInputs {
   private final RefusalLog refusals = new RefusalLog(LOG);
   private final Map<String, RunLedger> runs = new HashMap<>();
   private final List<FitSummary> waiting = new ArrayList<>();
+  /** The newest step of each run's fits taken (one axis, one application): a processor publishes each step's fit once, in step order. */
+  private final Map<String, Long> lastFitStep = new HashMap<>();
   private final List<DeadLetter> letters = new ArrayList<>();
 
   /**
@@ -121,7 +123,17 @@ public final class RunInputs {
         } else if (!f.getProcessorApplication().equals(processorApplication)) {
           metrics.skipped(r.topic(), ExtrapolatorMetrics.SKIPPED_OTHER_APPLICATION);
         } else if (f.getAxis() == axis) {
-          waiting.add(f);
+          long last = lastFitStep.getOrDefault(key, 0L);
+          if (f.getStep() <= last) {
+            // Taken again it would count twice toward the policy's fits passing in a row.
+            refuse(r, RejectReason.REJECT_REASON_DUPLICATE_STEP, "fit of run " + key + " step " + f.getStep() + " after its fit of step " + last
+                + ": a processor publishes each step's fit once, in order");
+          } else if (f.getWindowStepsCount() == 0 || f.getWindowSteps(f.getWindowStepsCount() - 1) != f.getStep()) {
+            refuse(r, RejectReason.REJECT_REASON_MALFORMED_RECORD, "fit of run " + key + " step " + f.getStep() + " lists no window ending at it");
+          } else {
+            lastFitStep.put(key, f.getStep());
+            waiting.add(f);
+          }
         }
       }
     } catch (SerializationException e) {
