@@ -1,6 +1,7 @@
 package io.alpharl.cli;
 
 import io.alpharl.proto.error.Causes;
+import java.util.List;
 import java.util.Optional;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.AuthenticationException;
@@ -14,28 +15,26 @@ import org.apache.kafka.common.errors.InvalidReplicationFactorException;
  * around the ConfigException that says why), which printed as a stack trace.
  */
 final class KafkaSetupErrors {
+  /** A cause to look for in the chain, and the words around its own message. */
+  private record Known(Class<? extends Throwable> type, String says, String fix) {}
+
+  /** In the order asked: the first found in the chain is the one reported. */
+  private static final List<Known> KNOWN = List.of(
+      new Known(ConfigException.class, "Kafka client settings: ",
+          " (check --bootstrap-servers, host:port separated by commas, and the properties of --kafka-config)"),
+      new Known(AuthenticationException.class, "Kafka refused this client's credentials: ", " (check security.protocol, sasl.* and ssl.* in --kafka-config)"),
+      new Known(AuthorizationException.class, "Kafka refused this principal: ", " (the ACLs each service needs are in the README, 'Secured clusters')"),
+      new Known(InvalidReplicationFactorException.class, "cannot create the topics: ", " (--replication must not exceed the brokers there are)"));
+
   private KafkaSetupErrors() {}
 
   /** The line to print for {@code e}, when a cause in its chain is one of these; empty otherwise. */
   static Optional<String> describe(Throwable e) {
-    Optional<ConfigException> config = Causes.find(e, ConfigException.class);
-    if (config.isPresent()) {
-      return Optional.of("Kafka client settings: " + config.get().getMessage()
-          + " (check --bootstrap-servers, host:port separated by commas, and the properties of --kafka-config)");
-    }
-    Optional<AuthenticationException> authentication = Causes.find(e, AuthenticationException.class);
-    if (authentication.isPresent()) {
-      return Optional.of("Kafka refused this client's credentials: " + authentication.get().getMessage()
-          + " (check security.protocol, sasl.* and ssl.* in --kafka-config)");
-    }
-    Optional<AuthorizationException> authorization = Causes.find(e, AuthorizationException.class);
-    if (authorization.isPresent()) {
-      return Optional.of("Kafka refused this principal: " + authorization.get().getMessage()
-          + " (the ACLs each service needs are in the README, 'Secured clusters')");
-    }
-    Optional<InvalidReplicationFactorException> replication = Causes.find(e, InvalidReplicationFactorException.class);
-    if (replication.isPresent()) {
-      return Optional.of("cannot create the topics: " + replication.get().getMessage() + " (--replication must not exceed the brokers there are)");
+    for (Known k : KNOWN) {
+      Optional<? extends Throwable> cause = Causes.find(e, k.type());
+      if (cause.isPresent()) {
+        return Optional.of(k.says() + cause.get().getMessage() + k.fix());
+      }
     }
     return Optional.empty();
   }
