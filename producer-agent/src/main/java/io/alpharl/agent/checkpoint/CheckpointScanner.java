@@ -47,7 +47,6 @@ public final class CheckpointScanner {
   private final Consumer<Path> beforeMeasure;
   private final Map<Path, Map<String, Long>> lastSizes = new HashMap<>();
   private final Map<Path, CheckpointDir> measured = new HashMap<>();
-  private final Map<Path, Map<String, Long>> weightlessSizes = new HashMap<>();
   private final Set<Path> warned = new HashSet<>();
 
   /** A scanner of the Hugging Face Trainer layout. */
@@ -119,7 +118,6 @@ public final class CheckpointScanner {
       }
     }
     vanished.sort(java.util.Comparator.comparingLong(CheckpointDir::step));
-    weightlessSizes.keySet().retainAll(seen);
     return new ScanResult(complete, duplicates, vanished, weightless);
   }
 
@@ -201,7 +199,7 @@ public final class CheckpointScanner {
     }
     // A weights sub-path the trainer never made (verl without hf_model may not) leaves the step folder to measure.
     Map<String, Long> sizes = Files.isDirectory(c.path()) ? measure(c) : measure(new CheckpointDir(c.step(), c.folder(), c.folder()));
-    return sizes != null && sizes.equals(weightlessSizes.put(c.folder(), sizes));
+    return sizes != null && sizes.equals(lastSizes.put(c.folder(), sizes));
   }
 
   private boolean ready(CheckpointDir c) {
