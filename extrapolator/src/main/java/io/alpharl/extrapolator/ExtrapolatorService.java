@@ -41,7 +41,6 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -138,9 +137,7 @@ public final class ExtrapolatorService implements Runnable {
       LOG.info("extrapolator {} following the fits of processor {} ({} predictions published before this start)", config.id(),
           config.processorApplication(), emitted.predictions().size());
       while (running.get()) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          runInputs.apply(r, reader);
-        }
+        runInputs.applyAll(consumer.poll(Duration.ofMillis(200)), reader).forEach(consumer::seek);
         runInputs.publishLetters(producer, running::get);
         actOnReadyFits(backend, reader, producer);
         watch.check(() -> consumer.listTopics(Duration.ofSeconds(5)).keySet());

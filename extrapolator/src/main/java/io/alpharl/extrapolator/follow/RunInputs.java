@@ -29,6 +29,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,9 +83,37 @@ public final class RunInputs {
   }
 
   /**
+   * Takes a poll's records in their order. A record that needs Kafka to be taken (a commit whose
+   * run's manifest is read from {@code alpharl.runs}) and finds it silent is not taken, nor any
+   * later record of its partition: the caller reads them again from the offset returned for that
+   * partition. Before, the timeout stopped the extrapolator for every run until a restart. Records
+   * of other partitions are taken: the inputs' partitions come in no fixed order anyway.
+   *
+   * @return per partition to read again, the offset of its first record not taken; empty when all were
+   */
+  public Map<TopicPartition, Long> applyAll(Iterable<ConsumerRecord<byte[], byte[]>> records, TopicReader reader) {
+    Map<TopicPartition, Long> again = new HashMap<>();
+    for (ConsumerRecord<byte[], byte[]> r : records) {
+      TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+      if (again.containsKey(tp)) {
+        continue;
+      }
+      try {
+        apply(r, reader);
+      } catch (RetriableException e) {
+        again.put(tp, r.offset());
+        metrics.retried();
+        LOG.warn("{}-{}@{} waits for Kafka ({}); read again", r.topic(), r.partition(), r.offset(), e.getMessage());
+      }
+    }
+    return again;
+  }
+
+  /**
    * Takes one input record: a manifest, a step's commit or a fit, or a dead letter for it.
    *
    * @param reader reads a run's manifest from its partition when a commit comes first
+   * @throws RetriableException when that read found Kafka silent; nothing was taken
    */
   public void apply(ConsumerRecord<byte[], byte[]> r, TopicReader reader) {
     String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);

@@ -3,15 +3,22 @@ package io.alpharl.extrapolator.follow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
+import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.RejectReason;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
@@ -52,6 +59,44 @@ class RunInputsTest {
     assertThat(letters).extracting(DeadLetter::getSourceOffset).containsExactly(2L, 3L, 4L);
     assertThat(letters).extracting(DeadLetter::getReason).containsExactly(RejectReason.REJECT_REASON_DUPLICATE_STEP,
         RejectReason.REJECT_REASON_DUPLICATE_STEP, RejectReason.REJECT_REASON_MALFORMED_RECORD);
+  }
+
+  /**
+   * A commit that comes before its run's manifest makes the extrapolator read the manifest from
+   * alpharl.runs; a broker silent at that moment must not stop it (it did, for every run, until a
+   * restart), nor drop the commit: the commit and its partition's later records are read again,
+   * and the other partitions' records are taken.
+   */
+  @Test
+  void aCommitWhoseManifestCannotBeReadNowIsReadAgainWithItsPartitionsLaterRecords() {
+    List<ConsumerRecord<byte[], byte[]>> batch = List.of(
+        record(Topics.STEPS.name(), 0, 7, commit(RUN, 3)),
+        record(Topics.FITS.name(), 0, 2, FitSummary.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setStep(3)
+            .setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setProcessorApplication(APP).addWindowSteps(3).build().toByteArray()),
+        record(Topics.STEPS.name(), 0, 8, commit(RUN, 4)),
+        record(Topics.RUNS.name(), 0, 4, RunManifest.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId("run-2").build()
+            .toByteArray()));
+    Map<TopicPartition, Long> again;
+    // Nothing listens on port 1: the manifest's read times out, as against a broker that went away.
+    try (TopicReader silent = new TopicReader(KafkaClients.of("127.0.0.1:1"), Duration.ofSeconds(1))) {
+      again = inputs.applyAll(batch, silent);
+    }
+    assertThat(again).containsExactly(Map.entry(new TopicPartition(Topics.STEPS.name(), 0), 7L));
+    assertThat(inputs.waiting()).extracting(FitSummary::getStep).containsExactly(3L);
+    assertThat(inputs.runs()).containsOnlyKeys("run-2");
+    MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    producer.initTransactions();
+    inputs.publishLetters(producer, () -> true);
+    assertThat(producer.history()).as("nothing refused: the commit is read again, not an unknown run's").isEmpty();
+  }
+
+  private static byte[] commit(String run, long step) {
+    return StepCommitted.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run).setStep(step).build().toByteArray();
+  }
+
+  private static ConsumerRecord<byte[], byte[]> record(String topic, int partition, long offset, byte[] value) {
+    String key = topic.equals(Topics.RUNS.name()) ? "run-2" : RUN;
+    return new ConsumerRecord<>(topic, partition, offset, key.getBytes(StandardCharsets.UTF_8), value);
   }
 
   private static DeadLetter parse(byte[] value) {
