@@ -2,20 +2,29 @@ package io.alpharl.itest.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.alpharl.agent.control.ControlFollower;
+import io.alpharl.agent.control.StopFile;
 import io.alpharl.broker.EmbeddedBrokerConfig;
 import io.alpharl.broker.EmbeddedKafkaBroker;
 import io.alpharl.itest.support.BundledRun;
 import io.alpharl.itest.support.Ports;
 import io.alpharl.itest.support.RunLog;
 import io.alpharl.itest.support.ServiceProcess;
+import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.TopicAdmin;
 import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.ControlAction;
+import io.alpharl.proto.v1.ControlDecision;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,6 +74,40 @@ class AgentBrokerOutageIT {
       BundledRun.assertDeltasSumToFiles(log, sent);
     } finally {
       broker.close();
+    }
+  }
+
+  /**
+   * The follower that tells the trainer to stop reads the control topic on its own thread. A
+   * broker that did not answer when it started (longer than its wait for the topic's metadata)
+   * once ended that thread for good: the agent went on streaming, and the early-stop decision
+   * never reached the trainer. It must keep trying and deliver the decision once the broker is up.
+   */
+  @Test
+  void theStopDecisionReachesTheTrainerWhenTheBrokerWasAwayAsTheFollowerStarted() throws Exception {
+    Path trainer = Files.createDirectories(work.resolve("trainer"));
+    EmbeddedBrokerConfig config = EmbeddedBrokerConfig.defaults().withDataDir(work.resolve("kafka")).withBrokerPort(Ports.free());
+    String bootstrap = "127.0.0.1:" + config.brokerPort();
+    ControlFollower.Patience quick = new ControlFollower.Patience(Duration.ofSeconds(2), Duration.ofSeconds(1));
+    try (ControlFollower follower = ControlFollower.start(KafkaClients.of(bootstrap), RUN, trainer, "127.0.0.1", 0, quick)) {
+      Thread.sleep(5_000); // nobody on the port: at least one wait for the metadata has run out
+      try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(config)) {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+          TopicAdmin.ensure(admin, Topics.layouts(4, (short) 1));
+        }
+        ControlDecision stop = ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN)
+            .setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(40).setReason("test").build();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap), new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+          producer.send(new ProducerRecord<>(Topics.CONTROL.name(), RUN.getBytes(StandardCharsets.UTF_8), stop.toByteArray())).get();
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (follower.decision() == null && System.nanoTime() < deadline) {
+          Thread.sleep(200);
+        }
+        assertThat(follower.decision()).as("the decision reached the follower").isEqualTo(stop);
+        assertThat(trainer.resolve(StopFile.NAME)).as("the STOP file in the trainer's folder").exists();
+      }
     }
   }
 

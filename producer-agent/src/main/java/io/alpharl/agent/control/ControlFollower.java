@@ -46,9 +46,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class ControlFollower implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ControlFollower.class);
-  private static final Duration RETRY = Duration.ofSeconds(10);
+
+  /**
+   * How long the follower waits for the control topic's metadata before it counts as unanswered,
+   * and how long it pauses before trying again.
+   */
+  public record Patience(Duration metadata, Duration retry) {
+    public static final Patience DEFAULT = new Patience(Duration.ofSeconds(60), Duration.ofSeconds(10));
+  }
 
   private final String runId;
+  private final Patience patience;
   private final Path runDir;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Set<String> refused = ConcurrentHashMap.newKeySet();
@@ -56,8 +64,9 @@ public final class ControlFollower implements AutoCloseable {
   private final Thread thread;
   private final HttpServer http;
 
-  private ControlFollower(KafkaClients kafka, String runId, Path runDir, HttpServer http) {
+  private ControlFollower(KafkaClients kafka, String runId, Path runDir, HttpServer http, Patience patience) {
     this.runId = runId;
+    this.patience = patience;
     this.runDir = runDir;
     this.http = http;
     this.thread = new Thread(() -> follow(kafka), "alpharl-control-" + runId);
@@ -73,8 +82,13 @@ public final class ControlFollower implements AutoCloseable {
    * @param httpPort 0 for no endpoint
    */
   public static ControlFollower start(KafkaClients kafka, String runId, Path runDir, String httpHost, int httpPort) throws IOException {
+    return start(kafka, runId, runDir, httpHost, httpPort, Patience.DEFAULT);
+  }
+
+  public static ControlFollower start(KafkaClients kafka, String runId, Path runDir, String httpHost, int httpPort, Patience patience)
+      throws IOException {
     HttpServer http = httpPort > 0 ? HttpServer.create(new InetSocketAddress(httpHost, httpPort), 0) : null;
-    ControlFollower f = new ControlFollower(kafka, runId, runDir, http);
+    ControlFollower f = new ControlFollower(kafka, runId, runDir, http, patience);
     if (http != null) {
       http.createContext("/control", exchange -> {
         ControlDecision d = f.decision.get();
@@ -116,7 +130,7 @@ public final class ControlFollower implements AutoCloseable {
         // A principal without its rights yet (credentials or ACLs being set up, or wrong): the
         // trainer would never be told to stop, so say so loudly and keep trying.
         LOG.error("run {}: cannot read {} as this principal ({}); retrying in {} s: check --kafka-config and the ACLs (README, \"Secured clusters\")",
-            runId, Topics.CONTROL.name(), e.getMessage(), RETRY.toSeconds());
+            runId, Topics.CONTROL.name(), e.getMessage(), patience.retry().toSeconds());
         if (!pause()) {
           return;
         }
@@ -124,7 +138,7 @@ public final class ControlFollower implements AutoCloseable {
         // A broker that does not answer (the topic's metadata timed out at start, a dead letter not
         // sent): the agent's own outage retry goes on streaming meanwhile, so this must outlast it
         // too, or the decision would never reach the trainer.
-        LOG.warn("run {}: cannot follow {} ({}); retrying in {} s", runId, Topics.CONTROL.name(), e.getMessage(), RETRY.toSeconds());
+        LOG.warn("run {}: cannot follow {} ({}); retrying in {} s", runId, Topics.CONTROL.name(), e.getMessage(), patience.retry().toSeconds());
         if (!pause()) {
           return;
         }
@@ -138,7 +152,7 @@ public final class ControlFollower implements AutoCloseable {
   /** @return false when interrupted (the follower is closing) */
   private boolean pause() {
     try {
-      Thread.sleep(RETRY.toMillis());
+      Thread.sleep(patience.retry().toMillis());
       return true;
     } catch (InterruptedException ie) {
       Thread.currentThread().interrupt();
@@ -154,8 +168,12 @@ public final class ControlFollower implements AutoCloseable {
     producerConf.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(conf, new ByteArrayDeserializer(), new ByteArrayDeserializer());
          KafkaProducer<byte[], byte[]> letters = new KafkaProducer<>(producerConf, new ByteArraySerializer(), new ByteArraySerializer())) {
-      List<TopicPartition> partitions = consumer.partitionsFor(Topics.CONTROL.name(), Duration.ofSeconds(60)).stream()
+      List<TopicPartition> partitions = consumer.partitionsFor(Topics.CONTROL.name(), patience.metadata()).stream()
           .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      if (partitions.isEmpty()) {
+        // Assigned nothing, the follower would wait for ever on a topic made later (or made again).
+        throw new KafkaException("topic " + Topics.CONTROL.name() + " does not exist (yet)");
+      }
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       while (running.get()) {
