@@ -47,6 +47,8 @@ public final class AlphaRl implements Runnable {
    */
   public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new AlphaRl());
+    // Users type dtypes and backends as the README and their trainers write them (bf16, cuda).
+    cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setParameterExceptionHandler((e, args) -> {
       CommandLine cmd = e.getCommandLine();
       cmd.getErr().println(cmd.getCommandName() + ": " + e.getMessage() + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");

@@ -49,6 +49,15 @@ class RunDirOptionsTest {
     assertThat(c.modules().decide("lm_head.weight", List.of(8L, 4L)).modelled()).isFalse();
   }
 
+  /** README writes {@code --delta-dtype bf16|f16}; the command refused lower case. */
+  @Test
+  void theCommandTakesEnumValuesInAnyCase() {
+    CommandLine.ParseResult parsed = io.alpharl.cli.AlphaRl.commandLine().parseArgs("agent", "watch", "runs/a", "--run-id", "a", "--delta-dtype",
+        "bf16");
+    WatchCommand watch = parsed.subcommand().subcommand().commandSpec().commandLine().getCommand();
+    assertThat(watch.run.deltaDtype).isEqualTo(io.alpharl.proto.frame.WireDtype.BF16);
+  }
+
   @Test
   void verlLayoutWithItsBase() {
     AgentConfig c = run("ckpts/exp", "--run-id", "exp", "--layout", "verl", "--base", "/models/Qwen2.5-0.5B").config;
