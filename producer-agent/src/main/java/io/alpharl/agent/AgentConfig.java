@@ -26,6 +26,10 @@ import java.util.Optional;
  * @param stateDir      where the agent keeps its running sum (an f32 copy of the model, two while a
  *                      step is sent; rebuilt from the log on every start, deleted on exit); empty for
  *                      the system's temporary folder
+ * @param progressWait  how long a complete checkpoint waits for its progress value when
+ *                      {@code progress.jsonl} has logged the key before but not yet for this step
+ *                      (trainers write it after the save: verl's metrics, the Hugging Face callback's
+ *                      {@code on_save}); zero to send at once
  */
 public record AgentConfig(
     Path runDir,
@@ -38,7 +42,8 @@ public record AgentConfig(
     ChunkingConfig chunking,
     WireDtype wire,
     CheckpointLayout layout,
-    Optional<Path> stateDir) {
+    Optional<Path> stateDir,
+    Duration progressWait) {
 
   public AgentConfig {
     Objects.requireNonNull(runDir, "runDir");
@@ -51,14 +56,24 @@ public record AgentConfig(
     Objects.requireNonNull(wire, "wire");
     Objects.requireNonNull(layout, "layout");
     Objects.requireNonNull(stateDir, "stateDir");
+    Objects.requireNonNull(progressWait, "progressWait");
+    if (progressWait.isNegative()) {
+      throw new IllegalArgumentException("progressWait must not be negative, got " + progressWait);
+    }
     if (plannedSteps < 0) {
       throw new IllegalArgumentException("plannedSteps must be >= 0, got " + plannedSteps);
     }
   }
 
+  /**
+   * A save of a large model with a critic (verl PPO) takes minutes before the trainer logs the
+   * step's metrics; a trainer that crashed after its save never does.
+   */
+  public static final Duration DEFAULT_PROGRESS_WAIT = Duration.ofMinutes(10);
+
   public static AgentConfig defaults(Path runDir, String runId) {
     return new AgentConfig(runDir, runId, Optional.empty(), "reward", ModuleSelector.defaults(), 0, Duration.ofSeconds(2), ChunkingConfig.defaults(), WireDtype.F32,
-        CheckpointLayout.HUGGING_FACE, Optional.empty());
+        CheckpointLayout.HUGGING_FACE, Optional.empty(), DEFAULT_PROGRESS_WAIT);
   }
 
   public Path basePath() {
@@ -66,31 +81,35 @@ public record AgentConfig(
   }
 
   public AgentConfig withProgressKey(String key) {
-    return new AgentConfig(runDir, runId, base, key, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir);
+    return new AgentConfig(runDir, runId, base, key, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait);
   }
 
   public AgentConfig withWire(WireDtype dtype) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, dtype, layout, stateDir);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, dtype, layout, stateDir, progressWait);
   }
 
   public AgentConfig withPollInterval(Duration interval) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, interval, chunking, wire, layout, stateDir);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, interval, chunking, wire, layout, stateDir, progressWait);
   }
 
   public AgentConfig withLayout(CheckpointLayout l) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, l, stateDir);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, l, stateDir, progressWait);
   }
 
   public AgentConfig withStateDir(Path dir) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, Optional.of(dir));
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, Optional.of(dir), progressWait);
   }
 
   /** W_0 from its own folder, as {@code --base} gives it (the run folder may then start empty). */
   public AgentConfig withBase(Path basePath) {
-    return new AgentConfig(runDir, runId, Optional.of(basePath), progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir);
+    return new AgentConfig(runDir, runId, Optional.of(basePath), progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait);
+  }
+
+  public AgentConfig withProgressWait(Duration wait) {
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, wait);
   }
 
   public AgentConfig withModules(ModuleSelector selector) {
-    return new AgentConfig(runDir, runId, base, progressKey, selector, plannedSteps, pollInterval, chunking, wire, layout, stateDir);
+    return new AgentConfig(runDir, runId, base, progressKey, selector, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait);
   }
 }

@@ -37,6 +37,7 @@ import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,6 +86,8 @@ public final class CheckpointAgent implements AutoCloseable {
   private final RunningSum sum;
   private final Set<Long> rejected = new HashSet<>();
   private final Set<Path> known = new HashSet<>();
+  /** Since when (nanoTime) each complete checkpoint has waited for its progress value. */
+  private final Map<Long, Long> awaitingProgress = new HashMap<>();
   /** y_t of every step on the log that had one: the run's history, which every checkpoint seen must share. */
   private final NavigableMap<Long, Double> loggedProgress = new TreeMap<>();
   private boolean saidUncompared;
@@ -349,11 +352,49 @@ public final class CheckpointAgent implements AutoCloseable {
         }
         continue;
       }
+      if (!progressSettled(c, scan)) {
+        break; // steps are sent in order: the later ones wait behind it
+      }
       if (sendStep(c)) {
         sent++;
       }
     }
     return sent;
+  }
+
+  /**
+   * Whether the checkpoint's progress value is there, or will not come ({@link ProgressReader#awaited}).
+   * Sent without it, the step's y_t would be missing (every fit window holding it leaves the signal
+   * axis) or, where the folder keeps an earlier run's lines, that run's; and it would depend on
+   * when the agent looked. The wait ends when the value comes, when a later checkpoint is complete
+   * (the trainer has gone on), or after {@link AgentConfig#progressWait} (a trainer that died after
+   * its save): the step is then sent without a value, with a warning.
+   */
+  private boolean progressSettled(CheckpointDir c, ScanResult scan) {
+    if (!progress.awaited(c)) {
+      if (awaitingProgress.remove(c.step()) != null) {
+        LOG.info("run {} step {}: its '{}' value is in {}", config.runId(), c.step(), config.progressKey(), ProgressReader.PROGRESS_JSONL);
+      }
+      return true;
+    }
+    long now = System.nanoTime();
+    Long since = awaitingProgress.putIfAbsent(c.step(), now);
+    if (since == null) {
+      since = now;
+      if (!config.progressWait().isZero()) {
+        LOG.info("run {} step {}: complete; waiting up to {} s for its '{}' value, which {} has for earlier steps", config.runId(), c.step(),
+            config.progressWait().toSeconds(), config.progressKey(), ProgressReader.PROGRESS_JSONL);
+      }
+    }
+    boolean later = scan.complete().stream().anyMatch(o -> o.step() > c.step());
+    if (later || now - since >= config.progressWait().toNanos()) {
+      awaitingProgress.remove(c.step());
+      LOG.warn("run {} step {}: no '{}' value in {} {}; sent without one (fit windows holding this step leave the signal axis)", config.runId(),
+          c.step(), config.progressKey(), ProgressReader.PROGRESS_JSONL, later ? "before a later checkpoint was complete"
+              : "after " + config.progressWait().toSeconds() + " s");
+      return true;
+    }
+    return false;
   }
 
   /** Marks the run finished (or stopped early) in the manifest. */

@@ -15,6 +15,7 @@ import org.apache.arrow.memory.RootAllocator;
 /** What an agent published, committed steps only, in memory. */
 final class MemorySink implements StepSink {
   final List<Long> committed = new ArrayList<>();
+  final List<StepCommitted> commits = new ArrayList<>();
   final List<DeadLetter> letters = new ArrayList<>();
   final List<DeltaFrame> frames = new ArrayList<>();
   final List<RunManifest> manifests = new ArrayList<>();
@@ -56,6 +57,7 @@ final class MemorySink implements StepSink {
   public void commitStep(StepCommitted commit) {
     frames.addAll(open);
     committed.add(commit.getStep());
+    commits.add(commit);
   }
 
   @Override

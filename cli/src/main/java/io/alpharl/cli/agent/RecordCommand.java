@@ -27,7 +27,7 @@ public final class RecordCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    AgentConfig config = run.checkedConfig(false);
+    AgentConfig config = run.checkedConfig(false).withProgressWait(java.time.Duration.ZERO); // a finished run: its files are final
     WritableDir.require(out.toAbsolutePath().getParent(), "the folder of --out");
     long t0 = System.nanoTime();
     try (RootAllocator allocator = new RootAllocator();

@@ -80,6 +80,11 @@ final class RunDirOptions {
   @Option(names = "--poll-interval", converter = DurationConverter.class, defaultValue = "2s", description = "How often DIR is scanned (e.g. 500ms, 2s, 1m; ISO-8601 too). Default: ${DEFAULT-VALUE}.")
   Duration pollInterval;
 
+  @Option(names = "--progress-wait", converter = DurationConverter.class, defaultValue = "10m",
+      description = "How long a complete checkpoint waits for its --progress-key value when progress.jsonl has it for earlier steps but not"
+          + " yet this one (trainers write it after the save); then it is sent without one. Default: ${DEFAULT-VALUE}.")
+  Duration progressWait;
+
   @Option(names = "--delta-dtype", defaultValue = "F32",
       description = "dtype of deltas on the wire: ${COMPLETION-CANDIDATES}. BF16 and F16 halve the bytes; error feedback keeps the consumers' sum "
           + "within one rounding of W_t - W_0. Default: ${DEFAULT-VALUE}.")
@@ -100,8 +105,11 @@ final class RunDirOptions {
     if (plannedSteps < 0) {
       throw new ParameterException(spec.commandLine(), "--planned-steps must be 0 (read it from the trainer) or more, got " + plannedSteps);
     }
+    if (progressWait.isNegative()) {
+      throw new ParameterException(spec.commandLine(), "--progress-wait must not be negative, got " + progressWait);
+    }
     return new AgentConfig(dir, runId, Optional.ofNullable(base), progressKey, modules.toSelector(), plannedSteps, pollInterval, chunking, deltaDtype, l,
-        Optional.ofNullable(stateDir));
+        Optional.ofNullable(stateDir), progressWait);
   }
 
   /**

@@ -61,6 +61,9 @@ public final class WatchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException, java.io.IOException {
     AgentConfig config = run.checkedConfig(!once);
+    if (once) {
+      config = config.withProgressWait(java.time.Duration.ZERO); // what is there now is what there is
+    }
     if (!java.nio.file.Files.isDirectory(config.runDir())) {
       System.err.println("waiting for " + config.runDir() + " to be made (the trainer's output folder)");
     }

@@ -59,6 +59,41 @@ public final class ProgressReader {
    * restores the history up to that checkpoint, so another run is told apart by its first values.
    */
   public NavigableMap<Long, Double> history(CheckpointDir checkpoint) {
+    NavigableMap<Long, Double> out = logged(checkpoint);
+    Path state = checkpoint.folder().resolve(CheckpointScanner.TRAINER_STATE);
+    if (Files.isRegularFile(state)) {
+      NavigableMap<Long, Double> logged = new TreeMap<>();
+      try {
+        for (JsonNode entry : JSON.readTree(state.toFile()).path("log_history")) {
+          put(logged, entry, true);
+        }
+        out.putAll(logged);
+      } catch (IOException e) {
+        throw new UncheckedIOException(state + " is not valid JSON: " + oneLine(e), e);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Whether the checkpoint's progress value is still to come: it has none yet, and the run's
+   * {@code progress.jsonl}, which the trainer appends to as it goes, has the key at earlier steps
+   * and at no step from this one on. Trainers write a step's line after its save (verl logs its
+   * metrics after {@code _save_checkpoint}; the Hugging Face callback writes on {@code on_save}),
+   * so a checkpoint can be complete on disk before its value is. A checkpoint's own
+   * {@code trainer_state.json} is final once the checkpoint is complete, and a file that has the
+   * key at a later step will not go back to this one: neither is waited for.
+   */
+  public boolean awaited(CheckpointDir checkpoint) {
+    if (read(checkpoint).isPresent()) {
+      return false;
+    }
+    NavigableMap<Long, Double> lines = logged(checkpoint);
+    return !lines.isEmpty() && lines.lastKey() < checkpoint.step();
+  }
+
+  /** The values under the key in the run's {@code progress.jsonl}, the last line per step; empty without the file. */
+  private NavigableMap<Long, Double> logged(CheckpointDir checkpoint) {
     NavigableMap<Long, Double> out = new TreeMap<>();
     Path lines = checkpoint.folder().getParent().resolve(PROGRESS_JSONL);
     if (Files.isRegularFile(lines)) {
@@ -72,18 +107,6 @@ public final class ProgressReader {
         }
       } catch (IOException e) {
         throw new UncheckedIOException("cannot read " + lines, e);
-      }
-    }
-    Path state = checkpoint.folder().resolve(CheckpointScanner.TRAINER_STATE);
-    if (Files.isRegularFile(state)) {
-      NavigableMap<Long, Double> logged = new TreeMap<>();
-      try {
-        for (JsonNode entry : JSON.readTree(state.toFile()).path("log_history")) {
-          put(logged, entry, true);
-        }
-        out.putAll(logged);
-      } catch (IOException e) {
-        throw new UncheckedIOException(state + " is not valid JSON: " + oneLine(e), e);
       }
     }
     return out;

@@ -1,0 +1,130 @@
+package io.alpharl.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.agent.checkpoint.ProgressReader;
+import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.safetensors.DType;
+import io.alpharl.safetensors.SafetensorsWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Trainers write a step's progress value after its save (verl logs its metrics after
+ * {@code _save_checkpoint}; the Hugging Face callback writes on {@code on_save}), so a checkpoint
+ * can be complete before its line is in {@code progress.jsonl}. The agent sent such a step at once,
+ * without y_t (or with an earlier run's line for that step): the committed value depended on when
+ * it looked. It now waits for the line, within bounds.
+ */
+class ProgressWaitTest {
+  private static final String W = "model.layers.0.mlp.up_proj.weight";
+
+  @TempDir
+  Path runDir;
+  @TempDir
+  Path stateDir;
+
+  @Test
+  void aCompleteCheckpointWaitsForItsLineAndCommitsItsValue() throws Exception {
+    write(0);
+    log(5, 0.2);
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(sink, allocator, Duration.ofMinutes(10))) {
+      agent.start();
+      write(10);
+      agent.poll();
+      agent.poll(); // complete now (two scans agree), but its value is not logged yet
+      agent.poll();
+      assertThat(sink.committed).as("held back until its value is there").isEmpty();
+      log(10, 0.5);
+      agent.poll();
+      assertThat(sink.commits).singleElement().satisfies(c -> {
+        assertThat(c.getStep()).isEqualTo(10);
+        assertThat(c.getHasProgressValue()).isTrue();
+        assertThat(c.getProgressValue()).isEqualTo(0.5);
+      });
+    }
+  }
+
+  @Test
+  void theWaitEndsWhenALaterCheckpointIsComplete() throws Exception {
+    write(0);
+    log(5, 0.2);
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(sink, allocator, Duration.ofMinutes(10))) {
+      agent.start();
+      write(10);
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).isEmpty();
+      write(20); // the trainer went on without logging step 10
+      log(20, 0.7);
+      agent.poll();
+      agent.poll();
+      assertThat(sink.commits).extracting(StepCommitted::getStep).containsExactly(10L, 20L);
+      assertThat(sink.commits.get(0).getHasProgressValue()).isFalse();
+      assertThat(sink.commits.get(1).getProgressValue()).isEqualTo(0.7);
+    }
+  }
+
+  @Test
+  void withoutAWaitTheStepIsSentAtOnce() throws Exception {
+    write(0);
+    log(5, 0.2);
+    write(10);
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(sink, allocator, Duration.ZERO)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.commits).singleElement().satisfies(c -> assertThat(c.getHasProgressValue()).isFalse());
+    }
+  }
+
+  @Test
+  void aFolderWhoseLinesAlreadyPassedTheStepOrHaveNoneIsNotWaitedFor() throws Exception {
+    write(0);
+    write(10);
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(sink, allocator, Duration.ofMinutes(10))) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).as("no progress.jsonl: nothing to wait for").containsExactly(10L);
+      log(15, 0.3); // logged every 15 steps: step 20 gets no line of its own, and 30 is past it
+      log(30, 0.4);
+      write(20);
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(10L, 20L);
+    }
+  }
+
+  private CheckpointAgent agent(MemorySink sink, RootAllocator allocator, Duration wait) throws IOException {
+    return new CheckpointAgent(AgentConfig.defaults(runDir, "wait").withStateDir(stateDir).withProgressWait(wait), sink, allocator,
+        CheckpointAgent.Resume.NEW);
+  }
+
+  private void log(long step, double reward) throws IOException {
+    Files.writeString(runDir.resolve(ProgressReader.PROGRESS_JSONL), "{\"step\": " + step + ", \"reward\": " + reward + "}\n",
+        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+  }
+
+  private void write(long step) throws IOException {
+    Path dir = Files.createDirectories(runDir.resolve("checkpoint-" + step));
+    float[] w = new float[12];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = 0.01f * i + 1e-3f * step;
+    }
+    new SafetensorsWriter(Map.of()).add(W, DType.F32, List.of(3L, 4L)).writeTo(dir.resolve("model.safetensors"), Map.of(W, w));
+    Files.writeString(dir.resolve("trainer_state.json"), "{\"max_steps\": 40, \"log_history\": []}");
+  }
+}
