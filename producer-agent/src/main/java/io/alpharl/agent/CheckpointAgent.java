@@ -160,6 +160,7 @@ public final class CheckpointAgent implements AutoCloseable {
     fingerprint.stamp(manifest);
     try {
       requireSameModules(committed);
+      requireSameProgressKey(committed);
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -190,6 +191,19 @@ public final class CheckpointAgent implements AutoCloseable {
           + " now give: " + differ.size() + " tensors differ, e.g. " + String.join(", ", differ.subList(0, Math.min(3, differ.size())))
           + "; resume with the run's --include-modules/--exclude-modules, or send it under a new run id");
     }
+  }
+
+  /**
+   * Refuses to go on with a run that has steps on the log under another progress key: its y_t
+   * would mix two signals in every fit window from here on (or, where the two keys share logged
+   * steps, the lineage check would take the folder for another run's and say so, wrongly).
+   */
+  private void requireSameProgressKey(CommittedRun committed) {
+    if (committed.lastStep() == 0 || committed.progressKey().isEmpty() || committed.progressKey().get().equals(config.progressKey())) {
+      return;
+    }
+    throw new ResumeRefusedException("run " + config.runId() + " has steps on the log with progress key '" + committed.progressKey().get()
+        + "', not '" + config.progressKey() + "'; resume with --progress-key " + committed.progressKey().get() + ", or send it under a new run id");
   }
 
   /**

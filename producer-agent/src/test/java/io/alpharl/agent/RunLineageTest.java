@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.apache.arrow.memory.RootAllocator;
@@ -80,6 +81,23 @@ class RunLineageTest {
     write(0, Map.of());
     write(30, Map.of(15L, 0.2, 30L, 0.5));
     assertThat(resumeAndPoll(sink())).isEqualTo(30);
+  }
+
+  /**
+   * Its y_t would mix two signals in every fit window; where the keys share logged steps the
+   * lineage check took the folder for another run's, and said so wrongly. Same key: goes on.
+   */
+  @Test
+  void aRestartUnderAnotherProgressKeyIsRefusedNamingTheRunsKey() throws Exception {
+    write(0, Map.of());
+    CheckpointAgent.Resume keyed = sum -> new CommittedRun(20, 1, new TreeMap<>(LOGGED), Optional.empty(), Map.of(), Optional.of("reward"));
+    try (RootAllocator allocator = new RootAllocator()) {
+      AgentConfig other = AgentConfig.defaults(runDir, "lineage").withStateDir(stateDir).withProgressKey("eval_accuracy");
+      assertThatThrownBy(() -> new CheckpointAgent(other, sink(), allocator, keyed).close()).isInstanceOf(ResumeRefusedException.class)
+          .hasMessageContaining("progress key 'reward', not 'eval_accuracy'").hasMessageContaining("--progress-key reward");
+      AgentConfig same = AgentConfig.defaults(runDir, "lineage").withStateDir(stateDir);
+      new CheckpointAgent(same, sink(), allocator, keyed).close();
+    }
   }
 
   private static MemorySink sink() {

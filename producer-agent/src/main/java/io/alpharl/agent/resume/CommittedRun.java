@@ -52,19 +52,21 @@ import org.slf4j.LoggerFactory;
  *                          fingerprint says; empty for a new run or one whose manifests have none
  * @param modules           the run's newest valid manifest's tensors by name (which are modelled,
  *                          which transposed); empty for a new run
+ * @param progressKey       the progress key its newest valid manifest names; empty when none does
  */
 public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Long, Double> progress, Optional<BaseModelFingerprint> base,
-    Map<String, TensorInfo> modules) {
+    Map<String, TensorInfo> modules, Optional<String> progressKey) {
   private static final Logger LOG = LoggerFactory.getLogger(CommittedRun.class);
 
   public CommittedRun {
     progress = Collections.unmodifiableNavigableMap(new TreeMap<>(progress));
     modules = Map.copyOf(modules);
+    progressKey = progressKey.filter(k -> !k.isEmpty());
   }
 
   /** A run whose log says nothing of its modules. */
   public CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Long, Double> progress, Optional<BaseModelFingerprint> base) {
-    this(lastStep, firstManifestMs, progress, base, Map.of());
+    this(lastStep, firstManifestMs, progress, base, Map.of(), Optional.empty());
   }
 
   /** A run whose log says nothing of its base model. */
@@ -131,6 +133,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       long[] created = {0};
       List<BaseModelFingerprint> bases = new ArrayList<>();
       Map<String, TensorInfo> modules = new HashMap<>();
+      String[] key = {""};
       reader.readAll(reader.partitions(Topics.RUNS.name()), r -> {
         if (runId.equals(key(r.key())) && r.value() != null) {
           try {
@@ -140,6 +143,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
               BaseModelFingerprint.of(m).ifPresent(bases::add);
               modules.clear(); // the newest manifest's: one key, one partition, so in the order sent
               m.getTensorsList().forEach(t -> modules.put(t.getName(), t));
+              key[0] = m.getProgressSignalName();
             }
           } catch (SerializationException e) {
             // the processor dead-letters it; the agent needs only the valid manifests' time
@@ -147,7 +151,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
         }
       });
       if (lastStep == 0) {
-        return new CommittedRun(0, created[0], Collections.emptyNavigableMap(), bases.stream().findFirst(), modules);
+        return new CommittedRun(0, created[0], Collections.emptyNavigableMap(), bases.stream().findFirst(), modules, Optional.of(key[0]));
       }
       String prefix = runId + RecordKeys.SEPARATOR;
       Map<String, TensorStepLog> logs = new HashMap<>();
@@ -192,7 +196,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       }
       LOG.info("run {}: resuming after committed step {} ({} frames re-read in {} ms)", runId, lastStep, frames[0],
           (System.nanoTime() - t0) / 1_000_000);
-      return new CommittedRun(lastStep, created[0], progress, bases.stream().findFirst(), modules);
+      return new CommittedRun(lastStep, created[0], progress, bases.stream().findFirst(), modules, Optional.of(key[0]));
     }
   }
 
