@@ -231,7 +231,13 @@ public final class CheckpointScanner {
   private static void addSizes(Path dir, String prefix, Map<String, Long> sizes) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
       for (Path f : (Iterable<Path>) files::iterator) {
-        sizes.put(prefix + f.getFileName(), Files.isRegularFile(f) ? Files.size(f) : -1L);
+        try {
+          sizes.put(prefix + f.getFileName(), Files.isRegularFile(f) ? Files.size(f) : -1L);
+        } catch (NoSuchFileException e) {
+          // Gone between the listing and its size (a temporary file renamed, an NFS placeholder):
+          // absent, like a file listed after it. Taken for the folder's, it reported a checkpoint
+          // that was still there as deleted, and it was never sent.
+        }
       }
     }
   }
