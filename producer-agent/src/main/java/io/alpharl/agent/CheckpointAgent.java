@@ -35,6 +35,7 @@ import io.alpharl.safetensors.SafetensorsException;
 import io.alpharl.safetensors.TensorEntry;
 import java.io.IOException;
 import java.nio.FloatBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -86,6 +87,7 @@ public final class CheckpointAgent implements AutoCloseable {
   private final RunningSum sum;
   private final Set<Long> rejected = new HashSet<>();
   private final Set<Path> known = new HashSet<>();
+  private boolean baseGoneSaid;
   /** Since when (nanoTime) each complete checkpoint has waited for its progress value. */
   private final Map<Long, Long> awaitingProgress = new HashMap<>();
   /** y_t of every step on the log that had one: the run's history, which every checkpoint seen must share. */
@@ -327,6 +329,15 @@ public final class CheckpointAgent implements AutoCloseable {
 
   /** Sends every complete checkpoint newer than the last committed step; returns how many. */
   public int poll() {
+    if (!baseGoneSaid && !Files.exists(config.basePath())) {
+      // This agent goes on from the files it holds open, but nothing else can: W_0 is read by path.
+      baseGoneSaid = true;
+      LOG.error("run {}: the base model W_0 at {} was deleted ({}). This agent goes on from its open files, but the extrapolator reads W_0 from"
+          + " that path and its predictions wait for it, and a restarted agent cannot resume: put the base model back there. Keep W_0 outside"
+          + " the trainer's output folder (--base MODEL_DIR)", config.runId(), config.basePath(),
+          config.basePath().startsWith(config.runDir()) ? "a trainer rotating checkpoints, e.g. save_total_limit, deletes the oldest, and"
+              + " checkpoint-0 inside its output folder is the oldest" : "by whom, the agent cannot tell");
+    }
     ScanResult scan = scanner.scan();
     for (DuplicateStep d : scan.duplicates()) {
       if (rejected.add(d.step())) {

@@ -2,6 +2,10 @@ package io.alpharl.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.alpharl.proto.manifest.BaseModelFingerprint;
 import io.alpharl.proto.v1.RejectReason;
 import io.alpharl.safetensors.Checkpoint;
@@ -18,6 +22,7 @@ import java.util.stream.Stream;
 import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * A trainer that rotates checkpoints away (save_total_limit) under the agent: a folder the agent
@@ -83,6 +88,40 @@ class CheckpointRotationTest {
          Checkpoint base = Checkpoint.open(runDir.resolve("checkpoint-0"))) {
       agent.start();
       assertThat(sink.manifests).isNotEmpty().allSatisfy(m -> assertThat(BaseModelFingerprint.of(m)).contains(BaseModelFingerprint.of(base)));
+    }
+  }
+
+  /**
+   * The Hugging Face Trainer's rotation deletes the oldest step folder first, and W_0 kept as
+   * checkpoint-0 in the output folder is the oldest. The agent goes on from the files it holds open,
+   * but the extrapolator reads W_0 by path and a restart cannot resume: said once, at once, with
+   * what to do.
+   */
+  @Test
+  void theBaseRotatedAwayIsSaidOnceAndTheAgentGoesOn() throws Exception {
+    write(0);
+    write(5);
+    MemorySink sink = new MemorySink();
+    AgentConfig config = AgentConfig.defaults(runDir, "rot-base").withStateDir(stateDir);
+    Logger logger = (Logger) LoggerFactory.getLogger(CheckpointAgent.class);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      deleteTree(runDir.resolve("checkpoint-0"));
+      agent.poll();
+      agent.poll();
+      write(10);
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(5L, 10L);
+      assertThat(sink.sum(allocator, MODULE, 12)).containsExactly(delta(10, MODULE));
+      assertThat(lines.list).filteredOn(e -> e.getLevel() == Level.ERROR).singleElement().extracting(ILoggingEvent::getFormattedMessage)
+          .asString().contains("W_0", "checkpoint-0", "was deleted", "save_total_limit", "--base");
+    } finally {
+      logger.detachAppender(lines);
     }
   }
 

@@ -60,10 +60,9 @@ public final class WatchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException, java.io.IOException {
-    AgentConfig config = run.checkedConfig(!once);
-    if (once) {
-      config = config.withProgressWait(java.time.Duration.ZERO); // what is there now is what there is
-    }
+    AgentConfig checked = run.checkedConfig(!once);
+    // With --once, what is there now is what there is: no waiting for a progress value.
+    AgentConfig config = once ? checked.withProgressWait(java.time.Duration.ZERO) : checked;
     if (!java.nio.file.Files.isDirectory(config.runDir())) {
       System.err.println("waiting for " + config.runDir() + " to be made (the trainer's output folder)");
     }
@@ -96,6 +95,14 @@ public final class WatchCommand implements Callable<Integer> {
       Optional<AgentFencedException> fenced = Causes.find(e, AgentFencedException.class);
       if (fenced.isPresent()) {
         System.err.println("alpharl agent watch: " + fenced.get().getMessage());
+        return 1;
+      }
+      // W_0 gone while the agent ran (checkpoint rotation deletes checkpoint-0 in the output folder first): met when a
+      // broker outage makes the agent rebuild its session. The user's to mend, in one line.
+      Optional<io.alpharl.safetensors.SafetensorsException> unreadable = Causes.find(e, io.alpharl.safetensors.SafetensorsException.class);
+      if (unreadable.isPresent() && !java.nio.file.Files.exists(config.basePath())) {
+        System.err.println("alpharl agent watch: cannot read the base model W_0 any more: " + unreadable.get().getMessage() + "; put it back, or"
+            + " keep it outside the trainer's output folder (--base MODEL_DIR); the run resumes from the log when restarted");
         return 1;
       }
       // A deleted topic is an operator's matter, not a bug: one line, and a non-zero exit for the supervisor.
