@@ -86,6 +86,8 @@ public final class CheckpointAgent implements AutoCloseable {
   private final TensorChunker chunker;
   private final RunningSum sum;
   private final Set<Long> rejected = new HashSet<>();
+  private static final String SUM_PREFIX = "alpharl-agent-";
+  private static final String SUM_SUFFIX = ".sum.f32";
   private final Set<Path> known = new HashSet<>();
   private boolean baseGoneSaid;
   /** Since when (nanoTime) each complete checkpoint has waited for its progress value. */
@@ -120,8 +122,9 @@ public final class CheckpointAgent implements AutoCloseable {
       LOG.debug("run {}: base model fingerprinted in {} ms", config.runId(), (System.nanoTime() - t0) / 1_000_000);
       Map<String, Long> sizes = new LinkedHashMap<>();
       base.tensors().values().forEach(t -> sizes.put(t.name(), t.elementCount()));
-      Path dir = config.stateDir().orElse(Path.of(System.getProperty("java.io.tmpdir")));
-      this.sum = new RunningSum(dir.resolve("alpharl-agent-" + config.runId() + "-" + ProcessHandle.current().pid() + ".sum.f32"), sizes);
+      Path dir = stateDir(config);
+      removeLeftSums(dir, config.runId());
+      this.sum = new RunningSum(dir.resolve(SUM_PREFIX + config.runId() + "-" + ProcessHandle.current().pid() + SUM_SUFFIX), sizes);
     } catch (RuntimeException | IOException e) {
       base.close();
       throw e;
@@ -325,6 +328,43 @@ public final class CheckpointAgent implements AutoCloseable {
     for (Map.Entry<String, byte[]> f : ModelFiles.read(base.dir()).entrySet()) {
       sink.baseFile(f.getKey(), f.getValue());
     }
+  }
+
+  /** Where the running sum goes: {@code --state-dir}, else the system's temporary folder. */
+  public static Path stateDir(AgentConfig config) {
+    return config.stateDir().orElse(Path.of(System.getProperty("java.io.tmpdir")));
+  }
+
+  /**
+   * Deletes the running sums an agent of this run killed on this machine left behind (an agent
+   * deletes its own on exit; kill -9 or a power loss leaves two f32 copies of the model, 4 GB at
+   * 0.5B, every time). A file whose process still runs is left alone.
+   *
+   * @return how many files were deleted
+   */
+  public static int removeLeftSums(Path dir, String runId) {
+    String prefix = SUM_PREFIX + runId + "-";
+    int removed = 0;
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String name = f.getFileName().toString();
+        int end = name.indexOf(SUM_SUFFIX);
+        if (!name.startsWith(prefix) || end < prefix.length() || !name.substring(prefix.length(), end).matches("[0-9]{1,18}")) {
+          continue;
+        }
+        long pid = Long.parseLong(name.substring(prefix.length(), end));
+        if (ProcessHandle.of(pid).isEmpty()) {
+          Files.deleteIfExists(f);
+          removed++;
+          LOG.info("run {}: deleted {}, a running sum left by agent process {}, which is gone", runId, f, pid);
+        }
+      }
+    } catch (java.nio.file.NoSuchFileException e) {
+      return 0; // no folder yet: nothing left in it
+    } catch (IOException e) {
+      LOG.warn("run {}: cannot look for running sums left in {}: {}", runId, dir, e.getMessage());
+    }
+    return removed;
   }
 
   /** Sends every complete checkpoint newer than the last committed step; returns how many. */

@@ -125,6 +125,22 @@ class CheckpointRotationTest {
     }
   }
 
+  /** kill -9 leaves the running sum (two f32 copies of the model) behind; the next start of the run deletes a dead process's. */
+  @Test
+  void runningSumsLeftByAKilledAgentOfTheRunAreDeletedAndNoOthers() throws Exception {
+    long dead = 999_999_999L; // above Linux's pid_max
+    long alive = ProcessHandle.current().pid();
+    List<String> names = List.of("alpharl-agent-rot-" + dead + ".sum.f32", "alpharl-agent-rot-" + dead + ".sum.f32.next",
+        "alpharl-agent-rot-" + alive + ".sum.f32", "alpharl-agent-rot-x-" + dead + ".sum.f32", "notes.txt");
+    for (String n : names) {
+      Files.writeString(stateDir.resolve(n), "x");
+    }
+    assertThat(CheckpointAgent.removeLeftSums(stateDir, "rot")).isEqualTo(2);
+    try (Stream<Path> left = Files.list(stateDir)) {
+      assertThat(left.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(names.get(2), names.get(3), names.get(4));
+    }
+  }
+
   /** W_t = W_0 + t·A, with values exact in f32 so that the sums compare bit for bit. */
   private void write(int step) throws IOException {
     Path dir = Files.createDirectories(runDir.resolve("checkpoint-" + step));

@@ -1,6 +1,7 @@
 package io.alpharl.cli.agent;
 
 import io.alpharl.agent.AgentConfig;
+import io.alpharl.agent.CheckpointAgent;
 import io.alpharl.agent.checkpoint.CheckpointLayout;
 import io.alpharl.agent.checkpoint.NoModulesException;
 import io.alpharl.cli.DurationConverter;
@@ -133,6 +134,15 @@ final class RunDirOptions {
     }
     try (Checkpoint c = Checkpoint.open(config.basePath())) {
       config.modules().requireModules(c.tensors().values());
+      Path sumDir = CheckpointAgent.stateDir(config);
+      CheckpointAgent.removeLeftSums(sumDir, config.runId()); // a killed agent's would count against the room
+      long usable;
+      try {
+        usable = Files.getFileStore(sumDir).getUsableSpace();
+      } catch (java.io.IOException e) {
+        usable = Long.MAX_VALUE; // a store that does not say: the writes will
+      }
+      requireRoomForSum(sumDir, c.tensors().values().stream().mapToLong(io.alpharl.safetensors.TensorEntry::elementCount).sum(), usable);
     } catch (SafetensorsException e) {
       throw new UserError("cannot read the base model W_0: " + e.getMessage()
           + (base == null ? "; give the model the run started from with --base" : ""));
@@ -140,6 +150,21 @@ final class RunDirOptions {
       throw new UserError(e.getMessage());
     }
     return config;
+  }
+
+  /**
+   * The running sum is two f32 copies of the model (one while a step is sent). A disk that fills
+   * half-way through a step failed it with a stack trace, and again after every restart; said
+   * before anything is sent, it is one line naming the option.
+   *
+   * @throws UserError when {@code usable} bytes cannot hold them
+   */
+  static void requireRoomForSum(Path dir, long elements, long usable) {
+    long need = 8 * elements;
+    if (usable < need) {
+      throw new UserError(String.format(java.util.Locale.ROOT, "the agent's running sum needs %.1f GB in %s (two f32 copies of the model's %,d"
+          + " values) where %.1f GB are free; give a folder on a larger disk with --state-dir", need / 1e9, dir, elements, usable / 1e9));
+    }
   }
 
   CheckpointLayout checkpointLayout() {

@@ -59,6 +59,16 @@ class RunDirOptionsTest {
   }
 
   @Test
+  void aStateFolderTooSmallForTheRunningSumIsOneLineNamingTheOption() {
+    Path dir = Path.of("/scratch");
+    RunDirOptions.requireRoomForSum(dir, 1_000_000, 8_000_000); // exactly two f32 copies
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RunDirOptions.requireRoomForSum(dir, 494_032_768, 2_000_000_000L))
+        .isInstanceOf(io.alpharl.cli.UserError.class)
+        .hasMessage("the agent's running sum needs 4.0 GB in /scratch (two f32 copies of the model's 494,032,768 values) where 2.0 GB are free;"
+            + " give a folder on a larger disk with --state-dir");
+  }
+
+  @Test
   void verlLayoutWithItsBase() {
     AgentConfig c = run("ckpts/exp", "--run-id", "exp", "--layout", "verl", "--base", "/models/Qwen2.5-0.5B").config;
     assertThat(c.layout()).isEqualTo(CheckpointLayout.VERL);
