@@ -33,6 +33,7 @@ import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.ModelFiles;
 import io.alpharl.safetensors.SafetensorsException;
 import io.alpharl.safetensors.TensorEntry;
+import io.alpharl.safetensors.TensorSources;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
@@ -90,6 +91,8 @@ public final class CheckpointAgent implements AutoCloseable {
   private static final String SUM_SUFFIX = ".sum.f32";
   private final Set<Path> known = new HashSet<>();
   private boolean baseGoneSaid;
+  /** Sets of checkpoint-only tensors already warned about. */
+  private final Set<List<String>> extraSaid = new HashSet<>();
   /** Since when (nanoTime) each complete checkpoint has waited for its progress value. */
   private final Map<Long, Long> awaitingProgress = new HashMap<>();
   /** y_t of every step on the log that had one: the run's history, which every checkpoint seen must share. */
@@ -492,10 +495,11 @@ public final class CheckpointAgent implements AutoCloseable {
     long t0 = System.nanoTime();
     Checkpoint ckpt;
     OptionalDouble y;
+    TensorSources sources;
     try {
       ckpt = Checkpoint.open(c.path());
       try {
-        ckpt.requireSameTensorsAs(base);
+        sources = ckpt.sourcesFor(base);
         y = progress.read(c);
       } catch (RuntimeException e) {
         ckpt.close();
@@ -504,6 +508,11 @@ public final class CheckpointAgent implements AutoCloseable {
     } catch (SafetensorsException | java.io.UncheckedIOException e) {
       reject(c, e.getMessage());
       return false;
+    }
+    if (!sources.extra().isEmpty() && extraSaid.add(sources.extra())) {
+      LOG.warn("run {} step {}: {} tensors the base model does not have are not sent, e.g. {} (a tied head saved untied, a value head);"
+          + " if the trained model needs them, W_0 at {} is not its base", config.runId(), c.step(), sources.extra().size(),
+          sources.extra().subList(0, Math.min(3, sources.extra().size())), config.basePath());
     }
     boolean begun = false;
     try (ckpt) {
@@ -528,7 +537,7 @@ public final class CheckpointAgent implements AutoCloseable {
           long from = plan.from(i);
           int count = plan.count(i);
           ensureScratch(count);
-          ckpt.readFloats(t.name(), from, target, 0, count);
+          ckpt.readFloats(sources.of(t.name()), from, target, 0, count);
           base.readFloats(t.name(), from, w0, 0, count);
           for (int j = 0; j < count; j++) {
             if (!Float.isFinite(target[j])) {

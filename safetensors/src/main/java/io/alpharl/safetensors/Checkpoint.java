@@ -12,6 +12,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -30,6 +31,7 @@ public final class Checkpoint implements AutoCloseable {
   private final List<SafetensorsFile> files;
   private final Map<String, SafetensorsFile> fileOf;
   private final Map<String, TensorEntry> tensors;
+  private final Map<String, Optional<String>> ties = new java.util.concurrent.ConcurrentHashMap<>();
 
   private Checkpoint(Path dir, List<SafetensorsFile> files, Map<String, SafetensorsFile> fileOf) {
     this.dir = dir;
@@ -131,27 +133,80 @@ public final class Checkpoint implements AutoCloseable {
   }
 
   /**
-   * Checks, from the headers alone, that this checkpoint has exactly the tensors of {@code base}
-   * with the same shapes: a delta against the base is defined only then. Values are checked as
-   * they are read.
+   * Where each of the base's tensors is found in this checkpoint, checked from the headers (values
+   * are checked as they are read): a delta against the base is defined only for the base's tensors
+   * with the base's shapes. A tensor is read under its own name; an output head the checkpoint does
+   * not store is read from the embedding it is tied to in the base ({@link #tiedHead}):
+   * {@code save_pretrained} drops a tied {@code lm_head.weight} that hub files of the base may
+   * store. Tensors only the checkpoint has (a tied head saved untied, a value head) are not the
+   * base's model: they are listed, not read.
    *
    * @throws SafetensorsException naming this checkpoint's folder and the first difference
    */
-  public void requireSameTensorsAs(Checkpoint base) {
+  public TensorSources sourcesFor(Checkpoint base) {
+    Map<String, String> source = new TreeMap<>();
     for (TensorEntry t : base.tensors().values()) {
-      TensorEntry found = tensors.get(t.name());
+      String name = t.name();
+      TensorEntry found = tensors.get(name);
       if (found == null) {
-        throw new SafetensorsException(dir + ": has no tensor " + t.name() + " (the base has it)");
+        Optional<String> tie = base.tiedHead(name).filter(tensors::containsKey);
+        if (tie.isEmpty()) {
+          throw new SafetensorsException(dir + ": has no tensor " + name + " (the base has it)");
+        }
+        name = tie.get();
+        found = tensors.get(name);
       }
       if (!found.shape().equals(t.shape())) {
-        throw new SafetensorsException(dir + ": tensor " + t.name() + " has shape " + found.shape() + ", the base has " + t.shape());
+        throw new SafetensorsException(dir + ": tensor " + found.name() + " has shape " + found.shape() + ", the base has " + t.shape());
+      }
+      source.put(t.name(), name);
+    }
+    List<String> extra = tensors.keySet().stream().filter(n -> !base.tensors().containsKey(n)).toList();
+    return new TensorSources(source, extra);
+  }
+
+  /**
+   * The embedding an output head of this checkpoint is tied to: for a head's name
+   * ({@code lm_head.weight}, {@code embed_out.weight}, optionally under a prefix), the one
+   * embedding ({@code embed} or {@code wte} in its name) with the same shape, dtype and stored
+   * bytes. Only heads: other tensors can be equal by value without being one (every layer's norm
+   * starts at ones), and reading one for another would be silently wrong. Computed once per name.
+   */
+  public Optional<String> tiedHead(String name) {
+    return ties.computeIfAbsent(name, this::findTie);
+  }
+
+  private Optional<String> findTie(String name) {
+    TensorEntry head = tensors.get(name);
+    if (head == null || !(name.endsWith("lm_head.weight") || name.endsWith("embed_out.weight"))) {
+      return Optional.empty();
+    }
+    List<String> twins = new ArrayList<>();
+    for (TensorEntry t : tensors.values()) {
+      if (!t.name().equals(name) && (t.name().contains("embed") || t.name().contains("wte")) && t.shape().equals(head.shape())
+          && t.dtype() == head.dtype() && crc32c(t.name()) == crc32c(name) && sameValues(t.name(), name, head.elementCount())) {
+        twins.add(t.name());
       }
     }
-    for (String name : tensors.keySet()) {
-      if (!base.tensors().containsKey(name)) {
-        throw new SafetensorsException(dir + ": has tensor " + name + ", which the base does not have");
+    return twins.size() == 1 ? Optional.of(twins.get(0)) : Optional.empty();
+  }
+
+  /** Bit for bit, a chunk at a time: an embedding is the largest tensor of a model, and no tensor is held whole. */
+  private boolean sameValues(String a, String b, long elements) {
+    int chunk = (int) Math.min(elements, 1 << 20);
+    float[] x = new float[chunk];
+    float[] y = new float[chunk];
+    for (long from = 0; from < elements; from += chunk) {
+      int count = (int) Math.min(chunk, elements - from);
+      readFloats(a, from, x, 0, count);
+      readFloats(b, from, y, 0, count);
+      for (int i = 0; i < count; i++) {
+        if (Float.floatToRawIntBits(x[i]) != Float.floatToRawIntBits(y[i])) {
+          return false;
+        }
       }
     }
+    return true;
   }
 
   public void readFloats(String name, FloatBuffer dst) {

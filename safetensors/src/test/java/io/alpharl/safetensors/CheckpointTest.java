@@ -1,6 +1,6 @@
 package io.alpharl.safetensors;
 
-import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
@@ -32,14 +32,50 @@ class CheckpointTest {
          Checkpoint same = write("same", Map.of("a.weight", List.of(2L, 3L), "b.weight", List.of(4L)));
          Checkpoint missing = write("missing", Map.of("a.weight", List.of(2L, 3L)));
          Checkpoint reshaped = write("reshaped", Map.of("a.weight", List.of(3L, 2L), "b.weight", List.of(4L)));
-         Checkpoint extra = write("extra", Map.of("a.weight", List.of(2L, 3L), "b.weight", List.of(4L), "c.weight", List.of(1L)))) {
-      assertThatCode(() -> same.requireSameTensorsAs(base)).doesNotThrowAnyException();
-      assertThatThrownBy(() -> missing.requireSameTensorsAs(base)).isInstanceOf(SafetensorsException.class)
+         Checkpoint extra = write("extra", Map.of("a.weight", List.of(2L, 3L), "b.weight", List.of(4L), "v_head.weight", List.of(1L)))) {
+      assertThat(same.sourcesFor(base)).isEqualTo(new TensorSources(Map.of("a.weight", "a.weight", "b.weight", "b.weight"), List.of()));
+      assertThatThrownBy(() -> missing.sourcesFor(base)).isInstanceOf(SafetensorsException.class)
           .hasMessage(missing.dir() + ": has no tensor b.weight (the base has it)");
-      assertThatThrownBy(() -> reshaped.requireSameTensorsAs(base)).isInstanceOf(SafetensorsException.class)
+      assertThatThrownBy(() -> reshaped.sourcesFor(base)).isInstanceOf(SafetensorsException.class)
           .hasMessage(reshaped.dir() + ": tensor a.weight has shape [3, 2], the base has [2, 3]");
-      assertThatThrownBy(() -> extra.requireSameTensorsAs(base)).isInstanceOf(SafetensorsException.class)
-          .hasMessage(extra.dir() + ": has tensor c.weight, which the base does not have");
+      // Not the base's model (a value head; a tied head saved untied): listed, not read.
+      assertThat(extra.sourcesFor(base).extra()).containsExactly("v_head.weight");
     }
+  }
+
+  /**
+   * save_pretrained drops a tied lm_head.weight that the base's hub files may store: the head is
+   * read from the embedding it equals in the base. Tensors merely equal by value (norms that start
+   * at ones) are never taken for one another.
+   */
+  @Test
+  void aTiedHeadMissingFromTheCheckpointIsReadFromItsEmbeddingAndNothingElseIs() throws Exception {
+    float[] embedding = {0.5f, -1.25f, 2f, 0.75f, -0.5f, 1f};
+    float[] ones = {1f, 1f, 1f};
+    Map<String, float[]> base = new java.util.TreeMap<>(Map.of("model.embed_tokens.weight", embedding, "lm_head.weight", embedding.clone(),
+        "model.layers.0.norm.weight", ones, "model.layers.1.norm.weight", ones.clone()));
+    Map<String, float[]> trained = new java.util.TreeMap<>(Map.of("model.embed_tokens.weight", embedding, "model.layers.0.norm.weight", ones,
+        "model.layers.1.norm.weight", ones.clone()));
+    Map<String, float[]> normGone = new java.util.TreeMap<>(Map.of("model.embed_tokens.weight", embedding, "lm_head.weight", embedding,
+        "model.layers.0.norm.weight", ones));
+    try (Checkpoint b = writeValues("tied-base", base); Checkpoint t = writeValues("tied", trained); Checkpoint n = writeValues("norm-gone", normGone)) {
+      TensorSources s = t.sourcesFor(b);
+      assertThat(s.of("lm_head.weight")).isEqualTo("model.embed_tokens.weight");
+      assertThat(s.of("model.layers.1.norm.weight")).isEqualTo("model.layers.1.norm.weight");
+      assertThatThrownBy(() -> n.sourcesFor(b)).isInstanceOf(SafetensorsException.class).hasMessageContaining("has no tensor model.layers.1.norm.weight");
+    }
+    Map<String, float[]> untied = new java.util.TreeMap<>(base);
+    untied.put("lm_head.weight", new float[] {0.5f, -1.25f, 2f, 0.75f, -0.5f, 1.5f}); // one value apart: not tied
+    try (Checkpoint b = writeValues("untied-base", untied); Checkpoint t = writeValues("untied", trained)) {
+      assertThatThrownBy(() -> t.sourcesFor(b)).isInstanceOf(SafetensorsException.class).hasMessageContaining("has no tensor lm_head.weight");
+    }
+  }
+
+  private Checkpoint writeValues(String folder, Map<String, float[]> values) throws Exception {
+    Path dir = Files.createDirectories(root.resolve(folder));
+    SafetensorsWriter w = new SafetensorsWriter(Map.of());
+    values.forEach((name, v) -> w.add(name, DType.BF16, v.length == 6 ? List.of(3L, 2L) : List.of((long) v.length)));
+    w.writeTo(dir.resolve(Checkpoint.SINGLE_FILE), values);
+    return Checkpoint.open(dir);
   }
 }

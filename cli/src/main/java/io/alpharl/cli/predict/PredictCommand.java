@@ -38,6 +38,7 @@ import io.alpharl.proto.v1.TensorInfo;
 import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.SafetensorsException;
 import io.alpharl.safetensors.TensorEntry;
+import io.alpharl.safetensors.TensorSources;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -154,9 +155,9 @@ public final class PredictCommand implements Callable<Integer> {
         commits.put(c.step(), StepCommitted.newBuilder().setRunId(runId).setStep(c.step()).setHasProgressValue(y.isPresent())
             .setProgressValue(y.orElse(0)).build());
         try (Checkpoint ckpt = openCheckpoint(c.path())) {
-          requireSameTensors(ckpt, base);
+          TensorSources sources = requireSameTensors(ckpt, base);
           for (TensorEntry t : moduleTensors) {
-            float[] d = ckpt.floats(t.name());
+            float[] d = ckpt.floats(sources.of(t.name()));
             float[] w0 = base.floats(t.name());
             for (int k = 0; k < d.length; k++) {
               d[k] -= w0[k];
@@ -271,9 +272,9 @@ public final class PredictCommand implements Callable<Integer> {
   }
 
   /** A delta is defined only against a checkpoint with the base's tensors and shapes; anything else would be read out of bounds or, at one size, wrongly. */
-  private static void requireSameTensors(Checkpoint ckpt, Checkpoint base) {
+  static TensorSources requireSameTensors(Checkpoint ckpt, Checkpoint base) {
     try {
-      ckpt.requireSameTensorsAs(base);
+      return ckpt.sourcesFor(base);
     } catch (SafetensorsException e) {
       throw new UserError(e.getMessage());
     }

@@ -49,7 +49,7 @@ final class WindowCheckpoints implements AutoCloseable {
   /** values += weight · (W_step − W_0) of one tensor. */
   private void addDifference(long step, String name, double weight, float[] values) {
     Checkpoint ckpt = open.computeIfAbsent(step, s -> Checkpoint.open(runDir.resolve("checkpoint-" + s)));
-    float[] w = ckpt.floats(name);
+    float[] w = ckpt.floats(PredictCommand.requireSameTensors(ckpt, base).of(name));
     float[] w0 = base.floats(name);
     float c = (float) weight;
     for (int i = 0; i < values.length; i++) {

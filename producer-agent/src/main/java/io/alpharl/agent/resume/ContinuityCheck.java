@@ -3,6 +3,7 @@ package io.alpharl.agent.resume;
 import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.TensorEntry;
+import io.alpharl.safetensors.TensorSources;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -31,6 +32,7 @@ public final class ContinuityCheck {
 
   /** The first tensor where {@code sum} is not {@code atStep − base}, described; empty when they agree. */
   public static Optional<String> mismatch(Checkpoint base, Checkpoint atStep, RunningSum sum) {
+    TensorSources sources = atStep.sourcesFor(base); // a tied head the checkpoint does not store is read as the agent reads it
     float[] w = new float[WINDOW];
     float[] w0 = new float[WINDOW];
     for (TensorEntry t : base.tensors().values()) {
@@ -43,7 +45,7 @@ public final class ContinuityCheck {
       for (int k = 0; k < taken; k++) {
         long from = taken == windows ? (long) k * WINDOW : k * (n - WINDOW) / (WINDOWS - 1); // first and last windows at the ends
         int count = (int) Math.min(WINDOW, n - from);
-        atStep.readFloats(t.name(), from, w, 0, count);
+        atStep.readFloats(sources.of(t.name()), from, w, 0, count);
         base.readFloats(t.name(), from, w0, 0, count);
         float[] s = sum.read(t.name(), from, count);
         for (int i = 0; i < count; i++) {

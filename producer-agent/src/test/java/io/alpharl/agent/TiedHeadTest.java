@@ -1,0 +1,89 @@
+package io.alpharl.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.safetensors.DType;
+import io.alpharl.safetensors.SafetensorsWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A base from the hub may store a tied {@code lm_head.weight} that the trainer's
+ * {@code save_pretrained} drops, and a trainer may save tensors the base has not (a tied head
+ * saved untied, a value head). Every checkpoint of such a run was dead-lettered, so the run never
+ * streamed. The head is read from the embedding it is tied to; the extra tensors are not sent.
+ */
+class TiedHeadTest {
+  private static final String EMBED = "model.embed_tokens.weight";
+  private static final String HEAD = "lm_head.weight";
+  private static final String MODULE = "model.layers.0.mlp.up_proj.weight";
+
+  @TempDir
+  Path runDir;
+  @TempDir
+  Path stateDir;
+
+  @Test
+  void theTiedHeadFollowsItsEmbeddingAndExtraTensorsAreLeftOut() throws Exception {
+    Map<String, float[]> base = weights(0);
+    base.put(HEAD, base.get(EMBED).clone());
+    write(0, base);
+    Map<String, float[]> five = weights(5); // saved without the tied head
+    write(5, five);
+    Map<String, float[]> ten = weights(10);
+    ten.put("v_head.summary.weight", new float[] {1f, 2f, 3f, 4f});
+    write(10, ten);
+    MemorySink sink = new MemorySink();
+    AgentConfig config = AgentConfig.defaults(runDir, "tied").withStateDir(stateDir);
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.letters).isEmpty();
+      assertThat(sink.committed).containsExactly(5L, 10L);
+      float[] embedDelta = sink.sum(allocator, EMBED, 8);
+      assertThat(sink.sum(allocator, HEAD, 8)).as("the head's update is its embedding's").containsExactly(embedDelta);
+      assertThat(embedDelta).containsExactly(difference(ten.get(EMBED), base.get(EMBED)));
+      assertThat(sink.frames).noneMatch(f -> f.header().getTensorName().startsWith("v_head"));
+    }
+  }
+
+  private static Map<String, float[]> weights(int step) {
+    Map<String, float[]> w = new TreeMap<>();
+    float[] e = new float[8];
+    float[] m = new float[6];
+    for (int i = 0; i < e.length; i++) {
+      e[i] = 1 + i + 0.125f * step * (i + 1);
+    }
+    for (int i = 0; i < m.length; i++) {
+      m[i] = 2 + i + 0.25f * step;
+    }
+    w.put(EMBED, e);
+    w.put(MODULE, m);
+    return w;
+  }
+
+  private static float[] difference(float[] a, float[] b) {
+    float[] d = new float[a.length];
+    for (int i = 0; i < d.length; i++) {
+      d[i] = a[i] - b[i];
+    }
+    return d;
+  }
+
+  private void write(int step, Map<String, float[]> values) throws IOException {
+    Path dir = Files.createDirectories(runDir.resolve("checkpoint-" + step));
+    SafetensorsWriter w = new SafetensorsWriter(Map.of());
+    values.forEach((name, v) -> w.add(name, DType.F32, v.length == 8 ? List.of(4L, 2L) : v.length == 6 ? List.of(3L, 2L) : List.of((long) v.length)));
+    w.writeTo(dir.resolve("model.safetensors"), values);
+    Files.writeString(dir.resolve("trainer_state.json"), "{\"max_steps\": 20, \"log_history\": [{\"step\": " + step + ", \"reward\": 0.5}]}");
+  }
+}
