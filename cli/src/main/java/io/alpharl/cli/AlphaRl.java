@@ -59,6 +59,12 @@ public final class AlphaRl implements Runnable {
         cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
         return USER_ERROR;
       }
+      // W_0 that no run starts from, met mid-step (record or watch): the user's to mend, in one line.
+      java.util.Optional<io.alpharl.agent.BaseModelException> base = io.alpharl.proto.error.Causes.find(e, io.alpharl.agent.BaseModelException.class);
+      if (base.isPresent()) {
+        cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + base.get().getMessage());
+        return USER_ERROR;
+      }
       java.util.Optional<String> kafka = KafkaSetupErrors.describe(e);
       if (kafka.isPresent()) {
         cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + kafka.get());

@@ -78,6 +78,20 @@ class UserErrorsTest {
     assertThat(oneLine()).contains("no tensor is a modelled module").contains("'attention'");
   }
 
+  /** Every delta of that element would be non-finite, at every step and restart: one line, not a stack trace per step. */
+  @Test
+  void aBaseModelWithANaNNoRunStartsFrom() throws Exception {
+    String name = "model.layers.0.mlp.up_proj.weight";
+    for (int step : new int[] {0, 5}) {
+      Path dir = Files.createDirectories(work.resolve("checkpoint-" + step));
+      new SafetensorsWriter(Map.of()).add(name, DType.F32, List.of(2L, 2L))
+          .writeTo(dir.resolve("model.safetensors"), Map.of(name, new float[] {1, step == 0 ? Float.NaN : 2, 3, 4}));
+      Files.writeString(dir.resolve("trainer_state.json"), "{\"max_steps\": 10, \"log_history\": []}");
+    }
+    assertThat(run("agent", "record", work.toString(), "--run-id", "r", "--out", work.resolve("r.arrow").toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("base model W_0").contains("NaN").contains(name).contains("--base");
+  }
+
   @Test
   void aRecordingThatIsNotThereOrIsNoRecording() throws Exception {
     assertThat(run("agent", "replay", work.resolve("r.arrow").toString(), "--bootstrap-servers", NO_BROKER)).isEqualTo(AlphaRl.USER_ERROR);

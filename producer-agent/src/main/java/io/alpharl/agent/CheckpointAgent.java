@@ -543,6 +543,11 @@ public final class CheckpointAgent implements AutoCloseable {
             if (!Float.isFinite(target[j])) {
               throw new SafetensorsException(c.path() + ": tensor " + t.name() + " element " + (from + j) + " is " + target[j]);
             }
+            if (!Float.isFinite(w0[j])) {
+              // Found here, where W_0 is read anyway, rather than by a pass over the whole base at every start.
+              throw new BaseModelException("the base model W_0 at " + config.basePath() + " has " + w0[j] + " in tensor " + t.name() + " element "
+                  + (from + j) + ": no run starts from it; give the model the run started from with --base");
+            }
             target[j] -= w0[j];
           }
           int bad = sum.advance(t.name(), from, target, delta, count, config.wire());
