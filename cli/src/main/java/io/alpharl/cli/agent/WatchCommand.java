@@ -132,7 +132,10 @@ public final class WatchCommand implements Callable<Integer> {
       do {
         int sent = agent.poll();
         if (once) {
-          agent.poll(); // a checkpoint counts as complete once two scans agree on its files
+          // A checkpoint counts as complete once two scans agree on its files: a poll interval apart, or a file
+          // being written could look finished to two scans a moment apart, and be read cut short.
+          Thread.sleep(config.pollInterval().toMillis());
+          agent.poll();
           break;
         }
         if (sent == 0 && System.nanoTime() - topicsChecked > TOPIC_CHECK_INTERVAL.toNanos()) {
