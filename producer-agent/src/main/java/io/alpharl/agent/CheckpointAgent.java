@@ -68,6 +68,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class CheckpointAgent implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointAgent.class);
+  private static final String SUM_PREFIX = "alpharl-agent-";
+  private static final String SUM_SUFFIX = ".sum.f32";
 
   /** How the agent learns what consumers already have, filling the running sum it is given. */
   @FunctionalInterface
@@ -87,8 +89,6 @@ public final class CheckpointAgent implements AutoCloseable {
   private final TensorChunker chunker;
   private final RunningSum sum;
   private final Set<Long> rejected = new HashSet<>();
-  private static final String SUM_PREFIX = "alpharl-agent-";
-  private static final String SUM_SUFFIX = ".sum.f32";
   private final Set<Path> known = new HashSet<>();
   private boolean baseGoneSaid;
   /** Sets of checkpoint-only tensors already warned about. */
@@ -439,7 +439,13 @@ public final class CheckpointAgent implements AutoCloseable {
    * its save): the step is then sent without a value, with a warning.
    */
   private boolean progressSettled(CheckpointDir c, ScanResult scan) {
-    if (!progress.awaited(c)) {
+    boolean awaited;
+    try {
+      awaited = progress.awaited(c);
+    } catch (java.io.UncheckedIOException e) {
+      return true; // a progress file that cannot be read: the step's send says so, in a dead letter
+    }
+    if (!awaited) {
       if (awaitingProgress.remove(c.step()) != null) {
         LOG.info("run {} step {}: its '{}' value is in {}", config.runId(), c.step(), config.progressKey(), ProgressReader.PROGRESS_JSONL);
       }

@@ -108,6 +108,23 @@ class ProgressWaitTest {
     }
   }
 
+  /** The wait reads the progress files before the step is sent: one it cannot read is the step's dead letter, as before, not the agent's end. */
+  @Test
+  void aTrainerStateThatDoesNotParseIsADeadLetterNotAFailure() throws Exception {
+    write(0);
+    log(5, 0.2);
+    write(10);
+    Files.writeString(runDir.resolve("checkpoint-10").resolve("trainer_state.json"), "{\"log_history\": [");
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(sink, allocator, Duration.ofMinutes(10))) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).isEmpty();
+      assertThat(sink.letters).singleElement().satisfies(d -> assertThat(d.getDetail()).contains("is not valid JSON"));
+    }
+  }
+
   private CheckpointAgent agent(MemorySink sink, RootAllocator allocator, Duration wait) throws IOException {
     return new CheckpointAgent(AgentConfig.defaults(runDir, "wait").withStateDir(stateDir).withProgressWait(wait), sink, allocator,
         CheckpointAgent.Resume.NEW);
