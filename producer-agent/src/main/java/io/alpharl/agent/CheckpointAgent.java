@@ -312,6 +312,11 @@ public final class CheckpointAgent implements AutoCloseable {
     if (sink.keepsBase()) {
       sendBase();
     }
+    if (!base.otherTensors().isEmpty()) {
+      LOG.info("run {}: the base has {} tensors that are not F32, BF16 or F16, e.g. {}: buffers, not trained weights; they are not streamed, and a"
+          + " predicted model does not hold them (a model rebuilds buffers such as position_ids itself)", config.runId(), base.otherTensors().size(),
+          base.otherTensors().entrySet().stream().limit(3).map(e -> e.getKey() + " " + e.getValue()).toList());
+    }
     LOG.info("run {}: watching {} from step {} of {} planned; base {} ({} tensors, {} modelled); progress key '{}'",
         config.runId(), config.runDir(), lastStep, manifest.getPlannedSteps(), config.basePath(), manifest.getTensorsCount(),
         manifest.getTensorsList().stream().filter(TensorInfo::getModelled).count(), config.progressKey());

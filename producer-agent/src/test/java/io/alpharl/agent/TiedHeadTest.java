@@ -56,6 +56,36 @@ class TiedHeadTest {
     }
   }
 
+  /** Older BERT-family saves keep an I64 position_ids buffer: such a base or checkpoint was refused whole; the buffer is now not streamed. */
+  @Test
+  void aBufferOfAnotherDtypeIsNotStreamedAndRefusesNothing() throws Exception {
+    for (int step : new int[] {0, 5}) {
+      Path dir = Files.createDirectories(runDir.resolve("checkpoint-" + step));
+      byte[] header = ("{\"" + MODULE + "\":{\"dtype\":\"F32\",\"shape\":[3,2],\"data_offsets\":[0,24]},"
+          + "\"embeddings.position_ids\":{\"dtype\":\"I64\",\"shape\":[1,2],\"data_offsets\":[24,40]}}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + header.length + 40).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      b.putLong(header.length).put(header);
+      for (int i = 0; i < 6; i++) {
+        b.putFloat(1 + i + 0.5f * step);
+      }
+      b.putLong(0).putLong(1);
+      Files.write(dir.resolve("model.safetensors"), b.array());
+      Files.writeString(dir.resolve("trainer_state.json"), "{\"max_steps\": 20, \"log_history\": [{\"step\": " + step + ", \"reward\": 0.5}]}");
+    }
+    MemorySink sink = new MemorySink();
+    AgentConfig config = AgentConfig.defaults(runDir, "buffers").withStateDir(stateDir);
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.letters).isEmpty();
+      assertThat(sink.committed).containsExactly(5L);
+      assertThat(sink.sum(allocator, MODULE, 6)).containsExactly(2.5f, 2.5f, 2.5f, 2.5f, 2.5f, 2.5f);
+      assertThat(sink.manifests.get(0).getTensorsList()).extracting(t -> t.getName()).containsExactly(MODULE);
+    }
+  }
+
   private static Map<String, float[]> weights(int step) {
     Map<String, float[]> w = new TreeMap<>();
     float[] e = new float[8];

@@ -31,15 +31,26 @@ public final class Checkpoint implements AutoCloseable {
   private final List<SafetensorsFile> files;
   private final Map<String, SafetensorsFile> fileOf;
   private final Map<String, TensorEntry> tensors;
+  private final Map<String, String> others;
   private final Map<String, Optional<String>> ties = new java.util.concurrent.ConcurrentHashMap<>();
 
   private Checkpoint(Path dir, List<SafetensorsFile> files, Map<String, SafetensorsFile> fileOf) {
     this.dir = dir;
     this.files = files;
-    this.fileOf = fileOf;
+    Map<String, SafetensorsFile> floats = new LinkedHashMap<>();
     Map<String, TensorEntry> t = new TreeMap<>();
-    fileOf.forEach((name, f) -> t.put(name, f.tensor(name)));
+    Map<String, String> o = new TreeMap<>();
+    fileOf.forEach((name, f) -> {
+      if (f.tensors().containsKey(name)) {
+        floats.put(name, f);
+        t.put(name, f.tensor(name));
+      } else {
+        o.put(name, f.otherTensors().get(name));
+      }
+    });
+    this.fileOf = floats;
     this.tensors = Collections.unmodifiableMap(t);
+    this.others = Collections.unmodifiableMap(o);
   }
 
   /** True when {@code dir} has the weight files a checkpoint needs (not whether they are valid). */
@@ -57,6 +68,7 @@ public final class Checkpoint implements AutoCloseable {
       SafetensorsFile f = SafetensorsFile.open(path);
       Map<String, SafetensorsFile> of = new LinkedHashMap<>();
       f.tensors().keySet().forEach(n -> of.put(n, f));
+      f.otherTensors().keySet().forEach(n -> of.put(n, f));
       return new Checkpoint(path.getParent(), List.of(f), of);
     }
     if (Files.isRegularFile(path.resolve(INDEX_FILE))) {
@@ -96,13 +108,18 @@ public final class Checkpoint implements AutoCloseable {
           byShard.put(shard, f);
           opened.add(f);
         }
-        if (!f.tensors().containsKey(e.getKey())) {
+        if (!f.holds(e.getKey())) {
           throw new SafetensorsException(indexPath + ": maps " + e.getKey() + " to " + shard + ", which has no such tensor");
         }
         of.put(e.getKey(), f);
       }
       for (SafetensorsFile f : opened) {
         for (String name : f.tensors().keySet()) {
+          if (of.get(name) != f) {
+            throw new SafetensorsException(f.path() + ": holds " + name + ", which " + INDEX_FILE + " does not map to it");
+          }
+        }
+        for (String name : f.otherTensors().keySet()) {
           if (of.get(name) != f) {
             throw new SafetensorsException(f.path() + ": holds " + name + ", which " + INDEX_FILE + " does not map to it");
           }
@@ -119,9 +136,18 @@ public final class Checkpoint implements AutoCloseable {
     return dir;
   }
 
-  /** All tensors by name, in name order. */
+  /** The float tensors (F32, BF16, F16) by name, in name order: the model's weights as this reader converts them. */
   public Map<String, TensorEntry> tensors() {
     return tensors;
+  }
+
+  /**
+   * Tensors of other dtypes by name, with their dtype: integer and boolean buffers (the
+   * {@code position_ids} older BERT-family saves keep), F64, 8-bit floats. Not weights an RL run
+   * trains in the dtypes it streams; they are listed, never converted.
+   */
+  public Map<String, String> otherTensors() {
+    return others;
   }
 
   public TensorEntry tensor(String name) {

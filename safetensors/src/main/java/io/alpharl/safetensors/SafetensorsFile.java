@@ -21,6 +21,8 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.zip.CRC32C;
 
 /**
@@ -44,15 +46,21 @@ public final class SafetensorsFile implements AutoCloseable {
   private final FileChannel channel;
   private final long dataStart;
   private final Map<String, TensorEntry> tensors;
+  private final Map<String, String> others;
   private final Map<String, String> metadata;
 
-  private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, TensorEntry> tensors, Map<String, String> metadata) {
+  private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, TensorEntry> tensors, Map<String, String> others,
+      Map<String, String> metadata) {
     this.path = path;
     this.channel = channel;
     this.dataStart = dataStart;
     this.tensors = tensors;
+    this.others = others;
     this.metadata = metadata;
   }
+
+  /** A tensor's place in the data section, whatever its dtype: the layout is checked for all of them. */
+  private record Span(String name, long begin, long end, TensorEntry floats, String dtype) {}
 
   /**
    * Opens and validates a file.
@@ -105,7 +113,7 @@ public final class SafetensorsFile implements AutoCloseable {
       throw new SafetensorsException(path + ": header is not a JSON object");
     }
     Map<String, String> metadata = new LinkedHashMap<>();
-    List<TensorEntry> entries = new ArrayList<>();
+    List<Span> entries = new ArrayList<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> field = it.next();
       String name = field.getKey();
@@ -116,9 +124,9 @@ public final class SafetensorsFile implements AutoCloseable {
       }
       entries.add(entry(path, name, node));
     }
-    entries.sort(Comparator.comparingLong(TensorEntry::begin).thenComparingLong(TensorEntry::end));
+    entries.sort(Comparator.comparingLong(Span::begin).thenComparingLong(Span::end));
     long expected = 0;
-    for (TensorEntry e : entries) {
+    for (Span e : entries) {
       if (e.begin() != expected) {
         String what = e.begin() < expected ? "overlaps the tensor before it" : "leaves a hole of " + (e.begin() - expected) + " bytes before it";
         throw new SafetensorsException(path + ": tensor " + e.name() + " at bytes [" + e.begin() + ", " + e.end() + ") " + what);
@@ -131,11 +139,19 @@ public final class SafetensorsFile implements AutoCloseable {
       throw new SafetensorsException(path + ": " + what);
     }
     Map<String, TensorEntry> byName = new LinkedHashMap<>();
-    entries.stream().sorted(Comparator.comparing(TensorEntry::name)).forEach(e -> byName.put(e.name(), e));
-    return new SafetensorsFile(path, ch, dataStart, Collections.unmodifiableMap(byName), Collections.unmodifiableMap(metadata));
+    Map<String, String> others = new TreeMap<>();
+    entries.stream().sorted(Comparator.comparing(Span::name)).forEach(e -> {
+      if (e.floats() != null) {
+        byName.put(e.name(), e.floats());
+      } else {
+        others.put(e.name(), e.dtype());
+      }
+    });
+    return new SafetensorsFile(path, ch, dataStart, Collections.unmodifiableMap(byName), Collections.unmodifiableMap(others),
+        Collections.unmodifiableMap(metadata));
   }
 
-  private static TensorEntry entry(Path path, String name, JsonNode node) {
+  private static Span entry(Path path, String name, JsonNode node) {
     String where = path + ": tensor " + name;
     JsonNode dtype = node.get("dtype");
     JsonNode shape = node.get("shape");
@@ -143,7 +159,8 @@ public final class SafetensorsFile implements AutoCloseable {
     if (dtype == null || !dtype.isTextual() || shape == null || !shape.isArray() || offsets == null || !offsets.isArray() || offsets.size() != 2) {
       throw new SafetensorsException(where + ": needs dtype (string), shape (array) and data_offsets ([begin, end])");
     }
-    DType type = DType.fromHeader(dtype.asText(), name, path.toString());
+    Optional<DType> type = DType.fromHeader(dtype.asText(), name, path.toString());
+    int width = type.map(DType::bytes).orElseGet(() -> DType.otherWidth(dtype.asText(), name, path.toString()));
     List<Long> dims = new ArrayList<>();
     long elements = 1;
     for (JsonNode d : shape) {
@@ -162,12 +179,17 @@ public final class SafetensorsFile implements AutoCloseable {
     if (begin < 0 || end < begin) {
       throw new SafetensorsException(where + ": data_offsets " + offsets + " are not 0 <= begin <= end");
     }
-    long bytes = elements * type.bytes();
+    long bytes;
+    try {
+      bytes = Math.multiplyExact(elements, (long) width);
+    } catch (ArithmeticException e) {
+      throw new SafetensorsException(where + ": shape " + shape + " is too large");
+    }
     if (end - begin != bytes) {
-      throw new SafetensorsException(where + ": shape " + dims + " of " + type + " needs " + bytes + " bytes, data_offsets " + offsets
+      throw new SafetensorsException(where + ": shape " + dims + " of " + dtype.asText() + " needs " + bytes + " bytes, data_offsets " + offsets
           + " give " + (end - begin));
     }
-    return new TensorEntry(name, type, dims, begin, end);
+    return new Span(name, begin, end, type.map(t -> new TensorEntry(name, t, dims, begin, end)).orElse(null), dtype.asText());
   }
 
   public Path path() {
@@ -179,6 +201,19 @@ public final class SafetensorsFile implements AutoCloseable {
     return tensors;
   }
 
+  /**
+   * Tensors of other dtypes than F32, BF16 and F16 (integer buffers, F64, 8-bit floats), by name:
+   * their dtype. Checked like the others at open, never converted: they are not in {@link #tensors}.
+   */
+  public Map<String, String> otherTensors() {
+    return others;
+  }
+
+  /** Whether the file holds a tensor of this name, of any dtype. */
+  public boolean holds(String name) {
+    return tensors.containsKey(name) || others.containsKey(name);
+  }
+
   public Map<String, String> metadata() {
     return metadata;
   }
@@ -186,6 +221,9 @@ public final class SafetensorsFile implements AutoCloseable {
   public TensorEntry tensor(String name) {
     TensorEntry e = tensors.get(name);
     if (e == null) {
+      if (others.containsKey(name)) {
+        throw new SafetensorsException(path + ": tensor " + name + " is " + others.get(name) + ", not a float tensor this reader converts");
+      }
       throw new SafetensorsException(path + ": no tensor named " + name);
     }
     return e;

@@ -127,9 +127,40 @@ class SafetensorsFileTest {
   }
 
   @Test
-  void unsupportedDtypeIsNamed() throws IOException {
-    Path file = rawFile("{\"a\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8);
-    assertThatThrownBy(() -> SafetensorsFile.open(file)).hasMessageContaining("tensor a has dtype I64; supported are F32, BF16 and F16");
+  void anUnknownDtypeIsNamed() throws IOException {
+    Path file = rawFile("{\"a\":{\"dtype\":\"F4\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1);
+    assertThatThrownBy(() -> SafetensorsFile.open(file)).hasMessageContaining("tensor a has dtype F4, which this reader does not know");
+  }
+
+  /**
+   * Older BERT-family saves keep an I64 position_ids buffer beside the float weights: one refused
+   * the whole file (no base, no checkpoint of such a model could be read). Its layout is checked
+   * like any tensor's, and it is listed apart, never converted.
+   */
+  @Test
+  void tensorsOfOtherDtypesAreCheckedAndListedApart() throws IOException {
+    Path file = rawFile("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+        + "\"embeddings.position_ids\":{\"dtype\":\"I64\",\"shape\":[1,3],\"data_offsets\":[8,32]}}", 32);
+    try (SafetensorsFile f = SafetensorsFile.open(file)) {
+      assertThat(f.tensors()).containsOnlyKeys("w");
+      assertThat(f.otherTensors()).containsExactly(Map.entry("embeddings.position_ids", "I64"));
+      assertThat(f.floats("w")).containsExactly(0f, 0f);
+      assertThatThrownBy(() -> f.floats("embeddings.position_ids")).isInstanceOf(SafetensorsException.class)
+          .hasMessageContaining("tensor embeddings.position_ids is I64, not a float tensor this reader converts");
+    }
+    Path sharded = Files.createDirectories(dir.resolve("sharded"));
+    Files.copy(file, sharded.resolve("model-00001-of-00001.safetensors"));
+    Files.writeString(sharded.resolve(Checkpoint.INDEX_FILE), "{\"weight_map\":{\"w\":\"model-00001-of-00001.safetensors\","
+        + "\"embeddings.position_ids\":\"model-00001-of-00001.safetensors\"}}");
+    try (Checkpoint c = Checkpoint.open(sharded)) {
+      assertThat(c.tensors()).containsOnlyKeys("w");
+      assertThat(c.otherTensors()).containsOnlyKeys("embeddings.position_ids");
+    }
+    Files.writeString(sharded.resolve(Checkpoint.INDEX_FILE), "{\"weight_map\":{\"w\":\"model-00001-of-00001.safetensors\"}}");
+    assertThatThrownBy(() -> Checkpoint.open(sharded)).hasMessageContaining("holds embeddings.position_ids, which model.safetensors.index.json"
+        + " does not map to it");
+    Path wrong = rawFile("{\"p\":{\"dtype\":\"I64\",\"shape\":[3],\"data_offsets\":[0,12]}}", 12);
+    assertThatThrownBy(() -> SafetensorsFile.open(wrong)).hasMessageContaining("shape [3] of I64 needs 24 bytes, data_offsets [0,12] give 12");
   }
 
   @Test
