@@ -95,6 +95,8 @@ public final class CheckpointAgent implements AutoCloseable {
   private final Set<List<String>> extraSaid = new HashSet<>();
   /** Since when (nanoTime) each complete checkpoint has waited for its progress value. */
   private final Map<Long, Long> awaitingProgress = new HashMap<>();
+  /** How often each checkpoint that read cut short was measured again. */
+  private final Map<Long, Integer> measuredAgain = new HashMap<>();
   /** y_t of every step on the log that had one: the run's history, which every checkpoint seen must share. */
   private final NavigableMap<Long, Double> loggedProgress = new TreeMap<>();
   private boolean saidUncompared;
@@ -428,7 +430,11 @@ public final class CheckpointAgent implements AutoCloseable {
       if (!progressSettled(c, scan)) {
         break; // steps are sent in order: the later ones wait behind it
       }
-      if (sendStep(c)) {
+      Sent outcome = sendStep(c);
+      if (outcome == Sent.LATER) {
+        break; // steps are sent in order: the later ones wait behind it
+      }
+      if (outcome == Sent.SENT) {
         sent++;
       }
     }
@@ -502,7 +508,18 @@ public final class CheckpointAgent implements AutoCloseable {
    * was cut short) aborts the step: consumers see nothing of it, the running sum is untouched, and a
    * dead letter says what was wrong.
    */
-  private boolean sendStep(CheckpointDir c) {
+  /** What became of a checkpoint: sent, refused with a dead letter, or to be read again later. */
+  private enum Sent { SENT, REFUSED, LATER }
+
+  /**
+   * Without a file the trainer writes last, a checkpoint is taken as complete when two scans agree
+   * on its files' sizes; a writer that paused that long (a network file system, a slow disk) looks
+   * finished, and its files read cut short. Such a folder is measured again this many times before
+   * it is refused: refused at once, the step was lost although the trainer finished it.
+   */
+  private static final int MEASURE_AGAIN = 3;
+
+  private Sent sendStep(CheckpointDir c) {
     long t0 = System.nanoTime();
     Checkpoint ckpt;
     OptionalDouble y;
@@ -517,8 +534,14 @@ public final class CheckpointAgent implements AutoCloseable {
         throw e;
       }
     } catch (SafetensorsException | java.io.UncheckedIOException e) {
+      if (config.layout().readyFile().isEmpty() && measuredAgain.merge(c.step(), 1, Integer::sum) <= MEASURE_AGAIN) {
+        scanner.measureAgain(c.folder());
+        LOG.info("run {} step {}: {}; its files are measured again before it is refused (a writer that paused looks finished)", config.runId(),
+            c.step(), e.getMessage());
+        return Sent.LATER;
+      }
       reject(c, e.getMessage());
-      return false;
+      return Sent.REFUSED;
     }
     if (!sources.extra().isEmpty() && extraSaid.add(sources.extra())) {
       LOG.warn("run {} step {}: {} tensors the base model does not have are not sent, e.g. {} (a tied head saved untied, a value head);"
@@ -584,11 +607,11 @@ public final class CheckpointAgent implements AutoCloseable {
       LOG.info("run {} step {}: {} frames, {} KiB in {} ms ({} MB/s), y={}", config.runId(), c.step(), chunks, bytes / 1024,
           Math.round(seconds * 1000), String.format("%.1f", bytes / 1e6 / Math.max(seconds, 1e-9)),
           y.isPresent() ? y.getAsDouble() : "none");
-      return true;
+      return Sent.SENT;
     } catch (SafetensorsException e) {
       sink.abortStep();
       reject(c, e.getMessage());
-      return false;
+      return Sent.REFUSED;
     } catch (AgentFencedException e) {
       throw e; // not this agent's to resume: the newer one goes on from the log
     } catch (RuntimeException e) {

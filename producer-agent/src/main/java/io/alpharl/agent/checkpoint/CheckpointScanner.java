@@ -122,6 +122,14 @@ public final class CheckpointScanner {
   }
 
   /**
+   * Forgets what the folder's files measured: it counts as complete again only once two later
+   * scans agree on them (for a folder the agent found cut short although its sizes had held).
+   */
+  public void measureAgain(Path folder) {
+    lastSizes.remove(folder);
+  }
+
+  /**
    * Complete checkpoints, by step, for callers that do not handle duplicates: a duplicated step is
    * left out and logged once.
    */

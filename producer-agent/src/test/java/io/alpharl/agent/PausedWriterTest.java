@@ -1,0 +1,88 @@
+package io.alpharl.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.agent.checkpoint.CheckpointLayout;
+import io.alpharl.proto.v1.RejectReason;
+import io.alpharl.safetensors.DType;
+import io.alpharl.safetensors.SafetensorsWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * OpenRLHF and verl write no file last, so a checkpoint counts as complete when two scans agree on
+ * its files' sizes; a writer that paused that long (a network file system) looks finished, and
+ * the file reads cut short. Refused at once, the step was lost although the trainer finished it:
+ * the folder is now measured again, a few times, before it is refused.
+ */
+class PausedWriterTest {
+  private static final String MODULE = "model.layers.0.mlp.up_proj.weight";
+
+  @TempDir
+  Path work;
+
+  @Test
+  void aFileCutShortByAPausedWriterIsReadOnceItIsWhole() throws Exception {
+    Path runDir = Files.createDirectories(work.resolve("run"));
+    weights(work.resolve("base"), 0);
+    byte[] five = weights(runDir.resolve("global_step5_hf"), 5);
+    Path file = runDir.resolve("global_step5_hf").resolve("model.safetensors");
+    Files.write(file, Arrays.copyOf(five, five.length - 8)); // the writer paused before its last bytes
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(runDir, sink, allocator)) {
+      agent.start();
+      agent.poll();
+      agent.poll(); // sizes held: taken as complete, read cut short
+      assertThat(sink.letters).isEmpty();
+      Files.write(file, five); // the writer goes on
+      agent.poll();
+      agent.poll();
+      assertThat(sink.letters).isEmpty();
+      assertThat(sink.committed).containsExactly(5L);
+    }
+  }
+
+  @Test
+  void aFileThatStaysCutShortIsRefusedAfterAFewMeasures() throws Exception {
+    Path runDir = Files.createDirectories(work.resolve("run"));
+    weights(work.resolve("base"), 0);
+    byte[] five = weights(runDir.resolve("global_step5_hf"), 5);
+    Files.write(runDir.resolve("global_step5_hf").resolve("model.safetensors"), Arrays.copyOf(five, five.length - 8));
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(runDir, sink, allocator)) {
+      agent.start();
+      for (int i = 0; i < 12; i++) {
+        agent.poll();
+      }
+      assertThat(sink.committed).isEmpty();
+      assertThat(sink.letters).singleElement().satisfies(d -> {
+        assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_BAD_CHECKPOINT);
+        assertThat(d.getDetail()).contains("truncated");
+      });
+    }
+  }
+
+  private CheckpointAgent agent(Path runDir, MemorySink sink, RootAllocator allocator) throws IOException {
+    AgentConfig config = AgentConfig.defaults(runDir, "paused").withLayout(CheckpointLayout.OPENRLHF).withBase(work.resolve("base"))
+        .withStateDir(Files.createDirectories(work.resolve("state")));
+    return new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW);
+  }
+
+  private static byte[] weights(Path dir, int step) throws IOException {
+    Files.createDirectories(dir);
+    float[] w = new float[12];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = 1 + i + 0.25f * step;
+    }
+    Path file = dir.resolve("model.safetensors");
+    new SafetensorsWriter(Map.of()).add(MODULE, DType.F32, List.of(3L, 4L)).writeTo(file, Map.of(MODULE, w));
+    return Files.readAllBytes(file);
+  }
+}
