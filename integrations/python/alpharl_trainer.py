@@ -17,7 +17,9 @@ the trainer; this module is the trainer's half of the conversation:
 
 Nothing here raises into the training loop on an I/O or network problem: it logs one warning
 per kind of problem (logger ``alpharl``) and carries on without the value or the decision.
+Under ``torch.distributed`` only rank 0 writes progress lines.
 """
+import http.client
 import json
 import logging
 import math
@@ -74,10 +76,17 @@ def log_progress(output_dir, step, max_steps=None, **values):
         line[key] = number
     if len(line) == 1:
         return None
+    if _rank() != 0:
+        # Under torchrun every rank runs the loop; the agent takes the last line of a step, so a
+        # rank's own (unreduced) value would win by timing. Rank 0 writes.
+        return None
     data = (json.dumps(line) + "\n").encode("utf-8")
     try:
-        fd = os.open(os.path.join(output_dir, PROGRESS_FILE), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(os.path.join(output_dir, PROGRESS_FILE), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
+            if _ends_cut_short(fd):
+                # A crash or a full disk cut the last line short; appended to it, this line would be unreadable too.
+                data = b"\n" + data
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
@@ -89,19 +98,25 @@ def log_progress(output_dir, step, max_steps=None, **values):
     return line
 
 
-def should_stop(output_dir, poll_url=None, timeout=2.0):
+def should_stop(output_dir, poll_url=None, timeout=2.0, run_id=None):
     """The agent's early-stop decision, or None while there is none.
 
     Reads ``output_dir/STOP`` first; a STOP file that is not the agent's JSON (say, made by hand
     with ``touch``) still stops, with the file's text as the reason. Then, when ``poll_url`` is
     given (``http://127.0.0.1:PORT/control``), asks the agent: 204 means no decision, 200 carries
     it. A network error, a timeout (``timeout`` seconds) or an unexpected answer counts as no
-    decision and is logged once.
+    decision and is logged once. With ``run_id`` (the agent's ``--run-id``), a decision for another
+    run (a STOP file an earlier run left in the output folder) is not this run's: ignored, with a
+    warning.
     """
     decision = _read_stop_file(os.path.join(output_dir, STOP_FILE))
     if decision is None and poll_url:
         decision = _poll(poll_url, timeout)
     if decision is not None and decision.get("action", EARLY_STOP) != EARLY_STOP:
+        return None
+    if decision is not None and run_id is not None and decision.get("run_id", run_id) != run_id:
+        _warnings.warn("stop-other-run", "a decision for run %s, not this run (%s), is in %s; ignored (an earlier run's?)",
+                       decision.get("run_id"), run_id, output_dir)
         return None
     return decision
 
@@ -125,18 +140,21 @@ class AlphaRLCallback:
     """
 
     def __init__(self, progress_keys=("reward",), poll_url=None, poll_interval=30.0, timeout=2.0, output_dir=None,
-                 clock=time.monotonic):
+                 clock=time.monotonic, run_id=None):
         self.progress_keys = (progress_keys,) if isinstance(progress_keys, str) else tuple(progress_keys)
         self.poll_url = poll_url
         self.poll_interval = float(poll_interval)
         self.timeout = float(timeout)
         self.output_dir = output_dir
+        self.run_id = run_id
         self.decision = None
         self._clock = clock
         self._next_poll = None
         self._latest = {}
         self._latest_step = None
-        self._written_step = None
+        self._written = {}  # step -> the progress keys written for it
+        self._stop_step = None
+        self._saved_step = None
 
     def __getattr__(self, name):
         # The Trainer calls every event on every callback; the events this class does not use do nothing.
@@ -144,19 +162,37 @@ class AlphaRLCallback:
             return _ignore
         raise AttributeError(name)
 
+    def on_train_begin(self, args, state, control, **kwargs):
+        if _is_main(state) and getattr(state, "global_step", 0) == 0 and os.path.exists(os.path.join(self._dir(args), STOP_FILE)):
+            _warnings.warn("stop-at-begin", "%s is there before training began: an earlier run's decision stops this run at its first step"
+                           "%s; delete it to train", os.path.join(self._dir(args), STOP_FILE),
+                           "" if self.run_id is None else " unless it names another run than %s" % self.run_id)
+        return control
+
     def on_log(self, args, state, control, logs=None, **kwargs):
         values = {k: logs[k] for k in self.progress_keys if logs and _number(logs.get(k)) is not None}
         if values:
             self._latest.update(values)
             self._latest_step = state.global_step
             if self._write(args, state, values):
-                self._written_step = state.global_step
+                self._written.setdefault(state.global_step, set()).update(values)
         return control
 
     def on_save(self, args, state, control, **kwargs):
-        if self._latest and self._written_step != state.global_step:
-            self._write(args, state, dict(self._latest, logged_step=self._latest_step))
-            self._written_step = state.global_step
+        self._saved_step = state.global_step
+        written = self._written.get(state.global_step, set())
+        missing = {k: v for k, v in self._latest.items() if k not in written}
+        if missing:
+            if self._write(args, state, dict(missing, logged_step=self._latest_step)):
+                self._written.setdefault(state.global_step, set()).update(missing)
+        elif not self._latest and _is_main(state):
+            seen = sorted({k for entry in (getattr(state, "log_history", None) or []) for k, v in entry.items()
+                           if k != "step" and _number(v) is not None})
+            if seen:
+                _warnings.warn("no-progress-key", "no %s logged so far, so checkpoints get no progress value; this trainer logs %s:"
+                               " pass one of them as progress_keys (and to the agent's --progress-key)", "/".join(self.progress_keys),
+                               ", ".join(seen[:12]))
+        self._written = {k: v for k, v in self._written.items() if k >= state.global_step}
         return control
 
     def on_step_end(self, args, state, control, **kwargs):
@@ -164,11 +200,29 @@ class AlphaRLCallback:
             decision = self._check(args, state) if _is_main(state) else None
             self.decision = _agree(decision)
             if self.decision is not None:
+                self._stop_step = state.global_step
                 logger.warning("AlphaRL: early stop after step %s: %s (predicted model: %s)", state.global_step,
                                self.decision.get("reason", "STOP"), self.decision.get("predicted_model", "none"))
         if self.decision is not None:
-            control.should_save = True
+            if state.global_step > self._stop_step:
+                # TRL's PPOTrainer (and its old RLOO) loops to the end whatever control says: save once, and say so.
+                _warnings.warn("stop-ignored", "this trainer goes on after the early stop at step %s (it ignores"
+                               " control.should_training_stop): stop it yourself; its checkpoint of that step is saved",
+                               self._stop_step)
+            else:
+                control.should_save = True
             control.should_training_stop = True
+        if control.should_save:
+            # A fresh log at every save step, so that each checkpoint's progress value is its own
+            # and not one carried from up to logging_steps - 1 steps before.
+            control.should_log = True
+        return control
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        if self.decision is not None and self._saved_step == self._stop_step:
+            # With save_strategy="epoch" the epoch's end would save the stop step again, over its checkpoint.
+            control.should_save = False
+            control.should_evaluate = False
         return control
 
     def _check(self, args, state):
@@ -178,7 +232,7 @@ class AlphaRLCallback:
         if self.poll_url and (self._next_poll is None or now >= self._next_poll):
             poll_url = self.poll_url
             self._next_poll = now + self.poll_interval
-        return should_stop(output_dir, poll_url, self.timeout)
+        return should_stop(output_dir, poll_url, self.timeout, self.run_id)
 
     def _write(self, args, state, values):
         if not _is_main(state):
@@ -208,6 +262,25 @@ def _is_main(state):
     return getattr(state, "is_world_process_zero", True)
 
 
+def _rank():
+    """This process's rank under torch.distributed; 0 without it."""
+    dist = sys.modules.get("torch.distributed")
+    if dist is None or not dist.is_available() or not dist.is_initialized():
+        return 0
+    return dist.get_rank()
+
+
+def _ends_cut_short(fd):
+    """Whether the file's last byte is not a newline (a line cut short); False for an empty file."""
+    size = os.fstat(fd).st_size
+    if size == 0:
+        return False
+    try:
+        return os.pread(fd, 1, size - 1) != b"\n"
+    except (AttributeError, OSError):  # no pread (Windows): assume whole lines
+        return False
+
+
 def _agree(decision):
     """The main process's decision on every rank, when torch.distributed runs more than one."""
     dist = sys.modules.get("torch.distributed")
@@ -220,7 +293,7 @@ def _agree(decision):
 
 def _read_stop_file(path):
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8", errors="replace") as f:
             text = f.read()
     except FileNotFoundError:
         return None
@@ -252,7 +325,7 @@ def _poll(url, timeout):
     except urllib.error.HTTPError as e:
         _warnings.warn("poll-status", "%s answered HTTP %s; treating it as no decision", url, e.code)
         return None
-    except (urllib.error.URLError, OSError, ValueError) as e:
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as e:
         # Connection refused, timeout, bad URL: the agent may not be up yet; training goes on.
         _warnings.warn("poll-network", "cannot reach %s (%s); training goes on, the STOP file still works", url, e)
         return None

@@ -41,6 +41,7 @@ class State:
         self.global_step = 0
         self.max_steps = max_steps
         self.is_world_process_zero = main
+        self.log_history = []
 
 
 class Control:
@@ -48,31 +49,42 @@ class Control:
         self.should_training_stop = False
         self.should_save = False
         self.should_log = False
+        self.should_evaluate = False
 
 
-def drive(callback, output_dir, max_steps, logging_steps, save_steps, logs_at, main=True, on_step=None):
+def drive(callback, output_dir, max_steps, logging_steps, save_steps, logs_at, main=True, on_step=None, ppo=False):
     """Runs the Trainer's callback protocol as transformers' inner training loop orders it:
-    on_step_end, then (conditionally) on_log, on_save; stops when control says so. Returns
+    on_step_end, then (conditionally, control.should_log included) on_log, on_save; stops when
+    control says so. With ppo=True, as TRL's PPOTrainer loops instead: no on_step_begin, logs on
+    its own schedule only, saves when asked, and never stops before max_steps. Returns
     (last step, saved steps)."""
     args, state, control = Args(output_dir), State(max_steps, main), Control()
     callback.on_init_end(args, state, control)
     callback.on_train_begin(args, state, control)
     saved = []
     for step in range(1, max_steps + 1):
-        callback.on_step_begin(args, state, control)
-        callback.on_substep_end(args, state, control)
+        if not ppo:
+            callback.on_step_begin(args, state, control)
+            callback.on_substep_end(args, state, control)
         state.global_step = step
         if on_step:
             on_step(step)
+        if not ppo:
+            # transformers' DefaultFlowCallback, first in the list, sets the step's flags before the user's callbacks run.
+            control.should_log = control.should_log or step % logging_steps == 0
+            control.should_save = control.should_save or step % save_steps == 0
         control = callback.on_step_end(args, state, control) or control
-        if step % logging_steps == 0:
-            control = callback.on_log(args, state, control, logs=logs_at(step)) or control
+        if step % logging_steps == 0 or (control.should_log and not ppo):
+            logs = logs_at(step)
+            state.log_history.append(dict(logs, step=step))
+            control = callback.on_log(args, state, control, logs=logs) or control
+        control.should_log = False
         if step % save_steps == 0 or control.should_save:
             os.makedirs(os.path.join(output_dir, "checkpoint-%d" % step), exist_ok=True)
             saved.append(step)
             control = callback.on_save(args, state, control) or control
             control.should_save = False
-        if control.should_training_stop:
+        if control.should_training_stop and not ppo:
             break
     callback.on_train_end(args, state, control)
     return state.global_step, saved

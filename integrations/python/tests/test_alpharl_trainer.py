@@ -54,6 +54,21 @@ class LogProgressTest(Base):
         with open(os.path.join(self.dir, at.PROGRESS_FILE)) as f:
             self.assertEqual(len(f.read().splitlines()), 1)  # nothing written for steps 4 and 5
 
+    def test_a_line_cut_short_by_a_crash_does_not_take_the_next_one_with_it(self):
+        with open(os.path.join(self.dir, at.PROGRESS_FILE), "w") as f:
+            f.write('{"step": 1, "reward": 0.5}\n{"step": 2, "rew')
+        at.log_progress(self.dir, 3, reward=0.75)
+        self.assertEqual(read_progress(self.dir, 1, "reward"), 0.5)
+        self.assertEqual(read_progress(self.dir, 3, "reward"), 0.75)
+
+    def test_only_rank_zero_writes_under_torch_distributed(self):
+        sys.modules["torch.distributed"] = types.SimpleNamespace(is_available=lambda: True, is_initialized=lambda: True, get_rank=lambda: 1)
+        try:
+            self.assertIsNone(at.log_progress(self.dir, 1, reward=0.5))
+        finally:
+            del sys.modules["torch.distributed"]
+        self.assertFalse(os.path.exists(os.path.join(self.dir, at.PROGRESS_FILE)))
+
     def test_a_directory_that_cannot_be_written_is_a_warning_not_an_exception(self):
         missing = os.path.join(self.dir, "no", "such")
         with self.assertLogs("alpharl", "WARNING") as logs:
@@ -111,6 +126,32 @@ class ShouldStopTest(Base):
             self.assertIsNone(at.should_stop(self.dir, agent.url))
         self.assertIn("not a decision object", logs.output[0])
 
+    def test_something_else_on_the_port_or_a_cut_reply_is_no_decision(self):
+        import socket
+        import threading
+        with socket.socket() as server:
+            server.bind(("127.0.0.1", 0))
+            server.listen(1)
+
+            def answer():
+                conn, _ = server.accept()
+                with conn:
+                    conn.recv(1024)
+                    conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+
+            t = threading.Thread(target=answer, daemon=True)
+            t.start()
+            url = "http://127.0.0.1:%d/control" % server.getsockname()[1]
+            with self.assertLogs("alpharl", "WARNING") as logs:
+                self.assertIsNone(at.should_stop(self.dir, url))
+            t.join(5)
+        self.assertIn("cannot reach", logs.output[0])
+
+    def test_a_stop_file_in_another_encoding_still_stops(self):
+        with open(os.path.join(self.dir, at.STOP_FILE), "wb") as f:
+            f.write("arrêt: budget épuisé".encode("latin-1"))
+        self.assertEqual(at.should_stop(self.dir)["action"], "early_stop")
+
     def test_a_slow_agent_times_out(self):
         # The agent answers with a decision only after 30 s: a None here means the timeout ended the request.
         with ControlEndpoint(DECISION, delay=30.0) as agent, self.assertLogs("alpharl", "WARNING") as logs:
@@ -148,13 +189,64 @@ class CallbackTest(Base):
         self.assertIsNone(read_progress(self.dir, 5, "loss"))  # only the progress keys are written
         self.assertEqual(read_progress(self.dir, 20, "max_steps"), 20.0)
 
-    def test_saves_between_logs_carry_the_newest_value_and_say_from_which_step(self):
+    def test_a_save_step_logs_afresh_so_each_checkpoint_has_its_own_value(self):
+        # Carried from step 4, step 6's value was up to logging_steps - 1 steps old (for GRPO, the mean of an earlier window).
         cb = at.AlphaRLCallback(progress_keys=("reward",))
         drive(cb, self.dir, max_steps=12, logging_steps=4, save_steps=6, logs_at=self.logs)
+        self.assertEqual(read_progress(self.dir, 6, "reward"), 0.06)
+        self.assertIsNone(read_progress(self.dir, 6, "logged_step"))
+
+    def test_a_trainer_that_does_not_log_on_request_gets_the_newest_value_carried(self):
+        cb = at.AlphaRLCallback(progress_keys=("reward",))
+        drive(cb, self.dir, max_steps=12, logging_steps=4, save_steps=6, logs_at=self.logs, ppo=True)
         self.assertEqual(read_progress(self.dir, 6, "reward"), 0.04)
         self.assertEqual(read_progress(self.dir, 6, "logged_step"), 4.0)
         self.assertEqual(read_progress(self.dir, 12, "reward"), 0.12)  # logged at 12 itself: no carried line
         self.assertIsNone(read_progress(self.dir, 12, "logged_step"))
+
+    def test_with_two_keys_a_save_step_carries_the_one_it_did_not_log(self):
+        def logs(step):
+            return {"eval_accuracy": step / 50.0} if step % 5 == 0 else {"reward": step / 100.0}
+
+        cb = at.AlphaRLCallback(progress_keys=("reward", "eval_accuracy"))
+        drive(cb, self.dir, max_steps=15, logging_steps=3, save_steps=15, logs_at=logs, ppo=True)
+        self.assertEqual(read_progress(self.dir, 15, "eval_accuracy"), 0.3)
+        self.assertEqual(read_progress(self.dir, 15, "reward"), 0.12)  # logged at 12, carried to the checkpoint of 15
+
+    def test_a_progress_key_the_trainer_never_logs_is_said_with_the_keys_it_does(self):
+        def logs(step):  # TRL's PPOTrainer: objective/rlhf_reward, no "reward"
+            return {"objective/rlhf_reward": step / 10.0, "loss/policy_avg": 0.1}
+
+        cb = at.AlphaRLCallback(progress_keys="reward")
+        with self.assertLogs("alpharl", "WARNING") as out:
+            drive(cb, self.dir, max_steps=10, logging_steps=2, save_steps=5, logs_at=logs)
+        self.assertEqual(len(out.output), 1)
+        self.assertIn("no reward logged", out.output[0])
+        self.assertIn("objective/rlhf_reward", out.output[0])
+
+    def test_a_trainer_that_ignores_the_stop_saves_once_and_is_told(self):
+        # TRL's PPOTrainer loops to the end whatever control says: it must not save every step after the decision.
+        cb = at.AlphaRLCallback()
+
+        def agent(step):
+            if step == 7:
+                self.write_stop(DECISION)
+
+        with self.assertLogs("alpharl", "WARNING") as out:
+            last, saved = drive(cb, self.dir, max_steps=20, logging_steps=5, save_steps=10, logs_at=self.logs, on_step=agent, ppo=True)
+        self.assertEqual((last, saved), (20, [7, 10, 20]))
+        ignored = [m for m in out.output if "ignores control.should_training_stop" in m]
+        self.assertEqual(len(ignored), 1)
+
+    def test_a_stop_file_of_another_run_is_not_this_runs(self):
+        self.write_stop(dict(DECISION, run_id="old-run"))
+        cb = at.AlphaRLCallback(run_id="new-run")
+        with self.assertLogs("alpharl", "WARNING") as out:
+            last, _ = drive(cb, self.dir, max_steps=10, logging_steps=5, save_steps=5, logs_at=self.logs)
+        self.assertEqual(last, 10)
+        self.assertTrue(any("before training began" in m for m in out.output))
+        self.assertTrue(any("for run old-run, not this run (new-run)" in m for m in out.output))
+        self.assertEqual(at.should_stop(self.dir, run_id="old-run"), dict(DECISION, run_id="old-run"))
 
     def test_stops_at_the_step_the_stop_file_appears_and_saves_it(self):
         cb = at.AlphaRLCallback()
