@@ -238,6 +238,22 @@ class CallbackTest(Base):
         ignored = [m for m in out.output if "ignores control.should_training_stop" in m]
         self.assertEqual(len(ignored), 1)
 
+    def test_an_epoch_ending_after_the_stop_does_not_save_the_stop_step_again(self):
+        # save_strategy="epoch": DefaultFlowCallback asks for a save at the epoch's end, which would write checkpoint-N over itself.
+        from tests.support import Args, Control, State
+        cb = at.AlphaRLCallback()
+        args, state, control = Args(self.dir), State(100), Control()
+        state.global_step = 7
+        self.write_stop(DECISION)
+        with self.assertLogs("alpharl", "WARNING"):
+            control = cb.on_step_end(args, state, control)
+        self.assertTrue(control.should_save and control.should_training_stop)
+        cb.on_save(args, state, control)
+        control.should_save = control.should_evaluate = True
+        control = cb.on_epoch_end(args, state, control)
+        self.assertFalse(control.should_save)
+        self.assertFalse(control.should_evaluate)
+
     def test_a_stop_file_of_another_run_is_not_this_runs(self):
         self.write_stop(dict(DECISION, run_id="old-run"))
         cb = at.AlphaRLCallback(run_id="new-run")
