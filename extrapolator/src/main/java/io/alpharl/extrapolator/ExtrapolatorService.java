@@ -138,6 +138,7 @@ public final class ExtrapolatorService implements Runnable {
           config.processorApplication(), emitted.predictions().size());
       while (running.get()) {
         runInputs.applyAll(consumer.poll(Duration.ofMillis(200)), reader).forEach(consumer::seek);
+        runInputs.refuseUnreachable();
         runInputs.publishLetters(producer, running::get);
         actOnReadyFits(backend, reader, producer);
         watch.check(() -> consumer.listTopics(Duration.ofSeconds(5)).keySet());
@@ -182,6 +183,7 @@ public final class ExtrapolatorService implements Runnable {
       }
       if (act(f, ledger, backend, reader, producer)) {
         it.remove();
+        runInputs.taken(f);
         retryAfter.remove(run);
         failing.remove(run + "@" + f.getStep());
         if (waitingOnFiles.remove(run)) {

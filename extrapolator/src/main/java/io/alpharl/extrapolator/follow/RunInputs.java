@@ -17,6 +17,7 @@ import io.alpharl.proto.v1.StepCommitted;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -52,6 +53,8 @@ public final class RunInputs {
   private final RefusalLog refusals = new RefusalLog(LOG);
   private final Map<String, RunLedger> runs = new HashMap<>();
   private final List<FitSummary> waiting = new ArrayList<>();
+  /** The record each waiting fit came in, for its dead letter should it never be acted on. */
+  private final Map<FitSummary, ConsumerRecord<byte[], byte[]>> sourceOf = new IdentityHashMap<>();
   /** The newest step of each run's fits taken (one axis, one application): a processor publishes each step's fit once, in step order. */
   private final Map<String, Long> lastFitStep = new HashMap<>();
   private final List<DeadLetter> letters = new ArrayList<>();
@@ -75,6 +78,33 @@ public final class RunInputs {
   /** Fits not acted on yet, in the order they came; the caller removes those it is done with. */
   public List<FitSummary> waiting() {
     return waiting;
+  }
+
+  /** The caller acted on a waiting fit and removed it from {@link #waiting}. */
+  public void taken(FitSummary fit) {
+    sourceOf.remove(fit);
+  }
+
+  /**
+   * Refuses the waiting fits that can never be acted on: their window names a step the run never
+   * committed. A run's commits come in step order on one partition, so once the run has a commit
+   * later than the fit's step, a window step without one will not get one. Such a fit (which no
+   * processor publishes: a forged one, or commits lost to retention) waited for ever, and every
+   * later fit of its run behind it, without a word. The same on every replay of the inputs.
+   */
+  public void refuseUnreachable() {
+    for (java.util.Iterator<FitSummary> it = waiting.iterator(); it.hasNext(); ) {
+      FitSummary f = it.next();
+      RunLedger ledger = runs.get(f.getRunId());
+      if (ledger == null || ledger.commits().isEmpty() || ledger.commits().lastKey() <= f.getStep()
+          || ledger.commits().keySet().containsAll(f.getWindowStepsList())) {
+        continue;
+      }
+      List<Long> missing = f.getWindowStepsList().stream().filter(s -> !ledger.commits().containsKey(s)).toList();
+      refuse(sourceOf.remove(f), RejectReason.REJECT_REASON_MISSING_STEP, "fit of run " + f.getRunId() + " step " + f.getStep() + " has steps "
+          + missing + " in its window, which the run never committed (its commits have reached step " + ledger.commits().lastKey() + ")");
+      it.remove();
+    }
   }
 
   /** Logs the refusals still counted but not logged (when the service stops). */
@@ -162,6 +192,7 @@ public final class RunInputs {
           } else {
             lastFitStep.put(key, f.getStep());
             waiting.add(f);
+            sourceOf.put(f, r);
           }
         }
       }

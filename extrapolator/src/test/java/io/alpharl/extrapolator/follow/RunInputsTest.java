@@ -90,12 +90,45 @@ class RunInputsTest {
     assertThat(producer.history()).as("nothing refused: the commit is read again, not an unknown run's").isEmpty();
   }
 
+  /**
+   * A run's commits come in order on one partition, so a fit whose window names a step the run
+   * skipped while it has committed later ones can never be acted on: it waited for ever, with the
+   * run's later fits behind it. It is a dead letter now; fits still waiting for commits to come stay.
+   */
+  @Test
+  void aFitWhoseWindowNamesAStepTheRunNeverCommittedIsADeadLetter() {
+    inputs.apply(record(Topics.RUNS.name(), 0, 0, RunManifest.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).build()
+        .toByteArray(), RUN), null);
+    long[] committed = {5, 10, 20};
+    for (int i = 0; i < committed.length; i++) {
+      inputs.apply(record(Topics.STEPS.name(), 0, i, commit(RUN, committed[i]), RUN), null);
+    }
+    fit(15, 5, 10, 15); // 15 was never committed, and the run is at 20
+    fit(20, 5, 10, 20);
+    fit(30, 10, 20, 30); // 30 may still come
+    inputs.refuseUnreachable();
+    assertThat(inputs.waiting()).extracting(FitSummary::getStep).containsExactly(20L, 30L);
+    MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    producer.initTransactions();
+    inputs.publishLetters(producer, () -> true);
+    assertThat(producer.history()).singleElement().satisfies(r -> {
+      DeadLetter d = parse(r.value());
+      assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_MISSING_STEP);
+      assertThat(d.getSourceTopic()).isEqualTo(Topics.FITS.name());
+      assertThat(d.getSourceOffset()).isZero();
+      assertThat(d.getDetail()).contains("[15]").contains("reached step 20");
+    });
+  }
+
   private static byte[] commit(String run, long step) {
     return StepCommitted.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run).setStep(step).build().toByteArray();
   }
 
   private static ConsumerRecord<byte[], byte[]> record(String topic, int partition, long offset, byte[] value) {
-    String key = topic.equals(Topics.RUNS.name()) ? "run-2" : RUN;
+    return record(topic, partition, offset, value, topic.equals(Topics.RUNS.name()) ? "run-2" : RUN);
+  }
+
+  private static ConsumerRecord<byte[], byte[]> record(String topic, int partition, long offset, byte[] value, String key) {
     return new ConsumerRecord<>(topic, partition, offset, key.getBytes(StandardCharsets.UTF_8), value);
   }
 
