@@ -150,8 +150,7 @@ class AlphaRLCallback:
         self.decision = None
         self._clock = clock
         self._next_poll = None
-        self._latest = {}
-        self._latest_step = None
+        self._latest = {}  # key -> (value, the step it was logged at)
         self._written = {}  # step -> the progress keys written for it
         self._stop_step = None
         self._saved_step = None
@@ -172,8 +171,7 @@ class AlphaRLCallback:
     def on_log(self, args, state, control, logs=None, **kwargs):
         values = {k: logs[k] for k in self.progress_keys if logs and _number(logs.get(k)) is not None}
         if values:
-            self._latest.update(values)
-            self._latest_step = state.global_step
+            self._latest.update({k: (v, state.global_step) for k, v in values.items()})
             if self._write(args, state, values):
                 self._written.setdefault(state.global_step, set()).update(values)
         return control
@@ -181,11 +179,13 @@ class AlphaRLCallback:
     def on_save(self, args, state, control, **kwargs):
         self._saved_step = state.global_step
         written = self._written.get(state.global_step, set())
-        missing = {k: v for k, v in self._latest.items() if k not in written}
-        if missing:
-            if self._write(args, state, dict(missing, logged_step=self._latest_step)):
-                self._written.setdefault(state.global_step, set()).update(missing)
-        elif not self._latest and _is_main(state):
+        missing = {k: vs for k, vs in self._latest.items() if k not in written}
+        # One carried line per step the values come from, so that "logged_step" is each value's own.
+        for logged_step in sorted({s for _, s in missing.values()}):
+            carried = {k: v for k, (v, s) in missing.items() if s == logged_step}
+            if self._write(args, state, dict(carried, logged_step=logged_step)):
+                self._written.setdefault(state.global_step, set()).update(carried)
+        if not self._latest and _is_main(state):
             seen = sorted({k for entry in (getattr(state, "log_history", None) or []) for k, v in entry.items()
                            if k != "step" and _number(v) is not None})
             if seen:

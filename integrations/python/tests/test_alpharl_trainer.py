@@ -212,6 +212,7 @@ class CallbackTest(Base):
         drive(cb, self.dir, max_steps=15, logging_steps=3, save_steps=15, logs_at=logs, ppo=True)
         self.assertEqual(read_progress(self.dir, 15, "eval_accuracy"), 0.3)
         self.assertEqual(read_progress(self.dir, 15, "reward"), 0.12)  # logged at 12, carried to the checkpoint of 15
+        self.assertEqual(read_progress(self.dir, 15, "logged_step"), 12.0)
 
     def test_a_progress_key_the_trainer_never_logs_is_said_with_the_keys_it_does(self):
         def logs(step):  # TRL's PPOTrainer: objective/rlhf_reward, no "reward"

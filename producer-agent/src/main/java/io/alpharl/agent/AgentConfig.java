@@ -30,6 +30,12 @@ import java.util.Optional;
  *                      {@code progress.jsonl} has logged the key before but not yet for this step
  *                      (trainers write it after the save: verl's metrics, the Hugging Face callback's
  *                      {@code on_save}); zero to send at once
+ * @param measureAgain  without a file the trainer writes last, a checkpoint counts as complete when
+ *                      two scans agree on its files' sizes, so a writer that paused that long (a
+ *                      network file system) looks finished and its files read cut short: such a
+ *                      folder is measured again this many times before it is refused (refused at
+ *                      once, the step was lost although the trainer finished it); zero where no
+ *                      later scan will come ({@code record}, {@code --once})
  */
 public record AgentConfig(
     Path runDir,
@@ -43,7 +49,8 @@ public record AgentConfig(
     WireDtype wire,
     CheckpointLayout layout,
     Optional<Path> stateDir,
-    Duration progressWait) {
+    Duration progressWait,
+    int measureAgain) {
 
   public AgentConfig {
     Objects.requireNonNull(runDir, "runDir");
@@ -60,6 +67,9 @@ public record AgentConfig(
     if (progressWait.isNegative()) {
       throw new IllegalArgumentException("progressWait must not be negative, got " + progressWait);
     }
+    if (measureAgain < 0) {
+      throw new IllegalArgumentException("measureAgain must be >= 0, got " + measureAgain);
+    }
     if (plannedSteps < 0) {
       throw new IllegalArgumentException("plannedSteps must be >= 0, got " + plannedSteps);
     }
@@ -71,9 +81,12 @@ public record AgentConfig(
    */
   public static final Duration DEFAULT_PROGRESS_WAIT = Duration.ofMinutes(10);
 
+  /** Re-measures of a checkpoint read cut short, for a live watch ({@link #measureAgain}). */
+  public static final int DEFAULT_MEASURE_AGAIN = 3;
+
   public static AgentConfig defaults(Path runDir, String runId) {
     return new AgentConfig(runDir, runId, Optional.empty(), "reward", ModuleSelector.defaults(), 0, Duration.ofSeconds(2), ChunkingConfig.defaults(), WireDtype.F32,
-        CheckpointLayout.HUGGING_FACE, Optional.empty(), DEFAULT_PROGRESS_WAIT);
+        CheckpointLayout.HUGGING_FACE, Optional.empty(), DEFAULT_PROGRESS_WAIT, DEFAULT_MEASURE_AGAIN);
   }
 
   public Path basePath() {
@@ -81,35 +94,40 @@ public record AgentConfig(
   }
 
   public AgentConfig withProgressKey(String key) {
-    return new AgentConfig(runDir, runId, base, key, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait);
+    return new AgentConfig(runDir, runId, base, key, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain);
   }
 
   public AgentConfig withWire(WireDtype dtype) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, dtype, layout, stateDir, progressWait);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, dtype, layout, stateDir, progressWait, measureAgain);
   }
 
   public AgentConfig withPollInterval(Duration interval) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, interval, chunking, wire, layout, stateDir, progressWait);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, interval, chunking, wire, layout, stateDir, progressWait, measureAgain);
   }
 
   public AgentConfig withLayout(CheckpointLayout l) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, l, stateDir, progressWait);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, l, stateDir, progressWait, measureAgain);
   }
 
   public AgentConfig withStateDir(Path dir) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, Optional.of(dir), progressWait);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, Optional.of(dir), progressWait, measureAgain);
   }
 
   /** W_0 from its own folder, as {@code --base} gives it (the run folder may then start empty). */
   public AgentConfig withBase(Path basePath) {
-    return new AgentConfig(runDir, runId, Optional.of(basePath), progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait);
+    return new AgentConfig(runDir, runId, Optional.of(basePath), progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain);
   }
 
   public AgentConfig withProgressWait(Duration wait) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, wait);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, wait, measureAgain);
+  }
+
+  /** For one look at a folder ({@code record}, {@code --once}): no progress wait, no re-measure, since no later scan comes. */
+  public AgentConfig once() {
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, Duration.ZERO, 0);
   }
 
   public AgentConfig withModules(ModuleSelector selector) {
-    return new AgentConfig(runDir, runId, base, progressKey, selector, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait);
+    return new AgentConfig(runDir, runId, base, progressKey, selector, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain);
   }
 }

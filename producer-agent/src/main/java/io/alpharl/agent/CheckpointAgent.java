@@ -138,6 +138,7 @@ public final class CheckpointAgent implements AutoCloseable {
     try {
       committed = resume.load(sum);
       requireSameBase(committed, fingerprint);
+      requireSameProgressKey(committed); // before the lineage check, which would compare two keys' values and blame the folder
       requireContinuity(committed.lastStep());
       loggedProgress.putAll(committed.progress());
       requireLineage(committed.lastStep());
@@ -170,7 +171,6 @@ public final class CheckpointAgent implements AutoCloseable {
     fingerprint.stamp(manifest);
     try {
       requireSameModules(committed);
-      requireSameProgressKey(committed);
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -315,7 +315,7 @@ public final class CheckpointAgent implements AutoCloseable {
       sendBase();
     }
     if (!base.otherTensors().isEmpty()) {
-      LOG.info("run {}: the base has {} tensors that are not F32, BF16 or F16, e.g. {}: buffers, not trained weights; they are not streamed, and a"
+      LOG.info("run {}: the base has {} integer or boolean tensors, e.g. {}: buffers, not trained weights; they are not streamed, and a"
           + " predicted model does not hold them (a model rebuilds buffers such as position_ids itself)", config.runId(), base.otherTensors().size(),
           base.otherTensors().entrySet().stream().limit(3).map(e -> e.getKey() + " " + e.getValue()).toList());
     }
@@ -511,14 +511,6 @@ public final class CheckpointAgent implements AutoCloseable {
   /** What became of a checkpoint: sent, refused with a dead letter, or to be read again later. */
   private enum Sent { SENT, REFUSED, LATER }
 
-  /**
-   * Without a file the trainer writes last, a checkpoint is taken as complete when two scans agree
-   * on its files' sizes; a writer that paused that long (a network file system, a slow disk) looks
-   * finished, and its files read cut short. Such a folder is measured again this many times before
-   * it is refused: refused at once, the step was lost although the trainer finished it.
-   */
-  private static final int MEASURE_AGAIN = 3;
-
   private Sent sendStep(CheckpointDir c) {
     long t0 = System.nanoTime();
     Checkpoint ckpt;
@@ -534,7 +526,7 @@ public final class CheckpointAgent implements AutoCloseable {
         throw e;
       }
     } catch (SafetensorsException | java.io.UncheckedIOException e) {
-      if (config.layout().readyFile().isEmpty() && measuredAgain.merge(c.step(), 1, Integer::sum) <= MEASURE_AGAIN) {
+      if (config.layout().readyFile().isEmpty() && measuredAgain.merge(c.step(), 1, Integer::sum) <= config.measureAgain()) {
         scanner.measureAgain(c.folder());
         LOG.info("run {} step {}: {}; its files are measured again before it is refused (a writer that paused looks finished)", config.runId(),
             c.step(), e.getMessage());
@@ -574,13 +566,14 @@ public final class CheckpointAgent implements AutoCloseable {
           ckpt.readFloats(sources.of(t.name()), from, target, 0, count);
           base.readFloats(t.name(), from, w0, 0, count);
           for (int j = 0; j < count; j++) {
-            if (!Float.isFinite(target[j])) {
-              throw new SafetensorsException(c.path() + ": tensor " + t.name() + " element " + (from + j) + " is " + target[j]);
-            }
             if (!Float.isFinite(w0[j])) {
-              // Found here, where W_0 is read anyway, rather than by a pass over the whole base at every start.
+              // Found here, where W_0 is read anyway, rather than by a pass over the whole base at every start; before the
+              // checkpoint's value, which a NaN in the base usually makes NaN too (and the checkpoint would be blamed).
               throw new BaseModelException("the base model W_0 at " + config.basePath() + " has " + w0[j] + " in tensor " + t.name() + " element "
                   + (from + j) + ": no run starts from it; give the model the run started from with --base");
+            }
+            if (!Float.isFinite(target[j])) {
+              throw new SafetensorsException(c.path() + ": tensor " + t.name() + " element " + (from + j) + " is " + target[j]);
             }
             target[j] -= w0[j];
           }

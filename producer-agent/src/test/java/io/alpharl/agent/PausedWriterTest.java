@@ -69,10 +69,32 @@ class PausedWriterTest {
     }
   }
 
+  /** record and --once look twice and no more: a step that reads cut short is refused at once, and the later ones still go. */
+  @Test
+  void oneLookAtAFolderRefusesAtOnceAndGoesOn() throws Exception {
+    Path runDir = Files.createDirectories(work.resolve("run"));
+    weights(work.resolve("base"), 0);
+    byte[] five = weights(runDir.resolve("global_step5_hf"), 5);
+    Files.write(runDir.resolve("global_step5_hf").resolve("model.safetensors"), Arrays.copyOf(five, five.length - 8));
+    weights(runDir.resolve("global_step10_hf"), 10);
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = new CheckpointAgent(config(runDir).once(), sink, allocator,
+        CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.letters).singleElement().satisfies(d -> assertThat(d.getStep()).isEqualTo(5));
+      assertThat(sink.committed).containsExactly(10L);
+    }
+  }
+
   private CheckpointAgent agent(Path runDir, MemorySink sink, RootAllocator allocator) throws IOException {
-    AgentConfig config = AgentConfig.defaults(runDir, "paused").withLayout(CheckpointLayout.OPENRLHF).withBase(work.resolve("base"))
+    return new CheckpointAgent(config(runDir), sink, allocator, CheckpointAgent.Resume.NEW);
+  }
+
+  private AgentConfig config(Path runDir) throws IOException {
+    return AgentConfig.defaults(runDir, "paused").withLayout(CheckpointLayout.OPENRLHF).withBase(work.resolve("base"))
         .withStateDir(Files.createDirectories(work.resolve("state")));
-    return new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW);
   }
 
   private static byte[] weights(Path dir, int step) throws IOException {

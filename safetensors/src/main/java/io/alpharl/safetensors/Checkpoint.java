@@ -142,9 +142,8 @@ public final class Checkpoint implements AutoCloseable {
   }
 
   /**
-   * Tensors of other dtypes by name, with their dtype: integer and boolean buffers (the
-   * {@code position_ids} older BERT-family saves keep), F64, 8-bit floats. Not weights an RL run
-   * trains in the dtypes it streams; they are listed, never converted.
+   * Integer and boolean tensors by name, with their dtype: buffers (the {@code position_ids} older
+   * BERT-family saves keep), not weights; listed, never converted.
    */
   public Map<String, String> otherTensors() {
     return others;
@@ -256,6 +255,9 @@ public final class Checkpoint implements AutoCloseable {
   private SafetensorsFile file(String name) {
     SafetensorsFile f = fileOf.get(name);
     if (f == null) {
+      if (others.containsKey(name)) {
+        throw new SafetensorsException(dir + ": tensor " + name + " is " + others.get(name) + ", not a float tensor this reader converts");
+      }
       throw new SafetensorsException(dir + ": checkpoint has no tensor " + name);
     }
     return f;

@@ -20,15 +20,15 @@ public enum DType {
   }
 
   /**
-   * Bytes per element of the safetensors dtypes that are not floats this reader converts: integer
-   * and boolean buffers ({@code position_ids} of older BERT-family saves), F64, and 8-bit floats.
-   * A file holding them is read; they are listed apart and never converted.
+   * Bytes per element of the integer and boolean safetensors dtypes: buffers such as the
+   * {@code position_ids} older BERT-family saves keep, not weights. A file holding them is read;
+   * they are listed apart and never converted. Float dtypes this reader does not convert (F64,
+   * 8-bit floats) are weights: a file holding them is refused, not read past.
    */
-  private static final Map<String, Integer> OTHER_WIDTHS = Map.ofEntries(Map.entry("F64", 8), Map.entry("I64", 8), Map.entry("U64", 8),
-      Map.entry("I32", 4), Map.entry("U32", 4), Map.entry("I16", 2), Map.entry("U16", 2), Map.entry("I8", 1), Map.entry("U8", 1),
-      Map.entry("BOOL", 1), Map.entry("F8_E4M3", 1), Map.entry("F8_E5M2", 1));
+  private static final Map<String, Integer> OTHER_WIDTHS = Map.ofEntries(Map.entry("I64", 8), Map.entry("U64", 8), Map.entry("I32", 4),
+      Map.entry("U32", 4), Map.entry("I16", 2), Map.entry("U16", 2), Map.entry("I8", 1), Map.entry("U8", 1), Map.entry("BOOL", 1));
 
-  /** The float dtype named in a safetensors header; empty for a known other dtype ({@link #otherWidth}). */
+  /** The float dtype named in a safetensors header; empty for an integer or boolean buffer ({@link #otherWidth}). */
   static Optional<DType> fromHeader(String name, String tensor, String file) {
     for (DType d : values()) {
       if (d.name().equals(name)) {
@@ -39,11 +39,12 @@ public enum DType {
     return Optional.empty();
   }
 
-  /** Bytes per element of a dtype that is not one of these, or a precise error for one this reader does not know. */
+  /** Bytes per element of an integer or boolean dtype, or a precise error for any other. */
   static int otherWidth(String name, String tensor, String file) {
     Integer width = OTHER_WIDTHS.get(name);
     if (width == null) {
-      throw new SafetensorsException(file + ": tensor " + tensor + " has dtype " + name + ", which this reader does not know");
+      throw new SafetensorsException(file + ": tensor " + tensor + " has dtype " + name + "; supported are F32, BF16 and F16 (integer and"
+          + " boolean buffers are read past)");
     }
     return width;
   }

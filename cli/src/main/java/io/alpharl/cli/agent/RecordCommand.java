@@ -27,8 +27,9 @@ public final class RecordCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    // A finished run: its files are final, so no wait for progress values, and two scans a moment apart tell complete checkpoints.
-    AgentConfig config = run.checkedConfig(false).withProgressWait(java.time.Duration.ZERO);
+    // A finished run: its files are final, so no wait for progress values or measuring again, and two scans a moment apart
+    // tell complete checkpoints.
+    AgentConfig config = run.checkedConfig(false).once();
     WritableDir.require(out.toAbsolutePath().getParent(), "the folder of --out");
     long t0 = System.nanoTime();
     try (RootAllocator allocator = new RootAllocator();

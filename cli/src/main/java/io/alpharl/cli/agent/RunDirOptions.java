@@ -110,7 +110,7 @@ final class RunDirOptions {
       throw new ParameterException(spec.commandLine(), "--progress-wait must not be negative, got " + progressWait);
     }
     return new AgentConfig(dir, runId, Optional.ofNullable(base), progressKey, modules.toSelector(), plannedSteps, pollInterval, chunking, deltaDtype, l,
-        Optional.ofNullable(stateDir), progressWait);
+        Optional.ofNullable(stateDir), progressWait, AgentConfig.DEFAULT_MEASURE_AGAIN);
   }
 
   /**

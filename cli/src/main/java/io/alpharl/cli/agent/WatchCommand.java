@@ -61,8 +61,8 @@ public final class WatchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException, java.io.IOException {
     AgentConfig checked = run.checkedConfig(!once);
-    // With --once, what is there now is what there is: no waiting for a progress value.
-    AgentConfig config = once ? checked.withProgressWait(java.time.Duration.ZERO) : checked;
+    // With --once, what is there now is what there is: no waiting for a progress value, no measuring again.
+    AgentConfig config = once ? checked.once() : checked;
     if (!java.nio.file.Files.isDirectory(config.runDir())) {
       System.err.println("waiting for " + config.runDir() + " to be made (the trainer's output folder)");
     }
