@@ -60,18 +60,7 @@ public final class ProgressReader {
    */
   public NavigableMap<Long, Double> history(CheckpointDir checkpoint) {
     NavigableMap<Long, Double> out = logged(checkpoint);
-    Path state = checkpoint.folder().resolve(CheckpointScanner.TRAINER_STATE);
-    if (Files.isRegularFile(state)) {
-      NavigableMap<Long, Double> logged = new TreeMap<>();
-      try {
-        for (JsonNode entry : JSON.readTree(state.toFile()).path("log_history")) {
-          put(logged, entry, true);
-        }
-        out.putAll(logged);
-      } catch (IOException e) {
-        throw new UncheckedIOException(state + " is not valid JSON: " + oneLine(e), e);
-      }
-    }
+    out.putAll(stated(checkpoint));
     return out;
   }
 
@@ -85,11 +74,24 @@ public final class ProgressReader {
    * key at a later step will not go back to this one: neither is waited for.
    */
   public boolean awaited(CheckpointDir checkpoint) {
-    if (read(checkpoint).isPresent()) {
-      return false;
-    }
     NavigableMap<Long, Double> lines = logged(checkpoint);
-    return !lines.isEmpty() && lines.lastKey() < checkpoint.step();
+    return !lines.isEmpty() && lines.lastKey() < checkpoint.step() && !stated(checkpoint).containsKey(checkpoint.step());
+  }
+
+  /** The values under the key in the checkpoint's {@code trainer_state.json} {@code log_history}, the first per step; empty without the file. */
+  private NavigableMap<Long, Double> stated(CheckpointDir checkpoint) {
+    NavigableMap<Long, Double> out = new TreeMap<>();
+    Path state = checkpoint.folder().resolve(CheckpointScanner.TRAINER_STATE);
+    if (Files.isRegularFile(state)) {
+      try {
+        for (JsonNode entry : JSON.readTree(state.toFile()).path("log_history")) {
+          put(out, entry, true);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(state + " is not valid JSON: " + oneLine(e), e);
+      }
+    }
+    return out;
   }
 
   /** The values under the key in the run's {@code progress.jsonl}, the last line per step; empty without the file. */
