@@ -501,6 +501,9 @@ public final class CheckpointAgent implements AutoCloseable {
     return bytesOfDeltas;
   }
 
+  /** What became of a checkpoint: sent, refused with a dead letter, or to be read again later. */
+  private enum Sent { SENT, REFUSED, LATER }
+
   /**
    * Reads the checkpoint once, tensor by tensor and chunk by chunk: each chunk of W_t is decoded,
    * checked, turned into δ against W_0 and the running sum, and sent while the next is read, so the
@@ -508,9 +511,6 @@ public final class CheckpointAgent implements AutoCloseable {
    * was cut short) aborts the step: consumers see nothing of it, the running sum is untouched, and a
    * dead letter says what was wrong.
    */
-  /** What became of a checkpoint: sent, refused with a dead letter, or to be read again later. */
-  private enum Sent { SENT, REFUSED, LATER }
-
   private Sent sendStep(CheckpointDir c) {
     long t0 = System.nanoTime();
     Checkpoint ckpt;
