@@ -172,8 +172,8 @@ public final class ExtrapolatorService implements Runnable {
   private void actOnReadyFits(ExtrapolationBackend backend, TopicReader reader, KafkaProducer<byte[], byte[]> producer) {
     Set<String> blocked = new HashSet<>();
     long now = System.nanoTime();
-    for (Iterator<FitSummary> it = runInputs.waiting().iterator(); it.hasNext(); ) {
-      FitSummary f = it.next();
+    for (Iterator<RunInputs.Pending> it = runInputs.waiting().iterator(); it.hasNext(); ) {
+      FitSummary f = it.next().fit();
       String run = f.getRunId();
       RunLedger ledger = runInputs.runs().get(run);
       if (blocked.contains(run) || ledger == null || ledger.manifest() == null || !ledger.commits().keySet().containsAll(f.getWindowStepsList())
@@ -183,7 +183,6 @@ public final class ExtrapolatorService implements Runnable {
       }
       if (act(f, ledger, backend, reader, producer)) {
         it.remove();
-        runInputs.taken(f);
         retryAfter.remove(run);
         failing.remove(run + "@" + f.getStep());
         if (waitingOnFiles.remove(run)) {

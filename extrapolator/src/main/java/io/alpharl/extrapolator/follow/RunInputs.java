@@ -17,7 +17,6 @@ import io.alpharl.proto.v1.StepCommitted;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -52,9 +51,7 @@ public final class RunInputs {
   private final ExtrapolatorMetrics metrics;
   private final RefusalLog refusals = new RefusalLog(LOG);
   private final Map<String, RunLedger> runs = new HashMap<>();
-  private final List<FitSummary> waiting = new ArrayList<>();
-  /** The record each waiting fit came in, for its dead letter should it never be acted on. */
-  private final Map<FitSummary, ConsumerRecord<byte[], byte[]>> sourceOf = new IdentityHashMap<>();
+  private final List<Pending> waiting = new ArrayList<>();
   /** The newest step of each run's fits taken (one axis, one application): a processor publishes each step's fit once, in step order. */
   private final Map<String, Long> lastFitStep = new HashMap<>();
   private final List<DeadLetter> letters = new ArrayList<>();
@@ -75,14 +72,12 @@ public final class RunInputs {
     return runs;
   }
 
-  /** Fits not acted on yet, in the order they came; the caller removes those it is done with. */
-  public List<FitSummary> waiting() {
-    return waiting;
-  }
+  /** A fit not acted on yet, with the record it came in (for its dead letter, should it never be acted on). */
+  public record Pending(FitSummary fit, ConsumerRecord<byte[], byte[]> source) {}
 
-  /** The caller acted on a waiting fit and removed it from {@link #waiting}. */
-  public void taken(FitSummary fit) {
-    sourceOf.remove(fit);
+  /** Fits not acted on yet, in the order they came; the caller removes those it is done with. */
+  public List<Pending> waiting() {
+    return waiting;
   }
 
   /**
@@ -93,15 +88,16 @@ public final class RunInputs {
    * later fit of its run behind it, without a word. The same on every replay of the inputs.
    */
   public void refuseUnreachable() {
-    for (java.util.Iterator<FitSummary> it = waiting.iterator(); it.hasNext(); ) {
-      FitSummary f = it.next();
+    for (java.util.Iterator<Pending> it = waiting.iterator(); it.hasNext(); ) {
+      Pending pending = it.next();
+      FitSummary f = pending.fit();
       RunLedger ledger = runs.get(f.getRunId());
       if (ledger == null || ledger.commits().isEmpty() || ledger.commits().lastKey() <= f.getStep()
           || ledger.commits().keySet().containsAll(f.getWindowStepsList())) {
         continue;
       }
       List<Long> missing = f.getWindowStepsList().stream().filter(s -> !ledger.commits().containsKey(s)).toList();
-      refuse(sourceOf.remove(f), RejectReason.REJECT_REASON_MISSING_STEP, "fit of run " + f.getRunId() + " step " + f.getStep() + " has steps "
+      refuse(pending.source(), RejectReason.REJECT_REASON_MISSING_STEP, "fit of run " + f.getRunId() + " step " + f.getStep() + " has steps "
           + missing + " in its window, which the run never committed (its commits have reached step " + ledger.commits().lastKey() + ")");
       it.remove();
     }
@@ -191,8 +187,7 @@ public final class RunInputs {
             refuse(r, RejectReason.REJECT_REASON_MALFORMED_RECORD, "fit of run " + key + " step " + f.getStep() + " lists no window ending at it");
           } else {
             lastFitStep.put(key, f.getStep());
-            waiting.add(f);
-            sourceOf.put(f, r);
+            waiting.add(new Pending(f, r));
           }
         }
       }

@@ -50,7 +50,7 @@ class RunInputsTest {
     fit(5, 5); // older
     fit(15, 5, 10); // its window does not end at it
     fit(20, 5, 10, 20);
-    assertThat(inputs.waiting()).extracting(FitSummary::getStep).containsExactly(5L, 10L, 20L);
+    assertThat(inputs.waiting()).extracting(p -> p.fit().getStep()).containsExactly(5L, 10L, 20L);
 
     MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
     producer.initTransactions();
@@ -82,7 +82,7 @@ class RunInputsTest {
       again = inputs.applyAll(batch, silent);
     }
     assertThat(again).containsExactly(Map.entry(new TopicPartition(Topics.STEPS.name(), 0), 7L));
-    assertThat(inputs.waiting()).extracting(FitSummary::getStep).containsExactly(3L);
+    assertThat(inputs.waiting()).extracting(p -> p.fit().getStep()).containsExactly(3L);
     assertThat(inputs.runs()).containsOnlyKeys("run-2");
     MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
     producer.initTransactions();
@@ -107,7 +107,7 @@ class RunInputsTest {
     fit(20, 5, 10, 20);
     fit(30, 10, 20, 30); // 30 may still come
     inputs.refuseUnreachable();
-    assertThat(inputs.waiting()).extracting(FitSummary::getStep).containsExactly(20L, 30L);
+    assertThat(inputs.waiting()).extracting(p -> p.fit().getStep()).containsExactly(20L, 30L);
     MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
     producer.initTransactions();
     inputs.publishLetters(producer, () -> true);
