@@ -114,12 +114,9 @@ public final class Checkpoint implements AutoCloseable {
         of.put(e.getKey(), f);
       }
       for (SafetensorsFile f : opened) {
-        for (String name : f.tensors().keySet()) {
-          if (of.get(name) != f) {
-            throw new SafetensorsException(f.path() + ": holds " + name + ", which " + INDEX_FILE + " does not map to it");
-          }
-        }
-        for (String name : f.otherTensors().keySet()) {
+        List<String> held = new ArrayList<>(f.tensors().keySet());
+        held.addAll(f.otherTensors().keySet());
+        for (String name : held) {
           if (of.get(name) != f) {
             throw new SafetensorsException(f.path() + ": holds " + name + ", which " + INDEX_FILE + " does not map to it");
           }

@@ -28,14 +28,13 @@ public enum DType {
   private static final Map<String, Integer> OTHER_WIDTHS = Map.ofEntries(Map.entry("I64", 8), Map.entry("U64", 8), Map.entry("I32", 4),
       Map.entry("U32", 4), Map.entry("I16", 2), Map.entry("U16", 2), Map.entry("I8", 1), Map.entry("U8", 1), Map.entry("BOOL", 1));
 
-  /** The float dtype named in a safetensors header; empty for an integer or boolean buffer ({@link #otherWidth}). */
-  static Optional<DType> fromHeader(String name, String tensor, String file) {
+  /** The float dtype named in a safetensors header; empty for any other ({@link #otherWidth} tells a buffer from a refusal). */
+  static Optional<DType> fromHeader(String name) {
     for (DType d : values()) {
       if (d.name().equals(name)) {
         return Optional.of(d);
       }
     }
-    otherWidth(name, tensor, file);
     return Optional.empty();
   }
 

@@ -159,7 +159,7 @@ public final class SafetensorsFile implements AutoCloseable {
     if (dtype == null || !dtype.isTextual() || shape == null || !shape.isArray() || offsets == null || !offsets.isArray() || offsets.size() != 2) {
       throw new SafetensorsException(where + ": needs dtype (string), shape (array) and data_offsets ([begin, end])");
     }
-    Optional<DType> type = DType.fromHeader(dtype.asText(), name, path.toString());
+    Optional<DType> type = DType.fromHeader(dtype.asText());
     int width = type.map(DType::bytes).orElseGet(() -> DType.otherWidth(dtype.asText(), name, path.toString()));
     List<Long> dims = new ArrayList<>();
     long elements = 1;
