@@ -27,6 +27,8 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 public final class TopicAdmin {
   private TopicAdmin() {}
 
+  private static final Duration LISTED_WITHIN = Duration.ofSeconds(30);
+
   /**
    * The topics of {@code names} that the cluster says do not exist; empty when it does not answer
    * within {@code timeoutMs} or may not be asked (then nothing is known to be missing).
@@ -60,12 +62,27 @@ public final class TopicAdmin {
       }
       if (!missing.isEmpty()) {
         admin.createTopics(missing).all().get();
+        awaitListed(admin, missing.stream().map(NewTopic::name).toList());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new KafkaException("interrupted while creating topics", e);
     } catch (ExecutionException e) {
       throw cannotCreate(e.getCause(), layouts);
+    }
+  }
+
+  /**
+   * The controller acknowledges a creation before the brokers' metadata caches list the topic, and
+   * a reader that asks in between is told it does not exist (a restarted agent refused to resume
+   * with "topic alpharl.deltas does not exist" on topics just created). Bounded: past the limit
+   * the reader's own error says what is wrong.
+   */
+  private static void awaitListed(Admin admin, List<String> names) throws InterruptedException {
+    long deadline = System.nanoTime() + LISTED_WITHIN.toNanos();
+    while (describeFailures(admin, names).values().stream().anyMatch(UnknownTopicOrPartitionException.class::isInstance)
+        && System.nanoTime() < deadline) {
+      Thread.sleep(50);
     }
   }
 
