@@ -3,8 +3,8 @@ package io.alpharl.bench;
 import io.alpharl.processor.rank1.CpuRank1Backend;
 import io.alpharl.processor.rank1.Rank1Result;
 import io.alpharl.processor.rank1.Rank1Settings;
-import io.alpharl.processor.rank1.kernel.LaneOrderKernel;
 import io.alpharl.processor.rank1.kernel.SweepKernels;
+import io.alpharl.processor.rank1.kernel.SweepPrecision;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -34,8 +34,11 @@ public class Rank1SweepBenchmark {
   @Param({"896x4864", "4096x4096", "4096x14336"})
   public String shape;
 
-  /** The sweep kernel: both compute the same bits; the ratio is what the vector module buys. */
-  @Param({"vector", "scalar"})
+  /**
+   * The sweep kernel: vector and scalar compute the same bits, the ratio is what the vector module
+   * buys; "-f32" sums in float ({@code --sweep-precision FLOAT}, solved at tolerance 1e-4).
+   */
+  @Param({"vector", "scalar", "vector-f32", "scalar-f32"})
   public String kernel;
 
   @Param({"1", "2"})
@@ -48,6 +51,7 @@ public class Rank1SweepBenchmark {
   double[] w;
   double[] warm;
   CpuRank1Backend backend;
+  Rank1Settings settings;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -64,8 +68,12 @@ public class Rank1SweepBenchmark {
       q[i] = r.nextDouble() - 0.5;
     }
     w = new double[n];
-    backend = new CpuRank1Backend(threads, kernel.equals("vector") ? SweepKernels.vector() : new LaneOrderKernel());
-    warm = backend.leading(a, m, n, null, Rank1Settings.defaults()).v();
+    SweepPrecision precision = kernel.endsWith("-f32") ? SweepPrecision.FLOAT : SweepPrecision.DOUBLE;
+    backend = new CpuRank1Backend(threads, kernel.startsWith("vector") ? SweepKernels.vector(precision) : SweepKernels.scalar(precision));
+    Rank1Settings d = Rank1Settings.defaults();
+    settings = precision == SweepPrecision.DOUBLE ? d
+        : new Rank1Settings(SweepPrecision.FLOAT_MIN_TOLERANCE, d.maxSweeps(), d.krylovDimension(), d.blockSize(), precision);
+    warm = backend.leading(a, m, n, null, settings).v();
   }
 
   @TearDown(Level.Trial)
@@ -103,6 +111,6 @@ public class Rank1SweepBenchmark {
   /** A whole warm-started solve on an unchanged matrix: what a step costs when the update barely moved. */
   @Benchmark
   public Rank1Result warmSolve() {
-    return backend.leading(a, m, n, warm, Rank1Settings.defaults());
+    return backend.leading(a, m, n, warm, settings);
   }
 }

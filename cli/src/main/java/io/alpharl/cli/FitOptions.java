@@ -7,6 +7,7 @@ import io.alpharl.fit.predict.ChoiceSettings;
 import io.alpharl.fit.predict.GateSettings;
 import io.alpharl.processor.rank1.FactorSettings;
 import io.alpharl.processor.rank1.Rank1Settings;
+import io.alpharl.processor.rank1.kernel.SweepPrecision;
 import picocli.CommandLine.Option;
 
 /**
@@ -65,6 +66,13 @@ public final class FitOptions {
           + " (README, Scale benchmark). The same value gives the same bits on every machine. Default: ${DEFAULT-VALUE}.")
   double solverTolerance;
 
+  @Option(names = "--sweep-precision", defaultValue = "DOUBLE",
+      description = "What the factor solver's passes over ΔW sum in: DOUBLE (exact for any tolerance) or FLOAT (about twice as fast a"
+          + " pass, products accurate to about 1e-6 of their terms; needs --solver-tolerance " + SweepPrecision.FLOAT_MIN_TOLERANCE
+          + " or more). Other bits than DOUBLE, the same on every machine: instances of one processor application must share it."
+          + " Default: ${DEFAULT-VALUE}.")
+  SweepPrecision sweepPrecision;
+
   public FitSettings toFitSettings() {
     if (signalRange.length != 2) {
       throw new UserError("--signal-range takes two numbers, LO,HI");
@@ -81,11 +89,14 @@ public final class FitOptions {
 
   public Rank1Settings toRank1Settings() {
     Rank1Settings d = Rank1Settings.defaults();
-    try {
-      return new Rank1Settings(solverTolerance, d.maxSweeps(), d.krylovDimension(), d.blockSize());
-    } catch (IllegalArgumentException e) {
+    if (!(solverTolerance > 0 && solverTolerance < 1)) {
       throw new UserError("--solver-tolerance must lie in (0, 1), got " + solverTolerance);
     }
+    if (sweepPrecision == SweepPrecision.FLOAT && solverTolerance < SweepPrecision.FLOAT_MIN_TOLERANCE) {
+      throw new UserError("--sweep-precision FLOAT needs --solver-tolerance " + SweepPrecision.FLOAT_MIN_TOLERANCE + " or more, got "
+          + solverTolerance + ": float sums round at about 1e-6 of θ, so the solver could not stop");
+    }
+    return new Rank1Settings(solverTolerance, d.maxSweeps(), d.krylovDimension(), d.blockSize(), sweepPrecision);
   }
 
   public FactorSettings toFactorSettings() {

@@ -88,8 +88,8 @@ public final class ProcessorApp implements AutoCloseable {
       allocator.close();
       throw e;
     }
-    LOG.info("stream processor {} running (rank-1 backend {}, top-{} factors, solver tolerance {})", config.applicationId(), backend.name(),
-        config.factors().rank(), config.rank1().relativeResidual());
+    LOG.info("stream processor {} running (rank-1 backend {}, top-{} factors, solver tolerance {}, sweeps in {})", config.applicationId(),
+        backend.name(), config.factors().rank(), config.rank1().relativeResidual(), config.rank1().precision());
     return new ProcessorApp(streams, backend, allocator, http, queries, watch);
   }
 

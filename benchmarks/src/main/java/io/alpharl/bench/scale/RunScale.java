@@ -117,6 +117,11 @@ public final class RunScale implements Callable<Integer> {
       description = "The processor's --solver-tolerance: relative residual at which its factor solver stops. Default: ${DEFAULT-VALUE}.")
   double solverTolerance;
 
+  @Option(names = "--sweep-precision", defaultValue = "DOUBLE",
+      description = "The processor's --sweep-precision: DOUBLE or FLOAT (about twice as fast a pass; needs --solver-tolerance 1e-4 or"
+          + " more). Default: ${DEFAULT-VALUE}.")
+  io.alpharl.processor.rank1.kernel.SweepPrecision sweepPrecision;
+
   @Option(names = "--kill-processor-after", defaultValue = "0",
       description = "After this step's fit, kill the processor with SIGKILL, start it again and time its restore from the log "
           + "(0: never). Default: ${DEFAULT-VALUE}.")
@@ -198,6 +203,6 @@ public final class RunScale implements Callable<Integer> {
         : Path.of(System.getProperty("java.io.tmpdir"), "alpharl-run-scale-" + java.util.UUID.randomUUID().toString().substring(0, 8));
     return new ScaleConfig(preset, model, steps, drift, workDir, keepWork, jarPath,
         new Heaps(xmxBroker, xmxProcessor, xmxExtrapolator, xmxAgent), predictAt, saveTotalLimit, stepTimeout, generateOnly, factors,
-        streamThreads, rank1Threads, partitions, solverTolerance, killProcessorAfter);
+        streamThreads, rank1Threads, partitions, solverTolerance, sweepPrecision, killProcessorAfter);
   }
 }

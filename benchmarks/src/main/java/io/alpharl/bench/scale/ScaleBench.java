@@ -367,6 +367,7 @@ public final class ScaleBench {
         report.parameter("processor_backend", s.get().backend());
         report.parameter("processor_reported_factors", s.get().factors());
         report.parameter("processor_reported_solver_tolerance", s.get().solverTolerance());
+        report.parameter("processor_reported_sweep_precision", s.get().sweepPrecision().toLowerCase(java.util.Locale.ROOT));
         return;
       }
     }

@@ -2,6 +2,7 @@ package io.alpharl.bench.scale;
 
 import io.alpharl.bench.scale.gen.DriftSettings;
 import io.alpharl.bench.scale.model.ModelSpec;
+import io.alpharl.processor.rank1.kernel.SweepPrecision;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -23,11 +24,13 @@ import java.time.Duration;
  * @param partitions      of every AlphaRL topic (the broker creates them): the processor's stream threads and instances share
  *                        the partitions of {@code alpharl.deltas}, so they bound its parallelism and balance
  * @param solverTolerance the processor's {@code --solver-tolerance}: where its factor solver stops
+ * @param sweepPrecision  the processor's {@code --sweep-precision}: what its passes over ΔW sum in
  * @param killProcessorAfter after this step's fit, kill the processor with SIGKILL and time its restart (0: never)
  */
 public record ScaleConfig(String preset, ModelSpec model, int steps, DriftSettings drift, Path work, boolean keepWork, Path jar,
     Heaps heaps, double predictAt, int saveTotalLimit, Duration stepTimeout, boolean generateOnly, int factors,
-    int streamThreads, int rank1Threads, int partitions, double solverTolerance, int killProcessorAfter) {
+    int streamThreads, int rank1Threads, int partitions, double solverTolerance, SweepPrecision sweepPrecision,
+    int killProcessorAfter) {
 
   public ScaleConfig {
     if (steps < 1) {
@@ -50,6 +53,10 @@ public record ScaleConfig(String preset, ModelSpec model, int steps, DriftSettin
     }
     if (!(solverTolerance > 0 && solverTolerance < 1)) {
       throw new IllegalArgumentException("--solver-tolerance must lie in (0, 1), got " + solverTolerance);
+    }
+    if (sweepPrecision == SweepPrecision.FLOAT && solverTolerance < SweepPrecision.FLOAT_MIN_TOLERANCE) {
+      throw new IllegalArgumentException("--sweep-precision FLOAT needs --solver-tolerance " + SweepPrecision.FLOAT_MIN_TOLERANCE + " or more, got "
+          + solverTolerance);
     }
     if (saveTotalLimit < 0) {
       throw new IllegalArgumentException("--save-total-limit must be 0 (keep all) or more, got " + saveTotalLimit);

@@ -74,6 +74,7 @@ public final class ScaleReport {
     parameters.put("processor_stream_threads", config.streamThreads());
     parameters.put("processor_rank1_threads", config.rank1Threads());
     parameters.put("processor_solver_tolerance", config.solverTolerance());
+    parameters.put("processor_sweep_precision", config.sweepPrecision().name().toLowerCase(Locale.ROOT));
     parameters.put("partitions", config.partitions());
     parameters.put("save_total_limit", config.saveTotalLimit());
     parameters.put("kill_processor_after", config.killProcessorAfter());
@@ -331,9 +332,10 @@ public final class ScaleReport {
   /** A plain-text table: one line per step, then the figures, then the reasons and notes. */
   public String table() {
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "run-scale %s: %s, %,d parameters in %d tensors, %d steps, lr %.1e, gradient noise %s, top-%d factors, solver tolerance %.0e, processor stream threads %d, rank-1 threads %s, %d partitions%n",
+    b.append(String.format(Locale.ROOT, "run-scale %s: %s, %,d parameters in %d tensors, %d steps, lr %.1e, gradient noise %s, top-%d factors, solver tolerance %.0e, %s sweeps, processor stream threads %d, rank-1 threads %s, %d partitions%n",
         config.preset(), config.model().name(), config.model().parameters(), config.model().tensors().size(), config.steps(),
-        config.drift().learningRate(), config.drift().noise(), config.factors(), config.solverTolerance(), config.streamThreads(),
+        config.drift().learningRate(), config.drift().noise(), config.factors(), config.solverTolerance(),
+        config.sweepPrecision().name().toLowerCase(Locale.ROOT), config.streamThreads(),
         config.rank1Threads() == 0 ? "one per core" : Integer.toString(config.rank1Threads()), config.partitions()));
     b.append(String.format(Locale.ROOT, "-Xmx: broker %s, processor %s, extrapolator %s, agent %s; harness and generator %d MiB%n",
         config.heaps().broker(), config.heaps().processor(), config.heaps().extrapolator(), config.heaps().agent(),

@@ -9,6 +9,7 @@ import io.alpharl.bench.scale.gen.UpdateSequence;
 import io.alpharl.processor.rank1.CpuRank1Backend;
 import io.alpharl.processor.rank1.Rank1Settings;
 import io.alpharl.processor.rank1.TopFactors;
+import io.alpharl.processor.rank1.kernel.SweepPrecision;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -60,6 +61,11 @@ public final class SolverTolerance implements Callable<Integer> {
           + " the tightest tolerance: a fixed budget of passes instead of a stopping rule. Default: none.")
   List<Integer> sweepCaps = List.of();
 
+  @Option(names = "--float-tolerances", split = ",",
+      description = "Also solve with float sweeps (the processor's --sweep-precision FLOAT) at each of these tolerances, each at least "
+          + SweepPrecision.FLOAT_MIN_TOLERANCE + ". Default: none.")
+  List<Double> floatTolerances = List.of();
+
   @Option(names = "--gradient-noise", defaultValue = "" + 15.0,
       description = "Noise of the synthetic update against its drift, as run-scale's (smaller: the update stands out from noise"
           + " sooner). Default: ${DEFAULT-VALUE}.")
@@ -79,10 +85,11 @@ public final class SolverTolerance implements Callable<Integer> {
   @Option(names = "--json", description = "Write the figures here too.")
   Path json;
 
-  /** One solver setting: a tolerance, and a sweep cap where one is set (0: the default cap). */
-  record Solver(double tolerance, int sweepCap) {
+  /** One solver setting: a tolerance, a sweep cap where one is set (0: the default cap), and what sweeps sum in. */
+  record Solver(double tolerance, int sweepCap, SweepPrecision precision) {
     String label() {
-      return sweepCap == 0 ? String.format(Locale.ROOT, "%.0e", tolerance) : "cap " + sweepCap;
+      String tol = String.format(Locale.ROOT, "%.0e", tolerance) + (precision == SweepPrecision.FLOAT ? " f32" : "");
+      return sweepCap == 0 ? tol : "cap " + sweepCap;
     }
   }
 
@@ -98,14 +105,15 @@ public final class SolverTolerance implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     if (rows < 1 || columns < 1 || steps < 1 || factors < 1 || tolerances.isEmpty() || sweepCaps.stream().anyMatch(c -> c < 1)
-        || !(gradientNoise >= 0)) {
+        || !(gradientNoise >= 0) || floatTolerances.stream().anyMatch(t -> !(t >= SweepPrecision.FLOAT_MIN_TOLERANCE && t < 1))) {
       spec.commandLine().getErr().println("run-solver-tolerance: --rows, --columns, --steps, --factors, --sweep-caps must be positive,"
-          + " --gradient-noise not negative and --tolerances non-empty");
+          + " --gradient-noise not negative, --tolerances non-empty and --float-tolerances in [" + SweepPrecision.FLOAT_MIN_TOLERANCE + ", 1)");
       return 2;
     }
     List<Solver> order = new ArrayList<>();
-    tolerances.stream().sorted().forEach(t -> order.add(new Solver(t, 0)));
-    sweepCaps.stream().sorted().forEach(c -> order.add(new Solver(order.get(0).tolerance(), c)));
+    tolerances.stream().sorted().forEach(t -> order.add(new Solver(t, 0, SweepPrecision.DOUBLE)));
+    sweepCaps.stream().sorted().forEach(c -> order.add(new Solver(order.get(0).tolerance(), c, SweepPrecision.DOUBLE)));
+    floatTolerances.stream().sorted().forEach(t -> order.add(new Solver(t, 0, SweepPrecision.FLOAT)));
     UpdateSequence sequence = new UpdateSequence(DriftSettings.defaults().withNoise(gradientNoise), rows, columns);
     List<float[]> updates = new ArrayList<>(steps);
     for (int t = 0; t < steps; t++) {
@@ -153,7 +161,7 @@ public final class SolverTolerance implements Callable<Integer> {
   private TopFactors[] solve(CpuRank1Backend backend, List<float[]> updates, Solver solver) {
     Rank1Settings d = Rank1Settings.defaults();
     Rank1Settings settings = new Rank1Settings(solver.tolerance(), solver.sweepCap() == 0 ? d.maxSweeps() : solver.sweepCap(), krylovDimension,
-        blockSize);
+        blockSize, solver.precision());
     TopFactors[] out = new TopFactors[updates.size()];
     double[][] warm = null;
     for (int t = 0; t < updates.size(); t++) {
@@ -196,7 +204,8 @@ public final class SolverTolerance implements Callable<Integer> {
     root.put("rows", rows).put("columns", columns).put("steps", steps).put("factors", factors).put("gradient_noise", gradientNoise);
     ArrayNode a = root.putArray("tolerances");
     for (Row r : rowsOut) {
-      a.addObject().put("tolerance", r.solver().tolerance()).put("sweep_cap", r.solver().sweepCap()).put("sweeps_per_step", r.sweepsPerStep())
+      a.addObject().put("tolerance", r.solver().tolerance()).put("sweep_cap", r.solver().sweepCap())
+          .put("sweep_precision", r.solver().precision().name().toLowerCase(Locale.ROOT)).put("sweeps_per_step", r.sweepsPerStep())
           .put("sweeps_vs_reference", r.sweepsPerStep() / rowsOut.get(0).sweepsPerStep()).put("seconds", r.seconds())
           .put("seconds_vs_reference", r.seconds() / rowsOut.get(0).seconds()).put("worst_sigma_error", r.worstSigmaError())
           .put("worst_lost_energy", r.worstLostEnergy()).put("worst_v1_sine", r.worstV1Sine()).put("all_converged", r.allConverged());

@@ -33,6 +33,14 @@ class ProcessorCommandTest {
   }
 
   @Test
+  void floatSweepsAtAToleranceTheyCannotMeetAreRefusedInOneLine() {
+    assertThat(run("processor", "--bootstrap-servers", "127.0.0.1:1", "--sweep-precision", "float", "--http-port", "0"))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err.toString().strip()).startsWith("alpharl processor: --sweep-precision FLOAT needs --solver-tolerance 1.0E-4 or more, got 1.0E-6")
+        .doesNotContain("\n");
+  }
+
+  @Test
   void noBrokerAtTheAddressIsOneLineThatSaysWhatToDo() throws Exception {
     Path props = Files.writeString(dir.resolve("client.properties"), "default.api.timeout.ms=1500\nrequest.timeout.ms=1000\n");
     assertThat(run("processor", "--bootstrap-servers", "127.0.0.1:1", "--kafka-config", props.toString(), "--http-port", "0",

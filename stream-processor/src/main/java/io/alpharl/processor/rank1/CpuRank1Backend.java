@@ -2,6 +2,7 @@ package io.alpharl.processor.rank1;
 
 import io.alpharl.processor.rank1.kernel.SweepKernel;
 import io.alpharl.processor.rank1.kernel.SweepKernels;
+import io.alpharl.processor.rank1.kernel.SweepPrecision;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -39,18 +40,27 @@ public final class CpuRank1Backend implements Rank1Backend {
   private final int threads;
   private final ExecutorService pool;
   private final SweepKernel kernel;
+  /** The float sweep; null for the fastest this JVM can run, chosen at the first solve that asks for it. */
+  private final SweepKernel floatKernel;
 
-  /** With the fastest kernel this JVM can run ({@link SweepKernels#best()}). */
+  /** With the fastest kernels this JVM can run ({@link SweepKernels#best(SweepPrecision)}). */
   public CpuRank1Backend(int threads) {
-    this(threads, SweepKernels.best());
+    this(threads, SweepKernels.best(), null);
   }
 
+  /** With that kernel for every sweep: a solve that asks for the other precision is refused. */
   public CpuRank1Backend(int threads, SweepKernel kernel) {
+    this(threads, kernel, kernel);
+  }
+
+  /** @param kernel its inner products serve the solver at either precision (every kernel's are the same bits) */
+  private CpuRank1Backend(int threads, SweepKernel kernel, SweepKernel floatKernel) {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
     this.threads = threads;
     this.kernel = kernel;
+    this.floatKernel = floatKernel;
     this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "alpharl-rank1-cpu");
       t.setDaemon(true);
@@ -91,13 +101,14 @@ public final class CpuRank1Backend implements Rank1Backend {
         }
       }
     }
+    SweepKernel sweep = sweepKernel(settings.precision());
     int want = Math.min(k, n);
     int block = Math.max(1, Math.min(settings.blockSize(), want));
     int keep = want + 2;
     int kMax = Math.min(Math.max(settings.krylovDimension(), keep + 2 * block), n);
     keep = Math.min(keep, kMax - block);
     List<double[]> basis = new ArrayList<>(kMax);
-    for (double[] q : initial(a, m, n, warm, block)) {
+    for (double[] q : initial(sweep, a, m, n, warm, block)) {
       addOrthonormal(basis, q, 1e-10 * Math.sqrt(dot(q, q)));
     }
     if (basis.isEmpty()) {
@@ -118,7 +129,7 @@ public final class CpuRank1Backend implements Rank1Backend {
       double[][] q = basis.subList(newest, size).toArray(new double[0][]);
       double[][] w = new double[q.length][n];
       double[][] aq = new double[q.length][m];
-      double sumSquares = gram(a, m, n, q, w, aq, frobenius < 0, shares);
+      double sumSquares = gram(sweep, a, m, n, q, w, aq, frobenius < 0, shares);
       images.addAll(Arrays.asList(aq));
       sweeps++;
       if (frobenius < 0) {
@@ -279,7 +290,7 @@ public final class CpuRank1Backend implements Rank1Backend {
    * ω_c[i] = 1 + sin((c + 1)(i + 1)) / 2 for what is missing (never orthogonal to v1 for a
    * non-degenerate A; StrictMath, whose bits are the same on every platform). Not yet orthonormal.
    */
-  private double[][] initial(float[] a, int m, int n, double[][] warm, int block) {
+  private double[][] initial(SweepKernel sweep, float[] a, int m, int n, double[][] warm, int block) {
     List<double[]> start = new ArrayList<>(block);
     if (warm != null && warm.length > 0) {
       if (block == 1) {
@@ -304,7 +315,7 @@ public final class CpuRank1Backend implements Rank1Backend {
         }
       }
       double[][] sums = new double[missing][n];
-      transposeTimes(a, m, n, weights, sums);
+      transposeTimes(sweep, a, m, n, weights, sums);
       start.addAll(Arrays.asList(sums));
     }
     return start.toArray(new double[0][]);
@@ -318,18 +329,27 @@ public final class CpuRank1Backend implements Rank1Backend {
    * @return ‖A‖_F²
    */
   public double sweep(float[] a, int m, int n, double[] q, double[] w) {
-    return gram(a, m, n, new double[][] {q}, new double[][] {w}, null, true, new Shares());
+    return gram(kernel, a, m, n, new double[][] {q}, new double[][] {w}, null, true, new Shares());
+  }
+
+  /** The kernel for sweeps of that precision. */
+  private SweepKernel sweepKernel(SweepPrecision precision) {
+    SweepKernel k = precision == SweepPrecision.DOUBLE ? kernel : floatKernel == null ? SweepKernels.best(SweepPrecision.FLOAT) : floatKernel;
+    if (k.precision() != precision) {
+      throw new IllegalArgumentException("this backend sweeps with " + k.name() + ", not in " + precision);
+    }
+    return k;
   }
 
   /**
    * w_c += AᵀA q_c for the block, and aq_c = A q_c where aq is given; each stripe's share of w
    * computed apart and added in stripe order (each stripe writes its own rows of aq).
    */
-  private double gram(float[] a, int m, int n, double[][] q, double[][] w, double[][] aq, boolean squares, Shares buffers) {
+  private double gram(SweepKernel sweep, float[] a, int m, int n, double[][] q, double[][] w, double[][] aq, boolean squares, Shares buffers) {
     int stripes = stripes(m);
     double[][][] shares = buffers.zeroed(stripes, q.length, n);
     double[] squareShares = new double[stripes];
-    forEachStripe(m, n, (s, from, to) -> squareShares[s] = kernel.gram(a, n, from, to, q, shares[s], aq, squares));
+    forEachStripe(m, n, (s, from, to) -> squareShares[s] = sweep.gram(a, n, from, to, q, shares[s], aq, squares));
     addInStripeOrder(shares, w);
     double sumSquares = 0;
     for (double share : squareShares) {
@@ -339,9 +359,9 @@ public final class CpuRank1Backend implements Rank1Backend {
   }
 
   /** w_c += Aᵀ x_c for every c, stripe shares added in order. */
-  private void transposeTimes(float[] a, int m, int n, double[][] x, double[][] w) {
+  private void transposeTimes(SweepKernel sweep, float[] a, int m, int n, double[][] x, double[][] w) {
     double[][][] shares = new Shares().zeroed(stripes(m), x.length, n);
-    forEachStripe(m, n, (s, from, to) -> kernel.transposeTimes(a, n, from, to, x, shares[s]));
+    forEachStripe(m, n, (s, from, to) -> sweep.transposeTimes(a, n, from, to, x, shares[s]));
     addInStripeOrder(shares, w);
   }
 

@@ -1,5 +1,7 @@
 package io.alpharl.processor.rank1;
 
+import io.alpharl.processor.rank1.kernel.SweepPrecision;
+
 /**
  * When the rank-1 solver stops.
  *
@@ -14,8 +16,10 @@ package io.alpharl.processor.rank1;
  *                         needed 0.68 times the sweeps of one vector at 896 × 4864 (0.71 at
  *                         4096 × 11008, where A does not fit in cache) but each block sweep cost
  *                         2.5 (2.9) single sweeps, so one vector was 1.3-1.9 (1.7) times faster
+ * @param precision        what a sweep's row products are summed in; float only with a
+ *                         relativeResidual of {@link SweepPrecision#FLOAT_MIN_TOLERANCE} or more
  */
-public record Rank1Settings(double relativeResidual, int maxSweeps, int krylovDimension, int blockSize) {
+public record Rank1Settings(double relativeResidual, int maxSweeps, int krylovDimension, int blockSize, SweepPrecision precision) {
   public static final double DEFAULT_RELATIVE_RESIDUAL = 1e-6;
   public static final int DEFAULT_MAX_SWEEPS = 300;
   public static final int DEFAULT_KRYLOV_DIMENSION = 48;
@@ -31,6 +35,17 @@ public record Rank1Settings(double relativeResidual, int maxSweeps, int krylovDi
     if (blockSize < 1 || blockSize > 16) {
       throw new IllegalArgumentException("blockSize must lie in [1, 16], got " + blockSize);
     }
+    if (precision == null) {
+      throw new IllegalArgumentException("precision must be given");
+    }
+    if (precision == SweepPrecision.FLOAT && relativeResidual < SweepPrecision.FLOAT_MIN_TOLERANCE) {
+      throw new IllegalArgumentException("float sweeps cannot meet a solver tolerance below " + SweepPrecision.FLOAT_MIN_TOLERANCE + ", got "
+          + relativeResidual + " (their sums' rounding alone is about 1e-6 of θ)");
+    }
+  }
+
+  public Rank1Settings(double relativeResidual, int maxSweeps, int krylovDimension, int blockSize) {
+    this(relativeResidual, maxSweeps, krylovDimension, blockSize, SweepPrecision.DOUBLE);
   }
 
   public static Rank1Settings defaults() {

@@ -22,15 +22,19 @@ public final class ServiceLines {
 
   /** {@code stream processor APP running (rank-1 backend ...)} (the processor, once its streams are RUNNING: restored and assigned). */
   private static final Pattern PROCESSOR_RUNNING = Pattern.compile("stream processor (\\S+) running");
-  /** {@code ... running (rank-1 backend B, top-K factors, solver tolerance T)}: the settings the processor runs with. */
-  private static final Pattern PROCESSOR_SETTINGS = Pattern.compile("stream processor \\S+ running \\(rank-1 backend (.*), top-(\\d+) factors, solver tolerance (\\S+)\\)");
+  /**
+   * {@code ... running (rank-1 backend B, top-K factors, solver tolerance T, sweeps in P)}: the settings the processor runs with
+   * (processors before the sweep precision existed end after T and sweep in double).
+   */
+  private static final Pattern PROCESSOR_SETTINGS = Pattern.compile(
+      "stream processor \\S+ running \\(rank-1 backend (.*), top-(\\d+) factors, solver tolerance ([^,\\s)]+)(?:, sweeps in (\\w+))?\\)");
   /** {@code restored STORE from TOPIC-PARTITION: R records in T ms} (the processor, per restored store partition). */
   private static final Pattern RESTORED = Pattern.compile("restored (\\S+) from (\\S+): (\\d+) records in (-?\\d+) ms");
 
   private ServiceLines() {}
 
   /** What the processor says it runs with: what it measured, whatever the benchmark asked for. */
-  public record ProcessorSettings(String backend, int factors, double solverTolerance) {}
+  public record ProcessorSettings(String backend, int factors, double solverTolerance, String sweepPrecision) {}
 
   /** One store partition the processor restored from its log at start-up. */
   public record Restored(String store, String partition, long records, long millis) {}
@@ -75,7 +79,10 @@ public final class ServiceLines {
 
   public static Optional<ProcessorSettings> processorSettings(String line) {
     Matcher m = PROCESSOR_SETTINGS.matcher(line);
-    return m.find() ? Optional.of(new ProcessorSettings(m.group(1), Integer.parseInt(m.group(2)), Double.parseDouble(m.group(3)))) : Optional.empty();
+    return m.find()
+        ? Optional.of(new ProcessorSettings(m.group(1), Integer.parseInt(m.group(2)), Double.parseDouble(m.group(3)),
+            m.group(4) == null ? "DOUBLE" : m.group(4)))
+        : Optional.empty();
   }
 
   public static Optional<Restored> restored(String line) {

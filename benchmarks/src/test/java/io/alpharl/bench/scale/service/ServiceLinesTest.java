@@ -21,7 +21,10 @@ class ServiceLinesTest {
     assertThat(ServiceLines.processorRunning("11:02:01.250 INFO  i.a.p.ProcessorApp - stream processor bench-scale-1a2b3c4d starting")).isEmpty();
     assertThat(ServiceLines.processorSettings("11:02:13.004 INFO  i.a.p.ProcessorApp - stream processor bench-scale-1a2b3c4d running "
         + "(rank-1 backend cpu(2 threads, vector(256-bit)), top-4 factors, solver tolerance 1.0E-5)"))
-        .contains(new ServiceLines.ProcessorSettings("cpu(2 threads, vector(256-bit))", 4, 1e-5));
+        .contains(new ServiceLines.ProcessorSettings("cpu(2 threads, vector(256-bit))", 4, 1e-5, "DOUBLE"));
+    assertThat(ServiceLines.processorSettings("11:02:13.004 INFO  i.a.p.ProcessorApp - stream processor bench-scale-1a2b3c4d running "
+        + "(rank-1 backend cpu(2 threads, vector(256-bit)), top-1 factors, solver tolerance 0.001, sweeps in FLOAT)"))
+        .contains(new ServiceLines.ProcessorSettings("cpu(2 threads, vector(256-bit))", 1, 1e-3, "FLOAT"));
     assertThat(ServiceLines.processorSettings("stream processor bench-scale-1a2b3c4d running (rank-1 backend cpu(2 threads, vector))")).isEmpty();
     assertThat(ServiceLines.restored("11:02:12.731 INFO  i.a.p.RestoreProgress - restored delta-sums from alpharl.deltas-3: 1932 records in 8412 ms"))
         .contains(new ServiceLines.Restored("delta-sums", "alpharl.deltas-3", 1932, 8412));

@@ -29,6 +29,11 @@ public interface SweepKernel {
   /** Short name for logs, e.g. "vector(256-bit)". */
   String name();
 
+  /** What its row products are summed in ({@link FloatRowBlockKernel} sums in float). */
+  default SweepPrecision precision() {
+    return SweepPrecision.DOUBLE;
+  }
+
   /**
    * w_c += Aᵀ A q_c for every c, over rows [from, to) of A: for each row, d = row · q_c, then
    * w_c += d row while the rows are still in cache, so one call reads those rows once. The d are

@@ -14,13 +14,23 @@ public final class SweepKernels {
   private static final Logger LOG = LoggerFactory.getLogger(SweepKernels.class);
   static final String VECTOR_MODULE = "jdk.incubator.vector";
 
-  private static final SweepKernel BEST = choose();
+  private static final SweepKernel BEST = choose(SweepPrecision.DOUBLE);
 
   private SweepKernels() {}
 
-  /** The fastest kernel this JVM can run; stateless, so one is shared. */
+  /** The float sweep is chosen (and logged) only where a solver asks for it. */
+  private static final class FloatChoice {
+    static final SweepKernel BEST = choose(SweepPrecision.FLOAT);
+  }
+
+  /** The fastest double-precision kernel this JVM can run; stateless, so one is shared. */
   public static SweepKernel best() {
     return BEST;
+  }
+
+  /** The fastest kernel of that precision this JVM can run. */
+  public static SweepKernel best(SweepPrecision precision) {
+    return precision == SweepPrecision.DOUBLE ? BEST : FloatChoice.BEST;
   }
 
   /** Whether the vector kernel can load in this JVM. */
@@ -37,23 +47,33 @@ public final class SweepKernels {
     return ModuleFinder.ofSystem().find(VECTOR_MODULE).isPresent() ? List.of("--add-modules=" + VECTOR_MODULE) : List.of();
   }
 
-  /** The vector kernel; only where {@link #vectorAvailable()}. */
+  /** The double-precision vector kernel; only where {@link #vectorAvailable()}. */
   public static SweepKernel vector() {
+    return vector(SweepPrecision.DOUBLE);
+  }
+
+  /** The vector kernel of that precision; only where {@link #vectorAvailable()}. */
+  public static SweepKernel vector(SweepPrecision precision) {
     if (!vectorAvailable()) {
       throw new IllegalStateException("the JVM was started without --add-modules " + VECTOR_MODULE);
     }
-    return new VectorKernel();
+    return precision == SweepPrecision.DOUBLE ? new VectorKernel() : new FloatVectorKernel();
   }
 
-  private static SweepKernel choose() {
-    SweepKernel scalar = new LaneOrderKernel();
+  /** The scalar kernel of that precision, which runs on every JVM. */
+  public static SweepKernel scalar(SweepPrecision precision) {
+    return precision == SweepPrecision.DOUBLE ? new LaneOrderKernel() : new FloatLaneOrderKernel();
+  }
+
+  private static SweepKernel choose(SweepPrecision precision) {
+    SweepKernel scalar = scalar(precision);
     if (!vectorAvailable()) {
       LOG.info("sweep kernel: scalar, about half as fast (start the JVM with --add-modules {} for the vector kernel; same results)",
           VECTOR_MODULE);
       return scalar;
     }
     try {
-      SweepKernel vector = new VectorKernel();
+      SweepKernel vector = vector(precision);
       if (!agree(vector, scalar)) {
         LOG.warn("sweep kernel: scalar; this JDK's vector module computes other bits than the scalar kernel, so its results would not"
             + " match other instances'");
