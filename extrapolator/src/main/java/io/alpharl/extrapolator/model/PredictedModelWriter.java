@@ -78,7 +78,8 @@ public final class PredictedModelWriter {
     meta.put("confidence", plan.confidence());
     meta.put("modules_predicted", plan.predicted().size());
     meta.put("carry_from_base", plan.carryFromBase());
-    meta.put("backend", backend.name());
+    // No backend here: the backends make the same fused multiply-adds, so the folder, this file included, is the
+    // same bytes whichever instance wrote it (the extrapolator logs its backend at start-up).
     PredictionPlan.Verdict v = plan.verdict();
     meta.put("policy", v.policy());
     meta.put("gate", v.gate());
@@ -86,7 +87,7 @@ public final class PredictedModelWriter {
     meta.put("backtest_error", v.backtestError());
     meta.put("stop_backtest_error", v.stopBacktestError());
     ObjectNode modules = meta.putObject("predictors");
-    plan.predictors().forEach(modules::put);
+    new java.util.TreeMap<>(plan.predictors()).forEach(modules::put); // in name order, whatever map the plan holds
     JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(METADATA_FILE).toFile(), meta);
     long bytes = 0;
     for (Path f : files) {

@@ -86,6 +86,18 @@ class PredictedModelWriterTest {
     assertThat(meta.get("from_step").asLong()).isEqualTo(80);
     assertThat(meta.get("predictors").get("up_proj.weight").asText()).isEqualTo("rank-k-increment");
     assertThat(out.resolve("config.json")).hasContent("{\"model_type\":\"test\"}");
+
+    // The folder is a function of the plan and the base alone: an instance with other cores (or a GPU,
+    // whose kernel makes the same fused multiply-adds) writes the same bytes, its metadata included.
+    Path other = dir.resolve("pred-one-thread");
+    try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
+      PredictedModelWriter.write(other, base, plan, backend, 5000);
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(out)) {
+      for (Path f : files.toList()) {
+        assertThat(Files.readAllBytes(other.resolve(f.getFileName()))).as("%s written on one thread", f.getFileName()).isEqualTo(Files.readAllBytes(f));
+      }
+    }
   }
 
   private static float[] gaussian(Random r, int n, double scale) {
