@@ -3,6 +3,7 @@ package io.alpharl.extrapolator;
 import io.alpharl.extrapolator.backend.ExtrapolationBackend;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.follow.Emitted;
+import io.alpharl.extrapolator.follow.ReadAgainPace;
 import io.alpharl.extrapolator.follow.RunInputs;
 import io.alpharl.extrapolator.follow.RunLedger;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
@@ -136,8 +137,11 @@ public final class ExtrapolatorService implements Runnable {
       Map<TopicPartition, Long> startEnd = consumer.endOffsets(inputs);
       LOG.info("extrapolator {} following the fits of processor {} ({} predictions published before this start)", config.id(),
           config.processorApplication(), emitted.predictions().size());
+      ReadAgainPace pace = new ReadAgainPace();
       while (running.get()) {
-        runInputs.applyAll(consumer.poll(Duration.ofMillis(200)), reader).forEach(consumer::seek);
+        Map<TopicPartition, Long> again = runInputs.applyAll(consumer.poll(Duration.ofMillis(200)), reader);
+        again.forEach(consumer::seek);
+        pauseUnlessStopped(pace.after(!again.isEmpty()));
         runInputs.refuseUnreachable();
         runInputs.publishLetters(producer, running::get);
         actOnReadyFits(backend, reader, producer);
@@ -154,6 +158,18 @@ public final class ExtrapolatorService implements Runnable {
         runInputs.flushLog();
       }
       allocator.close();
+    }
+  }
+
+  /** Waits that long, or less once {@link #stop} was called; an interrupt ends the wait and is kept for the next poll to report. */
+  private void pauseUnlessStopped(Duration wait) {
+    long end = System.nanoTime() + wait.toNanos();
+    try {
+      while (running.get() && System.nanoTime() < end) {
+        Thread.sleep(Math.min(50, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
