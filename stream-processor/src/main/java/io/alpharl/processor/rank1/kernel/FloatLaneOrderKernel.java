@@ -17,21 +17,12 @@ public final class FloatLaneOrderKernel extends FloatRowBlockKernel {
   @Override
   void dotBlock(float[] a, int n, int first, float[] x, float[] d) {
     for (int r = 0; r < ROW_BLOCK; r++) {
-      d[r] = dot(a, (first + r) * n, x, n);
+      d[r] = dot(a, (first + r) * n, x, 0, n);
     }
   }
 
   @Override
-  float dot(float[] a, int row, float[] x, int n) {
-    return dot(a, row, x, 0, n);
-  }
-
-  @Override
-  float squares(float[] a, int row, int n) {
-    return dot(a, row, a, row, n);
-  }
-
-  private static float dot(float[] a, int row, float[] b, int rowB, int n) {
+  float dot(float[] a, int row, float[] b, int rowB, int n) {
     float[] lanes = new float[FLOAT_LANES];
     int body = n - n % FLOAT_LANES;
     for (int k = 0; k < body; k += FLOAT_LANES) {

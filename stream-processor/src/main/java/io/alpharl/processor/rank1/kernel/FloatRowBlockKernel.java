@@ -28,14 +28,11 @@ abstract class FloatRowBlockKernel implements SweepKernel {
     this.doubles = doubles;
   }
 
-  /** row · x for the row starting at element {@code row}. */
-  abstract float dot(float[] a, int row, float[] x, int n);
+  /** a[row ..] · b[from ..] over n values: a row · x, or a row · itself for its squares. */
+  abstract float dot(float[] a, int row, float[] b, int from, int n);
 
   /** d[r] = row (first + r) · x for the {@link #ROW_BLOCK} rows of a full block. */
   abstract void dotBlock(float[] a, int n, int first, float[] x, float[] d);
-
-  /** row · row. */
-  abstract float squares(float[] a, int row, int n);
 
   /** y += Σ_r d[r] row (first + r) over {@code rows} rows: y[k] = fma(a_last, d_last, … fma(a_first, d_first, y[k])). */
   abstract void addRows(float[] a, int n, int first, int rows, float[] d, float[] y);
@@ -65,7 +62,8 @@ abstract class FloatRowBlockKernel implements SweepKernel {
       int rows = Math.min(ROW_BLOCK, to - first);
       if (squares) {
         for (int r = 0; r < rows; r++) {
-          sumSquares += squares(a, (first + r) * n, n);
+          int row = (first + r) * n;
+          sumSquares += dot(a, row, a, row, n);
         }
       }
       for (int c = 0; c < q.length; c++) {
@@ -73,7 +71,7 @@ abstract class FloatRowBlockKernel implements SweepKernel {
           dotBlock(a, n, first, qf[c], d);
         } else {
           for (int r = 0; r < rows; r++) {
-            d[r] = dot(a, (first + r) * n, qf[c], n);
+            d[r] = dot(a, (first + r) * n, qf[c], 0, n);
           }
         }
         if (aq != null) {

@@ -61,16 +61,7 @@ final class FloatVectorKernel extends FloatRowBlockKernel {
   }
 
   @Override
-  float dot(float[] a, int row, float[] x, int n) {
-    return dot(a, row, x, 0, n);
-  }
-
-  @Override
-  float squares(float[] a, int row, int n) {
-    return dot(a, row, a, row, n);
-  }
-
-  private static float dot(float[] a, int row, float[] b, int rowB, int n) {
+  float dot(float[] a, int row, float[] b, int rowB, int n) {
     int body = n - n % FLOAT_LANES;
     FloatVector s = FloatVector.zero(F);
     for (int k = 0; k < body; k += FLOAT_LANES) {
