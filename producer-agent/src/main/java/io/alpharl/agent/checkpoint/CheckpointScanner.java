@@ -7,6 +7,8 @@ import java.nio.file.DirectoryIteratorException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -27,15 +29,17 @@ import org.slf4j.LoggerFactory;
  * {@link CheckpointLayout} says (by default the Hugging Face Trainer's {@code checkpoint-<step>/}).
  * A checkpoint counts as complete when its weights are present, the layout's ready file (the
  * Trainer's {@code trainer_state.json}, written last) is present when the layout has one, and
- * no file in it changed size since the previous scan; {@code tmp-checkpoint-*} directories, where
- * newer Trainers stage a save, never match.
+ * no file in it changed size or modification time since the previous scan (the time catches a
+ * file rewritten in place at its old size, as a trainer resumed from an earlier step saves over a
+ * folder it left); {@code tmp-checkpoint-*} directories, where newer Trainers stage a save, never
+ * match.
  *
  * <p>A trainer deletes old checkpoints while it runs ({@code save_total_limit}): a folder that
  * disappears during a scan is simply absent from its result. Two folders naming one step
  * ({@code checkpoint-5}, {@code checkpoint-05}) are reported as a {@link DuplicateStep}, never as
  * a checkpoint. A finished step folder without safetensors weights (a trainer saving .bin files or
  * only sharded DeepSpeed/FSDP state, or verl without {@code hf_model}) is reported as
- * {@link ScanResult.Weightless}, not waited for in silence. Keeps the file sizes seen by the
+ * {@link ScanResult.Weightless}, not waited for in silence. Keeps the files' stamps seen by the
  * previous scan; not thread-safe.
  */
 public final class CheckpointScanner {
@@ -45,7 +49,10 @@ public final class CheckpointScanner {
   private final Path root;
   private final CheckpointLayout layout;
   private final Consumer<Path> beforeMeasure;
-  private final Map<Path, Map<String, Long>> lastSizes = new HashMap<>();
+  private final Map<Path, Map<String, Stamp>> lastStamps = new HashMap<>();
+
+  /** What a scan sees of one file: its size and modification time, or (-1, 0) for a directory. */
+  private record Stamp(long size, FileTime modified) {}
   private final Map<Path, CheckpointDir> measured = new HashMap<>();
   private final Set<Path> warned = new HashSet<>();
 
@@ -70,7 +77,7 @@ public final class CheckpointScanner {
   }
 
   /**
-   * Complete checkpoints and duplicate steps, each by step. Remembers the file sizes seen, so a
+   * Complete checkpoints and duplicate steps, each by step. Remembers the files' stamps seen, so a
    * checkpoint is complete from the second scan that sees it unchanged.
    *
    * @throws UncheckedIOException when the run directory itself cannot be listed
@@ -97,18 +104,18 @@ public final class CheckpointScanner {
         continue;
       }
       beforeMeasure.accept(folder);
-      Map<String, Long> sizes = measure(c);
-      if (sizes == null) {
+      Map<String, Stamp> stamps = measure(c);
+      if (stamps == null) {
         seen.remove(folder); // deleted while we looked: absent
         continue;
       }
       measured.put(folder, c);
-      Map<String, Long> previous = lastSizes.put(folder, sizes);
-      if (sizes.equals(previous)) {
+      Map<String, Stamp> previous = lastStamps.put(folder, stamps);
+      if (stamps.equals(previous)) {
         complete.add(c);
       }
     }
-    lastSizes.keySet().retainAll(seen);
+    lastStamps.keySet().retainAll(seen);
     List<CheckpointDir> vanished = new ArrayList<>();
     for (java.util.Iterator<Map.Entry<Path, CheckpointDir>> it = measured.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<Path, CheckpointDir> m = it.next();
@@ -126,7 +133,7 @@ public final class CheckpointScanner {
    * scans agree on them (for a folder the agent found cut short although its sizes had held).
    */
   public void measureAgain(Path folder) {
-    lastSizes.remove(folder);
+    lastStamps.remove(folder);
   }
 
   /**
@@ -206,8 +213,8 @@ public final class CheckpointScanner {
       return false;
     }
     // A weights sub-path the trainer never made (verl without hf_model may not) leaves the step folder to measure.
-    Map<String, Long> sizes = Files.isDirectory(c.path()) ? measure(c) : measure(new CheckpointDir(c.step(), c.folder(), c.folder()));
-    return sizes != null && sizes.equals(lastSizes.put(c.folder(), sizes));
+    Map<String, Stamp> stamps = Files.isDirectory(c.path()) ? measure(c) : measure(new CheckpointDir(c.step(), c.folder(), c.folder()));
+    return stamps != null && stamps.equals(lastStamps.put(c.folder(), stamps));
   }
 
   private boolean ready(CheckpointDir c) {
@@ -215,17 +222,17 @@ public final class CheckpointScanner {
   }
 
   /**
-   * Name and size of every file of the checkpoint (its folder and, when elsewhere, its weights
-   * directory); null when it was deleted meanwhile.
+   * Name, size and modification time of every file of the checkpoint (its folder and, when
+   * elsewhere, its weights directory); null when it was deleted meanwhile.
    */
-  private Map<String, Long> measure(CheckpointDir c) {
-    Map<String, Long> sizes = new TreeMap<>();
+  private Map<String, Stamp> measure(CheckpointDir c) {
+    Map<String, Stamp> stamps = new TreeMap<>();
     try {
-      addSizes(c.folder(), "", sizes);
+      addStamps(c.folder(), "", stamps);
       if (!c.path().equals(c.folder())) {
-        addSizes(c.path(), c.folder().relativize(c.path()) + "/", sizes);
+        addStamps(c.path(), c.folder().relativize(c.path()) + "/", stamps);
       }
-      return sizes;
+      return stamps;
     } catch (NoSuchFileException e) {
       return null;
     } catch (IOException | DirectoryIteratorException e) {
@@ -236,11 +243,12 @@ public final class CheckpointScanner {
     }
   }
 
-  private static void addSizes(Path dir, String prefix, Map<String, Long> sizes) throws IOException {
+  private static void addStamps(Path dir, String prefix, Map<String, Stamp> stamps) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
       for (Path f : (Iterable<Path>) files::iterator) {
         try {
-          sizes.put(prefix + f.getFileName(), Files.isRegularFile(f) ? Files.size(f) : -1L);
+          BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
+          stamps.put(prefix + f.getFileName(), a.isRegularFile() ? new Stamp(a.size(), a.lastModifiedTime()) : new Stamp(-1, FileTime.fromMillis(0)));
         } catch (NoSuchFileException e) {
           // Gone between the listing and its size (a temporary file renamed, an NFS placeholder):
           // absent, like a file listed after it. Taken for the folder's, it reported a checkpoint

@@ -58,6 +58,21 @@ class CheckpointScannerTest {
   }
 
   @Test
+  void aFileRewrittenInPlaceAtItsOldSizeKeepsItsCheckpointIncomplete() throws IOException {
+    Path c = hfCheckpoint("checkpoint-3");
+    CheckpointScanner scanner = new CheckpointScanner(root);
+    scanner.scan();
+    // A trainer resumed from an earlier step saves over the folder it left: same shapes, same sizes.
+    Path weights = c.resolve("model.safetensors");
+    byte[] old = Files.readAllBytes(weights);
+    Files.write(weights, old);
+    Files.setLastModifiedTime(weights, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(weights).toMillis() + 5_000));
+    assertThat(Files.size(weights)).isEqualTo(old.length);
+    assertThat(scanner.scan().complete()).as("the rewrite was seen").isEmpty();
+    assertThat(steps(scanner.scan().complete())).containsExactly(3L);
+  }
+
+  @Test
   void aFolderDeletedBetweenScansIsJustAbsentAndStartsOverWhenItComesBack() throws IOException {
     hfCheckpoint("checkpoint-1");
     hfCheckpoint("checkpoint-2");
