@@ -37,18 +37,17 @@ public final class Checkpoint implements AutoCloseable {
   private Checkpoint(Path dir, List<SafetensorsFile> files, Map<String, SafetensorsFile> fileOf) {
     this.dir = dir;
     this.files = files;
-    Map<String, SafetensorsFile> floats = new LinkedHashMap<>();
+    this.fileOf = fileOf;
     Map<String, TensorEntry> t = new TreeMap<>();
     Map<String, String> o = new TreeMap<>();
     fileOf.forEach((name, f) -> {
-      if (f.tensors().containsKey(name)) {
-        floats.put(name, f);
-        t.put(name, f.tensor(name));
+      TensorEntry e = f.tensors().get(name);
+      if (e != null) {
+        t.put(name, e);
       } else {
         o.put(name, f.otherTensors().get(name));
       }
     });
-    this.fileOf = floats;
     this.tensors = Collections.unmodifiableMap(t);
     this.others = Collections.unmodifiableMap(o);
   }
@@ -148,10 +147,7 @@ public final class Checkpoint implements AutoCloseable {
 
   public TensorEntry tensor(String name) {
     TensorEntry e = tensors.get(name);
-    if (e == null) {
-      throw new SafetensorsException(dir + ": checkpoint has no tensor " + name);
-    }
-    return e;
+    return e != null ? e : file(name).tensor(name); // an integer buffer's file says what it is
   }
 
   /**
@@ -250,11 +246,8 @@ public final class Checkpoint implements AutoCloseable {
   }
 
   private SafetensorsFile file(String name) {
-    SafetensorsFile f = fileOf.get(name);
+    SafetensorsFile f = fileOf.get(name); // any dtype: reading an integer buffer is refused by its file, which names it
     if (f == null) {
-      if (others.containsKey(name)) {
-        throw new SafetensorsException(dir + ": tensor " + name + " is " + others.get(name) + ", not a float tensor this reader converts");
-      }
       throw new SafetensorsException(dir + ": checkpoint has no tensor " + name);
     }
     return f;

@@ -202,8 +202,8 @@ public final class SafetensorsFile implements AutoCloseable {
   }
 
   /**
-   * Tensors of other dtypes than F32, BF16 and F16 (integer buffers, F64, 8-bit floats), by name:
-   * their dtype. Checked like the others at open, never converted: they are not in {@link #tensors}.
+   * Integer and boolean tensors (buffers), by name: their dtype. Checked like the others at open,
+   * never converted: they are not in {@link #tensors}. (F64 and 8-bit float weights are refused at open.)
    */
   public Map<String, String> otherTensors() {
     return others;
