@@ -4,6 +4,7 @@ import io.alpharl.extrapolator.model.CarriedDeltas;
 import io.alpharl.extrapolator.model.ModulePlan;
 import io.alpharl.extrapolator.model.PredictionPlan;
 import io.alpharl.safetensors.Checkpoint;
+import io.alpharl.safetensors.TensorSources;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -17,7 +18,10 @@ import java.util.Map;
 final class WindowCheckpoints implements AutoCloseable {
   private final Path runDir;
   private final Checkpoint base;
-  private final Map<Long, Checkpoint> open = new HashMap<>();
+  private final Map<Long, Opened> open = new HashMap<>();
+
+  /** A window checkpoint, with where the base's tensors are read in it (checked once, when it is opened). */
+  private record Opened(Checkpoint ckpt, TensorSources sources) {}
 
   WindowCheckpoints(Path runDir, Checkpoint base) {
     this.runDir = runDir;
@@ -48,8 +52,8 @@ final class WindowCheckpoints implements AutoCloseable {
 
   /** values += weight · (W_step − W_0) of one tensor. */
   private void addDifference(long step, String name, double weight, float[] values) {
-    Checkpoint ckpt = open.computeIfAbsent(step, s -> Checkpoint.open(runDir.resolve("checkpoint-" + s)));
-    float[] w = ckpt.floats(PredictCommand.requireSameTensors(ckpt, base).of(name));
+    Opened o = open.computeIfAbsent(step, s -> opened(Checkpoint.open(runDir.resolve("checkpoint-" + s))));
+    float[] w = o.ckpt().floats(o.sources().of(name));
     float[] w0 = base.floats(name);
     float c = (float) weight;
     for (int i = 0; i < values.length; i++) {
@@ -57,8 +61,17 @@ final class WindowCheckpoints implements AutoCloseable {
     }
   }
 
+  private Opened opened(Checkpoint ckpt) {
+    try {
+      return new Opened(ckpt, PredictCommand.requireSameTensors(ckpt, base));
+    } catch (RuntimeException e) {
+      ckpt.close();
+      throw e;
+    }
+  }
+
   @Override
   public void close() {
-    open.values().forEach(Checkpoint::close);
+    open.values().forEach(o -> o.ckpt().close());
   }
 }
