@@ -92,7 +92,7 @@ public final class FitOptions {
     if (!(solverTolerance > 0 && solverTolerance < 1)) {
       throw new UserError("--solver-tolerance must lie in (0, 1), got " + solverTolerance);
     }
-    if (sweepPrecision == SweepPrecision.FLOAT && solverTolerance < SweepPrecision.FLOAT_MIN_TOLERANCE) {
+    if (!sweepPrecision.meets(solverTolerance)) {
       throw new UserError("--sweep-precision FLOAT needs --solver-tolerance " + SweepPrecision.FLOAT_MIN_TOLERANCE + " or more, got "
           + solverTolerance + ": float sums round at about 1e-6 of θ, so the solver could not stop");
     }

@@ -54,7 +54,7 @@ public record ScaleConfig(String preset, ModelSpec model, int steps, DriftSettin
     if (!(solverTolerance > 0 && solverTolerance < 1)) {
       throw new IllegalArgumentException("--solver-tolerance must lie in (0, 1), got " + solverTolerance);
     }
-    if (sweepPrecision == SweepPrecision.FLOAT && solverTolerance < SweepPrecision.FLOAT_MIN_TOLERANCE) {
+    if (!sweepPrecision.meets(solverTolerance)) {
       throw new IllegalArgumentException("--sweep-precision FLOAT needs --solver-tolerance " + SweepPrecision.FLOAT_MIN_TOLERANCE + " or more, got "
           + solverTolerance);
     }

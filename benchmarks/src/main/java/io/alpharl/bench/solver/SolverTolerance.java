@@ -105,7 +105,7 @@ public final class SolverTolerance implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     if (rows < 1 || columns < 1 || steps < 1 || factors < 1 || tolerances.isEmpty() || sweepCaps.stream().anyMatch(c -> c < 1)
-        || !(gradientNoise >= 0) || floatTolerances.stream().anyMatch(t -> !(t >= SweepPrecision.FLOAT_MIN_TOLERANCE && t < 1))) {
+        || !(gradientNoise >= 0) || floatTolerances.stream().anyMatch(t -> !(SweepPrecision.FLOAT.meets(t) && t < 1))) {
       spec.commandLine().getErr().println("run-solver-tolerance: --rows, --columns, --steps, --factors, --sweep-caps must be positive,"
           + " --gradient-noise not negative, --tolerances non-empty and --float-tolerances in [" + SweepPrecision.FLOAT_MIN_TOLERANCE + ", 1)");
       return 2;

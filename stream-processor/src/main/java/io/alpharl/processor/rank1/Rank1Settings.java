@@ -38,7 +38,7 @@ public record Rank1Settings(double relativeResidual, int maxSweeps, int krylovDi
     if (precision == null) {
       throw new IllegalArgumentException("precision must be given");
     }
-    if (precision == SweepPrecision.FLOAT && relativeResidual < SweepPrecision.FLOAT_MIN_TOLERANCE) {
+    if (!precision.meets(relativeResidual)) {
       throw new IllegalArgumentException("float sweeps cannot meet a solver tolerance below " + SweepPrecision.FLOAT_MIN_TOLERANCE + ", got "
           + relativeResidual + " (their sums' rounding alone is about 1e-6 of θ)");
     }

@@ -20,4 +20,9 @@ public enum SweepPrecision {
    * spend its whole sweep cap chasing a tolerance below that (README, "Float sweeps").
    */
   public static final double FLOAT_MIN_TOLERANCE = 1e-4;
+
+  /** Whether sweeps of this precision can meet a solver tolerance (a relative residual): float ones only from {@link #FLOAT_MIN_TOLERANCE}. */
+  public boolean meets(double tolerance) {
+    return this == DOUBLE || tolerance >= FLOAT_MIN_TOLERANCE;
+  }
 }
