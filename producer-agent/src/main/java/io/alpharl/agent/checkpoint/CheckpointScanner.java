@@ -50,11 +50,11 @@ public final class CheckpointScanner {
   private final CheckpointLayout layout;
   private final Consumer<Path> beforeMeasure;
   private final Map<Path, Map<String, Stamp>> lastStamps = new HashMap<>();
+  private final Map<Path, CheckpointDir> measured = new HashMap<>();
+  private final Set<Path> warned = new HashSet<>();
 
   /** What a scan sees of one file: its size and modification time, or (-1, 0) for a directory. */
   private record Stamp(long size, FileTime modified) {}
-  private final Map<Path, CheckpointDir> measured = new HashMap<>();
-  private final Set<Path> warned = new HashSet<>();
 
   /** A scanner of the Hugging Face Trainer layout. */
   public CheckpointScanner(Path root) {
