@@ -51,10 +51,7 @@ class PausedWriterTest {
 
   @Test
   void aFileThatStaysCutShortIsRefusedAfterAFewMeasures() throws Exception {
-    Path runDir = Files.createDirectories(work.resolve("run"));
-    weights(work.resolve("base"), 0);
-    byte[] five = weights(runDir.resolve("global_step5_hf"), 5);
-    Files.write(runDir.resolve("global_step5_hf").resolve("model.safetensors"), Arrays.copyOf(five, five.length - 8));
+    Path runDir = runWithStep5CutShort();
     MemorySink sink = new MemorySink();
     try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(runDir, sink, allocator)) {
       agent.start();
@@ -72,10 +69,7 @@ class PausedWriterTest {
   /** record and --once look twice and no more: a step that reads cut short is refused at once, and the later ones still go. */
   @Test
   void oneLookAtAFolderRefusesAtOnceAndGoesOn() throws Exception {
-    Path runDir = Files.createDirectories(work.resolve("run"));
-    weights(work.resolve("base"), 0);
-    byte[] five = weights(runDir.resolve("global_step5_hf"), 5);
-    Files.write(runDir.resolve("global_step5_hf").resolve("model.safetensors"), Arrays.copyOf(five, five.length - 8));
+    Path runDir = runWithStep5CutShort();
     weights(runDir.resolve("global_step10_hf"), 10);
     MemorySink sink = new MemorySink();
     try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = new CheckpointAgent(config(runDir).once(), sink, allocator,
@@ -86,6 +80,15 @@ class PausedWriterTest {
       assertThat(sink.letters).singleElement().satisfies(d -> assertThat(d.getStep()).isEqualTo(5));
       assertThat(sink.committed).containsExactly(10L);
     }
+  }
+
+  /** A run folder whose step 5 stays cut short (its last 8 bytes never written), beside its base. */
+  private Path runWithStep5CutShort() throws IOException {
+    Path runDir = Files.createDirectories(work.resolve("run"));
+    weights(work.resolve("base"), 0);
+    byte[] five = weights(runDir.resolve("global_step5_hf"), 5);
+    Files.write(runDir.resolve("global_step5_hf").resolve("model.safetensors"), Arrays.copyOf(five, five.length - 8));
+    return runDir;
   }
 
   private CheckpointAgent agent(Path runDir, MemorySink sink, RootAllocator allocator) throws IOException {

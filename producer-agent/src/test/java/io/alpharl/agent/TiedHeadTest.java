@@ -40,13 +40,8 @@ class TiedHeadTest {
     Map<String, float[]> ten = weights(10);
     ten.put("v_head.summary.weight", new float[] {1f, 2f, 3f, 4f});
     write(10, ten);
-    MemorySink sink = new MemorySink();
-    AgentConfig config = AgentConfig.defaults(runDir, "tied").withStateDir(stateDir);
-    try (RootAllocator allocator = new RootAllocator();
-         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
-      agent.start();
-      agent.poll();
-      agent.poll();
+    try (RootAllocator allocator = new RootAllocator()) {
+      MemorySink sink = sent("tied", allocator);
       assertThat(sink.letters).isEmpty();
       assertThat(sink.committed).containsExactly(5L, 10L);
       float[] embedDelta = sink.sum(allocator, EMBED, 8);
@@ -72,18 +67,25 @@ class TiedHeadTest {
       Files.write(dir.resolve("model.safetensors"), b.array());
       Files.writeString(dir.resolve("trainer_state.json"), "{\"max_steps\": 20, \"log_history\": [{\"step\": " + step + ", \"reward\": 0.5}]}");
     }
-    MemorySink sink = new MemorySink();
-    AgentConfig config = AgentConfig.defaults(runDir, "buffers").withStateDir(stateDir);
-    try (RootAllocator allocator = new RootAllocator();
-         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
-      agent.start();
-      agent.poll();
-      agent.poll();
+    try (RootAllocator allocator = new RootAllocator()) {
+      MemorySink sink = sent("buffers", allocator);
       assertThat(sink.letters).isEmpty();
       assertThat(sink.committed).containsExactly(5L);
       assertThat(sink.sum(allocator, MODULE, 6)).containsExactly(2.5f, 2.5f, 2.5f, 2.5f, 2.5f, 2.5f);
       assertThat(sink.manifests.get(0).getTensorsList()).extracting(t -> t.getName()).containsExactly(MODULE);
     }
+  }
+
+  /** What an agent over the run folder sent, started and polled twice (two scans agree, so every checkpoint there is complete). */
+  private MemorySink sent(String runId, RootAllocator allocator) throws Exception {
+    MemorySink sink = new MemorySink();
+    AgentConfig config = AgentConfig.defaults(runDir, runId).withStateDir(stateDir);
+    try (CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+    }
+    return sink;
   }
 
   private static Map<String, float[]> weights(int step) {
