@@ -6,7 +6,9 @@ import io.alpharl.fit.predict.ModuleChoice;
 import io.alpharl.fit.predict.ModuleChooser;
 import io.alpharl.fit.predict.ModuleWindow;
 import io.alpharl.fit.predict.Policy;
+import io.alpharl.fit.predict.PrefixFitMemory;
 import io.alpharl.fit.predict.RunBacktest;
+import io.alpharl.fit.predict.RunFitMemory;
 import io.alpharl.fit.predict.SignalTarget;
 import io.alpharl.fit.predict.Target;
 import io.alpharl.proto.topic.Topics;
@@ -17,6 +19,7 @@ import io.alpharl.proto.v1.ProgressAxis;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * A run's fits at one step. Two parts:
@@ -70,6 +73,14 @@ public final class FitCalculator {
    * @param windows      every modelled module's window of factors at those steps
    */
   public Judgement judge(long[] steps, long plannedSteps, List<ModuleWindow> windows) {
+    return judge(steps, plannedSteps, windows, RunFitMemory.NONE);
+  }
+
+  /**
+   * As {@link #judge(long[], long, List)}, reusing the window prefixes' fits of the run's earlier
+   * judgements: the same judgement, computed in time that grows with the window, not its square.
+   */
+  public Judgement judge(long[] steps, long plannedSteps, List<ModuleWindow> windows, RunFitMemory memory) {
     int k = steps.length;
     if (plannedSteps <= 0) {
       return new Judgement(List.of(), null, new GateVerdict(false, List.of("planned final step unknown")), null);
@@ -79,7 +90,9 @@ public final class FitCalculator {
     // are stateless), so they run side by side: at 0.5B, 168 modules with a full 32-point window
     // took 0.7 s of one core per step. The list keeps the windows' order, so the judgement is the
     // same as one module after the other.
-    List<ModuleChoice> choices = windows.parallelStream().map(w -> chooser.choose(w, target, policy)).toList();
+    List<PrefixFitMemory> memories = memory.of(windows);
+    List<ModuleChoice> choices = IntStream.range(0, windows.size()).parallel()
+        .mapToObj(i -> chooser.choose(windows.get(i), target, policy, memories.get(i))).toList();
     RunBacktest run = RunBacktest.of(choices, k, steps[k - 1], plannedSteps);
     return new Judgement(choices, run, gate.evaluate(run), target);
   }

@@ -22,6 +22,11 @@ public final class ModuleChooser {
   }
 
   public ModuleChoice choose(ModuleWindow window, Target target, Policy policy) {
+    return choose(window, target, policy, PrefixFitMemory.NONE);
+  }
+
+  /** As {@link #choose(ModuleWindow, Target, Policy)}, reusing the prefix fits of the module's earlier judgements. */
+  public ModuleChoice choose(ModuleWindow window, Target target, Policy policy, PrefixFitMemory memory) {
     StopPredictor stop = new StopPredictor();
     if (window.frozen()) {
       BacktestResult none = BacktestResult.none(stop.name(), "frozen");
@@ -29,7 +34,7 @@ public final class ModuleChooser {
           "frozen: ΔW is zero at every point");
     }
     List<Predictor> candidates = policy.candidates();
-    PreparedWindow prepared = PreparedWindow.of(window, target, axes, candidates);
+    PreparedWindow prepared = PreparedWindow.of(window, target, axes, candidates, memory);
     Backtest.Backtests results = backtest.run(candidates, prepared);
     double weight = window.newest().frobenius();
     if (!policy.judged()) {

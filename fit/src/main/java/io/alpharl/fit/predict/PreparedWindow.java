@@ -27,8 +27,12 @@ public final class PreparedWindow {
   private final double[][] omegaV;
   private final Map<Long, AxisFrame> frames = new HashMap<>();
   private final Map<TrajectoryKey, TrajectoryFit[]> trajectories = new HashMap<>();
+  private final PrefixFitMemory memory;
 
-  private PreparedWindow(ModuleWindow window, Target target, AxisSettings settings, Set<Axis> axes, Map<TrajectoryKey, EnumSet<Axis>> axesByTrajectory) {
+  private PreparedWindow(ModuleWindow window, Target target, AxisSettings settings, Set<Axis> axes, Map<TrajectoryKey, EnumSet<Axis>> axesByTrajectory,
+      PrefixFitMemory memory) {
+    this.memory = memory;
+    memory.align(window);
     this.window = Objects.requireNonNull(window, "window");
     this.target = Objects.requireNonNull(target, "target");
     this.settings = Objects.requireNonNull(settings, "settings");
@@ -48,7 +52,7 @@ public final class PreparedWindow {
    *             them in the same passes, so name every one that will be asked for
    */
   public static PreparedWindow of(ModuleWindow window, Target target, AxisSettings settings, Set<Axis> axes) {
-    return new PreparedWindow(window, target, settings, axes, Map.of());
+    return new PreparedWindow(window, target, settings, axes, Map.of(), PrefixFitMemory.NONE);
   }
 
   /**
@@ -56,6 +60,11 @@ public final class PreparedWindow {
    * no others, so only these predictors (or others on the same axes) may be fitted on it.
    */
   public static PreparedWindow of(ModuleWindow window, Target target, AxisSettings settings, List<Predictor> predictors) {
+    return of(window, target, settings, predictors, PrefixFitMemory.NONE);
+  }
+
+  /** As {@link #of(ModuleWindow, Target, AxisSettings, List)}, reusing the module's prefix fits of earlier steps. */
+  public static PreparedWindow of(ModuleWindow window, Target target, AxisSettings settings, List<Predictor> predictors, PrefixFitMemory memory) {
     EnumSet<Axis> axes = EnumSet.noneOf(Axis.class);
     Map<TrajectoryKey, EnumSet<Axis>> byTrajectory = new HashMap<>();
     for (Predictor p : predictors) {
@@ -64,7 +73,7 @@ public final class PreparedWindow {
         byTrajectory.computeIfAbsent(lowRank.trajectory(window), k -> EnumSet.noneOf(Axis.class)).add(p.axis());
       }
     }
-    return new PreparedWindow(window, target, settings, axes, byTrajectory);
+    return new PreparedWindow(window, target, settings, axes, byTrajectory, memory);
   }
 
   public ModuleWindow window() {
@@ -94,7 +103,11 @@ public final class PreparedWindow {
   /** Ψᵀ u_(i,g) for every factor g of point i, factor-major (rank * s). */
   double[] psiU(int i) {
     if (psiU[i] == null) {
-      psiU[i] = sketchFactors(window.points().get(i).left(), true);
+      psiU[i] = memory.psiU(i);
+      if (psiU[i] == null) {
+        psiU[i] = sketchFactors(window.points().get(i).left(), true);
+        memory.putSketchedFactors(i, psiU[i], null);
+      }
     }
     return psiU[i];
   }
@@ -102,7 +115,11 @@ public final class PreparedWindow {
   /** Ωᵀ v_(i,g) for every factor g of point i, factor-major (rank * s). */
   double[] omegaV(int i) {
     if (omegaV[i] == null) {
-      omegaV[i] = sketchFactors(window.points().get(i).right(), false);
+      omegaV[i] = memory.omegaV(i);
+      if (omegaV[i] == null) {
+        omegaV[i] = sketchFactors(window.points().get(i).right(), false);
+        memory.putSketchedFactors(i, null, omegaV[i]);
+      }
     }
     return omegaV[i];
   }
@@ -135,24 +152,33 @@ public final class PreparedWindow {
     TrajectoryFit[] byPrefix = trajectories.computeIfAbsent(key, k -> new TrajectoryFit[window.size() + 1]);
     if (byPrefix[points] == null) {
       int sources = key.type() == TrajectoryType.PROJECTED ? key.factors() : 1;
-      double[][] coef = TrajectoryFit.coefficients(window, key, points);
-      Axis[] all = Axis.values();
-      double[][] ys = new double[all.length][];
       EnumSet<Axis> wanted = axesByTrajectory.getOrDefault(key, axes);
-      for (Axis a : wanted) {
-        AxisFrame frame = frame(a, points);
-        if (frame.defined()) {
-          ys[a.ordinal()] = Arrays.copyOf(frame.tau(), points);
-        }
+      PrefixFitMemory.Fitted fitted = memory.get(key, wanted, settings, points);
+      if (fitted == null) {
+        fitted = fit(key, points, sources, wanted);
+        memory.put(key, wanted, settings, points, fitted);
       }
-      Pls1Scores[] scores = Pls1Scores.fit(window.points(), points, window.m(), key.factors(), sources, coef, ys);
-      for (Axis a : all) {
-        if (ys[a.ordinal()] == null && scores[a.ordinal()] == null && wanted.contains(a)) {
-          scores[a.ordinal()] = new Pls1Scores(null, Double.NaN, Double.NaN, Double.NaN, frame(a, points).failure());
-        }
-      }
-      byPrefix[points] = new TrajectoryFit(this, points, key.factors(), sources, coef, scores);
+      byPrefix[points] = new TrajectoryFit(this, points, key.factors(), sources, fitted.coef(), fitted.scores());
     }
     return byPrefix[points];
+  }
+
+  private PrefixFitMemory.Fitted fit(TrajectoryKey key, int points, int sources, EnumSet<Axis> wanted) {
+    double[][] coef = TrajectoryFit.coefficients(window, key, points);
+    Axis[] all = Axis.values();
+    double[][] ys = new double[all.length][];
+    for (Axis a : wanted) {
+      AxisFrame frame = frame(a, points);
+      if (frame.defined()) {
+        ys[a.ordinal()] = Arrays.copyOf(frame.tau(), points);
+      }
+    }
+    Pls1Scores[] scores = Pls1Scores.fit(window.points(), points, window.m(), key.factors(), sources, coef, ys);
+    for (Axis a : all) {
+      if (ys[a.ordinal()] == null && scores[a.ordinal()] == null && wanted.contains(a)) {
+        scores[a.ordinal()] = new Pls1Scores(null, Double.NaN, Double.NaN, Double.NaN, frame(a, points).failure());
+      }
+    }
+    return new PrefixFitMemory.Fitted(coef, scores);
   }
 }

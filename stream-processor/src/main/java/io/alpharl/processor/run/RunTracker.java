@@ -5,6 +5,7 @@ import io.alpharl.fit.FitCalculator;
 import io.alpharl.fit.FitWindow;
 import io.alpharl.fit.ModuleTrajectory;
 import io.alpharl.fit.predict.ModuleWindow;
+import io.alpharl.fit.predict.RunFitMemory;
 import io.alpharl.fit.predict.Windows;
 import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.processor.metrics.ProcessorMetrics;
@@ -30,6 +31,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -72,6 +74,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   public static final int KEPT_SCORES = RunOutcomes.KEPT_SCORES;
   public static final String FITS_SINK = "fits-out";
   public static final String DLQ_SINK = "tracker-dlq-out";
+  /** Runs whose prefix fits are kept at once, per task. */
+  private static final int FIT_MEMORY_RUNS = 8;
   private static final Logger LOG = LoggerFactory.getLogger(RunTracker.class);
 
   private final ProcessorConfig config;
@@ -79,6 +83,17 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   private final ProcessorMetrics metrics;
   private final RefusalLog refusals = new RefusalLog(LOG);
   private final Map<String, ModelledModules> modelled = new HashMap<>();
+  /**
+   * The fits of window prefixes each run's earlier steps computed, so a step refits only what is
+   * new (a few tens of MB per 0.5B run at a full window). Not state: rebuilt by the next
+   * judgements after a restart, with the same results; a run pushed out by others is refitted.
+   */
+  private final Map<String, RunFitMemory> fitMemory = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, RunFitMemory> eldest) {
+      return size() > FIT_MEMORY_RUNS;
+    }
+  };
   private ProcessorContext<Object, Object> context;
   private KeyValueStore<String, RunState> runs;
   private KeyValueStore<String, StepProgress> steps;
@@ -352,7 +367,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     // (which may know max_steps by then) can arrive before or after this step completes.
     long planned = step.getPlannedSteps() > 0 ? step.getPlannedSteps() : run.getManifest().getPlannedSteps();
     double lag = step.getCommittedUnixMs() > 0 ? (System.currentTimeMillis() - step.getCommittedUnixMs()) / 1000.0 : -1;
-    FitCalculator.Judgement judgement = fits.judge(stepsOf, planned, windowsOfModules);
+    FitCalculator.Judgement judgement = fits.judge(stepsOf, planned, windowsOfModules, fitMemory.computeIfAbsent(runId, r -> new RunFitMemory()));
     publish(record, runId, run, fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_STEP, stepsOf, progress, planned, trajectories, judgement), lag);
     if (allProgress) {
       publish(record, runId, run, fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_SIGNAL, stepsOf, progress, planned, trajectories, judgement), lag);
