@@ -372,6 +372,10 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     if (allProgress) {
       publish(record, runId, run, fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_SIGNAL, stepsOf, progress, planned, trajectories, judgement), lag);
     }
+    // The fits are the step's outcome, and a read-committed reader sees them only once this
+    // task's transaction commits: asked for now, that is as soon as this record is processed, not
+    // up to a commit interval later (a step ends here once, so this is one more commit a step).
+    context.commit();
   }
 
   /**
