@@ -112,9 +112,9 @@ public final class PrefixFitMemory {
 
   /**
    * 64 bits of everything a prefix fit, or a point's sketched factors, reads of a point and its
-   * module. Four independent lanes, so that the
-   * multiplications overlap: the window's factors are hashed every step, and one chain would cost
-   * as much as a good part of the fits it saves.
+   * module. The factors are hashed in four independent lanes so that their multiplications
+   * overlap: every window point is hashed at every step, and one chain would cost a good part of
+   * the fits it saves.
    */
   static long fingerprint(ModuleWindow window, FactorPoint p) {
     long h = mix(0x9E3779B97F4A7C15L, window.m());
@@ -148,12 +148,12 @@ public final class PrefixFitMemory {
     return mix(mix(mix(mix(a.length, h0), h1), h2), h3);
   }
 
-  /** Two floats' bits in one long: each lane's step is a bijection of its state, so a single differing value always shows. */
+  /** Two floats' bits in one long. A lane's step is a bijection of its state, so one differing value always changes its lane. */
   private static long pair(float a, float b) {
     return ((long) Float.floatToRawIntBits(a) << 32) | (Float.floatToRawIntBits(b) & 0xFFFFFFFFL);
   }
 
-  /** One step of a 64-bit mixer (MurmurHash3's finaliser over the running value and the input). */
+  /** Folds x into h: boost's hash_combine, then MurmurHash3's 64-bit finaliser. */
   private static long mix(long h, long x) {
     long z = h ^ (x + 0x9E3779B97F4A7C15L + (h << 6) + (h >>> 2));
     z = (z ^ (z >>> 33)) * 0xFF51AFD7ED558CCDL;

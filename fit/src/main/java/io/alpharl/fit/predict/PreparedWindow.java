@@ -31,9 +31,9 @@ public final class PreparedWindow {
 
   private PreparedWindow(ModuleWindow window, Target target, AxisSettings settings, Set<Axis> axes, Map<TrajectoryKey, EnumSet<Axis>> axesByTrajectory,
       PrefixFitMemory memory) {
+    this.window = Objects.requireNonNull(window, "window");
     this.memory = memory;
     memory.align(window);
-    this.window = Objects.requireNonNull(window, "window");
     this.target = Objects.requireNonNull(target, "target");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.axes = axes.isEmpty() ? EnumSet.noneOf(Axis.class) : EnumSet.copyOf(axes);
