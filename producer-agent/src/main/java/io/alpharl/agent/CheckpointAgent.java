@@ -7,6 +7,7 @@ import io.alpharl.agent.checkpoint.ModuleDecision;
 import io.alpharl.agent.checkpoint.NoModulesException;
 import io.alpharl.agent.checkpoint.ProgressReader;
 import io.alpharl.agent.checkpoint.ScanResult;
+import io.alpharl.agent.delta.BaseDistanceCheck;
 import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.agent.publish.AgentFencedException;
 import io.alpharl.agent.publish.StepSink;
@@ -104,6 +105,7 @@ public final class CheckpointAgent implements AutoCloseable {
   private float[] w0 = new float[0];
   private float[] delta = new float[0];
   private long lastStep;
+  private final BaseDistanceCheck baseDistance = new BaseDistanceCheck();
   private long bytesOfDeltas;
 
   /**
@@ -554,6 +556,10 @@ public final class CheckpointAgent implements AutoCloseable {
           .setPlannedSteps(planned);
       long bytes = 0;
       int chunks = 0;
+      // The run's first checkpoint and the one after it are measured for the base's distance (BaseDistanceCheck).
+      boolean firstOfRun = lastStep == 0;
+      boolean measuring = firstOfRun || baseDistance.measuring();
+      double squares = 0;
       for (TensorEntry t : base.tensors().values()) {
         // Every tensor has a delta in every step sent, so each follows the last step committed.
         TensorRef ref = new TensorRef(config.runId(), c.step(), t.name(), t.shape(), config.modules().isModelled(t)).following(lastStep);
@@ -582,6 +588,9 @@ public final class CheckpointAgent implements AutoCloseable {
             throw new IllegalStateException(t.name() + " element " + (from + bad) + ": delta " + target[bad] + " overflows the wire dtype "
                 + config.wire());
           }
+          if (measuring) {
+            squares += sumOfSquares(firstOfRun ? target : delta, count);
+          }
           crc.update(delta, 0, count);
           DeltaFrame frame = chunker.chunk(ref, plan, i, FloatBuffer.wrap(delta, 0, count), config.wire());
           bytes += frame.bytes().length;
@@ -594,6 +603,11 @@ public final class CheckpointAgent implements AutoCloseable {
       sink.commitStep(commit.build());
       sum.commitStep();
       lastStep = c.step();
+      if (firstOfRun) {
+        baseDistance.first(c.step(), squares);
+      } else if (measuring) {
+        baseDistance.next(c.step(), squares, config.basePath().toString()).ifPresent(w -> LOG.warn("run {}: {}", config.runId(), w));
+      }
       y.ifPresent(v -> loggedProgress.put(c.step(), v));
       bytesOfDeltas += bytes;
       double seconds = (System.nanoTime() - t0) / 1e9;
@@ -626,6 +640,14 @@ public final class CheckpointAgent implements AutoCloseable {
     } catch (RuntimeException refused) {
       failure.addSuppressed(refused);
     }
+  }
+
+  private static double sumOfSquares(float[] values, int count) {
+    double s = 0;
+    for (int i = 0; i < count; i++) {
+      s += (double) values[i] * values[i];
+    }
+    return s;
   }
 
   private void ensureScratch(int count) {
