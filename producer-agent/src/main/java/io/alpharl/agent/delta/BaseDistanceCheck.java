@@ -15,9 +15,10 @@ import java.util.Optional;
  * gives less). Beyond {@link #FACTOR} times that, the agent warns.
  *
  * <p>A warning, not a refusal: a learning rate that decayed a long way before the agent was started
- * also makes earlier steps larger than recent ones, by the ratio of the two rates, which
- * {@link #FACTOR} leaves room for. A base of another architecture is refused elsewhere, by its
- * shapes. Not thread-safe.
+ * also makes earlier steps larger than recent ones, by the ratio of the two rates, and early steps
+ * that all pointed one way followed by noisy ones that cancel over the interval can pass the bound
+ * by up to √(t2 − t1); {@link #FACTOR} leaves room for both in moderation. A base of another
+ * architecture is refused elsewhere, by its shapes. Not thread-safe.
  */
 public final class BaseDistanceCheck {
   /** How many times the farthest a genuine base could lie the first checkpoint may be before the warning. */
