@@ -152,7 +152,9 @@ public final class ExtrapolatorService implements Runnable {
         }
       }
     } catch (ProducerFencedException e) {
-      LOG.error("extrapolator {} stopped: another instance with the same id took over ({})", config.id(), e.getMessage());
+      ExtrapolatorFencedException fenced = new ExtrapolatorFencedException(config.id(), e);
+      LOG.error(fenced.getMessage());
+      throw fenced;
     } finally {
       if (runInputs != null) {
         runInputs.flushLog();

@@ -5,6 +5,7 @@ import io.alpharl.cli.PortConverter;
 import io.alpharl.cli.UserError;
 import io.alpharl.cli.WritableDir;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
+import io.alpharl.extrapolator.ExtrapolatorFencedException;
 import io.alpharl.extrapolator.ExtrapolatorService;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
@@ -118,8 +119,8 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       thread.start();
       System.err.println("extrapolator running; predicted models go to " + out.toAbsolutePath() + ". Ctrl-C stops it.");
       thread.join();
-      if (failure.get() instanceof TopicGoneException gone) {
-        System.err.println("alpharl extrapolator: " + gone.getMessage());
+      if (failure.get() instanceof TopicGoneException || failure.get() instanceof ExtrapolatorFencedException) {
+        System.err.println("alpharl extrapolator: " + failure.get().getMessage());
         return 1;
       }
       if (failure.get() != null) {
