@@ -32,12 +32,7 @@ class FloatSweepKernelTest {
     for (int i = 0; i < a.length; i++) {
       a[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(3) - 1));
     }
-    double[][] q = new double[block][n];
-    for (double[] row : q) {
-      for (int k = 0; k < n; k++) {
-        row[k] = r.nextGaussian();
-      }
-    }
+    double[][] q = SweepKernelTest.gaussian(block, n, r);
     double[][] wScalar = new double[block][n];
     double[][] wVector = new double[block][n];
     double[][] aqScalar = new double[block][m];
@@ -92,14 +87,8 @@ class FloatSweepKernelTest {
     for (int i = 0; i < a.length; i++) {
       a[i] = (float) r.nextGaussian();
     }
-    double[][] x = {new double[m]};
-    double[] y = new double[n];
-    for (int i = 0; i < m; i++) {
-      x[0][i] = r.nextGaussian();
-    }
-    for (int k = 0; k < n; k++) {
-      y[k] = r.nextGaussian();
-    }
+    double[][] x = SweepKernelTest.gaussian(1, m, r);
+    double[] y = SweepKernelTest.gaussian(1, n, r)[0];
     SweepKernel doubles = SweepKernels.scalar(SweepPrecision.DOUBLE);
     double[][] tFloat = new double[1][n];
     double[][] tDouble = new double[1][n];

@@ -156,7 +156,8 @@ class SweepKernelTest {
     assertThat(SweepKernels.childJvmOptions()).containsExactly("--add-modules=jdk.incubator.vector");
   }
 
-  private static double[][] gaussian(int rows, int length, Random r) {
+  /** rows × length Gaussians, row by row. */
+  static double[][] gaussian(int rows, int length, Random r) {
     double[][] out = new double[rows][length];
     for (double[] row : out) {
       for (int i = 0; i < length; i++) {
