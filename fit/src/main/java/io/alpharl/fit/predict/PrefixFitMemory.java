@@ -137,18 +137,29 @@ public final class PrefixFitMemory {
     long h3 = 4;
     int i = 0;
     for (; i + 7 < a.length; i += 8) {
-      h0 = (h0 ^ pair(a[i], a[i + 1])) * 0xFF51AFD7ED558CCDL;
-      h1 = (h1 ^ pair(a[i + 2], a[i + 3])) * 0xC4CEB9FE1A85EC53L;
-      h2 = (h2 ^ pair(a[i + 4], a[i + 5])) * 0xFF51AFD7ED558CCDL;
-      h3 = (h3 ^ pair(a[i + 6], a[i + 7])) * 0xC4CEB9FE1A85EC53L;
+      h0 = lane(h0, pair(a[i], a[i + 1]), 0xFF51AFD7ED558CCDL);
+      h1 = lane(h1, pair(a[i + 2], a[i + 3]), 0xC4CEB9FE1A85EC53L);
+      h2 = lane(h2, pair(a[i + 4], a[i + 5]), 0xFF51AFD7ED558CCDL);
+      h3 = lane(h3, pair(a[i + 6], a[i + 7]), 0xC4CEB9FE1A85EC53L);
     }
     for (; i < a.length; i++) {
-      h0 = (h0 ^ Float.floatToRawIntBits(a[i])) * 0xFF51AFD7ED558CCDL;
+      h0 = lane(h0, Float.floatToRawIntBits(a[i]), 0xFF51AFD7ED558CCDL);
     }
     return mix(mix(mix(mix(a.length, h0), h1), h2), h3);
   }
 
-  /** Two floats' bits in one long. A lane's step is a bijection of its state, so one differing value always changes its lane. */
+  /**
+   * One step of a lane: a bijection of its state for each x, so one differing value always changes
+   * the lane. The shift matters: a product only carries differences upwards, so without it a
+   * difference in the top bit (a sign, in the pair's upper float) stayed the top bit, and two sign
+   * flips in one lane cancelled.
+   */
+  private static long lane(long h, long x, long odd) {
+    long z = (h ^ x) * odd;
+    return z ^ (z >>> 29);
+  }
+
+  /** Two floats' bits in one long. */
   private static long pair(float a, float b) {
     return ((long) Float.floatToRawIntBits(a) << 32) | (Float.floatToRawIntBits(b) & 0xFFFFFFFFL);
   }

@@ -2,6 +2,7 @@ package io.alpharl.fit.predict;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.alpharl.fit.FitWindow;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -100,6 +101,26 @@ class PrefixFitMemoryTest {
     assertSame(chooser.choose(window, target, policy, memory), chooser.choose(window, target, policy), "thinned window");
   }
 
+  /**
+   * The processor's own thinning keeps the first point and drops the second: the one-point prefix
+   * survives and the rest is refitted, step after step past the window's size.
+   */
+  @Test
+  void aWindowThinnedAsTheProcessorThinsItIsJudgedAsAfreshStepAfterStep() {
+    List<FactorPoint> all = RUN.window().points();
+    PrefixFitMemory memory = new PrefixFitMemory();
+    List<FactorPoint> points = List.of();
+    int thinnings = 0;
+    for (FactorPoint p : all) {
+      List<FactorPoint> next = FitWindow.add(points, p, 8);
+      thinnings += next.size() < points.size() + 1 ? 1 : 0;
+      points = next;
+      ModuleWindow window = window(points);
+      assertSame(chooser.choose(window, target, policy, memory), chooser.choose(window, target, policy), "window ending at step " + p.step());
+    }
+    assertThat(thinnings).as("the window was thinned").isGreaterThanOrEqualTo(2);
+  }
+
   @Test
   void fingerprintsTellApartOneFactorValueAndOneProgressValue() {
     ModuleWindow w = RUN.window();
@@ -113,6 +134,36 @@ class PrefixFitMemoryTest {
         p.sketch()))).isNotEqualTo(base);
     assertThat(PrefixFitMemory.fingerprint(w, new FactorPoint(p.step(), p.progress(), p.frobenius(), p.sigmas(), p.left().clone(), p.right().clone(),
         p.sketch()))).as("same values in other arrays").isEqualTo(base);
+  }
+
+  /** Changes that a product-only lane let cancel, and the point's other inputs one at a time. */
+  @Test
+  void fingerprintsTellApartTwoSignFlipsInOneLaneAndEveryScalarOfAPoint() {
+    ModuleWindow w = RUN.window();
+    FactorPoint p = w.points().get(5);
+    long base = PrefixFitMemory.fingerprint(w, p);
+    assertThat(p.left().length).as("both flips fall in the eight-at-a-time loop, the same lane").isGreaterThan(16);
+    float[] left = p.left().clone();
+    left[0] = -left[0];
+    left[8] = -left[8];
+    assertThat(PrefixFitMemory.fingerprint(w, new FactorPoint(p.step(), p.progress(), p.frobenius(), p.sigmas(), left, p.right(), p.sketch())))
+        .as("signs of left[0] and left[8] flipped").isNotEqualTo(base);
+    float[] right = p.right().clone();
+    right[0] = -right[0];
+    right[right.length - 1] = -right[right.length - 1];
+    assertThat(PrefixFitMemory.fingerprint(w, new FactorPoint(p.step(), p.progress(), p.frobenius(), p.sigmas(), p.left(), right, p.sketch())))
+        .as("two signs of right flipped").isNotEqualTo(base);
+    assertThat(PrefixFitMemory.fingerprint(w, new FactorPoint(p.step() + 1, p.progress(), p.frobenius(), p.sigmas(), p.left(), p.right(), p.sketch())))
+        .as("step").isNotEqualTo(base);
+    assertThat(PrefixFitMemory.fingerprint(w, new FactorPoint(p.step(), p.progress(), Math.nextUp(p.frobenius()), p.sigmas(), p.left(), p.right(),
+        p.sketch()))).as("‖ΔW‖_F").isNotEqualTo(base);
+    double[] sigmas = p.sigmas().clone();
+    sigmas[sigmas.length - 1] = Math.nextUp(sigmas[sigmas.length - 1]);
+    assertThat(PrefixFitMemory.fingerprint(w, new FactorPoint(p.step(), p.progress(), p.frobenius(), sigmas, p.left(), p.right(), p.sketch())))
+        .as("σ").isNotEqualTo(base);
+    ModuleWindow reseeded = new ModuleWindow(w.module(), w.m(), w.n(), w.rank(), CountSketch.of(w.sketch().seed() + 1, w.m(), w.n(),
+        w.sketch().size()), w.points());
+    assertThat(PrefixFitMemory.fingerprint(reseeded, p)).as("the module's sketch").isNotEqualTo(base);
   }
 
   private static void assertSame(ModuleChoice kept, ModuleChoice fresh, String what) {
