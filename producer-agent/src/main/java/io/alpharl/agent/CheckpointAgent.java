@@ -8,6 +8,7 @@ import io.alpharl.agent.checkpoint.NoModulesException;
 import io.alpharl.agent.checkpoint.ProgressReader;
 import io.alpharl.agent.checkpoint.ScanResult;
 import io.alpharl.agent.delta.BaseDistanceCheck;
+import io.alpharl.agent.delta.DeltaSquares;
 import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.agent.publish.AgentFencedException;
 import io.alpharl.agent.publish.StepSink;
@@ -106,6 +107,8 @@ public final class CheckpointAgent implements AutoCloseable {
   private float[] delta = new float[0];
   private long lastStep;
   private final BaseDistanceCheck baseDistance = new BaseDistanceCheck();
+  /** Values of the running sum read at a time when a resumed agent measures the run's first step. */
+  private static final int RESUME_MEASURE_VALUES = 1 << 20;
   private long bytesOfDeltas;
 
   /**
@@ -144,6 +147,9 @@ public final class CheckpointAgent implements AutoCloseable {
       requireContinuity(committed.lastStep());
       loggedProgress.putAll(committed.progress());
       requireLineage(committed.lastStep());
+      if (committed.committedSteps() == 1) {
+        resumeBaseDistance(committed.lastStep());
+      }
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -559,7 +565,7 @@ public final class CheckpointAgent implements AutoCloseable {
       // The run's first checkpoint and the one after it are measured for the base's distance (BaseDistanceCheck).
       boolean firstOfRun = lastStep == 0;
       boolean measuring = firstOfRun || baseDistance.measuring();
-      double squares = 0;
+      DeltaSquares squares = measuring ? new DeltaSquares() : null;
       for (TensorEntry t : base.tensors().values()) {
         // Every tensor has a delta in every step sent, so each follows the last step committed.
         TensorRef ref = new TensorRef(config.runId(), c.step(), t.name(), t.shape(), config.modules().isModelled(t)).following(lastStep);
@@ -583,13 +589,10 @@ public final class CheckpointAgent implements AutoCloseable {
             }
             target[j] -= w0[j];
           }
-          int bad = sum.advance(t.name(), from, target, delta, count, config.wire());
+          int bad = sum.advance(t.name(), from, target, delta, count, config.wire(), squares);
           if (bad >= 0) {
             throw new IllegalStateException(t.name() + " element " + (from + bad) + ": delta " + target[bad] + " overflows the wire dtype "
                 + config.wire());
-          }
-          if (measuring) {
-            squares += sumOfSquares(firstOfRun ? target : delta, count);
           }
           crc.update(delta, 0, count);
           DeltaFrame frame = chunker.chunk(ref, plan, i, FloatBuffer.wrap(delta, 0, count), config.wire());
@@ -604,7 +607,7 @@ public final class CheckpointAgent implements AutoCloseable {
       sum.commitStep();
       lastStep = c.step();
       if (firstOfRun) {
-        baseDistance.first(c.step(), squares);
+        baseDistance.first(c.step(), squares.exact(), squares.leftOver()); // S was 0: the exact difference is W_t − W_0
       } else if (measuring) {
         baseDistance.next(c.step(), squares, config.basePath().toString()).ifPresent(w -> LOG.warn("run {}: {}", config.runId(), w));
       }
@@ -642,12 +645,25 @@ public final class CheckpointAgent implements AutoCloseable {
     }
   }
 
-  private static double sumOfSquares(float[] values, int count) {
-    double s = 0;
-    for (int i = 0; i < count; i++) {
-      s += (double) values[i] * values[i];
+  /**
+   * A run whose log holds its first step alone (an agent restarted between the run's first two
+   * checkpoints) is measured from the log: S is that step's delta, W_(t1) − W_0 as the wire carried
+   * it. What rounding left of it is gone with the checkpoint, so its expected size stands in.
+   */
+  private void resumeBaseDistance(long step) {
+    double squares = 0;
+    double leftOver = 0;
+    for (TensorEntry t : base.tensors().values()) {
+      for (long from = 0; from < t.elementCount(); from += RESUME_MEASURE_VALUES) {
+        int count = (int) Math.min(RESUME_MEASURE_VALUES, t.elementCount() - from);
+        float[] s = sum.read(t.name(), from, count);
+        for (int i = 0; i < count; i++) {
+          squares += (double) s[i] * s[i];
+          leftOver += BaseDistanceCheck.expectedLeftOver(s[i], config.wire());
+        }
+      }
     }
-    return s;
+    baseDistance.first(step, squares, leftOver);
   }
 
   private void ensureScratch(int count) {

@@ -1,5 +1,6 @@
 package io.alpharl.agent.delta;
 
+import io.alpharl.proto.frame.WireDtype;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -26,6 +27,7 @@ public final class BaseDistanceCheck {
 
   private long firstStep = -1;
   private double firstNorm;
+  private double leftOver;
 
   /** Whether the next checkpoint sent should be measured (its ‖δ‖ summed). */
   public boolean measuring() {
@@ -36,25 +38,36 @@ public final class BaseDistanceCheck {
    * The run's first checkpoint sent (nothing of the run on the log before it).
    *
    * @param squaredNorm ‖W_t − W_0‖_F² over every tensor sent
+   * @param leftOver    what rounding to the wire left of it, squared ({@link DeltaSquares#leftOver}; 0 on an f32 wire)
    */
-  public void first(long step, double squaredNorm) {
+  public void first(long step, double squaredNorm, double leftOver) {
     firstStep = step;
     firstNorm = Math.sqrt(squaredNorm);
+    this.leftOver = leftOver;
   }
 
   /**
-   * The checkpoint sent after it. A step that did not move the weights settles nothing: the check
-   * waits for the next.
+   * A checkpoint sent after it. Its exact delta target − S is the move since the previous
+   * checkpoint plus what the previous step's rounding left (error feedback); the move is taken as
+   * ‖exact‖² − ‖left over‖², since the rounding residue and the training's move are unrelated. On a
+   * 16-bit wire the residue of a far base is large (bf16 keeps 8 bits), and measuring the delta
+   * alone would have taken it for the training's pace and never warned. A step that did not move
+   * the weights settles nothing: the check waits for the next.
    *
-   * @param squaredNorm ‖δ‖_F² of this step's delta over every tensor sent
+   * @param squares this step's sums over every tensor sent
    * @return the warning, when W_0 lies too far from the first checkpoint
    */
-  public Optional<String> next(long step, double squaredNorm, String basePath) {
-    if (firstStep < 0 || squaredNorm <= 0) {
+  public Optional<String> next(long step, DeltaSquares squares, String basePath) {
+    if (firstStep < 0) {
+      return Optional.empty();
+    }
+    double movedSquared = squares.exact() - leftOver;
+    leftOver = squares.leftOver();
+    if (!(movedSquared > 0)) {
       return Optional.empty();
     }
     long interval = step - firstStep;
-    double moved = Math.sqrt(squaredNorm);
+    double moved = Math.sqrt(movedSquared);
     double farthest = moved * Math.max(1.0, (double) firstStep / interval);
     long first = firstStep;
     firstStep = -1;
@@ -67,5 +80,18 @@ public final class BaseDistanceCheck {
         + " fit and prediction would be about the difference between the two. If so, send the run again under a new run id with the right"
         + " --base; if W_0 is right (a learning rate that decayed a long way before the agent started), this warning is all it costs",
         first, firstNorm, basePath, firstNorm / farthest, interval, first, farthest));
+  }
+
+  /**
+   * The mean squared rounding error of a value the wire carries, s, for a check resumed from the
+   * log (the first checkpoint is gone, only its rounded delta S is known): a value rounded to the
+   * nearest of a grid of spacing h lies within ±h/2 of it, evenly, so h²/12.
+   */
+  public static double expectedLeftOver(float s, WireDtype wire) {
+    if (wire == WireDtype.F32 || s == 0 || !Float.isFinite(s)) {
+      return 0;
+    }
+    double h = wire == WireDtype.BF16 ? Math.ulp(s) * 65536.0 : Math.abs(s) < 0x1p-14f ? 0x1p-24 : Math.ulp(s) * 8192.0;
+    return h * h / 12;
   }
 }

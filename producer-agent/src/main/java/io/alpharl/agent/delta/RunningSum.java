@@ -75,13 +75,25 @@ public final class RunningSum implements AutoCloseable {
    *     the wire dtype), or −1 when all are finite
    */
   public int advance(String tensor, long from, float[] target, float[] deltaOut, int count, WireDtype wire) {
+    return advance(tensor, from, target, deltaOut, count, wire, null);
+  }
+
+  /**
+   * As {@link #advance(String, long, float[], float[], int, WireDtype)}, adding to {@code squares}
+   * (where given) what {@link DeltaSquares} sums.
+   */
+  public int advance(String tensor, long from, float[] target, float[] deltaOut, int count, WireDtype wire, DeltaSquares squares) {
     float[] s = read(tensor, from, count);
     for (int i = 0; i < count; i++) {
-      float d = wire.round(target[i] - s[i]);
+      float exact = target[i] - s[i];
+      float d = wire.round(exact);
       if (!Float.isFinite(d)) {
         return i;
       }
       deltaOut[i] = d;
+      if (squares != null) {
+        squares.add(exact, d);
+      }
     }
     for (int i = 0; i < count; i++) {
       s[i] += deltaOut[i];

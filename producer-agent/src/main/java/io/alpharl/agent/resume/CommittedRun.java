@@ -53,9 +53,10 @@ import org.slf4j.LoggerFactory;
  * @param modules           the run's newest valid manifest's tensors by name (which are modelled,
  *                          which transposed); empty for a new run
  * @param progressKey       the progress key its newest valid manifest names; empty when none does
+ * @param committedSteps    how many steps the log holds committed; −1 where the caller does not say
  */
 public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Long, Double> progress, Optional<BaseModelFingerprint> base,
-    Map<String, TensorInfo> modules, Optional<String> progressKey) {
+    Map<String, TensorInfo> modules, Optional<String> progressKey, int committedSteps) {
   private static final Logger LOG = LoggerFactory.getLogger(CommittedRun.class);
 
   public CommittedRun {
@@ -64,9 +65,9 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
     progressKey = progressKey.filter(k -> !k.isEmpty());
   }
 
-  /** A run whose log says nothing of its modules. */
+  /** A run whose log says nothing of its modules, nor how many steps it holds (none when {@code lastStep} is 0). */
   public CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Long, Double> progress, Optional<BaseModelFingerprint> base) {
-    this(lastStep, firstManifestMs, progress, base, Map.of(), Optional.empty());
+    this(lastStep, firstManifestMs, progress, base, Map.of(), Optional.empty(), lastStep == 0 ? 0 : -1);
   }
 
   /** A run whose log says nothing of its base model. */
@@ -151,7 +152,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
         }
       });
       if (lastStep == 0) {
-        return new CommittedRun(0, created[0], Collections.emptyNavigableMap(), bases.stream().findFirst(), modules, Optional.of(key[0]));
+        return new CommittedRun(0, created[0], Collections.emptyNavigableMap(), bases.stream().findFirst(), modules, Optional.of(key[0]), 0);
       }
       String prefix = runId + RecordKeys.SEPARATOR;
       Map<String, TensorStepLog> logs = new HashMap<>();
@@ -196,7 +197,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       }
       LOG.info("run {}: resuming after committed step {} ({} frames re-read in {} ms)", runId, lastStep, frames[0],
           (System.nanoTime() - t0) / 1_000_000);
-      return new CommittedRun(lastStep, created[0], progress, bases.stream().findFirst(), modules, Optional.of(key[0]));
+      return new CommittedRun(lastStep, created[0], progress, bases.stream().findFirst(), modules, Optional.of(key[0]), commits.size());
     }
   }
 
