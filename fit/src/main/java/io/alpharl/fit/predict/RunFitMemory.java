@@ -25,7 +25,12 @@ public final class RunFitMemory {
     this(true);
   }
 
-  /** Each window's module's memory, in the windows' order; modules not among them are forgotten. */
+  /**
+   * Each window's module's memory, in the windows' order; modules not among them are forgotten.
+   *
+   * @throws IllegalArgumentException when two windows name one module: they would share a memory,
+   *     which is not thread-safe, while judged side by side
+   */
   public List<PrefixFitMemory> of(List<ModuleWindow> windows) {
     List<PrefixFitMemory> out = new ArrayList<>(windows.size());
     if (!keeps) {
@@ -34,10 +39,12 @@ public final class RunFitMemory {
     }
     Map<String, PrefixFitMemory> now = new HashMap<>();
     for (ModuleWindow w : windows) {
-      out.add(now.computeIfAbsent(w.module(), name -> {
-        PrefixFitMemory kept = modules.get(name);
-        return kept != null ? kept : new PrefixFitMemory();
-      }));
+      PrefixFitMemory kept = modules.get(w.module());
+      PrefixFitMemory memory = kept != null ? kept : new PrefixFitMemory();
+      if (now.putIfAbsent(w.module(), memory) != null) {
+        throw new IllegalArgumentException("two windows of module " + w.module() + " in one judgement");
+      }
+      out.add(memory);
     }
     modules.clear();
     modules.putAll(now);

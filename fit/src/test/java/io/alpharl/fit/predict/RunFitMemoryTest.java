@@ -1,0 +1,83 @@
+package io.alpharl.fit.predict;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.alpharl.fit.FitCalculator;
+import io.alpharl.fit.FitSettings;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.ejml.data.DMatrixRMaj;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A run judged step after step with one {@link RunFitMemory}, its modules side by side (the
+ * processor's path), gives the judgement it gives afresh at every step, bit for bit, while modules
+ * come and go.
+ */
+class RunFitMemoryTest {
+  private static final int STEPS = 12;
+
+  private final FitCalculator calculator = new FitCalculator(FitSettings.defaults());
+
+  @Test
+  void aRunJudgedStepAfterStepWithItsMemoryIsJudgedAsAfresh() {
+    List<ModuleWindow> modules = List.of(module("a", 14, 9, 1), module("b", 9, 14, 2), module("c", 12, 12, 3), module("d", 10, 8, 4));
+    long[] steps = modules.get(0).points().stream().mapToLong(FactorPoint::step).toArray();
+    RunFitMemory memory = new RunFitMemory();
+    for (int size = 1; size <= STEPS; size++) {
+      int upTo = size;
+      // Module c leaves the run's modelled set for steps 6-8 (a manifest sent again) and comes back.
+      List<ModuleWindow> windows = modules.stream().filter(w -> !(w.module().equals("c") && upTo >= 6 && upTo <= 8))
+          .map(w -> new ModuleWindow(w.module(), w.m(), w.n(), w.rank(), w.sketch(), w.points().subList(0, upTo))).toList();
+      long[] window = Arrays.copyOf(steps, size);
+      FitCalculator.Judgement kept = calculator.judge(window, 400, windows, memory);
+      FitCalculator.Judgement fresh = calculator.judge(window, 400, windows);
+      assertThat(kept.run()).as("step %d", size).isEqualTo(fresh.run());
+      assertThat(kept.verdict()).as("step %d", size).isEqualTo(fresh.verdict());
+      assertThat(kept.choices()).hasSameSizeAs(fresh.choices());
+      for (int i = 0; i < fresh.choices().size(); i++) {
+        assertSameChoice(kept.choices().get(i), fresh.choices().get(i), "step " + size + " module " + fresh.choices().get(i).module());
+      }
+    }
+  }
+
+  @Test
+  void twoWindowsOfOneModuleAreRefused() {
+    ModuleWindow a = module("a", 14, 9, 1);
+    assertThatThrownBy(() -> new RunFitMemory().of(List.of(a, a))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("module a");
+  }
+
+  private static void assertSameChoice(ModuleChoice kept, ModuleChoice fresh, String what) {
+    assertThat(kept.module()).as(what).isEqualTo(fresh.module());
+    assertThat(kept.candidates()).as(what).isEqualTo(fresh.candidates());
+    assertThat(kept.stop()).as(what).isEqualTo(fresh.stop());
+    assertThat(kept.backtest()).as(what).isEqualTo(fresh.backtest());
+    assertThat(kept.reason()).as(what).isEqualTo(fresh.reason());
+    assertThat(kept.chosen().predictor()).as(what).isEqualTo(fresh.chosen().predictor());
+    if (fresh.chosen().ok()) {
+      assertThat(kept.chosen().plan().coefficients()).as(what).isEqualTo(fresh.chosen().plan().coefficients());
+      assertThat(Arrays.equals(kept.chosen().plan().x(), fresh.chosen().plan().x()) && Arrays.equals(kept.chosen().plan().v(), fresh.chosen().plan().v()))
+          .as(what + ": plan factors").isTrue();
+    }
+  }
+
+  /** A rank-2 drift growing like √t plus noise, with a rising progress value, per module its own. */
+  private static ModuleWindow module(String name, int m, int n, long seed) {
+    Random r = new Random(Synthetic.SEED + seed);
+    double[][] u = Synthetic.orthonormal(m, 2, r);
+    double[][] v = Synthetic.orthonormal(n, 2, r);
+    long[] steps = Synthetic.steps(10, 10, STEPS);
+    double[] progress = new double[STEPS];
+    List<DMatrixRMaj> noise = new ArrayList<>();
+    for (int i = 0; i < STEPS; i++) {
+      progress[i] = 0.2 + 0.03 * i + 0.01 * r.nextGaussian();
+      noise.add(Synthetic.scaled(0.05 * Math.sqrt(i + 1), Synthetic.gaussian(m, n, r)));
+    }
+    return Synthetic.run(name, m, n, 3, 4, steps, progress, t -> Synthetic.sum(Synthetic.scaled(Math.sqrt((double) t), Synthetic.outer(u[0], v[0])),
+        Synthetic.scaled(0.6 * Math.pow((double) t, 0.7), Synthetic.outer(u[1], v[1])), noise.get((int) (t / 10) - 1))).window();
+  }
+}
