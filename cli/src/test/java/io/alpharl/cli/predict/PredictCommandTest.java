@@ -34,6 +34,9 @@ class PredictCommandTest {
   private static final String FROZEN = LAYER + "attention.self.key.weight";
   private static final String EMBEDDINGS = "embeddings.word_embeddings.weight";
   private static final String NORM = LAYER + "attention.output.LayerNorm.weight";
+  /** Matrices inside a numbered block that the default rule carries by their names alone. */
+  private static final Map<String, long[]> CARRIED_BY_NAME = Map.of("model.layers.0.score.weight", new long[] {2, H},
+      "model.layers.0.embed_positions.weight", new long[] {30, H});
 
   static {
     MATRICES.put(LAYER + "attention.self.query.weight", new long[] {H, H});
@@ -116,8 +119,9 @@ class PredictCommandTest {
   @Test
   void aRunWhereNothingIsModelledIsAOneLineError() throws Exception {
     Path run = work.resolve("no-blocks");
-    Map<String, float[]> base = Map.of("classifier.weight", new float[4], "lm_head.weight", new float[4]);
-    Map<String, float[]> none = Map.of("classifier.weight", new float[4], "lm_head.weight", new float[4]);
+    Map<String, float[]> base = new LinkedHashMap<>();
+    CARRIED_BY_NAME.forEach((name, shape) -> base.put(name, new float[(int) (shape[0] * shape[1])]));
+    Map<String, float[]> none = base;
     for (int step = 0; step <= 15; step += 5) {
       writeCheckpoint(run.resolve("checkpoint-" + step), step, base, none);
     }
@@ -128,7 +132,7 @@ class PredictCommandTest {
     int code = cli.execute("predict", run.toString(), "--window-step", "15", "--out", work.resolve("out").toString());
 
     assertThat(code).isEqualTo(AlphaRl.USER_ERROR);
-    assertThat(err.toString().strip()).doesNotContain("\n").contains("checkpoint-0").containsIgnoringCase("module");
+    assertThat(err.toString().strip()).doesNotContain("\n").contains("checkpoint-0").containsIgnoringCase("module").contains("a head", "an embedding");
   }
 
   /**
@@ -166,7 +170,8 @@ class PredictCommandTest {
     SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt"));
     Map<String, float[]> values = new LinkedHashMap<>();
     for (String name : base.keySet()) {
-      long[] shape = MATRICES.getOrDefault(name, name.equals(EMBEDDINGS) ? new long[] {30, H} : new long[] {base.get(name).length});
+      long[] shape = MATRICES.containsKey(name) ? MATRICES.get(name)
+          : CARRIED_BY_NAME.getOrDefault(name, name.equals(EMBEDDINGS) ? new long[] {30, H} : new long[] {base.get(name).length});
       writer.add(name, DType.F32, java.util.Arrays.stream(shape).boxed().toList());
       values.put(name, valueAt(step, base, direction, name));
     }

@@ -151,8 +151,8 @@ public final class ModuleSelector {
       if (HEADS.contains(s)) {
         return "a head";
       }
-      if (s.contains("embed") || s.equals("wte") || s.equals("wpe")) {
-        return "an embedding";
+      if (s.contains("embed") || s.equals("wte") || s.equals("wpe") || s.equals("relative_attention_bias")) {
+        return "an embedding"; // T5's per-block relative-position table is an nn.Embedding too
       }
       if (s.contains("norm") || s.startsWith("ln_") || s.equals("ln")) {
         return "a norm";

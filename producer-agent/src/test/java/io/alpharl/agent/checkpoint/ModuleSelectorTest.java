@@ -50,6 +50,8 @@ class ModuleSelectorTest {
   void carriedTensorsSayWhy() {
     ModuleSelector s = ModuleSelector.defaults();
     assertThat(s.decide("model.embed_tokens.weight", List.of(100L, 8L)).reason()).isEqualTo("an embedding");
+    assertThat(s.decide("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", List.of(32L, 12L)).reason())
+        .as("T5's relative-position table").isEqualTo("an embedding");
     assertThat(s.decide("lm_head.weight", List.of(100L, 8L)).reason()).isEqualTo("a head");
     assertThat(s.decide("embed_out.weight", List.of(100L, 8L)).reason()).isEqualTo("a head");
     assertThat(s.decide("model.layers.0.input_layernorm.weight", List.of(8L)).reason()).isEqualTo("a norm");
