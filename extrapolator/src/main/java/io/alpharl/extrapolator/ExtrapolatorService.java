@@ -231,6 +231,10 @@ public final class ExtrapolatorService implements Runnable {
       throw e;
     } catch (KafkaException e) {
       return retryLater(producer, "run " + run + ": scoring predictions at step " + fit.getStep(), e);
+    } catch (RuntimeException e) {
+      // The run's factors not found where its commits say, a score book that cannot be rebuilt: this run's fit waits, as a
+      // failed prediction does. Thrown out of the loop, it stopped the service for every run, and again after each restart.
+      return waitAfterFailure(run, fit, "scoring its predictions", e);
     }
     DecisionState.Step step = ledger.decisions().next(fit, planned, config.policy());
     if (!step.predict()) {
@@ -291,14 +295,18 @@ public final class ExtrapolatorService implements Runnable {
       // Anything else (the GPU out of memory while another process holds it, a bug) waits the same way. Skipping the
       // prediction, as before, published other outputs than a clean run (its stop decision later, or never), and a
       // restart, which writes it, others again; a failure that lasts holds the run's later predictions back, loudly.
-      metrics.predictionFailed();
-      boolean first = !failing.contains(run + "@" + fit.getStep());
-      failing.add(run + "@" + fit.getStep());
-      LOG.error("run {}: the prediction from step {} failed and waits, the run's later steps behind it; tried again in {} s: {}", run,
-          fit.getStep(), IO_RETRY_AFTER_NANOS / 1_000_000_000L, e.toString(), first ? e : null);
-      retryAfter.put(run, System.nanoTime() + IO_RETRY_AFTER_NANOS);
-      return false;
+      return waitAfterFailure(run, fit, "the prediction", e);
     }
+  }
+
+  /** The fit waits, the run's later steps behind it, and is handled again later; other runs go on. Its stack trace is logged once. */
+  private boolean waitAfterFailure(String run, FitSummary fit, String what, RuntimeException e) {
+    metrics.predictionFailed();
+    boolean first = failing.add(run + "@" + fit.getStep());
+    LOG.error("run {}: {} at step {} failed and waits, the run's later steps behind it; tried again in {} s: {}", run, what, fit.getStep(),
+        IO_RETRY_AFTER_NANOS / 1_000_000_000L, e.toString(), first ? e : null);
+    retryAfter.put(run, System.nanoTime() + IO_RETRY_AFTER_NANOS);
+    return false;
   }
 
   private ControlDecision decision(FitSummary fit, RunLedger ledger, DecisionState.Step step, Prediction p) {

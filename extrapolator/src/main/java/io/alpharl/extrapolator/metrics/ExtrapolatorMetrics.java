@@ -17,7 +17,7 @@ public final class ExtrapolatorMetrics {
   private final Counter predictions = Counter.builder().name("alpharl_extrapolator_predictions_total")
       .help("Predicted models written, by progress axis.").labelNames("axis").register(registry);
   private final Counter failures = Counter.builder().name("alpharl_extrapolator_prediction_failures_total")
-      .help("Attempts to write a predicted model that failed (each error is logged; a file or disk failure is tried again).").register(registry);
+      .help("Attempts to score predictions or write a predicted model that failed (each error is logged; the run's fit is tried again).").register(registry);
   private final Counter bytes = Counter.builder().name("alpharl_extrapolator_model_bytes_written_total")
       .help("Bytes of predicted model files written.").register(registry);
   private final Histogram seconds = Histogram.builder().name("alpharl_extrapolator_prediction_seconds")
