@@ -190,6 +190,24 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     return Optional.empty();
   }
 
+  /**
+   * Every point of a module's window is sketched alike (size and seed): the window is built from
+   * them together. The module's oldest point kept (the window always keeps its first) says how.
+   */
+  private Optional<String> unlikeEarlierPoints(String runId, Rank1Update u) {
+    try (KeyValueIterator<String, Rank1Update> it = windows.prefixScan(StoreKeys.modulePrefix(runId, u.getModule()), Serdes.String().serializer())) {
+      if (!it.hasNext()) {
+        return Optional.empty();
+      }
+      Rank1Update earlier = it.next().value;
+      if (earlier.getSketchSize() == u.getSketchSize() && earlier.getSketchSeed() == u.getSketchSeed()) {
+        return Optional.empty();
+      }
+      return Optional.of("sketch of size " + u.getSketchSize() + ", seed " + u.getSketchSeed() + ", where the module's earlier points have size "
+          + earlier.getSketchSize() + ", seed " + earlier.getSketchSeed());
+    }
+  }
+
   /** Whether any step of the run was seen here: completed, committed, or with factors waiting. */
   private boolean hasSteps(String runId, RunState run) {
     if (run.getLastCompleteStep() > 0) {
@@ -259,6 +277,12 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     if (malformed.isPresent()) {
       reject(record, RejectReason.REJECT_REASON_MALFORMED_RECORD, "factors of " + u.getModule() + " step " + u.getStep() + " of run " + runId
           + ": " + malformed.get(), runId, u.getStep());
+      return;
+    }
+    Optional<String> unlike = unlikeEarlierPoints(runId, u);
+    if (unlike.isPresent()) {
+      reject(record, RejectReason.REJECT_REASON_MALFORMED_RECORD, "factors of " + u.getModule() + " step " + u.getStep() + " of run " + runId
+          + ": " + unlike.get(), runId, u.getStep());
       return;
     }
     String pointKey = StoreKeys.point(runId, u.getModule(), u.getStep());

@@ -322,6 +322,33 @@ class AlphaRlTopologyTest {
     });
   }
 
+  /**
+   * A factor record whose sketch differs from the module's earlier points' (size or seed) would
+   * make every later window of the run unbuildable: kept, it threw out of the run tracker at the
+   * step's completion and stopped the task for every run it holds, again after every restart.
+   */
+  @Test
+  void factorsWhoseSketchDiffersFromTheModulesEarlierPointsAreDeadLetteredAndTheRunGoesOn() {
+    sendStep(1, 0.1);
+    Rank1Update good = rank1.readValuesToList().get(0);
+    TestInputTopic<String, Rank1Update> factorsIn = driver.createInputTopic(Topics.RANK1.name(), new StringSerializer(),
+        Topics.RANK1.valueSerde().serializer());
+    org.apache.kafka.common.header.internals.RecordHeaders headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+    headers.add(Topics.PROCESSOR_HEADER, config.applicationId().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    Rank1Update smaller = good.toBuilder().setStep(2).setSketchSize(2).clearSketch().addAllSketch(java.util.List.of(1.0, 2.0, 3.0, 4.0)).build();
+    factorsIn.pipeInput(new org.apache.kafka.streams.test.TestRecord<>(RUN + "/" + MODULE, smaller, headers, tick()));
+    Rank1Update reseeded = good.toBuilder().setStep(2).setSketchSeed(good.getSketchSeed() + 1).build();
+    factorsIn.pipeInput(new org.apache.kafka.streams.test.TestRecord<>(RUN + "/" + MODULE, reseeded, headers, tick()));
+    assertThat(dlq.readValuesToList()).hasSize(2).allSatisfy(l -> {
+      assertThat(l.getReason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
+      assertThat(l.getDetail()).contains("sketch", "earlier points");
+    });
+
+    sendStep(2, 0.15);
+    assertThat(dlq.readValuesToList()).isEmpty();
+    assertThat(fits.readValuesToList()).isNotEmpty().anySatisfy(f -> assertThat(f.getStep()).isEqualTo(2));
+  }
+
   /** Before the run's first step an agent may be restarted with other options: its manifest is taken. */
   @Test
   void aManifestThatChangesTheRunsTensorsBeforeItsFirstStepIsTaken() {
