@@ -109,14 +109,21 @@ def should_stop(output_dir, poll_url=None, timeout=2.0, run_id=None):
     run (a STOP file an earlier run left in the output folder) is not this run's: ignored, with a
     warning.
     """
-    decision = _read_stop_file(os.path.join(output_dir, STOP_FILE))
+    decision = _this_runs(_read_stop_file(os.path.join(output_dir, STOP_FILE)), run_id, output_dir)
     if decision is None and poll_url:
-        decision = _poll(poll_url, timeout)
+        # Asked also when a STOP file names another run: an earlier run's file the agent could not overwrite must not
+        # hide this run's decision.
+        decision = _this_runs(_poll(poll_url, timeout), run_id, poll_url)
     if decision is not None and decision.get("action", EARLY_STOP) != EARLY_STOP:
         return None
+    return decision
+
+
+def _this_runs(decision, run_id, where):
+    """The decision, unless run_id is given and it names another run (then None, with a warning)."""
     if decision is not None and run_id is not None and decision.get("run_id", run_id) != run_id:
         _warnings.warn("stop-other-run", "a decision for run %s, not this run (%s), is in %s; ignored (an earlier run's?)",
-                       decision.get("run_id"), run_id, output_dir)
+                       decision.get("run_id"), run_id, where)
         return None
     return decision
 
@@ -162,6 +169,14 @@ class AlphaRLCallback:
         raise AttributeError(name)
 
     def on_train_begin(self, args, state, control, **kwargs):
+        # A trainer (and this callback) reused for another train() call, as hyperparameter_search does: nothing of the
+        # last run's decision or progress values carries over.
+        self.decision = None
+        self._next_poll = None
+        self._latest = {}
+        self._written = {}
+        self._stop_step = None
+        self._saved_step = None
         if _is_main(state) and getattr(state, "global_step", 0) == 0 and os.path.exists(os.path.join(self._dir(args), STOP_FILE)):
             _warnings.warn("stop-at-begin", "%s is there before training began: an earlier run's decision stops this run at its first step"
                            "%s; delete it to train", os.path.join(self._dir(args), STOP_FILE),
@@ -223,6 +238,9 @@ class AlphaRLCallback:
             # With save_strategy="epoch" the epoch's end would save the stop step again, over its checkpoint.
             control.should_save = False
             control.should_evaluate = False
+        if control.should_save:
+            # save_strategy="epoch" asks for the save here, after on_step_end: a fresh log for it too, as at a step's save.
+            control.should_log = True
         return control
 
     def _check(self, args, state):

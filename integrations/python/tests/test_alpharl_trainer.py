@@ -5,6 +5,7 @@ import sys
 import tempfile
 import types
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import alpharl_trainer as at  # noqa: E402
@@ -163,6 +164,9 @@ class ShouldStopTest(Base):
         os.environ["http_proxy"] = os.environ["HTTP_PROXY"] = free_port_url().replace("/control", "")
         os.environ.pop("no_proxy", None)
         os.environ.pop("NO_PROXY", None)
+        # urllib's default opener reads the proxy settings once, when first used: an earlier test's request would have
+        # built it without the proxy, and a callback that used it would pass here while failing for a user.
+        urllib.request.install_opener(None)
         try:
             with ControlEndpoint(DECISION) as agent:
                 self.assertEqual(at.should_stop(self.dir, agent.url), DECISION)
@@ -172,6 +176,7 @@ class ShouldStopTest(Base):
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
+            urllib.request.install_opener(None)
 
 
 class CallbackTest(Base):
@@ -239,6 +244,33 @@ class CallbackTest(Base):
         ignored = [m for m in out.output if "ignores control.should_training_stop" in m]
         self.assertEqual(len(ignored), 1)
 
+    def test_an_epoch_end_save_logs_afresh_too(self):
+        # save_strategy="epoch": DefaultFlowCallback sets should_save in on_epoch_end, after on_step_end asked for no log.
+        from tests.support import Args, Control, State
+        cb = at.AlphaRLCallback()
+        args, state, control = Args(self.dir), State(100), Control()
+        state.global_step = 6
+        control = cb.on_step_end(args, state, control)
+        self.assertFalse(control.should_log)
+        control.should_save = True
+        control = cb.on_epoch_end(args, state, control)
+        self.assertTrue(control.should_log)
+
+    def test_a_callback_used_for_a_second_train_call_starts_afresh(self):
+        cb = at.AlphaRLCallback()
+
+        def agent(step):
+            if step == 7:
+                self.write_stop(DECISION)
+
+        with self.assertLogs("alpharl", "WARNING"):
+            last, _ = drive(cb, self.dir, max_steps=20, logging_steps=5, save_steps=10, logs_at=self.logs, on_step=agent)
+        self.assertEqual(last, 7)
+        os.remove(os.path.join(self.dir, at.STOP_FILE))
+        last, saved = drive(cb, self.dir, max_steps=20, logging_steps=5, save_steps=10, logs_at=self.logs)
+        self.assertEqual((last, saved), (20, [10, 20]))
+        self.assertIsNone(cb.decision)
+
     def test_an_epoch_ending_after_the_stop_does_not_save_the_stop_step_again(self):
         # save_strategy="epoch": DefaultFlowCallback asks for a save at the epoch's end, which would write checkpoint-N over itself.
         from tests.support import Args, Control, State
@@ -254,6 +286,12 @@ class CallbackTest(Base):
         control = cb.on_epoch_end(args, state, control)
         self.assertFalse(control.should_save)
         self.assertFalse(control.should_evaluate)
+
+    def test_a_stop_file_of_another_run_does_not_hide_the_endpoints_decision(self):
+        self.write_stop(dict(DECISION, run_id="old-run"))
+        with ControlEndpoint(dict(DECISION, run_id="r1")) as agent, self.assertLogs("alpharl", "WARNING"):
+            self.assertEqual(at.should_stop(self.dir, agent.url, run_id="r1"), dict(DECISION, run_id="r1"))
+        self.assertEqual(agent.requests, 1)
 
     def test_a_stop_file_of_another_run_is_not_this_runs(self):
         self.write_stop(dict(DECISION, run_id="old-run"))
