@@ -330,7 +330,7 @@ public final class ExtrapolatorService implements Runnable {
     long t0 = System.nanoTime();
     String run = fit.getRunId();
     RunManifest manifest = ledger.manifest();
-    Map<String, NavigableMap<Long, Rank1Update>> factors = new FactorScan(reader).window(fit, ledger.startMs());
+    Map<String, NavigableMap<Long, Rank1Update>> factors = new FactorScan(reader).window(fit, ledger.startMs(), ledger.manifest());
     PredictionPlan plan = Predictor.plan(fit, manifest, ledger.commits(), factors, config.policy().carryFromBase());
     Path dir = config.outputDir().resolve(run).resolve("step-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis()));
     PredictedModelFolder.Written written = PredictedModelFolder.write(dir, run, manifest, ledger.startMs(), ledger.commits(), fit.getStep(), plan,

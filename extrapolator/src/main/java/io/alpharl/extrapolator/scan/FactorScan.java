@@ -7,6 +7,8 @@ import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.ModuleFit;
 import io.alpharl.proto.v1.Rank1Update;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.TensorInfo;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -24,8 +26,9 @@ import org.apache.kafka.common.header.Header;
 /**
  * Reads a run's factors at the steps of a fit window from {@code alpharl.rank1}: from the one
  * partition the processor writes a run's factors to, from the run's start, only those the fit's
- * processor application computed (its header), the first of each module and step (as the run
- * tracker keeps the first). It stops reading once it has every module at every step asked: what
+ * processor application computed (its header), the first of each module and step that fits the
+ * run's manifest and adds up ({@link MessageChecks#factorsFit}): the one the run tracker kept, which
+ * dead-letters the others. It stops reading once it has every module at every step asked: what
  * follows could only repeat them, so a restarted extrapolator rebuilding many runs' score books
  * does not read each run's factors to the end. Stateless apart from its reader.
  */
@@ -39,19 +42,22 @@ public final class FactorScan {
   }
 
   /** The factors of a fit's window: every module it fitted, at every step of its window. */
-  public Map<String, NavigableMap<Long, Rank1Update>> window(FitSummary fit, long runStartMs) {
+  public Map<String, NavigableMap<Long, Rank1Update>> window(FitSummary fit, long runStartMs, RunManifest manifest) {
     Set<String> modules = fit.getModulesList().stream().map(ModuleFit::getModule).collect(Collectors.toSet());
-    return read(fit.getRunId(), runStartMs, fit.getProcessorApplication(), modules, new HashSet<>(fit.getWindowStepsList()));
+    return read(fit.getRunId(), runStartMs, fit.getProcessorApplication(), modules, new HashSet<>(fit.getWindowStepsList()), manifest);
   }
 
   /**
    * @param runStartMs  where the records wanted begin (the run's start, or a later step's commit
    *                    time when only that step is wanted), less a margin for clock steps
    * @param application the processor application id named by the fit summary
+   * @param manifest    the run's manifest: the modules' shapes
    * @return module → step → factors, for the modules and steps asked
    */
   public Map<String, NavigableMap<Long, Rank1Update>> read(String runId, long runStartMs, String application, Set<String> modules,
-      Set<Long> steps) {
+      Set<Long> steps, RunManifest manifest) {
+    Map<String, TensorInfo> shapes = new HashMap<>();
+    manifest.getTensorsList().stream().filter(TensorInfo::getModelled).forEach(t -> shapes.put(t.getName(), t));
     int partitions = reader.partitions(Topics.RANK1.name()).size();
     TopicPartition tp = new TopicPartition(Topics.RANK1.name(), RecordKeys.runPartition(runId, partitions));
     Map<String, NavigableMap<Long, Rank1Update>> out = new HashMap<>();
@@ -60,7 +66,7 @@ public final class FactorScan {
     long wanted = (long) modules.size() * steps.size();
     long[] found = {0};
     reader.readWhile(reader.offsetsAt(List.of(tp), runStartMs - START_MARGIN_MS), r -> {
-      Rank1Update u = wanted(r, prefix, app, modules, steps);
+      Rank1Update u = wanted(r, prefix, app, modules, steps, shapes);
       if (u != null && out.computeIfAbsent(u.getModule(), m -> new TreeMap<>()).putIfAbsent(u.getStep(), u) == null) {
         found[0]++;
       }
@@ -70,7 +76,8 @@ public final class FactorScan {
   }
 
   /** The record's factors when they are of the run, the application, a module and a step asked, and well-formed; else null. */
-  private static Rank1Update wanted(ConsumerRecord<byte[], byte[]> r, String prefix, byte[] app, Set<String> modules, Set<Long> steps) {
+  private static Rank1Update wanted(ConsumerRecord<byte[], byte[]> r, String prefix, byte[] app, Set<String> modules, Set<Long> steps,
+      Map<String, TensorInfo> shapes) {
     if (r.key() == null || r.value() == null) {
       return null;
     }
@@ -85,7 +92,8 @@ public final class FactorScan {
     } catch (SerializationException e) {
       return null; // the processor dead-letters what does not parse
     }
-    boolean asked = MessageChecks.factors(key, u).isEmpty() && modules.contains(u.getModule()) && steps.contains(u.getStep());
+    boolean asked = MessageChecks.factors(key, u).isEmpty() && modules.contains(u.getModule()) && steps.contains(u.getStep())
+        && MessageChecks.factorsFit(u, shapes.get(u.getModule())).isEmpty();
     return asked ? u : null;
   }
 }

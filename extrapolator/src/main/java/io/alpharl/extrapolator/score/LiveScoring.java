@@ -79,7 +79,7 @@ public final class LiveScoring {
     for (Iterator<FitSummary> it = unbuilt.getOrDefault(fit.getRunId(), new ArrayList<>()).iterator(); it.hasNext(); ) {
       FitSummary earlier = it.next();
       if (earlier.getStep() < step && !emitted.scored(fit.getRunId(), earlier.getStep(), fit.getAxis(), step)) {
-        keep(earlier, ledger, factors.window(earlier, ledger.startMs()));
+        keep(earlier, ledger, factors.window(earlier, ledger.startMs(), ledger.manifest()));
         it.remove();
       }
     }
@@ -98,7 +98,8 @@ public final class LiveScoring {
     // minutes after the first: read from the commit before, or the run's start.
     Map.Entry<Long, StepCommitted> before = ledger.commits().lowerEntry(step);
     long sentFrom = before == null ? ledger.startMs() : before.getValue().getCommittedUnixMs();
-    Map<String, NavigableMap<Long, Rank1Update>> at = factors.read(fit.getRunId(), sentFrom, fit.getProcessorApplication(), modules, Set.of(step));
+    Map<String, NavigableMap<Long, Rank1Update>> at = factors.read(fit.getRunId(), sentFrom, fit.getProcessorApplication(), modules, Set.of(step),
+        ledger.manifest());
     Map<String, Rank1Update> byModule = new HashMap<>();
     at.forEach((m, bySteps) -> byModule.put(m, bySteps.get(step)));
     double progress = commit.getHasProgressValue() ? commit.getProgressValue() : Double.NaN;

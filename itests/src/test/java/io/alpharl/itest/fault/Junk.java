@@ -5,6 +5,7 @@ import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.FrameEnvelope;
 import io.alpharl.proto.frame.TensorChunker;
 import io.alpharl.proto.frame.TensorRef;
+import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.ControlAction;
 import io.alpharl.proto.v1.ControlDecision;
@@ -30,7 +31,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * Records that must change nothing: on every topic, bytes that parse as nothing, and well-formed
  * messages of a schema version no reader knows, keyed like the run's own records; plus a commit of
- * a run without a manifest and factors that name no processor.
+ * a run without a manifest, factors that name no processor, and factors that name the suite's
+ * processor but do not fit the module.
  */
 final class Junk {
   private static final int FORGED_VERSION = 99;
@@ -38,7 +40,8 @@ final class Junk {
 
   private Junk() {}
 
-  static void sendToEveryTopic(String bootstrap, String run) throws Exception {
+  /** @param lastStep the run's last step: factors forged for it come long before its real ones, which readers must take */
+  static void sendToEveryTopic(String bootstrap, String run, long lastStep) throws Exception {
     byte[] garbage = "ARLF definitely not a record of this system".getBytes(StandardCharsets.UTF_8);
     List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
     for (String topic : List.of(Topics.DELTAS.name(), Topics.RANK1.name())) {
@@ -60,6 +63,11 @@ final class Junk {
     out.add(forgedFactors);
     out.add(record(Topics.RANK1.name(), run + "/" + MODULE, Rank1Update.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run)
         .setModule(MODULE).setStep(45).build().toByteArray())); // no processor header
+    // This build's version and the suite's processor named, but no factors, for the run's last step: the run tracker refuses it
+    // and keeps the real ones when they come, and the extrapolator, which reads the same log to score its predictions at that
+    // step, must take those too.
+    byte[] empty = Rank1Update.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run).setModule(MODULE).setStep(lastStep)
+        .setSketchSize(1).addSketch(0).build().toByteArray();
     out.add(record(Topics.FITS.name(), run, FitSummary.newBuilder().setSchemaVersion(FORGED_VERSION).setRunId(run).setStep(45)
         .setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setProcessorApplication("alpharl-processor").build().toByteArray()));
     out.add(record(Topics.PREDICTIONS.name(), run, Prediction.newBuilder().setSchemaVersion(FORGED_VERSION).setRunId(run).setFromStep(45)
@@ -70,6 +78,12 @@ final class Junk {
         .setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(45).build().toByteArray()));
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
         new ByteArraySerializer(), new ByteArraySerializer())) {
+      // In the run's own partition, where the processor writes its factors and the extrapolator reads them.
+      int partition = RecordKeys.runPartition(run, producer.partitionsFor(Topics.RANK1.name()).size());
+      ProducerRecord<byte[], byte[]> forged = new ProducerRecord<>(Topics.RANK1.name(), partition, (run + "/" + MODULE).getBytes(StandardCharsets.UTF_8),
+          empty);
+      forged.headers().add(Topics.PROCESSOR_HEADER, "alpharl-processor".getBytes(StandardCharsets.UTF_8));
+      out.add(forged);
       for (ProducerRecord<byte[], byte[]> r : out) {
         producer.send(r).get();
       }

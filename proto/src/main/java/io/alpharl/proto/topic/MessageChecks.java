@@ -63,6 +63,37 @@ public final class MessageChecks {
     return version("Rank1Update", u.getSchemaVersion()).or(() -> moduleKey("Rank1Update", key, u.getRunId(), u.getModule()));
   }
 
+  /**
+   * Whether factors fit the module's shape in the run's manifest and add up (the further factors,
+   * the sketch, finite norms): what the window code would fail on. The run tracker refuses such
+   * records with a dead letter and keeps the first that passes; the extrapolator, reading the same
+   * log, must take that same record, so both apply this one rule.
+   *
+   * @return why not, or empty
+   */
+  public static Optional<String> factorsFit(Rank1Update u, TensorInfo module) {
+    if (module == null || module.getShapeCount() != 2 || u.getUCount() != module.getShape(0) || u.getVCount() != module.getShape(1)) {
+      return Optional.of("factors of " + u.getModule() + " step " + u.getStep() + " do not fit run " + u.getRunId() + "'s manifest"
+          + (module == null ? " (not a modelled module)" : " (shape " + module.getShapeList() + ", u " + u.getUCount() + ", v " + u.getVCount() + ")"));
+    }
+    long m = module.getShape(0);
+    long n = module.getShape(1);
+    int more = Math.max(1, u.getRank()) - 1;
+    String of = "factors of " + u.getModule() + " step " + u.getStep() + " of run " + u.getRunId() + ": ";
+    if (u.getMoreSigmasCount() != more || u.getMoreUCount() != more * m || u.getMoreVCount() != more * n) {
+      return Optional.of(of + "rank " + u.getRank() + " needs " + more + " more factors of " + m + " and " + n + " values, got "
+          + u.getMoreSigmasCount() + " sigmas, " + u.getMoreUCount() + " left and " + u.getMoreVCount() + " right values");
+    }
+    if (u.getSketchSize() < 1 || u.getSketchCount() != (long) u.getSketchSize() * u.getSketchSize()) {
+      return Optional.of(of + "sketch of size " + u.getSketchSize() + " has " + u.getSketchCount() + " values");
+    }
+    if (!(u.getFrobeniusNorm() >= 0) || Double.isInfinite(u.getFrobeniusNorm()) || !Double.isFinite(u.getSigma1())
+        || u.getMoreSigmasList().stream().anyMatch(x -> !Double.isFinite(x))) {
+      return Optional.of(of + "‖ΔW‖_F " + u.getFrobeniusNorm() + " or a singular value is not finite");
+    }
+    return Optional.empty();
+  }
+
   public static Optional<Problem> fit(String key, FitSummary f) {
     return version("FitSummary", f.getSchemaVersion()).or(() -> runKey("FitSummary", key, f.getRunId()));
   }

@@ -171,26 +171,6 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   /**
-   * What the window code would fail on, found when the factors arrive: kept, they would throw at
-   * every later completion of the run, on records that are fine, after every restart.
-   */
-  private static Optional<String> malformed(Rank1Update u, long m, long n) {
-    int more = Math.max(1, u.getRank()) - 1;
-    if (u.getMoreSigmasCount() != more || u.getMoreUCount() != more * m || u.getMoreVCount() != more * n) {
-      return Optional.of("rank " + u.getRank() + " needs " + more + " more factors of " + m + " and " + n + " values, got " + u.getMoreSigmasCount()
-          + " sigmas, " + u.getMoreUCount() + " left and " + u.getMoreVCount() + " right values");
-    }
-    if (u.getSketchSize() < 1 || u.getSketchCount() != (long) u.getSketchSize() * u.getSketchSize()) {
-      return Optional.of("sketch of size " + u.getSketchSize() + " has " + u.getSketchCount() + " values");
-    }
-    if (!(u.getFrobeniusNorm() >= 0) || Double.isInfinite(u.getFrobeniusNorm()) || !Double.isFinite(u.getSigma1())
-        || u.getMoreSigmasList().stream().anyMatch(x -> !Double.isFinite(x))) {
-      return Optional.of("‖ΔW‖_F " + u.getFrobeniusNorm() + " or a singular value is not finite");
-    }
-    return Optional.empty();
-  }
-
-  /**
    * Every point of a module's window is sketched alike (size and seed): the window is built from
    * them together. The module's oldest point kept (the window always keeps its first) says how.
    */
@@ -267,16 +247,10 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     ModelledModules mods = modelledOf(runId, run);
     int index = mods.indexOf(u.getModule());
     TensorInfo info = index < 0 ? null : mods.info(u.getModule());
-    if (info == null || u.getUCount() != info.getShape(0) || u.getVCount() != info.getShape(1)) {
-      reject(record, RejectReason.REJECT_REASON_MALFORMED_RECORD, "factors of " + u.getModule() + " step " + u.getStep() + " do not fit run "
-          + runId + "'s manifest" + (info == null ? " (not a modelled module)" : " (shape " + info.getShapeList() + ", u " + u.getUCount()
-          + ", v " + u.getVCount() + ")"), runId, u.getStep());
-      return;
-    }
-    Optional<String> malformed = malformed(u, info.getShape(0), info.getShape(1));
+    // Kept, factors the window code fails on would throw at every later completion of the run, after every restart.
+    Optional<String> malformed = MessageChecks.factorsFit(u, info);
     if (malformed.isPresent()) {
-      reject(record, RejectReason.REJECT_REASON_MALFORMED_RECORD, "factors of " + u.getModule() + " step " + u.getStep() + " of run " + runId
-          + ": " + malformed.get(), runId, u.getStep());
+      reject(record, RejectReason.REJECT_REASON_MALFORMED_RECORD, malformed.get(), runId, u.getStep());
       return;
     }
     Optional<String> unlike = unlikeEarlierPoints(runId, u);
