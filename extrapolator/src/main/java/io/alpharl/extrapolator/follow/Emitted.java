@@ -1,6 +1,7 @@
 package io.alpharl.extrapolator.follow;
 
 import io.alpharl.proto.topic.EnumLabels;
+import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.ControlDecision;
@@ -46,18 +47,27 @@ public final class Emitted {
     return new Emitted(extrapolatorId);
   }
 
-  /** Reads this extrapolator's outputs so far (read-committed, to the current end of each topic). */
+  /**
+   * Reads this extrapolator's outputs so far (read-committed, to the current end of each topic):
+   * those naming its id that every reader would believe (this build's schema version, a key that
+   * agrees). A record of another version under its id is not its own: taken for one, a forged
+   * decision or prediction would have kept the real one from being sent after a restart.
+   */
   public static Emitted load(TopicReader reader, String extrapolatorId) {
     Emitted e = new Emitted(extrapolatorId);
     reader.readAll(reader.partitions(Topics.PREDICTIONS.name()), r -> parse(r, Topics.PREDICTIONS.valueSerde().deserializer()::deserialize)
-        .filter(p -> p.getExtrapolatorId().equals(extrapolatorId)).ifPresent(e::predicted));
+        .filter(p -> p.getExtrapolatorId().equals(extrapolatorId) && MessageChecks.prediction(key(r), p).isEmpty()).ifPresent(e::predicted));
     reader.readAll(reader.partitions(Topics.CONTROL.name()), r -> parse(r, Topics.CONTROL.valueSerde().deserializer()::deserialize)
-        .filter(d -> d.getExtrapolatorId().equals(extrapolatorId)).ifPresent(e::stopped));
+        .filter(d -> d.getExtrapolatorId().equals(extrapolatorId) && MessageChecks.decision(key(r), d).isEmpty()).ifPresent(e::stopped));
     reader.readAll(reader.partitions(Topics.SCORES.name()), r -> parse(r, Topics.SCORES.valueSerde().deserializer()::deserialize)
-        .filter(x -> x.getExtrapolatorId().equals(extrapolatorId)).ifPresent(e::scored));
+        .filter(x -> x.getExtrapolatorId().equals(extrapolatorId) && MessageChecks.score(key(r), x).isEmpty()).ifPresent(e::scored));
     reader.readAll(reader.partitions(Topics.DLQ.name()), r -> parse(r, Topics.DLQ.valueSerde().deserializer()::deserialize)
         .filter(d -> d.getRejectedBy().equals(e.rejectedBy)).ifPresent(e::deadLettered));
     return e;
+  }
+
+  private static String key(ConsumerRecord<byte[], byte[]> r) {
+    return r.key() == null ? "" : new String(r.key(), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private static <T> java.util.Optional<T> parse(ConsumerRecord<byte[], byte[]> r, java.util.function.BiFunction<String, byte[], T> deserializer) {

@@ -121,6 +121,7 @@ class FaultSuiteIT {
       c.awaitFit(35);
       c.extrapolator.kill();
       LOG.info("extrapolator killed at step {}", c.lastFitStep());
+      Junk.forgedOutputsOf(c.broker.bootstrapServers(), RUN, io.alpharl.extrapolator.ExtrapolatorConfig.DEFAULT_ID, 80);
       c.awaitFit(70);
       long t0 = System.nanoTime();
       c.extrapolator = c.startExtrapolator();

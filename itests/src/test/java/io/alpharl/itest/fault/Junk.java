@@ -90,6 +90,21 @@ final class Junk {
     }
   }
 
+  /**
+   * Outputs of another schema version under the extrapolator's own id: a decision and a prediction
+   * from the step it predicts at. A restarted extrapolator rebuilds what it published from these
+   * topics; taking these for its own, it would never send the real ones.
+   */
+  static void forgedOutputsOf(String bootstrap, String run, String extrapolatorId, long predictionStep) throws Exception {
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      producer.send(record(Topics.CONTROL.name(), run, ControlDecision.newBuilder().setSchemaVersion(FORGED_VERSION).setRunId(run)
+          .setExtrapolatorId(extrapolatorId).setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(predictionStep).build().toByteArray())).get();
+      producer.send(record(Topics.PREDICTIONS.name(), run, Prediction.newBuilder().setSchemaVersion(FORGED_VERSION).setRunId(run)
+          .setExtrapolatorId(extrapolatorId).setFromStep(predictionStep).setAxis(ProgressAxis.PROGRESS_AXIS_STEP).build().toByteArray())).get();
+    }
+  }
+
   private static ProducerRecord<byte[], byte[]> record(String topic, String key, byte[] value) {
     return new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value);
   }
