@@ -188,6 +188,9 @@ public final class PredictCommand implements Callable<Integer> {
             EnumLabels.of(summary.getGate()), summary.getGateReason().isEmpty() ? "" : " (" + summary.getGateReason() + ")", bytes / 1e6,
             (System.nanoTime() - t0) / 1_000_000, out);
       }
+    } catch (SafetensorsException e) {
+      // A checkpoint that cannot be read as it is used (a tensor over 2 GiB, a file cut short): the user's data, in one line.
+      throw new UserError(e.getMessage());
     }
     return 0;
   }
