@@ -7,8 +7,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
-import org.ejml.data.DMatrixRMaj;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -188,17 +186,6 @@ class PrefixFitMemoryTest {
 
   /** A rank-2 drift growing like √t plus noise, with a rising progress value: every predictor has something to fit. */
   private static Synthetic.Run run() {
-    Random r = new Random(Synthetic.SEED);
-    double[][] u = Synthetic.orthonormal(M, 2, r);
-    double[][] v = Synthetic.orthonormal(N, 2, r);
-    long[] steps = Synthetic.steps(10, 10, STEPS);
-    double[] progress = new double[STEPS];
-    List<DMatrixRMaj> noise = new ArrayList<>();
-    for (int i = 0; i < STEPS; i++) {
-      progress[i] = 0.2 + 0.03 * i + 0.01 * r.nextGaussian();
-      noise.add(Synthetic.scaled(0.05 * Math.sqrt(i + 1), Synthetic.gaussian(M, N, r)));
-    }
-    return Synthetic.run("memory", M, N, RANK, 4, steps, progress, t -> Synthetic.sum(Synthetic.scaled(Math.sqrt((double) t), Synthetic.outer(u[0], v[0])),
-        Synthetic.scaled(0.6 * Math.pow((double) t, 0.7), Synthetic.outer(u[1], v[1])), noise.get((int) (t / 10) - 1)));
+    return Synthetic.drift("memory", M, N, RANK, STEPS, Synthetic.SEED);
   }
 }

@@ -5,11 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.alpharl.fit.FitCalculator;
 import io.alpharl.fit.FitSettings;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
-import org.ejml.data.DMatrixRMaj;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -65,19 +62,8 @@ class RunFitMemoryTest {
     }
   }
 
-  /** A rank-2 drift growing like √t plus noise, with a rising progress value, per module its own. */
+  /** Per module its own drift ({@link Synthetic#drift}). */
   private static ModuleWindow module(String name, int m, int n, long seed) {
-    Random r = new Random(Synthetic.SEED + seed);
-    double[][] u = Synthetic.orthonormal(m, 2, r);
-    double[][] v = Synthetic.orthonormal(n, 2, r);
-    long[] steps = Synthetic.steps(10, 10, STEPS);
-    double[] progress = new double[STEPS];
-    List<DMatrixRMaj> noise = new ArrayList<>();
-    for (int i = 0; i < STEPS; i++) {
-      progress[i] = 0.2 + 0.03 * i + 0.01 * r.nextGaussian();
-      noise.add(Synthetic.scaled(0.05 * Math.sqrt(i + 1), Synthetic.gaussian(m, n, r)));
-    }
-    return Synthetic.run(name, m, n, 3, 4, steps, progress, t -> Synthetic.sum(Synthetic.scaled(Math.sqrt((double) t), Synthetic.outer(u[0], v[0])),
-        Synthetic.scaled(0.6 * Math.pow((double) t, 0.7), Synthetic.outer(u[1], v[1])), noise.get((int) (t / 10) - 1))).window();
+    return Synthetic.drift(name, m, n, 3, STEPS, Synthetic.SEED + seed).window();
   }
 }

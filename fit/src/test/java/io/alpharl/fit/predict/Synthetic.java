@@ -75,6 +75,25 @@ final class Synthetic {
     return new Run(new ModuleWindow(module, m, n, rank, cs, points), updates);
   }
 
+  /**
+   * A rank-2 drift growing like √t and t^0.7 plus noise growing like √t, with a rising progress
+   * value, at steps 10, 20, …: every predictor has something to fit.
+   */
+  static Run drift(String module, int m, int n, int rank, int count, long seed) {
+    Random r = new Random(seed);
+    double[][] u = orthonormal(m, 2, r);
+    double[][] v = orthonormal(n, 2, r);
+    long[] steps = steps(10, 10, count);
+    double[] progress = new double[count];
+    List<DMatrixRMaj> noise = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      progress[i] = 0.2 + 0.03 * i + 0.01 * r.nextGaussian();
+      noise.add(scaled(0.05 * Math.sqrt(i + 1), gaussian(m, n, r)));
+    }
+    return run(module, m, n, rank, 4, steps, progress, t -> sum(scaled(Math.sqrt((double) t), outer(u[0], v[0])),
+        scaled(0.6 * Math.pow((double) t, 0.7), outer(u[1], v[1])), noise.get((int) (t / 10) - 1)));
+  }
+
   /** W_pred − W_0 of a plan, densely: Σ c_i ΔW_i + Σ_f x_f v_fᵀ. */
   static DMatrixRMaj dense(UpdatePlan plan, Run run) {
     int m = run.window().m();

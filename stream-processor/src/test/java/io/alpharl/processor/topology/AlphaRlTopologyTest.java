@@ -310,12 +310,7 @@ class AlphaRlTopologyTest {
   void factorsWhoseFactorsOrSketchDoNotAddUpAreDeadLetteredWhenTheyArrive() {
     sendStep(1, 0.1);
     Rank1Update good = rank1.readValuesToList().get(0);
-    TestInputTopic<String, Rank1Update> factorsIn = driver.createInputTopic(Topics.RANK1.name(), new StringSerializer(),
-        Topics.RANK1.valueSerde().serializer());
-    org.apache.kafka.common.header.internals.RecordHeaders headers = new org.apache.kafka.common.header.internals.RecordHeaders();
-    headers.add(Topics.PROCESSOR_HEADER, config.applicationId().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    Rank1Update forged = good.toBuilder().setStep(2).setRank(2).clearMoreSigmas().clearMoreU().clearMoreV().build();
-    factorsIn.pipeInput(new org.apache.kafka.streams.test.TestRecord<>(RUN + "/" + MODULE, forged, headers, tick()));
+    pipeAsThisProcessors(good.toBuilder().setStep(2).setRank(2).clearMoreSigmas().clearMoreU().clearMoreV().build());
     assertThat(dlq.readValuesToList()).singleElement().satisfies(l -> {
       assertThat(l.getReason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
       assertThat(l.getDetail()).contains("rank 2 needs 1 more factors");
@@ -331,14 +326,8 @@ class AlphaRlTopologyTest {
   void factorsWhoseSketchDiffersFromTheModulesEarlierPointsAreDeadLetteredAndTheRunGoesOn() {
     sendStep(1, 0.1);
     Rank1Update good = rank1.readValuesToList().get(0);
-    TestInputTopic<String, Rank1Update> factorsIn = driver.createInputTopic(Topics.RANK1.name(), new StringSerializer(),
-        Topics.RANK1.valueSerde().serializer());
-    org.apache.kafka.common.header.internals.RecordHeaders headers = new org.apache.kafka.common.header.internals.RecordHeaders();
-    headers.add(Topics.PROCESSOR_HEADER, config.applicationId().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    Rank1Update smaller = good.toBuilder().setStep(2).setSketchSize(2).clearSketch().addAllSketch(java.util.List.of(1.0, 2.0, 3.0, 4.0)).build();
-    factorsIn.pipeInput(new org.apache.kafka.streams.test.TestRecord<>(RUN + "/" + MODULE, smaller, headers, tick()));
-    Rank1Update reseeded = good.toBuilder().setStep(2).setSketchSeed(good.getSketchSeed() + 1).build();
-    factorsIn.pipeInput(new org.apache.kafka.streams.test.TestRecord<>(RUN + "/" + MODULE, reseeded, headers, tick()));
+    pipeAsThisProcessors(good.toBuilder().setStep(2).setSketchSize(2).clearSketch().addAllSketch(java.util.List.of(1.0, 2.0, 3.0, 4.0)).build());
+    pipeAsThisProcessors(good.toBuilder().setStep(2).setSketchSeed(good.getSketchSeed() + 1).build());
     assertThat(dlq.readValuesToList()).hasSize(2).allSatisfy(l -> {
       assertThat(l.getReason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
       assertThat(l.getDetail()).contains("sketch", "earlier points");
@@ -347,6 +336,15 @@ class AlphaRlTopologyTest {
     sendStep(2, 0.15);
     assertThat(dlq.readValuesToList()).isEmpty();
     assertThat(fits.readValuesToList()).isNotEmpty().anySatisfy(f -> assertThat(f.getStep()).isEqualTo(2));
+  }
+
+  /** Factors on alpharl.rank1 under this processor's header, as if it had computed them. */
+  private void pipeAsThisProcessors(Rank1Update factors) {
+    TestInputTopic<String, Rank1Update> factorsIn = driver.createInputTopic(Topics.RANK1.name(), new StringSerializer(),
+        Topics.RANK1.valueSerde().serializer());
+    org.apache.kafka.common.header.internals.RecordHeaders headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+    headers.add(Topics.PROCESSOR_HEADER, config.applicationId().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    factorsIn.pipeInput(new org.apache.kafka.streams.test.TestRecord<>(RUN + "/" + MODULE, factors, headers, tick()));
   }
 
   /** Before the run's first step an agent may be restarted with other options: its manifest is taken. */
