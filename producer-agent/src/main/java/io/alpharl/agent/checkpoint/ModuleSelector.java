@@ -91,6 +91,9 @@ public final class ModuleSelector {
     if (shape.size() != 2) {
       return ModuleDecision.carried(shape.size() + "-D, not a matrix");
     }
+    if (shape.get(0) == 0 || shape.get(1) == 0) {
+      return ModuleDecision.carried("an empty matrix " + shape + ": no values, no factors");
+    }
     String layer = name.endsWith(WEIGHT) && segments.length >= 2 ? segments[segments.length - 2] : "";
     boolean transposed = CONV1D.contains(layer);
     return new ModuleDecision(true, transposed, transposed ? "2-D Conv1D weight in a block, stored [in, out]" : "2-D weight in a block");

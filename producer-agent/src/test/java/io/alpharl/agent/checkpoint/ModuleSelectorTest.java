@@ -60,6 +60,8 @@ class ModuleSelectorTest {
     assertThat(s.decide("h.0.attn.bias", List.of(1L, 1L, 4L, 4L)).reason()).startsWith("not a '.weight'");
     assertThat(s.decide("vision.conv.0.weight", List.of(8L, 3L, 3L, 3L)).reason()).isEqualTo("4-D, not a matrix");
     assertThat(s.decide("pooler.dense.weight", List.of(8L, 8L)).reason()).isEqualTo("a head");
+    assertThat(s.decide("model.layers.0.mlp.up_proj.weight", List.of(0L, 8L)).reason()).as("the processor refuses an empty module")
+        .startsWith("an empty matrix");
     assertThat(s.decide("extra.proj.weight", List.of(8L, 8L)).reason()).isEqualTo("outside the numbered blocks");
   }
 

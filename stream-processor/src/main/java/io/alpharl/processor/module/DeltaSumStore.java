@@ -109,10 +109,13 @@ public final class DeltaSumStore implements StateStore {
     if (o.completesStep() && t.analysed) {
       if (t.sum == null) {
         long elements = (long) t.log.shape().get(0) * t.log.shape().get(1);
-        if (elements > MAX_MODULE_ELEMENTS) {
-          // Refused the same way live and on replay, so the store stays a function of the log.
+        if (elements > MAX_MODULE_ELEMENTS || elements == 0) {
+          // Refused the same way live and on replay, so the store stays a function of the log. An empty matrix has no
+          // factors (and no sketch): taken, it threw here at every restore, and the processor could never start again.
+          String why = elements == 0 ? " is an empty matrix: a module needs values to have factors"
+              : ": " + elements + " elements are more than one module of the processor can hold (" + MAX_MODULE_ELEMENTS + ")";
           o = new TensorStepLog.Outcome(o.step(), List.of(new TensorStepLog.Rejection(RejectReason.REJECT_REASON_SHAPE_MISMATCH,
-              key + ": " + elements + " elements are more than one module of the processor can hold (" + MAX_MODULE_ELEMENTS + ")")), false, null);
+              key + " " + t.log.shape() + why)), false, null);
           return new Applied(o, t.log.shape(), false);
         }
         t.sum = new float[(int) elements];

@@ -144,6 +144,33 @@ class DeltaSumStoreTest {
     }
   }
 
+  /**
+   * A modelled matrix with no rows (a frame the agent's chunker makes for an empty tensor, or a
+   * forged one) is refused live and at restore alike; taken, it threw at every restore.
+   */
+  @Test
+  void anEmptyMatrixIsRefusedLiveAndAtRestoreAlike() {
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, ChunkingConfig.defaults())) {
+      List<DeltaFrame> frames = new ArrayList<>();
+      chunker.split(new TensorRef(RUN, 1, MODULE, List.of(0L, (long) N), true), FloatBuffer.allocate(0), frames::add);
+      assertThat(frames).hasSize(1);
+      DeltaSumStore live = open(allocator, new BatchingStateRestoreCallback[1]);
+      DeltaSumStore.Applied applied = live.apply(KEY, frames.get(0));
+      assertThat(applied.outcome().accepted()).isFalse();
+      assertThat(applied.outcome().rejections()).singleElement().satisfies(r -> {
+        assertThat(r.reason()).isEqualTo(RejectReason.REJECT_REASON_SHAPE_MISMATCH);
+        assertThat(r.detail()).contains("empty matrix");
+      });
+      live.close();
+
+      BatchingStateRestoreCallback[] callback = new BatchingStateRestoreCallback[1];
+      DeltaSumStore restored = open(allocator, callback);
+      callback[0].restoreAll(List.of(record(KEY, frames.get(0).bytes())));
+      assertThat(restored.heldValues()).isZero();
+      restored.close();
+    }
+  }
+
   private static KeyValue<byte[], byte[]> record(String key, byte[] value) {
     return KeyValue.pair(key == null ? null : key.getBytes(StandardCharsets.UTF_8), value);
   }
