@@ -46,6 +46,8 @@ public final class TensorStepLog {
 
   private final boolean keepValues;
   private List<Long> shape;
+  /** The shape the pending step's chunk 0 declared: the tensor's only once the step is applied. */
+  private List<Long> pendingShape;
   private long appliedStep;
   private long pendingStep = -1;
   private int chunkCount;
@@ -63,7 +65,7 @@ public final class TensorStepLog {
     return appliedStep;
   }
 
-  /** The shape every frame so far declared; null before the first accepted one. */
+  /** The shape of the steps applied so far; null before the first (a step dropped incomplete fixes nothing). */
   public List<Long> shape() {
     return shape;
   }
@@ -87,6 +89,10 @@ public final class TensorStepLog {
       return refused(step, rejections, RejectReason.REJECT_REASON_SHAPE_MISMATCH,
           where + ": shape " + h.getShapeList() + ", earlier steps had " + shape);
     }
+    if (pendingStep == step && !h.getShapeList().equals(pendingShape)) {
+      return refused(step, rejections, RejectReason.REJECT_REASON_SHAPE_MISMATCH,
+          where + ": shape " + h.getShapeList() + ", the step's earlier chunks had " + pendingShape);
+    }
     if (step <= appliedStep) {
       return refused(step, rejections, step == appliedStep ? RejectReason.REJECT_REASON_DUPLICATE_STEP : RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP,
           where + ": step " + appliedStep + " is already applied; a step is applied once");
@@ -107,14 +113,14 @@ public final class TensorStepLog {
     }
     DecodedChunk chunk;
     try {
-      ChunkSequence.check(h, shape != null ? shape : h.getShapeList(), starting ? h.getChunkCount() : chunkCount,
+      ChunkSequence.check(h, starting ? h.getShapeList() : pendingShape, starting ? h.getChunkCount() : chunkCount,
           starting ? 0 : nextChunk, starting ? 0 : nextElement);
       chunk = decoder.decode(frame);
     } catch (FrameException e) {
       return refused(step, rejections, e.error().rejectReason(), e.getMessage());
     }
     if (starting) {
-      shape = List.copyOf(h.getShapeList());
+      pendingShape = List.copyOf(h.getShapeList());
       pendingStep = step;
       chunkCount = h.getChunkCount();
       nextChunk = 0;
@@ -130,6 +136,7 @@ public final class TensorStepLog {
     }
     List<DecodedChunk> completed = List.copyOf(pending);
     appliedStep = step;
+    shape = pendingShape;
     dropPending();
     return new Outcome(step, rejections, true, completed);
   }

@@ -90,6 +90,24 @@ class TensorStepLogTest {
     assertThat(log.appliedStep()).isEqualTo(15);
   }
 
+  /**
+   * A first step dropped incomplete (its chunk 0 alone, with another shape: junk, or a save cut
+   * short) fixes nothing: the tensor's shape is that of the steps applied.
+   */
+  @Test
+  void aStepDroppedIncompleteDoesNotFixTheTensorsShape() {
+    TensorRef other = new TensorRef(TENSOR.runId(), 1, TENSOR.tensorName(), List.of(8L, 32L), true, 0);
+    List<DeltaFrame> first = Frames.split(allocator, SMALL, other, Frames.delta(256, 0.5, 1));
+    assertThat(log.offer("run-a/" + TENSOR.tensorName(), FrameEnvelope.parse(first.get(0).bytes()), decoder).accepted()).isTrue();
+    assertThat(log.shape()).isNull();
+
+    TensorRef real = new TensorRef(TENSOR.runId(), 2, TENSOR.tensorName(), TENSOR.shape(), true);
+    assertThat(refusals(real)).containsExactly(RejectReason.REJECT_REASON_MISSING_CHUNK);
+    assertThat(log.appliedStep()).isEqualTo(2);
+    assertThat(log.shape()).isEqualTo(TENSOR.shape());
+    assertThat(refusals(step(3, 2))).isEmpty();
+  }
+
   @Test
   void aDuplicateIsReportedAsADuplicateNotAsAGap() {
     offerStep(step(5, 0));
