@@ -54,6 +54,8 @@ public final class RunInputs {
   private final List<Pending> waiting = new ArrayList<>();
   /** The newest step of each run's fits taken (one axis, one application): a processor publishes each step's fit once, in step order. */
   private final Map<String, Long> lastFitStep = new HashMap<>();
+  /** Per run and alpharl.runs partition ({@link #taken}), the offset up to which its records were taken already (read ahead for a commit). */
+  private final Map<String, Long> manifestsTaken = new HashMap<>();
   private final List<DeadLetter> letters = new ArrayList<>();
 
   /**
@@ -149,15 +151,8 @@ public final class RunInputs {
     }
     try {
       if (r.topic().equals(Topics.RUNS.name())) {
-        RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());
-        RunLedger known = runs.get(key);
-        Optional<MessageChecks.Problem> p = MessageChecks.manifest(key, m)
-            .or(() -> known == null || known.manifest() == null || known.commits().isEmpty() ? Optional.empty()
-                : MessageChecks.sameTensors(known.manifest(), m)); // before the run's first step an agent may change its module options
-        if (p.isPresent()) {
-          refuse(r, p.get().reason(), p.get().detail());
-        } else {
-          runs.computeIfAbsent(key, k -> new RunLedger()).manifest(m);
+        if (r.offset() > manifestsTaken.getOrDefault(taken(key, r.partition()), -1L)) {
+          takeManifest(r, key);
         }
       } else if (r.topic().equals(Topics.STEPS.name())) {
         StepCommitted s = Topics.STEPS.valueSerde().deserializer().deserialize(r.topic(), r.value());
@@ -197,11 +192,35 @@ public final class RunInputs {
   }
 
   /**
+   * One record of the run's manifests, taken in its partition's order. Before the run's first step
+   * an agent may change its module options; after it the tensors are fixed. Whether a manifest
+   * comes after the first step is known to the ledger only as far as the consumer got on
+   * alpharl.steps, which runs apart from alpharl.runs; the manifests say it themselves (their
+   * last step, set by the agent that sends them), so the rule holds in any order of the topics: a
+   * manifest that states a committed step, or follows one that did, must describe the kept one's
+   * tensors, as must one that comes after a commit the consumer already took.
+   */
+  private void takeManifest(ConsumerRecord<byte[], byte[]> r, String key) {
+    RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+    RunLedger known = runs.get(key);
+    boolean started = known != null && known.manifest() != null
+        && (known.manifest().getLastStep() > 0 || m.getLastStep() > 0 || !known.commits().isEmpty());
+    Optional<MessageChecks.Problem> p = MessageChecks.manifest(key, m).or(() -> started ? MessageChecks.sameTensors(known.manifest(), m)
+        : Optional.empty());
+    if (p.isPresent()) {
+      refuse(r, p.get().reason(), p.get().detail());
+    } else {
+      runs.computeIfAbsent(key, k -> new RunLedger()).manifest(m);
+    }
+  }
+
+  /**
    * The run's ledger, once its manifest is known. The consumer hands out records of different
    * topics in no fixed order, so a commit can come before its run's manifest although the agent
-   * committed the manifest first (in a transaction of its own). The manifest is then read from
-   * its partition of alpharl.runs, as far as that goes now: if it is not there, it never was
-   * before this commit, and the commit is refused whatever the timing.
+   * committed the manifest first (in a transaction of its own). The run's records on its
+   * partition of alpharl.runs are then taken now, as far as that goes, by the same rule and in the
+   * same order as the consumer would take them (and it skips them when it gets there): if none is
+   * a manifest, none was before this commit, and the commit is refused whatever the timing.
    */
   private RunLedger knownRun(String key, TopicReader reader) {
     RunLedger run = runs.get(key);
@@ -210,26 +229,29 @@ public final class RunInputs {
     }
     List<TopicPartition> partitions = reader.partitions(Topics.RUNS.name());
     TopicPartition home = new TopicPartition(Topics.RUNS.name(), RecordKeys.runPartition(key, partitions.size()));
-    RunManifest[] latest = new RunManifest[1];
+    String takenKey = taken(key, home.partition());
+    long taken = manifestsTaken.getOrDefault(takenKey, -1L);
     reader.readAll(List.of(home), rec -> {
-      if (rec.key() == null || rec.value() == null || !key.equals(new String(rec.key(), StandardCharsets.UTF_8))) {
+      if (rec.offset() <= taken || rec.key() == null || !key.equals(new String(rec.key(), StandardCharsets.UTF_8))) {
+        return;
+      }
+      manifestsTaken.put(takenKey, rec.offset()); // as it goes: a read cut short by Kafka goes on from here when the commit comes again
+      if (rec.value() == null) {
+        refuse(rec, RejectReason.REJECT_REASON_MALFORMED_RECORD, "record has no value");
         return;
       }
       try {
-        RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(rec.topic(), rec.value());
-        if (MessageChecks.manifest(key, m).isEmpty()) {
-          latest[0] = m; // no commit of the run is here yet, so the newest, as apply would take it
-        }
+        takeManifest(rec, key);
       } catch (SerializationException e) {
-        // junk on alpharl.runs is dead-lettered when the consumer reaches it
+        refuse(rec, RejectReason.REJECT_REASON_MALFORMED_RECORD, e.getMessage());
       }
     });
-    if (latest[0] == null) {
-      return null;
-    }
-    run = runs.computeIfAbsent(key, k -> new RunLedger());
-    run.manifest(latest[0]);
-    return run;
+    run = runs.get(key);
+    return run == null || run.manifest() == null ? null : run;
+  }
+
+  private static String taken(String run, int partition) {
+    return run + "@" + partition;
   }
 
   /** Dead-letters an input record once: a restart replays its inputs, and letters already published are known. */

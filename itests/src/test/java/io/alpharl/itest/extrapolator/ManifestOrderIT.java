@@ -1,0 +1,114 @@
+package io.alpharl.itest.extrapolator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.extrapolator.follow.Emitted;
+import io.alpharl.extrapolator.follow.RunInputs;
+import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
+import io.alpharl.itest.kafka.DedicatedBroker;
+import io.alpharl.itest.kafka.KafkaBrokerExtension;
+import io.alpharl.itest.kafka.TestBroker;
+import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.RecordKeys;
+import io.alpharl.proto.topic.TopicReader;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.DeadLetter;
+import io.alpharl.proto.v1.ProgressAxis;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.proto.v1.TensorInfo;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The extrapolator's consumer hands out alpharl.runs and alpharl.steps in no fixed order; which of
+ * a run's manifests it keeps, and which it dead-letters, must not depend on that. Two runs on a
+ * real broker, their records taken manifests first and commits first (when a commit comes first,
+ * the run's manifests are read ahead from alpharl.runs): an agent restarted with other module
+ * options before the first step (both manifests say no step was committed: the second is the
+ * run's), and a manifest with other tensors sent after step 10 (refused).
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class ManifestOrderIT {
+  private static final String CHANGED_BEFORE_START = "changed-before-start";
+  private static final String CHANGED_AFTER_START = "changed-after-start";
+
+  @Test
+  void theManifestKeptAndTheLettersAreTheSameWhicheverTopicComesFirst(@DedicatedBroker TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    KafkaClients kafka = KafkaClients.of(broker.bootstrapServers());
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      int partitions = producer.partitionsFor(Topics.RUNS.name()).size();
+      send(producer, partitions, manifest(CHANGED_BEFORE_START, 0, 8));
+      send(producer, partitions, manifest(CHANGED_BEFORE_START, 0, 16)); // the agent restarted with other options before step 1
+      send(producer, partitions, manifest(CHANGED_AFTER_START, 0, 8));
+      send(producer, partitions, manifest(CHANGED_AFTER_START, 10, 16)); // not the run's: its tensors are fixed since step 1
+    }
+    List<ConsumerRecord<byte[], byte[]>> manifests = new ArrayList<>();
+    List<ConsumerRecord<byte[], byte[]>> commits = List.of(commit(CHANGED_BEFORE_START, 1, 0), commit(CHANGED_AFTER_START, 5, 1),
+        commit(CHANGED_AFTER_START, 10, 2));
+    try (TopicReader reader = new TopicReader(kafka, Duration.ofSeconds(30))) {
+      reader.readAll(reader.partitions(Topics.RUNS.name()), manifests::add);
+      assertThat(manifests).hasSize(4);
+
+      RunInputs manifestsFirst = inputs();
+      manifests.forEach(r -> manifestsFirst.apply(r, reader));
+      commits.forEach(r -> manifestsFirst.apply(r, reader));
+      RunInputs commitsFirst = inputs();
+      commits.forEach(r -> commitsFirst.apply(r, reader));
+      manifests.forEach(r -> commitsFirst.apply(r, reader));
+
+      for (String run : List.of(CHANGED_BEFORE_START, CHANGED_AFTER_START)) {
+        assertThat(commitsFirst.runs().get(run).manifest()).as(run).isEqualTo(manifestsFirst.runs().get(run).manifest());
+        assertThat(commitsFirst.runs().get(run).commits().keySet()).as(run).isEqualTo(manifestsFirst.runs().get(run).commits().keySet());
+      }
+      assertThat(manifestsFirst.runs().get(CHANGED_BEFORE_START).manifest().getTensors(0).getShape(0)).isEqualTo(16);
+      assertThat(manifestsFirst.runs().get(CHANGED_AFTER_START).manifest().getTensors(0).getShape(0)).isEqualTo(8);
+      List<String> letters = letters(manifestsFirst);
+      assertThat(letters(commitsFirst)).isEqualTo(letters);
+      assertThat(letters).singleElement().asString().startsWith(Topics.RUNS.name()).endsWith("REJECT_REASON_SHAPE_MISMATCH");
+    }
+  }
+
+  private static RunInputs inputs() {
+    return new RunInputs("proc", ProgressAxis.PROGRESS_AXIS_STEP, Emitted.none("order"), new ExtrapolatorMetrics());
+  }
+
+  /** The dead letters the inputs would publish: source coordinates and reason. */
+  private static List<String> letters(RunInputs inputs) {
+    MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    producer.initTransactions();
+    inputs.publishLetters(producer, () -> true);
+    return producer.history().stream().map(r -> Topics.DLQ.valueSerde().deserializer().deserialize(r.topic(), r.value()))
+        .map((DeadLetter l) -> l.getSourceTopic() + "-" + l.getSourcePartition() + "@" + l.getSourceOffset() + " " + l.getReason()).toList();
+  }
+
+  private static RunManifest manifest(String run, long lastStep, long rows) {
+    return RunManifest.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run).setPlannedSteps(100).setLastStep(lastStep)
+        .setCreatedUnixMs(1_000).addTensors(TensorInfo.newBuilder().setName("model.layers.0.mlp.up_proj.weight").addShape(rows).addShape(8)
+            .setModelled(true)).build();
+  }
+
+  private static void send(KafkaProducer<byte[], byte[]> producer, int partitions, RunManifest m) throws Exception {
+    producer.send(new ProducerRecord<>(Topics.RUNS.name(), RecordKeys.runPartition(m.getRunId(), partitions),
+        m.getRunId().getBytes(StandardCharsets.UTF_8), m.toByteArray())).get();
+  }
+
+  private static ConsumerRecord<byte[], byte[]> commit(String run, long step, long offset) {
+    StepCommitted s = StepCommitted.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run).setStep(step).setCommittedUnixMs(2_000 + step)
+        .build();
+    return new ConsumerRecord<>(Topics.STEPS.name(), 0, offset, run.getBytes(StandardCharsets.UTF_8), s.toByteArray());
+  }
+}
