@@ -145,15 +145,16 @@ public final class RunInputs {
    */
   public void apply(ConsumerRecord<byte[], byte[]> r, TopicReader reader) {
     String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
+    if (key != null && r.topic().equals(Topics.RUNS.name()) && r.offset() <= manifestsTaken.getOrDefault(taken(key, r.partition()), -1L)) {
+      return; // taken when a commit of the run came first (knownRun), its letter included
+    }
     if (key == null || r.value() == null) {
       refuse(r, RejectReason.REJECT_REASON_MALFORMED_RECORD, "record has no " + (key == null ? "key" : "value"));
       return;
     }
     try {
       if (r.topic().equals(Topics.RUNS.name())) {
-        if (r.offset() > manifestsTaken.getOrDefault(taken(key, r.partition()), -1L)) {
-          takeManifest(r, key);
-        }
+        takeManifest(r, key);
       } else if (r.topic().equals(Topics.STEPS.name())) {
         StepCommitted s = Topics.STEPS.valueSerde().deserializer().deserialize(r.topic(), r.value());
         Optional<MessageChecks.Problem> p = MessageChecks.step(key, s);
