@@ -88,10 +88,7 @@ public final class BaseDistanceCheck {
    * nearest of a grid of spacing h lies within ±h/2 of it, evenly, so h²/12.
    */
   public static double expectedLeftOver(float s, WireDtype wire) {
-    if (wire == WireDtype.F32 || s == 0 || !Float.isFinite(s)) {
-      return 0;
-    }
-    double h = wire == WireDtype.BF16 ? Math.ulp(s) * 65536.0 : Math.abs(s) < 0x1p-14f ? 0x1p-24 : Math.ulp(s) * 8192.0;
+    double h = wire.spacing(s);
     return h * h / 12;
   }
 }

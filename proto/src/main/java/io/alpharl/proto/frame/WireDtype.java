@@ -32,6 +32,18 @@ public enum WireDtype {
     };
   }
 
+  /**
+   * The spacing of this dtype's grid around v: what {@link #round} may move v by is half of it. 0
+   * for f32 (it carries an f32 as it is) and for 0 or a non-finite v.
+   */
+  public double spacing(float v) {
+    if (this == F32 || v == 0 || !Float.isFinite(v)) {
+      return 0;
+    }
+    // bf16 keeps 7 of f32's 23 fraction bits, f16 10 (below its smallest normal, 2^-14, the subnormals' fixed 2^-24)
+    return this == BF16 ? Math.ulp(v) * 65536.0 : Math.abs(v) < 0x1p-14f ? 0x1p-24 : Math.ulp(v) * 8192.0;
+  }
+
   short toBits(float v) {
     return this == BF16 ? HalfFloats.floatToBf16(v) : HalfFloats.floatToF16(v);
   }
