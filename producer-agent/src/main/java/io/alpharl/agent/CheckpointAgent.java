@@ -187,9 +187,10 @@ public final class CheckpointAgent implements AutoCloseable {
 
   /**
    * Refuses to go on with a run that has steps on the log under other module options: the
-   * processor keeps ΔW only for the tensors modelled when their first frame came, so a module
-   * modelled from now on would never get factors, and the run's fits would wait for it without a
-   * word; one modelled no longer would keep its place in every fit. Transposition likewise.
+   * processor keeps ΔW only for the tensors modelled when their first step was applied and
+   * refuses a later step that says otherwise, so a module modelled from now on would never get
+   * factors, and the run's steps would be dead-lettered; one modelled no longer would keep its
+   * place in every fit. Transposition likewise.
    */
   private void requireSameModules(CommittedRun committed) {
     if (committed.lastStep() == 0 || committed.modules().isEmpty()) {

@@ -4,6 +4,7 @@ import io.alpharl.proto.v1.DeltaChunkHeader;
 import io.alpharl.proto.v1.RejectReason;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * The rules by which one tensor's frames on {@code alpharl.deltas} become applied steps, in one
@@ -12,7 +13,9 @@ import java.util.List;
  *
  * <ul>
  *   <li>the record key is the frame's {@code run/tensor};
- *   <li>the tensor's shape never changes;
+ *   <li>the tensor's shape never changes, nor whether it is modelled (the flag decides which
+ *       readers keep its values: taken from whichever frame came first, one junk frame could make a
+ *       module's ΔW never kept);
  *   <li>a step at or below the newest applied one is refused whole (duplicate or out of order);
  *   <li>a step that names a previous step other than the newest applied one is refused whole: the
  *       deltas between are missing from what this reader read, and ΔW would be wrong without them
@@ -44,10 +47,14 @@ public final class TensorStepLog {
     }
   }
 
-  private final boolean keepValues;
+  private final Predicate<DeltaChunkHeader> keepValues;
   private List<Long> shape;
-  /** The shape the pending step's chunk 0 declared: the tensor's only once the step is applied. */
+  /** Whether the applied steps' frames say the tensor is modelled; null before the first. */
+  private Boolean modelled;
+  /** The shape and flag the pending step's chunk 0 declared: the tensor's only once the step is applied. */
   private List<Long> pendingShape;
+  private boolean pendingModelled;
+  private boolean keepPending;
   private long appliedStep;
   private long pendingStep = -1;
   private int chunkCount;
@@ -57,6 +64,14 @@ public final class TensorStepLog {
 
   /** @param keepValues keep each pending step's decoded chunks and hand them over when it completes */
   public TensorStepLog(boolean keepValues) {
+    this(h -> keepValues);
+  }
+
+  /**
+   * @param keepValues whether to keep a step's decoded chunks, asked of its chunk 0 (a reader that
+   *     sums modelled matrices alone keeps no values of a step that claims to be something else)
+   */
+  public TensorStepLog(Predicate<DeltaChunkHeader> keepValues) {
     this.keepValues = keepValues;
   }
 
@@ -68,6 +83,11 @@ public final class TensorStepLog {
   /** The shape of the steps applied so far; null before the first (a step dropped incomplete fixes nothing). */
   public List<Long> shape() {
     return shape;
+  }
+
+  /** Whether the steps applied so far are of a modelled tensor; false before the first. */
+  public boolean modelled() {
+    return modelled != null && modelled;
   }
 
   /**
@@ -89,9 +109,17 @@ public final class TensorStepLog {
       return refused(step, rejections, RejectReason.REJECT_REASON_SHAPE_MISMATCH,
           where + ": shape " + h.getShapeList() + ", earlier steps had " + shape);
     }
+    if (modelled != null && h.getModelled() != modelled) {
+      return refused(step, rejections, RejectReason.REJECT_REASON_SHAPE_MISMATCH,
+          where + ": " + modelledOrNot(h.getModelled()) + ", earlier steps were " + modelledOrNot(modelled));
+    }
     if (pendingStep == step && !h.getShapeList().equals(pendingShape)) {
       return refused(step, rejections, RejectReason.REJECT_REASON_SHAPE_MISMATCH,
           where + ": shape " + h.getShapeList() + ", the step's earlier chunks had " + pendingShape);
+    }
+    if (pendingStep == step && h.getModelled() != pendingModelled) {
+      return refused(step, rejections, RejectReason.REJECT_REASON_SHAPE_MISMATCH,
+          where + ": " + modelledOrNot(h.getModelled()) + ", the step's earlier chunks were " + modelledOrNot(pendingModelled));
     }
     if (step <= appliedStep) {
       return refused(step, rejections, step == appliedStep ? RejectReason.REJECT_REASON_DUPLICATE_STEP : RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP,
@@ -121,6 +149,8 @@ public final class TensorStepLog {
     }
     if (starting) {
       pendingShape = List.copyOf(h.getShapeList());
+      pendingModelled = h.getModelled();
+      keepPending = keepValues.test(h);
       pendingStep = step;
       chunkCount = h.getChunkCount();
       nextChunk = 0;
@@ -128,7 +158,7 @@ public final class TensorStepLog {
     }
     nextChunk++;
     nextElement += h.getElementCount();
-    if (keepValues) {
+    if (keepPending) {
       pending.add(chunk);
     }
     if (nextChunk < chunkCount) {
@@ -137,8 +167,13 @@ public final class TensorStepLog {
     List<DecodedChunk> completed = List.copyOf(pending);
     appliedStep = step;
     shape = pendingShape;
+    modelled = pendingModelled;
     dropPending();
     return new Outcome(step, rejections, true, completed);
+  }
+
+  private static String modelledOrNot(boolean modelled) {
+    return modelled ? "modelled" : "not modelled";
   }
 
   private void dropPending() {

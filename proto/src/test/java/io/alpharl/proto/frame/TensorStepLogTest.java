@@ -108,6 +108,50 @@ class TensorStepLogTest {
     assertThat(refusals(step(3, 2))).isEmpty();
   }
 
+  /**
+   * Whether a tensor is modelled is fixed like its shape: by the steps applied, not by a first
+   * frame whose step never completed (a reader that sums modelled matrices alone would otherwise
+   * never keep the module's ΔW), and a later step that says otherwise is refused.
+   */
+  @Test
+  void whetherATensorIsModelledIsFixedByItsAppliedSteps() {
+    TensorRef carried = new TensorRef(TENSOR.runId(), 7, TENSOR.tensorName(), TENSOR.shape(), false, 0);
+    List<DeltaFrame> junk = Frames.split(allocator, SMALL, carried, Frames.delta(256, 0.5, 7));
+    assertThat(log.offer("run-a/" + TENSOR.tensorName(), FrameEnvelope.parse(junk.get(0).bytes()), decoder).accepted()).isTrue();
+    assertThat(log.modelled()).isFalse();
+
+    assertThat(refusals(step(1, 0))).containsExactly(RejectReason.REJECT_REASON_MISSING_CHUNK);
+    assertThat(log.modelled()).isTrue();
+    TensorRef notModelled = new TensorRef(TENSOR.runId(), 2, TENSOR.tensorName(), TENSOR.shape(), false, 1);
+    TensorStepLog.Outcome refused = offerStep(notModelled);
+    assertThat(refused.accepted()).isFalse();
+    assertThat(refused.rejections()).singleElement().satisfies(r -> {
+      assertThat(r.reason()).isEqualTo(RejectReason.REJECT_REASON_SHAPE_MISMATCH);
+      assertThat(r.detail()).contains("step 2", "not modelled, earlier steps were modelled");
+    });
+    assertThat(refusals(step(2, 1))).isEmpty();
+    assertThat(log.appliedStep()).isEqualTo(2);
+  }
+
+  /** A step's chunks after chunk 0 must say what chunk 0 said. */
+  @Test
+  void aChunkThatDisagreesWithItsStepsChunkZeroAboutBeingModelledIsRefused() {
+    List<DeltaFrame> modelled = Frames.split(allocator, SMALL, step(1, 0), Frames.delta(256, 0.5, 1));
+    List<DeltaFrame> carried = Frames.split(allocator, SMALL, new TensorRef(TENSOR.runId(), 1, TENSOR.tensorName(), TENSOR.shape(), false, 0),
+        Frames.delta(256, 0.5, 1));
+    String key = "run-a/" + TENSOR.tensorName();
+    assertThat(log.offer(key, FrameEnvelope.parse(modelled.get(0).bytes()), decoder).accepted()).isTrue();
+    TensorStepLog.Outcome o = log.offer(key, FrameEnvelope.parse(carried.get(1).bytes()), decoder);
+    assertThat(o.rejections()).singleElement().satisfies(r -> {
+      assertThat(r.reason()).isEqualTo(RejectReason.REJECT_REASON_SHAPE_MISMATCH);
+      assertThat(r.detail()).contains("chunk 1", "not modelled, the step's earlier chunks were modelled");
+    });
+    for (int c = 1; c < modelled.size(); c++) {
+      o = log.offer(key, FrameEnvelope.parse(modelled.get(c).bytes()), decoder);
+    }
+    assertThat(o.completesStep()).isTrue();
+  }
+
   @Test
   void aDuplicateIsReportedAsADuplicateNotAsAGap() {
     offerStep(step(5, 0));

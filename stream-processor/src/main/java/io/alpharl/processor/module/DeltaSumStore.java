@@ -65,17 +65,23 @@ public final class DeltaSumStore implements StateStore {
   private long restoredFrames;
   private boolean loggedMissingStep;
 
-  /** One tensor: its step log and, for a modelled 2-D tensor, ΔW. */
+  /**
+   * One tensor: its step log and, for a modelled 2-D tensor, ΔW. Whether it is analysed is what its
+   * applied steps say (the log keeps shape and flag fixed from the first), never what a frame
+   * said that arrived first but whose step never completed.
+   */
   private static final class Tensor {
-    final TensorStepLog log;
-    final boolean analysed;
+    final TensorStepLog log = new TensorStepLog(Tensor::analysedBy);
     float[] sum;
     CountSketch sketcher;
     double[] sketch;
 
-    Tensor(DeltaChunkHeader first) {
-      this.analysed = first.getModelled() && first.getShapeCount() == 2;
-      this.log = new TensorStepLog(analysed);
+    boolean analysed() {
+      return log.modelled() && log.shape().size() == 2;
+    }
+
+    private static boolean analysedBy(DeltaChunkHeader h) {
+      return h.getModelled() && h.getShapeCount() == 2;
     }
   }
 
@@ -102,11 +108,11 @@ public final class DeltaSumStore implements StateStore {
     Tensor t = tensors.get(key);
     Tensor created = null;
     if (t == null) {
-      created = new Tensor(frame.header());
+      created = new Tensor();
       t = created;
     }
     TensorStepLog.Outcome o = t.log.offer(key, frame, decoder);
-    if (o.completesStep() && t.analysed) {
+    if (o.completesStep() && t.analysed()) {
       if (t.sum == null) {
         long elements = (long) t.log.shape().get(0) * t.log.shape().get(1);
         if (elements > MAX_MODULE_ELEMENTS || elements == 0) {
@@ -134,7 +140,7 @@ public final class DeltaSumStore implements StateStore {
     if (created != null && o.accepted()) {
       tensors.put(key, created);
     }
-    return new Applied(o, t.log.shape(), t.analysed);
+    return new Applied(o, t.log.shape(), t.analysed());
   }
 
   /**

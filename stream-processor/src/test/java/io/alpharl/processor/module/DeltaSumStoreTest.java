@@ -171,6 +171,46 @@ class DeltaSumStoreTest {
     }
   }
 
+  /**
+   * A first frame that calls the module not modelled, whose step never completes (junk, or a step
+   * cut short by an agent started with other module options), does not decide whether ΔW is kept:
+   * the steps applied do, live and at restore alike.
+   */
+  @Test
+  void aModulesFirstFrameDoesNotDecideWhetherItsDeltaIsKept() {
+    List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
+    float[] expected = new float[M * N];
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
+      List<DeltaFrame> junk = new ArrayList<>();
+      chunker.split(new TensorRef(RUN, 9, MODULE, List.of((long) M, (long) N), false), FloatBuffer.wrap(new float[M * N]), junk::add);
+      assertThat(junk).hasSizeGreaterThan(1);
+      log.add(record(KEY, junk.get(0).bytes()));
+      for (long step = 1; step <= 2; step++) {
+        float[] delta = new float[M * N];
+        Arrays.fill(delta, 1e-3f * step);
+        chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1), FloatBuffer.wrap(delta),
+            f -> log.add(record(KEY, f.bytes())));
+        for (int i = 0; i < delta.length; i++) {
+          expected[i] += delta[i];
+        }
+      }
+      DeltaSumStore live = open(allocator, null);
+      boolean analysed = false;
+      for (KeyValue<byte[], byte[]> r : log) {
+        analysed = live.apply(new String(r.key, StandardCharsets.UTF_8), io.alpharl.proto.frame.FrameEnvelope.parse(r.value)).analysed();
+      }
+      assertThat(analysed).isTrue();
+      assertThat(live.cumulative(KEY)).containsExactly(expected);
+
+      BatchingStateRestoreCallback[] callback = new BatchingStateRestoreCallback[1];
+      DeltaSumStore restored = open(allocator, callback);
+      callback[0].restoreAll(log);
+      assertThat(restored.cumulative(KEY)).containsExactly(expected);
+      live.close();
+      restored.close();
+    }
+  }
+
   private static KeyValue<byte[], byte[]> record(String key, byte[] value) {
     return KeyValue.pair(key == null ? null : key.getBytes(StandardCharsets.UTF_8), value);
   }
