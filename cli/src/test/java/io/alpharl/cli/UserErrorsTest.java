@@ -179,6 +179,12 @@ class UserErrorsTest {
     assertThat(run("extrapolator", "--bootstrap-servers", NO_BROKER, "--out", work.resolve("models").toString(), "--min-fraction", "7"))
         .isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("--min-fraction").contains("7");
+    err.getBuffer().setLength(0);
+    Path claimed = work.resolve("claimed");
+    Files.createDirectories(claimed);
+    Files.writeString(claimed.resolve(".alpharl-extrapolator"), "other-extrapolator\n");
+    assertThat(run("extrapolator", "--bootstrap-servers", NO_BROKER, "--out", claimed.toString(), "--id", "mine")).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("extrapolator 'other-extrapolator'", "'mine' would write over them");
   }
 
   /** Each was a stack trace (some only after a broker had started) or, for a negative port, silently "off". */

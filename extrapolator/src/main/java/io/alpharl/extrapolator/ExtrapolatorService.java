@@ -15,6 +15,7 @@ import io.alpharl.extrapolator.scan.DeltaScan;
 import io.alpharl.extrapolator.scan.FactorScan;
 import io.alpharl.extrapolator.score.LiveScoring;
 import io.alpharl.extrapolator.write.Folders;
+import io.alpharl.extrapolator.write.OutputClaim;
 import io.alpharl.extrapolator.write.PredictedModelFolder;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.topic.TopicReader;
@@ -120,6 +121,7 @@ public final class ExtrapolatorService implements Runnable {
          TopicReader reader = new TopicReader(config.kafka(), config.readTimeout());
          KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConf, new ByteArrayDeserializer(), new ByteArrayDeserializer());
          KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConf, new ByteArraySerializer(), new ByteArraySerializer())) {
+      claimOutput();
       // Before the write summed tensor by tensor, its sums were files in this folder; ones a crash left would hold gigabytes for ever.
       deleteLeftovers(config.outputDir().resolve(OLD_SPILL_DIR + "-" + folderName(config.id())));
       producer.initTransactions(); // fences an earlier instance with this id, aborting what it left open
@@ -361,6 +363,15 @@ public final class ExtrapolatorService implements Runnable {
         .setExtrapolatorId(config.id())
         .setReason(why)
         .build();
+  }
+
+  /** Before anything is read or written: a folder another extrapolator writes into is refused ({@link OutputClaim}). */
+  private void claimOutput() {
+    try {
+      OutputClaim.claim(config.outputDir(), config.id());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot claim " + config.outputDir() + " for extrapolator " + config.id(), e);
+    }
   }
 
   private static void deleteLeftovers(Path dir) {

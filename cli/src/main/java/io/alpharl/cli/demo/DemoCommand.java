@@ -123,7 +123,7 @@ public final class DemoCommand implements Callable<Integer> {
       EarlyStopPolicy policy = new EarlyStopPolicy(ProgressAxis.PROGRESS_AXIS_STEP, 0.4, 0.5, 3, window, false);
       ExtrapolatorMetrics extrapolatorMetrics = new ExtrapolatorMetrics();
       ExtrapolatorService extrapolator = new ExtrapolatorService(ExtrapolatorConfig.of(KafkaClients.of(broker.bootstrapServers()), "alpharl-demo-extrapolator-" + session,
-          pc.applicationId(), out.resolve("predictions"), policy), allocator, extrapolatorMetrics);
+          pc.applicationId(), out.resolve("predictions-" + session), policy), allocator, extrapolatorMetrics);
       Thread extrapolatorThread = new Thread(extrapolator, "alpharl-extrapolator");
       try (ProcessorApp processor = ProcessorApp.start(pc, allocator, List.of(extrapolatorMetrics.registry()))) {
         extrapolatorThread.start();

@@ -10,6 +10,7 @@ import io.alpharl.extrapolator.ExtrapolatorService;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
 import io.alpharl.extrapolator.policy.EarlyStopPolicy;
+import io.alpharl.extrapolator.write.OutputClaim;
 import io.alpharl.proto.topic.TopicGoneException;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
@@ -99,6 +100,7 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
     }
     EarlyStopPolicy policy = new EarlyStopPolicy(axis == Axis.signal ? ProgressAxis.PROGRESS_AXIS_SIGNAL : ProgressAxis.PROGRESS_AXIS_STEP,
         minFraction, minConfidence, consecutive, predictAt, carryFromBase);
+    claim(out, id); // the service claims it too; here the refusal comes before Kafka is asked
     kafka.ensureTopics();
     ExtrapolatorMetrics metrics = new ExtrapolatorMetrics();
     HTTPServer metricsServer;
@@ -119,7 +121,8 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       thread.start();
       System.err.println("extrapolator running; predicted models go to " + out.toAbsolutePath() + ". Ctrl-C stops it.");
       thread.join();
-      if (failure.get() instanceof TopicGoneException || failure.get() instanceof ExtrapolatorFencedException) {
+      if (failure.get() instanceof TopicGoneException || failure.get() instanceof ExtrapolatorFencedException
+          || failure.get() instanceof OutputClaim.OutputClaimedException) {
         System.err.println("alpharl extrapolator: " + failure.get().getMessage());
         return 1;
       }
@@ -140,6 +143,16 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       return server;
     } catch (java.net.BindException e) {
       throw new IOException("port " + metricsPort + " for metrics is in use; choose another with --metrics-port, or 0 for none", e);
+    }
+  }
+
+  private static void claim(Path out, String id) {
+    try {
+      OutputClaim.claim(out, id);
+    } catch (OutputClaim.OutputClaimedException e) {
+      throw new UserError(e.getMessage());
+    } catch (IOException e) {
+      throw new UserError("--out " + out + " cannot be claimed for extrapolator " + id + ": " + e);
     }
   }
 
