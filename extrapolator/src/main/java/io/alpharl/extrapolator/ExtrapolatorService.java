@@ -6,6 +6,7 @@ import io.alpharl.extrapolator.follow.Emitted;
 import io.alpharl.extrapolator.follow.ReadAgainPace;
 import io.alpharl.extrapolator.follow.RunInputs;
 import io.alpharl.extrapolator.follow.RunLedger;
+import io.alpharl.extrapolator.follow.StalledFits;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
 import io.alpharl.extrapolator.model.PredictionPlan;
 import io.alpharl.extrapolator.model.Predictor;
@@ -81,6 +82,8 @@ public final class ExtrapolatorService implements Runnable {
   private static final long RETRY_AFTER_NANOS = 2_000_000_000L;
   /** After a file or the disk failed a prediction: long enough that a lasting fault logs a line every 15 s, not a flood. */
   private static final long IO_RETRY_AFTER_NANOS = 15_000_000_000L;
+  /** A fit that lacks its run's manifest or commits this long after the inputs were caught up with is said ({@link StalledFits}). */
+  private static final long STALLED_AFTER_NANOS = 60_000_000_000L;
 
   private final ExtrapolatorConfig config;
   private final BufferAllocator allocator;
@@ -91,6 +94,7 @@ public final class ExtrapolatorService implements Runnable {
   private final Set<String> failing = new HashSet<>();
   /** Runs whose prediction waits for a file or the disk (the metric's count). */
   private final Set<String> waitingOnFiles = new HashSet<>();
+  private final StalledFits stalled = new StalledFits(STALLED_AFTER_NANOS);
   private volatile Emitted emitted;
   private RunInputs runInputs;
   private LiveScoring scoring;
@@ -147,6 +151,10 @@ public final class ExtrapolatorService implements Runnable {
         runInputs.refuseUnreachable();
         runInputs.publishLetters(producer, running::get);
         actOnReadyFits(backend, reader, producer);
+        if (caughtUp) { // while catching up, a fit may come before its run's manifest and commits
+          stalled.check(runInputs.waiting(), runInputs.runs(), System.nanoTime()).forEach(LOG::warn);
+          metrics.fitsWaitingForInputs(stalled.waiting());
+        }
         watch.check(() -> consumer.listTopics(Duration.ofSeconds(5)).keySet());
         if (!caughtUp && positionsReached(consumer, startEnd)) {
           caughtUp = true;

@@ -32,6 +32,9 @@ public final class ExtrapolatorMetrics {
   private final Gauge waitingOnFiles = Gauge.builder().name("alpharl_extrapolator_runs_waiting_on_files")
       .help("Runs whose next prediction waits for a file or the disk: the base model missing, unreadable or not the run's, or --out failing"
           + " (the ERROR log names it); retried every 15 s.").register(registry);
+  private final Gauge fitsWaitingForInputs = Gauge.builder().name("alpharl_extrapolator_fits_waiting_for_inputs")
+      .help("Fits that lack their run's manifest or their window's commits (counted once the inputs were caught up with); one that lacks"
+          + " them for 60 s is named in a WARN line, its run's predictions and decisions waiting behind it.").register(registry);
   private final Counter retries = Counter.builder().name("alpharl_extrapolator_retries_total")
       .help("Predictions or publications deferred because Kafka did not answer; retried.").register(registry);
 
@@ -65,6 +68,10 @@ public final class ExtrapolatorMetrics {
 
   public void waitingOnFiles(int runs) {
     waitingOnFiles.set(runs);
+  }
+
+  public void fitsWaitingForInputs(int fits) {
+    fitsWaitingForInputs.set(fits);
   }
 
   public void decided() {
