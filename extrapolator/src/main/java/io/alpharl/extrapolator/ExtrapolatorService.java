@@ -343,7 +343,7 @@ public final class ExtrapolatorService implements Runnable {
     Map<String, NavigableMap<Long, Rank1Update>> factors = new FactorScan(reader).window(fit, ledger.startMs(), ledger.manifest());
     PredictionPlan plan = Predictor.plan(fit, manifest, ledger.commits(), factors, config.policy().carryFromBase());
     Path dir = config.outputDir().resolve(run).resolve("step-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis()));
-    PredictedModelFolder.Written written = PredictedModelFolder.write(dir, run, manifest, ledger.startMs(), ledger.commits(), fit.getStep(), plan,
+    PredictedModelFolder.Written written = PredictedModelFolder.write(dir, run, manifest, ledger.startMs(), ledger.commits(), ledger.digests(), fit.getStep(), plan,
         new DeltaScan(config.kafka(), config.readTimeout(), allocator), backend);
     scoring.keep(fit, ledger, factors); // once the model is there: a prediction that failed has nothing to score
     long bytes = written.bytes();

@@ -1,6 +1,7 @@
 package io.alpharl.extrapolator.follow;
 
 import io.alpharl.extrapolator.policy.DecisionState;
+import io.alpharl.extrapolator.scan.CommittedDigests;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import java.util.NavigableMap;
@@ -9,13 +10,15 @@ import java.util.TreeMap;
 /**
  * What the extrapolator keeps of one run while it follows the topics: the newest manifest, the
  * earliest start any manifest gave (where the run's records begin on the topics), every commit
- * marker (its progress value; a few bytes per step) and the decisions made so far. Everything
- * else (factors, deltas) is read from the log when a prediction needs it. Not thread-safe.
+ * marker (its progress value; a few bytes per step) with its per-tensor digests apart and compact
+ * ({@link StepDigests}), and the decisions made so far. Everything else (factors, deltas) is read
+ * from the log when a prediction needs it. Not thread-safe.
  */
 public final class RunLedger {
   private RunManifest manifest;
   private long startMs = Long.MAX_VALUE;
   private final NavigableMap<Long, StepCommitted> commits = new TreeMap<>();
+  private final StepDigests digests = new StepDigests();
   private DecisionState decisions = DecisionState.START;
 
   public void manifest(RunManifest m) {
@@ -36,11 +39,20 @@ public final class RunLedger {
 
   /** Keeps the first commit of a step (a second one is not the agent's). */
   public void commit(StepCommitted s) {
-    commits.putIfAbsent(s.getStep(), s);
+    if (!commits.containsKey(s.getStep())) {
+      commits.put(s.getStep(), s.getTensorsCount() == 0 ? s : s.toBuilder().clearTensors().build());
+      digests.add(s);
+    }
   }
 
+  /** The commits kept, by step, without their per-tensor digests ({@link #digests()}). */
   public NavigableMap<Long, StepCommitted> commits() {
     return commits;
+  }
+
+  /** The per-tensor digests of the commits kept. */
+  public CommittedDigests digests() {
+    return digests;
   }
 
   public DecisionState decisions() {

@@ -68,12 +68,13 @@ public final class DeltaScan {
 
   /**
    * @param commits  the run's committed steps (at least every step up to {@code through})
+   * @param digests  the commits' per-tensor digests, which each step's folded delta must match
    * @param tensors  name → shape of the tensors to sum
    * @param weight   the weight of tensor t's delta at step s; 0 leaves it out
    * @return the sums, each made when it is asked for; close it after the write
    */
-  public LoggedDeltas scan(String runId, long runStartMs, NavigableMap<Long, StepCommitted> commits, long through, Map<String, List<Long>> tensors,
-      ToDoubleBiFunction<String, Long> weight) {
+  public LoggedDeltas scan(String runId, long runStartMs, NavigableMap<Long, StepCommitted> commits, CommittedDigests digests, long through,
+      Map<String, List<Long>> tensors, ToDoubleBiFunction<String, Long> weight) {
     String prefix = runId + RecordKeys.SEPARATOR;
     Map<String, LoggedDeltas.Frames> frames = new HashMap<>();
     tensors.keySet().forEach(t -> frames.put(t, new LoggedDeltas.Frames()));
@@ -111,6 +112,6 @@ public final class DeltaScan {
       throw e;
     }
     Set<Long> needed = new TreeSet<>(commits.headMap(through, true).keySet());
-    return new LoggedDeltas(runId, key -> prefix + key, frames, tensors, needed, through, commits, weight, reader, allocator);
+    return new LoggedDeltas(runId, key -> prefix + key, frames, tensors, needed, through, digests, weight, reader, allocator);
   }
 }

@@ -10,13 +10,10 @@ import io.alpharl.proto.frame.Shapes;
 import io.alpharl.proto.frame.TensorStepLog;
 import io.alpharl.proto.frame.ValuesCrc32c;
 import io.alpharl.proto.topic.TopicReader;
-import io.alpharl.proto.v1.StepCommitted;
-import io.alpharl.proto.v1.TensorDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.ToDoubleBiFunction;
@@ -60,7 +57,7 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
   private final Map<String, List<Long>> shapes;
   private final Set<Long> needed;
   private final long through;
-  private final NavigableMap<Long, StepCommitted> commits;
+  private final CommittedDigests digests;
   private final ToDoubleBiFunction<String, Long> weight;
   private final TopicReader reader;
   private final ChunkDecoder decoder;
@@ -69,14 +66,14 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
   private float[] scratch = new float[0];
 
   LoggedDeltas(String runId, UnaryOperator<String> keyOf, Map<String, Frames> frames, Map<String, List<Long>> shapes, Set<Long> needed, long through,
-      NavigableMap<Long, StepCommitted> commits, ToDoubleBiFunction<String, Long> weight, TopicReader reader, BufferAllocator allocator) {
+      CommittedDigests digests, ToDoubleBiFunction<String, Long> weight, TopicReader reader, BufferAllocator allocator) {
     this.runId = runId;
     this.keyOf = keyOf;
     this.frames = frames;
     this.shapes = shapes;
     this.needed = needed;
     this.through = through;
-    this.commits = commits;
+    this.digests = digests;
     this.weight = weight;
     this.reader = reader;
     this.decoder = new ChunkDecoder(allocator);
@@ -165,7 +162,7 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
       if (!o.completesStep() || o.step() > through || !needed.contains(o.step())) {
         return;
       }
-      verify(name, o.step(), o.completed(), commits.get(o.step()));
+      verify(name, o.step(), o.completed(), digests);
       float w = (float) weight.applyAsDouble(name, o.step());
       if (w != 0f) {
         for (DecodedChunk c : o.completed()) {
@@ -187,16 +184,16 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
   }
 
   /** The delta of one tensor at one step against the CRC32C of its values in its commit marker. */
-  private static void verify(String tensor, long step, List<DecodedChunk> chunks, StepCommitted commit) {
-    TensorDigest digest = commit.getTensorsList().stream().filter(d -> d.getTensorName().equals(tensor)).findFirst()
+  private static void verify(String tensor, long step, List<DecodedChunk> chunks, CommittedDigests digests) {
+    int stated = digests.valuesCrc32c(step, tensor)
         .orElseThrow(() -> new IllegalStateException("commit of step " + step + " has no checksum of " + tensor));
     ValuesCrc32c crc = new ValuesCrc32c();
     for (DecodedChunk c : chunks) {
       crc.update(c);
     }
-    if (crc.value() != digest.getValuesCrc32C()) {
+    if (crc.value() != stated) {
       throw new IllegalStateException(String.format("%s step %d: the delta's CRC32C is 0x%08x, its commit says 0x%08x", tensor, step,
-          crc.value(), digest.getValuesCrc32C()));
+          crc.value(), stated));
     }
   }
 

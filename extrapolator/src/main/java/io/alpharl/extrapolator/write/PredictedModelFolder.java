@@ -4,6 +4,7 @@ import io.alpharl.extrapolator.backend.ExtrapolationBackend;
 import io.alpharl.extrapolator.model.CarriedDeltas;
 import io.alpharl.extrapolator.model.PredictedModelWriter;
 import io.alpharl.extrapolator.model.PredictionPlan;
+import io.alpharl.extrapolator.scan.CommittedDigests;
 import io.alpharl.extrapolator.scan.DeltaScan;
 import io.alpharl.extrapolator.scan.LoggedDeltas;
 import io.alpharl.proto.manifest.BaseModelFingerprint;
@@ -43,9 +44,11 @@ public final class PredictedModelFolder {
   /**
    * @param dir     the model's folder; replaced whole
    * @param commits the run's commits, through the step predicted from
+   * @param digests their per-tensor digests
    * @throws BaseModelChangedException when the base model is not the one the run started from
    */
-  public static Written write(Path dir, String runId, RunManifest manifest, long runStartMs, NavigableMap<Long, StepCommitted> commits, long step,
+  public static Written write(Path dir, String runId, RunManifest manifest, long runStartMs, NavigableMap<Long, StepCommitted> commits,
+      CommittedDigests digests, long step,
       PredictionPlan plan, DeltaScan scan, ExtrapolationBackend backend) throws IOException {
     Path staging = dir.resolveSibling("." + dir.getFileName() + ".writing");
     long bytes;
@@ -59,7 +62,7 @@ public final class PredictedModelFolder {
           needed.put(t.getName(), t.getShapeList());
         }
       }
-      try (LoggedDeltas sums = needed.isEmpty() ? null : scan.scan(runId, runStartMs, commits, step, needed, plan::weight)) {
+      try (LoggedDeltas sums = needed.isEmpty() ? null : scan.scan(runId, runStartMs, commits, digests, step, needed, plan::weight)) {
         found = System.nanoTime();
         Folders.deleteTree(staging);
         try {

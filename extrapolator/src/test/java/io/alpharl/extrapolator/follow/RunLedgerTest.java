@@ -1,0 +1,49 @@
+package io.alpharl.extrapolator.follow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.proto.v1.TensorDigest;
+import java.util.List;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.Test;
+
+/** A run's commits are kept without their per-tensor digests, which are kept apart, compact, and found by step and tensor. */
+class RunLedgerTest {
+  private static StepCommitted commit(long step, List<String> tensors, int salt) {
+    StepCommitted.Builder b = StepCommitted.newBuilder().setStep(step).setProgressValue(step / 10.0).setHasProgressValue(true)
+        .setTensorCount(tensors.size()).setPlannedSteps(100);
+    for (int i = 0; i < tensors.size(); i++) {
+      b.addTensors(TensorDigest.newBuilder().setTensorName(tensors.get(i)).setChunkCount(1).setValuesCrc32C(salt * 1000 + i));
+    }
+    return b.build();
+  }
+
+  @Test
+  void digestsAreFoundByStepAndTensorAndTheCommitsKeepEverythingElse() {
+    List<String> names = List.of("a.weight", "b.weight", "c.bias");
+    RunLedger ledger = new RunLedger();
+    ledger.commit(commit(1, names, 1));
+    ledger.commit(commit(2, names, 2));
+    ledger.commit(commit(3, List.of("c.bias", "a.weight"), 3)); // another set, in another order
+    ledger.commit(commit(2, names, 9)); // a second commit of step 2 is not the agent's: neither it nor its digests are kept
+
+    assertThat(ledger.digests().valuesCrc32c(1, "b.weight")).isEqualTo(OptionalInt.of(1001));
+    assertThat(ledger.digests().valuesCrc32c(2, "c.bias")).isEqualTo(OptionalInt.of(2002));
+    assertThat(ledger.digests().valuesCrc32c(3, "a.weight")).isEqualTo(OptionalInt.of(3001));
+    assertThat(ledger.digests().valuesCrc32c(3, "b.weight")).isEmpty();
+    assertThat(ledger.digests().valuesCrc32c(4, "a.weight")).isEmpty();
+
+    StepCommitted kept = ledger.commits().get(2L);
+    assertThat(kept.getTensorsCount()).isZero();
+    assertThat(kept).isEqualTo(commit(2, names, 2).toBuilder().clearTensors().build());
+  }
+
+  /** A commit naming a tensor twice: the first entry counts, as the check that reads them always took. */
+  @Test
+  void aTensorNamedTwiceInACommitIsCheckedAgainstItsFirstDigest() {
+    RunLedger ledger = new RunLedger();
+    ledger.commit(commit(1, List.of("a.weight", "a.weight"), 1));
+    assertThat(ledger.digests().valuesCrc32c(1, "a.weight")).isEqualTo(OptionalInt.of(1000));
+  }
+}
