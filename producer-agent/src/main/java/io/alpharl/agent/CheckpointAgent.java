@@ -17,6 +17,7 @@ import io.alpharl.agent.resume.ContinuityCheck;
 import io.alpharl.agent.resume.LineageCheck;
 import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.frame.RunEndFrame;
 import io.alpharl.proto.frame.TensorChunker;
 import io.alpharl.proto.frame.TensorRef;
 import io.alpharl.proto.frame.ValuesCrc32c;
@@ -491,9 +492,22 @@ public final class CheckpointAgent implements AutoCloseable {
     return false;
   }
 
-  /** Marks the run finished (or stopped early) in the manifest. */
+  /**
+   * Marks the run finished (or stopped early) in the manifest and, unless it is still running,
+   * ends each tensor's part of it on the delta log: nothing more of the run follows, and its
+   * readers let go of what they held for it (a processor, the run's ΔW).
+   */
   public void finish(RunStatus status) {
-    sink.manifest(manifest.setStatus(status).setLastStep(lastStep).build());
+    RunManifest done = manifest.setStatus(status).setLastStep(lastStep).build();
+    if (status == RunStatus.RUN_STATUS_RUNNING) {
+      sink.manifest(done);
+      return;
+    }
+    List<DeltaFrame> ends = new ArrayList<>(base.tensors().size());
+    for (TensorEntry t : base.tensors().values()) {
+      ends.add(RunEndFrame.of(new TensorRef(config.runId(), lastStep, t.name(), t.shape(), config.modules().isModelled(t))));
+    }
+    sink.endRun(done, ends);
   }
 
   public long lastStep() {

@@ -8,6 +8,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.alpharl.proto.manifest.BaseModelFingerprint;
 import io.alpharl.proto.v1.RejectReason;
+import io.alpharl.proto.v1.RunStatus;
 import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.DType;
 import io.alpharl.safetensors.SafetensorsWriter;
@@ -29,6 +30,7 @@ import org.slf4j.LoggerFactory;
  * saw but had not sent yet becomes a dead letter naming it, the next step's delta covers its
  * change (the summed deltas equal W_t − W_0 exactly), and a folder deleted after the agent opened
  * it is still sent whole, as the trainer wrote it. Folders already sent may go without a word.
+ * And the last of a run's checkpoints: finishing the run ends each tensor on the delta log.
  */
 class CheckpointRotationTest {
   private static final String MODULE = "model.layers.0.mlp.up_proj.weight";
@@ -75,6 +77,29 @@ class CheckpointRotationTest {
       // step 10 follows W_0 (step 5 was never sent), step 15 follows step 10.
       assertThat(sink.frames).allSatisfy(f -> assertThat(f.header().hasPreviousStep()).isTrue())
           .extracting(f -> f.header().getStep() + " after " + f.header().getPreviousStep()).containsOnly("10 after 0", "15 after 10");
+    }
+  }
+
+  /** Finished or stopped early, the run's every tensor is ended at its last step, with the manifest; a run still running is not. */
+  @Test
+  void finishingTheRunEndsEachTensorAtItsLastStepAndARunningOneIsNotEnded() throws Exception {
+    write(0);
+    write(5);
+    MemorySink sink = new MemorySink();
+    AgentConfig config = AgentConfig.defaults(runDir, "ends").withStateDir(stateDir);
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(5L);
+      agent.finish(RunStatus.RUN_STATUS_RUNNING);
+      assertThat(sink.ends).isEmpty();
+      agent.finish(RunStatus.RUN_STATUS_STOPPED_EARLY);
+      assertThat(sink.manifests.get(sink.manifests.size() - 1).getStatus()).isEqualTo(RunStatus.RUN_STATUS_STOPPED_EARLY);
+      assertThat(sink.ends).extracting(f -> f.header().getTensorName() + " " + f.header().getStep() + " " + f.header().getModelled() + " "
+          + f.header().getRunEnded()).containsExactlyInAnyOrder(MODULE + " 5 true true", NORM + " 5 false true");
+      assertThat(sink.ends).allSatisfy(f -> assertThat(f.key()).isEqualTo("ends/" + f.header().getTensorName()));
     }
   }
 

@@ -22,6 +22,14 @@ final class MemorySink implements StepSink {
   private final List<DeltaFrame> open = new ArrayList<>();
   java.util.function.LongConsumer onBegin = step -> {};
 
+  final List<DeltaFrame> ends = new ArrayList<>();
+
+  @Override
+  public void endRun(RunManifest finished, List<DeltaFrame> endFrames) {
+    manifests.add(finished);
+    ends.addAll(endFrames);
+  }
+
   @Override
   public void manifest(RunManifest manifest) {
     manifests.add(manifest);

@@ -149,8 +149,17 @@ public final class WatchCommand implements Callable<Integer> {
           agent.bytesOfDeltas() / 1e6, seconds, agent.bytesOfDeltas() / 1e6 / seconds);
       if (once) {
         finishOnce(agent, config);
+      } else if (finishedOrStopped(agent, config)) {
+        // Stopped (Ctrl-C, SIGTERM) once the run is over: it is ended, as --once would, so that the processor lets go of it.
+        finishOnce(agent, config);
       }
     }
+  }
+
+  /** Whether the run is over: its planned final step sent, or a STOP file in the trainer's folder. */
+  private static boolean finishedOrStopped(CheckpointAgent agent, AgentConfig config) {
+    long planned = agent.plannedSteps();
+    return (planned > 0 && agent.lastStep() >= planned) || java.nio.file.Files.exists(config.runDir().resolve(StopFile.NAME));
   }
 
   /**

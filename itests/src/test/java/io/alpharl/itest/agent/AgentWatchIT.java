@@ -170,11 +170,33 @@ class AgentWatchIT {
     io.alpharl.proto.v1.RunManifest done = lastManifest(broker, runId, 2);
     assertThat(done.getStatus()).isEqualTo(io.alpharl.proto.v1.RunStatus.RUN_STATUS_FINISHED);
     assertThat(done.getLastStep()).isEqualTo(200);
+
+    // Finished, the run was ended on the delta log (its processor let go of it): a later watch of it is refused in one line.
+    Said again = execute(watch);
+    assertThat(again.code()).isEqualTo(1);
+    assertThat(again.line()).contains("was finished after step 200", "new run id");
+  }
+
+  /** What a command exits with and the line it says as {@code alpharl agent watch:}. */
+  private record Said(int code, String line) {}
+
+  private static Said execute(String... args) {
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream stderr = System.err;
+    int code;
+    System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      code = io.alpharl.cli.AlphaRl.commandLine().execute(args);
+    } finally {
+      System.setErr(stderr);
+    }
+    return new Said(code, err.toString(java.nio.charset.StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("alpharl agent watch:"))
+        .findFirst().orElse(""));
   }
 
   /**
    * Restarted with other module options after steps were sent: the processor keeps ΔW only for the
-   * tensors modelled at their first frame, so the new options would stall the run's fits without a
+   * tensors modelled at their first applied step, so the new options would stall the run's fits without a
    * word. The agent refuses in one line and sends nothing; with the run's own options it goes on.
    */
   @Test
@@ -192,18 +214,9 @@ class AgentWatchIT {
 
     List<String> other = new java.util.ArrayList<>(watch);
     other.addAll(List.of("--exclude-modules", ".*\\.mlp\\..*"));
-    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-    java.io.PrintStream stderr = System.err;
-    int code;
-    System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
-    try {
-      code = io.alpharl.cli.AlphaRl.commandLine().execute(other.toArray(String[]::new));
-    } finally {
-      System.setErr(stderr);
-    }
-    assertThat(code).as("a refused resume exits 1, as the supervisor's matter").isEqualTo(1);
-    String said = err.toString(java.nio.charset.StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("alpharl agent watch:")).findFirst().orElse("");
-    assertThat(said).contains("other modules modelled").contains("mlp").contains("modelled before, not now");
+    Said said = execute(other.toArray(String[]::new));
+    assertThat(said.code()).as("a refused resume exits 1, as the supervisor's matter").isEqualTo(1);
+    assertThat(said.line()).contains("other modules modelled").contains("mlp").contains("modelled before, not now");
     assertThat(CommittedRun.lastStep(KafkaClients.of(broker.bootstrapServers()), runId)).as("nothing sent").isEqualTo(steps.get(3));
 
     assertThat(io.alpharl.cli.AlphaRl.commandLine().execute(watch.toArray(String[]::new))).isZero();

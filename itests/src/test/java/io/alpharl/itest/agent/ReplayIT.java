@@ -159,6 +159,11 @@ class ReplayIT {
     }
 
     @Override
+    public void endRun(RunManifest finished, List<DeltaFrame> ends) {
+      sink.endRun(finished, ends);
+    }
+
+    @Override
     public boolean keepsBase() {
       return sink.keepsBase();
     }

@@ -84,6 +84,16 @@ public final class KafkaStepSink implements StepSink {
   }
 
   @Override
+  public void endRun(RunManifest finished, List<DeltaFrame> ends) {
+    begin();
+    for (DeltaFrame f : ends) {
+      send(Topics.DELTAS.name(), f.key(), f.bytes());
+    }
+    send(Topics.RUNS.name(), runId, finished.toByteArray());
+    commit(List.of(Topics.DELTAS.name(), Topics.RUNS.name()));
+  }
+
+  @Override
   public boolean keepsBase() {
     return false; // W_0 is read by the extrapolator from the base model path in the manifest, not from Kafka
   }

@@ -36,6 +36,12 @@ public final class RecordingStepSink implements StepSink {
     writer.add(new RecordEntry(RecordEntry.Kind.MANIFEST, manifest.getLastStep(), manifest.getRunId(), manifest.toByteArray()));
   }
 
+  /** The manifest alone: a recording ends where its file does, and a replay is not the run's agent (it does not end the run it sends). */
+  @Override
+  public void endRun(RunManifest finished, List<DeltaFrame> ends) {
+    manifest(finished);
+  }
+
   @Override
   public boolean keepsBase() {
     return true;

@@ -4,6 +4,7 @@ import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
+import java.util.List;
 
 /**
  * Where the agent's output goes: Kafka ({@link KafkaStepSink}) or a recording file
@@ -22,6 +23,12 @@ public interface StepSink extends AutoCloseable {
 
   /** A file of the base model directory besides its weights; called only when {@link #keepsBase}. */
   void baseFile(String name, byte[] content);
+
+  /**
+   * Publishes a finished run's manifest with the frames that end each tensor's part of it
+   * ({@link io.alpharl.proto.frame.RunEndFrame}), together.
+   */
+  void endRun(RunManifest finished, List<DeltaFrame> ends);
 
   void beginStep(long step);
 

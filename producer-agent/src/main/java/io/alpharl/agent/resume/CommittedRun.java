@@ -157,6 +157,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       String prefix = runId + RecordKeys.SEPARATOR;
       Map<String, TensorStepLog> logs = new HashMap<>();
       int[] frames = {0};
+      String[] ended = {null};
       reader.readAll(reader.partitions(Topics.DELTAS.name()), r -> {
         String k = key(r.key());
         if (k == null || !k.startsWith(prefix) || r.value() == null) {
@@ -169,6 +170,12 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
           return; // refused by every reader alike
         }
         TensorStepLog log = logs.computeIfAbsent(k, x -> new TensorStepLog(true));
+        if (f.header().getRunEnded()) {
+          if (log.offer(k, f, decoder).endsRun()) {
+            ended[0] = f.header().getTensorName();
+          }
+          return;
+        }
         if (log.appliedStep() >= lastStep || f.header().getStep() > lastStep) {
           return;
         }
@@ -180,6 +187,10 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
           }
         }
       });
+      if (ended[0] != null) {
+        throw new ResumeRefusedException("run " + runId + " was finished after step " + lastStep + ": its agent ended it on " + Topics.DELTAS.name()
+            + " (e.g. " + ended[0] + "), and the processor let go of its state; send further checkpoints under a new run id");
+      }
       // A tensor the commit names but the log has no frame of (the topic deleted and created again,
       // or its records removed by retention) would otherwise resume from a zero sum without a word.
       for (TensorDigest d : newest.get().getTensorsList()) {

@@ -87,6 +87,11 @@ public final class FrameEnvelope {
           header.getTensorName(), header.getStep(), header.getChunkIndex(), payloadCrc, header.getPayloadCrc32C()));
     }
     checkHeader(header);
+    if (header.getRunEnded() && (payloadLength != 0 || header.getElementCount() != 0 || header.getChunkCount() != 1)) {
+      throw new FrameException(FrameError.CORRUPT_FRAME, header.getTensorName() + " step " + header.getStep() + ": a frame that ends the run"
+          + " carries no values, but this one has " + header.getElementCount() + " elements in " + header.getChunkCount() + " chunks and "
+          + payloadLength + " payload bytes");
+    }
     return new DeltaFrame(header, bytes, payloadOffset, payloadLength);
   }
 

@@ -22,7 +22,9 @@ import java.util.function.Predicate;
  *       (frames that name none, written before frames did, are not checked);
  *   <li>a step's chunks come in order from chunk 0 ({@link ChunkSequence}); a new step that begins
  *       while another is incomplete drops the incomplete one, which is reported;
- *   <li>the values decode and are finite ({@link ChunkDecoder}).
+ *   <li>the values decode and are finite ({@link ChunkDecoder});
+ *   <li>a frame that ends the run ({@link RunEndFrame}) must name the newest applied step; after
+ *       it every frame of the tensor is refused (a step incomplete when it came is dropped).
  * </ul>
  *
  * A refused frame changes nothing, except that an incomplete step it found stays dropped. Since the
@@ -40,8 +42,13 @@ public final class TensorStepLog {
    * @param accepted   whether this frame's chunk joined its step
    * @param completed  the chunks of the step this frame completed, in order (empty when values are
    *                   not kept); null when the step is not complete
+   * @param endsRun    whether this frame ended the tensor's part of the run
    */
-  public record Outcome(long step, List<Rejection> rejections, boolean accepted, List<DecodedChunk> completed) {
+  public record Outcome(long step, List<Rejection> rejections, boolean accepted, List<DecodedChunk> completed, boolean endsRun) {
+    public Outcome(long step, List<Rejection> rejections, boolean accepted, List<DecodedChunk> completed) {
+      this(step, rejections, accepted, completed, false);
+    }
+
     public boolean completesStep() {
       return completed != null;
     }
@@ -56,6 +63,7 @@ public final class TensorStepLog {
   private boolean pendingModelled;
   private boolean keepPending;
   private long appliedStep;
+  private boolean ended;
   private long pendingStep = -1;
   private int chunkCount;
   private int nextChunk;
@@ -85,6 +93,11 @@ public final class TensorStepLog {
     return shape;
   }
 
+  /** Whether a frame ended the tensor's part of the run: nothing of it follows. */
+  public boolean ended() {
+    return ended;
+  }
+
   /** Whether the steps applied so far are of a modelled tensor; false before the first. */
   public boolean modelled() {
     return modelled != null && modelled;
@@ -105,6 +118,10 @@ public final class TensorStepLog {
       return refused(step, rejections, RejectReason.REJECT_REASON_CORRUPT_FRAME,
           where + ": record key '" + key + "' is not the frame's run/tensor '" + frame.key() + "'");
     }
+    if (ended) {
+      return refused(step, rejections, h.getRunEnded() ? RejectReason.REJECT_REASON_DUPLICATE_STEP : RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP,
+          where + ": the run ended after step " + appliedStep + " (its agent finished it); nothing of the tensor follows its end");
+    }
     if (shape != null && !h.getShapeList().equals(shape)) {
       return refused(step, rejections, RejectReason.REJECT_REASON_SHAPE_MISMATCH,
           where + ": shape " + h.getShapeList() + ", earlier steps had " + shape);
@@ -112,6 +129,9 @@ public final class TensorStepLog {
     if (modelled != null && h.getModelled() != modelled) {
       return refused(step, rejections, RejectReason.REJECT_REASON_SHAPE_MISMATCH,
           where + ": " + modelledOrNot(h.getModelled()) + ", earlier steps were " + modelledOrNot(modelled));
+    }
+    if (h.getRunEnded()) {
+      return end(h, where, rejections);
     }
     if (pendingStep == step && !h.getShapeList().equals(pendingShape)) {
       return refused(step, rejections, RejectReason.REJECT_REASON_SHAPE_MISMATCH,
@@ -170,6 +190,22 @@ public final class TensorStepLog {
     modelled = pendingModelled;
     dropPending();
     return new Outcome(step, rejections, true, completed);
+  }
+
+  /** A frame that ends the run: taken when it names the newest applied step. */
+  private Outcome end(DeltaChunkHeader h, String where, List<Rejection> rejections) {
+    long step = h.getStep();
+    if (step != appliedStep) {
+      return refused(step, rejections, step < appliedStep ? RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP : RejectReason.REJECT_REASON_MISSING_STEP,
+          where + ": ends the run after step " + step + ", but the newest step applied here is " + appliedStep);
+    }
+    if (pendingStep >= 0) {
+      rejections.add(new Rejection(RejectReason.REJECT_REASON_MISSING_CHUNK, h.getTensorName() + " step " + pendingStep + ": got chunks 0.."
+          + (nextChunk - 1) + " of " + chunkCount + ", then the run ended; the incomplete step is dropped"));
+      dropPending();
+    }
+    ended = true;
+    return new Outcome(step, rejections, true, null, true);
   }
 
   private static String modelledOrNot(boolean modelled) {

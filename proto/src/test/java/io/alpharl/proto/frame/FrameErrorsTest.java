@@ -90,6 +90,18 @@ class FrameErrorsTest {
     }
   }
 
+  /** The frame that ends a run parses whole; one that also claims values (a chunk with the flag set) is corrupt. */
+  @Test
+  void aFrameThatEndsTheRunCarriesNoValues() {
+    DeltaFrame end = FrameEnvelope.parse(RunEndFrame.of(REF).bytes());
+    assertThat(end.header().getRunEnded()).isTrue();
+    assertThat(end.header().getStep()).isEqualTo(REF.step());
+    assertThat(end.payloadLength()).isZero();
+    DeltaFrame f = frames.get(0);
+    byte[] b = rewrap(f, f.header().toBuilder().setRunEnded(true)).bytes();
+    expect(() -> FrameEnvelope.parse(b), FrameError.CORRUPT_FRAME, "a frame that ends the run carries no values");
+  }
+
   @Test
   void elementRangeOutsideTheShapeIsAShapeMismatch() {
     DeltaFrame f = frames.get(3);

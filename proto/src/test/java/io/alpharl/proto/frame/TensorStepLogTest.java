@@ -152,6 +152,43 @@ class TensorStepLogTest {
     assertThat(o.completesStep()).isTrue();
   }
 
+  private TensorStepLog.Outcome end(long step) {
+    return log.offer("run-a/" + TENSOR.tensorName(), FrameEnvelope.parse(RunEndFrame.of(step(step, 0)).bytes()), decoder);
+  }
+
+  /** The frame that ends the run must name the newest applied step; after it, nothing of the tensor is taken. */
+  @Test
+  void afterTheRunsEndNothingOfTheTensorIsTaken() {
+    offerStep(step(5, 0));
+    offerStep(step(10, 5));
+    assertThat(end(5).rejections()).singleElement().satisfies(r -> assertThat(r.reason()).isEqualTo(RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP));
+    assertThat(end(15).rejections()).singleElement().satisfies(r -> assertThat(r.reason()).isEqualTo(RejectReason.REJECT_REASON_MISSING_STEP));
+    assertThat(log.ended()).isFalse();
+
+    TensorStepLog.Outcome ended = end(10);
+    assertThat(ended.accepted()).isTrue();
+    assertThat(ended.endsRun()).isTrue();
+    assertThat(ended.completesStep()).isFalse();
+    assertThat(log.ended()).isTrue();
+    assertThat(refusals(step(15, 10))).hasSize(4).containsOnly(RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP);
+    assertThat(end(10).rejections()).singleElement().satisfies(r -> {
+      assertThat(r.reason()).isEqualTo(RejectReason.REJECT_REASON_DUPLICATE_STEP);
+      assertThat(r.detail()).contains("the run ended after step 10");
+    });
+    assertThat(log.appliedStep()).isEqualTo(10);
+  }
+
+  /** A step cut short by the run's end is dropped and said, as when a new step begins. */
+  @Test
+  void theRunsEndDropsAStepItFindsIncomplete() {
+    offerStep(step(5, 0));
+    List<DeltaFrame> ten = Frames.split(allocator, SMALL, step(10, 5), Frames.delta(256, 0.5, 10));
+    log.offer("run-a/" + TENSOR.tensorName(), FrameEnvelope.parse(ten.get(0).bytes()), decoder);
+    TensorStepLog.Outcome ended = end(5);
+    assertThat(ended.endsRun()).isTrue();
+    assertThat(ended.rejections()).singleElement().satisfies(r -> assertThat(r.reason()).isEqualTo(RejectReason.REJECT_REASON_MISSING_CHUNK));
+  }
+
   @Test
   void aDuplicateIsReportedAsADuplicateNotAsAGap() {
     offerStep(step(5, 0));

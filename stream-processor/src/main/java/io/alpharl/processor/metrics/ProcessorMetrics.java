@@ -42,9 +42,17 @@ public final class ProcessorMetrics {
       .help("Time from a step's commit by the agent to its fit summary, for the newest step.").register(registry);
   private final Gauge lastStep = Gauge.builder().name("alpharl_processor_last_complete_step")
       .help("Newest complete step of the most recently updated run.").register(registry);
+  private final Gauge deltaBytes = Gauge.builder().name("alpharl_processor_delta_bytes_held")
+      .help("Bytes of ΔW the delta stores of this instance hold (f32, the modelled matrices of the runs in flight; a run's are let go when"
+          + " its agent ends it).").register(registry);
   private final Counter skipped = Counter.builder().name("alpharl_processor_records_skipped_total")
       .help("Records read and deliberately not used, by reason (e.g. factors another processor application computed).")
       .labelNames("reason").register(registry);
+
+  /** A delta store took (positive) or let go of (negative) that many bytes of ΔW; called from the stream threads. */
+  public void deltaBytesHeld(long change) {
+    deltaBytes.inc(change);
+  }
 
   public ProcessorMetrics() {
     this(List.of());

@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.LongConsumer;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.BatchingStateRestoreCallback;
@@ -29,6 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The cumulative update ΔW_t = Σ δ of every modelled module of one partition of
  * {@code alpharl.deltas}, in memory, with every tensor's step bookkeeping ({@link TensorStepLog}).
+ * A module's ΔW is let go when the frame that ends its run comes ({@link io.alpharl.proto.frame.RunEndFrame}),
+ * so the store holds the runs in flight, not every run the log holds.
  *
  * <p>Its changelog is {@code alpharl.deltas} itself: the store is added with
  * {@code Topology#addReadOnlyStateStore}, so after a restart, a crash or a move to another
@@ -59,6 +62,7 @@ public final class DeltaSumStore implements StateStore {
   private final String name;
   private final BufferAllocator parent;
   private final FactorSettings factors;
+  private final LongConsumer heldBytes;
   private final Map<String, Tensor> tensors = new HashMap<>();
   private ChunkDecoder decoder;
   private boolean open;
@@ -94,10 +98,11 @@ public final class DeltaSumStore implements StateStore {
    */
   public record Applied(TensorStepLog.Outcome outcome, List<Long> shape, boolean analysed) {}
 
-  DeltaSumStore(String name, BufferAllocator parent, FactorSettings factors) {
+  DeltaSumStore(String name, BufferAllocator parent, FactorSettings factors, LongConsumer heldBytes) {
     this.name = name;
     this.parent = parent;
     this.factors = factors;
+    this.heldBytes = heldBytes;
   }
 
   /**
@@ -125,6 +130,7 @@ public final class DeltaSumStore implements StateStore {
           return new Applied(o, t.log.shape(), false);
         }
         t.sum = new float[(int) elements];
+        heldBytes.accept(Float.BYTES * elements);
         t.sketcher = CountSketch.of(factors.sketchSeed(), (int) (long) t.log.shape().get(0), (int) (long) t.log.shape().get(1), factors.sketchSize());
         t.sketch = new double[factors.sketchSize() * factors.sketchSize()];
       }
@@ -136,6 +142,15 @@ public final class DeltaSumStore implements StateStore {
           t.sketcher.accumulate(c.values(), 0, c.values().length, c.elementOffset(), t.sketch);
         }
       }
+    }
+    if (o.endsRun()) {
+      // Nothing of the tensor follows: its ΔW is let go here, live and at restore alike (the bookkeeping stays, to refuse what comes after).
+      if (t.sum != null) {
+        heldBytes.accept(-(long) Float.BYTES * t.sum.length);
+      }
+      t.sum = null;
+      t.sketcher = null;
+      t.sketch = null;
     }
     if (created != null && o.accepted()) {
       tensors.put(key, created);
@@ -178,6 +193,11 @@ public final class DeltaSumStore implements StateStore {
     return t == null ? 0 : t.log.appliedStep();
   }
 
+  private void letGo() {
+    heldBytes.accept(-Float.BYTES * heldValues());
+    tensors.clear();
+  }
+
   /** Values held, for the memory log line. */
   long heldValues() {
     return tensors.values().stream().filter(t -> t.sum != null).mapToLong(t -> t.sum.length).sum();
@@ -216,7 +236,7 @@ public final class DeltaSumStore implements StateStore {
 
   @Override
   public void init(StateStoreContext context, StateStore root) {
-    tensors.clear();
+    letGo();
     restoredFrames = 0;
     loggedMissingStep = false;
     decoder = new ChunkDecoder(parent);
@@ -235,7 +255,7 @@ public final class DeltaSumStore implements StateStore {
       LOG.debug("store {} closed: {} tensors, {} M values of ΔW, {} frames replayed at restore", name, tensors.size(), heldValues() / 1_000_000,
           restoredFrames);
     }
-    tensors.clear();
+    letGo();
     if (decoder != null) {
       decoder.close();
       decoder = null;
@@ -261,15 +281,22 @@ public final class DeltaSumStore implements StateStore {
     private final String name;
     private final BufferAllocator allocator;
     private final FactorSettings factors;
+    private final LongConsumer heldBytes;
+
+    public Builder(String name, BufferAllocator allocator, FactorSettings factors) {
+      this(name, allocator, factors, change -> {});
+    }
 
     /**
      * @param allocator Arrow memory for decoding frames; owned by the caller and closed after the topology stops
      * @param factors   whose sketch the store keeps
+     * @param heldBytes told each change in the bytes of ΔW the store holds, from the task's thread
      */
-    public Builder(String name, BufferAllocator allocator, FactorSettings factors) {
+    public Builder(String name, BufferAllocator allocator, FactorSettings factors, LongConsumer heldBytes) {
       this.name = Objects.requireNonNull(name);
       this.allocator = Objects.requireNonNull(allocator);
       this.factors = Objects.requireNonNull(factors);
+      this.heldBytes = Objects.requireNonNull(heldBytes);
     }
 
     @Override
@@ -294,7 +321,7 @@ public final class DeltaSumStore implements StateStore {
 
     @Override
     public DeltaSumStore build() {
-      return new DeltaSumStore(name, allocator, factors);
+      return new DeltaSumStore(name, allocator, factors, heldBytes);
     }
 
     @Override

@@ -88,6 +88,10 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
       return;
     }
     metrics.frameAccepted(frame.bytes().length);
+    if (o.endsRun()) {
+      factors.delete(record.key()); // the module's run ended: its factors, like its ΔW, are no longer needed
+      return;
+    }
     if (!o.completesStep()) {
       return;
     }

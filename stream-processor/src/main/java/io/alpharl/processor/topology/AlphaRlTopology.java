@@ -56,7 +56,7 @@ public final class AlphaRlTopology {
   /** @param metrics counted by the processors; owned by the caller, who serves them */
   public static Topology build(ProcessorConfig config, Rank1Backend backend, BufferAllocator allocator, ProcessorMetrics metrics) {
     Topology t = new Topology();
-    t.addReadOnlyStateStore(new DeltaSumStore.Builder(DeltaSumStore.NAME, allocator, config.factors()), DELTAS_SOURCE, Serdes.String().deserializer(),
+    t.addReadOnlyStateStore(new DeltaSumStore.Builder(DeltaSumStore.NAME, allocator, config.factors(), metrics::deltaBytesHeld), DELTAS_SOURCE, Serdes.String().deserializer(),
         Topics.DELTAS.valueSerde().deserializer(), Topics.DELTAS.name(), MODULE_UPDATE, () -> new ModuleProcessor(config, backend, metrics));
     t.addStateStore(store(ModuleProcessor.FACTORS_STORE, ModuleFactors.parser(), ModuleFactors.class), MODULE_UPDATE);
     t.addSink(ModuleProcessor.FACTORS_SINK, Topics.RANK1.name(), Serdes.String().serializer(), Topics.RANK1.valueSerde().serializer(),

@@ -10,6 +10,7 @@ import io.alpharl.fit.predict.CountSketch;
 import io.alpharl.processor.rank1.FactorSettings;
 import io.alpharl.proto.frame.ChunkingConfig;
 import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.frame.RunEndFrame;
 import io.alpharl.proto.frame.TensorChunker;
 import io.alpharl.proto.frame.TensorRef;
 import io.alpharl.proto.v1.RejectReason;
@@ -207,6 +208,49 @@ class DeltaSumStoreTest {
       callback[0].restoreAll(log);
       assertThat(restored.cumulative(KEY)).containsExactly(expected);
       live.close();
+      restored.close();
+    }
+  }
+
+  /**
+   * The frame that ends the run lets go of the module's ΔW, live and at restore alike, and says so
+   * to whoever counts the bytes held; what comes after it is refused.
+   */
+  @Test
+  void theRunsEndLetsGoOfTheModulesDeltaLiveAndAtRestore() {
+    List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
+    TensorRef last = new TensorRef(RUN, 2, MODULE, List.of((long) M, (long) N), true);
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
+      for (long step = 1; step <= 2; step++) {
+        float[] delta = new float[M * N];
+        Arrays.fill(delta, 1e-3f * step);
+        chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1), FloatBuffer.wrap(delta),
+            f -> log.add(record(KEY, f.bytes())));
+      }
+      long[] held = {0};
+      DeltaSumStore live = new DeltaSumStore.Builder(DeltaSumStore.NAME, allocator, FactorSettings.defaults(), change -> held[0] += change).build();
+      live.init(new Context(null), live);
+      for (KeyValue<byte[], byte[]> r : log) {
+        live.apply(KEY, io.alpharl.proto.frame.FrameEnvelope.parse(r.value));
+      }
+      assertThat(held[0]).isEqualTo(4L * M * N);
+      log.add(record(KEY, RunEndFrame.of(last).bytes()));
+      DeltaSumStore.Applied ended = live.apply(KEY, io.alpharl.proto.frame.FrameEnvelope.parse(RunEndFrame.of(last).bytes()));
+      assertThat(ended.outcome().endsRun()).isTrue();
+      assertThat(live.heldValues()).isZero();
+      assertThat(held[0]).isZero();
+      assertThat(live.appliedStep(KEY)).isEqualTo(2);
+      List<DeltaFrame> after = new ArrayList<>();
+      chunker.split(new TensorRef(RUN, 3, MODULE, List.of((long) M, (long) N), true).following(2), FloatBuffer.wrap(new float[M * N]), after::add);
+      assertThat(live.apply(KEY, after.get(0)).outcome().rejections()).singleElement()
+          .satisfies(r -> assertThat(r.reason()).isEqualTo(RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP));
+      live.close();
+
+      BatchingStateRestoreCallback[] callback = new BatchingStateRestoreCallback[1];
+      DeltaSumStore restored = open(allocator, callback);
+      callback[0].restoreAll(log);
+      assertThat(restored.heldValues()).isZero();
+      assertThat(restored.appliedStep(KEY)).isEqualTo(2);
       restored.close();
     }
   }

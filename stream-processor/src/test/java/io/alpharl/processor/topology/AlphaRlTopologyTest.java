@@ -13,6 +13,7 @@ import io.alpharl.processor.state.ModuleFactors;
 import io.alpharl.processor.state.RunOutcome;
 import io.alpharl.proto.frame.ChunkingConfig;
 import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.frame.RunEndFrame;
 import io.alpharl.proto.frame.TensorChunker;
 import io.alpharl.proto.frame.TensorRef;
 import io.alpharl.proto.topic.Topics;
@@ -139,6 +140,31 @@ class AlphaRlTopologyTest {
     assertThat(storedCumulative()).as("ΔW in the store").containsExactly(cumulative);
     assertThat(driver.<String, ModuleFactors>getKeyValueStore(ModuleProcessor.FACTORS_STORE).get(RUN + "/" + MODULE).getStep()).isEqualTo(2);
     assertThat(dlq.isEmpty()).isTrue();
+  }
+
+  /**
+   * When the agent ends the run, the processor lets go of the module's ΔW and factors (the gauge of
+   * bytes held falls back to zero), and a later frame of the module is dead-lettered.
+   */
+  @Test
+  void theRunsEndLetsGoOfItsModulesStateAndRefusesWhatFollows() {
+    sendStep(1, 0.1);
+    sendStep(2, 0.2);
+    assertThat(metricsText()).contains("alpharl_processor_delta_bytes_held " + (double) (4 * M * N));
+    for (TensorRef t : List.of(new TensorRef(RUN, 2, MODULE, List.of((long) M, (long) N), true), new TensorRef(RUN, 2, NORM, List.of((long) N)))) {
+      DeltaFrame end = RunEndFrame.of(t);
+      deltas.pipeInput(end.key(), end, tick());
+    }
+    assertThat(dlq.isEmpty()).isTrue();
+    assertThat(metricsText()).contains("alpharl_processor_delta_bytes_held 0.0");
+    assertThat(driver.<String, ModuleFactors>getKeyValueStore(ModuleProcessor.FACTORS_STORE).get(RUN + "/" + MODULE)).isNull();
+
+    framesAfter(2, 3, randomDelta()).forEach(f -> deltas.pipeInput(f.key(), f, tick()));
+    assertThat(dlq.readValuesToList()).hasSize(5).allSatisfy(d -> {
+      assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP);
+      assertThat(d.getDetail()).contains("the run ended after step 2");
+    });
+    assertThat(rank1.readValuesToList()).extracting(Rank1Update::getStep).containsExactly(1L, 2L);
   }
 
   private String metricsText() {
