@@ -58,7 +58,8 @@ public final class Checkpoint implements AutoCloseable {
   }
 
   /**
-   * Opens a checkpoint directory, or a single {@code .safetensors} file.
+   * Opens a checkpoint directory ({@code model.safetensors}, else the shards its index names), or a
+   * single {@code .safetensors} file.
    *
    * @throws SafetensorsException naming the file and the problem
    */
@@ -70,11 +71,13 @@ public final class Checkpoint implements AutoCloseable {
       f.otherTensors().keySet().forEach(n -> of.put(n, f));
       return new Checkpoint(path.getParent(), List.of(f), of);
     }
-    if (Files.isRegularFile(path.resolve(INDEX_FILE))) {
-      return openSharded(path);
-    }
+    // transformers' order (from_pretrained looks for model.safetensors first): its save_pretrained leaves an older save's index
+    // behind when it writes one file, and the model a user loads from the folder is the single file's.
     if (Files.isRegularFile(path.resolve(SINGLE_FILE))) {
       return open(path.resolve(SINGLE_FILE));
+    }
+    if (Files.isRegularFile(path.resolve(INDEX_FILE))) {
+      return openSharded(path);
     }
     throw new SafetensorsException(path + ": neither " + SINGLE_FILE + " nor " + INDEX_FILE + " found");
   }

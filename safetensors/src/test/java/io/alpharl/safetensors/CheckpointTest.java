@@ -26,6 +26,21 @@ class CheckpointTest {
     return Checkpoint.open(dir);
   }
 
+  /**
+   * save_pretrained writing one file leaves an older sharded save's index behind; the folder's
+   * model is the single file, which transformers loads first. Before, the stale index was read and
+   * the folder refused for a shard that was gone.
+   */
+  @Test
+  void aFolderWithAFileAndAStaleIndexIsReadFromTheFile() throws Exception {
+    Path dir = root.resolve("resaved");
+    write("resaved", Map.of("a.weight", List.of(2L, 3L))).close();
+    Files.writeString(dir.resolve(Checkpoint.INDEX_FILE), "{\"weight_map\":{\"a.weight\":\"model-00001-of-00002.safetensors\"}}");
+    try (Checkpoint c = Checkpoint.open(dir)) {
+      assertThat(c.tensors()).containsOnlyKeys("a.weight");
+    }
+  }
+
   @Test
   void aCheckpointMustHaveTheBasesTensorsWithTheBasesShapes() throws Exception {
     try (Checkpoint base = write("base", Map.of("a.weight", List.of(2L, 3L), "b.weight", List.of(4L)));
