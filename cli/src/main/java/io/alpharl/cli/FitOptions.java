@@ -77,6 +77,29 @@ public final class FitOptions {
     if (signalRange.length != 2) {
       throw new UserError("--signal-range takes two numbers, LO,HI");
     }
+    // Said here with the option's name; the settings' own checks speak of their fields, which the user never named.
+    if (!(r2Floor >= 0 && r2Floor <= 1)) {
+      throw new UserError("--r2-floor is an R² and must lie in [0, 1], got " + r2Floor);
+    }
+    if (!(signalRange[0] < signalRange[1]) || !Double.isFinite(signalRange[0]) || !Double.isFinite(signalRange[1])) {
+      throw new UserError("--signal-range LO,HI needs finite LO < HI, got " + signalRange[0] + "," + signalRange[1]);
+    }
+    if (targetValue != null && !(targetValue >= signalRange[0] && targetValue <= signalRange[1])) {
+      throw new UserError("--target-value " + targetValue + " lies outside what the metric can reach, --signal-range " + signalRange[0] + ","
+          + signalRange[1]);
+    }
+    if (minWindow < 2) {
+      throw new UserError("--min-window must be at least 2 checkpoints (a line needs two), got " + minWindow);
+    }
+    if (!(gateMaxError > 0)) {
+      throw new UserError("--gate-max-error must be above 0, got " + gateMaxError);
+    }
+    if (!(gateMaxReach >= 1)) {
+      throw new UserError("--gate-max-reach must be at least 1 (the reach the backtest tested), got " + gateMaxReach);
+    }
+    if (!(margin >= 0 && margin < 1)) {
+      throw new UserError("--choice-margin must lie in [0, 1), got " + margin);
+    }
     try {
       AxisSettings defaults = AxisSettings.defaults();
       return new FitSettings(r2Floor, maxWindow, predictor, new AxisSettings(signalRange[0], signalRange[1], defaults.minExponent(),
@@ -100,6 +123,9 @@ public final class FitOptions {
   }
 
   public FactorSettings toFactorSettings() {
+    if (factors < 1 || factors > FactorSettings.MAX_RANK) {
+      throw new UserError("--factors must lie in [1, " + FactorSettings.MAX_RANK + "], got " + factors);
+    }
     try {
       return new FactorSettings(factors, FactorSettings.DEFAULT_SKETCH_SIZE, FactorSettings.DEFAULT_SKETCH_SEED);
     } catch (IllegalArgumentException e) {

@@ -73,6 +73,10 @@ public final class KafkaOptions {
         throw new UserError("no Kafka broker answered at " + bootstrapServers + " (" + e.getCause().getMessage()
             + "); start one there ('alpharl broker' runs an embedded one) or give its address with --bootstrap-servers");
       }
+      if (e.getCause() instanceof org.apache.kafka.common.errors.ApiException refused) {
+        // The broker answered and refused (too many partitions for it, a policy, no right to create topics): its reason, in one line.
+        throw new UserError("the Kafka broker at " + bootstrapServers + " refused to create the AlphaRL topics: " + refused.getMessage());
+      }
       throw e;
     }
   }

@@ -14,7 +14,7 @@ import java.net.UnknownHostException;
 public final class Ports {
   private Ports() {}
 
-  /** @throws UserError when {@code host} is no address of this machine's (a name that does not resolve) */
+  /** @throws UserError when {@code host} is no address of this machine's (a name that does not resolve, or another machine's address) */
   public static boolean free(String host, int port) {
     InetAddress address;
     try {
@@ -25,6 +25,12 @@ public final class Ports {
     try (ServerSocket s = new ServerSocket()) {
       s.bind(new InetSocketAddress(address, port));
       return true;
+    } catch (java.net.BindException e) {
+      // "Cannot assign requested address": the address is not one of this machine's, which no other port would mend.
+      if (e.getMessage() != null && e.getMessage().contains("assign requested address")) {
+        throw new UserError("cannot serve on " + host + ": not an address of this machine (use 127.0.0.1, 0.0.0.0 or one of its own)");
+      }
+      return false;
     } catch (IOException e) {
       return false;
     }

@@ -21,6 +21,7 @@ public final class WritableDir {
    * @throws UserError when the folder cannot be created or written
    */
   public static Path require(Path dir, String option) {
+    requireNamed(dir, option);
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
@@ -40,6 +41,7 @@ public final class WritableDir {
    * @throws UserError when it could not be made
    */
   public static Path requireCreatable(Path dir, String option) {
+    requireNamed(dir, option);
     Path p = dir.toAbsolutePath();
     while (p != null && !Files.exists(p)) {
       p = p.getParent();
@@ -49,6 +51,47 @@ public final class WritableDir {
           : p.equals(dir.toAbsolutePath()) ? "it is not a folder this user can write" : p + " is not a folder this user can write") + ")");
     }
     return dir;
+  }
+
+  /** An empty path means the current folder to Java: a mistyped variable would write there. */
+  public static void requireNamed(Path path, String option) {
+    if (path.toString().isBlank()) {
+      throw new UserError(option + " is empty: give a path");
+    }
+  }
+
+  /**
+   * Refuses an output that is one of the command's inputs or lies inside one (a checkpoint folder,
+   * the base model): the command would write over what it reads, and the user's checkpoint would
+   * be gone without a word.
+   *
+   * @param inputs folders the command reads, by what to call them
+   */
+  public static void requireApart(Path out, String option, java.util.Map<Path, String> inputs) {
+    Path o = canonical(out);
+    for (java.util.Map.Entry<Path, String> in : inputs.entrySet()) {
+      if (o.startsWith(canonical(in.getKey()))) {
+        throw new UserError(option + " " + out + " is " + (o.equals(canonical(in.getKey())) ? "" : "inside ") + in.getValue() + " " + in.getKey()
+            + ", which this command reads: it would write over it; give a path outside it");
+      }
+    }
+  }
+
+  /** The path with its existing part's links resolved, so that two spellings of one folder compare equal. */
+  private static Path canonical(Path path) {
+    Path abs = path.toAbsolutePath().normalize();
+    Path existing = abs;
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    if (existing == null) {
+      return abs;
+    }
+    try {
+      return existing.toRealPath().resolve(existing.relativize(abs));
+    } catch (IOException e) {
+      return abs;
+    }
   }
 
   /** Why the file system refused, in words (Java's exceptions for it often carry only the path). */

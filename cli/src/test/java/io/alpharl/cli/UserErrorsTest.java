@@ -45,6 +45,109 @@ class UserErrorsTest {
     return text;
   }
 
+  /** A run folder with W_0 and three checkpoints of one module; {@code maxSteps} 0 leaves the trainer state without one. */
+  private Path runFolder(String name, int maxSteps, float nanAtStep) throws Exception {
+    Path dir = Files.createDirectories(work.resolve(name));
+    String module = "model.layers.0.mlp.up_proj.weight";
+    for (int step : new int[] {0, 5, 10, 15}) {
+      Path c = Files.createDirectories(dir.resolve("checkpoint-" + step));
+      float[] w = new float[12];
+      for (int i = 0; i < w.length; i++) {
+        w[i] = 1 + 0.01f * step * (i + 1) + (i % 3 == 0 ? 0.001f * step * step : 0);
+      }
+      if (step == nanAtStep) {
+        w[7] = Float.NaN;
+      }
+      new SafetensorsWriter(Map.of()).add(module, DType.F32, List.of(4L, 3L)).writeTo(c.resolve("model.safetensors"), Map.of(module, w));
+      Files.writeString(c.resolve("trainer_state.json"), "{" + (maxSteps > 0 ? "\"max_steps\": " + maxSteps + ", " : "")
+          + "\"log_history\": [{\"step\": " + step + ", \"eval_accuracy\": 0.5}]}");
+    }
+    return dir;
+  }
+
+  private void again() {
+    err.getBuffer().setLength(0);
+  }
+
+  /** Each wrote over the user's own checkpoint, or into the trainer's folder, and exited 0. */
+  @Test
+  void anOutputThatWouldWriteOverTheInputs() throws Exception {
+    Path run = runFolder("run", 100, -1);
+    byte[] base = Files.readAllBytes(run.resolve("checkpoint-0/model.safetensors"));
+    assertThat(run("predict", run.toString(), "--window-step", "15", "--out", run.resolve("checkpoint-0").toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--out", "the checkpoint folder", "would write over it");
+    again();
+    assertThat(run("predict", run.toString(), "--window-step", "15", "--out", run.toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("is the run folder");
+    again();
+    assertThat(run("agent", "record", run.toString(), "--run-id", "r", "--out", run.resolve("checkpoint-0/model.safetensors").toString()))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("inside the base model folder");
+    again();
+    assertThat(run("agent", "record", run.toString(), "--run-id", "r", "--out", work.toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("is a folder", "r.arrow");
+    again();
+    assertThat(run("agent", "record", run.toString(), "--run-id", "r", "--out", "")).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--out is empty");
+    assertThat(Files.readAllBytes(run.resolve("checkpoint-0/model.safetensors"))).isEqualTo(base);
+  }
+
+  /** Each was a stack trace, or a prediction for "target step 0" with exit 0. */
+  @Test
+  void aPredictionWithoutATargetOrFromNonFiniteWeights() throws Exception {
+    Path run = runFolder("no-max", 0, -1);
+    assertThat(run("predict", run.toString(), "--window-step", "15", "--out", work.resolve("p").toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("planned final step is unknown", "--target-step");
+    again();
+    assertThat(run("predict", run.toString(), "--window-step", "15", "--target-step", "-100", "--out", work.resolve("p").toString()))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--target-step -100");
+    again();
+    Path nan = runFolder("nan", 100, 10);
+    assertThat(run("predict", nan.toString(), "--window-step", "15", "--out", work.resolve("q").toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("checkpoint-10", "element 7 is NaN");
+    again();
+    assertThat(run("predict", nan.toString(), "--window-step", "15", "--out", work.resolve("q").toString(), "--r2-floor", "NaN"))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--r2-floor");
+  }
+
+  /** Kafka moved the user's folders aside (renamed -stray); a blank --id made a claim on --out for good; the rest were stack traces. */
+  @Test
+  void foldersAndNamesThatServicesWouldTakeForTheirs() throws Exception {
+    Path run = runFolder("kept", 100, -1);
+    assertThat(run("broker", "--port", "0", "--data-dir", run.toString(), "--exit-after-start")).isEqualTo(2);
+    assertThat(oneLine()).contains("not a Kafka broker's", "give an empty folder");
+    try (var entries = Files.list(run)) {
+      assertThat(entries.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("checkpoint-0", "checkpoint-5", "checkpoint-10",
+          "checkpoint-15");
+    }
+    again();
+    assertThat(run("extrapolator", "--bootstrap-servers", NO_BROKER, "--out", work.resolve("x").toString(), "--id", "")).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--id ''");
+    assertThat(work.resolve("x").resolve(".alpharl-extrapolator")).doesNotExist();
+    again();
+    assertThat(run("status", "--processor-url", "http://127.0.0.1:99999")).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("port 99999");
+    again();
+    assertThat(run("agent", "replay", work.resolve("none.arrow").toString(), "--speed", "-1", "--bootstrap-servers", NO_BROKER))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--speed");
+    again();
+    Path notARecording = Files.writeString(work.resolve("text.arrow"), "not arrow");
+    java.io.ByteArrayOutputStream demoErr = new java.io.ByteArrayOutputStream(); // the demo speaks on System.err
+    java.io.PrintStream stderr = System.err;
+    System.setErr(new java.io.PrintStream(demoErr, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      assertThat(run("demo", "--recording", notARecording.toString(), "--exit", "--no-score", "--http-port", "0", "--out",
+          work.resolve("d").toString())).isEqualTo(2);
+    } finally {
+      System.setErr(stderr);
+    }
+    assertThat(demoErr.toString(java.nio.charset.StandardCharsets.UTF_8).strip()).doesNotContain("\n").doesNotContain("Exception")
+        .contains("alpharl demo: cannot replay", "text.arrow");
+  }
+
   @Test
   void aRunIdTheTopicsCannotKey() {
     assertThat(run("agent", "watch", work.toString(), "--run-id", "team/run-1", "--bootstrap-servers", NO_BROKER)).isEqualTo(AlphaRl.USER_ERROR);

@@ -94,6 +94,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     } catch (IOException e) {
       throw new BrokerStartException("cannot create the broker data folder " + config.dataDir().orElse(null) + ": " + e, e);
     }
+    if (!ownsDataDir) {
+      requireBrokerData(dataDir);
+    }
     int brokerPort = config.brokerPort() == 0 ? freePort(config.host()) : requireFree(config.host(), config.brokerPort());
     int controllerPort = freePort(config.host());
     Optional<Integer> saslPort = config.saslPort().map(p -> p == 0 ? freePort(config.host()) : requireFree(config.host(), p));
@@ -234,6 +237,26 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
    * formatted before (it has {@code meta.properties}) keeps its cluster id, topics and data, so a
    * broker stopped for any reason starts again where it was.
    */
+  /**
+   * A given data folder must be empty or a broker's: Kafka takes every folder in its log directory
+   * for a partition's and renames those it cannot read ({@code -stray}), so a folder of the user's
+   * (a run's checkpoints) would have been moved aside.
+   */
+  private static void requireBrokerData(Path dataDir) {
+    if (Files.exists(dataDir.resolve("meta.properties"))) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> entries = Files.list(dataDir)) {
+      Optional<Path> foreign = entries.filter(p -> !p.getFileName().toString().equals(LOG_FILE)).findFirst();
+      if (foreign.isPresent()) {
+        throw new BrokerStartException("the broker data folder " + dataDir + " holds files that are not a Kafka broker's (e.g. "
+            + foreign.get().getFileName() + "), which Kafka would move aside: give an empty folder, or one an earlier broker used", null);
+      }
+    } catch (IOException e) {
+      throw new BrokerStartException("cannot read the broker data folder " + dataDir + ": " + e, e);
+    }
+  }
+
   private static void format(Path dataDir) {
     if (Files.isRegularFile(dataDir.resolve("meta.properties"))) {
       LOG.info("broker data in {} was formatted before: starting on its topics and data", dataDir);

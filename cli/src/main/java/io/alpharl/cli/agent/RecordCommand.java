@@ -2,13 +2,17 @@ package io.alpharl.cli.agent;
 
 import io.alpharl.agent.AgentConfig;
 import io.alpharl.agent.CheckpointAgent;
+import io.alpharl.agent.checkpoint.CheckpointScanner;
 import io.alpharl.agent.publish.RecordingStepSink;
+import io.alpharl.cli.UserError;
 import io.alpharl.cli.WritableDir;
 import io.alpharl.proto.frame.RecordingWriter;
 import io.alpharl.proto.v1.RunStatus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.arrow.memory.RootAllocator;
 import picocli.CommandLine.Command;
@@ -30,7 +34,15 @@ public final class RecordCommand implements Callable<Integer> {
     // A finished run: its files are final, so no wait for progress values or measuring again, and two scans a moment apart
     // tell complete checkpoints.
     AgentConfig config = run.checkedConfig(false).once();
+    WritableDir.requireNamed(out, "--out");
+    if (Files.isDirectory(out)) {
+      throw new UserError("--out " + out + " is a folder: give the recording's file, e.g. " + out.resolve(run.runId + ".arrow"));
+    }
     WritableDir.require(out.toAbsolutePath().getParent(), "the folder of --out");
+    Map<Path, String> inputs = new LinkedHashMap<>();
+    inputs.put(config.basePath(), "the base model folder");
+    new CheckpointScanner(config.runDir(), config.layout()).present().forEach(c -> inputs.putIfAbsent(c.folder(), "the checkpoint folder"));
+    WritableDir.requireApart(out, "--out", inputs);
     long t0 = System.nanoTime();
     try (RootAllocator allocator = new RootAllocator();
          RecordingStepSink sink = new RecordingStepSink(new RecordingWriter(allocator, out));

@@ -8,10 +8,10 @@ import java.nio.file.Path;
 import org.apache.arrow.memory.BufferAllocator;
 
 /** Reads the run id a recording was made under. */
-final class RecordingManifest {
+public final class RecordingManifest {
   private RecordingManifest() {}
 
-  static String runId(BufferAllocator allocator, Path recording) throws IOException {
+  public static String runId(BufferAllocator allocator, Path recording) throws IOException {
     try (RecordingReader reader = new RecordingReader(allocator, recording)) {
       for (RecordEntry e : reader.nextBatch()) {
         if (e.kind() == RecordEntry.Kind.MANIFEST) {

@@ -45,6 +45,12 @@ public final class ReplayCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (!(speed >= 0) || Double.isInfinite(speed)) {
+      throw new UserError("--speed is a multiple of the recorded pace, 0 or more (0: as fast as possible), got " + speed);
+    }
+    if (stepInterval != null && stepInterval.isNegative()) {
+      throw new UserError("--step-interval must not be negative, got " + stepInterval);
+    }
     String recordedId = recordedRunId();
     kafka.ensureTopics();
     try (RootAllocator allocator = new RootAllocator()) {

@@ -62,6 +62,13 @@ public final class BrokerCommand implements Callable<Integer> {
     });
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
       TopicAdmin.ensure(admin, Topics.layouts(partitions, (short) 1));
+    } catch (org.apache.kafka.common.KafkaException e) {
+      if (hook.cancel()) {
+        broker.close();
+      }
+      spec.commandLine().getErr().println("alpharl broker: the topics could not be created with --partitions " + partitions + ": "
+          + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
+      return 2;
     }
     out.printf("Kafka broker (KRaft) ready at %s in %d ms; topics created. Ctrl-C stops it.%n",
         broker.bootstrapServers(), broker.startupTime().toMillis());

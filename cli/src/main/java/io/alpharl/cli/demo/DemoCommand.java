@@ -7,6 +7,7 @@ import io.alpharl.broker.EmbeddedBrokerConfig;
 import io.alpharl.broker.EmbeddedKafkaBroker;
 import io.alpharl.cli.PortConverter;
 import io.alpharl.cli.Ports;
+import io.alpharl.cli.agent.RecordingManifest;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
 import io.alpharl.extrapolator.ExtrapolatorService;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
@@ -80,6 +81,12 @@ public final class DemoCommand implements Callable<Integer> {
       System.err.println("alpharl demo: recording " + rec.toAbsolutePath() + " not found; pass --recording FILE");
       return 2;
     }
+    try (RootAllocator allocator = new RootAllocator()) {
+      RecordingManifest.runId(allocator, rec); // read before a broker starts: a file that is no recording is said in one line
+    } catch (IOException e) {
+      System.err.println("alpharl demo: cannot replay " + rec.toAbsolutePath() + ": " + e.getMessage());
+      return 2;
+    }
     if (!(window > 0 && window < 1)) {
       System.err.println("alpharl demo: --window is a share of the run, between 0 and 1 (0.4: from the first 40 %), got " + window);
       return 2;
@@ -91,7 +98,7 @@ public final class DemoCommand implements Callable<Integer> {
     try {
       Files.createDirectories(out);
     } catch (IOException e) {
-      System.err.println("alpharl demo: cannot create " + out.toAbsolutePath() + ": " + e.getMessage());
+      System.err.println("alpharl demo: cannot create " + out.toAbsolutePath() + " (" + io.alpharl.cli.WritableDir.describe(e) + ")");
       return 2;
     }
     long free = Files.getFileStore(out.toAbsolutePath()).getUsableSpace();

@@ -11,6 +11,7 @@ import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
 import io.alpharl.extrapolator.policy.EarlyStopPolicy;
 import io.alpharl.extrapolator.write.OutputClaim;
+import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.TopicGoneException;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
@@ -87,6 +88,10 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
     if (removedSpillDir != null) {
       throw new UserError("--spill-dir is gone: the extrapolator no longer spills ΔW to disk while it writes a model (it sums one tensor at a"
           + " time in memory); remove the option");
+    }
+    if (!RecordKeys.isValidRunId(id)) {
+      // It names the extrapolator's transactions and the claim on --out, which a blank or odd one would make for good.
+      throw new UserError("--id '" + id + "' must have 1 to 200 letters, digits, '.', '_' or '-'");
     }
     WritableDir.require(out, "--out");
     if (backend == ExtrapolationBackends.Choice.CUDA) {

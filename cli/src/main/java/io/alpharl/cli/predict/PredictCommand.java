@@ -102,6 +102,17 @@ public final class PredictCommand implements Callable<Integer> {
   @Mixin
   FitOptions fitOptions;
 
+  /** The predicted model must not land on what it is made from: a checkpoint folder, or the run folder the trainer saves into. */
+  private void requireApartFromInputs(List<CheckpointDir> checkpoints) throws IOException {
+    java.util.Map<Path, String> inputs = new java.util.LinkedHashMap<>();
+    checkpoints.forEach(c -> inputs.put(c.folder(), "the checkpoint folder"));
+    WritableDir.requireApart(out, "--out", inputs);
+    if (Files.exists(out) && Files.isSameFile(out, dir)) {
+      throw new UserError("--out " + out + " is the run folder, where the trainer saves its own model: give a folder of its own, e.g. "
+          + dir.resolve("predicted-" + windowStep));
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     if (!Files.isDirectory(dir)) {
@@ -115,13 +126,21 @@ public final class PredictCommand implements Callable<Integer> {
     if (upTo.get(upTo.size() - 1).step() != windowStep) {
       throw new UserError("no checkpoint-" + windowStep + " in " + dir + " (newest up to it: " + upTo.get(upTo.size() - 1).step() + ")");
     }
+    if (targetStep < 0) {
+      throw new UserError("--target-step " + targetStep + " is no step: give a step after the window's last, " + windowStep);
+    }
     long planned = targetStep > 0 ? targetStep : ProgressReader.plannedSteps(all.get(all.size() - 1));
+    if (planned == 0 && axis == Axis.step) { // on the step axis the planned step is the target
+      throw new UserError("the run's planned final step is unknown (no max_steps in " + all.get(all.size() - 1).folder()
+          + "'s trainer state): give the step to predict with --target-step");
+    }
     if (planned > 0 && planned <= windowStep) {
       throw new UserError(targetStep > 0 ? "--target-step " + targetStep + " is not after the window's last step " + windowStep
           + ": a prediction looks forward" : "the run's planned final step " + planned + " is not after the window's last step " + windowStep
           + "; give the step to predict with --target-step");
     }
     WritableDir.requireCreatable(out, "--out");
+    requireApartFromInputs(all);
     FitSettings fit = fitOptions.toFitSettings();
     FactorSettings factorSettings = fitOptions.toFactorSettings();
     Rank1Settings rank1Settings = fitOptions.toRank1Settings();
@@ -160,6 +179,11 @@ public final class PredictCommand implements Callable<Integer> {
             float[] d = ckpt.floats(sources.of(t.name()));
             float[] w0 = base.floats(t.name());
             for (int k = 0; k < d.length; k++) {
+              if (!Float.isFinite(d[k]) || !Float.isFinite(w0[k])) {
+                // As the agent refuses such a checkpoint: a NaN would reach the fit as a non-finite norm, and a stack trace.
+                throw new UserError((Float.isFinite(w0[k]) ? c.path() : basePath) + ": tensor " + t.name() + " element " + k + " is "
+                    + (Float.isFinite(w0[k]) ? d[k] : w0[k]) + "; a prediction needs finite weights");
+              }
               d[k] -= w0[k];
             }
             int m = (int) (long) t.shape().get(0);

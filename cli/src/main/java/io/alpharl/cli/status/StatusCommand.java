@@ -75,9 +75,15 @@ public final class StatusCommand implements Callable<Integer> {
       }
       out.println("  (x noise: conc over that of pure noise of the module's shape, 1/sqrt(m) + 1/sqrt(n); near 1 the leading direction is noise)");
       return 0;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      // Reached, but what answered is not the processor's JSON API (another server on that port).
+      spec.commandLine().getErr().println("alpharl status: " + url + " answered, but not as the processor's API (no JSON where /api/runs should be):"
+          + " is that the processor's --http-port? (--processor-url)");
+      return 2;
     } catch (IOException e) {
-      // A refused connection has no message of its own.
-      String why = e instanceof java.net.ConnectException ? "connection refused" : e.getMessage() != null ? e.getMessage() : e.toString();
+      // A refused connection has no message of its own; an unknown host says so in its cause.
+      String why = unknownHost(e) ? "no such host" : e instanceof java.net.ConnectException ? "connection refused"
+          : e.getMessage() != null ? e.getMessage() : e.toString();
       spec.commandLine().getErr().println("alpharl status: cannot reach the processor at " + url + " (" + why + "): is `alpharl processor` running"
           + " there? (--processor-url)");
       return 2;
@@ -85,6 +91,15 @@ public final class StatusCommand implements Callable<Integer> {
       spec.commandLine().getErr().println("alpharl status: " + e.getMessage());
       return 1;
     }
+  }
+
+  private static boolean unknownHost(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.nio.channels.UnresolvedAddressException || t instanceof java.net.UnknownHostException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** {@code 127.0.0.1:8080} without its scheme is the usual slip: said in one line, not as a URI parser's stack trace. */
@@ -97,6 +112,9 @@ public final class StatusCommand implements Callable<Integer> {
     }
     if (u == null || !("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
       throw new UserError("--processor-url " + url + " is not an http:// or https:// address with a host, e.g. http://127.0.0.1:8080");
+    }
+    if (u.getPort() > 65535) {
+      throw new UserError("--processor-url " + url + " has port " + u.getPort() + ", outside 0..65535");
     }
   }
 

@@ -13,11 +13,13 @@ package io.alpharl.processor.rank1;
 public record FactorSettings(int rank, int sketchSize, long sketchSeed) {
   public static final int DEFAULT_RANK = 4;
   public static final int DEFAULT_SKETCH_SIZE = 32;
+  /** The most factors a module may have: the solver's basis grows with them. */
+  public static final int MAX_RANK = 32;
   public static final long DEFAULT_SKETCH_SEED = 0x41524C46L; // "ARLF"
 
   public FactorSettings {
-    if (rank < 1 || rank > 32 || sketchSize < 1 || sketchSize > 256) {
-      throw new IllegalArgumentException("rank must lie in [1, 32] and the sketch size in [1, 256], got " + rank + ", " + sketchSize);
+    if (rank < 1 || rank > MAX_RANK || sketchSize < 1 || sketchSize > 256) {
+      throw new IllegalArgumentException("rank must lie in [1, " + MAX_RANK + "] and the sketch size in [1, 256], got " + rank + ", " + sketchSize);
     }
   }
 
