@@ -92,6 +92,8 @@ public final class CheckpointAgent implements AutoCloseable {
   private final TensorChunker chunker;
   private final RunningSum sum;
   private final Set<Long> rejected = new HashSet<>();
+  /** Of each step refused for its files, what they measured then: rewritten since (a trainer that saved the step again), it is read again. */
+  private final Map<Long, Optional<Object>> refusedFiles = new HashMap<>();
   private final Set<Path> known = new HashSet<>();
   private boolean baseGoneSaid;
   /** Sets of checkpoint-only tensors already warned about. */
@@ -419,7 +421,7 @@ public final class CheckpointAgent implements AutoCloseable {
     int sent = 0;
     for (CheckpointDir c : scan.complete()) {
       boolean fresh = known.add(c.folder());
-      if (rejected.contains(c.step())) {
+      if (rejected.contains(c.step()) && !rewrittenSinceRefused(c)) {
         continue;
       }
       Optional<String> parted = fresh ? lineage(c) : Optional.empty();
@@ -689,7 +691,25 @@ public final class CheckpointAgent implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether a step refused for its files, not yet passed, has been written again since (a trainer
+   * that crashed mid-save and saved the step again on resuming; a rewrite under an older trainer
+   * state): it is then read again, where before it stayed refused and the next step's delta was
+   * sent over it.
+   */
+  private boolean rewrittenSinceRefused(CheckpointDir c) {
+    Optional<Object> then = refusedFiles.get(c.step());
+    if (then == null || c.step() <= lastStep || then.equals(scanner.filesSeen(c.folder()))) {
+      return false;
+    }
+    rejected.remove(c.step());
+    refusedFiles.remove(c.step());
+    LOG.info("run {} step {}: {} was written again since it was refused; it is read again", config.runId(), c.step(), c.folder());
+    return true;
+  }
+
   private void reject(CheckpointDir c, String detail) {
+    refusedFiles.put(c.step(), scanner.filesSeen(c.folder()));
     rejected.add(c.step());
     refuse(c.step(), List.of(c.folder()), RejectReason.REJECT_REASON_BAD_CHECKPOINT, detail);
   }

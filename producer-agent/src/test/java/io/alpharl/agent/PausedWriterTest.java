@@ -66,6 +66,29 @@ class PausedWriterTest {
     }
   }
 
+  /**
+   * A step refused for a file cut short, which the trainer then writes again whole (it crashed
+   * mid-save and saved the step again on resuming): read again and sent, where before it stayed
+   * refused for the agent's life.
+   */
+  @Test
+  void aRefusedStepWrittenAgainWholeIsReadAgain() throws Exception {
+    Path runDir = runWithStep5CutShort();
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(runDir, sink, allocator)) {
+      agent.start();
+      for (int i = 0; i < 12; i++) {
+        agent.poll();
+      }
+      assertThat(sink.letters).hasSize(1);
+      weights(runDir.resolve("global_step5_hf"), 5);
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(5L);
+      assertThat(sink.letters).hasSize(1);
+    }
+  }
+
   /** record and --once look twice and no more: a step that reads cut short is refused at once, and the later ones still go. */
   @Test
   void oneLookAtAFolderRefusesAtOnceAndGoesOn() throws Exception {

@@ -16,6 +16,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
@@ -126,6 +127,14 @@ public final class CheckpointScanner {
     }
     vanished.sort(java.util.Comparator.comparingLong(CheckpointDir::step));
     return new ScanResult(complete, duplicates, vanished, weightless);
+  }
+
+  /**
+   * What the newest scan measured of the folder's files (names, sizes, times), to compare with a
+   * later scan's; empty when it measured none.
+   */
+  public Optional<Object> filesSeen(Path folder) {
+    return Optional.ofNullable(lastStamps.get(folder));
   }
 
   /**
