@@ -170,7 +170,7 @@ public final class Checkpoint implements AutoCloseable {
       String name = t.name();
       TensorEntry found = tensors.get(name);
       if (found == null) {
-        Optional<String> tie = base.tiedHead(name).filter(tensors::containsKey);
+        Optional<String> tie = base.tiedHead(name).filter(tensors::containsKey).or(() -> headKeptFor(base, t));
         if (tie.isEmpty()) {
           throw new SafetensorsException(dir + ": has no tensor " + name + " (the base has it)");
         }
@@ -182,8 +182,52 @@ public final class Checkpoint implements AutoCloseable {
       }
       source.put(t.name(), name);
     }
-    List<String> extra = tensors.keySet().stream().filter(n -> !base.tensors().containsKey(n)).toList();
+    List<String> extra = tensors.keySet().stream().filter(n -> !base.tensors().containsKey(n) && !source.containsValue(n)).toList();
     return new TensorSources(source, extra);
+  }
+
+  /**
+   * The output head this checkpoint kept in place of a tied embedding it does not store: torch's
+   * {@code safetensors.torch.save_model} keeps one name of tensors that share storage, the first
+   * in sorted order, and {@code lm_head.weight} sorts before {@code model.embed_tokens.weight}. Taken
+   * only where the tie is known: the base stores the head bit-identical to the embedding, or stores
+   * no head and its {@code config.json} says {@code tie_word_embeddings}; and only one head of the
+   * embedding's shape and dtype that the base does not name otherwise.
+   */
+  private Optional<String> headKeptFor(Checkpoint base, TensorEntry embedding) {
+    String name = embedding.name();
+    if (!(name.contains("embed") || name.contains("wte"))) {
+      return Optional.empty();
+    }
+    Optional<String> baseHead = base.tensors().keySet().stream().filter(h -> base.tiedHead(h).equals(Optional.of(name))).findFirst();
+    if (baseHead.isPresent()) {
+      return baseHead.filter(tensors::containsKey);
+    }
+    boolean baseHasHead = base.tensors().keySet().stream().anyMatch(Checkpoint::isHead);
+    if (baseHasHead || !base.tiesWordEmbeddings()) {
+      return Optional.empty();
+    }
+    List<String> heads = tensors.values().stream().filter(h -> isHead(h.name()) && !base.tensors().containsKey(h.name())
+        && h.shape().equals(embedding.shape()) && h.dtype() == embedding.dtype()).map(TensorEntry::name).toList();
+    return heads.size() == 1 ? Optional.of(heads.get(0)) : Optional.empty();
+  }
+
+  private static boolean isHead(String name) {
+    return name.endsWith("lm_head.weight") || name.endsWith("embed_out.weight");
+  }
+
+  /** Whether this folder's config.json says the model's input and output embeddings are one tensor. */
+  private boolean tiesWordEmbeddings() {
+    Path config = dir.resolve("config.json");
+    if (!Files.isRegularFile(config)) {
+      return false;
+    }
+    try {
+      JsonNode c = JSON.readTree(config.toFile());
+      return c != null && c.path("tie_word_embeddings").asBoolean(false);
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /**
@@ -199,7 +243,7 @@ public final class Checkpoint implements AutoCloseable {
 
   private Optional<String> findTie(String name) {
     TensorEntry head = tensors.get(name);
-    if (head == null || !(name.endsWith("lm_head.weight") || name.endsWith("embed_out.weight"))) {
+    if (head == null || !isHead(name)) {
       return Optional.empty();
     }
     List<String> twins = new ArrayList<>();

@@ -86,6 +86,36 @@ class CheckpointTest {
     }
   }
 
+  /**
+   * torch's save_model keeps lm_head.weight (first in sorted order) of a tied pair and drops the
+   * embedding: the embedding is read from the head where the tie is known (the base stores both
+   * bit-identical, or only the embedding with tie_word_embeddings in its config.json), and refused
+   * where it is not. Before, every such checkpoint was refused.
+   */
+  @Test
+  void aTiedEmbeddingMissingFromTheCheckpointIsReadFromTheHeadItKept() throws Exception {
+    float[] embedding = {0.5f, -1.25f, 2f, 0.75f, -0.5f, 1f};
+    float[] ones = {1f, 1f, 1f};
+    Map<String, float[]> savedByTorch = new java.util.TreeMap<>(Map.of("lm_head.weight", embedding, "model.norm.weight", ones));
+    Map<String, float[]> bothInBase = new java.util.TreeMap<>(Map.of("model.embed_tokens.weight", embedding, "lm_head.weight", embedding.clone(),
+        "model.norm.weight", ones));
+    Map<String, float[]> embeddingOnly = new java.util.TreeMap<>(Map.of("model.embed_tokens.weight", embedding, "model.norm.weight", ones));
+    try (Checkpoint both = writeValues("both", bothInBase); Checkpoint hub = writeValues("hub", embeddingOnly);
+         Checkpoint t = writeValues("saved-by-torch", savedByTorch)) {
+      TensorSources s = t.sourcesFor(both);
+      assertThat(s.of("model.embed_tokens.weight")).isEqualTo("lm_head.weight");
+      assertThat(s.of("lm_head.weight")).isEqualTo("lm_head.weight");
+      assertThatThrownBy(() -> t.sourcesFor(hub)).as("no config.json: the tie is not known").isInstanceOf(SafetensorsException.class)
+          .hasMessageContaining("has no tensor model.embed_tokens.weight");
+    }
+    Files.writeString(root.resolve("hub").resolve("config.json"), "{\"tie_word_embeddings\": true}");
+    try (Checkpoint hub = Checkpoint.open(root.resolve("hub")); Checkpoint t = Checkpoint.open(root.resolve("saved-by-torch"))) {
+      TensorSources s = t.sourcesFor(hub);
+      assertThat(s.of("model.embed_tokens.weight")).isEqualTo("lm_head.weight");
+      assertThat(s.extra()).as("read as the embedding, not an extra tensor").isEmpty();
+    }
+  }
+
   private Checkpoint writeValues(String folder, Map<String, float[]> values) throws Exception {
     Path dir = Files.createDirectories(root.resolve(folder));
     SafetensorsWriter w = new SafetensorsWriter(Map.of());
