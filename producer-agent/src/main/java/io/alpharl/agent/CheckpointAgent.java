@@ -310,6 +310,20 @@ public final class CheckpointAgent implements AutoCloseable {
     return LineageCheck.mismatch(loggedProgress, history);
   }
 
+  /**
+   * Keeps a sent checkpoint's history (the values it logged at earlier steps too) beside the
+   * committed values, so that the lineage check compares from the run's first logged step: with
+   * the committed steps alone, an earlier run's checkpoint-500 left in the folder and the new run's
+   * checkpoint-100 had no step in common, and the two runs were sent as one.
+   */
+  private void rememberHistory(CheckpointDir c) {
+    try {
+      progress.history(c).headMap(c.step(), true).forEach(loggedProgress::putIfAbsent);
+    } catch (java.io.UncheckedIOException e) {
+      // compared as far as the committed values go; lineage() says when a history cannot be read
+    }
+  }
+
   private String anotherRun(CheckpointDir c, String parted) {
     return "run " + config.runId() + ": " + c.folder() + " is another run than the one committed on the log under this run id (" + parted
         + "): a run started again in the same folder, or another run given this run id? Send it under a new run id";
@@ -424,7 +438,9 @@ public final class CheckpointAgent implements AutoCloseable {
       if (rejected.contains(c.step()) && !rewrittenSinceRefused(c)) {
         continue;
       }
-      Optional<String> parted = fresh ? lineage(c) : Optional.empty();
+      // Every step about to be sent, not only folders that appeared since the start: an earlier run's checkpoints left in the
+      // folder are present at the start too, beside the new run's.
+      Optional<String> parted = fresh || c.step() > lastStep ? lineage(c) : Optional.empty();
       if (parted.isPresent()) {
         // Sending on would mix two runs' trajectories in every fit; stop and say so.
         rejected.add(c.step());
@@ -629,6 +645,7 @@ public final class CheckpointAgent implements AutoCloseable {
         baseDistance.next(c.step(), squares, config.basePath().toString()).ifPresent(w -> LOG.warn("run {}: {}", config.runId(), w));
       }
       y.ifPresent(v -> loggedProgress.put(c.step(), v));
+      rememberHistory(c);
       bytesOfDeltas += bytes;
       double seconds = (System.nanoTime() - t0) / 1e9;
       LOG.info("run {} step {}: {} frames, {} KiB in {} ms ({} MB/s), y={}", config.runId(), c.step(), chunks, bytes / 1024,

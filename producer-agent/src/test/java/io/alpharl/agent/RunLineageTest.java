@@ -104,6 +104,49 @@ class RunLineageTest {
     }
   }
 
+  /**
+   * Trainers reuse their output folder, and a new run leaves an earlier run's later checkpoints in
+   * it. Sent first (nothing tells them apart yet), they are the new run's lineage from their first
+   * logged step on: the new run's first checkpoint then stops the agent, where before it was
+   * dead-lettered as late and the two runs went on as one.
+   */
+  @Test
+  void anEarlierRunsCheckpointsLeftInTheFolderStopTheAgentAtTheNewRunsFirst() throws Exception {
+    Map<Long, Double> old = Map.of(100L, 0.2, 200L, 0.3, 300L, 0.35, 400L, 0.4);
+    write(0, Map.of());
+    write(400, old);
+    MemorySink sink = sink();
+    AgentConfig config = AgentConfig.defaults(runDir, "reused").withStateDir(stateDir);
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(400L);
+      write(100, Map.of(100L, 0.05));
+      agent.poll();
+      assertThatThrownBy(agent::poll).isInstanceOf(ResumeRefusedException.class).hasMessageContaining("checkpoint-100")
+          .hasMessageContaining("at step 100 the log's progress value is 0.2 and the run folder's 0.05");
+    }
+  }
+
+  /** The same with both runs' checkpoints there at the start: the new run's is sent, the earlier run's after it is refused. */
+  @Test
+  void anEarlierRunsCheckpointsPresentAtTheStartAreRefusedAfterTheNewRunsFirst() throws Exception {
+    write(0, Map.of());
+    write(100, Map.of(100L, 0.05));
+    write(400, Map.of(100L, 0.2, 200L, 0.3, 300L, 0.35, 400L, 0.4));
+    MemorySink sink = sink();
+    AgentConfig config = AgentConfig.defaults(runDir, "reused-start").withStateDir(stateDir);
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      agent.poll();
+      assertThatThrownBy(agent::poll).isInstanceOf(ResumeRefusedException.class).hasMessageContaining("checkpoint-400");
+      assertThat(sink.committed).containsExactly(100L);
+    }
+  }
+
   private static MemorySink sink() {
     return new MemorySink();
   }
