@@ -99,6 +99,12 @@ public final class CheckpointScanner {
       Path folder = folders.get(0);
       CheckpointDir c = new CheckpointDir(e.getKey(), layout.weightsDir(folder), folder);
       if (!ready(c)) {
+        if (measured.containsKey(folder) && !Checkpoint.hasWeights(c.path())) {
+          // Measured with weights, now without: rotated away. verl's rotation deletes the role folder (actor/), not the step's,
+          // which was then taken for one that never had weights, or for nothing at all.
+          seen.remove(folder);
+          continue;
+        }
         if (!Checkpoint.hasWeights(c.path()) && finished(c, byStep.lastKey() > e.getKey())) {
           weightless.add(new ScanResult.Weightless(c, WeightlessCheckpoint.describe(c)));
         }

@@ -252,6 +252,25 @@ class CheckpointScannerTest {
     assertThat(r.weightless().get(0).why()).contains("global_step_5").contains("actor/").contains("hf_model");
   }
 
+  /**
+   * verl's rotation removes a step's actor/ folder and leaves global_step_N/ (data.pt, critic/): a
+   * step measured with weights and then without is gone, as a deleted folder is; before, it was
+   * taken for a step that never had weights, or passed over without a word.
+   */
+  @Test
+  void aVerlStepWhoseActorFolderWasRotatedAwayVanishes() throws IOException {
+    Path five = root.resolve("global_step_5");
+    weights(five.resolve("actor/huggingface"), 100);
+    Files.writeString(five.resolve("data.pt"), "dataloader state");
+    CheckpointScanner scanner = new CheckpointScanner(root, CheckpointLayout.VERL);
+    scanner.scan();
+    deleteTree(five.resolve("actor"));
+    weights(root.resolve("global_step_10/actor/huggingface"), 100);
+    ScanResult r = scanner.scan();
+    assertThat(r.vanished()).extracting(CheckpointDir::step).containsExactly(5L);
+    assertThat(r.weightless()).isEmpty();
+  }
+
   private Path hfCheckpoint(String name) throws IOException {
     Path dir = root.resolve(name);
     weights(dir, 100);
