@@ -118,7 +118,12 @@ public final class PredictCommand implements Callable<Integer> {
     if (!Files.isDirectory(dir)) {
       throw new UserError("no run directory " + dir);
     }
-    List<CheckpointDir> all = new CheckpointScanner(dir).present();
+    CheckpointScanner scanner = new CheckpointScanner(dir);
+    List<CheckpointDir> all = scanner.present();
+    List<String> leftOut = scanner.leftOut();
+    if (!leftOut.isEmpty()) { // the window is made of the checkpoints read: one passed over changes it
+      System.err.println("alpharl predict: not read: " + String.join("; ", leftOut));
+    }
     List<CheckpointDir> upTo = all.stream().filter(c -> c.step() > 0 && c.step() <= windowStep).toList();
     if (upTo.size() < 3) {
       throw new UserError("need at least 3 checkpoints after step 0 up to step " + windowStep + " in " + dir + ", found " + upTo.size());

@@ -166,6 +166,29 @@ public final class CheckpointScanner {
   }
 
   /**
+   * The step folders {@link #present} leaves out, each with why (two folders naming one step, no
+   * weights, no ready file), for a command that reads a finished run and must not pass over a
+   * checkpoint without a word.
+   */
+  public List<String> leftOut() {
+    List<String> out = new ArrayList<>();
+    for (Map.Entry<Long, List<Path>> e : stepFolders().entrySet()) {
+      if (e.getValue().size() > 1) {
+        out.add("step " + e.getKey() + " is named by " + e.getValue().size() + " folders " + e.getValue().stream().map(p -> p.getFileName().toString())
+            .toList());
+        continue;
+      }
+      Path folder = e.getValue().get(0);
+      CheckpointDir c = new CheckpointDir(e.getKey(), layout.weightsDir(folder), folder);
+      if (!ready(c)) {
+        out.add(folder.getFileName() + (Checkpoint.hasWeights(c.path()) ? " lacks its ready file " + layout.readyFile().orElse("")
+            : " has no safetensors weights"));
+      }
+    }
+    return out;
+  }
+
+  /**
    * Every checkpoint that looks written (weights present, and the ready file when the layout has
    * one), by step, without the stability check; duplicated steps are left out.
    */

@@ -138,6 +138,10 @@ class CheckpointScannerTest {
     assertThat(r.duplicates()).containsExactly(new DuplicateStep(5, List.of(root.resolve("checkpoint-05"), root.resolve("checkpoint-5"))));
     assertThat(steps(scanner.complete())).containsExactly(6L);
     assertThat(steps(scanner.present())).containsExactly(6L);
+    Files.createDirectories(root.resolve("checkpoint-7"));
+    assertThat(scanner.leftOut()).as("what present() passes over, said").containsExactly(
+        "step 5 is named by 2 folders [checkpoint-05, checkpoint-5]", "checkpoint-7 has no safetensors weights");
+    deleteTree(root.resolve("checkpoint-7"));
 
     deleteTree(root.resolve("checkpoint-05"));
     scanner.scan();
