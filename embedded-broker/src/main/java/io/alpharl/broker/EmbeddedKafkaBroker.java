@@ -92,7 +92,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     try {
       dataDir = ownsDataDir ? Files.createTempDirectory("alpharl-kafka-") : Files.createDirectories(config.dataDir().get());
     } catch (IOException e) {
-      throw new BrokerStartException("cannot create the broker data folder " + config.dataDir().orElse(null) + ": " + e, e);
+      throw new BrokerStartException("cannot create the broker data folder " + config.dataDir().orElse(null) + ": "
+          + (e instanceof java.nio.file.FileAlreadyExistsException ? "a file of that name is in the way" : e.toString()), e);
     }
     if (!ownsDataDir) {
       requireBrokerData(dataDir);

@@ -89,7 +89,9 @@ public final class Checkpoint implements AutoCloseable {
       JsonNode index = JSON.readTree(indexPath.toFile());
       weightMap = index == null ? null : index.get("weight_map");
     } catch (IOException e) {
-      throw new SafetensorsException(indexPath + ": not valid JSON: " + e.getMessage(), e);
+      // Jackson's own message runs over two lines (its source location): one line for the user.
+      String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+      throw new SafetensorsException(indexPath + ": not valid JSON: " + why, e);
     }
     if (weightMap == null || !weightMap.isObject()) {
       throw new SafetensorsException(indexPath + ": has no weight_map object");

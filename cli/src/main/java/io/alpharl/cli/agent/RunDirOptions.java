@@ -94,8 +94,11 @@ final class RunDirOptions {
   AgentConfig toConfig() {
     CheckpointLayout l = checkpointLayout();
     if (base == null && !l.equals(CheckpointLayout.HUGGING_FACE)) {
-      throw new ParameterException(spec.commandLine(), "--base is required with --layout " + layout
-          + " or a changed step folder: give the model the run started from (W_0)");
+      // Name what the user changed: the layout itself, or the options that change the Hugging Face one.
+      boolean customised = CheckpointLayout.named(layout).equals(CheckpointLayout.HUGGING_FACE);
+      throw new ParameterException(spec.commandLine(), "--base is required " + (customised
+          ? "when --step-dir-pattern, --weights-subpath or --ready-file change the layout" : "with --layout " + layout)
+          + ": give the model the run started from (W_0)");
     }
     ChunkingConfig chunking;
     try {

@@ -94,7 +94,10 @@ class RunDirOptionsTest {
   @Test
   void userErrorsAreOneLineNamingTheOption() {
     assertThat(run("d", "--run-id", "r", "--layout", "openrlhf")).isNull();
-    assertThat(firstLine()).isEqualTo("--base is required with --layout openrlhf or a changed step folder: give the model the run started from (W_0)");
+    assertThat(firstLine()).isEqualTo("--base is required with --layout openrlhf: give the model the run started from (W_0)");
+    assertThat(run("d", "--run-id", "r", "--weights-subpath", "hf")).isNull();
+    assertThat(firstLine()).isEqualTo("--base is required when --step-dir-pattern, --weights-subpath or --ready-file change the layout: give the"
+        + " model the run started from (W_0)");
     assertThat(run("d", "--run-id", "r", "--base", "b", "--step-dir-pattern", "ckpt-\\d+")).isNull();
     assertThat(firstLine()).isEqualTo("step folder pattern 'ckpt-\\d+' must have exactly one capturing group (the step), it has 0");
     assertThat(run("d", "--run-id", "r", "--exclude-modules", "(")).isNull();
