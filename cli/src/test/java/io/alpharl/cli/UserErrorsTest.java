@@ -125,7 +125,7 @@ class UserErrorsTest {
     again();
     assertThat(run("extrapolator", "--bootstrap-servers", NO_BROKER, "--out", work.resolve("x").toString(), "--id", "")).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("--id ''");
-    assertThat(work.resolve("x").resolve(".alpharl-extrapolator")).doesNotExist();
+    assertThat(work.resolve("x").resolve(".alpharl-extrapolator-step")).doesNotExist();
     again();
     assertThat(run("status", "--processor-url", "http://127.0.0.1:99999")).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("port 99999");
@@ -285,7 +285,7 @@ class UserErrorsTest {
     err.getBuffer().setLength(0);
     Path claimed = work.resolve("claimed");
     Files.createDirectories(claimed);
-    Files.writeString(claimed.resolve(".alpharl-extrapolator"), "other-extrapolator\n");
+    Files.writeString(claimed.resolve(".alpharl-extrapolator-step"), "other-extrapolator\n");
     assertThat(run("extrapolator", "--bootstrap-servers", NO_BROKER, "--out", claimed.toString(), "--id", "mine")).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("extrapolator 'other-extrapolator'", "'mine' would write over them");
   }

@@ -234,11 +234,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   }
 
   /**
-   * Formats the storage of a new data folder, the way {@code kafka-storage.sh format} does; a folder
-   * formatted before (it has {@code meta.properties}) keeps its cluster id, topics and data, so a
-   * broker stopped for any reason starts again where it was.
-   */
-  /**
    * A given data folder must be empty or a broker's: Kafka takes every folder in its log directory
    * for a partition's and renames those it cannot read ({@code -stray}), so a folder of the user's
    * (a run's checkpoints) would have been moved aside.
@@ -248,7 +243,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       return;
     }
     try (java.util.stream.Stream<Path> entries = Files.list(dataDir)) {
-      Optional<Path> foreign = entries.filter(p -> !p.getFileName().toString().equals(LOG_FILE)).findFirst();
+      // lost+found: a file system's root, a volume mounted for the broker
+      Optional<Path> foreign = entries.filter(p -> !p.getFileName().toString().equals(LOG_FILE) && !p.getFileName().toString().equals("lost+found"))
+          .findFirst();
       if (foreign.isPresent()) {
         throw new BrokerStartException("the broker data folder " + dataDir + " holds files that are not a Kafka broker's (e.g. "
             + foreign.get().getFileName() + "), which Kafka would move aside: give an empty folder, or one an earlier broker used", null);
@@ -258,6 +255,11 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
   }
 
+  /**
+   * Formats the storage of a new data folder, the way {@code kafka-storage.sh format} does; a folder
+   * formatted before (it has {@code meta.properties}) keeps its cluster id, topics and data, so a
+   * broker stopped for any reason starts again where it was.
+   */
   private static void format(Path dataDir) {
     if (Files.isRegularFile(dataDir.resolve("meta.properties"))) {
       LOG.info("broker data in {} was formatted before: starting on its topics and data", dataDir);

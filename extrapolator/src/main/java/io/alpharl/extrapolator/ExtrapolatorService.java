@@ -376,7 +376,7 @@ public final class ExtrapolatorService implements Runnable {
   /** Before anything is read or written: a folder another extrapolator writes into is refused ({@link OutputClaim}). */
   private void claimOutput() {
     try {
-      OutputClaim.claim(config.outputDir(), config.id());
+      OutputClaim.claim(config.outputDir(), config.id(), EnumLabels.of(config.policy().axis()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot claim " + config.outputDir() + " for extrapolator " + config.id(), e);
     }

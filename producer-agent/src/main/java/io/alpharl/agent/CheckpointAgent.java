@@ -41,6 +41,7 @@ import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -92,6 +93,8 @@ public final class CheckpointAgent implements AutoCloseable {
   private final TensorChunker chunker;
   private final RunningSum sum;
   private final Set<Long> rejected = new HashSet<>();
+  /** The folder of the newest step sent by this agent; null before one. */
+  private Path lastSentFolder;
   /** Of each step refused for its files, what they measured then: rewritten since (a trainer that saved the step again), it is read again. */
   private final Map<Long, Optional<Object>> refusedFiles = new HashMap<>();
   private final Set<Path> known = new HashSet<>();
@@ -510,22 +513,52 @@ public final class CheckpointAgent implements AutoCloseable {
     return false;
   }
 
-  /**
-   * Marks the run finished (or stopped early) in the manifest and, unless it is still running,
-   * ends each tensor's part of it on the delta log: nothing more of the run follows, and its
-   * readers let go of what they held for it (a processor, the run's ΔW).
-   */
+  /** Marks the run's status in the manifest (finished, stopped early, still running); the run can still go on. */
   public void finish(RunStatus status) {
-    RunManifest done = manifest.setStatus(status).setLastStep(lastStep).build();
-    if (status == RunStatus.RUN_STATUS_RUNNING) {
-      sink.manifest(done);
+    sink.manifest(manifest.setStatus(status).setLastStep(lastStep).build());
+  }
+
+  /**
+   * Marks the run finished (or stopped early) in the manifest and ends each tensor's part of it on
+   * the delta log, in one transaction: nothing more of the run follows, and its readers let go of
+   * what they held for it (a processor, the run's ΔW). A run with no step sent is only marked: an
+   * end there would take its run id for good without anything to let go of.
+   */
+  public void end(RunStatus status) {
+    if (status == RunStatus.RUN_STATUS_RUNNING || lastStep == 0) {
+      finish(status);
       return;
     }
+    RunManifest done = manifest.setStatus(status).setLastStep(lastStep).build();
     List<DeltaFrame> ends = new ArrayList<>(base.tensors().size());
     for (TensorEntry t : base.tensors().values()) {
       ends.add(RunEndFrame.of(new TensorRef(config.runId(), lastStep, t.name(), t.shape(), config.modules().isModelled(t))));
     }
     sink.endRun(done, ends);
+  }
+
+  /**
+   * Whether the newest step sent was saved after {@code time}: a trainer stopped by a STOP file
+   * saves its last checkpoint after reading it, so a run can be ended only once that one is sent.
+   */
+  public boolean lastSentSavedAfter(FileTime time) {
+    // Sent by an earlier session of the agent: its folder, if the trainer kept it.
+    Path folder = lastSentFolder != null ? lastSentFolder
+        : scanner.present().stream().filter(c -> c.step() == lastStep).map(CheckpointDir::folder).findFirst().orElse(null);
+    if (folder == null || lastStep == 0) {
+      return false;
+    }
+    try (java.util.stream.Stream<Path> files = Files.walk(folder)) {
+      return files.filter(Files::isRegularFile).anyMatch(f -> {
+        try {
+          return Files.getLastModifiedTime(f).compareTo(time) > 0;
+        } catch (IOException e) {
+          return false;
+        }
+      });
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return false; // rotated away: not known to be after
+    }
   }
 
   public long lastStep() {
@@ -639,6 +672,7 @@ public final class CheckpointAgent implements AutoCloseable {
       sink.commitStep(commit.build());
       sum.commitStep();
       lastStep = c.step();
+      lastSentFolder = c.folder();
       if (firstOfRun) {
         baseDistance.first(c.step(), squares.exact(), squares.leftOver()); // S was 0: the exact difference is W_t − W_0
       } else if (measuring) {

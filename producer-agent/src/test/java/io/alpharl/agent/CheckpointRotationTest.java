@@ -93,13 +93,57 @@ class CheckpointRotationTest {
       agent.poll();
       agent.poll();
       assertThat(sink.committed).containsExactly(5L);
-      agent.finish(RunStatus.RUN_STATUS_RUNNING);
-      assertThat(sink.ends).isEmpty();
       agent.finish(RunStatus.RUN_STATUS_STOPPED_EARLY);
+      agent.end(RunStatus.RUN_STATUS_RUNNING);
+      assertThat(sink.ends).as("marked, not ended").isEmpty();
+      agent.end(RunStatus.RUN_STATUS_STOPPED_EARLY);
       assertThat(sink.manifests.get(sink.manifests.size() - 1).getStatus()).isEqualTo(RunStatus.RUN_STATUS_STOPPED_EARLY);
       assertThat(sink.ends).extracting(f -> f.header().getTensorName() + " " + f.header().getStep() + " " + f.header().getModelled() + " "
           + f.header().getRunEnded()).containsExactlyInAnyOrder(MODULE + " 5 true true", NORM + " 5 false true");
       assertThat(sink.ends).allSatisfy(f -> assertThat(f.key()).isEqualTo("ends/" + f.header().getTensorName()));
+    }
+  }
+
+  /** Nothing sent: ending would close the run id with nothing to let go of, so the run is only marked. */
+  @Test
+  void aRunWithNoStepSentIsMarkedNotEnded() throws Exception {
+    write(0);
+    MemorySink sink = new MemorySink();
+    AgentConfig config = AgentConfig.defaults(runDir, "no-steps").withStateDir(stateDir);
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      agent.end(RunStatus.RUN_STATUS_STOPPED_EARLY);
+      assertThat(sink.ends).isEmpty();
+      assertThat(sink.manifests.get(sink.manifests.size() - 1).getStatus()).isEqualTo(RunStatus.RUN_STATUS_STOPPED_EARLY);
+    }
+  }
+
+  /**
+   * A trainer stopped by a STOP file saves its last checkpoint after reading it: the run may be
+   * ended only once a checkpoint saved after the STOP was sent.
+   */
+  @Test
+  void onlyACheckpointSavedAfterTheStopFileClosesAStoppedRun() throws Exception {
+    write(0);
+    write(5);
+    MemorySink sink = new MemorySink();
+    AgentConfig config = AgentConfig.defaults(runDir, "stopped").withStateDir(stateDir);
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      java.nio.file.attribute.FileTime stop = java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000);
+      assertThat(agent.lastSentSavedAfter(stop)).as("step 5 was saved before the STOP").isFalse();
+      write(10);
+      for (Path f : List.of(runDir.resolve("checkpoint-10/model.safetensors"), runDir.resolve("checkpoint-10/trainer_state.json"))) {
+        Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.fromMillis(stop.toMillis() + 1_000));
+      }
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(5L, 10L);
+      assertThat(agent.lastSentSavedAfter(stop)).isTrue();
     }
   }
 

@@ -193,7 +193,8 @@ public final class Checkpoint implements AutoCloseable {
    * {@code safetensors.torch.save_model} keeps one name of tensors that share storage, the first
    * in sorted order, and {@code lm_head.weight} sorts before {@code model.embed_tokens.weight}. Taken
    * only where the tie is known: the base stores the head bit-identical to the embedding, or stores
-   * no head and its {@code config.json} says {@code tie_word_embeddings}; and only one head of the
+   * no head and has a {@code config.json} that ties ({@code tie_word_embeddings}, true where absent,
+   * as transformers reads it); and only one head of the
    * embedding's shape and dtype that the base does not name otherwise.
    */
   private Optional<String> headKeptFor(Checkpoint base, TensorEntry embedding) {
@@ -226,7 +227,8 @@ public final class Checkpoint implements AutoCloseable {
     }
     try {
       JsonNode c = JSON.readTree(config.toFile());
-      return c != null && c.path("tie_word_embeddings").asBoolean(false);
+      // transformers' PretrainedConfig ties by default: a config without the key (GPT-2's) ties.
+      return c != null && c.isObject() && c.path("tie_word_embeddings").asBoolean(true);
     } catch (IOException e) {
       return false;
     }

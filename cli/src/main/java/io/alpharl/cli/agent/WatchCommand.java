@@ -149,37 +149,43 @@ public final class WatchCommand implements Callable<Integer> {
           agent.bytesOfDeltas() / 1e6, seconds, agent.bytesOfDeltas() / 1e6 / seconds);
       if (once) {
         finishOnce(agent, config);
-      } else if (finishedOrStopped(agent, config)) {
-        // Stopped (Ctrl-C, SIGTERM) once the run is over: it is ended, as --once would, so that the processor lets go of it.
+      } else if (finished(agent) || StopFile.of(config.runDir(), config.runId()).isPresent()) {
+        // Stopped (Ctrl-C, SIGTERM) in a state --once would mark: marked, and ended where the run is over.
         finishOnce(agent, config);
       }
     }
   }
 
-  /** Whether the run is over: its planned final step sent, or a STOP file in the trainer's folder. */
-  private static boolean finishedOrStopped(CheckpointAgent agent, AgentConfig config) {
-    long planned = agent.plannedSteps();
-    return (planned > 0 && agent.lastStep() >= planned) || java.nio.file.Files.exists(config.runDir().resolve(StopFile.NAME));
+  private static boolean finished(CheckpointAgent agent) {
+    return agent.plannedSteps() > 0 && agent.lastStep() >= agent.plannedSteps();
   }
 
   /**
-   * After {@code --once}: the run is finished when its planned final step was sent, stopped early
-   * when the trainer's folder holds a STOP file; otherwise it stays running, and the user is told
-   * why, since a later watch will go on from where this one ended.
+   * The run is finished, and ended on the log, when its planned final step was sent. It is stopped
+   * early when the trainer's folder holds a STOP file for it, and ended only once the checkpoint the
+   * trainer saved after reading it was sent (it saves its last one then; ending before would shut
+   * that one out for good). Otherwise it stays running, and the user is told why, since a later
+   * watch will go on from where this one ended.
    */
   private static void finishOnce(CheckpointAgent agent, AgentConfig config) {
     long planned = agent.plannedSteps();
-    if (planned > 0 && agent.lastStep() >= planned) {
-      agent.finish(RunStatus.RUN_STATUS_FINISHED);
-      System.err.printf("run %s: finished (step %d of %d planned sent)%n", config.runId(), agent.lastStep(), planned);
-    } else if (java.nio.file.Files.exists(config.runDir().resolve(StopFile.NAME))) {
+    Optional<java.nio.file.attribute.FileTime> stop = StopFile.of(config.runDir(), config.runId());
+    if (finished(agent)) {
+      agent.end(RunStatus.RUN_STATUS_FINISHED);
+      System.err.printf("run %s: finished (step %d of %d planned sent); its run id is closed%n", config.runId(), agent.lastStep(), planned);
+    } else if (stop.isPresent() && agent.lastSentSavedAfter(stop.get())) {
+      agent.end(RunStatus.RUN_STATUS_STOPPED_EARLY);
+      System.err.printf("run %s: stopped early at step %d of %d planned (%s in %s); its run id is closed%n", config.runId(), agent.lastStep(), planned,
+          StopFile.NAME, config.runDir());
+    } else if (stop.isPresent()) {
       agent.finish(RunStatus.RUN_STATUS_STOPPED_EARLY);
-      System.err.printf("run %s: stopped early at step %d of %d planned (%s in %s)%n", config.runId(), agent.lastStep(), planned, StopFile.NAME,
-          config.runDir());
+      System.err.printf("run %s: stopped early (%s in %s), but the checkpoint the trainer saves after it is not sent yet (step %d sent);"
+          + " watch again to send it and close the run%n", config.runId(), StopFile.NAME, config.runDir(), agent.lastStep());
     } else {
       agent.finish(RunStatus.RUN_STATUS_RUNNING);
       System.err.printf("run %s: still running, step %d of %s planned sent; watch again (with or without --once) to send the rest%n",
           config.runId(), agent.lastStep(), planned > 0 ? String.valueOf(planned) : "unknown");
     }
   }
+
 }

@@ -11,6 +11,7 @@ import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
 import io.alpharl.extrapolator.policy.EarlyStopPolicy;
 import io.alpharl.extrapolator.write.OutputClaim;
+import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.TopicGoneException;
 import io.alpharl.proto.v1.ProgressAxis;
@@ -105,7 +106,7 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
     }
     EarlyStopPolicy policy = new EarlyStopPolicy(axis == Axis.signal ? ProgressAxis.PROGRESS_AXIS_SIGNAL : ProgressAxis.PROGRESS_AXIS_STEP,
         minFraction, minConfidence, consecutive, predictAt, carryFromBase);
-    claim(out, id); // the service claims it too; here the refusal comes before Kafka is asked
+    claim(out, id, EnumLabels.of(policy.axis())); // the service claims it too; here the refusal comes before Kafka is asked
     kafka.ensureTopics();
     ExtrapolatorMetrics metrics = new ExtrapolatorMetrics();
     HTTPServer metricsServer;
@@ -151,9 +152,9 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
     }
   }
 
-  private static void claim(Path out, String id) {
+  private static void claim(Path out, String id, String axis) {
     try {
-      OutputClaim.claim(out, id);
+      OutputClaim.claim(out, id, axis);
     } catch (OutputClaim.OutputClaimedException e) {
       throw new UserError(e.getMessage());
     } catch (IOException e) {

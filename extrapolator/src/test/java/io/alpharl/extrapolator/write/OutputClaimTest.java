@@ -23,20 +23,21 @@ class OutputClaimTest {
   @Test
   void theFirstIdClaimsTheFolderAndMayComeBack() throws Exception {
     Path out = dir.resolve("models");
-    OutputClaim.claim(out, "x-1");
-    assertThat(Files.readString(out.resolve(OutputClaim.FILE), StandardCharsets.UTF_8)).isEqualTo("x-1\n");
-    OutputClaim.claim(out, "x-1");
+    OutputClaim.claim(out, "x-1", "step");
+    assertThat(Files.readString(out.resolve(OutputClaim.FILE + "-step"), StandardCharsets.UTF_8)).isEqualTo("x-1\n");
+    OutputClaim.claim(out, "x-1", "step");
     try (var files = Files.list(out)) {
-      assertThat(files).as("no staged file left").containsExactly(out.resolve(OutputClaim.FILE));
+      assertThat(files).as("no staged file left").containsExactly(out.resolve(OutputClaim.FILE + "-step"));
     }
   }
 
   @Test
   void anotherIdIsRefusedSayingWhoseFolderItIs() throws Exception {
-    OutputClaim.claim(dir, "x-1");
-    assertThatThrownBy(() -> OutputClaim.claim(dir, "x-2")).isInstanceOf(OutputClaim.OutputClaimedException.class)
+    OutputClaim.claim(dir, "x-1", "step");
+    assertThatThrownBy(() -> OutputClaim.claim(dir, "x-2", "step")).isInstanceOf(OutputClaim.OutputClaimedException.class)
         .hasMessageContaining("extrapolator 'x-1'").hasMessageContaining("'x-2' would write over them").hasMessageContaining("own --out");
-    OutputClaim.claim(dir, "x-1");
+    OutputClaim.claim(dir, "x-1", "step");
+    OutputClaim.claim(dir, "x-2", "signal"); // the other axis's models are other folders
   }
 
   /** Started together, exactly one of several ids gets the folder; each other one is refused, none sees half a claim. */
@@ -50,7 +51,7 @@ class OutputClaimTest {
         String id = "x-" + i;
         Callable<Boolean> attempt = () -> {
           try {
-            OutputClaim.claim(out, id);
+            OutputClaim.claim(out, id, "step");
             return true;
           } catch (OutputClaim.OutputClaimedException e) {
             return false;

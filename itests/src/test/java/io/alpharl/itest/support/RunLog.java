@@ -64,6 +64,9 @@ public final class RunLog {
             log.deadLetters.add(Topics.DLQ.valueSerde().deserializer().deserialize(r.topic(), r.value()));
           } else if (r.topic().equals(Topics.DELTAS.name()) && key.startsWith(prefix)) {
             DeltaFrame f = FrameEnvelope.parse(r.value());
+            if (f.header().getRunEnded()) {
+              continue; // the run's end carries no values
+            }
             log.previousSteps.computeIfAbsent(f.header().getStep(), x -> new java.util.TreeSet<>())
                 .add(f.header().hasPreviousStep() ? f.header().getPreviousStep() : -1);
             String id = f.header().getTensorName() + "@" + f.header().getStep();

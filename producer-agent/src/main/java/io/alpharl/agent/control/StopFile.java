@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.util.Optional;
 
 /**
  * The early-stop decision as a trainer sees it: a {@code STOP} file in its output directory whose
@@ -30,6 +32,30 @@ public final class StopFile {
     n.put("confidence", d.getConfidence());
     n.put("decided_unix_ms", d.getDecidedUnixMs());
     return n.toString();
+  }
+
+  /**
+   * When the run's STOP file was written, if the folder holds one for this run: one naming another
+   * run (an earlier run's, left in a reused folder) is not this run's, as the trainer's callback
+   * also ignores it; one without a run id (a user's {@code touch STOP}) is.
+   */
+  public static Optional<FileTime> of(Path runDir, String runId) {
+    Path stop = runDir.resolve(NAME);
+    try {
+      FileTime written = Files.getLastModifiedTime(stop);
+      String text = Files.readString(stop, StandardCharsets.UTF_8).strip();
+      String named = "";
+      if (!text.isEmpty()) {
+        try {
+          named = JSON.readTree(text).path("run_id").asText("");
+        } catch (IOException notJson) {
+          named = "";
+        }
+      }
+      return named.isEmpty() || named.equals(runId) ? Optional.of(written) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty(); // none, or gone while read
+    }
   }
 
   public static Path write(Path runDir, ControlDecision d) throws IOException {

@@ -23,8 +23,9 @@ import java.util.function.Predicate;
  *   <li>a step's chunks come in order from chunk 0 ({@link ChunkSequence}); a new step that begins
  *       while another is incomplete drops the incomplete one, which is reported;
  *   <li>the values decode and are finite ({@link ChunkDecoder});
- *   <li>a frame that ends the run ({@link RunEndFrame}) must name the newest applied step; after
- *       it every frame of the tensor is refused (a step incomplete when it came is dropped).
+ *   <li>a frame that ends the run ({@link RunEndFrame}) must name the newest applied step (so
+ *       there must be one); after it every frame of the tensor is refused (a step incomplete when it
+ *       came is dropped).
  * </ul>
  *
  * A refused frame changes nothing, except that an incomplete step it found stays dropped. Since the
@@ -195,6 +196,10 @@ public final class TensorStepLog {
   /** A frame that ends the run: taken when it names the newest applied step. */
   private Outcome end(DeltaChunkHeader h, String where, List<Rejection> rejections) {
     long step = h.getStep();
+    if (appliedStep == 0) {
+      // Nothing to let go of, and taken it would close the tensor before its run began.
+      return refused(step, rejections, RejectReason.REJECT_REASON_MISSING_STEP, where + ": ends the run, but no step of it is applied here");
+    }
     if (step != appliedStep) {
       return refused(step, rejections, step < appliedStep ? RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP : RejectReason.REJECT_REASON_MISSING_STEP,
           where + ": ends the run after step " + step + ", but the newest step applied here is " + appliedStep);

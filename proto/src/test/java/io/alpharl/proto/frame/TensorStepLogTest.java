@@ -159,6 +159,9 @@ class TensorStepLogTest {
   /** The frame that ends the run must name the newest applied step; after it, nothing of the tensor is taken. */
   @Test
   void afterTheRunsEndNothingOfTheTensorIsTaken() {
+    assertThat(end(5).rejections()).as("no step applied: nothing to end").singleElement()
+        .satisfies(r -> assertThat(r.reason()).isEqualTo(RejectReason.REJECT_REASON_MISSING_STEP));
+    assertThat(log.ended()).isFalse();
     offerStep(step(5, 0));
     offerStep(step(10, 5));
     assertThat(end(5).rejections()).singleElement().satisfies(r -> assertThat(r.reason()).isEqualTo(RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP));
