@@ -55,9 +55,7 @@ class PausedWriterTest {
     MemorySink sink = new MemorySink();
     try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(runDir, sink, allocator)) {
       agent.start();
-      for (int i = 0; i < 12; i++) {
-        agent.poll();
-      }
+      pollPastTheMeasures(agent);
       assertThat(sink.committed).isEmpty();
       assertThat(sink.letters).singleElement().satisfies(d -> {
         assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_BAD_CHECKPOINT);
@@ -77,9 +75,7 @@ class PausedWriterTest {
     MemorySink sink = new MemorySink();
     try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(runDir, sink, allocator)) {
       agent.start();
-      for (int i = 0; i < 12; i++) {
-        agent.poll();
-      }
+      pollPastTheMeasures(agent);
       assertThat(sink.letters).hasSize(1);
       weights(runDir.resolve("global_step5_hf"), 5);
       agent.poll();
@@ -102,6 +98,13 @@ class PausedWriterTest {
       agent.poll();
       assertThat(sink.letters).singleElement().satisfies(d -> assertThat(d.getStep()).isEqualTo(5));
       assertThat(sink.committed).containsExactly(10L);
+    }
+  }
+
+  /** Enough polls for a folder that stays cut short to be measured again each time and refused. */
+  private static void pollPastTheMeasures(CheckpointAgent agent) {
+    for (int i = 0; i < 12; i++) {
+      agent.poll();
     }
   }
 

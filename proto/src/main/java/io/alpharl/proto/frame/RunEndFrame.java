@@ -1,6 +1,5 @@
 package io.alpharl.proto.frame;
 
-import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.ChunkEncoding;
 import io.alpharl.proto.v1.DeltaChunkHeader;
 
@@ -15,13 +14,7 @@ public final class RunEndFrame {
 
   /** @param tensor the tensor and the run's last step ({@link TensorRef#step()}); its previous step is not used */
   public static DeltaFrame of(TensorRef tensor) {
-    DeltaChunkHeader.Builder header = DeltaChunkHeader.newBuilder()
-        .setSchemaVersion(Topics.SCHEMA_VERSION)
-        .setRunId(tensor.runId())
-        .setStep(tensor.step())
-        .setTensorName(tensor.tensorName())
-        .setModelled(tensor.modelled())
-        .addAllShape(tensor.shape())
+    DeltaChunkHeader.Builder header = tensor.header()
         .setChunkIndex(0)
         .setChunkCount(1)
         .setElementOffset(0)

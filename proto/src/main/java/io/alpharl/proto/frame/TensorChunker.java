@@ -1,6 +1,5 @@
 package io.alpharl.proto.frame;
 
-import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.ChunkEncoding;
 import io.alpharl.proto.v1.DeltaChunkHeader;
 import java.io.ByteArrayOutputStream;
@@ -114,13 +113,7 @@ public final class TensorChunker implements AutoCloseable {
       throw new IllegalArgumentException(tensor.tensorName() + " chunk " + c + " has " + plan.count(c) + " elements, the buffer holds "
           + values.remaining());
     }
-    DeltaChunkHeader.Builder header = DeltaChunkHeader.newBuilder()
-        .setSchemaVersion(Topics.SCHEMA_VERSION)
-        .setRunId(tensor.runId())
-        .setStep(tensor.step())
-        .setTensorName(tensor.tensorName())
-        .setModelled(tensor.modelled())
-        .addAllShape(tensor.shape())
+    DeltaChunkHeader.Builder header = tensor.header()
         .setChunkCount(plan.chunkCount())
         .setValueDtype(wire.proto())
         .setChunkIndex(c)

@@ -1,5 +1,8 @@
 package io.alpharl.proto.frame;
 
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.DeltaChunkHeader;
+
 import java.util.List;
 import java.util.Objects;
 
@@ -34,6 +37,17 @@ public record TensorRef(String runId, long step, String tensorName, List<Long> s
   /** This delta as the one after {@code previous} (0: the tensor's first). */
   public TensorRef following(long previous) {
     return new TensorRef(runId, step, tensorName, shape, modelled, previous);
+  }
+
+  /** A frame header naming this tensor and step (schema version, run, step, name, shape, whether modelled); the chunk's fields are the caller's. */
+  DeltaChunkHeader.Builder header() {
+    return DeltaChunkHeader.newBuilder()
+        .setSchemaVersion(Topics.SCHEMA_VERSION)
+        .setRunId(runId)
+        .setStep(step)
+        .setTensorName(tensorName)
+        .setModelled(modelled)
+        .addAllShape(shape);
   }
 
   public long elementCount() {
