@@ -46,7 +46,9 @@ public final class WatchCommand implements Callable<Integer> {
   @Mixin
   KafkaOptions kafka;
 
-  @Option(names = "--once", description = "Send the checkpoints present now, then exit.")
+  @Option(names = "--once", description = "Send the checkpoints present now, then exit. A run whose planned final step was sent, or that a"
+      + " STOP file for it stopped once the checkpoint saved after the STOP was sent, is then closed on the log (also when watch is stopped"
+      + " in those states): its processor lets go of it, and its run id takes no further checkpoints.")
   boolean once;
 
   @Option(names = "--control-port", converter = PortConverter.class, defaultValue = "0",
