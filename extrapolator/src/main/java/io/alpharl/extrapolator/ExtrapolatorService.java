@@ -204,7 +204,7 @@ public final class ExtrapolatorService implements Runnable {
       FitSummary f = it.next().fit();
       String run = f.getRunId();
       RunLedger ledger = runInputs.runs().get(run);
-      if (blocked.contains(run) || ledger == null || ledger.manifest() == null || !ledger.commits().keySet().containsAll(f.getWindowStepsList())
+      if (blocked.contains(run) || ledger == null || ledger.manifest() == null || !ledger.uncommitted(f.getWindowStepsList()).isEmpty()
           || retryAfter.getOrDefault(run, now) > now) {
         blocked.add(run);
         continue;

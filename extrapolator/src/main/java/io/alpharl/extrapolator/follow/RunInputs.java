@@ -94,11 +94,13 @@ public final class RunInputs {
       Pending pending = it.next();
       FitSummary f = pending.fit();
       RunLedger ledger = runs.get(f.getRunId());
-      if (ledger == null || ledger.commits().isEmpty() || ledger.commits().lastKey() <= f.getStep()
-          || ledger.commits().keySet().containsAll(f.getWindowStepsList())) {
+      if (ledger == null || ledger.commits().isEmpty() || ledger.commits().lastKey() <= f.getStep()) {
         continue;
       }
-      List<Long> missing = f.getWindowStepsList().stream().filter(s -> !ledger.commits().containsKey(s)).toList();
+      List<Long> missing = ledger.uncommitted(f.getWindowStepsList());
+      if (missing.isEmpty()) {
+        continue;
+      }
       refuse(pending.source(), RejectReason.REJECT_REASON_MISSING_STEP, "fit of run " + f.getRunId() + " step " + f.getStep() + " has steps "
           + missing + " in its window, which the run never committed (its commits have reached step " + ledger.commits().lastKey() + ")");
       it.remove();

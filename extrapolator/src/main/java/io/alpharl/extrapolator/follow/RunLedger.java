@@ -4,6 +4,7 @@ import io.alpharl.extrapolator.policy.DecisionState;
 import io.alpharl.extrapolator.scan.CommittedDigests;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
+import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 
@@ -48,6 +49,11 @@ public final class RunLedger {
   /** The commits kept, by step, without their per-tensor digests ({@link #digests()}). */
   public NavigableMap<Long, StepCommitted> commits() {
     return commits;
+  }
+
+  /** Those of {@code steps} the run has no commit of (yet), in their order. */
+  public List<Long> uncommitted(List<Long> steps) {
+    return steps.stream().filter(step -> !commits.containsKey(step)).toList();
   }
 
   /** The per-tensor digests of the commits kept. */

@@ -65,7 +65,7 @@ public final class StalledFits {
     if (ledger == null || ledger.manifest() == null) {
       return "its run's manifest on " + Topics.RUNS.name() + " (deleted by retention or compaction, or never published)";
     }
-    List<Long> missing = f.getWindowStepsList().stream().filter(s -> !ledger.commits().containsKey(s)).toList();
+    List<Long> missing = ledger.uncommitted(f.getWindowStepsList());
     return missing.isEmpty() ? null : "the commits of steps " + missing + " on " + Topics.STEPS.name();
   }
 }
