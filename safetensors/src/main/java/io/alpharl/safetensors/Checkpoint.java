@@ -199,7 +199,7 @@ public final class Checkpoint implements AutoCloseable {
    */
   private Optional<String> headKeptFor(Checkpoint base, TensorEntry embedding) {
     String name = embedding.name();
-    if (!(name.contains("embed") || name.contains("wte"))) {
+    if (!isEmbedding(name)) {
       return Optional.empty();
     }
     Optional<String> baseHead = base.tensors().keySet().stream().filter(h -> base.tiedHead(h).equals(Optional.of(name))).findFirst();
@@ -217,6 +217,11 @@ public final class Checkpoint implements AutoCloseable {
 
   private static boolean isHead(String name) {
     return name.endsWith("lm_head.weight") || name.endsWith("embed_out.weight");
+  }
+
+  /** What a head may be tied to, by name: an input embedding ({@code embed_tokens}, GPT-2's {@code wte}). */
+  private static boolean isEmbedding(String name) {
+    return name.contains("embed") || name.contains("wte");
   }
 
   /** Whether this folder's config.json says the model's input and output embeddings are one tensor. */
@@ -252,7 +257,7 @@ public final class Checkpoint implements AutoCloseable {
     }
     List<String> twins = new ArrayList<>();
     for (TensorEntry t : tensors.values()) {
-      if (!t.name().equals(name) && (t.name().contains("embed") || t.name().contains("wte")) && t.shape().equals(head.shape())
+      if (!t.name().equals(name) && isEmbedding(t.name()) && t.shape().equals(head.shape())
           && t.dtype() == head.dtype() && crc32c(t.name()) == crc32c(name) && sameValues(t.name(), name, head.elementCount())) {
         twins.add(t.name());
       }
