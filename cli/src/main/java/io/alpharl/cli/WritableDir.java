@@ -70,8 +70,9 @@ public final class WritableDir {
   public static void requireApart(Path out, String option, java.util.Map<Path, String> inputs) {
     Path o = canonical(out);
     for (java.util.Map.Entry<Path, String> in : inputs.entrySet()) {
-      if (o.startsWith(canonical(in.getKey()))) {
-        throw new UserError(option + " " + out + " is " + (o.equals(canonical(in.getKey())) ? "" : "inside ") + in.getValue() + " " + in.getKey()
+      Path input = canonical(in.getKey());
+      if (o.startsWith(input)) {
+        throw new UserError(option + " " + out + " is " + (o.equals(input) ? "" : "inside ") + in.getValue() + " " + in.getKey()
             + ", which this command reads: it would write over it; give a path outside it");
       }
     }

@@ -149,30 +149,22 @@ public final class WatchCommand implements Callable<Integer> {
       double seconds = (System.nanoTime() - t0) / 1e9;
       System.err.printf("run %s: sent through step %d, %.1f MB of deltas in %.1f s (%.1f MB/s)%n", config.runId(), agent.lastStep(),
           agent.bytesOfDeltas() / 1e6, seconds, agent.bytesOfDeltas() / 1e6 / seconds);
-      if (once) {
-        finishOnce(agent, config);
-      } else if (finished(agent) || StopFile.of(config.runDir(), config.runId()).isPresent()) {
-        // Stopped (Ctrl-C, SIGTERM) in a state --once would mark: marked, and ended where the run is over.
-        finishOnce(agent, config);
-      }
+      markOrClose(agent, config, once);
     }
-  }
-
-  private static boolean finished(CheckpointAgent agent) {
-    return agent.plannedSteps() > 0 && agent.lastStep() >= agent.plannedSteps();
   }
 
   /**
    * The run is finished, and ended on the log, when its planned final step was sent. It is stopped
    * early when the trainer's folder holds a STOP file for it, and ended only once the checkpoint the
    * trainer saved after reading it was sent (it saves its last one then; ending before would shut
-   * that one out for good). Otherwise it stays running, and the user is told why, since a later
-   * watch will go on from where this one ended.
+   * that one out for good). Otherwise it stays running: after {@code --once} the user is told why,
+   * since a later watch will go on from where this one ended; a watch stopped by Ctrl-C or SIGTERM
+   * leaves a running run as it was.
    */
-  private static void finishOnce(CheckpointAgent agent, AgentConfig config) {
+  private static void markOrClose(CheckpointAgent agent, AgentConfig config, boolean once) {
     long planned = agent.plannedSteps();
     Optional<java.nio.file.attribute.FileTime> stop = StopFile.of(config.runDir(), config.runId());
-    if (finished(agent)) {
+    if (planned > 0 && agent.lastStep() >= planned) {
       agent.end(RunStatus.RUN_STATUS_FINISHED);
       System.err.printf("run %s: finished (step %d of %d planned sent); its run id is closed%n", config.runId(), agent.lastStep(), planned);
     } else if (stop.isPresent() && agent.lastSentSavedAfter(stop.get())) {
@@ -183,11 +175,10 @@ public final class WatchCommand implements Callable<Integer> {
       agent.finish(RunStatus.RUN_STATUS_STOPPED_EARLY);
       System.err.printf("run %s: stopped early (%s in %s), but the checkpoint the trainer saves after it is not sent yet (step %d sent);"
           + " watch again to send it and close the run%n", config.runId(), StopFile.NAME, config.runDir(), agent.lastStep());
-    } else {
+    } else if (once) {
       agent.finish(RunStatus.RUN_STATUS_RUNNING);
       System.err.printf("run %s: still running, step %d of %s planned sent; watch again (with or without --once) to send the rest%n",
           config.runId(), agent.lastStep(), planned > 0 ? String.valueOf(planned) : "unknown");
     }
   }
-
 }
