@@ -529,12 +529,7 @@ public final class CheckpointAgent implements AutoCloseable {
       finish(status);
       return;
     }
-    RunManifest done = manifest.setStatus(status).setLastStep(lastStep).build();
-    List<DeltaFrame> ends = new ArrayList<>(base.tensors().size());
-    for (TensorEntry t : base.tensors().values()) {
-      ends.add(RunEndFrame.of(new TensorRef(config.runId(), lastStep, t.name(), t.shape(), config.modules().isModelled(t))));
-    }
-    sink.endRun(done, ends);
+    sink.endRun(RunEndFrame.ofRun(manifest.build(), status, lastStep));
   }
 
   /**

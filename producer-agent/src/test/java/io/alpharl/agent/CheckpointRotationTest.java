@@ -8,6 +8,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.alpharl.proto.manifest.BaseModelFingerprint;
 import io.alpharl.proto.v1.RejectReason;
+import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.RunStatus;
 import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.DType;
@@ -96,8 +97,12 @@ class CheckpointRotationTest {
       agent.finish(RunStatus.RUN_STATUS_STOPPED_EARLY);
       agent.end(RunStatus.RUN_STATUS_RUNNING);
       assertThat(sink.ends).as("marked, not ended").isEmpty();
+      assertThat(sink.manifests).noneMatch(RunManifest::getRunEnded);
       agent.end(RunStatus.RUN_STATUS_STOPPED_EARLY);
-      assertThat(sink.manifests.get(sink.manifests.size() - 1).getStatus()).isEqualTo(RunStatus.RUN_STATUS_STOPPED_EARLY);
+      RunManifest ended = sink.manifests.get(sink.manifests.size() - 1);
+      assertThat(ended.getStatus()).isEqualTo(RunStatus.RUN_STATUS_STOPPED_EARLY);
+      assertThat(ended.getRunEnded()).as("the end is said on alpharl.runs too").isTrue();
+      assertThat(ended.getLastStep()).isEqualTo(5);
       assertThat(sink.ends).extracting(f -> f.header().getTensorName() + " " + f.header().getStep() + " " + f.header().getModelled() + " "
           + f.header().getRunEnded()).containsExactlyInAnyOrder(MODULE + " 5 true true", NORM + " 5 false true");
       assertThat(sink.ends).allSatisfy(f -> assertThat(f.key()).isEqualTo("ends/" + f.header().getTensorName()));
@@ -116,6 +121,7 @@ class CheckpointRotationTest {
       agent.end(RunStatus.RUN_STATUS_STOPPED_EARLY);
       assertThat(sink.ends).isEmpty();
       assertThat(sink.manifests.get(sink.manifests.size() - 1).getStatus()).isEqualTo(RunStatus.RUN_STATUS_STOPPED_EARLY);
+      assertThat(sink.manifests).noneMatch(RunManifest::getRunEnded);
     }
   }
 

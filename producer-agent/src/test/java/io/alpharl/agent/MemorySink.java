@@ -3,6 +3,7 @@ package io.alpharl.agent;
 import io.alpharl.agent.publish.StepSink;
 import io.alpharl.proto.frame.ChunkDecoder;
 import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.frame.RunEndFrame;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
@@ -25,9 +26,9 @@ final class MemorySink implements StepSink {
   final List<DeltaFrame> ends = new ArrayList<>();
 
   @Override
-  public void endRun(RunManifest finished, List<DeltaFrame> endFrames) {
-    manifests.add(finished);
-    ends.addAll(endFrames);
+  public void endRun(RunEndFrame.Ending ending) {
+    manifests.add(ending.manifest());
+    ends.addAll(ending.frames());
   }
 
   @Override

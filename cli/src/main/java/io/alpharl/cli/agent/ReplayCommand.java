@@ -2,7 +2,7 @@ package io.alpharl.cli.agent;
 
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.replay.RunReplayer;
-import io.alpharl.agent.resume.CommittedRun;
+import io.alpharl.agent.resume.LoggedRun;
 import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.cli.DurationConverter;
 import io.alpharl.cli.KafkaOptions;
@@ -74,13 +74,18 @@ public final class ReplayCommand implements Callable<Integer> {
     try (KafkaStepSink sink = new KafkaStepSink(kafka.clients(), id, Map.of())) {
       RunReplayer.Result r;
       try {
-        r = new RunReplayer(allocator, System.err).resume(recording, sink, id, base, pace, CommittedRun.commits(kafka.clients(), id));
+        r = new RunReplayer(allocator, System.err).resume(recording, sink, id, base, pace, LoggedRun.read(kafka.clients(), id));
       } catch (ResumeRefusedException e) {
         throw new UserError(e.getMessage());
       }
+      if (r.ended() && r.stepsSent() == 0) {
+        System.err.printf("run %s is on the log whole and was ended after step %d: nothing to send%n", r.runId(), r.lastStep());
+        return;
+      }
       double s = (System.nanoTime() - t0) / 1e9;
-      System.err.printf("replayed run %s: %d steps through step %d, %.1f MB in %.1f s (%.1f MB/s); base model in %s%n",
-          r.runId(), r.stepsSent(), r.lastStep(), r.bytesSent() / 1e6, s, r.bytesSent() / 1e6 / s, r.baseModel());
+      System.err.printf("replayed run %s: %d steps through step %d, %.1f MB in %.1f s (%.1f MB/s)%s; base model in %s%n",
+          r.runId(), r.stepsSent(), r.lastStep(), r.bytesSent() / 1e6, s, r.bytesSent() / 1e6 / s,
+          r.ended() ? "; the run is finished and ended on the log" : "", r.baseModel());
     }
   }
 

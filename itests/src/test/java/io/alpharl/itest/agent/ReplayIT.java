@@ -6,16 +6,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.publish.StepSink;
 import io.alpharl.agent.replay.RunReplayer;
-import io.alpharl.agent.resume.CommittedRun;
+import io.alpharl.agent.resume.LoggedRun;
 import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.itest.support.BundledRun;
 import io.alpharl.itest.support.RunLog;
 import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.frame.RunEndFrame;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.RunStatus;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.safetensors.Checkpoint;
 import java.nio.file.Path;
@@ -23,7 +25,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.UUID;
 import org.apache.arrow.memory.RootAllocator;
@@ -33,9 +34,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The bundled recording replayed to a real broker: the base model it writes is the run's W_0,
- * every step's deltas sum to W_t − W_0 of the original checkpoint files bit for bit, a second
- * replay of the same run sends nothing again, one after half the run sends the rest, and one under
- * an id that holds another run is refused before it sends anything.
+ * every step's deltas sum to W_t − W_0 of the original checkpoint files bit for bit, the finished
+ * run is ended on the log, a second replay of the same run sends nothing again, one after half the
+ * run sends the rest, and one under an id that holds another run, or past the end of a run ended
+ * on the log, is refused before it sends anything.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class ReplayIT {
@@ -54,6 +56,7 @@ class ReplayIT {
     }
     assertThat(first.stepsSent()).isEqualTo(steps.size());
     assertThat(first.runId()).isEqualTo(runId);
+    assertThat(first.ended()).as("the recorded run finished, so its replay ends it").isTrue();
 
     assertThat(first.baseModel().resolve("config.json")).as("the base model directory is loadable")
         .hasSameTextualContentAs(BundledRun.dir().resolve("checkpoint-0/config.json"));
@@ -66,9 +69,16 @@ class ReplayIT {
       }
     }
 
-    RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.hasComplete(steps), Duration.ofSeconds(60));
+    RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.hasComplete(steps) && !l.endedAfter.isEmpty(), Duration.ofSeconds(60));
     assertThat(log.committedSteps()).containsExactlyElementsOf(steps);
     assertThat(log.commits).allSatisfy(c -> assertThat(c.getHasProgressValue()).isTrue());
+    try (Checkpoint base = Checkpoint.open(BundledRun.dir().resolve("checkpoint-0"))) {
+      assertThat(log.endedAfter.keySet()).as("every tensor ended").isEqualTo(base.tensors().keySet());
+    }
+    assertThat(log.endedAfter.values()).as("after the run's last step").containsOnly(steps.get(steps.size() - 1));
+    LoggedRun ended = LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), runId);
+    assertThat(ended.endedAfter()).hasValue(steps.get(steps.size() - 1));
+    assertThat(ended.newestManifest().orElseThrow().getStatus()).isEqualTo(RunStatus.RUN_STATUS_FINISHED);
     // The recording predates frames that name their previous step; the replay names it, so readers check the log for gaps.
     for (int i = 0; i < steps.size(); i++) {
       assertThat(log.previousSteps.get(steps.get(i))).as("previous step named by step %d's frames", steps.get(i))
@@ -94,11 +104,14 @@ class ReplayIT {
 
     try (RootAllocator allocator = new RootAllocator();
          KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
-      NavigableMap<Long, StepCommitted> onLog = CommittedRun.commits(KafkaClients.of(broker.bootstrapServers()), runId);
-      assertThat(onLog.keySet()).containsExactlyElementsOf(steps);
+      LoggedRun onLog = LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), runId);
+      assertThat(onLog.commits().keySet()).containsExactlyElementsOf(steps);
       RunReplayer.Result again = new RunReplayer(allocator, null).resume(BundledRun.recording(), sink, runId, baseDir, RunReplayer.Pace.FAST, onLog);
       assertThat(again.stepsSent()).as("a replay resumes after what consumers already have").isZero();
+      assertThat(again.ended()).isTrue();
     }
+    assertThat(LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), runId).manifests()).as("nothing sent again, not even a manifest")
+        .isEqualTo(ended.manifests());
   }
 
   /** Half the run is on the log; the replay checks it is its own and sends exactly the steps after it. */
@@ -113,13 +126,45 @@ class ReplayIT {
     }
     try (RootAllocator allocator = new RootAllocator();
          KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
-      NavigableMap<Long, StepCommitted> onLog = CommittedRun.commits(KafkaClients.of(broker.bootstrapServers()), runId);
-      assertThat(onLog.lastKey()).isEqualTo(half);
+      LoggedRun onLog = LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), runId);
+      assertThat(onLog.lastStep()).isEqualTo(half);
+      assertThat(onLog.endedAfter()).as("a replay cut short does not end its run").isEmpty();
       RunReplayer.Result rest = new RunReplayer(allocator, null).resume(BundledRun.recording(), sink, runId, baseDir, RunReplayer.Pace.FAST, onLog);
-      assertThat(rest.stepsSent()).isEqualTo(steps.size() - onLog.size());
+      assertThat(rest.stepsSent()).isEqualTo(steps.size() - onLog.commits().size());
     }
     RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.hasComplete(steps), Duration.ofSeconds(60));
     assertThat(log.committedSteps()).as("each step once").containsExactlyElementsOf(steps);
+  }
+
+  /**
+   * The run on the log was ended after half its steps (as {@code agent end} ends an abandoned run):
+   * a replay that would go on past that end is refused before it sends anything.
+   */
+  @Test
+  void aReplayPastTheEndOfARunEndedOnTheLogIsRefused(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String runId = "replay-ended-" + UUID.randomUUID().toString().substring(0, 8);
+    List<Long> steps = BundledRun.steps().subList(1, BundledRun.steps().size());
+    long half = steps.get(steps.size() / 2);
+    try (RootAllocator allocator = new RootAllocator()) {
+      BundledRun.replay(broker.bootstrapServers(), runId, allocator, baseDir, 0, half);
+    }
+    LoggedRun before = LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), runId);
+    try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
+      sink.endRun(RunEndFrame.ofRun(before.newestManifest().orElseThrow(), RunStatus.RUN_STATUS_STOPPED_EARLY, half));
+    }
+    LoggedRun ended = LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), runId);
+    assertThat(ended.endedAfter()).hasValue(half);
+    try (RootAllocator allocator = new RootAllocator();
+         KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
+      assertThatThrownBy(() -> new RunReplayer(allocator, null).resume(BundledRun.recording(), sink, runId, baseDir, RunReplayer.Pace.FAST, ended))
+          .isInstanceOf(ResumeRefusedException.class)
+          .hasMessageContaining("run " + runId + " on the log was ended after step " + half)
+          .hasMessageContaining("goes on to step " + steps.get(steps.size() / 2 + 1));
+    }
+    LoggedRun after = LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), runId);
+    assertThat(after.commits()).as("nothing sent").isEqualTo(ended.commits());
+    assertThat(after.manifests()).isEqualTo(ended.manifests());
   }
 
   /**
@@ -137,8 +182,8 @@ class ReplayIT {
         StepSink other = new OtherRun(kafka, kind);
         new RunReplayer(allocator, null).replay(BundledRun.recording(), other, Optional.of(runId), baseDir.resolve("other-" + kind), 0, 0, 40);
       }
-      NavigableMap<Long, StepCommitted> onLog = CommittedRun.commits(KafkaClients.of(broker.bootstrapServers()), runId);
-      assertThat(onLog.lastKey()).isEqualTo(40);
+      LoggedRun onLog = LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), runId);
+      assertThat(onLog.lastStep()).isEqualTo(40);
       Path base = baseDir.resolve("refused-" + kind);
       try (RootAllocator allocator = new RootAllocator();
            KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
@@ -147,7 +192,7 @@ class ReplayIT {
             .hasMessageContaining(kind.equals("progress") ? "progress value" : "tensor digests differ");
       }
       assertThat(base).as("no base written").doesNotExist();
-      assertThat(CommittedRun.commits(KafkaClients.of(broker.bootstrapServers()), runId)).as("nothing sent").isEqualTo(onLog);
+      assertThat(LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), runId).commits()).as("nothing sent").isEqualTo(onLog.commits());
     }
   }
 
@@ -159,8 +204,8 @@ class ReplayIT {
     }
 
     @Override
-    public void endRun(RunManifest finished, List<DeltaFrame> ends) {
-      sink.endRun(finished, ends);
+    public void endRun(RunEndFrame.Ending ending) {
+      sink.endRun(ending);
     }
 
     @Override

@@ -36,6 +36,8 @@ public final class RunLog {
   /** step → the previous steps its frames named (-1 for a frame that names none). */
   public final Map<Long, java.util.Set<Long>> previousSteps = new TreeMap<>();
   public final List<DeadLetter> deadLetters = new ArrayList<>();
+  /** The step each tensor's end frame names ({@code run_ended}), by tensor name. */
+  public final Map<String, Long> endedAfter = new TreeMap<>();
 
   /** Reads until {@code done} holds for what was read, or fails after {@code timeout}. */
   public static RunLog read(String bootstrap, String runId, Predicate<RunLog> done, Duration timeout) {
@@ -65,7 +67,8 @@ public final class RunLog {
           } else if (r.topic().equals(Topics.DELTAS.name()) && key.startsWith(prefix)) {
             DeltaFrame f = FrameEnvelope.parse(r.value());
             if (f.header().getRunEnded()) {
-              continue; // the run's end carries no values
+              log.endedAfter.put(f.header().getTensorName(), f.header().getStep()); // the run's end carries no values
+              continue;
             }
             log.previousSteps.computeIfAbsent(f.header().getStep(), x -> new java.util.TreeSet<>())
                 .add(f.header().hasPreviousStep() ? f.header().getPreviousStep() : -1);

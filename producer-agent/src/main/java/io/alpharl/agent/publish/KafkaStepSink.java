@@ -2,6 +2,7 @@ package io.alpharl.agent.publish;
 
 import io.alpharl.proto.error.Causes;
 import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.frame.RunEndFrame;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.TopicAdmin;
 import io.alpharl.proto.topic.TopicGoneException;
@@ -84,12 +85,12 @@ public final class KafkaStepSink implements StepSink {
   }
 
   @Override
-  public void endRun(RunManifest finished, List<DeltaFrame> ends) {
+  public void endRun(RunEndFrame.Ending ending) {
     begin();
-    for (DeltaFrame f : ends) {
+    for (DeltaFrame f : ending.frames()) {
       send(Topics.DELTAS.name(), f.key(), f.bytes());
     }
-    send(Topics.RUNS.name(), runId, finished.toByteArray());
+    send(Topics.RUNS.name(), runId, ending.manifest().toByteArray());
     commit(List.of(Topics.DELTAS.name(), Topics.RUNS.name()));
   }
 

@@ -3,6 +3,7 @@ package io.alpharl.agent.publish;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.RecordEntry;
 import io.alpharl.proto.frame.RecordingWriter;
+import io.alpharl.proto.frame.RunEndFrame;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
@@ -38,8 +39,8 @@ public final class RecordingStepSink implements StepSink {
 
   /** The manifest alone: a recording ends where its file does, and a replay is not the run's agent (it does not end the run it sends). */
   @Override
-  public void endRun(RunManifest finished, List<DeltaFrame> ends) {
-    manifest(finished);
+  public void endRun(RunEndFrame.Ending ending) {
+    manifest(ending.manifest());
   }
 
   @Override

@@ -1,10 +1,10 @@
 package io.alpharl.agent.publish;
 
 import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.frame.RunEndFrame;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
-import java.util.List;
 
 /**
  * Where the agent's output goes: Kafka ({@link KafkaStepSink}) or a recording file
@@ -26,9 +26,9 @@ public interface StepSink extends AutoCloseable {
 
   /**
    * Publishes a finished run's manifest with the frames that end each tensor's part of it
-   * ({@link io.alpharl.proto.frame.RunEndFrame}), together.
+   * ({@link RunEndFrame#ofRun}), together.
    */
-  void endRun(RunManifest finished, List<DeltaFrame> ends);
+  void endRun(RunEndFrame.Ending ending);
 
   void beginStep(long step);
 

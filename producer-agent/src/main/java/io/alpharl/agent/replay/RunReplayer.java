@@ -1,6 +1,7 @@
 package io.alpharl.agent.replay;
 
 import io.alpharl.agent.publish.StepSink;
+import io.alpharl.agent.resume.LoggedRun;
 import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.proto.frame.ChunkDecoder;
 import io.alpharl.proto.frame.DecodedChunk;
@@ -8,10 +9,12 @@ import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.FrameEnvelope;
 import io.alpharl.proto.frame.RecordEntry;
 import io.alpharl.proto.frame.RecordingReader;
+import io.alpharl.proto.frame.RunEndFrame;
 import io.alpharl.proto.frame.TensorAssembly;
 import io.alpharl.proto.manifest.BaseModelFingerprint;
 import io.alpharl.proto.v1.DeltaChunkHeader;
 import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.RunStatus;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorInfo;
 import io.alpharl.safetensors.Checkpoint;
@@ -26,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
@@ -39,8 +43,13 @@ import org.apache.arrow.memory.BufferAllocator;
  * sum, and every fit after it would be of neither run, without a word.
  */
 public final class RunReplayer {
-  /** What a replay did. */
-  public record Result(String runId, int stepsSent, long bytesSent, Path baseModel, long lastStep) {}
+  /**
+   * What a replay did.
+   *
+   * @param ended whether the run is ended on the log: the recording's run finished, and this replay
+   *              or an earlier one sent its end ({@link RunEndFrame#ofRun}); nothing more of it may follow
+   */
+  public record Result(String runId, int stepsSent, long bytesSent, Path baseModel, long lastStep, boolean ended) {}
 
   /**
    * How fast steps go out: {@code speed} times the recorded pace (0: as fast as possible), or, when
@@ -92,24 +101,28 @@ public final class RunReplayer {
    * Replays under {@code runId} the steps after those the log already holds of it, once each of
    * those is found to be this recording's step (the same tensor digests and progress value), and the
    * recording's steps up to the newest of them all on the log. Nothing is sent, and no base written,
-   * before that.
+   * before that. A run the log holds ended is not sent again: where the recording is that run
+   * whole, the replay has nothing to do; where it goes on, it is refused.
    *
-   * @param onLog the run's valid commits on the log by step; empty for a new run
-   * @throws ResumeRefusedException when the log holds another run under this id
+   * @param onLog the run as the log holds it; no commit for a new run
+   * @throws ResumeRefusedException when the log holds another run under this id, or this run ended before the recording's end
    */
-  public Result resume(Path recording, StepSink sink, String runId, Path baseDir, Pace pace, NavigableMap<Long, StepCommitted> onLog)
+  public Result resume(Path recording, StepSink sink, String runId, Path baseDir, Pace pace, LoggedRun onLog)
       throws IOException, InterruptedException {
-    return replay(recording, sink, Optional.of(runId), baseDir, pace, onLog.isEmpty() ? 0 : onLog.lastKey(), Long.MAX_VALUE, onLog);
+    return replay(recording, sink, Optional.of(runId), baseDir, pace, onLog.lastStep(), Long.MAX_VALUE, onLog);
   }
 
   /** @param onLog when not null, every skipped step is checked against it (see {@link #resume}) */
   private Result replay(Path recording, StepSink sink, Optional<String> runIdOverride, Path baseDir, Pace pace,
-      long skipThroughStep, long stopAfterStep, NavigableMap<Long, StepCommitted> onLog) throws IOException, InterruptedException {
+      long skipThroughStep, long stopAfterStep, LoggedRun onLog) throws IOException, InterruptedException {
+    OptionalLong endedAfter = onLog == null ? OptionalLong.empty() : onLog.endedAfter();
     try (RecordingReader reader = new RecordingReader(allocator, recording)) {
       int batches = reader.batchCount();
       RunManifest manifest = null;
       RunManifest pending = null; // a recorded manifest not sent yet: held while steps are skipped, so a refusal sends nothing
       RunManifest firstManifest = null;
+      RunManifest lastManifest = null; // the newest recorded, sent or not: a finished run's says so
+      boolean cutShort = false;
       int matched = 0;
       Map<String, TensorAssembly> base = new HashMap<>();
       Map<String, byte[]> baseFiles = new java.util.LinkedHashMap<>();
@@ -140,6 +153,7 @@ public final class RunReplayer {
             }
           }
           if (commit != null && commit.getStep() > stopAfterStep) {
+            cutShort = true;
             break; // the rest of the run, and its final manifest, wait for a later replay
           }
           if (recordedManifest != null) {
@@ -148,6 +162,7 @@ public final class RunReplayer {
               firstManifest = recordedManifest;
             }
             pending = recordedManifest;
+            lastManifest = recordedManifest;
           }
           if (commit == null) {
             continue;
@@ -156,13 +171,17 @@ public final class RunReplayer {
           previousRecorded = commit.getStep();
           if (commit.getStep() <= skipThroughStep) {
             if (onLog != null) {
-              requireOnLog(onLog, commit, runIdOverride.orElse(commit.getRunId()));
+              requireOnLog(onLog.commits(), commit, runIdOverride.orElse(commit.getRunId()));
               matched++;
             }
             continue;
           }
           if (onLog != null && steps == 0) {
-            requireAllOnLogMatched(onLog, matched, runIdOverride.orElse(commit.getRunId()));
+            requireAllOnLogMatched(onLog.commits(), matched, runIdOverride.orElse(commit.getRunId()));
+            if (endedAfter.isPresent()) {
+              throw new ResumeRefusedException("run " + runIdOverride.orElse(commit.getRunId()) + " on the log was ended after step "
+                  + endedAfter.getAsLong() + ", and this recording goes on to step " + commit.getStep() + "; replay it under a new --run-id");
+            }
           }
           if (pending != null) {
             manifest = written.send(pending, firstManifest, runIdOverride, sink);
@@ -202,18 +221,29 @@ public final class RunReplayer {
         }
       }
       if (onLog != null && steps == 0) {
-        requireAllOnLogMatched(onLog, matched, runIdOverride.orElse(firstManifest == null ? "" : firstManifest.getRunId()));
-      }
-      if (pending != null) {
-        manifest = written.send(pending, firstManifest, runIdOverride, sink);
+        requireAllOnLogMatched(onLog.commits(), matched, runIdOverride.orElse(firstManifest == null ? "" : firstManifest.getRunId()));
       }
       if (progress != null) {
         progress.println();
       }
+      if (lastManifest == null) {
+        throw new IOException(recording + " has no run manifest");
+      }
+      String runId = runIdOverride.orElse(lastManifest.getRunId());
+      if (endedAfter.isPresent()) {
+        return new Result(runId, steps, bytes, baseDir, endedAfter.getAsLong(), true); // the whole run is on the log, ended: nothing to send
+      }
+      // A finished recording ends its replayed run, as its agent ended it: the processor lets go of it.
+      boolean ends = !cutShort && previousRecorded > 0 && finished(lastManifest.getStatus());
+      if (ends) {
+        manifest = written.end(lastManifest, firstManifest, runIdOverride, previousRecorded, sink);
+      } else if (pending != null) {
+        manifest = written.send(pending, firstManifest, runIdOverride, sink);
+      }
       if (manifest == null) {
         throw new IOException(recording + " has no run manifest");
       }
-      return new Result(manifest.getRunId(), steps, bytes, Path.of(manifest.getBaseModelPath()), lastStep);
+      return new Result(manifest.getRunId(), steps, bytes, Path.of(manifest.getBaseModelPath()), lastStep, ends);
     }
   }
 
@@ -236,6 +266,19 @@ public final class RunReplayer {
 
     /** Sends a recorded manifest under the replay's run id, writing the base first (from the first manifest's tensor list) if it is not yet. */
     RunManifest send(RunManifest recorded, RunManifest first, Optional<String> runIdOverride, StepSink sink) throws IOException {
+      RunManifest manifest = replayed(recorded, first, runIdOverride).setRunEnded(false).build();
+      sink.manifest(manifest);
+      return manifest;
+    }
+
+    /** Sends the recorded final manifest with the frames that end the run after {@code lastStep}, in one transaction. */
+    RunManifest end(RunManifest recorded, RunManifest first, Optional<String> runIdOverride, long lastStep, StepSink sink) throws IOException {
+      RunEndFrame.Ending ending = RunEndFrame.ofRun(replayed(recorded, first, runIdOverride).build(), recorded.getStatus(), lastStep);
+      sink.endRun(ending);
+      return ending.manifest();
+    }
+
+    private RunManifest.Builder replayed(RunManifest recorded, RunManifest first, Optional<String> runIdOverride) throws IOException {
       if (fingerprint == null) {
         writeBase(first, tensors, files, dir);
         try (Checkpoint written = Checkpoint.open(dir)) {
@@ -245,10 +288,12 @@ public final class RunReplayer {
       RunManifest.Builder replayed = recorded.toBuilder().setRunId(runIdOverride.orElse(recorded.getRunId()))
           .setBaseModelPath(dir.toAbsolutePath().toString());
       fingerprint.stamp(replayed);
-      RunManifest manifest = replayed.build();
-      sink.manifest(manifest);
-      return manifest;
+      return replayed;
     }
+  }
+
+  private static boolean finished(RunStatus status) {
+    return status == RunStatus.RUN_STATUS_FINISHED || status == RunStatus.RUN_STATUS_STOPPED_EARLY;
   }
 
   /** Before anything is sent: every step the log holds was one of this recording's (each was checked as it was skipped). */

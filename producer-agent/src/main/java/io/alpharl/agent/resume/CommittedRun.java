@@ -9,7 +9,6 @@ import io.alpharl.proto.frame.FrameException;
 import io.alpharl.proto.frame.TensorStepLog;
 import io.alpharl.proto.manifest.BaseModelFingerprint;
 import io.alpharl.proto.topic.KafkaClients;
-import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
@@ -17,18 +16,14 @@ import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorDigest;
 import io.alpharl.proto.v1.TensorInfo;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.TreeMap;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.kafka.common.errors.SerializationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,79 +75,34 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
     this(lastStep, firstManifestMs, Collections.emptyNavigableMap());
   }
 
-  /** The newest valid committed step of a run (what a replay skips), without reading its deltas. */
+  /** The newest valid committed step of a run, without reading its deltas. */
   public static long lastStep(KafkaClients kafka, String runId) {
-    try (TopicReader reader = new TopicReader(kafka, Duration.ofSeconds(60))) {
-      return lastStep(reader, runId);
-    }
-  }
-
-  /** The run's valid commits on the log by step (what a replay skips, and checks against its recording), without reading its deltas. */
-  public static NavigableMap<Long, StepCommitted> commits(KafkaClients kafka, String runId) {
-    try (TopicReader reader = new TopicReader(kafka, Duration.ofSeconds(60))) {
-      return commits(reader, runId);
-    }
-  }
-
-  private static long lastStep(TopicReader reader, String runId) {
-    NavigableMap<Long, StepCommitted> commits = commits(reader, runId);
-    return commits.isEmpty() ? 0 : commits.lastKey();
-  }
-
-  /** The run's valid commits by step. */
-  private static NavigableMap<Long, StepCommitted> commits(TopicReader reader, String runId) {
-    NavigableMap<Long, StepCommitted> out = new TreeMap<>();
-    reader.readAll(reader.partitions(Topics.STEPS.name()), r -> {
-      String key = key(r.key());
-      if (!runId.equals(key) || r.value() == null) {
-        return;
-      }
-      try {
-        StepCommitted s = Topics.STEPS.valueSerde().deserializer().deserialize(r.topic(), r.value());
-        Optional<MessageChecks.Problem> problem = MessageChecks.step(key, s);
-        if (problem.isPresent()) {
-          LOG.warn("run {}: skipped {}-{}@{} on resume: {}", runId, r.topic(), r.partition(), r.offset(), problem.get().detail());
-        } else {
-          out.put(s.getStep(), s);
-        }
-      } catch (SerializationException e) {
-        LOG.warn("run {}: skipped {}-{}@{} on resume: {}", runId, r.topic(), r.partition(), r.offset(), e.getMessage());
-      }
-    });
-    return out;
+    return LoggedRun.read(kafka, runId).lastStep();
   }
 
   /** @param sum filled with the committed deltas (it must start zeroed) */
   public static CommittedRun load(KafkaClients kafka, String runId, BufferAllocator allocator, RunningSum sum) {
     long t0 = System.nanoTime();
     try (TopicReader reader = new TopicReader(kafka, Duration.ofSeconds(60)); ChunkDecoder decoder = new ChunkDecoder(allocator)) {
-      NavigableMap<Long, StepCommitted> commits = commits(reader, runId);
+      LoggedRun logged = LoggedRun.read(reader, runId);
+      NavigableMap<Long, StepCommitted> commits = logged.commits();
       Optional<StepCommitted> newest = commits.isEmpty() ? Optional.empty() : Optional.of(commits.lastEntry().getValue());
-      long lastStep = newest.map(StepCommitted::getStep).orElse(0L);
+      long lastStep = logged.lastStep();
+      // Said from the small topics, before the delta log is read for nothing.
+      logged.endedAfter().ifPresent(after -> {
+        throw ended(runId, after, "its agent ended it on " + Topics.RUNS.name());
+      });
       NavigableMap<Long, Double> progress = new TreeMap<>();
       commits.values().stream().filter(StepCommitted::getHasProgressValue).forEach(c -> progress.put(c.getStep(), c.getProgressValue()));
-      long[] created = {0};
-      List<BaseModelFingerprint> bases = new ArrayList<>();
+      long created = logged.manifests().stream().mapToLong(RunManifest::getCreatedUnixMs).filter(ms -> ms > 0).min().orElse(0);
+      Optional<BaseModelFingerprint> base = logged.manifests().stream().filter(m -> m.getCreatedUnixMs() > 0).map(BaseModelFingerprint::of)
+          .flatMap(Optional::stream).findFirst();
       Map<String, TensorInfo> modules = new HashMap<>();
-      String[] key = {""};
-      reader.readAll(reader.partitions(Topics.RUNS.name()), r -> {
-        if (runId.equals(key(r.key())) && r.value() != null) {
-          try {
-            RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());
-            if (MessageChecks.manifest(runId, m).isEmpty() && m.getCreatedUnixMs() > 0) {
-              created[0] = created[0] == 0 ? m.getCreatedUnixMs() : Math.min(created[0], m.getCreatedUnixMs());
-              BaseModelFingerprint.of(m).ifPresent(bases::add);
-              modules.clear(); // the newest manifest's: one key, one partition, so in the order sent
-              m.getTensorsList().forEach(t -> modules.put(t.getName(), t));
-              key[0] = m.getProgressSignalName();
-            }
-          } catch (SerializationException e) {
-            // the processor dead-letters it; the agent needs only the valid manifests' time
-          }
-        }
-      });
+      Optional<RunManifest> described = logged.manifests().stream().filter(m -> m.getCreatedUnixMs() > 0).reduce((older, newer) -> newer);
+      described.ifPresent(m -> m.getTensorsList().forEach(t -> modules.put(t.getName(), t)));
+      String key = described.map(RunManifest::getProgressSignalName).orElse("");
       if (lastStep == 0) {
-        return new CommittedRun(0, created[0], Collections.emptyNavigableMap(), bases.stream().findFirst(), modules, Optional.of(key[0]), 0);
+        return new CommittedRun(0, created, Collections.emptyNavigableMap(), base, modules, Optional.of(key), 0);
       }
       String prefix = runId + RecordKeys.SEPARATOR;
       Map<String, TensorStepLog> logs = new HashMap<>();
@@ -188,8 +138,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
         }
       });
       if (ended[0] != null) {
-        throw new ResumeRefusedException("run " + runId + " was finished after step " + lastStep + ": its agent ended it on " + Topics.DELTAS.name()
-            + " (e.g. " + ended[0] + "), and the processor let go of its state; send further checkpoints under a new run id");
+        throw ended(runId, lastStep, "its agent ended it on " + Topics.DELTAS.name() + " (e.g. " + ended[0] + ")");
       }
       // A tensor the commit names but the log has no frame of (the topic deleted and created again,
       // or its records removed by retention) would otherwise resume from a zero sum without a word.
@@ -208,11 +157,16 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       }
       LOG.info("run {}: resuming after committed step {} ({} frames re-read in {} ms)", runId, lastStep, frames[0],
           (System.nanoTime() - t0) / 1_000_000);
-      return new CommittedRun(lastStep, created[0], progress, bases.stream().findFirst(), modules, Optional.of(key[0]), commits.size());
+      return new CommittedRun(lastStep, created, progress, base, modules, Optional.of(key), commits.size());
     }
   }
 
+  private static ResumeRefusedException ended(String runId, long after, String how) {
+    return new ResumeRefusedException("run " + runId + " was finished after step " + after + ": " + how
+        + ", and the processor let go of its state; send further checkpoints under a new run id");
+  }
+
   private static String key(byte[] key) {
-    return key == null ? null : new String(key, StandardCharsets.UTF_8);
+    return LoggedRun.key(key);
   }
 }

@@ -1,0 +1,111 @@
+package io.alpharl.agent.resume;
+
+import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.MessageChecks;
+import io.alpharl.proto.topic.TopicReader;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import org.apache.kafka.common.errors.SerializationException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A run as {@code alpharl.runs} and {@code alpharl.steps} hold it, without its deltas: its valid
+ * commits and manifests. What a replay checks before it sends, and what {@code agent end} ends, cost
+ * a read of these two small topics, not of the delta log.
+ *
+ * <p>A record that does not parse, carries a schema version this build does not read or does not
+ * match its key is left out (a commit with a warning): every reader refuses it alike.
+ *
+ * @param commits   the run's valid commits by step
+ * @param manifests the run's valid manifests, oldest first (one key, one partition: in the order sent)
+ */
+public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits, List<RunManifest> manifests) {
+  private static final Logger LOG = LoggerFactory.getLogger(LoggedRun.class);
+
+  public LoggedRun {
+    commits = Collections.unmodifiableNavigableMap(new TreeMap<>(commits));
+    manifests = List.copyOf(manifests);
+  }
+
+  public static LoggedRun read(KafkaClients kafka, String runId) {
+    try (TopicReader reader = new TopicReader(kafka, Duration.ofSeconds(60))) {
+      return read(reader, runId);
+    }
+  }
+
+  static LoggedRun read(TopicReader reader, String runId) {
+    return new LoggedRun(runId, commits(reader, runId), manifests(reader, runId));
+  }
+
+  /** The newest committed step; 0 when none is. */
+  public long lastStep() {
+    return commits.isEmpty() ? 0 : commits.lastKey();
+  }
+
+  /** The newest manifest, which says what the run is now; empty where the log has none. */
+  public Optional<RunManifest> newestManifest() {
+    return manifests.isEmpty() ? Optional.empty() : Optional.of(manifests.get(manifests.size() - 1));
+  }
+
+  /**
+   * The step after which the run was ended ({@code run_ended}), where it was: nothing of the run
+   * may follow. Any ended manifest counts, not only the newest: an end is for good.
+   */
+  public OptionalLong endedAfter() {
+    return manifests.stream().filter(RunManifest::getRunEnded).mapToLong(RunManifest::getLastStep).findFirst();
+  }
+
+  private static NavigableMap<Long, StepCommitted> commits(TopicReader reader, String runId) {
+    NavigableMap<Long, StepCommitted> out = new TreeMap<>();
+    reader.readAll(reader.partitions(Topics.STEPS.name()), r -> {
+      String key = key(r.key());
+      if (!runId.equals(key) || r.value() == null) {
+        return;
+      }
+      try {
+        StepCommitted s = Topics.STEPS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+        Optional<MessageChecks.Problem> problem = MessageChecks.step(key, s);
+        if (problem.isPresent()) {
+          LOG.warn("run {}: skipped {}-{}@{} on resume: {}", runId, r.topic(), r.partition(), r.offset(), problem.get().detail());
+        } else {
+          out.put(s.getStep(), s);
+        }
+      } catch (SerializationException e) {
+        LOG.warn("run {}: skipped {}-{}@{} on resume: {}", runId, r.topic(), r.partition(), r.offset(), e.getMessage());
+      }
+    });
+    return out;
+  }
+
+  private static List<RunManifest> manifests(TopicReader reader, String runId) {
+    List<RunManifest> out = new ArrayList<>();
+    reader.readAll(reader.partitions(Topics.RUNS.name()), r -> {
+      if (runId.equals(key(r.key())) && r.value() != null) {
+        try {
+          RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+          if (MessageChecks.manifest(runId, m).isEmpty()) {
+            out.add(m);
+          }
+        } catch (SerializationException e) {
+          // the processor dead-letters it
+        }
+      }
+    });
+    return out;
+  }
+
+  static String key(byte[] key) {
+    return key == null ? null : new String(key, StandardCharsets.UTF_8);
+  }
+}
