@@ -4,8 +4,8 @@ import picocli.CommandLine.Command;
 
 /** {@code alpharl agent}: the trainer-side sidecar. */
 @Command(name = "agent", mixinStandardHelpOptions = true,
-    description = "Trainer-side sidecar: stream a run's checkpoints, record them to a file, replay a recording.",
-    subcommands = {WatchCommand.class, RecordCommand.class, ReplayCommand.class})
+    description = "Trainer-side sidecar: stream a run's checkpoints, record them to a file, replay a recording, end a run its agent will not.",
+    subcommands = {WatchCommand.class, RecordCommand.class, ReplayCommand.class, EndCommand.class})
 public final class AgentCommand implements Runnable {
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;

@@ -177,8 +177,51 @@ class AgentWatchIT {
     assertThat(again.line()).contains("was finished after step 200", "new run id");
   }
 
-  /** What a command exits with and the line it says as {@code alpharl agent watch:}. */
-  private record Said(int code, String line) {}
+  /**
+   * A run whose agent will not finish it (its trainer crashed after 4 of 40 steps): {@code agent end}
+   * ends it from the log alone, stopped early after its last committed step, every tensor ended
+   * there; a second end has nothing to do, a watch of the run is refused, and a run the log does not
+   * hold is a one-line error.
+   */
+  @Test
+  void agentEndEndsARunWhoseAgentWillNot(TestBroker broker) throws Exception {
+    String runId = "end-" + UUID.randomUUID().toString().substring(0, 8);
+    List<Long> steps = BundledRun.steps();
+    for (long s : steps.subList(0, 5)) {
+      BundledRun.copyCheckpoint(s, runDir);
+    }
+    String[] watch = {"agent", "watch", runDir.toString(), "--run-id", runId, "--once", "--bootstrap-servers", broker.bootstrapServers(),
+        "--progress-key", "eval_accuracy", "--state-dir", runDir.resolveSibling(runDir.getFileName() + "-state").toString()};
+    assertThat(io.alpharl.cli.AlphaRl.commandLine().execute(watch)).isZero();
+    long last = steps.get(4);
+
+    String[] end = {"agent", "end", "--run-id", runId, "--bootstrap-servers", broker.bootstrapServers()};
+    Said ended = execute(end);
+    assertThat(ended.code()).isZero();
+    assertThat(ended.err()).contains("ended run " + runId + " after step " + last + " (stopped early)");
+    io.alpharl.agent.resume.LoggedRun logged = io.alpharl.agent.resume.LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), runId);
+    assertThat(logged.endedAfter()).hasValue(last);
+    assertThat(logged.newestManifest().orElseThrow().getStatus()).isEqualTo(io.alpharl.proto.v1.RunStatus.RUN_STATUS_STOPPED_EARLY);
+    try (Checkpoint base = Checkpoint.open(BundledRun.dir().resolve("checkpoint-0"))) {
+      RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.endedAfter.size() >= base.tensors().size(), Duration.ofSeconds(60));
+      assertThat(log.endedAfter.keySet()).as("every tensor ended").isEqualTo(base.tensors().keySet());
+      assertThat(log.endedAfter.values()).containsOnly(last);
+    }
+
+    Said again = execute(end);
+    assertThat(again.code()).isZero();
+    assertThat(again.err()).contains("run " + runId + " was already ended after step " + last + ": nothing to do");
+    assertThat(io.alpharl.agent.resume.LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), runId).manifests()).isEqualTo(logged.manifests());
+    Said watchAgain = execute(watch);
+    assertThat(watchAgain.code()).isEqualTo(1);
+    assertThat(watchAgain.line()).contains("was finished after step " + last, "new run id");
+    Said unknown = execute("agent", "end", "--run-id", "never-" + runId, "--bootstrap-servers", broker.bootstrapServers());
+    assertThat(unknown.code()).isEqualTo(io.alpharl.cli.AlphaRl.USER_ERROR);
+    assertThat(unknown.err().strip()).startsWith("alpharl agent end: no run never-" + runId).contains("nothing to end").doesNotContain("Exception");
+  }
+
+  /** What a command exits with, the line it says as {@code alpharl agent watch:}, and all it wrote to stderr. */
+  private record Said(int code, String line, String err) {}
 
   private static Said execute(String... args) {
     java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
@@ -190,8 +233,8 @@ class AgentWatchIT {
     } finally {
       System.setErr(stderr);
     }
-    return new Said(code, err.toString(java.nio.charset.StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("alpharl agent watch:"))
-        .findFirst().orElse(""));
+    String said = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+    return new Said(code, said.lines().filter(l -> l.startsWith("alpharl agent watch:")).findFirst().orElse(""), said);
   }
 
   /**
