@@ -36,6 +36,10 @@ import java.util.Optional;
  *                      folder is measured again this many times before it is refused (refused at
  *                      once, the step was lost although the trainer finished it); zero where no
  *                      later scan will come ({@code record}, {@code --once})
+ * @param progressExpected whether the user named the progress key, so that the run's first step
+ *                      waits for its value too ({@link #progressWait}), before the trainer has written
+ *                      any: sent at once, its value was there or not by when the agent looked. Not
+ *                      by default: a run that logs no progress would wait out its first step
  */
 public record AgentConfig(
     Path runDir,
@@ -50,7 +54,8 @@ public record AgentConfig(
     CheckpointLayout layout,
     Optional<Path> stateDir,
     Duration progressWait,
-    int measureAgain) {
+    int measureAgain,
+    boolean progressExpected) {
 
   public AgentConfig {
     Objects.requireNonNull(runDir, "runDir");
@@ -86,7 +91,7 @@ public record AgentConfig(
 
   public static AgentConfig defaults(Path runDir, String runId) {
     return new AgentConfig(runDir, runId, Optional.empty(), "reward", ModuleSelector.defaults(), 0, Duration.ofSeconds(2), ChunkingConfig.defaults(), WireDtype.F32,
-        CheckpointLayout.HUGGING_FACE, Optional.empty(), DEFAULT_PROGRESS_WAIT, DEFAULT_MEASURE_AGAIN);
+        CheckpointLayout.HUGGING_FACE, Optional.empty(), DEFAULT_PROGRESS_WAIT, DEFAULT_MEASURE_AGAIN, false);
   }
 
   public Path basePath() {
@@ -94,40 +99,45 @@ public record AgentConfig(
   }
 
   public AgentConfig withProgressKey(String key) {
-    return new AgentConfig(runDir, runId, base, key, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain);
+    return new AgentConfig(runDir, runId, base, key, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain, progressExpected);
   }
 
   public AgentConfig withWire(WireDtype dtype) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, dtype, layout, stateDir, progressWait, measureAgain);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, dtype, layout, stateDir, progressWait, measureAgain, progressExpected);
   }
 
   public AgentConfig withPollInterval(Duration interval) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, interval, chunking, wire, layout, stateDir, progressWait, measureAgain);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, interval, chunking, wire, layout, stateDir, progressWait, measureAgain, progressExpected);
   }
 
   public AgentConfig withLayout(CheckpointLayout l) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, l, stateDir, progressWait, measureAgain);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, l, stateDir, progressWait, measureAgain, progressExpected);
   }
 
   public AgentConfig withStateDir(Path dir) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, Optional.of(dir), progressWait, measureAgain);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, Optional.of(dir), progressWait, measureAgain, progressExpected);
   }
 
   /** W_0 from its own folder, as {@code --base} gives it (the run folder may then start empty). */
   public AgentConfig withBase(Path basePath) {
-    return new AgentConfig(runDir, runId, Optional.of(basePath), progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain);
+    return new AgentConfig(runDir, runId, Optional.of(basePath), progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain, progressExpected);
   }
 
   public AgentConfig withProgressWait(Duration wait) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, wait, measureAgain);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, wait, measureAgain, progressExpected);
   }
 
   /** For one look at a folder ({@code record}, {@code --once}): no progress wait, no re-measure, since no later scan comes. */
   public AgentConfig once() {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, Duration.ZERO, 0);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, Duration.ZERO, 0, progressExpected);
+  }
+
+  /** The user named the progress key: the run's first step waits for its value too. */
+  public AgentConfig expectingProgress() {
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain, true);
   }
 
   public AgentConfig withModules(ModuleSelector selector) {
-    return new AgentConfig(runDir, runId, base, progressKey, selector, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain);
+    return new AgentConfig(runDir, runId, base, progressKey, selector, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain, progressExpected);
   }
 }

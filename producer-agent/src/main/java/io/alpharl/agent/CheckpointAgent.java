@@ -483,7 +483,7 @@ public final class CheckpointAgent implements AutoCloseable {
   private boolean progressSettled(CheckpointDir c, ScanResult scan) {
     boolean awaited;
     try {
-      awaited = progress.awaited(c);
+      awaited = progress.awaited(c, firstOfRun());
     } catch (java.io.UncheckedIOException e) {
       return true; // a progress file that cannot be read: the step's send says so, in a dead letter
     }
@@ -498,8 +498,10 @@ public final class CheckpointAgent implements AutoCloseable {
     if (since == null) {
       since = now;
       if (!config.progressWait().isZero()) {
-        LOG.info("run {} step {}: complete; waiting up to {} s for its '{}' value, which {} has for earlier steps", config.runId(), c.step(),
-            config.progressWait().toSeconds(), config.progressKey(), ProgressReader.PROGRESS_JSONL);
+        LOG.info("run {} step {}: complete; waiting up to {} s for its '{}' value, {}", config.runId(), c.step(),
+            config.progressWait().toSeconds(), config.progressKey(), firstOfRun()
+                ? "which a trainer writes to " + ProgressReader.PROGRESS_JSONL + " after the save (the run's first step; a later checkpoint ends the wait)"
+                : "which " + ProgressReader.PROGRESS_JSONL + " has for earlier steps");
       }
     }
     boolean later = scan.complete().stream().anyMatch(o -> o.step() > c.step());
@@ -511,6 +513,15 @@ public final class CheckpointAgent implements AutoCloseable {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Whether no step of the run is sent yet, and the user said the run logs progress: its first
+   * step's value may still be on its way with no line before it to say so. Not where nothing waits
+   * ({@code --once}, {@code agent record}).
+   */
+  private boolean firstOfRun() {
+    return lastStep == 0 && config.progressExpected() && !config.progressWait().isZero();
   }
 
   /** Marks the run's status in the manifest (finished, stopped early, still running); the run can still go on. */

@@ -89,8 +89,12 @@ class ProgressWaitTest {
     }
   }
 
+  /**
+   * The run's first checkpoint, complete before the trainer wrote any line: sent at once, its value
+   * was there or not by when the agent looked. It waits for its line like any later step.
+   */
   @Test
-  void aFolderWhoseLinesAlreadyPassedTheStepOrHaveNoneIsNotWaitedFor() throws Exception {
+  void theRunsFirstStepWaitsForItsLineBeforeAnyIsWritten() throws Exception {
     write(0);
     write(10);
     MemorySink sink = new MemorySink();
@@ -98,13 +102,66 @@ class ProgressWaitTest {
       agent.start();
       agent.poll();
       agent.poll();
-      assertThat(sink.committed).as("no progress.jsonl: nothing to wait for").containsExactly(10L);
-      log(15, 0.3); // logged every 15 steps: step 20 gets no line of its own, and 30 is past it
-      log(30, 0.4);
-      write(20);
+      agent.poll();
+      assertThat(sink.committed).as("no progress.jsonl yet: its first line comes after the first save").isEmpty();
+      log(10, 0.5);
+      agent.poll();
+      assertThat(sink.commits).singleElement().satisfies(c -> {
+        assertThat(c.getStep()).isEqualTo(10);
+        assertThat(c.getProgressValue()).isEqualTo(0.5);
+      });
+    }
+  }
+
+  /** Without a key named, nothing says the run logs one: its first step is not held back (a run that logs none would wait it out). */
+  @Test
+  void withoutANamedKeyTheFirstStepIsSentAtOnce() throws Exception {
+    write(0);
+    write(10);
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = agent(sink, allocator, AgentConfig.defaults(runDir, "wait").withStateDir(stateDir))) {
+      agent.start();
       agent.poll();
       agent.poll();
-      assertThat(sink.committed).containsExactly(10L, 20L);
+      assertThat(sink.commits).singleElement().satisfies(c -> assertThat(c.getHasProgressValue()).isFalse());
+    }
+  }
+
+  /** A trainer that keeps the key in its checkpoints' {@code trainer_state.json} has said all it will for the step: nothing to wait for. */
+  @Test
+  void aFirstCheckpointWhoseTrainerStateHasTheKeyIsNotWaitedFor() throws Exception {
+    write(0);
+    write(10);
+    Files.writeString(runDir.resolve("checkpoint-10").resolve("trainer_state.json"),
+        "{\"max_steps\": 40, \"log_history\": [{\"step\": 5, \"reward\": 0.1}]}");
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(sink, allocator, Duration.ofMinutes(10))) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.commits).singleElement().satisfies(c -> assertThat(c.getHasProgressValue()).isFalse());
+    }
+  }
+
+  @Test
+  void aFolderWhoseLinesAlreadyPassedTheStepOrHaveNoneIsNotWaitedFor() throws Exception {
+    write(0);
+    write(10);
+    write(20);
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(sink, allocator, Duration.ofMinutes(10))) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).as("the first step's wait ended by a later checkpoint; after it, no progress.jsonl: nothing to wait for")
+          .containsExactly(10L, 20L);
+      log(25, 0.3); // logged every 15 steps: step 30 gets no line of its own, and 40 is past it
+      log(40, 0.4);
+      write(30);
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(10L, 20L, 30L);
     }
   }
 
@@ -125,9 +182,13 @@ class ProgressWaitTest {
     }
   }
 
+  /** An agent told the progress key, as {@code --progress-key} does. */
   private CheckpointAgent agent(MemorySink sink, RootAllocator allocator, Duration wait) throws IOException {
-    return new CheckpointAgent(AgentConfig.defaults(runDir, "wait").withStateDir(stateDir).withProgressWait(wait), sink, allocator,
-        CheckpointAgent.Resume.NEW);
+    return agent(sink, allocator, AgentConfig.defaults(runDir, "wait").withStateDir(stateDir).withProgressWait(wait).expectingProgress());
+  }
+
+  private CheckpointAgent agent(MemorySink sink, RootAllocator allocator, AgentConfig config) throws IOException {
+    return new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW);
   }
 
   private void log(long step, double reward) throws IOException {

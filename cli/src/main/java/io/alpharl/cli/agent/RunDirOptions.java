@@ -41,9 +41,13 @@ final class RunDirOptions {
       + "required with the other layouts (verl: actor_rollout_ref.model.path, OpenRLHF: --pretrain).")
   Path base;
 
-  @Option(names = "--progress-key", defaultValue = "reward",
-      description = "Key of the progress value y_t in trainer_state.json log_history or progress.jsonl. Default: ${DEFAULT-VALUE}.")
+  /** Not defaulted here: a key the user names says the run logs it, so its first step waits for its value ({@link AgentConfig#progressExpected}). */
+  @Option(names = "--progress-key",
+      description = "Key of the progress value y_t in trainer_state.json log_history or progress.jsonl; named, the run's first step waits"
+          + " for its value too (--progress-wait). Default: " + DEFAULT_PROGRESS_KEY + ".")
   String progressKey;
+
+  static final String DEFAULT_PROGRESS_KEY = "reward";
 
   @Mixin
   ModuleOptions modules;
@@ -112,8 +116,9 @@ final class RunDirOptions {
     if (progressWait.isNegative()) {
       throw new ParameterException(spec.commandLine(), "--progress-wait must not be negative, got " + progressWait);
     }
-    return new AgentConfig(dir, runId, Optional.ofNullable(base), progressKey, modules.toSelector(), plannedSteps, pollInterval, chunking, deltaDtype, l,
-        Optional.ofNullable(stateDir), progressWait, AgentConfig.DEFAULT_MEASURE_AGAIN);
+    return new AgentConfig(dir, runId, Optional.ofNullable(base), progressKey != null ? progressKey : DEFAULT_PROGRESS_KEY, modules.toSelector(),
+        plannedSteps, pollInterval, chunking, deltaDtype, l, Optional.ofNullable(stateDir), progressWait, AgentConfig.DEFAULT_MEASURE_AGAIN,
+        progressKey != null);
   }
 
   /**

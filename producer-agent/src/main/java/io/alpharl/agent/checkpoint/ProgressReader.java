@@ -65,17 +65,25 @@ public final class ProgressReader {
   }
 
   /**
-   * Whether the checkpoint's progress value is still to come: it has none yet, and the run's
-   * {@code progress.jsonl}, which the trainer appends to as it goes, has the key at earlier steps
-   * and at no step from this one on. Trainers write a step's line after its save (verl logs its
-   * metrics after {@code _save_checkpoint}; the Hugging Face callback writes on {@code on_save}),
-   * so a checkpoint can be complete on disk before its value is. A checkpoint's own
-   * {@code trainer_state.json} is final once the checkpoint is complete, and a file that has the
-   * key at a later step will not go back to this one: neither is waited for.
+   * Whether the checkpoint's progress value is still to come. Trainers write a step's line after its
+   * save (verl logs its metrics after {@code _save_checkpoint}; the Hugging Face callback writes on
+   * {@code on_save}), so a checkpoint can be complete on disk before its value is. It is awaited
+   * when it has none yet and the run's {@code progress.jsonl} has the key at earlier steps and at
+   * no step from this one on; or, for the run's first step, when neither that file nor the
+   * checkpoint's {@code trainer_state.json} has the key at all yet: the first line comes after the
+   * first save, and sending at once made the first step's value depend on when the agent looked.
+   * A checkpoint's own {@code trainer_state.json} is final once the checkpoint is complete, and a
+   * file that has the key at a later step will not go back to this one: neither is waited for.
+   *
+   * @param firstOfRun whether no step of the run is sent yet
    */
-  public boolean awaited(CheckpointDir checkpoint) {
+  public boolean awaited(CheckpointDir checkpoint, boolean firstOfRun) {
+    NavigableMap<Long, Double> stated = stated(checkpoint);
+    if (stated.containsKey(checkpoint.step())) {
+      return false;
+    }
     NavigableMap<Long, Double> lines = logged(checkpoint);
-    return !lines.isEmpty() && lines.lastKey() < checkpoint.step() && !stated(checkpoint).containsKey(checkpoint.step());
+    return lines.isEmpty() ? firstOfRun && stated.isEmpty() : lines.lastKey() < checkpoint.step();
   }
 
   /** The values under the key in the checkpoint's {@code trainer_state.json} {@code log_history}, the first per step; empty without the file. */
