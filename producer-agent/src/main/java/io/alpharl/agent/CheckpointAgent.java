@@ -435,6 +435,11 @@ public final class CheckpointAgent implements AutoCloseable {
         refuse(w.checkpoint().step(), List.of(w.checkpoint().folder()), RejectReason.REJECT_REASON_BAD_CHECKPOINT, w.why());
       }
     }
+    for (ScanResult.Unreadable u : scan.unreadable()) {
+      if (u.checkpoint().step() > lastStep && !rejected.contains(u.checkpoint().step())) {
+        reject(u.checkpoint(), u.why()); // read again once the folder can be read (rewrittenSinceRefused)
+      }
+    }
     int sent = 0;
     for (CheckpointDir c : scan.complete()) {
       boolean fresh = known.add(c.folder());

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * OpenRLHF and verl write no file last, so a checkpoint counts as complete when two scans agree on
  * its files' sizes; a writer that paused that long (a network file system) looks finished, and
  * the file reads cut short. Refused at once, the step was lost although the trainer finished it:
- * the folder is now measured again, a few times, before it is refused.
+ * the folder is now measured again, a few times, before it is refused. A folder that cannot be
+ * read at all is its step's refusal, not the agent's end.
  */
 class PausedWriterTest {
   private static final String MODULE = "model.layers.0.mlp.up_proj.weight";
@@ -78,6 +79,38 @@ class PausedWriterTest {
       pollPastTheMeasures(agent);
       assertThat(sink.letters).hasSize(1);
       weights(runDir.resolve("global_step5_hf"), 5);
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(5L);
+      assertThat(sink.letters).hasSize(1);
+    }
+  }
+
+  /**
+   * A step folder the agent cannot read (here a link loop among its files; in life permissions or a
+   * failing file system) stopped the agent, and every later step with it. It is now that step's
+   * dead letter, said once, and the folder is read again once it can be.
+   */
+  @Test
+  void aFolderThatCannotBeReadIsItsStepsDeadLetterNotTheAgentsEnd() throws Exception {
+    Path runDir = Files.createDirectories(work.resolve("run"));
+    weights(work.resolve("base"), 0);
+    weights(runDir.resolve("global_step5_hf"), 5);
+    Path loop = runDir.resolve("global_step5_hf").resolve("loop");
+    Files.createSymbolicLink(loop, loop.getFileName());
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(runDir, sink, allocator)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).isEmpty();
+      assertThat(sink.letters).singleElement().satisfies(d -> {
+        assertThat(d.getStep()).isEqualTo(5);
+        assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_BAD_CHECKPOINT);
+        assertThat(d.getDetail()).contains("cannot read " + runDir.resolve("global_step5_hf"), "read again once it can be");
+      });
+      Files.delete(loop);
       agent.poll();
       agent.poll();
       assertThat(sink.committed).containsExactly(5L);

@@ -88,6 +88,7 @@ public final class CheckpointScanner {
     List<CheckpointDir> complete = new ArrayList<>();
     List<DuplicateStep> duplicates = new ArrayList<>();
     List<ScanResult.Weightless> weightless = new ArrayList<>();
+    List<ScanResult.Unreadable> unreadable = new ArrayList<>();
     Set<Path> seen = new HashSet<>();
     for (Map.Entry<Long, List<Path>> e : byStep.entrySet()) {
       List<Path> folders = e.getValue();
@@ -98,28 +99,18 @@ public final class CheckpointScanner {
       }
       Path folder = folders.get(0);
       CheckpointDir c = new CheckpointDir(e.getKey(), layout.weightsDir(folder), folder);
-      if (!ready(c)) {
-        if (measured.containsKey(folder) && !Checkpoint.hasWeights(c.path())) {
-          // Measured with weights, now without: rotated away. verl's rotation deletes the role folder (actor/), not the step's,
-          // which was then taken for one that never had weights, or for nothing at all.
+      try {
+        look(c, byStep.lastKey() > e.getKey(), seen, complete, weightless);
+      } catch (UncheckedIOException ex) {
+        // One folder the agent cannot read stopped it, and with it every later step; now it is that step's alone.
+        if (!Files.exists(folder)) {
           seen.remove(folder);
           continue;
         }
-        if (!Checkpoint.hasWeights(c.path()) && finished(c, byStep.lastKey() > e.getKey())) {
-          weightless.add(new ScanResult.Weightless(c, WeightlessCheckpoint.describe(c)));
-        }
-        continue;
-      }
-      beforeMeasure.accept(folder);
-      Map<String, Stamp> stamps = measure(c);
-      if (stamps == null) {
-        seen.remove(folder); // deleted while we looked: absent
-        continue;
-      }
-      measured.put(folder, c);
-      Map<String, Stamp> previous = lastStamps.put(folder, stamps);
-      if (stamps.equals(previous)) {
-        complete.add(c);
+        lastStamps.remove(folder); // complete only once two scans that can read it agree
+        IOException cause = ex.getCause();
+        unreadable.add(new ScanResult.Unreadable(c, "cannot read " + folder + " (" + cause.getClass().getSimpleName() + ": " + cause.getMessage()
+            + "); it is read again once it can be"));
       }
     }
     lastStamps.keySet().retainAll(seen);
@@ -132,7 +123,40 @@ public final class CheckpointScanner {
       }
     }
     vanished.sort(java.util.Comparator.comparingLong(CheckpointDir::step));
-    return new ScanResult(complete, duplicates, vanished, weightless);
+    return new ScanResult(complete, duplicates, vanished, weightless, unreadable);
+  }
+
+  /**
+   * Looks at one step's folder: complete when this scan measures what the last one did; weightless
+   * when finished without weights; absent when rotated away or deleted meanwhile.
+   *
+   * @throws UncheckedIOException when the folder cannot be read
+   */
+  private void look(CheckpointDir c, boolean laterStepExists, Set<Path> seen, List<CheckpointDir> complete, List<ScanResult.Weightless> weightless) {
+    Path folder = c.folder();
+    if (!ready(c)) {
+      if (measured.containsKey(folder) && !Checkpoint.hasWeights(c.path())) {
+        // Measured with weights, now without: rotated away. verl's rotation deletes the role folder (actor/), not the step's,
+        // which was then taken for one that never had weights, or for nothing at all.
+        seen.remove(folder);
+        return;
+      }
+      if (!Checkpoint.hasWeights(c.path()) && finished(c, laterStepExists)) {
+        weightless.add(new ScanResult.Weightless(c, WeightlessCheckpoint.describe(c)));
+      }
+      return;
+    }
+    beforeMeasure.accept(folder);
+    Map<String, Stamp> stamps = measure(c);
+    if (stamps == null) {
+      seen.remove(folder); // deleted while we looked: absent
+      return;
+    }
+    measured.put(folder, c);
+    Map<String, Stamp> previous = lastStamps.put(folder, stamps);
+    if (stamps.equals(previous)) {
+      complete.add(c);
+    }
   }
 
   /**

@@ -11,18 +11,29 @@ import java.util.List;
  * @param vanished   folders an earlier scan measured that are gone now (a trainer's rotation),
  *     by step
  * @param weightless finished step folders without safetensors weights, by step
+ * @param unreadable step folders that could not be read (an I/O error other than a deletion), by step
  */
-public record ScanResult(List<CheckpointDir> complete, List<DuplicateStep> duplicates, List<CheckpointDir> vanished, List<Weightless> weightless) {
+public record ScanResult(List<CheckpointDir> complete, List<DuplicateStep> duplicates, List<CheckpointDir> vanished, List<Weightless> weightless,
+    List<Unreadable> unreadable) {
   public ScanResult {
     complete = List.copyOf(complete);
     duplicates = List.copyOf(duplicates);
     vanished = List.copyOf(vanished);
     weightless = List.copyOf(weightless);
+    unreadable = List.copyOf(unreadable);
   }
 
   public ScanResult(List<CheckpointDir> complete, List<DuplicateStep> duplicates, List<CheckpointDir> vanished) {
-    this(complete, duplicates, vanished, List.of());
+    this(complete, duplicates, vanished, List.of(), List.of());
   }
+
+  /**
+   * A step folder whose files could not be listed or measured: permissions, a link loop, a file
+   * system that failed. It is looked at again at every scan.
+   *
+   * @param why the folder and the error, in one line
+   */
+  public record Unreadable(CheckpointDir checkpoint, String why) {}
 
   /**
    * A step folder the trainer has finished (its ready file is written, or it stopped changing and
