@@ -62,6 +62,11 @@ public final class KafkaOptions {
     if (partitions < 1 || replication < 1) {
       throw new UserError("--partitions and --replication must be at least 1, got " + partitions + " and " + replication);
     }
+    // A broker that does not answer is told only when the client gives up, a minute later by default: say sooner that we wait.
+    java.util.concurrent.CompletableFuture<Void> waiting = java.util.concurrent.CompletableFuture.runAsync(
+        () -> LOG.info("waiting for a Kafka broker at {} to answer (the client gives up after default.api.timeout.ms, 60 s unless"
+            + " --kafka-config sets it)", bootstrapServers),
+        java.util.concurrent.CompletableFuture.delayedExecutor(SAY_WAITING_AFTER_S, java.util.concurrent.TimeUnit.SECONDS));
     try (Admin admin = Admin.create(clients().config())) {
       List<TopicLayout> layouts = Topics.layouts(partitions, replication);
       TopicAdmin.ensure(admin, layouts);
@@ -78,6 +83,11 @@ public final class KafkaOptions {
         throw new UserError("the Kafka broker at " + bootstrapServers + " refused to create the AlphaRL topics: " + refused.getMessage());
       }
       throw e;
+    } finally {
+      waiting.cancel(false);
     }
   }
+
+  /** Seconds without an answer before a command says it is waiting for the broker. */
+  static final int SAY_WAITING_AFTER_S = 5;
 }

@@ -488,7 +488,7 @@ public final class CheckpointAgent implements AutoCloseable {
   private boolean progressSettled(CheckpointDir c, ScanResult scan) {
     boolean awaited;
     try {
-      awaited = progress.awaited(c, firstOfRun());
+      awaited = progress.awaited(c, firstStepAwaitsProgress());
     } catch (java.io.UncheckedIOException e) {
       return true; // a progress file that cannot be read: the step's send says so, in a dead letter
     }
@@ -504,7 +504,7 @@ public final class CheckpointAgent implements AutoCloseable {
       since = now;
       if (!config.progressWait().isZero()) {
         LOG.info("run {} step {}: complete; waiting up to {} s for its '{}' value, {}", config.runId(), c.step(),
-            config.progressWait().toSeconds(), config.progressKey(), firstOfRun()
+            config.progressWait().toSeconds(), config.progressKey(), firstStepAwaitsProgress()
                 ? "which a trainer writes to " + ProgressReader.PROGRESS_JSONL + " after the save (the run's first step; a later checkpoint ends the wait)"
                 : "which " + ProgressReader.PROGRESS_JSONL + " has for earlier steps");
       }
@@ -525,7 +525,7 @@ public final class CheckpointAgent implements AutoCloseable {
    * step's value may still be on its way with no line before it to say so. Not where nothing waits
    * ({@code --once}, {@code agent record}).
    */
-  private boolean firstOfRun() {
+  private boolean firstStepAwaitsProgress() {
     return lastStep == 0 && config.progressExpected() && !config.progressWait().isZero();
   }
 

@@ -1,5 +1,6 @@
 package io.alpharl.cli.agent;
 
+import io.alpharl.agent.publish.AgentFencedException;
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.resume.LoggedRun;
 import io.alpharl.cli.KafkaOptions;
@@ -53,7 +54,13 @@ public final class EndCommand implements Callable<Integer> {
         return 0;
       }
       RunEndFrame.Ending ending = RunEndFrame.ofRun(manifest, status, last);
-      sink.endRun(ending);
+      try {
+        sink.endRun(ending);
+      } catch (AgentFencedException e) {
+        // An agent of the run started meanwhile took the transactional id back: the end did not land, and that agent goes on.
+        throw new UserError("an agent of run " + runId + " started while it was being ended and took it over; nothing was ended: stop that"
+            + " agent, then end the run again");
+      }
       System.err.printf("ended run %s after step %d (%s): %d tensors ended on %s; processors let go of what they held for it, and an agent"
           + " restarted on it is refused%n", runId, last, said(status), ending.frames().size(), Topics.DELTAS.name());
       return 0;

@@ -78,7 +78,7 @@ public final class ReplayCommand implements Callable<Integer> {
       } catch (ResumeRefusedException e) {
         throw new UserError(e.getMessage());
       }
-      if (r.ended() && r.stepsSent() == 0) {
+      if (r.endedBefore()) {
         System.err.printf("run %s is on the log whole and was ended after step %d: nothing to send%n", r.runId(), r.lastStep());
         return;
       }

@@ -108,7 +108,8 @@ class ReplayIT {
       assertThat(onLog.commits().keySet()).containsExactlyElementsOf(steps);
       RunReplayer.Result again = new RunReplayer(allocator, null).resume(BundledRun.recording(), sink, runId, baseDir, RunReplayer.Pace.FAST, onLog);
       assertThat(again.stepsSent()).as("a replay resumes after what consumers already have").isZero();
-      assertThat(again.ended()).isTrue();
+      assertThat(again.endedBefore()).isTrue();
+      assertThat(again.ended()).as("not ended twice").isFalse();
     }
     assertThat(LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), runId).manifests()).as("nothing sent again, not even a manifest")
         .isEqualTo(ended.manifests());
@@ -134,6 +135,36 @@ class ReplayIT {
     }
     RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.hasComplete(steps), Duration.ofSeconds(60));
     assertThat(log.committedSteps()).as("each step once").containsExactlyElementsOf(steps);
+  }
+
+  /**
+   * A replay killed after its last step was committed and before the run's end: the replay
+   * started again sends no step, ends the run, and says so with the run's last step.
+   */
+  @Test
+  void aReplayKilledBeforeItsEndEndsTheRunWhenStartedAgain(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String runId = "replay-killed-" + UUID.randomUUID().toString().substring(0, 8);
+    List<Long> steps = BundledRun.steps().subList(1, BundledRun.steps().size());
+    try (RootAllocator allocator = new RootAllocator();
+         KafkaStepSink kafka = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
+      StepSink killed = new OtherRun(kafka, "killed-before-end");
+      assertThatThrownBy(() -> new RunReplayer(allocator, null).replay(BundledRun.recording(), killed, Optional.of(runId), baseDir, 0, 0))
+          .hasMessage("killed before the end");
+    }
+    LoggedRun onLog = LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), runId);
+    assertThat(onLog.commits().keySet()).containsExactlyElementsOf(steps);
+    assertThat(onLog.endedAfter()).isEmpty();
+    RunReplayer.Result again;
+    try (RootAllocator allocator = new RootAllocator();
+         KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
+      again = new RunReplayer(allocator, null).resume(BundledRun.recording(), sink, runId, baseDir, RunReplayer.Pace.FAST, onLog);
+    }
+    assertThat(again.stepsSent()).isZero();
+    assertThat(again.ended()).isTrue();
+    assertThat(again.endedBefore()).isFalse();
+    assertThat(again.lastStep()).isEqualTo(steps.get(steps.size() - 1));
+    assertThat(LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), runId).endedAfter()).hasValue(steps.get(steps.size() - 1));
   }
 
   /**
@@ -196,7 +227,11 @@ class ReplayIT {
     }
   }
 
-  /** The bundled run's deltas sent as another run would have them: its progress values shifted, or step 20's first digest changed. */
+  /**
+   * The bundled run's deltas sent as another run would have them: its progress values shifted
+   * ("progress"), or step 20's first digest changed ("digest"); or the run itself, from a replay
+   * killed after its last step and before its end ("killed-before-end").
+   */
   private record OtherRun(StepSink sink, String kind) implements StepSink {
     @Override
     public void manifest(RunManifest manifest) {
@@ -205,6 +240,9 @@ class ReplayIT {
 
     @Override
     public void endRun(RunEndFrame.Ending ending) {
+      if (kind.equals("killed-before-end")) {
+        throw new IllegalStateException("killed before the end");
+      }
       sink.endRun(ending);
     }
 
@@ -238,7 +276,7 @@ class ReplayIT {
       StepCommitted.Builder b = commit.toBuilder();
       if (kind.equals("progress")) {
         b.setProgressValue(commit.getProgressValue() + 0.25);
-      } else if (commit.getStep() == 20) {
+      } else if (kind.equals("digest") && commit.getStep() == 20) {
         b.setTensors(0, commit.getTensors(0).toBuilder().setValuesCrc32C(commit.getTensors(0).getValuesCrc32C() ^ 1));
       }
       sink.commitStep(b.build());

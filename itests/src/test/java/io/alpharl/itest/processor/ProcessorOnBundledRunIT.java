@@ -81,6 +81,7 @@ class ProcessorOnBundledRunIT {
       LOG.info("processor stopped after fits up to step {}", seen.lastFitStep());
 
       try (ProcessorApp second = ProcessorApp.start(config.withApplicationId(appId).withStateDir(stateAfter).withHttpPort(Ports.free()), allocator)) {
+        assertThat(awaitHeld(second.httpPort(), runId, held -> held > 0)).as("ΔW of the run, restored from the log").isPositive();
         BundledRun.replay(broker.bootstrapServers(), runId, allocator, baseDir, killAt + 15, Long.MAX_VALUE);
         int modules = 14; // 2 layers x 7 projections
         Outputs all = Outputs.read(broker, runId,
@@ -98,6 +99,12 @@ class ProcessorOnBundledRunIT {
           assertThat(d.getSourceTopic()).isEqualTo(Topics.DELTAS.name());
           assertThat(d.getOriginalValue().toStringUtf8()).isEqualTo("ARLF this is not a frame");
         });
+        // The replay ended the finished run: every module's end is taken and its ΔW let go, with no end refused.
+        assertThat(awaitHeld(second.httpPort(), runId, held -> held == 0)).as("bytes of ΔW held once the run ended").isZero();
+        Thread.sleep(1000); // a refused end's dead letter is committed with the processor's next transaction
+        Outputs after = Outputs.read(broker, runId, o -> !o.deadLetters.isEmpty(), Duration.ofSeconds(30));
+        assertThat(after.deadLetters).as("only the corrupt frame's").allSatisfy(
+            d -> assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_CORRUPT_FRAME));
       }
     }
   }
@@ -167,6 +174,22 @@ class ProcessorOnBundledRunIT {
   }
 
   /** The interactive-query endpoint shows the same run state. */
+  /** The bytes of the run's ΔW the processor says it holds, once {@code until} holds of them or after 60 s. */
+  private static double awaitHeld(int port, String runId, java.util.function.DoublePredicate until) throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    double held;
+    do {
+      Thread.sleep(250);
+      String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      io.alpharl.itest.support.PrometheusText metrics = io.alpharl.itest.support.PrometheusText.parse(body);
+      metrics.family("alpharl_processor_delta_bytes_held"); // there, so that a zero is the gauge's
+      held = metrics.sum("alpharl_processor_delta_bytes_held", Map.of("run", runId));
+    } while (!until.test(held) && System.nanoTime() < deadline);
+    return held;
+  }
+
   private static void checkHttp(int port, String runId, long last) throws Exception {
     java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
     com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();

@@ -37,7 +37,7 @@ public final class RecordingStepSink implements StepSink {
     writer.add(new RecordEntry(RecordEntry.Kind.MANIFEST, manifest.getLastStep(), manifest.getRunId(), manifest.toByteArray()));
   }
 
-  /** The manifest alone: a recording ends where its file does, and a replay is not the run's agent (it does not end the run it sends). */
+  /** The finished manifest alone: a recording ends where its file does, and a replay ends the run it sends from that manifest. */
   @Override
   public void endRun(RunEndFrame.Ending ending) {
     manifest(ending.manifest());

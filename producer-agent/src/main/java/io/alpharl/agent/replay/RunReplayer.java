@@ -46,10 +46,11 @@ public final class RunReplayer {
   /**
    * What a replay did.
    *
-   * @param ended whether the run is ended on the log: the recording's run finished, and this replay
-   *              or an earlier one sent its end ({@link RunEndFrame#ofRun}); nothing more of it may follow
+   * @param lastStep     the newest of the recording's steps the replay went through, sent by it or found on the log
+   * @param ended        whether this replay ended the run: the recording's run finished ({@link RunEndFrame#ofRun})
+   * @param endedBefore  whether the log held the run ended already, so that nothing was sent
    */
-  public record Result(String runId, int stepsSent, long bytesSent, Path baseModel, long lastStep, boolean ended) {}
+  public record Result(String runId, int stepsSent, long bytesSent, Path baseModel, long lastStep, boolean ended, boolean endedBefore) {}
 
   /**
    * How fast steps go out: {@code speed} times the recorded pace (0: as fast as possible), or, when
@@ -130,7 +131,6 @@ public final class RunReplayer {
       int steps = 0;
       long bytes = 0;
       long lastRecordedMs = -1;
-      long lastStep = 0;
       long previousRecorded = 0;
       int batchIndex = 0;
       try (ChunkDecoder decoder = new ChunkDecoder(allocator)) {
@@ -210,7 +210,6 @@ public final class RunReplayer {
           }
           sink.commitStep(commit.toBuilder().setRunId(runId).setCommittedUnixMs(System.currentTimeMillis()).build());
           steps++;
-          lastStep = commit.getStep();
           if (progress != null) {
             int width = 30;
             int done = (int) ((long) width * batchIndex / Math.max(1, batches));
@@ -231,10 +230,11 @@ public final class RunReplayer {
       }
       String runId = runIdOverride.orElse(lastManifest.getRunId());
       if (endedAfter.isPresent()) {
-        return new Result(runId, steps, bytes, baseDir, endedAfter.getAsLong(), true); // the whole run is on the log, ended: nothing to send
+        return new Result(runId, steps, bytes, baseDir, endedAfter.getAsLong(), false, true); // the whole run is on the log, ended: nothing to send
       }
-      // A finished recording ends its replayed run, as its agent ended it: the processor lets go of it.
-      boolean ends = !cutShort && previousRecorded > 0 && finished(lastManifest.getStatus());
+      // A finished recording ends its replayed run, as its agent ended it: the processor lets go of it. Not by a replay
+      // that sent nothing without knowing what the log holds: an earlier part may have ended the run already.
+      boolean ends = !cutShort && previousRecorded > 0 && finished(lastManifest.getStatus()) && (steps > 0 || onLog != null);
       if (ends) {
         manifest = written.end(lastManifest, firstManifest, runIdOverride, previousRecorded, sink);
       } else if (pending != null) {
@@ -243,7 +243,7 @@ public final class RunReplayer {
       if (manifest == null) {
         throw new IOException(recording + " has no run manifest");
       }
-      return new Result(manifest.getRunId(), steps, bytes, Path.of(manifest.getBaseModelPath()), lastStep, ends);
+      return new Result(manifest.getRunId(), steps, bytes, Path.of(manifest.getBaseModelPath()), previousRecorded, ends, false);
     }
   }
 

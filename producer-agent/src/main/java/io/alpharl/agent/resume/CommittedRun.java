@@ -90,7 +90,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       long lastStep = logged.lastStep();
       // Said from the small topics, before the delta log is read for nothing.
       logged.endedAfter().ifPresent(after -> {
-        throw ended(runId, after, "its agent ended it on " + Topics.RUNS.name());
+        throw ended(runId, after, "it was ended on " + Topics.RUNS.name() + " (by its agent, a replay or 'alpharl agent end')");
       });
       NavigableMap<Long, Double> progress = new TreeMap<>();
       commits.values().stream().filter(StepCommitted::getHasProgressValue).forEach(c -> progress.put(c.getStep(), c.getProgressValue()));
@@ -138,7 +138,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
         }
       });
       if (ended[0] != null) {
-        throw ended(runId, lastStep, "its agent ended it on " + Topics.DELTAS.name() + " (e.g. " + ended[0] + ")");
+        throw ended(runId, lastStep, "it was ended on " + Topics.DELTAS.name() + " (e.g. " + ended[0] + ")");
       }
       // A tensor the commit names but the log has no frame of (the topic deleted and created again,
       // or its records removed by retention) would otherwise resume from a zero sum without a word.

@@ -60,7 +60,11 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
 
   /**
    * The step after which the run was ended ({@code run_ended}), where it was: nothing of the run
-   * may follow. Any ended manifest counts, not only the newest: an end is for good.
+   * may follow. Any ended manifest counts, not only the newest: an end is for good, and nothing of
+   * this build sends a manifest of a run after its end. The topic is compacted, so a manifest sent
+   * after it (by a build older than {@code run_ended}) would hide it; so would an end sent by such
+   * a build, which marked no manifest. Readers that must know for sure read the delta log's end
+   * frames ({@link CommittedRun#load}).
    */
   public OptionalLong endedAfter() {
     return manifests.stream().filter(RunManifest::getRunEnded).mapToLong(RunManifest::getLastStep).findFirst();

@@ -43,15 +43,23 @@ public final class ProcessorMetrics {
   private final Gauge lastStep = Gauge.builder().name("alpharl_processor_last_complete_step")
       .help("Newest complete step of the most recently updated run.").register(registry);
   private final Gauge deltaBytes = Gauge.builder().name("alpharl_processor_delta_bytes_held")
-      .help("Bytes of ΔW the delta stores of this instance hold (f32, the modelled matrices of the runs in flight; a run's are let go when"
-          + " its agent ends it).").register(registry);
+      .help("Bytes of ΔW the delta stores of this instance hold, by run (f32, the modelled matrices of the runs in flight; a run's are let go,"
+          + " and its series removed, when the run is ended).").labelNames("run").register(registry);
   private final Counter skipped = Counter.builder().name("alpharl_processor_records_skipped_total")
       .help("Records read and deliberately not used, by reason (e.g. factors another processor application computed).")
       .labelNames("reason").register(registry);
 
-  /** A delta store took (positive) or let go of (negative) that many bytes of ΔW; called from the stream threads. */
-  public void deltaBytesHeld(long change) {
-    deltaBytes.inc(change);
+  /**
+   * A delta store took (positive) or let go of (negative) that many bytes of a run's ΔW; called from
+   * the stream threads. A run that holds nothing leaves no series: a run is a label, and runs come
+   * and go for as long as the instance lives.
+   */
+  public synchronized void deltaBytesHeld(String runId, long change) {
+    io.prometheus.metrics.core.datapoints.GaugeDataPoint held = deltaBytes.labelValues(runId);
+    held.inc(change);
+    if (held.get() <= 0) {
+      deltaBytes.remove(runId);
+    }
   }
 
   public ProcessorMetrics() {

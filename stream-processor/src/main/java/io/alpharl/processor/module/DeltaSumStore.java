@@ -8,6 +8,7 @@ import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.FrameEnvelope;
 import io.alpharl.proto.frame.FrameException;
 import io.alpharl.proto.frame.TensorStepLog;
+import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeltaChunkHeader;
 import io.alpharl.proto.v1.RejectReason;
@@ -17,7 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.LongConsumer;
+import java.util.function.ObjLongConsumer;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.BatchingStateRestoreCallback;
@@ -62,7 +63,7 @@ public final class DeltaSumStore implements StateStore {
   private final String name;
   private final BufferAllocator parent;
   private final FactorSettings factors;
-  private final LongConsumer heldBytes;
+  private final ObjLongConsumer<String> heldBytes;
   private final Map<String, Tensor> tensors = new HashMap<>();
   private ChunkDecoder decoder;
   private boolean open;
@@ -98,7 +99,7 @@ public final class DeltaSumStore implements StateStore {
    */
   public record Applied(TensorStepLog.Outcome outcome, List<Long> shape, boolean analysed) {}
 
-  DeltaSumStore(String name, BufferAllocator parent, FactorSettings factors, LongConsumer heldBytes) {
+  DeltaSumStore(String name, BufferAllocator parent, FactorSettings factors, ObjLongConsumer<String> heldBytes) {
     this.name = name;
     this.parent = parent;
     this.factors = factors;
@@ -130,7 +131,7 @@ public final class DeltaSumStore implements StateStore {
           return new Applied(o, t.log.shape(), false);
         }
         t.sum = new float[(int) elements];
-        heldBytes.accept(Float.BYTES * elements);
+        heldBytes.accept(runOf(key), Float.BYTES * elements);
         t.sketcher = CountSketch.of(factors.sketchSeed(), (int) (long) t.log.shape().get(0), (int) (long) t.log.shape().get(1), factors.sketchSize());
         t.sketch = new double[factors.sketchSize() * factors.sketchSize()];
       }
@@ -146,7 +147,7 @@ public final class DeltaSumStore implements StateStore {
     if (o.endsRun()) {
       // Nothing of the tensor follows: its ΔW is let go here, live and at restore alike (the bookkeeping stays, to refuse what comes after).
       if (t.sum != null) {
-        heldBytes.accept(-(long) Float.BYTES * t.sum.length);
+        heldBytes.accept(runOf(key), -(long) Float.BYTES * t.sum.length);
       }
       t.sum = null;
       t.sketcher = null;
@@ -194,8 +195,18 @@ public final class DeltaSumStore implements StateStore {
   }
 
   private void letGo() {
-    heldBytes.accept(-Float.BYTES * heldValues());
+    tensors.forEach((key, t) -> {
+      if (t.sum != null) {
+        heldBytes.accept(runOf(key), -(long) Float.BYTES * t.sum.length);
+      }
+    });
     tensors.clear();
+  }
+
+  /** The run of a key the log accepted (the frame's own run/tensor), for the gauge; never throws, whatever a run id holds. */
+  private static String runOf(String key) {
+    int i = key.indexOf(RecordKeys.SEPARATOR);
+    return i < 0 ? key : key.substring(0, i);
   }
 
   /** Values held, for the memory log line. */
@@ -281,18 +292,18 @@ public final class DeltaSumStore implements StateStore {
     private final String name;
     private final BufferAllocator allocator;
     private final FactorSettings factors;
-    private final LongConsumer heldBytes;
+    private final ObjLongConsumer<String> heldBytes;
 
     public Builder(String name, BufferAllocator allocator, FactorSettings factors) {
-      this(name, allocator, factors, change -> {});
+      this(name, allocator, factors, (run, change) -> {});
     }
 
     /**
      * @param allocator Arrow memory for decoding frames; owned by the caller and closed after the topology stops
      * @param factors   whose sketch the store keeps
-     * @param heldBytes told each change in the bytes of ΔW the store holds, from the task's thread
+     * @param heldBytes told each change in the bytes of a run's ΔW the store holds, from the task's thread
      */
-    public Builder(String name, BufferAllocator allocator, FactorSettings factors, LongConsumer heldBytes) {
+    public Builder(String name, BufferAllocator allocator, FactorSettings factors, ObjLongConsumer<String> heldBytes) {
       this.name = Objects.requireNonNull(name);
       this.allocator = Objects.requireNonNull(allocator);
       this.factors = Objects.requireNonNull(factors);

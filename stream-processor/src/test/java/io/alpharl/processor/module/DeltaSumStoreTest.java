@@ -228,7 +228,10 @@ class DeltaSumStoreTest {
             f -> log.add(record(KEY, f.bytes())));
       }
       long[] held = {0};
-      DeltaSumStore live = new DeltaSumStore.Builder(DeltaSumStore.NAME, allocator, FactorSettings.defaults(), change -> held[0] += change).build();
+      DeltaSumStore live = new DeltaSumStore.Builder(DeltaSumStore.NAME, allocator, FactorSettings.defaults(), (run, change) -> {
+        assertThat(run).as("told by run").isEqualTo(RUN);
+        held[0] += change;
+      }).build();
       live.init(new Context(null), live);
       for (KeyValue<byte[], byte[]> r : log) {
         live.apply(KEY, io.alpharl.proto.frame.FrameEnvelope.parse(r.value));
