@@ -174,7 +174,9 @@ public final class Checkpoint implements AutoCloseable {
       if (found == null) {
         Optional<String> tie = base.tiedHead(name).filter(tensors::containsKey).or(() -> headKeptFor(base, t));
         if (tie.isEmpty()) {
-          throw new SafetensorsException(dir + ": has no tensor " + name + " (the base has it)");
+          String other = others.get(name);
+          throw new SafetensorsException(dir + (other != null ? ": tensor " + name + " is " + other + ", the base has it as " + t.dtype()
+              : ": has no tensor " + name + " (the base has it)"));
         }
         name = tie.get();
         found = tensors.get(name);

@@ -163,6 +163,19 @@ class SafetensorsFileTest {
     assertThatThrownBy(() -> SafetensorsFile.open(wrong)).hasMessageContaining("shape [3] of I64 needs 24 bytes, data_offsets [0,12] give 12");
   }
 
+  /** A checkpoint's integer tensor where the base's is a float one is said as such, not as a tensor the checkpoint lacks. */
+  @Test
+  void anIntegerTensorWhereTheBaseHasAFloatOneIsSaidAsSuch() throws IOException {
+    Path baseDir = Files.createDirectories(dir.resolve("base"));
+    Files.move(rawFile("{\"p\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}}", 12), baseDir.resolve(Checkpoint.SINGLE_FILE));
+    Path ckptDir = Files.createDirectories(dir.resolve("ckpt-int"));
+    Files.move(rawFile("{\"p\":{\"dtype\":\"I32\",\"shape\":[3],\"data_offsets\":[0,12]}}", 12), ckptDir.resolve(Checkpoint.SINGLE_FILE));
+    try (Checkpoint base = Checkpoint.open(baseDir); Checkpoint ckpt = Checkpoint.open(ckptDir)) {
+      assertThatThrownBy(() -> ckpt.sourcesFor(base)).isInstanceOf(SafetensorsException.class)
+          .hasMessage(ckptDir + ": tensor p is I32, the base has it as F32");
+    }
+  }
+
   @Test
   void headerThatIsNotJson() throws IOException {
     Path file = rawFile("{\"a\":", 0);
