@@ -123,6 +123,12 @@ class UserErrorsTest {
           "checkpoint-15");
     }
     again();
+    // Kafka said "node ID not found" of a meta.properties that is no broker's.
+    Path junk = Files.createDirectories(work.resolve("junk-broker"));
+    Files.writeString(junk.resolve("meta.properties"), "hello=world\n");
+    assertThat(run("broker", "--port", "0", "--data-dir", junk.toString(), "--exit-after-start")).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains(junk.resolve("meta.properties") + " is not a KRaft broker's", "give an empty folder");
+    again();
     assertThat(run("extrapolator", "--bootstrap-servers", NO_BROKER, "--out", work.resolve("x").toString(), "--id", "")).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("--id ''");
     assertThat(work.resolve("x").resolve(".alpharl-extrapolator-step")).doesNotExist();

@@ -88,6 +88,11 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   public static EmbeddedKafkaBroker start(EmbeddedBrokerConfig config) {
     long t0 = System.nanoTime();
     boolean ownsDataDir = config.dataDir().isEmpty();
+    // Ports first: a port taken is refused before a temporary data folder exists to be left behind.
+    int brokerPort = config.brokerPort() == 0 ? freePort(config.host()) : requireFree(config.host(), config.brokerPort());
+    int controllerPort = freePort(config.host());
+    Optional<Integer> saslPort = config.saslPort().map(p -> p == 0 ? freePort(config.host()) : requireFree(config.host(), p));
+    String bootstrap = config.host() + ":" + brokerPort;
     Path dataDir;
     try {
       dataDir = ownsDataDir ? Files.createTempDirectory("alpharl-kafka-") : Files.createDirectories(config.dataDir().get());
@@ -98,21 +103,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     if (!ownsDataDir) {
       requireBrokerData(dataDir);
     }
-    int brokerPort = config.brokerPort() == 0 ? freePort(config.host()) : requireFree(config.host(), config.brokerPort());
-    int controllerPort = freePort(config.host());
-    Optional<Integer> saslPort = config.saslPort().map(p -> p == 0 ? freePort(config.host()) : requireFree(config.host(), p));
-    String bootstrap = config.host() + ":" + brokerPort;
 
-    Map<String, Object> props = brokerProperties(config, dataDir, brokerPort, controllerPort, saslPort);
-    KafkaConfig kafkaConfig = new KafkaConfig(props, false);
     BrokerThreads threads = new BrokerThreads("embedded-broker-" + brokerPort);
-    BrokerLogFile log = BrokerLogFile.open(threads, dataDir.resolve(LOG_FILE));
+    BrokerLogFile log = null;
     KafkaRaftServer server;
     try {
+      KafkaConfig kafkaConfig = new KafkaConfig(brokerProperties(config, dataDir, brokerPort, controllerPort, saslPort), false);
+      log = BrokerLogFile.open(threads, dataDir.resolve(LOG_FILE));
       format(dataDir);
       server = threads.call("start", () -> startServer(kafkaConfig, bootstrap));
     } catch (RuntimeException | Error e) {
-      log.close();
+      if (log != null) {
+        log.close();
+      }
       if (ownsDataDir) {
         deleteRecursively(dataDir);
       }
@@ -239,7 +242,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
    * (a run's checkpoints) would have been moved aside.
    */
   private static void requireBrokerData(Path dataDir) {
-    if (Files.exists(dataDir.resolve("meta.properties"))) {
+    Path meta = dataDir.resolve("meta.properties");
+    if (Files.exists(meta)) {
+      // Kafka's own words for a file that is not a broker's are "node ID not found": say which file, and what to do.
+      java.util.Properties p = new java.util.Properties();
+      try (java.io.Reader in = Files.newBufferedReader(meta, java.nio.charset.StandardCharsets.ISO_8859_1)) {
+        p.load(in);
+      } catch (IOException | IllegalArgumentException e) {
+        throw new BrokerStartException("cannot read " + meta + ": " + e.getMessage(), e);
+      }
+      if (p.getProperty("node.id") == null || p.getProperty("cluster.id") == null) {
+        throw new BrokerStartException(meta + " is not a KRaft broker's (it names no node.id and cluster.id): give an empty folder, or one an"
+            + " earlier broker used", null);
+      }
       return;
     }
     try (java.util.stream.Stream<Path> entries = Files.list(dataDir)) {

@@ -114,14 +114,23 @@ class EmbeddedKafkaBrokerIT {
     return false;
   }
 
+  /** And leaves no temporary data folder behind (one was made before the port was checked). */
   @Test
   void aTakenPortIsReportedInPlainWords() throws Exception {
+    java.util.Set<Path> before = temporaryDataFolders();
     try (ServerSocket taken = new ServerSocket()) {
       taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
       int port = taken.getLocalPort();
       assertThatThrownBy(() -> EmbeddedKafkaBroker.start(EmbeddedBrokerConfig.defaults().withBrokerPort(port)))
           .isInstanceOf(BrokerStartException.class)
           .hasMessageContaining("port " + port + " on 127.0.0.1 is already in use");
+    }
+    assertThat(temporaryDataFolders()).as("no data folder left behind").isSubsetOf(before);
+  }
+
+  private static java.util.Set<Path> temporaryDataFolders() throws java.io.IOException {
+    try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+      return s.filter(p -> p.getFileName().toString().startsWith("alpharl-kafka-")).collect(java.util.stream.Collectors.toSet());
     }
   }
 }
