@@ -50,7 +50,9 @@ public final class RecordCommand implements Callable<Integer> {
       agent.start();
       agent.poll();
       agent.poll(); // a checkpoint counts as complete once two scans agree on its files
-      agent.finish(RunStatus.RUN_STATUS_FINISHED);
+      // What a replay will end the run as: finished where its planned steps are all recorded, stopped early where they are not.
+      agent.finish(agent.plannedSteps() > 0 && agent.lastStep() < agent.plannedSteps() ? RunStatus.RUN_STATUS_STOPPED_EARLY
+          : RunStatus.RUN_STATUS_FINISHED);
       System.err.printf("recorded run %s through step %d: %.1f MB of deltas in %.1f s%n", run.runId, agent.lastStep(),
           agent.bytesOfDeltas() / 1e6, (System.nanoTime() - t0) / 1e9);
       if (!sink.refused().isEmpty()) {

@@ -3,12 +3,18 @@ package io.alpharl.cli.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.alpharl.cli.AlphaRl;
+import io.alpharl.proto.frame.RecordEntry;
+import io.alpharl.proto.frame.RecordingReader;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.RunStatus;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
+import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,5 +59,22 @@ class RecordCommandTest {
     assertThat(said).contains("recorded run r through step 15");
     assertThat(said.lines().filter(l -> l.startsWith("1 checkpoints refused and not recorded")).findFirst())
         .hasValueSatisfying(l -> assertThat(l).contains("step 10: ").contains("checkpoint-10"));
+    // 15 of the 200 planned steps: a replay ends the run as stopped early, not finished.
+    assertThat(lastManifest(out).getStatus()).isEqualTo(RunStatus.RUN_STATUS_STOPPED_EARLY);
+    assertThat(lastManifest(out).getLastStep()).isEqualTo(15);
+  }
+
+  private static RunManifest lastManifest(Path recording) throws Exception {
+    RunManifest last = null;
+    try (RootAllocator allocator = new RootAllocator(); RecordingReader reader = new RecordingReader(allocator, recording)) {
+      for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
+        for (RecordEntry e : batch) {
+          if (e.kind() == RecordEntry.Kind.MANIFEST) {
+            last = RunManifest.parseFrom(e.value());
+          }
+        }
+      }
+    }
+    return last;
   }
 }
