@@ -153,12 +153,7 @@ class AgentWatchIT {
   void watchOnceFinishesTheRunWhenItsPlannedLastStepWasSentAndOtherwiseLeavesItRunning(TestBroker broker) throws Exception {
     String runId = "once-" + UUID.randomUUID().toString().substring(0, 8);
     List<Long> steps = BundledRun.steps();
-    for (long s : steps.subList(0, 5)) {
-      BundledRun.copyCheckpoint(s, runDir);
-    }
-    String[] watch = {"agent", "watch", runDir.toString(), "--run-id", runId, "--once", "--bootstrap-servers", broker.bootstrapServers(),
-        "--progress-key", "eval_accuracy", "--state-dir", runDir.resolveSibling(runDir.getFileName() + "-state").toString()};
-    assertThat(io.alpharl.cli.AlphaRl.commandLine().execute(watch)).isZero();
+    String[] watch = watchOnceOfTheFirstFourSteps(broker, runId);
     io.alpharl.proto.v1.RunManifest partial = lastManifest(broker, runId, 1);
     assertThat(partial.getStatus()).as("4 of 40 steps sent").isEqualTo(io.alpharl.proto.v1.RunStatus.RUN_STATUS_RUNNING);
     assertThat(partial.getLastStep()).isEqualTo(steps.get(4));
@@ -178,6 +173,37 @@ class AgentWatchIT {
   }
 
   /**
+   * A live watch does not stop by itself: the user (or the supervisor) stops it with Ctrl-C or
+   * SIGTERM, and once the planned final step was sent that stop ends the run, as {@code --once} does.
+   */
+  @Test
+  void aWatchStoppedBySigtermOnceThePlannedStepIsSentEndsTheRun(TestBroker broker) throws Exception {
+    String runId = "sigterm-" + UUID.randomUUID().toString().substring(0, 8);
+    List<Long> steps = BundledRun.steps();
+    for (long s : steps) {
+      BundledRun.copyCheckpoint(s, runDir);
+    }
+    long last = steps.get(steps.size() - 1);
+    io.alpharl.itest.support.ServiceProcess watch = io.alpharl.itest.support.ServiceProcess.start("watch", runDir.resolveSibling(runDir.getFileName() + "-logs"), 512,
+        List.of("agent", "watch", runDir.toString(), "--run-id", runId, "--bootstrap-servers", broker.bootstrapServers(), "--progress-key",
+            "eval_accuracy", "--poll-interval", "PT0.2S", "--state-dir", runDir.resolveSibling(runDir.getFileName() + "-state").toString()));
+    try {
+      long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+      while (CommittedRun.lastStep(KafkaClients.of(broker.bootstrapServers()), runId) < last && System.nanoTime() < deadline) {
+        assertThat(watch.alive()).as("the watch runs; its log: %s", watch.log()).isTrue();
+        Thread.sleep(500);
+      }
+    } finally {
+      watch.close(); // SIGTERM
+    }
+    assertThat(watch.await(30)).as("the JVM's exit on SIGTERM, its shutdown hook run; %s", watch.logText()).isEqualTo(128 + 15);
+    assertThat(watch.logText()).contains("run " + runId + ": finished (step " + last + " of " + last + " planned sent)");
+    io.alpharl.agent.resume.LoggedRun logged = io.alpharl.agent.resume.LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), runId);
+    assertThat(logged.endedAfter()).hasValue(last);
+    assertThat(logged.newestManifest().orElseThrow().getStatus()).isEqualTo(io.alpharl.proto.v1.RunStatus.RUN_STATUS_FINISHED);
+  }
+
+  /**
    * A run whose agent will not finish it (its trainer crashed after 4 of 40 steps): {@code agent end}
    * ends it from the log alone, stopped early after its last committed step, every tensor ended
    * there; a second end has nothing to do, a watch of the run is refused, and a run the log does not
@@ -187,12 +213,7 @@ class AgentWatchIT {
   void agentEndEndsARunWhoseAgentWillNot(TestBroker broker) throws Exception {
     String runId = "end-" + UUID.randomUUID().toString().substring(0, 8);
     List<Long> steps = BundledRun.steps();
-    for (long s : steps.subList(0, 5)) {
-      BundledRun.copyCheckpoint(s, runDir);
-    }
-    String[] watch = {"agent", "watch", runDir.toString(), "--run-id", runId, "--once", "--bootstrap-servers", broker.bootstrapServers(),
-        "--progress-key", "eval_accuracy", "--state-dir", runDir.resolveSibling(runDir.getFileName() + "-state").toString()};
-    assertThat(io.alpharl.cli.AlphaRl.commandLine().execute(watch)).isZero();
+    String[] watch = watchOnceOfTheFirstFourSteps(broker, runId);
     long last = steps.get(4);
 
     String[] end = {"agent", "end", "--run-id", runId, "--bootstrap-servers", broker.bootstrapServers()};
@@ -218,6 +239,17 @@ class AgentWatchIT {
     Said unknown = execute("agent", "end", "--run-id", "never-" + runId, "--bootstrap-servers", broker.bootstrapServers());
     assertThat(unknown.code()).isEqualTo(io.alpharl.cli.AlphaRl.USER_ERROR);
     assertThat(unknown.err().strip()).startsWith("alpharl agent end: no run never-" + runId).contains("nothing to end").doesNotContain("Exception");
+  }
+
+  /** The bundled run's base and first 4 of its 40 steps in the run folder, sent by {@code watch --once}; returns that command line. */
+  private String[] watchOnceOfTheFirstFourSteps(TestBroker broker, String runId) throws Exception {
+    for (long s : BundledRun.steps().subList(0, 5)) {
+      BundledRun.copyCheckpoint(s, runDir);
+    }
+    String[] watch = {"agent", "watch", runDir.toString(), "--run-id", runId, "--once", "--bootstrap-servers", broker.bootstrapServers(),
+        "--progress-key", "eval_accuracy", "--state-dir", runDir.resolveSibling(runDir.getFileName() + "-state").toString()};
+    assertThat(io.alpharl.cli.AlphaRl.commandLine().execute(watch)).isZero();
+    return watch;
   }
 
   /** What a command exits with, the line it says as {@code alpharl agent watch:}, and all it wrote to stderr. */
