@@ -85,7 +85,7 @@ public final class ReplayCommand implements Callable<Integer> {
       double s = (System.nanoTime() - t0) / 1e9;
       System.err.printf("replayed run %s: %d steps through step %d, %.1f MB in %.1f s (%.1f MB/s)%s; base model in %s%n",
           r.runId(), r.stepsSent(), r.lastStep(), r.bytesSent() / 1e6, s, r.bytesSent() / 1e6 / s,
-          r.ended() ? "; the run is finished and ended on the log" : "", r.baseModel());
+          r.ended() ? "; the run is ended on the log, as its recording's last manifest says" : "", r.baseModel());
     }
   }
 

@@ -232,9 +232,13 @@ public final class RunReplayer {
       if (endedAfter.isPresent()) {
         return new Result(runId, steps, bytes, baseDir, endedAfter.getAsLong(), false, true); // the whole run is on the log, ended: nothing to send
       }
-      // A finished recording ends its replayed run, as its agent ended it: the processor lets go of it. Not by a replay
-      // that sent nothing without knowing what the log holds: an earlier part may have ended the run already.
-      boolean ends = !cutShort && previousRecorded > 0 && finished(lastManifest.getStatus()) && (steps > 0 || onLog != null);
+      // A later part of a replay that sent nothing, and does not know what the log holds: an earlier part may have ended
+      // the run, and a manifest sent now would hide that end on the compacted topic. It sends nothing.
+      if (steps == 0 && onLog == null && skipThroughStep > 0) {
+        return new Result(runId, 0, 0, baseDir, previousRecorded, false, false);
+      }
+      // A finished recording ends its replayed run, as its agent ended it: the processor lets go of it.
+      boolean ends = !cutShort && previousRecorded > 0 && finished(lastManifest.getStatus());
       if (ends) {
         manifest = written.end(lastManifest, firstManifest, runIdOverride, previousRecorded, sink);
       } else if (pending != null) {
