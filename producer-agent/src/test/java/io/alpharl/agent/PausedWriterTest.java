@@ -118,6 +118,36 @@ class PausedWriterTest {
     }
   }
 
+  /**
+   * A measured folder whose weights file can no longer be looked up (here a link loop in its place;
+   * in life permissions or a stale network handle) was taken for a rotation: its step was refused
+   * as deleted and never read again. It is now unreadable, not gone, and read once it can be.
+   */
+  @Test
+  void weightsThatCannotBeLookedUpAreNotTakenForARotation() throws Exception {
+    Path runDir = Files.createDirectories(work.resolve("run"));
+    weights(work.resolve("base"), 0);
+    byte[] five = weights(runDir.resolve("global_step5_hf"), 5);
+    Path file = runDir.resolve("global_step5_hf").resolve("model.safetensors");
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(runDir, sink, allocator)) {
+      agent.start();
+      agent.poll(); // measured once
+      Files.delete(file);
+      Files.createSymbolicLink(file, file.getFileName());
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).isEmpty();
+      assertThat(sink.letters).singleElement().satisfies(d -> assertThat(d.getDetail()).contains("cannot read", "read again once it can be")
+          .doesNotContain("deleted"));
+      Files.delete(file);
+      Files.write(file, five);
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(5L);
+    }
+  }
+
   /** record and --once look twice and no more: a step that reads cut short is refused at once, and the later ones still go. */
   @Test
   void oneLookAtAFolderRefusesAtOnceAndGoesOn() throws Exception {

@@ -103,7 +103,7 @@ public final class CheckpointScanner {
         look(c, byStep.lastKey() > e.getKey(), seen, complete, weightless);
       } catch (UncheckedIOException ex) {
         // One folder the agent cannot read stopped it, and with it every later step; now it is that step's alone.
-        if (!Files.exists(folder)) {
+        if (Files.notExists(folder)) { // gone for sure; Files.exists says false too where it cannot tell
           seen.remove(folder);
           continue;
         }
@@ -135,7 +135,7 @@ public final class CheckpointScanner {
   private void look(CheckpointDir c, boolean laterStepExists, Set<Path> seen, List<CheckpointDir> complete, List<ScanResult.Weightless> weightless) {
     Path folder = c.folder();
     if (!ready(c)) {
-      if (measured.containsKey(folder) && !Checkpoint.hasWeights(c.path())) {
+      if (measured.containsKey(folder) && !Checkpoint.hasWeights(c.path()) && weightsGone(c)) {
         // Measured with weights, now without: rotated away. verl's rotation deletes the role folder (actor/), not the step's,
         // which was then taken for one that never had weights, or for nothing at all.
         seen.remove(folder);
@@ -157,6 +157,27 @@ public final class CheckpointScanner {
     if (stamps.equals(previous)) {
       complete.add(c);
     }
+  }
+
+  /**
+   * Whether the checkpoint's weights are gone for sure. A file that cannot be looked up (its
+   * permissions, a link loop, a stale network handle) reads as absent to {@link Checkpoint#hasWeights}
+   * too; taken for a rotation, its step was refused as deleted and never read again.
+   *
+   * @throws UncheckedIOException when a weights file cannot be looked up
+   */
+  private static boolean weightsGone(CheckpointDir c) {
+    for (String name : List.of(Checkpoint.SINGLE_FILE, Checkpoint.INDEX_FILE)) {
+      try {
+        Files.readAttributes(c.path().resolve(name), BasicFileAttributes.class);
+        return false;
+      } catch (NoSuchFileException e) {
+        // absent; the other name may be there
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return true;
   }
 
   /**
@@ -298,7 +319,7 @@ public final class CheckpointScanner {
     } catch (NoSuchFileException e) {
       return null;
     } catch (IOException | DirectoryIteratorException e) {
-      if (!Files.exists(c.folder())) {
+      if (Files.notExists(c.folder())) {
         return null; // deleted while listed: the error was about one of its files
       }
       throw new UncheckedIOException("cannot read " + c.folder(), e instanceof IOException io ? io : ((DirectoryIteratorException) e).getCause());
