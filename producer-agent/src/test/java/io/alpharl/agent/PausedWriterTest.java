@@ -93,9 +93,7 @@ class PausedWriterTest {
    */
   @Test
   void aFolderThatCannotBeReadIsItsStepsDeadLetterNotTheAgentsEnd() throws Exception {
-    Path runDir = Files.createDirectories(work.resolve("run"));
-    weights(work.resolve("base"), 0);
-    weights(runDir.resolve("global_step5_hf"), 5);
+    Path runDir = runWithStep5();
     Path loop = runDir.resolve("global_step5_hf").resolve("loop");
     Files.createSymbolicLink(loop, loop.getFileName());
     MemorySink sink = new MemorySink();
@@ -125,10 +123,9 @@ class PausedWriterTest {
    */
   @Test
   void weightsThatCannotBeLookedUpAreNotTakenForARotation() throws Exception {
-    Path runDir = Files.createDirectories(work.resolve("run"));
-    weights(work.resolve("base"), 0);
-    byte[] five = weights(runDir.resolve("global_step5_hf"), 5);
+    Path runDir = runWithStep5();
     Path file = runDir.resolve("global_step5_hf").resolve("model.safetensors");
+    byte[] five = Files.readAllBytes(file);
     MemorySink sink = new MemorySink();
     try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(runDir, sink, allocator)) {
       agent.start();
@@ -173,10 +170,18 @@ class PausedWriterTest {
 
   /** A run folder whose step 5 stays cut short (its last 8 bytes never written), beside its base. */
   private Path runWithStep5CutShort() throws IOException {
+    Path runDir = runWithStep5();
+    Path file = runDir.resolve("global_step5_hf").resolve("model.safetensors");
+    byte[] five = Files.readAllBytes(file);
+    Files.write(file, Arrays.copyOf(five, five.length - 8));
+    return runDir;
+  }
+
+  /** A run folder with its step 5 whole, beside its base. */
+  private Path runWithStep5() throws IOException {
     Path runDir = Files.createDirectories(work.resolve("run"));
     weights(work.resolve("base"), 0);
-    byte[] five = weights(runDir.resolve("global_step5_hf"), 5);
-    Files.write(runDir.resolve("global_step5_hf").resolve("model.safetensors"), Arrays.copyOf(five, five.length - 8));
+    weights(runDir.resolve("global_step5_hf"), 5);
     return runDir;
   }
 
