@@ -103,8 +103,10 @@ public final class CheckpointAgent implements AutoCloseable {
   private final Set<List<String>> extraSaid = new HashSet<>();
   /** Since when (nanoTime) each complete checkpoint has waited for its progress value. */
   private final Map<Long, Long> awaitingProgress = new HashMap<>();
-  /** How often each checkpoint that read cut short was measured again. */
+  /** How often each checkpoint that read cut short, or could not be read, was looked at again. */
   private final Map<Long, Integer> measuredAgain = new HashMap<>();
+  /** Steps whose folders could not be read and are looked at again before they are refused, with what the scan said. */
+  private final NavigableMap<Long, ScanResult.Unreadable> lookingAgain = new TreeMap<>();
   /** y_t of every step on the log that had one: the run's history, which every checkpoint seen must share. */
   private final NavigableMap<Long, Double> loggedProgress = new TreeMap<>();
   private boolean saidUncompared;
@@ -435,13 +437,12 @@ public final class CheckpointAgent implements AutoCloseable {
         refuse(w.checkpoint().step(), List.of(w.checkpoint().folder()), RejectReason.REJECT_REASON_BAD_CHECKPOINT, w.why());
       }
     }
-    for (ScanResult.Unreadable u : scan.unreadable()) {
-      if (u.checkpoint().step() > lastStep && !rejected.contains(u.checkpoint().step())) {
-        reject(u.checkpoint(), u.why()); // read again once the folder can be read (rewrittenSinceRefused)
-      }
-    }
+    long waitingBehind = unreadable(scan);
     int sent = 0;
     for (CheckpointDir c : scan.complete()) {
+      if (c.step() > waitingBehind && lastStep < waitingBehind) {
+        break; // steps are sent in order: the later ones wait behind one that may yet be read (unless it was just sent)
+      }
       boolean fresh = known.add(c.folder());
       if (rejected.contains(c.step()) && !rewrittenSinceRefused(c)) {
         continue;
@@ -475,6 +476,36 @@ public final class CheckpointAgent implements AutoCloseable {
       }
     }
     return sent;
+  }
+
+  /**
+   * Deals with the folders the scan could not read: each is looked at again, a few scans
+   * ({@link AgentConfig#measureAgain}), until it is complete and sent or its looks are spent and it
+   * is refused (a network file system that failed for a moment); the steps after it wait
+   * meanwhile, since a step sent past it would leave it out for good. Refused, it is read again
+   * once it can be, if no later step was sent by then.
+   *
+   * @return the step that later steps wait behind; {@link Long#MAX_VALUE} when none
+   */
+  private long unreadable(ScanResult scan) {
+    for (ScanResult.Unreadable u : scan.unreadable()) {
+      long step = u.checkpoint().step();
+      if (step > lastStep && !rejected.contains(step) && lookingAgain.put(step, u) == null) {
+        LOG.info("run {} step {}: {}; looked at again before it is refused", config.runId(), step, u.why());
+      }
+    }
+    Set<Long> complete = new HashSet<>();
+    scan.complete().forEach(c -> complete.add(c.step()));
+    for (java.util.Iterator<Map.Entry<Long, ScanResult.Unreadable>> it = lookingAgain.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<Long, ScanResult.Unreadable> e = it.next();
+      if (e.getKey() <= lastStep || rejected.contains(e.getKey())) {
+        it.remove(); // sent, or refused another way (deleted meanwhile)
+      } else if (!complete.contains(e.getKey()) && measuredAgain.merge(e.getKey(), 1, Integer::sum) > config.measureAgain()) {
+        it.remove();
+        reject(e.getValue().checkpoint(), e.getValue().why()); // read again once the folder can be read (rewrittenSinceRefused)
+      }
+    }
+    return lookingAgain.isEmpty() ? Long.MAX_VALUE : lookingAgain.firstKey();
   }
 
   /**

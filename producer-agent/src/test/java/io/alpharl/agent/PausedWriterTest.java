@@ -88,20 +88,40 @@ class PausedWriterTest {
 
   /**
    * A step folder the agent cannot read (here a link loop among its files; in life permissions or a
-   * failing file system) stopped the agent, and every later step with it. It is now that step's
-   * dead letter, said once, and the folder is read again once it can be.
+   * network file system failing for a moment) stopped the agent, and every later step with it. It
+   * is now looked at again a few times, the later steps waiting behind it, and sent once readable.
    */
   @Test
-  void aFolderThatCannotBeReadIsItsStepsDeadLetterNotTheAgentsEnd() throws Exception {
+  void aFolderThatCannotBeReadForAMomentIsSentOnceItCanBe() throws Exception {
+    Path runDir = runWithStep5();
+    Path loop = runDir.resolve("global_step5_hf").resolve("loop");
+    Files.createSymbolicLink(loop, loop.getFileName());
+    weights(runDir.resolve("global_step10_hf"), 10);
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(runDir, sink, allocator)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).as("step 10 waits behind step 5").isEmpty();
+      assertThat(sink.letters).isEmpty();
+      Files.delete(loop);
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(5L, 10L);
+      assertThat(sink.letters).isEmpty();
+    }
+  }
+
+  /** One that stays unreadable is its step's dead letter, said once; the later steps then go, and it is read again once it can be. */
+  @Test
+  void aFolderThatStaysUnreadableIsItsStepsDeadLetterNotTheAgentsEnd() throws Exception {
     Path runDir = runWithStep5();
     Path loop = runDir.resolve("global_step5_hf").resolve("loop");
     Files.createSymbolicLink(loop, loop.getFileName());
     MemorySink sink = new MemorySink();
     try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(runDir, sink, allocator)) {
       agent.start();
-      agent.poll();
-      agent.poll();
-      agent.poll();
+      pollPastTheMeasures(agent);
       assertThat(sink.committed).isEmpty();
       assertThat(sink.letters).singleElement().satisfies(d -> {
         assertThat(d.getStep()).isEqualTo(5);
@@ -132,8 +152,7 @@ class PausedWriterTest {
       agent.poll(); // measured once
       Files.delete(file);
       Files.createSymbolicLink(file, file.getFileName());
-      agent.poll();
-      agent.poll();
+      pollPastTheMeasures(agent);
       assertThat(sink.committed).isEmpty();
       assertThat(sink.letters).singleElement().satisfies(d -> assertThat(d.getDetail()).contains("cannot read", "read again once it can be")
           .doesNotContain("deleted"));
