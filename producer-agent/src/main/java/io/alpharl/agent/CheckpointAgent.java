@@ -502,7 +502,9 @@ public final class CheckpointAgent implements AutoCloseable {
         it.remove(); // sent, or refused another way (deleted meanwhile)
       } else if (!complete.contains(e.getKey()) && measuredAgain.merge(e.getKey(), 1, Integer::sum) > config.measureAgain()) {
         it.remove();
-        reject(e.getValue().checkpoint(), e.getValue().why()); // read again once the folder can be read (rewrittenSinceRefused)
+        reject(e.getValue().checkpoint(), e.getValue().why());
+        // Read again once the folder is complete (rewrittenSinceRefused): whatever it measured as it recovered is not what was refused.
+        refusedFiles.put(e.getKey(), Optional.empty());
       }
     }
     return lookingAgain.isEmpty() ? Long.MAX_VALUE : lookingAgain.firstKey();

@@ -112,6 +112,27 @@ class PausedWriterTest {
     }
   }
 
+  /** Readable again on the very scan its looks ran out: refused then, and read again once it is complete. */
+  @Test
+  void aFolderRefusedAsItRecoversIsReadOnceComplete() throws Exception {
+    Path runDir = runWithStep5();
+    Path loop = runDir.resolve("global_step5_hf").resolve("loop");
+    Files.createSymbolicLink(loop, loop.getFileName());
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(runDir, sink, allocator)) {
+      agent.start();
+      for (int i = 0; i < AgentConfig.DEFAULT_MEASURE_AGAIN; i++) {
+        agent.poll();
+      }
+      assertThat(sink.letters).isEmpty();
+      Files.delete(loop);
+      agent.poll(); // readable, measured once: its looks are spent, so it is refused
+      assertThat(sink.letters).hasSize(1);
+      agent.poll(); // complete
+      assertThat(sink.committed).containsExactly(5L);
+    }
+  }
+
   /** One that stays unreadable is its step's dead letter, said once; the later steps then go, and it is read again once it can be. */
   @Test
   void aFolderThatStaysUnreadableIsItsStepsDeadLetterNotTheAgentsEnd() throws Exception {
