@@ -131,7 +131,8 @@ public final class DeltaSumStore implements StateStore {
           return new Applied(o, t.log.shape(), false);
         }
         t.sum = new float[(int) elements];
-        heldBytes.accept(runOf(key), Float.BYTES * elements);
+        // The key is the frame's own run/tensor (the log refuses any other), and a frame's run id is valid: runOf cannot throw.
+        heldBytes.accept(RecordKeys.runOf(key), Float.BYTES * elements);
         t.sketcher = CountSketch.of(factors.sketchSeed(), (int) (long) t.log.shape().get(0), (int) (long) t.log.shape().get(1), factors.sketchSize());
         t.sketch = new double[factors.sketchSize() * factors.sketchSize()];
       }
@@ -147,7 +148,7 @@ public final class DeltaSumStore implements StateStore {
     if (o.endsRun()) {
       // Nothing of the tensor follows: its ΔW is let go here, live and at restore alike (the bookkeeping stays, to refuse what comes after).
       if (t.sum != null) {
-        heldBytes.accept(runOf(key), -(long) Float.BYTES * t.sum.length);
+        heldBytes.accept(RecordKeys.runOf(key), -(long) Float.BYTES * t.sum.length);
       }
       t.sum = null;
       t.sketcher = null;
@@ -197,16 +198,10 @@ public final class DeltaSumStore implements StateStore {
   private void letGo() {
     tensors.forEach((key, t) -> {
       if (t.sum != null) {
-        heldBytes.accept(runOf(key), -(long) Float.BYTES * t.sum.length);
+        heldBytes.accept(RecordKeys.runOf(key), -(long) Float.BYTES * t.sum.length);
       }
     });
     tensors.clear();
-  }
-
-  /** The run of a key the log accepted (the frame's own run/tensor), for the gauge; never throws, whatever a run id holds. */
-  private static String runOf(String key) {
-    int i = key.indexOf(RecordKeys.SEPARATOR);
-    return i < 0 ? key : key.substring(0, i);
   }
 
   /** Values held, for the memory log line. */
