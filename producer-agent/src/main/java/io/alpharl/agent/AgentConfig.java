@@ -29,7 +29,7 @@ import java.util.Optional;
  * @param progressWait  how long a complete checkpoint waits for its progress value when
  *                      {@code progress.jsonl} has logged the key before but not yet for this step
  *                      (trainers write it after the save: verl's metrics, the Hugging Face callback's
- *                      {@code on_save}); zero to send at once
+ *                      values carried on {@code on_save}); zero to send at once
  * @param measureAgain  without a file the trainer writes last, a checkpoint counts as complete when
  *                      two scans agree on its files' sizes, so a writer that paused that long (a
  *                      network file system) looks finished and its files read cut short: such a

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Trainers write a step's progress value after its save (verl logs its metrics after
- * {@code _save_checkpoint}; the Hugging Face callback writes on {@code on_save}), so a checkpoint
+ * {@code _save_checkpoint}; the Hugging Face callback carries older values on {@code on_save}), so a checkpoint
  * can be complete before its line is in {@code progress.jsonl}. The agent sent such a step at once,
  * without y_t (or with an earlier run's line for that step): the committed value depended on when
  * it looked. It now waits for the line, within bounds.

@@ -66,8 +66,8 @@ public final class ProgressReader {
 
   /**
    * Whether the checkpoint's progress value is still to come. Trainers write a step's line after its
-   * save (verl logs its metrics after {@code _save_checkpoint}; the Hugging Face callback writes on
-   * {@code on_save}), so a checkpoint can be complete on disk before its value is. It is awaited
+   * save (verl logs its metrics after {@code _save_checkpoint}; the Hugging Face callback carries
+   * older values on {@code on_save} when the save step logged none), so a checkpoint can be complete on disk before its value is. It is awaited
    * when it has none yet and the run's {@code progress.jsonl} has the key at earlier steps and at
    * no step from this one on; or, for the run's first step, when neither that file nor the
    * checkpoint's {@code trainer_state.json} has the key at all yet: the first line comes after the
