@@ -48,9 +48,8 @@ class CheckpointRotationTest {
       write(step);
     }
     MemorySink sink = new MemorySink();
-    AgentConfig config = AgentConfig.defaults(runDir, "rot").withStateDir(stateDir);
     try (RootAllocator allocator = new RootAllocator();
-         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+         CheckpointAgent agent = agent("rot", sink, allocator)) {
       agent.start();
       agent.poll(); // first sight of 5 and 10: not yet known to be complete
       deleteTree(runDir.resolve("checkpoint-5"));
@@ -87,9 +86,8 @@ class CheckpointRotationTest {
     write(0);
     write(5);
     MemorySink sink = new MemorySink();
-    AgentConfig config = AgentConfig.defaults(runDir, "ends").withStateDir(stateDir);
     try (RootAllocator allocator = new RootAllocator();
-         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+         CheckpointAgent agent = agent("ends", sink, allocator)) {
       agent.start();
       agent.poll();
       agent.poll();
@@ -114,9 +112,8 @@ class CheckpointRotationTest {
   void aRunWithNoStepSentIsMarkedNotEnded() throws Exception {
     write(0);
     MemorySink sink = new MemorySink();
-    AgentConfig config = AgentConfig.defaults(runDir, "no-steps").withStateDir(stateDir);
     try (RootAllocator allocator = new RootAllocator();
-         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+         CheckpointAgent agent = agent("no-steps", sink, allocator)) {
       agent.start();
       agent.end(RunStatus.RUN_STATUS_STOPPED_EARLY);
       assertThat(sink.ends).isEmpty();
@@ -134,9 +131,8 @@ class CheckpointRotationTest {
     write(0);
     write(5);
     MemorySink sink = new MemorySink();
-    AgentConfig config = AgentConfig.defaults(runDir, "stopped").withStateDir(stateDir);
     try (RootAllocator allocator = new RootAllocator();
-         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+         CheckpointAgent agent = agent("stopped", sink, allocator)) {
       agent.start();
       agent.poll();
       agent.poll();
@@ -157,9 +153,8 @@ class CheckpointRotationTest {
   void theManifestFingerprintsTheBaseModelSoThatItsReadersCanTellAnotherFileUnderItsPath() throws Exception {
     write(0);
     MemorySink sink = new MemorySink();
-    AgentConfig config = AgentConfig.defaults(runDir, "fingerprint").withStateDir(stateDir);
     try (RootAllocator allocator = new RootAllocator();
-         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW);
+         CheckpointAgent agent = agent("fingerprint", sink, allocator);
          Checkpoint base = Checkpoint.open(runDir.resolve("checkpoint-0"))) {
       agent.start();
       assertThat(sink.manifests).isNotEmpty().allSatisfy(m -> assertThat(BaseModelFingerprint.of(m)).contains(BaseModelFingerprint.of(base)));
@@ -177,13 +172,12 @@ class CheckpointRotationTest {
     write(0);
     write(5);
     MemorySink sink = new MemorySink();
-    AgentConfig config = AgentConfig.defaults(runDir, "rot-base").withStateDir(stateDir);
     Logger logger = (Logger) LoggerFactory.getLogger(CheckpointAgent.class);
     ListAppender<ILoggingEvent> lines = new ListAppender<>();
     lines.start();
     logger.addAppender(lines);
     try (RootAllocator allocator = new RootAllocator();
-         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+         CheckpointAgent agent = agent("rot-base", sink, allocator)) {
       agent.start();
       deleteTree(runDir.resolve("checkpoint-0"));
       agent.poll();
@@ -217,6 +211,11 @@ class CheckpointRotationTest {
   }
 
   /** W_t = W_0 + t·A, with values exact in f32 so that the sums compare bit for bit. */
+  /** A new run's agent on the run folder, its state kept apart. */
+  private CheckpointAgent agent(String runId, MemorySink sink, RootAllocator allocator) throws IOException {
+    return new CheckpointAgent(AgentConfig.defaults(runDir, runId).withStateDir(stateDir), sink, allocator, CheckpointAgent.Resume.NEW);
+  }
+
   private void write(int step) throws IOException {
     Path dir = Files.createDirectories(runDir.resolve("checkpoint-" + step));
     Map<String, float[]> values = new LinkedHashMap<>();
