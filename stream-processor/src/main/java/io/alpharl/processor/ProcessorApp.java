@@ -5,6 +5,7 @@ import io.alpharl.processor.http.StateQueries;
 import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.rank1.Rank1Backend;
 import io.alpharl.processor.rank1.Rank1Backends;
+import io.alpharl.processor.snapshot.SnapshotTopic;
 import io.alpharl.processor.topology.AlphaRlTopology;
 import io.alpharl.processor.topology.StreamsProperties;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -63,7 +64,9 @@ public final class ProcessorApp implements AutoCloseable {
     BufferAllocator allocator = parent.newChildAllocator("stream-processor", 0, Long.MAX_VALUE);
     Rank1Backend backend = Rank1Backends.create(config.rank1Threads());
     ProcessorMetrics metrics = new ProcessorMetrics(alsoExposed);
-    KafkaStreams streams = new KafkaStreams(AlphaRlTopology.build(config, backend, allocator, metrics), StreamsProperties.of(config, metrics));
+    SnapshotTopic snapshots = new SnapshotTopic(config.kafka(), config.applicationId());
+    KafkaStreams streams = new KafkaStreams(AlphaRlTopology.build(config, backend, allocator, metrics, snapshots),
+        StreamsProperties.of(config, metrics));
     streams.setGlobalStateRestoreListener(new RestoreProgress());
     StreamsStopWatch watch = new StreamsStopWatch();
     streams.setStateListener(watch);
@@ -72,6 +75,7 @@ public final class ProcessorApp implements AutoCloseable {
     StateHttpServer http = null;
     try {
       RunTopics.requireCoPartitioned(config);
+      snapshots.ensure(); // made even when copies are off: the topology's sink names it, and copies kept from before stay usable
       streams.start();
       awaitRunning(streams);
       if (config.httpPort() > 0) {

@@ -3,6 +3,7 @@ package io.alpharl.processor;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.processor.rank1.FactorSettings;
 import io.alpharl.processor.rank1.Rank1Settings;
+import io.alpharl.processor.snapshot.SnapshotSettings;
 import io.alpharl.proto.topic.KafkaClients;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,6 +24,7 @@ import java.util.Optional;
  * @param httpHost         address the HTTP endpoint binds: loopback by default, {@code 0.0.0.0} in
  *                         a container whose port is published
  * @param httpPort         port of the HTTP endpoint (state as JSON, metrics, page); 0 for none
+ * @param snapshots        how often the delta store copies a tensor's ΔW, which bounds a restore's work
  */
 public record ProcessorConfig(
     String applicationId,
@@ -34,7 +36,8 @@ public record ProcessorConfig(
     FitSettings fit,
     Scaling scaling,
     String httpHost,
-    int httpPort) {
+    int httpPort,
+    SnapshotSettings snapshots) {
 
   /**
    * Scale-out on Kafka Streams itself: partitions of {@code alpharl.deltas} (tensors) and of the
@@ -80,6 +83,7 @@ public record ProcessorConfig(
     Objects.requireNonNull(fit, "fit");
     Objects.requireNonNull(scaling, "scaling");
     Objects.requireNonNull(httpHost, "httpHost");
+    Objects.requireNonNull(snapshots, "snapshots");
     if (rank1Threads < 0 || httpPort < 0 || httpPort > 65535) {
       throw new IllegalArgumentException("invalid processor config: rank1Threads " + rank1Threads + ", httpPort " + httpPort);
     }
@@ -91,7 +95,7 @@ public record ProcessorConfig(
 
   public static ProcessorConfig defaults(KafkaClients kafka, Path stateDir) {
     return new ProcessorConfig("alpharl-processor", kafka, stateDir, 0, Rank1Settings.defaults(), FactorSettings.defaults(), FitSettings.defaults(),
-        Scaling.defaults(), "127.0.0.1", 0);
+        Scaling.defaults(), "127.0.0.1", 0, SnapshotSettings.defaults());
   }
 
   public String bootstrapServers() {
@@ -99,34 +103,38 @@ public record ProcessorConfig(
   }
 
   public ProcessorConfig withApplicationId(String id) {
-    return new ProcessorConfig(id, kafka, stateDir, rank1Threads, rank1, factors, fit, scaling, httpHost, httpPort);
+    return new ProcessorConfig(id, kafka, stateDir, rank1Threads, rank1, factors, fit, scaling, httpHost, httpPort, snapshots);
   }
 
   public ProcessorConfig withStateDir(Path dir) {
-    return new ProcessorConfig(applicationId, kafka, dir, rank1Threads, rank1, factors, fit, scaling, httpHost, httpPort);
+    return new ProcessorConfig(applicationId, kafka, dir, rank1Threads, rank1, factors, fit, scaling, httpHost, httpPort, snapshots);
   }
 
   public ProcessorConfig withHttpPort(int port) {
-    return new ProcessorConfig(applicationId, kafka, stateDir, rank1Threads, rank1, factors, fit, scaling, httpHost, port);
+    return new ProcessorConfig(applicationId, kafka, stateDir, rank1Threads, rank1, factors, fit, scaling, httpHost, port, snapshots);
   }
 
   public ProcessorConfig withHttp(String host, int port) {
-    return new ProcessorConfig(applicationId, kafka, stateDir, rank1Threads, rank1, factors, fit, scaling, host, port);
+    return new ProcessorConfig(applicationId, kafka, stateDir, rank1Threads, rank1, factors, fit, scaling, host, port, snapshots);
   }
 
   public ProcessorConfig withFit(FitSettings settings) {
-    return new ProcessorConfig(applicationId, kafka, stateDir, rank1Threads, rank1, factors, settings, scaling, httpHost, httpPort);
+    return new ProcessorConfig(applicationId, kafka, stateDir, rank1Threads, rank1, factors, settings, scaling, httpHost, httpPort, snapshots);
   }
 
   public ProcessorConfig withScaling(Scaling s) {
-    return new ProcessorConfig(applicationId, kafka, stateDir, rank1Threads, rank1, factors, fit, s, httpHost, httpPort);
+    return new ProcessorConfig(applicationId, kafka, stateDir, rank1Threads, rank1, factors, fit, s, httpHost, httpPort, snapshots);
   }
 
   public ProcessorConfig withFactors(FactorSettings f) {
-    return new ProcessorConfig(applicationId, kafka, stateDir, rank1Threads, rank1, f, fit, scaling, httpHost, httpPort);
+    return new ProcessorConfig(applicationId, kafka, stateDir, rank1Threads, rank1, f, fit, scaling, httpHost, httpPort, snapshots);
+  }
+
+  public ProcessorConfig withSnapshots(SnapshotSettings s) {
+    return new ProcessorConfig(applicationId, kafka, stateDir, rank1Threads, rank1, factors, fit, scaling, httpHost, httpPort, s);
   }
 
   public ProcessorConfig withRank1Threads(int threads) {
-    return new ProcessorConfig(applicationId, kafka, stateDir, threads, rank1, factors, fit, scaling, httpHost, httpPort);
+    return new ProcessorConfig(applicationId, kafka, stateDir, threads, rank1, factors, fit, scaling, httpHost, httpPort, snapshots);
   }
 }

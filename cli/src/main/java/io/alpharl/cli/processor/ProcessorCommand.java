@@ -12,6 +12,7 @@ import io.alpharl.fit.FitSettings;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.processor.TopicLayoutException;
+import io.alpharl.processor.snapshot.SnapshotSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -66,6 +67,11 @@ public final class ProcessorCommand implements Callable<Integer> {
       description = "How long the group waits for a silent instance before moving its tasks (e.g. 30s, 2m; ISO-8601 too). Default: ${DEFAULT-VALUE}.")
   Duration sessionTimeout;
 
+  @Option(names = "--snapshot-every", defaultValue = "" + SnapshotSettings.DEFAULT_EVERY_STEPS,
+      description = "Copy each tensor's ΔW to the application's snapshot topic every N of its steps, so that a restart folds at most N steps of the"
+          + " delta log per tensor instead of the whole run; 0 for no copies. Default: ${DEFAULT-VALUE}.")
+  int snapshotEvery;
+
   @Override
   public Integer call() {
     WritableDir.require(stateDir, "--state-dir");
@@ -75,7 +81,7 @@ public final class ProcessorCommand implements Callable<Integer> {
       ProcessorConfig.Scaling scaling = new ProcessorConfig.Scaling(streamThreads, standbyReplicas,
           Optional.of(instanceId != null ? instanceId : InstanceIds.derived(applicationId, stateDir)), sessionTimeout);
       config = new ProcessorConfig(applicationId, kafka.clients(), stateDir, rank1Threads, fitOptions.toRank1Settings(),
-          fitOptions.toFactorSettings(), fit, scaling, httpHost, httpPort);
+          fitOptions.toFactorSettings(), fit, scaling, httpHost, httpPort, new SnapshotSettings(snapshotEvery, SnapshotSettings.DEFAULT_CHUNK_VALUES));
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage());
     }

@@ -11,6 +11,7 @@ import io.alpharl.itest.support.CorruptFrame;
 import io.alpharl.itest.support.Ports;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.processor.snapshot.SnapshotSettings;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.FitSummary;
@@ -67,7 +68,9 @@ class ProcessorOnBundledRunIT {
     List<Long> steps = BundledRun.steps().subList(1, BundledRun.steps().size());
     long last = steps.get(steps.size() - 1);
     FitSettings fit = FitSettings.defaults().withMaxWindowPoints(64); // no window thinning, so the reference needs none
-    ProcessorConfig config = ProcessorConfig.defaults(broker.bootstrapServers(), stateBefore).withApplicationId(appId).withFit(fit);
+    // A copy of each tensor every third of its steps, so that the restart below restores from copies and the frames after them.
+    ProcessorConfig config = ProcessorConfig.defaults(broker.bootstrapServers(), stateBefore).withApplicationId(appId).withFit(fit)
+        .withSnapshots(new SnapshotSettings(3, 64));
 
     long t0 = System.nanoTime();
     long killAt = steps.get(steps.size() / 3);
@@ -82,6 +85,13 @@ class ProcessorOnBundledRunIT {
 
       try (ProcessorApp second = ProcessorApp.start(config.withApplicationId(appId).withStateDir(stateAfter).withHttpPort(Ports.free()), allocator)) {
         assertThat(awaitHeld(second.httpPort(), runId, held -> held > 0)).as("ΔW of the run, restored from the log").isPositive();
+        // Running means restored: most of the run's frames were passed over as included in the copies, the rest folded.
+        var restored = io.alpharl.itest.support.PrometheusText.parse(metrics(second.httpPort()));
+        double passedOver = restored.sum("alpharl_processor_restored_frames_total", Map.of("how", "passed_over"));
+        double folded = restored.sum("alpharl_processor_restored_frames_total", Map.of("how", "folded"));
+        LOG.info("restore after the restart: {} frames passed over as in a copy, {} folded", passedOver, folded);
+        assertThat(passedOver).as("frames passed over").isGreaterThan(folded);
+        assertThat(folded).as("frames after the copies, folded").isPositive();
         BundledRun.replay(broker.bootstrapServers(), runId, allocator, baseDir, killAt + 15, Long.MAX_VALUE);
         int modules = 14; // 2 layers x 7 projections
         Outputs all = Outputs.read(broker, runId,
@@ -179,16 +189,20 @@ class ProcessorOnBundledRunIT {
    * anything the family is not written at all).
    */
   private static double awaitHeld(int port, String runId, java.util.function.DoublePredicate until) throws Exception {
-    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     double held;
     do {
       Thread.sleep(250);
-      String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-      held = io.alpharl.itest.support.PrometheusText.parse(body).sum("alpharl_processor_delta_bytes_held", Map.of("run", runId));
+      held = io.alpharl.itest.support.PrometheusText.parse(metrics(port)).sum("alpharl_processor_delta_bytes_held", Map.of("run", runId));
     } while (!until.test(held) && System.nanoTime() < deadline);
     return held;
+  }
+
+  private static String metrics(int port) throws Exception {
+    return java.net.http.HttpClient.newHttpClient()
+        .send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 
   /** The interactive-query endpoint shows the same run state. */

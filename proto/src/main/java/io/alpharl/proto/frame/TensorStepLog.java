@@ -84,6 +84,31 @@ public final class TensorStepLog {
     this.keepValues = keepValues;
   }
 
+  /**
+   * A log standing where another stood after applying {@code appliedStep} with no step pending (a
+   * copy of a reader's state, taken between steps): offered the frames that followed, it gives the
+   * outcomes the other gave.
+   *
+   * @param shape the shape of the steps applied; at least one step must have been applied
+   */
+  public static TensorStepLog resumed(Predicate<DeltaChunkHeader> keepValues, List<Long> shape, boolean modelled, long appliedStep,
+      boolean ended) {
+    if (appliedStep < 1 || shape == null) {
+      throw new IllegalArgumentException("a log resumes after an applied step with a shape, got step " + appliedStep + ", shape " + shape);
+    }
+    TensorStepLog log = new TensorStepLog(keepValues);
+    log.shape = List.copyOf(shape);
+    log.modelled = modelled;
+    log.appliedStep = appliedStep;
+    log.ended = ended;
+    return log;
+  }
+
+  /** Whether some chunks of a step wait for the rest: the state is then more than {@link #resumed}'s fields. */
+  public boolean stepPending() {
+    return pendingStep >= 0;
+  }
+
   /** Newest applied step; 0 before the first. */
   public long appliedStep() {
     return appliedStep;

@@ -45,6 +45,9 @@ public final class ProcessorMetrics {
   private final Gauge deltaBytes = Gauge.builder().name("alpharl_processor_delta_bytes_held")
       .help("Bytes of ΔW the delta stores of this instance hold, by run (f32, the modelled matrices of the runs in flight; a run's are let go,"
           + " and its series removed, when the run is ended).").labelNames("run").register(registry);
+  private final Counter restored = Counter.builder().name("alpharl_processor_restored_frames_total")
+      .help("Delta frames a restore of the delta stores read: folded into ΔW, or passed over as included in a copy of their tensor.")
+      .labelNames("how").register(registry);
   private final Counter skipped = Counter.builder().name("alpharl_processor_records_skipped_total")
       .help("Records read and deliberately not used, by reason (e.g. factors another processor application computed).")
       .labelNames("reason").register(registry);
@@ -60,6 +63,12 @@ public final class ProcessorMetrics {
     if (held.get() <= 0) {
       deltaBytes.remove(runId);
     }
+  }
+
+  /** A restore of a delta store read these frames; called from the stream threads. */
+  public void framesRestored(long folded, long passedOver) {
+    restored.labelValues("folded").inc(folded);
+    restored.labelValues("passed_over").inc(passedOver);
   }
 
   public ProcessorMetrics() {

@@ -2,6 +2,8 @@ package io.alpharl.processor.module;
 
 import io.alpharl.fit.predict.CountSketch;
 import io.alpharl.processor.rank1.FactorSettings;
+import io.alpharl.processor.snapshot.SnapshotSource;
+import io.alpharl.processor.snapshot.TensorSnapshot;
 import io.alpharl.proto.frame.ChunkDecoder;
 import io.alpharl.proto.frame.DecodedChunk;
 import io.alpharl.proto.frame.DeltaFrame;
@@ -18,12 +20,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.ObjLongConsumer;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.processor.BatchingStateRestoreCallback;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
+import org.apache.kafka.streams.processor.internals.RecordBatchingStateRestoreCallback;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,8 +39,11 @@ import org.slf4j.LoggerFactory;
  * {@code Topology#addReadOnlyStateStore}, so after a restart, a crash or a move to another
  * instance, Kafka Streams rebuilds it by replaying the partition up to the committed offset through
  * the same fold as live processing ({@link #apply}), and standby replicas keep a copy current the
- * same way. ΔW is therefore never written anywhere but the delta log: per step the processor writes
- * in proportion to what changed, not to the model's size.
+ * same way. ΔW is therefore never written to a changelog: per step the processor writes in
+ * proportion to what changed, not to the model's size. So that a restore need not fold the whole
+ * log (which grows with the run), each tensor's state is copied now and then to the application's
+ * snapshot topic ({@link io.alpharl.processor.snapshot}); {@link #init} installs the newest copies
+ * and the restore passes over the frames they include.
  *
  * <p>Beside ΔW it keeps the module's CountSketch Ψᵀ ΔW Ω ({@link FactorSettings}), added up from each
  * step's chunks as they are added: the sketch is linear, so this costs what changed, where
@@ -63,11 +67,15 @@ public final class DeltaSumStore implements StateStore {
   private final String name;
   private final BufferAllocator parent;
   private final FactorSettings factors;
-  private final ObjLongConsumer<String> heldBytes;
+  private final Watcher watcher;
+  private final SnapshotSource snapshots;
   private final Map<String, Tensor> tensors = new HashMap<>();
+  /** Per tensor restored from a copy, the offset of the last frame the copy includes: a restore passes over the frames up to it. */
+  private final Map<String, Long> copiedThrough = new HashMap<>();
   private ChunkDecoder decoder;
   private boolean open;
   private long restoredFrames;
+  private long passedOver;
   private boolean loggedMissingStep;
 
   /**
@@ -76,10 +84,18 @@ public final class DeltaSumStore implements StateStore {
    * said that arrived first but whose step never completed.
    */
   private static final class Tensor {
-    final TensorStepLog log = new TensorStepLog(Tensor::analysedBy);
+    final TensorStepLog log;
     float[] sum;
     CountSketch sketcher;
     double[] sketch;
+
+    Tensor() {
+      this(new TensorStepLog(Tensor::analysedBy));
+    }
+
+    Tensor(TensorStepLog log) {
+      this.log = log;
+    }
 
     boolean analysed() {
       return log.modelled() && log.shape().size() == 2;
@@ -99,11 +115,21 @@ public final class DeltaSumStore implements StateStore {
    */
   public record Applied(TensorStepLog.Outcome outcome, List<Long> shape, boolean analysed) {}
 
-  DeltaSumStore(String name, BufferAllocator parent, FactorSettings factors, ObjLongConsumer<String> heldBytes) {
+  DeltaSumStore(String name, BufferAllocator parent, FactorSettings factors, Watcher watcher, SnapshotSource snapshots) {
     this.name = name;
     this.parent = parent;
     this.factors = factors;
-    this.heldBytes = heldBytes;
+    this.watcher = watcher;
+    this.snapshots = snapshots;
+  }
+
+  /** What the store tells the processor's metrics, from the task's thread. */
+  public interface Watcher {
+    /** The store took (positive) or let go of (negative) that many bytes of a run's ΔW. */
+    void held(String runId, long change);
+
+    /** A restore read these frames: folded into the state, or passed over as included in a copy. */
+    default void restored(long folded, long passedOver) {}
   }
 
   /**
@@ -132,7 +158,7 @@ public final class DeltaSumStore implements StateStore {
         }
         t.sum = new float[(int) elements];
         // The key is the frame's own run/tensor (the log refuses any other), and a frame's run id is valid: runOf cannot throw.
-        heldBytes.accept(RecordKeys.runOf(key), Float.BYTES * elements);
+        watcher.held(RecordKeys.runOf(key), Float.BYTES * elements);
         t.sketcher = CountSketch.of(factors.sketchSeed(), (int) (long) t.log.shape().get(0), (int) (long) t.log.shape().get(1), factors.sketchSize());
         t.sketch = new double[factors.sketchSize() * factors.sketchSize()];
       }
@@ -148,7 +174,7 @@ public final class DeltaSumStore implements StateStore {
     if (o.endsRun()) {
       // Nothing of the tensor follows: its ΔW is let go here, live and at restore alike (the bookkeeping stays, to refuse what comes after).
       if (t.sum != null) {
-        heldBytes.accept(RecordKeys.runOf(key), -(long) Float.BYTES * t.sum.length);
+        watcher.held(RecordKeys.runOf(key), -(long) Float.BYTES * t.sum.length);
       }
       t.sum = null;
       t.sketcher = null;
@@ -198,10 +224,16 @@ public final class DeltaSumStore implements StateStore {
   private void letGo() {
     tensors.forEach((key, t) -> {
       if (t.sum != null) {
-        heldBytes.accept(RecordKeys.runOf(key), -(long) Float.BYTES * t.sum.length);
+        watcher.held(RecordKeys.runOf(key), -(long) Float.BYTES * t.sum.length);
       }
     });
     tensors.clear();
+    copiedThrough.clear();
+  }
+
+  /** Frames the restores since {@link #init} passed over as included in a copy. */
+  long passedOver() {
+    return passedOver;
   }
 
   /** Values held, for the memory log line. */
@@ -209,19 +241,31 @@ public final class DeltaSumStore implements StateStore {
     return tensors.values().stream().filter(t -> t.sum != null).mapToLong(t -> t.sum.length).sum();
   }
 
-  /** Replays the log: the same fold as live processing, with its verdicts dropped (they were published when the records were first processed). */
-  private void restore(Collection<KeyValue<byte[], byte[]>> records) {
-    for (KeyValue<byte[], byte[]> r : records) {
-      if (r.key == null || r.value == null) {
+  /**
+   * Replays the log: the same fold as live processing, with its verdicts dropped (they were
+   * published when the records were first processed). A tensor's frames up to the offset its copy
+   * includes are passed over unread: the copy is what folding them gave.
+   */
+  private void restore(Collection<ConsumerRecord<byte[], byte[]>> records) {
+    long folded = restoredFrames;
+    long skipped = passedOver;
+    for (ConsumerRecord<byte[], byte[]> r : records) {
+      if (r.key() == null || r.value() == null) {
         continue; // live, such records go to the dead-letter topic and change nothing
+      }
+      String key = new String(r.key(), StandardCharsets.UTF_8);
+      Long through = copiedThrough.get(key);
+      if (through != null && r.offset() <= through) {
+        passedOver++;
+        continue;
       }
       DeltaFrame frame;
       try {
-        frame = FrameEnvelope.parse(r.value);
+        frame = FrameEnvelope.parse(r.value());
       } catch (FrameException e) {
         continue; // likewise: the deserialization handler dead-lettered it
       }
-      Applied applied = apply(new String(r.key, StandardCharsets.UTF_8), frame);
+      Applied applied = apply(key, frame);
       restoredFrames++;
       // Live, every frame followed a step applied before it; at restore one that does not means
       // the log lost deltas since. Said once per restore: the live dead letters say the rest.
@@ -233,6 +277,7 @@ public final class DeltaSumStore implements StateStore {
         });
       }
     }
+    watcher.restored(restoredFrames - folded, passedOver - skipped);
   }
 
   @Override
@@ -244,10 +289,68 @@ public final class DeltaSumStore implements StateStore {
   public void init(StateStoreContext context, StateStore root) {
     letGo();
     restoredFrames = 0;
+    passedOver = 0;
     loggedMissingStep = false;
     decoder = new ChunkDecoder(parent);
-    context.register(root, (BatchingStateRestoreCallback) this::restore);
+    List<TensorSnapshot> copies = snapshots.read(context.taskId().partition(), factors.sketchSeed(), factors.sketchSize());
+    copies.forEach(this::install);
+    if (!copies.isEmpty()) {
+      LOG.info("store {} of partition {}: {} tensors from their copies (up to {} M values of ΔW); a restore folds only the frames after each copy",
+          name, context.taskId().partition(), copies.size(), heldValues() / 1_000_000);
+    }
+    // Kafka Streams' public restore callbacks carry no offsets; this one of its own does, and it is what its own stores implement.
+    context.register(root, (RecordBatchingStateRestoreCallback) this::restore);
     open = true;
+  }
+
+  private void install(TensorSnapshot s) {
+    Tensor t = new Tensor(TensorStepLog.resumed(Tensor::analysedBy, s.shape(), s.modelled(), s.appliedStep(), s.ended()));
+    if (s.sum() != null) {
+      t.sum = s.sum();
+      watcher.held(RecordKeys.runOf(s.tensorKey()), (long) Float.BYTES * t.sum.length);
+      t.sketcher = CountSketch.of(factors.sketchSeed(), (int) (long) s.shape().get(0), (int) (long) s.shape().get(1), factors.sketchSize());
+      t.sketch = s.sketch();
+    }
+    tensors.put(s.tensorKey(), t);
+    copiedThrough.put(s.tensorKey(), s.deltaOffset());
+  }
+
+  /**
+   * A copy of a tensor's state as it stands after the frame at {@code offset} of {@code partition}
+   * (just applied), for the snapshot topic. Its ΔW and sketch are the store's own arrays, changed by
+   * the next {@link #apply}: the caller writes them out at once.
+   *
+   * @throws IllegalStateException when the tensor has a step pending or no applied step (copies are taken between steps)
+   */
+  public TensorSnapshot snapshot(String key, int partition, long offset) {
+    Tensor t = tensors.get(key);
+    if (t == null || t.log.stepPending() || t.log.appliedStep() == 0) {
+      throw new IllegalStateException(key + " has no state to copy between steps");
+    }
+    return new TensorSnapshot(key, partition, offset, t.log.shape(), t.log.modelled(), t.log.appliedStep(), t.log.ended(), t.sum, t.sketch,
+        factors.sketchSeed(), factors.sketchSize());
+  }
+
+  /** Whether the store holds (or held, before its run ended) ΔW of the tensor: a modelled 2-D module. */
+  public boolean analysed(String key) {
+    Tensor t = tensors.get(key);
+    return t != null && t.log.shape() != null && t.analysed();
+  }
+
+  /**
+   * Live, every frame lies after the copies the store was restored from (under exactly-once, a
+   * copy is committed with the consumed offsets that include its frames). One at or before a copy
+   * means the application's offsets were reset while its snapshot topic was kept: the frame would
+   * be folded twice.
+   *
+   * @throws IllegalStateException then, naming the topic to delete
+   */
+  public void requireAfterCopy(String key, long offset, String snapshotTopic) {
+    Long through = copiedThrough.isEmpty() ? null : copiedThrough.get(key);
+    if (through != null && offset <= through) {
+      throw new IllegalStateException(key + ": frame at offset " + offset + " is already in the copy of the tensor taken through offset " + through
+          + ": the application's committed offsets were reset but not " + snapshotTopic + "; delete it (or use a new application id)");
+    }
   }
 
   @Override
@@ -258,8 +361,8 @@ public final class DeltaSumStore implements StateStore {
   @Override
   public void close() {
     if (open) {
-      LOG.debug("store {} closed: {} tensors, {} M values of ΔW, {} frames replayed at restore", name, tensors.size(), heldValues() / 1_000_000,
-          restoredFrames);
+      LOG.debug("store {} closed: {} tensors, {} M values of ΔW, {} frames replayed at restore, {} passed over as in a copy", name, tensors.size(),
+          heldValues() / 1_000_000, restoredFrames, passedOver);
     }
     letGo();
     if (decoder != null) {
@@ -287,22 +390,25 @@ public final class DeltaSumStore implements StateStore {
     private final String name;
     private final BufferAllocator allocator;
     private final FactorSettings factors;
-    private final ObjLongConsumer<String> heldBytes;
+    private final Watcher watcher;
+    private final SnapshotSource snapshots;
 
     public Builder(String name, BufferAllocator allocator, FactorSettings factors) {
-      this(name, allocator, factors, (run, change) -> {});
+      this(name, allocator, factors, (run, change) -> {}, SnapshotSource.NONE);
     }
 
     /**
      * @param allocator Arrow memory for decoding frames; owned by the caller and closed after the topology stops
      * @param factors   whose sketch the store keeps
-     * @param heldBytes told each change in the bytes of a run's ΔW the store holds, from the task's thread
+     * @param watcher   told what the store holds and restores, from the task's thread
+     * @param snapshots where a store being built finds its tensors' copies
      */
-    public Builder(String name, BufferAllocator allocator, FactorSettings factors, ObjLongConsumer<String> heldBytes) {
+    public Builder(String name, BufferAllocator allocator, FactorSettings factors, Watcher watcher, SnapshotSource snapshots) {
       this.name = Objects.requireNonNull(name);
       this.allocator = Objects.requireNonNull(allocator);
       this.factors = Objects.requireNonNull(factors);
-      this.heldBytes = Objects.requireNonNull(heldBytes);
+      this.watcher = Objects.requireNonNull(watcher);
+      this.snapshots = Objects.requireNonNull(snapshots);
     }
 
     @Override
@@ -327,7 +433,7 @@ public final class DeltaSumStore implements StateStore {
 
     @Override
     public DeltaSumStore build() {
-      return new DeltaSumStore(name, allocator, factors, heldBytes);
+      return new DeltaSumStore(name, allocator, factors, watcher, snapshots);
     }
 
     @Override

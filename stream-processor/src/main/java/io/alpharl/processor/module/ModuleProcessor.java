@@ -3,6 +3,9 @@ package io.alpharl.processor.module;
 import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.rank1.Rank1Backend;
+import io.alpharl.processor.snapshot.SnapshotRecords;
+import io.alpharl.processor.snapshot.SnapshotTopic;
+import io.alpharl.processor.snapshot.TensorSnapshot;
 import io.alpharl.processor.state.ModuleFactors;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.TensorStepLog;
@@ -30,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * a time, exactly once, by the {@link TensorStepLog} rules) and, when a step of a modelled module
  * completes, publishes the sign-aligned factors of ΔW_t to {@link #FACTORS_SINK}. Whatever the
  * log's rules refuse becomes a dead letter on {@link #DLQ_SINK} with its reason and coordinates,
- * and leaves the state as it was.
+ * and leaves the state as it was. Now and then (and at its run's end) a tensor's state is copied
+ * to {@link #SNAPSHOT_SINK}, in the same transaction, so that a restore folds only what follows.
  *
  * <p>It is the state-update processor of the delta store (the store's changelog is the delta
  * topic), a role Kafka Streams types as producing no output; its outputs go to named sinks through
@@ -40,6 +44,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
   public static final String FACTORS_STORE = "module-factors";
   public static final String FACTORS_SINK = "rank1-out";
   public static final String DLQ_SINK = "module-dlq-out";
+  public static final String SNAPSHOT_SINK = "snapshot-out";
 
   private static final Logger LOG = LoggerFactory.getLogger(ModuleProcessor.class);
 
@@ -51,6 +56,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
   private DeltaSumStore deltas;
   private KeyValueStore<String, ModuleFactors> factors;
   private byte[] applicationId;
+  private String snapshotTopic;
 
   public ModuleProcessor(ProcessorConfig config, Rank1Backend backend, ProcessorMetrics metrics) {
     this.config = config;
@@ -64,6 +70,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     this.deltas = context.getStateStore(DeltaSumStore.NAME);
     this.factors = context.getStateStore(FACTORS_STORE);
     this.applicationId = context.applicationId().getBytes(StandardCharsets.UTF_8);
+    this.snapshotTopic = SnapshotTopic.name(context.applicationId());
   }
 
   /** The refusals since the last summary line are logged before the task goes. */
@@ -79,6 +86,8 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
       reject(record, RejectReason.REJECT_REASON_CORRUPT_FRAME, "record has no " + (record.key() == null ? "key" : "value"), "", 0);
       return;
     }
+    Optional<RecordMetadata> at = out.coordinates();
+    at.ifPresent(md -> deltas.requireAfterCopy(record.key(), md.offset(), snapshotTopic));
     DeltaSumStore.Applied applied = deltas.apply(record.key(), frame);
     TensorStepLog.Outcome o = applied.outcome();
     for (TensorStepLog.Rejection r : o.rejections()) {
@@ -90,6 +99,9 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     metrics.frameAccepted(frame.bytes().length);
     if (o.endsRun()) {
       factors.delete(record.key()); // the module's run ended: its factors, like its ΔW, are no longer needed
+      if (config.snapshots().enabled()) {
+        copy(record, at); // so that a restore passes over the ended tensor's frames, and compaction lets go of its ΔW
+      }
       return;
     }
     if (!o.completesStep()) {
@@ -99,6 +111,19 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     if (applied.analysed()) {
       emitFactors(record, frame, applied.shape());
     }
+    if (config.snapshots().due(record.key(), o.step())) {
+      copy(record, at);
+    }
+  }
+
+  /** Writes the tensor's state as it stands after this record to the snapshot topic, in this task's transaction. */
+  private void copy(Record<String, DeltaFrame> record, Optional<RecordMetadata> at) {
+    if (at.isEmpty()) {
+      return; // not a record of the log (no offset to copy through)
+    }
+    TensorSnapshot s = deltas.snapshot(record.key(), at.get().partition(), at.get().offset());
+    SnapshotRecords.write(s, deltas.analysed(record.key()), config.snapshots(),
+        (key, piece) -> out.forward(new Record<>(key, piece, record.timestamp()), SNAPSHOT_SINK));
   }
 
   private void emitFactors(Record<String, DeltaFrame> record, DeltaFrame frame, List<Long> shape) {

@@ -9,6 +9,10 @@ import io.alpharl.processor.module.ModuleProcessor;
 import io.alpharl.processor.rank1.Rank1Backend;
 import io.alpharl.processor.run.RunEvent;
 import io.alpharl.processor.run.RunTracker;
+import io.alpharl.processor.snapshot.SnapshotPartitioner;
+import io.alpharl.processor.snapshot.SnapshotSource;
+import io.alpharl.processor.snapshot.SnapshotTopic;
+import io.alpharl.processor.state.DeltaSumSnapshot;
 import io.alpharl.processor.state.FitPoint;
 import io.alpharl.processor.state.ModuleFactors;
 import io.alpharl.processor.state.RunOutcome;
@@ -35,8 +39,9 @@ import org.apache.kafka.streams.state.Stores;
  * </pre>
  *
  * The delta store's changelog is {@code alpharl.deltas} itself (a read-only store in Kafka
- * Streams' terms): ΔW is rebuilt from the delta log, never copied to a changelog. Every other
- * store is small and changelogged as usual.
+ * Streams' terms): ΔW is rebuilt from the delta log, never copied to a changelog; module-update
+ * also copies each tensor's state now and then to {@code <application.id>-delta-sums-snapshots},
+ * from which a restore starts. Every other store is small and changelogged as usual.
  */
 public final class AlphaRlTopology {
   private static final String DELTAS_SOURCE = "deltas";
@@ -50,18 +55,36 @@ public final class AlphaRlTopology {
    * @param allocator Arrow memory for frame decoding; owned by the caller
    */
   public static Topology build(ProcessorConfig config, Rank1Backend backend, BufferAllocator allocator) {
-    return build(config, backend, allocator, new ProcessorMetrics());
+    return build(config, backend, allocator, new ProcessorMetrics(), SnapshotSource.NONE);
   }
 
-  /** @param metrics counted by the processors; owned by the caller, who serves them */
-  public static Topology build(ProcessorConfig config, Rank1Backend backend, BufferAllocator allocator, ProcessorMetrics metrics) {
+  /**
+   * @param metrics   counted by the processors; owned by the caller, who serves them
+   * @param snapshots where a delta store being built finds its tensors' copies
+   */
+  public static Topology build(ProcessorConfig config, Rank1Backend backend, BufferAllocator allocator, ProcessorMetrics metrics,
+      SnapshotSource snapshots) {
     Topology t = new Topology();
-    t.addReadOnlyStateStore(new DeltaSumStore.Builder(DeltaSumStore.NAME, allocator, config.factors(), metrics::deltaBytesHeld), DELTAS_SOURCE, Serdes.String().deserializer(),
+    DeltaSumStore.Watcher watcher = new DeltaSumStore.Watcher() {
+      @Override
+      public void held(String runId, long change) {
+        metrics.deltaBytesHeld(runId, change);
+      }
+
+      @Override
+      public void restored(long folded, long passedOver) {
+        metrics.framesRestored(folded, passedOver);
+      }
+    };
+    t.addReadOnlyStateStore(new DeltaSumStore.Builder(DeltaSumStore.NAME, allocator, config.factors(), watcher, snapshots),
+        DELTAS_SOURCE, Serdes.String().deserializer(),
         Topics.DELTAS.valueSerde().deserializer(), Topics.DELTAS.name(), MODULE_UPDATE, () -> new ModuleProcessor(config, backend, metrics));
     t.addStateStore(store(ModuleProcessor.FACTORS_STORE, ModuleFactors.parser(), ModuleFactors.class), MODULE_UPDATE);
     t.addSink(ModuleProcessor.FACTORS_SINK, Topics.RANK1.name(), Serdes.String().serializer(), Topics.RANK1.valueSerde().serializer(),
         new RunPartitioner(), MODULE_UPDATE);
     t.addSink(ModuleProcessor.DLQ_SINK, Topics.DLQ.name(), Topics.DLQ.keySerde().serializer(), Topics.DLQ.valueSerde().serializer(), MODULE_UPDATE);
+    t.addSink(ModuleProcessor.SNAPSHOT_SINK, SnapshotTopic.name(config.applicationId()), Serdes.String().serializer(),
+        new ProtobufSerde<>(DeltaSumSnapshot.parser(), DeltaSumSnapshot.class).serializer(), new SnapshotPartitioner(), MODULE_UPDATE);
 
     t.addSource("runs", Serdes.String().deserializer(), RunEvent.manifests(), Topics.RUNS.name());
     t.addSource("steps", Serdes.String().deserializer(), RunEvent.steps(), Topics.STEPS.name());

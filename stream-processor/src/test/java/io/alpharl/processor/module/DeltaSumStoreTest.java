@@ -8,11 +8,19 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.alpharl.fit.predict.CountSketch;
 import io.alpharl.processor.rank1.FactorSettings;
+import io.alpharl.processor.snapshot.SnapshotAssembler;
+import io.alpharl.processor.snapshot.SnapshotRecords;
+import io.alpharl.processor.snapshot.SnapshotSettings;
+import io.alpharl.processor.snapshot.SnapshotSource;
+import io.alpharl.processor.state.DeltaSumSnapshot;
 import io.alpharl.proto.frame.ChunkingConfig;
 import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.frame.FrameEnvelope;
 import io.alpharl.proto.frame.RunEndFrame;
 import io.alpharl.proto.frame.TensorChunker;
 import io.alpharl.proto.frame.TensorRef;
+import io.alpharl.proto.frame.TensorStepLog;
+import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.RejectReason;
 import java.io.File;
 import java.nio.FloatBuffer;
@@ -24,16 +32,17 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import org.apache.arrow.memory.RootAllocator;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsMetrics;
-import org.apache.kafka.streams.processor.BatchingStateRestoreCallback;
 import org.apache.kafka.streams.processor.CommitCallback;
 import org.apache.kafka.streams.processor.StateRestoreCallback;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.processor.internals.RecordBatchingStateRestoreCallback;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -102,9 +111,9 @@ class DeltaSumStoreTest {
         assertThat(running[i]).as("sketch entry %d", i).isCloseTo(sketchOfSum[i], org.assertj.core.api.Assertions.within(1e-6 * largest));
       }
 
-      BatchingStateRestoreCallback[] callback = new BatchingStateRestoreCallback[1];
+      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
       DeltaSumStore replayed = open(allocator, callback);
-      callback[0].restoreAll(log);
+      callback[0].restoreBatch(offsets(log));
       assertThat(replayed.appliedStep(KEY)).isEqualTo(4);
       assertThat(replayed.cumulative(KEY)).as("bit for bit").containsExactly(live.cumulative(KEY));
       assertThat(replayed.sketch(KEY)).as("bit for bit").containsExactly(live.sketch(KEY));
@@ -131,9 +140,9 @@ class DeltaSumStoreTest {
         chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1), FloatBuffer.wrap(delta),
             f -> log.add(record(KEY, f.bytes())));
       }
-      BatchingStateRestoreCallback[] callback = new BatchingStateRestoreCallback[1];
+      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
       DeltaSumStore restored = open(allocator, callback);
-      callback[0].restoreAll(log);
+      callback[0].restoreBatch(offsets(log));
 
       assertThat(restored.appliedStep(KEY)).as("each later step follows one that was not applied").isZero();
       assertThat(lines.list).filteredOn(e -> e.getLevel() == Level.ERROR).singleElement()
@@ -155,7 +164,7 @@ class DeltaSumStoreTest {
       List<DeltaFrame> frames = new ArrayList<>();
       chunker.split(new TensorRef(RUN, 1, MODULE, List.of(0L, (long) N), true), FloatBuffer.allocate(0), frames::add);
       assertThat(frames).hasSize(1);
-      DeltaSumStore live = open(allocator, new BatchingStateRestoreCallback[1]);
+      DeltaSumStore live = open(allocator, new RecordBatchingStateRestoreCallback[1]);
       DeltaSumStore.Applied applied = live.apply(KEY, frames.get(0));
       assertThat(applied.outcome().accepted()).isFalse();
       assertThat(applied.outcome().rejections()).singleElement().satisfies(r -> {
@@ -164,9 +173,9 @@ class DeltaSumStoreTest {
       });
       live.close();
 
-      BatchingStateRestoreCallback[] callback = new BatchingStateRestoreCallback[1];
+      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
       DeltaSumStore restored = open(allocator, callback);
-      callback[0].restoreAll(List.of(record(KEY, frames.get(0).bytes())));
+      callback[0].restoreBatch(offsets(List.of(record(KEY, frames.get(0).bytes()))));
       assertThat(restored.heldValues()).isZero();
       restored.close();
     }
@@ -203,9 +212,9 @@ class DeltaSumStoreTest {
       assertThat(analysed).isTrue();
       assertThat(live.cumulative(KEY)).containsExactly(expected);
 
-      BatchingStateRestoreCallback[] callback = new BatchingStateRestoreCallback[1];
+      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
       DeltaSumStore restored = open(allocator, callback);
-      callback[0].restoreAll(log);
+      callback[0].restoreBatch(offsets(log));
       assertThat(restored.cumulative(KEY)).containsExactly(expected);
       live.close();
       restored.close();
@@ -231,7 +240,7 @@ class DeltaSumStoreTest {
       DeltaSumStore live = new DeltaSumStore.Builder(DeltaSumStore.NAME, allocator, FactorSettings.defaults(), (run, change) -> {
         assertThat(run).as("told by run").isEqualTo(RUN);
         held[0] += change;
-      }).build();
+      }, SnapshotSource.NONE).build();
       live.init(new Context(null), live);
       for (KeyValue<byte[], byte[]> r : log) {
         live.apply(KEY, io.alpharl.proto.frame.FrameEnvelope.parse(r.value));
@@ -249,31 +258,178 @@ class DeltaSumStoreTest {
           .satisfies(r -> assertThat(r.reason()).isEqualTo(RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP));
       live.close();
 
-      BatchingStateRestoreCallback[] callback = new BatchingStateRestoreCallback[1];
+      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
       DeltaSumStore restored = open(allocator, callback);
-      callback[0].restoreAll(log);
+      callback[0].restoreBatch(offsets(log));
       assertThat(restored.heldValues()).isZero();
       assertThat(restored.appliedStep(KEY)).isEqualTo(2);
       restored.close();
     }
   }
 
+  /**
+   * A store restored from copies of its tensors and the frames after them is bit for bit the store
+   * that folded the whole log, and it passes over the frames the copies include: a carried tensor
+   * and a modelled one, ΔW in several pieces, an older copy superseded, junk, a resent step and a
+   * step cut short on both sides of the copy. Each store then takes the next step alike.
+   */
+  @Test
+  void aStoreRestoredFromCopiesAndTheFramesAfterThemIsTheStoreThatFoldedTheWholeLog() {
+    String norm = RUN + "/model.layers.0.input_layernorm.weight";
+    SnapshotSettings settings = new SnapshotSettings(3, 16); // 120 values of ΔW: 8 pieces
+    List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
+    List<KeyValue<String, DeltaSumSnapshot>> copies = new ArrayList<>();
+    Random random = new Random(11);
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
+      DeltaSumStore live = open(allocator, null);
+      for (long step = 1; step <= 6; step++) {
+        List<KeyValue<byte[], byte[]>> records = new ArrayList<>();
+        float[] delta = new float[M * N];
+        for (int i = 0; i < delta.length; i++) {
+          delta[i] = random.nextInt(3) == 0 ? (float) random.nextGaussian() * 1e-3f : 0f;
+        }
+        chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1), FloatBuffer.wrap(delta),
+            f -> records.add(record(KEY, f.bytes())));
+        chunker.split(new TensorRef(RUN, step, "model.layers.0.input_layernorm.weight", List.of((long) N), false).following(step - 1),
+            FloatBuffer.wrap(Arrays.copyOf(delta, N)), f -> records.add(record(norm, f.bytes())));
+        if (step == 2 || step == 5) {
+          records.add(records.get(0)); // a resent chunk 0 of a step already applied: refused
+          records.add(record(KEY, "ARLF junk".getBytes(StandardCharsets.UTF_8)));
+        }
+        if (step == 3) {
+          records.add(0, records.get(1)); // chunk 1 before chunk 0: refused, state unchanged
+        }
+        for (KeyValue<byte[], byte[]> r : records) {
+          long offset = log.size();
+          log.add(r);
+          String key = new String(r.key, StandardCharsets.UTF_8);
+          if (!new String(r.value, StandardCharsets.UTF_8).startsWith("ARLF") || r.value.length < 20) {
+            continue;
+          }
+          TensorStepLog.Outcome o = live.apply(key, FrameEnvelope.parse(r.value)).outcome();
+          if (o.completesStep() && (o.step() == 2 || o.step() == 4)) { // copies at steps 2 and 4: the second supersedes the first
+            SnapshotRecords.write(live.snapshot(key, 0, offset), live.analysed(key), settings, (k, v) -> copies.add(KeyValue.pair(k, v)));
+          }
+        }
+      }
+      assertThat(copies).as("pieces of ΔW and the carried tensor's single record, twice").hasSize(2 * (8 + 1));
+
+      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
+      DeltaSumStore restored = open(allocator, callback, fromCopies(copies));
+      assertThat(restored.appliedStep(KEY)).as("installed from the step-4 copy before any frame is read").isEqualTo(4);
+      callback[0].restoreBatch(offsets(log));
+      assertThat(restored.passedOver()).as("the frames of steps 1-4 were passed over").isGreaterThan(8);
+      assertThat(restored.appliedStep(KEY)).isEqualTo(6);
+      assertThat(restored.appliedStep(norm)).isEqualTo(6);
+      assertThat(restored.cumulative(KEY)).as("bit for bit").containsExactly(live.cumulative(KEY));
+      assertThat(restored.sketch(KEY)).as("bit for bit").containsExactly(live.sketch(KEY));
+
+      List<DeltaFrame> next = new ArrayList<>();
+      chunker.split(new TensorRef(RUN, 7, MODULE, List.of((long) M, (long) N), true).following(6), FloatBuffer.wrap(new float[M * N]), next::add);
+      for (DeltaFrame f : next) {
+        assertThat(restored.apply(KEY, f).outcome()).usingRecursiveComparison().isEqualTo(live.apply(KEY, f).outcome());
+      }
+      assertThat(restored.cumulative(KEY)).containsExactly(live.cumulative(KEY));
+      live.close();
+      restored.close();
+    }
+  }
+
+  /** A run's end is copied without ΔW: a restore passes over every frame of the ended tensor and holds nothing for it. */
+  @Test
+  void theCopyAtARunsEndLetsARestorePassOverTheWholeTensor() {
+    SnapshotSettings settings = new SnapshotSettings(1000, 16);
+    List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
+    List<KeyValue<String, DeltaSumSnapshot>> copies = new ArrayList<>();
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
+      DeltaSumStore live = open(allocator, null);
+      for (long step = 1; step <= 3; step++) {
+        float[] delta = new float[M * N];
+        Arrays.fill(delta, 1e-3f * step);
+        chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1), FloatBuffer.wrap(delta), f -> {
+          log.add(record(KEY, f.bytes()));
+          live.apply(KEY, f);
+        });
+        if (step == 2) {
+          SnapshotRecords.write(live.snapshot(KEY, 0, log.size() - 1), true, settings, (k, v) -> copies.add(KeyValue.pair(k, v)));
+        }
+      }
+      DeltaFrame end = RunEndFrame.of(new TensorRef(RUN, 3, MODULE, List.of((long) M, (long) N), true));
+      log.add(record(KEY, end.bytes()));
+      assertThat(live.apply(KEY, end).outcome().endsRun()).isTrue();
+      SnapshotRecords.write(live.snapshot(KEY, 0, log.size() - 1), live.analysed(KEY), settings, (k, v) -> copies.add(KeyValue.pair(k, v)));
+      assertThat(copies.subList(8, copies.size())).as("the end's record, then a tombstone for each other piece of ΔW")
+          .extracting(kv -> kv.value == null).containsExactly(false, true, true, true, true, true, true, true);
+
+      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
+      DeltaSumStore restored = open(allocator, callback, fromCopies(copies));
+      callback[0].restoreBatch(offsets(log));
+      assertThat(restored.passedOver()).isEqualTo(log.size());
+      assertThat(restored.heldValues()).isZero();
+      assertThat(restored.appliedStep(KEY)).isEqualTo(3);
+      List<DeltaFrame> after = new ArrayList<>();
+      chunker.split(new TensorRef(RUN, 4, MODULE, List.of((long) M, (long) N), true).following(3), FloatBuffer.wrap(new float[M * N]), after::add);
+      assertThat(restored.apply(KEY, after.get(0)).outcome()).usingRecursiveComparison().isEqualTo(live.apply(KEY, after.get(0)).outcome());
+      live.close();
+      restored.close();
+    }
+  }
+
+  /** Frames already in a copy reaching live processing mean offsets were reset while the copies were kept: refused loudly, not folded twice. */
+  @Test
+  void aFrameAtOrBeforeItsTensorsCopyStopsTheTaskNamingTheTopic() {
+    List<KeyValue<String, DeltaSumSnapshot>> copies = new ArrayList<>();
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
+      DeltaSumStore live = open(allocator, null);
+      chunker.split(new TensorRef(RUN, 1, MODULE, List.of((long) M, (long) N), true), FloatBuffer.wrap(new float[M * N]), f -> live.apply(KEY, f));
+      SnapshotRecords.write(live.snapshot(KEY, 0, 40), true, SnapshotSettings.defaults(), (k, v) -> copies.add(KeyValue.pair(k, v)));
+      DeltaSumStore restored = open(allocator, new RecordBatchingStateRestoreCallback[1], fromCopies(copies));
+      restored.requireAfterCopy(KEY, 41, "app-delta-sums-snapshots");
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> restored.requireAfterCopy(KEY, 40, "app-delta-sums-snapshots"))
+          .hasMessageContaining("offset 40").hasMessageContaining("delete it");
+      live.close();
+      restored.close();
+    }
+  }
+
+  private static SnapshotSource fromCopies(List<KeyValue<String, DeltaSumSnapshot>> copies) {
+    return (partition, seed, size) -> {
+      SnapshotAssembler a = new SnapshotAssembler(partition);
+      copies.forEach(kv -> a.offer(kv.key, kv.value == null ? null : kv.value.toByteArray()));
+      assertThat(a.problems()).isEmpty();
+      return a.complete(seed, size);
+    };
+  }
+
+  /** The records as a partition holds them, offsets from 0. */
+  private static List<ConsumerRecord<byte[], byte[]>> offsets(List<KeyValue<byte[], byte[]>> log) {
+    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+    for (KeyValue<byte[], byte[]> r : log) {
+      out.add(new ConsumerRecord<>(Topics.DELTAS.name(), 0, out.size(), r.key, r.value));
+    }
+    return out;
+  }
+
   private static KeyValue<byte[], byte[]> record(String key, byte[] value) {
     return KeyValue.pair(key == null ? null : key.getBytes(StandardCharsets.UTF_8), value);
   }
 
-  private static DeltaSumStore open(RootAllocator allocator, BatchingStateRestoreCallback[] restore) {
-    DeltaSumStore store = new DeltaSumStore.Builder(DeltaSumStore.NAME, allocator, FactorSettings.defaults()).build();
+  private static DeltaSumStore open(RootAllocator allocator, RecordBatchingStateRestoreCallback[] restore) {
+    return open(allocator, restore, SnapshotSource.NONE);
+  }
+
+  private static DeltaSumStore open(RootAllocator allocator, RecordBatchingStateRestoreCallback[] restore, SnapshotSource copies) {
+    DeltaSumStore store = new DeltaSumStore.Builder(DeltaSumStore.NAME, allocator, FactorSettings.defaults(), (run, change) -> {}, copies).build();
     store.init(new Context(restore), store);
     return store;
   }
 
   /** The part of a store context the store uses: it hands over its restore callback. */
-  private record Context(BatchingStateRestoreCallback[] restore) implements StateStoreContext {
+  private record Context(RecordBatchingStateRestoreCallback[] restore) implements StateStoreContext {
     @Override
     public void register(StateStore store, StateRestoreCallback callback) {
       if (restore != null) {
-        restore[0] = (BatchingStateRestoreCallback) callback;
+        restore[0] = (RecordBatchingStateRestoreCallback) callback;
       }
     }
 

@@ -85,7 +85,7 @@ class AlphaRlTopologyTest {
     allocator = new RootAllocator();
     backend = new CpuRank1Backend(1);
     config = ProcessorConfig.defaults("unused:9092", stateDir);
-    driver = new TopologyTestDriver(AlphaRlTopology.build(config, backend, allocator, metrics), StreamsProperties.of(config, metrics));
+    driver = new TopologyTestDriver(AlphaRlTopology.build(config, backend, allocator, metrics, io.alpharl.processor.snapshot.SnapshotSource.NONE), StreamsProperties.of(config, metrics));
     deltas = driver.createInputTopic(Topics.DELTAS.name(), new StringSerializer(), Topics.DELTAS.valueSerde().serializer());
     rawDeltas = driver.createInputTopic(Topics.DELTAS.name(), new StringSerializer(), new ByteArraySerializer());
     steps = driver.createInputTopic(Topics.STEPS.name(), new StringSerializer(), Topics.STEPS.valueSerde().serializer());

@@ -1,0 +1,158 @@
+package io.alpharl.processor.snapshot;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.alpharl.processor.state.DeltaSumSnapshot;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Gathers one partition of the snapshot topic, read in offset order, into the newest complete copy
+ * of each tensor. A copy is the pieces sharing a delta offset; a piece of a later copy replaces
+ * what an earlier one began, and a copy with a piece missing or out of shape is not used (its
+ * tensor is then rebuilt from the whole log, which is slower and never wrong).
+ */
+public final class SnapshotAssembler {
+  private final int partition;
+  private final Map<String, Copy> copies = new LinkedHashMap<>();
+  private final List<String> problems = new ArrayList<>();
+
+  /** @param partition the partition being read: a record of another is not this task's */
+  public SnapshotAssembler(int partition) {
+    this.partition = partition;
+  }
+
+  private static final class Copy {
+    final DeltaSumSnapshot head;
+    final float[] sum;
+    final boolean[] have;
+    double[] sketch;
+    String problem;
+
+    Copy(DeltaSumSnapshot head, float[] sum) {
+      this.head = head;
+      this.sum = sum;
+      this.have = new boolean[head.getChunkCount()];
+    }
+  }
+
+  /** Offers the next record of the partition; a tombstone (null value) says nothing here. */
+  public void offer(String key, byte[] value) {
+    if (value == null) {
+      return;
+    }
+    DeltaSumSnapshot piece;
+    try {
+      piece = DeltaSumSnapshot.parseFrom(value);
+    } catch (InvalidProtocolBufferException e) {
+      problems.add("record " + key + " is not a snapshot (" + e.getMessage() + ")");
+      return;
+    }
+    if (piece.getPartition() != partition || SnapshotRecords.partitionOf(key) != partition
+        || !key.equals(SnapshotRecords.key(partition, piece.getTensorKey(), piece.getChunkIndex()))) {
+      problems.add("record " + key + " is not a piece of a copy of partition " + partition);
+      return;
+    }
+    Copy c = copies.get(piece.getTensorKey());
+    if (c != null && piece.getDeltaOffset() < c.head.getDeltaOffset()) {
+      return; // a piece of an older copy, not yet compacted away
+    }
+    if (c == null || piece.getDeltaOffset() > c.head.getDeltaOffset()) {
+      c = begin(piece);
+      copies.put(piece.getTensorKey(), c);
+    }
+    if (c.problem == null) {
+      c.problem = add(c, piece);
+    }
+  }
+
+  private static Copy begin(DeltaSumSnapshot head) {
+    if (!head.getHoldsSum()) {
+      return new Copy(head, null);
+    }
+    long elements = head.getShapeList().stream().mapToLong(Long::longValue).reduce(1, (a, b) -> a * b);
+    if (head.getShapeCount() != 2 || elements < 1 || elements > Integer.MAX_VALUE - 16 || head.getChunkValues() < 1
+        || head.getChunkCount() != (elements + head.getChunkValues() - 1) / head.getChunkValues()) {
+      Copy bad = new Copy(head.toBuilder().setChunkCount(0).build(), null);
+      bad.problem = "its shape " + head.getShapeList() + " does not match " + head.getChunkCount() + " pieces of " + head.getChunkValues() + " values";
+      return bad;
+    }
+    return new Copy(head, new float[(int) elements]);
+  }
+
+  /** @return why the piece does not fit its copy; null when it was added */
+  private static String add(Copy c, DeltaSumSnapshot p) {
+    DeltaSumSnapshot h = c.head;
+    if (p.getChunkCount() != h.getChunkCount() || p.getChunkValues() != h.getChunkValues() || p.getHoldsSum() != h.getHoldsSum()
+        || p.getAppliedStep() != h.getAppliedStep() || !p.getShapeList().equals(h.getShapeList()) || p.getModelled() != h.getModelled()
+        || p.getEnded() != h.getEnded()) {
+      return "piece " + p.getChunkIndex() + " describes another copy than piece " + h.getChunkIndex() + " at the same offset";
+    }
+    int i = p.getChunkIndex();
+    if (i >= c.have.length) {
+      return "piece " + i + " of " + c.have.length;
+    }
+    if (c.sum != null) {
+      int from = i * h.getChunkValues();
+      int count = Math.min(h.getChunkValues(), c.sum.length - from);
+      if (p.getValues().size() != count * Float.BYTES) {
+        return "piece " + i + " holds " + p.getValues().size() + " bytes, not " + count * Float.BYTES;
+      }
+      ByteBuffer.wrap(p.getValues().toByteArray()).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(c.sum, from, count);
+      if (i == 0) {
+        c.sketch = p.getSketchList().stream().mapToDouble(Double::doubleValue).toArray();
+      }
+    }
+    c.have[i] = true;
+    return null;
+  }
+
+  /**
+   * The newest complete copy of each tensor, usable with the store's sketch; the others are named
+   * in {@link #problems}.
+   */
+  public List<TensorSnapshot> complete(long sketchSeed, int sketchSize) {
+    List<TensorSnapshot> out = new ArrayList<>();
+    copies.forEach((key, c) -> {
+      String why = why(c, sketchSeed, sketchSize);
+      if (why != null) {
+        problems.add(key + " at offset " + c.head.getDeltaOffset() + ": " + why);
+        return;
+      }
+      DeltaSumSnapshot h = c.head;
+      out.add(new TensorSnapshot(key, partition, h.getDeltaOffset(), h.getShapeList(), h.getModelled(), h.getAppliedStep(), h.getEnded(), c.sum,
+          c.sum == null ? null : c.sketch, sketchSeed, sketchSize));
+    });
+    return out;
+  }
+
+  private static String why(Copy c, long sketchSeed, int sketchSize) {
+    if (c.problem != null) {
+      return c.problem;
+    }
+    for (int i = 0; i < c.have.length; i++) {
+      if (!c.have[i]) {
+        return "piece " + i + " of " + c.have.length + " is missing";
+      }
+    }
+    if (c.head.getAppliedStep() < 1 || c.head.getShapeCount() == 0) {
+      return "it has no applied step";
+    }
+    if (c.sum != null) {
+      DeltaSumSnapshot h = c.head;
+      if (h.getSketchSeed() != sketchSeed || h.getSketchSize() != sketchSize || c.sketch == null || c.sketch.length != sketchSize * sketchSize) {
+        return "its sketch (seed " + h.getSketchSeed() + ", size " + h.getSketchSize() + ") is not the processor's (seed " + sketchSeed + ", size "
+            + sketchSize + ")";
+      }
+    }
+    return null;
+  }
+
+  /** Why copies or records were not used; empty when every one was. */
+  public List<String> problems() {
+    return problems;
+  }
+}

@@ -1,0 +1,50 @@
+package io.alpharl.processor.snapshot;
+
+/**
+ * How often the delta store copies a tensor's state to its snapshot topic, which bounds what a
+ * restore must fold: at most {@code everySteps} steps of each tensor after its newest copy (the
+ * frames before it are passed over unread). Each tensor is copied on its own steps, spread by its
+ * key, so a step writes about 1/{@code everySteps} of the model's ΔW rather than all of it every
+ * {@code everySteps} steps.
+ *
+ * @param everySteps  steps of a tensor between two copies of it; 0 for none (a restore folds the whole log)
+ * @param chunkValues ΔW values per snapshot record (4 bytes each; records stay under Kafka's 1 MiB default)
+ */
+public record SnapshotSettings(int everySteps, int chunkValues) {
+  /** 512 KiB of values a record. */
+  public static final int DEFAULT_CHUNK_VALUES = 128 * 1024;
+  /**
+   * At 0.5B (1.4 GB of modelled ΔW against about 150 MB of frames a step) a copy every 32 steps
+   * adds about 0.3 bytes of state per byte on the wire, and a restore folds at most 32 steps.
+   */
+  public static final int DEFAULT_EVERY_STEPS = 32;
+
+  public SnapshotSettings {
+    if (everySteps < 0 || chunkValues < 1 || chunkValues > 256 * 1024) {
+      throw new IllegalArgumentException("snapshot interval must be >= 0 steps and values per record in [1, 262144], got " + everySteps + ", "
+          + chunkValues);
+    }
+  }
+
+  public static SnapshotSettings defaults() {
+    return new SnapshotSettings(DEFAULT_EVERY_STEPS, DEFAULT_CHUNK_VALUES);
+  }
+
+  public static SnapshotSettings none() {
+    return new SnapshotSettings(0, DEFAULT_CHUNK_VALUES);
+  }
+
+  public boolean enabled() {
+    return everySteps > 0;
+  }
+
+  /** Whether the tensor is copied after applying {@code step}: once in every {@code everySteps} of its steps, at a phase set by its key. */
+  public boolean due(String tensorKey, long step) {
+    return enabled() && Math.floorMod(tensorKey.hashCode() + step, everySteps) == 0;
+  }
+
+  /** Records a copy of {@code elements} values of ΔW takes. */
+  public int pieces(long elements) {
+    return (int) Math.max(1, (elements + chunkValues - 1) / chunkValues);
+  }
+}

@@ -1,0 +1,102 @@
+package io.alpharl.processor.snapshot;
+
+import io.alpharl.processor.TopicLayoutException;
+import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.TopicReader;
+import io.alpharl.proto.topic.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The topic of a processor application's ΔW copies: named after the application, as Kafka Streams
+ * names its changelogs (two applications reading the same deltas keep apart copies, and the ACLs
+ * that let an application make its changelogs let it make this), with one partition per
+ * {@code alpharl.deltas} partition, compacted (only each piece's newest copy matters).
+ */
+public final class SnapshotTopic implements SnapshotSource {
+  private static final Logger LOG = LoggerFactory.getLogger(SnapshotTopic.class);
+  private static final Duration READ_TIMEOUT = Duration.ofMinutes(2);
+  /**
+   * Compaction works on closed segments: small ones, cleaned when a tenth is stale, keep a partition
+   * near one copy of its tensors rather than a segment's worth of old copies.
+   */
+  static final Map<String, String> CONFIGS = Map.of("cleanup.policy", "compact", "segment.bytes", String.valueOf(64 * 1024 * 1024),
+      "min.cleanable.dirty.ratio", "0.1", "segment.ms", String.valueOf(Duration.ofHours(1).toMillis()));
+
+  private final KafkaClients kafka;
+  private final String name;
+
+  public SnapshotTopic(KafkaClients kafka, String applicationId) {
+    this.kafka = kafka;
+    this.name = name(applicationId);
+  }
+
+  public static String name(String applicationId) {
+    return applicationId + "-delta-sums-snapshots";
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /**
+   * Makes the topic with as many partitions as {@code alpharl.deltas} (each delta partition's task
+   * writes and reads its own), or checks that the one there has them.
+   *
+   * @throws TopicLayoutException when the partition counts differ: the administrator's to fix
+   */
+  public void ensure() {
+    try (Admin admin = Admin.create(kafka.config())) {
+      TopicDescription deltas = admin.describeTopics(List.of(Topics.DELTAS.name())).allTopicNames().get(60, TimeUnit.SECONDS).get(Topics.DELTAS.name());
+      int partitions = deltas.partitions().size();
+      short replication = (short) deltas.partitions().get(0).replicas().size();
+      try {
+        admin.createTopics(List.of(new NewTopic(name, partitions, replication).configs(CONFIGS))).all().get(60, TimeUnit.SECONDS);
+        LOG.info("created {} ({} partitions, compacted) for copies of ΔW", name, partitions);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw e;
+        }
+        int have = admin.describeTopics(List.of(name)).allTopicNames().get(60, TimeUnit.SECONDS).get(name).partitions().size();
+        if (have != partitions) {
+          throw new TopicLayoutException(name + " has " + have + " partitions and " + Topics.DELTAS.name() + " has " + partitions
+              + "; they must match (delete " + name + ": the processor makes it again, and rebuilds from the whole log meanwhile)");
+        }
+      }
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("cannot make " + name + " at " + kafka.bootstrapServers() + ": " + e.getCause().getMessage(), e.getCause());
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("no answer from Kafka at " + kafka.bootstrapServers() + " within 60 s", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while making " + name, e);
+    }
+  }
+
+  @Override
+  public List<TensorSnapshot> read(int partition, long sketchSeed, int sketchSize) {
+    SnapshotAssembler assembler = new SnapshotAssembler(partition);
+    try (TopicReader reader = new TopicReader(kafka, READ_TIMEOUT)) {
+      reader.readAll(List.of(new TopicPartition(name, partition)),
+          r -> assembler.offer(r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8), r.value()));
+    }
+    List<TensorSnapshot> copies = assembler.complete(sketchSeed, sketchSize);
+    if (!assembler.problems().isEmpty()) {
+      LOG.warn("{} partition {}: {} copies or records not used, their tensors are rebuilt from the whole log (first: {})", name, partition,
+          assembler.problems().size(), assembler.problems().get(0));
+    }
+    return copies;
+  }
+}

@@ -1,0 +1,92 @@
+package io.alpharl.processor.snapshot;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.processor.state.DeltaSumSnapshot;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.streams.KeyValue;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A copy is used only whole and only with the sketch the processor keeps; anything else leaves its
+ * tensor to be rebuilt from the whole log, and says why.
+ */
+class SnapshotAssemblerTest {
+  private static final String KEY = "r/model.layers.0.mlp.down_proj.weight";
+  private static final SnapshotSettings SETTINGS = new SnapshotSettings(4, 5); // 3 × 4 values: 3 pieces
+
+  private static List<KeyValue<String, DeltaSumSnapshot>> copy(long offset, long step, float base, long seed) {
+    float[] sum = new float[12];
+    for (int i = 0; i < sum.length; i++) {
+      sum[i] = base + i;
+    }
+    List<KeyValue<String, DeltaSumSnapshot>> out = new ArrayList<>();
+    SnapshotRecords.write(new TensorSnapshot(KEY, 2, offset, List.of(3L, 4L), true, step, false, sum, new double[] {1, 2, 3, 4}, seed, 2), true,
+        SETTINGS, (k, v) -> out.add(KeyValue.pair(k, v)));
+    return out;
+  }
+
+  private static SnapshotAssembler read(List<KeyValue<String, DeltaSumSnapshot>> records) {
+    SnapshotAssembler a = new SnapshotAssembler(2);
+    records.forEach(kv -> a.offer(kv.key, kv.value == null ? null : kv.value.toByteArray()));
+    return a;
+  }
+
+  @Test
+  void theNewestCopyIsUsedAndAnOlderPieceReadAfterItIsNot() {
+    List<KeyValue<String, DeltaSumSnapshot>> records = new ArrayList<>(copy(10, 3, 0f, 7));
+    List<KeyValue<String, DeltaSumSnapshot>> newer = copy(20, 5, 100f, 7);
+    records.addAll(newer);
+    records.add(copy(10, 3, 0f, 7).get(1)); // compaction keeps pieces in log order; an older one after the newer copy is passed over
+    List<TensorSnapshot> got = read(records).complete(7, 2);
+    assertThat(got).singleElement().satisfies(s -> {
+      assertThat(s.deltaOffset()).isEqualTo(20);
+      assertThat(s.appliedStep()).isEqualTo(5);
+      assertThat(s.sum()).containsExactly(100f, 101f, 102f, 103f, 104f, 105f, 106f, 107f, 108f, 109f, 110f, 111f);
+      assertThat(s.sketch()).containsExactly(1, 2, 3, 4);
+    });
+    assertThat(newer).extracting(kv -> kv.key).containsExactly("2/" + KEY + "#0", "2/" + KEY + "#1", "2/" + KEY + "#2");
+  }
+
+  @Test
+  void aCopyWithAPieceMissingIsNotUsed() {
+    List<KeyValue<String, DeltaSumSnapshot>> records = new ArrayList<>(copy(10, 3, 0f, 7));
+    List<KeyValue<String, DeltaSumSnapshot>> newer = copy(20, 5, 100f, 7);
+    newer.remove(2); // a newer copy whose last piece never arrived: the older one is not mixed into it
+    records.addAll(newer);
+    SnapshotAssembler a = read(records);
+    assertThat(a.complete(7, 2)).isEmpty();
+    assertThat(a.problems()).singleElement().asString().contains("offset 20", "piece 2 of 3 is missing");
+  }
+
+  @Test
+  void aCopyOfAnotherSketchIsNotUsed() {
+    SnapshotAssembler a = read(copy(10, 3, 0f, 7));
+    assertThat(a.complete(8, 2)).isEmpty();
+    assertThat(a.problems()).singleElement().asString().contains("seed 7", "seed 8");
+  }
+
+  @Test
+  void junkAndOtherPartitionsRecordsAreNamedAndPassedOver() {
+    SnapshotAssembler a = new SnapshotAssembler(2);
+    a.offer("2/" + KEY + "#0", new byte[] {(byte) 0xff, 1, 2});
+    DeltaSumSnapshot other = copy(10, 3, 0f, 7).get(0).value;
+    a.offer("1/" + KEY + "#0", other.toByteArray());
+    a.offer("2/" + KEY + "#0", null);
+    assertThat(a.complete(7, 2)).isEmpty();
+    assertThat(a.problems()).hasSize(2);
+  }
+
+  @Test
+  void keysNameTheirPartition() {
+    assertThat(SnapshotRecords.partitionOf(SnapshotRecords.key(13, "run/a#b", 4))).isEqualTo(13);
+    assertThat(SnapshotRecords.partitionOf("x/run/t#0")).isEqualTo(-1);
+    assertThat(SnapshotRecords.partitionOf("run")).isEqualTo(-1);
+    assertThat(SETTINGS.pieces(12)).isEqualTo(3);
+    assertThat(SETTINGS.pieces(0)).isEqualTo(1);
+    // Once in every 4 steps for each key, whatever its phase.
+    assertThat(java.util.stream.LongStream.rangeClosed(1, 12).filter(s -> SETTINGS.due(KEY, s)).count()).isEqualTo(3);
+    assertThat(SnapshotSettings.none().due(KEY, 4)).isFalse();
+  }
+}
