@@ -39,7 +39,8 @@ final class Pipeline implements AutoCloseable {
       processorArgs = List.of("processor", "--bootstrap-servers", bootstrap,
           "--application-id", applicationId, "--state-dir", work.processorState().toString(), "--http-port", "0", "--factors", Integer.toString(c.factors()),
           "--stream-threads", Integer.toString(c.streamThreads()), "--rank1-threads", Integer.toString(c.rank1Threads()),
-          "--solver-tolerance", Double.toString(c.solverTolerance()), "--sweep-precision", c.sweepPrecision().name());
+          "--solver-tolerance", Double.toString(c.solverTolerance()), "--sweep-precision", c.sweepPrecision().name(),
+          "--snapshot-every", Integer.toString(c.snapshotEvery()));
       processor = start("processor", c.heaps().processor(), processorArgs, work.log("processor"));
       List<String> extrapolatorArgs = new ArrayList<>(List.of("extrapolator", "--bootstrap-servers", bootstrap,
           "--id", applicationId + "-extrapolator", "--processor-application", applicationId, "--out", work.predictions().toString(), "--predict-at", Double.toString(c.predictAt()),

@@ -26,11 +26,12 @@ import java.time.Duration;
  * @param solverTolerance the processor's {@code --solver-tolerance}: where its factor solver stops
  * @param sweepPrecision  the processor's {@code --sweep-precision}: what its passes over ΔW sum in
  * @param killProcessorAfter after this step's fit, kill the processor with SIGKILL and time its restart (0: never)
+ * @param snapshotEvery      the processor's --snapshot-every (0: no copies of ΔW; a restore folds the whole log)
  */
 public record ScaleConfig(String preset, ModelSpec model, int steps, DriftSettings drift, Path work, boolean keepWork, Path jar,
     Heaps heaps, double predictAt, int saveTotalLimit, Duration stepTimeout, boolean generateOnly, int factors,
     int streamThreads, int rank1Threads, int partitions, double solverTolerance, SweepPrecision sweepPrecision,
-    int killProcessorAfter) {
+    int killProcessorAfter, int snapshotEvery) {
 
   public ScaleConfig {
     if (steps < 1) {

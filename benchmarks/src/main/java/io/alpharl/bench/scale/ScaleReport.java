@@ -78,6 +78,7 @@ public final class ScaleReport {
     parameters.put("partitions", config.partitions());
     parameters.put("save_total_limit", config.saveTotalLimit());
     parameters.put("kill_processor_after", config.killProcessorAfter());
+    parameters.put("snapshot_every", config.snapshotEvery());
     parameters.put("xmx_broker", config.heaps().broker());
     parameters.put("xmx_processor", config.heaps().processor());
     parameters.put("xmx_extrapolator", config.heaps().extrapolator());
