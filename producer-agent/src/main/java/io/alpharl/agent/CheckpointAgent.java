@@ -635,10 +635,12 @@ public final class CheckpointAgent implements AutoCloseable {
     OptionalDouble y;
     TensorSources sources;
     try {
+      // y_t before the weights: once open, the weights stay readable if a rotation deletes the folder, its trainer_state.json
+      // does not, and read after it the step went out without its value (the value depended on when the trainer rotated).
+      y = progress.read(c);
       ckpt = Checkpoint.open(c.path());
       try {
         sources = ckpt.sourcesFor(base);
-        y = progress.read(c);
       } catch (RuntimeException e) {
         ckpt.close();
         throw e;
