@@ -77,6 +77,8 @@ public final class DeltaSumStore implements StateStore {
   private long restoredFrames;
   private long passedOver;
   private boolean loggedMissingStep;
+  private int partition;
+  private boolean copiesRead;
 
   /**
    * One tensor: its step log and, for a modelled 2-D tensor, ΔW. Whether it is analysed is what its
@@ -137,6 +139,7 @@ public final class DeltaSumStore implements StateStore {
    * step's delta is added into ΔW.
    */
   public Applied apply(String key, DeltaFrame frame) {
+    readCopies();
     Tensor t = tensors.get(key);
     Tensor created = null;
     if (t == null) {
@@ -247,6 +250,7 @@ public final class DeltaSumStore implements StateStore {
    * includes are passed over unread: the copy is what folding them gave.
    */
   private void restore(Collection<ConsumerRecord<byte[], byte[]>> records) {
+    readCopies();
     long folded = restoredFrames;
     long skipped = passedOver;
     for (ConsumerRecord<byte[], byte[]> r : records) {
@@ -292,15 +296,31 @@ public final class DeltaSumStore implements StateStore {
     passedOver = 0;
     loggedMissingStep = false;
     decoder = new ChunkDecoder(parent);
-    List<TensorSnapshot> copies = snapshots.read(context.taskId().partition(), factors.sketchSeed(), factors.sketchSize());
-    copies.forEach(this::install);
-    if (!copies.isEmpty()) {
-      LOG.info("store {} of partition {}: {} tensors from their copies (up to {} M values of ΔW); a restore folds only the frames after each copy",
-          name, context.taskId().partition(), copies.size(), heldValues() / 1_000_000);
-    }
+    partition = context.taskId().partition();
+    copiesRead = false;
     // Kafka Streams' public restore callbacks carry no offsets; this one of its own does, and it is what its own stores implement.
     context.register(root, (RecordBatchingStateRestoreCallback) this::restore);
     open = true;
+  }
+
+  /**
+   * Installs the newest copies of the partition's tensors, once, before the first frame the store
+   * folds (restored or live), not at {@link #init}: after a crash Kafka Streams opens every store it
+   * finds on disk, then wipes and opens them again, and copies read at each opening held the
+   * partition's ΔW several times over (out of memory at 0.5B with a 2 GB heap).
+   */
+  private void readCopies() {
+    if (copiesRead) {
+      return;
+    }
+    copiesRead = true;
+    long t0 = System.nanoTime();
+    List<TensorSnapshot> copies = snapshots.read(partition, factors.sketchSeed(), factors.sketchSize());
+    copies.forEach(this::install);
+    if (!copies.isEmpty()) {
+      LOG.info("store {} of partition {}: {} tensors from their copies ({} M values of ΔW) in {} ms; the frames they include are passed over",
+          name, partition, copies.size(), heldValues() / 1_000_000, (System.nanoTime() - t0) / 1_000_000);
+    }
   }
 
   private void install(TensorSnapshot s) {
@@ -328,7 +348,7 @@ public final class DeltaSumStore implements StateStore {
       throw new IllegalStateException(key + " has no state to copy between steps");
     }
     return new TensorSnapshot(key, partition, offset, t.log.shape(), t.log.modelled(), t.log.appliedStep(), t.log.ended(), t.sum, t.sketch,
-        factors.sketchSeed(), factors.sketchSize());
+        factors.sketchSeed(), factors.sketchSize(), snapshots.deltaTopicId());
   }
 
   /** Whether the store holds (or held, before its run ended) ΔW of the tensor: a modelled 2-D module. */
@@ -346,6 +366,7 @@ public final class DeltaSumStore implements StateStore {
    * @throws IllegalStateException then, naming the topic to delete
    */
   public void requireAfterCopy(String key, long offset, String snapshotTopic) {
+    readCopies();
     Long through = copiedThrough.isEmpty() ? null : copiedThrough.get(key);
     if (through != null && offset <= through) {
       throw new IllegalStateException(key + ": frame at offset " + offset + " is already in the copy of the tensor taken through offset " + through

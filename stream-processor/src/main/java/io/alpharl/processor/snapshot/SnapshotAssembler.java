@@ -1,8 +1,8 @@
 package io.alpharl.processor.snapshot;
 
-import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.CodedInputStream;
 import io.alpharl.processor.state.DeltaSumSnapshot;
-import java.nio.ByteBuffer;
+import java.io.IOException;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,12 +17,18 @@ import java.util.Map;
  */
 public final class SnapshotAssembler {
   private final int partition;
+  private final String deltaTopicId;
   private final Map<String, Copy> copies = new LinkedHashMap<>();
   private final List<String> problems = new ArrayList<>();
 
-  /** @param partition the partition being read: a record of another is not this task's */
-  public SnapshotAssembler(int partition) {
+  /**
+   * @param partition    the partition being read: a record of another is not this task's
+   * @param deltaTopicId Kafka's id of the {@code alpharl.deltas} topic read now: a copy of another
+   *                     (the topic deleted and made again) names offsets that are not this one's
+   */
+  public SnapshotAssembler(int partition, String deltaTopicId) {
     this.partition = partition;
+    this.deltaTopicId = deltaTopicId;
   }
 
   private static final class Copy {
@@ -46,8 +52,11 @@ public final class SnapshotAssembler {
     }
     DeltaSumSnapshot piece;
     try {
-      piece = DeltaSumSnapshot.parseFrom(value);
-    } catch (InvalidProtocolBufferException e) {
+      // The values alias the record's bytes rather than being copied twice on their way into ΔW.
+      CodedInputStream in = CodedInputStream.newInstance(value);
+      in.enableAliasing(true);
+      piece = DeltaSumSnapshot.parseFrom(in);
+    } catch (IOException e) {
       problems.add("record " + key + " is not a snapshot (" + e.getMessage() + ")");
       return;
     }
@@ -61,7 +70,7 @@ public final class SnapshotAssembler {
       return; // a piece of an older copy, not yet compacted away
     }
     if (c == null || piece.getDeltaOffset() > c.head.getDeltaOffset()) {
-      c = begin(piece);
+      c = begin(piece, c == null ? null : c.sum);
       copies.put(piece.getTensorKey(), c);
     }
     if (c.problem == null) {
@@ -69,7 +78,12 @@ public final class SnapshotAssembler {
     }
   }
 
-  private static Copy begin(DeltaSumSnapshot head) {
+  /**
+   * @param older the values array of the copy this one supersedes, reused when the sizes agree: a
+   *     partition not yet compacted holds several copies of each tensor, and an array each held
+   *     the partition's ΔW several times over
+   */
+  private static Copy begin(DeltaSumSnapshot head, float[] older) {
     if (!head.getHoldsSum()) {
       return new Copy(head, null);
     }
@@ -80,7 +94,7 @@ public final class SnapshotAssembler {
       bad.problem = "its shape " + head.getShapeList() + " does not match " + head.getChunkCount() + " pieces of " + head.getChunkValues() + " values";
       return bad;
     }
-    return new Copy(head, new float[(int) elements]);
+    return new Copy(head, older != null && older.length == elements ? older : new float[(int) elements]);
   }
 
   /** @return why the piece does not fit its copy; null when it was added */
@@ -101,7 +115,7 @@ public final class SnapshotAssembler {
       if (p.getValues().size() != count * Float.BYTES) {
         return "piece " + i + " holds " + p.getValues().size() + " bytes, not " + count * Float.BYTES;
       }
-      ByteBuffer.wrap(p.getValues().toByteArray()).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(c.sum, from, count);
+      p.getValues().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(c.sum, from, count);
       if (i == 0) {
         c.sketch = p.getSketchList().stream().mapToDouble(Double::doubleValue).toArray();
       }
@@ -117,14 +131,16 @@ public final class SnapshotAssembler {
   public List<TensorSnapshot> complete(long sketchSeed, int sketchSize) {
     List<TensorSnapshot> out = new ArrayList<>();
     copies.forEach((key, c) -> {
-      String why = why(c, sketchSeed, sketchSize);
+      String why = c.head.getDeltaTopicId().equals(deltaTopicId) ? why(c, sketchSeed, sketchSize)
+          : "it is of another " + io.alpharl.proto.topic.Topics.DELTAS.name() + " (topic id '" + c.head.getDeltaTopicId() + "', the one read now is '"
+              + deltaTopicId + "'), whose offsets are not this one's";
       if (why != null) {
         problems.add(key + " at offset " + c.head.getDeltaOffset() + ": " + why);
         return;
       }
       DeltaSumSnapshot h = c.head;
       out.add(new TensorSnapshot(key, partition, h.getDeltaOffset(), h.getShapeList(), h.getModelled(), h.getAppliedStep(), h.getEnded(), c.sum,
-          c.sum == null ? null : c.sketch, sketchSeed, sketchSize));
+          c.sum == null ? null : c.sketch, sketchSeed, sketchSize, deltaTopicId));
     });
     return out;
   }

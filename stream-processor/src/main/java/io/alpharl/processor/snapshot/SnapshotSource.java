@@ -13,4 +13,9 @@ public interface SnapshotSource {
    * the given sketch.
    */
   List<TensorSnapshot> read(int partition, long sketchSeed, int sketchSize);
+
+  /** Kafka's id of the {@code alpharl.deltas} topic whose offsets new copies name; empty when not known. */
+  default String deltaTopicId() {
+    return "";
+  }
 }

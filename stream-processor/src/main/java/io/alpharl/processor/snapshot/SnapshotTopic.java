@@ -12,10 +12,14 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +41,7 @@ public final class SnapshotTopic implements SnapshotSource {
 
   private final KafkaClients kafka;
   private final String name;
+  private volatile String deltaTopicId = "";
 
   public SnapshotTopic(KafkaClients kafka, String applicationId) {
     this.kafka = kafka;
@@ -60,6 +65,7 @@ public final class SnapshotTopic implements SnapshotSource {
   public void ensure() {
     try (Admin admin = Admin.create(kafka.config())) {
       TopicDescription deltas = admin.describeTopics(List.of(Topics.DELTAS.name())).allTopicNames().get(60, TimeUnit.SECONDS).get(Topics.DELTAS.name());
+      deltaTopicId = deltas.topicId().toString();
       int partitions = deltas.partitions().size();
       short replication = (short) deltas.partitions().get(0).replicas().size();
       try {
@@ -69,10 +75,19 @@ public final class SnapshotTopic implements SnapshotSource {
         if (!(e.getCause() instanceof TopicExistsException)) {
           throw e;
         }
-        int have = admin.describeTopics(List.of(name)).allTopicNames().get(60, TimeUnit.SECONDS).get(name).partitions().size();
+        int have = settled(() -> admin.describeTopics(List.of(name)).allTopicNames().get(60, TimeUnit.SECONDS)).get(name).partitions().size();
         if (have != partitions) {
           throw new TopicLayoutException(name + " has " + have + " partitions and " + Topics.DELTAS.name() + " has " + partitions
-              + "; they must match (delete " + name + ": the processor makes it again, and rebuilds from the whole log meanwhile)");
+              + "; they must match (stop the processor and delete " + name + ": it is made again, and the first restore folds the whole log)");
+        }
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
+        Config config = settled(() -> admin.describeConfigs(List.of(resource)).all().get(60, TimeUnit.SECONDS)).get(resource);
+        ConfigEntry policy = config.get("cleanup.policy");
+        if (policy == null || !policy.value().contains("compact")) {
+          // Made by a broker that creates topics on first use, say: every copy would be kept for good.
+          throw new TopicLayoutException(name + " is not compacted (cleanup.policy=" + (policy == null ? "?" : policy.value()) + "), so every copy of ΔW"
+              + " would be kept; set cleanup.policy=compact on it (kafka-configs --alter --add-config cleanup.policy=compact) or stop the"
+              + " processor and delete it");
         }
       }
     } catch (ExecutionException e) {
@@ -85,9 +100,37 @@ public final class SnapshotTopic implements SnapshotSource {
     }
   }
 
+  /** Known once {@link #ensure} has described {@code alpharl.deltas}; empty before. */
+  @Override
+  public String deltaTopicId() {
+    return deltaTopicId;
+  }
+
+  private interface AdminCall<T> {
+    T get() throws ExecutionException, TimeoutException, InterruptedException;
+  }
+
+  /**
+   * A topic just made (by another instance starting beside this one, say) is known to the
+   * controller before every broker's metadata has it, and for a moment "does not exist" there.
+   */
+  private static <T> T settled(AdminCall<T> call) throws ExecutionException, TimeoutException, InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      try {
+        return call.get();
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(200);
+      }
+    }
+  }
+
   @Override
   public List<TensorSnapshot> read(int partition, long sketchSeed, int sketchSize) {
-    SnapshotAssembler assembler = new SnapshotAssembler(partition);
+    SnapshotAssembler assembler = new SnapshotAssembler(partition, deltaTopicId);
     try (TopicReader reader = new TopicReader(kafka, READ_TIMEOUT)) {
       reader.readAll(List.of(new TopicPartition(name, partition)),
           r -> assembler.offer(r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8), r.value()));

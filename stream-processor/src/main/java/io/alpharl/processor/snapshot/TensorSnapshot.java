@@ -14,11 +14,13 @@ import java.util.Objects;
  * @param sketch      the running CountSketch of ΔW; null exactly when {@code sum} is
  * @param sketchSeed  seed of the sketch
  * @param sketchSize  s of the s × s sketch
+ * @param deltaTopicId Kafka's id of the {@code alpharl.deltas} topic the offset is of
  */
 public record TensorSnapshot(String tensorKey, int partition, long deltaOffset, List<Long> shape, boolean modelled, long appliedStep,
-    boolean ended, float[] sum, double[] sketch, long sketchSeed, int sketchSize) {
+    boolean ended, float[] sum, double[] sketch, long sketchSeed, int sketchSize, String deltaTopicId) {
   public TensorSnapshot {
     Objects.requireNonNull(tensorKey, "tensorKey");
+    Objects.requireNonNull(deltaTopicId, "deltaTopicId");
     shape = List.copyOf(shape);
     if ((sum == null) != (sketch == null)) {
       throw new IllegalArgumentException(tensorKey + ": a snapshot holds ΔW and its sketch together or neither");

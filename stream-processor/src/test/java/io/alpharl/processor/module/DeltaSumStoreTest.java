@@ -316,8 +316,9 @@ class DeltaSumStoreTest {
 
       RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
       DeltaSumStore restored = open(allocator, callback, fromCopies(copies));
-      assertThat(restored.appliedStep(KEY)).as("installed from the step-4 copy before any frame is read").isEqualTo(4);
-      callback[0].restoreBatch(offsets(log));
+      callback[0].restoreBatch(offsets(log.subList(0, 1)));
+      assertThat(restored.appliedStep(KEY)).as("installed from the step-4 copy at the first frame").isEqualTo(4);
+      callback[0].restoreBatch(offsets(log).subList(1, log.size()));
       assertThat(restored.passedOver()).as("the frames of steps 1-4 were passed over").isGreaterThan(8);
       assertThat(restored.appliedStep(KEY)).isEqualTo(6);
       assertThat(restored.appliedStep(norm)).isEqualTo(6);
@@ -392,9 +393,37 @@ class DeltaSumStoreTest {
     }
   }
 
+  /**
+   * After a crash Kafka Streams opens every store it finds, then wipes and opens them again: copies
+   * read at each opening held the partition's ΔW several times over (out of memory at 0.5B). They
+   * are read once, when the store first folds a frame.
+   */
+  @Test
+  void copiesAreReadWhenTheStoreFirstFoldsAFrameNotWhenItOpens() {
+    int[] reads = {0};
+    SnapshotSource counting = (partition, seed, size) -> {
+      reads[0]++;
+      return List.of();
+    };
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
+      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
+      DeltaSumStore store = open(allocator, callback, counting);
+      store.close();
+      store = open(allocator, callback, counting);
+      assertThat(reads[0]).as("opened twice, nothing folded").isZero();
+      List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
+      chunker.split(new TensorRef(RUN, 1, MODULE, List.of((long) M, (long) N), true), FloatBuffer.wrap(new float[M * N]),
+          f -> log.add(record(KEY, f.bytes())));
+      callback[0].restoreBatch(offsets(log));
+      callback[0].restoreBatch(offsets(log));
+      assertThat(reads[0]).isEqualTo(1);
+      store.close();
+    }
+  }
+
   private static SnapshotSource fromCopies(List<KeyValue<String, DeltaSumSnapshot>> copies) {
     return (partition, seed, size) -> {
-      SnapshotAssembler a = new SnapshotAssembler(partition);
+      SnapshotAssembler a = new SnapshotAssembler(partition, "");
       copies.forEach(kv -> a.offer(kv.key, kv.value == null ? null : kv.value.toByteArray()));
       assertThat(a.problems()).isEmpty();
       return a.complete(seed, size);

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
  */
 class SnapshotAssemblerTest {
   private static final String KEY = "r/model.layers.0.mlp.down_proj.weight";
+  private static final String TOPIC_ID = "q5tGvbwbT0mGcz0Ay2S4Sw";
   private static final SnapshotSettings SETTINGS = new SnapshotSettings(4, 5); // 3 × 4 values: 3 pieces
 
   private static List<KeyValue<String, DeltaSumSnapshot>> copy(long offset, long step, float base, long seed) {
@@ -22,13 +23,17 @@ class SnapshotAssemblerTest {
       sum[i] = base + i;
     }
     List<KeyValue<String, DeltaSumSnapshot>> out = new ArrayList<>();
-    SnapshotRecords.write(new TensorSnapshot(KEY, 2, offset, List.of(3L, 4L), true, step, false, sum, new double[] {1, 2, 3, 4}, seed, 2), true,
+    SnapshotRecords.write(new TensorSnapshot(KEY, 2, offset, List.of(3L, 4L), true, step, false, sum, new double[] {1, 2, 3, 4}, seed, 2, TOPIC_ID), true,
         SETTINGS, (k, v) -> out.add(KeyValue.pair(k, v)));
     return out;
   }
 
   private static SnapshotAssembler read(List<KeyValue<String, DeltaSumSnapshot>> records) {
-    SnapshotAssembler a = new SnapshotAssembler(2);
+    return read(records, TOPIC_ID);
+  }
+
+  private static SnapshotAssembler read(List<KeyValue<String, DeltaSumSnapshot>> records, String deltaTopicId) {
+    SnapshotAssembler a = new SnapshotAssembler(2, deltaTopicId);
     records.forEach(kv -> a.offer(kv.key, kv.value == null ? null : kv.value.toByteArray()));
     return a;
   }
@@ -67,9 +72,17 @@ class SnapshotAssemblerTest {
     assertThat(a.problems()).singleElement().asString().contains("seed 7", "seed 8");
   }
 
+  /** alpharl.deltas deleted and made again under the same name starts its offsets anew: a copy of the old topic names none of the new one's. */
+  @Test
+  void aCopyOfAnotherDeltaTopicIsNotUsed() {
+    SnapshotAssembler a = read(copy(10, 3, 0f, 7), "another-topic-id");
+    assertThat(a.complete(7, 2)).isEmpty();
+    assertThat(a.problems()).singleElement().asString().contains(TOPIC_ID, "another-topic-id");
+  }
+
   @Test
   void junkAndOtherPartitionsRecordsAreNamedAndPassedOver() {
-    SnapshotAssembler a = new SnapshotAssembler(2);
+    SnapshotAssembler a = new SnapshotAssembler(2, TOPIC_ID);
     a.offer("2/" + KEY + "#0", new byte[] {(byte) 0xff, 1, 2});
     DeltaSumSnapshot other = copy(10, 3, 0f, 7).get(0).value;
     a.offer("1/" + KEY + "#0", other.toByteArray());
