@@ -68,8 +68,9 @@ public final class ProcessorCommand implements Callable<Integer> {
   Duration sessionTimeout;
 
   @Option(names = "--snapshot-every", defaultValue = "" + SnapshotSettings.DEFAULT_EVERY_STEPS,
-      description = "Copy each tensor's ΔW to the application's snapshot topic every N of its steps, so that a restart folds at most N steps of the"
-          + " delta log per tensor instead of the whole run; 0 for no copies. Default: ${DEFAULT-VALUE}.")
+      description = "Copy each tensor's ΔW to the application's snapshot topic every N of its steps (e.g. 32), so that a restart folds at most"
+          + " N steps of the delta log per tensor; it still reads the whole log, which is what a restart's time goes on (README,"
+          + " \"Copies of ΔW\"). 0 for no copies. Default: ${DEFAULT-VALUE}.")
   int snapshotEvery;
 
   @Override
