@@ -5,6 +5,7 @@ import io.alpharl.processor.http.StateQueries;
 import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.rank1.Rank1Backend;
 import io.alpharl.processor.rank1.Rank1Backends;
+import io.alpharl.processor.snapshot.SnapshotSource;
 import io.alpharl.processor.snapshot.SnapshotTopic;
 import io.alpharl.processor.topology.AlphaRlTopology;
 import io.alpharl.processor.topology.StreamsProperties;
@@ -65,7 +66,9 @@ public final class ProcessorApp implements AutoCloseable {
     Rank1Backend backend = Rank1Backends.create(config.rank1Threads());
     ProcessorMetrics metrics = new ProcessorMetrics(alsoExposed);
     SnapshotTopic snapshots = new SnapshotTopic(config.kafka(), config.applicationId());
-    KafkaStreams streams = new KafkaStreams(AlphaRlTopology.build(config, backend, allocator, metrics, snapshots),
+    // Off, no copy is read or written, and the topic is neither made nor needed (nor its ACLs).
+    KafkaStreams streams = new KafkaStreams(AlphaRlTopology.build(config, backend, allocator, metrics,
+        config.snapshots().enabled() ? snapshots : SnapshotSource.NONE),
         StreamsProperties.of(config, metrics));
     streams.setGlobalStateRestoreListener(new RestoreProgress());
     StreamsStopWatch watch = new StreamsStopWatch();
@@ -75,7 +78,9 @@ public final class ProcessorApp implements AutoCloseable {
     StateHttpServer http = null;
     try {
       RunTopics.requireCoPartitioned(config);
-      snapshots.ensure(); // made even when copies are off: the topology's sink names it, and copies kept from before stay usable
+      if (config.snapshots().enabled()) {
+        snapshots.ensure();
+      }
       streams.start();
       awaitRunning(streams);
       if (config.httpPort() > 0) {

@@ -64,6 +64,7 @@ public final class TensorStepLog {
   private boolean pendingModelled;
   private boolean keepPending;
   private long appliedStep;
+  private long appliedSteps;
   private boolean ended;
   private long pendingStep = -1;
   private int chunkCount;
@@ -89,19 +90,27 @@ public final class TensorStepLog {
    * copy of a reader's state, taken between steps): offered the frames that followed, it gives the
    * outcomes the other gave.
    *
-   * @param shape the shape of the steps applied; at least one step must have been applied
+   * @param shape        the shape of the steps applied
+   * @param appliedSteps how many steps were applied (at least one)
    */
   public static TensorStepLog resumed(Predicate<DeltaChunkHeader> keepValues, List<Long> shape, boolean modelled, long appliedStep,
-      boolean ended) {
-    if (appliedStep < 1 || shape == null) {
-      throw new IllegalArgumentException("a log resumes after an applied step with a shape, got step " + appliedStep + ", shape " + shape);
+      long appliedSteps, boolean ended) {
+    if (appliedStep < 1 || appliedSteps < 1 || shape == null) {
+      throw new IllegalArgumentException("a log resumes after an applied step with a shape, got step " + appliedStep + " (" + appliedSteps
+          + " applied), shape " + shape);
     }
     TensorStepLog log = new TensorStepLog(keepValues);
     log.shape = List.copyOf(shape);
     log.modelled = modelled;
     log.appliedStep = appliedStep;
+    log.appliedSteps = appliedSteps;
     log.ended = ended;
     return log;
+  }
+
+  /** How many steps were applied: the tensor's own count, where step numbers jump by the trainer's save interval. */
+  public long appliedSteps() {
+    return appliedSteps;
   }
 
   /** Whether some chunks of a step wait for the rest: the state is then more than {@link #resumed}'s fields. */
@@ -212,6 +221,7 @@ public final class TensorStepLog {
     }
     List<DecodedChunk> completed = List.copyOf(pending);
     appliedStep = step;
+    appliedSteps++;
     shape = pendingShape;
     modelled = pendingModelled;
     dropPending();

@@ -218,6 +218,12 @@ public final class DeltaSumStore implements StateStore {
     return t;
   }
 
+  /** How many steps of a tensor are applied; 0 when none. */
+  public long appliedSteps(String key) {
+    Tensor t = tensors.get(key);
+    return t == null ? 0 : t.log.appliedSteps();
+  }
+
   /** Newest applied step of a tensor; 0 when none. */
   public long appliedStep(String key) {
     Tensor t = tensors.get(key);
@@ -313,9 +319,9 @@ public final class DeltaSumStore implements StateStore {
     if (copiesRead) {
       return;
     }
-    copiesRead = true;
     long t0 = System.nanoTime();
     List<TensorSnapshot> copies = snapshots.read(partition, factors.sketchSeed(), factors.sketchSize());
+    copiesRead = true; // after the read: one that failed (a broker timeout) is tried again with the restore, not silently skipped
     copies.forEach(this::install);
     if (!copies.isEmpty()) {
       LOG.info("store {} of partition {}: {} tensors from their copies ({} M values of ΔW) in {} ms; the frames they include are passed over",
@@ -324,7 +330,7 @@ public final class DeltaSumStore implements StateStore {
   }
 
   private void install(TensorSnapshot s) {
-    Tensor t = new Tensor(TensorStepLog.resumed(Tensor::analysedBy, s.shape(), s.modelled(), s.appliedStep(), s.ended()));
+    Tensor t = new Tensor(TensorStepLog.resumed(Tensor::analysedBy, s.shape(), s.modelled(), s.appliedStep(), s.appliedSteps(), s.ended()));
     if (s.sum() != null) {
       t.sum = s.sum();
       watcher.held(RecordKeys.runOf(s.tensorKey()), (long) Float.BYTES * t.sum.length);
@@ -347,7 +353,8 @@ public final class DeltaSumStore implements StateStore {
     if (t == null || t.log.stepPending() || t.log.appliedStep() == 0) {
       throw new IllegalStateException(key + " has no state to copy between steps");
     }
-    return new TensorSnapshot(key, partition, offset, t.log.shape(), t.log.modelled(), t.log.appliedStep(), t.log.ended(), t.sum, t.sketch,
+    return new TensorSnapshot(key, partition, offset, t.log.shape(), t.log.modelled(), t.log.appliedStep(), t.log.appliedSteps(), t.log.ended(),
+        t.sum, t.sketch,
         factors.sketchSeed(), factors.sketchSize(), snapshots.deltaTopicId());
   }
 
@@ -360,8 +367,9 @@ public final class DeltaSumStore implements StateStore {
   /**
    * Live, every frame lies after the copies the store was restored from (under exactly-once, a
    * copy is committed with the consumed offsets that include its frames). One at or before a copy
-   * means the application's offsets were reset while its snapshot topic was kept: the frame would
-   * be folded twice.
+   * means the application's offsets went back while its snapshot topic was kept: the frames the
+   * copy includes would come again, each refused as a step already applied, and the steps they
+   * carried would publish no factors.
    *
    * @throws IllegalStateException then, naming the topic to delete
    */
@@ -370,7 +378,8 @@ public final class DeltaSumStore implements StateStore {
     Long through = copiedThrough.isEmpty() ? null : copiedThrough.get(key);
     if (through != null && offset <= through) {
       throw new IllegalStateException(key + ": frame at offset " + offset + " is already in the copy of the tensor taken through offset " + through
-          + ": the application's committed offsets were reset but not " + snapshotTopic + "; delete it (or use a new application id)");
+          + ": the application's committed offsets are behind its copies (reset by a tool, or expired while it was stopped longer than"
+          + " offsets.retention.minutes) but " + snapshotTopic + " was kept; stop the processor and delete it (or use a new application id)");
     }
   }
 

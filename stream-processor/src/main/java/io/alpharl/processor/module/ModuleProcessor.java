@@ -111,7 +111,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     if (applied.analysed()) {
       emitFactors(record, frame, applied.shape());
     }
-    if (config.snapshots().due(record.key(), o.step())) {
+    if (config.snapshots().due(record.key(), deltas.appliedSteps(record.key()))) {
       copy(record, at);
     }
   }

@@ -38,10 +38,11 @@ public final class SnapshotAssembler {
     double[] sketch;
     String problem;
 
-    Copy(DeltaSumSnapshot head, float[] sum) {
+    /** @param head a piece without its values and sketch, which alias the record read: kept, they held a record per tensor */
+    Copy(DeltaSumSnapshot head, float[] sum, int pieces) {
       this.head = head;
       this.sum = sum;
-      this.have = new boolean[head.getChunkCount()];
+      this.have = new boolean[pieces];
     }
   }
 
@@ -60,11 +61,25 @@ public final class SnapshotAssembler {
       problems.add("record " + key + " is not a snapshot (" + e.getMessage() + ")");
       return;
     }
-    if (piece.getPartition() != partition || SnapshotRecords.partitionOf(key) != partition
+    if (piece.getPartition() != partition || SnapshotRecords.partitionOf(key) != partition || !validKey(piece.getTensorKey())
         || !key.equals(SnapshotRecords.key(partition, piece.getTensorKey(), piece.getChunkIndex()))) {
       problems.add("record " + key + " is not a piece of a copy of partition " + partition);
       return;
     }
+    try {
+      take(piece);
+    } catch (RuntimeException e) {
+      // One malformed record must not stop the partition from restoring: its tensor is folded from the whole log instead.
+      Copy c = copies.get(piece.getTensorKey());
+      if (c != null && c.problem == null) {
+        c.problem = "piece " + Integer.toUnsignedString(piece.getChunkIndex()) + " could not be read (" + e + ")";
+      } else if (c == null) {
+        problems.add("record " + key + " could not be read (" + e + ")");
+      }
+    }
+  }
+
+  private void take(DeltaSumSnapshot piece) {
     Copy c = copies.get(piece.getTensorKey());
     if (c != null && piece.getDeltaOffset() < c.head.getDeltaOffset()) {
       return; // a piece of an older copy, not yet compacted away
@@ -83,30 +98,35 @@ public final class SnapshotAssembler {
    *     partition not yet compacted holds several copies of each tensor, and an array each held
    *     the partition's ΔW several times over
    */
-  private static Copy begin(DeltaSumSnapshot head, float[] older) {
+  private static Copy begin(DeltaSumSnapshot piece, float[] older) {
+    DeltaSumSnapshot head = piece.toBuilder().clearValues().clearSketch().build();
     if (!head.getHoldsSum()) {
-      return new Copy(head, null);
+      Copy c = new Copy(head, null, 1);
+      if (head.getChunkCount() != 1) {
+        c.problem = "a copy without ΔW in " + Integer.toUnsignedString(head.getChunkCount()) + " pieces";
+      }
+      return c;
     }
     long elements = head.getShapeList().stream().mapToLong(Long::longValue).reduce(1, (a, b) -> a * b);
     if (head.getShapeCount() != 2 || elements < 1 || elements > Integer.MAX_VALUE - 16 || head.getChunkValues() < 1
         || head.getChunkCount() != (elements + head.getChunkValues() - 1) / head.getChunkValues()) {
-      Copy bad = new Copy(head.toBuilder().setChunkCount(0).build(), null);
+      Copy bad = new Copy(head, null, 0);
       bad.problem = "its shape " + head.getShapeList() + " does not match " + head.getChunkCount() + " pieces of " + head.getChunkValues() + " values";
       return bad;
     }
-    return new Copy(head, older != null && older.length == elements ? older : new float[(int) elements]);
+    return new Copy(head, older != null && older.length == elements ? older : new float[(int) elements], head.getChunkCount());
   }
 
   /** @return why the piece does not fit its copy; null when it was added */
   private static String add(Copy c, DeltaSumSnapshot p) {
     DeltaSumSnapshot h = c.head;
     if (p.getChunkCount() != h.getChunkCount() || p.getChunkValues() != h.getChunkValues() || p.getHoldsSum() != h.getHoldsSum()
-        || p.getAppliedStep() != h.getAppliedStep() || !p.getShapeList().equals(h.getShapeList()) || p.getModelled() != h.getModelled()
+        || p.getAppliedStep() != h.getAppliedStep() || p.getAppliedSteps() != h.getAppliedSteps() || !p.getShapeList().equals(h.getShapeList()) || p.getModelled() != h.getModelled()
         || p.getEnded() != h.getEnded()) {
       return "piece " + p.getChunkIndex() + " describes another copy than piece " + h.getChunkIndex() + " at the same offset";
     }
     int i = p.getChunkIndex();
-    if (i >= c.have.length) {
+    if (i < 0 || i >= c.have.length) {
       return "piece " + i + " of " + c.have.length;
     }
     if (c.sum != null) {
@@ -139,7 +159,8 @@ public final class SnapshotAssembler {
         return;
       }
       DeltaSumSnapshot h = c.head;
-      out.add(new TensorSnapshot(key, partition, h.getDeltaOffset(), h.getShapeList(), h.getModelled(), h.getAppliedStep(), h.getEnded(), c.sum,
+      out.add(new TensorSnapshot(key, partition, h.getDeltaOffset(), h.getShapeList(), h.getModelled(), h.getAppliedStep(), h.getAppliedSteps(),
+          h.getEnded(), c.sum,
           c.sum == null ? null : c.sketch, sketchSeed, sketchSize, deltaTopicId));
     });
     return out;
@@ -154,7 +175,7 @@ public final class SnapshotAssembler {
         return "piece " + i + " of " + c.have.length + " is missing";
       }
     }
-    if (c.head.getAppliedStep() < 1 || c.head.getShapeCount() == 0) {
+    if (c.head.getAppliedStep() < 1 || c.head.getAppliedSteps() < 1) {
       return "it has no applied step";
     }
     if (c.sum != null) {
@@ -165,6 +186,15 @@ public final class SnapshotAssembler {
       }
     }
     return null;
+  }
+
+  private static boolean validKey(String tensorKey) {
+    try {
+      io.alpharl.proto.topic.RecordKeys.runOf(tensorKey);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /** Why copies or records were not used; empty when every one was. */

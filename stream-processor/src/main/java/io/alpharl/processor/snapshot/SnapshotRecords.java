@@ -38,7 +38,7 @@ public final class SnapshotRecords {
    */
   public static void write(TensorSnapshot s, boolean heldSum, SnapshotSettings settings, BiConsumer<String, DeltaSumSnapshot> out) {
     DeltaSumSnapshot.Builder head = DeltaSumSnapshot.newBuilder().setTensorKey(s.tensorKey()).setPartition(s.partition())
-        .setDeltaOffset(s.deltaOffset()).setAppliedStep(s.appliedStep()).addAllShape(s.shape()).setModelled(s.modelled()).setEnded(s.ended())
+        .setDeltaOffset(s.deltaOffset()).setAppliedStep(s.appliedStep()).setAppliedSteps(s.appliedSteps()).addAllShape(s.shape()).setModelled(s.modelled()).setEnded(s.ended())
         .setChunkValues(settings.chunkValues()).setDeltaTopicId(s.deltaTopicId());
     if (s.sum() == null) {
       out.accept(key(s.partition(), s.tensorKey(), 0), head.setChunkCount(1).build());

@@ -41,9 +41,14 @@ public record SnapshotSettings(int everySteps, int chunkValues) {
     return everySteps > 0;
   }
 
-  /** Whether the tensor is copied after applying {@code step}: once in every {@code everySteps} of its steps, at a phase set by its key. */
-  public boolean due(String tensorKey, long step) {
-    return enabled() && Math.floorMod(tensorKey.hashCode() + step, everySteps) == 0;
+  /**
+   * Whether the tensor is copied after applying its {@code appliedSteps}-th step: once in every
+   * {@code everySteps} of its steps, at a phase set by its key. Counted, not by step number: those
+   * jump by the trainer's save interval, and one sharing a factor with the interval left most
+   * tensors never copied.
+   */
+  public boolean due(String tensorKey, long appliedSteps) {
+    return enabled() && Math.floorMod(tensorKey.hashCode() + appliedSteps, everySteps) == 0;
   }
 
   /** Records a copy of {@code elements} values of ΔW takes. */

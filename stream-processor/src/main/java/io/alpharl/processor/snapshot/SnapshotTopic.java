@@ -37,7 +37,9 @@ public final class SnapshotTopic implements SnapshotSource {
    * near one copy of its tensors rather than a segment's worth of old copies.
    */
   static final Map<String, String> CONFIGS = Map.of("cleanup.policy", "compact", "segment.bytes", String.valueOf(64 * 1024 * 1024),
-      "min.cleanable.dirty.ratio", "0.1", "segment.ms", String.valueOf(Duration.ofHours(1).toMillis()));
+      "min.cleanable.dirty.ratio", "0.1", "segment.ms", String.valueOf(Duration.ofHours(1).toMillis()),
+      // A piece holds up to 1 MiB of values, and piece 0 also a sketch of up to 256 × 256 doubles.
+      "max.message.bytes", String.valueOf(Topics.MAX_FACTORS_RECORD_BYTES));
 
   private final KafkaClients kafka;
   private final String name;

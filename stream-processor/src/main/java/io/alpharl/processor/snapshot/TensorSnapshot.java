@@ -10,6 +10,7 @@ import java.util.Objects;
  * @param tensorKey   run/tensor
  * @param partition   the {@code alpharl.deltas} partition
  * @param deltaOffset offset of the last frame the state includes
+ * @param appliedSteps how many steps the state includes
  * @param sum         ΔW, row-major; null when the store holds none (a carried tensor, or one whose run ended)
  * @param sketch      the running CountSketch of ΔW; null exactly when {@code sum} is
  * @param sketchSeed  seed of the sketch
@@ -17,7 +18,7 @@ import java.util.Objects;
  * @param deltaTopicId Kafka's id of the {@code alpharl.deltas} topic the offset is of
  */
 public record TensorSnapshot(String tensorKey, int partition, long deltaOffset, List<Long> shape, boolean modelled, long appliedStep,
-    boolean ended, float[] sum, double[] sketch, long sketchSeed, int sketchSize, String deltaTopicId) {
+    long appliedSteps, boolean ended, float[] sum, double[] sketch, long sketchSeed, int sketchSize, String deltaTopicId) {
   public TensorSnapshot {
     Objects.requireNonNull(tensorKey, "tensorKey");
     Objects.requireNonNull(deltaTopicId, "deltaTopicId");

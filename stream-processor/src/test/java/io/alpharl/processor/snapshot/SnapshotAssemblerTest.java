@@ -23,7 +23,7 @@ class SnapshotAssemblerTest {
       sum[i] = base + i;
     }
     List<KeyValue<String, DeltaSumSnapshot>> out = new ArrayList<>();
-    SnapshotRecords.write(new TensorSnapshot(KEY, 2, offset, List.of(3L, 4L), true, step, false, sum, new double[] {1, 2, 3, 4}, seed, 2, TOPIC_ID), true,
+    SnapshotRecords.write(new TensorSnapshot(KEY, 2, offset, List.of(3L, 4L), true, step, step, false, sum, new double[] {1, 2, 3, 4}, seed, 2, TOPIC_ID), true,
         SETTINGS, (k, v) -> out.add(KeyValue.pair(k, v)));
     return out;
   }
@@ -89,6 +89,26 @@ class SnapshotAssemblerTest {
     a.offer("2/" + KEY + "#0", null);
     assertThat(a.complete(7, 2)).isEmpty();
     assertThat(a.problems()).hasSize(2);
+  }
+
+  /** Malformed pieces in the topic (junk, or written by another version) leave their tensor to the whole log; they never stop the restore. */
+  @Test
+  void malformedPiecesAreNamedAndTheirTensorsLeftToTheLog() {
+    List<KeyValue<String, DeltaSumSnapshot>> records = new ArrayList<>(copy(10, 3, 0f, 7));
+    DeltaSumSnapshot last = records.get(2).value;
+    records.set(2, KeyValue.pair(SnapshotRecords.key(2, KEY, -1), last.toBuilder().setChunkIndex(-1).build()));
+    SnapshotAssembler a = read(records);
+    assertThat(a.complete(7, 2)).isEmpty();
+    assertThat(a.problems()).singleElement().asString().contains("piece -1 of 3");
+
+    DeltaSumSnapshot noSum = DeltaSumSnapshot.newBuilder().setTensorKey(KEY).setPartition(2).setDeltaOffset(30).setAppliedStep(4).setAppliedSteps(4)
+        .addShape(3).addShape(4).setChunkCount(-5).setDeltaTopicId(TOPIC_ID).build();
+    DeltaSumSnapshot noRun = noSum.toBuilder().setTensorKey("no-slash").setChunkCount(1).build();
+    SnapshotAssembler b = new SnapshotAssembler(2, TOPIC_ID);
+    b.offer(SnapshotRecords.key(2, KEY, 0), noSum.toByteArray());
+    b.offer(SnapshotRecords.key(2, "no-slash", 0), noRun.toByteArray());
+    assertThat(b.complete(7, 2)).isEmpty();
+    assertThat(b.problems()).hasSize(2).anySatisfy(p -> assertThat(p).contains("without ΔW in 4294967291 pieces"));
   }
 
   @Test

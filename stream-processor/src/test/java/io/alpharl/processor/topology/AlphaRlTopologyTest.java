@@ -39,6 +39,7 @@ import java.util.List;
 import java.util.Random;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
@@ -165,6 +166,43 @@ class AlphaRlTopologyTest {
       assertThat(d.getDetail()).contains("the run ended after step 2");
     });
     assertThat(rank1.readValuesToList()).extracting(Rank1Update::getStep).containsExactly(1L, 2L);
+  }
+
+  /**
+   * Copies are due by the count of a tensor's steps, not by step number: step numbers jump by the
+   * trainer's save interval, and one that shares a factor with the copy interval (here both 4) left
+   * a tensor copied at every step or never. The run's end is copied without ΔW, with a tombstone
+   * for every other piece, each naming the offset of the frame it follows.
+   */
+  @Test
+  void copiesComeEveryNStepsOfATensorWhateverItsStepNumbersAndAtItsRunsEnd() {
+    driver.close();
+    ProcessorConfig withCopies = config.withSnapshots(new io.alpharl.processor.snapshot.SnapshotSettings(4, 100)); // 384 values: 4 pieces
+    driver = new TopologyTestDriver(AlphaRlTopology.build(withCopies, backend, allocator, metrics, io.alpharl.processor.snapshot.SnapshotSource.NONE),
+        StreamsProperties.of(withCopies, metrics));
+    deltas = driver.createInputTopic(Topics.DELTAS.name(), new StringSerializer(), Topics.DELTAS.valueSerde().serializer());
+    var copies = driver.createOutputTopic(io.alpharl.processor.snapshot.SnapshotTopic.name(withCopies.applicationId()), new StringDeserializer(),
+        new io.alpharl.proto.serde.ProtobufSerde<>(io.alpharl.processor.state.DeltaSumSnapshot.parser(),
+            io.alpharl.processor.state.DeltaSumSnapshot.class).deserializer());
+    long piped = 0;
+    for (long k = 1; k <= 8; k++) {
+      for (DeltaFrame f : framesAfter(4 * (k - 1), 4 * k, randomDelta())) {
+        deltas.pipeInput(f.key(), f, tick());
+        piped++;
+      }
+    }
+    var written = copies.readRecordsToList();
+    assertThat(written).as("pieces 0-3 of two copies in eight steps").hasSize(8).allSatisfy(r -> assertThat(r.getValue().getHoldsSum()).isTrue());
+    assertThat(written).filteredOn(r -> r.getValue().getChunkIndex() == 0).extracting(r -> r.getValue().getAppliedSteps())
+        .allSatisfy(n -> assertThat(n % 4).isEqualTo(Math.floorMod(-(RUN + "/" + MODULE).hashCode(), 4))).hasSize(2);
+    DeltaFrame end = RunEndFrame.of(new TensorRef(RUN, 32, MODULE, List.of((long) M, (long) N), true));
+    deltas.pipeInput(end.key(), end, tick());
+    var ended = copies.readRecordsToList();
+    assertThat(ended).extracting(r -> r.getValue() == null).containsExactly(false, true, true, true);
+    assertThat(ended.get(0).getValue().getEnded()).isTrue();
+    assertThat(ended.get(0).getValue().getDeltaOffset()).as("the end frame's offset").isEqualTo(piped);
+    assertThat(ended).extracting(r -> r.getKey()).containsExactly("0/" + RUN + "/" + MODULE + "#0", "0/" + RUN + "/" + MODULE + "#1",
+        "0/" + RUN + "/" + MODULE + "#2", "0/" + RUN + "/" + MODULE + "#3");
   }
 
   private String metricsText() {
