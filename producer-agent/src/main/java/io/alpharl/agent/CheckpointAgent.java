@@ -633,11 +633,13 @@ public final class CheckpointAgent implements AutoCloseable {
     long t0 = System.nanoTime();
     Checkpoint ckpt;
     OptionalDouble y;
+    long statedPlan;
     TensorSources sources;
     try {
       // y_t before the weights: once open, the weights stay readable if a rotation deletes the folder, its trainer_state.json
       // does not, and read after it the step went out without its value (the value depended on when the trainer rotated).
       y = progress.read(c);
+      statedPlan = config.plannedSteps() > 0 ? 0 : ProgressReader.plannedSteps(c); // likewise
       ckpt = Checkpoint.open(c.path());
       try {
         sources = ckpt.sourcesFor(base);
@@ -662,7 +664,7 @@ public final class CheckpointAgent implements AutoCloseable {
     }
     boolean begun = false;
     try (ckpt) {
-      long planned = plannedAt(c); // may send a manifest: inside, so that the checkpoint is closed if that fails
+      long planned = plannedAt(c, statedPlan); // may send a manifest: inside, so that the checkpoint is closed if that fails
       sink.beginStep(c.step());
       begun = true;
       StepCommitted.Builder commit = StepCommitted.newBuilder()
@@ -816,12 +818,13 @@ public final class CheckpointAgent implements AutoCloseable {
    * max_steps (or progress.jsonl's), else what the run knew. An agent started before its trainer's
    * first checkpoint learns it here; the manifest is sent again with it, for the page, while each
    * commit carries its own so that fits do not depend on when that manifest arrives.
+   *
+   * @param stated the checkpoint's own planned step, read with its progress value before the weights (0 when it states none)
    */
-  private long plannedAt(CheckpointDir c) {
+  private long plannedAt(CheckpointDir c, long stated) {
     if (config.plannedSteps() > 0) {
       return config.plannedSteps();
     }
-    long stated = ProgressReader.plannedSteps(c);
     if (stated > 0 && stated != manifest.getPlannedSteps()) {
       LOG.info("run {}: planned final step {} (from {})", config.runId(), stated, c.folder());
       manifest.setPlannedSteps(stated);

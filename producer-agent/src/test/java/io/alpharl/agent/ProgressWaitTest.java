@@ -182,6 +182,31 @@ class ProgressWaitTest {
     }
   }
 
+  /**
+   * A checkpoint's progress value is read before its weights: once open, the weights stay readable
+   * when a rotation deletes the folder, its trainer_state.json does not, and read after them the
+   * step went out without its value. Pinned here by a checkpoint bad in both: the refusal names
+   * the trainer state, the first thing read (read second, it named the weights).
+   */
+  @Test
+  void aCheckpointsProgressIsReadBeforeItsWeights() throws Exception {
+    write(0);
+    write(10);
+    Path bad = runDir.resolve("checkpoint-10");
+    Files.writeString(bad.resolve("trainer_state.json"), "{\"log_history\": [");
+    Files.write(bad.resolve("model.safetensors"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator();
+        CheckpointAgent agent = agent(sink, allocator, AgentConfig.defaults(runDir, "order").withStateDir(stateDir))) {
+      agent.start();
+      for (int i = 0; i < 8 && sink.letters.isEmpty(); i++) {
+        agent.poll();
+      }
+      assertThat(sink.committed).isEmpty();
+      assertThat(sink.letters).singleElement().satisfies(d -> assertThat(d.getDetail()).contains("is not valid JSON"));
+    }
+  }
+
   /** An agent told the progress key, as {@code --progress-key} does. */
   private CheckpointAgent agent(MemorySink sink, RootAllocator allocator, Duration wait) throws IOException {
     return agent(sink, allocator, AgentConfig.defaults(runDir, "wait").withStateDir(stateDir).withProgressWait(wait).expectingProgress());
