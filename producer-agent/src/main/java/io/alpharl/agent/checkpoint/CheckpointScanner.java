@@ -134,7 +134,7 @@ public final class CheckpointScanner {
    */
   private void look(CheckpointDir c, boolean laterStepExists, Set<Path> seen, List<CheckpointDir> complete, List<ScanResult.Weightless> weightless) {
     Path folder = c.folder();
-    if (!ready(c, laterStepExists)) {
+    if (!ready(c)) {
       if (measured.containsKey(folder) && !Checkpoint.hasWeights(c.path()) && weightsGone(c)) {
         // Measured with weights, now without: rotated away. verl's rotation deletes the role folder (actor/), not the step's,
         // which was then taken for one that never had weights, or for nothing at all.
@@ -217,8 +217,7 @@ public final class CheckpointScanner {
    */
   public List<String> leftOut() {
     List<String> out = new ArrayList<>();
-    NavigableMap<Long, List<Path>> byStep = stepFolders();
-    for (Map.Entry<Long, List<Path>> e : byStep.entrySet()) {
+    for (Map.Entry<Long, List<Path>> e : stepFolders().entrySet()) {
       if (e.getValue().size() > 1) {
         out.add("step " + e.getKey() + " is named by " + e.getValue().size() + " folders " + e.getValue().stream().map(p -> p.getFileName().toString())
             .toList());
@@ -226,9 +225,9 @@ public final class CheckpointScanner {
       }
       Path folder = e.getValue().get(0);
       CheckpointDir c = new CheckpointDir(e.getKey(), layout.weightsDir(folder), folder);
-      if (!ready(c, byStep.lastKey() > e.getKey())) {
+      if (!ready(c)) {
         out.add(folder.getFileName() + (!Checkpoint.hasWeights(c.path()) ? " has no safetensors weights"
-            : aheadOfTracker(c, byStep.lastKey() > e.getKey()) ? " is after the step " + layout.stepTracker().orElse("") + " names: its save had not finished"
+            : aheadOfTracker(c) ? " is after the step " + layout.stepTracker().orElse("") + " names: its save had not finished"
             : " lacks its ready file " + layout.readyFile().orElse("")));
       }
     }
@@ -241,12 +240,11 @@ public final class CheckpointScanner {
    */
   public List<CheckpointDir> present() {
     List<CheckpointDir> out = new ArrayList<>();
-    NavigableMap<Long, List<Path>> byStep = stepFolders();
-    for (Map.Entry<Long, List<Path>> e : byStep.entrySet()) {
+    for (Map.Entry<Long, List<Path>> e : stepFolders().entrySet()) {
       if (e.getValue().size() == 1) {
         Path folder = e.getValue().get(0);
         CheckpointDir c = new CheckpointDir(e.getKey(), layout.weightsDir(folder), folder);
-        if (ready(c, byStep.lastKey() > e.getKey())) {
+        if (ready(c)) {
           out.add(c);
         }
       }
@@ -303,22 +301,18 @@ public final class CheckpointScanner {
     return stamps != null && stamps.equals(lastStamps.put(c.folder(), stamps));
   }
 
-  /** @param laterStepExists whether a later step's folder is there */
-  private boolean ready(CheckpointDir c, boolean laterStepExists) {
+  private boolean ready(CheckpointDir c) {
     return Checkpoint.hasWeights(c.path()) && layout.readyFile().map(f -> Files.isRegularFile(c.folder().resolve(f))).orElse(true)
-        && !aheadOfTracker(c, laterStepExists);
+        && !aheadOfTracker(c);
   }
 
   /**
    * Whether the trainer's step tracker, where the layout has one and it is on disk, names an
    * earlier step than the checkpoint's: its save is then still going on, whatever its files'
-   * sizes say. A tracker that does not read as a step (being rewritten) decides nothing, nor one
-   * behind a later step's folder: the trainer saves one step after the other, so it is stale (left
-   * by an earlier run without {@code async_save}, under which verl stops writing it), and holding
-   * every later step back on it would stop the run for good.
+   * sizes say. A tracker that does not read as a step (being rewritten) decides nothing.
    */
-  private boolean aheadOfTracker(CheckpointDir c, boolean laterStepExists) {
-    if (layout.stepTracker().isEmpty() || laterStepExists) {
+  private boolean aheadOfTracker(CheckpointDir c) {
+    if (layout.stepTracker().isEmpty()) {
       return false;
     }
     Path tracker = c.folder().getParent().resolve(layout.stepTracker().get());
