@@ -17,12 +17,8 @@ import java.util.regex.Pattern;
  * @param readyFile      a file the trainer writes last in the step folder; a checkpoint without it
  *     is still being written. Empty for trainers without such a file: the checkpoint then counts
  *     as complete when its weights are there and no file size changed between two scans
- * @param stepTracker    a file beside the step folders in which the trainer writes the newest step
- *     whose save is complete, after the save; where it is, a later step is still being written
- *     (a paused writer's files hold still and would otherwise look finished). Empty, or absent on
- *     disk (verl skips it with {@code async_save}): file sizes decide
  */
-public record CheckpointLayout(Pattern stepFolder, Optional<String> weightsSubPath, Optional<String> readyFile, Optional<String> stepTracker) {
+public record CheckpointLayout(Pattern stepFolder, Optional<String> weightsSubPath, Optional<String> readyFile) {
   /** The Hugging Face Trainer (and TRL): {@code checkpoint-<step>/}, written last: {@code trainer_state.json}. */
   public static final CheckpointLayout HUGGING_FACE =
       new CheckpointLayout(Pattern.compile("checkpoint-(\\d+)"), Optional.empty(), Optional.of(CheckpointScanner.TRAINER_STATE));
@@ -30,20 +26,14 @@ public record CheckpointLayout(Pattern stepFolder, Optional<String> weightsSubPa
    * verl ({@code trainer.default_local_dir}): {@code global_step_<step>/actor/huggingface/}; the
    * weights are there only with {@code checkpoint.save_contents} including {@code hf_model}.
    */
-  public static final CheckpointLayout VERL = new CheckpointLayout(Pattern.compile("global_step_(\\d+)"), Optional.of("actor/huggingface"),
-      Optional.empty(), Optional.of("latest_checkpointed_iteration.txt"));
+  public static final CheckpointLayout VERL =
+      new CheckpointLayout(Pattern.compile("global_step_(\\d+)"), Optional.of("actor/huggingface"), Optional.empty());
   /** OpenRLHF with {@code --save_hf_ckpt}: {@code <ckpt_path>/global_step<step>_hf/}. */
   public static final CheckpointLayout OPENRLHF =
       new CheckpointLayout(Pattern.compile("global_step(\\d+)_hf"), Optional.empty(), Optional.empty());
 
-  /** A layout without a step tracker. */
-  public CheckpointLayout(Pattern stepFolder, Optional<String> weightsSubPath, Optional<String> readyFile) {
-    this(stepFolder, weightsSubPath, readyFile, Optional.empty());
-  }
-
   public CheckpointLayout {
     Objects.requireNonNull(stepFolder, "stepFolder");
-    Objects.requireNonNull(stepTracker, "stepTracker");
     Objects.requireNonNull(weightsSubPath, "weightsSubPath");
     Objects.requireNonNull(readyFile, "readyFile");
     int groups = stepFolder.matcher("").groupCount();
@@ -73,15 +63,15 @@ public record CheckpointLayout(Pattern stepFolder, Optional<String> weightsSubPa
   }
 
   public CheckpointLayout withStepFolder(Pattern pattern) {
-    return new CheckpointLayout(pattern, weightsSubPath, readyFile, stepTracker);
+    return new CheckpointLayout(pattern, weightsSubPath, readyFile);
   }
 
   public CheckpointLayout withWeightsSubPath(Optional<String> subPath) {
-    return new CheckpointLayout(stepFolder, subPath, readyFile, stepTracker);
+    return new CheckpointLayout(stepFolder, subPath, readyFile);
   }
 
   public CheckpointLayout withReadyFile(Optional<String> file) {
-    return new CheckpointLayout(stepFolder, weightsSubPath, file, stepTracker);
+    return new CheckpointLayout(stepFolder, weightsSubPath, file);
   }
 
   private static void requireInside(String relative, String what) {
@@ -95,18 +85,17 @@ public record CheckpointLayout(Pattern stepFolder, Optional<String> weightsSubPa
   public boolean equals(Object o) {
     // Pattern has identity equality; two layouts with the same regex are the same layout.
     return o instanceof CheckpointLayout l && l.stepFolder.pattern().equals(stepFolder.pattern()) && l.stepFolder.flags() == stepFolder.flags()
-        && l.weightsSubPath.equals(weightsSubPath) && l.readyFile.equals(readyFile) && l.stepTracker.equals(stepTracker);
+        && l.weightsSubPath.equals(weightsSubPath) && l.readyFile.equals(readyFile);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(stepFolder.pattern(), weightsSubPath, readyFile, stepTracker);
+    return Objects.hash(stepFolder.pattern(), weightsSubPath, readyFile);
   }
 
   @Override
   public String toString() {
     return "step folders '" + stepFolder.pattern() + "'" + weightsSubPath.map(s -> ", weights in <folder>/" + s).orElse("")
-        + readyFile.map(f -> ", complete once " + f + " is written").orElse(", complete once its file sizes are stable")
-        + stepTracker.map(f -> " and " + f + " names its step or a later one (where the trainer writes it)").orElse("");
+        + readyFile.map(f -> ", complete once " + f + " is written").orElse(", complete once its file sizes are stable");
   }
 }

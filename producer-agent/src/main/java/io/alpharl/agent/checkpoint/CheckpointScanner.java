@@ -226,9 +226,8 @@ public final class CheckpointScanner {
       Path folder = e.getValue().get(0);
       CheckpointDir c = new CheckpointDir(e.getKey(), layout.weightsDir(folder), folder);
       if (!ready(c)) {
-        out.add(folder.getFileName() + (!Checkpoint.hasWeights(c.path()) ? " has no safetensors weights"
-            : aheadOfTracker(c) ? " is after the step " + layout.stepTracker().orElse("") + " names: its save had not finished"
-            : " lacks its ready file " + layout.readyFile().orElse("")));
+        out.add(folder.getFileName() + (Checkpoint.hasWeights(c.path()) ? " lacks its ready file " + layout.readyFile().orElse("")
+            : " has no safetensors weights"));
       }
     }
     return out;
@@ -302,25 +301,7 @@ public final class CheckpointScanner {
   }
 
   private boolean ready(CheckpointDir c) {
-    return Checkpoint.hasWeights(c.path()) && layout.readyFile().map(f -> Files.isRegularFile(c.folder().resolve(f))).orElse(true)
-        && !aheadOfTracker(c);
-  }
-
-  /**
-   * Whether the trainer's step tracker, where the layout has one and it is on disk, names an
-   * earlier step than the checkpoint's: its save is then still going on, whatever its files'
-   * sizes say. A tracker that does not read as a step (being rewritten) decides nothing.
-   */
-  private boolean aheadOfTracker(CheckpointDir c) {
-    if (layout.stepTracker().isEmpty()) {
-      return false;
-    }
-    Path tracker = c.folder().getParent().resolve(layout.stepTracker().get());
-    try {
-      return Long.parseLong(Files.readString(tracker).strip()) < c.step();
-    } catch (IOException | NumberFormatException e) {
-      return false;
-    }
+    return Checkpoint.hasWeights(c.path()) && layout.readyFile().map(f -> Files.isRegularFile(c.folder().resolve(f))).orElse(true);
   }
 
   /**

@@ -170,35 +170,6 @@ class CheckpointScannerTest {
     assertThat(complete).containsExactly(new CheckpointDir(10, folder.resolve("actor/huggingface"), folder));
   }
 
-  /**
-   * verl writes latest_checkpointed_iteration.txt after a step's whole save: a step past the one it
-   * names is still being saved, however still its files hold (a writer paused between shards looked
-   * finished by sizes alone). Being rewritten (empty) or absent (async_save), it decides nothing.
-   */
-  @Test
-  void verlsStepTrackerHoldsBackAStepWhoseSaveHasNotFinished() throws IOException {
-    Path folder = root.resolve("global_step_20");
-    Files.createDirectories(folder.resolve("actor/huggingface"));
-    weights(folder.resolve("actor/huggingface"), 100);
-    Path tracker = root.resolve("latest_checkpointed_iteration.txt");
-    Files.writeString(tracker, "10\n");
-    CheckpointScanner scanner = new CheckpointScanner(root, CheckpointLayout.VERL);
-    scanner.scan();
-    assertThat(scanner.scan().complete()).as("sizes held still over two scans, but the tracker names step 10").isEmpty();
-    assertThat(scanner.leftOut()).singleElement().asString().contains("after the step latest_checkpointed_iteration.txt names");
-
-    Files.writeString(tracker, "20");
-    scanner.scan();
-    assertThat(steps(scanner.scan().complete())).as("named by the tracker, then two scans agree").containsExactly(20L);
-
-    Files.writeString(tracker, "");
-    Path next = root.resolve("global_step_30");
-    Files.createDirectories(next.resolve("actor/huggingface"));
-    weights(next.resolve("actor/huggingface"), 100);
-    scanner.scan();
-    assertThat(steps(scanner.scan().complete())).as("a tracker being rewritten: sizes decide, as without one").containsExactly(20L, 30L);
-  }
-
   @Test
   void openRlhfHfExportsAreFoundBesideTheDeepSpeedCheckpoints() throws IOException {
     Files.createDirectories(root.resolve("_actor/global_step20"));
