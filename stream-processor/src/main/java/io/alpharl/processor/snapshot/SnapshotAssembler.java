@@ -107,7 +107,7 @@ public final class SnapshotAssembler {
       }
       return c;
     }
-    long elements = head.getShapeList().stream().mapToLong(Long::longValue).reduce(1, (a, b) -> a * b);
+    long elements = elements(head);
     if (head.getShapeCount() != 2 || elements < 1 || elements > Integer.MAX_VALUE - 16 || head.getChunkValues() < 1
         || head.getChunkCount() != (elements + head.getChunkValues() - 1) / head.getChunkValues()) {
       Copy bad = new Copy(head, null, 0);
@@ -115,6 +115,22 @@ public final class SnapshotAssembler {
       return bad;
     }
     return new Copy(head, older != null && older.length == elements ? older : new float[(int) elements], head.getChunkCount());
+  }
+
+  /** Values of the copy's shape; -1 when a dimension is not a size a Java array can have (a shape read as uint64 wraps). */
+  private static long elements(DeltaSumSnapshot head) {
+    long n = 1;
+    try {
+      for (long d : head.getShapeList()) {
+        if (d < 0 || d > Integer.MAX_VALUE) {
+          return -1;
+        }
+        n = Math.multiplyExact(n, d);
+      }
+    } catch (ArithmeticException e) {
+      return -1;
+    }
+    return n;
   }
 
   /** @return why the piece does not fit its copy; null when it was added */
@@ -175,8 +191,19 @@ public final class SnapshotAssembler {
         return "piece " + i + " of " + c.have.length + " is missing";
       }
     }
-    if (c.head.getAppliedStep() < 1 || c.head.getAppliedSteps() < 1) {
-      return "it has no applied step";
+    DeltaSumSnapshot h0 = c.head;
+    if (h0.getAppliedStep() < 1 || h0.getAppliedSteps() < 1) {
+      return "it has no applied step (a copy of an older version, or not one of this processor's)";
+    }
+    if (elements(h0) < 0) {
+      return "its shape " + h0.getShapeList() + " is not a tensor's";
+    }
+    // The store holds ΔW exactly for a modelled matrix whose run goes on: a copy that says otherwise, installed, would
+    // start that ΔW again from zero at the next step.
+    boolean heldByStore = h0.getModelled() && h0.getShapeCount() == 2 && !h0.getEnded();
+    if (h0.getHoldsSum() != heldByStore) {
+      return (h0.getHoldsSum() ? "it holds ΔW" : "it holds no ΔW") + " for a " + (h0.getModelled() ? "modelled " : "carried ")
+          + h0.getShapeCount() + "-D tensor" + (h0.getEnded() ? " whose run ended" : "");
     }
     if (c.sum != null) {
       DeltaSumSnapshot h = c.head;

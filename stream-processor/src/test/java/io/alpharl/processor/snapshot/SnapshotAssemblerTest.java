@@ -109,6 +109,17 @@ class SnapshotAssemblerTest {
     b.offer(SnapshotRecords.key(2, "no-slash", 0), noRun.toByteArray());
     assertThat(b.complete(7, 2)).isEmpty();
     assertThat(b.problems()).hasSize(2).anySatisfy(p -> assertThat(p).contains("without ΔW in 4294967291 pieces"));
+
+    // A modelled matrix's copy without ΔW would start its ΔW again from zero; a shape read as uint64 wraps to small negatives.
+    DeltaSumSnapshot empty = noSum.toBuilder().setModelled(true).setChunkCount(1).build();
+    DeltaSumSnapshot wrapped = empty.toBuilder().setTensorKey("r/other").clearShape().addShape(-3).addShape(-4).setHoldsSum(true).setChunkCount(1)
+        .setChunkValues(16).setValues(com.google.protobuf.ByteString.copyFrom(new byte[48])).build();
+    SnapshotAssembler c = new SnapshotAssembler(2, TOPIC_ID);
+    c.offer(SnapshotRecords.key(2, KEY, 0), empty.toByteArray());
+    c.offer(SnapshotRecords.key(2, "r/other", 0), wrapped.toByteArray());
+    assertThat(c.complete(7, 2)).isEmpty();
+    assertThat(c.problems()).hasSize(2).anySatisfy(p -> assertThat(p).contains("holds no ΔW for a modelled 2-D tensor"))
+        .anySatisfy(p -> assertThat(p).contains("[-3, -4]"));
   }
 
   @Test
