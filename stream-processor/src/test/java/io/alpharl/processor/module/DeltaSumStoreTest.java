@@ -390,6 +390,28 @@ class DeltaSumStoreTest {
     }
   }
 
+  /** A copy carries the tensor's count of steps, which decides when the next copy is due, not its newest step number. */
+  @Test
+  void aCopyCarriesTheCountOfStepsNotTheNewestStepNumber() {
+    List<KeyValue<String, DeltaSumSnapshot>> copies = new ArrayList<>();
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
+      DeltaSumStore live = open(allocator, null);
+      for (long step = 10; step <= 30; step += 10) { // saved every 10 trainer steps
+        chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 10), FloatBuffer.wrap(new float[M * N]),
+            f -> live.apply(KEY, f));
+      }
+      assertThat(live.appliedSteps(KEY)).isEqualTo(3);
+      SnapshotRecords.write(live.snapshot(KEY, 0, 99), true, SnapshotSettings.defaults(), (k, v) -> copies.add(KeyValue.pair(k, v)));
+      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
+      DeltaSumStore restored = open(allocator, callback, fromCopies(copies));
+      restored.requireAfterCopy(KEY, 100, "t"); // reads the copies
+      assertThat(restored.appliedStep(KEY)).isEqualTo(30);
+      assertThat(restored.appliedSteps(KEY)).isEqualTo(3);
+      live.close();
+      restored.close();
+    }
+  }
+
   /** Frames already in a copy reaching live processing mean offsets were reset while the copies were kept: refused loudly, not folded twice. */
   @Test
   void aFrameAtOrBeforeItsTensorsCopyStopsTheTaskNamingTheTopic() {
