@@ -42,8 +42,8 @@ import org.slf4j.LoggerFactory;
  * same way. ΔW is therefore never written to a changelog: per step the processor writes in
  * proportion to what changed, not to the model's size. So that a restore need not fold the whole
  * log (which grows with the run), each tensor's state is copied now and then to the application's
- * snapshot topic ({@link io.alpharl.processor.snapshot}); {@link #init} installs the newest copies
- * and the restore passes over the frames they include.
+ * snapshot topic ({@link io.alpharl.processor.snapshot}); the store installs the newest copies
+ * before it folds its first frame, and the restore passes over the frames they include.
  *
  * <p>Beside ΔW it keeps the module's CountSketch Ψᵀ ΔW Ω ({@link FactorSettings}), added up from each
  * step's chunks as they are added: the sketch is linear, so this costs what changed, where
@@ -162,7 +162,7 @@ public final class DeltaSumStore implements StateStore {
         t.sum = new float[(int) elements];
         // The key is the frame's own run/tensor (the log refuses any other), and a frame's run id is valid: runOf cannot throw.
         watcher.held(RecordKeys.runOf(key), Float.BYTES * elements);
-        t.sketcher = CountSketch.of(factors.sketchSeed(), (int) (long) t.log.shape().get(0), (int) (long) t.log.shape().get(1), factors.sketchSize());
+        t.sketcher = sketcherOf(t.log.shape());
         t.sketch = new double[factors.sketchSize() * factors.sketchSize()];
       }
       for (DecodedChunk c : o.completed()) {
@@ -329,12 +329,17 @@ public final class DeltaSumStore implements StateStore {
     }
   }
 
+  /** The CountSketch of the processor's settings for a module of {@code shape} (rows, columns). */
+  private CountSketch sketcherOf(List<Long> shape) {
+    return CountSketch.of(factors.sketchSeed(), (int) (long) shape.get(0), (int) (long) shape.get(1), factors.sketchSize());
+  }
+
   private void install(TensorSnapshot s) {
     Tensor t = new Tensor(TensorStepLog.resumed(Tensor::analysedBy, s.shape(), s.modelled(), s.appliedStep(), s.appliedSteps(), s.ended()));
     if (s.sum() != null) {
       t.sum = s.sum();
       watcher.held(RecordKeys.runOf(s.tensorKey()), (long) Float.BYTES * t.sum.length);
-      t.sketcher = CountSketch.of(factors.sketchSeed(), (int) (long) s.shape().get(0), (int) (long) s.shape().get(1), factors.sketchSize());
+      t.sketcher = sketcherOf(s.shape());
       t.sketch = s.sketch();
     }
     tensors.put(s.tensorKey(), t);
@@ -375,7 +380,7 @@ public final class DeltaSumStore implements StateStore {
    */
   public void requireAfterCopy(String key, long offset, String snapshotTopic) {
     readCopies();
-    Long through = copiedThrough.isEmpty() ? null : copiedThrough.get(key);
+    Long through = copiedThrough.get(key);
     if (through != null && offset <= through) {
       throw new IllegalStateException(key + ": frame at offset " + offset + " is already in the copy of the tensor taken through offset " + through
           + ": the application's committed offsets are behind its copies (reset by a tool, or expired while it was stopped longer than"

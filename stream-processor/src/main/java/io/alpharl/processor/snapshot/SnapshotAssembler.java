@@ -2,6 +2,8 @@ package io.alpharl.processor.snapshot;
 
 import com.google.protobuf.CodedInputStream;
 import io.alpharl.processor.state.DeltaSumSnapshot;
+import io.alpharl.proto.frame.FrameException;
+import io.alpharl.proto.frame.Shapes;
 import java.io.IOException;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -119,18 +121,14 @@ public final class SnapshotAssembler {
 
   /** Values of the copy's shape; -1 when a dimension is not a size a Java array can have (a shape read as uint64 wraps). */
   private static long elements(DeltaSumSnapshot head) {
-    long n = 1;
-    try {
-      for (long d : head.getShapeList()) {
-        if (d < 0 || d > Integer.MAX_VALUE) {
-          return -1;
-        }
-        n = Math.multiplyExact(n, d);
-      }
-    } catch (ArithmeticException e) {
+    if (head.getShapeList().stream().anyMatch(d -> d > Integer.MAX_VALUE)) {
       return -1;
     }
-    return n;
+    try {
+      return Shapes.elementCount(head.getShapeList(), head.getTensorKey()); // refuses negative dimensions and overflow
+    } catch (FrameException e) {
+      return -1;
+    }
   }
 
   /** @return why the piece does not fit its copy; null when it was added */

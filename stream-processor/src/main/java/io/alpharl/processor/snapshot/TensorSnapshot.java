@@ -1,5 +1,6 @@
 package io.alpharl.processor.snapshot;
 
+import io.alpharl.proto.frame.Shapes;
 import java.util.List;
 import java.util.Objects;
 
@@ -29,6 +30,6 @@ public record TensorSnapshot(String tensorKey, int partition, long deltaOffset, 
   }
 
   public long elements() {
-    return shape.stream().mapToLong(Long::longValue).reduce(1, (a, b) -> a * b);
+    return Shapes.elementCount(shape, tensorKey);
   }
 }
