@@ -17,6 +17,7 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
@@ -61,7 +62,7 @@ public final class TopicAdmin {
         }
       }
       if (!missing.isEmpty()) {
-        admin.createTopics(missing).all().get();
+        create(admin, missing);
         awaitListed(admin, missing.stream().map(NewTopic::name).toList());
       }
     } catch (InterruptedException e) {
@@ -69,6 +70,26 @@ public final class TopicAdmin {
       throw new KafkaException("interrupted while creating topics", e);
     } catch (ExecutionException e) {
       throw cannotCreate(e.getCause(), layouts);
+    }
+  }
+
+  /**
+   * Creates the topics; one that another client created since it was found missing is as good as
+   * made here. Services started together (two processor instances sharing a run, a demo beside a
+   * broker command) race to create the same topics, and the slower one used to fail its start on
+   * "topic already exists". Its settings are then the other creator's: {@link
+   * #settingsThatDropRecords} still names any that would delete records.
+   */
+  private static void create(Admin admin, List<NewTopic> topics) throws InterruptedException, ExecutionException {
+    Map<String, KafkaFuture<Void>> created = admin.createTopics(topics).values();
+    for (NewTopic t : topics) {
+      try {
+        created.get(t.name()).get();
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw e;
+        }
+      }
     }
   }
 

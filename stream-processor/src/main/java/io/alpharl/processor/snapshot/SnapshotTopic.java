@@ -2,6 +2,8 @@ package io.alpharl.processor.snapshot;
 
 import io.alpharl.processor.TopicLayoutException;
 import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.TopicAdmin;
+import io.alpharl.proto.topic.TopicLayout;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
 import java.nio.charset.StandardCharsets;
@@ -14,11 +16,9 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,28 +70,24 @@ public final class SnapshotTopic implements SnapshotSource {
       deltaTopicId = deltas.topicId().toString();
       int partitions = deltas.partitions().size();
       short replication = (short) deltas.partitions().get(0).replicas().size();
-      try {
-        admin.createTopics(List.of(new NewTopic(name, partitions, replication).configs(CONFIGS))).all().get(60, TimeUnit.SECONDS);
-        LOG.info("created {} ({} partitions, compacted) for copies of ΔW", name, partitions);
-      } catch (ExecutionException e) {
-        if (!(e.getCause() instanceof TopicExistsException)) {
-          throw e;
-        }
-        int have = settled(() -> admin.describeTopics(List.of(name)).allTopicNames().get(60, TimeUnit.SECONDS)).get(name).partitions().size();
-        if (have != partitions) {
-          throw new TopicLayoutException(name + " has " + have + " partitions and " + Topics.DELTAS.name() + " has " + partitions
-              + "; they must match (stop the processor and delete " + name + ": it is made again, and the first restore folds the whole log)");
-        }
-        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
-        Config config = settled(() -> admin.describeConfigs(List.of(resource)).all().get(60, TimeUnit.SECONDS)).get(resource);
-        ConfigEntry policy = config.get("cleanup.policy");
-        if (policy == null || !policy.value().contains("compact")) {
-          // Made by a broker that creates topics on first use, say: every copy would be kept for good.
-          throw new TopicLayoutException(name + " is not compacted (cleanup.policy=" + (policy == null ? "?" : policy.value()) + "), so every copy of ΔW"
-              + " would be kept; set cleanup.policy=compact on it (kafka-configs --alter --add-config cleanup.policy=compact) or stop the"
-              + " processor and delete it");
-        }
+      // Made where missing (a racing instance's creation counts as made), then checked either way:
+      // a topic made before may have other partitions, or a broker that creates topics on first use
+      // may have made it with the delete policy, which would keep every copy for good.
+      TopicAdmin.ensure(admin, List.of(new TopicLayout(name, partitions, replication, CONFIGS)));
+      int have = settled(() -> admin.describeTopics(List.of(name)).allTopicNames().get(60, TimeUnit.SECONDS)).get(name).partitions().size();
+      if (have != partitions) {
+        throw new TopicLayoutException(name + " has " + have + " partitions and " + Topics.DELTAS.name() + " has " + partitions
+            + "; they must match (stop the processor and delete " + name + ": it is made again, and the first restore folds the whole log)");
       }
+      ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
+      Config config = settled(() -> admin.describeConfigs(List.of(resource)).all().get(60, TimeUnit.SECONDS)).get(resource);
+      ConfigEntry policy = config.get("cleanup.policy");
+      if (policy == null || !policy.value().contains("compact")) {
+        throw new TopicLayoutException(name + " is not compacted (cleanup.policy=" + (policy == null ? "?" : policy.value()) + "), so every copy of ΔW"
+            + " would be kept; set cleanup.policy=compact on it (kafka-configs --alter --add-config cleanup.policy=compact) or stop the"
+            + " processor and delete it");
+      }
+      LOG.info("copies of ΔW go to {} ({} partitions, compacted)", name, partitions);
     } catch (ExecutionException e) {
       throw new IllegalStateException("cannot make " + name + " at " + kafka.bootstrapServers() + ": " + e.getCause().getMessage(), e.getCause());
     } catch (TimeoutException e) {
