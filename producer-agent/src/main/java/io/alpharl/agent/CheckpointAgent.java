@@ -347,7 +347,7 @@ public final class CheckpointAgent implements AutoCloseable {
     }
     if (!base.otherTensors().isEmpty()) {
       LOG.info("run {}: the base has {} integer or boolean tensors, e.g. {}: buffers, not trained weights; they are not streamed, and a"
-          + " predicted model does not hold them (a model rebuilds buffers such as position_ids itself)", config.runId(), base.otherTensors().size(),
+          + " predicted model holds them as the base does", config.runId(), base.otherTensors().size(),
           base.otherTensors().entrySet().stream().limit(3).map(e -> e.getKey() + " " + e.getValue()).toList());
     }
     LOG.info("run {}: watching {} from step {} of {} planned; base {} ({} tensors, {} modelled); progress key '{}'",

@@ -150,6 +150,16 @@ public final class Checkpoint implements AutoCloseable {
     return others;
   }
 
+  /** An integer or boolean tensor of {@link #otherTensors}, with its shape and place. */
+  public BufferEntry buffer(String name) {
+    return file(name).buffer(name);
+  }
+
+  /** A buffer's bytes as the file holds them (mapped read-only). */
+  public java.nio.ByteBuffer bufferBytes(String name) {
+    return file(name).bufferBytes(name);
+  }
+
   public TensorEntry tensor(String name) {
     TensorEntry e = tensors.get(name);
     return e != null ? e : file(name).tensor(name); // an integer buffer's file says what it is

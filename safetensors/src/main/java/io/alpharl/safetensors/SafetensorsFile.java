@@ -46,21 +46,25 @@ public final class SafetensorsFile implements AutoCloseable {
   private final FileChannel channel;
   private final long dataStart;
   private final Map<String, TensorEntry> tensors;
+  private final Map<String, BufferEntry> buffers;
   private final Map<String, String> others;
   private final Map<String, String> metadata;
 
-  private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, TensorEntry> tensors, Map<String, String> others,
+  private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, TensorEntry> tensors, Map<String, BufferEntry> buffers,
       Map<String, String> metadata) {
     this.path = path;
     this.channel = channel;
     this.dataStart = dataStart;
     this.tensors = tensors;
-    this.others = others;
+    this.buffers = buffers;
+    Map<String, String> o = new TreeMap<>();
+    buffers.forEach((name, b) -> o.put(name, b.dtype()));
+    this.others = Collections.unmodifiableMap(o);
     this.metadata = metadata;
   }
 
   /** A tensor's place in the data section, whatever its dtype: the layout is checked for all of them. */
-  private record Span(String name, long begin, long end, TensorEntry floats, String dtype) {}
+  private record Span(String name, long begin, long end, TensorEntry floats, String dtype, List<Long> shape) {}
 
   /**
    * Opens and validates a file.
@@ -139,12 +143,12 @@ public final class SafetensorsFile implements AutoCloseable {
       throw new SafetensorsException(path + ": " + what);
     }
     Map<String, TensorEntry> byName = new LinkedHashMap<>();
-    Map<String, String> others = new TreeMap<>();
+    Map<String, BufferEntry> others = new TreeMap<>();
     entries.stream().sorted(Comparator.comparing(Span::name)).forEach(e -> {
       if (e.floats() != null) {
         byName.put(e.name(), e.floats());
       } else {
-        others.put(e.name(), e.dtype());
+        others.put(e.name(), new BufferEntry(e.name(), e.dtype(), e.shape(), e.begin(), e.end()));
       }
     });
     return new SafetensorsFile(path, ch, dataStart, Collections.unmodifiableMap(byName), Collections.unmodifiableMap(others),
@@ -189,7 +193,7 @@ public final class SafetensorsFile implements AutoCloseable {
       throw new SafetensorsException(where + ": shape " + dims + " of " + dtype.asText() + " needs " + bytes + " bytes, data_offsets " + offsets
           + " give " + (end - begin));
     }
-    return new Span(name, begin, end, type.map(t -> new TensorEntry(name, t, dims, begin, end)).orElse(null), dtype.asText());
+    return new Span(name, begin, end, type.map(t -> new TensorEntry(name, t, dims, begin, end)).orElse(null), dtype.asText(), dims);
   }
 
   public Path path() {
@@ -207,6 +211,21 @@ public final class SafetensorsFile implements AutoCloseable {
    */
   public Map<String, String> otherTensors() {
     return others;
+  }
+
+  /** An integer or boolean tensor (a buffer) as the header describes it. */
+  public BufferEntry buffer(String name) {
+    BufferEntry b = buffers.get(name);
+    if (b == null) {
+      throw new SafetensorsException(path + ": no integer or boolean tensor named " + name);
+    }
+    return b;
+  }
+
+  /** A buffer's raw little-endian bytes, mapped read-only: copied as they are, never converted. */
+  public ByteBuffer bufferBytes(String name) {
+    BufferEntry b = buffer(name);
+    return map(name, b.begin(), b.byteLength());
   }
 
   /** Whether the file holds a tensor of this name, of any dtype. */
@@ -232,11 +251,15 @@ public final class SafetensorsFile implements AutoCloseable {
   /** The raw little-endian bytes of a tensor, mapped read-only. */
   public ByteBuffer raw(String name) {
     TensorEntry e = tensor(name);
-    if (e.byteLength() > Integer.MAX_VALUE) {
-      throw new SafetensorsException(path + ": tensor " + name + " has " + e.byteLength() + " bytes; tensors over 2 GiB are not supported yet");
+    return map(name, e.begin(), e.byteLength());
+  }
+
+  private ByteBuffer map(String name, long begin, long byteLength) {
+    if (byteLength > Integer.MAX_VALUE) {
+      throw new SafetensorsException(path + ": tensor " + name + " has " + byteLength + " bytes; tensors over 2 GiB are not supported yet");
     }
     try {
-      MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), e.byteLength());
+      MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + begin, byteLength);
       return map.order(ByteOrder.LITTLE_ENDIAN);
     } catch (IOException ex) {
       throw new SafetensorsException(path + ": cannot map tensor " + name + ": " + ex.getMessage(), ex);

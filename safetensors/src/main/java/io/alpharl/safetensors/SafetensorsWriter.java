@@ -44,7 +44,8 @@ public final class SafetensorsWriter {
     void put(FloatBuffer values) throws IOException;
   }
 
-  private record Declared(String name, DType dtype, List<Long> shape) {}
+  /** A declared tensor: a float one streamed from the source, or a buffer whose bytes are given ({@code raw}). */
+  private record Declared(String name, String dtype, List<Long> shape, long bytes, DType floats, ByteBuffer raw) {}
 
   private final List<Declared> declared = new ArrayList<>();
   private final Map<String, String> metadata;
@@ -57,8 +58,28 @@ public final class SafetensorsWriter {
 
   public SafetensorsWriter add(String name, DType dtype, List<Long> shape) {
     Objects.requireNonNull(name);
-    declared.add(new Declared(name, dtype, List.copyOf(shape)));
+    declared.add(new Declared(name, dtype.name(), List.copyOf(shape), elements(shape) * dtype.bytes(), dtype, null));
     return this;
+  }
+
+  /**
+   * Declares an integer or boolean tensor (a buffer) written as the given bytes, unconverted.
+   *
+   * @throws IllegalArgumentException when {@code bytes} do not hold exactly the shape's elements of that dtype
+   */
+  public SafetensorsWriter addBytes(String name, String dtype, List<Long> shape, ByteBuffer bytes) {
+    Objects.requireNonNull(name);
+    declared.add(new Declared(name, dtype, List.copyOf(shape), checkedBufferBytes(name, dtype, shape, bytes), null, bytes.duplicate()));
+    return this;
+  }
+
+  /** The byte count of a buffer declared with these bytes, checked against its dtype and shape. */
+  static long checkedBufferBytes(String name, String dtype, List<Long> shape, ByteBuffer bytes) {
+    long expected = elements(shape) * DType.otherWidth(dtype, name, "a written file");
+    if (bytes.remaining() != expected) {
+      throw new IllegalArgumentException(name + ": " + bytes.remaining() + " bytes given, shape " + shape + " of " + dtype + " needs " + expected);
+    }
+    return expected;
   }
 
   /** Bytes the file will have. */
@@ -69,7 +90,7 @@ public final class SafetensorsWriter {
   private long dataBytes() {
     long n = 0;
     for (Declared d : declared) {
-      n += elements(d.shape()) * d.dtype().bytes();
+      n += d.bytes();
     }
     return n;
   }
@@ -83,12 +104,11 @@ public final class SafetensorsWriter {
     long offset = 0;
     for (Declared d : declared) {
       ObjectNode t = root.putObject(d.name());
-      t.put("dtype", d.dtype().name());
+      t.put("dtype", d.dtype());
       ArrayNode shape = t.putArray("shape");
       d.shape().forEach(shape::add);
-      long bytes = elements(d.shape()) * d.dtype().bytes();
-      t.putArray("data_offsets").add(offset).add(offset + bytes);
-      offset += bytes;
+      t.putArray("data_offsets").add(offset).add(offset + d.bytes());
+      offset += d.bytes();
     }
     byte[] json = root.toString().getBytes(StandardCharsets.UTF_8);
     int padded = (json.length + 7) / 8 * 8; // 8-byte alignment of the data section, as the reference writer does
@@ -100,7 +120,7 @@ public final class SafetensorsWriter {
     return out;
   }
 
-  /** Writes the file; {@code source} is asked for each declared tensor in order. */
+  /** Writes the file; {@code source} is asked for each declared float tensor in order. */
   public void writeTo(Path file, TensorSource source) throws IOException {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     byte[] header = headerBytes();
@@ -110,10 +130,14 @@ public final class SafetensorsWriter {
       writeFully(ch, ByteBuffer.wrap(header));
       ByteBuffer block = ByteBuffer.allocateDirect(BLOCK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
       for (Declared d : declared) {
+        if (d.raw() != null) {
+          writeFully(ch, d.raw().duplicate());
+          continue;
+        }
         long[] written = {0};
         source.write(d.name(), values -> {
           written[0] += values.remaining();
-          encode(values, d.dtype(), block, ch);
+          encode(values, d.floats(), block, ch);
         });
         long expected = elements(d.shape());
         if (written[0] != expected) {

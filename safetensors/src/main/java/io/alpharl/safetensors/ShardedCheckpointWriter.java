@@ -19,9 +19,10 @@ import java.util.Map;
 public final class ShardedCheckpointWriter {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private record Tensor(String name, DType dtype, List<Long> shape) {
+  /** A float tensor ({@code floats}) or a buffer written as its bytes ({@code raw}). */
+  private record Tensor(String name, DType floats, String dtype, List<Long> shape, java.nio.ByteBuffer raw) {
     long bytes() {
-      return SafetensorsWriter.elements(shape) * dtype.bytes();
+      return raw != null ? raw.remaining() : SafetensorsWriter.elements(shape) * floats.bytes();
     }
   }
 
@@ -38,12 +39,19 @@ public final class ShardedCheckpointWriter {
   }
 
   public ShardedCheckpointWriter add(String name, DType dtype, List<Long> shape) {
-    tensors.add(new Tensor(name, dtype, List.copyOf(shape)));
+    tensors.add(new Tensor(name, dtype, dtype.name(), List.copyOf(shape), null));
+    return this;
+  }
+
+  /** An integer or boolean tensor written as the given bytes ({@link SafetensorsWriter#addBytes}). */
+  public ShardedCheckpointWriter addBytes(String name, String dtype, List<Long> shape, java.nio.ByteBuffer bytes) {
+    SafetensorsWriter.checkedBufferBytes(name, dtype, shape, bytes); // when declared, not when its shard is written
+    tensors.add(new Tensor(name, null, dtype, List.copyOf(shape), bytes.duplicate()));
     return this;
   }
 
   /**
-   * Writes the weights into {@code dir}; {@code source} is asked for each tensor once, in order.
+   * Writes the weights into {@code dir}; {@code source} is asked for each float tensor once, in order.
    *
    * @return the files written (the index last, when there is one)
    */
@@ -91,7 +99,11 @@ public final class ShardedCheckpointWriter {
   private Path writeShard(Path file, List<Tensor> shard, SafetensorsWriter.TensorSource source) throws IOException {
     SafetensorsWriter w = new SafetensorsWriter(metadata);
     for (Tensor t : shard) {
-      w.add(t.name(), t.dtype(), t.shape());
+      if (t.raw() != null) {
+        w.addBytes(t.name(), t.dtype(), t.shape(), t.raw());
+      } else {
+        w.add(t.name(), t.floats(), t.shape());
+      }
     }
     w.writeTo(file, source);
     return file;

@@ -46,4 +46,29 @@ class ShardedCheckpointWriterTest {
         (name, sink) -> sink.put(FloatBuffer.wrap(new float[] {1, 2, 3, 4})));
     assertThat(files).containsExactly(dir.resolve(Checkpoint.SINGLE_FILE));
   }
+
+  /**
+   * Integer and boolean buffers (BERT's I64 position_ids) are written as the bytes given, in a shard
+   * like any tensor, and read back as the same buffer; bytes that do not fit the shape are refused
+   * when declared.
+   */
+  @Test
+  void buffersAreWrittenAsTheirBytesAndReadBackTheSame() throws Exception {
+    java.nio.ByteBuffer ids = java.nio.ByteBuffer.allocate(3 * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0).putLong(1).putLong(-7).flip();
+    java.nio.ByteBuffer mask = java.nio.ByteBuffer.wrap(new byte[] {1, 0});
+    ShardedCheckpointWriter w = new ShardedCheckpointWriter(40, Map.of()).add("a", DType.F32, List.of(8L))
+        .addBytes("embeddings.position_ids", "I64", List.of(1L, 3L), ids).addBytes("mask", "BOOL", List.of(2L), mask);
+    w.writeTo(dir, (name, sink) -> sink.put(FloatBuffer.wrap(new float[] {1, 2, 3, 4, 5, 6, 7, 8})));
+    try (Checkpoint c = Checkpoint.open(dir)) {
+      assertThat(c.tensors()).containsOnlyKeys("a");
+      assertThat(c.otherTensors()).containsExactly(Map.entry("embeddings.position_ids", "I64"), Map.entry("mask", "BOOL"));
+      assertThat(c.buffer("embeddings.position_ids").shape()).containsExactly(1L, 3L);
+      assertThat(c.bufferBytes("embeddings.position_ids")).isEqualTo(ids);
+      assertThat(c.bufferBytes("mask")).isEqualTo(mask);
+      assertThat(c.floats("a")).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
+    }
+    assertThat(Files.readString(dir.resolve(Checkpoint.INDEX_FILE))).as("the F32 tensor fills the first 40-byte shard").contains("\"total_size\" : 58");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> w.addBytes("short", "I32", List.of(2L), java.nio.ByteBuffer.allocate(4)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("short: 4 bytes given, shape [2] of I32 needs 8");
+  }
 }

@@ -11,8 +11,8 @@ import java.util.Map;
 
 /**
  * The D part of an offline prediction, from the checkpoint files rather than the delta log: for a
- * predicted module Σ_i c_i (W_(t_i) − W_0) over the window's checkpoints, for every other tensor
- * W_k − W_0 at the window's end (or nothing when it keeps its base value). Read a tensor at a time
+ * predicted module Σ_i c_i (W_(t_i) − W_0) over the window's checkpoints; every other tensor is
+ * given W_k of the window's end outright (or nothing when it keeps its base value). Read a tensor at a time
  * as the writer reaches it; the checkpoints it opens stay open until {@link #close}.
  */
 final class WindowCheckpoints implements AutoCloseable {
@@ -35,7 +35,10 @@ final class WindowCheckpoints implements AutoCloseable {
         if (plan.carryFromBase()) {
           return false;
         }
-        addDifference(plan.fromStep(), name, 1, values);
+        // W_k itself rather than W_0 + (W_k − W_0): in f32 that sum rounds to W_0's spacing, which loses a value
+        // that moved far against its size (3 → 5e-7 came back as 4.77e-7), and a carried tensor is the checkpoint's.
+        float[] w = read(plan.fromStep(), name);
+        System.arraycopy(w, 0, values, 0, values.length);
         return true;
       }
       double[] c = p.plan().coefficients();
@@ -52,13 +55,17 @@ final class WindowCheckpoints implements AutoCloseable {
 
   /** values += weight · (W_step − W_0) of one tensor. */
   private void addDifference(long step, String name, double weight, float[] values) {
-    Opened o = open.computeIfAbsent(step, s -> opened(Checkpoint.open(runDir.resolve("checkpoint-" + s))));
-    float[] w = o.ckpt().floats(o.sources().of(name));
+    float[] w = read(step, name);
     float[] w0 = base.floats(name);
     float c = (float) weight;
     for (int i = 0; i < values.length; i++) {
       values[i] += c == 1f ? w[i] - w0[i] : c * (w[i] - w0[i]);
     }
+  }
+
+  private float[] read(long step, String name) {
+    Opened o = open.computeIfAbsent(step, s -> opened(Checkpoint.open(runDir.resolve("checkpoint-" + s))));
+    return o.ckpt().floats(o.sources().of(name));
   }
 
   private Opened opened(Checkpoint ckpt) {

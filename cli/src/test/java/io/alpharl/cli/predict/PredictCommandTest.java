@@ -34,6 +34,11 @@ class PredictCommandTest {
   private static final String FROZEN = LAYER + "attention.self.key.weight";
   private static final String EMBEDDINGS = "embeddings.word_embeddings.weight";
   private static final String NORM = LAYER + "attention.output.LayerNorm.weight";
+  /** 1-D, values that move far against their size: W_0 + (W_k − W_0) in f32 is not W_k for them. */
+  private static final String FAR_MOVING = LAYER + "output.LayerNorm.bias";
+  private static final float[] FAR_MOVING_BASE = {3f, -2f, 0.7f, 5f};
+  /** An integer buffer, as older BERT saves keep. */
+  private static final String POSITION_IDS = "embeddings.position_ids";
   /** Matrices inside a numbered block that the default rule carries by their names alone. */
   private static final Map<String, long[]> CARRIED_BY_NAME = Map.of("model.layers.0.score.weight", new long[] {2, H},
       "model.layers.0.embed_positions.weight", new long[] {30, H});
@@ -80,6 +85,11 @@ class PredictCommandTest {
       assertThat(predicted.floats(FROZEN)).containsExactly(base.get(FROZEN));
       assertThat(predicted.floats(EMBEDDINGS)).as("outside the blocks: the window-end value").containsExactly(valueAt(50, base, direction, EMBEDDINGS));
       assertThat(predicted.floats(NORM)).as("1-D: the window-end value").containsExactly(valueAt(50, base, direction, NORM));
+      // Bit for bit: rebuilt as W_0 + (W_50 − W_0) in f32 it was 4.77e-7 where the checkpoint holds 5e-7.
+      assertThat(predicted.floats(FAR_MOVING)).as("carried: the window-end checkpoint's bits").containsExactly(valueAt(50, base, direction, FAR_MOVING));
+      assertThat(predicted.otherTensors()).as("the buffer is kept").containsExactly(Map.entry(POSITION_IDS, "I64"));
+      assertThat(predicted.buffer(POSITION_IDS).shape()).containsExactly(1L, 4L);
+      assertThat(predicted.bufferBytes(POSITION_IDS)).isEqualTo(positionIds());
     }
   }
 
@@ -111,6 +121,8 @@ class PredictCommandTest {
     direction.put(EMBEDDINGS, gaussian(random, 30 * H, 0.01));
     base.put(NORM, gaussian(random, H, 1));
     direction.put(NORM, gaussian(random, H, 0.01));
+    base.put(FAR_MOVING, FAR_MOVING_BASE.clone());
+    direction.put(FAR_MOVING, new float[FAR_MOVING_BASE.length]);
     for (int step = 0; step <= 50; step += 5) {
       writeCheckpoint(run.resolve("checkpoint-" + step), step, base, direction);
     }
@@ -175,12 +187,20 @@ class PredictCommandTest {
       writer.add(name, DType.F32, java.util.Arrays.stream(shape).boxed().toList());
       values.put(name, valueAt(step, base, direction, name));
     }
+    writer.addBytes(POSITION_IDS, "I64", java.util.List.of(1L, 4L), positionIds());
     writer.writeTo(dir.resolve("model.safetensors"), values);
     Files.writeString(dir.resolve("trainer_state.json"), "{\"global_step\": " + step + ", \"max_steps\": 100, \"log_history\": [{\"step\": " + step
         + ", \"eval_accuracy\": " + (0.2 + 0.004 * step) + "}]}");
   }
 
+  private static java.nio.ByteBuffer positionIds() {
+    return java.nio.ByteBuffer.allocate(32).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0).putLong(1).putLong(2).putLong(3).flip();
+  }
+
   private static float[] valueAt(int step, Map<String, float[]> base, Map<String, float[]> direction, String name) {
+    if (name.equals(FAR_MOVING)) { // by hand: from W_0 to values near zero whose bits a difference from W_0 cannot carry
+      return step == 0 ? FAR_MOVING_BASE.clone() : new float[] {1e-8f * step, -3e-9f, 1e-7f / step, 2.5e-8f};
+    }
     float[] w0 = base.get(name);
     float[] a = direction.get(name);
     float[] w = new float[w0.length];

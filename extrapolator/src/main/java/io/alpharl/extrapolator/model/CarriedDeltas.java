@@ -13,7 +13,9 @@ public interface CarriedDeltas {
   CarriedDeltas NONE = (name, values) -> false;
 
   /**
-   * Adds ΔW of {@code name} into {@code values} (its base value, in f32).
+   * Adds ΔW of {@code name} into {@code values} (its base value, in f32). A source that holds the
+   * tensor's carried value W_k itself may put it there instead: the same value, without the
+   * rounding of W_0 + (W_k − W_0) in f32.
    *
    * @return false when the tensor is carried at its base value
    */

@@ -3,6 +3,7 @@ package io.alpharl.extrapolator.model;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.alpharl.extrapolator.backend.ExtrapolationBackend;
+import io.alpharl.safetensors.BufferEntry;
 import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.ModelFiles;
 import io.alpharl.safetensors.ShardedCheckpointWriter;
@@ -18,7 +19,7 @@ import java.util.Map;
 /**
  * Writes a predicted model as a Hugging Face model directory: {@code model.safetensors} (sharded
  * with an index when large) with the
- * base model's tensor names, shapes and dtypes, every file of the base besides its weights ({@link ModelFiles}), and
+ * base model's tensor names, shapes and dtypes (its integer and boolean buffers as the base holds them), every file of the base besides its weights ({@link ModelFiles}), and
  * {@code alpharl_prediction.json} (run, window, target, confidence, per-module R²). Tensors are
  * computed one ahead of the writer ({@link AheadOfWriter}), so memory holds two at a time.
  * Stateless.
@@ -60,6 +61,12 @@ public final class PredictedModelWriter {
         "alpharl_from_step", String.valueOf(plan.fromStep())));
     for (TensorEntry t : base.tensors().values()) {
       writer.add(t.name(), t.dtype(), t.shape());
+    }
+    // Buffers (BERT's position_ids, masks): not trained, never streamed; the base's bytes, so that the folder
+    // loads wherever the base does, strict state-dict loading included.
+    for (String name : base.otherTensors().keySet()) {
+      BufferEntry b = base.buffer(name);
+      writer.addBytes(name, b.dtype(), b.shape(), base.bufferBytes(name));
     }
     List<String> order = base.tensors().values().stream().map(TensorEntry::name).toList();
     List<Path> files;
