@@ -41,8 +41,41 @@ class SnapshotTopicIT {
       ConfigEntry policy = admin.describeConfigs(List.of(r)).all().get().get(r).get("cleanup.policy");
       assertThat(policy.value()).isEqualTo("compact");
       assertThat(topic.deltaTopicId()).isEqualTo(described.get(Topics.DELTAS.name()).topicId().toString());
+      assertThat(topic.snapshotTopicId()).isEqualTo(described.get(topic.name()).topicId().toString());
+      String restarts = SnapshotTopic.restartName(app);
+      assertThat(admin.describeTopics(List.of(restarts)).allTopicNames().get().get(restarts).partitions())
+          .hasSameSizeAs(described.get(Topics.DELTAS.name()).partitions());
+      ConfigResource rr = new ConfigResource(ConfigResource.Type.TOPIC, restarts);
+      assertThat(admin.describeConfigs(List.of(rr)).all().get().get(rr).get("cleanup.policy").value()).isEqualTo("compact");
     }
     assertThat(topic.read(0, 1, 32)).as("no copies yet").isEmpty();
+    assertThat(topic.restartFrom(0, 1, 32)).as("no restart point yet").isEmpty();
+  }
+
+  /**
+   * A restart point is used only with the copies it counts on: of the same copies topic, delta
+   * topic and sketch. One of a copies topic since deleted, of another sketch, or of another
+   * partition is not, and the whole log is folded.
+   */
+  @Test
+  void aRestartPointIsUsedOnlyWithTheCopiesItCountsOn(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String app = "it-copies-" + UUID.randomUUID().toString().substring(0, 8);
+    SnapshotTopic topic = new SnapshotTopic(KafkaClients.of(broker.bootstrapServers()), app);
+    topic.ensure();
+    io.alpharl.processor.state.RestartPoint good = io.alpharl.processor.state.RestartPoint.newBuilder().setPartition(1).setRestartOffset(42)
+        .setDeltaTopicId(topic.deltaTopicId()).setSnapshotTopicId(topic.snapshotTopicId()).setSketchSeed(7).setSketchSize(32).build();
+    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(Map.of("bootstrap.servers", broker.bootstrapServers()),
+        new org.apache.kafka.common.serialization.StringSerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      String restarts = SnapshotTopic.restartName(app);
+      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(restarts, 1, "1/restart", good.toByteArray())).get();
+      assertThat(topic.restartFrom(1, 7, 32)).hasValue(42);
+      assertThat(topic.restartFrom(1, 7, 64)).as("another sketch").isEmpty();
+      assertThat(topic.restartFrom(0, 7, 32)).as("another partition").isEmpty();
+      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(restarts, 1, "1/restart",
+          good.toBuilder().setSnapshotTopicId("a-deleted-topic").build().toByteArray())).get();
+      assertThat(topic.restartFrom(1, 7, 32)).as("the newest point counts on copies that are gone").isEmpty();
+    }
   }
 
   @Test

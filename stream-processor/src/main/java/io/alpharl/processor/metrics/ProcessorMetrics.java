@@ -48,6 +48,9 @@ public final class ProcessorMetrics {
   private final Counter restored = Counter.builder().name("alpharl_processor_restored_frames_total")
       .help("Delta frames a restore of the delta stores read: folded into ΔW, or passed over as included in a copy of their tensor.")
       .labelNames("how").register(registry);
+  private final Gauge restoreFrom = Gauge.builder().name("alpharl_processor_restore_from_offset")
+      .help("Offset of alpharl.deltas at which the newest restore of a partition's delta store began (0: the whole log; past 0, the"
+          + " restart point of its copies of ΔW, before which nothing was read).").labelNames("partition").register(registry);
   private final Counter skipped = Counter.builder().name("alpharl_processor_records_skipped_total")
       .help("Records read and deliberately not used, by reason (e.g. factors another processor application computed).")
       .labelNames("reason").register(registry);
@@ -69,6 +72,11 @@ public final class ProcessorMetrics {
   public void framesRestored(long folded, long passedOver) {
     restored.labelValues("folded").inc(folded);
     restored.labelValues("passed_over").inc(passedOver);
+  }
+
+  /** A delta store's restore of {@code partition} begins at {@code offset} of the delta log. */
+  public void restoreBegins(int partition, long offset) {
+    restoreFrom.labelValues(String.valueOf(partition)).set(offset);
   }
 
   public ProcessorMetrics() {

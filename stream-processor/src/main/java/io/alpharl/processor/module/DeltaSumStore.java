@@ -4,6 +4,7 @@ import io.alpharl.fit.predict.CountSketch;
 import io.alpharl.processor.rank1.FactorSettings;
 import io.alpharl.processor.snapshot.SnapshotSource;
 import io.alpharl.processor.snapshot.TensorSnapshot;
+import io.alpharl.processor.state.RestartPoint;
 import io.alpharl.proto.frame.ChunkDecoder;
 import io.alpharl.proto.frame.DecodedChunk;
 import io.alpharl.proto.frame.DeltaFrame;
@@ -22,6 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.processor.internals.RecordBatchingStateRestoreCallback;
@@ -79,6 +81,8 @@ public final class DeltaSumStore implements StateStore {
   private boolean loggedMissingStep;
   private int partition;
   private boolean copiesRead;
+  /** The offset this store's restore began at, from a restart point; 0 when it folds the whole log. */
+  private long restartFrom;
 
   /**
    * One tensor: its step log and, for a modelled 2-D tensor, ΔW. Whether it is analysed is what its
@@ -90,6 +94,13 @@ public final class DeltaSumStore implements StateStore {
     float[] sum;
     CountSketch sketcher;
     double[] sketch;
+    /**
+     * Where a restore must begin for this tensor: its first frame's offset, or one past the frame
+     * its newest copy includes; -1 when a frame's offset was not known.
+     */
+    long restartAt = -1;
+    /** Whether a copy of the tensor is on the snapshot topic (made here, or installed from there). */
+    boolean copied;
 
     Tensor() {
       this(new TensorStepLog(Tensor::analysedBy));
@@ -132,6 +143,9 @@ public final class DeltaSumStore implements StateStore {
 
     /** A restore read these frames: folded into the state, or passed over as included in a copy. */
     default void restored(long folded, long passedOver) {}
+
+    /** A restore of the partition begins at this offset of the delta log (0: the whole log). */
+    default void restoreBegins(int partition, long offset) {}
   }
 
   /**
@@ -139,11 +153,20 @@ public final class DeltaSumStore implements StateStore {
    * step's delta is added into ΔW.
    */
   public Applied apply(String key, DeltaFrame frame) {
+    return apply(key, frame, -1);
+  }
+
+  /**
+   * {@link #apply(String, DeltaFrame)} of the frame at {@code offset} of the partition (-1 when
+   * not known, which leaves the partition without a restart point).
+   */
+  public Applied apply(String key, DeltaFrame frame, long offset) {
     readCopies();
     Tensor t = tensors.get(key);
     Tensor created = null;
     if (t == null) {
       created = new Tensor();
+      created.restartAt = offset;
       t = created;
     }
     TensorStepLog.Outcome o = t.log.offer(key, frame, decoder);
@@ -275,7 +298,7 @@ public final class DeltaSumStore implements StateStore {
       } catch (FrameException e) {
         continue; // likewise: the deserialization handler dead-lettered it
       }
-      Applied applied = apply(key, frame);
+      Applied applied = apply(key, frame, r.offset());
       restoredFrames++;
       // Live, every frame followed a step applied before it; at restore one that does not means
       // the log lost deltas since. Said once per restore: the live dead letters say the rest.
@@ -304,6 +327,7 @@ public final class DeltaSumStore implements StateStore {
     decoder = new ChunkDecoder(parent);
     partition = context.taskId().partition();
     copiesRead = false;
+    restartFrom = 0;
     // Kafka Streams' public restore callbacks carry no offsets; this one of its own does, and it is what its own stores implement.
     context.register(root, (RecordBatchingStateRestoreCallback) this::restore);
     open = true;
@@ -321,6 +345,12 @@ public final class DeltaSumStore implements StateStore {
     }
     long t0 = System.nanoTime();
     List<TensorSnapshot> copies = snapshots.read(partition, factors.sketchSeed(), factors.sketchSize());
+    if (restartFrom > 0 && snapshots.distrusted(partition)) {
+      // The read found copies it could not use, and this restore skipped the log before restartFrom, counting on them.
+      throw new IllegalStateException("store " + name + " of partition " + partition + ": the restore began at offset " + restartFrom
+          + " of " + Topics.DELTAS.name() + ", counting on copies of ΔW that cannot all be used (the warning above says why); the task is"
+          + " rebuilt from the whole log");
+    }
     copiesRead = true; // after the read: one that failed (a broker timeout) is tried again with the restore, not silently skipped
     copies.forEach(this::install);
     if (!copies.isEmpty()) {
@@ -342,6 +372,8 @@ public final class DeltaSumStore implements StateStore {
       t.sketcher = sketcherOf(s.shape());
       t.sketch = s.sketch();
     }
+    t.restartAt = s.deltaOffset() + 1;
+    t.copied = true;
     tensors.put(s.tensorKey(), t);
     copiedThrough.put(s.tensorKey(), s.deltaOffset());
   }
@@ -349,7 +381,8 @@ public final class DeltaSumStore implements StateStore {
   /**
    * A copy of a tensor's state as it stands after the frame at {@code offset} of {@code partition}
    * (just applied), for the snapshot topic. Its ΔW and sketch are the store's own arrays, changed by
-   * the next {@link #apply}: the caller writes them out at once.
+   * the next {@link #apply}: the caller writes them out at once, in the task's transaction (the
+   * store counts on the copy from now on, in {@link #restartOffset}).
    *
    * @throws IllegalStateException when the tensor has a step pending or no applied step (copies are taken between steps)
    */
@@ -358,6 +391,9 @@ public final class DeltaSumStore implements StateStore {
     if (t == null || t.log.stepPending() || t.log.appliedStep() == 0) {
       throw new IllegalStateException(key + " has no state to copy between steps");
     }
+    // Counted on by the next restart point; a transaction that fails to carry the copy wipes the store with it.
+    t.restartAt = offset + 1;
+    t.copied = true;
     return new TensorSnapshot(key, partition, offset, t.log.shape(), t.log.modelled(), t.log.appliedStep(), t.log.appliedSteps(), t.log.ended(),
         t.sum, t.sketch,
         factors.sketchSeed(), factors.sketchSize(), snapshots.deltaTopicId());
@@ -407,9 +443,89 @@ public final class DeltaSumStore implements StateStore {
     open = false;
   }
 
+  /**
+   * Where a restore of this partition may begin given the copies on the snapshot topic: the least
+   * {@code restartAt} of the tensors in flight (an ended tensor with a copy needs nothing: its
+   * later frames are refused, which changes no state), or {@code next} when none is.
+   *
+   * @param next the offset after the frame just applied
+   * @return empty when a tensor's first offset is not known
+   */
+  public java.util.OptionalLong restartOffset(long next) {
+    long least = next;
+    for (Tensor t : tensors.values()) {
+      if (t.log.ended() && t.copied) {
+        continue;
+      }
+      if (t.restartAt < 0) {
+        return java.util.OptionalLong.empty();
+      }
+      least = Math.min(least, t.restartAt);
+    }
+    return java.util.OptionalLong.of(least);
+  }
+
+  /**
+   * With copies, the offset up to which Kafka Streams should take this store as restored: one
+   * before the partition's restart point, so that its restore reads only the log from there
+   * (the copies, read at the first fold, hold what came before). Without a restart point, null:
+   * the whole log.
+   */
+  @Override
+  public Long committedOffset(TopicPartition changelog) {
+    java.util.OptionalLong from = snapshots.restartFrom(changelog.partition(), factors.sketchSeed(), factors.sketchSize());
+    if (from.isEmpty() || from.getAsLong() <= 0) {
+      restartFrom = 0;
+      watcher.restoreBegins(changelog.partition(), 0);
+      return null;
+    }
+    restartFrom = from.getAsLong();
+    watcher.restoreBegins(changelog.partition(), restartFrom);
+    LOG.info("store {} of partition {}: restoring from offset {} of {} on top of the copies of ΔW (the log before it is not read)", name,
+        changelog.partition(), restartFrom, changelog.topic());
+    return restartFrom - 1;
+  }
+
+  /**
+   * The partition's restart point after the frame at {@code offset}, to be written with the copy
+   * just taken ({@link #restartOffset}), naming what it counts on.
+   */
+  public java.util.Optional<RestartPoint> restartPoint(int partition, long offset) {
+    java.util.OptionalLong at = restartOffset(offset + 1);
+    if (at.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(RestartPoint.newBuilder().setPartition(partition).setRestartOffset(at.getAsLong())
+        .setDeltaTopicId(snapshots.deltaTopicId()).setSnapshotTopicId(snapshots.snapshotTopicId()).setSketchSeed(factors.sketchSeed())
+        .setSketchSize(factors.sketchSize()).build());
+  }
+
+  /**
+   * With copies the store answers {@link #committedOffset} itself, from the restart points on
+   * Kafka; Kafka Streams would otherwise wrap a persistent store in its own checkpoint file, which
+   * under exactly-once is gone after a crash, and restore the whole log. What it hands to
+   * {@link #commit(Map)} is not kept: the restart points, written in the task's transactions, are
+   * the committed offsets of this store.
+   */
+  @Override
+  @SuppressWarnings("deprecation")
+  public boolean managesOffsets() {
+    return snapshots.enabled();
+  }
+
+  /** The offset the restore began at (0: the whole log), for tests. */
+  long restartFrom() {
+    return restartFrom;
+  }
+
+  /**
+   * With copies, persistent in Kafka Streams' sense: only such a store is asked where its restore
+   * may begin ({@link #committedOffset}); an in-memory one is rebuilt from the start of its log.
+   * Nothing is kept on local disk: the copies on Kafka are the persisted state.
+   */
   @Override
   public boolean persistent() {
-    return false;
+    return snapshots.enabled();
   }
 
   @Override

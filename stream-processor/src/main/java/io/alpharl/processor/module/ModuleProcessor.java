@@ -7,6 +7,7 @@ import io.alpharl.processor.snapshot.SnapshotRecords;
 import io.alpharl.processor.snapshot.SnapshotTopic;
 import io.alpharl.processor.snapshot.TensorSnapshot;
 import io.alpharl.processor.state.ModuleFactors;
+import io.alpharl.processor.state.RestartPoint;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.TensorStepLog;
 import io.alpharl.proto.topic.DeadLetters;
@@ -45,6 +46,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
   public static final String FACTORS_SINK = "rank1-out";
   public static final String DLQ_SINK = "module-dlq-out";
   public static final String SNAPSHOT_SINK = "snapshot-out";
+  public static final String RESTART_SINK = "restart-out";
 
   private static final Logger LOG = LoggerFactory.getLogger(ModuleProcessor.class);
 
@@ -57,6 +59,8 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
   private KeyValueStore<String, ModuleFactors> factors;
   private byte[] applicationId;
   private String snapshotTopic;
+  /** The restart point last written by this task (none yet: any is written). */
+  private long lastRestart = -1;
 
   public ModuleProcessor(ProcessorConfig config, Rank1Backend backend, ProcessorMetrics metrics) {
     this.config = config;
@@ -88,7 +92,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     }
     Optional<RecordMetadata> at = out.coordinates();
     at.ifPresent(md -> deltas.requireAfterCopy(record.key(), md.offset(), snapshotTopic));
-    DeltaSumStore.Applied applied = deltas.apply(record.key(), frame);
+    DeltaSumStore.Applied applied = deltas.apply(record.key(), frame, at.map(RecordMetadata::offset).orElse(-1L));
     TensorStepLog.Outcome o = applied.outcome();
     for (TensorStepLog.Rejection r : o.rejections()) {
       reject(record, r.reason(), r.detail(), frame.header().getRunId(), o.step());
@@ -124,6 +128,12 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     TensorSnapshot s = deltas.snapshot(record.key(), at.get().partition(), at.get().offset());
     SnapshotRecords.write(s, deltas.analysed(record.key()), config.snapshots(),
         (key, piece) -> out.forward(new Record<>(key, piece, record.timestamp()), SNAPSHOT_SINK));
+    // The restart point this copy may have moved, in the same transaction: a restore then reads the log from there only.
+    Optional<RestartPoint> point = deltas.restartPoint(at.get().partition(), at.get().offset());
+    if (point.isPresent() && point.get().getRestartOffset() != lastRestart) {
+      lastRestart = point.get().getRestartOffset();
+      out.forward(new Record<>(SnapshotRecords.restartKey(s.partition()), point.get(), record.timestamp()), RESTART_SINK);
+    }
   }
 
   private void emitFactors(Record<String, DeltaFrame> record, DeltaFrame frame, List<Long> shape) {

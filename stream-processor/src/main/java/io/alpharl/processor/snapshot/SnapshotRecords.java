@@ -18,6 +18,11 @@ public final class SnapshotRecords {
     return partition + "/" + tensorKey + "#" + piece;
   }
 
+  /** {@code <partition>/restart}: the key of a partition's restart point, one per partition. */
+  public static String restartKey(int partition) {
+    return partition + "/restart";
+  }
+
   /** The partition a key names; -1 when it names none (not a key this class made). */
   public static int partitionOf(String key) {
     int slash = key == null ? -1 : key.indexOf('/');

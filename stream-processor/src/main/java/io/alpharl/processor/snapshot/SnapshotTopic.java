@@ -1,6 +1,7 @@
 package io.alpharl.processor.snapshot;
 
 import io.alpharl.processor.TopicLayoutException;
+import io.alpharl.processor.state.RestartPoint;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.TopicAdmin;
 import io.alpharl.proto.topic.TopicLayout;
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -43,15 +45,28 @@ public final class SnapshotTopic implements SnapshotSource {
 
   private final KafkaClients kafka;
   private final String name;
+  private final String restartName;
   private volatile String deltaTopicId = "";
+  private volatile String snapshotTopicId = "";
+  /** Partitions whose copies a read found unusable: their restores fold the whole log for the life of this process. */
+  private final java.util.Set<Integer> distrusted = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   public SnapshotTopic(KafkaClients kafka, String applicationId) {
     this.kafka = kafka;
     this.name = name(applicationId);
+    this.restartName = restartName(applicationId);
   }
 
   public static String name(String applicationId) {
     return applicationId + "-delta-sums-snapshots";
+  }
+
+  /**
+   * The topic of the partitions' restart points: apart from the copies so that a restore reads a
+   * record or two to learn where to begin, not a model's worth of copies.
+   */
+  public static String restartName(String applicationId) {
+    return applicationId + "-delta-sums-restart";
   }
 
   public String name() {
@@ -73,21 +88,12 @@ public final class SnapshotTopic implements SnapshotSource {
       // Made where missing (a racing instance's creation counts as made), then checked either way:
       // a topic made before may have other partitions, or a broker that creates topics on first use
       // may have made it with the delete policy, which would keep every copy for good.
-      TopicAdmin.ensure(admin, List.of(new TopicLayout(name, partitions, replication, CONFIGS)));
-      int have = settled(() -> admin.describeTopics(List.of(name)).allTopicNames().get(60, TimeUnit.SECONDS)).get(name).partitions().size();
-      if (have != partitions) {
-        throw new TopicLayoutException(name + " has " + have + " partitions and " + Topics.DELTAS.name() + " has " + partitions
-            + "; they must match (stop the processor and delete " + name + ": it is made again, and the first restore folds the whole log)");
+      for (String topic : List.of(name, restartName)) {
+        TopicAdmin.ensure(admin, List.of(new TopicLayout(topic, partitions, replication, CONFIGS)));
+        requireLayout(admin, topic, partitions);
       }
-      ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, name);
-      Config config = settled(() -> admin.describeConfigs(List.of(resource)).all().get(60, TimeUnit.SECONDS)).get(resource);
-      ConfigEntry policy = config.get("cleanup.policy");
-      if (policy == null || !policy.value().contains("compact")) {
-        throw new TopicLayoutException(name + " is not compacted (cleanup.policy=" + (policy == null ? "?" : policy.value()) + "), so every copy of ΔW"
-            + " would be kept; set cleanup.policy=compact on it (kafka-configs --alter --add-config cleanup.policy=compact) or stop the"
-            + " processor and delete it");
-      }
-      LOG.info("copies of ΔW go to {} ({} partitions, compacted)", name, partitions);
+      snapshotTopicId = settled(() -> admin.describeTopics(List.of(name)).allTopicNames().get(60, TimeUnit.SECONDS)).get(name).topicId().toString();
+      LOG.info("copies of ΔW go to {} and restart points to {} ({} partitions each, compacted)", name, restartName, partitions);
     } catch (ExecutionException e) {
       throw new IllegalStateException("cannot make " + name + " at " + kafka.bootstrapServers() + ": " + e.getCause().getMessage(), e.getCause());
     } catch (TimeoutException e) {
@@ -96,6 +102,27 @@ public final class SnapshotTopic implements SnapshotSource {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while making " + name, e);
     }
+  }
+
+  private static void requireLayout(Admin admin, String topic, int partitions) throws ExecutionException, TimeoutException, InterruptedException {
+    int have = settled(() -> admin.describeTopics(List.of(topic)).allTopicNames().get(60, TimeUnit.SECONDS)).get(topic).partitions().size();
+    if (have != partitions) {
+      throw new TopicLayoutException(topic + " has " + have + " partitions and " + Topics.DELTAS.name() + " has " + partitions
+          + "; they must match (stop the processor and delete " + topic + ": it is made again, and the first restore folds the whole log)");
+    }
+    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+    Config config = settled(() -> admin.describeConfigs(List.of(resource)).all().get(60, TimeUnit.SECONDS)).get(resource);
+    ConfigEntry policy = config.get("cleanup.policy");
+    if (policy == null || !policy.value().contains("compact")) {
+      throw new TopicLayoutException(topic + " is not compacted (cleanup.policy=" + (policy == null ? "?" : policy.value()) + "), so every"
+          + " record would be kept; set cleanup.policy=compact on it (kafka-configs --alter --add-config cleanup.policy=compact) or stop the"
+          + " processor and delete it");
+    }
+  }
+
+  @Override
+  public String snapshotTopicId() {
+    return snapshotTopicId;
   }
 
   /** Known once {@link #ensure} has described {@code alpharl.deltas}; empty before. */
@@ -135,9 +162,48 @@ public final class SnapshotTopic implements SnapshotSource {
     }
     List<TensorSnapshot> copies = assembler.complete(sketchSeed, sketchSize);
     if (!assembler.problems().isEmpty()) {
-      LOG.warn("{} partition {}: {} copies or records not used, their tensors are rebuilt from the whole log (first: {})", name, partition,
-          assembler.problems().size(), assembler.problems().get(0));
+      distrusted.add(partition);
+      LOG.warn("{} partition {}: {} copies or records not used, their tensors are rebuilt from the whole log, and so is the partition at"
+          + " every restore of this process (first: {})", name, partition, assembler.problems().size(), assembler.problems().get(0));
     }
     return copies;
+  }
+
+  @Override
+  public boolean distrusted(int partition) {
+    return distrusted.contains(partition);
+  }
+
+  /** The newest restart point of the partition made with this sketch and delta topic, read from its own small topic. */
+  @Override
+  public OptionalLong restartFrom(int partition, long sketchSeed, int sketchSize) {
+    if (distrusted.contains(partition)) {
+      return OptionalLong.empty();
+    }
+    RestartPoint[] newest = {null};
+    try (TopicReader reader = new TopicReader(kafka, READ_TIMEOUT)) {
+      reader.readAll(List.of(new TopicPartition(restartName, partition)), r -> {
+        try {
+          RestartPoint p = r.value() == null ? null : RestartPoint.parseFrom(r.value());
+          if (p != null && p.getPartition() == partition) {
+            newest[0] = p;
+          }
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          LOG.warn("{} partition {} offset {}: not a restart point ({}); passed over", restartName, partition, r.offset(), e.getMessage());
+        }
+      });
+    }
+    RestartPoint p = newest[0];
+    if (p == null) {
+      return OptionalLong.empty();
+    }
+    if (!p.getDeltaTopicId().equals(deltaTopicId) || !p.getSnapshotTopicId().equals(snapshotTopicId) || p.getSketchSeed() != sketchSeed
+        || p.getSketchSize() != sketchSize) {
+      LOG.info("{} partition {}: the restart point counts on copies of topic {} of {} with sketch ({}, {}); this processor has {} of {} with"
+          + " sketch ({}, {}): the whole log is folded", restartName, partition, p.getSnapshotTopicId(), p.getDeltaTopicId(), p.getSketchSeed(),
+          p.getSketchSize(), snapshotTopicId, deltaTopicId, sketchSeed, sketchSize);
+      return OptionalLong.empty();
+    }
+    return OptionalLong.of(p.getRestartOffset());
   }
 }

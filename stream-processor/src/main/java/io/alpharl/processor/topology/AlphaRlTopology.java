@@ -15,6 +15,7 @@ import io.alpharl.processor.snapshot.SnapshotTopic;
 import io.alpharl.processor.state.DeltaSumSnapshot;
 import io.alpharl.processor.state.FitPoint;
 import io.alpharl.processor.state.ModuleFactors;
+import io.alpharl.processor.state.RestartPoint;
 import io.alpharl.processor.state.RunOutcome;
 import io.alpharl.processor.state.RunState;
 import io.alpharl.processor.state.StepProgress;
@@ -41,7 +42,9 @@ import org.apache.kafka.streams.state.Stores;
  * The delta store's changelog is {@code alpharl.deltas} itself (a read-only store in Kafka
  * Streams' terms): ΔW is rebuilt from the delta log, never copied to a changelog; module-update
  * also copies each tensor's state now and then to {@code <application.id>-delta-sums-snapshots},
- * from which a restore starts. Every other store is small and changelogged as usual.
+ * with the partition's restart point on {@code <application.id>-delta-sums-restart}: a restore
+ * then installs the copies and reads the delta log from that point on only. Every other store is
+ * small and changelogged as usual.
  */
 public final class AlphaRlTopology {
   private static final String DELTAS_SOURCE = "deltas";
@@ -75,6 +78,11 @@ public final class AlphaRlTopology {
       public void restored(long folded, long passedOver) {
         metrics.framesRestored(folded, passedOver);
       }
+
+      @Override
+      public void restoreBegins(int partition, long offset) {
+        metrics.restoreBegins(partition, offset);
+      }
     };
     t.addReadOnlyStateStore(new DeltaSumStore.Builder(DeltaSumStore.NAME, allocator, config.factors(), watcher, snapshots),
         DELTAS_SOURCE, Serdes.String().deserializer(),
@@ -84,7 +92,9 @@ public final class AlphaRlTopology {
         new RunPartitioner(), MODULE_UPDATE);
     t.addSink(ModuleProcessor.DLQ_SINK, Topics.DLQ.name(), Topics.DLQ.keySerde().serializer(), Topics.DLQ.valueSerde().serializer(), MODULE_UPDATE);
     t.addSink(ModuleProcessor.SNAPSHOT_SINK, SnapshotTopic.name(config.applicationId()), Serdes.String().serializer(),
-        new ProtobufSerde<>(DeltaSumSnapshot.parser(), DeltaSumSnapshot.class).serializer(), new SnapshotPartitioner(), MODULE_UPDATE);
+        new ProtobufSerde<>(DeltaSumSnapshot.parser(), DeltaSumSnapshot.class).serializer(), new SnapshotPartitioner<>(), MODULE_UPDATE);
+    t.addSink(ModuleProcessor.RESTART_SINK, SnapshotTopic.restartName(config.applicationId()), Serdes.String().serializer(),
+        new ProtobufSerde<>(RestartPoint.parser(), RestartPoint.class).serializer(), new SnapshotPartitioner<>(), MODULE_UPDATE);
 
     t.addSource("runs", Serdes.String().deserializer(), RunEvent.manifests(), Topics.RUNS.name());
     t.addSource("steps", Serdes.String().deserializer(), RunEvent.steps(), Topics.STEPS.name());

@@ -457,6 +457,146 @@ class DeltaSumStoreTest {
     }
   }
 
+  /**
+   * A restore that begins at the partition's restart point, on top of the copies, reads none of
+   * the log before it and is bit for bit the store that folded the whole log: a modelled module
+   * copied twice, a carried tensor copied once, a module whose run began after the copies (folded
+   * from its first frame), another that ended (its later frames refused alike), a step cut short
+   * and junk after the point.
+   */
+  @Test
+  void aRestoreFromTheRestartPointReadsOnlyTheLogAfterItAndIsTheStoreThatFoldedTheWholeLog() {
+    String norm = RUN + "/model.layers.0.input_layernorm.weight";
+    String late = RUN + "/model.layers.1.self_attn.q_proj.weight";
+    String ended = "gone/" + MODULE;
+    SnapshotSettings settings = new SnapshotSettings(3, 16);
+    List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
+    List<KeyValue<String, DeltaSumSnapshot>> copies = new ArrayList<>();
+    long[] restart = {-1};
+    int[] next = {0};
+    Random random = new Random(5);
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
+      DeltaSumStore live = open(allocator, null, withRestart(copies, restart));
+      java.util.function.BiConsumer<String, TensorRef> send = (key, ref) -> {
+        float[] delta = new float[(int) ref.shape().stream().mapToLong(Long::longValue).reduce(1, (a, b) -> a * b)];
+        for (int i = 0; i < delta.length; i++) {
+          delta[i] = random.nextInt(3) == 0 ? (float) random.nextGaussian() * 1e-3f : 0f;
+        }
+        chunker.split(ref, FloatBuffer.wrap(delta), f -> log.add(record(key, f.bytes())));
+      };
+      for (long step = 1; step <= 6; step++) {
+        if (step >= 3) { // never copied: its first frame, before the carried tensor's step-3 copy, is where a restore must begin
+          send.accept(late, new TensorRef(RUN, step, "model.layers.1.self_attn.q_proj.weight", List.of((long) N, (long) M), true)
+              .following(step == 3 ? 0 : step - 1));
+        }
+        send.accept(KEY, new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1));
+        send.accept(norm, new TensorRef(RUN, step, "model.layers.0.input_layernorm.weight", List.of((long) N), false).following(step - 1));
+        if (step == 1) { // a run of one step, ended well before the restart point
+          send.accept(ended, new TensorRef("gone", 1, MODULE, List.of((long) M, (long) N), true));
+          log.add(record(ended, RunEndFrame.of(new TensorRef("gone", 1, MODULE, List.of((long) M, (long) N), true)).bytes()));
+        }
+        if (step == 5) {
+          log.add(record(KEY, "ARLF junk".getBytes(StandardCharsets.UTF_8)));
+          send.accept(ended, new TensorRef("gone", 2, MODULE, List.of((long) M, (long) N), true).following(1)); // after its end: refused
+        }
+        // Folded live as the processor does, copies and restart points written as it writes them.
+        for (int i = next[0]; i < log.size(); i++) {
+          String key = new String(log.get(i).key, StandardCharsets.UTF_8);
+          if (!new String(log.get(i).value, StandardCharsets.UTF_8).startsWith("ARLF") || log.get(i).value.length < 20) {
+            continue;
+          }
+          TensorStepLog.Outcome o = live.apply(key, FrameEnvelope.parse(log.get(i).value), i).outcome();
+          boolean due = o.completesStep() && ((key.equals(KEY) && (o.step() == 2 || o.step() == 4)) || (key.equals(norm) && o.step() == 3));
+          if (due || (o.endsRun() && o.accepted())) {
+            SnapshotRecords.write(live.snapshot(key, 0, i), live.analysed(key), settings, (k, v) -> copies.add(KeyValue.pair(k, v)));
+            restart[0] = live.restartPoint(0, i).orElseThrow().getRestartOffset();
+          }
+        }
+        next[0] = log.size();
+      }
+      int lateBegins = 0;
+      while (!new String(log.get(lateBegins).key, StandardCharsets.UTF_8).equals(late)) {
+        lateBegins++;
+      }
+      assertThat(restart[0]).as("the first frame of the tensor without a copy: the ended run and the copies lie before it").isEqualTo(lateBegins)
+          .isGreaterThan(10);
+
+      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
+      DeltaSumStore restored = open(allocator, callback, withRestart(copies, restart));
+      assertThat(restored.committedOffset(new org.apache.kafka.common.TopicPartition(Topics.DELTAS.name(), 0)))
+          .as("Kafka Streams restores from the offset after this one").isEqualTo(restart[0] - 1);
+      callback[0].restoreBatch(offsets(log).subList((int) restart[0], log.size()));
+      for (String key : List.of(KEY, norm, late, ended)) {
+        assertThat(restored.appliedStep(key)).as(key).isEqualTo(live.appliedStep(key));
+        assertThat(restored.appliedSteps(key)).as(key).isEqualTo(live.appliedSteps(key));
+      }
+      assertThat(restored.appliedStep(late)).isEqualTo(6);
+      for (String key : List.of(KEY, late)) {
+        assertThat(restored.cumulative(key)).as("bit for bit: %s", key).containsExactly(live.cumulative(key));
+        assertThat(restored.sketch(key)).as("bit for bit: %s", key).containsExactly(live.sketch(key));
+      }
+      assertThat(restored.restartOffset(log.size())).isEqualTo(live.restartOffset(log.size()));
+      live.close();
+      restored.close();
+    }
+  }
+
+  /** Copies a restore begun at the restart point counted on, found unusable: the task fails, and its next restore folds the whole log. */
+  @Test
+  void copiesFoundUnusableAfterARestoreBeganAtTheRestartPointFailTheTaskAndTheNextRestoreFoldsTheWholeLog() {
+    boolean[] distrusted = {false};
+    SnapshotSource broken = new SnapshotSource() {
+      @Override
+      public List<io.alpharl.processor.snapshot.TensorSnapshot> read(int partition, long sketchSeed, int sketchSize) {
+        distrusted[0] = true; // a piece missing, say: SnapshotTopic says so for the partition
+        return List.of();
+      }
+
+      @Override
+      public java.util.OptionalLong restartFrom(int partition, long sketchSeed, int sketchSize) {
+        return distrusted[0] ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(7);
+      }
+
+      @Override
+      public boolean distrusted(int partition) {
+        return distrusted[0];
+      }
+    };
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
+      List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
+      chunker.split(new TensorRef(RUN, 1, MODULE, List.of((long) M, (long) N), true), FloatBuffer.wrap(new float[M * N]),
+          f -> log.add(record(KEY, f.bytes())));
+      org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(Topics.DELTAS.name(), 0);
+      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
+      DeltaSumStore store = open(allocator, callback, broken);
+      assertThat(store.committedOffset(tp)).isEqualTo(6L);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> callback[0].restoreBatch(offsets(log)))
+          .hasMessageContaining("the restore began at offset 7").hasMessageContaining("rebuilt from the whole log");
+      store.close();
+
+      store = open(allocator, callback, broken);
+      assertThat(store.committedOffset(tp)).as("the whole log").isNull();
+      callback[0].restoreBatch(offsets(log));
+      assertThat(store.appliedStep(KEY)).isEqualTo(1);
+      store.close();
+    }
+  }
+
+  private static SnapshotSource withRestart(List<KeyValue<String, DeltaSumSnapshot>> copies, long[] restart) {
+    SnapshotSource copied = fromCopies(copies);
+    return new SnapshotSource() {
+      @Override
+      public List<io.alpharl.processor.snapshot.TensorSnapshot> read(int partition, long sketchSeed, int sketchSize) {
+        return copied.read(partition, sketchSeed, sketchSize);
+      }
+
+      @Override
+      public java.util.OptionalLong restartFrom(int partition, long sketchSeed, int sketchSize) {
+        return restart[0] < 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(restart[0]);
+      }
+    };
+  }
+
   private static SnapshotSource fromCopies(List<KeyValue<String, DeltaSumSnapshot>> copies) {
     return (partition, seed, size) -> {
       SnapshotAssembler a = new SnapshotAssembler(partition, "");

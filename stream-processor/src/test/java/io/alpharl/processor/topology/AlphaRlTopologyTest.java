@@ -184,6 +184,9 @@ class AlphaRlTopologyTest {
     var copies = driver.createOutputTopic(io.alpharl.processor.snapshot.SnapshotTopic.name(withCopies.applicationId()), new StringDeserializer(),
         new io.alpharl.proto.serde.ProtobufSerde<>(io.alpharl.processor.state.DeltaSumSnapshot.parser(),
             io.alpharl.processor.state.DeltaSumSnapshot.class).deserializer());
+    var restarts = driver.createOutputTopic(io.alpharl.processor.snapshot.SnapshotTopic.restartName(withCopies.applicationId()),
+        new StringDeserializer(), new io.alpharl.proto.serde.ProtobufSerde<>(io.alpharl.processor.state.RestartPoint.parser(),
+            io.alpharl.processor.state.RestartPoint.class).deserializer());
     long piped = 0;
     for (long k = 1; k <= 8; k++) {
       for (DeltaFrame f : framesAfter(4 * (k - 1), 4 * k, randomDelta())) {
@@ -203,6 +206,11 @@ class AlphaRlTopologyTest {
     assertThat(ended.get(0).getValue().getDeltaOffset()).as("the end frame's offset").isEqualTo(piped);
     assertThat(ended).extracting(r -> r.getKey()).containsExactly("0/" + RUN + "/" + MODULE + "#0", "0/" + RUN + "/" + MODULE + "#1",
         "0/" + RUN + "/" + MODULE + "#2", "0/" + RUN + "/" + MODULE + "#3");
+    // With each copy, where a restore may begin: after the copy (the only tensor), then after the end (nothing in flight).
+    List<Long> afterCopies = written.stream().filter(r -> r.getValue().getChunkIndex() == 0).map(r -> r.getValue().getDeltaOffset() + 1).toList();
+    var points = restarts.readRecordsToList();
+    assertThat(points).extracting(r -> r.getKey()).containsOnly("0/restart");
+    assertThat(points).extracting(r -> r.getValue().getRestartOffset()).containsExactly(afterCopies.get(0), afterCopies.get(1), piped + 1);
   }
 
   private String metricsText() {
