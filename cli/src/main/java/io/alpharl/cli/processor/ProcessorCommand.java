@@ -68,9 +68,9 @@ public final class ProcessorCommand implements Callable<Integer> {
   Duration sessionTimeout;
 
   @Option(names = "--snapshot-every", defaultValue = "" + SnapshotSettings.DEFAULT_EVERY_STEPS,
-      description = "Copy each tensor's ΔW to the application's snapshot topic every N of its steps (e.g. 32), so that a restart folds at most"
-          + " N steps of the delta log per tensor; it still reads the whole log, which is what a restart's time goes on (README,"
-          + " \"Copies of ΔW\"). 0 for no copies. Default: ${DEFAULT-VALUE}.")
+      description = "Copy each tensor's ΔW to the application's snapshot topic every N of its steps, with the partition's restart point, so"
+          + " that a restart reads the copies and about N steps of the delta log rather than the whole log (README, \"Copies of ΔW and"
+          + " restart points\"). 0 for no copies: a restart reads the whole log. Default: ${DEFAULT-VALUE}.")
   int snapshotEvery;
 
   @Override

@@ -90,6 +90,11 @@ public final class TopicReader implements AutoCloseable {
     return out;
   }
 
+  /** The partition's first offset still held (past 0 once retention or a deletion took its head). */
+  public long beginningOffset(TopicPartition tp) {
+    return consumer.beginningOffsets(List.of(tp), timeout).get(tp);
+  }
+
   /** Every committed record of {@code partitions} from the beginning to their end as of now. */
   public void readAll(Collection<TopicPartition> partitions, Consumer<ConsumerRecord<byte[], byte[]>> each) {
     Map<TopicPartition, Long> from = consumer.beginningOffsets(partitions, timeout);

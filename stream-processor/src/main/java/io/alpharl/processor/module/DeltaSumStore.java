@@ -487,6 +487,15 @@ public final class DeltaSumStore implements StateStore {
   }
 
   /**
+   * Tensors whose run ended with no copy of them on the snapshot topic (ended before copies were
+   * turned on): each holds the restart point at its first frame until a copy of its ended state is
+   * written, which costs its bookkeeping alone.
+   */
+  public List<String> endedWithoutCopy() {
+    return tensors.entrySet().stream().filter(e -> e.getValue().log.ended() && !e.getValue().copied).map(Map.Entry::getKey).sorted().toList();
+  }
+
+  /**
    * The partition's restart point after the frame at {@code offset}, to be written with the copy
    * just taken ({@link #restartOffset}), naming what it counts on.
    */

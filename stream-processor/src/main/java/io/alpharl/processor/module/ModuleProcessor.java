@@ -125,15 +125,23 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     if (at.isEmpty()) {
       return; // not a record of the log (no offset to copy through)
     }
-    TensorSnapshot s = deltas.snapshot(record.key(), at.get().partition(), at.get().offset());
-    SnapshotRecords.write(s, deltas.analysed(record.key()), config.snapshots(),
-        (key, piece) -> out.forward(new Record<>(key, piece, record.timestamp()), SNAPSHOT_SINK));
+    write(record.key(), at.get(), record.timestamp());
+    // Runs that ended before copies were turned on would hold the restart point at their first frames for good.
+    for (String ended : deltas.endedWithoutCopy()) {
+      write(ended, at.get(), record.timestamp());
+    }
     // The restart point this copy may have moved, in the same transaction: a restore then reads the log from there only.
     Optional<RestartPoint> point = deltas.restartPoint(at.get().partition(), at.get().offset());
     if (point.isPresent() && point.get().getRestartOffset() != lastRestart) {
       lastRestart = point.get().getRestartOffset();
-      out.forward(new Record<>(SnapshotRecords.restartKey(s.partition()), point.get(), record.timestamp()), RESTART_SINK);
+      out.forward(new Record<>(SnapshotRecords.restartKey(at.get().partition()), point.get(), record.timestamp()), RESTART_SINK);
     }
+  }
+
+  /** One tensor's copy as it stands after the frame at {@code at}. */
+  private void write(String tensorKey, RecordMetadata at, long timestamp) {
+    TensorSnapshot s = deltas.snapshot(tensorKey, at.partition(), at.offset());
+    SnapshotRecords.write(s, deltas.analysed(tensorKey), config.snapshots(), (key, piece) -> out.forward(new Record<>(key, piece, timestamp), SNAPSHOT_SINK));
   }
 
   private void emitFactors(Record<String, DeltaFrame> record, DeltaFrame frame, List<Long> shape) {

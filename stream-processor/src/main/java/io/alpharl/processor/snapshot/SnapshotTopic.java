@@ -181,7 +181,9 @@ public final class SnapshotTopic implements SnapshotSource {
       return OptionalLong.empty();
     }
     RestartPoint[] newest = {null};
+    long logStart;
     try (TopicReader reader = new TopicReader(kafka, READ_TIMEOUT)) {
+      logStart = reader.beginningOffset(new TopicPartition(Topics.DELTAS.name(), partition));
       reader.readAll(List.of(new TopicPartition(restartName, partition)), r -> {
         try {
           RestartPoint p = r.value() == null ? null : RestartPoint.parseFrom(r.value());
@@ -192,6 +194,11 @@ public final class SnapshotTopic implements SnapshotSource {
           LOG.warn("{} partition {} offset {}: not a restart point ({}); passed over", restartName, partition, r.offset(), e.getMessage());
         }
       });
+    } catch (RuntimeException e) {
+      // Not knowing where a restore may begin costs time, never state: the whole log is folded. Failing here would fail the task at
+      // every attempt while the brokers are away, and a stream thread that keeps failing stops the processor.
+      LOG.warn("{} partition {}: restart point not read ({}); the whole log is folded", restartName, partition, e.getMessage());
+      return OptionalLong.empty();
     }
     RestartPoint p = newest[0];
     if (p == null) {
@@ -202,6 +209,14 @@ public final class SnapshotTopic implements SnapshotSource {
       LOG.info("{} partition {}: the restart point counts on copies of topic {} of {} with sketch ({}, {}); this processor has {} of {} with"
           + " sketch ({}, {}): the whole log is folded", restartName, partition, p.getSnapshotTopicId(), p.getDeltaTopicId(), p.getSketchSeed(),
           p.getSketchSize(), snapshotTopicId, deltaTopicId, sketchSeed, sketchSize);
+      return OptionalLong.empty();
+    }
+    if (p.getRestartOffset() < logStart) {
+      // The frames the point counts on reading are gone (retention, a deletion): Kafka Streams would seek below the log's start, find
+      // it out of range and start the task over, for ever. From the log's start, copied tensors come whole from their copies, and the
+      // rest are refused at their next step as following missing ones, as without copies.
+      LOG.warn("{} partition {}: the restart point {} lies before the log's first offset {} (records deleted); restoring from the log's start",
+          restartName, partition, p.getRestartOffset(), logStart);
       return OptionalLong.empty();
     }
     return OptionalLong.of(p.getRestartOffset());

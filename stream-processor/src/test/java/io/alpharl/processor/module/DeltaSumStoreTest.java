@@ -541,6 +541,29 @@ class DeltaSumStoreTest {
     }
   }
 
+  /**
+   * A run that ended before copies were turned on holds the restart point at its first frame
+   * until its ended state is copied (the processor copies such tensors with the next copy it
+   * writes); then the point moves past it.
+   */
+  @Test
+  void aRunEndedWithoutACopyHoldsTheRestartPointUntilItsEndedStateIsCopied() {
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
+      DeltaSumStore store = open(allocator, null);
+      long[] offset = {100};
+      TensorRef step1 = new TensorRef(RUN, 1, MODULE, List.of((long) M, (long) N), true);
+      chunker.split(step1, FloatBuffer.wrap(new float[M * N]), f -> store.apply(KEY, f, offset[0]++));
+      store.apply(KEY, RunEndFrame.of(step1), offset[0]++);
+      assertThat(store.endedWithoutCopy()).containsExactly(KEY);
+      assertThat(store.restartOffset(500)).as("its first frame").hasValue(100);
+
+      store.snapshot(KEY, 0, offset[0] - 1);
+      assertThat(store.endedWithoutCopy()).isEmpty();
+      assertThat(store.restartOffset(500)).as("nothing in flight").hasValue(500);
+      store.close();
+    }
+  }
+
   /** Copies a restore begun at the restart point counted on, found unusable: the task fails, and its next restore folds the whole log. */
   @Test
   void copiesFoundUnusableAfterARestoreBeganAtTheRestartPointFailTheTaskAndTheNextRestoreFoldsTheWholeLog() {
