@@ -88,6 +88,7 @@ class ProcessorOnBundledRunIT {
       first.close();
       LOG.info("processor stopped after fits up to step {}", seen.lastFitStep());
       Map<Integer, Long> points = restartPoints(broker, appId);
+      Map<Integer, Long> ends = deltaEnds(broker);
 
       try (ProcessorApp second = ProcessorApp.start(config.withApplicationId(appId).withStateDir(stateAfter).withHttpPort(Ports.free()), allocator)) {
         assertThat(awaitHeld(second.httpPort(), runId, held -> held > 0)).as("ΔW of the run, restored from the log").isPositive();
@@ -101,6 +102,9 @@ class ProcessorOnBundledRunIT {
           points.forEach((partition, at) -> assertThat(restored.sum("alpharl_processor_restore_from_offset", Map.of("partition", "" + partition)))
               .as("partition %d's restore began at its restart point", partition).isEqualTo((double) at));
           assertThat(folded).as("frames after the copies, folded").isPositive();
+          long afterPoints = ends.entrySet().stream().mapToLong(e -> e.getValue() - points.getOrDefault(e.getKey(), 0L)).sum();
+          assertThat(passedOver + folded).as("frames read: none before the points (%s) of a log ending at %s", points, ends)
+              .isLessThanOrEqualTo((double) afterPoints);
         } else {
           assertThat(points).as("no copies, no restart points").isEmpty();
           assertThat(passedOver).as("no copies, nothing passed over").isZero();
@@ -210,6 +214,16 @@ class ProcessorOnBundledRunIT {
       held = io.alpharl.itest.support.PrometheusText.parse(metrics(port)).sum("alpharl_processor_delta_bytes_held", Map.of("run", runId));
     } while (!until.test(held) && System.nanoTime() < deadline);
     return held;
+  }
+
+  /** Where each partition of the delta log ends now. */
+  private static Map<Integer, Long> deltaEnds(TestBroker broker) throws Exception {
+    Map<Integer, Long> ends = new java.util.TreeMap<>();
+    try (io.alpharl.proto.topic.TopicReader reader = new io.alpharl.proto.topic.TopicReader(
+        io.alpharl.proto.topic.KafkaClients.of(broker.bootstrapServers()), Duration.ofSeconds(30))) {
+      reader.offsetsAt(reader.partitions(Topics.DELTAS.name()), Long.MAX_VALUE).forEach((tp, end) -> ends.put(tp.partition(), end));
+    }
+    return ends;
   }
 
   /** The newest restart point of each partition the processor application wrote (empty without copies). */

@@ -29,10 +29,8 @@ class SnapshotTopicIT {
 
   @Test
   void theTopicIsMadeCompactedWithTheDeltaTopicsPartitionsAndItsIdIsKnown(TestBroker broker) throws Exception {
-    broker.ensureTopics();
-    String app = "it-copies-" + UUID.randomUUID().toString().substring(0, 8);
-    SnapshotTopic topic = new SnapshotTopic(KafkaClients.of(broker.bootstrapServers()), app);
-    topic.ensure();
+    String app = newApplication();
+    SnapshotTopic topic = made(broker, app);
     topic.ensure(); // a second start finds it as made
     try (Admin admin = Admin.create(Map.<String, Object>of("bootstrap.servers", broker.bootstrapServers()))) {
       var described = admin.describeTopics(List.of(topic.name(), Topics.DELTAS.name())).allTopicNames().get();
@@ -59,10 +57,8 @@ class SnapshotTopicIT {
    */
   @Test
   void aRestartPointIsUsedOnlyWithTheCopiesItCountsOn(TestBroker broker) throws Exception {
-    broker.ensureTopics();
-    String app = "it-copies-" + UUID.randomUUID().toString().substring(0, 8);
-    SnapshotTopic topic = new SnapshotTopic(KafkaClients.of(broker.bootstrapServers()), app);
-    topic.ensure();
+    String app = newApplication();
+    SnapshotTopic topic = made(broker, app);
     io.alpharl.processor.state.RestartPoint good = io.alpharl.processor.state.RestartPoint.newBuilder().setPartition(1).setRestartOffset(42)
         .setDeltaTopicId(topic.deltaTopicId()).setSnapshotTopicId(topic.snapshotTopicId()).setSketchSeed(7).setSketchSize(32).build();
     try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(Map.of("bootstrap.servers", broker.bootstrapServers()),
@@ -90,8 +86,20 @@ class SnapshotTopicIT {
     }
     KafkaClients kafka = KafkaClients.of(broker.bootstrapServers());
     assertThatThrownBy(() -> new SnapshotTopic(kafka, loose).ensure()).isInstanceOf(TopicLayoutException.class)
-        .hasMessageContaining("is not compacted (cleanup.policy=delete)").hasMessageContaining("set cleanup.policy=compact");
+        .hasMessageContaining("is not compacted alone (cleanup.policy=delete)").hasMessageContaining("set cleanup.policy=compact");
     assertThatThrownBy(() -> new SnapshotTopic(kafka, narrow).ensure()).isInstanceOf(TopicLayoutException.class)
         .hasMessageContaining("they must match").hasMessageNotContaining("\n");
+  }
+
+  private static String newApplication() {
+    return "it-copies-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** The application's copies and restart-point topics, made beside the system's topics. */
+  private static SnapshotTopic made(TestBroker broker, String app) {
+    broker.ensureTopics();
+    SnapshotTopic topic = new SnapshotTopic(KafkaClients.of(broker.bootstrapServers()), app);
+    topic.ensure();
+    return topic;
   }
 }

@@ -99,8 +99,11 @@ public final class DeltaSumStore implements StateStore {
      * its newest copy includes; -1 when a frame's offset was not known.
      */
     long restartAt = -1;
-    /** Whether a copy of the tensor is on the snapshot topic (made here, or installed from there). */
-    boolean copied;
+    /**
+     * Whether a copy of the tensor's ended state is on the snapshot topic (made here, or installed
+     * from there): then nothing of it needs the log. A copy from before its end does not count.
+     */
+    boolean endCopied;
 
     Tensor() {
       this(new TensorStepLog(Tensor::analysedBy));
@@ -298,8 +301,16 @@ public final class DeltaSumStore implements StateStore {
       } catch (FrameException e) {
         continue; // likewise: the deserialization handler dead-lettered it
       }
+      boolean known = tensors.containsKey(key);
       Applied applied = apply(key, frame, r.offset());
       restoredFrames++;
+      if (restartFrom > 0 && !known && applied.outcome().rejections().stream().anyMatch(x -> x.reason() == RejectReason.REJECT_REASON_MISSING_STEP)) {
+        // A tensor met after the restart point in mid-run has no copy this restore could see (lost to an unclean leader election, a
+        // deletion), or is junk: either way, the log before the point is what can tell, so the task starts over from the whole log.
+        snapshots.distrust(partition);
+        throw new IllegalStateException("store " + name + " of partition " + partition + ": " + key + " at offset " + r.offset() + " follows"
+            + " steps that neither its copies nor the log after the restart point " + restartFrom + " hold; the task is rebuilt from the whole log");
+      }
       // Live, every frame followed a step applied before it; at restore one that does not means
       // the log lost deltas since. Said once per restore: the live dead letters say the rest.
       if (!loggedMissingStep) {
@@ -373,7 +384,7 @@ public final class DeltaSumStore implements StateStore {
       t.sketch = s.sketch();
     }
     t.restartAt = s.deltaOffset() + 1;
-    t.copied = true;
+    t.endCopied = s.ended();
     tensors.put(s.tensorKey(), t);
     copiedThrough.put(s.tensorKey(), s.deltaOffset());
   }
@@ -393,7 +404,7 @@ public final class DeltaSumStore implements StateStore {
     }
     // Counted on by the next restart point; a transaction that fails to carry the copy wipes the store with it.
     t.restartAt = offset + 1;
-    t.copied = true;
+    t.endCopied = t.log.ended();
     return new TensorSnapshot(key, partition, offset, t.log.shape(), t.log.modelled(), t.log.appliedStep(), t.log.appliedSteps(), t.log.ended(),
         t.sum, t.sketch,
         factors.sketchSeed(), factors.sketchSize(), snapshots.deltaTopicId());
@@ -454,7 +465,7 @@ public final class DeltaSumStore implements StateStore {
   public java.util.OptionalLong restartOffset(long next) {
     long least = next;
     for (Tensor t : tensors.values()) {
-      if (t.log.ended() && t.copied) {
+      if (t.log.ended() && t.endCopied) {
         continue;
       }
       if (t.restartAt < 0) {
@@ -492,7 +503,7 @@ public final class DeltaSumStore implements StateStore {
    * written, which costs its bookkeeping alone.
    */
   public List<String> endedWithoutCopy() {
-    return tensors.entrySet().stream().filter(e -> e.getValue().log.ended() && !e.getValue().copied).map(Map.Entry::getKey).sorted().toList();
+    return tensors.entrySet().stream().filter(e -> e.getValue().log.ended() && !e.getValue().endCopied).map(Map.Entry::getKey).sorted().toList();
   }
 
   /**

@@ -22,6 +22,8 @@ public final class SnapshotAssembler {
   private final String deltaTopicId;
   private final Map<String, Copy> copies = new LinkedHashMap<>();
   private final List<String> problems = new ArrayList<>();
+  /** Of the problems, the copies made for another delta topic or sketch: no restart point of this processor counts on them. */
+  private int foreign;
 
   /**
    * @param partition    the partition being read: a record of another is not this task's
@@ -165,11 +167,18 @@ public final class SnapshotAssembler {
   public List<TensorSnapshot> complete(long sketchSeed, int sketchSize) {
     List<TensorSnapshot> out = new ArrayList<>();
     copies.forEach((key, c) -> {
-      String why = c.head.getDeltaTopicId().equals(deltaTopicId) ? why(c, sketchSeed, sketchSize)
+      // Made for another delta topic or, complete, with another sketch: foreign. Anything else wrong with it: unusable.
+      String other = c.head.getDeltaTopicId().equals(deltaTopicId) ? null
           : "it is of another " + io.alpharl.proto.topic.Topics.DELTAS.name() + " (topic id '" + c.head.getDeltaTopicId() + "', the one read now is '"
               + deltaTopicId + "'), whose offsets are not this one's";
+      String broken = other == null ? why(c) : null;
+      if (other == null && broken == null) {
+        other = otherSketch(c, sketchSeed, sketchSize);
+      }
+      String why = broken != null ? broken : other;
       if (why != null) {
         problems.add(key + " at offset " + c.head.getDeltaOffset() + ": " + why);
+        foreign += other != null ? 1 : 0;
         return;
       }
       DeltaSumSnapshot h = c.head;
@@ -180,7 +189,17 @@ public final class SnapshotAssembler {
     return out;
   }
 
-  private static String why(Copy c, long sketchSeed, int sketchSize) {
+  /** Why a whole copy is of another sketch than the processor's; null when it is not. */
+  private static String otherSketch(Copy c, long sketchSeed, int sketchSize) {
+    DeltaSumSnapshot h = c.head;
+    if (c.sum != null && (h.getSketchSeed() != sketchSeed || h.getSketchSize() != sketchSize)) {
+      return "its sketch (seed " + h.getSketchSeed() + ", size " + h.getSketchSize() + ") is not the processor's (seed " + sketchSeed + ", size "
+          + sketchSize + ")";
+    }
+    return null;
+  }
+
+  private static String why(Copy c) {
     if (c.problem != null) {
       return c.problem;
     }
@@ -205,9 +224,8 @@ public final class SnapshotAssembler {
     }
     if (c.sum != null) {
       DeltaSumSnapshot h = c.head;
-      if (h.getSketchSeed() != sketchSeed || h.getSketchSize() != sketchSize || c.sketch == null || c.sketch.length != sketchSize * sketchSize) {
-        return "its sketch (seed " + h.getSketchSeed() + ", size " + h.getSketchSize() + ") is not the processor's (seed " + sketchSeed + ", size "
-            + sketchSize + ")";
+      if (h.getChunkIndex() != 0 || c.sketch == null || c.sketch.length != (long) h.getSketchSize() * h.getSketchSize()) {
+        return "its sketch has " + (c.sketch == null ? 0 : c.sketch.length) + " values where size " + h.getSketchSize() + " needs its square";
       }
     }
     return null;
@@ -225,5 +243,14 @@ public final class SnapshotAssembler {
   /** Why copies or records were not used; empty when every one was. */
   public List<String> problems() {
     return problems;
+  }
+
+  /**
+   * Whether a problem concerns a copy or record a restart point of this processor may count on:
+   * anything but whole copies made for another delta topic or sketch (left on the compacted topic
+   * by an earlier setting, never counted on since).
+   */
+  public boolean unusableCopies() {
+    return problems.size() > foreign;
   }
 }

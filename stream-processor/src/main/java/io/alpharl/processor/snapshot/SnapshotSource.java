@@ -49,6 +49,9 @@ public interface SnapshotSource {
     return false;
   }
 
+  /** Marks the partition's copies as not to be counted on by this process's later restores ({@link #distrusted}). */
+  default void distrust(int partition) {}
+
   /** Kafka's id of the topic the copies are on; empty when not known. */
   default String snapshotTopicId() {
     return "";

@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
 public final class SnapshotTopic implements SnapshotSource {
   private static final Logger LOG = LoggerFactory.getLogger(SnapshotTopic.class);
   private static final Duration READ_TIMEOUT = Duration.ofMinutes(2);
+  /** Kafka Streams asks for the restart point on the stream thread, for every task it starts: short, then the whole log is folded. */
+  private static final Duration RESTART_READ_TIMEOUT = Duration.ofSeconds(20);
   /**
    * Compaction works on closed segments: small ones, cleaned when a tenth is stale, keep a partition
    * near one copy of its tensors rather than a segment's worth of old copies.
@@ -113,10 +115,12 @@ public final class SnapshotTopic implements SnapshotSource {
     ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
     Config config = settled(() -> admin.describeConfigs(List.of(resource)).all().get(60, TimeUnit.SECONDS)).get(resource);
     ConfigEntry policy = config.get("cleanup.policy");
-    if (policy == null || !policy.value().contains("compact")) {
-      throw new TopicLayoutException(topic + " is not compacted (cleanup.policy=" + (policy == null ? "?" : policy.value()) + "), so every"
-          + " record would be kept; set cleanup.policy=compact on it (kafka-configs --alter --add-config cleanup.policy=compact) or stop the"
-          + " processor and delete it");
+    if (policy == null || !policy.value().strip().equals("compact")) {
+      // Without compaction every copy is kept for good; with deletion beside it (compact,delete) retention can take copies that a
+      // restart point counts on.
+      throw new TopicLayoutException(topic + " is not compacted alone (cleanup.policy=" + (policy == null ? "?" : policy.value()) + "): every"
+          + " record is kept, or retention may delete copies a restart counts on; set cleanup.policy=compact on it (kafka-configs --alter"
+          + " --add-config cleanup.policy=compact) or stop the processor and delete it");
     }
   }
 
@@ -156,22 +160,62 @@ public final class SnapshotTopic implements SnapshotSource {
   @Override
   public List<TensorSnapshot> read(int partition, long sketchSeed, int sketchSize) {
     SnapshotAssembler assembler = new SnapshotAssembler(partition, deltaTopicId);
+    awaitSettled(new TopicPartition(name, partition));
     try (TopicReader reader = new TopicReader(kafka, READ_TIMEOUT)) {
       reader.readAll(List.of(new TopicPartition(name, partition)),
           r -> assembler.offer(r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8), r.value()));
     }
     List<TensorSnapshot> copies = assembler.complete(sketchSeed, sketchSize);
-    if (!assembler.problems().isEmpty()) {
+    boolean unusable = assembler.unusableCopies();
+    if (unusable) {
       distrusted.add(partition);
-      LOG.warn("{} partition {}: {} copies or records not used, their tensors are rebuilt from the whole log, and so is the partition at"
-          + " every restore of this process (first: {})", name, partition, assembler.problems().size(), assembler.problems().get(0));
+    }
+    if (!assembler.problems().isEmpty()) {
+      LOG.warn("{} partition {}: {} copies or records not used, their tensors are rebuilt from the log{} (first: {})", name, partition,
+          assembler.problems().size(), unusable ? ", and the partition from its whole log at every restore of this process" : "",
+          assembler.problems().get(0));
     }
     return copies;
+  }
+
+  /**
+   * Waits until every transaction that had written to the partition when asked is settled. A
+   * transaction's commit reaches each partition it wrote separately: a restart point can be
+   * visible while the copies it counts on, written in the same transaction, are not yet, and a
+   * restore from the point on top of older copies would skip frames its tensors need.
+   */
+  private void awaitSettled(TopicPartition tp) {
+    try (Admin admin = Admin.create(kafka.config())) {
+      long written = latest(admin, tp, org.apache.kafka.common.IsolationLevel.READ_UNCOMMITTED);
+      long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
+      while (latest(admin, tp, org.apache.kafka.common.IsolationLevel.READ_COMMITTED) < written) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(tp + ": a transaction that wrote copies of ΔW did not settle within " + READ_TIMEOUT.toSeconds() + " s");
+        }
+        Thread.sleep(50);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while reading " + tp, e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("cannot read the offsets of " + tp + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static long latest(Admin admin, TopicPartition tp, org.apache.kafka.common.IsolationLevel isolation)
+      throws ExecutionException, TimeoutException, InterruptedException {
+    return admin.listOffsets(Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()),
+        new org.apache.kafka.clients.admin.ListOffsetsOptions(isolation)).partitionResult(tp).get(60, TimeUnit.SECONDS).offset();
   }
 
   @Override
   public boolean distrusted(int partition) {
     return distrusted.contains(partition);
+  }
+
+  @Override
+  public void distrust(int partition) {
+    distrusted.add(partition);
   }
 
   /** The newest restart point of the partition made with this sketch and delta topic, read from its own small topic. */
@@ -182,7 +226,7 @@ public final class SnapshotTopic implements SnapshotSource {
     }
     RestartPoint[] newest = {null};
     long logStart;
-    try (TopicReader reader = new TopicReader(kafka, READ_TIMEOUT)) {
+    try (TopicReader reader = new TopicReader(kafka, RESTART_READ_TIMEOUT)) {
       logStart = reader.beginningOffset(new TopicPartition(Topics.DELTAS.name(), partition));
       reader.readAll(List.of(new TopicPartition(restartName, partition)), r -> {
         try {

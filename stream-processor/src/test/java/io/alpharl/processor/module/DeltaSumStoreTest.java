@@ -553,13 +553,64 @@ class DeltaSumStoreTest {
       long[] offset = {100};
       TensorRef step1 = new TensorRef(RUN, 1, MODULE, List.of((long) M, (long) N), true);
       chunker.split(step1, FloatBuffer.wrap(new float[M * N]), f -> store.apply(KEY, f, offset[0]++));
+      assertThat(store.restartOffset(500)).as("its first frame").hasValue(100);
+      store.snapshot(KEY, 0, offset[0] - 1); // a copy in mid-run: not one of its end
+      long afterCopy = offset[0];
       store.apply(KEY, RunEndFrame.of(step1), offset[0]++);
       assertThat(store.endedWithoutCopy()).containsExactly(KEY);
-      assertThat(store.restartOffset(500)).as("its first frame").hasValue(100);
+      assertThat(store.restartOffset(500)).as("one past its mid-run copy").hasValue(afterCopy);
 
       store.snapshot(KEY, 0, offset[0] - 1);
       assertThat(store.endedWithoutCopy()).isEmpty();
       assertThat(store.restartOffset(500)).as("nothing in flight").hasValue(500);
+      store.close();
+    }
+  }
+
+  /**
+   * A tensor met in mid-run after the restart point, with no copy the restore could see (lost, say,
+   * to an unclean leader election): the restore fails rather than fold its later steps onto
+   * nothing, and the next one folds the whole log.
+   */
+  @Test
+  void aTensorMetInMidRunAfterTheRestartPointFailsTheRestoreAndTheNextFoldsTheWholeLog() {
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
+      List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
+      for (long step = 1; step <= 3; step++) {
+        chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1), FloatBuffer.wrap(new float[M * N]),
+            f -> log.add(record(KEY, f.bytes())));
+      }
+      int third = log.size() / 3 * 2; // step 3 begins here; the copy of step 2 that the point counts on is gone
+      long[] restart = {third};
+      boolean[] distrusted = {false};
+      SnapshotSource lost = new SnapshotSource() {
+        @Override
+        public List<io.alpharl.processor.snapshot.TensorSnapshot> read(int partition, long sketchSeed, int sketchSize) {
+          return List.of();
+        }
+
+        @Override
+        public java.util.OptionalLong restartFrom(int partition, long sketchSeed, int sketchSize) {
+          return distrusted[0] ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(restart[0]);
+        }
+
+        @Override
+        public void distrust(int partition) {
+          distrusted[0] = true;
+        }
+      };
+      org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(Topics.DELTAS.name(), 0);
+      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
+      DeltaSumStore store = open(allocator, callback, lost);
+      assertThat(store.committedOffset(tp)).isEqualTo(restart[0] - 1);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> callback[0].restoreBatch(offsets(log).subList(third, log.size())))
+          .hasMessageContaining("restart point " + third).hasMessageContaining("rebuilt from the whole log");
+      store.close();
+
+      store = open(allocator, callback, lost);
+      assertThat(store.committedOffset(tp)).isNull();
+      callback[0].restoreBatch(offsets(log));
+      assertThat(store.appliedStep(KEY)).isEqualTo(3);
       store.close();
     }
   }

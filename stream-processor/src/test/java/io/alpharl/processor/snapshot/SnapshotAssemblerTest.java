@@ -63,6 +63,7 @@ class SnapshotAssemblerTest {
     SnapshotAssembler a = read(records);
     assertThat(a.complete(7, 2)).isEmpty();
     assertThat(a.problems()).singleElement().asString().contains("offset 20", "piece 2 of 3 is missing");
+    assertThat(a.unusableCopies()).as("a restart point may count on it: the partition is rebuilt from the whole log").isTrue();
   }
 
   @Test
@@ -70,6 +71,7 @@ class SnapshotAssemblerTest {
     SnapshotAssembler a = read(copy(10, 3, 0f, 7));
     assertThat(a.complete(8, 2)).isEmpty();
     assertThat(a.problems()).singleElement().asString().contains("seed 7", "seed 8");
+    assertThat(a.unusableCopies()).as("left by an earlier setting: no restart point of this processor counts on it").isFalse();
   }
 
   /** alpharl.deltas deleted and made again under the same name starts its offsets anew: a copy of the old topic names none of the new one's. */
@@ -78,6 +80,7 @@ class SnapshotAssemblerTest {
     SnapshotAssembler a = read(copy(10, 3, 0f, 7), "another-topic-id");
     assertThat(a.complete(7, 2)).isEmpty();
     assertThat(a.problems()).singleElement().asString().contains(TOPIC_ID, "another-topic-id");
+    assertThat(a.unusableCopies()).isFalse();
   }
 
   @Test
@@ -100,6 +103,7 @@ class SnapshotAssemblerTest {
     SnapshotAssembler a = read(records);
     assertThat(a.complete(7, 2)).isEmpty();
     assertThat(a.problems()).singleElement().asString().contains("piece -1 of 3");
+    assertThat(a.unusableCopies()).isTrue();
 
     DeltaSumSnapshot noSum = DeltaSumSnapshot.newBuilder().setTensorKey(KEY).setPartition(2).setDeltaOffset(30).setAppliedStep(4).setAppliedSteps(4)
         .addShape(3).addShape(4).setChunkCount(-5).setDeltaTopicId(TOPIC_ID).build();
