@@ -44,8 +44,26 @@ public final class SafetensorsWriter {
     void put(FloatBuffer values) throws IOException;
   }
 
-  /** A declared tensor: a float one streamed from the source, or a buffer whose bytes are given ({@code raw}). */
-  private record Declared(String name, String dtype, List<Long> shape, long bytes, DType floats, ByteBuffer raw) {}
+  /**
+   * A declared tensor: a float one streamed from the source ({@code floats}), or a buffer whose
+   * bytes are given ({@code raw}). Also what {@link ShardedCheckpointWriter} holds until it shards.
+   */
+  record Declared(String name, String dtype, List<Long> shape, long bytes, DType floats, ByteBuffer raw) {
+    static Declared floats(String name, DType dtype, List<Long> shape) {
+      Objects.requireNonNull(name);
+      return new Declared(name, dtype.name(), List.copyOf(shape), elements(shape) * dtype.bytes(), dtype, null);
+    }
+
+    /** @throws IllegalArgumentException when {@code bytes} do not hold exactly the shape's elements of that dtype */
+    static Declared buffer(String name, String dtype, List<Long> shape, ByteBuffer bytes) {
+      Objects.requireNonNull(name);
+      long expected = elements(shape) * DType.otherWidth(dtype, name, "a written file");
+      if (bytes.remaining() != expected) {
+        throw new IllegalArgumentException(name + ": " + bytes.remaining() + " bytes given, shape " + shape + " of " + dtype + " needs " + expected);
+      }
+      return new Declared(name, dtype, List.copyOf(shape), expected, null, bytes.duplicate());
+    }
+  }
 
   private final List<Declared> declared = new ArrayList<>();
   private final Map<String, String> metadata;
@@ -57,8 +75,11 @@ public final class SafetensorsWriter {
   }
 
   public SafetensorsWriter add(String name, DType dtype, List<Long> shape) {
-    Objects.requireNonNull(name);
-    declared.add(new Declared(name, dtype.name(), List.copyOf(shape), elements(shape) * dtype.bytes(), dtype, null));
+    return add(Declared.floats(name, dtype, shape));
+  }
+
+  SafetensorsWriter add(Declared d) {
+    declared.add(d);
     return this;
   }
 
@@ -68,18 +89,7 @@ public final class SafetensorsWriter {
    * @throws IllegalArgumentException when {@code bytes} do not hold exactly the shape's elements of that dtype
    */
   public SafetensorsWriter addBytes(String name, String dtype, List<Long> shape, ByteBuffer bytes) {
-    Objects.requireNonNull(name);
-    declared.add(new Declared(name, dtype, List.copyOf(shape), checkedBufferBytes(name, dtype, shape, bytes), null, bytes.duplicate()));
-    return this;
-  }
-
-  /** The byte count of a buffer declared with these bytes, checked against its dtype and shape. */
-  static long checkedBufferBytes(String name, String dtype, List<Long> shape, ByteBuffer bytes) {
-    long expected = elements(shape) * DType.otherWidth(dtype, name, "a written file");
-    if (bytes.remaining() != expected) {
-      throw new IllegalArgumentException(name + ": " + bytes.remaining() + " bytes given, shape " + shape + " of " + dtype + " needs " + expected);
-    }
-    return expected;
+    return add(Declared.buffer(name, dtype, shape, bytes));
   }
 
   /** Bytes the file will have. */

@@ -2,6 +2,7 @@ package io.alpharl.safetensors;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.alpharl.safetensors.SafetensorsWriter.Declared;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,16 +20,10 @@ import java.util.Map;
 public final class ShardedCheckpointWriter {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** A float tensor ({@code floats}) or a buffer written as its bytes ({@code raw}). */
-  private record Tensor(String name, DType floats, String dtype, List<Long> shape, java.nio.ByteBuffer raw) {
-    long bytes() {
-      return raw != null ? raw.remaining() : SafetensorsWriter.elements(shape) * floats.bytes();
-    }
-  }
 
   private final long maxShardBytes;
   private final Map<String, String> metadata;
-  private final List<Tensor> tensors = new ArrayList<>();
+  private final List<Declared> tensors = new ArrayList<>();
 
   public ShardedCheckpointWriter(long maxShardBytes, Map<String, String> metadata) {
     if (maxShardBytes < 1) {
@@ -39,14 +34,13 @@ public final class ShardedCheckpointWriter {
   }
 
   public ShardedCheckpointWriter add(String name, DType dtype, List<Long> shape) {
-    tensors.add(new Tensor(name, dtype, dtype.name(), List.copyOf(shape), null));
+    tensors.add(Declared.floats(name, dtype, shape));
     return this;
   }
 
   /** An integer or boolean tensor written as the given bytes ({@link SafetensorsWriter#addBytes}). */
   public ShardedCheckpointWriter addBytes(String name, String dtype, List<Long> shape, java.nio.ByteBuffer bytes) {
-    SafetensorsWriter.checkedBufferBytes(name, dtype, shape, bytes); // when declared, not when its shard is written
-    tensors.add(new Tensor(name, null, dtype, List.copyOf(shape), bytes.duplicate()));
+    tensors.add(Declared.buffer(name, dtype, shape, bytes)); // checked when declared, not when its shard is written
     return this;
   }
 
@@ -57,9 +51,9 @@ public final class ShardedCheckpointWriter {
    */
   public List<Path> writeTo(Path dir, SafetensorsWriter.TensorSource source) throws IOException {
     Files.createDirectories(dir);
-    List<List<Tensor>> shards = new ArrayList<>();
+    List<List<Declared>> shards = new ArrayList<>();
     long current = Long.MAX_VALUE;
-    for (Tensor t : tensors) {
+    for (Declared t : tensors) {
       if (shards.isEmpty() || (current + t.bytes() > maxShardBytes && current > 0)) {
         shards.add(new ArrayList<>());
         current = 0;
@@ -78,7 +72,7 @@ public final class ShardedCheckpointWriter {
     for (int i = 0; i < shards.size(); i++) {
       String name = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
       written.add(writeShard(dir.resolve(name), shards.get(i), source));
-      for (Tensor t : shards.get(i)) {
+      for (Declared t : shards.get(i)) {
         weightMap.put(t.name(), name);
         total += t.bytes();
       }
@@ -96,15 +90,9 @@ public final class ShardedCheckpointWriter {
     return written;
   }
 
-  private Path writeShard(Path file, List<Tensor> shard, SafetensorsWriter.TensorSource source) throws IOException {
+  private Path writeShard(Path file, List<Declared> shard, SafetensorsWriter.TensorSource source) throws IOException {
     SafetensorsWriter w = new SafetensorsWriter(metadata);
-    for (Tensor t : shard) {
-      if (t.raw() != null) {
-        w.addBytes(t.name(), t.dtype(), t.shape(), t.raw());
-      } else {
-        w.add(t.name(), t.floats(), t.shape());
-      }
-    }
+    shard.forEach(w::add);
     w.writeTo(file, source);
     return file;
   }
