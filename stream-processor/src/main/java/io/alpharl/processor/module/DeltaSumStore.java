@@ -21,6 +21,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -462,18 +464,18 @@ public final class DeltaSumStore implements StateStore {
    * @param next the offset after the frame just applied
    * @return empty when a tensor's first offset is not known
    */
-  public java.util.OptionalLong restartOffset(long next) {
+  public OptionalLong restartOffset(long next) {
     long least = next;
     for (Tensor t : tensors.values()) {
       if (t.log.ended() && t.endCopied) {
         continue;
       }
       if (t.restartAt < 0) {
-        return java.util.OptionalLong.empty();
+        return OptionalLong.empty();
       }
       least = Math.min(least, t.restartAt);
     }
-    return java.util.OptionalLong.of(least);
+    return OptionalLong.of(least);
   }
 
   /**
@@ -484,7 +486,7 @@ public final class DeltaSumStore implements StateStore {
    */
   @Override
   public Long committedOffset(TopicPartition changelog) {
-    java.util.OptionalLong from = snapshots.restartFrom(changelog.partition(), factors.sketchSeed(), factors.sketchSize());
+    OptionalLong from = snapshots.restartFrom(changelog.partition(), factors.sketchSeed(), factors.sketchSize());
     if (from.isEmpty() || from.getAsLong() <= 0) {
       restartFrom = 0;
       watcher.restoreBegins(changelog.partition(), 0);
@@ -510,12 +512,12 @@ public final class DeltaSumStore implements StateStore {
    * The partition's restart point after the frame at {@code offset}, to be written with the copy
    * just taken ({@link #restartOffset}), naming what it counts on.
    */
-  public java.util.Optional<RestartPoint> restartPoint(int partition, long offset) {
-    java.util.OptionalLong at = restartOffset(offset + 1);
+  public Optional<RestartPoint> restartPoint(int partition, long offset) {
+    OptionalLong at = restartOffset(offset + 1);
     if (at.isEmpty()) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
-    return java.util.Optional.of(RestartPoint.newBuilder().setPartition(partition).setRestartOffset(at.getAsLong())
+    return Optional.of(RestartPoint.newBuilder().setPartition(partition).setRestartOffset(at.getAsLong())
         .setDeltaTopicId(snapshots.deltaTopicId()).setSnapshotTopicId(snapshots.snapshotTopicId()).setSketchSeed(factors.sketchSeed())
         .setSketchSize(factors.sketchSize()).build());
   }
@@ -531,11 +533,6 @@ public final class DeltaSumStore implements StateStore {
   @SuppressWarnings("deprecation")
   public boolean managesOffsets() {
     return snapshots.enabled();
-  }
-
-  /** The offset the restore began at (0: the whole log), for tests. */
-  long restartFrom() {
-    return restartFrom;
   }
 
   /**

@@ -12,13 +12,18 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -51,7 +56,7 @@ public final class SnapshotTopic implements SnapshotSource {
   private volatile String deltaTopicId = "";
   private volatile String snapshotTopicId = "";
   /** Partitions whose copies a read found unusable: their restores fold the whole log for the life of this process. */
-  private final java.util.Set<Integer> distrusted = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<Integer> distrusted = ConcurrentHashMap.newKeySet();
 
   public SnapshotTopic(KafkaClients kafka, String applicationId) {
     this.kafka = kafka;
@@ -64,8 +69,8 @@ public final class SnapshotTopic implements SnapshotSource {
   }
 
   /**
-   * The topic of the partitions' restart points: apart from the copies so that a restore reads a
-   * record or two to learn where to begin, not a model's worth of copies.
+   * The topic of the partitions' restart points: apart from the copies so that a restore reads
+   * small records to learn where to begin, not a model's worth of copies.
    */
   public static String restartName(String applicationId) {
     return applicationId + "-delta-sums-restart";
@@ -92,9 +97,11 @@ public final class SnapshotTopic implements SnapshotSource {
       // may have made it with the delete policy, which would keep every copy for good.
       for (String topic : List.of(name, restartName)) {
         TopicAdmin.ensure(admin, List.of(new TopicLayout(topic, partitions, replication, CONFIGS)));
-        requireLayout(admin, topic, partitions);
+        String id = requireLayout(admin, topic, partitions);
+        if (topic.equals(name)) {
+          snapshotTopicId = id;
+        }
       }
-      snapshotTopicId = settled(() -> admin.describeTopics(List.of(name)).allTopicNames().get(60, TimeUnit.SECONDS)).get(name).topicId().toString();
       LOG.info("copies of ΔW go to {} and restart points to {} ({} partitions each, compacted)", name, restartName, partitions);
     } catch (ExecutionException e) {
       throw new IllegalStateException("cannot make " + name + " at " + kafka.bootstrapServers() + ": " + e.getCause().getMessage(), e.getCause());
@@ -106,8 +113,10 @@ public final class SnapshotTopic implements SnapshotSource {
     }
   }
 
-  private static void requireLayout(Admin admin, String topic, int partitions) throws ExecutionException, TimeoutException, InterruptedException {
-    int have = settled(() -> admin.describeTopics(List.of(topic)).allTopicNames().get(60, TimeUnit.SECONDS)).get(topic).partitions().size();
+  /** @return the topic's id, once its partitions and cleanup policy are checked */
+  private static String requireLayout(Admin admin, String topic, int partitions) throws ExecutionException, TimeoutException, InterruptedException {
+    TopicDescription described = settled(() -> admin.describeTopics(List.of(topic)).allTopicNames().get(60, TimeUnit.SECONDS)).get(topic);
+    int have = described.partitions().size();
     if (have != partitions) {
       throw new TopicLayoutException(topic + " has " + have + " partitions and " + Topics.DELTAS.name() + " has " + partitions
           + "; they must match (stop the processor and delete " + topic + ": it is made again, and the first restore folds the whole log)");
@@ -122,6 +131,7 @@ public final class SnapshotTopic implements SnapshotSource {
           + " record is kept, or retention may delete copies a restart counts on; set cleanup.policy=compact on it (kafka-configs --alter"
           + " --add-config cleanup.policy=compact) or stop the processor and delete it");
     }
+    return described.topicId().toString();
   }
 
   @Override
@@ -168,7 +178,7 @@ public final class SnapshotTopic implements SnapshotSource {
     List<TensorSnapshot> copies = assembler.complete(sketchSeed, sketchSize);
     boolean unusable = assembler.unusableCopies();
     if (unusable) {
-      distrusted.add(partition);
+      distrust(partition);
     }
     if (!assembler.problems().isEmpty()) {
       LOG.warn("{} partition {}: {} copies or records not used, their tensors are rebuilt from the log{} (first: {})", name, partition,
@@ -186,9 +196,9 @@ public final class SnapshotTopic implements SnapshotSource {
    */
   private void awaitSettled(TopicPartition tp) {
     try (Admin admin = Admin.create(kafka.config())) {
-      long written = latest(admin, tp, org.apache.kafka.common.IsolationLevel.READ_UNCOMMITTED);
+      long written = latest(admin, tp, IsolationLevel.READ_UNCOMMITTED);
       long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
-      while (latest(admin, tp, org.apache.kafka.common.IsolationLevel.READ_COMMITTED) < written) {
+      while (latest(admin, tp, IsolationLevel.READ_COMMITTED) < written) {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException(tp + ": a transaction that wrote copies of ΔW did not settle within " + READ_TIMEOUT.toSeconds() + " s");
         }
@@ -202,10 +212,10 @@ public final class SnapshotTopic implements SnapshotSource {
     }
   }
 
-  private static long latest(Admin admin, TopicPartition tp, org.apache.kafka.common.IsolationLevel isolation)
+  private static long latest(Admin admin, TopicPartition tp, IsolationLevel isolation)
       throws ExecutionException, TimeoutException, InterruptedException {
-    return admin.listOffsets(Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()),
-        new org.apache.kafka.clients.admin.ListOffsetsOptions(isolation)).partitionResult(tp).get(60, TimeUnit.SECONDS).offset();
+    return admin.listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions(isolation)).partitionResult(tp).get(60, TimeUnit.SECONDS)
+        .offset();
   }
 
   @Override
