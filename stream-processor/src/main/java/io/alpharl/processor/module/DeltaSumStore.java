@@ -92,15 +92,21 @@ public final class DeltaSumStore implements StateStore {
    * said that arrived first but whose step never completed.
    */
   private static final class Tensor {
+    /** A tensor whose newest copy holds every frame of it so far needs nothing of the log: it does not hold the restart point back. */
+    static final long NOTHING_PENDING = Long.MAX_VALUE;
+
     final TensorStepLog log;
     float[] sum;
     CountSketch sketcher;
     double[] sketch;
     /**
-     * Where a restore must begin for this tensor: its first frame's offset, or one past the frame
-     * its newest copy includes; -1 when a frame's offset was not known.
+     * Where a restore must begin for this tensor: its first frame's offset, or the offset of its
+     * first frame after its newest copy ({@link #NOTHING_PENDING} when none has come: the copy
+     * holds all of it); -1 when a frame's offset was not known.
      */
     long restartAt = -1;
+    /** Offset of the newest frame offered to the tensor (of the frame its copy includes, when installed from one). */
+    long lastFrameAt = -1;
     /**
      * Whether a copy of the tensor's ended state is on the snapshot topic (made here, or installed
      * from there): then nothing of it needs the log. A copy from before its end does not count.
@@ -173,7 +179,11 @@ public final class DeltaSumStore implements StateStore {
       created = new Tensor();
       created.restartAt = offset;
       t = created;
+    } else if (t.restartAt == Tensor.NOTHING_PENDING) {
+      // Counted whatever its verdict: a refused frame changes no state, but leaving it in costs only some records of a restore.
+      t.restartAt = offset;
     }
+    t.lastFrameAt = offset;
     TensorStepLog.Outcome o = t.log.offer(key, frame, decoder);
     if (o.completesStep() && t.analysed()) {
       if (t.sum == null) {
@@ -385,7 +395,8 @@ public final class DeltaSumStore implements StateStore {
       t.sketcher = sketcherOf(s.shape());
       t.sketch = s.sketch();
     }
-    t.restartAt = s.deltaOffset() + 1;
+    t.restartAt = Tensor.NOTHING_PENDING;
+    t.lastFrameAt = s.deltaOffset();
     t.endCopied = s.ended();
     tensors.put(s.tensorKey(), t);
     copiedThrough.put(s.tensorKey(), s.deltaOffset());
@@ -405,7 +416,7 @@ public final class DeltaSumStore implements StateStore {
       throw new IllegalStateException(key + " has no state to copy between steps");
     }
     // Counted on by the next restart point; a transaction that fails to carry the copy wipes the store with it.
-    t.restartAt = offset + 1;
+    t.restartAt = Tensor.NOTHING_PENDING;
     t.endCopied = t.log.ended();
     return new TensorSnapshot(key, partition, offset, t.log.shape(), t.log.modelled(), t.log.appliedStep(), t.log.appliedSteps(), t.log.ended(),
         t.sum, t.sketch,
@@ -459,7 +470,8 @@ public final class DeltaSumStore implements StateStore {
   /**
    * Where a restore of this partition may begin given the copies on the snapshot topic: the least
    * {@code restartAt} of the tensors in flight (an ended tensor with a copy needs nothing: its
-   * later frames are refused, which changes no state), or {@code next} when none is.
+   * later frames are refused, which changes no state; nor does one with no frame since its copy),
+   * or {@code next} when none is.
    *
    * @param next the offset after the frame just applied
    * @return empty when a tensor's first offset is not known
@@ -497,6 +509,29 @@ public final class DeltaSumStore implements StateStore {
     LOG.info("store {} of partition {}: restoring from offset {} of {} on top of the copies of ΔW (the log before it is not read)", name,
         changelog.partition(), restartFrom, changelog.topic());
     return restartFrom - 1;
+  }
+
+  /**
+   * Where the tensor's frames not in a copy begin ({@link #restartOffset}'s share of it), or
+   * {@link Long#MAX_VALUE} when it has none; -1 when unknown.
+   */
+  public long pendingSince(String key) {
+    Tensor t = tensors.get(key);
+    return t == null ? -1 : t.restartAt;
+  }
+
+  /**
+   * Tensors in mid-run with frames not in a copy, none of them at or after {@code offset}, and no
+   * step pending: a run whose agent stopped without ending it (or one stepping far slower than
+   * the others of the partition) would hold the restart point at its frames for good. Copying
+   * each once lets the point pass it, and it needs nothing of the log until its next frame.
+   */
+  public List<String> idleSince(long offset) {
+    return tensors.entrySet().stream().filter(e -> {
+      Tensor t = e.getValue();
+      return !t.log.ended() && t.restartAt >= 0 && t.restartAt != Tensor.NOTHING_PENDING && t.lastFrameAt >= 0 && t.lastFrameAt < offset
+          && !t.log.stepPending() && t.log.appliedStep() > 0;
+    }).map(Map.Entry::getKey).sorted().toList();
   }
 
   /**

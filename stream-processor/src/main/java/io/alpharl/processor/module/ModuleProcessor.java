@@ -125,10 +125,15 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     if (at.isEmpty()) {
       return; // not a record of the log (no offset to copy through)
     }
+    long cycleBegan = deltas.pendingSince(record.key());
     write(record.key(), at.get(), record.timestamp());
     // Runs that ended before copies were turned on would hold the restart point at their first frames for good.
     for (String ended : deltas.endedWithoutCopy()) {
       write(ended, at.get(), record.timestamp());
+    }
+    // So would a run whose agent stopped without ending it: a tensor with no frame in the whole cycle of this one's copies is copied once.
+    for (String idle : deltas.idleSince(cycleBegan)) {
+      write(idle, at.get(), record.timestamp());
     }
     // The restart point this copy may have moved, in the same transaction: a restore then reads the log from there only.
     Optional<RestartPoint> point = deltas.restartPoint(at.get().partition(), at.get().offset());

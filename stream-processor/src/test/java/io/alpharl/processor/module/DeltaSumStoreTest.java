@@ -20,6 +20,7 @@ import io.alpharl.proto.frame.RunEndFrame;
 import io.alpharl.proto.frame.TensorChunker;
 import io.alpharl.proto.frame.TensorRef;
 import io.alpharl.proto.frame.TensorStepLog;
+import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.RejectReason;
 import java.io.File;
@@ -535,6 +536,84 @@ class DeltaSumStoreTest {
         assertThat(restored.cumulative(key)).as("bit for bit: %s", key).containsExactly(live.cumulative(key));
         assertThat(restored.sketch(key)).as("bit for bit: %s", key).containsExactly(live.sketch(key));
       }
+      assertThat(restored.restartOffset(log.size())).isEqualTo(live.restartOffset(log.size()));
+      live.close();
+      restored.close();
+    }
+  }
+
+  /**
+   * A run whose agent stopped in mid-run without ending it: its tensor's frames since its last
+   * copy held the restart point there for good. Named idle once a whole copy cycle of another
+   * tensor passes without a frame of it, it is copied once and then holds nothing back, and the
+   * point passes its copy; when it steps again, a restore from that point is still bit for bit the
+   * store that folded the whole log.
+   */
+  @Test
+  void anIdleRunIsCopiedOnceAndARestoreFromThePointPastItsCopyIsTheStoreThatFoldedTheWholeLog() {
+    String busy = "b/" + MODULE;
+    SnapshotSettings settings = new SnapshotSettings(3, 16);
+    List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
+    List<KeyValue<String, DeltaSumSnapshot>> copies = new ArrayList<>();
+    long[] restart = {-1};
+    Random random = new Random(11);
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
+      DeltaSumStore live = open(allocator, null, withRestart(copies, restart));
+      java.util.function.BiConsumer<String, Long> step = (key, k) -> {
+        float[] delta = new float[M * N];
+        for (int i = 0; i < delta.length; i++) {
+          delta[i] = random.nextInt(3) == 0 ? (float) random.nextGaussian() * 1e-3f : 0f;
+        }
+        TensorStepLog.Outcome[] last = new TensorStepLog.Outcome[1];
+        chunker.split(new TensorRef(RecordKeys.runOf(key), k, MODULE, List.of((long) M, (long) N), true).following(k - 1), FloatBuffer.wrap(delta),
+            f -> {
+              log.add(record(key, f.bytes()));
+              last[0] = live.apply(key, f, log.size() - 1).outcome();
+            });
+        assertThat(last[0].completesStep()).isTrue();
+      };
+      java.util.function.Consumer<String> copy = key -> {
+        long at = log.size() - 1;
+        SnapshotRecords.write(live.snapshot(key, 0, at), live.analysed(key), settings, (k, v) -> copies.add(KeyValue.pair(k, v)));
+        restart[0] = live.restartPoint(0, at).orElseThrow().getRestartOffset();
+      };
+      step.accept(KEY, 1L);
+      step.accept(busy, 1L);
+      step.accept(KEY, 2L); // the idle run's last step before its agent stops
+      long idleFrom = live.pendingSince(KEY);
+      assertThat(idleFrom).as("its first frame").isZero();
+      step.accept(busy, 2L);
+      step.accept(busy, 3L);
+      assertThat(live.idleSince(live.pendingSince(busy))).as("a frame of it came within the busy tensor's cycle (since its first frame)").isEmpty();
+      copy.accept(busy);
+      assertThat(restart[0]).as("held at the idle run's first frame").isEqualTo(idleFrom);
+      long busyCycle = log.size();
+      step.accept(busy, 4L);
+      step.accept(busy, 5L);
+      step.accept(busy, 6L);
+      assertThat(live.idleSince(live.pendingSince(busy))).as("no frame of it in the busy tensor's cycle").containsExactly(KEY)
+          .isEqualTo(live.idleSince(busyCycle));
+      copy.accept(busy);
+      copy.accept(KEY); // as the processor does with a due copy: the idle tensors after it
+      assertThat(restart[0]).as("nothing of either needs the log").isEqualTo(log.size());
+      assertThat(live.idleSince(log.size())).as("copied once: nothing pending").isEmpty();
+      step.accept(busy, 7L);
+      copy.accept(busy);
+      long passed = log.size();
+      assertThat(restart[0]).as("past the idle tensor's copy, which holds all of it").isEqualTo(passed);
+      step.accept(KEY, 3L); // its agent comes back, after the point
+      step.accept(busy, 8L);
+
+      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
+      DeltaSumStore restored = open(allocator, callback, withRestart(copies, restart));
+      assertThat(restored.committedOffset(new org.apache.kafka.common.TopicPartition(Topics.DELTAS.name(), 0))).isEqualTo(passed - 1);
+      callback[0].restoreBatch(offsets(log).subList((int) passed, log.size()));
+      for (String key : List.of(KEY, busy)) {
+        assertThat(restored.appliedStep(key)).as(key).isEqualTo(live.appliedStep(key));
+        assertThat(restored.cumulative(key)).as("bit for bit: %s", key).containsExactly(live.cumulative(key));
+        assertThat(restored.sketch(key)).as("bit for bit: %s", key).containsExactly(live.sketch(key));
+      }
+      assertThat(restored.appliedStep(KEY)).isEqualTo(3);
       assertThat(restored.restartOffset(log.size())).isEqualTo(live.restartOffset(log.size()));
       live.close();
       restored.close();

@@ -213,6 +213,55 @@ class AlphaRlTopologyTest {
     assertThat(points).extracting(r -> r.getValue().getRestartOffset()).containsExactly(afterCopies.get(0), afterCopies.get(1), piped + 1);
   }
 
+  /**
+   * A run whose agent stopped in mid-run without ending it is copied once, with the first copy of
+   * another tensor whose whole cycle passed without a frame of it, so that the restart point
+   * passes its frames instead of staying at them until someone ends the run.
+   */
+  @Test
+  void anIdleRunIsCopiedOnceSoThatTheRestartPointPassesIt() {
+    driver.close();
+    ProcessorConfig withCopies = config.withSnapshots(new io.alpharl.processor.snapshot.SnapshotSettings(4, 1000)); // one piece a copy
+    driver = new TopologyTestDriver(AlphaRlTopology.build(withCopies, backend, allocator, metrics, io.alpharl.processor.snapshot.SnapshotSource.NONE),
+        StreamsProperties.of(withCopies, metrics));
+    deltas = driver.createInputTopic(Topics.DELTAS.name(), new StringSerializer(), Topics.DELTAS.valueSerde().serializer());
+    var copies = driver.createOutputTopic(io.alpharl.processor.snapshot.SnapshotTopic.name(withCopies.applicationId()), new StringDeserializer(),
+        new io.alpharl.proto.serde.ProtobufSerde<>(io.alpharl.processor.state.DeltaSumSnapshot.parser(),
+            io.alpharl.processor.state.DeltaSumSnapshot.class).deserializer());
+    var restarts = driver.createOutputTopic(io.alpharl.processor.snapshot.SnapshotTopic.restartName(withCopies.applicationId()),
+        new StringDeserializer(), new io.alpharl.proto.serde.ProtobufSerde<>(io.alpharl.processor.state.RestartPoint.parser(),
+            io.alpharl.processor.state.RestartPoint.class).deserializer());
+    String idle = "idle";
+    long piped = 0;
+    for (long k = 1; k <= 2; k++) {
+      try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
+        List<DeltaFrame> out = new ArrayList<>();
+        chunker.split(new TensorRef(idle, k, MODULE, List.of((long) M, (long) N), true, k - 1), FloatBuffer.wrap(randomDelta()), out::add);
+        for (DeltaFrame f : out) {
+          deltas.pipeInput(f.key(), f, tick());
+          piped++;
+        }
+      }
+    }
+    long idleLast = piped - 1;
+    var before = copies.readRecordsToList();
+    for (long k = 1; k <= 12; k++) {
+      for (DeltaFrame f : framesAfter(k - 1, k, randomDelta())) {
+        deltas.pipeInput(f.key(), f, tick());
+        piped++;
+      }
+    }
+    var idleCopies = copies.readRecordsToList().stream().filter(r -> r.getKey().contains(idle + "/")).toList();
+    assertThat(idleCopies).as("copied once, with another tensor's copy, after a whole cycle of it without a frame of the idle run")
+        .hasSize(1).allSatisfy(r -> {
+          assertThat(r.getValue().getDeltaOffset()).isGreaterThan(idleLast);
+          assertThat(r.getValue().getAppliedStep()).isEqualTo(2);
+        });
+    assertThat(before).as("its key's phase gives it no copy of its own in two steps").isEmpty();
+    var points = restarts.readRecordsToList();
+    assertThat(points.get(points.size() - 1).getValue().getRestartOffset()).as("past the idle run's frames").isGreaterThan(idleLast + 1);
+  }
+
   private String metricsText() {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     try {
