@@ -51,6 +51,7 @@ public final class SnapshotTopic implements SnapshotSource {
       "max.message.bytes", String.valueOf(Topics.MAX_FACTORS_RECORD_BYTES));
 
   private final KafkaClients kafka;
+  private final Duration restartReadTimeout;
   private final String name;
   private final String restartName;
   private volatile String deltaTopicId = "";
@@ -59,7 +60,12 @@ public final class SnapshotTopic implements SnapshotSource {
   private final Set<Integer> distrusted = ConcurrentHashMap.newKeySet();
 
   public SnapshotTopic(KafkaClients kafka, String applicationId) {
+    this(kafka, applicationId, RESTART_READ_TIMEOUT);
+  }
+
+  SnapshotTopic(KafkaClients kafka, String applicationId, Duration restartReadTimeout) {
     this.kafka = kafka;
+    this.restartReadTimeout = restartReadTimeout;
     this.name = name(applicationId);
     this.restartName = restartName(applicationId);
   }
@@ -236,7 +242,7 @@ public final class SnapshotTopic implements SnapshotSource {
     }
     RestartPoint[] newest = {null};
     long logStart;
-    try (TopicReader reader = new TopicReader(kafka, RESTART_READ_TIMEOUT)) {
+    try (TopicReader reader = new TopicReader(kafka, restartReadTimeout)) {
       logStart = reader.beginningOffset(new TopicPartition(Topics.DELTAS.name(), partition));
       reader.readAll(List.of(new TopicPartition(restartName, partition)), r -> {
         try {
