@@ -512,25 +512,18 @@ public final class DeltaSumStore implements StateStore {
   }
 
   /**
-   * Where the tensor's frames not in a copy begin ({@link #restartOffset}'s share of it), or
-   * {@link Long#MAX_VALUE} when it has none; -1 when unknown.
-   */
-  public long pendingSince(String key) {
-    Tensor t = tensors.get(key);
-    return t == null ? -1 : t.restartAt;
-  }
-
-  /**
    * Tensors in mid-run with frames not in a copy, none of them at or after {@code offset}, and no
-   * step pending: a run whose agent stopped without ending it (or one stepping far slower than
-   * the others of the partition) would hold the restart point at its frames for good. Copying
-   * each once lets the point pass it, and it needs nothing of the log until its next frame.
+   * step pending: a run whose agent stopped without ending it would hold the restart point at its
+   * frames for good. Copying each once lets the point pass it, and it needs nothing of the log
+   * until its next frame. (A run stepping far slower than another of the partition is copied too,
+   * at most once per its step.) A module refused for its size is left out: a copy of it would have
+   * no ΔW, which a restore cannot use.
    */
   public List<String> idleSince(long offset) {
     return tensors.entrySet().stream().filter(e -> {
       Tensor t = e.getValue();
       return !t.log.ended() && t.restartAt >= 0 && t.restartAt != Tensor.NOTHING_PENDING && t.lastFrameAt >= 0 && t.lastFrameAt < offset
-          && !t.log.stepPending() && t.log.appliedStep() > 0;
+          && !t.log.stepPending() && t.log.appliedStep() > 0 && !(t.analysed() && t.sum == null);
     }).map(Map.Entry::getKey).sorted().toList();
   }
 

@@ -19,7 +19,9 @@ import io.alpharl.proto.v1.DeltaChunkHeader;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RejectReason;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -59,6 +61,11 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
   private KeyValueStore<String, ModuleFactors> factors;
   private byte[] applicationId;
   private String snapshotTopic;
+  /**
+   * Per tensor in mid-run, the offset of its newest copy due by the count of its steps, taken by
+   * this task (not restored: after a restart the first due copy of each tensor starts a cycle).
+   */
+  private final Map<String, Long> dueCopies = new HashMap<>();
   /** The restart point last written by this task (none yet: any is written). */
   private long lastRestart = -1;
 
@@ -103,8 +110,9 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     metrics.frameAccepted(frame.bytes().length);
     if (o.endsRun()) {
       factors.delete(record.key()); // the module's run ended: its factors, like its ΔW, are no longer needed
+      dueCopies.remove(record.key());
       if (config.snapshots().enabled()) {
-        copy(record, at); // so that a restore passes over the ended tensor's frames, and compaction lets go of its ΔW
+        copy(record, at, false); // so that a restore passes over the ended tensor's frames, and compaction lets go of its ΔW
       }
       return;
     }
@@ -116,24 +124,33 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
       emitFactors(record, frame, applied.shape());
     }
     if (config.snapshots().due(record.key(), deltas.appliedSteps(record.key()))) {
-      copy(record, at);
+      copy(record, at, true);
     }
   }
 
-  /** Writes the tensor's state as it stands after this record to the snapshot topic, in this task's transaction. */
-  private void copy(Record<String, DeltaFrame> record, Optional<RecordMetadata> at) {
+  /**
+   * Writes the tensor's state as it stands after this record to the snapshot topic, in this task's transaction.
+   *
+   * @param due a copy every N of the tensor's steps (not its run's end)
+   */
+  private void copy(Record<String, DeltaFrame> record, Optional<RecordMetadata> at, boolean due) {
     if (at.isEmpty()) {
       return; // not a record of the log (no offset to copy through)
     }
-    long cycleBegan = deltas.pendingSince(record.key());
     write(record.key(), at.get(), record.timestamp());
     // Runs that ended before copies were turned on would hold the restart point at their first frames for good.
     for (String ended : deltas.endedWithoutCopy()) {
       write(ended, at.get(), record.timestamp());
     }
-    // So would a run whose agent stopped without ending it: a tensor with no frame in the whole cycle of this one's copies is copied once.
-    for (String idle : deltas.idleSince(cycleBegan)) {
-      write(idle, at.get(), record.timestamp());
+    // So would a run whose agent stopped without ending it: a tensor with no frame since this one's previous due copy (a whole cycle
+    // of N of its steps; not since its last copy of any kind, which can be a step ago and would take every tensor for idle) is copied.
+    if (due) {
+      Long cycleBegan = dueCopies.put(record.key(), at.get().offset());
+      if (cycleBegan != null) {
+        for (String idle : deltas.idleSince(cycleBegan)) {
+          write(idle, at.get(), record.timestamp());
+        }
+      }
     }
     // The restart point this copy may have moved, in the same transaction: a restore then reads the log from there only.
     Optional<RestartPoint> point = deltas.restartPoint(at.get().partition(), at.get().offset());

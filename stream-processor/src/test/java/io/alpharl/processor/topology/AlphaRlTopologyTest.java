@@ -245,13 +245,25 @@ class AlphaRlTopologyTest {
     }
     long idleLast = piped - 1;
     var before = copies.readRecordsToList();
+    String other = "model.layers.0.self_attn.k_proj.weight"; // a second tensor of the busy run, its frames after the first's each step
     for (long k = 1; k <= 12; k++) {
-      for (DeltaFrame f : framesAfter(k - 1, k, randomDelta())) {
+      List<DeltaFrame> step = new ArrayList<>(framesAfter(k - 1, k, randomDelta()));
+      try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
+        chunker.split(new TensorRef(RUN, k, other, List.of((long) M, (long) N), true, k - 1), FloatBuffer.wrap(randomDelta()), step::add);
+      }
+      for (DeltaFrame f : step) {
         deltas.pipeInput(f.key(), f, tick());
         piped++;
       }
     }
-    var idleCopies = copies.readRecordsToList().stream().filter(r -> r.getKey().contains(idle + "/")).toList();
+    var after = copies.readRecordsToList();
+    for (String tensor : List.of(MODULE, other)) {
+      String key = RUN + "/" + tensor;
+      assertThat(after).as("a tensor stepping every step gets its due copies alone, every 4 of its steps: %s", tensor)
+          .filteredOn(r -> r.getKey().contains("/" + key + "#")).extracting(r -> r.getValue().getAppliedSteps())
+          .hasSize(3).allSatisfy(n -> assertThat(n % 4).isEqualTo(Math.floorMod(-key.hashCode(), 4)));
+    }
+    var idleCopies = after.stream().filter(r -> r.getKey().contains(idle + "/")).toList();
     assertThat(idleCopies).as("copied once, with another tensor's copy, after a whole cycle of it without a frame of the idle run")
         .hasSize(1).allSatisfy(r -> {
           assertThat(r.getValue().getDeltaOffset()).isGreaterThan(idleLast);
