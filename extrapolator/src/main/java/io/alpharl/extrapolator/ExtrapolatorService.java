@@ -147,6 +147,7 @@ public final class ExtrapolatorService implements Runnable {
       while (running.get()) {
         Map<TopicPartition, Long> again = runInputs.applyAll(consumer.poll(Duration.ofMillis(200)), reader);
         again.forEach(consumer::seek);
+        runInputs.drainFinished().forEach(this::finished);
         pauseUnlessStopped(pace.after(!again.isEmpty()));
         runInputs.refuseUnreachable();
         runInputs.publishLetters(producer, running::get);
@@ -211,6 +212,10 @@ public final class ExtrapolatorService implements Runnable {
       }
       if (act(f, ledger, backend, reader, producer)) {
         it.remove();
+        ledger.acted(f.getStep());
+        if (ledger.letGoIfFinished()) {
+          finished(run);
+        }
         retryAfter.remove(run);
         failing.remove(run + "@" + f.getStep());
         if (waitingOnFiles.remove(run)) {
@@ -221,6 +226,13 @@ public final class ExtrapolatorService implements Runnable {
         retryAfter.merge(run, now + RETRY_AFTER_NANOS, Math::max); // act may have asked for a longer wait
       }
     }
+  }
+
+  /** A run's agent ended it and its last fit was acted on: nothing of it is needed again but what its ledger keeps to answer strays. */
+  private void finished(String run) {
+    scoring.forget(run);
+    metrics.runLetGo();
+    LOG.info("run {} finished: its commits, digests and score books let go", run);
   }
 
   /** Aborts what the transaction holds and counts a retry: the fit is handled again on a later loop. */

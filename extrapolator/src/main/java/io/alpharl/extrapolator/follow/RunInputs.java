@@ -57,6 +57,8 @@ public final class RunInputs {
   /** Per run and alpharl.runs partition ({@link #taken}), the offset up to which its records were taken already (read ahead for a commit). */
   private final Map<String, Long> manifestsTaken = new HashMap<>();
   private final List<DeadLetter> letters = new ArrayList<>();
+  /** Runs found finished when a manifest was taken, since {@link #drainFinished}. */
+  private final List<String> finished = new ArrayList<>();
 
   /**
    * @param processorApplication fits of other processor applications are counted and left alone
@@ -213,8 +215,19 @@ public final class RunInputs {
     if (p.isPresent()) {
       refuse(r, p.get().reason(), p.get().detail());
     } else {
-      runs.computeIfAbsent(key, k -> new RunLedger()).manifest(m);
+      RunLedger ledger = runs.computeIfAbsent(key, k -> new RunLedger());
+      ledger.manifest(m);
+      if (ledger.letGoIfFinished()) { // the end's manifest came after the last fit was acted on
+        finished.add(key);
+      }
     }
+  }
+
+  /** The runs whose commits were let go as their end's manifest was taken, since the last call. */
+  public List<String> drainFinished() {
+    List<String> out = List.copyOf(finished);
+    finished.clear();
+    return out;
   }
 
   /**

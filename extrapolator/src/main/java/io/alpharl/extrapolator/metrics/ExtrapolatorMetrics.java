@@ -35,6 +35,9 @@ public final class ExtrapolatorMetrics {
   private final Gauge fitsWaitingForInputs = Gauge.builder().name("alpharl_extrapolator_fits_waiting_for_inputs")
       .help("Fits that lack their run's manifest or their window's commits (counted once the inputs were caught up with); one that lacks"
           + " them for 60 s is named in a WARN line, its run's predictions and decisions waiting behind it.").register(registry);
+  private final Counter runsLetGo = Counter.builder().name("alpharl_extrapolator_runs_let_go_total")
+      .help("Runs found finished (ended by their agent, the fit of their last step acted on) whose commits, digests and score books were let go.")
+      .register(registry);
   private final Counter retries = Counter.builder().name("alpharl_extrapolator_retries_total")
       .help("Predictions or publications deferred because Kafka did not answer; retried.").register(registry);
 
@@ -84,6 +87,10 @@ public final class ExtrapolatorMetrics {
 
   public void deadLetter(io.alpharl.proto.v1.RejectReason reason) {
     deadLetters.labelValues(EnumLabels.of(reason)).inc();
+  }
+
+  public void runLetGo() {
+    runsLetGo.inc();
   }
 
   public void retried() {

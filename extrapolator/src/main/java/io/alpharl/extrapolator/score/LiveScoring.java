@@ -55,6 +55,12 @@ public final class LiveScoring {
     run.add(ScoreBook.of(fit, extrapolatorId, ledger.manifest(), ledger.commits(), factors));
   }
 
+  /** The run is finished: no later fit of it can score a prediction. */
+  public void forget(String runId) {
+    books.remove(runId);
+    unbuilt.remove(runId);
+  }
+
   /** True when the prediction from {@code fit} has no book yet, built or deferred. */
   public boolean lacksBook(FitSummary fit) {
     return books.getOrDefault(fit.getRunId(), List.of()).stream().noneMatch(b -> b.fromStep() == fit.getStep())

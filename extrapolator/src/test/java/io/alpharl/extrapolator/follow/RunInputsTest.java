@@ -120,6 +120,34 @@ class RunInputsTest {
     });
   }
 
+  /**
+   * The end's manifest may come after the run's last fit was acted on (the topics come in no fixed
+   * order): the run is let go then, once, and a later commit of it neither brings its books back
+   * nor makes a dead letter (before its end was known, a second commit of a step made none).
+   */
+  @Test
+  void aRunWhoseEndComesAfterItsLastFitWasActedOnIsLetGoOnce() {
+    RunManifest m = RunManifest.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setCreatedUnixMs(1).build();
+    inputs.apply(record(Topics.RUNS.name(), 0, 0, m.toByteArray(), RUN), null);
+    inputs.apply(record(Topics.STEPS.name(), 0, 0, commit(RUN, 1)), null);
+    inputs.apply(record(Topics.STEPS.name(), 0, 1, commit(RUN, 2)), null);
+    inputs.runs().get(RUN).acted(2);
+    assertThat(inputs.drainFinished()).isEmpty();
+    inputs.apply(record(Topics.RUNS.name(), 0, 1, m.toBuilder().setLastStep(2).setRunEnded(true).build().toByteArray(), RUN), null);
+    assertThat(inputs.drainFinished()).containsExactly(RUN);
+    assertThat(inputs.drainFinished()).isEmpty();
+    assertThat(inputs.runs().get(RUN).commits()).isEmpty();
+
+    inputs.apply(record(Topics.STEPS.name(), 0, 2, commit(RUN, 2)), null);
+    inputs.apply(record(Topics.RUNS.name(), 0, 2, m.toBuilder().setLastStep(2).setRunEnded(true).build().toByteArray(), RUN), null);
+    assertThat(inputs.runs().get(RUN).commits()).isEmpty();
+    assertThat(inputs.drainFinished()).isEmpty();
+    MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    producer.initTransactions();
+    inputs.publishLetters(producer, () -> true);
+    assertThat(producer.history()).isEmpty();
+  }
+
   private static byte[] commit(String run, long step) {
     return StepCommitted.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run).setStep(step).build().toByteArray();
   }

@@ -2,8 +2,11 @@ package io.alpharl.extrapolator.follow;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.ByteString;
+import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorDigest;
+import io.alpharl.proto.v1.TensorInfo;
 import java.util.List;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
@@ -37,6 +40,48 @@ class RunLedgerTest {
     StepCommitted kept = ledger.commits().get(2L);
     assertThat(kept.getTensorsCount()).isZero();
     assertThat(kept).isEqualTo(commit(2, names, 2).toBuilder().clearTensors().build());
+  }
+
+  /**
+   * A finished run (its end's manifest taken, the fit of its last step acted on, in either order)
+   * lets go of its commits and digests; what later records of it need stays, and a commit after
+   * its end is not kept.
+   */
+  @Test
+  void aFinishedRunLetsGoOfItsCommitsAndDigestsOnceBothItsEndAndItsLastFitAreIn() {
+    List<String> names = List.of("a.weight", "b.weight");
+    RunManifest running = RunManifest.newBuilder().setRunId("r").setLastStep(2).setCreatedUnixMs(1000)
+        .putBaseModelFiles("config.json", ByteString.copyFromUtf8("{}")).addTensors(TensorInfo.newBuilder().setName("a.weight")).build();
+    RunManifest ended = running.toBuilder().setLastStep(3).setRunEnded(true).build();
+    for (boolean endFirst : new boolean[] {true, false}) {
+      RunLedger ledger = new RunLedger();
+      ledger.manifest(running);
+      for (long step = 1; step <= 3; step++) {
+        ledger.commit(commit(step, names, (int) step));
+      }
+      ledger.acted(2);
+      if (endFirst) {
+        ledger.manifest(ended);
+        assertThat(ledger.letGoIfFinished()).as("the fit of step 3 is still to come").isFalse();
+        ledger.acted(3);
+      } else {
+        ledger.acted(3);
+        assertThat(ledger.letGoIfFinished()).as("not ended: more steps may come").isFalse();
+        ledger.manifest(ended);
+      }
+      assertThat(ledger.commits()).hasSize(3);
+      assertThat(ledger.digests().valuesCrc32c(3, "b.weight")).isEqualTo(OptionalInt.of(3001));
+
+      assertThat(ledger.letGoIfFinished()).isTrue();
+      assertThat(ledger.letGoIfFinished()).as("once").isFalse();
+      assertThat(ledger.letGo()).isTrue();
+      assertThat(ledger.commits()).isEmpty();
+      assertThat(ledger.digests().valuesCrc32c(3, "b.weight")).isEmpty();
+      assertThat(ledger.manifest()).isEqualTo(ended.toBuilder().clearBaseModelFiles().build());
+      assertThat(ledger.startMs()).isEqualTo(1000);
+      ledger.commit(commit(4, names, 4));
+      assertThat(ledger.commits()).as("after its end, not the agent's").isEmpty();
+    }
   }
 
   /** A commit naming a tensor twice: the first entry counts, as the check that reads them always took. */

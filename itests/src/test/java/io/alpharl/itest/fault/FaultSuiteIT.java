@@ -84,6 +84,7 @@ class FaultSuiteIT {
     clean = new Case("clean").run(Duration.ZERO, c -> {});
     assertThat(clean.predictions.keySet()).as("predictions of the clean run (first passing fit, stop decision, 40 %)").contains(80L);
     assertThat(clean.decisions).hasSize(1);
+    assertThat(clean.runsLetGo).as("the run ended and its last fit was acted on: its books let go, once").isEqualTo(1);
     LOG.info("clean run: {} fits, predictions from steps {}, decision at step {}", clean.fits.size(), clean.predictions.keySet(),
         clean.decisions.get(0).getAtStep());
   }
@@ -214,6 +215,7 @@ class FaultSuiteIT {
 
   private void same(Outputs got) {
     assertThat(got.duplicates).as("nothing published twice").isEmpty();
+    assertThat(got.runsLetGo).as("the finished run's books let go once, whatever the fault").isEqualTo(1);
     assertThat(got.fits.keySet()).containsExactlyInAnyOrderElementsOf(clean.fits.keySet());
     for (Map.Entry<String, FitSummary> e : clean.fits.entrySet()) {
       assertThat(got.fits.get(e.getKey())).as("fit summary %s", e.getKey()).isEqualTo(e.getValue());
@@ -315,6 +317,7 @@ class FaultSuiteIT {
         agent = startAgent(pace);
         fault.inject(this);
         Outputs out = Outputs.read(bootstrap(), dir.resolve("predictions"), o -> o.complete(), DONE_WITHIN, this);
+        out.runsLetGo = runsLetGo();
         LOG.info("case {}: done in {} s", name, String.format("%.1f", (System.nanoTime() - t0) / 1e9));
         return out;
       } finally {
@@ -357,6 +360,20 @@ class FaultSuiteIT {
     /** Waits until the processor has published the fits of {@code step}. */
     void awaitFit(long step) throws InterruptedException {
       Outputs.read(bootstrap(), dir.resolve("predictions"), o -> o.lastFitStep() >= step, DONE_WITHIN, this);
+    }
+
+    /**
+     * Runs the extrapolator found finished (the run ended, its last fit acted on), once its outputs
+     * are complete: the end's manifest may be taken a moment after the last fit, so waited for.
+     */
+    double runsLetGo() throws IOException, InterruptedException {
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      double n = extrapolatorMetric("alpharl_extrapolator_runs_let_go_total");
+      while (n < 1 && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+        n = extrapolatorMetric("alpharl_extrapolator_runs_let_go_total");
+      }
+      return n;
     }
 
     /** The sum of a sample of the extrapolator's {@code /metrics}, as an independent parser reads it. */
@@ -403,6 +420,8 @@ class FaultSuiteIT {
     final Map<String, PredictionScore> scores = new java.util.TreeMap<>();
     final List<DeadLetter> letters = new ArrayList<>();
     final List<String> duplicates = new ArrayList<>();
+    /** Runs the extrapolator (the last one started) let go of; set after the outputs are read. */
+    double runsLetGo;
     /** Factors named as the processor's, with their coordinates: those it dead-lettered (forged) are not its output. */
     private final List<Published> published = new ArrayList<>();
     private final Path predictionsDir;
