@@ -44,6 +44,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RunInputs {
   private static final Logger LOG = LoggerFactory.getLogger(RunInputs.class);
+  /** Record timestamps are the agent's clock, like the manifest's creation time; the margin covers clock steps. */
+  private static final long RUN_START_MARGIN_MS = 60_000;
 
   private final String processorApplication;
   private final ProgressAxis axis;
@@ -168,6 +170,7 @@ public final class RunInputs {
         } else if (run == null) {
           refuse(r, RejectReason.REJECT_REASON_UNKNOWN_RUN, "commit of step " + s.getStep() + " for run " + key + ", which has no manifest");
         } else {
+          revive(key, run, reader);
           run.commit(s);
         }
       } else if (r.topic().equals(Topics.FITS.name())) {
@@ -186,6 +189,10 @@ public final class RunInputs {
           } else if (f.getWindowStepsCount() == 0 || f.getWindowSteps(f.getWindowStepsCount() - 1) != f.getStep()) {
             refuse(r, RejectReason.REJECT_REASON_MALFORMED_RECORD, "fit of run " + key + " step " + f.getStep() + " lists no window ending at it");
           } else {
+            RunLedger run = runs.get(key);
+            if (run != null) {
+              revive(key, run, reader); // a fit after the run's end: what it is acted on with must be there
+            }
             lastFitStep.put(key, f.getStep());
             waiting.add(new Pending(f, r));
           }
@@ -209,7 +216,7 @@ public final class RunInputs {
     RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());
     RunLedger known = runs.get(key);
     boolean started = known != null && known.manifest() != null
-        && (known.manifest().getLastStep() > 0 || m.getLastStep() > 0 || !known.commits().isEmpty());
+        && (known.manifest().getLastStep() > 0 || m.getLastStep() > 0 || !known.commits().isEmpty() || known.letGo());
     Optional<MessageChecks.Problem> p = MessageChecks.manifest(key, m).or(() -> started ? MessageChecks.sameTensors(known.manifest(), m)
         : Optional.empty());
     if (p.isPresent()) {
@@ -217,10 +224,46 @@ public final class RunInputs {
     } else {
       RunLedger ledger = runs.computeIfAbsent(key, k -> new RunLedger());
       ledger.manifest(m);
-      if (ledger.letGoIfFinished()) { // the end's manifest came after the last fit was acted on
+      if (!hasWaiting(key) && ledger.letGoIfFinished()) { // the end's manifest came after the last fit was acted on
         finished.add(key);
       }
     }
+  }
+
+  /**
+   * Brings back a let-go run's commits from its partition of {@code alpharl.steps}, from its start:
+   * the same records the consumer took, each step's first, in their order (those the consumer has
+   * not reached yet are taken now, and kept once, as {@link #knownRun} does with manifests).
+   *
+   * @throws org.apache.kafka.common.errors.RetriableException when Kafka is silent; nothing was taken
+   */
+  private void revive(String key, RunLedger run, TopicReader reader) {
+    if (!run.letGo()) {
+      return;
+    }
+    List<TopicPartition> partitions = reader.partitions(Topics.STEPS.name());
+    TopicPartition home = new TopicPartition(Topics.STEPS.name(), RecordKeys.runPartition(key, partitions.size()));
+    List<StepCommitted> commits = new ArrayList<>();
+    reader.read(reader.offsetsAt(List.of(home), Math.max(0, run.startMs() - RUN_START_MARGIN_MS)), rec -> {
+      if (rec.key() == null || rec.value() == null || !key.equals(new String(rec.key(), StandardCharsets.UTF_8))) {
+        return;
+      }
+      try {
+        StepCommitted s = Topics.STEPS.valueSerde().deserializer().deserialize(rec.topic(), rec.value());
+        if (MessageChecks.step(key, s).isEmpty()) {
+          commits.add(s);
+        }
+      } catch (SerializationException e) {
+        // refused by the consumer's own pass, which dead-letters it
+      }
+    });
+    run.revive(commits);
+    LOG.info("run {}: a record after its end; its {} commits read again from {}", key, commits.size(), home);
+  }
+
+  /** Whether a fit of the run waits to be acted on: a run is let go only once none does. */
+  public boolean hasWaiting(String run) {
+    return waiting.stream().anyMatch(p -> p.fit().getRunId().equals(run));
   }
 
   /** The runs whose commits were let go as their end's manifest was taken, since the last call. */

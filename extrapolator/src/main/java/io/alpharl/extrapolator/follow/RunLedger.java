@@ -19,9 +19,10 @@ import java.util.TreeMap;
  * <p>Once the run is finished (its agent ended it, and the fit of its last step was acted on,
  * which no fit of the run can follow: a processor publishes each step's fit once, in step
  * order), the commits and digests are let go: a 1000-step run at 0.5B held about 1 MB of them
- * for the extrapolator's life. What is kept answers every later record of the run as before: its
- * manifest (without the base model's files) for the check of later manifests, and its commits'
- * last step, after which a commit is neither the agent's nor of use.
+ * for the extrapolator's life. Letting go is a cache's eviction, never a verdict: a record of the
+ * run that could still lead to an output (a commit or fit after its end, which no agent or
+ * processor writes, but the topics may hold) brings them back from {@code alpharl.steps} first
+ * ({@link #revive}), so every output is what it would have been had they been kept.
  */
 public final class RunLedger {
   private RunManifest manifest;
@@ -32,9 +33,11 @@ public final class RunLedger {
   /** The newest step whose fit was acted on; 0 before the first. */
   private long actedThrough;
   private boolean letGo;
+  /** Brought back once: kept from then on (a run that records follow after its end would be read again at each of them). */
+  private boolean revived;
 
   public void manifest(RunManifest m) {
-    manifest = letGo ? m.toBuilder().clearBaseModelFiles().build() : m;
+    manifest = m;
     if (m.getCreatedUnixMs() > 0) {
       startMs = Math.min(startMs, m.getCreatedUnixMs());
     }
@@ -52,19 +55,33 @@ public final class RunLedger {
    * @return true when it let go of them now
    */
   public boolean letGoIfFinished() {
-    if (letGo || manifest == null || !manifest.getRunEnded() || actedThrough < manifest.getLastStep()) {
+    if (letGo || revived || manifest == null || !manifest.getRunEnded() || actedThrough < manifest.getLastStep()) {
       return false;
     }
     letGo = true;
-    manifest = manifest.toBuilder().clearBaseModelFiles().build();
     commits = Collections.emptyNavigableMap();
     digests = new StepDigests();
     return true;
   }
 
-  /** Whether the run is finished and its commits were let go ({@link #letGoIfFinished}). */
+  /** Whether the commits were let go ({@link #letGoIfFinished}) and not brought back since. */
   public boolean letGo() {
     return letGo;
+  }
+
+  /**
+   * Takes the commits back after a let-go, read again from the log in their order (each step's
+   * first, as when they came); later commits are taken again as they come.
+   */
+  public void revive(List<StepCommitted> fromLog) {
+    if (!letGo) {
+      return;
+    }
+    letGo = false;
+    revived = true;
+    commits = new TreeMap<>();
+    digests = new StepDigests();
+    fromLog.forEach(this::commit);
   }
 
   public RunManifest manifest() {
@@ -76,9 +93,12 @@ public final class RunLedger {
     return startMs == Long.MAX_VALUE ? 0 : startMs;
   }
 
-  /** Keeps the first commit of a step (a second one is not the agent's, nor is one after its run finished). */
+  /** Keeps the first commit of a step (a second one is not the agent's). Not while let go: {@link #revive} first. */
   public void commit(StepCommitted s) {
-    if (!letGo && !commits.containsKey(s.getStep())) {
+    if (letGo) {
+      throw new IllegalStateException("run " + s.getRunId() + ": a commit taken while its commits are let go; revive them first");
+    }
+    if (!commits.containsKey(s.getStep())) {
       commits.put(s.getStep(), s.getTensorsCount() == 0 ? s : s.toBuilder().clearTensors().build());
       digests.add(s);
     }

@@ -55,10 +55,17 @@ public final class LiveScoring {
     run.add(ScoreBook.of(fit, extrapolatorId, ledger.manifest(), ledger.commits(), factors));
   }
 
-  /** The run is finished: no later fit of it can score a prediction. */
+  /**
+   * The run is finished: its books are let go, each kept as the fit it was made from, so that a
+   * fit after the run's end (which no processor publishes, but the topics may hold) rebuilds and
+   * scores them from the log as after a restart.
+   */
   public void forget(String runId) {
-    books.remove(runId);
-    unbuilt.remove(runId);
+    List<ScoreBook> kept = books.remove(runId);
+    if (kept != null) {
+      List<FitSummary> fits = unbuilt.computeIfAbsent(runId, r -> new ArrayList<>());
+      kept.forEach(b -> fits.add(b.fit()));
+    }
   }
 
   /** True when the prediction from {@code fit} has no book yet, built or deferred. */

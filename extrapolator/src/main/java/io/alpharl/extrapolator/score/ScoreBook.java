@@ -88,6 +88,11 @@ public final class ScoreBook {
     return fit.getStep();
   }
 
+  /** The fit the prediction was made from: the book is rebuilt from it and the log. */
+  public FitSummary fit() {
+    return fit;
+  }
+
   /**
    * The score at a later step, from every module's real factors there (their sketch and norm).
    *

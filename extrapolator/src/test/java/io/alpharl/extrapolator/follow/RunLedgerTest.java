@@ -1,6 +1,7 @@
 package io.alpharl.extrapolator.follow;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import io.alpharl.proto.v1.RunManifest;
@@ -44,8 +45,8 @@ class RunLedgerTest {
 
   /**
    * A finished run (its end's manifest taken, the fit of its last step acted on, in either order)
-   * lets go of its commits and digests; what later records of it need stays, and a commit after
-   * its end is not kept.
+   * lets go of its commits and digests, and takes them back, read again from the log, when a
+   * record after its end needs them.
    */
   @Test
   void aFinishedRunLetsGoOfItsCommitsAndDigestsOnceBothItsEndAndItsLastFitAreIn() {
@@ -77,10 +78,18 @@ class RunLedgerTest {
       assertThat(ledger.letGo()).isTrue();
       assertThat(ledger.commits()).isEmpty();
       assertThat(ledger.digests().valuesCrc32c(3, "b.weight")).isEmpty();
-      assertThat(ledger.manifest()).isEqualTo(ended.toBuilder().clearBaseModelFiles().build());
+      assertThat(ledger.manifest()).isEqualTo(ended);
       assertThat(ledger.startMs()).isEqualTo(1000);
-      ledger.commit(commit(4, names, 4));
-      assertThat(ledger.commits()).as("after its end, not the agent's").isEmpty();
+      assertThatThrownBy(() -> ledger.commit(commit(4, names, 4))).as("taken only once revived").isInstanceOf(IllegalStateException.class);
+
+      // A record after the end: the commits come back from the log, each step's first, as they were.
+      ledger.revive(List.of(commit(1, names, 1), commit(2, names, 2), commit(2, names, 9), commit(3, names, 3), commit(4, names, 4)));
+      assertThat(ledger.letGo()).isFalse();
+      assertThat(ledger.commits()).containsOnlyKeys(1L, 2L, 3L, 4L);
+      assertThat(ledger.digests().valuesCrc32c(2, "a.weight")).isEqualTo(OptionalInt.of(2000));
+      assertThat(ledger.digests().valuesCrc32c(4, "b.weight")).isEqualTo(OptionalInt.of(4001));
+      ledger.acted(4);
+      assertThat(ledger.letGoIfFinished()).as("brought back once, kept from then on").isFalse();
     }
   }
 
