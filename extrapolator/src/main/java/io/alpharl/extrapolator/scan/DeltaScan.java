@@ -47,23 +47,30 @@ public final class DeltaScan {
   static final int FETCH_BYTES = 1024 * 1024;
   /** Frames kept whole in memory instead of read again (the first ones, up to this many bytes): tiny models need no second read. */
   static final long KEPT_FRAME_BYTES = 32L * 1024 * 1024;
+  /** Frames the second read brings on its way, kept for the tensors the writer reaches next (see {@link LoggedDeltas}). */
+  static final long PREFETCHED_FRAME_BYTES = 64L * 1024 * 1024;
 
   private final KafkaClients kafka;
   private final Duration timeout;
   private final BufferAllocator allocator;
   private final long keptFrameBytes;
+  private final long prefetchedFrameBytes;
 
   /** @param timeout how long the broker may be silent during either read */
   public DeltaScan(KafkaClients kafka, Duration timeout, BufferAllocator allocator) {
-    this(kafka, timeout, allocator, KEPT_FRAME_BYTES);
+    this(kafka, timeout, allocator, KEPT_FRAME_BYTES, PREFETCHED_FRAME_BYTES);
   }
 
-  /** @param keptFrameBytes bytes of frames the scan keeps in memory, the first it finds; the rest are read again by offset */
-  public DeltaScan(KafkaClients kafka, Duration timeout, BufferAllocator allocator, long keptFrameBytes) {
+  /**
+   * @param keptFrameBytes       bytes of frames the scan keeps in memory, the first it finds; the rest are read again by offset
+   * @param prefetchedFrameBytes bytes of frames the second read keeps when a fetch brings them on its way to others
+   */
+  public DeltaScan(KafkaClients kafka, Duration timeout, BufferAllocator allocator, long keptFrameBytes, long prefetchedFrameBytes) {
     this.kafka = kafka;
     this.timeout = timeout;
     this.allocator = allocator;
     this.keptFrameBytes = keptFrameBytes;
+    this.prefetchedFrameBytes = prefetchedFrameBytes;
   }
 
   /**
@@ -112,6 +119,6 @@ public final class DeltaScan {
       throw e;
     }
     Set<Long> needed = new TreeSet<>(commits.headMap(through, true).keySet());
-    return new LoggedDeltas(runId, key -> prefix + key, frames, tensors, needed, through, digests, weight, reader, allocator);
+    return new LoggedDeltas(runId, key -> prefix + key, frames, tensors, needed, through, digests, weight, reader, allocator, prefetchedFrameBytes);
   }
 }

@@ -12,6 +12,8 @@ import io.alpharl.proto.frame.ValuesCrc32c;
 import io.alpharl.proto.topic.TopicReader;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,7 +31,8 @@ import org.apache.kafka.common.TopicPartition;
  * exactly the deltas the agent sent, or not at all. The sum is made in f32, the same additions in
  * the same order as the processor and the agent make, then added to the tensor's base values.
  *
- * <p>Memory: one tensor's sum at a time. Owns the reader of the second read and a decoder;
+ * <p>Memory: one tensor's sum at a time, and frames a fetch brought for tensors to come, up to a
+ * budget. Owns the reader of the second read and a decoder;
  * {@link #close} releases them. Used from one thread at a time (the writer's, after the scan's).
  */
 public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
@@ -61,12 +64,19 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
   private final ToDoubleBiFunction<String, Long> weight;
   private final TopicReader reader;
   private final ChunkDecoder decoder;
+  /** Per partition, offsets of frames to be read again that no tensor has summed yet: a fetch that passes one keeps it. */
+  private final Map<TopicPartition, Set<Long>> wanted = new HashMap<>();
+  /** Frames a fetch brought past what it was asked for, kept until their tensor is summed. */
+  private final Map<TopicPartition, Map<Long, byte[]>> prefetched = new HashMap<>();
+  private final long prefetchBudget;
+  private long prefetchedBytes;
+  private long framesPrefetched;
   private long summingNanos;
   /** The sum being made (its first elements, as many as the tensor has), reused from tensor to tensor: a fresh array each gave 27 s for a 0.5B write where reuse gave 21 s. */
   private float[] scratch = new float[0];
 
   LoggedDeltas(String runId, UnaryOperator<String> keyOf, Map<String, Frames> frames, Map<String, List<Long>> shapes, Set<Long> needed, long through,
-      CommittedDigests digests, ToDoubleBiFunction<String, Long> weight, TopicReader reader, BufferAllocator allocator) {
+      CommittedDigests digests, ToDoubleBiFunction<String, Long> weight, TopicReader reader, BufferAllocator allocator, long prefetchBudget) {
     this.runId = runId;
     this.keyOf = keyOf;
     this.frames = frames;
@@ -77,6 +87,14 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
     this.weight = weight;
     this.reader = reader;
     this.decoder = new ChunkDecoder(allocator);
+    this.prefetchBudget = prefetchBudget;
+    frames.values().forEach(f -> {
+      for (int i = 0; i < f.size(); i++) {
+        if (f.kept.get(i) == null) {
+          wanted.computeIfAbsent(f.partitions.get(i), tp -> new HashSet<>()).add(f.offsets.get(i));
+        }
+      }
+    });
   }
 
   /**
@@ -103,7 +121,7 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
     Tensor t = new Tensor(name);
     int i = 0;
     while (i < f.size()) {
-      byte[] value = f.kept.get(i);
+      byte[] value = f.kept.get(i) != null ? f.kept.get(i) : takePrefetched(f.partitions.get(i), f.offsets.get(i));
       if (value != null) {
         t.offer(value);
         i++;
@@ -112,11 +130,15 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
       // A stretch of frames to read again, from one partition (a tensor's frames are on one, unless its topic was repartitioned mid-run).
       TopicPartition tp = f.partitions.get(i);
       int end = i;
-      while (end < f.size() && f.kept.get(end) == null && f.partitions.get(end).equals(tp)) {
+      while (end < f.size() && f.kept.get(end) == null && f.partitions.get(end).equals(tp) && !isPrefetched(tp, f.offsets.get(end))) {
         end++;
       }
       long[] offsets = f.offsets.subList(i, end).stream().mapToLong(Long::longValue).toArray();
-      reader.readOffsets(tp, offsets, r -> t.offer(r.value()));
+      Set<Long> stillWanted = wanted.getOrDefault(tp, Set.of());
+      for (long o : offsets) {
+        stillWanted.remove(o);
+      }
+      reader.readOffsets(tp, offsets, r -> t.offer(r.value()), r -> keepIfWanted(tp, r.offset(), r.value()));
       i = end;
     }
     if (!t.summed.containsAll(needed)) {
@@ -129,6 +151,45 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
     }
     summingNanos += System.nanoTime() - t0;
     return true;
+  }
+
+  /**
+   * The writer reaches tensors in the checkpoint's order, the agent sends each step's tensors in
+   * it too, so a fetch for one tensor's frames brings the next tensors' frames of the same step
+   * (a fetch is 1 MiB, a frame often a fraction of that). Kept up to a budget, they are not read
+   * again: the bytes are the same records, so the sums are the same bits.
+   */
+  private void keepIfWanted(TopicPartition tp, long offset, byte[] value) {
+    Set<Long> w = wanted.get(tp);
+    if (value == null || w == null || !w.remove(offset)) {
+      return;
+    }
+    if (prefetchedBytes + value.length > prefetchBudget) {
+      w.add(offset); // read again when its tensor comes
+      return;
+    }
+    prefetched.computeIfAbsent(tp, k -> new HashMap<>()).put(offset, value);
+    prefetchedBytes += value.length;
+  }
+
+  private boolean isPrefetched(TopicPartition tp, long offset) {
+    Map<Long, byte[]> m = prefetched.get(tp);
+    return m != null && m.containsKey(offset);
+  }
+
+  private byte[] takePrefetched(TopicPartition tp, long offset) {
+    Map<Long, byte[]> m = prefetched.get(tp);
+    byte[] value = m == null ? null : m.remove(offset);
+    if (value != null) {
+      prefetchedBytes -= value.length;
+      framesPrefetched++;
+    }
+    return value;
+  }
+
+  /** Frames summed from what a fetch brought on its way to others, not read again. */
+  public long framesPrefetched() {
+    return framesPrefetched;
   }
 
   /** Time spent summing so far (reading the frames again, decoding, checking, adding). */

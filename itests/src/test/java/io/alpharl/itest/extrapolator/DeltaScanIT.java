@@ -71,12 +71,25 @@ class DeltaScanIT {
       KafkaClients kafka = KafkaClients.of(broker.bootstrapServers());
 
       ToDoubleBiFunction<String, Long> every = (t, s) -> 1;
-      Map<String, float[]> kept = sums(new DeltaScan(kafka, TIMEOUT, allocator, Long.MAX_VALUE), runId, commits, through, shapes, every, base);
-      Map<String, float[]> readAgain = sums(new DeltaScan(kafka, TIMEOUT, allocator, 0), runId, commits, through, shapes, every, base);
-      Map<String, float[]> mixed = sums(new DeltaScan(kafka, TIMEOUT, allocator, 40_000), runId, commits, through, shapes, every, base);
+      long[] prefetched = new long[1];
+      Map<String, float[]> kept = sums(new DeltaScan(kafka, TIMEOUT, allocator, Long.MAX_VALUE, 0), runId, commits, through, shapes, every, base,
+          prefetched);
+      Map<String, float[]> readAgain = sums(new DeltaScan(kafka, TIMEOUT, allocator, 0, 0), runId, commits, through, shapes, every, base, prefetched);
+      assertThat(prefetched[0]).as("nothing kept on the way without a budget").isZero();
+      Map<String, float[]> mixed = sums(new DeltaScan(kafka, TIMEOUT, allocator, 40_000, 0), runId, commits, through, shapes, every, base, prefetched);
+      // Read again with frames kept on the way for the tensors to come: all of them, or as many as 60 kB hold.
+      Map<String, float[]> onTheWay = sums(new DeltaScan(kafka, TIMEOUT, allocator, 0, Long.MAX_VALUE), runId, commits, through, shapes, every,
+          base, prefetched);
+      long allOnTheWay = prefetched[0];
+      assertThat(allOnTheWay).as("frames of the next tensors come with each fetch").isPositive();
+      Map<String, float[]> someOnTheWay = sums(new DeltaScan(kafka, TIMEOUT, allocator, 0, 60_000), runId, commits, through, shapes, every, base,
+          prefetched);
+      assertThat(prefetched[0]).as("a budget bounds them").isPositive().isLessThan(allOnTheWay);
       for (String name : shapes.keySet()) {
         assertThat(readAgain.get(name)).as("%s read again", name).containsExactly(kept.get(name));
         assertThat(mixed.get(name)).as("%s partly kept", name).containsExactly(kept.get(name));
+        assertThat(onTheWay.get(name)).as("%s kept on the way", name).containsExactly(kept.get(name));
+        assertThat(someOnTheWay.get(name)).as("%s partly kept on the way", name).containsExactly(kept.get(name));
         float[] w = kept.get(name);
         short[] bits = new short[w.length];
         HalfFloats.floatsToBf16(w, 0, bits, 0, w.length);
@@ -86,8 +99,10 @@ class DeltaScanIT {
       }
 
       ToDoubleBiFunction<String, Long> weighted = (t, s) -> s <= 20 ? 0.5 : 1.5; // Σ_i c_i ΔW_(t_i), as a plan's weights are
-      Map<String, float[]> keptWeighted = sums(new DeltaScan(kafka, TIMEOUT, allocator, Long.MAX_VALUE), runId, commits, through, shapes, weighted, base);
-      Map<String, float[]> readAgainWeighted = sums(new DeltaScan(kafka, TIMEOUT, allocator, 0), runId, commits, through, shapes, weighted, base);
+      Map<String, float[]> keptWeighted = sums(new DeltaScan(kafka, TIMEOUT, allocator, Long.MAX_VALUE, 0), runId, commits, through, shapes, weighted,
+          base, prefetched);
+      Map<String, float[]> readAgainWeighted = sums(new DeltaScan(kafka, TIMEOUT, allocator, 0, Long.MAX_VALUE), runId, commits, through, shapes,
+          weighted, base, prefetched);
       for (String name : shapes.keySet()) {
         assertThat(readAgainWeighted.get(name)).as("%s weighted, read again", name).containsExactly(keptWeighted.get(name));
       }
@@ -122,8 +137,9 @@ class DeltaScanIT {
     }
   }
 
+  /** @param prefetched set to how many frames came from fetches made for other tensors */
   private static Map<String, float[]> sums(DeltaScan scan, String runId, NavigableMap<Long, StepCommitted> commits, long through,
-      Map<String, List<Long>> shapes, ToDoubleBiFunction<String, Long> weight, Checkpoint base) {
+      Map<String, List<Long>> shapes, ToDoubleBiFunction<String, Long> weight, Checkpoint base, long[] prefetched) {
     Map<String, float[]> out = new LinkedHashMap<>();
     RunLedger ledger = new RunLedger(); // keeps the commits as the extrapolator does: their digests apart
     commits.values().forEach(ledger::commit);
@@ -133,6 +149,7 @@ class DeltaScanIT {
         assertThat(sums.addTo(name, w)).isTrue();
         out.put(name, w);
       }
+      prefetched[0] = sums.framesPrefetched();
     }
     return out;
   }

@@ -154,6 +154,16 @@ public final class TopicReader implements AutoCloseable {
    * @throws TimeoutException when the broker does not answer within the timeout
    */
   public void readOffsets(TopicPartition tp, long[] offsets, Consumer<ConsumerRecord<byte[], byte[]>> each) {
+    readOffsets(tp, offsets, each, r -> {});
+  }
+
+  /**
+   * {@link #readOffsets(TopicPartition, long[], Consumer)}, handing {@code passedBy} every other
+   * record the fetches brought (between the offsets wanted, and past the last of them in its
+   * fetch): a caller that will want some of them later keeps them instead of reading them again.
+   */
+  public void readOffsets(TopicPartition tp, long[] offsets, Consumer<ConsumerRecord<byte[], byte[]>> each,
+      Consumer<ConsumerRecord<byte[], byte[]>> passedBy) {
     if (offsets.length == 0) {
       return;
     }
@@ -169,16 +179,24 @@ public final class TopicReader implements AutoCloseable {
         } else if (System.nanoTime() - lastProgress > timeout.toNanos()) {
           throw new TimeoutException("no records from " + tp + " for " + timeout.toSeconds() + " s at offset " + offsets[next]);
         }
+        boolean done = false;
         for (ConsumerRecord<byte[], byte[]> r : records) {
+          if (done) {
+            passedBy.accept(r);
+            continue;
+          }
           if (r.offset() > offsets[next]) {
             throw new IllegalStateException(tp + " has no committed record at offset " + offsets[next] + " (the next is at " + r.offset() + ")");
           }
           if (r.offset() == offsets[next]) {
             each.accept(r);
-            if (++next == offsets.length) {
-              return;
-            }
+            done = ++next == offsets.length;
+          } else {
+            passedBy.accept(r);
           }
+        }
+        if (done) {
+          return;
         }
         if (!records.isEmpty() && offsets[next] > records.get(records.size() - 1).offset() + 1) {
           consumer.seek(tp, offsets[next]);
