@@ -12,8 +12,8 @@ import io.alpharl.proto.frame.ValuesCrc32c;
 import io.alpharl.proto.topic.TopicReader;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -64,8 +64,8 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
   private final ToDoubleBiFunction<String, Long> weight;
   private final TopicReader reader;
   private final ChunkDecoder decoder;
-  /** Per partition, offsets of frames to be read again that no tensor has summed yet: a fetch that passes one keeps it. */
-  private final Map<TopicPartition, Set<Long>> wanted = new HashMap<>();
+  /** Per partition, frames to be read again that no tensor has summed yet: a fetch that passes one keeps it. */
+  private final Map<TopicPartition, Wanted> wanted = new HashMap<>();
   /** Frames a fetch brought past what it was asked for, kept until their tensor is summed. */
   private final Map<TopicPartition, Map<Long, byte[]>> prefetched = new HashMap<>();
   private final long prefetchBudget;
@@ -88,13 +88,48 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
     this.reader = reader;
     this.decoder = new ChunkDecoder(allocator);
     this.prefetchBudget = prefetchBudget;
+    Map<TopicPartition, List<Long>> toRead = new HashMap<>();
     frames.values().forEach(f -> {
       for (int i = 0; i < f.size(); i++) {
         if (f.kept.get(i) == null) {
-          wanted.computeIfAbsent(f.partitions.get(i), tp -> new HashSet<>()).add(f.offsets.get(i));
+          toRead.computeIfAbsent(f.partitions.get(i), tp -> new ArrayList<>()).add(f.offsets.get(i));
         }
       }
     });
+    toRead.forEach((tp, offsets) -> wanted.put(tp, new Wanted(offsets)));
+  }
+
+  /**
+   * A partition's frames to be read again, as sorted offsets and a bit each for "not summed yet":
+   * 8 bytes and a bit a frame, where a set of boxed offsets took about 50 bytes (a long window at
+   * 0.5B has millions of frames).
+   */
+  private static final class Wanted {
+    private final long[] offsets;
+    private final BitSet pending;
+
+    Wanted(List<Long> offsets) {
+      this.offsets = offsets.stream().mapToLong(Long::longValue).sorted().distinct().toArray();
+      this.pending = new BitSet(this.offsets.length);
+      pending.set(0, this.offsets.length);
+    }
+
+    /** @return whether the frame was pending, which it no longer is */
+    boolean remove(long offset) {
+      int i = Arrays.binarySearch(offsets, offset);
+      if (i < 0 || !pending.get(i)) {
+        return false;
+      }
+      pending.clear(i);
+      return true;
+    }
+
+    void add(long offset) {
+      int i = Arrays.binarySearch(offsets, offset);
+      if (i >= 0) {
+        pending.set(i);
+      }
+    }
   }
 
   /**
@@ -134,7 +169,7 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
         end++;
       }
       long[] offsets = f.offsets.subList(i, end).stream().mapToLong(Long::longValue).toArray();
-      Set<Long> stillWanted = wanted.getOrDefault(tp, Set.of());
+      Wanted stillWanted = wanted.get(tp); // there is one: the constructor made one for every frame to read again
       for (long o : offsets) {
         stillWanted.remove(o);
       }
@@ -160,7 +195,7 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
    * again: the bytes are the same records, so the sums are the same bits.
    */
   private void keepIfWanted(TopicPartition tp, long offset, byte[] value) {
-    Set<Long> w = wanted.get(tp);
+    Wanted w = wanted.get(tp);
     if (value == null || w == null || !w.remove(offset)) {
       return;
     }

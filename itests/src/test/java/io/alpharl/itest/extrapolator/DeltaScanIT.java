@@ -85,11 +85,16 @@ class DeltaScanIT {
       Map<String, float[]> someOnTheWay = sums(new DeltaScan(kafka, TIMEOUT, allocator, 0, 60_000), runId, commits, through, shapes, every, base,
           prefetched);
       assertThat(prefetched[0]).as("a budget bounds them").isPositive().isLessThan(allOnTheWay);
+      // The three together, as the extrapolator's defaults split them: kept by the first read, kept on the way, read again.
+      Map<String, float[]> threeWays = sums(new DeltaScan(kafka, TIMEOUT, allocator, 40_000, 60_000), runId, commits, through, shapes, every, base,
+          prefetched);
+      assertThat(prefetched[0]).isPositive();
       for (String name : shapes.keySet()) {
         assertThat(readAgain.get(name)).as("%s read again", name).containsExactly(kept.get(name));
         assertThat(mixed.get(name)).as("%s partly kept", name).containsExactly(kept.get(name));
         assertThat(onTheWay.get(name)).as("%s kept on the way", name).containsExactly(kept.get(name));
         assertThat(someOnTheWay.get(name)).as("%s partly kept on the way", name).containsExactly(kept.get(name));
+        assertThat(threeWays.get(name)).as("%s kept, kept on the way and read again", name).containsExactly(kept.get(name));
         float[] w = kept.get(name);
         short[] bits = new short[w.length];
         HalfFloats.floatsToBf16(w, 0, bits, 0, w.length);
@@ -101,10 +106,13 @@ class DeltaScanIT {
       ToDoubleBiFunction<String, Long> weighted = (t, s) -> s <= 20 ? 0.5 : 1.5; // Σ_i c_i ΔW_(t_i), as a plan's weights are
       Map<String, float[]> keptWeighted = sums(new DeltaScan(kafka, TIMEOUT, allocator, Long.MAX_VALUE, 0), runId, commits, through, shapes, weighted,
           base, prefetched);
-      Map<String, float[]> readAgainWeighted = sums(new DeltaScan(kafka, TIMEOUT, allocator, 0, Long.MAX_VALUE), runId, commits, through, shapes,
+      Map<String, float[]> readAgainWeighted = sums(new DeltaScan(kafka, TIMEOUT, allocator, 0, 0), runId, commits, through, shapes, weighted, base,
+          prefetched);
+      Map<String, float[]> onTheWayWeighted = sums(new DeltaScan(kafka, TIMEOUT, allocator, 0, Long.MAX_VALUE), runId, commits, through, shapes,
           weighted, base, prefetched);
       for (String name : shapes.keySet()) {
         assertThat(readAgainWeighted.get(name)).as("%s weighted, read again", name).containsExactly(keptWeighted.get(name));
+        assertThat(onTheWayWeighted.get(name)).as("%s weighted, kept on the way", name).containsExactly(keptWeighted.get(name));
       }
       assertThat(keptWeighted.get("model.layers.0.mlp.down_proj.weight")).as("the weights count").isNotEqualTo(kept.get("model.layers.0.mlp.down_proj.weight"));
     }
