@@ -89,6 +89,11 @@ class ProcessorOnBundledRunIT {
       LOG.info("processor stopped after fits up to step {}", seen.lastFitStep());
       Map<Integer, Long> points = restartPoints(broker, appId);
       Map<Integer, Long> ends = deltaEnds(broker);
+      for (String store : List.of(io.alpharl.processor.module.ModuleProcessor.FACTORS_STORE, io.alpharl.processor.run.RunTracker.WINDOWS_STORE)) {
+        assertThat(changelogConfig(broker, appId + "-" + store + "-changelog")).as("small segments, cleaned early: a restore reads little more"
+            + " than each key's newest record").containsEntry("segment.bytes", String.valueOf(64 * 1024 * 1024))
+            .containsEntry("min.cleanable.dirty.ratio", "0.1").containsEntry("cleanup.policy", "compact");
+      }
 
       try (ProcessorApp second = ProcessorApp.start(config.withApplicationId(appId).withStateDir(stateAfter).withHttpPort(Ports.free()), allocator)) {
         assertThat(awaitHeld(second.httpPort(), runId, held -> held > 0)).as("ΔW of the run, restored from the log").isPositive();
@@ -224,6 +229,16 @@ class ProcessorOnBundledRunIT {
       reader.offsetsAt(reader.partitions(Topics.DELTAS.name()), Long.MAX_VALUE).forEach((tp, end) -> ends.put(tp.partition(), end));
     }
     return ends;
+  }
+
+  /** The settings of a topic as the broker holds them. */
+  private static Map<String, String> changelogConfig(TestBroker broker, String topic) throws Exception {
+    var resource = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      Map<String, String> out = new java.util.HashMap<>();
+      admin.describeConfigs(List.of(resource)).all().get().get(resource).entries().forEach(e -> out.put(e.name(), e.value()));
+      return out;
+    }
   }
 
   /** The newest restart point of each partition the processor application wrote (empty without copies). */
