@@ -176,17 +176,9 @@ class AlphaRlTopologyTest {
    */
   @Test
   void copiesComeEveryNStepsOfATensorWhateverItsStepNumbersAndAtItsRunsEnd() {
-    driver.close();
-    ProcessorConfig withCopies = config.withSnapshots(new io.alpharl.processor.snapshot.SnapshotSettings(4, 100)); // 384 values: 4 pieces
-    driver = new TopologyTestDriver(AlphaRlTopology.build(withCopies, backend, allocator, metrics, io.alpharl.processor.snapshot.SnapshotSource.NONE),
-        StreamsProperties.of(withCopies, metrics));
-    deltas = driver.createInputTopic(Topics.DELTAS.name(), new StringSerializer(), Topics.DELTAS.valueSerde().serializer());
-    var copies = driver.createOutputTopic(io.alpharl.processor.snapshot.SnapshotTopic.name(withCopies.applicationId()), new StringDeserializer(),
-        new io.alpharl.proto.serde.ProtobufSerde<>(io.alpharl.processor.state.DeltaSumSnapshot.parser(),
-            io.alpharl.processor.state.DeltaSumSnapshot.class).deserializer());
-    var restarts = driver.createOutputTopic(io.alpharl.processor.snapshot.SnapshotTopic.restartName(withCopies.applicationId()),
-        new StringDeserializer(), new io.alpharl.proto.serde.ProtobufSerde<>(io.alpharl.processor.state.RestartPoint.parser(),
-            io.alpharl.processor.state.RestartPoint.class).deserializer());
+    CopyTopics topics = withCopies(new io.alpharl.processor.snapshot.SnapshotSettings(4, 100)); // 384 values: 4 pieces
+    var copies = topics.copies();
+    var restarts = topics.restarts();
     long piped = 0;
     for (long k = 1; k <= 8; k++) {
       for (DeltaFrame f : framesAfter(4 * (k - 1), 4 * k, randomDelta())) {
@@ -220,17 +212,9 @@ class AlphaRlTopologyTest {
    */
   @Test
   void anIdleRunIsCopiedOnceSoThatTheRestartPointPassesIt() {
-    driver.close();
-    ProcessorConfig withCopies = config.withSnapshots(new io.alpharl.processor.snapshot.SnapshotSettings(4, 1000)); // one piece a copy
-    driver = new TopologyTestDriver(AlphaRlTopology.build(withCopies, backend, allocator, metrics, io.alpharl.processor.snapshot.SnapshotSource.NONE),
-        StreamsProperties.of(withCopies, metrics));
-    deltas = driver.createInputTopic(Topics.DELTAS.name(), new StringSerializer(), Topics.DELTAS.valueSerde().serializer());
-    var copies = driver.createOutputTopic(io.alpharl.processor.snapshot.SnapshotTopic.name(withCopies.applicationId()), new StringDeserializer(),
-        new io.alpharl.proto.serde.ProtobufSerde<>(io.alpharl.processor.state.DeltaSumSnapshot.parser(),
-            io.alpharl.processor.state.DeltaSumSnapshot.class).deserializer());
-    var restarts = driver.createOutputTopic(io.alpharl.processor.snapshot.SnapshotTopic.restartName(withCopies.applicationId()),
-        new StringDeserializer(), new io.alpharl.proto.serde.ProtobufSerde<>(io.alpharl.processor.state.RestartPoint.parser(),
-            io.alpharl.processor.state.RestartPoint.class).deserializer());
+    CopyTopics topics = withCopies(new io.alpharl.processor.snapshot.SnapshotSettings(4, 1000)); // one piece a copy
+    var copies = topics.copies();
+    var restarts = topics.restarts();
     String idle = "idle";
     long piped = 0;
     for (long k = 1; k <= 2; k++) {
@@ -272,6 +256,26 @@ class AlphaRlTopologyTest {
     assertThat(before).as("its key's phase gives it no copy of its own in two steps").isEmpty();
     var points = restarts.readRecordsToList();
     assertThat(points.get(points.size() - 1).getValue().getRestartOffset()).as("past the idle run's frames").isGreaterThan(idleLast + 1);
+  }
+
+  /** The topics a processor with copies writes them and its restart points to. */
+  private record CopyTopics(TestOutputTopic<String, io.alpharl.processor.state.DeltaSumSnapshot> copies,
+      TestOutputTopic<String, io.alpharl.processor.state.RestartPoint> restarts) {}
+
+  /** Starts the driver again, with copies of ΔW on these settings. */
+  private CopyTopics withCopies(io.alpharl.processor.snapshot.SnapshotSettings settings) {
+    driver.close();
+    ProcessorConfig withCopies = config.withSnapshots(settings);
+    driver = new TopologyTestDriver(AlphaRlTopology.build(withCopies, backend, allocator, metrics, io.alpharl.processor.snapshot.SnapshotSource.NONE),
+        StreamsProperties.of(withCopies, metrics));
+    deltas = driver.createInputTopic(Topics.DELTAS.name(), new StringSerializer(), Topics.DELTAS.valueSerde().serializer());
+    return new CopyTopics(
+        driver.createOutputTopic(io.alpharl.processor.snapshot.SnapshotTopic.name(withCopies.applicationId()), new StringDeserializer(),
+            new io.alpharl.proto.serde.ProtobufSerde<>(io.alpharl.processor.state.DeltaSumSnapshot.parser(),
+                io.alpharl.processor.state.DeltaSumSnapshot.class).deserializer()),
+        driver.createOutputTopic(io.alpharl.processor.snapshot.SnapshotTopic.restartName(withCopies.applicationId()), new StringDeserializer(),
+            new io.alpharl.proto.serde.ProtobufSerde<>(io.alpharl.processor.state.RestartPoint.parser(),
+                io.alpharl.processor.state.RestartPoint.class).deserializer()));
   }
 
   private String metricsText() {
