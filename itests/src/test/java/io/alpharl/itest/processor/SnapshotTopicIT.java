@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.processor.TopicLayoutException;
+import io.alpharl.processor.snapshot.SnapshotRecords;
+import io.alpharl.processor.snapshot.SnapshotSettings;
 import io.alpharl.processor.snapshot.SnapshotTopic;
+import io.alpharl.processor.snapshot.TensorSnapshot;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.Topics;
 import java.util.List;
@@ -71,6 +74,47 @@ class SnapshotTopicIT {
       producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(restarts, 1, "1/restart",
           good.toBuilder().setSnapshotTopicId("a-deleted-topic").build().toByteArray())).get();
       assertThat(topic.restartFrom(1, 7, 32)).as("the newest point counts on copies that are gone").isEmpty();
+    }
+  }
+
+  /**
+   * A transaction's commit reaches each partition it wrote separately: a restart point can be seen
+   * before the copies written with it. So copies are read only once every transaction that had
+   * written to their partition has settled: a read begun while one is open waits for it, then
+   * sees what it wrote.
+   */
+  @Test
+  void copiesAreReadOnlyOnceTheTransactionsThatWroteThemHaveSettled(TestBroker broker) throws Exception {
+    String app = newApplication();
+    SnapshotTopic topic = made(broker, app);
+    float[] sum = {1, 2, 3, 4, 5, 6};
+    TensorSnapshot copy = new TensorSnapshot("r/model.layers.0.self_attn.q_proj.weight", 0, 5, List.of(2L, 3L), true, 1, 1, false, sum,
+        new double[4], 7, 2, topic.deltaTopicId());
+    List<org.apache.kafka.clients.producer.ProducerRecord<String, byte[]>> records = new java.util.ArrayList<>();
+    SnapshotRecords.write(copy, true, new SnapshotSettings(3, 4), (key, piece) -> records.add(
+        new org.apache.kafka.clients.producer.ProducerRecord<>(SnapshotTopic.name(app), 0, key, piece == null ? null : piece.toByteArray())));
+    assertThat(records).as("two pieces").hasSize(2);
+    java.util.concurrent.ExecutorService reader = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(Map.of("bootstrap.servers", broker.bootstrapServers(),
+        "transactional.id", app + "-writer"), new org.apache.kafka.common.serialization.StringSerializer(),
+        new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      for (var r : records) {
+        producer.send(r).get(); // on the log, not committed
+      }
+      java.util.concurrent.Future<List<TensorSnapshot>> read = reader.submit(() -> topic.read(0, 7, 2));
+      Thread.sleep(1500);
+      assertThat(read.isDone()).as("the read waits while a transaction that wrote the partition is open").isFalse();
+      producer.commitTransaction();
+      List<TensorSnapshot> got = read.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(got).singleElement().satisfies(c -> {
+        assertThat(c.tensorKey()).isEqualTo(copy.tensorKey());
+        assertThat(c.deltaOffset()).isEqualTo(5);
+        assertThat(c.sum()).containsExactly(sum);
+      });
+    } finally {
+      reader.shutdownNow();
     }
   }
 
