@@ -92,7 +92,8 @@ class ProcessorOnBundledRunIT {
       for (String store : List.of(io.alpharl.processor.module.ModuleProcessor.FACTORS_STORE, io.alpharl.processor.run.RunTracker.WINDOWS_STORE)) {
         assertThat(changelogConfig(broker, appId + "-" + store + "-changelog")).as("small segments, cleaned early: a restore reads little more"
             + " than each key's newest record").containsEntry("segment.bytes", String.valueOf(64 * 1024 * 1024))
-            .containsEntry("min.cleanable.dirty.ratio", "0.1").containsEntry("cleanup.policy", "compact");
+            .containsEntry("min.cleanable.dirty.ratio", "0.1").containsEntry("cleanup.policy", "compact")
+            .containsEntry("delete.retention.ms", String.valueOf(Duration.ofDays(7).toMillis()));
       }
 
       try (ProcessorApp second = ProcessorApp.start(config.withApplicationId(appId).withStateDir(stateAfter).withHttpPort(Ports.free()), allocator)) {

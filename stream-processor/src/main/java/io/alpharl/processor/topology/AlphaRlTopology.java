@@ -116,14 +116,20 @@ public final class AlphaRlTopology {
   }
 
   /**
-   * The changelogs' own settings. Compaction works on closed segments only, and Kafka's default
-   * segment is 1 GB: the factors changelog of a 0.5B run (about 20 MB a step) went uncompacted for
-   * about 50 steps, and a restore read every record of them; with small segments cleaned when a
-   * tenth is stale, it reads little more than each key's newest record. What the records say is
-   * the same either way (compaction keeps each key's newest), so only restore time changes.
+   * The changelogs' own settings, applied when Kafka Streams makes them (it does not alter a
+   * changelog made before: README says how). Compaction works on closed segments only, and Kafka's
+   * default segment is 1 GB: the factors changelog of a 0.5B run (about 20 MB a step) went
+   * uncompacted for about 50 steps, and a restore read every record of them; with small segments
+   * cleaned when a tenth is stale, it reads little more than each key's newest record. What the
+   * records say is the same either way (compaction keeps each key's newest), so only restore time
+   * changes. Segments roll after 10 minutes too (the copies' topic waits an hour: its records are
+   * large and few), so that a slow run's changelogs are cleaned as well. Cleaning drops a delete
+   * after {@code delete.retention.ms}; an instance stopped longer than that whose task another
+   * instance ran meanwhile would restore from its stale checkpoint without the deletes made
+   * since, so it is a week rather than Kafka's day.
    */
   static final Map<String, String> CHANGELOG_CONFIGS = Map.of("segment.bytes", String.valueOf(64 * 1024 * 1024), "min.cleanable.dirty.ratio",
-      "0.1", "segment.ms", String.valueOf(Duration.ofMinutes(10).toMillis()));
+      "0.1", "segment.ms", String.valueOf(Duration.ofMinutes(10).toMillis()), "delete.retention.ms", String.valueOf(Duration.ofDays(7).toMillis()));
 
   private static <V extends MessageLite> StoreBuilder<KeyValueStore<String, V>> store(String name, Parser<V> parser, Class<V> type) {
     return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), new ProtobufSerde<>(parser, type))

@@ -206,9 +206,9 @@ class AlphaRlTopologyTest {
   }
 
   /**
-   * A run whose agent stopped in mid-run without ending it is copied once, with the first copy of
-   * another tensor whose whole cycle passed without a frame of it, so that the restart point
-   * passes its frames instead of staying at them until someone ends the run.
+   * A run whose agent stopped in mid-run without ending it is copied once, a tensor with each due
+   * copy of another tensor whose whole cycle passed without a frame of it, so that the restart
+   * point passes its frames instead of staying at them until someone ends the run.
    */
   @Test
   void anIdleRunIsCopiedOnceSoThatTheRestartPointPassesIt() {
@@ -216,14 +216,17 @@ class AlphaRlTopologyTest {
     var copies = topics.copies();
     var restarts = topics.restarts();
     String idle = "idle";
+    List<String> idleTensors = List.of(MODULE, "model.layers.0.self_attn.v_proj.weight"); // keys whose phase gives no copy in two steps
     long piped = 0;
     for (long k = 1; k <= 2; k++) {
-      try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
-        List<DeltaFrame> out = new ArrayList<>();
-        chunker.split(new TensorRef(idle, k, MODULE, List.of((long) M, (long) N), true, k - 1), FloatBuffer.wrap(randomDelta()), out::add);
-        for (DeltaFrame f : out) {
-          deltas.pipeInput(f.key(), f, tick());
-          piped++;
+      for (String tensor : idleTensors) {
+        try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
+          List<DeltaFrame> out = new ArrayList<>();
+          chunker.split(new TensorRef(idle, k, tensor, List.of((long) M, (long) N), true, k - 1), FloatBuffer.wrap(randomDelta()), out::add);
+          for (DeltaFrame f : out) {
+            deltas.pipeInput(f.key(), f, tick());
+            piped++;
+          }
         }
       }
     }
@@ -248,12 +251,16 @@ class AlphaRlTopologyTest {
           .hasSize(3).allSatisfy(n -> assertThat(n % 4).isEqualTo(Math.floorMod(-key.hashCode(), 4)));
     }
     var idleCopies = after.stream().filter(r -> r.getKey().contains(idle + "/")).toList();
-    assertThat(idleCopies).as("copied once, with another tensor's copy, after a whole cycle of it without a frame of the idle run")
-        .hasSize(1).allSatisfy(r -> {
+    assertThat(idleCopies).as("each copied once, with another tensor's due copy, after a whole cycle of it without a frame of the idle run")
+        .hasSize(2).allSatisfy(r -> {
           assertThat(r.getValue().getDeltaOffset()).isGreaterThan(idleLast);
           assertThat(r.getValue().getAppliedStep()).isEqualTo(2);
         });
-    assertThat(before).as("its key's phase gives it no copy of its own in two steps").isEmpty();
+    assertThat(idleCopies).extracting(r -> r.getValue().getTensorKey()).containsExactlyInAnyOrder(idle + "/" + idleTensors.get(0),
+        idle + "/" + idleTensors.get(1));
+    assertThat(idleCopies).as("one idle tensor a due copy, so that no transaction carries a stopped run's whole ΔW")
+        .extracting(r -> r.getValue().getDeltaOffset()).doesNotHaveDuplicates();
+    assertThat(before).as("their keys' phases give them no copy of their own in two steps").isEmpty();
     var points = restarts.readRecordsToList();
     assertThat(points.get(points.size() - 1).getValue().getRestartOffset()).as("past the idle run's frames").isGreaterThan(idleLast + 1);
   }
