@@ -213,7 +213,7 @@ public final class ExtrapolatorService implements Runnable {
       if (act(f, ledger, backend, reader, producer)) {
         it.remove();
         ledger.acted(f.getStep());
-        if (!runInputs.hasWaiting(run) && ledger.letGoIfFinished()) {
+        if (runInputs.letGoIfFinished(run)) {
           finished(run);
         }
         retryAfter.remove(run);

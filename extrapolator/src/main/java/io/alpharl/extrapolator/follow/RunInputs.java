@@ -224,7 +224,7 @@ public final class RunInputs {
     } else {
       RunLedger ledger = runs.computeIfAbsent(key, k -> new RunLedger());
       ledger.manifest(m);
-      if (!hasWaiting(key) && ledger.letGoIfFinished()) { // the end's manifest came after the last fit was acted on
+      if (letGoIfFinished(key)) { // the end's manifest came after the last fit was acted on
         finished.add(key);
       }
     }
@@ -261,9 +261,15 @@ public final class RunInputs {
     LOG.info("run {}: a record after its end; its {} commits read again from {}", key, commits.size(), home);
   }
 
-  /** Whether a fit of the run waits to be acted on: a run is let go only once none does. */
-  public boolean hasWaiting(String run) {
-    return waiting.stream().anyMatch(p -> p.fit().getRunId().equals(run));
+  /**
+   * Lets go of the run's commits and digests when it is finished ({@link RunLedger#letGoIfFinished})
+   * and no fit of it waits to be acted on.
+   *
+   * @return true when it let go of them now
+   */
+  public boolean letGoIfFinished(String run) {
+    RunLedger ledger = runs.get(run);
+    return ledger != null && waiting.stream().noneMatch(p -> p.fit().getRunId().equals(run)) && ledger.letGoIfFinished();
   }
 
   /** The runs whose commits were let go as their end's manifest was taken, since the last call. */

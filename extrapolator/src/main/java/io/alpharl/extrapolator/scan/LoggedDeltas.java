@@ -12,12 +12,11 @@ import io.alpharl.proto.frame.ValuesCrc32c;
 import io.alpharl.proto.topic.TopicReader;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.BitSet;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.BiConsumer;
 import java.util.function.ToDoubleBiFunction;
 import java.util.function.UnaryOperator;
 import org.apache.arrow.memory.BufferAllocator;
@@ -32,7 +31,7 @@ import org.apache.kafka.common.TopicPartition;
  * the same order as the processor and the agent make, then added to the tensor's base values.
  *
  * <p>Memory: one tensor's sum at a time, and frames a fetch brought for tensors to come, up to a
- * budget. Owns the reader of the second read and a decoder;
+ * budget ({@link FramesOnTheWay}). Owns the reader of the second read and a decoder;
  * {@link #close} releases them. Used from one thread at a time (the writer's, after the scan's).
  */
 public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
@@ -52,6 +51,15 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
     int size() {
       return offsets.size();
     }
+
+    /** Each frame not kept by the scan, to be read again. */
+    void forEachToReadAgain(BiConsumer<TopicPartition, Long> each) {
+      for (int i = 0; i < size(); i++) {
+        if (kept.get(i) == null) {
+          each.accept(partitions.get(i), offsets.get(i));
+        }
+      }
+    }
   }
 
   private final String runId;
@@ -64,13 +72,7 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
   private final ToDoubleBiFunction<String, Long> weight;
   private final TopicReader reader;
   private final ChunkDecoder decoder;
-  /** Per partition, frames to be read again that no tensor has summed yet: a fetch that passes one keeps it. */
-  private final Map<TopicPartition, Wanted> wanted = new HashMap<>();
-  /** Frames a fetch brought past what it was asked for, kept until their tensor is summed. */
-  private final Map<TopicPartition, Map<Long, byte[]>> prefetched = new HashMap<>();
-  private final long prefetchBudget;
-  private long prefetchedBytes;
-  private long framesPrefetched;
+  private final FramesOnTheWay onTheWay;
   private long summingNanos;
   /** The sum being made (its first elements, as many as the tensor has), reused from tensor to tensor: a fresh array each gave 27 s for a 0.5B write where reuse gave 21 s. */
   private float[] scratch = new float[0];
@@ -87,49 +89,7 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
     this.weight = weight;
     this.reader = reader;
     this.decoder = new ChunkDecoder(allocator);
-    this.prefetchBudget = prefetchBudget;
-    Map<TopicPartition, List<Long>> toRead = new HashMap<>();
-    frames.values().forEach(f -> {
-      for (int i = 0; i < f.size(); i++) {
-        if (f.kept.get(i) == null) {
-          toRead.computeIfAbsent(f.partitions.get(i), tp -> new ArrayList<>()).add(f.offsets.get(i));
-        }
-      }
-    });
-    toRead.forEach((tp, offsets) -> wanted.put(tp, new Wanted(offsets)));
-  }
-
-  /**
-   * A partition's frames to be read again, as sorted offsets and a bit each for "not summed yet":
-   * 8 bytes and a bit a frame, where a set of boxed offsets took about 50 bytes (a long window at
-   * 0.5B has millions of frames).
-   */
-  private static final class Wanted {
-    private final long[] offsets;
-    private final BitSet pending;
-
-    Wanted(List<Long> offsets) {
-      this.offsets = offsets.stream().mapToLong(Long::longValue).sorted().distinct().toArray();
-      this.pending = new BitSet(this.offsets.length);
-      pending.set(0, this.offsets.length);
-    }
-
-    /** @return whether the frame was pending, which it no longer is */
-    boolean remove(long offset) {
-      int i = Arrays.binarySearch(offsets, offset);
-      if (i < 0 || !pending.get(i)) {
-        return false;
-      }
-      pending.clear(i);
-      return true;
-    }
-
-    void add(long offset) {
-      int i = Arrays.binarySearch(offsets, offset);
-      if (i >= 0) {
-        pending.set(i);
-      }
-    }
+    this.onTheWay = new FramesOnTheWay(frames, prefetchBudget);
   }
 
   /**
@@ -156,7 +116,7 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
     Tensor t = new Tensor(name);
     int i = 0;
     while (i < f.size()) {
-      byte[] value = f.kept.get(i) != null ? f.kept.get(i) : takePrefetched(f.partitions.get(i), f.offsets.get(i));
+      byte[] value = f.kept.get(i) != null ? f.kept.get(i) : onTheWay.take(f.partitions.get(i), f.offsets.get(i));
       if (value != null) {
         t.offer(value);
         i++;
@@ -165,15 +125,12 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
       // A stretch of frames to read again, from one partition (a tensor's frames are on one, unless its topic was repartitioned mid-run).
       TopicPartition tp = f.partitions.get(i);
       int end = i;
-      while (end < f.size() && f.kept.get(end) == null && f.partitions.get(end).equals(tp) && !isPrefetched(tp, f.offsets.get(end))) {
+      while (end < f.size() && f.kept.get(end) == null && f.partitions.get(end).equals(tp) && !onTheWay.holds(tp, f.offsets.get(end))) {
         end++;
       }
       long[] offsets = f.offsets.subList(i, end).stream().mapToLong(Long::longValue).toArray();
-      Wanted stillWanted = wanted.get(tp); // there is one: the constructor made one for every frame to read again
-      for (long o : offsets) {
-        stillWanted.remove(o);
-      }
-      reader.readOffsets(tp, offsets, r -> t.offer(r.value()), r -> keepIfWanted(tp, r.offset(), r.value()));
+      onTheWay.reading(tp, offsets);
+      reader.readOffsets(tp, offsets, r -> t.offer(r.value()), r -> onTheWay.passedBy(tp, r.offset(), r.value()));
       i = end;
     }
     if (!t.summed.containsAll(needed)) {
@@ -188,43 +145,9 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
     return true;
   }
 
-  /**
-   * The writer reaches tensors in the checkpoint's order, the agent sends each step's tensors in
-   * it too, so a fetch for one tensor's frames brings the next tensors' frames of the same step
-   * (a fetch is 1 MiB, a frame often a fraction of that). Kept up to a budget, they are not read
-   * again: the bytes are the same records, so the sums are the same bits.
-   */
-  private void keepIfWanted(TopicPartition tp, long offset, byte[] value) {
-    Wanted w = wanted.get(tp);
-    if (value == null || w == null || !w.remove(offset)) {
-      return;
-    }
-    if (prefetchedBytes + value.length > prefetchBudget) {
-      w.add(offset); // read again when its tensor comes
-      return;
-    }
-    prefetched.computeIfAbsent(tp, k -> new HashMap<>()).put(offset, value);
-    prefetchedBytes += value.length;
-  }
-
-  private boolean isPrefetched(TopicPartition tp, long offset) {
-    Map<Long, byte[]> m = prefetched.get(tp);
-    return m != null && m.containsKey(offset);
-  }
-
-  private byte[] takePrefetched(TopicPartition tp, long offset) {
-    Map<Long, byte[]> m = prefetched.get(tp);
-    byte[] value = m == null ? null : m.remove(offset);
-    if (value != null) {
-      prefetchedBytes -= value.length;
-      framesPrefetched++;
-    }
-    return value;
-  }
-
   /** Frames summed from what a fetch brought on its way to others, not read again. */
   public long framesPrefetched() {
-    return framesPrefetched;
+    return onTheWay.framesTaken();
   }
 
   /** Time spent summing so far (reading the frames again, decoding, checking, adding). */

@@ -35,8 +35,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The extrapolator lets go of a finished run's commits and digests (its end taken, the fit of its
  * last step acted on), and a record after the end, which no agent or processor writes but the
- * topics may hold, brings them back from {@code alpharl.steps} as they were: letting go changes
- * no output, whichever order the records come in.
+ * topics may hold, brings them back from {@code alpharl.steps} as they were, so that what is
+ * acted on after it does not depend on whether the run was let go first.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class FinishedRunIT {
