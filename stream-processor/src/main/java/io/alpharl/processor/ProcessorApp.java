@@ -8,6 +8,7 @@ import io.alpharl.processor.rank1.Rank1Backends;
 import io.alpharl.processor.snapshot.SnapshotSource;
 import io.alpharl.processor.snapshot.SnapshotTopic;
 import io.alpharl.processor.topology.AlphaRlTopology;
+import io.alpharl.processor.topology.ChangelogTopics;
 import io.alpharl.processor.topology.StreamsProperties;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
@@ -81,6 +82,7 @@ public final class ProcessorApp implements AutoCloseable {
       if (config.snapshots().enabled()) {
         snapshots.ensure();
       }
+      ChangelogTopics.align(config.kafka(), config.applicationId());
       streams.start();
       awaitRunning(streams);
       if (config.httpPort() > 0) {

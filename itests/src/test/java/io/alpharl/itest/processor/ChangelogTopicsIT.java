@@ -1,0 +1,49 @@
+package io.alpharl.itest.processor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.itest.kafka.KafkaBrokerExtension;
+import io.alpharl.itest.kafka.TestBroker;
+import io.alpharl.processor.topology.ChangelogTopics;
+import io.alpharl.proto.topic.KafkaClients;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Kafka Streams applies a store's changelog settings only when it makes the topic: changelogs of
+ * an application started before are brought to the processor's settings at its start, and other
+ * topics are left alone.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class ChangelogTopicsIT {
+  @Test
+  void changelogsMadeBeforeAreBroughtToTheSettingsAndOtherTopicsAreLeftAlone(TestBroker broker) throws Exception {
+    String app = "it-changelogs-" + UUID.randomUUID().toString().substring(0, 8);
+    String old = app + "-module-factors-changelog";
+    String copies = app + "-delta-sums-snapshots";
+    try (Admin admin = Admin.create(Map.<String, Object>of("bootstrap.servers", broker.bootstrapServers()))) {
+      admin.createTopics(List.of(new NewTopic(old, 1, (short) 1).configs(Map.of("cleanup.policy", "compact")),
+          new NewTopic(copies, 1, (short) 1).configs(Map.of("cleanup.policy", "compact")))).all().get();
+      KafkaClients kafka = KafkaClients.of(broker.bootstrapServers());
+      assertThat(ChangelogTopics.align(kafka, app)).containsExactly(old);
+      assertThat(config(admin, old)).containsEntry("segment.bytes", String.valueOf(64 * 1024 * 1024))
+          .containsEntry("min.cleanable.dirty.ratio", "0.1").containsEntry("cleanup.policy", "compact");
+      assertThat(config(admin, copies).get("segment.bytes")).as("not a changelog").isNotEqualTo(String.valueOf(64 * 1024 * 1024));
+      assertThat(ChangelogTopics.align(kafka, app)).as("a second start finds nothing to change").isEmpty();
+    }
+  }
+
+  private static Map<String, String> config(Admin admin, String topic) throws Exception {
+    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+    Map<String, String> out = new HashMap<>();
+    admin.describeConfigs(List.of(resource)).all().get().get(resource).entries().forEach(e -> out.put(e.name(), e.value()));
+    return out;
+  }
+}

@@ -1,0 +1,82 @@
+package io.alpharl.processor.topology;
+
+import io.alpharl.proto.topic.KafkaClients;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Brings the application's changelogs made before to the settings new ones are made with
+ * ({@link AlphaRlTopology#CHANGELOG_CONFIGS}): Kafka Streams applies a store's changelog settings
+ * only when it makes the topic, so an instance upgraded in place kept 1 GB segments, compacted
+ * rarely, and a restore read every record of tens of steps. The settings change how much a
+ * restore reads, never what the records say. Where the application may not alter topic settings
+ * (a cluster with ACLs that grant less), one warning names the command that does it.
+ */
+public final class ChangelogTopics {
+  private static final Logger LOG = LoggerFactory.getLogger(ChangelogTopics.class);
+
+  private ChangelogTopics() {}
+
+  /** @return the changelogs whose settings were changed */
+  public static List<String> align(KafkaClients kafka, String applicationId) {
+    try (Admin admin = Admin.create(kafka.config())) {
+      List<String> changelogs = admin.listTopics().names().get(60, TimeUnit.SECONDS).stream()
+          .filter(t -> t.startsWith(applicationId + "-") && t.endsWith("-changelog")).sorted().toList();
+      if (changelogs.isEmpty()) {
+        return List.of(); // a first start: Kafka Streams makes them with the settings
+      }
+      Map<ConfigResource, Collection<AlterConfigOp>> changes = new HashMap<>();
+      Map<ConfigResource, Config> now = admin.describeConfigs(
+          changelogs.stream().map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList()).all().get(60, TimeUnit.SECONDS);
+      now.forEach((resource, config) -> {
+        List<AlterConfigOp> ops = new ArrayList<>();
+        AlphaRlTopology.CHANGELOG_CONFIGS.forEach((name, value) -> {
+          ConfigEntry e = config.get(name);
+          if (e == null || !value.equals(e.value())) {
+            ops.add(new AlterConfigOp(new ConfigEntry(name, value), AlterConfigOp.OpType.SET));
+          }
+        });
+        if (!ops.isEmpty()) {
+          changes.put(resource, ops);
+        }
+      });
+      if (changes.isEmpty()) {
+        return List.of();
+      }
+      List<String> topics = changes.keySet().stream().map(ConfigResource::name).sorted().toList();
+      try {
+        admin.incrementalAlterConfigs(changes).all().get(60, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        LOG.warn("changelogs {} made with other settings than this processor's and not changed ({}): a restore reads more of them than it"
+            + " needs; change them with kafka-configs --alter --entity-type topics --entity-name TOPIC --add-config {}", topics,
+            e.getCause().getMessage(), AlphaRlTopology.CHANGELOG_CONFIGS.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .map(c -> c.getKey() + "=" + c.getValue()).collect(Collectors.joining(",")));
+        return List.of();
+      }
+      LOG.info("changelogs {} brought to this processor's settings (smaller segments, cleaned early: a restore reads about each key's newest"
+          + " record)", topics);
+      return topics;
+    } catch (ExecutionException | TimeoutException e) {
+      // The start goes on: Kafka Streams reports a broker it cannot reach in its own words, and the settings only cost restore time.
+      LOG.debug("changelog settings not checked: {}", e.getMessage());
+      return List.of();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return List.of();
+    }
+  }
+}
