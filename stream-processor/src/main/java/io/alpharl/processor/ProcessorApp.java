@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.Topology;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,9 +69,8 @@ public final class ProcessorApp implements AutoCloseable {
     ProcessorMetrics metrics = new ProcessorMetrics(alsoExposed);
     SnapshotTopic snapshots = new SnapshotTopic(config.kafka(), config.applicationId());
     // Off, no copy is read or written, and the topic is neither made nor needed (nor its ACLs).
-    KafkaStreams streams = new KafkaStreams(AlphaRlTopology.build(config, backend, allocator, metrics,
-        config.snapshots().enabled() ? snapshots : SnapshotSource.NONE),
-        StreamsProperties.of(config, metrics));
+    Topology topology = AlphaRlTopology.build(config, backend, allocator, metrics, config.snapshots().enabled() ? snapshots : SnapshotSource.NONE);
+    KafkaStreams streams = new KafkaStreams(topology, StreamsProperties.of(config, metrics));
     streams.setGlobalStateRestoreListener(new RestoreProgress());
     StreamsStopWatch watch = new StreamsStopWatch();
     streams.setStateListener(watch);
@@ -82,7 +82,7 @@ public final class ProcessorApp implements AutoCloseable {
       if (config.snapshots().enabled()) {
         snapshots.ensure();
       }
-      ChangelogTopics.align(config.kafka(), config.applicationId());
+      ChangelogTopics.align(config.kafka(), config.applicationId(), topology);
       streams.start();
       awaitRunning(streams);
       if (config.httpPort() > 0) {

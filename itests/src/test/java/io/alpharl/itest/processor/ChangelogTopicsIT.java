@@ -4,17 +4,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
+import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.processor.metrics.ProcessorMetrics;
+import io.alpharl.processor.rank1.Rank1Backend;
+import io.alpharl.processor.rank1.Rank1Backends;
+import io.alpharl.processor.snapshot.SnapshotSource;
+import io.alpharl.processor.topology.AlphaRlTopology;
 import io.alpharl.processor.topology.ChangelogTopics;
 import io.alpharl.proto.topic.KafkaClients;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.apache.arrow.memory.RootAllocator;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.streams.Topology;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Kafka Streams applies a store's changelog settings only when it makes the topic: changelogs of
@@ -24,19 +34,27 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(KafkaBrokerExtension.class)
 class ChangelogTopicsIT {
   @Test
-  void changelogsMadeBeforeAreBroughtToTheSettingsAndOtherTopicsAreLeftAlone(TestBroker broker) throws Exception {
+  void changelogsMadeBeforeAreBroughtToTheSettingsAndOtherTopicsAreLeftAlone(TestBroker broker, @TempDir Path state) throws Exception {
     String app = "it-changelogs-" + UUID.randomUUID().toString().substring(0, 8);
     String old = app + "-module-factors-changelog";
     String copies = app + "-delta-sums-snapshots";
+    String otherApps = app + "-2-module-factors-changelog"; // application "<app>-2": its changelogs begin with this one's id too
+    Topology topology;
+    try (RootAllocator allocator = new RootAllocator(); Rank1Backend backend = Rank1Backends.create(1)) {
+      topology = AlphaRlTopology.build(ProcessorConfig.defaults(broker.bootstrapServers(), state).withApplicationId(app), backend, allocator,
+          new ProcessorMetrics(), SnapshotSource.NONE);
+    }
     try (Admin admin = Admin.create(Map.<String, Object>of("bootstrap.servers", broker.bootstrapServers()))) {
       admin.createTopics(List.of(new NewTopic(old, 1, (short) 1).configs(Map.of("cleanup.policy", "compact")),
-          new NewTopic(copies, 1, (short) 1).configs(Map.of("cleanup.policy", "compact")))).all().get();
+          new NewTopic(copies, 1, (short) 1).configs(Map.of("cleanup.policy", "compact")),
+          new NewTopic(otherApps, 1, (short) 1).configs(Map.of("cleanup.policy", "compact")))).all().get();
       KafkaClients kafka = KafkaClients.of(broker.bootstrapServers());
-      assertThat(ChangelogTopics.align(kafka, app)).containsExactly(old);
+      assertThat(ChangelogTopics.align(kafka, app, topology)).containsExactly(old);
       assertThat(config(admin, old)).containsEntry("segment.bytes", String.valueOf(64 * 1024 * 1024))
           .containsEntry("min.cleanable.dirty.ratio", "0.1").containsEntry("cleanup.policy", "compact");
       assertThat(config(admin, copies).get("segment.bytes")).as("not a changelog").isNotEqualTo(String.valueOf(64 * 1024 * 1024));
-      assertThat(ChangelogTopics.align(kafka, app)).as("a second start finds nothing to change").isEmpty();
+      assertThat(config(admin, otherApps).get("segment.bytes")).as("another application's").isNotEqualTo(String.valueOf(64 * 1024 * 1024));
+      assertThat(ChangelogTopics.align(kafka, app, topology)).as("a second start finds nothing to change").isEmpty();
     }
   }
 

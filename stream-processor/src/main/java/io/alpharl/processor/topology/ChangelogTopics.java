@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -15,6 +16,8 @@ import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.TopologyDescription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,11 +34,25 @@ public final class ChangelogTopics {
 
   private ChangelogTopics() {}
 
-  /** @return the changelogs whose settings were changed */
-  public static List<String> align(KafkaClients kafka, String applicationId) {
+  /**
+   * The changelog names Kafka Streams gives the stores of {@code topology}, named exactly: another
+   * application whose id begins with this one's (and a dash) has changelogs that also begin so.
+   */
+  static Set<String> changelogsOf(String applicationId, Topology topology) {
+    return topology.describe().subtopologies().stream().flatMap(s -> s.nodes().stream())
+        .filter(TopologyDescription.Processor.class::isInstance).flatMap(n -> ((TopologyDescription.Processor) n).stores().stream())
+        .map(store -> applicationId + "-" + store + "-changelog").collect(Collectors.toSet());
+  }
+
+  /**
+   * @param topology the application's topology, whose stores' changelogs are brought to the settings (a store whose changelog is
+   *     a source topic has none of that name, and is left alone)
+   * @return the changelogs whose settings were changed
+   */
+  public static List<String> align(KafkaClients kafka, String applicationId, Topology topology) {
+    Set<String> ours = changelogsOf(applicationId, topology);
     try (Admin admin = Admin.create(kafka.config())) {
-      List<String> changelogs = admin.listTopics().names().get(60, TimeUnit.SECONDS).stream()
-          .filter(t -> t.startsWith(applicationId + "-") && t.endsWith("-changelog")).sorted().toList();
+      List<String> changelogs = admin.listTopics().names().get(60, TimeUnit.SECONDS).stream().filter(ours::contains).sorted().toList();
       if (changelogs.isEmpty()) {
         return List.of(); // a first start: Kafka Streams makes them with the settings
       }
