@@ -117,7 +117,7 @@ public final class AlphaRlTopology {
 
   /**
    * The changelogs' own settings, applied when Kafka Streams makes them (it does not alter a
-   * changelog made before: README says how). Compaction works on closed segments only, and Kafka's
+   * changelog made before: {@link ChangelogTopics} does, at start). Compaction works on closed segments only, and Kafka's
    * default segment is 1 GB: the factors changelog of a 0.5B run (about 20 MB a step) went
    * uncompacted for about 50 steps, and a restore read every record of them; with small segments
    * cleaned when a tenth is stale, it reads little more than each key's newest record. What the
