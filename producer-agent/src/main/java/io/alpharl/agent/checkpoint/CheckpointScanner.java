@@ -135,13 +135,14 @@ public final class CheckpointScanner {
   private void look(CheckpointDir c, boolean laterStepExists, Set<Path> seen, List<CheckpointDir> complete, List<ScanResult.Weightless> weightless) {
     Path folder = c.folder();
     if (!ready(c)) {
-      if (measured.containsKey(folder) && !Checkpoint.hasWeights(c.path()) && weightsGone(c)) {
+      boolean hasWeights = hasWeights(c);
+      if (measured.containsKey(folder) && !hasWeights) {
         // Measured with weights, now without: rotated away. verl's rotation deletes the role folder (actor/), not the step's,
         // which was then taken for one that never had weights, or for nothing at all.
         seen.remove(folder);
         return;
       }
-      if (!Checkpoint.hasWeights(c.path()) && finished(c, laterStepExists)) {
+      if (!hasWeights && finished(c, laterStepExists)) {
         weightless.add(new ScanResult.Weightless(c, WeightlessCheckpoint.describe(c)));
       }
       return;
@@ -160,24 +161,27 @@ public final class CheckpointScanner {
   }
 
   /**
-   * Whether the checkpoint's weights are gone for sure. A file that cannot be looked up (its
-   * permissions, a link loop, a stale network handle) reads as absent to {@link Checkpoint#hasWeights}
-   * too; taken for a rotation, its step was refused as deleted and never read again.
+   * Whether the checkpoint has safetensors weights, telling "absent" from "cannot look": a file that
+   * cannot be looked up (its folder's permissions, a link loop, a stale network handle) reads as
+   * absent to {@link Files#isRegularFile}. Taken for absent, a measured step was refused as rotated
+   * away and never read again, and a new folder the agent could not enter was waited for without a
+   * word.
    *
    * @throws UncheckedIOException when a weights file cannot be looked up
    */
-  private static boolean weightsGone(CheckpointDir c) {
-    for (String name : List.of(Checkpoint.SINGLE_FILE, Checkpoint.INDEX_FILE)) {
-      try {
-        Files.readAttributes(c.path().resolve(name), BasicFileAttributes.class);
-        return false;
-      } catch (NoSuchFileException e) {
-        // absent; the other name may be there
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+  private static boolean hasWeights(CheckpointDir c) {
+    return isFile(c.path().resolve(Checkpoint.SINGLE_FILE)) || isFile(c.path().resolve(Checkpoint.INDEX_FILE));
+  }
+
+  /** @throws UncheckedIOException when the file cannot be looked up (absent is false) */
+  private static boolean isFile(Path file) {
+    try {
+      return Files.readAttributes(file, BasicFileAttributes.class).isRegularFile();
+    } catch (NoSuchFileException e) {
+      return false;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    return true;
   }
 
   /**
@@ -225,9 +229,12 @@ public final class CheckpointScanner {
       }
       Path folder = e.getValue().get(0);
       CheckpointDir c = new CheckpointDir(e.getKey(), layout.weightsDir(folder), folder);
-      if (!ready(c)) {
-        out.add(folder.getFileName() + (Checkpoint.hasWeights(c.path()) ? " lacks its ready file " + layout.readyFile().orElse("")
-            : " has no safetensors weights"));
+      try {
+        if (!ready(c)) {
+          out.add(folder.getFileName() + (hasWeights(c) ? " lacks its ready file " + layout.readyFile().orElse("") : " has no safetensors weights"));
+        }
+      } catch (UncheckedIOException ex) {
+        out.add(folder.getFileName() + " cannot be read (" + ex.getCause().getClass().getSimpleName() + ": " + ex.getCause().getMessage() + ")");
       }
     }
     return out;
@@ -243,7 +250,7 @@ public final class CheckpointScanner {
       if (e.getValue().size() == 1) {
         Path folder = e.getValue().get(0);
         CheckpointDir c = new CheckpointDir(e.getKey(), layout.weightsDir(folder), folder);
-        if (ready(c)) {
+        if (readyIfReadable(c)) {
           out.add(c);
         }
       }
@@ -300,8 +307,18 @@ public final class CheckpointScanner {
     return stamps != null && stamps.equals(lastStamps.put(c.folder(), stamps));
   }
 
+  /** False too when a file {@link #ready} looks for cannot be looked up ({@link #leftOut} says which). */
+  private boolean readyIfReadable(CheckpointDir c) {
+    try {
+      return ready(c);
+    } catch (UncheckedIOException e) {
+      return false;
+    }
+  }
+
+  /** @throws UncheckedIOException when a file it looks for cannot be looked up */
   private boolean ready(CheckpointDir c) {
-    return Checkpoint.hasWeights(c.path()) && layout.readyFile().map(f -> Files.isRegularFile(c.folder().resolve(f))).orElse(true);
+    return hasWeights(c) && layout.readyFile().map(f -> isFile(c.folder().resolve(f))).orElse(true);
   }
 
   /**

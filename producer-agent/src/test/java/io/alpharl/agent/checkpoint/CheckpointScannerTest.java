@@ -199,6 +199,29 @@ class CheckpointScannerTest {
     assertThatThrownBy(scanner::scan).isInstanceOf(UncheckedIOException.class).hasMessageContaining("cannot list " + file);
   }
 
+  /**
+   * A new folder whose weights cannot be looked up (here a link loop in their place; in life a
+   * folder the agent has no permission to enter, where even the ready file reads as absent) was
+   * waited for without a word, or taken for one without weights. It is unreadable, said with why.
+   */
+  @Test
+  void aNewFolderWhoseWeightsCannotBeLookedUpIsUnreadableNotWaitedForOrWeightless() throws IOException {
+    hfCheckpoint("checkpoint-0");
+    Path five = Files.createDirectories(root.resolve("checkpoint-5"));
+    Files.createSymbolicLink(five.resolve("model.safetensors"), Path.of("model.safetensors"));
+    Files.writeString(five.resolve(CheckpointScanner.TRAINER_STATE), "{}");
+    CheckpointScanner scanner = new CheckpointScanner(root);
+
+    ScanResult r = scanner.scan();
+    assertThat(r.weightless()).isEmpty();
+    assertThat(r.unreadable()).singleElement().satisfies(u -> {
+      assertThat(u.checkpoint().step()).isEqualTo(5L);
+      assertThat(u.why()).contains("cannot read " + five, "read again once it can be");
+    });
+    assertThat(steps(scanner.present())).containsExactly(0L);
+    assertThat(scanner.leftOut()).singleElement().asString().startsWith("checkpoint-5 cannot be read (");
+  }
+
   /** A finished Trainer checkpoint holding .bin weights, or DeepSpeed state only: reported with what it holds, never complete. */
   @Test
   void aFinishedCheckpointWithoutSafetensorsIsReportedNotWaitedFor() throws IOException {
