@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.NavigableMap;
 import java.util.OptionalDouble;
 import java.util.TreeMap;
@@ -140,8 +139,13 @@ public final class ProgressReader {
   }
 
   /**
-   * The planned final step: {@code max_steps} of the trainer state, else the newest
-   * {@code max_steps} in {@code progress.jsonl} (custom loops write it there), else 0.
+   * The planned final step: {@code max_steps} of the trainer state, else {@code max_steps} as
+   * {@code progress.jsonl} states it at the checkpoint's step (custom loops write it there), else 0.
+   *
+   * <p>At the checkpoint's step: the newest statement on a line of that step or before (or of no
+   * step), else the first one after it. The newest line of the file, taken until now, made a
+   * step's planned final step depend on when the agent read it (a trainer that changed its plan,
+   * an agent catching up), and with it the step's judged fit.
    */
   public static long plannedSteps(CheckpointDir checkpoint) {
     try {
@@ -152,39 +156,34 @@ public final class ProgressReader {
     } catch (IOException e) {
       // no trainer state (verl, OpenRLHF): try the progress file
     }
-    try {
-      OptionalDouble fromFile = lastValue(checkpoint.folder().getParent().resolve(PROGRESS_JSONL), "max_steps", -1);
-      return fromFile.isPresent() ? (long) fromFile.getAsDouble() : 0;
-    } catch (UncheckedIOException e) {
+    Path file = checkpoint.folder().getParent().resolve(PROGRESS_JSONL);
+    if (!Files.isRegularFile(file)) {
       return 0;
     }
-  }
-
-  /** The value under {@code key} of the last line of {@code file} that has one (and, unless {@code step} is -1, that step). */
-  private static OptionalDouble lastValue(Path file, String key, long step) {
-    if (!Files.isRegularFile(file)) {
-      return OptionalDouble.empty();
-    }
     try {
-      List<String> lines = Files.readAllLines(file);
-      for (int i = lines.size() - 1; i >= 0; i--) {
-        String line = lines.get(i).strip();
-        if (line.isEmpty()) {
+      double atOrBefore = Double.NaN;
+      double firstAfter = Double.NaN;
+      for (String line : Files.readAllLines(file)) {
+        JsonNode entry;
+        try {
+          entry = JSON.readTree(line.strip());
+        } catch (IOException e) {
+          continue; // a line being written while we read
+        }
+        OptionalDouble v = entry == null ? OptionalDouble.empty() : valueAt(entry, "max_steps", -1);
+        if (v.isEmpty()) {
           continue;
         }
-        OptionalDouble v;
-        try {
-          v = valueAt(JSON.readTree(line), key, step);
-        } catch (IOException e) {
-          continue; // a line being written while we read; earlier lines are complete
-        }
-        if (v.isPresent()) {
-          return v;
+        JsonNode s = entry.get("step");
+        if (s == null || !s.isNumber() || s.asLong() <= checkpoint.step()) {
+          atOrBefore = v.getAsDouble();
+        } else if (Double.isNaN(firstAfter)) {
+          firstAfter = v.getAsDouble();
         }
       }
-      return OptionalDouble.empty();
+      return !Double.isNaN(atOrBefore) ? (long) atOrBefore : Double.isNaN(firstAfter) ? 0 : (long) firstAfter;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
+      return 0;
     }
   }
 

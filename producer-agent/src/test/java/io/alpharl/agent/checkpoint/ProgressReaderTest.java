@@ -43,6 +43,30 @@ class ProgressReaderTest {
     assertThat(new ProgressReader("reward").read(c)).isEqualTo(OptionalDouble.of(0.75));
   }
 
+  /**
+   * A loop that changed its plan: each step keeps the plan stated at or before it, however late the
+   * agent reads it (the newest line of the file was taken, so an agent catching up judged early
+   * steps by the later plan). Before any statement, the first one after the step.
+   */
+  @Test
+  void aStepsPlannedFinalStepIsTheOneStatedAtItsStepNotTheNewest() throws IOException {
+    Path run = Files.createDirectories(root.resolve("run"));
+    Files.writeString(run.resolve(ProgressReader.PROGRESS_JSONL), String.join("\n",
+        "{\"step\": 4, \"reward\": 0.1, \"max_steps\": 100}",
+        "{\"step\": 6, \"reward\": 0.2}",
+        "{\"step\": 8, \"reward\": 0.3, \"max_steps\": 250}",
+        "{\"step\": 9, \"max")); // a line being written
+    assertThat(ProgressReader.plannedSteps(step(run, 2))).isEqualTo(100);
+    assertThat(ProgressReader.plannedSteps(step(run, 4))).isEqualTo(100);
+    assertThat(ProgressReader.plannedSteps(step(run, 7))).isEqualTo(100);
+    assertThat(ProgressReader.plannedSteps(step(run, 8))).isEqualTo(250);
+    assertThat(ProgressReader.plannedSteps(step(run, 12))).isEqualTo(250);
+  }
+
+  private static CheckpointDir step(Path run, long step) throws IOException {
+    return new CheckpointDir(step, Files.createDirectories(run.resolve("checkpoint-" + step)));
+  }
+
   @Test
   void theHistoryIsProgressJsonlOverlaidByTheTrainerStateWithReadsPrecedence() throws IOException {
     Path folder = Files.createDirectories(root.resolve("checkpoint-30"));
