@@ -1,5 +1,6 @@
 package io.alpharl.agent.checkpoint;
 
+import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.safetensors.TensorEntry;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -93,6 +94,9 @@ public final class ModuleSelector {
     }
     if (shape.get(0) == 0 || shape.get(1) == 0) {
       return ModuleDecision.carried("an empty matrix " + shape + ": no values, no factors");
+    }
+    if (name.indexOf(MessageChecks.MODULE_KEY_END) >= 0) {
+      return ModuleDecision.carried("its name holds '" + MessageChecks.MODULE_KEY_END + "', which ends a module's name in the processor's keys");
     }
     String layer = name.endsWith(WEIGHT) && segments.length >= 2 ? segments[segments.length - 2] : "";
     boolean transposed = CONV1D.contains(layer);

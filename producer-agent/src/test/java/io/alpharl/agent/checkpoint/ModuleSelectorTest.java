@@ -62,6 +62,8 @@ class ModuleSelectorTest {
     assertThat(s.decide("pooler.dense.weight", List.of(8L, 8L)).reason()).isEqualTo("a head");
     assertThat(s.decide("model.layers.0.mlp.up_proj.weight", List.of(0L, 8L)).reason()).as("the processor refuses an empty module")
         .startsWith("an empty matrix");
+    assertThat(s.decide("model.layers.0.mlp#0.up_proj.weight", List.of(8L, 8L)).reason()).as("the processor refuses it in a modelled name")
+        .contains("holds '#'");
     assertThat(s.decide("extra.proj.weight", List.of(8L, 8L)).reason()).isEqualTo("outside the numbered blocks");
   }
 

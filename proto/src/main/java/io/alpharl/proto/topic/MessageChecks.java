@@ -9,7 +9,9 @@ import io.alpharl.proto.v1.RejectReason;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorInfo;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What every reader checks of a message that parsed, before believing it: a schema version this
@@ -22,8 +24,38 @@ public final class MessageChecks {
 
   private MessageChecks() {}
 
+  /**
+   * Ends a modelled module's name in the run tracker's keys ({@code run/module#step}): a module
+   * named with it would share another's key prefix, so none is.
+   */
+  public static final char MODULE_KEY_END = '#';
+
   public static Optional<Problem> manifest(String key, RunManifest m) {
-    return version("RunManifest", m.getSchemaVersion()).or(() -> runKey("RunManifest", key, m.getRunId()));
+    return version("RunManifest", m.getSchemaVersion()).or(() -> runKey("RunManifest", key, m.getRunId())).or(() -> tensors(m));
+  }
+
+  /**
+   * What readers size their state by: each tensor named once, and each modelled one a matrix with
+   * values, named without {@link #MODULE_KEY_END}. The agent never lists otherwise; a manifest that
+   * did (a tensor twice, a modelled [0, n]) made the run tracker fail on the run's first factors,
+   * and with it every run of its tasks, at each start.
+   */
+  private static Optional<Problem> tensors(RunManifest m) {
+    Set<String> names = new HashSet<>();
+    for (TensorInfo t : m.getTensorsList()) {
+      String of = "RunManifest of run " + m.getRunId() + ": tensor " + t.getName();
+      if (!names.add(t.getName())) {
+        return Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD, of + " is listed twice"));
+      }
+      if (t.getShapeList().stream().anyMatch(d -> d < 0)) {
+        return Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD, of + " has shape " + t.getShapeList()));
+      }
+      if (t.getModelled() && (t.getShapeCount() != 2 || t.getShape(0) < 1 || t.getShape(1) < 1 || t.getName().indexOf(MODULE_KEY_END) >= 0)) {
+        return Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD, of + " of shape " + t.getShapeList()
+            + " is modelled, which needs a matrix with values and a name without '" + MODULE_KEY_END + "'"));
+      }
+    }
+    return Optional.empty();
   }
 
   /**

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.alpharl.proto.v1.RejectReason;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.proto.v1.TensorInfo;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class MessageChecksTest {
@@ -24,5 +26,32 @@ class MessageChecksTest {
     }
     StepCommitted step = StepCommitted.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId("..").setStep(5).build();
     assertThat(MessageChecks.step("..", step)).isPresent();
+  }
+
+  /** What the run tracker sizes its state by: a manifest it would fail on is refused, with why. */
+  @Test
+  void aManifestListsEachTensorOnceAndModelsOnlyMatricesWithValues() {
+    TensorInfo q = matrix("l.0.q.weight", 4, 3, true);
+    TensorInfo norm = TensorInfo.newBuilder().setName("l.0.norm.weight").addShape(3).build();
+    assertThat(MessageChecks.manifest("r", with(q, norm, matrix("empty.weight", 0, 3, false)))).as("an empty tensor carried").isEmpty();
+    assertThat(MessageChecks.manifest("r", with(q, norm, q))).hasValueSatisfying(p -> {
+      assertThat(p.reason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
+      assertThat(p.detail()).contains("tensor l.0.q.weight is listed twice");
+    });
+    assertThat(MessageChecks.manifest("r", with(matrix("l.0.k.weight", 0, 3, true)))).hasValueSatisfying(p -> assertThat(p.detail())
+        .contains("l.0.k.weight of shape [0, 3] is modelled"));
+    assertThat(MessageChecks.manifest("r", with(TensorInfo.newBuilder().setName("v").addShape(3).setModelled(true).build())))
+        .hasValueSatisfying(p -> assertThat(p.detail()).contains("v of shape [3] is modelled"));
+    assertThat(MessageChecks.manifest("r", with(q, matrix("l.0.q.weight#x", 4, 3, true)))).hasValueSatisfying(p -> assertThat(p.detail())
+        .contains("without '#'"));
+    assertThat(MessageChecks.manifest("r", with(TensorInfo.newBuilder().setName("n").addShape(-1).build()))).isPresent();
+  }
+
+  private static TensorInfo matrix(String name, long m, long n, boolean modelled) {
+    return TensorInfo.newBuilder().setName(name).addAllShape(List.of(m, n)).setModelled(modelled).build();
+  }
+
+  private static RunManifest with(TensorInfo... tensors) {
+    return manifest("r").toBuilder().addAllTensors(List.of(tensors)).build();
   }
 }

@@ -1,5 +1,6 @@
 package io.alpharl.processor.run;
 
+import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.proto.topic.RecordKeys;
 import java.util.Locale;
 
@@ -23,7 +24,7 @@ public final class StoreKeys {
 
   /** {@code run/module#} : every window point of a module. */
   public static String modulePrefix(String runId, String module) {
-    return RecordKeys.of(runId, module) + '#';
+    return RecordKeys.of(runId, module) + MessageChecks.MODULE_KEY_END;
   }
 
   /** {@code run/module#00000000000000000040} */

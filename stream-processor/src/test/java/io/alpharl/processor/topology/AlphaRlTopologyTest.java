@@ -446,6 +446,35 @@ class AlphaRlTopologyTest {
   }
 
   /**
+   * A manifest listing a modelled tensor twice (eight others before it) gave the repeated name a
+   * bit past the step's module bitmap: the run tracker threw on the run's first factors, and the
+   * task, with every run it holds, failed again at each start. It is refused when it arrives.
+   */
+  @Test
+  void aManifestListingATensorTwiceIsDeadLetteredAndOtherRunsGoOn() {
+    RunManifest.Builder junk = RunManifest.newBuilder().setSchemaVersion(1).setRunId("junk");
+    for (int i = 0; i < 8; i++) {
+      junk.addTensors(TensorInfo.newBuilder().setName("m" + i).addShape(M).addShape(N).setModelled(true));
+    }
+    junk.addTensors(TensorInfo.newBuilder().setName("m0").addShape(M).addShape(N).setModelled(true));
+    runs.pipeInput("junk", junk.build(), tick());
+    try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
+      chunker.split(new TensorRef("junk", 1, "m0", List.of((long) M, (long) N), true), FloatBuffer.wrap(randomDelta()),
+          f -> deltas.pipeInput(f.key(), f, tick()));
+    }
+    sendStep(1, 0.1);
+
+    List<DeadLetter> letters = dlq.readValuesToList();
+    assertThat(letters).first().satisfies(l -> {
+      assertThat(l.getReason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
+      assertThat(l.getSourceTopic()).isEqualTo(Topics.RUNS.name());
+      assertThat(l.getDetail()).contains("m0 is listed twice");
+    });
+    assertThat(letters.subList(1, letters.size())).allSatisfy(l -> assertThat(l.getDetail()).contains("junk", "no manifest"));
+    assertThat(fits.readValuesToList()).extracting(FitSummary::getRunId, FitSummary::getStep).contains(org.assertj.core.groups.Tuple.tuple(RUN, 1L));
+  }
+
+  /**
    * Factors under this processor's header whose extra factors or sketch do not add up (rank 2
    * without its second factor): kept, they would fail the window code at every later step of the
    * run, on good records, after every restart. They are refused when they arrive.
