@@ -21,20 +21,26 @@ import java.util.function.Predicate;
  *       deltas between are missing from what this reader read, and ΔW would be wrong without them
  *       (frames that name none, written before frames did, are not checked);
  *   <li>a step's chunks come in order from chunk 0 ({@link ChunkSequence}); a new step that begins
- *       while another is incomplete drops the incomplete one, which is reported;
+ *       (its chunk 0 passing every check) while another is incomplete drops the incomplete one,
+ *       which is reported;
  *   <li>the values decode and are finite ({@link ChunkDecoder});
  *   <li>a frame that ends the run ({@link RunEndFrame}) must name the newest applied step (so
  *       there must be one); after it every frame of the tensor is refused (a step incomplete when it
  *       came is dropped).
  * </ul>
  *
- * A refused frame changes nothing, except that an incomplete step it found stays dropped. Since the
- * outcome depends only on the sequence of frames, replaying the log gives the same state.
+ * A refused frame changes nothing: a stray frame of a later step (junk, a forged header) used to drop
+ * the step in progress before it was itself refused, and with it every later step of the tensor.
+ * Since the outcome depends only on the sequence of frames, replaying the log gives the same state.
  * Not thread-safe.
  */
 public final class TensorStepLog {
-  /** One reason a frame, or the step it found incomplete, was refused. */
-  public record Rejection(RejectReason reason, String detail) {}
+  /**
+   * One reason a frame, or the step it found incomplete, was refused.
+   *
+   * @param step the step refused: the frame's, or the incomplete step's that a new step dropped
+   */
+  public record Rejection(RejectReason reason, String detail, long step) {}
 
   /**
    * What offering one frame did.
@@ -180,17 +186,16 @@ public final class TensorStepLog {
       return refused(step, rejections, step == appliedStep ? RejectReason.REJECT_REASON_DUPLICATE_STEP : RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP,
           where + ": step " + appliedStep + " is already applied; a step is applied once");
     }
-    if (pendingStep >= 0 && pendingStep != step) {
-      rejections.add(new Rejection(RejectReason.REJECT_REASON_MISSING_CHUNK, h.getTensorName() + " step " + pendingStep + ": got chunks 0.."
-          + (nextChunk - 1) + " of " + chunkCount + ", then step " + step + " began; the incomplete step is dropped"));
-      dropPending();
-    }
+    boolean replacing = pendingStep >= 0 && pendingStep != step;
     if (h.hasPreviousStep() && h.getPreviousStep() != appliedStep) {
+      if (replacing && h.getPreviousStep() == pendingStep) { // the agent went on past the incomplete step: its other chunks are not coming
+        dropIncomplete(rejections, "step " + step + " began with this record", h.getTensorName());
+      }
       return refused(step, rejections, RejectReason.REJECT_REASON_MISSING_STEP, where + ": follows step " + h.getPreviousStep()
           + ", but the newest step applied here is " + appliedStep + ": the deltas between are missing from the log as read"
           + " (deleted by retention, or state restored from the wrong offset), and ΔW would be wrong without them");
     }
-    boolean starting = pendingStep < 0;
+    boolean starting = pendingStep < 0 || replacing;
     if (starting && h.getChunkIndex() != 0) {
       return refused(step, rejections, RejectReason.REJECT_REASON_OUT_OF_ORDER_CHUNK, where + ": arrived before chunk 0");
     }
@@ -201,6 +206,9 @@ public final class TensorStepLog {
       chunk = decoder.decode(frame);
     } catch (FrameException e) {
       return refused(step, rejections, e.error().rejectReason(), e.getMessage());
+    }
+    if (replacing) {
+      dropIncomplete(rejections, "step " + step + " began with this record", h.getTensorName());
     }
     if (starting) {
       pendingShape = List.copyOf(h.getShapeList());
@@ -240,9 +248,7 @@ public final class TensorStepLog {
           where + ": ends the run after step " + step + ", but the newest step applied here is " + appliedStep);
     }
     if (pendingStep >= 0) {
-      rejections.add(new Rejection(RejectReason.REJECT_REASON_MISSING_CHUNK, h.getTensorName() + " step " + pendingStep + ": got chunks 0.."
-          + (nextChunk - 1) + " of " + chunkCount + ", then the run ended; the incomplete step is dropped"));
-      dropPending();
+      dropIncomplete(rejections, "the run ended with this record", h.getTensorName());
     }
     ended = true;
     return new Outcome(step, rejections, true, null, true);
@@ -252,13 +258,20 @@ public final class TensorStepLog {
     return modelled ? "modelled" : "not modelled";
   }
 
+  /** Reports the pending step as incomplete (its step, not the record's, on the letter) and drops it. */
+  private void dropIncomplete(List<Rejection> rejections, String then, String tensor) {
+    rejections.add(new Rejection(RejectReason.REJECT_REASON_MISSING_CHUNK, tensor + " step " + pendingStep + ": got chunks 0.." + (nextChunk - 1)
+        + " of " + chunkCount + ", then " + then + "; the incomplete step is dropped", pendingStep));
+    dropPending();
+  }
+
   private void dropPending() {
     pendingStep = -1;
     pending.clear();
   }
 
   private static Outcome refused(long step, List<Rejection> rejections, RejectReason reason, String detail) {
-    rejections.add(new Rejection(reason, detail));
+    rejections.add(new Rejection(reason, detail, step));
     return new Outcome(step, rejections, false, null);
   }
 }

@@ -84,6 +84,59 @@ class TensorStepLogTest {
     assertThat(log.appliedStep()).as("ΔW stays at the last step whose every delta arrived").isEqualTo(5);
   }
 
+  /**
+   * Stray frames of a later step in the middle of a step (a chunk that is no chunk 0, one that
+   * follows a step never applied) are refused and change nothing: the first used to drop the step
+   * in progress, and every later step of the tensor was then refused as missing one.
+   */
+  @Test
+  void aStrayFrameOfALaterStepDoesNotDropTheStepInProgress() {
+    offerStep(step(5, 0));
+    String key = "run-a/" + TENSOR.tensorName();
+    float[] ten = Frames.delta(256, 0.5, 10);
+    List<DeltaFrame> real = Frames.split(allocator, SMALL, step(10, 5), ten);
+    assertThat(real).hasSize(4);
+    log.offer(key, FrameEnvelope.parse(real.get(0).bytes()), decoder);
+    log.offer(key, FrameEnvelope.parse(real.get(1).bytes()), decoder);
+
+    DeltaFrame notChunkZero = Frames.split(allocator, SMALL, step(11, 5), Frames.delta(256, 0.5, 11)).get(2);
+    DeltaFrame afterAStepNeverApplied = Frames.split(allocator, SMALL, step(12, 3), Frames.delta(256, 0.5, 12)).get(0);
+    for (DeltaFrame stray : List.of(notChunkZero, afterAStepNeverApplied)) {
+      TensorStepLog.Outcome o = log.offer(key, FrameEnvelope.parse(stray.bytes()), decoder);
+      assertThat(o.accepted()).isFalse();
+      assertThat(o.rejections()).extracting(TensorStepLog.Rejection::reason).doesNotContain(RejectReason.REJECT_REASON_MISSING_CHUNK);
+    }
+
+    log.offer(key, FrameEnvelope.parse(real.get(2).bytes()), decoder);
+    TensorStepLog.Outcome last = log.offer(key, FrameEnvelope.parse(real.get(3).bytes()), decoder);
+    assertThat(last.rejections()).isEmpty();
+    assertThat(last.completesStep()).isTrue();
+    float[] summed = new float[256];
+    for (DecodedChunk c : last.completed()) {
+      for (int i = 0; i < c.values().length; i++) {
+        summed[(int) c.elementOffset() + (c.indices() == null ? i : c.indices()[i])] = c.values()[i];
+      }
+    }
+    assertThat(summed).containsExactly(ten, org.assertj.core.api.Assertions.within(0f));
+    assertThat(refusals(step(15, 10))).isEmpty();
+  }
+
+  /** A step that begins while another is incomplete drops it with a letter naming the incomplete step, not the record's. */
+  @Test
+  void theLetterOfAStepDroppedIncompleteNamesThatStep() {
+    offerStep(step(5, 0));
+    List<DeltaFrame> ten = Frames.split(allocator, SMALL, step(10, 5), Frames.delta(256, 0.5, 10));
+    log.offer("run-a/" + TENSOR.tensorName(), FrameEnvelope.parse(ten.get(0).bytes()), decoder);
+    DeltaFrame eleven = Frames.split(allocator, SMALL, step(11, 5), Frames.delta(256, 0.5, 11)).get(0);
+    TensorStepLog.Outcome o = log.offer("run-a/" + TENSOR.tensorName(), FrameEnvelope.parse(eleven.bytes()), decoder);
+    assertThat(o.accepted()).isTrue();
+    assertThat(o.rejections()).singleElement().satisfies(r -> {
+      assertThat(r.reason()).isEqualTo(RejectReason.REJECT_REASON_MISSING_CHUNK);
+      assertThat(r.step()).isEqualTo(10);
+      assertThat(r.detail()).contains("step 10: got chunks 0..0 of 4, then step 11 began with this record");
+    });
+  }
+
   @Test
   void framesThatNameNoPreviousStepAreNotChecked() {
     assertThat(offerStep(new TensorRef(TENSOR.runId(), 15, TENSOR.tensorName(), TENSOR.shape(), true)).completesStep()).isTrue();

@@ -194,7 +194,7 @@ public final class DeltaSumStore implements StateStore {
           String why = elements == 0 ? " is an empty matrix: a module needs values to have factors"
               : ": " + elements + " elements are more than one module of the processor can hold (" + MAX_MODULE_ELEMENTS + ")";
           o = new TensorStepLog.Outcome(o.step(), List.of(new TensorStepLog.Rejection(RejectReason.REJECT_REASON_SHAPE_MISMATCH,
-              key + " " + t.log.shape() + why)), false, null);
+              key + " " + t.log.shape() + why, o.step())), false, null);
           return new Applied(o, t.log.shape(), false);
         }
         t.sum = new float[(int) elements];

@@ -102,7 +102,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     DeltaSumStore.Applied applied = deltas.apply(record.key(), frame, at.map(RecordMetadata::offset).orElse(-1L));
     TensorStepLog.Outcome o = applied.outcome();
     for (TensorStepLog.Rejection r : o.rejections()) {
-      reject(record, r.reason(), r.detail(), frame.header().getRunId(), o.step());
+      reject(record, r.reason(), r.detail(), frame.header().getRunId(), r.step());
     }
     if (!o.accepted()) {
       return;
