@@ -78,7 +78,7 @@ public final class ScoreBook {
         lines.put(mf.getModule(), SketchLine.constant(stop)); // no plan: the prediction carried it after all
         continue;
       }
-      double alpha = planned > 1 ? Math.log(far.target()) / Math.log(planned) : 1;
+      double alpha = planned > 1 ? StrictMath.log(far.target()) / StrictMath.log(planned) : 1;
       lines.put(mf.getModule(), new SketchLine(far.axis(), near.target(), near.plan().sketch(window), far.target(), far.plan().sketch(window), alpha));
     }
     return new ScoreBook(fit, extrapolatorId, lines, stops, predictors);

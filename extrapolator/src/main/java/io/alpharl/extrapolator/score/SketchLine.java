@@ -18,7 +18,7 @@ record SketchLine(Axis axis, double tauA, double[] a, double tauB, double[] b, d
   double tau(long step, double progress) {
     return switch (axis) {
       case STEP -> step;
-      case SUBLINEAR -> Math.pow(step, alpha);
+      case SUBLINEAR -> StrictMath.pow(step, alpha);
       case SIGNAL -> progress;
     };
   }

@@ -31,7 +31,7 @@ record AxisFrame(Axis axis, int points, double exponent, double[] tau, String fa
           return new AxisFrame(axis, points, Double.NaN, tau, alpha.failure());
         }
         for (int i = 0; i < size; i++) {
-          tau[i] = Math.pow(Math.max(0, ps.get(i).step()), alpha.value());
+          tau[i] = StrictMath.pow(Math.max(0, ps.get(i).step()), alpha.value());
         }
         return new AxisFrame(axis, points, alpha.value(), tau, null);
       }
@@ -74,7 +74,7 @@ record AxisFrame(Axis axis, int points, double exponent, double[] tau, String fa
     }
     return switch (axis) {
       case STEP -> Resolved.of(target.plannedStep());
-      case SUBLINEAR -> Resolved.of(Math.pow(target.plannedStep(), exponent));
+      case SUBLINEAR -> Resolved.of(StrictMath.pow(target.plannedStep(), exponent));
       case SIGNAL -> SignalTarget.resolve(window.points(), points, target.plannedStep(), userSignal, settings);
     };
   }

@@ -5,6 +5,11 @@ import java.util.List;
 /**
  * The growth exponent α of ‖ΔW_t‖_F ≈ c · t^α: the least-squares slope of log ‖ΔW_t‖_F on log t
  * over the fitted points (those with t > 0 and a non-zero norm), clamped to the settings' range.
+ *
+ * <p>Logarithms and powers on the fit's path are {@link StrictMath}'s (here, {@link AxisFrame}, and
+ * the extrapolator's scoring): {@link Math}'s may differ in the last bit between CPUs and JVM
+ * flags, and a task moved to an instance on another architecture, or an extrapolator on another
+ * machine than the processor, must judge and plan with the same bits.
  */
 final class SublinearExponent {
   private SublinearExponent() {}
@@ -16,8 +21,8 @@ final class SublinearExponent {
     for (int i = 0; i < count; i++) {
       FactorPoint p = points.get(i);
       if (p.step() > 0 && p.frobenius() > 0) {
-        sx += Math.log(p.step());
-        sy += Math.log(p.frobenius());
+        sx += StrictMath.log(p.step());
+        sy += StrictMath.log(p.frobenius());
         k++;
       }
     }
@@ -31,9 +36,9 @@ final class SublinearExponent {
     for (int i = 0; i < count; i++) {
       FactorPoint p = points.get(i);
       if (p.step() > 0 && p.frobenius() > 0) {
-        double dx = Math.log(p.step()) - mx;
+        double dx = StrictMath.log(p.step()) - mx;
         sxx += dx * dx;
-        sxy += dx * (Math.log(p.frobenius()) - my);
+        sxy += dx * (StrictMath.log(p.frobenius()) - my);
       }
     }
     double alpha = sxy / sxx;
