@@ -246,7 +246,7 @@ public final class ExtrapolatorService implements Runnable {
   /** @return false when the fit must be handled again later (Kafka did not answer) */
   private boolean act(FitSummary fit, RunLedger ledger, ExtrapolationBackend backend, TopicReader reader, KafkaProducer<byte[], byte[]> producer) {
     String run = fit.getRunId();
-    long planned = Predictor.planned(fit, ledger.manifest());
+    long planned = Predictor.planned(fit);
     try {
       scoring.scoreAt(fit, ledger, reader, producer, running::get);
     } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {

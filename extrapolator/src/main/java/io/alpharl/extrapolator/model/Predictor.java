@@ -32,12 +32,12 @@ public final class Predictor {
   private Predictor() {}
 
   /**
-   * The planned final step the fit was judged with; for a fit from before fits carried it, the
-   * manifest's. Not the manifest's first: a restarted agent may state it in a newer manifest, and
-   * when that arrives must not change a prediction.
+   * The planned final step the fit was judged with (0: unknown). Never the manifest's: which
+   * manifest a reader has seen when a fit arrives is a matter of timing (a restarted agent may state
+   * the plan in a newer one), and a prediction or decision must not depend on it.
    */
-  public static long planned(FitSummary fit, RunManifest manifest) {
-    return fit.getPlannedSteps() > 0 ? fit.getPlannedSteps() : manifest.getPlannedSteps();
+  public static long planned(FitSummary fit) {
+    return fit.getPlannedSteps();
   }
 
   /**
@@ -54,7 +54,7 @@ public final class Predictor {
       throw new IllegalStateException("run " + fit.getRunId() + ": the fit summary of step " + k + " lists no window ending at it");
     }
     Map<Long, Double> progress = progress(fit.getRunId(), steps, commits);
-    long planned = planned(fit, manifest);
+    long planned = planned(fit);
     Map<String, TensorInfo> tensors = new HashMap<>();
     manifest.getTensorsList().forEach(t -> tensors.put(t.getName(), t));
     AxisSettings axes = axes(fit);

@@ -55,7 +55,7 @@ public final class ScoreBook {
     Map<String, SketchLine> lines = new LinkedHashMap<>();
     Map<String, double[]> stops = new LinkedHashMap<>();
     Map<String, String> predictors = new LinkedHashMap<>();
-    long planned = Predictor.planned(fit, manifest);
+    long planned = Predictor.planned(fit);
     for (ModuleFit mf : fit.getModulesList()) {
       TensorInfo t = tensors.get(mf.getModule());
       if (t == null || t.getShapeCount() != 2) {

@@ -86,7 +86,7 @@ class PredictorTest {
   }
 
   private static FitSummary summary(List<Long> window, String predictor) {
-    return FitSummary.newBuilder().setRunId("r").setStep(60).setAxis(ProgressAxis.PROGRESS_AXIS_STEP).addAllWindowSteps(window)
+    return FitSummary.newBuilder().setRunId("r").setStep(60).setPlannedSteps(MANIFEST.getPlannedSteps()).setAxis(ProgressAxis.PROGRESS_AXIS_STEP).addAllWindowSteps(window)
         .setSignalLow(0).setSignalHigh(1).setMinExponent(0.1).setMaxExponent(1).setSignalTarget(Double.NaN).setGate(GateState.GATE_STATE_PASSING)
         .setPolicy("auto")
         .addModules(ModuleFit.newBuilder().setModule("m").setR2(1.0).setAboveFloor(true).setPredictor(predictor)).build();

@@ -71,7 +71,7 @@ class ScoreBookTest {
   }
 
   private static FitSummary fit(String predictor, ProgressAxis axis) {
-    return FitSummary.newBuilder().setRunId("r").setStep(60).setAxis(axis).addAllWindowSteps(WINDOW)
+    return FitSummary.newBuilder().setRunId("r").setStep(60).setPlannedSteps(LineRun.MANIFEST.getPlannedSteps()).setAxis(axis).addAllWindowSteps(WINDOW)
         .setSignalLow(0).setSignalHigh(1).setMinExponent(0.1).setMaxExponent(1).setSignalTarget(0.1)
         .setGate(GateState.GATE_STATE_PASSING).setPolicy("auto")
         .addModules(ModuleFit.newBuilder().setModule("m").setR2(1.0).setAboveFloor(true).setPredictor(predictor)).build();

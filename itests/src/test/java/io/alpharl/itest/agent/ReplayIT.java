@@ -72,6 +72,8 @@ class ReplayIT {
     RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.hasComplete(steps) && !l.endedAfter.isEmpty(), Duration.ofSeconds(60));
     assertThat(log.committedSteps()).containsExactlyElementsOf(steps);
     assertThat(log.commits).allSatisfy(c -> assertThat(c.getHasProgressValue()).isTrue());
+    // Recorded before commits stated it: the replay states the recorded manifest's, since readers take no manifest's.
+    assertThat(log.commits).allSatisfy(c -> assertThat(c.getPlannedSteps()).isEqualTo(steps.get(steps.size() - 1)));
     try (Checkpoint base = Checkpoint.open(BundledRun.dir().resolve("checkpoint-0"))) {
       assertThat(log.endedAfter.keySet()).as("every tensor ended").isEqualTo(base.tensors().keySet());
     }

@@ -208,7 +208,13 @@ public final class RunReplayer {
             bytes += f.bytes().length;
             sink.frame(f);
           }
-          sink.commitStep(commit.toBuilder().setRunId(runId).setCommittedUnixMs(System.currentTimeMillis()).build());
+          StepCommitted.Builder replayed = commit.toBuilder().setRunId(runId).setCommittedUnixMs(System.currentTimeMillis());
+          if (replayed.getPlannedSteps() == 0 && lastManifest != null) {
+            // Recordings made before commits stated the planned final step get the recorded manifest's, the newest before this
+            // commit: readers take a commit's own value alone, since which manifest a live reader has seen is a matter of timing.
+            replayed.setPlannedSteps(lastManifest.getPlannedSteps());
+          }
+          sink.commitStep(replayed.build());
           steps++;
           if (progress != null) {
             int width = 30;

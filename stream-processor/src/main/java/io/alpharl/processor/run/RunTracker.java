@@ -361,9 +361,11 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       TensorInfo info = mods.info(module);
       windowsOfModules.add(Windows.of(module, (int) info.getShape(0), (int) info.getShape(1), points, progressByStep));
     }
-    // The step's own statement, else the manifest's: a manifest sent again by a restarted agent
-    // (which may know max_steps by then) can arrive before or after this step completes.
-    long planned = step.getPlannedSteps() > 0 ? step.getPlannedSteps() : run.getManifest().getPlannedSteps();
+    // The step's own statement alone (0: unknown when it was committed). Falling back to the
+    // manifest made the fit depend on timing: a manifest sent again by a restarted agent (which may
+    // know max_steps by then) can be taken before or after this step completes, and alpharl.runs,
+    // compacted, keeps only the newest.
+    long planned = step.getPlannedSteps();
     double lag = step.getCommittedUnixMs() > 0 ? (System.currentTimeMillis() - step.getCommittedUnixMs()) / 1000.0 : -1;
     FitCalculator.Judgement judgement = fits.judge(stepsOf, planned, windowsOfModules, fitMemory.computeIfAbsent(runId, r -> new RunFitMemory()));
     publish(record, runId, run, fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_STEP, stepsOf, progress, planned, trajectories, judgement), lag);
