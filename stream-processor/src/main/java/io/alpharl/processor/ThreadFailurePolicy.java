@@ -1,9 +1,12 @@
 package io.alpharl.processor;
 
+import io.alpharl.processor.module.RestoreFromTheStartException;
 import io.alpharl.proto.error.Causes;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import org.apache.kafka.streams.errors.MissingSourceTopicException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -16,7 +19,9 @@ import org.slf4j.LoggerFactory;
  * kinds of failure do not pass and shut the client down, so that the process exits non-zero
  * ({@link StreamsStopWatch}) and says why instead of replacing threads forever without processing:
  * a source topic that is gone (deleted, or never made on this cluster), and threads that keep
- * failing ({@link #MAX_FAILURES} within {@link #WINDOW_NANOS}). Thread-safe.
+ * failing ({@link #MAX_FAILURES} within {@link #WINDOW_NANOS}). A partition's planned rebuild from
+ * the whole log ({@link RestoreFromTheStartException}) replaces its thread without counting, once
+ * per partition. Thread-safe.
  */
 final class ThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
   private static final Logger LOG = LoggerFactory.getLogger(ThreadFailurePolicy.class);
@@ -27,6 +32,8 @@ final class ThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
 
   private final LongSupplier nanoTime;
   private final Deque<Long> recent = new ArrayDeque<>();
+  /** Partitions rebuilt from the start of their log once already; another request for one counts as a failure. */
+  private final Set<Integer> rebuilt = new HashSet<>();
 
   ThreadFailurePolicy() {
     this(System::nanoTime);
@@ -43,6 +50,12 @@ final class ThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
       LOG.error("a source topic of the processor is missing ({}): it was deleted, or --bootstrap-servers names another cluster;"
           + " the processor stops rather than wait without processing", missing.get().getMessage());
       return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    }
+    Optional<RestoreFromTheStartException> rebuild = Causes.find(e, RestoreFromTheStartException.class);
+    if (rebuild.isPresent() && rebuilt.add(rebuild.get().partition())) {
+      // Junk after a restart point on several partitions cost one failure each, at every start: five shut the client down for good.
+      LOG.warn("{}; its thread is replaced", rebuild.get().getMessage());
+      return StreamThreadExceptionResponse.REPLACE_THREAD;
     }
     long now = nanoTime.getAsLong();
     recent.addLast(now);

@@ -2,6 +2,7 @@ package io.alpharl.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.alpharl.processor.module.RestoreFromTheStartException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.streams.errors.MissingSourceTopicException;
@@ -38,5 +39,23 @@ class ThreadFailurePolicyTest {
       assertThat(policy.handle(new KafkaException("now and then"))).as("failure %d", i).isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
       now.addAndGet(ThreadFailurePolicy.WINDOW_NANOS / (ThreadFailurePolicy.MAX_FAILURES - 2));
     }
+  }
+
+  /**
+   * Junk after a restart point on more partitions than the budget: each partition's rebuild from
+   * its whole log replaced a thread and counted, so five shut the client down at every start.
+   */
+  @Test
+  void aPartitionsRebuildFromTheWholeLogIsNotAFailureOncePerPartition() {
+    ThreadFailurePolicy policy = new ThreadFailurePolicy(() -> 0);
+    for (int partition = 0; partition < 3 * ThreadFailurePolicy.MAX_FAILURES; partition++) {
+      assertThat(policy.handle(new StreamsException(new RestoreFromTheStartException(partition, "rebuild")))).as("partition %d", partition)
+          .isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
+    }
+    for (int i = 1; i < ThreadFailurePolicy.MAX_FAILURES; i++) {
+      assertThat(policy.handle(new RestoreFromTheStartException(0, "again"))).as("again %d", i).isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
+    }
+    assertThat(policy.handle(new RestoreFromTheStartException(0, "a rebuild that does not take counts"))).isEqualTo(
+        StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
   }
 }

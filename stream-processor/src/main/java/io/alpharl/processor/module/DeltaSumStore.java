@@ -320,8 +320,9 @@ public final class DeltaSumStore implements StateStore {
         // A tensor met after the restart point in mid-run has no copy this restore could see (lost to an unclean leader election, a
         // deletion), or is junk: either way, the log before the point is what can tell, so the task starts over from the whole log.
         snapshots.distrust(partition);
-        throw new IllegalStateException("store " + name + " of partition " + partition + ": " + key + " at offset " + r.offset() + " follows"
-            + " steps that neither its copies nor the log after the restart point " + restartFrom + " hold; the task is rebuilt from the whole log");
+        throw new RestoreFromTheStartException(partition, "store " + name + " of partition " + partition + ": " + key + " at offset " + r.offset()
+            + " follows steps that neither its copies nor the log after the restart point " + restartFrom + " hold; the task is rebuilt from"
+            + " the whole log");
       }
       // Live, every frame followed a step applied before it; at restore one that does not means
       // the log lost deltas since. Said once per restore: the live dead letters say the rest.
