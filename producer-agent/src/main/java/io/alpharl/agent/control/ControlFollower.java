@@ -196,7 +196,14 @@ public final class ControlFollower implements AutoCloseable {
             refuse(letters, r, problem.get().reason(), problem.get().detail());
             continue;
           }
-          if (d.getAction() == ControlAction.CONTROL_ACTION_EARLY_STOP && decision.compareAndSet(null, d)) {
+          if (d.getAction() != ControlAction.CONTROL_ACTION_EARLY_STOP) {
+            if (refused.add(r.partition() + "@" + r.offset())) { // an extrapolator newer than this agent: said, not passed over in silence
+              LOG.warn("run {}: decision {}-{}@{} asks for {}, which this agent does not know; it is not acted on", runId, r.topic(), r.partition(),
+                  r.offset(), d.getAction());
+            }
+            continue;
+          }
+          if (decision.compareAndSet(null, d)) {
             try {
               Path file = StopFile.write(runDir, d);
               LOG.info("run {}: early stop at step {}: wrote {} ({})", runId, d.getAtStep(), file, d.getReason());
@@ -215,7 +222,12 @@ public final class ControlFollower implements AutoCloseable {
     }
     LOG.warn("run {}: refused {}-{}@{}, the trainer is not told: {}", runId, r.topic(), r.partition(), r.offset(), detail);
     DeadLetter letter = DeadLetters.of(r, reason, detail, "agent " + runId).setRunId(runId).build();
-    letters.send(new ProducerRecord<>(Topics.DLQ.name(), r.key(), letter.toByteArray()));
+    letters.send(new ProducerRecord<>(Topics.DLQ.name(), r.key(), letter.toByteArray()), (md, e) -> {
+      if (e != null) { // the refusal is in this log either way; the letter is what others read
+        LOG.error("run {}: the dead letter for {}-{}@{} was not written to {}: {}", runId, r.topic(), r.partition(), r.offset(), Topics.DLQ.name(),
+            e.getMessage());
+      }
+    });
   }
 
 
