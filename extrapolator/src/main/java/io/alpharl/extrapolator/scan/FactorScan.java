@@ -27,7 +27,8 @@ import org.apache.kafka.common.header.Header;
  * Reads a run's factors at the steps of a fit window from {@code alpharl.rank1}: from the one
  * partition the processor writes a run's factors to, from the run's start, only those the fit's
  * processor application computed (its header), the first of each module and step that fits the
- * run's manifest and adds up ({@link MessageChecks#factorsFit}): the one the run tracker kept, which
+ * run's manifest, adds up ({@link MessageChecks#factorsFit}) and is sketched like the module's
+ * first point ({@link MessageChecks#sketchedAlike}): the one the run tracker kept, which
  * dead-letters the others. It stops reading once it has every module at every step asked: what
  * follows could only repeat them, so a restarted extrapolator rebuilding many runs' score books
  * does not read each run's factors to the end. Stateless apart from its reader.
@@ -41,10 +42,18 @@ public final class FactorScan {
     this.reader = reader;
   }
 
+  /** How a module's points are sketched, as its first point says. */
+  public record Sketching(int size, long seed) {
+    static Sketching of(Rank1Update u) {
+      return new Sketching(u.getSketchSize(), u.getSketchSeed());
+    }
+  }
+
   /** The factors of a fit's window: every module it fitted, at every step of its window. */
   public Map<String, NavigableMap<Long, Rank1Update>> window(FitSummary fit, long runStartMs, RunManifest manifest) {
     Set<String> modules = fit.getModulesList().stream().map(ModuleFit::getModule).collect(Collectors.toSet());
-    return read(fit.getRunId(), runStartMs, fit.getProcessorApplication(), modules, new HashSet<>(fit.getWindowStepsList()), manifest);
+    return read(fit.getRunId(), runStartMs, fit.getProcessorApplication(), modules, new HashSet<>(fit.getWindowStepsList()), manifest,
+        new HashMap<>());
   }
 
   /**
@@ -52,10 +61,12 @@ public final class FactorScan {
    *                    time when only that step is wanted), less a margin for clock steps
    * @param application the processor application id named by the fit summary
    * @param manifest    the run's manifest: the modules' shapes
+   * @param sketching   module → how its first point is sketched; a module missing is learned from the first of its factors read
+   *                    (so a read from a later step than the run's start must be given it)
    * @return module → step → factors, for the modules and steps asked
    */
   public Map<String, NavigableMap<Long, Rank1Update>> read(String runId, long runStartMs, String application, Set<String> modules,
-      Set<Long> steps, RunManifest manifest) {
+      Set<Long> steps, RunManifest manifest, Map<String, Sketching> sketching) {
     Map<String, TensorInfo> shapes = new HashMap<>();
     manifest.getTensorsList().stream().filter(TensorInfo::getModelled).forEach(t -> shapes.put(t.getName(), t));
     int partitions = reader.partitions(Topics.RANK1.name()).size();
@@ -66,8 +77,15 @@ public final class FactorScan {
     long wanted = (long) modules.size() * steps.size();
     long[] found = {0};
     reader.readWhile(reader.offsetsAt(List.of(tp), runStartMs - START_MARGIN_MS), r -> {
-      Rank1Update u = wanted(r, prefix, app, modules, steps, shapes);
-      if (u != null && out.computeIfAbsent(u.getModule(), m -> new TreeMap<>()).putIfAbsent(u.getStep(), u) == null) {
+      Rank1Update u = wellFormed(r, prefix, app, modules, shapes);
+      if (u == null) {
+        return true;
+      }
+      Sketching first = sketching.putIfAbsent(u.getModule(), Sketching.of(u));
+      if (first != null && MessageChecks.sketchedAlike(first.size(), first.seed(), u).isPresent()) {
+        return true;
+      }
+      if (steps.contains(u.getStep()) && out.computeIfAbsent(u.getModule(), m -> new TreeMap<>()).putIfAbsent(u.getStep(), u) == null) {
         found[0]++;
       }
       return found[0] < wanted;
@@ -75,8 +93,8 @@ public final class FactorScan {
     return out;
   }
 
-  /** The record's factors when they are of the run, the application, a module and a step asked, and well-formed; else null. */
-  private static Rank1Update wanted(ConsumerRecord<byte[], byte[]> r, String prefix, byte[] app, Set<String> modules, Set<Long> steps,
+  /** The record's factors when they are of the run, the application and a module asked, and well-formed; else null. */
+  private static Rank1Update wellFormed(ConsumerRecord<byte[], byte[]> r, String prefix, byte[] app, Set<String> modules,
       Map<String, TensorInfo> shapes) {
     if (r.key() == null || r.value() == null) {
       return null;
@@ -92,7 +110,7 @@ public final class FactorScan {
     } catch (SerializationException e) {
       return null; // the processor dead-letters what does not parse
     }
-    boolean asked = MessageChecks.factors(key, u).isEmpty() && modules.contains(u.getModule()) && steps.contains(u.getStep())
+    boolean asked = MessageChecks.factors(key, u).isEmpty() && modules.contains(u.getModule())
         && MessageChecks.factorsFit(u, shapes.get(u.getModule())).isEmpty();
     return asked ? u : null;
   }

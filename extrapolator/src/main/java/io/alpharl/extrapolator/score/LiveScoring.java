@@ -105,14 +105,18 @@ public final class LiveScoring {
     }
     StepCommitted commit = ledger.commits().get(step);
     Set<String> modules = new HashSet<>();
-    due.forEach(b -> modules.addAll(b.modules()));
+    Map<String, FactorScan.Sketching> sketching = new HashMap<>();
+    due.forEach(b -> {
+      modules.addAll(b.modules());
+      sketching.putAll(b.sketching());
+    });
     // A step's factors are stamped with its frames' send times, which all follow the previous
     // step's commit; the step's own commit comes after the last of them, which at 7B can be
     // minutes after the first: read from the commit before, or the run's start.
     Map.Entry<Long, StepCommitted> before = ledger.commits().lowerEntry(step);
     long sentFrom = before == null ? ledger.startMs() : before.getValue().getCommittedUnixMs();
     Map<String, NavigableMap<Long, Rank1Update>> at = factors.read(fit.getRunId(), sentFrom, fit.getProcessorApplication(), modules, Set.of(step),
-        ledger.manifest());
+        ledger.manifest(), sketching);
     Map<String, Rank1Update> byModule = new HashMap<>();
     at.forEach((m, bySteps) -> byModule.put(m, bySteps.get(step)));
     double progress = commit.getHasProgressValue() ? commit.getProgressValue() : Double.NaN;

@@ -1,6 +1,7 @@
 package io.alpharl.extrapolator.score;
 
 import io.alpharl.extrapolator.model.Predictor;
+import io.alpharl.extrapolator.scan.FactorScan;
 import io.alpharl.fit.predict.AxisSettings;
 import io.alpharl.fit.predict.ModuleWindow;
 import io.alpharl.fit.predict.PlanResult;
@@ -34,13 +35,17 @@ public final class ScoreBook {
   private final Map<String, SketchLine> lines;
   private final Map<String, double[]> stops;
   private final Map<String, String> predictors;
+  /** How each module's points are sketched: a later step's factors sketched otherwise are not the module's. */
+  private final Map<String, FactorScan.Sketching> sketching;
 
-  private ScoreBook(FitSummary fit, String extrapolatorId, Map<String, SketchLine> lines, Map<String, double[]> stops, Map<String, String> predictors) {
+  private ScoreBook(FitSummary fit, String extrapolatorId, Map<String, SketchLine> lines, Map<String, double[]> stops, Map<String, String> predictors,
+      Map<String, FactorScan.Sketching> sketching) {
     this.fit = fit;
     this.extrapolatorId = extrapolatorId;
     this.lines = lines;
     this.stops = stops;
     this.predictors = predictors;
+    this.sketching = sketching;
   }
 
   /** From the fit a prediction was made on and the window's factors (as the prediction read them). */
@@ -55,6 +60,7 @@ public final class ScoreBook {
     Map<String, SketchLine> lines = new LinkedHashMap<>();
     Map<String, double[]> stops = new LinkedHashMap<>();
     Map<String, String> predictors = new LinkedHashMap<>();
+    Map<String, FactorScan.Sketching> sketching = new HashMap<>();
     long planned = Predictor.planned(fit);
     for (ModuleFit mf : fit.getModulesList()) {
       TensorInfo t = tensors.get(mf.getModule());
@@ -64,6 +70,8 @@ public final class ScoreBook {
       ModuleWindow window = Predictor.window(t, steps, factors, progress);
       double[] stop = window.newest().sketch();
       stops.put(mf.getModule(), stop);
+      Rank1Update first = factors.get(mf.getModule()).get(steps[0]);
+      sketching.put(mf.getModule(), new FactorScan.Sketching(first.getSketchSize(), first.getSketchSeed()));
       String spec = Predictor.applied(fit, mf);
       predictors.put(mf.getModule(), spec);
       if (spec.equals("stop")) {
@@ -81,7 +89,12 @@ public final class ScoreBook {
       double alpha = planned > 1 ? StrictMath.log(far.target()) / StrictMath.log(planned) : 1;
       lines.put(mf.getModule(), new SketchLine(far.axis(), near.target(), near.plan().sketch(window), far.target(), far.plan().sketch(window), alpha));
     }
-    return new ScoreBook(fit, extrapolatorId, lines, stops, predictors);
+    return new ScoreBook(fit, extrapolatorId, lines, stops, predictors, Map.copyOf(sketching));
+  }
+
+  /** How each module's points are sketched, to read later steps' factors by ({@link FactorScan#read}). */
+  public Map<String, FactorScan.Sketching> sketching() {
+    return sketching;
   }
 
   public long fromStep() {

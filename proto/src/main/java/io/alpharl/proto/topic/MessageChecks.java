@@ -126,6 +126,19 @@ public final class MessageChecks {
     return Optional.empty();
   }
 
+  /**
+   * Every point of a module's window is sketched alike: the module's first kept point says how
+   * (size and seed). The run tracker refuses factors sketched otherwise; the extrapolator, reading
+   * the same log, must pass over the same records, so both apply this one rule.
+   */
+  public static Optional<String> sketchedAlike(int size, long seed, Rank1Update u) {
+    if (u.getSketchSize() == size && u.getSketchSeed() == seed) {
+      return Optional.empty();
+    }
+    return Optional.of("sketch of size " + u.getSketchSize() + ", seed " + u.getSketchSeed() + ", where the module's earlier points have size "
+        + size + ", seed " + seed);
+  }
+
   public static Optional<Problem> fit(String key, FitSummary f) {
     return version("FitSummary", f.getSchemaVersion()).or(() -> runKey("FitSummary", key, f.getRunId()));
   }

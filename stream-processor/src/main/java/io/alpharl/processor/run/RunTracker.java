@@ -180,11 +180,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
         return Optional.empty();
       }
       Rank1Update earlier = it.next().value;
-      if (earlier.getSketchSize() == u.getSketchSize() && earlier.getSketchSeed() == u.getSketchSeed()) {
-        return Optional.empty();
-      }
-      return Optional.of("sketch of size " + u.getSketchSize() + ", seed " + u.getSketchSeed() + ", where the module's earlier points have size "
-          + earlier.getSketchSize() + ", seed " + earlier.getSketchSeed());
+      return MessageChecks.sketchedAlike(earlier.getSketchSize(), earlier.getSketchSeed(), u);
     }
   }
 
