@@ -106,7 +106,7 @@ public final class RunInputs {
         continue;
       }
       refuse(pending.source(), RejectReason.REJECT_REASON_MISSING_STEP, "fit of run " + f.getRunId() + " step " + f.getStep() + " has steps "
-          + missing + " in its window, which the run never committed (its commits have reached step " + ledger.commits().lastKey() + ")");
+          + missing + " in its window, which the run never committed (it committed a later step)");
       it.remove();
     }
   }

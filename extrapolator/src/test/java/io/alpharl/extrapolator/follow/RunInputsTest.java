@@ -116,7 +116,7 @@ class RunInputsTest {
       assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_MISSING_STEP);
       assertThat(d.getSourceTopic()).isEqualTo(Topics.FITS.name());
       assertThat(d.getSourceOffset()).isZero();
-      assertThat(d.getDetail()).contains("[15]").contains("reached step 20");
+      assertThat(d.getDetail()).contains("[15]").contains("it committed a later step");
     });
   }
 

@@ -205,15 +205,12 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     if (run == null) {
       return;
     }
-    if (s.getStep() <= run.getLastCompleteStep()) {
-      reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, "run " + runId + " step " + s.getStep() + " committed again; step "
-          + run.getLastCompleteStep() + " is already complete", runId, s.getStep());
-      return;
-    }
     String key = StoreKeys.step(runId, s.getStep());
-    StepProgress stored = steps.get(key);
-    if (stored != null && stored.getCommitted()) {
-      reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, "run " + runId + " step " + s.getStep() + " committed twice", runId, s.getStep());
+    StepProgress stored = s.getStep() <= run.getLastCompleteStep() ? null : steps.get(key);
+    if (s.getStep() <= run.getLastCompleteStep() || stored != null && stored.getCommitted()) {
+      // One wording whether the step completed meanwhile or not: a letter's text must not depend on timing.
+      reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, "run " + runId + " step " + s.getStep() + ": a second commit, or one after a later step completed; a step is taken once",
+          runId, s.getStep());
       return;
     }
     StepProgress.Builder p = stored == null ? StepProgress.newBuilder().setStep(s.getStep()) : stored.toBuilder();
