@@ -15,6 +15,7 @@ import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.model.PredictedModelWriter;
 import io.alpharl.extrapolator.model.PredictionPlan;
 import io.alpharl.extrapolator.model.Predictor;
+import io.alpharl.extrapolator.write.StagedFolder;
 import io.alpharl.fit.FitCalculator;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.fit.FitWindow;
@@ -103,6 +104,25 @@ public final class PredictCommand implements Callable<Integer> {
   FitOptions fitOptions;
 
   /** The predicted model must not land on what it is made from: a checkpoint folder, or the run folder the trainer saves into. */
+  /**
+   * The model replaces --out whole ({@link StagedFolder}): a folder there must be empty or an
+   * earlier prediction, not one that holds the user's other files.
+   */
+  private void requireNewOrAPrediction() throws IOException {
+    if (!Files.exists(out) || Files.exists(out.resolve(PredictedModelWriter.METADATA_FILE))) {
+      return;
+    }
+    if (!Files.isDirectory(out)) {
+      throw new UserError("--out " + out + " is a file: give a folder for the predicted model");
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(out)) {
+      if (files.findAny().isPresent()) {
+        throw new UserError("--out " + out + " holds files of its own and no earlier prediction; the model replaces its folder whole, so give a"
+            + " new folder, e.g. " + out.resolve("predicted-" + windowStep));
+      }
+    }
+  }
+
   private void requireApartFromInputs(List<CheckpointDir> checkpoints) throws IOException {
     java.util.Map<Path, String> inputs = new java.util.LinkedHashMap<>();
     checkpoints.forEach(c -> inputs.put(c.folder(), "the checkpoint folder"));
@@ -146,6 +166,7 @@ public final class PredictCommand implements Callable<Integer> {
     }
     WritableDir.requireCreatable(out, "--out");
     requireApartFromInputs(all);
+    requireNewOrAPrediction();
     FitSettings fit = fitOptions.toFitSettings();
     FactorSettings factorSettings = fitOptions.toFactorSettings();
     Rank1Settings rank1Settings = fitOptions.toRank1Settings();
@@ -225,12 +246,15 @@ public final class PredictCommand implements Callable<Integer> {
   }
 
   /**
-   * The model goes to --out. A folder there that the file system refuses (the check before the run
-   * asks permissions, which root passes even on /proc) is the user's to fix, in one line.
+   * The model goes to --out, whole or not at all: written into it directly, a write failing part way
+   * over an earlier prediction (a window checkpoint rotated away meanwhile, Ctrl-C) left new shards
+   * beside old ones under the old index and metadata, which load without a word. A folder there
+   * that the file system refuses (the check before the run asks permissions, which root passes even
+   * on /proc) is the user's to fix, in one line.
    */
   private long writeModel(Checkpoint base, PredictionPlan plan, ExtrapolationBackend backend) throws IOException {
     try {
-      return PredictedModelWriter.write(out, base, plan, backend);
+      return StagedFolder.replace(out, staging -> PredictedModelWriter.write(staging, base, plan, backend));
     } catch (FileSystemException e) {
       if (!concernsOut(e.getFile())) {
         throw e;
@@ -246,7 +270,7 @@ public final class PredictCommand implements Callable<Integer> {
     }
     Path f = Path.of(file).toAbsolutePath();
     Path o = out.toAbsolutePath();
-    return f.startsWith(o) || o.startsWith(f);
+    return f.startsWith(o) || o.startsWith(f) || f.startsWith(StagedFolder.stagingOf(out));
   }
 
   /**

@@ -110,6 +110,34 @@ class PredictCommandTest {
     assertThat(out).as("nothing written under the predictor's name").doesNotExist();
   }
 
+  /**
+   * The model replaces --out whole: an earlier prediction there is replaced (none of its files left
+   * beside the new ones), a folder of the user's own files is refused before anything is written.
+   */
+  @Test
+  void theModelReplacesAnEarlierPredictionWholeAndRefusesAFolderOfOtherFiles() throws Exception {
+    Path run = work.resolve("bert-run-replace");
+    writeBertRun(run, new LinkedHashMap<>(), new LinkedHashMap<>());
+    Path out = work.resolve("replaced");
+    Files.createDirectories(out);
+    Files.writeString(out.resolve("alpharl_prediction.json"), "{}");
+    Files.writeString(out.resolve("model-00003-of-00003.safetensors"), "an earlier prediction's shard");
+
+    assertThat(AlphaRl.commandLine().execute("predict", run.toString(), "--window-step", "50", "--out", out.toString())).isZero();
+    assertThat(out.resolve("model-00003-of-00003.safetensors")).doesNotExist();
+    assertThat(out.resolve(Checkpoint.SINGLE_FILE)).exists();
+    assertThat(out.resolveSibling(".replaced.writing")).doesNotExist();
+
+    Path mine = Files.createDirectories(work.resolve("mine"));
+    Files.writeString(mine.resolve("notes.txt"), "the user's");
+    StringWriter err = new StringWriter();
+    var cli = AlphaRl.commandLine();
+    cli.setErr(new PrintWriter(err));
+    assertThat(cli.execute("predict", run.toString(), "--window-step", "50", "--out", mine.toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err.toString().strip()).doesNotContain("\n").contains("holds files of its own");
+    assertThat(mine.resolve("notes.txt")).hasContent("the user's");
+  }
+
   /** Block matrices W_0 + (t/100)·A (one frozen), an embedding and a norm, checkpoints 0..50 every 5 steps. */
   private static void writeBertRun(Path run, Map<String, float[]> base, Map<String, float[]> direction) throws Exception {
     Random random = new Random(11);

@@ -13,9 +13,7 @@ import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorInfo;
 import io.alpharl.safetensors.Checkpoint;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,8 +23,8 @@ import java.util.Optional;
 /**
  * Writes one predicted model folder: W_0 from the base model the run's manifest names, checked
  * against the manifest's fingerprint first, plus the plan's update, with the carried tensors' ΔW
- * summed from the delta log tensor by tensor as the writer reaches them ({@link LoggedDeltas}). The folder is written under a staging name and moved
- * into place, so a reader never sees half a model and a retried write replaces what an earlier
+ * summed from the delta log tensor by tensor as the writer reaches them ({@link LoggedDeltas}),
+ * written whole or not at all ({@link StagedFolder}), so a retried write replaces what an earlier
  * attempt left.
  */
 public final class PredictedModelFolder {
@@ -50,7 +48,6 @@ public final class PredictedModelFolder {
   public static Written write(Path dir, String runId, RunManifest manifest, long runStartMs, NavigableMap<Long, StepCommitted> commits,
       CommittedDigests digests, long step,
       PredictionPlan plan, DeltaScan scan, ExtrapolationBackend backend) throws IOException {
-    Path staging = dir.resolveSibling("." + dir.getFileName() + ".writing");
     long bytes;
     long found;
     long summing = 0;
@@ -64,43 +61,36 @@ public final class PredictedModelFolder {
       }
       try (LoggedDeltas sums = needed.isEmpty() ? null : scan.scan(runId, runStartMs, commits, digests, step, needed, plan::weight)) {
         found = System.nanoTime();
-        Folders.deleteTree(staging);
-        try {
-          bytes = PredictedModelWriter.write(staging, base, plan.withSums(sums == null ? CarriedDeltas.NONE : sums), backend);
-        } catch (IOException | RuntimeException e) {
-          deleteAfterFailure(staging, e); // half a model is of no use
-          throw e;
-        }
+        // Durable before it is named, and named durably before the prediction that points at it is
+        // published: a restarted extrapolator knows the prediction was made and does not write it again.
+        bytes = StagedFolder.replace(dir, staging -> PredictedModelWriter.write(staging, base,
+            plan.withSums(sums == null ? CarriedDeltas.NONE : sums), backend));
         summing = sums == null ? 0 : sums.summingNanos();
       }
     }
-    // Durable before it is named, and named durably before the prediction that points at it is
-    // published: after a power loss the published path must hold the whole model, since a
-    // restarted extrapolator knows the prediction was made and does not write it again.
-    Folders.syncTree(staging);
-    Folders.deleteTree(dir);
-    Files.createDirectories(dir.getParent());
-    Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
-    Folders.syncFolder(dir.getParent());
-    Folders.syncFolder(dir.getParent().getParent());
     return new Written(dir, bytes, found, summing);
   }
 
   /**
-   * Deletes what a failed write left, keeping the failure's own kind: the caller tells Kafka not
-   * answering (retry at once) from a file problem or anything else (wait, then retry) by it, so a
-   * failure to delete is only attached to it.
+   * One more pass over the base model per prediction (a second next to the write's), against a
+   * model that is wrong without a word. The tensors must be the run's, name for name and shape for
+   * shape, whether or not the manifest has fingerprints: the writer writes the base's tensors, so
+   * one the run never streamed (a base saved again with an untied head) was written at W_0 under a
+   * prediction that says window-end values, and one the base lacks was left out.
    */
-  private static void deleteAfterFailure(Path staging, Exception failure) {
-    try {
-      Folders.deleteTree(staging);
-    } catch (IOException e) {
-      failure.addSuppressed(e);
-    }
-  }
-
-  /** One more pass over the base model per prediction (a second next to the write's), against a model that is wrong without a word. */
   private static void requireRunsBase(RunManifest manifest, Checkpoint base) throws BaseModelChangedException {
+    Map<String, List<Long>> ran = new java.util.TreeMap<>();
+    manifest.getTensorsList().forEach(t -> ran.put(t.getName(), t.getShapeList()));
+    Map<String, List<Long>> here = new java.util.TreeMap<>();
+    base.tensors().values().forEach(t -> here.put(t.name(), t.shape()));
+    if (!ran.equals(here)) {
+      String first = ran.entrySet().stream().filter(e -> !e.getValue().equals(here.get(e.getKey()))).findFirst()
+          .map(e -> here.containsKey(e.getKey()) ? "tensor " + e.getKey() + " has shape " + here.get(e.getKey()) + ", the run's " + e.getValue()
+              : "it has no tensor " + e.getKey())
+          .orElseGet(() -> "it has tensor " + here.keySet().stream().filter(n -> !ran.containsKey(n)).findFirst().orElseThrow()
+              + ", which the run never streamed");
+      throw new BaseModelChangedException(Path.of(manifest.getBaseModelPath()), first);
+    }
     Optional<BaseModelFingerprint> run = BaseModelFingerprint.of(manifest);
     if (run.isEmpty()) {
       return; // a manifest from before fingerprints

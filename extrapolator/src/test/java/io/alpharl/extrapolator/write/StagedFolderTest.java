@@ -1,0 +1,43 @@
+package io.alpharl.extrapolator.write;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A model folder is replaced whole or left as it was. */
+class StagedFolderTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void aWriteReplacesTheFolderWholeAndAFailedOneLeavesItAsItWas() throws IOException {
+    Path model = Files.createDirectories(dir.resolve("model"));
+    Files.writeString(model.resolve("model-00002-of-00002.safetensors"), "old");
+    Files.writeString(model.resolve("alpharl_prediction.json"), "old");
+
+    assertThatThrownBy(() -> StagedFolder.replace(model, staging -> {
+      Files.createDirectories(staging);
+      Files.writeString(staging.resolve("model-00001-of-00002.safetensors"), "new");
+      throw new IOException("disk full");
+    })).hasMessage("disk full");
+    assertThat(model.resolve("alpharl_prediction.json")).hasContent("old");
+    assertThat(model.resolve("model-00001-of-00002.safetensors")).as("nothing of the failed write").doesNotExist();
+    assertThat(StagedFolder.stagingOf(model)).doesNotExist();
+
+    long bytes = StagedFolder.replace(model, staging -> {
+      Files.createDirectories(staging);
+      Files.writeString(staging.resolve("model.safetensors"), "new");
+      Files.writeString(staging.resolve("alpharl_prediction.json"), "new");
+      return 3;
+    });
+    assertThat(bytes).isEqualTo(3);
+    assertThat(model.resolve("alpharl_prediction.json")).hasContent("new");
+    assertThat(model.resolve("model-00002-of-00002.safetensors")).as("no file of the earlier model beside the new").doesNotExist();
+    assertThat(StagedFolder.stagingOf(model)).doesNotExist();
+  }
+}
