@@ -690,7 +690,13 @@ public final class CheckpointAgent implements AutoCloseable {
           int count = plan.count(i);
           ensureScratch(count);
           ckpt.readFloats(sources.of(t.name()), from, target, 0, count);
-          base.readFloats(t.name(), from, w0, 0, count);
+          try {
+            base.readFloats(t.name(), from, w0, 0, count);
+          } catch (SafetensorsException e) {
+            // Caught as the checkpoint's, it refused a good step for good, and every step while the base could not be read.
+            throw new BaseModelException("cannot read the base model W_0 at " + config.basePath() + " (" + e.getMessage() + "); put back the"
+                + " model the run started from, then restart the agent");
+          }
           for (int j = 0; j < count; j++) {
             if (!Float.isFinite(w0[j])) {
               // Found here, where W_0 is read anyway, rather than by a pass over the whole base at every start; before the

@@ -78,8 +78,19 @@ final class AheadOfWriter implements AutoCloseable {
     next = worker.submit(() -> computation.compute(name));
   }
 
+  /**
+   * Stops the computation and waits for it: a writer that failed must not close the sums' reader
+   * and decoder, or hand the backend to the next write, while a tensor is still being computed.
+   */
   @Override
   public void close() {
     worker.shutdownNow();
+    try {
+      if (!worker.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS)) {
+        throw new IllegalStateException("a predicted tensor's computation did not stop within 60 s of the write's end");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

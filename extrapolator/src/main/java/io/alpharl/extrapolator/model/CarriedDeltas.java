@@ -14,8 +14,9 @@ public interface CarriedDeltas {
 
   /**
    * Adds ΔW of {@code name} into {@code values} (its base value, in f32). A source that holds the
-   * tensor's carried value W_k itself may put it there instead: the same value, without the
-   * rounding of W_0 + (W_k − W_0) in f32.
+   * tensor's carried value W_k itself (offline predict, from checkpoints) may put it there instead:
+   * the value W_0 + ΔW stands for, without its f32 rounding, so not always the same bits as a live
+   * write's (README, "The extrapolator").
    *
    * @return false when the tensor is carried at its base value
    */

@@ -58,9 +58,23 @@ public final class StopFile {
     }
   }
 
+  /**
+   * Writes the decision, unless the folder's STOP file says it already: a restarted agent reads
+   * the decision again, and a STOP file written anew looked newer than the last checkpoint the
+   * trainer saved after reading it, so the run could never be ended.
+   */
   public static Path write(Path runDir, ControlDecision d) throws IOException {
+    Path stop = runDir.resolve(NAME);
+    String content = json(d) + "\n";
+    try {
+      if (Files.readString(stop, StandardCharsets.UTF_8).equals(content)) {
+        return stop;
+      }
+    } catch (IOException absentOrUnreadable) {
+      // written below
+    }
     Path tmp = runDir.resolve("." + NAME + ".tmp");
-    Files.writeString(tmp, json(d) + "\n", StandardCharsets.UTF_8);
-    return Files.move(tmp, runDir.resolve(NAME), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Files.writeString(tmp, content, StandardCharsets.UTF_8);
+    return Files.move(tmp, stop, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 }

@@ -6,6 +6,7 @@ import io.alpharl.proto.v1.ControlAction;
 import io.alpharl.proto.v1.ControlDecision;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,5 +23,19 @@ class StopFileTest {
     assertThat(StopFile.of(runDir, "earlier")).isPresent();
     Files.writeString(runDir.resolve(StopFile.NAME), "");
     assertThat(StopFile.of(runDir, "r")).as("a user's touch STOP").isPresent();
+  }
+
+  /** A restarted agent reads the decision again: the STOP file keeps its time, which says whether the trainer's last save came after it. */
+  @Test
+  void theSameDecisionAgainLeavesTheStopFileAsItWas() throws Exception {
+    ControlDecision d = ControlDecision.newBuilder().setRunId("r").setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(80)
+        .setDecidedUnixMs(1234).build();
+    Path stop = StopFile.write(runDir, d);
+    FileTime then = FileTime.fromMillis(1_000_000_000_000L);
+    Files.setLastModifiedTime(stop, then);
+    StopFile.write(runDir, d);
+    assertThat(StopFile.of(runDir, "r")).hasValue(then);
+    StopFile.write(runDir, d.toBuilder().setAtStep(90).build());
+    assertThat(StopFile.of(runDir, "r")).as("another decision is written").hasValueSatisfying(t -> assertThat(t).isGreaterThan(then));
   }
 }

@@ -56,8 +56,10 @@ public record BaseModelFingerprint(Map<String, Integer> crcs) {
 
   /**
    * How the base model found now ({@code this}) differs from the run's, said for a person: the
-   * first tensor that is missing or holds other bytes, and how many differ in all; empty when every
-   * tensor of the run's base is here with the same bytes.
+   * first tensor that is missing, added or holds other bytes, and how many differ in all; empty
+   * when the base holds exactly the run's tensors with the same bytes. A tensor added (a base
+   * saved again with an untied head) counts: the run never streamed it, so its deltas are refused
+   * as following steps never sent, and a predicted model would write it at W_0.
    */
   public Optional<String> mismatch(BaseModelFingerprint run) {
     String first = null;
@@ -69,6 +71,14 @@ public record BaseModelFingerprint(Map<String, Integer> crcs) {
         if (first == null) {
           first = here == null ? "it has no tensor " + e.getKey()
               : String.format(Locale.ROOT, "tensor %s holds other bytes (CRC32C %08x, the run's %08x)", e.getKey(), here, e.getValue());
+        }
+      }
+    }
+    for (String name : crcs.keySet()) {
+      if (!run.crcs.containsKey(name)) {
+        differing++;
+        if (first == null) {
+          first = "it has tensor " + name + ", which the run's base had not";
         }
       }
     }

@@ -55,4 +55,16 @@ class BaseModelFingerprintTest {
       assertThat(BaseModelFingerprint.of(manifest().build())).as("manifests written before fingerprints are not checked").isEmpty();
     }
   }
+
+  /** A base that gained a tensor (saved again with an untied head) is not the run's: the run never streamed it. */
+  @Test
+  void anAddedTensorIsNamed() throws IOException {
+    float[] q = {1, 2, 3, 4, 5, 6};
+    float[] norm = {1, 1, 1};
+    try (Checkpoint base = model("base", q, norm)) {
+      BaseModelFingerprint full = BaseModelFingerprint.of(base);
+      BaseModelFingerprint run = new BaseModelFingerprint(Map.of("q", full.crcs().get("q")));
+      assertThat(full.mismatch(run)).hasValue("it has tensor norm, which the run's base had not");
+    }
+  }
 }
