@@ -97,6 +97,8 @@ public final class CheckpointAgent implements AutoCloseable {
   private Path lastSentFolder;
   /** Of each step refused for its files, what they measured then: rewritten since (a trainer that saved the step again), it is read again. */
   private final Map<Long, Optional<Object>> refusedFiles = new HashMap<>();
+  /** What the scan measured of each sent step's folder when it was sent (while the folder is there): one written over after is said. */
+  private final Map<Long, Optional<Object>> sentFiles = new HashMap<>();
   private final Set<Path> known = new HashSet<>();
   private boolean baseGoneSaid;
   /** Sets of checkpoint-only tensors already warned about. */
@@ -427,6 +429,7 @@ public final class CheckpointAgent implements AutoCloseable {
       }
     }
     for (CheckpointDir v : scan.vanished()) {
+      sentFiles.remove(v.step()); // rotated away: what it held when sent is no longer needed
       if (v.step() > lastStep && rejected.add(v.step())) {
         refuse(v.step(), List.of(v.folder()), RejectReason.REJECT_REASON_BAD_CHECKPOINT, v.folder() + " was deleted before it was sent (the trainer"
             + " rotating checkpoints away, e.g. save_total_limit, faster than the agent reads them); the next step's delta covers its change");
@@ -461,6 +464,11 @@ public final class CheckpointAgent implements AutoCloseable {
           rejected.add(c.step());
           refuse(c.step(), List.of(c.folder()), RejectReason.REJECT_REASON_AMBIGUOUS_CHECKPOINT, c.folder() + " appeared after step " + lastStep
               + " was sent; a step is sent once, in order, so its weights are not sent");
+        } else if (writtenOverSinceSent(c) && rejected.add(c.step())) {
+          // Passed over in silence, the log's step stayed the abandoned branch's while the folder became another's.
+          refuse(c.step(), List.of(c.folder()), RejectReason.REJECT_REASON_AMBIGUOUS_CHECKPOINT, c.folder() + " was written again after step "
+              + c.step() + " was sent (a trainer resumed from an earlier checkpoint?): the log keeps the step as sent, and a run that goes on"
+              + " from another branch is another run: send it under a new run id");
         }
         continue;
       }
@@ -473,6 +481,7 @@ public final class CheckpointAgent implements AutoCloseable {
       }
       if (outcome == Sent.SENT) {
         sent++;
+        sentFiles.put(c.step(), scanner.filesSeen(c.folder()));
       }
     }
     return sent;
@@ -802,6 +811,12 @@ public final class CheckpointAgent implements AutoCloseable {
    * state): it is then read again, where before it stayed refused and the next step's delta was
    * sent over it.
    */
+  /** Whether the sent step's folder holds other files than when it was sent. */
+  private boolean writtenOverSinceSent(CheckpointDir c) {
+    Optional<Object> then = sentFiles.get(c.step());
+    return then != null && then.isPresent() && !then.equals(scanner.filesSeen(c.folder()));
+  }
+
   private boolean rewrittenSinceRefused(CheckpointDir c) {
     Optional<Object> then = refusedFiles.get(c.step());
     if (then == null || c.step() <= lastStep || then.equals(scanner.filesSeen(c.folder()))) {

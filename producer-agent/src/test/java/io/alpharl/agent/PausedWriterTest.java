@@ -190,6 +190,34 @@ class PausedWriterTest {
     }
   }
 
+  /**
+   * A trainer resumed from an earlier checkpoint saves over a folder whose step was sent: the
+   * agent passed over it in silence, the log's step being the abandoned branch's. It is said once.
+   */
+  @Test
+  void aSentStepsFolderWrittenOverIsSaidOnce() throws Exception {
+    Path runDir = runWithStep5();
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(runDir, sink, allocator)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(5L);
+      weights(runDir.resolve("global_step5_hf"), 6); // the resumed branch's step 5
+      Files.setLastModifiedTime(runDir.resolve("global_step5_hf").resolve("model.safetensors"), java.nio.file.attribute.FileTime.fromMillis(
+          System.currentTimeMillis() + 60_000));
+      for (int i = 0; i < 4; i++) {
+        agent.poll();
+      }
+      assertThat(sink.committed).containsExactly(5L);
+      assertThat(sink.letters).singleElement().satisfies(d -> {
+        assertThat(d.getStep()).isEqualTo(5);
+        assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_AMBIGUOUS_CHECKPOINT);
+        assertThat(d.getDetail()).contains("written again after step 5 was sent");
+      });
+    }
+  }
+
   /** Two scans of a step 5 mended after its one refusal: it is read again and sent, with no second letter. */
   private static void readAgainAfterItsLetter(CheckpointAgent agent, MemorySink sink) {
     agent.poll();
