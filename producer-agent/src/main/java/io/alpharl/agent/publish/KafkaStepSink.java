@@ -35,6 +35,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class KafkaStepSink implements StepSink {
   /** How long the diagnosis of a failed commit waits for the cluster to say which topics it has. */
   private static final int DIAGNOSIS_TIMEOUT_MS = 10_000;
+  /** The longest a step's transaction may stay open: reading a large model's checkpoint takes minutes. */
+  public static final int TRANSACTION_TIMEOUT_MS = 600_000;
   /** Every topic the agent writes. */
   private static final List<String> RUN_TOPICS = List.of(Topics.RUNS.name(), Topics.DELTAS.name(), Topics.STEPS.name(), Topics.DLQ.name());
 
@@ -67,7 +69,7 @@ public final class KafkaStepSink implements StepSink {
     conf.put(ProducerConfig.ACKS_CONFIG, "all");
     conf.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     conf.put(ProducerConfig.BATCH_SIZE_CONFIG, 1024 * 1024);
-    conf.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 600_000);
+    conf.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, TRANSACTION_TIMEOUT_MS);
     conf.putAll(overrides);
     this.producer = new KafkaProducer<>(conf, new ByteArraySerializer(), new ByteArraySerializer());
     producer.initTransactions();

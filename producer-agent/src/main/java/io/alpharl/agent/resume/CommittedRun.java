@@ -108,7 +108,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       Map<String, TensorStepLog> logs = new HashMap<>();
       int[] frames = {0};
       String[] ended = {null};
-      reader.readAll(reader.partitions(Topics.DELTAS.name()), r -> {
+      LoggedRun.readSettled(reader, Topics.DELTAS.name(), r -> {
         String k = key(r.key());
         if (k == null || !k.startsWith(prefix) || r.value() == null) {
           return;

@@ -1,5 +1,6 @@
 package io.alpharl.agent.resume;
 
+import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.proto.topic.TopicReader;
@@ -15,6 +16,9 @@ import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +52,24 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
     return new LoggedRun(runId, commits(reader, runId), manifests(reader, runId));
   }
 
+  /**
+   * How long a read waits for other producers' transactions on the shared topics to settle: the
+   * agents' transaction timeout, the longest one can be held open (a step of a large model).
+   */
+  static final Duration SETTLE_PATIENCE = Duration.ofMillis(KafkaStepSink.TRANSACTION_TIMEOUT_MS);
+
+  /** Every committed record of the topic, once the transactions open on it when asked are settled ({@link TopicReader#awaitSettled}). */
+  static void readSettled(TopicReader reader, String topic, Consumer<ConsumerRecord<byte[], byte[]>> each) {
+    List<TopicPartition> partitions = reader.partitions(topic);
+    long t0 = System.nanoTime();
+    reader.awaitSettled(partitions, SETTLE_PATIENCE);
+    long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+    if (waitedMs > 1_000) {
+      LOG.info("waited {} ms for transactions open on {} (another run's step in progress) to settle before reading it", waitedMs, topic);
+    }
+    reader.readAll(partitions, each);
+  }
+
   /** The newest committed step; 0 when none is. */
   public long lastStep() {
     return commits.isEmpty() ? 0 : commits.lastKey();
@@ -72,7 +94,7 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
 
   private static NavigableMap<Long, StepCommitted> commits(TopicReader reader, String runId) {
     NavigableMap<Long, StepCommitted> out = new TreeMap<>();
-    reader.readAll(reader.partitions(Topics.STEPS.name()), r -> {
+    readSettled(reader, Topics.STEPS.name(), r -> {
       String key = key(r.key());
       if (!runId.equals(key) || r.value() == null) {
         return;
@@ -94,7 +116,7 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
 
   private static List<RunManifest> manifests(TopicReader reader, String runId) {
     List<RunManifest> out = new ArrayList<>();
-    reader.readAll(reader.partitions(Topics.RUNS.name()), r -> {
+    readSettled(reader, Topics.RUNS.name(), r -> {
       if (runId.equals(key(r.key())) && r.value() != null) {
         try {
           RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());

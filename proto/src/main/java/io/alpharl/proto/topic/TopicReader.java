@@ -5,14 +5,22 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
@@ -26,6 +34,7 @@ public final class TopicReader implements AutoCloseable {
   private static final Duration POLL = Duration.ofMillis(200);
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Duration timeout;
+  private final KafkaClients kafka;
 
   /** A fetch brings up to this much of a partition: long reads of large records. */
   public static final int DEFAULT_FETCH_BYTES = 8 * 1024 * 1024;
@@ -57,6 +66,7 @@ public final class TopicReader implements AutoCloseable {
     conf.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     this.consumer = new KafkaConsumer<>(conf, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     this.timeout = timeout;
+    this.kafka = kafka;
   }
 
   /** The topic's partitions in partition order (the broker's metadata may list them in any order). */
@@ -93,6 +103,52 @@ public final class TopicReader implements AutoCloseable {
   /** The partition's first offset still held (past 0 once retention or a deletion took its head). */
   public long beginningOffset(TopicPartition tp) {
     return consumer.beginningOffsets(List.of(tp), timeout).get(tp);
+  }
+
+  /**
+   * Waits until every transaction that had written to the partitions when asked is settled,
+   * committed or aborted. A read-committed read ends at the last stable offset, the first offset of
+   * any transaction still open on the partition, whoever's: on a topic shared by several runs, one
+   * run's step in progress hid another run's records committed after it began, so a resuming agent
+   * read its own committed step as not whole, or not at all.
+   *
+   * @param patience how long to wait: the longest a producer may hold a transaction open
+   * @throws TimeoutException when a transaction stays open longer
+   */
+  public void awaitSettled(Collection<TopicPartition> partitions, Duration patience) {
+    try (Admin admin = Admin.create(kafka.config())) {
+      Map<TopicPartition, Long> written = latest(admin, partitions, IsolationLevel.READ_UNCOMMITTED);
+      long deadline = System.nanoTime() + patience.toNanos();
+      while (true) {
+        Map<TopicPartition, Long> stable = latest(admin, partitions, IsolationLevel.READ_COMMITTED);
+        if (partitions.stream().allMatch(tp -> stable.get(tp) >= written.get(tp))) {
+          return;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new TimeoutException("a transaction on " + partitions + " did not settle within " + patience.toSeconds() + " s");
+        }
+        Thread.sleep(50);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptException(e);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof KafkaException k ? k : new KafkaException("cannot read the offsets of " + partitions, e.getCause());
+    }
+  }
+
+  private Map<TopicPartition, Long> latest(Admin admin, Collection<TopicPartition> partitions, IsolationLevel isolation)
+      throws ExecutionException, InterruptedException {
+    Map<TopicPartition, OffsetSpec> query = new HashMap<>();
+    partitions.forEach(tp -> query.put(tp, OffsetSpec.latest()));
+    Map<TopicPartition, Long> out = new HashMap<>();
+    try {
+      admin.listOffsets(query, new ListOffsetsOptions(isolation)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+          .forEach((tp, info) -> out.put(tp, info.offset()));
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new TimeoutException("the broker did not give the offsets of " + partitions + " within " + timeout.toSeconds() + " s");
+    }
+    return out;
   }
 
   /** Every committed record of {@code partitions} from the beginning to their end as of now. */

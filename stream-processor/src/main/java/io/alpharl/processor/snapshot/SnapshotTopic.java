@@ -20,10 +20,8 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -176,8 +174,8 @@ public final class SnapshotTopic implements SnapshotSource {
   @Override
   public List<TensorSnapshot> read(int partition, long sketchSeed, int sketchSize) {
     SnapshotAssembler assembler = new SnapshotAssembler(partition, deltaTopicId);
-    awaitSettled(new TopicPartition(name, partition));
     try (TopicReader reader = new TopicReader(kafka, READ_TIMEOUT)) {
+      awaitSettled(reader, new TopicPartition(name, partition));
       reader.readAll(List.of(new TopicPartition(name, partition)),
           r -> assembler.offer(r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8), r.value()));
     }
@@ -200,28 +198,13 @@ public final class SnapshotTopic implements SnapshotSource {
    * visible while the copies it counts on, written in the same transaction, are not yet, and a
    * restore from the point on top of older copies would skip frames its tensors need.
    */
-  private void awaitSettled(TopicPartition tp) {
-    try (Admin admin = Admin.create(kafka.config())) {
-      long written = latest(admin, tp, IsolationLevel.READ_UNCOMMITTED);
-      long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
-      while (latest(admin, tp, IsolationLevel.READ_COMMITTED) < written) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(tp + ": a transaction that wrote copies of ΔW did not settle within " + READ_TIMEOUT.toSeconds() + " s");
-        }
-        Thread.sleep(50);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while reading " + tp, e);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("cannot read the offsets of " + tp + ": " + e.getMessage(), e);
+  private static void awaitSettled(TopicReader reader, TopicPartition tp) {
+    try {
+      reader.awaitSettled(List.of(tp), READ_TIMEOUT);
+    } catch (KafkaException e) {
+      throw new IllegalStateException(tp + ": a transaction that wrote copies of ΔW did not settle, or its offsets could not be read: "
+          + e.getMessage(), e);
     }
-  }
-
-  private static long latest(Admin admin, TopicPartition tp, IsolationLevel isolation)
-      throws ExecutionException, TimeoutException, InterruptedException {
-    return admin.listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions(isolation)).partitionResult(tp).get(60, TimeUnit.SECONDS)
-        .offset();
   }
 
   @Override

@@ -1,0 +1,61 @@
+package io.alpharl.itest.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.agent.resume.LoggedRun;
+import io.alpharl.itest.kafka.KafkaBrokerExtension;
+import io.alpharl.itest.kafka.TestBroker;
+import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.StepCommitted;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A resuming agent reads its run's commits from topics every run shares. A read-committed read
+ * ends at the first offset of any transaction still open on a partition, whoever's: another run's
+ * step in progress hid this run's step committed after it began, and the agent resumed from the
+ * step before (sending the hidden one again) or refused its own run as not whole. The read now
+ * waits for the transactions open when it began to settle.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class ResumeReadSettleIT {
+  @Test
+  void aCommitBehindAnotherRunsOpenTransactionIsReadOnceThatSettles(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String run = "settle-" + UUID.randomUUID().toString().substring(0, 8);
+    try (KafkaProducer<byte[], byte[]> other = producer(broker, "other-" + run); KafkaProducer<byte[], byte[]> mine = producer(broker, run)) {
+      other.initTransactions();
+      other.beginTransaction();
+      other.send(new ProducerRecord<>(Topics.STEPS.name(), 0, "another-run".getBytes(StandardCharsets.UTF_8), new byte[0])).get();
+
+      mine.initTransactions();
+      mine.beginTransaction();
+      StepCommitted five = StepCommitted.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run).setStep(5).build();
+      mine.send(new ProducerRecord<>(Topics.STEPS.name(), 0, run.getBytes(StandardCharsets.UTF_8), five.toByteArray())).get();
+      mine.commitTransaction();
+
+      long t0 = System.nanoTime();
+      CompletableFuture<LoggedRun> read = CompletableFuture.supplyAsync(() -> LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), run));
+      Thread.sleep(2_000);
+      assertThat(read).as("waiting for the other run's step").isNotDone();
+      other.commitTransaction();
+      assertThat(read.get(60, TimeUnit.SECONDS).lastStep()).isEqualTo(5);
+      assertThat(System.nanoTime() - t0).isGreaterThan(TimeUnit.SECONDS.toNanos(2));
+    }
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer(TestBroker broker, String transactionalId) {
+    return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(), ProducerConfig.TRANSACTIONAL_ID_CONFIG,
+        transactionalId), new ByteArraySerializer(), new ByteArraySerializer());
+  }
+}
