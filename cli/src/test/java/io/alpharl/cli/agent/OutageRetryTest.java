@@ -25,6 +25,11 @@ class OutageRetryTest {
     assertThat(OutageRetry.brokerTrouble(new TopicGoneException(List.of("alpharl.deltas"), "the agent stops", OUTAGE))).isFalse();
     assertThat(OutageRetry.brokerTrouble(new AgentFencedException("r", OUTAGE))).isFalse();
     assertThat(OutageRetry.brokerTrouble(new ResumeRefusedException("another run in this folder"))).isFalse();
+    // Refused every time they are tried: retried, the agent failed the same way every minute, for ever.
+    assertThat(OutageRetry.brokerTrouble(new IllegalStateException("step 5", new org.apache.kafka.common.errors.TopicAuthorizationException(
+        "no WRITE on alpharl.deltas")))).isFalse();
+    assertThat(OutageRetry.brokerTrouble(new org.apache.kafka.common.errors.SaslAuthenticationException("bad password"))).isFalse();
+    assertThat(OutageRetry.brokerTrouble(new org.apache.kafka.common.errors.RecordTooLargeException("frame over max.message.bytes"))).isFalse();
   }
 
   @Test
