@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.alpharl.extrapolator.backend.ExtrapolationBackend;
 import io.alpharl.safetensors.BufferEntry;
 import io.alpharl.safetensors.Checkpoint;
+import io.alpharl.safetensors.DType;
 import io.alpharl.safetensors.ModelFiles;
 import io.alpharl.safetensors.ShardedCheckpointWriter;
 import io.alpharl.safetensors.TensorEntry;
@@ -26,6 +27,8 @@ import java.util.Map;
  */
 public final class PredictedModelWriter {
   public static final String METADATA_FILE = "alpharl_prediction.json";
+  /** Half precision's largest value; anything from 65520 on rounds to infinity. */
+  private static final float F16_MAX = 65504f;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private PredictedModelWriter() {}
@@ -47,7 +50,23 @@ public final class PredictedModelWriter {
       TensorEntry t = base.tensor(name);
       backend.lowRankUpdate(w, (int) (long) t.shape().get(0), (int) (long) t.shape().get(1), p.plan().x(), p.plan().v(), p.plan().rank(), w);
     }
+    requireWritable(name, base.tensor(name).dtype(), w);
     return w;
+  }
+
+  /**
+   * Every value must be one the tensor's dtype holds: a plan with a non-finite coefficient (a
+   * {@code fixed:} policy applies what the backtest would have refused) or an extrapolation past
+   * half precision's range wrote NaN or infinity into a model that loads without a word.
+   */
+  private static void requireWritable(String name, DType dtype, float[] w) {
+    float max = dtype == DType.F16 ? F16_MAX : Float.MAX_VALUE;
+    for (int i = 0; i < w.length; i++) {
+      if (!(Math.abs(w[i]) <= max)) {
+        throw new IllegalStateException("predicted " + name + " element " + i + " is " + w[i] + (Float.isFinite(w[i]) ? ", beyond " + dtype
+            + "'s range" : "") + ": no model is written with it");
+      }
+    }
   }
 
   /**

@@ -107,4 +107,22 @@ class PredictedModelWriterTest {
     }
     return out;
   }
+
+  /** A value the tensor's dtype cannot hold is refused, never written as NaN or infinity into a model that loads without a word. */
+  @Test
+  void aPredictionWithAValueTheDtypeCannotHoldIsNotWritten() throws Exception {
+    Path baseDir = Files.createDirectories(dir.resolve("f16-base"));
+    new SafetensorsWriter(Map.of()).add("q_proj.weight", DType.F16, List.of(2L, 2L))
+        .writeTo(baseDir.resolve(Checkpoint.SINGLE_FILE), Map.of("q_proj.weight", new float[] {1, 2, 3, 4}));
+    try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
+      for (float[] x : List.of(new float[] {Float.NaN, 0}, new float[] {1e5f, 0})) {
+        Map<String, ModulePlan> predicted = Map.of("q_proj.weight", new ModulePlan("q_proj.weight", "alpharl",
+            new UpdatePlan("alpharl", new double[2], 1, x, new float[] {1, 0}), 0.1, 0.2));
+        PredictionPlan plan = new PredictionPlan("run", 10, new long[] {5, 10}, ProgressAxis.PROGRESS_AXIS_STEP, 20, 0.9, predicted, true,
+            CarriedDeltas.NONE, Map.of("q_proj.weight", "alpharl"), PredictionPlan.Verdict.NONE);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PredictedModelWriter.write(dir.resolve("out"), base, plan, backend))
+            .hasMessageContaining("predicted q_proj.weight element 0").hasMessageContaining("no model is written");
+      }
+    }
+  }
 }
