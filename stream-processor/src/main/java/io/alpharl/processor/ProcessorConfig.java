@@ -102,6 +102,22 @@ public record ProcessorConfig(
     return kafka.bootstrapServers();
   }
 
+  /**
+   * The settings an output's bits depend on (the solver's, the factors', the fits'), as a short
+   * fingerprint. Instances of one application must share them: one started with others would make
+   * a run's factors and fits depend on which instance held which task. Thread counts, ports and
+   * folders are left out; they change no output.
+   */
+  public String outputSettings() {
+    String all = rank1 + "|" + factors + "|" + fit;
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(all.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+  }
+
   public ProcessorConfig withApplicationId(String id) {
     return new ProcessorConfig(id, kafka, stateDir, rank1Threads, rank1, factors, fit, scaling, httpHost, httpPort, snapshots);
   }

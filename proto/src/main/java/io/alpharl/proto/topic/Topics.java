@@ -28,6 +28,8 @@ public final class Topics {
    * application id that computed it, since several processor applications may share the topic.
    */
   public static final String PROCESSOR_HEADER = "alpharl-processor";
+  /** Header of a factor record: the fingerprint of the settings it was computed with (the processor's outputSettings). */
+  public static final String SETTINGS_HEADER = "alpharl-settings";
 
   public static final TopicSpec<String, DeltaFrame> DELTAS =
       new TopicSpec<>("alpharl.deltas", Serdes.String(), new DeltaFrameSerde());

@@ -60,6 +60,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
   private DeltaSumStore deltas;
   private KeyValueStore<String, ModuleFactors> factors;
   private byte[] applicationId;
+  private final byte[] settings;
   private String snapshotTopic;
   /**
    * Per tensor in mid-run, the offset of its newest copy due by the count of its steps, taken by
@@ -73,6 +74,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     this.config = config;
     this.backend = backend;
     this.metrics = metrics;
+    this.settings = config.outputSettings().getBytes(StandardCharsets.UTF_8);
   }
 
   @Override
@@ -184,6 +186,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     Record<String, Rank1Update> update = new Record<>(RecordKeys.of(frame.header().getRunId(), frame.header().getTensorName()), s.update(),
         record.timestamp());
     update.headers().add(Topics.PROCESSOR_HEADER, applicationId);
+    update.headers().add(Topics.SETTINGS_HEADER, settings);
     out.forward(update, FACTORS_SINK);
   }
 

@@ -101,11 +101,15 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   private KeyValueStore<String, FitPoint> history;
   private RunOutcomes outcomes;
   private String applicationId;
+  private final String settings;
+  /** Said once a process: every factor record of the other instance would say it again. */
+  private static volatile boolean settingsMismatchSaid;
 
   public RunTracker(ProcessorConfig config, ProcessorMetrics metrics) {
     this.config = config;
     this.fits = new FitCalculator(config.fit());
     this.metrics = metrics;
+    this.settings = config.outputSettings();
   }
 
   @Override
@@ -230,6 +234,21 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
             "Rank1Update without the " + Topics.PROCESSOR_HEADER + " header that names the processor which computed it")) : Optional.empty());
     if (problem.isPresent()) {
       reject(record, problem.get(), u.getRunId(), u.getStep());
+      return;
+    }
+    Header settingsHeader = record.headers().lastHeader(Topics.SETTINGS_HEADER);
+    if (settingsHeader != null && !settings.equals(new String(settingsHeader.value(), StandardCharsets.UTF_8))) {
+      // An instance of this application started with other settings: taken, the run's fits would depend on which instance held
+      // which module. Refused loudly, so the operator starts every instance alike; a record without the header is from before it.
+      if (!settingsMismatchSaid) {
+        settingsMismatchSaid = true;
+        LOG.error("factors of {} step {} of run {} were computed with settings {}, this instance's are {}: every instance of application {} must"
+            + " be started with the same --factors, solver and fit settings; such factors are dead-lettered", u.getModule(), u.getStep(),
+            u.getRunId(), new String(settingsHeader.value(), StandardCharsets.UTF_8), settings, applicationId);
+      }
+      reject(record, RejectReason.REJECT_REASON_MALFORMED_RECORD, "factors of " + u.getModule() + " step " + u.getStep() + " of run " + u.getRunId()
+          + " computed with other settings (" + new String(settingsHeader.value(), StandardCharsets.UTF_8) + ") than this instance's (" + settings
+          + "): every instance of one application must share them", u.getRunId(), u.getStep());
       return;
     }
     String runId = u.getRunId();

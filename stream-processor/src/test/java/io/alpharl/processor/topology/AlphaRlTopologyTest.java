@@ -511,6 +511,34 @@ class AlphaRlTopologyTest {
     assertThat(fits.readValuesToList()).isNotEmpty().anySatisfy(f -> assertThat(f.getStep()).isEqualTo(2));
   }
 
+  /**
+   * An instance of this application started with other settings (here another solver tolerance)
+   * computes factors that would make the run's fits depend on which instance held which module:
+   * refused, each with a letter saying so; this instance's own factors carry its settings.
+   */
+  @Test
+  void factorsComputedWithOtherSettingsAreDeadLettered() {
+    sendStep(1, 0.1);
+    List<org.apache.kafka.streams.test.TestRecord<String, Rank1Update>> ours = rank1.readRecordsToList();
+    assertThat(ours).isNotEmpty().allSatisfy(r -> assertThat(new String(r.headers().lastHeader(Topics.SETTINGS_HEADER).value(),
+        java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(config.outputSettings()));
+    String other = config.withFactors(new io.alpharl.processor.rank1.FactorSettings(2, 32, 1)).outputSettings();
+    assertThat(other).isNotEqualTo(config.outputSettings());
+    assertThat(ProcessorConfig.defaults("elsewhere:9092", stateDir.resolve("other")).withHttpPort(8080).withRank1Threads(7).outputSettings())
+        .as("ports, folders and threads change no output").isEqualTo(config.outputSettings());
+
+    org.apache.kafka.common.header.internals.RecordHeaders headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+    headers.add(Topics.PROCESSOR_HEADER, config.applicationId().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    headers.add(Topics.SETTINGS_HEADER, other.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    driver.createInputTopic(Topics.RANK1.name(), new StringSerializer(), Topics.RANK1.valueSerde().serializer())
+        .pipeInput(new org.apache.kafka.streams.test.TestRecord<>(RUN + "/" + MODULE, ours.get(0).value().toBuilder().setStep(2).build(), headers,
+            tick()));
+    assertThat(dlq.readValuesToList()).singleElement().satisfies(l -> {
+      assertThat(l.getReason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
+      assertThat(l.getDetail()).contains("computed with other settings (" + other + ")");
+    });
+  }
+
   /** Factors on alpharl.rank1 under this processor's header, as if it had computed them. */
   private void pipeAsThisProcessors(Rank1Update factors) {
     TestInputTopic<String, Rank1Update> factorsIn = driver.createInputTopic(Topics.RANK1.name(), new StringSerializer(),
