@@ -7,6 +7,7 @@ import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 
 /**
  * Kafka failures that are the operator's to fix (an address that does not resolve, a bad client
@@ -24,7 +25,10 @@ final class KafkaSetupErrors {
           " (check --bootstrap-servers, host:port separated by commas, and the properties of --kafka-config)"),
       new Known(AuthenticationException.class, "Kafka refused this client's credentials: ", " (check security.protocol, sasl.* and ssl.* in --kafka-config)"),
       new Known(AuthorizationException.class, "Kafka refused this principal: ", " (the ACLs each service needs are in the README, 'Secured clusters')"),
-      new Known(InvalidReplicationFactorException.class, "cannot create the topics: ", " (--replication must not exceed the brokers there are)"));
+      new Known(InvalidReplicationFactorException.class, "cannot create the topics: ", " (--replication must not exceed the brokers there are)"),
+      new Known(RecordTooLargeException.class, "Kafka refused a record as too large: ",
+          " (the broker's message.max.bytes, or the topic's max.message.bytes, is below the frames the agent sends; raise it, or lower"
+              + " the agent's --max-chunk-bytes)"));
 
   private KafkaSetupErrors() {}
 

@@ -97,7 +97,7 @@ public final class CheckpointAgent implements AutoCloseable {
   private Path lastSentFolder;
   /** Of each step refused for its files, what they measured then: rewritten since (a trainer that saved the step again), it is read again. */
   private final Map<Long, Optional<Object>> refusedFiles = new HashMap<>();
-  /** What the scan measured of each sent step's folder when it was sent (while the folder is there): one written over after is said. */
+  /** What the scan measured of each sent step's weights when it was sent (while the folder is there): weights written over after are said. */
   private final Map<Long, Optional<Object>> sentFiles = new HashMap<>();
   private final Set<Path> known = new HashSet<>();
   private boolean baseGoneSaid;
@@ -481,7 +481,7 @@ public final class CheckpointAgent implements AutoCloseable {
       }
       if (outcome == Sent.SENT) {
         sent++;
-        sentFiles.put(c.step(), scanner.filesSeen(c.folder()));
+        sentFiles.put(c.step(), scanner.weightsSeen(c));
       }
     }
     return sent;
@@ -805,18 +805,18 @@ public final class CheckpointAgent implements AutoCloseable {
     }
   }
 
+  /** Whether the sent step's weights files differ from when it was sent (other files of the folder may come later). */
+  private boolean writtenOverSinceSent(CheckpointDir c) {
+    Optional<Object> then = sentFiles.get(c.step());
+    return then != null && then.isPresent() && !then.equals(scanner.weightsSeen(c));
+  }
+
   /**
    * Whether a step refused for its files, not yet passed, has been written again since (a trainer
    * that crashed mid-save and saved the step again on resuming; a rewrite under an older trainer
    * state): it is then read again, where before it stayed refused and the next step's delta was
    * sent over it.
    */
-  /** Whether the sent step's folder holds other files than when it was sent. */
-  private boolean writtenOverSinceSent(CheckpointDir c) {
-    Optional<Object> then = sentFiles.get(c.step());
-    return then != null && then.isPresent() && !then.equals(scanner.filesSeen(c.folder()));
-  }
-
   private boolean rewrittenSinceRefused(CheckpointDir c) {
     Optional<Object> then = refusedFiles.get(c.step());
     if (then == null || c.step() <= lastStep || then.equals(scanner.filesSeen(c.folder()))) {

@@ -203,6 +203,10 @@ class PausedWriterTest {
       agent.poll();
       agent.poll();
       assertThat(sink.committed).containsExactly(5L);
+      Files.writeString(runDir.resolve("global_step5_hf").resolve("eval_results.json"), "{}"); // saved after the weights: not a rewrite
+      agent.poll();
+      agent.poll();
+      assertThat(sink.letters).isEmpty();
       weights(runDir.resolve("global_step5_hf"), 6); // the resumed branch's step 5
       Files.setLastModifiedTime(runDir.resolve("global_step5_hf").resolve("model.safetensors"), java.nio.file.attribute.FileTime.fromMillis(
           System.currentTimeMillis() + 60_000));

@@ -103,12 +103,13 @@ public final class PredictCommand implements Callable<Integer> {
   @Mixin
   FitOptions fitOptions;
 
-  /** The predicted model must not land on what it is made from: a checkpoint folder, or the run folder the trainer saves into. */
   /**
    * The model replaces --out whole ({@link StagedFolder}): a folder there must be empty or an
-   * earlier prediction, not one that holds the user's other files.
+   * earlier prediction, not one that holds the user's other files, and the staging folder beside
+   * it must be creatable (checked now, not after the whole computation).
    */
   private void requireNewOrAPrediction() throws IOException {
+    WritableDir.requireCreatable(StagedFolder.stagingOf(out), "--out's staging folder");
     if (!Files.exists(out) || Files.exists(out.resolve(PredictedModelWriter.METADATA_FILE))) {
       return;
     }
@@ -123,6 +124,7 @@ public final class PredictCommand implements Callable<Integer> {
     }
   }
 
+  /** The predicted model must not land on what it is made from: a checkpoint folder, or the run folder the trainer saves into. */
   private void requireApartFromInputs(List<CheckpointDir> checkpoints) throws IOException {
     java.util.Map<Path, String> inputs = new java.util.LinkedHashMap<>();
     checkpoints.forEach(c -> inputs.put(c.folder(), "the checkpoint folder"));
@@ -154,9 +156,10 @@ public final class PredictCommand implements Callable<Integer> {
     if (targetStep < 0) {
       throw new UserError("--target-step " + targetStep + " is no step: give a step after the window's last, " + windowStep);
     }
-    long planned = targetStep > 0 ? targetStep : ProgressReader.plannedSteps(all.get(all.size() - 1));
+    // The plan as the window's newest checkpoint states it, as its commit would live: not as a later checkpoint does.
+    long planned = targetStep > 0 ? targetStep : ProgressReader.plannedSteps(upTo.get(upTo.size() - 1));
     if (planned == 0 && axis == Axis.step) { // on the step axis the planned step is the target
-      throw new UserError("the run's planned final step is unknown (no max_steps in " + all.get(all.size() - 1).folder()
+      throw new UserError("the run's planned final step is unknown (no max_steps in " + upTo.get(upTo.size() - 1).folder()
           + "'s trainer state): give the step to predict with --target-step");
     }
     if (planned > 0 && planned <= windowStep) {

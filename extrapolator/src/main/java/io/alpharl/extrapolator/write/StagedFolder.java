@@ -7,7 +7,7 @@ import java.nio.file.StandardCopyOption;
 
 /**
  * A model folder written whole or not at all: written under a staging name beside it, made
- * durable, then moved over what the folder held. A reader never sees half a model, nor one half
+ * durable, then moved into place, the model it replaces moved aside first and deleted last. A reader never sees half a model, nor one half
  * of an earlier prediction and half of a new one (a write into the folder itself, failing part way,
  * left new shards beside old ones under the old index and metadata, which load without a word).
  * Stateless.
@@ -28,32 +28,56 @@ public final class StagedFolder {
   }
 
   /**
-   * Writes {@code contents} under {@link #stagingOf} and moves it over {@code dir}, durably: the
+   * Writes {@code contents} under {@link #stagingOf} and moves it to {@code dir}, durably: the
    * files, then the name, are on disk before this returns (after a power loss a published path must
-   * hold the whole model). What a failed write left is deleted; the failure keeps its own kind.
+   * hold the whole model). What a failed write left is deleted, and the folder keeps what it held;
+   * the failure keeps its own kind. Needs {@code dir}'s parent to be writable.
    *
    * @return bytes written
    */
   public static long replace(Path dir, Contents contents) throws IOException {
     Path staging = stagingOf(dir);
+    Path target = dir.toAbsolutePath();
+    Path replaced = target.resolveSibling("." + target.getFileName() + ".replaced");
     Folders.deleteTree(staging);
+    Folders.deleteTree(replaced); // a crash between the two moves below left it: the model in place is the newer
     long bytes;
     try {
       bytes = contents.writeInto(staging);
+      Folders.syncTree(staging);
+      // The earlier model is moved aside, not deleted, until the new one is in its place: a move that fails (a mount point, a
+      // folder the user cannot rename) leaves it whole, where a delete first left an emptied folder.
+      boolean hadEarlier = Files.exists(target);
+      if (hadEarlier) {
+        Files.move(target, replaced, StandardCopyOption.ATOMIC_MOVE);
+      }
+      try {
+        Files.createDirectories(target.getParent());
+        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException | RuntimeException e) {
+        if (hadEarlier) {
+          putBack(replaced, target, e);
+        }
+        throw e;
+      }
     } catch (IOException | RuntimeException e) {
       deleteAfterFailure(staging, e); // half a model is of no use
       throw e;
     }
-    Folders.syncTree(staging);
-    Path target = dir.toAbsolutePath();
-    Folders.deleteTree(target);
-    Files.createDirectories(target.getParent());
-    Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
     Folders.syncFolder(target.getParent());
     if (target.getParent().getParent() != null) {
       Folders.syncFolder(target.getParent().getParent());
     }
+    Folders.deleteTree(replaced);
     return bytes;
+  }
+
+  private static void putBack(Path replaced, Path target, Exception failure) {
+    try {
+      Files.move(replaced, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      failure.addSuppressed(e);
+    }
   }
 
   /**

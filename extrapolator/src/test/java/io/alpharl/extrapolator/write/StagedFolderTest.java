@@ -40,4 +40,21 @@ class StagedFolderTest {
     assertThat(model.resolve("model-00002-of-00002.safetensors")).as("no file of the earlier model beside the new").doesNotExist();
     assertThat(StagedFolder.stagingOf(model)).doesNotExist();
   }
+
+  /** A crash between moving the earlier model aside and deleting it leaves it beside the new one: the next write clears it. */
+  @Test
+  void anEarlierModelLeftAsideByACrashIsClearedByTheNextWrite() throws IOException {
+    Path model = Files.createDirectories(dir.resolve("model"));
+    Files.writeString(model.resolve("alpharl_prediction.json"), "old");
+    Path replaced = model.toAbsolutePath().resolveSibling(".model.replaced");
+    Files.createDirectories(replaced.resolve("not-empty")); // in the way of the move aside, were it kept
+    Files.writeString(replaced.resolve("not-empty").resolve("f"), "x");
+    StagedFolder.replace(model, staging -> {
+      Files.createDirectories(staging);
+      Files.writeString(staging.resolve("alpharl_prediction.json"), "new");
+      return 3;
+    });
+    assertThat(model.resolve("alpharl_prediction.json")).hasContent("new");
+    assertThat(replaced).doesNotExist();
+  }
 }

@@ -193,6 +193,28 @@ public final class CheckpointScanner {
   }
 
   /**
+   * What the newest scan measured of the checkpoint's weights files alone (safetensors files and
+   * their index), to compare with a later scan's: other files may come after a step is complete
+   * (verl saves the critic and {@code data.pt} after the actor's weights, a trainer adds eval
+   * results), and do not change what was sent. Empty when the folder was not measured.
+   */
+  public Optional<Object> weightsSeen(CheckpointDir c) {
+    Map<String, Stamp> all = lastStamps.get(c.folder());
+    if (all == null) {
+      return Optional.empty();
+    }
+    String prefix = c.path().equals(c.folder()) ? "" : c.folder().relativize(c.path()) + "/";
+    Map<String, Stamp> weights = new TreeMap<>();
+    all.forEach((name, stamp) -> {
+      String rest = name.startsWith(prefix) ? name.substring(prefix.length()) : null;
+      if (rest != null && !rest.contains("/") && (rest.endsWith(".safetensors") || rest.equals(Checkpoint.INDEX_FILE))) {
+        weights.put(name, stamp);
+      }
+    });
+    return Optional.of(weights);
+  }
+
+  /**
    * Forgets what the folder's files measured: it counts as complete again only once two later
    * scans agree on them (for a folder the agent found cut short although its sizes had held).
    */

@@ -142,8 +142,9 @@ public final class ProgressReader {
    * The planned final step: {@code max_steps} of the trainer state, else {@code max_steps} as
    * {@code progress.jsonl} states it at the checkpoint's step (custom loops write it there), else 0.
    *
-   * <p>At the checkpoint's step: the newest statement on a line of that step or before (or of no
-   * step), else the first one after it. The newest line of the file, taken until now, made a
+   * <p>At the checkpoint's step: the newest statement on a line of that step or before (a line
+   * without a step stands where the stepped line before it does), else the first one after it
+   * (an agent started before its trainer stated its plan). The newest line of the file, taken until now, made a
    * step's planned final step depend on when the agent read it (a trainer that changed its plan,
    * an agent catching up), and with it the step's judged fit.
    */
@@ -163,6 +164,7 @@ public final class ProgressReader {
     try {
       double atOrBefore = Double.NaN;
       double firstAfter = Double.NaN;
+      long lineStep = 0; // a line without a step stands where the stepped line before it does
       for (String line : Files.readAllLines(file)) {
         JsonNode entry;
         try {
@@ -170,12 +172,15 @@ public final class ProgressReader {
         } catch (IOException e) {
           continue; // a line being written while we read
         }
+        JsonNode s = entry == null ? null : entry.get("step");
+        if (s != null && s.isNumber()) {
+          lineStep = s.asLong();
+        }
         OptionalDouble v = entry == null ? OptionalDouble.empty() : valueAt(entry, "max_steps", -1);
         if (v.isEmpty()) {
           continue;
         }
-        JsonNode s = entry.get("step");
-        if (s == null || !s.isNumber() || s.asLong() <= checkpoint.step()) {
+        if (lineStep <= checkpoint.step()) {
           atOrBefore = v.getAsDouble();
         } else if (Double.isNaN(firstAfter)) {
           firstAfter = v.getAsDouble();

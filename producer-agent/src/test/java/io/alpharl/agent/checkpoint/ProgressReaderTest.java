@@ -61,6 +61,12 @@ class ProgressReaderTest {
     assertThat(ProgressReader.plannedSteps(step(run, 7))).isEqualTo(100);
     assertThat(ProgressReader.plannedSteps(step(run, 8))).isEqualTo(250);
     assertThat(ProgressReader.plannedSteps(step(run, 12))).isEqualTo(250);
+
+    // A line without a step stands where the stepped line before it does: it changes no earlier step's plan.
+    Files.writeString(run.resolve(ProgressReader.PROGRESS_JSONL), String.join("\n", "{\"step\": 4, \"max_steps\": 100}",
+        "{\"step\": 8, \"reward\": 0.3}", "{\"max_steps\": 400}"));
+    assertThat(ProgressReader.plannedSteps(step(run, 7))).isEqualTo(100);
+    assertThat(ProgressReader.plannedSteps(step(run, 8))).isEqualTo(400);
   }
 
   private static CheckpointDir step(Path run, long step) throws IOException {

@@ -1,0 +1,17 @@
+package io.alpharl.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.junit.jupiter.api.Test;
+
+/** Setup failures the agent no longer retries are said in one line with what to change. */
+class KafkaSetupErrorsTest {
+  @Test
+  void aRecordTooLargeIsSaidWithWhatToChange() {
+    assertThat(KafkaSetupErrors.describe(new IllegalStateException("step 5 failed", new RecordTooLargeException("The message is 9000000 bytes"))))
+        .hasValueSatisfying(line -> assertThat(line).startsWith("Kafka refused a record as too large: The message is 9000000 bytes")
+            .contains("--max-chunk-bytes").doesNotContain("\n"));
+    assertThat(KafkaSetupErrors.describe(new IllegalStateException("ours"))).isEmpty();
+  }
+}
