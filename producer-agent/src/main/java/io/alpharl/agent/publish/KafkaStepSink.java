@@ -35,8 +35,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class KafkaStepSink implements StepSink {
   /** How long the diagnosis of a failed commit waits for the cluster to say which topics it has. */
   private static final int DIAGNOSIS_TIMEOUT_MS = 10_000;
-  /** The longest a step's transaction may stay open: reading a large model's checkpoint takes minutes. */
-  public static final int TRANSACTION_TIMEOUT_MS = 600_000;
+  private static final int TRANSACTION_TIMEOUT_MS = (int) Topics.AGENT_TRANSACTION_TIMEOUT.toMillis();
   /** Every topic the agent writes. */
   private static final List<String> RUN_TOPICS = List.of(Topics.RUNS.name(), Topics.DELTAS.name(), Topics.STEPS.name(), Topics.DLQ.name());
 

@@ -1,6 +1,5 @@
 package io.alpharl.agent.resume;
 
-import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.proto.topic.TopicReader;
@@ -52,21 +51,11 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
     return new LoggedRun(runId, commits(reader, runId), manifests(reader, runId));
   }
 
-  /**
-   * How long a read waits for other producers' transactions on the shared topics to settle: the
-   * agents' transaction timeout, the longest one can be held open (a step of a large model).
-   */
-  static final Duration SETTLE_PATIENCE = Duration.ofMillis(KafkaStepSink.TRANSACTION_TIMEOUT_MS);
-
   /** Every committed record of the topic, once the transactions open on it when asked are settled ({@link TopicReader#awaitSettled}). */
   static void readSettled(TopicReader reader, String topic, Consumer<ConsumerRecord<byte[], byte[]>> each) {
     List<TopicPartition> partitions = reader.partitions(topic);
-    long t0 = System.nanoTime();
-    reader.awaitSettled(partitions, SETTLE_PATIENCE);
-    long waitedMs = (System.nanoTime() - t0) / 1_000_000;
-    if (waitedMs > 1_000) {
-      LOG.info("waited {} ms for transactions open on {} (another run's step in progress) to settle before reading it", waitedMs, topic);
-    }
+    reader.awaitSettled(partitions, Topics.SETTLE_PATIENCE, () -> LOG.info("waiting for the transactions open on {} (another run's step in"
+        + " progress) to settle before reading it, up to {} s", topic, Topics.SETTLE_PATIENCE.toSeconds()));
     reader.readAll(partitions, each);
   }
 

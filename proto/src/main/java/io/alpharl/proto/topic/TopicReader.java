@@ -112,17 +112,24 @@ public final class TopicReader implements AutoCloseable {
    * run's step in progress hid another run's records committed after it began, so a resuming agent
    * read its own committed step as not whole, or not at all.
    *
-   * @param patience how long to wait: the longest a producer may hold a transaction open
+   * @param patience      how long to wait: longer than a producer may hold a transaction open
+   *                      (the broker aborts an expired one at its next check, every 10 s by default)
+   * @param beforeWaiting called once, when the partitions are not settled at the first look (to say why a read waits)
    * @throws TimeoutException when a transaction stays open longer
    */
-  public void awaitSettled(Collection<TopicPartition> partitions, Duration patience) {
+  public void awaitSettled(Collection<TopicPartition> partitions, Duration patience, Runnable beforeWaiting) {
     try (Admin admin = Admin.create(kafka.config())) {
       Map<TopicPartition, Long> written = latest(admin, partitions, IsolationLevel.READ_UNCOMMITTED);
       long deadline = System.nanoTime() + patience.toNanos();
+      boolean said = false;
       while (true) {
         Map<TopicPartition, Long> stable = latest(admin, partitions, IsolationLevel.READ_COMMITTED);
         if (partitions.stream().allMatch(tp -> stable.get(tp) >= written.get(tp))) {
           return;
+        }
+        if (!said) {
+          said = true;
+          beforeWaiting.run();
         }
         if (System.nanoTime() > deadline) {
           throw new TimeoutException("a transaction on " + partitions + " did not settle within " + patience.toSeconds() + " s");

@@ -28,6 +28,14 @@ public final class Topics {
    * application id that computed it, since several processor applications may share the topic.
    */
   public static final String PROCESSOR_HEADER = "alpharl-processor";
+  /** The longest an agent holds a step's transaction open: reading a large model's checkpoint takes minutes. */
+  public static final java.time.Duration AGENT_TRANSACTION_TIMEOUT = java.time.Duration.ofMinutes(10);
+  /**
+   * How long a read of a topic the agents write waits for the transactions open on it to settle
+   * ({@link TopicReader#awaitSettled}): their timeout, and a minute for the broker to abort one
+   * that expired (it checks every 10 s by default).
+   */
+  public static final java.time.Duration SETTLE_PATIENCE = AGENT_TRANSACTION_TIMEOUT.plusMinutes(1);
   /** Header of a factor record: the fingerprint of the settings it was computed with (the processor's outputSettings). */
   public static final String SETTINGS_HEADER = "alpharl-settings";
 

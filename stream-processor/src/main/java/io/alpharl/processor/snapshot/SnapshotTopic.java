@@ -200,7 +200,7 @@ public final class SnapshotTopic implements SnapshotSource {
    */
   private static void awaitSettled(TopicReader reader, TopicPartition tp) {
     try {
-      reader.awaitSettled(List.of(tp), READ_TIMEOUT);
+      reader.awaitSettled(List.of(tp), READ_TIMEOUT, () -> {});
     } catch (KafkaException e) {
       throw new IllegalStateException(tp + ": a transaction that wrote copies of ΔW did not settle, or its offsets could not be read: "
           + e.getMessage(), e);
