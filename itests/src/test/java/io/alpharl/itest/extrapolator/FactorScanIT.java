@@ -31,7 +31,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * The extrapolator reads the factors the run tracker kept. Factors under the processor's header
  * that fit the module's shape but are sketched otherwise than its first point (junk, a forged
  * header) are dead-lettered by the run tracker, which keeps the next well-formed record of the step;
- * the scan took the first that fit the shape, so live scores differed from a clean run's.
+ * the scan took the first that fit the shape, so live scores differed from a clean run's. Likewise
+ * factors stamped with another instance's settings.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class FactorScanIT {
@@ -46,15 +47,19 @@ class FactorScanIT {
         .addTensors(TensorInfo.newBuilder().setName(MODULE).addShape(2).addShape(3).setModelled(true)).build();
     long start = System.currentTimeMillis();
     send(broker, runId, List.of(factors(runId, 1, 2, 7, 1), factors(runId, 2, 2, 7, 2), factors(runId, 3, 1, 7, 99), factors(runId, 3, 2, 8, 98),
-        factors(runId, 3, 2, 7, 3)));
+        factors(runId, 3, 2, 7, 3)), "mine");
+    // Step 4 first from an instance started with other settings, which the run tracker refuses, then from this one.
+    send(broker, runId, List.of(factors(runId, 4, 2, 7, 97)), "other");
+    send(broker, runId, List.of(factors(runId, 4, 2, 7, 4)), "mine");
 
     try (TopicReader reader = new TopicReader(KafkaClients.of(broker.bootstrapServers()), Duration.ofSeconds(30))) {
       FactorScan scan = new FactorScan(reader);
-      Map<String, NavigableMap<Long, Rank1Update>> window = scan.read(runId, start, APP, Set.of(MODULE), Set.of(1L, 2L, 3L), manifest,
+      Map<String, NavigableMap<Long, Rank1Update>> window = scan.read(runId, start, APP, "mine", Set.of(MODULE), Set.of(1L, 2L, 3L, 4L), manifest,
           new HashMap<>());
       assertThat(window.get(MODULE).get(3L).getSigma1()).as("the record the run tracker kept").isEqualTo(3);
+      assertThat(window.get(MODULE).get(4L).getSigma1()).as("not the other settings' record").isEqualTo(4);
 
-      Map<String, NavigableMap<Long, Rank1Update>> one = scan.read(runId, start, APP, Set.of(MODULE), Set.of(3L), manifest,
+      Map<String, NavigableMap<Long, Rank1Update>> one = scan.read(runId, start, APP, "mine", Set.of(MODULE), Set.of(3L), manifest,
           new HashMap<>(Map.of(MODULE, new FactorScan.Sketching(2, 7))));
       assertThat(one.get(MODULE).get(3L).getSigma1()).as("a read of one step, told how the module is sketched").isEqualTo(3);
     }
@@ -71,7 +76,7 @@ class FactorScanIT {
     return u.build();
   }
 
-  private static void send(TestBroker broker, String runId, List<Rank1Update> records) {
+  private static void send(TestBroker broker, String runId, List<Rank1Update> records, String settings) {
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
         new ByteArraySerializer(), new ByteArraySerializer())) {
       int partitions = producer.partitionsFor(Topics.RANK1.name()).size();
@@ -79,6 +84,7 @@ class FactorScanIT {
         ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(Topics.RANK1.name(), RecordKeys.runPartition(runId, partitions), null,
             RecordKeys.of(runId, MODULE).getBytes(StandardCharsets.UTF_8), u.toByteArray());
         r.headers().add(Topics.PROCESSOR_HEADER, APP.getBytes(StandardCharsets.UTF_8));
+        r.headers().add(Topics.SETTINGS_HEADER, settings.getBytes(StandardCharsets.UTF_8));
         producer.send(r);
       }
       producer.flush();

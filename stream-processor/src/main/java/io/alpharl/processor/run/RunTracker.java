@@ -430,7 +430,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   private void publish(Record<String, RunEvent> record, String runId, RunState.Builder run, FitSummary fit, double lag) {
-    fit = fit.toBuilder().setProcessorApplication(applicationId).build();
+    fit = fit.toBuilder().setProcessorApplication(applicationId).setProcessorSettings(settings).build();
     if (fit.getAxis() == ProgressAxis.PROGRESS_AXIS_STEP) {
       run.setLatestStepFit(fit);
     } else {

@@ -522,6 +522,7 @@ class AlphaRlTopologyTest {
     List<org.apache.kafka.streams.test.TestRecord<String, Rank1Update>> ours = rank1.readRecordsToList();
     assertThat(ours).isNotEmpty().allSatisfy(r -> assertThat(new String(r.headers().lastHeader(Topics.SETTINGS_HEADER).value(),
         java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(config.outputSettings()));
+    assertThat(fits.readValuesToList()).isNotEmpty().allSatisfy(f -> assertThat(f.getProcessorSettings()).isEqualTo(config.outputSettings()));
     String other = config.withFactors(new io.alpharl.processor.rank1.FactorSettings(2, 32, 1)).outputSettings();
     assertThat(other).isNotEqualTo(config.outputSettings());
     assertThat(ProcessorConfig.defaults("elsewhere:9092", stateDir.resolve("other")).withHttpPort(8080).withRank1Threads(7).outputSettings())
