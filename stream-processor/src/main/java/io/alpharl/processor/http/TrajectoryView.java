@@ -56,7 +56,9 @@ public record TrajectoryView(String module, long plannedSteps, List<Point> point
       x[i] = RunTracker.coordinates(p);
       points.add(new Point(steps[i], sp.getHasProgressValue() ? progress[i] : null, norm(x[i])));
     }
-    long planned = run.getManifest().getPlannedSteps();
+    // The plan the newest fit was judged with, so that the page agrees with the published fit (not the manifest, which a
+    // restarted agent may have sent with another plan than the commits state).
+    long planned = run.hasLatestStepFit() ? run.getLatestStepFit().getPlannedSteps() : 0;
     List<AxisFit> fits = new ArrayList<>(2);
     axisFit(ProgressAxis.PROGRESS_AXIS_STEP, x, Arrays.stream(steps).asDoubleStream().toArray(), steps, progress, planned, calculator, fits);
     if (allProgress) {

@@ -72,7 +72,9 @@ class TrajectoryViewTest {
   }
 
   private static RunState run(boolean progressEverywhere) {
-    RunState.Builder run = RunState.newBuilder().setManifest(RunManifest.newBuilder().setRunId("r").setPlannedSteps(100)).setHasManifest(true);
+    // The plan is the newest fit's, as the page shows the published fit's (the manifest says another).
+    RunState.Builder run = RunState.newBuilder().setManifest(RunManifest.newBuilder().setRunId("r").setPlannedSteps(300)).setHasManifest(true)
+        .setLatestStepFit(io.alpharl.proto.v1.FitSummary.newBuilder().setPlannedSteps(100));
     for (long t : WINDOW) {
       boolean has = progressEverywhere || t != 20;
       run.addWindow(WindowStep.newBuilder().setStep(t).setHasProgressValue(has).setProgressValue(has ? 0.5 + 0.01 * t : 0));
