@@ -63,7 +63,7 @@ class TrajectoryViewTest {
 
   @Test
   void anUnknownPlannedStepGivesAFitButNoPrediction() {
-    RunState run = run(true).toBuilder().setManifest(RunManifest.newBuilder().setRunId("r")).build();
+    RunState run = run(true).toBuilder().setLatestStepFit(io.alpharl.proto.v1.FitSummary.newBuilder().setPlannedSteps(0)).build();
     TrajectoryView view = TrajectoryView.of("m", run, window(), FITS);
     assertThat(view.fits()).isNotEmpty().allSatisfy(f -> {
       assertThat(f.target()).isNull();
