@@ -12,6 +12,7 @@ import io.alpharl.agent.delta.DeltaSquares;
 import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.agent.publish.AgentFencedException;
 import io.alpharl.agent.publish.StepSink;
+import io.alpharl.agent.resume.AgentLetters;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.agent.resume.ContinuityCheck;
 import io.alpharl.agent.resume.LineageCheck;
@@ -23,6 +24,7 @@ import io.alpharl.proto.frame.TensorRef;
 import io.alpharl.proto.frame.ValuesCrc32c;
 import io.alpharl.proto.frame.WireDtype;
 import io.alpharl.proto.manifest.BaseModelFingerprint;
+import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DType;
 import io.alpharl.proto.v1.DeadLetter;
@@ -82,6 +84,26 @@ public final class CheckpointAgent implements AutoCloseable {
     Resume NEW = sum -> new CommittedRun(0, 0);
 
     CommittedRun load(RunningSum into);
+
+    /** The keys ({@link AgentLetters#key}) of the dead letters the run's agents wrote before; none for a new run. */
+    default Set<String> lettersBefore() {
+      return Set.of();
+    }
+
+    /** The run as the log holds it, its letters included. */
+    static Resume fromLog(KafkaClients kafka, String runId, BufferAllocator allocator) {
+      return new Resume() {
+        @Override
+        public CommittedRun load(RunningSum into) {
+          return CommittedRun.load(kafka, runId, allocator, into);
+        }
+
+        @Override
+        public Set<String> lettersBefore() {
+          return AgentLetters.read(kafka, runId);
+        }
+      };
+    }
   }
 
   private final AgentConfig config;
@@ -97,6 +119,8 @@ public final class CheckpointAgent implements AutoCloseable {
   private Path lastSentFolder;
   /** Of each step refused for its files, what they measured then: rewritten since (a trainer that saved the step again), it is read again. */
   private final Map<Long, Optional<Object>> refusedFiles = new HashMap<>();
+  /** Refusals already on alpharl.dlq, this session's and earlier ones' ({@link AgentLetters#key}): each is said once. */
+  private final Set<String> lettered = new HashSet<>();
   /** What the scan measured of each sent step's weights when it was sent (while the folder is there): weights written over after are said. */
   private final Map<Long, Optional<Object>> sentFiles = new HashMap<>();
   private final Set<Path> known = new HashSet<>();
@@ -152,6 +176,7 @@ public final class CheckpointAgent implements AutoCloseable {
     CommittedRun committed;
     try {
       committed = resume.load(sum);
+      lettered.addAll(resume.lettersBefore());
       requireSameBase(committed, fingerprint);
       requireSameProgressKey(committed); // before the lineage check, which would compare two keys' values and blame the folder
       requireContinuity(committed.lastStep());
@@ -855,15 +880,22 @@ public final class CheckpointAgent implements AutoCloseable {
   }
 
   private void refuse(long step, List<Path> folders, RejectReason reason, String detail) {
+    String source = folders.stream().map(f -> "file:" + f.toAbsolutePath()).collect(Collectors.joining(" "));
+    if (!lettered.add(AgentLetters.key(step, reason, source))) {
+      // An earlier session of the run's agent said it: the log holds its letter, as a live agent's once.
+      LOG.info("run {} step {}: checkpoint refused again, as an earlier session of the agent said on {}: {}", config.runId(), step,
+          Topics.DLQ.name(), detail);
+      return;
+    }
     LOG.warn("run {} step {}: checkpoint refused: {}", config.runId(), step, detail);
     sink.deadLetter(DeadLetter.newBuilder()
         .setSchemaVersion(Topics.SCHEMA_VERSION)
         .setReason(reason)
         .setDetail(detail)
-        .setSourceTopic(folders.stream().map(f -> "file:" + f.toAbsolutePath()).collect(Collectors.joining(" ")))
+        .setSourceTopic(source)
         .setRunId(config.runId())
         .setStep(step)
-        .setRejectedBy("agent")
+        .setRejectedBy(AgentLetters.REJECTED_BY)
         .setRejectedUnixMs(System.currentTimeMillis())
         .build());
   }

@@ -149,6 +149,36 @@ class PausedWriterTest {
   }
 
   /**
+   * A refusal an earlier session of the run's agent dead-lettered (the log holds it) is not said
+   * again by the next session: every restart used to add one more letter for each refusal pending.
+   */
+  @Test
+  void aRefusalAnEarlierSessionDeadLetteredIsNotSaidAgain() throws Exception {
+    Path runDir = runWithStep5();
+    linkLoop(runDir.resolve("global_step5_hf").resolve("loop"));
+    MemorySink sink = new MemorySink();
+    String said = io.alpharl.agent.resume.AgentLetters.key(5, RejectReason.REJECT_REASON_BAD_CHECKPOINT,
+        "file:" + runDir.resolve("global_step5_hf").toAbsolutePath());
+    CheckpointAgent.Resume earlier = new CheckpointAgent.Resume() {
+      @Override
+      public io.alpharl.agent.resume.CommittedRun load(io.alpharl.agent.delta.RunningSum into) {
+        return new io.alpharl.agent.resume.CommittedRun(0, 0);
+      }
+
+      @Override
+      public java.util.Set<String> lettersBefore() {
+        return java.util.Set.of(said);
+      }
+    };
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = new CheckpointAgent(config(runDir), sink, allocator, earlier)) {
+      agent.start();
+      pollPastTheMeasures(agent);
+      assertThat(sink.committed).isEmpty();
+      assertThat(sink.letters).as("said by the earlier session").isEmpty();
+    }
+  }
+
+  /**
    * A measured folder whose weights file can no longer be looked up (here a link loop in its place;
    * in life permissions or a stale network handle) was taken for a rotation: its step was refused
    * as deleted and never read again. It is now unreadable, not gone, and read once it can be.

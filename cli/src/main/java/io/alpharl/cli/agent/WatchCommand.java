@@ -7,7 +7,6 @@ import io.alpharl.agent.control.ControlFollower;
 import io.alpharl.agent.control.StopFile;
 import io.alpharl.agent.publish.AgentFencedException;
 import io.alpharl.agent.publish.KafkaStepSink;
-import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.cli.KafkaOptions;
 import io.alpharl.cli.PortConverter;
@@ -127,7 +126,7 @@ public final class WatchCommand implements Callable<Integer> {
   private void session(AgentConfig config, KafkaClients clients, RootAllocator allocator, AtomicBoolean stopping)
       throws InterruptedException, java.io.IOException {
     try (KafkaStepSink sink = new KafkaStepSink(clients, config.runId(), Map.of());
-         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, sum -> CommittedRun.load(clients, config.runId(), allocator, sum))) {
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.fromLog(clients, config.runId(), allocator))) {
       agent.start();
       long t0 = System.nanoTime();
       long topicsChecked = t0;

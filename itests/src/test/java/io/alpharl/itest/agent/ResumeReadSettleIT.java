@@ -58,4 +58,22 @@ class ResumeReadSettleIT {
     return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(), ProducerConfig.TRANSACTIONAL_ID_CONFIG,
         transactionalId), new ByteArraySerializer(), new ByteArraySerializer());
   }
+
+  /** A restarted agent learns which refusals its run's earlier sessions dead-lettered: only its run's, only agents'. */
+  @Test
+  void anAgentReadsBackItsRunsEarlierLetters(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String run = "letters-" + UUID.randomUUID().toString().substring(0, 8);
+    io.alpharl.proto.v1.DeadLetter.Builder letter = io.alpharl.proto.v1.DeadLetter.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION)
+        .setRunId(run).setStep(5).setReason(io.alpharl.proto.v1.RejectReason.REJECT_REASON_BAD_CHECKPOINT).setSourceTopic("file:/run/checkpoint-5")
+        .setRejectedBy("agent");
+    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      p.send(new ProducerRecord<>(Topics.DLQ.name(), null, letter.build().toByteArray())).get();
+      p.send(new ProducerRecord<>(Topics.DLQ.name(), null, letter.clone().setRunId("another").build().toByteArray())).get();
+      p.send(new ProducerRecord<>(Topics.DLQ.name(), null, letter.clone().setStep(7).setRejectedBy("processor").build().toByteArray())).get();
+    }
+    assertThat(io.alpharl.agent.resume.AgentLetters.read(KafkaClients.of(broker.bootstrapServers()), run)).containsExactly(
+        io.alpharl.agent.resume.AgentLetters.key(5, io.alpharl.proto.v1.RejectReason.REJECT_REASON_BAD_CHECKPOINT, "file:/run/checkpoint-5"));
+  }
 }

@@ -1,0 +1,64 @@
+package io.alpharl.agent.resume;
+
+import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.TopicReader;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.DeadLetter;
+import io.alpharl.proto.v1.RejectReason;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The dead letters a run's agents wrote before this one started, read from {@code alpharl.dlq}, so
+ * that a refusal still pending when an agent stopped (a folder named twice, one without weights)
+ * is not dead-lettered again by every later session: the log says it once, as a live agent does.
+ */
+public final class AgentLetters {
+  /** The service name agents write into their letters' {@code rejected_by}. */
+  public static final String REJECTED_BY = "agent";
+  private static final Logger LOG = LoggerFactory.getLogger(AgentLetters.class);
+
+  private AgentLetters() {}
+
+  /** What tells one refusal from another: the step, the reason and the files refused. */
+  public static String key(long step, RejectReason reason, String source) {
+    return step + "|" + reason.getNumber() + "|" + source;
+  }
+
+  /**
+   * The keys of the run's agent letters on the log; empty, with a warning, where this principal may
+   * not read {@code alpharl.dlq} (refusals still pending are then said again after a restart).
+   */
+  public static Set<String> read(KafkaClients kafka, String runId) {
+    Set<String> out = new HashSet<>();
+    try (TopicReader reader = new TopicReader(kafka, Duration.ofSeconds(60))) {
+      List<TopicPartition> partitions = reader.partitions(Topics.DLQ.name());
+      reader.awaitSettled(partitions, Topics.SETTLE_PATIENCE, () -> {});
+      reader.readAll(partitions, r -> {
+        if (r.value() == null) {
+          return;
+        }
+        try {
+          DeadLetter d = DeadLetter.parseFrom(r.value());
+          if (runId.equals(d.getRunId()) && REJECTED_BY.equals(d.getRejectedBy())) {
+            out.add(key(d.getStep(), d.getReason(), d.getSourceTopic()));
+          }
+        } catch (com.google.protobuf.InvalidProtocolBufferException | SerializationException e) {
+          // not a letter of ours
+        }
+      });
+    } catch (AuthorizationException e) {
+      LOG.warn("run {}: cannot read {} ({}): refusals still pending are dead-lettered again after each restart; grant this principal READ on"
+          + " it (README, 'Secured clusters')", runId, Topics.DLQ.name(), e.getMessage());
+      return Set.of();
+    }
+    return out;
+  }
+}
