@@ -52,11 +52,6 @@ public final class Checkpoint implements AutoCloseable {
     this.others = Collections.unmodifiableMap(o);
   }
 
-  /** True when {@code dir} has the weight files a checkpoint needs (not whether they are valid). */
-  public static boolean hasWeights(Path dir) {
-    return Files.isRegularFile(dir.resolve(SINGLE_FILE)) || Files.isRegularFile(dir.resolve(INDEX_FILE));
-  }
-
   /**
    * Opens a checkpoint directory ({@code model.safetensors}, else the shards its index names), or a
    * single {@code .safetensors} file.
