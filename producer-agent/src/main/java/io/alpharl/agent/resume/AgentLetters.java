@@ -7,9 +7,7 @@ import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.RejectReason;
 import java.time.Duration;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.slf4j.Logger;
@@ -39,9 +37,7 @@ public final class AgentLetters {
   public static Set<String> read(KafkaClients kafka, String runId) {
     Set<String> out = new HashSet<>();
     try (TopicReader reader = new TopicReader(kafka, Duration.ofSeconds(60))) {
-      List<TopicPartition> partitions = reader.partitions(Topics.DLQ.name());
-      reader.awaitSettled(partitions, Topics.SETTLE_PATIENCE, () -> {});
-      reader.readAll(partitions, r -> {
+      LoggedRun.readSettled(reader, Topics.DLQ.name(), r -> {
         if (r.value() == null) {
           return;
         }

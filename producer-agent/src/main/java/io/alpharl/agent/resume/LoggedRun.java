@@ -54,8 +54,8 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
   /** Every committed record of the topic, once the transactions open on it when asked are settled ({@link TopicReader#awaitSettled}). */
   static void readSettled(TopicReader reader, String topic, Consumer<ConsumerRecord<byte[], byte[]>> each) {
     List<TopicPartition> partitions = reader.partitions(topic);
-    reader.awaitSettled(partitions, Topics.SETTLE_PATIENCE, () -> LOG.info("waiting for the transactions open on {} (another run's step in"
-        + " progress) to settle before reading it, up to {} s", topic, Topics.SETTLE_PATIENCE.toSeconds()));
+    reader.awaitSettled(partitions, Topics.SETTLE_PATIENCE, () -> LOG.info("waiting for the transactions open on {} (another producer's: another"
+        + " run's step in progress) to settle before reading it, up to {} s", topic, Topics.SETTLE_PATIENCE.toSeconds()));
     reader.readAll(partitions, each);
   }
 
