@@ -44,8 +44,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RunInputs {
   private static final Logger LOG = LoggerFactory.getLogger(RunInputs.class);
-  /** Record timestamps are the agent's clock, like the manifest's creation time; the margin covers clock steps. */
-  private static final long RUN_START_MARGIN_MS = 60_000;
 
   private final String processorApplication;
   private final ProgressAxis axis;
@@ -244,7 +242,7 @@ public final class RunInputs {
     List<TopicPartition> partitions = reader.partitions(Topics.STEPS.name());
     TopicPartition home = new TopicPartition(Topics.STEPS.name(), RecordKeys.runPartition(key, partitions.size()));
     List<StepCommitted> commits = new ArrayList<>();
-    reader.read(reader.offsetsAt(List.of(home), Math.max(0, run.startMs() - RUN_START_MARGIN_MS)), rec -> {
+    reader.read(reader.offsetsAt(List.of(home), run.startMs() - TopicReader.CLOCK_MARGIN_MS), rec -> {
       if (rec.key() == null || rec.value() == null || !key.equals(new String(rec.key(), StandardCharsets.UTF_8))) {
         return;
       }

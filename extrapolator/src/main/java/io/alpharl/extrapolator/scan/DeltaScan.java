@@ -41,8 +41,6 @@ import org.apache.kafka.common.TopicPartition;
  * step. Owns the reader it makes for the second read, handed to the {@link LoggedDeltas} it returns.
  */
 public final class DeltaScan {
-  /** Record timestamps are the agent's clock, like the manifest's; the margin covers clock steps. */
-  private static final long START_MARGIN_MS = 60_000;
   /** A fetch of the second read brings this much past the records wanted, thrown away at the next seek. */
   static final int FETCH_BYTES = 1024 * 1024;
   /** Frames kept whole in memory instead of read again (the first ones, up to this many bytes): tiny models need no second read. */
@@ -90,7 +88,7 @@ public final class DeltaScan {
     TopicReader reader = new TopicReader(kafka, timeout, FETCH_BYTES);
     try {
       List<TopicPartition> partitions = reader.partitions(Topics.DELTAS.name());
-      reader.readWhile(reader.offsetsAt(partitions, runStartMs - START_MARGIN_MS), r -> {
+      reader.readWhile(reader.offsetsAt(partitions, runStartMs - TopicReader.CLOCK_MARGIN_MS), r -> {
         if (r.key() == null || r.value() == null) {
           return true;
         }

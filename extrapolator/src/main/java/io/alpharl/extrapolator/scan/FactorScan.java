@@ -34,7 +34,6 @@ import org.apache.kafka.common.header.Header;
  * does not read each run's factors to the end. Stateless apart from its reader.
  */
 public final class FactorScan {
-  private static final long START_MARGIN_MS = 60_000;
 
   private final TopicReader reader;
 
@@ -79,7 +78,7 @@ public final class FactorScan {
     byte[] stamp = settings.isEmpty() ? null : settings.getBytes(StandardCharsets.UTF_8);
     long wanted = (long) modules.size() * steps.size();
     long[] found = {0};
-    reader.readWhile(reader.offsetsAt(List.of(tp), runStartMs - START_MARGIN_MS), r -> {
+    reader.readWhile(reader.offsetsAt(List.of(tp), runStartMs - TopicReader.CLOCK_MARGIN_MS), r -> {
       Rank1Update u = wellFormed(r, prefix, app, stamp, modules, shapes);
       if (u == null) {
         return true;

@@ -36,6 +36,12 @@ public final class TopicReader implements AutoCloseable {
   private final Duration timeout;
   private final KafkaClients kafka;
 
+  /**
+   * Record timestamps are their producer's clock (the agent's, like a run manifest's creation time):
+   * a read of the records from a time on starts this much earlier ({@link #offsetsAt}), for clock steps.
+   */
+  public static final long CLOCK_MARGIN_MS = 60_000;
+
   /** A fetch brings up to this much of a partition: long reads of large records. */
   public static final int DEFAULT_FETCH_BYTES = 8 * 1024 * 1024;
 
