@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.NavigableMap;
 import java.util.OptionalDouble;
 import java.util.TreeMap;
@@ -105,17 +107,30 @@ public final class ProgressReader {
   private NavigableMap<Long, Double> logged(CheckpointDir checkpoint) {
     NavigableMap<Long, Double> out = new TreeMap<>();
     Path lines = checkpoint.folder().getParent().resolve(PROGRESS_JSONL);
-    if (Files.isRegularFile(lines)) {
-      try {
-        for (String line : Files.readAllLines(lines)) {
-          try {
-            put(out, JSON.readTree(line.strip()), false);
-          } catch (IOException e) {
-            // a line being written
+    try {
+      progressLines(lines).forEach(entry -> put(out, entry, false));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + lines, e);
+    }
+    return out;
+  }
+
+  /**
+   * The lines of a {@code progress.jsonl}, parsed, in order; none without the file. A line that
+   * does not parse is left out: the trainer is writing it while we read.
+   */
+  private static List<JsonNode> progressLines(Path file) throws IOException {
+    List<JsonNode> out = new ArrayList<>();
+    if (Files.isRegularFile(file)) {
+      for (String line : Files.readAllLines(file)) {
+        try {
+          JsonNode entry = JSON.readTree(line.strip());
+          if (entry != null) {
+            out.add(entry);
           }
+        } catch (IOException e) {
+          // a line being written
         }
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read " + lines, e);
       }
     }
     return out;
@@ -157,26 +172,16 @@ public final class ProgressReader {
     } catch (IOException e) {
       // no trainer state (verl, OpenRLHF): try the progress file
     }
-    Path file = checkpoint.folder().getParent().resolve(PROGRESS_JSONL);
-    if (!Files.isRegularFile(file)) {
-      return 0;
-    }
     try {
       double atOrBefore = Double.NaN;
       double firstAfter = Double.NaN;
       long lineStep = 0; // a line without a step stands where the stepped line before it does
-      for (String line : Files.readAllLines(file)) {
-        JsonNode entry;
-        try {
-          entry = JSON.readTree(line.strip());
-        } catch (IOException e) {
-          continue; // a line being written while we read
-        }
-        JsonNode s = entry == null ? null : entry.get("step");
+      for (JsonNode entry : progressLines(checkpoint.folder().getParent().resolve(PROGRESS_JSONL))) {
+        JsonNode s = entry.get("step");
         if (s != null && s.isNumber()) {
           lineStep = s.asLong();
         }
-        OptionalDouble v = entry == null ? OptionalDouble.empty() : valueAt(entry, "max_steps", -1);
+        OptionalDouble v = valueAt(entry, "max_steps", -1);
         if (v.isEmpty()) {
           continue;
         }
