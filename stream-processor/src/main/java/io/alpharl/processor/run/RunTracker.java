@@ -210,8 +210,9 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       return;
     }
     String key = StoreKeys.step(runId, s.getStep());
-    StepProgress stored = s.getStep() <= run.getLastCompleteStep() ? null : steps.get(key);
-    if (s.getStep() <= run.getLastCompleteStep() || stored != null && stored.getCommitted()) {
+    boolean completedBefore = s.getStep() <= run.getLastCompleteStep();
+    StepProgress stored = completedBefore ? null : steps.get(key);
+    if (completedBefore || stored != null && stored.getCommitted()) {
       // One wording whether the step completed meanwhile or not: a letter's text must not depend on timing.
       reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, "run " + runId + " step " + s.getStep() + ": a second commit, or one after a later step completed; a step is taken once",
           runId, s.getStep());
@@ -237,17 +238,18 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       return;
     }
     Header settingsHeader = record.headers().lastHeader(Topics.SETTINGS_HEADER);
-    if (settingsHeader != null && !settings.equals(new String(settingsHeader.value(), StandardCharsets.UTF_8))) {
+    String stamped = settingsHeader == null ? settings : new String(settingsHeader.value(), StandardCharsets.UTF_8);
+    if (!settings.equals(stamped)) {
       // An instance of this application started with other settings: taken, the run's fits would depend on which instance held
       // which module. Refused loudly, so the operator starts every instance alike; a record without the header is from before it.
       if (!settingsMismatchSaid) {
         settingsMismatchSaid = true;
         LOG.error("factors of {} step {} of run {} were computed with settings {}, this instance's are {}: every instance of application {} must"
             + " be started with the same --factors, solver and fit settings; such factors are dead-lettered", u.getModule(), u.getStep(),
-            u.getRunId(), new String(settingsHeader.value(), StandardCharsets.UTF_8), settings, applicationId);
+            u.getRunId(), stamped, settings, applicationId);
       }
       reject(record, RejectReason.REJECT_REASON_MALFORMED_RECORD, "factors of " + u.getModule() + " step " + u.getStep() + " of run " + u.getRunId()
-          + " computed with other settings (" + new String(settingsHeader.value(), StandardCharsets.UTF_8) + ") than this instance's (" + settings
+          + " computed with other settings (" + stamped + ") than this instance's (" + settings
           + "): every instance of one application must share them", u.getRunId(), u.getStep());
       return;
     }
