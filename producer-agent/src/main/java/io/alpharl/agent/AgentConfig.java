@@ -40,6 +40,8 @@ import java.util.Optional;
  *                      waits for its value too ({@link #progressWait}), before the trainer has written
  *                      any: sent at once, its value was there or not by when the agent looked. Not
  *                      by default: a run that logs no progress would wait out its first step
+ * @param keyframeEvery steps between two keyframes of a tensor on {@code alpharl.sums} (each tensor
+ *                      at its own phase, so a step sends about 1/N of the model); 0 sends none
  */
 public record AgentConfig(
     Path runDir,
@@ -55,7 +57,8 @@ public record AgentConfig(
     Optional<Path> stateDir,
     Duration progressWait,
     int measureAgain,
-    boolean progressExpected) {
+    boolean progressExpected,
+    int keyframeEvery) {
 
   public AgentConfig {
     Objects.requireNonNull(runDir, "runDir");
@@ -78,7 +81,17 @@ public record AgentConfig(
     if (plannedSteps < 0) {
       throw new IllegalArgumentException("plannedSteps must be >= 0, got " + plannedSteps);
     }
+    if (keyframeEvery < 0) {
+      throw new IllegalArgumentException("keyframeEvery must be >= 0, got " + keyframeEvery);
+    }
   }
+
+  /**
+   * Steps between two keyframes of a tensor: a model write then reads at most about this many
+   * steps of the delta log, whatever the run's length, for a keyframe of 1/N of the model's f32
+   * values a step on the wire (a fraction of a step's deltas at N = 32 on the runs measured).
+   */
+  public static final int DEFAULT_KEYFRAME_EVERY = 32;
 
   /**
    * A save of a large model with a critic (verl PPO) takes minutes before the trainer logs the
@@ -91,7 +104,7 @@ public record AgentConfig(
 
   public static AgentConfig defaults(Path runDir, String runId) {
     return new AgentConfig(runDir, runId, Optional.empty(), "reward", ModuleSelector.defaults(), 0, Duration.ofSeconds(2), ChunkingConfig.defaults(), WireDtype.F32,
-        CheckpointLayout.HUGGING_FACE, Optional.empty(), DEFAULT_PROGRESS_WAIT, DEFAULT_MEASURE_AGAIN, false);
+        CheckpointLayout.HUGGING_FACE, Optional.empty(), DEFAULT_PROGRESS_WAIT, DEFAULT_MEASURE_AGAIN, false, DEFAULT_KEYFRAME_EVERY);
   }
 
   public Path basePath() {
@@ -99,45 +112,54 @@ public record AgentConfig(
   }
 
   public AgentConfig withProgressKey(String key) {
-    return new AgentConfig(runDir, runId, base, key, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain, progressExpected);
+    return new AgentConfig(runDir, runId, base, key, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain, progressExpected, keyframeEvery);
   }
 
   public AgentConfig withWire(WireDtype dtype) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, dtype, layout, stateDir, progressWait, measureAgain, progressExpected);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, dtype, layout, stateDir, progressWait, measureAgain, progressExpected, keyframeEvery);
   }
 
   public AgentConfig withPollInterval(Duration interval) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, interval, chunking, wire, layout, stateDir, progressWait, measureAgain, progressExpected);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, interval, chunking, wire, layout, stateDir, progressWait, measureAgain, progressExpected, keyframeEvery);
   }
 
   public AgentConfig withLayout(CheckpointLayout l) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, l, stateDir, progressWait, measureAgain, progressExpected);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, l, stateDir, progressWait, measureAgain, progressExpected, keyframeEvery);
   }
 
   public AgentConfig withStateDir(Path dir) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, Optional.of(dir), progressWait, measureAgain, progressExpected);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, Optional.of(dir), progressWait, measureAgain, progressExpected, keyframeEvery);
   }
 
   /** W_0 from its own folder, as {@code --base} gives it (the run folder may then start empty). */
   public AgentConfig withBase(Path basePath) {
-    return new AgentConfig(runDir, runId, Optional.of(basePath), progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain, progressExpected);
+    return new AgentConfig(runDir, runId, Optional.of(basePath), progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain, progressExpected, keyframeEvery);
   }
 
   public AgentConfig withProgressWait(Duration wait) {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, wait, measureAgain, progressExpected);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, wait, measureAgain, progressExpected, keyframeEvery);
   }
 
   /** For one look at a folder ({@code record}, {@code --once}): no progress wait, no re-measure, since no later scan comes. */
   public AgentConfig once() {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, Duration.ZERO, 0, progressExpected);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, Duration.ZERO, 0, progressExpected, keyframeEvery);
   }
 
   /** The user named the progress key: the run's first step waits for its value too. */
   public AgentConfig expectingProgress() {
-    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain, true);
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain, true, keyframeEvery);
+  }
+
+  public AgentConfig withChunking(ChunkingConfig c) {
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, c, wire, layout, stateDir, progressWait, measureAgain, progressExpected, keyframeEvery);
+  }
+
+  /** @param every steps between two keyframes of a tensor; 0 sends none */
+  public AgentConfig withKeyframeEvery(int every) {
+    return new AgentConfig(runDir, runId, base, progressKey, modules, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain, progressExpected, every);
   }
 
   public AgentConfig withModules(ModuleSelector selector) {
-    return new AgentConfig(runDir, runId, base, progressKey, selector, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain, progressExpected);
+    return new AgentConfig(runDir, runId, base, progressKey, selector, plannedSteps, pollInterval, chunking, wire, layout, stateDir, progressWait, measureAgain, progressExpected, keyframeEvery);
   }
 }

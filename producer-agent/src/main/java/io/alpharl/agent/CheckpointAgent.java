@@ -139,7 +139,11 @@ public final class CheckpointAgent implements AutoCloseable {
   private float[] target = new float[0];
   private float[] w0 = new float[0];
   private float[] delta = new float[0];
+  /** S_t of a chunk whose tensor sends a keyframe this step. */
+  private float[] runningSum = new float[0];
   private long lastStep;
+  /** Steps of the run committed so far, by this agent and those before it: what keyframes are due by. */
+  private long stepsSent;
   private final BaseDistanceCheck baseDistance = new BaseDistanceCheck();
   /** Values of the running sum read at a time when a resumed agent measures the run's first step. */
   private static final int RESUME_MEASURE_VALUES = 1 << 20;
@@ -191,6 +195,7 @@ public final class CheckpointAgent implements AutoCloseable {
     }
     this.chunker = new TensorChunker(allocator, config.chunking());
     this.lastStep = committed.lastStep();
+    this.stepsSent = committed.committedSteps();
     this.manifest = RunManifest.newBuilder()
         .setSchemaVersion(Topics.SCHEMA_VERSION)
         .setRunId(config.runId())
@@ -709,6 +714,7 @@ public final class CheckpointAgent implements AutoCloseable {
           .setProgressValue(y.orElse(0))
           .setPlannedSteps(planned);
       long bytes = 0;
+      long keyframeBytes = 0;
       int chunks = 0;
       // The run's first checkpoint and the one after it are measured for the base's distance (BaseDistanceCheck).
       boolean firstOfRun = lastStep == 0;
@@ -719,6 +725,7 @@ public final class CheckpointAgent implements AutoCloseable {
         TensorRef ref = new TensorRef(config.runId(), c.step(), t.name(), t.shape(), config.modules().isModelled(t)).following(lastStep);
         TensorChunker.Plan plan = chunker.plan(ref);
         ValuesCrc32c crc = new ValuesCrc32c();
+        ValuesCrc32c sumCrc = keyframeDue(t.name(), stepsSent + 1) ? new ValuesCrc32c() : null;
         for (int i = 0; i < plan.chunkCount(); i++) {
           long from = plan.from(i);
           int count = plan.count(i);
@@ -743,7 +750,7 @@ public final class CheckpointAgent implements AutoCloseable {
             }
             target[j] -= w0[j];
           }
-          int bad = sum.advance(t.name(), from, target, delta, count, config.wire(), squares);
+          int bad = sum.advance(t.name(), from, target, delta, count, config.wire(), squares, sumCrc != null ? runningSum : null);
           if (bad >= 0) {
             throw new IllegalStateException(t.name() + " element " + (from + bad) + ": delta " + target[bad] + " overflows the wire dtype "
                 + config.wire());
@@ -752,14 +759,25 @@ public final class CheckpointAgent implements AutoCloseable {
           DeltaFrame frame = chunker.chunk(ref, plan, i, FloatBuffer.wrap(delta, 0, count), config.wire());
           bytes += frame.bytes().length;
           sink.frame(frame);
+          if (sumCrc != null) {
+            sumCrc.update(runningSum, 0, count);
+            DeltaFrame keyframe = chunker.runningSum(ref, plan, i, FloatBuffer.wrap(runningSum, 0, count));
+            keyframeBytes += keyframe.bytes().length;
+            sink.runningSum(keyframe);
+          }
         }
         chunks += plan.chunkCount();
-        commit.addTensors(TensorDigest.newBuilder().setTensorName(t.name()).setChunkCount(plan.chunkCount()).setValuesCrc32C(crc.value()));
+        TensorDigest.Builder digest = TensorDigest.newBuilder().setTensorName(t.name()).setChunkCount(plan.chunkCount()).setValuesCrc32C(crc.value());
+        if (sumCrc != null) {
+          digest.setSumCrc32C(sumCrc.value());
+        }
+        commit.addTensors(digest);
       }
       commit.setTensorCount(base.tensors().size()).setChunkCount(chunks).setCommittedUnixMs(System.currentTimeMillis());
       sink.commitStep(commit.build());
       sum.commitStep();
       lastStep = c.step();
+      stepsSent++;
       lastSentFolder = c.folder();
       if (firstOfRun) {
         baseDistance.first(c.step(), squares.exact(), squares.leftOver()); // S was 0: the exact difference is W_t − W_0
@@ -770,9 +788,9 @@ public final class CheckpointAgent implements AutoCloseable {
       rememberHistory(c);
       bytesOfDeltas += bytes;
       double seconds = (System.nanoTime() - t0) / 1e9;
-      LOG.info("run {} step {}: {} frames, {} KiB in {} ms ({} MB/s), y={}", config.runId(), c.step(), chunks, bytes / 1024,
+      LOG.info("run {} step {}: {} frames, {} KiB in {} ms ({} MB/s){}, y={}", config.runId(), c.step(), chunks, bytes / 1024,
           Math.round(seconds * 1000), String.format("%.1f", bytes / 1e6 / Math.max(seconds, 1e-9)),
-          y.isPresent() ? y.getAsDouble() : "none");
+          keyframeBytes > 0 ? ", keyframes " + keyframeBytes / 1024 + " KiB" : "", y.isPresent() ? y.getAsDouble() : "none");
       return Sent.SENT;
     } catch (SafetensorsException e) {
       sink.abortStep();
@@ -827,7 +845,19 @@ public final class CheckpointAgent implements AutoCloseable {
       target = new float[count];
       w0 = new float[count];
       delta = new float[count];
+      runningSum = new float[count];
     }
+  }
+
+  /**
+   * Whether the run's {@code n}-th step sends a keyframe of {@code tensor}: every N steps, each
+   * tensor at a phase set by its name, so that a step sends about 1/N of the model rather than all
+   * of it every N steps. Where they fall changes no output: a model write sums the same bits from
+   * any keyframe or from none.
+   */
+  private boolean keyframeDue(String tensor, long n) {
+    int every = config.keyframeEvery();
+    return every > 0 && Math.floorMod(n + tensor.hashCode(), (long) every) == 0;
   }
 
   /** Whether the sent step's weights files differ from when it was sent (other files of the folder may come later). */

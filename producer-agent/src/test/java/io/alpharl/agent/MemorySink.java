@@ -20,7 +20,9 @@ final class MemorySink implements StepSink {
   final List<DeadLetter> letters = new ArrayList<>();
   final List<DeltaFrame> frames = new ArrayList<>();
   final List<RunManifest> manifests = new ArrayList<>();
+  final List<DeltaFrame> keyframes = new ArrayList<>();
   private final List<DeltaFrame> open = new ArrayList<>();
+  private final List<DeltaFrame> openKeyframes = new ArrayList<>();
   java.util.function.LongConsumer onBegin = step -> {};
 
   final List<DeltaFrame> ends = new ArrayList<>();
@@ -54,6 +56,7 @@ final class MemorySink implements StepSink {
   @Override
   public void beginStep(long step) {
     open.clear();
+    openKeyframes.clear();
     onBegin.accept(step);
   }
 
@@ -63,8 +66,14 @@ final class MemorySink implements StepSink {
   }
 
   @Override
+  public void runningSum(DeltaFrame frame) {
+    openKeyframes.add(frame);
+  }
+
+  @Override
   public void commitStep(StepCommitted commit) {
     frames.addAll(open);
+    keyframes.addAll(openKeyframes);
     committed.add(commit.getStep());
     commits.add(commit);
   }
@@ -72,6 +81,7 @@ final class MemorySink implements StepSink {
   @Override
   public void abortStep() {
     open.clear();
+    openKeyframes.clear();
   }
 
   @Override

@@ -48,7 +48,8 @@ final class Pipeline implements AutoCloseable {
       extrapolator = start("extrapolator", c.heaps().extrapolator(), extrapolatorArgs, work.log("extrapolator"));
       // A short poll interval: the agent sees a checkpoint once two scans agree, and the loop waits for it.
       agent = start("agent", c.heaps().agent(), List.of("agent", "watch", work.run().toString(), "--bootstrap-servers", bootstrap,
-          "--run-id", runId, "--progress-key", "reward", "--poll-interval", "PT0.2S"), work.log("agent"));
+          "--run-id", runId, "--progress-key", "reward", "--poll-interval", "PT0.2S", "--keyframe-every", Integer.toString(c.keyframeEvery())),
+          work.log("agent"));
     } catch (IOException | InterruptedException | RuntimeException e) {
       close();
       throw e;

@@ -132,6 +132,11 @@ public final class RunScale implements Callable<Integer> {
           + " Default: ${DEFAULT-VALUE}.")
   int snapshotEvery;
 
+  @Option(names = "--keyframe-every", defaultValue = "" + io.alpharl.agent.AgentConfig.DEFAULT_KEYFRAME_EVERY,
+      description = "The agent's --keyframe-every: steps of a tensor between keyframes, which bound the model write's read of the log (0: none)."
+          + " Default: ${DEFAULT-VALUE}.")
+  int keyframeEvery;
+
   @Option(names = "--generate-only", description = "Only write the checkpoints and report their size and unchanged share.")
   boolean generateOnly;
 
@@ -208,6 +213,6 @@ public final class RunScale implements Callable<Integer> {
         : Path.of(System.getProperty("java.io.tmpdir"), "alpharl-run-scale-" + java.util.UUID.randomUUID().toString().substring(0, 8));
     return new ScaleConfig(preset, model, steps, drift, workDir, keepWork, jarPath,
         new Heaps(xmxBroker, xmxProcessor, xmxExtrapolator, xmxAgent), predictAt, saveTotalLimit, stepTimeout, generateOnly, factors,
-        streamThreads, rank1Threads, partitions, solverTolerance, sweepPrecision, killProcessorAfter, snapshotEvery);
+        streamThreads, rank1Threads, partitions, solverTolerance, sweepPrecision, killProcessorAfter, snapshotEvery, keyframeEvery);
   }
 }

@@ -27,11 +27,12 @@ import java.time.Duration;
  * @param sweepPrecision  the processor's {@code --sweep-precision}: what its passes over ΔW sum in
  * @param killProcessorAfter after this step's fit, kill the processor with SIGKILL and time its restart (0: never)
  * @param snapshotEvery      the processor's --snapshot-every (0: no copies of ΔW; a restore folds the whole log)
+ * @param keyframeEvery      the agent's --keyframe-every (0: no keyframes; the model write sums from the run's first delta)
  */
 public record ScaleConfig(String preset, ModelSpec model, int steps, DriftSettings drift, Path work, boolean keepWork, Path jar,
     Heaps heaps, double predictAt, int saveTotalLimit, Duration stepTimeout, boolean generateOnly, int factors,
     int streamThreads, int rank1Threads, int partitions, double solverTolerance, SweepPrecision sweepPrecision,
-    int killProcessorAfter, int snapshotEvery) {
+    int killProcessorAfter, int snapshotEvery, int keyframeEvery) {
 
   public ScaleConfig {
     if (steps < 1) {
@@ -58,6 +59,9 @@ public record ScaleConfig(String preset, ModelSpec model, int steps, DriftSettin
     if (!sweepPrecision.meets(solverTolerance)) {
       throw new IllegalArgumentException("--sweep-precision FLOAT needs --solver-tolerance " + SweepPrecision.FLOAT_MIN_TOLERANCE + " or more, got "
           + solverTolerance);
+    }
+    if (keyframeEvery < 0) {
+      throw new IllegalArgumentException("--keyframe-every must be 0 (none) or more, got " + keyframeEvery);
     }
     if (saveTotalLimit < 0) {
       throw new IllegalArgumentException("--save-total-limit must be 0 (keep all) or more, got " + saveTotalLimit);

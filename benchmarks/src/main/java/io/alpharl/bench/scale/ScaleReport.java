@@ -79,6 +79,7 @@ public final class ScaleReport {
     parameters.put("save_total_limit", config.saveTotalLimit());
     parameters.put("kill_processor_after", config.killProcessorAfter());
     parameters.put("snapshot_every", config.snapshotEvery());
+    parameters.put("keyframe_every", config.keyframeEvery());
     parameters.put("xmx_broker", config.heaps().broker());
     parameters.put("xmx_processor", config.heaps().processor());
     parameters.put("xmx_extrapolator", config.heaps().extrapolator());

@@ -95,6 +95,11 @@ final class RunDirOptions {
           + "within one rounding of W_t - W_0. Default: ${DEFAULT-VALUE}.")
   WireDtype deltaDtype;
 
+  @Option(names = "--keyframe-every", defaultValue = "" + AgentConfig.DEFAULT_KEYFRAME_EVERY,
+      description = "Steps between two keyframes of a tensor (its running sum, on alpharl.sums): a predicted model's write then reads about"
+          + " this many steps of the delta log, not the whole run. 0 sends none. Default: ${DEFAULT-VALUE}.")
+  int keyframeEvery;
+
   AgentConfig toConfig() {
     CheckpointLayout l = checkpointLayout();
     if (base == null && !l.equals(CheckpointLayout.HUGGING_FACE)) {
@@ -116,9 +121,12 @@ final class RunDirOptions {
     if (progressWait.isNegative()) {
       throw new ParameterException(spec.commandLine(), "--progress-wait must not be negative, got " + progressWait);
     }
+    if (keyframeEvery < 0) {
+      throw new ParameterException(spec.commandLine(), "--keyframe-every must be 0 (none) or more, got " + keyframeEvery);
+    }
     return new AgentConfig(dir, runId, Optional.ofNullable(base), progressKey != null ? progressKey : DEFAULT_PROGRESS_KEY, modules.toSelector(),
         plannedSteps, pollInterval, chunking, deltaDtype, l, Optional.ofNullable(stateDir), progressWait, AgentConfig.DEFAULT_MEASURE_AGAIN,
-        progressKey != null);
+        progressKey != null, keyframeEvery);
   }
 
   /**

@@ -45,6 +45,8 @@ final class StepDigests implements CommittedDigests {
   private record Step(Names names, int[] crcs) {}
 
   private final Map<Long, Step> steps = new HashMap<>();
+  /** Keyframes' digests, by step: about 1/N of the tensors a step, so kept by name. */
+  private final Map<Long, Map<String, Integer>> sums = new HashMap<>();
   private Names newest;
 
   /** Keeps the digests of a step's commit (the caller keeps the first commit of a step only). */
@@ -56,8 +58,17 @@ final class StepDigests implements CommittedDigests {
     int[] crcs = new int[digests.size()];
     for (int i = 0; i < crcs.length; i++) {
       crcs[i] = digests.get(i).getValuesCrc32C();
+      if (digests.get(i).hasSumCrc32C()) {
+        sums.computeIfAbsent(commit.getStep(), s -> new HashMap<>()).putIfAbsent(digests.get(i).getTensorName(), digests.get(i).getSumCrc32C());
+      }
     }
     steps.put(commit.getStep(), new Step(newest, crcs));
+  }
+
+  @Override
+  public OptionalInt sumCrc32c(long step, String tensor) {
+    Integer crc = sums.getOrDefault(step, Map.of()).get(tensor);
+    return crc == null ? OptionalInt.empty() : OptionalInt.of(crc);
   }
 
   @Override

@@ -18,8 +18,11 @@ import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.ToDoubleBiFunction;
+import java.util.function.ToLongFunction;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Finds, in {@code alpharl.deltas}, the frames of a run's tensors that a prediction needs, so that
@@ -41,6 +44,7 @@ import org.apache.kafka.common.TopicPartition;
  * step. Owns the reader it makes for the second read, handed to the {@link LoggedDeltas} it returns.
  */
 public final class DeltaScan {
+  private static final Logger LOG = LoggerFactory.getLogger(DeltaScan.class);
   /** A fetch of the second read brings this much past the records wanted, thrown away at the next seek. */
   static final int FETCH_BYTES = 1024 * 1024;
   /** Frames kept whole in memory instead of read again (the first ones, up to this many bytes): tiny models need no second read. */
@@ -81,42 +85,67 @@ public final class DeltaScan {
   public LoggedDeltas scan(String runId, long runStartMs, NavigableMap<Long, StepCommitted> commits, CommittedDigests digests, long through,
       Map<String, List<Long>> tensors, ToDoubleBiFunction<String, Long> weight) {
     String prefix = runId + RecordKeys.SEPARATOR;
-    Map<String, LoggedDeltas.Frames> frames = new HashMap<>();
-    tensors.keySet().forEach(t -> frames.put(t, new LoggedDeltas.Frames()));
-    Set<String> past = new HashSet<>(); // tensors with a frame after `through`: nothing of theirs follows that matters
-    long[] kept = {0};
+    Set<Long> needed = new TreeSet<>(commits.headMap(through, true).keySet());
     TopicReader reader = new TopicReader(kafka, timeout, FETCH_BYTES);
     try {
-      List<TopicPartition> partitions = reader.partitions(Topics.DELTAS.name());
-      reader.readWhile(reader.offsetsAt(partitions, runStartMs - TopicReader.CLOCK_MARGIN_MS), r -> {
-        if (r.key() == null || r.value() == null) {
-          return true;
-        }
-        String key = new String(r.key(), StandardCharsets.UTF_8);
-        LoggedDeltas.Frames f = key.startsWith(prefix) ? frames.get(key.substring(prefix.length())) : null;
-        if (f == null) {
-          return true;
-        }
-        DeltaFrame frame;
-        try {
-          frame = FrameEnvelope.parse(r.value());
-        } catch (FrameException e) {
-          return true; // refused by every reader alike; the processor dead-lettered it
-        }
-        if (frame.header().getStep() > through) {
-          past.add(key);
-          return past.size() < tensors.size();
-        }
-        boolean keep = kept[0] + r.value().length <= keptFrameBytes;
-        f.add(new TopicPartition(r.topic(), r.partition()), r.offset(), keep ? r.value() : null);
-        kept[0] += keep ? r.value().length : 0;
-        return true;
-      });
+      Keyframes keyframes = Keyframes.find(reader, runId, runStartMs, commits, digests, through, tensors.keySet(), weight, keptFrameBytes / 2);
+      long from = tensors.keySet().stream().mapToLong(t -> keyframes.deltasFromMs(t, runStartMs)).min().orElse(runStartMs);
+      if (keyframes.count() > 0) {
+        LOG.info("run {}: {} of {} tensors start from keyframes (steps {}-{}); the delta log is read from {}", runId, keyframes.count(),
+            tensors.size(), keyframes.oldestStep(), keyframes.newestStep(), from == runStartMs ? "the run's start" : java.time.Instant.ofEpochMilli(from));
+      }
+      Map<String, LoggedDeltas.Frames> frames = locate(reader, prefix, from, through, tensors.keySet(), keyframes::step,
+          keptFrameBytes - keyframes.keptBytes());
+      LoggedDeltas.FromStart fromStart = name -> locate(reader, prefix, runStartMs, through, Set.of(name), t -> 0L, 0).get(name);
+      return new LoggedDeltas(runId, key -> prefix + key, frames, keyframes, fromStart, tensors, needed, through, digests, weight, reader,
+          allocator, prefetchedFrameBytes);
     } catch (RuntimeException e) {
       reader.close();
       throw e;
     }
-    Set<Long> needed = new TreeSet<>(commits.headMap(through, true).keySet());
-    return new LoggedDeltas(runId, key -> prefix + key, frames, tensors, needed, through, digests, weight, reader, allocator, prefetchedFrameBytes);
+  }
+
+  /**
+   * Where each tensor's frames after its keyframe (after step 0 where it has none) and through
+   * {@code through} are on the delta log, read from {@code fromMs} (less the clock margin): the
+   * first ones kept whole, up to {@code keepBytes}.
+   */
+  private static Map<String, LoggedDeltas.Frames> locate(TopicReader reader, String prefix, long fromMs, long through, Set<String> tensors,
+      ToLongFunction<String> after, long keepBytes) {
+    Map<String, LoggedDeltas.Frames> frames = new HashMap<>();
+    tensors.forEach(t -> frames.put(t, new LoggedDeltas.Frames()));
+    Set<String> past = new HashSet<>(); // tensors with a frame after `through`: nothing of theirs follows that matters
+    long[] kept = {0};
+    List<TopicPartition> partitions = reader.partitions(Topics.DELTAS.name());
+    reader.readWhile(reader.offsetsAt(partitions, fromMs - TopicReader.CLOCK_MARGIN_MS), r -> {
+      if (r.key() == null || r.value() == null) {
+        return true;
+      }
+      String key = new String(r.key(), StandardCharsets.UTF_8);
+      String name = key.startsWith(prefix) ? key.substring(prefix.length()) : null;
+      LoggedDeltas.Frames f = name == null ? null : frames.get(name);
+      if (f == null) {
+        return true;
+      }
+      DeltaFrame frame;
+      try {
+        frame = FrameEnvelope.parse(r.value());
+      } catch (FrameException e) {
+        return true; // refused by every reader alike; the processor dead-lettered it
+      }
+      long step = frame.header().getStep();
+      if (step > through) {
+        past.add(key);
+        return past.size() < tensors.size();
+      }
+      if (step <= after.applyAsLong(name)) {
+        return true; // in the keyframe the tensor starts from
+      }
+      boolean keep = kept[0] + r.value().length <= keepBytes;
+      f.add(new TopicPartition(r.topic(), r.partition()), r.offset(), keep ? r.value() : null);
+      kept[0] += keep ? r.value().length : 0;
+      return true;
+    });
+    return frames;
   }
 }

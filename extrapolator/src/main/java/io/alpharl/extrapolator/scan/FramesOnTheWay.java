@@ -25,10 +25,10 @@ final class FramesOnTheWay {
   private long taken;
 
   /** @param budget bytes of frames kept at once */
-  FramesOnTheWay(Map<String, LoggedDeltas.Frames> frames, long budget) {
+  FramesOnTheWay(java.util.Collection<LoggedDeltas.Frames> frames, long budget) {
     this.budget = budget;
     Map<TopicPartition, List<Long>> toRead = new HashMap<>();
-    frames.values().forEach(f -> f.forEachToReadAgain((tp, offset) -> toRead.computeIfAbsent(tp, k -> new ArrayList<>()).add(offset)));
+    frames.forEach(f -> f.forEachToReadAgain((tp, offset) -> toRead.computeIfAbsent(tp, k -> new ArrayList<>()).add(offset)));
     toRead.forEach((tp, offsets) -> wanted.put(tp, new Pending(offsets)));
   }
 

@@ -21,10 +21,15 @@ import java.util.function.ToDoubleBiFunction;
 import java.util.function.UnaryOperator;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Each tensor's weighted sum of its per-step deltas, Σ w_s δ_s, made when the writer asks for it,
- * from the frames a {@link DeltaScan} found: those it kept, and the rest read again by offset. The
+ * from the frames a {@link DeltaScan} found: those it kept, and the rest read again by offset;
+ * where the scan found a keyframe for the tensor ({@link Keyframes}), from the running sum it holds
+ * and the deltas after it, checked against the CRC32C its commit states (a keyframe that does not
+ * match is set aside with a warning, and the tensor's deltas are found from the run's start). The
  * tensor's frames are folded by the same rules as the processor's ({@link TensorStepLog}), and each
  * step's delta is checked against the CRC32C its commit marker carries: a prediction is made from
  * exactly the deltas the agent sent, or not at all. The sum is made in f32, the same additions in
@@ -62,9 +67,19 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
     }
   }
 
+  /** Where a tensor's frames are from the run's first delta on: for a tensor whose keyframe is not what its commit says. */
+  @FunctionalInterface
+  interface FromStart {
+    Frames locate(String tensor);
+  }
+
+  private static final Logger LOG = LoggerFactory.getLogger(LoggedDeltas.class);
+
   private final String runId;
   private final UnaryOperator<String> keyOf;
   private final Map<String, Frames> frames;
+  private final Keyframes keyframes;
+  private final FromStart fromStart;
   private final Map<String, List<Long>> shapes;
   private final Set<Long> needed;
   private final long through;
@@ -74,14 +89,19 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
   private final ChunkDecoder decoder;
   private final FramesOnTheWay onTheWay;
   private long summingNanos;
+  private int fromKeyframes;
+  private long deltaFrames;
   /** The sum being made (its first elements, as many as the tensor has), reused from tensor to tensor: a fresh array each gave 27 s for a 0.5B write where reuse gave 21 s. */
   private float[] scratch = new float[0];
 
-  LoggedDeltas(String runId, UnaryOperator<String> keyOf, Map<String, Frames> frames, Map<String, List<Long>> shapes, Set<Long> needed, long through,
-      CommittedDigests digests, ToDoubleBiFunction<String, Long> weight, TopicReader reader, BufferAllocator allocator, long prefetchBudget) {
+  LoggedDeltas(String runId, UnaryOperator<String> keyOf, Map<String, Frames> frames, Keyframes keyframes, FromStart fromStart,
+      Map<String, List<Long>> shapes, Set<Long> needed, long through, CommittedDigests digests, ToDoubleBiFunction<String, Long> weight,
+      TopicReader reader, BufferAllocator allocator, long prefetchBudget) {
     this.runId = runId;
     this.keyOf = keyOf;
     this.frames = frames;
+    this.keyframes = keyframes;
+    this.fromStart = fromStart;
     this.shapes = shapes;
     this.needed = needed;
     this.through = through;
@@ -89,7 +109,9 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
     this.weight = weight;
     this.reader = reader;
     this.decoder = new ChunkDecoder(allocator);
-    this.onTheWay = new FramesOnTheWay(frames, prefetchBudget);
+    List<Frames> all = new ArrayList<>(frames.values());
+    all.addAll(keyframes.allFrames());
+    this.onTheWay = new FramesOnTheWay(all, prefetchBudget);
   }
 
   /**
@@ -114,11 +136,55 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
       Arrays.fill(scratch, 0, values.length, 0f);
     }
     Tensor t = new Tensor(name);
+    Frames keyframe = keyframes.frames(name);
+    if (keyframe != null) {
+      TensorStepLog sums = TensorStepLog.ofRunningSums();
+      List<DecodedChunk> chunks = new ArrayList<>();
+      forEach(keyframe, value -> {
+        DeltaFrame frame = FrameEnvelope.parse(value); // parsed when found: the same bytes
+        return sums.offer(frame.key(), frame, decoder);
+      }, o -> {
+        if (o.completesStep()) {
+          chunks.addAll(o.completed());
+        }
+      });
+      String wrong = t.startFrom(keyframes.step(name), sums, chunks);
+      if (wrong == null) {
+        fromKeyframes++;
+      } else {
+        LOG.warn("run {}: {}; {} is summed from the run's first delta instead", runId, wrong, name);
+        Arrays.fill(scratch, 0, values.length, 0f);
+        t = new Tensor(name);
+        f = fromStart.locate(name);
+      }
+    }
+    Tensor folding = t;
+    forEach(f, value -> {
+      folding.offer(value);
+      return null;
+    }, o -> {});
+    if (!t.summed.containsAll(needed)) {
+      Set<Long> missing = new TreeSet<>(needed);
+      missing.removeAll(t.summed);
+      throw new IllegalStateException("run " + runId + ": the delta log lacks " + name + " at committed step(s) " + missing);
+    }
+    for (int k = 0; k < values.length; k++) {
+      values[k] += scratch[k];
+    }
+    summingNanos += System.nanoTime() - t0;
+    return true;
+  }
+
+  /**
+   * Hands each frame of {@code f} to {@code each}, in order: those kept, those a fetch brought on
+   * its way, the rest read again by offset; {@code outcome} gets what {@code each} made of it.
+   */
+  private <T> void forEach(Frames f, java.util.function.Function<byte[], T> each, java.util.function.Consumer<T> outcome) {
     int i = 0;
     while (i < f.size()) {
       byte[] value = f.kept.get(i) != null ? f.kept.get(i) : onTheWay.take(f.partitions.get(i), f.offsets.get(i));
       if (value != null) {
-        t.offer(value);
+        outcome.accept(each.apply(value));
         i++;
         continue;
       }
@@ -130,19 +196,19 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
       }
       long[] offsets = f.offsets.subList(i, end).stream().mapToLong(Long::longValue).toArray();
       onTheWay.reading(tp, offsets);
-      reader.readOffsets(tp, offsets, r -> t.offer(r.value()), r -> onTheWay.passedBy(tp, r.offset(), r.value()));
+      reader.readOffsets(tp, offsets, r -> outcome.accept(each.apply(r.value())), r -> onTheWay.passedBy(tp, r.offset(), r.value()));
       i = end;
     }
-    if (!t.summed.containsAll(needed)) {
-      Set<Long> missing = new TreeSet<>(needed);
-      missing.removeAll(t.summed);
-      throw new IllegalStateException("run " + runId + ": the delta log lacks " + name + " at committed step(s) " + missing);
-    }
-    for (int k = 0; k < values.length; k++) {
-      values[k] += scratch[k];
-    }
-    summingNanos += System.nanoTime() - t0;
-    return true;
+  }
+
+  /** Tensors summed from a keyframe and the deltas after it. */
+  public int tensorsFromKeyframes() {
+    return fromKeyframes;
+  }
+
+  /** Delta frames read for the sums (kept, brought on the way or read again), keyframes not counted. */
+  public long deltaFrames() {
+    return deltaFrames;
   }
 
   /** Frames summed from what a fetch brought on its way to others, not read again. */
@@ -159,7 +225,7 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
   private final class Tensor {
     final String name;
     final String key;
-    final TensorStepLog log = new TensorStepLog(true);
+    TensorStepLog log = new TensorStepLog(true);
     final Set<Long> summed = new TreeSet<>();
 
     Tensor(String name) {
@@ -167,7 +233,39 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
       this.key = keyOf.apply(name);
     }
 
+    /**
+     * Starts from the keyframe at {@code step}, folded whole into {@code sums}: its values must
+     * match the CRC32C its commit states; then the log stands after that step and the committed
+     * steps through it count as summed.
+     *
+     * @return why the keyframe cannot be used, or null when it is
+     */
+    String startFrom(long step, TensorStepLog sums, List<DecodedChunk> chunks) {
+      String of = "the keyframe of " + name + " at step " + step;
+      if (sums.appliedStep() != step) {
+        return of + " did not fold whole";
+      }
+      List<Long> shape = shapes.get(name);
+      if (!sums.shape().equals(shape)) {
+        return of + " has shape " + sums.shape() + ", the run's manifest " + shape;
+      }
+      ValuesCrc32c crc = new ValuesCrc32c();
+      chunks.forEach(crc::update);
+      int stated = digests.sumCrc32c(step, name).orElse(~crc.value());
+      if (crc.value() != stated) {
+        return String.format("%s has CRC32C 0x%08x, its commit says 0x%08x", of, crc.value(), stated);
+      }
+      for (DecodedChunk c : chunks) {
+        add(scratch, c, 1f);
+      }
+      List<Long> covered = needed.stream().filter(s -> s <= step).toList();
+      log = TensorStepLog.resumed(h -> true, shape, sums.modelled(), step, Math.max(1, covered.size()), false);
+      summed.addAll(covered);
+      return null;
+    }
+
     void offer(byte[] value) {
+      deltaFrames++;
       if (log.appliedStep() >= through) {
         return;
       }

@@ -274,6 +274,11 @@ class ReplayIT {
     }
 
     @Override
+    public void runningSum(DeltaFrame frame) {
+      sink.runningSum(frame);
+    }
+
+    @Override
     public void commitStep(StepCommitted commit) {
       StepCommitted.Builder b = commit.toBuilder();
       if (kind.equals("progress")) {

@@ -3,11 +3,16 @@ package io.alpharl.itest.extrapolator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.alpharl.agent.AgentConfig;
+import io.alpharl.agent.CheckpointAgent;
+import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.extrapolator.follow.RunLedger;
+import io.alpharl.extrapolator.scan.CommittedDigests;
 import io.alpharl.extrapolator.scan.DeltaScan;
 import io.alpharl.extrapolator.scan.LoggedDeltas;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
+import io.alpharl.itest.support.Agents;
 import io.alpharl.itest.support.BundledRun;
 import io.alpharl.itest.support.RunLog;
 import io.alpharl.proto.topic.KafkaClients;
@@ -115,6 +120,100 @@ class DeltaScanIT {
         assertThat(onTheWayWeighted.get(name)).as("%s weighted, kept on the way", name).containsExactly(keptWeighted.get(name));
       }
       assertThat(keptWeighted.get("model.layers.0.mlp.down_proj.weight")).as("the weights count").isNotEqualTo(kept.get("model.layers.0.mlp.down_proj.weight"));
+    }
+  }
+
+  /**
+   * Keyframes on a live agent's run (every 3 steps of each tensor): summed from its keyframe and the
+   * deltas after it, each tensor is the same bits as summed from the run's first delta, and the
+   * checkpoint, from a third of the frames; a keyframe that does not match its commit's digest is
+   * set aside for the deltas from the start (same bits); a weighted sum, whose weights before the
+   * keyframe are not 1, takes none.
+   */
+  @Test
+  void sumsFromKeyframesAreTheBitsOfSumsFromTheRunsFirstDelta(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String runId = "keyframes-" + UUID.randomUUID().toString().substring(0, 8);
+    List<Long> steps = BundledRun.steps().subList(0, 11); // W_0 and ten steps
+    Path runDir = work.resolve("run");
+    for (long s : steps) {
+      BundledRun.copyCheckpoint(s, runDir);
+    }
+    long through = steps.get(9);
+    AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy").withStateDir(work.resolve("state")).withKeyframeEvery(3);
+    try (RootAllocator allocator = new RootAllocator();
+         Checkpoint base = Checkpoint.open(runDir.resolve("checkpoint-0"));
+         Checkpoint at = Checkpoint.open(runDir.resolve("checkpoint-" + through))) {
+      try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
+           CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+        assertThat(Agents.sendPresent(agent)).isEqualTo(steps.get(10));
+      }
+      RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.commits.stream().anyMatch(c -> c.getStep() == steps.get(10)), TIMEOUT);
+      NavigableMap<Long, StepCommitted> commits = new TreeMap<>();
+      log.commits.forEach(c -> commits.putIfAbsent(c.getStep(), c));
+      Map<String, List<Long>> shapes = new LinkedHashMap<>();
+      for (TensorEntry t : base.tensors().values()) {
+        shapes.put(t.name(), t.shape());
+      }
+      RunLedger ledger = new RunLedger();
+      commits.values().forEach(ledger::commit);
+      CommittedDigests none = ledger.digests()::valuesCrc32c; // states no keyframe
+      String spoilt = "model.layers.1.mlp.up_proj.weight";
+      CommittedDigests oneWrong = new CommittedDigests() {
+        @Override
+        public java.util.OptionalInt valuesCrc32c(long step, String tensor) {
+          return ledger.digests().valuesCrc32c(step, tensor);
+        }
+
+        @Override
+        public java.util.OptionalInt sumCrc32c(long step, String tensor) {
+          java.util.OptionalInt crc = ledger.digests().sumCrc32c(step, tensor);
+          return tensor.equals(spoilt) && crc.isPresent() ? java.util.OptionalInt.of(crc.getAsInt() + 1) : crc;
+        }
+      };
+      DeltaScan scan = new DeltaScan(KafkaClients.of(broker.bootstrapServers()), TIMEOUT, allocator, 40_000, 60_000);
+      ToDoubleBiFunction<String, Long> every = (t, s) -> 1;
+      Summed fromStart = summed(scan, runId, ledger.commits(), none, through, shapes, every, base);
+      Summed fromKeyframes = summed(scan, runId, ledger.commits(), ledger.digests(), through, shapes, every, base);
+      Summed oneSetAside = summed(scan, runId, ledger.commits(), oneWrong, through, shapes, every, base);
+      assertThat(fromStart.fromKeyframes).isZero();
+      assertThat(fromKeyframes.fromKeyframes).as("every tensor has a keyframe within 3 steps").isEqualTo(shapes.size());
+      assertThat(oneSetAside.fromKeyframes).isEqualTo(shapes.size() - 1);
+      assertThat(fromKeyframes.deltaFrames).as("frames read: %s from keyframes, %s from the start", fromKeyframes.deltaFrames,
+          fromStart.deltaFrames).isLessThan(fromStart.deltaFrames / 2);
+      for (String name : shapes.keySet()) {
+        assertThat(fromKeyframes.sums.get(name)).as("%s from its keyframe", name).containsExactly(fromStart.sums.get(name));
+        assertThat(oneSetAside.sums.get(name)).as("%s, one keyframe set aside", name).containsExactly(fromStart.sums.get(name));
+        float[] w = fromKeyframes.sums.get(name);
+        short[] bits = new short[w.length];
+        HalfFloats.floatsToBf16(w, 0, bits, 0, w.length);
+        float[] rounded = new float[w.length];
+        HalfFloats.bf16sToFloats(bits, 0, rounded, 0, w.length);
+        assertThat(rounded).as("%s: W_0 + ΔW is the checkpoint", name).containsExactly(at.floats(name));
+      }
+
+      ToDoubleBiFunction<String, Long> weighted = (t, s) -> s <= steps.get(2) ? 0.5 : 1;
+      Summed weightedNone = summed(scan, runId, ledger.commits(), none, through, shapes, weighted, base);
+      Summed weightedAny = summed(scan, runId, ledger.commits(), ledger.digests(), through, shapes, weighted, base);
+      assertThat(weightedAny.fromKeyframes).as("weights before any keyframe are not 1").isZero();
+      for (String name : shapes.keySet()) {
+        assertThat(weightedAny.sums.get(name)).as("%s weighted", name).containsExactly(weightedNone.sums.get(name));
+      }
+    }
+  }
+
+  private record Summed(Map<String, float[]> sums, int fromKeyframes, long deltaFrames) {}
+
+  private static Summed summed(DeltaScan scan, String runId, NavigableMap<Long, StepCommitted> commits, CommittedDigests digests, long through,
+      Map<String, List<Long>> shapes, ToDoubleBiFunction<String, Long> weight, Checkpoint base) {
+    Map<String, float[]> out = new LinkedHashMap<>();
+    try (LoggedDeltas sums = scan.scan(runId, 0, commits, digests, through, shapes, weight)) {
+      for (String name : shapes.keySet()) {
+        float[] w = base.floats(name);
+        assertThat(sums.addTo(name, w)).isTrue();
+        out.put(name, w);
+      }
+      return new Summed(out, sums.tensorsFromKeyframes(), sums.deltaFrames());
     }
   }
 

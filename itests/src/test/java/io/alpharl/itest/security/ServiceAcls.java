@@ -23,6 +23,7 @@ final class ServiceAcls {
     for (String t : List.of(Topics.DELTAS.name(), Topics.STEPS.name(), Topics.RUNS.name())) {
       out.addAll(topic(principal, t, AclOperation.WRITE, AclOperation.READ, AclOperation.DESCRIBE)); // read back on resume
     }
+    out.addAll(topic(principal, Topics.SUMS.name(), AclOperation.WRITE, AclOperation.DESCRIBE));
     out.addAll(topic(principal, Topics.CONTROL.name(), AclOperation.READ, AclOperation.DESCRIBE));
     out.addAll(topic(principal, Topics.DLQ.name(), AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE)); // its earlier letters, read back
     out.addAll(prefixed(principal, ResourceType.TRANSACTIONAL_ID, "alpharl-agent-", AclOperation.WRITE, AclOperation.DESCRIBE));
@@ -46,7 +47,8 @@ final class ServiceAcls {
 
   static List<AclBinding> extrapolator(String principal, String id) {
     List<AclBinding> out = new ArrayList<>();
-    for (String t : List.of(Topics.RUNS.name(), Topics.STEPS.name(), Topics.FITS.name(), Topics.RANK1.name(), Topics.DELTAS.name())) {
+    for (String t : List.of(Topics.RUNS.name(), Topics.STEPS.name(), Topics.FITS.name(), Topics.RANK1.name(), Topics.DELTAS.name(),
+        Topics.SUMS.name())) {
       out.addAll(topic(principal, t, AclOperation.READ, AclOperation.DESCRIBE));
     }
     for (String t : List.of(Topics.PREDICTIONS.name(), Topics.CONTROL.name(), Topics.SCORES.name(), Topics.DLQ.name())) {

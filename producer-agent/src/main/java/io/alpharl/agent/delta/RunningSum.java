@@ -83,6 +83,14 @@ public final class RunningSum implements AutoCloseable {
    * (where given) what {@link DeltaSquares} sums.
    */
   public int advance(String tensor, long from, float[] target, float[] deltaOut, int count, WireDtype wire, DeltaSquares squares) {
+    return advance(tensor, from, target, deltaOut, count, wire, squares, null);
+  }
+
+  /**
+   * As {@link #advance(String, long, float[], float[], int, WireDtype, DeltaSquares)}, copying the
+   * new S of those elements into {@code sumOut[0..count)} where given (a keyframe of them).
+   */
+  public int advance(String tensor, long from, float[] target, float[] deltaOut, int count, WireDtype wire, DeltaSquares squares, float[] sumOut) {
     float[] s = read(tensor, from, count);
     for (int i = 0; i < count; i++) {
       float exact = target[i] - s[i];
@@ -97,6 +105,9 @@ public final class RunningSum implements AutoCloseable {
     }
     for (int i = 0; i < count; i++) {
       s[i] += deltaOut[i];
+    }
+    if (sumOut != null) {
+      System.arraycopy(s, 0, sumOut, 0, count);
     }
     write(next, tensor, from, s, count);
     return -1;

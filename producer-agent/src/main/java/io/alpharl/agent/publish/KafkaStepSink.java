@@ -25,6 +25,7 @@ import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.utils.Utils;
 
 /**
  * Sends a run to Kafka with a transactional producer: each step's frames and its
@@ -36,13 +37,15 @@ public final class KafkaStepSink implements StepSink {
   /** How long the diagnosis of a failed commit waits for the cluster to say which topics it has. */
   private static final int DIAGNOSIS_TIMEOUT_MS = 10_000;
   private static final int TRANSACTION_TIMEOUT_MS = (int) Topics.AGENT_TRANSACTION_TIMEOUT.toMillis();
-  /** Every topic the agent writes. */
+  /** Every topic the agent writes (and {@code alpharl.sums} when it sends keyframes: asked of the cluster when it does). */
   private static final List<String> RUN_TOPICS = List.of(Topics.RUNS.name(), Topics.DELTAS.name(), Topics.STEPS.name(), Topics.DLQ.name());
 
   private final KafkaProducer<byte[], byte[]> producer;
   private final KafkaClients kafka;
   private final String runId;
   private long bytesSent;
+  /** Partitions of the keyframes' topic, asked once. */
+  private int sumPartitions;
   /** Set once a topic this sink writes was found gone: the producer can do nothing more, and waiting on it only delays the error. */
   private boolean topicGone;
   /** Set once a newer agent of this run fenced this one: every later call fails at once. */
@@ -134,10 +137,28 @@ public final class KafkaStepSink implements StepSink {
     send(Topics.DELTAS.name(), frame.key(), frame.bytes());
   }
 
+  /**
+   * Keyed by chunk, so that compaction keeps each chunk's newest keyframe, but placed on the
+   * partition the tensor's own key hashes to: a tensor's keyframe then lies in one stretch of one
+   * partition, read again in one seek rather than one a chunk.
+   */
+  @Override
+  public void runningSum(DeltaFrame frame) {
+    if (sumPartitions == 0) {
+      try {
+        sumPartitions = producer.partitionsFor(Topics.SUMS.name()).size();
+      } catch (KafkaException e) {
+        throw explained(e, List.of(Topics.SUMS.name()));
+      }
+    }
+    int partition = Utils.toPositive(Utils.murmur2(frame.key().getBytes(StandardCharsets.UTF_8))) % sumPartitions;
+    send(Topics.SUMS.name(), partition, frame.sumKey(), frame.bytes());
+  }
+
   @Override
   public void commitStep(StepCommitted commit) {
     send(Topics.STEPS.name(), runId, commit.toByteArray());
-    commit(List.of(Topics.DELTAS.name(), Topics.STEPS.name()));
+    commit(List.of(Topics.DELTAS.name(), Topics.SUMS.name(), Topics.STEPS.name()));
   }
 
   @Override
@@ -216,8 +237,12 @@ public final class KafkaStepSink implements StepSink {
    * exception; unchecked, each later frame of the step would wait out the same timeout.
    */
   private void send(String topic, String key, byte[] value) {
+    send(topic, null, key, value);
+  }
+
+  private void send(String topic, Integer partition, String key, byte[] value) {
     bytesSent += value.length;
-    Future<RecordMetadata> sent = producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
+    Future<RecordMetadata> sent = producer.send(new ProducerRecord<>(topic, partition, key.getBytes(StandardCharsets.UTF_8), value));
     if (sent.isDone()) {
       try {
         sent.get();

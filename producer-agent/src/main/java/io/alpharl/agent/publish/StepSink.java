@@ -34,6 +34,13 @@ public interface StepSink extends AutoCloseable {
 
   void frame(DeltaFrame frame);
 
+  /**
+   * A chunk of a tensor's keyframe, its running sum S_t ({@link io.alpharl.proto.frame.TensorChunker#runningSum}),
+   * committed with the step. Only for readers that would otherwise sum the deltas from the run's
+   * start; a sink may leave them out.
+   */
+  void runningSum(DeltaFrame frame);
+
   void commitStep(StepCommitted commit);
 
   void abortStep();

@@ -22,9 +22,18 @@ public record DeltaFrame(DeltaChunkHeader header, byte[] bytes, int payloadOffse
     return header.getRunId() + '/' + header.getTensorName();
   }
 
+  /**
+   * {@code run/tensor#chunk}, the record key of a keyframe's frame on {@code alpharl.sums}: one key
+   * per chunk, so that compaction keeps each chunk's newest keyframe. Unique although a carried
+   * tensor's name may hold {@code #}: the chunk index is what follows the last one.
+   */
+  public String sumKey() {
+    return key() + '#' + Integer.toUnsignedString(header.getChunkIndex());
+  }
+
   @Override
   public String toString() {
-    return "DeltaFrame[" + header.getRunId() + " step " + header.getStep() + " " + header.getTensorName()
+    return (header.getRunningSum() ? "DeltaFrame[running sum of " : "DeltaFrame[") + header.getRunId() + " step " + header.getStep() + " " + header.getTensorName()
         + " chunk " + header.getChunkIndex() + "/" + header.getChunkCount() + ", " + bytes.length + " bytes]";
   }
 }

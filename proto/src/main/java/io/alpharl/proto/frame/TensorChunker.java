@@ -109,6 +109,22 @@ public final class TensorChunker implements AutoCloseable {
    * @param values the chunk's {@code plan.count(c)} values, from position to limit; not modified
    */
   public DeltaFrame chunk(TensorRef tensor, Plan plan, int c, FloatBuffer values, WireDtype wire) {
+    return encode(header(tensor, plan, c, values, wire), values.duplicate(), wire);
+  }
+
+  /**
+   * The frame of chunk {@code c} of a tensor's running sum S_t (a keyframe for {@code alpharl.sums}):
+   * in f32, which S is, so that a reader starting from it gets the bits it would have summed; no
+   * previous step, since it does not follow one but stands for every step through its own.
+   *
+   * @param values the chunk's {@code plan.count(c)} values of S_t, from position to limit; not modified
+   */
+  public DeltaFrame runningSum(TensorRef tensor, Plan plan, int c, FloatBuffer values) {
+    DeltaChunkHeader.Builder header = header(tensor.following(TensorRef.NO_PREVIOUS_STEP), plan, c, values, WireDtype.F32).setRunningSum(true);
+    return encode(header, values.duplicate(), WireDtype.F32);
+  }
+
+  private static DeltaChunkHeader.Builder header(TensorRef tensor, Plan plan, int c, FloatBuffer values, WireDtype wire) {
     if (values.remaining() != plan.count(c)) {
       throw new IllegalArgumentException(tensor.tensorName() + " chunk " + c + " has " + plan.count(c) + " elements, the buffer holds "
           + values.remaining());
@@ -122,7 +138,7 @@ public final class TensorChunker implements AutoCloseable {
     if (tensor.previousStep() != TensorRef.NO_PREVIOUS_STEP) {
       header.setPreviousStep(tensor.previousStep());
     }
-    return encode(header, values.duplicate(), wire);
+    return header;
   }
 
   private DeltaFrame encode(DeltaChunkHeader.Builder header, FloatBuffer chunk, WireDtype wire) {

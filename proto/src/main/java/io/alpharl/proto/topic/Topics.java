@@ -41,6 +41,15 @@ public final class Topics {
 
   public static final TopicSpec<String, DeltaFrame> DELTAS =
       new TopicSpec<>("alpharl.deltas", Serdes.String(), new DeltaFrameSerde());
+  /**
+   * Keyframes: each tensor's running sum S_t = ΔW_t at some of its steps, sent by the agent in the
+   * step's transaction (delta frames marked {@code running_sum}), keyed {@code run/tensor#chunk} and
+   * compacted, so that each chunk keeps its newest keyframe. A model write starts each tensor from
+   * one instead of from the run's first delta; nothing else reads it, and nothing is lost when it
+   * is gone (the write reads the deltas from the start, to the same bits).
+   */
+  public static final TopicSpec<String, DeltaFrame> SUMS =
+      new TopicSpec<>("alpharl.sums", Serdes.String(), new DeltaFrameSerde());
   public static final TopicSpec<String, StepCommitted> STEPS =
       new TopicSpec<>("alpharl.steps", Serdes.String(), new ProtobufSerde<>(StepCommitted.parser(), StepCommitted.class));
   public static final TopicSpec<String, RunManifest> RUNS =
@@ -61,18 +70,27 @@ public final class Topics {
 
   private static final Map<String, String> COMPACTED = Map.of("cleanup.policy", "compact");
   private static final Map<String, String> KEEP_FOREVER = Map.of("retention.ms", "-1");
+  /**
+   * Keyframes: compacted in segments small enough to be cleaned while a run goes on (a 0.5B model's
+   * keyframes are 2 GB, a segment's default 1 GB), when a tenth is stale; and deleted after a week,
+   * which takes a finished run's keyframes (a live run's newest are never that old: they come every
+   * N of its steps). A keyframe gone costs a write time, never bits.
+   */
+  private static final Map<String, String> KEYFRAME_CONFIGS = Map.of("cleanup.policy", "compact,delete", "retention.ms",
+      String.valueOf(java.time.Duration.ofDays(7).toMillis()), "segment.bytes", String.valueOf(64 * 1024 * 1024), "min.cleanable.dirty.ratio", "0.1");
   /** Factors of a 70B model's widest module with several factors and a sketch pass 1 MiB. */
   public static final int MAX_FACTORS_RECORD_BYTES = 16 * 1024 * 1024;
 
   private Topics() {}
 
   /**
-   * How every topic is created: the run manifest is compacted (latest manifest per run); the
-   * other topics keep everything so that a run can be replayed by re-reading them.
+   * How every topic is created: the run manifest and the keyframes are compacted (latest manifest
+   * per run, latest keyframe per tensor chunk); the other topics keep everything so that a run can be replayed by re-reading them.
    */
   public static List<TopicLayout> layouts(int partitions, short replication) {
     return List.of(
         new TopicLayout(DELTAS.name(), partitions, replication, KEEP_FOREVER),
+        new TopicLayout(SUMS.name(), partitions, replication, KEYFRAME_CONFIGS),
         new TopicLayout(STEPS.name(), partitions, replication, KEEP_FOREVER),
         new TopicLayout(RUNS.name(), partitions, replication, COMPACTED),
         new TopicLayout(RANK1.name(), partitions, replication, Map.of("retention.ms", "-1", "max.message.bytes", String.valueOf(MAX_FACTORS_RECORD_BYTES))),

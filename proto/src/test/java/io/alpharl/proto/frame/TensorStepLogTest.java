@@ -62,6 +62,42 @@ class TensorStepLogTest {
     assertThat(log.appliedStep()).isEqualTo(15);
   }
 
+  /** A keyframe on the delta log would be added to ΔW as if it were a step's delta; a delta on the keyframes' log taken for S. */
+  @Test
+  void keyframesAndDeltasAreNeverTakenForEachOther() throws Exception {
+    offerStep(step(5, 0));
+    List<DeltaFrame> keyframe = new java.util.ArrayList<>();
+    try (TensorChunker chunker = new TensorChunker(allocator, SMALL)) {
+      TensorRef ten = step(10, 5);
+      TensorChunker.Plan plan = chunker.plan(ten);
+      float[] s = Frames.delta(256, 0.5, 10);
+      for (int c = 0; c < plan.chunkCount(); c++) {
+        keyframe.add(chunker.runningSum(ten, plan, c, java.nio.FloatBuffer.wrap(s, (int) plan.from(c), plan.count(c))));
+      }
+    }
+    for (DeltaFrame f : keyframe) {
+      TensorStepLog.Outcome o = log.offer(f.key(), FrameEnvelope.parse(f.bytes()), decoder);
+      assertThat(o.accepted()).isFalse();
+      assertThat(o.rejections()).singleElement().satisfies(r -> {
+        assertThat(r.reason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
+        assertThat(r.detail()).contains("a keyframe", "alpharl.sums");
+      });
+    }
+    assertThat(log.appliedStep()).isEqualTo(5);
+    assertThat(offerStep(step(10, 5)).completesStep()).as("the step's delta is still taken").isTrue();
+
+    TensorStepLog sums = TensorStepLog.ofRunningSums();
+    DeltaFrame delta = Frames.split(allocator, SMALL, step(15, 10), Frames.delta(256, 0.5, 15)).get(0);
+    assertThat(sums.offer(delta.key(), FrameEnvelope.parse(delta.bytes()), decoder).rejections()).singleElement()
+        .satisfies(r -> assertThat(r.detail()).contains("a delta, where this log takes keyframes"));
+    TensorStepLog.Outcome last = null;
+    for (DeltaFrame f : keyframe) {
+      last = sums.offer(f.key(), FrameEnvelope.parse(f.bytes()), decoder);
+    }
+    assertThat(last.completesStep()).isTrue();
+    assertThat(last.completed()).hasSize(keyframe.size());
+  }
+
   @Test
   void aLogThatLostItsHeadIsRefusedNotSummedFromZero() {
     // What a reader sees when retention deleted steps 5 and 10, or its state was restored from the wrong offset.
