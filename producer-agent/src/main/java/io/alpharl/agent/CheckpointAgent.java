@@ -857,7 +857,7 @@ public final class CheckpointAgent implements AutoCloseable {
    */
   private boolean keyframeDue(String tensor, long n) {
     int every = config.keyframeEvery();
-    return every > 0 && Math.floorMod(n + tensor.hashCode(), (long) every) == 0;
+    return every > 0 && Math.floorMod(n + tensor.hashCode(), (long) every) == 0 && sink.sendsKeyframes();
   }
 
   /** Whether the sent step's weights files differ from when it was sent (other files of the folder may come later). */

@@ -66,6 +66,11 @@ final class MemorySink implements StepSink {
   }
 
   @Override
+  public boolean sendsKeyframes() {
+    return true;
+  }
+
+  @Override
   public void runningSum(DeltaFrame frame) {
     openKeyframes.add(frame);
   }

@@ -132,9 +132,9 @@ public final class RunScale implements Callable<Integer> {
           + " Default: ${DEFAULT-VALUE}.")
   int snapshotEvery;
 
-  @Option(names = "--keyframe-every", defaultValue = "" + io.alpharl.agent.AgentConfig.DEFAULT_KEYFRAME_EVERY,
+  @Option(names = "--keyframe-every", defaultValue = "32",
       description = "The agent's --keyframe-every: steps of a tensor between keyframes, which bound the model write's read of the log (0: none)."
-          + " Default: ${DEFAULT-VALUE}.")
+          + " Default: ${DEFAULT-VALUE}, the agent's.")
   int keyframeEvery;
 
   @Option(names = "--generate-only", description = "Only write the checkpoints and report their size and unchanged share.")

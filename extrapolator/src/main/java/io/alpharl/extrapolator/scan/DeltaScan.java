@@ -88,7 +88,7 @@ public final class DeltaScan {
     Set<Long> needed = new TreeSet<>(commits.headMap(through, true).keySet());
     TopicReader reader = new TopicReader(kafka, timeout, FETCH_BYTES);
     try {
-      Keyframes keyframes = Keyframes.find(reader, runId, runStartMs, commits, digests, through, tensors.keySet(), weight, keptFrameBytes / 2);
+      Keyframes keyframes = Keyframes.find(reader, allocator, runId, runStartMs, commits, digests, through, tensors, weight, keptFrameBytes / 2);
       long from = tensors.keySet().stream().mapToLong(t -> keyframes.deltasFromMs(t, runStartMs)).min().orElse(runStartMs);
       if (keyframes.count() > 0) {
         LOG.info("run {}: {} of {} tensors start from keyframes (steps {}-{}); the delta log is read from {}", runId, keyframes.count(),

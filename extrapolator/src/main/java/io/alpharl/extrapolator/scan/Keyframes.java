@@ -1,20 +1,24 @@
 package io.alpharl.extrapolator.scan;
 
+import io.alpharl.proto.frame.ChunkDecoder;
+import io.alpharl.proto.frame.ChunkSequence;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.FrameEnvelope;
 import io.alpharl.proto.frame.FrameException;
+import io.alpharl.proto.frame.ValuesCrc32c;
 import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeltaChunkHeader;
 import io.alpharl.proto.v1.StepCommitted;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
-import java.util.Set;
 import java.util.function.ToDoubleBiFunction;
+import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.slf4j.Logger;
@@ -28,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * so the bits are the same with or without a keyframe; hence a keyframe is taken only where every
  * delta up to it would be summed with weight 1 (a carried tensor's ΔW; a weighted sum of a
  * predictor's is not S). A keyframe not found whole (compacted by a newer one, its week passed, or
- * none sent) leaves its tensor to the log from the run's start; one whose values do not match its
- * commit's digest is found so when summed ({@link LoggedDeltas}), with the same fallback.
+ * none sent) or whose values do not match its commit's digest (checked as it is found) leaves its
+ * tensor to the log from the run's start.
  *
  * <p>Holds where each chosen keyframe's chunks are (and the first ones whole, up to a budget), not
  * their values. Built once per model write; read from the writer's thread.
@@ -55,13 +59,14 @@ final class Keyframes {
 
   /**
    * @param commits   the run's commits, with their times
+   * @param tensors   name → shape of the tensors summed
    * @param keepBytes bytes of keyframe chunks kept whole in memory; the rest are read again by offset
    */
-  static Keyframes find(TopicReader reader, String runId, long runStartMs, NavigableMap<Long, StepCommitted> commits, CommittedDigests digests,
-      long through, Set<String> tensors, ToDoubleBiFunction<String, Long> weight, long keepBytes) {
+  static Keyframes find(TopicReader reader, BufferAllocator allocator, String runId, long runStartMs, NavigableMap<Long, StepCommitted> commits,
+      CommittedDigests digests, long through, Map<String, List<Long>> tensors, ToDoubleBiFunction<String, Long> weight, long keepBytes) {
     NavigableMap<Long, StepCommitted> window = commits.headMap(through, true);
     Map<String, Long> chosen = new HashMap<>();
-    for (String t : tensors) {
+    for (String t : tensors.keySet()) {
       long ones = lastOfOnes(t, window, weight);
       for (Long s : window.headMap(ones, true).descendingKeySet()) {
         if (digests.sumCrc32c(s, t).isPresent() && window.get(s).getCommittedUnixMs() > 0) {
@@ -77,64 +82,63 @@ final class Keyframes {
     Map.Entry<Long, StepCommitted> before = commits.lowerEntry(chosen.values().stream().min(Long::compare).orElseThrow());
     long fromMs = before == null ? runStartMs : before.getValue().getCommittedUnixMs();
     Map<String, Chunks> found = new HashMap<>();
-    chosen.forEach((t, s) -> found.put(t, new Chunks()));
+    chosen.forEach((t, s) -> found.put(t, new Chunks(t, s, tensors.get(t), digests.sumCrc32c(s, t).orElseThrow())));
     String prefix = runId + RecordKeys.SEPARATOR;
     long[] kept = {0};
-    int[] whole = {0};
-    List<TopicPartition> partitions;
-    try {
-      partitions = reader.partitions(Topics.SUMS.name());
+    int[] done = {0};
+    try (ChunkDecoder decoder = new ChunkDecoder(allocator)) {
+      List<TopicPartition> partitions = reader.partitions(Topics.SUMS.name());
+      reader.readWhile(reader.offsetsAt(partitions, fromMs - TopicReader.CLOCK_MARGIN_MS), r -> {
+        if (r.key() == null || r.value() == null) {
+          return true;
+        }
+        String key = new String(r.key(), StandardCharsets.UTF_8);
+        int hash = key.lastIndexOf('#');
+        Chunks c = key.startsWith(prefix) && hash > prefix.length() ? found.get(key.substring(prefix.length(), hash)) : null;
+        if (c == null || c.done()) {
+          return true;
+        }
+        DeltaFrame frame;
+        try {
+          frame = FrameEnvelope.parse(r.value());
+        } catch (FrameException e) {
+          return true; // not a keyframe; the one it may have displaced is looked for in vain, and the tensor read from the start
+        }
+        if (!frame.header().getRunningSum() || frame.header().getStep() != c.step || !frame.sumKey().equals(key)) {
+          return true; // another step's keyframe, or a record under a key not its own
+        }
+        boolean keep = kept[0] + r.value().length <= keepBytes;
+        c.add(frame, decoder, new TopicPartition(r.topic(), r.partition()), r.offset(), keep ? r.value() : null);
+        kept[0] += keep ? r.value().length : 0;
+        if (c.done()) {
+          done[0]++;
+        }
+        return done[0] < found.size();
+      });
     } catch (IllegalStateException | AuthorizationException e) {
-      // A cluster set up before keyframes, or a principal without READ on them: the write is slower, never other bits.
+      // A cluster set up before keyframes (no such topic), a principal without READ on it: the write is slower, never other bits.
       LOG.warn("run {}: keyframes cannot be read ({}); every tensor is summed from the run's first delta (README, 'Keyframes')", runId,
           e.getMessage());
       return none();
     }
-    reader.readWhile(reader.offsetsAt(partitions, fromMs - TopicReader.CLOCK_MARGIN_MS), r -> {
-      if (r.key() == null || r.value() == null) {
-        return true;
-      }
-      String key = new String(r.key(), StandardCharsets.UTF_8);
-      int hash = key.lastIndexOf('#');
-      String name = key.startsWith(prefix) && hash > prefix.length() ? key.substring(prefix.length(), hash) : null;
-      Long step = name == null ? null : chosen.get(name);
-      if (step == null) {
-        return true;
-      }
-      DeltaFrame frame;
-      try {
-        frame = FrameEnvelope.parse(r.value());
-      } catch (FrameException e) {
-        return true; // not a keyframe; the one it may have displaced is looked for in vain, and the tensor read from the start
-      }
-      DeltaChunkHeader h = frame.header();
-      if (!h.getRunningSum() || h.getStep() != step || !frame.sumKey().equals(key)) {
-        return true; // another step's keyframe, or a record under a key not its own
-      }
-      Chunks c = found.get(name);
-      boolean keep = kept[0] + r.value().length <= keepBytes;
-      if (c.add(h, new TopicPartition(r.topic(), r.partition()), r.offset(), keep ? r.value() : null)) {
-        kept[0] += keep ? r.value().length : 0;
-        if (c.whole()) {
-          whole[0]++;
-        }
-      }
-      return whole[0] < chosen.size();
-    });
     Map<String, Long> steps = new HashMap<>();
     Map<String, Long> committedMs = new HashMap<>();
     Map<String, LoggedDeltas.Frames> frames = new HashMap<>();
+    List<String> notWhole = new ArrayList<>();
     found.forEach((t, c) -> {
-      if (c.whole()) {
-        steps.put(t, chosen.get(t));
-        committedMs.put(t, commits.get(chosen.get(t)).getCommittedUnixMs());
-        frames.put(t, c.frames());
+      if (c.usable()) {
+        steps.put(t, c.step);
+        committedMs.put(t, commits.get(c.step).getCommittedUnixMs());
+        frames.put(t, c.frames);
+      } else if (c.wrong != null) {
+        LOG.warn("run {}: {}; {} is summed from the run's first delta instead", runId, c.wrong, t);
+      } else {
+        notWhole.add(t);
       }
     });
-    if (steps.size() < chosen.size()) {
-      LOG.info("run {}: {} of {} tensors' keyframes were not found whole on {} (replaced by newer ones, older than the topic keeps, or"
-          + " not all sent); those tensors are summed from the run's first delta", runId, chosen.size() - steps.size(), chosen.size(),
-          Topics.SUMS.name());
+    if (!notWhole.isEmpty()) {
+      LOG.info("run {}: {} of {} tensors' keyframes were not found whole on {} (replaced by newer ones, older than the topic keeps), e.g. {};"
+          + " those tensors are summed from the run's first delta", runId, notWhole.size(), chosen.size(), Topics.SUMS.name(), notWhole.get(0));
     }
     return new Keyframes(steps, committedMs, frames, kept[0]);
   }
@@ -154,44 +158,66 @@ final class Keyframes {
     return last;
   }
 
-  /** One keyframe's chunks as they are found: the first record of each index, all of one chunk count. */
+  /**
+   * One tensor's keyframe as its chunks are found, in chunk order, each decoded and checked as the
+   * fold of every reader checks a step's chunks, and their values checked together against the
+   * commit's digest: a keyframe that does not match is known before the write, so its tensor is
+   * read from the start in the scan's one pass. Keeps where the chunks are, not their values.
+   */
   private static final class Chunks {
-    private TopicPartition[] partitions;
-    private long[] offsets;
-    private byte[][] values;
-    private int missing;
+    final String tensor;
+    final long step;
+    final List<Long> shape;
+    final int stated;
+    final LoggedDeltas.Frames frames = new LoggedDeltas.Frames();
+    final ValuesCrc32c crc = new ValuesCrc32c();
+    int count;
+    int next;
+    long nextElement;
+    boolean verified;
+    /** Why the keyframe cannot be used, once that is known. */
+    String wrong;
 
-    /** @return whether the record was taken */
-    boolean add(DeltaChunkHeader h, TopicPartition tp, long offset, byte[] value) {
-      if (partitions == null) {
-        int n = h.getChunkCount();
-        partitions = new TopicPartition[n];
-        offsets = new long[n];
-        values = new byte[n][];
-        missing = n;
-      }
-      int i = h.getChunkIndex();
-      if (h.getChunkCount() != partitions.length || partitions[i] != null) {
-        return false;
-      }
-      partitions[i] = tp;
-      offsets[i] = offset;
-      values[i] = value;
-      missing--;
-      return true;
+    Chunks(String tensor, long step, List<Long> shape, int stated) {
+      this.tensor = tensor;
+      this.step = step;
+      this.shape = shape;
+      this.stated = stated;
     }
 
-    boolean whole() {
-      return partitions != null && missing == 0;
+    void add(DeltaFrame frame, ChunkDecoder decoder, TopicPartition tp, long offset, byte[] value) {
+      DeltaChunkHeader h = frame.header();
+      String of = "the keyframe of " + tensor + " at step " + step;
+      if (h.getChunkIndex() != next) {
+        wrong = of + " has chunk " + h.getChunkIndex() + " where chunk " + next + " was due (a second copy, or another writer's record)";
+        return;
+      }
+      try {
+        ChunkSequence.check(h, shape, next == 0 ? h.getChunkCount() : count, next, nextElement);
+        crc.update(decoder.decode(frame));
+      } catch (FrameException e) {
+        wrong = of + ": " + e.getMessage();
+        return;
+      }
+      count = h.getChunkCount();
+      frames.add(tp, offset, value);
+      next++;
+      nextElement += h.getElementCount();
+      if (next == count) {
+        verified = crc.value() == stated;
+        if (!verified) {
+          wrong = String.format("%s has CRC32C 0x%08x, its commit says 0x%08x", of, crc.value(), stated);
+        }
+      }
     }
 
-    /** In chunk order, which is the order they were written in on each partition. */
-    LoggedDeltas.Frames frames() {
-      LoggedDeltas.Frames f = new LoggedDeltas.Frames();
-      for (int i = 0; i < partitions.length; i++) {
-        f.add(partitions[i], offsets[i], values[i]);
-      }
-      return f;
+    /** Whole and checked, or known to be unusable: nothing more to read for it. */
+    boolean done() {
+      return wrong != null || (count > 0 && next == count);
+    }
+
+    boolean usable() {
+      return wrong == null && verified;
     }
   }
 

@@ -108,10 +108,10 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
     this.digests = digests;
     this.weight = weight;
     this.reader = reader;
-    this.decoder = new ChunkDecoder(allocator);
     List<Frames> all = new ArrayList<>(frames.values());
     all.addAll(keyframes.allFrames());
     this.onTheWay = new FramesOnTheWay(all, prefetchBudget);
+    this.decoder = new ChunkDecoder(allocator);
   }
 
   /**
@@ -135,9 +135,40 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
     } else {
       Arrays.fill(scratch, 0, values.length, 0f);
     }
-    Tensor t = new Tensor(name);
     Frames keyframe = keyframes.frames(name);
-    if (keyframe != null) {
+    Tensor t = keyframe == null ? null : fromKeyframe(name, keyframe, f);
+    if (t != null) {
+      fromKeyframes++;
+    } else {
+      if (keyframe != null) {
+        Arrays.fill(scratch, 0, values.length, 0f);
+        f = fromStart.locate(name);
+      }
+      t = new Tensor(name);
+      t.sum(f);
+      String missing = t.missing();
+      if (missing != null) {
+        throw new IllegalStateException(missing);
+      }
+    }
+    for (int k = 0; k < values.length; k++) {
+      values[k] += scratch[k];
+    }
+    summingNanos += System.nanoTime() - t0;
+    return true;
+  }
+
+  /**
+   * The tensor summed from its keyframe and the deltas after it, or null, with a warning naming why,
+   * where that cannot be done: the keyframe's records gone since the scan found them (compacted
+   * under a long write), or the deltas after it not all found (the scan looks for them from the
+   * keyframe's commit time, by the agents' clocks). The caller then sums from the run's first
+   * delta: the same bits, or the error that path gives.
+   */
+  private Tensor fromKeyframe(String name, Frames keyframe, Frames after) {
+    Tensor t = new Tensor(name);
+    String wrong;
+    try {
       TensorStepLog sums = TensorStepLog.ofRunningSums();
       List<DecodedChunk> chunks = new ArrayList<>();
       forEach(keyframe, value -> {
@@ -148,31 +179,19 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
           chunks.addAll(o.completed());
         }
       });
-      String wrong = t.startFrom(keyframes.step(name), sums, chunks);
+      wrong = t.startFrom(keyframes.step(name), sums, chunks);
       if (wrong == null) {
-        fromKeyframes++;
-      } else {
-        LOG.warn("run {}: {}; {} is summed from the run's first delta instead", runId, wrong, name);
-        Arrays.fill(scratch, 0, values.length, 0f);
-        t = new Tensor(name);
-        f = fromStart.locate(name);
+        t.sum(after);
+        wrong = t.missing();
       }
+    } catch (IllegalStateException e) {
+      wrong = "the keyframe of " + name + " at step " + keyframes.step(name) + " could not be read again (" + e.getMessage() + ")";
     }
-    Tensor folding = t;
-    forEach(f, value -> {
-      folding.offer(value);
-      return null;
-    }, o -> {});
-    if (!t.summed.containsAll(needed)) {
-      Set<Long> missing = new TreeSet<>(needed);
-      missing.removeAll(t.summed);
-      throw new IllegalStateException("run " + runId + ": the delta log lacks " + name + " at committed step(s) " + missing);
+    if (wrong == null) {
+      return t;
     }
-    for (int k = 0; k < values.length; k++) {
-      values[k] += scratch[k];
-    }
-    summingNanos += System.nanoTime() - t0;
-    return true;
+    LOG.warn("run {}: {}; {} is summed from the run's first delta instead", runId, wrong, name);
+    return null;
   }
 
   /**
@@ -262,6 +281,23 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
       log = TensorStepLog.resumed(h -> true, shape, sums.modelled(), step, Math.max(1, covered.size()), false);
       summed.addAll(covered);
       return null;
+    }
+
+    void sum(Frames f) {
+      forEach(f, value -> {
+        offer(value);
+        return null;
+      }, o -> {});
+    }
+
+    /** Why the sum lacks committed steps, or null when it has them all. */
+    String missing() {
+      if (summed.containsAll(needed)) {
+        return null;
+      }
+      Set<Long> missing = new TreeSet<>(needed);
+      missing.removeAll(summed);
+      return "run " + runId + ": the delta log lacks " + name + " at committed step(s) " + missing;
     }
 
     void offer(byte[] value) {

@@ -274,6 +274,11 @@ class ReplayIT {
     }
 
     @Override
+    public boolean sendsKeyframes() {
+      return sink.sendsKeyframes();
+    }
+
+    @Override
     public void runningSum(DeltaFrame frame) {
       sink.runningSum(frame);
     }

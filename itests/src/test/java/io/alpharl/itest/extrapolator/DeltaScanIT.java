@@ -15,6 +15,7 @@ import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.itest.support.Agents;
 import io.alpharl.itest.support.BundledRun;
 import io.alpharl.itest.support.RunLog;
+import io.alpharl.proto.frame.WireDtype;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.v1.StepCommitted;
@@ -29,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.OptionalInt;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.ToDoubleBiFunction;
@@ -43,6 +45,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The extrapolator's two reads of the delta log on a real broker: a tensor's sum made from frames
@@ -124,14 +128,16 @@ class DeltaScanIT {
   }
 
   /**
-   * Keyframes on a live agent's run (every 3 steps of each tensor): summed from its keyframe and the
-   * deltas after it, each tensor is the same bits as summed from the run's first delta, and the
-   * checkpoint, from a third of the frames; a keyframe that does not match its commit's digest is
-   * set aside for the deltas from the start (same bits); a weighted sum, whose weights before the
-   * keyframe are not 1, takes none.
+   * Keyframes on a live agent's run (every 3 steps of each tensor), with f32 deltas and with bf16
+   * ones under error feedback (where S is a sum of rounded deltas): summed from its keyframe and the
+   * deltas after it, each tensor is the same bits as summed from the run's first delta, from under
+   * half the frames; with f32 deltas W_0 + ΔW is the checkpoint. A keyframe that does not match its
+   * commit's digest is set aside for the deltas from the start (same bits); a weighted sum takes a
+   * keyframe only where every weight before it is 1.
    */
-  @Test
-  void sumsFromKeyframesAreTheBitsOfSumsFromTheRunsFirstDelta(TestBroker broker) throws Exception {
+  @ParameterizedTest
+  @EnumSource(value = WireDtype.class, names = {"F32", "BF16"})
+  void sumsFromKeyframesAreTheBitsOfSumsFromTheRunsFirstDelta(WireDtype wire, TestBroker broker) throws Exception {
     broker.ensureTopics();
     String runId = "keyframes-" + UUID.randomUUID().toString().substring(0, 8);
     List<Long> steps = BundledRun.steps().subList(0, 11); // W_0 and ten steps
@@ -140,7 +146,8 @@ class DeltaScanIT {
       BundledRun.copyCheckpoint(s, runDir);
     }
     long through = steps.get(9);
-    AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy").withStateDir(work.resolve("state")).withKeyframeEvery(3);
+    AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy").withStateDir(work.resolve("state")).withKeyframeEvery(3)
+        .withWire(wire);
     try (RootAllocator allocator = new RootAllocator();
          Checkpoint base = Checkpoint.open(runDir.resolve("checkpoint-0"));
          Checkpoint at = Checkpoint.open(runDir.resolve("checkpoint-" + through))) {
@@ -161,14 +168,14 @@ class DeltaScanIT {
       String spoilt = "model.layers.1.mlp.up_proj.weight";
       CommittedDigests oneWrong = new CommittedDigests() {
         @Override
-        public java.util.OptionalInt valuesCrc32c(long step, String tensor) {
+        public OptionalInt valuesCrc32c(long step, String tensor) {
           return ledger.digests().valuesCrc32c(step, tensor);
         }
 
         @Override
-        public java.util.OptionalInt sumCrc32c(long step, String tensor) {
-          java.util.OptionalInt crc = ledger.digests().sumCrc32c(step, tensor);
-          return tensor.equals(spoilt) && crc.isPresent() ? java.util.OptionalInt.of(crc.getAsInt() + 1) : crc;
+        public OptionalInt sumCrc32c(long step, String tensor) {
+          OptionalInt crc = ledger.digests().sumCrc32c(step, tensor);
+          return tensor.equals(spoilt) && crc.isPresent() ? OptionalInt.of(crc.getAsInt() + 1) : crc;
         }
       };
       DeltaScan scan = new DeltaScan(KafkaClients.of(broker.bootstrapServers()), TIMEOUT, allocator, 40_000, 60_000);
@@ -184,20 +191,25 @@ class DeltaScanIT {
       for (String name : shapes.keySet()) {
         assertThat(fromKeyframes.sums.get(name)).as("%s from its keyframe", name).containsExactly(fromStart.sums.get(name));
         assertThat(oneSetAside.sums.get(name)).as("%s, one keyframe set aside", name).containsExactly(fromStart.sums.get(name));
-        float[] w = fromKeyframes.sums.get(name);
-        short[] bits = new short[w.length];
-        HalfFloats.floatsToBf16(w, 0, bits, 0, w.length);
-        float[] rounded = new float[w.length];
-        HalfFloats.bf16sToFloats(bits, 0, rounded, 0, w.length);
-        assertThat(rounded).as("%s: W_0 + ΔW is the checkpoint", name).containsExactly(at.floats(name));
+        if (wire == WireDtype.F32) {
+          float[] w = fromKeyframes.sums.get(name);
+          short[] bits = new short[w.length];
+          HalfFloats.floatsToBf16(w, 0, bits, 0, w.length);
+          float[] rounded = new float[w.length];
+          HalfFloats.bf16sToFloats(bits, 0, rounded, 0, w.length);
+          assertThat(rounded).as("%s: W_0 + ΔW is the checkpoint", name).containsExactly(at.floats(name));
+        }
       }
 
-      ToDoubleBiFunction<String, Long> weighted = (t, s) -> s <= steps.get(2) ? 0.5 : 1;
-      Summed weightedNone = summed(scan, runId, ledger.commits(), none, through, shapes, weighted, base);
-      Summed weightedAny = summed(scan, runId, ledger.commits(), ledger.digests(), through, shapes, weighted, base);
-      assertThat(weightedAny.fromKeyframes).as("weights before any keyframe are not 1").isZero();
-      for (String name : shapes.keySet()) {
-        assertThat(weightedAny.sums.get(name)).as("%s weighted", name).containsExactly(weightedNone.sums.get(name));
+      ToDoubleBiFunction<String, Long> halfFirst = (t, s) -> s <= steps.get(2) ? 0.5 : 1;
+      ToDoubleBiFunction<String, Long> halfLast = (t, s) -> s <= steps.get(7) ? 1 : 0.5;
+      for (ToDoubleBiFunction<String, Long> weighted : List.of(halfFirst, halfLast)) {
+        Summed weightedNone = summed(scan, runId, ledger.commits(), none, through, shapes, weighted, base);
+        Summed weightedAny = summed(scan, runId, ledger.commits(), ledger.digests(), through, shapes, weighted, base);
+        assertThat(weightedAny.fromKeyframes).as("a keyframe where every weight before it is 1").isEqualTo(weighted == halfFirst ? 0 : shapes.size());
+        for (String name : shapes.keySet()) {
+          assertThat(weightedAny.sums.get(name)).as("%s weighted", name).containsExactly(weightedNone.sums.get(name));
+        }
       }
     }
   }

@@ -26,6 +26,8 @@ import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sends a run to Kafka with a transactional producer: each step's frames and its
@@ -34,6 +36,7 @@ import org.apache.kafka.common.utils.Utils;
  * the old one and aborts its open step. Not thread-safe.
  */
 public final class KafkaStepSink implements StepSink {
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaStepSink.class);
   /** How long the diagnosis of a failed commit waits for the cluster to say which topics it has. */
   private static final int DIAGNOSIS_TIMEOUT_MS = 10_000;
   private static final int TRANSACTION_TIMEOUT_MS = (int) Topics.AGENT_TRANSACTION_TIMEOUT.toMillis();
@@ -44,8 +47,10 @@ public final class KafkaStepSink implements StepSink {
   private final KafkaClients kafka;
   private final String runId;
   private long bytesSent;
-  /** Partitions of the keyframes' topic, asked once. */
+  /** Partitions of the keyframes' topic, asked once; -1 where it cannot be written. */
   private int sumPartitions;
+  /** Whether the open transaction holds keyframes: only then is their topic's absence a reason a commit failed. */
+  private boolean keyframesInStep;
   /** Set once a topic this sink writes was found gone: the producer can do nothing more, and waiting on it only delays the error. */
   private boolean topicGone;
   /** Set once a newer agent of this run fenced this one: every later call fails at once. */
@@ -115,6 +120,7 @@ public final class KafkaStepSink implements StepSink {
 
   @Override
   public void beginStep(long step) {
+    keyframesInStep = false;
     begin();
   }
 
@@ -138,19 +144,40 @@ public final class KafkaStepSink implements StepSink {
   }
 
   /**
+   * Asked of the cluster once: a cluster set up before keyframes may lack their topic, and sending
+   * to it would fail every step. Without it the run goes on without keyframes (model writes read
+   * the delta log from the run's start), said once. A principal that may see the topic but not
+   * write it fails its first step with the authorization error, as for the other topics.
+   */
+  @Override
+  public boolean sendsKeyframes() {
+    if (sumPartitions == 0) {
+      String why = "it does not exist";
+      if (TopicAdmin.missing(kafka, List.of(Topics.SUMS.name()), DIAGNOSIS_TIMEOUT_MS).isEmpty()) {
+        try {
+          sumPartitions = producer.partitionsFor(Topics.SUMS.name()).size();
+        } catch (KafkaException e) {
+          why = e.getMessage();
+        }
+      }
+      if (sumPartitions <= 0) {
+        sumPartitions = -1;
+        LOG.warn("run {}: this agent cannot send to topic {} ({}), so it sends no keyframes (a predicted model's write then reads the delta"
+            + " log from the run's start); create it with the layout of 'alpharl broker' ('Topics.layouts'), or pass --keyframe-every 0",
+            runId, Topics.SUMS.name(), why);
+      }
+    }
+    return sumPartitions > 0;
+  }
+
+  /**
    * Keyed by chunk, so that compaction keeps each chunk's newest keyframe, but placed on the
    * partition the tensor's own key hashes to: a tensor's keyframe then lies in one stretch of one
    * partition, read again in one seek rather than one a chunk.
    */
   @Override
   public void runningSum(DeltaFrame frame) {
-    if (sumPartitions == 0) {
-      try {
-        sumPartitions = producer.partitionsFor(Topics.SUMS.name()).size();
-      } catch (KafkaException e) {
-        throw explained(e, List.of(Topics.SUMS.name()));
-      }
-    }
+    keyframesInStep = true;
     int partition = Utils.toPositive(Utils.murmur2(frame.key().getBytes(StandardCharsets.UTF_8))) % sumPartitions;
     send(Topics.SUMS.name(), partition, frame.sumKey(), frame.bytes());
   }
@@ -158,7 +185,8 @@ public final class KafkaStepSink implements StepSink {
   @Override
   public void commitStep(StepCommitted commit) {
     send(Topics.STEPS.name(), runId, commit.toByteArray());
-    commit(List.of(Topics.DELTAS.name(), Topics.SUMS.name(), Topics.STEPS.name()));
+    commit(keyframesInStep ? List.of(Topics.DELTAS.name(), Topics.SUMS.name(), Topics.STEPS.name())
+        : List.of(Topics.DELTAS.name(), Topics.STEPS.name()));
   }
 
   @Override

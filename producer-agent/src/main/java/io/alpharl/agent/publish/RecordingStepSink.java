@@ -70,17 +70,21 @@ public final class RecordingStepSink implements StepSink {
     step.add(new RecordEntry(RecordEntry.Kind.DELTA, currentStep, frame.key(), frame.bytes()));
   }
 
-  /** Not recorded: a recording holds the deltas, from which a replay's readers sum the same bits. */
+  /** None recorded: a recording holds the deltas, from which a replay's readers sum the same bits. */
   @Override
-  public void runningSum(DeltaFrame frame) {}
+  public boolean sendsKeyframes() {
+    return false;
+  }
+
+  @Override
+  public void runningSum(DeltaFrame frame) {
+    throw new UnsupportedOperationException("a recording keeps no keyframes");
+  }
 
   @Override
   public void commitStep(StepCommitted commit) {
     step.forEach(writer::add);
-    // Without the keyframes, the commit must not claim any: a replay's model write would look for them.
-    StepCommitted.Builder recorded = commit.toBuilder();
-    recorded.getTensorsBuilderList().forEach(io.alpharl.proto.v1.TensorDigest.Builder::clearSumCrc32C);
-    writer.add(new RecordEntry(RecordEntry.Kind.STEP, commit.getStep(), commit.getRunId(), recorded.build().toByteArray()));
+    writer.add(new RecordEntry(RecordEntry.Kind.STEP, commit.getStep(), commit.getRunId(), commit.toByteArray()));
     step.clear();
     flush();
   }

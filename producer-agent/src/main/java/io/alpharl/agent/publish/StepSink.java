@@ -35,9 +35,15 @@ public interface StepSink extends AutoCloseable {
   void frame(DeltaFrame frame);
 
   /**
+   * Whether {@link #runningSum} keeps keyframes: asked before a step's keyframes are made, so that a
+   * commit never states one its sink dropped.
+   */
+  boolean sendsKeyframes();
+
+  /**
    * A chunk of a tensor's keyframe, its running sum S_t ({@link io.alpharl.proto.frame.TensorChunker#runningSum}),
    * committed with the step. Only for readers that would otherwise sum the deltas from the run's
-   * start; a sink may leave them out.
+   * start; called only when {@link #sendsKeyframes}.
    */
   void runningSum(DeltaFrame frame);
 
