@@ -10,6 +10,7 @@ import io.alpharl.extrapolator.follow.RunLedger;
 import io.alpharl.extrapolator.scan.CommittedDigests;
 import io.alpharl.extrapolator.scan.DeltaScan;
 import io.alpharl.extrapolator.scan.LoggedDeltas;
+import io.alpharl.itest.kafka.DedicatedBroker;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.itest.support.Agents;
@@ -18,7 +19,9 @@ import io.alpharl.itest.support.RunLog;
 import io.alpharl.proto.frame.WireDtype;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.TopicReader;
+import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.proto.v1.TensorDigest;
 import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.HalfFloats;
 import io.alpharl.safetensors.TensorEntry;
@@ -212,6 +215,59 @@ class DeltaScanIT {
         }
       }
     }
+  }
+
+  /**
+   * A cluster without {@code alpharl.sums} (made before keyframes, or the topic deleted): a write
+   * whose commits state keyframes sums every tensor from the run's first delta, the same bits, and
+   * an agent sends its steps without keyframes, stating none, instead of failing each step.
+   */
+  @Test
+  void withoutTheKeyframesTopicAWriteSumsFromTheStartAndAnAgentSendsNone(@DedicatedBroker TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    List<Long> steps = BundledRun.steps().subList(0, 5);
+    Path runDir = work.resolve("run");
+    for (long s : steps) {
+      BundledRun.copyCheckpoint(s, runDir);
+    }
+    try (RootAllocator allocator = new RootAllocator(); Checkpoint base = Checkpoint.open(runDir.resolve("checkpoint-0"))) {
+      RunLog sent = send(broker, "before-" + UUID.randomUUID().toString().substring(0, 8), runDir, allocator, steps.get(4));
+      assertThat(sent.commits).anyMatch(c -> c.getTensorsList().stream().anyMatch(TensorDigest::hasSumCrc32C));
+      try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+        admin.deleteTopics(List.of(Topics.SUMS.name())).all().get();
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (admin.listTopics().names().get().contains(Topics.SUMS.name()) && System.nanoTime() < deadline) {
+          Thread.sleep(100);
+        }
+      }
+      RunLedger ledger = new RunLedger();
+      sent.commits.forEach(ledger::commit);
+      Map<String, List<Long>> shapes = new LinkedHashMap<>();
+      base.tensors().values().forEach(t -> shapes.put(t.name(), t.shape()));
+      DeltaScan scan = new DeltaScan(KafkaClients.of(broker.bootstrapServers()), TIMEOUT, allocator);
+      String runId = sent.commits.get(0).getRunId();
+      Summed claimed = summed(scan, runId, ledger.commits(), ledger.digests(), steps.get(4), shapes, (t, s) -> 1, base);
+      Summed none = summed(scan, runId, ledger.commits(), ledger.digests()::valuesCrc32c, steps.get(4), shapes, (t, s) -> 1, base);
+      assertThat(claimed.fromKeyframes).isZero();
+      for (String name : shapes.keySet()) {
+        assertThat(claimed.sums.get(name)).as(name).containsExactly(none.sums.get(name));
+      }
+
+      RunLog after = send(broker, "after-" + UUID.randomUUID().toString().substring(0, 8), runDir, allocator, steps.get(4));
+      assertThat(after.commits).extracting(StepCommitted::getStep).containsExactlyElementsOf(steps.subList(1, 5));
+      assertThat(after.commits).allSatisfy(c -> assertThat(c.getTensorsList()).noneMatch(TensorDigest::hasSumCrc32C));
+    }
+  }
+
+  /** A run of the folder's checkpoints sent by an agent with a keyframe of every tensor at every step; its log through {@code last}. */
+  private RunLog send(TestBroker broker, String runId, Path runDir, RootAllocator allocator, long last) throws Exception {
+    AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy").withStateDir(work.resolve("state-" + runId))
+        .withKeyframeEvery(1);
+    try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+      assertThat(Agents.sendPresent(agent)).isEqualTo(last);
+    }
+    return RunLog.read(broker.bootstrapServers(), runId, l -> l.commits.stream().anyMatch(c -> c.getStep() == last), TIMEOUT);
   }
 
   private record Summed(Map<String, float[]> sums, int fromKeyframes, long deltaFrames) {}
