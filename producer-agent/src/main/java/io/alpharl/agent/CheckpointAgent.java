@@ -195,7 +195,7 @@ public final class CheckpointAgent implements AutoCloseable {
     }
     this.chunker = new TensorChunker(allocator, config.chunking());
     this.lastStep = committed.lastStep();
-    this.stepsSent = committed.committedSteps();
+    this.stepsSent = Math.max(0, committed.committedSteps()); // where a caller does not say (−1), phases merely shift
     this.manifest = RunManifest.newBuilder()
         .setSchemaVersion(Topics.SCHEMA_VERSION)
         .setRunId(config.runId())

@@ -23,7 +23,7 @@ final class ServiceAcls {
     for (String t : List.of(Topics.DELTAS.name(), Topics.STEPS.name(), Topics.RUNS.name())) {
       out.addAll(topic(principal, t, AclOperation.WRITE, AclOperation.READ, AclOperation.DESCRIBE)); // read back on resume
     }
-    out.addAll(topic(principal, Topics.SUMS.name(), AclOperation.WRITE, AclOperation.DESCRIBE));
+    out.addAll(topic(principal, Topics.SUMS.name(), AclOperation.WRITE, AclOperation.READ, AclOperation.DESCRIBE)); // read back on resume
     out.addAll(topic(principal, Topics.CONTROL.name(), AclOperation.READ, AclOperation.DESCRIBE));
     out.addAll(topic(principal, Topics.DLQ.name(), AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE)); // its earlier letters, read back
     out.addAll(prefixed(principal, ResourceType.TRANSACTIONAL_ID, "alpharl-agent-", AclOperation.WRITE, AclOperation.DESCRIBE));

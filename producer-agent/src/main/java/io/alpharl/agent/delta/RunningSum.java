@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -36,6 +37,7 @@ public final class RunningSum implements AutoCloseable {
   private FileChannel channel;
   private FileChannel next;
   private final Map<String, long[]> layout = new HashMap<>();
+  private final long floats;
   private ByteBuffer scratch = ByteBuffer.allocate(0);
   private float[] values = new float[0];
 
@@ -52,6 +54,7 @@ public final class RunningSum implements AutoCloseable {
       layout.put(t.getKey(), new long[] {at, t.getValue()});
       at += t.getValue();
     }
+    this.floats = at;
     this.channel = open(file, at);
     this.next = open(otherFile, at);
   }
@@ -121,6 +124,20 @@ public final class RunningSum implements AutoCloseable {
     FileChannel t = channel;
     channel = next;
     next = t;
+  }
+
+  /** S = 0 again: a rebuild from the log that cannot use what it added starts over. */
+  public void clear() {
+    try {
+      for (FileChannel ch : List.of(channel, next)) {
+        ch.truncate(0);
+        if (floats > 0) {
+          ch.write(ByteBuffer.allocate(1), floats * Float.BYTES - 1);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot clear the running sum in " + file + ": " + e.getMessage(), e);
+    }
   }
 
   /** Adds a delta that consumers already have (rebuilding S from the log). */

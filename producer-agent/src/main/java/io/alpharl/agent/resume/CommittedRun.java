@@ -104,61 +104,97 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       if (lastStep == 0) {
         return new CommittedRun(0, created, Collections.emptyNavigableMap(), base, modules, Optional.of(key), 0);
       }
-      String prefix = runId + RecordKeys.SEPARATOR;
-      Map<String, TensorStepLog> logs = new HashMap<>();
-      int[] frames = {0};
-      String[] ended = {null};
-      LoggedRun.readSettled(reader, Topics.DELTAS.name(), r -> {
-        String k = key(r.key());
-        if (k == null || !k.startsWith(prefix) || r.value() == null) {
-          return;
-        }
-        DeltaFrame f;
-        try {
-          f = FrameEnvelope.parse(r.value());
-        } catch (FrameException e) {
-          return; // refused by every reader alike
-        }
-        TensorStepLog log = logs.computeIfAbsent(k, x -> new TensorStepLog(true));
-        if (f.header().getRunEnded()) {
-          if (log.offer(k, f, decoder).endsRun()) {
-            ended[0] = f.header().getTensorName();
-          }
-          return;
-        }
-        if (log.appliedStep() >= lastStep || f.header().getStep() > lastStep) {
-          return;
-        }
-        TensorStepLog.Outcome o = log.offer(k, f, decoder);
-        frames[0]++;
-        if (o.completesStep()) {
-          for (DecodedChunk c : o.completed()) {
-            sum.add(f.header().getTensorName(), c);
-          }
-        }
-      });
-      if (ended[0] != null) {
-        throw ended(runId, lastStep, "it was ended on " + Topics.DELTAS.name() + " (e.g. " + ended[0] + ")");
+      Optional<KeyframeStart> keyframes = KeyframeStart.load(reader, decoder, runId, commits, sum);
+      Folded folded = fold(reader, decoder, runId, lastStep, newest.get(), sum, keyframes, created);
+      if (folded.notWhole() != null && keyframes.isPresent()) {
+        // The deltas after the keyframes are found by the agents' clocks: a step stamped earlier than its keyframe's commit is missed.
+        LOG.warn("run {}: {} from its keyframes; the running sum is folded again from the run's first delta", runId, folded.notWhole());
+        sum.clear();
+        keyframes = Optional.empty();
+        folded = fold(reader, decoder, runId, lastStep, newest.get(), sum, keyframes, created);
       }
-      // A tensor the commit names but the log has no frame of (the topic deleted and created again,
-      // or its records removed by retention) would otherwise resume from a zero sum without a word.
-      for (TensorDigest d : newest.get().getTensorsList()) {
-        if (d.getChunkCount() > 0 && !logs.containsKey(RecordKeys.of(runId, d.getTensorName()))) {
-          throw new ResumeRefusedException("run " + runId + ": committed step " + lastStep + " is not whole in the log: "
-              + Topics.DELTAS.name() + " holds no frame of " + d.getTensorName() + " (the topic recreated, or its records removed by"
-              + " retention?); the run cannot go on from it: send it again under a new run id");
-        }
+      if (folded.notWhole() != null) {
+        throw new ResumeRefusedException(folded.notWhole());
       }
-      for (Map.Entry<String, TensorStepLog> e : logs.entrySet()) {
-        if (e.getValue().appliedStep() != lastStep) {
-          throw new ResumeRefusedException("run " + runId + ": committed step " + lastStep + " is not whole in the log: " + e.getKey()
-              + " ends at step " + e.getValue().appliedStep());
-        }
-      }
-      LOG.info("run {}: resuming after committed step {} ({} frames re-read in {} ms)", runId, lastStep, frames[0],
-          (System.nanoTime() - t0) / 1_000_000);
+      LOG.info("run {}: resuming after committed step {} ({} frames re-read{} in {} ms)", runId, lastStep, folded.frames(),
+          keyframes.map(k -> ", each tensor from its newest keyframe").orElse(""), (System.nanoTime() - t0) / 1_000_000);
       return new CommittedRun(lastStep, created, progress, base, modules, Optional.of(key), commits.size());
     }
+  }
+
+  /** @param notWhole why the log does not hold the committed steps whole, or null when it does */
+  private record Folded(int frames, String notWhole) {}
+
+  /**
+   * Folds the run's deltas into {@code sum}: each tensor's after its keyframe where {@code keyframes}
+   * gives them (the sum holds them already), from the run's first otherwise. Reads from the oldest
+   * keyframe's commit time, else from the run's first manifest's (the clock margin before either),
+   * else from the topic's start.
+   *
+   * @throws ResumeRefusedException when the run was ended on the delta log
+   */
+  private static Folded fold(TopicReader reader, ChunkDecoder decoder, String runId, long lastStep, StepCommitted newest, RunningSum sum,
+      Optional<KeyframeStart> keyframes, long createdMs) {
+    String prefix = runId + RecordKeys.SEPARATOR;
+    Map<String, TensorStepLog> logs = new HashMap<>();
+    keyframes.ifPresent(k -> k.tensors().forEach((name, f) -> logs.put(RecordKeys.of(runId, name),
+        TensorStepLog.resumed(h -> true, f.shape(), f.modelled(), f.step(), 1, false))));
+    int[] frames = {0};
+    String[] ended = {null};
+    java.util.function.Consumer<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> each = r -> {
+      String k = key(r.key());
+      if (k == null || !k.startsWith(prefix) || r.value() == null) {
+        return;
+      }
+      DeltaFrame f;
+      try {
+        f = FrameEnvelope.parse(r.value());
+      } catch (FrameException e) {
+        return; // refused by every reader alike
+      }
+      TensorStepLog log = logs.computeIfAbsent(k, x -> new TensorStepLog(true));
+      if (f.header().getRunEnded()) {
+        if (log.offer(k, f, decoder).endsRun()) {
+          ended[0] = f.header().getTensorName();
+        }
+        return;
+      }
+      if (log.appliedStep() >= lastStep || f.header().getStep() > lastStep) {
+        return;
+      }
+      TensorStepLog.Outcome o = log.offer(k, f, decoder);
+      frames[0]++;
+      if (o.completesStep()) {
+        for (DecodedChunk c : o.completed()) {
+          sum.add(f.header().getTensorName(), c);
+        }
+      }
+    };
+    long fromMs = keyframes.map(KeyframeStart::fromMs).orElse(createdMs);
+    if (fromMs > 0) {
+      LoggedRun.readSettled(reader, Topics.DELTAS.name(), fromMs, each);
+    } else {
+      LoggedRun.readSettled(reader, Topics.DELTAS.name(), each);
+    }
+    if (ended[0] != null) {
+      throw ended(runId, lastStep, "it was ended on " + Topics.DELTAS.name() + " (e.g. " + ended[0] + ")");
+    }
+    // A tensor the commit names but the log has no frame of (the topic deleted and created again,
+    // or its records removed by retention) would otherwise resume from a zero sum without a word.
+    for (TensorDigest d : newest.getTensorsList()) {
+      if (d.getChunkCount() > 0 && !logs.containsKey(RecordKeys.of(runId, d.getTensorName()))) {
+        return new Folded(frames[0], "run " + runId + ": committed step " + lastStep + " is not whole in the log: "
+            + Topics.DELTAS.name() + " holds no frame of " + d.getTensorName() + " (the topic recreated, or its records removed by"
+            + " retention?); the run cannot go on from it: send it again under a new run id");
+      }
+    }
+    for (Map.Entry<String, TensorStepLog> e : logs.entrySet()) {
+      if (e.getValue().appliedStep() != lastStep) {
+        return new Folded(frames[0], "run " + runId + ": committed step " + lastStep + " is not whole in the log: " + e.getKey()
+            + " ends at step " + e.getValue().appliedStep());
+      }
+    }
+    return new Folded(frames[0], null);
   }
 
   private static ResumeRefusedException ended(String runId, long after, String how) {
