@@ -96,7 +96,16 @@ public final class DeltaScan {
       }
       Map<String, LoggedDeltas.Frames> frames = locate(reader, prefix, from, through, tensors.keySet(), keyframes::step,
           keptFrameBytes - keyframes.keptBytes());
-      LoggedDeltas.FromStart fromStart = name -> locate(reader, prefix, runStartMs, through, Set.of(name), t -> 0L, 0).get(name);
+      // Where a keyframe fails at the write, the others found by the same clock or cleaner likely do too: one read finds them all.
+      Map<String, LoggedDeltas.Frames> fromTheStart = new HashMap<>();
+      LoggedDeltas.FromStart fromStart = (name, others) -> {
+        if (!fromTheStart.containsKey(name)) {
+          Set<String> wanted = new HashSet<>(others);
+          wanted.add(name);
+          fromTheStart.putAll(locate(reader, prefix, runStartMs, through, wanted, t -> 0L, 0));
+        }
+        return fromTheStart.remove(name);
+      };
       return new LoggedDeltas(runId, key -> prefix + key, frames, keyframes, fromStart, tensors, needed, through, digests, weight, reader,
           allocator, prefetchedFrameBytes);
     } catch (RuntimeException e) {

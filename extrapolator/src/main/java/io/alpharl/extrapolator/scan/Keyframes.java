@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Set;
 import java.util.function.ToDoubleBiFunction;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.common.TopicPartition;
@@ -137,7 +138,8 @@ final class Keyframes {
       }
     });
     if (!notWhole.isEmpty()) {
-      LOG.info("run {}: {} of {} tensors' keyframes were not found whole on {} (replaced by newer ones, older than the topic keeps), e.g. {};"
+      LOG.info("run {}: {} of {} tensors' keyframes were not found whole on {} (replaced by newer ones, older than the topic keeps, or behind"
+          + " a transaction still open on the topic), e.g. {};"
           + " those tensors are summed from the run's first delta", runId, notWhole.size(), chosen.size(), Topics.SUMS.name(), notWhole.get(0));
     }
     return new Keyframes(steps, committedMs, frames, kept[0]);
@@ -223,6 +225,11 @@ final class Keyframes {
 
   int count() {
     return steps.size();
+  }
+
+  /** The tensors that start from a keyframe. */
+  Set<String> tensors() {
+    return steps.keySet();
   }
 
   /** The keyframe step {@code tensor} starts from; 0 for none. */

@@ -21,6 +21,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
@@ -51,6 +52,9 @@ public final class KafkaStepSink implements StepSink {
   private int sumPartitions;
   /** Whether the open transaction holds keyframes: only then is their topic's absence a reason a commit failed. */
   private boolean keyframesInStep;
+  /** Whether the keyframes' topic was asked for in this step (one wait for a broker away, not one per tensor). */
+  private boolean askedThisStep;
+  private boolean saidNoKeyframes;
   /** Set once a topic this sink writes was found gone: the producer can do nothing more, and waiting on it only delays the error. */
   private boolean topicGone;
   /** Set once a newer agent of this run fenced this one: every later call fails at once. */
@@ -121,6 +125,7 @@ public final class KafkaStepSink implements StepSink {
   @Override
   public void beginStep(long step) {
     keyframesInStep = false;
+    askedThisStep = false;
     begin();
   }
 
@@ -151,19 +156,25 @@ public final class KafkaStepSink implements StepSink {
    */
   @Override
   public boolean sendsKeyframes() {
-    if (sumPartitions == 0) {
+    if (sumPartitions == 0 && !askedThisStep) {
+      askedThisStep = true;
       String why = "it does not exist";
-      if (TopicAdmin.missing(kafka, List.of(Topics.SUMS.name()), DIAGNOSIS_TIMEOUT_MS).isEmpty()) {
+      if (!TopicAdmin.missing(kafka, List.of(Topics.SUMS.name()), DIAGNOSIS_TIMEOUT_MS).isEmpty()) {
+        sumPartitions = -1;
+      } else {
         try {
           sumPartitions = producer.partitionsFor(Topics.SUMS.name()).size();
-        } catch (KafkaException e) {
+        } catch (AuthorizationException e) {
+          sumPartitions = -1;
           why = e.getMessage();
+        } catch (KafkaException e) {
+          why = e.getMessage(); // the broker away a moment: asked again at the next step
         }
       }
-      if (sumPartitions <= 0) {
-        sumPartitions = -1;
-        LOG.warn("run {}: this agent cannot send to topic {} ({}), so it sends no keyframes (a predicted model's write then reads the delta"
-            + " log from the run's start); create it with the layout of 'alpharl broker' ('Topics.layouts'), or pass --keyframe-every 0",
+      if (sumPartitions <= 0 && !saidNoKeyframes) {
+        saidNoKeyframes = true;
+        LOG.warn("run {}: this agent cannot send to topic {} ({}), so it sends no keyframes while it cannot (a predicted model's write then"
+            + " reads the delta log from the run's start); create it with the layout of 'alpharl broker' ('Topics.layouts'), or pass --keyframe-every 0",
             runId, Topics.SUMS.name(), why);
       }
     }

@@ -104,14 +104,22 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       if (lastStep == 0) {
         return new CommittedRun(0, created, Collections.emptyNavigableMap(), base, modules, Optional.of(key), 0);
       }
-      Optional<KeyframeStart> keyframes = KeyframeStart.load(reader, decoder, runId, commits, sum);
+      Optional<KeyframeStart> keyframes = KeyframeStart.load(reader, decoder, runId, commits, created, sum);
       Folded folded = fold(reader, decoder, runId, lastStep, newest.get(), sum, keyframes, created);
-      if (folded.notWhole() != null && keyframes.isPresent()) {
-        // The deltas after the keyframes are found by the agents' clocks: a step stamped earlier than its keyframe's commit is missed.
-        LOG.warn("run {}: {} from its keyframes; the running sum is folded again from the run's first delta", runId, folded.notWhole());
+      // The reads start by the agents' clocks (a keyframe's commit time, the run's first manifest's): a
+      // frame stamped earlier than that (another host's clock, a replay's manifest) is missed. The
+      // whole topic, from its first record, is the last word before the run is refused.
+      long readFrom = keyframes.isPresent() ? -1 : created;
+      for (long fromMs : new long[] {created, 0}) {
+        if (folded.notWhole() == null || fromMs == readFrom) {
+          continue;
+        }
+        readFrom = fromMs;
+        LOG.warn("run {}: {} as read from {}; the running sum is folded again from {}", runId, folded.notWhole(),
+            keyframes.isPresent() ? "its keyframes" : "the run's first manifest's time", fromMs > 0 ? "the run's first delta" : "the topic's start");
         sum.clear();
         keyframes = Optional.empty();
-        folded = fold(reader, decoder, runId, lastStep, newest.get(), sum, keyframes, created);
+        folded = fold(reader, decoder, runId, lastStep, newest.get(), sum, keyframes, fromMs);
       }
       if (folded.notWhole() != null) {
         throw new ResumeRefusedException(folded.notWhole());

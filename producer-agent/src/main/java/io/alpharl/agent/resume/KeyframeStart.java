@@ -46,25 +46,28 @@ record KeyframeStart(Map<String, Keyframe> tensors, long fromMs) {
   record Keyframe(long step, List<Long> shape, boolean modelled) {}
 
   /**
-   * @param commits the run's commits, the newest naming every tensor
+   * @param commits   the run's commits, the newest naming every tensor
+   * @param createdMs the run's first manifest's creation time (0 where unknown): its keyframes come after it
    * @param sum     zero; filled with the keyframes when they are used, left zero otherwise
    */
   static Optional<KeyframeStart> load(TopicReader reader, ChunkDecoder decoder, String runId, NavigableMap<Long, StepCommitted> commits,
-      RunningSum sum) {
+      long createdMs, RunningSum sum) {
     if (commits.isEmpty()) {
       return Optional.empty();
     }
+    Map<String, Chunks> newest = newest(commits);
     Map<String, Chunks> wanted = new HashMap<>();
     for (TensorDigest d : commits.lastEntry().getValue().getTensorsList()) {
-      Chunks c = newest(commits, d.getTensorName());
+      Chunks c = newest.get(d.getTensorName());
       if (c == null) {
         return Optional.empty(); // keyframes off, or none yet of this tensor
       }
       wanted.put(d.getTensorName(), c);
     }
     long oldest = wanted.values().stream().mapToLong(c -> c.step).min().orElseThrow();
+    // A keyframe's records were written after the commit before its step (the run's start for its first).
     Map.Entry<Long, StepCommitted> before = commits.lowerEntry(oldest);
-    long keyframesFromMs = before == null ? commits.get(oldest).getCommittedUnixMs() : before.getValue().getCommittedUnixMs();
+    long keyframesFromMs = before != null ? before.getValue().getCommittedUnixMs() : createdMs;
     String prefix = runId + RecordKeys.SEPARATOR;
     try {
       LoggedRun.readSettled(reader, Topics.SUMS.name(), keyframesFromMs, r -> {
@@ -108,19 +111,20 @@ record KeyframeStart(Map<String, Keyframe> tensors, long fromMs) {
     return Optional.of(new KeyframeStart(tensors, commits.get(oldest).getCommittedUnixMs()));
   }
 
-  /** The tensor's newest keyframe its commits state, or null. */
-  private static Chunks newest(NavigableMap<Long, StepCommitted> commits, String tensor) {
+  /** Each tensor's newest keyframe its commits state (by a commit with a time). */
+  private static Map<String, Chunks> newest(NavigableMap<Long, StepCommitted> commits) {
+    Map<String, Chunks> out = new HashMap<>();
     for (StepCommitted c : commits.descendingMap().values()) {
       if (c.getCommittedUnixMs() <= 0) {
         continue;
       }
       for (TensorDigest d : c.getTensorsList()) {
-        if (d.getTensorName().equals(tensor) && d.hasSumCrc32C()) {
-          return new Chunks(tensor, c.getStep(), d.getSumCrc32C());
+        if (d.hasSumCrc32C()) {
+          out.putIfAbsent(d.getTensorName(), new Chunks(d.getTensorName(), c.getStep(), d.getSumCrc32C()));
         }
       }
     }
-    return null;
+    return out;
   }
 
   /** One keyframe's chunks as they are read, in chunk order, checked as every reader checks a step's chunks, added into S. */

@@ -194,23 +194,25 @@ public final class TopicReader implements AutoCloseable {
     }
     Map<TopicPartition, Long> end = consumer.endOffsets(from.keySet(), timeout);
     consumer.assign(from.keySet());
-    from.forEach(consumer::seek);
-    long lastProgress = System.nanoTime();
-    while (from.keySet().stream().anyMatch(tp -> consumer.position(tp, timeout) < end.get(tp))) {
-      var records = consumer.poll(POLL);
-      if (!records.isEmpty()) {
-        lastProgress = System.nanoTime();
-      } else if (System.nanoTime() - lastProgress > timeout.toNanos()) {
-        throw new TimeoutException("no records from " + from.keySet() + " for " + timeout.toSeconds() + " s before their end offsets " + end);
-      }
-      for (ConsumerRecord<byte[], byte[]> r : records) {
-        if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition())) && !each.test(r)) {
-          consumer.assign(List.of());
-          return;
+    try {
+      from.forEach(consumer::seek);
+      long lastProgress = System.nanoTime();
+      while (from.keySet().stream().anyMatch(tp -> consumer.position(tp, timeout) < end.get(tp))) {
+        var records = consumer.poll(POLL);
+        if (!records.isEmpty()) {
+          lastProgress = System.nanoTime();
+        } else if (System.nanoTime() - lastProgress > timeout.toNanos()) {
+          throw new TimeoutException("no records from " + from.keySet() + " for " + timeout.toSeconds() + " s before their end offsets " + end);
+        }
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+          if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition())) && !each.test(r)) {
+            return;
+          }
         }
       }
+    } finally {
+      consumer.assign(List.of()); // a reader that caught a failure (no READ on a topic) reads on with a clean assignment
     }
-    consumer.assign(List.of());
   }
 
   /**

@@ -72,10 +72,11 @@ public final class Topics {
   private static final Map<String, String> KEEP_FOREVER = Map.of("retention.ms", "-1");
   /**
    * Keyframes: compacted in segments small enough to be cleaned while a run goes on (a 0.5B model's
-   * keyframes are 2 GB, a segment's default 1 GB), when a tenth is stale, but none younger than an
-   * hour, so that a model write that found one can read it again; and deleted after a week, which
-   * takes a finished run's keyframes (and a live run's, if N of its steps take longer). A keyframe
-   * gone costs a write time, never bits.
+   * keyframes are 2 GB, a segment's default 1 GB), when a tenth is stale, but none written less than
+   * an hour ago (a write that found a keyframe replaced since may still find it gone: it then reads
+   * that tensor's deltas from the run's start); and deleted after a week, which takes a finished
+   * run's keyframes (and a live run's, if N of its steps take longer). A keyframe gone costs a
+   * write time, never bits.
    */
   private static final Map<String, String> KEYFRAME_CONFIGS = Map.of("cleanup.policy", "compact,delete", "retention.ms",
       String.valueOf(java.time.Duration.ofDays(7).toMillis()), "segment.bytes", String.valueOf(64 * 1024 * 1024), "min.cleanable.dirty.ratio", "0.1",
