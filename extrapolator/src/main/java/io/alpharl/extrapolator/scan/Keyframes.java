@@ -1,15 +1,13 @@
 package io.alpharl.extrapolator.scan;
 
 import io.alpharl.proto.frame.ChunkDecoder;
-import io.alpharl.proto.frame.ChunkSequence;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.FrameEnvelope;
 import io.alpharl.proto.frame.FrameException;
-import io.alpharl.proto.frame.ValuesCrc32c;
+import io.alpharl.proto.frame.KeyframeCheck;
 import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
-import io.alpharl.proto.v1.DeltaChunkHeader;
 import io.alpharl.proto.v1.StepCommitted;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -96,7 +94,7 @@ final class Keyframes {
         String key = new String(r.key(), StandardCharsets.UTF_8);
         int hash = key.lastIndexOf('#');
         Chunks c = key.startsWith(prefix) && hash > prefix.length() ? found.get(key.substring(prefix.length(), hash)) : null;
-        if (c == null || c.done()) {
+        if (c == null || c.check.done()) {
           return true;
         }
         DeltaFrame frame;
@@ -105,13 +103,13 @@ final class Keyframes {
         } catch (FrameException e) {
           return true; // not a keyframe; the one it may have displaced is looked for in vain, and the tensor read from the start
         }
-        if (!frame.header().getRunningSum() || frame.header().getStep() != c.step || !frame.sumKey().equals(key)) {
+        if (!frame.header().getRunningSum() || frame.header().getStep() != c.check.step() || !frame.sumKey().equals(key)) {
           return true; // another step's keyframe, or a record under a key not its own
         }
         boolean keep = kept[0] + r.value().length <= keepBytes;
         c.add(frame, decoder, new TopicPartition(r.topic(), r.partition()), r.offset(), keep ? r.value() : null);
         kept[0] += keep ? r.value().length : 0;
-        if (c.done()) {
+        if (c.check.done()) {
           done[0]++;
         }
         return done[0] < found.size();
@@ -127,12 +125,12 @@ final class Keyframes {
     Map<String, LoggedDeltas.Frames> frames = new HashMap<>();
     List<String> notWhole = new ArrayList<>();
     found.forEach((t, c) -> {
-      if (c.usable()) {
-        steps.put(t, c.step);
-        committedMs.put(t, commits.get(c.step).getCommittedUnixMs());
+      if (c.check.usable()) {
+        steps.put(t, c.check.step());
+        committedMs.put(t, commits.get(c.check.step()).getCommittedUnixMs());
         frames.put(t, c.frames);
-      } else if (c.wrong != null) {
-        LOG.warn("run {}: {}; {} is summed from the run's first delta instead", runId, c.wrong, t);
+      } else if (c.check.wrong() != null) {
+        LOG.warn("run {}: {}; {} is summed from the run's first delta instead", runId, c.check.wrong(), t);
       } else {
         notWhole.add(t);
       }
@@ -160,66 +158,19 @@ final class Keyframes {
     return last;
   }
 
-  /**
-   * One tensor's keyframe as its chunks are found, in chunk order, each decoded and checked as the
-   * fold of every reader checks a step's chunks, and their values checked together against the
-   * commit's digest: a keyframe that does not match is known before the write, so its tensor is
-   * read from the start in the scan's one pass. Keeps where the chunks are, not their values.
-   */
+  /** One tensor's keyframe as its chunks are found ({@link KeyframeCheck}), and where they are: not their values. */
   private static final class Chunks {
-    final String tensor;
-    final long step;
-    final List<Long> shape;
-    final int stated;
+    final KeyframeCheck check;
     final LoggedDeltas.Frames frames = new LoggedDeltas.Frames();
-    final ValuesCrc32c crc = new ValuesCrc32c();
-    int count;
-    int next;
-    long nextElement;
-    boolean verified;
-    /** Why the keyframe cannot be used, once that is known. */
-    String wrong;
 
     Chunks(String tensor, long step, List<Long> shape, int stated) {
-      this.tensor = tensor;
-      this.step = step;
-      this.shape = shape;
-      this.stated = stated;
+      this.check = new KeyframeCheck(tensor, step, shape, stated);
     }
 
     void add(DeltaFrame frame, ChunkDecoder decoder, TopicPartition tp, long offset, byte[] value) {
-      DeltaChunkHeader h = frame.header();
-      String of = "the keyframe of " + tensor + " at step " + step;
-      if (h.getChunkIndex() != next) {
-        wrong = of + " has chunk " + h.getChunkIndex() + " where chunk " + next + " was due (a second copy, or another writer's record)";
-        return;
+      if (check.offer(frame, decoder) != null) {
+        frames.add(tp, offset, value);
       }
-      try {
-        ChunkSequence.check(h, shape, next == 0 ? h.getChunkCount() : count, next, nextElement);
-        crc.update(decoder.decode(frame));
-      } catch (FrameException e) {
-        wrong = of + ": " + e.getMessage();
-        return;
-      }
-      count = h.getChunkCount();
-      frames.add(tp, offset, value);
-      next++;
-      nextElement += h.getElementCount();
-      if (next == count) {
-        verified = crc.value() == stated;
-        if (!verified) {
-          wrong = String.format("%s has CRC32C 0x%08x, its commit says 0x%08x", of, crc.value(), stated);
-        }
-      }
-    }
-
-    /** Whole and checked, or known to be unusable: nothing more to read for it. */
-    boolean done() {
-      return wrong != null || (count > 0 && next == count);
-    }
-
-    boolean usable() {
-      return wrong == null && verified;
     }
   }
 

@@ -2,16 +2,14 @@ package io.alpharl.agent.resume;
 
 import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.proto.frame.ChunkDecoder;
-import io.alpharl.proto.frame.ChunkSequence;
 import io.alpharl.proto.frame.DecodedChunk;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.FrameEnvelope;
 import io.alpharl.proto.frame.FrameException;
-import io.alpharl.proto.frame.ValuesCrc32c;
+import io.alpharl.proto.frame.KeyframeCheck;
 import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
-import io.alpharl.proto.v1.DeltaChunkHeader;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorDigest;
 import java.nio.charset.StandardCharsets;
@@ -64,7 +62,7 @@ record KeyframeStart(Map<String, Keyframe> tensors, long fromMs) {
       }
       wanted.put(d.getTensorName(), c);
     }
-    long oldest = wanted.values().stream().mapToLong(c -> c.step).min().orElseThrow();
+    long oldest = wanted.values().stream().mapToLong(c -> c.check.step()).min().orElseThrow();
     // A keyframe's records were written after the commit before its step (the run's start for its first).
     Map.Entry<Long, StepCommitted> before = commits.lowerEntry(oldest);
     long keyframesFromMs = before != null ? before.getValue().getCommittedUnixMs() : createdMs;
@@ -77,7 +75,7 @@ record KeyframeStart(Map<String, Keyframe> tensors, long fromMs) {
         String key = new String(r.key(), StandardCharsets.UTF_8);
         int hash = key.lastIndexOf('#');
         Chunks c = key.startsWith(prefix) && hash > prefix.length() ? wanted.get(key.substring(prefix.length(), hash)) : null;
-        if (c == null || c.done()) {
+        if (c == null || c.check.done()) {
           return;
         }
         DeltaFrame frame;
@@ -86,7 +84,7 @@ record KeyframeStart(Map<String, Keyframe> tensors, long fromMs) {
         } catch (FrameException e) {
           return; // not a keyframe
         }
-        if (frame.header().getRunningSum() && frame.header().getStep() == c.step && frame.sumKey().equals(key)) {
+        if (frame.header().getRunningSum() && frame.header().getStep() == c.check.step() && frame.sumKey().equals(key)) {
           c.add(frame, decoder, sum);
         }
       });
@@ -99,14 +97,14 @@ record KeyframeStart(Map<String, Keyframe> tensors, long fromMs) {
     Map<String, Keyframe> tensors = new HashMap<>();
     for (Map.Entry<String, Chunks> e : wanted.entrySet()) {
       Chunks c = e.getValue();
-      if (!c.usable()) {
-        String why = c.wrong != null ? c.wrong : "the keyframe of " + e.getKey() + " at step " + c.step + " was not found whole on " + Topics.SUMS.name()
+      if (!c.check.usable()) {
+        String why = c.check.wrong() != null ? c.check.wrong() : "the keyframe of " + e.getKey() + " at step " + c.check.step() + " was not found whole on " + Topics.SUMS.name()
             + " (replaced by a newer one, or older than the topic keeps)";
         LOG.info("run {}: {}; the running sum is folded from the run's first delta", runId, why);
         sum.clear();
         return Optional.empty();
       }
-      tensors.put(e.getKey(), new Keyframe(c.step, c.shape, c.modelled));
+      tensors.put(e.getKey(), new Keyframe(c.check.step(), c.check.shape(), c.check.modelled()));
     }
     return Optional.of(new KeyframeStart(tensors, commits.get(oldest).getCommittedUnixMs()));
   }
@@ -127,69 +125,26 @@ record KeyframeStart(Map<String, Keyframe> tensors, long fromMs) {
     return out;
   }
 
-  /** One keyframe's chunks as they are read, in chunk order, checked as every reader checks a step's chunks, added into S. */
+  /** One keyframe's chunks as they are read ({@link KeyframeCheck}), each added into S. */
   private static final class Chunks {
+    final KeyframeCheck check;
     final String tensor;
-    final long step;
-    final int stated;
-    final ValuesCrc32c crc = new ValuesCrc32c();
-    List<Long> shape;
-    boolean modelled;
-    int count;
-    int next;
-    long nextElement;
-    boolean verified;
-    String wrong;
 
     Chunks(String tensor, long step, int stated) {
+      this.check = new KeyframeCheck(tensor, step, null, stated);
       this.tensor = tensor;
-      this.step = step;
-      this.stated = stated;
     }
 
     void add(DeltaFrame frame, ChunkDecoder decoder, RunningSum sum) {
-      DeltaChunkHeader h = frame.header();
-      String of = "the keyframe of " + tensor + " at step " + step;
-      if (h.getChunkIndex() != next) {
-        wrong = of + " has chunk " + h.getChunkIndex() + " where chunk " + next + " was due";
+      DecodedChunk chunk = check.offer(frame, decoder);
+      if (chunk == null) {
         return;
       }
-      DecodedChunk chunk;
-      try {
-        ChunkSequence.check(h, next == 0 ? h.getShapeList() : shape, next == 0 ? h.getChunkCount() : count, next, nextElement);
-        chunk = decoder.decode(frame);
-      } catch (FrameException e) {
-        wrong = of + ": " + e.getMessage();
-        return;
-      }
-      if (next == 0) {
-        shape = List.copyOf(h.getShapeList());
-        modelled = h.getModelled();
-        count = h.getChunkCount();
-      }
-      crc.update(chunk);
       try {
         sum.add(tensor, chunk); // S is zero here: S_step exactly
       } catch (IllegalArgumentException e) {
-        wrong = of + ": " + e.getMessage(); // not the base's tensor or shape
-        return;
+        check.refuse(e.getMessage()); // not the base's tensor or shape
       }
-      next++;
-      nextElement += h.getElementCount();
-      if (next == count) {
-        verified = crc.value() == stated;
-        if (!verified) {
-          wrong = String.format("%s has CRC32C 0x%08x, its commit says 0x%08x", of, crc.value(), stated);
-        }
-      }
-    }
-
-    boolean done() {
-      return wrong != null || (count > 0 && next == count);
-    }
-
-    boolean usable() {
-      return wrong == null && verified;
     }
   }
 }

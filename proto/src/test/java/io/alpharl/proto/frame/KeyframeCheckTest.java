@@ -1,0 +1,58 @@
+package io.alpharl.proto.frame;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.Test;
+
+/** A keyframe passes only whole, in chunk order, of the run's shape, and with the CRC32C its commit states. */
+class KeyframeCheckTest {
+  private static final ChunkingConfig SMALL = new ChunkingConfig(16 * 4 * 4, 0.3); // 4 rows of 16 per chunk
+  private static final TensorRef TENSOR = new TensorRef("run-a", 7, "model.layers.0.mlp.up_proj.weight", List.of(16L, 16L), true);
+
+  @Test
+  void aWholeKeyframeInOrderMatchingItsCommitPasses() throws Exception {
+    float[] s = Frames.delta(256, 0.5, 7);
+    try (RootAllocator allocator = new RootAllocator(); ChunkDecoder decoder = new ChunkDecoder(allocator)) {
+      List<DeltaFrame> chunks = keyframe(allocator, s);
+      assertThat(chunks).hasSizeGreaterThan(1);
+      KeyframeCheck ok = new KeyframeCheck(TENSOR.tensorName(), 7, TENSOR.shape(), ValuesCrc32c.of(s));
+      float[] got = new float[256];
+      for (DeltaFrame f : chunks) {
+        assertThat(ok.done()).isFalse();
+        ok.offer(f, decoder).copyInto(got, (int) f.header().getElementOffset());
+      }
+      assertThat(ok.usable()).isTrue();
+      assertThat(got).containsExactly(s);
+      assertThat(ok.offer(chunks.get(0), decoder)).as("nothing after it is whole").isNull();
+
+      KeyframeCheck wrongCrc = new KeyframeCheck(TENSOR.tensorName(), 7, TENSOR.shape(), ValuesCrc32c.of(s) + 1);
+      chunks.forEach(f -> wrongCrc.offer(f, decoder));
+      assertThat(wrongCrc.usable()).isFalse();
+      assertThat(wrongCrc.wrong()).contains("its commit says");
+
+      KeyframeCheck outOfOrder = new KeyframeCheck(TENSOR.tensorName(), 7, TENSOR.shape(), ValuesCrc32c.of(s));
+      assertThat(outOfOrder.offer(chunks.get(1), decoder)).isNull();
+      assertThat(outOfOrder.done()).isTrue();
+      assertThat(outOfOrder.wrong()).contains("chunk 1 where chunk 0 was due");
+
+      KeyframeCheck otherShape = new KeyframeCheck(TENSOR.tensorName(), 7, List.of(8L, 32L), ValuesCrc32c.of(s));
+      assertThat(otherShape.offer(chunks.get(0), decoder)).isNull();
+      assertThat(otherShape.usable()).isFalse();
+    }
+  }
+
+  private static List<DeltaFrame> keyframe(RootAllocator allocator, float[] s) {
+    List<DeltaFrame> out = new ArrayList<>();
+    try (TensorChunker chunker = new TensorChunker(allocator, SMALL)) {
+      TensorChunker.Plan plan = chunker.plan(TENSOR);
+      for (int c = 0; c < plan.chunkCount(); c++) {
+        out.add(FrameEnvelope.parse(chunker.runningSum(TENSOR, plan, c, FloatBuffer.wrap(s, (int) plan.from(c), plan.count(c))).bytes()));
+      }
+    }
+    return out;
+  }
+}
