@@ -59,7 +59,7 @@ final class StepDigests implements CommittedDigests {
     for (int i = 0; i < crcs.length; i++) {
       crcs[i] = digests.get(i).getValuesCrc32C();
       if (digests.get(i).hasSumCrc32C()) {
-        sums.computeIfAbsent(commit.getStep(), s -> new HashMap<>()).putIfAbsent(digests.get(i).getTensorName(), digests.get(i).getSumCrc32C());
+        sums.computeIfAbsent(commit.getStep(), s -> new HashMap<>()).putIfAbsent(newest.order().get(i), digests.get(i).getSumCrc32C());
       }
     }
     steps.put(commit.getStep(), new Step(newest, crcs));

@@ -277,9 +277,12 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
       }
       ValuesCrc32c crc = new ValuesCrc32c();
       chunks.forEach(crc::update);
-      int stated = digests.sumCrc32c(step, name).orElse(~crc.value());
-      if (crc.value() != stated) {
-        return String.format("%s has CRC32C 0x%08x, its commit says 0x%08x", of, crc.value(), stated);
+      java.util.OptionalInt stated = digests.sumCrc32c(step, name);
+      if (stated.isEmpty()) {
+        return of + " has no digest in its commit";
+      }
+      if (crc.value() != stated.getAsInt()) {
+        return String.format("%s has CRC32C 0x%08x, its commit says 0x%08x", of, crc.value(), stated.getAsInt());
       }
       for (DecodedChunk c : chunks) {
         add(scratch, c, 1f);

@@ -14,17 +14,24 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeTopicsOptions;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
@@ -149,33 +156,44 @@ public final class KafkaStepSink implements StepSink {
   }
 
   /**
-   * Asked of the cluster once: a cluster set up before keyframes may lack their topic, and sending
-   * to it would fail every step. Without it the run goes on without keyframes (model writes read
-   * the delta log from the run's start), said once. A principal that may see the topic but not
-   * write it fails its first step with the authorization error, as for the other topics.
+   * Asked of the cluster once (again at the next step while the broker does not answer): a cluster
+   * set up before keyframes may lack their topic, or a principal its WRITE right (a secured cluster
+   * upgraded without the new ACL), and sending to it would fail every step. Then the run goes on
+   * without keyframes (model writes and resumes read the delta log from the run's start), said once.
    */
   @Override
   public boolean sendsKeyframes() {
     if (sumPartitions == 0 && !askedThisStep) {
       askedThisStep = true;
-      String why = "it does not exist";
-      if (!TopicAdmin.missing(kafka, List.of(Topics.SUMS.name()), DIAGNOSIS_TIMEOUT_MS).isEmpty()) {
-        sumPartitions = -1;
-      } else {
-        try {
-          sumPartitions = producer.partitionsFor(Topics.SUMS.name()).size();
-        } catch (AuthorizationException e) {
+      String why = null;
+      try (Admin admin = Admin.create(kafka.config())) {
+        TopicDescription d = admin.describeTopics(List.of(Topics.SUMS.name()), new DescribeTopicsOptions().includeAuthorizedOperations(true))
+            .allTopicNames().get(DIAGNOSIS_TIMEOUT_MS, TimeUnit.MILLISECONDS).get(Topics.SUMS.name());
+        Set<AclOperation> may = d.authorizedOperations(); // null where the cluster does not say: sends will
+        if (may != null && !may.contains(AclOperation.WRITE) && !may.contains(AclOperation.ALL)) {
           sumPartitions = -1;
-          why = e.getMessage();
-        } catch (KafkaException e) {
-          why = e.getMessage(); // the broker away a moment: asked again at the next step
+          why = "this agent's principal may not write it";
+        } else {
+          sumPartitions = d.partitions().size();
         }
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof UnknownTopicOrPartitionException || e.getCause() instanceof AuthorizationException) {
+          sumPartitions = -1;
+        }
+        why = e.getCause().getMessage();
+      } catch (java.util.concurrent.TimeoutException | KafkaException e) {
+        why = "the cluster did not answer: " + e.getMessage(); // asked again at the next step
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptException(e);
       }
-      if (sumPartitions <= 0 && !saidNoKeyframes) {
+      if (sumPartitions < 0 && !saidNoKeyframes) {
         saidNoKeyframes = true;
-        LOG.warn("run {}: this agent cannot send to topic {} ({}), so it sends no keyframes while it cannot (a predicted model's write then"
-            + " reads the delta log from the run's start); create it with the layout of 'alpharl broker' ('Topics.layouts'), or pass --keyframe-every 0",
-            runId, Topics.SUMS.name(), why);
+        LOG.warn("run {}: this agent cannot send to topic {} ({}), so it sends no keyframes (a predicted model's write and a resume then read"
+            + " the delta log from the run's start); create it with the layout of 'alpharl broker' ('Topics.layouts') and give the agent WRITE"
+            + " on it, or pass --keyframe-every 0", runId, Topics.SUMS.name(), why);
+      } else if (sumPartitions == 0) {
+        LOG.info("run {}: no keyframes this step: {}", runId, why);
       }
     }
     return sumPartitions > 0;
@@ -239,6 +257,13 @@ public final class KafkaStepSink implements StepSink {
     List<String> gone = TopicAdmin.missing(kafka, topics, DIAGNOSIS_TIMEOUT_MS);
     if (gone.isEmpty()) {
       return e;
+    }
+    if (gone.equals(List.of(Topics.SUMS.name()))) {
+      // Keyframes only make later reads faster: a restarted agent (OutageRetry takes this for a broker's trouble) finds the topic
+      // gone and goes on without them.
+      topicGone = true;
+      return new KafkaException("topic " + Topics.SUMS.name() + " (keyframes) is gone; the agent rebuilds from the log and goes on without keyframes",
+          e);
     }
     return gone(gone, e);
   }

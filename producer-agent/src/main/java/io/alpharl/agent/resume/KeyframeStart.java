@@ -100,7 +100,11 @@ record KeyframeStart(Map<String, Keyframe> tensors, long fromMs) {
       if (!c.check.usable()) {
         String why = c.check.wrong() != null ? c.check.wrong() : "the keyframe of " + e.getKey() + " at step " + c.check.step() + " was not found whole on " + Topics.SUMS.name()
             + " (replaced by a newer one, or older than the topic keeps)";
-        LOG.info("run {}: {}; the running sum is folded from the run's first delta", runId, why);
+        if (c.check.wrong() != null) {
+          LOG.warn("run {}: {}; the running sum is folded from the run's first delta", runId, why);
+        } else {
+          LOG.info("run {}: {}; the running sum is folded from the run's first delta", runId, why);
+        }
         sum.clear();
         return Optional.empty();
       }

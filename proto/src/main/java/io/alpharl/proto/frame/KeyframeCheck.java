@@ -37,7 +37,8 @@ public final class KeyframeCheck {
    * The next chunk, given the frame of a record keyed for this tensor's keyframe at this step (the
    * caller filters by key, step and {@code running_sum}).
    *
-   * @return its values, or null when it is refused or nothing more is wanted ({@link #wrong} says why)
+   * @return its values, or null when it is refused, completes a keyframe that does not match its
+   *     commit, or nothing more is wanted ({@link #wrong} says why)
    */
   public DecodedChunk offer(DeltaFrame frame, ChunkDecoder decoder) {
     if (done()) {
@@ -69,6 +70,7 @@ public final class KeyframeCheck {
       verified = crc.value() == stated;
       if (!verified) {
         wrong = String.format("%s has CRC32C 0x%08x, its commit says 0x%08x", of, crc.value(), stated);
+        return null;
       }
     }
     return chunk;

@@ -44,9 +44,9 @@ public final class Topics {
   /**
    * Keyframes: each tensor's running sum S_t = ΔW_t at some of its steps, sent by the agent in the
    * step's transaction (delta frames marked {@code running_sum}), keyed {@code run/tensor#chunk} and
-   * compacted, so that each chunk keeps its newest keyframe. A model write starts each tensor from
-   * one instead of from the run's first delta; nothing else reads it, and nothing is lost when it
-   * is gone (the write reads the deltas from the start, to the same bits).
+   * compacted, so that each chunk keeps its newest keyframe. A model write and an agent's resume
+   * start each tensor from one instead of from the run's first delta; nothing is lost when it is
+   * gone (they read the deltas from the start, to the same bits).
    */
   public static final TopicSpec<String, DeltaFrame> SUMS =
       new TopicSpec<>("alpharl.sums", Serdes.String(), new DeltaFrameSerde());
