@@ -22,9 +22,10 @@ final class Pipeline implements AutoCloseable {
   private final WorkDir work;
   private final RssSampler sampler;
   private final List<String> processorArgs;
+  private final List<String> agentArgs;
   private JavaService processor;
   private final JavaService extrapolator;
-  private final JavaService agent;
+  private JavaService agent;
 
   private Pipeline(ScaleConfig c, WorkDir work, String runId, String applicationId, RssSampler sampler) throws IOException, InterruptedException {
     this.config = c;
@@ -47,9 +48,9 @@ final class Pipeline implements AutoCloseable {
           "--metrics-port", "0"));
       extrapolator = start("extrapolator", c.heaps().extrapolator(), extrapolatorArgs, work.log("extrapolator"));
       // A short poll interval: the agent sees a checkpoint once two scans agree, and the loop waits for it.
-      agent = start("agent", c.heaps().agent(), List.of("agent", "watch", work.run().toString(), "--bootstrap-servers", bootstrap,
-          "--run-id", runId, "--progress-key", "reward", "--poll-interval", "PT0.2S", "--keyframe-every", Integer.toString(c.keyframeEvery())),
-          work.log("agent"));
+      agentArgs = List.of("agent", "watch", work.run().toString(), "--bootstrap-servers", bootstrap,
+          "--run-id", runId, "--progress-key", "reward", "--poll-interval", "PT0.2S", "--keyframe-every", Integer.toString(c.keyframeEvery()));
+      agent = start("agent", c.heaps().agent(), agentArgs, work.log("agent"));
     } catch (IOException | InterruptedException | RuntimeException e) {
       close();
       throw e;
@@ -69,6 +70,20 @@ final class Pipeline implements AutoCloseable {
   /** Kills the processor with SIGKILL, as a crash would: nothing is flushed or closed. */
   void killProcessor() throws InterruptedException {
     processor.killAndWait();
+  }
+
+  /** Kills the agent with SIGKILL, as a crash would: its step in progress, if any, is left open to be aborted. */
+  void killAgent() throws InterruptedException {
+    agent.killAndWait();
+  }
+
+  /** Starts a new agent with the killed one's command line, logging to {@code agent-restart}; returns at once. */
+  JavaService startAgentAgain() throws IOException {
+    if (agent.isAlive()) {
+      throw new IllegalStateException("the agent is still running");
+    }
+    agent = start("agent", config.heaps().agent(), agentArgs, work.log("agent-restart"));
+    return agent;
   }
 
   /** Starts a new processor with the killed one's command line, logging to {@code processor-restart}; returns at once. */

@@ -127,6 +127,11 @@ public final class RunScale implements Callable<Integer> {
           + "(0: never). Default: ${DEFAULT-VALUE}.")
   int killProcessorAfter;
 
+  @Option(names = "--kill-agent-after", defaultValue = "0",
+      description = "After this step's fit, kill the agent with SIGKILL, start it again and time its rebuild of the running sum from the"
+          + " log (0: never). Default: ${DEFAULT-VALUE}.")
+  int killAgentAfter;
+
   @Option(names = "--snapshot-every", defaultValue = "" + io.alpharl.processor.snapshot.SnapshotSettings.DEFAULT_EVERY_STEPS,
       description = "The processor's --snapshot-every: steps of a tensor between copies of its ΔW, which bound a restore (0: none)."
           + " Default: ${DEFAULT-VALUE}.")
@@ -213,6 +218,6 @@ public final class RunScale implements Callable<Integer> {
         : Path.of(System.getProperty("java.io.tmpdir"), "alpharl-run-scale-" + java.util.UUID.randomUUID().toString().substring(0, 8));
     return new ScaleConfig(preset, model, steps, drift, workDir, keepWork, jarPath,
         new Heaps(xmxBroker, xmxProcessor, xmxExtrapolator, xmxAgent), predictAt, saveTotalLimit, stepTimeout, generateOnly, factors,
-        streamThreads, rank1Threads, partitions, solverTolerance, sweepPrecision, killProcessorAfter, snapshotEvery, keyframeEvery);
+        streamThreads, rank1Threads, partitions, solverTolerance, sweepPrecision, killProcessorAfter, killAgentAfter, snapshotEvery, keyframeEvery);
   }
 }

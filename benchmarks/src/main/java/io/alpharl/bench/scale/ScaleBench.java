@@ -214,6 +214,14 @@ public final class ScaleBench {
               writesFrom = OptionalLong.empty();
             }
           }
+          if (t == config.killAgentAfter()) {
+            AgentRestart restart = restartAgent(p, t);
+            report.agentRestart(restart);
+            if (restart.resumed() == null) {
+              report.failure("the agent did not resume within " + config.stepTimeout().toSeconds() + " s of its restart: " + lastError(p.agent()));
+              break;
+            }
+          }
         }
         Thread.sleep(2000); // late writes (store flushes after the last commit) belong to the run's total
         Snapshot end = Snapshot.take(admin, state, p.processor());
@@ -251,11 +259,29 @@ public final class ScaleBench {
     return new ProcessorRestart(step, seconds, deltaLogBytes, restored, killedPeak, killedWrites);
   }
 
+  /**
+   * Kills the agent (SIGKILL), starts it again and waits until it says it resumed: it has then
+   * rebuilt its running sum from the log. The next checkpoint is written only after that.
+   */
+  private AgentRestart restartAgent(Pipeline p, long step) throws IOException, InterruptedException {
+    p.killAgent();
+    LOG.info("step {}: agent killed (SIGKILL); starting it again", step);
+    long t0 = System.nanoTime();
+    JavaService fresh = p.startAgentAgain();
+    Optional<ServiceLines.AgentResumed> resumed = fresh.awaitLine(ServiceLines::agentResumed, config.stepTimeout());
+    Double seconds = resumed.isPresent() ? (System.nanoTime() - t0) / 1e9 : null;
+    LOG.info("agent resumed after {} s: {}", seconds == null ? "-" : String.format("%.1f", seconds), resumed.map(Object::toString).orElse("no line"));
+    return new AgentRestart(step, seconds, resumed.orElse(null));
+  }
+
   private StepMeasurement baselines(long t, StepStats g, Snapshot before, Snapshot after, Optional<PipelineWatcher.FitArrival> fit,
       Optional<ServiceLines.AgentStep> agentLine, Optional<StepCommitted> commit, RawConsume consume, RawProduce produce) {
     StringBuilder note = new StringBuilder();
     if (config.killProcessorAfter() > 0 && t == config.killProcessorAfter() + 1) {
       note.append("first step of the restarted processor; ");
+    }
+    if (config.killAgentAfter() > 0 && t == config.killAgentAfter() + 1) {
+      note.append("first step of the restarted agent; ");
     }
     if (fit.isEmpty()) {
       note.append("no fit summary within ").append(config.stepTimeout().toSeconds()).append(" s; ");

@@ -26,13 +26,14 @@ import java.time.Duration;
  * @param solverTolerance the processor's {@code --solver-tolerance}: where its factor solver stops
  * @param sweepPrecision  the processor's {@code --sweep-precision}: what its passes over ΔW sum in
  * @param killProcessorAfter after this step's fit, kill the processor with SIGKILL and time its restart (0: never)
+ * @param killAgentAfter     after this step's fit, kill the agent with SIGKILL and time its rebuild of the running sum (0: never)
  * @param snapshotEvery      the processor's --snapshot-every (0: no copies of ΔW; a restore folds the whole log)
  * @param keyframeEvery      the agent's --keyframe-every (0: no keyframes; the model write sums from the run's first delta)
  */
 public record ScaleConfig(String preset, ModelSpec model, int steps, DriftSettings drift, Path work, boolean keepWork, Path jar,
     Heaps heaps, double predictAt, int saveTotalLimit, Duration stepTimeout, boolean generateOnly, int factors,
     int streamThreads, int rank1Threads, int partitions, double solverTolerance, SweepPrecision sweepPrecision,
-    int killProcessorAfter, int snapshotEvery, int keyframeEvery) {
+    int killProcessorAfter, int killAgentAfter, int snapshotEvery, int keyframeEvery) {
 
   public ScaleConfig {
     if (steps < 1) {
@@ -49,6 +50,9 @@ public record ScaleConfig(String preset, ModelSpec model, int steps, DriftSettin
     }
     if (killProcessorAfter < 0 || killProcessorAfter >= steps && killProcessorAfter > 0) {
       throw new IllegalArgumentException("--kill-processor-after must be 0 (never) or a step before the last (" + steps + "), got " + killProcessorAfter);
+    }
+    if (killAgentAfter < 0 || killAgentAfter >= steps && killAgentAfter > 0) {
+      throw new IllegalArgumentException("--kill-agent-after must be 0 (never) or a step before the last (" + steps + "), got " + killAgentAfter);
     }
     if (partitions < 1) {
       throw new IllegalArgumentException("--partitions must be at least 1, got " + partitions);

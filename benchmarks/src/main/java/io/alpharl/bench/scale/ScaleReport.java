@@ -36,7 +36,8 @@ public final class ScaleReport {
       "agent_seconds", "raw_produce_seconds", "commit_to_fit_seconds", "raw_consume_seconds", "wire_bytes",
       "model_write_seconds", "model_write_log_scan_seconds", "cp_seconds", "cp_sync_seconds", "processor_solver_passes",
       "delta_w_concentration", "delta_w_concentration_vs_noise",
-      "processor_restart_seconds", "processor_restart_delta_log_bytes", "processor_restart_log_bytes_per_second");
+      "processor_restart_seconds", "processor_restart_delta_log_bytes", "processor_restart_log_bytes_per_second",
+      "agent_restart_seconds", "agent_resume_seconds");
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -52,6 +53,7 @@ public final class ScaleReport {
   private StepStats base;
   private CopyBaseline.Result copy;
   private ProcessorRestart restart;
+  private AgentRestart agentRestart;
   private Long runStateBytes;
   private Long runWireBytes;
   private String failure;
@@ -157,6 +159,10 @@ public final class ScaleReport {
     this.restart = r;
   }
 
+  void agentRestart(AgentRestart r) {
+    this.agentRestart = r;
+  }
+
   /** State bytes (topics and process writes) and wire bytes over the whole run, measured after it settled. */
   void runTotals(long stateBytes, long wireBytes) {
     this.runStateBytes = stateBytes;
@@ -217,6 +223,8 @@ public final class ScaleReport {
     f.put("processor_restart_seconds", restart == null ? null : restart.launchToRunningSeconds());
     f.put("processor_restart_delta_log_bytes", restart == null ? null : restart.deltaLogBytes());
     f.put("processor_restart_log_bytes_per_second", restart == null ? null : restart.logBytesPerSecond());
+    f.put("agent_restart_seconds", agentRestart == null ? null : agentRestart.launchToResumedSeconds());
+    f.put("agent_resume_seconds", agentRestart == null ? null : agentRestart.resumeSeconds());
     return f;
   }
 
@@ -242,6 +250,10 @@ public final class ScaleReport {
     if (key.startsWith("processor_restart")) {
       return config.killProcessorAfter() == 0 ? "no --kill-processor-after: the processor was not restarted"
           : restart == null ? "the run ended before step " + config.killProcessorAfter() : "the restarted processor never logged that it runs";
+    }
+    if (key.startsWith("agent_res")) {
+      return config.killAgentAfter() == 0 ? "no --kill-agent-after: the agent was not restarted"
+          : agentRestart == null ? "the run ended before step " + config.killAgentAfter() : "the restarted agent never logged that it resumed";
     }
     List<String> stepNotes = steps.stream().map(StepMeasurement::note).filter(n -> n != null && !n.isEmpty()).toList();
     return stepNotes.isEmpty() ? "not measured in any step" : "not measured: " + stepNotes.get(0);
@@ -316,6 +328,15 @@ public final class ScaleReport {
         stores.addObject().put("store", x.store()).put("partition", x.partition()).put("records", x.records()).put("millis", x.millis());
       }
     }
+    if (agentRestart != null) {
+      ObjectNode r = root.putObject("agent_restart");
+      r.put("after_step", agentRestart.afterStep());
+      r.set("launch_to_resumed_seconds", JSON.valueToTree(agentRestart.launchToResumedSeconds()));
+      ServiceLines.AgentResumed a = agentRestart.resumed();
+      if (a != null) {
+        r.put("resume_millis", a.millis()).put("frames_reread", a.framesReread()).put("from_keyframes", a.fromKeyframes());
+      }
+    }
     root.set("notes", JSON.valueToTree(notes));
     return root;
   }
@@ -371,6 +392,13 @@ public final class ScaleReport {
       for (ServiceLines.Restored x : restart.restored()) {
         b.append(String.format(Locale.ROOT, "  restored %s from %s: %d records in %.1f s%n", x.store(), x.partition(), x.records(), x.millis() / 1000.0));
       }
+    }
+    if (agentRestart != null) {
+      ServiceLines.AgentResumed a = agentRestart.resumed();
+      b.append(String.format(Locale.ROOT, "agent killed (SIGKILL) after step %d; resumed after %s s, %s%n", agentRestart.afterStep(),
+          num(agentRestart.launchToResumedSeconds(), 1), a == null ? "no resume line"
+              : String.format(Locale.ROOT, "its running sum rebuilt in %.1f s from %d frames%s", a.millis() / 1000.0, a.framesReread(),
+                  a.fromKeyframes() ? " and each tensor's newest keyframe" : " (every delta of the run)")));
     }
     for (String n : notes) {
       b.append("note: ").append(n).append('\n');

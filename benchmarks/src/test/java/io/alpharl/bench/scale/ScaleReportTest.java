@@ -24,7 +24,7 @@ class ScaleReportTest {
   private static ScaleConfig config(int steps, int killProcessorAfter) {
     return new ScaleConfig("tiny", Presets.tiny(), steps, DriftSettings.defaults(), Path.of("unused"), false, Path.of("alpharl.jar"),
         Heaps.defaults(), 0.4, 2, Duration.ofMinutes(1), false, 4, 1, 0, 4, 1e-6,
-        io.alpharl.processor.rank1.kernel.SweepPrecision.DOUBLE, killProcessorAfter, 32, 32);
+        io.alpharl.processor.rank1.kernel.SweepPrecision.DOUBLE, killProcessorAfter, 0, 32, 32);
   }
 
   private static StepMeasurement step(long t, double agent, double produce, double fit, double consume, long topic, long disk, long wire) {

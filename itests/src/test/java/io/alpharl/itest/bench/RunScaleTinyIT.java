@@ -22,6 +22,8 @@ class RunScaleTinyIT {
   private static final int STEPS = 6;
   /** The processor is killed with SIGKILL after this step's fit and started again: the restart figures need it. */
   private static final int KILL_AFTER = 4;
+  /** The agent is killed with SIGKILL after this step's fit and started again: its restart figures need it. */
+  private static final int KILL_AGENT_AFTER = 2;
   /** Not the defaults (4, 1e-6), so that the services are seen to run with what the benchmark was asked for. */
   private static final int PARTITIONS = 3;
   private static final double SOLVER_TOLERANCE = 1e-5;
@@ -36,6 +38,7 @@ class RunScaleTinyIT {
     Path json = tmp.resolve("scale.json");
     int exit = RunScale.commandLine().execute("--preset", "tiny", "--steps", String.valueOf(STEPS), "--work", tmp.resolve("work").toString(),
         "--json", json.toString(), "--jar", jar.toString(), "--step-timeout", "PT3M", "--kill-processor-after", String.valueOf(KILL_AFTER),
+        "--kill-agent-after", String.valueOf(KILL_AGENT_AFTER),
         "--partitions", String.valueOf(PARTITIONS), "--solver-tolerance", String.valueOf(SOLVER_TOLERANCE));
     assertThat(exit).as("exit code (3: a service failed; see the table above)").isZero();
     assertThat(tmp.resolve("work")).as("removed after a successful run").doesNotExist();
@@ -71,6 +74,8 @@ class RunScaleTinyIT {
         .as("the predicted model is the size of a checkpoint").isBetween(0.9 * 2 * params, 1.1 * 2 * params);
 
     assertThat(r.path("processor_restart").path("after_step").asLong()).isEqualTo(KILL_AFTER);
+    assertThat(r.path("agent_restart").path("after_step").asLong()).isEqualTo(KILL_AGENT_AFTER);
+    assertThat(r.path("agent_restart").path("frames_reread").asLong()).as("its running sum is rebuilt from the log").isPositive();
     assertThat(r.path("processor_restart").path("restored").findValuesAsText("store")).as("ΔW is rebuilt from the delta log")
         .contains("delta-sums");
     assertThat(r.path("processor_restart_delta_log_bytes").asDouble()).as("the log of steps 1..%d", KILL_AFTER)

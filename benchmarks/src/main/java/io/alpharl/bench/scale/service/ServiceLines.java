@@ -17,6 +17,8 @@ public final class ServiceLines {
   private static final Pattern BROKER_READY = Pattern.compile("Kafka broker \\(KRaft\\) ready at (\\S+) in \\d+ ms");
   /** {@code run R: watching DIR from step N ...} (the agent, once started). */
   private static final Pattern AGENT_WATCHING = Pattern.compile("run (\\S+): watching ");
+  private static final Pattern AGENT_RESUMED =
+      Pattern.compile("run (\\S+): resuming after committed step (\\d+) \\((\\d+) frames re-read(, each tensor from its newest keyframe)? in (\\d+) ms\\)");
   /** {@code extrapolation backend: NAME ...}. */
   private static final Pattern BACKEND = Pattern.compile("extrapolation backend: (.*)$");
 
@@ -38,6 +40,9 @@ public final class ServiceLines {
 
   /** One store partition the processor restored from its log at start-up. */
   public record Restored(String store, String partition, long records, long millis) {}
+
+  /** A restarted agent's rebuild of its running sum from the log, as its log line says. */
+  public record AgentResumed(String runId, long afterStep, long framesReread, boolean fromKeyframes, long millis) {}
 
   /** A step the agent committed; {@code millis} is its own timing of reading, diffing, encoding and sending the step. */
   public record AgentStep(String runId, long step, int frames, long kib, long millis) {}
@@ -69,6 +74,13 @@ public final class ServiceLines {
   public static Optional<String> agentWatching(String line) {
     Matcher m = AGENT_WATCHING.matcher(line);
     return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+  }
+
+  public static Optional<AgentResumed> agentResumed(String line) {
+    Matcher m = AGENT_RESUMED.matcher(line);
+    return m.find()
+        ? Optional.of(new AgentResumed(m.group(1), Long.parseLong(m.group(2)), Long.parseLong(m.group(3)), m.group(4) != null, Long.parseLong(m.group(5))))
+        : Optional.empty();
   }
 
   /** The application id when the line says the processor is running. */
