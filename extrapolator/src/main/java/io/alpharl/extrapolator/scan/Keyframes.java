@@ -1,11 +1,7 @@
 package io.alpharl.extrapolator.scan;
 
 import io.alpharl.proto.frame.ChunkDecoder;
-import io.alpharl.proto.frame.DeltaFrame;
-import io.alpharl.proto.frame.FrameEnvelope;
-import io.alpharl.proto.frame.FrameException;
 import io.alpharl.proto.frame.KeyframeCheck;
-import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.StepCommitted;
@@ -77,12 +73,9 @@ final class Keyframes {
     if (chosen.isEmpty()) {
       return none();
     }
-    // A keyframe's records were written after the commit before its step and before its own.
-    Map.Entry<Long, StepCommitted> before = commits.lowerEntry(chosen.values().stream().min(Long::compare).orElseThrow());
-    long fromMs = before == null ? runStartMs : before.getValue().getCommittedUnixMs();
+    long fromMs = KeyframeCheck.writtenAfterMs(commits, chosen.values().stream().min(Long::compare).orElseThrow(), runStartMs);
     Map<String, Chunks> found = new HashMap<>();
     chosen.forEach((t, s) -> found.put(t, new Chunks(t, s, tensors.get(t), digests.sumCrc32c(s, t).orElseThrow())));
-    String prefix = runId + RecordKeys.SEPARATOR;
     long[] kept = {0};
     int[] done = {0};
     try (ChunkDecoder decoder = new ChunkDecoder(allocator)) {
@@ -92,23 +85,16 @@ final class Keyframes {
           return true;
         }
         String key = new String(r.key(), StandardCharsets.UTF_8);
-        int hash = key.lastIndexOf('#');
-        Chunks c = key.startsWith(prefix) && hash > prefix.length() ? found.get(key.substring(prefix.length(), hash)) : null;
+        String tensor = KeyframeCheck.tensorOf(runId, key);
+        Chunks c = tensor == null ? null : found.get(tensor);
         if (c == null || c.check.done()) {
           return true;
         }
-        DeltaFrame frame;
-        try {
-          frame = FrameEnvelope.parse(r.value());
-        } catch (FrameException e) {
-          return true; // not a keyframe; the one it may have displaced is looked for in vain, and the tensor read from the start
+        if (c.check.offer(key, r.value(), decoder) != null) {
+          boolean keep = kept[0] + r.value().length <= keepBytes;
+          c.frames.add(new TopicPartition(r.topic(), r.partition()), r.offset(), keep ? r.value() : null);
+          kept[0] += keep ? r.value().length : 0;
         }
-        if (!frame.header().getRunningSum() || frame.header().getStep() != c.check.step() || !frame.sumKey().equals(key)) {
-          return true; // another step's keyframe, or a record under a key not its own
-        }
-        boolean keep = kept[0] + r.value().length <= keepBytes;
-        c.add(frame, decoder, new TopicPartition(r.topic(), r.partition()), r.offset(), keep ? r.value() : null);
-        kept[0] += keep ? r.value().length : 0;
         if (c.check.done()) {
           done[0]++;
         }
@@ -165,12 +151,6 @@ final class Keyframes {
 
     Chunks(String tensor, long step, List<Long> shape, int stated) {
       this.check = new KeyframeCheck(tensor, step, shape, stated);
-    }
-
-    void add(DeltaFrame frame, ChunkDecoder decoder, TopicPartition tp, long offset, byte[] value) {
-      if (check.offer(frame, decoder) != null) {
-        frames.add(tp, offset, value);
-      }
     }
   }
 

@@ -6,6 +6,7 @@ import io.alpharl.proto.frame.DecodedChunk;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.FrameEnvelope;
 import io.alpharl.proto.frame.FrameException;
+import io.alpharl.proto.frame.KeyframeCheck;
 import io.alpharl.proto.frame.Shapes;
 import io.alpharl.proto.frame.TensorStepLog;
 import io.alpharl.proto.frame.ValuesCrc32c;
@@ -175,18 +176,17 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
   private Tensor fromKeyframe(String name, Frames keyframe, Frames after) {
     Tensor t = new Tensor(name);
     String wrong;
-    TensorStepLog sums = TensorStepLog.ofRunningSums();
+    long step = keyframes.step(name);
+    // Checked again by the scan's rule, which its re-read bytes pass unless the log changed under the write.
+    KeyframeCheck check = new KeyframeCheck(name, step, shapes.get(name), digests.sumCrc32c(step, name).orElseThrow());
     List<DecodedChunk> chunks = new ArrayList<>();
     try {
-      forEach(keyframe, value -> {
-        DeltaFrame frame = FrameEnvelope.parse(value); // parsed when found: the same bytes
-        return sums.offer(frame.key(), frame, decoder);
-      }, o -> {
-        if (o.completesStep()) {
-          chunks.addAll(o.completed());
+      forEach(keyframe, value -> check.offer(FrameEnvelope.parse(value), decoder), c -> {
+        if (c != null) {
+          chunks.add(c);
         }
       });
-      wrong = t.startFrom(keyframes.step(name), sums, chunks);
+      wrong = t.startFrom(check, chunks);
     } catch (IllegalStateException e) {
       wrong = "the keyframe of " + name + " at step " + keyframes.step(name) + " could not be read again (" + e.getMessage() + ")";
     }
@@ -260,35 +260,20 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
     }
 
     /**
-     * Starts from the keyframe at {@code step}, folded whole into {@code sums}: its values must
-     * match the CRC32C its commit states; then the log stands after that step and the committed
-     * steps through it count as summed.
+     * Starts from the keyframe {@code check} took whole ({@code chunks}, matching its commit's
+     * CRC32C); then the log stands after its step and the committed steps through it count as summed.
      *
      * @return why the keyframe cannot be used, or null when it is
      */
-    String startFrom(long step, TensorStepLog sums, List<DecodedChunk> chunks) {
-      String of = "the keyframe of " + name + " at step " + step;
-      if (sums.appliedStep() != step) {
-        return of + " did not fold whole";
-      }
-      List<Long> shape = shapes.get(name);
-      if (!sums.shape().equals(shape)) {
-        return of + " has shape " + sums.shape() + ", the run's manifest " + shape;
-      }
-      ValuesCrc32c crc = new ValuesCrc32c();
-      chunks.forEach(crc::update);
-      java.util.OptionalInt stated = digests.sumCrc32c(step, name);
-      if (stated.isEmpty()) {
-        return of + " has no digest in its commit";
-      }
-      if (crc.value() != stated.getAsInt()) {
-        return String.format("%s has CRC32C 0x%08x, its commit says 0x%08x", of, crc.value(), stated.getAsInt());
+    String startFrom(KeyframeCheck check, List<DecodedChunk> chunks) {
+      if (!check.usable()) {
+        return check.wrong() != null ? check.wrong() : "the keyframe of " + name + " at step " + check.step() + " was not read again whole";
       }
       for (DecodedChunk c : chunks) {
         add(scratch, c, 1f);
       }
-      List<Long> covered = needed.stream().filter(s -> s <= step).toList();
-      log = TensorStepLog.resumed(h -> true, shape, sums.modelled(), step, Math.max(1, covered.size()), false);
+      List<Long> covered = needed.stream().filter(s -> s <= check.step()).toList();
+      log = TensorStepLog.resumed(h -> true, check.shape(), check.modelled(), check.step(), Math.max(1, covered.size()), false);
       summed.addAll(covered);
       return null;
     }

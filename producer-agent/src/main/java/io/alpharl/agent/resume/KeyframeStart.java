@@ -3,11 +3,7 @@ package io.alpharl.agent.resume;
 import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.proto.frame.ChunkDecoder;
 import io.alpharl.proto.frame.DecodedChunk;
-import io.alpharl.proto.frame.DeltaFrame;
-import io.alpharl.proto.frame.FrameEnvelope;
-import io.alpharl.proto.frame.FrameException;
 import io.alpharl.proto.frame.KeyframeCheck;
-import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.StepCommitted;
@@ -63,29 +59,17 @@ record KeyframeStart(Map<String, Keyframe> tensors, long fromMs) {
       wanted.put(d.getTensorName(), c);
     }
     long oldest = wanted.values().stream().mapToLong(c -> c.check.step()).min().orElseThrow();
-    // A keyframe's records were written after the commit before its step (the run's start for its first).
-    Map.Entry<Long, StepCommitted> before = commits.lowerEntry(oldest);
-    long keyframesFromMs = before != null ? before.getValue().getCommittedUnixMs() : createdMs;
-    String prefix = runId + RecordKeys.SEPARATOR;
+    long keyframesFromMs = KeyframeCheck.writtenAfterMs(commits, oldest, createdMs);
     try {
       LoggedRun.readSettled(reader, Topics.SUMS.name(), keyframesFromMs, r -> {
         if (r.key() == null || r.value() == null) {
           return;
         }
         String key = new String(r.key(), StandardCharsets.UTF_8);
-        int hash = key.lastIndexOf('#');
-        Chunks c = key.startsWith(prefix) && hash > prefix.length() ? wanted.get(key.substring(prefix.length(), hash)) : null;
-        if (c == null || c.check.done()) {
-          return;
-        }
-        DeltaFrame frame;
-        try {
-          frame = FrameEnvelope.parse(r.value());
-        } catch (FrameException e) {
-          return; // not a keyframe
-        }
-        if (frame.header().getRunningSum() && frame.header().getStep() == c.check.step() && frame.sumKey().equals(key)) {
-          c.add(frame, decoder, sum);
+        String tensor = KeyframeCheck.tensorOf(runId, key);
+        Chunks c = tensor == null ? null : wanted.get(tensor);
+        if (c != null) {
+          c.add(key, r.value(), decoder, sum);
         }
       });
     } catch (IllegalStateException | AuthorizationException e) {
@@ -139,8 +123,8 @@ record KeyframeStart(Map<String, Keyframe> tensors, long fromMs) {
       this.tensor = tensor;
     }
 
-    void add(DeltaFrame frame, ChunkDecoder decoder, RunningSum sum) {
-      DecodedChunk chunk = check.offer(frame, decoder);
+    void add(String key, byte[] value, ChunkDecoder decoder, RunningSum sum) {
+      DecodedChunk chunk = check.offer(key, value, decoder);
       if (chunk == null) {
         return;
       }

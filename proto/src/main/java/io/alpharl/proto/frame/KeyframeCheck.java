@@ -1,7 +1,11 @@
 package io.alpharl.proto.frame;
 
+import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.v1.DeltaChunkHeader;
+import io.alpharl.proto.v1.StepCommitted;
 import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
 
 /**
  * One tensor's keyframe (its running sum at one step, on {@code alpharl.sums}) as a reader meets
@@ -34,8 +38,52 @@ public final class KeyframeCheck {
   }
 
   /**
-   * The next chunk, given the frame of a record keyed for this tensor's keyframe at this step (the
-   * caller filters by key, step and {@code running_sum}).
+   * The tensor a record key on {@code alpharl.sums} names for the run ({@code run/tensor#chunk};
+   * the chunk index is what follows the last {@code #}), or null for another run's or no key.
+   */
+  public static String tensorOf(String runId, String key) {
+    String prefix = runId + RecordKeys.SEPARATOR;
+    int hash = key == null ? -1 : key.lastIndexOf('#');
+    return hash > prefix.length() && key.startsWith(prefix) ? key.substring(prefix.length(), hash) : null;
+  }
+
+  /**
+   * From when a keyframe of {@code step} lies on the log, by the agents' clocks (less the readers'
+   * clock margin): its records were written after the commit before its step, or after the run's
+   * start for the run's first.
+   */
+  public static long writtenAfterMs(NavigableMap<Long, StepCommitted> commits, long step, long runStartMs) {
+    Map.Entry<Long, StepCommitted> before = commits.lowerEntry(step);
+    return before != null ? before.getValue().getCommittedUnixMs() : runStartMs;
+  }
+
+  /**
+   * The next chunk, given a record of {@code alpharl.sums} under {@code key}: taken only when it is a
+   * keyframe chunk of this step under its own key (a record that does not parse, another step's
+   * keyframe or a delta is passed over; the keyframe it may have displaced is then not found whole).
+   *
+   * @return its values, or null when it is passed over, refused, completes a keyframe that does
+   *     not match its commit, or nothing more is wanted ({@link #wrong} says why when refused)
+   */
+  public DecodedChunk offer(String key, byte[] value, ChunkDecoder decoder) {
+    if (done() || value == null) {
+      return null;
+    }
+    DeltaFrame frame;
+    try {
+      frame = FrameEnvelope.parse(value);
+    } catch (FrameException e) {
+      return null;
+    }
+    if (!frame.header().getRunningSum() || frame.header().getStep() != step || !frame.sumKey().equals(key)) {
+      return null;
+    }
+    return offer(frame, decoder);
+  }
+
+  /**
+   * The next chunk, given the frame of a record found for this tensor's keyframe at this step (read
+   * again by its offset: {@link #offer(String, byte[], ChunkDecoder)} filtered it when found).
    *
    * @return its values, or null when it is refused, completes a keyframe that does not match its
    *     commit, or nothing more is wanted ({@link #wrong} says why)

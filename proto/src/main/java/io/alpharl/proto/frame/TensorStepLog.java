@@ -63,8 +63,6 @@ public final class TensorStepLog {
   }
 
   private final Predicate<DeltaChunkHeader> keepValues;
-  /** Whether this log folds keyframes ({@link #ofRunningSums}) rather than deltas. */
-  private final boolean runningSums;
   private List<Long> shape;
   /** Whether the applied steps' frames say the tensor is modelled; null before the first. */
   private Boolean modelled;
@@ -91,21 +89,7 @@ public final class TensorStepLog {
    *     sums modelled matrices alone keeps no values of a step that claims to be something else)
    */
   public TensorStepLog(Predicate<DeltaChunkHeader> keepValues) {
-    this(keepValues, false);
-  }
-
-  private TensorStepLog(Predicate<DeltaChunkHeader> keepValues, boolean runningSums) {
     this.keepValues = keepValues;
-    this.runningSums = runningSums;
-  }
-
-  /**
-   * A log of one tensor's keyframes (frames marked {@code running_sum}, from {@code alpharl.sums}),
-   * keeping their values: the same checks of a step's chunks as for deltas, and the converse
-   * refusal, so that a delta is never taken for a running sum.
-   */
-  public static TensorStepLog ofRunningSums() {
-    return new TensorStepLog(h -> true, true);
   }
 
   /**
@@ -172,11 +156,10 @@ public final class TensorStepLog {
     long step = h.getStep();
     String where = h.getTensorName() + " step " + step + " chunk " + h.getChunkIndex();
     List<Rejection> rejections = new ArrayList<>(1);
-    if (h.getRunningSum() != runningSums) {
-      // A running sum added as a delta would give ΔW_s + S_s: wrong without a word.
-      return refused(step, rejections, RejectReason.REJECT_REASON_MALFORMED_RECORD, where + (runningSums
-          ? ": a delta, where this log takes keyframes (running sums) alone"
-          : ": a keyframe (the running sum S of its step, for " + Topics.SUMS.name() + "), not a delta"));
+    if (h.getRunningSum()) {
+      // A running sum added as a delta would give ΔW_s + S_s: wrong without a word. (Keyframes are read by KeyframeCheck.)
+      return refused(step, rejections, RejectReason.REJECT_REASON_MALFORMED_RECORD,
+          where + ": a keyframe (the running sum S of its step, for " + Topics.SUMS.name() + "), not a delta");
     }
     if (!frame.key().equals(key)) {
       return refused(step, rejections, RejectReason.REJECT_REASON_CORRUPT_FRAME,

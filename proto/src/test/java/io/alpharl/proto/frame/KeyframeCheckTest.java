@@ -45,6 +45,37 @@ class KeyframeCheckTest {
     }
   }
 
+  /**
+   * Records met on the keyframes' topic: a delta under the keyframe's key (it would be taken for
+   * S), another step's keyframe, junk and a chunk under another chunk's key are passed over; the
+   * keyframe's own records are then taken whole.
+   */
+  @Test
+  void onlyTheKeyframesOwnRecordsAreTaken() throws Exception {
+    float[] s = Frames.delta(256, 0.5, 7);
+    try (RootAllocator allocator = new RootAllocator(); ChunkDecoder decoder = new ChunkDecoder(allocator)) {
+      List<DeltaFrame> chunks = keyframe(allocator, s);
+      String key0 = chunks.get(0).sumKey();
+      assertThat(KeyframeCheck.tensorOf("run-a", key0)).isEqualTo(TENSOR.tensorName());
+      assertThat(KeyframeCheck.tensorOf("run-b", key0)).isNull();
+      KeyframeCheck check = new KeyframeCheck(TENSOR.tensorName(), 7, TENSOR.shape(), ValuesCrc32c.of(s));
+      DeltaFrame delta = Frames.split(allocator, SMALL, TENSOR, s).get(0);
+      assertThat(check.offer(key0, delta.bytes(), decoder)).as("a delta").isNull();
+      TensorRef eight = new TensorRef(TENSOR.runId(), 8, TENSOR.tensorName(), TENSOR.shape(), true);
+      try (TensorChunker chunker = new TensorChunker(allocator, SMALL)) {
+        DeltaFrame other = chunker.runningSum(eight, chunker.plan(eight), 0, FloatBuffer.wrap(s, 0, chunker.plan(eight).count(0)));
+        assertThat(check.offer(key0, other.bytes(), decoder)).as("another step's keyframe").isNull();
+      }
+      assertThat(check.offer(key0, new byte[] {1, 2, 3}, decoder)).as("junk").isNull();
+      assertThat(check.offer(chunks.get(1).sumKey(), chunks.get(0).bytes(), decoder)).as("under another chunk's key").isNull();
+      assertThat(check.wrong()).isNull();
+      for (DeltaFrame f : chunks) {
+        assertThat(check.offer(f.sumKey(), f.bytes(), decoder)).isNotNull();
+      }
+      assertThat(check.usable()).isTrue();
+    }
+  }
+
   private static List<DeltaFrame> keyframe(RootAllocator allocator, float[] s) {
     List<DeltaFrame> out = new ArrayList<>();
     try (TensorChunker chunker = new TensorChunker(allocator, SMALL)) {
