@@ -181,7 +181,8 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
     KeyframeCheck check = new KeyframeCheck(name, step, shapes.get(name), digests.sumCrc32c(step, name).orElseThrow());
     List<DecodedChunk> chunks = new ArrayList<>();
     try {
-      forEach(keyframe, value -> check.offer(FrameEnvelope.parse(value), decoder), c -> {
+      forEach(keyframe, value -> {
+        DecodedChunk c = check.offer(FrameEnvelope.parse(value), decoder);
         if (c != null) {
           chunks.add(c);
         }
@@ -203,14 +204,14 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
 
   /**
    * Hands each frame of {@code f} to {@code each}, in order: those kept, those a fetch brought on
-   * its way, the rest read again by offset; {@code outcome} gets what {@code each} made of it.
+   * its way, the rest read again by offset.
    */
-  private <T> void forEach(Frames f, java.util.function.Function<byte[], T> each, java.util.function.Consumer<T> outcome) {
+  private void forEach(Frames f, java.util.function.Consumer<byte[]> each) {
     int i = 0;
     while (i < f.size()) {
       byte[] value = f.kept.get(i) != null ? f.kept.get(i) : onTheWay.take(f.partitions.get(i), f.offsets.get(i));
       if (value != null) {
-        outcome.accept(each.apply(value));
+        each.accept(value);
         i++;
         continue;
       }
@@ -222,7 +223,7 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
       }
       long[] offsets = f.offsets.subList(i, end).stream().mapToLong(Long::longValue).toArray();
       onTheWay.reading(tp, offsets);
-      reader.readOffsets(tp, offsets, r -> outcome.accept(each.apply(r.value())), r -> onTheWay.passedBy(tp, r.offset(), r.value()));
+      reader.readOffsets(tp, offsets, r -> each.accept(r.value()), r -> onTheWay.passedBy(tp, r.offset(), r.value()));
       i = end;
     }
   }
@@ -279,10 +280,7 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
     }
 
     void sum(Frames f) {
-      forEach(f, value -> {
-        offer(value);
-        return null;
-      }, o -> {});
+      forEach(f, this::offer);
     }
 
     /** Why the sum lacks committed steps, or null when it has them all. */
