@@ -124,6 +124,8 @@ public final class CheckpointAgent implements AutoCloseable {
   /** What the scan measured of each sent step's weights when it was sent (while the folder is there): weights written over after are said. */
   private final Map<Long, Optional<Object>> sentFiles = new HashMap<>();
   private final Set<Path> known = new HashSet<>();
+  /** What the log held of the run when this agent started. */
+  private final CommittedRun committed;
   private boolean baseGoneSaid;
   /** Sets of checkpoint-only tensors already warned about. */
   private final Set<List<String>> extraSaid = new HashSet<>();
@@ -177,7 +179,6 @@ public final class CheckpointAgent implements AutoCloseable {
       base.close();
       throw e;
     }
-    CommittedRun committed;
     try {
       committed = resume.load(sum);
       lettered.addAll(resume.lettersBefore());
@@ -369,7 +370,14 @@ public final class CheckpointAgent implements AutoCloseable {
   /** Publishes the manifest and, for recordings, the base weights and files. Call once before {@link #poll}. */
   public void start() {
     List<CheckpointDir> present = scanner.present();
-    present.forEach(c -> known.add(c.folder()));
+    for (CheckpointDir c : present) {
+      // A folder of a step at or below the last sent one that the log does not hold appeared while no agent watched (or an
+      // earlier session refused it): left unknown, the first poll letters it as a live agent would have, where it was
+      // passed over in silence. One an earlier session lettered for any reason is not said again; a step-0 folder is W_0.
+      if (c.step() > lastStep || c.step() == 0 || committed.mayHold(c.step()) || lettered.stream().anyMatch(k -> AgentLetters.stepOf(k) == c.step())) {
+        known.add(c.folder());
+      }
+    }
     if (manifest.getPlannedSteps() == 0 && !present.isEmpty()) {
       manifest.setPlannedSteps(ProgressReader.plannedSteps(present.get(present.size() - 1)));
     }

@@ -17,7 +17,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -172,7 +174,7 @@ class BaseDistanceTest {
       }
       assertThat(sum.advance(MODULE, 0, target, new float[target.length], target.length, run.wire())).isNegative();
       sum.commitStep();
-      return new CommittedRun(first, 1, new TreeMap<>(), Optional.empty(), Map.of(), Optional.empty(), 1);
+      return new CommittedRun(first, 1, new TreeMap<>(), Optional.empty(), Map.of(), Optional.empty(), Optional.of(new TreeSet<>(Set.of((long) first))));
     };
     Logger logger = (Logger) LoggerFactory.getLogger(CheckpointAgent.class);
     ListAppender<ILoggingEvent> lines = new ListAppender<>();

@@ -30,6 +30,11 @@ public final class AgentLetters {
     return step + "|" + reason.getNumber() + "|" + source;
   }
 
+  /** The step a {@link #key} names. */
+  public static long stepOf(String key) {
+    return Long.parseLong(key.substring(0, key.indexOf('|')));
+  }
+
   /**
    * The keys of the run's agent letters on the log; empty, with a warning, where this principal may
    * not read {@code alpharl.dlq} (refusals still pending are then said again after a restart).

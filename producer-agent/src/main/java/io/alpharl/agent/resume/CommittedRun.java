@@ -21,9 +21,13 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Consumer;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,21 +52,32 @@ import org.slf4j.LoggerFactory;
  * @param modules           the run's newest valid manifest's tensors by name (which are modelled,
  *                          which transposed); empty for a new run
  * @param progressKey       the progress key its newest valid manifest names; empty when none does
- * @param committedSteps    how many steps the log holds committed; −1 where the caller does not say
+ * @param steps             the steps the log holds committed; empty where the caller does not say
  */
 public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Long, Double> progress, Optional<BaseModelFingerprint> base,
-    Map<String, TensorInfo> modules, Optional<String> progressKey, int committedSteps) {
+    Map<String, TensorInfo> modules, Optional<String> progressKey, Optional<NavigableSet<Long>> steps) {
   private static final Logger LOG = LoggerFactory.getLogger(CommittedRun.class);
 
   public CommittedRun {
     progress = Collections.unmodifiableNavigableMap(new TreeMap<>(progress));
     modules = Map.copyOf(modules);
     progressKey = progressKey.filter(k -> !k.isEmpty());
+    steps = steps.map(s -> Collections.unmodifiableNavigableSet(new TreeSet<>(s)));
   }
 
   /** A run whose log says nothing of its modules, nor how many steps it holds (none when {@code lastStep} is 0). */
   public CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Long, Double> progress, Optional<BaseModelFingerprint> base) {
-    this(lastStep, firstManifestMs, progress, base, Map.of(), Optional.empty(), lastStep == 0 ? 0 : -1);
+    this(lastStep, firstManifestMs, progress, base, Map.of(), Optional.empty(), lastStep == 0 ? Optional.of(new TreeSet<>()) : Optional.empty());
+  }
+
+  /** How many steps the log holds committed; −1 where the caller does not say. */
+  public int committedSteps() {
+    return steps.map(NavigableSet::size).orElse(-1);
+  }
+
+  /** Whether the log holds {@code step} committed; true where the caller does not say (nothing is refused on a guess). */
+  public boolean mayHold(long step) {
+    return steps.map(s -> s.contains(step)).orElse(true);
   }
 
   /** A run whose log says nothing of its base model. */
@@ -102,7 +117,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       described.ifPresent(m -> m.getTensorsList().forEach(t -> modules.put(t.getName(), t)));
       String key = described.map(RunManifest::getProgressSignalName).orElse("");
       if (lastStep == 0) {
-        return new CommittedRun(0, created, Collections.emptyNavigableMap(), base, modules, Optional.of(key), 0);
+        return new CommittedRun(0, created, Collections.emptyNavigableMap(), base, modules, Optional.of(key), Optional.of(new TreeSet<>()));
       }
       Optional<KeyframeStart> keyframes = KeyframeStart.load(reader, decoder, runId, commits, created, sum);
       Folded folded = fold(reader, decoder, runId, lastStep, newest.get(), sum, keyframes, created);
@@ -126,7 +141,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       }
       LOG.info("run {}: resuming after committed step {} ({} frames re-read{} in {} ms)", runId, lastStep, folded.frames(),
           keyframes.map(k -> ", each tensor from its newest keyframe").orElse(""), (System.nanoTime() - t0) / 1_000_000);
-      return new CommittedRun(lastStep, created, progress, base, modules, Optional.of(key), commits.size());
+      return new CommittedRun(lastStep, created, progress, base, modules, Optional.of(key), Optional.of(new TreeSet<>(commits.keySet())));
     }
   }
 
@@ -149,7 +164,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
         TensorStepLog.resumed(h -> true, f.shape(), f.modelled(), f.step(), 1, false))));
     int[] frames = {0};
     String[] ended = {null};
-    java.util.function.Consumer<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> each = r -> {
+    Consumer<ConsumerRecord<byte[], byte[]>> each = r -> {
       String k = key(r.key());
       if (k == null || !k.startsWith(prefix) || r.value() == null) {
         return;

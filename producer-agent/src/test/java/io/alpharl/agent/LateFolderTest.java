@@ -1,0 +1,146 @@
+package io.alpharl.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.agent.checkpoint.CheckpointLayout;
+import io.alpharl.agent.delta.RunningSum;
+import io.alpharl.agent.resume.AgentLetters;
+import io.alpharl.agent.resume.CommittedRun;
+import io.alpharl.proto.v1.RejectReason;
+import io.alpharl.safetensors.DType;
+import io.alpharl.safetensors.SafetensorsWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A folder of a step at or below the last one sent is never sent (a step is sent once, in order)
+ * and is said once: by a live agent when it appears, and, when it appeared while no agent
+ * watched, by the next agent at its start, where it used to be passed over without a word.
+ */
+class LateFolderTest {
+  private static final String MODULE = "model.layers.0.mlp.up_proj.weight";
+
+  @TempDir
+  Path work;
+
+  @Test
+  void aLiveAgentLettersAFolderAppearingBelowTheLastSentStep() throws Exception {
+    Path runDir = run();
+    weights(runDir.resolve("global_step10_hf"), 10);
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = new CheckpointAgent(config(runDir), sink, allocator,
+        CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      polls(agent);
+      assertThat(sink.committed).containsExactly(10L);
+      weights(runDir.resolve("global_step5_hf"), 5);
+      polls(agent);
+      assertThat(sink.committed).containsExactly(10L);
+      assertLateLetter(sink, runDir);
+    }
+  }
+
+  @Test
+  void aFolderThatAppearedWhileNoAgentWatchedIsLetteredAtTheNextStart() throws Exception {
+    Path runDir = run();
+    weights(runDir.resolve("global_step5_hf"), 5); // step 10 was sent, then rotated away; step 5 came while the agent was down
+    weights(runDir.resolve("global_step15_hf"), 15);
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = new CheckpointAgent(config(runDir), sink, allocator,
+        logHolding(Optional.of(Set.of(10L)), Set.of()))) {
+      agent.start();
+      polls(agent);
+      assertThat(sink.committed).as("the later step goes on").containsExactly(15L);
+      assertLateLetter(sink, runDir);
+    }
+  }
+
+  @Test
+  void aFolderOfACommittedStepOrOneLetteredBeforeIsNotSaidAgain() throws Exception {
+    Path runDir = run();
+    weights(runDir.resolve("global_step5_hf"), 5);
+    weights(runDir.resolve("global_step7_hf"), 7);
+    String earlier = AgentLetters.key(7, RejectReason.REJECT_REASON_BAD_CHECKPOINT, "file:" + runDir.resolve("global_step7_hf").toAbsolutePath());
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = new CheckpointAgent(config(runDir), sink, allocator,
+        logHolding(Optional.of(Set.of(5L, 10L)), Set.of(earlier)))) {
+      agent.start();
+      polls(agent);
+      assertThat(sink.committed).isEmpty();
+      assertThat(sink.letters).as("step 5 is on the log; step 7 was refused by an earlier session").isEmpty();
+    }
+  }
+
+  @Test
+  void nothingIsRefusedWhereTheLogsStepsAreNotKnown() throws Exception {
+    Path runDir = run();
+    weights(runDir.resolve("global_step5_hf"), 5);
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = new CheckpointAgent(config(runDir), sink, allocator,
+        logHolding(Optional.empty(), Set.of()))) {
+      agent.start();
+      polls(agent);
+      assertThat(sink.letters).isEmpty();
+    }
+  }
+
+  private static void assertLateLetter(MemorySink sink, Path runDir) {
+    assertThat(sink.letters).singleElement().satisfies(d -> {
+      assertThat(d.getStep()).isEqualTo(5);
+      assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_AMBIGUOUS_CHECKPOINT);
+      assertThat(d.getSourceTopic()).isEqualTo("file:" + runDir.resolve("global_step5_hf").toAbsolutePath());
+      assertThat(d.getDetail()).contains("appeared after step 10 was sent");
+    });
+  }
+
+  /** A log whose newest committed step is 10, holding {@code steps} (empty: not said), with {@code letters} from earlier sessions. */
+  private static CheckpointAgent.Resume logHolding(Optional<Set<Long>> steps, Set<String> letters) {
+    return new CheckpointAgent.Resume() {
+      @Override
+      public CommittedRun load(RunningSum into) {
+        return new CommittedRun(10, 1, new TreeMap<>(), Optional.empty(), Map.of(), Optional.empty(), steps.map(TreeSet::new));
+      }
+
+      @Override
+      public Set<String> lettersBefore() {
+        return letters;
+      }
+    };
+  }
+
+  /** Enough polls for a folder's sizes to settle and its step to be sent or refused. */
+  private static void polls(CheckpointAgent agent) {
+    for (int i = 0; i < 4; i++) {
+      agent.poll();
+    }
+  }
+
+  private Path run() throws IOException {
+    weights(work.resolve("base"), 0);
+    return Files.createDirectories(work.resolve("run"));
+  }
+
+  private AgentConfig config(Path runDir) throws IOException {
+    return AgentConfig.defaults(runDir, "late").withLayout(CheckpointLayout.OPENRLHF).withBase(work.resolve("base"))
+        .withStateDir(Files.createDirectories(work.resolve("state")));
+  }
+
+  private static void weights(Path dir, int step) throws IOException {
+    Files.createDirectories(dir);
+    float[] w = new float[12];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = 1 + i + 0.25f * step;
+    }
+    new SafetensorsWriter(Map.of()).add(MODULE, DType.F32, List.of(3L, 4L)).writeTo(dir.resolve("model.safetensors"), Map.of(MODULE, w));
+  }
+}
