@@ -144,6 +144,8 @@ public final class CheckpointAgent implements AutoCloseable {
   /** S_t of a chunk whose tensor sends a keyframe this step. */
   private float[] runningSum = new float[0];
   private long lastStep;
+  /** The planned final step the newest commit carried: a checkpoint stating none keeps it (0: unknown). */
+  private long planCommitted;
   /** Steps of the run committed so far, by this agent and those before it: what keyframes are due by. */
   private long stepsSent;
   private final BaseDistanceCheck baseDistance = new BaseDistanceCheck();
@@ -196,6 +198,7 @@ public final class CheckpointAgent implements AutoCloseable {
     }
     this.chunker = new TensorChunker(allocator, config.chunking());
     this.lastStep = committed.lastStep();
+    this.planCommitted = committed.newestPlan();
     this.stepsSent = Math.max(0, committed.committedSteps()); // where a caller does not say (−1), phases merely shift
     this.manifest = RunManifest.newBuilder()
         .setSchemaVersion(Topics.SCHEMA_VERSION)
@@ -785,6 +788,7 @@ public final class CheckpointAgent implements AutoCloseable {
       sink.commitStep(commit.build());
       sum.commitStep();
       lastStep = c.step();
+      planCommitted = planned;
       stepsSent++;
       lastSentFolder = c.folder();
       if (firstOfRun) {
@@ -899,9 +903,12 @@ public final class CheckpointAgent implements AutoCloseable {
 
   /**
    * The planned final step as this checkpoint states it: --planned-steps, else its trainer state's
-   * max_steps (or progress.jsonl's), else what the run knew. An agent started before its trainer's
-   * first checkpoint learns it here; the manifest is sent again with it, for the page, while each
-   * commit carries its own so that fits do not depend on when that manifest arrives.
+   * max_steps (or progress.jsonl's), else the previous commit's. An agent started before its
+   * trainer's first checkpoint learns it here; the manifest is sent again with it, for the page,
+   * while each commit carries its own so that fits do not depend on when that manifest arrives.
+   * Never the manifest's guess from the folder at start: which checkpoints were there then is
+   * timing, and a restarted agent would give a checkpoint stating none another plan than a clean
+   * run's agent did.
    *
    * @param stated the checkpoint's own planned step, read with its progress value before the weights (0 when it states none)
    */
@@ -909,12 +916,15 @@ public final class CheckpointAgent implements AutoCloseable {
     if (config.plannedSteps() > 0) {
       return config.plannedSteps();
     }
-    if (stated > 0 && stated != manifest.getPlannedSteps()) {
+    if (stated == 0) {
+      return planCommitted;
+    }
+    if (stated != manifest.getPlannedSteps()) {
       LOG.info("run {}: planned final step {} (from {})", config.runId(), stated, c.folder());
       manifest.setPlannedSteps(stated);
       sink.manifest(manifest.setLastStep(lastStep).build());
     }
-    return manifest.getPlannedSteps();
+    return stated;
   }
 
   private void refuse(long step, List<Path> folders, RejectReason reason, String detail) {

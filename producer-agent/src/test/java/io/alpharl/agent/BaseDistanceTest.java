@@ -174,7 +174,7 @@ class BaseDistanceTest {
       }
       assertThat(sum.advance(MODULE, 0, target, new float[target.length], target.length, run.wire())).isNegative();
       sum.commitStep();
-      return new CommittedRun(first, 1, new TreeMap<>(), Optional.empty(), Map.of(), Optional.empty(), Optional.of(new TreeSet<>(Set.of((long) first))));
+      return new CommittedRun(first, 1, new TreeMap<>(), Optional.empty(), Map.of(), Optional.empty(), Optional.of(new TreeSet<>(Set.of((long) first))), 0);
     };
     Logger logger = (Logger) LoggerFactory.getLogger(CheckpointAgent.class);
     ListAppender<ILoggingEvent> lines = new ListAppender<>();

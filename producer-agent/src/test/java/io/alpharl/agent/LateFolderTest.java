@@ -108,7 +108,7 @@ class LateFolderTest {
     return new CheckpointAgent.Resume() {
       @Override
       public CommittedRun load(RunningSum into) {
-        return new CommittedRun(10, 1, new TreeMap<>(), Optional.empty(), Map.of(), Optional.empty(), steps.map(TreeSet::new));
+        return new CommittedRun(10, 1, new TreeMap<>(), Optional.empty(), Map.of(), Optional.empty(), steps.map(TreeSet::new), 0);
       }
 
       @Override

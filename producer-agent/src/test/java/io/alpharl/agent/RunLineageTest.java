@@ -94,7 +94,7 @@ class RunLineageTest {
     // The trainer logs both keys: compared across keys, the lineage check would take the folder for another run's.
     Files.writeString(runDir.resolve("checkpoint-10").resolve("trainer_state.json"),
         "{\"max_steps\": 40, \"log_history\": [{\"step\": 10, \"reward\": 0.31, \"eval_accuracy\": 0.9}]}");
-    CheckpointAgent.Resume keyed = sum -> new CommittedRun(20, 1, new TreeMap<>(LOGGED), Optional.empty(), Map.of(), Optional.of("reward"), Optional.empty());
+    CheckpointAgent.Resume keyed = sum -> new CommittedRun(20, 1, new TreeMap<>(LOGGED), Optional.empty(), Map.of(), Optional.of("reward"), Optional.empty(), 0);
     try (RootAllocator allocator = new RootAllocator()) {
       AgentConfig other = AgentConfig.defaults(runDir, "lineage").withStateDir(stateDir).withProgressKey("eval_accuracy");
       assertThatThrownBy(() -> new CheckpointAgent(other, sink(), allocator, keyed).close()).isInstanceOf(ResumeRefusedException.class)

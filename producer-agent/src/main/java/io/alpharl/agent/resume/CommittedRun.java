@@ -53,9 +53,10 @@ import org.slf4j.LoggerFactory;
  *                          which transposed); empty for a new run
  * @param progressKey       the progress key its newest valid manifest names; empty when none does
  * @param steps             the steps the log holds committed; empty where the caller does not say
+ * @param newestPlan        the planned final step the newest commit carries; 0 when it states none, or for a new run
  */
 public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Long, Double> progress, Optional<BaseModelFingerprint> base,
-    Map<String, TensorInfo> modules, Optional<String> progressKey, Optional<NavigableSet<Long>> steps) {
+    Map<String, TensorInfo> modules, Optional<String> progressKey, Optional<NavigableSet<Long>> steps, long newestPlan) {
   private static final Logger LOG = LoggerFactory.getLogger(CommittedRun.class);
 
   public CommittedRun {
@@ -67,7 +68,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
 
   /** A run whose log says nothing of its modules, nor how many steps it holds (none when {@code lastStep} is 0). */
   public CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Long, Double> progress, Optional<BaseModelFingerprint> base) {
-    this(lastStep, firstManifestMs, progress, base, Map.of(), Optional.empty(), lastStep == 0 ? Optional.of(new TreeSet<>()) : Optional.empty());
+    this(lastStep, firstManifestMs, progress, base, Map.of(), Optional.empty(), lastStep == 0 ? Optional.of(new TreeSet<>()) : Optional.empty(), 0);
   }
 
   /** How many steps the log holds committed; −1 where the caller does not say. */
@@ -117,7 +118,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       described.ifPresent(m -> m.getTensorsList().forEach(t -> modules.put(t.getName(), t)));
       String key = described.map(RunManifest::getProgressSignalName).orElse("");
       if (lastStep == 0) {
-        return new CommittedRun(0, created, Collections.emptyNavigableMap(), base, modules, Optional.of(key), Optional.of(new TreeSet<>()));
+        return new CommittedRun(0, created, Collections.emptyNavigableMap(), base, modules, Optional.of(key), Optional.of(new TreeSet<>()), 0);
       }
       Optional<KeyframeStart> keyframes = KeyframeStart.load(reader, decoder, runId, commits, created, sum);
       Folded folded = fold(reader, decoder, runId, lastStep, newest.get(), sum, keyframes, created);
@@ -141,7 +142,8 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       }
       LOG.info("run {}: resuming after committed step {} ({} frames re-read{} in {} ms)", runId, lastStep, folded.frames(),
           keyframes.map(k -> ", each tensor from its newest keyframe").orElse(""), (System.nanoTime() - t0) / 1_000_000);
-      return new CommittedRun(lastStep, created, progress, base, modules, Optional.of(key), Optional.of(new TreeSet<>(commits.keySet())));
+      return new CommittedRun(lastStep, created, progress, base, modules, Optional.of(key), Optional.of(new TreeSet<>(commits.keySet())),
+          newest.get().getPlannedSteps());
     }
   }
 
