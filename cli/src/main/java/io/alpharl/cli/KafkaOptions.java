@@ -70,7 +70,7 @@ public final class KafkaOptions {
     try (Admin admin = Admin.create(clients().config())) {
       List<TopicLayout> layouts = Topics.layouts(partitions, replication);
       TopicAdmin.ensure(admin, layouts);
-      TopicAdmin.settingsThatDropRecords(admin, layouts).forEach(LOG::warn);
+      TopicAdmin.settingsAtOdds(admin, layouts).forEach(LOG::warn);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (KafkaException e) {

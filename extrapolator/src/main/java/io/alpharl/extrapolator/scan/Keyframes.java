@@ -2,6 +2,7 @@ package io.alpharl.extrapolator.scan;
 
 import io.alpharl.proto.frame.ChunkDecoder;
 import io.alpharl.proto.frame.KeyframeCheck;
+import io.alpharl.proto.topic.MissingTopicException;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.StepCommitted;
@@ -100,7 +101,7 @@ final class Keyframes {
         }
         return done[0] < found.size();
       });
-    } catch (IllegalStateException | AuthorizationException e) {
+    } catch (MissingTopicException | AuthorizationException e) {
       // A cluster set up before keyframes (no such topic), a principal without READ on it: the write is slower, never other bits.
       LOG.warn("run {}: keyframes cannot be read ({}); every tensor is summed from the run's first delta (README, 'Keyframes')", runId,
           e.getMessage());

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Topics an administrator made before the system: left as they are, but a setting that would
  * delete records the services rebuild their state from is named, so the user hears of it at
- * start-up rather than when a restarted processor refuses the rest of a long run.
+ * start-up rather than when a restarted processor refuses the rest of a long run; so is a
+ * keyframes' topic that would grow by every keyframe sent.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class TopicSettingsIT {
@@ -31,7 +32,7 @@ class TopicSettingsIT {
           new NewTopic(Topics.STEPS.name(), 2, (short) 1).configs(Map.of("cleanup.policy", "compact", "retention.bytes", "1073741824")))).all().get();
       TopicAdmin.ensure(admin, layouts);
 
-      List<String> said = TopicAdmin.settingsThatDropRecords(admin, layouts);
+      List<String> said = TopicAdmin.settingsAtOdds(admin, layouts);
       assertThat(said).hasSize(4);
       assertThat(said.get(0)).startsWith(Topics.DELTAS.name() + " deletes records older than 168 h (retention.ms=604800000)")
           .contains("ΔW cannot be rebuilt", "set retention.ms=-1");
@@ -43,11 +44,23 @@ class TopicSettingsIT {
   }
 
   @Test
+  void keyframesKeptWithoutCompactionAreNamed(@DedicatedBroker TestBroker broker) throws Exception {
+    List<TopicLayout> layouts = Topics.layouts(2, (short) 1);
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      admin.createTopics(List.of(new NewTopic(Topics.SUMS.name(), 2, (short) 1).configs(Map.of("cleanup.policy", "delete", "retention.ms",
+          "-1")))).all().get();
+      TopicAdmin.ensure(admin, layouts);
+      assertThat(TopicAdmin.settingsAtOdds(admin, layouts)).singleElement().asString()
+          .startsWith(Topics.SUMS.name() + " is not compacted (cleanup.policy=delete)").contains("set cleanup.policy=compact,delete");
+    }
+  }
+
+  @Test
   void topicsTheSystemMadeAreNotNamed(@DedicatedBroker TestBroker broker) throws Exception {
     List<TopicLayout> layouts = Topics.layouts(2, (short) 1);
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
       TopicAdmin.ensure(admin, layouts);
-      assertThat(TopicAdmin.settingsThatDropRecords(admin, layouts)).isEmpty();
+      assertThat(TopicAdmin.settingsAtOdds(admin, layouts)).isEmpty();
     }
   }
 }

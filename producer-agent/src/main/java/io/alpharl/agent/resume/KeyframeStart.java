@@ -4,6 +4,7 @@ import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.proto.frame.ChunkDecoder;
 import io.alpharl.proto.frame.DecodedChunk;
 import io.alpharl.proto.frame.KeyframeCheck;
+import io.alpharl.proto.topic.MissingTopicException;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.StepCommitted;
@@ -72,7 +73,7 @@ record KeyframeStart(Map<String, Keyframe> tensors, long fromMs) {
           c.add(key, r.value(), decoder, sum);
         }
       });
-    } catch (IllegalStateException | AuthorizationException e) {
+    } catch (MissingTopicException | AuthorizationException e) {
       // No such topic (a cluster set up before keyframes), or no READ on it: the whole log is folded.
       LOG.warn("run {}: keyframes cannot be read to resume from ({}); the running sum is folded from the run's first delta", runId, e.getMessage());
       sum.clear();

@@ -78,7 +78,7 @@ public final class TopicAdmin {
    * made here. Services started together (two processor instances sharing a run, a demo beside a
    * broker command) race to create the same topics, and the slower one used to fail its start on
    * "topic already exists". Its settings are then the other creator's: {@link
-   * #settingsThatDropRecords} still names any that would delete records.
+   * #settingsAtOdds} still names any that would delete records.
    */
   private static void create(Admin admin, List<NewTopic> topics) throws InterruptedException, ExecutionException {
     Map<String, KafkaFuture<Void>> created = admin.createTopics(topics).values();
@@ -108,24 +108,34 @@ public final class TopicAdmin {
   }
 
   /**
-   * Settings of existing topics that delete records the layout means to keep: a retention limit
-   * (time or size) or compaction on a topic laid out to keep everything. An administrator's topic
-   * may have either (a cluster's default retention is a week); a run that outlives it loses its
-   * first deltas, and ΔW rebuilt from the log after any restart cannot be fitted (its later deltas
-   * are refused as following missing steps). One sentence per setting; empty when the cluster may
-   * not be asked.
+   * Settings of existing topics at odds with their layout. Records the layout means to keep: a
+   * retention limit (time or size) or compaction on a topic laid out to keep everything. An
+   * administrator's topic may have either (a cluster's default retention is a week); a run that
+   * outlives it loses its first deltas, and ΔW rebuilt from the log after any restart cannot be
+   * fitted (its later deltas are refused as following missing steps). And the keyframes' topic
+   * without compaction, which then keeps every keyframe sent until its retention deletes it, where
+   * compaction keeps each tensor's newest: about a model's f32 copy against one a step for every 32
+   * steps of retention. One sentence per setting; empty when the cluster may not be asked.
    */
-  public static List<String> settingsThatDropRecords(Admin admin, List<TopicLayout> layouts) throws InterruptedException {
-    List<ConfigResource> kept = layouts.stream().filter(l -> "-1".equals(l.configs().get(TopicConfig.RETENTION_MS_CONFIG)))
+  public static List<String> settingsAtOdds(Admin admin, List<TopicLayout> layouts) throws InterruptedException {
+    List<ConfigResource> asked = layouts.stream().filter(l -> keepsEverything(l) || l.name().equals(Topics.SUMS.name()))
         .map(l -> new ConfigResource(ConfigResource.Type.TOPIC, l.name())).toList();
-    Map<ConfigResource, KafkaFuture<Config>> described = admin.describeConfigs(kept).values();
+    Map<ConfigResource, KafkaFuture<Config>> described = admin.describeConfigs(asked).values();
     List<String> out = new ArrayList<>();
-    for (ConfigResource topic : kept) {
+    for (ConfigResource topic : asked) {
       Config c;
       try {
         c = described.get(topic).get();
       } catch (ExecutionException e) {
         continue; // not visible to this principal, or not there: nothing known
+      }
+      if (topic.name().equals(Topics.SUMS.name())) {
+        String policy = value(c, TopicConfig.CLEANUP_POLICY_CONFIG);
+        if (policy != null && !policy.contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
+          out.add(topic.name() + " is not compacted (cleanup.policy=" + policy + "): it keeps every keyframe the agents send until its"
+              + " retention deletes it, where compaction keeps each tensor's newest; set cleanup.policy=compact,delete on it");
+        }
+        continue;
       }
       String ms = value(c, TopicConfig.RETENTION_MS_CONFIG);
       if (ms != null && !ms.equals("-1")) {
@@ -145,6 +155,10 @@ public final class TopicAdmin {
       }
     }
     return out;
+  }
+
+  private static boolean keepsEverything(TopicLayout layout) {
+    return "-1".equals(layout.configs().get(TopicConfig.RETENTION_MS_CONFIG));
   }
 
   private static String consequence(ConfigResource topic) {

@@ -75,11 +75,15 @@ public final class TopicReader implements AutoCloseable {
     this.kafka = kafka;
   }
 
-  /** The topic's partitions in partition order (the broker's metadata may list them in any order). */
+  /**
+   * The topic's partitions in partition order (the broker's metadata may list them in any order).
+   *
+   * @throws MissingTopicException when the cluster has no such topic
+   */
   public List<TopicPartition> partitions(String topic) {
     List<PartitionInfo> parts = consumer.partitionsFor(topic, timeout);
     if (parts == null || parts.isEmpty()) {
-      throw new IllegalStateException("topic " + topic + " does not exist");
+      throw new MissingTopicException(topic);
     }
     return inPartitionOrder(topic, parts);
   }
