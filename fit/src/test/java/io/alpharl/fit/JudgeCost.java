@@ -12,7 +12,7 @@ import java.util.List;
  * its prefix fits kept, as the processor does. On this machine's cores. Not a test: nothing is asserted. Run it with
  *
  * <pre>
- *   mvn -q -o -pl fit -am test-compile
+ *   mvn -q -o -pl fit -am test-compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime
  *   java -Xmx3g -cp fit/target/classes:fit/target/test-classes:$(cat fit/target/classpath.txt) io.alpharl.fit.JudgeCost [POINTS...]
  * </pre>
  */

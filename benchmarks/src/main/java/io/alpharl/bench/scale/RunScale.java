@@ -153,7 +153,7 @@ public final class RunScale implements Callable<Integer> {
   }
 
   public static CommandLine commandLine() {
-    return new CommandLine(new RunScale());
+    return new CommandLine(new RunScale()).setCaseInsensitiveEnumValuesAllowed(true); // as the alpharl command: float or FLOAT
   }
 
   @Override

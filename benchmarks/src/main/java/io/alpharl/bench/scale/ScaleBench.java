@@ -85,7 +85,7 @@ public final class ScaleBench {
     for (long t = 1; t <= config.steps(); t++) {
       StepStats s = writeCheckpoint(gen, work, t);
       Files.move(work.run().resolve("tmp-checkpoint-" + t), work.run().resolve("checkpoint-" + t), StandardCopyOption.ATOMIC_MOVE);
-      report.step(new StepMeasurement(t, s.unchangedShare(), s.fileBytes(), s.seconds(), null, null, null, null, null, null, null, null, false,
+      report.step(new StepMeasurement(t, s.unchangedShare(), s.fileBytes(), s.seconds(), null, null, null, null, null, null, null, null, null, false,
           "generated only"));
       prune(work, t);
     }
@@ -161,7 +161,7 @@ public final class ScaleBench {
           if (fit.isEmpty() && (!p.agent().isAlive() || !p.processor().isAlive())) {
             String why = whyNoFit(p, t);
             report.failure(why);
-            report.step(new StepMeasurement(t, g.unchangedShare(), g.fileBytes(), g.seconds(), null, null, null, null, null, null, null, null,
+            report.step(new StepMeasurement(t, g.unchangedShare(), g.fileBytes(), g.seconds(), null, null, null, null, null, null, null, null, null,
                 false, why));
             break;
           }
@@ -297,6 +297,7 @@ public final class ScaleBench {
     }
     Integer frames = null;
     Long wire = null;
+    Long keyframeBytes = null;
     Double consumeSeconds = null;
     Double produceSeconds = null;
     try {
@@ -304,7 +305,11 @@ public final class ScaleBench {
       frames = read.count();
       wire = read.wireBytes();
       consumeSeconds = read.readSeconds();
-      produceSeconds = produce.send(read);
+      // The agent's transaction also carries the step's keyframes: the produce baseline sends them too (the consume baseline
+      // does not, as the processor does not read them).
+      StepFrames keyframes = consume.read(before.sumsEnd(), after.sumsEnd(), true, LINE_WAIT.multipliedBy(4));
+      keyframeBytes = keyframes.wireBytes();
+      produceSeconds = produce.send(read.with(keyframes));
       if (agentLine.isPresent() && agentLine.get().frames() != read.count()) {
         note.append("agent logged ").append(agentLine.get().frames()).append(" frames, ").append(read.count()).append(" read back; ");
       }
@@ -318,14 +323,16 @@ public final class ScaleBench {
       note.append("processor /proc/PID/io not readable; ");
     }
     String n = note.toString().replaceAll("; $", "");
-    return new StepMeasurement(t, g.unchangedShare(), g.fileBytes(), g.seconds(), frames, wire, agentSeconds, produceSeconds, commitToFit,
+    return new StepMeasurement(t, g.unchangedShare(), g.fileBytes(), g.seconds(), frames, wire, keyframeBytes, agentSeconds, produceSeconds, commitToFit,
         consumeSeconds, growth.bytes(), disk, growth.lowerBound(), n);
   }
 
   /** Counters read before and after a step. */
-  private record Snapshot(Map<TopicPartition, Long> deltaEnd, Map<TopicPartition, Long> stateSizes, OptionalLong processorWrites) {
+  private record Snapshot(Map<TopicPartition, Long> deltaEnd, Map<TopicPartition, Long> sumsEnd, Map<TopicPartition, Long> stateSizes,
+      OptionalLong processorWrites) {
     static Snapshot take(Admin admin, StateTopicBytes state, JavaService processor) throws ExecutionException, InterruptedException {
-      return new Snapshot(TopicOffsets.committedEnd(admin, Topics.DELTAS.name()), state.sizes(), processor.stats().writeBytes());
+      return new Snapshot(TopicOffsets.committedEnd(admin, Topics.DELTAS.name()), TopicOffsets.committedEnd(admin, Topics.SUMS.name()),
+          state.sizes(), processor.stats().writeBytes());
     }
   }
 

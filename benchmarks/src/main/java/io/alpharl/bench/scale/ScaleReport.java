@@ -33,7 +33,7 @@ public final class ScaleReport {
       "agent_peak_rss_bytes", "processor_peak_rss_bytes", "extrapolator_peak_rss_bytes", "broker_peak_rss_bytes",
       "agent_peak_rss_anon_bytes", "processor_peak_rss_anon_bytes", "extrapolator_peak_rss_anon_bytes", "broker_peak_rss_anon_bytes",
       "model_write_vs_cp", "model_write_vs_cp_sync", "unchanged_share",
-      "agent_seconds", "raw_produce_seconds", "commit_to_fit_seconds", "raw_consume_seconds", "wire_bytes",
+      "agent_seconds", "raw_produce_seconds", "commit_to_fit_seconds", "raw_consume_seconds", "wire_bytes", "keyframe_bytes",
       "model_write_seconds", "model_write_log_scan_seconds", "cp_seconds", "cp_sync_seconds", "processor_solver_passes",
       "delta_w_concentration", "delta_w_concentration_vs_noise",
       "processor_restart_seconds", "processor_restart_delta_log_bytes", "processor_restart_log_bytes_per_second",
@@ -213,6 +213,7 @@ public final class ScaleReport {
     f.put("commit_to_fit_seconds", median(window, StepMeasurement::commitToFitSeconds));
     f.put("raw_consume_seconds", median(window, StepMeasurement::rawConsumeSeconds));
     f.put("wire_bytes", median(window, StepMeasurement::wireBytes));
+    f.put("keyframe_bytes", median(window, StepMeasurement::keyframeBytes));
     f.put("model_write_seconds", write);
     f.put("model_write_log_scan_seconds", Median.of(modelWrites.stream().map(w -> w.logScanMillis() == null ? null : w.logScanMillis() / 1000.0).toList()));
     f.put("cp_seconds", cp);
@@ -290,6 +291,7 @@ public final class ScaleReport {
     column(perStep, "generate_seconds", StepMeasurement::generateSeconds);
     column(perStep, "frames", StepMeasurement::frames);
     column(perStep, "wire_bytes", StepMeasurement::wireBytes);
+    column(perStep, "keyframe_bytes", StepMeasurement::keyframeBytes);
     column(perStep, "agent_seconds", StepMeasurement::agentSeconds);
     column(perStep, "raw_produce_seconds", StepMeasurement::rawProduceSeconds);
     column(perStep, "agent_vs_raw_produce", StepMeasurement::agentVsRawProduce);
@@ -367,11 +369,11 @@ public final class ScaleReport {
       b.append(String.format(Locale.ROOT, "machine: %s cores, 1-minute load average %s at the start, %s at the end%n", parameters.get("cores"),
           parameters.get("load_average_1m_at_start"), parameters.get("load_average_1m_at_end")));
     }
-    b.append(String.format(Locale.ROOT, "%5s %9s %9s %8s %8s %7s %9s %8s %7s %10s %10s %10s %8s %6s %7s%n", "step", "unchanged", "wire MB", "agent s",
+    b.append(String.format(Locale.ROOT, "%5s %9s %9s %8s %8s %8s %7s %9s %8s %7s %10s %10s %10s %8s %6s %7s%n", "step", "unchanged", "wire MB", "kf MB", "agent s",
         "produce", "ratio", "commit→fit", "consume", "ratio", "state MB", "disk MB", "state/wire", "σ1/‖ΔW‖", "×noise", "passes"));
     for (StepMeasurement s : steps) {
-      b.append(String.format(Locale.ROOT, "%5d %8.2f%% %9s %8s %8s %7s %9s %8s %7s %10s %10s %10s %8s %6s %7s%s%n", s.step(), 100 * s.unchangedShare(),
-          mb(s.wireBytes()), num(s.agentSeconds(), 3), num(s.rawProduceSeconds(), 3), num(s.agentVsRawProduce(), 2),
+      b.append(String.format(Locale.ROOT, "%5d %8.2f%% %9s %8s %8s %8s %7s %9s %8s %7s %10s %10s %10s %8s %6s %7s%s%n", s.step(),
+          100 * s.unchangedShare(), mb(s.wireBytes()), mb(s.keyframeBytes()), num(s.agentSeconds(), 3), num(s.rawProduceSeconds(), 3), num(s.agentVsRawProduce(), 2),
           num(s.commitToFitSeconds(), 3), num(s.rawConsumeSeconds(), 3), num(s.processorVsRawConsume(), 2), mb(s.stateTopicBytes()),
           mb(s.stateDiskBytes()), num(s.stateBytesPerWireByte(), 2) + (s.stateLowerBound() ? "≥" : ""), num(solverFigure(s, SolverWork::concentration), 3),
           num(solverFigure(s, SolverWork::concentrationVsNoise), 2), num(solverFigure(s, SolverWork::passes), 1),

@@ -28,7 +28,7 @@ class ScaleReportTest {
   }
 
   private static StepMeasurement step(long t, double agent, double produce, double fit, double consume, long topic, long disk, long wire) {
-    return new StepMeasurement(t, 0.97, 1000, 0.1, 10, wire, agent, produce, fit, consume, topic, disk, false, "");
+    return new StepMeasurement(t, 0.97, 1000, 0.1, 10, wire, 0L, agent, produce, fit, consume, topic, disk, false, "");
   }
 
   @Test
@@ -66,7 +66,7 @@ class ScaleReportTest {
   void everyKeyIsInTheJsonAndEveryNullHasAReason() {
     ScaleReport r = new ScaleReport(config(2));
     r.step(step(1, 2.0, 1.0, 4, 2.0, 30, 10, 10));
-    r.step(new StepMeasurement(2, 0.96, 1000, 0.1, null, null, null, null, null, null, 0L, 0L, false, "agent exited (exit code 1)"));
+    r.step(new StepMeasurement(2, 0.96, 1000, 0.1, null, null, null, null, null, null, null, 0L, 0L, false, "agent exited (exit code 1)"));
     r.failure("agent exited (exit code 1) before step 2 reached alpharl.fits: java.lang.OutOfMemoryError: Java heap space");
     r.peakRss("agent", OptionalLong.empty(), "agent had exited before the end");
     r.peakRss("processor", OptionalLong.of(5_000_000), "");

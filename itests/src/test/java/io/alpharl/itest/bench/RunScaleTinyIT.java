@@ -24,6 +24,8 @@ class RunScaleTinyIT {
   private static final int KILL_AFTER = 4;
   /** The agent is killed with SIGKILL after this step's fit and started again: its restart figures need it. */
   private static final int KILL_AGENT_AFTER = 2;
+  /** Every other step of a tensor, so that a 6-step run sends keyframes each step and its model write starts from them. */
+  private static final int KEYFRAME_EVERY = 2;
   /** Not the defaults (4, 1e-6), so that the services are seen to run with what the benchmark was asked for. */
   private static final int PARTITIONS = 3;
   private static final double SOLVER_TOLERANCE = 1e-5;
@@ -38,7 +40,7 @@ class RunScaleTinyIT {
     Path json = tmp.resolve("scale.json");
     int exit = RunScale.commandLine().execute("--preset", "tiny", "--steps", String.valueOf(STEPS), "--work", tmp.resolve("work").toString(),
         "--json", json.toString(), "--jar", jar.toString(), "--step-timeout", "PT3M", "--kill-processor-after", String.valueOf(KILL_AFTER),
-        "--kill-agent-after", String.valueOf(KILL_AGENT_AFTER),
+        "--kill-agent-after", String.valueOf(KILL_AGENT_AFTER), "--keyframe-every", String.valueOf(KEYFRAME_EVERY),
         "--partitions", String.valueOf(PARTITIONS), "--solver-tolerance", String.valueOf(SOLVER_TOLERANCE));
     assertThat(exit).as("exit code (3: a service failed; see the table above)").isZero();
     assertThat(tmp.resolve("work")).as("removed after a successful run").doesNotExist();
@@ -68,6 +70,9 @@ class RunScaleTinyIT {
       assertThat(r.path(service + "_peak_rss_anon_bytes").asLong()).as("%s: sampled RssAnon never exceeds the VmHWM peak", service)
           .isLessThanOrEqualTo(r.path(service + "_peak_rss_bytes").asLong());
     }
+    // About half the tensors' running sums a step, stored sparse like the deltas while most of S_t is still zero (6 steps in):
+    // at step 1 half a step's deltas, growing as S_t fills; never more than half the model in dense f32.
+    assertThat(r.path("keyframe_bytes").asDouble()).as("keyframes a step").isBetween(0.25 * r.path("wire_bytes").asDouble(), 0.6 * denseF32);
     assertThat(r.path("model_writes").size()).isPositive();
     assertThat(r.path("model_writes").get(0).path("from_step").asLong()).as("--predict-at 0.4 of 6 steps").isEqualTo(3);
     assertThat(r.path("model_writes").get(0).path("megabytes").asDouble() * 1e6)

@@ -50,7 +50,7 @@ public final class RawConsume implements AutoCloseable {
     long deadline = t0 + timeout.toNanos();
     while (!reached(partitions, to)) {
       if (System.nanoTime() > deadline) {
-        throw new TimeoutException("reading the step's frames from " + Topics.DELTAS.name() + " took over " + timeout.toSeconds() + " s");
+        throw new TimeoutException("reading the step's records from " + partitions.get(0).topic() + " took over " + timeout.toSeconds() + " s");
       }
       for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
         if (r.offset() >= to.get(new TopicPartition(r.topic(), r.partition())) || r.key() == null
