@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.alpharl.agent.control.ControlFollower;
 import io.alpharl.agent.control.StopFile;
+import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.broker.EmbeddedBrokerConfig;
 import io.alpharl.broker.EmbeddedKafkaBroker;
 import io.alpharl.itest.support.BundledRun;
@@ -30,6 +31,7 @@ import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
@@ -43,6 +45,7 @@ import org.slf4j.LoggerFactory;
  * {@link ServiceAcls} (the README's table), given to the commands by {@code --kafka-config}; the
  * run ends with a prediction and a STOP file. A principal without rights, and the agent's own, are
  * refused when they write to {@code alpharl.control}: nobody but the extrapolator can stop a run.
+ * An agent principal without rights on {@code alpharl.sums} sends no keyframes.
  */
 class SecuredClusterIT {
   private static final Logger LOG = LoggerFactory.getLogger(SecuredClusterIT.class);
@@ -60,17 +63,22 @@ class SecuredClusterIT {
       try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
         TopicAdmin.ensure(admin, Topics.layouts(4, (short) 1));
         List<UserScramCredentialUpsertion> users = new ArrayList<>();
-        for (String user : List.of("agent", "processor", "extrapolator", "intruder")) {
+        for (String user : List.of("agent", "processor", "extrapolator", "intruder", "agent-before-keyframes", "agent-reading-keyframes")) {
           users.add(new UserScramCredentialUpsertion(user, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, 4096), password(user)));
         }
         admin.alterUserScramCredentials(new ArrayList<>(users)).all().get();
         List<AclBinding> acls = new ArrayList<>();
         acls.addAll(ServiceAcls.agent("User:agent"));
+        // An agent principal granted before keyframes existed: the agent's rights but none on alpharl.sums.
+        acls.addAll(ServiceAcls.agent("User:agent-before-keyframes").stream().filter(b -> !b.pattern().name().equals(Topics.SUMS.name())).toList());
+        // One that may see and read alpharl.sums but not write it: told by the topic's authorized operations, not by a failed send.
+        acls.addAll(ServiceAcls.agent("User:agent-reading-keyframes").stream().filter(b -> !b.pattern().name().equals(Topics.SUMS.name())
+            || b.entry().operation() != AclOperation.WRITE).toList());
         acls.addAll(ServiceAcls.processor("User:processor", APPLICATION));
         acls.addAll(ServiceAcls.extrapolator("User:extrapolator", EXTRAPOLATOR));
         admin.createAcls(acls).all().get();
       }
-      for (String user : List.of("agent", "processor", "extrapolator", "intruder")) {
+      for (String user : List.of("agent", "processor", "extrapolator", "intruder", "agent-before-keyframes", "agent-reading-keyframes")) {
         awaitLogin(sasl, user);
       }
       Path logs = work.resolve("logs");
@@ -101,6 +109,20 @@ class SecuredClusterIT {
       }
       assertRefused(sasl, "intruder");
       assertRefused(sasl, "agent");
+      assertKeyframes(sasl, "agent", true);
+      assertKeyframes(sasl, "agent-before-keyframes", false);
+      assertKeyframes(sasl, "agent-reading-keyframes", false);
+    }
+  }
+
+  /**
+   * Whether an agent connecting as {@code user} sends keyframes: one whose principal may not write
+   * alpharl.sums sends none (one warning) and works as before, rather than failing every step's
+   * transaction on the first keyframe.
+   */
+  private static void assertKeyframes(String bootstrap, String user, boolean sends) {
+    try (KafkaStepSink sink = new KafkaStepSink(clients(bootstrap, user), "keyframes-" + user, Map.of())) {
+      assertThat(sink.sendsKeyframes()).as("User:%s sends keyframes", user).isEqualTo(sends);
     }
   }
 
