@@ -2,6 +2,7 @@ package io.alpharl.extrapolator.scan;
 
 import io.alpharl.proto.frame.ChunkDecoder;
 import io.alpharl.proto.frame.KeyframeCheck;
+import io.alpharl.proto.frame.SumsJunk;
 import io.alpharl.proto.topic.MissingTopicException;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
@@ -79,6 +80,7 @@ final class Keyframes {
     chosen.forEach((t, s) -> found.put(t, new Chunks(t, s, tensors.get(t), digests.sumCrc32c(s, t).orElseThrow())));
     long[] kept = {0};
     int[] done = {0};
+    SumsJunk junk = new SumsJunk();
     try (ChunkDecoder decoder = new ChunkDecoder(allocator)) {
       List<TopicPartition> partitions = reader.partitions(Topics.SUMS.name());
       reader.readWhile(reader.offsetsAt(partitions, fromMs - TopicReader.CLOCK_MARGIN_MS), r -> {
@@ -95,6 +97,8 @@ final class Keyframes {
           boolean keep = kept[0] + r.value().length <= keepBytes;
           c.frames.add(new TopicPartition(r.topic(), r.partition()), r.offset(), keep ? r.value() : null);
           kept[0] += keep ? r.value().length : 0;
+        } else {
+          junk.see(r, key);
         }
         if (c.check.done()) {
           done[0]++;
@@ -107,6 +111,7 @@ final class Keyframes {
           e.getMessage());
       return none();
     }
+    junk.said().ifPresent(j -> LOG.warn("run {}: {}", runId, j));
     Map<String, Long> steps = new HashMap<>();
     Map<String, Long> committedMs = new HashMap<>();
     Map<String, LoggedDeltas.Frames> frames = new HashMap<>();

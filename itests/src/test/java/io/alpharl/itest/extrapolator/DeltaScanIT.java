@@ -15,9 +15,11 @@ import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.itest.support.Agents;
 import io.alpharl.itest.support.BundledRun;
+import io.alpharl.itest.support.ConsoleCapture;
 import io.alpharl.itest.support.RunLog;
 import io.alpharl.proto.frame.WireDtype;
 import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.StepCommitted;
@@ -149,6 +151,14 @@ class DeltaScanIT {
       BundledRun.copyCheckpoint(s, runDir);
     }
     long through = steps.get(9);
+    // Junk under a tensor's keyframe key, ahead of its keyframes on its partition: passed over, and said.
+    String junkTensor = "model.layers.0.mlp.up_proj.weight";
+    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      int partition = RecordKeys.runPartition(runId + "/" + junkTensor, p.partitionsFor(Topics.SUMS.name()).size());
+      p.send(new ProducerRecord<>(Topics.SUMS.name(), partition, (runId + "/" + junkTensor + "#0").getBytes(StandardCharsets.UTF_8),
+          "not a keyframe".getBytes(StandardCharsets.UTF_8))).get();
+    }
     AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy").withStateDir(work.resolve("state")).withKeyframeEvery(3)
         .withWire(wire);
     try (RootAllocator allocator = new RootAllocator();
@@ -184,7 +194,12 @@ class DeltaScanIT {
       DeltaScan scan = new DeltaScan(KafkaClients.of(broker.bootstrapServers()), TIMEOUT, allocator, 40_000, 60_000);
       ToDoubleBiFunction<String, Long> every = (t, s) -> 1;
       Summed fromStart = summed(scan, runId, ledger.commits(), none, through, shapes, every, base);
-      Summed fromKeyframes = summed(scan, runId, ledger.commits(), ledger.digests(), through, shapes, every, base);
+      Summed fromKeyframes;
+      try (ConsoleCapture console = ConsoleCapture.start()) {
+        fromKeyframes = summed(scan, runId, ledger.commits(), ledger.digests(), through, shapes, every, base);
+        assertThat(console.loudLines()).as("the junk, said once").singleElement().asString()
+            .contains("1 record under the run's keys that is not a keyframe, passed over", "alpharl.sums partition", ": not a frame");
+      }
       Summed oneSetAside = summed(scan, runId, ledger.commits(), oneWrong, through, shapes, every, base);
       assertThat(fromStart.fromKeyframes).isZero();
       assertThat(fromKeyframes.fromKeyframes).as("every tensor has a keyframe within 3 steps").isEqualTo(shapes.size());

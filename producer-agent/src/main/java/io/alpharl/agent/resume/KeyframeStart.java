@@ -4,6 +4,7 @@ import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.proto.frame.ChunkDecoder;
 import io.alpharl.proto.frame.DecodedChunk;
 import io.alpharl.proto.frame.KeyframeCheck;
+import io.alpharl.proto.frame.SumsJunk;
 import io.alpharl.proto.topic.MissingTopicException;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
@@ -61,6 +62,7 @@ record KeyframeStart(Map<String, Keyframe> tensors, long fromMs) {
     }
     long oldest = wanted.values().stream().mapToLong(c -> c.check.step()).min().orElseThrow();
     long keyframesFromMs = KeyframeCheck.writtenAfterMs(commits, oldest, createdMs);
+    SumsJunk junk = new SumsJunk();
     try {
       LoggedRun.readSettled(reader, Topics.SUMS.name(), keyframesFromMs, r -> {
         if (r.key() == null || r.value() == null) {
@@ -69,8 +71,8 @@ record KeyframeStart(Map<String, Keyframe> tensors, long fromMs) {
         String key = new String(r.key(), StandardCharsets.UTF_8);
         String tensor = KeyframeCheck.tensorOf(runId, key);
         Chunks c = tensor == null ? null : wanted.get(tensor);
-        if (c != null) {
-          c.add(key, r.value(), decoder, sum);
+        if (c != null && !c.add(key, r.value(), decoder, sum)) {
+          junk.see(r, key);
         }
       });
     } catch (MissingTopicException | AuthorizationException e) {
@@ -79,6 +81,7 @@ record KeyframeStart(Map<String, Keyframe> tensors, long fromMs) {
       sum.clear();
       return Optional.empty();
     }
+    junk.said().ifPresent(j -> LOG.warn("run {}: {}", runId, j));
     Map<String, Keyframe> tensors = new HashMap<>();
     for (Map.Entry<String, Chunks> e : wanted.entrySet()) {
       Chunks c = e.getValue();
@@ -124,16 +127,18 @@ record KeyframeStart(Map<String, Keyframe> tensors, long fromMs) {
       this.tensor = tensor;
     }
 
-    void add(String key, byte[] value, ChunkDecoder decoder, RunningSum sum) {
+    /** @return whether the record was taken as a chunk of this keyframe */
+    boolean add(String key, byte[] value, ChunkDecoder decoder, RunningSum sum) {
       DecodedChunk chunk = check.offer(key, value, decoder);
       if (chunk == null) {
-        return;
+        return false;
       }
       try {
         sum.add(tensor, chunk); // S is zero here: S_step exactly
       } catch (IllegalArgumentException e) {
         check.refuse(e.getMessage()); // not the base's tensor or shape
       }
+      return true;
     }
   }
 }

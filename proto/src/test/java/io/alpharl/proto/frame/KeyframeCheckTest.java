@@ -6,6 +6,7 @@ import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.memory.RootAllocator;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
 /** A keyframe passes only whole, in chunk order, of the run's shape, and with the CRC32C its commit states. */
@@ -74,6 +75,31 @@ class KeyframeCheckTest {
       }
       assertThat(check.usable()).isTrue();
     }
+  }
+
+  /** What a reader passes over among the run's keys is counted and said, the first by where it lies; keyframes are not. */
+  @Test
+  void recordsThatAreNotKeyframesOfTheirKeyAreSaid() throws Exception {
+    float[] s = Frames.delta(256, 0.5, 7);
+    try (RootAllocator allocator = new RootAllocator()) {
+      List<DeltaFrame> chunks = keyframe(allocator, s);
+      String key0 = chunks.get(0).sumKey();
+      SumsJunk junk = new SumsJunk();
+      junk.see(record(3, chunks.get(0).bytes()), key0);
+      junk.see(record(4, null), key0); // a tombstone
+      assertThat(junk.said()).as("a keyframe chunk under its key, a tombstone").isEmpty();
+      junk.see(record(5, new byte[] {1, 2, 3}), key0);
+      junk.see(record(6, Frames.split(allocator, SMALL, TENSOR, s).get(0).bytes()), key0);
+      junk.see(record(7, chunks.get(1).bytes()), key0);
+      assertThat(junk.said()).hasValueSatisfying(said -> assertThat(said).startsWith("3 records under the run's keys that are not keyframes")
+          .contains("alpharl.sums partition 2 offset 5: not a frame"));
+      assertThat(SumsJunk.why(key0, Frames.split(allocator, SMALL, TENSOR, s).get(0).bytes())).isEqualTo("a delta frame, not a keyframe");
+      assertThat(SumsJunk.why(key0, chunks.get(1).bytes())).isEqualTo("a keyframe chunk of " + chunks.get(1).sumKey() + " under this key");
+    }
+  }
+
+  private static ConsumerRecord<byte[], byte[]> record(long offset, byte[] value) {
+    return new ConsumerRecord<>("alpharl.sums", 2, offset, new byte[0], value);
   }
 
   private static List<DeltaFrame> keyframe(RootAllocator allocator, float[] s) {
