@@ -84,6 +84,10 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     this.factors = context.getStateStore(FACTORS_STORE);
     this.applicationId = context.applicationId().getBytes(StandardCharsets.UTF_8);
     this.snapshotTopic = SnapshotTopic.name(context.applicationId());
+    // A revived task (exactly-once, a transaction aborted) keeps this processor and calls init again: what the aborted
+    // transaction wrote is gone, so no copy or restart point counts as written.
+    dueCopies.clear();
+    lastRestart = -1;
   }
 
   /** The refusals since the last summary line are logged before the task goes. */

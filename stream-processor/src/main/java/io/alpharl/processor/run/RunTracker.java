@@ -121,6 +121,10 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     this.history = context.getStateStore(HISTORY_STORE);
     this.outcomes = new RunOutcomes(context.getStateStore(OUTCOMES_STORE));
     this.applicationId = context.applicationId();
+    // Kafka Streams revives a corrupted task (exactly-once, a transaction aborted) with its stores wiped and restored but this
+    // same processor, and calls init again: a module index cached from a manifest the aborted transaction took is not the
+    // restored store's.
+    modelled.clear();
   }
 
   /** The refusals since the last summary line are logged before the task goes. */
