@@ -192,13 +192,23 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     }
   }
 
-  /** Whether any step of the run was seen here: completed, committed, or with factors waiting. */
+  /**
+   * Whether a step of the run was committed (completed, or its commit seen), the agent's own rule
+   * for when the modules are fixed. Factors waiting for their commit do not count: they come
+   * through this application's alpharl.rank1, later than the frames they were made from, so
+   * whether they arrived before a manifest is this processor's timing, not the run's.
+   */
   private boolean hasSteps(String runId, RunState run) {
     if (run.getLastCompleteStep() > 0) {
       return true;
     }
     try (KeyValueIterator<String, StepProgress> it = steps.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
-      return it.hasNext();
+      while (it.hasNext()) {
+        if (it.next().value.getCommitted()) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 

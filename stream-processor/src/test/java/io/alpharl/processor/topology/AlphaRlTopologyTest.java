@@ -446,6 +446,22 @@ class AlphaRlTopologyTest {
   }
 
   /**
+   * Until a step is committed an agent may be restarted with other module options, and its new
+   * manifest is the run's. Factors already made from the step's frames do not fix the modules: they
+   * reach the run tracker through this application's own alpharl.rank1, so whether they came before
+   * the manifest was this processor's timing (it used to refuse the manifest when they did).
+   */
+  @Test
+  void factorsWaitingForTheirCommitDoNotFixTheRunsModules() {
+    frames(1, randomDelta()).forEach(f -> deltas.pipeInput(f.key(), f, tick()));
+    assertThat(rank1.readValuesToList()).as("the step's factors, made before any commit").isNotEmpty();
+    runs.pipeInput(RUN, RunManifest.newBuilder().setSchemaVersion(1).setRunId(RUN).setPlannedSteps(20)
+        .addTensors(TensorInfo.newBuilder().setName(MODULE).addShape(M).addShape(N))
+        .addTensors(TensorInfo.newBuilder().setName(NORM).addShape(N)).build(), tick());
+    assertThat(dlq.readValuesToList()).isEmpty();
+  }
+
+  /**
    * A manifest listing a modelled tensor twice (eight others before it) gave the repeated name a
    * bit past the step's module bitmap: the run tracker threw on the run's first factors, and the
    * task, with every run it holds, failed again at each start. It is refused when it arrives.
