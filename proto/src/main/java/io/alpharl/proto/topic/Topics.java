@@ -68,7 +68,6 @@ public final class Topics {
   public static final TopicSpec<byte[], DeadLetter> DLQ =
       new TopicSpec<>("alpharl.dlq", Serdes.ByteArray(), new ProtobufSerde<>(DeadLetter.parser(), DeadLetter.class));
 
-  private static final Map<String, String> COMPACTED = Map.of("cleanup.policy", "compact");
   private static final Map<String, String> KEEP_FOREVER = Map.of("retention.ms", "-1");
   /**
    * Keyframes: compacted in segments small enough to be cleaned while a run goes on (a 0.5B model's
@@ -87,15 +86,17 @@ public final class Topics {
   private Topics() {}
 
   /**
-   * How every topic is created: the run manifest and the keyframes are compacted (latest manifest
-   * per run, latest keyframe per tensor chunk); the other topics keep everything so that a run can be replayed by re-reading them.
+   * How every topic is created: the keyframes are compacted (latest keyframe per tensor chunk); the
+   * other topics keep everything so that a run can be replayed by re-reading them. The manifests
+   * too: compacted, a run kept only its newest, stamped after its steps, and a processor reading
+   * the log afresh (a new application id) took those steps before any manifest and refused them.
    */
   public static List<TopicLayout> layouts(int partitions, short replication) {
     return List.of(
         new TopicLayout(DELTAS.name(), partitions, replication, KEEP_FOREVER),
         new TopicLayout(SUMS.name(), partitions, replication, KEYFRAME_CONFIGS),
         new TopicLayout(STEPS.name(), partitions, replication, KEEP_FOREVER),
-        new TopicLayout(RUNS.name(), partitions, replication, COMPACTED),
+        new TopicLayout(RUNS.name(), partitions, replication, KEEP_FOREVER),
         new TopicLayout(RANK1.name(), partitions, replication, Map.of("retention.ms", "-1", "max.message.bytes", String.valueOf(MAX_FACTORS_RECORD_BYTES))),
         new TopicLayout(FITS.name(), partitions, replication, KEEP_FOREVER),
         new TopicLayout(PREDICTIONS.name(), partitions, replication, KEEP_FOREVER),
