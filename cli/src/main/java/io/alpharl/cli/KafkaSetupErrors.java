@@ -3,6 +3,7 @@ package io.alpharl.cli;
 import io.alpharl.proto.error.Causes;
 import java.util.List;
 import java.util.Optional;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
@@ -32,12 +33,27 @@ final class KafkaSetupErrors {
 
   private KafkaSetupErrors() {}
 
+  /**
+   * What Kafka's clients say when they cannot be built from their settings: a JAAS line that does
+   * not parse, a login module or keystore that cannot be loaded. The cause under it (an
+   * IllegalArgumentException, a LoginException, a file not found) says why.
+   */
+  private static final List<String> NOT_BUILT = List.of("Failed to create new KafkaAdminClient", "Failed to construct kafka producer",
+      "Failed to construct kafka consumer");
+
   /** The line to print for {@code e}, when a cause in its chain is one of these; empty otherwise. */
   static Optional<String> describe(Throwable e) {
     for (Known k : KNOWN) {
       Optional<? extends Throwable> cause = Causes.find(e, k.type());
       if (cause.isPresent()) {
         return Optional.of(k.says() + cause.get().getMessage() + k.fix());
+      }
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof KafkaException && t.getMessage() != null && NOT_BUILT.stream().anyMatch(t.getMessage()::startsWith)) {
+        Throwable why = Causes.root(t);
+        String says = why.getMessage() != null ? why.getMessage() : why.getClass().getSimpleName();
+        return Optional.of("Kafka client settings: the client cannot be made: " + says + " (check security.protocol, sasl.* and ssl.* in --kafka-config)");
       }
     }
     return Optional.empty();

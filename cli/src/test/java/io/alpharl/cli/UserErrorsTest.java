@@ -238,6 +238,12 @@ class UserErrorsTest {
     assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--kafka-config", config.toString(), "--state-dir", work.resolve("p2").toString(),
         "--http-port", "0")).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("Kafka client settings").contains("security.protocol").contains("--kafka-config");
+    again();
+    // SASL without its JAAS line: the client is not built, for a reason under an IllegalArgumentException.
+    Path sasl = Files.writeString(work.resolve("sasl.properties"), "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n");
+    assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--kafka-config", sasl.toString(), "--state-dir", work.resolve("p3").toString(),
+        "--http-port", "0")).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("Kafka client settings").contains("JAAS").contains("--kafka-config");
   }
 
   @Test
