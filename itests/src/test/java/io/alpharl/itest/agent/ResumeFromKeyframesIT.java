@@ -1,11 +1,13 @@
 package io.alpharl.itest.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.alpharl.agent.AgentConfig;
 import io.alpharl.agent.CheckpointAgent;
 import io.alpharl.agent.publish.KafkaStepSink;
 import io.alpharl.agent.resume.CommittedRun;
+import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.itest.support.Agents;
@@ -14,6 +16,9 @@ import io.alpharl.itest.support.ConsoleCapture;
 import io.alpharl.itest.support.RunLog;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.safetensors.Checkpoint;
+import io.alpharl.safetensors.DType;
+import io.alpharl.safetensors.SafetensorsWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -73,5 +78,37 @@ class ResumeFromKeyframesIT {
     RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> sent.stream().allMatch(s -> l.deltas.getOrDefault(s, Map.of()).size() == tensors),
         TIMEOUT);
     BundledRun.assertDeltasSumToFiles(log, sent);
+  }
+
+  /**
+   * A run id resumed with another model's base (other tensors): refused in one sentence before the
+   * deltas are read, where the fold failed on the first tensor the base lacks with an
+   * IllegalArgumentException that the command printed as a stack trace.
+   */
+  @Test
+  void aRunResumedWithAnotherModelsBaseIsRefusedInOneSentence(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String runId = "other-base-" + UUID.randomUUID().toString().substring(0, 8);
+    Path runDir = work.resolve("run");
+    for (long s : BundledRun.steps().subList(0, 3)) {
+      BundledRun.copyCheckpoint(s, runDir);
+    }
+    AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy").withStateDir(work.resolve("state"));
+    Path other = Files.createDirectories(work.resolve("other-base"));
+    String tensor = "model.layers.0.self_attn.k_proj.weight";
+    new SafetensorsWriter(Map.of()).add(tensor, DType.F32, List.of(4L, 4L)).writeTo(other.resolve("model.safetensors"), Map.of(tensor, new float[16]));
+    try (RootAllocator allocator = new RootAllocator()) {
+      try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
+           CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+        Agents.sendPresent(agent);
+      }
+      Path otherRun = Files.createDirectories(work.resolve("other-run"));
+      AgentConfig otherConfig = AgentConfig.defaults(otherRun, runId).withBase(other).withProgressKey("eval_accuracy")
+          .withStateDir(work.resolve("state"));
+      assertThatThrownBy(() -> new CheckpointAgent(otherConfig, null, allocator,
+          sum -> CommittedRun.load(KafkaClients.of(broker.bootstrapServers()), runId, allocator, sum))).isInstanceOf(ResumeRefusedException.class)
+          .hasMessageContaining("tensors on the log that the base model given does not have").hasMessageContaining("(not in the base)")
+          .hasMessageContaining("new run id");
+    }
   }
 }

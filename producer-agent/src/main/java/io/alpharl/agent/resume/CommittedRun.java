@@ -17,8 +17,10 @@ import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorDigest;
 import io.alpharl.proto.v1.TensorInfo;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.NavigableSet;
@@ -120,6 +122,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       if (lastStep == 0) {
         return new CommittedRun(0, created, Collections.emptyNavigableMap(), base, modules, Optional.of(key), Optional.of(new TreeSet<>()), 0);
       }
+      requireTensorsOf(runId, described, sum);
       Optional<KeyframeStart> keyframes = KeyframeStart.load(reader, decoder, runId, commits, created, sum);
       Folded folded = fold(reader, decoder, runId, lastStep, newest.get(), sum, keyframes, created);
       // The reads start by the agents' clocks (a keyframe's commit time, the run's first manifest's): a
@@ -144,6 +147,27 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
           keyframes.map(k -> ", each tensor from its newest keyframe").orElse(""), (System.nanoTime() - t0) / 1_000_000);
       return new CommittedRun(lastStep, created, progress, base, modules, Optional.of(key), Optional.of(new TreeSet<>(commits.keySet())),
           newest.get().getPlannedSteps());
+    }
+  }
+
+  /**
+   * Refuses a run whose tensors on the log the base model given does not have, or has at other
+   * sizes: another model under the run's id. Said before the deltas are read, which would otherwise
+   * fail on the first such tensor (the base's fingerprint is compared after, for same-shaped bases).
+   */
+  private static void requireTensorsOf(String runId, Optional<RunManifest> described, RunningSum sum) {
+    List<String> differ = new ArrayList<>();
+    described.ifPresent(m -> m.getTensorsList().forEach(t -> {
+      long size = t.getShapeList().stream().mapToLong(Long::longValue).reduce(1, Math::multiplyExact);
+      if (sum.size(t.getName()) != size) {
+        differ.add(t.getName() + " " + t.getShapeList() + (sum.size(t.getName()) < 0 ? " (not in the base)" : " (" + sum.size(t.getName())
+            + " values in the base)"));
+      }
+    }));
+    if (!differ.isEmpty()) {
+      throw new ResumeRefusedException("run " + runId + " has " + differ.size() + " tensors on the log that the base model given does not have"
+          + " as they are, e.g. " + String.join(", ", differ.subList(0, Math.min(3, differ.size()))) + ": is this another model under the same"
+          + " run id? Resume with the run's base model, or send this one under a new run id");
     }
   }
 
