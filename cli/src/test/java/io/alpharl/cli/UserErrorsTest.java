@@ -2,6 +2,7 @@ package io.alpharl.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.safetensors.DType;
 import io.alpharl.safetensors.SafetensorsWriter;
 import java.io.PrintWriter;
@@ -209,6 +210,36 @@ class UserErrorsTest {
     err.getBuffer().setLength(0);
     assertThat(run("agent", "replay", notOne.toString(), "--bootstrap-servers", NO_BROKER)).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("cannot replay").contains("notes.arrow");
+  }
+
+  /**
+   * A replay writes the run's base model into --base-dir: a folder of the user's own (here a model
+   * and its config) was written over without a word, and a file in its place failed as a stack
+   * trace once the broker had answered. Both are refused first; a folder a replay of the same
+   * recording wrote is its own to write again.
+   */
+  @Test
+  void aBaseDirThatHoldsTheUsersOwnModel() throws Exception {
+    Path recording = Path.of("..", "examples", "runs", "add2-grpo-seed1.arrow");
+    Path mine = Files.createDirectories(work.resolve("my-model"));
+    Files.writeString(mine.resolve("config.json"), "{}");
+    Files.writeString(mine.resolve("model.safetensors"), "the user's weights");
+    assertThat(run("agent", "replay", recording.toString(), "--base-dir", mine.toString(), "--bootstrap-servers", NO_BROKER))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--base-dir " + mine, "holds other files", "new or empty folder");
+    assertThat(Files.readString(mine.resolve("model.safetensors"))).isEqualTo("the user's weights");
+    again();
+    Path file = Files.writeString(work.resolve("a-file"), "");
+    assertThat(run("agent", "replay", recording.toString(), "--base-dir", file.toString(), "--bootstrap-servers", NO_BROKER))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("is a file, not a folder");
+    again();
+    Path replayed = Files.createDirectories(work.resolve("replayed"));
+    new SafetensorsWriter(Map.of(RunReplayer.RUN_METADATA, "add2-grpo-seed1")).add("w", DType.F32, List.of(1L)).writeTo(
+        replayed.resolve("model.safetensors"), Map.of("w", new float[1]));
+    run("agent", "replay", recording.toString(), "--base-dir", replayed.toString(), "--bootstrap-servers", NO_BROKER,
+        "--kafka-config", Files.writeString(work.resolve("fast.properties"), "default.api.timeout.ms=2000\nrequest.timeout.ms=1000\n").toString());
+    assertThat(err.toString()).as("goes on to the broker").doesNotContain("--base-dir");
   }
 
   @Test

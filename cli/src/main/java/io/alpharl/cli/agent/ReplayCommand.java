@@ -8,6 +8,9 @@ import io.alpharl.cli.DurationConverter;
 import io.alpharl.cli.KafkaOptions;
 import io.alpharl.cli.RunIdConverter;
 import io.alpharl.cli.UserError;
+import io.alpharl.safetensors.Checkpoint;
+import io.alpharl.safetensors.SafetensorsException;
+import io.alpharl.safetensors.SafetensorsFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,15 +55,56 @@ public final class ReplayCommand implements Callable<Integer> {
       throw new UserError("--step-interval must not be negative, got " + stepInterval);
     }
     String recordedId = recordedRunId();
+    String id = runId != null ? runId : recordedId;
+    Path base = baseDir != null ? baseDir : Path.of("alpharl-replay", id, "base");
+    requireBaseDirFor(base, recordedId);
     kafka.ensureTopics();
     try (RootAllocator allocator = new RootAllocator()) {
-      String id = runId != null ? runId : recordedId;
-      Path base = baseDir != null ? baseDir : Path.of("alpharl-replay", id, "base");
       RunReplayer.Pace pace = new RunReplayer.Pace(speed, stepInterval == null ? Duration.ZERO : stepInterval);
       // Ctrl-C ends the JVM; a replay has nothing to finish, since the log keeps what was committed.
       OutageRetry.run(id, new AtomicBoolean(), () -> replay(allocator, id, base, pace));
     }
     return 0;
+  }
+
+  /**
+   * The base model is written into {@code base}: a new or empty folder, or one a replay of the
+   * same recorded run wrote before (a replay started again: the same bytes), never a folder of the
+   * user's own, whose model and config files it would replace without a word. Said before the
+   * broker is asked.
+   *
+   * @param recordedId the recorded run's id, which the written model's metadata names
+   */
+  private static void requireBaseDirFor(Path base, String recordedId) {
+    String option = "--base-dir " + base;
+    if (Files.exists(base) && !Files.isDirectory(base)) {
+      throw new UserError(option + " is a file, not a folder: give a new or empty folder for the run's base model");
+    }
+    try {
+      Files.createDirectories(base);
+      boolean empty;
+      try (var entries = Files.list(base)) {
+        empty = entries.findAny().isEmpty();
+      }
+      if (empty) {
+        return;
+      }
+      Path model = base.resolve(Checkpoint.SINGLE_FILE);
+      String wroteFor = null;
+      if (Files.isRegularFile(model)) {
+        try (SafetensorsFile f = SafetensorsFile.open(model)) {
+          wroteFor = f.metadata().get(RunReplayer.RUN_METADATA);
+        } catch (SafetensorsException e) {
+          wroteFor = null; // not a model this command wrote
+        }
+      }
+      if (!recordedId.equals(wroteFor)) {
+        throw new UserError(option + " holds other files (not the base model a replay of recorded run " + recordedId + " wrote there);"
+            + " its model and config files would be replaced: give a new or empty folder");
+      }
+    } catch (IOException e) {
+      throw new UserError("cannot write the run's base model into " + option + ": " + e.getMessage());
+    }
   }
 
   /**

@@ -44,6 +44,9 @@ import org.apache.arrow.memory.BufferAllocator;
  * sum, and every fit after it would be of neither run, without a word.
  */
 public final class RunReplayer {
+  /** The base model's metadata key naming the recorded run it was written from (a later replay may write the same folder again). */
+  public static final String RUN_METADATA = "alpharl_run";
+
   /**
    * What a replay did.
    *
@@ -341,7 +344,7 @@ public final class RunReplayer {
   private static Path writeBase(RunManifest manifest, Map<String, TensorAssembly> base, Map<String, byte[]> files, Path baseDir)
       throws IOException {
     Files.createDirectories(baseDir);
-    SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt", "alpharl_run", manifest.getRunId()));
+    SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt", RUN_METADATA, manifest.getRunId()));
     Map<String, float[]> values = new HashMap<>();
     for (TensorInfo t : manifest.getTensorsList()) {
       TensorAssembly a = base.get(t.getName());
