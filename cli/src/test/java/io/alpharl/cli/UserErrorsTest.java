@@ -202,6 +202,29 @@ class UserErrorsTest {
     assertThat(oneLine()).contains("base model W_0").contains("NaN").contains(name).contains("--base");
   }
 
+  /**
+   * agent record wrote its Arrow file over any file named by --out, and exited 0 having recorded
+   * no step (a folder whose checkpoints it could not read, or none); both are refused with why.
+   */
+  @Test
+  void aRecordingOverAUsersFileOrOfNoStep() throws Exception {
+    Path dir = runFolder("run", 100, -1);
+    Path notes = Files.writeString(work.resolve("notes.txt"), "mine");
+    assertThat(run("agent", "record", dir.toString(), "--run-id", "r", "--progress-key", "eval_accuracy", "--out", notes.toString()))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--out " + notes, "exists and is not a recording");
+    assertThat(Files.readString(notes)).isEqualTo("mine");
+    again();
+    for (int step : new int[] {5, 10, 15}) {
+      Files.delete(dir.resolve("checkpoint-" + step).resolve("trainer_state.json")); // never complete for the hf layout
+    }
+    Path out = work.resolve("r.arrow");
+    assertThat(run("agent", "record", dir.toString(), "--run-id", "r", "--progress-key", "eval_accuracy", "--out", out.toString()))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("no step recorded from", "not read: checkpoint-").contains("lacks its ready file trainer_state.json");
+    assertThat(out).doesNotExist();
+  }
+
   @Test
   void aRecordingThatIsNotThereOrIsNoRecording() throws Exception {
     assertThat(run("agent", "replay", work.resolve("r.arrow").toString(), "--bootstrap-servers", NO_BROKER)).isEqualTo(AlphaRl.USER_ERROR);

@@ -6,14 +6,17 @@ import io.alpharl.agent.checkpoint.CheckpointScanner;
 import io.alpharl.agent.publish.RecordingStepSink;
 import io.alpharl.cli.UserError;
 import io.alpharl.cli.WritableDir;
+import io.alpharl.proto.frame.RecordingReader;
 import io.alpharl.proto.frame.RecordingWriter;
 import io.alpharl.proto.v1.RunStatus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.apache.arrow.memory.RootAllocator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -41,8 +44,13 @@ public final class RecordCommand implements Callable<Integer> {
     WritableDir.require(out.toAbsolutePath().getParent(), "the folder of --out");
     Map<Path, String> inputs = new LinkedHashMap<>();
     inputs.put(config.basePath(), "the base model folder");
-    new CheckpointScanner(config.runDir(), config.layout()).present().forEach(c -> inputs.putIfAbsent(c.folder(), "the checkpoint folder"));
+    CheckpointScanner scanner = new CheckpointScanner(config.runDir(), config.layout());
+    scanner.present().forEach(c -> inputs.putIfAbsent(c.folder(), "the checkpoint folder"));
     WritableDir.requireApart(out, "--out", inputs);
+    if (Files.exists(out) && !isRecording(out)) {
+      throw new UserError("--out " + out + " exists and is not a recording: give a new file name (a recording there would be replaced)");
+    }
+    String nothing = null;
     long t0 = System.nanoTime();
     try (RootAllocator allocator = new RootAllocator();
          RecordingStepSink sink = new RecordingStepSink(new RecordingWriter(allocator, out));
@@ -53,16 +61,41 @@ public final class RecordCommand implements Callable<Integer> {
       // What a replay will end the run as: finished where its planned steps are all recorded, stopped early where they are not.
       agent.finish(agent.plannedSteps() > 0 && agent.lastStep() < agent.plannedSteps() ? RunStatus.RUN_STATUS_STOPPED_EARLY
           : RunStatus.RUN_STATUS_FINISHED);
-      System.err.printf("recorded run %s through step %d: %.1f MB of deltas in %.1f s%n", run.runId, agent.lastStep(),
-          agent.bytesOfDeltas() / 1e6, (System.nanoTime() - t0) / 1e9);
-      if (!sink.refused().isEmpty()) {
-        // Said last, where it is read: the log lines above scroll away on a long run.
-        System.err.printf("%d checkpoints refused and not recorded (the next good one's delta covers each): %s%n", sink.refused().size(),
-            sink.refused().stream().limit(5).map(l -> "step " + l.getStep() + ": " + l.getDetail()).collect(java.util.stream.Collectors.joining("; "))
-                + (sink.refused().size() > 5 ? "; ..." : ""));
+      if (agent.lastStep() > 0) {
+        System.err.printf("recorded run %s through step %d: %.1f MB of deltas in %.1f s%n", run.runId, agent.lastStep(),
+            agent.bytesOfDeltas() / 1e6, (System.nanoTime() - t0) / 1e9);
       }
+      String refused = sink.refused().stream().limit(5).map(l -> "step " + l.getStep() + ": " + l.getDetail()).collect(Collectors.joining("; "))
+          + (sink.refused().size() > 5 ? "; ..." : "");
+      if (agent.lastStep() == 0) {
+        // A recording of no step replays as nothing: said as the failure it is, with why, where it exited 0.
+        List<String> leftOut = scanner.leftOut();
+        nothing = !sink.refused().isEmpty() ? sink.refused().size() + " checkpoints refused (" + refused + ")" : !leftOut.isEmpty()
+            ? "not read: " + String.join("; ", leftOut.subList(0, Math.min(5, leftOut.size()))) + (leftOut.size() > 5 ? "; and "
+                + (leftOut.size() - 5) + " more" : "")
+            : "no folder there matches the step folders' pattern " + config.layout().stepFolder().pattern() + " (--layout)";
+      } else if (!sink.refused().isEmpty()) {
+        // Said last, where it is read: the log lines above scroll away on a long run.
+        System.err.printf("%d checkpoints refused and not recorded (the next good one's delta covers each): %s%n", sink.refused().size(), refused);
+      }
+    }
+    if (nothing != null) {
+      Files.deleteIfExists(out);
+      throw new UserError("no step recorded from " + config.runDir() + ": " + nothing);
     }
     System.err.printf("wrote %s (%.1f MB)%n", out, Files.size(out) / 1e6);
     return 0;
+  }
+
+  /** Whether {@code file} is a recording (which --out may replace), not a file of the user's. */
+  private static boolean isRecording(Path file) {
+    if (!Files.isRegularFile(file)) {
+      return false;
+    }
+    try (RootAllocator allocator = new RootAllocator(); RecordingReader reader = new RecordingReader(allocator, file)) {
+      return true;
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
   }
 }
