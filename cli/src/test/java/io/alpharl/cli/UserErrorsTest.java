@@ -148,11 +148,15 @@ class UserErrorsTest {
     try {
       assertThat(run("demo", "--recording", notARecording.toString(), "--exit", "--no-score", "--http-port", "0", "--out",
           work.resolve("d").toString())).isEqualTo(2);
+      assertThat(demoErr.toString(java.nio.charset.StandardCharsets.UTF_8).strip()).doesNotContain("\n").doesNotContain("Exception")
+          .contains("alpharl demo: cannot replay", "text.arrow");
+      demoErr.reset();
+      // An empty --out was the current folder: the whole demo ran there.
+      assertThat(run("demo", "--exit", "--no-score", "--http-port", "0", "--out", "")).isEqualTo(2);
+      assertThat(demoErr.toString(java.nio.charset.StandardCharsets.UTF_8).strip()).isEqualTo("alpharl demo: --out is empty: give a path");
     } finally {
       System.setErr(stderr);
     }
-    assertThat(demoErr.toString(java.nio.charset.StandardCharsets.UTF_8).strip()).doesNotContain("\n").doesNotContain("Exception")
-        .contains("alpharl demo: cannot replay", "text.arrow");
   }
 
   @Test
@@ -298,6 +302,18 @@ class UserErrorsTest {
     assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--kafka-config", sasl.toString(), "--state-dir", work.resolve("p3").toString(),
         "--http-port", "0")).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("Kafka client settings").contains("JAAS").contains("--kafka-config");
+  }
+
+  /** Each named topics Kafka refuses: the processor failed with a stack trace once the broker answered, the extrapolator waited for ever. */
+  @Test
+  void applicationIdsNoTopicCanBeNamedAfter() {
+    assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--state-dir", work.resolve("s").toString(), "--application-id", "bad id!"))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--application-id 'bad id!'", "letters, digits");
+    again();
+    assertThat(run("extrapolator", "--bootstrap-servers", NO_BROKER, "--out", work.resolve("o").toString(), "--processor-application", "bad id!"))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--processor-application 'bad id!'");
   }
 
   @Test

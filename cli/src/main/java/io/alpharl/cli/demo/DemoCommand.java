@@ -74,6 +74,11 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (out.toString().isBlank()) {
+      // An empty path is the current folder: the demo's 130 MB and its broker's data would land among the user's files.
+      System.err.println("alpharl demo: --out is empty: give a path");
+      return 2;
+    }
     PrintStream con = System.out;
     Path home = Path.of(System.getProperty("alpharl.home", "."));
     Path rec = recording != null ? recording : home.resolve("examples/runs/add2-grpo-seed1.arrow");

@@ -94,6 +94,10 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       // It names the extrapolator's transactions and the claim on --out, which a blank or odd one would make for good.
       throw new UserError("--id '" + id + "' must have 1 to 200 letters, digits, '.', '_' or '-'");
     }
+    if (!RecordKeys.isValidRunId(processorApplication)) {
+      // No processor can run under it (its topics are named after it): the fits it waits for would never come.
+      throw new UserError("--processor-application '" + processorApplication + "' must have 1 to 200 letters, digits, '.', '_' or '-'");
+    }
     WritableDir.require(out, "--out");
     if (backend == ExtrapolationBackends.Choice.CUDA) {
       requireCuda(); // before Kafka is asked, and before the service's thread would die of it

@@ -13,6 +13,7 @@ import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.processor.TopicLayoutException;
 import io.alpharl.processor.snapshot.SnapshotSettings;
+import io.alpharl.proto.topic.RecordKeys;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -75,6 +76,10 @@ public final class ProcessorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (!RecordKeys.isValidRunId(applicationId)) {
+      // It prefixes the application's topics (changelogs, copies of ΔW), which Kafka names with these characters only.
+      throw new UserError("--application-id '" + applicationId + "' must have 1 to 200 letters, digits, '.', '_' or '-'");
+    }
     WritableDir.require(stateDir, "--state-dir");
     FitSettings fit = fitOptions.toFitSettings();
     ProcessorConfig config;
