@@ -38,6 +38,8 @@ public final class AlphaRl implements Runnable {
 
   /** Exit code of a user error: a bad option, a missing file, an input that does not fit. */
   public static final int USER_ERROR = 2;
+  /** Exit code of a command that failed for its machine (a full disk, a file it may not write), said in one line. */
+  public static final int FAILED = 1;
 
   /**
    * The configured command line, shared by {@link #main} and the tests. User errors (bad options
@@ -69,6 +71,11 @@ public final class AlphaRl implements Runnable {
       if (kafka.isPresent()) {
         cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + kafka.get());
         return USER_ERROR;
+      }
+      java.util.Optional<String> disk = LocalFileErrors.describe(e);
+      if (disk.isPresent()) {
+        cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + disk.get());
+        return FAILED;
       }
       throw e;
     });
