@@ -6,7 +6,9 @@ import io.alpharl.proto.topic.TopicLayout;
 import io.alpharl.proto.topic.Topics;
 import java.io.IOException;
 import java.io.Reader;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +46,9 @@ public final class KafkaOptions {
       try (Reader in = Files.newBufferedReader(kafkaConfig)) {
         p.load(in);
       } catch (IOException e) {
-        throw new UserError("cannot read --kafka-config " + kafkaConfig + ": " + e.getMessage());
+        String why = e instanceof NoSuchFileException ? "no such file" : e instanceof CharacterCodingException ? "not a text file of properties"
+            : WritableDir.describe(e);
+        throw new UserError("cannot read --kafka-config " + kafkaConfig + ": " + why);
       }
       p.stringPropertyNames().forEach(k -> properties.put(k, p.getProperty(k)));
       if (properties.remove("bootstrap.servers") != null) {

@@ -302,6 +302,13 @@ class UserErrorsTest {
     assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--kafka-config", sasl.toString(), "--state-dir", work.resolve("p3").toString(),
         "--http-port", "0")).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("Kafka client settings").contains("JAAS").contains("--kafka-config");
+    again();
+    assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--kafka-config", work.resolve("none.properties").toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).endsWith("none.properties: no such file");
+    again();
+    Path binary = Files.write(work.resolve("binary.properties"), new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1});
+    assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--kafka-config", binary.toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).endsWith("binary.properties: not a text file of properties");
   }
 
   /** Each named topics Kafka refuses: the processor failed with a stack trace once the broker answered, the extrapolator waited for ever. */
@@ -320,7 +327,12 @@ class UserErrorsTest {
   void processorSettingsOutOfRange() {
     String state = work.resolve("state").toString();
     assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--state-dir", state, "--stream-threads", "0")).isEqualTo(AlphaRl.USER_ERROR);
-    assertThat(oneLine()).contains("stream threads must be >= 1");
+    assertThat(oneLine()).contains("--stream-threads must be 1 or more, got 0");
+    for (String[] bad : new String[][] {{"--rank1-threads", "-1"}, {"--standby-replicas", "-1"}, {"--snapshot-every", "-1"}}) {
+      again();
+      assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--state-dir", state, bad[0], bad[1])).isEqualTo(AlphaRl.USER_ERROR);
+      assertThat(oneLine()).contains(bad[0] + " must be", "got -1");
+    }
     err.getBuffer().setLength(0);
     assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--state-dir", state, "--partitions", "0")).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("--partitions");

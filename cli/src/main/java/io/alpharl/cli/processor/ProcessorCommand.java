@@ -74,12 +74,23 @@ public final class ProcessorCommand implements Callable<Integer> {
           + " restart points\"). 0 for no copies: a restart reads the whole log. Default: ${DEFAULT-VALUE}.")
   int snapshotEvery;
 
+  private static void requireAtLeast(String option, int value, int least, String note) {
+    if (value < least) {
+      throw new UserError(option + " must be " + least + " or more" + note + ", got " + value);
+    }
+  }
+
   @Override
   public Integer call() {
     if (!RecordKeys.isValidRunId(applicationId)) {
       // It prefixes the application's topics (changelogs, copies of ΔW), which Kafka names with these characters only.
       throw new UserError("--application-id '" + applicationId + "' must have 1 to 200 letters, digits, '.', '_' or '-'");
     }
+    // Said by the option's name here; the config's own checks below name its fields.
+    requireAtLeast("--rank1-threads", rank1Threads, 0, " (0: one per core)");
+    requireAtLeast("--stream-threads", streamThreads, 1, "");
+    requireAtLeast("--standby-replicas", standbyReplicas, 0, "");
+    requireAtLeast("--snapshot-every", snapshotEvery, 0, " (0: no copies)");
     WritableDir.require(stateDir, "--state-dir");
     FitSettings fit = fitOptions.toFitSettings();
     ProcessorConfig config;
