@@ -159,6 +159,16 @@ class UserErrorsTest {
     }
   }
 
+  /** 'alpharl agent help watch' was an unmatched argument: help is reachable at every level that has subcommands. */
+  @Test
+  void helpForAnAgentSubcommand() {
+    var cli = AlphaRl.commandLine();
+    StringWriter out = new StringWriter();
+    cli.setOut(new PrintWriter(out, true));
+    assertThat(cli.execute("agent", "help", "watch")).isZero();
+    assertThat(out.toString()).startsWith("Usage: alpharl agent watch");
+  }
+
   @Test
   void aRunIdTheTopicsCannotKey() {
     assertThat(run("agent", "watch", work.toString(), "--run-id", "team/run-1", "--bootstrap-servers", NO_BROKER)).isEqualTo(AlphaRl.USER_ERROR);
