@@ -289,6 +289,34 @@ class UserErrorsTest {
     assertThat(oneLine()).contains("cannot create --out").contains("in the way");
   }
 
+  /** Another service on the port: its 404 said only "not found" (exit 1), its JSON gave an empty table and exit 0. */
+  @Test
+  void aStatusAskedOfAnotherService() throws Exception {
+    com.sun.net.httpserver.HttpServer other = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    other.createContext("/api/runs", x -> {
+      byte[] body = "{\"status\":\"ok\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      x.sendResponseHeaders(200, body.length);
+      x.getResponseBody().write(body);
+      x.close();
+    });
+    other.createContext("/", x -> {
+      x.sendResponseHeaders(404, -1);
+      x.close();
+    });
+    other.start();
+    try {
+      String url = "http://127.0.0.1:" + other.getAddress().getPort();
+      assertThat(run("status", "--processor-url", url)).isEqualTo(AlphaRl.USER_ERROR);
+      assertThat(oneLine()).contains("not as the processor's API");
+      again();
+      other.removeContext("/api/runs");
+      assertThat(run("status", "some-run", "--processor-url", url)).isEqualTo(AlphaRl.USER_ERROR);
+      assertThat(oneLine()).contains("not as the processor's API");
+    } finally {
+      other.stop(0);
+    }
+  }
+
   @Test
   void aProcessorNobodyRuns() {
     assertThat(run("status", "--processor-url", "http://127.0.0.1:1")).isEqualTo(AlphaRl.USER_ERROR);

@@ -43,6 +43,9 @@ public final class StatusCommand implements Callable<Integer> {
     try {
       if (runId == null) {
         JsonNode runs = get(http, "/api/runs");
+        if (!runs.isArray()) {
+          throw new NotTheProcessor(); // JSON, but not the list of runs: another service on that port
+        }
         out.printf("%-28s %-10s %8s %8s  %s%n", "run", "status", "step", "planned", "gate (step axis)");
         for (JsonNode r : runs) {
           out.printf("%-28s %-10s %8d %8d  %s%n", r.path("runId").asText(), r.path("status").asText().replace("RUN_STATUS_", "").toLowerCase(),
@@ -75,7 +78,7 @@ public final class StatusCommand implements Callable<Integer> {
       }
       out.println("  (x noise: conc over that of pure noise of the module's shape, 1/sqrt(m) + 1/sqrt(n); near 1 the leading direction is noise)");
       return 0;
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (com.fasterxml.jackson.core.JsonProcessingException | NotTheProcessor e) {
       // Reached, but what answered is not the processor's JSON API (another server on that port).
       spec.commandLine().getErr().println("alpharl status: " + url + " answered, but not as the processor's API (no JSON where /api/runs should be):"
           + " is that the processor's --http-port? (--processor-url)");
@@ -156,12 +159,21 @@ public final class StatusCommand implements Callable<Integer> {
   private JsonNode get(HttpClient http, String path) throws IOException, InterruptedException, NotFound {
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() == 404) {
-      throw new NotFound(JSON.readTree(r.body()).path("error").asText("not found"));
+      JsonNode error = JSON.readTree(r.body()).path("error");
+      if (!error.isTextual()) {
+        throw new NotTheProcessor(); // the processor says what it did not find; another server's 404 does not
+      }
+      throw new NotFound(error.asText());
     }
     if (r.statusCode() != 200) {
       throw new IOException("HTTP " + r.statusCode() + ": " + r.body());
     }
     return JSON.readTree(r.body());
+  }
+
+  /** What answered is not the processor's JSON API. */
+  private static final class NotTheProcessor extends RuntimeException {
+    private static final long serialVersionUID = 1L;
   }
 
   private static final class NotFound extends Exception {
