@@ -18,6 +18,10 @@ public final class DurationConverter implements ITypeConverter<Duration> {
   @Override
   public Duration convert(String value) {
     String v = value.strip().toLowerCase(Locale.ROOT);
+    if (v.startsWith("-")) {
+      // Every duration an option takes is a wait or an interval: none is negative.
+      throw new TypeConversionException("'" + value + "' is negative; give a duration of 0 or more, e.g. 500ms, 2s, 5m");
+    }
     Matcher m = SHORT.matcher(v);
     if (m.matches()) {
       double amount = Double.parseDouble(m.group(1));

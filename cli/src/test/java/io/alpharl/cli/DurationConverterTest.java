@@ -23,7 +23,8 @@ class DurationConverterTest {
   @Test
   void anythingElseIsRefusedWithTheFormsThatWork() {
     assertThatThrownBy(() -> converter.convert("2 seconds")).isInstanceOf(TypeConversionException.class).hasMessageContaining("500ms, 2s");
-    assertThatThrownBy(() -> converter.convert("-2s")).isInstanceOf(TypeConversionException.class);
+    assertThatThrownBy(() -> converter.convert("-2s")).isInstanceOf(TypeConversionException.class).hasMessageContaining("'-2s' is negative");
+    assertThatThrownBy(() -> converter.convert("-PT2S")).isInstanceOf(TypeConversionException.class).hasMessageContaining("is negative");
     assertThatThrownBy(() -> converter.convert("")).isInstanceOf(TypeConversionException.class);
   }
 }

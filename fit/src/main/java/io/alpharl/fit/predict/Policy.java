@@ -36,6 +36,10 @@ public record Policy(List<Predictor> candidates, boolean judged) {
     if (t.equals("auto")) {
       return auto();
     }
+    if (t.startsWith("auto:")) {
+      throw new IllegalArgumentException("predictor 'auto' takes no settings (it judges the default candidates); name one predictor,"
+          + " e.g. rank-k:k=3, to have it judged against stopping, or fixed:SPEC to apply it without judgement");
+    }
     if (t.startsWith("fixed:")) {
       return new Policy(List.of(PredictorRegistry.parse(t.substring("fixed:".length()))), false);
     }

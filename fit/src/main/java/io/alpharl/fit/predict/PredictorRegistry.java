@@ -114,7 +114,8 @@ public final class PredictorRegistry {
         String canonical = name + ":axis=" + axis.label();
         yield name.equals("whole-scale") ? new WholeScalePredictor(canonical, axis) : new WholeTrendPredictor(canonical, axis);
       }
-      default -> throw new IllegalArgumentException("unknown predictor '" + name + "' (one of " + String.join(", ", NAMES) + ")");
+      default -> throw new IllegalArgumentException("unknown predictor '" + name + "' (one of " + String.join(", ", NAMES)
+          + "; or auto, the default candidates judged; or fixed:SPEC, one applied without judgement)");
     };
   }
 
@@ -123,7 +124,7 @@ public final class PredictorRegistry {
     if (text.isBlank()) {
       return out;
     }
-    for (String part : text.split(",")) {
+    for (String part : text.split(",", -1)) { // -1: a trailing empty setting is refused, not dropped
       int eq = part.indexOf('=');
       if (eq <= 0) {
         throw new IllegalArgumentException("predictor '" + spec + "': setting '" + part.strip() + "' is not key=value");

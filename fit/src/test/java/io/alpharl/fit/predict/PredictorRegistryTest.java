@@ -28,7 +28,8 @@ class PredictorRegistryTest {
   @Test
   void mistakesAreOneClearLine() {
     assertThatThrownBy(() -> PredictorRegistry.parse("alpha"))
-        .hasMessage("unknown predictor 'alpha' (one of stop, alpharl, alpharl-reference, alpharl-increment, rank-k, rank-k-increment, whole-scale, whole-trend)");
+        .hasMessage("unknown predictor 'alpha' (one of stop, alpharl, alpharl-reference, alpharl-increment, rank-k, rank-k-increment, whole-scale,"
+            + " whole-trend; or auto, the default candidates judged; or fixed:SPEC, one applied without judgement)");
     assertThatThrownBy(() -> PredictorRegistry.parse("rank-k:k=0")).hasMessage("rank-k: k=0 is not a positive integer");
     assertThatThrownBy(() -> PredictorRegistry.parse("rank-k-increment:base=w0")).hasMessage("rank-k-increment has no setting base (its settings: axis, k, target)");
     assertThatThrownBy(() -> PredictorRegistry.parse("stop:axis=step")).hasMessage("stop has no setting axis (it has none)");
@@ -41,5 +42,7 @@ class PredictorRegistryTest {
     assertThatThrownBy(() -> PredictorRegistry.parse("alpharl:axis")).hasMessage("predictor 'alpharl:axis': setting 'axis' is not key=value");
     assertThatThrownBy(() -> PredictorRegistry.parse("alpharl:axis=step,axis=signal")).hasMessage("predictor 'alpharl:axis=step,axis=signal': setting 'axis' given twice");
     assertThatThrownBy(() -> Policy.parse("fixed:nothing")).hasMessageStartingWith("unknown predictor 'nothing'");
+    assertThatThrownBy(() -> PredictorRegistry.parse("rank-k:k=2,,")).hasMessage("predictor 'rank-k:k=2,,': setting '' is not key=value");
+    assertThatThrownBy(() -> Policy.parse("auto:k=3")).hasMessageStartingWith("predictor 'auto' takes no settings");
   }
 }
