@@ -100,6 +100,12 @@ class UserErrorsTest {
     assertThat(run("predict", run.toString(), "--window-step", "15", "--out", work.resolve("p").toString())).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("planned final step is unknown", "--target-step");
     again();
+    // A trainer state that does not parse was taken for one without a plan, and its reason was lost.
+    Path spoilt = runFolder("spoilt", 100, -1);
+    Files.writeString(spoilt.resolve("checkpoint-15/trainer_state.json"), "{\"max_steps\": 100, \"log_history\": [");
+    assertThat(run("predict", spoilt.toString(), "--window-step", "15", "--out", work.resolve("s").toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("checkpoint-15", "trainer_state.json is not valid JSON").doesNotContain("planned final step is unknown");
+    again();
     assertThat(run("predict", run.toString(), "--window-step", "15", "--target-step", "-100", "--out", work.resolve("p").toString()))
         .isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("--target-step -100");

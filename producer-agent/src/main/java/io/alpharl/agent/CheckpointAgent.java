@@ -382,7 +382,11 @@ public final class CheckpointAgent implements AutoCloseable {
       }
     }
     if (manifest.getPlannedSteps() == 0 && !present.isEmpty()) {
-      manifest.setPlannedSteps(ProgressReader.plannedSteps(present.get(present.size() - 1)));
+      try {
+        manifest.setPlannedSteps(ProgressReader.plannedSteps(present.get(present.size() - 1)));
+      } catch (java.io.UncheckedIOException e) {
+        // the page's guess only: that checkpoint is refused, with this reason, when it is read
+      }
     }
     sink.manifest(manifest.build());
     if (sink.keepsBase()) {

@@ -158,7 +158,12 @@ public final class PredictCommand implements Callable<Integer> {
       throw new UserError("--target-step " + targetStep + " is no step: give a step after the window's last, " + windowStep);
     }
     // The plan as the window's newest checkpoint states it, as its commit would live: not as a later checkpoint does.
-    long planned = targetStep > 0 ? targetStep : ProgressReader.plannedSteps(upTo.get(upTo.size() - 1));
+    long planned;
+    try {
+      planned = targetStep > 0 ? targetStep : ProgressReader.plannedSteps(upTo.get(upTo.size() - 1));
+    } catch (java.io.UncheckedIOException e) {
+      throw new UserError(e.getMessage());
+    }
     if (planned == 0 && axis == Axis.step) { // on the step axis the planned step is the target
       throw new UserError("the run's planned final step is unknown (no max_steps in " + upTo.get(upTo.size() - 1).folder()
           + "'s trainer state): give the step to predict with --target-step");

@@ -164,11 +164,15 @@ public final class ProgressReader {
    * an agent catching up), and with it the step's judged fit.
    */
   public static long plannedSteps(CheckpointDir checkpoint) {
+    Path state = checkpoint.folder().resolve(CheckpointScanner.TRAINER_STATE);
     try {
-      long fromState = JSON.readTree(checkpoint.folder().resolve(CheckpointScanner.TRAINER_STATE).toFile()).path("max_steps").asLong(0);
+      long fromState = JSON.readTree(state.toFile()).path("max_steps").asLong(0);
       if (fromState > 0) {
         return fromState;
       }
+    } catch (JsonProcessingException e) {
+      // Taken for "no plan", a file cut short or spoilt became a run without a planned step, and its reason was lost.
+      throw new UncheckedIOException(state + " is not valid JSON: " + oneLine(e), e);
     } catch (IOException e) {
       // no trainer state (verl, OpenRLHF): try the progress file
     }
