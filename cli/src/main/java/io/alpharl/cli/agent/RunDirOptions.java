@@ -178,9 +178,15 @@ final class RunDirOptions {
   static void requireRoomForSum(Path dir, long elements, long usable) {
     long need = 8 * elements;
     if (usable < need) {
-      throw new UserError(String.format(java.util.Locale.ROOT, "the agent's running sum needs %.1f GB in %s (two f32 copies of the model's %,d"
-          + " values) where %.1f GB are free; give a folder on a larger disk with --state-dir", need / 1e9, dir, elements, usable / 1e9));
+      throw new UserError(String.format(java.util.Locale.ROOT, "the agent's running sum needs %s in %s (two f32 copies of the model's %,d"
+          + " values) where %s are free; give a folder on a larger disk with --state-dir", bytes(need), dir, elements, bytes(usable)));
     }
+  }
+
+  /** A size as people read it: a small model's sum is some MB, where "0.0 GB" said nothing. */
+  private static String bytes(long n) {
+    return n >= 1_000_000_000L ? String.format(java.util.Locale.ROOT, "%.1f GB", n / 1e9)
+        : n >= 1_000_000L ? String.format(java.util.Locale.ROOT, "%.1f MB", n / 1e6) : String.format(java.util.Locale.ROOT, "%,d bytes", n);
   }
 
   CheckpointLayout checkpointLayout() {

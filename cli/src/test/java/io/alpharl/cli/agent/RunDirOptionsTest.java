@@ -66,6 +66,8 @@ class RunDirOptionsTest {
         .isInstanceOf(io.alpharl.cli.UserError.class)
         .hasMessage("the agent's running sum needs 4.0 GB in /scratch (two f32 copies of the model's 494,032,768 values) where 2.0 GB are free;"
             + " give a folder on a larger disk with --state-dir");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RunDirOptions.requireRoomForSum(dir, 1_000_000, 12_288))
+        .hasMessageContaining("needs 8.0 MB").hasMessageContaining("where 12,288 bytes are free");
   }
 
   @Test
