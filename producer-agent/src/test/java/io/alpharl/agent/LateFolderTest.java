@@ -7,12 +7,9 @@ import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.agent.resume.AgentLetters;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.proto.v1.RejectReason;
-import io.alpharl.safetensors.DType;
-import io.alpharl.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -28,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * watched, by the next agent at its start, where it used to be passed over without a word.
  */
 class LateFolderTest {
-  private static final String MODULE = "model.layers.0.mlp.up_proj.weight";
+  private static final String MODULE = OneModuleWeights.MODULE;
 
   @TempDir
   Path work;
@@ -136,11 +133,7 @@ class LateFolderTest {
   }
 
   private static void weights(Path dir, int step) throws IOException {
-    Files.createDirectories(dir);
-    float[] w = new float[12];
-    for (int i = 0; i < w.length; i++) {
-      w[i] = 1 + i + 0.25f * step;
-    }
-    new SafetensorsWriter(Map.of()).add(MODULE, DType.F32, List.of(3L, 4L)).writeTo(dir.resolve("model.safetensors"), Map.of(MODULE, w));
+    OneModuleWeights.write(dir, step);
   }
+
 }

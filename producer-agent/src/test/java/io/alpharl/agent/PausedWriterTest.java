@@ -4,14 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.alpharl.agent.checkpoint.CheckpointLayout;
 import io.alpharl.proto.v1.RejectReason;
-import io.alpharl.safetensors.DType;
-import io.alpharl.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
-import java.util.Map;
 import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * read at all is its step's refusal, not the agent's end.
  */
 class PausedWriterTest {
-  private static final String MODULE = "model.layers.0.mlp.up_proj.weight";
+  private static final String MODULE = OneModuleWeights.MODULE;
 
   @TempDir
   Path work;
@@ -299,13 +295,7 @@ class PausedWriterTest {
   }
 
   private static byte[] weights(Path dir, int step) throws IOException {
-    Files.createDirectories(dir);
-    float[] w = new float[12];
-    for (int i = 0; i < w.length; i++) {
-      w[i] = 1 + i + 0.25f * step;
-    }
-    Path file = dir.resolve("model.safetensors");
-    new SafetensorsWriter(Map.of()).add(MODULE, DType.F32, List.of(3L, 4L)).writeTo(file, Map.of(MODULE, w));
-    return Files.readAllBytes(file);
+    return OneModuleWeights.write(dir, step);
   }
+
 }

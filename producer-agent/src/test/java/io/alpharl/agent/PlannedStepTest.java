@@ -5,12 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.proto.v1.StepCommitted;
-import io.alpharl.safetensors.DType;
-import io.alpharl.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -27,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * restart) changed what the commits of checkpoints stating none carried, and with it every fit.
  */
 class PlannedStepTest {
-  private static final String MODULE = "model.layers.0.mlp.up_proj.weight";
+  private static final String MODULE = OneModuleWeights.MODULE;
 
   @TempDir
   Path work;
@@ -94,10 +91,7 @@ class PlannedStepTest {
   }
 
   private static void weights(Path dir, int step) throws IOException {
-    float[] w = new float[12];
-    for (int i = 0; i < w.length; i++) {
-      w[i] = 1 + i + 0.25f * step;
-    }
-    new SafetensorsWriter(Map.of()).add(MODULE, DType.F32, List.of(3L, 4L)).writeTo(dir.resolve("model.safetensors"), Map.of(MODULE, w));
+    OneModuleWeights.write(dir, step);
   }
+
 }
