@@ -59,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * broker stopped for 20 s (longer than the services' client timeouts there)
  * and started again on its data folder, garbage and forged-version records
  * on every topic, and a paced replay against the fast one. Every case must publish the clean run's
- * fit summaries, field for field, each once; the same predictions, each once, whose models are the
+ * fit summaries and factors, field for field, each once; the same predictions, each once, whose models are the
  * same bytes; and the same one early-stop decision (times and model folders aside).
  *
  * <p>The gate is opened wide (no limit on the backtest error or the reach) so that the run also predicts at its
@@ -221,6 +221,11 @@ class FaultSuiteIT {
       assertThat(got.fits.get(e.getKey())).as("fit summary %s", e.getKey()).isEqualTo(e.getValue());
     }
     assertThat(got.factors.keySet()).containsExactlyInAnyOrderElementsOf(clean.factors.keySet());
+    for (Map.Entry<String, Rank1Update> e : clean.factors.entrySet()) {
+      // Field for field, the solver's work too (sweeps, residuals, convergence): a restart that lost the warm start (the
+      // previous step's right vectors) would show there first, since u reaches the fits rounded to float.
+      assertThat(got.factors.get(e.getKey())).as("factors %s", e.getKey()).isEqualTo(e.getValue());
+    }
     assertThat(got.predictions.keySet()).containsExactlyElementsOf(clean.predictions.keySet());
     for (Map.Entry<Long, Prediction> e : clean.predictions.entrySet()) {
       Prediction want = comparable(e.getValue());
