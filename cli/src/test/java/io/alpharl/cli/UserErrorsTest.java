@@ -392,6 +392,11 @@ class UserErrorsTest {
       err.getBuffer().setLength(0);
       assertThat(run("broker", "--port", port, "--data-dir", work.resolve("broker").toString())).isEqualTo(AlphaRl.USER_ERROR);
       assertThat(oneLine()).contains("port " + port).contains("choose another with --port");
+      again();
+      // Said after Kafka answered, up to a minute later; with no broker, never.
+      assertThat(run("extrapolator", "--bootstrap-servers", NO_BROKER, "--out", work.resolve("o").toString(), "--metrics-port", port))
+          .isEqualTo(AlphaRl.USER_ERROR);
+      assertThat(oneLine()).contains("port " + port + " for metrics is in use");
     }
   }
 

@@ -2,6 +2,7 @@ package io.alpharl.cli.extrapolator;
 
 import io.alpharl.cli.KafkaOptions;
 import io.alpharl.cli.PortConverter;
+import io.alpharl.cli.Ports;
 import io.alpharl.cli.UserError;
 import io.alpharl.cli.WritableDir;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
@@ -107,6 +108,10 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
     requireShare("--predict-at", predictAt);
     if (consecutive < 1) {
       throw new UserError("--consecutive must be at least 1, got " + consecutive);
+    }
+    if (metricsPort > 0 && !Ports.free(metricsHost, metricsPort)) {
+      // Asked here, not when the server starts after Kafka answered (up to a minute later, or never with no broker).
+      throw new UserError("port " + metricsPort + " for metrics is in use; choose another with --metrics-port, or 0 for none");
     }
     EarlyStopPolicy policy = new EarlyStopPolicy(axis == Axis.signal ? ProgressAxis.PROGRESS_AXIS_SIGNAL : ProgressAxis.PROGRESS_AXIS_STEP,
         minFraction, minConfidence, consecutive, predictAt, carryFromBase);
