@@ -168,7 +168,7 @@ public final class SafetensorsFile implements AutoCloseable {
     List<Long> dims = new ArrayList<>();
     long elements = 1;
     for (JsonNode d : shape) {
-      if (!d.canConvertToLong() || d.asLong() < 0) {
+      if (!d.isIntegralNumber() || !d.canConvertToLong() || d.asLong() < 0) { // 4.5 converts to a long too: 4
         throw new SafetensorsException(where + ": shape " + shape + " has an invalid dimension " + d);
       }
       dims.add(d.asLong());
@@ -178,10 +178,10 @@ public final class SafetensorsFile implements AutoCloseable {
         throw new SafetensorsException(where + ": shape " + shape + " is too large");
       }
     }
-    long begin = offsets.get(0).asLong(-1);
-    long end = offsets.get(1).asLong(-1);
+    long begin = offsets.get(0).isIntegralNumber() ? offsets.get(0).asLong(-1) : -1;
+    long end = offsets.get(1).isIntegralNumber() ? offsets.get(1).asLong(-1) : -1;
     if (begin < 0 || end < begin) {
-      throw new SafetensorsException(where + ": data_offsets " + offsets + " are not 0 <= begin <= end");
+      throw new SafetensorsException(where + ": data_offsets " + offsets + " are not whole numbers with 0 <= begin <= end");
     }
     long bytes;
     try {

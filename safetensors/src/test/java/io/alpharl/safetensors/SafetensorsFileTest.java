@@ -126,6 +126,15 @@ class SafetensorsFileTest {
     assertThatThrownBy(() -> SafetensorsFile.open(file)).hasMessageContaining("shape [2, 3] of BF16 needs 12 bytes, data_offsets [0,8] give 8");
   }
 
+  /** A fractional dimension or offset was cut to a whole number (4.5 to 4), and the file then refused for the wrong reason. */
+  @Test
+  void fractionalDimensionsAndOffsetsAreRefusedAsSuch() throws IOException {
+    Path shape = rawFile("{\"a\":{\"dtype\":\"F32\",\"shape\":[4.5,4],\"data_offsets\":[0,64]}}", 64);
+    assertThatThrownBy(() -> SafetensorsFile.open(shape)).hasMessageContaining("shape [4.5,4] has an invalid dimension 4.5");
+    Path offsets = rawFile("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8.5]}}", 8);
+    assertThatThrownBy(() -> SafetensorsFile.open(offsets)).hasMessageContaining("are not whole numbers with 0 <= begin <= end");
+  }
+
   @Test
   void weightsInAFloatDtypeThisReaderDoesNotConvertAreRefusedByName() throws IOException {
     Path file = rawFile("{\"a\":{\"dtype\":\"F8_E4M3\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1);
