@@ -129,6 +129,10 @@ public final class ModuleSelector {
       LOG.info("carrying {} fused 3-D experts tensors (e.g. {} {}): rank-1 factors need 2-D matrices, so their update is not modelled",
           fused.size(), fused.get(0).name(), fused.get(0).shape());
     }
+    if (tensors.isEmpty()) {
+      // Other dtypes (integer buffers, FP8) are listed apart and never modelled: "0 tensors seen" said nothing.
+      throw new NoModulesException("no F32, BF16 or F16 tensor to model: the checkpoint holds weights of other dtypes only, or none");
+    }
     if (modelled.isEmpty()) {
       throw new NoModulesException("no tensor is a modelled module under " + describe() + "; " + tensors.size() + " tensors seen: "
           + tensors.stream().limit(NAMES_IN_MESSAGE).map(t -> t.name() + " " + t.shape() + " (" + decide(t).reason() + ")")

@@ -143,4 +143,10 @@ class ModuleSelectorTest {
   private static TensorEntry entry(String name, long... shape) {
     return new TensorEntry(name, DType.BF16, Arrays.stream(shape).boxed().toList(), 0, 0);
   }
+
+  @Test
+  void aCheckpointWithoutFloatTensorsSaysSo() {
+    assertThatThrownBy(() -> ModuleSelector.defaults().requireModules(List.of())).isInstanceOf(NoModulesException.class)
+        .hasMessage("no F32, BF16 or F16 tensor to model: the checkpoint holds weights of other dtypes only, or none");
+  }
 }
