@@ -38,7 +38,7 @@ final class RunDirOptions {
   String runId;
 
   @Option(names = "--base", description = "W_0: a checkpoint directory or .safetensors file. Default with --layout hf: DIR/checkpoint-0; "
-      + "required with the other layouts (verl: actor_rollout_ref.model.path, OpenRLHF: --pretrain).")
+      + "required with the other layouts (verl: actor_rollout_ref.model.path, OpenRLHF: --actor.model_name_or_path, --pretrain before 0.10.2).")
   Path base;
 
   /** Not defaulted here: a key the user names says the run logs it, so its first step waits for its value ({@link AgentConfig#progressExpected}). */
@@ -55,7 +55,8 @@ final class RunDirOptions {
   @Option(names = "--layout", defaultValue = "hf",
       description = "Where the trainer saves its steps: hf (or trl): DIR/checkpoint-<step>/, complete once trainer_state.json is written; "
           + "verl: DIR/global_step_<step>/actor/huggingface/ (needs checkpoint.save_contents with hf_model); "
-          + "openrlhf: DIR/global_step<step>_hf/ (--save_hf_ckpt, DIR is --ckpt_path). Default: ${DEFAULT-VALUE}.")
+          + "openrlhf: DIR/global_step<step>_hf/ (--ckpt.save_hf, DIR is --ckpt.path; --save_hf_ckpt and --ckpt_path before 0.10.2). Default:"
+          + " ${DEFAULT-VALUE}.")
   String layout;
 
   @Option(names = "--step-dir-pattern", paramLabel = "REGEX",

@@ -28,7 +28,7 @@ public record CheckpointLayout(Pattern stepFolder, Optional<String> weightsSubPa
    */
   public static final CheckpointLayout VERL =
       new CheckpointLayout(Pattern.compile("global_step_(\\d+)"), Optional.of("actor/huggingface"), Optional.empty());
-  /** OpenRLHF with {@code --save_hf_ckpt}: {@code <ckpt_path>/global_step<step>_hf/}. */
+  /** OpenRLHF with {@code --ckpt.save_hf} ({@code --save_hf_ckpt} before 0.10.2): {@code <ckpt.path>/global_step<step>_hf/}. */
   public static final CheckpointLayout OPENRLHF =
       new CheckpointLayout(Pattern.compile("global_step(\\d+)_hf"), Optional.empty(), Optional.empty());
 

@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * Trainer's {@code trainer_state.json}, written last) is present when the layout has one, and
  * no file in it changed size or modification time since the previous scan (the time catches a
  * file rewritten in place at its old size, as a trainer resumed from an earlier step saves over a
- * folder it left); {@code tmp-checkpoint-*} directories, where newer Trainers stage a save, never
- * match.
+ * folder it left); {@code tmp-checkpoint-*} directories, where some Trainer releases staged a save
+ * (transformers since reverted it and writes into {@code checkpoint-<step>/} directly), never match.
  *
  * <p>A trainer deletes old checkpoints while it runs ({@code save_total_limit}): a folder that
  * disappears during a scan is simply absent from its result. Two folders naming one step
