@@ -55,20 +55,23 @@ function heatmap(id, cells, label, max) {
   });
 }
 
+// Tensor names come from manifests, which any principal that may write alpharl.runs sends: text, never markup.
+const esc = s => String(s).replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+
 async function refreshRuns() {
   const runs = await json('/api/runs');
   const select = document.getElementById('run');
   const ids = runs.map(r => r.runId);
   if (select.options.length !== ids.length) {
-    select.innerHTML = ids.map(id => `<option>${id}</option>`).join('');
+    select.innerHTML = ids.map(id => `<option>${esc(id)}</option>`).join('');
     const wanted = new URLSearchParams(location.hash.slice(1)).get('run');
     if (wanted && ids.includes(wanted)) select.value = wanted;
   }
   currentRun = select.value || null;
   const fixed = v => (v === undefined ? '-' : v.toFixed(3));
   const gate = f => (f ? f.gate.replace('GATE_STATE_', '').toLowerCase() : '-');
-  document.querySelector('#runs tbody').innerHTML = runs.map(r => `<tr data-run="${r.runId}" class="${r.runId === currentRun ? 'current' : ''}">
-    <td>${r.runId}</td><td>${r.status.replace('RUN_STATUS_', '').toLowerCase()}</td><td>${r.lastCompleteStep}</td><td>${r.plannedSteps}</td>
+  document.querySelector('#runs tbody').innerHTML = runs.map(r => `<tr data-run="${esc(r.runId)}" class="${r.runId === currentRun ? 'current' : ''}">
+    <td>${esc(r.runId)}</td><td>${esc(r.status.replace('RUN_STATUS_', '').toLowerCase())}</td><td>${r.lastCompleteStep}</td><td>${r.plannedSteps}</td>
     <td class="gate-${gate(r.stepFit)}">${gate(r.stepFit)}</td><td>${fixed(r.signalFit?.meanR2)}</td><td>${fixed(r.stepFit?.meanR2)}</td>
     <td>${fixed((r.signalFit || r.stepFit)?.confidence)}</td></tr>`).join('');
   return runs.length;
@@ -143,7 +146,7 @@ async function refreshTrajectory(run, modules) {
   const select = document.getElementById('module');
   if (select.options.length !== modules.length) {
     const keep = select.value;
-    select.innerHTML = modules.map(m => `<option>${m.module}</option>`).join('');
+    select.innerHTML = modules.map(m => `<option>${esc(m.module)}</option>`).join('');
     if (keep && modules.some(m => m.module === keep)) select.value = keep;
   }
   if (!select.value) return;
