@@ -64,7 +64,7 @@ public final class Topics {
       new TopicSpec<>("alpharl.scores", Serdes.String(), new ProtobufSerde<>(PredictionScore.parser(), PredictionScore.class));
   public static final TopicSpec<String, ControlDecision> CONTROL =
       new TopicSpec<>("alpharl.control", Serdes.String(), new ProtobufSerde<>(ControlDecision.parser(), ControlDecision.class));
-  /** Keys are the rejected record's key bytes, kept as they were. */
+  /** Keys are the rejected record's key bytes, kept as they were (empty for a keyless record). */
   public static final TopicSpec<byte[], DeadLetter> DLQ =
       new TopicSpec<>("alpharl.dlq", Serdes.ByteArray(), new ProtobufSerde<>(DeadLetter.parser(), DeadLetter.class));
 

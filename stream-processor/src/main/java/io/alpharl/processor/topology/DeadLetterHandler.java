@@ -45,6 +45,8 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler 
     refusals.refused(reason, "dead letter from " + record.topic() + "-" + record.partition() + "@" + record.offset() + ": " + detail);
     metrics.deadLetter(reason);
     DeadLetter letter = DeadLetters.of(record, reason, detail, "processor").build();
-    return Response.resume(List.of(new ProducerRecord<>(Topics.DLQ.name(), record.key(), letter.toByteArray())));
+    // A keyless record's letter keyed empty, as the processors' own: with no key the producer picks the partition, by timing.
+    byte[] key = record.key() != null ? record.key() : new byte[0];
+    return Response.resume(List.of(new ProducerRecord<>(Topics.DLQ.name(), key, letter.toByteArray())));
   }
 }

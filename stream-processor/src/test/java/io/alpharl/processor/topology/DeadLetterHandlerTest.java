@@ -50,5 +50,9 @@ class DeadLetterHandlerTest {
     assertThat(letter.getSourcePartition()).isEqualTo(2);
     assertThat(letter.getSourceOffset()).isEqualTo(41L);
     assertThat(letter.getOriginalValue().toByteArray()).isEqualTo(corrupt);
+
+    // Keyless junk: keyed empty, so its letter lands on one partition whatever the timing (the producer spreads null keys).
+    ConsumerRecord<byte[], byte[]> keyless = new ConsumerRecord<>(Topics.DELTAS.name(), 0, 7L, null, corrupt);
+    assertThat(new DeadLetterHandler().handleError(null, keyless, error).deadLetterQueueRecords().get(0).key()).isEmpty();
   }
 }
