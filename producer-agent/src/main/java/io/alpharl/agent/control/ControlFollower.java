@@ -61,6 +61,10 @@ public final class ControlFollower implements AutoCloseable {
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final Set<String> refused = ConcurrentHashMap.newKeySet();
   private final AtomicReference<ControlDecision> decision = new AtomicReference<>();
+  /** Whether the decision's STOP file is written (the follower's thread only). */
+  private boolean stopFileWritten;
+  /** The last reason a STOP file write failed, said once (the follower's thread only). */
+  private String stopFileFailure;
   private final Thread thread;
   private final HttpServer http;
 
@@ -203,15 +207,34 @@ public final class ControlFollower implements AutoCloseable {
             }
             continue;
           }
-          if (decision.compareAndSet(null, d)) {
-            try {
-              Path file = StopFile.write(runDir, d);
-              LOG.info("run {}: early stop at step {}: wrote {} ({})", runId, d.getAtStep(), file, d.getReason());
-            } catch (IOException e) {
-              LOG.error("run {}: cannot write the STOP file in {}: {}", runId, runDir, e.getMessage());
-            }
-          }
+          decision.compareAndSet(null, d);
         }
+        writeStopFileIfDue();
+      }
+    }
+  }
+
+  /**
+   * Writes the STOP file of the decision taken, until it is written. A write that failed (the
+   * trainer's disk full of checkpoints, a folder this user may not write) was tried once: the
+   * decision stood, later records could not take its place, and a trainer that watches the file
+   * alone trained to its end. It is tried again at every poll, said once per reason.
+   */
+  private void writeStopFileIfDue() {
+    ControlDecision d = decision.get();
+    if (d == null || stopFileWritten) {
+      return;
+    }
+    try {
+      Path file = StopFile.write(runDir, d);
+      stopFileWritten = true;
+      LOG.info("run {}: early stop at step {}: wrote {} ({})", runId, d.getAtStep(), file, d.getReason());
+    } catch (IOException e) {
+      String why = e.toString();
+      if (!why.equals(stopFileFailure)) {
+        stopFileFailure = why;
+        LOG.error("run {}: cannot write the STOP file in {} ({}); trying again until it can be written (the HTTP endpoint says the decision"
+            + " meanwhile)", runId, runDir, why);
       }
     }
   }

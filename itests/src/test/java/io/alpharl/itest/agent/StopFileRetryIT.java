@@ -1,0 +1,69 @@
+package io.alpharl.itest.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.agent.control.ControlFollower;
+import io.alpharl.agent.control.StopFile;
+import io.alpharl.itest.kafka.KafkaBrokerExtension;
+import io.alpharl.itest.kafka.TestBroker;
+import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.ControlAction;
+import io.alpharl.proto.v1.ControlDecision;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A STOP file that cannot be written when the decision comes (here a folder named STOP in its way;
+ * in life the trainer's disk full of checkpoints) is written once it can be. It was tried once:
+ * the decision stood in the follower, and a trainer that watches the file alone trained to its end.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class StopFileRetryIT {
+  @TempDir
+  Path trainer;
+
+  @Test
+  void aStopFileThatCouldNotBeWrittenIsWrittenOnceItCanBe(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String run = "stop-retry-" + UUID.randomUUID().toString().substring(0, 8);
+    Path inTheWay = Files.createDirectories(trainer.resolve(StopFile.NAME));
+    Files.writeString(inTheWay.resolve("keep"), "a folder the move cannot replace");
+    ControlFollower.Patience quick = new ControlFollower.Patience(Duration.ofSeconds(5), Duration.ofSeconds(1));
+    try (ControlFollower follower = ControlFollower.start(KafkaClients.of(broker.bootstrapServers()), run, trainer, "127.0.0.1", 0, quick)) {
+      ControlDecision stop = ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run)
+          .setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(40).setReason("test").build();
+      try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", broker.bootstrapServers()),
+          new ByteArraySerializer(), new ByteArraySerializer())) {
+        producer.send(new ProducerRecord<>(Topics.CONTROL.name(), run.getBytes(StandardCharsets.UTF_8), stop.toByteArray())).get();
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (follower.decision() == null && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(follower.decision()).as("the decision reached the follower").isEqualTo(stop);
+      Thread.sleep(1_000); // a few polls, each failing to write
+      assertThat(trainer.resolve(StopFile.NAME)).as("still the folder in the way").isDirectory();
+
+      Files.delete(inTheWay.resolve("keep"));
+      Files.delete(inTheWay);
+      deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (!Files.isRegularFile(trainer.resolve(StopFile.NAME)) && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(trainer.resolve(StopFile.NAME)).as("written once it could be").isRegularFile();
+      assertThat(StopFile.of(trainer, run)).as("this run's").isPresent();
+      assertThat(Files.readString(trainer.resolve(StopFile.NAME))).contains("early_stop", "\"run_id\":\"" + run + "\"");
+    }
+  }
+}
