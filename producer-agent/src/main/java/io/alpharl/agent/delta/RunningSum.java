@@ -148,13 +148,13 @@ public final class RunningSum implements AutoCloseable {
     write(channel, tensor, chunk.elementOffset(), s, count);
   }
 
-  /** S of elements {@code [from, from + count)} of a tensor, into a scratch array that the next call reuses. */
   /** How many values {@code tensor} has here; −1 when it is not one of the sum's tensors. */
   public long size(String tensor) {
     long[] t = layout.get(tensor);
     return t == null ? -1 : t[1];
   }
 
+  /** S of elements {@code [from, from + count)} of a tensor, into a scratch array that the next call reuses. */
   public float[] read(String tensor, long from, int count) {
     long position = position(tensor, from, count);
     ensure(count);
