@@ -245,7 +245,7 @@ public final class ControlFollower implements AutoCloseable {
     }
     LOG.warn("run {}: refused {}-{}@{}, the trainer is not told: {}", runId, r.topic(), r.partition(), r.offset(), detail);
     DeadLetter letter = DeadLetters.of(r, reason, detail, "agent " + runId).setRunId(runId).build();
-    letters.send(new ProducerRecord<>(Topics.DLQ.name(), r.key() != null ? r.key() : new byte[0], letter.toByteArray()), (md, e) -> {
+    letters.send(new ProducerRecord<>(Topics.DLQ.name(), letter.getOriginalKey().toByteArray(), letter.toByteArray()), (md, e) -> {
       if (e != null) { // the refusal is in this log either way; the letter is what others read
         LOG.error("run {}: the dead letter for {}-{}@{} was not written to {}: {}", runId, r.topic(), r.partition(), r.offset(), Topics.DLQ.name(),
             e.getMessage());

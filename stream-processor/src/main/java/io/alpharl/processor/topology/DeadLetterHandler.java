@@ -45,8 +45,8 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler 
     refusals.refused(reason, "dead letter from " + record.topic() + "-" + record.partition() + "@" + record.offset() + ": " + detail);
     metrics.deadLetter(reason);
     DeadLetter letter = DeadLetters.of(record, reason, detail, "processor").build();
-    // A keyless record's letter keyed empty, as the processors' own: with no key the producer picks the partition, by timing.
-    byte[] key = record.key() != null ? record.key() : new byte[0];
-    return Response.resume(List.of(new ProducerRecord<>(Topics.DLQ.name(), key, letter.toByteArray())));
+    // Keyed by the letter's own original key (empty for a keyless record), as every reader's letters: with no key the producer
+    // would pick the partition, by timing.
+    return Response.resume(List.of(new ProducerRecord<>(Topics.DLQ.name(), letter.getOriginalKey().toByteArray(), letter.toByteArray())));
   }
 }
