@@ -373,11 +373,12 @@ public final class CheckpointAgent implements AutoCloseable {
   /** Publishes the manifest and, for recordings, the base weights and files. Call once before {@link #poll}. */
   public void start() {
     List<CheckpointDir> present = scanner.present();
+    Set<Long> letteredSteps = lettered.stream().map(AgentLetters::stepOf).collect(Collectors.toSet());
     for (CheckpointDir c : present) {
       // A folder of a step at or below the last sent one that the log does not hold appeared while no agent watched (or an
       // earlier session refused it): left unknown, the first poll letters it as a live agent would have, where it was
       // passed over in silence. One an earlier session lettered for any reason is not said again; a step-0 folder is W_0.
-      if (c.step() > lastStep || c.step() == 0 || committed.mayHold(c.step()) || lettered.stream().anyMatch(k -> AgentLetters.stepOf(k) == c.step())) {
+      if (c.step() > lastStep || c.step() == 0 || committed.mayHold(c.step()) || letteredSteps.contains(c.step())) {
         known.add(c.folder());
       }
     }
