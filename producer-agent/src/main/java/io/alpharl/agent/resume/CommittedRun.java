@@ -6,6 +6,7 @@ import io.alpharl.proto.frame.DecodedChunk;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.FrameEnvelope;
 import io.alpharl.proto.frame.FrameException;
+import io.alpharl.proto.frame.Shapes;
 import io.alpharl.proto.frame.TensorStepLog;
 import io.alpharl.proto.manifest.BaseModelFingerprint;
 import io.alpharl.proto.topic.KafkaClients;
@@ -158,10 +159,9 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
   private static void requireTensorsOf(String runId, Optional<RunManifest> described, RunningSum sum) {
     List<String> differ = new ArrayList<>();
     described.ifPresent(m -> m.getTensorsList().forEach(t -> {
-      long size = t.getShapeList().stream().mapToLong(Long::longValue).reduce(1, Math::multiplyExact);
-      if (sum.size(t.getName()) != size) {
-        differ.add(t.getName() + " " + t.getShapeList() + (sum.size(t.getName()) < 0 ? " (not in the base)" : " (" + sum.size(t.getName())
-            + " values in the base)"));
+      long inBase = sum.size(t.getName());
+      if (inBase != Shapes.elementCount(t.getShapeList(), t.getName())) {
+        differ.add(t.getName() + " " + t.getShapeList() + (inBase < 0 ? " (not in the base)" : " (" + inBase + " values in the base)"));
       }
     }));
     if (!differ.isEmpty()) {
