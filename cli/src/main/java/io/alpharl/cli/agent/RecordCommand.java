@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -69,11 +68,9 @@ public final class RecordCommand implements Callable<Integer> {
           + (sink.refused().size() > 5 ? "; ..." : "");
       if (agent.lastStep() == 0) {
         // A recording of no step replays as nothing: said as the failure it is, with why, where it exited 0.
-        List<String> leftOut = scanner.leftOut();
-        nothing = !sink.refused().isEmpty() ? sink.refused().size() + " checkpoints refused (" + refused + ")" : !leftOut.isEmpty()
-            ? "not read: " + String.join("; ", leftOut.subList(0, Math.min(5, leftOut.size()))) + (leftOut.size() > 5 ? "; and "
-                + (leftOut.size() - 5) + " more" : "")
-            : "no folder there matches the step folders' pattern " + config.layout().stepFolder().pattern() + " (--layout)";
+        nothing = !sink.refused().isEmpty() ? sink.refused().size() + " checkpoints refused (" + refused + ")" : scanner.leftOutSaid()
+            .map(l -> "not read: " + l).orElse("no folder there matches the step folders' pattern " + config.layout().stepFolder().pattern()
+                + " (--layout)");
       } else if (!sink.refused().isEmpty()) {
         // Said last, where it is read: the log lines above scroll away on a long run.
         System.err.printf("%d checkpoints refused and not recorded (the next good one's delta covers each): %s%n", sink.refused().size(), refused);

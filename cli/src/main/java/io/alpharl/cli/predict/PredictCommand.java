@@ -142,11 +142,8 @@ public final class PredictCommand implements Callable<Integer> {
     }
     CheckpointScanner scanner = new CheckpointScanner(dir);
     List<CheckpointDir> all = scanner.present();
-    List<String> leftOut = scanner.leftOut();
-    if (!leftOut.isEmpty()) { // the window is made of the checkpoints read: one passed over changes it
-      System.err.println("alpharl predict: not read: " + String.join("; ", leftOut.subList(0, Math.min(5, leftOut.size())))
-          + (leftOut.size() > 5 ? "; and " + (leftOut.size() - 5) + " more folders" : ""));
-    }
+    // The window is made of the checkpoints read: one passed over changes it.
+    scanner.leftOutSaid().ifPresent(l -> System.err.println("alpharl predict: not read: " + l));
     List<CheckpointDir> upTo = all.stream().filter(c -> c.step() > 0 && c.step() <= windowStep).toList();
     if (upTo.size() < 3) {
       throw new UserError("need at least 3 checkpoints after step 0 up to step " + windowStep + " in " + dir + ", found " + upTo.size());

@@ -261,6 +261,13 @@ public final class CheckpointScanner {
     }
     return out;
   }
+  /** {@link #leftOut} for one line of a command's output: the first five, and how many more (a long run's are hundreds). */
+  public Optional<String> leftOutSaid() {
+    List<String> out = leftOut();
+    return out.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", out.subList(0, Math.min(5, out.size())))
+        + (out.size() > 5 ? "; and " + (out.size() - 5) + " more folders" : ""));
+  }
+
 
   /**
    * Every checkpoint that looks written (weights present, and the ready file when the layout has
