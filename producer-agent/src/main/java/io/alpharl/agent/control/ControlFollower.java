@@ -1,6 +1,7 @@
 package io.alpharl.agent.control;
 
 import com.sun.net.httpserver.HttpServer;
+import io.alpharl.agent.resume.AgentLetters;
 import io.alpharl.proto.topic.DeadLetters;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.MessageChecks;
@@ -18,8 +19,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -59,7 +62,12 @@ public final class ControlFollower implements AutoCloseable {
   private final Patience patience;
   private final Path runDir;
   private final AtomicBoolean running = new AtomicBoolean(true);
+  /** The records of alpharl.control refused, as partition@offset: this session's and, once read, earlier sessions' letters. */
   private final Set<String> refused = ConcurrentHashMap.newKeySet();
+  /** Whether the letters earlier followers of the run wrote are read into {@link #refused} (the follower's thread only). */
+  private boolean earlierLettersRead;
+  /** Letters whose send failed (the broker away): sent again at the next poll, not lost. */
+  private final Queue<DeadLetter> unsent = new ConcurrentLinkedQueue<>();
   private final AtomicReference<ControlDecision> decision = new AtomicReference<>();
   /** Whether the decision's STOP file is written (the follower's thread only). */
   private boolean stopFileWritten;
@@ -178,9 +186,18 @@ public final class ControlFollower implements AutoCloseable {
         // Assigned nothing, the follower would wait for ever on a topic made later (or made again).
         throw new KafkaException("topic " + Topics.CONTROL.name() + " does not exist (yet)");
       }
+      if (!earlierLettersRead) {
+        // The follower reads the topic from its start in every session: without this, each restart of the agent letters the same
+        // junk again.
+        AgentLetters.forEach(kafka, runId, rejectedBy(), d -> refused.add(d.getSourcePartition() + "@" + d.getSourceOffset()));
+        earlierLettersRead = true;
+      }
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       while (running.get()) {
+        for (DeadLetter l; (l = unsent.poll()) != null; ) {
+          send(letters, l);
+        }
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(300))) {
           String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
           if (!runId.equals(key)) {
@@ -241,18 +258,26 @@ public final class ControlFollower implements AutoCloseable {
 
   private void refuse(KafkaProducer<byte[], byte[]> letters, ConsumerRecord<byte[], byte[]> r, RejectReason reason, String detail) {
     if (!refused.add(r.partition() + "@" + r.offset())) {
-      return; // read again after a retry: dead-lettered once
+      return; // read again after a retry or a restart: dead-lettered once
     }
     LOG.warn("run {}: refused {}-{}@{}, the trainer is not told: {}", runId, r.topic(), r.partition(), r.offset(), detail);
-    DeadLetter letter = DeadLetters.of(r, reason, detail, "agent " + runId).setRunId(runId).build();
+    send(letters, DeadLetters.of(r, reason, detail, rejectedBy()).setRunId(runId).build());
+  }
+
+  private void send(KafkaProducer<byte[], byte[]> letters, DeadLetter letter) {
     letters.send(new ProducerRecord<>(Topics.DLQ.name(), letter.getOriginalKey().toByteArray(), letter.toByteArray()), (md, e) -> {
-      if (e != null) { // the refusal is in this log either way; the letter is what others read
-        LOG.error("run {}: the dead letter for {}-{}@{} was not written to {}: {}", runId, r.topic(), r.partition(), r.offset(), Topics.DLQ.name(),
-            e.getMessage());
+      if (e != null) {
+        LOG.warn("run {}: the dead letter for {}-{}@{} was not written to {} ({}); sending it again", runId, letter.getSourceTopic(),
+            letter.getSourcePartition(), letter.getSourceOffset(), Topics.DLQ.name(), e.getMessage());
+        unsent.add(letter);
       }
     });
   }
 
+  /** Who the follower's letters say refused the record; their run id is the run's too. */
+  private String rejectedBy() {
+    return AgentLetters.REJECTED_BY + " " + runId;
+  }
 
   @Override
   public void close() {

@@ -8,6 +8,7 @@ import io.alpharl.proto.v1.RejectReason;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.slf4j.Logger;
@@ -41,25 +42,33 @@ public final class AgentLetters {
    */
   public static Set<String> read(KafkaClients kafka, String runId) {
     Set<String> out = new HashSet<>();
+    forEach(kafka, runId, REJECTED_BY, d -> out.add(key(d.getStep(), d.getReason(), d.getSourceTopic())));
+    return out;
+  }
+
+  /**
+   * Each letter on {@code alpharl.dlq} of run {@code runId} that {@code rejectedBy} wrote; none, with
+   * a warning, where this principal may not read the topic.
+   */
+  public static void forEach(KafkaClients kafka, String runId, String rejectedBy, Consumer<DeadLetter> each) {
     try (TopicReader reader = new TopicReader(kafka, Duration.ofSeconds(60))) {
       LoggedRun.readSettled(reader, Topics.DLQ.name(), r -> {
         if (r.value() == null) {
           return;
         }
+        DeadLetter d;
         try {
-          DeadLetter d = DeadLetter.parseFrom(r.value());
-          if (runId.equals(d.getRunId()) && REJECTED_BY.equals(d.getRejectedBy())) {
-            out.add(key(d.getStep(), d.getReason(), d.getSourceTopic()));
-          }
+          d = DeadLetter.parseFrom(r.value());
         } catch (com.google.protobuf.InvalidProtocolBufferException | SerializationException e) {
-          // not a letter of ours
+          return; // not a letter of ours
+        }
+        if (runId.equals(d.getRunId()) && rejectedBy.equals(d.getRejectedBy())) {
+          each.accept(d);
         }
       });
     } catch (AuthorizationException e) {
       LOG.warn("run {}: cannot read {} ({}): refusals still pending are dead-lettered again after each restart; grant this principal READ on"
           + " it (README, 'Secured clusters')", runId, Topics.DLQ.name(), e.getMessage());
-      return Set.of();
     }
-    return out;
   }
 }
