@@ -37,12 +37,55 @@ class FitCalculatorTest {
     assertThat(s.getWindowFirstStep()).isEqualTo(5);
     assertThat(s.getStep()).isEqualTo(40);
     assertThat(s.getModules(0).getR2()).isCloseTo(1.0, within(1e-9));
+    assertThat(s.getModules(0).getLeaveLastOutError()).as("the line is in floats").isCloseTo(0.0, within(1e-6));
+    assertThat(s.getMedianLeaveLastOutError()).isCloseTo(0.0, within(1e-6));
     assertThat(s.getModules(0).getPredictor()).isNotEqualTo("stop");
     assertThat(s.getModules(0).getBacktestError()).isCloseTo(0.0, within(1e-5));
     assertThat(s.getModules(0).getStopBacktestError()).isGreaterThan(0.1);
     assertThat(s.getPredictionReach()).isCloseTo(2.5, within(1e-12));
     assertThat(s.getGate()).as(s.getGateReason()).isEqualTo(GateState.GATE_STATE_PASSING);
     assertThat(s.getConfidence()).isCloseTo(1.0, within(1e-5));
+  }
+
+  /**
+   * The monitoring fits against values worked by hand, steps 2, 4, 7, 10 as y. Each 1-D fit
+   * regresses y on x and inverts it, so x̂(y*) = x̄ + (y* − ȳ) / b with b the slope of y on x:
+   * <ul>
+   *   <li>x = 1, 2, 3, 4 (‖ΔW‖ 1): R² = 13.5² / (5 · 36.75) = 1 − 2/245; fitted on the first three
+   *       points b = 2.5, x̂(10) = 2 + (17/3) / 2.5, so the leave-last-out error is 0.2667 / 4 = 1/15.
+   *   <li>x = 2, 4, 7, 10 (‖ΔW‖ 3): x = y, R² = 1 and no leave-last-out error.
+   *   <li>x = 1, 3, 1, 3 (‖ΔW‖ 2): R² = 5² / (4 · 36.75) = 25/147, below the floor 0.8; b = −1/4 on
+   *       the first three, x̂(10) = 5/3 − 4 · 17/3 = −21, an error of 24 / 3 = 8.
+   * </ul>
+   * R² weighted by ‖ΔW‖, the share above the floor and the median error follow.
+   */
+  @Test
+  void theMonitoringFitsAreTheValuesWorkedByHand() {
+    long[] steps = {2, 4, 7, 10};
+    List<ModuleTrajectory> modules = List.of(new ModuleTrajectory("a", column(1, 2, 3, 4), 1, 1),
+        new ModuleTrajectory("b", column(2, 4, 7, 10), 3, 1), new ModuleTrajectory("c", column(1, 3, 1, 3), 2, 1));
+    FitCalculator calc = new FitCalculator(SETTINGS);
+    FitSummary s = calc.summarize("r", ProgressAxis.PROGRESS_AXIS_STEP, steps, progress(steps), 0, modules, calc.judge(steps, 0, List.of()));
+    double r2a = 1 - 2.0 / 245;
+    double r2c = 25.0 / 147;
+    assertThat(s.getModules(0).getR2()).isCloseTo(r2a, within(1e-12));
+    assertThat(s.getModules(1).getR2()).isCloseTo(1, within(1e-12));
+    assertThat(s.getModules(2).getR2()).isCloseTo(r2c, within(1e-12));
+    assertThat(s.getModules(0).getLeaveLastOutError()).isCloseTo(1.0 / 15, within(1e-12));
+    assertThat(s.getModules(1).getLeaveLastOutError()).isCloseTo(0, within(1e-12));
+    assertThat(s.getModules(2).getLeaveLastOutError()).isCloseTo(8, within(1e-12));
+    assertThat(s.getModulesList()).extracting(m -> m.getAboveFloor()).containsExactly(true, true, false);
+    assertThat(s.getMeanR2()).isCloseTo((1 * r2a + 3 * 1 + 2 * r2c) / 6, within(1e-12));
+    assertThat(s.getFractionAboveFloor()).isCloseTo(2.0 / 3, within(1e-12));
+    assertThat(s.getMedianLeaveLastOutError()).isCloseTo(1.0 / 15, within(1e-12));
+  }
+
+  private static double[][] column(double... values) {
+    double[][] x = new double[values.length][];
+    for (int i = 0; i < values.length; i++) {
+      x[i] = new double[] {values[i]};
+    }
+    return x;
   }
 
   @Test
