@@ -74,7 +74,8 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
   @Option(names = "--predict-at", defaultValue = "0", description = "Also write one prediction at this share of the planned steps, gate or not; 0 for never.")
   double predictAt;
 
-  @Option(names = "--carry-from-base", description = "Carry non-extrapolated tensors at their base value instead of their latest.")
+  @Option(names = "--carry-from-base", description = "Write the tensors that are not modules (embeddings, norms, biases) at their base value instead of their"
+      + " window-end value; modules that are not extrapolated keep their window-end value either way.")
   boolean carryFromBase;
 
   @Option(names = "--metrics-port", converter = PortConverter.class, defaultValue = "9466",

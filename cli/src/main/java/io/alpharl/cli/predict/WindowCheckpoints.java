@@ -32,7 +32,7 @@ final class WindowCheckpoints implements AutoCloseable {
     return (name, values) -> {
       ModulePlan p = plan.predicted().get(name);
       if (p == null) {
-        if (plan.carryFromBase()) {
+        if (plan.keepsBase(name)) {
           return false;
         }
         // W_k itself rather than W_0 + (W_k − W_0): in f32 that sum rounds to W_0's spacing, which loses a value

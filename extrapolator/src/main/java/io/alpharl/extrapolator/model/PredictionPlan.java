@@ -15,8 +15,9 @@ import java.util.Map;
  * @param target        the planned step the prediction aims at
  * @param confidence    the run's confidence at {@code fromStep}
  * @param predicted     modules with a predictor other than stop, with their plans
- * @param carryFromBase tensors that are not predicted keep their base value (else their value at
- *                      the window's end)
+ * @param carryFromBase tensors that are not modules (embeddings, norms, biases) keep their base
+ *                      value, else their value at the window's end; a module carried by its choice
+ *                      or a closed gate keeps its window-end value either way ({@link #keepsBase})
  * @param sums          D of every tensor that has one, read as the writer reaches it
  * @param predictors    every modelled module's chosen predictor ({@code stop} for carried ones)
  * @param verdict       how the fit summary judged the prediction, written beside the model
@@ -55,7 +56,7 @@ public record PredictionPlan(
   public double weight(String tensor, long step) {
     ModulePlan p = predicted.get(tensor);
     if (p == null) {
-      return carryFromBase || step > fromStep ? 0 : 1;
+      return keepsBase(tensor) || step > fromStep ? 0 : 1;
     }
     double w = 0;
     double[] c = p.plan().coefficients();
@@ -71,7 +72,7 @@ public record PredictionPlan(
   public boolean needsDeltas(String tensor) {
     ModulePlan p = predicted.get(tensor);
     if (p == null) {
-      return !carryFromBase;
+      return !keepsBase(tensor);
     }
     for (double c : p.plan().coefficients()) {
       if (c != 0) {
@@ -79,6 +80,17 @@ public record PredictionPlan(
       }
     }
     return false;
+  }
+
+  /**
+   * Whether the tensor is written at W_0: only a tensor that is not a module, under {@code
+   * carryFromBase} (ALGORITHM.md: every other tensor's latest value, the base's as an option). A
+   * module chosen {@code stop}, or carried because the gate did not pass, keeps its window-end
+   * value: it was written at W_0, so that a closed gate under the option wrote the base model
+   * itself under a prediction that said window-end values, losing what the run had gained.
+   */
+  public boolean keepsBase(String tensor) {
+    return carryFromBase && !predicted.containsKey(tensor) && !predictors.containsKey(tensor);
   }
 
   /** The same plan with D read from {@code deltas}. */

@@ -13,7 +13,7 @@ import io.alpharl.proto.v1.ProgressAxis;
  * @param predictAtFraction    also write one prediction when this share of the planned steps is
  *                             reached, gate or not (marked as such); 0 for never. Lets a user
  *                             compare predicted and trained models on runs whose gate stays shut
- * @param carryFromBase        carry non-extrapolated tensors at their base value, not their latest
+ * @param carryFromBase        write tensors that are not modules at their base value, not their window-end one
  */
 public record EarlyStopPolicy(
     ProgressAxis axis,

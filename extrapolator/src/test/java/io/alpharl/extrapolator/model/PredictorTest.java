@@ -53,8 +53,31 @@ class PredictorTest {
     PredictionPlan plan = Predictor.plan(summary(WINDOW, "stop"), MANIFEST, commits(), Map.of("m", factors()), false);
     assertThat(plan.predicted()).isEmpty();
     assertThat(plan.weight("m", 10)).isEqualTo(1);
-    assertThat(Predictor.plan(summary(WINDOW, "stop"), MANIFEST, commits(), Map.of(), true).needsDeltas("m"))
-        .as("carried from the base instead").isFalse();
+  }
+
+  /**
+   * {@code --carry-from-base} puts the tensors that are not modules at W_0 (ALGORITHM.md: every
+   * other tensor's latest value, the base's as an option). A module carried by its choice or by a
+   * closed gate keeps its window-end value under it too: it was written at W_0, so a closed gate
+   * wrote the base model itself under a prediction that said window-end values.
+   */
+  @Test
+  void carryingFromTheBaseLeavesCarriedModulesAtTheWindowEnd() {
+    PredictionPlan chosen = Predictor.plan(summary(WINDOW, "stop"), MANIFEST, commits(), Map.of(), true);
+    FitSummary failing = summary(WINDOW, "whole-trend:axis=step").toBuilder().setGate(GateState.GATE_STATE_FAILING).build();
+    PredictionPlan gated = Predictor.plan(failing, MANIFEST, commits(), Map.of("m", factors()), true);
+    for (PredictionPlan plan : List.of(chosen, gated)) {
+      assertThat(plan.needsDeltas("m")).isTrue();
+      assertThat(plan.keepsBase("m")).isFalse();
+      assertThat(plan.weight("m", 60)).isEqualTo(1);
+      assertThat(plan.weight("m", 61)).isZero();
+      assertThat(plan.needsDeltas("norm")).as("not a module: from the base").isFalse();
+      assertThat(plan.keepsBase("norm")).isTrue();
+      assertThat(plan.weight("norm", 10)).isZero();
+    }
+    PredictionPlan predicted = Predictor.plan(summary(WINDOW, "whole-trend:axis=step"), MANIFEST, commits(), Map.of("m", factors()), true);
+    assertThat(predicted.keepsBase("m")).isFalse();
+    assertThat(predicted.weight("norm", 10)).isZero();
   }
 
   @Test

@@ -57,7 +57,7 @@ class ScoreBookTest {
   void aPredictionTheGateDidNotTrustIsScoredAsTheStopItWrote() {
     FitSummary closed = fit("alpharl:axis=step", ProgressAxis.PROGRESS_AXIS_STEP).toBuilder().setGate(GateState.GATE_STATE_FAILING).build();
     PredictionScore s = ScoreBook.of(closed, "x", LineRun.MANIFEST, LineRun.commits(), Map.of("m", LINE)).score(80, 0.08, Map.of("m", LINE.get(80L)));
-    assertThat(s.getError()).isEqualTo(s.getStopError());
+    assertThat(s.getError()).isEqualTo(s.getStopError()).as("the window-end value against step 80's, as above").isCloseTo(0.2 / 1.3, within(1e-6));
     assertThat(s.getModules(0).getPredictor()).isEqualTo("stop");
   }
 
