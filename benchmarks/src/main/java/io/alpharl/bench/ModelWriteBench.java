@@ -61,7 +61,7 @@ public final class ModelWriteBench {
         predictions.put(name, new ModulePlan(name, "alpharl", new UpdatePlan("alpharl", new double[1], 1, x, v), 0, 0));
       }
       PredictionPlan plan = new PredictionPlan("bench", 80, new long[] {80}, ProgressAxis.PROGRESS_AXIS_STEP, 200, 1, predictions, true,
-          CarriedDeltas.NONE, Map.of(), PredictionPlan.Verdict.NONE);
+          CarriedDeltas.NONE, Map.of(), PredictionPlan.Verdict.NONE, Map.of());
       long bytes = Files.size(baseDir.resolve(Checkpoint.SINGLE_FILE));
       double copy = Double.MAX_VALUE;
       double copySynced = Double.MAX_VALUE;

@@ -127,6 +127,8 @@ public final class CheckpointAgent implements AutoCloseable {
   /** What the log held of the run when this agent started. */
   private final CommittedRun committed;
   private boolean baseGoneSaid;
+  /** Tensors whose later checkpoints changed dtype, said once each. */
+  private final Set<String> dtypeChangeSaid = new HashSet<>();
   /** Sets of checkpoint-only tensors already warned about. */
   private final Set<List<String>> extraSaid = new HashSet<>();
   /** Since when (nanoTime) each complete checkpoint has waited for its progress value. */
@@ -213,12 +215,16 @@ public final class CheckpointAgent implements AutoCloseable {
         .setCreatedUnixMs(committed.firstManifestMs() > 0 ? committed.firstManifestMs() : System.currentTimeMillis());
     for (TensorEntry t : base.tensors().values()) {
       ModuleDecision d = config.modules().decide(t);
-      manifest.addTensors(TensorInfo.newBuilder()
+      TensorInfo.Builder info = TensorInfo.newBuilder()
           .setName(t.name())
           .addAllShape(t.shape())
           .setDtype(toWire(t.dtype()))
           .setModelled(d.modelled())
-          .setTransposed(d.transposed()));
+          .setTransposed(d.transposed());
+      // The run's first checkpoint said it: kept across restarts, so every manifest after the first step says the same.
+      Optional.ofNullable(committed.modules().get(t.name())).filter(TensorInfo::hasCheckpointDtype)
+          .ifPresent(was -> info.setCheckpointDtype(was.getCheckpointDtype()));
+      manifest.addTensors(info);
     }
     fingerprint.stamp(manifest);
     try {
@@ -720,6 +726,7 @@ public final class CheckpointAgent implements AutoCloseable {
     boolean begun = false;
     try (ckpt) {
       long planned = plannedAt(c, statedPlan); // may send a manifest: inside, so that the checkpoint is closed if that fails
+      noteCheckpointDtypes(c, ckpt, sources); // likewise
       sink.beginStep(c.step());
       begun = true;
       StepCommitted.Builder commit = StepCommitted.newBuilder()
@@ -930,6 +937,44 @@ public final class CheckpointAgent implements AutoCloseable {
       sink.manifest(manifest.setLastStep(lastStep).build());
     }
     return stated;
+  }
+
+  /**
+   * Names in the manifest the dtype the run's checkpoints store each tensor in, from the first
+   * checkpoint sent, before its step: predicted models are written in it, not in the base's (a
+   * trainer that loads a bf16 base in f32 saves f32 checkpoints, and an update below bf16's spacing
+   * written as bf16 is lost). A later checkpoint that stores a tensor otherwise is said once and
+   * changes nothing: which dtype a model is written in must not depend on when it is written.
+   */
+  private void noteCheckpointDtypes(CheckpointDir c, Checkpoint ckpt, TensorSources sources) {
+    boolean named = false;
+    List<String> wider = new ArrayList<>();
+    List<String> changed = new ArrayList<>();
+    for (TensorInfo.Builder info : manifest.getTensorsBuilderList()) {
+      io.alpharl.safetensors.DType read = ckpt.tensor(sources.of(info.getName())).dtype();
+      DType stored = toWire(read);
+      if (!info.hasCheckpointDtype()) {
+        info.setCheckpointDtype(stored);
+        named = true;
+        if (stored != info.getDtype()) {
+          wider.add(info.getName() + ": " + read + " against " + base.tensor(info.getName()).dtype());
+        }
+      } else if (stored != info.getCheckpointDtype() && dtypeChangeSaid.add(info.getName())) {
+        changed.add(info.getName() + " as " + read + " where the run's first checkpoint stored it as "
+            + info.getCheckpointDtype().name().replace("D_TYPE_", ""));
+      }
+    }
+    if (!changed.isEmpty()) {
+      LOG.warn("run {} step {}: {} tensors are stored in another dtype than before (e.g. {}); predicted models keep the first checkpoint's",
+          config.runId(), c.step(), changed.size(), changed.get(0));
+    }
+    if (!wider.isEmpty()) {
+      LOG.info("run {}: the checkpoints store {} tensors in another dtype than the base at {} (e.g. {}); predicted models are written as the"
+          + " checkpoints store them", config.runId(), wider.size(), config.basePath(), wider.get(0));
+    }
+    if (named) {
+      sink.manifest(manifest.setLastStep(lastStep).build());
+    }
   }
 
   private void refuse(long step, List<Path> folders, RejectReason reason, String detail) {

@@ -37,6 +37,7 @@ import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorInfo;
 import io.alpharl.safetensors.Checkpoint;
+import io.alpharl.safetensors.DType;
 import io.alpharl.safetensors.SafetensorsException;
 import io.alpharl.safetensors.TensorEntry;
 import io.alpharl.safetensors.TensorSources;
@@ -201,12 +202,16 @@ public final class PredictCommand implements Callable<Integer> {
       NavigableMap<Long, StepCommitted> commits = new TreeMap<>();
       Map<String, NavigableMap<Long, Rank1Update>> factors = new HashMap<>();
       Map<String, ModuleFactors> previous = new HashMap<>();
+      Map<String, DType> stored = new HashMap<>(); // as the window's end stores each tensor: the model is written so
       for (CheckpointDir c : upTo) {
         OptionalDouble y = progressOf(progress, c);
         commits.put(c.step(), StepCommitted.newBuilder().setRunId(runId).setStep(c.step()).setHasProgressValue(y.isPresent())
             .setProgressValue(y.orElse(0)).build());
         try (Checkpoint ckpt = openCheckpoint(c.path())) {
           TensorSources sources = requireSameTensors(ckpt, base);
+          if (c.step() == window.get(window.size() - 1)) {
+            base.tensors().keySet().forEach(name -> stored.put(name, ckpt.tensor(sources.of(name)).dtype()));
+          }
           for (TensorEntry t : moduleTensors) {
             float[] d = ckpt.floats(sources.of(t.name()));
             float[] w0 = base.floats(t.name());
@@ -233,7 +238,7 @@ public final class PredictCommand implements Callable<Integer> {
       }
       RunManifest run = manifest.build();
       FitSummary summary = summary(runId, fit, window, commits, factors, planned, moduleTensors);
-      PredictionPlan plan = Predictor.plan(summary, run, commits, factors, false);
+      PredictionPlan plan = Predictor.plan(summary, run, commits, factors, false).withDtypes(stored);
       refuseAFixedPredictorThatPlansNothing(summary, plan);
       try (WindowCheckpoints checkpoints = new WindowCheckpoints(dir, base)) {
         long t0 = System.nanoTime();

@@ -93,6 +93,30 @@ class PredictCommandTest {
     }
   }
 
+  /**
+   * A trainer that loads a bf16 base in f32 saves f32 checkpoints: the model is written as they
+   * store it. Written in the base's bf16 it lost the update below bf16's spacing, and a carried
+   * tensor was not the window-end checkpoint's value.
+   */
+  @Test
+  void theModelIsWrittenInTheDtypeOfTheRunsCheckpointsNotTheBases() throws Exception {
+    Path run = work.resolve("bert-run-bf16-base");
+    Map<String, float[]> base = new LinkedHashMap<>();
+    Map<String, float[]> direction = new LinkedHashMap<>();
+    writeBertRun(run, base, direction);
+    writeCheckpoint(run.resolve("checkpoint-0"), 0, base, direction, DType.BF16);
+    Path out = work.resolve("predicted-f32");
+
+    assertThat(AlphaRl.commandLine().execute("predict", run.toString(), "--window-step", "50", "--out", out.toString())).isZero();
+    try (Checkpoint predicted = Checkpoint.open(out); Checkpoint w0 = Checkpoint.open(run.resolve("checkpoint-0"))) {
+      assertThat(w0.tensor(EMBEDDINGS).dtype()).isEqualTo(DType.BF16);
+      for (String name : w0.tensors().keySet()) {
+        assertThat(predicted.tensor(name).dtype()).as(name).isEqualTo(DType.F32);
+      }
+      assertThat(predicted.floats(EMBEDDINGS)).as("carried: the window-end checkpoint's value").containsExactly(valueAt(50, base, direction, EMBEDDINGS));
+    }
+  }
+
   @Test
   void aFixedPredictorWithAPlanForNoModuleIsAOneLineError() throws Exception {
     Path run = work.resolve("bert-run-reference");
@@ -206,13 +230,17 @@ class PredictCommandTest {
 
   /** A Hugging Face Trainer checkpoint folder: f32 weights W_0 + (t/100)·A and the trainer state. */
   private static void writeCheckpoint(Path dir, int step, Map<String, float[]> base, Map<String, float[]> direction) throws Exception {
+    writeCheckpoint(dir, step, base, direction, DType.F32);
+  }
+
+  private static void writeCheckpoint(Path dir, int step, Map<String, float[]> base, Map<String, float[]> direction, DType dtype) throws Exception {
     Files.createDirectories(dir);
     SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt"));
     Map<String, float[]> values = new LinkedHashMap<>();
     for (String name : base.keySet()) {
       long[] shape = MATRICES.containsKey(name) ? MATRICES.get(name)
           : CARRIED_BY_NAME.getOrDefault(name, name.equals(EMBEDDINGS) ? new long[] {30, H} : new long[] {base.get(name).length});
-      writer.add(name, DType.F32, java.util.Arrays.stream(shape).boxed().toList());
+      writer.add(name, dtype, java.util.Arrays.stream(shape).boxed().toList());
       values.put(name, valueAt(step, base, direction, name));
     }
     writer.addBytes(POSITION_IDS, "I64", java.util.List.of(1L, 4L), positionIds());

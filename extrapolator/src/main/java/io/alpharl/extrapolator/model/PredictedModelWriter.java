@@ -19,16 +19,22 @@ import java.util.Map;
 
 /**
  * Writes a predicted model as a Hugging Face model directory: {@code model.safetensors} (sharded
- * with an index when large) with the
- * base model's tensor names, shapes and dtypes (its integer and boolean buffers as the base holds them), every file of the base besides its weights ({@link ModelFiles}), and
- * {@code alpharl_prediction.json} (run, window, target, confidence, per-module R²). Tensors are
- * computed one ahead of the writer ({@link AheadOfWriter}), so memory holds two at a time.
- * Stateless.
+ * with an index when large) with the base model's tensor names and shapes, in the dtypes the run's
+ * checkpoints store them in (the base's where the plan names none), its integer and boolean buffers
+ * as the base holds them, every file of the base besides its weights ({@link ModelFiles}), and
+ * {@code alpharl_prediction.json} (run, window, target, confidence, each module's predictor and the
+ * gate's verdict). Tensors are computed one ahead of the writer ({@link AheadOfWriter}), so memory
+ * holds two at a time. Stateless.
  */
 public final class PredictedModelWriter {
   public static final String METADATA_FILE = "alpharl_prediction.json";
   /** Half precision's largest value; anything from 65520 on rounds to infinity. */
   private static final float F16_MAX = 65504f;
+  /**
+   * The largest f32 value that rounds to a finite bf16 one: from 0x7F7F8000, half way to infinity,
+   * round-to-nearest-even gives infinity, where {@code Float.MAX_VALUE} let it through.
+   */
+  private static final float BF16_MAX = Math.nextDown(Float.intBitsToFloat(0x7F7F8000));
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private PredictedModelWriter() {}
@@ -50,7 +56,7 @@ public final class PredictedModelWriter {
       TensorEntry t = base.tensor(name);
       backend.lowRankUpdate(w, (int) (long) t.shape().get(0), (int) (long) t.shape().get(1), p.plan().x(), p.plan().v(), p.plan().rank(), w);
     }
-    requireWritable(name, base.tensor(name).dtype(), w);
+    requireWritable(name, plan.dtypeOf(name, base.tensor(name).dtype()), w);
     return w;
   }
 
@@ -60,7 +66,11 @@ public final class PredictedModelWriter {
    * half precision's range wrote NaN or infinity into a model that loads without a word.
    */
   private static void requireWritable(String name, DType dtype, float[] w) {
-    float max = dtype == DType.F16 ? F16_MAX : Float.MAX_VALUE;
+    float max = switch (dtype) {
+      case F16 -> F16_MAX;
+      case BF16 -> BF16_MAX;
+      case F32 -> Float.MAX_VALUE;
+    };
     for (int i = 0; i < w.length; i++) {
       if (!(Math.abs(w[i]) <= max)) {
         throw new IllegalStateException("predicted " + name + " element " + i + " is " + w[i] + (Float.isFinite(w[i]) ? ", beyond " + dtype
@@ -79,7 +89,7 @@ public final class PredictedModelWriter {
     ShardedCheckpointWriter writer = new ShardedCheckpointWriter(maxShardBytes, Map.of("format", "pt", "alpharl_run", plan.runId(),
         "alpharl_from_step", String.valueOf(plan.fromStep())));
     for (TensorEntry t : base.tensors().values()) {
-      writer.add(t.name(), t.dtype(), t.shape());
+      writer.add(t.name(), plan.dtypeOf(t.name(), t.dtype()), t.shape());
     }
     // Buffers (BERT's position_ids, masks): not trained, never streamed; the base's bytes, so that the folder
     // loads wherever the base does, strict state-dict loading included.

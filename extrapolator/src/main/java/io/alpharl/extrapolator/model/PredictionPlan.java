@@ -1,6 +1,7 @@
 package io.alpharl.extrapolator.model;
 
 import io.alpharl.proto.v1.ProgressAxis;
+import io.alpharl.safetensors.DType;
 import java.util.Map;
 
 /**
@@ -21,6 +22,8 @@ import java.util.Map;
  * @param sums          D of every tensor that has one, read as the writer reaches it
  * @param predictors    every modelled module's chosen predictor ({@code stop} for carried ones)
  * @param verdict       how the fit summary judged the prediction, written beside the model
+ * @param dtypes        the dtype a tensor is written in where it is not the base's: the run's
+ *                      checkpoints' (a trainer that loads a bf16 base in f32 saves f32 ones)
  */
 public record PredictionPlan(
     String runId,
@@ -33,7 +36,8 @@ public record PredictionPlan(
     boolean carryFromBase,
     CarriedDeltas sums,
     Map<String, String> predictors,
-    Verdict verdict) {
+    Verdict verdict,
+    Map<String, DType> dtypes) {
 
   /**
    * The fit summary's judgement, so that a model folder says whether it was trusted and why.
@@ -82,6 +86,11 @@ public record PredictionPlan(
     return false;
   }
 
+  /** The dtype the tensor is written in, given the base's. */
+  public DType dtypeOf(String tensor, DType base) {
+    return dtypes.getOrDefault(tensor, base);
+  }
+
   /**
    * Whether the tensor is written at W_0: only a tensor that is not a module, under {@code
    * carryFromBase} (ALGORITHM.md: every other tensor's latest value, the base's as an option). A
@@ -93,8 +102,13 @@ public record PredictionPlan(
     return carryFromBase && !predicted.containsKey(tensor) && !predictors.containsKey(tensor);
   }
 
+  /** The same plan written in {@code dtypes} where it names one (the checkpoints' as a reader of them found). */
+  public PredictionPlan withDtypes(Map<String, DType> dtypes) {
+    return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, sums, predictors, verdict, dtypes);
+  }
+
   /** The same plan with D read from {@code deltas}. */
   public PredictionPlan withSums(CarriedDeltas deltas) {
-    return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, deltas, predictors, verdict);
+    return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, deltas, predictors, verdict, dtypes);
   }
 }

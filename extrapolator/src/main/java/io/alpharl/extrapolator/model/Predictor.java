@@ -15,6 +15,7 @@ import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorInfo;
+import io.alpharl.safetensors.DType;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -81,7 +82,23 @@ public final class Predictor {
     }
     return new PredictionPlan(fit.getRunId(), k, steps, fit.getAxis(), planned, fit.getConfidence(), predicted, carryFromBase, CarriedDeltas.NONE,
         predictors, new PredictionPlan.Verdict(fit.getPolicy(), EnumLabels.of(fit.getGate()), fit.getGateReason(), fit.getBacktestError(),
-            fit.getStopBacktestError()));
+            fit.getStopBacktestError()), checkpointDtypes(manifest));
+  }
+
+  /** The dtypes the manifest says the run's checkpoints store tensors in, where it says one. */
+  static Map<String, DType> checkpointDtypes(RunManifest manifest) {
+    Map<String, DType> out = new HashMap<>();
+    for (TensorInfo t : manifest.getTensorsList()) {
+      if (t.hasCheckpointDtype()) {
+        switch (t.getCheckpointDtype()) {
+          case D_TYPE_F32 -> out.put(t.getName(), DType.F32);
+          case D_TYPE_BF16 -> out.put(t.getName(), DType.BF16);
+          case D_TYPE_F16 -> out.put(t.getName(), DType.F16);
+          default -> { } // a dtype this build does not know: the base's, as before the field
+        }
+      }
+    }
+    return out;
   }
 
   /**

@@ -51,7 +51,7 @@ class PredictedModelWriterTest {
             0.1, 0.2));
     PredictionPlan plan = new PredictionPlan("run", 80, new long[] {5, 10, 80}, ProgressAxis.PROGRESS_AXIS_STEP, 200, 0.9, predicted, false,
         CarriedDeltas.of(Map.of("norm.weight", normDelta, "up_proj.weight", upDelta)),
-        Map.of("q_proj.weight", "alpharl", "up_proj.weight", "rank-k-increment"), PredictionPlan.Verdict.NONE);
+        Map.of("q_proj.weight", "alpharl", "up_proj.weight", "rank-k-increment"), PredictionPlan.Verdict.NONE, Map.of());
 
     Path out = dir.resolve("pred");
     try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(2)) {
@@ -100,6 +100,32 @@ class PredictedModelWriterTest {
     }
   }
 
+  /**
+   * A trainer that loads a bf16 base in f32 saves f32 checkpoints, and its updates are mostly below
+   * bf16's spacing: written in the base's dtype, W_0 + ΔW came back as W_0 (0.02 + 3e-5 rounds to
+   * bf16's 0.02). The plan names the checkpoints' dtype, and the tensor is written in it.
+   */
+  @Test
+  void aTensorIsWrittenInTheDtypeTheRunsCheckpointsStoreIt() throws Exception {
+    Path baseDir = Files.createDirectories(dir.resolve("bf16-base"));
+    float w0 = HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(0.02f));
+    new SafetensorsWriter(Map.of()).add("norm.weight", DType.BF16, List.of(2L)).add("bias", DType.BF16, List.of(2L))
+        .writeTo(baseDir.resolve(Checkpoint.SINGLE_FILE), Map.of("norm.weight", new float[] {w0, w0}, "bias", new float[] {w0, w0}));
+    float[] delta = {3e-5f, -1e-5f};
+    PredictionPlan plan = new PredictionPlan("run", 10, new long[] {5, 10}, ProgressAxis.PROGRESS_AXIS_STEP, 20, 0.9, Map.of(), false,
+        CarriedDeltas.of(Map.of("norm.weight", delta.clone(), "bias", delta.clone())), Map.of(), PredictionPlan.Verdict.NONE,
+        Map.of("norm.weight", DType.F32));
+    try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
+      PredictedModelWriter.write(dir.resolve("out"), base, plan, backend);
+    }
+    try (Checkpoint written = Checkpoint.open(dir.resolve("out"))) {
+      assertThat(written.tensor("norm.weight").dtype()).isEqualTo(DType.F32);
+      assertThat(written.floats("norm.weight")).containsExactly(w0 + delta[0], w0 + delta[1]);
+      assertThat(written.tensor("bias").dtype()).as("no dtype named: the base's").isEqualTo(DType.BF16);
+      assertThat(written.floats("bias")).as("what bf16 keeps of it").containsExactly(w0, w0);
+    }
+  }
+
   private static float[] gaussian(Random r, int n, double scale) {
     float[] out = new float[n];
     for (int i = 0; i < n; i++) {
@@ -111,15 +137,21 @@ class PredictedModelWriterTest {
   /** A value the tensor's dtype cannot hold is refused, never written as NaN or infinity into a model that loads without a word. */
   @Test
   void aPredictionWithAValueTheDtypeCannotHoldIsNotWritten() throws Exception {
-    Path baseDir = Files.createDirectories(dir.resolve("f16-base"));
-    new SafetensorsWriter(Map.of()).add("q_proj.weight", DType.F16, List.of(2L, 2L))
-        .writeTo(baseDir.resolve(Checkpoint.SINGLE_FILE), Map.of("q_proj.weight", new float[] {1, 2, 3, 4}));
+    checkRefused(DType.F16, List.of(new float[] {Float.NaN, 0}, new float[] {1e5f, 0}));
+    // From 0x7F7F8000 on an f32 value rounds to bf16's infinity, though below Float.MAX_VALUE.
+    checkRefused(DType.BF16, List.of(new float[] {Float.NaN, 0}, new float[] {Float.intBitsToFloat(0x7F7F8000), 0}));
+  }
+
+  private void checkRefused(DType dtype, List<float[]> updates) throws Exception {
+    Path baseDir = Files.createDirectories(dir.resolve(dtype + "-base"));
+    new SafetensorsWriter(Map.of()).add("q_proj.weight", dtype, List.of(2L, 2L))
+        .writeTo(baseDir.resolve(Checkpoint.SINGLE_FILE), Map.of("q_proj.weight", new float[] {0, 2, 3, 4}));
     try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
-      for (float[] x : List.of(new float[] {Float.NaN, 0}, new float[] {1e5f, 0})) {
+      for (float[] x : updates) {
         Map<String, ModulePlan> predicted = Map.of("q_proj.weight", new ModulePlan("q_proj.weight", "alpharl",
             new UpdatePlan("alpharl", new double[2], 1, x, new float[] {1, 0}), 0.1, 0.2));
         PredictionPlan plan = new PredictionPlan("run", 10, new long[] {5, 10}, ProgressAxis.PROGRESS_AXIS_STEP, 20, 0.9, predicted, true,
-            CarriedDeltas.NONE, Map.of("q_proj.weight", "alpharl"), PredictionPlan.Verdict.NONE);
+            CarriedDeltas.NONE, Map.of("q_proj.weight", "alpharl"), PredictionPlan.Verdict.NONE, Map.of());
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> PredictedModelWriter.write(dir.resolve("out"), base, plan, backend))
             .hasMessageContaining("predicted q_proj.weight element 0").hasMessageContaining("no model is written");
       }

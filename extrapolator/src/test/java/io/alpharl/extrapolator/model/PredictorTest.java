@@ -93,6 +93,17 @@ class PredictorTest {
     assertThat(fixed.predicted()).containsKey("m");
   }
 
+  /** The manifest names the checkpoints' dtype of a tensor (the agent, from the run's first checkpoint): the model is written in it. */
+  @Test
+  void theModelIsWrittenInTheDtypeTheManifestNamesForTheCheckpoints() {
+    RunManifest named = MANIFEST.toBuilder().setTensors(1, MANIFEST.getTensors(1).toBuilder().setCheckpointDtype(io.alpharl.proto.v1.DType.D_TYPE_F32))
+        .build();
+    assertThat(named.getTensors(1).getName()).isEqualTo("norm");
+    PredictionPlan plan = Predictor.plan(summary(WINDOW, "stop"), named, commits(), Map.of(), false);
+    assertThat(plan.dtypeOf("norm", io.alpharl.safetensors.DType.BF16)).isEqualTo(io.alpharl.safetensors.DType.F32);
+    assertThat(plan.dtypeOf("m", io.alpharl.safetensors.DType.BF16)).as("none named: the base's").isEqualTo(io.alpharl.safetensors.DType.BF16);
+  }
+
   @Test
   void aSummaryWithoutItsWindowIsRefused() {
     assertThatThrownBy(() -> Predictor.plan(summary(List.of(), "stop"), MANIFEST, commits(), Map.of("m", factors()), false))

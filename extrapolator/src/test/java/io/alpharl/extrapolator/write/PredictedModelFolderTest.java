@@ -37,7 +37,7 @@ class PredictedModelFolderTest {
     RunManifest manifest = RunManifest.newBuilder().setRunId("r").setBaseModelPath(base.toString())
         .addTensors(TensorInfo.newBuilder().setName("q.weight").addShape(2).addShape(3)).build();
     PredictionPlan plan = new PredictionPlan("r", 10, new long[] {5, 10}, ProgressAxis.PROGRESS_AXIS_STEP, 20, 0, Map.of(), true, CarriedDeltas.NONE,
-        Map.of(), PredictionPlan.Verdict.NONE);
+        Map.of(), PredictionPlan.Verdict.NONE, Map.of());
     Path out = dir.resolve("model");
     try (CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
       assertThatThrownBy(() -> PredictedModelFolder.write(out, "r", manifest, 0, new TreeMap<>(), (step, tensor) -> java.util.OptionalInt.empty(),
