@@ -20,9 +20,15 @@ import java.util.stream.Stream;
 public final class ModelFiles {
   /** A file larger than this is refused loudly rather than carried (no tokenizer comes near it). */
   public static final long MAX_BYTES = 1L << 30;
-  private static final List<String> WEIGHT_SUFFIXES = List.of(".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".msgpack", ".h5", ".gguf", ".npz");
-  private static final Set<String> NOT_MODEL = Set.of(Checkpoint.INDEX_FILE, "trainer_state.json", "progress.jsonl", "STOP",
-      "optimizer.pt", "scheduler.pt", "training_args.bin");
+  /**
+   * Weights in any format, and the indexes of sharded ones: beside a predicted model's weights, a
+   * base's ONNX export or {@code pytorch_model.bin.index.json} loads the base in a runtime that
+   * reads those first, without a word.
+   */
+  private static final List<String> WEIGHT_SUFFIXES = List.of(".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".msgpack", ".h5", ".gguf", ".npz",
+      ".index.json", ".onnx", ".onnx_data", ".pkl");
+  /** Training state: DeepSpeed's tag file and its converter, the trainer's own. */
+  private static final Set<String> NOT_MODEL = Set.of("trainer_state.json", "progress.jsonl", "STOP", "latest", "zero_to_fp32.py");
 
   private ModelFiles() {}
 
