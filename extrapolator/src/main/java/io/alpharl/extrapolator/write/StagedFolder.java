@@ -40,7 +40,15 @@ public final class StagedFolder {
     Path target = dir.toAbsolutePath();
     Path replaced = target.resolveSibling("." + target.getFileName() + ".replaced");
     Folders.deleteTree(staging);
-    Folders.deleteTree(replaced); // a crash between the two moves below left it: the model in place is the newer
+    if (Files.exists(replaced)) {
+      // A crash between the two moves below left it. With a model in place, that one is the newer; with none, it is the only
+      // copy of the earlier model, put back before this write can fail too (deleted, a failure here would leave nothing).
+      if (Files.exists(target)) {
+        Folders.deleteTree(replaced);
+      } else {
+        Files.move(replaced, target, StandardCopyOption.ATOMIC_MOVE);
+      }
+    }
     long bytes;
     try {
       bytes = contents.writeInto(staging);

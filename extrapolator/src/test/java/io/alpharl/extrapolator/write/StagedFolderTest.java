@@ -57,4 +57,22 @@ class StagedFolderTest {
     assertThat(model.resolve("alpharl_prediction.json")).hasContent("new");
     assertThat(replaced).doesNotExist();
   }
+
+  /**
+   * A crash after the earlier model was moved aside and before the new one was moved in leaves no
+   * model in place: the one aside is the only copy, put back before the next write, so that a
+   * failure of that write too leaves the earlier model (it was deleted first, leaving nothing).
+   */
+  @Test
+  void anEarlierModelLeftAsideWithNoneInPlaceIsPutBackBeforeTheNextWrite() throws IOException {
+    Path model = dir.resolve("model");
+    Path replaced = model.toAbsolutePath().resolveSibling(".model.replaced");
+    Files.createDirectories(replaced);
+    Files.writeString(replaced.resolve("alpharl_prediction.json"), "old");
+    assertThatThrownBy(() -> StagedFolder.replace(model, staging -> {
+      throw new IOException("disk full");
+    })).hasMessage("disk full");
+    assertThat(model.resolve("alpharl_prediction.json")).as("the earlier model, back in place").hasContent("old");
+    assertThat(replaced).doesNotExist();
+  }
 }
