@@ -106,6 +106,8 @@ public abstract class Rank1BackendContract {
     }
     java.util.Arrays.sort(order, (x, y) -> Double.compare(sv[y], sv[x]));
     DMatrixRMaj u = svd.getU(null, false);
+    DMatrixRMaj vRef = svd.getV(null, false);
+    DMatrixRMaj stored = toDouble(toFloat(a), m, n);
     int want = Math.min(k, n);
     assertThat(got.rank()).isEqualTo(want);
     assertThat(got.converged()).isTrue();
@@ -122,7 +124,23 @@ public abstract class Rank1BackendContract {
           ref[i] = u.get(i, order[f]);
         }
         assertThat(Math.abs(cos(got.u()[f], ref))).as("|cos(u_%d, u_ref)|", f + 1).isGreaterThanOrEqualTo(0.999);
+        double[] refV = new double[n];
+        for (int j = 0; j < n; j++) {
+          refV[j] = vRef.get(j, order[f]);
+        }
+        assertThat(Math.abs(cos(got.v()[f], refV))).as("|cos(v_%d, v_ref)|", f + 1).isGreaterThanOrEqualTo(0.999);
       }
+      // u_f, σ_f and v_f belong together, signs included: A v_f = σ_f u_f, whether or not the direction is separated.
+      double residual = 0;
+      for (int i = 0; i < m; i++) {
+        double av = 0;
+        for (int j = 0; j < n; j++) {
+          av += stored.get(i, j) * got.v()[f][j];
+        }
+        double d = av - got.sigmas()[f] * got.u()[f][i];
+        residual += d * d;
+      }
+      assertThat(Math.sqrt(residual) / got.sigmas()[f]).as("‖A v_%d − σ_%d u_%d‖ / σ_%d", f + 1, f + 1, f + 1, f + 1).isLessThanOrEqualTo(1e-4);
       for (int g = 0; g < f; g++) {
         assertThat(Math.abs(dotProduct(got.v()[f], got.v()[g]))).as("v_%d ⟂ v_%d", f + 1, g + 1).isLessThan(1e-8);
       }
