@@ -180,7 +180,8 @@ public final class PredictCommand implements Callable<Integer> {
     List<Long> window = FitWindow.after(upTo.stream().map(CheckpointDir::step).toList(), fit.maxWindowPoints());
     ProgressReader progress = new ProgressReader(progressKey);
     ModuleSelector selector = modules.toSelector();
-    Path basePath = dir.resolve("checkpoint-0");
+    // Step 0's folder as the scan names it (checkpoint-0, global_step_0, a zero-padded name); else the name the help gives.
+    Path basePath = all.stream().filter(c -> c.step() == 0).map(CheckpointDir::path).findFirst().orElse(dir.resolve("checkpoint-0"));
     try (Checkpoint base = openCheckpoint(basePath);
          CpuRank1Backend rank1 = new CpuRank1Backend(Runtime.getRuntime().availableProcessors());
          ExtrapolationBackend backend = ExtrapolationBackends.create(ExtrapolationBackends.Choice.AUTO, 0)) {
@@ -240,7 +241,9 @@ public final class PredictCommand implements Callable<Integer> {
       FitSummary summary = summary(runId, fit, window, commits, factors, planned, moduleTensors);
       PredictionPlan plan = Predictor.plan(summary, run, commits, factors, false).withDtypes(stored);
       refuseAFixedPredictorThatPlansNothing(summary, plan);
-      try (WindowCheckpoints checkpoints = new WindowCheckpoints(dir, base)) {
+      Map<Long, Path> paths = new HashMap<>();
+      upTo.forEach(c -> paths.put(c.step(), c.path()));
+      try (WindowCheckpoints checkpoints = new WindowCheckpoints(paths, base)) {
         long t0 = System.nanoTime();
         long bytes = writeModel(base, plan.withSums(checkpoints.sums(plan)), backend);
         System.out.printf("predicted model of %s from %d window checkpoints (steps %d..%d, policy %s, target step %d): %d of %d modules predicted,"

@@ -16,15 +16,16 @@ import java.util.Map;
  * as the writer reaches it; the checkpoints it opens stay open until {@link #close}.
  */
 final class WindowCheckpoints implements AutoCloseable {
-  private final Path runDir;
+  /** Where each window step's weights lie, as the scan found them (a zero-padded or verl-style folder name included). */
+  private final Map<Long, Path> paths;
   private final Checkpoint base;
   private final Map<Long, Opened> open = new HashMap<>();
 
   /** A window checkpoint, with where the base's tensors are read in it (checked once, when it is opened). */
   private record Opened(Checkpoint ckpt, TensorSources sources) {}
 
-  WindowCheckpoints(Path runDir, Checkpoint base) {
-    this.runDir = runDir;
+  WindowCheckpoints(Map<Long, Path> paths, Checkpoint base) {
+    this.paths = Map.copyOf(paths);
     this.base = base;
   }
 
@@ -64,7 +65,7 @@ final class WindowCheckpoints implements AutoCloseable {
   }
 
   private float[] read(long step, String name) {
-    Opened o = open.computeIfAbsent(step, s -> opened(Checkpoint.open(runDir.resolve("checkpoint-" + s))));
+    Opened o = open.computeIfAbsent(step, s -> opened(Checkpoint.open(paths.get(s))));
     return o.ckpt().floats(o.sources().of(name));
   }
 

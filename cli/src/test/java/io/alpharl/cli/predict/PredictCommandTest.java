@@ -117,6 +117,24 @@ class PredictCommandTest {
     }
   }
 
+  /** Folders named with zero-padded steps, which the scan takes: the fit read them, and the write looked for checkpoint-50. */
+  @Test
+  void zeroPaddedFolderNamesArePredictedFrom() throws Exception {
+    Path run = work.resolve("bert-run-padded");
+    Map<String, float[]> base = new LinkedHashMap<>();
+    Map<String, float[]> direction = new LinkedHashMap<>();
+    writeBertRun(run, base, direction);
+    for (int step = 0; step <= 50; step += 5) {
+      Files.move(run.resolve("checkpoint-" + step), run.resolve(String.format("checkpoint-%03d", step)));
+    }
+    Path out = work.resolve("predicted-padded");
+
+    assertThat(AlphaRl.commandLine().execute("predict", run.toString(), "--window-step", "50", "--out", out.toString())).isZero();
+    try (Checkpoint predicted = Checkpoint.open(out)) {
+      assertThat(predicted.floats(EMBEDDINGS)).as("carried: the window-end checkpoint's value").containsExactly(valueAt(50, base, direction, EMBEDDINGS));
+    }
+  }
+
   @Test
   void aFixedPredictorWithAPlanForNoModuleIsAOneLineError() throws Exception {
     Path run = work.resolve("bert-run-reference");
