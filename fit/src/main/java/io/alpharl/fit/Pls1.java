@@ -72,11 +72,18 @@ public final class Pls1 {
         sd[j] += d * d;
       }
     }
+    double moved = 0;
+    double size = 0;
     for (int j = 0; j < m; j++) {
+      moved += sd[j];
+      size += sd[j] + t * mu[j] * mu[j];
       sd[j] = Math.sqrt(sd[j] / (t - 1));
       if (sd[j] == 0) {
         sd[j] = 1;
       }
+    }
+    if (!moves(moved, size)) {
+      return null;
     }
     // w = X_sᵀ y_c / ‖·‖
     double[] w = new double[m];
@@ -120,6 +127,17 @@ public final class Pls1 {
       sse += e * e;
     }
     return new Pls1(mu, sd, p, a, yMean, 1 - sse / syy);
+  }
+
+  /**
+   * Whether points whose centred squares sum to {@code moved}, and whose squares to {@code size},
+   * move at all. Identical points do not, yet their mean differs from each in its last bit
+   * (0.1 + 0.1 + 0.1 over 3 is not 0.1): standardised, that rounding became a direction, the fit
+   * passed, and a prediction came out of the order of 1e16 times the update. Float factors that
+   * move differ by 1e-7 of their size or more, so 1e-20 of the squares keeps every real movement.
+   */
+  public static boolean moves(double moved, double size) {
+    return moved > 1e-20 * size;
   }
 
   /** x̂ at the target progress value y*. */

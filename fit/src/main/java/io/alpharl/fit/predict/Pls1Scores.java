@@ -94,6 +94,9 @@ record Pls1Scores(double[] t, double yMean, double tyc, double r2, String failur
     }
     // one array per row and every loop indexed by r alone: C2 vectorises a loop only when it can
     // see that its accesses to two arrays of one type cannot overlap across iterations
+    // Σ ‖x_i − μ‖² and Σ ‖x_i‖²: points that do not move must be refused, and their centred values are not exactly zero
+    double moved = 0;
+    double size = 0;
     double[][] xb = new double[j][BLOCK];
     double[] mu = new double[BLOCK];
     double[] var = new double[BLOCK];
@@ -143,6 +146,8 @@ record Pls1Scores(double[] t, double yMean, double tyc, double r2, String failur
         for (int r = 0; r < len; r++) {
           double sd = Math.sqrt(var[r] / (j - 1));
           inv[r] = sd == 0 ? 1 : 1 / sd;
+          moved += var[r];
+          size += var[r] + j * mu[r] * mu[r]; // Σ_i x_ir², from the centred sum
         }
         // pass 3 per axis: w_c = (X_cᵀ y_c)_c / s_c, t_i += Σ_c d_ic w_c / s_c
         for (int a = 0; a < axes; a++) {
@@ -173,7 +178,7 @@ record Pls1Scores(double[] t, double yMean, double tyc, double r2, String failur
         tt += t[a][i] * t[a][i];
         tyc += t[a][i] * yc[a][i];
       }
-      if (wn2[a] == 0 || tt == 0) {
+      if (wn2[a] == 0 || tt == 0 || !Pls1.moves(moved, size)) {
         out[a] = failed("the trajectory does not move with the axis");
         continue;
       }

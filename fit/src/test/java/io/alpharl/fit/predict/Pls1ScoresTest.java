@@ -35,6 +35,28 @@ class Pls1ScoresTest {
     }
   }
 
+  /**
+   * An update that stopped moving (a zero learning rate, updates below bf16's spacing): identical
+   * points are refused on every axis, the uneven steps' and the signal's included. Their mean
+   * differs from each in its last bit, and that rounding, standardised, passed as a direction:
+   * the weights summed to about 1e15 and the prediction was 1e16 times the update.
+   */
+  @Test
+  void identicalPointsAreRefusedOnEveryAxis() {
+    DMatrixRMaj still = Synthetic.gaussian(M, N, new Random(5));
+    long[] steps = {100, 150, 200, 230, 260}; // five: a sum of four equal values over four is exact, and moved nothing
+    Synthetic.Run run = Synthetic.run("still", M, N, 2, 16, steps, new double[] {0.31, 0.42, 0.47, 0.5, 0.52}, t -> still);
+    PreparedWindow prepared = PreparedWindow.of(run.window(), Target.plannedStep(1000), AxisSettings.defaults(), EnumSet.allOf(Axis.class));
+    for (TrajectoryKey key : new TrajectoryKey[] {new TrajectoryKey(TrajectoryType.SIGMA1, 1), new TrajectoryKey(TrajectoryType.FROBENIUS, 1),
+        new TrajectoryKey(TrajectoryType.PROJECTED, 2)}) {
+      for (Axis axis : Axis.values()) {
+        assertThat(prepared.trajectory(key, steps.length).scores(axis).ok()).as("%s on %s", key, axis).isFalse();
+      }
+    }
+    double[][] x = {{0.1, 0.3}, {0.1, 0.3}, {0.1, 0.3}};
+    assertThat(Pls1.fit(x, new double[] {1, 2, 4})).as("the dense fit of identical points").isNull();
+  }
+
   private static void check(PreparedWindow prepared, TrajectoryType type, int k, int j, Axis axis, double[] y, double tau, double[][] x) {
     Pls1 reference = Pls1.fit(x, y);
     TrajectoryFit fit = prepared.trajectory(new TrajectoryKey(type, k), j);
