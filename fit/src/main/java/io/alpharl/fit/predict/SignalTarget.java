@@ -13,7 +13,7 @@ import java.util.Locale;
  *       towards, and following it down would predict an undoing of the training;
  *   <li>y* = max(trend(T), y_newest): a rising run is never predicted below what it already shows;
  *   <li>y* = min(y*, hi): the metric cannot pass its upper bound (an accuracy stops at 1);
- *   <li>a newest value above hi means the configured range is wrong, and gives no target.
+ *   <li>a window value outside [lo, hi] means the configured range is wrong, and gives no target.
  * </ol>
  */
 public final class SignalTarget {
@@ -59,8 +59,14 @@ public final class SignalTarget {
     if (!(slope > 0)) {
       return Resolved.failed(String.format(Locale.ROOT, "progress trend is flat or falling (slope %.3g per step): no reach on the signal axis", slope));
     }
-    if (newest > settings.signalHigh()) {
-      return Resolved.failed(String.format(Locale.ROOT, "newest progress %.4g lies above the metric range's upper bound %s", newest, settings.signalHigh()));
+    for (int i = 0; i < count; i++) {
+      double y = points.get(i).progress();
+      if (y < settings.signalLow() || y > settings.signalHigh()) {
+        // Below lo, the clamp y* ≥ lo raised the target above the trend (a reward from −0.5 towards −0.08 was aimed at 0, five
+        // times the reach the trend asks for); above hi, y* was capped below what the run already shows.
+        return Resolved.failed(String.format(Locale.ROOT, "progress %.4g at step %d lies outside the metric range [%s, %s]: give the metric's"
+            + " range with --signal-range", y, points.get(i).step(), settings.signalLow(), settings.signalHigh()));
+      }
     }
     double trend = my + slope * (plannedStep - mx);
     return Resolved.of(Math.max(settings.signalLow(), Math.min(settings.signalHigh(), Math.max(trend, newest))));

@@ -86,7 +86,15 @@ class AxesTest {
     assertThat(SignalTarget.resolve(ps, 3, 0, 0.7, DEFAULTS).value()).isEqualTo(0.7);
     assertThat(SignalTarget.resolve(ps, 3, 0, 1.2, DEFAULTS).failure()).isEqualTo("target value 1.2 lies outside the metric range [0.0, 1.0]");
     Resolved above = SignalTarget.resolve(points(new long[] {10, 20, 30}, null, new double[] {0.9, 1.1, 1.3}), 3, 100, Double.NaN, DEFAULTS);
-    assertThat(above.failure()).isEqualTo("newest progress 1.300 lies above the metric range's upper bound 1.0");
+    assertThat(above.failure()).isEqualTo("progress 1.100 at step 20 lies outside the metric range [0.0, 1.0]: give the metric's range with"
+        + " --signal-range");
+    // A reward rising from −0.5 to −0.1 (trend −0.08 at step 52): the clamp to lo aimed it at 0, five times the trend's reach.
+    Resolved below = SignalTarget.resolve(points(new long[] {10, 20, 30, 40, 50}, null, new double[] {-0.5, -0.4, -0.3, -0.2, -0.1}), 5, 52,
+        Double.NaN, DEFAULTS);
+    assertThat(below.failure()).startsWith("progress -0.5000 at step 10 lies outside the metric range [0.0, 1.0]");
+    AxisSettings rewards = new AxisSettings(-1, 1, DEFAULTS.minExponent(), DEFAULTS.maxExponent());
+    assertThat(SignalTarget.resolve(points(new long[] {10, 20, 30, 40, 50}, null, new double[] {-0.5, -0.4, -0.3, -0.2, -0.1}), 5, 52,
+        Double.NaN, rewards).value()).as("in its range: the trend at step 52").isCloseTo(-0.08, within(1e-12));
   }
 
   @Test
