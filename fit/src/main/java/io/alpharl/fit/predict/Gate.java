@@ -25,6 +25,9 @@ public final class Gate {
       why.add(String.format(Locale.ROOT, "the prediction reaches %.2fx the window end, the backtest tested %.2fx (allowed up to %.2fx that: %.2fx)",
           run.predictionReach(), run.testedReach(), settings.maxReachOverTested(), settings.maxReachOverTested() * run.testedReach()));
     }
+    if (run.untested() > 0) {
+      why.add(run.untested() + " predicted module" + (run.untested() == 1 ? "" : "s") + " the backtest could not test");
+    }
     if (Double.isNaN(run.chosenError())) {
       why.add("no backtest error");
     } else if (run.chosenError() > settings.maxBacktestError()) {

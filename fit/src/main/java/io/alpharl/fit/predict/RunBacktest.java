@@ -16,9 +16,12 @@ import java.util.List;
  * @param predictionReach T / t_T, the reach the prediction needs (NaN when T is unknown)
  * @param predicted       modules with a predictor other than stop
  * @param carried         modules carried at their window-end value (frozen ones included)
+ * @param untested        predicted modules whose predictor the backtest could not test (a
+ *                        {@code fixed:} policy applies it regardless): no evidence covers them, so
+ *                        the gate refuses, where they were left out of its figures
  */
 public record RunBacktest(int points, long windowEndStep, long plannedStep, double chosenError, double stopError, double testedReach,
-    double predictionReach, int predicted, int carried) {
+    double predictionReach, int predicted, int carried, int untested) {
 
   public static RunBacktest of(List<ModuleChoice> modules, int points, long windowEndStep, long plannedStep) {
     double weights = 0;
@@ -26,9 +29,13 @@ public record RunBacktest(int points, long windowEndStep, long plannedStep, doub
     double stop = 0;
     double reach = Double.POSITIVE_INFINITY;
     int predicted = 0;
+    int untested = 0;
     for (ModuleChoice c : modules) {
       if (!c.carried()) {
         predicted++;
+        if (!c.backtest().tested()) {
+          untested++;
+        }
       }
       if (c.weight() > 0 && c.backtest().tested() && c.stop().tested()) {
         weights += c.weight();
@@ -39,6 +46,6 @@ public record RunBacktest(int points, long windowEndStep, long plannedStep, doub
     }
     double predictionReach = plannedStep > 0 && windowEndStep > 0 ? (double) plannedStep / windowEndStep : Double.NaN;
     return new RunBacktest(points, windowEndStep, plannedStep, weights > 0 ? chosen / weights : Double.NaN, weights > 0 ? stop / weights : Double.NaN,
-        weights > 0 ? reach : 0, predictionReach, predicted, modules.size() - predicted);
+        weights > 0 ? reach : 0, predictionReach, predicted, modules.size() - predicted, untested);
   }
 }

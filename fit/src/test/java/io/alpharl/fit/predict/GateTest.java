@@ -12,21 +12,21 @@ class GateTest {
 
   @Test
   void passesWithEnoughPointsACoveredReachAndASmallError() {
-    GateVerdict v = GATE.evaluate(new RunBacktest(12, 40, 100, 0.1, 0.3, 4.0, 2.5, 3, 1));
+    GateVerdict v = GATE.evaluate(new RunBacktest(12, 40, 100, 0.1, 0.3, 4.0, 2.5, 3, 1, 0));
     assertThat(v.passes()).isTrue();
     assertThat(v.describe()).isEmpty();
   }
 
   @Test
   void refusesWithEveryReasonInWords() {
-    GateVerdict v = GATE.evaluate(new RunBacktest(3, 30, 300, 0.45, 0.5, 1.5, 10, 1, 0));
+    GateVerdict v = GATE.evaluate(new RunBacktest(3, 30, 300, 0.45, 0.5, 1.5, 10, 1, 0, 0));
     assertThat(v.passes()).isFalse();
     assertThat(v.reasons()).containsExactly(
         "3 window points, the gate needs 5",
         "the prediction reaches 10.00x the window end, the backtest tested 1.50x (allowed up to 2.00x that: 3.00x)",
         "backtest error 0.450 (norm-weighted, chosen predictors) above 0.300");
-    assertThat(GATE.evaluate(new RunBacktest(8, 30, 0, 0.1, 0.2, 2, Double.NaN, 1, 0)).reasons()).containsExactly("planned final step unknown");
-    assertThat(GATE.evaluate(new RunBacktest(8, 30, 300, Double.NaN, Double.NaN, 0, 10, 0, 1)).reasons())
+    assertThat(GATE.evaluate(new RunBacktest(8, 30, 0, 0.1, 0.2, 2, Double.NaN, 1, 0, 0)).reasons()).containsExactly("planned final step unknown");
+    assertThat(GATE.evaluate(new RunBacktest(8, 30, 300, Double.NaN, Double.NaN, 0, 10, 0, 1, 0)).reasons())
         .containsExactly("the backtest tested no reach", "no backtest error");
   }
 
@@ -43,6 +43,26 @@ class GateTest {
     assertThat(run.predictionReach()).isEqualTo(2.5);
     assertThat(run.predicted()).isEqualTo(1);
     assertThat(run.carried()).isEqualTo(2);
+  }
+
+  /**
+   * A fixed: policy predicts a module whether or not its predictor could be backtested: such a
+   * module was left out of the run's figures, and the gate passed on the others' evidence alone.
+   */
+  @Test
+  void aPredictedModuleTheBacktestCouldNotTestKeepsTheGateShut() {
+    ModuleChoice a = choice("a", 3, "whole-trend:axis=step", 0.1, 0.4, 4.0);
+    BacktestResult none = BacktestResult.none("alpharl:axis=signal", "no progress values");
+    ModuleChoice untested = new ModuleChoice("u", 1, new PlanResult("alpharl:axis=signal", UpdatePlan.stop("alpharl:axis=signal", 2), Axis.SIGNAL,
+        0.9, null), none, new BacktestResult("stop", 0.2, 0.2, 2.0, 6, 6, null), List.of(none), "fixed");
+    RunBacktest run = RunBacktest.of(List.of(a, untested), 8, 40, 100);
+    assertThat(run.predicted()).isEqualTo(2);
+    assertThat(run.untested()).isEqualTo(1);
+    assertThat(run.chosenError()).as("the tested module's alone").isCloseTo(0.1, within(1e-12));
+    GateVerdict v = GATE.evaluate(run);
+    assertThat(v.passes()).isFalse();
+    assertThat(v.reasons()).containsExactly("1 predicted module the backtest could not test");
+    assertThat(GATE.evaluate(RunBacktest.of(List.of(a), 8, 40, 100)).passes()).as("without it").isTrue();
   }
 
   @Test
@@ -70,7 +90,7 @@ class GateTest {
     java.util.Locale was = java.util.Locale.getDefault();
     try {
       java.util.Locale.setDefault(java.util.Locale.GERMANY);
-      assertThat(GATE.evaluate(new RunBacktest(3, 30, 300, 0.45, 0.5, 1.5, 10, 1, 0)).reasons())
+      assertThat(GATE.evaluate(new RunBacktest(3, 30, 300, 0.45, 0.5, 1.5, 10, 1, 0, 0)).reasons())
           .contains("backtest error 0.450 (norm-weighted, chosen predictors) above 0.300");
     } finally {
       java.util.Locale.setDefault(was);
