@@ -10,6 +10,7 @@ import io.alpharl.broker.EmbeddedBrokerConfig;
 import io.alpharl.broker.EmbeddedKafkaBroker;
 import io.alpharl.itest.support.BundledRun;
 import io.alpharl.itest.support.ServiceProcess;
+import io.alpharl.itest.support.TopicToEnd;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.TopicAdmin;
 import io.alpharl.proto.topic.Topics;
@@ -109,6 +110,7 @@ class SecuredClusterIT {
       }
       assertRefused(sasl, "intruder");
       assertRefused(sasl, "agent");
+      assertThat(decisionsAtStep5(broker.bootstrapServers())).as("forged decisions that reached alpharl.control").isZero();
       assertKeyframes(sasl, "agent", true);
       assertKeyframes(sasl, "agent-before-keyframes", false);
       assertKeyframes(sasl, "agent-reading-keyframes", false);
@@ -154,6 +156,18 @@ class SecuredClusterIT {
           .as("User:%s writing alpharl.control", user).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(TopicAuthorizationException.class);
     }
     LOG.info("User:{} refused on alpharl.control", user);
+  }
+
+  /** The run's decisions at step 5 (the forged ones' step) on alpharl.control, read to its end on the unsecured listener. */
+  private static long decisionsAtStep5(String plaintext) {
+    java.util.concurrent.atomic.AtomicLong found = new java.util.concurrent.atomic.AtomicLong();
+    TopicToEnd.read(plaintext, List.of(Topics.CONTROL.name()), r -> {
+      ControlDecision d = Topics.CONTROL.valueSerde().deserializer().deserialize(r.topic(), r.value());
+      if (RUN.equals(d.getRunId()) && d.getAtStep() == 5) {
+        found.incrementAndGet();
+      }
+    });
+    return found.get();
   }
 
   private static KafkaClients clients(String bootstrap, String user) {
