@@ -306,7 +306,7 @@ public final class CheckpointAgent implements AutoCloseable {
     }
     Optional<String> mismatch;
     try (Checkpoint ckpt = Checkpoint.open(atStep.get().path())) {
-      mismatch = ContinuityCheck.mismatch(base, ckpt, sum);
+      mismatch = ContinuityCheck.mismatch(base, ckpt, sum, config.wire());
     } catch (SafetensorsException e) {
       LOG.warn("run {}: checkpoint of committed step {} cannot be read ({}); resuming without checking the folder against the log", config.runId(),
           committedStep, e.getMessage());

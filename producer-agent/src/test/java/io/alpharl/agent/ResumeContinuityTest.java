@@ -29,6 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ResumeContinuityTest {
   private static final String W = "model.layers.0.mlp.up_proj.weight";
   private static final int N = 256 * 512; // 32 windows of 4096: the check samples 16 of them
+  /** Each step's update a value, times a direction of size 1. */
+  private double scale = 1e-4;
 
   @TempDir
   Path runDir;
@@ -47,6 +49,21 @@ class ResumeContinuityTest {
     write(0, 0);
     write(5, 0);
     assertThat(lastStepAfterResume(logOf(5, 0, WireDtype.BF16))).isEqualTo(5);
+  }
+
+  /**
+   * f16's spacing stops shrinking at its subnormals (2⁻²⁴ apart): an update of 3e-7 a value was
+   * summed within 3e-8 of the checkpoint's, 6 % of itself, and a restarted agent took its own run
+   * for another. Another run is still told apart at that size.
+   */
+  @Test
+  void f16DeltasOfATinyUpdateResumeAndAnotherRunOfItsSizeIsRefused() throws Exception {
+    scale = 6e-8;
+    write(0, 0);
+    write(5, 0);
+    assertThat(lastStepAfterResume(logOf(5, 0, WireDtype.F16), WireDtype.F16)).isEqualTo(5);
+    write(5, 1);
+    assertThatThrownBy(() -> lastStepAfterResume(logOf(5, 0, WireDtype.F16), WireDtype.F16)).isInstanceOf(ResumeRefusedException.class);
   }
 
   @Test
@@ -88,14 +105,18 @@ class ResumeContinuityTest {
   }
 
   private long lastStepAfterResume(CheckpointAgent.Resume resume) throws Exception {
-    AgentConfig config = AgentConfig.defaults(runDir, "resume").withStateDir(stateDir);
+    return lastStepAfterResume(resume, AgentConfig.defaults(runDir, "resume").wire());
+  }
+
+  private long lastStepAfterResume(CheckpointAgent.Resume resume, WireDtype wire) throws Exception {
+    AgentConfig config = AgentConfig.defaults(runDir, "resume").withStateDir(stateDir).withWire(wire);
     try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = new CheckpointAgent(config, null, allocator, resume)) {
       return agent.lastStep();
     }
   }
 
   /** A resume that sums W_step − W_0 of run {@code seed} into the agent's sum, in the wire dtype's deltas, as the log would hold it. */
-  private static CheckpointAgent.Resume logOf(int step, int seed, WireDtype wire) {
+  private CheckpointAgent.Resume logOf(int step, int seed, WireDtype wire) {
     return (RunningSum sum) -> {
       float[] target = new float[N];
       float[] w0 = weights(0, 0);
@@ -110,12 +131,12 @@ class ResumeContinuityTest {
     };
   }
 
-  /** W_t = W_0 + t·A_seed, with A_0 and A_1 unrelated directions of like size. */
-  private static float[] weights(int step, int seed) {
+  /** W_t = W_0 + t·scale·A_seed, with A_0 and A_1 unrelated directions of like size. */
+  private float[] weights(int step, int seed) {
     float[] w = new float[N];
     for (int i = 0; i < N; i++) {
       double a = seed == 0 ? Math.sin(0.37 * i) : Math.cos(1.91 * i + 0.5);
-      w[i] = (float) (0.02 * Math.sin(0.011 * i + 1) + step * 1e-4 * a);
+      w[i] = (float) (0.02 * Math.sin(0.011 * i + 1) + step * scale * a);
     }
     return w;
   }

@@ -1,6 +1,7 @@
 package io.alpharl.agent.resume;
 
 import io.alpharl.agent.delta.RunningSum;
+import io.alpharl.proto.frame.WireDtype;
 import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.TensorEntry;
 import io.alpharl.safetensors.TensorSources;
@@ -15,8 +16,11 @@ import java.util.Optional;
  *
  * <p>The comparison is per tensor, ‖S − (W − W_0)‖ / max(‖S‖, ‖W − W_0‖) against
  * {@link #MAX_RELATIVE_ERROR}: the log's sum equals W − W_0 to f32 rounding with f32 deltas and to
- * within one rounding of the delta (2⁻⁸ relative) with bf16 or f16 ones, while an unrelated update
- * is off by order one.
+ * within one rounding of the last delta with bf16 or f16 ones, while an unrelated update is off by
+ * order one. That rounding is relative (2⁻⁸) for bf16, but f16's spacing stops shrinking below
+ * 2⁻¹⁴ (its subnormals are 2⁻²⁴ apart): an update of 3e-7 a value was off by more than 5 % of
+ * itself, and a restarted agent took its own run for another. Half the wire's spacing at each value
+ * is allowed besides.
  *
  * <p>Large tensors are compared on {@link #WINDOWS} evenly spread windows of {@link #WINDOW}
  * elements, not whole: another run differs everywhere, so a sample tells as well, and a restart
@@ -31,7 +35,7 @@ public final class ContinuityCheck {
   private ContinuityCheck() {}
 
   /** The first tensor where {@code sum} is not {@code atStep − base}, described; empty when they agree. */
-  public static Optional<String> mismatch(Checkpoint base, Checkpoint atStep, RunningSum sum) {
+  public static Optional<String> mismatch(Checkpoint base, Checkpoint atStep, RunningSum sum, WireDtype wire) {
     TensorSources sources = atStep.sourcesFor(base); // a tied head the checkpoint does not store is read as the agent reads it
     float[] w = new float[WINDOW];
     float[] w0 = new float[WINDOW];
@@ -39,6 +43,7 @@ public final class ContinuityCheck {
       double diff = 0;
       double update = 0;
       double summed = 0;
+      double rounding = 0;
       long n = t.elementCount();
       long windows = (n + WINDOW - 1) / WINDOW;
       int taken = (int) Math.min(windows, WINDOWS);
@@ -54,11 +59,13 @@ public final class ContinuityCheck {
           diff += d * d;
           update += u * u;
           summed += (double) s[i] * s[i];
+          double h = Math.max(wire.spacing(s[i]), wire.spacing((float) u)) / 2;
+          rounding += h * h;
         }
       }
       double scale = Math.sqrt(Math.max(update, summed));
       double relative = scale == 0 ? 0 : Math.sqrt(diff) / scale;
-      if (relative > MAX_RELATIVE_ERROR) {
+      if (diff > MAX_RELATIVE_ERROR * MAX_RELATIVE_ERROR * Math.max(update, summed) + rounding) {
         return Optional.of(String.format(Locale.ROOT, "%s: the log's update differs from the checkpoint's by %.3g of its norm", t.name(), relative));
       }
     }
