@@ -485,11 +485,13 @@ public final class CheckpointAgent implements AutoCloseable {
       if (v.step() > lastStep && rejected.add(v.step())) {
         refuse(v.step(), List.of(v.folder()), RejectReason.REJECT_REASON_BAD_CHECKPOINT, v.folder() + " was deleted before it was sent (the trainer"
             + " rotating checkpoints away, e.g. save_total_limit, faster than the agent reads them); the next step's delta covers its change");
+        refusedFiles.put(v.step(), Optional.empty()); // saved again before a later step is sent (a trainer that deleted a partial save): read
       }
     }
     for (ScanResult.Weightless w : scan.weightless()) {
       if (w.checkpoint().step() > lastStep && rejected.add(w.checkpoint().step())) {
         refuse(w.checkpoint().step(), List.of(w.checkpoint().folder()), RejectReason.REJECT_REASON_BAD_CHECKPOINT, w.why());
+        refusedFiles.put(w.checkpoint().step(), scanner.filesSeen(w.checkpoint().folder())); // its weights written after: read
       }
     }
     long waitingBehind = unreadable(scan);
@@ -775,8 +777,10 @@ public final class CheckpointAgent implements AutoCloseable {
           }
           int bad = sum.advance(t.name(), from, target, delta, count, config.wire(), squares, sumCrc != null ? runningSum : null);
           if (bad >= 0) {
-            throw new IllegalStateException(t.name() + " element " + (from + bad) + ": delta " + target[bad] + " overflows the wire dtype "
-                + config.wire());
+            // The user's setting, not the checkpoint's fault (every checkpoint of the run would be refused alike): said, and stopped.
+            throw new IllegalStateException(c.folder() + ": " + t.name() + " element " + (from + bad) + " moved " + target[bad] + " from W_0, which"
+                + " the wire dtype " + config.wire() + " cannot carry; send the run with --delta-dtype bf16 or f32 (or check that --base is the"
+                + " model the run started from)");
           }
           crc.update(delta, 0, count);
           DeltaFrame frame = chunker.chunk(ref, plan, i, FloatBuffer.wrap(delta, 0, count), config.wire());

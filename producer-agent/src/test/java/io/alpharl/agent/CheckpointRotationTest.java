@@ -80,6 +80,31 @@ class CheckpointRotationTest {
     }
   }
 
+  /**
+   * A step folder deleted before it was sent and saved again before any later step was sent (a
+   * trainer that removed a partial save and saved again) is read again, as a rewritten refused
+   * step is: it stayed refused, and its point and progress value were lost to the run.
+   */
+  @Test
+  void aDeletedStepSavedAgainBeforeALaterOneIsSentIsRead() throws Exception {
+    write(0);
+    write(5);
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = agent("again", sink, allocator)) {
+      agent.start();
+      agent.poll(); // first sight of 5: not yet known to be complete
+      deleteTree(runDir.resolve("checkpoint-5"));
+      agent.poll();
+      assertThat(sink.letters).singleElement().satisfies(d -> assertThat(d.getDetail()).contains("deleted before it was sent"));
+      write(5);
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(5L);
+      assertThat(sink.sum(allocator, MODULE, 12)).containsExactly(delta(5, MODULE));
+    }
+  }
+
   /** Finished or stopped early, the run's every tensor is ended at its last step, with the manifest; a run still running is not. */
   @Test
   void finishingTheRunEndsEachTensorAtItsLastStepAndARunningOneIsNotEnded() throws Exception {

@@ -23,7 +23,8 @@ import java.util.Map;
  * error feedback, so whatever rounding a delta suffered (to a 16-bit wire dtype, or f32's own) is
  * made good by the next one, and the consumer's sum stays within one rounding of the newest delta
  * of W_t − W_0 instead of drifting. With f32 on the wire and checkpoints in bf16 or f16 the
- * differences are exact and the sum is bit-exact. It also means a checkpoint the trainer deleted
+ * differences are exact, and the sum bit-exact, wherever W_t − W_0 is exact in f32 (exponents at
+ * most 16 apart; a value that moved far against its size is within a few ulps). It also means a checkpoint the trainer deleted
  * before the agent read it costs nothing: the next one's delta covers both.
  *
  * <p>Two files take turns: a step reads S_(t−1) from one and writes S_t to the other, chunk by chunk

@@ -48,6 +48,8 @@ public final class KafkaStepSink implements StepSink {
   /** How long the diagnosis of a failed commit waits for the cluster to say which topics it has. */
   private static final int DIAGNOSIS_TIMEOUT_MS = 10_000;
   private static final int TRANSACTION_TIMEOUT_MS = (int) Topics.AGENT_TRANSACTION_TIMEOUT.toMillis();
+  /** {@link System#nanoTime} when the open transaction began. */
+  private long begunNanos;
   /** Every topic the agent writes (and {@code alpharl.sums} when it sends keyframes: asked of the cluster when it does). */
   private static final List<String> RUN_TOPICS = List.of(Topics.RUNS.name(), Topics.DELTAS.name(), Topics.STEPS.name(), Topics.DLQ.name());
 
@@ -140,6 +142,7 @@ public final class KafkaStepSink implements StepSink {
   private void begin() {
     try {
       producer.beginTransaction();
+      begunNanos = System.nanoTime();
     } catch (ProducerFencedException e) {
       broken = true;
       fenced = true;
@@ -251,6 +254,14 @@ public final class KafkaStepSink implements StepSink {
     // A newer agent with this run id took over: the broker says so as a fenced producer or, for a
     // batch in flight, as an old epoch.
     if (Causes.find(e, ProducerFencedException.class).isPresent() || Causes.find(e, InvalidProducerEpochException.class).isPresent()) {
+      long took = System.nanoTime() - begunNanos;
+      if (took >= TRANSACTION_TIMEOUT_MS * 1_000_000L) {
+        // The coordinator aborts a transaction open past its timeout by bumping the epoch, which reads as a fence: no other agent.
+        return new KafkaException(String.format(java.util.Locale.ROOT, "run %s: the step's transaction was open %.0f s, past the %d s transaction"
+            + " timeout, and the broker aborted it; nothing of the step is committed, and it is sent again. A step that"
+            + " slow (a slow disk or link for the model's size) needs fewer bytes a step: --delta-dtype bf16, or --keyframe-every 0",
+            runId, took / 1e9, TRANSACTION_TIMEOUT_MS / 1000), e);
+      }
       fenced = true;
       return new AgentFencedException(runId, e);
     }
