@@ -63,6 +63,18 @@ class TargetsTest(unittest.TestCase):
         self.assertIn("met 2, missed 1", text)
 
 
+class BestFixedTest(unittest.TestCase):
+    def test_the_best_fixed_predictor_predicted_a_module_and_is_no_oracle(self):
+        rows = references("r", "minilm") + [row("r", "minilm", 0.4, "stop", 0.5)]
+        rows.append(dict(row("r", "minilm", 0.4, "fixed:alpharl:axis=signal", 0.5), modules_predicted=0))  # stop's model
+        rows.append(dict(row("r", "minilm", 0.4, "fixed:alpharl-reference:target=oracle", 0.9), modules_predicted=3))
+        rows.append(dict(row("r", "minilm", 0.4, "fixed:whole-scale:axis=step", 0.3), modules_predicted=3))
+        t = report.Table(rows)
+        self.assertEqual(t.best_fixed("r", 0.4)["predictor"], "fixed:whole-scale:axis=step")
+        rows = [r for r in rows if r["predictor"] != "fixed:whole-scale:axis=step"]
+        self.assertIsNone(report.Table(rows).best_fixed("r", 0.4))
+
+
 class FormatTest(unittest.TestCase):
     def test_a_share_that_rounds_to_zero_has_no_minus_sign(self):
         self.assertEqual(report.ci([-0.004, 0.09]), " [0, 9]")
