@@ -18,11 +18,13 @@ import io.alpharl.proto.v1.RejectReason;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -76,6 +78,8 @@ public final class DeltaSumStore implements StateStore {
   private final Map<String, Tensor> tensors = new HashMap<>();
   /** Per tensor restored from a copy, the offset of the last frame the copy includes: a restore passes over the frames up to it. */
   private final Map<String, Long> copiedThrough = new HashMap<>();
+  /** Tensors installed from a copy whose first frame after it the restore has not met yet. */
+  private final Set<String> awaitingFirstFrame = new HashSet<>();
   private ChunkDecoder decoder;
   private boolean open;
   private long restoredFrames;
@@ -276,6 +280,7 @@ public final class DeltaSumStore implements StateStore {
     });
     tensors.clear();
     copiedThrough.clear();
+    awaitingFirstFrame.clear();
   }
 
   /** Frames the restores since {@link #init} passed over as included in a copy. */
@@ -314,11 +319,15 @@ public final class DeltaSumStore implements StateStore {
         continue; // likewise: the deserialization handler dead-lettered it
       }
       boolean known = tensors.containsKey(key);
+      boolean firstAfterCopy = awaitingFirstFrame.remove(key);
       Applied applied = apply(key, frame, r.offset());
       restoredFrames++;
-      if (restartFrom > 0 && !known && applied.outcome().rejections().stream().anyMatch(x -> x.reason() == RejectReason.REJECT_REASON_MISSING_STEP)) {
-        // A tensor met after the restart point in mid-run has no copy this restore could see (lost to an unclean leader election, a
-        // deletion), or is junk: either way, the log before the point is what can tell, so the task starts over from the whole log.
+      if (restartFrom > 0 && (!known || firstAfterCopy)
+          && applied.outcome().rejections().stream().anyMatch(x -> x.reason() == RejectReason.REJECT_REASON_MISSING_STEP)) {
+        // A tensor met after the restart point in mid-run has no copy this restore could see, or its newest copy is gone and an older
+        // one was installed (lost to an unclean leader election, a deletion; the point counted on the newest, so the frames between the
+        // two were skipped), or the frame is junk: either way, the log before the point is what can tell, so the task starts over from
+        // the whole log. A tensor's first frame after its newest copy always follows the copy's step.
         snapshots.distrust(partition);
         throw new RestoreFromTheStartException(partition, "store " + name + " of partition " + partition + ": " + key + " at offset " + r.offset()
             + " follows steps that neither its copies nor the log after the restart point " + restartFrom + " hold; the task is rebuilt from"
@@ -370,8 +379,9 @@ public final class DeltaSumStore implements StateStore {
     long t0 = System.nanoTime();
     List<TensorSnapshot> copies = snapshots.read(partition, factors.sketchSeed(), factors.sketchSize());
     if (restartFrom > 0 && snapshots.distrusted(partition)) {
-      // The read found copies it could not use, and this restore skipped the log before restartFrom, counting on them.
-      throw new IllegalStateException("store " + name + " of partition " + partition + ": the restore began at offset " + restartFrom
+      // The read found copies it could not use, and this restore skipped the log before restartFrom, counting on them. Thrown as the
+      // start-over it asks for: a plain failure counted towards the client's shutdown budget, five partitions at once stopped it.
+      throw new RestoreFromTheStartException(partition, "store " + name + " of partition " + partition + ": the restore began at offset " + restartFrom
           + " of " + Topics.DELTAS.name() + ", counting on copies of ΔW that cannot all be used (the warning above says why); the task is"
           + " rebuilt from the whole log");
     }
@@ -401,6 +411,7 @@ public final class DeltaSumStore implements StateStore {
     t.endCopied = s.ended();
     tensors.put(s.tensorKey(), t);
     copiedThrough.put(s.tensorKey(), s.deltaOffset());
+    awaitingFirstFrame.add(s.tensorKey());
   }
 
   /**

@@ -692,6 +692,78 @@ class DeltaSumStoreTest {
     }
   }
 
+  /**
+   * The copy the restart point counts on is lost (an unclean leader election on the copies
+   * partition) while an older copy of the tensor survives: installed, it skipped the frames between
+   * the two, and the step after the point was refused as missing without a word beyond one log
+   * line, every later step of the module dead-lettered. The restore fails instead, and the next one
+   * folds the whole log.
+   */
+  @Test
+  void anOlderCopyInstalledWhereTheNewerIsLostFailsTheRestoreAndTheNextFoldsTheWholeLog() {
+    SnapshotSettings settings = new SnapshotSettings(3, 16);
+    List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
+    List<KeyValue<String, DeltaSumSnapshot>> survivor = new ArrayList<>(); // the copy after step 1
+    long restart = -1;
+    Random random = new Random(9);
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
+      DeltaSumStore live = open(allocator, null);
+      for (long step = 1; step <= 3; step++) {
+        int from = log.size();
+        float[] delta = new float[M * N];
+        for (int i = 0; i < delta.length; i++) {
+          delta[i] = (float) random.nextGaussian() * 1e-3f;
+        }
+        chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1), FloatBuffer.wrap(delta),
+            f -> log.add(record(KEY, f.bytes())));
+        for (int i = from; i < log.size(); i++) {
+          TensorStepLog.Outcome o = live.apply(KEY, FrameEnvelope.parse(log.get(i).value), i).outcome();
+          if (o.completesStep() && o.step() <= 2) {
+            List<KeyValue<String, DeltaSumSnapshot>> copy = new ArrayList<>();
+            SnapshotRecords.write(live.snapshot(KEY, 0, i), live.analysed(KEY), settings, (k, v) -> copy.add(KeyValue.pair(k, v)));
+            if (o.step() == 1) {
+              survivor.addAll(copy);
+            }
+            restart = live.restartPoint(0, i).orElseThrow().getRestartOffset();
+          }
+        }
+      }
+      long point = restart;
+      boolean[] distrusted = {false};
+      SnapshotSource stale = new SnapshotSource() {
+        @Override
+        public List<io.alpharl.processor.snapshot.TensorSnapshot> read(int partition, long sketchSeed, int sketchSize) {
+          return fromCopies(survivor).read(partition, sketchSeed, sketchSize);
+        }
+
+        @Override
+        public java.util.OptionalLong restartFrom(int partition, long sketchSeed, int sketchSize) {
+          return distrusted[0] ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(point);
+        }
+
+        @Override
+        public void distrust(int partition) {
+          distrusted[0] = true;
+        }
+      };
+      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
+      DeltaSumStore store = open(allocator, callback, stale);
+      assertThat(point).as("after step 2's copy, before step 3").isGreaterThan(0).isLessThan(log.size());
+      assertThat(store.committedOffset(new org.apache.kafka.common.TopicPartition(Topics.DELTAS.name(), 0))).isEqualTo(point - 1);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> callback[0].restoreBatch(offsets(log).subList((int) point, log.size())))
+          .hasMessageContaining("rebuilt from the whole log");
+      store.close();
+
+      store = open(allocator, callback, stale);
+      assertThat(store.committedOffset(new org.apache.kafka.common.TopicPartition(Topics.DELTAS.name(), 0))).as("the whole log").isNull();
+      callback[0].restoreBatch(offsets(log));
+      assertThat(store.appliedStep(KEY)).isEqualTo(3);
+      assertThat(store.cumulative(KEY)).as("bit for bit").containsExactly(live.cumulative(KEY));
+      store.close();
+      live.close();
+    }
+  }
+
   /** Copies a restore begun at the restart point counted on, found unusable: the task fails, and its next restore folds the whole log. */
   @Test
   void copiesFoundUnusableAfterARestoreBeganAtTheRestartPointFailTheTaskAndTheNextRestoreFoldsTheWholeLog() {
