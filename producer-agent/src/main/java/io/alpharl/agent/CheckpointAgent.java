@@ -127,6 +127,8 @@ public final class CheckpointAgent implements AutoCloseable {
   /** What the log held of the run when this agent started. */
   private final CommittedRun committed;
   private boolean baseGoneSaid;
+  /** The manifest changed with what a step's checkpoint said (its plan, its dtypes): sent before the step. */
+  private boolean manifestDue;
   /** Tensors whose later checkpoints changed dtype, said once each. */
   private final Set<String> dtypeChangeSaid = new HashSet<>();
   /** Sets of checkpoint-only tensors already warned about. */
@@ -727,8 +729,13 @@ public final class CheckpointAgent implements AutoCloseable {
     }
     boolean begun = false;
     try (ckpt) {
-      long planned = plannedAt(c, statedPlan); // may send a manifest: inside, so that the checkpoint is closed if that fails
-      noteCheckpointDtypes(c, ckpt, sources); // likewise
+      long planned = plannedAt(c, statedPlan);
+      noteCheckpointDtypes(c, ckpt, sources);
+      if (manifestDue) {
+        // One manifest for what the step taught the run; inside, so that the checkpoint is closed if the send fails.
+        sink.manifest(manifest.setLastStep(lastStep).build());
+        manifestDue = false;
+      }
       sink.beginStep(c.step());
       begun = true;
       StepCommitted.Builder commit = StepCommitted.newBuilder()
@@ -920,7 +927,7 @@ public final class CheckpointAgent implements AutoCloseable {
   /**
    * The planned final step as this checkpoint states it: --planned-steps, else its trainer state's
    * max_steps (or progress.jsonl's), else the previous commit's. An agent started before its
-   * trainer's first checkpoint learns it here; the manifest is sent again with it, for the page,
+   * trainer's first checkpoint learns it here; the manifest is sent again with it (before the step), for the page,
    * while each commit carries its own so that fits do not depend on when that manifest arrives.
    * Never the manifest's guess from the folder at start: which checkpoints were there then is
    * timing, and a restarted agent would give a checkpoint stating none another plan than a clean
@@ -938,7 +945,7 @@ public final class CheckpointAgent implements AutoCloseable {
     if (stated != manifest.getPlannedSteps()) {
       LOG.info("run {}: planned final step {} (from {})", config.runId(), stated, c.folder());
       manifest.setPlannedSteps(stated);
-      sink.manifest(manifest.setLastStep(lastStep).build());
+      manifestDue = true;
     }
     return stated;
   }
@@ -976,9 +983,7 @@ public final class CheckpointAgent implements AutoCloseable {
       LOG.info("run {}: the checkpoints store {} tensors in another dtype than the base at {} (e.g. {}); predicted models are written as the"
           + " checkpoints store them", config.runId(), wider.size(), config.basePath(), wider.get(0));
     }
-    if (named) {
-      sink.manifest(manifest.setLastStep(lastStep).build());
-    }
+    manifestDue |= named;
   }
 
   private void refuse(long step, List<Path> folders, RejectReason reason, String detail) {
