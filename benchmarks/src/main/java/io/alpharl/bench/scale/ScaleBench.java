@@ -51,6 +51,8 @@ public final class ScaleBench {
   private static final Duration SERVICE_START = Duration.ofSeconds(120);
   private static final long RSS_SAMPLE_MILLIS = 250;
   private static final int COPY_REPETITIONS = 3;
+  /** Reads of a step's frames for the consume baseline, the fastest taken. */
+  private static final int CONSUME_REPETITIONS = 3;
 
   private final ScaleConfig config;
 
@@ -148,11 +150,16 @@ public final class ScaleBench {
         OptionalLong writesFrom = start.processorWrites();
         long writesOfKilled = 0; // disk writes of a processor killed by --kill-processor-after, since the start
         long wireTotal = 0;
+        long stateWritten = 0; // the steps' state bytes, summed: what the run wrote, where the end's sizes are what compaction kept
+        boolean stateWrittenKnown = true;
+        // Each step's counters begin where the previous step's ended, so that nothing the processor writes between two steps
+        // (during the baselines, a model write, the next checkpoint's generation) falls outside every step.
+        Snapshot previousAfter = start;
         boolean previousPassing = false;
         boolean copied = false;
         for (long t = 1; t <= config.steps(); t++) {
           StepStats g = writeCheckpoint(gen, work, t);
-          Snapshot before = Snapshot.take(admin, state, p.processor());
+          Snapshot before = previousAfter != null ? previousAfter : Snapshot.take(admin, state, p.processor());
           Path checkpoint = work.run().resolve("checkpoint-" + t);
           Files.move(work.run().resolve("tmp-checkpoint-" + t), checkpoint, StandardCopyOption.ATOMIC_MOVE);
           final long step = t;
@@ -169,8 +176,32 @@ public final class ScaleBench {
           Optional<ServiceLines.AgentStep> agentLine = p.agent().awaitLine(l -> ServiceLines.agentStep(l).filter(a -> a.step() == step), LINE_WAIT);
           Optional<StepCommitted> commit = watcher.awaitCommit(t, LINE_WAIT);
           Snapshot after = Snapshot.take(admin, state, p.processor());
+          previousAfter = after;
+          boolean passing = fit.isPresent() && fit.get().fit().getGate() == GateState.GATE_STATE_PASSING;
+          // The extrapolator writes a model at --predict-at and when the gate starts passing: wait for it before the baselines,
+          // which it would slow down (flattering that step's ratios), and so that the next step is not measured while it writes.
+          Optional<Path> copyOf = Optional.empty();
+          if (t == config.predictionStep() || (passing && !previousPassing)) {
+            boolean written = watcher.awaitPrediction(t, config.stepTimeout(), p.extrapolator()::isAlive).isPresent();
+            if (!written && t == config.predictionStep()) {
+              report.note("no prediction from step " + t + " within " + config.stepTimeout().toSeconds() + " s: " + lastError(p.extrapolator()));
+            }
+            if (written && !copied) {
+              copyOf = Optional.of(checkpoint);
+              copied = true;
+            }
+          }
+          previousPassing = passing;
           StepMeasurement m = baselines(t, g, before, after, fit, agentLine, commit, consume, produce);
           report.step(m);
+          if (m.stateTopicBytes() != null && m.stateDiskBytes() != null) {
+            stateWritten += m.stateTopicBytes() + m.stateDiskBytes();
+          } else {
+            stateWrittenKnown = false;
+          }
+          if (copyOf.isPresent()) {
+            report.copyBaseline(CopyBaseline.measure(copyOf.get(), work.scratch(), COPY_REPETITIONS));
+          }
           if (fit.isPresent()) {
             int modules = fit.get().fit().getModulesCount();
             Optional<SolverWork> solver = watcher.awaitSolverWork(t, modules, LINE_WAIT);
@@ -183,25 +214,11 @@ public final class ScaleBench {
           LOG.info("step {}: agent {} s vs produce {} s; commit→fit {} s vs consume {} s; state {} B per wire byte", t, m.agentSeconds(),
               m.rawProduceSeconds(), m.commitToFitSeconds(), m.rawConsumeSeconds(), m.stateBytesPerWireByte());
           wireTotal += m.wireBytes() == null ? 0 : m.wireBytes();
-
-          boolean passing = fit.isPresent() && fit.get().fit().getGate() == GateState.GATE_STATE_PASSING;
-          // The extrapolator writes a model at --predict-at and when the gate starts passing: wait for it,
-          // so that the next step is not measured while a model is being written.
-          if (t == config.predictionStep() || (passing && !previousPassing)) {
-            boolean written = watcher.awaitPrediction(t, config.stepTimeout(), p.extrapolator()::isAlive).isPresent();
-            if (!written && t == config.predictionStep()) {
-              report.note("no prediction from step " + t + " within " + config.stepTimeout().toSeconds() + " s: " + lastError(p.extrapolator()));
-            }
-            if (written && !copied) {
-              report.copyBaseline(CopyBaseline.measure(checkpoint, work.scratch(), COPY_REPETITIONS));
-              copied = true;
-            }
-          }
-          previousPassing = passing;
           prune(work, t);
           if (t == config.killProcessorAfter()) {
             ProcessorRestart restart = restartProcessor(p, t, wireTotal);
             report.processorRestart(restart);
+            previousAfter = null; // the new process counts its disk writes from its own start
             if (restart.launchToRunningSeconds() == null) {
               report.failure("the processor did not run again within " + config.stepTimeout().toSeconds() + " s of its restart: "
                   + lastError(p.processor()));
@@ -225,12 +242,20 @@ public final class ScaleBench {
         }
         Thread.sleep(2000); // late writes (store flushes after the last commit) belong to the run's total
         Snapshot end = Snapshot.take(admin, state, p.processor());
-        if (writesFrom.isPresent() && end.processorWrites().isPresent()) {
-          long total = StateTopicBytes.growth(start.stateSizes(), end.stateSizes()).bytes()
-              + end.processorWrites().getAsLong() - writesFrom.getAsLong() + writesOfKilled;
-          report.runTotals(total, wireTotal);
+        if (previousAfter != null && end.processorWrites().isPresent() && previousAfter.processorWrites().isPresent()) {
+          stateWritten += StateTopicBytes.growth(previousAfter.stateSizes(), end.stateSizes()).bytes() + end.processorWrites().getAsLong()
+              - previousAfter.processorWrites().getAsLong();
+        }
+        if (stateWrittenKnown) {
+          report.runTotals(stateWritten, wireTotal);
         } else {
-          report.reason("state_bytes_per_wire_byte_run", "the processor's /proc/PID/io was not readable at the start and the end");
+          report.reason("state_bytes_per_wire_byte_run", "a step's state bytes could not be measured (its note says why)");
+        }
+        if (writesFrom.isPresent() && end.processorWrites().isPresent()) {
+          // What the state topics hold at the end (compaction has removed what it could) plus every disk write: not what was written.
+          long retained = StateTopicBytes.growth(start.stateSizes(), end.stateSizes()).bytes()
+              + end.processorWrites().getAsLong() - writesFrom.getAsLong() + writesOfKilled;
+          report.retainedTotal(retained);
         }
       }
     } catch (ExecutionException e) {
@@ -264,6 +289,7 @@ public final class ScaleBench {
    * rebuilt its running sum from the log. The next checkpoint is written only after that.
    */
   private AgentRestart restartAgent(Pipeline p, long step) throws IOException, InterruptedException {
+    OptionalLong killedPeak = p.agent().stats().peakRssBytes();
     p.killAgent();
     LOG.info("step {}: agent killed (SIGKILL); starting it again", step);
     long t0 = System.nanoTime();
@@ -271,7 +297,7 @@ public final class ScaleBench {
     Optional<ServiceLines.AgentResumed> resumed = fresh.awaitLine(ServiceLines::agentResumed, config.stepTimeout());
     Double seconds = resumed.isPresent() ? (System.nanoTime() - t0) / 1e9 : null;
     LOG.info("agent resumed after {} s: {}", seconds == null ? "-" : String.format("%.1f", seconds), resumed.map(Object::toString).orElse("no line"));
-    return new AgentRestart(step, seconds, resumed.orElse(null));
+    return new AgentRestart(step, seconds, resumed.orElse(null), killedPeak);
   }
 
   private StepMeasurement baselines(long t, StepStats g, Snapshot before, Snapshot after, Optional<PipelineWatcher.FitArrival> fit,
@@ -304,7 +330,12 @@ public final class ScaleBench {
       StepFrames read = consume.read(before.deltaEnd(), after.deltaEnd(), true, LINE_WAIT.multipliedBy(4));
       frames = read.count();
       wire = read.wireBytes();
-      consumeSeconds = read.readSeconds();
+      // The fastest of a few reads: one read of the same bytes took 0.15 to 0.54 s from step to step, and the ratio moved with it.
+      double fastest = read.readSeconds();
+      for (int i = 1; i < CONSUME_REPETITIONS; i++) {
+        fastest = Math.min(fastest, consume.read(before.deltaEnd(), after.deltaEnd(), false, LINE_WAIT.multipliedBy(4)).readSeconds());
+      }
+      consumeSeconds = fastest;
       // The agent's transaction also carries the step's keyframes: the produce baseline sends them too (the consume baseline
       // does not, as the processor does not read them).
       StepFrames keyframes = consume.read(before.sumsEnd(), after.sumsEnd(), true, LINE_WAIT.multipliedBy(4));

@@ -30,6 +30,7 @@ public final class ScaleReport {
   /** The stable keys of the headline figures (medians over the measured steps). */
   public static final List<String> FIGURE_KEYS = List.of(
       "agent_vs_raw_produce", "processor_vs_raw_consume", "state_bytes_per_wire_byte", "state_bytes_per_wire_byte_run",
+      "state_bytes_retained_per_wire_byte",
       "agent_peak_rss_bytes", "processor_peak_rss_bytes", "extrapolator_peak_rss_bytes", "broker_peak_rss_bytes",
       "agent_peak_rss_anon_bytes", "processor_peak_rss_anon_bytes", "extrapolator_peak_rss_anon_bytes", "broker_peak_rss_anon_bytes",
       "model_write_vs_cp", "model_write_vs_cp_sync", "unchanged_share",
@@ -56,6 +57,7 @@ public final class ScaleReport {
   private AgentRestart agentRestart;
   private Long runStateBytes;
   private Long runWireBytes;
+  private Long retainedStateBytes;
   private String failure;
 
   ScaleReport(ScaleConfig config) {
@@ -129,10 +131,13 @@ public final class ScaleReport {
     return List.copyOf(steps);
   }
 
-  /** A killed and restarted processor ({@link #processorRestart}) counts with the larger peak of its two JVMs. */
+  /** A killed and restarted processor or agent ({@link #processorRestart}, {@link #agentRestart}) counts with the larger peak of its two JVMs. */
   void peakRss(String service, OptionalLong bytes, String reasonIfMissing) {
     if (service.equals("processor") && restart != null && restart.killedPeakRssBytes().isPresent() && bytes.isPresent()) {
       bytes = OptionalLong.of(Math.max(bytes.getAsLong(), restart.killedPeakRssBytes().getAsLong()));
+    }
+    if (service.equals("agent") && agentRestart != null && agentRestart.killedPeakRssBytes().isPresent() && bytes.isPresent()) {
+      bytes = OptionalLong.of(Math.max(bytes.getAsLong(), agentRestart.killedPeakRssBytes().getAsLong()));
     }
     peakRss.put(service, bytes.isPresent() ? bytes.getAsLong() : null);
     if (bytes.isEmpty()) {
@@ -169,6 +174,11 @@ public final class ScaleReport {
     this.runWireBytes = wireBytes;
   }
 
+  /** The state topics' growth from the start to the end (what compaction left) plus every disk write. */
+  void retainedTotal(long stateBytes) {
+    this.retainedStateBytes = stateBytes;
+  }
+
   void reason(String key, String why) {
     reasons.putIfAbsent(key, why);
   }
@@ -196,6 +206,8 @@ public final class ScaleReport {
     f.put("state_bytes_per_wire_byte", median(window, StepMeasurement::stateBytesPerWireByte));
     f.put("state_bytes_per_wire_byte_run", runStateBytes == null || runWireBytes == null || runWireBytes == 0 ? null
         : (double) runStateBytes / runWireBytes);
+    f.put("state_bytes_retained_per_wire_byte", retainedStateBytes == null || runWireBytes == null || runWireBytes == 0 ? null
+        : (double) retainedStateBytes / runWireBytes);
     for (String s : SERVICES) {
       f.put(s + "_peak_rss_bytes", peakRss.get(s));
     }

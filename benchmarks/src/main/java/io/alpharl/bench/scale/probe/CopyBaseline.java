@@ -27,9 +27,9 @@ public final class CopyBaseline {
     long bytes = size(checkpointDir);
     for (int i = 0; i < repetitions; i++) {
       Path dst = scratch.resolve("cp-" + i);
-      copy[i] = run(List.of("cp", "-r", checkpointDir.toString(), dst.toString()));
+      copy[i] = run(List.of("cp", "-r", "--reflink=never", checkpointDir.toString(), dst.toString()));
       Folders.deleteTree(dst);
-      double cp = run(List.of("cp", "-r", checkpointDir.toString(), dst.toString()));
+      double cp = run(List.of("cp", "-r", "--reflink=never", checkpointDir.toString(), dst.toString()));
       List<String> sync = new ArrayList<>(List.of("sync"));
       try (Stream<Path> files = Files.list(dst)) {
         files.forEach(f -> sync.add(f.toString()));
