@@ -443,7 +443,9 @@ public final class ScaleBench {
         + "it includes the processor's 200 ms commit interval");
     report.note("peak_rss (VmHWM) counts file pages a process maps (checkpoints, RocksDB files, log segments), so page cache inflates it; "
         + "peak_rss_anon is RssAnon sampled every " + RSS_SAMPLE_MILLIS + " ms and can miss a shorter peak");
-    report.note("state bytes per step are taken when the step's fit arrives; writes that land later count in the next step, "
-        + "and in state_bytes_per_wire_byte_run");
+    report.note("state bytes per step run from the previous step's fit to this one's, so every write counts in one step (a restarted "
+        + "processor's first step counts from its own start); state_bytes_per_wire_byte_run sums them, "
+        + "state_bytes_retained_per_wire_byte is what the state topics hold at the end; raw_consume is the fastest of "
+        + CONSUME_REPETITIONS + " reads");
   }
 }
