@@ -85,10 +85,17 @@ public final class SnapshotAssembler {
 
   private void take(DeltaSumSnapshot piece) {
     Copy c = copies.get(piece.getTensorKey());
-    if (c != null && piece.getDeltaOffset() < c.head.getDeltaOffset()) {
+    boolean current = piece.getDeltaTopicId().equals(deltaTopicId);
+    boolean otherTopic = c != null && current != c.head.getDeltaTopicId().equals(deltaTopicId);
+    if (otherTopic && !current) {
+      // A copy of an earlier alpharl.deltas (deleted and made again, its offsets begun anew), not yet compacted away: its higher
+      // offsets made the current topic's copies look older and pushed them aside, leaving the tensor with no copy at all.
+      return;
+    }
+    if (c != null && !otherTopic && piece.getDeltaOffset() < c.head.getDeltaOffset()) {
       return; // a piece of an older copy, not yet compacted away
     }
-    if (c == null || piece.getDeltaOffset() > c.head.getDeltaOffset()) {
+    if (c == null || otherTopic || piece.getDeltaOffset() > c.head.getDeltaOffset()) {
       c = begin(piece, c == null ? null : c.sum);
       copies.put(piece.getTensorKey(), c);
     }

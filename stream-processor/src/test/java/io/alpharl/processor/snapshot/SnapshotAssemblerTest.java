@@ -18,12 +18,16 @@ class SnapshotAssemblerTest {
   private static final SnapshotSettings SETTINGS = new SnapshotSettings(4, 5); // 3 × 4 values: 3 pieces
 
   private static List<KeyValue<String, DeltaSumSnapshot>> copy(long offset, long step, float base, long seed) {
+    return copy(offset, step, base, seed, TOPIC_ID);
+  }
+
+  private static List<KeyValue<String, DeltaSumSnapshot>> copy(long offset, long step, float base, long seed, String topicId) {
     float[] sum = new float[12];
     for (int i = 0; i < sum.length; i++) {
       sum[i] = base + i;
     }
     List<KeyValue<String, DeltaSumSnapshot>> out = new ArrayList<>();
-    SnapshotRecords.write(new TensorSnapshot(KEY, 2, offset, List.of(3L, 4L), true, step, step, false, sum, new double[] {1, 2, 3, 4}, seed, 2, TOPIC_ID), true,
+    SnapshotRecords.write(new TensorSnapshot(KEY, 2, offset, List.of(3L, 4L), true, step, step, false, sum, new double[] {1, 2, 3, 4}, seed, 2, topicId), true,
         SETTINGS, (k, v) -> out.add(KeyValue.pair(k, v)));
     return out;
   }
@@ -81,6 +85,28 @@ class SnapshotAssemblerTest {
     assertThat(a.complete(7, 2)).isEmpty();
     assertThat(a.problems()).singleElement().asString().contains(TOPIC_ID, "another-topic-id");
     assertThat(a.unusableCopies()).isFalse();
+  }
+
+  /**
+   * A copy of an earlier delta topic (deleted and made again, a recording replayed under the same
+   * run id) not yet compacted away, at a higher offset than the current topic's copies, read before
+   * or after them: the current one is used. Its offset made the current copies look older, they
+   * were dropped, and the tensor had no copy at all.
+   */
+  @Test
+  void aCopyOfAnEarlierDeltaTopicDoesNotPushTheCurrentOnesAside() {
+    for (boolean oldFirst : new boolean[] {true, false}) {
+      List<KeyValue<String, DeltaSumSnapshot>> records = new ArrayList<>();
+      List<KeyValue<String, DeltaSumSnapshot>> old = copy(50_000, 90, 0f, 7, "an-earlier-topic-id");
+      List<KeyValue<String, DeltaSumSnapshot>> current = copy(20, 5, 100f, 7);
+      records.addAll(oldFirst ? old : current);
+      records.addAll(oldFirst ? current : old);
+      List<TensorSnapshot> got = read(records).complete(7, 2);
+      assertThat(got).as("old copy first: %s", oldFirst).singleElement().satisfies(s -> {
+        assertThat(s.deltaOffset()).isEqualTo(20);
+        assertThat(s.sum()).containsExactly(100f, 101f, 102f, 103f, 104f, 105f, 106f, 107f, 108f, 109f, 110f, 111f);
+      });
+    }
   }
 
   @Test
