@@ -82,7 +82,9 @@ public final class FitCalculator {
    */
   public Judgement judge(long[] steps, long plannedSteps, List<ModuleWindow> windows, RunFitMemory memory) {
     int k = steps.length;
-    if (plannedSteps <= 0) {
+    if (plannedSteps <= 0 && Double.isNaN(settings.signalTarget()) && !settings.policy().contains("target=")) {
+      // Nothing can be aimed at. A given progress value can be (method.md: the signal axis with a given value needs no planned
+      // step): the modules are judged then, and the gate refuses for want of the step, as it says.
       return new Judgement(List.of(), null, new GateVerdict(false, List.of("planned final step unknown")), null);
     }
     Target target = new Target(plannedSteps, settings.signalTarget());

@@ -109,6 +109,21 @@ class FitCalculatorTest {
     assertThat(s.getModules(0).getPredictor()).isEqualTo("stop");
   }
 
+  /**
+   * A progress value given as the target needs no planned step (method.md): the modules are judged
+   * and a fixed policy has its plans, while the gate refuses for want of the step. Without one the
+   * judgement was empty, and an offline prediction with the reference's given target was refused.
+   */
+  @Test
+  void aGivenProgressTargetIsJudgedWithoutAPlannedStep() {
+    long[] steps = {5, 10, 20, 25, 30, 40};
+    FitCalculator calc = new FitCalculator(SETTINGS.withPolicy("fixed:alpharl-reference:target=0.9"));
+    FitCalculator.Judgement j = calc.judge(steps, 0, List.of(window(steps)));
+    assertThat(j.choices()).singleElement().satisfies(c -> assertThat(c.chosen().predictor()).isEqualTo("alpharl-reference:target=0.9"));
+    assertThat(j.verdict().passes()).isFalse();
+    assertThat(j.verdict().reasons()).contains("planned final step unknown");
+  }
+
   /** y_t = 0.3 + 0.002 t: the trend at step 100 is 0.5, inside [0, 1] and above the newest 0.38; the step axis' target is the step. */
   @Test
   void targetsAreThePlannedStepOrTheBoundedProgressTrendAtIt() {
