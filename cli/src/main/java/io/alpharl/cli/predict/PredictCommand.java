@@ -245,7 +245,7 @@ public final class PredictCommand implements Callable<Integer> {
       upTo.forEach(c -> paths.put(c.step(), c.path()));
       try (WindowCheckpoints checkpoints = new WindowCheckpoints(paths, base)) {
         long t0 = System.nanoTime();
-        long bytes = writeModel(base, plan.withSums(checkpoints.sums(plan)), backend);
+        long bytes = writeModel(base, plan.withSums(checkpoints.sums(plan)), backend, paths.get(window.get(window.size() - 1)));
         System.out.printf("predicted model of %s from %d window checkpoints (steps %d..%d, policy %s, target step %d): %d of %d modules predicted,"
             + " backtest error %.3f (stopping: %.3f), gate %s%s; %.1f MB written in %d ms to %s%n", runId, window.size(), window.get(0), windowStep,
             fit.policy(), planned, plan.predicted().size(), moduleTensors.size(), summary.getBacktestError(), summary.getStopBacktestError(),
@@ -266,9 +266,10 @@ public final class PredictCommand implements Callable<Integer> {
    * that the file system refuses (the check before the run asks permissions, which root passes even
    * on /proc) is the user's to fix, in one line.
    */
-  private long writeModel(Checkpoint base, PredictionPlan plan, ExtrapolationBackend backend) throws IOException {
+  private long writeModel(Checkpoint base, PredictionPlan plan, ExtrapolationBackend backend, Path windowEnd) throws IOException {
     try {
-      return StagedFolder.replace(out, staging -> PredictedModelWriter.write(staging, base, plan, backend));
+      return StagedFolder.replace(out, staging -> PredictedModelWriter.write(staging, base, plan, backend, PredictedModelWriter.DEFAULT_MAX_SHARD_BYTES,
+          List.of(base.dir(), windowEnd)));
     } catch (FileSystemException e) {
       if (!concernsOut(e.getFile())) {
         throw e;

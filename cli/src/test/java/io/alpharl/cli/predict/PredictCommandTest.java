@@ -117,6 +117,26 @@ class PredictCommandTest {
     }
   }
 
+  /**
+   * The files besides the weights come from the window-end checkpoint where it has them, the base's
+   * otherwise: a chat template changed during the run (or a config naming the checkpoints' dtype)
+   * shipped as the base's, so the predicted model generated otherwise than the checkpoint it extends.
+   */
+  @Test
+  void theModelFilesAreTheWindowEndCheckpointsOverTheBases() throws Exception {
+    Path run = work.resolve("bert-run-files");
+    writeBertRun(run, new LinkedHashMap<>(), new LinkedHashMap<>());
+    Files.writeString(run.resolve("checkpoint-0").resolve("tokenizer_config.json"), "{\"chat_template\": \"base\"}");
+    Files.writeString(run.resolve("checkpoint-0").resolve("vocab.txt"), "the base's vocabulary");
+    Files.writeString(run.resolve("checkpoint-50").resolve("tokenizer_config.json"), "{\"chat_template\": \"trained\"}");
+    Path out = work.resolve("predicted-files");
+
+    assertThat(AlphaRl.commandLine().execute("predict", run.toString(), "--window-step", "50", "--out", out.toString())).isZero();
+    assertThat(out.resolve("tokenizer_config.json")).hasContent("{\"chat_template\": \"trained\"}");
+    assertThat(out.resolve("vocab.txt")).as("only the base has it").hasContent("the base's vocabulary");
+    assertThat(out.resolve("trainer_state.json")).as("training state is not the model's").doesNotExist();
+  }
+
   /** Folders named with zero-padded steps, which the scan takes: the fit read them, and the write looked for checkpoint-50. */
   @Test
   void zeroPaddedFolderNamesArePredictedFrom() throws Exception {

@@ -85,6 +85,18 @@ public final class PredictedModelWriter {
    * @return bytes of weights written
    */
   public static long write(Path dir, Checkpoint base, PredictionPlan plan, ExtrapolationBackend backend, long maxShardBytes) throws IOException {
+    return write(dir, base, plan, backend, maxShardBytes, List.of(base.dir()));
+  }
+
+  /**
+   * As {@link #write(Path, Checkpoint, PredictionPlan, ExtrapolationBackend, long)}, with the files
+   * besides the weights ({@link ModelFiles}) taken from {@code modelFileDirs} in turn, a later
+   * folder's file replacing an earlier one's: the base's, then the window-end checkpoint's where a
+   * reader has it, whose config names the dtype the weights are written in and whose tokenizer and
+   * chat template are the ones the run trained with.
+   */
+  public static long write(Path dir, Checkpoint base, PredictionPlan plan, ExtrapolationBackend backend, long maxShardBytes, List<Path> modelFileDirs)
+      throws IOException {
     Files.createDirectories(dir);
     ShardedCheckpointWriter writer = new ShardedCheckpointWriter(maxShardBytes, Map.of("format", "pt", "alpharl_run", plan.runId(),
         "alpharl_from_step", String.valueOf(plan.fromStep())));
@@ -102,8 +114,10 @@ public final class PredictedModelWriter {
     try (AheadOfWriter ahead = new AheadOfWriter(order, name -> predicted(name, base, plan, backend))) {
       files = writer.writeTo(dir, (name, sink) -> sink.put(FloatBuffer.wrap(ahead.take(name))));
     }
-    for (Path f : ModelFiles.of(base.dir())) {
-      Files.copy(f, dir.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+    for (Path from : modelFileDirs) {
+      for (Path f : ModelFiles.of(from)) {
+        Files.copy(f, dir.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+      }
     }
     ObjectNode meta = JSON.createObjectNode();
     meta.put("run", plan.runId());
