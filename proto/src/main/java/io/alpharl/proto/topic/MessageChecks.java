@@ -88,7 +88,11 @@ public final class MessageChecks {
   public static Optional<Problem> step(String key, StepCommitted s) {
     return version("StepCommitted", s.getSchemaVersion()).or(() -> runKey("StepCommitted", key, s.getRunId()))
         .or(() -> s.getStep() == 0 ? Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD, "StepCommitted of run " + s.getRunId()
-            + " names step 0, the base")) : Optional.empty());
+            + " names step 0, the base")) : Optional.empty())
+        // The agent never sends one (it refuses a non-finite value in the trainer's state); another producer's NaN made every fit's
+        // R² NaN and the monitoring page stopped refreshing for every run.
+        .or(() -> s.getHasProgressValue() && !Double.isFinite(s.getProgressValue()) ? Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
+            "StepCommitted of run " + s.getRunId() + " step " + s.getStep() + " has progress value " + s.getProgressValue())) : Optional.empty());
   }
 
   public static Optional<Problem> factors(String key, Rank1Update u) {

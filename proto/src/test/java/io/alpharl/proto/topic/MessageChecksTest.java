@@ -28,6 +28,21 @@ class MessageChecksTest {
     assertThat(MessageChecks.step("..", step)).isPresent();
   }
 
+  /** A progress value that is not a number made every fit's R² NaN and stopped the monitoring page for every run. */
+  @Test
+  void aStepWithANonFiniteProgressValueIsRefused() {
+    StepCommitted ok = StepCommitted.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId("r").setStep(5).setHasProgressValue(true)
+        .setProgressValue(0.4).build();
+    assertThat(MessageChecks.step("r", ok)).isEmpty();
+    assertThat(MessageChecks.step("r", ok.toBuilder().setHasProgressValue(false).setProgressValue(Double.NaN).build())).as("none, said so").isEmpty();
+    for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY}) {
+      assertThat(MessageChecks.step("r", ok.toBuilder().setProgressValue(bad).build())).hasValueSatisfying(p -> {
+        assertThat(p.reason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
+        assertThat(p.detail()).contains("step 5 has progress value " + bad);
+      });
+    }
+  }
+
   /** What the run tracker sizes its state by: a manifest it would fail on is refused, with why. */
   @Test
   void aManifestListsEachTensorOnceAndModelsOnlyMatricesWithValues() {
