@@ -90,8 +90,14 @@ public final class StatusCommand implements Callable<Integer> {
       spec.commandLine().getErr().println("alpharl status: cannot reach the processor at " + url + " (" + why + "): is `alpharl processor` running"
           + " there? (--processor-url)");
       return 2;
+    } catch (NotReady e) {
+      spec.commandLine().getErr().println("alpharl status: the processor at " + url + " answered, but its state is not ready (" + e.getMessage()
+          + "): a restore or a rebalance is under way; try again shortly");
+      return 2;
     } catch (NotFound e) {
-      spec.commandLine().getErr().println("alpharl status: " + e.getMessage());
+      // Each instance holds the runs of the partitions it owns: another instance of the application may hold this one.
+      spec.commandLine().getErr().println("alpharl status: " + e.getMessage() + " (an instance answers for the runs of its own partitions: with"
+          + " several processor instances, ask the others)");
       return 1;
     }
   }
@@ -156,7 +162,7 @@ public final class StatusCommand implements Callable<Integer> {
     return constant;
   }
 
-  private JsonNode get(HttpClient http, String path) throws IOException, InterruptedException, NotFound {
+  private JsonNode get(HttpClient http, String path) throws IOException, InterruptedException, NotFound, NotReady {
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() == 404) {
       JsonNode error = JSON.readTree(r.body()).path("error");
@@ -164,6 +170,16 @@ public final class StatusCommand implements Callable<Integer> {
         throw new NotTheProcessor(); // the processor says what it did not find; another server's 404 does not
       }
       throw new NotFound(error.asText());
+    }
+    if (r.statusCode() == 503) {
+      String why = "HTTP 503";
+      try {
+        JsonNode error = JSON.readTree(r.body()).path("error");
+        why = error.isTextual() ? error.asText() : why;
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        // another server's 503: said as it is
+      }
+      throw new NotReady(why);
     }
     if (r.statusCode() != 200) {
       throw new IOException("HTTP " + r.statusCode() + ": " + r.body());
@@ -174,6 +190,15 @@ public final class StatusCommand implements Callable<Integer> {
   /** What answered is not the processor's JSON API. */
   private static final class NotTheProcessor extends RuntimeException {
     private static final long serialVersionUID = 1L;
+  }
+
+  /** Reached: the processor's state is being restored or rebalanced. */
+  private static final class NotReady extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    NotReady(String message) {
+      super(message);
+    }
   }
 
   private static final class NotFound extends Exception {

@@ -18,8 +18,9 @@ import java.util.Map;
  * One module's observed trajectory over the fit window against what the extrapolator would
  * predict from it: for each progress axis, the fitted path x̂_t and the prediction x̂ at the
  * planned final step, as norms so that a page can draw them. The fits are the same {@link Pls1}
- * and {@link FitCalculator#target} the extrapolator uses, so the page shows the real prediction,
- * not a redrawn one.
+ * and {@link FitCalculator#target} the paper's predictor uses, not a redrawn line; what a model
+ * is written with is each module's backtest-chosen predictor (the fit summary's), and every
+ * module's window-end value while the gate is shut.
  *
  * @param points observed points of the window, oldest first
  * @param fits   one per axis that has a defined fit (the signal axis needs a progress value at

@@ -68,7 +68,8 @@ async function refreshRuns() {
     if (wanted && ids.includes(wanted)) select.value = wanted;
   }
   currentRun = select.value || null;
-  const fixed = v => (v === undefined ? '-' : v.toFixed(3));
+  // Protobuf's JSON writes a non-finite double as a string ("NaN"): shown as '-', never thrown on.
+  const fixed = v => (v === undefined || v === null || !Number.isFinite(Number(v)) ? '-' : Number(v).toFixed(3));
   const gate = f => (f ? f.gate.replace('GATE_STATE_', '').toLowerCase() : '-');
   document.querySelector('#runs tbody').innerHTML = runs.map(r => `<tr data-run="${esc(r.runId)}" class="${r.runId === currentRun ? 'current' : ''}">
     <td>${esc(r.runId)}</td><td>${esc(r.status.replace('RUN_STATUS_', '').toLowerCase())}</td><td>${r.lastCompleteStep}</td><td>${r.plannedSteps}</td>
@@ -119,13 +120,16 @@ async function refreshRun() {
 function refreshOutcome(run) {
   const p = run.latestPrediction;
   const d = run.decision;
-  const s = run.latestScore;
+  // The newest score of this prediction: the newest score overall may be an older prediction's, scored at a step before this
+  // prediction existed.
   const axis = a => (a || '').replace('PROGRESS_AXIS_', '').toLowerCase();
+  const s = !p ? null : (run.scores || []).filter(sc => Number(sc.fromStep) === Number(p.fromStep) && axis(sc.axis) === axis(p.axis))
+    .reduce((a, b) => (!a || Number(b.atStep) > Number(a.atStep) ? b : a), null);
   document.getElementById('outcome').textContent = !p ? 'no prediction yet' :
     `${run.predictions} predictions; newest from step ${p.fromStep} (${axis(p.axis)} axis, ${p.reason}): ` +
     `${p.modulesExtrapolated || 0} modules extrapolated, ${p.modulesCarried || 0} carried, backtest error ` +
     `${Number(p.backtestError).toFixed(3)} vs stop ${Number(p.stopBacktestError).toFixed(3)}` +
-    (s ? ` · live: ${Number(s.error).toFixed(3)} vs stop ${Number(s.stopError).toFixed(3)} at step ${s.atStep}` : '') +
+    (s ? ` · live: ${Number(s.error).toFixed(3)} vs stop ${Number(s.stopError).toFixed(3)} at step ${s.atStep}` : ' · not scored yet') +
     (d ? ` · early stop decided at step ${d.atStep}` : '');
   const byPrediction = {};
   for (const sc of run.scores || []) (byPrediction[sc.fromStep] = byPrediction[sc.fromStep] || []).push(sc);
@@ -157,7 +161,9 @@ async function refreshTrajectory(run, modules) {
   for (const f of view.fits) {
     const path = view.points.map((p, i) => ({ x: p.step, y: f.fittedNorms[i] }));
     if (f.predictedNorm !== null) path.push({ x: view.plannedSteps, y: f.predictedNorm });
-    datasets.push({ label: `${f.axis} axis: fit (R² ${f.r2.toFixed(3)}) and prediction at step ${view.plannedSteps}`, data: path,
+    // The paper's PLS1 line on this axis, not necessarily what a model is written with: the extrapolator applies each module's
+    // backtest-chosen predictor, and carries every module while the gate is shut.
+    datasets.push({ label: `${f.axis} axis: PLS1 line (R² ${f.r2.toFixed(3)}), extended to step ${view.plannedSteps}`, data: path,
       borderDash: [6, 4], pointRadius: path.map((_, i) => i === path.length - 1 && f.predictedNorm !== null ? 5 : 0) });
   }
   chart('trajectory', {
