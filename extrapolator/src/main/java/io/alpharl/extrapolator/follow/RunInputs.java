@@ -14,6 +14,7 @@ import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.RejectReason;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.proto.v1.TensorInfo;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -158,6 +159,8 @@ public final class RunInputs {
     }
     try {
       if (r.topic().equals(Topics.RUNS.name())) {
+        // Marked as taken, so that a read-ahead (knownRun) goes on after it rather than taking it a second time.
+        manifestsTaken.merge(taken(key, r.partition()), r.offset(), Math::max);
         takeManifest(r, key);
       } else if (r.topic().equals(Topics.STEPS.name())) {
         StepCommitted s = Topics.STEPS.valueSerde().deserializer().deserialize(r.topic(), r.value());
@@ -287,14 +290,21 @@ public final class RunInputs {
    */
   private RunLedger knownRun(String key, TopicReader reader) {
     RunLedger run = runs.get(key);
-    if (run != null && run.manifest() != null) {
+    if (run != null && run.manifest() != null && namesCheckpointDtypes(run.manifest())) {
       return run;
     }
+    // Also read ahead while the manifest known does not name the checkpoints' dtypes: the agent names them in a manifest before
+    // its first step, and a model is written in them, so which dtype it got must not depend on how far the consumer had read
+    // alpharl.runs when the commits came (catching up, it reads each partition at its own pace).
     List<TopicPartition> partitions = reader.partitions(Topics.RUNS.name());
     TopicPartition home = new TopicPartition(Topics.RUNS.name(), RecordKeys.runPartition(key, partitions.size()));
     String takenKey = taken(key, home.partition());
     long taken = manifestsTaken.getOrDefault(takenKey, -1L);
-    reader.readAll(List.of(home), rec -> {
+    // A manifest committed before this commit can sit behind another producer's transaction still open on the partition (an agent
+    // killed while sending its manifest), where a read-committed read ends: the run was refused as unknown.
+    reader.awaitSettled(List.of(home), Topics.SETTLE_PATIENCE, () -> LOG.info("waiting for the transactions open on {} to settle before reading"
+        + " run {}'s manifests, up to {} s", home, key, Topics.SETTLE_PATIENCE.toSeconds()));
+    java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> take = rec -> {
       if (rec.offset() <= taken || rec.key() == null || !key.equals(new String(rec.key(), StandardCharsets.UTF_8))) {
         return;
       }
@@ -308,9 +318,18 @@ public final class RunInputs {
       } catch (SerializationException e) {
         refuse(rec, RejectReason.REJECT_REASON_MALFORMED_RECORD, e.getMessage());
       }
-    });
+    };
+    if (taken >= 0) {
+      reader.read(Map.of(home, taken + 1), take); // on from what was taken: a run of an older agent names no dtypes, read at each commit
+    } else {
+      reader.readAll(List.of(home), take);
+    }
     run = runs.get(key);
     return run == null || run.manifest() == null ? null : run;
+  }
+
+  private static boolean namesCheckpointDtypes(RunManifest m) {
+    return m.getTensorsList().stream().allMatch(TensorInfo::hasCheckpointDtype);
   }
 
   private static String taken(String run, int partition) {

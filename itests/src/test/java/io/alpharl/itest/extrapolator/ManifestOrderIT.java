@@ -87,6 +87,40 @@ class ManifestOrderIT {
     }
   }
 
+  /**
+   * The agent names the checkpoints' dtypes in a manifest sent before the run's first step, and a
+   * model is written in them. A commit taken while the consumer had read alpharl.runs only as far
+   * as the manifest before it (catching up, each partition at its own pace) left the run with that
+   * manifest, and a model written then was in the base's dtype. The commit reads ahead until the
+   * dtypes are named, and the manifest kept is the same whichever comes first.
+   */
+  @Test
+  void theCheckpointDtypesAreKnownWhenTheFirstCommitIsTakenWhateverTheOrder(@DedicatedBroker TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String run = "dtypes-named-before-step-1";
+    RunManifest atStart = manifest(run, 0, 8);
+    RunManifest named = atStart.toBuilder().setTensors(0, atStart.getTensors(0).toBuilder().setCheckpointDtype(io.alpharl.proto.v1.DType.D_TYPE_F32))
+        .build();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      int partitions = producer.partitionsFor(Topics.RUNS.name()).size();
+      send(producer, partitions, atStart);
+      send(producer, partitions, named);
+    }
+    List<ConsumerRecord<byte[], byte[]>> manifests = new ArrayList<>();
+    try (TopicReader reader = new TopicReader(KafkaClients.of(broker.bootstrapServers()), Duration.ofSeconds(30))) {
+      reader.readAll(reader.partitions(Topics.RUNS.name()), manifests::add);
+      assertThat(manifests).hasSize(2);
+      RunInputs behind = inputs();
+      behind.apply(manifests.get(0), reader); // the consumer's alpharl.runs has reached only the first
+      behind.apply(commit(run, 1, 0), reader);
+      assertThat(behind.runs().get(run).manifest()).as("read ahead to the manifest naming the dtypes").isEqualTo(named);
+      behind.apply(manifests.get(1), reader); // reached later: taken already, not again
+      assertThat(behind.runs().get(run).manifest()).isEqualTo(named);
+      assertThat(letters(behind)).isEmpty();
+    }
+  }
+
   private static RunInputs inputs() {
     return new RunInputs("proc", ProgressAxis.PROGRESS_AXIS_STEP, Emitted.none("order"), new ExtrapolatorMetrics());
   }
