@@ -484,6 +484,17 @@ class FaultSuiteIT {
                 + ", predictions " + o.predictions.keySet() + ", decisions " + o.decisions.size() + ", scores " + o.scores.size() + c.logs());
           }
         } while (!done.test(o));
+        // Everything committed by the time the outputs were complete is read too: the partitions are read at their own pace, so the
+        // factors of alpharl.rank1, which precede the fits, could still lie ahead when the last fit was read.
+        Map<TopicPartition, Long> then = consumer.endOffsets(partitions);
+        while (partitions.stream().anyMatch(p -> consumer.position(p) < then.get(p))) {
+          for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(300))) {
+            o.add(r);
+          }
+          if (System.nanoTime() > deadline) {
+            throw new AssertionError("case " + c.name + ": the outputs' topics were not read to their ends within " + timeout + c.logs());
+          }
+        }
       }
       o.settleFactors();
       return o;
