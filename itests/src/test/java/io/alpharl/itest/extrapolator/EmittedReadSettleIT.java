@@ -3,6 +3,7 @@ package io.alpharl.itest.extrapolator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.alpharl.extrapolator.follow.Emitted;
+import io.alpharl.itest.kafka.DedicatedBroker;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.proto.topic.KafkaClients;
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(KafkaBrokerExtension.class)
 class EmittedReadSettleIT {
   @Test
-  void ownOutputsCommittedBehindAnotherProducersOpenTransactionAreRead(TestBroker broker) throws Exception {
+  void ownOutputsCommittedBehindAnotherProducersOpenTransactionAreRead(@DedicatedBroker TestBroker broker) throws Exception {
     broker.ensureTopics();
     String run = "emitted-" + UUID.randomUUID().toString().substring(0, 8);
     byte[] key = run.getBytes(StandardCharsets.UTF_8);
@@ -40,7 +41,9 @@ class EmittedReadSettleIT {
          KafkaProducer<byte[], byte[]> own = producer(broker, "mine-" + run)) {
       other.initTransactions();
       other.beginTransaction();
-      other.send(new ProducerRecord<>(Topics.PREDICTIONS.name(), 0, key, "the other axis's, in flight".getBytes(StandardCharsets.UTF_8))).get();
+      // The other axis's prediction, in flight (a valid record: readers of the topic that read uncommitted see it too).
+      other.send(new ProducerRecord<>(Topics.PREDICTIONS.name(), 0, key, mine.toBuilder().setExtrapolatorId("other").setAxis(
+          ProgressAxis.PROGRESS_AXIS_SIGNAL).build().toByteArray())).get();
       own.initTransactions();
       own.beginTransaction();
       own.send(new ProducerRecord<>(Topics.PREDICTIONS.name(), 0, key, mine.toByteArray())).get();
