@@ -32,8 +32,6 @@ public final class Emitted {
   private final Set<String> letters = new HashSet<>();
   private final Set<String> scores = new HashSet<>();
 
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Emitted.class);
-
   private Emitted(String extrapolatorId) {
     this.extrapolatorId = extrapolatorId;
     this.rejectedBy = rejectedBy(extrapolatorId);
@@ -57,20 +55,16 @@ public final class Emitted {
    */
   public static Emitted load(TopicReader reader, String extrapolatorId) {
     Emitted e = new Emitted(extrapolatorId);
-    // A read-committed read ends where a transaction still open begins, whoever's: the other axis's extrapolator killed in one,
-    // the processor's letters, an agent's. Read then, this one's own later outputs were missed and published again after a restart.
-    for (String topic : List.of(Topics.PREDICTIONS.name(), Topics.CONTROL.name(), Topics.SCORES.name(), Topics.DLQ.name())) {
-      reader.awaitSettled(reader.partitions(topic), Topics.SETTLE_PATIENCE, () -> LOG.info("extrapolator {}: waiting for the transactions open on"
-          + " {} (another producer's) to settle before reading what it published, up to {} s", extrapolatorId, topic,
-          Topics.SETTLE_PATIENCE.toSeconds()));
-    }
-    reader.readAll(reader.partitions(Topics.PREDICTIONS.name()), r -> parse(r, Topics.PREDICTIONS.valueSerde().deserializer()::deserialize)
+    // Each topic once the transactions open on it are settled: a read-committed read ends where one still open begins, whoever's
+    // (the other axis's extrapolator killed in one, the processor's letters), and this one's own later outputs were missed and
+    // published again after a restart.
+    reader.readAll(reader.settledPartitions(Topics.PREDICTIONS.name()), r -> parse(r, Topics.PREDICTIONS.valueSerde().deserializer()::deserialize)
         .filter(p -> p.getExtrapolatorId().equals(extrapolatorId) && MessageChecks.prediction(key(r), p).isEmpty()).ifPresent(e::predicted));
-    reader.readAll(reader.partitions(Topics.CONTROL.name()), r -> parse(r, Topics.CONTROL.valueSerde().deserializer()::deserialize)
+    reader.readAll(reader.settledPartitions(Topics.CONTROL.name()), r -> parse(r, Topics.CONTROL.valueSerde().deserializer()::deserialize)
         .filter(d -> d.getExtrapolatorId().equals(extrapolatorId) && MessageChecks.decision(key(r), d).isEmpty()).ifPresent(e::stopped));
-    reader.readAll(reader.partitions(Topics.SCORES.name()), r -> parse(r, Topics.SCORES.valueSerde().deserializer()::deserialize)
+    reader.readAll(reader.settledPartitions(Topics.SCORES.name()), r -> parse(r, Topics.SCORES.valueSerde().deserializer()::deserialize)
         .filter(x -> x.getExtrapolatorId().equals(extrapolatorId) && MessageChecks.score(key(r), x).isEmpty()).ifPresent(e::scored));
-    reader.readAll(reader.partitions(Topics.DLQ.name()), r -> parse(r, Topics.DLQ.valueSerde().deserializer()::deserialize)
+    reader.readAll(reader.settledPartitions(Topics.DLQ.name()), r -> parse(r, Topics.DLQ.valueSerde().deserializer()::deserialize)
         .filter(d -> d.getRejectedBy().equals(e.rejectedBy)).ifPresent(e::deadLettered));
     return e;
   }

@@ -53,7 +53,7 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
 
   /** Every committed record of the topic, once the transactions open on it when asked are settled ({@link TopicReader#awaitSettled}). */
   static void readSettled(TopicReader reader, String topic, Consumer<ConsumerRecord<byte[], byte[]>> each) {
-    reader.readAll(settled(reader, topic), each);
+    reader.readAll(reader.settledPartitions(topic), each);
   }
 
   /**
@@ -62,16 +62,8 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
    * every run's since the topic began.
    */
   static void readSettled(TopicReader reader, String topic, long fromMs, Consumer<ConsumerRecord<byte[], byte[]>> each) {
-    List<TopicPartition> partitions = settled(reader, topic);
+    List<TopicPartition> partitions = reader.settledPartitions(topic);
     reader.read(reader.offsetsAt(partitions, fromMs - TopicReader.CLOCK_MARGIN_MS), each);
-  }
-
-  /** The topic's partitions, once the transactions open on them when asked are settled. */
-  private static List<TopicPartition> settled(TopicReader reader, String topic) {
-    List<TopicPartition> partitions = reader.partitions(topic);
-    reader.awaitSettled(partitions, Topics.SETTLE_PATIENCE, () -> LOG.info("waiting for the transactions open on {} (another producer's: another"
-        + " run's step in progress) to settle before reading it, up to {} s", topic, Topics.SETTLE_PATIENCE.toSeconds()));
-    return partitions;
   }
 
   /** The newest committed step; 0 when none is. */

@@ -31,6 +31,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * thread-safe.
  */
 public final class TopicReader implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TopicReader.class);
+
   private static final Duration POLL = Duration.ofMillis(200);
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Duration timeout;
@@ -152,6 +154,18 @@ public final class TopicReader implements AutoCloseable {
     } catch (ExecutionException e) {
       throw e.getCause() instanceof KafkaException k ? k : new KafkaException("cannot read the offsets of " + partitions, e.getCause());
     }
+  }
+
+  /**
+   * The topic's partitions, once the transactions open on them when asked are settled ({@link
+   * #awaitSettled}, up to {@link Topics#SETTLE_PATIENCE}), saying in one line when it waits: what a
+   * reader of what others (or an earlier self) committed must wait for before reading to the end.
+   */
+  public List<TopicPartition> settledPartitions(String topic) {
+    List<TopicPartition> partitions = partitions(topic);
+    awaitSettled(partitions, Topics.SETTLE_PATIENCE, () -> LOG.info("waiting for the transactions open on {} (another producer's) to settle before"
+        + " reading it, up to {} s", topic, Topics.SETTLE_PATIENCE.toSeconds()));
+    return partitions;
   }
 
   private Map<TopicPartition, Long> latest(Admin admin, Collection<TopicPartition> partitions, IsolationLevel isolation)
