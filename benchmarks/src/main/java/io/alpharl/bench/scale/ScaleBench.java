@@ -180,16 +180,14 @@ public final class ScaleBench {
           boolean passing = fit.isPresent() && fit.get().fit().getGate() == GateState.GATE_STATE_PASSING;
           // The extrapolator writes a model at --predict-at and when the gate starts passing: wait for it before the baselines,
           // which it would slow down (flattering that step's ratios), and so that the next step is not measured while it writes.
-          Optional<Path> copyOf = Optional.empty();
+          boolean measureCopy = false;
           if (t == config.predictionStep() || (passing && !previousPassing)) {
             boolean written = watcher.awaitPrediction(t, config.stepTimeout(), p.extrapolator()::isAlive).isPresent();
             if (!written && t == config.predictionStep()) {
               report.note("no prediction from step " + t + " within " + config.stepTimeout().toSeconds() + " s: " + lastError(p.extrapolator()));
             }
-            if (written && !copied) {
-              copyOf = Optional.of(checkpoint);
-              copied = true;
-            }
+            measureCopy = written && !copied;
+            copied |= measureCopy;
           }
           previousPassing = passing;
           StepMeasurement m = baselines(t, g, before, after, fit, agentLine, commit, consume, produce);
@@ -199,8 +197,8 @@ public final class ScaleBench {
           } else {
             stateWrittenKnown = false;
           }
-          if (copyOf.isPresent()) {
-            report.copyBaseline(CopyBaseline.measure(copyOf.get(), work.scratch(), COPY_REPETITIONS));
+          if (measureCopy) { // after the baselines, which a copy running beside them would slow
+            report.copyBaseline(CopyBaseline.measure(checkpoint, work.scratch(), COPY_REPETITIONS));
           }
           if (fit.isPresent()) {
             int modules = fit.get().fit().getModulesCount();

@@ -210,7 +210,7 @@ public final class PredictCommand implements Callable<Integer> {
             .setProgressValue(y.orElse(0)).build());
         try (Checkpoint ckpt = openCheckpoint(c.path())) {
           TensorSources sources = requireSameTensors(ckpt, base);
-          if (c.step() == window.get(window.size() - 1)) {
+          if (c.step() == windowStep) { // the window's newest point, a checkpoint (checked above)
             base.tensors().keySet().forEach(name -> stored.put(name, ckpt.tensor(sources.of(name)).dtype()));
           }
           for (TensorEntry t : moduleTensors) {
@@ -245,7 +245,7 @@ public final class PredictCommand implements Callable<Integer> {
       upTo.forEach(c -> paths.put(c.step(), c.path()));
       try (WindowCheckpoints checkpoints = new WindowCheckpoints(paths, base)) {
         long t0 = System.nanoTime();
-        long bytes = writeModel(base, plan.withSums(checkpoints.sums(plan)), backend, paths.get(window.get(window.size() - 1)));
+        long bytes = writeModel(base, plan.withSums(checkpoints.sums(plan)), backend, paths.get(windowStep));
         System.out.printf("predicted model of %s from %d window checkpoints (steps %d..%d, policy %s, target step %d): %d of %d modules predicted,"
             + " backtest error %.3f (stopping: %.3f), gate %s%s; %.1f MB written in %d ms to %s%n", runId, window.size(), window.get(0), windowStep,
             fit.policy(), planned, plan.predicted().size(), moduleTensors.size(), summary.getBacktestError(), summary.getStopBacktestError(),
