@@ -102,7 +102,8 @@ public final class FitCalculator {
   /**
    * The summary on one axis.
    *
-   * @param progress y_t at the window's steps (ignored on the step axis)
+   * @param progress y_t at the window's steps, NaN where a step has none (the step axis's fits do not use it; its
+   *     summary reports the newest, and a signal target only when every step has one)
    */
   public FitSummary summarize(String runId, ProgressAxis axis, long[] steps, double[] progress, long plannedSteps,
       List<ModuleTrajectory> modules, Judgement judgement) {

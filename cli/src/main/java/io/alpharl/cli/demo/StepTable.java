@@ -24,8 +24,9 @@ final class StepTable {
     int width = 16;
     int done = plannedSteps > 0 ? (int) Math.min(width, width * byStep.getStep() / plannedSteps) : 0;
     FitSummary s = bySignal != null ? bySignal : byStep;
-    out.printf("  %4d  [%s%s]  %.2f  %8s %7s %10.0f%%  %7s  %.2f  %s%n",
-        byStep.getStep(), "#".repeat(done), " ".repeat(width - done), byStep.getProgressValue(),
+    out.printf("  %4d  [%s%s]  %4s  %8s %7s %10.0f%%  %7s  %.2f  %s%n",
+        byStep.getStep(), "#".repeat(done), " ".repeat(width - done),
+        Double.isFinite(byStep.getProgressValue()) ? String.format("%.2f", byStep.getProgressValue()) : "-",
         r2(byStep), bySignal == null ? "-" : r2(bySignal), 100 * s.getFractionAboveFloor(),
         Double.isNaN(s.getMedianLeaveLastOutError()) ? "-" : String.format("%.3f", s.getMedianLeaveLastOutError()),
         s.getConfidence(), gate(s.getGate()));

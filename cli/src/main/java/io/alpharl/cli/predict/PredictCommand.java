@@ -315,7 +315,7 @@ public final class PredictCommand implements Callable<Integer> {
         throw new UserError("checkpoint-" + steps[i] + " has no '" + progressKey + "' value (trainer_state.json log_history or progress.jsonl);"
             + " use --axis step or another --progress-key");
       }
-      ys[i] = c.getProgressValue();
+      ys[i] = c.getHasProgressValue() ? c.getProgressValue() : Double.NaN;
     }
     Map<Long, Double> progress = new HashMap<>();
     for (int i = 0; i < steps.length; i++) {

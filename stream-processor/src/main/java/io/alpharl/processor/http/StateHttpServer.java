@@ -142,7 +142,7 @@ public final class StateHttpServer implements AutoCloseable {
     n.put("stepsAbandoned", r.getStepsAbandoned());
     if (detail) {
       ArrayNode window = n.putArray("window");
-      r.getWindowList().forEach(s -> window.addObject().put("step", s.getStep()).put("progress", s.getProgressValue()));
+      r.getWindowList().forEach(s -> window.addObject().put("step", s.getStep()).put("progress", s.getHasProgressValue() ? s.getProgressValue() : Double.NaN));
       ArrayNode history = n.putArray("history");
       fitHistory.forEach(h -> history.addObject().put("step", h.getStep()).put("axis", EnumLabels.of(h.getAxis()))
           .put("meanR2", h.getMeanR2()).put("fractionAboveFloor", h.getFractionAboveFloor()).put("confidence", h.getConfidence())
@@ -170,7 +170,7 @@ public final class StateHttpServer implements AutoCloseable {
             ArrayNode scores = n.putArray("scores");
             for (var sc : o.getScoresList()) {
               scores.addObject().put("fromStep", sc.getFromStep()).put("atStep", sc.getAtStep()).put("axis", EnumLabels.of(sc.getAxis()))
-                  .put("error", sc.getError()).put("stopError", sc.getStopError());
+                  .put("extrapolator", sc.getExtrapolatorId()).put("error", sc.getError()).put("stopError", sc.getStopError());
             }
           }
         }

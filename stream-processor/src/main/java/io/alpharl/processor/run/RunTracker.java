@@ -369,7 +369,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     for (int i = 0; i < k; i++) {
       WindowStep w = window.get(i);
       stepsOf[i] = w.getStep();
-      progress[i] = w.getProgressValue();
+      // NaN, not 0, where the step has none: the step axis's summary reports the newest y_t.
+      progress[i] = w.getHasProgressValue() ? w.getProgressValue() : Double.NaN;
       allProgress &= w.getHasProgressValue();
       inWindow.add(stepsOf[i]);
       if (w.getHasProgressValue()) {

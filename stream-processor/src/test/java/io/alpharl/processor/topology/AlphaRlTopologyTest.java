@@ -400,6 +400,32 @@ class AlphaRlTopologyTest {
   }
 
   /**
+   * A step without a progress value ends the signal axis's fits; the step axis's summary reports
+   * the newest y_t as unknown and aims at no signal target, where a 0 in its place had been taken
+   * for the metric's value.
+   */
+  @Test
+  void aStepWithoutAProgressValueIsReportedAsUnknownNotZero() {
+    float[] direction = randomDelta();
+    for (int t = 1; t <= 6; t++) {
+      sendStep(t, 0.1 + 0.05 * t, direction.clone());
+    }
+    sendStep(7, Double.NaN, direction.clone());
+    List<FitSummary> out = fits.readValuesToList();
+    assertThat(out).hasSize(13);
+    FitSummary sixth = out.get(10);
+    assertThat(sixth.getStep()).isEqualTo(6);
+    assertThat(sixth.getAxis()).isEqualTo(ProgressAxis.PROGRESS_AXIS_STEP);
+    assertThat(sixth.getProgressValue()).isCloseTo(0.4, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(sixth.getSignalTarget()).as("the trend of 0.15 .. 0.4 at step 20, within [0, 1]").isFinite();
+    FitSummary seventh = out.get(12);
+    assertThat(seventh.getStep()).isEqualTo(7);
+    assertThat(seventh.getAxis()).isEqualTo(ProgressAxis.PROGRESS_AXIS_STEP);
+    assertThat(seventh.getProgressValue()).isNaN();
+    assertThat(seventh.getSignalTarget()).isNaN();
+  }
+
+  /**
    * An agent started before its trainer sends a manifest without the planned step, learns it from
    * the first checkpoint and states it in every commit; a restarted agent's newer manifest may say
    * otherwise and arrive at any point. Each fit is judged with its own commit's value.
@@ -642,7 +668,10 @@ class AlphaRlTopologyTest {
     return sendStep(step, progress, delta, 20);
   }
 
-  /** @param planned the planned final step the commit states (0: none, unknown) */
+  /**
+   * @param progress the commit's progress value (NaN: none)
+   * @param planned the planned final step the commit states (0: none, unknown)
+   */
   private List<DeltaFrame> sendStep(long step, double progress, float[] delta, long planned) {
     for (int i = 0; i < delta.length; i++) {
       cumulative[i] += delta[i];
@@ -657,8 +686,11 @@ class AlphaRlTopologyTest {
       chunker.split(new TensorRef(RUN, step, NORM, List.of((long) N)), FloatBuffer.wrap(norm), normFrames::add);
     }
     normFrames.forEach(f -> deltas.pipeInput(f.key(), f, tick()));
-    steps.pipeInput(RUN, StepCommitted.newBuilder().setSchemaVersion(1).setRunId(RUN).setStep(step).setHasProgressValue(true)
-        .setProgressValue(progress).setTensorCount(2).setPlannedSteps(planned).build(), tick());
+    StepCommitted.Builder commit = StepCommitted.newBuilder().setSchemaVersion(1).setRunId(RUN).setStep(step).setTensorCount(2).setPlannedSteps(planned);
+    if (!Double.isNaN(progress)) {
+      commit.setHasProgressValue(true).setProgressValue(progress);
+    }
+    steps.pipeInput(RUN, commit.build(), tick());
     return moduleFrames;
   }
 

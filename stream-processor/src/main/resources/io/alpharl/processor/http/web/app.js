@@ -24,19 +24,38 @@ function chart(id, config) {
   charts[id] = new Chart(document.getElementById(id), config);
 }
 
+// A block's number and the matrix's name within the block, for any family the processor models
+// (model.layers.3.self_attn.q_proj, transformer.h.3.attn.c_attn, encoder.layer.3.intermediate.dense, …).
 function layerAndKind(name) {
-  const m = name.match(/layers\.(\d+)\..*?\.(\w+_proj)\.weight$/);
-  return m ? { layer: Number(m[1]), kind: MODULES.indexOf(m[2]) } : null;
+  const m = name.match(/(?:^|\.)(?:layers|layer|h|blocks|block)\.(\d+)\.(.+?)(?:\.weight)?$/);
+  return m ? { layer: Number(m[1]), kind: m[2] } : {};
+}
+
+// The heatmaps' columns: Llama's seven in their usual order first, any other kind after them as met.
+function kindsOf(cells) {
+  const rank = k => { const i = MODULES.indexOf(k.split('.').pop()); return i < 0 ? MODULES.length : i; };
+  const kinds = [...new Set(cells.map(c => c.kind))];
+  return kinds.map((k, i) => [k, i]).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]).map(e => e[0]);
+}
+
+// A kind's column label: its last name where that alone tells it apart (q_proj), else the whole (attention.output.dense).
+function labelsOf(kinds) {
+  const last = kinds.map(k => k.split('.').pop());
+  return kinds.map((k, i) => (last.filter(l => l === last[i]).length === 1 ? last[i] : k));
 }
 
 // A heatmap as a Chart.js scatter of square points, one per (module kind, layer), coloured by
 // value from blue (0) to red (max); squares are sized to fill their cell.
-function heatmap(id, cells, label, max) {
+function heatmap(id, modules, label, max) {
+  const kinds = kindsOf(modules);
+  const labels = labelsOf(kinds);
+  const cells = modules.map(c => ({ x: kinds.indexOf(c.kind), y: c.layer, v: c.v }));
   const colour = v => `hsl(${Math.round(220 - 220 * Math.max(0, Math.min(1, v / max)))}, 70%, 50%)`;
   const layers = Math.max(1, ...cells.map(c => c.y + 1));
+  const columns = Math.max(1, kinds.length);
   const cell = ctx => {
     const area = ctx.chart.chartArea;
-    return area ? Math.max(2, Math.min(area.width / MODULES.length, area.height / layers) / 2 - 1) : 6;
+    return area ? Math.max(2, Math.min(area.width / columns, area.height / layers) / 2 - 1) : 6;
   };
   const integerTicks = n => axis => { axis.ticks = Array.from({ length: n }, (_, i) => ({ value: i })); };
   chart(id, {
@@ -45,18 +64,26 @@ function heatmap(id, cells, label, max) {
       backgroundColor: cells.map(c => colour(c.v)) }] },
     options: {
       scales: {
-        x: { min: -0.5, max: MODULES.length - 0.5, afterBuildTicks: integerTicks(MODULES.length), grid: { display: false },
-          ticks: { autoSkip: false, callback: v => MODULES[v] || '' } },
+        x: { min: -0.5, max: columns - 0.5, afterBuildTicks: integerTicks(columns), grid: { display: false },
+          ticks: { autoSkip: false, callback: v => labels[v] || '' } },
         y: { min: -0.5, max: layers - 0.5, reverse: true, afterBuildTicks: integerTicks(layers), grid: { display: false },
           title: { display: true, text: 'layer' } } },
       plugins: { legend: { display: false },
         subtitle: { display: true, text: `${label}: blue 0 → red ${max.toFixed(max < 0.1 ? 3 : 2)}` },
-        tooltip: { callbacks: { label: c => `${MODULES[c.raw.x]} layer ${c.raw.y}: ${c.raw.v.toFixed(3)}` } } } }
+        tooltip: { callbacks: { label: c => `${kinds[c.raw.x]} layer ${c.raw.y}: ${fixed(c.raw.v)}` } } } }
   });
 }
 
+// Protobuf's and Jackson's JSON write a non-finite double as a string ("NaN"): a gap in a curve, never a number.
+const finite = v => (v === undefined || v === null || !Number.isFinite(Number(v)) ? null : Number(v));
+// Such a value in text: '-', never thrown on.
+const fixed = v => (finite(v) === null ? '-' : finite(v).toFixed(3));
+
 // Tensor names come from manifests, which any principal that may write alpharl.runs sends: text, never markup.
 const esc = s => String(s).replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+
+// The signal axis's fit is current only while the newest step had a progress value; else the step axis's is.
+const current = r => (r.signalFit && r.stepFit && Number(r.signalFit.step) === Number(r.stepFit.step) ? r.signalFit : r.stepFit);
 
 async function refreshRuns() {
   const runs = await json('/api/runs');
@@ -68,13 +95,11 @@ async function refreshRuns() {
     if (wanted && ids.includes(wanted)) select.value = wanted;
   }
   currentRun = select.value || null;
-  // Protobuf's JSON writes a non-finite double as a string ("NaN"): shown as '-', never thrown on.
-  const fixed = v => (v === undefined || v === null || !Number.isFinite(Number(v)) ? '-' : Number(v).toFixed(3));
   const gate = f => (f ? f.gate.replace('GATE_STATE_', '').toLowerCase() : '-');
   document.querySelector('#runs tbody').innerHTML = runs.map(r => `<tr data-run="${esc(r.runId)}" class="${r.runId === currentRun ? 'current' : ''}">
     <td>${esc(r.runId)}</td><td>${esc(r.status.replace('RUN_STATUS_', '').toLowerCase())}</td><td>${r.lastCompleteStep}</td><td>${r.plannedSteps}</td>
-    <td class="gate-${gate(r.stepFit)}">${gate(r.stepFit)}</td><td>${fixed(r.signalFit?.meanR2)}</td><td>${fixed(r.stepFit?.meanR2)}</td>
-    <td>${fixed((r.signalFit || r.stepFit)?.confidence)}</td></tr>`).join('');
+    <td class="gate-${gate(r.stepFit)}">${gate(r.stepFit)}</td><td>${fixed(current(r) === r.signalFit ? r.signalFit?.meanR2 : undefined)}</td><td>${fixed(r.stepFit?.meanR2)}</td>
+    <td>${fixed(current(r)?.confidence)}</td></tr>`).join('');
   return runs.length;
 }
 
@@ -83,13 +108,14 @@ async function refreshRun() {
   const run = await json('/api/runs/' + encodeURIComponent(currentRun));
   const modules = await json('/api/runs/' + encodeURIComponent(currentRun) + '/modules');
   const step = run.history.filter(h => h.axis === 'step');
+  const fit = current(run);
   const signal = run.history.filter(h => h.axis === 'signal');
   document.getElementById('summary').textContent =
     `step ${run.lastCompleteStep} of ${run.plannedSteps} · gate ${run.stepFit ? run.stepFit.gate.replace('GATE_STATE_', '').toLowerCase() : '-'}`;
   chart('progress', {
     type: 'line',
     data: { datasets: [
-      { label: `progress (${run.progressSignal || 'y_t'})`, data: step.map(h => ({ x: h.step, y: h.progress })), yAxisID: 'y' },
+      { label: `progress (${run.progressSignal || 'y_t'})`, data: step.map(h => ({ x: h.step, y: finite(h.progress) })), yAxisID: 'y' },
       { label: 'mean R² (step axis)', data: step.map(h => ({ x: h.step, y: h.meanR2 })), yAxisID: 'y1' },
       { label: 'mean R² (signal axis)', data: signal.map(h => ({ x: h.step, y: h.meanR2 })), yAxisID: 'y1' }] },
     options: { parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'step' } }, y: { position: 'left' },
@@ -103,12 +129,11 @@ async function refreshRun() {
       { label: 'share of modules above the R² floor', data: step.map(h => ({ x: h.step, y: h.fractionAboveFloor })), yAxisID: 'y1' }] },
     options: { parsing: false, scales: { x: { type: 'linear' }, y: { min: 0, max: 2, ticks: { stepSize: 1 } }, y1: { position: 'right', min: 0, max: 1 } } }
   });
-  const fit = run.signalFit || run.stepFit;
   const r2cells = (fit ? fit.modules : []).map(m => ({ ...layerAndKind(m.module), v: m.r2 })).filter(c => c.layer !== undefined);
-  heatmap('r2map', r2cells.map(c => ({ x: c.kind, y: c.layer, v: c.v })), 'R²', 1);
+  heatmap('r2map', r2cells, 'R²', 1);
   // Against pure noise of the module's shape: a raw σ1/‖ΔW‖ of 0.06 is noise for 896 × 4864 and structure for 64 × 64.
   const conc = modules.map(m => ({ ...layerAndKind(m.module), v: m.concentrationVsNoise })).filter(c => c.layer !== undefined);
-  heatmap('concmap', conc.map(c => ({ x: c.kind, y: c.layer, v: c.v })), 'σ1/‖ΔW‖ over pure noise\'s', Math.max(3, ...conc.map(c => c.v)));
+  heatmap('concmap', conc, 'σ1/‖ΔW‖ over pure noise\'s', Math.max(3, ...conc.map(c => finite(c.v) ?? 0)));
   refreshOutcome(run);
   await refreshTrajectory(run, modules);
   document.body.dataset.rendered = `run=${currentRun};steps=${step.length};modules=${modules.length}`;
@@ -128,15 +153,24 @@ function refreshOutcome(run) {
   document.getElementById('outcome').textContent = !p ? 'no prediction yet' :
     `${run.predictions} predictions; newest from step ${p.fromStep} (${axis(p.axis)} axis, ${p.reason}): ` +
     `${p.modulesExtrapolated || 0} modules extrapolated, ${p.modulesCarried || 0} carried, backtest error ` +
-    `${Number(p.backtestError).toFixed(3)} vs stop ${Number(p.stopBacktestError).toFixed(3)}` +
-    (s ? ` · live: ${Number(s.error).toFixed(3)} vs stop ${Number(s.stopError).toFixed(3)} at step ${s.atStep}` : ' · not scored yet') +
+    `${fixed(p.backtestError)} vs stop ${fixed(p.stopBacktestError)}` +
+    (s ? ` · live: ${fixed(s.error)} vs stop ${fixed(s.stopError)} at step ${s.atStep}` : ' · not scored yet') +
     (d ? ` · early stop decided at step ${d.atStep}` : '');
-  const byPrediction = {};
-  for (const sc of run.scores || []) (byPrediction[sc.fromStep] = byPrediction[sc.fromStep] || []).push(sc);
+  // One curve per prediction: its step, its axis and the extrapolator that made it (two axes or two extrapolators can
+  // predict from one step).
+  const byPrediction = new Map();
+  for (const sc of run.scores || []) {
+    const key = `${sc.fromStep}|${axis(sc.axis)}|${sc.extrapolator || ''}`;
+    if (!byPrediction.has(key)) byPrediction.set(key, []);
+    byPrediction.get(key).push(sc);
+  }
+  const several = new Set((run.scores || []).map(sc => sc.extrapolator || '')).size > 1;
   const datasets = [];
-  for (const [from, list] of Object.entries(byPrediction)) {
-    datasets.push({ label: `prediction from step ${from}`, data: list.map(sc => ({ x: sc.atStep, y: sc.error })) });
-    datasets.push({ label: `stopping at step ${from}`, data: list.map(sc => ({ x: sc.atStep, y: sc.stopError })), borderDash: [6, 4] });
+  for (const list of byPrediction.values()) {
+    const sc0 = list[0];
+    const from = `step ${sc0.fromStep}, ${axis(sc0.axis)} axis${several ? ', ' + sc0.extrapolator : ''}`;
+    datasets.push({ label: `prediction from ${from}`, data: list.map(sc => ({ x: sc.atStep, y: finite(sc.error) })) });
+    datasets.push({ label: `stopping at ${from}`, data: list.map(sc => ({ x: sc.atStep, y: finite(sc.stopError) })), borderDash: [6, 4] });
   }
   chart('scores', {
     type: 'line',
@@ -163,7 +197,7 @@ async function refreshTrajectory(run, modules) {
     if (f.predictedNorm !== null) path.push({ x: view.plannedSteps, y: f.predictedNorm });
     // The paper's PLS1 line on this axis, not necessarily what a model is written with: the extrapolator applies each module's
     // backtest-chosen predictor, and carries every module while the gate is shut.
-    datasets.push({ label: `${f.axis} axis: PLS1 line (R² ${f.r2.toFixed(3)}), extended to step ${view.plannedSteps}`, data: path,
+    datasets.push({ label: `${f.axis} axis: PLS1 line (R² ${fixed(f.r2)}), extended to step ${view.plannedSteps}`, data: path,
       borderDash: [6, 4], pointRadius: path.map((_, i) => i === path.length - 1 && f.predictedNorm !== null ? 5 : 0) });
   }
   chart('trajectory', {
