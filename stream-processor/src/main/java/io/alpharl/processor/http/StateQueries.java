@@ -12,8 +12,10 @@ import io.alpharl.proto.v1.TensorInfo;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
@@ -37,8 +39,18 @@ public final class StateQueries {
   public record ModuleView(String module, long step, double sigma1, double frobeniusNorm, double concentration, double concentrationVsNoise,
       double directionStability, int signFlips, int sweeps, int windowPoints) {}
 
+  /** The module views of a run as of a completed step and window: they change only when a step completes. */
+  private record ModulesAt(long step, List<Long> window, int manifest, List<ModuleView> views) {
+    boolean answers(RunState run) {
+      return step == run.getLastCompleteStep() && manifest == run.getManifest().hashCode() && window.equals(steps(run));
+    }
+  }
+
   private final KafkaStreams streams;
   private final FitCalculator calculator;
+  // Building the views parses every window point of every module (at 0.5B, 168 modules' factors
+  // at up to a window's worth of steps: hundreds of MB), and the page asks every 2 s: once a step.
+  private final Map<String, ModulesAt> modulesByRun = new ConcurrentHashMap<>();
 
   /** @param calculator the fits of the processor's settings, for views that fit as it does */
   public StateQueries(KafkaStreams streams, FitCalculator calculator) {
@@ -81,14 +93,25 @@ public final class StateQueries {
   public List<ModuleView> modules(String runId) {
     Optional<RunState> run = run(runId);
     if (run.isEmpty()) {
+      modulesByRun.remove(runId);
       return List.of();
     }
+    ModulesAt known = modulesByRun.get(runId);
+    if (known != null && known.answers(run.get())) {
+      return known.views();
+    }
+    List<ModuleView> views = List.copyOf(modulesOf(run.get()));
+    modulesByRun.put(runId, new ModulesAt(run.get().getLastCompleteStep(), steps(run.get()), run.get().getManifest().hashCode(), views));
+    return views;
+  }
+
+  private List<ModuleView> modulesOf(RunState run) {
     List<ModuleView> out = new ArrayList<>();
-    for (TensorInfo t : run.get().getManifest().getTensorsList()) {
+    for (TensorInfo t : run.getManifest().getTensorsList()) {
       if (!t.getModelled()) {
         continue;
       }
-      List<Rank1Update> points = window(run.get(), t.getName());
+      List<Rank1Update> points = window(run, t.getName());
       if (points.isEmpty()) {
         continue;
       }
@@ -117,6 +140,10 @@ public final class StateQueries {
       });
     }
     return out;
+  }
+
+  private static List<Long> steps(RunState run) {
+    return run.getWindowList().stream().map(w -> w.getStep()).toList();
   }
 
   private ReadOnlyKeyValueStore<String, RunState> runs() {
