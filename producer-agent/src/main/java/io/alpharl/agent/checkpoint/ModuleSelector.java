@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * <p>Default rule, for any Hugging Face transformer checkpoint: a 2-D tensor whose name ends in
  * {@code .weight} and lies inside a numbered block (a name segment that is a number:
  * {@code model.layers.3.}, {@code transformer.h.3.}, {@code gpt_neox.layers.3.},
- * {@code encoder.layer.3.}, {@code experts.7.}), unless a segment marks it as an embedding, a
- * head or a norm. This covers Llama, Qwen, Mistral, Gemma, Phi, GPT-2, GPT-NeoX, Falcon,
+ * {@code encoder.layer.3.}, {@code experts.7.}), unless a segment marks it as an embedding or a
+ * head, or the layer's own name as a norm. This covers Llama, Qwen, Mistral, Gemma, Phi, GPT-2, GPT-NeoX, Falcon,
  * BERT/RoBERTa and per-expert MoE weights without a list of projection names; routers of MoE
  * layers ({@code mlp.gate}, {@code block_sparse_moe.gate}) are 2-D weights in a block and so are
  * modelled too (exclude them with a pattern if unwanted).
@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * <p>Include patterns, when given, replace the default rule: a tensor is modelled when its full
  * name matches one of them. Exclude patterns then remove tensors in either case. Only 2-D tensors
  * are ever modelled: rank-1 factors need a matrix, so a fused 3-D experts tensor
- * ({@code mlp.experts.gate_up_proj} of shape [experts, in, out]) is carried, with one log line from
- * {@link #requireModules}.
+ * ({@code mlp.experts.gate_up_proj} of shape [experts, in, out]) is carried, with one warning from
+ * {@link #requireModules} saying what share of the parameters that leaves unmodelled.
  *
  * <p>GPT-2 style {@code Conv1D} weights ({@code c_attn}, {@code c_proj}, {@code c_fc},
  * {@code q_attn}) are stored as [in, out] and are marked transposed. Immutable and thread-safe.
@@ -116,18 +116,36 @@ public final class ModuleSelector {
    */
   public List<String> requireModules(Collection<TensorEntry> tensors) {
     List<String> modelled = new ArrayList<>();
-    List<TensorEntry> fused = new ArrayList<>();
+    List<TensorEntry> stacked = new ArrayList<>();
+    long values = 0;
+    long stackedValues = 0;
     for (TensorEntry t : tensors) {
       ModuleDecision d = decide(t);
+      values += t.elementCount();
       if (d.modelled()) {
         modelled.add(t.name());
-      } else if (t.shape().size() == 3 && isExperts(t.name().split("\\."))) {
-        fused.add(t);
+      } else if (t.shape().size() == 3) {
+        stacked.add(t);
+        stackedValues += t.elementCount();
       }
     }
-    if (!fused.isEmpty()) {
-      LOG.info("carrying {} fused 3-D experts tensors (e.g. {} {}): rank-1 factors need 2-D matrices, so their update is not modelled",
-          fused.size(), fused.get(0).name(), fused.get(0).shape());
+    if (!stacked.isEmpty()) {
+      // Fused experts (GPT-OSS, Llama 4, GraniteMoE) can hold most of a model's parameters: a prediction leaves them at
+      // their window-end values, which a user should hear of as more than a detail.
+      LOG.warn("carrying {} 3-D tensors, {} % of the parameters (e.g. {} {}): fused experts are not modelled, rank-1 factors need "
+          + "2-D matrices, so a prediction leaves them at their window-end values", stacked.size(),
+          String.format(Locale.ROOT, "%.1f", values == 0 ? 0 : 100.0 * stackedValues / values), stacked.get(0).name(), stacked.get(0).shape());
+    }
+    for (Pattern p : include) {
+      if (tensors.stream().noneMatch(t -> p.matcher(t.name()).matches())) {
+        throw new NoModulesException("include pattern '" + p.pattern() + "' matches no tensor of the checkpoint (a pattern must match the whole"
+            + " name, e.g. '.*\\.q_proj\\.weight'); " + tensors.size() + " tensors seen: " + names(tensors));
+      }
+    }
+    for (Pattern p : exclude) {
+      if (tensors.stream().noneMatch(t -> p.matcher(t.name()).matches())) {
+        LOG.warn("exclude pattern '{}' matches no tensor of the checkpoint (a pattern must match the whole name)", p.pattern());
+      }
     }
     if (tensors.isEmpty()) {
       // Other dtypes (integer buffers, FP8) are listed apart and never modelled: "0 tensors seen" said nothing.
@@ -141,6 +159,11 @@ public final class ModuleSelector {
           + ". Name the modules with include patterns (--include-modules REGEX).");
     }
     return modelled;
+  }
+
+  private static String names(Collection<TensorEntry> tensors) {
+    return tensors.stream().limit(NAMES_IN_MESSAGE).map(TensorEntry::name).collect(Collectors.joining(", "))
+        + (tensors.size() > NAMES_IN_MESSAGE ? ", and " + (tensors.size() - NAMES_IN_MESSAGE) + " more" : "");
   }
 
   /** The rule in words, for logs and error messages. */
@@ -165,7 +188,8 @@ public final class ModuleSelector {
       if (s.contains("embed") || s.equals("wte") || s.equals("wpe") || s.equals("relative_attention_bias")) {
         return "an embedding"; // T5's per-block relative-position table is an nn.Embedding too
       }
-      if (s.contains("norm") || s.startsWith("ln_") || s.equals("ln")) {
+      // Only the layer's own name: DBRX nests attention under norm_attn_norm.attn.Wqkv.
+      if (i == segments.length - 2 && (s.contains("norm") || s.startsWith("ln_") || s.equals("ln"))) {
         return "a norm";
       }
       inBlock |= NUMBER.matcher(s).matches();

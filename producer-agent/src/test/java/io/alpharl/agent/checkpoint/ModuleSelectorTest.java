@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ModuleSelectorTest {
   private static final List<String> FAMILIES = List.of("llama3-8b", "qwen2.5-0.5b", "qwen3-0.6b", "mistral-7b", "gemma2-2b", "gpt2",
-      "pythia-160m", "falcon-7b", "phi3-mini", "bert-base", "roberta-base", "mixtral-8x7b", "qwen1.5-moe", "gpt-oss-20b");
+      "pythia-160m", "falcon-7b", "phi3-mini", "bert-base", "roberta-base", "mixtral-8x7b", "qwen1.5-moe", "gpt-oss-20b", "dbrx");
 
   record Expected(String name, List<Long> shape, String decision) {}
 
@@ -110,6 +110,19 @@ class ModuleSelectorTest {
         .hasMessageContaining("minus exclude patterns '.*'")
         .hasMessageContaining("(excluded by pattern '.*')")
         .hasMessageContaining("and 8 more");
+  }
+
+  @Test
+  void anIncludePatternThatMatchesNoTensorIsAnError() {
+    List<TensorEntry> tensors = List.of(entry("model.layers.0.self_attn.q_proj.weight", 8, 8), entry("model.layers.0.self_attn.v_proj.weight", 8, 8));
+    ModuleSelector typo = ModuleSelector.of(List.of(Pattern.compile(".*q_proj\\.weight"), Pattern.compile(".*v_prj\\.weight")), List.of());
+    assertThatThrownBy(() -> typo.requireModules(tensors)).isInstanceOf(NoModulesException.class)
+        .hasMessageStartingWith("include pattern '.*v_prj\\.weight' matches no tensor of the checkpoint (a pattern must match the whole name")
+        .hasMessageContaining("2 tensors seen: model.layers.0.self_attn.q_proj.weight, model.layers.0.self_attn.v_proj.weight");
+    ModuleSelector partOfTheName = ModuleSelector.of(List.of(Pattern.compile("q_proj")), List.of());
+    assertThatThrownBy(() -> partOfTheName.requireModules(tensors)).hasMessageStartingWith("include pattern 'q_proj' matches no tensor");
+    ModuleSelector unusedExclude = ModuleSelector.of(List.of(), List.of(Pattern.compile(".*\\.router\\.weight")));
+    assertThat(unusedExclude.requireModules(tensors)).as("an exclude pattern for another family only warns").hasSize(2);
   }
 
   @Test
