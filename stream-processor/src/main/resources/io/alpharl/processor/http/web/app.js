@@ -25,10 +25,27 @@ function chart(id, config) {
 }
 
 // A block's number and the matrix's name within the block, for any family the processor models
-// (model.layers.3.self_attn.q_proj, transformer.h.3.attn.c_attn, encoder.layer.3.intermediate.dense, …).
+// (model.layers.3.self_attn.q_proj, transformer.h.3.attn.c_attn, encoder.layer.3.intermediate.dense, …),
+// with what stands before the blocks (T5's encoder and decoder, a VLM's vision tower) and the experts of
+// an MoE layer folded into one (mlp.experts.*.gate_proj).
 function layerAndKind(name) {
-  const m = name.match(/(?:^|\.)(?:layers|layer|h|blocks|block)\.(\d+)\.(.+?)(?:\.weight)?$/);
-  return m ? { layer: Number(m[1]), kind: m[2] } : {};
+  const m = name.match(/^(?:(.*?)\.)?(?:layers|layer|h|blocks|block)\.(\d+)\.(.+?)(?:\.weight)?$/);
+  return m ? { prefix: m[1] || '', layer: Number(m[2]), kind: m[3].replace(/(^|\.)experts\.\d+\./, '$1experts.*.') } : {};
+}
+
+// The heatmaps' cells: one per (kind, layer); where several modules share one (an MoE layer's experts), their mean.
+// Block prefixes name the kind only where a model has more than one (encoder:, decoder:).
+function cellsOf(modules) {
+  const several = new Set(modules.map(c => c.prefix)).size > 1;
+  const byCell = new Map();
+  for (const c of modules) {
+    const kind = several ? `${c.prefix}:${c.kind}` : c.kind;
+    const key = `${kind}|${c.layer}`;
+    if (!byCell.has(key)) byCell.set(key, { kind, layer: c.layer, values: [] });
+    byCell.get(key).values.push(c.v);
+  }
+  return [...byCell.values()].map(c => ({ kind: c.kind, layer: c.layer, count: c.values.length,
+    v: c.values.length === 1 ? c.values[0] : c.values.reduce((a, b) => a + (finite(b) ?? 0), 0) / c.values.length }));
 }
 
 // The heatmaps' columns: Llama's seven in their usual order first, any other kind after them as met.
@@ -47,9 +64,10 @@ function labelsOf(kinds) {
 // A heatmap as a Chart.js scatter of square points, one per (module kind, layer), coloured by
 // value from blue (0) to red (max); squares are sized to fill their cell.
 function heatmap(id, modules, label, max) {
-  const kinds = kindsOf(modules);
+  const merged = cellsOf(modules);
+  const kinds = kindsOf(merged);
   const labels = labelsOf(kinds);
-  const cells = modules.map(c => ({ x: kinds.indexOf(c.kind), y: c.layer, v: c.v }));
+  const cells = merged.map(c => ({ x: kinds.indexOf(c.kind), y: c.layer, v: c.v, count: c.count }));
   const colour = v => `hsl(${Math.round(220 - 220 * Math.max(0, Math.min(1, v / max)))}, 70%, 50%)`;
   const layers = Math.max(1, ...cells.map(c => c.y + 1));
   const columns = Math.max(1, kinds.length);
@@ -70,7 +88,7 @@ function heatmap(id, modules, label, max) {
           title: { display: true, text: 'layer' } } },
       plugins: { legend: { display: false },
         subtitle: { display: true, text: `${label}: blue 0 → red ${max.toFixed(max < 0.1 ? 3 : 2)}` },
-        tooltip: { callbacks: { label: c => `${kinds[c.raw.x]} layer ${c.raw.y}: ${fixed(c.raw.v)}` } } } }
+        tooltip: { callbacks: { label: c => `${kinds[c.raw.x]} layer ${c.raw.y}: ${fixed(c.raw.v)}${c.raw.count > 1 ? ` (mean of ${c.raw.count})` : ''}` } } } }
   });
 }
 
