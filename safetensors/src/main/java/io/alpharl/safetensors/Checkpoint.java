@@ -64,7 +64,8 @@ public final class Checkpoint implements AutoCloseable {
       Map<String, SafetensorsFile> of = new LinkedHashMap<>();
       f.tensors().keySet().forEach(n -> of.put(n, f));
       f.otherTensors().keySet().forEach(n -> of.put(n, f));
-      return new Checkpoint(path.getParent(), List.of(f), of);
+      // Absolute: a bare file name has no parent, and the folder is where config.json and the tokenizer are looked for.
+      return new Checkpoint(path.toAbsolutePath().getParent(), List.of(f), of);
     }
     // transformers' order (from_pretrained looks for model.safetensors first): its save_pretrained leaves an older save's index
     // behind when it writes one file, and the model a user loads from the folder is the single file's.
@@ -218,7 +219,7 @@ public final class Checkpoint implements AutoCloseable {
       return Optional.empty();
     }
     List<String> heads = tensors.values().stream().filter(h -> isHead(h.name()) && !base.tensors().containsKey(h.name())
-        && h.shape().equals(embedding.shape()) && h.dtype() == embedding.dtype()).map(TensorEntry::name).toList();
+        && h.shape().equals(embedding.shape())).map(TensorEntry::name).toList(); // any dtype: an f32 run of a bf16 base keeps its head in f32
     return heads.size() == 1 ? Optional.of(heads.get(0)) : Optional.empty();
   }
 

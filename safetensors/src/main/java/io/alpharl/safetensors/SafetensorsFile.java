@@ -1,6 +1,7 @@
 package io.alpharl.safetensors;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -10,6 +11,8 @@ import java.nio.FloatBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -37,10 +40,13 @@ import java.util.zip.CRC32C;
 public final class SafetensorsFile implements AutoCloseable {
   private static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
   private static final int BLOCK = 64 * 1024;
-  private static final ObjectMapper JSON = new ObjectMapper();
+  // The reference reader (serde) refuses text after the header's object; so does this one.
+  private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   /** Bytes mapped at a time for a CRC: a mapping holds at most 2 GiB. */
   static final long CRC_WINDOW = 1L << 28;
+  /** Elements a whole-tensor read maps at a time (1 GiB of f32). */
+  static final int MAP_WINDOW_ELEMENTS = 1 << 28;
 
   private final Path path;
   private final FileChannel channel;
@@ -95,7 +101,7 @@ public final class SafetensorsFile implements AutoCloseable {
       ByteBuffer header = ByteBuffer.allocate((int) headerLength);
       readFully(ch, header, 8);
       long dataStart = 8 + headerLength;
-      SafetensorsFile file = parse(path, ch, new String(header.array(), StandardCharsets.UTF_8), dataStart, size - dataStart);
+      SafetensorsFile file = parse(path, ch, utf8(path, header.array()), dataStart, size - dataStart);
       return file;
     } catch (IOException e) {
       closeQuietly(ch);
@@ -103,6 +109,16 @@ public final class SafetensorsFile implements AutoCloseable {
     } catch (RuntimeException e) {
       closeQuietly(ch);
       throw e;
+    }
+  }
+
+  /** The header as text; invalid UTF-8 is refused, not replaced (a name changed by the decoder would match no other file's). */
+  private static String utf8(Path path, byte[] header) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(header)).toString();
+    } catch (CharacterCodingException e) {
+      throw new SafetensorsException(path + ": header is not valid UTF-8");
     }
   }
 
@@ -123,7 +139,15 @@ public final class SafetensorsFile implements AutoCloseable {
       String name = field.getKey();
       JsonNode node = field.getValue();
       if (name.equals("__metadata__")) {
-        node.fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+        if (!node.isObject()) {
+          throw new SafetensorsException(path + ": __metadata__ is not an object of strings");
+        }
+        node.fields().forEachRemaining(m -> {
+          if (!m.getValue().isTextual()) {
+            throw new SafetensorsException(path + ": __metadata__ value of '" + m.getKey() + "' is " + m.getValue() + ", not a string");
+          }
+          metadata.put(m.getKey(), m.getValue().asText());
+        });
         continue;
       }
       entries.add(entry(path, name, node));
@@ -178,8 +202,9 @@ public final class SafetensorsFile implements AutoCloseable {
         throw new SafetensorsException(where + ": shape " + shape + " is too large");
       }
     }
-    long begin = offsets.get(0).isIntegralNumber() ? offsets.get(0).asLong(-1) : -1;
-    long end = offsets.get(1).isIntegralNumber() ? offsets.get(1).asLong(-1) : -1;
+    // canConvertToLong: 2^64 would otherwise wrap to 0.
+    long begin = offsets.get(0).isIntegralNumber() && offsets.get(0).canConvertToLong() ? offsets.get(0).asLong(-1) : -1;
+    long end = offsets.get(1).isIntegralNumber() && offsets.get(1).canConvertToLong() ? offsets.get(1).asLong(-1) : -1;
     if (begin < 0 || end < begin) {
       throw new SafetensorsException(where + ": data_offsets " + offsets + " are not whole numbers with 0 <= begin <= end");
     }
@@ -271,12 +296,23 @@ public final class SafetensorsFile implements AutoCloseable {
    * element count.
    */
   public void readFloats(String name, FloatBuffer dst) {
+    readFloats(name, dst, MAP_WINDOW_ELEMENTS);
+  }
+
+  void readFloats(String name, FloatBuffer dst, int windowElements) {
     TensorEntry e = tensor(name);
     if (dst.remaining() < e.elementCount()) {
       throw new IllegalArgumentException(name + " has " + e.elementCount() + " elements, the buffer has room for " + dst.remaining());
     }
-    ByteBuffer raw = raw(name);
-    switch (e.dtype()) {
+    // In mapped windows: one mapping cannot exceed 2 GiB, and a 70B model's bf16 embedding (or a 7B's in f32) does.
+    long window = (long) windowElements * e.dtype().bytes();
+    for (long at = 0; at < e.byteLength(); at += window) {
+      decode(e.dtype(), map(name, e.begin() + at, Math.min(window, e.byteLength() - at)), dst);
+    }
+  }
+
+  private static void decode(DType dtype, ByteBuffer raw, FloatBuffer dst) {
+    switch (dtype) {
       case F32 -> dst.put(raw.asFloatBuffer());
       case BF16, F16 -> {
         // Bulk copies and a plain loop over arrays: the JIT vectorizes this, not per-element buffer calls.
@@ -284,7 +320,7 @@ public final class SafetensorsFile implements AutoCloseable {
         ShortBuffer s = raw.asShortBuffer();
         short[] bits = new short[Math.min(s.remaining(), BLOCK)];
         float[] values = dst.hasArray() ? null : new float[bits.length];
-        boolean bf16 = e.dtype() == DType.BF16;
+        boolean bf16 = dtype == DType.BF16;
         while (s.hasRemaining()) {
           int n = Math.min(s.remaining(), bits.length);
           s.get(bits, 0, n);
@@ -371,9 +407,16 @@ public final class SafetensorsFile implements AutoCloseable {
   public float[] floats(String name) {
     TensorEntry e = tensor(name);
     if (e.elementCount() > Integer.MAX_VALUE - 8) {
-      throw new SafetensorsException(path + ": tensor " + name + " is too large for one array");
+      throw new SafetensorsException(path + ": tensor " + name + " has " + e.elementCount() + " elements, too many for one array");
     }
-    float[] out = new float[(int) e.elementCount()];
+    float[] out;
+    try {
+      out = new float[(int) e.elementCount()];
+    } catch (OutOfMemoryError oom) {
+      // One array's allocation failed (after a full collection) and nothing was half done: a clear error, not a stack trace.
+      throw new SafetensorsException(path + ": tensor " + name + " needs " + e.elementCount() * Float.BYTES / (1 << 20) + " MiB of heap as f32,"
+          + " more than is free under -Xmx" + Runtime.getRuntime().maxMemory() / (1 << 20) + "m");
+    }
     readFloats(name, FloatBuffer.wrap(out));
     return out;
   }

@@ -116,10 +116,43 @@ class CheckpointTest {
     }
   }
 
+  /** A trainer that loads a bf16 base in f32 saves f32 checkpoints: its kept head is f32 where the base's embedding is bf16. */
+  @Test
+  void theHeadKeptForATiedEmbeddingMayBeOfAnotherDtypeThanTheBases() throws Exception {
+    float[] embedding = {0.5f, -1.25f, 2f, 0.75f, -0.5f, 1f};
+    float[] ones = {1f, 1f, 1f};
+    try (Checkpoint unused = writeValues("bf16-base", new java.util.TreeMap<>(Map.of("model.embed_tokens.weight", embedding, "model.norm.weight", ones)));
+         Checkpoint unused2 = writeValues("f32-step", new java.util.TreeMap<>(Map.of("lm_head.weight", embedding, "model.norm.weight", ones)),
+             DType.F32)) {
+      Files.writeString(root.resolve("bf16-base").resolve("config.json"), "{\"tie_word_embeddings\": true}");
+    }
+    try (Checkpoint base = Checkpoint.open(root.resolve("bf16-base")); Checkpoint step = Checkpoint.open(root.resolve("f32-step"))) {
+      assertThat(step.tensors().get("lm_head.weight").dtype()).isEqualTo(DType.F32);
+      assertThat(step.sourcesFor(base).of("model.embed_tokens.weight")).isEqualTo("lm_head.weight");
+    }
+  }
+
+  @Test
+  void aBareFileNameOpensWithItsFolder() throws Exception {
+    Path bare = Path.of("bare-" + System.nanoTime() + ".safetensors");
+    try {
+      new SafetensorsWriter(Map.of()).add("w", DType.F32, List.of(2L)).writeTo(bare, Map.of("w", new float[] {1f, 2f}));
+      try (Checkpoint c = Checkpoint.open(bare)) {
+        assertThat(c.dir()).isEqualTo(Path.of("").toAbsolutePath());
+      }
+    } finally {
+      Files.deleteIfExists(bare);
+    }
+  }
+
   private Checkpoint writeValues(String folder, Map<String, float[]> values) throws Exception {
+    return writeValues(folder, values, DType.BF16);
+  }
+
+  private Checkpoint writeValues(String folder, Map<String, float[]> values, DType dtype) throws Exception {
     Path dir = Files.createDirectories(root.resolve(folder));
     SafetensorsWriter w = new SafetensorsWriter(Map.of());
-    values.forEach((name, v) -> w.add(name, DType.BF16, v.length == 6 ? List.of(3L, 2L) : List.of((long) v.length)));
+    values.forEach((name, v) -> w.add(name, dtype, v.length == 6 ? List.of(3L, 2L) : List.of((long) v.length)));
     w.writeTo(dir.resolve(Checkpoint.SINGLE_FILE), values);
     return Checkpoint.open(dir);
   }

@@ -231,6 +231,68 @@ class SafetensorsFileTest {
     assertThat(java.util.Arrays.copyOfRange(all, all.length - data.length, all.length)).as("the writer's data section").containsExactly(data);
   }
 
+  @Test
+  void aWholeTensorReadInMappedWindowsEqualsOneRead() throws IOException {
+    float[] a = random(6 * 5, 1);
+    float[] b = random(7, 2);
+    float[] c = random(3 * 4, 3);
+    Path file = dir.resolve("model.safetensors");
+    new SafetensorsWriter(Map.of()).add("a", DType.F32, List.of(6L, 5L)).add("b", DType.BF16, List.of(7L)).add("c", DType.F16, List.of(3L, 4L))
+        .writeTo(file, Map.of("a", a, "b", b, "c", c));
+    try (SafetensorsFile f = SafetensorsFile.open(file)) {
+      for (String name : List.of("a", "b", "c")) {
+        float[] whole = f.floats(name);
+        for (int window : new int[] {1, 3, 7, 1000}) {
+          java.nio.FloatBuffer heap = java.nio.FloatBuffer.allocate(whole.length);
+          f.readFloats(name, heap, window);
+          assertThat(heap.array()).as("%s in windows of %d", name, window).containsExactly(whole);
+          java.nio.FloatBuffer direct = ByteBuffer.allocateDirect(4 * whole.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
+          f.readFloats(name, direct, window);
+          float[] back = new float[whole.length];
+          direct.flip().get(back);
+          assertThat(back).as("%s off-heap in windows of %d", name, window).containsExactly(whole);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aTensorLargerThanTheHeapIsAnErrorNotAnOutOfMemoryError() throws IOException {
+    // 2e9 bf16 values, 4 GB of which the file holds none on disk (sparse): the agent streams such a tensor; an array of it needs 8 GB.
+    String header = "{\"w\":{\"dtype\":\"BF16\",\"shape\":[2000000000],\"data_offsets\":[0,4000000000]}}";
+    byte[] h = header.getBytes(StandardCharsets.UTF_8);
+    Path file = dir.resolve("huge.safetensors");
+    try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+      raf.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
+      raf.write(h);
+      raf.setLength(8 + h.length + 4_000_000_000L);
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(Runtime.getRuntime().maxMemory() < 8_000_000_000L, "a heap under 8 GB");
+    try (SafetensorsFile f = SafetensorsFile.open(file)) {
+      assertThatThrownBy(() -> f.floats("w")).isInstanceOf(SafetensorsException.class).hasMessageContaining("needs 7629 MiB of heap as f32");
+    }
+  }
+
+  @Test
+  void headersTheReferenceReaderRefusesAreRefused() throws IOException {
+    String w = "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}";
+    assertThatThrownBy(() -> SafetensorsFile.open(rawFile("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],"
+        + "\"data_offsets\":[18446744073709551616,18446744073709551620]}}", 4)))
+        .as("offsets of 2^64 and more, which wrap to [0, 4]").hasMessageContaining("are not whole numbers");
+    assertThatThrownBy(() -> SafetensorsFile.open(rawFile("{" + w + "} xyz", 4))).hasMessageContaining("header is not valid JSON");
+    assertThatThrownBy(() -> SafetensorsFile.open(rawFile("{\"__metadata__\":{\"format\":1}," + w + "}", 4)))
+        .hasMessageContaining("__metadata__ value of 'format' is 1, not a string");
+    byte[] h = ("{\"w\u00ff\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}").getBytes(StandardCharsets.ISO_8859_1);
+    ByteBuffer b = ByteBuffer.allocate(8 + h.length + 4).order(ByteOrder.LITTLE_ENDIAN);
+    b.putLong(h.length).put(h);
+    Path latin1 = dir.resolve("latin1.safetensors");
+    Files.write(latin1, b.array());
+    assertThatThrownBy(() -> SafetensorsFile.open(latin1)).hasMessageContaining("header is not valid UTF-8");
+    try (SafetensorsFile ok = SafetensorsFile.open(rawFile("{" + w + "}   ", 4))) {
+      assertThat(ok.tensors()).as("space padding, as the Python writer aligns the header").containsKey("w");
+    }
+  }
+
   private Path validFile() {
     Path file = dir.resolve("v.safetensors");
     new SafetensorsWriter(Map.of()).add("w", DType.F32, List.of(3L, 4L)).writeTo(file, Map.of("w", random(12, 5)));

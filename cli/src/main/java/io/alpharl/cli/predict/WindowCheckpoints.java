@@ -1,5 +1,6 @@
 package io.alpharl.cli.predict;
 
+import io.alpharl.cli.UserError;
 import io.alpharl.extrapolator.model.CarriedDeltas;
 import io.alpharl.extrapolator.model.ModulePlan;
 import io.alpharl.extrapolator.model.PredictionPlan;
@@ -66,7 +67,20 @@ final class WindowCheckpoints implements AutoCloseable {
 
   private float[] read(long step, String name) {
     Opened o = open.computeIfAbsent(step, s -> opened(Checkpoint.open(paths.get(s))));
-    return o.ckpt().floats(o.sources().of(name));
+    return finite(paths.get(step), name, o.ckpt().floats(o.sources().of(name)));
+  }
+
+  /**
+   * The values, checked as the agent checks every tensor: a NaN in a tensor copied through (a norm)
+   * was found only by the writer, as a stack trace blaming the prediction.
+   */
+  private static float[] finite(Path checkpoint, String name, float[] values) {
+    for (int k = 0; k < values.length; k++) {
+      if (!Float.isFinite(values[k])) {
+        throw new UserError(checkpoint + ": tensor " + name + " element " + k + " is " + values[k] + "; a prediction needs finite weights");
+      }
+    }
+    return values;
   }
 
   private Opened opened(Checkpoint ckpt) {

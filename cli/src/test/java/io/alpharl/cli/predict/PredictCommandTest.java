@@ -137,6 +137,32 @@ class PredictCommandTest {
     assertThat(out.resolve("trainer_state.json")).as("training state is not the model's").doesNotExist();
   }
 
+  /** A NaN in a tensor copied through from the window's end (a norm) is the checkpoint's error, found before anything is written. */
+  @Test
+  void aNonFiniteValueInACopiedTensorIsAOneLineErrorNamingTheCheckpoint() throws Exception {
+    Path run = work.resolve("bert-run-nan-norm");
+    writeBertRun(run, new LinkedHashMap<>(), new LinkedHashMap<>());
+    Path ckpt = run.resolve("checkpoint-50");
+    SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt"));
+    Map<String, float[]> values = new LinkedHashMap<>();
+    try (Checkpoint c = Checkpoint.open(ckpt)) {
+      for (var t : c.tensors().values()) {
+        writer.add(t.name(), t.dtype(), t.shape());
+        values.put(t.name(), c.floats(t.name()));
+      }
+    }
+    values.get(NORM)[0] = Float.NaN;
+    writer.writeTo(ckpt.resolve("model.safetensors"), values);
+    StringWriter err = new StringWriter();
+    var cli = AlphaRl.commandLine();
+    cli.setErr(new PrintWriter(err));
+    Path out = work.resolve("nan-out");
+
+    assertThat(cli.execute("predict", run.toString(), "--window-step", "50", "--out", out.toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err.toString().strip()).doesNotContain("\n").contains("checkpoint-50").contains(NORM + " element 0 is NaN");
+    assertThat(out).doesNotExist();
+  }
+
   /** Folders named with zero-padded steps, which the scan takes: the fit read them, and the write looked for checkpoint-50. */
   @Test
   void zeroPaddedFolderNamesArePredictedFrom() throws Exception {

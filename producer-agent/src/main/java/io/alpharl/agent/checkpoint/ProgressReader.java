@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -122,7 +123,9 @@ public final class ProgressReader {
   private static List<JsonNode> progressLines(Path file) throws IOException {
     List<JsonNode> out = new ArrayList<>();
     if (Files.isRegularFile(file)) {
-      for (String line : Files.readAllLines(file)) {
+      // Decoded leniently (a malformed byte becomes U+FFFD): one line of another encoding, or a character cut by a write in
+      // progress, must not make every other line unreadable.
+      for (String line : new String(Files.readAllBytes(file), StandardCharsets.UTF_8).split("\n")) {
         try {
           JsonNode entry = JSON.readTree(line.strip());
           if (entry != null) {

@@ -43,6 +43,15 @@ class ProgressReaderTest {
     assertThat(new ProgressReader("reward").read(c)).isEqualTo(OptionalDouble.of(0.75));
   }
 
+  /** A line in another encoding (or a character cut by a write in progress) leaves the other lines readable. */
+  @Test
+  void aLineThatIsNotUtf8LeavesTheOthersReadable() throws IOException {
+    Path folder = Files.createDirectories(root.resolve("checkpoint-5"));
+    byte[] lines = "{\"step\": 5, \"reward\": 1.0}\n{\"note\": \"caf\u00e9\"}\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    Files.write(root.resolve(ProgressReader.PROGRESS_JSONL), lines);
+    assertThat(new ProgressReader("reward").read(new CheckpointDir(5, folder))).isEqualTo(OptionalDouble.of(1.0));
+  }
+
   /**
    * A loop that changed its plan: each step keeps the plan stated at or before it, however late the
    * agent reads it (the newest line of the file was taken, so an agent catching up judged early
