@@ -67,6 +67,16 @@ public final class AlphaRl implements Runnable {
         cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + base.get().getMessage());
         return USER_ERROR;
       }
+      // The run's log refuses what the command would send (another run's steps under its id, another agent now sending it, the
+      // topic deleted under it): the user's to decide, said in one line, as `agent watch` says it.
+      for (Class<? extends Throwable> refusal : java.util.List.of(io.alpharl.agent.resume.ResumeRefusedException.class,
+          io.alpharl.agent.publish.AgentFencedException.class, io.alpharl.proto.topic.TopicGoneException.class)) {
+        java.util.Optional<? extends Throwable> r = io.alpharl.proto.error.Causes.find(e, refusal);
+        if (r.isPresent()) {
+          cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + r.get().getMessage());
+          return USER_ERROR;
+        }
+      }
       java.util.Optional<String> kafka = KafkaSetupErrors.describe(e);
       if (kafka.isPresent()) {
         cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + kafka.get());

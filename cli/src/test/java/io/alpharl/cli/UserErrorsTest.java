@@ -205,7 +205,7 @@ class UserErrorsTest {
         .writeTo(base.resolve("model.safetensors"), Map.of("model.layers.0.mlp.up_proj.weight", new float[4]));
     assertThat(run("agent", "record", work.toString(), "--run-id", "r", "--modules", "attention", "--out", work.resolve("r.arrow").toString()))
         .isEqualTo(AlphaRl.USER_ERROR);
-    assertThat(oneLine()).contains("no tensor is a modelled module").contains("'attention'");
+    assertThat(oneLine()).contains("include pattern 'attention' matches no tensor", "must match the whole name");
   }
 
   /** Every delta of that element would be non-finite, at every step and restart: one line, not a stack trace per step. */
@@ -253,6 +253,28 @@ class UserErrorsTest {
     err.getBuffer().setLength(0);
     assertThat(run("agent", "replay", notOne.toString(), "--bootstrap-servers", NO_BROKER)).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("cannot replay").contains("notes.arrow");
+  }
+
+  /**
+   * One byte flipped in a late step's frame: the replay sent the steps before it, left the run open
+   * and failed as a stack trace, at the same place on every try. The recording is read whole first
+   * now; the error names where it is damaged, and nothing is sent (no broker is asked here).
+   */
+  @Test
+  void aRecordingDamagedPartWayIsRefusedBeforeAnythingIsSent() throws Exception {
+    byte[] bytes = Files.readAllBytes(Path.of("..", "examples", "runs", "add2-grpo-seed1.arrow"));
+    byte[] magic = "ARLF".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    int last = -1;
+    for (int i = 0; i + magic.length <= bytes.length; i++) {
+      if (java.util.Arrays.equals(bytes, i, i + magic.length, magic, 0, magic.length)) {
+        last = i;
+      }
+    }
+    assertThat(last).as("a frame in the recording").isPositive();
+    bytes[last + 200] ^= 0x10;
+    Path damaged = Files.write(work.resolve("damaged.arrow"), bytes);
+    assertThat(run("agent", "replay", damaged.toString(), "--bootstrap-servers", NO_BROKER)).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("cannot replay", "damaged.arrow is damaged at batch", "DELTA record of step 200");
   }
 
   /**

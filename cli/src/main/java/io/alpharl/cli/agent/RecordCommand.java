@@ -61,6 +61,9 @@ public final class RecordCommand implements Callable<Integer> {
       agent.finish(agent.plannedSteps() > 0 && agent.lastStep() < agent.plannedSteps() ? RunStatus.RUN_STATUS_STOPPED_EARLY
           : RunStatus.RUN_STATUS_FINISHED);
       if (agent.lastStep() > 0) {
+        sink.commit(); // only now: a recording that failed part way replaced a good one under --out, and replayed as a run never ended
+      }
+      if (agent.lastStep() > 0) {
         System.err.printf("recorded run %s through step %d: %.1f MB of deltas in %.1f s%n", run.runId, agent.lastStep(),
             agent.bytesOfDeltas() / 1e6, (System.nanoTime() - t0) / 1e9);
       }
@@ -77,7 +80,6 @@ public final class RecordCommand implements Callable<Integer> {
       }
     }
     if (nothing != null) {
-      Files.deleteIfExists(out);
       throw new UserError("no step recorded from " + config.runDir() + ": " + nothing);
     }
     System.err.printf("wrote %s (%.1f MB)%n", out, Files.size(out) / 1e6);

@@ -8,6 +8,7 @@ import io.alpharl.cli.DurationConverter;
 import io.alpharl.cli.KafkaOptions;
 import io.alpharl.cli.RunIdConverter;
 import io.alpharl.cli.UserError;
+import io.alpharl.proto.frame.RecordingCheck;
 import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.SafetensorsException;
 import io.alpharl.safetensors.SafetensorsFile;
@@ -133,13 +134,18 @@ public final class ReplayCommand implements Callable<Integer> {
     }
   }
 
-  /** The recording is read before Kafka is asked: a wrong path or a file that is no recording is the user's to fix, in one line. */
+  /**
+   * The recording is read, whole, before Kafka is asked: a wrong path, a file that is no recording
+   * or one damaged part way is the user's to fix, in one line, with nothing sent.
+   */
   private String recordedRunId() {
     if (!Files.isRegularFile(recording)) {
       throw new UserError("no recording at " + recording + " ('alpharl agent record' writes one)");
     }
     try (RootAllocator allocator = new RootAllocator()) {
-      return RecordingManifest.runId(allocator, recording);
+      String id = RecordingManifest.runId(allocator, recording);
+      RecordingCheck.verify(allocator, recording);
+      return id;
     } catch (IOException e) {
       throw new UserError("cannot replay " + recording + ": " + e.getMessage());
     }

@@ -15,6 +15,7 @@ import io.alpharl.extrapolator.policy.EarlyStopPolicy;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.proto.frame.RecordingCheck;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.TopicAdmin;
@@ -57,6 +58,8 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--recording", description = "Recording to replay. Default: the bundled run.")
   Path recording;
 
+  private boolean scoresBundledRun;
+
   @Option(names = "--out", defaultValue = "alpharl-demo", description = "Folder for the broker's data and log, the processor's state and the predicted models. Default: ${DEFAULT-VALUE}.")
   Path out;
 
@@ -81,13 +84,17 @@ public final class DemoCommand implements Callable<Integer> {
     }
     PrintStream con = System.out;
     Path home = Path.of(System.getProperty("alpharl.home", "."));
-    Path rec = recording != null ? recording : home.resolve("examples/runs/add2-grpo-seed1.arrow");
+    Path bundled = home.resolve("examples/runs/add2-grpo-seed1.arrow");
+    Path rec = recording != null ? recording : bundled;
+    // The report scores models against the bundled run's checkpoints: for another recording it would print another run's numbers.
+    scoresBundledRun = rec.toAbsolutePath().normalize().equals(bundled.toAbsolutePath().normalize());
     if (!Files.isRegularFile(rec)) {
       System.err.println("alpharl demo: recording " + rec.toAbsolutePath() + " not found; pass --recording FILE");
       return 2;
     }
     try (RootAllocator allocator = new RootAllocator()) {
       RecordingManifest.runId(allocator, rec); // read before a broker starts: a file that is no recording is said in one line
+      RecordingCheck.verify(allocator, rec); // and one damaged part way
     } catch (IOException e) {
       System.err.println("alpharl demo: cannot replay " + rec.toAbsolutePath() + ": " + e.getMessage());
       return 2;
@@ -230,7 +237,7 @@ public final class DemoCommand implements Callable<Integer> {
           + " its step-%d value rather than risk the gain already made)%n", p.getFromStep());
     }
     ModelScorer scorer = new ModelScorer(home.resolve("examples/trainer/trainer.py"));
-    String why = noScore ? "--no-score" : scorer.unavailableReason();
+    String why = noScore ? "--no-score" : !scoresBundledRun ? "the report scores the bundled run only, not " + recording : scorer.unavailableReason();
     Path run = home.resolve("examples/runs/add2-grpo-seed1");
     if (why != null || !Files.isDirectory(run)) {
       con.println("Scoring skipped: " + (why != null ? why : "no bundled checkpoints") + ".");

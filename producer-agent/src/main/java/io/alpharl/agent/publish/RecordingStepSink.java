@@ -113,12 +113,21 @@ public final class RecordingStepSink implements StepSink {
     }
   }
 
+  /** Puts the recording in place, whole: only once the run is recorded to its end (closed without it, nothing is). */
+  public void commit() {
+    try {
+      writer.commit();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot finish the recording", e);
+    }
+  }
+
   @Override
   public void close() {
     try {
       writer.close();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot finish the recording", e);
+      throw new UncheckedIOException("cannot release the recording", e);
     }
   }
 }

@@ -20,8 +20,10 @@ import org.apache.arrow.vector.ipc.ArrowFileWriter;
 /**
  * Writes a run recording: one Arrow IPC file ({@link RecordingSchema}) whose record batches each
  * hold a group of records (a step's frames and its commit marker, or the manifest and base).
- * The file appears under its final name only when {@link #close} completes, so a crashed
- * recording never looks whole.
+ * The file appears under its final name only when {@link #commit} completes: closed without it
+ * (the recording failed part way, with an exception on its way out), the partial file is deleted
+ * and an earlier recording under the name is left as it was, so a failed recording never looks
+ * whole. The partial file's name is this writer's own, so two writers never write into one.
  *
  * <p>Owns a child allocator and one reused root. Not thread-safe.
  */
@@ -37,10 +39,10 @@ public final class RecordingWriter implements AutoCloseable {
 
   public RecordingWriter(BufferAllocator parent, Path target) throws IOException {
     this.target = target;
-    this.tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    this.tmp = target.resolveSibling(target.getFileName() + "." + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".tmp");
     this.allocator = parent.newChildAllocator("recording-writer", 0, Long.MAX_VALUE);
     this.root = VectorSchemaRoot.create(RecordingSchema.SCHEMA, allocator);
-    this.channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+    this.channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     this.writer = new ArrowFileWriter(root, null, channel);
     writer.start();
   }
@@ -71,21 +73,38 @@ public final class RecordingWriter implements AutoCloseable {
     pending.clear();
   }
 
+  /** Writes what is pending and the file's footer, and puts the recording in place under its name. */
+  public void commit() throws IOException {
+    if (closed) {
+      throw new IllegalStateException("the recording " + target + " is closed");
+    }
+    flush();
+    writer.end();
+    release();
+    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** Releases the file and buffers; the partial file is deleted unless {@link #commit} put it in place. */
   @Override
   public void close() throws IOException {
     if (closed) {
       return;
     }
+    try {
+      release();
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  private void release() throws IOException {
     closed = true;
     try {
-      flush();
-      writer.end();
-    } finally {
       writer.close();
       channel.close();
+    } finally {
       root.close();
       allocator.close();
     }
-    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 }

@@ -1,0 +1,63 @@
+package io.alpharl.proto.frame;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.StepCommitted;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.arrow.memory.BufferAllocator;
+
+/**
+ * Reads a whole recording once, before any of it is sent: every record must parse (each frame's
+ * checksums included) and the steps must come in ascending order. A replay that met a damaged
+ * record part way had sent the steps before it, left the run open on the log, and failed at the
+ * same place on every try.
+ */
+public final class RecordingCheck {
+  private RecordingCheck() {}
+
+  /**
+   * @return the number of recorded steps
+   * @throws IOException naming the batch, step and record where the recording is damaged, or the
+   *     file's own problem (not a recording, cut short)
+   */
+  public static int verify(BufferAllocator allocator, Path recording) throws IOException {
+    int batchIndex = 0;
+    int steps = 0;
+    long lastStep = 0;
+    boolean manifest = false;
+    try (RecordingReader reader = new RecordingReader(allocator, recording)) {
+      for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
+        batchIndex++;
+        for (RecordEntry e : batch) {
+          String where = recording + " is damaged at batch " + batchIndex + " (" + e.kind() + " record of step " + e.step() + ", " + e.key() + "): ";
+          try {
+            switch (e.kind()) {
+              case MANIFEST -> {
+                RunManifest.parseFrom(e.value());
+                manifest = true;
+              }
+              case BASE, DELTA -> FrameEnvelope.parse(e.value());
+              case BASE_FILE -> { } // a file's bytes, whatever they are
+              case STEP -> {
+                long step = StepCommitted.parseFrom(e.value()).getStep();
+                if (step <= lastStep) {
+                  throw new IOException(where + "step " + step + " after step " + lastStep);
+                }
+                lastStep = step;
+                steps++;
+              }
+            }
+          } catch (InvalidProtocolBufferException | FrameException ex) {
+            throw new IOException(where + ex.getMessage(), ex);
+          }
+        }
+      }
+    }
+    if (!manifest) {
+      throw new IOException(recording + " has no run manifest");
+    }
+    return steps;
+  }
+}
