@@ -8,6 +8,7 @@ import io.alpharl.extrapolator.follow.RunInputs;
 import io.alpharl.extrapolator.follow.RunLedger;
 import io.alpharl.extrapolator.follow.StalledFits;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
+import io.alpharl.extrapolator.model.PredictedModelWriter;
 import io.alpharl.extrapolator.model.PredictionPlan;
 import io.alpharl.extrapolator.model.Predictor;
 import io.alpharl.extrapolator.policy.DecisionState;
@@ -15,6 +16,7 @@ import io.alpharl.extrapolator.publish.PatientTransaction;
 import io.alpharl.extrapolator.scan.DeltaScan;
 import io.alpharl.extrapolator.scan.FactorScan;
 import io.alpharl.extrapolator.score.LiveScoring;
+import io.alpharl.extrapolator.score.ScoreBook;
 import io.alpharl.extrapolator.write.Folders;
 import io.alpharl.extrapolator.write.OutputClaim;
 import io.alpharl.extrapolator.write.PredictedModelFolder;
@@ -31,15 +33,16 @@ import io.alpharl.safetensors.SafetensorsException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.memory.BufferAllocator;
@@ -201,8 +204,8 @@ public final class ExtrapolatorService implements Runnable {
   private void actOnReadyFits(ExtrapolationBackend backend, TopicReader reader, KafkaProducer<byte[], byte[]> producer) {
     Set<String> blocked = new HashSet<>();
     long now = System.nanoTime();
-    for (Iterator<RunInputs.Pending> it = runInputs.waiting().iterator(); it.hasNext(); ) {
-      FitSummary f = it.next().fit();
+    for (RunInputs.Pending pending : List.copyOf(runInputs.waiting())) {
+      FitSummary f = pending.fit();
       String run = f.getRunId();
       RunLedger ledger = runInputs.runs().get(run);
       if (blocked.contains(run) || ledger == null || ledger.manifest() == null || !ledger.uncommitted(f.getWindowStepsList()).isEmpty()
@@ -210,8 +213,13 @@ public final class ExtrapolatorService implements Runnable {
         blocked.add(run);
         continue;
       }
+      Optional<String> disagreement = Predictor.disagreement(f, ledger.manifest());
+      if (disagreement.isPresent()) {
+        runInputs.refuseInconsistent(pending, disagreement.get());
+        continue;
+      }
       if (act(f, ledger, backend, reader, producer)) {
-        it.remove();
+        runInputs.waiting().remove(pending);
         ledger.acted(f.getStep());
         if (runInputs.letGoIfFinished(run)) {
           finished(run);
@@ -263,8 +271,8 @@ public final class ExtrapolatorService implements Runnable {
       ledger.decisions(step.next());
       return true;
     }
-    Prediction p = emitted.prediction(run, fit.getStep(), fit.getAxis());
-    boolean decide = step.stop() && !emitted.stopped(run);
+    Prediction p = ownPrediction(fit);
+    boolean decide = step.stop() && !emitted.stoppedAt(run, fit.getStep());
     boolean needsBook = scoring.lacksBook(fit);
     if (p != null && !decide && !needsBook) {
       ledger.decisions(step.next());
@@ -354,10 +362,13 @@ public final class ExtrapolatorService implements Runnable {
     RunManifest manifest = ledger.manifest();
     Map<String, NavigableMap<Long, Rank1Update>> factors = new FactorScan(reader).window(fit, ledger.startMs(), ledger.manifest());
     PredictionPlan plan = Predictor.plan(fit, manifest, ledger.commits(), factors, config.policy().carryFromBase());
-    Path dir = config.outputDir().resolve(run).resolve("step-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis()));
+    // Built before the model, kept once it is there: a book that cannot be built failed after a whole model was written, at
+    // every try; a prediction that failed has nothing to score.
+    ScoreBook book = ScoreBook.of(fit, config.id(), manifest, ledger.commits(), factors);
+    Path dir = predictionDir(fit);
     PredictedModelFolder.Written written = PredictedModelFolder.write(dir, run, manifest, ledger.startMs(), ledger.commits(), ledger.digests(), fit.getStep(), plan,
         new DeltaScan(config.kafka(), config.readTimeout(), allocator), backend);
-    scoring.keep(fit, ledger, factors); // once the model is there: a prediction that failed has nothing to score
+    scoring.keep(book);
     long bytes = written.bytes();
     double seconds = (System.nanoTime() - t0) / 1e9;
     metrics.predicted(fit.getAxis(), bytes, seconds);
@@ -383,6 +394,27 @@ public final class ExtrapolatorService implements Runnable {
         .setExtrapolatorId(config.id())
         .setReason(why)
         .build();
+  }
+
+  /**
+   * The prediction this extrapolator published from the fit, if any: one under its id whose model
+   * is where it writes that fit's model, and there. A record under its id that points elsewhere
+   * (forged, or a model since deleted) is not taken for it: the model is written and published.
+   */
+  private Prediction ownPrediction(FitSummary fit) {
+    Prediction p = emitted.prediction(fit.getRunId(), fit.getStep(), fit.getAxis());
+    Path dir = predictionDir(fit).toAbsolutePath();
+    if (p == null || p.getModelPath().equals(dir.toString()) && Files.isRegularFile(dir.resolve(PredictedModelWriter.METADATA_FILE))) {
+      return p;
+    }
+    LOG.warn("run {}: a prediction from step {} under this extrapolator's id names {}, not its model at {}; written and published again",
+        fit.getRunId(), fit.getStep(), p.getModelPath(), dir);
+    return null;
+  }
+
+  /** Where the model predicted from a fit is written. */
+  private Path predictionDir(FitSummary fit) {
+    return config.outputDir().resolve(fit.getRunId()).resolve("step-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis()));
   }
 
   /** Before anything is read or written: a folder another extrapolator writes into is refused ({@link OutputClaim}). */

@@ -9,6 +9,7 @@ import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.Prediction;
 import io.alpharl.proto.v1.PredictionScore;
 import io.alpharl.proto.v1.ProgressAxis;
+import io.alpharl.proto.v1.RejectReason;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -29,7 +30,7 @@ public final class Emitted {
   private final Map<String, Prediction> predictions = new HashMap<>();
   private final List<Prediction> inOrder = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Set<String> stopped = new HashSet<>();
-  private final Set<String> letters = new HashSet<>();
+  private final Map<String, RejectReason> letters = new HashMap<>();
   private final Set<String> scores = new HashSet<>();
 
   private Emitted(String extrapolatorId) {
@@ -92,10 +93,13 @@ public final class Emitted {
     return predictions.get(key(runId, step, axis));
   }
 
+  /** Notes a prediction; a later one from the same fit (published again where an earlier record was not its own) replaces it. */
   public void predicted(Prediction p) {
-    if (predictions.putIfAbsent(key(p.getRunId(), p.getFromStep(), p.getAxis()), p) == null) {
-      inOrder.add(p);
+    Prediction before = predictions.put(key(p.getRunId(), p.getFromStep(), p.getAxis()), p);
+    if (before != null) {
+      inOrder.remove(before);
     }
+    inOrder.add(p);
   }
 
   /** Every prediction this extrapolator published, oldest first. */
@@ -111,20 +115,35 @@ public final class Emitted {
     scores.add(key(score.getRunId(), score.getFromStep(), score.getAxis()) + "@" + score.getAtStep());
   }
 
-  public boolean stopped(String runId) {
-    return stopped.contains(runId);
+  /**
+   * Whether this extrapolator told the run to stop at that step. By step, not by run: the policy
+   * stops a run once, at a step its fits alone decide, so a decision under this id at another step
+   * is not one it made (a forged one kept the real stop from being sent after a restart).
+   */
+  public boolean stoppedAt(String runId, long step) {
+    return stopped.contains(runId + "@" + step);
   }
 
   public void stopped(ControlDecision d) {
-    stopped.add(d.getRunId());
+    stopped.add(d.getRunId() + "@" + d.getAtStep());
   }
 
   public boolean deadLettered(String topic, int partition, long offset) {
-    return letters.contains(topic + "/" + partition + "/" + offset);
+    return letters.containsKey(topic + "/" + partition + "/" + offset);
+  }
+
+  /**
+   * Whether the record was refused as it came, so that nothing of it was taken; a fit refused later
+   * from among the waiting ones (a step its run never committed, a module it does not model) was
+   * taken first, and counted.
+   */
+  public boolean refusedOnArrival(String topic, int partition, long offset) {
+    RejectReason r = letters.get(topic + "/" + partition + "/" + offset);
+    return r != null && r != RejectReason.REJECT_REASON_MISSING_STEP && r != RejectReason.REJECT_REASON_INCONSISTENT_WITH_RUN;
   }
 
   public void deadLettered(DeadLetter d) {
-    letters.add(d.getSourceTopic() + "/" + d.getSourcePartition() + "/" + d.getSourceOffset());
+    letters.put(d.getSourceTopic() + "/" + d.getSourcePartition() + "/" + d.getSourceOffset(), d.getReason());
   }
 
   public String rejectedBy() {

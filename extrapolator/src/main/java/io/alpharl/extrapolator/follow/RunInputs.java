@@ -110,6 +110,17 @@ public final class RunInputs {
     }
   }
 
+  /**
+   * Refuses a waiting fit that disagrees with the run's log where it is acted on (a module the
+   * manifest does not model, a predictor it names that none is): the same on every replay, so
+   * waiting would hold the run's later fits back for ever.
+   */
+  public void refuseInconsistent(Pending pending, String why) {
+    waiting.remove(pending);
+    refuse(pending.source(), RejectReason.REJECT_REASON_INCONSISTENT_WITH_RUN, "fit of run " + pending.fit().getRunId() + " step "
+        + pending.fit().getStep() + " cannot be acted on: " + why);
+  }
+
   /** Logs the refusals still counted but not logged (when the service stops). */
   public void flushLog() {
     refusals.flush();
@@ -153,6 +164,11 @@ public final class RunInputs {
     if (key != null && r.topic().equals(Topics.RUNS.name()) && r.offset() <= manifestsTaken.getOrDefault(taken(key, r.partition()), -1L)) {
       return; // taken when a commit of the run came first (knownRun), its letter included
     }
+    if (emitted.refusedOnArrival(r.topic(), r.partition(), r.offset())) {
+      // Refused when it came, it stays refused: read again after a restart, a commit or fit that came before its run's manifest
+      // would find the manifest further on and be taken, and the outputs would depend on the restart.
+      return;
+    }
     if (key == null || r.value() == null) {
       refuse(r, RejectReason.REJECT_REASON_MALFORMED_RECORD, "record has no " + (key == null ? "key" : "value"));
       return;
@@ -187,13 +203,14 @@ public final class RunInputs {
             // Taken again it would count twice toward the policy's fits passing in a row.
             refuse(r, RejectReason.REJECT_REASON_DUPLICATE_STEP, "fit of run " + key + " step " + f.getStep() + " after its fit of step " + last
                 + ": a processor publishes each step's fit once, in order");
-          } else if (f.getWindowStepsCount() == 0 || f.getWindowSteps(f.getWindowStepsCount() - 1) != f.getStep()) {
-            refuse(r, RejectReason.REJECT_REASON_MALFORMED_RECORD, "fit of run " + key + " step " + f.getStep() + " lists no window ending at it");
           } else {
-            RunLedger run = runs.get(key);
-            if (run != null) {
-              revive(key, run, reader); // a fit after the run's end: what it is acted on with must be there
+            RunLedger run = knownRun(key, reader);
+            if (run == null) {
+              // No processor fits a run it has no manifest of: waiting, it would never be acted on nor refused.
+              refuse(r, RejectReason.REJECT_REASON_UNKNOWN_RUN, "fit of step " + f.getStep() + " for run " + key + ", which has no manifest");
+              return;
             }
+            revive(key, run, reader); // a fit after the run's end: what it is acted on with must be there
             lastFitStep.put(key, f.getStep());
             waiting.add(new Pending(f, r));
           }

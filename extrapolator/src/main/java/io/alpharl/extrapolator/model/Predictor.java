@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Optional;
 
 /**
  * The prediction a fit summary calls for: for every module, the predictor the processor chose for
@@ -83,6 +84,32 @@ public final class Predictor {
     return new PredictionPlan(fit.getRunId(), k, steps, fit.getAxis(), planned, fit.getConfidence(), predicted, carryFromBase, CarriedDeltas.NONE,
         predictors, new PredictionPlan.Verdict(fit.getPolicy(), EnumLabels.of(fit.getGate()), fit.getGateReason(), fit.getBacktestError(),
             fit.getStopBacktestError()), checkpointDtypes(manifest));
+  }
+
+  /**
+   * Where a fit disagrees with its run's manifest: a module that is not a modelled matrix of the
+   * run, or a predictor that does not parse. No processor publishes such a fit; acted on, it failed
+   * at every try (after a whole model was written, for a module the write carries but the scoring
+   * has no factors of).
+   *
+   * @return why, or empty when the fit can be acted on
+   */
+  public static Optional<String> disagreement(FitSummary fit, RunManifest manifest) {
+    Map<String, TensorInfo> modelled = new HashMap<>();
+    manifest.getTensorsList().stream().filter(t -> t.getModelled() && t.getShapeCount() == 2).forEach(t -> modelled.put(t.getName(), t));
+    for (ModuleFit mf : fit.getModulesList()) {
+      if (!modelled.containsKey(mf.getModule())) {
+        return Optional.of("its module " + mf.getModule() + " is not a modelled matrix of the run's manifest");
+      }
+      if (!mf.getPredictor().isEmpty()) {
+        try {
+          PredictorRegistry.parse(mf.getPredictor());
+        } catch (IllegalArgumentException e) {
+          return Optional.of("module " + mf.getModule() + "'s predictor: " + e.getMessage());
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /** The dtypes the manifest says the run's checkpoints store tensors in, where it says one. */

@@ -94,7 +94,7 @@ public final class DeltaScan {
         LOG.info("run {}: {} of {} tensors start from keyframes (steps {}-{}); the delta log is read from {}", runId, keyframes.count(),
             tensors.size(), keyframes.oldestStep(), keyframes.newestStep(), from == runStartMs ? "the run's start" : java.time.Instant.ofEpochMilli(from));
       }
-      Map<String, LoggedDeltas.Frames> frames = locate(reader, prefix, from, through, tensors.keySet(), keyframes::step,
+      Map<String, LoggedDeltas.Frames> frames = locate(reader, prefix, from, through, commits, tensors.keySet(), keyframes::step,
           keptFrameBytes - keyframes.keptBytes());
       // Where a keyframe fails at the write, the others found by the same clock or cleaner likely do too: one read finds them all.
       Map<String, LoggedDeltas.Frames> fromTheStart = new HashMap<>();
@@ -102,7 +102,7 @@ public final class DeltaScan {
         if (!fromTheStart.containsKey(name)) {
           Set<String> wanted = new HashSet<>(others);
           wanted.add(name);
-          fromTheStart.putAll(locate(reader, prefix, runStartMs, through, wanted, t -> 0L, 0));
+          fromTheStart.putAll(locate(reader, prefix, runStartMs, through, commits, wanted, t -> 0L, 0));
         }
         return fromTheStart.remove(name);
       };
@@ -119,8 +119,8 @@ public final class DeltaScan {
    * {@code through} are on the delta log, read from {@code fromMs} (less the clock margin): the
    * first ones kept whole, up to {@code keepBytes}.
    */
-  private static Map<String, LoggedDeltas.Frames> locate(TopicReader reader, String prefix, long fromMs, long through, Set<String> tensors,
-      ToLongFunction<String> after, long keepBytes) {
+  private static Map<String, LoggedDeltas.Frames> locate(TopicReader reader, String prefix, long fromMs, long through,
+      NavigableMap<Long, StepCommitted> commits, Set<String> tensors, ToLongFunction<String> after, long keepBytes) {
     Map<String, LoggedDeltas.Frames> frames = new HashMap<>();
     tensors.forEach(t -> frames.put(t, new LoggedDeltas.Frames()));
     Set<String> past = new HashSet<>(); // tensors with a frame after `through`: nothing of theirs follows that matters
@@ -144,7 +144,12 @@ public final class DeltaScan {
       }
       long step = frame.header().getStep();
       if (step > through) {
-        past.add(key);
+        // Only a frame of the tensor's own later commit shows that nothing of it follows: a well-formed junk frame (another
+        // run's header under this key, a keyframe's, a step never committed), which the processor dead-letters, ended the scan
+        // before the real frames, and the write waited for ever on "the delta log lacks ...".
+        if (frame.key().equals(key) && !frame.header().getRunningSum() && commits.containsKey(step)) {
+          past.add(key);
+        }
         return past.size() < tensors.size();
       }
       if (step <= after.applyAsLong(name)) {

@@ -48,11 +48,11 @@ public final class LiveScoring {
     this.emitted = emitted;
   }
 
-  /** Keeps the book of a prediction made now from {@code factors}, its window's (a retried write replaces it). */
-  public void keep(FitSummary fit, RunLedger ledger, Map<String, NavigableMap<Long, Rank1Update>> factors) {
-    List<ScoreBook> run = books.computeIfAbsent(fit.getRunId(), r -> new ArrayList<>());
-    run.removeIf(b -> b.fromStep() == fit.getStep());
-    run.add(ScoreBook.of(fit, extrapolatorId, ledger.manifest(), ledger.commits(), factors));
+  /** Keeps the book of a prediction made now (a retried write replaces it). */
+  public void keep(ScoreBook book) {
+    List<ScoreBook> run = books.computeIfAbsent(book.fit().getRunId(), r -> new ArrayList<>());
+    run.removeIf(b -> b.fromStep() == book.fromStep());
+    run.add(book);
   }
 
   /**
@@ -92,7 +92,7 @@ public final class LiveScoring {
     for (Iterator<FitSummary> it = unbuilt.getOrDefault(fit.getRunId(), new ArrayList<>()).iterator(); it.hasNext(); ) {
       FitSummary earlier = it.next();
       if (earlier.getStep() < step && !emitted.scored(fit.getRunId(), earlier.getStep(), fit.getAxis(), step)) {
-        keep(earlier, ledger, factors.window(earlier, ledger.startMs(), ledger.manifest()));
+        keep(ScoreBook.of(earlier, extrapolatorId, ledger.manifest(), ledger.commits(), factors.window(earlier, ledger.startMs(), ledger.manifest())));
         it.remove();
       }
     }

@@ -36,14 +36,25 @@ class RunInputsTest {
   private long offset;
 
   private void fit(long step, long... window) {
-    FitSummary f = FitSummary.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setStep(step)
-        .setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setProcessorApplication(APP).addAllWindowSteps(java.util.Arrays.stream(window).boxed().toList())
-        .build();
-    inputs.apply(new ConsumerRecord<>(Topics.FITS.name(), 0, offset++, RUN.getBytes(StandardCharsets.UTF_8), f.toByteArray()), null);
+    inputs.apply(new ConsumerRecord<>(Topics.FITS.name(), 0, offset++, RUN.getBytes(StandardCharsets.UTF_8), fitOf(RUN, step, window)
+        .toByteArray()), null);
+  }
+
+  /** A fit as a processor publishes it: the axis bounds its settings check included. */
+  private static FitSummary fitOf(String run, long step, long... window) {
+    return FitSummary.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run).setStep(step).setAxis(ProgressAxis.PROGRESS_AXIS_STEP)
+        .setProcessorApplication(APP).addAllWindowSteps(java.util.Arrays.stream(window).boxed().toList()).setSignalHigh(1).setMinExponent(0.1)
+        .setMaxExponent(1).build();
+  }
+
+  private void manifest() {
+    inputs.apply(record(Topics.RUNS.name(), 0, 0, RunManifest.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).build()
+        .toByteArray(), RUN), null);
   }
 
   @Test
   void aFitOfAStepAlreadyTakenOrWithoutItsWindowIsADeadLetter() {
+    manifest();
     fit(5, 5);
     fit(10, 5, 10);
     fit(10, 5, 10); // again
@@ -71,8 +82,7 @@ class RunInputsTest {
   void aCommitWhoseManifestCannotBeReadNowIsReadAgainWithItsPartitionsLaterRecords() {
     List<ConsumerRecord<byte[], byte[]>> batch = List.of(
         record(Topics.STEPS.name(), 0, 7, commit(RUN, 3)),
-        record(Topics.FITS.name(), 0, 2, FitSummary.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setStep(3)
-            .setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setProcessorApplication(APP).addWindowSteps(3).build().toByteArray()),
+        record(Topics.FITS.name(), 0, 2, fitOf(RUN, 3, 3).toByteArray()),
         record(Topics.STEPS.name(), 0, 8, commit(RUN, 4)),
         record(Topics.RUNS.name(), 0, 4, RunManifest.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId("run-2").build()
             .toByteArray()));
@@ -81,8 +91,9 @@ class RunInputsTest {
     try (TopicReader silent = new TopicReader(KafkaClients.of("127.0.0.1:1"), Duration.ofSeconds(1))) {
       again = inputs.applyAll(batch, silent);
     }
-    assertThat(again).containsExactly(Map.entry(new TopicPartition(Topics.STEPS.name(), 0), 7L));
-    assertThat(inputs.waiting()).extracting(p -> p.fit().getStep()).containsExactly(3L);
+    // The fit's run is not known either: it too is read again, where it was taken without its manifest.
+    assertThat(again).containsOnly(Map.entry(new TopicPartition(Topics.STEPS.name(), 0), 7L), Map.entry(new TopicPartition(Topics.FITS.name(), 0), 2L));
+    assertThat(inputs.waiting()).isEmpty();
     assertThat(inputs.runs()).containsOnlyKeys("run-2");
     MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
     producer.initTransactions();
@@ -97,8 +108,7 @@ class RunInputsTest {
    */
   @Test
   void aFitWhoseWindowNamesAStepTheRunNeverCommittedIsADeadLetter() {
-    inputs.apply(record(Topics.RUNS.name(), 0, 0, RunManifest.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).build()
-        .toByteArray(), RUN), null);
+    manifest();
     long[] committed = {5, 10, 20};
     for (int i = 0; i < committed.length; i++) {
       inputs.apply(record(Topics.STEPS.name(), 0, i, commit(RUN, committed[i]), RUN), null);
@@ -147,6 +157,58 @@ class RunInputsTest {
     producer.initTransactions();
     inputs.publishLetters(producer, () -> true);
     assertThat(producer.history()).extracting(r -> parse(r.value()).getReason()).containsExactly(RejectReason.REJECT_REASON_SHAPE_MISMATCH);
+  }
+
+  /**
+   * Records no processor publishes, of this build's version: each refused as it comes, with its
+   * coordinates, where they were taken and waited for ever (a fit whose axis bounds no setting
+   * allows failed at every try; a commit of step 2^64 − 5 joined the run's window).
+   */
+  @Test
+  void fitsAndCommitsNoProcessorOrAgentSendsAreDeadLetters() {
+    manifest();
+    inputs.apply(record(Topics.STEPS.name(), 0, 0, commit(RUN, -5), RUN), null);
+    FitSummary good = fitOf(RUN, 5, 5);
+    List<FitSummary> bad = List.of(good.toBuilder().setStep(-1).clearWindowSteps().addWindowSteps(-1).build(),
+        good.toBuilder().clearWindowSteps().addWindowSteps(5).addWindowSteps(3).addWindowSteps(5).build(),
+        good.toBuilder().setPlannedSteps(-1).build(), good.toBuilder().setSignalLow(1).build(), good.toBuilder().setMinExponent(0).build(),
+        good.toBuilder().setSignalTarget(Double.POSITIVE_INFINITY).build(),
+        good.toBuilder().addModules(io.alpharl.proto.v1.ModuleFit.newBuilder().setModule("m")).addModules(io.alpharl.proto.v1.ModuleFit
+            .newBuilder().setModule("m")).build());
+    for (FitSummary f : bad) {
+      inputs.apply(record(Topics.FITS.name(), 0, offset++, f.toByteArray(), RUN), null);
+    }
+    fit(5, 5);
+    assertThat(inputs.runs().get(RUN).commits()).isEmpty();
+    assertThat(inputs.waiting()).extracting(p -> p.fit().getStep()).containsExactly(5L);
+    MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    producer.initTransactions();
+    inputs.publishLetters(producer, () -> true);
+    List<DeadLetter> letters = producer.history().stream().map(r -> parse(r.value())).toList();
+    assertThat(letters).hasSize(1 + bad.size()).allSatisfy(d -> assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD));
+    assertThat(letters.get(0).getDetail()).contains("names step 18446744073709551611");
+    assertThat(letters.subList(1, letters.size())).extracting(DeadLetter::getDetail).satisfiesExactly(
+        d -> assertThat(d).contains("names no step a run has"), d -> assertThat(d).contains("not ascending"), d -> assertThat(d).contains("plans"),
+        d -> assertThat(d).contains("signal range [1.0, 1.0]"), d -> assertThat(d).contains("exponents [0.0, 1.0]"),
+        d -> assertThat(d).contains("signal target Infinity"), d -> assertThat(d).contains("lists module m twice"));
+  }
+
+  /**
+   * A record refused as it came stays refused after a restart, which reads the inputs again from
+   * their start: a commit that came before its run's manifest would otherwise be taken then (the
+   * manifest is found further on), and the outputs would depend on the restart.
+   */
+  @Test
+  void aRecordRefusedAsItCameIsRefusedOnAReplay() {
+    Emitted earlier = Emitted.none("x");
+    earlier.deadLettered(DeadLetter.newBuilder().setSourceTopic(Topics.STEPS.name()).setSourcePartition(0).setSourceOffset(0)
+        .setReason(RejectReason.REJECT_REASON_UNKNOWN_RUN).build());
+    RunInputs replay = new RunInputs(APP, ProgressAxis.PROGRESS_AXIS_STEP, earlier, new ExtrapolatorMetrics());
+    replay.apply(record(Topics.RUNS.name(), 0, 0, RunManifest.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).build()
+        .toByteArray(), RUN), null);
+    replay.apply(record(Topics.STEPS.name(), 0, 0, commit(RUN, 3), RUN), null);
+    replay.apply(record(Topics.STEPS.name(), 0, 1, commit(RUN, 4), RUN), null);
+    assertThat(replay.runs().get(RUN).commits()).containsOnlyKeys(4L);
   }
 
   private static byte[] commit(String run, long step) {

@@ -48,6 +48,17 @@ class PredictorTest {
     assertThat(plan.weight("norm", 61)).isZero();
   }
 
+  /** A fit naming a tensor the run does not model, or a predictor no build knows, cannot be acted on: said before anything is written. */
+  @Test
+  void aFitThatDisagreesWithTheManifestSaysWhy() {
+    assertThat(Predictor.disagreement(summary(WINDOW, "whole-trend:axis=step"), MANIFEST)).isEmpty();
+    FitSummary other = summary(WINDOW, "stop").toBuilder().setModules(0, summary(WINDOW, "stop").getModules(0).toBuilder()
+        .setModule("model.embed_tokens.weight")).build();
+    assertThat(Predictor.disagreement(other, MANIFEST)).hasValue("its module model.embed_tokens.weight is not a modelled matrix of the run's manifest");
+    assertThat(Predictor.disagreement(summary(WINDOW, "no-such-predictor"), MANIFEST)).hasValueSatisfying(
+        why -> assertThat(why).startsWith("module m's predictor: ").contains("no-such-predictor"));
+  }
+
   @Test
   void aModuleChosenToBeCarriedKeepsItsWindowEndValue() {
     PredictionPlan plan = Predictor.plan(summary(WINDOW, "stop"), MANIFEST, commits(), Map.of("m", factors()), false);

@@ -133,6 +133,56 @@ class DeltaScanIT {
   }
 
   /**
+   * Well-formed frames of this build's version under the run's keys, ahead of its real frames: a
+   * keyframe's frame (running sum) of every tensor at the last step a long can name, and one of
+   * another run's header. The processor dead-letters them; the scan counted each as its tensor's
+   * frame past the window, ended before the real frames, and the write waited for ever on "the
+   * delta log lacks". Frames no commit of the run stands for are passed over now.
+   */
+  @Test
+  void junkFramesAheadOfTheRunsOwnDoNotEndTheScan(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String runId = "scan-junk-" + UUID.randomUUID().toString().substring(0, 8);
+    long through = 40;
+    try (RootAllocator allocator = new RootAllocator();
+         Checkpoint base = Checkpoint.open(BundledRun.dir().resolve("checkpoint-0"));
+         Checkpoint at40 = Checkpoint.open(BundledRun.dir().resolve("checkpoint-" + through));
+         io.alpharl.proto.frame.TensorChunker chunker = new io.alpharl.proto.frame.TensorChunker(allocator,
+             io.alpharl.proto.frame.ChunkingConfig.defaults());
+         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
+             new ByteArraySerializer(), new ByteArraySerializer())) {
+      Map<String, List<Long>> shapes = new LinkedHashMap<>();
+      for (TensorEntry t : base.tensors().values()) {
+        shapes.put(t.name(), t.shape());
+        for (String header : List.of(runId, "another-run")) {
+          List<io.alpharl.proto.frame.DeltaFrame> frames = new ArrayList<>();
+          chunker.split(new io.alpharl.proto.frame.TensorRef(header, Long.MAX_VALUE, t.name(), t.shape()),
+              java.nio.FloatBuffer.allocate((int) t.elementCount()), frames::add);
+          io.alpharl.proto.frame.DeltaFrame f = frames.get(0);
+          byte[] junk = io.alpharl.proto.frame.FrameEnvelope.wrap(f.header().toBuilder().setRunningSum(header.equals(runId)),
+              java.util.Arrays.copyOfRange(f.bytes(), f.payloadOffset(), f.bytes().length), f.payloadLength()).bytes();
+          producer.send(new ProducerRecord<>(Topics.DELTAS.name(), (runId + RecordKeys.SEPARATOR + t.name()).getBytes(StandardCharsets.UTF_8), junk))
+              .get();
+        }
+      }
+      BundledRun.replay(broker.bootstrapServers(), runId, allocator, work.resolve("base"), 0, 60);
+      RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.commits.stream().anyMatch(c -> c.getStep() == 60), TIMEOUT);
+      NavigableMap<Long, StepCommitted> commits = new TreeMap<>();
+      log.commits.forEach(c -> commits.putIfAbsent(c.getStep(), c));
+      Map<String, float[]> sums = sums(new DeltaScan(KafkaClients.of(broker.bootstrapServers()), TIMEOUT, allocator), runId, commits, through,
+          shapes, (t, st) -> 1, base, new long[1]);
+      for (String name : shapes.keySet()) {
+        float[] w = sums.get(name);
+        short[] bits = new short[w.length];
+        HalfFloats.floatsToBf16(w, 0, bits, 0, w.length);
+        float[] rounded = new float[w.length];
+        HalfFloats.bf16sToFloats(bits, 0, rounded, 0, w.length);
+        assertThat(rounded).as("%s: W_0 + ΔW_40 is checkpoint-40", name).containsExactly(at40.floats(name));
+      }
+    }
+  }
+
+  /**
    * Keyframes on a live agent's run (every 3 steps of each tensor), with f32 deltas and with bf16
    * ones under error feedback (where S is a sum of rounded deltas): summed from its keyframe and the
    * deltas after it, each tensor is the same bits as summed from the run's first delta, from under

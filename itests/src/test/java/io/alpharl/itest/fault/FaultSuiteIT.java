@@ -1,6 +1,7 @@
 package io.alpharl.itest.fault;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.alpharl.broker.EmbeddedBrokerConfig;
 import io.alpharl.broker.EmbeddedKafkaBroker;
@@ -17,6 +18,7 @@ import io.alpharl.proto.v1.Prediction;
 import io.alpharl.proto.v1.PredictionScore;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.Rank1Update;
+import io.alpharl.proto.v1.RejectReason;
 import io.alpharl.safetensors.Checkpoint;
 import java.io.IOException;
 import java.net.URI;
@@ -177,6 +179,14 @@ class FaultSuiteIT {
         .as("a dead letter for the junk of each topic that the services read")
         .contains(Topics.DELTAS.name(), Topics.STEPS.name(), Topics.RUNS.name(), Topics.RANK1.name(), Topics.FITS.name(),
             Topics.PREDICTIONS.name(), Topics.SCORES.name(), Topics.CONTROL.name());
+    assertThat(out.letters).filteredOn(d -> d.getOriginalValueSize() == 1_048_300)
+        .as("records at the size limit lettered, by the processor and the extrapolator, with their first 256 KiB")
+        .extracting(DeadLetter::getSourceTopic, d -> d.getOriginalValue().size()).contains(tuple(Topics.DELTAS.name(), 256 * 1024),
+            tuple(Topics.FITS.name(), 256 * 1024));
+    assertThat(out.letters).filteredOn(d -> d.getDetail().contains("no-such-run") && d.getSourceTopic().equals(Topics.FITS.name()))
+        .as("a fit of a run without a manifest").extracting(DeadLetter::getReason).containsExactly(RejectReason.REJECT_REASON_UNKNOWN_RUN);
+    assertThat(out.letters).filteredOn(d -> d.getDetail().contains("names step 18446744073709551611"))
+        .as("a commit of a step past any count, by the processor and the extrapolator").hasSize(2);
   }
 
   @Test
@@ -530,12 +540,13 @@ class FaultSuiteIT {
           }
         } else if (r.topic().equals(Topics.PREDICTIONS.name())) {
           Prediction p = Topics.PREDICTIONS.valueSerde().deserializer().deserialize(r.topic(), r.value());
-          if (p.getSchemaVersion() == Topics.SCHEMA_VERSION && !p.getExtrapolatorId().isEmpty() && predictions.put(p.getFromStep(), p) != null) {
+          if (p.getSchemaVersion() == Topics.SCHEMA_VERSION && !p.getExtrapolatorId().isEmpty() && !p.getModelPath().equals(Junk.FORGED_PATH)
+              && predictions.put(p.getFromStep(), p) != null) {
             duplicates.add("prediction " + p.getFromStep());
           }
         } else if (r.topic().equals(Topics.CONTROL.name())) {
           ControlDecision d = Topics.CONTROL.valueSerde().deserializer().deserialize(r.topic(), r.value());
-          if (d.getSchemaVersion() == Topics.SCHEMA_VERSION && !d.getExtrapolatorId().isEmpty()) {
+          if (d.getSchemaVersion() == Topics.SCHEMA_VERSION && !d.getExtrapolatorId().isEmpty() && !d.getModelPath().equals(Junk.FORGED_PATH)) {
             decisions.add(d);
             if (decisions.size() > 1) {
               duplicates.add("decision " + d.getAtStep());

@@ -36,6 +36,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 final class Junk {
   private static final int FORGED_VERSION = 99;
+  /** The model path of the forged outputs of this build's version, by which the suite tells them from the extrapolator's own. */
+  static final String FORGED_PATH = "/forged/model";
   private static final String MODULE = "model.layers.0.self_attn.q_proj.weight";
 
   private Junk() {}
@@ -76,8 +78,9 @@ final class Junk {
         .setAtStep(50).build().toByteArray()));
     out.add(record(Topics.CONTROL.name(), run, ControlDecision.newBuilder().setSchemaVersion(FORGED_VERSION).setRunId(run)
         .setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(45).build().toByteArray()));
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
-        new ByteArraySerializer(), new ByteArraySerializer())) {
+    out.addAll(currentVersion(run));
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 << 20), new ByteArraySerializer(), new ByteArraySerializer())) {
       // In the run's own partition, where the processor writes its factors and the extrapolator reads them.
       int partition = RecordKeys.runPartition(run, producer.partitionsFor(Topics.RANK1.name()).size());
       ProducerRecord<byte[], byte[]> forged = new ProducerRecord<>(Topics.RANK1.name(), partition, (run + "/" + MODULE).getBytes(StandardCharsets.UTF_8),
@@ -91,9 +94,44 @@ final class Junk {
   }
 
   /**
-   * Outputs of another schema version under the extrapolator's own id: a decision and a prediction
-   * from the step it predicts at. A restarted extrapolator rebuilds what it published from these
-   * topics; taking these for its own, it would never send the real ones.
+   * Junk of this build's version: a commit of a step past any count (2^64 − 5 as an unsigned
+   * number, −5 as Java reads it), a fit of a run without a manifest, a keyframe's frame of every
+   * tensor at the last step a long can name on the delta topic (it ended the extrapolator's scan
+   * of the log before the real frames), and records near the size limit (their letters, holding
+   * them whole, were larger than the dead-letter topic takes).
+   */
+  private static List<ProducerRecord<byte[], byte[]>> currentVersion(String run) throws Exception {
+    List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
+    out.add(record(Topics.STEPS.name(), run, StepCommitted.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run).setStep(-5)
+        .build().toByteArray()));
+    out.add(record(Topics.FITS.name(), "no-such-run", FitSummary.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId("no-such-run")
+        .setStep(5).addWindowSteps(5).setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setProcessorApplication("alpharl-processor").setSignalHigh(1)
+        .setMinExponent(0.1).setMaxExponent(1).build().toByteArray()));
+    try (io.alpharl.safetensors.Checkpoint base = io.alpharl.safetensors.Checkpoint.open(io.alpharl.itest.support.BundledRun.dir()
+        .resolve("checkpoint-0"));
+         RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, ChunkingConfig.defaults())) {
+      for (io.alpharl.safetensors.TensorEntry t : base.tensors().values()) {
+        List<DeltaFrame> frames = new ArrayList<>();
+        chunker.split(new TensorRef(run, Long.MAX_VALUE, t.name(), t.shape()), FloatBuffer.allocate((int) t.elementCount()), frames::add);
+        DeltaFrame f = frames.get(0);
+        out.add(record(Topics.DELTAS.name(), run + "/" + t.name(), FrameEnvelope.wrap(f.header().toBuilder().setRunningSum(true),
+            Arrays.copyOfRange(f.bytes(), f.payloadOffset(), f.bytes().length), f.payloadLength()).bytes()));
+      }
+    }
+    // As large as the broker's default limit lets the record be (1 MiB and a little, the batch's framing counted): a letter
+    // holding it whole, with its reason and coordinates, is not.
+    byte[] large = new byte[1_048_300];
+    Arrays.fill(large, (byte) 'x');
+    out.add(record(Topics.FITS.name(), run, large));
+    out.add(record(Topics.DELTAS.name(), run + "/" + MODULE, large));
+    return out;
+  }
+
+  /**
+   * Outputs under the extrapolator's own id: of another schema version, a decision and a prediction
+   * from the step it predicts at; of this build's, a prediction from that step whose model lies
+   * elsewhere and a stop at another step. A restarted extrapolator rebuilds what it published from
+   * these topics; taking these for its own, it would never send the real ones.
    */
   static void forgedOutputsOf(String bootstrap, String run, String extrapolatorId, long predictionStep) throws Exception {
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
@@ -102,6 +140,13 @@ final class Junk {
           .setExtrapolatorId(extrapolatorId).setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(predictionStep).build().toByteArray())).get();
       producer.send(record(Topics.PREDICTIONS.name(), run, Prediction.newBuilder().setSchemaVersion(FORGED_VERSION).setRunId(run)
           .setExtrapolatorId(extrapolatorId).setFromStep(predictionStep).setAxis(ProgressAxis.PROGRESS_AXIS_STEP).build().toByteArray())).get();
+      // This build's version: a prediction whose model is elsewhere, a stop at a step the policy does not stop at.
+      producer.send(record(Topics.PREDICTIONS.name(), run, Prediction.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run)
+          .setExtrapolatorId(extrapolatorId).setFromStep(predictionStep).setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setModelPath(FORGED_PATH).build()
+          .toByteArray())).get();
+      producer.send(record(Topics.CONTROL.name(), run, ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run)
+          .setExtrapolatorId(extrapolatorId).setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(predictionStep - 5)
+          .setModelPath(FORGED_PATH).build().toByteArray())).get();
     }
   }
 

@@ -10,6 +10,15 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * who refused it, so nothing is lost and anyone can find the record again. Stateless.
  */
 public final class DeadLetters {
+  /**
+   * The most of a refused value a letter carries. A letter holding all of a record near the input
+   * topic's size limit was larger than the dead-letter topic takes: the broker refused it, and the
+   * service's every later letter waited behind it (the processor's task failed).
+   */
+  public static final int MAX_ORIGINAL_VALUE_BYTES = 256 * 1024;
+  /** The most of a detail a letter carries (a detail may quote what it refuses). */
+  static final int MAX_DETAIL_CHARS = 8 * 1024;
+
   private DeadLetters() {}
 
   /**
@@ -20,12 +29,13 @@ public final class DeadLetters {
     return DeadLetter.newBuilder()
         .setSchemaVersion(Topics.SCHEMA_VERSION)
         .setReason(reason)
-        .setDetail(detail == null ? "" : detail)
+        .setDetail(detail == null ? "" : detail.length() <= MAX_DETAIL_CHARS ? detail : detail.substring(0, MAX_DETAIL_CHARS) + "…")
         .setSourceTopic(topic)
         .setSourcePartition(partition)
         .setSourceOffset(offset)
-        .setOriginalKey(key == null ? ByteString.EMPTY : ByteString.copyFrom(key))
-        .setOriginalValue(value == null ? ByteString.EMPTY : ByteString.copyFrom(value))
+        .setOriginalKey(key == null ? ByteString.EMPTY : ByteString.copyFrom(key, 0, Math.min(key.length, MAX_ORIGINAL_VALUE_BYTES)))
+        .setOriginalValue(value == null ? ByteString.EMPTY : ByteString.copyFrom(value, 0, Math.min(value.length, MAX_ORIGINAL_VALUE_BYTES)))
+        .setOriginalValueSize(value == null ? 0 : value.length)
         .setRejectedBy(rejectedBy)
         .setRejectedUnixMs(System.currentTimeMillis());
   }

@@ -2,6 +2,7 @@ package io.alpharl.proto.topic;
 
 import io.alpharl.proto.v1.ControlDecision;
 import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.ModuleFit;
 import io.alpharl.proto.v1.Prediction;
 import io.alpharl.proto.v1.PredictionScore;
 import io.alpharl.proto.v1.Rank1Update;
@@ -10,6 +11,7 @@ import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorInfo;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -19,6 +21,13 @@ import java.util.Set;
  * service, so a forged or stray record is refused the same way wherever it is read. Stateless.
  */
 public final class MessageChecks {
+  /**
+   * The last step any record may name: 2^53, far past any run (a step a second for 285 million
+   * years), and exact as a double. A frame or commit beyond stood for ever as a tensor's or run's
+   * newest step, and every real one after it was refused.
+   */
+  public static final long MAX_STEP = 1L << 53;
+
   /** Why a message is refused, for its dead letter. */
   public record Problem(RejectReason reason, String detail) {}
 
@@ -87,8 +96,13 @@ public final class MessageChecks {
 
   public static Optional<Problem> step(String key, StepCommitted s) {
     return version("StepCommitted", s.getSchemaVersion()).or(() -> runKey("StepCommitted", key, s.getRunId()))
-        .or(() -> s.getStep() == 0 ? Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD, "StepCommitted of run " + s.getRunId()
-            + " names step 0, the base")) : Optional.empty())
+        // Read as a signed long, a step of 2^63 and more is negative: no agent counts that far, and a window holding one never ends.
+        .or(() -> s.getStep() <= 0 || s.getStep() > MAX_STEP ? Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
+            "StepCommitted of run " + s.getRunId() + " names step " + Long.toUnsignedString(s.getStep()) + (s.getStep() == 0 ? ", the base"
+                : ", beyond any run"))) : Optional.empty())
+        .or(() -> s.getPlannedSteps() < 0 || s.getPlannedSteps() > MAX_STEP ? Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
+            "StepCommitted of run " + s.getRunId() + " step " + s.getStep() + " plans " + Long.toUnsignedString(s.getPlannedSteps()) + " steps"))
+            : Optional.empty())
         // The agent never sends one (it refuses a non-finite value in the trainer's state); another producer's NaN made every fit's
         // R² NaN and the monitoring page stopped refreshing for every run.
         .or(() -> s.getHasProgressValue() && !Double.isFinite(s.getProgressValue()) ? Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
@@ -127,7 +141,21 @@ public final class MessageChecks {
         || u.getMoreSigmasList().stream().anyMatch(x -> !Double.isFinite(x))) {
       return Optional.of(of + "‖ΔW‖_F " + u.getFrobeniusNorm() + " or a singular value is not finite");
     }
+    // A NaN in a factor would pass into every plan and score of the window, and the written model would be refused for ever.
+    if (!finite(u.getUList()) || !finite(u.getVList()) || !finite(u.getMoreUList()) || !finite(u.getMoreVList())
+        || u.getSketchList().stream().anyMatch(x -> !Double.isFinite(x))) {
+      return Optional.of(of + "a factor or sketch value is not finite");
+    }
     return Optional.empty();
+  }
+
+  private static boolean finite(List<Float> values) {
+    for (float v : values) {
+      if (!Float.isFinite(v)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -143,8 +171,47 @@ public final class MessageChecks {
         + size + ", seed " + seed);
   }
 
+  /**
+   * A fit summary's own consistency: what a processor always publishes (a positive step, a window
+   * of ascending steps ending at it, a known or no planned step, the axis bounds its settings
+   * check). A fit that fails here could never be acted on: taken, it waited for ever, retried every
+   * 15 s, or failed after a whole model was written.
+   */
   public static Optional<Problem> fit(String key, FitSummary f) {
-    return version("FitSummary", f.getSchemaVersion()).or(() -> runKey("FitSummary", key, f.getRunId()));
+    return version("FitSummary", f.getSchemaVersion()).or(() -> runKey("FitSummary", key, f.getRunId())).or(() -> {
+      String of = "FitSummary of run " + f.getRunId() + " step " + Long.toUnsignedString(f.getStep()) + " ";
+      if (f.getStep() <= 0 || f.getStep() > MAX_STEP) {
+        return malformed(of + "names no step a run has");
+      }
+      List<Long> window = f.getWindowStepsList();
+      for (int i = 0; i < window.size(); i++) {
+        if (window.get(i) <= 0 || (i > 0 && window.get(i) <= window.get(i - 1))) {
+          return malformed(of + "has window steps " + window + ", not ascending positive steps");
+        }
+      }
+      if (window.isEmpty() || window.get(window.size() - 1) != f.getStep()) {
+        return malformed(of + "lists no window ending at it");
+      }
+      if (f.getPlannedSteps() < 0 || f.getPlannedSteps() > MAX_STEP) {
+        return malformed(of + "plans " + Long.toUnsignedString(f.getPlannedSteps()) + " steps");
+      }
+      if (!(f.getSignalLow() < f.getSignalHigh()) || !(f.getMinExponent() > 0 && f.getMinExponent() <= f.getMaxExponent())
+          || Double.isInfinite(f.getSignalTarget())) {
+        return malformed(of + "has axis bounds no processor uses: signal range [" + f.getSignalLow() + ", " + f.getSignalHigh()
+            + "], exponents [" + f.getMinExponent() + ", " + f.getMaxExponent() + "], signal target " + f.getSignalTarget());
+      }
+      Set<String> modules = new HashSet<>();
+      for (ModuleFit m : f.getModulesList()) {
+        if (!modules.add(m.getModule())) {
+          return malformed(of + "lists module " + m.getModule() + " twice");
+        }
+      }
+      return Optional.empty();
+    });
+  }
+
+  private static Optional<Problem> malformed(String detail) {
+    return Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD, detail));
   }
 
   public static Optional<Problem> prediction(String key, Prediction p) {

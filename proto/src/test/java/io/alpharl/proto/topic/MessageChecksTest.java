@@ -62,6 +62,38 @@ class MessageChecksTest {
     assertThat(MessageChecks.manifest("r", with(TensorInfo.newBuilder().setName("n").addShape(-1).build()))).isPresent();
   }
 
+  /** Factors whose shapes, sketch and norms add up but that hold a NaN: refused, where they were taken into every plan and score. */
+  @Test
+  void factorsHoldingANonFiniteValueAreRefused() {
+    TensorInfo q = matrix("l.0.q.weight", 2, 3, true);
+    io.alpharl.proto.v1.Rank1Update ok = io.alpharl.proto.v1.Rank1Update.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId("r")
+        .setModule(q.getName()).setStep(1).setRank(1).setSigma1(1).setFrobeniusNorm(1).addAllU(List.of(1f, 0f)).addAllV(List.of(1f, 0f, 0f))
+        .setSketchSize(1).addSketch(0.5).build();
+    assertThat(MessageChecks.factorsFit(ok, q)).isEmpty();
+    assertThat(MessageChecks.factorsFit(ok.toBuilder().setU(1, Float.NaN).build(), q)).hasValueSatisfying(
+        why -> assertThat(why).contains("a factor or sketch value is not finite"));
+    assertThat(MessageChecks.factorsFit(ok.toBuilder().setV(2, Float.POSITIVE_INFINITY).build(), q)).isPresent();
+    assertThat(MessageChecks.factorsFit(ok.toBuilder().setSketch(0, Double.NaN).build(), q)).isPresent();
+  }
+
+  /** A letter of a record near the size limit carries its first 256 KiB and its size: whole, it was larger than the topic takes. */
+  @Test
+  void aDeadLetterOfALargeRecordCarriesItsBeginningAndItsSize() {
+    byte[] large = new byte[1_048_300];
+    large[0] = 7;
+    io.alpharl.proto.v1.DeadLetter d = DeadLetters.of(Topics.FITS.name(), 0, 9, "k".getBytes(java.nio.charset.StandardCharsets.UTF_8), large,
+        RejectReason.REJECT_REASON_MALFORMED_RECORD, "x".repeat(100_000), "extrapolator e").build();
+    assertThat(d.getSerializedSize()).isLessThan(300 * 1024);
+    assertThat(d.getOriginalValueSize()).isEqualTo(1_048_300);
+    assertThat(d.getOriginalValue().size()).isEqualTo(DeadLetters.MAX_ORIGINAL_VALUE_BYTES);
+    assertThat(d.getOriginalValue().byteAt(0)).isEqualTo((byte) 7);
+    assertThat(d.getDetail()).hasSize(DeadLetters.MAX_DETAIL_CHARS + 1);
+    io.alpharl.proto.v1.DeadLetter small = DeadLetters.of(Topics.FITS.name(), 0, 9, null, new byte[] {1, 2}, RejectReason.REJECT_REASON_MALFORMED_RECORD,
+        "why", "e").build();
+    assertThat(small.getOriginalValue().toByteArray()).containsExactly(1, 2);
+    assertThat(small.getOriginalValueSize()).isEqualTo(2);
+  }
+
   private static TensorInfo matrix(String name, long m, long n, boolean modelled) {
     return TensorInfo.newBuilder().setName(name).addAllShape(List.of(m, n)).setModelled(modelled).build();
   }
