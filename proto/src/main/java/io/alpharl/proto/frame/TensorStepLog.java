@@ -1,5 +1,6 @@
 package io.alpharl.proto.frame;
 
+import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DeltaChunkHeader;
 import io.alpharl.proto.v1.RejectReason;
@@ -156,6 +157,11 @@ public final class TensorStepLog {
     long step = h.getStep();
     String where = h.getTensorName() + " step " + step + " chunk " + h.getChunkIndex();
     List<Rejection> rejections = new ArrayList<>(1);
+    if (step > MessageChecks.MAX_STEP) {
+      // Applied, it would stand as the tensor's newest step for ever: every real step after it refused as out of order.
+      return refused(step, rejections, RejectReason.REJECT_REASON_MALFORMED_RECORD, where + ": past the last step any run counts to ("
+          + MessageChecks.MAX_STEP + ")");
+    }
     if (h.getRunningSum()) {
       // A running sum added as a delta would give ΔW_s + S_s: wrong without a word. (Keyframes are read by KeyframeCheck.)
       return refused(step, rejections, RejectReason.REJECT_REASON_MALFORMED_RECORD,
@@ -194,7 +200,10 @@ public final class TensorStepLog {
     }
     boolean replacing = pendingStep >= 0 && pendingStep != step;
     if (h.hasPreviousStep() && h.getPreviousStep() != appliedStep) {
-      if (replacing && h.getPreviousStep() == pendingStep) { // the agent went on past the incomplete step: its other chunks are not coming
+      // The agent went on past the incomplete step, whose other chunks are then not coming: said by a whole first chunk of the
+      // next step, not by any frame naming it (one header of any chunk, values not decoded, dropped the step in progress, and
+      // every later step of the tensor was refused as following a step never applied).
+      if (replacing && h.getPreviousStep() == pendingStep && beginsAStep(h, frame, decoder)) {
         dropIncomplete(rejections, "step " + step + " began with this record", h.getTensorName());
       }
       return refused(step, rejections, RejectReason.REJECT_REASON_MISSING_STEP, where + ": follows step " + h.getPreviousStep()
@@ -240,6 +249,20 @@ public final class TensorStepLog {
     modelled = pendingModelled;
     dropPending();
     return new Outcome(step, rejections, true, completed);
+  }
+
+  /** Whether the frame is a whole first chunk of a step: its sequence fields agree and its values decode. */
+  private static boolean beginsAStep(DeltaChunkHeader h, DeltaFrame frame, ChunkDecoder decoder) {
+    if (h.getChunkIndex() != 0) {
+      return false;
+    }
+    try {
+      ChunkSequence.check(h, h.getShapeList(), h.getChunkCount(), 0, 0);
+      decoder.decode(frame);
+      return true;
+    } catch (FrameException e) {
+      return false;
+    }
   }
 
   /** A frame that ends the run: taken when it names the newest applied step. */

@@ -2,6 +2,7 @@ package io.alpharl.proto.frame;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.proto.v1.RejectReason;
 import java.util.List;
 import org.apache.arrow.memory.RootAllocator;
@@ -127,7 +128,10 @@ class TensorStepLogTest {
 
     DeltaFrame notChunkZero = Frames.split(allocator, SMALL, step(11, 5), Frames.delta(256, 0.5, 11)).get(2);
     DeltaFrame afterAStepNeverApplied = Frames.split(allocator, SMALL, step(12, 3), Frames.delta(256, 0.5, 12)).get(0);
-    for (DeltaFrame stray : List.of(notChunkZero, afterAStepNeverApplied)) {
+    // Naming the step in progress as its predecessor, but no first chunk: it does not say the agent went on past it.
+    DeltaFrame namingTheStepInProgress = Frames.split(allocator, SMALL, step(15, 10), Frames.delta(256, 0.5, 15)).get(2);
+    DeltaFrame pastAnyRun = Frames.split(allocator, SMALL, step(MessageChecks.MAX_STEP + 1, 5), Frames.delta(256, 0.5, 16)).get(0);
+    for (DeltaFrame stray : List.of(notChunkZero, afterAStepNeverApplied, namingTheStepInProgress, pastAnyRun)) {
       TensorStepLog.Outcome o = log.offer(key, FrameEnvelope.parse(stray.bytes()), decoder);
       assertThat(o.accepted()).isFalse();
       assertThat(o.rejections()).extracting(TensorStepLog.Rejection::reason).doesNotContain(RejectReason.REJECT_REASON_MISSING_CHUNK);

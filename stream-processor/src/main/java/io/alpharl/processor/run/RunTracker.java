@@ -176,6 +176,49 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     RunState.Builder run = stored == null ? RunState.newBuilder() : stored.toBuilder();
     runs.put(m.getRunId(), run.setManifest(m.toBuilder().clearBaseModelFiles()).setHasManifest(true).build());
     modelled.remove(m.getRunId());
+    if (stored != null && stored.getHasManifest() && !modelledInOrder(stored.getManifest()).equals(modelledInOrder(m))) {
+      recount(m.getRunId(), modelledOf(m.getRunId(), runs.get(m.getRunId())));
+    }
+  }
+
+  private static List<TensorInfo> modelledInOrder(RunManifest m) {
+    return m.getTensorsList().stream().filter(t -> t.getModelled() && t.getShapeCount() == 2).toList();
+  }
+
+  /**
+   * The modules changed before the run's first commit: each open step's count of modules with
+   * factors is made again from the factors kept that the new manifest models (the bits are the
+   * manifest's indices), and factors of modules it no longer models are let go. Counted under the
+   * old manifest, a step could complete with no factors of a module the new one models, and the
+   * window's read failed the task at every try, stopping every run of the instance.
+   */
+  private void recount(String runId, ModelledModules mods) {
+    List<String> stale = new ArrayList<>();
+    try (KeyValueIterator<String, Rank1Update> it = windows.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
+      it.forEachRemaining((KeyValue<String, Rank1Update> kv) -> {
+        TensorInfo info = mods.info(kv.value.getModule());
+        if (info == null || MessageChecks.factorsFit(kv.value, info).isPresent()) {
+          stale.add(kv.key);
+        }
+      });
+    }
+    stale.forEach(windows::delete);
+    List<StepProgress> open = new ArrayList<>();
+    try (KeyValueIterator<String, StepProgress> it = steps.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
+      it.forEachRemaining((KeyValue<String, StepProgress> kv) -> open.add(kv.value));
+    }
+    for (StepProgress s : open) {
+      byte[] bits = new byte[(mods.count() + 7) / 8];
+      int count = 0;
+      for (String module : mods.sortedNames()) {
+        if (windows.get(StoreKeys.point(runId, module, s.getStep())) != null) {
+          int index = mods.indexOf(module);
+          bits[index / 8] |= (byte) (1 << (index % 8));
+          count++;
+        }
+      }
+      steps.put(StoreKeys.step(runId, s.getStep()), s.toBuilder().setModulesReceived(ByteString.copyFrom(bits)).setModulesReceivedCount(count).build());
+    }
   }
 
   /**

@@ -603,6 +603,32 @@ class AlphaRlTopologyTest {
   }
 
   /**
+   * Factors of a module came, then (before any commit) a manifest that models another module in
+   * its place: the step had been counted 1 of 1 by the old manifest's bits, completed at its
+   * commit with no factors of the new module, and the window's read failed the task at every try,
+   * which stops every run of the instance. The step is counted again under the new manifest.
+   */
+  @Test
+  void aManifestThatChangesTheModulesAfterFactorsCameRecountsTheOpenSteps() {
+    frames(1, randomDelta()).forEach(f -> deltas.pipeInput(f.key(), f, tick()));
+    assertThat(rank1.readValuesToList()).hasSize(1);
+    runs.pipeInput(RUN, RunManifest.newBuilder().setSchemaVersion(1).setRunId(RUN).setPlannedSteps(20)
+        .addTensors(TensorInfo.newBuilder().setName(MODULE).addShape(M).addShape(N))
+        .addTensors(TensorInfo.newBuilder().setName("other").addShape(M).addShape(N).setModelled(true)).build(), tick());
+    org.assertj.core.api.Assertions.assertThatCode(() -> steps.pipeInput(RUN, StepCommitted.newBuilder().setSchemaVersion(1).setRunId(RUN)
+        .setStep(1).setTensorCount(2).build(), tick())).doesNotThrowAnyException();
+    assertThat(fits.readValuesToList()).as("step 1 has no factors of the module now modelled").isEmpty();
+  }
+
+  /** A commit planning 2^63 steps or more (negative as Java reads it) is refused, where a --target-value fit failed the task on it. */
+  @Test
+  void aCommitPlanningMoreStepsThanAnyRunIsADeadLetter() {
+    sendStep(1, 0.1, randomDelta(), Long.MIN_VALUE);
+    assertThat(dlq.readValuesToList()).extracting(d -> d.getSourceTopic() + ": " + d.getDetail()).anySatisfy(d -> assertThat(d)
+        .startsWith(Topics.STEPS.name()).contains("plans 9223372036854775808 steps"));
+  }
+
+  /**
    * A commit that states no planned step is judged with none, whatever the manifests say: which
    * one the run tracker had taken when the step completed was a matter of timing (here the
    * manifest of the setup says 20, and a newer one, as a restarted agent sends, 500).
