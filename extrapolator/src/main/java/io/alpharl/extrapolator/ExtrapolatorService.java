@@ -8,7 +8,6 @@ import io.alpharl.extrapolator.follow.RunInputs;
 import io.alpharl.extrapolator.follow.RunLedger;
 import io.alpharl.extrapolator.follow.StalledFits;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
-import io.alpharl.extrapolator.model.PredictedModelWriter;
 import io.alpharl.extrapolator.model.PredictionPlan;
 import io.alpharl.extrapolator.model.Predictor;
 import io.alpharl.extrapolator.policy.DecisionState;
@@ -33,7 +32,6 @@ import io.alpharl.safetensors.SafetensorsException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -398,18 +396,17 @@ public final class ExtrapolatorService implements Runnable {
 
   /**
    * The prediction this extrapolator published from the fit, if any: one under its id whose model
-   * is where it writes that fit's model, and there. A record under its id that points elsewhere
-   * (forged, or a model since deleted) is not taken for it: the model is written and published.
+   * is where it writes that fit's model. A record under its id that points elsewhere (forged) is
+   * not taken for it, before or after the real one: the model is written and published.
    */
   private Prediction ownPrediction(FitSummary fit) {
-    Prediction p = emitted.prediction(fit.getRunId(), fit.getStep(), fit.getAxis());
-    Path dir = predictionDir(fit).toAbsolutePath();
-    if (p == null || p.getModelPath().equals(dir.toString()) && Files.isRegularFile(dir.resolve(PredictedModelWriter.METADATA_FILE))) {
-      return p;
+    String dir = predictionDir(fit).toAbsolutePath().toString();
+    Prediction p = emitted.prediction(fit.getRunId(), fit.getStep(), fit.getAxis(), dir);
+    if (p == null && emitted.claimed(fit.getRunId(), fit.getStep(), fit.getAxis())) {
+      LOG.warn("run {}: a prediction from step {} under this extrapolator's id names another model than its own at {}; written and"
+          + " published", fit.getRunId(), fit.getStep(), dir);
     }
-    LOG.warn("run {}: a prediction from step {} under this extrapolator's id names {}, not its model at {}; written and published again",
-        fit.getRunId(), fit.getStep(), p.getModelPath(), dir);
-    return null;
+    return p;
   }
 
   /** Where the model predicted from a fit is written. */

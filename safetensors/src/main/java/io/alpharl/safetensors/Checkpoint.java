@@ -203,7 +203,8 @@ public final class Checkpoint implements AutoCloseable {
    * only where the tie is known: the base stores the head bit-identical to the embedding, or stores
    * no head and has a {@code config.json} that ties ({@code tie_word_embeddings}, true where absent,
    * as transformers reads it); and only one head of the
-   * embedding's shape and dtype that the base does not name otherwise.
+   * embedding's shape (in any dtype: an f32 run of a bf16 base keeps its head in f32) that the base
+   * does not name otherwise.
    */
   private Optional<String> headKeptFor(Checkpoint base, TensorEntry embedding) {
     String name = embedding.name();

@@ -27,10 +27,11 @@ import org.apache.kafka.common.errors.SerializationException;
 public final class Emitted {
   private final String extrapolatorId;
   private final String rejectedBy;
-  private final Map<String, Prediction> predictions = new HashMap<>();
+  private final Map<String, List<Prediction>> predictions = new HashMap<>();
   private final List<Prediction> inOrder = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Set<String> stopped = new HashSet<>();
-  private final Map<String, RejectReason> letters = new HashMap<>();
+  private final Set<String> letters = new HashSet<>();
+  private final Map<String, DeadLetter> unknownRun = new HashMap<>();
   private final Set<String> scores = new HashSet<>();
 
   private Emitted(String extrapolatorId) {
@@ -89,16 +90,23 @@ public final class Emitted {
     return runId + "/" + step + "/" + EnumLabels.of(axis);
   }
 
-  public Prediction prediction(String runId, long step, ProgressAxis axis) {
-    return predictions.get(key(runId, step, axis));
+  /**
+   * The prediction published under this id from that fit whose model is at {@code modelPath}, if
+   * any: a record under the id that names another path (forged, before or after the real one) is
+   * not it.
+   */
+  public Prediction prediction(String runId, long step, ProgressAxis axis, String modelPath) {
+    return predictions.getOrDefault(key(runId, step, axis), List.of()).stream().filter(p -> p.getModelPath().equals(modelPath)).findFirst()
+        .orElse(null);
   }
 
-  /** Notes a prediction; a later one from the same fit (published again where an earlier record was not its own) replaces it. */
+  /** Whether any record under this id claims a prediction from that fit (its model somewhere). */
+  public boolean claimed(String runId, long step, ProgressAxis axis) {
+    return predictions.containsKey(key(runId, step, axis));
+  }
+
   public void predicted(Prediction p) {
-    Prediction before = predictions.put(key(p.getRunId(), p.getFromStep(), p.getAxis()), p);
-    if (before != null) {
-      inOrder.remove(before);
-    }
+    predictions.computeIfAbsent(key(p.getRunId(), p.getFromStep(), p.getAxis()), k -> new java.util.ArrayList<>()).add(p);
     inOrder.add(p);
   }
 
@@ -129,21 +137,26 @@ public final class Emitted {
   }
 
   public boolean deadLettered(String topic, int partition, long offset) {
-    return letters.containsKey(topic + "/" + partition + "/" + offset);
+    return letters.contains(topic + "/" + partition + "/" + offset);
   }
 
   /**
-   * Whether the record was refused as it came, so that nothing of it was taken; a fit refused later
-   * from among the waiting ones (a step its run never committed, a module it does not model) was
-   * taken first, and counted.
+   * Whether this extrapolator refused the record as one of a run without a manifest: the one
+   * refusal that depends on how far it had read when the record came (read again from the start,
+   * the manifest is found further on). Only a letter that holds the record's own bytes counts.
    */
-  public boolean refusedOnArrival(String topic, int partition, long offset) {
-    RejectReason r = letters.get(topic + "/" + partition + "/" + offset);
-    return r != null && r != RejectReason.REJECT_REASON_MISSING_STEP && r != RejectReason.REJECT_REASON_INCONSISTENT_WITH_RUN;
+  public boolean refusedAsUnknownRun(ConsumerRecord<byte[], byte[]> r) {
+    DeadLetter d = unknownRun.get(r.topic() + "/" + r.partition() + "/" + r.offset());
+    return d != null && r.value() != null && d.getOriginalValueSize() == r.value().length
+        && d.getOriginalValue().equals(com.google.protobuf.ByteString.copyFrom(r.value(), 0, d.getOriginalValue().size()));
   }
 
   public void deadLettered(DeadLetter d) {
-    letters.put(d.getSourceTopic() + "/" + d.getSourcePartition() + "/" + d.getSourceOffset(), d.getReason());
+    String at = d.getSourceTopic() + "/" + d.getSourcePartition() + "/" + d.getSourceOffset();
+    letters.add(at);
+    if (d.getReason() == RejectReason.REJECT_REASON_UNKNOWN_RUN) {
+      unknownRun.put(at, d);
+    }
   }
 
   public String rejectedBy() {

@@ -164,7 +164,7 @@ public final class RunInputs {
     if (key != null && r.topic().equals(Topics.RUNS.name()) && r.offset() <= manifestsTaken.getOrDefault(taken(key, r.partition()), -1L)) {
       return; // taken when a commit of the run came first (knownRun), its letter included
     }
-    if (emitted.refusedOnArrival(r.topic(), r.partition(), r.offset())) {
+    if (!r.topic().equals(Topics.RUNS.name()) && emitted.refusedAsUnknownRun(r)) {
       // Refused when it came, it stays refused: read again after a restart, a commit or fit that came before its run's manifest
       // would find the manifest further on and be taken, and the outputs would depend on the restart.
       return;

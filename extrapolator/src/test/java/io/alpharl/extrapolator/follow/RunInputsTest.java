@@ -201,8 +201,11 @@ class RunInputsTest {
   @Test
   void aRecordRefusedAsItCameIsRefusedOnAReplay() {
     Emitted earlier = Emitted.none("x");
-    earlier.deadLettered(DeadLetter.newBuilder().setSourceTopic(Topics.STEPS.name()).setSourcePartition(0).setSourceOffset(0)
-        .setReason(RejectReason.REJECT_REASON_UNKNOWN_RUN).build());
+    earlier.deadLettered(io.alpharl.proto.topic.DeadLetters.of(record(Topics.STEPS.name(), 0, 0, commit(RUN, 3), RUN),
+        RejectReason.REJECT_REASON_UNKNOWN_RUN, "no manifest", "extrapolator x").build());
+    // A letter that does not hold the record it names (forged, or of another record at that offset) is not taken for its refusal.
+    earlier.deadLettered(io.alpharl.proto.topic.DeadLetters.of(record(Topics.STEPS.name(), 0, 1, commit(RUN, 3), RUN),
+        RejectReason.REJECT_REASON_UNKNOWN_RUN, "forged", "extrapolator x").build());
     RunInputs replay = new RunInputs(APP, ProgressAxis.PROGRESS_AXIS_STEP, earlier, new ExtrapolatorMetrics());
     replay.apply(record(Topics.RUNS.name(), 0, 0, RunManifest.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).build()
         .toByteArray(), RUN), null);

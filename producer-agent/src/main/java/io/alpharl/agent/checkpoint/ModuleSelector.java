@@ -132,8 +132,8 @@ public final class ModuleSelector {
     if (!stacked.isEmpty()) {
       // Fused experts (GPT-OSS, Llama 4, GraniteMoE) can hold most of a model's parameters: a prediction leaves them at
       // their window-end values, which a user should hear of as more than a detail.
-      LOG.warn("carrying {} 3-D tensors, {} % of the parameters (e.g. {} {}): fused experts are not modelled, rank-1 factors need "
-          + "2-D matrices, so a prediction leaves them at their window-end values", stacked.size(),
+      LOG.warn("carrying {} 3-D tensors, {} % of the parameters (e.g. {} {}): rank-1 factors need 2-D matrices, so such tensors (fused "
+          + "experts among them) are not modelled and a prediction leaves them at their window-end values", stacked.size(),
           String.format(Locale.ROOT, "%.1f", values == 0 ? 0 : 100.0 * stackedValues / values), stacked.get(0).name(), stacked.get(0).shape());
     }
     for (Pattern p : include) {

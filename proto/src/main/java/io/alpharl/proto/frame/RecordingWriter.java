@@ -23,7 +23,7 @@ import org.apache.arrow.vector.ipc.ArrowFileWriter;
  * The file appears under its final name only when {@link #commit} completes: closed without it
  * (the recording failed part way, with an exception on its way out), the partial file is deleted
  * and an earlier recording under the name is left as it was, so a failed recording never looks
- * whole. The partial file's name is this writer's own, so two writers never write into one.
+ * whole. The partial file is locked while it is written, so two writers never write into one.
  *
  * <p>Owns a child allocator and one reused root. Not thread-safe.
  */
@@ -37,12 +37,27 @@ public final class RecordingWriter implements AutoCloseable {
   private final List<RecordEntry> pending = new ArrayList<>();
   private boolean closed;
 
+  /** @throws IOException when another writer (this process or another) is writing a recording to {@code target} */
   public RecordingWriter(BufferAllocator parent, Path target) throws IOException {
     this.target = target;
-    this.tmp = target.resolveSibling(target.getFileName() + "." + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".tmp");
+    this.tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    this.channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    try {
+      // Locked, so that two recordings to one name do not write into one file; emptied once it is this writer's (a partial file
+      // left by a recording that was killed is written over, not kept beside).
+      if (channel.tryLock() == null) {
+        throw new IOException("another recording to " + target + " is being written (" + tmp + " is locked)");
+      }
+      channel.truncate(0);
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      channel.close();
+      throw new IOException("another recording to " + target + " is being written in this process");
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
     this.allocator = parent.newChildAllocator("recording-writer", 0, Long.MAX_VALUE);
     this.root = VectorSchemaRoot.create(RecordingSchema.SCHEMA, allocator);
-    this.channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     this.writer = new ArrowFileWriter(root, null, channel);
     writer.start();
   }
@@ -78,10 +93,18 @@ public final class RecordingWriter implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("the recording " + target + " is closed");
     }
-    flush();
-    writer.end();
-    release();
-    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    try {
+      flush();
+      writer.end();
+    } finally {
+      release();
+    }
+    try {
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
   }
 
   /** Releases the file and buffers; the partial file is deleted unless {@link #commit} put it in place. */

@@ -100,7 +100,8 @@ public final class MessageChecks {
         .or(() -> s.getStep() <= 0 || s.getStep() > MAX_STEP ? Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
             "StepCommitted of run " + s.getRunId() + " names step " + Long.toUnsignedString(s.getStep()) + (s.getStep() == 0 ? ", the base"
                 : ", beyond any run"))) : Optional.empty())
-        .or(() -> s.getPlannedSteps() < 0 || s.getPlannedSteps() > MAX_STEP ? Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
+        // 2^63 and more (negative as Java reads it) failed a --target-value fit; a large positive plan is only a long run's.
+        .or(() -> s.getPlannedSteps() < 0 ? Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
             "StepCommitted of run " + s.getRunId() + " step " + s.getStep() + " plans " + Long.toUnsignedString(s.getPlannedSteps()) + " steps"))
             : Optional.empty())
         // The agent never sends one (it refuses a non-finite value in the trainer's state); another producer's NaN made every fit's
@@ -192,7 +193,7 @@ public final class MessageChecks {
       if (window.isEmpty() || window.get(window.size() - 1) != f.getStep()) {
         return malformed(of + "lists no window ending at it");
       }
-      if (f.getPlannedSteps() < 0 || f.getPlannedSteps() > MAX_STEP) {
+      if (f.getPlannedSteps() < 0) {
         return malformed(of + "plans " + Long.toUnsignedString(f.getPlannedSteps()) + " steps");
       }
       if (!(f.getSignalLow() < f.getSignalHigh()) || !(f.getMinExponent() > 0 && f.getMinExponent() <= f.getMaxExponent())

@@ -147,7 +147,7 @@ async function refreshRun() {
       { label: 'share of modules above the R² floor', data: step.map(h => ({ x: h.step, y: h.fractionAboveFloor })), yAxisID: 'y1' }] },
     options: { parsing: false, scales: { x: { type: 'linear' }, y: { min: 0, max: 2, ticks: { stepSize: 1 } }, y1: { position: 'right', min: 0, max: 1 } } }
   });
-  const r2cells = (fit ? fit.modules : []).map(m => ({ ...layerAndKind(m.module), v: m.r2 })).filter(c => c.layer !== undefined);
+  const r2cells = ((fit && fit.modules) || []).map(m => ({ ...layerAndKind(m.module), v: m.r2 })).filter(c => c.layer !== undefined);
   heatmap('r2map', r2cells, 'R²', 1);
   // Against pure noise of the module's shape: a raw σ1/‖ΔW‖ of 0.06 is noise for 896 × 4864 and structure for 64 × 64.
   const conc = modules.map(m => ({ ...layerAndKind(m.module), v: m.concentrationVsNoise })).filter(c => c.layer !== undefined);

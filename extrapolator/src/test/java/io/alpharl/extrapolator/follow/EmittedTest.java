@@ -1,0 +1,30 @@
+package io.alpharl.extrapolator.follow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.ProgressAxis;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A prediction under the extrapolator's id is its own only where its model is where it writes
+ * that fit's model, whether a forged record came before the real one or after it (taken for its
+ * own, the forged one kept the model from being written, or had it written and published again).
+ */
+class EmittedTest {
+  @Test
+  void aPredictionIsItsOwnByItsModelsPathWhateverCameFirst() {
+    Emitted e = Emitted.none("x");
+    Prediction forged = Prediction.newBuilder().setRunId("r").setFromStep(80).setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setExtrapolatorId("x")
+        .setModelPath("/forged/model").build();
+    Prediction real = forged.toBuilder().setModelPath("/out/r/step-80-step").build();
+    assertThat(e.claimed("r", 80, ProgressAxis.PROGRESS_AXIS_STEP)).isFalse();
+    e.predicted(forged);
+    assertThat(e.claimed("r", 80, ProgressAxis.PROGRESS_AXIS_STEP)).isTrue();
+    assertThat(e.prediction("r", 80, ProgressAxis.PROGRESS_AXIS_STEP, "/out/r/step-80-step")).isNull();
+    e.predicted(real);
+    e.predicted(forged.toBuilder().setModelPath("/forged/later").build());
+    assertThat(e.prediction("r", 80, ProgressAxis.PROGRESS_AXIS_STEP, "/out/r/step-80-step")).isEqualTo(real);
+    assertThat(e.prediction("r", 80, ProgressAxis.PROGRESS_AXIS_SIGNAL, "/out/r/step-80-step")).isNull();
+  }
+}
