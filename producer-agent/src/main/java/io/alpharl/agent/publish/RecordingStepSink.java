@@ -34,7 +34,7 @@ public final class RecordingStepSink implements StepSink {
 
   @Override
   public void manifest(RunManifest manifest) {
-    writer.add(new RecordEntry(RecordEntry.Kind.MANIFEST, manifest.getLastStep(), manifest.getRunId(), manifest.toByteArray()));
+    add(new RecordEntry(RecordEntry.Kind.MANIFEST, manifest.getLastStep(), manifest.getRunId(), manifest.toByteArray()));
   }
 
   /** The finished manifest alone: a recording ends where its file does, and a replay ends the run it sends from that manifest. */
@@ -50,12 +50,12 @@ public final class RecordingStepSink implements StepSink {
 
   @Override
   public void baseFile(String name, byte[] content) {
-    writer.add(new RecordEntry(RecordEntry.Kind.BASE_FILE, 0, name, content));
+    add(new RecordEntry(RecordEntry.Kind.BASE_FILE, 0, name, content));
   }
 
   @Override
   public void baseFrame(DeltaFrame frame) {
-    writer.add(new RecordEntry(RecordEntry.Kind.BASE, 0, frame.key(), frame.bytes()));
+    add(new RecordEntry(RecordEntry.Kind.BASE, 0, frame.key(), frame.bytes()));
   }
 
   @Override
@@ -83,8 +83,8 @@ public final class RecordingStepSink implements StepSink {
 
   @Override
   public void commitStep(StepCommitted commit) {
-    step.forEach(writer::add);
-    writer.add(new RecordEntry(RecordEntry.Kind.STEP, commit.getStep(), commit.getRunId(), commit.toByteArray()));
+    step.forEach(this::add);
+    add(new RecordEntry(RecordEntry.Kind.STEP, commit.getStep(), commit.getRunId(), commit.toByteArray()));
     step.clear();
     flush();
   }
@@ -103,6 +103,14 @@ public final class RecordingStepSink implements StepSink {
   /** What was refused and left out of the recording, in the order refused. */
   public List<DeadLetter> refused() {
     return List.copyOf(refused);
+  }
+
+  private void add(RecordEntry entry) {
+    try {
+      writer.add(entry);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the recording", e);
+    }
   }
 
   private void flush() {

@@ -137,12 +137,13 @@ public final class RunReplayer {
       long lastRecordedMs = -1;
       long previousRecorded = 0;
       int batchIndex = 0;
+      // A step's deltas, gathered up to its commit: a large step's records span batches.
+      List<RecordEntry> deltas = new java.util.ArrayList<>();
       try (ChunkDecoder decoder = new ChunkDecoder(allocator)) {
         for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
           batchIndex++;
           StepCommitted commit = null;
           RunManifest recordedManifest = null;
-          List<RecordEntry> deltas = new java.util.ArrayList<>();
           for (RecordEntry e : batch) {
             switch (e.kind()) {
               case MANIFEST -> recordedManifest = RunManifest.parseFrom(e.value());
@@ -174,6 +175,7 @@ public final class RunReplayer {
           long previous = previousRecorded;
           previousRecorded = commit.getStep();
           if (commit.getStep() <= skipThroughStep) {
+            deltas.clear();
             if (onLog != null) {
               requireOnLog(onLog.commits(), commit, runIdOverride.orElse(commit.getRunId()));
               matched++;
@@ -212,6 +214,7 @@ public final class RunReplayer {
             bytes += f.bytes().length;
             sink.frame(f);
           }
+          deltas.clear();
           StepCommitted.Builder replayed = commit.toBuilder().setRunId(runId).setCommittedUnixMs(System.currentTimeMillis());
           if (replayed.getPlannedSteps() == 0 && lastManifest != null) {
             // Recordings made before commits stated the planned final step get the recorded manifest's, the newest before this

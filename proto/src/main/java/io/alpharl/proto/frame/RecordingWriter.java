@@ -19,7 +19,8 @@ import org.apache.arrow.vector.ipc.ArrowFileWriter;
 
 /**
  * Writes a run recording: one Arrow IPC file ({@link RecordingSchema}) whose record batches each
- * hold a group of records (a step's frames and its commit marker, or the manifest and base).
+ * hold a group of records (a step's frames and its commit marker, or the manifest and base), or
+ * part of one where it passes {@link #MAX_BATCH_BYTES}.
  * The file appears under its final name only when {@link #commit} completes: closed without it
  * (the recording failed part way, with an exception on its way out), the partial file is deleted
  * and an earlier recording under the name is left as it was, so a failed recording never looks
@@ -35,11 +36,25 @@ public final class RecordingWriter implements AutoCloseable {
   private final FileChannel channel;
   private final ArrowFileWriter writer;
   private final List<RecordEntry> pending = new ArrayList<>();
+  private final long maxBatchBytes;
+  private long pendingBytes;
   private boolean closed;
+
+  /**
+   * The most bytes of values a record batch holds before it is written: a batch's values column
+   * cannot pass 2 GiB (Arrow's 32-bit offsets), which a 1.5B model's f32 base, one batch, did.
+   */
+  public static final long MAX_BATCH_BYTES = 256L << 20;
 
   /** @throws IOException when another writer (this process or another) is writing a recording to {@code target} */
   public RecordingWriter(BufferAllocator parent, Path target) throws IOException {
+    this(parent, target, MAX_BATCH_BYTES);
+  }
+
+  /** @param maxBatchBytes where a batch is cut ({@link #MAX_BATCH_BYTES}; tests cut small, to see a step span batches) */
+  public RecordingWriter(BufferAllocator parent, Path target, long maxBatchBytes) throws IOException {
     this.target = target;
+    this.maxBatchBytes = maxBatchBytes;
     this.tmp = target.resolveSibling(target.getFileName() + ".tmp");
     this.channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     try {
@@ -62,8 +77,17 @@ public final class RecordingWriter implements AutoCloseable {
     writer.start();
   }
 
-  public void add(RecordEntry entry) {
+  /**
+   * Adds a record to the batch being gathered, writing the batch first where the record would take
+   * it past {@link #MAX_BATCH_BYTES}: a step's records may then span batches (a reader gathers a
+   * step's deltas up to its commit).
+   */
+  public void add(RecordEntry entry) throws IOException {
+    if (!pending.isEmpty() && pendingBytes + entry.value().length > maxBatchBytes) {
+      flush();
+    }
     pending.add(entry);
+    pendingBytes += entry.value().length;
   }
 
   /** Writes the records added since the last flush as one record batch. */
@@ -86,6 +110,7 @@ public final class RecordingWriter implements AutoCloseable {
     root.setRowCount(pending.size());
     writer.writeBatch();
     pending.clear();
+    pendingBytes = 0;
   }
 
   /** Writes what is pending and the file's footer, and puts the recording in place under its name. */

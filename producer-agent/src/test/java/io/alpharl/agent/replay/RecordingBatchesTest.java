@@ -1,0 +1,138 @@
+package io.alpharl.agent.replay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.alpharl.agent.AgentConfig;
+import io.alpharl.agent.CheckpointAgent;
+import io.alpharl.agent.publish.RecordingStepSink;
+import io.alpharl.agent.publish.StepSink;
+import io.alpharl.proto.frame.DeltaFrame;
+import io.alpharl.proto.frame.RecordingWriter;
+import io.alpharl.proto.frame.RunEndFrame;
+import io.alpharl.proto.v1.DeadLetter;
+import io.alpharl.proto.v1.RunManifest;
+import io.alpharl.proto.v1.RunStatus;
+import io.alpharl.proto.v1.StepCommitted;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A recording's batches are cut at a size (a batch's values cannot pass 2 GiB, which a 1.5B
+ * model's f32 base, one batch, did): cut into batches of a few kB, so that the base and every step
+ * span several, the bundled run replays as the same frames and commits as recorded whole.
+ */
+class RecordingBatchesTest {
+  private static final Path BUNDLED = Path.of("..", "examples", "runs", "add2-grpo-seed1");
+
+  @TempDir
+  Path work;
+
+  @Test
+  void aRecordingCutIntoSmallBatchesReplaysAsTheSameRun() throws Exception {
+    Path run = Files.createDirectories(work.resolve("run"));
+    for (int step : new int[] {0, 5, 10, 15}) {
+      Path to = Files.createDirectories(run.resolve("checkpoint-" + step));
+      try (Stream<Path> files = Files.list(BUNDLED.resolve("checkpoint-" + step))) {
+        for (Path f : files.toList()) {
+          Files.copy(f, to.resolve(f.getFileName()));
+        }
+      }
+    }
+    Collected whole = replayed(record(run, "whole", RecordingWriter.MAX_BATCH_BYTES));
+    Collected cut = replayed(record(run, "cut", 4096));
+    assertThat(whole.commits).extracting(StepCommitted::getStep).containsExactly(5L, 10L, 15L);
+    assertThat(cut.commits).extracting(StepCommitted::getStep).containsExactly(5L, 10L, 15L);
+    for (int i = 0; i < whole.commits.size(); i++) {
+      assertThat(cut.commits.get(i).toBuilder().clearCommittedUnixMs().build()).isEqualTo(whole.commits.get(i).toBuilder().clearCommittedUnixMs()
+          .build());
+    }
+    assertThat(cut.frames).hasSameSizeAs(whole.frames).hasSizeGreaterThan(3);
+    for (int i = 0; i < whole.frames.size(); i++) {
+      assertThat(cut.frames.get(i)).as("frame %d", i).isEqualTo(whole.frames.get(i));
+    }
+    assertThat(Files.readAllBytes(work.resolve("base-cut").resolve("model.safetensors")))
+        .isEqualTo(Files.readAllBytes(work.resolve("base-whole").resolve("model.safetensors")));
+  }
+
+  private Path record(Path run, String name, long maxBatchBytes) throws Exception {
+    Path out = work.resolve(name + ".arrow");
+    AgentConfig config = AgentConfig.defaults(run, "batches").withStateDir(Files.createDirectories(work.resolve("state-" + name))).once();
+    try (RootAllocator allocator = new RootAllocator();
+         RecordingStepSink sink = new RecordingStepSink(new RecordingWriter(allocator, out, maxBatchBytes));
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      agent.finish(RunStatus.RUN_STATUS_FINISHED);
+      sink.commit();
+    }
+    return out;
+  }
+
+  private record Collected(List<StepCommitted> commits, List<byte[]> frames) {}
+
+  private Collected replayed(Path recording) throws Exception {
+    List<StepCommitted> commits = new ArrayList<>();
+    List<byte[]> frames = new ArrayList<>();
+    StepSink sink = new StepSink() {
+      @Override
+      public void manifest(RunManifest manifest) {}
+
+      @Override
+      public void endRun(RunEndFrame.Ending ending) {}
+
+      @Override
+      public boolean keepsBase() {
+        return false;
+      }
+
+      @Override
+      public void baseFrame(DeltaFrame frame) {}
+
+      @Override
+      public void baseFile(String name, byte[] content) {}
+
+      @Override
+      public void beginStep(long step) {}
+
+      @Override
+      public void frame(DeltaFrame frame) {
+        frames.add(frame.bytes());
+      }
+
+      @Override
+      public boolean sendsKeyframes() {
+        return false;
+      }
+
+      @Override
+      public void runningSum(DeltaFrame frame) {}
+
+      @Override
+      public void commitStep(StepCommitted commit) {
+        commits.add(commit);
+      }
+
+      @Override
+      public void abortStep() {}
+
+      @Override
+      public void deadLetter(DeadLetter letter) {}
+
+      @Override
+      public void close() {}
+    };
+    String name = recording.getFileName().toString().replace(".arrow", "");
+    try (RootAllocator allocator = new RootAllocator()) {
+      new RunReplayer(allocator, null).replay(recording, sink, Optional.empty(), work.resolve("base-" + name), 0, 0);
+    }
+    return new Collected(commits, frames);
+  }
+}
