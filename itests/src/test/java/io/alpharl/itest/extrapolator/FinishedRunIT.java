@@ -76,7 +76,8 @@ class FinishedRunIT {
 
         if (after.equals("fit")) {
           FitSummary fit = FitSummary.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run).setStep(4)
-              .setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setProcessorApplication(APP).addWindowSteps(3).addWindowSteps(4).build();
+              .setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setProcessorApplication(APP).addWindowSteps(3).addWindowSteps(4).setSignalHigh(1)
+              .setMinExponent(0.1).setMaxExponent(1).build(); // the axis bounds a processor's settings give
           inputs.apply(record(Topics.FITS.name(), offset++, run, fit.toByteArray()), reader);
           assertThat(inputs.waiting()).extracting(p -> p.fit().getStep()).containsExactly(4L);
         } else {
