@@ -7,6 +7,7 @@ import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.DeltaChunkHeader;
 import io.alpharl.proto.v1.StepCommitted;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -144,10 +145,13 @@ public final class DeltaScan {
       }
       long step = frame.header().getStep();
       if (step > through) {
-        // Only a frame of the tensor's own later commit shows that nothing of it follows: a well-formed junk frame (another
-        // run's header under this key, a keyframe's, a step never committed), which the processor dead-letters, ended the scan
-        // before the real frames, and the write waited for ever on "the delta log lacks ...".
-        if (frame.key().equals(key) && !frame.header().getRunningSum() && commits.containsKey(step)) {
+        // Only the tensor's own next delta shows that nothing of it follows: a frame of a later commit, or one that names a
+        // committed step at or after the window's end as its predecessor (its commit not read yet, as while catching up). Any
+        // frame past the window ended the scan, a well-formed junk one too (another run's header under this key, a keyframe's),
+        // which the processor dead-letters: before the real frames, and the write waited for ever on "the delta log lacks".
+        DeltaChunkHeader h = frame.header();
+        boolean next = commits.containsKey(step) || h.hasPreviousStep() && h.getPreviousStep() >= through && commits.containsKey(h.getPreviousStep());
+        if (frame.key().equals(key) && !h.getRunningSum() && next) {
           past.add(key);
         }
         return past.size() < tensors.size();
