@@ -58,7 +58,7 @@ class EmittedReadSettleIT {
       assertThat(loaded).as("waits for the open transaction").isNotDone();
       other.abortTransaction();
       Emitted e = loaded.get(60, java.util.concurrent.TimeUnit.SECONDS);
-      assertThat(e.prediction(run, 40, ProgressAxis.PROGRESS_AXIS_STEP)).as("its own prediction, committed behind the open transaction")
+      assertThat(e.prediction(run, 40, ProgressAxis.PROGRESS_AXIS_STEP, mine.getModelPath())).as("its own prediction, committed behind the open transaction")
           .isEqualTo(mine);
     }
   }
