@@ -137,10 +137,11 @@ class DeltaScanIT {
    * keyframe's frame (running sum) of every tensor at the last step a long can name, and one of
    * another run's header. The processor dead-letters them; the scan counted each as its tensor's
    * frame past the window, ended before the real frames, and the write waited for ever on "the
-   * delta log lacks". Frames no commit of the run stands for are passed over now.
+   * delta log lacks". Frames no commit of the run stands for are passed over now. On a broker of its
+   * own: every later test's processor on the shared one would read (and dead-letter) the junk.
    */
   @Test
-  void junkFramesAheadOfTheRunsOwnDoNotEndTheScan(TestBroker broker) throws Exception {
+  void junkFramesAheadOfTheRunsOwnDoNotEndTheScan(@DedicatedBroker TestBroker broker) throws Exception {
     broker.ensureTopics();
     String runId = "scan-junk-" + UUID.randomUUID().toString().substring(0, 8);
     long through = 40;
