@@ -109,12 +109,7 @@ class DeltaScanIT {
         assertThat(onTheWay.get(name)).as("%s kept on the way", name).containsExactly(kept.get(name));
         assertThat(someOnTheWay.get(name)).as("%s partly kept on the way", name).containsExactly(kept.get(name));
         assertThat(threeWays.get(name)).as("%s kept, kept on the way and read again", name).containsExactly(kept.get(name));
-        float[] w = kept.get(name);
-        short[] bits = new short[w.length];
-        HalfFloats.floatsToBf16(w, 0, bits, 0, w.length);
-        float[] rounded = new float[w.length];
-        HalfFloats.bf16sToFloats(bits, 0, rounded, 0, w.length);
-        assertThat(rounded).as("%s: W_0 + ΔW_40 is checkpoint-40", name).containsExactly(at40.floats(name));
+        assertIsTheCheckpoint(kept.get(name), at40, name);
       }
 
       ToDoubleBiFunction<String, Long> weighted = (t, s) -> s <= 20 ? 0.5 : 1.5; // Σ_i c_i ΔW_(t_i), as a plan's weights are
@@ -173,14 +168,18 @@ class DeltaScanIT {
       Map<String, float[]> sums = sums(new DeltaScan(KafkaClients.of(broker.bootstrapServers()), TIMEOUT, allocator), runId, commits, through,
           shapes, (t, st) -> 1, base, new long[1]);
       for (String name : shapes.keySet()) {
-        float[] w = sums.get(name);
-        short[] bits = new short[w.length];
-        HalfFloats.floatsToBf16(w, 0, bits, 0, w.length);
-        float[] rounded = new float[w.length];
-        HalfFloats.bf16sToFloats(bits, 0, rounded, 0, w.length);
-        assertThat(rounded).as("%s: W_0 + ΔW_40 is checkpoint-40", name).containsExactly(at40.floats(name));
+        assertIsTheCheckpoint(sums.get(name), at40, name);
       }
     }
+  }
+
+  /** W_0 + ΔW_40 in f32, rounded to the checkpoint's bf16, is checkpoint-40 (the deltas are exact differences of bf16 values). */
+  private static void assertIsTheCheckpoint(float[] w, Checkpoint at40, String name) {
+    short[] bits = new short[w.length];
+    HalfFloats.floatsToBf16(w, 0, bits, 0, w.length);
+    float[] rounded = new float[w.length];
+    HalfFloats.bf16sToFloats(bits, 0, rounded, 0, w.length);
+    assertThat(rounded).as("%s: W_0 + ΔW_40 is checkpoint-40", name).containsExactly(at40.floats(name));
   }
 
   /**
