@@ -81,6 +81,61 @@ class ResumeFromKeyframesIT {
   }
 
   /**
+   * Records of this build's version under the run's keys that no agent sends: a frame of a tensor
+   * the run does not have and a second commit of the last step naming no tensor. The frame made every resume a stack trace (or a refusal of the step as "not whole"), the commit
+   * replaced the real one (the newest of a step was kept, where the processor keeps the first) and
+   * failed the keyframe start. The restarted agent resumes after its last committed step, and its
+   * deltas still sum to the files.
+   */
+  @Test
+  void junkUnderTheRunsKeysDoesNotStopItsResume(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String runId = "resume-junk-" + UUID.randomUUID().toString().substring(0, 8);
+    List<Long> steps = BundledRun.steps().subList(0, 7);
+    Path runDir = work.resolve("run");
+    for (long s : steps.subList(0, 4)) {
+      BundledRun.copyCheckpoint(s, runDir);
+    }
+    AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy").withStateDir(work.resolve("state")).withKeyframeEvery(2);
+    try (RootAllocator allocator = new RootAllocator()) {
+      try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
+           CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+        assertThat(Agents.sendPresent(agent)).isEqualTo(steps.get(3));
+      }
+      try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(
+          Map.of("bootstrap.servers", broker.bootstrapServers()), new org.apache.kafka.common.serialization.ByteArraySerializer(),
+          new org.apache.kafka.common.serialization.ByteArraySerializer());
+           io.alpharl.proto.frame.TensorChunker chunker = new io.alpharl.proto.frame.TensorChunker(allocator,
+               io.alpharl.proto.frame.ChunkingConfig.defaults())) {
+        List<io.alpharl.proto.frame.DeltaFrame> ghost = new java.util.ArrayList<>();
+        // At a step before the last committed one, which no checkpoint has (so the run's own steps' tensors stay the base's).
+        chunker.split(new io.alpharl.proto.frame.TensorRef(runId, 1, "ghost", List.of(4L)), java.nio.FloatBuffer.allocate(4), ghost::add);
+        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(io.alpharl.proto.topic.Topics.DELTAS.name(),
+            (runId + "/ghost").getBytes(java.nio.charset.StandardCharsets.UTF_8), ghost.get(0).bytes())).get();
+        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(io.alpharl.proto.topic.Topics.STEPS.name(),
+            runId.getBytes(java.nio.charset.StandardCharsets.UTF_8), io.alpharl.proto.v1.StepCommitted.newBuilder()
+                .setSchemaVersion(io.alpharl.proto.topic.Topics.SCHEMA_VERSION).setRunId(runId).setStep(steps.get(3)).build().toByteArray())).get();
+      }
+      for (long s : steps.subList(4, 7)) {
+        BundledRun.copyCheckpoint(s, runDir);
+      }
+      try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
+           CheckpointAgent agent = new CheckpointAgent(config, sink, allocator,
+               sum -> CommittedRun.load(KafkaClients.of(broker.bootstrapServers()), runId, allocator, sum))) {
+        assertThat(Agents.sendPresent(agent)).isEqualTo(steps.get(6));
+      }
+    }
+    int tensors;
+    try (Checkpoint base = Checkpoint.open(runDir.resolve("checkpoint-0"))) {
+      tensors = base.tensors().size();
+    }
+    List<Long> sent = steps.subList(1, 7);
+    RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> sent.stream().allMatch(s -> l.deltas.getOrDefault(s, Map.of()).size() == tensors),
+        TIMEOUT);
+    BundledRun.assertDeltasSumToFiles(log, sent);
+  }
+
+  /**
    * A run id resumed with another model's base (other tensors): refused in one sentence before the
    * deltas are read, where the fold failed on the first tensor the base lacks with an
    * IllegalArgumentException that the command printed as a stack trace.

@@ -195,6 +195,13 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       if (k == null || !k.startsWith(prefix) || r.value() == null) {
         return;
       }
+      if (sum.size(k.substring(prefix.length())) < 0) {
+        // No tensor of the run (the base has none of the name): another producer's record under the run's prefix, which no
+        // reader sums. Taken, it made every resume a stack trace or a refusal for a step "not whole" in the log.
+        LOG.warn("run {}: {}-{}@{} names tensor {}, which the run does not have; passed over", runId, r.topic(), r.partition(), r.offset(),
+            k.substring(prefix.length()));
+        return;
+      }
       DeltaFrame f;
       try {
         f = FrameEnvelope.parse(r.value());

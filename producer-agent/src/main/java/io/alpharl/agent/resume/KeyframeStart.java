@@ -60,6 +60,9 @@ record KeyframeStart(Map<String, Keyframe> tensors, long fromMs) {
       }
       wanted.put(d.getTensorName(), c);
     }
+    if (wanted.isEmpty()) {
+      return Optional.empty(); // a commit naming no tensor: nothing to start from (no agent sends one)
+    }
     long oldest = wanted.values().stream().mapToLong(c -> c.check.step()).min().orElseThrow();
     long keyframesFromMs = KeyframeCheck.writtenAfterMs(commits, oldest, createdMs);
     SumsJunk junk = new SumsJunk();

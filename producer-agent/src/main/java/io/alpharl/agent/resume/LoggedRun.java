@@ -100,8 +100,11 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
         Optional<MessageChecks.Problem> problem = MessageChecks.step(key, s);
         if (problem.isPresent()) {
           LOG.warn("run {}: skipped {}-{}@{} on resume: {}", runId, r.topic(), r.partition(), r.offset(), problem.get().detail());
-        } else {
-          out.put(s.getStep(), s);
+        } else if (out.putIfAbsent(s.getStep(), s) != null) {
+          // The first, as the processor and the extrapolator keep it: the newest would let one more commit of the step decide
+          // what the run resumes from.
+          LOG.warn("run {}: skipped {}-{}@{} on resume: a second commit of step {}, the first kept", runId, r.topic(), r.partition(), r.offset(),
+              s.getStep());
         }
       } catch (SerializationException e) {
         LOG.warn("run {}: skipped {}-{}@{} on resume: {}", runId, r.topic(), r.partition(), r.offset(), e.getMessage());

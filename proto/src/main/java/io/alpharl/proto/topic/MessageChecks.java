@@ -223,8 +223,11 @@ public final class MessageChecks {
     return version("PredictionScore", s.getSchemaVersion()).or(() -> runKey("PredictionScore", key, s.getRunId()));
   }
 
+  /** A decision names the step its fit came from: one a run has (a stop at step 0, or past any count, stopped the trainer too). */
   public static Optional<Problem> decision(String key, ControlDecision d) {
-    return version("ControlDecision", d.getSchemaVersion()).or(() -> runKey("ControlDecision", key, d.getRunId()));
+    return version("ControlDecision", d.getSchemaVersion()).or(() -> runKey("ControlDecision", key, d.getRunId()))
+        .or(() -> d.getAtStep() <= 0 || d.getAtStep() > MAX_STEP ? malformed("ControlDecision of run " + d.getRunId() + " at step "
+            + Long.toUnsignedString(d.getAtStep()) + ", which no run has") : Optional.empty());
   }
 
   private static Optional<Problem> version(String type, int version) {

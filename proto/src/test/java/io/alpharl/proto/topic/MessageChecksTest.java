@@ -94,6 +94,17 @@ class MessageChecksTest {
     assertThat(small.getOriginalValueSize()).isEqualTo(2);
   }
 
+  /** A stop at a step no run has (0, or past any count) is refused: the agent stopped the trainer on one. */
+  @Test
+  void aDecisionAtAStepNoRunHasIsRefused() {
+    io.alpharl.proto.v1.ControlDecision ok = io.alpharl.proto.v1.ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId("r")
+        .setAtStep(40).build();
+    assertThat(MessageChecks.decision("r", ok)).isEmpty();
+    assertThat(MessageChecks.decision("r", ok.toBuilder().setAtStep(0).build())).hasValueSatisfying(p -> assertThat(p.detail()).contains("at step 0"));
+    assertThat(MessageChecks.decision("r", ok.toBuilder().setAtStep(-1).build())).hasValueSatisfying(
+        p -> assertThat(p.detail()).contains("at step 18446744073709551615"));
+  }
+
   private static TensorInfo matrix(String name, long m, long n, boolean modelled) {
     return TensorInfo.newBuilder().setName(name).addAllShape(List.of(m, n)).setModelled(modelled).build();
   }
