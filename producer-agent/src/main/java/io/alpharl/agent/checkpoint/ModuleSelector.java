@@ -139,7 +139,7 @@ public final class ModuleSelector {
     for (Pattern p : include) {
       if (tensors.stream().noneMatch(t -> p.matcher(t.name()).matches())) {
         throw new NoModulesException("include pattern '" + p.pattern() + "' matches no tensor of the checkpoint (a pattern must match the whole"
-            + " name, e.g. '.*\\.q_proj\\.weight'); " + tensors.size() + " tensors seen: " + names(tensors));
+            + " name, e.g. '.*\\.q_proj\\.weight'); " + tensors.size() + " tensors seen: " + listed(tensors, TensorEntry::name));
       }
     }
     for (Pattern p : exclude) {
@@ -153,16 +153,14 @@ public final class ModuleSelector {
     }
     if (modelled.isEmpty()) {
       throw new NoModulesException("no tensor is a modelled module under " + describe() + "; " + tensors.size() + " tensors seen: "
-          + tensors.stream().limit(NAMES_IN_MESSAGE).map(t -> t.name() + " " + t.shape() + " (" + decide(t).reason() + ")")
-              .collect(Collectors.joining(", "))
-          + (tensors.size() > NAMES_IN_MESSAGE ? ", and " + (tensors.size() - NAMES_IN_MESSAGE) + " more" : "")
-          + ". Name the modules with include patterns (--include-modules REGEX).");
+          + listed(tensors, t -> t.name() + " " + t.shape() + " (" + decide(t).reason() + ")") + ". Name the modules with include patterns (--include-modules REGEX).");
     }
     return modelled;
   }
 
-  private static String names(Collection<TensorEntry> tensors) {
-    return tensors.stream().limit(NAMES_IN_MESSAGE).map(TensorEntry::name).collect(Collectors.joining(", "))
+  /** The first {@value #NAMES_IN_MESSAGE} tensors as {@code each} says them, and how many more, for an error message. */
+  private static String listed(Collection<TensorEntry> tensors, java.util.function.Function<TensorEntry, String> each) {
+    return tensors.stream().limit(NAMES_IN_MESSAGE).map(each).collect(Collectors.joining(", "))
         + (tensors.size() > NAMES_IN_MESSAGE ? ", and " + (tensors.size() - NAMES_IN_MESSAGE) + " more" : "");
   }
 

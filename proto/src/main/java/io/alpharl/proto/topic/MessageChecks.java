@@ -54,14 +54,14 @@ public final class MessageChecks {
     for (TensorInfo t : m.getTensorsList()) {
       String of = "RunManifest of run " + m.getRunId() + ": tensor " + t.getName();
       if (!names.add(t.getName())) {
-        return Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD, of + " is listed twice"));
+        return malformed(of + " is listed twice");
       }
       if (t.getShapeList().stream().anyMatch(d -> d < 0)) {
-        return Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD, of + " has shape " + t.getShapeList()));
+        return malformed(of + " has shape " + t.getShapeList());
       }
       if (t.getModelled() && (t.getShapeCount() != 2 || t.getShape(0) < 1 || t.getShape(1) < 1 || t.getName().indexOf(MODULE_KEY_END) >= 0)) {
-        return Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD, of + " of shape " + t.getShapeList()
-            + " is modelled, which needs a matrix with values and a name without '" + MODULE_KEY_END + "'"));
+        return malformed(of + " of shape " + t.getShapeList()
+            + " is modelled, which needs a matrix with values and a name without '" + MODULE_KEY_END + "'");
       }
     }
     return Optional.empty();
@@ -97,17 +97,15 @@ public final class MessageChecks {
   public static Optional<Problem> step(String key, StepCommitted s) {
     return version("StepCommitted", s.getSchemaVersion()).or(() -> runKey("StepCommitted", key, s.getRunId()))
         // Read as a signed long, a step of 2^63 and more is negative: no agent counts that far, and a window holding one never ends.
-        .or(() -> s.getStep() <= 0 || s.getStep() > MAX_STEP ? Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
-            "StepCommitted of run " + s.getRunId() + " names step " + Long.toUnsignedString(s.getStep()) + (s.getStep() == 0 ? ", the base"
-                : ", beyond any run"))) : Optional.empty())
+        .or(() -> s.getStep() <= 0 || s.getStep() > MAX_STEP ? malformed("StepCommitted of run " + s.getRunId() + " names step "
+            + Long.toUnsignedString(s.getStep()) + (s.getStep() == 0 ? ", the base" : ", beyond any run")) : Optional.empty())
         // 2^63 and more (negative as Java reads it) failed a --target-value fit; a large positive plan is only a long run's.
-        .or(() -> s.getPlannedSteps() < 0 ? Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
-            "StepCommitted of run " + s.getRunId() + " step " + s.getStep() + " plans " + Long.toUnsignedString(s.getPlannedSteps()) + " steps"))
-            : Optional.empty())
+        .or(() -> s.getPlannedSteps() < 0 ? malformed("StepCommitted of run " + s.getRunId() + " step " + s.getStep() + " plans "
+            + Long.toUnsignedString(s.getPlannedSteps()) + " steps") : Optional.empty())
         // The agent never sends one (it refuses a non-finite value in the trainer's state); another producer's NaN made every fit's
         // R² NaN and the monitoring page stopped refreshing for every run.
-        .or(() -> s.getHasProgressValue() && !Double.isFinite(s.getProgressValue()) ? Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
-            "StepCommitted of run " + s.getRunId() + " step " + s.getStep() + " has progress value " + s.getProgressValue())) : Optional.empty());
+        .or(() -> s.getHasProgressValue() && !Double.isFinite(s.getProgressValue()) ? malformed("StepCommitted of run " + s.getRunId()
+            + " step " + s.getStep() + " has progress value " + s.getProgressValue()) : Optional.empty());
   }
 
   public static Optional<Problem> factors(String key, Rank1Update u) {
@@ -240,8 +238,7 @@ public final class MessageChecks {
 
   private static Optional<Problem> runKey(String type, String key, String runId) {
     if (runId.isEmpty() || !runId.equals(key)) {
-      return Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
-          type + " of run '" + runId + "' under record key '" + key + "' (the key must be the run id)"));
+      return malformed(type + " of run '" + runId + "' under record key '" + key + "' (the key must be the run id)");
     }
     return validRunId(type, runId);
   }
@@ -249,15 +246,14 @@ public final class MessageChecks {
   /** A run id no agent could send (a '/', whitespace, '..'): readers key stores and folders by it, so it is refused at the door. */
   private static Optional<Problem> validRunId(String type, String runId) {
     if (!RecordKeys.isValidRunId(runId)) {
-      return Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD, type + " names run '" + runId + "', which is no valid run id"));
+      return malformed(type + " names run '" + runId + "', which is no valid run id");
     }
     return Optional.empty();
   }
 
   private static Optional<Problem> moduleKey(String type, String key, String runId, String module) {
     if (runId.isEmpty() || module.isEmpty() || key == null || !key.equals(runId + RecordKeys.SEPARATOR + module)) {
-      return Optional.of(new Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
-          type + " of run '" + runId + "' module '" + module + "' under record key '" + key + "' (the key must be run/module)"));
+      return malformed(type + " of run '" + runId + "' module '" + module + "' under record key '" + key + "' (the key must be run/module)");
     }
     return validRunId(type, runId);
   }
