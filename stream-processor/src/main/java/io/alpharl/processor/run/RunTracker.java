@@ -203,22 +203,32 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       });
     }
     stale.forEach(windows::delete);
+    List<StepProgress> open = openSteps(runId);
+    for (StepProgress s : open) {
+      StepProgress.Builder p = s.toBuilder().clearModulesReceived().setModulesReceivedCount(0);
+      for (String module : mods.sortedNames()) {
+        if (windows.get(StoreKeys.point(runId, module, s.getStep())) != null) {
+          received(p, mods, mods.indexOf(module));
+        }
+      }
+      steps.put(StoreKeys.step(runId, s.getStep()), p.build());
+    }
+  }
+
+  /** The run's open steps (committed or with factors, not completed yet), in step order. */
+  private List<StepProgress> openSteps(String runId) {
     List<StepProgress> open = new ArrayList<>();
     try (KeyValueIterator<String, StepProgress> it = steps.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
       it.forEachRemaining((KeyValue<String, StepProgress> kv) -> open.add(kv.value));
     }
-    for (StepProgress s : open) {
-      byte[] bits = new byte[(mods.count() + 7) / 8];
-      int count = 0;
-      for (String module : mods.sortedNames()) {
-        if (windows.get(StoreKeys.point(runId, module, s.getStep())) != null) {
-          int index = mods.indexOf(module);
-          bits[index / 8] |= (byte) (1 << (index % 8));
-          count++;
-        }
-      }
-      steps.put(StoreKeys.step(runId, s.getStep()), s.toBuilder().setModulesReceived(ByteString.copyFrom(bits)).setModulesReceivedCount(count).build());
-    }
+    return open;
+  }
+
+  /** Counts the factors of the module at {@code index} as arrived for the step: its bit set, the count one more. */
+  private static void received(StepProgress.Builder p, ModelledModules mods, int index) {
+    byte[] bits = Arrays.copyOf(p.getModulesReceived().toByteArray(), (mods.count() + 7) / 8);
+    bits[index / 8] |= (byte) (1 << (index % 8));
+    p.setModulesReceived(ByteString.copyFrom(bits)).setModulesReceivedCount(p.getModulesReceivedCount() + 1);
   }
 
   /**
@@ -340,9 +350,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     String key = StoreKeys.step(runId, u.getStep());
     StepProgress stored = steps.get(key);
     StepProgress.Builder p = stored == null ? StepProgress.newBuilder().setStep(u.getStep()) : stored.toBuilder();
-    byte[] bits = Arrays.copyOf(p.getModulesReceived().toByteArray(), (mods.count() + 7) / 8);
-    bits[index / 8] |= (byte) (1 << (index % 8));
-    steps.put(key, p.setModulesReceived(ByteString.copyFrom(bits)).setModulesReceivedCount(p.getModulesReceivedCount() + 1).build());
+    received(p, mods, index);
+    steps.put(key, p.build());
     completeSteps(record, runId, run);
   }
 
@@ -364,10 +373,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   /** Completes, in step order, every open step up to the newest complete one; incomplete ones before it are abandoned. */
   private void completeSteps(Record<String, RunEvent> record, String runId, RunState stored) {
     ModelledModules mods = modelledOf(runId, stored);
-    List<StepProgress> open = new ArrayList<>();
-    try (KeyValueIterator<String, StepProgress> it = steps.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
-      it.forEachRemaining((KeyValue<String, StepProgress> kv) -> open.add(kv.value));
-    }
+    List<StepProgress> open = openSteps(runId);
     int lastComplete = -1;
     for (int i = 0; i < open.size(); i++) {
       if (isComplete(open.get(i), mods)) {
