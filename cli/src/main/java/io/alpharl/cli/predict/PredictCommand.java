@@ -214,14 +214,10 @@ public final class PredictCommand implements Callable<Integer> {
             base.tensors().keySet().forEach(name -> stored.put(name, ckpt.tensor(sources.of(name)).dtype()));
           }
           for (TensorEntry t : moduleTensors) {
-            float[] d = ckpt.floats(sources.of(t.name()));
-            float[] w0 = base.floats(t.name());
+            // As the agent refuses such a checkpoint: a NaN would reach the fit as a non-finite norm, and a stack trace.
+            float[] w0 = WindowCheckpoints.requireFinite(basePath, t.name(), base.floats(t.name()));
+            float[] d = WindowCheckpoints.requireFinite(c.path(), t.name(), ckpt.floats(sources.of(t.name())));
             for (int k = 0; k < d.length; k++) {
-              if (!Float.isFinite(d[k]) || !Float.isFinite(w0[k])) {
-                // As the agent refuses such a checkpoint: a NaN would reach the fit as a non-finite norm, and a stack trace.
-                throw new UserError((Float.isFinite(w0[k]) ? c.path() : basePath) + ": tensor " + t.name() + " element " + k + " is "
-                    + (Float.isFinite(w0[k]) ? d[k] : w0[k]) + "; a prediction needs finite weights");
-              }
               d[k] -= w0[k];
             }
             int m = (int) (long) t.shape().get(0);

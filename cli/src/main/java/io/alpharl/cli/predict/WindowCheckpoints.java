@@ -67,14 +67,17 @@ final class WindowCheckpoints implements AutoCloseable {
 
   private float[] read(long step, String name) {
     Opened o = open.computeIfAbsent(step, s -> opened(Checkpoint.open(paths.get(s))));
-    return finite(paths.get(step), name, o.ckpt().floats(o.sources().of(name)));
+    return requireFinite(paths.get(step), name, o.ckpt().floats(o.sources().of(name)));
   }
 
   /**
-   * The values, checked as the agent checks every tensor: a NaN in a tensor copied through (a norm)
-   * was found only by the writer, as a stack trace blaming the prediction.
+   * The values, checked as the agent checks every tensor, for the fit's modules and for every tensor
+   * the model takes from a checkpoint: a NaN in a tensor copied through (a norm) was found only by
+   * the writer, as a stack trace blaming the prediction.
+   *
+   * @throws UserError naming the file, the tensor and the first element that is not finite
    */
-  private static float[] finite(Path checkpoint, String name, float[] values) {
+  static float[] requireFinite(Path checkpoint, String name, float[] values) {
     for (int k = 0; k < values.length; k++) {
       if (!Float.isFinite(values[k])) {
         throw new UserError(checkpoint + ": tensor " + name + " element " + k + " is " + values[k] + "; a prediction needs finite weights");
