@@ -143,9 +143,7 @@ public final class ReplayCommand implements Callable<Integer> {
       throw new UserError("no recording at " + recording + " ('alpharl agent record' writes one)");
     }
     try (RootAllocator allocator = new RootAllocator()) {
-      String id = RecordingManifest.runId(allocator, recording);
-      RecordingCheck.verify(allocator, recording);
-      return id;
+      return RecordingCheck.verify(allocator, recording).runId();
     } catch (IOException e) {
       throw new UserError("cannot replay " + recording + ": " + e.getMessage());
     }

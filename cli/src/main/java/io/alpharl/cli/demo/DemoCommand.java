@@ -7,7 +7,6 @@ import io.alpharl.broker.EmbeddedBrokerConfig;
 import io.alpharl.broker.EmbeddedKafkaBroker;
 import io.alpharl.cli.PortConverter;
 import io.alpharl.cli.Ports;
-import io.alpharl.cli.agent.RecordingManifest;
 import io.alpharl.extrapolator.ExtrapolatorConfig;
 import io.alpharl.extrapolator.ExtrapolatorService;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
@@ -93,8 +92,7 @@ public final class DemoCommand implements Callable<Integer> {
       return 2;
     }
     try (RootAllocator allocator = new RootAllocator()) {
-      RecordingManifest.runId(allocator, rec); // read before a broker starts: a file that is no recording is said in one line
-      RecordingCheck.verify(allocator, rec); // and one damaged part way
+      RecordingCheck.verify(allocator, rec); // read before a broker starts: a file that is no recording, or damaged, is said in one line
     } catch (IOException e) {
       System.err.println("alpharl demo: cannot replay " + rec.toAbsolutePath() + ": " + e.getMessage());
       return 2;

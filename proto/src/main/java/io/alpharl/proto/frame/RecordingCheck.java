@@ -9,24 +9,27 @@ import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
- * Reads a whole recording once, before any of it is sent: every record must parse (each frame's
- * checksums included) and the steps must come in ascending order. A replay that met a damaged
+ * Reads a whole recording once, before any of it is sent: it must start with its run's manifest,
+ * every record must parse (each frame's checksums included) and the steps must come in ascending
+ * order. A replay that met a damaged
  * record part way had sent the steps before it, left the run open on the log, and failed at the
  * same place on every try.
  */
 public final class RecordingCheck {
   private RecordingCheck() {}
 
+  /** What a whole recording holds: the run it was made under (its first manifest's) and how many steps. */
+  public record Verified(String runId, int steps) {}
+
   /**
-   * @return the number of recorded steps
    * @throws IOException naming the batch, step and record where the recording is damaged, or the
-   *     file's own problem (not a recording, cut short)
+   *     file's own problem (not a recording, cut short, no run manifest at its start)
    */
-  public static int verify(BufferAllocator allocator, Path recording) throws IOException {
+  public static Verified verify(BufferAllocator allocator, Path recording) throws IOException {
     int batchIndex = 0;
     int steps = 0;
     long lastStep = 0;
-    boolean manifest = false;
+    String runId = null;
     try (RecordingReader reader = new RecordingReader(allocator, recording)) {
       for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
         batchIndex++;
@@ -35,8 +38,8 @@ public final class RecordingCheck {
           try {
             switch (e.kind()) {
               case MANIFEST -> {
-                RunManifest.parseFrom(e.value());
-                manifest = true;
+                String id = RunManifest.parseFrom(e.value()).getRunId();
+                runId = runId == null ? id : runId;
               }
               case BASE, DELTA -> FrameEnvelope.parse(e.value());
               case BASE_FILE -> { } // a file's bytes, whatever they are
@@ -53,11 +56,15 @@ public final class RecordingCheck {
             throw new IOException(where + ex.getMessage(), ex);
           }
         }
+        if (runId == null) {
+          // The run's manifest (and its base) open a recording: a replay sends it before anything else.
+          throw new IOException(recording + " does not start with a run manifest");
+        }
       }
     }
-    if (!manifest) {
-      throw new IOException(recording + " has no run manifest");
+    if (runId == null) {
+      throw new IOException(recording + " does not start with a run manifest"); // no batch at all
     }
-    return steps;
+    return new Verified(runId, steps);
   }
 }

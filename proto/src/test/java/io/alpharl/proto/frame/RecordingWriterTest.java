@@ -39,7 +39,7 @@ class RecordingWriterTest {
       try (var files = Files.list(dir)) {
         assertThat(files.map(p -> p.getFileName().toString()).toList()).containsExactly("run.arrow");
       }
-      assertThat(RecordingCheck.verify(allocator, out)).isEqualTo(1);
+      assertThat(RecordingCheck.verify(allocator, out).steps()).isEqualTo(1);
     }
   }
 
@@ -52,7 +52,7 @@ class RecordingWriterTest {
       assertThatThrownBy(() -> new RecordingWriter(allocator, out)).hasMessageContaining("another recording to " + out + " is being written");
       a.add(step(1));
       a.commit();
-      assertThat(RecordingCheck.verify(allocator, out)).isEqualTo(1);
+      assertThat(RecordingCheck.verify(allocator, out).steps()).isEqualTo(1);
       assertThatThrownBy(a::commit).isInstanceOf(IllegalStateException.class);
     }
   }
