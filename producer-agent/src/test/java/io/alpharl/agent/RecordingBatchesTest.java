@@ -1,21 +1,15 @@
-package io.alpharl.agent.replay;
+package io.alpharl.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.alpharl.agent.AgentConfig;
-import io.alpharl.agent.CheckpointAgent;
 import io.alpharl.agent.publish.RecordingStepSink;
-import io.alpharl.agent.publish.StepSink;
+import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.RecordingWriter;
-import io.alpharl.proto.frame.RunEndFrame;
-import io.alpharl.proto.v1.DeadLetter;
-import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.RunStatus;
 import io.alpharl.proto.v1.StepCommitted;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -79,60 +73,11 @@ class RecordingBatchesTest {
   private record Collected(List<StepCommitted> commits, List<byte[]> frames) {}
 
   private Collected replayed(Path recording) throws Exception {
-    List<StepCommitted> commits = new ArrayList<>();
-    List<byte[]> frames = new ArrayList<>();
-    StepSink sink = new StepSink() {
-      @Override
-      public void manifest(RunManifest manifest) {}
-
-      @Override
-      public void endRun(RunEndFrame.Ending ending) {}
-
-      @Override
-      public boolean keepsBase() {
-        return false;
-      }
-
-      @Override
-      public void baseFrame(DeltaFrame frame) {}
-
-      @Override
-      public void baseFile(String name, byte[] content) {}
-
-      @Override
-      public void beginStep(long step) {}
-
-      @Override
-      public void frame(DeltaFrame frame) {
-        frames.add(frame.bytes());
-      }
-
-      @Override
-      public boolean sendsKeyframes() {
-        return false;
-      }
-
-      @Override
-      public void runningSum(DeltaFrame frame) {}
-
-      @Override
-      public void commitStep(StepCommitted commit) {
-        commits.add(commit);
-      }
-
-      @Override
-      public void abortStep() {}
-
-      @Override
-      public void deadLetter(DeadLetter letter) {}
-
-      @Override
-      public void close() {}
-    };
+    MemorySink sink = new MemorySink();
     String name = recording.getFileName().toString().replace(".arrow", "");
     try (RootAllocator allocator = new RootAllocator()) {
       new RunReplayer(allocator, null).replay(recording, sink, Optional.empty(), work.resolve("base-" + name), 0, 0);
     }
-    return new Collected(commits, frames);
+    return new Collected(sink.commits, sink.frames.stream().map(DeltaFrame::bytes).toList());
   }
 }
