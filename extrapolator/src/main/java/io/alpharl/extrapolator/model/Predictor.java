@@ -95,10 +95,10 @@ public final class Predictor {
    * @return why, or empty when the fit can be acted on
    */
   public static Optional<String> disagreement(FitSummary fit, RunManifest manifest) {
-    Map<String, TensorInfo> modelled = new HashMap<>();
-    manifest.getTensorsList().stream().filter(t -> t.getModelled() && t.getShapeCount() == 2).forEach(t -> modelled.put(t.getName(), t));
+    java.util.Set<String> modelled = manifest.getTensorsList().stream().filter(t -> t.getModelled() && t.getShapeCount() == 2)
+        .map(TensorInfo::getName).collect(java.util.stream.Collectors.toSet());
     for (ModuleFit mf : fit.getModulesList()) {
-      if (!modelled.containsKey(mf.getModule())) {
+      if (!modelled.contains(mf.getModule())) {
         return Optional.of("its module " + mf.getModule() + " is not a modelled matrix of the run's manifest");
       }
       if (!mf.getPredictor().isEmpty()) {
