@@ -48,15 +48,8 @@ class ResumeFromKeyframesIT {
     String runId = "resume-kf-" + UUID.randomUUID().toString().substring(0, 8);
     List<Long> steps = BundledRun.steps().subList(0, 10);
     Path runDir = work.resolve("run");
-    for (long s : steps.subList(0, 7)) {
-      BundledRun.copyCheckpoint(s, runDir);
-    }
-    AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy").withStateDir(work.resolve("state")).withKeyframeEvery(2);
     try (RootAllocator allocator = new RootAllocator()) {
-      try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
-           CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
-        assertThat(Agents.sendPresent(agent)).isEqualTo(steps.get(6));
-      }
+      AgentConfig config = sendFirst(broker, runId, runDir, steps.subList(0, 7), allocator);
       for (long s : steps.subList(7, 10)) {
         BundledRun.copyCheckpoint(s, runDir);
       }
@@ -70,11 +63,28 @@ class ResumeFromKeyframesIT {
       }
       assertThat(said).contains("resuming after committed step " + steps.get(6)).contains("each tensor from its newest keyframe");
     }
+    assertDeltasSumToFiles(broker, runId, runDir, steps.subList(1, 10));
+  }
+
+  /** Copies {@code steps}' checkpoints into the run folder and sends them, as a new run with a keyframe every 2 steps; its config. */
+  private AgentConfig sendFirst(TestBroker broker, String runId, Path runDir, List<Long> steps, RootAllocator allocator) throws Exception {
+    for (long s : steps) {
+      BundledRun.copyCheckpoint(s, runDir);
+    }
+    AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy").withStateDir(work.resolve("state")).withKeyframeEvery(2);
+    try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+      assertThat(Agents.sendPresent(agent)).isEqualTo(steps.get(steps.size() - 1));
+    }
+    return config;
+  }
+
+  /** Once the log holds every tensor's delta of each of {@code sent}, the deltas sum to the checkpoint files. */
+  private static void assertDeltasSumToFiles(TestBroker broker, String runId, Path runDir, List<Long> sent) throws Exception {
     int tensors;
     try (Checkpoint base = Checkpoint.open(runDir.resolve("checkpoint-0"))) {
       tensors = base.tensors().size();
     }
-    List<Long> sent = steps.subList(1, 10);
     RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> sent.stream().allMatch(s -> l.deltas.getOrDefault(s, Map.of()).size() == tensors),
         TIMEOUT);
     BundledRun.assertDeltasSumToFiles(log, sent);
@@ -82,9 +92,10 @@ class ResumeFromKeyframesIT {
 
   /**
    * Records of this build's version under the run's keys that no agent sends: a frame of a tensor
-   * the run does not have and a second commit of the last step naming no tensor. The frame made every resume a stack trace (or a refusal of the step as "not whole"), the commit
-   * replaced the real one (the newest of a step was kept, where the processor keeps the first) and
-   * failed the keyframe start. The restarted agent resumes after its last committed step, and its
+   * the run does not have and a second commit of the last step naming no tensor. The frame made
+   * every resume a stack trace (or a refusal of the step as "not whole"), the commit replaced the
+   * real one (the newest of a step was kept, where the processor keeps the first) and failed the
+   * keyframe start. The restarted agent resumes after its last committed step, and its
    * deltas still sum to the files.
    */
   @Test
@@ -93,15 +104,8 @@ class ResumeFromKeyframesIT {
     String runId = "resume-junk-" + UUID.randomUUID().toString().substring(0, 8);
     List<Long> steps = BundledRun.steps().subList(0, 7);
     Path runDir = work.resolve("run");
-    for (long s : steps.subList(0, 4)) {
-      BundledRun.copyCheckpoint(s, runDir);
-    }
-    AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy").withStateDir(work.resolve("state")).withKeyframeEvery(2);
     try (RootAllocator allocator = new RootAllocator()) {
-      try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of());
-           CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
-        assertThat(Agents.sendPresent(agent)).isEqualTo(steps.get(3));
-      }
+      AgentConfig config = sendFirst(broker, runId, runDir, steps.subList(0, 4), allocator);
       try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(
           Map.of("bootstrap.servers", broker.bootstrapServers()), new org.apache.kafka.common.serialization.ByteArraySerializer(),
           new org.apache.kafka.common.serialization.ByteArraySerializer());
@@ -125,14 +129,7 @@ class ResumeFromKeyframesIT {
         assertThat(Agents.sendPresent(agent)).isEqualTo(steps.get(6));
       }
     }
-    int tensors;
-    try (Checkpoint base = Checkpoint.open(runDir.resolve("checkpoint-0"))) {
-      tensors = base.tensors().size();
-    }
-    List<Long> sent = steps.subList(1, 7);
-    RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> sent.stream().allMatch(s -> l.deltas.getOrDefault(s, Map.of()).size() == tensors),
-        TIMEOUT);
-    BundledRun.assertDeltasSumToFiles(log, sent);
+    assertDeltasSumToFiles(broker, runId, runDir, steps.subList(1, 7));
   }
 
   /**
