@@ -2,6 +2,7 @@ package io.alpharl.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.alpharl.processor.module.HeapTooSmallException;
 import io.alpharl.processor.module.RestoreFromTheStartException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.KafkaException;
@@ -18,6 +19,14 @@ class ThreadFailurePolicyTest {
     ThreadFailurePolicy policy = new ThreadFailurePolicy(() -> 0);
     assertThat(policy.handle(new MissingSourceTopicException("gone"))).isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
     assertThat(policy.handle(new StreamsException(new MissingSourceTopicException("gone")))).isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
+  }
+
+  /** A replaced thread restored the same partition into the same too small heap, five times over, each time a stack trace. */
+  @Test
+  void aHeapTooSmallForAModulesDeltaStopsTheClientAtOnce() {
+    ThreadFailurePolicy policy = new ThreadFailurePolicy(() -> 0);
+    assertThat(policy.handle(new StreamsException(new HeapTooSmallException("store of partition 3: the heap cannot hold ΔW", new OutOfMemoryError()))))
+        .isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
   }
 
   @Test

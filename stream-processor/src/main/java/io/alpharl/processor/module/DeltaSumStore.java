@@ -201,7 +201,7 @@ public final class DeltaSumStore implements StateStore {
               key + " " + t.log.shape() + why, o.step())), false, null);
           return new Applied(o, t.log.shape(), false);
         }
-        t.sum = new float[(int) elements];
+        t.sum = allocate(key, elements);
         // The key is the frame's own run/tensor (the log refuses any other), and a frame's run id is valid: runOf cannot throw.
         watcher.held(RecordKeys.runOf(key), Float.BYTES * elements);
         t.sketcher = sketcherOf(t.log.shape());
@@ -390,6 +390,21 @@ public final class DeltaSumStore implements StateStore {
     if (!copies.isEmpty()) {
       LOG.info("store {} of partition {}: {} tensors from their copies ({} M values of ΔW) in {} ms; the frames they include are passed over",
           name, partition, copies.size(), heldValues() / 1_000_000, (System.nanoTime() - t0) / 1_000_000);
+    }
+  }
+
+  /**
+   * ΔW of a module, or a clear stop when the heap cannot hold it: an {@link OutOfMemoryError} here
+   * replaced the thread, which restored the partition and ran out again, five times over.
+   */
+  private float[] allocate(String key, long elements) {
+    try {
+      return new float[(int) elements];
+    } catch (OutOfMemoryError e) {
+      throw new HeapTooSmallException("store " + name + " of partition " + partition + ": the heap cannot hold ΔW of " + key + " ("
+          + Float.BYTES * elements / (1 << 20) + " MiB) beside the " + Float.BYTES * heldValues() / (1 << 20) + " MiB of ΔW this store holds (heap limit "
+          + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB): raise -Xmx (ALPHARL_JAVA_OPTS) or spread the partitions over more instances;"
+          + " nothing is lost, the next start rebuilds the store from the log", e);
     }
   }
 
