@@ -35,8 +35,10 @@ public final class KafkaOptions {
   @Option(names = "--partitions", defaultValue = "4", description = "Partitions of AlphaRL topics this command creates if missing. Default: ${DEFAULT-VALUE}.")
   public int partitions;
 
-  @Option(names = "--replication", defaultValue = "1", description = "Replication factor of topics this command creates. Default: ${DEFAULT-VALUE}.")
-  public short replication;
+  /** Not 1 by default: on a cluster of several brokers that made every topic, the run's log included, one disk's loss away from gone. */
+  @Option(names = "--replication", description = "Replication factor of topics this command creates; with 3 or more, a write also needs 2"
+      + " in-sync replicas (min.insync.replicas). Default: the broker's default.replication.factor.")
+  public Short replication;
 
   /** The bootstrap servers and the client properties of {@code --kafka-config}. */
   public KafkaClients clients() {
@@ -63,7 +65,7 @@ public final class KafkaOptions {
    * nearly always a wrong address or none started, so it is a one-line error, not a stack trace.
    */
   public void ensureTopics() {
-    if (partitions < 1 || replication < 1) {
+    if (partitions < 1 || replication != null && replication < 1) {
       throw new UserError("--partitions and --replication must be at least 1, got " + partitions + " and " + replication);
     }
     // A broker that does not answer is told only when the client gives up, a minute later by default: say sooner that we wait.
@@ -72,7 +74,7 @@ public final class KafkaOptions {
             + " --kafka-config sets it)", bootstrapServers),
         java.util.concurrent.CompletableFuture.delayedExecutor(SAY_WAITING_AFTER_S, java.util.concurrent.TimeUnit.SECONDS));
     try (Admin admin = Admin.create(clients().config())) {
-      List<TopicLayout> layouts = Topics.layouts(partitions, replication);
+      List<TopicLayout> layouts = Topics.layouts(partitions, replication == null ? TopicLayout.BROKER_DEFAULT : replication);
       TopicAdmin.ensure(admin, layouts);
       TopicAdmin.settingsAtOdds(admin, layouts).forEach(LOG::warn);
     } catch (InterruptedException e) {

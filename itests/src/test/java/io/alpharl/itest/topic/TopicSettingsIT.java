@@ -2,6 +2,8 @@ package io.alpharl.itest.topic;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.alpharl.broker.EmbeddedBrokerConfig;
+import io.alpharl.broker.EmbeddedKafkaBroker;
 import io.alpharl.itest.kafka.DedicatedBroker;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
@@ -59,6 +61,23 @@ class TopicSettingsIT {
   void topicsTheSystemMadeAreNotNamed(@DedicatedBroker TestBroker broker) throws Exception {
     List<TopicLayout> layouts = Topics.layouts(2, (short) 1);
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      TopicAdmin.ensure(admin, layouts);
+      assertThat(TopicAdmin.settingsAtOdds(admin, layouts)).isEmpty();
+    }
+  }
+
+  /**
+   * A cluster whose defaults delete or compact logs (shared and managed clusters often set them):
+   * the topics the system makes keep every record all the same. They set retention.ms alone, and
+   * took the broker's size limit and cleanup policy.
+   */
+  @Test
+  void topicsTheSystemMakesKeepEverythingWhateverTheBrokersDefaults() throws Exception {
+    EmbeddedBrokerConfig config = EmbeddedBrokerConfig.defaults()
+        .withOverrides(Map.of("log.retention.bytes", "1048576", "log.cleanup.policy", "compact"));
+    List<TopicLayout> layouts = Topics.layouts(2, TopicLayout.BROKER_DEFAULT);
+    try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(config);
+        Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
       TopicAdmin.ensure(admin, layouts);
       assertThat(TopicAdmin.settingsAtOdds(admin, layouts)).isEmpty();
     }

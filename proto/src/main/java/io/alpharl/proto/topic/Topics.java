@@ -68,7 +68,11 @@ public final class Topics {
   public static final TopicSpec<byte[], DeadLetter> DLQ =
       new TopicSpec<>("alpharl.dlq", Serdes.ByteArray(), new ProtobufSerde<>(DeadLetter.parser(), DeadLetter.class));
 
-  private static final Map<String, String> KEEP_FOREVER = Map.of("retention.ms", "-1");
+  /**
+   * All three set on the topic: left out, a topic takes the broker's {@code log.retention.bytes}
+   * and {@code log.cleanup.policy}, which a shared cluster may set to delete or compact the log.
+   */
+  private static final Map<String, String> KEEP_FOREVER = Map.of("retention.ms", "-1", "retention.bytes", "-1", "cleanup.policy", "delete");
   /**
    * Keyframes: compacted in segments small enough to be cleaned while a run goes on (a 0.5B model's
    * keyframes are 2 GB, a segment's default 1 GB), when a tenth is stale, but none written less than
@@ -92,16 +96,34 @@ public final class Topics {
    * the log afresh (a new application id) took those steps before any manifest and refused them.
    */
   public static List<TopicLayout> layouts(int partitions, short replication) {
+    Map<String, String> forever = durable(KEEP_FOREVER, replication);
+    Map<String, String> factors = new java.util.HashMap<>(forever);
+    factors.put("max.message.bytes", String.valueOf(MAX_FACTORS_RECORD_BYTES));
     return List.of(
-        new TopicLayout(DELTAS.name(), partitions, replication, KEEP_FOREVER),
-        new TopicLayout(SUMS.name(), partitions, replication, KEYFRAME_CONFIGS),
-        new TopicLayout(STEPS.name(), partitions, replication, KEEP_FOREVER),
-        new TopicLayout(RUNS.name(), partitions, replication, KEEP_FOREVER),
-        new TopicLayout(RANK1.name(), partitions, replication, Map.of("retention.ms", "-1", "max.message.bytes", String.valueOf(MAX_FACTORS_RECORD_BYTES))),
-        new TopicLayout(FITS.name(), partitions, replication, KEEP_FOREVER),
-        new TopicLayout(PREDICTIONS.name(), partitions, replication, KEEP_FOREVER),
-        new TopicLayout(CONTROL.name(), partitions, replication, KEEP_FOREVER),
-        new TopicLayout(SCORES.name(), partitions, replication, KEEP_FOREVER),
-        new TopicLayout(DLQ.name(), partitions, replication, KEEP_FOREVER));
+        new TopicLayout(DELTAS.name(), partitions, replication, forever),
+        new TopicLayout(SUMS.name(), partitions, replication, durable(KEYFRAME_CONFIGS, replication)),
+        new TopicLayout(STEPS.name(), partitions, replication, forever),
+        new TopicLayout(RUNS.name(), partitions, replication, forever),
+        new TopicLayout(RANK1.name(), partitions, replication, factors),
+        new TopicLayout(FITS.name(), partitions, replication, forever),
+        new TopicLayout(PREDICTIONS.name(), partitions, replication, forever),
+        new TopicLayout(CONTROL.name(), partitions, replication, forever),
+        new TopicLayout(SCORES.name(), partitions, replication, forever),
+        new TopicLayout(DLQ.name(), partitions, replication, forever));
+  }
+
+  /**
+   * With three replicas or more, a write the services count on (acks=all) is on two of them: the
+   * broker's default {@code min.insync.replicas} is 1, and a write acknowledged by the leader alone
+   * is lost with its disk. With fewer (or the broker's default count, unknown here), the broker's
+   * setting stands: two of two would stop every write while either broker restarts.
+   */
+  private static Map<String, String> durable(Map<String, String> configs, short replication) {
+    if (replication < 3) {
+      return configs;
+    }
+    Map<String, String> out = new java.util.HashMap<>(configs);
+    out.put("min.insync.replicas", "2");
+    return Map.copyOf(out);
   }
 }

@@ -20,7 +20,19 @@ class TopicsTest {
         continue;
       }
       // A compacted alpharl.runs kept a run's newest manifest only, stamped after its steps: read afresh, the steps came first.
-      assertThat(l.configs()).as(l.name()).containsEntry("retention.ms", "-1").doesNotContainKey("cleanup.policy");
+      // Each set on the topic: a broker's log.retention.bytes or log.cleanup.policy would apply to one left out.
+      assertThat(l.configs()).as(l.name()).containsEntry("retention.ms", "-1").containsEntry("retention.bytes", "-1")
+          .containsEntry("cleanup.policy", "delete").doesNotContainKey("min.insync.replicas");
     }
+  }
+
+  @Test
+  void withThreeReplicasAWriteCountsOnlyOnceTwoHoldIt() {
+    assertThat(Topics.layouts(4, (short) 3)).allSatisfy(l -> assertThat(l.configs()).as(l.name()).containsEntry("min.insync.replicas", "2"));
+    assertThat(Topics.layouts(4, (short) 2)).allSatisfy(l -> assertThat(l.configs()).as(l.name()).doesNotContainKey("min.insync.replicas"));
+    assertThat(Topics.layouts(4, TopicLayout.BROKER_DEFAULT)).allSatisfy(l -> {
+      assertThat(l.configs()).as(l.name()).doesNotContainKey("min.insync.replicas");
+      assertThat(l.toNewTopic().replicationFactor()).as(l.name()).isEqualTo((short) -1);
+    });
   }
 }

@@ -46,7 +46,8 @@ public final class StreamsProperties {
     // restore from the committed log.
     p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_BLOCK_MS_CONFIG), Integer.MAX_VALUE);
     p.put(StreamsConfig.producerPrefix(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG), Integer.MAX_VALUE);
-    p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+    // replication.factor is left to the user's properties, else the broker's default: 1 here, after them, made every store's
+    // changelog one broker's disk away from lost on a cluster of several, whatever the user set.
     ProcessorConfig.Scaling scaling = config.scaling();
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, scaling.streamThreads());
     p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, scaling.standbyReplicas());

@@ -35,4 +35,14 @@ class StreamsPropertiesTest {
     assertThat(producer.get(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG)).as("a setting the guarantees do not rest on stays the user's").hasToString("5000");
     assertThat(streams.getMainConsumerConfigs("group", "consumer", 0).get(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG)).hasToString("10000");
   }
+
+  /** The stores' changelogs take the replicas the user asks for, else the broker's default; a fixed 1 overrode both. */
+  @Test
+  void theChangelogsReplicasAreTheUsersOrTheBrokersDefault() {
+    StreamsConfig asked = new StreamsConfig(StreamsProperties.of(ProcessorConfig.defaults(
+        new KafkaClients("127.0.0.1:9092", Map.of(StreamsConfig.REPLICATION_FACTOR_CONFIG, "3")), stateDir)));
+    assertThat(asked.getInt(StreamsConfig.REPLICATION_FACTOR_CONFIG)).isEqualTo(3);
+    StreamsConfig left = new StreamsConfig(StreamsProperties.of(ProcessorConfig.defaults(new KafkaClients("127.0.0.1:9092", Map.of()), stateDir)));
+    assertThat(left.getInt(StreamsConfig.REPLICATION_FACTOR_CONFIG)).as("the broker's default.replication.factor").isEqualTo(-1);
+  }
 }
