@@ -619,12 +619,14 @@ public final class CheckpointAgent implements AutoCloseable {
   }
 
   /**
-   * Whether no step of the run is sent yet, and the user said the run logs progress: its first
-   * step's value may still be on its way with no line before it to say so. Not where nothing waits
-   * ({@code --once}, {@code agent record}).
+   * Whether no step of the run is sent yet, and its first step's value may still be on its way
+   * with no line before it to say so: the user said the run logs progress, or its checkpoints keep
+   * no trainer state (verl, OpenRLHF), so that {@code progress.jsonl} is the only place a value can
+   * be. There, sent at once, the first step had a value or not by when the agent looked. Not where
+   * nothing waits ({@code --once}, {@code agent record}).
    */
   private boolean firstStepAwaitsProgress() {
-    return lastStep == 0 && config.progressExpected() && !config.progressWait().isZero();
+    return lastStep == 0 && (config.progressExpected() || !config.layout().keepsTrainerState()) && !config.progressWait().isZero();
   }
 
   /** Marks the run's status in the manifest (finished, stopped early, still running); the run can still go on. */

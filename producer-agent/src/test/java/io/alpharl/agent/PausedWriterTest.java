@@ -7,6 +7,7 @@ import io.alpharl.proto.v1.RejectReason;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.Test;
@@ -291,6 +292,8 @@ class PausedWriterTest {
 
   private AgentConfig config(Path runDir) throws IOException {
     return AgentConfig.defaults(runDir, "paused").withLayout(CheckpointLayout.OPENRLHF).withBase(work.resolve("base"))
+        // No progress is logged here: the first step's wait for its value (ProgressWaitTest) would hold every case back.
+        .withProgressWait(Duration.ZERO)
         .withStateDir(Files.createDirectories(work.resolve("state")));
   }
 

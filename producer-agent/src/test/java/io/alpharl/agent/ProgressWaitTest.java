@@ -2,6 +2,7 @@ package io.alpharl.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.alpharl.agent.checkpoint.CheckpointLayout;
 import io.alpharl.agent.checkpoint.ProgressReader;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.safetensors.DType;
@@ -125,6 +126,31 @@ class ProgressWaitTest {
       agent.poll();
       agent.poll();
       assertThat(sink.commits).singleElement().satisfies(c -> assertThat(c.getHasProgressValue()).isFalse());
+    }
+  }
+
+  /**
+   * A layout whose checkpoints keep no trainer state (OpenRLHF, verl): progress.jsonl is the only
+   * place its values can be, so the first step waits for its line with no key named. Sent at once,
+   * it had a value or not by when the agent looked, where a recording of the same folder had one.
+   */
+  @Test
+  void withoutATrainerStateTheFirstStepWaitsForItsLineWithNoKeyNamed() throws Exception {
+    Path base = Files.createDirectories(stateDir.resolve("base"));
+    OneModuleWeights.write(base, 0);
+    OneModuleWeights.write(runDir.resolve("global_step10_hf"), 10);
+    MemorySink sink = new MemorySink();
+    AgentConfig config = AgentConfig.defaults(runDir, "wait").withLayout(CheckpointLayout.OPENRLHF).withBase(base)
+        .withStateDir(Files.createDirectories(stateDir.resolve("state"))).withProgressWait(Duration.ofMinutes(10));
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(sink, allocator, config)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).as("no progress.jsonl yet: its first line comes after the first save").isEmpty();
+      log(10, 0.5);
+      agent.poll();
+      assertThat(sink.commits).singleElement().satisfies(c -> assertThat(c.getProgressValue()).isEqualTo(0.5));
     }
   }
 

@@ -47,6 +47,11 @@ public record CheckpointLayout(Pattern stepFolder, Optional<String> weightsSubPa
     readyFile.ifPresent(s -> requireInside(s, "ready file"));
   }
 
+  /** Whether each step folder holds the trainer's {@code trainer_state.json}, whose log history is final with the checkpoint. */
+  public boolean keepsTrainerState() {
+    return readyFile.filter(CheckpointScanner.TRAINER_STATE::equals).isPresent();
+  }
+
   /** A preset by name: {@code hf} (also {@code trl}), {@code verl} or {@code openrlhf}. */
   public static CheckpointLayout named(String name) {
     return switch (name.toLowerCase(Locale.ROOT)) {
