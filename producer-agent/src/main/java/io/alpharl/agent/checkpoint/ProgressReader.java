@@ -11,9 +11,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.OptionalDouble;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -104,12 +106,12 @@ public final class ProgressReader {
     return out;
   }
 
-  /** The values under the key in the run's {@code progress.jsonl}, the last line per step; empty without the file. */
+  /** The values under the key in the run's {@code progress.jsonl} ({@link #currentAttempt}), the last line per step; empty without the file. */
   private NavigableMap<Long, Double> logged(CheckpointDir checkpoint) {
     NavigableMap<Long, Double> out = new TreeMap<>();
     Path lines = checkpoint.folder().getParent().resolve(PROGRESS_JSONL);
     try {
-      progressLines(lines).forEach(entry -> put(out, entry, false));
+      currentAttempt(progressLines(lines)).forEach(entry -> put(out, entry, false));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + lines, e);
     }
@@ -136,6 +138,55 @@ public final class ProgressReader {
         }
       }
     }
+    return out;
+  }
+
+  /**
+   * The lines of the trainer's current attempt. A line that logs a key again at a step that has it,
+   * after a later step's line, is the trainer run again from that step (resumed from an earlier
+   * checkpoint, or a new run in a folder that kept the file): the lines of the attempt it replaces
+   * are dropped from that step on. Kept, they said a step's own line had come (a later step had
+   * one) and gave its value from the attempt before, silently. A value logged late for a step that
+   * had none (an evaluation finishing after later steps) is not a rerun. A rerun whose first line is
+   * not written yet cannot be told from the file; README says to start a new run in a new folder.
+   * A line without a step stands where the stepped line before it does.
+   */
+  static List<JsonNode> currentAttempt(List<JsonNode> lines) {
+    List<JsonNode> kept = new ArrayList<>();
+    List<Long> keptAt = new ArrayList<>();
+    NavigableMap<Long, Set<String>> logged = new TreeMap<>();
+    long at = 0;
+    for (JsonNode entry : lines) {
+      JsonNode s = entry.get("step");
+      if (s != null && s.isNumber() && s.asLong() >= 0) {
+        long step = s.asLong();
+        Set<String> keys = loggedKeys(entry);
+        if (!logged.isEmpty() && step < logged.lastKey() && keys.stream().anyMatch(logged.getOrDefault(step, Set.of())::contains)) {
+          for (int i = kept.size() - 1; i >= 0; i--) {
+            if (keptAt.get(i) >= step) {
+              kept.remove(i);
+              keptAt.remove(i);
+            }
+          }
+          logged.tailMap(step, true).clear();
+        }
+        logged.computeIfAbsent(step, k -> new HashSet<>()).addAll(keys);
+        at = step;
+      }
+      kept.add(entry);
+      keptAt.add(at);
+    }
+    return kept;
+  }
+
+  /** The values a line logs: its numeric fields but the step and what says where they come from or the plan. */
+  private static Set<String> loggedKeys(JsonNode entry) {
+    Set<String> out = new HashSet<>();
+    entry.fields().forEachRemaining(f -> {
+      if (f.getValue().isNumber() && !List.of("step", "logged_step", "max_steps").contains(f.getKey())) {
+        out.add(f.getKey());
+      }
+    });
     return out;
   }
 
@@ -183,7 +234,7 @@ public final class ProgressReader {
       double atOrBefore = Double.NaN;
       double firstAfter = Double.NaN;
       long lineStep = 0; // a line without a step stands where the stepped line before it does
-      for (JsonNode entry : progressLines(checkpoint.folder().getParent().resolve(PROGRESS_JSONL))) {
+      for (JsonNode entry : currentAttempt(progressLines(checkpoint.folder().getParent().resolve(PROGRESS_JSONL)))) {
         JsonNode s = entry.get("step");
         if (s != null && s.isNumber()) {
           lineStep = s.asLong();

@@ -43,6 +43,42 @@ class ProgressReaderTest {
     assertThat(new ProgressReader("reward").read(c)).isEqualTo(OptionalDouble.of(0.75));
   }
 
+  /**
+   * A folder whose progress.jsonl has an earlier attempt's lines past the step (a trainer resumed
+   * from step 10 after it had logged to 20, or a new run where the file was kept): once the rerun's
+   * lines begin, the earlier attempt's from there on are not the run's. They said that step 12's line
+   * had come (later steps had one) and gave the earlier attempt's value for it.
+   */
+  @Test
+  void aRerunsLinesReplaceTheEarlierAttemptsFromTheStepItRestartedAt() throws IOException {
+    StringBuilder lines = new StringBuilder();
+    for (int step = 1; step <= 20; step++) {
+      lines.append("{\"step\": ").append(step).append(", \"reward\": 0.9, \"eval_accuracy\": 0.8}\n");
+    }
+    for (int step = 11; step <= 11; step++) {
+      lines.append("{\"step\": ").append(step).append(", \"reward\": 0.1}\n");
+    }
+    Files.writeString(root.resolve(ProgressReader.PROGRESS_JSONL), lines);
+    CheckpointDir c12 = new CheckpointDir(12, Files.createDirectories(root.resolve("global_step12_hf")));
+    ProgressReader reward = new ProgressReader("reward");
+    assertThat(reward.read(c12)).as("the earlier attempt's value").isEmpty();
+    assertThat(reward.awaited(c12, false)).as("its own line is still to come").isTrue();
+    assertThat(reward.history(c12)).containsEntry(10L, 0.9).containsEntry(11L, 0.1).doesNotContainKey(12L);
+    // Every key of the attempt it replaces goes, not only those the rerun has logged again.
+    assertThat(new ProgressReader("eval_accuracy").read(c12)).isEmpty();
+    assertThat(new ProgressReader("eval_accuracy").history(c12)).containsEntry(10L, 0.8).doesNotContainKey(11L);
+  }
+
+  /** A value logged late for a step that had none (an evaluation finishing after later steps) is not a rerun. */
+  @Test
+  void aLateValueForAStepThatHadNoneIsNotARerun() throws IOException {
+    Files.writeString(root.resolve(ProgressReader.PROGRESS_JSONL), String.join("\n",
+        "{\"step\": 40, \"reward\": 0.4}", "{\"step\": 50, \"reward\": 0.5}", "{\"step\": 40, \"eval_accuracy\": 0.7}", ""));
+    CheckpointDir c50 = new CheckpointDir(50, Files.createDirectories(root.resolve("checkpoint-50")));
+    assertThat(new ProgressReader("eval_accuracy").history(c50)).containsExactly(java.util.Map.entry(40L, 0.7));
+    assertThat(new ProgressReader("reward").read(c50)).isEqualTo(OptionalDouble.of(0.5));
+  }
+
   /** A line in another encoding (or a character cut by a write in progress) leaves the other lines readable. */
   @Test
   void aLineThatIsNotUtf8LeavesTheOthersReadable() throws IOException {
