@@ -40,7 +40,7 @@ public interface ExtrapolationBackend extends AutoCloseable {
     }
   }
 
-  /** "cpu(2 threads)", "cuda(NVIDIA H100, cuBLAS)", ... */
+  /** "cpu(2 threads)", "cuda(NVIDIA H100, PTX kernel, 2 streams)", ... */
   String name();
 
   @Override

@@ -10,7 +10,7 @@ public final class ExtrapolationBackends {
 
   /** What to use. */
   public enum Choice {
-    /** CUDA if a device is usable, else CPU. */
+    /** CUDA if a device is usable, else CPU; the CPU also takes over from a device that fails later ({@link CpuAfterFailure}). */
     AUTO,
     CPU,
     CUDA
@@ -31,7 +31,8 @@ public final class ExtrapolationBackends {
     try {
       ExtrapolationBackend cuda = CudaExtrapolationBackend.open(0);
       LOG.info("extrapolation backend: {}", cuda.name());
-      return cuda;
+      // Demanded, CUDA's failures are the user's to see; chosen here, the CPU takes over from a device that fails.
+      return choice == Choice.CUDA ? cuda : new CpuAfterFailure(cuda, () -> new CpuExtrapolationBackend(threads));
     } catch (RuntimeException | LinkageError e) {
       String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString());
       if (choice == Choice.CUDA) {

@@ -24,6 +24,7 @@ import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 import static jcuda.driver.JCudaDriver.cuModuleUnload;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import io.alpharl.extrapolator.backend.ExtrapolationBackend;
 import java.nio.ByteOrder;
@@ -54,7 +55,7 @@ import jcuda.driver.JCudaDriver;
  * streams through. Device and pinned memory hold two blocks (they grow to the largest block
  * seen and are reused), not the whole matrix.
  *
- * <p>All CUDA state (context, streams, events, cuBLAS handle, buffers) belongs to this instance;
+ * <p>All CUDA state (context, streams, events, module, buffers) belongs to this instance;
  * status codes become exceptions here; {@link #close} frees everything. Not thread-safe.
  */
 public final class CudaExtrapolationBackend implements ExtrapolationBackend {
@@ -70,8 +71,8 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
   private CUevent[] events = new CUevent[0];
   private final String deviceName;
   private CUdeviceptr deviceMatrix = new CUdeviceptr();
-  private final CUdeviceptr deviceX = new CUdeviceptr();
-  private final CUdeviceptr deviceV = new CUdeviceptr();
+  private CUdeviceptr deviceX = new CUdeviceptr();
+  private CUdeviceptr deviceV = new CUdeviceptr();
   private Pointer pinned = new Pointer();
   private long capacityFloats;
   private long vectorCapacity;
@@ -130,6 +131,29 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
     return new CudaExtrapolationBackend(context, streams, module, kernel, n, chunkBytes);
   }
 
+  /**
+   * Why there is no CUDA device to run on (the driver's library does not load, {@code cuInit}
+   * fails, or it counts none); null when one is present. Tells "nothing to run on" from "a device
+   * on which this backend does not open", which is a defect.
+   */
+  public static String whyNoDevice() {
+    try {
+      JCudaDriver.setExceptionsEnabled(false);
+      int init = cuInit(0);
+      if (init != CUresult.CUDA_SUCCESS) {
+        return "cuInit failed: " + CUresult.stringFor(init);
+      }
+      int[] count = new int[1];
+      int counted = cuDeviceGetCount(count);
+      if (counted != CUresult.CUDA_SUCCESS) {
+        return "cuDeviceGetCount failed: " + CUresult.stringFor(counted);
+      }
+      return count[0] == 0 ? "the driver counts no device" : null;
+    } catch (LinkageError e) {
+      return "the CUDA driver library does not load (" + e + ")";
+    }
+  }
+
   /** The kernel's PTX, bundled as a resource (nul-terminated, as the driver wants text). */
   private static byte[] ptx() {
     try (java.io.InputStream in = CudaExtrapolationBackend.class.getResourceAsStream(PTX)) {
@@ -155,6 +179,9 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
       throw new IllegalArgumentException("rank-" + rank + " update of " + m + " x " + n + ": base " + base.length + ", out " + out.length
           + ", x " + x.length + ", v " + v.length + " values");
     }
+    if (base.length == 0) {
+      return; // nothing to update, as on the CPU (row blocks need a row)
+    }
     check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
     RowBlocks blocks = RowBlocks.of(m, n, chunkBytes);
     long slotFloats = blocks.slotFloats();
@@ -167,28 +194,36 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
       check(cuMemcpyHtoD(deviceV, Pointer.to(v), (long) rank * n * Float.BYTES), "copy v to the device");
     }
     FloatBuffer staging = pinned.getByteBuffer(0, 2 * slotFloats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-    for (int k = 0; k < blocks.count(); k++) {
-      int row = blocks.firstRow(k);
-      int rows = blocks.rows(k);
-      int slot = RowBlocks.slot(k);
-      long slotBytes = slot * slotFloats * Float.BYTES;
-      long bytes = (long) rows * n * Float.BYTES;
-      CUstream stream = streams[slot];
-      staging.put((int) (slot * slotFloats), base, row * n, rows * n);
-      CUdeviceptr block = deviceMatrix.withByteOffset(slotBytes);
-      check(cuMemcpyHtoDAsync(block, pinned.withByteOffset(slotBytes), bytes, stream), "copy W_0 to the device");
-      long elements = (long) rows * n;
-      int grid = (int) Math.max(1, Math.min(65_535, (elements + THREADS - 1) / THREADS));
-      Pointer params = Pointer.to(Pointer.to(block), Pointer.to(deviceX), Pointer.to(deviceV), Pointer.to(new long[] {rows}),
-          Pointer.to(new long[] {n}), Pointer.to(new long[] {m}), Pointer.to(new int[] {rank}), Pointer.to(new long[] {row}));
-      check(cuLaunchKernel(kernel, grid, 1, 1, THREADS, 1, 1, 0, stream, params, null), "launching the low-rank update kernel");
-      check(cuMemcpyDtoHAsync(pinned.withByteOffset(slotBytes), block, bytes, stream), "copy W_pred to the host");
-      check(cuEventRecord(events[k], stream), "cuEventRecord");
-      if (k > 0) {
-        drain(staging, blocks, k - 1, out);
+    try {
+      for (int k = 0; k < blocks.count(); k++) {
+        int row = blocks.firstRow(k);
+        int rows = blocks.rows(k);
+        int slot = RowBlocks.slot(k);
+        long slotBytes = slot * slotFloats * Float.BYTES;
+        long bytes = (long) rows * n * Float.BYTES;
+        CUstream stream = streams[slot];
+        staging.put((int) (slot * slotFloats), base, row * n, rows * n);
+        CUdeviceptr block = deviceMatrix.withByteOffset(slotBytes);
+        check(cuMemcpyHtoDAsync(block, pinned.withByteOffset(slotBytes), bytes, stream), "copy W_0 to the device");
+        long elements = (long) rows * n;
+        int grid = (int) Math.max(1, Math.min(65_535, (elements + THREADS - 1) / THREADS));
+        Pointer params = Pointer.to(Pointer.to(block), Pointer.to(deviceX), Pointer.to(deviceV), Pointer.to(new long[] {rows}),
+            Pointer.to(new long[] {n}), Pointer.to(new long[] {m}), Pointer.to(new int[] {rank}), Pointer.to(new long[] {row}));
+        check(cuLaunchKernel(kernel, grid, 1, 1, THREADS, 1, 1, 0, stream, params, null), "launching the low-rank update kernel");
+        check(cuMemcpyDtoHAsync(pinned.withByteOffset(slotBytes), block, bytes, stream), "copy W_pred to the host");
+        check(cuEventRecord(events[k], stream), "cuEventRecord");
+        if (k > 0) {
+          drain(staging, blocks, k - 1, out);
+        }
       }
+      drain(staging, blocks, blocks.count() - 1, out);
+    } catch (RuntimeException e) {
+      // Copies already queued would go on writing into the pinned and device slots while the next call stages into them.
+      for (CUstream s : streams) {
+        cuStreamSynchronize(s);
+      }
+      throw e;
     }
-    drain(staging, blocks, blocks.count() - 1, out);
   }
 
   /** Waits for block {@code k} and copies it from its pinned slot into {@code out}. */
@@ -209,25 +244,49 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
     events = grown;
   }
 
+  /**
+   * Grows the device and pinned buffers. The old ones are let go first (the device may not hold
+   * both), and the new ones are kept only once every allocation of the pair succeeded: a failed
+   * allocation (a device shared with the trainer runs out) left the old capacity standing over
+   * freed memory, and the next call wrote into it.
+   */
   private void ensureCapacity(long elements, long vector) {
     if (elements > capacityFloats) {
       if (capacityFloats > 0) {
         cuMemFree(deviceMatrix);
         cuMemFreeHost(pinned);
-        deviceMatrix = new CUdeviceptr();
-        pinned = new Pointer();
+        capacityFloats = 0;
       }
-      check(cuMemAlloc(deviceMatrix, elements * Float.BYTES), "cuMemAlloc matrix");
-      check(cuMemAllocHost(pinned, elements * Float.BYTES), "cuMemAllocHost staging");
+      CUdeviceptr matrix = new CUdeviceptr();
+      Pointer host = new Pointer();
+      check(cuMemAlloc(matrix, elements * Float.BYTES), "cuMemAlloc matrix");
+      try {
+        check(cuMemAllocHost(host, elements * Float.BYTES), "cuMemAllocHost staging");
+      } catch (RuntimeException e) {
+        cuMemFree(matrix);
+        throw e;
+      }
+      deviceMatrix = matrix;
+      pinned = host;
       capacityFloats = elements;
     }
     if (vector > vectorCapacity) {
       if (vectorCapacity > 0) {
         cuMemFree(deviceX);
         cuMemFree(deviceV);
+        vectorCapacity = 0;
       }
-      check(cuMemAlloc(deviceX, vector * Float.BYTES), "cuMemAlloc x");
-      check(cuMemAlloc(deviceV, vector * Float.BYTES), "cuMemAlloc v");
+      CUdeviceptr x = new CUdeviceptr();
+      CUdeviceptr v = new CUdeviceptr();
+      check(cuMemAlloc(x, vector * Float.BYTES), "cuMemAlloc x");
+      try {
+        check(cuMemAlloc(v, vector * Float.BYTES), "cuMemAlloc v");
+      } catch (RuntimeException e) {
+        cuMemFree(x);
+        throw e;
+      }
+      deviceX = x;
+      deviceV = v;
       vectorCapacity = vector;
     }
   }

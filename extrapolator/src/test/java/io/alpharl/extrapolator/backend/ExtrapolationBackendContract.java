@@ -62,19 +62,65 @@ public abstract class ExtrapolationBackendContract {
   }
 
   /**
-   * W + Σ_f x_f v_fᵀ for three terms: within one rounding per term (of that term's partial sum) of
+   * W + Σ_f x_f v_fᵀ for several terms: within one rounding per term (of that term's partial sum) of
    * the double-precision sum, and
    * bit for bit the defined order of operations (a fused multiply-add per term, in term order), so
    * every backend writes the same model.
    */
-  @ParameterizedTest(name = "rank 3 of {0} x {1}")
-  @CsvSource({"7, 13", "300, 2049"})
-  void lowRankUpdateIsTheSequenceOfFusedRankOneSteps(int m, int n) {
-    Random r = new Random(m * 31L + n);
-    int rank = 3;
+  @ParameterizedTest(name = "rank {0} of {1} x {2}")
+  @CsvSource({"3, 7, 13", "3, 300, 2049", "4, 64, 176", "5, 300, 2049", "7, 33, 65"}) // 4 and more: the CUDA kernel's unrolled loop, and its remainder
+  void lowRankUpdateIsTheSequenceOfFusedRankOneSteps(int rank, int m, int n) {
     float[] base = new float[m * n];
     float[] x = new float[rank * m];
     float[] v = new float[rank * n];
+    fill(new Random(m * 31L + n + rank), base, x, v, n);
+    float[] out = new float[m * n];
+    backend.lowRankUpdate(base, m, n, x, v, rank, out);
+    assertFusedSteps(base, m, n, x, v, rank, out);
+  }
+
+  /**
+   * One backend through shapes that grow, shrink and grow again, in place among them: buffers are
+   * let go, grown and reused across calls (every other test opens a new backend).
+   */
+  @Test
+  void oneBackendServesShapesThatGrowAndShrink() {
+    int[][] shapes = {{300, 2049, 4}, {7, 13, 1}, {64, 176, 5}, {512, 1024, 2}, {33, 65, 3}};
+    for (int[] shape : shapes) {
+      int m = shape[0];
+      int n = shape[1];
+      int rank = shape[2];
+      float[] base = new float[m * n];
+      float[] x = new float[rank * m];
+      float[] v = new float[rank * n];
+      fill(new Random(m + 17L * n), base, x, v, n);
+      float[] original = base.clone();
+      backend.lowRankUpdate(base, m, n, x, v, rank, base);
+      assertFusedSteps(original, m, n, x, v, rank, base);
+    }
+  }
+
+  /** The extrapolator calls its backend from a writer thread, not from the one that opened it. */
+  @Test
+  void aCallFromAnotherThreadGivesTheSameBits() throws Exception {
+    int m = 300;
+    int n = 2049;
+    int rank = 2;
+    float[] base = new float[m * n];
+    float[] x = new float[rank * m];
+    float[] v = new float[rank * n];
+    fill(new Random(5), base, x, v, n);
+    float[] out = new float[m * n];
+    Thread writer = new Thread(() -> backend.lowRankUpdate(base, m, n, x, v, rank, out), "writer");
+    Throwable[] failed = new Throwable[1];
+    writer.setUncaughtExceptionHandler((t, e) -> failed[0] = e);
+    writer.start();
+    writer.join();
+    assertThat(failed[0]).isNull();
+    assertFusedSteps(base, m, n, x, v, rank, out);
+  }
+
+  private static void fill(Random r, float[] base, float[] x, float[] v, int n) {
     for (int i = 0; i < base.length; i++) {
       base[i] = (float) (r.nextGaussian() * 0.02);
     }
@@ -84,8 +130,9 @@ public abstract class ExtrapolationBackendContract {
     for (int i = 0; i < v.length; i++) {
       v[i] = (float) (r.nextGaussian() / Math.sqrt(n));
     }
-    float[] out = new float[m * n];
-    backend.lowRankUpdate(base, m, n, x, v, rank, out);
+  }
+
+  private static void assertFusedSteps(float[] base, int m, int n, float[] x, float[] v, int rank, float[] out) {
     for (int i = 0; i < m; i++) {
       for (int k = 0; k < n; k++) {
         float acc = base[i * n + k];
@@ -101,6 +148,14 @@ public abstract class ExtrapolationBackendContract {
         assertThat(Math.abs(got - exact)).as("(%d, %d)", i, k).isLessThanOrEqualTo(bound);
       }
     }
+  }
+
+  /** A matrix without rows or columns is nothing to do, on every backend alike. */
+  @Test
+  void anEmptyMatrixIsNothingToDo() {
+    float[] none = new float[0];
+    backend.lowRankUpdate(none, 0, 5, none, new float[10], 2, none);
+    backend.rankOneUpdate(none, 3, 0, new float[3], none, none);
   }
 
   @Test
