@@ -1,6 +1,7 @@
 package io.alpharl.cli;
 
 import io.alpharl.proto.error.Causes;
+import io.alpharl.proto.topic.Topics;
 import java.util.List;
 import java.util.Optional;
 import org.apache.kafka.common.KafkaException;
@@ -8,6 +9,7 @@ import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
+import org.apache.kafka.common.errors.InvalidTxnTimeoutException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 
 /**
@@ -29,7 +31,10 @@ final class KafkaSetupErrors {
       new Known(InvalidReplicationFactorException.class, "cannot create the topics: ", " (--replication must not exceed the brokers there are)"),
       new Known(RecordTooLargeException.class, "Kafka refused a record as too large: ",
           " (the broker's message.max.bytes, or the topic's max.message.bytes, is below the frames the agent sends; raise it, or lower"
-              + " the agent's --max-chunk-bytes)"));
+              + " the agent's --max-chunk-bytes)"),
+      new Known(InvalidTxnTimeoutException.class, "Kafka refused the agent's transaction timeout: ",
+          " (the agent holds a step's transaction open for up to " + Topics.AGENT_TRANSACTION_TIMEOUT.toMinutes()
+              + " minutes while it reads a checkpoint; the broker's transaction.max.timeout.ms must be at least that)"));
 
   private KafkaSetupErrors() {}
 

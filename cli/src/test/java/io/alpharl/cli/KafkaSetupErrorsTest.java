@@ -14,4 +14,13 @@ class KafkaSetupErrorsTest {
             .contains("--max-chunk-bytes").doesNotContain("\n"));
     assertThat(KafkaSetupErrors.describe(new IllegalStateException("ours"))).isEmpty();
   }
+
+  /** A cluster whose transaction.max.timeout.ms is below the agent's 10 minutes refused its producer, which printed as a stack trace. */
+  @Test
+  void aTransactionTimeoutTheBrokerRefusesIsSaidWithTheBrokersSetting() {
+    assertThat(KafkaSetupErrors.describe(new org.apache.kafka.common.KafkaException("initTransactions failed",
+        new org.apache.kafka.common.errors.InvalidTxnTimeoutException("The transaction timeout is larger than the maximum value allowed"))))
+        .hasValueSatisfying(line -> assertThat(line).startsWith("Kafka refused the agent's transaction timeout: ")
+            .contains("transaction.max.timeout.ms", "10 minutes").doesNotContain("\n"));
+  }
 }

@@ -114,9 +114,7 @@ public final class ExtrapolatorService implements Runnable {
 
   @Override
   public void run() {
-    Map<String, Object> consumerConf = config.kafka().config();
-    consumerConf.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    consumerConf.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    Map<String, Object> consumerConf = config.kafka().readCommittedConsumerConfig();
     consumerConf.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     Map<String, Object> producerConf = config.kafka().config();
     producerConf.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.id());

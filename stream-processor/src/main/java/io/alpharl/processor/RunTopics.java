@@ -28,7 +28,8 @@ final class RunTopics {
       Map<String, Integer> counts = topics.values().stream().collect(Collectors.toMap(TopicDescription::name, t -> t.partitions().size()));
       if (counts.values().stream().distinct().count() > 1) {
         throw new TopicLayoutException("the run-keyed topics must have one partition count, found " + counts
-            + "; add partitions (kafka-topics --alter --partitions N) so they match");
+            + "; recreate them with one count while no run is in flight (adding partitions to some moves the keys of runs already"
+            + " there to other partitions, where their later records meet none of their earlier ones)");
       }
     } catch (ExecutionException e) {
       throw new IllegalStateException("cannot describe " + RUN_KEYED + " at " + config.bootstrapServers() + ": " + e.getCause().getMessage()

@@ -29,7 +29,12 @@ public final class BrokerCommand implements Callable<Integer> {
   @Option(names = "--port", converter = PortConverter.class, defaultValue = "9092", description = "Client port (0 picks a free one). Default: ${DEFAULT-VALUE}.")
   int port;
 
-  @Option(names = "--data-dir", description = "Keep broker data here; by default a temporary folder removed on exit.")
+  /**
+   * Kept by default, as the processor's {@code --state-dir} is: a log removed on exit left the
+   * processor's state and the predictions describing a run the next broker no longer had.
+   */
+  @Option(names = "--data-dir", defaultValue = "alpharl-broker",
+      description = "The broker's data (the runs' log), kept across restarts; remove the folder to start afresh. Default: ${DEFAULT-VALUE}.")
   Path dataDir;
 
   @Option(names = "--partitions", defaultValue = "4", description = "Partitions of each AlphaRL topic. Default: ${DEFAULT-VALUE}.")
@@ -44,10 +49,7 @@ public final class BrokerCommand implements Callable<Integer> {
     if (partitions < 1) {
       throw new ParameterException(spec.commandLine(), "--partitions must be at least 1, got " + partitions);
     }
-    EmbeddedBrokerConfig config = EmbeddedBrokerConfig.defaults().withBrokerPort(port);
-    if (dataDir != null) {
-      config = config.withDataDir(dataDir);
-    }
+    EmbeddedBrokerConfig config = EmbeddedBrokerConfig.defaults().withBrokerPort(port).withDataDir(dataDir);
     EmbeddedKafkaBroker broker;
     try {
       broker = EmbeddedKafkaBroker.start(config);
@@ -72,6 +74,7 @@ public final class BrokerCommand implements Callable<Integer> {
     }
     out.printf("Kafka broker (KRaft) ready at %s in %d ms; topics created. Ctrl-C stops it.%n",
         broker.bootstrapServers(), broker.startupTime().toMillis());
+    out.println("Its data (the runs' log, kept across restarts): " + dataDir.toAbsolutePath());
     broker.logFile().ifPresent(f -> out.println("Its log: " + f));
     out.flush();
     if (exitAfterStart) {

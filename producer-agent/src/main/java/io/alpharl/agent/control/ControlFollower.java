@@ -25,7 +25,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -173,9 +172,7 @@ public final class ControlFollower implements AutoCloseable {
   }
 
   private void followOnce(KafkaClients kafka) {
-    Map<String, Object> conf = kafka.config();
-    conf.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    conf.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    Map<String, Object> conf = kafka.readCommittedConsumerConfig();
     Map<String, Object> producerConf = kafka.config();
     producerConf.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(conf, new ByteArrayDeserializer(), new ByteArrayDeserializer());

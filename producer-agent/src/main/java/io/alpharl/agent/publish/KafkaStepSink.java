@@ -79,6 +79,9 @@ public final class KafkaStepSink implements StepSink {
     this(KafkaClients.of(bootstrapServers), runId, overrides);
   }
 
+  /** Past any frame the agent makes; the broker's and the topic's limits refuse what they do not take. */
+  static final int MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+
   /** @param overrides producer settings applied last (tests shorten timeouts with them) */
   public KafkaStepSink(KafkaClients kafka, String runId, Map<String, Object> overrides) {
     this.kafka = kafka;
@@ -90,6 +93,9 @@ public final class KafkaStepSink implements StepSink {
     conf.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     conf.put(ProducerConfig.BATCH_SIZE_CONFIG, 1024 * 1024);
     conf.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, TRANSACTION_TIMEOUT_MS);
+    // The topic's max.message.bytes is the limit that counts: at the client's default of 1 MiB, a
+    // --max-chunk-bytes of 1 MiB or more was refused here, with advice about the broker's limits.
+    conf.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_REQUEST_BYTES);
     conf.putAll(overrides);
     this.producer = new KafkaProducer<>(conf, new ByteArraySerializer(), new ByteArraySerializer());
     producer.initTransactions();

@@ -22,6 +22,21 @@ public record KafkaClients(String bootstrapServers, Map<String, String> properti
     return new KafkaClients(bootstrapServers, Map.of());
   }
 
+  /**
+   * {@link #config()} for a consumer whose reads decide what a service writes: committed records
+   * only, offsets never committed by the consumer (each service keeps its own place), and no topic
+   * made by asking for it. A broker that makes topics on request (Kafka's default; the embedded
+   * one does not) otherwise recreated a deleted topic, with one partition and a week's retention,
+   * where the service should have said it was gone.
+   */
+  public Map<String, Object> readCommittedConsumerConfig() {
+    Map<String, Object> c = config();
+    c.put("isolation.level", "read_committed");
+    c.put("enable.auto.commit", false);
+    c.put("allow.auto.create.topics", false);
+    return c;
+  }
+
   /** A new mutable map of the common client settings, to which a client adds its own. */
   public Map<String, Object> config() {
     Map<String, Object> c = new HashMap<>(properties);

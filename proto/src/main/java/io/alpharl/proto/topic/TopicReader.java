@@ -64,9 +64,7 @@ public final class TopicReader implements AutoCloseable {
   }
 
   private TopicReader(KafkaClients kafka, Duration timeout, int fetchBytes, Integer fetchMaxWaitMs) {
-    Map<String, Object> conf = kafka.config();
-    conf.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    conf.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    Map<String, Object> conf = kafka.readCommittedConsumerConfig();
     conf.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, fetchBytes);
     if (fetchMaxWaitMs != null) {
       conf.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, fetchMaxWaitMs);
