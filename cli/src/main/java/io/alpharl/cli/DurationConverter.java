@@ -33,10 +33,15 @@ public final class DurationConverter implements ITypeConverter<Duration> {
       };
       return Duration.ofNanos(Math.round(millis * 1e6));
     }
+    Duration d;
     try {
-      return Duration.parse(value.strip());
+      d = Duration.parse(value.strip());
     } catch (DateTimeParseException e) {
       throw new TypeConversionException("'" + value + "' is not a duration; write e.g. 500ms, 2s, 5m, 1h or PT2S");
     }
+    if (d.isNegative()) {
+      throw new TypeConversionException("'" + value + "' is negative; give a duration of 0 or more, e.g. 500ms, 2s, 5m");
+    }
+    return d;
   }
 }

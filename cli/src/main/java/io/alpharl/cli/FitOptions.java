@@ -91,6 +91,9 @@ public final class FitOptions {
     if (minWindow < 2) {
       throw new UserError("--min-window must be at least 2 checkpoints (a line needs two), got " + minWindow);
     }
+    if (maxWindow < minWindow) {
+      throw new UserError("--max-window " + maxWindow + " is below --min-window " + minWindow + ", the points the gate needs");
+    }
     if (!(gateMaxError > 0)) {
       throw new UserError("--gate-max-error must be above 0, got " + gateMaxError);
     }

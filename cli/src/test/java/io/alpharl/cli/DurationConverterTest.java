@@ -25,6 +25,8 @@ class DurationConverterTest {
     assertThatThrownBy(() -> converter.convert("2 seconds")).isInstanceOf(TypeConversionException.class).hasMessageContaining("500ms, 2s");
     assertThatThrownBy(() -> converter.convert("-2s")).isInstanceOf(TypeConversionException.class).hasMessageContaining("'-2s' is negative");
     assertThatThrownBy(() -> converter.convert("-PT2S")).isInstanceOf(TypeConversionException.class).hasMessageContaining("is negative");
+    // The sign inside the ISO form passed, and a watch slept a negative time: a stack trace.
+    assertThatThrownBy(() -> converter.convert("PT-5S")).isInstanceOf(TypeConversionException.class).hasMessageContaining("'PT-5S' is negative");
     assertThatThrownBy(() -> converter.convert("")).isInstanceOf(TypeConversionException.class);
   }
 }

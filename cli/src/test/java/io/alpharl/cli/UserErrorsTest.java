@@ -345,6 +345,47 @@ class UserErrorsTest {
     }
   }
 
+  /**
+   * Settings the processor's config refused in its own words (or a huge session timeout, as a
+   * stack trace) are named by their option, before anything is made on disk.
+   */
+  @Test
+  void processorSettingsAreRefusedByTheirOptionsName() {
+    Path state = work.resolve("never-made");
+    assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--state-dir", state.toString(), "--http-port", "0", "--session-timeout",
+        "PT3000000000000H")).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--session-timeout must lie in [1s, 30m]");
+    again();
+    assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--state-dir", state.toString(), "--http-port", "0", "--max-window", "3"))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--max-window 3 is below --min-window 5");
+    again();
+    assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--state-dir", state.toString(), "--http-port", "0", "--instance-id", " "))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--instance-id must not be blank");
+    assertThat(state).doesNotExist();
+  }
+
+  /** The processor prints its page's address with a trailing slash; pasted as is, status asked for //api/runs, which it answers 404. */
+  @Test
+  void theProcessorsAddressAsItPrintsItWithATrailingSlash() throws Exception {
+    com.sun.net.httpserver.HttpServer processor = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    processor.createContext("/", x -> {
+      byte[] body = "[]".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      x.sendResponseHeaders(x.getRequestURI().getPath().equals("/api/runs") ? 200 : 404, x.getRequestURI().getPath().equals("/api/runs") ? body.length : -1);
+      if (x.getRequestURI().getPath().equals("/api/runs")) {
+        x.getResponseBody().write(body);
+      }
+      x.close();
+    });
+    processor.start();
+    try {
+      assertThat(run("status", "--processor-url", "http://127.0.0.1:" + processor.getAddress().getPort() + "/")).isZero();
+    } finally {
+      processor.stop(0);
+    }
+  }
+
   @Test
   void aProcessorNobodyRuns() {
     assertThat(run("status", "--processor-url", "http://127.0.0.1:1")).isEqualTo(AlphaRl.USER_ERROR);

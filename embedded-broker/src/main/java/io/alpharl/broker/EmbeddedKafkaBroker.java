@@ -98,7 +98,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       dataDir = ownsDataDir ? Files.createTempDirectory("alpharl-kafka-") : Files.createDirectories(config.dataDir().get());
     } catch (IOException e) {
       throw new BrokerStartException("cannot create the broker data folder " + config.dataDir().orElse(null) + ": "
-          + (e instanceof java.nio.file.FileAlreadyExistsException ? "a file of that name is in the way" : e.toString()), e);
+          + (e instanceof java.nio.file.FileAlreadyExistsException ? "a file of that name is in the way"
+              : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+              : e instanceof java.nio.file.NoSuchFileException ? "a folder on its path is missing or cannot hold it"
+              : e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason() : String.valueOf(e.getMessage())), e);
     }
     if (!ownsDataDir) {
       requireBrokerData(dataDir);

@@ -8,6 +8,7 @@ import io.alpharl.cli.DurationConverter;
 import io.alpharl.cli.KafkaOptions;
 import io.alpharl.cli.RunIdConverter;
 import io.alpharl.cli.UserError;
+import io.alpharl.cli.WritableDir;
 import io.alpharl.proto.frame.RecordingCheck;
 import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.SafetensorsException;
@@ -104,7 +105,7 @@ public final class ReplayCommand implements Callable<Integer> {
             + " its model and config files would be replaced: give a new or empty folder");
       }
     } catch (IOException e) {
-      throw new UserError("cannot write the run's base model into " + option + ": " + e.getMessage());
+      throw new UserError("cannot write the run's base model into " + option + ": " + WritableDir.describe(e));
     }
   }
 

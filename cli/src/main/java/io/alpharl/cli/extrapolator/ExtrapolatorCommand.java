@@ -168,7 +168,7 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
     } catch (OutputClaim.OutputClaimedException e) {
       throw new UserError(e.getMessage());
     } catch (IOException e) {
-      throw new UserError("--out " + out + " cannot be claimed for extrapolator " + id + ": " + e);
+      throw new UserError("--out " + out + " cannot be claimed for extrapolator " + id + ": " + WritableDir.describe(e));
     }
   }
 

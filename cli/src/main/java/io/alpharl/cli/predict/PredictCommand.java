@@ -89,7 +89,8 @@ public final class PredictCommand implements Callable<Integer> {
   @Option(names = "--axis", defaultValue = "step", description = "Progress axis: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
   Axis axis;
 
-  @Option(names = "--progress-key", defaultValue = "eval_accuracy", description = "Key of y_t for the signal axis. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--progress-key", defaultValue = "eval_accuracy",
+      description = "Key of y_t, the progress signal: the signal axis's points, which auto judges on any --axis. Default: ${DEFAULT-VALUE}.")
   String progressKey;
 
   @Option(names = "--target-step", defaultValue = "0", description = "Step to predict; 0 for max_steps of the trainer state.")
@@ -130,6 +131,12 @@ public final class PredictCommand implements Callable<Integer> {
     java.util.Map<Path, String> inputs = new java.util.LinkedHashMap<>();
     checkpoints.forEach(c -> inputs.put(c.folder(), "the checkpoint folder"));
     WritableDir.requireApart(out, "--out", inputs);
+    Path outAbs = out.toAbsolutePath().normalize();
+    // "." (or a folder above the run) passed every check and failed only at the end, when the whole model could not replace it.
+    if (outAbs.equals(Path.of("").toAbsolutePath().normalize()) || dir.toAbsolutePath().normalize().startsWith(outAbs)) {
+      throw new UserError("--out " + out + " is " + (dir.toAbsolutePath().normalize().startsWith(outAbs) ? "the run folder or one above it"
+          : "the current folder") + ", which the predicted model would replace whole: give a folder of its own, e.g. " + dir.resolve("predicted-" + windowStep));
+    }
     if (Files.exists(out) && Files.isSameFile(out, dir)) {
       throw new UserError("--out " + out + " is the run folder, where the trainer saves its own model: give a folder of its own, e.g. "
           + dir.resolve("predicted-" + windowStep));
@@ -232,6 +239,11 @@ public final class PredictCommand implements Callable<Integer> {
             }
           }
         }
+      }
+      if (commits.values().stream().noneMatch(StepCommitted::getHasProgressValue)) {
+        // A misspelt key left every predictor of the signal axis without points, silently (auto judges them on any axis).
+        System.err.println("alpharl predict: no checkpoint of the window logs '" + progressKey + "' (--progress-key, in trainer_state.json or "
+            + ProgressReader.PROGRESS_JSONL + "): the signal axis has nothing to fit");
       }
       RunManifest run = manifest.build();
       FitSummary summary = summary(runId, fit, window, commits, factors, planned, moduleTensors);

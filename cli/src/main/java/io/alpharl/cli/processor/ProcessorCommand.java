@@ -91,8 +91,16 @@ public final class ProcessorCommand implements Callable<Integer> {
     requireAtLeast("--stream-threads", streamThreads, 1, "");
     requireAtLeast("--standby-replicas", standbyReplicas, 0, "");
     requireAtLeast("--snapshot-every", snapshotEvery, 0, " (0: no copies)");
-    WritableDir.require(stateDir, "--state-dir");
+    // Kafka's group.max.session.timeout.ms, 30 min by default, refused a longer one only once Kafka Streams had started.
+    if (sessionTimeout.compareTo(Duration.ofSeconds(1)) < 0 || sessionTimeout.compareTo(Duration.ofMinutes(30)) > 0) {
+      throw new UserError("--session-timeout must lie in [1s, 30m] (the brokers' group.max.session.timeout.ms is 30 min by default), got "
+          + sessionTimeout);
+    }
+    if (instanceId != null && instanceId.isBlank()) {
+      throw new UserError("--instance-id must not be blank");
+    }
     FitSettings fit = fitOptions.toFitSettings();
+    WritableDir.require(stateDir, "--state-dir");
     ProcessorConfig config;
     try {
       ProcessorConfig.Scaling scaling = new ProcessorConfig.Scaling(streamThreads, standbyReplicas,

@@ -163,7 +163,9 @@ public final class StatusCommand implements Callable<Integer> {
   }
 
   private JsonNode get(HttpClient http, String path) throws IOException, InterruptedException, NotFound, NotReady {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    // The processor prints its page's address with a trailing slash; pasted as is, "//api/runs" is not its API.
+    String base = url.replaceAll("/+$", "");
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() == 404) {
       JsonNode error = JSON.readTree(r.body()).path("error");
       if (!error.isTextual()) {

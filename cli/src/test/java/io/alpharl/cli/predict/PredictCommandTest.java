@@ -226,6 +226,23 @@ class PredictCommandTest {
     assertThat(mine.resolve("notes.txt")).hasContent("the user's");
   }
 
+  /** A misspelt --progress-key left the signal axis without points and said nothing. */
+  @Test
+  void aProgressKeyNoCheckpointLogsIsSaid() throws Exception {
+    Path run = work.resolve("bert-run-key");
+    writeBertRun(run, new LinkedHashMap<>(), new LinkedHashMap<>());
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream before = System.err;
+    System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      assertThat(AlphaRl.commandLine().execute("predict", run.toString(), "--window-step", "50", "--progress-key", "eval_acuracy", "--out",
+          work.resolve("key-out").toString())).isZero();
+    } finally {
+      System.setErr(before);
+    }
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("no checkpoint of the window logs 'eval_acuracy'");
+  }
+
   /** Block matrices W_0 + (t/100)·A (one frozen), an embedding and a norm, checkpoints 0..50 every 5 steps. */
   private static void writeBertRun(Path run, Map<String, float[]> base, Map<String, float[]> direction) throws Exception {
     Random random = new Random(11);
