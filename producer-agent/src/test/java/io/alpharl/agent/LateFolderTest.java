@@ -48,6 +48,27 @@ class LateFolderTest {
     }
   }
 
+  /**
+   * The supported start order: the agent first, with --base elsewhere, then a trainer that saves
+   * its step 0 (W_0) before training, as examples/trainer does. Step 0 is the base, never a step
+   * to send: it was lettered as a folder appearing after step 0 was sent.
+   */
+  @Test
+  void aStepZeroFolderAppearingAfterTheStartIsNotLettered() throws Exception {
+    Path runDir = run();
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = new CheckpointAgent(config(runDir), sink, allocator,
+        CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      polls(agent);
+      weights(runDir.resolve("global_step0_hf"), 0);
+      weights(runDir.resolve("global_step10_hf"), 10);
+      polls(agent);
+      assertThat(sink.committed).containsExactly(10L);
+      assertThat(sink.letters).isEmpty();
+    }
+  }
+
   @Test
   void aFolderThatAppearedWhileNoAgentWatchedIsLetteredAtTheNextStart() throws Exception {
     Path runDir = run();
