@@ -718,6 +718,11 @@ public final class CheckpointAgent implements AutoCloseable {
         throw e;
       }
     } catch (SafetensorsException | java.io.UncheckedIOException e) {
+      if (!java.nio.file.Files.exists(c.folder())) {
+        // Rotated away since the scan (a backlog sent while the trainer rotates): the next scan letters it as deleted before it was
+        // sent. Refused here, its letter said its weights were missing, and the rotation's own letter was then never written.
+        return Sent.LATER;
+      }
       if (config.layout().readyFile().isEmpty() && measuredAgain.merge(c.step(), 1, Integer::sum) <= config.measureAgain()) {
         scanner.measureAgain(c.folder());
         LOG.info("run {} step {}: {}; its files are measured again before it is refused (a writer that paused looks finished)", config.runId(),

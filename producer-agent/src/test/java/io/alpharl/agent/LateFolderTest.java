@@ -69,6 +69,45 @@ class LateFolderTest {
     }
   }
 
+  /**
+   * A backlog sent in one poll while the trainer rotates: a folder deleted after the scan but
+   * before it was opened was refused as "neither model.safetensors nor ... found", and the
+   * rotation's own letter was then never written.
+   */
+  @Test
+  void aFolderRotatedAwayBetweenTheScanAndItsReadIsLetteredAsRotated() throws Exception {
+    Path runDir = run();
+    for (int step : new int[] {5, 10, 15}) { // the Hugging Face layout: complete once trainer_state.json is written, never measured again
+      Path folder = runDir.resolve("checkpoint-" + step);
+      weights(folder, step);
+      Files.writeString(folder.resolve("trainer_state.json"), "{\"max_steps\": 40, \"log_history\": []}");
+    }
+    MemorySink sink = new MemorySink();
+    sink.onBegin = step -> {
+      if (step == 5) {
+        deleteTree(runDir.resolve("checkpoint-10"));
+      }
+    };
+    AgentConfig hf = AgentConfig.defaults(runDir, "late").withBase(work.resolve("base")).withStateDir(Files.createDirectories(work.resolve("state")));
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = new CheckpointAgent(hf, sink, allocator, CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      polls(agent);
+      assertThat(sink.committed).containsExactly(5L, 15L);
+      assertThat(sink.letters).singleElement().satisfies(d -> assertThat(d.getDetail()).contains("was deleted before it was sent")
+          .doesNotContain("neither"));
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   @Test
   void aFolderThatAppearedWhileNoAgentWatchedIsLetteredAtTheNextStart() throws Exception {
     Path runDir = run();

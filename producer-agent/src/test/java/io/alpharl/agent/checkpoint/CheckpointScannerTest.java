@@ -266,6 +266,23 @@ class CheckpointScannerTest {
     assertThat(r.weightless().get(0).why()).contains("actor/huggingface").contains("config.json").contains("hf_model");
   }
 
+  /**
+   * verl's rotation removes global_step_K/actor alone (data.pt stays): a step rotated before the
+   * agent read it was reported as saved without 'hf_model', to a user who had set it.
+   */
+  @Test
+  void aVerlStepWhoseActorFolderWasRotatedAwayIsSaidToBeRotated() throws IOException {
+    Files.createDirectories(root.resolve("global_step_10"));
+    Files.write(root.resolve("global_step_10/data.pt"), new byte[8]);
+    Path hf = Files.createDirectories(root.resolve("global_step_20/actor/huggingface"));
+    Files.writeString(hf.resolve("config.json"), "{}");
+    CheckpointScanner scanner = new CheckpointScanner(root, CheckpointLayout.VERL);
+    scanner.scan();
+    ScanResult r = scanner.scan();
+    assertThat(r.weightless()).singleElement().satisfies(w -> assertThat(w.why()).contains("actor/ folder is gone: rotated away")
+        .contains("max_actor_ckpt_to_keep").doesNotContain("hf_model"));
+  }
+
   /** verl where the weights' sub-folder was never made: the step folder itself is what stops changing. */
   @Test
   void aVerlStepWithoutItsWeightsFolderIsReportedToo() throws IOException {
