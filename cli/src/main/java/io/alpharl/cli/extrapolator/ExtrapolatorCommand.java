@@ -100,15 +100,15 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       // No processor can run under it (its topics are named after it): the fits it waits for would never come.
       throw new UserError("--processor-application '" + processorApplication + "' must have 1 to 200 letters, digits, '.', '_' or '-'");
     }
-    WritableDir.require(out, "--out");
-    if (backend == ExtrapolationBackends.Choice.CUDA) {
-      requireCuda(); // before Kafka is asked, and before the service's thread would die of it
-    }
     requireShare("--min-fraction", minFraction);
     requireShare("--min-confidence", minConfidence);
     requireShare("--predict-at", predictAt);
     if (consecutive < 1) {
       throw new UserError("--consecutive must be at least 1, got " + consecutive);
+    }
+    WritableDir.require(out, "--out"); // after the checks that need nothing on disk: a refused command leaves no folder behind
+    if (backend == ExtrapolationBackends.Choice.CUDA) {
+      requireCuda(); // before Kafka is asked, and before the service's thread would die of it
     }
     if (metricsPort > 0 && !Ports.free(metricsHost, metricsPort)) {
       // Asked here, not when the server starts after Kafka answered (up to a minute later, or never with no broker).
