@@ -149,6 +149,21 @@ public final class WatchCommand implements Callable<Integer> {
       System.err.printf("run %s: sent through step %d, %.1f MB of deltas in %.1f s (%.1f MB/s)%n", config.runId(), agent.lastStep(),
           agent.bytesOfDeltas() / 1e6, seconds, agent.bytesOfDeltas() / 1e6 / seconds);
       markOrClose(agent, config, once);
+      if (once && agent.lastStep() == 0) {
+        requireStepFolders(config);
+      }
+    }
+  }
+
+  /**
+   * A --once that sent nothing where no folder is a step of the layout: a wrong --layout or folder,
+   * which exited 0 saying the run was still running, where {@code agent record} says why.
+   */
+  private static void requireStepFolders(AgentConfig config) {
+    io.alpharl.agent.checkpoint.CheckpointScanner scanner = new io.alpharl.agent.checkpoint.CheckpointScanner(config.runDir(), config.layout());
+    if (scanner.present().stream().noneMatch(c -> c.step() > 0)) {
+      throw new UserError("no step sent from " + config.runDir() + ": " + scanner.leftOutSaid().map(l -> "not read: " + l)
+          .orElse("no folder there matches the step folders' pattern " + config.layout().stepFolder().pattern() + " (--layout)"));
     }
   }
 

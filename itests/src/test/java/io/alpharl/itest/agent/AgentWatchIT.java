@@ -252,6 +252,22 @@ class AgentWatchIT {
     return watch;
   }
 
+  /**
+   * A --once with the wrong --layout sends nothing: it exited 0, saying the run was still running,
+   * where {@code agent record} of the same folder says which pattern matched nothing.
+   */
+  @Test
+  void aWatchOnceThatFindsNoStepFolderSaysWhy(TestBroker broker) throws Exception {
+    for (long s : BundledRun.steps().subList(0, 3)) {
+      BundledRun.copyCheckpoint(s, runDir);
+    }
+    Said said = execute("agent", "watch", runDir.toString(), "--run-id", "layout-" + UUID.randomUUID().toString().substring(0, 8), "--once",
+        "--layout", "verl", "--base", runDir.resolve("checkpoint-0").toString(), "--bootstrap-servers", broker.bootstrapServers(), "--state-dir",
+        runDir.resolveSibling(runDir.getFileName() + "-state").toString());
+    assertThat(said.code()).isEqualTo(io.alpharl.cli.AlphaRl.USER_ERROR);
+    assertThat(said.err()).contains("no step sent from " + runDir).contains("global_step_").contains("--layout").doesNotContain("Exception");
+  }
+
   /** What a command exits with, the line it says as {@code alpharl agent watch:}, and all it wrote to stderr. */
   private record Said(int code, String line, String err) {}
 
