@@ -100,13 +100,7 @@ class ProgressWaitTest {
     write(10);
     MemorySink sink = new MemorySink();
     try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(sink, allocator, Duration.ofMinutes(10))) {
-      agent.start();
-      agent.poll();
-      agent.poll();
-      agent.poll();
-      assertThat(sink.committed).as("no progress.jsonl yet: its first line comes after the first save").isEmpty();
-      log(10, 0.5);
-      agent.poll();
+      firstStepWaitsForItsLine(agent, sink);
       assertThat(sink.commits).singleElement().satisfies(c -> {
         assertThat(c.getStep()).isEqualTo(10);
         assertThat(c.getProgressValue()).isEqualTo(0.5);
@@ -143,15 +137,20 @@ class ProgressWaitTest {
     AgentConfig config = AgentConfig.defaults(runDir, "wait").withLayout(CheckpointLayout.OPENRLHF).withBase(base)
         .withStateDir(Files.createDirectories(stateDir.resolve("state"))).withProgressWait(Duration.ofMinutes(10));
     try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = agent(sink, allocator, config)) {
-      agent.start();
-      agent.poll();
-      agent.poll();
-      agent.poll();
-      assertThat(sink.committed).as("no progress.jsonl yet: its first line comes after the first save").isEmpty();
-      log(10, 0.5);
-      agent.poll();
+      firstStepWaitsForItsLine(agent, sink);
       assertThat(sink.commits).singleElement().satisfies(c -> assertThat(c.getProgressValue()).isEqualTo(0.5));
     }
+  }
+
+  /** Step 10, the run's first, complete before any line: held back until its line (0.5) is written. */
+  private void firstStepWaitsForItsLine(CheckpointAgent agent, MemorySink sink) throws IOException {
+    agent.start();
+    agent.poll();
+    agent.poll();
+    agent.poll();
+    assertThat(sink.committed).as("no progress.jsonl yet: its first line comes after the first save").isEmpty();
+    log(10, 0.5);
+    agent.poll();
   }
 
   /** A trainer that keeps the key in its checkpoints' {@code trainer_state.json} has said all it will for the step: nothing to wait for. */
