@@ -45,6 +45,19 @@ class TopicSettingsIT {
     }
   }
 
+  /** Factor records pass the 1 MiB default at 70B: a processor whose record the topic refuses stops. */
+  @Test
+  void aFactorsTopicAtTheDefaultRecordSizeIsNamed(@DedicatedBroker TestBroker broker) throws Exception {
+    List<TopicLayout> layouts = Topics.layouts(2, (short) 1);
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      admin.createTopics(List.of(new NewTopic(Topics.RANK1.name(), 2, (short) 1).configs(Map.of("retention.ms", "-1", "retention.bytes", "-1"))))
+          .all().get();
+      TopicAdmin.ensure(admin, layouts);
+      assertThat(TopicAdmin.settingsAtOdds(admin, layouts)).singleElement().asString()
+          .startsWith(Topics.RANK1.name() + " takes records of at most").contains("set max.message.bytes=" + Topics.MAX_FACTORS_RECORD_BYTES);
+    }
+  }
+
   @Test
   void keyframesKeptWithoutCompactionAreNamed(@DedicatedBroker TestBroker broker) throws Exception {
     List<TopicLayout> layouts = Topics.layouts(2, (short) 1);

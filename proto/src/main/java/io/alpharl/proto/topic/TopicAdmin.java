@@ -115,7 +115,8 @@ public final class TopicAdmin {
    * fitted (its later deltas are refused as following missing steps). And the keyframes' topic
    * without compaction, which then keeps every keyframe sent until its retention deletes it, where
    * compaction keeps each tensor's newest: about a model's f32 copy against one a step for every 32
-   * steps of retention. One sentence per setting; empty when the cluster may not be asked.
+   * steps of retention. And the factors' topic taking records smaller than a large model's factors.
+   * One sentence per setting; empty when the cluster may not be asked.
    */
   public static List<String> settingsAtOdds(Admin admin, List<TopicLayout> layouts) throws InterruptedException {
     List<ConfigResource> asked = layouts.stream().filter(l -> keepsEverything(l) || l.name().equals(Topics.SUMS.name()))
@@ -136,6 +137,14 @@ public final class TopicAdmin {
               + " retention deletes it, where compaction keeps each tensor's newest; set cleanup.policy=compact,delete on it");
         }
         continue;
+      }
+      if (topic.name().equals(Topics.RANK1.name())) {
+        String max = value(c, TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+        if (max != null && Long.parseLong(max) < Topics.MAX_FACTORS_RECORD_BYTES) {
+          out.add(topic.name() + " takes records of at most " + max + " bytes (max.message.bytes): a module's factors pass 1 MiB at 70B"
+              + " (top-k factors and their sketch), and a processor whose record is refused stops; set max.message.bytes="
+              + Topics.MAX_FACTORS_RECORD_BYTES + " on it");
+        }
       }
       String ms = value(c, TopicConfig.RETENTION_MS_CONFIG);
       if (ms != null && !ms.equals("-1")) {
