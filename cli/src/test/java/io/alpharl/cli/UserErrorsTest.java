@@ -366,6 +366,15 @@ class UserErrorsTest {
     assertThat(state).doesNotExist();
   }
 
+  /** Options record shares with watch but never uses were taken without a word. */
+  @Test
+  void aRecordingSaysWhichWatchOptionsItDoesNotUse() throws Exception {
+    Path run = runFolder("record-pace", 15, Float.NaN);
+    assertThat(run("agent", "record", run.toString(), "--run-id", "r", "--out", work.resolve("paced.arrow").toString(), "--poll-interval", "5s"))
+        .isZero();
+    assertThat(err.toString()).contains("--poll-interval is not used").doesNotContain("--progress-wait");
+  }
+
   /** The processor prints its page's address with a trailing slash; pasted as is, status asked for //api/runs, which it answers 404. */
   @Test
   void theProcessorsAddressAsItPrintsItWithATrailingSlash() throws Exception {

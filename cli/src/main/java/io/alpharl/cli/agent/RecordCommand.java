@@ -19,7 +19,9 @@ import java.util.stream.Collectors;
 import org.apache.arrow.memory.RootAllocator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code alpharl agent record DIR --out FILE}: a finished run's checkpoints into one recording file. */
 @Command(name = "record", mixinStandardHelpOptions = true,
@@ -31,11 +33,20 @@ public final class RecordCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "Recording file to write (.arrow).")
   Path out;
 
+  @Spec
+  CommandSpec spec;
+
   @Override
   public Integer call() throws IOException {
     // A finished run: its files are final, so no wait for progress values or measuring again, and two scans a moment apart
     // tell complete checkpoints.
     AgentConfig config = run.checkedConfig(false).once();
+    for (String unused : new String[] {"--poll-interval", "--progress-wait"}) {
+      // Shared with watch, where they pace a live folder; a recording reads a finished one at once.
+      if (spec.commandLine().getParseResult().hasMatchedOption(unused)) {
+        spec.commandLine().getErr().println("alpharl agent record: " + unused + " is not used: a recording reads the finished run at once, without waiting");
+      }
+    }
     WritableDir.requireNamed(out, "--out");
     if (Files.isDirectory(out)) {
       throw new UserError("--out " + out + " is a folder: give the recording's file, e.g. " + out.resolve(run.runId + ".arrow"));
