@@ -503,7 +503,7 @@ public final class CheckpointAgent implements AutoCloseable {
         break; // steps are sent in order: the later ones wait behind one that may yet be read (unless it was just sent)
       }
       boolean fresh = known.add(c.folder());
-      if (c.step() == 0) {
+      if (c.step() == 0 && lastStep == 0) {
         continue; // W_0, the base, never a step to send: a trainer may save it after the agent started (--base elsewhere)
       }
       if (rejected.contains(c.step()) && !rewrittenSinceRefused(c)) {

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * kinds of failure do not pass and shut the client down, so that the process exits non-zero
  * ({@link StreamsStopWatch}) and says why instead of replacing threads forever without processing:
  * a source topic that is gone (deleted, or never made on this cluster), a heap too small for the
- * state a partition needs (a new thread would restore it and run out again), and threads that keep
+ * state a partition needs, or any heap exhaustion (a new thread would restore it and run out
+ * again), and threads that keep
  * failing ({@link #MAX_FAILURES} within {@link #WINDOW_NANOS}). A partition's planned rebuild from
  * the whole log ({@link RestoreFromTheStartException}) replaces its thread without counting, once
  * per partition. Thread-safe.
@@ -56,6 +57,14 @@ final class ThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
     Optional<HeapTooSmallException> heap = Causes.find(e, HeapTooSmallException.class);
     if (heap.isPresent()) {
       LOG.error("{}; the processor stops", heap.get().getMessage());
+      return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    }
+    Optional<OutOfMemoryError> outOfMemory = Causes.find(e, OutOfMemoryError.class);
+    if (outOfMemory.isPresent()) {
+      // Elsewhere than a module's ΔW (reading the copies of ΔW at a restart): a replaced thread would restore the same state and run out again.
+      LOG.error("the heap ran out ({}; heap limit {} MiB); the processor stops: raise -Xmx (ALPHARL_JAVA_OPTS) or spread the partitions over"
+          + " more instances; nothing is lost, the next start rebuilds its state from the log", outOfMemory.get().getMessage(),
+          Runtime.getRuntime().maxMemory() / (1 << 20));
       return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     }
     Optional<RestoreFromTheStartException> rebuild = Causes.find(e, RestoreFromTheStartException.class);

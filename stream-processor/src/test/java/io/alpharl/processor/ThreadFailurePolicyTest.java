@@ -27,6 +27,8 @@ class ThreadFailurePolicyTest {
     ThreadFailurePolicy policy = new ThreadFailurePolicy(() -> 0);
     assertThat(policy.handle(new StreamsException(new HeapTooSmallException("store of partition 3: the heap cannot hold ΔW", new OutOfMemoryError()))))
         .isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
+    assertThat(new ThreadFailurePolicy(() -> 0).handle(new StreamsException(new OutOfMemoryError("Java heap space"))))
+        .as("reading the copies of ΔW at a restart").isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
   }
 
   @Test

@@ -88,7 +88,9 @@ final class RunDirOptions {
 
   @Option(names = "--progress-wait", converter = DurationConverter.class, defaultValue = "10m",
       description = "How long a complete checkpoint waits for its --progress-key value when progress.jsonl has it for earlier steps but not"
-          + " yet this one (trainers write it after the save); then it is sent without one. Default: ${DEFAULT-VALUE}.")
+          + " yet this one (trainers write it after the save), and the run's first step waits for its first line when the key is named or"
+          + " the layout keeps no trainer_state.json (verl, openrlhf); then it is sent without one (a later complete checkpoint also ends"
+          + " the wait). Default: ${DEFAULT-VALUE}.")
   Duration progressWait;
 
   @Option(names = "--delta-dtype", defaultValue = "F32",

@@ -150,20 +150,27 @@ public final class WatchCommand implements Callable<Integer> {
           agent.bytesOfDeltas() / 1e6, seconds, agent.bytesOfDeltas() / 1e6 / seconds);
       markOrClose(agent, config, once);
       if (once && agent.lastStep() == 0) {
-        requireStepFolders(config);
+        sayWhenNoStepFolder(config);
       }
     }
   }
 
   /**
-   * A --once that sent nothing where no folder is a step of the layout: a wrong --layout or folder,
-   * which exited 0 saying the run was still running, where {@code agent record} says why.
+   * A --once that sent nothing where no folder's name is a step of the layout: a wrong --layout or
+   * folder, said as the likely cause. It said only that the run was still running. Not an error:
+   * a --once run now and then from before the trainer's first save finds no step folder either.
    */
-  private static void requireStepFolders(AgentConfig config) {
-    io.alpharl.agent.checkpoint.CheckpointScanner scanner = new io.alpharl.agent.checkpoint.CheckpointScanner(config.runDir(), config.layout());
-    if (scanner.present().stream().noneMatch(c -> c.step() > 0)) {
-      throw new UserError("no step sent from " + config.runDir() + ": " + scanner.leftOutSaid().map(l -> "not read: " + l)
-          .orElse("no folder there matches the step folders' pattern " + config.layout().stepFolder().pattern() + " (--layout)"));
+  private static void sayWhenNoStepFolder(AgentConfig config) throws java.io.IOException {
+    java.util.regex.Pattern steps = config.layout().stepFolder();
+    boolean any = false;
+    if (java.nio.file.Files.isDirectory(config.runDir())) {
+      try (java.util.stream.Stream<java.nio.file.Path> entries = java.nio.file.Files.list(config.runDir())) {
+        any = entries.anyMatch(p -> steps.matcher(p.getFileName().toString()).matches());
+      }
+    }
+    if (!any) {
+      System.err.println("alpharl agent watch: nothing sent: no folder in " + config.runDir() + " matches the step folders' pattern "
+          + steps.pattern() + " (check --layout and the folder)");
     }
   }
 

@@ -72,7 +72,8 @@ public final class BrokerCommand implements Callable<Integer> {
           + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
       return 2;
     }
-    out.printf("Kafka broker (KRaft) ready at %s in %d ms; topics created. Ctrl-C stops it.%n",
+    // With its data kept, a second start finds the topics made before: --partitions applies to those it makes.
+    out.printf("Kafka broker (KRaft) ready at %s in %d ms; missing topics created (existing ones kept as they are). Ctrl-C stops it.%n",
         broker.bootstrapServers(), broker.startupTime().toMillis());
     out.println("Its data (the runs' log, kept across restarts): " + dataDir.toAbsolutePath());
     broker.logFile().ifPresent(f -> out.println("Its log: " + f));

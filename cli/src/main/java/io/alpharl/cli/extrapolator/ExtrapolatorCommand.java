@@ -106,7 +106,6 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
     if (consecutive < 1) {
       throw new UserError("--consecutive must be at least 1, got " + consecutive);
     }
-    WritableDir.require(out, "--out"); // after the checks that need nothing on disk: a refused command leaves no folder behind
     if (backend == ExtrapolationBackends.Choice.CUDA) {
       requireCuda(); // before Kafka is asked, and before the service's thread would die of it
     }
@@ -114,6 +113,7 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       // Asked here, not when the server starts after Kafka answered (up to a minute later, or never with no broker).
       throw new UserError("port " + metricsPort + " for metrics is in use; choose another with --metrics-port, or 0 for none");
     }
+    WritableDir.require(out, "--out"); // after the checks that need nothing on disk: a refused command leaves no folder behind
     EarlyStopPolicy policy = new EarlyStopPolicy(axis == Axis.signal ? ProgressAxis.PROGRESS_AXIS_SIGNAL : ProgressAxis.PROGRESS_AXIS_STEP,
         minFraction, minConfidence, consecutive, predictAt, carryFromBase);
     claim(out, id, EnumLabels.of(policy.axis())); // the service claims it too; here the refusal comes before Kafka is asked

@@ -142,12 +142,13 @@ public final class ProgressReader {
   }
 
   /**
-   * The lines of the trainer's current attempt. A line that logs a key again at a step that has it,
+   * The lines of the trainer's current attempt. A line that logs again only keys its step has,
    * after a later step's line, is the trainer run again from that step (resumed from an earlier
    * checkpoint, or a new run in a folder that kept the file): the lines of the attempt it replaces
    * are dropped from that step on. Kept, they said a step's own line had come (a later step had
    * one) and gave its value from the attempt before, silently. A value logged late for a step that
-   * had none (an evaluation finishing after later steps) is not a rerun. A rerun whose first line is
+   * had none (an evaluation finishing after later steps, its line carrying the step's epoch or
+   * learning rate too) is not a rerun. A rerun whose first line is
    * not written yet cannot be told from the file; README says to start a new run in a new folder.
    * A line without a step stands where the stepped line before it does.
    */
@@ -161,7 +162,7 @@ public final class ProgressReader {
       if (s != null && s.isNumber() && s.asLong() >= 0) {
         long step = s.asLong();
         Set<String> keys = loggedKeys(entry);
-        if (!logged.isEmpty() && step < logged.lastKey() && keys.stream().anyMatch(logged.getOrDefault(step, Set.of())::contains)) {
+        if (!logged.isEmpty() && step < logged.lastKey() && !keys.isEmpty() && logged.getOrDefault(step, Set.of()).containsAll(keys)) {
           for (int i = kept.size() - 1; i >= 0; i--) {
             if (keptAt.get(i) >= step) {
               kept.remove(i);

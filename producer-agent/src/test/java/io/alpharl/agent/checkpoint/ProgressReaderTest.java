@@ -69,11 +69,15 @@ class ProgressReaderTest {
     assertThat(new ProgressReader("eval_accuracy").history(c12)).containsEntry(10L, 0.8).doesNotContainKey(11L);
   }
 
-  /** A value logged late for a step that had none (an evaluation finishing after later steps) is not a rerun. */
+  /**
+   * A value logged late for a step that had none (an evaluation finishing after later steps), with
+   * a field the step's first line had too (its epoch), is not a rerun.
+   */
   @Test
   void aLateValueForAStepThatHadNoneIsNotARerun() throws IOException {
     Files.writeString(root.resolve(ProgressReader.PROGRESS_JSONL), String.join("\n",
-        "{\"step\": 40, \"reward\": 0.4}", "{\"step\": 50, \"reward\": 0.5}", "{\"step\": 40, \"eval_accuracy\": 0.7}", ""));
+        "{\"step\": 40, \"reward\": 0.4, \"epoch\": 1.0}", "{\"step\": 50, \"reward\": 0.5, \"epoch\": 1.25}",
+        "{\"step\": 40, \"eval_accuracy\": 0.7, \"epoch\": 1.0}", ""));
     CheckpointDir c50 = new CheckpointDir(50, Files.createDirectories(root.resolve("checkpoint-50")));
     assertThat(new ProgressReader("eval_accuracy").history(c50)).containsExactly(java.util.Map.entry(40L, 0.7));
     assertThat(new ProgressReader("reward").read(c50)).isEqualTo(OptionalDouble.of(0.5));

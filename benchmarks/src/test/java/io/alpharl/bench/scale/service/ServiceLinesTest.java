@@ -51,7 +51,7 @@ class ServiceLinesTest {
 
   @Test
   void brokerReadyAndBackendLines() {
-    assertThat(ServiceLines.brokerBootstrap("Kafka broker (KRaft) ready at 127.0.0.1:59773 in 3400 ms; topics created. Ctrl-C stops it."))
+    assertThat(ServiceLines.brokerBootstrap("Kafka broker (KRaft) ready at 127.0.0.1:59773 in 3400 ms; missing topics created (existing ones kept as they are). Ctrl-C stops it."))
         .contains("127.0.0.1:59773");
     assertThat(ServiceLines.brokerBootstrap("10:26:34.732 INFO  i.a.b.EmbeddedKafkaBroker - embedded KRaft broker ready at 127.0.0.1:59773 in 3400 ms"))
         .as("the broker's own log line comes before the topics exist").isEmpty();
