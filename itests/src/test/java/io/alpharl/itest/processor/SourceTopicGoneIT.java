@@ -88,6 +88,25 @@ class SourceTopicGoneIT {
   }
 
   /**
+   * A topic deleted and made again while the agent runs (by an administrator, or by a broker that
+   * makes topics a producer asks for, Kafka's default) is there by name, and the check by name let
+   * the agent go on sending the run's later steps into a log that holds none of its earlier ones.
+   */
+  @Test
+  void theAgentNamesATopicDeletedAndMadeAgainUnderIt(@DedicatedBroker TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    AgentConfig config = runOfTwoCheckpoints("it-agent-topic-remade");
+    try (RootAllocator allocator = new RootAllocator();
+         KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), config.runId(), Map.of());
+         CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+      sendFirstStep(agent);
+      delete(broker, Topics.DELTAS.name());
+      recreate(broker);
+      assertThatThrownBy(sink::requireTopics).isInstanceOf(TopicGoneException.class).hasMessageContaining(Topics.DELTAS.name());
+    }
+  }
+
+  /**
    * After the delta topic was deleted and created again, the run's commits are still on
    * alpharl.steps but its deltas are gone. A restarted agent used to resume from a zero running sum
    * without a word (no tensor's log was there to be found short); it must refuse.

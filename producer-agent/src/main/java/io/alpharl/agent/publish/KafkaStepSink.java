@@ -50,6 +50,12 @@ public final class KafkaStepSink implements StepSink {
   private static final int TRANSACTION_TIMEOUT_MS = (int) Topics.AGENT_TRANSACTION_TIMEOUT.toMillis();
   /** {@link System#nanoTime} when the open transaction began. */
   private long begunNanos;
+  /**
+   * Ids of the run's topics as this sink found them at its start (and of others as first asked): a
+   * topic deleted and made again has the name and another id (README: a broker that makes topics on
+   * request remakes a deleted one at the producer's next send).
+   */
+  private final Map<String, org.apache.kafka.common.Uuid> topicIds = new java.util.HashMap<>();
   /** Every topic the agent writes (and {@code alpharl.sums} when it sends keyframes: asked of the cluster when it does). */
   private static final List<String> RUN_TOPICS = List.of(Topics.RUNS.name(), Topics.DELTAS.name(), Topics.STEPS.name(), Topics.DLQ.name());
 
@@ -99,6 +105,7 @@ public final class KafkaStepSink implements StepSink {
     conf.putAll(overrides);
     this.producer = new KafkaProducer<>(conf, new ByteArraySerializer(), new ByteArraySerializer());
     producer.initTransactions();
+    TopicAdmin.goneSince(kafka, topicIds, RUN_TOPICS, DIAGNOSIS_TIMEOUT_MS); // the ids the run is sent into
   }
 
   public static String transactionalId(String runId) {
@@ -271,7 +278,7 @@ public final class KafkaStepSink implements StepSink {
       fenced = true;
       return new AgentFencedException(runId, e);
     }
-    List<String> gone = TopicAdmin.missing(kafka, topics, DIAGNOSIS_TIMEOUT_MS);
+    List<String> gone = TopicAdmin.goneSince(kafka, topicIds, topics, DIAGNOSIS_TIMEOUT_MS);
     if (gone.isEmpty()) {
       return e;
     }
@@ -294,7 +301,7 @@ public final class KafkaStepSink implements StepSink {
    * @throws TopicGoneException naming the topics that are gone
    */
   public void requireTopics() {
-    List<String> gone = TopicAdmin.missing(kafka, RUN_TOPICS, DIAGNOSIS_TIMEOUT_MS);
+    List<String> gone = TopicAdmin.goneSince(kafka, topicIds, RUN_TOPICS, DIAGNOSIS_TIMEOUT_MS);
     if (!gone.isEmpty()) {
       throw gone(gone, null);
     }

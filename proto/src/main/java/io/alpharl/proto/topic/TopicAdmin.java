@@ -35,18 +35,44 @@ public final class TopicAdmin {
    * within {@code timeoutMs} or may not be asked (then nothing is known to be missing).
    */
   public static List<String> missing(KafkaClients kafka, List<String> names, int timeoutMs) {
+    return goneSince(kafka, new java.util.HashMap<>(), names, timeoutMs);
+  }
+
+  /**
+   * The topics of {@code names} that the cluster says do not exist, or that were made again since
+   * {@code known} took their ids (deleted, then made anew: by an administrator, or by a broker that
+   * makes topics a producer asks for, which Kafka does by default). Such a topic is there by name
+   * but holds none of the run; a check by name alone went on writing into it. Ids not known yet are
+   * added to {@code known}. Empty when the cluster does not answer within {@code timeoutMs} or may
+   * not be asked.
+   */
+  public static List<String> goneSince(KafkaClients kafka, Map<String, org.apache.kafka.common.Uuid> known, List<String> names, int timeoutMs) {
     Map<String, Object> conf = kafka.config();
     conf.put("default.api.timeout.ms", timeoutMs);
     conf.put("request.timeout.ms", timeoutMs);
+    List<String> gone = new ArrayList<>();
     try (Admin admin = Admin.create(conf)) {
-      return describeFailures(admin, names).entrySet().stream().filter(e -> e.getValue() instanceof UnknownTopicOrPartitionException)
-          .map(Map.Entry::getKey).toList();
+      Map<String, KafkaFuture<TopicDescription>> found = admin.describeTopics(names).topicNameValues();
+      for (String name : names) {
+        try {
+          org.apache.kafka.common.Uuid id = found.get(name).get().topicId();
+          if (!id.equals(known.getOrDefault(name, id))) {
+            gone.add(name);
+          }
+          known.putIfAbsent(name, id);
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+            gone.add(name);
+          }
+        }
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      return List.of();
     } catch (KafkaException e) {
-      // no answer: nothing known
+      return List.of(); // no answer: nothing known
     }
-    return List.of();
+    return gone;
   }
 
   public static void ensure(Admin admin, List<TopicLayout> layouts) {
