@@ -62,9 +62,10 @@ final class ThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
     Optional<OutOfMemoryError> outOfMemory = Causes.find(e, OutOfMemoryError.class);
     if (outOfMemory.isPresent()) {
       // Elsewhere than a module's ΔW (reading the copies of ΔW at a restart): a replaced thread would restore the same state and run out again.
-      LOG.error("the heap ran out ({}; heap limit {} MiB); the processor stops: raise -Xmx (ALPHARL_JAVA_OPTS) or spread the partitions over"
-          + " more instances; nothing is lost, the next start rebuilds its state from the log", outOfMemory.get().getMessage(),
-          Runtime.getRuntime().maxMemory() / (1 << 20));
+      // Stopping even where a retry might pass: five restores into the same memory rarely do, and each is a stack trace.
+      LOG.error("the JVM ran out of memory ({}; heap limit {} MiB); the processor stops: raise -Xmx, or -XX:MaxDirectMemorySize for direct"
+          + " buffers (ALPHARL_JAVA_OPTS), or spread the partitions over more instances; nothing is lost, the next start rebuilds its state"
+          + " from the log", outOfMemory.get().getMessage(), Runtime.getRuntime().maxMemory() / (1 << 20));
       return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     }
     Optional<RestoreFromTheStartException> rebuild = Causes.find(e, RestoreFromTheStartException.class);

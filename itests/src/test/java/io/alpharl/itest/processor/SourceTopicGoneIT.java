@@ -21,6 +21,7 @@ import io.alpharl.itest.support.BundledRun;
 import io.alpharl.processor.ProcessorApp;
 import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.TopicAdmin;
 import io.alpharl.proto.topic.TopicGoneException;
 import io.alpharl.proto.topic.Topics;
 import java.nio.file.Path;
@@ -100,8 +101,12 @@ class SourceTopicGoneIT {
          KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), config.runId(), Map.of());
          CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
       sendFirstStep(agent);
+      KafkaClients kafka = KafkaClients.of(broker.bootstrapServers());
+      org.apache.kafka.common.Uuid before = TopicAdmin.ids(kafka, List.of(Topics.DELTAS.name()), 10_000).get(Topics.DELTAS.name());
       delete(broker, Topics.DELTAS.name());
       recreate(broker);
+      assertThat(TopicAdmin.ids(kafka, List.of(Topics.DELTAS.name()), 10_000).get(Topics.DELTAS.name())).as("there again, by name, anew")
+          .isNotNull().isNotEqualTo(before);
       assertThatThrownBy(sink::requireTopics).isInstanceOf(TopicGoneException.class).hasMessageContaining(Topics.DELTAS.name());
     }
   }

@@ -142,8 +142,8 @@ public final class ProgressReader {
   }
 
   /**
-   * The lines of the trainer's current attempt. A line that logs again only keys its step has,
-   * after a later step's line, is the trainer run again from that step (resumed from an earlier
+   * The lines of the trainer's current attempt. A line that logs again a value its step has (not
+   * only its epoch or learning rate), after a later step's line, is the trainer run again from that step (resumed from an earlier
    * checkpoint, or a new run in a folder that kept the file): the lines of the attempt it replaces
    * are dropped from that step on. Kept, they said a step's own line had come (a later step had
    * one) and gave its value from the attempt before, silently. A value logged late for a step that
@@ -162,7 +162,7 @@ public final class ProgressReader {
       if (s != null && s.isNumber() && s.asLong() >= 0) {
         long step = s.asLong();
         Set<String> keys = loggedKeys(entry);
-        if (!logged.isEmpty() && step < logged.lastKey() && !keys.isEmpty() && logged.getOrDefault(step, Set.of()).containsAll(keys)) {
+        if (!logged.isEmpty() && step < logged.lastKey() && keys.stream().anyMatch(logged.getOrDefault(step, Set.of())::contains)) {
           for (int i = kept.size() - 1; i >= 0; i--) {
             if (keptAt.get(i) >= step) {
               kept.remove(i);
@@ -180,11 +180,18 @@ public final class ProgressReader {
     return kept;
   }
 
-  /** The values a line logs: its numeric fields but the step and what says where they come from or the plan. */
+  /**
+   * Fields that describe where a line stands (its step, epoch, learning rate, time, the plan)
+   * rather than a value measured there: a late line for an earlier step repeats them.
+   */
+  private static final Set<String> POSITION_FIELDS = Set.of("step", "logged_step", "max_steps", "epoch", "learning_rate", "lr", "global_step",
+      "timestamp", "time", "total_flos");
+
+  /** The values a line logs: its numeric fields but those saying where it stands. */
   private static Set<String> loggedKeys(JsonNode entry) {
     Set<String> out = new HashSet<>();
     entry.fields().forEachRemaining(f -> {
-      if (f.getValue().isNumber() && !List.of("step", "logged_step", "max_steps").contains(f.getKey())) {
+      if (f.getValue().isNumber() && !POSITION_FIELDS.contains(f.getKey())) {
         out.add(f.getKey());
       }
     });

@@ -105,7 +105,7 @@ public final class KafkaStepSink implements StepSink {
     conf.putAll(overrides);
     this.producer = new KafkaProducer<>(conf, new ByteArraySerializer(), new ByteArraySerializer());
     producer.initTransactions();
-    TopicAdmin.goneSince(kafka, topicIds, RUN_TOPICS, DIAGNOSIS_TIMEOUT_MS); // the ids the run is sent into
+    topicIds.putAll(TopicAdmin.ids(kafka, RUN_TOPICS, DIAGNOSIS_TIMEOUT_MS)); // the ids the run is sent into
   }
 
   public static String transactionalId(String runId) {
@@ -191,6 +191,8 @@ public final class KafkaStepSink implements StepSink {
           why = "this agent's principal may not write it";
         } else {
           sumPartitions = d.partitions().size();
+          // The keyframes' topic as first written: a failed send's diagnosis then tells it made again (keyframes are let go, not the run).
+          topicIds.put(Topics.SUMS.name(), d.topicId());
         }
       } catch (ExecutionException e) {
         if (e.getCause() instanceof UnknownTopicOrPartitionException || e.getCause() instanceof AuthorizationException) {

@@ -55,9 +55,8 @@ class ProgressReaderTest {
     for (int step = 1; step <= 20; step++) {
       lines.append("{\"step\": ").append(step).append(", \"reward\": 0.9, \"eval_accuracy\": 0.8}\n");
     }
-    for (int step = 11; step <= 11; step++) {
-      lines.append("{\"step\": ").append(step).append(", \"reward\": 0.1}\n");
-    }
+    // The rerun logs a value the first attempt did not (a newer trainer's grad_norm) beside one it did.
+    lines.append("{\"step\": 11, \"reward\": 0.1, \"grad_norm\": 2.5}\n");
     Files.writeString(root.resolve(ProgressReader.PROGRESS_JSONL), lines);
     CheckpointDir c12 = new CheckpointDir(12, Files.createDirectories(root.resolve("global_step12_hf")));
     ProgressReader reward = new ProgressReader("reward");

@@ -30,49 +30,59 @@ public final class TopicAdmin {
 
   private static final Duration LISTED_WITHIN = Duration.ofSeconds(30);
 
-  /**
-   * The topics of {@code names} that the cluster says do not exist; empty when it does not answer
-   * within {@code timeoutMs} or may not be asked (then nothing is known to be missing).
-   */
-  public static List<String> missing(KafkaClients kafka, List<String> names, int timeoutMs) {
-    return goneSince(kafka, new java.util.HashMap<>(), names, timeoutMs);
+  /** The ids of the topics of {@code names} the cluster describes; none for a topic missing or hidden, or when it does not answer. */
+  public static Map<String, org.apache.kafka.common.Uuid> ids(KafkaClients kafka, List<String> names, int timeoutMs) {
+    Map<String, org.apache.kafka.common.Uuid> out = new java.util.HashMap<>();
+    described(kafka, names, timeoutMs, (name, d) -> out.put(name, d.topicId()), (name, failure) -> {});
+    return out;
   }
 
   /**
-   * The topics of {@code names} that the cluster says do not exist, or that were made again since
-   * {@code known} took their ids (deleted, then made anew: by an administrator, or by a broker that
-   * makes topics a producer asks for, which Kafka does by default). Such a topic is there by name
-   * but holds none of the run; a check by name alone went on writing into it. Ids not known yet are
-   * added to {@code known}. Empty when the cluster does not answer within {@code timeoutMs} or may
-   * not be asked.
+   * The topics of {@code names} that the cluster says do not exist, or whose id is no longer the
+   * one in {@code started} (deleted, then made anew: by an administrator, or by a broker that makes
+   * topics a producer asks for, which Kafka does by default). Such a topic is there by name but holds
+   * none of the run; a check by name alone went on writing into it. A topic without a starting id
+   * is checked by name only (an id first seen now may already be the new one). Empty when the cluster
+   * does not answer within {@code timeoutMs} or may not be asked.
    */
-  public static List<String> goneSince(KafkaClients kafka, Map<String, org.apache.kafka.common.Uuid> known, List<String> names, int timeoutMs) {
+  public static List<String> goneSince(KafkaClients kafka, Map<String, org.apache.kafka.common.Uuid> started, List<String> names, int timeoutMs) {
+    List<String> gone = new ArrayList<>();
+    described(kafka, names, timeoutMs, (name, d) -> {
+      if (started.containsKey(name) && !started.get(name).equals(d.topicId())) {
+        gone.add(name);
+      }
+    }, (name, failure) -> {
+      if (failure instanceof UnknownTopicOrPartitionException) {
+        gone.add(name);
+      }
+    });
+    return gone;
+  }
+
+  /** Describes each topic of {@code names} to one of the two callbacks; neither is called when the cluster does not answer. */
+  private static void described(KafkaClients kafka, List<String> names, int timeoutMs, java.util.function.BiConsumer<String, TopicDescription> found,
+      java.util.function.BiConsumer<String, Throwable> failed) {
     Map<String, Object> conf = kafka.config();
     conf.put("default.api.timeout.ms", timeoutMs);
     conf.put("request.timeout.ms", timeoutMs);
-    List<String> gone = new ArrayList<>();
     try (Admin admin = Admin.create(conf)) {
-      Map<String, KafkaFuture<TopicDescription>> found = admin.describeTopics(names).topicNameValues();
+      Map<String, KafkaFuture<TopicDescription>> futures = admin.describeTopics(names).topicNameValues();
+      Map<String, TopicDescription> ok = new java.util.LinkedHashMap<>();
+      Map<String, Throwable> failures = new java.util.LinkedHashMap<>();
       for (String name : names) {
         try {
-          org.apache.kafka.common.Uuid id = found.get(name).get().topicId();
-          if (!id.equals(known.getOrDefault(name, id))) {
-            gone.add(name);
-          }
-          known.putIfAbsent(name, id);
+          ok.put(name, futures.get(name).get());
         } catch (ExecutionException e) {
-          if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-            gone.add(name);
-          }
+          failures.put(name, e.getCause());
         }
       }
+      ok.forEach(found);
+      failures.forEach(failed);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return List.of();
     } catch (KafkaException e) {
-      return List.of(); // no answer: nothing known
+      // no answer: nothing known
     }
-    return gone;
   }
 
   public static void ensure(Admin admin, List<TopicLayout> layouts) {

@@ -118,7 +118,7 @@ public final class Topics {
    * is lost with its disk. With fewer (or the broker's default count, unknown here), the broker's
    * setting stands: two of two would stop every write while either broker restarts.
    */
-  public static Map<String, String> durable(Map<String, String> configs, short replication) {
+  private static Map<String, String> durable(Map<String, String> configs, short replication) {
     if (replication < 3) {
       return configs;
     }

@@ -100,8 +100,7 @@ public final class SnapshotTopic implements SnapshotSource {
       // a topic made before may have other partitions, or a broker that creates topics on first use
       // may have made it with the delete policy, which would keep every copy for good.
       for (String topic : List.of(name, restartName)) {
-        // As durable as the log they stand for (min.insync.replicas with 3 replicas or more): a copy lost costs a longer restore.
-        TopicAdmin.ensure(admin, List.of(new TopicLayout(topic, partitions, replication, Topics.durable(CONFIGS, replication))));
+        TopicAdmin.ensure(admin, List.of(new TopicLayout(topic, partitions, replication, CONFIGS)));
         String id = requireLayout(admin, topic, partitions);
         if (topic.equals(name)) {
           snapshotTopicId = id;
