@@ -132,10 +132,11 @@ public final class PredictCommand implements Callable<Integer> {
     checkpoints.forEach(c -> inputs.put(c.folder(), "the checkpoint folder"));
     WritableDir.requireApart(out, "--out", inputs);
     Path outAbs = out.toAbsolutePath().normalize();
+    boolean aboveRun = dir.toAbsolutePath().normalize().startsWith(outAbs);
     // "." (or a folder above the run) passed every check and failed only at the end, when the whole model could not replace it.
-    if (outAbs.equals(Path.of("").toAbsolutePath().normalize()) || dir.toAbsolutePath().normalize().startsWith(outAbs)) {
-      throw new UserError("--out " + out + " is " + (dir.toAbsolutePath().normalize().startsWith(outAbs) ? "the run folder or one above it"
-          : "the current folder") + ", which the predicted model would replace whole: give a folder of its own, e.g. " + dir.resolve("predicted-" + windowStep));
+    if (aboveRun || outAbs.equals(Path.of("").toAbsolutePath().normalize())) {
+      throw new UserError("--out " + out + " is " + (aboveRun ? "the run folder or one above it" : "the current folder")
+          + ", which the predicted model would replace whole: give a folder of its own, e.g. " + dir.resolve("predicted-" + windowStep));
     }
     if (Files.exists(out) && Files.isSameFile(out, dir)) {
       throw new UserError("--out " + out + " is the run folder, where the trainer saves its own model: give a folder of its own, e.g. "

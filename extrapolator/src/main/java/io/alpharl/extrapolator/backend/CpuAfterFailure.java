@@ -28,23 +28,23 @@ final class CpuAfterFailure implements ExtrapolationBackend {
   @Override
   public void rankOneUpdate(float[] base, int m, int n, float[] x, float[] v, float[] out) {
     ExtrapolationBackend.checkShapes(base, m, n, x, v, out);
-    try {
-      current.rankOneUpdate(base, m, n, x, v, out);
-    } catch (RuntimeException | LinkageError e) {
-      fallBack(e, base == out);
-      current.rankOneUpdate(base, m, n, x, v, out);
-    }
+    update(base == out, () -> current.rankOneUpdate(base, m, n, x, v, out));
   }
 
   @Override
   public void lowRankUpdate(float[] base, int m, int n, float[] x, float[] v, int rank, float[] out) {
+    update(base == out, () -> current.lowRankUpdate(base, m, n, x, v, rank, out));
+  }
+
+  /** Runs {@code update} on the current backend, and once more on the CPU where the device failed it and its input is intact. */
+  private void update(boolean inPlace, Runnable update) {
     try {
-      current.lowRankUpdate(base, m, n, x, v, rank, out);
+      update.run();
     } catch (IllegalArgumentException e) {
       throw e; // the caller's shapes, refused before any work: no fault of the device
     } catch (RuntimeException | LinkageError e) {
-      fallBack(e, base == out);
-      current.lowRankUpdate(base, m, n, x, v, rank, out);
+      fallBack(e, inPlace);
+      update.run();
     }
   }
 

@@ -143,18 +143,18 @@ public final class ProgressReader {
 
   /**
    * The lines of the trainer's current attempt. A line that logs again a value its step has (not
-   * only its epoch or learning rate), after a later step's line, is the trainer run again from that step (resumed from an earlier
-   * checkpoint, or a new run in a folder that kept the file): the lines of the attempt it replaces
-   * are dropped from that step on. Kept, they said a step's own line had come (a later step had
-   * one) and gave its value from the attempt before, silently. A value logged late for a step that
-   * had none (an evaluation finishing after later steps, its line carrying the step's epoch or
-   * learning rate too) is not a rerun. A rerun whose first line is
-   * not written yet cannot be told from the file; README says to start a new run in a new folder.
-   * A line without a step stands where the stepped line before it does.
+   * only its epoch or learning rate), after a later step's line, is the trainer run again from that
+   * step (resumed from an earlier checkpoint, or a new run in a folder that kept the file): the
+   * lines of the attempt it replaces are dropped from that step on. Kept, they said a step's own
+   * line had come (a later step had one) and gave its value from the attempt before, silently. A
+   * value logged late for a step that had none (an evaluation finishing after later steps, its line
+   * carrying the step's epoch or learning rate too) is not a rerun. A rerun whose first line is not
+   * written yet cannot be told from the file; README says to start a new run in a new folder. A
+   * line without a step stands where the stepped line before it does.
    */
   static List<JsonNode> currentAttempt(List<JsonNode> lines) {
-    List<JsonNode> kept = new ArrayList<>();
-    List<Long> keptAt = new ArrayList<>();
+    record Placed(long at, JsonNode entry) {}
+    List<Placed> kept = new ArrayList<>();
     NavigableMap<Long, Set<String>> logged = new TreeMap<>();
     long at = 0;
     for (JsonNode entry : lines) {
@@ -163,21 +163,15 @@ public final class ProgressReader {
         long step = s.asLong();
         Set<String> keys = loggedKeys(entry);
         if (!logged.isEmpty() && step < logged.lastKey() && keys.stream().anyMatch(logged.getOrDefault(step, Set.of())::contains)) {
-          for (int i = kept.size() - 1; i >= 0; i--) {
-            if (keptAt.get(i) >= step) {
-              kept.remove(i);
-              keptAt.remove(i);
-            }
-          }
+          kept.removeIf(p -> p.at() >= step);
           logged.tailMap(step, true).clear();
         }
         logged.computeIfAbsent(step, k -> new HashSet<>()).addAll(keys);
         at = step;
       }
-      kept.add(entry);
-      keptAt.add(at);
+      kept.add(new Placed(at, entry));
     }
-    return kept;
+    return kept.stream().map(Placed::entry).toList();
   }
 
   /**

@@ -41,12 +41,13 @@ final class WeightlessCheckpoint {
     if (names.stream().anyMatch(n -> n.startsWith("pytorch_model") && (n.endsWith(".bin") || n.endsWith(".pt")))) {
       return "the trainer saved PyTorch weights; the agent reads safetensors (Trainer save_safetensors=True, the default)";
     }
-    if (!c.path().equals(c.folder()) && !Files.exists(c.folder().resolve(c.folder().relativize(c.path()).getName(0)))) {
-      // verl's rotation (max_actor_ckpt_to_keep) removes the role folder alone and leaves the step folder with data.pt.
-      return "its " + c.folder().relativize(c.path()).getName(0) + "/ folder is gone: rotated away by the trainer (in verl,"
-          + " trainer.max_actor_ckpt_to_keep) before the agent read it";
-    }
     if (!c.path().equals(c.folder())) {
+      Path outer = c.folder().relativize(c.path()).getName(0);
+      if (!Files.exists(c.folder().resolve(outer))) {
+        // verl's rotation (max_actor_ckpt_to_keep) removes the role folder alone and leaves the step folder with data.pt.
+        return "its " + outer + "/ folder is gone: rotated away by the trainer (in verl, trainer.max_actor_ckpt_to_keep) before the agent"
+            + " read it";
+      }
       return "the weights are missing where the layout looks for them (in verl, add 'hf_model' to actor_rollout_ref.actor.checkpoint.save_contents)";
     }
     return "the agent reads safetensors weights only";

@@ -66,16 +66,9 @@ public final class TopicAdmin {
     conf.put("default.api.timeout.ms", timeoutMs);
     conf.put("request.timeout.ms", timeoutMs);
     try (Admin admin = Admin.create(conf)) {
-      Map<String, KafkaFuture<TopicDescription>> futures = admin.describeTopics(names).topicNameValues();
+      // Both gathered before either callback: a cluster that stops answering part way tells nothing, not half.
       Map<String, TopicDescription> ok = new java.util.LinkedHashMap<>();
-      Map<String, Throwable> failures = new java.util.LinkedHashMap<>();
-      for (String name : names) {
-        try {
-          ok.put(name, futures.get(name).get());
-        } catch (ExecutionException e) {
-          failures.put(name, e.getCause());
-        }
-      }
+      Map<String, Throwable> failures = describeEach(admin, names, ok::put);
       ok.forEach(found);
       failures.forEach(failed);
     } catch (InterruptedException e) {
@@ -217,11 +210,17 @@ public final class TopicAdmin {
 
   /** Per topic of {@code names} whose description failed, why; in the order of {@code names}. */
   private static Map<String, Throwable> describeFailures(Admin admin, List<String> names) throws InterruptedException {
-    Map<String, KafkaFuture<TopicDescription>> found = admin.describeTopics(names).topicNameValues();
+    return describeEach(admin, names, (name, d) -> {});
+  }
+
+  /** Describes each topic of {@code names}: a description to {@code found}; why not, per topic, returned in the order of {@code names}. */
+  private static Map<String, Throwable> describeEach(Admin admin, List<String> names, java.util.function.BiConsumer<String, TopicDescription> found)
+      throws InterruptedException {
+    Map<String, KafkaFuture<TopicDescription>> futures = admin.describeTopics(names).topicNameValues();
     Map<String, Throwable> failures = new LinkedHashMap<>();
     for (String name : names) {
       try {
-        found.get(name).get();
+        found.accept(name, futures.get(name).get());
       } catch (ExecutionException e) {
         failures.put(name, e.getCause());
       }
