@@ -12,6 +12,9 @@ public final class EnumLabels {
 
   /** The value's name without its enum's prefix (the name up to and including its second '_' for these enums), lower case. */
   public static String of(ProtocolMessageEnum value) {
+    if (value instanceof Enum<?> e && e.name().equals("UNRECOGNIZED")) {
+      return "unknown"; // a number this build has no name for: readers refuse such messages, but a label must not throw
+    }
     String enumName = value.getDescriptorForType().getName(); // e.g. ProgressAxis
     String prefix = enumName.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase() + "_";
     String name = value.getValueDescriptor().getName();

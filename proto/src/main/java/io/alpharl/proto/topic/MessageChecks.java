@@ -1,5 +1,8 @@
 package io.alpharl.proto.topic;
 
+import com.google.protobuf.Descriptors.EnumValueDescriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.MessageOrBuilder;
 import io.alpharl.proto.v1.ControlDecision;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.ModuleFit;
@@ -12,6 +15,7 @@ import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorInfo;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -40,7 +44,7 @@ public final class MessageChecks {
   public static final char MODULE_KEY_END = '#';
 
   public static Optional<Problem> manifest(String key, RunManifest m) {
-    return version("RunManifest", m.getSchemaVersion()).or(() -> runKey("RunManifest", key, m.getRunId())).or(() -> tensors(m));
+    return version("RunManifest", m.getSchemaVersion(), m).or(() -> runKey("RunManifest", key, m.getRunId())).or(() -> tensors(m));
   }
 
   /**
@@ -95,7 +99,7 @@ public final class MessageChecks {
   }
 
   public static Optional<Problem> step(String key, StepCommitted s) {
-    return version("StepCommitted", s.getSchemaVersion()).or(() -> runKey("StepCommitted", key, s.getRunId()))
+    return version("StepCommitted", s.getSchemaVersion(), s).or(() -> runKey("StepCommitted", key, s.getRunId()))
         // Read as a signed long, a step of 2^63 and more is negative: no agent counts that far, and a window holding one never ends.
         .or(() -> s.getStep() <= 0 || s.getStep() > MAX_STEP ? malformed("StepCommitted of run " + s.getRunId() + " names step "
             + Long.toUnsignedString(s.getStep()) + (s.getStep() == 0 ? ", the base" : ", beyond any run")) : Optional.empty())
@@ -109,7 +113,7 @@ public final class MessageChecks {
   }
 
   public static Optional<Problem> factors(String key, Rank1Update u) {
-    return version("Rank1Update", u.getSchemaVersion()).or(() -> moduleKey("Rank1Update", key, u.getRunId(), u.getModule()));
+    return version("Rank1Update", u.getSchemaVersion(), u).or(() -> moduleKey("Rank1Update", key, u.getRunId(), u.getModule()));
   }
 
   /**
@@ -177,7 +181,7 @@ public final class MessageChecks {
    * 15 s, or failed after a whole model was written.
    */
   public static Optional<Problem> fit(String key, FitSummary f) {
-    return version("FitSummary", f.getSchemaVersion()).or(() -> runKey("FitSummary", key, f.getRunId())).or(() -> {
+    return version("FitSummary", f.getSchemaVersion(), f).or(() -> runKey("FitSummary", key, f.getRunId())).or(() -> {
       String of = "FitSummary of run " + f.getRunId() + " step " + Long.toUnsignedString(f.getStep()) + " ";
       if (f.getStep() <= 0 || f.getStep() > MAX_STEP) {
         return malformed(of + "names no step a run has");
@@ -214,26 +218,58 @@ public final class MessageChecks {
   }
 
   public static Optional<Problem> prediction(String key, Prediction p) {
-    return version("Prediction", p.getSchemaVersion()).or(() -> runKey("Prediction", key, p.getRunId()));
+    return version("Prediction", p.getSchemaVersion(), p).or(() -> runKey("Prediction", key, p.getRunId()));
   }
 
   public static Optional<Problem> score(String key, PredictionScore s) {
-    return version("PredictionScore", s.getSchemaVersion()).or(() -> runKey("PredictionScore", key, s.getRunId()));
+    return version("PredictionScore", s.getSchemaVersion(), s).or(() -> runKey("PredictionScore", key, s.getRunId()));
   }
 
   /** A decision names the step its fit came from: one a run has (a stop at step 0, or past any count, stopped the trainer too). */
   public static Optional<Problem> decision(String key, ControlDecision d) {
-    return version("ControlDecision", d.getSchemaVersion()).or(() -> runKey("ControlDecision", key, d.getRunId()))
+    return version("ControlDecision", d.getSchemaVersion(), d).or(() -> runKey("ControlDecision", key, d.getRunId()))
         .or(() -> d.getAtStep() <= 0 || d.getAtStep() > MAX_STEP ? malformed("ControlDecision of run " + d.getRunId() + " at step "
             + Long.toUnsignedString(d.getAtStep()) + ", which no run has") : Optional.empty());
   }
 
-  private static Optional<Problem> version(String type, int version) {
-    if (version == Topics.SCHEMA_VERSION) {
-      return Optional.empty();
+  /**
+   * A schema version this build reads, and no enum field holding a number this build has no name
+   * for. Within a version, messages change only by what older readers can skip (new fields); a new
+   * enum value is not such a change, so it is refused like a version (a newer writer's, or junk):
+   * read past, it reached code that names it and threw, stopping a reader at every start.
+   */
+  private static Optional<Problem> version(String type, int version, MessageOrBuilder message) {
+    if (version != Topics.SCHEMA_VERSION) {
+      return Optional.of(new Problem(RejectReason.REJECT_REASON_UNSUPPORTED_SCHEMA_VERSION,
+          type + " has schema version " + Integer.toUnsignedString(version) + ", this build reads " + Topics.SCHEMA_VERSION));
     }
-    return Optional.of(new Problem(RejectReason.REJECT_REASON_UNSUPPORTED_SCHEMA_VERSION,
-        type + " has schema version " + Integer.toUnsignedString(version) + ", this build reads " + Topics.SCHEMA_VERSION));
+    return unknownEnum(message, type).map(where -> new Problem(RejectReason.REJECT_REASON_UNSUPPORTED_SCHEMA_VERSION,
+        where + ", a value this build does not know (written by a newer build?)"));
+  }
+
+  /** Where the first enum value without a name is, as {@code Type.field has value N}, through nested messages. */
+  private static Optional<String> unknownEnum(MessageOrBuilder message, String path) {
+    for (Map.Entry<FieldDescriptor, Object> e : message.getAllFields().entrySet()) {
+      FieldDescriptor field = e.getKey();
+      String at = path + "." + field.getName();
+      List<?> values = field.isRepeated() ? (List<?>) e.getValue() : List.of(e.getValue());
+      if (field.getJavaType() == FieldDescriptor.JavaType.ENUM) {
+        for (Object v : values) {
+          EnumValueDescriptor value = (EnumValueDescriptor) v;
+          if (value.getIndex() < 0) { // protobuf's stand-in for a number the enum does not list
+            return Optional.of(at + " has value " + value.getNumber());
+          }
+        }
+      } else if (field.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
+        for (Object v : values) {
+          Optional<String> inner = unknownEnum((MessageOrBuilder) v, at);
+          if (inner.isPresent()) {
+            return inner;
+          }
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   private static Optional<Problem> runKey(String type, String key, String runId) {

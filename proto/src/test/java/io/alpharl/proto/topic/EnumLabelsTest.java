@@ -2,6 +2,7 @@ package io.alpharl.proto.topic;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.GateState;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.RejectReason;
@@ -14,5 +15,11 @@ class EnumLabelsTest {
     assertThat(EnumLabels.of(GateState.GATE_STATE_PASSING)).isEqualTo("passing");
     assertThat(EnumLabels.of(RejectReason.REJECT_REASON_CORRUPT_FRAME)).isEqualTo("corrupt_frame");
     assertThat(EnumLabels.of(RejectReason.REJECT_REASON_NON_FINITE_VALUE)).isEqualTo("non_finite_value");
+  }
+
+  /** A value read off the wire that this build has no name for labels as "unknown" instead of throwing (a page, a metric, a folder name). */
+  @Test
+  void aValueWithoutANameIsUnknown() {
+    assertThat(EnumLabels.of(FitSummary.newBuilder().setAxisValue(7).build().getAxis())).isEqualTo("unknown");
   }
 }

@@ -2,6 +2,10 @@ package io.alpharl.proto.topic;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.alpharl.proto.v1.ControlDecision;
+import io.alpharl.proto.v1.DType;
+import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.Prediction;
 import io.alpharl.proto.v1.RejectReason;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
@@ -111,5 +115,26 @@ class MessageChecksTest {
 
   private static RunManifest with(TensorInfo... tensors) {
     return manifest("r").toBuilder().addAllTensors(List.of(tensors)).build();
+  }
+
+  /**
+   * A number an enum does not list (a newer build's value, or junk) is refused like a schema
+   * version this build does not read, wherever it sits: read past, a reader that named it threw.
+   */
+  @Test
+  void anEnumValueThisBuildDoesNotKnowIsRefusedWhereverItSits() {
+    FitSummary fit = FitSummary.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId("r").setStep(3).setAxisValue(7).build();
+    assertThat(MessageChecks.fit("r", fit)).hasValueSatisfying(p -> {
+      assertThat(p.reason()).isEqualTo(RejectReason.REJECT_REASON_UNSUPPORTED_SCHEMA_VERSION);
+      assertThat(p.detail()).isEqualTo("FitSummary.axis has value 7, a value this build does not know (written by a newer build?)");
+    });
+    TensorInfo odd = TensorInfo.newBuilder().setName("w").addShape(3).setDtypeValue(99).build();
+    assertThat(MessageChecks.manifest("r", with(odd))).as("inside a repeated message").hasValueSatisfying(p -> assertThat(p.detail())
+        .startsWith("RunManifest.tensors.dtype has value 99"));
+    assertThat(MessageChecks.manifest("r", with(odd.toBuilder().setDtype(DType.D_TYPE_BF16).build()))).as("a value it knows").isEmpty();
+    assertThat(MessageChecks.prediction("r", Prediction.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId("r").setAxisValue(-3).build()))
+        .hasValueSatisfying(p -> assertThat(p.detail()).startsWith("Prediction.axis has value -3"));
+    ControlDecision stop = ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId("r").setAtStep(4).setActionValue(5).build();
+    assertThat(MessageChecks.decision("r", stop)).hasValueSatisfying(p -> assertThat(p.detail()).startsWith("ControlDecision.action has value 5"));
   }
 }
