@@ -14,6 +14,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -78,6 +79,10 @@ public final class SafetensorsFile implements AutoCloseable {
    * @throws SafetensorsException naming the file and what is wrong with it
    */
   public static SafetensorsFile open(Path path) {
+    if (Files.exists(path) && !Files.isRegularFile(path)) {
+      // Opening a named pipe blocks until something writes to it: a shard swapped for one stalled the reader's thread for good.
+      throw new SafetensorsException(path + ": not a regular file");
+    }
     FileChannel ch;
     try {
       ch = FileChannel.open(path, StandardOpenOption.READ);

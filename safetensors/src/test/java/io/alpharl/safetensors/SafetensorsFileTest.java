@@ -2,6 +2,7 @@ package io.alpharl.safetensors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,16 +10,29 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 
 class SafetensorsFileTest {
   @TempDir
   Path dir;
+
+  /** A named pipe in a shard's place (a trainer's folder is not ours) is refused at once, not waited on by the reader's one thread. */
+  @Test
+  @EnabledOnOs(OS.LINUX)
+  void aNamedPipeIsRefusedNotOpened() throws Exception {
+    Path fifo = dir.resolve("model-00001-of-00002.safetensors");
+    assertThat(new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor()).isZero();
+    assertTimeoutPreemptively(Duration.ofSeconds(20), () -> assertThatThrownBy(() -> SafetensorsFile.open(fifo))
+        .isInstanceOf(SafetensorsException.class).hasMessage(fifo + ": not a regular file"));
+  }
 
   @Test
   void aTensorsCrc32cIsThatOfItsLittleEndianBytesWhateverTheReadingWindow() throws IOException {

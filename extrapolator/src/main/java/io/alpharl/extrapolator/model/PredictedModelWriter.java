@@ -12,8 +12,8 @@ import io.alpharl.safetensors.TensorEntry;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 
@@ -58,6 +58,21 @@ public final class PredictedModelWriter {
     }
     requireWritable(name, plan.dtypeOf(name, base.tensor(name).dtype()), w);
     return w;
+  }
+
+  /**
+   * A link in the trainer's folder (the Hugging Face cache links every file of a snapshot) is made
+   * again as a link to where it leads, never read through: the folder is the trainer's and the
+   * extrapolator reads with its own rights, so a link to its credentials, copied, handed them to
+   * whoever reads the predicted model. Through the link a reader gets what its own rights allow.
+   */
+  private static void copyModelFile(Path from, Path to) throws IOException {
+    Files.deleteIfExists(to); // a link or file from an earlier folder of modelFileDirs: the later one's replaces it
+    if (Files.isSymbolicLink(from)) {
+      Files.createSymbolicLink(to, from.toRealPath());
+    } else {
+      Files.copy(from, to, LinkOption.NOFOLLOW_LINKS);
+    }
   }
 
   /**
@@ -116,7 +131,7 @@ public final class PredictedModelWriter {
     }
     for (Path from : modelFileDirs) {
       for (Path f : ModelFiles.of(from)) {
-        Files.copy(f, dir.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        copyModelFile(f, dir.resolve(f.getFileName()));
       }
     }
     ObjectNode meta = JSON.createObjectNode();

@@ -101,6 +101,38 @@ class PredictedModelWriterTest {
   }
 
   /**
+   * A link in the trainer's base folder is written as a link to where it leads, not read through
+   * with the extrapolator's rights (a link to its credentials, copied, reached the trainer); a
+   * plain file is copied, and a later folder's file replaces an earlier folder's link.
+   */
+  @Test
+  void aLinkedModelFileIsWrittenAsALinkNotReadThrough() throws Exception {
+    Path baseDir = Files.createDirectories(dir.resolve("base"));
+    new SafetensorsWriter(Map.of()).add("norm.weight", DType.F32, List.of(4L))
+        .writeTo(baseDir.resolve(Checkpoint.SINGLE_FILE), Map.of("norm.weight", new float[] {1, 2, 3, 4}));
+    Path secret = Files.writeString(dir.resolve("extrapolator.properties"), "sasl.jaas.config=secret");
+    Files.createSymbolicLink(baseDir.resolve("notes.txt"), Path.of("..", "extrapolator.properties"));
+    Files.createSymbolicLink(baseDir.resolve("tokenizer.json"), secret);
+    Files.writeString(baseDir.resolve("config.json"), "{}");
+    Path windowEnd = Files.createDirectories(dir.resolve("checkpoint-80"));
+    Files.writeString(windowEnd.resolve("tokenizer.json"), "{\"version\":\"1.0\"}");
+    PredictionPlan plan = new PredictionPlan("run", 80, new long[] {5, 10, 80}, ProgressAxis.PROGRESS_AXIS_STEP, 200, 0.9, Map.of(), false,
+        CarriedDeltas.of(Map.of()), Map.of(), PredictionPlan.Verdict.NONE, Map.of());
+
+    Path out = dir.resolve("pred");
+    try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
+      PredictedModelWriter.write(out, base, plan, backend, 1 << 20, List.of(baseDir, windowEnd));
+    }
+    assertThat(Files.isSymbolicLink(out.resolve("notes.txt"))).isTrue();
+    assertThat(Files.readSymbolicLink(out.resolve("notes.txt"))).isEqualTo(secret.toRealPath());
+    assertThat(Files.isSymbolicLink(out.resolve("config.json"))).isFalse();
+    assertThat(out.resolve("config.json")).hasContent("{}");
+    assertThat(Files.isSymbolicLink(out.resolve("tokenizer.json"))).as("the window end's file replaces the base's link").isFalse();
+    assertThat(out.resolve("tokenizer.json")).hasContent("{\"version\":\"1.0\"}");
+    assertThat(secret).as("the link's target is untouched").hasContent("sasl.jaas.config=secret");
+  }
+
+  /**
    * A trainer that loads a bf16 base in f32 saves f32 checkpoints, and its updates are mostly below
    * bf16's spacing: written in the base's dtype, W_0 + ΔW came back as W_0 (0.02 + 3e-5 rounds to
    * bf16's 0.02). The plan names the checkpoints' dtype, and the tensor is written in it.
