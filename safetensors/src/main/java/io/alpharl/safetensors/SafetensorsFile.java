@@ -155,6 +155,10 @@ public final class SafetensorsFile implements AutoCloseable {
         });
         continue;
       }
+      if (name.chars().anyMatch(Character::isISOControl)) {
+        // Names reach terminals, log lines and records: an escape sequence or a line break in one forged what an operator saw.
+        throw new SafetensorsException(path + ": tensor name " + name.replaceAll("\\p{Cc}", "?") + " holds a control character");
+      }
       entries.add(entry(path, name, node));
     }
     entries.sort(Comparator.comparingLong(Span::begin).thenComparingLong(Span::end));

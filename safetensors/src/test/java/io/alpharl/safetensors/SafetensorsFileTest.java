@@ -24,6 +24,16 @@ class SafetensorsFileTest {
   @TempDir
   Path dir;
 
+  /** A name with a control character (a terminal escape, a line break) would reach terminals and log lines as written: refused. */
+  @Test
+  void aTensorNameWithAControlCharacterIsRefused() throws IOException {
+    Path file = dir.resolve("model.safetensors");
+    new SafetensorsWriter(Map.of()).add("layer.0\u001b[2Jq_proj.weight", DType.F32, List.of(2L)).writeTo(file, Map.of("layer.0\u001b[2Jq_proj.weight",
+        new float[] {1, 2}));
+    assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(SafetensorsException.class)
+        .hasMessage(file + ": tensor name layer.0?[2Jq_proj.weight holds a control character");
+  }
+
   /** A named pipe in a shard's place (a trainer's folder is not ours) is refused at once, not waited on by the reader's one thread. */
   @Test
   @EnabledOnOs(OS.LINUX)

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.Optional;
 
@@ -74,7 +75,9 @@ public final class StopFile {
       // written below
     }
     Path tmp = runDir.resolve("." + NAME + ".tmp");
-    Files.writeString(tmp, content, StandardCharsets.UTF_8);
+    // The folder is the trainer's: a link left at this name was written through, with the agent's rights, wherever it led.
+    Files.deleteIfExists(tmp);
+    Files.writeString(tmp, content, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     return Files.move(tmp, stop, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 }

@@ -10,9 +10,12 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The agent's copy of what consumers have summed so far: S_t = Σ δ per tensor, in f32, with the
@@ -43,7 +46,7 @@ public final class RunningSum implements AutoCloseable {
   private float[] values = new float[0];
 
   /**
-   * @param file    a file of its own, created (or truncated) here, with a sibling for the step in progress
+   * @param file    a file of its own, made anew here (whatever was at its path is deleted), with a sibling for the step in progress
    * @param tensors each tensor's element count, in the order they are laid out in the file
    */
   public RunningSum(Path file, Map<String, Long> tensors) throws IOException {
@@ -60,10 +63,19 @@ public final class RunningSum implements AutoCloseable {
     this.next = open(otherFile, at);
   }
 
-  /** A sparse file of zeros (S_0 = 0) of {@code floats} values. */
+  /**
+   * A sparse file of zeros (S_0 = 0) of {@code floats} values, new and readable by this user alone:
+   * the default folder is the shared temporary one, where the name is predictable. Opened as found,
+   * a file another user made there first (writable by all) or a link planted in its place was
+   * written through, and read back as S, so the run's deltas were whatever they made them; and the
+   * run's update, W_t − W_0, was readable by every user of the machine.
+   */
   private static FileChannel open(Path path, long floats) throws IOException {
-    FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ,
-        StandardOpenOption.WRITE);
+    Files.deleteIfExists(path); // an earlier process's with this pid (the pid reused), or planted: never opened
+    Set<StandardOpenOption> options = EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    FileChannel ch = path.getFileSystem().supportedFileAttributeViews().contains("posix")
+        ? FileChannel.open(path, options, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
+        : FileChannel.open(path, options);
     if (floats > 0) {
       ch.write(ByteBuffer.allocate(1), floats * Float.BYTES - 1); // extends the file with a hole: zeros, no disk written
     }

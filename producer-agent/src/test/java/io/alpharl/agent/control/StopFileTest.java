@@ -38,4 +38,16 @@ class StopFileTest {
     StopFile.write(runDir, d.toBuilder().setAtStep(90).build());
     assertThat(StopFile.of(runDir, "r")).as("another decision is written").hasValueSatisfying(t -> assertThat(t).isGreaterThan(then));
   }
+
+  /** The run folder is the trainer's: a link left at the temporary file's name is not written through. */
+  @Test
+  void aLinkAtTheTemporaryNameIsNotWrittenThrough() throws Exception {
+    Path victim = Files.writeString(runDir.getParent().resolve(runDir.getFileName() + "-agents-file"), "keep");
+    Files.createSymbolicLink(runDir.resolve("." + StopFile.NAME + ".tmp"), victim);
+    StopFile.write(runDir, ControlDecision.newBuilder().setRunId("r").setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(8).build());
+    assertThat(victim).hasContent("keep");
+    assertThat(StopFile.of(runDir, "r")).isPresent();
+    assertThat(Files.isSymbolicLink(runDir.resolve(StopFile.NAME))).isFalse();
+    Files.delete(victim);
+  }
 }

@@ -3,7 +3,10 @@ package io.alpharl.agent.delta;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.alpharl.proto.frame.WireDtype;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -142,5 +145,27 @@ class RunningSumTest {
     assertThat(current(sum)).as("the aborted half changed nothing").containsOnly(0.25f);
     sum.close();
     assertThat(dir.resolve("sum.f32")).doesNotExist();
+  }
+
+  /**
+   * In the shared temporary folder the file's name is predictable: whatever is found at it (a file
+   * another user made writable by all, a link) is replaced, never written through, and the new file
+   * is this user's alone.
+   */
+  @Test
+  void theFileIsMadeAnewForThisUserAloneWhateverWasAtItsPath() throws Exception {
+    Path file = dir.resolve("alpharl-agent-run-1.sum.f32");
+    Path planted = Files.writeString(dir.resolve("elsewhere"), "keep");
+    Files.createSymbolicLink(file, planted);
+    Path next = Files.writeString(file.resolveSibling(file.getFileName() + ".next"), "junk");
+    Files.setPosixFilePermissions(next, PosixFilePermissions.fromString("rw-rw-rw-"));
+    try (RunningSum sum = new RunningSum(file, Map.of("w", 4L))) {
+      assertThat(planted).as("the link's target is not written").hasContent("keep");
+      for (Path f : List.of(file, next)) {
+        assertThat(Files.isSymbolicLink(f)).isFalse();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).as(f.toString()).isEqualTo("rw-------");
+        assertThat(Files.size(f)).isEqualTo(4 * Float.BYTES);
+      }
+    }
   }
 }

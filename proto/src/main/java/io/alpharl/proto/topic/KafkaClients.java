@@ -18,6 +18,16 @@ public record KafkaClients(String bootstrapServers, Map<String, String> properti
     }
   }
 
+  /**
+   * The servers and the properties' names, not their values: the values hold passwords
+   * ({@code sasl.jaas.config}, {@code ssl.*.password}), and a record's own string printed them in
+   * clear wherever a config holding this one was logged.
+   */
+  @Override
+  public String toString() {
+    return "KafkaClients[bootstrapServers=" + bootstrapServers + ", properties=" + new java.util.TreeSet<>(properties.keySet()) + "]";
+  }
+
   public static KafkaClients of(String bootstrapServers) {
     return new KafkaClients(bootstrapServers, Map.of());
   }

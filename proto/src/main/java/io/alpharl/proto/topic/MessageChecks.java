@@ -60,6 +60,9 @@ public final class MessageChecks {
       if (!names.add(t.getName())) {
         return malformed(of + " is listed twice");
       }
+      if (t.getName().chars().anyMatch(Character::isISOControl)) { // no safetensors file this build reads names one so
+        return malformed("RunManifest of run " + m.getRunId() + ": tensor " + t.getName().replaceAll("\\p{Cc}", "?") + " holds a control character");
+      }
       if (t.getShapeList().stream().anyMatch(d -> d < 0)) {
         return malformed(of + " has shape " + t.getShapeList());
       }

@@ -61,6 +61,8 @@ class MessageChecksTest {
         .contains("l.0.k.weight of shape [0, 3] is modelled"));
     assertThat(MessageChecks.manifest("r", with(TensorInfo.newBuilder().setName("v").addShape(3).setModelled(true).build())))
         .hasValueSatisfying(p -> assertThat(p.detail()).contains("v of shape [3] is modelled"));
+    assertThat(MessageChecks.manifest("r", with(q, matrix("l.0.v.weight\nINFO forged", 4, 3, false)))).hasValueSatisfying(p -> assertThat(p.detail())
+        .isEqualTo("RunManifest of run r: tensor l.0.v.weight?INFO forged holds a control character"));
     assertThat(MessageChecks.manifest("r", with(q, matrix("l.0.q.weight#x", 4, 3, true)))).hasValueSatisfying(p -> assertThat(p.detail())
         .contains("without '#'"));
     assertThat(MessageChecks.manifest("r", with(TensorInfo.newBuilder().setName("n").addShape(-1).build()))).isPresent();
