@@ -12,6 +12,8 @@ import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.state.FitPoint;
 import io.alpharl.processor.state.RunOutcome;
 import io.alpharl.processor.state.RunState;
+import io.alpharl.processor.view.FinishedRunViews;
+import io.alpharl.processor.view.TrajectoryView;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.v1.Rank1Update;
 import java.io.IOException;
@@ -101,14 +103,18 @@ public final class StateHttpServer implements AutoCloseable {
       } else if (parts.length == 1) {
         send(exchange, 200, runJson(runId, run.get(), queries.history(runId), queries.outcome(runId), true).toString());
       } else if (parts.length == 2 && parts[1].equals("modules")) {
-        send(exchange, 200, JSON.writeValueAsString(queries.modules(runId)));
+        Optional<byte[]> finished = queries.finished(FinishedRunViews.modulesKey(runId));
+        send(exchange, 200, finished.isPresent() ? finished.get() : FinishedRunViews.json(queries.modules(runId)));
       } else if (parts.length == 3 && parts[1].equals("modules")) {
         String module = URLDecoder.decode(parts[2], StandardCharsets.UTF_8);
         List<Rank1Update> w = queries.window(run.get(), module);
-        if (w.isEmpty()) {
+        Optional<byte[]> finished = w.isEmpty() ? queries.finished(FinishedRunViews.trajectoryKey(runId, module)) : Optional.empty();
+        if (finished.isPresent()) {
+          send(exchange, 200, finished.get());
+        } else if (w.isEmpty()) {
           send(exchange, 404, error("no module " + module + " in run " + runId));
         } else {
-          send(exchange, 200, JSON.writeValueAsString(TrajectoryView.of(module, run.get(), w, queries.calculator())));
+          send(exchange, 200, FinishedRunViews.json(TrajectoryView.of(module, run.get(), w, queries.calculator())));
         }
       } else {
         send(exchange, 404, error("unknown path " + exchange.getRequestURI().getPath()));
@@ -194,7 +200,10 @@ public final class StateHttpServer implements AutoCloseable {
   }
 
   private static void send(HttpExchange exchange, int status, String body) throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    send(exchange, status, body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void send(HttpExchange exchange, int status, byte[] bytes) throws IOException {
     exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
     exchange.sendResponseHeaders(status, bytes.length);
     try (OutputStream out = exchange.getResponseBody()) {

@@ -1,14 +1,14 @@
 package io.alpharl.processor.http;
 
 import io.alpharl.fit.FitCalculator;
-import io.alpharl.fit.NoiseConcentration;
 import io.alpharl.processor.run.RunTracker;
 import io.alpharl.processor.run.StoreKeys;
 import io.alpharl.processor.state.FitPoint;
 import io.alpharl.processor.state.RunOutcome;
 import io.alpharl.processor.state.RunState;
+import io.alpharl.processor.view.FinishedRunViews;
+import io.alpharl.processor.view.ModuleView;
 import io.alpharl.proto.v1.Rank1Update;
-import io.alpharl.proto.v1.TensorInfo;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -30,15 +30,6 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * for the runs and modules its tasks own. Thread-safe.
  */
 public final class StateQueries {
-  /**
-   * One module's latest state.
-   *
-   * @param concentrationVsNoise σ1/‖ΔW‖_F over that of pure noise of the module's shape
-   *                             ({@link NoiseConcentration}): near 1, the leading factors are noise
-   */
-  public record ModuleView(String module, long step, double sigma1, double frobeniusNorm, double concentration, double concentrationVsNoise,
-      double directionStability, int signFlips, int sweeps, int windowPoints) {}
-
   /** The module views of a run as of a completed step and window: they change only when a step completes. */
   private record ModulesAt(long step, List<Long> window, int manifest, List<ModuleView> views) {
     boolean answers(RunState run) {
@@ -106,23 +97,13 @@ public final class StateQueries {
   }
 
   private List<ModuleView> modulesOf(RunState run) {
-    List<ModuleView> out = new ArrayList<>();
-    for (TensorInfo t : run.getManifest().getTensorsList()) {
-      if (!t.getModelled()) {
-        continue;
-      }
-      List<Rank1Update> points = window(run, t.getName());
-      if (points.isEmpty()) {
-        continue;
-      }
-      Rank1Update newest = points.get(points.size() - 1);
-      int flips = (int) points.stream().filter(Rank1Update::getSignFlipped).count();
-      double vsNoise = newest.getUCount() == 0 || newest.getVCount() == 0 ? 0
-          : NoiseConcentration.ratio(newest.getConcentration(), newest.getUCount(), newest.getVCount());
-      out.add(new ModuleView(t.getName(), newest.getStep(), newest.getSigma1(), newest.getFrobeniusNorm(), newest.getConcentration(), vsNoise,
-          newest.getDirectionStability(), flips, newest.getSweeps(), points.size()));
-    }
-    return out;
+    return ModuleView.ofRun(run, module -> window(run, module));
+  }
+
+  /** A view the run tracker kept of a finished run ({@link FinishedRunViews}), by its key. */
+  public Optional<byte[]> finished(String key) {
+    ReadOnlyKeyValueStore<String, byte[]> views = store(FinishedRunViews.STORE);
+    return Optional.ofNullable(views.get(key));
   }
 
   /** A module's factors at each step of the run's fit window, oldest first (empty when it has none). */

@@ -13,6 +13,7 @@ import io.alpharl.processor.state.FitPoint;
 import io.alpharl.processor.state.RunState;
 import io.alpharl.processor.state.StepProgress;
 import io.alpharl.processor.state.WindowStep;
+import io.alpharl.processor.view.FinishedRunViews;
 import io.alpharl.proto.topic.DeadLetters;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.topic.MessageChecks;
@@ -99,6 +100,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   private KeyValueStore<String, StepProgress> steps;
   private KeyValueStore<String, Rank1Update> windows;
   private KeyValueStore<String, FitPoint> history;
+  private KeyValueStore<String, byte[]> views;
   private RunOutcomes outcomes;
   private String applicationId;
   private final String settings;
@@ -119,6 +121,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     this.steps = context.getStateStore(STEPS_STORE);
     this.windows = context.getStateStore(WINDOWS_STORE);
     this.history = context.getStateStore(HISTORY_STORE);
+    this.views = context.getStateStore(FinishedRunViews.STORE);
     this.outcomes = new RunOutcomes(context.getStateStore(OUTCOMES_STORE));
     this.applicationId = context.applicationId();
     // Kafka Streams revives a corrupted task (exactly-once, a transaction aborted) with its stores wiped and restored but this
@@ -174,11 +177,39 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       return;
     }
     RunState.Builder run = stored == null ? RunState.newBuilder() : stored.toBuilder();
-    runs.put(m.getRunId(), run.setManifest(m.toBuilder().clearBaseModelFiles()).setHasManifest(true).build());
+    RunState kept = run.setManifest(m.toBuilder().clearBaseModelFiles()).setHasManifest(true).build();
+    runs.put(m.getRunId(), kept);
     modelled.remove(m.getRunId());
     if (stored != null && stored.getHasManifest() && !modelledInOrder(stored.getManifest()).equals(modelledInOrder(m))) {
       recount(m.getRunId(), modelledOf(m.getRunId(), runs.get(m.getRunId())));
     }
+    letGoIfFinished(m.getRunId(), kept);
+  }
+
+  /**
+   * A run its agent ended ({@code run_ended}) whose last step has completed needs no window again:
+   * each module's factors at up to the window's 32 steps (about 0.3 GB at 0.5B with the top 4
+   * factors, in the store and its changelog, and restored after every crash) are deleted, as the
+   * module processor lets go of ΔW, and so is any step left open. What the page showed of them is
+   * kept as it was served ({@link FinishedRunViews}, about 1.5 KB a module); the run's state, latest
+   * fits and history stay. The end and the last step's factors come on two topics in either order,
+   * so both call this; neither changes a fit, all published by then.
+   */
+  private void letGoIfFinished(String runId, RunState run) {
+    if (!run.getManifest().getRunEnded() || run.getLastCompleteStep() < run.getManifest().getLastStep()) {
+      return;
+    }
+    Set<Long> inWindow = new HashSet<>();
+    run.getWindowList().forEach(w -> inWindow.add(w.getStep()));
+    FinishedRunViews.of(run, module -> windowPoints(runId, module, inWindow), fits).forEach(views::put);
+    List<String> keys = new ArrayList<>();
+    try (KeyValueIterator<String, Rank1Update> it = windows.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
+      it.forEachRemaining((KeyValue<String, Rank1Update> kv) -> keys.add(kv.key));
+    }
+    keys.forEach(windows::delete);
+    openSteps(runId).forEach(open -> steps.delete(StoreKeys.step(runId, open.getStep())));
+    modelled.remove(runId);
+    fitMemory.remove(runId);
   }
 
   private static List<TensorInfo> modelledInOrder(RunManifest m) {
@@ -395,7 +426,9 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       }
       steps.delete(StoreKeys.step(runId, s.getStep()));
     }
-    runs.put(runId, run.build());
+    RunState kept = run.build();
+    runs.put(runId, kept);
+    letGoIfFinished(runId, kept);
   }
 
   private static boolean isComplete(StepProgress s, ModelledModules mods) {
@@ -482,6 +515,19 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     if (rows.size() != k || rows.get(k - 1).getStep() != step) {
       throw new IllegalStateException("run " + runId + " module " + module + ": " + rows.size() + " trajectory points for a window of " + k
           + " steps ending at " + step);
+    }
+    return rows;
+  }
+
+  /** A module's factors at the window's steps, oldest first, as kept. */
+  private List<Rank1Update> windowPoints(String runId, String module, Set<Long> inWindow) {
+    List<Rank1Update> rows = new ArrayList<>();
+    try (KeyValueIterator<String, Rank1Update> it = windows.prefixScan(StoreKeys.modulePrefix(runId, module), Serdes.String().serializer())) {
+      it.forEachRemaining((KeyValue<String, Rank1Update> kv) -> {
+        if (inWindow.contains(kv.value.getStep())) {
+          rows.add(kv.value);
+        }
+      });
     }
     return rows;
   }

@@ -19,6 +19,7 @@ import io.alpharl.processor.state.RestartPoint;
 import io.alpharl.processor.state.RunOutcome;
 import io.alpharl.processor.state.RunState;
 import io.alpharl.processor.state.StepProgress;
+import io.alpharl.processor.view.FinishedRunViews;
 import io.alpharl.proto.serde.ProtobufSerde;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.Rank1Update;
@@ -110,6 +111,8 @@ public final class AlphaRlTopology {
     t.addStateStore(store(RunTracker.WINDOWS_STORE, Rank1Update.parser(), Rank1Update.class), RUN_TRACKER);
     t.addStateStore(store(RunTracker.HISTORY_STORE, FitPoint.parser(), FitPoint.class), RUN_TRACKER);
     t.addStateStore(store(RunTracker.OUTCOMES_STORE, RunOutcome.parser(), RunOutcome.class), RUN_TRACKER);
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(FinishedRunViews.STORE), Serdes.String(), Serdes.ByteArray())
+        .withLoggingEnabled(CHANGELOG_CONFIGS), RUN_TRACKER);
     t.addSink(RunTracker.FITS_SINK, Topics.FITS.name(), Serdes.String().serializer(), Topics.FITS.valueSerde().serializer(), RUN_TRACKER);
     t.addSink(RunTracker.DLQ_SINK, Topics.DLQ.name(), Topics.DLQ.keySerde().serializer(), Topics.DLQ.valueSerde().serializer(), RUN_TRACKER);
     return t;

@@ -11,6 +11,9 @@ import io.alpharl.processor.rank1.CpuRank1Backend;
 import io.alpharl.processor.run.RunTracker;
 import io.alpharl.processor.state.ModuleFactors;
 import io.alpharl.processor.state.RunOutcome;
+import io.alpharl.processor.view.FinishedRunViews;
+import io.alpharl.processor.view.ModuleView;
+import io.alpharl.processor.view.TrajectoryView;
 import io.alpharl.proto.frame.ChunkingConfig;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.RunEndFrame;
@@ -166,6 +169,70 @@ class AlphaRlTopologyTest {
       assertThat(d.getDetail()).contains("the run ended after step 2");
     });
     assertThat(rank1.readValuesToList()).extracting(Rank1Update::getStep).containsExactly(1L, 2L);
+  }
+
+  /**
+   * The run tracker lets go of an ended run's windows once its last step has completed, whichever
+   * of the end and the last step's factors comes first (they come on two topics): each module's
+   * factors at every window step, else kept for good (0.3 GB a finished 0.5B run). Its state and
+   * fits stay, and the page's module table and trajectories are kept as they were served.
+   */
+  @Test
+  void theRunTrackerLetsGoOfAnEndedRunsWindowsAndKeepsWhatThePageShowed() {
+    sendStep(1, 0.1);
+    sendStep(2, 0.2);
+    sendStep(3, 0.3);
+    KeyValueStore<String, Rank1Update> windows = driver.getKeyValueStore(RunTracker.WINDOWS_STORE);
+    KeyValueStore<String, io.alpharl.processor.state.RunState> state = driver.getKeyValueStore(RunTracker.RUN_STATE_STORE);
+    assertThat(count(windows)).as("a point per step in the window").isEqualTo(3);
+    io.alpharl.processor.state.RunState before = state.get(RUN);
+    List<Rank1Update> points = new ArrayList<>();
+    try (var it = windows.all()) {
+      it.forEachRemaining(kv -> points.add(kv.value));
+    }
+    byte[] trajectory = FinishedRunViews.json(TrajectoryView.of(MODULE, before, points, new io.alpharl.fit.FitCalculator(config.fit())));
+    byte[] table = FinishedRunViews.json(ModuleView.ofRun(before, m -> m.equals(MODULE) ? points : List.of()));
+
+    runs.pipeInput(RUN, ended(3), tick());
+    assertThat(count(windows)).isZero();
+    assertThat(count(driver.getKeyValueStore(RunTracker.STEPS_STORE))).isZero();
+    KeyValueStore<String, byte[]> views = driver.getKeyValueStore(FinishedRunViews.STORE);
+    assertThat(new String(views.get(FinishedRunViews.trajectoryKey(RUN, MODULE)), java.nio.charset.StandardCharsets.UTF_8))
+        .isEqualTo(new String(trajectory, java.nio.charset.StandardCharsets.UTF_8)).contains("\"observedNorm\"");
+    assertThat(views.get(FinishedRunViews.modulesKey(RUN))).isEqualTo(table);
+    assertThat(state.get(RUN).getLatestStepFit()).isEqualTo(before.getLatestStepFit());
+    runs.pipeInput(RUN, ended(3), tick());
+    assertThat(dlq.isEmpty()).as("the end again changes nothing").isTrue();
+  }
+
+  @Test
+  void anEndBeforeTheLastStepsFactorsLetsGoOnceTheyComplete() {
+    sendStep(1, 0.1);
+    sendStep(2, 0.2);
+    KeyValueStore<String, Rank1Update> windows = driver.getKeyValueStore(RunTracker.WINDOWS_STORE);
+    runs.pipeInput(RUN, ended(3), tick());
+    assertThat(count(windows)).as("step 3, the last, is still to come").isEqualTo(2);
+    sendStep(3, 0.3);
+    assertThat(fits.readValuesToList()).extracting(FitSummary::getStep).contains(3L);
+    assertThat(count(windows)).isZero();
+    assertThat(driver.<String, byte[]>getKeyValueStore(FinishedRunViews.STORE).get(FinishedRunViews.trajectoryKey(RUN, MODULE))).isNotNull();
+  }
+
+  private static RunManifest ended(long lastStep) {
+    return RunManifest.newBuilder().setSchemaVersion(1).setRunId(RUN).setPlannedSteps(20)
+        .addTensors(TensorInfo.newBuilder().setName(MODULE).addShape(M).addShape(N).setModelled(true))
+        .addTensors(TensorInfo.newBuilder().setName(NORM).addShape(N)).setRunEnded(true).setLastStep(lastStep).build();
+  }
+
+  private static long count(KeyValueStore<String, ?> store) {
+    long n = 0;
+    try (var it = store.all()) {
+      while (it.hasNext()) {
+        it.next();
+        n++;
+      }
+    }
+    return n;
   }
 
   /**

@@ -1,4 +1,4 @@
-package io.alpharl.processor.http;
+package io.alpharl.processor.view;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;

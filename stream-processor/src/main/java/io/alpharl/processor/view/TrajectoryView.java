@@ -1,4 +1,4 @@
-package io.alpharl.processor.http;
+package io.alpharl.processor.view;
 
 import io.alpharl.fit.FitCalculator;
 import io.alpharl.fit.Pls1;
