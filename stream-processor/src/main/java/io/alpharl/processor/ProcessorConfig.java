@@ -104,7 +104,8 @@ public record ProcessorConfig(
 
   /**
    * The settings an output's bits depend on (the solver's, the factors', the fits'), as a short
-   * fingerprint. Instances of one application must share them: one started with others would make
+   * fingerprint: the fits' {@code processor_settings}, and the factor records' header before it
+   * stated {@link #factorSettings} (the run tracker still takes records stamped so). Instances of one application must share them: one started with others would make
    * a run's factors and fits depend on which instance held which task. Thread counts, ports and
    * folders are left out; they change no output.
    */
@@ -116,6 +117,18 @@ public record ProcessorConfig(
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JVM has SHA-256", e);
     }
+  }
+
+  /**
+   * The settings a module's factors depend on (the solver's and the factors', not the fits'),
+   * spelled out: the factor records' {@code alpharl-settings} header and what each module's kept
+   * factors were computed with. Written out field by field, not by a record's string, so that a
+   * build which adds a setting does not change it for runs computed without one.
+   */
+  public String factorSettings() {
+    return "--factors " + factors.rank() + " --solver-tolerance " + rank1.relativeResidual() + " --sweep-precision " + rank1.precision()
+        + " (max sweeps " + rank1.maxSweeps() + ", Krylov dimension " + rank1.krylovDimension() + ", block " + rank1.blockSize() + ", sketch "
+        + factors.sketchSize() + " seed " + factors.sketchSeed() + ")";
   }
 
   public ProcessorConfig withApplicationId(String id) {

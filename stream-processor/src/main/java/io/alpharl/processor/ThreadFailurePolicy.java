@@ -2,6 +2,7 @@ package io.alpharl.processor;
 
 import io.alpharl.processor.module.HeapTooSmallException;
 import io.alpharl.processor.module.RestoreFromTheStartException;
+import io.alpharl.processor.module.SettingsChangedException;
 import io.alpharl.proto.error.Causes;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -19,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * on, a fenced producer) costs a thread, which is replaced and resumes from the last commit. Two
  * kinds of failure do not pass and shut the client down, so that the process exits non-zero
  * ({@link StreamsStopWatch}) and says why instead of replacing threads forever without processing:
- * a source topic that is gone (deleted, or never made on this cluster), a heap too small for the
+ * a source topic that is gone (deleted, or never made on this cluster), factor settings other than
+ * those a run in flight was computed with, a heap too small for the
  * state a partition needs, or any heap exhaustion (a new thread would restore it and run out
  * again), and threads that keep
  * failing ({@link #MAX_FAILURES} within {@link #WINDOW_NANOS}). A partition's planned rebuild from
@@ -52,6 +54,11 @@ final class ThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
     if (missing.isPresent()) {
       LOG.error("a source topic of the processor is missing ({}): it was deleted, or --bootstrap-servers names another cluster;"
           + " the processor stops rather than wait without processing", missing.get().getMessage());
+      return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    }
+    Optional<SettingsChangedException> changed = Causes.find(e, SettingsChangedException.class);
+    if (changed.isPresent()) {
+      LOG.error("{}; the processor stops", changed.get().getMessage());
       return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     }
     Optional<HeapTooSmallException> heap = Causes.find(e, HeapTooSmallException.class);

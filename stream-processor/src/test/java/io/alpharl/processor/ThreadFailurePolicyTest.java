@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.alpharl.processor.module.HeapTooSmallException;
 import io.alpharl.processor.module.RestoreFromTheStartException;
+import io.alpharl.processor.module.SettingsChangedException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.streams.errors.MissingSourceTopicException;
@@ -29,6 +30,14 @@ class ThreadFailurePolicyTest {
         .isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
     assertThat(new ThreadFailurePolicy(() -> 0).handle(new StreamsException(new OutOfMemoryError("Java heap space"))))
         .as("reading the copies of ΔW at a restart").isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
+  }
+
+  /** A replaced thread would meet the same run's factors again: the client stops, having taken nothing of the step. */
+  @Test
+  void factorSettingsOtherThanARunsInFlightStopTheClientAtOnce() {
+    ThreadFailurePolicy policy = new ThreadFailurePolicy(() -> 0L);
+    assertThat(policy.handle(new StreamsException(new SettingsChangedException("r", "m", "--factors 4", "--factors 1"))))
+        .isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
   }
 
   @Test

@@ -51,22 +51,39 @@ public final class FactorScan {
   /** The factors of a fit's window: every module it fitted, at every step of its window. */
   public Map<String, NavigableMap<Long, Rank1Update>> window(FitSummary fit, long runStartMs, RunManifest manifest) {
     Set<String> modules = fit.getModulesList().stream().map(ModuleFit::getModule).collect(Collectors.toSet());
-    return read(fit.getRunId(), runStartMs, fit.getProcessorApplication(), fit.getProcessorSettings(), modules,
-        new HashSet<>(fit.getWindowStepsList()), manifest, new HashMap<>());
+    return read(fit.getRunId(), runStartMs, fit.getProcessorApplication(), stamps(fit), modules, new HashSet<>(fit.getWindowStepsList()), manifest,
+        new HashMap<>());
+  }
+
+  /**
+   * The settings headers of the factors the fit was made from: its factor settings, or the
+   * fingerprint of all its settings, which the header carried before (a window can span the change).
+   * The fit settings are not among the first, so a processor restarted with other fit settings
+   * leaves its earlier factors readable. Empty (any) for a fit from before either.
+   */
+  public static Set<String> stamps(FitSummary fit) {
+    Set<String> out = new HashSet<>();
+    if (!fit.getFactorSettings().isEmpty()) {
+      out.add(fit.getFactorSettings());
+    }
+    if (!fit.getProcessorSettings().isEmpty()) {
+      out.add(fit.getProcessorSettings());
+    }
+    return out;
   }
 
   /**
    * @param runStartMs  where the records wanted begin (the run's start, or a later step's commit
    *                    time when only that step is wanted), less a margin for clock steps
    * @param application the processor application id named by the fit summary
-   * @param settings    the fingerprint of the settings the fit's factors were computed with; records stamped otherwise (an
+   * @param settings    the settings headers the fit's factors may carry ({@link #stamps}); records stamped otherwise (an
    *                    instance started with other settings, which the run tracker refused) are passed over; empty takes any
    * @param manifest    the run's manifest: the modules' shapes
    * @param sketching   module → how its first point is sketched; a module missing is learned from the first of its factors read
    *                    (so a read from a later step than the run's start must be given it)
    * @return module → step → factors, for the modules and steps asked
    */
-  public Map<String, NavigableMap<Long, Rank1Update>> read(String runId, long runStartMs, String application, String settings,
+  public Map<String, NavigableMap<Long, Rank1Update>> read(String runId, long runStartMs, String application, Set<String> settings,
       Set<String> modules, Set<Long> steps, RunManifest manifest, Map<String, Sketching> sketching) {
     Map<String, TensorInfo> shapes = new HashMap<>();
     manifest.getTensorsList().stream().filter(TensorInfo::getModelled).forEach(t -> shapes.put(t.getName(), t));
@@ -75,11 +92,12 @@ public final class FactorScan {
     Map<String, NavigableMap<Long, Rank1Update>> out = new HashMap<>();
     String prefix = runId + RecordKeys.SEPARATOR;
     byte[] app = application.getBytes(StandardCharsets.UTF_8);
-    byte[] stamp = settings.isEmpty() ? null : settings.getBytes(StandardCharsets.UTF_8);
+    Set<java.nio.ByteBuffer> stamps = new HashSet<>();
+    settings.forEach(x -> stamps.add(java.nio.ByteBuffer.wrap(x.getBytes(StandardCharsets.UTF_8))));
     long wanted = (long) modules.size() * steps.size();
     long[] found = {0};
     reader.readWhile(reader.offsetsAt(List.of(tp), runStartMs - TopicReader.CLOCK_MARGIN_MS), r -> {
-      Rank1Update u = wellFormed(r, prefix, app, stamp, modules, shapes);
+      Rank1Update u = wellFormed(r, prefix, app, stamps, modules, shapes);
       if (u == null) {
         return true;
       }
@@ -96,7 +114,7 @@ public final class FactorScan {
   }
 
   /** The record's factors when they are of the run, the application and a module asked, and well-formed; else null. */
-  private static Rank1Update wellFormed(ConsumerRecord<byte[], byte[]> r, String prefix, byte[] app, byte[] stamp, Set<String> modules,
+  private static Rank1Update wellFormed(ConsumerRecord<byte[], byte[]> r, String prefix, byte[] app, Set<java.nio.ByteBuffer> stamps, Set<String> modules,
       Map<String, TensorInfo> shapes) {
     if (r.key() == null || r.value() == null) {
       return null;
@@ -107,7 +125,7 @@ public final class FactorScan {
       return null;
     }
     Header s = r.headers().lastHeader(Topics.SETTINGS_HEADER);
-    if (stamp != null && s != null && !java.util.Arrays.equals(s.value(), stamp)) {
+    if (!stamps.isEmpty() && s != null && !stamps.contains(java.nio.ByteBuffer.wrap(s.value()))) {
       return null; // computed by an instance with other settings: the run tracker refused it
     }
     Rank1Update u;

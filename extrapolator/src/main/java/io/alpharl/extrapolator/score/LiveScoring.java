@@ -116,7 +116,7 @@ public final class LiveScoring {
     Map.Entry<Long, StepCommitted> before = ledger.commits().lowerEntry(step);
     long sentFrom = before == null ? ledger.startMs() : before.getValue().getCommittedUnixMs();
     Map<String, NavigableMap<Long, Rank1Update>> at = factors.read(fit.getRunId(), sentFrom, fit.getProcessorApplication(),
-        fit.getProcessorSettings(), modules, Set.of(step), ledger.manifest(), sketching);
+        FactorScan.stamps(fit), modules, Set.of(step), ledger.manifest(), sketching);
     Map<String, Rank1Update> byModule = new HashMap<>();
     at.forEach((m, bySteps) -> byModule.put(m, bySteps.get(step)));
     double progress = commit.getHasProgressValue() ? commit.getProgressValue() : Double.NaN;

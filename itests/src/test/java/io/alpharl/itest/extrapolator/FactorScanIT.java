@@ -51,15 +51,18 @@ class FactorScanIT {
     // Step 4 first from an instance started with other settings, which the run tracker refuses, then from this one.
     send(broker, runId, List.of(factors(runId, 4, 2, 7, 97)), "other");
     send(broker, runId, List.of(factors(runId, 4, 2, 7, 4)), "mine");
+    // Step 5 stamped as a build before the header stated the factor settings stamped it: the fit names both.
+    send(broker, runId, List.of(factors(runId, 5, 2, 7, 5)), "all-settings");
 
     try (TopicReader reader = new TopicReader(KafkaClients.of(broker.bootstrapServers()), Duration.ofSeconds(30))) {
       FactorScan scan = new FactorScan(reader);
-      Map<String, NavigableMap<Long, Rank1Update>> window = scan.read(runId, start, APP, "mine", Set.of(MODULE), Set.of(1L, 2L, 3L, 4L), manifest,
-          new HashMap<>());
+      Map<String, NavigableMap<Long, Rank1Update>> window = scan.read(runId, start, APP, Set.of("mine", "all-settings"), Set.of(MODULE),
+          Set.of(1L, 2L, 3L, 4L, 5L), manifest, new HashMap<>());
       assertThat(window.get(MODULE).get(3L).getSigma1()).as("the record the run tracker kept").isEqualTo(3);
       assertThat(window.get(MODULE).get(4L).getSigma1()).as("not the other settings' record").isEqualTo(4);
+      assertThat(window.get(MODULE).get(5L).getSigma1()).as("stamped as before the factor settings").isEqualTo(5);
 
-      Map<String, NavigableMap<Long, Rank1Update>> one = scan.read(runId, start, APP, "mine", Set.of(MODULE), Set.of(3L), manifest,
+      Map<String, NavigableMap<Long, Rank1Update>> one = scan.read(runId, start, APP, Set.of("mine"), Set.of(MODULE), Set.of(3L), manifest,
           new HashMap<>(Map.of(MODULE, new FactorScan.Sketching(2, 7))));
       assertThat(one.get(MODULE).get(3L).getSigma1()).as("a read of one step, told how the module is sketched").isEqualTo(3);
     }

@@ -36,7 +36,10 @@ public final class Topics {
    * that expired (it checks every 10 s by default).
    */
   public static final java.time.Duration SETTLE_PATIENCE = AGENT_TRANSACTION_TIMEOUT.plusMinutes(1);
-  /** Header of a factor record: the fingerprint of the settings it was computed with (the processor's outputSettings). */
+  /**
+   * Header of a factor record: the factor settings it was computed with (the processor's
+   * factorSettings; before, the fingerprint of every output setting, its outputSettings).
+   */
   public static final String SETTINGS_HEADER = "alpharl-settings";
 
   public static final TopicSpec<String, DeltaFrame> DELTAS =

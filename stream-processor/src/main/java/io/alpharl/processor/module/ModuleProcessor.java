@@ -60,6 +60,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
   private DeltaSumStore deltas;
   private KeyValueStore<String, ModuleFactors> factors;
   private byte[] applicationId;
+  private final String factorSettings;
   private final byte[] settings;
   private String snapshotTopic;
   /**
@@ -74,7 +75,8 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     this.config = config;
     this.backend = backend;
     this.metrics = metrics;
-    this.settings = config.outputSettings().getBytes(StandardCharsets.UTF_8);
+    this.factorSettings = config.factorSettings();
+    this.settings = factorSettings.getBytes(StandardCharsets.UTF_8);
   }
 
   @Override
@@ -179,6 +181,9 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     long t0 = System.nanoTime();
     ModuleFactors previous = factors.get(key);
     requireFollows(key, frame.header(), previous);
+    if (previous != null && !previous.getSettings().isEmpty() && !previous.getSettings().equals(factorSettings)) {
+      throw new SettingsChangedException(frame.header().getRunId(), frame.header().getTensorName(), previous.getSettings(), factorSettings);
+    }
     FactorTracker.Step s = FactorTracker.next(backend, config.rank1(), config.factors(), frame.header().getRunId(), frame.header().getTensorName(),
         frame.header().getStep(), deltas.cumulative(key), deltas.sketch(key), m, n, previous);
     metrics.rank1Solved(s.result().sweeps(), (System.nanoTime() - t0) / 1e9);
@@ -186,7 +191,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
       LOG.warn("{} step {}: factors not converged after {} sweeps (residuals {})", key, frame.header().getStep(), s.result().sweeps(),
           java.util.Arrays.toString(s.result().residuals()));
     }
-    factors.put(key, s.state());
+    factors.put(key, s.state().toBuilder().setSettings(factorSettings).build());
     Record<String, Rank1Update> update = new Record<>(RecordKeys.of(frame.header().getRunId(), frame.header().getTensorName()), s.update(),
         record.timestamp());
     update.headers().add(Topics.PROCESSOR_HEADER, applicationId);

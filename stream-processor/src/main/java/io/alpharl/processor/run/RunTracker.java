@@ -104,6 +104,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   private RunOutcomes outcomes;
   private String applicationId;
   private final String settings;
+  private final String factorSettings;
   /** Said once a process: every factor record of the other instance would say it again. */
   private static volatile boolean settingsMismatchSaid;
 
@@ -112,6 +113,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     this.fits = new FitCalculator(config.fit());
     this.metrics = metrics;
     this.settings = config.outputSettings();
+    this.factorSettings = config.factorSettings();
   }
 
   @Override
@@ -336,18 +338,19 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       return;
     }
     Header settingsHeader = record.headers().lastHeader(Topics.SETTINGS_HEADER);
-    String stamped = settingsHeader == null ? settings : new String(settingsHeader.value(), StandardCharsets.UTF_8);
-    if (!settings.equals(stamped)) {
+    String stamped = settingsHeader == null ? factorSettings : new String(settingsHeader.value(), StandardCharsets.UTF_8);
+    // The factor settings, or (factors from before the header stated them) the fingerprint of every output setting.
+    if (!factorSettings.equals(stamped) && !settings.equals(stamped)) {
       // An instance of this application started with other settings: taken, the run's fits would depend on which instance held
       // which module. Refused loudly, so the operator starts every instance alike; a record without the header is from before it.
       if (!settingsMismatchSaid) {
         settingsMismatchSaid = true;
         LOG.error("factors of {} step {} of run {} were computed with settings {}, this instance's are {}: every instance of application {} must"
-            + " be started with the same --factors, solver and fit settings; such factors are dead-lettered", u.getModule(), u.getStep(),
-            u.getRunId(), stamped, settings, applicationId);
+            + " be started with the same --factors and solver settings; such factors are dead-lettered", u.getModule(), u.getStep(),
+            u.getRunId(), stamped, factorSettings, applicationId);
       }
       reject(record, RejectReason.REJECT_REASON_MALFORMED_RECORD, "factors of " + u.getModule() + " step " + u.getStep() + " of run " + u.getRunId()
-          + " computed with other settings (" + stamped + ") than this instance's (" + settings
+          + " computed with other settings (" + stamped + ") than this instance's (" + factorSettings
           + "): every instance of one application must share them", u.getRunId(), u.getStep());
       return;
     }
@@ -542,7 +545,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   private void publish(Record<String, RunEvent> record, String runId, RunState.Builder run, FitSummary fit, double lag) {
-    fit = fit.toBuilder().setProcessorApplication(applicationId).setProcessorSettings(settings).build();
+    fit = fit.toBuilder().setProcessorApplication(applicationId).setProcessorSettings(settings).setFactorSettings(factorSettings).build();
     if (fit.getAxis() == ProgressAxis.PROGRESS_AXIS_STEP) {
       run.setLatestStepFit(fit);
     } else {

@@ -172,6 +172,24 @@ class AlphaRlTopologyTest {
   }
 
   /**
+   * A module of a run in flight whose factors were computed with other factor settings (the
+   * processor restarted with another --factors or tolerance) stops the processor before the step
+   * is taken: its window would mix two solvers' factors. The settings are kept with the factors.
+   */
+  @Test
+  void factorsComputedWithOtherSettingsStopTheStepBeforeItIsTaken() {
+    sendStep(1, 0.1);
+    KeyValueStore<String, ModuleFactors> kept = driver.getKeyValueStore(ModuleProcessor.FACTORS_STORE);
+    assertThat(kept.get(RUN + "/" + MODULE).getSettings()).isEqualTo(config.factorSettings()).startsWith("--factors 4 --solver-tolerance 1.0E-6");
+    kept.put(RUN + "/" + MODULE, kept.get(RUN + "/" + MODULE).toBuilder().setSettings("--factors 1 --solver-tolerance 0.001").build());
+    rank1.readValuesToList();
+    assertThatThrownBy(() -> sendStep(2, 0.2)).hasRootCauseInstanceOf(io.alpharl.processor.module.SettingsChangedException.class)
+        .rootCause().hasMessageContaining("run " + RUN + " is in flight with factor settings --factors 1 --solver-tolerance 0.001 (module " + MODULE
+            + "); this processor has " + config.factorSettings());
+    assertThat(rank1.readValuesToList()).as("no factors of step 2").isEmpty();
+  }
+
+  /**
    * The run tracker lets go of an ended run's windows once its last step has completed, whichever
    * of the end and the last step's factors comes first (they come on two topics): each module's
    * factors at every window step, else kept for good (0.3 GB a finished 0.5B run). Its state and
@@ -621,21 +639,28 @@ class AlphaRlTopologyTest {
   }
 
   /**
-   * An instance of this application started with other settings (here another solver tolerance)
+   * An instance of this application started with other settings (here another rank)
    * computes factors that would make the run's fits depend on which instance held which module:
-   * refused, each with a letter saying so; this instance's own factors carry its settings.
+   * refused, each with a letter saying so; this instance's own factors carry its factor settings,
+   * and its fits both those and the fingerprint of every output setting. Factors stamped with that
+   * fingerprint (as before the header stated the factor settings) are taken.
    */
   @Test
   void factorsComputedWithOtherSettingsAreDeadLettered() {
     sendStep(1, 0.1);
     List<org.apache.kafka.streams.test.TestRecord<String, Rank1Update>> ours = rank1.readRecordsToList();
     assertThat(ours).isNotEmpty().allSatisfy(r -> assertThat(new String(r.headers().lastHeader(Topics.SETTINGS_HEADER).value(),
-        java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(config.outputSettings()));
-    assertThat(fits.readValuesToList()).isNotEmpty().allSatisfy(f -> assertThat(f.getProcessorSettings()).isEqualTo(config.outputSettings()));
-    String other = config.withFactors(new io.alpharl.processor.rank1.FactorSettings(2, 32, 1)).outputSettings();
-    assertThat(other).isNotEqualTo(config.outputSettings());
+        java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(config.factorSettings()));
+    assertThat(fits.readValuesToList()).isNotEmpty().allSatisfy(f -> {
+      assertThat(f.getProcessorSettings()).isEqualTo(config.outputSettings());
+      assertThat(f.getFactorSettings()).isEqualTo(config.factorSettings());
+    });
+    String other = config.withFactors(new io.alpharl.processor.rank1.FactorSettings(2, 32, 1)).factorSettings();
+    assertThat(other).isNotEqualTo(config.factorSettings());
     assertThat(ProcessorConfig.defaults("elsewhere:9092", stateDir.resolve("other")).withHttpPort(8080).withRank1Threads(7).outputSettings())
         .as("ports, folders and threads change no output").isEqualTo(config.outputSettings());
+    assertThat(ProcessorConfig.defaults("elsewhere:9092", stateDir.resolve("other")).withRank1Threads(7).factorSettings())
+        .isEqualTo(config.factorSettings());
 
     org.apache.kafka.common.header.internals.RecordHeaders headers = new org.apache.kafka.common.header.internals.RecordHeaders();
     headers.add(Topics.PROCESSOR_HEADER, config.applicationId().getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -647,6 +672,13 @@ class AlphaRlTopologyTest {
       assertThat(l.getReason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
       assertThat(l.getDetail()).contains("computed with other settings (" + other + ")");
     });
+    org.apache.kafka.common.header.internals.RecordHeaders before = new org.apache.kafka.common.header.internals.RecordHeaders();
+    before.add(Topics.PROCESSOR_HEADER, config.applicationId().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    before.add(Topics.SETTINGS_HEADER, config.outputSettings().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    driver.createInputTopic(Topics.RANK1.name(), new StringSerializer(), Topics.RANK1.valueSerde().serializer())
+        .pipeInput(new org.apache.kafka.streams.test.TestRecord<>(RUN + "/" + MODULE, ours.get(0).value().toBuilder().setStep(2).build(), before,
+            tick()));
+    assertThat(dlq.readValuesToList()).as("stamped as before the header stated the factor settings").isEmpty();
   }
 
   /** Factors on alpharl.rank1 under this processor's header, as if it had computed them. */
