@@ -93,6 +93,8 @@ public final class ExtrapolatorService implements Runnable {
   private final Map<String, Long> retryAfter = new HashMap<>();
   /** Predictions ({@code run@step}) whose write failed for another reason than a file: the first failure is logged with its stack trace. */
   private final Set<String> failing = new HashSet<>();
+  /** Runs whose stop under other settings was said ({@link #stoppedBefore}). */
+  private final Set<String> saidStoppedBefore = new HashSet<>();
   /** Runs whose prediction waits for a file or the disk (the metric's count). */
   private final Set<String> waitingOnFiles = new HashSet<>();
   private final StalledFits stalled = new StalledFits(STALLED_AFTER_NANOS);
@@ -268,7 +270,7 @@ public final class ExtrapolatorService implements Runnable {
       return true;
     }
     Prediction p = ownPrediction(fit);
-    boolean decide = step.stop() && !emitted.stoppedAt(run, fit.getStep());
+    boolean decide = step.stop() && !emitted.stoppedAt(run, fit.getStep()) && !stoppedBefore(fit);
     boolean needsBook = scoring.lacksBook(fit);
     if (p != null && !decide && !needsBook) {
       ledger.decisions(step.next());
@@ -335,6 +337,17 @@ public final class ExtrapolatorService implements Runnable {
     return false;
   }
 
+  /** Whether the run was told to stop under other settings of this extrapolator; said once a run. */
+  private boolean stoppedBefore(FitSummary fit) {
+    Optional<ControlDecision> earlier = emitted.stoppedUnderOtherSettings(fit.getRunId(), config.policy().spelledOut());
+    if (earlier.isPresent() && saidStoppedBefore.add(fit.getRunId())) {
+      LOG.info("run {}: told to stop at step {} under other settings ({}); not told again at step {} under these ({})", fit.getRunId(),
+          earlier.get().getAtStep(), earlier.get().getPolicySettings().isEmpty() ? "from before decisions named them"
+              : earlier.get().getPolicySettings(), fit.getStep(), config.policy().spelledOut());
+    }
+    return earlier.isPresent();
+  }
+
   private ControlDecision decision(FitSummary fit, RunLedger ledger, DecisionState.Step step, Prediction p) {
     return ControlDecision.newBuilder()
         .setSchemaVersion(Topics.SCHEMA_VERSION)
@@ -347,6 +360,7 @@ public final class ExtrapolatorService implements Runnable {
         .setDecidedUnixMs(System.currentTimeMillis())
         .setExtrapolatorId(config.id())
         .setAxis(fit.getAxis())
+        .setPolicySettings(config.policy().spelledOut())
         .build();
   }
 

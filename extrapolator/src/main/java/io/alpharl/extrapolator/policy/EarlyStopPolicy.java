@@ -35,6 +35,13 @@ public record EarlyStopPolicy(
     }
   }
 
+  /** The settings as the command line gives them, for decisions to record and logs to name. */
+  public String spelledOut() {
+    return "--axis " + (axis == ProgressAxis.PROGRESS_AXIS_SIGNAL ? "signal" : "step") + " --min-fraction " + minFractionOfPlanned
+        + " --min-confidence " + minConfidence + " --consecutive " + consecutivePassing + " --predict-at " + predictAtFraction
+        + (carryFromBase ? " --carry-from-base" : "");
+  }
+
   public static EarlyStopPolicy defaults() {
     return new EarlyStopPolicy(ProgressAxis.PROGRESS_AXIS_STEP, 0.4, 0.5, 3, 0, false);
   }

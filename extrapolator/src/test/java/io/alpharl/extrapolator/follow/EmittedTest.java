@@ -2,6 +2,8 @@ package io.alpharl.extrapolator.follow;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.alpharl.extrapolator.policy.EarlyStopPolicy;
+import io.alpharl.proto.v1.ControlDecision;
 import io.alpharl.proto.v1.Prediction;
 import io.alpharl.proto.v1.ProgressAxis;
 import org.junit.jupiter.api.Test;
@@ -26,5 +28,24 @@ class EmittedTest {
     e.predicted(forged.toBuilder().setModelPath("/forged/later").build());
     assertThat(e.prediction("r", 80, ProgressAxis.PROGRESS_AXIS_STEP, "/out/r/step-80-step")).isEqualTo(real);
     assertThat(e.prediction("r", 80, ProgressAxis.PROGRESS_AXIS_SIGNAL, "/out/r/step-80-step")).isNull();
+  }
+
+  /**
+   * A restart with other policy settings replays a run's fits and could stop it at another step: a
+   * stop this id sent under other settings (or before decisions named them) counts as the run's
+   * one; a stop at another step under the same settings does not (not this policy's).
+   */
+  @Test
+  void aRunStoppedUnderOtherSettingsCountsAsStoppedWhateverTheStep() {
+    Emitted e = Emitted.none("x");
+    String now = EarlyStopPolicy.defaults().spelledOut();
+    assertThat(now).isEqualTo("--axis step --min-fraction 0.4 --min-confidence 0.5 --consecutive 3 --predict-at 0.0");
+    ControlDecision stop = ControlDecision.newBuilder().setRunId("r").setAtStep(40).setExtrapolatorId("x").setPolicySettings(now).build();
+    e.stopped(stop);
+    assertThat(e.stoppedUnderOtherSettings("r", now)).as("same settings").isEmpty();
+    assertThat(e.stoppedUnderOtherSettings("r", "--min-confidence 0.9")).hasValue(stop);
+    e.stopped(ControlDecision.newBuilder().setRunId("q").setAtStep(40).setExtrapolatorId("x").build());
+    assertThat(e.stoppedUnderOtherSettings("q", now)).as("a decision from before they were named").isPresent();
+    assertThat(e.stoppedUnderOtherSettings("other", now)).isEmpty();
   }
 }
