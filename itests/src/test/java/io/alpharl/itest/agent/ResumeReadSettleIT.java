@@ -6,6 +6,7 @@ import io.alpharl.agent.resume.LoggedRun;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.StepCommitted;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +26,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * ends at the first offset of any transaction still open on a partition, whoever's: another run's
  * step in progress hid this run's step committed after it began, and the agent resumed from the
  * step before (sending the hidden one again) or refused its own run as not whole. The read now
- * waits for the transactions open when it began to settle.
+ * waits for the transactions open when it began to settle, on the run's partition alone: it reads
+ * that partition only, not every run's records the topic ever held.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class ResumeReadSettleIT {
@@ -34,14 +36,20 @@ class ResumeReadSettleIT {
     broker.ensureTopics();
     String run = "settle-" + UUID.randomUUID().toString().substring(0, 8);
     try (KafkaProducer<byte[], byte[]> other = producer(broker, "other-" + run); KafkaProducer<byte[], byte[]> mine = producer(broker, run)) {
+      int partitions = mine.partitionsFor(Topics.STEPS.name()).size();
+      int home = RecordKeys.runPartition(run, partitions);
       other.initTransactions();
       other.beginTransaction();
-      other.send(new ProducerRecord<>(Topics.STEPS.name(), 0, "another-run".getBytes(StandardCharsets.UTF_8), new byte[0])).get();
+      other.send(new ProducerRecord<>(Topics.STEPS.name(), home, "another-run".getBytes(StandardCharsets.UTF_8), new byte[0])).get();
 
       mine.initTransactions();
       mine.beginTransaction();
       StepCommitted five = StepCommitted.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run).setStep(5).build();
-      mine.send(new ProducerRecord<>(Topics.STEPS.name(), 0, run.getBytes(StandardCharsets.UTF_8), five.toByteArray())).get();
+      mine.send(new ProducerRecord<>(Topics.STEPS.name(), home, run.getBytes(StandardCharsets.UTF_8), five.toByteArray())).get();
+      if (partitions > 1) { // the run's records are on its partition alone: one elsewhere is no service's
+        mine.send(new ProducerRecord<>(Topics.STEPS.name(), (home + 1) % partitions, run.getBytes(StandardCharsets.UTF_8),
+            five.toBuilder().setStep(9).build().toByteArray())).get();
+      }
       mine.commitTransaction();
 
       long t0 = System.nanoTime();

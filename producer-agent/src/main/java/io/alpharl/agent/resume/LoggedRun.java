@@ -88,9 +88,18 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
     return manifests.stream().filter(RunManifest::getRunEnded).mapToLong(RunManifest::getLastStep).findFirst();
   }
 
+  /**
+   * The run's records of a run-keyed topic: its one partition, read whole once settled. Every
+   * partition was read, every run's records since the topic began, at each agent start, `watch
+   * --once` and `agent end` (15 MB of commits a 1000-step 0.5B run, for each run ever sent).
+   */
+  private static void readRun(TopicReader reader, String topic, String runId, Consumer<ConsumerRecord<byte[], byte[]>> each) {
+    reader.readAll(List.of(reader.settledRunPartition(topic, runId)), each);
+  }
+
   private static NavigableMap<Long, StepCommitted> commits(TopicReader reader, String runId) {
     NavigableMap<Long, StepCommitted> out = new TreeMap<>();
-    readSettled(reader, Topics.STEPS.name(), r -> {
+    readRun(reader, Topics.STEPS.name(), runId, r -> {
       String key = key(r.key());
       if (!runId.equals(key) || r.value() == null) {
         return;
@@ -115,7 +124,7 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
 
   private static List<RunManifest> manifests(TopicReader reader, String runId) {
     List<RunManifest> out = new ArrayList<>();
-    readSettled(reader, Topics.RUNS.name(), r -> {
+    readRun(reader, Topics.RUNS.name(), runId, r -> {
       if (runId.equals(key(r.key())) && r.value() != null) {
         try {
           RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());

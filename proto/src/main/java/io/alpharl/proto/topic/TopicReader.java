@@ -166,6 +166,20 @@ public final class TopicReader implements AutoCloseable {
     return partitions;
   }
 
+  /**
+   * The partition of a run-keyed topic that holds the run's records ({@link RecordKeys#runPartition}),
+   * once the transactions open on it are settled: a reader of one run's records waits for that
+   * partition alone and reads it alone, not every run's records the topic ever held. A record of
+   * the run on another partition is one no service takes (the processor's run tracker meets it
+   * without the run's manifest).
+   */
+  public TopicPartition settledRunPartition(String topic, String runId) {
+    TopicPartition home = new TopicPartition(topic, RecordKeys.runPartition(runId, partitions(topic).size()));
+    awaitSettled(List.of(home), Topics.SETTLE_PATIENCE, () -> LOG.info("waiting for the transactions open on {} (another producer's) to settle"
+        + " before reading it, up to {} s", home, Topics.SETTLE_PATIENCE.toSeconds()));
+    return home;
+  }
+
   private Map<TopicPartition, Long> latest(Admin admin, Collection<TopicPartition> partitions, IsolationLevel isolation)
       throws ExecutionException, InterruptedException {
     Map<TopicPartition, OffsetSpec> query = new HashMap<>();
