@@ -90,9 +90,7 @@ public final class StateHttpServer implements AutoCloseable {
       String[] parts = exchange.getRequestURI().getRawPath().replaceFirst("^/api/runs/?", "").split("/");
       if (parts.length == 1 && parts[0].isEmpty()) {
         ArrayNode runs = JSON.createArrayNode();
-        for (String id : queries.runIds()) {
-          queries.run(id).ifPresent(r -> runs.add(runJson(id, r, List.of(), queries.outcome(id), false)));
-        }
+        queries.runs().forEach((id, r) -> runs.add(runJson(id, r, List.of(), queries.outcome(id), false)));
         send(exchange, 200, runs.toString());
         return;
       }
@@ -103,8 +101,7 @@ public final class StateHttpServer implements AutoCloseable {
       } else if (parts.length == 1) {
         send(exchange, 200, runJson(runId, run.get(), queries.history(runId), queries.outcome(runId), true).toString());
       } else if (parts.length == 2 && parts[1].equals("modules")) {
-        Optional<byte[]> finished = queries.finished(FinishedRunViews.modulesKey(runId));
-        send(exchange, 200, finished.isPresent() ? finished.get() : FinishedRunViews.json(queries.modules(runId)));
+        send(exchange, 200, queries.modulesJson(runId));
       } else if (parts.length == 3 && parts[1].equals("modules")) {
         String module = URLDecoder.decode(parts[2], StandardCharsets.UTF_8);
         List<Rank1Update> w = queries.window(run.get(), module);

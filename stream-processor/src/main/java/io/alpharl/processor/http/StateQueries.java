@@ -53,16 +53,17 @@ public final class StateQueries {
     return calculator;
   }
 
-  public List<String> runIds() {
-    List<String> out = new ArrayList<>();
-    try (KeyValueIterator<String, RunState> it = runs().all()) {
-      it.forEachRemaining((KeyValue<String, RunState> kv) -> out.add(kv.key));
+  /** Every run this instance holds, by id in key order, each state parsed once (the page asks for the list every 2 s). */
+  public Map<String, RunState> runs() {
+    Map<String, RunState> out = new java.util.LinkedHashMap<>();
+    try (KeyValueIterator<String, RunState> it = runStore().all()) {
+      it.forEachRemaining((KeyValue<String, RunState> kv) -> out.put(kv.key, kv.value));
     }
     return out;
   }
 
   public Optional<RunState> run(String runId) {
-    return Optional.ofNullable(runs().get(runId));
+    return Optional.ofNullable(runStore().get(runId));
   }
 
   /** What the extrapolators made of the run so far, if anything. */
@@ -100,6 +101,19 @@ public final class StateQueries {
     return ModuleView.ofRun(run, module -> window(run, module));
   }
 
+  /**
+   * The run's module table as JSON: as the run tracker kept it for a finished run (whose windows it
+   * let go), else made from the windows.
+   */
+  public byte[] modulesJson(String runId) {
+    Optional<byte[]> kept = finished(FinishedRunViews.modulesKey(runId));
+    if (kept.isPresent()) {
+      modulesByRun.remove(runId); // made while the run was in flight; never asked for again
+      return kept.get();
+    }
+    return FinishedRunViews.json(modules(runId));
+  }
+
   /** A view the run tracker kept of a finished run ({@link FinishedRunViews}), by its key. */
   public Optional<byte[]> finished(String key) {
     ReadOnlyKeyValueStore<String, byte[]> views = store(FinishedRunViews.STORE);
@@ -127,7 +141,7 @@ public final class StateQueries {
     return run.getWindowList().stream().map(w -> w.getStep()).toList();
   }
 
-  private ReadOnlyKeyValueStore<String, RunState> runs() {
+  private ReadOnlyKeyValueStore<String, RunState> runStore() {
     return store(RunTracker.RUN_STATE_STORE);
   }
 
