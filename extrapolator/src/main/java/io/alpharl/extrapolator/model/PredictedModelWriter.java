@@ -61,18 +61,33 @@ public final class PredictedModelWriter {
   }
 
   /**
-   * A link in the trainer's folder (the Hugging Face cache links every file of a snapshot) is made
-   * again as a link to where it leads, never read through: the folder is the trainer's and the
-   * extrapolator reads with its own rights, so a link to its credentials, copied, handed them to
-   * whoever reads the predicted model. Through the link a reader gets what its own rights allow.
+   * A file that is a link is copied only where it leads inside the model's own folder, or its
+   * repository's in the Hugging Face cache ({@code models--org--name/snapshots/REV/config.json}
+   * links to {@code ../../blobs/SHA}), so that the folder stays whole wherever it is copied;
+   * elsewhere it is made again as a link to where it leads, never read. The folder is the
+   * trainer's, and the extrapolator reads with its own rights: a link to its credentials, copied,
+   * handed them to whoever reads the predicted model. Through a link a reader gets what its own
+   * rights allow.
    */
   private static void copyModelFile(Path from, Path to) throws IOException {
     Files.deleteIfExists(to); // a link or file from an earlier folder of modelFileDirs: the later one's replaces it
-    if (Files.isSymbolicLink(from)) {
-      Files.createSymbolicLink(to, from.toRealPath());
-    } else {
+    if (!Files.isSymbolicLink(from)) {
       Files.copy(from, to, LinkOption.NOFOLLOW_LINKS);
+      return;
     }
+    Path real = from.toRealPath();
+    if (real.startsWith(modelTree(from.toAbsolutePath().getParent().toRealPath())) && Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
+      Files.copy(real, to, LinkOption.NOFOLLOW_LINKS);
+    } else {
+      Files.createSymbolicLink(to, real);
+    }
+  }
+
+  /** The folder a model's files may link within: its own, or its repository's when it is a snapshot of the Hugging Face cache. */
+  static Path modelTree(Path dir) {
+    Path parent = dir.getParent();
+    return parent != null && parent.getFileName() != null && parent.getFileName().toString().equals("snapshots") && parent.getParent() != null
+        ? parent.getParent() : dir;
   }
 
   /**

@@ -34,6 +34,9 @@ public final class Folders {
       all = s.sorted(Comparator.reverseOrder()).toList(); // a folder after what it holds
     }
     for (Path p : all) {
+      if (Files.isSymbolicLink(p)) {
+        continue; // a model file made as a link (PredictedModelWriter): its name is synced with the folder, its target is not ours to open
+      }
       if (Files.isDirectory(p)) {
         syncFolder(p);
       } else {

@@ -133,6 +133,37 @@ class PredictedModelWriterTest {
   }
 
   /**
+   * A snapshot of the Hugging Face cache links every file into its repository's blobs: those are
+   * copied, so that the predicted folder is whole wherever it goes; a link out of the repository is
+   * still written as a link.
+   */
+  @Test
+  void aSnapshotsLinksIntoItsRepositoryAreCopied() throws Exception {
+    Path repo = Files.createDirectories(dir.resolve("hub").resolve("models--org--tiny"));
+    Path blobs = Files.createDirectories(repo.resolve("blobs"));
+    Path snapshot = Files.createDirectories(repo.resolve("snapshots").resolve("rev1"));
+    new SafetensorsWriter(Map.of()).add("norm.weight", DType.F32, List.of(4L)).writeTo(blobs.resolve("w"), Map.of("norm.weight",
+        new float[] {1, 2, 3, 4}));
+    Files.writeString(blobs.resolve("c"), "{\"model_type\":\"tiny\"}");
+    Files.createSymbolicLink(snapshot.resolve(Checkpoint.SINGLE_FILE), Path.of("..", "..", "blobs", "w"));
+    Files.createSymbolicLink(snapshot.resolve("config.json"), Path.of("..", "..", "blobs", "c"));
+    Path outside = Files.writeString(dir.resolve("hub").resolve("elsewhere.txt"), "not the model's");
+    Files.createSymbolicLink(snapshot.resolve("notes.txt"), outside);
+    PredictionPlan plan = new PredictionPlan("run", 80, new long[] {5, 10, 80}, ProgressAxis.PROGRESS_AXIS_STEP, 200, 0.9, Map.of(), false,
+        CarriedDeltas.of(Map.of()), Map.of(), PredictionPlan.Verdict.NONE, Map.of());
+
+    Path out = dir.resolve("pred");
+    try (Checkpoint base = Checkpoint.open(snapshot); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
+      PredictedModelWriter.write(out, base, plan, backend, 1 << 20);
+    }
+    assertThat(Files.isSymbolicLink(out.resolve("config.json"))).isFalse();
+    assertThat(out.resolve("config.json")).hasContent("{\"model_type\":\"tiny\"}");
+    assertThat(Files.readSymbolicLink(out.resolve("notes.txt"))).isEqualTo(outside.toRealPath());
+    assertThat(PredictedModelWriter.modelTree(snapshot)).isEqualTo(repo);
+    assertThat(PredictedModelWriter.modelTree(repo.resolve("blobs"))).isEqualTo(repo.resolve("blobs"));
+  }
+
+  /**
    * A trainer that loads a bf16 base in f32 saves f32 checkpoints, and its updates are mostly below
    * bf16's spacing: written in the base's dtype, W_0 + ΔW came back as W_0 (0.02 + 3e-5 rounds to
    * bf16's 0.02). The plan names the checkpoints' dtype, and the tensor is written in it.

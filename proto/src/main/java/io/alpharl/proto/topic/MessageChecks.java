@@ -1,5 +1,6 @@
 package io.alpharl.proto.topic;
 
+import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.EnumValueDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.MessageOrBuilder;
@@ -230,7 +231,10 @@ public final class MessageChecks {
 
   /** A decision names the step its fit came from: one a run has (a stop at step 0, or past any count, stopped the trainer too). */
   public static Optional<Problem> decision(String key, ControlDecision d) {
-    return version("ControlDecision", d.getSchemaVersion(), d).or(() -> runKey("ControlDecision", key, d.getRunId()))
+    // No enum check: its readers are the agents, older than the extrapolator that writes it after an upgrade in that order, and
+    // they need the action alone (one they do not know is said and not acted on) and the step; an axis added later must not
+    // keep a stop from the trainer.
+    return version("ControlDecision", d.getSchemaVersion()).or(() -> runKey("ControlDecision", key, d.getRunId()))
         .or(() -> d.getAtStep() <= 0 || d.getAtStep() > MAX_STEP ? malformed("ControlDecision of run " + d.getRunId() + " at step "
             + Long.toUnsignedString(d.getAtStep()) + ", which no run has") : Optional.empty());
   }
@@ -242,16 +246,38 @@ public final class MessageChecks {
    * read past, it reached code that names it and threw, stopping a reader at every start.
    */
   private static Optional<Problem> version(String type, int version, MessageOrBuilder message) {
+    return version(type, version).or(() -> unknownEnum(message, type).map(where -> new Problem(RejectReason.REJECT_REASON_UNSUPPORTED_SCHEMA_VERSION,
+        where + ", a value this build does not know (written by a newer build?)")));
+  }
+
+  private static Optional<Problem> version(String type, int version) {
     if (version != Topics.SCHEMA_VERSION) {
       return Optional.of(new Problem(RejectReason.REJECT_REASON_UNSUPPORTED_SCHEMA_VERSION,
           type + " has schema version " + Integer.toUnsignedString(version) + ", this build reads " + Topics.SCHEMA_VERSION));
     }
-    return unknownEnum(message, type).map(where -> new Problem(RejectReason.REJECT_REASON_UNSUPPORTED_SCHEMA_VERSION,
-        where + ", a value this build does not know (written by a newer build?)"));
+    return Optional.empty();
+  }
+
+  /** Message types by whether an enum field lies anywhere in them: most nested ones (a fit's per-module results) hold none. */
+  private static final Map<Descriptor, Boolean> HOLDS_ENUMS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static boolean holdsEnums(Descriptor type, Set<Descriptor> seen) {
+    if (!seen.add(type)) {
+      return false; // a recursive type: its fields are looked at where it was first met
+    }
+    for (FieldDescriptor f : type.getFields()) {
+      if (f.getJavaType() == FieldDescriptor.JavaType.ENUM || f.getJavaType() == FieldDescriptor.JavaType.MESSAGE && holdsEnums(f.getMessageType(), seen)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Where the first enum value without a name is, as {@code Type.field has value N}, through nested messages. */
   private static Optional<String> unknownEnum(MessageOrBuilder message, String path) {
+    if (!HOLDS_ENUMS.computeIfAbsent(message.getDescriptorForType(), t -> holdsEnums(t, new HashSet<>()))) {
+      return Optional.empty();
+    }
     for (Map.Entry<FieldDescriptor, Object> e : message.getAllFields().entrySet()) {
       FieldDescriptor field = e.getKey();
       String at = path + "." + field.getName();

@@ -136,7 +136,8 @@ class MessageChecksTest {
     assertThat(MessageChecks.manifest("r", with(odd.toBuilder().setDtype(DType.D_TYPE_BF16).build()))).as("a value it knows").isEmpty();
     assertThat(MessageChecks.prediction("r", Prediction.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId("r").setAxisValue(-3).build()))
         .hasValueSatisfying(p -> assertThat(p.detail()).startsWith("Prediction.axis has value -3"));
-    ControlDecision stop = ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId("r").setAtStep(4).setActionValue(5).build();
-    assertThat(MessageChecks.decision("r", stop)).hasValueSatisfying(p -> assertThat(p.detail()).startsWith("ControlDecision.action has value 5"));
+    ControlDecision stop = ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId("r").setAtStep(4).setActionValue(5)
+        .setAxisValue(9).build();
+    assertThat(MessageChecks.decision("r", stop)).as("an agent reads the action alone, and says one it does not know").isEmpty();
   }
 }

@@ -198,7 +198,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    * so both call this; neither changes a fit, all published by then.
    */
   private void letGoIfFinished(String runId, RunState run) {
-    if (!run.getManifest().getRunEnded() || run.getLastCompleteStep() < run.getManifest().getLastStep()) {
+    if (!run.getManifest().getRunEnded() || run.getLastCompleteStep() < run.getManifest().getLastStep()
+        || views.get(FinishedRunViews.modulesKey(runId)) != null) { // let go once: made again, the views would be of no window
       return;
     }
     Set<Long> inWindow = new HashSet<>();
@@ -389,12 +390,22 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     completeSteps(record, runId, run);
   }
 
-  /** The run's state, or null after dead-lettering a record of a run whose manifest was never seen. */
+  /**
+   * The run's state, or null after dead-lettering a record of a run whose manifest was never seen,
+   * or of a step after the run's end: its windows may be let go, and a step completed without them
+   * failed the task at every try, for every run it holds (an end its agent did not send, written
+   * by any principal that may write the topic).
+   */
   private RunState knownRun(Record<String, RunEvent> record, String runId, long step, String what) {
     RunState run = runs.get(runId);
     if (run == null || !run.getHasManifest()) {
       reject(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, what + " of step " + step + " for run " + runId
           + ", which has no manifest on " + "alpharl.runs", runId, step);
+      return null;
+    }
+    if (run.getManifest().getRunEnded() && step > run.getManifest().getLastStep()) {
+      reject(record, RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP, what + " of step " + step + " for run " + runId + ": the run ended after step "
+          + run.getManifest().getLastStep() + " (its manifest on alpharl.runs says so); nothing of the run follows its end", runId, step);
       return null;
     }
     return run;

@@ -221,6 +221,17 @@ class AlphaRlTopologyTest {
     assertThat(state.get(RUN).getLatestStepFit()).isEqualTo(before.getLatestStepFit());
     runs.pipeInput(RUN, ended(3), tick());
     assertThat(dlq.isEmpty()).as("the end again changes nothing").isTrue();
+    assertThat(views.get(FinishedRunViews.modulesKey(RUN))).as("nor what the page shows").isEqualTo(table);
+
+    // A step after the end (an end its agent did not send): its own letters; without the windows it failed the task at every try.
+    fits.readValuesToList();
+    sendStep(4, 0.4);
+    assertThat(dlq.readValuesToList()).hasSize(2).allSatisfy(l -> {
+      assertThat(l.getReason()).isEqualTo(RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP);
+      assertThat(l.getDetail()).contains("of step 4 for run " + RUN + ": the run ended after step 3");
+    });
+    assertThat(fits.readValuesToList()).isEmpty();
+    assertThat(count(windows)).isZero();
   }
 
   @Test
