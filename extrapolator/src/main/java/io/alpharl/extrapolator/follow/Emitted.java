@@ -146,12 +146,14 @@ public final class Emitted {
   /**
    * A stop this extrapolator sent the run under other policy settings than {@code policy} (or
    * before decisions recorded them), if any: a restart with new settings replays the run's fits,
-   * and the new settings could stop it at another step, a second decision for one run. By
-   * settings, not any stop: one at another step under the same settings is not one this policy
-   * made (forged), and the real one is still sent.
+   * and the new settings could stop it at another step, a second decision for one run. Its own is
+   * one whose model is where it writes that step's ({@code ownModel}); any other under its id at
+   * another step (forged) is not taken for the run's stop, and the real one is still sent.
    */
-  public java.util.Optional<ControlDecision> stoppedUnderOtherSettings(String runId, String policy) {
-    return stops.getOrDefault(runId, List.of()).stream().filter(d -> !d.getPolicySettings().equals(policy)).findFirst();
+  public java.util.Optional<ControlDecision> stoppedUnderOtherSettings(String runId, String policy,
+      java.util.function.Function<ControlDecision, String> ownModel) {
+    return stops.getOrDefault(runId, List.of()).stream().filter(d -> !d.getPolicySettings().equals(policy) && d.getModelPath().equals(
+        ownModel.apply(d))).findFirst();
   }
 
   public boolean deadLettered(String topic, int partition, long offset) {

@@ -32,20 +32,25 @@ class EmittedTest {
 
   /**
    * A restart with other policy settings replays a run's fits and could stop it at another step: a
-   * stop this id sent under other settings (or before decisions named them) counts as the run's
-   * one; a stop at another step under the same settings does not (not this policy's).
+   * stop this id sent under other settings (or before decisions named them), its model where this
+   * extrapolator writes it, counts as the run's one; a stop at another step under the same
+   * settings, or naming a model elsewhere (forged), does not.
    */
   @Test
   void aRunStoppedUnderOtherSettingsCountsAsStoppedWhateverTheStep() {
     Emitted e = Emitted.none("x");
+    java.util.function.Function<ControlDecision, String> own = d -> "/out/" + d.getRunId() + "/step-" + d.getAtStep() + "-step";
     String now = EarlyStopPolicy.defaults().spelledOut();
     assertThat(now).isEqualTo("--axis step --min-fraction 0.4 --min-confidence 0.5 --consecutive 3 --predict-at 0.0");
-    ControlDecision stop = ControlDecision.newBuilder().setRunId("r").setAtStep(40).setExtrapolatorId("x").setPolicySettings(now).build();
+    ControlDecision stop = ControlDecision.newBuilder().setRunId("r").setAtStep(40).setExtrapolatorId("x").setPolicySettings(now)
+        .setModelPath("/out/r/step-40-step").build();
     e.stopped(stop);
-    assertThat(e.stoppedUnderOtherSettings("r", now)).as("same settings").isEmpty();
-    assertThat(e.stoppedUnderOtherSettings("r", "--min-confidence 0.9")).hasValue(stop);
-    e.stopped(ControlDecision.newBuilder().setRunId("q").setAtStep(40).setExtrapolatorId("x").build());
-    assertThat(e.stoppedUnderOtherSettings("q", now)).as("a decision from before they were named").isPresent();
-    assertThat(e.stoppedUnderOtherSettings("other", now)).isEmpty();
+    assertThat(e.stoppedUnderOtherSettings("r", now, own)).as("same settings").isEmpty();
+    assertThat(e.stoppedUnderOtherSettings("r", "--min-confidence 0.9", own)).hasValue(stop);
+    e.stopped(ControlDecision.newBuilder().setRunId("q").setAtStep(40).setExtrapolatorId("x").setModelPath("/out/q/step-40-step").build());
+    assertThat(e.stoppedUnderOtherSettings("q", now, own)).as("a decision from before they were named").isPresent();
+    e.stopped(ControlDecision.newBuilder().setRunId("f").setAtStep(75).setExtrapolatorId("x").setModelPath("/forged").build());
+    assertThat(e.stoppedUnderOtherSettings("f", now, own)).as("forged: its model is not where this one writes").isEmpty();
+    assertThat(e.stoppedUnderOtherSettings("other", now, own)).isEmpty();
   }
 }
