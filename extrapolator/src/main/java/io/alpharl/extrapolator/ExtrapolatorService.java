@@ -26,7 +26,6 @@ import io.alpharl.proto.v1.ControlAction;
 import io.alpharl.proto.v1.ControlDecision;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.Prediction;
-import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.safetensors.SafetensorsException;
@@ -340,8 +339,7 @@ public final class ExtrapolatorService implements Runnable {
 
   /** Whether the run was told to stop under other settings of this extrapolator; said once a run. */
   private boolean stoppedBefore(FitSummary fit) {
-    Optional<ControlDecision> earlier = emitted.stoppedUnderOtherSettings(fit.getRunId(), config.policy().spelledOut(),
-        d -> predictionDir(d.getRunId(), d.getAtStep(), d.getAxis()).toAbsolutePath().toString());
+    Optional<ControlDecision> earlier = emitted.stoppedUnderOtherSettings(fit.getRunId(), config.policy().spelledOut());
     if (earlier.isPresent() && saidStoppedBefore.add(fit.getRunId())) {
       LOG.info("run {}: told to stop at step {} under other settings ({}); not told again at step {} under these ({})", fit.getRunId(),
           earlier.get().getAtStep(), earlier.get().getPolicySettings().isEmpty() ? "from before decisions named them"
@@ -425,11 +423,7 @@ public final class ExtrapolatorService implements Runnable {
 
   /** Where the model predicted from a fit is written. */
   private Path predictionDir(FitSummary fit) {
-    return predictionDir(fit.getRunId(), fit.getStep(), fit.getAxis());
-  }
-
-  private Path predictionDir(String runId, long step, ProgressAxis axis) {
-    return config.outputDir().resolve(runId).resolve("step-" + step + "-" + EnumLabels.of(axis));
+    return config.outputDir().resolve(fit.getRunId()).resolve("step-" + fit.getStep() + "-" + EnumLabels.of(fit.getAxis()));
   }
 
   /** Before anything is read or written: a folder another extrapolator writes into is refused ({@link OutputClaim}). */

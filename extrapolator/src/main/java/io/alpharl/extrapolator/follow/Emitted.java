@@ -147,13 +147,14 @@ public final class Emitted {
    * A stop this extrapolator sent the run under other policy settings than {@code policy} (or
    * before decisions recorded them), if any: a restart with new settings replays the run's fits,
    * and the new settings could stop it at another step, a second decision for one run. Its own is
-   * one whose model is where it writes that step's ({@code ownModel}); any other under its id at
-   * another step (forged) is not taken for the run's stop, and the real one is still sent.
+   * one naming the model of its prediction from that step (wherever its {@code --out} was then);
+   * any other under its id at another step (forged) is not taken for the run's stop, and the real
+   * one is still sent.
    */
-  public java.util.Optional<ControlDecision> stoppedUnderOtherSettings(String runId, String policy,
-      java.util.function.Function<ControlDecision, String> ownModel) {
-    return stops.getOrDefault(runId, List.of()).stream().filter(d -> !d.getPolicySettings().equals(policy) && d.getModelPath().equals(
-        ownModel.apply(d))).findFirst();
+  public java.util.Optional<ControlDecision> stoppedUnderOtherSettings(String runId, String policy) {
+    return stops.getOrDefault(runId, List.of()).stream().filter(d -> !d.getPolicySettings().equals(policy) && !d.getModelPath().isEmpty()
+        && predictions.getOrDefault(key(runId, d.getAtStep(), d.getAxis()), List.of()).stream().anyMatch(p -> p.getModelPath().equals(
+            d.getModelPath()))).findFirst();
   }
 
   public boolean deadLettered(String topic, int partition, long offset) {

@@ -61,8 +61,8 @@ public final class PredictedModelWriter {
   }
 
   /**
-   * A file that is a link is copied only where it leads inside the model's own folder, or its
-   * repository's in the Hugging Face cache ({@code models--org--name/snapshots/REV/config.json}
+   * A file that is a link is copied only where it leads inside the model's own folder, or into its
+   * repository's blobs in the Hugging Face cache ({@code models--org--name/snapshots/REV/config.json}
    * links to {@code ../../blobs/SHA}), so that the folder stays whole wherever it is copied;
    * elsewhere it is made again as a link to where it leads, never read. The folder is the
    * trainer's, and the extrapolator reads with its own rights: a link to its credentials, copied,
@@ -76,18 +76,21 @@ public final class PredictedModelWriter {
       return;
     }
     Path real = from.toRealPath();
-    if (real.startsWith(modelTree(from.toAbsolutePath().getParent().toRealPath())) && Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
+    Path dir = from.toAbsolutePath().getParent().toRealPath();
+    if ((real.startsWith(dir) || modelBlobs(dir).filter(real::startsWith).isPresent()) && Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
       Files.copy(real, to, LinkOption.NOFOLLOW_LINKS);
     } else {
       Files.createSymbolicLink(to, real);
     }
   }
 
-  /** The folder a model's files may link within: its own, or its repository's when it is a snapshot of the Hugging Face cache. */
-  static Path modelTree(Path dir) {
-    Path parent = dir.getParent();
-    return parent != null && parent.getFileName() != null && parent.getFileName().toString().equals("snapshots") && parent.getParent() != null
-        ? parent.getParent() : dir;
+  /** The blobs of the Hugging Face cache repository whose snapshot {@code dir} is ({@code models--X/snapshots/REV}), if it is one. */
+  static java.util.Optional<Path> modelBlobs(Path dir) {
+    Path snapshots = dir.getParent();
+    Path repo = snapshots == null ? null : snapshots.getParent();
+    boolean hub = repo != null && repo.getFileName() != null && snapshots.getFileName().toString().equals("snapshots")
+        && repo.getFileName().toString().startsWith("models--");
+    return hub ? java.util.Optional.of(repo.resolve("blobs")) : java.util.Optional.empty();
   }
 
   /**

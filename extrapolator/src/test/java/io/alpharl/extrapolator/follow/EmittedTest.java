@@ -6,6 +6,7 @@ import io.alpharl.extrapolator.policy.EarlyStopPolicy;
 import io.alpharl.proto.v1.ControlDecision;
 import io.alpharl.proto.v1.Prediction;
 import io.alpharl.proto.v1.ProgressAxis;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,25 +33,28 @@ class EmittedTest {
 
   /**
    * A restart with other policy settings replays a run's fits and could stop it at another step: a
-   * stop this id sent under other settings (or before decisions named them), its model where this
-   * extrapolator writes it, counts as the run's one; a stop at another step under the same
-   * settings, or naming a model elsewhere (forged), does not.
+   * stop this id sent under other settings (or before decisions named them), naming the model of
+   * its own prediction from that step, counts as the run's one; a stop at another step under the
+   * same settings, or naming no prediction of its own (forged), does not.
    */
   @Test
   void aRunStoppedUnderOtherSettingsCountsAsStoppedWhateverTheStep() {
     Emitted e = Emitted.none("x");
-    java.util.function.Function<ControlDecision, String> own = d -> "/out/" + d.getRunId() + "/step-" + d.getAtStep() + "-step";
     String now = EarlyStopPolicy.defaults().spelledOut();
     assertThat(now).isEqualTo("--axis step --min-fraction 0.4 --min-confidence 0.5 --consecutive 3 --predict-at 0.0");
-    ControlDecision stop = ControlDecision.newBuilder().setRunId("r").setAtStep(40).setExtrapolatorId("x").setPolicySettings(now)
-        .setModelPath("/out/r/step-40-step").build();
+    for (String run : List.of("r", "q")) {
+      e.predicted(Prediction.newBuilder().setRunId(run).setFromStep(40).setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setExtrapolatorId("x")
+          .setModelPath("/old-out/" + run + "/step-40-step").build());
+    }
+    ControlDecision stop = ControlDecision.newBuilder().setRunId("r").setAtStep(40).setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setExtrapolatorId("x")
+        .setPolicySettings(now).setModelPath("/old-out/r/step-40-step").build();
     e.stopped(stop);
-    assertThat(e.stoppedUnderOtherSettings("r", now, own)).as("same settings").isEmpty();
-    assertThat(e.stoppedUnderOtherSettings("r", "--min-confidence 0.9", own)).hasValue(stop);
-    e.stopped(ControlDecision.newBuilder().setRunId("q").setAtStep(40).setExtrapolatorId("x").setModelPath("/out/q/step-40-step").build());
-    assertThat(e.stoppedUnderOtherSettings("q", now, own)).as("a decision from before they were named").isPresent();
+    assertThat(e.stoppedUnderOtherSettings("r", now)).as("same settings").isEmpty();
+    assertThat(e.stoppedUnderOtherSettings("r", "--min-confidence 0.9")).as("its --out since moved").hasValue(stop);
+    e.stopped(stop.toBuilder().setRunId("q").clearPolicySettings().setModelPath("/old-out/q/step-40-step").build());
+    assertThat(e.stoppedUnderOtherSettings("q", now)).as("a decision from before they were named").isPresent();
     e.stopped(ControlDecision.newBuilder().setRunId("f").setAtStep(75).setExtrapolatorId("x").setModelPath("/forged").build());
-    assertThat(e.stoppedUnderOtherSettings("f", now, own)).as("forged: its model is not where this one writes").isEmpty();
-    assertThat(e.stoppedUnderOtherSettings("other", now, own)).isEmpty();
+    assertThat(e.stoppedUnderOtherSettings("f", now)).as("forged: no prediction of its own names that model").isEmpty();
+    assertThat(e.stoppedUnderOtherSettings("other", now)).isEmpty();
   }
 }

@@ -159,8 +159,8 @@ class PredictedModelWriterTest {
     assertThat(Files.isSymbolicLink(out.resolve("config.json"))).isFalse();
     assertThat(out.resolve("config.json")).hasContent("{\"model_type\":\"tiny\"}");
     assertThat(Files.readSymbolicLink(out.resolve("notes.txt"))).isEqualTo(outside.toRealPath());
-    assertThat(PredictedModelWriter.modelTree(snapshot)).isEqualTo(repo);
-    assertThat(PredictedModelWriter.modelTree(repo.resolve("blobs"))).isEqualTo(repo.resolve("blobs"));
+    assertThat(PredictedModelWriter.modelBlobs(snapshot)).hasValue(repo.resolve("blobs"));
+    assertThat(PredictedModelWriter.modelBlobs(dir.resolve("shared").resolve("snapshots").resolve("r"))).as("not a cache repository").isEmpty();
   }
 
   /**

@@ -170,6 +170,15 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       return;
     }
     RunState stored = runs.get(m.getRunId());
+    if (stored != null && stored.getHasManifest() && stored.getManifest().getRunEnded()
+        && !(m.getRunEnded() && m.getLastStep() == stored.getManifest().getLastStep())) {
+      // An end is for good (no agent sends the run's manifest after it): taken, a manifest that un-ended the run let its later
+      // steps through to windows already let go, and the task failed at every try, for every run it holds.
+      reject(record, RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP, "RunManifest of run " + m.getRunId() + " after its end after step "
+          + stored.getManifest().getLastStep() + (m.getRunEnded() ? ", ending it after step " + m.getLastStep() : ", not ended")
+          + "; an end is for good", m.getRunId(), m.getLastStep());
+      return;
+    }
     // Before the run's first step an agent may be restarted with other module options (it refuses
     // to once a step is committed); after it, a manifest with other tensors is not the run's.
     Optional<MessageChecks.Problem> changed = stored == null || !stored.getHasManifest() || !hasSteps(m.getRunId(), stored) ? Optional.empty()

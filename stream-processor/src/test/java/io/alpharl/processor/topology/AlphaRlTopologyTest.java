@@ -232,6 +232,13 @@ class AlphaRlTopologyTest {
     });
     assertThat(fits.readValuesToList()).isEmpty();
     assertThat(count(windows)).isZero();
+
+    // An end is for good: a manifest that is not the same end is refused, and the run's later steps stay refused.
+    runs.pipeInput(RUN, ended(3).toBuilder().setRunEnded(false).build(), tick());
+    assertThat(dlq.readValuesToList()).singleElement().satisfies(l -> assertThat(l.getDetail()).contains("after its end after step 3, not ended"));
+    sendStep(5, 0.5);
+    assertThat(dlq.readValuesToList()).hasSize(2);
+    assertThat(fits.readValuesToList()).isEmpty();
   }
 
   @Test
