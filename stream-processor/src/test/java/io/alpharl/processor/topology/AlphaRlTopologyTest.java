@@ -254,6 +254,21 @@ class AlphaRlTopologyTest {
     assertThat(driver.<String, byte[]>getKeyValueStore(FinishedRunViews.STORE).get(FinishedRunViews.trajectoryKey(RUN, MODULE))).isNotNull();
   }
 
+  /** A run that ended before windows were let go (an earlier build) is let go by the task's first look, a minute after it starts. */
+  @Test
+  void aRunThatEndedBeforeIsLetGoOnceTheTaskRuns() {
+    sendStep(1, 0.1);
+    sendStep(2, 0.2);
+    KeyValueStore<String, io.alpharl.processor.state.RunState> state = driver.getKeyValueStore(RunTracker.RUN_STATE_STORE);
+    state.put(RUN, state.get(RUN).toBuilder().setManifest(ended(2)).build()); // ended as an earlier build left it: windows kept
+    KeyValueStore<String, Rank1Update> windows = driver.getKeyValueStore(RunTracker.WINDOWS_STORE);
+    assertThat(count(windows)).isEqualTo(2);
+    driver.advanceWallClockTime(java.time.Duration.ofSeconds(61));
+    assertThat(count(windows)).isZero();
+    assertThat(driver.<String, byte[]>getKeyValueStore(FinishedRunViews.STORE).get(FinishedRunViews.trajectoryKey(RUN, MODULE))).isNotNull();
+    assertThat(dlq.isEmpty()).isTrue();
+  }
+
   private static RunManifest ended(long lastStep) {
     return RunManifest.newBuilder().setSchemaVersion(1).setRunId(RUN).setPlannedSteps(20)
         .addTensors(TensorInfo.newBuilder().setName(MODULE).addShape(M).addShape(N).setModelled(true))
