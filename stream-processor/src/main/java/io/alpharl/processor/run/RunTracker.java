@@ -78,8 +78,14 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   public static final int KEPT_SCORES = RunOutcomes.KEPT_SCORES;
   public static final String FITS_SINK = "fits-out";
   public static final String DLQ_SINK = "tracker-dlq-out";
-  /** Ended runs from before windows were let go at a run's end that a task lets go of a minute, on its stream thread. */
-  private static final int ENDED_RUNS_A_MINUTE = 4;
+  /**
+   * Ended runs from before windows were let go at a run's end that a task lets go of at a time, on
+   * its stream thread, every {@link #ENDED_RUNS_EVERY}: one, so that a look costs what a run's own
+   * end does inside the task's transaction (several at 7B could outlast its timeout, be aborted,
+   * and be tried again for ever).
+   */
+  private static final int ENDED_RUNS_AT_ONCE = 1;
+  private static final Duration ENDED_RUNS_EVERY = Duration.ofSeconds(15);
   /** Runs whose prefix fits are kept at once, per task. */
   private static final int FIT_MEMORY_RUNS = 8;
   private static final Logger LOG = LoggerFactory.getLogger(RunTracker.class);
@@ -135,11 +141,11 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     // same processor, and calls init again: a module index cached from a manifest the aborted transaction took is not the
     // restored store's.
     modelled.clear();
-    // Runs that ended while nothing let go of windows (before this build) are let go once the task runs, a few a minute (each
+    // Runs that ended while nothing let go of windows (before this build) are let go once the task runs, one at a time (each
     // reads its windows, 0.3 GB at 0.5B, on the stream thread), until none is left; the end and the last step let go of the rest.
     Cancellable[] sweep = new Cancellable[1];
-    sweep[0] = context.schedule(Duration.ofMinutes(1), PunctuationType.WALL_CLOCK_TIME, now -> {
-      if (letGoEndedRuns(ENDED_RUNS_A_MINUTE) < ENDED_RUNS_A_MINUTE) {
+    sweep[0] = context.schedule(ENDED_RUNS_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> {
+      if (letGoEndedRuns(ENDED_RUNS_AT_ONCE) < ENDED_RUNS_AT_ONCE) {
         sweep[0].cancel();
       }
     });
@@ -164,7 +170,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       }
     }
     for (RunState r : ended) {
-      letGoIfFinished(r.getManifest().getRunId(), r);
+      letGoIfFinished(r.getManifest().getRunId(), r); // the store's key: onManifest keeps a run's state under its manifest's id
       LOG.info("run {}: let go of its windows, as of its end after step {} (before windows were let go at a run's end)", r.getManifest().getRunId(),
           r.getManifest().getLastStep());
     }
@@ -252,12 +258,14 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     }
     Set<Long> inWindow = new HashSet<>();
     run.getWindowList().forEach(w -> inWindow.add(w.getStep()));
-    FinishedRunViews.of(run, module -> windowPoints(runId, module, inWindow), fits).forEach(views::put);
-    List<String> keys = new ArrayList<>();
-    try (KeyValueIterator<String, Rank1Update> it = windows.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
-      it.forEachRemaining((KeyValue<String, Rank1Update> kv) -> keys.add(kv.key));
-    }
+    List<String> keys = new ArrayList<>(); // the points' keys, gathered as the views read them: a second scan parsed every point again
+    FinishedRunViews.of(run, module -> windowPoints(runId, module, inWindow, keys), fits).forEach(views::put);
     keys.forEach(windows::delete);
+    List<String> left = new ArrayList<>(); // points of modules the manifest does not model, if any (recount deletes them)
+    try (KeyValueIterator<String, Rank1Update> it = windows.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
+      it.forEachRemaining((KeyValue<String, Rank1Update> kv) -> left.add(kv.key));
+    }
+    left.forEach(windows::delete);
     openSteps(runId).forEach(open -> steps.delete(StoreKeys.step(runId, open.getStep())));
     modelled.remove(runId);
     fitMemory.remove(runId);
@@ -581,11 +589,12 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     return rows;
   }
 
-  /** A module's factors at the window's steps, oldest first, as kept. */
-  private List<Rank1Update> windowPoints(String runId, String module, Set<Long> inWindow) {
+  /** A module's factors at the window's steps, oldest first, as kept; every point's key, in the window or not, added to {@code keys}. */
+  private List<Rank1Update> windowPoints(String runId, String module, Set<Long> inWindow, List<String> keys) {
     List<Rank1Update> rows = new ArrayList<>();
     try (KeyValueIterator<String, Rank1Update> it = windows.prefixScan(StoreKeys.modulePrefix(runId, module), Serdes.String().serializer())) {
       it.forEachRemaining((KeyValue<String, Rank1Update> kv) -> {
+        keys.add(kv.key);
         if (inWindow.contains(kv.value.getStep())) {
           rows.add(kv.value);
         }

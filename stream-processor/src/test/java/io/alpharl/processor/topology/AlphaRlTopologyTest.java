@@ -254,7 +254,7 @@ class AlphaRlTopologyTest {
     assertThat(driver.<String, byte[]>getKeyValueStore(FinishedRunViews.STORE).get(FinishedRunViews.trajectoryKey(RUN, MODULE))).isNotNull();
   }
 
-  /** A run that ended before windows were let go (an earlier build) is let go by the task's first look, a minute after it starts. */
+  /** A run that ended before windows were let go (an earlier build) is let go by the task's first look, 15 s after it starts. */
   @Test
   void aRunThatEndedBeforeIsLetGoOnceTheTaskRuns() {
     sendStep(1, 0.1);
@@ -263,7 +263,7 @@ class AlphaRlTopologyTest {
     state.put(RUN, state.get(RUN).toBuilder().setManifest(ended(2)).build()); // ended as an earlier build left it: windows kept
     KeyValueStore<String, Rank1Update> windows = driver.getKeyValueStore(RunTracker.WINDOWS_STORE);
     assertThat(count(windows)).isEqualTo(2);
-    driver.advanceWallClockTime(java.time.Duration.ofSeconds(61));
+    driver.advanceWallClockTime(java.time.Duration.ofSeconds(16));
     assertThat(count(windows)).isZero();
     assertThat(driver.<String, byte[]>getKeyValueStore(FinishedRunViews.STORE).get(FinishedRunViews.trajectoryKey(RUN, MODULE))).isNotNull();
     assertThat(dlq.isEmpty()).isTrue();
