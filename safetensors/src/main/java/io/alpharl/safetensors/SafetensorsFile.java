@@ -74,6 +74,15 @@ public final class SafetensorsFile implements AutoCloseable {
   private record Span(String name, long begin, long end, TensorEntry floats, String dtype, List<Long> shape) {}
 
   /**
+   * A tensor name holding control characters, printable (each one as '?'); empty for a name
+   * without. Names reach terminals, log lines and records: an escape sequence or a line break in
+   * one forged what an operator saw, so this reader refuses them, and so do readers of manifests.
+   */
+  public static Optional<String> withControlCharacters(String name) {
+    return name.chars().anyMatch(Character::isISOControl) ? Optional.of(name.replaceAll("\\p{Cc}", "?")) : Optional.empty();
+  }
+
+  /**
    * Opens and validates a file.
    *
    * @throws SafetensorsException naming the file and what is wrong with it
@@ -155,9 +164,9 @@ public final class SafetensorsFile implements AutoCloseable {
         });
         continue;
       }
-      if (name.chars().anyMatch(Character::isISOControl)) {
-        // Names reach terminals, log lines and records: an escape sequence or a line break in one forged what an operator saw.
-        throw new SafetensorsException(path + ": tensor name " + name.replaceAll("\\p{Cc}", "?") + " holds a control character");
+      Optional<String> shown = withControlCharacters(name);
+      if (shown.isPresent()) {
+        throw new SafetensorsException(path + ": tensor name " + shown.get() + " holds a control character");
       }
       entries.add(entry(path, name, node));
     }

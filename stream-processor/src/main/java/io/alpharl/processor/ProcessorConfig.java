@@ -105,9 +105,10 @@ public record ProcessorConfig(
   /**
    * The settings an output's bits depend on (the solver's, the factors', the fits'), as a short
    * fingerprint: the fits' {@code processor_settings}, and the factor records' header before it
-   * stated {@link #factorSettings} (the run tracker still takes records stamped so). Instances of one application must share them: one started with others would make
-   * a run's factors and fits depend on which instance held which task. Thread counts, ports and
-   * folders are left out; they change no output.
+   * stated {@link #factorSettings} (the run tracker still takes records stamped so). Instances of
+   * one application must share them: one started with others would make a run's factors and fits
+   * depend on which instance held which task. Thread counts, ports and folders are left out; they
+   * change no output.
    */
   public String outputSettings() {
     String all = rank1 + "|" + factors + "|" + fit;

@@ -29,7 +29,7 @@ public final class Emitted {
   private final String rejectedBy;
   private final Map<String, List<Prediction>> predictions = new HashMap<>();
   private final List<Prediction> inOrder = new java.util.concurrent.CopyOnWriteArrayList<>();
-  private final Set<String> stopped = new HashSet<>();
+  /** The stops under its id, by run. */
   private final Map<String, List<ControlDecision>> stops = new HashMap<>();
   private final Set<String> letters = new HashSet<>();
   private final Map<String, DeadLetter> unknownRun = new HashMap<>();
@@ -135,11 +135,10 @@ public final class Emitted {
    * is not one it made (a forged one kept the real stop from being sent after a restart).
    */
   public boolean stoppedAt(String runId, long step) {
-    return stopped.contains(runId + "@" + step);
+    return stops.getOrDefault(runId, List.of()).stream().anyMatch(d -> d.getAtStep() == step);
   }
 
   public void stopped(ControlDecision d) {
-    stopped.add(d.getRunId() + "@" + d.getAtStep());
     stops.computeIfAbsent(d.getRunId(), r -> new java.util.ArrayList<>()).add(d);
   }
 

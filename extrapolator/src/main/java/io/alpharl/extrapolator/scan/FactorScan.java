@@ -92,12 +92,10 @@ public final class FactorScan {
     Map<String, NavigableMap<Long, Rank1Update>> out = new HashMap<>();
     String prefix = runId + RecordKeys.SEPARATOR;
     byte[] app = application.getBytes(StandardCharsets.UTF_8);
-    Set<java.nio.ByteBuffer> stamps = new HashSet<>();
-    settings.forEach(x -> stamps.add(java.nio.ByteBuffer.wrap(x.getBytes(StandardCharsets.UTF_8))));
     long wanted = (long) modules.size() * steps.size();
     long[] found = {0};
     reader.readWhile(reader.offsetsAt(List.of(tp), runStartMs - TopicReader.CLOCK_MARGIN_MS), r -> {
-      Rank1Update u = wellFormed(r, prefix, app, stamps, modules, shapes);
+      Rank1Update u = wellFormed(r, prefix, app, settings, modules, shapes);
       if (u == null) {
         return true;
       }
@@ -114,7 +112,7 @@ public final class FactorScan {
   }
 
   /** The record's factors when they are of the run, the application and a module asked, and well-formed; else null. */
-  private static Rank1Update wellFormed(ConsumerRecord<byte[], byte[]> r, String prefix, byte[] app, Set<java.nio.ByteBuffer> stamps, Set<String> modules,
+  private static Rank1Update wellFormed(ConsumerRecord<byte[], byte[]> r, String prefix, byte[] app, Set<String> stamps, Set<String> modules,
       Map<String, TensorInfo> shapes) {
     if (r.key() == null || r.value() == null) {
       return null;
@@ -125,7 +123,7 @@ public final class FactorScan {
       return null;
     }
     Header s = r.headers().lastHeader(Topics.SETTINGS_HEADER);
-    if (!stamps.isEmpty() && s != null && !stamps.contains(java.nio.ByteBuffer.wrap(s.value()))) {
+    if (!stamps.isEmpty() && s != null && !stamps.contains(new String(s.value(), StandardCharsets.UTF_8))) {
       return null; // computed by an instance with other settings: the run tracker refused it
     }
     Rank1Update u;

@@ -14,6 +14,7 @@ import io.alpharl.proto.v1.RejectReason;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorInfo;
+import io.alpharl.safetensors.SafetensorsFile;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -61,8 +62,9 @@ public final class MessageChecks {
       if (!names.add(t.getName())) {
         return malformed(of + " is listed twice");
       }
-      if (t.getName().chars().anyMatch(Character::isISOControl)) { // no safetensors file this build reads names one so
-        return malformed("RunManifest of run " + m.getRunId() + ": tensor " + t.getName().replaceAll("\\p{Cc}", "?") + " holds a control character");
+      Optional<String> shown = SafetensorsFile.withControlCharacters(t.getName()); // no safetensors file this build reads names one so
+      if (shown.isPresent()) {
+        return malformed("RunManifest of run " + m.getRunId() + ": tensor " + shown.get() + " holds a control character");
       }
       if (t.getShapeList().stream().anyMatch(d -> d < 0)) {
         return malformed(of + " has shape " + t.getShapeList());

@@ -10,11 +10,9 @@ import io.alpharl.processor.view.FinishedRunViews;
 import io.alpharl.processor.view.ModuleView;
 import io.alpharl.proto.v1.Rank1Update;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
@@ -122,20 +120,9 @@ public final class StateQueries {
 
   /** A module's factors at each step of the run's fit window, oldest first (empty when it has none). */
   public List<Rank1Update> window(RunState run, String module) {
-    Set<Long> steps = new HashSet<>();
-    run.getWindowList().forEach(w -> steps.add(w.getStep()));
-    ReadOnlyKeyValueStore<String, Rank1Update> windows = store(RunTracker.WINDOWS_STORE);
-    List<Rank1Update> out = new ArrayList<>();
-    try (KeyValueIterator<String, Rank1Update> it = windows.prefixScan(StoreKeys.modulePrefix(run.getManifest().getRunId(), module),
-        Serdes.String().serializer())) {
-      it.forEachRemaining((KeyValue<String, Rank1Update> kv) -> {
-        if (steps.contains(kv.value.getStep())) {
-          out.add(kv.value);
-        }
-      });
-    }
-    return out;
+    return RunTracker.windowOf(store(RunTracker.WINDOWS_STORE), run, module, key -> {});
   }
+
 
   private static List<Long> steps(RunState run) {
     return run.getWindowList().stream().map(w -> w.getStep()).toList();

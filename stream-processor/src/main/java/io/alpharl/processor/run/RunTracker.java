@@ -38,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
@@ -49,6 +50,7 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -256,10 +258,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
         || views.get(FinishedRunViews.modulesKey(runId)) != null) { // let go once: made again, the views would be of no window
       return;
     }
-    Set<Long> inWindow = new HashSet<>();
-    run.getWindowList().forEach(w -> inWindow.add(w.getStep()));
     List<String> keys = new ArrayList<>(); // the points' keys, gathered as the views read them: a second scan parsed every point again
-    FinishedRunViews.of(run, module -> windowPoints(runId, module, inWindow, keys), fits).forEach(views::put);
+    FinishedRunViews.of(run, module -> windowOf(windows, run, module, keys::add), fits).forEach(views::put);
     keys.forEach(windows::delete);
     List<String> left = new ArrayList<>(); // points of modules the manifest does not model, if any (recount deletes them)
     try (KeyValueIterator<String, Rank1Update> it = windows.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
@@ -589,12 +589,20 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     return rows;
   }
 
-  /** A module's factors at the window's steps, oldest first, as kept; every point's key, in the window or not, added to {@code keys}. */
-  private List<Rank1Update> windowPoints(String runId, String module, Set<Long> inWindow, List<String> keys) {
+  /**
+   * A module's factors at the steps of the run's window, oldest first, as {@code windows} keeps
+   * them (this tracker's store, or the page's read of it); the key of every point of the module, in
+   * the window or not, to {@code eachKey}.
+   */
+  public static List<Rank1Update> windowOf(ReadOnlyKeyValueStore<String, Rank1Update> windows, RunState run, String module,
+      Consumer<String> eachKey) {
+    Set<Long> inWindow = new HashSet<>();
+    run.getWindowList().forEach(w -> inWindow.add(w.getStep()));
     List<Rank1Update> rows = new ArrayList<>();
-    try (KeyValueIterator<String, Rank1Update> it = windows.prefixScan(StoreKeys.modulePrefix(runId, module), Serdes.String().serializer())) {
+    try (KeyValueIterator<String, Rank1Update> it = windows.prefixScan(StoreKeys.modulePrefix(run.getManifest().getRunId(), module),
+        Serdes.String().serializer())) {
       it.forEachRemaining((KeyValue<String, Rank1Update> kv) -> {
-        keys.add(kv.key);
+        eachKey.accept(kv.key);
         if (inWindow.contains(kv.value.getStep())) {
           rows.add(kv.value);
         }
