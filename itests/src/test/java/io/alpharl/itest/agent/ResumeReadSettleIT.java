@@ -67,7 +67,7 @@ class ResumeReadSettleIT {
         transactionalId), new ByteArraySerializer(), new ByteArraySerializer());
   }
 
-  /** A restarted agent learns which refusals its run's earlier sessions dead-lettered: only its run's, only agents'. */
+  /** A restarted agent learns which refusals its run's earlier sessions dead-lettered: only its run's, only agents', from its partition. */
   @Test
   void anAgentReadsBackItsRunsEarlierLetters(TestBroker broker) throws Exception {
     broker.ensureTopics();
@@ -77,9 +77,14 @@ class ResumeReadSettleIT {
         .setRejectedBy("agent");
     try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
         new ByteArraySerializer(), new ByteArraySerializer())) {
-      p.send(new ProducerRecord<>(Topics.DLQ.name(), null, letter.build().toByteArray())).get();
-      p.send(new ProducerRecord<>(Topics.DLQ.name(), null, letter.clone().setRunId("another").build().toByteArray())).get();
-      p.send(new ProducerRecord<>(Topics.DLQ.name(), null, letter.clone().setStep(7).setRejectedBy("processor").build().toByteArray())).get();
+      byte[] key = run.getBytes(StandardCharsets.UTF_8); // an agent keys its letters by its run
+      p.send(new ProducerRecord<>(Topics.DLQ.name(), key, letter.build().toByteArray())).get();
+      p.send(new ProducerRecord<>(Topics.DLQ.name(), key, letter.clone().setRunId("another").build().toByteArray())).get();
+      p.send(new ProducerRecord<>(Topics.DLQ.name(), key, letter.clone().setStep(7).setRejectedBy("processor").build().toByteArray())).get();
+      int partitions = p.partitionsFor(Topics.DLQ.name()).size();
+      // Not on the run's partition, where no agent writes: not read (every other run's letters are there).
+      p.send(new ProducerRecord<>(Topics.DLQ.name(), (RecordKeys.runPartition(run, partitions) + 1) % partitions, key,
+          letter.clone().setStep(9).build().toByteArray())).get();
     }
     assertThat(io.alpharl.agent.resume.AgentLetters.read(KafkaClients.of(broker.bootstrapServers()), run)).containsExactly(
         io.alpharl.agent.resume.AgentLetters.key(5, io.alpharl.proto.v1.RejectReason.REJECT_REASON_BAD_CHECKPOINT, "file:/run/checkpoint-5"));

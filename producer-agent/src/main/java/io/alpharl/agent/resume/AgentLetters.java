@@ -7,6 +7,7 @@ import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.RejectReason;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.kafka.common.errors.AuthorizationException;
@@ -47,12 +48,14 @@ public final class AgentLetters {
   }
 
   /**
-   * Each letter on {@code alpharl.dlq} of run {@code runId} that {@code rejectedBy} wrote; none, with
-   * a warning, where this principal may not read the topic.
+   * Each letter on {@code alpharl.dlq} of run {@code runId} that {@code rejectedBy} wrote, read from
+   * the run's partition; none, with a warning, where this principal may not read the topic.
    */
   public static void forEach(KafkaClients kafka, String runId, String rejectedBy, Consumer<DeadLetter> each) {
     try (TopicReader reader = new TopicReader(kafka, Duration.ofSeconds(60))) {
-      LoggedRun.readSettled(reader, Topics.DLQ.name(), r -> {
+      // Every letter an agent writes is keyed by its run (a step's by the run id, a control record's by the record's key, which is the
+      // run id), so they are on the run's partition alone: the others hold every other run's letters, read for nothing at each start.
+      reader.readAll(List.of(reader.settledRunPartition(Topics.DLQ.name(), runId)), r -> {
         if (r.value() == null) {
           return;
         }
