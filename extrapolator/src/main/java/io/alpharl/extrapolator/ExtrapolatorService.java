@@ -4,6 +4,7 @@ import io.alpharl.extrapolator.backend.ExtrapolationBackend;
 import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.follow.Emitted;
 import io.alpharl.extrapolator.follow.ReadAgainPace;
+import io.alpharl.extrapolator.follow.ReplayStart;
 import io.alpharl.extrapolator.follow.RunInputs;
 import io.alpharl.extrapolator.follow.RunLedger;
 import io.alpharl.extrapolator.follow.StalledFits;
@@ -60,14 +61,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Follows {@code alpharl.runs}, {@code .steps} and {@code .fits} from the beginning and, per its
+ * Follows {@code alpharl.runs}, {@code .steps} and {@code .fits} and, per its
  * {@link EarlyStopPolicy}, writes a predicted model when a run's gate passes (and once at a chosen
  * share of the run), publishes a {@link Prediction}, and when the policy holds publishes an
  * early-stop {@link ControlDecision}, once per run.
  *
- * <p>The log is its state. It keeps no consumer offsets: on every start it replays its inputs and
- * reads back what it already published ({@link Emitted}), so the same fits lead to the same
- * decisions and each output is published once, whatever crashed when. A prediction reads what it
+ * <p>The log is its state. On every start it replays its inputs and reads back what it already
+ * published ({@link Emitted}), so the same fits lead to the same decisions and each output is
+ * published once, whatever crashed when. The replay begins where runs not at rest begin
+ * ({@link ReplayStart}): the others' records are read again only when a record of theirs follows,
+ * so a start does not grow with every run ever followed. A prediction reads what it
  * needs from the log at the moment it is made: the window's factors from {@code alpharl.rank1}
  * ({@link FactorScan}) and ΔW of the carried tensors from {@code alpharl.deltas} ({@link DeltaScan},
  * checked against the commit markers' checksums, tensor by tensor as the writer reaches them).
@@ -85,6 +88,8 @@ public final class ExtrapolatorService implements Runnable {
   private static final long IO_RETRY_AFTER_NANOS = 15_000_000_000L;
   /** A fit that lacks its run's manifest or commits this long after the inputs were caught up with is said ({@link StalledFits}). */
   private static final long STALLED_AFTER_NANOS = 60_000_000_000L;
+  /** How often where a later start may begin is checked: a restart reads again at most about this much of what came to rest. */
+  private static final long KEEP_START_EVERY_NANOS = 30_000_000_000L;
 
   private final ExtrapolatorConfig config;
   private final BufferAllocator allocator;
@@ -102,6 +107,7 @@ public final class ExtrapolatorService implements Runnable {
   private RunInputs runInputs;
   private LiveScoring scoring;
   private volatile boolean caughtUp;
+  private volatile Map<TopicPartition, Long> startedAt = Map.of();
 
   public ExtrapolatorService(ExtrapolatorConfig config, BufferAllocator parent) {
     this(config, parent, new ExtrapolatorMetrics());
@@ -118,6 +124,7 @@ public final class ExtrapolatorService implements Runnable {
   public void run() {
     Map<String, Object> consumerConf = config.kafka().readCommittedConsumerConfig();
     consumerConf.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    consumerConf.put(ConsumerConfig.GROUP_ID_CONFIG, ReplayStart.group(config.id())); // joined by nobody: only where a start begins is kept there
     Map<String, Object> producerConf = config.kafka().config();
     producerConf.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.id());
     producerConf.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -140,11 +147,23 @@ public final class ExtrapolatorService implements Runnable {
         inputs.addAll(reader.partitions(topic));
       }
       consumer.assign(inputs);
-      consumer.seekToBeginning(inputs);
+      ReplayStart replayStart = new ReplayStart(config.id(), ReplayStart.settings(config.processorApplication(),
+          EnumLabels.of(config.policy().axis()), config.policy().spelledOut(), config.outputDir().toAbsolutePath().toString()));
+      Map<TopicPartition, Long> start = resume(replayStart.load(consumer, inputs), reader);
+      start.forEach((tp, offset) -> {
+        if (offset > 0) {
+          consumer.seek(tp, offset);
+        } else {
+          consumer.seekToBeginning(List.of(tp));
+        }
+      });
+      startedAt = Map.copyOf(start);
       Map<TopicPartition, Long> startEnd = consumer.endOffsets(inputs);
-      LOG.info("extrapolator {} following the fits of processor {} ({} predictions published before this start)", config.id(),
-          config.processorApplication(), emitted.predictions().size());
+      LOG.info("extrapolator {} following the fits of processor {} ({} predictions published before this start; inputs read from its"
+          + " replay start: {} records before it not read again, {} runs at rest there)", config.id(), config.processorApplication(),
+          emitted.predictions().size(), start.values().stream().mapToLong(Long::longValue).sum(), runInputs.dormantRuns());
       ReadAgainPace pace = new ReadAgainPace();
+      long keepStartAt = System.nanoTime() + KEEP_START_EVERY_NANOS;
       while (running.get()) {
         Map<TopicPartition, Long> again = runInputs.applyAll(consumer.poll(Duration.ofMillis(200)), reader);
         again.forEach(consumer::seek);
@@ -162,7 +181,12 @@ public final class ExtrapolatorService implements Runnable {
           caughtUp = true;
           LOG.info("extrapolator {} caught up with its inputs: {} runs", config.id(), runInputs.runs().size());
         }
+        if (System.nanoTime() >= keepStartAt && again.isEmpty()) {
+          keepStartAt = System.nanoTime() + KEEP_START_EVERY_NANOS;
+          keepReplayStart(consumer, producer, replayStart, inputs);
+        }
       }
+      keepReplayStart(consumer, producer, replayStart, inputs);
     } catch (ProducerFencedException e) {
       ExtrapolatorFencedException fenced = new ExtrapolatorFencedException(config.id(), e);
       LOG.error(fenced.getMessage());
@@ -173,6 +197,38 @@ public final class ExtrapolatorService implements Runnable {
       }
       allocator.close();
     }
+  }
+
+  /** Begins after the start points kept, or from the beginning where the runs before them cannot be read (the broker silent). */
+  private Map<TopicPartition, Long> resume(Map<TopicPartition, Long> kept, TopicReader reader) {
+    try {
+      runInputs.resumeFrom(kept, reader);
+      return kept;
+    } catch (KafkaException e) {
+      LOG.warn("extrapolator {}: the runs before its replay start could not be read ({}); its inputs are replayed from the beginning",
+          config.id(), e.getMessage());
+      Map<TopicPartition, Long> beginning = new HashMap<>();
+      kept.keySet().forEach(tp -> beginning.put(tp, 0L));
+      runInputs.resumeFrom(beginning, reader); // reads nothing
+      return beginning;
+    }
+  }
+
+  /** Keeps where a later start may begin ({@link RunInputs#marks}); not while refusals wait to be published, nor when Kafka is silent. */
+  private void keepReplayStart(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, ReplayStart replayStart,
+      List<TopicPartition> inputs) {
+    if (runInputs.lettersPending()) {
+      return;
+    }
+    Map<TopicPartition, Long> positions = new HashMap<>();
+    try {
+      for (TopicPartition tp : inputs) {
+        positions.put(tp, consumer.position(tp, Duration.ofMillis(500)));
+      }
+    } catch (org.apache.kafka.common.errors.TimeoutException e) {
+      return; // the broker is away; kept at a later call
+    }
+    replayStart.keep(producer, runInputs.marks(positions, System.currentTimeMillis()), running::get);
   }
 
   /** Waits that long, or less once {@link #stop} was called; an interrupt ends the wait and is kept for the next poll to report. */
@@ -452,6 +508,11 @@ public final class ExtrapolatorService implements Runnable {
   public List<Prediction> predictions() {
     Emitted e = emitted;
     return e == null ? List.of() : e.predictions();
+  }
+
+  /** Where this start began reading each input partition ({@link ReplayStart}); 0: the beginning. Empty before it began. */
+  public Map<TopicPartition, Long> startedAt() {
+    return startedAt;
   }
 
   /** True once the service has replayed its inputs up to where they ended when it started. */

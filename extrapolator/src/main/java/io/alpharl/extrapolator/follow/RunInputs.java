@@ -60,6 +60,8 @@ public final class RunInputs {
   private final List<DeadLetter> letters = new ArrayList<>();
   /** Runs found finished when a manifest was taken, since {@link #drainFinished}. */
   private final List<String> finished = new ArrayList<>();
+  /** Where a later start may begin, and the runs this one left asleep. */
+  private final StartPoints startPoints = new StartPoints();
 
   /**
    * @param processorApplication fits of other processor applications are counted and left alone
@@ -161,6 +163,29 @@ public final class RunInputs {
    */
   public void apply(ConsumerRecord<byte[], byte[]> r, TopicReader reader) {
     String key = r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8);
+    if (key != null && startPoints.asleep(key) && mayChangeOutputs(r)) {
+      wake(key, reader);
+    }
+    take(r, key, reader);
+    if (key != null && runs.containsKey(key)) {
+      startPoints.note(key, r);
+    }
+  }
+
+  /** Whether the record could lead to an output other than its own dead letter: not a fit of another application or axis. */
+  private boolean mayChangeOutputs(ConsumerRecord<byte[], byte[]> r) {
+    if (!r.topic().equals(Topics.FITS.name()) || r.value() == null) {
+      return true;
+    }
+    try {
+      FitSummary f = Topics.FITS.valueSerde().deserializer().deserialize(r.topic(), r.value());
+      return f.getProcessorApplication().equals(processorApplication) && f.getAxis() == axis;
+    } catch (SerializationException e) {
+      return true; // refused alike, awake or not
+    }
+  }
+
+  private void take(ConsumerRecord<byte[], byte[]> r, String key, TopicReader reader) {
     if (key != null && r.topic().equals(Topics.RUNS.name()) && r.offset() <= manifestsTaken.getOrDefault(taken(key, r.partition()), -1L)) {
       return; // taken when a commit of the run came first (knownRun), its letter included
     }
@@ -197,7 +222,12 @@ public final class RunInputs {
           refuse(r, p.get().reason(), p.get().detail());
         } else if (!f.getProcessorApplication().equals(processorApplication)) {
           metrics.skipped(r.topic(), ExtrapolatorMetrics.SKIPPED_OTHER_APPLICATION);
-        } else if (f.getAxis() == axis) {
+        } else if (f.getAxis() != axis) {
+          RunLedger run = runs.get(key);
+          if (run != null) {
+            run.fitSeen(f.getStep()); // both axes' fits of a step come in one transaction: this one's, if any, is beside it
+          }
+        } else {
           long last = lastFitStep.getOrDefault(key, 0L);
           if (f.getStep() <= last) {
             // Taken again it would count twice toward the policy's fits passing in a row.
@@ -212,6 +242,7 @@ public final class RunInputs {
             }
             revive(key, run, reader); // a fit after the run's end: what it is acted on with must be there
             lastFitStep.put(key, f.getStep());
+            run.fitSeen(f.getStep());
             waiting.add(new Pending(f, r));
           }
         }
@@ -270,6 +301,7 @@ public final class RunInputs {
         StepCommitted s = Topics.STEPS.valueSerde().deserializer().deserialize(rec.topic(), rec.value());
         if (MessageChecks.step(key, s).isEmpty()) {
           commits.add(s);
+          startPoints.note(key, rec);
         }
       } catch (SerializationException e) {
         // refused by the consumer's own pass, which dead-letters it
@@ -295,6 +327,81 @@ public final class RunInputs {
     List<String> out = List.copyOf(finished);
     finished.clear();
     return out;
+  }
+
+  /**
+   * Where a later start may begin each input partition ({@link StartPoints#marks}). A run is busy
+   * while a fit of it waits; done once its end was taken and its last step's fit of this
+   * application seen (on either axis: a processor publishes both in one transaction) with none
+   * waiting; quiet otherwise.
+   *
+   * <p>Call it with nothing refused still to publish ({@link #lettersPending}): a letter not
+   * published yet is for a record a later start would not read again.
+   *
+   * @param positions per input partition, the offset of the next record the consumer hands out
+   */
+  public Map<TopicPartition, Long> marks(Map<TopicPartition, Long> positions, long nowMs) {
+    java.util.Set<String> busy = new java.util.HashSet<>();
+    waiting.forEach(p -> busy.add(p.fit().getRunId()));
+    return startPoints.marks(positions, run -> {
+      RunLedger ledger = runs.get(run);
+      if (ledger == null) {
+        return StartPoints.Rest.DONE; // refused records alone, their letters published
+      }
+      return busy.contains(run) ? StartPoints.Rest.BUSY : ledger.done() ? StartPoints.Rest.DONE : StartPoints.Rest.QUIET;
+    }, nowMs);
+  }
+
+  /** Whether refusals wait to be published ({@link #publishLetters}). */
+  public boolean lettersPending() {
+    return !letters.isEmpty();
+  }
+
+  /**
+   * Begins after the start points an earlier start kept: the runs with records on {@code
+   * alpharl.runs} before them sleep until a record of theirs comes ({@link #wake}).
+   *
+   * @throws org.apache.kafka.common.errors.RetriableException when Kafka is silent
+   */
+  public void resumeFrom(Map<TopicPartition, Long> start, TopicReader reader) {
+    startPoints.resumeFrom(start, reader);
+  }
+
+  /** The runs with records before this start's start points not read again (yet). */
+  public int dormantRuns() {
+    return startPoints.asleepCount();
+  }
+
+  /**
+   * Takes again the run's records before this start's start points, before the record of it that
+   * came after them: what the run was when it came to rest, as a replay from the beginning would
+   * have it. All or nothing: a read or take cut short by Kafka leaves the run asleep, to be woken
+   * at the next try.
+   */
+  private void wake(String key, TopicReader reader) {
+    long since = startPoints.asleepSince(key);
+    // Fits of another application are passed over when taken; the other axis's count only toward the run's being done, which costs
+    // time, never outputs: neither is kept in memory for the wake, which at 70B could hold gigabytes of them.
+    List<ConsumerRecord<byte[], byte[]>> earlier = startPoints.earlier(key, reader, this::mayChangeOutputs);
+    try {
+      for (ConsumerRecord<byte[], byte[]> rec : earlier) {
+        apply(rec, reader);
+      }
+    } catch (RuntimeException e) {
+      forget(key, since);
+      throw e;
+    }
+    LOG.info("run {}: a record after where this start began; its {} records before it taken again", key, earlier.size());
+  }
+
+  /** Drops all that was taken of the run (a wake cut short) and lets it sleep again. Refusals stay: each is of a record, and published once. */
+  private void forget(String key, long asleepSinceMs) {
+    runs.remove(key);
+    lastFitStep.remove(key);
+    finished.remove(key);
+    waiting.removeIf(p -> p.fit().getRunId().equals(key));
+    manifestsTaken.keySet().removeIf(k -> k.startsWith(key + "@") && k.indexOf('@', key.length() + 1) < 0);
+    startPoints.forget(key, asleepSinceMs);
   }
 
   /**
@@ -326,6 +433,7 @@ public final class RunInputs {
         return;
       }
       manifestsTaken.put(takenKey, rec.offset()); // as it goes: a read cut short by Kafka goes on from here when the commit comes again
+      startPoints.note(key, rec); // before the manifest is taken too: a run's first record read ahead holds where a start may begin
       if (rec.value() == null) {
         refuse(rec, RejectReason.REJECT_REASON_MALFORMED_RECORD, "record has no value");
         return;

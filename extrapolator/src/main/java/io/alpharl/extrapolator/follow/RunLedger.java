@@ -32,6 +32,8 @@ public final class RunLedger {
   private DecisionState decisions = DecisionState.START;
   /** The newest step whose fit was acted on; 0 before the first. */
   private long actedThrough;
+  /** The newest step a fit of the followed application was seen of, on either axis. */
+  private long fitsSeenThrough;
   private boolean letGo;
   /** Brought back once: kept from then on (a run that records follow after its end would be read again at each of them). */
   private boolean revived;
@@ -55,13 +57,32 @@ public final class RunLedger {
    * @return true when it let go of them now
    */
   public boolean letGoIfFinished() {
-    if (letGo || revived || manifest == null || !manifest.getRunEnded() || actedThrough < manifest.getLastStep()) {
+    if (letGo || revived || !finished()) {
       return false;
     }
     letGo = true;
     commits = Collections.emptyNavigableMap();
     digests = new StepDigests();
     return true;
+  }
+
+  /** A fit of the step, of the followed application, on either axis, was taken or passed over. */
+  public void fitSeen(long step) {
+    fitsSeenThrough = Math.max(fitsSeenThrough, step);
+  }
+
+  /**
+   * Whether nothing more of the run is to come: it is {@link #finished}, or it ended and a fit of
+   * its last step was seen on the other axis (where this one's never comes, a run without progress
+   * values on the signal axis). The caller knows whether a fit of it still waits.
+   */
+  public boolean done() {
+    return finished() || manifest != null && manifest.getRunEnded() && fitsSeenThrough >= manifest.getLastStep();
+  }
+
+  /** Whether its newest manifest says it ended and the fit of its last committed step was acted on, let go or not. */
+  public boolean finished() {
+    return manifest != null && manifest.getRunEnded() && actedThrough >= manifest.getLastStep();
   }
 
   /** Whether the commits were let go ({@link #letGoIfFinished}) and not brought back since. */

@@ -1,5 +1,6 @@
 package io.alpharl.itest.security;
 
+import io.alpharl.extrapolator.follow.ReplayStart;
 import io.alpharl.proto.topic.Topics;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,6 +56,7 @@ final class ServiceAcls {
       out.addAll(topic(principal, t, AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE)); // read back on restart
     }
     out.addAll(literal(principal, ResourceType.TRANSACTIONAL_ID, id, AclOperation.WRITE, AclOperation.DESCRIBE));
+    out.addAll(literal(principal, ResourceType.GROUP, ReplayStart.group(id), AclOperation.READ)); // where its next start begins
     return out;
   }
 
