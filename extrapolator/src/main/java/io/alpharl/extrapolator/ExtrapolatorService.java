@@ -21,6 +21,7 @@ import io.alpharl.extrapolator.write.Folders;
 import io.alpharl.extrapolator.write.OutputClaim;
 import io.alpharl.extrapolator.write.PredictedModelFolder;
 import io.alpharl.proto.topic.EnumLabels;
+import io.alpharl.proto.topic.TopicAdmin;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.ControlAction;
@@ -44,6 +45,7 @@ import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -90,6 +92,7 @@ public final class ExtrapolatorService implements Runnable {
   private static final long STALLED_AFTER_NANOS = 60_000_000_000L;
   /** How often where a later start may begin is checked: a restart reads again at most about this much of what came to rest. */
   private static final long KEEP_START_EVERY_NANOS = 30_000_000_000L;
+  private static final int TOPIC_IDS_WITHIN_MS = 10_000;
 
   private final ExtrapolatorConfig config;
   private final BufferAllocator allocator;
@@ -147,8 +150,12 @@ public final class ExtrapolatorService implements Runnable {
         inputs.addAll(reader.partitions(topic));
       }
       consumer.assign(inputs);
+      Map<String, org.apache.kafka.common.Uuid> inputIds = TopicAdmin.ids(config.kafka(), inputTopics, TOPIC_IDS_WITHIN_MS);
       ReplayStart replayStart = new ReplayStart(config.id(), ReplayStart.settings(config.processorApplication(),
-          EnumLabels.of(config.policy().axis()), config.policy().spelledOut(), config.outputDir().toAbsolutePath().toString()));
+          EnumLabels.of(config.policy().axis()), config.policy().spelledOut(), config.outputDir().toAbsolutePath().toString(), inputIds));
+      // Every input described, with the ids it had at the start (a cluster that does not answer, or hides one, tells nothing).
+      BooleanSupplier inputsUnchanged = () -> inputIds.size() == inputTopics.size()
+          && TopicAdmin.ids(config.kafka(), inputTopics, TOPIC_IDS_WITHIN_MS).equals(inputIds);
       Map<TopicPartition, Long> start = resume(replayStart.load(consumer, inputs), reader);
       start.forEach((tp, offset) -> {
         if (offset > 0) {
@@ -160,7 +167,7 @@ public final class ExtrapolatorService implements Runnable {
       startedAt = Map.copyOf(start);
       Map<TopicPartition, Long> startEnd = consumer.endOffsets(inputs);
       LOG.info("extrapolator {} following the fits of processor {} ({} predictions published before this start; inputs read from its"
-          + " replay start: {} records before it not read again, {} runs at rest there)", config.id(), config.processorApplication(),
+          + " replay start, {} offsets in: {} runs at rest before it)", config.id(), config.processorApplication(),
           emitted.predictions().size(), start.values().stream().mapToLong(Long::longValue).sum(), runInputs.dormantRuns());
       ReadAgainPace pace = new ReadAgainPace();
       long keepStartAt = System.nanoTime() + KEEP_START_EVERY_NANOS;
@@ -181,12 +188,12 @@ public final class ExtrapolatorService implements Runnable {
           caughtUp = true;
           LOG.info("extrapolator {} caught up with its inputs: {} runs", config.id(), runInputs.runs().size());
         }
-        if (System.nanoTime() >= keepStartAt && again.isEmpty()) {
+        if (System.nanoTime() - keepStartAt >= 0) { // positions are exact after the seeks of what is read again
           keepStartAt = System.nanoTime() + KEEP_START_EVERY_NANOS;
-          keepReplayStart(consumer, producer, replayStart, inputs);
+          keepReplayStart(consumer, producer, replayStart, inputs, inputsUnchanged);
         }
       }
-      keepReplayStart(consumer, producer, replayStart, inputs);
+      keepReplayStart(consumer, producer, replayStart, inputs, inputsUnchanged);
     } catch (ProducerFencedException e) {
       ExtrapolatorFencedException fenced = new ExtrapolatorFencedException(config.id(), e);
       LOG.error(fenced.getMessage());
@@ -216,7 +223,7 @@ public final class ExtrapolatorService implements Runnable {
 
   /** Keeps where a later start may begin ({@link RunInputs#marks}); not while refusals wait to be published, nor when Kafka is silent. */
   private void keepReplayStart(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, ReplayStart replayStart,
-      List<TopicPartition> inputs) {
+      List<TopicPartition> inputs, BooleanSupplier inputsUnchanged) {
     if (runInputs.lettersPending()) {
       return;
     }
@@ -228,7 +235,7 @@ public final class ExtrapolatorService implements Runnable {
     } catch (org.apache.kafka.common.errors.TimeoutException e) {
       return; // the broker is away; kept at a later call
     }
-    replayStart.keep(producer, runInputs.marks(positions, System.currentTimeMillis()), running::get);
+    replayStart.keep(producer, runInputs.marks(positions, System.currentTimeMillis()), running::get, inputsUnchanged);
   }
 
   /** Waits that long, or less once {@link #stop} was called; an interrupt ends the wait and is kept for the next poll to report. */

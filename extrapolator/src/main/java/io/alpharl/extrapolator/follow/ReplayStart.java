@@ -50,15 +50,16 @@ public final class ReplayStart {
   private static final String RULES = "replay-start v1";
   private static final Duration PATIENCE = Duration.ofSeconds(10);
   /** Kept again this often while unchanged, so that Kafka's expiry of idle offsets (a week by default) never takes one. */
-  private static final long KEEP_UNCHANGED_EVERY_MS = 3_600_000;
+  private static final long KEEP_UNCHANGED_EVERY_NANOS = 3_600_000_000_000L;
 
-  private static final long RETRY_AFTER_FAILURE_MS = 300_000;
+  private static final long RETRY_AFTER_FAILURE_NANOS = 300_000_000_000L;
 
   private final String group;
-  private long retryAtMs;
+  private long retryAtNanos = System.nanoTime();
+  private boolean saidInputsChanged;
   private final String fingerprint;
   private Map<TopicPartition, Long> kept = Map.of();
-  private long keptAtMs;
+  private long keptAtNanos;
   private boolean saidFailure;
 
   /**
@@ -75,9 +76,13 @@ public final class ReplayStart {
     return extrapolatorId + ".replay-start";
   }
 
-  /** The settings that decide what the inputs lead to, in one string. */
-  public static String settings(String processorApplication, String axis, String policy, String outputDir) {
-    return "processor-application=" + processorApplication + "\naxis=" + axis + "\npolicy=" + policy + "\nout=" + outputDir;
+  /**
+   * The settings that decide what the inputs lead to, in one string, with the input topics' ids
+   * (a topic deleted and made again holds other records at the same offsets).
+   */
+  public static String settings(String processorApplication, String axis, String policy, String outputDir, Map<String, ?> inputIds) {
+    return "processor-application=" + processorApplication + "\naxis=" + axis + "\npolicy=" + policy + "\nout=" + outputDir + "\ntopics="
+        + new java.util.TreeMap<>(inputIds);
   }
 
   /**
@@ -112,7 +117,7 @@ public final class ReplayStart {
         start.put(tp, offset);
       }
       kept = Map.copyOf(start);
-      keptAtMs = System.currentTimeMillis();
+      keptAtNanos = System.nanoTime();
       return start;
     } catch (KafkaException e) {
       failed("read", e);
@@ -125,14 +130,27 @@ public final class ReplayStart {
    * producer} (no other may be open), where they moved or were last kept an hour ago. A failure
    * is said once and tried again at the next call; a fenced producer's is thrown.
    *
-   * @param running false once the service is stopping
+   * @param running         false once the service is stopping
+   * @param inputsUnchanged asked before a keep: false when an input topic was deleted or made again since the start
    */
-  public void keep(Producer<byte[], byte[]> producer, Map<TopicPartition, Long> marks, BooleanSupplier running) {
-    long now = System.currentTimeMillis();
-    if (marks.equals(kept) && now - keptAtMs < KEEP_UNCHANGED_EVERY_MS || now < retryAtMs) {
+  public void keep(Producer<byte[], byte[]> producer, Map<TopicPartition, Long> marks, BooleanSupplier running,
+      BooleanSupplier inputsUnchanged) {
+    long now = System.nanoTime();
+    if (marks.equals(kept) && now - keptAtNanos < KEEP_UNCHANGED_EVERY_NANOS || now - retryAtNanos < 0) {
       return;
     }
-    String stamp = fingerprint + " set " + Long.toHexString(now) + "-" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
+    if (!inputsUnchanged.getAsBoolean()) {
+      // An input deleted and made again since the start: the positions are in another topic than the offsets this start took.
+      retryAtNanos = now + RETRY_AFTER_FAILURE_NANOS;
+      if (!saidInputsChanged) {
+        saidInputsChanged = true;
+        LOG.warn("an input topic was deleted or made again since this start: its replay start is not kept (the next start replays from"
+            + " the beginning)");
+      }
+      return;
+    }
+    String stamp = fingerprint + " set " + Long.toHexString(System.currentTimeMillis()) + "-"
+        + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     marks.forEach((tp, offset) -> offsets.put(tp, new OffsetAndMetadata(offset, stamp)));
     try {
@@ -140,7 +158,7 @@ public final class ReplayStart {
       producer.sendOffsetsToTransaction(offsets, new ConsumerGroupMetadata(group));
       PatientTransaction.commit(producer, running, "the replay start");
       kept = Map.copyOf(marks);
-      keptAtMs = now;
+      keptAtNanos = now;
     } catch (ProducerFencedException | OutOfOrderSequenceException e) {
       throw e;
     } catch (KafkaException e) {
@@ -148,11 +166,11 @@ public final class ReplayStart {
       failed("keep", e);
       // A group coordinator away blocks each try for the producer's max.block.ms, and its abort must settle before the next output
       // transaction begins: outputs come first.
-      retryAtMs = now + RETRY_AFTER_FAILURE_MS;
+      retryAtNanos = now + RETRY_AFTER_FAILURE_NANOS;
     } catch (IllegalStateException e) {
       // An output's commit that timed out as the service stopped must be retried before any other transaction; the next start's
       // initTransactions settles it, and these points stay as kept.
-      retryAtMs = now + RETRY_AFTER_FAILURE_MS;
+      retryAtNanos = now + RETRY_AFTER_FAILURE_NANOS;
     }
   }
 

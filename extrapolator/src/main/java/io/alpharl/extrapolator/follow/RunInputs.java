@@ -380,12 +380,25 @@ public final class RunInputs {
    */
   private void wake(String key, TopicReader reader) {
     long since = startPoints.asleepSince(key);
-    // Fits of another application are passed over when taken; the other axis's count only toward the run's being done, which costs
-    // time, never outputs: neither is kept in memory for the wake, which at 70B could hold gigabytes of them.
-    List<ConsumerRecord<byte[], byte[]>> earlier = startPoints.earlier(key, reader, this::mayChangeOutputs);
+    // Fits of another application are passed over when taken; the other axis's count only toward the run's being done (their newest
+    // step is kept): neither is kept in memory for the wake, which at 70B could hold gigabytes of them.
+    long[] otherAxisThrough = {0};
+    List<ConsumerRecord<byte[], byte[]>> earlier = startPoints.earlier(key, reader, rec -> {
+      if (mayChangeOutputs(rec)) {
+        return true;
+      }
+      FitSummary f = Topics.FITS.valueSerde().deserializer().deserialize(rec.topic(), rec.value()); // parsed by mayChangeOutputs
+      if (f.getProcessorApplication().equals(processorApplication) && MessageChecks.fit(key, f).isEmpty()) {
+        otherAxisThrough[0] = Math.max(otherAxisThrough[0], f.getStep());
+      }
+      return false;
+    });
     try {
       for (ConsumerRecord<byte[], byte[]> rec : earlier) {
         apply(rec, reader);
+      }
+      if (runs.containsKey(key)) {
+        runs.get(key).fitSeen(otherAxisThrough[0]);
       }
     } catch (RuntimeException e) {
       forget(key, since);
