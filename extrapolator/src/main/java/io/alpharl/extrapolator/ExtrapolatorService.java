@@ -156,7 +156,18 @@ public final class ExtrapolatorService implements Runnable {
       // Every input described, with the ids it had at the start (a cluster that does not answer, or hides one, tells nothing).
       BooleanSupplier inputsUnchanged = () -> inputIds.size() == inputTopics.size()
           && TopicAdmin.ids(config.kafka(), inputTopics, TOPIC_IDS_WITHIN_MS).equals(inputIds);
-      Map<TopicPartition, Long> start = resume(replayStart.load(consumer, inputs), reader);
+      Map<TopicPartition, Long> kept = Map.of();
+      if (inputIds.size() == inputTopics.size()) {
+        kept = replayStart.load(consumer, inputs);
+      } else { // which topics the kept offsets are of cannot be told: they are not taken, nor kept again until a restart
+        LOG.warn("extrapolator {}: the ids of its input topics are unknown at start (the cluster described {} of {}): its inputs are"
+            + " replayed from the beginning, and no replay start is kept until a restart", config.id(), inputIds.size(), inputTopics.size());
+        kept = new HashMap<>();
+        for (TopicPartition tp : inputs) {
+          kept.put(tp, 0L);
+        }
+      }
+      Map<TopicPartition, Long> start = resume(kept, reader);
       start.forEach((tp, offset) -> {
         if (offset > 0) {
           consumer.seek(tp, offset);

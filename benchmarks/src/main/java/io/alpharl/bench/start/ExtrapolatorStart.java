@@ -53,6 +53,8 @@ import picocli.CommandLine.Option;
         + "replay start.")
 public final class ExtrapolatorStart implements Callable<Integer> {
   private static final String APP = "bench-processor";
+  /** A start slower than this is a failure, not a figure: something is stuck. */
+  private static final Duration CATCH_UP_WITHIN = Duration.ofMinutes(10);
   private static final String[] PROJECTIONS = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
       "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
 
@@ -121,9 +123,12 @@ public final class ExtrapolatorStart implements Callable<Integer> {
     Thread thread = new Thread(service, "extrapolator-" + id);
     long t0 = System.nanoTime();
     thread.start();
+    long deadline = t0 + CATCH_UP_WITHIN.toNanos();
     while (!service.caughtUp()) {
-      if (!thread.isAlive()) {
-        throw new IllegalStateException("extrapolator " + id + " stopped before it caught up");
+      if (!thread.isAlive() || System.nanoTime() - deadline > 0) {
+        service.stop();
+        throw new IllegalStateException("extrapolator " + id + (thread.isAlive() ? " did not catch up within " + CATCH_UP_WITHIN
+            : " stopped before it caught up"));
       }
       Thread.sleep(20);
     }

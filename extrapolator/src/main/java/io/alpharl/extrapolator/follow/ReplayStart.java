@@ -56,7 +56,7 @@ public final class ReplayStart {
 
   private final String group;
   private long retryAtNanos = System.nanoTime();
-  private boolean saidInputsChanged;
+  private boolean saidInputsUnconfirmed;
   private final String fingerprint;
   private Map<TopicPartition, Long> kept = Map.of();
   private long keptAtNanos;
@@ -131,7 +131,7 @@ public final class ReplayStart {
    * is said once and tried again at the next call; a fenced producer's is thrown.
    *
    * @param running         false once the service is stopping
-   * @param inputsUnchanged asked before a keep: false when an input topic was deleted or made again since the start
+   * @param inputsUnchanged asked before a keep: true when every input topic is described with the id it had at the start
    */
   public void keep(Producer<byte[], byte[]> producer, Map<TopicPartition, Long> marks, BooleanSupplier running,
       BooleanSupplier inputsUnchanged) {
@@ -142,13 +142,14 @@ public final class ReplayStart {
     if (!inputsUnchanged.getAsBoolean()) {
       // An input deleted and made again since the start: the positions are in another topic than the offsets this start took.
       retryAtNanos = now + RETRY_AFTER_FAILURE_NANOS;
-      if (!saidInputsChanged) {
-        saidInputsChanged = true;
-        LOG.warn("an input topic was deleted or made again since this start: its replay start is not kept (the next start replays from"
-            + " the beginning)");
+      if (!saidInputsUnconfirmed) {
+        saidInputsUnconfirmed = true;
+        LOG.warn("the input topics could not be confirmed to be the ones this start read (the cluster did not describe them all, or one"
+            + " was deleted or made again): the replay start is not kept now; tried again in {} minutes", RETRY_AFTER_FAILURE_NANOS / 60_000_000_000L);
       }
       return;
     }
+    saidInputsUnconfirmed = false;
     String stamp = fingerprint + " set " + Long.toHexString(System.currentTimeMillis()) + "-"
         + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();

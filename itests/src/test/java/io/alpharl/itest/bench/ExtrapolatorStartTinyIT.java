@@ -25,8 +25,6 @@ class ExtrapolatorStartTinyIT {
     int exit = new CommandLine(new ExtrapolatorStart()).execute("--runs", "3", "--steps", "20", "--layers", "2", "--json", json.toString());
     assertThat(exit).isZero();
     JsonNode r = new ObjectMapper().readTree(json.toFile());
-    assertThat(r.path("finished_runs").asInt()).isEqualTo(3);
-    assertThat(r.path("modules").asInt()).isEqualTo(14);
     // 3 runs × 20 steps × 2 axes fit summaries of 14 modules, each module's fit over 100 bytes
     assertThat(r.path("fit_bytes").asLong()).isGreaterThan(3L * 20 * 2 * 14 * 100);
     for (String key : List.of("first_start_seconds", "start_from_beginning_seconds", "start_from_replay_start_seconds",
@@ -35,9 +33,7 @@ class ExtrapolatorStartTinyIT {
           .isTrue();
     }
     assertThat(r.path("offsets_skipped_from_beginning").asLong()).as("a new id starts from the beginning").isZero();
-    // The finished runs' 20 commits and 40 fits each, and their 2 manifests, lie before the replay start
-    assertThat(r.path("offsets_skipped_from_replay_start").asLong()).isGreaterThanOrEqualTo(3L * (20 + 40 + 2));
-    assertThat(r.path("from_beginning_vs_replay_start").asDouble()).isEqualTo(
-        r.path("start_from_beginning_seconds").asDouble() / r.path("start_from_replay_start_seconds").asDouble());
+    // Exactly the finished runs' records (2 manifests, 20 commits and 40 fits each): the live run, written last and not at rest, is read
+    assertThat(r.path("offsets_skipped_from_replay_start").asLong()).isEqualTo(3L * (2 + 20 + 40));
   }
 }
