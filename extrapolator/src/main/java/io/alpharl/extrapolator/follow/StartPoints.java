@@ -31,6 +31,10 @@ final class StartPoints {
   static final long REST_AFTER_MS = 6 * 3_600_000L;
   private static final List<String> INPUTS = List.of(Topics.RUNS.name(), Topics.STEPS.name(), Topics.FITS.name());
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StartPoints.class);
+
+  /** Runs said to hold the points for good. */
+  private final Set<String> saidHolding = new HashSet<>();
   /** Per run and input partition, the offsets of the records taken for it. */
   private final Map<String, Map<TopicPartition, Taken>> taken = new HashMap<>();
   /** Per run, the newest timestamp of a record taken for it (ms since the epoch, its producer's clock). */
@@ -106,7 +110,15 @@ final class StartPoints {
             && t.getValue().first() < marks.getOrDefault(t.getKey(), 0L));
         boolean offHome = e.getValue().keySet().stream().anyMatch(tp -> partitionCounts.containsKey(tp.topic())
             && tp.partition() != RecordKeys.runPartition(run, partitionCounts.get(tp.topic())));
-        if (!rests || !sleeps || offHome || !foundByWake(e.getValue())) {
+        boolean unseenByWake = !foundByWake(e.getValue());
+        if ((offHome || unseenByWake) && saidHolding.add(run)) {
+          // Unlike a run not at rest, which rests once it ends or falls idle, these hold at every start for good: said once.
+          LOG.warn("run {} holds the extrapolator's replay start at its first records since this start, and will at every start: it has"
+              + " a record {}, which waking it would not read again", run, offHome
+              ? "on a partition other than its own (junk, or a topic's partition count changed)"
+              : "stamped over a minute before its first record on " + Topics.RUNS.name() + " (junk, or a producer's clock set back)");
+        }
+        if (!rests || !sleeps || offHome || unseenByWake) {
           holding.add(run);
           e.getValue().forEach((tp, t) -> marks.computeIfPresent(tp, (k, m) -> Math.min(m, t.firstSinceStart())));
           lowered = true;
