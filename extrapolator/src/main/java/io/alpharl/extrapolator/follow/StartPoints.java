@@ -30,7 +30,6 @@ final class StartPoints {
   /** A run whose newest record is older than this rests, ended or not: a wake costs time when it comes back, never outputs. */
   static final long REST_AFTER_MS = 6 * 3_600_000L;
   private static final List<String> INPUTS = List.of(Topics.RUNS.name(), Topics.STEPS.name(), Topics.FITS.name());
-
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StartPoints.class);
 
   /** Runs said to hold the points for good. */
@@ -135,9 +134,10 @@ final class StartPoints {
    * time, a clock set back) could lie before where it begins.
    */
   private static boolean foundByWake(Map<TopicPartition, Taken> records) {
-    long firstRunsMs = records.entrySet().stream().filter(t -> t.getKey().topic().equals(Topics.RUNS.name()))
-        .min(java.util.Comparator.comparingLong(t -> t.getValue().first())).map(t -> t.getValue().firstMs()).orElse(Long.MIN_VALUE);
-    return records.values().stream().allMatch(t -> t.oldestMs() >= firstRunsMs - TopicReader.CLOCK_MARGIN_MS);
+    java.util.Optional<Long> firstRunsMs = records.entrySet().stream().filter(t -> t.getKey().topic().equals(Topics.RUNS.name()))
+        .min(java.util.Comparator.comparingLong(t -> t.getValue().first())).map(t -> t.getValue().firstMs());
+    // No record on alpharl.runs: nothing wakes it (it cannot sleep), which is not this rule's to say
+    return firstRunsMs.isEmpty() || records.values().stream().allMatch(t -> t.oldestMs() >= firstRunsMs.get() - TopicReader.CLOCK_MARGIN_MS);
   }
 
   /**
