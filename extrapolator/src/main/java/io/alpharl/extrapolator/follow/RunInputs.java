@@ -294,8 +294,9 @@ public final class RunInputs {
     TopicPartition home = new TopicPartition(Topics.STEPS.name(), RecordKeys.runPartition(key, partitions.size()));
     List<StepCommitted> commits = new ArrayList<>();
     reader.read(reader.offsetsAt(List.of(home), run.startMs() - TopicReader.CLOCK_MARGIN_MS), rec -> {
-      if (rec.key() == null || rec.value() == null || !key.equals(new String(rec.key(), StandardCharsets.UTF_8))) {
-        return;
+      if (rec.key() == null || rec.value() == null || !key.equals(new String(rec.key(), StandardCharsets.UTF_8))
+          || emitted.refusedAsUnknownRun(rec)) {
+        return; // not taken by the consumer's pass either: refused as of a run without a manifest when it came, it stays refused
       }
       try {
         StepCommitted s = Topics.STEPS.valueSerde().deserializer().deserialize(rec.topic(), rec.value());

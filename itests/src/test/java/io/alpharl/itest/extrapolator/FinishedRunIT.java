@@ -93,6 +93,49 @@ class FinishedRunIT {
     }
   }
 
+  /**
+   * A commit the consumer's pass refused as of a run without a manifest stays refused when the
+   * run's commits are read again after its end: taken there, the revived run had a step the live
+   * pass never had, and a fit after the end got a prediction in one order of the topics and a
+   * dead letter for a missing step in another (found by a review).
+   */
+  @Test
+  void aCommitRefusedAsOfARunWithoutAManifestIsNotBroughtBack(TestBroker broker) throws Exception {
+    String run = "refused-" + UUID.randomUUID().toString().substring(0, 8);
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      TopicAdmin.ensure(admin, Topics.layouts(4, (short) 1));
+    }
+    long start = System.currentTimeMillis();
+    org.apache.kafka.clients.producer.RecordMetadata refused;
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(Topics.STEPS.name(), run.getBytes(StandardCharsets.UTF_8), commit(run, 1).toByteArray())).get();
+      refused = producer.send(new ProducerRecord<>(Topics.STEPS.name(), run.getBytes(StandardCharsets.UTF_8), commit(run, 2).toByteArray())).get();
+    }
+    Emitted emitted = Emitted.none("x");
+    ConsumerRecord<byte[], byte[]> refusedRecord = new ConsumerRecord<>(Topics.STEPS.name(), refused.partition(), refused.offset(),
+        run.getBytes(StandardCharsets.UTF_8), commit(run, 2).toByteArray());
+    emitted.deadLettered(io.alpharl.proto.topic.DeadLetters.of(refusedRecord, io.alpharl.proto.v1.RejectReason.REJECT_REASON_UNKNOWN_RUN,
+        "commit of step 2 for run " + run + ", which has no manifest", emitted.rejectedBy()).build());
+    RunInputs inputs = new RunInputs(APP, ProgressAxis.PROGRESS_AXIS_STEP, emitted, new ExtrapolatorMetrics());
+    RunManifest manifest = RunManifest.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run).setCreatedUnixMs(start).build();
+    try (TopicReader reader = new TopicReader(KafkaClients.of(broker.bootstrapServers()), TIMEOUT)) {
+      inputs.apply(record(Topics.RUNS.name(), 0, run, manifest.toByteArray()), reader);
+      inputs.apply(record(Topics.STEPS.name(), 0, run, commit(run, 1).toByteArray()), reader);
+      inputs.apply(refusedRecord, reader); // as the consumer hands it over again: still refused
+      RunLedger ledger = inputs.runs().get(run);
+      assertThat(ledger.commits()).containsOnlyKeys(1L);
+      ledger.acted(1);
+      inputs.apply(record(Topics.RUNS.name(), 1, run, manifest.toBuilder().setLastStep(1).setRunEnded(true).build().toByteArray()), reader);
+      assertThat(ledger.letGo()).isTrue();
+      FitSummary fit = FitSummary.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run).setStep(2)
+          .setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setProcessorApplication(APP).addWindowSteps(1).addWindowSteps(2).setSignalHigh(1)
+          .setMinExponent(0.1).setMaxExponent(1).build();
+      inputs.apply(record(Topics.FITS.name(), 0, run, fit.toByteArray()), reader);
+      assertThat(ledger.commits()).as("brought back as the consumer took them").containsOnlyKeys(1L);
+    }
+  }
+
   private static StepCommitted commit(String run, long step) {
     return StepCommitted.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run).setStep(step).setTensorCount(1)
         .setHasProgressValue(true).setProgressValue(step / 10.0)
