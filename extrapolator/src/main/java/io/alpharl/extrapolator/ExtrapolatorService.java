@@ -153,21 +153,14 @@ public final class ExtrapolatorService implements Runnable {
       Map<String, org.apache.kafka.common.Uuid> inputIds = TopicAdmin.ids(config.kafka(), inputTopics, TOPIC_IDS_WITHIN_MS);
       ReplayStart replayStart = new ReplayStart(config.id(), ReplayStart.settings(config.processorApplication(),
           EnumLabels.of(config.policy().axis()), config.policy().spelledOut(), config.outputDir().toAbsolutePath().toString(), inputIds));
+      boolean idsKnown = inputIds.size() == inputTopics.size();
       // Every input described, with the ids it had at the start (a cluster that does not answer, or hides one, tells nothing).
-      BooleanSupplier inputsUnchanged = () -> inputIds.size() == inputTopics.size()
-          && TopicAdmin.ids(config.kafka(), inputTopics, TOPIC_IDS_WITHIN_MS).equals(inputIds);
-      Map<TopicPartition, Long> kept = Map.of();
-      if (inputIds.size() == inputTopics.size()) {
-        kept = replayStart.load(consumer, inputs);
-      } else { // which topics the kept offsets are of cannot be told: they are not taken, nor kept again until a restart
+      BooleanSupplier inputsUnchanged = () -> idsKnown && TopicAdmin.ids(config.kafka(), inputTopics, TOPIC_IDS_WITHIN_MS).equals(inputIds);
+      if (!idsKnown) { // which topics the kept offsets are of cannot be told: they are not taken, nor kept again until a restart
         LOG.warn("extrapolator {}: the ids of its input topics are unknown at start (the cluster described {} of {}): its inputs are"
             + " replayed from the beginning, and no replay start is kept until a restart", config.id(), inputIds.size(), inputTopics.size());
-        kept = new HashMap<>();
-        for (TopicPartition tp : inputs) {
-          kept.put(tp, 0L);
-        }
       }
-      Map<TopicPartition, Long> start = resume(kept, reader);
+      Map<TopicPartition, Long> start = resume(idsKnown ? replayStart.load(consumer, inputs) : ReplayStart.beginning(inputs), reader);
       start.forEach((tp, offset) -> {
         if (offset > 0) {
           consumer.seek(tp, offset);
@@ -225,8 +218,7 @@ public final class ExtrapolatorService implements Runnable {
     } catch (KafkaException e) {
       LOG.warn("extrapolator {}: the runs before its replay start could not be read ({}); its inputs are replayed from the beginning",
           config.id(), e.getMessage());
-      Map<TopicPartition, Long> beginning = new HashMap<>();
-      kept.keySet().forEach(tp -> beginning.put(tp, 0L));
+      Map<TopicPartition, Long> beginning = ReplayStart.beginning(kept.keySet());
       runInputs.resumeFrom(beginning, reader); // reads nothing
       return beginning;
     }

@@ -91,8 +91,7 @@ public final class ReplayStart {
    * its partition's end (a topic deleted and made again), or where they cannot be read.
    */
   public Map<TopicPartition, Long> load(Consumer<byte[], byte[]> consumer, Collection<TopicPartition> partitions) {
-    Map<TopicPartition, Long> beginning = new HashMap<>();
-    partitions.forEach(tp -> beginning.put(tp, 0L));
+    Map<TopicPartition, Long> beginning = beginning(partitions);
     try {
       Map<TopicPartition, OffsetAndMetadata> found = consumer.committed(Set.copyOf(partitions), PATIENCE);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions, PATIENCE);
@@ -123,6 +122,13 @@ public final class ReplayStart {
       failed("read", e);
       return beginning;
     }
+  }
+
+  /** Every partition from its beginning (offset 0): a start without a replay start. */
+  public static Map<TopicPartition, Long> beginning(Collection<TopicPartition> partitions) {
+    Map<TopicPartition, Long> out = new HashMap<>();
+    partitions.forEach(tp -> out.put(tp, 0L));
+    return out;
   }
 
   /**

@@ -174,14 +174,19 @@ public final class RunInputs {
 
   /** Whether the record could lead to an output other than its own dead letter: not a fit of another application or axis. */
   private boolean mayChangeOutputs(ConsumerRecord<byte[], byte[]> r) {
+    return passedOverFit(r).isEmpty();
+  }
+
+  /** The record's fit when it is one of another application or axis, which leads to no output; else empty. */
+  private Optional<FitSummary> passedOverFit(ConsumerRecord<byte[], byte[]> r) {
     if (!r.topic().equals(Topics.FITS.name()) || r.value() == null) {
-      return true;
+      return Optional.empty();
     }
     try {
       FitSummary f = Topics.FITS.valueSerde().deserializer().deserialize(r.topic(), r.value());
-      return f.getProcessorApplication().equals(processorApplication) && f.getAxis() == axis;
+      return f.getProcessorApplication().equals(processorApplication) && f.getAxis() == axis ? Optional.empty() : Optional.of(f);
     } catch (SerializationException e) {
-      return true; // refused alike, awake or not
+      return Optional.empty(); // refused alike, awake or not
     }
   }
 
@@ -385,14 +390,10 @@ public final class RunInputs {
     // step is kept): neither is kept in memory for the wake, which at 70B could hold gigabytes of them.
     long[] otherAxisThrough = {0};
     List<ConsumerRecord<byte[], byte[]>> earlier = startPoints.earlier(key, reader, rec -> {
-      if (mayChangeOutputs(rec)) {
-        return true;
-      }
-      FitSummary f = Topics.FITS.valueSerde().deserializer().deserialize(rec.topic(), rec.value()); // parsed by mayChangeOutputs
-      if (f.getProcessorApplication().equals(processorApplication) && MessageChecks.fit(key, f).isEmpty()) {
-        otherAxisThrough[0] = Math.max(otherAxisThrough[0], f.getStep());
-      }
-      return false;
+      Optional<FitSummary> passedOver = passedOverFit(rec);
+      passedOver.filter(f -> f.getProcessorApplication().equals(processorApplication) && MessageChecks.fit(key, f).isEmpty())
+          .ifPresent(f -> otherAxisThrough[0] = Math.max(otherAxisThrough[0], f.getStep()));
+      return passedOver.isEmpty();
     });
     try {
       for (ConsumerRecord<byte[], byte[]> rec : earlier) {

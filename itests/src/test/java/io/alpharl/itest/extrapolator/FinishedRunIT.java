@@ -9,7 +9,6 @@ import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.proto.topic.KafkaClients;
-import io.alpharl.proto.topic.TopicAdmin;
 import io.alpharl.proto.topic.TopicReader;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.FitSummary;
@@ -23,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -46,12 +44,9 @@ class FinishedRunIT {
   @Test
   void aFitOrCommitAfterAFinishedRunsEndBringsItsCommitsBackFromTheLog(TestBroker broker) throws Exception {
     String run = "finished-" + UUID.randomUUID().toString().substring(0, 8);
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-      TopicAdmin.ensure(admin, Topics.layouts(4, (short) 1));
-    }
+    broker.ensureTopics();
     long start = System.currentTimeMillis();
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
-        new ByteArraySerializer(), new ByteArraySerializer())) {
+    try (KafkaProducer<byte[], byte[]> producer = producer(broker)) {
       for (long step = 1; step <= 4; step++) { // step 4: a commit after the run's end at step 3
         producer.send(new ProducerRecord<>(Topics.STEPS.name(), run.getBytes(StandardCharsets.UTF_8), commit(run, step).toByteArray())).get();
       }
@@ -102,13 +97,10 @@ class FinishedRunIT {
   @Test
   void aCommitRefusedAsOfARunWithoutAManifestIsNotBroughtBack(TestBroker broker) throws Exception {
     String run = "refused-" + UUID.randomUUID().toString().substring(0, 8);
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-      TopicAdmin.ensure(admin, Topics.layouts(4, (short) 1));
-    }
+    broker.ensureTopics();
     long start = System.currentTimeMillis();
     org.apache.kafka.clients.producer.RecordMetadata refused;
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
-        new ByteArraySerializer(), new ByteArraySerializer())) {
+    try (KafkaProducer<byte[], byte[]> producer = producer(broker)) {
       producer.send(new ProducerRecord<>(Topics.STEPS.name(), run.getBytes(StandardCharsets.UTF_8), commit(run, 1).toByteArray())).get();
       refused = producer.send(new ProducerRecord<>(Topics.STEPS.name(), run.getBytes(StandardCharsets.UTF_8), commit(run, 2).toByteArray())).get();
     }
@@ -134,6 +126,11 @@ class FinishedRunIT {
       inputs.apply(record(Topics.FITS.name(), 0, run, fit.toByteArray()), reader);
       assertThat(ledger.commits()).as("brought back as the consumer took them").containsOnlyKeys(1L);
     }
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer(TestBroker broker) {
+    return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()), new ByteArraySerializer(),
+        new ByteArraySerializer());
   }
 
   private static StepCommitted commit(String run, long step) {
