@@ -63,7 +63,7 @@ public final class FitOptions {
   @Option(names = "--solver-tolerance", defaultValue = "" + Rank1Settings.DEFAULT_RELATIVE_RESIDUAL,
       description = "Relative residual at which the factor solver stops (‖ΔWᵀΔW v − θ v‖ ≤ tol · θ for each factor). Larger is faster and"
           + " less exact: on noise-like updates 1e-2 needs about half the passes of the default, with singular values within about 0.6 %%"
-          + " (README, Scale benchmark). The same value gives the same bits on every machine. Default: ${DEFAULT-VALUE}.")
+          + " (docs/scale-benchmark.md, Solver tolerance). The same value gives the same bits on every machine. Default: ${DEFAULT-VALUE}.")
   double solverTolerance;
 
   @Option(names = "--sweep-precision", defaultValue = "DOUBLE",

@@ -17,7 +17,7 @@ public final class ModuleOptions {
 
   @Option(names = {"--include-modules", "--modules"}, paramLabel = "REGEX",
       description = "Model exactly the 2-D tensors whose full name matches REGEX (repeatable). Default: every 2-D '.weight' inside a numbered "
-          + "block (model.layers.N., transformer.h.N., encoder.layer.N., experts.E.) except embeddings, heads and norms.")
+          + "block (model.layers.N., transformer.h.N., gpt_neox.layers.N., encoder.layer.N., experts.E.) except embeddings, heads and norms.")
   List<String> include = new ArrayList<>();
 
   @Option(names = "--exclude-modules", paramLabel = "REGEX",

@@ -370,9 +370,9 @@ class UserErrorsTest {
   @Test
   void aRecordingSaysWhichWatchOptionsItDoesNotUse() throws Exception {
     Path run = runFolder("record-pace", 15, Float.NaN);
-    assertThat(run("agent", "record", run.toString(), "--run-id", "r", "--out", work.resolve("paced.arrow").toString(), "--poll-interval", "5s"))
-        .isZero();
-    assertThat(err.toString()).contains("--poll-interval is not used").doesNotContain("--progress-wait");
+    assertThat(run("agent", "record", run.toString(), "--run-id", "r", "--out", work.resolve("paced.arrow").toString(), "--poll-interval", "5s",
+        "--keyframe-every", "8")).isZero();
+    assertThat(err.toString()).contains("--poll-interval is not used").contains("--keyframe-every is not used").doesNotContain("--progress-wait");
   }
 
   /** The processor prints its page's address with a trailing slash; pasted as is, status asked for //api/runs, which it answers 404. */

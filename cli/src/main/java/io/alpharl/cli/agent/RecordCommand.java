@@ -47,6 +47,11 @@ public final class RecordCommand implements Callable<Integer> {
         spec.commandLine().getErr().println("alpharl agent record: " + unused + " is not used: a recording reads the finished run at once, without waiting");
       }
     }
+    if (spec.commandLine().getParseResult().hasMatchedOption("--keyframe-every")) {
+      // Keyframes only speed up a live model write; a recording keeps the deltas, from which a replay's write sums.
+      spec.commandLine().getErr().println("alpharl agent record: --keyframe-every is not used: a recording keeps no keyframes (a replay's"
+          + " model write sums its deltas from the start)");
+    }
     WritableDir.requireNamed(out, "--out");
     if (Files.isDirectory(out)) {
       throw new UserError("--out " + out + " is a folder: give the recording's file, e.g. " + out.resolve(run.runId + ".arrow"));

@@ -76,7 +76,7 @@ final class RunDirOptions {
           + " start and deleted on exit. Default: the system's temporary folder.")
   Path stateDir;
 
-  @Option(names = "--planned-steps", defaultValue = "0", description = "Planned final step; 0 reads max_steps from trainer_state.json.")
+  @Option(names = "--planned-steps", defaultValue = "0", description = "Planned final step; 0 reads max_steps from trainer_state.json, else from progress.jsonl (verl, openrlhf). Default: ${DEFAULT-VALUE}.")
   long plannedSteps;
 
   @Option(names = "--max-chunk-bytes", defaultValue = "" + ChunkingConfig.DEFAULT_MAX_CHUNK_BYTES,

@@ -51,8 +51,8 @@ public final class WatchCommand implements Callable<Integer> {
   boolean once;
 
   @Option(names = "--control-port", converter = PortConverter.class, defaultValue = "0",
-      description = "Serve the early-stop decision at http://127.0.0.1:PORT/control for trainers that poll (204 until there is one). "
-          + "A STOP file with the decision as JSON is written in DIR either way.")
+      description = "Serve the early-stop decision at http://HOST:PORT/control (HOST: --control-host) for trainers that poll (204 until there is one). "
+          + "A STOP file with the decision as JSON is written in DIR either way; 0 serves none. Default: ${DEFAULT-VALUE}.")
   int controlPort;
 
   @Option(names = {"--control-host", "--metrics-host"}, defaultValue = "127.0.0.1",

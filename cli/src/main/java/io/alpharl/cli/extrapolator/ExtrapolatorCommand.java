@@ -71,7 +71,7 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
   @Option(names = "--consecutive", defaultValue = "3", description = "Passing fits in a row needed for an early stop. Default: ${DEFAULT-VALUE}.")
   int consecutive;
 
-  @Option(names = "--predict-at", defaultValue = "0", description = "Also write one prediction at this share of the planned steps, gate or not; 0 for never.")
+  @Option(names = "--predict-at", defaultValue = "0", description = "Also write one prediction at this share of the planned steps, gate or not; 0 for never. Default: ${DEFAULT-VALUE}.")
   double predictAt;
 
   @Option(names = "--carry-from-base", description = "Write the tensors that are not modules (embeddings, norms, biases) at their base value instead of their"

@@ -93,7 +93,7 @@ public final class PredictCommand implements Callable<Integer> {
       description = "Key of y_t, the progress signal: the signal axis's points, which auto judges on any --axis. Default: ${DEFAULT-VALUE}.")
   String progressKey;
 
-  @Option(names = "--target-step", defaultValue = "0", description = "Step to predict; 0 for max_steps of the trainer state.")
+  @Option(names = "--target-step", defaultValue = "0", description = "Step to predict; 0 for max_steps of the trainer state. Default: ${DEFAULT-VALUE}.")
   long targetStep;
 
   @Option(names = "--out", required = true, description = "Directory for the predicted model.")

@@ -48,7 +48,7 @@ public final class ProcessorCommand implements Callable<Integer> {
       description = "Address the HTTP endpoint binds; 0.0.0.0 to serve other machines (as in a container). Default: ${DEFAULT-VALUE}.")
   String httpHost;
 
-  @Option(names = "--rank1-threads", defaultValue = "0", description = "Threads of the CPU rank-1 backend; 0 for one per core.")
+  @Option(names = "--rank1-threads", defaultValue = "0", description = "Threads of the CPU rank-1 backend; 0 for one per core. Default: ${DEFAULT-VALUE}.")
   int rank1Threads;
 
   @Option(names = "--stream-threads", defaultValue = "1",
