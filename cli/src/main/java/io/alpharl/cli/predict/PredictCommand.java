@@ -294,7 +294,11 @@ public final class PredictCommand implements Callable<Integer> {
     }
     Path f = Path.of(file).toAbsolutePath();
     Path o = out.toAbsolutePath();
-    return f.startsWith(o) || o.startsWith(f) || f.startsWith(StagedFolder.stagingOf(out));
+    try {
+      return f.startsWith(o) || o.startsWith(f) || f.startsWith(StagedFolder.stagingOf(out));
+    } catch (IOException e) {
+      return false; // a link that cannot be read is not where the failure was
+    }
   }
 
   /**

@@ -22,9 +22,26 @@ public final class StagedFolder {
     long writeInto(Path staging) throws IOException;
   }
 
-  /** The staging folder of {@code dir}: a hidden sibling, so that the move is a rename on one file system. */
-  public static Path stagingOf(Path dir) {
-    return dir.toAbsolutePath().resolveSibling("." + dir.getFileName() + ".writing");
+  /** The staging folder of {@code dir}: a hidden sibling of where it lies, so that the move is a rename on one file system. */
+  public static Path stagingOf(Path dir) throws IOException {
+    Path target = placeOf(dir);
+    return target.resolveSibling("." + target.getFileName() + ".writing");
+  }
+
+  /**
+   * Where {@code dir}'s model lies: a link is followed to its folder, which is replaced in place. The
+   * moves below act on names, so a link itself would be moved aside and deleted while the folder it
+   * points at kept the earlier model, complete and loadable under its real path.
+   */
+  static Path placeOf(Path dir) throws IOException {
+    Path at = dir.toAbsolutePath();
+    for (int hops = 0; Files.isSymbolicLink(at); hops++) {
+      if (hops == 40) {
+        throw new IOException(dir + ": too many levels of links");
+      }
+      at = at.resolveSibling(Files.readSymbolicLink(at)).normalize(); // a link to nothing yet: the model is made where it points
+    }
+    return at;
   }
 
   /**
@@ -36,8 +53,8 @@ public final class StagedFolder {
    * @return bytes written
    */
   public static long replace(Path dir, Contents contents) throws IOException {
-    Path staging = stagingOf(dir);
-    Path target = dir.toAbsolutePath();
+    Path target = placeOf(dir);
+    Path staging = stagingOf(target);
     Path replaced = target.resolveSibling("." + target.getFileName() + ".replaced");
     Folders.deleteTree(staging);
     if (Files.exists(replaced)) {

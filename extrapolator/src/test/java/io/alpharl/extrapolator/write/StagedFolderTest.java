@@ -75,4 +75,36 @@ class StagedFolderTest {
     assertThat(model.resolve("alpharl_prediction.json")).as("the earlier model, back in place").hasContent("old");
     assertThat(replaced).doesNotExist();
   }
+
+  /** A link as the folder: the moves acted on the link, and the folder it points at kept the earlier model under its real path. */
+  @Test
+  void aLinkedFolderIsReplacedWhereItLies() throws IOException {
+    Path real = Files.createDirectories(dir.resolve("big").resolve("model"));
+    Files.writeString(real.resolve("alpharl_prediction.json"), "old");
+    Path link = Files.createSymbolicLink(dir.resolve("model"), Path.of("big", "model"));
+    StagedFolder.replace(link, staging -> {
+      Files.createDirectories(staging);
+      Files.writeString(staging.resolve("alpharl_prediction.json"), "new");
+      return 3;
+    });
+    assertThat(real.resolve("alpharl_prediction.json")).as("the real folder").hasContent("new");
+    assertThat(link).as("still the link").isSymbolicLink();
+    assertThat(link.resolve("alpharl_prediction.json")).hasContent("new");
+    assertThat(StagedFolder.stagingOf(link)).isEqualTo(real.resolveSibling(".model.writing")).doesNotExist();
+    assertThat(real.resolveSibling(".model.replaced")).doesNotExist();
+  }
+
+  /** A link to a folder not made yet: the model is made where it points. */
+  @Test
+  void aLinkToNothingYetGetsTheModelWhereItPoints() throws IOException {
+    Files.createDirectories(dir.resolve("big"));
+    Path link = Files.createSymbolicLink(dir.resolve("model"), dir.resolve("big").resolve("model"));
+    StagedFolder.replace(link, staging -> {
+      Files.createDirectories(staging);
+      Files.writeString(staging.resolve("alpharl_prediction.json"), "new");
+      return 3;
+    });
+    assertThat(dir.resolve("big").resolve("model").resolve("alpharl_prediction.json")).hasContent("new");
+    assertThat(link).isSymbolicLink();
+  }
 }
