@@ -112,6 +112,8 @@ public final class CheckpointAgent implements AutoCloseable {
   private final ProgressReader progress;
   private final Checkpoint base;
   private final RunManifest.Builder manifest;
+  /** Tensors whose updates are taken against W_0 rounded to their checkpoints' dtype (the manifest's {@code base_rounded_to}). */
+  private final Map<String, io.alpharl.safetensors.DType> w0RoundedTo = new HashMap<>();
   private final TensorChunker chunker;
   private final RunningSum sum;
   private final Set<Long> rejected = new HashSet<>();
@@ -187,6 +189,12 @@ public final class CheckpointAgent implements AutoCloseable {
     }
     try {
       committed = resume.load(sum);
+      // Before the continuity check, which compares the log's sum with the checkpoint less W_0 as the run took it.
+      committed.modules().forEach((name, was) -> {
+        if (was.hasBaseRoundedTo()) {
+          w0RoundedTo.put(name, fromWire(was.getBaseRoundedTo()));
+        }
+      });
       lettered.addAll(resume.lettersBefore());
       requireSameBase(committed, fingerprint);
       requireSameProgressKey(committed); // before the lineage check, which would compare two keys' values and blame the folder
@@ -224,8 +232,12 @@ public final class CheckpointAgent implements AutoCloseable {
           .setModelled(d.modelled())
           .setTransposed(d.transposed());
       // The run's first checkpoint said it: kept across restarts, so every manifest after the first step says the same.
-      Optional.ofNullable(committed.modules().get(t.name())).filter(TensorInfo::hasCheckpointDtype)
-          .ifPresent(was -> info.setCheckpointDtype(was.getCheckpointDtype()));
+      Optional.ofNullable(committed.modules().get(t.name())).filter(TensorInfo::hasCheckpointDtype).ifPresent(was -> {
+        info.setCheckpointDtype(was.getCheckpointDtype());
+        if (was.hasBaseRoundedTo()) {
+          info.setBaseRoundedTo(was.getBaseRoundedTo());
+        }
+      });
       manifest.addTensors(info);
     }
     fingerprint.stamp(manifest);
@@ -308,7 +320,7 @@ public final class CheckpointAgent implements AutoCloseable {
     }
     Optional<String> mismatch;
     try (Checkpoint ckpt = Checkpoint.open(atStep.get().path())) {
-      mismatch = ContinuityCheck.mismatch(base, ckpt, sum, config.wire());
+      mismatch = ContinuityCheck.mismatch(base, w0RoundedTo, ckpt, sum, config.wire());
     } catch (SafetensorsException e) {
       LOG.warn("run {}: checkpoint of committed step {} cannot be read ({}); resuming without checking the folder against the log", config.runId(),
           committedStep, e.getMessage());
@@ -775,6 +787,10 @@ public final class CheckpointAgent implements AutoCloseable {
           ckpt.readFloats(sources.of(t.name()), from, target, 0, count);
           try {
             base.readFloats(t.name(), from, w0, 0, count);
+            io.alpharl.safetensors.DType startedAs = w0RoundedTo.get(t.name());
+            if (startedAs != null) {
+              startedAs.roundInPlace(w0, 0, count);
+            }
           } catch (SafetensorsException e) {
             // Caught as the checkpoint's, it refused a good step for good, and every step while the base could not be read.
             throw new BaseModelException("cannot read the base model W_0 at " + config.basePath() + " (" + e.getMessage() + "); put back the"
@@ -970,6 +986,7 @@ public final class CheckpointAgent implements AutoCloseable {
   private void noteCheckpointDtypes(CheckpointDir c, Checkpoint ckpt, TensorSources sources) {
     boolean named = false;
     List<String> wider = new ArrayList<>();
+    List<String> rounded = new ArrayList<>();
     List<String> changed = new ArrayList<>();
     for (TensorInfo.Builder info : manifest.getTensorsBuilderList()) {
       io.alpharl.safetensors.DType read = ckpt.tensor(sources.of(info.getName())).dtype();
@@ -977,8 +994,14 @@ public final class CheckpointAgent implements AutoCloseable {
       if (!info.hasCheckpointDtype()) {
         info.setCheckpointDtype(stored);
         named = true;
-        if (stored != info.getDtype()) {
-          wider.add(info.getName() + ": " + read + " against " + base.tensor(info.getName()).dtype());
+        io.alpharl.safetensors.DType was = base.tensor(info.getName()).dtype();
+        if (!read.holdsEvery(was)) {
+          // The trainer loaded W_0 in the checkpoints' dtype: its run starts from W_0 rounded to it, not from W_0.
+          info.setBaseRoundedTo(stored);
+          w0RoundedTo.put(info.getName(), read);
+          rounded.add(info.getName() + ": " + read + " against " + was);
+        } else if (stored != info.getDtype()) {
+          wider.add(info.getName() + ": " + read + " against " + was);
         }
       } else if (stored != info.getCheckpointDtype() && dtypeChangeSaid.add(info.getName())) {
         changed.add(info.getName() + " as " + read + " where the run's first checkpoint stored it as "
@@ -988,6 +1011,11 @@ public final class CheckpointAgent implements AutoCloseable {
     if (!changed.isEmpty()) {
       LOG.warn("run {} step {}: {} tensors are stored in another dtype than before (e.g. {}); predicted models keep the first checkpoint's",
           config.runId(), c.step(), changed.size(), changed.get(0));
+    }
+    if (!rounded.isEmpty()) {
+      LOG.info("run {}: the checkpoints store {} tensors in a dtype that cannot hold the base's values at {} (e.g. {}); their updates are taken"
+          + " against W_0 rounded to it, the weights the trainer started from, and predicted models are written in it", config.runId(),
+          rounded.size(), config.basePath(), rounded.get(0));
     }
     if (!wider.isEmpty()) {
       LOG.info("run {}: the checkpoints store {} tensors in another dtype than the base at {} (e.g. {}); predicted models are written as the"
@@ -1015,6 +1043,14 @@ public final class CheckpointAgent implements AutoCloseable {
         .setRejectedBy(AgentLetters.REJECTED_BY)
         .setRejectedUnixMs(System.currentTimeMillis())
         .build());
+  }
+
+  private static io.alpharl.safetensors.DType fromWire(DType d) {
+    return switch (d) {
+      case D_TYPE_BF16 -> io.alpharl.safetensors.DType.BF16;
+      case D_TYPE_F16 -> io.alpharl.safetensors.DType.F16;
+      default -> io.alpharl.safetensors.DType.F32; // only the halves are rounded to
+    };
   }
 
   private static DType toWire(io.alpharl.safetensors.DType d) {

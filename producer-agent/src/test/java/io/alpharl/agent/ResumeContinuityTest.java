@@ -8,6 +8,7 @@ import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.proto.frame.WireDtype;
 import io.alpharl.proto.manifest.BaseModelFingerprint;
+import io.alpharl.proto.v1.TensorInfo;
 import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.DType;
 import io.alpharl.safetensors.SafetensorsWriter;
@@ -94,6 +95,35 @@ class ResumeContinuityTest {
     // The folder's checkpoint of step 5 would pass the continuity check: only the fingerprint tells.
     assertThatThrownBy(() -> lastStepAfterResume(withBase(logOf(5, 0, WireDtype.F32), another))).isInstanceOf(ResumeRefusedException.class)
         .hasMessageContaining("is not the one the run started from").hasMessageContaining("tensor " + W + " holds other bytes");
+  }
+
+  /**
+   * A trainer that loaded the f32 base as bf16: the log holds W_5 − bf16(W_0) and the manifest says
+   * so. Compared against W_0 as stored, the rounding (about 8 % of this update) took the run for
+   * another.
+   */
+  @Test
+  void aRunWhoseUpdatesAreTakenAgainstTheRoundedBaseResumes() throws Exception {
+    write(0, 0);
+    float[] w5 = weights(5, 0);
+    DType.BF16.roundInPlace(w5, 0, N);
+    Path dir = Files.createDirectories(runDir.resolve("checkpoint-5"));
+    new SafetensorsWriter(Map.of()).add(W, DType.BF16, List.of(256L, 512L)).writeTo(dir.resolve("model.safetensors"), Map.of(W, w5));
+    Files.writeString(dir.resolve("trainer_state.json"), "{\"max_steps\": 20, \"log_history\": [{\"step\": 5, \"reward\": 0.5}]}");
+    float[] w0 = weights(0, 0);
+    DType.BF16.roundInPlace(w0, 0, N);
+    TensorInfo info = TensorInfo.newBuilder().setName(W).addAllShape(List.of(256L, 512L)).setDtype(io.alpharl.proto.v1.DType.D_TYPE_F32)
+        .setModelled(true).setCheckpointDtype(io.alpharl.proto.v1.DType.D_TYPE_BF16).setBaseRoundedTo(io.alpharl.proto.v1.DType.D_TYPE_BF16).build();
+    CheckpointAgent.Resume log = (RunningSum sum) -> {
+      float[] target = new float[N];
+      for (int i = 0; i < N; i++) {
+        target[i] = w5[i] - w0[i];
+      }
+      assertThat(sum.advance(W, 0, target, new float[N], N, WireDtype.F32)).isNegative();
+      sum.commitStep();
+      return new CommittedRun(5, 1, new java.util.TreeMap<>(), Optional.empty(), Map.of(W, info), Optional.empty(), Optional.empty(), 0);
+    };
+    assertThat(lastStepAfterResume(log)).isEqualTo(5);
   }
 
   /** The resume, with the run's manifest on the log fingerprinting {@code base}. */

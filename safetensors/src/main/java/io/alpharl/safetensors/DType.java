@@ -38,6 +38,34 @@ public enum DType {
     return Optional.empty();
   }
 
+  /** Whether every value of {@code other} is exactly one of this dtype's (f32 holds both halves; bf16 and f16 hold neither's range and precision). */
+  public boolean holdsEvery(DType other) {
+    return this == other || this == F32;
+  }
+
+  /**
+   * Rounds {@code n} f32 values in place to the nearest of this dtype's (ties to even), as a
+   * trainer that loads them in this dtype does. A value beyond this dtype's range is left as it
+   * is: a trainer would hold infinity there, which no checkpoint passes.
+   */
+  public void roundInPlace(float[] w, int offset, int n) {
+    switch (this) {
+      case F32 -> { }
+      case BF16 -> {
+        for (int i = offset; i < offset + n; i++) {
+          float r = HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(w[i]));
+          w[i] = Float.isInfinite(r) && !Float.isInfinite(w[i]) ? w[i] : r;
+        }
+      }
+      case F16 -> {
+        for (int i = offset; i < offset + n; i++) {
+          float r = HalfFloats.f16ToFloat(HalfFloats.floatToF16(w[i]));
+          w[i] = Float.isInfinite(r) && !Float.isInfinite(w[i]) ? w[i] : r;
+        }
+      }
+    }
+  }
+
   /** Bytes per element of an integer or boolean dtype, or a precise error for any other. */
   static int otherWidth(String name, String tensor, String file) {
     Integer width = OTHER_WIDTHS.get(name);

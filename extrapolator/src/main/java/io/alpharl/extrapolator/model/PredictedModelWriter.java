@@ -50,6 +50,7 @@ public final class PredictedModelWriter {
   /** One tensor of the predicted model, in f32: W_0 + D + L (see {@link PredictionPlan}). */
   private static float[] predicted(String name, Checkpoint base, PredictionPlan plan, ExtrapolationBackend backend) throws IOException {
     float[] w = base.floats(name);
+    plan.roundBase(name, w);
     plan.sums().addTo(name, w);
     ModulePlan p = plan.predicted().get(name);
     if (p != null && p.plan().rank() > 0) {

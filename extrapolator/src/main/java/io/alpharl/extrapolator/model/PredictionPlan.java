@@ -24,6 +24,10 @@ import java.util.Map;
  * @param verdict       how the fit summary judged the prediction, written beside the model
  * @param dtypes        the dtype a tensor is written in where it is not the base's: the run's
  *                      checkpoints' (a trainer that loads a bf16 base in f32 saves f32 ones)
+ * @param baseRoundedTo the dtype a tensor's W_0 is rounded to before D and L are added, where the
+ *                      run's updates were taken against it so (the manifest's {@code
+ *                      base_rounded_to}: a trainer that loads an f32 base as bf16 starts from
+ *                      bf16(W_0))
  */
 public record PredictionPlan(
     String runId,
@@ -37,7 +41,15 @@ public record PredictionPlan(
     CarriedDeltas sums,
     Map<String, String> predictors,
     Verdict verdict,
-    Map<String, DType> dtypes) {
+    Map<String, DType> dtypes,
+    Map<String, DType> baseRoundedTo) {
+
+  /** A plan whose updates were all taken against W_0 as stored. */
+  public PredictionPlan(String runId, long fromStep, long[] windowSteps, ProgressAxis axis, double target, double confidence,
+      Map<String, ModulePlan> predicted, boolean carryFromBase, CarriedDeltas sums, Map<String, String> predictors, Verdict verdict,
+      Map<String, DType> dtypes) {
+    this(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, sums, predictors, verdict, dtypes, Map.of());
+  }
 
   /**
    * The fit summary's judgement, so that a model folder says whether it was trusted and why.
@@ -102,13 +114,23 @@ public record PredictionPlan(
     return carryFromBase && !predicted.containsKey(tensor) && !predictors.containsKey(tensor);
   }
 
+  /** W_0 of {@code tensor}, read as stored into {@code w}, as the run's updates were taken against it. */
+  public void roundBase(String tensor, float[] w) {
+    DType to = baseRoundedTo.get(tensor);
+    if (to != null) {
+      to.roundInPlace(w, 0, w.length);
+    }
+  }
+
   /** The same plan written in {@code dtypes} where it names one (the checkpoints' as a reader of them found). */
   public PredictionPlan withDtypes(Map<String, DType> dtypes) {
-    return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, sums, predictors, verdict, dtypes);
+    return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, sums, predictors, verdict, dtypes,
+        baseRoundedTo);
   }
 
   /** The same plan with D read from {@code deltas}. */
   public PredictionPlan withSums(CarriedDeltas deltas) {
-    return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, deltas, predictors, verdict, dtypes);
+    return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, deltas, predictors, verdict, dtypes,
+        baseRoundedTo);
   }
 }

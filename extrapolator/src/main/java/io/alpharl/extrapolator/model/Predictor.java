@@ -83,7 +83,7 @@ public final class Predictor {
     }
     return new PredictionPlan(fit.getRunId(), k, steps, fit.getAxis(), planned, fit.getConfidence(), predicted, carryFromBase, CarriedDeltas.NONE,
         predictors, new PredictionPlan.Verdict(fit.getPolicy(), EnumLabels.of(fit.getGate()), fit.getGateReason(), fit.getBacktestError(),
-            fit.getStopBacktestError()), checkpointDtypes(manifest));
+            fit.getStopBacktestError()), checkpointDtypes(manifest), baseRoundings(manifest));
   }
 
   /**
@@ -117,15 +117,32 @@ public final class Predictor {
     Map<String, DType> out = new HashMap<>();
     for (TensorInfo t : manifest.getTensorsList()) {
       if (t.hasCheckpointDtype()) {
-        switch (t.getCheckpointDtype()) {
-          case D_TYPE_F32 -> out.put(t.getName(), DType.F32);
-          case D_TYPE_BF16 -> out.put(t.getName(), DType.BF16);
-          case D_TYPE_F16 -> out.put(t.getName(), DType.F16);
-          default -> { } // a dtype this build does not know: the base's, as before the field
-        }
+        known(t.getCheckpointDtype()).ifPresent(d -> out.put(t.getName(), d)); // one this build does not know: the base's, as before the field
       }
     }
     return out;
+  }
+
+  /** The dtypes the manifest says the run's updates took W_0 rounded to, where it says one. */
+  static Map<String, DType> baseRoundings(RunManifest manifest) {
+    Map<String, DType> out = new HashMap<>();
+    for (TensorInfo t : manifest.getTensorsList()) {
+      if (t.hasBaseRoundedTo()) {
+        DType to = known(t.getBaseRoundedTo()).orElseThrow(() -> new IllegalStateException(t.getName() + "'s updates were taken against W_0 rounded"
+            + " to " + t.getBaseRoundedTo() + ", which this build cannot round to"));
+        out.put(t.getName(), to);
+      }
+    }
+    return out;
+  }
+
+  private static Optional<DType> known(io.alpharl.proto.v1.DType d) {
+    return switch (d) {
+      case D_TYPE_F32 -> Optional.of(DType.F32);
+      case D_TYPE_BF16 -> Optional.of(DType.BF16);
+      case D_TYPE_F16 -> Optional.of(DType.F16);
+      default -> Optional.empty();
+    };
   }
 
   /**

@@ -189,6 +189,30 @@ class PredictedModelWriterTest {
     }
   }
 
+  /**
+   * A trainer that loads an f32 base as bf16 starts from bf16(W_0), and the agent takes the updates
+   * against it. Added to W_0 as stored, a carried value came back one bf16 spacing off wherever W_0
+   * lay on a tie (1 + 2⁻⁸ rounds to 1, and 1 + 2⁻⁸ + 2⁻⁷ to 1 + 2⁻⁶, not to the checkpoint's 1 + 2⁻⁷).
+   */
+  @Test
+  void aBaseTheRunTookRoundedIsRoundedTheSameBeforeTheUpdate() throws Exception {
+    Path baseDir = Files.createDirectories(dir.resolve("f32-base"));
+    float[] w0 = {1f + 0x1p-8f, 0.1f};
+    new SafetensorsWriter(Map.of()).add("norm.weight", DType.F32, List.of(2L)).writeTo(baseDir.resolve(Checkpoint.SINGLE_FILE), Map.of("norm.weight", w0));
+    float[] wt = {1f + 0x1p-7f, HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(0.1f))}; // the window end's checkpoint, bf16
+    float[] delta = {wt[0] - 1f, 0f}; // W_t − bf16(W_0), as the agent sent it
+    PredictionPlan plan = new PredictionPlan("run", 10, new long[] {5, 10}, ProgressAxis.PROGRESS_AXIS_STEP, 20, 0.9, Map.of(), false,
+        CarriedDeltas.of(Map.of("norm.weight", delta)), Map.of(), PredictionPlan.Verdict.NONE, Map.of("norm.weight", DType.BF16),
+        Map.of("norm.weight", DType.BF16));
+    try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
+      PredictedModelWriter.write(dir.resolve("out"), base, plan, backend);
+    }
+    try (Checkpoint written = Checkpoint.open(dir.resolve("out"))) {
+      assertThat(written.tensor("norm.weight").dtype()).isEqualTo(DType.BF16);
+      assertThat(written.floats("norm.weight")).as("the checkpoint's values, bit for bit").containsExactly(wt);
+    }
+  }
+
   private static float[] gaussian(Random r, int n, double scale) {
     float[] out = new float[n];
     for (int i = 0; i < n; i++) {

@@ -115,6 +115,20 @@ class PredictorTest {
     assertThat(plan.dtypeOf("m", io.alpharl.safetensors.DType.BF16)).as("none named: the base's").isEqualTo(io.alpharl.safetensors.DType.BF16);
   }
 
+  /** The manifest says the run's updates of a tensor took W_0 rounded to bf16: the plan rounds it so before adding them. */
+  @Test
+  void theBaseIsRoundedWhereTheManifestSaysTheUpdatesTookItRounded() {
+    RunManifest named = MANIFEST.toBuilder().setTensors(1, MANIFEST.getTensors(1).toBuilder().setCheckpointDtype(io.alpharl.proto.v1.DType.D_TYPE_BF16)
+        .setBaseRoundedTo(io.alpharl.proto.v1.DType.D_TYPE_BF16)).build();
+    PredictionPlan plan = Predictor.plan(summary(WINDOW, "stop"), named, commits(), Map.of(), false);
+    float[] w0 = {0.1f, 1f + 0x1p-8f};
+    plan.roundBase("norm", w0);
+    assertThat(w0).containsExactly(io.alpharl.safetensors.HalfFloats.bf16ToFloat(io.alpharl.safetensors.HalfFloats.floatToBf16(0.1f)), 1f);
+    float[] m = {0.1f};
+    plan.roundBase("m", m);
+    assertThat(m).as("none named: as stored").containsExactly(0.1f);
+  }
+
   @Test
   void aSummaryWithoutItsWindowIsRefused() {
     assertThatThrownBy(() -> Predictor.plan(summary(List.of(), "stop"), MANIFEST, commits(), Map.of("m", factors()), false))

@@ -3,9 +3,11 @@ package io.alpharl.agent.resume;
 import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.proto.frame.WireDtype;
 import io.alpharl.safetensors.Checkpoint;
+import io.alpharl.safetensors.DType;
 import io.alpharl.safetensors.TensorEntry;
 import io.alpharl.safetensors.TensorSources;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -34,8 +36,12 @@ public final class ContinuityCheck {
 
   private ContinuityCheck() {}
 
-  /** The first tensor where {@code sum} is not {@code atStep − base}, described; empty when they agree. */
-  public static Optional<String> mismatch(Checkpoint base, Checkpoint atStep, RunningSum sum, WireDtype wire) {
+  /**
+   * The first tensor where {@code sum} is not {@code atStep − base}, described; empty when they
+   * agree. {@code w0RoundedTo}: the tensors whose base values the run's updates are taken against
+   * rounded (the manifest's {@code base_rounded_to}).
+   */
+  public static Optional<String> mismatch(Checkpoint base, Map<String, DType> w0RoundedTo, Checkpoint atStep, RunningSum sum, WireDtype wire) {
     TensorSources sources = atStep.sourcesFor(base); // a tied head the checkpoint does not store is read as the agent reads it
     float[] w = new float[WINDOW];
     float[] w0 = new float[WINDOW];
@@ -52,6 +58,9 @@ public final class ContinuityCheck {
         int count = (int) Math.min(WINDOW, n - from);
         atStep.readFloats(sources.of(t.name()), from, w, 0, count);
         base.readFloats(t.name(), from, w0, 0, count);
+        if (w0RoundedTo.containsKey(t.name())) {
+          w0RoundedTo.get(t.name()).roundInPlace(w0, 0, count);
+        }
         float[] s = sum.read(t.name(), from, count);
         for (int i = 0; i < count; i++) {
           double u = (double) w[i] - w0[i];
