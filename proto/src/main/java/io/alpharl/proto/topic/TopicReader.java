@@ -47,9 +47,17 @@ public final class TopicReader implements AutoCloseable {
   /** A fetch brings up to this much of a partition: long reads of large records. */
   public static final int DEFAULT_FETCH_BYTES = 8 * 1024 * 1024;
 
+  /**
+   * How long the broker may hold a fetch back for more data. A read ends at end offsets taken
+   * beforehand, so waiting is of no use to it; a fetch sent on past the end and held for Kafka's
+   * default 500 ms delayed the next read's first request, since the broker answers a connection's
+   * requests one at a time: a short read at each of a run's commits took half a second.
+   */
+  static final int FETCH_MAX_WAIT_MS = 10;
+
   /** @param timeout how long the broker may be silent before a read fails (a partial read is never returned) */
   public TopicReader(KafkaClients kafka, Duration timeout) {
-    this(kafka, timeout, DEFAULT_FETCH_BYTES, null);
+    this(kafka, timeout, DEFAULT_FETCH_BYTES, FETCH_MAX_WAIT_MS);
   }
 
   /**
@@ -63,12 +71,10 @@ public final class TopicReader implements AutoCloseable {
     this(kafka, timeout, fetchBytes, 1);
   }
 
-  private TopicReader(KafkaClients kafka, Duration timeout, int fetchBytes, Integer fetchMaxWaitMs) {
+  private TopicReader(KafkaClients kafka, Duration timeout, int fetchBytes, int fetchMaxWaitMs) {
     Map<String, Object> conf = kafka.readCommittedConsumerConfig();
     conf.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, fetchBytes);
-    if (fetchMaxWaitMs != null) {
-      conf.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, fetchMaxWaitMs);
-    }
+    conf.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, fetchMaxWaitMs);
     conf.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     this.consumer = new KafkaConsumer<>(conf, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     this.timeout = timeout;
