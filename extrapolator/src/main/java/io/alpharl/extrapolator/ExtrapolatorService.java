@@ -469,7 +469,13 @@ public final class ExtrapolatorService implements Runnable {
         .setCreatedUnixMs(System.currentTimeMillis())
         .setExtrapolatorId(config.id())
         .setReason(why)
+        .setWrittenWith(writtenWith())
         .build();
+  }
+
+  /** What besides the fit decides a model's bytes, as predictions name it ({@code Prediction.written_with}). */
+  private String writtenWith() {
+    return "processor " + config.processorApplication() + (config.policy().carryFromBase() ? ", --carry-from-base" : "");
   }
 
   /**
@@ -480,6 +486,12 @@ public final class ExtrapolatorService implements Runnable {
   private Prediction ownPrediction(FitSummary fit) {
     String dir = predictionDir(fit).toAbsolutePath().toString();
     Prediction p = emitted.prediction(fit.getRunId(), fit.getStep(), fit.getAxis(), dir);
+    if (p != null && !Emitted.writtenAsNow(p, writtenWith())) {
+      // Its folder holds the model of another processor's fit, or with other tensors at W_0: kept, it would be named as this fit's.
+      LOG.warn("run {}: the model from step {} at {} was written with {}; written again with {} and published", fit.getRunId(), fit.getStep(), dir,
+          p.getWrittenWith(), writtenWith());
+      return null;
+    }
     if (p == null && emitted.claimed(fit.getRunId(), fit.getStep(), fit.getAxis())) {
       LOG.warn("run {}: a prediction from step {} under this extrapolator's id names another model than its own at {}; written and"
           + " published", fit.getRunId(), fit.getStep(), dir);

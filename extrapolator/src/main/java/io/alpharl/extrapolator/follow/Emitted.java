@@ -97,13 +97,27 @@ public final class Emitted {
   }
 
   /**
-   * The prediction published under this id from that fit whose model is at {@code modelPath}, if
-   * any: a record under the id that names another path (forged, before or after the real one) is
-   * not it.
+   * The newest prediction published under this id from that fit whose model is at {@code
+   * modelPath}, if any: a record under the id that names another path (forged, before or after the
+   * real one) is not it. The newest, since a model written again under other settings ({@link
+   * #writtenAsNow}) replaced the one before at that path.
    */
   public Prediction prediction(String runId, long step, ProgressAxis axis, String modelPath) {
-    return predictions.getOrDefault(key(runId, step, axis), List.of()).stream().filter(p -> p.getModelPath().equals(modelPath)).findFirst()
-        .orElse(null);
+    List<Prediction> all = predictions.getOrDefault(key(runId, step, axis), List.of());
+    for (int i = all.size() - 1; i >= 0; i--) {
+      if (all.get(i).getModelPath().equals(modelPath)) {
+        return all.get(i);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whether the model of {@code p} was written with the settings {@code writtenWith} that decide
+   * its bytes besides the fit (a record of an earlier build names none and is taken as written so).
+   */
+  public static boolean writtenAsNow(Prediction p, String writtenWith) {
+    return p.getWrittenWith().isEmpty() || p.getWrittenWith().equals(writtenWith);
   }
 
   /** Whether any record under this id claims a prediction from that fit (its model somewhere). */

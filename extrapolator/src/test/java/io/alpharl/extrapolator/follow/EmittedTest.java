@@ -32,6 +32,26 @@ class EmittedTest {
   }
 
   /**
+   * A restart following another processor application's fits (or with --carry-from-base toggled)
+   * found the earlier model at the same path and named it as the new fit's. The newest record at a
+   * path says what its folder holds; one written otherwise is not this fit's.
+   */
+  @Test
+  void theNewestModelAtAPathSaysWithWhatItWasWritten() {
+    Emitted e = Emitted.none("x");
+    Prediction a = Prediction.newBuilder().setRunId("r").setFromStep(80).setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setExtrapolatorId("x")
+        .setModelPath("/out/r/step-80-step").setWrittenWith("processor a").build();
+    Prediction b = a.toBuilder().setWrittenWith("processor b").build();
+    e.predicted(a);
+    e.predicted(b);
+    assertThat(e.prediction("r", 80, ProgressAxis.PROGRESS_AXIS_STEP, "/out/r/step-80-step")).isEqualTo(b);
+    assertThat(Emitted.writtenAsNow(b, "processor b")).isTrue();
+    assertThat(Emitted.writtenAsNow(b, "processor a")).as("a's model was replaced by b's").isFalse();
+    assertThat(Emitted.writtenAsNow(b, "processor b, --carry-from-base")).isFalse();
+    assertThat(Emitted.writtenAsNow(a.toBuilder().clearWrittenWith().build(), "processor b")).as("an earlier build's record").isTrue();
+  }
+
+  /**
    * A restart with other policy settings replays a run's fits and could stop it at another step: a
    * stop this id sent under other settings (or before decisions named them), naming the model of
    * its own prediction from that step, counts as the run's one; a stop at another step under the

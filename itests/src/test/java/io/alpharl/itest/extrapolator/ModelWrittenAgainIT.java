@@ -1,0 +1,115 @@
+package io.alpharl.itest.extrapolator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.alpharl.agent.publish.KafkaStepSink;
+import io.alpharl.agent.replay.RunReplayer;
+import io.alpharl.extrapolator.ExtrapolatorConfig;
+import io.alpharl.extrapolator.ExtrapolatorService;
+import io.alpharl.extrapolator.backend.ExtrapolationBackends;
+import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
+import io.alpharl.extrapolator.policy.EarlyStopPolicy;
+import io.alpharl.itest.kafka.DedicatedBroker;
+import io.alpharl.itest.kafka.KafkaBrokerExtension;
+import io.alpharl.itest.kafka.TestBroker;
+import io.alpharl.itest.support.BundledRun;
+import io.alpharl.itest.support.Ports;
+import io.alpharl.itest.support.TopicToEnd;
+import io.alpharl.processor.ProcessorApp;
+import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.ProgressAxis;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An extrapolator restarted under the same id and --out with settings that change a model's bytes
+ * (here --carry-from-base; another --processor-application alike) found its earlier prediction
+ * from the same step at the same path and took it for the new fit's: the folder kept the earlier
+ * model, named as the new one. It writes the model again and publishes it anew; back under the
+ * first settings, again.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class ModelWrittenAgainIT {
+  private static final Duration WAIT = Duration.ofSeconds(90);
+
+  @TempDir
+  Path work;
+
+  @Test
+  void aRestartThatWritesTheModelOtherwiseWritesItAgain(@DedicatedBroker TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String runId = "again-" + UUID.randomUUID().toString().substring(0, 8);
+    String app = "it-" + runId;
+    ProcessorConfig pc = ProcessorConfig.defaults(broker.bootstrapServers(), work.resolve("state")).withApplicationId(app).withHttpPort(Ports.free());
+    Path out = work.resolve("predictions");
+    try (RootAllocator allocator = new RootAllocator(); ProcessorApp processor = ProcessorApp.start(pc, allocator, List.of())) {
+      try (KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
+        new RunReplayer(allocator, null).replay(BundledRun.recording(), sink, Optional.of(runId), work.resolve("base"), 0, 0, Long.MAX_VALUE);
+      }
+      List<Boolean> carries = List.of(false, true, false);
+      for (int i = 0; i < carries.size(); i++) {
+        boolean carry = carries.get(i);
+        // The gate stays shut on the bundled run: the one model is the one at 40 % of the planned steps.
+        EarlyStopPolicy policy = new EarlyStopPolicy(ProgressAxis.PROGRESS_AXIS_STEP, 0.2, 0.0, 2, 0.4, carry);
+        ExtrapolatorService extrapolator = new ExtrapolatorService(new ExtrapolatorConfig(KafkaClients.of(broker.bootstrapServers()), "it-again-x", app,
+            out, ExtrapolationBackends.Choice.CPU, 1, policy, Duration.ofSeconds(60)), allocator, new ExtrapolatorMetrics());
+        Thread thread = new Thread(extrapolator, "it-extrapolator");
+        thread.start();
+        List<Prediction> predictions;
+        try {
+          predictions = awaitPredictions(broker, runId, i + 1);
+        } finally {
+          extrapolator.stop();
+          thread.join();
+        }
+        assertThat(predictions).as("start %d (carry-from-base %s)", i + 1, carry).hasSize(i + 1);
+        Prediction newest = predictions.get(i);
+        assertThat(newest.getFromStep()).isEqualTo(80);
+        assertThat(newest.getModelPath()).isEqualTo(predictions.get(0).getModelPath());
+        assertThat(newest.getWrittenWith()).isEqualTo("processor " + app + (carry ? ", --carry-from-base" : ""));
+        assertThat(new ObjectMapper().readTree(Path.of(newest.getModelPath()).resolve("alpharl_prediction.json").toFile()).path("carry_from_base")
+            .asBoolean()).as("the folder holds the model of the newest record").isEqualTo(carry);
+      }
+    }
+  }
+
+  /** The run's predictions once there are {@code count} of them (or the wait is over), then what else the topic holds: a duplicate shows. */
+  private static List<Prediction> awaitPredictions(TestBroker broker, String runId, int count) throws Exception {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    List<Prediction> found = List.of();
+    while (found.size() < count && System.nanoTime() < deadline) {
+      Thread.sleep(500);
+      found = predictions(broker, runId);
+    }
+    Thread.sleep(3000); // a second record of the same start would be published right after the first
+    return predictions(broker, runId);
+  }
+
+  private static List<Prediction> predictions(TestBroker broker, String runId) {
+    List<Prediction> out = new ArrayList<>();
+    TopicToEnd.read(broker.bootstrapServers(), List.of(Topics.PREDICTIONS.name()), r -> {
+      if (runId.equals(new String(r.key(), StandardCharsets.UTF_8))) {
+        try {
+          out.add(Prediction.parseFrom(r.value()));
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    });
+    return out;
+  }
+}
