@@ -140,7 +140,8 @@ public final class Checkpoint implements AutoCloseable {
 
   /**
    * Integer and boolean tensors by name, with their dtype: buffers (the {@code position_ids} older
-   * BERT-family saves keep), not weights; listed, never converted.
+   * BERT-family saves keep), not weights; listed, never converted. Float tensors the model computes
+   * ({@link ComputedBuffers}) are among them.
    */
   public Map<String, String> otherTensors() {
     return others;

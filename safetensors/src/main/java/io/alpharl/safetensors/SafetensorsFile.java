@@ -236,7 +236,8 @@ public final class SafetensorsFile implements AutoCloseable {
       throw new SafetensorsException(where + ": shape " + dims + " of " + dtype.asText() + " needs " + bytes + " bytes, data_offsets " + offsets
           + " give " + (end - begin));
     }
-    return new Span(name, begin, end, type.map(t -> new TensorEntry(name, t, dims, begin, end)).orElse(null), dtype.asText(), dims);
+    return new Span(name, begin, end, type.filter(t -> !ComputedBuffers.is(name, dims)).map(t -> new TensorEntry(name, t, dims, begin, end)).orElse(null),
+        dtype.asText(), dims);
   }
 
   public Path path() {

@@ -59,6 +59,24 @@ class CheckpointTest {
   }
 
   /**
+   * Bases saved before transformers made RoPE's inv_freq and GPT-2's causal masks non-persistent
+   * hold them; a trainer's checkpoints do not, and every step was refused for a tensor "the base
+   * has". They are buffers, not weights; a 1-D attn.bias is a learned bias and stays a weight.
+   */
+  @Test
+  void buffersAModelComputesAreNotWeightsAndACheckpointMayLackThem() throws Exception {
+    try (Checkpoint base = write("old-base", Map.of("model.layers.0.self_attn.rotary_emb.inv_freq", List.of(4L), "h.0.attn.bias",
+        List.of(1L, 1L, 4L, 4L), "h.0.attn.masked_bias", List.of(), "h.0.attn.c_attn.bias", List.of(6L), "gpt_neox.layers.0.attn.bias",
+        List.of(3L)));
+         Checkpoint step = write("step", Map.of("h.0.attn.c_attn.bias", List.of(6L), "gpt_neox.layers.0.attn.bias", List.of(3L)))) {
+      assertThat(base.tensors()).containsOnlyKeys("h.0.attn.c_attn.bias", "gpt_neox.layers.0.attn.bias");
+      assertThat(base.otherTensors()).containsOnlyKeys("model.layers.0.self_attn.rotary_emb.inv_freq", "h.0.attn.bias", "h.0.attn.masked_bias");
+      assertThat(base.otherTensors()).containsEntry("h.0.attn.bias", "BF16");
+      assertThat(step.sourcesFor(base).extra()).isEmpty();
+    }
+  }
+
+  /**
    * save_pretrained drops a tied lm_head.weight that the base's hub files may store: the head is
    * read from the embedding it equals in the base. Tensors merely equal by value (norms that start
    * at ones) are never taken for one another.

@@ -1,0 +1,23 @@
+package io.alpharl.safetensors;
+
+import java.util.List;
+
+/**
+ * Float tensors a model computes rather than learns, which files written before transformers
+ * made them non-persistent still hold: RoPE's {@code rotary_emb.inv_freq} (Llama-2-era
+ * conversions) and the causal masks of GPT-2-style attention ({@code attn.bias}, 1 × 1 × n × n,
+ * and {@code masked_bias}). A trainer's checkpoints of such a base lack them, and every step was
+ * refused for a tensor "the base has"; they are read as buffers instead, never streamed, and a
+ * predicted model holds them as the base does. A 1-D {@code attn.bias} is a learned bias and
+ * stays a weight.
+ */
+public final class ComputedBuffers {
+  private ComputedBuffers() {}
+
+  public static boolean is(String name, List<Long> shape) {
+    if (name.endsWith(".inv_freq") || name.endsWith(".masked_bias")) {
+      return true;
+    }
+    return (name.endsWith(".attn.bias") || name.endsWith(".attention.bias")) && shape.size() >= 3;
+  }
+}
