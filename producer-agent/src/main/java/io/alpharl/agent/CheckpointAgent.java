@@ -112,6 +112,8 @@ public final class CheckpointAgent implements AutoCloseable {
   private final ProgressReader progress;
   private final Checkpoint base;
   private final RunManifest.Builder manifest;
+  /** Steps said once to have weights without the layout's ready file while a later step exists. */
+  private final Set<Long> unreadySaid = new HashSet<>();
   /** Tensors whose updates are taken against W_0 rounded to their checkpoints' dtype (the manifest's {@code base_rounded_to}). */
   private final Map<String, io.alpharl.safetensors.DType> w0RoundedTo = new HashMap<>();
   private final TensorChunker chunker;
@@ -506,6 +508,15 @@ public final class CheckpointAgent implements AutoCloseable {
       if (w.checkpoint().step() > lastStep && rejected.add(w.checkpoint().step())) {
         refuse(w.checkpoint().step(), List.of(w.checkpoint().folder()), RejectReason.REJECT_REASON_BAD_CHECKPOINT, w.why());
         refusedFiles.put(w.checkpoint().step(), scanner.filesSeen(w.checkpoint().folder())); // its weights written after: read
+      }
+    }
+    for (CheckpointDir u : scan.unready()) {
+      if (u.step() > lastStep && unreadySaid.add(u.step())) {
+        // A trainer that writes the ready file writes it before it saves the next step: this one is likely never to get it.
+        LOG.warn("run {}: {} holds weights but not {}, which the trainer writes last, and a later step's folder exists: it is not sent until"
+            + " that file is there, and a later step sent before it leaves it out (ΔW stays whole). A training loop of your own that saves with"
+            + " save_pretrained writes none: start the agent with --ready-file '' (two scans a moment apart then tell a complete checkpoint)",
+            config.runId(), u.folder(), config.layout().readyFile().orElse(""));
       }
     }
     long waitingBehind = unreadable(scan);

@@ -89,6 +89,7 @@ public final class CheckpointScanner {
     List<DuplicateStep> duplicates = new ArrayList<>();
     List<ScanResult.Weightless> weightless = new ArrayList<>();
     List<ScanResult.Unreadable> unreadable = new ArrayList<>();
+    List<CheckpointDir> unready = new ArrayList<>();
     Set<Path> seen = new HashSet<>();
     for (Map.Entry<Long, List<Path>> e : byStep.entrySet()) {
       List<Path> folders = e.getValue();
@@ -100,7 +101,10 @@ public final class CheckpointScanner {
       Path folder = folders.get(0);
       CheckpointDir c = new CheckpointDir(e.getKey(), layout.weightsDir(folder), folder);
       try {
-        look(c, byStep.lastKey() > e.getKey(), seen, complete, weightless);
+        boolean laterStepExists = byStep.lastKey() > e.getKey();
+        if (!look(c, laterStepExists, seen, complete, weightless) && laterStepExists && layout.readyFile().isPresent() && hasWeights(c)) {
+          unready.add(c);
+        }
       } catch (UncheckedIOException ex) {
         // One folder the agent cannot read stopped it, and with it every later step; now it is that step's alone.
         if (Files.notExists(folder)) { // gone for sure; Files.exists says false too where it cannot tell
@@ -123,16 +127,17 @@ public final class CheckpointScanner {
       }
     }
     vanished.sort(java.util.Comparator.comparingLong(CheckpointDir::step));
-    return new ScanResult(complete, duplicates, vanished, weightless, unreadable);
+    return new ScanResult(complete, duplicates, vanished, weightless, unreadable, unready);
   }
 
   /**
    * Looks at one step's folder: complete when this scan measures what the last one did; weightless
    * when finished without weights; absent when rotated away or deleted meanwhile.
    *
+   * @return whether the folder is ready to be measured (its weights and the layout's ready file are there)
    * @throws UncheckedIOException when the folder cannot be read
    */
-  private void look(CheckpointDir c, boolean laterStepExists, Set<Path> seen, List<CheckpointDir> complete, List<ScanResult.Weightless> weightless) {
+  private boolean look(CheckpointDir c, boolean laterStepExists, Set<Path> seen, List<CheckpointDir> complete, List<ScanResult.Weightless> weightless) {
     Path folder = c.folder();
     if (!ready(c)) {
       boolean hasWeights = hasWeights(c);
@@ -140,24 +145,25 @@ public final class CheckpointScanner {
         // Measured with weights, now without: rotated away. verl's rotation deletes the role folder (actor/), not the step's,
         // which was then taken for one that never had weights, or for nothing at all.
         seen.remove(folder);
-        return;
+        return false;
       }
       if (!hasWeights && finished(c, laterStepExists)) {
         weightless.add(new ScanResult.Weightless(c, WeightlessCheckpoint.describe(c)));
       }
-      return;
+      return false;
     }
     beforeMeasure.accept(folder);
     Map<String, Stamp> stamps = measure(c);
     if (stamps == null) {
       seen.remove(folder); // deleted while we looked: absent
-      return;
+      return true;
     }
     measured.put(folder, c);
     Map<String, Stamp> previous = lastStamps.put(folder, stamps);
     if (stamps.equals(previous)) {
       complete.add(c);
     }
+    return true;
   }
 
   /**

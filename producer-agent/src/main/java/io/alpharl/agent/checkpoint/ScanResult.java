@@ -12,19 +12,23 @@ import java.util.List;
  *     by step
  * @param weightless finished step folders without safetensors weights, by step
  * @param unreadable step folders that could not be read (an I/O error other than a deletion), by step
+ * @param unready    step folders with weights but without the layout's ready file while a later
+ *     step's folder exists: a trainer that writes it writes it before it goes on, so these are
+ *     likely never to get it (a loop of the user's own that writes none), by step
  */
 public record ScanResult(List<CheckpointDir> complete, List<DuplicateStep> duplicates, List<CheckpointDir> vanished, List<Weightless> weightless,
-    List<Unreadable> unreadable) {
+    List<Unreadable> unreadable, List<CheckpointDir> unready) {
   public ScanResult {
     complete = List.copyOf(complete);
     duplicates = List.copyOf(duplicates);
     vanished = List.copyOf(vanished);
     weightless = List.copyOf(weightless);
     unreadable = List.copyOf(unreadable);
+    unready = List.copyOf(unready);
   }
 
   public ScanResult(List<CheckpointDir> complete, List<DuplicateStep> duplicates, List<CheckpointDir> vanished) {
-    this(complete, duplicates, vanished, List.of(), List.of());
+    this(complete, duplicates, vanished, List.of(), List.of(), List.of());
   }
 
   /**

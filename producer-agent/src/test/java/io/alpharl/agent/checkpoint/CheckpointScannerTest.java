@@ -36,6 +36,27 @@ class CheckpointScannerTest {
     assertThat(steps(scanner.scan().complete())).containsExactly(0L, 5L, 10L);
   }
 
+  /**
+   * A loop of the user's own that saves with save_pretrained writes no trainer_state.json: its
+   * steps were waited for without a word, and one lacking it was left out once a later one was
+   * sent. Weights without the ready file while a later step's folder exists are reported; the last
+   * step, perhaps still being written, is not.
+   */
+  @Test
+  void weightsWithoutTheReadyFileBeforeALaterStepAreReported() throws IOException {
+    weights(root.resolve("checkpoint-5"), 100);
+    weights(root.resolve("checkpoint-10"), 100);
+    CheckpointScanner scanner = new CheckpointScanner(root);
+    ScanResult scan = scanner.scan();
+    assertThat(scan.complete()).isEmpty();
+    assertThat(steps(scan.unready())).containsExactly(5L);
+    Files.writeString(root.resolve("checkpoint-5").resolve(CheckpointScanner.TRAINER_STATE), "{}");
+    assertThat(scanner.scan().unready()).isEmpty();
+    CheckpointScanner anyFiles = new CheckpointScanner(root, CheckpointLayout.HUGGING_FACE.withReadyFile(Optional.empty()));
+    anyFiles.scan();
+    assertThat(anyFiles.scan().unready()).as("no ready file to wait for").isEmpty();
+  }
+
   @Test
   void aRunFolderNotMadeYetHasNoCheckpointsUntilItIs() throws IOException {
     Path later = root.resolve("output");
