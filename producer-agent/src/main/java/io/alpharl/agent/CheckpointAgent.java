@@ -1006,8 +1006,10 @@ public final class CheckpointAgent implements AutoCloseable {
         info.setCheckpointDtype(stored);
         named = true;
         io.alpharl.safetensors.DType was = base.tensor(info.getName()).dtype();
-        if (!read.holdsEvery(was)) {
-          // The trainer loaded W_0 in the checkpoints' dtype: its run starts from W_0 rounded to it, not from W_0.
+        if (!read.holdsEvery(was) && lastStep == 0) {
+          // The trainer loaded W_0 in the checkpoints' dtype: its run starts from W_0 rounded to it, not from W_0. Only before the
+          // run's first step: a run an earlier agent began (its manifest names no dtypes) keeps the W_0 its log's updates are taken
+          // against, or the step after the restart would carry the rounding's difference.
           info.setBaseRoundedTo(stored);
           w0RoundedTo.put(info.getName(), read);
           rounded.add(info.getName() + ": " + read + " against " + was);

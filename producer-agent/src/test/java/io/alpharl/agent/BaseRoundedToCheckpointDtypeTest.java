@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.alpharl.proto.frame.ChunkDecoder;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.v1.DType;
+import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.TensorInfo;
 import io.alpharl.safetensors.HalfFloats;
 import io.alpharl.safetensors.SafetensorsWriter;
@@ -75,6 +76,52 @@ class BaseRoundedToCheckpointDtypeTest {
     assertThat(sink.manifests.get(sink.manifests.size() - 1).getTensorsList()).extracting(TensorInfo::getName, TensorInfo::getBaseRoundedTo)
         .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple(MODULE, DType.D_TYPE_BF16),
             org.assertj.core.groups.Tuple.tuple(NORM, DType.D_TYPE_BF16));
+  }
+
+  /**
+   * A run an earlier agent began (its manifest names no checkpoint dtypes) keeps W_0 as stored when
+   * this agent resumes it: rounding from the step after the restart on, that step's update carried
+   * bf16(W_0) − W_0, a jump in every fit across it.
+   */
+  @Test
+  void aRunAnEarlierAgentBeganKeepsTheBaseAsStored() throws Exception {
+    float[] w0 = {0.1f + 1e-5f, 0.2f + 1e-5f, 0.3f + 1e-5f, 0.4f + 1e-5f, 0.5f + 1e-5f, 0.6f + 1e-5f};
+    float[] norm0 = {1.001f, 0.9987f};
+    new SafetensorsWriter(Map.of()).add(MODULE, io.alpharl.safetensors.DType.F32, List.of(3L, 2L))
+        .add(NORM, io.alpharl.safetensors.DType.F32, List.of(2L)).writeTo(baseDir.resolve("model.safetensors"), Map.of(MODULE, w0, NORM, norm0));
+    Path dir = Files.createDirectories(runDir.resolve("checkpoint-10"));
+    new SafetensorsWriter(Map.of()).add(MODULE, io.alpharl.safetensors.DType.BF16, List.of(3L, 2L))
+        .add(NORM, io.alpharl.safetensors.DType.BF16, List.of(2L)).writeTo(dir.resolve("model.safetensors"), Map.of(MODULE, bf16(w0), NORM, bf16(norm0)));
+    Files.writeString(dir.resolve("trainer_state.json"), "{\"max_steps\": 20, \"log_history\": [{\"step\": 10, \"reward\": 0.5}]}");
+    Map<String, TensorInfo> older = Map.of(
+        MODULE, TensorInfo.newBuilder().setName(MODULE).addAllShape(List.of(3L, 2L)).setDtype(DType.D_TYPE_F32).setModelled(true).build(),
+        NORM, TensorInfo.newBuilder().setName(NORM).addAllShape(List.of(2L)).setDtype(DType.D_TYPE_F32).build());
+    // Step 5 on the log, its checkpoint rotated away; its update was nothing (the sum stays zero).
+    CheckpointAgent.Resume log = sum -> new io.alpharl.agent.resume.CommittedRun(5, 1, new java.util.TreeMap<>(), java.util.Optional.empty(), older,
+        java.util.Optional.empty(), java.util.Optional.empty(), 0);
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = new CheckpointAgent(AgentConfig.defaults(runDir, "older").withBase(baseDir).withStateDir(stateDir), sink, allocator,
+             log)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+    }
+    assertThat(sink.letters).isEmpty();
+    assertThat(sink.committed).containsExactly(10L);
+    Map<String, float[]> delta = new HashMap<>(Map.of(MODULE, new float[6], NORM, new float[2]));
+    try (RootAllocator allocator = new RootAllocator(); ChunkDecoder decoder = new ChunkDecoder(allocator)) {
+      for (DeltaFrame f : sink.frames) {
+        decoder.decode(f).addInto(delta.get(f.header().getTensorName()), (int) f.header().getElementOffset());
+      }
+    }
+    float[] expected = new float[2];
+    for (int i = 0; i < 2; i++) {
+      expected[i] = bf16(norm0)[i] - norm0[i];
+    }
+    assertThat(delta.get(NORM)).as("W_10 − W_0 as stored, as the run's earlier steps were taken").containsExactly(expected);
+    RunManifest last = sink.manifests.get(sink.manifests.size() - 1);
+    assertThat(last.getTensorsList()).allMatch(TensorInfo::hasCheckpointDtype).noneMatch(TensorInfo::hasBaseRoundedTo);
   }
 
   private static float[] bf16(float[] w) {

@@ -212,6 +212,9 @@ public final class PredictCommand implements Callable<Integer> {
       Map<String, NavigableMap<Long, Rank1Update>> factors = new HashMap<>();
       Map<String, ModuleFactors> previous = new HashMap<>();
       Map<String, DType> stored = new HashMap<>(); // as the window's end stores each tensor: the model is written so
+      // As the agent does from the run's first checkpoint: where its dtype cannot hold the base's values, the trainer loaded W_0
+      // rounded to it, and ΔW is taken against that (else it carries the rounding, constant and full-rank, as an update).
+      Map<String, DType> w0RoundedTo = new HashMap<>();
       for (CheckpointDir c : upTo) {
         OptionalDouble y = progressOf(progress, c);
         commits.put(c.step(), StepCommitted.newBuilder().setRunId(runId).setStep(c.step()).setHasProgressValue(y.isPresent())
@@ -221,9 +224,20 @@ public final class PredictCommand implements Callable<Integer> {
           if (c.step() == windowStep) { // the window's newest point, a checkpoint (checked above)
             base.tensors().keySet().forEach(name -> stored.put(name, ckpt.tensor(sources.of(name)).dtype()));
           }
+          if (c == upTo.get(0)) {
+            base.tensors().values().forEach(t -> {
+              DType read = ckpt.tensor(sources.of(t.name())).dtype();
+              if (!read.holdsEvery(t.dtype())) {
+                w0RoundedTo.put(t.name(), read);
+              }
+            });
+          }
           for (TensorEntry t : moduleTensors) {
             // As the agent refuses such a checkpoint: a NaN would reach the fit as a non-finite norm, and a stack trace.
             float[] w0 = WindowCheckpoints.requireFinite(basePath, t.name(), base.floats(t.name()));
+            if (w0RoundedTo.containsKey(t.name())) {
+              w0RoundedTo.get(t.name()).roundInPlace(w0, 0, w0.length);
+            }
             float[] d = WindowCheckpoints.requireFinite(c.path(), t.name(), ckpt.floats(sources.of(t.name())));
             for (int k = 0; k < d.length; k++) {
               d[k] -= w0[k];
@@ -248,7 +262,7 @@ public final class PredictCommand implements Callable<Integer> {
       }
       RunManifest run = manifest.build();
       FitSummary summary = summary(runId, fit, window, commits, factors, planned, moduleTensors);
-      PredictionPlan plan = Predictor.plan(summary, run, commits, factors, false).withDtypes(stored);
+      PredictionPlan plan = Predictor.plan(summary, run, commits, factors, false).withDtypes(stored).withBaseRoundedTo(w0RoundedTo);
       refuseAFixedPredictorThatPlansNothing(summary, plan);
       Map<Long, Path> paths = new HashMap<>();
       upTo.forEach(c -> paths.put(c.step(), c.path()));

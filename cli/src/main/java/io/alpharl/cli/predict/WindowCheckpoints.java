@@ -13,8 +13,9 @@ import java.util.Map;
 /**
  * The D part of an offline prediction, from the checkpoint files rather than the delta log: for a
  * predicted module Σ_i c_i (W_(t_i) − W_0) over the window's checkpoints; every other tensor is
- * given W_k of the window's end outright (or nothing when it keeps its base value). Read a tensor at a time
- * as the writer reaches it; the checkpoints it opens stay open until {@link #close}.
+ * given W_k of the window's end outright (or nothing when it keeps its base value). W_0 is rounded as the
+ * plan says the run took it ({@link PredictionPlan#roundBase}). Read a tensor at a time as the writer
+ * reaches it; the checkpoints it opens stay open until {@link #close}.
  */
 final class WindowCheckpoints implements AutoCloseable {
   /** Where each window step's weights lie, as the scan found them (a zero-padded or verl-style folder name included). */
@@ -47,7 +48,7 @@ final class WindowCheckpoints implements AutoCloseable {
       boolean any = false;
       for (int i = 0; i < c.length; i++) {
         if (c[i] != 0) {
-          addDifference(plan.windowSteps()[i], name, c[i], values);
+          addDifference(plan, plan.windowSteps()[i], name, c[i], values);
           any = true;
         }
       }
@@ -56,9 +57,10 @@ final class WindowCheckpoints implements AutoCloseable {
   }
 
   /** values += weight · (W_step − W_0) of one tensor. */
-  private void addDifference(long step, String name, double weight, float[] values) {
+  private void addDifference(PredictionPlan plan, long step, String name, double weight, float[] values) {
     float[] w = read(step, name);
     float[] w0 = base.floats(name);
+    plan.roundBase(name, w0);
     float c = (float) weight;
     for (int i = 0; i < values.length; i++) {
       values[i] += c == 1f ? w[i] - w0[i] : c * (w[i] - w0[i]);

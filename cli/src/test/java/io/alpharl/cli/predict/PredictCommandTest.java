@@ -118,6 +118,32 @@ class PredictCommandTest {
   }
 
   /**
+   * A trainer that loads an f32 base as bf16 starts from bf16(W_0): against W_0 as stored, a frozen
+   * matrix had the update bf16(W_0) − W_0 at every step, constant and full-rank, and was fitted as
+   * one. As the agent does, W_0 is rounded to the checkpoints' dtype first: the frozen matrix's
+   * update is zero and it is carried, as the window-end checkpoint's bits.
+   */
+  @Test
+  void anF32BaseTheRunLoadedAsBf16IsRoundedBeforeTheUpdatesAreTaken() throws Exception {
+    Path run = work.resolve("bert-run-f32-base");
+    Map<String, float[]> base = new LinkedHashMap<>();
+    Map<String, float[]> direction = new LinkedHashMap<>();
+    writeBertRun(run, base, direction);
+    for (int step = 5; step <= 50; step += 5) {
+      writeCheckpoint(run.resolve("checkpoint-" + step), step, base, direction, DType.BF16);
+    }
+    Path out = work.resolve("predicted-rounded");
+
+    // Scaled 5-fold (step 20 to 100), the rounding taken for an update moved the frozen matrix by up to two bf16 spacings.
+    assertThat(AlphaRl.commandLine().execute("predict", run.toString(), "--window-step", "20", "--predictor", "fixed:whole-scale", "--out",
+        out.toString())).isZero();
+    try (Checkpoint predicted = Checkpoint.open(out); Checkpoint w20 = Checkpoint.open(run.resolve("checkpoint-20"))) {
+      assertThat(predicted.tensor(FROZEN).dtype()).isEqualTo(DType.BF16);
+      assertThat(predicted.floats(FROZEN)).as("frozen: bf16(W_0), the checkpoints' bits").containsExactly(w20.floats(FROZEN));
+    }
+  }
+
+  /**
    * The files besides the weights come from the window-end checkpoint where it has them, the base's
    * otherwise: a chat template changed during the run (or a config naming the checkpoints' dtype)
    * shipped as the base's, so the predicted model generated otherwise than the checkpoint it extends.

@@ -128,6 +128,12 @@ public record PredictionPlan(
         baseRoundedTo);
   }
 
+  /** The same plan adding its updates to W_0 rounded to {@code baseRoundedTo} where it names a dtype. */
+  public PredictionPlan withBaseRoundedTo(Map<String, DType> baseRoundedTo) {
+    return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, sums, predictors, verdict, dtypes,
+        baseRoundedTo);
+  }
+
   /** The same plan with D read from {@code deltas}. */
   public PredictionPlan withSums(CarriedDeltas deltas) {
     return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, deltas, predictors, verdict, dtypes,

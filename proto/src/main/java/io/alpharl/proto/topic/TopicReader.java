@@ -37,6 +37,7 @@ public final class TopicReader implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Duration timeout;
   private final KafkaClients kafka;
+  private Admin admin;
 
   /**
    * Record timestamps are their producer's clock (the agent's, like a run manifest's creation time):
@@ -134,7 +135,8 @@ public final class TopicReader implements AutoCloseable {
    * @throws TimeoutException when a transaction stays open longer
    */
   public void awaitSettled(Collection<TopicPartition> partitions, Duration patience, Runnable beforeWaiting) {
-    try (Admin admin = Admin.create(kafka.config())) {
+    try {
+      Admin admin = admin();
       Map<TopicPartition, Long> written = latest(admin, partitions, IsolationLevel.READ_UNCOMMITTED);
       long deadline = System.nanoTime() + patience.toNanos();
       boolean said = false;
@@ -314,8 +316,26 @@ public final class TopicReader implements AutoCloseable {
     }
   }
 
+  /**
+   * The reader's admin client, made at its first use: one made for each wait cost more than the
+   * reads it guarded (the extrapolator waits before reading a run's manifests at each commit of a
+   * run whose manifest names no checkpoint dtypes).
+   */
+  private Admin admin() {
+    if (admin == null) {
+      admin = Admin.create(kafka.config());
+    }
+    return admin;
+  }
+
   @Override
   public void close() {
-    consumer.close(Duration.ofSeconds(5));
+    try {
+      consumer.close(Duration.ofSeconds(5));
+    } finally {
+      if (admin != null) {
+        admin.close(Duration.ofSeconds(5));
+      }
+    }
   }
 }
