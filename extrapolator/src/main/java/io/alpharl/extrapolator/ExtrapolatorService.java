@@ -169,6 +169,12 @@ public final class ExtrapolatorService implements Runnable {
         }
       });
       startedAt = Map.copyOf(start);
+      if (idsKnown) {
+        // Kept at once where it is not what the last start kept (other settings, or a fallback to the beginning): a kill before
+        // the first keep left the points of the earlier settings, and a start under those would trust them over a model this one
+        // may write meanwhile (it would not look at the finished runs again).
+        replayStart.keep(producer, start, running::get, inputsUnchanged);
+      }
       Map<TopicPartition, Long> startEnd = consumer.endOffsets(inputs);
       LOG.info("extrapolator {} following the fits of processor {} ({} predictions published before this start; inputs read from its"
           + " replay start, {} offsets in: {} runs at rest before it)", config.id(), config.processorApplication(),
@@ -437,7 +443,7 @@ public final class ExtrapolatorService implements Runnable {
     String run = fit.getRunId();
     RunManifest manifest = ledger.manifest();
     Map<String, NavigableMap<Long, Rank1Update>> factors = new FactorScan(reader).window(fit, ledger.startMs(), ledger.manifest());
-    PredictionPlan plan = Predictor.plan(fit, manifest, ledger.commits(), factors, config.policy().carryFromBase());
+    PredictionPlan plan = Predictor.plan(fit, manifest, ledger.commits(), factors, config.policy().carryFromBase()).withWrittenWith(writtenWith());
     // Built before the model, kept once it is there: a book that cannot be built failed after a whole model was written, at
     // every try; a prediction that failed has nothing to score.
     ScoreBook book = ScoreBook.of(fit, config.id(), manifest, ledger.commits(), factors);
@@ -486,10 +492,13 @@ public final class ExtrapolatorService implements Runnable {
   private Prediction ownPrediction(FitSummary fit) {
     String dir = predictionDir(fit).toAbsolutePath().toString();
     Prediction p = emitted.prediction(fit.getRunId(), fit.getStep(), fit.getAxis(), dir);
-    if (p != null && !Emitted.writtenAsNow(p, writtenWith())) {
+    // The folder says what it holds: a write under other settings that a kill cut off before its prediction was published left
+    // that model under the newest record, which names these settings.
+    Optional<String> held = p == null ? Optional.empty() : PredictedModelFolder.writtenWith(Path.of(dir)).filter(w -> !w.equals(writtenWith()));
+    if (p != null && (!Emitted.writtenAsNow(p, writtenWith()) || held.isPresent())) {
       // Its folder holds the model of another processor's fit, or with other tensors at W_0: kept, it would be named as this fit's.
       LOG.warn("run {}: the model from step {} at {} was written with {}; written again with {} and published", fit.getRunId(), fit.getStep(), dir,
-          p.getWrittenWith(), writtenWith());
+          held.orElse(p.getWrittenWith()), writtenWith());
       return null;
     }
     if (p == null && emitted.claimed(fit.getRunId(), fit.getStep(), fit.getAxis())) {

@@ -162,6 +162,9 @@ public final class PredictedModelWriter {
     meta.put("confidence", plan.confidence());
     meta.put("modules_predicted", plan.predicted().size());
     meta.put("carry_from_base", plan.carryFromBase());
+    if (!plan.writtenWith().isEmpty()) {
+      meta.put("written_with", plan.writtenWith());
+    }
     // No backend here: the backends make the same fused multiply-adds, so the folder, this file included, is the
     // same bytes whichever instance wrote it (the extrapolator logs its backend at start-up).
     PredictionPlan.Verdict v = plan.verdict();

@@ -28,6 +28,9 @@ import java.util.Map;
  *                      run's updates were taken against it so (the manifest's {@code
  *                      base_rounded_to}: a trainer that loads an f32 base as bf16 starts from
  *                      bf16(W_0))
+ * @param writtenWith   what besides the fit decides the model's bytes, as the extrapolator's
+ *                      predictions name it ({@code Prediction.written_with}; empty offline),
+ *                      written beside the model so the folder says what it holds
  */
 public record PredictionPlan(
     String runId,
@@ -42,13 +45,21 @@ public record PredictionPlan(
     Map<String, String> predictors,
     Verdict verdict,
     Map<String, DType> dtypes,
-    Map<String, DType> baseRoundedTo) {
+    Map<String, DType> baseRoundedTo,
+    String writtenWith) {
 
   /** A plan whose updates were all taken against W_0 as stored. */
   public PredictionPlan(String runId, long fromStep, long[] windowSteps, ProgressAxis axis, double target, double confidence,
       Map<String, ModulePlan> predicted, boolean carryFromBase, CarriedDeltas sums, Map<String, String> predictors, Verdict verdict,
       Map<String, DType> dtypes) {
-    this(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, sums, predictors, verdict, dtypes, Map.of());
+    this(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, sums, predictors, verdict, dtypes, Map.of(), "");
+  }
+
+  /** A plan whose model is not said to be written with particular settings (offline, benchmarks, tests). */
+  public PredictionPlan(String runId, long fromStep, long[] windowSteps, ProgressAxis axis, double target, double confidence,
+      Map<String, ModulePlan> predicted, boolean carryFromBase, CarriedDeltas sums, Map<String, String> predictors, Verdict verdict,
+      Map<String, DType> dtypes, Map<String, DType> baseRoundedTo) {
+    this(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, sums, predictors, verdict, dtypes, baseRoundedTo, "");
   }
 
   /**
@@ -125,18 +136,24 @@ public record PredictionPlan(
   /** The same plan written in {@code dtypes} where it names one (the checkpoints' as a reader of them found). */
   public PredictionPlan withDtypes(Map<String, DType> dtypes) {
     return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, sums, predictors, verdict, dtypes,
-        baseRoundedTo);
+        baseRoundedTo, writtenWith);
   }
 
   /** The same plan adding its updates to W_0 rounded to {@code baseRoundedTo} where it names a dtype. */
   public PredictionPlan withBaseRoundedTo(Map<String, DType> baseRoundedTo) {
     return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, sums, predictors, verdict, dtypes,
-        baseRoundedTo);
+        baseRoundedTo, writtenWith);
+  }
+
+  /** The same plan, its model said to be written with {@code writtenWith}. */
+  public PredictionPlan withWrittenWith(String writtenWith) {
+    return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, sums, predictors, verdict, dtypes,
+        baseRoundedTo, writtenWith);
   }
 
   /** The same plan with D read from {@code deltas}. */
   public PredictionPlan withSums(CarriedDeltas deltas) {
     return new PredictionPlan(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, deltas, predictors, verdict, dtypes,
-        baseRoundedTo);
+        baseRoundedTo, writtenWith);
   }
 }

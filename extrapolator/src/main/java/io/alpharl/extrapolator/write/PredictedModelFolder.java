@@ -72,6 +72,24 @@ public final class PredictedModelFolder {
   }
 
   /**
+   * What the model in {@code dir} was written with, as its {@code alpharl_prediction.json} says
+   * ({@code written_with}); empty where the folder, the file or the key is not there (a model of an
+   * earlier build, or offline) or the file cannot be read as JSON.
+   */
+  public static Optional<String> writtenWith(Path dir) {
+    Path meta = dir.resolve(PredictedModelWriter.METADATA_FILE);
+    if (!java.nio.file.Files.isRegularFile(meta)) {
+      return Optional.empty();
+    }
+    try {
+      com.fasterxml.jackson.databind.JsonNode w = new com.fasterxml.jackson.databind.ObjectMapper().readTree(meta.toFile()).path("written_with");
+      return w.isTextual() ? Optional.of(w.asText()) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
    * One more pass over the base model per prediction (a second next to the write's), against a
    * model that is wrong without a word. The tensors must be the run's, name for name and shape for
    * shape, whether or not the manifest has fingerprints: the writer writes the base's tensors, so
