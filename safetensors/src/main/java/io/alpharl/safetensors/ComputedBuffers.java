@@ -15,9 +15,19 @@ public final class ComputedBuffers {
   private ComputedBuffers() {}
 
   public static boolean is(String name, List<Long> shape) {
-    if (name.endsWith(".inv_freq") || name.endsWith(".masked_bias")) {
-      return true;
-    }
-    return (name.endsWith(".attn.bias") || name.endsWith(".attention.bias")) && shape.size() >= 3;
+    return named(name) && (!name.endsWith(".bias") || name.endsWith(".masked_bias") || shape.size() >= 3);
+  }
+
+  /**
+   * Why a run's tensor {@code name} that a base read now lacks may be missing: earlier builds
+   * streamed these buffers as weights, so a run they started lists it. Empty for any other name.
+   */
+  public static java.util.Optional<String> whyMissing(String name) {
+    return named(name) ? java.util.Optional.of(" (this build reads " + name + " as a buffer the model computes, where the build that started the"
+        + " run streamed it as a weight: go on with that build)") : java.util.Optional.empty();
+  }
+
+  private static boolean named(String name) {
+    return name.endsWith(".inv_freq") || name.endsWith(".masked_bias") || name.endsWith(".attn.bias") || name.endsWith(".attention.bias");
   }
 }

@@ -39,7 +39,9 @@ public final class StagedFolder {
       if (hops == 40) {
         throw new IOException(dir + ": too many levels of links");
       }
-      at = at.resolveSibling(Files.readSymbolicLink(at)).normalize(); // a link to nothing yet: the model is made where it points
+      // Against the real folder the link lies in, as the kernel resolves it (a lexical ".." after a linked folder goes elsewhere).
+      // A link to nothing yet: the model is made where it points.
+      at = at.getParent().toRealPath().resolve(Files.readSymbolicLink(at));
     }
     return at;
   }

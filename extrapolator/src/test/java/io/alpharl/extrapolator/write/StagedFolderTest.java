@@ -107,4 +107,21 @@ class StagedFolderTest {
     assertThat(dir.resolve("big").resolve("model").resolve("alpharl_prediction.json")).hasContent("new");
     assertThat(link).isSymbolicLink();
   }
+
+  /** A relative link with ".." inside a linked folder leads where the kernel says, not where the path reads. */
+  @Test
+  void aRelativeLinkInALinkedFolderIsFollowedAsTheKernelFollowsIt() throws IOException {
+    Path realLinks = Files.createDirectories(dir.resolve("elsewhere").resolve("links"));
+    Path real = Files.createDirectories(dir.resolve("elsewhere").resolve("big").resolve("model"));
+    Files.writeString(real.resolve("alpharl_prediction.json"), "old");
+    Path links = Files.createSymbolicLink(dir.resolve("links"), realLinks);
+    Files.createSymbolicLink(realLinks.resolve("model"), Path.of("..", "big", "model"));
+    StagedFolder.replace(links.resolve("model"), staging -> {
+      Files.createDirectories(staging);
+      Files.writeString(staging.resolve("alpharl_prediction.json"), "new");
+      return 3;
+    });
+    assertThat(real.resolve("alpharl_prediction.json")).hasContent("new");
+    assertThat(dir.resolve("big")).as("not where the path reads").doesNotExist();
+  }
 }

@@ -48,7 +48,8 @@ public record BaseModelFingerprint(Map<String, Integer> crcs) {
     for (TensorInfo.Builder t : manifest.getTensorsBuilderList()) {
       Integer crc = crcs.get(t.getName());
       if (crc == null) {
-        throw new IllegalArgumentException("no fingerprint of tensor " + t.getName());
+        throw new IllegalArgumentException("no fingerprint of tensor " + t.getName()
+            + io.alpharl.safetensors.ComputedBuffers.whyMissing(t.getName()).orElse(""));
       }
       t.setBaseCrc32C(crc);
     }
@@ -69,7 +70,7 @@ public record BaseModelFingerprint(Map<String, Integer> crcs) {
       if (here == null || !here.equals(e.getValue())) {
         differing++;
         if (first == null) {
-          first = here == null ? "it has no tensor " + e.getKey()
+          first = here == null ? "it has no tensor " + e.getKey() + io.alpharl.safetensors.ComputedBuffers.whyMissing(e.getKey()).orElse("")
               : String.format(Locale.ROOT, "tensor %s holds other bytes (CRC32C %08x, the run's %08x)", e.getKey(), here, e.getValue());
         }
       }
