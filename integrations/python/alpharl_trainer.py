@@ -177,8 +177,9 @@ class AlphaRLCallback:
         self._written = {}
         self._stop_step = None
         self._saved_step = None
-        if _is_main(state) and getattr(state, "global_step", 0) == 0 and os.path.exists(os.path.join(self._dir(args), STOP_FILE)):
-            _warnings.warn("stop-at-begin", "%s is there before training began: an earlier run's decision stops this run at its first step"
+        # A run resumed from a checkpoint too (global_step is loaded before this event): the decision that ended it stops it again.
+        if _is_main(state) and os.path.exists(os.path.join(self._dir(args), STOP_FILE)):
+            _warnings.warn("stop-at-begin", "%s is there before training began: an earlier decision stops this run at its first step"
                            "%s; delete it to train", os.path.join(self._dir(args), STOP_FILE),
                            "" if self.run_id is None else " unless it names another run than %s" % self.run_id)
         return control

@@ -256,6 +256,17 @@ class CallbackTest(Base):
         control = cb.on_epoch_end(args, state, control)
         self.assertTrue(control.should_log)
 
+    def test_a_run_resumed_from_a_checkpoint_is_warned_of_a_stop_file_too(self):
+        # train(resume_from_checkpoint=...) loads global_step before on_train_begin: the warning was for step 0 alone.
+        from tests.support import Args, Control, State
+        self.write_stop(DECISION)
+        cb = at.AlphaRLCallback()
+        state = State(100)
+        state.global_step = 20
+        with self.assertLogs("alpharl", "WARNING") as out:
+            cb.on_train_begin(Args(self.dir), state, Control())
+        self.assertTrue(any("before training began" in m for m in out.output))
+
     def test_a_callback_used_for_a_second_train_call_starts_afresh(self):
         cb = at.AlphaRLCallback()
 
