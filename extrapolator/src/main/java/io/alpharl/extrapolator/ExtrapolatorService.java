@@ -169,10 +169,10 @@ public final class ExtrapolatorService implements Runnable {
         }
       });
       startedAt = Map.copyOf(start);
-      if (idsKnown) {
-        // Kept at once where it is not what the last start kept (other settings, or a fallback to the beginning): a kill before
-        // the first keep left the points of the earlier settings, and a start under those would trust them over a model this one
-        // may write meanwhile (it would not look at the finished runs again).
+      if (idsKnown && replayStart.foundAnotherSet()) {
+        // Kept at once where the last start's were of other settings: a kill before the first keep left those, and a start under
+        // them would trust them over a model this one may write meanwhile (it would not look at the finished runs again). Not
+        // after a read that failed under the same settings: that would throw away a good set for a blip.
         replayStart.keep(producer, start, running::get, inputsUnchanged);
       }
       Map<TopicPartition, Long> startEnd = consumer.endOffsets(inputs);

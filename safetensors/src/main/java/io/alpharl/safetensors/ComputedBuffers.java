@@ -19,11 +19,12 @@ public final class ComputedBuffers {
   }
 
   /**
-   * Why a run's tensor {@code name} that a base read now lacks may be missing: earlier builds
-   * streamed these buffers as weights, so a run they started lists it. Empty for any other name.
+   * Why a run's tensor {@code name} of {@code shape} that a base read now lacks may be missing:
+   * earlier builds streamed these buffers as weights, so a run they started lists it. Empty for any
+   * other tensor.
    */
-  public static java.util.Optional<String> whyMissing(String name) {
-    return named(name) ? java.util.Optional.of(" (this build reads " + name + " as a buffer the model computes, where the build that started the"
+  public static java.util.Optional<String> whyMissing(String name, List<Long> shape) {
+    return is(name, shape) ? java.util.Optional.of(" (this build reads " + name + " as a buffer the model computes, where the build that started the"
         + " run streamed it as a weight: go on with that build)") : java.util.Optional.empty();
   }
 

@@ -20,8 +20,9 @@ class ComputedBuffersTest {
 
   @Test
   void aRunThatStreamedOneIsToldWhyTheBaseLacksIt() {
-    assertThat(ComputedBuffers.whyMissing("model.layers.0.self_attn.rotary_emb.inv_freq")).get().asString()
+    assertThat(ComputedBuffers.whyMissing("model.layers.0.self_attn.rotary_emb.inv_freq", List.of(64L))).get().asString()
         .contains("as a buffer the model computes").contains("go on with that build");
-    assertThat(ComputedBuffers.whyMissing("model.layers.0.mlp.up_proj.weight")).isEmpty();
+    assertThat(ComputedBuffers.whyMissing("model.layers.0.mlp.up_proj.weight", List.of(8L, 8L))).isEmpty();
+    assertThat(ComputedBuffers.whyMissing("gpt_neox.layers.0.attn.bias", List.of(768L))).as("a learned bias this build reads as a weight").isEmpty();
   }
 }

@@ -59,6 +59,7 @@ public final class ReplayStart {
   private boolean saidInputsUnconfirmed;
   private final String fingerprint;
   private Map<TopicPartition, Long> kept = Map.of();
+  private boolean otherSet;
   private long keptAtNanos;
   private boolean saidFailure;
 
@@ -101,6 +102,7 @@ public final class ReplayStart {
         return beginning; // never kept
       }
       if (stamps.size() != 1 || !stamps.iterator().next().startsWith(fingerprint + " ")) {
+        otherSet = true;
         LOG.info("the replay start kept is {}: the inputs are replayed from the beginning", stamps.size() != 1
             ? "not one whole set (partitions kept at other times, or added since)" : "of other settings or rules");
         return beginning;
@@ -122,6 +124,15 @@ public final class ReplayStart {
       failed("read", e);
       return beginning;
     }
+  }
+
+  /**
+   * Whether {@link #load} found a set kept under other settings (or not whole): a later start under
+   * those would trust it over what this start may write, so it is to be replaced at once. Not where
+   * none was kept, nor where it could not be read.
+   */
+  public boolean foundAnotherSet() {
+    return otherSet;
   }
 
   /** Every partition from its beginning (offset 0): a start without a replay start. */

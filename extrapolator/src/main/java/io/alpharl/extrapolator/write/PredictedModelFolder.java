@@ -104,7 +104,7 @@ public final class PredictedModelFolder {
     if (!ran.equals(here)) {
       String first = ran.entrySet().stream().filter(e -> !e.getValue().equals(here.get(e.getKey()))).findFirst()
           .map(e -> here.containsKey(e.getKey()) ? "tensor " + e.getKey() + " has shape " + here.get(e.getKey()) + ", the run's " + e.getValue()
-              : "it has no tensor " + e.getKey() + io.alpharl.safetensors.ComputedBuffers.whyMissing(e.getKey()).orElse(""))
+              : "it has no tensor " + e.getKey() + io.alpharl.safetensors.ComputedBuffers.whyMissing(e.getKey(), e.getValue()).orElse(""))
           .orElseGet(() -> "it has tensor " + here.keySet().stream().filter(n -> !ran.containsKey(n)).findFirst().orElseThrow()
               + ", which the run never streamed");
       throw new BaseModelChangedException(Path.of(manifest.getBaseModelPath()), first);

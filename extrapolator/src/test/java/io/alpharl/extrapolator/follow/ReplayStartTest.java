@@ -43,14 +43,22 @@ class ReplayStartTest {
     Map<TopicPartition, OffsetAndMetadata> sent = keep(SETTINGS, Map.of(RUNS, 4L, FITS, 60L));
     assertThat(sent).containsOnlyKeys(RUNS, FITS);
     assertThat(sent.values().stream().map(OffsetAndMetadata::metadata).distinct()).hasSize(1);
-    assertThat(new ReplayStart("x", SETTINGS).load(consumer, INPUTS)).isEqualTo(Map.of(RUNS, 4L, FITS, 60L));
+    ReplayStart same = new ReplayStart("x", SETTINGS);
+    assertThat(same.load(consumer, INPUTS)).isEqualTo(Map.of(RUNS, 4L, FITS, 60L));
+    assertThat(same.foundAnotherSet()).isFalse();
   }
 
+  /** Another set is to be replaced at once (a kill before the first keep left it for a start under its settings); none kept is not. */
   @Test
   void otherSettingsOrTopicIdsReplayFromTheBeginning() {
+    ReplayStart first = new ReplayStart("x", SETTINGS);
+    first.load(consumer, INPUTS);
+    assertThat(first.foundAnotherSet()).as("none kept").isFalse();
     keep(SETTINGS, Map.of(RUNS, 4L, FITS, 60L));
     String otherIds = ReplayStart.settings("proc", "step", "--axis step", "/out", Map.of("alpharl.runs", "id-2"));
-    assertThat(new ReplayStart("x", otherIds).load(consumer, INPUTS)).isEqualTo(Map.of(RUNS, 0L, FITS, 0L));
+    ReplayStart other = new ReplayStart("x", otherIds);
+    assertThat(other.load(consumer, INPUTS)).isEqualTo(Map.of(RUNS, 0L, FITS, 0L));
+    assertThat(other.foundAnotherSet()).isTrue();
     String otherPolicy = ReplayStart.settings("proc", "step", "--axis step --predict-at 0.5", "/out", Map.of("alpharl.runs", "id-1"));
     assertThat(new ReplayStart("x", otherPolicy).load(consumer, INPUTS)).isEqualTo(Map.of(RUNS, 0L, FITS, 0L));
   }

@@ -4,6 +4,7 @@ import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.TensorInfo;
 import io.alpharl.safetensors.Checkpoint;
 import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -17,11 +18,28 @@ import java.util.TreeMap;
  * stamps the fingerprint into the manifest ({@code TensorInfo.base_crc32c}); readers of the base
  * model compare it with the file they find.
  *
- * @param crcs CRC32C by tensor name
+ * @param crcs   CRC32C by tensor name
+ * @param shapes the tensors' shapes where known (a manifest's), to say why one is missing
  */
-public record BaseModelFingerprint(Map<String, Integer> crcs) {
+public record BaseModelFingerprint(Map<String, Integer> crcs, Map<String, List<Long>> shapes) {
   public BaseModelFingerprint {
     crcs = Collections.unmodifiableMap(new TreeMap<>(crcs));
+    shapes = Map.copyOf(shapes);
+  }
+
+  public BaseModelFingerprint(Map<String, Integer> crcs) {
+    this(crcs, Map.of());
+  }
+
+  /** The same fingerprint is the same CRCs: the shapes only help say why a tensor is missing. */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof BaseModelFingerprint f && f.crcs.equals(crcs);
+  }
+
+  @Override
+  public int hashCode() {
+    return crcs.hashCode();
   }
 
   /** Reads every tensor of {@code base} once. */
@@ -34,13 +52,15 @@ public record BaseModelFingerprint(Map<String, Integer> crcs) {
   /** What a manifest says of its base; empty when it says nothing (written before fingerprints). */
   public static Optional<BaseModelFingerprint> of(RunManifest manifest) {
     Map<String, Integer> crcs = new TreeMap<>();
+    Map<String, List<Long>> shapes = new TreeMap<>();
     for (TensorInfo t : manifest.getTensorsList()) {
       if (!t.hasBaseCrc32C()) {
         return Optional.empty();
       }
       crcs.put(t.getName(), t.getBaseCrc32C());
+      shapes.put(t.getName(), t.getShapeList());
     }
-    return crcs.isEmpty() ? Optional.empty() : Optional.of(new BaseModelFingerprint(crcs));
+    return crcs.isEmpty() ? Optional.empty() : Optional.of(new BaseModelFingerprint(crcs, shapes));
   }
 
   /** The manifest's tensors with this fingerprint stamped on each. */
@@ -49,7 +69,7 @@ public record BaseModelFingerprint(Map<String, Integer> crcs) {
       Integer crc = crcs.get(t.getName());
       if (crc == null) {
         throw new IllegalArgumentException("no fingerprint of tensor " + t.getName()
-            + io.alpharl.safetensors.ComputedBuffers.whyMissing(t.getName()).orElse(""));
+            + io.alpharl.safetensors.ComputedBuffers.whyMissing(t.getName(), t.getShapeList()).orElse(""));
       }
       t.setBaseCrc32C(crc);
     }
@@ -70,7 +90,8 @@ public record BaseModelFingerprint(Map<String, Integer> crcs) {
       if (here == null || !here.equals(e.getValue())) {
         differing++;
         if (first == null) {
-          first = here == null ? "it has no tensor " + e.getKey() + io.alpharl.safetensors.ComputedBuffers.whyMissing(e.getKey()).orElse("")
+          first = here == null ? "it has no tensor " + e.getKey()
+              + io.alpharl.safetensors.ComputedBuffers.whyMissing(e.getKey(), run.shapes.getOrDefault(e.getKey(), List.of())).orElse("")
               : String.format(Locale.ROOT, "tensor %s holds other bytes (CRC32C %08x, the run's %08x)", e.getKey(), here, e.getValue());
         }
       }
