@@ -24,6 +24,7 @@ import io.alpharl.proto.frame.TensorRef;
 import io.alpharl.proto.frame.ValuesCrc32c;
 import io.alpharl.proto.frame.WireDtype;
 import io.alpharl.proto.manifest.BaseModelFingerprint;
+import io.alpharl.proto.manifest.TensorDtypes;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.DType;
@@ -194,7 +195,8 @@ public final class CheckpointAgent implements AutoCloseable {
       // Before the continuity check, which compares the log's sum with the checkpoint less W_0 as the run took it.
       committed.modules().forEach((name, was) -> {
         if (was.hasBaseRoundedTo()) {
-          w0RoundedTo.put(name, fromWire(was.getBaseRoundedTo()));
+          // Only the halves are rounded to; a dtype this build does not know rounds nothing.
+          w0RoundedTo.put(name, TensorDtypes.of(was.getBaseRoundedTo()).orElse(io.alpharl.safetensors.DType.F32));
         }
       });
       lettered.addAll(resume.lettersBefore());
@@ -230,7 +232,7 @@ public final class CheckpointAgent implements AutoCloseable {
       TensorInfo.Builder info = TensorInfo.newBuilder()
           .setName(t.name())
           .addAllShape(t.shape())
-          .setDtype(toWire(t.dtype()))
+          .setDtype(TensorDtypes.named(t.dtype()))
           .setModelled(d.modelled())
           .setTransposed(d.transposed());
       // The run's first checkpoint said it: kept across restarts, so every manifest after the first step says the same.
@@ -798,10 +800,7 @@ public final class CheckpointAgent implements AutoCloseable {
           ckpt.readFloats(sources.of(t.name()), from, target, 0, count);
           try {
             base.readFloats(t.name(), from, w0, 0, count);
-            io.alpharl.safetensors.DType startedAs = w0RoundedTo.get(t.name());
-            if (startedAs != null) {
-              startedAs.roundInPlace(w0, 0, count);
-            }
+            io.alpharl.safetensors.DType.roundAsNamed(w0RoundedTo, t.name(), w0, 0, count);
           } catch (SafetensorsException e) {
             // Caught as the checkpoint's, it refused a good step for good, and every step while the base could not be read.
             throw new BaseModelException("cannot read the base model W_0 at " + config.basePath() + " (" + e.getMessage() + "); put back the"
@@ -1001,7 +1000,7 @@ public final class CheckpointAgent implements AutoCloseable {
     List<String> changed = new ArrayList<>();
     for (TensorInfo.Builder info : manifest.getTensorsBuilderList()) {
       io.alpharl.safetensors.DType read = ckpt.tensor(sources.of(info.getName())).dtype();
-      DType stored = toWire(read);
+      DType stored = TensorDtypes.named(read);
       if (!info.hasCheckpointDtype()) {
         info.setCheckpointDtype(stored);
         named = true;
@@ -1058,21 +1057,6 @@ public final class CheckpointAgent implements AutoCloseable {
         .build());
   }
 
-  private static io.alpharl.safetensors.DType fromWire(DType d) {
-    return switch (d) {
-      case D_TYPE_BF16 -> io.alpharl.safetensors.DType.BF16;
-      case D_TYPE_F16 -> io.alpharl.safetensors.DType.F16;
-      default -> io.alpharl.safetensors.DType.F32; // only the halves are rounded to
-    };
-  }
-
-  private static DType toWire(io.alpharl.safetensors.DType d) {
-    return switch (d) {
-      case F32 -> DType.D_TYPE_F32;
-      case BF16 -> DType.D_TYPE_BF16;
-      case F16 -> DType.D_TYPE_F16;
-    };
-  }
 
   @Override
   public void close() {

@@ -62,12 +62,7 @@ class BaseRoundedToCheckpointDtypeTest {
     }
     assertThat(sink.letters).isEmpty();
     assertThat(sink.committed).containsExactly(5L);
-    Map<String, float[]> delta = new HashMap<>(Map.of(MODULE, new float[6], NORM, new float[2]));
-    try (RootAllocator allocator = new RootAllocator(); ChunkDecoder decoder = new ChunkDecoder(allocator)) {
-      for (DeltaFrame f : sink.frames) {
-        decoder.decode(f).addInto(delta.get(f.header().getTensorName()), (int) f.header().getElementOffset());
-      }
-    }
+    Map<String, float[]> delta = summed(sink);
     float[] expected = new float[6];
     expected[2] = w5[2] - bf16(w0)[2];
     assertThat(expected[2]).isPositive();
@@ -109,12 +104,7 @@ class BaseRoundedToCheckpointDtypeTest {
     }
     assertThat(sink.letters).isEmpty();
     assertThat(sink.committed).containsExactly(10L);
-    Map<String, float[]> delta = new HashMap<>(Map.of(MODULE, new float[6], NORM, new float[2]));
-    try (RootAllocator allocator = new RootAllocator(); ChunkDecoder decoder = new ChunkDecoder(allocator)) {
-      for (DeltaFrame f : sink.frames) {
-        decoder.decode(f).addInto(delta.get(f.header().getTensorName()), (int) f.header().getElementOffset());
-      }
-    }
+    Map<String, float[]> delta = summed(sink);
     float[] expected = new float[2];
     for (int i = 0; i < 2; i++) {
       expected[i] = bf16(norm0)[i] - norm0[i];
@@ -122,6 +112,17 @@ class BaseRoundedToCheckpointDtypeTest {
     assertThat(delta.get(NORM)).as("W_10 − W_0 as stored, as the run's earlier steps were taken").containsExactly(expected);
     RunManifest last = sink.manifests.get(sink.manifests.size() - 1);
     assertThat(last.getTensorsList()).allMatch(TensorInfo::hasCheckpointDtype).noneMatch(TensorInfo::hasBaseRoundedTo);
+  }
+
+  /** The update the sink's frames sum to, per tensor. */
+  private static Map<String, float[]> summed(MemorySink sink) {
+    Map<String, float[]> delta = new HashMap<>(Map.of(MODULE, new float[6], NORM, new float[2]));
+    try (RootAllocator allocator = new RootAllocator(); ChunkDecoder decoder = new ChunkDecoder(allocator)) {
+      for (DeltaFrame f : sink.frames) {
+        decoder.decode(f).addInto(delta.get(f.header().getTensorName()), (int) f.header().getElementOffset());
+      }
+    }
+    return delta;
   }
 
   private static float[] bf16(float[] w) {

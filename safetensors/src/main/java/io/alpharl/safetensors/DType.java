@@ -44,6 +44,17 @@ public enum DType {
   }
 
   /**
+   * Rounds {@code n} values of {@code tensor} in place to the dtype {@code roundings} names for it,
+   * if it names one: W_0 as a run's trainer loaded it, where the run's updates are taken against that.
+   */
+  public static void roundAsNamed(Map<String, DType> roundings, String tensor, float[] w, int offset, int n) {
+    DType to = roundings.get(tensor);
+    if (to != null) {
+      to.roundInPlace(w, offset, n);
+    }
+  }
+
+  /**
    * Rounds {@code n} f32 values in place to the nearest of this dtype's (ties to even), as a
    * trainer that loads them in this dtype does. A value beyond this dtype's range is left as it
    * is: a trainer would hold infinity there, which no checkpoint passes.

@@ -235,9 +235,7 @@ public final class PredictCommand implements Callable<Integer> {
           for (TensorEntry t : moduleTensors) {
             // As the agent refuses such a checkpoint: a NaN would reach the fit as a non-finite norm, and a stack trace.
             float[] w0 = WindowCheckpoints.requireFinite(basePath, t.name(), base.floats(t.name()));
-            if (w0RoundedTo.containsKey(t.name())) {
-              w0RoundedTo.get(t.name()).roundInPlace(w0, 0, w0.length);
-            }
+            DType.roundAsNamed(w0RoundedTo, t.name(), w0, 0, w0.length);
             float[] d = WindowCheckpoints.requireFinite(c.path(), t.name(), ckpt.floats(sources.of(t.name())));
             for (int k = 0; k < d.length; k++) {
               d[k] -= w0[k];

@@ -48,18 +48,11 @@ public record PredictionPlan(
     Map<String, DType> baseRoundedTo,
     String writtenWith) {
 
-  /** A plan whose updates were all taken against W_0 as stored. */
+  /** A plan whose updates were all taken against W_0 as stored, its model not said to be written with particular settings. */
   public PredictionPlan(String runId, long fromStep, long[] windowSteps, ProgressAxis axis, double target, double confidence,
       Map<String, ModulePlan> predicted, boolean carryFromBase, CarriedDeltas sums, Map<String, String> predictors, Verdict verdict,
       Map<String, DType> dtypes) {
     this(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, sums, predictors, verdict, dtypes, Map.of(), "");
-  }
-
-  /** A plan whose model is not said to be written with particular settings (offline, benchmarks, tests). */
-  public PredictionPlan(String runId, long fromStep, long[] windowSteps, ProgressAxis axis, double target, double confidence,
-      Map<String, ModulePlan> predicted, boolean carryFromBase, CarriedDeltas sums, Map<String, String> predictors, Verdict verdict,
-      Map<String, DType> dtypes, Map<String, DType> baseRoundedTo) {
-    this(runId, fromStep, windowSteps, axis, target, confidence, predicted, carryFromBase, sums, predictors, verdict, dtypes, baseRoundedTo, "");
   }
 
   /**
@@ -127,10 +120,7 @@ public record PredictionPlan(
 
   /** W_0 of {@code tensor}, read as stored into {@code w}, as the run's updates were taken against it. */
   public void roundBase(String tensor, float[] w) {
-    DType to = baseRoundedTo.get(tensor);
-    if (to != null) {
-      to.roundInPlace(w, 0, w.length);
-    }
+    DType.roundAsNamed(baseRoundedTo, tensor, w, 0, w.length);
   }
 
   /** The same plan written in {@code dtypes} where it names one (the checkpoints' as a reader of them found). */

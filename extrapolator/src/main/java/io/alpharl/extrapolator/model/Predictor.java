@@ -7,6 +7,7 @@ import io.alpharl.fit.predict.PredictorRegistry;
 import io.alpharl.fit.predict.PreparedWindow;
 import io.alpharl.fit.predict.Target;
 import io.alpharl.fit.predict.Windows;
+import io.alpharl.proto.manifest.TensorDtypes;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.GateState;
@@ -83,7 +84,7 @@ public final class Predictor {
     }
     return new PredictionPlan(fit.getRunId(), k, steps, fit.getAxis(), planned, fit.getConfidence(), predicted, carryFromBase, CarriedDeltas.NONE,
         predictors, new PredictionPlan.Verdict(fit.getPolicy(), EnumLabels.of(fit.getGate()), fit.getGateReason(), fit.getBacktestError(),
-            fit.getStopBacktestError()), checkpointDtypes(manifest), baseRoundings(manifest));
+            fit.getStopBacktestError()), checkpointDtypes(manifest)).withBaseRoundedTo(baseRoundings(manifest));
   }
 
   /**
@@ -117,7 +118,7 @@ public final class Predictor {
     Map<String, DType> out = new HashMap<>();
     for (TensorInfo t : manifest.getTensorsList()) {
       if (t.hasCheckpointDtype()) {
-        known(t.getCheckpointDtype()).ifPresent(d -> out.put(t.getName(), d)); // one this build does not know: the base's, as before the field
+        TensorDtypes.of(t.getCheckpointDtype()).ifPresent(d -> out.put(t.getName(), d)); // one this build does not know: the base's, as before the field
       }
     }
     return out;
@@ -128,21 +129,12 @@ public final class Predictor {
     Map<String, DType> out = new HashMap<>();
     for (TensorInfo t : manifest.getTensorsList()) {
       if (t.hasBaseRoundedTo()) {
-        DType to = known(t.getBaseRoundedTo()).orElseThrow(() -> new IllegalStateException(t.getName() + "'s updates were taken against W_0 rounded"
+        DType to = TensorDtypes.of(t.getBaseRoundedTo()).orElseThrow(() -> new IllegalStateException(t.getName() + "'s updates were taken against W_0 rounded"
             + " to " + t.getBaseRoundedTo() + ", which this build cannot round to"));
         out.put(t.getName(), to);
       }
     }
     return out;
-  }
-
-  private static Optional<DType> known(io.alpharl.proto.v1.DType d) {
-    return switch (d) {
-      case D_TYPE_F32 -> Optional.of(DType.F32);
-      case D_TYPE_BF16 -> Optional.of(DType.BF16);
-      case D_TYPE_F16 -> Optional.of(DType.F16);
-      default -> Optional.empty();
-    };
   }
 
   /**

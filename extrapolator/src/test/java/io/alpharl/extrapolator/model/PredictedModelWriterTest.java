@@ -202,8 +202,8 @@ class PredictedModelWriterTest {
     float[] wt = {1f + 0x1p-7f, HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(0.1f))}; // the window end's checkpoint, bf16
     float[] delta = {wt[0] - 1f, 0f}; // W_t − bf16(W_0), as the agent sent it
     PredictionPlan plan = new PredictionPlan("run", 10, new long[] {5, 10}, ProgressAxis.PROGRESS_AXIS_STEP, 20, 0.9, Map.of(), false,
-        CarriedDeltas.of(Map.of("norm.weight", delta)), Map.of(), PredictionPlan.Verdict.NONE, Map.of("norm.weight", DType.BF16),
-        Map.of("norm.weight", DType.BF16));
+        CarriedDeltas.of(Map.of("norm.weight", delta)), Map.of(), PredictionPlan.Verdict.NONE, Map.of("norm.weight", DType.BF16))
+        .withBaseRoundedTo(Map.of("norm.weight", DType.BF16));
     try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
       PredictedModelWriter.write(dir.resolve("out"), base, plan, backend);
     }

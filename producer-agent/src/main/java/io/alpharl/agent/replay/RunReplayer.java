@@ -12,6 +12,7 @@ import io.alpharl.proto.frame.RecordingReader;
 import io.alpharl.proto.frame.RunEndFrame;
 import io.alpharl.proto.frame.TensorAssembly;
 import io.alpharl.proto.manifest.BaseModelFingerprint;
+import io.alpharl.proto.manifest.TensorDtypes;
 import io.alpharl.proto.v1.DeltaChunkHeader;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.RunStatus;
@@ -355,11 +356,7 @@ public final class RunReplayer {
         throw new IOException("recording lacks base tensor " + t.getName());
       }
       values.put(t.getName(), a.complete());
-      writer.add(t.getName(), switch (t.getDtype()) {
-        case D_TYPE_BF16 -> DType.BF16;
-        case D_TYPE_F16 -> DType.F16;
-        default -> DType.F32;
-      }, t.getShapeList());
+      writer.add(t.getName(), TensorDtypes.of(t.getDtype()).orElse(DType.F32), t.getShapeList());
     }
     Path file = baseDir.resolve(Checkpoint.SINGLE_FILE);
     writer.writeTo(file, values);

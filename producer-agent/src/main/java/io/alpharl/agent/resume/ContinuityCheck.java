@@ -58,9 +58,7 @@ public final class ContinuityCheck {
         int count = (int) Math.min(WINDOW, n - from);
         atStep.readFloats(sources.of(t.name()), from, w, 0, count);
         base.readFloats(t.name(), from, w0, 0, count);
-        if (w0RoundedTo.containsKey(t.name())) {
-          w0RoundedTo.get(t.name()).roundInPlace(w0, 0, count);
-        }
+        DType.roundAsNamed(w0RoundedTo, t.name(), w0, 0, count);
         float[] s = sum.read(t.name(), from, count);
         for (int i = 0; i < count; i++) {
           double u = (double) w[i] - w0[i];
