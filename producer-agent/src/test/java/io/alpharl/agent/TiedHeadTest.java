@@ -76,6 +76,42 @@ class TiedHeadTest {
     }
   }
 
+  /**
+   * The hub's gpt2 names its tensors without GPT2LMHeadModel's {@code transformer.}; the trainer's
+   * checkpoints name them with it. Every step was refused for a tensor the base has; now each is
+   * read under the prefix and sent under the base's name (the name a predicted model is written in).
+   */
+  @Test
+  void aHubBaseWithoutTheModelsPrefixIsReadUnderIt() throws Exception {
+    Path hub = Files.createDirectories(stateDir.resolve("hub-gpt2"));
+    float[] conv = {1f, 2f, 3f, 4f, 5f, 6f};
+    float[] wte = {1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f};
+    writeNamed(hub, Map.of("h.0.mlp.c_fc.weight", conv, "wte.weight", wte));
+    Path step = Files.createDirectories(runDir.resolve("checkpoint-5"));
+    writeNamed(step, Map.of("transformer.h.0.mlp.c_fc.weight", new float[] {1.5f, 2f, 3f, 4f, 5f, 6f}, "transformer.wte.weight", wte));
+    Files.writeString(step.resolve("trainer_state.json"), "{\"max_steps\": 20, \"log_history\": [{\"step\": 5, \"reward\": 0.5}]}");
+    try (RootAllocator allocator = new RootAllocator()) {
+      MemorySink sink = new MemorySink();
+      AgentConfig config = AgentConfig.defaults(runDir, "hub-gpt2").withStateDir(stateDir).withBase(hub);
+      try (CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
+        agent.start();
+        agent.poll();
+        agent.poll();
+      }
+      assertThat(sink.letters).isEmpty();
+      assertThat(sink.committed).containsExactly(5L);
+      assertThat(sink.sum(allocator, "h.0.mlp.c_fc.weight", 6)).containsExactly(0.5f, 0f, 0f, 0f, 0f, 0f);
+      assertThat(sink.manifests.get(0).getTensorsList()).extracting(t -> t.getName()).containsExactly("h.0.mlp.c_fc.weight", "wte.weight");
+    }
+  }
+
+  private static void writeNamed(Path dir, Map<String, float[]> values) throws IOException {
+    SafetensorsWriter w = new SafetensorsWriter(Map.of());
+    Map<String, float[]> sorted = new TreeMap<>(values);
+    sorted.forEach((name, v) -> w.add(name, DType.F32, v.length == 8 ? List.of(4L, 2L) : List.of(2L, 3L)));
+    w.writeTo(dir.resolve("model.safetensors"), sorted);
+  }
+
   /** What an agent over the run folder sent, started and polled twice (two scans agree, so every checkpoint there is complete). */
   private MemorySink sent(String runId, RootAllocator allocator) throws Exception {
     MemorySink sink = new MemorySink();

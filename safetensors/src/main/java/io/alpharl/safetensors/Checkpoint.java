@@ -169,21 +169,24 @@ public final class Checkpoint implements AutoCloseable {
    * not store is read from the embedding it is tied to in the base ({@link #tiedHead}):
    * {@code save_pretrained} drops a tied {@code lm_head.weight} that hub files of the base may
    * store. Tensors only the checkpoint has (a tied head saved untied, a value head) are not the
-   * base's model: they are listed, not read.
+   * base's model: they are listed, not read. A base saved without its model's prefix is read under
+   * it ({@link #prefixOver}).
    *
    * @throws SafetensorsException naming this checkpoint's folder and the first difference
    */
   public TensorSources sourcesFor(Checkpoint base) {
     Map<String, String> source = new TreeMap<>();
+    String prefix = prefixOver(base);
     for (TensorEntry t : base.tensors().values()) {
-      String name = t.name();
+      String name = prefix + t.name();
       TensorEntry found = tensors.get(name);
       if (found == null) {
-        Optional<String> tie = base.tiedHead(name).filter(tensors::containsKey).or(() -> headKeptFor(base, t));
+        Optional<String> tie = base.tiedHead(t.name()).map(e -> prefix + e).filter(tensors::containsKey).or(() -> headKeptFor(base, t));
         if (tie.isEmpty()) {
           String other = others.get(name);
-          throw new SafetensorsException(dir + (other != null ? ": tensor " + name + " is " + other + ", the base has it as " + t.dtype()
-              : ": has no tensor " + name + " (the base has it)"));
+          String as = prefix.isEmpty() ? "" : " as " + t.name();
+          throw new SafetensorsException(dir + (other != null ? ": tensor " + name + " is " + other + ", the base has it" + as + " as " + t.dtype()
+              : ": has no tensor " + name + " (the base has it" + as + ")"));
         }
         name = tie.get();
         found = tensors.get(name);
@@ -195,6 +198,30 @@ public final class Checkpoint implements AutoCloseable {
     }
     List<String> extra = tensors.keySet().stream().filter(n -> !base.tensors().containsKey(n) && !source.containsValue(n)).toList();
     return new TensorSources(source, extra);
+  }
+
+  /**
+   * The prefix this checkpoint puts before every name of {@code base}, or "" where they share
+   * names. A hub file saved from a model's headless class ({@code GPT2Model}: {@code h.0.attn.c_attn.weight},
+   * {@code wte.weight}) names its tensors without the attribute a model with a head keeps it under,
+   * and a trainer saves the model with its head ({@code transformer.h.0.attn.c_attn.weight});
+   * transformers loads one as the other by its {@code base_model_prefix}. Taken only where no
+   * tensor of the base is found under its own name and one first segment, the same for the base's
+   * first tensor and named by none of the base's tensors, makes it found; any tensor of the base
+   * it then does not find is refused by name, as without a prefix.
+   */
+  private String prefixOver(Checkpoint base) {
+    if (base.tensors().isEmpty() || base.tensors().keySet().stream().anyMatch(tensors::containsKey)) {
+      return "";
+    }
+    String first = base.tensors().keySet().iterator().next();
+    List<String> prefixes = tensors.keySet().stream().filter(n -> n.endsWith("." + first))
+        .map(n -> n.substring(0, n.length() - first.length())).filter(p -> p.indexOf('.') == p.length() - 1).toList();
+    if (prefixes.size() != 1) {
+      return "";
+    }
+    String prefix = prefixes.get(0);
+    return base.tensors().keySet().stream().anyMatch(n -> n.startsWith(prefix)) ? "" : prefix;
   }
 
   /**

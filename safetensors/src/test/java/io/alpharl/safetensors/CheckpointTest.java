@@ -77,6 +77,49 @@ class CheckpointTest {
   }
 
   /**
+   * The hub's gpt2 was saved from GPT2Model (h.0.…, wte.weight); GPT2LMHeadModel.save_pretrained
+   * writes the same tensors under transformer.; transformers loads one as the other. Before, every
+   * step of a run on that base was refused for a tensor the base has. One prefix for all, or none.
+   */
+  @Test
+  void aBaseSavedWithoutItsModelsPrefixIsReadUnderIt() throws Exception {
+    Map<String, List<Long>> hub = Map.of("h.0.attn.c_attn.weight", List.of(4L, 12L), "h.0.attn.bias", List.of(1L, 1L, 4L, 4L), "wte.weight",
+        List.of(10L, 4L), "ln_f.weight", List.of(4L));
+    Map<String, List<Long>> trained = Map.of("transformer.h.0.attn.c_attn.weight", List.of(4L, 12L), "transformer.wte.weight", List.of(10L, 4L),
+        "transformer.ln_f.weight", List.of(4L));
+    Map<String, List<Long>> lnGone = Map.of("transformer.h.0.attn.c_attn.weight", List.of(4L, 12L), "transformer.wte.weight", List.of(10L, 4L));
+    Map<String, List<Long>> twoPrefixes = Map.of("a.h.0.attn.c_attn.weight", List.of(4L, 12L), "b.h.0.attn.c_attn.weight", List.of(4L, 12L),
+        "a.wte.weight", List.of(10L, 4L), "a.ln_f.weight", List.of(4L));
+    try (Checkpoint base = write("gpt2-hub", hub); Checkpoint step = write("gpt2-step", trained); Checkpoint gone = write("gpt2-ln-gone", lnGone);
+         Checkpoint two = write("gpt2-two", twoPrefixes)) {
+      assertThat(step.sourcesFor(base)).isEqualTo(new TensorSources(Map.of("h.0.attn.c_attn.weight", "transformer.h.0.attn.c_attn.weight",
+          "wte.weight", "transformer.wte.weight", "ln_f.weight", "transformer.ln_f.weight"), List.of()));
+      assertThatThrownBy(() -> gone.sourcesFor(base)).isInstanceOf(SafetensorsException.class)
+          .hasMessage(gone.dir() + ": has no tensor transformer.ln_f.weight (the base has it as ln_f.weight)");
+      assertThatThrownBy(() -> two.sourcesFor(base)).as("which prefix is the model's is not known").isInstanceOf(SafetensorsException.class)
+          .hasMessageContaining("has no tensor h.0.attn.c_attn.weight (the base has it)");
+    }
+  }
+
+  /** torch's save_model keeps lm_head.weight of a tied pair and drops transformer.wte.weight: found under the prefix as without it. */
+  @Test
+  void aPrefixedCheckpointsKeptHeadStandsForTheBasesUnprefixedEmbedding() throws Exception {
+    float[] embedding = {0.5f, -1.25f, 2f, 0.75f, -0.5f, 1f};
+    float[] ones = {1f, 1f, 1f};
+    try (Checkpoint unused = writeValues("hub-headless", new java.util.TreeMap<>(Map.of("wte.weight", embedding, "ln_f.weight", ones)));
+         Checkpoint step = writeValues("saved-by-torch-prefixed", new java.util.TreeMap<>(Map.of("lm_head.weight", embedding, "transformer.ln_f.weight",
+             ones)))) {
+      Files.writeString(root.resolve("hub-headless").resolve("config.json"), "{}"); // GPT-2's config: ties by default
+    }
+    try (Checkpoint base = Checkpoint.open(root.resolve("hub-headless")); Checkpoint step = Checkpoint.open(root.resolve("saved-by-torch-prefixed"))) {
+      TensorSources s = step.sourcesFor(base);
+      assertThat(s.of("wte.weight")).isEqualTo("lm_head.weight");
+      assertThat(s.of("ln_f.weight")).isEqualTo("transformer.ln_f.weight");
+      assertThat(s.extra()).isEmpty();
+    }
+  }
+
+  /**
    * save_pretrained drops a tied lm_head.weight that the base's hub files may store: the head is
    * read from the embedding it equals in the base. Tensors merely equal by value (norms that start
    * at ones) are never taken for one another.
