@@ -183,6 +183,10 @@ class FaultSuiteIT {
         .as("records at the size limit lettered, by the processor and the extrapolator, with their first 256 KiB")
         .extracting(DeadLetter::getSourceTopic, d -> d.getOriginalValue().size()).contains(tuple(Topics.DELTAS.name(), 256 * 1024),
             tuple(Topics.FITS.name(), 256 * 1024));
+    assertThat(out.letters).filteredOn(d -> d.getOriginalKey().size() == 256 * 1024)
+        .as("records under a 900 KB key lettered under its first 256 KiB, by the processor among others")
+        .extracting(DeadLetter::getSourceTopic, DeadLetter::getRejectedBy).contains(tuple(Topics.RUNS.name(), "processor"),
+            tuple(Topics.DELTAS.name(), "processor"));
     assertThat(out.letters).filteredOn(d -> d.getDetail().contains("no-such-run") && d.getSourceTopic().equals(Topics.FITS.name()))
         .as("a fit of a run without a manifest").extracting(DeadLetter::getReason).containsExactly(RejectReason.REJECT_REASON_UNKNOWN_RUN);
     assertThat(out.letters).filteredOn(d -> d.getDetail().contains("names step 18446744073709551611"))

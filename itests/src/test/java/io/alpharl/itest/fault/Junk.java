@@ -124,6 +124,15 @@ final class Junk {
     Arrays.fill(large, (byte) 'x');
     out.add(record(Topics.FITS.name(), run, large));
     out.add(record(Topics.DELTAS.name(), run + "/" + MODULE, large));
+    // Well-formed records under a key of 900 KB: a letter keyed by the whole key was past the limit (RunTracker's, ModuleProcessor's).
+    String hugeKey = run + "/" + MODULE + "/" + "k".repeat(900 * 1024);
+    out.add(record(Topics.RUNS.name(), hugeKey, RunManifest.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run)
+        .build().toByteArray()));
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, ChunkingConfig.defaults())) {
+      List<DeltaFrame> frames = new ArrayList<>();
+      chunker.split(new TensorRef(run, 45, MODULE, List.of(64L, 64L), true), FloatBuffer.allocate(64 * 64), frames::add);
+      out.add(record(Topics.DELTAS.name(), hugeKey, frames.get(0).bytes()));
+    }
     return out;
   }
 

@@ -226,6 +226,6 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     DeadLetter letter = DeadLetters.of(md.map(RecordMetadata::topic).orElse(""), md.map(RecordMetadata::partition).orElse(-1),
         md.map(RecordMetadata::offset).orElse(-1L), key, record.value() == null ? null : record.value().bytes(), reason, detail, "processor")
         .setRunId(runId).setStep(step).build();
-    out.forward(new Record<>(key == null ? new byte[0] : key, letter, record.timestamp()), DLQ_SINK);
+    out.forward(new Record<>(letter.getOriginalKey().toByteArray(), letter, record.timestamp()), DLQ_SINK); // the cut copy: as RunTracker's
   }
 }

@@ -19,6 +19,7 @@ import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.RunEndFrame;
 import io.alpharl.proto.frame.TensorChunker;
 import io.alpharl.proto.frame.TensorRef;
+import io.alpharl.proto.topic.DeadLetters;
 import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.ControlAction;
 import io.alpharl.proto.v1.ControlDecision;
@@ -424,6 +425,26 @@ class AlphaRlTopologyTest {
     assertThat(letter.getOriginalValue().toByteArray()).isEqualTo(step1.get(0).bytes());
     assertThat(letter.getSourceTopic()).isEqualTo(Topics.DELTAS.name());
     assertThat(storedCumulative()).containsExactly(before);
+  }
+
+  /**
+   * A letter was keyed by the refused record's whole key: one of about 1 MB (a topic may take it)
+   * made a letter past the dead-letter topic's limit, the broker refused it, the transaction
+   * aborted, and the record came back at every restart, stopping every run. Keyed now by the
+   * letter's cut copy, a letter stays under the limit whatever the key.
+   */
+  @Test
+  void aRecordWithAHugeKeyIsDeadLetteredUnderItsCutKey() {
+    String huge = "k".repeat(900 * 1024);
+    runs.pipeInput(huge, RunManifest.newBuilder().setSchemaVersion(1).setRunId(RUN).setPlannedSteps(20).build(), tick());
+    DeltaFrame frame = frames(1, randomDelta()).get(0);
+    deltas.pipeInput(RUN + "/" + MODULE + "/" + huge, frame, tick());
+    List<org.apache.kafka.streams.test.TestRecord<byte[], DeadLetter>> letters = dlq.readRecordsToList();
+    assertThat(letters).hasSize(2).allSatisfy(l -> {
+      assertThat(l.key()).hasSize(DeadLetters.MAX_ORIGINAL_VALUE_BYTES).isEqualTo(l.value().getOriginalKey().toByteArray());
+      assertThat(l.key().length + l.value().getSerializedSize()).as("under the broker's default 1 MiB").isLessThan(1_000_000);
+    });
+    assertThat(letters).extracting(l -> l.value().getSourceTopic()).containsExactlyInAnyOrder(Topics.RUNS.name(), Topics.DELTAS.name());
   }
 
   @Test
