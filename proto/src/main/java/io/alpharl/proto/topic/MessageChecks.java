@@ -5,6 +5,7 @@ import com.google.protobuf.Descriptors.EnumValueDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.MessageOrBuilder;
 import io.alpharl.proto.v1.ControlDecision;
+import io.alpharl.proto.v1.DType;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.ModuleFit;
 import io.alpharl.proto.v1.Prediction;
@@ -100,6 +101,34 @@ public final class MessageChecks {
             + " where the run's has " + a.getName() + " " + a.getShapeList() + (a.getModelled() ? " modelled" : "")
             + (a.getTransposed() ? " transposed" : "") + "; the run keeps its tensors"));
       }
+      Optional<String> settled = settledOtherwise(a, b);
+      if (settled.isPresent()) {
+        return Optional.of(new Problem(RejectReason.REJECT_REASON_INCONSISTENT_WITH_RUN, "RunManifest of run " + next.getRunId() + " says "
+            + b.getName() + " " + settled.get() + "; the run keeps its tensors"));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * What a later manifest says otherwise of a tensor than the run's kept one, of what decides a
+   * predicted model's bytes: the base's dtype and values (the agent resumes only on the same base),
+   * the dtype the run's first checkpoint stored it in and whether W_0 was rounded to it (kept from
+   * the run's first checkpoint across restarts). Taken, such a manifest changed the models written
+   * after it. Only what both name: an earlier build's manifest names none of it, and a run an
+   * earlier build began names the checkpoints' dtype from its first checkpoint after an upgrade.
+   */
+  private static Optional<String> settledOtherwise(TensorInfo a, TensorInfo b) {
+    if (a.getDtype() != b.getDtype() && a.getDtype() != DType.D_TYPE_UNSPECIFIED && b.getDtype() != DType.D_TYPE_UNSPECIFIED) {
+      return Optional.of("the base stores it as " + b.getDtype() + " where the run's says " + a.getDtype());
+    }
+    if (a.hasBaseCrc32C() && b.hasBaseCrc32C() && a.getBaseCrc32C() != b.getBaseCrc32C()) {
+      return Optional.of("the base's values have another checksum than the run's base");
+    }
+    if (a.hasCheckpointDtype() && b.hasCheckpointDtype() && (a.getCheckpointDtype() != b.getCheckpointDtype()
+        || a.hasBaseRoundedTo() != b.hasBaseRoundedTo() || a.getBaseRoundedTo() != b.getBaseRoundedTo())) {
+      return Optional.of("the checkpoints store it as " + b.getCheckpointDtype() + (b.hasBaseRoundedTo() ? " with W_0 rounded to it" : "")
+          + " where the run's says " + a.getCheckpointDtype() + (a.hasBaseRoundedTo() ? " with W_0 rounded to it" : ""));
     }
     return Optional.empty();
   }

@@ -111,6 +111,29 @@ class MessageChecksTest {
         p -> assertThat(p.detail()).contains("at step 18446744073709551615"));
   }
 
+  /**
+   * A later manifest of a run with steps that named another checkpoint dtype, W_0 rounded or not,
+   * another base dtype or other base values was taken, and models written after it changed: junk
+   * on the topic decided a model's bytes. Refused now; what one of the two does not name (an
+   * earlier build's manifest, a run an earlier build began) is not a difference.
+   */
+  @Test
+  void aLaterManifestMustNotSayOtherwiseWhatDecidesAModelsBytes() {
+    TensorInfo run = matrix("l.0.q.weight", 4, 3, true).toBuilder().setDtype(DType.D_TYPE_F32).setBaseCrc32C(7)
+        .setCheckpointDtype(DType.D_TYPE_BF16).setBaseRoundedTo(DType.D_TYPE_BF16).build();
+    assertThat(MessageChecks.sameTensors(with(run), with(run))).isEmpty();
+    TensorInfo earlierBuild = matrix("l.0.q.weight", 4, 3, true);
+    assertThat(MessageChecks.sameTensors(with(run), with(earlierBuild))).isEmpty();
+    assertThat(MessageChecks.sameTensors(with(earlierBuild), with(run))).as("named after an upgrade").isEmpty();
+    for (TensorInfo other : List.of(run.toBuilder().setCheckpointDtype(DType.D_TYPE_F32).build(), run.toBuilder().clearBaseRoundedTo().build(),
+        run.toBuilder().setDtype(DType.D_TYPE_BF16).build(), run.toBuilder().setBaseCrc32C(8).build())) {
+      assertThat(MessageChecks.sameTensors(with(run), with(other))).as(other.toString()).hasValueSatisfying(p -> {
+        assertThat(p.reason()).isEqualTo(RejectReason.REJECT_REASON_INCONSISTENT_WITH_RUN);
+        assertThat(p.detail()).contains("says l.0.q.weight ").endsWith("the run keeps its tensors");
+      });
+    }
+  }
+
   private static TensorInfo matrix(String name, long m, long n, boolean modelled) {
     return TensorInfo.newBuilder().setName(name).addAllShape(List.of(m, n)).setModelled(modelled).build();
   }
