@@ -420,6 +420,11 @@ public final class ExtrapolatorService implements Runnable {
     return earlier.isPresent();
   }
 
+  /**
+   * No wall-clock time in it, nor in a prediction ({@code decided_unix_ms}, {@code created_unix_ms}
+   * stay 0): the record's bytes are a function of the run's log, the same whenever and however
+   * often it is made; when it was published is its record's timestamp.
+   */
   private ControlDecision decision(FitSummary fit, RunLedger ledger, DecisionState.Step step, Prediction p) {
     return ControlDecision.newBuilder()
         .setSchemaVersion(Topics.SCHEMA_VERSION)
@@ -429,7 +434,6 @@ public final class ExtrapolatorService implements Runnable {
         .setReason(step.why())
         .setModelPath(p.getModelPath())
         .setConfidence(fit.getConfidence())
-        .setDecidedUnixMs(System.currentTimeMillis())
         .setExtrapolatorId(config.id())
         .setAxis(fit.getAxis())
         .setPolicySettings(config.policy().spelledOut())
@@ -472,7 +476,6 @@ public final class ExtrapolatorService implements Runnable {
         .setBacktestError(fit.getBacktestError())
         .setStopBacktestError(fit.getStopBacktestError())
         .setPolicy(fit.getPolicy())
-        .setCreatedUnixMs(System.currentTimeMillis())
         .setExtrapolatorId(config.id())
         .setReason(why)
         .setWrittenWith(writtenWith())

@@ -43,6 +43,7 @@ class StopFileRetryIT {
     try (ControlFollower follower = ControlFollower.start(KafkaClients.of(broker.bootstrapServers()), run, trainer, "127.0.0.1", 0, quick)) {
       ControlDecision stop = ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run)
           .setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(40).setReason("test").build();
+      long sent = System.currentTimeMillis();
       try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", broker.bootstrapServers()),
           new ByteArraySerializer(), new ByteArraySerializer())) {
         producer.send(new ProducerRecord<>(Topics.CONTROL.name(), run.getBytes(StandardCharsets.UTF_8), stop.toByteArray())).get();
@@ -51,7 +52,10 @@ class StopFileRetryIT {
       while (follower.decision() == null && System.nanoTime() < deadline) {
         Thread.sleep(100);
       }
-      assertThat(follower.decision()).as("the decision reached the follower").isEqualTo(stop);
+      // With the record's time: the extrapolator's decisions carry none, so that their bytes are the log's alone.
+      assertThat(follower.decision().getDecidedUnixMs()).as("the record's timestamp").isBetween(sent, System.currentTimeMillis());
+      assertThat(follower.decision()).as("the decision reached the follower").isEqualTo(stop.toBuilder()
+          .setDecidedUnixMs(follower.decision().getDecidedUnixMs()).build());
       Thread.sleep(1_000); // a few polls, each failing to write
       assertThat(trainer.resolve(StopFile.NAME)).as("still the folder in the way").isDirectory();
 

@@ -107,6 +107,7 @@ class EarlyStopIT {
       assertThat(decision.get("run_id").asText()).isEqualTo(runId);
       // The gate first passes at step 25 (the 5th point); the policy also needs step >= 20 % of 200 = 40.
       assertThat(decision.get("at_step").asLong()).isEqualTo(40);
+      assertThat(decision.get("decided_unix_ms").asLong()).as("the decision record's time").isPositive();
       Path model = Path.of(decision.get("predicted_model").asText());
       JsonNode meta = new ObjectMapper().readTree(model.resolve("alpharl_prediction.json").toFile());
       JsonNode predictors = meta.get("predictors");

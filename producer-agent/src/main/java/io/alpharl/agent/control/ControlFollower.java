@@ -221,7 +221,8 @@ public final class ControlFollower implements AutoCloseable {
             }
             continue;
           }
-          decision.compareAndSet(null, d);
+          // The trainer's STOP file says when: the record's time, where the decision (this build's) carries none.
+          decision.compareAndSet(null, d.getDecidedUnixMs() == 0 ? d.toBuilder().setDecidedUnixMs(r.timestamp()).build() : d);
         }
         writeStopFileIfDue();
       }
