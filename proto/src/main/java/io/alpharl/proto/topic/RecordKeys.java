@@ -9,10 +9,16 @@ public final class RecordKeys {
 
   private RecordKeys() {}
 
-  /** Checks a run id: non-empty, at most 200 characters, no separator or control characters. */
+  /**
+   * Checks a run id: non-empty, at most 200 bytes in UTF-8, no separator or control characters.
+   * Bytes, not characters: the id names a folder and files (the extrapolator's models, the agent's
+   * sum), and 200 characters of CJK are 600 bytes, past the 255 a file name may have; the
+   * extrapolator then waited on such a run's every prediction for good.
+   */
   public static String requireValidRunId(String runId) {
-    if (runId == null || runId.isEmpty() || runId.length() > 200) {
-      throw new IllegalArgumentException("run id must have 1 to 200 characters, got " + (runId == null ? "null" : "'" + runId + "'"));
+    if (runId == null || runId.isEmpty() || runId.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 200) {
+      throw new IllegalArgumentException("run id must have 1 to 200 bytes in UTF-8 (200 ASCII characters), got "
+          + (runId == null ? "null" : "'" + runId + "'"));
     }
     if (runId.equals(".") || runId.equals("..")) {
       // The extrapolator writes a run's models under a folder of its id.

@@ -32,6 +32,23 @@ class MessageChecksTest {
     assertThat(MessageChecks.step("..", step)).isPresent();
   }
 
+  /**
+   * The id names a folder (the extrapolator's models) and files (the agent's sum): 200 characters
+   * of CJK were 600 bytes, past a file name's 255, and the extrapolator waited on the run's every
+   * prediction for good. Counted in UTF-8 bytes now.
+   */
+  @Test
+  void aRunIdIsAtMost200BytesInUtf8() {
+    assertThat(RecordKeys.isValidRunId("r".repeat(200))).isTrue();
+    assertThat(RecordKeys.isValidRunId("r".repeat(201))).isFalse();
+    assertThat(RecordKeys.isValidRunId("実".repeat(66))).as("198 bytes").isTrue();
+    assertThat(RecordKeys.isValidRunId("実".repeat(67))).as("201 bytes, 67 characters").isFalse();
+    assertThat(MessageChecks.manifest("実".repeat(90), manifest("実".repeat(90)))).hasValueSatisfying(p -> {
+      assertThat(p.reason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
+      assertThat(p.detail()).contains("no valid run id");
+    });
+  }
+
   /** A progress value that is not a number made every fit's R² NaN and stopped the monitoring page for every run. */
   @Test
   void aStepWithANonFiniteProgressValueIsRefused() {
