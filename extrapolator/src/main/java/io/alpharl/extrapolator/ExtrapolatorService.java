@@ -132,6 +132,8 @@ public final class ExtrapolatorService implements Runnable {
     producerConf.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.id());
     producerConf.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     producerConf.put(ProducerConfig.ACKS_CONFIG, "all");
+    // A live score holds a line per module: past the default 1 MiB for a model with thousands (its topic takes 16 MiB).
+    producerConf.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MAX_FACTORS_RECORD_BYTES);
     try (ExtrapolationBackend backend = ExtrapolationBackends.create(config.backend(), config.cpuThreads());
          TopicReader reader = new TopicReader(config.kafka(), config.readTimeout());
          KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConf, new ByteArrayDeserializer(), new ByteArrayDeserializer());

@@ -45,16 +45,22 @@ class TopicSettingsIT {
     }
   }
 
-  /** Factor records pass the 1 MiB default at 70B: a processor whose record the topic refuses stops. */
+  /**
+   * Factor records pass the 1 MiB default at 70B, fit summaries and live scores with thousands of
+   * modules (MoE experts): a service whose record the topic refuses stops.
+   */
   @Test
-  void aFactorsTopicAtTheDefaultRecordSizeIsNamed(@DedicatedBroker TestBroker broker) throws Exception {
+  void aTopicOfLargeRecordsAtTheDefaultRecordSizeIsNamed(@DedicatedBroker TestBroker broker) throws Exception {
     List<TopicLayout> layouts = Topics.layouts(2, (short) 1);
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-      admin.createTopics(List.of(new NewTopic(Topics.RANK1.name(), 2, (short) 1).configs(Map.of("retention.ms", "-1", "retention.bytes", "-1"))))
-          .all().get();
+      Map<String, String> keep = Map.of("retention.ms", "-1", "retention.bytes", "-1");
+      admin.createTopics(List.of(new NewTopic(Topics.RANK1.name(), 2, (short) 1).configs(keep), new NewTopic(Topics.FITS.name(), 2, (short) 1)
+          .configs(keep))).all().get();
       TopicAdmin.ensure(admin, layouts);
-      assertThat(TopicAdmin.settingsAtOdds(admin, layouts)).singleElement().asString()
-          .startsWith(Topics.RANK1.name() + " takes records of at most").contains("set max.message.bytes=" + Topics.MAX_FACTORS_RECORD_BYTES);
+      List<String> said = TopicAdmin.settingsAtOdds(admin, layouts);
+      assertThat(said).hasSize(2).allSatisfy(s -> assertThat(s).contains("set max.message.bytes=" + Topics.MAX_FACTORS_RECORD_BYTES));
+      assertThat(said).anySatisfy(s -> assertThat(s).startsWith(Topics.RANK1.name() + " takes records of at most").contains("top-k factors"))
+          .anySatisfy(s -> assertThat(s).startsWith(Topics.FITS.name() + " takes records of at most").contains("thousands of modules"));
     }
   }
 

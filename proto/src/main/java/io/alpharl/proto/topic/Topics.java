@@ -87,8 +87,16 @@ public final class Topics {
   private static final Map<String, String> KEYFRAME_CONFIGS = Map.of("cleanup.policy", "compact,delete", "retention.ms",
       String.valueOf(java.time.Duration.ofDays(7).toMillis()), "segment.bytes", String.valueOf(64 * 1024 * 1024), "min.cleanable.dirty.ratio", "0.1",
       "min.compaction.lag.ms", String.valueOf(java.time.Duration.ofHours(1).toMillis()));
-  /** Factors of a 70B model's widest module with several factors and a sketch pass 1 MiB. */
+  /**
+   * Factors of a 70B model's widest module with several factors and a sketch pass 1 MiB; so do a
+   * fit summary and a live score of a model with thousands of modules (about 180 and 100 bytes a
+   * module: Qwen3-30B-A3B's 18,000 expert matrices make a 3.4 MB fit), which the processor, refused,
+   * failed on for every run.
+   */
   public static final int MAX_FACTORS_RECORD_BYTES = 16 * 1024 * 1024;
+
+  /** The topics whose records grow with a model's modules, created to take {@link #MAX_FACTORS_RECORD_BYTES}. */
+  public static final java.util.Set<String> LARGE_RECORD_TOPICS = java.util.Set.of(RANK1.name(), FITS.name(), SCORES.name());
 
   private Topics() {}
 
@@ -108,10 +116,10 @@ public final class Topics {
         new TopicLayout(STEPS.name(), partitions, replication, forever),
         new TopicLayout(RUNS.name(), partitions, replication, forever),
         new TopicLayout(RANK1.name(), partitions, replication, factors),
-        new TopicLayout(FITS.name(), partitions, replication, forever),
+        new TopicLayout(FITS.name(), partitions, replication, factors),
         new TopicLayout(PREDICTIONS.name(), partitions, replication, forever),
         new TopicLayout(CONTROL.name(), partitions, replication, forever),
-        new TopicLayout(SCORES.name(), partitions, replication, forever),
+        new TopicLayout(SCORES.name(), partitions, replication, factors),
         new TopicLayout(DLQ.name(), partitions, replication, forever));
   }
 
