@@ -60,7 +60,7 @@ class TopicSettingsIT {
       List<String> said = TopicAdmin.settingsAtOdds(admin, layouts);
       assertThat(said).hasSize(2).allSatisfy(s -> assertThat(s).contains("set max.message.bytes=" + Topics.MAX_FACTORS_RECORD_BYTES));
       assertThat(said).anySatisfy(s -> assertThat(s).startsWith(Topics.RANK1.name() + " takes records of at most").contains("top-k factors"))
-          .anySatisfy(s -> assertThat(s).startsWith(Topics.FITS.name() + " takes records of at most").contains("thousands of modules"));
+          .anySatisfy(s -> assertThat(s).startsWith(Topics.FITS.name() + " takes records of at most").contains("thousands of tensors"));
     }
   }
 

@@ -172,7 +172,7 @@ public final class TopicAdmin {
         if (max != null && Long.parseLong(max) < Topics.MAX_FACTORS_RECORD_BYTES) {
           out.add(topic.name() + " takes records of at most " + max + " bytes (max.message.bytes): "
               + (topic.name().equals(Topics.RANK1.name()) ? "a module's factors pass 1 MiB at 70B (top-k factors and their sketch)"
-                  : "a record of a model with thousands of modules (MoE experts) passes 1 MiB")
+                  : "a record of a model with thousands of tensors (MoE experts) passes 1 MiB")
               + ", and a service whose record is refused stops; set max.message.bytes=" + Topics.MAX_FACTORS_RECORD_BYTES + " on it");
         }
       }

@@ -88,15 +88,17 @@ public final class Topics {
       String.valueOf(java.time.Duration.ofDays(7).toMillis()), "segment.bytes", String.valueOf(64 * 1024 * 1024), "min.cleanable.dirty.ratio", "0.1",
       "min.compaction.lag.ms", String.valueOf(java.time.Duration.ofHours(1).toMillis()));
   /**
-   * Factors of a 70B model's widest module with several factors and a sketch pass 1 MiB; so do a
-   * fit summary and a live score of a model with thousands of modules (about 180 and 100 bytes a
-   * module: Qwen3-30B-A3B's 18,000 expert matrices make a 3.4 MB fit), which the processor, refused,
-   * failed on for every run.
+   * Factors of a 70B model's widest module with several factors and a sketch pass 1 MiB; so do the
+   * records that hold a line per tensor or module of a model with thousands (MoE experts): a
+   * manifest (about 75 bytes a tensor), a commit (65), a fit summary (180) and a live score (100).
+   * Qwen3-30B-A3B's 18,900 tensors make a 1.4 MB manifest and a 3.4 MB fit: refused by a topic at
+   * the broker's 1 MiB, the agent could not send the run, and the processor stopped for every run.
    */
   public static final int MAX_FACTORS_RECORD_BYTES = 16 * 1024 * 1024;
 
   /** The topics whose records grow with a model's modules, created to take {@link #MAX_FACTORS_RECORD_BYTES}. */
-  public static final java.util.Set<String> LARGE_RECORD_TOPICS = java.util.Set.of(RANK1.name(), FITS.name(), SCORES.name());
+  public static final java.util.Set<String> LARGE_RECORD_TOPICS = java.util.Set.of(RUNS.name(), STEPS.name(), RANK1.name(), FITS.name(),
+      SCORES.name());
 
   private Topics() {}
 
@@ -108,18 +110,18 @@ public final class Topics {
    */
   public static List<TopicLayout> layouts(int partitions, short replication) {
     Map<String, String> forever = durable(KEEP_FOREVER, replication);
-    Map<String, String> factors = new java.util.HashMap<>(forever);
-    factors.put("max.message.bytes", String.valueOf(MAX_FACTORS_RECORD_BYTES));
+    Map<String, String> large = new java.util.HashMap<>(forever);
+    large.put("max.message.bytes", String.valueOf(MAX_FACTORS_RECORD_BYTES));
     return List.of(
         new TopicLayout(DELTAS.name(), partitions, replication, forever),
         new TopicLayout(SUMS.name(), partitions, replication, durable(KEYFRAME_CONFIGS, replication)),
-        new TopicLayout(STEPS.name(), partitions, replication, forever),
-        new TopicLayout(RUNS.name(), partitions, replication, forever),
-        new TopicLayout(RANK1.name(), partitions, replication, factors),
-        new TopicLayout(FITS.name(), partitions, replication, factors),
+        new TopicLayout(STEPS.name(), partitions, replication, large),
+        new TopicLayout(RUNS.name(), partitions, replication, large),
+        new TopicLayout(RANK1.name(), partitions, replication, large),
+        new TopicLayout(FITS.name(), partitions, replication, large),
         new TopicLayout(PREDICTIONS.name(), partitions, replication, forever),
         new TopicLayout(CONTROL.name(), partitions, replication, forever),
-        new TopicLayout(SCORES.name(), partitions, replication, factors),
+        new TopicLayout(SCORES.name(), partitions, replication, large),
         new TopicLayout(DLQ.name(), partitions, replication, forever));
   }
 

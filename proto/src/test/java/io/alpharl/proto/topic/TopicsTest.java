@@ -26,6 +26,37 @@ class TopicsTest {
     }
   }
 
+  /**
+   * A manifest and a commit hold a line per tensor, a fit and a score one per module: for an MoE
+   * model's thousands of expert matrices (Qwen3-30B-A3B: 48 layers of 128 experts of three
+   * matrices, and attention and norms) they pass the broker's default 1 MiB, and a topic at it
+   * refused the agent's manifest and the processor's fit (which stopped it for every run).
+   */
+  @Test
+  void topicsOfRecordsThatGrowWithTheModelTake16MiB() {
+    io.alpharl.proto.v1.RunManifest.Builder m = io.alpharl.proto.v1.RunManifest.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId("r");
+    io.alpharl.proto.v1.StepCommitted.Builder c = io.alpharl.proto.v1.StepCommitted.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION)
+        .setRunId("r").setStep(1);
+    for (int layer = 0; layer < 48; layer++) {
+      for (int e = 0; e < 128; e++) {
+        for (String p : new String[] {"gate_proj", "up_proj", "down_proj"}) {
+          String name = "model.layers." + layer + ".mlp.experts." + e + "." + p + ".weight";
+          m.addTensors(io.alpharl.proto.v1.TensorInfo.newBuilder().setName(name).addShape(768).addShape(2048).setModelled(true)
+              .setDtype(io.alpharl.proto.v1.DType.D_TYPE_BF16).setBaseCrc32C(0x9e3779b9).setCheckpointDtype(io.alpharl.proto.v1.DType.D_TYPE_BF16));
+          c.addTensors(io.alpharl.proto.v1.TensorDigest.newBuilder().setTensorName(name).setChunkCount(6).setValuesCrc32C(0x9e3779b9));
+        }
+      }
+    }
+    assertThat(m.build().getSerializedSize()).as("the experts' manifest").isGreaterThan(1 << 20).isLessThan(Topics.MAX_FACTORS_RECORD_BYTES);
+    assertThat(c.build().getSerializedSize()).as("a commit of them").isGreaterThan(1 << 20).isLessThan(Topics.MAX_FACTORS_RECORD_BYTES);
+    List<TopicLayout> layouts = Topics.layouts(4, (short) 1);
+    assertThat(layouts).filteredOn(l -> Topics.LARGE_RECORD_TOPICS.contains(l.name())).extracting(TopicLayout::name)
+        .containsExactlyInAnyOrder(Topics.RUNS.name(), Topics.STEPS.name(), Topics.RANK1.name(), Topics.FITS.name(), Topics.SCORES.name())
+        .hasSize(Topics.LARGE_RECORD_TOPICS.size());
+    assertThat(layouts).allSatisfy(l -> assertThat(l.configs().get("max.message.bytes")).as(l.name())
+        .isEqualTo(Topics.LARGE_RECORD_TOPICS.contains(l.name()) ? String.valueOf(Topics.MAX_FACTORS_RECORD_BYTES) : null));
+  }
+
   @Test
   void withThreeReplicasAWriteCountsOnlyOnceTwoHoldIt() {
     assertThat(Topics.layouts(4, (short) 3)).allSatisfy(l -> assertThat(l.configs()).as(l.name()).containsEntry("min.insync.replicas", "2"));
