@@ -15,11 +15,27 @@ final class RunOutcomes {
   static final String STORE = "run-outcomes";
   /** Scores kept per run: enough for the page's curve of the newest predictions. */
   static final int KEPT_SCORES = 64;
+  /**
+   * The most a kept outcome may hold, far above what an extrapolator writes (a model path, a
+   * reason of a few hundred characters; a score without its modules): the store keeps one value a
+   * run of up to 66 of them, and records near their topic's limit (long strings, fields of a
+   * newer writer) grew it past what its changelog takes, a failed send that stopped every run.
+   */
+  static final int MAX_KEPT_BYTES = 16 * 1024;
 
   private final KeyValueStore<String, RunOutcome> store;
 
   RunOutcomes(KeyValueStore<String, RunOutcome> store) {
     this.store = store;
+  }
+
+  /** Why {@code kept}, the part of an outcome this store would keep, is refused: larger than {@link #MAX_KEPT_BYTES}. */
+  static java.util.Optional<io.alpharl.proto.topic.MessageChecks.Problem> tooLarge(com.google.protobuf.Message kept, String runId) {
+    int size = kept.getSerializedSize();
+    return size <= MAX_KEPT_BYTES ? java.util.Optional.empty() : java.util.Optional.of(new io.alpharl.proto.topic.MessageChecks.Problem(
+        io.alpharl.proto.v1.RejectReason.REJECT_REASON_MALFORMED_RECORD, kept.getDescriptorForType().getName() + " of run " + runId + " keeps "
+            + size + " bytes" + (kept instanceof PredictionScore ? " without its modules" : "") + ", more than the " + MAX_KEPT_BYTES
+            + " any extrapolator writes"));
   }
 
   void predicted(Prediction p) {

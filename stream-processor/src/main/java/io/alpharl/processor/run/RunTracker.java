@@ -78,6 +78,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   public static final String OUTCOMES_STORE = RunOutcomes.STORE;
   /** Live scores kept per run in {@link #OUTCOMES_STORE}. */
   public static final int KEPT_SCORES = RunOutcomes.KEPT_SCORES;
+  /** The most one kept prediction, decision or score (without its modules) may hold in {@link #OUTCOMES_STORE}. */
+  public static final int MAX_KEPT_OUTCOME_BYTES = RunOutcomes.MAX_KEPT_BYTES;
   public static final String FITS_SINK = "fits-out";
   public static final String DLQ_SINK = "tracker-dlq-out";
   /**
@@ -199,13 +201,14 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     } else if (event instanceof RunEvent.Factors f) {
       onFactors(record, f.update());
     } else if (event instanceof RunEvent.Predicted p) {
-      MessageChecks.prediction(record.key(), p.prediction()).ifPresentOrElse(problem -> reject(record, problem, p.prediction().getRunId(),
+      MessageChecks.prediction(record.key(), p.prediction()).or(() -> RunOutcomes.tooLarge(p.prediction(), p.prediction().getRunId())).ifPresentOrElse(problem -> reject(record, problem, p.prediction().getRunId(),
           p.prediction().getFromStep()), () -> outcomes.predicted(p.prediction()));
     } else if (event instanceof RunEvent.Scored sc) {
-      MessageChecks.score(record.key(), sc.score()).ifPresentOrElse(problem -> reject(record, problem, sc.score().getRunId(),
+      MessageChecks.score(record.key(), sc.score()).or(() -> RunOutcomes.tooLarge(sc.score().toBuilder().clearModules().build(),
+          sc.score().getRunId())).ifPresentOrElse(problem -> reject(record, problem, sc.score().getRunId(),
           sc.score().getAtStep()), () -> outcomes.scored(sc.score()));
     } else if (event instanceof RunEvent.Decided d) {
-      MessageChecks.decision(record.key(), d.decision()).ifPresentOrElse(problem -> reject(record, problem, d.decision().getRunId(),
+      MessageChecks.decision(record.key(), d.decision()).or(() -> RunOutcomes.tooLarge(d.decision(), d.decision().getRunId())).ifPresentOrElse(problem -> reject(record, problem, d.decision().getRunId(),
           d.decision().getAtStep()), () -> outcomes.decided(d.decision()));
     }
   }

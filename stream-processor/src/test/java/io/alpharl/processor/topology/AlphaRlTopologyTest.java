@@ -838,6 +838,38 @@ class AlphaRlTopologyTest {
     });
   }
 
+  /**
+   * The run's outcomes are one store value of up to 66 kept records: records near their topic's
+   * limit (a long extrapolator id, a newer writer's fields) grew it past what its changelog takes,
+   * and the failed send stopped every run. A kept part larger than any extrapolator writes is a
+   * dead letter; the store keeps what it had.
+   */
+  @Test
+  void anOutcomeLargerThanAnyExtrapolatorWritesIsDeadLetteredNotKept() {
+    TestInputTopic<String, PredictionScore> scores = driver.createInputTopic(Topics.SCORES.name(), new StringSerializer(),
+        Topics.SCORES.valueSerde().serializer());
+    TestInputTopic<String, Prediction> predictions = driver.createInputTopic(Topics.PREDICTIONS.name(), new StringSerializer(),
+        Topics.PREDICTIONS.valueSerde().serializer());
+    PredictionScore score = PredictionScore.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setFromStep(8).setAtStep(9)
+        .setError(0.1).build();
+    PredictionScore.Builder withModules = score.toBuilder().setAtStep(10);
+    for (int i = 0; i < 2000; i++) { // a model of many modules: large, but not what the store keeps
+      withModules.addModules(ModuleScore.newBuilder().setModule("model.layers." + i + ".mlp.experts.0.up_proj.weight").setError(0.1));
+    }
+    scores.pipeInput(RUN, score, tick());
+    scores.pipeInput(RUN, withModules.build(), tick());
+    scores.pipeInput(RUN, score.toBuilder().setAtStep(11).setExtrapolatorId("x".repeat(300 * 1024)).build(), tick());
+    predictions.pipeInput(RUN, Prediction.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setFromStep(8)
+        .setReason("r".repeat(RunTracker.MAX_KEPT_OUTCOME_BYTES)).build(), tick());
+    RunOutcome o = driver.<String, RunOutcome>getKeyValueStore(RunTracker.OUTCOMES_STORE).get(RUN);
+    assertThat(o.getScoresList()).extracting(PredictionScore::getAtStep).containsExactly(9L, 10L);
+    assertThat(o.hasLatestPrediction()).isFalse();
+    assertThat(dlq.readValuesToList()).hasSize(2).allSatisfy(d -> {
+      assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
+      assertThat(d.getDetail()).contains("of run " + RUN + " keeps", "more than the 16384 any extrapolator writes");
+    }).extracting(DeadLetter::getSourceTopic).containsExactlyInAnyOrder(Topics.SCORES.name(), Topics.PREDICTIONS.name());
+  }
+
   private List<DeltaFrame> sendStep(long step, double progress) {
     return sendStep(step, progress, randomDelta());
   }
