@@ -70,7 +70,8 @@ public final class ShardedCheckpointWriter {
     Map<String, String> weightMap = new LinkedHashMap<>();
     long total = 0;
     for (int i = 0; i < shards.size(); i++) {
-      String name = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
+      // Locale.ROOT: under a locale of other digits (fa-IR) the names and the index were other bytes, which loaders do not find.
+      String name = String.format(java.util.Locale.ROOT, "model-%05d-of-%05d.safetensors", i + 1, shards.size());
       written.add(writeShard(dir.resolve(name), shards.get(i), source));
       for (Declared t : shards.get(i)) {
         weightMap.put(t.name(), name);

@@ -40,6 +40,23 @@ class ShardedCheckpointWriterTest {
     assertThat(Files.readString(dir.resolve(Checkpoint.INDEX_FILE))).contains("\"total_size\" : 4400");
   }
 
+  /** Under a locale of other digits the shards' names were written in them: a model no loader finds, other bytes than elsewhere. */
+  @Test
+  void shardNamesAreTheSameUnderAnyLocale() throws Exception {
+    java.util.Locale was = java.util.Locale.getDefault();
+    java.util.Locale.setDefault(java.util.Locale.forLanguageTag("fa-IR"));
+    try {
+      ShardedCheckpointWriter w = new ShardedCheckpointWriter(500, Map.of("format", "pt"));
+      w.add("a", DType.BF16, List.of(10L, 20L));
+      w.add("b", DType.BF16, List.of(10L, 20L));
+      List<Path> files = w.writeTo(dir, (name, sink) -> sink.put(FloatBuffer.wrap(new float[200])));
+      assertThat(files).extracting(p -> p.getFileName().toString()).containsExactly("model-00001-of-00002.safetensors",
+          "model-00002-of-00002.safetensors", Checkpoint.INDEX_FILE);
+    } finally {
+      java.util.Locale.setDefault(was);
+    }
+  }
+
   @Test
   void aSmallModelIsOneFile() throws Exception {
     List<Path> files = new ShardedCheckpointWriter(1 << 20, Map.of()).add("w", DType.F32, List.of(4L)).writeTo(dir,
