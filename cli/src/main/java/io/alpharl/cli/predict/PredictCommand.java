@@ -15,6 +15,8 @@ import io.alpharl.extrapolator.backend.ExtrapolationBackends;
 import io.alpharl.extrapolator.model.PredictedModelWriter;
 import io.alpharl.extrapolator.model.PredictionPlan;
 import io.alpharl.extrapolator.model.Predictor;
+import io.alpharl.extrapolator.model.UnwritableModelException;
+import io.alpharl.extrapolator.write.PredictedModelFolder;
 import io.alpharl.extrapolator.write.StagedFolder;
 import io.alpharl.fit.FitCalculator;
 import io.alpharl.fit.FitSettings;
@@ -99,6 +101,10 @@ public final class PredictCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "Directory for the predicted model.")
   Path out;
 
+  @Option(names = "--carry-from-base", description = "Write the tensors that are not modules (embeddings, norms, biases) at their base value"
+      + " instead of their window-end value, as the extrapolator's option of the name does.")
+  boolean carryFromBase;
+
   @Mixin
   ModuleOptions modules;
 
@@ -112,6 +118,12 @@ public final class PredictCommand implements Callable<Integer> {
    */
   private void requireNewOrAPrediction() throws IOException {
     WritableDir.requireCreatable(StagedFolder.stagingOf(out), "--out's staging folder");
+    if (PredictedModelFolder.writtenWith(out).isPresent()) {
+      // An extrapolator's model, under a prediction it published: replaced, the record would name this model, and the
+      // extrapolator, finding no settings of its own in the folder's metadata, would keep it at its next start.
+      throw new UserError("--out " + out + " holds a model an extrapolator wrote and published; give a folder of its own, e.g. "
+          + out.resolveSibling(out.getFileName() + "-offline"));
+    }
     if (!Files.exists(out) || Files.exists(out.resolve(PredictedModelWriter.METADATA_FILE))) {
       return;
     }
@@ -193,7 +205,8 @@ public final class PredictCommand implements Callable<Integer> {
     try (Checkpoint base = openCheckpoint(basePath);
          CpuRank1Backend rank1 = new CpuRank1Backend(Runtime.getRuntime().availableProcessors());
          ExtrapolationBackend backend = ExtrapolationBackends.create(ExtrapolationBackends.Choice.AUTO, 0)) {
-      String runId = dir.getFileName().toString();
+      // Of the folder's real name: 'alpharl predict .' named the run '.'.
+      String runId = String.valueOf(dir.toAbsolutePath().normalize().getFileName());
       RunManifest.Builder manifest = RunManifest.newBuilder().setRunId(runId).setPlannedSteps(planned).setBaseModelPath(base.dir().toString());
       try {
         selector.requireModules(base.tensors().values());
@@ -260,7 +273,7 @@ public final class PredictCommand implements Callable<Integer> {
       }
       RunManifest run = manifest.build();
       FitSummary summary = summary(runId, fit, window, commits, factors, planned, moduleTensors);
-      PredictionPlan plan = Predictor.plan(summary, run, commits, factors, false).withDtypes(stored).withBaseRoundedTo(w0RoundedTo);
+      PredictionPlan plan = Predictor.plan(summary, run, commits, factors, carryFromBase).withDtypes(stored).withBaseRoundedTo(w0RoundedTo);
       refuseAFixedPredictorThatPlansNothing(summary, plan);
       Map<Long, Path> paths = new HashMap<>();
       upTo.forEach(c -> paths.put(c.step(), c.path()));
@@ -296,6 +309,10 @@ public final class PredictCommand implements Callable<Integer> {
         throw e;
       }
       throw new UserError("cannot write the predicted model to --out " + out + " (" + WritableDir.describe(e) + ")");
+    } catch (UnwritableModelException e) {
+      // What the plan asked for, not a fault: a fixed: policy applies what the backtest would refuse, and a far --target-step reaches far.
+      throw new UserError(e.getMessage() + " (policy " + plan.verdict().policy() + ", target " + plan.target()
+          + "): give another --predictor or a nearer --target-step");
     }
   }
 

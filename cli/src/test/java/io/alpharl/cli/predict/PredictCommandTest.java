@@ -252,6 +252,72 @@ class PredictCommandTest {
     assertThat(mine.resolve("notes.txt")).hasContent("the user's");
   }
 
+  /**
+   * The extrapolator's --carry-from-base had no offline counterpart: a run predicted live with it
+   * could not be reproduced, the tensors that are not modules written at W_k where the live model
+   * held W_0. The folder is named by its real name, not '.'.
+   */
+  @Test
+  void carryFromBaseWritesTheTensorsThatAreNotModulesAtTheirBaseValue() throws Exception {
+    Path run = work.resolve("bert-run-carry");
+    Map<String, float[]> base = new LinkedHashMap<>();
+    Map<String, float[]> direction = new LinkedHashMap<>();
+    writeBertRun(run, base, direction);
+    Path out = work.resolve("predicted-carry");
+
+    assertThat(AlphaRl.commandLine().execute("predict", run.resolve(".").toString(), "--window-step", "50", "--carry-from-base", "--out",
+        out.toString())).isZero();
+    JsonNode meta = new ObjectMapper().readTree(out.resolve("alpharl_prediction.json").toFile());
+    assertThat(meta.get("carry_from_base").asBoolean()).isTrue();
+    assertThat(meta.get("run").asText()).isEqualTo("bert-run-carry");
+    try (Checkpoint predicted = Checkpoint.open(out)) {
+      assertThat(predicted.floats(EMBEDDINGS)).as("not a module: W_0").containsExactly(base.get(EMBEDDINGS));
+      assertThat(predicted.floats(NORM)).as("not a module: W_0").containsExactly(base.get(NORM));
+    }
+  }
+
+  /**
+   * A fixed: policy applies what the backtest would refuse: scaled to a far step, f16 weights pass
+   * 65504. Refused by the writer, that ended in a stack trace; now one line naming the plan.
+   */
+  @Test
+  void aPredictionPastTheDtypesRangeIsAOneLineError() throws Exception {
+    Path run = work.resolve("bert-run-f16");
+    Map<String, float[]> base = new LinkedHashMap<>();
+    Map<String, float[]> direction = new LinkedHashMap<>();
+    writeBertRun(run, base, direction);
+    for (int step = 0; step <= 50; step += 5) {
+      writeCheckpoint(run.resolve("checkpoint-" + step), step, base, direction, DType.F16);
+    }
+    StringWriter err = new StringWriter();
+    var cli = AlphaRl.commandLine();
+    cli.setErr(new PrintWriter(err));
+    Path out = work.resolve("predicted-f16");
+
+    int code = cli.execute("predict", run.toString(), "--window-step", "50", "--predictor", "fixed:whole-scale", "--target-step", "1000000000",
+        "--out", out.toString());
+
+    assertThat(code).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err.toString().strip()).doesNotContain("\n").contains("beyond F16's range", "fixed:whole-scale", "--target-step");
+    assertThat(out).as("nothing written").doesNotExist();
+  }
+
+  /** A folder an extrapolator wrote and published was replaced, and the published prediction then named the offline model. */
+  @Test
+  void anExtrapolatorsModelFolderIsNotReplaced() throws Exception {
+    Path run = work.resolve("bert-run-live-out");
+    writeBertRun(run, new LinkedHashMap<>(), new LinkedHashMap<>());
+    Path live = Files.createDirectories(work.resolve("live").resolve("step-50-step"));
+    Files.writeString(live.resolve("alpharl_prediction.json"), "{\"written_with\": \"processor alpharl-processor\"}");
+    StringWriter err = new StringWriter();
+    var cli = AlphaRl.commandLine();
+    cli.setErr(new PrintWriter(err));
+
+    assertThat(cli.execute("predict", run.toString(), "--window-step", "50", "--out", live.toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err.toString().strip()).doesNotContain("\n").contains("an extrapolator wrote");
+    assertThat(live.resolve("alpharl_prediction.json")).content().contains("written_with");
+  }
+
   /** A misspelt --progress-key left the signal axis without points and said nothing. */
   @Test
   void aProgressKeyNoCheckpointLogsIsSaid() throws Exception {

@@ -107,7 +107,7 @@ public final class PredictedModelWriter {
     };
     for (int i = 0; i < w.length; i++) {
       if (!(Math.abs(w[i]) <= max)) {
-        throw new IllegalStateException("predicted " + name + " element " + i + " is " + w[i] + (Float.isFinite(w[i]) ? ", beyond " + dtype
+        throw new UnwritableModelException("predicted " + name + " element " + i + " is " + w[i] + (Float.isFinite(w[i]) ? ", beyond " + dtype
             + "'s range" : "") + ": no model is written with it");
       }
     }
