@@ -96,7 +96,7 @@ public final class FitCalculator {
     List<ModuleChoice> choices = IntStream.range(0, windows.size()).parallel()
         .mapToObj(i -> chooser.choose(windows.get(i), target, policy, memories.get(i))).toList();
     RunBacktest run = RunBacktest.of(choices, k, steps[k - 1], plannedSteps);
-    return new Judgement(choices, run, gate.evaluate(run), target);
+    return new Judgement(choices, run, gate.evaluate(run, choices, windows.isEmpty() ? List.of() : windows.get(0).points()), target);
   }
 
   /**

@@ -124,6 +124,34 @@ class FitCalculatorTest {
     assertThat(j.verdict().reasons()).contains("planned final step unknown");
   }
 
+  /**
+   * A given target is taken as it is (the reference's combination reproduces it), but the trend's
+   * rules did not hold for it in the gate: a target below the window's newest progress, or a
+   * falling window, aimed the update back towards W_0 and passed, since the backtest scores plans
+   * at the window's own values. The gate now says why; a target ahead of a rising window passes.
+   */
+  @Test
+  void aGivenTargetBehindTheWindowOrAFallingWindowShutsTheGate() {
+    long[] steps = {5, 10, 20, 25, 30, 40};
+    List<ModuleWindow> rising = List.of(window(steps));
+    FitCalculator.Judgement ahead = new FitCalculator(SETTINGS.withPolicy("alpharl:target=0.45")).judge(steps, 100, rising);
+    assertThat(ahead.choices()).singleElement().satisfies(c -> assertThat(c.carried()).isFalse());
+    assertThat(ahead.verdict().passes()).as(ahead.verdict().describe()).isTrue();
+
+    FitCalculator.Judgement behind = new FitCalculator(SETTINGS.withPolicy("alpharl:target=0.35")).judge(steps, 100, rising);
+    assertThat(behind.verdict().passes()).isFalse();
+    assertThat(behind.verdict().describe()).contains("target 0.35 lies below the window's newest progress 0.38: its prediction would undo training");
+
+    List<ModuleWindow> falling = List.of(window(steps, t -> 0.5 - 0.002 * t));
+    FitCalculator.Judgement down = new FitCalculator(SETTINGS.withPolicy("alpharl:target=0.45")).judge(steps, 100, falling);
+    assertThat(down.choices()).singleElement().satisfies(c -> assertThat(c.carried()).isFalse());
+    assertThat(down.verdict().passes()).isFalse();
+    assertThat(down.verdict().describe()).contains("the window's progress is flat or falling (slope -0.00200 per step)");
+
+    FitCalculator.Judgement trend = new FitCalculator(SETTINGS).judge(steps, 100, rising);
+    assertThat(trend.verdict().passes()).as("the trend's target: unchanged, %s", trend.verdict().describe()).isTrue();
+  }
+
   /** y_t = 0.3 + 0.002 t: the trend at step 100 is 0.5, inside [0, 1] and above the newest 0.38; the step axis' target is the step. */
   @Test
   void targetsAreThePlannedStepOrTheBoundedProgressTrendAtIt() {
@@ -251,6 +279,10 @@ class FitCalculatorTest {
   }
 
   private static ModuleWindow window(long[] steps) {
+    return window(steps, t -> 0.3 + 0.002 * t);
+  }
+
+  private static ModuleWindow window(long[] steps, java.util.function.LongToDoubleFunction progress) {
     CountSketch sketch = CountSketch.of(7, 3, 2, 4);
     List<FactorPoint> points = new ArrayList<>();
     for (long t : steps) {
@@ -260,7 +292,7 @@ class FitCalculatorTest {
           dw[i * 2 + j] = t * U[i] * V[j];
         }
       }
-      points.add(new FactorPoint(t, 0.3 + 0.002 * t, t, new double[] {t}, U.clone(), V.clone(), sketch.sketch(dw)));
+      points.add(new FactorPoint(t, progress.applyAsDouble(t), t, new double[] {t}, U.clone(), V.clone(), sketch.sketch(dw)));
     }
     return new ModuleWindow("m", 3, 2, 1, sketch, points);
   }

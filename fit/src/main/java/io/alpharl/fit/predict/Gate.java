@@ -12,6 +12,18 @@ public final class Gate {
     this.settings = settings;
   }
 
+  /** As {@link #evaluate(RunBacktest)}, with what a given signal target must meet ({@link GivenTargetCheck}) against the window's points. */
+  public GateVerdict evaluate(RunBacktest run, List<ModuleChoice> choices, List<FactorPoint> window) {
+    GateVerdict v = evaluate(run);
+    List<String> given = GivenTargetCheck.problems(choices, window);
+    if (given.isEmpty()) {
+      return v;
+    }
+    List<String> why = new ArrayList<>(v.reasons());
+    why.addAll(given);
+    return new GateVerdict(false, why);
+  }
+
   public GateVerdict evaluate(RunBacktest run) {
     List<String> why = new ArrayList<>();
     if (run.points() < settings.minPoints()) {

@@ -1,0 +1,58 @@
+package io.alpharl.fit.predict;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What the gate asks of a progress value the user gave as the signal axis' target, which
+ * {@link SignalTarget} takes as it is (the reference code's combination must reproduce it): the
+ * rules a trend's target meets by construction. A target below the window's newest value, or a
+ * window whose progress falls or stays flat, aims the predicted update back towards W_0, an
+ * undoing of the training the backtest never tests (it scores plans at the window's own values).
+ * Only modules predicted on the signal axis are concerned; a {@code fixed:} policy still applies
+ * what it names.
+ */
+final class GivenTargetCheck {
+  private GivenTargetCheck() {}
+
+  /** The reasons against the chosen signal-axis plans, none where no module is predicted on that axis. */
+  static List<String> problems(List<ModuleChoice> choices, List<FactorPoint> window) {
+    double target = choices.stream().filter(c -> !c.carried() && c.chosen().axis() == Axis.SIGNAL).mapToDouble(c -> c.chosen().target())
+        .min().orElse(Double.NaN);
+    if (Double.isNaN(target)) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    double newest = window.get(window.size() - 1).progress();
+    if (target < newest) {
+      out.add("the signal axis' target " + brief(target) + " lies below the window's newest progress " + brief(newest)
+          + ": its prediction would undo training");
+    }
+    double slope = slope(window);
+    if (!(slope > 0)) {
+      out.add(String.format(Locale.ROOT, "the window's progress is flat or falling (slope %.3g per step): no direction towards the signal"
+          + " axis' target %s", slope, brief(target)));
+    }
+    return out;
+  }
+
+  /** Four significant digits, no trailing zeros. */
+  private static String brief(double x) {
+    return new java.math.BigDecimal(x).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
+  }
+
+  /** The least-squares slope of progress on the step, as {@link SignalTarget} fits the trend. */
+  private static double slope(List<FactorPoint> window) {
+    int n = window.size();
+    double mx = window.stream().mapToDouble(FactorPoint::step).sum() / n;
+    double my = window.stream().mapToDouble(FactorPoint::progress).sum() / n;
+    double sxx = 0;
+    double sxy = 0;
+    for (FactorPoint p : window) {
+      sxx += (p.step() - mx) * (p.step() - mx);
+      sxy += (p.step() - mx) * (p.progress() - my);
+    }
+    return sxx > 0 ? sxy / sxx : 0;
+  }
+}
