@@ -47,6 +47,18 @@ class ScoreBookTest {
     assertThat(book.score(80, Double.NaN, Map.of("m", LINE.get(80L))).getModules(0).getError()).as("no progress value").isNaN();
   }
 
+  /**
+   * A spec with a given target fixed both of the line's plans at it: every later step was scored
+   * against the final prediction (here 0.2 / 1.3 at step 80 for an exact line), not the line's
+   * value at the step's own progress.
+   */
+  @Test
+  void aGivenTargetsLineIsScoredAtEachStepsProgressValue() {
+    ScoreBook book = book("alpharl:axis=signal,target=0.12", ProgressAxis.PROGRESS_AXIS_SIGNAL);
+    assertThat(book.score(80, 0.08, Map.of("m", LINE.get(80L))).getError()).isCloseTo(0, within(1e-6));
+    assertThat(book.score(100, 0.1, Map.of("m", LINE.get(100L))).getError()).isCloseTo(0, within(1e-6));
+  }
+
   @Test
   void aCarriedModuleScoresAsStopping() {
     PredictionScore s = book("stop", ProgressAxis.PROGRESS_AXIS_STEP).score(80, 0.08, Map.of("m", LINE.get(80L)));
