@@ -65,7 +65,8 @@ import picocli.CommandLine.Parameters;
  * checkpoint files, defined exactly as the services define it: the factors of every module at each
  * checkpoint up to K (the processor's {@link FactorTracker}), the fit window the processor would
  * hold at K ({@link FitWindow}), the fit summary ({@link FitCalculator}) and the plan and writer of
- * the extrapolator. The same run gives the same model offline and online.
+ * the extrapolator. The same inputs give the same model offline and online; where the run's
+ * files no longer hold what the agent sent (README: "alpharl predict"), the inputs differ.
  */
 @Command(name = "predict", mixinStandardHelpOptions = true,
     description = "Predict a run's final model from its checkpoints up to a step, without Kafka (the services' prediction, on demand).")
@@ -202,7 +203,7 @@ public final class PredictCommand implements Callable<Integer> {
     ModuleSelector selector = modules.toSelector();
     // Step 0's folder as the scan names it (checkpoint-0, global_step_0, a zero-padded name); else the name the help gives.
     Path basePath = all.stream().filter(c -> c.step() == 0).map(CheckpointDir::path).findFirst().orElse(dir.resolve("checkpoint-0"));
-    try (Checkpoint base = openCheckpoint(basePath);
+    try (Checkpoint base = openBase(basePath);
          CpuRank1Backend rank1 = new CpuRank1Backend(Runtime.getRuntime().availableProcessors());
          ExtrapolationBackend backend = ExtrapolationBackends.create(ExtrapolationBackends.Choice.AUTO, 0)) {
       // Of the folder's real name: 'alpharl predict .' named the run '.'.
@@ -232,6 +233,9 @@ public final class PredictCommand implements Callable<Integer> {
         OptionalDouble y = progressOf(progress, c);
         commits.put(c.step(), StepCommitted.newBuilder().setRunId(runId).setStep(c.step()).setHasProgressValue(y.isPresent())
             .setProgressValue(y.orElse(0)).build());
+      }
+      requireSignalValues(window, commits); // before the pass over every checkpoint, which takes hours at 7B
+      for (CheckpointDir c : upTo) {
         try (Checkpoint ckpt = openCheckpoint(c.path())) {
           TensorSources sources = requireSameTensors(ckpt, base);
           if (c.step() == windowStep) { // the window's newest point, a checkpoint (checked above)
@@ -346,6 +350,16 @@ public final class PredictCommand implements Callable<Integer> {
         + (reasons.isEmpty() ? "" : ": " + reasons));
   }
 
+  /** The signal axis fits every window step's progress value: one missing is the user's to fix. */
+  private void requireSignalValues(List<Long> window, NavigableMap<Long, StepCommitted> commits) {
+    for (long step : window) {
+      if (axis == Axis.signal && !commits.get(step).getHasProgressValue()) {
+        throw new UserError("checkpoint-" + step + " has no '" + progressKey + "' value (trainer_state.json log_history or progress.jsonl);"
+            + " use --axis step or another --progress-key");
+      }
+    }
+  }
+
   /** The fit summary the processor would publish at the window's end, from the same window and factors. */
   private FitSummary summary(String runId, FitSettings fit, List<Long> window, NavigableMap<Long, StepCommitted> commits,
       Map<String, NavigableMap<Long, Rank1Update>> factors, long planned, List<TensorEntry> moduleTensors) {
@@ -353,10 +367,6 @@ public final class PredictCommand implements Callable<Integer> {
     double[] ys = new double[steps.length];
     for (int i = 0; i < steps.length; i++) {
       StepCommitted c = commits.get(steps[i]);
-      if (axis == Axis.signal && !c.getHasProgressValue()) {
-        throw new UserError("checkpoint-" + steps[i] + " has no '" + progressKey + "' value (trainer_state.json log_history or progress.jsonl);"
-            + " use --axis step or another --progress-key");
-      }
       ys[i] = c.getHasProgressValue() ? c.getProgressValue() : Double.NaN;
     }
     Map<Long, Double> progress = new HashMap<>();
@@ -398,6 +408,15 @@ public final class PredictCommand implements Callable<Integer> {
       return progress.read(c);
     } catch (java.io.UncheckedIOException e) {
       throw new UserError(e.getMessage());
+    }
+  }
+
+  /** W_0: the message says it is the base that is missing, which the scan's count of checkpoints after step 0 does not. */
+  private static Checkpoint openBase(Path path) {
+    try {
+      return Checkpoint.open(path);
+    } catch (SafetensorsException e) {
+      throw new UserError("W_0, the run's base, is read from " + path + " (put the base model's files there): " + e.getMessage());
     }
   }
 

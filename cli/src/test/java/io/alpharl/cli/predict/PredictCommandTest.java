@@ -318,6 +318,26 @@ class PredictCommandTest {
     assertThat(live.resolve("alpharl_prediction.json")).content().contains("written_with");
   }
 
+  /** On the signal axis a window step without its progress value is refused before the pass over the checkpoints; W_0 missing is named as such. */
+  @Test
+  void aSignalAxisStepWithoutItsValueAndAMissingBaseAreOneLineErrors() throws Exception {
+    Path run = work.resolve("bert-run-no-value");
+    writeBertRun(run, new LinkedHashMap<>(), new LinkedHashMap<>());
+    Files.writeString(run.resolve("checkpoint-25").resolve("trainer_state.json"), "{\"global_step\": 25, \"max_steps\": 100, \"log_history\": []}");
+    StringWriter err = new StringWriter();
+    var cli = AlphaRl.commandLine();
+    cli.setErr(new PrintWriter(err));
+    assertThat(cli.execute("predict", run.toString(), "--window-step", "50", "--axis", "signal", "--out", work.resolve("nv").toString()))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err.toString().strip()).doesNotContain("\n").contains("checkpoint-25 has no 'eval_accuracy' value", "--axis step");
+
+    Files.delete(run.resolve("checkpoint-0").resolve("model.safetensors"));
+    StringWriter err2 = new StringWriter();
+    cli.setErr(new PrintWriter(err2));
+    assertThat(cli.execute("predict", run.toString(), "--window-step", "50", "--out", work.resolve("nb").toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err2.toString().strip()).doesNotContain("\n").contains("W_0, the run's base, is read from").contains("checkpoint-0");
+  }
+
   /** A misspelt --progress-key left the signal axis without points and said nothing. */
   @Test
   void aProgressKeyNoCheckpointLogsIsSaid() throws Exception {
