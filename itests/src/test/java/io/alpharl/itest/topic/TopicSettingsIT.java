@@ -31,7 +31,8 @@ class TopicSettingsIT {
     List<TopicLayout> layouts = Topics.layouts(2, (short) 1);
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
       admin.createTopics(List.of(new NewTopic(Topics.DELTAS.name(), 2, (short) 1).configs(Map.of("retention.ms", "604800000")),
-          new NewTopic(Topics.STEPS.name(), 2, (short) 1).configs(Map.of("cleanup.policy", "compact", "retention.bytes", "1073741824")))).all().get();
+          new NewTopic(Topics.STEPS.name(), 2, (short) 1).configs(Map.of("cleanup.policy", "compact", "retention.bytes", "1073741824",
+              "max.message.bytes", String.valueOf(Topics.MAX_FACTORS_RECORD_BYTES))))).all().get();
       TopicAdmin.ensure(admin, layouts);
 
       List<String> said = TopicAdmin.settingsAtOdds(admin, layouts);
