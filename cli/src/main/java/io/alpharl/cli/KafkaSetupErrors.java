@@ -30,8 +30,9 @@ final class KafkaSetupErrors {
       new Known(AuthorizationException.class, "Kafka refused this principal: ", " (the ACLs each service needs are in the README, 'Secured clusters')"),
       new Known(InvalidReplicationFactorException.class, "cannot create the topics: ", " (--replication must not exceed the brokers there are)"),
       new Known(RecordTooLargeException.class, "Kafka refused a record as too large: ",
-          " (the broker's message.max.bytes, or the topic's max.message.bytes, is below the frames the agent sends; raise it, or lower"
-              + " the agent's --max-chunk-bytes)"),
+          " (the broker's message.max.bytes, or the topic's max.message.bytes, is below the records the agent sends: its frames (raise"
+              + " it, or lower the agent's --max-chunk-bytes) or, for a model of thousands of tensors, its manifest and commits (set"
+              + " max.message.bytes=" + Topics.MAX_FACTORS_RECORD_BYTES + " on alpharl.runs and alpharl.steps))"),
       new Known(InvalidTxnTimeoutException.class, "Kafka refused the agent's transaction timeout: ",
           " (the agent holds a step's transaction open for up to " + Topics.AGENT_TRANSACTION_TIMEOUT.toMinutes()
               + " minutes while it reads a checkpoint; the broker's transaction.max.timeout.ms must be at least that)"));

@@ -206,22 +206,27 @@ public final class Checkpoint implements AutoCloseable {
    * {@code wte.weight}) names its tensors without the attribute a model with a head keeps it under,
    * and a trainer saves the model with its head ({@code transformer.h.0.attn.c_attn.weight});
    * transformers loads one as the other by its {@code base_model_prefix}. Taken only where no
-   * tensor of the base is found under its own name and one first segment, the same for the base's
-   * first tensor and named by none of the base's tensors, makes it found; any tensor of the base
-   * it then does not find is refused by name, as without a prefix.
+   * tensor of the base is found under its own name and one first segment, the only one found
+   * before the first of the base's tensors that has one (a tied embedding the checkpoint dropped
+   * has none) and named by none of the base's tensors, makes it found; any tensor of the base it
+   * then does not find is refused by name, as without a prefix.
    */
   private String prefixOver(Checkpoint base) {
     if (base.tensors().isEmpty() || base.tensors().keySet().stream().anyMatch(tensors::containsKey)) {
       return "";
     }
-    String first = base.tensors().keySet().iterator().next();
-    List<String> prefixes = tensors.keySet().stream().filter(n -> n.endsWith("." + first))
-        .map(n -> n.substring(0, n.length() - first.length())).filter(p -> p.indexOf('.') == p.length() - 1).toList();
-    if (prefixes.size() != 1) {
-      return "";
+    for (String name : base.tensors().keySet()) {
+      List<String> prefixes = tensors.keySet().stream().filter(n -> n.endsWith("." + name))
+          .map(n -> n.substring(0, n.length() - name.length())).filter(p -> p.indexOf('.') == p.length() - 1).toList();
+      if (prefixes.size() > 1) {
+        return "";
+      }
+      if (prefixes.size() == 1) {
+        String prefix = prefixes.get(0);
+        return base.tensors().keySet().stream().anyMatch(n -> n.startsWith(prefix)) ? "" : prefix;
+      }
     }
-    String prefix = prefixes.get(0);
-    return base.tensors().keySet().stream().anyMatch(n -> n.startsWith(prefix)) ? "" : prefix;
+    return "";
   }
 
   /**

@@ -84,7 +84,7 @@ public final class ProcessorCommand implements Callable<Integer> {
   public Integer call() {
     if (!RecordKeys.isValidRunId(applicationId)) {
       // It prefixes the application's topics (changelogs, copies of ΔW), which Kafka names with these characters only.
-      throw new UserError("--application-id '" + applicationId + "' must have 1 to 200 letters, digits, '.', '_' or '-'");
+      throw new UserError("--application-id '" + applicationId + "' must be 1 to 200 bytes in UTF-8 of letters, digits, '.', '_' or '-'");
     }
     // Said by the option's name here; the config's own checks below name its fields.
     requireAtLeast("--rank1-threads", rank1Threads, 0, " (0: one per core)");

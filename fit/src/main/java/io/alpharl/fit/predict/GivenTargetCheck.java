@@ -29,7 +29,7 @@ final class GivenTargetCheck {
       out.add("the signal axis' target " + brief(target) + " lies below the window's newest progress " + brief(newest)
           + ": its prediction would undo training");
     }
-    double slope = slope(window);
+    double slope = SignalTarget.slope(window, window.size());
     if (!(slope > 0)) {
       out.add(String.format(Locale.ROOT, "the window's progress is flat or falling (slope %.3g per step): no direction towards the signal"
           + " axis' target %s", slope, brief(target)));
@@ -40,19 +40,5 @@ final class GivenTargetCheck {
   /** Four significant digits, no trailing zeros. */
   private static String brief(double x) {
     return new java.math.BigDecimal(x).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
-  }
-
-  /** The least-squares slope of progress on the step, as {@link SignalTarget} fits the trend. */
-  private static double slope(List<FactorPoint> window) {
-    int n = window.size();
-    double mx = window.stream().mapToDouble(FactorPoint::step).sum() / n;
-    double my = window.stream().mapToDouble(FactorPoint::progress).sum() / n;
-    double sxx = 0;
-    double sxy = 0;
-    for (FactorPoint p : window) {
-      sxx += (p.step() - mx) * (p.step() - mx);
-      sxy += (p.step() - mx) * (p.progress() - my);
-    }
-    return sxx > 0 ? sxy / sxx : 0;
   }
 }

@@ -29,17 +29,12 @@ public final class SignalTarget {
     return r.failure() == null ? r.value() : Double.NaN;
   }
 
-  static Resolved resolve(List<FactorPoint> points, int count, long plannedStep, double userValue, AxisSettings settings) {
-    if (!Double.isNaN(userValue)) {
-      if (userValue < settings.signalLow() || userValue > settings.signalHigh()) {
-        return Resolved.failed(String.format(Locale.ROOT, "target value %s lies outside the metric range [%s, %s]", userValue, settings.signalLow(), settings.signalHigh()));
-      }
-      return Resolved.of(userValue);
-    }
-    if (plannedStep <= 0) {
-      return Resolved.failed("planned final step unknown: no progress trend to extrapolate");
-    }
-    double newest = points.get(count - 1).progress();
+  /**
+   * The least-squares slope of progress on the step over points 0..count−1; 0 when every step is
+   * the same. Plain sums in the points' order: the gate's check of a given target
+   * ({@link GivenTargetCheck}) must see the sign the trend sees.
+   */
+  static double slope(List<FactorPoint> points, int count) {
     double sx = 0;
     double sy = 0;
     for (int i = 0; i < count; i++) {
@@ -55,7 +50,21 @@ public final class SignalTarget {
       sxx += dx * dx;
       sxy += dx * (points.get(i).progress() - my);
     }
-    double slope = sxx > 0 ? sxy / sxx : 0;
+    return sxx > 0 ? sxy / sxx : 0;
+  }
+
+  static Resolved resolve(List<FactorPoint> points, int count, long plannedStep, double userValue, AxisSettings settings) {
+    if (!Double.isNaN(userValue)) {
+      if (userValue < settings.signalLow() || userValue > settings.signalHigh()) {
+        return Resolved.failed(String.format(Locale.ROOT, "target value %s lies outside the metric range [%s, %s]", userValue, settings.signalLow(), settings.signalHigh()));
+      }
+      return Resolved.of(userValue);
+    }
+    if (plannedStep <= 0) {
+      return Resolved.failed("planned final step unknown: no progress trend to extrapolate");
+    }
+    double newest = points.get(count - 1).progress();
+    double slope = slope(points, count);
     if (!(slope > 0)) {
       return Resolved.failed(String.format(Locale.ROOT, "progress trend is flat or falling (slope %.3g per step): no reach on the signal axis", slope));
     }
@@ -68,6 +77,8 @@ public final class SignalTarget {
             + " range with --signal-range", y, points.get(i).step(), settings.signalLow(), settings.signalHigh()));
       }
     }
+    double mx = points.subList(0, count).stream().mapToDouble(FactorPoint::step).reduce(0, Double::sum) / count;
+    double my = points.subList(0, count).stream().mapToDouble(FactorPoint::progress).reduce(0, Double::sum) / count;
     double trend = my + slope * (plannedStep - mx);
     return Resolved.of(Math.max(settings.signalLow(), Math.min(settings.signalHigh(), Math.max(trend, newest))));
   }

@@ -118,8 +118,8 @@ final class Junk {
             Arrays.copyOfRange(f.bytes(), f.payloadOffset(), f.bytes().length), f.payloadLength()).bytes()));
       }
     }
-    // As large as the broker's default limit lets the record be (1 MiB and a little, the batch's framing counted): a letter
-    // holding it whole, with its reason and coordinates, is not.
+    // As large as the broker's default limit lets the record be (1 MiB and a little, the batch's framing counted; alpharl.fits
+    // takes 16 MiB since, alpharl.deltas does not): a letter holding it whole, with its reason and coordinates, is not.
     byte[] large = new byte[1_048_300];
     Arrays.fill(large, (byte) 'x');
     out.add(record(Topics.FITS.name(), run, large));

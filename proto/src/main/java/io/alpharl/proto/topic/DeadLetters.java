@@ -19,7 +19,19 @@ public final class DeadLetters {
   /** The most of a detail a letter carries (a detail may quote what it refuses). */
   static final int MAX_DETAIL_CHARS = 8 * 1024;
 
+  /** The most of the run id a refused record names that its letter carries: far above a valid one's 200 bytes. */
+  static final int MAX_RUN_ID_CHARS = 1024;
+
   private DeadLetters() {}
+
+  /**
+   * The run a letter names, as the refused record names it, cut: a record of a topic that takes
+   * 16 MiB may name a run of megabytes, and a letter carrying it whole was larger than the
+   * dead-letter topic takes, a failed send the record came back to after every restart.
+   */
+  public static String runId(String named) {
+    return named == null || named.length() <= MAX_RUN_ID_CHARS ? named : named.substring(0, MAX_RUN_ID_CHARS) + "…";
+  }
 
   /**
    * @param rejectedBy the refusing service, e.g. "processor", "extrapolator", "agent"

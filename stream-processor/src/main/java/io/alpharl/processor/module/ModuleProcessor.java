@@ -225,7 +225,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     byte[] key = record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8);
     DeadLetter letter = DeadLetters.of(md.map(RecordMetadata::topic).orElse(""), md.map(RecordMetadata::partition).orElse(-1),
         md.map(RecordMetadata::offset).orElse(-1L), key, record.value() == null ? null : record.value().bytes(), reason, detail, "processor")
-        .setRunId(runId).setStep(step).build();
+        .setRunId(DeadLetters.runId(runId)).setStep(step).build();
     out.forward(new Record<>(letter.getOriginalKey().toByteArray(), letter, record.timestamp()), DLQ_SINK); // the cut copy: as RunTracker's
   }
 }

@@ -647,7 +647,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     byte[] key = record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8);
     Optional<RecordMetadata> md = context.recordMetadata();
     DeadLetter.Builder letter = DeadLetters.of(md.map(RecordMetadata::topic).orElse(""), md.map(RecordMetadata::partition).orElse(-1),
-        md.map(RecordMetadata::offset).orElse(-1L), key, record.value() == null ? null : record.value().raw(), reason, detail, "processor").setRunId(runId).setStep(step);
+        md.map(RecordMetadata::offset).orElse(-1L), key, record.value() == null ? null : record.value().raw(), reason, detail, "processor").setRunId(DeadLetters.runId(runId)).setStep(step);
     // Keyed by the letter's cut copy: the record's whole key (up to what its topic allows) made a letter the broker refused, a
     // failed send under exactly-once, and the record came back at every restart, stopping every run.
     context.forward(new Record<>(letter.getOriginalKey().toByteArray(), letter.build(), record.timestamp()), DLQ_SINK);

@@ -445,6 +445,13 @@ class AlphaRlTopologyTest {
       assertThat(l.key().length + l.value().getSerializedSize()).as("under the broker's default 1 MiB").isLessThan(1_000_000);
     });
     assertThat(letters).extracting(l -> l.value().getSourceTopic()).containsExactlyInAnyOrder(Topics.RUNS.name(), Topics.DELTAS.name());
+
+    // The run id the record names is its own field: a manifest of a 2 MB run id under a short key (the topic takes 16 MiB).
+    String hugeRun = "r".repeat(2 << 20);
+    runs.pipeInput("short-key", RunManifest.newBuilder().setSchemaVersion(1).setRunId(hugeRun).setPlannedSteps(20).build(), tick());
+    org.apache.kafka.streams.test.TestRecord<byte[], DeadLetter> l = dlq.readRecord();
+    assertThat(l.value().getRunId()).hasSizeLessThan(1100).startsWith("rrr");
+    assertThat(l.key().length + l.value().getSerializedSize()).as("under the broker's default 1 MiB").isLessThan(1_000_000);
   }
 
   @Test
