@@ -119,11 +119,10 @@ public final class PredictCommand implements Callable<Integer> {
    */
   private void requireNewOrAPrediction() throws IOException {
     WritableDir.requireCreatable(StagedFolder.stagingOf(out), "--out's staging folder");
-    if (PredictedModelFolder.writtenWith(out).isPresent()) {
+    if (PredictedModelFolder.writtenWith(out).isPresent() || claimedByAnExtrapolator(out)) {
       // An extrapolator's model, under a prediction it published: replaced, the record would name this model, and the
       // extrapolator, finding no settings of its own in the folder's metadata, would keep it at its next start.
-      throw new UserError("--out " + out + " holds a model an extrapolator wrote and published; give a folder of its own, e.g. "
-          + out.resolveSibling(out.getFileName() + "-offline"));
+      throw new UserError("--out " + out + " holds a model an extrapolator published or lies in an extrapolator's output folder; give a folder outside it");
     }
     if (!Files.exists(out) || Files.exists(out.resolve(PredictedModelWriter.METADATA_FILE))) {
       return;
@@ -137,6 +136,25 @@ public final class PredictCommand implements Callable<Integer> {
             + " new folder, e.g. " + out.resolve("predicted-" + windowStep));
       }
     }
+  }
+
+  /**
+   * Whether {@code out} lies in an extrapolator's output folder (its claim file in {@code out} or
+   * up to two folders above: models go to OUT/RUN/step-N-AXIS). Models of earlier builds name no
+   * settings in their metadata; the claim tells them too.
+   */
+  private static boolean claimedByAnExtrapolator(Path out) throws IOException {
+    Path p = out.toAbsolutePath().normalize();
+    for (int up = 0; up <= 2 && p != null; up++, p = p.getParent()) {
+      if (Files.isDirectory(p)) {
+        try (java.util.stream.Stream<Path> files = Files.list(p)) {
+          if (files.anyMatch(f -> f.getFileName().toString().startsWith(io.alpharl.extrapolator.write.OutputClaim.FILE + "-"))) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
   }
 
   /** The predicted model must not land on what it is made from: a checkpoint folder, or the run folder the trainer saves into. */

@@ -314,8 +314,15 @@ class PredictCommandTest {
     cli.setErr(new PrintWriter(err));
 
     assertThat(cli.execute("predict", run.toString(), "--window-step", "50", "--out", live.toString())).isEqualTo(AlphaRl.USER_ERROR);
-    assertThat(err.toString().strip()).doesNotContain("\n").contains("an extrapolator wrote");
+    assertThat(err.toString().strip()).doesNotContain("\n").contains("an extrapolator's output folder");
     assertThat(live.resolve("alpharl_prediction.json")).content().contains("written_with");
+
+    // An earlier build's model names no settings: the extrapolator's claim on its folder tells.
+    Path older = Files.createDirectories(work.resolve("live-older").resolve("run").resolve("step-50-step"));
+    Files.writeString(older.resolve("alpharl_prediction.json"), "{}");
+    Files.writeString(work.resolve("live-older").resolve(".alpharl-extrapolator-step"), "{}");
+    assertThat(cli.execute("predict", run.toString(), "--window-step", "50", "--out", older.toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(older.resolve("alpharl_prediction.json")).hasContent("{}");
   }
 
   /** On the signal axis a window step without its progress value is refused before the pass over the checkpoints; W_0 missing is named as such. */
