@@ -1,6 +1,7 @@
 package io.alpharl.cli.predict;
 
 import io.alpharl.agent.checkpoint.CheckpointDir;
+import io.alpharl.agent.checkpoint.CheckpointLayout;
 import io.alpharl.agent.checkpoint.CheckpointScanner;
 import io.alpharl.agent.checkpoint.ModuleDecision;
 import io.alpharl.agent.checkpoint.ModuleSelector;
@@ -83,8 +84,16 @@ public final class PredictCommand implements Callable<Integer> {
     }
   }
 
-  @Parameters(index = "0", paramLabel = "DIR", description = "Trainer output directory with checkpoint-<step>/ (checkpoint-0 is W_0).")
+  @Parameters(index = "0", paramLabel = "DIR", description = "Trainer output directory with checkpoint-<step>/ (checkpoint-0 is W_0), or as --layout says.")
   Path dir;
+
+  @Option(names = "--layout", defaultValue = "hf",
+      description = "Where DIR's checkpoints lie, as the agent's option: hf (also trl), verl or openrlhf. Default: ${DEFAULT-VALUE}.")
+  String layout;
+
+  @Option(names = "--base", paramLabel = "PATH",
+      description = "W_0: a checkpoint directory or .safetensors file, as the agent's --base. Default: DIR's step-0 folder (checkpoint-0).")
+  Path basePathOption;
 
   @Option(names = "--window-step", required = true, description = "Newest checkpoint of the window.")
   long windowStep;
@@ -161,6 +170,9 @@ public final class PredictCommand implements Callable<Integer> {
   private void requireApartFromInputs(List<CheckpointDir> checkpoints) throws IOException {
     java.util.Map<Path, String> inputs = new java.util.LinkedHashMap<>();
     checkpoints.forEach(c -> inputs.put(c.folder(), "the checkpoint folder"));
+    if (basePathOption != null) {
+      inputs.put(Files.isRegularFile(basePathOption) ? basePathOption.toAbsolutePath().getParent() : basePathOption, "the base model's folder");
+    }
     WritableDir.requireApart(out, "--out", inputs);
     Path outAbs = out.toAbsolutePath().normalize();
     boolean aboveRun = dir.toAbsolutePath().normalize().startsWith(outAbs);
@@ -180,7 +192,13 @@ public final class PredictCommand implements Callable<Integer> {
     if (!Files.isDirectory(dir)) {
       throw new UserError("no run directory " + dir);
     }
-    CheckpointScanner scanner = new CheckpointScanner(dir);
+    CheckpointLayout checkpointLayout;
+    try {
+      checkpointLayout = CheckpointLayout.named(layout);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--layout: " + e.getMessage());
+    }
+    CheckpointScanner scanner = new CheckpointScanner(dir, checkpointLayout);
     List<CheckpointDir> all = scanner.present();
     // The window is made of the checkpoints read: one passed over changes it.
     scanner.leftOutSaid().ifPresent(l -> System.err.println("alpharl predict: not read: " + l));
@@ -189,7 +207,7 @@ public final class PredictCommand implements Callable<Integer> {
       throw new UserError("need at least 3 checkpoints after step 0 up to step " + windowStep + " in " + dir + ", found " + upTo.size());
     }
     if (upTo.get(upTo.size() - 1).step() != windowStep) {
-      throw new UserError("no checkpoint-" + windowStep + " in " + dir + " (newest up to it: " + upTo.get(upTo.size() - 1).step() + ")");
+      throw new UserError("no checkpoint of step " + windowStep + " in " + dir + " (newest up to it: " + upTo.get(upTo.size() - 1).step() + ")");
     }
     if (targetStep < 0) {
       throw new UserError("--target-step " + targetStep + " is no step: give a step after the window's last, " + windowStep);
@@ -219,8 +237,9 @@ public final class PredictCommand implements Callable<Integer> {
     List<Long> window = FitWindow.after(upTo.stream().map(CheckpointDir::step).toList(), fit.maxWindowPoints());
     ProgressReader progress = new ProgressReader(progressKey);
     ModuleSelector selector = modules.toSelector();
-    // Step 0's folder as the scan names it (checkpoint-0, global_step_0, a zero-padded name); else the name the help gives.
-    Path basePath = all.stream().filter(c -> c.step() == 0).map(CheckpointDir::path).findFirst().orElse(dir.resolve("checkpoint-0"));
+    // --base, else step 0's folder as the scan names it (checkpoint-0, a zero-padded name); else the name the help gives.
+    Path basePath = basePathOption != null ? basePathOption
+        : all.stream().filter(c -> c.step() == 0).map(CheckpointDir::path).findFirst().orElse(dir.resolve("checkpoint-0"));
     try (Checkpoint base = openBase(basePath);
          CpuRank1Backend rank1 = new CpuRank1Backend(Runtime.getRuntime().availableProcessors());
          ExtrapolationBackend backend = ExtrapolationBackends.create(ExtrapolationBackends.Choice.AUTO, 0)) {
@@ -372,7 +391,7 @@ public final class PredictCommand implements Callable<Integer> {
   private void requireSignalValues(List<Long> window, NavigableMap<Long, StepCommitted> commits) {
     for (long step : window) {
       if (axis == Axis.signal && !commits.get(step).getHasProgressValue()) {
-        throw new UserError("checkpoint-" + step + " has no '" + progressKey + "' value (trainer_state.json log_history or progress.jsonl);"
+        throw new UserError("the checkpoint of step " + step + " has no '" + progressKey + "' value (trainer_state.json log_history or progress.jsonl);"
             + " use --axis step or another --progress-key");
       }
     }
@@ -430,11 +449,12 @@ public final class PredictCommand implements Callable<Integer> {
   }
 
   /** W_0: the message says it is the base that is missing, which the scan's count of checkpoints after step 0 does not. */
-  private static Checkpoint openBase(Path path) {
+  private Checkpoint openBase(Path path) {
     try {
       return Checkpoint.open(path);
     } catch (SafetensorsException e) {
-      throw new UserError("W_0, the run's base, is read from " + path + " (put the base model's files there): " + e.getMessage());
+      throw new UserError("W_0, the run's base, is read from " + path + (basePathOption != null ? "" : " (give it with --base)") + ": "
+          + e.getMessage());
     }
   }
 

@@ -336,13 +336,52 @@ class PredictCommandTest {
     cli.setErr(new PrintWriter(err));
     assertThat(cli.execute("predict", run.toString(), "--window-step", "50", "--axis", "signal", "--out", work.resolve("nv").toString()))
         .isEqualTo(AlphaRl.USER_ERROR);
-    assertThat(err.toString().strip()).doesNotContain("\n").contains("checkpoint-25 has no 'eval_accuracy' value", "--axis step");
+    assertThat(err.toString().strip()).doesNotContain("\n").contains("the checkpoint of step 25 has no 'eval_accuracy' value", "--axis step");
 
     Files.delete(run.resolve("checkpoint-0").resolve("model.safetensors"));
     StringWriter err2 = new StringWriter();
     cli.setErr(new PrintWriter(err2));
     assertThat(cli.execute("predict", run.toString(), "--window-step", "50", "--out", work.resolve("nb").toString())).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(err2.toString().strip()).doesNotContain("\n").contains("W_0, the run's base, is read from").contains("checkpoint-0");
+  }
+
+  /**
+   * A verl run (global_step_N/actor/huggingface/, progress in the run folder's progress.jsonl, W_0
+   * elsewhere) could not be predicted offline: the command knew the Hugging Face layout alone and
+   * took W_0 from checkpoint-0. With --layout and --base, as the agent takes them, it gives the
+   * Hugging Face run's model.
+   */
+  @Test
+  void aVerlRunIsPredictedWithItsLayoutAndBase() throws Exception {
+    Path hf = work.resolve("bert-run-as-hf");
+    writeBertRun(hf, new LinkedHashMap<>(), new LinkedHashMap<>());
+    Path verl = Files.createDirectories(work.resolve("bert-run-as-verl"));
+    StringBuilder progress = new StringBuilder();
+    for (int step = 5; step <= 50; step += 5) {
+      Path weights = Files.createDirectories(verl.resolve("global_step_" + step).resolve("actor").resolve("huggingface"));
+      Files.copy(hf.resolve("checkpoint-" + step).resolve("model.safetensors"), weights.resolve("model.safetensors"));
+      progress.append("{\"step\": ").append(step).append(", \"max_steps\": 100, \"eval_accuracy\": ").append(0.2 + 0.004 * step).append("}\n");
+    }
+    Files.writeString(verl.resolve("progress.jsonl"), progress.toString());
+    Path fromHf = work.resolve("predicted-hf");
+    Path fromVerl = work.resolve("predicted-verl");
+
+    assertThat(AlphaRl.commandLine().execute("predict", hf.toString(), "--window-step", "50", "--out", fromHf.toString())).isZero();
+    assertThat(AlphaRl.commandLine().execute("predict", verl.toString(), "--layout", "verl", "--base", hf.resolve("checkpoint-0").toString(),
+        "--window-step", "50", "--out", fromVerl.toString())).isZero();
+    try (Checkpoint a = Checkpoint.open(fromHf); Checkpoint b = Checkpoint.open(fromVerl)) {
+      assertThat(b.tensors().keySet()).isEqualTo(a.tensors().keySet());
+      for (String name : a.tensors().keySet()) {
+        assertThat(b.floats(name)).as(name).containsExactly(a.floats(name)); // the header names the run (its folder) otherwise
+      }
+    }
+
+    StringWriter err = new StringWriter();
+    var cli = AlphaRl.commandLine();
+    cli.setErr(new PrintWriter(err));
+    assertThat(cli.execute("predict", verl.toString(), "--layout", "verl", "--window-step", "50", "--out", work.resolve("nb").toString()))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err.toString().strip()).doesNotContain("\n").contains("W_0, the run's base, is read from", "give it with --base");
   }
 
   /** A misspelt --progress-key left the signal axis without points and said nothing. */
