@@ -19,8 +19,11 @@ import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.proto.topic.RefusalLog;
 import io.alpharl.proto.topic.Topics;
+import io.alpharl.proto.v1.ControlDecision;
 import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.FitSummary;
+import io.alpharl.proto.v1.Prediction;
+import io.alpharl.proto.v1.PredictionScore;
 import io.alpharl.proto.v1.ProgressAxis;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RejectReason;
@@ -201,16 +204,30 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     } else if (event instanceof RunEvent.Factors f) {
       onFactors(record, f.update());
     } else if (event instanceof RunEvent.Predicted p) {
-      MessageChecks.prediction(record.key(), p.prediction()).or(() -> RunOutcomes.tooLarge(p.prediction(), p.prediction().getRunId())).ifPresentOrElse(problem -> reject(record, problem, p.prediction().getRunId(),
-          p.prediction().getFromStep()), () -> outcomes.predicted(p.prediction()));
+      Prediction v = p.prediction();
+      MessageChecks.prediction(record.key(), v).or(() -> RunOutcomes.tooLarge(v, v.getRunId())).or(() -> unknownRun(v.getRunId(), "Prediction"))
+          .ifPresentOrElse(problem -> reject(record, problem, v.getRunId(), v.getFromStep()), () -> outcomes.predicted(v));
     } else if (event instanceof RunEvent.Scored sc) {
-      MessageChecks.score(record.key(), sc.score()).or(() -> RunOutcomes.tooLarge(sc.score().toBuilder().clearModules().build(),
-          sc.score().getRunId())).ifPresentOrElse(problem -> reject(record, problem, sc.score().getRunId(),
-          sc.score().getAtStep()), () -> outcomes.scored(sc.score()));
+      PredictionScore v = sc.score();
+      MessageChecks.score(record.key(), v).or(() -> RunOutcomes.tooLarge(v.toBuilder().clearModules().build(), v.getRunId()))
+          .or(() -> unknownRun(v.getRunId(), "PredictionScore"))
+          .ifPresentOrElse(problem -> reject(record, problem, v.getRunId(), v.getAtStep()), () -> outcomes.scored(v));
     } else if (event instanceof RunEvent.Decided d) {
-      MessageChecks.decision(record.key(), d.decision()).or(() -> RunOutcomes.tooLarge(d.decision(), d.decision().getRunId())).ifPresentOrElse(problem -> reject(record, problem, d.decision().getRunId(),
-          d.decision().getAtStep()), () -> outcomes.decided(d.decision()));
+      ControlDecision v = d.decision();
+      MessageChecks.decision(record.key(), v).or(() -> RunOutcomes.tooLarge(v, v.getRunId())).or(() -> unknownRun(v.getRunId(), "ControlDecision"))
+          .ifPresentOrElse(problem -> reject(record, problem, v.getRunId(), v.getAtStep()), () -> outcomes.decided(v));
     }
+  }
+
+  /**
+   * An outcome of a run this processor never saw a manifest of: an extrapolator makes them from
+   * fits, published after the manifest, so such a record is not a run's; kept, every one made the
+   * page's store hold another run, for good, without a word.
+   */
+  private Optional<MessageChecks.Problem> unknownRun(String runId, String what) {
+    RunState run = runs.get(runId);
+    return run != null && run.getHasManifest() ? Optional.empty() : Optional.of(new MessageChecks.Problem(RejectReason.REJECT_REASON_UNKNOWN_RUN,
+        what + " of run " + runId + ", which has no manifest on alpharl.runs"));
   }
 
   private void onManifest(Record<String, RunEvent> record, RunManifest m) {

@@ -829,6 +829,9 @@ class AlphaRlTopologyTest {
     }
     rawControl.pipeInput(RUN, new byte[] {1, 2, 3}, tick()); // DeadLetterHandler's (the test driver drops its records)
     control.pipeInput("another-run", ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setAtStep(3).build(), tick());
+    // Of a run without a manifest: kept, each such run stayed in the page's store for good.
+    scores.pipeInput("no-manifest", PredictionScore.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId("no-manifest").setFromStep(8)
+        .setAtStep(9).build(), tick());
 
     KeyValueStore<String, RunOutcome> store = driver.getKeyValueStore(RunTracker.OUTCOMES_STORE);
     RunOutcome o = store.get(RUN);
@@ -838,10 +841,15 @@ class AlphaRlTopologyTest {
     assertThat(o.getScoresCount()).isEqualTo(RunTracker.KEPT_SCORES);
     assertThat(o.getScores(o.getScoresCount() - 1).getAtStep()).isEqualTo(9 + RunTracker.KEPT_SCORES + 2);
     assertThat(o.getScores(0).getModulesCount()).as("kept without per-module detail").isZero();
-    assertThat(dlq.readValuesToList()).singleElement().satisfies(d -> {
+    assertThat(store.get("no-manifest")).isNull();
+    assertThat(dlq.readValuesToList()).hasSize(2).anySatisfy(d -> {
       assertThat(d.getSourceTopic()).isEqualTo(Topics.CONTROL.name());
       assertThat(d.getRejectedBy()).isEqualTo("processor");
       assertThat(d.getDetail()).contains("another-run");
+    }).anySatisfy(d -> {
+      assertThat(d.getSourceTopic()).isEqualTo(Topics.SCORES.name());
+      assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_UNKNOWN_RUN);
+      assertThat(d.getDetail()).contains("PredictionScore of run no-manifest, which has no manifest");
     });
   }
 
