@@ -79,16 +79,18 @@ public final class ScoreBook {
         continue;
       }
       io.alpharl.fit.predict.Predictor predictor = PredictorRegistry.parse(spec);
-      PreparedWindow atEnd = PreparedWindow.of(window, new Target(k, progress.getOrDefault(k, Double.NaN)), axes, List.of(predictor));
-      PlanResult near = predictor.plan(atEnd);
+      double yEnd = progress.getOrDefault(k, Double.NaN);
+      PreparedWindow atEnd = PreparedWindow.of(window, new Target(k, yEnd), axes, List.of(predictor));
       PlanResult far = predictor.plan(PreparedWindow.of(window, new Target(planned, fit.getSignalTarget()), axes,
           List.of(predictor)));
-      if (far.ok() && far.axis() == io.alpharl.fit.predict.Axis.SIGNAL) {
+      PlanResult near;
+      if (far.ok() && far.axis() == io.alpharl.fit.predict.Axis.SIGNAL && !Double.isNaN(yEnd)) {
         // A spec's given target (target=…) fixes the plan's τ whatever the run's target is: both plans were made at y*, the line
         // was one point, and every later step was scored against the final prediction. The near one at the window end's own y.
-        double yEnd = progress.getOrDefault(k, Double.NaN);
         io.alpharl.fit.predict.Fit line = predictor.fit(atEnd, window.size());
-        near = line.ok() && !Double.isNaN(yEnd) ? new PlanResult(predictor.name(), line.plan().at(yEnd), far.axis(), yEnd, null) : near;
+        near = line.ok() ? new PlanResult(predictor.name(), line.plan().at(yEnd), far.axis(), yEnd, null) : predictor.plan(atEnd);
+      } else {
+        near = predictor.plan(atEnd);
       }
       if (!near.ok() || !far.ok()) {
         lines.put(mf.getModule(), SketchLine.constant(stop)); // no plan: the prediction carried it after all
