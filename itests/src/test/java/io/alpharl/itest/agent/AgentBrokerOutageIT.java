@@ -106,6 +106,11 @@ class AgentBrokerOutageIT {
           Thread.sleep(200);
         }
         assertThat(follower.decision().toBuilder().clearDecidedUnixMs().build()).as("the decision reached the follower").isEqualTo(stop);
+        // Written after the poll that took the decision: waited for, as the decision was.
+        deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!Files.exists(trainer.resolve(StopFile.NAME)) && System.nanoTime() < deadline) {
+          Thread.sleep(100);
+        }
         assertThat(trainer.resolve(StopFile.NAME)).as("the STOP file in the trainer's folder").exists();
       }
     }
