@@ -10,6 +10,7 @@ import io.alpharl.fit.predict.Windows;
 import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.state.FitPoint;
+import io.alpharl.processor.state.ParkedCommit;
 import io.alpharl.processor.state.RunState;
 import io.alpharl.processor.state.StepProgress;
 import io.alpharl.processor.state.WindowStep;
@@ -76,6 +77,16 @@ import org.slf4j.LoggerFactory;
 public final class RunTracker implements Processor<String, RunEvent, Object, Object> {
   public static final String RUN_STATE_STORE = "run-state";
   public static final String STEPS_STORE = "run-steps";
+  /** Step commits read before any manifest of their run ({@link ParkedCommit}). */
+  public static final String PARKED_STORE = "run-parked-commits";
+  /**
+   * How long of the log's time (its records' timestamps, not this machine's clock, so that what is
+   * lettered and what is applied is the same on every replay) a commit waits for its run's first
+   * manifest: far past the few milliseconds by which one fetch can bring a commit before the
+   * manifest its agent committed first.
+   */
+  public static final Duration PARK_FOR = Duration.ofMinutes(1);
+  private static final Duration PARKED_SWEEP_EVERY = Duration.ofSeconds(10);
   public static final String WINDOWS_STORE = "windows";
   public static final String HISTORY_STORE = "fit-history";
   public static final String OUTCOMES_STORE = RunOutcomes.STORE;
@@ -116,6 +127,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   private ProcessorContext<Object, Object> context;
   private KeyValueStore<String, RunState> runs;
   private KeyValueStore<String, StepProgress> steps;
+  private KeyValueStore<String, ParkedCommit> parked;
   private KeyValueStore<String, Rank1Update> windows;
   private KeyValueStore<String, FitPoint> history;
   private KeyValueStore<String, byte[]> views;
@@ -139,6 +151,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     this.context = context;
     this.runs = context.getStateStore(RUN_STATE_STORE);
     this.steps = context.getStateStore(STEPS_STORE);
+    this.parked = context.getStateStore(PARKED_STORE);
     this.windows = context.getStateStore(WINDOWS_STORE);
     this.history = context.getStateStore(HISTORY_STORE);
     this.views = context.getStateStore(FinishedRunViews.STORE);
@@ -150,6 +163,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     modelled.clear();
     // Runs that ended while nothing let go of windows (before this build) are let go once the task runs, one at a time (each
     // reads its windows, 0.3 GB at 0.5B, on the stream thread), until none is left; the end and the last step let go of the rest.
+    context.schedule(PARKED_SWEEP_EVERY, PunctuationType.STREAM_TIME, this::letterParkedBefore);
     Cancellable[] sweep = new Cancellable[1];
     sweep[0] = context.schedule(ENDED_RUNS_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> {
       if (letGoEndedRuns(ENDED_RUNS_AT_ONCE) < ENDED_RUNS_AT_ONCE) {
@@ -261,7 +275,10 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     if (stored != null && stored.getHasManifest() && !modelledInOrder(stored.getManifest()).equals(modelledInOrder(m))) {
       recount(m.getRunId(), modelledOf(m.getRunId(), runs.get(m.getRunId())));
     }
-    letGoIfFinished(m.getRunId(), kept);
+    if (stored == null || !stored.getHasManifest()) {
+      applyParked(record, m.getRunId());
+    }
+    letGoIfFinished(m.getRunId(), runs.get(m.getRunId()));
   }
 
   /**
@@ -382,6 +399,17 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       return;
     }
     String runId = s.getRunId();
+    RunState known = runs.get(runId);
+    if (known == null || !known.getHasManifest()) {
+      park(record, s);
+      return;
+    }
+    applyCommit(record, s);
+  }
+
+  /** A valid commit of a run with a manifest: taken unless the run ended before it or the step was taken. */
+  private void applyCommit(Record<String, RunEvent> record, StepCommitted s) {
+    String runId = s.getRunId();
     RunState run = knownRun(record, runId, s.getStep(), "step commit");
     if (run == null) {
       return;
@@ -399,6 +427,62 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     steps.put(key, p.setCommitted(true).setHasProgressValue(s.getHasProgressValue()).setProgressValue(s.getProgressValue())
         .setCommittedUnixMs(s.getCommittedUnixMs()).setPlannedSteps(s.getPlannedSteps()).build());
     completeSteps(record, runId, run);
+  }
+
+  /**
+   * Holds a commit of a run without a manifest until the manifest comes ({@link ParkedCommit}):
+   * dead-lettered at once, a step-1 commit that one fetch brought before its manifest was lost,
+   * the step abandoned, and the run's fits were not the run's. A second commit of the step is a
+   * duplicate as it would be after the manifest.
+   */
+  private void park(Record<String, RunEvent> record, StepCommitted s) {
+    String key = StoreKeys.step(s.getRunId(), s.getStep());
+    if (parked.get(key) != null) {
+      reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, "run " + s.getRunId() + " step " + s.getStep()
+          + ": a second commit, or one after a later step completed; a step is taken once", s.getRunId(), s.getStep());
+      return;
+    }
+    Optional<RecordMetadata> md = context.recordMetadata();
+    DeadLetter letter = DeadLetters.of(md.map(RecordMetadata::topic).orElse(""), md.map(RecordMetadata::partition).orElse(-1),
+        md.map(RecordMetadata::offset).orElse(-1L), record.key().getBytes(StandardCharsets.UTF_8), record.value().raw(),
+        RejectReason.REJECT_REASON_UNKNOWN_RUN, "step commit of step " + s.getStep() + " for run " + s.getRunId() + ", which has no manifest on"
+            + " alpharl.runs (waited " + PARK_FOR.toSeconds() + " s of the log's time for one)", "processor")
+        .setRunId(DeadLetters.runId(s.getRunId())).setStep(s.getStep()).build();
+    parked.put(key, ParkedCommit.newBuilder().setCommit(s).setLetter(letter).setTimestampMs(record.timestamp()).build());
+    LOG.info("run {}: step {}'s commit read before any manifest of the run; held for one up to {} s of the log's time, then dead-lettered",
+        DeadLetters.runId(s.getRunId()), s.getStep(), PARK_FOR.toSeconds());
+  }
+
+  /** The commits of {@code runId} held for its manifest, applied in step order now that it came. */
+  private void applyParked(Record<String, RunEvent> record, String runId) {
+    List<KeyValue<String, ParkedCommit>> held = new ArrayList<>();
+    try (KeyValueIterator<String, ParkedCommit> it = parked.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
+      it.forEachRemaining(held::add);
+    }
+    for (KeyValue<String, ParkedCommit> kv : held) {
+      parked.delete(kv.key);
+      LOG.info("run {}: step {}'s commit came before the run's manifest; applied now that it came", runId, kv.value.getCommit().getStep());
+      applyCommit(record, kv.value.getCommit());
+    }
+  }
+
+  /** Letters the commits held longer than {@link #PARK_FOR} of the log's time: no manifest of their run came. */
+  private void letterParkedBefore(long streamTime) {
+    List<KeyValue<String, ParkedCommit>> expired = new ArrayList<>();
+    try (KeyValueIterator<String, ParkedCommit> it = parked.all()) {
+      it.forEachRemaining(kv -> {
+        if (kv.value.getTimestampMs() + PARK_FOR.toMillis() < streamTime) {
+          expired.add(kv);
+        }
+      });
+    }
+    for (KeyValue<String, ParkedCommit> kv : expired) {
+      parked.delete(kv.key);
+      DeadLetter letter = kv.value.getLetter();
+      refusals.refused(letter.getReason(), "rejected " + letter.getReason() + ": " + letter.getDetail());
+      metrics.deadLetter(letter.getReason());
+      context.forward(new Record<>(letter.getOriginalKey().toByteArray(), letter, streamTime), DLQ_SINK);
+    }
   }
 
   private void onFactors(Record<String, RunEvent> record, Rank1Update u) {

@@ -885,6 +885,65 @@ class AlphaRlTopologyTest {
     }).extracting(DeadLetter::getSourceTopic).containsExactlyInAnyOrder(Topics.SCORES.name(), Topics.PREDICTIONS.name());
   }
 
+  /**
+   * The run tracker reads six topics' partitions, and one fetch can bring a step's commit before
+   * the manifest its agent committed first (their leaders on two brokers). Dead-lettered as of an
+   * unknown run, the step was abandoned and the run's fits were not the run's: held for the
+   * manifest, the run's fits are those of the order the agent wrote.
+   */
+  @Test
+  void aCommitReadBeforeItsRunsManifestGivesTheFitsOfTheAgentsOrder() {
+    float[][] deltas3 = {randomDelta(), randomDelta(), randomDelta()};
+    for (String run : List.of("in-order", "commit-first")) {
+      if (run.equals("commit-first")) {
+        steps.pipeInput(run, commitOf(run, 1), tick());
+        assertThat(dlq.isEmpty()).as("held, not lettered").isTrue();
+      }
+      runs.pipeInput(run, RunManifest.newBuilder().setSchemaVersion(1).setRunId(run).setPlannedSteps(20)
+          .addTensors(TensorInfo.newBuilder().setName(MODULE).addShape(M).addShape(N).setModelled(true)).build(), tick());
+      for (int t = 1; t <= 3; t++) {
+        List<DeltaFrame> frames = new ArrayList<>();
+        try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
+          chunker.split(new TensorRef(run, t, MODULE, List.of((long) M, (long) N), true), FloatBuffer.wrap(deltas3[t - 1]), frames::add);
+        }
+        frames.forEach(f -> deltas.pipeInput(f.key(), f, tick()));
+        if (t > 1 || run.equals("in-order")) {
+          steps.pipeInput(run, commitOf(run, t), tick());
+        }
+      }
+    }
+    assertThat(dlq.readValuesToList()).isEmpty();
+    java.util.Map<String, List<FitSummary>> byRun = fits.readValuesToList().stream().collect(java.util.stream.Collectors.groupingBy(FitSummary::getRunId));
+    assertThat(byRun.get("in-order")).hasSize(6);
+    assertThat(byRun.get("commit-first")).extracting(f -> f.toBuilder().clearRunId().build())
+        .containsExactlyElementsOf(byRun.get("in-order").stream().map(f -> f.toBuilder().clearRunId().build()).toList());
+  }
+
+  /** A commit of a run whose manifest never comes is lettered once the log's time passes it by a minute, not before. */
+  @Test
+  void aCommitOfARunWithoutAManifestIsLetteredAfterAMinuteOfTheLogsTime() {
+    steps.pipeInput("ghost", commitOf("ghost", 5), tick());
+    steps.pipeInput("ghost", commitOf("ghost", 5), tick());
+    assertThat(dlq.readValuesToList()).as("the second, at once, as after a manifest").singleElement()
+        .satisfies(d -> assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_DUPLICATE_STEP));
+    clock = clock.plus(RunTracker.PARK_FOR).minusSeconds(5);
+    steps.pipeInput("ghost", commitOf("ghost", 6), tick());
+    assertThat(dlq.isEmpty()).as("within the minute").isTrue();
+    clock = clock.plusSeconds(20);
+    runs.pipeInput("other", RunManifest.newBuilder().setSchemaVersion(1).setRunId("other").setPlannedSteps(20).build(), tick());
+    assertThat(dlq.readValuesToList()).singleElement().satisfies(d -> {
+      assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_UNKNOWN_RUN);
+      assertThat(d.getSourceTopic()).isEqualTo(Topics.STEPS.name());
+      assertThat(d.getSourceOffset()).isZero();
+      assertThat(d.getDetail()).contains("step commit of step 5 for run ghost, which has no manifest");
+    });
+  }
+
+  private static StepCommitted commitOf(String run, long step) {
+    return StepCommitted.newBuilder().setSchemaVersion(1).setRunId(run).setStep(step).setTensorCount(1).setPlannedSteps(20)
+        .setHasProgressValue(true).setProgressValue(0.1 * step).build();
+  }
+
   private List<DeltaFrame> sendStep(long step, double progress) {
     return sendStep(step, progress, randomDelta());
   }
