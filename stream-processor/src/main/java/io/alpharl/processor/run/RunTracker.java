@@ -448,22 +448,53 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
         RejectReason.REJECT_REASON_UNKNOWN_RUN, "step commit of step " + s.getStep() + " for run " + s.getRunId() + ", which has no manifest on"
             + " alpharl.runs (waited " + PARK_FOR.toSeconds() + " s of the log's time for one)", "processor")
         .setRunId(DeadLetters.runId(s.getRunId())).setStep(s.getStep()).build();
-    parked.put(key, ParkedCommit.newBuilder().setCommit(s).setLetter(letter).setTimestampMs(record.timestamp()).build());
-    LOG.info("run {}: step {}'s commit read before any manifest of the run; held for one up to {} s of the log's time, then dead-lettered",
+    // Without its tensors' digests, which the tracker does not read: a commit near its topic's 16 MiB, with its letter, made a
+    // changelog record past the changelog's limit. From the later of its time and the task's: a record from a clock behind
+    // another producer's would be lettered at the next sweep, its manifest one record behind.
+    parked.put(key, ParkedCommit.newBuilder().setCommit(s.toBuilder().clearTensors()).setLetter(letter)
+        .setTimestampMs(Math.max(record.timestamp(), context.currentStreamTimeMs())).build());
+    LOG.debug("run {}: step {}'s commit read before any manifest of the run; held for one up to {} s of the log's time, then dead-lettered",
         DeadLetters.runId(s.getRunId()), s.getStep(), PARK_FOR.toSeconds());
   }
 
-  /** The commits of {@code runId} held for its manifest, applied in step order now that it came. */
+  /**
+   * The commits of {@code runId} held for its manifest, applied in step order now that it came;
+   * one held past {@link #PARK_FOR} is lettered, as the sweep letters it (the sweep runs between
+   * batches of records, so the outcome would otherwise depend on when it ran), and one after the
+   * end the manifest states is lettered under its own coordinates, not the manifest's.
+   */
   private void applyParked(Record<String, RunEvent> record, String runId) {
     List<KeyValue<String, ParkedCommit>> held = new ArrayList<>();
     try (KeyValueIterator<String, ParkedCommit> it = parked.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
       it.forEachRemaining(held::add);
     }
+    RunManifest m = runs.get(runId).getManifest();
     for (KeyValue<String, ParkedCommit> kv : held) {
       parked.delete(kv.key);
-      LOG.info("run {}: step {}'s commit came before the run's manifest; applied now that it came", runId, kv.value.getCommit().getStep());
-      applyCommit(record, kv.value.getCommit());
+      StepCommitted s = kv.value.getCommit();
+      if (expired(kv.value, context.currentStreamTimeMs())) {
+        letter(kv.value.getLetter(), kv.value.getTimestampMs());
+      } else if (m.getRunEnded() && s.getStep() > m.getLastStep()) {
+        letter(kv.value.getLetter().toBuilder().setReason(RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP).setDetail("step commit of step "
+            + s.getStep() + " for run " + runId + ": the run ended after step " + m.getLastStep() + " (its manifest on alpharl.runs says so);"
+            + " nothing of the run follows its end").build(), kv.value.getTimestampMs());
+      } else {
+        LOG.info("run {}: step {}'s commit came before the run's manifest; applied now that it came", runId, s.getStep());
+        applyCommit(record, s);
+      }
     }
+  }
+
+  private static boolean expired(ParkedCommit p, long streamTime) {
+    return p.getTimestampMs() + PARK_FOR.toMillis() < streamTime;
+  }
+
+  /** A held commit's letter, sent now. */
+  private void letter(DeadLetter held, long timestamp) {
+    DeadLetter letter = held.toBuilder().setRejectedUnixMs(System.currentTimeMillis()).build();
+    refusals.refused(letter.getReason(), "rejected " + letter.getReason() + ": " + letter.getDetail());
+    metrics.deadLetter(letter.getReason());
+    context.forward(new Record<>(letter.getOriginalKey().toByteArray(), letter, timestamp), DLQ_SINK);
   }
 
   /** Letters the commits held longer than {@link #PARK_FOR} of the log's time: no manifest of their run came. */
@@ -471,17 +502,14 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     List<KeyValue<String, ParkedCommit>> expired = new ArrayList<>();
     try (KeyValueIterator<String, ParkedCommit> it = parked.all()) {
       it.forEachRemaining(kv -> {
-        if (kv.value.getTimestampMs() + PARK_FOR.toMillis() < streamTime) {
+        if (expired(kv.value, streamTime)) {
           expired.add(kv);
         }
       });
     }
     for (KeyValue<String, ParkedCommit> kv : expired) {
       parked.delete(kv.key);
-      DeadLetter letter = kv.value.getLetter();
-      refusals.refused(letter.getReason(), "rejected " + letter.getReason() + ": " + letter.getDetail());
-      metrics.deadLetter(letter.getReason());
-      context.forward(new Record<>(letter.getOriginalKey().toByteArray(), letter, streamTime), DLQ_SINK);
+      letter(kv.value.getLetter(), kv.value.getTimestampMs());
     }
   }
 

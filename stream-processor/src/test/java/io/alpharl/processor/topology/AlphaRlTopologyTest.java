@@ -939,6 +939,42 @@ class AlphaRlTopologyTest {
     });
   }
 
+  /**
+   * What is applied and what lettered follows the records alone: a manifest read after the minute
+   * letters its held commit (the sweep, which runs between batches, may not have); a first manifest
+   * that already ends the run before a held step letters it under the commit's own coordinates; a
+   * commit near its topic's 16 MiB is held without its tensors' digests (whole, with its letter, the
+   * changelog record passed the changelog's limit).
+   */
+  @Test
+  void heldCommitsAreLetteredByTheLogsTimeAndTheRunsEndAndHeldSmall() {
+    StepCommitted.Builder big = commitOf("late", 1).toBuilder();
+    for (int i = 0; i < 20_000; i++) {
+      big.addTensors(io.alpharl.proto.v1.TensorDigest.newBuilder().setTensorName("model.layers." + i + ".mlp.experts.0.up_proj.weight")
+          .setChunkCount(1));
+    }
+    steps.pipeInput("late", big.build(), tick());
+    assertThat(driver.<String, io.alpharl.processor.state.ParkedCommit>getKeyValueStore(RunTracker.PARKED_STORE)
+        .get(io.alpharl.processor.run.StoreKeys.step("late", 1)).getSerializedSize()).as("held without its digests").isLessThan(300_000);
+    steps.pipeInput("ended", commitOf("ended", 9), tick());
+    runs.pipeInput("ended", RunManifest.newBuilder().setSchemaVersion(1).setRunId("ended").setPlannedSteps(20).setRunEnded(true).setLastStep(5)
+        .build(), tick());
+    assertThat(dlq.readValuesToList()).singleElement().satisfies(d -> {
+      assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP);
+      assertThat(d.getSourceTopic()).as("the commit's, not the manifest's").isEqualTo(Topics.STEPS.name());
+      assertThat(d.getDetail()).contains("step commit of step 9 for run ended: the run ended after step 5");
+    });
+    clock = clock.plus(RunTracker.PARK_FOR).plusSeconds(1);
+    runs.pipeInput("late", RunManifest.newBuilder().setSchemaVersion(1).setRunId("late").setPlannedSteps(20).build(), tick());
+    assertThat(dlq.readValuesToList()).singleElement().satisfies(d -> {
+      assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_UNKNOWN_RUN);
+      assertThat(d.getSourceTopic()).isEqualTo(Topics.STEPS.name());
+      assertThat(d.getDetail()).contains("step commit of step 1 for run late");
+    });
+    assertThat(driver.<String, io.alpharl.processor.state.StepProgress>getKeyValueStore(RunTracker.STEPS_STORE)
+        .get(io.alpharl.processor.run.StoreKeys.step("late", 1))).as("not applied").isNull();
+  }
+
   private static StepCommitted commitOf(String run, long step) {
     return StepCommitted.newBuilder().setSchemaVersion(1).setRunId(run).setStep(step).setTensorCount(1).setPlannedSteps(20)
         .setHasProgressValue(true).setProgressValue(0.1 * step).build();
