@@ -239,8 +239,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    * page's store hold another run, for good, without a word.
    */
   private Optional<MessageChecks.Problem> unknownRun(String runId, String what) {
-    RunState run = runs.get(runId);
-    return run != null && run.getHasManifest() ? Optional.empty() : Optional.of(new MessageChecks.Problem(RejectReason.REJECT_REASON_UNKNOWN_RUN,
+    return hasManifest(runId) ? Optional.empty() : Optional.of(new MessageChecks.Problem(RejectReason.REJECT_REASON_UNKNOWN_RUN,
         what + " of run " + runId + ", which has no manifest on alpharl.runs"));
   }
 
@@ -398,13 +397,16 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       reject(record, problem.get(), s.getRunId(), s.getStep());
       return;
     }
-    String runId = s.getRunId();
-    RunState known = runs.get(runId);
-    if (known == null || !known.getHasManifest()) {
+    if (!hasManifest(s.getRunId())) {
       park(record, s);
       return;
     }
     applyCommit(record, s);
+  }
+
+  private boolean hasManifest(String runId) {
+    RunState run = runs.get(runId);
+    return run != null && run.getHasManifest();
   }
 
   /** A valid commit of a run with a manifest: taken unless the run ended before it or the step was taken. */
@@ -442,12 +444,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
           + ": a second commit, or one after a later step completed; a step is taken once", s.getRunId(), s.getStep());
       return;
     }
-    Optional<RecordMetadata> md = context.recordMetadata();
-    DeadLetter letter = DeadLetters.of(md.map(RecordMetadata::topic).orElse(""), md.map(RecordMetadata::partition).orElse(-1),
-        md.map(RecordMetadata::offset).orElse(-1L), record.key().getBytes(StandardCharsets.UTF_8), record.value().raw(),
-        RejectReason.REJECT_REASON_UNKNOWN_RUN, "step commit of step " + s.getStep() + " for run " + s.getRunId() + ", which has no manifest on"
-            + " alpharl.runs (waited " + PARK_FOR.toSeconds() + " s of the log's time for one)", "processor")
-        .setRunId(DeadLetters.runId(s.getRunId())).setStep(s.getStep()).build();
+    DeadLetter letter = letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, "step commit of step " + s.getStep() + " for run " + s.getRunId()
+        + ", which has no manifest on alpharl.runs (waited " + PARK_FOR.toSeconds() + " s of the log's time for one)", s.getRunId(), s.getStep());
     // Without its tensors' digests, which the tracker does not read: a commit near its topic's 16 MiB, with its letter, made a
     // changelog record past the changelog's limit. From the later of its time and the task's: a record from a clock behind
     // another producer's would be lettered at the next sweep, its manifest one record behind.
@@ -472,12 +470,12 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     for (KeyValue<String, ParkedCommit> kv : held) {
       parked.delete(kv.key);
       StepCommitted s = kv.value.getCommit();
+      Optional<String> afterEnd = afterEnd(m, "step commit", s.getStep());
       if (expired(kv.value, context.currentStreamTimeMs())) {
-        letter(kv.value.getLetter(), kv.value.getTimestampMs());
-      } else if (m.getRunEnded() && s.getStep() > m.getLastStep()) {
-        letter(kv.value.getLetter().toBuilder().setReason(RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP).setDetail("step commit of step "
-            + s.getStep() + " for run " + runId + ": the run ended after step " + m.getLastStep() + " (its manifest on alpharl.runs says so);"
-            + " nothing of the run follows its end").build(), kv.value.getTimestampMs());
+        sendHeld(kv.value.getLetter(), kv.value.getTimestampMs());
+      } else if (afterEnd.isPresent()) {
+        sendHeld(kv.value.getLetter().toBuilder().setReason(RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP).setDetail(afterEnd.get()).build(),
+            kv.value.getTimestampMs());
       } else {
         LOG.info("run {}: step {}'s commit came before the run's manifest; applied now that it came", runId, s.getStep());
         applyCommit(record, s);
@@ -490,11 +488,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   /** A held commit's letter, sent now. */
-  private void letter(DeadLetter held, long timestamp) {
-    DeadLetter letter = held.toBuilder().setRejectedUnixMs(System.currentTimeMillis()).build();
-    refusals.refused(letter.getReason(), "rejected " + letter.getReason() + ": " + letter.getDetail());
-    metrics.deadLetter(letter.getReason());
-    context.forward(new Record<>(letter.getOriginalKey().toByteArray(), letter, timestamp), DLQ_SINK);
+  private void sendHeld(DeadLetter held, long timestamp) {
+    send(held.toBuilder().setRejectedUnixMs(System.currentTimeMillis()).build(), timestamp);
   }
 
   /** Letters the commits held longer than {@link #PARK_FOR} of the log's time: no manifest of their run came. */
@@ -509,7 +504,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     }
     for (KeyValue<String, ParkedCommit> kv : expired) {
       parked.delete(kv.key);
-      letter(kv.value.getLetter(), kv.value.getTimestampMs());
+      sendHeld(kv.value.getLetter(), kv.value.getTimestampMs());
     }
   }
 
@@ -591,12 +586,19 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
           + ", which has no manifest on " + "alpharl.runs", runId, step);
       return null;
     }
-    if (run.getManifest().getRunEnded() && step > run.getManifest().getLastStep()) {
-      reject(record, RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP, what + " of step " + step + " for run " + runId + ": the run ended after step "
-          + run.getManifest().getLastStep() + " (its manifest on alpharl.runs says so); nothing of the run follows its end", runId, step);
+    Optional<String> afterEnd = afterEnd(run.getManifest(), what, step);
+    if (afterEnd.isPresent()) {
+      reject(record, RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP, afterEnd.get(), runId, step);
       return null;
     }
     return run;
+  }
+
+  /** Why a record of {@code step} comes after the end its run's manifest states, if it does. */
+  private static Optional<String> afterEnd(RunManifest m, String what, long step) {
+    return m.getRunEnded() && step > m.getLastStep() ? Optional.of(what + " of step " + step + " for run " + m.getRunId()
+        + ": the run ended after step " + m.getLastStep() + " (its manifest on alpharl.runs says so); nothing of the run follows its end")
+        : Optional.empty();
   }
 
   private ModelledModules modelledOf(String runId, RunState run) {
@@ -771,14 +773,23 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   private void reject(Record<String, RunEvent> record, RejectReason reason, String detail, String runId, long step) {
-    refusals.refused(reason, "rejected " + reason + ": " + detail);
-    metrics.deadLetter(reason);
+    send(letterOf(record, reason, detail, runId, step), record.timestamp());
+  }
+
+  /** The letter of the record being processed, with its coordinates (sent now, or kept while a commit is held). */
+  private DeadLetter letterOf(Record<String, RunEvent> record, RejectReason reason, String detail, String runId, long step) {
     byte[] key = record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8);
     Optional<RecordMetadata> md = context.recordMetadata();
-    DeadLetter.Builder letter = DeadLetters.of(md.map(RecordMetadata::topic).orElse(""), md.map(RecordMetadata::partition).orElse(-1),
-        md.map(RecordMetadata::offset).orElse(-1L), key, record.value() == null ? null : record.value().raw(), reason, detail, "processor").setRunId(DeadLetters.runId(runId)).setStep(step);
+    return DeadLetters.of(md.map(RecordMetadata::topic).orElse(""), md.map(RecordMetadata::partition).orElse(-1),
+        md.map(RecordMetadata::offset).orElse(-1L), key, record.value() == null ? null : record.value().raw(), reason, detail, "processor")
+        .setRunId(DeadLetters.runId(runId)).setStep(step).build();
+  }
+
+  private void send(DeadLetter letter, long timestamp) {
+    refusals.refused(letter.getReason(), "rejected " + letter.getReason() + ": " + letter.getDetail());
+    metrics.deadLetter(letter.getReason());
     // Keyed by the letter's cut copy: the record's whole key (up to what its topic allows) made a letter the broker refused, a
     // failed send under exactly-once, and the record came back at every restart, stopping every run.
-    context.forward(new Record<>(letter.getOriginalKey().toByteArray(), letter.build(), record.timestamp()), DLQ_SINK);
+    context.forward(new Record<>(letter.getOriginalKey().toByteArray(), letter, timestamp), DLQ_SINK);
   }
 }
