@@ -29,7 +29,7 @@ final class GivenTargetCheck {
       out.add("the signal axis' target " + brief(target) + " lies below the window's newest progress " + brief(newest)
           + ": its prediction would undo training");
     }
-    double slope = SignalTarget.slope(window, window.size());
+    double slope = SignalTarget.trend(window, window.size()).slope();
     if (!(slope > 0)) {
       out.add(String.format(Locale.ROOT, "the window's progress is flat or falling (slope %.3g per step): no direction towards the signal"
           + " axis' target %s", slope, brief(target)));

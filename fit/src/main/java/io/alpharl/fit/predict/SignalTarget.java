@@ -30,11 +30,18 @@ public final class SignalTarget {
   }
 
   /**
-   * The least-squares slope of progress on the step over points 0..count−1; 0 when every step is
-   * the same. Plain sums in the points' order: the gate's check of a given target
-   * ({@link GivenTargetCheck}) must see the sign the trend sees.
+   * The least-squares line of progress on the step over points 0..count−1: its means and slope (0
+   * when every step is the same). Plain sums in the points' order, one reading for the trend's
+   * target and the gate's check of a given one ({@link GivenTargetCheck}), which must see the sign
+   * the trend sees.
    */
-  static double slope(List<FactorPoint> points, int count) {
+  record Trend(double meanStep, double meanProgress, double slope) {
+    double at(long step) {
+      return meanProgress + slope * (step - meanStep);
+    }
+  }
+
+  static Trend trend(List<FactorPoint> points, int count) {
     double sx = 0;
     double sy = 0;
     for (int i = 0; i < count; i++) {
@@ -50,7 +57,7 @@ public final class SignalTarget {
       sxx += dx * dx;
       sxy += dx * (points.get(i).progress() - my);
     }
-    return sxx > 0 ? sxy / sxx : 0;
+    return new Trend(mx, my, sxx > 0 ? sxy / sxx : 0);
   }
 
   static Resolved resolve(List<FactorPoint> points, int count, long plannedStep, double userValue, AxisSettings settings) {
@@ -64,7 +71,8 @@ public final class SignalTarget {
       return Resolved.failed("planned final step unknown: no progress trend to extrapolate");
     }
     double newest = points.get(count - 1).progress();
-    double slope = slope(points, count);
+    Trend line = trend(points, count);
+    double slope = line.slope();
     if (!(slope > 0)) {
       return Resolved.failed(String.format(Locale.ROOT, "progress trend is flat or falling (slope %.3g per step): no reach on the signal axis", slope));
     }
@@ -77,9 +85,7 @@ public final class SignalTarget {
             + " range with --signal-range", y, points.get(i).step(), settings.signalLow(), settings.signalHigh()));
       }
     }
-    double mx = points.subList(0, count).stream().mapToDouble(FactorPoint::step).reduce(0, Double::sum) / count;
-    double my = points.subList(0, count).stream().mapToDouble(FactorPoint::progress).reduce(0, Double::sum) / count;
-    double trend = my + slope * (plannedStep - mx);
+    double trend = line.at(plannedStep);
     return Resolved.of(Math.max(settings.signalLow(), Math.min(settings.signalHigh(), Math.max(trend, newest))));
   }
 }
