@@ -215,9 +215,16 @@ public final class Checkpoint implements AutoCloseable {
     if (base.tensors().isEmpty() || base.tensors().keySet().stream().anyMatch(tensors::containsKey)) {
       return "";
     }
+    // Each of this checkpoint's names by what follows its first segment: one pass, not one per tensor of the base.
+    Map<String, List<String>> prefixesOf = new java.util.HashMap<>();
+    for (String n : tensors.keySet()) {
+      int dot = n.indexOf('.');
+      if (dot >= 0) {
+        prefixesOf.computeIfAbsent(n.substring(dot + 1), k -> new ArrayList<>()).add(n.substring(0, dot + 1));
+      }
+    }
     for (String name : base.tensors().keySet()) {
-      List<String> prefixes = tensors.keySet().stream().filter(n -> n.endsWith("." + name))
-          .map(n -> n.substring(0, n.length() - name.length())).filter(p -> p.indexOf('.') == p.length() - 1).toList();
+      List<String> prefixes = prefixesOf.getOrDefault(name, List.of());
       if (prefixes.size() > 1) {
         return "";
       }
