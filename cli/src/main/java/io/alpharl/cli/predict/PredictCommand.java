@@ -155,12 +155,8 @@ public final class PredictCommand implements Callable<Integer> {
   private static boolean claimedByAnExtrapolator(Path out) throws IOException {
     Path p = out.toAbsolutePath().normalize();
     for (int up = 0; up <= 2 && p != null; up++, p = p.getParent()) {
-      if (Files.isDirectory(p)) {
-        try (java.util.stream.Stream<Path> files = Files.list(p)) {
-          if (files.anyMatch(f -> f.getFileName().toString().startsWith(io.alpharl.extrapolator.write.OutputClaim.FILE + "-"))) {
-            return true;
-          }
-        }
+      if (io.alpharl.extrapolator.write.OutputClaim.claimed(p)) {
+        return true;
       }
     }
     return false;

@@ -70,6 +70,16 @@ public final class OutputClaim {
     }
   }
 
+  /** Whether some extrapolator claimed {@code dir}'s models of any axis (its claim file is there). */
+  public static boolean claimed(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return false;
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      return files.anyMatch(f -> f.getFileName().toString().startsWith(FILE + "-"));
+    }
+  }
+
   /** Another extrapolator's id claimed the folder: the user's error, said in one line. */
   public static final class OutputClaimedException extends RuntimeException {
     private static final long serialVersionUID = 1L;
