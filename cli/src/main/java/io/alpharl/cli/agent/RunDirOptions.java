@@ -5,6 +5,7 @@ import io.alpharl.agent.CheckpointAgent;
 import io.alpharl.agent.checkpoint.CheckpointLayout;
 import io.alpharl.agent.checkpoint.NoModulesException;
 import io.alpharl.cli.DurationConverter;
+import io.alpharl.cli.LayoutOptions;
 import io.alpharl.cli.ModuleOptions;
 import io.alpharl.cli.RunIdConverter;
 import io.alpharl.cli.UserError;
@@ -17,8 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -52,24 +51,8 @@ final class RunDirOptions {
   @Mixin
   ModuleOptions modules;
 
-  @Option(names = "--layout", defaultValue = "hf",
-      description = "Where the trainer saves its steps: hf (or trl): DIR/checkpoint-<step>/, complete once trainer_state.json is written; "
-          + "verl: DIR/global_step_<step>/actor/huggingface/ (needs checkpoint.save_contents with hf_model); "
-          + "openrlhf: DIR/global_step<step>_hf/ (--ckpt.save_hf, DIR is --ckpt.path; --save_hf_ckpt and --ckpt_path before 0.10.2). Default:"
-          + " ${DEFAULT-VALUE}.")
-  String layout;
-
-  @Option(names = "--step-dir-pattern", paramLabel = "REGEX",
-      description = "Regex of a step folder's name with one group capturing the step, replacing the layout's (e.g. 'ckpt_(\\d+)').")
-  String stepDirPattern;
-
-  @Option(names = "--weights-subpath", paramLabel = "PATH",
-      description = "Path inside a step folder of the directory with the safetensors weights, replacing the layout's; '' for the folder itself.")
-  String weightsSubPath;
-
-  @Option(names = "--ready-file", paramLabel = "NAME",
-      description = "File the trainer writes last in a step folder, replacing the layout's; '' to rely on file sizes that stay stable between two scans.")
-  String readyFile;
+  @Mixin
+  LayoutOptions layout;
 
   @Option(names = "--state-dir", paramLabel = "DIR",
       description = "Where the agent keeps its running sum: an f32 copy of the model (two while a step is sent), rebuilt from Kafka on every"
@@ -104,13 +87,9 @@ final class RunDirOptions {
   int keyframeEvery;
 
   AgentConfig toConfig() {
-    CheckpointLayout l = checkpointLayout();
-    if (base == null && !l.equals(CheckpointLayout.HUGGING_FACE)) {
-      // Name what the user changed: the layout itself, or the options that change the Hugging Face one.
-      boolean customised = CheckpointLayout.named(layout).equals(CheckpointLayout.HUGGING_FACE);
-      throw new ParameterException(spec.commandLine(), "--base is required " + (customised
-          ? "when --step-dir-pattern, --weights-subpath or --ready-file change the layout" : "with --layout " + layout)
-          + ": give the model the run started from (W_0)");
+    CheckpointLayout l = layout.toLayout();
+    if (base == null && !layout.savesBaseAsStepZero()) {
+      throw new ParameterException(spec.commandLine(), "--base is required " + layout.whatChangedIt() + ": give the model the run started from (W_0)");
     }
     ChunkingConfig chunking;
     try {
@@ -190,31 +169,5 @@ final class RunDirOptions {
   private static String bytes(long n) {
     return n >= 1_000_000_000L ? String.format(java.util.Locale.ROOT, "%.1f GB", n / 1e9)
         : n >= 1_000_000L ? String.format(java.util.Locale.ROOT, "%.1f MB", n / 1e6) : String.format(java.util.Locale.ROOT, "%,d bytes", n);
-  }
-
-  CheckpointLayout checkpointLayout() {
-    try {
-      CheckpointLayout l = CheckpointLayout.named(layout);
-      if (stepDirPattern != null) {
-        l = l.withStepFolder(compile(stepDirPattern));
-      }
-      if (weightsSubPath != null) {
-        l = l.withWeightsSubPath(Optional.of(weightsSubPath));
-      }
-      if (readyFile != null) {
-        l = l.withReadyFile(Optional.of(readyFile));
-      }
-      return l;
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage());
-    }
-  }
-
-  private Pattern compile(String regex) {
-    try {
-      return Pattern.compile(regex);
-    } catch (PatternSyntaxException e) {
-      throw new ParameterException(spec.commandLine(), "--step-dir-pattern '" + regex + "' is not a regular expression: " + e.getDescription());
-    }
   }
 }

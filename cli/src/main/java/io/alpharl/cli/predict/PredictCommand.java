@@ -1,13 +1,13 @@
 package io.alpharl.cli.predict;
 
 import io.alpharl.agent.checkpoint.CheckpointDir;
-import io.alpharl.agent.checkpoint.CheckpointLayout;
 import io.alpharl.agent.checkpoint.CheckpointScanner;
 import io.alpharl.agent.checkpoint.ModuleDecision;
 import io.alpharl.agent.checkpoint.ModuleSelector;
 import io.alpharl.agent.checkpoint.NoModulesException;
 import io.alpharl.agent.checkpoint.ProgressReader;
 import io.alpharl.cli.FitOptions;
+import io.alpharl.cli.LayoutOptions;
 import io.alpharl.cli.ModuleOptions;
 import io.alpharl.cli.UserError;
 import io.alpharl.cli.WritableDir;
@@ -87,9 +87,9 @@ public final class PredictCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "DIR", description = "Trainer output directory with checkpoint-<step>/ (checkpoint-0 is W_0), or as --layout says.")
   Path dir;
 
-  @Option(names = "--layout", defaultValue = "hf",
-      description = "Where DIR's checkpoints lie, as the agent's option: hf (also trl), verl or openrlhf. Default: ${DEFAULT-VALUE}.")
-  String layout;
+  /** As the agent's: a run it followed under a layout of its own is read alike here. */
+  @Mixin
+  LayoutOptions layout;
 
   @Option(names = "--base", paramLabel = "PATH",
       description = "W_0: a checkpoint directory or .safetensors file, as the agent's --base. Default: DIR's step-0 folder (checkpoint-0).")
@@ -188,13 +188,7 @@ public final class PredictCommand implements Callable<Integer> {
     if (!Files.isDirectory(dir)) {
       throw new UserError("no run directory " + dir);
     }
-    CheckpointLayout checkpointLayout;
-    try {
-      checkpointLayout = CheckpointLayout.named(layout);
-    } catch (IllegalArgumentException e) {
-      throw new UserError("--layout: " + e.getMessage());
-    }
-    CheckpointScanner scanner = new CheckpointScanner(dir, checkpointLayout);
+    CheckpointScanner scanner = new CheckpointScanner(dir, layout.toLayout());
     List<CheckpointDir> all = scanner.present();
     // The window is made of the checkpoints read: one passed over changes it.
     scanner.leftOutSaid().ifPresent(l -> System.err.println("alpharl predict: not read: " + l));
@@ -235,7 +229,7 @@ public final class PredictCommand implements Callable<Integer> {
     ModuleSelector selector = modules.toSelector();
     // --base, else step 0's folder as the scan names it (checkpoint-0, a zero-padded name); else the name the help gives.
     Path basePath = basePathOption != null ? basePathOption
-        : all.stream().filter(c -> c.step() == 0).map(CheckpointDir::path).findFirst().orElse(dir.resolve("checkpoint-0"));
+        : all.stream().filter(c -> c.step() == 0).map(CheckpointDir::path).findFirst().orElseGet(() -> defaultBase());
     try (Checkpoint base = openBase(basePath);
          CpuRank1Backend rank1 = new CpuRank1Backend(Runtime.getRuntime().availableProcessors());
          ExtrapolationBackend backend = ExtrapolationBackends.create(ExtrapolationBackends.Choice.AUTO, 0)) {
@@ -442,6 +436,14 @@ public final class PredictCommand implements Callable<Integer> {
     } catch (java.io.UncheckedIOException e) {
       throw new UserError(e.getMessage());
     }
+  }
+
+  /** Where W_0 is looked for when no step-0 folder was found: only the Hugging Face layout keeps it in the run folder. */
+  private Path defaultBase() {
+    if (!layout.savesBaseAsStepZero()) {
+      throw new UserError("--base is required " + layout.whatChangedIt() + " (no step-0 folder in " + dir + "): give the model the run started from (W_0)");
+    }
+    return dir.resolve("checkpoint-0");
   }
 
   /** W_0: the message says it is the base that is missing, which the scan's count of checkpoints after step 0 does not. */

@@ -381,7 +381,48 @@ class PredictCommandTest {
     cli.setErr(new PrintWriter(err));
     assertThat(cli.execute("predict", verl.toString(), "--layout", "verl", "--window-step", "50", "--out", work.resolve("nb").toString()))
         .isEqualTo(AlphaRl.USER_ERROR);
-    assertThat(err.toString().strip()).doesNotContain("\n").contains("W_0, the run's base, is read from", "give it with --base");
+    assertThat(err.toString().strip()).doesNotContain("\n").contains("--base is required with --layout verl", "no step-0 folder");
+  }
+
+  /**
+   * A run the agent followed with --step-dir-pattern (a trainer naming its folders its own way)
+   * could not be predicted offline: predict took the named layouts alone. It takes the agent's
+   * layout options now, and step 0's folder under the pattern is W_0.
+   */
+  @Test
+  void aRunUnderTheAgentsCustomLayoutIsPredicted() throws Exception {
+    Path hf = work.resolve("bert-run-named-hf");
+    writeBertRun(hf, new LinkedHashMap<>(), new LinkedHashMap<>());
+    Path own = Files.createDirectories(work.resolve("bert-run-named-own"));
+    try (var folders = Files.list(hf)) {
+      for (Path f : folders.filter(Files::isDirectory).toList()) {
+        Path to = Files.createDirectories(own.resolve(f.getFileName().toString().replace("checkpoint-", "ckpt_")));
+        try (var files = Files.list(f)) {
+          for (Path file : files.toList()) {
+            Files.copy(file, to.resolve(file.getFileName()));
+          }
+        }
+      }
+    }
+    Path fromHf = work.resolve("predicted-named-hf");
+    Path fromOwn = work.resolve("predicted-named-own");
+
+    assertThat(AlphaRl.commandLine().execute("predict", hf.toString(), "--window-step", "50", "--out", fromHf.toString())).isZero();
+    assertThat(AlphaRl.commandLine().execute("predict", own.toString(), "--step-dir-pattern", "ckpt_(\\d+)", "--window-step", "50", "--out",
+        fromOwn.toString())).isZero();
+    try (Checkpoint a = Checkpoint.open(fromHf); Checkpoint b = Checkpoint.open(fromOwn)) {
+      assertThat(b.tensors().keySet()).isEqualTo(a.tensors().keySet());
+      for (String name : a.tensors().keySet()) {
+        assertThat(b.floats(name)).as(name).containsExactly(a.floats(name));
+      }
+    }
+
+    StringWriter err = new StringWriter();
+    var cli = AlphaRl.commandLine();
+    cli.setErr(new PrintWriter(err));
+    assertThat(cli.execute("predict", own.toString(), "--step-dir-pattern", "ckpt_(", "--window-step", "50", "--out",
+        work.resolve("bad-pattern").toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err.toString().strip()).contains("--step-dir-pattern 'ckpt_(' is not a regular expression");
   }
 
   /** A misspelt --progress-key left the signal axis without points and said nothing. */
