@@ -15,7 +15,7 @@ public final class Gate {
   /** As {@link #evaluate(RunBacktest)}, with what a given signal target must meet ({@link GivenTargetCheck}) against the window's points. */
   public GateVerdict evaluate(RunBacktest run, List<ModuleChoice> choices, List<FactorPoint> window) {
     GateVerdict v = evaluate(run);
-    List<String> given = GivenTargetCheck.problems(choices, window);
+    List<String> given = GivenTargetCheck.problems(choices, window, run, settings);
     if (given.isEmpty()) {
       return v;
     }
@@ -24,7 +24,8 @@ public final class Gate {
     return new GateVerdict(false, why);
   }
 
-  public GateVerdict evaluate(RunBacktest run) {
+  /** The rules on the backtest's figures alone; a run with signal-axis plans needs {@link #evaluate(RunBacktest, List, List)}. */
+  GateVerdict evaluate(RunBacktest run) {
     List<String> why = new ArrayList<>();
     if (run.points() < settings.minPoints()) {
       why.add(run.points() + " window points, the gate needs " + settings.minPoints());

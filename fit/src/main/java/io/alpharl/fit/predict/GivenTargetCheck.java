@@ -16,8 +16,14 @@ import java.util.Locale;
 final class GivenTargetCheck {
   private GivenTargetCheck() {}
 
-  /** The reasons against the chosen signal-axis plans, none where no module is predicted on that axis. */
-  static List<String> problems(List<ModuleChoice> choices, List<FactorPoint> window) {
+  /**
+   * The reasons against the chosen signal-axis plans, none where no module is predicted on that axis.
+   *
+   * <p>The gate's reach check counts steps, so a given target far past the window's progress (0.95
+   * from a window rising 0.10 to 0.30) passed with the planned step's reach alone: the step at which
+   * the window's trend meets the target is the reach such a plan asks for, held to the same bound.
+   */
+  static List<String> problems(List<ModuleChoice> choices, List<FactorPoint> window, RunBacktest run, GateSettings settings) {
     double target = choices.stream().filter(c -> !c.carried() && c.chosen().axis() == Axis.SIGNAL).mapToDouble(c -> c.chosen().target())
         .min().orElse(Double.NaN);
     if (Double.isNaN(target)) {
@@ -29,10 +35,21 @@ final class GivenTargetCheck {
       out.add("the signal axis' target " + brief(target) + " lies below the window's newest progress " + brief(newest)
           + ": its prediction would undo training");
     }
-    double slope = SignalTarget.trend(window, window.size()).slope();
+    SignalTarget.Trend trend = SignalTarget.trend(window, window.size());
+    double slope = trend.slope();
     if (!(slope > 0)) {
       out.add(String.format(Locale.ROOT, "the window's progress is flat or falling (slope %.3g per step): no direction towards the signal"
           + " axis' target %s", slope, brief(target)));
+      return out;
+    }
+    double highest = choices.stream().filter(c -> !c.carried() && c.chosen().axis() == Axis.SIGNAL).mapToDouble(c -> c.chosen().target())
+        .max().getAsDouble();
+    double reach = (trend.meanStep() + (highest - trend.meanProgress()) / slope) / window.get(window.size() - 1).step();
+    double allowed = settings.maxReachOverTested() * run.testedReach();
+    if (run.testedReach() > 0 && reach > allowed) {
+      out.add(String.format(Locale.ROOT, "the signal axis' target %s lies where the window's progress trend reaches it at %.2fx the window end,"
+          + " the backtest tested %.2fx (allowed up to %.2fx that: %.2fx)", brief(highest), reach, run.testedReach(), settings.maxReachOverTested(),
+          allowed));
     }
     return out;
   }
