@@ -104,8 +104,17 @@ public final class KafkaStepSink implements StepSink {
     conf.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_REQUEST_BYTES);
     conf.putAll(overrides);
     this.producer = new KafkaProducer<>(conf, new ByteArraySerializer(), new ByteArraySerializer());
-    producer.initTransactions();
-    topicIds.putAll(TopicAdmin.ids(kafka, RUN_TOPICS, DIAGNOSIS_TIMEOUT_MS)); // the ids the run is sent into
+    try {
+      producer.initTransactions();
+      topicIds.putAll(TopicAdmin.ids(kafka, RUN_TOPICS, DIAGNOSIS_TIMEOUT_MS)); // the ids the run is sent into
+    } catch (RuntimeException e) {
+      // No caller holds this sink to close it. Left open through a broker outage, the producer's pending
+      // registration of the transactional id completed when the broker came back, bumped the id's epoch
+      // and fenced the agent's next session: "a newer agent sends it" with no other agent. Each retry also
+      // leaked a network thread.
+      producer.close(Duration.ZERO);
+      throw e;
+    }
   }
 
   public static String transactionalId(String runId) {
