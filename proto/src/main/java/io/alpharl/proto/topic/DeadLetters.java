@@ -41,7 +41,7 @@ public final class DeadLetters {
     return DeadLetter.newBuilder()
         .setSchemaVersion(Topics.SCHEMA_VERSION)
         .setReason(reason)
-        .setDetail(detail == null ? "" : detail.length() <= MAX_DETAIL_CHARS ? detail : detail.substring(0, MAX_DETAIL_CHARS) + "…")
+        .setDetail(cut(detail))
         .setSourceTopic(topic)
         .setSourcePartition(partition)
         .setSourceOffset(offset)
@@ -50,6 +50,21 @@ public final class DeadLetters {
         .setOriginalValueSize(value == null ? 0 : value.length)
         .setRejectedBy(rejectedBy)
         .setRejectedUnixMs(System.currentTimeMillis());
+  }
+
+  /** {@code letter}'s coordinates and copies with another reason and detail (cut as {@link #of} cuts it). */
+  public static DeadLetter.Builder withReason(DeadLetter letter, RejectReason reason, String detail) {
+    return letter.toBuilder().setReason(reason).setDetail(cut(detail));
+  }
+
+  private static String cut(String detail) {
+    return detail == null ? "" : detail.length() <= MAX_DETAIL_CHARS ? detail : detail.substring(0, MAX_DETAIL_CHARS) + "…";
+  }
+
+  /** {@code letter} with its copy of the refused value taken from {@code value}, cut as {@link #of} cuts it. */
+  public static DeadLetter.Builder withValue(DeadLetter letter, byte[] value) {
+    return letter.toBuilder().setOriginalValue(ByteString.copyFrom(value, 0, Math.min(value.length, MAX_ORIGINAL_VALUE_BYTES)))
+        .setOriginalValueSize(value.length);
   }
 
   public static DeadLetter.Builder of(ConsumerRecord<byte[], byte[]> record, RejectReason reason, String detail, String rejectedBy) {

@@ -10,7 +10,7 @@ import io.alpharl.fit.predict.Windows;
 import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.state.FitPoint;
-import io.alpharl.processor.state.ParkedCommit;
+import io.alpharl.processor.state.ParkedRecord;
 import io.alpharl.processor.state.RunState;
 import io.alpharl.processor.state.StepProgress;
 import io.alpharl.processor.state.WindowStep;
@@ -77,15 +77,17 @@ import org.slf4j.LoggerFactory;
 public final class RunTracker implements Processor<String, RunEvent, Object, Object> {
   public static final String RUN_STATE_STORE = "run-state";
   public static final String STEPS_STORE = "run-steps";
-  /** Step commits read before any manifest of their run ({@link ParkedCommit}). */
+  /** Step commits and factors read before any manifest of their run ({@link ParkedRecord}); named when it held commits alone. */
   public static final String PARKED_STORE = "run-parked-commits";
   /**
    * How long of the log's time (its records' timestamps, not this machine's clock, so that what is
-   * lettered and what is applied is the same on every replay) a commit waits for its run's first
-   * manifest: far past the few milliseconds by which one fetch can bring a commit before the
-   * manifest its agent committed first.
+   * lettered and what is applied is the same on every replay) a commit or factors record waits for
+   * its run's first manifest: as long as another agent's transaction left open on the manifest's
+   * partition of {@code alpharl.runs} (an agent killed while sending its own manifest) can keep it
+   * from a read-committed reader, which sees the run's steps on other partitions meanwhile. One
+   * fetch bringing a commit before its manifest is the common case, a few milliseconds.
    */
-  public static final Duration PARK_FOR = Duration.ofMinutes(1);
+  public static final Duration PARK_FOR = Topics.SETTLE_PATIENCE;
   private static final Duration PARKED_SWEEP_EVERY = Duration.ofSeconds(10);
   public static final String WINDOWS_STORE = "windows";
   public static final String HISTORY_STORE = "fit-history";
@@ -127,11 +129,15 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   private ProcessorContext<Object, Object> context;
   private KeyValueStore<String, RunState> runs;
   private KeyValueStore<String, StepProgress> steps;
-  private KeyValueStore<String, ParkedCommit> parked;
+  private KeyValueStore<String, ParkedRecord> parked;
   private KeyValueStore<String, Rank1Update> windows;
   private KeyValueStore<String, FitPoint> history;
   private KeyValueStore<String, byte[]> views;
   private RunOutcomes outcomes;
+  /** While a held record is applied: its letter, whose coordinates every letter of it names, and its time. */
+  private Held applying;
+  private Cancellable parkedSweep;
+  private Cancellable endedSweep;
   private String applicationId;
   private final String settings;
   private final String factorSettings;
@@ -163,13 +169,25 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     modelled.clear();
     // Runs that ended while nothing let go of windows (before this build) are let go once the task runs, one at a time (each
     // reads its windows, 0.3 GB at 0.5B, on the stream thread), until none is left; the end and the last step let go of the rest.
-    context.schedule(PARKED_SWEEP_EVERY, PunctuationType.STREAM_TIME, this::letterParkedBefore);
-    Cancellable[] sweep = new Cancellable[1];
-    sweep[0] = context.schedule(ENDED_RUNS_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> {
+    // A revived task calls init again on this processor, and Kafka Streams keeps the punctuations scheduled before: each revive
+    // added a sweep of the held records, every 10 s of the log's time, for good.
+    cancelSweeps();
+    parkedSweep = context.schedule(PARKED_SWEEP_EVERY, PunctuationType.STREAM_TIME, this::letterParkedBefore);
+    endedSweep = context.schedule(ENDED_RUNS_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> {
       if (letGoEndedRuns(ENDED_RUNS_AT_ONCE) < ENDED_RUNS_AT_ONCE) {
-        sweep[0].cancel();
+        endedSweep.cancel();
       }
     });
+  }
+
+  private void cancelSweeps() {
+    for (Cancellable c : new Cancellable[] {parkedSweep, endedSweep}) {
+      if (c != null) {
+        c.cancel();
+      }
+    }
+    parkedSweep = null;
+    endedSweep = null;
   }
 
   /**
@@ -201,6 +219,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   /** The refusals since the last summary line are logged before the task goes. */
   @Override
   public void close() {
+    cancelSweeps();
     refusals.flush();
   }
 
@@ -398,7 +417,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       return;
     }
     if (!hasManifest(s.getRunId())) {
-      park(record, s);
+      holdCommit(record, s);
       return;
     }
     applyCommit(record, s);
@@ -432,14 +451,14 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   /**
-   * Holds a commit of a run without a manifest until the manifest comes ({@link ParkedCommit}):
+   * Holds a commit of a run without a manifest until the manifest comes ({@link ParkedRecord}):
    * dead-lettered at once, a step-1 commit that one fetch brought before its manifest was lost,
    * the step abandoned, and the run's fits were not the run's. A second commit of the step is a
    * duplicate as it would be after the manifest.
    */
-  private void park(Record<String, RunEvent> record, StepCommitted s) {
+  private void holdCommit(Record<String, RunEvent> record, StepCommitted s) {
     String key = StoreKeys.step(s.getRunId(), s.getStep());
-    if (parked.get(key) != null) {
+    if (heldBefore(key)) {
       reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, "run " + s.getRunId() + " step " + s.getStep()
           + ": a second commit, or one after a later step completed; a step is taken once", s.getRunId(), s.getStep());
       return;
@@ -447,64 +466,132 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     DeadLetter letter = letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, "step commit of step " + s.getStep() + " for run " + s.getRunId()
         + ", which has no manifest on alpharl.runs (waited " + PARK_FOR.toSeconds() + " s of the log's time for one)", s.getRunId(), s.getStep());
     // Without its tensors' digests, which the tracker does not read: a commit near its topic's 16 MiB, with its letter, made a
-    // changelog record past the changelog's limit. From the later of its time and the task's: a record from a clock behind
-    // another producer's would be lettered at the next sweep, its manifest one record behind.
-    parked.put(key, ParkedCommit.newBuilder().setCommit(s.toBuilder().clearTensors()).setLetter(letter)
-        .setTimestampMs(Math.max(record.timestamp(), context.currentStreamTimeMs())).build());
+    // changelog record past the changelog's limit.
+    parked.put(key, ParkedRecord.newBuilder().setCommit(s.toBuilder().clearTensors()).setLetter(letter).setTimestampMs(heldSince(record)).build());
     LOG.debug("run {}: step {}'s commit read before any manifest of the run; held for one up to {} s of the log's time, then dead-lettered",
         DeadLetters.runId(s.getRunId()), s.getStep(), PARK_FOR.toSeconds());
   }
 
   /**
-   * The commits of {@code runId} held for its manifest, applied in step order now that it came;
-   * one held past {@link #PARK_FOR} is lettered, as the sweep letters it (the sweep runs between
-   * batches of records, so the outcome would otherwise depend on when it ran), and one after the
-   * end the manifest states is lettered under its own coordinates, not the manifest's.
+   * Holds a module's factors of a run without a manifest, as {@link #holdCommit} holds a commit:
+   * refused at once, a run whose manifest another agent's open transaction kept back lost every step
+   * read meanwhile. A second record of the module's step is a duplicate as after the manifest.
+   */
+  private void holdFactors(Record<String, RunEvent> record, Rank1Update u) {
+    String key = StoreKeys.point(u.getRunId(), u.getModule(), u.getStep());
+    if (heldBefore(key)) {
+      reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, "factors of " + u.getModule() + " step " + u.getStep() + " of run " + u.getRunId()
+          + " seen twice", u.getRunId(), u.getStep());
+      return;
+    }
+    DeadLetter letter = letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, "factors of " + u.getModule() + " step " + u.getStep() + " for run "
+        + u.getRunId() + ", which has no manifest on alpharl.runs (waited " + PARK_FOR.toSeconds() + " s of the log's time for one)", u.getRunId(),
+        u.getStep());
+    parked.put(key, ParkedRecord.newBuilder().setLetter(letter.toBuilder().clearOriginalValue()).setFactorsRaw(ByteString.copyFrom(record.value().raw()))
+        .setTimestampMs(heldSince(record)).build());
+    LOG.debug("run {}: factors of {} step {} read before any manifest of the run; held for one up to {} s of the log's time, then dead-lettered",
+        DeadLetters.runId(u.getRunId()), u.getModule(), u.getStep(), PARK_FOR.toSeconds());
+  }
+
+  /**
+   * From the later of the record's time and the task's: a record from a clock behind another
+   * producer's would be lettered at the next sweep, its manifest one record behind.
+   */
+  private long heldSince(Record<String, RunEvent> record) {
+    return Math.max(record.timestamp(), context.currentStreamTimeMs());
+  }
+
+  /**
+   * Whether {@code key} is held; one held past {@link #PARK_FOR} is lettered first, as the sweep
+   * would have: whether the sweep ran before this record depends on how records were batched, and
+   * a second record of the key was a duplicate or held afresh by that.
+   */
+  private boolean heldBefore(String key) {
+    ParkedRecord existing = parked.get(key);
+    if (existing != null && expired(existing, context.currentStreamTimeMs())) {
+      parked.delete(key);
+      sendHeld(existing);
+      return false;
+    }
+    return existing != null;
+  }
+
+  /**
+   * The commits and factors of {@code runId} held for its manifest, applied now that it came, in step
+   * order and each step's factors before its commit, so that steps complete as they would have had
+   * the manifest been read first. One held past {@link #PARK_FOR} is lettered, as the sweep letters
+   * it (the sweep runs between batches of records, so the outcome would otherwise depend on when it
+   * ran); one after the end the manifest states, and any letter its applying makes, name the held
+   * record's own coordinates, not the manifest's.
    */
   private void applyParked(Record<String, RunEvent> record, String runId) {
-    List<KeyValue<String, ParkedCommit>> held = new ArrayList<>();
-    try (KeyValueIterator<String, ParkedCommit> it = parked.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
+    List<KeyValue<String, ParkedRecord>> held = new ArrayList<>();
+    try (KeyValueIterator<String, ParkedRecord> it = parked.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
       it.forEachRemaining(held::add);
     }
+    held.sort(java.util.Comparator.<KeyValue<String, ParkedRecord>>comparingLong(kv -> kv.value.getLetter().getStep())
+        .thenComparing(kv -> kv.value.hasCommit()).thenComparing(kv -> kv.key));
     RunManifest m = runs.get(runId).getManifest();
-    for (KeyValue<String, ParkedCommit> kv : held) {
+    for (KeyValue<String, ParkedRecord> kv : held) {
       parked.delete(kv.key);
-      StepCommitted s = kv.value.getCommit();
-      Optional<String> afterEnd = afterEnd(m, "step commit", s.getStep());
-      if (expired(kv.value, context.currentStreamTimeMs())) {
-        sendHeld(kv.value.getLetter(), kv.value.getTimestampMs());
+      ParkedRecord p = kv.value;
+      Optional<String> afterEnd = afterEnd(m, p.hasCommit() ? "step commit" : "factors", p.getLetter().getStep());
+      if (expired(p, context.currentStreamTimeMs())) {
+        sendHeld(p);
       } else if (afterEnd.isPresent()) {
-        sendHeld(kv.value.getLetter().toBuilder().setReason(RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP).setDetail(afterEnd.get()).build(),
-            kv.value.getTimestampMs());
+        send(DeadLetters.withReason(letterOf(p), RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP, afterEnd.get())
+            .setRejectedUnixMs(System.currentTimeMillis()).build(), p.getTimestampMs());
       } else {
-        LOG.info("run {}: step {}'s commit came before the run's manifest; applied now that it came", runId, s.getStep());
-        applyCommit(record, s);
+        applying = new Held(letterOf(p), p.getTimestampMs());
+        try {
+          if (p.hasCommit()) {
+            LOG.info("run {}: step {}'s commit came before the run's manifest; applied now that it came", runId, p.getCommit().getStep());
+            applyCommit(record, p.getCommit());
+          } else {
+            applyFactors(record, factorsOf(p));
+          }
+        } finally {
+          applying = null;
+        }
       }
     }
   }
 
-  private static boolean expired(ParkedCommit p, long streamTime) {
+  private static Rank1Update factorsOf(ParkedRecord p) {
+    try {
+      return Rank1Update.parseFrom(p.getFactorsRaw());
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException("factors held in " + PARKED_STORE + " no longer parse; they did when held", e);
+    }
+  }
+
+  private static boolean expired(ParkedRecord p, long streamTime) {
     return p.getTimestampMs() + PARK_FOR.toMillis() < streamTime;
   }
 
-  /** A held commit's letter, sent now. */
-  private void sendHeld(DeadLetter held, long timestamp) {
-    send(held.toBuilder().setRejectedUnixMs(System.currentTimeMillis()).build(), timestamp);
+  /** A held record's letter, whole: a held factors record's copy of its value is made from the value it holds. */
+  private static DeadLetter letterOf(ParkedRecord p) {
+    return p.getFactorsRaw().isEmpty() ? p.getLetter() : DeadLetters.withValue(p.getLetter(), p.getFactorsRaw().toByteArray()).build();
   }
 
-  /** Letters the commits held longer than {@link #PARK_FOR} of the log's time: no manifest of their run came. */
+  /** A held record's letter, sent now. */
+  private void sendHeld(ParkedRecord p) {
+    send(letterOf(p).toBuilder().setRejectedUnixMs(System.currentTimeMillis()).build(), p.getTimestampMs());
+  }
+
+  /** Letters the records held longer than {@link #PARK_FOR} of the log's time: no manifest of their run came. */
   private void letterParkedBefore(long streamTime) {
-    List<KeyValue<String, ParkedCommit>> expired = new ArrayList<>();
-    try (KeyValueIterator<String, ParkedCommit> it = parked.all()) {
+    List<KeyValue<String, ParkedRecord>> expired = new ArrayList<>();
+    try (KeyValueIterator<String, ParkedRecord> it = parked.all()) {
       it.forEachRemaining(kv -> {
         if (expired(kv.value, streamTime)) {
           expired.add(kv);
         }
       });
     }
-    for (KeyValue<String, ParkedCommit> kv : expired) {
+    for (KeyValue<String, ParkedRecord> kv : expired) {
       parked.delete(kv.key);
-      sendHeld(kv.value.getLetter(), kv.value.getTimestampMs());
+      sendHeld(kv.value);
     }
   }
 
@@ -538,6 +625,15 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
           + "): every instance of one application must share them", u.getRunId(), u.getStep());
       return;
     }
+    if (!hasManifest(u.getRunId())) {
+      holdFactors(record, u);
+      return;
+    }
+    applyFactors(record, u);
+  }
+
+  /** Factors of a run with a manifest, from this processor application and with its settings. */
+  private void applyFactors(Record<String, RunEvent> record, Rank1Update u) {
     String runId = u.getRunId();
     RunState run = knownRun(record, runId, u.getStep(), "factors");
     if (run == null) {
@@ -552,6 +648,13 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       reject(record, RejectReason.REJECT_REASON_MALFORMED_RECORD, malformed.get(), runId, u.getStep());
       return;
     }
+    if (u.getStep() <= run.getLastCompleteStep()) {
+      // Before the comparison with earlier points: a run of an earlier build keeps those until a wall-clock sweep lets them go,
+      // and the reason would depend on whether it had run.
+      reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, "factors of " + u.getModule() + " step " + u.getStep() + " of run " + runId
+          + " seen twice", runId, u.getStep());
+      return;
+    }
     Optional<String> unlike = unlikeEarlierPoints(runId, u);
     if (unlike.isPresent()) {
       reject(record, RejectReason.REJECT_REASON_MALFORMED_RECORD, "factors of " + u.getModule() + " step " + u.getStep() + " of run " + runId
@@ -559,7 +662,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       return;
     }
     String pointKey = StoreKeys.point(runId, u.getModule(), u.getStep());
-    if (u.getStep() <= run.getLastCompleteStep() || windows.get(pointKey) != null) {
+    if (windows.get(pointKey) != null) {
       reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, "factors of " + u.getModule() + " step " + u.getStep() + " of run " + runId
           + " seen twice", runId, u.getStep());
       return;
@@ -773,11 +876,18 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   private void reject(Record<String, RunEvent> record, RejectReason reason, String detail, String runId, long step) {
-    send(letterOf(record, reason, detail, runId, step), record.timestamp());
+    send(letterOf(record, reason, detail, runId, step), applying != null ? applying.timestamp() : record.timestamp());
   }
 
-  /** The letter of the record being processed, with its coordinates (sent now, or kept while a commit is held). */
+  /**
+   * The letter of the record being processed, with its coordinates (sent now, or kept while the
+   * record is held); of the held record being applied, with its own.
+   */
   private DeadLetter letterOf(Record<String, RunEvent> record, RejectReason reason, String detail, String runId, long step) {
+    if (applying != null) {
+      return DeadLetters.withReason(applying.letter(), reason, detail).setRunId(DeadLetters.runId(runId)).setStep(step)
+          .setRejectedUnixMs(System.currentTimeMillis()).build();
+    }
     byte[] key = record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8);
     Optional<RecordMetadata> md = context.recordMetadata();
     return DeadLetters.of(md.map(RecordMetadata::topic).orElse(""), md.map(RecordMetadata::partition).orElse(-1),
@@ -792,4 +902,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     // failed send under exactly-once, and the record came back at every restart, stopping every run.
     context.forward(new Record<>(letter.getOriginalKey().toByteArray(), letter, timestamp), DLQ_SINK);
   }
+
+  /** A held record being applied: its letter, coordinates and copies whole, and its time. */
+  private record Held(DeadLetter letter, long timestamp) {}
 }

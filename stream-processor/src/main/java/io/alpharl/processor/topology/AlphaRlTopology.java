@@ -15,7 +15,7 @@ import io.alpharl.processor.snapshot.SnapshotTopic;
 import io.alpharl.processor.state.DeltaSumSnapshot;
 import io.alpharl.processor.state.FitPoint;
 import io.alpharl.processor.state.ModuleFactors;
-import io.alpharl.processor.state.ParkedCommit;
+import io.alpharl.processor.state.ParkedRecord;
 import io.alpharl.processor.state.RestartPoint;
 import io.alpharl.processor.state.RunOutcome;
 import io.alpharl.processor.state.RunState;
@@ -109,7 +109,7 @@ public final class AlphaRlTopology {
     t.addProcessor(RUN_TRACKER, () -> new RunTracker(config, metrics), "runs", "steps", "factors", "predictions", "scores", "decisions");
     t.addStateStore(store(RunTracker.RUN_STATE_STORE, RunState.parser(), RunState.class), RUN_TRACKER);
     t.addStateStore(store(RunTracker.STEPS_STORE, StepProgress.parser(), StepProgress.class), RUN_TRACKER);
-    t.addStateStore(store(RunTracker.PARKED_STORE, ParkedCommit.parser(), ParkedCommit.class), RUN_TRACKER);
+    t.addStateStore(store(RunTracker.PARKED_STORE, ParkedRecord.parser(), ParkedRecord.class), RUN_TRACKER);
     t.addStateStore(store(RunTracker.WINDOWS_STORE, Rank1Update.parser(), Rank1Update.class), RUN_TRACKER);
     t.addStateStore(store(RunTracker.HISTORY_STORE, FitPoint.parser(), FitPoint.class), RUN_TRACKER);
     t.addStateStore(store(RunTracker.OUTCOMES_STORE, RunOutcome.parser(), RunOutcome.class), RUN_TRACKER);

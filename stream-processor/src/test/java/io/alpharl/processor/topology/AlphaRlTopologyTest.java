@@ -37,6 +37,7 @@ import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.proto.v1.TensorInfo;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -919,7 +920,68 @@ class AlphaRlTopologyTest {
         .containsExactlyElementsOf(byRun.get("in-order").stream().map(f -> f.toBuilder().clearRunId().build()).toList());
   }
 
-  /** A commit of a run whose manifest never comes is lettered once the log's time passes it by a minute, not before. */
+  /**
+   * Another agent's transaction left open on the manifest's partition of alpharl.runs (its agent
+   * killed while sending its own manifest) keeps a run's manifest from the read-committed tracker
+   * for up to the transaction timeout, while the run's frames, factors and commits on other
+   * partitions are read. Factors of a run without a manifest were refused at once, and every step
+   * read meanwhile was lost: held with its commits, the run's fits are those of the agent's order,
+   * and a duplicate held record is a duplicate as after the manifest.
+   */
+  @Test
+  void stepsReadBeforeTheirRunsManifestGiveTheFitsOfTheAgentsOrder() {
+    float[][] deltas3 = {randomDelta(), randomDelta(), randomDelta()};
+    List<FitSummary> read = new ArrayList<>();
+    for (String run : List.of("in-order", "manifest-last")) {
+      RunManifest manifest = RunManifest.newBuilder().setSchemaVersion(1).setRunId(run).setPlannedSteps(20)
+          .addTensors(TensorInfo.newBuilder().setName(MODULE).addShape(M).addShape(N).setModelled(true)).build();
+      if (run.equals("in-order")) {
+        runs.pipeInput(run, manifest, tick());
+      }
+      for (int t = 1; t <= 3; t++) {
+        List<DeltaFrame> frames = new ArrayList<>();
+        try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
+          chunker.split(new TensorRef(run, t, MODULE, List.of((long) M, (long) N), true), FloatBuffer.wrap(deltas3[t - 1]), frames::add);
+        }
+        frames.forEach(f -> deltas.pipeInput(f.key(), f, tick()));
+        steps.pipeInput(run, commitOf(run, t), tick());
+      }
+      if (run.equals("manifest-last")) {
+        read.addAll(fits.readValuesToList());
+        assertThat(read).as("nothing of the run fitted before its manifest").allSatisfy(f -> assertThat(f.getRunId()).isEqualTo("in-order"));
+        assertThat(dlq.isEmpty()).as("held, not lettered").isTrue();
+        clock = clock.plus(Duration.ofMinutes(9)); // within the transaction timeout that can hold a manifest back
+        runs.pipeInput(run, manifest, tick());
+      }
+    }
+    assertThat(dlq.readValuesToList()).isEmpty();
+    read.addAll(fits.readValuesToList());
+    java.util.Map<String, List<FitSummary>> byRun = read.stream().collect(java.util.stream.Collectors.groupingBy(FitSummary::getRunId));
+    List<FitSummary> inOrder = byRun.get("in-order");
+    assertThat(inOrder).hasSize(6);
+    assertThat(byRun.get("manifest-last")).extracting(f -> f.toBuilder().clearRunId().build())
+        .containsExactlyElementsOf(inOrder.stream().map(f -> f.toBuilder().clearRunId().build()).toList());
+  }
+
+  /**
+   * A second record of a held key after the first's time ran out: lettered as a duplicate where
+   * the records came in one batch, held afresh where the sweep ran between them. The first is
+   * lettered, the second held, either way.
+   */
+  @Test
+  void aRecordOfAKeyWhoseHeldOneRanOutIsHeldAfreshWhetherOrNotTheSweepRan() {
+    steps.pipeInput("ghost", commitOf("ghost", 5), tick());
+    clock = clock.plus(RunTracker.PARK_FOR).plusSeconds(1);
+    steps.pipeInput("ghost", commitOf("ghost", 5), tick());
+    assertThat(dlq.readValuesToList()).singleElement().satisfies(d -> {
+      assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_UNKNOWN_RUN);
+      assertThat(d.getSourceOffset()).as("the first").isZero();
+    });
+    assertThat(driver.<String, io.alpharl.processor.state.ParkedRecord>getKeyValueStore(RunTracker.PARKED_STORE)
+        .get(io.alpharl.processor.run.StoreKeys.step("ghost", 5)).getLetter().getSourceOffset()).as("the second, held").isEqualTo(1);
+  }
+
+  /** A commit of a run whose manifest never comes is lettered once the log's time passes it by {@link RunTracker#PARK_FOR}, not before. */
   @Test
   void aCommitOfARunWithoutAManifestIsLetteredAfterAMinuteOfTheLogsTime() {
     steps.pipeInput("ghost", commitOf("ghost", 5), tick());
@@ -954,7 +1016,7 @@ class AlphaRlTopologyTest {
           .setChunkCount(1));
     }
     steps.pipeInput("late", big.build(), tick());
-    assertThat(driver.<String, io.alpharl.processor.state.ParkedCommit>getKeyValueStore(RunTracker.PARKED_STORE)
+    assertThat(driver.<String, io.alpharl.processor.state.ParkedRecord>getKeyValueStore(RunTracker.PARKED_STORE)
         .get(io.alpharl.processor.run.StoreKeys.step("late", 1)).getSerializedSize()).as("held without its digests").isLessThan(300_000);
     steps.pipeInput("ended", commitOf("ended", 9), tick());
     runs.pipeInput("ended", RunManifest.newBuilder().setSchemaVersion(1).setRunId("ended").setPlannedSteps(20).setRunEnded(true).setLastStep(5)
