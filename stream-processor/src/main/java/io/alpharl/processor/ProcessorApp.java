@@ -65,19 +65,22 @@ public final class ProcessorApp implements AutoCloseable {
    */
   public static ProcessorApp start(ProcessorConfig config, BufferAllocator parent, List<PrometheusRegistry> alsoExposed) {
     BufferAllocator allocator = parent.newChildAllocator("stream-processor", 0, Long.MAX_VALUE);
-    Rank1Backend backend = Rank1Backends.create(config.rank1Threads());
-    ProcessorMetrics metrics = new ProcessorMetrics(alsoExposed);
-    SnapshotTopic snapshots = new SnapshotTopic(config.kafka(), config.applicationId());
-    // Off, no copy is read or written, and the topic is neither made nor needed (nor its ACLs).
-    Topology topology = AlphaRlTopology.build(config, backend, allocator, metrics, config.snapshots().enabled() ? snapshots : SnapshotSource.NONE);
-    KafkaStreams streams = new KafkaStreams(topology, StreamsProperties.of(config, metrics));
-    streams.setGlobalStateRestoreListener(new RestoreProgress());
-    StreamsStopWatch watch = new StreamsStopWatch();
-    streams.setStateListener(watch);
-    streams.setUncaughtExceptionHandler(new ThreadFailurePolicy());
-    StateQueries queries = new StateQueries(streams, new io.alpharl.fit.FitCalculator(config.fit()));
+    Rank1Backend backend = null;
+    KafkaStreams streams = null;
     StateHttpServer http = null;
+    StreamsStopWatch watch = new StreamsStopWatch();
+    StateQueries queries;
     try {
+      backend = Rank1Backends.create(config.rank1Threads());
+      ProcessorMetrics metrics = new ProcessorMetrics(alsoExposed);
+      SnapshotTopic snapshots = new SnapshotTopic(config.kafka(), config.applicationId());
+      // Off, no copy is read or written, and the topic is neither made nor needed (nor its ACLs).
+      Topology topology = AlphaRlTopology.build(config, backend, allocator, metrics, config.snapshots().enabled() ? snapshots : SnapshotSource.NONE);
+      streams = new KafkaStreams(topology, StreamsProperties.of(config, metrics));
+      streams.setGlobalStateRestoreListener(new RestoreProgress());
+      streams.setStateListener(watch);
+      streams.setUncaughtExceptionHandler(new ThreadFailurePolicy());
+      queries = new StateQueries(streams, new io.alpharl.fit.FitCalculator(config.fit()));
       RunTopics.requireCoPartitioned(config);
       if (config.snapshots().enabled()) {
         snapshots.ensure();
@@ -89,19 +92,37 @@ public final class ProcessorApp implements AutoCloseable {
         http = StateHttpServer.start(config.httpHost(), config.httpPort(), queries, metrics);
       }
     } catch (IOException e) {
-      streams.close();
-      backend.close();
-      allocator.close();
-      throw new UncheckedIOException("cannot serve HTTP on port " + config.httpPort() + ": " + e.getMessage(), e);
+      throw abandon(new UncheckedIOException("cannot serve HTTP on port " + config.httpPort() + ": " + e.getMessage(), e), streams, backend, allocator);
     } catch (RuntimeException e) {
-      streams.close();
-      backend.close();
-      allocator.close();
-      throw e;
+      throw abandon(e, streams, backend, allocator);
     }
     LOG.info("stream processor {} running (rank-1 backend {}, top-{} factors, solver tolerance {}, sweeps in {})", config.applicationId(),
         backend.name(), config.factors().rank(), config.rank1().relativeResidual(), config.rank1().precision());
     return new ProcessorApp(streams, backend, allocator, http, queries, watch);
+  }
+
+  /**
+   * Closes what a failed start made, each whatever the others do (a bad Kafka setting fails the
+   * streams' construction, after the backend's threads and the buffers were made), and returns the
+   * start's failure with the closes' own added to it.
+   */
+  private static RuntimeException abandon(RuntimeException failure, KafkaStreams streams, Rank1Backend backend, BufferAllocator allocator) {
+    List<AutoCloseable> made = new java.util.ArrayList<>();
+    if (streams != null) {
+      made.add(streams::close);
+    }
+    if (backend != null) {
+      made.add(backend::close);
+    }
+    made.add(allocator::close);
+    for (AutoCloseable c : made) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        failure.addSuppressed(e);
+      }
+    }
+    return failure;
   }
 
   public StateQueries queries() {
@@ -157,7 +178,14 @@ public final class ProcessorApp implements AutoCloseable {
     }
     // Leave the group so another instance takes over this one's partitions at once, instead of
     // after the session timeout (Streams stays in the group on close by default, for rolling bounces).
-    streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP).withTimeout(Duration.ofSeconds(30)));
+    boolean stopped = streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+        .withTimeout(Duration.ofSeconds(30)));
+    if (!stopped) {
+      // A stream thread still sweeps or decodes: freed under it, the backend and the buffers would fail it or hang it. The process
+      // is going; what it holds goes with it.
+      LOG.warn("stream processor: its threads did not stop within 30 s; the rank-1 backend and buffers are left to the process's exit");
+      return;
+    }
     backend.close();
     allocator.close();
   }

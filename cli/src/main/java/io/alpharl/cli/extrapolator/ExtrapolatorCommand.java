@@ -31,6 +31,9 @@ import picocli.CommandLine.Option;
 @Command(name = "extrapolator", mixinStandardHelpOptions = true,
     description = "Follow the processor's fits; write AlphaRL's predicted model when a run's gate passes and send the early-stop decision by policy.")
 public final class ExtrapolatorCommand implements Callable<Integer> {
+  /** How long a Ctrl-C or SIGTERM waits for the service to finish what it does: its loop's turn, or a model being written. */
+  private static final Duration STOP_WAIT = Duration.ofSeconds(30);
+
   @Mixin
   KafkaOptions kafka;
 
@@ -133,7 +136,16 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       // A service that died of an error must not exit 0: a supervisor would take that for a clean stop and not restart it.
       AtomicReference<Throwable> failure = new AtomicReference<>();
       thread.setUncaughtExceptionHandler((t, e) -> failure.set(e));
-      Runtime.getRuntime().addShutdownHook(new Thread(service::stop, "alpharl-extrapolator-shutdown"));
+      // The JVM halts once its hooks return: a hook that only asked the service to stop cut it off mid-loop, its replay start not
+      // kept, its clients and backend not closed, a model half written.
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        service.stop();
+        try {
+          thread.join(STOP_WAIT.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "alpharl-extrapolator-shutdown"));
       thread.start();
       System.err.println("extrapolator running; predicted models go to " + out.toAbsolutePath() + ". Ctrl-C stops it.");
       thread.join();

@@ -416,7 +416,11 @@ public final class CpuRank1Backend implements Rank1Backend {
     List<Future<?>> futures = new ArrayList<>(stripes);
     for (int s = 0; s < stripes; s++) {
       int stripe = s;
-      futures.add(pool.submit(() -> task.run(stripe, stripe * STRIPE_ROWS, Math.min(m, (stripe + 1) * STRIPE_ROWS))));
+      try {
+        futures.add(pool.submit(() -> task.run(stripe, stripe * STRIPE_ROWS, Math.min(m, (stripe + 1) * STRIPE_ROWS))));
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        throw new IllegalStateException("the rank-1 backend was closed during a sweep", e);
+      }
     }
     for (Future<?> f : futures) {
       await(f);
@@ -431,6 +435,8 @@ public final class CpuRank1Backend implements Rank1Backend {
       throw new IllegalStateException("interrupted during a rank-1 sweep", e);
     } catch (ExecutionException e) {
       throw new IllegalStateException("rank-1 sweep failed", e.getCause());
+    } catch (java.util.concurrent.CancellationException e) {
+      throw new IllegalStateException("the rank-1 backend was closed during a sweep", e);
     }
   }
 
@@ -460,7 +466,12 @@ public final class CpuRank1Backend implements Rank1Backend {
   @Override
   public void close() {
     if (pool != null) {
-      pool.shutdownNow();
+      // The stripes still queued are cancelled, not only dropped: a solve waiting on one waited for good, its stream thread with it.
+      for (Runnable queued : pool.shutdownNow()) {
+        if (queued instanceof Future<?> f) {
+          f.cancel(false);
+        }
+      }
     }
   }
 }
