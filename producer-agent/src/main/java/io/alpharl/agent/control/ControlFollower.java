@@ -154,8 +154,12 @@ public final class ControlFollower implements AutoCloseable {
           return;
         }
       } catch (RuntimeException e) {
-        LOG.error("run {}: control follower stopped: {}", runId, e.toString());
-        return;
+        // Not Kafka's own (a topic gone between two reads, a committed record not where its offset says): stopped, the follower
+        // left the agent streaming with no decision ever reaching the trainer, /control answering 204 for good.
+        LOG.error("run {}: cannot follow {} ({}); retrying in {} s", runId, Topics.CONTROL.name(), e, patience.retry().toSeconds());
+        if (!pause()) {
+          return;
+        }
       }
     }
   }
