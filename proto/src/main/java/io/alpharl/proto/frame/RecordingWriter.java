@@ -118,17 +118,27 @@ public final class RecordingWriter implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("the recording " + target + " is closed");
     }
+    boolean written = false;
     try {
       flush();
       writer.end();
+      // On disk before the name moves: after a power loss the move could stand over an empty file, the recording it replaced gone.
+      channel.force(true);
+      written = true;
     } finally {
       release();
+      if (!written) {
+        Files.deleteIfExists(tmp); // released here, close() would find nothing to do and leave a partial file of gigabytes
+      }
     }
     try {
       Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       Files.deleteIfExists(tmp);
       throw e;
+    }
+    try (FileChannel folder = FileChannel.open(target.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
+      folder.force(true); // the new name itself
     }
   }
 
