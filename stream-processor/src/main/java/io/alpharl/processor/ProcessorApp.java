@@ -39,6 +39,7 @@ public final class ProcessorApp implements AutoCloseable {
   private final StateQueries queries;
   private final StreamsStopWatch watch;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final CompletableFuture<Void> closedDone = new CompletableFuture<>();
 
   private ProcessorApp(KafkaStreams streams, Rank1Backend backend, BufferAllocator allocator, StateHttpServer http, StateQueries queries,
       StreamsStopWatch watch) {
@@ -166,12 +167,25 @@ public final class ProcessorApp implements AutoCloseable {
     }
   }
 
-  /** Idempotent: a shutdown hook and the command may both close it. */
+  /**
+   * Idempotent: a shutdown hook and the command may both close it. A second call waits for the
+   * first to end: returning at once, its caller closed the parent allocator and released the state
+   * folder under a close still under way.
+   */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
+      closedDone.join();
       return;
     }
+    try {
+      closeOnce();
+    } finally {
+      closedDone.complete(null);
+    }
+  }
+
+  private void closeOnce() {
     watch.closing();
     if (http != null) {
       http.close();

@@ -169,6 +169,8 @@ public final class DemoCommand implements Callable<Integer> {
         }
       } finally {
         extrapolator.stop();
+        // Before the buffers and the broker close under it: its child allocator is freed at the end of its loop.
+        extrapolatorThread.join(Duration.ofSeconds(30).toMillis());
       }
     }
     return 0;
