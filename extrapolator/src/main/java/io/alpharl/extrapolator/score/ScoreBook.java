@@ -97,6 +97,15 @@ public final class ScoreBook {
         continue;
       }
       double alpha = planned > 1 ? StrictMath.log(far.target()) / StrictMath.log(planned) : 1;
+      if (near.target() == far.target()) {
+        // Two plans at one τ (the signal axis' y* is the window end's own value where that lies above the trend at T) fix no line:
+        // every later step was scored against the prediction at τ_T. The fit's own line, sketch(τ) = Z0 + τ Z1, is exact at any τ.
+        io.alpharl.fit.predict.Fit line = predictor.fit(atEnd, window.size());
+        if (line.ok()) {
+          lines.put(mf.getModule(), new SketchLine(far.axis(), 0, line.plan().sketchAt(0), 1, line.plan().sketchAt(1), alpha));
+          continue;
+        }
+      }
       lines.put(mf.getModule(), new SketchLine(far.axis(), near.target(), near.plan().sketch(window), far.target(), far.plan().sketch(window), alpha));
     }
     return new ScoreBook(fit, extrapolatorId, lines, stops, predictors, Map.copyOf(sketching));

@@ -59,6 +59,19 @@ class ScoreBookTest {
     assertThat(book.score(100, 0.1, Map.of("m", LINE.get(100L))).getError()).isCloseTo(0, within(1e-6));
   }
 
+  /**
+   * The signal axis' y* is the window end's own value where that lies above the progress trend at
+   * T: the book's two plans were made at one τ, and every later step was scored against the
+   * prediction at the window's end (an error of 0.2 / 1.3 at step 80 on this straight line).
+   */
+  @Test
+  void aTargetAtTheWindowEndsOwnValueIsScoredOnThePlansLine() {
+    FitSummary atEnd = fit("alpharl:axis=signal", ProgressAxis.PROGRESS_AXIS_SIGNAL).toBuilder().setSignalTarget(0.06).build();
+    ScoreBook book = ScoreBook.of(atEnd, "x", LineRun.MANIFEST, LineRun.commits(), Map.of("m", LINE));
+    assertThat(book.score(80, 0.08, Map.of("m", LINE.get(80L))).getError()).isCloseTo(0, within(1e-6));
+    assertThat(book.score(100, 0.1, Map.of("m", LINE.get(100L))).getError()).isCloseTo(0, within(1e-6));
+  }
+
   @Test
   void aCarriedModuleScoresAsStopping() {
     PredictionScore s = book("stop", ProgressAxis.PROGRESS_AXIS_STEP).score(80, 0.08, Map.of("m", LINE.get(80L)));
