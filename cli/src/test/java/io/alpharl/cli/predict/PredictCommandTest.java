@@ -72,6 +72,9 @@ class PredictCommandTest {
     assertThat(meta.get("predictors").size()).as("every block matrix is modelled").isEqualTo(6);
     assertThat(meta.get("predictors").get(FROZEN).asText()).isEqualTo("stop");
     assertThat(meta.get("backtest_error").asDouble()).isLessThan(1e-3);
+    // "target" is the planned step; the progress the signal axis aims at is the trend 0.2 + 0.004 t at step 100, by hand.
+    assertThat(meta.get("target").asDouble()).isEqualTo(100);
+    assertThat(meta.get("signal_target").asDouble()).isCloseTo(0.6, org.assertj.core.api.Assertions.within(1e-9));
     try (Checkpoint predicted = Checkpoint.open(out)) {
       for (String name : MATRICES.keySet()) {
         float[] got = predicted.floats(name);

@@ -173,6 +173,11 @@ public final class PredictedModelWriter {
     meta.put("gate_reason", v.gateReason());
     meta.put("backtest_error", v.backtestError());
     meta.put("stop_backtest_error", v.stopBacktestError());
+    if (Double.isFinite(v.signalTarget())) {
+      // "target" is the planned step; the progress value the signal axis' predictors were aimed at is this one (a module's own
+      // target=… in its spec, under "predictors", replaces it for that module).
+      meta.put("signal_target", v.signalTarget());
+    }
     ObjectNode modules = meta.putObject("predictors");
     new java.util.TreeMap<>(plan.predictors()).forEach(modules::put); // in name order, whatever map the plan holds
     JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(METADATA_FILE).toFile(), meta);

@@ -64,9 +64,9 @@ public record PredictionPlan(
    * @param backtestError     norm-weighted backtest error of the chosen predictors
    * @param stopBacktestError the same for carrying every module's window-end value
    */
-  public record Verdict(String policy, String gate, String gateReason, double backtestError, double stopBacktestError) {
+  public record Verdict(String policy, String gate, String gateReason, double backtestError, double stopBacktestError, double signalTarget) {
     /** For plans made without a fit summary (benchmarks, tests). */
-    public static final Verdict NONE = new Verdict("", "", "", Double.NaN, Double.NaN);
+    public static final Verdict NONE = new Verdict("", "", "", Double.NaN, Double.NaN, Double.NaN);
   }
 
   /**

@@ -84,7 +84,7 @@ public final class Predictor {
     }
     return new PredictionPlan(fit.getRunId(), k, steps, fit.getAxis(), planned, fit.getConfidence(), predicted, carryFromBase, CarriedDeltas.NONE,
         predictors, new PredictionPlan.Verdict(fit.getPolicy(), EnumLabels.of(fit.getGate()), fit.getGateReason(), fit.getBacktestError(),
-            fit.getStopBacktestError()), checkpointDtypes(manifest)).withBaseRoundedTo(baseRoundings(manifest));
+            fit.getStopBacktestError(), fit.getSignalTarget()), checkpointDtypes(manifest)).withBaseRoundedTo(baseRoundings(manifest));
   }
 
   /**
