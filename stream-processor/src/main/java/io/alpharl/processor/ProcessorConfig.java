@@ -127,7 +127,7 @@ public record ProcessorConfig(
    * build which adds a setting does not change it for runs computed without one.
    */
   public String factorSettings() {
-    return "--factors " + factors.rank() + " --solver-tolerance " + rank1.relativeResidual() + " --sweep-precision " + rank1.precision()
+    return "--factors " + factors.rank() + " --solver-tolerance " + io.alpharl.proto.text.Decimals.of(rank1.relativeResidual()) + " --sweep-precision " + rank1.precision()
         + " (max sweeps " + rank1.maxSweeps() + ", Krylov dimension " + rank1.krylovDimension() + ", block " + rank1.blockSize() + ", sketch "
         + factors.sketchSize() + " seed " + factors.sketchSeed() + ")";
   }

@@ -35,7 +35,9 @@ public final class PredictedModelWriter {
    * round-to-nearest-even gives infinity, where {@code Float.MAX_VALUE} let it through.
    */
   private static final float BF16_MAX = Math.nextDown(Float.intBitsToFloat(0x7F7F8000));
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Doubles in the JDK 19 algorithm on every JDK ({@link io.alpharl.proto.text.Decimals}): the same bytes from JDK 17 and 21 instances. */
+  private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+      .enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
 
   private PredictedModelWriter() {}
 

@@ -1,5 +1,6 @@
 package io.alpharl.extrapolator.policy;
 
+import io.alpharl.proto.text.Decimals;
 import io.alpharl.proto.v1.ProgressAxis;
 
 /**
@@ -37,8 +38,8 @@ public record EarlyStopPolicy(
 
   /** The settings as the command line gives them, for decisions to record and logs to name. */
   public String spelledOut() {
-    return "--axis " + (axis == ProgressAxis.PROGRESS_AXIS_SIGNAL ? "signal" : "step") + " --min-fraction " + minFractionOfPlanned
-        + " --min-confidence " + minConfidence + " --consecutive " + consecutivePassing + " --predict-at " + predictAtFraction
+    return "--axis " + (axis == ProgressAxis.PROGRESS_AXIS_SIGNAL ? "signal" : "step") + " --min-fraction " + Decimals.of(minFractionOfPlanned)
+        + " --min-confidence " + Decimals.of(minConfidence) + " --consecutive " + consecutivePassing + " --predict-at " + Decimals.of(predictAtFraction)
         + (carryFromBase ? " --carry-from-base" : "");
   }
 

@@ -338,7 +338,7 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
       crc.update(c);
     }
     if (crc.value() != stated) {
-      throw new IllegalStateException(String.format("%s step %d: the delta's CRC32C is 0x%08x, its commit says 0x%08x", tensor, step,
+      throw new IllegalStateException(String.format(java.util.Locale.ROOT, "%s step %d: the delta's CRC32C is 0x%08x, its commit says 0x%08x", tensor, step,
           crc.value(), stated));
     }
   }

@@ -1,5 +1,6 @@
 package io.alpharl.fit.predict;
 
+import io.alpharl.proto.text.Decimals;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -88,7 +89,7 @@ public final class PredictorRegistry {
       case "alpharl-reference" -> {
         allow(name, options, Set.of("target"));
         double target = target(name, options, Axis.SIGNAL);
-        yield new LowRankPredictor(name + (Double.isNaN(target) ? "" : ":target=" + target), TrajectoryType.SIGMA1, 1, Axis.SIGNAL,
+        yield new LowRankPredictor(name + (Double.isNaN(target) ? "" : ":target=" + Decimals.of(target)), TrajectoryType.SIGMA1, 1, Axis.SIGNAL,
             LowRankPredictor.Base.WINDOW_END, target, true);
       }
       case "rank-k", "rank-k-increment" -> {
@@ -198,7 +199,7 @@ public final class PredictorRegistry {
   }
 
   private static String targetLabel(double target) {
-    return Double.isNaN(target) ? "" : ",target=" + target;
+    return Double.isNaN(target) ? "" : ",target=" + Decimals.of(target);
   }
 
   private static int positiveInt(String name, String key, String text) {

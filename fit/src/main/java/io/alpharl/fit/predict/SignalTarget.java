@@ -1,5 +1,6 @@
 package io.alpharl.fit.predict;
 
+import io.alpharl.proto.text.Decimals;
 import java.util.List;
 import java.util.Locale;
 
@@ -63,7 +64,8 @@ public final class SignalTarget {
   static Resolved resolve(List<FactorPoint> points, int count, long plannedStep, double userValue, AxisSettings settings) {
     if (!Double.isNaN(userValue)) {
       if (userValue < settings.signalLow() || userValue > settings.signalHigh()) {
-        return Resolved.failed(String.format(Locale.ROOT, "target value %s lies outside the metric range [%s, %s]", userValue, settings.signalLow(), settings.signalHigh()));
+        return Resolved.failed(String.format(Locale.ROOT, "target value %s lies outside the metric range [%s, %s]", Decimals.of(userValue), Decimals.of(settings.signalLow()),
+            Decimals.of(settings.signalHigh())));
       }
       return Resolved.of(userValue);
     }
@@ -82,7 +84,7 @@ public final class SignalTarget {
         // Below lo, the clamp y* ≥ lo raised the target above the trend (a reward from −0.5 towards −0.08 was aimed at 0, five
         // times the reach the trend asks for); above hi, y* was capped below what the run already shows.
         return Resolved.failed(String.format(Locale.ROOT, "progress %.4g at step %d lies outside the metric range [%s, %s]: give the metric's"
-            + " range with --signal-range", y, points.get(i).step(), settings.signalLow(), settings.signalHigh()));
+            + " range with --signal-range", y, points.get(i).step(), Decimals.of(settings.signalLow()), Decimals.of(settings.signalHigh())));
       }
     }
     double trend = line.at(plannedStep);

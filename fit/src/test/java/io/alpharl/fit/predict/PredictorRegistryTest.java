@@ -15,6 +15,8 @@ class PredictorRegistryTest {
     assertThat(PredictorRegistry.parse(" rank-k-increment:axis=sublinear,k=2 ").name()).isEqualTo("rank-k-increment:k=2,axis=sublinear");
     assertThat(PredictorRegistry.parse("whole-trend").name()).isEqualTo("whole-trend:axis=step");
     assertThat(PredictorRegistry.parse("alpharl-reference:target=0.78").name()).isEqualTo("alpharl-reference:target=0.78");
+    // The name is published (fits, scores, the model's metadata): JDK 17's Double.toString wrote 0.0020, JDK 21's 0.002.
+    assertThat(PredictorRegistry.parse("alpharl-reference:target=0.002").name()).isEqualTo("alpharl-reference:target=0.002");
     assertThat(PredictorRegistry.parse("alpharl:target=0.9,base=window-end").name()).isEqualTo("alpharl:scaling=sigma1,base=window-end,axis=signal,target=0.9");
     for (String name : PredictorRegistry.names()) {
       Predictor p = PredictorRegistry.parse(name);

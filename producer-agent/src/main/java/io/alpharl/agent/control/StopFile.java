@@ -19,7 +19,9 @@ import java.util.Optional;
  */
 public final class StopFile {
   public static final String NAME = "STOP";
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Doubles in the JDK 19 algorithm on every JDK ({@link io.alpharl.proto.text.Decimals}): the same bytes from JDK 17 and 21 instances. */
+  private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+      .enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
 
   private StopFile() {}
 

@@ -56,7 +56,7 @@ public final class FrameEnvelope {
     ByteBuffer bb = ByteBuffer.wrap(bytes).order(ByteOrder.BIG_ENDIAN);
     int magic = bb.getInt();
     if (magic != MAGIC) {
-      throw new FrameException(FrameError.CORRUPT_FRAME, String.format("bad magic 0x%08x, expected 0x%08x (\"ARLF\")", magic, MAGIC));
+      throw new FrameException(FrameError.CORRUPT_FRAME, String.format(java.util.Locale.ROOT, "bad magic 0x%08x, expected 0x%08x (\"ARLF\")", magic, MAGIC));
     }
     int headerLength = bb.getInt();
     int headerCrc = bb.getInt();
@@ -67,7 +67,7 @@ public final class FrameEnvelope {
     int actualHeaderCrc = crc32c(bytes, PREFIX_BYTES, headerLength);
     if (actualHeaderCrc != headerCrc) {
       throw new FrameException(FrameError.CHECKSUM_MISMATCH,
-          String.format("header CRC32C is 0x%08x, the frame says 0x%08x", actualHeaderCrc, headerCrc));
+          String.format(java.util.Locale.ROOT, "header CRC32C is 0x%08x, the frame says 0x%08x", actualHeaderCrc, headerCrc));
     }
     DeltaChunkHeader header;
     try {
@@ -83,7 +83,7 @@ public final class FrameEnvelope {
     int payloadLength = bytes.length - payloadOffset;
     int payloadCrc = crc32c(bytes, payloadOffset, payloadLength);
     if (payloadCrc != header.getPayloadCrc32C()) {
-      throw new FrameException(FrameError.CHECKSUM_MISMATCH, String.format("%s step %d chunk %d: payload CRC32C is 0x%08x, the header says 0x%08x",
+      throw new FrameException(FrameError.CHECKSUM_MISMATCH, String.format(java.util.Locale.ROOT, "%s step %d chunk %d: payload CRC32C is 0x%08x, the header says 0x%08x",
           header.getTensorName(), header.getStep(), header.getChunkIndex(), payloadCrc, header.getPayloadCrc32C()));
     }
     checkHeader(header);

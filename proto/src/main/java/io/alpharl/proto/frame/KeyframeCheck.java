@@ -117,7 +117,7 @@ public final class KeyframeCheck {
     if (next == count) {
       verified = crc.value() == stated;
       if (!verified) {
-        wrong = String.format("%s has CRC32C 0x%08x, its commit says 0x%08x", of, crc.value(), stated);
+        wrong = String.format(java.util.Locale.ROOT, "%s has CRC32C 0x%08x, its commit says 0x%08x", of, crc.value(), stated);
         return null;
       }
     }

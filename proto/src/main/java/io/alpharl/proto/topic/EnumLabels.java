@@ -16,8 +16,9 @@ public final class EnumLabels {
       return "unknown"; // a number this build has no name for: readers refuse such messages, but a label must not throw
     }
     String enumName = value.getDescriptorForType().getName(); // e.g. ProgressAxis
-    String prefix = enumName.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase() + "_";
+    String prefix = enumName.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(java.util.Locale.ROOT) + "_";
     String name = value.getValueDescriptor().getName();
-    return (name.startsWith(prefix) ? name.substring(prefix.length()) : name).toLowerCase();
+    // Locale.ROOT: under a Turkish default, "I" lowered to a dotless "ı" (passıng), and a label names folders and store keys.
+    return (name.startsWith(prefix) ? name.substring(prefix.length()) : name).toLowerCase(java.util.Locale.ROOT);
   }
 }

@@ -1,0 +1,19 @@
+package io.alpharl.proto.text;
+
+import com.fasterxml.jackson.core.io.schubfach.DoubleToDecimal;
+
+/**
+ * A double as every published text prints it (settings stamps that instances compare, predictor
+ * specs, reasons): the shortest decimal that reads back as the same double, in
+ * {@link Double#toString}'s layout. {@code Double.toString} itself changed in JDK 19: JDK 17 prints
+ * some values with a digit too many (2.0E-3 as "0.0020", 1.0E23 as "9.999999999999999E22"), so two
+ * instances on JDK 17 and 21 stamped the same setting differently and refused each other's factors.
+ * Jackson's port of the JDK 19 algorithm prints the same on every JDK.
+ */
+public final class Decimals {
+  private Decimals() {}
+
+  public static String of(double x) {
+    return DoubleToDecimal.toString(x);
+  }
+}
