@@ -7,6 +7,7 @@ import io.alpharl.agent.checkpoint.ModuleDecision;
 import io.alpharl.agent.checkpoint.NoModulesException;
 import io.alpharl.agent.checkpoint.ProgressReader;
 import io.alpharl.agent.checkpoint.ScanResult;
+import io.alpharl.agent.checkpoint.WeightsStamp;
 import io.alpharl.agent.delta.BaseDistanceCheck;
 import io.alpharl.agent.delta.DeltaSquares;
 import io.alpharl.agent.delta.RunningSum;
@@ -17,6 +18,7 @@ import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.agent.resume.ContinuityCheck;
 import io.alpharl.agent.resume.LineageCheck;
 import io.alpharl.agent.resume.ResumeRefusedException;
+import io.alpharl.proto.error.Causes;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.RunEndFrame;
 import io.alpharl.proto.frame.TensorChunker;
@@ -121,7 +123,7 @@ public final class CheckpointAgent implements AutoCloseable {
   private final RunningSum sum;
   private final Set<Long> rejected = new HashSet<>();
   /** The folder of the newest step sent by this agent; null before one. */
-  private Path lastSentFolder;
+  private CheckpointDir lastSent;
   /** Of each step refused for its files, what they measured then: rewritten since (a trainer that saved the step again), it is read again. */
   private final Map<Long, Optional<Object>> refusedFiles = new HashMap<>();
   /** Refusals already on alpharl.dlq, this session's and earlier ones' ({@link AgentLetters#key}): each is said once. */
@@ -679,22 +681,25 @@ public final class CheckpointAgent implements AutoCloseable {
   /**
    * Whether the newest step sent was saved after {@code time}: a trainer stopped by a STOP file
    * saves its last checkpoint after reading it, so a run can be ended only once that one is sent.
+   * Every weights file must be newer: a STOP written while a checkpoint was being saved finds its
+   * optimizer state and trainer_state.json newer than itself, its weights older, and the trainer
+   * still saves its real last checkpoint after it (any file newer ended the run one checkpoint early,
+   * and the run's end refused that one for good).
    */
   public boolean lastSentSavedAfter(FileTime time) {
     // Sent by an earlier session of the agent: its folder, if the trainer kept it.
-    Path folder = lastSentFolder != null ? lastSentFolder
-        : scanner.present().stream().filter(c -> c.step() == lastStep).map(CheckpointDir::folder).findFirst().orElse(null);
-    if (folder == null || lastStep == 0) {
+    CheckpointDir sent = lastSent != null ? lastSent : scanner.present().stream().filter(c -> c.step() == lastStep).findFirst().orElse(null);
+    if (sent == null || lastStep == 0) {
       return false;
     }
-    try (java.util.stream.Stream<Path> files = Files.walk(folder)) {
-      return files.filter(Files::isRegularFile).anyMatch(f -> {
-        try {
-          return Files.getLastModifiedTime(f).compareTo(time) > 0;
-        } catch (IOException e) {
+    try (java.util.stream.Stream<Path> files = Files.list(sent.path())) {
+      List<Path> weights = files.filter(f -> f.getFileName().toString().endsWith(".safetensors") && Files.isRegularFile(f)).toList();
+      for (Path f : weights) {
+        if (Files.getLastModifiedTime(f).compareTo(time) <= 0) {
           return false;
         }
-      });
+      }
+      return !weights.isEmpty();
     } catch (IOException | java.io.UncheckedIOException e) {
       return false; // rotated away: not known to be after
     }
@@ -717,6 +722,15 @@ public final class CheckpointAgent implements AutoCloseable {
   /** What became of a checkpoint: sent, refused with a dead letter, or to be read again later. */
   private enum Sent { SENT, REFUSED, LATER }
 
+  /** Whether {@code c}'s weights files were written since {@code opened}; a folder that cannot be listed now is taken as written. */
+  private static boolean writtenSince(CheckpointDir c, WeightsStamp opened) {
+    try {
+      return WeightsStamp.of(c.path()).writtenSince(opened);
+    } catch (java.io.UncheckedIOException e) {
+      return true;
+    }
+  }
+
   /**
    * Reads the checkpoint once, tensor by tensor and chunk by chunk: each chunk of W_t is decoded,
    * checked, turned into δ against W_0 and the running sum, and sent while the next is read, so the
@@ -730,7 +744,15 @@ public final class CheckpointAgent implements AutoCloseable {
     OptionalDouble y;
     long statedPlan;
     TensorSources sources;
+    WeightsStamp opened;
     try {
+      if (config.layout().readyFile().isPresent() && !Files.isRegularFile(c.folder().resolve(config.layout().readyFile().get()))) {
+        // Its ready file (trainer_state.json, which holds y_t) gone since the scan: a rotation under way. Read on, the step went out
+        // without its progress value.
+        Path ready = c.folder().resolve(config.layout().readyFile().get());
+        throw new java.io.UncheckedIOException(ready + " is gone since the scan", new java.nio.file.NoSuchFileException(ready.toString()));
+      }
+      opened = WeightsStamp.of(c.path());
       // y_t before the weights: once open, the weights stay readable if a rotation deletes the folder, its trainer_state.json
       // does not, and read after it the step went out without its value (the value depended on when the trainer rotated).
       y = progress.read(c);
@@ -748,10 +770,14 @@ public final class CheckpointAgent implements AutoCloseable {
         // sent. Refused here, its letter said its weights were missing, and the rotation's own letter was then never written.
         return Sent.LATER;
       }
-      if (config.layout().readyFile().isEmpty() && measuredAgain.merge(c.step(), 1, Integer::sum) <= config.measureAgain()) {
+      // A file gone since the scan: a rotation deleting the folder file by file (a 50 GB optimizer state takes seconds to unlink) is
+      // said by the next scan as a folder deleted before it was sent; refused at once, it was a corrupt checkpoint.
+      boolean fileGone = Causes.find(e, java.nio.file.NoSuchFileException.class).isPresent()
+          || Causes.find(e, java.io.FileNotFoundException.class).isPresent();
+      if ((config.layout().readyFile().isEmpty() || fileGone) && measuredAgain.merge(c.step(), 1, Integer::sum) <= config.measureAgain()) {
         scanner.measureAgain(c.folder());
-        LOG.info("run {} step {}: {}; its files are measured again before it is refused (a writer that paused looks finished)", config.runId(),
-            c.step(), e.getMessage());
+        LOG.info("run {} step {}: {}; its files are measured again before it is refused ({})", config.runId(), c.step(), e.getMessage(),
+            fileGone ? "a rotation may be deleting it" : "a writer that paused looks finished");
         return Sent.LATER;
       }
       reject(c, e.getMessage());
@@ -844,12 +870,20 @@ public final class CheckpointAgent implements AutoCloseable {
         commit.addTensors(digest);
       }
       commit.setTensorCount(base.tensors().size()).setChunkCount(chunks).setCommittedUnixMs(System.currentTimeMillis());
+      if (writtenSince(c, opened)) {
+        // Written while it was read (a resumed trainer saving the step again in place): what was read may mix two saves.
+        sink.abortStep();
+        scanner.measureAgain(c.folder());
+        LOG.warn("run {} step {}: its weights files were written while they were read; the step is not sent, and is read again once the"
+            + " trainer is done with it", config.runId(), c.step());
+        return Sent.LATER;
+      }
       sink.commitStep(commit.build());
       sum.commitStep();
       lastStep = c.step();
       planCommitted = planned;
       stepsSent++;
-      lastSentFolder = c.folder();
+      lastSent = c;
       if (firstOfRun) {
         baseDistance.first(c.step(), squares.exact(), squares.leftOver()); // S was 0: the exact difference is W_t − W_0
       } else if (measuring) {

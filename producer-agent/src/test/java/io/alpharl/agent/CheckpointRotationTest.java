@@ -163,6 +163,10 @@ class CheckpointRotationTest {
       agent.poll();
       java.nio.file.attribute.FileTime stop = java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000);
       assertThat(agent.lastSentSavedAfter(stop)).as("step 5 was saved before the STOP").isFalse();
+      // The STOP written while step 5 was being saved: its trainer state is newer, its weights are not, and the trainer saves its
+      // real last checkpoint after it.
+      Files.setLastModifiedTime(runDir.resolve("checkpoint-5/trainer_state.json"), java.nio.file.attribute.FileTime.fromMillis(stop.toMillis() + 1_000));
+      assertThat(agent.lastSentSavedAfter(stop)).as("step 5's weights were saved before the STOP").isFalse();
       write(10);
       for (Path f : List.of(runDir.resolve("checkpoint-10/model.safetensors"), runDir.resolve("checkpoint-10/trainer_state.json"))) {
         Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.fromMillis(stop.toMillis() + 1_000));
@@ -219,6 +223,77 @@ class CheckpointRotationTest {
     }
   }
 
+  /**
+   * A trainer that resumed and saves a step again writes its files in place; a read that spanned
+   * the rewrite took some tensors from one save and some from the other, and was sent with every
+   * check passing. A step whose weights were written while read is read again once they stay.
+   */
+  @Test
+  void aCheckpointWrittenWhileReadIsReadAgain() throws Exception {
+    write(0);
+    write(5);
+    MemorySink sink = new MemorySink();
+    boolean[] rewritten = {false};
+    sink.onBegin = step -> {
+      if (step == 5 && !rewritten[0]) {
+        rewritten[0] = true;
+        try {
+          Thread.sleep(20); // past the file system's time stamp granularity
+          writeWeights(runDir.resolve("checkpoint-5"), 6);
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    };
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = agent("rewritten", sink, allocator)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(rewritten[0]).isTrue();
+      assertThat(sink.committed).as("not sent as read").isEmpty();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(5L);
+      assertThat(sink.sum(allocator, MODULE, 12)).as("the second save, whole").containsExactly(delta(6, MODULE));
+    }
+  }
+
+  /**
+   * A rotation deletes a folder file by file. Caught with its trainer_state.json gone and its
+   * weights still there, the step was sent without its progress value (or refused as corrupt);
+   * it waits now, and the folder gone, it is said as deleted before it was sent.
+   */
+  @Test
+  void aCheckpointCaughtMidDeletionIsNotSentWithoutItsProgressValue() throws Exception {
+    write(0);
+    write(5);
+    write(10);
+    MemorySink sink = new MemorySink();
+    sink.onBegin = step -> {
+      if (step == 5) {
+        try {
+          Files.delete(runDir.resolve("checkpoint-10/trainer_state.json"));
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    };
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = agent("mid-delete", sink, allocator)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(5L);
+      assertThat(sink.letters).isEmpty();
+      deleteTree(runDir.resolve("checkpoint-10"));
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(5L);
+      assertThat(sink.letters).singleElement().satisfies(l -> assertThat(l.getDetail()).contains("checkpoint-10", "was deleted before it was sent"));
+    }
+  }
+
   /** kill -9 leaves the running sum (two f32 copies of the model) behind; the next start of the run deletes a dead process's. */
   @Test
   void runningSumsLeftByAKilledAgentOfTheRunAreDeletedAndNoOthers() throws Exception {
@@ -243,12 +318,17 @@ class CheckpointRotationTest {
 
   private void write(int step) throws IOException {
     Path dir = Files.createDirectories(runDir.resolve("checkpoint-" + step));
+    writeWeights(dir, step);
+    Files.writeString(dir.resolve("trainer_state.json"), "{\"max_steps\": 20, \"log_history\": [{\"step\": " + step + ", \"reward\": 0.5}]}");
+  }
+
+  /** The weights of {@code step} into {@code dir}'s model.safetensors. */
+  private static void writeWeights(Path dir, int step) throws IOException {
     Map<String, float[]> values = new LinkedHashMap<>();
     values.put(MODULE, weights(step, MODULE));
     values.put(NORM, weights(step, NORM));
     new SafetensorsWriter(Map.of()).add(MODULE, DType.F32, List.of(4L, 3L)).add(NORM, DType.F32, List.of(3L))
         .writeTo(dir.resolve("model.safetensors"), values);
-    Files.writeString(dir.resolve("trainer_state.json"), "{\"max_steps\": 20, \"log_history\": [{\"step\": " + step + ", \"reward\": 0.5}]}");
   }
 
   private static float[] weights(int step, String name) {

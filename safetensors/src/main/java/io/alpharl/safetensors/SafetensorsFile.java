@@ -96,7 +96,7 @@ public final class SafetensorsFile implements AutoCloseable {
     try {
       ch = FileChannel.open(path, StandardOpenOption.READ);
     } catch (NoSuchFileException e) {
-      throw new SafetensorsException(path + ": no such file");
+      throw new SafetensorsException(path + ": no such file", e); // the cause tells a file gone from one spoilt
     } catch (IOException e) {
       throw new SafetensorsException(path + ": cannot open: " + e.getMessage(), e);
     }

@@ -99,6 +99,9 @@ public final class ProgressReader {
         for (JsonNode entry : JSON.readTree(state.toFile()).path("log_history")) {
           put(out, entry, true);
         }
+      } catch (java.io.FileNotFoundException | java.nio.file.NoSuchFileException e) {
+        // Deleted since it was seen (a rotation under way): not the file's fault, and the agent waits to see the folder go.
+        throw new UncheckedIOException(state + " is gone: " + oneLine(e), e);
       } catch (IOException e) {
         throw new UncheckedIOException(state + " is not valid JSON: " + oneLine(e), e);
       }
