@@ -7,8 +7,9 @@ import java.util.OptionalLong;
 /**
  * The processor's restart after a SIGKILL mid-run: the seconds from the new JVM's launch until
  * its streams run again, which is when its state is rebuilt from the topics. The cumulative
- * update ΔW is not in a changelog: it is restored by reading the run's whole delta log, so this
- * time grows with the steps a run has made, and the log bytes per second say by how much.
+ * update ΔW is not in a changelog: without copies of it ({@code --snapshot-every 0}) it is restored
+ * by reading the run's whole delta log, so this time grows with the steps a run has made, and the
+ * log bytes per second say by how much; with copies, from the newest copy and the log after it.
  *
  * @param afterStep               the last step whose fit arrived before the kill
  * @param launchToRunningSeconds  from the new JVM's launch to its "running" line; null if it never came

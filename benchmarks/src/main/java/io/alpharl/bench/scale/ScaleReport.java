@@ -235,7 +235,9 @@ public final class ScaleReport {
     f.put("delta_w_concentration_vs_noise", solverMedian(window, SolverWork::concentrationVsNoise));
     f.put("processor_restart_seconds", restart == null ? null : restart.launchToRunningSeconds());
     f.put("processor_restart_delta_log_bytes", restart == null ? null : restart.deltaLogBytes());
-    f.put("processor_restart_log_bytes_per_second", restart == null ? null : restart.logBytesPerSecond());
+    // With copies of ΔW a restore reads them and the log after its restart point, not the whole log: the run's log bytes over the
+    // restart's seconds would be no rate of anything read.
+    f.put("processor_restart_log_bytes_per_second", restart == null || config.snapshotEvery() > 0 ? null : restart.logBytesPerSecond());
     f.put("agent_restart_seconds", agentRestart == null ? null : agentRestart.launchToResumedSeconds());
     f.put("agent_resume_seconds", agentRestart == null ? null : agentRestart.resumeSeconds());
     return f;
@@ -259,6 +261,10 @@ public final class ScaleReport {
     }
     if (key.startsWith("model_write") || key.startsWith("cp")) {
       return "the extrapolator wrote no predicted model in this run";
+    }
+    if (key.equals("processor_restart_log_bytes_per_second") && restart != null && config.snapshotEvery() > 0) {
+      return "with copies of ΔW (--snapshot-every " + config.snapshotEvery() + ") a restore reads them and the log after its restart point,"
+          + " not the whole log";
     }
     if (key.startsWith("processor_restart")) {
       return config.killProcessorAfter() == 0 ? "no --kill-processor-after: the processor was not restarted"

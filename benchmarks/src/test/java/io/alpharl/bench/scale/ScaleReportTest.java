@@ -22,9 +22,13 @@ class ScaleReportTest {
   }
 
   private static ScaleConfig config(int steps, int killProcessorAfter) {
+    return config(steps, killProcessorAfter, 32);
+  }
+
+  private static ScaleConfig config(int steps, int killProcessorAfter, int snapshotEvery) {
     return new ScaleConfig("tiny", Presets.tiny(), steps, DriftSettings.defaults(), Path.of("unused"), false, Path.of("alpharl.jar"),
         Heaps.defaults(), 0.4, 2, Duration.ofMinutes(1), false, 4, 1, 0, 4, 1e-6,
-        io.alpharl.processor.rank1.kernel.SweepPrecision.DOUBLE, killProcessorAfter, 0, 32, 32);
+        io.alpharl.processor.rank1.kernel.SweepPrecision.DOUBLE, killProcessorAfter, 0, snapshotEvery, 32);
   }
 
   private static StepMeasurement step(long t, double agent, double produce, double fit, double consume, long topic, long disk, long wire) {
@@ -98,11 +102,16 @@ class ScaleReportTest {
     ScaleReport none = new ScaleReport(config(4));
     assertThat(none.toJson().path("null_reasons").path("processor_restart_seconds").asText()).contains("no --kill-processor-after");
 
-    ScaleReport r = new ScaleReport(config(4, 2));
+    ScaleReport r = new ScaleReport(config(4, 2, 0));
     assertThat(r.toJson().path("null_reasons").path("processor_restart_seconds").asText()).contains("ended before step 2");
-    r.processorRestart(new ProcessorRestart(2, 8.0, 200_000_000L,
+    ProcessorRestart restart = new ProcessorRestart(2, 8.0, 200_000_000L,
         List.of(new ServiceLines.Restored("delta-sums", "alpharl.deltas-0", 120, 5500), new ServiceLines.Restored("module-factors", "x-changelog-0", 60, 40)),
-        OptionalLong.of(7_000_000), OptionalLong.of(1_000)));
+        OptionalLong.of(7_000_000), OptionalLong.of(1_000));
+    r.processorRestart(restart);
+    ScaleReport withCopies = new ScaleReport(config(4, 2, 32));
+    withCopies.processorRestart(restart);
+    assertThat(withCopies.toJson().path("processor_restart_log_bytes_per_second").isNull()).as("no rate of anything read").isTrue();
+    assertThat(withCopies.toJson().path("null_reasons").path("processor_restart_log_bytes_per_second").asText()).contains("copies of ΔW");
     r.peakRss("processor", OptionalLong.of(5_000_000), "");
     r.peakRss("agent", OptionalLong.of(3_000_000), "");
     JsonNode json = r.toJson();

@@ -9,7 +9,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The produce baseline: a plain transactional producer with the agent's settings (idempotent,
- * acks=all, 5 ms linger, 1 MiB batches) sends a step's frames, as they were read back, to a scratch
+ * acks=all, 5 ms linger, 1 MiB batches, 64 MiB requests) sends a step's frames, as they were read back, to a scratch
  * topic in one transaction. Its time is the floor for the agent's: the same bytes, with nothing
  * read from disk, diffed or encoded. Not thread-safe.
  */
@@ -27,6 +27,8 @@ public final class RawProduce implements AutoCloseable {
     conf.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     conf.put(ProducerConfig.BATCH_SIZE_CONFIG, 1024 * 1024);
     conf.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 600_000);
+    // As the agent's (KafkaStepSink): at the client's default 1 MiB a request carried one batch, where the agent's carry many.
+    conf.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 64 * 1024 * 1024);
     this.producer = new KafkaProducer<>(conf, new ByteArraySerializer(), new ByteArraySerializer());
     producer.initTransactions(); // outside any timing: the agent also does it once, at start
     producer.partitionsFor(topic);
