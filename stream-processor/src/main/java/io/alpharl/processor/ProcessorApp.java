@@ -35,20 +35,24 @@ public final class ProcessorApp implements AutoCloseable {
   private final KafkaStreams streams;
   private final Rank1Backend backend;
   private final BufferAllocator allocator;
-  private final StateHttpServer http;
+  private final ProcessorConfig config;
+  private final ProcessorMetrics metrics;
+  /** Served once the streams run ({@link #awaitRunning}); closed by {@link #close}, which may come first. */
+  private StateHttpServer http;
   private final StateQueries queries;
   private final StreamsStopWatch watch;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final CompletableFuture<Void> closedDone = new CompletableFuture<>();
 
-  private ProcessorApp(KafkaStreams streams, Rank1Backend backend, BufferAllocator allocator, StateHttpServer http, StateQueries queries,
-      StreamsStopWatch watch) {
+  private ProcessorApp(ProcessorConfig config, KafkaStreams streams, Rank1Backend backend, BufferAllocator allocator, ProcessorMetrics metrics,
+      StateQueries queries, StreamsStopWatch watch) {
+    this.config = config;
     this.queries = queries;
     this.watch = watch;
     this.streams = streams;
     this.backend = backend;
     this.allocator = allocator;
-    this.http = http;
+    this.metrics = metrics;
   }
 
   /**
@@ -65,15 +69,36 @@ public final class ProcessorApp implements AutoCloseable {
    *     with the processor's own
    */
   public static ProcessorApp start(ProcessorConfig config, BufferAllocator parent, List<PrometheusRegistry> alsoExposed) {
+    ProcessorApp app = starting(config, parent, alsoExposed);
+    try {
+      app.awaitRunning();
+    } catch (RuntimeException e) {
+      app.close();
+      throw e;
+    }
+    return app;
+  }
+
+  /**
+   * Starts the processor without waiting for it to run: restoring a large state takes minutes, and
+   * a command that can only be closed once {@link #start} returned was halted by a Ctrl-C or
+   * SIGTERM mid-restore without a clean close (under exactly-once, the next start restores from
+   * scratch). {@link #close} may come before or during {@link #awaitRunning}.
+   */
+  public static ProcessorApp starting(ProcessorConfig config, BufferAllocator parent) {
+    return starting(config, parent, List.of());
+  }
+
+  public static ProcessorApp starting(ProcessorConfig config, BufferAllocator parent, List<PrometheusRegistry> alsoExposed) {
     BufferAllocator allocator = parent.newChildAllocator("stream-processor", 0, Long.MAX_VALUE);
     Rank1Backend backend = null;
     KafkaStreams streams = null;
-    StateHttpServer http = null;
     StreamsStopWatch watch = new StreamsStopWatch();
     StateQueries queries;
+    ProcessorMetrics metrics;
     try {
       backend = Rank1Backends.create(config.rank1Threads());
-      ProcessorMetrics metrics = new ProcessorMetrics(alsoExposed);
+      metrics = new ProcessorMetrics(alsoExposed);
       SnapshotTopic snapshots = new SnapshotTopic(config.kafka(), config.applicationId());
       // Off, no copy is read or written, and the topic is neither made nor needed (nor its ACLs).
       Topology topology = AlphaRlTopology.build(config, backend, allocator, metrics, config.snapshots().enabled() ? snapshots : SnapshotSource.NONE);
@@ -88,18 +113,47 @@ public final class ProcessorApp implements AutoCloseable {
       }
       ChangelogTopics.align(config.kafka(), config.applicationId(), topology);
       streams.start();
-      awaitRunning(streams);
-      if (config.httpPort() > 0) {
-        http = StateHttpServer.start(config.httpHost(), config.httpPort(), queries, metrics);
-      }
-    } catch (IOException e) {
-      throw abandon(new UncheckedIOException("cannot serve HTTP on port " + config.httpPort() + ": " + e.getMessage(), e), streams, backend, allocator);
     } catch (RuntimeException e) {
       throw abandon(e, streams, backend, allocator);
     }
+    return new ProcessorApp(config, streams, backend, allocator, metrics, queries, watch);
+  }
+
+  /**
+   * Waits until the streams run, then serves HTTP. No deadline: restoring a large run's state takes
+   * as long as replaying its log, and {@link RestoreProgress} reports how far it got; a failure, or a
+   * {@link #close}, ends the wait with an exception. The caller closes the app after a failure.
+   */
+  public void awaitRunning() {
+    while (streams.state() != KafkaStreams.State.RUNNING) {
+      if (closed.get()) {
+        throw new IllegalStateException("stream processor closed while starting");
+      }
+      if (streams.state() == KafkaStreams.State.ERROR || streams.state() == KafkaStreams.State.NOT_RUNNING
+          || streams.state() == KafkaStreams.State.PENDING_SHUTDOWN || streams.state() == KafkaStreams.State.PENDING_ERROR) {
+        throw new IllegalStateException("stream processor stopped while starting: " + streams.state());
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while starting", e);
+      }
+    }
+    if (config.httpPort() > 0) {
+      synchronized (this) {
+        if (closed.get()) {
+          throw new IllegalStateException("stream processor closed while starting");
+        }
+        try {
+          http = StateHttpServer.start(config.httpHost(), config.httpPort(), queries, metrics);
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot serve HTTP on port " + config.httpPort() + ": " + e.getMessage(), e);
+        }
+      }
+    }
     LOG.info("stream processor {} running (rank-1 backend {}, top-{} factors, solver tolerance {}, sweeps in {})", config.applicationId(),
         backend.name(), config.factors().rank(), config.rank1().relativeResidual(), config.rank1().precision());
-    return new ProcessorApp(streams, backend, allocator, http, queries, watch);
   }
 
   /**
@@ -144,27 +198,8 @@ public final class ProcessorApp implements AutoCloseable {
   }
 
   /** Port of the HTTP endpoint, or -1 when it is off. */
-  public int httpPort() {
+  public synchronized int httpPort() {
     return http == null ? -1 : http.port();
-  }
-
-  /**
-   * Waits until the streams run. No deadline: restoring a large run's state takes as long as
-   * replaying its log, and {@link RestoreProgress} reports how far it got; a failure ends the wait.
-   */
-  private static void awaitRunning(KafkaStreams streams) {
-    while (streams.state() != KafkaStreams.State.RUNNING) {
-      if (streams.state() == KafkaStreams.State.ERROR || streams.state() == KafkaStreams.State.NOT_RUNNING
-          || streams.state() == KafkaStreams.State.PENDING_SHUTDOWN || streams.state() == KafkaStreams.State.PENDING_ERROR) {
-        throw new IllegalStateException("stream processor stopped while starting: " + streams.state());
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while starting", e);
-      }
-    }
   }
 
   /**
@@ -187,8 +222,10 @@ public final class ProcessorApp implements AutoCloseable {
 
   private void closeOnce() {
     watch.closing();
-    if (http != null) {
-      http.close();
+    synchronized (this) {
+      if (http != null) {
+        http.close();
+      }
     }
     // Leave the group so another instance takes over this one's partitions at once, instead of
     // after the session timeout (Streams stays in the group on close by default, for rolling bounces).

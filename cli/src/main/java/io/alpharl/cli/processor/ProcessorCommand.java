@@ -119,14 +119,26 @@ public final class ProcessorCommand implements Callable<Integer> {
       kafka.ensureTopics(); // after the options are checked, so that a bad one is reported at once, not after a broker timeout
       ProcessorApp app;
       try {
-        app = ProcessorApp.start(config, allocator);
+        app = ProcessorApp.starting(config, allocator);
       } catch (TopicLayoutException e) {
         throw new UserError(e.getMessage());
       }
+      // Before the wait for running: a Ctrl-C or SIGTERM during a restore of minutes closes the streams cleanly, where the JVM halted
+      // them and the next start restored from scratch.
       ShutdownHook hook = ShutdownHook.install("alpharl-processor-shutdown", () -> {
         app.close();
         asked.complete(null);
       });
+      try {
+        app.awaitRunning();
+      } catch (RuntimeException e) {
+        boolean shuttingDown = !hook.cancel();
+        app.close(); // after the hook's own where it runs: the allocator and the lock are released after it
+        if (shuttingDown) {
+          return 0;
+        }
+        throw e;
+      }
       if (app.httpPort() > 0) {
         System.err.printf("stream processor running; monitoring page at http://%s:%d/ (JSON at /api/runs, metrics at /metrics). Ctrl-C stops it.%n",
             httpHost, app.httpPort());
