@@ -294,16 +294,33 @@ public final class CheckpointScanner {
     return out;
   }
 
+  /**
+   * Whether {@code dir} is known not to be a folder: a file, or gone. One whose attributes cannot be
+   * read is kept (measuring it says it is unreadable, and it is looked at again): taken for no
+   * folder, a step measured before was said deleted before it was sent, and lost.
+   */
+  private static boolean notADirectory(Path dir) {
+    try {
+      return !Files.readAttributes(dir, BasicFileAttributes.class).isDirectory();
+    } catch (NoSuchFileException gone) {
+      return true;
+    } catch (IOException unreadable) {
+      return false;
+    }
+  }
+
   /** Step folders by step (sorted), each list sorted. */
   private NavigableMap<Long, List<Path>> stepFolders() {
     NavigableMap<Long, List<Path>> byStep = new TreeMap<>();
-    if (!Files.exists(root)) {
-      return byStep; // not made yet: an agent may start before its trainer (W_0 given elsewhere)
+    if (Files.notExists(root)) {
+      // Not made yet: an agent may start before its trainer (W_0 given elsewhere). Only where that is known: Files.exists is false on
+      // any error too, and a network file system failing for a moment made every folder measured before look deleted.
+      return byStep;
     }
     try (Stream<Path> dirs = Files.list(root)) {
       for (Path dir : (Iterable<Path>) dirs::iterator) {
         Matcher m = layout.stepFolder().matcher(dir.getFileName().toString());
-        if (!m.matches() || !Files.isDirectory(dir)) {
+        if (!m.matches() || notADirectory(dir)) {
           continue;
         }
         long step;
