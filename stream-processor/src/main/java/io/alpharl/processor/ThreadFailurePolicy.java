@@ -34,9 +34,19 @@ final class ThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
   /** Thread failures within {@link #WINDOW_NANOS} after which the client is shut down. */
   static final int MAX_FAILURES = 5;
   static final long WINDOW_NANOS = 10L * 60 * 1_000_000_000L;
+  /**
+   * The same failure (its root cause's class and message) this many times within
+   * {@link #SAME_WINDOW_NANOS} also shuts the client down: a failure that comes back after each
+   * replaced thread restores its partitions, minutes apart, never reached {@link #MAX_FAILURES}
+   * within ten minutes, and the partition was never processed while the process looked healthy.
+   */
+  static final int MAX_SAME_FAILURES = 5;
+  static final long SAME_WINDOW_NANOS = 2L * 60 * 60 * 1_000_000_000L;
 
   private final LongSupplier nanoTime;
   private final Deque<Long> recent = new ArrayDeque<>();
+  /** When each failure came, by its root cause's class and message. */
+  private final java.util.Map<String, Deque<Long>> same = new java.util.HashMap<>();
   /** Partitions rebuilt from the start of their log once already; another request for one counts as a failure. */
   private final Set<Integer> rebuilt = new HashSet<>();
 
@@ -85,6 +95,18 @@ final class ThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
     recent.addLast(now);
     while (now - recent.peekFirst() > WINDOW_NANOS) {
       recent.removeFirst();
+    }
+    Throwable root = Causes.root(e);
+    Deque<Long> times = same.computeIfAbsent(root.getClass().getName() + ": " + root.getMessage(), k -> new ArrayDeque<>());
+    times.addLast(now);
+    while (now - times.peekFirst() > SAME_WINDOW_NANOS) {
+      times.removeFirst();
+    }
+    same.values().removeIf(t -> now - t.peekLast() > SAME_WINDOW_NANOS);
+    if (times.size() >= MAX_SAME_FAILURES) {
+      LOG.error("stream thread failed the same way for the {}th time within {} hours ({}); the processor stops rather than fail so for good",
+          times.size(), SAME_WINDOW_NANOS / 3_600_000_000_000L, root, e);
+      return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     }
     if (recent.size() >= MAX_FAILURES) {
       LOG.error("stream thread failed for the {}th time within {} minutes; the processor stops", recent.size(), WINDOW_NANOS / 60_000_000_000L, e);

@@ -56,9 +56,29 @@ class ThreadFailurePolicyTest {
     AtomicLong now = new AtomicLong();
     ThreadFailurePolicy policy = new ThreadFailurePolicy(now::get);
     for (int i = 0; i < 3 * ThreadFailurePolicy.MAX_FAILURES; i++) {
-      assertThat(policy.handle(new KafkaException("now and then"))).as("failure %d", i).isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
+      assertThat(policy.handle(new KafkaException("now and then, failure " + i))).as("failure %d", i).isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
       now.addAndGet(ThreadFailurePolicy.WINDOW_NANOS / (ThreadFailurePolicy.MAX_FAILURES - 2));
     }
+  }
+
+  /**
+   * The same failure after each replaced thread restored its partitions, minutes apart, never
+   * reached five within ten minutes: the thread was replaced for good and the partition never
+   * processed. Five of the same within two hours stop the client; different ones do not.
+   */
+  @Test
+  void theSameFailureComingBackMinutesApartStopsTheClient() {
+    AtomicLong now = new AtomicLong();
+    ThreadFailurePolicy policy = new ThreadFailurePolicy(now::get);
+    for (int i = 1; i < ThreadFailurePolicy.MAX_SAME_FAILURES; i++) {
+      assertThat(policy.handle(new StreamsException(new IllegalStateException("store of partition 3: stop the processor and delete it"))))
+          .as("failure %d", i).isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
+      now.addAndGet(4 * MINUTE);
+    }
+    assertThat(policy.handle(new KafkaException("another"))).isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
+    now.addAndGet(4 * MINUTE);
+    assertThat(policy.handle(new StreamsException(new IllegalStateException("store of partition 3: stop the processor and delete it"))))
+        .isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
   }
 
   /**
