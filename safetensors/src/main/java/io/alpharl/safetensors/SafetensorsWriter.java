@@ -57,7 +57,9 @@ public final class SafetensorsWriter {
     /** @throws IllegalArgumentException when {@code bytes} do not hold exactly the shape's elements of that dtype */
     static Declared buffer(String name, String dtype, List<Long> shape, ByteBuffer bytes) {
       Objects.requireNonNull(name);
-      long expected = elements(shape) * DType.otherWidth(dtype, name, "a written file");
+      // A float buffer too (RoPE's inv_freq, GPT-2's causal masks, which old bases hold): taken for an unknown dtype, every model
+      // written from such a base failed, and the extrapolator retried it for good.
+      long expected = elements(shape) * DType.fromHeader(dtype).map(DType::bytes).orElseGet(() -> DType.otherWidth(dtype, name, "a written file"));
       if (bytes.remaining() != expected) {
         throw new IllegalArgumentException(name + ": " + bytes.remaining() + " bytes given, shape " + shape + " of " + dtype + " needs " + expected);
       }

@@ -88,4 +88,22 @@ class ShardedCheckpointWriterTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> w.addBytes("short", "I32", List.of(2L), java.nio.ByteBuffer.allocate(4)))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("short: 4 bytes given, shape [2] of I32 needs 8");
   }
+
+  /**
+   * Float buffers a model computes (RoPE's inv_freq of Llama-2-era conversions) are read past as
+   * buffers and written back as the base's bytes: declared, their float dtype was taken for an
+   * unknown one, and every model written from such a base failed.
+   */
+  @Test
+  void aFloatBufferIsWrittenAsItsBytes() throws Exception {
+    String name = "model.layers.0.self_attn.rotary_emb.inv_freq";
+    java.nio.ByteBuffer freq = java.nio.ByteBuffer.allocate(4 * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(1f).putFloat(0.1f)
+        .putFloat(0.01f).putFloat(0.001f).flip();
+    new ShardedCheckpointWriter(1 << 20, Map.of()).add("model.layers.0.self_attn.q_proj.weight", DType.F32, List.of(2L, 2L))
+        .addBytes(name, "F32", List.of(4L), freq).writeTo(dir, (n, sink) -> sink.put(FloatBuffer.wrap(new float[] {1, 2, 3, 4})));
+    try (Checkpoint c = Checkpoint.open(dir)) {
+      assertThat(c.otherTensors()).containsExactly(Map.entry(name, "F32"));
+      assertThat(c.bufferBytes(name)).isEqualTo(freq);
+    }
+  }
 }
