@@ -517,6 +517,12 @@ class PredictCommandTest {
   }
 
   private static void writeCheckpoint(Path dir, int step, Map<String, float[]> base, Map<String, float[]> direction, DType dtype) throws Exception {
+    writeCheckpoint(dir, step, base, direction, dtype, false);
+  }
+
+  /** @param withInvFreq whether it holds RoPE's inv_freq, a float buffer the model computes, as bases of Llama-2-era conversions do */
+  private static void writeCheckpoint(Path dir, int step, Map<String, float[]> base, Map<String, float[]> direction, DType dtype,
+      boolean withInvFreq) throws Exception {
     Files.createDirectories(dir);
     SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt"));
     Map<String, float[]> values = new LinkedHashMap<>();
@@ -527,9 +533,38 @@ class PredictCommandTest {
       values.put(name, valueAt(step, base, direction, name));
     }
     writer.addBytes(POSITION_IDS, "I64", java.util.List.of(1L, 4L), positionIds());
+    if (withInvFreq) {
+      writer.addBytes(INV_FREQ, "F32", java.util.List.of(2L), invFreq());
+    }
     writer.writeTo(dir.resolve("model.safetensors"), values);
     Files.writeString(dir.resolve("trainer_state.json"), "{\"global_step\": " + step + ", \"max_steps\": 100, \"log_history\": [{\"step\": " + step
         + ", \"eval_accuracy\": " + (0.2 + 0.004 * step) + "}]}");
+  }
+
+  private static final String INV_FREQ = "encoder.layer.0.attention.self.rotary_emb.inv_freq";
+
+  private static java.nio.ByteBuffer invFreq() {
+    return java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(1f).putFloat(0.01f).flip();
+  }
+
+  /**
+   * A base holding a float buffer the model computes (RoPE's inv_freq), which the trainer's
+   * checkpoints lack: every model written from it failed on the buffer's float dtype. Its bytes are
+   * the base's in the predicted model.
+   */
+  @Test
+  void aBaseWithAFloatBufferGivesAModelWithItsBytes() throws Exception {
+    Path run = work.resolve("bert-run-inv-freq");
+    Map<String, float[]> base = new LinkedHashMap<>();
+    Map<String, float[]> direction = new LinkedHashMap<>();
+    writeBertRun(run, base, direction);
+    writeCheckpoint(run.resolve("checkpoint-0"), 0, base, direction, DType.F32, true);
+    Path out = work.resolve("predicted-inv-freq");
+    assertThat(AlphaRl.commandLine().execute("predict", run.toString(), "--window-step", "50", "--out", out.toString())).isZero();
+    try (Checkpoint predicted = Checkpoint.open(out)) {
+      assertThat(predicted.otherTensors()).containsEntry(INV_FREQ, "F32");
+      assertThat(predicted.bufferBytes(INV_FREQ)).isEqualTo(invFreq());
+    }
   }
 
   private static java.nio.ByteBuffer positionIds() {
