@@ -108,6 +108,7 @@ public final class ProcessorApp implements AutoCloseable {
       streams.setUncaughtExceptionHandler(new ThreadFailurePolicy());
       queries = new StateQueries(streams, new io.alpharl.fit.FitCalculator(config.fit()));
       RunTopics.requireCoPartitioned(config);
+      GroupSettings.requireSameAsLiveMembers(config);
       if (config.snapshots().enabled()) {
         snapshots.ensure();
       }

@@ -120,7 +120,7 @@ public final class ProcessorCommand implements Callable<Integer> {
       ProcessorApp app;
       try {
         app = ProcessorApp.starting(config, allocator);
-      } catch (TopicLayoutException e) {
+      } catch (TopicLayoutException | io.alpharl.processor.GroupSettings.SettingsMismatchException e) {
         throw new UserError(e.getMessage());
       }
       // Before the wait for running: a Ctrl-C or SIGTERM during a restore of minutes closes the streams cleanly, where the JVM halted

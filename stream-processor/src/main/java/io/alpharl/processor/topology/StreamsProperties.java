@@ -50,6 +50,8 @@ public final class StreamsProperties {
     // changelog one broker's disk away from lost on a cluster of several, whatever the user set.
     ProcessorConfig.Scaling scaling = config.scaling();
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, scaling.streamThreads());
+    // The instance and its settings' fingerprint, which the group's description shows the other instances (GroupSettings).
+    p.put(StreamsConfig.CLIENT_ID_CONFIG, io.alpharl.processor.GroupSettings.clientId(config));
     p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, scaling.standbyReplicas());
     // Static membership: a restarted instance rejoins under its old identity and gets its tasks
     // back at once, instead of the group waiting for the dead member's session to expire.
