@@ -32,8 +32,12 @@ public final class KafkaOptions {
           + " timeouts), as Kafka's own tools take --command-config.")
   public Path kafkaConfig;
 
-  @Option(names = "--partitions", defaultValue = "4", description = "Partitions of AlphaRL topics this command creates if missing. Default: ${DEFAULT-VALUE}.")
-  public int partitions;
+  /** Null when not given: a count the user names is compared with the existing topics' ({@link #ensureTopics}). */
+  @Option(names = "--partitions", description = "Partitions of AlphaRL topics this command creates if missing; existing topics keep theirs."
+      + " Default: " + DEFAULT_PARTITIONS + ".")
+  public Integer partitions;
+
+  static final int DEFAULT_PARTITIONS = 4;
 
   /** Not 1 by default: on a cluster of several brokers that made every topic, the run's log included, one disk's loss away from gone. */
   @Option(names = "--replication", description = "Replication factor of topics this command creates; with 3 or more, a write also needs 2"
@@ -65,6 +69,7 @@ public final class KafkaOptions {
    * nearly always a wrong address or none started, so it is a one-line error, not a stack trace.
    */
   public void ensureTopics() {
+    int partitions = this.partitions != null ? this.partitions : DEFAULT_PARTITIONS;
     if (partitions < 1 || replication != null && replication < 1) {
       throw new UserError("--partitions and --replication must be at least 1, got " + partitions + " and " + replication);
     }
@@ -77,6 +82,9 @@ public final class KafkaOptions {
       List<TopicLayout> layouts = Topics.layouts(partitions, replication == null ? TopicLayout.BROKER_DEFAULT : replication);
       TopicAdmin.ensure(admin, layouts);
       TopicAdmin.settingsAtOdds(admin, layouts).forEach(LOG::warn);
+      if (this.partitions != null) {
+        TopicAdmin.partitionsKept(admin, partitions).ifPresent(LOG::warn);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (KafkaException e) {

@@ -83,6 +83,9 @@ class TopicSettingsIT {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
       TopicAdmin.ensure(admin, layouts);
       assertThat(TopicAdmin.settingsAtOdds(admin, layouts)).isEmpty();
+      assertThat(TopicAdmin.partitionsKept(admin, 2)).isEmpty();
+      // A count asked for later is not the topics' (they keep theirs): said, where it was taken silently.
+      assertThat(TopicAdmin.partitionsKept(admin, 8)).hasValueSatisfying(s -> assertThat(s).contains("--partitions 8", "exists with 2 partitions"));
     }
   }
 
@@ -100,6 +103,9 @@ class TopicSettingsIT {
         Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
       TopicAdmin.ensure(admin, layouts);
       assertThat(TopicAdmin.settingsAtOdds(admin, layouts)).isEmpty();
+      assertThat(TopicAdmin.partitionsKept(admin, 2)).isEmpty();
+      // A count asked for later is not the topics' (they keep theirs): said, where it was taken silently.
+      assertThat(TopicAdmin.partitionsKept(admin, 8)).hasValueSatisfying(s -> assertThat(s).contains("--partitions 8", "exists with 2 partitions"));
     }
   }
 }

@@ -196,6 +196,24 @@ public final class TopicAdmin {
     return out;
   }
 
+  /**
+   * What to say of a partition count the user asked for that the delta topic, made before, does not
+   * have: existing topics keep their count, and the option was taken silently (processor instances
+   * beyond the delta topic's partitions have nothing to do). Kafka can add partitions, but adding
+   * them to alpharl.deltas moves tensors of runs in flight to other partitions, whose later frames
+   * are then refused. Empty when the counts agree or the topic cannot be described.
+   */
+  public static java.util.Optional<String> partitionsKept(Admin admin, int asked) throws InterruptedException {
+    try {
+      int has = admin.describeTopics(List.of(Topics.DELTAS.name())).allTopicNames().get().get(Topics.DELTAS.name()).partitions().size();
+      return has == asked ? java.util.Optional.empty() : java.util.Optional.of("--partitions " + asked + ": " + Topics.DELTAS.name() + " exists with "
+          + has + " partitions and keeps them (existing topics are not changed); make the topics with the count the largest number of"
+          + " processor instances needs before the first run, and never add partitions to " + Topics.DELTAS.name() + " while runs are in flight");
+    } catch (ExecutionException e) {
+      return java.util.Optional.empty(); // not visible to this principal, or not there: nothing known
+    }
+  }
+
   private static boolean keepsEverything(TopicLayout layout) {
     return "-1".equals(layout.configs().get(TopicConfig.RETENTION_MS_CONFIG));
   }
