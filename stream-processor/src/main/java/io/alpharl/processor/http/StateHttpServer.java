@@ -117,6 +117,13 @@ public final class StateHttpServer implements AutoCloseable {
         send(exchange, 404, error("unknown path " + exchange.getRequestURI().getPath()));
       }
     } catch (InvalidStateStoreException e) {
+      if (queries.holdsNoRuns()) {
+        // For good, not for a rebalance: 503 said "try again" for ever on an instance beyond the run-keyed topics' partitions.
+        boolean list = exchange.getRequestURI().getRawPath().replaceFirst("^/api/runs/?", "").isEmpty();
+        send(exchange, list ? 200 : 404, list ? "[]" : error("this instance holds none of the runs' partitions (alpharl.runs); the instance that"
+            + " holds the run's answers for it"));
+        return;
+      }
       send(exchange, 503, error("state not ready (rebalancing or restoring): " + e.getMessage()));
     } catch (RuntimeException e) {
       LOG.warn("HTTP {} failed", exchange.getRequestURI(), e);

@@ -51,6 +51,17 @@ public final class StateQueries {
     return calculator;
   }
 
+  /**
+   * Whether this instance runs and holds no task of the run tracker (no partition of
+   * alpharl.runs): with more instances than those partitions some never do, and their stores are
+   * not missing for a rebalance but for good, so they answer that they hold no runs.
+   */
+  public boolean holdsNoRuns() {
+    return streams.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING && streams.metadataForLocalThreads().stream()
+        .flatMap(t -> t.activeTasks().stream()).flatMap(t -> t.topicPartitions().stream())
+        .noneMatch(p -> p.topic().equals(io.alpharl.proto.topic.Topics.RUNS.name()));
+  }
+
   /** Every run this instance holds, by id in key order, each state parsed once (the page asks for the list every 2 s). */
   public Map<String, RunState> runs() {
     Map<String, RunState> out = new java.util.LinkedHashMap<>();
