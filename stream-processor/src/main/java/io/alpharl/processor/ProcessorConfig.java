@@ -111,7 +111,9 @@ public record ProcessorConfig(
    * change no output.
    */
   public String outputSettings() {
-    String all = rank1 + "|" + factors + "|" + fit;
+    // Records print their doubles with Double.toString, which JDK 17 and 21 print differently for some values: made alike, so
+    // that instances alike on either JDK have one fingerprint (GroupSettings refuses a start on another).
+    String all = io.alpharl.proto.text.Decimals.canonical(rank1 + "|" + factors + "|" + fit);
     try {
       byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(all.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       return java.util.HexFormat.of().formatHex(digest, 0, 8);

@@ -65,6 +65,7 @@ public final class FactorScan {
     Set<String> out = new HashSet<>();
     if (!fit.getFactorSettings().isEmpty()) {
       out.add(fit.getFactorSettings());
+      out.add(io.alpharl.proto.text.Decimals.canonical(fit.getFactorSettings()));
     }
     if (!fit.getProcessorSettings().isEmpty()) {
       out.add(fit.getProcessorSettings());
@@ -123,7 +124,8 @@ public final class FactorScan {
       return null;
     }
     Header s = r.headers().lastHeader(Topics.SETTINGS_HEADER);
-    if (!stamps.isEmpty() && s != null && !stamps.contains(new String(s.value(), StandardCharsets.UTF_8))) {
+    if (!stamps.isEmpty() && s != null && !stamps.contains(new String(s.value(), StandardCharsets.UTF_8))
+        && !stamps.contains(io.alpharl.proto.text.Decimals.canonical(new String(s.value(), StandardCharsets.UTF_8)))) {
       return null; // computed by an instance with other settings: the run tracker refused it
     }
     Rank1Update u;

@@ -16,4 +16,16 @@ public final class Decimals {
   public static String of(double x) {
     return DoubleToDecimal.toString(x);
   }
+
+  private static final java.util.regex.Pattern DECIMAL = java.util.regex.Pattern.compile("-?\\d+\\.\\d+(?:E-?\\d+)?");
+
+  /**
+   * {@code text} with every decimal number in it (digits, a point, digits, an exponent perhaps)
+   * printed as {@link #of} prints it: a settings text a JDK 17 build printed ("--solver-tolerance
+   * 0.0020") compares equal to this build's ("0.002"), and texts made of records' own
+   * {@code toString} print alike on every JDK. Integers are left as they are.
+   */
+  public static String canonical(String text) {
+    return DECIMAL.matcher(text).replaceAll(m -> java.util.regex.Matcher.quoteReplacement(of(Double.parseDouble(m.group()))));
+  }
 }

@@ -18,4 +18,13 @@ class DecimalsTest {
     assertThat(Decimals.of(Double.NaN)).isEqualTo("NaN");
     assertThat(Decimals.of(-0.5)).isEqualTo("-0.5");
   }
+
+  /** What JDK 17 printed reads as this build prints it; integers and other text are kept. */
+  @Test
+  void canonicalTextPrintsEveryDecimalAlike() {
+    assertThat(Decimals.canonical("--factors 4 --solver-tolerance 0.0020 (max sweeps 300, sketch 32 seed 7)"))
+        .isEqualTo("--factors 4 --solver-tolerance 0.002 (max sweeps 300, sketch 32 seed 7)");
+    assertThat(Decimals.canonical("x=9.999999999999999E22, y=1.0E-6, z=-0.5")).isEqualTo("x=1.0E23, y=1.0E-6, z=-0.5");
+    assertThat(Decimals.canonical("Rank1Settings[relativeResidual=1.0E-6, maxSweeps=300]")).isEqualTo("Rank1Settings[relativeResidual=1.0E-6, maxSweeps=300]");
+  }
 }

@@ -22,7 +22,9 @@ import java.util.function.Function;
 public final class FinishedRunViews {
   /** The store they are kept in, its values that JSON's UTF-8 bytes. */
   public static final String STORE = "finished-views";
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Doubles as the JDK 19 algorithm prints them on every JDK: the views are kept as bytes in a changelogged store. */
+  private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+      .enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
 
   private FinishedRunViews() {}
 
