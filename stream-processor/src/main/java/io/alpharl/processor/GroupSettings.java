@@ -23,6 +23,7 @@ import org.apache.kafka.common.errors.GroupIdNotFoundException;
  */
 public final class GroupSettings {
   static final String MARK = "-settings-";
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GroupSettings.class);
   private static final Duration ASK_FOR = Duration.ofSeconds(30);
 
   private GroupSettings() {}
@@ -51,26 +52,34 @@ public final class GroupSettings {
    * @throws SettingsMismatchException naming the member, its settings and these
    */
   static void requireSameAsLiveMembers(ProcessorConfig config) {
+    if ("streams".equalsIgnoreCase(config.kafka().properties().getOrDefault("group.protocol", ""))) {
+      LOG.warn("group.protocol=streams: the processor group is not a consumer group, and whether every instance shares this one's settings"
+          + " is not checked; start every instance with the same --factors, solver and fit settings");
+      return;
+    }
     ConsumerGroupDescription group;
     try (Admin admin = Admin.create(config.kafka().config())) {
       group = admin.describeConsumerGroups(List.of(config.applicationId())).all().get(ASK_FOR.toMillis(), TimeUnit.MILLISECONDS)
           .get(config.applicationId());
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof GroupIdNotFoundException) {
-        return;
+    } catch (ExecutionException | TimeoutException e) {
+      // Best effort: a group not made yet, a coordinator not answering or a principal without Describe on the group must not keep
+      // the processor from starting, which Kafka Streams would then wait out.
+      Throwable why = e instanceof ExecutionException ? e.getCause() : e;
+      if (!(why instanceof GroupIdNotFoundException)) {
+        LOG.warn("cannot describe the processor group {} ({}): whether every instance shares this one's settings is not checked", config.applicationId(),
+            why.toString());
       }
-      throw new IllegalStateException("cannot describe the processor group " + config.applicationId() + ": " + e.getCause(), e.getCause());
-    } catch (TimeoutException e) {
-      throw new IllegalStateException("the broker did not describe the processor group " + config.applicationId() + " within " + ASK_FOR.toSeconds()
-          + " s", e);
+      return;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while describing the processor group", e);
     }
     String own = clientId(config);
-    String ownInstance = config.scaling().instanceId().orElse(config.applicationId()) + MARK;
+    // Its own earlier static membership (kept after a kill -9 until its session expires) is skipped; without an instance id there
+    // is none, and every member is another's.
+    Optional<String> ownInstance = config.scaling().instanceId().map(id -> id + MARK);
     for (MemberDescription m : group == null ? List.<MemberDescription>of() : group.members()) {
-      if (m.clientId().startsWith(ownInstance)) {
+      if (ownInstance.isPresent() && m.clientId().startsWith(ownInstance.get())) {
         continue;
       }
       Optional<String> theirs = fingerprintOf(m.clientId());
