@@ -97,6 +97,11 @@ final class ThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
       recent.removeFirst();
     }
     Throwable root = Causes.root(e);
+    if (root instanceof org.apache.kafka.common.errors.RetriableException || root instanceof org.apache.kafka.common.errors.TimeoutException) {
+      // A broker away now and then (a timed-out InitProducerId) passes each time: not a failure that comes back for good.
+      LOG.error("stream thread failed; it is replaced and resumes from the last commit", e);
+      return StreamThreadExceptionResponse.REPLACE_THREAD;
+    }
     Deque<Long> times = same.computeIfAbsent(root.getClass().getName() + ": " + root.getMessage(), k -> new ArrayDeque<>());
     times.addLast(now);
     while (now - times.peekFirst() > SAME_WINDOW_NANOS) {

@@ -81,6 +81,18 @@ class ThreadFailurePolicyTest {
         .isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
   }
 
+  /** A broker away now and then (the same timed-out call each time) passes each time: the thread is replaced, as before. */
+  @Test
+  void theSameTransientKafkaFailureNowAndThenReplacesTheThread() {
+    AtomicLong now = new AtomicLong();
+    ThreadFailurePolicy policy = new ThreadFailurePolicy(now::get);
+    for (int i = 0; i < 3 * ThreadFailurePolicy.MAX_SAME_FAILURES; i++) {
+      assertThat(policy.handle(new StreamsException(new org.apache.kafka.common.errors.TimeoutException("Timeout expired after 60000ms while"
+          + " awaiting InitProducerId")))).as("failure %d", i).isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
+      now.addAndGet(4 * MINUTE);
+    }
+  }
+
   /**
    * Junk after a restart point on more partitions than the budget: each partition's rebuild from
    * its whole log replaced a thread and counted, so five shut the client down at every start.
