@@ -137,7 +137,10 @@ public final class ProcessorCommand implements Callable<Integer> {
         if (shuttingDown) {
           return 0;
         }
-        throw e;
+        // Kafka Streams stopped before it ran (a restore that failed for good, say): one line, as when it stops later.
+        System.err.println("alpharl processor: " + e.getMessage() + "; the log above says why. Nothing committed is lost: a restart resumes"
+            + " from the last commit.");
+        return 1;
       }
       if (app.httpPort() > 0) {
         System.err.printf("stream processor running; monitoring page at http://%s:%d/ (JSON at /api/runs, metrics at /metrics). Ctrl-C stops it.%n",

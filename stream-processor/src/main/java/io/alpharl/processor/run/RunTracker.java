@@ -525,16 +525,17 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    * record's own coordinates, not the manifest's.
    */
   private void applyParked(Record<String, RunEvent> record, String runId) {
-    List<KeyValue<String, ParkedRecord>> held = new ArrayList<>();
+    // Keys and steps first, each record fetched when applied: minutes of a large run's factors held at once would fill the heap.
+    record HeldKey(String key, long step, boolean commit) {}
+    List<HeldKey> held = new ArrayList<>();
     try (KeyValueIterator<String, ParkedRecord> it = parked.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
-      it.forEachRemaining(held::add);
+      it.forEachRemaining(kv -> held.add(new HeldKey(kv.key, kv.value.getLetter().getStep(), kv.value.hasCommit())));
     }
-    held.sort(java.util.Comparator.<KeyValue<String, ParkedRecord>>comparingLong(kv -> kv.value.getLetter().getStep())
-        .thenComparing(kv -> kv.value.hasCommit()).thenComparing(kv -> kv.key));
+    held.sort(java.util.Comparator.comparingLong(HeldKey::step).thenComparing(HeldKey::commit).thenComparing(HeldKey::key));
     RunManifest m = runs.get(runId).getManifest();
-    for (KeyValue<String, ParkedRecord> kv : held) {
-      parked.delete(kv.key);
-      ParkedRecord p = kv.value;
+    for (HeldKey h : held) {
+      ParkedRecord p = parked.get(h.key());
+      parked.delete(h.key());
       Optional<String> afterEnd = afterEnd(m, p.hasCommit() ? "step commit" : "factors", p.getLetter().getStep());
       if (expired(p, context.currentStreamTimeMs())) {
         sendHeld(p);
@@ -611,7 +612,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     Header settingsHeader = record.headers().lastHeader(Topics.SETTINGS_HEADER);
     String stamped = settingsHeader == null ? factorSettings : new String(settingsHeader.value(), StandardCharsets.UTF_8);
     // The factor settings, or (factors from before the header stated them) the fingerprint of every output setting.
-    if (!factorSettings.equals(stamped) && !settings.equals(stamped)) {
+    // Compared as this build prints numbers: factors an earlier JDK 17 build stamped "0.0020" are this build's "0.002".
+    if (!factorSettings.equals(io.alpharl.proto.text.Decimals.canonical(stamped)) && !settings.equals(stamped)) {
       // An instance of this application started with other settings: taken, the run's fits would depend on which instance held
       // which module. Refused loudly, so the operator starts every instance alike; a record without the header is from before it.
       if (!settingsMismatchSaid) {

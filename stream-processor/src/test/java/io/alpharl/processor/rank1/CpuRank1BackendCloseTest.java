@@ -9,10 +9,10 @@ import org.junit.jupiter.api.Test;
 
 class CpuRank1BackendCloseTest {
   /**
-   * The processor closes its backend when its stream threads do not stop in time. Closing dropped
-   * the stripes still queued without completing them, and a solve waiting on one waited for good,
-   * its stream thread with it (the JVM of an embedder could not exit). Closed under a solve, the
-   * solve ends, with an error or its result.
+   * A backend closed while a solve runs (an embedder's close, or the processor's before it left the
+   * backend alone when its stream threads do not stop in time) dropped the stripes still queued
+   * without completing them, and a solve waiting on one waited for good, its stream thread with it.
+   * Closed under a solve, the solve ends, with an error or its result.
    */
   @Test
   void aSolveUnderwayWhenTheBackendClosesEnds() throws Exception {
