@@ -89,6 +89,13 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    */
   public static final Duration PARK_FOR = Topics.SETTLE_PATIENCE;
   private static final Duration PARKED_SWEEP_EVERY = Duration.ofSeconds(10);
+  /**
+   * Held steps of a run with a manifest applied at once, at each record of the run and each
+   * {@link #DRAIN_EVERY}: the fits of minutes of a large run's steps in one record's transaction
+   * could outlast Kafka Streams' transaction timeout, be aborted, and be tried again for ever.
+   */
+  static final int DRAIN_STEPS = 2;
+  private static final Duration DRAIN_EVERY = Duration.ofSeconds(1);
   public static final String WINDOWS_STORE = "windows";
   public static final String HISTORY_STORE = "fit-history";
   public static final String OUTCOMES_STORE = RunOutcomes.STORE;
@@ -138,6 +145,13 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   private Held applying;
   private Cancellable parkedSweep;
   private Cancellable endedSweep;
+  private Cancellable drainSweep;
+  /**
+   * Runs with a manifest whose held records are still being applied ({@link #drain}); their new
+   * records are held behind them, so that steps complete in order. Not state: rebuilt from the held
+   * records' store at init, which a revive restores.
+   */
+  private final Set<String> draining = new HashSet<>();
   private String applicationId;
   private final String settings;
   private final String factorSettings;
@@ -172,7 +186,20 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     // A revived task calls init again on this processor, and Kafka Streams keeps the punctuations scheduled before: each revive
     // added a sweep of the held records, every 10 s of the log's time, for good.
     cancelSweeps();
+    draining.clear();
+    try (KeyValueIterator<String, ParkedRecord> it = parked.all()) {
+      it.forEachRemaining(kv -> {
+        String run = kv.key.substring(0, kv.key.indexOf(io.alpharl.proto.topic.RecordKeys.SEPARATOR));
+        if (hasManifest(run)) {
+          draining.add(run);
+        }
+      });
+    }
     parkedSweep = context.schedule(PARKED_SWEEP_EVERY, PunctuationType.STREAM_TIME, this::letterParkedBefore);
+    // Wall-clock: when held steps are applied changes no fit, only when it is published; a run whose agent sends nothing more must
+    // still have its held steps applied.
+    drainSweep = context.schedule(DRAIN_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> List.copyOf(draining).forEach(run ->
+        drain(new Record<>(run, null, context.currentStreamTimeMs()), run)));
     endedSweep = context.schedule(ENDED_RUNS_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> {
       if (letGoEndedRuns(ENDED_RUNS_AT_ONCE) < ENDED_RUNS_AT_ONCE) {
         endedSweep.cancel();
@@ -181,13 +208,14 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   private void cancelSweeps() {
-    for (Cancellable c : new Cancellable[] {parkedSweep, endedSweep}) {
+    for (Cancellable c : new Cancellable[] {parkedSweep, endedSweep, drainSweep}) {
       if (c != null) {
         c.cancel();
       }
     }
     parkedSweep = null;
     endedSweep = null;
+    drainSweep = null;
   }
 
   /**
@@ -294,7 +322,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       recount(m.getRunId(), modelledOf(m.getRunId(), runs.get(m.getRunId())));
     }
     if (stored == null || !stored.getHasManifest()) {
-      applyParked(record, m.getRunId());
+      admitHeld(m.getRunId());
+      drain(record, m.getRunId());
     }
     letGoIfFinished(m.getRunId(), runs.get(m.getRunId()));
   }
@@ -416,8 +445,9 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       reject(record, problem.get(), s.getRunId(), s.getStep());
       return;
     }
-    if (!hasManifest(s.getRunId())) {
+    if (!hasManifest(s.getRunId()) || draining.contains(s.getRunId())) {
       holdCommit(record, s);
+      drain(record, s.getRunId());
       return;
     }
     applyCommit(record, s);
@@ -508,7 +538,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    */
   private boolean heldBefore(String key) {
     ParkedRecord existing = parked.get(key);
-    if (existing != null && expired(existing, context.currentStreamTimeMs())) {
+    String run = key.substring(0, key.indexOf(io.alpharl.proto.topic.RecordKeys.SEPARATOR));
+    if (existing != null && !hasManifest(run) && expired(existing, context.currentStreamTimeMs())) {
       parked.delete(key);
       sendHeld(existing);
       return false;
@@ -517,14 +548,44 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   /**
-   * The commits and factors of {@code runId} held for its manifest, applied now that it came, in step
-   * order and each step's factors before its commit, so that steps complete as they would have had
-   * the manifest been read first. One held past {@link #PARK_FOR} is lettered, as the sweep letters
-   * it (the sweep runs between batches of records, so the outcome would otherwise depend on when it
-   * ran); one after the end the manifest states, and any letter its applying makes, name the held
-   * record's own coordinates, not the manifest's.
+   * At the first manifest of {@code runId}: its held records that ran out are lettered now, as the
+   * sweep letters them (the sweep runs between batches of records, so the outcome would otherwise
+   * depend on when it ran); the rest are admitted, to be applied by {@link #drain}, and run out no
+   * more. A run with held records left is draining.
    */
-  private void applyParked(Record<String, RunEvent> record, String runId) {
+  private void admitHeld(String runId) {
+    List<String> expired = new ArrayList<>();
+    boolean any = false;
+    try (KeyValueIterator<String, ParkedRecord> it = parked.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
+      while (it.hasNext()) {
+        KeyValue<String, ParkedRecord> kv = it.next();
+        if (expired(kv.value, context.currentStreamTimeMs())) {
+          expired.add(kv.key);
+        } else {
+          any = true;
+        }
+      }
+    }
+    for (String key : expired) {
+      sendHeld(parked.get(key));
+      parked.delete(key);
+    }
+    if (any) {
+      draining.add(runId);
+    }
+  }
+
+  /**
+   * Applies the held commits and factors of the first {@link #DRAIN_STEPS} held steps of a draining
+   * run, in step order and each step's factors before its commit, so that steps complete as they
+   * would have had the manifest been read first; the run stops draining once none is left. One after
+   * the end the manifest states, and any letter its applying makes, name the held record's own
+   * coordinates, not those of the record being processed.
+   */
+  private void drain(Record<String, RunEvent> record, String runId) {
+    if (!draining.contains(runId)) {
+      return;
+    }
     // Keys and steps first, each record fetched when applied: minutes of a large run's factors held at once would fill the heap.
     record HeldKey(String key, long step, boolean commit) {}
     List<HeldKey> held = new ArrayList<>();
@@ -532,14 +593,18 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       it.forEachRemaining(kv -> held.add(new HeldKey(kv.key, kv.value.getLetter().getStep(), kv.value.hasCommit())));
     }
     held.sort(java.util.Comparator.comparingLong(HeldKey::step).thenComparing(HeldKey::commit).thenComparing(HeldKey::key));
-    RunManifest m = runs.get(runId).getManifest();
+    long[] steps = held.stream().mapToLong(HeldKey::step).distinct().limit(DRAIN_STEPS).toArray();
+    long lastStep = steps.length == 0 ? Long.MIN_VALUE : steps[steps.length - 1];
+    int applied = 0;
     for (HeldKey h : held) {
+      if (h.step() > lastStep) {
+        break;
+      }
+      applied++;
       ParkedRecord p = parked.get(h.key());
       parked.delete(h.key());
-      Optional<String> afterEnd = afterEnd(m, p.hasCommit() ? "step commit" : "factors", p.getLetter().getStep());
-      if (expired(p, context.currentStreamTimeMs())) {
-        sendHeld(p);
-      } else if (afterEnd.isPresent()) {
+      Optional<String> afterEnd = afterEnd(runs.get(runId).getManifest(), p.hasCommit() ? "step commit" : "factors", p.getLetter().getStep());
+      if (afterEnd.isPresent()) {
         send(DeadLetters.withReason(letterOf(p), RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP, afterEnd.get())
             .setRejectedUnixMs(System.currentTimeMillis()).build(), p.getTimestampMs());
       } else {
@@ -555,6 +620,9 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
           applying = null;
         }
       }
+    }
+    if (applied == held.size()) {
+      draining.remove(runId);
     }
   }
 
@@ -585,7 +653,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     List<KeyValue<String, ParkedRecord>> expired = new ArrayList<>();
     try (KeyValueIterator<String, ParkedRecord> it = parked.all()) {
       it.forEachRemaining(kv -> {
-        if (expired(kv.value, streamTime)) {
+        // A run with a manifest is draining its held records, which its manifest admitted: none of them runs out.
+        if (expired(kv.value, streamTime) && !hasManifest(kv.key.substring(0, kv.key.indexOf(io.alpharl.proto.topic.RecordKeys.SEPARATOR)))) {
           expired.add(kv);
         }
       });
@@ -627,8 +696,9 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
           + "): every instance of one application must share them", u.getRunId(), u.getStep());
       return;
     }
-    if (!hasManifest(u.getRunId())) {
+    if (!hasManifest(u.getRunId()) || draining.contains(u.getRunId())) {
       holdFactors(record, u);
+      drain(record, u.getRunId());
       return;
     }
     applyFactors(record, u);
