@@ -146,12 +146,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   private Cancellable parkedSweep;
   private Cancellable endedSweep;
   private Cancellable drainSweep;
-  /**
-   * Runs with a manifest whose held records are still being applied ({@link #drain}); their new
-   * records are held behind them, so that steps complete in order. Not state: rebuilt from the held
-   * records' store at init, which a revive restores.
-   */
-  private final Set<String> draining = new HashSet<>();
+  private HeldRecords held;
   private String applicationId;
   private final String settings;
   private final String factorSettings;
@@ -186,23 +181,35 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     // A revived task calls init again on this processor, and Kafka Streams keeps the punctuations scheduled before: each revive
     // added a sweep of the held records, every 10 s of the log's time, for good.
     cancelSweeps();
-    draining.clear();
-    try (KeyValueIterator<String, ParkedRecord> it = parked.all()) {
-      it.forEachRemaining(kv -> {
-        String run = kv.key.substring(0, kv.key.indexOf(io.alpharl.proto.topic.RecordKeys.SEPARATOR));
-        if (hasManifest(run)) {
-          draining.add(run);
-        }
-      });
-    }
+    held = new HeldRecords(parked);
+    held.rebuild(this::hasManifest);
     parkedSweep = context.schedule(PARKED_SWEEP_EVERY, PunctuationType.STREAM_TIME, this::letterParkedBefore);
-    // Wall-clock: when held steps are applied changes no fit, only when it is published; a run whose agent sends nothing more must
-    // still have its held steps applied.
-    drainSweep = context.schedule(DRAIN_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> List.copyOf(draining).forEach(run ->
-        drain(new Record<>(run, null, context.currentStreamTimeMs()), run)));
+    drainLater();
     endedSweep = context.schedule(ENDED_RUNS_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> {
       if (letGoEndedRuns(ENDED_RUNS_AT_ONCE) < ENDED_RUNS_AT_ONCE) {
         endedSweep.cancel();
+      }
+    });
+  }
+
+  /**
+   * Drains a run each {@link #DRAIN_EVERY} of the wall clock while any is draining, the one that
+   * began first: a run whose agent sends nothing more must still have its held steps applied. When a
+   * held step is applied changes no fit, only when it is published. Scheduled only then: a
+   * wall-clock punctuation makes its task commit a transaction each time, idle or not.
+   */
+  private void drainLater() {
+    if (drainSweep != null || held.drainingRuns().isEmpty()) {
+      return;
+    }
+    drainSweep = context.schedule(DRAIN_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> {
+      if (!held.drainingRuns().isEmpty()) {
+        String run = held.drainingRuns().iterator().next();
+        drain(new Record<>(run, null, Math.max(0, context.currentStreamTimeMs())), run);
+      }
+      if (held.drainingRuns().isEmpty()) {
+        drainSweep.cancel();
+        drainSweep = null;
       }
     });
   }
@@ -322,8 +329,11 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       recount(m.getRunId(), modelledOf(m.getRunId(), runs.get(m.getRunId())));
     }
     if (stored == null || !stored.getHasManifest()) {
-      admitHeld(m.getRunId());
+      // Those that ran out are lettered, as the sweep letters them (it runs between batches of records, so the outcome would
+      // otherwise depend on when it ran); the rest are admitted and run out no more.
+      held.admit(m.getRunId(), context.currentStreamTimeMs() - PARK_FOR.toMillis()).forEach(this::sendHeld);
       drain(record, m.getRunId());
+      drainLater();
     }
     letGoIfFinished(m.getRunId(), runs.get(m.getRunId()));
   }
@@ -445,9 +455,13 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       reject(record, problem.get(), s.getRunId(), s.getStep());
       return;
     }
-    if (!hasManifest(s.getRunId()) || draining.contains(s.getRunId())) {
-      holdCommit(record, s);
+    if (held.draining(s.getRunId())) {
+      queue(record, s.getRunId(), s.getStep(), ParkedRecord.newBuilder().setCommit(s.toBuilder().clearTensors()));
       drain(record, s.getRunId());
+      return;
+    }
+    if (!hasManifest(s.getRunId())) {
+      holdCommit(record, s);
       return;
     }
     applyCommit(record, s);
@@ -497,7 +511,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
         + ", which has no manifest on alpharl.runs (waited " + PARK_FOR.toSeconds() + " s of the log's time for one)", s.getRunId(), s.getStep());
     // Without its tensors' digests, which the tracker does not read: a commit near its topic's 16 MiB, with its letter, made a
     // changelog record past the changelog's limit.
-    parked.put(key, ParkedRecord.newBuilder().setCommit(s.toBuilder().clearTensors()).setLetter(letter).setTimestampMs(heldSince(record)).build());
+    held.hold(key, ParkedRecord.newBuilder().setCommit(s.toBuilder().clearTensors()).setLetter(letter).setTimestampMs(heldSince(record)).build());
     LOG.debug("run {}: step {}'s commit read before any manifest of the run; held for one up to {} s of the log's time, then dead-lettered",
         DeadLetters.runId(s.getRunId()), s.getStep(), PARK_FOR.toSeconds());
   }
@@ -517,7 +531,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     DeadLetter letter = letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, "factors of " + u.getModule() + " step " + u.getStep() + " for run "
         + u.getRunId() + ", which has no manifest on alpharl.runs (waited " + PARK_FOR.toSeconds() + " s of the log's time for one)", u.getRunId(),
         u.getStep());
-    parked.put(key, ParkedRecord.newBuilder().setLetter(letter.toBuilder().clearOriginalValue()).setFactorsRaw(ByteString.copyFrom(record.value().raw()))
+    held.hold(key, ParkedRecord.newBuilder().setLetter(letter.toBuilder().clearOriginalValue()).setFactorsRaw(ByteString.copyFrom(record.value().raw()))
         .setTimestampMs(heldSince(record)).build());
     LOG.debug("run {}: factors of {} step {} read before any manifest of the run; held for one up to {} s of the log's time, then dead-lettered",
         DeadLetters.runId(u.getRunId()), u.getModule(), u.getStep(), PARK_FOR.toSeconds());
@@ -537,10 +551,9 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    * a second record of the key was a duplicate or held afresh by that.
    */
   private boolean heldBefore(String key) {
-    ParkedRecord existing = parked.get(key);
-    String run = key.substring(0, key.indexOf(io.alpharl.proto.topic.RecordKeys.SEPARATOR));
-    if (existing != null && !hasManifest(run) && expired(existing, context.currentStreamTimeMs())) {
-      parked.delete(key);
+    ParkedRecord existing = held.get(key);
+    if (existing != null && expired(existing, context.currentStreamTimeMs())) {
+      held.remove(key);
       sendHeld(existing);
       return false;
     }
@@ -548,81 +561,40 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   /**
-   * At the first manifest of {@code runId}: its held records that ran out are lettered now, as the
-   * sweep letters them (the sweep runs between batches of records, so the outcome would otherwise
-   * depend on when it ran); the rest are admitted, to be applied by {@link #drain}, and run out no
-   * more. A run with held records left is draining.
+   * Queues a record of a draining run behind what it holds, with its own coordinates and time: it is
+   * judged when its turn comes, in the order read, as a manifest-first run would judge it.
    */
-  private void admitHeld(String runId) {
-    List<String> expired = new ArrayList<>();
-    boolean any = false;
-    try (KeyValueIterator<String, ParkedRecord> it = parked.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
-      while (it.hasNext()) {
-        KeyValue<String, ParkedRecord> kv = it.next();
-        if (expired(kv.value, context.currentStreamTimeMs())) {
-          expired.add(kv.key);
-        } else {
-          any = true;
-        }
-      }
-    }
-    for (String key : expired) {
-      sendHeld(parked.get(key));
-      parked.delete(key);
-    }
-    if (any) {
-      draining.add(runId);
-    }
+  private void queue(Record<String, RunEvent> record, String runId, long step, ParkedRecord.Builder p) {
+    DeadLetter letter = letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, "", runId, step);
+    // The letter's copy of a factors record's value is made from the value held, as for a record held before the manifest.
+    held.queue(runId, p.setLetter(p.getFactorsRaw().isEmpty() ? letter : letter.toBuilder().clearOriginalValue().build())
+        .setTimestampMs(record.timestamp()).build());
   }
 
   /**
-   * Applies the held commits and factors of the first {@link #DRAIN_STEPS} held steps of a draining
-   * run, in step order and each step's factors before its commit, so that steps complete as they
-   * would have had the manifest been read first; the run stops draining once none is left. One after
-   * the end the manifest states, and any letter its applying makes, name the held record's own
-   * coordinates, not those of the record being processed.
+   * Applies a draining run's next held records, through {@link #DRAIN_STEPS} commits (a step's fits
+   * are made at its commit). One after the end the manifest states, and any letter its applying
+   * makes, name the held record's own coordinates and time, not those of the record being processed.
    */
   private void drain(Record<String, RunEvent> record, String runId) {
-    if (!draining.contains(runId)) {
-      return;
-    }
-    // Keys and steps first, each record fetched when applied: minutes of a large run's factors held at once would fill the heap.
-    record HeldKey(String key, long step, boolean commit) {}
-    List<HeldKey> held = new ArrayList<>();
-    try (KeyValueIterator<String, ParkedRecord> it = parked.prefixScan(StoreKeys.runPrefix(runId), Serdes.String().serializer())) {
-      it.forEachRemaining(kv -> held.add(new HeldKey(kv.key, kv.value.getLetter().getStep(), kv.value.hasCommit())));
-    }
-    held.sort(java.util.Comparator.comparingLong(HeldKey::step).thenComparing(HeldKey::commit).thenComparing(HeldKey::key));
-    long[] steps = held.stream().mapToLong(HeldKey::step).distinct().limit(DRAIN_STEPS).toArray();
-    long lastStep = steps.length == 0 ? Long.MIN_VALUE : steps[steps.length - 1];
-    int applied = 0;
-    for (HeldKey h : held) {
-      if (h.step() > lastStep) {
-        break;
-      }
-      applied++;
-      ParkedRecord p = parked.get(h.key());
-      parked.delete(h.key());
+    for (ParkedRecord p : held.take(runId, DRAIN_STEPS)) {
       Optional<String> afterEnd = afterEnd(runs.get(runId).getManifest(), p.hasCommit() ? "step commit" : "factors", p.getLetter().getStep());
       if (afterEnd.isPresent()) {
         send(DeadLetters.withReason(letterOf(p), RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP, afterEnd.get())
             .setRejectedUnixMs(System.currentTimeMillis()).build(), p.getTimestampMs());
-      } else {
-        applying = new Held(letterOf(p), p.getTimestampMs());
-        try {
-          if (p.hasCommit()) {
-            LOG.info("run {}: step {}'s commit came before the run's manifest; applied now that it came", runId, p.getCommit().getStep());
-            applyCommit(record, p.getCommit());
-          } else {
-            applyFactors(record, factorsOf(p));
-          }
-        } finally {
-          applying = null;
-        }
+        continue;
       }
-    }
-    if (applied == held.size()) {
-      draining.remove(runId);
+      applying = new Held(letterOf(p), p.getTimestampMs());
+      try {
+        if (p.hasCommit()) {
+          LOG.info("run {}: step {}'s commit came before the run's manifest or behind held steps; applied now", runId, p.getCommit().getStep());
+          applyCommit(record, p.getCommit());
+        } else {
+          applyFactors(record, factorsOf(p));
+        }
+      } finally {
+        applying = null;
+      }
     }
   }
 
@@ -650,18 +622,10 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
 
   /** Letters the records held longer than {@link #PARK_FOR} of the log's time: no manifest of their run came. */
   private void letterParkedBefore(long streamTime) {
-    List<KeyValue<String, ParkedRecord>> expired = new ArrayList<>();
-    try (KeyValueIterator<String, ParkedRecord> it = parked.all()) {
-      it.forEachRemaining(kv -> {
-        // A run with a manifest is draining its held records, which its manifest admitted: none of them runs out.
-        if (expired(kv.value, streamTime) && !hasManifest(kv.key.substring(0, kv.key.indexOf(io.alpharl.proto.topic.RecordKeys.SEPARATOR)))) {
-          expired.add(kv);
-        }
-      });
-    }
-    for (KeyValue<String, ParkedRecord> kv : expired) {
-      parked.delete(kv.key);
-      sendHeld(kv.value);
+    for (String key : held.waitingFrom(streamTime - PARK_FOR.toMillis())) {
+      ParkedRecord p = held.get(key);
+      held.remove(key);
+      sendHeld(p);
     }
   }
 
@@ -696,9 +660,13 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
           + "): every instance of one application must share them", u.getRunId(), u.getStep());
       return;
     }
-    if (!hasManifest(u.getRunId()) || draining.contains(u.getRunId())) {
-      holdFactors(record, u);
+    if (held.draining(u.getRunId())) {
+      queue(record, u.getRunId(), u.getStep(), ParkedRecord.newBuilder().setFactorsRaw(ByteString.copyFrom(record.value().raw())));
       drain(record, u.getRunId());
+      return;
+    }
+    if (!hasManifest(u.getRunId())) {
+      holdFactors(record, u);
       return;
     }
     applyFactors(record, u);
@@ -940,7 +908,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
         .setAxis(fit.getAxis()).setMeanR2(fit.getMeanR2()).setFractionAboveFloor(fit.getFractionAboveFloor()).setConfidence(fit.getConfidence())
         .setGate(fit.getGate()).setProgressValue(fit.getProgressValue()).build());
     metrics.fitPublished(fit, lag);
-    context.forward(new Record<>(runId, fit, record.timestamp()), FITS_SINK);
+    // A held step's fit with the time of the record that completed it, as when its manifest came first.
+    context.forward(new Record<>(runId, fit, applying != null ? applying.timestamp() : record.timestamp()), FITS_SINK);
   }
 
   private void reject(Record<String, RunEvent> record, MessageChecks.Problem problem, String runId, long step) {

@@ -970,6 +970,41 @@ class AlphaRlTopologyTest {
   }
 
   /**
+   * A run draining its held steps reads its next ones meanwhile: queued behind the backlog, in the
+   * order read, they are judged where a manifest-first run judges them, and the fits equal that
+   * run's.
+   */
+  @Test
+  void recordsOfADrainingRunQueueBehindItsHeldSteps() {
+    float[][] d = {randomDelta(), randomDelta(), randomDelta(), randomDelta()};
+    List<FitSummary> read = new ArrayList<>();
+    for (String run : List.of("in-order-4", "queued")) {
+      RunManifest manifest = RunManifest.newBuilder().setSchemaVersion(1).setRunId(run).setPlannedSteps(20)
+          .addTensors(TensorInfo.newBuilder().setName(MODULE).addShape(M).addShape(N).setModelled(true)).build();
+      if (run.equals("in-order-4")) {
+        runs.pipeInput(run, manifest, tick());
+      }
+      for (int t = 1; t <= 4; t++) {
+        if (t == 4 && run.equals("queued")) {
+          runs.pipeInput(run, manifest, tick()); // drains steps 1 and 2; step 3 stays held, step 4 is read behind it
+        }
+        List<DeltaFrame> frames = new ArrayList<>();
+        try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
+          chunker.split(new TensorRef(run, t, MODULE, List.of((long) M, (long) N), true), FloatBuffer.wrap(d[t - 1]), frames::add);
+        }
+        frames.forEach(f -> deltas.pipeInput(f.key(), f, tick()));
+        steps.pipeInput(run, commitOf(run, t), tick());
+      }
+    }
+    read.addAll(fits.readValuesToList());
+    assertThat(dlq.readValuesToList()).isEmpty();
+    java.util.Map<String, List<FitSummary>> byRun = read.stream().collect(java.util.stream.Collectors.groupingBy(FitSummary::getRunId));
+    assertThat(byRun.get("in-order-4")).hasSize(8);
+    assertThat(byRun.get("queued")).extracting(f -> f.toBuilder().clearRunId().build())
+        .containsExactlyElementsOf(byRun.get("in-order-4").stream().map(f -> f.toBuilder().clearRunId().build()).toList());
+  }
+
+  /**
    * A second record of a held key after the first's time ran out: lettered as a duplicate where
    * the records came in one batch, held afresh where the sweep ran between them. The first is
    * lettered, the second held, either way.

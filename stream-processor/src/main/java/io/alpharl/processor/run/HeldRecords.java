@@ -1,0 +1,160 @@
+package io.alpharl.processor.run;
+
+import io.alpharl.processor.state.ParkedRecord;
+import io.alpharl.proto.topic.RecordKeys;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The run tracker's held records ({@link ParkedRecord}, store {@link RunTracker#PARKED_STORE}):
+ * commits and factors of runs whose manifest has not been read (waiting, under their own keys; a
+ * second record of a key is a duplicate), and, once the manifest came, of runs draining them
+ * (admitted, in step order with each step's factors before its commit, then the run's records read
+ * since, queued in the order read, so that each is judged where a manifest-first run would judge
+ * it). The order and the waiting records' times are indexed in memory, rebuilt from the store when
+ * the task starts or is revived, so that a record of a draining run or the sweep reads only the
+ * records it applies or letters, not the whole backlog (a large run's minutes of factors). Belongs
+ * to one task.
+ */
+final class HeldRecords {
+  /** Marks a queued record's key: run/~q/seq, after every step key of the run. */
+  private static final String QUEUED = "~q/";
+
+  private final KeyValueStore<String, ParkedRecord> store;
+  /** Keys of runs without a manifest, in key order, with the time each is held from. */
+  private final TreeMap<String, Long> waiting = new TreeMap<>();
+  /** Runs draining, in the order they began, each its keys in the order they are applied. */
+  private final Map<String, TreeMap<String, String>> draining = new LinkedHashMap<>();
+  private final Map<String, Long> nextSeq = new HashMap<>();
+
+  HeldRecords(KeyValueStore<String, ParkedRecord> store) {
+    this.store = store;
+  }
+
+  /** Indexes the store: a run with a manifest was draining, any other waits. */
+  void rebuild(Predicate<String> hasManifest) {
+    waiting.clear();
+    draining.clear();
+    nextSeq.clear();
+    try (KeyValueIterator<String, ParkedRecord> it = store.all()) {
+      while (it.hasNext()) {
+        KeyValue<String, ParkedRecord> kv = it.next();
+        String run = runOf(kv.key);
+        if (!hasManifest.test(run)) {
+          waiting.put(kv.key, kv.value.getTimestampMs());
+        } else if (kv.key.startsWith(StoreKeys.runPrefix(run) + QUEUED)) {
+          long seq = Long.parseLong(kv.key.substring(kv.key.lastIndexOf('/') + 1));
+          draining.computeIfAbsent(run, r -> new TreeMap<>()).put(queuedOrder(seq), kv.key);
+          nextSeq.merge(run, seq + 1, Math::max);
+        } else {
+          draining.computeIfAbsent(run, r -> new TreeMap<>()).put(admittedOrder(kv.key, kv.value), kv.key);
+        }
+      }
+    }
+  }
+
+  ParkedRecord get(String key) {
+    return store.get(key);
+  }
+
+  /** Holds a record of a run without a manifest under its key. */
+  void hold(String key, ParkedRecord p) {
+    store.put(key, p);
+    waiting.put(key, p.getTimestampMs());
+  }
+
+  /** Lets go of a waiting record (lettered by the caller). */
+  void remove(String key) {
+    store.delete(key);
+    waiting.remove(key);
+  }
+
+  /** The waiting records held from before {@code before}, in key order. */
+  List<String> waitingFrom(long before) {
+    return waiting.entrySet().stream().filter(e -> e.getValue() < before).map(Map.Entry::getKey).toList();
+  }
+
+  boolean draining(String run) {
+    return draining.containsKey(run);
+  }
+
+  Set<String> drainingRuns() {
+    return draining.keySet();
+  }
+
+  /** Queues a record of a draining run, behind what it holds. */
+  void queue(String run, ParkedRecord p) {
+    long seq = nextSeq.merge(run, 1L, Long::sum) - 1;
+    String key = StoreKeys.runPrefix(run) + QUEUED + String.format(Locale.ROOT, "%020d", seq);
+    store.put(key, p);
+    draining.computeIfAbsent(run, r -> new TreeMap<>()).put(queuedOrder(seq), key);
+  }
+
+  /**
+   * The run's manifest came: its waiting records from before {@code before} are removed and
+   * returned (the caller letters them, as the sweep would), the rest admitted; the run drains if
+   * any were.
+   */
+  List<ParkedRecord> admit(String run, long before) {
+    List<ParkedRecord> ranOut = new ArrayList<>();
+    List<String> keys = new ArrayList<>(waiting.subMap(StoreKeys.runPrefix(run), true, StoreKeys.runPrefix(run) + Character.MAX_VALUE, true)
+        .keySet());
+    for (String key : keys) {
+      ParkedRecord p = store.get(key);
+      waiting.remove(key);
+      if (p.getTimestampMs() < before) {
+        store.delete(key);
+        ranOut.add(p);
+      } else {
+        draining.computeIfAbsent(run, r -> new TreeMap<>()).put(admittedOrder(key, p), key);
+      }
+    }
+    return ranOut;
+  }
+
+  /**
+   * Removes and returns the run's next records, through the {@code commits}-th commit (a step's
+   * fits are made at its commit, the costly part); the run stops draining once none is left.
+   */
+  List<ParkedRecord> take(String run, int commits) {
+    TreeMap<String, String> order = draining.get(run);
+    List<ParkedRecord> out = new ArrayList<>();
+    int taken = 0;
+    while (order != null && !order.isEmpty() && taken < commits) {
+      String key = order.pollFirstEntry().getValue();
+      ParkedRecord p = store.get(key);
+      store.delete(key);
+      out.add(p);
+      if (p.hasCommit()) {
+        taken++;
+      }
+    }
+    if (order != null && order.isEmpty()) {
+      draining.remove(run);
+      nextSeq.remove(run);
+    }
+    return out;
+  }
+
+  static String runOf(String key) {
+    return key.substring(0, key.indexOf(RecordKeys.SEPARATOR));
+  }
+
+  private static String admittedOrder(String key, ParkedRecord p) {
+    return String.format(Locale.ROOT, "0|%020d|%d|%s", p.getLetter().getStep(), p.hasCommit() ? 1 : 0, key);
+  }
+
+  private static String queuedOrder(long seq) {
+    return String.format(Locale.ROOT, "1|%020d", seq);
+  }
+}
