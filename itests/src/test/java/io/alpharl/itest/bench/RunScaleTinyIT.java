@@ -46,12 +46,18 @@ class RunScaleTinyIT {
     assertThat(tmp.resolve("work")).as("removed after a successful run").doesNotExist();
 
     JsonNode r = new ObjectMapper().readTree(json.toFile());
+    // With copies of ΔW (the default) a restart reads them and the log after its restart point: no rate of the whole log is read.
+    assertThat(r.path("processor_restart_log_bytes_per_second").isNull()).isTrue();
+    assertThat(r.path("null_reasons").path("processor_restart_log_bytes_per_second").asText()).contains("copies of ΔW");
     for (String key : ScaleReport.FIGURE_KEYS) {
+      if (key.equals("processor_restart_log_bytes_per_second")) {
+        continue;
+      }
       JsonNode v = r.path(key);
       assertThat(v.isNumber()).as("%s is a number, not null (%s)", key, r.path("null_reasons").path(key).asText()).isTrue();
       assertThat(Double.isFinite(v.asDouble()) && v.asDouble() > 0).as("%s = %s is positive and finite", key, v).isTrue();
     }
-    assertThat(r.path("null_reasons").size()).isZero();
+    assertThat(r.path("null_reasons").size()).isOne();
     assertThat(r.path("processor_solver_passes").asDouble()).as("each solve: at least one Lanczos sweep and the pass that gives u")
         .isGreaterThanOrEqualTo(2);
     assertThat(r.path("delta_w_concentration").asDouble()).as("σ1/‖ΔW‖_F").isBetween(0.0, 1.0);
