@@ -92,32 +92,33 @@ final class ThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
       return StreamThreadExceptionResponse.REPLACE_THREAD;
     }
     long now = nanoTime.getAsLong();
-    recent.addLast(now);
-    while (now - recent.peekFirst() > WINDOW_NANOS) {
-      recent.removeFirst();
-    }
-    Throwable root = Causes.root(e);
-    if (root instanceof org.apache.kafka.common.errors.RetriableException || root instanceof org.apache.kafka.common.errors.TimeoutException) {
-      // A broker away now and then (a timed-out InitProducerId) passes each time: not a failure that comes back for good.
-      LOG.error("stream thread failed; it is replaced and resumes from the last commit", e);
-      return StreamThreadExceptionResponse.REPLACE_THREAD;
-    }
-    Deque<Long> times = same.computeIfAbsent(root.getClass().getName() + ": " + root.getMessage(), k -> new ArrayDeque<>());
-    times.addLast(now);
-    while (now - times.peekFirst() > SAME_WINDOW_NANOS) {
-      times.removeFirst();
-    }
-    same.values().removeIf(t -> now - t.peekLast() > SAME_WINDOW_NANOS);
-    if (times.size() >= MAX_SAME_FAILURES) {
-      LOG.error("stream thread failed the same way for the {}th time within {} hours ({}); the processor stops rather than fail so for good",
-          times.size(), SAME_WINDOW_NANOS / 3_600_000_000_000L, root, e);
-      return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-    }
-    if (recent.size() >= MAX_FAILURES) {
+    if (within(recent, now, WINDOW_NANOS) >= MAX_FAILURES) {
       LOG.error("stream thread failed for the {}th time within {} minutes; the processor stops", recent.size(), WINDOW_NANOS / 60_000_000_000L, e);
       return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     }
+    Throwable root = Causes.root(e);
+    // A broker away now and then (the same timed-out InitProducerId each time) passes each time: not a failure that comes back for
+    // good. It still counts towards the failures within ten minutes above.
+    boolean passing = root instanceof org.apache.kafka.common.errors.RetriableException || root instanceof org.apache.kafka.common.errors.TimeoutException;
+    if (!passing) {
+      Deque<Long> times = same.computeIfAbsent(root.getClass().getName() + ": " + root.getMessage(), k -> new ArrayDeque<>());
+      same.values().removeIf(t -> t != times && now - t.peekLast() > SAME_WINDOW_NANOS);
+      if (within(times, now, SAME_WINDOW_NANOS) >= MAX_SAME_FAILURES) {
+        LOG.error("stream thread failed the same way for the {}th time within {} hours ({}); the processor stops rather than fail so for good",
+            times.size(), SAME_WINDOW_NANOS / 3_600_000_000_000L, root, e);
+        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+      }
+    }
     LOG.error("stream thread failed; it is replaced and resumes from the last commit", e);
     return StreamThreadExceptionResponse.REPLACE_THREAD;
+  }
+
+  /** Adds a failure at {@code now} to {@code times}, forgets those older than {@code window}, and says how many are left. */
+  private static int within(Deque<Long> times, long now, long window) {
+    times.addLast(now);
+    while (now - times.peekFirst() > window) {
+      times.removeFirst();
+    }
+    return times.size();
   }
 }

@@ -91,6 +91,13 @@ class ThreadFailurePolicyTest {
           + " awaiting InitProducerId")))).as("failure %d", i).isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
       now.addAndGet(4 * MINUTE);
     }
+    now.addAndGet(ThreadFailurePolicy.WINDOW_NANOS + MINUTE);
+    for (int i = 1; i < ThreadFailurePolicy.MAX_FAILURES; i++) {
+      assertThat(policy.handle(new StreamsException(new org.apache.kafka.common.errors.TimeoutException("again")))).as("burst %d", i)
+          .isEqualTo(StreamThreadExceptionResponse.REPLACE_THREAD);
+    }
+    assertThat(policy.handle(new StreamsException(new org.apache.kafka.common.errors.TimeoutException("again"))))
+        .as("five within ten minutes stop the client, passing or not").isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
   }
 
   /**
