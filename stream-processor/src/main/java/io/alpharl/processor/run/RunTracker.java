@@ -136,7 +136,6 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   private ProcessorContext<Object, Object> context;
   private KeyValueStore<String, RunState> runs;
   private KeyValueStore<String, StepProgress> steps;
-  private KeyValueStore<String, ParkedRecord> parked;
   private KeyValueStore<String, Rank1Update> windows;
   private KeyValueStore<String, FitPoint> history;
   private KeyValueStore<String, byte[]> views;
@@ -166,7 +165,6 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     this.context = context;
     this.runs = context.getStateStore(RUN_STATE_STORE);
     this.steps = context.getStateStore(STEPS_STORE);
-    this.parked = context.getStateStore(PARKED_STORE);
     this.windows = context.getStateStore(WINDOWS_STORE);
     this.history = context.getStateStore(HISTORY_STORE);
     this.views = context.getStateStore(FinishedRunViews.STORE);
@@ -181,7 +179,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     // A revived task calls init again on this processor, and Kafka Streams keeps the punctuations scheduled before: each revive
     // added a sweep of the held records, every 10 s of the log's time, for good.
     cancelSweeps();
-    held = new HeldRecords(parked);
+    held = new HeldRecords(context.getStateStore(PARKED_STORE));
     held.rebuild(this::hasManifest);
     parkedSweep = context.schedule(PARKED_SWEEP_EVERY, PunctuationType.STREAM_TIME, this::letterParkedBefore);
     drainLater();
@@ -331,7 +329,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     if (stored == null || !stored.getHasManifest()) {
       // Those that ran out are lettered, as the sweep letters them (it runs between batches of records, so the outcome would
       // otherwise depend on when it ran); the rest are admitted and run out no more.
-      held.admit(m.getRunId(), context.currentStreamTimeMs() - PARK_FOR.toMillis()).forEach(this::sendHeld);
+      held.admit(m.getRunId(), ranOutBefore(context.currentStreamTimeMs())).forEach(this::sendHeld);
       drain(record, m.getRunId());
       drainLater();
     }
@@ -456,12 +454,13 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       return;
     }
     if (held.draining(s.getRunId())) {
-      queue(record, s.getRunId(), s.getStep(), ParkedRecord.newBuilder().setCommit(s.toBuilder().clearTensors()));
+      queue(record, s.getRunId(), s.getStep(), heldCommit(s));
       drain(record, s.getRunId());
       return;
     }
     if (!hasManifest(s.getRunId())) {
-      holdCommit(record, s);
+      hold(record, StoreKeys.step(s.getRunId(), s.getStep()), s.getRunId(), s.getStep(), "step commit of step " + s.getStep(), "run "
+          + s.getRunId() + " step " + s.getStep() + ": a second commit, or one after a later step completed; a step is taken once", heldCommit(s));
       return;
     }
     applyCommit(record, s);
@@ -495,46 +494,47 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   /**
-   * Holds a commit of a run without a manifest until the manifest comes ({@link ParkedRecord}):
-   * dead-lettered at once, a step-1 commit that one fetch brought before its manifest was lost,
-   * the step abandoned, and the run's fits were not the run's. A second commit of the step is a
-   * duplicate as it would be after the manifest.
+   * Holds a commit or factors record of a run without a manifest until the manifest comes
+   * ({@link ParkedRecord}): dead-lettered at once, a step-1 commit that one fetch brought before its
+   * manifest was lost, and a run whose manifest another agent's open transaction kept back lost
+   * every step read meanwhile. A second record of the key is a duplicate as it would be after the
+   * manifest.
+   *
+   * @param what      the record as its letter names it, e.g. "step commit of step 5"
+   * @param duplicate the letter's detail for a second record of the key
    */
-  private void holdCommit(Record<String, RunEvent> record, StepCommitted s) {
-    String key = StoreKeys.step(s.getRunId(), s.getStep());
+  private void hold(Record<String, RunEvent> record, String key, String runId, long step, String what, String duplicate, ParkedRecord.Builder p) {
     if (heldBefore(key)) {
-      reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, "run " + s.getRunId() + " step " + s.getStep()
-          + ": a second commit, or one after a later step completed; a step is taken once", s.getRunId(), s.getStep());
+      reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, duplicate, runId, step);
       return;
     }
-    DeadLetter letter = letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, "step commit of step " + s.getStep() + " for run " + s.getRunId()
-        + ", which has no manifest on alpharl.runs (waited " + PARK_FOR.toSeconds() + " s of the log's time for one)", s.getRunId(), s.getStep());
-    // Without its tensors' digests, which the tracker does not read: a commit near its topic's 16 MiB, with its letter, made a
-    // changelog record past the changelog's limit.
-    held.hold(key, ParkedRecord.newBuilder().setCommit(s.toBuilder().clearTensors()).setLetter(letter).setTimestampMs(heldSince(record)).build());
-    LOG.debug("run {}: step {}'s commit read before any manifest of the run; held for one up to {} s of the log's time, then dead-lettered",
-        DeadLetters.runId(s.getRunId()), s.getStep(), PARK_FOR.toSeconds());
+    DeadLetter letter = letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, what + " for run " + runId + ", which has no manifest on"
+        + " alpharl.runs (waited " + PARK_FOR.toSeconds() + " s of the log's time for one)", runId, step);
+    held.hold(key, withLetter(p, letter).setTimestampMs(heldSince(record)).build());
+    LOG.debug("run {}: {} read before any manifest of the run; held for one up to {} s of the log's time, then dead-lettered",
+        DeadLetters.runId(runId), what, PARK_FOR.toSeconds());
   }
 
   /**
-   * Holds a module's factors of a run without a manifest, as {@link #holdCommit} holds a commit:
-   * refused at once, a run whose manifest another agent's open transaction kept back lost every step
-   * read meanwhile. A second record of the module's step is a duplicate as after the manifest.
+   * A commit as held: without its tensors' digests, which the tracker does not read (a commit near
+   * its topic's 16 MiB, with its letter, made a changelog record past the changelog's limit).
    */
-  private void holdFactors(Record<String, RunEvent> record, Rank1Update u) {
-    String key = StoreKeys.point(u.getRunId(), u.getModule(), u.getStep());
-    if (heldBefore(key)) {
-      reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, "factors of " + u.getModule() + " step " + u.getStep() + " of run " + u.getRunId()
-          + " seen twice", u.getRunId(), u.getStep());
-      return;
-    }
-    DeadLetter letter = letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, "factors of " + u.getModule() + " step " + u.getStep() + " for run "
-        + u.getRunId() + ", which has no manifest on alpharl.runs (waited " + PARK_FOR.toSeconds() + " s of the log's time for one)", u.getRunId(),
-        u.getStep());
-    held.hold(key, ParkedRecord.newBuilder().setLetter(letter.toBuilder().clearOriginalValue()).setFactorsRaw(ByteString.copyFrom(record.value().raw()))
-        .setTimestampMs(heldSince(record)).build());
-    LOG.debug("run {}: factors of {} step {} read before any manifest of the run; held for one up to {} s of the log's time, then dead-lettered",
-        DeadLetters.runId(u.getRunId()), u.getModule(), u.getStep(), PARK_FOR.toSeconds());
+  private static ParkedRecord.Builder heldCommit(StepCommitted s) {
+    return ParkedRecord.newBuilder().setCommit(s.toBuilder().clearTensors());
+  }
+
+  /** A factors record as held: its value as read. */
+  private static ParkedRecord.Builder heldFactors(Record<String, RunEvent> record) {
+    return ParkedRecord.newBuilder().setFactorsRaw(ByteString.copyFrom(record.value().raw()));
+  }
+
+  /**
+   * {@code p} with its letter; a factors record's without the letter's copy of its value, which
+   * {@link #letterOf(ParkedRecord)} makes from the value held (both, a record near its topic's
+   * 16 MiB would pass the changelog's limit).
+   */
+  private static ParkedRecord.Builder withLetter(ParkedRecord.Builder p, DeadLetter letter) {
+    return p.setLetter(p.getFactorsRaw().isEmpty() ? letter : letter.toBuilder().clearOriginalValue().build());
   }
 
   /**
@@ -552,7 +552,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    */
   private boolean heldBefore(String key) {
     ParkedRecord existing = held.get(key);
-    if (existing != null && expired(existing, context.currentStreamTimeMs())) {
+    if (existing != null && existing.getTimestampMs() < ranOutBefore(context.currentStreamTimeMs())) {
       held.remove(key);
       sendHeld(existing);
       return false;
@@ -565,10 +565,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    * judged when its turn comes, in the order read, as a manifest-first run would judge it.
    */
   private void queue(Record<String, RunEvent> record, String runId, long step, ParkedRecord.Builder p) {
-    DeadLetter letter = letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, "", runId, step);
-    // The letter's copy of a factors record's value is made from the value held, as for a record held before the manifest.
-    held.queue(runId, p.setLetter(p.getFactorsRaw().isEmpty() ? letter : letter.toBuilder().clearOriginalValue().build())
-        .setTimestampMs(record.timestamp()).build());
+    held.queue(runId, withLetter(p, letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, "", runId, step)).setTimestampMs(record.timestamp())
+        .build());
   }
 
   /**
@@ -606,8 +604,9 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     }
   }
 
-  private static boolean expired(ParkedRecord p, long streamTime) {
-    return p.getTimestampMs() + PARK_FOR.toMillis() < streamTime;
+  /** Held records from before this ran out of {@link #PARK_FOR} at stream time {@code streamTime}. */
+  private static long ranOutBefore(long streamTime) {
+    return streamTime - PARK_FOR.toMillis();
   }
 
   /** A held record's letter, whole: a held factors record's copy of its value is made from the value it holds. */
@@ -622,7 +621,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
 
   /** Letters the records held longer than {@link #PARK_FOR} of the log's time: no manifest of their run came. */
   private void letterParkedBefore(long streamTime) {
-    for (String key : held.waitingFrom(streamTime - PARK_FOR.toMillis())) {
+    for (String key : held.waitingFrom(ranOutBefore(streamTime))) {
       ParkedRecord p = held.get(key);
       held.remove(key);
       sendHeld(p);
@@ -661,12 +660,13 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       return;
     }
     if (held.draining(u.getRunId())) {
-      queue(record, u.getRunId(), u.getStep(), ParkedRecord.newBuilder().setFactorsRaw(ByteString.copyFrom(record.value().raw())));
+      queue(record, u.getRunId(), u.getStep(), heldFactors(record));
       drain(record, u.getRunId());
       return;
     }
     if (!hasManifest(u.getRunId())) {
-      holdFactors(record, u);
+      hold(record, StoreKeys.point(u.getRunId(), u.getModule(), u.getStep()), u.getRunId(), u.getStep(), "factors of " + u.getModule() + " step "
+          + u.getStep(), "factors of " + u.getModule() + " step " + u.getStep() + " of run " + u.getRunId() + " seen twice", heldFactors(record));
       return;
     }
     applyFactors(record, u);
