@@ -746,11 +746,11 @@ public final class CheckpointAgent implements AutoCloseable {
     TensorSources sources;
     WeightsStamp opened;
     try {
-      if (config.layout().readyFile().isPresent() && !Files.isRegularFile(c.folder().resolve(config.layout().readyFile().get()))) {
+      Optional<Path> ready = config.layout().readyFile().map(c.folder()::resolve);
+      if (ready.isPresent() && !Files.isRegularFile(ready.get())) {
         // Its ready file (trainer_state.json, which holds y_t) gone since the scan: a rotation under way. Read on, the step went out
         // without its progress value.
-        Path ready = c.folder().resolve(config.layout().readyFile().get());
-        throw new java.io.UncheckedIOException(ready + " is gone since the scan", new java.nio.file.NoSuchFileException(ready.toString()));
+        throw new java.io.UncheckedIOException(ready.get() + " is gone since the scan", new java.nio.file.NoSuchFileException(ready.get().toString()));
       }
       opened = WeightsStamp.of(c.path());
       // y_t before the weights: once open, the weights stay readable if a rotation deletes the folder, its trainer_state.json
