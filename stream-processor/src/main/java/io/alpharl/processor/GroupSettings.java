@@ -74,7 +74,6 @@ public final class GroupSettings {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while describing the processor group", e);
     }
-    String own = clientId(config);
     // Its own earlier static membership (kept after a kill -9 until its session expires) is skipped; without an instance id there
     // is none, and every member is another's.
     Optional<String> ownInstance = config.scaling().instanceId().map(id -> id + MARK);
@@ -83,7 +82,7 @@ public final class GroupSettings {
         continue;
       }
       Optional<String> theirs = fingerprintOf(m.clientId());
-      if (theirs.isPresent() && !own.endsWith(MARK + theirs.get())) {
+      if (theirs.isPresent() && !theirs.get().equals(config.outputSettings())) {
         throw new SettingsMismatchException("instance " + m.clientId().substring(0, m.clientId().lastIndexOf(MARK)) + " of processor application "
             + config.applicationId() + " runs with other output settings (fingerprint " + theirs.get() + ") than this one's ("
             + config.outputSettings() + ": " + config.factorSettings() + " and the fit settings): every instance must share --factors, the"
