@@ -48,6 +48,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -204,7 +205,7 @@ public final class CheckpointAgent implements AutoCloseable {
       lettered.addAll(resume.lettersBefore());
       requireSameBase(committed, fingerprint);
       requireSameProgressKey(committed); // before the lineage check, which would compare two keys' values and blame the folder
-      requireContinuity(committed.lastStep());
+      requireContinuity(committed.lastStep(), committed.wires());
       loggedProgress.putAll(committed.progress());
       requireLineage(committed.lastStep());
       if (committed.committedSteps() == 1) {
@@ -314,7 +315,7 @@ public final class CheckpointAgent implements AutoCloseable {
    * it is not W_0 plus the update the log holds (see {@link ContinuityCheck}). A checkpoint rotated
    * away cannot be checked; that is said, not hidden.
    */
-  private void requireContinuity(long committedStep) {
+  private void requireContinuity(long committedStep, Set<WireDtype> sentIn) {
     if (committedStep == 0) {
       return;
     }
@@ -325,8 +326,10 @@ public final class CheckpointAgent implements AutoCloseable {
       return;
     }
     Optional<String> mismatch;
+    Set<WireDtype> wires = EnumSet.of(config.wire());
+    wires.addAll(sentIn);
     try (Checkpoint ckpt = Checkpoint.open(atStep.get().path())) {
-      mismatch = ContinuityCheck.mismatch(base, w0RoundedTo, ckpt, sum, config.wire());
+      mismatch = ContinuityCheck.mismatch(base, w0RoundedTo, ckpt, sum, wires);
     } catch (SafetensorsException e) {
       LOG.warn("run {}: checkpoint of committed step {} cannot be read ({}); resuming without checking the folder against the log", config.runId(),
           committedStep, e.getMessage());

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,6 +66,22 @@ class ResumeContinuityTest {
     assertThat(lastStepAfterResume(logOf(5, 0, WireDtype.F16), WireDtype.F16)).isEqualTo(5);
     write(5, 1);
     assertThatThrownBy(() -> lastStepAfterResume(logOf(5, 0, WireDtype.F16), WireDtype.F16)).isInstanceOf(ResumeRefusedException.class);
+  }
+
+  /**
+   * The rounding allowed is the wire's the log was sent in, not this agent's: a run sent in f16 and
+   * resumed with {@code --delta-dtype f32} was refused as another run (its tiny update's f16
+   * rounding against f32's allowance of none).
+   */
+  @Test
+  void aRunSentInF16ResumesWithAnotherDeltaDtype() throws Exception {
+    scale = 6e-8;
+    write(0, 0);
+    write(5, 0);
+    assertThat(lastStepAfterResume(sentIn(WireDtype.F16, logOf(5, 0, WireDtype.F16)), WireDtype.F32)).isEqualTo(5);
+    write(5, 1);
+    assertThatThrownBy(() -> lastStepAfterResume(sentIn(WireDtype.F16, logOf(5, 0, WireDtype.F16)), WireDtype.F32))
+        .isInstanceOf(ResumeRefusedException.class);
   }
 
   @Test
@@ -131,6 +148,15 @@ class ResumeContinuityTest {
     return sum -> {
       CommittedRun c = resume.load(sum);
       return new CommittedRun(c.lastStep(), c.firstManifestMs(), c.progress(), Optional.of(base));
+    };
+  }
+
+  /** The run as a log whose manifests name {@code wire} would give it. */
+  private static CheckpointAgent.Resume sentIn(WireDtype wire, CheckpointAgent.Resume resume) {
+    return sum -> {
+      CommittedRun c = resume.load(sum);
+      return new CommittedRun(c.lastStep(), c.firstManifestMs(), c.progress(), c.base(), c.modules(), c.progressKey(), c.steps(), c.newestPlan(),
+          Set.of(wire));
     };
   }
 

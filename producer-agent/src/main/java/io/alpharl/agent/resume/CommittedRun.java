@@ -8,6 +8,7 @@ import io.alpharl.proto.frame.FrameEnvelope;
 import io.alpharl.proto.frame.FrameException;
 import io.alpharl.proto.frame.Shapes;
 import io.alpharl.proto.frame.TensorStepLog;
+import io.alpharl.proto.frame.WireDtype;
 import io.alpharl.proto.manifest.BaseModelFingerprint;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.RecordKeys;
@@ -26,9 +27,11 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.NavigableSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
@@ -57,9 +60,11 @@ import org.slf4j.LoggerFactory;
  * @param progressKey       the progress key its newest valid manifest names; empty when none does
  * @param steps             the steps the log holds committed; empty where the caller does not say
  * @param newestPlan        the planned final step the newest commit carries; 0 when it states none, or for a new run
+ * @param wires             the wire dtypes the run's manifests name: its deltas were rounded to these, whatever this
+ *                          agent's {@code --delta-dtype} is now (empty where the caller does not say)
  */
 public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Long, Double> progress, Optional<BaseModelFingerprint> base,
-    Map<String, TensorInfo> modules, Optional<String> progressKey, Optional<NavigableSet<Long>> steps, long newestPlan) {
+    Map<String, TensorInfo> modules, Optional<String> progressKey, Optional<NavigableSet<Long>> steps, long newestPlan, Set<WireDtype> wires) {
   private static final Logger LOG = LoggerFactory.getLogger(CommittedRun.class);
 
   public CommittedRun {
@@ -67,6 +72,13 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
     modules = Map.copyOf(modules);
     progressKey = progressKey.filter(k -> !k.isEmpty());
     steps = steps.map(s -> Collections.unmodifiableNavigableSet(new TreeSet<>(s)));
+    wires = Set.copyOf(wires);
+  }
+
+  /** A run whose log names no wire dtype besides the one its agent sends in. */
+  public CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Long, Double> progress, Optional<BaseModelFingerprint> base,
+      Map<String, TensorInfo> modules, Optional<String> progressKey, Optional<NavigableSet<Long>> steps, long newestPlan) {
+    this(lastStep, firstManifestMs, progress, base, modules, progressKey, steps, newestPlan, Set.of());
   }
 
   /** A run whose log says nothing of its modules, nor how many steps it holds (none when {@code lastStep} is 0). */
@@ -120,8 +132,10 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       Optional<RunManifest> described = logged.manifests().stream().filter(m -> m.getCreatedUnixMs() > 0).reduce((older, newer) -> newer);
       described.ifPresent(m -> m.getTensorsList().forEach(t -> modules.put(t.getName(), t)));
       String key = described.map(RunManifest::getProgressSignalName).orElse("");
+      Set<WireDtype> wires = logged.manifests().stream().map(m -> WireDtype.named(m.getWireDtype())).flatMap(Optional::stream)
+          .collect(Collectors.toSet());
       if (lastStep == 0) {
-        return new CommittedRun(0, created, Collections.emptyNavigableMap(), base, modules, Optional.of(key), Optional.of(new TreeSet<>()), 0);
+        return new CommittedRun(0, created, Collections.emptyNavigableMap(), base, modules, Optional.of(key), Optional.of(new TreeSet<>()), 0, wires);
       }
       requireTensorsOf(runId, described, sum);
       Optional<KeyframeStart> keyframes = KeyframeStart.load(reader, decoder, runId, commits, created, sum);
@@ -147,7 +161,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       LOG.info("run {}: resuming after committed step {} ({} frames re-read{} in {} ms)", runId, lastStep, folded.frames(),
           keyframes.map(k -> ", each tensor from its newest keyframe").orElse(""), (System.nanoTime() - t0) / 1_000_000);
       return new CommittedRun(lastStep, created, progress, base, modules, Optional.of(key), Optional.of(new TreeSet<>(commits.keySet())),
-          newest.get().getPlannedSteps());
+          newest.get().getPlannedSteps(), wires);
     }
   }
 

@@ -6,6 +6,7 @@ import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.DType;
 import io.alpharl.safetensors.TensorEntry;
 import io.alpharl.safetensors.TensorSources;
+import java.util.Collection;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -22,7 +23,8 @@ import java.util.Optional;
  * order one. That rounding is relative (2⁻⁸) for bf16, but f16's spacing stops shrinking below
  * 2⁻¹⁴ (its subnormals are 2⁻²⁴ apart): an update of 3e-7 a value was off by more than 5 % of
  * itself, and a restarted agent took its own run for another. Half the wire's spacing at each value
- * is allowed besides.
+ * is allowed besides, for the coarsest of the wire dtypes the run was sent in: an agent restarted
+ * with another {@code --delta-dtype} resumes a sum rounded to the earlier one.
  *
  * <p>Large tensors are compared on {@link #WINDOWS} evenly spread windows of {@link #WINDOW}
  * elements, not whole: another run differs everywhere, so a sample tells as well, and a restart
@@ -39,9 +41,11 @@ public final class ContinuityCheck {
   /**
    * The first tensor where {@code sum} is not {@code atStep − base}, described; empty when they
    * agree. {@code w0RoundedTo}: the tensors whose base values the run's updates are taken against
-   * rounded (the manifest's {@code base_rounded_to}).
+   * rounded (the manifest's {@code base_rounded_to}); {@code wires}: every wire dtype the run's
+   * deltas may have been rounded to.
    */
-  public static Optional<String> mismatch(Checkpoint base, Map<String, DType> w0RoundedTo, Checkpoint atStep, RunningSum sum, WireDtype wire) {
+  public static Optional<String> mismatch(Checkpoint base, Map<String, DType> w0RoundedTo, Checkpoint atStep, RunningSum sum,
+      Collection<WireDtype> wires) {
     TensorSources sources = atStep.sourcesFor(base); // a tied head the checkpoint does not store is read as the agent reads it
     float[] w = new float[WINDOW];
     float[] w0 = new float[WINDOW];
@@ -66,7 +70,7 @@ public final class ContinuityCheck {
           diff += d * d;
           update += u * u;
           summed += (double) s[i] * s[i];
-          double h = Math.max(wire.spacing(s[i]), wire.spacing((float) u)) / 2;
+          double h = coarsestSpacing(wires, s[i], (float) u) / 2;
           rounding += h * h;
         }
       }
@@ -77,5 +81,13 @@ public final class ContinuityCheck {
       }
     }
     return Optional.empty();
+  }
+
+  private static double coarsestSpacing(Collection<WireDtype> wires, float a, float b) {
+    double spacing = 0;
+    for (WireDtype wire : wires) {
+      spacing = Math.max(spacing, Math.max(wire.spacing(a), wire.spacing(b)));
+    }
+    return spacing;
   }
 }

@@ -52,6 +52,11 @@ public enum WireDtype {
     return this == BF16 ? HalfFloats.bf16ToFloat(bits) : HalfFloats.f16ToFloat(bits);
   }
 
+  /** The wire dtype a manifest names; empty for one this build does not carry (or none named). */
+  public static java.util.Optional<WireDtype> named(DType d) {
+    return java.util.Optional.ofNullable(of(d));
+  }
+
   /** The wire dtype a header names, or null for one this build does not carry. */
   static WireDtype of(DType d) {
     for (WireDtype w : values()) {
