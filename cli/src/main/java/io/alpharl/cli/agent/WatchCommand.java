@@ -85,9 +85,9 @@ public final class WatchCommand implements Callable<Integer> {
     try (RootAllocator allocator = new RootAllocator();
          ControlFollower control = ControlFollower.start(clients, config.runId(), config.runDir(), controlHost, controlPort)) {
       if (once) {
-        session(config, clients, allocator, stopping);
+        session(config, clients, allocator, stopping, control);
       } else {
-        OutageRetry.run(config.runId(), stopping, () -> session(config, clients, allocator, stopping));
+        OutageRetry.run(config.runId(), stopping, () -> session(config, clients, allocator, stopping, control));
       }
     } catch (ResumeRefusedException e) {
       System.err.println("alpharl agent watch: " + e.getMessage());
@@ -123,7 +123,7 @@ public final class WatchCommand implements Callable<Integer> {
   /**
    * One agent from a rebuild of the log to a stop: Ctrl-C, {@code --once} done, or a failure thrown.
    */
-  private void session(AgentConfig config, KafkaClients clients, RootAllocator allocator, AtomicBoolean stopping)
+  private void session(AgentConfig config, KafkaClients clients, RootAllocator allocator, AtomicBoolean stopping, ControlFollower control)
       throws InterruptedException, java.io.IOException {
     try (KafkaStepSink sink = new KafkaStepSink(clients, config.runId(), Map.of());
          CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.fromLog(clients, config.runId(), allocator))) {
@@ -148,7 +148,7 @@ public final class WatchCommand implements Callable<Integer> {
       double seconds = (System.nanoTime() - t0) / 1e9;
       System.err.printf("run %s: sent through step %d, %.1f MB of deltas in %.1f s (%.1f MB/s)%n", config.runId(), agent.lastStep(),
           agent.bytesOfDeltas() / 1e6, seconds, agent.bytesOfDeltas() / 1e6 / seconds);
-      markOrClose(agent, config, once);
+      markOrClose(agent, config, once, control);
       if (once && agent.lastStep() == 0) {
         sayWhenNoStepFolder(config);
       }
@@ -182,9 +182,9 @@ public final class WatchCommand implements Callable<Integer> {
    * since a later watch will go on from where this one ended; a watch stopped by Ctrl-C or SIGTERM
    * leaves a running run as it was.
    */
-  private static void markOrClose(CheckpointAgent agent, AgentConfig config, boolean once) {
+  private static void markOrClose(CheckpointAgent agent, AgentConfig config, boolean once, ControlFollower control) {
     long planned = agent.plannedSteps();
-    Optional<java.nio.file.attribute.FileTime> stop = StopFile.of(config.runDir(), config.runId());
+    Optional<java.nio.file.attribute.FileTime> stop = control.stopSaid();
     if (planned > 0 && agent.lastStep() >= planned) {
       agent.end(RunStatus.RUN_STATUS_FINISHED);
       System.err.printf("run %s: finished (step %d of %d planned sent); its run id is closed%n", config.runId(), agent.lastStep(), planned);

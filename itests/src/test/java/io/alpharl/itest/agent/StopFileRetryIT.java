@@ -27,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A STOP file that cannot be written when the decision comes (here a folder named STOP in its way;
  * in life the trainer's disk full of checkpoints) is written once it can be. It was tried once:
  * the decision stood in the follower, and a trainer that watches the file alone trained to its end.
+ * The stop counts from when the follower held the decision, not from the late file.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class StopFileRetryIT {
@@ -68,6 +69,13 @@ class StopFileRetryIT {
       assertThat(trainer.resolve(StopFile.NAME)).as("written once it could be").isRegularFile();
       assertThat(StopFile.of(trainer, run)).as("this run's").isPresent();
       assertThat(Files.readString(trainer.resolve(StopFile.NAME))).contains("early_stop", "\"run_id\":\"" + run + "\"");
+      // The endpoint said the decision from the first poll on: a trainer polling it saved its last checkpoint before the file was
+      // written, and judged by the file's time that checkpoint could never end the run.
+      java.nio.file.attribute.FileTime written = Files.getLastModifiedTime(trainer.resolve(StopFile.NAME));
+      assertThat(follower.stopSaid()).as("said since the decision was held, before the file").hasValueSatisfying(said -> assertThat(said.toMillis())
+          .isLessThan(written.toMillis() - 900).isGreaterThanOrEqualTo(sent));
+      Files.delete(trainer.resolve(StopFile.NAME));
+      assertThat(follower.stopSaid()).as("a STOP file deleted to train on").isEmpty();
     }
   }
 }

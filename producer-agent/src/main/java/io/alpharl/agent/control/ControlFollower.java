@@ -15,6 +15,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +69,8 @@ public final class ControlFollower implements AutoCloseable {
   /** Letters whose send failed (the broker away): sent again at the next poll, not lost. */
   private final Queue<DeadLetter> unsent = new ConcurrentLinkedQueue<>();
   private final AtomicReference<ControlDecision> decision = new AtomicReference<>();
+  /** When this follower first held the decision (wall clock, ms; 0 before): the endpoint may answer it from then on. */
+  private volatile long decisionHeldSinceMs;
   /** Whether the decision's STOP file is written (the follower's thread only). */
   private boolean stopFileWritten;
   /** The last reason a STOP file write failed, said once (the follower's thread only). */
@@ -125,6 +128,23 @@ public final class ControlFollower implements AutoCloseable {
   /** The decision, once there is one. */
   public ControlDecision decision() {
     return decision.get();
+  }
+
+  /**
+   * When the trainer may first have been told to stop, while the run's folder holds a STOP file for
+   * it: the earlier of the file's time and the moment this follower first held the decision. A
+   * trainer polling {@code /control} can read the decision before the file is written (at once, or
+   * long after where the write failed and was tried again) and save its last checkpoint in
+   * between; judged by the file alone, that checkpoint was older than the STOP and the run could
+   * never be ended. Empty without a STOP file: a user who deleted it to train on is heard.
+   */
+  public Optional<FileTime> stopSaid() {
+    Optional<FileTime> file = StopFile.of(runDir, runId);
+    long held = decisionHeldSinceMs;
+    if (file.isEmpty() || held == 0 || held >= file.get().toMillis()) {
+      return file;
+    }
+    return Optional.of(FileTime.fromMillis(held));
   }
 
   /**
@@ -226,7 +246,10 @@ public final class ControlFollower implements AutoCloseable {
             continue;
           }
           // The trainer's STOP file says when: the record's time, where the decision (this build's) carries none.
-          decision.compareAndSet(null, d.getDecidedUnixMs() == 0 ? d.toBuilder().setDecidedUnixMs(r.timestamp()).build() : d);
+          long now = System.currentTimeMillis(); // taken before the endpoint can answer it
+          if (decision.compareAndSet(null, d.getDecidedUnixMs() == 0 ? d.toBuilder().setDecidedUnixMs(r.timestamp()).build() : d)) {
+            decisionHeldSinceMs = now;
+          }
         }
         writeStopFileIfDue();
       }
