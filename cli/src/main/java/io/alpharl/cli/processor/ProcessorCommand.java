@@ -115,7 +115,8 @@ public final class ProcessorCommand implements Callable<Integer> {
     }
     StateDirLock lock = StateDirLock.acquire(stateDir);
     CompletableFuture<Void> asked = new CompletableFuture<>();
-    try (lock; RootAllocator allocator = new RootAllocator()) {
+    RootAllocator allocator = new RootAllocator();
+    try (lock; RootRelease root = new RootRelease(allocator)) {
       kafka.ensureTopics(); // after the options are checked, so that a bad one is reported at once, not after a broker timeout
       ProcessorApp app;
       try {
@@ -159,5 +160,24 @@ public final class ProcessorCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * Closes the process's allocator, unless the processor's threads, which did not stop within its
+   * close's limit, still hold their child of it: its buffers are left to the exit the process is
+   * making (as {@link ProcessorApp#close} says), where closing the root reported them as a leak, a
+   * stack trace on the way out.
+   */
+  static void closeUnlessStillLent(RootAllocator root) {
+    if (root.getChildAllocators().isEmpty()) {
+      root.close();
+    }
+  }
+
+  private record RootRelease(RootAllocator root) implements AutoCloseable {
+    @Override
+    public void close() {
+      closeUnlessStillLent(root);
+    }
   }
 }

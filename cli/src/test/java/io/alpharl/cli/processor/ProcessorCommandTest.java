@@ -48,4 +48,18 @@ class ProcessorCommandTest {
     assertThat(err.toString().strip()).startsWith("alpharl processor: no Kafka broker answered at 127.0.0.1:1 (")
         .endsWith("or give its address with --bootstrap-servers").doesNotContain("\n");
   }
+
+  /** A child still lent (threads that did not stop) is left to the exit; the root alone is closed, and a root with a leak still says it. */
+  @Test
+  void theRootIsClosedUnlessAChildIsStillLent() {
+    org.apache.arrow.memory.RootAllocator root = new org.apache.arrow.memory.RootAllocator();
+    org.apache.arrow.memory.BufferAllocator child = root.newChildAllocator("stream-processor", 0, Long.MAX_VALUE);
+    org.apache.arrow.memory.ArrowBuf held = child.buffer(64);
+    ProcessorCommand.closeUnlessStillLent(root); // threw "Memory was leaked" on the way out
+    assertThat(root.getAllocatedMemory()).as("left as it was").isEqualTo(64);
+    held.close();
+    child.close();
+    ProcessorCommand.closeUnlessStillLent(root);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> root.buffer(8)).as("closed").isInstanceOf(RuntimeException.class);
+  }
 }
