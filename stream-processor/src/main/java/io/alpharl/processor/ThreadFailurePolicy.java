@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.LongSupplier;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.streams.errors.MissingSourceTopicException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
@@ -20,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * on, a fenced producer) costs a thread, which is replaced and resumes from the last commit. Two
  * kinds of failure do not pass and shut the client down, so that the process exits non-zero
  * ({@link StreamsStopWatch}) and says why instead of replacing threads forever without processing:
- * a source topic that is gone (deleted, or never made on this cluster), factor settings other than
+ * a source topic that is gone (deleted, or never made on this cluster), another instance under this
+ * one's static instance id, factor settings other than
  * those a run in flight was computed with, a heap too small for the
  * state a partition needs, or any heap exhaustion (a new thread would restore it and run out
  * again), and threads that keep
@@ -83,6 +85,14 @@ final class ThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
       LOG.error("the JVM ran out of memory ({}; heap limit {} MiB); the processor stops: raise -Xmx, or -XX:MaxDirectMemorySize for direct"
           + " buffers (ALPHARL_JAVA_OPTS), or spread the partitions over more instances; nothing is lost, the next start rebuilds its state"
           + " from the log", outOfMemory.get().getMessage(), Runtime.getRuntime().maxMemory() / (1 << 20));
+      return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    }
+    Optional<FencedInstanceIdException> fenced = Causes.find(e, FencedInstanceIdException.class);
+    if (fenced.isPresent()) {
+      // A replaced thread would join under the same id and fence the other instance in turn, both failing until each gave up.
+      LOG.error("another processor instance joined the group under this instance's id ({}): the processor stops; give each instance its own"
+          + " --instance-id (the default is made from the host name and the state folder, alike for two containers that share both)",
+          fenced.get().getMessage());
       return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     }
     Optional<RestoreFromTheStartException> rebuild = Causes.find(e, RestoreFromTheStartException.class);

@@ -33,6 +33,14 @@ class ThreadFailurePolicyTest {
   }
 
   /** A replaced thread would meet the same run's factors again: the client stops, having taken nothing of the step. */
+  /** Replaced, the thread fenced the other instance under the same id in turn: both failed until each gave up, saying nothing of why. */
+  @Test
+  void anotherInstanceUnderThisOnesInstanceIdStopsTheClientAtOnce() {
+    ThreadFailurePolicy policy = new ThreadFailurePolicy(() -> 0L);
+    assertThat(policy.handle(new StreamsException(new org.apache.kafka.common.errors.FencedInstanceIdException("fenced"))))
+        .isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
+  }
+
   @Test
   void factorSettingsOtherThanARunsInFlightStopTheClientAtOnce() {
     ThreadFailurePolicy policy = new ThreadFailurePolicy(() -> 0L);
