@@ -244,8 +244,10 @@ public final class ProgressReader {
         if (s != null && s.isNumber()) {
           lineStep = s.asLong();
         }
+        // A plan below one step is none: Hugging Face's max_steps=-1 (train by epochs), written as it stood, made every commit plan
+        // 2^64 - 1 steps and each was dead-lettered.
         OptionalDouble v = valueAt(entry, "max_steps", -1);
-        if (v.isEmpty()) {
+        if (v.isEmpty() || v.getAsDouble() < 1) {
           continue;
         }
         if (lineStep <= checkpoint.step()) {

@@ -43,6 +43,17 @@ class ProgressReaderTest {
     assertThat(new ProgressReader("reward").read(c)).isEqualTo(OptionalDouble.of(0.75));
   }
 
+  /** max_steps=-1 (Hugging Face's "train by epochs") states no plan; taken as it stood, every commit planned 2^64 - 1 steps. */
+  @Test
+  void aPlanBelowOneStepIsNone() throws IOException {
+    Path folder = Files.createDirectories(root.resolve("global_step_7"));
+    CheckpointDir c = new CheckpointDir(7, folder, folder);
+    Files.writeString(root.resolve(ProgressReader.PROGRESS_JSONL), "{\"step\": 7, \"reward\": 0.75, \"max_steps\": -1}\n");
+    assertThat(ProgressReader.plannedSteps(c)).isZero();
+    Files.writeString(root.resolve(ProgressReader.PROGRESS_JSONL), "{\"step\": 8, \"max_steps\": 40}\n", java.nio.file.StandardOpenOption.APPEND);
+    assertThat(ProgressReader.plannedSteps(c)).as("the first plan stated after").isEqualTo(40);
+  }
+
   /**
    * A folder whose progress.jsonl has an earlier attempt's lines past the step (a trainer resumed
    * from step 10 after it had logged to 20, or a new run where the file was kept): once the rerun's
