@@ -25,12 +25,16 @@ public final class StreamsProperties {
     // The user's client properties (security, timeouts) first, so the settings below, which the
     // processor's guarantees rest on, cannot be overridden by accident.
     p.putAll(config.kafka().properties());
+    // Read from the start wherever the group has no offset (the main consumer's prefix outranks a plain or consumer-prefixed
+    // setting): "latest" in --kafka-config began a new application at the log's end and dead-lettered every run in flight.
+    p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
     p.put(DeadLetterHandler.METRICS_CONFIG, metrics);
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
+    p.put(StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG, LogTimeExtractor.class);
     // Kafka 5.0's default, set now so Streams does not warn about it on every start (the topology has no global stores).
     p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);

@@ -45,4 +45,15 @@ class StreamsPropertiesTest {
     StreamsConfig left = new StreamsConfig(StreamsProperties.of(ProcessorConfig.defaults(new KafkaClients("127.0.0.1:9092", Map.of()), stateDir)));
     assertThat(left.getInt(StreamsConfig.REPLICATION_FACTOR_CONFIG)).as("the broker's default.replication.factor").isEqualTo(-1);
   }
+
+  /** "latest" began a new application at the log's end: every run in flight dead-lettered, its history lost to it. */
+  @Test
+  void theMainConsumerReadsFromTheStartWhateverTheUserSets() {
+    for (String key : new String[] {ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, StreamsConfig.mainConsumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG),
+        StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG)}) {
+      StreamsConfig streams = new StreamsConfig(StreamsProperties.of(ProcessorConfig.defaults(
+          new KafkaClients("127.0.0.1:9092", Map.of(key, "latest")), stateDir)));
+      assertThat(streams.getMainConsumerConfigs("group", "consumer", 0).get(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG)).as(key).hasToString("earliest");
+    }
+  }
 }
