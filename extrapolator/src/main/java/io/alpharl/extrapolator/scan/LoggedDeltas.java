@@ -11,6 +11,7 @@ import io.alpharl.proto.frame.Shapes;
 import io.alpharl.proto.frame.TensorStepLog;
 import io.alpharl.proto.frame.ValuesCrc32c;
 import io.alpharl.proto.topic.TopicReader;
+import io.alpharl.proto.topic.Topics;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -305,8 +306,15 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
         return; // not kept by the scan; read again, it is the same bytes
       }
       TensorStepLog.Outcome o = log.offer(key, frame, decoder);
-      if (!o.completesStep() || o.step() > through || !needed.contains(o.step())) {
+      if (!o.completesStep() || o.step() > through) {
         return;
+      }
+      if (!needed.contains(o.step())) {
+        // Each step's frames and commit are one transaction: a whole step without its commit means alpharl.steps lost records
+        // (retention, compaction, deleted records). Passed over, the model was W_0 plus the other steps' deltas, written silently.
+        throw new IllegalStateException("run " + runId + ": " + name + " has the whole delta of step " + o.step() + " on " + Topics.DELTAS.name()
+            + ", but no commit of that step was read from " + Topics.STEPS.name() + " (records lost to its retention or compaction?): a"
+            + " sum without it would not be the run's update");
       }
       verify(name, o.step(), o.completed(), digests);
       float w = (float) weight.applyAsDouble(name, o.step());

@@ -124,6 +124,14 @@ class DeltaScanIT {
         assertThat(onTheWayWeighted.get(name)).as("%s weighted, kept on the way", name).containsExactly(keptWeighted.get(name));
       }
       assertThat(keptWeighted.get("model.layers.0.mlp.down_proj.weight")).as("the weights count").isNotEqualTo(kept.get("model.layers.0.mlp.down_proj.weight"));
+
+      // A commit lost from alpharl.steps (retention, compaction) whose deltas are still on the log: the sum passed over them, and the
+      // model written was W_0 plus the other steps' deltas.
+      NavigableMap<Long, StepCommitted> oneLost = new TreeMap<>(commits);
+      long lost = oneLost.higherKey(oneLost.firstKey());
+      oneLost.remove(lost);
+      assertThatThrownBy(() -> sums(new DeltaScan(kafka, TIMEOUT, allocator, Long.MAX_VALUE, 0), runId, oneLost, through, shapes, every, base,
+          prefetched)).isInstanceOf(IllegalStateException.class).hasMessageContaining("of step " + lost).hasMessageContaining("no commit");
     }
   }
 
