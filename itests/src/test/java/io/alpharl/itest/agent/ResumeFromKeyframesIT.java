@@ -133,6 +133,36 @@ class ResumeFromKeyframesIT {
   }
 
   /**
+   * A run whose commits alpharl.steps lost (retention, the topic deleted and made again) while its
+   * manifest says a step was committed: refused, where the agent resumed it as a new run and sent it
+   * again over its own deltas, every reader refusing each step.
+   */
+  @Test
+  void aRunWhoseCommitsTheLogLostIsRefused(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String runId = "commits-lost-" + UUID.randomUUID().toString().substring(0, 8);
+    Path runDir = work.resolve("run");
+    for (long s : BundledRun.steps().subList(0, 3)) {
+      BundledRun.copyCheckpoint(s, runDir);
+    }
+    AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy").withStateDir(work.resolve("state"));
+    try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(
+        Map.of("bootstrap.servers", broker.bootstrapServers()), new org.apache.kafka.common.serialization.ByteArraySerializer(),
+        new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      // As the agent sends it after its step 10 (the commits of steps 5 and 10 are gone from alpharl.steps).
+      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(io.alpharl.proto.topic.Topics.RUNS.name(),
+          runId.getBytes(java.nio.charset.StandardCharsets.UTF_8), io.alpharl.proto.v1.RunManifest.newBuilder()
+              .setSchemaVersion(io.alpharl.proto.topic.Topics.SCHEMA_VERSION).setRunId(runId).setCreatedUnixMs(System.currentTimeMillis())
+              .setLastStep(10).build().toByteArray())).get();
+    }
+    try (RootAllocator allocator = new RootAllocator()) {
+      assertThatThrownBy(() -> new CheckpointAgent(config, null, allocator,
+          sum -> CommittedRun.load(KafkaClients.of(broker.bootstrapServers()), runId, allocator, sum))).isInstanceOf(ResumeRefusedException.class)
+          .hasMessageContaining("says step 10 was committed").hasMessageContaining("no commit of the run").hasMessageContaining("new run id");
+    }
+  }
+
+  /**
    * A run id resumed with another model's base (other tensors): refused in one sentence before the
    * deltas are read, where the fold failed on the first tensor the base lacks with an
    * IllegalArgumentException that the command printed as a stack trace.

@@ -123,6 +123,15 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       logged.endedAfter().ifPresent(after -> {
         throw ended(runId, after, "it was ended on " + Topics.RUNS.name() + " (by its agent, a replay or 'alpharl agent end')");
       });
+      // Each manifest names a step already committed: one past the newest commit means alpharl.steps lost the run's commits. Resumed
+      // from the commits left (from none: as a new run), the agent sent the run again over its own deltas, and every reader refused it.
+      long said = logged.manifests().stream().mapToLong(RunManifest::getLastStep).max().orElse(0);
+      if (said > lastStep) {
+        throw new ResumeRefusedException("run " + runId + ": its manifest on " + Topics.RUNS.name() + " says step " + said + " was committed, but "
+            + Topics.STEPS.name() + " holds " + (lastStep == 0 ? "no commit of the run" : "its commits only through step " + lastStep)
+            + " (records lost to retention, or the topic deleted and made again); resuming would send its steps again over its own deltas:"
+            + " send the run under a new run id");
+      }
       NavigableMap<Long, Double> progress = new TreeMap<>();
       commits.values().stream().filter(StepCommitted::getHasProgressValue).forEach(c -> progress.put(c.getStep(), c.getProgressValue()));
       long created = logged.manifests().stream().mapToLong(RunManifest::getCreatedUnixMs).filter(ms -> ms > 0).min().orElse(0);
