@@ -1,10 +1,12 @@
 package io.alpharl.itest.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
 import io.alpharl.processor.ProcessorConfig;
+import io.alpharl.processor.TopicLayoutException;
 import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.rank1.Rank1Backend;
 import io.alpharl.processor.rank1.Rank1Backends;
@@ -55,6 +57,33 @@ class ChangelogTopicsIT {
       assertThat(config(admin, copies).get("segment.bytes")).as("not a changelog").isNotEqualTo(String.valueOf(64 * 1024 * 1024));
       assertThat(config(admin, otherApps).get("segment.bytes")).as("another application's").isNotEqualTo(String.valueOf(64 * 1024 * 1024));
       assertThat(ChangelogTopics.align(kafka, app, topology)).as("a second start finds nothing to change").isEmpty();
+    }
+  }
+
+  /**
+   * A changelog that deletes records by age (an administrator's, or a broker's default policy) is
+   * refused: a restore after that time rebuilt other state than the log's, an idle run's factors
+   * gone, and every instance then failed on the run's next step with the wrong explanation.
+   */
+  @Test
+  void aChangelogThatDeletesRecordsByAgeIsRefused(TestBroker broker, @TempDir Path state) throws Exception {
+    String app = "it-changelogs-" + UUID.randomUUID().toString().substring(0, 8);
+    String deleting = app + "-module-factors-changelog";
+    Topology topology;
+    try (RootAllocator allocator = new RootAllocator(); Rank1Backend backend = Rank1Backends.create(1)) {
+      topology = AlphaRlTopology.build(ProcessorConfig.defaults(broker.bootstrapServers(), state).withApplicationId(app), backend, allocator,
+          new ProcessorMetrics(), SnapshotSource.NONE);
+    }
+    try (Admin admin = Admin.create(Map.<String, Object>of("bootstrap.servers", broker.bootstrapServers()))) {
+      admin.createTopics(List.of(new NewTopic(deleting, 1, (short) 1).configs(Map.of("cleanup.policy", "delete", "retention.ms", "604800000"))))
+          .all().get();
+      KafkaClients kafka = KafkaClients.of(broker.bootstrapServers());
+      assertThatThrownBy(() -> ChangelogTopics.align(kafka, app, topology)).isInstanceOf(TopicLayoutException.class).hasMessageContaining(deleting)
+          .hasMessageContaining("cleanup.policy=compact");
+      admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, deleting), List.of(new org.apache.kafka.clients.admin
+          .AlterConfigOp(new org.apache.kafka.clients.admin.ConfigEntry("retention.ms", "-1"), org.apache.kafka.clients.admin.AlterConfigOp.OpType
+          .SET)))).all().get();
+      assertThat(ChangelogTopics.align(kafka, app, topology)).as("kept for good: nothing lost").containsExactly(deleting);
     }
   }
 

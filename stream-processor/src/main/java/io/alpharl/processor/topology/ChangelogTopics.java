@@ -1,5 +1,6 @@
 package io.alpharl.processor.topology;
 
+import io.alpharl.processor.TopicLayoutException;
 import io.alpharl.proto.topic.KafkaClients;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -45,6 +46,35 @@ public final class ChangelogTopics {
   }
 
   /**
+   * Refuses changelogs that delete records by age or size (made beforehand by an administrator, or
+   * a broker's default policy): a restore after that misses each key's older records, and the
+   * stores are no longer what the log says (an idle run's factors and state gone, its later records
+   * refused). Compaction keeps each key's newest record for good; Kafka Streams checks only a
+   * changelog's partition count.
+   */
+  private static void requireKeptForGood(Map<ConfigResource, Config> configs) {
+    List<String> deleting = new ArrayList<>();
+    configs.forEach((resource, config) -> {
+      ConfigEntry policy = config.get("cleanup.policy");
+      boolean deletes = policy != null && policy.value() != null && policy.value().contains("delete");
+      if (deletes && (!"-1".equals(value(config, "retention.ms")) || !"-1".equals(value(config, "retention.bytes")))) {
+        deleting.add(resource.name() + " (cleanup.policy=" + policy.value() + ", retention.ms=" + value(config, "retention.ms") + ", retention.bytes="
+            + value(config, "retention.bytes") + ")");
+      }
+    });
+    if (!deleting.isEmpty()) {
+      throw new TopicLayoutException("changelogs " + deleting.stream().sorted().toList() + " delete their records by age or size: a restore"
+          + " would miss the older ones and rebuild other state than the log's; set cleanup.policy=compact on them (kafka-configs --alter"
+          + " --entity-type topics --entity-name TOPIC --add-config cleanup.policy=compact)");
+    }
+  }
+
+  private static String value(Config config, String name) {
+    ConfigEntry e = config.get(name);
+    return e == null ? null : e.value();
+  }
+
+  /**
    * @param topology the application's topology, whose stores' changelogs are brought to the settings (a store whose changelog is
    *     a source topic has none of that name, and is left alone)
    * @return the changelogs whose settings were changed
@@ -59,6 +89,7 @@ public final class ChangelogTopics {
       Map<ConfigResource, Collection<AlterConfigOp>> changes = new HashMap<>();
       Map<ConfigResource, Config> now = admin.describeConfigs(
           changelogs.stream().map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList()).all().get(60, TimeUnit.SECONDS);
+      requireKeptForGood(now);
       now.forEach((resource, config) -> {
         List<AlterConfigOp> ops = new ArrayList<>();
         AlphaRlTopology.CHANGELOG_CONFIGS.forEach((name, value) -> {
