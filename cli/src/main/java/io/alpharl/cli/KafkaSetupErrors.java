@@ -9,6 +9,7 @@ import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
+import org.apache.kafka.common.errors.InvalidTimestampException;
 import org.apache.kafka.common.errors.InvalidTxnTimeoutException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 
@@ -33,6 +34,9 @@ final class KafkaSetupErrors {
           " (the broker's message.max.bytes, or the topic's max.message.bytes, is below the records the agent sends: its frames (raise"
               + " it, or lower the agent's --max-chunk-bytes) or, for a model of thousands of tensors, its manifest and commits (set"
               + " max.message.bytes=" + Topics.MAX_FACTORS_RECORD_BYTES + " on alpharl.runs and alpharl.steps))"),
+      new Known(InvalidTimestampException.class, "Kafka refused the records' time: ",
+          " (records are stamped by this machine's clock, which the broker takes only within message.timestamp.before.max.ms and"
+              + " message.timestamp.after.max.ms of its own: set this machine's clock right, NTP say)"),
       new Known(InvalidTxnTimeoutException.class, "Kafka refused the agent's transaction timeout: ",
           " (the agent holds a step's transaction open for up to " + Topics.AGENT_TRANSACTION_TIMEOUT.toMinutes()
               + " minutes while it reads a checkpoint; the broker's transaction.max.timeout.ms must be at least that)"));

@@ -15,6 +15,14 @@ class KafkaSetupErrorsTest {
     assertThat(KafkaSetupErrors.describe(new IllegalStateException("ours"))).isEmpty();
   }
 
+  /** A clock an hour ahead of the broker's: every record refused, and the agent said "Kafka failed" and retried for ever. */
+  @Test
+  void recordsStampedOutsideTheBrokersLimitsAreSaidAsThisMachinesClock() {
+    assertThat(KafkaSetupErrors.describe(new IllegalStateException("step 5", new org.apache.kafka.common.errors.InvalidTimestampException(
+        "Timestamp 1800000000000 of message with offset 0 is out of range")))).hasValueSatisfying(line -> assertThat(line)
+            .startsWith("Kafka refused the records' time: Timestamp 1800000000000").contains("clock").doesNotContain("\n"));
+  }
+
   /** A cluster whose transaction.max.timeout.ms is below the agent's 10 minutes refused its producer, which printed as a stack trace. */
   @Test
   void aTransactionTimeoutTheBrokerRefusesIsSaidWithTheBrokersSetting() {

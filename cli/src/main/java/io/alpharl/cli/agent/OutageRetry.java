@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidTimestampException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,13 +63,14 @@ final class OutageRetry {
    * A failure a broker outage explains (Kafka in the cause chain), which rebuilding from the log
    * mends once the broker is back; not a deleted topic, a newer agent or a refused resume, which are
    * the operator's, nor credentials or rights the cluster refuses, nor a record larger than it takes
-   * (retried, they failed the same way every minute, for ever), nor a failure of our own.
+   * (retried, they failed the same way every minute, for ever), nor records stamped beyond the
+   * broker's time limits (this machine's clock), nor a failure of our own.
    */
   static boolean brokerTrouble(RuntimeException e) {
     return Causes.find(e, KafkaException.class).isPresent() && Causes.find(e, TopicGoneException.class).isEmpty()
         && Causes.find(e, AgentFencedException.class).isEmpty() && Causes.find(e, ResumeRefusedException.class).isEmpty()
         && Causes.find(e, AuthenticationException.class).isEmpty() && Causes.find(e, AuthorizationException.class).isEmpty()
-        && Causes.find(e, RecordTooLargeException.class).isEmpty();
+        && Causes.find(e, RecordTooLargeException.class).isEmpty() && Causes.find(e, InvalidTimestampException.class).isEmpty();
   }
 
   private static String rootMessage(Throwable e) {

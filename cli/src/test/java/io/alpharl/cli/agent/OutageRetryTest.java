@@ -30,6 +30,9 @@ class OutageRetryTest {
         "no WRITE on alpharl.deltas")))).isFalse();
     assertThat(OutageRetry.brokerTrouble(new org.apache.kafka.common.errors.SaslAuthenticationException("bad password"))).isFalse();
     assertThat(OutageRetry.brokerTrouble(new org.apache.kafka.common.errors.RecordTooLargeException("frame over max.message.bytes"))).isFalse();
+    // A clock an hour ahead: the broker refuses every record alike, and retrying said "Kafka failed the agent" for ever.
+    assertThat(OutageRetry.brokerTrouble(new IllegalStateException("step 5", new org.apache.kafka.common.errors.InvalidTimestampException(
+        "Timestamp 1800000000000 of message with offset 0 is out of range")))).isFalse();
   }
 
   @Test
