@@ -759,6 +759,10 @@ public final class CheckpointAgent implements AutoCloseable {
       // y_t before the weights: once open, the weights stay readable if a rotation deletes the folder, its trainer_state.json
       // does not, and read after it the step went out without its value (the value depended on when the trainer rotated).
       y = progress.read(c);
+      if (y.isEmpty()) {
+        progress.unusable(c).ifPresent(why -> LOG.warn("run {} step {}: {}; sent without a progress value (fit windows holding this step leave"
+            + " the signal axis)", config.runId(), c.step(), why));
+      }
       statedPlan = config.plannedSteps() > 0 ? 0 : ProgressReader.plannedSteps(c); // likewise
       ckpt = Checkpoint.open(c.path());
       try {

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.NavigableMap;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.TreeMap;
@@ -53,6 +54,33 @@ public final class ProgressReader {
   public OptionalDouble read(CheckpointDir checkpoint) {
     Double y = history(checkpoint).get(checkpoint.step());
     return y == null ? OptionalDouble.empty() : OptionalDouble.of(y);
+  }
+
+  /**
+   * The checkpoint's own step's entry under the key where it is there but not a finite number (NaN
+   * or infinite as a diverging trainer logs them, a string, a boolean), said with its file: such a
+   * value counts as none, and the step went out without one with nothing but {@code y=none} to show.
+   */
+  public Optional<String> unusable(CheckpointDir checkpoint) {
+    List<JsonNode> entries = new ArrayList<>();
+    Path state = checkpoint.folder().resolve(CheckpointScanner.TRAINER_STATE);
+    try {
+      if (Files.isRegularFile(state)) {
+        JSON.readTree(state.toFile()).path("log_history").forEach(entries::add);
+      }
+      entries.addAll(currentAttempt(progressLines(checkpoint.folder().getParent().resolve(PROGRESS_JSONL))));
+    } catch (IOException e) {
+      return Optional.empty(); // said where the value is read
+    }
+    for (JsonNode entry : entries) {
+      JsonNode s = entry.get("step");
+      JsonNode v = entry.get(key);
+      if (s != null && s.asLong(-1) == checkpoint.step() && v != null && !(v.isNumber() && Double.isFinite(v.asDouble()))) {
+        return Optional.of("'" + key + "' is " + (v.isNumber() ? v.asText() : v.toString()) + " at step " + checkpoint.step() + " (in " + CheckpointScanner.TRAINER_STATE + " or "
+            + PROGRESS_JSONL + "), not a finite number");
+      }
+    }
+    return Optional.empty();
   }
 
   /**

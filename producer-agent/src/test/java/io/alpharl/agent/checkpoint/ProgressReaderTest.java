@@ -43,6 +43,22 @@ class ProgressReaderTest {
     assertThat(new ProgressReader("reward").read(c)).isEqualTo(OptionalDouble.of(0.75));
   }
 
+  /** A value logged as NaN (a diverging trainer) counts as none and is said, where the step went out with y=none alone. */
+  @Test
+  void aValueThatIsNotAFiniteNumberIsSaid() throws IOException {
+    Path folder = Files.createDirectories(root.resolve("checkpoint-10"));
+    CheckpointDir c = new CheckpointDir(10, folder, folder);
+    Files.writeString(folder.resolve("trainer_state.json"), "{\"log_history\": [{\"step\": 10, \"reward\": NaN}, {\"step\": 10, \"loss\": 1}]}");
+    ProgressReader reader = new ProgressReader("reward");
+    assertThat(reader.read(c)).isEmpty();
+    assertThat(reader.unusable(c)).hasValueSatisfying(why -> assertThat(why).contains("'reward' is NaN at step 10"));
+    Files.writeString(root.resolve(ProgressReader.PROGRESS_JSONL), "{\"step\": 12, \"reward\": \"high\"}\n");
+    CheckpointDir at12 = new CheckpointDir(12, Files.createDirectories(root.resolve("checkpoint-12")), root.resolve("checkpoint-12"));
+    assertThat(reader.unusable(at12)).hasValueSatisfying(why -> assertThat(why).contains("'reward' is \"high\" at step 12"));
+    assertThat(new ProgressReader("loss").unusable(c)).as("a finite value").isEmpty();
+    assertThat(new ProgressReader("accuracy").unusable(c)).as("no value at all").isEmpty();
+  }
+
   /** max_steps=-1 (Hugging Face's "train by epochs") states no plan; taken as it stood, every commit planned 2^64 - 1 steps. */
   @Test
   void aPlanBelowOneStepIsNone() throws IOException {
