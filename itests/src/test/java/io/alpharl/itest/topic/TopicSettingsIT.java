@@ -65,6 +65,20 @@ class TopicSettingsIT {
     }
   }
 
+  /** Records stamped by the broker's clock: readers that find a run's records by its agent's clock missed the first ones. */
+  @Test
+  void aTopicStampedByTheBrokersClockIsNamed(@DedicatedBroker TestBroker broker) throws Exception {
+    List<TopicLayout> layouts = Topics.layouts(2, (short) 1);
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      admin.createTopics(List.of(new NewTopic(Topics.DELTAS.name(), 2, (short) 1).configs(Map.of("retention.ms", "-1", "retention.bytes", "-1",
+          "message.timestamp.type", "LogAppendTime")))).all().get();
+      TopicAdmin.ensure(admin, layouts);
+      assertThat(TopicAdmin.settingsAtOdds(admin, layouts)).singleElement().asString()
+          .startsWith(Topics.DELTAS.name() + " stamps records with the broker's clock (message.timestamp.type=LogAppendTime)")
+          .contains("set message.timestamp.type=CreateTime");
+    }
+  }
+
   @Test
   void keyframesKeptWithoutCompactionAreNamed(@DedicatedBroker TestBroker broker) throws Exception {
     List<TopicLayout> layouts = Topics.layouts(2, (short) 1);

@@ -145,6 +145,7 @@ public final class TopicAdmin {
    * without compaction, which then keeps every keyframe sent until its retention deletes it, where
    * compaction keeps each tensor's newest: about a model's f32 copy against one a step for every 32
    * steps of retention. And the factors' topic taking records smaller than a large model's factors.
+   * And records stamped by the broker's clock rather than their sender's.
    * One sentence per setting; empty when the cluster may not be asked.
    */
   public static List<String> settingsAtOdds(Admin admin, List<TopicLayout> layouts) throws InterruptedException {
@@ -158,6 +159,12 @@ public final class TopicAdmin {
         c = described.get(topic).get();
       } catch (ExecutionException e) {
         continue; // not visible to this principal, or not there: nothing known
+      }
+      String stamped = value(c, TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
+      if (stamped != null && !stamped.equals(Topics.CREATE_TIME)) {
+        out.add(topic.name() + " stamps records with the broker's clock (message.timestamp.type=" + stamped + "): readers find a run's records"
+            + " from its agent's clock, a minute's margin before, and miss those the broker stamped earlier; set message.timestamp.type="
+            + Topics.CREATE_TIME + " on it");
       }
       if (topic.name().equals(Topics.SUMS.name())) {
         String policy = value(c, TopicConfig.CLEANUP_POLICY_CONFIG);

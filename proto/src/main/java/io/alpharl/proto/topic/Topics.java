@@ -72,10 +72,19 @@ public final class Topics {
       new TopicSpec<>("alpharl.dlq", Serdes.ByteArray(), new ProtobufSerde<>(DeadLetter.parser(), DeadLetter.class));
 
   /**
+   * Readers find a run's records by the time its agent stamped them (its manifest's, a keyframe's
+   * commit's), a minute's margin before: with the broker's clock instead (a cluster whose
+   * {@code log.message.timestamp.type} is LogAppendTime), an agent's clock ahead of the broker's
+   * made them start after a run's first records.
+   */
+  public static final String CREATE_TIME = "CreateTime";
+  /**
    * All three set on the topic: left out, a topic takes the broker's {@code log.retention.bytes}
    * and {@code log.cleanup.policy}, which a shared cluster may set to delete or compact the log.
+   * And the records' time is the sender's ({@link #CREATE_TIME}).
    */
-  private static final Map<String, String> KEEP_FOREVER = Map.of("retention.ms", "-1", "retention.bytes", "-1", "cleanup.policy", "delete");
+  private static final Map<String, String> KEEP_FOREVER = Map.of("retention.ms", "-1", "retention.bytes", "-1", "cleanup.policy", "delete",
+      "message.timestamp.type", CREATE_TIME);
   /**
    * Keyframes: compacted in segments small enough to be cleaned while a run goes on (a 0.5B model's
    * keyframes are 2 GB, a segment's default 1 GB), when a tenth is stale, but none written less than
@@ -86,7 +95,7 @@ public final class Topics {
    */
   private static final Map<String, String> KEYFRAME_CONFIGS = Map.of("cleanup.policy", "compact,delete", "retention.ms",
       String.valueOf(java.time.Duration.ofDays(7).toMillis()), "segment.bytes", String.valueOf(64 * 1024 * 1024), "min.cleanable.dirty.ratio", "0.1",
-      "min.compaction.lag.ms", String.valueOf(java.time.Duration.ofHours(1).toMillis()));
+      "min.compaction.lag.ms", String.valueOf(java.time.Duration.ofHours(1).toMillis()), "message.timestamp.type", CREATE_TIME);
   /**
    * Factors of a 70B model's widest module with several factors and a sketch pass 1 MiB; so do the
    * records that hold a line per tensor or module of a model with thousands (MoE experts): a
