@@ -137,6 +137,7 @@ public final class ScoreBook {
     double weights = 0;
     double error = 0;
     double stopError = 0;
+    boolean unplaced = false; // a module whose line cannot be placed at the step (no progress value on the signal axis)
     for (Map.Entry<String, SketchLine> e : lines.entrySet()) {
       Rank1Update real = atFactors.get(e.getKey());
       if (real == null) {
@@ -148,6 +149,7 @@ public final class ScoreBook {
       }
       double norm = norm(s, null);
       double tau = e.getValue().tau(step, progress);
+      unplaced |= Double.isNaN(tau);
       double moduleError = norm == 0 || Double.isNaN(tau) ? Double.NaN : norm(s, e.getValue().at(tau)) / norm;
       double moduleStop = norm == 0 ? Double.NaN : norm(s, stops.get(e.getKey())) / norm;
       out.addModules(ModuleScore.newBuilder().setModule(e.getKey()).setPredictor(predictors.get(e.getKey())).setError(moduleError)
@@ -159,7 +161,10 @@ public final class ScoreBook {
         stopError += w * moduleStop;
       }
     }
-    return out.setError(weights > 0 ? error / weights : Double.NaN).setStopError(weights > 0 ? stopError / weights : Double.NaN).build();
+    // The run's error over the modules that could be scored alone read as the prediction's: with its signal-axis modules left out
+    // and only carried ones left, it equalled stopping's. Not scored at all, it says so.
+    return out.setError(weights > 0 && !unplaced ? error / weights : Double.NaN).setStopError(weights > 0 ? stopError / weights : Double.NaN)
+        .build();
   }
 
   public java.util.Set<String> modules() {

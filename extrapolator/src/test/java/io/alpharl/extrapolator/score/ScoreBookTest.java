@@ -72,6 +72,26 @@ class ScoreBookTest {
     assertThat(book.score(100, 0.1, Map.of("m", LINE.get(100L))).getError()).isCloseTo(0, within(1e-6));
   }
 
+  /**
+   * Without a progress value at the scored step, a signal-axis module cannot be placed: the run's
+   * error over the carried module alone equalled stopping's, read as the prediction's.
+   */
+  @Test
+  void aStepWithoutAProgressValueLeavesTheRunsSignalAxisErrorUnscored() {
+    io.alpharl.proto.v1.RunManifest two = LineRun.MANIFEST.toBuilder().addTensors(io.alpharl.proto.v1.TensorInfo.newBuilder().setName("carried")
+        .addShape(3).addShape(2).setModelled(true)).build();
+    java.util.NavigableMap<Long, io.alpharl.proto.v1.Rank1Update> carried = new java.util.TreeMap<>();
+    LINE.forEach((t, f) -> carried.put(t, f.toBuilder().setModule("carried").build()));
+    FitSummary f = fit("alpharl:axis=signal", ProgressAxis.PROGRESS_AXIS_SIGNAL).toBuilder()
+        .addModules(ModuleFit.newBuilder().setModule("carried").setR2(1.0).setAboveFloor(true).setPredictor("stop")).build();
+    ScoreBook book = ScoreBook.of(f, "x", two, LineRun.commits(), Map.of("m", LINE, "carried", carried));
+    Map<String, io.alpharl.proto.v1.Rank1Update> at80 = Map.of("m", LINE.get(80L), "carried", carried.get(80L));
+    assertThat(book.score(80, 0.08, at80).getError()).as("scored").isLessThan(book.score(80, 0.08, at80).getStopError());
+    PredictionScore unscored = book.score(80, Double.NaN, at80);
+    assertThat(unscored.getError()).as("the run's, not the carried module's").isNaN();
+    assertThat(unscored.getStopError()).isCloseTo(0.2 / 1.3, within(1e-6));
+  }
+
   @Test
   void aCarriedModuleScoresAsStopping() {
     PredictionScore s = book("stop", ProgressAxis.PROGRESS_AXIS_STEP).score(80, 0.08, Map.of("m", LINE.get(80L)));
