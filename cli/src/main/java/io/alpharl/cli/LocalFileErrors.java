@@ -13,7 +13,8 @@ import java.util.Optional;
  * traces tens of lines long when a recording or a predicted model was being written.
  */
 final class LocalFileErrors {
-  private static final String DISK_FULL = "No space left on device";
+  /** What the system says of a write that found no room: the disk full, the user's quota spent, a file past its limit. */
+  private static final java.util.List<String> NO_ROOM = java.util.List.of("No space left on device", "Disk quota exceeded", "File too large");
 
   private LocalFileErrors() {}
 
@@ -26,7 +27,30 @@ final class LocalFileErrors {
           : f.getReason() != null ? f.getReason() : f.getClass().getSimpleName();
       return Optional.of(f.getFile() + ": " + why);
     }
-    return Causes.find(e, IOException.class).filter(io -> io.getMessage() != null && io.getMessage().contains(DISK_FULL))
-        .map(io -> "cannot write: " + DISK_FULL + " (free some space, or write elsewhere)");
+    for (String why : NO_ROOM) {
+      boolean said = false;
+      for (Throwable t = e; t != null && !said; t = t.getCause()) {
+        said = t instanceof IOException && t.getMessage() != null && t.getMessage().contains(why);
+      }
+      if (said) {
+        return Optional.of(outermostSaying(e, why) + " (free some space, or write elsewhere)");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The outermost message that says {@code why}: a wrapper's names the file and what was being
+   * written (the agent's running sum in /tmp, say, which --state-dir moves), where the system's says
+   * the reason alone. A wrapper that only repeats its cause (an UncheckedIOException's) is passed.
+   */
+  private static String outermostSaying(Throwable e, String why) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = t.getMessage();
+      if (m != null && m.contains(why) && !(t.getCause() != null && m.equals(t.getCause().toString()))) {
+        return m.strip().equals(why) ? "cannot write: " + why : m.replaceAll("\\s+", " ");
+      }
+    }
+    return "cannot write: " + why;
   }
 }
