@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * kinds of failure do not pass and shut the client down, so that the process exits non-zero
  * ({@link StreamsStopWatch}) and says why instead of replacing threads forever without processing:
  * a source topic that is gone (deleted, or never made on this cluster), another instance under this
- * one's static instance id, factor settings other than
+ * one's static instance id, a state folder without room, factor settings other than
  * those a run in flight was computed with, a heap too small for the
  * state a partition needs, or any heap exhaustion (a new thread would restore it and run out
  * again), and threads that keep
@@ -95,6 +95,14 @@ final class ThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
           fenced.get().getMessage());
       return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     }
+    Optional<String> full = noRoom(e);
+    if (full.isPresent()) {
+      // Under exactly-once a failed thread's stores are wiped and restored whole by the next one, which fills the disk again; RocksDB
+      // names another file each time, so the same-failure rule below did not see one failure coming back.
+      LOG.error("the processor's state folder (--state-dir) has no room left ({}); the processor stops: free space there or move it; nothing"
+          + " committed is lost, the next start restores its state from the log", full.get());
+      return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    }
     Optional<RestoreFromTheStartException> rebuild = Causes.find(e, RestoreFromTheStartException.class);
     if (rebuild.isPresent() && rebuilt.add(rebuild.get().partition())) {
       // Junk after a restart point on several partitions cost one failure each, at every start: five shut the client down for good.
@@ -130,5 +138,16 @@ final class ThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
       times.removeFirst();
     }
     return times.size();
+  }
+
+  /** The message in {@code e}'s chain that says a write found no room (a full disk, a spent quota). */
+  static Optional<String> noRoom(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = t.getMessage();
+      if (m != null && (m.contains("No space left on device") || m.contains("Disk quota exceeded"))) {
+        return Optional.of(m);
+      }
+    }
+    return Optional.empty();
   }
 }

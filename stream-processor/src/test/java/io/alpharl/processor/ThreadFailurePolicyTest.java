@@ -33,6 +33,17 @@ class ThreadFailurePolicyTest {
   }
 
   /** A replaced thread would meet the same run's factors again: the client stops, having taken nothing of the step. */
+  /**
+   * A full state folder: under exactly-once the replaced thread's wiped stores were restored whole
+   * and filled the disk again, each failure naming another file, and the process looked healthy.
+   */
+  @Test
+  void aStateFolderWithoutRoomStopsTheClientAtOnce() {
+    ThreadFailurePolicy policy = new ThreadFailurePolicy(() -> 0L);
+    assertThat(policy.handle(new StreamsException(new org.apache.kafka.streams.errors.ProcessorStateException("flush", new java.io.IOException(
+        "While appending to file: /state/0_1/rocksdb/run-state/000012.sst: No space left on device"))))).isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
+  }
+
   /** Replaced, the thread fenced the other instance under the same id in turn: both failed until each gave up, saying nothing of why. */
   @Test
   void anotherInstanceUnderThisOnesInstanceIdStopsTheClientAtOnce() {
