@@ -30,6 +30,17 @@ class GateTest {
         .containsExactly("the backtest tested no reach", "no backtest error");
   }
 
+  /** Each rule at its edge, with the defaults (5 points, error 0.3, reach 2x the tested): tested away from them, < and <= were alike. */
+  @Test
+  void eachRuleHoldsAtItsEdge() {
+    assertThat(GATE.evaluate(new RunBacktest(5, 40, 100, 0.3, 0.5, 1.25, 2.5, 3, 1, 0)).passes()).as("5 points, error 0.3, reach 2x").isTrue();
+    assertThat(GATE.evaluate(new RunBacktest(4, 40, 100, 0.3, 0.5, 1.25, 2.5, 3, 1, 0)).reasons()).containsExactly("4 window points, the gate needs 5");
+    assertThat(GATE.evaluate(new RunBacktest(5, 40, 100, Math.nextUp(0.3), 0.5, 1.25, 2.5, 3, 1, 0)).reasons()).singleElement().asString()
+        .startsWith("backtest error 0.300 (norm-weighted, chosen predictors) above 0.300");
+    assertThat(GATE.evaluate(new RunBacktest(5, 40, 100, 0.3, 0.5, 1.25, Math.nextUp(2.5), 3, 1, 0)).reasons()).singleElement().asString()
+        .startsWith("the prediction reaches 2.50x the window end, the backtest tested 1.25x");
+  }
+
   /** Weights are ‖ΔW_T‖_F; the tested reach is the smallest among the modules. */
   @Test
   void runSummaryWeighsModulesByTheirUpdateNorm() {

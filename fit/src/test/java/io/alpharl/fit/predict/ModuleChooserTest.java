@@ -43,6 +43,37 @@ class ModuleChooserTest {
     assertThat(choice.carried()).isFalse();
   }
 
+  /**
+   * A candidate is chosen only when its backtest error is below stopping's less the margin: on
+   * either side of the bar, the same window is predicted or carried. Only the reason's first words
+   * were checked, and a margin left out (or added to stop's error) passed.
+   */
+  @Test
+  void aCandidateMustBeatStoppingByTheMargin() {
+    Random r = new Random(2);
+    DMatrixRMaj drift = Synthetic.outer(Synthetic.gaussianVector(M, r), Synthetic.unit(Synthetic.gaussianVector(N, r)));
+    Synthetic.Run run = Synthetic.run("m", M, N, 4, 16, STEPS, null, t -> Synthetic.sum(Synthetic.scaled(t, drift),
+        Synthetic.scaled(0.3, Synthetic.gaussian(M, N, new Random(1000 + t)))));
+    ModuleChoice free = chooser(0).choose(run.window(), TARGET, Policy.auto());
+    double stop = free.stop().meanError();
+    double ratio = free.backtest().meanError() / stop;
+    assertThat(ratio).as("the best candidate's error over stop's").isStrictlyBetween(0.0, 1.0);
+
+    ModuleChoice under = chooser(1 - 1.05 * ratio).choose(run.window(), TARGET, Policy.auto());
+    assertThat(under.carried()).as(under.reason()).isFalse();
+    assertThat(under.chosen().predictor()).isEqualTo(free.chosen().predictor());
+
+    double margin = 1 - 0.95 * ratio;
+    ModuleChoice over = chooser(margin).choose(run.window(), TARGET, Policy.auto());
+    assertThat(over.carried()).as(over.reason()).isTrue();
+    assertThat(over.reason()).contains(String.format(java.util.Locale.ROOT, "has backtest error %.4g, not below %.4g (stop's %.4g less %.0f %%)",
+        free.backtest().meanError(), (1 - margin) * stop, stop, 100 * margin));
+  }
+
+  private static ModuleChooser chooser(double margin) {
+    return new ModuleChooser(AxisSettings.defaults(), BacktestSettings.defaults(), new ChoiceSettings(margin));
+  }
+
   /** Saturated early, then a small random walk: stopping is the best guess of a martingale. */
   @Test
   void aPlateauIsCarried() {
