@@ -65,7 +65,8 @@ class ResumeContinuityTest {
     write(5, 0);
     assertThat(lastStepAfterResume(logOf(5, 0, WireDtype.F16), WireDtype.F16)).isEqualTo(5);
     write(5, 1);
-    assertThatThrownBy(() -> lastStepAfterResume(logOf(5, 0, WireDtype.F16), WireDtype.F16)).isInstanceOf(ResumeRefusedException.class);
+    assertThatThrownBy(() -> lastStepAfterResume(logOf(5, 0, WireDtype.F16), WireDtype.F16)).isInstanceOf(ResumeRefusedException.class)
+        .hasMessageContaining("checkpoint-5").hasMessageContaining(W + ": the log's update differs");
   }
 
   /**
@@ -81,7 +82,7 @@ class ResumeContinuityTest {
     assertThat(lastStepAfterResume(sentIn(WireDtype.F16, logOf(5, 0, WireDtype.F16)), WireDtype.F32)).isEqualTo(5);
     write(5, 1);
     assertThatThrownBy(() -> lastStepAfterResume(sentIn(WireDtype.F16, logOf(5, 0, WireDtype.F16)), WireDtype.F32))
-        .isInstanceOf(ResumeRefusedException.class);
+        .isInstanceOf(ResumeRefusedException.class).hasMessageContaining("checkpoint-5").hasMessageContaining(W + ": the log's update differs");
   }
 
   @Test

@@ -95,6 +95,7 @@ class RunScaleTinyIT {
     JsonNode perStep = r.path("per_step");
     assertThat(perStep.path("step")).hasSize(STEPS);
     for (String column : new String[] {"agent_vs_raw_produce", "processor_vs_raw_consume", "state_bytes_per_wire_byte", "wire_bytes", "frames"}) {
+      assertThat(perStep.path(column)).as("%s per step", column).hasSize(STEPS);
       for (JsonNode v : perStep.path(column)) {
         assertThat(v.asDouble()).as("%s per step", column).isPositive();
       }
