@@ -282,6 +282,7 @@ class DeltaSumStoreTest {
     List<KeyValue<String, DeltaSumSnapshot>> copies = new ArrayList<>();
     Map<String, Long> copiedThrough = new java.util.HashMap<>();
     Random random = new Random(11);
+    float[] expected = new float[M * N]; // each step's delta summed once, in step order: what folding the log must give
     try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
       DeltaSumStore live = open(allocator, null);
       for (long step = 1; step <= 6; step++) {
@@ -289,6 +290,7 @@ class DeltaSumStoreTest {
         float[] delta = new float[M * N];
         for (int i = 0; i < delta.length; i++) {
           delta[i] = random.nextInt(3) == 0 ? (float) random.nextGaussian() * 1e-3f : 0f;
+          expected[i] += delta[i];
         }
         chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1), FloatBuffer.wrap(delta),
             f -> records.add(record(KEY, f.bytes())));
@@ -337,6 +339,9 @@ class DeltaSumStoreTest {
       assertThat(restored.passedOver()).as("every record of a copied tensor up to its copy, junk included, and no other").isEqualTo(included);
       assertThat(restored.appliedStep(KEY)).isEqualTo(6);
       assertThat(restored.appliedStep(norm)).isEqualTo(6);
+      // Against the deltas themselves, not only the live store: a fold that took a resent chunk twice, or a cut-short step's
+      // values, would be restored alike and pass a comparison of the two.
+      assertThat(live.cumulative(KEY)).as("each step's delta once").containsExactly(expected);
       assertThat(restored.cumulative(KEY)).as("bit for bit").containsExactly(live.cumulative(KEY));
       assertThat(restored.sketch(KEY)).as("bit for bit").containsExactly(live.sketch(KEY));
 
@@ -476,12 +481,15 @@ class DeltaSumStoreTest {
     long[] restart = {-1};
     int[] next = {0};
     Random random = new Random(5);
+    Map<String, float[]> expected = new java.util.HashMap<>(); // each step's delta summed once, in step order
     try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
       DeltaSumStore live = open(allocator, null, withRestart(copies, restart));
       java.util.function.BiConsumer<String, TensorRef> send = (key, ref) -> {
         float[] delta = new float[(int) ref.shape().stream().mapToLong(Long::longValue).reduce(1, (a, b) -> a * b)];
+        float[] sum = expected.computeIfAbsent(key, k -> new float[delta.length]);
         for (int i = 0; i < delta.length; i++) {
           delta[i] = random.nextInt(3) == 0 ? (float) random.nextGaussian() * 1e-3f : 0f;
+          sum[i] += delta[i];
         }
         chunker.split(ref, FloatBuffer.wrap(delta), f -> log.add(record(key, f.bytes())));
       };
@@ -532,7 +540,9 @@ class DeltaSumStoreTest {
         assertThat(restored.appliedSteps(key)).as(key).isEqualTo(live.appliedSteps(key));
       }
       assertThat(restored.appliedStep(late)).isEqualTo(6);
+      assertThat(live.appliedStep(ended)).as("its step after its end refused").isEqualTo(1);
       for (String key : List.of(KEY, late)) {
+        assertThat(live.cumulative(key)).as("each step's delta once: %s", key).containsExactly(expected.get(key));
         assertThat(restored.cumulative(key)).as("bit for bit: %s", key).containsExactly(live.cumulative(key));
         assertThat(restored.sketch(key)).as("bit for bit: %s", key).containsExactly(live.sketch(key));
       }
@@ -557,12 +567,15 @@ class DeltaSumStoreTest {
     List<KeyValue<String, DeltaSumSnapshot>> copies = new ArrayList<>();
     long[] restart = {-1};
     Random random = new Random(11);
+    Map<String, float[]> expected = new java.util.HashMap<>(); // each step's delta summed once, in step order
     try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
       DeltaSumStore live = open(allocator, null, withRestart(copies, restart));
       java.util.function.BiConsumer<String, Long> step = (key, k) -> {
         float[] delta = new float[M * N];
+        float[] sum = expected.computeIfAbsent(key, x -> new float[M * N]);
         for (int i = 0; i < delta.length; i++) {
           delta[i] = random.nextInt(3) == 0 ? (float) random.nextGaussian() * 1e-3f : 0f;
+          sum[i] += delta[i];
         }
         TensorStepLog.Outcome[] last = new TensorStepLog.Outcome[1];
         chunker.split(new TensorRef(RecordKeys.runOf(key), k, MODULE, List.of((long) M, (long) N), true).following(k - 1), FloatBuffer.wrap(delta),
@@ -607,6 +620,7 @@ class DeltaSumStoreTest {
       assertThat(restored.committedOffset(new org.apache.kafka.common.TopicPartition(Topics.DELTAS.name(), 0))).isEqualTo(passed - 1);
       callback[0].restoreBatch(offsets(log).subList((int) passed, log.size()));
       for (String key : List.of(KEY, busy)) {
+        assertThat(live.cumulative(key)).as("each step's delta once: %s", key).containsExactly(expected.get(key));
         assertThat(restored.appliedStep(key)).as(key).isEqualTo(live.appliedStep(key));
         assertThat(restored.cumulative(key)).as("bit for bit: %s", key).containsExactly(live.cumulative(key));
         assertThat(restored.sketch(key)).as("bit for bit: %s", key).containsExactly(live.sketch(key));
