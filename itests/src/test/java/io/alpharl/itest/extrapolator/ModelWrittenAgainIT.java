@@ -64,6 +64,7 @@ class ModelWrittenAgainIT {
       // before its prediction was published (made here by hand, with the replay start that start kept at once: its beginning
       // under other settings, here none): the folder says what it holds, and it is written again.
       List<Boolean> carries = List.of(false, true, false, false);
+      List<String> weights = new ArrayList<>(); // the model's weights file at each start, by its digest
       for (int i = 0; i < carries.size(); i++) {
         boolean carry = carries.get(i);
         if (i == 3) {
@@ -98,7 +99,13 @@ class ModelWrittenAgainIT {
             .toFile());
         assertThat(meta.path("carry_from_base").asBoolean()).as("the folder holds the model of the newest record").isEqualTo(carry);
         assertThat(meta.path("written_with").asText()).isEqualTo(newest.getWrittenWith());
+        weights.add(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(java.nio.file.Files.readAllBytes(
+            Path.of(newest.getModelPath()).resolve("model.safetensors")))));
       }
+      // The weights themselves, not only the metadata beside them: a write that rewrote the JSON and kept the earlier weights passed.
+      assertThat(weights.get(1)).as("under --carry-from-base, other weights").isNotEqualTo(weights.get(0));
+      assertThat(weights.get(2)).as("back under the first settings, the first weights").isEqualTo(weights.get(0));
+      assertThat(weights.get(3)).as("written again over the other settings' folder").isEqualTo(weights.get(0));
     }
   }
 

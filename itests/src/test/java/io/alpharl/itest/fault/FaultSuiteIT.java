@@ -87,6 +87,10 @@ class FaultSuiteIT {
     assertThat(clean.predictions.keySet()).as("predictions of the clean run (first passing fit, stop decision, 40 %)").contains(80L);
     assertThat(clean.decisions).hasSize(1);
     assertThat(clean.runsLetGo).as("the run ended and its last fit was acted on: its books let go, once").isEqualTo(1);
+    // The cases' own letters are checked against these: a restart that published factors twice had its second copy lettered as a
+    // duplicate by the run tracker, and the comparison of the first copies alone passed.
+    assertThat(clean.letters).as("the clean run refuses nothing").isEmpty();
+    assertThat(clean.duplicates).isEmpty();
     LOG.info("clean run: {} fits, predictions from steps {}, decision at step {}", clean.fits.size(), clean.predictions.keySet(),
         clean.decisions.get(0).getAtStep());
   }
@@ -99,7 +103,7 @@ class FaultSuiteIT {
   @Test
   @Order(1)
   void aPacedReplayGivesWhatTheFastOneGave() throws Exception {
-    same(new Case("paced").run(PACE, c -> {}));
+    same(new Case("paced").run(PACE, c -> {}), Set.of());
   }
 
   @Test
@@ -115,7 +119,7 @@ class FaultSuiteIT {
       c.processor = c.startProcessor();
       c.awaitFit(killedAt + 1);
       LOG.info("processor started again: new fits {} s after its start", String.format("%.1f", (System.nanoTime() - t0) / 1e9));
-    }));
+    }), Set.of());
   }
 
   @Test
@@ -131,7 +135,7 @@ class FaultSuiteIT {
       c.extrapolator = c.startExtrapolator();
       c.awaitLog(c.extrapolator, "caught up with its inputs");
       LOG.info("extrapolator started again: caught up with its inputs {} s after its start", String.format("%.1f", (System.nanoTime() - t0) / 1e9));
-    }));
+    }), Set.of(Topics.PREDICTIONS.name(), Topics.CONTROL.name())); // the forged outputs, and nothing else
   }
 
   @Test
@@ -139,6 +143,7 @@ class FaultSuiteIT {
   void theAgentKilledMidRunAndStartedAgain() throws Exception {
     same(new Case("kill-agent").run(PACE, c -> {
       c.awaitFit(90);
+      assertThat(c.agent.alive()).as("the replay still sending when killed").isTrue();
       c.agent.kill();
       long killedAt = c.lastFitStep();
       LOG.info("agent killed at step {}", killedAt);
@@ -146,7 +151,13 @@ class FaultSuiteIT {
       c.agent = c.startAgent(PACE);
       c.awaitLog(c.agent, "replay fault-run [");
       LOG.info("agent started again: sending {} s after its start", String.format("%.1f", (System.nanoTime() - t0) / 1e9));
-    }));
+      // Resumed after its last committed step, not sent again from the start (which its first line would also say).
+      c.awaitLog(c.agent, "replayed run " + RUN + ": ");
+      java.util.regex.Matcher sent = java.util.regex.Pattern.compile("replayed run " + RUN + ": (\\d+) steps").matcher(c.agent.logText());
+      assertThat(sent.find()).isTrue();
+      assertThat(Long.parseLong(sent.group(1))).as("steps sent after the restart").isPositive()
+          .isLessThanOrEqualTo(BundledRun.steps().stream().filter(s -> s > killedAt).count());
+    }), Set.of());
   }
 
   @Test
@@ -164,7 +175,7 @@ class FaultSuiteIT {
       Thread.sleep(20_000);
       c.broker = EmbeddedKafkaBroker.start(c.brokerConfig);
       LOG.info("broker started again on {}", c.brokerConfig.dataDir().orElseThrow());
-    }));
+    }), Set.of());
   }
 
   @Test
@@ -174,7 +185,7 @@ class FaultSuiteIT {
       c.awaitFit(40);
       Junk.sendToEveryTopic(c.broker.bootstrapServers(), RUN, LAST_STEP);
     });
-    same(out);
+    same(out, null);
     assertThat(out.letters).extracting(DeadLetter::getSourceTopic)
         .as("a dead letter for the junk of each topic that the services read")
         .contains(Topics.DELTAS.name(), Topics.STEPS.name(), Topics.RUNS.name(), Topics.RANK1.name(), Topics.FITS.name(),
@@ -225,11 +236,18 @@ class FaultSuiteIT {
         Thread.sleep(200);
       }
       assertThat(c.extrapolatorMetric("alpharl_extrapolator_runs_waiting_on_files")).isZero();
-    }));
+    }), Set.of());
   }
 
-  private void same(Outputs got) {
+  /**
+   * @param lettered the topics whose records (the case's own junk) may be dead-lettered; null for any. Any other letter is a record a
+   *     service refused that the clean run did not: a step sent or factors published twice across a restart, refused as duplicates.
+   */
+  private void same(Outputs got, Set<String> lettered) {
     assertThat(got.duplicates).as("nothing published twice").isEmpty();
+    if (lettered != null) {
+      assertThat(got.letters).as("nothing refused but the case's own junk").allSatisfy(l -> assertThat(l.getSourceTopic()).isIn(lettered));
+    }
     assertThat(got.runsLetGo).as("the finished run's books let go once, whatever the fault").isEqualTo(1);
     assertThat(got.fits.keySet()).containsExactlyInAnyOrderElementsOf(clean.fits.keySet());
     for (Map.Entry<String, FitSummary> e : clean.fits.entrySet()) {
@@ -246,6 +264,16 @@ class FaultSuiteIT {
       Prediction want = comparable(e.getValue());
       Prediction have = comparable(got.predictions.get(e.getKey()));
       assertThat(have).as("prediction from step %d", e.getKey()).isEqualTo(want);
+      Map<String, byte[]> files = got.modelFiles(e.getKey());
+      Map<String, byte[]> cleanFiles = clean.modelFiles(e.getKey());
+      assertThat(files.keySet()).as("files of the model predicted from step %d", e.getKey()).containsExactlyElementsOf(cleanFiles.keySet());
+      assertThat(got.relativeModelPath(e.getKey())).as("its folder under the predictions").isEqualTo(clean.relativeModelPath(e.getKey()));
+      for (Map.Entry<String, byte[]> f : cleanFiles.entrySet()) {
+        if (!f.getKey().endsWith(".safetensors")) {
+          assertThat(new String(files.get(f.getKey()), StandardCharsets.UTF_8)).as("%s of the model from step %d", f.getKey(), e.getKey())
+              .isEqualTo(new String(f.getValue(), StandardCharsets.UTF_8));
+        }
+      }
       if (!java.util.Arrays.equals(got.modelBytes(e.getKey()), clean.modelBytes(e.getKey()))) {
         throw new AssertionError("model predicted from step " + e.getKey() + " differs from the clean run's in " + differingTensors(
             Path.of(got.predictions.get(e.getKey()).getModelPath()), Path.of(clean.predictions.get(e.getKey()).getModelPath())));
@@ -253,6 +281,8 @@ class FaultSuiteIT {
     }
     assertThat(got.decisions).hasSize(1);
     assertThat(comparable(got.decisions.get(0))).isEqualTo(comparable(clean.decisions.get(0)));
+    assertThat(got.relativize(got.decisions.get(0).getModelPath())).as("the decision's model folder")
+        .isEqualTo(clean.relativize(clean.decisions.get(0).getModelPath()));
     assertThat(got.scores).as("live scores, field for field").isEqualTo(clean.scores);
   }
 
@@ -463,6 +493,29 @@ class FaultSuiteIT {
       return fits.containsKey(LAST_STEP + "/" + ProgressAxis.PROGRESS_AXIS_SIGNAL) && fits.containsKey(LAST_STEP + "/" + ProgressAxis.PROGRESS_AXIS_STEP)
           && predictions.containsKey(80L) && !decisions.isEmpty()
           && predictions.keySet().stream().allMatch(from -> scores.containsKey(from + "@" + LAST_STEP));
+    }
+
+    /** Every file of the model predicted from {@code fromStep}, by its path in the folder, sorted. */
+    Map<String, byte[]> modelFiles(long fromStep) {
+      Path folder = Path.of(predictions.get(fromStep).getModelPath());
+      Map<String, byte[]> out = new java.util.TreeMap<>();
+      try (java.util.stream.Stream<Path> all = Files.walk(folder)) {
+        for (Path f : all.filter(Files::isRegularFile).toList()) {
+          out.put(folder.relativize(f).toString(), Files.readAllBytes(f));
+        }
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      return out;
+    }
+
+    String relativeModelPath(long fromStep) {
+      return relativize(predictions.get(fromStep).getModelPath());
+    }
+
+    /** A model's folder as the predictions' folder holds it: each case has its own of the latter. */
+    String relativize(String modelPath) {
+      return predictionsDir.relativize(Path.of(modelPath)).toString();
     }
 
     byte[] modelBytes(long fromStep) {
