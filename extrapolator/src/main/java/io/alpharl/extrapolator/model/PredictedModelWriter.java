@@ -124,6 +124,19 @@ public final class PredictedModelWriter {
     return write(dir, base, plan, backend, maxShardBytes, List.of(base.dir()));
   }
 
+  /** The bytes of the weights {@link #write} writes from {@code base} under {@code plan}: each tensor in the dtype it is written in, and the buffers. */
+  public static long weightBytes(Checkpoint base, PredictionPlan plan) {
+    long bytes = 0;
+    for (TensorEntry t : base.tensors().values()) {
+      bytes += t.elementCount() * plan.dtypeOf(t.name(), t.dtype()).bytes();
+    }
+    for (String name : base.otherTensors().keySet()) {
+      BufferEntry b = base.buffer(name);
+      bytes += b.end() - b.begin();
+    }
+    return bytes;
+  }
+
   /**
    * As {@link #write(Path, Checkpoint, PredictionPlan, ExtrapolationBackend, long)}, with the files
    * besides the weights ({@link ModelFiles}) taken from {@code modelFileDirs} in turn, a later

@@ -59,6 +59,7 @@ public final class PredictedModelFolder {
           needed.put(t.getName(), t.getShapeList());
         }
       }
+      DiskRoom.require(StagedFolder.placeOf(dir).getParent(), PredictedModelWriter.weightBytes(base, plan), "the model predicted from step " + step);
       try (LoggedDeltas sums = needed.isEmpty() ? null : scan.scan(runId, runStartMs, commits, digests, step, needed, plan::weight)) {
         found = System.nanoTime();
         // Durable before it is named, and named durably before the prediction that points at it is

@@ -180,6 +180,11 @@ class PredictedModelWriterTest {
         Map.of("norm.weight", DType.F32));
     try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
       PredictedModelWriter.write(dir.resolve("out"), base, plan, backend);
+      // The room asked for before a write: 2 f32 values and 2 bf16 ones, the file less its header.
+      long header = 8 + java.nio.ByteBuffer.wrap(Files.readAllBytes(dir.resolve("out").resolve(Checkpoint.SINGLE_FILE)), 0, 8)
+          .order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+      assertThat(PredictedModelWriter.weightBytes(base, plan)).isEqualTo(2 * 4 + 2 * 2)
+          .isEqualTo(Files.size(dir.resolve("out").resolve(Checkpoint.SINGLE_FILE)) - header);
     }
     try (Checkpoint written = Checkpoint.open(dir.resolve("out"))) {
       assertThat(written.tensor("norm.weight").dtype()).isEqualTo(DType.F32);
