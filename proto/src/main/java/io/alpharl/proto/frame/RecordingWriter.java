@@ -126,9 +126,14 @@ public final class RecordingWriter implements AutoCloseable {
       channel.force(true);
       written = true;
     } finally {
-      release();
-      if (!written) {
-        Files.deleteIfExists(tmp); // released here, close() would find nothing to do and leave a partial file of gigabytes
+      try {
+        release();
+      } finally {
+        if (!written) {
+          // Released here, close() would find nothing to do and leave a partial file of gigabytes; and a release that failed too
+          // (the footer written again on a full disk) must not skip this.
+          Files.deleteIfExists(tmp);
+        }
       }
     }
     try {
@@ -158,8 +163,11 @@ public final class RecordingWriter implements AutoCloseable {
   private void release() throws IOException {
     closed = true;
     try {
-      writer.close();
-      channel.close();
+      try {
+        writer.close();
+      } finally {
+        channel.close(); // the file's handle, whatever the writer's close met
+      }
     } finally {
       root.close();
       allocator.close();
