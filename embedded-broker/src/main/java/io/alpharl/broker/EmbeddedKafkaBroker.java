@@ -107,6 +107,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       requireBrokerData(dataDir);
     }
 
+    HaltSaid.install();
     BrokerThreads threads = new BrokerThreads("embedded-broker-" + brokerPort);
     BrokerLogFile log = null;
     KafkaRaftServer server;
