@@ -41,7 +41,12 @@ class FitCalculatorTest {
     assertThat(s.getMedianLeaveLastOutError()).isCloseTo(0.0, within(1e-6));
     assertThat(s.getModules(0).getPredictor()).isNotEqualTo("stop");
     assertThat(s.getModules(0).getBacktestError()).isCloseTo(0.0, within(1e-5));
-    assertThat(s.getModules(0).getStopBacktestError()).isGreaterThan(0.1);
+    // Carrying the value at origin o to a later point t of a line through 0 misses by (t − o) / t: from 20 to 25, 30 and 40, from 25
+    // to 30 and 40, from 30 to 40, the mean of 1/5, 1/3, 1/2, 1/6, 3/8 and 1/4; the farthest tested, 40 from 20, a reach of 2.
+    double stop = (0.2 + 1.0 / 3 + 0.5 + 1.0 / 6 + 0.375 + 0.25) / 6;
+    assertThat(s.getModules(0).getStopBacktestError()).isCloseTo(stop, within(1e-6));
+    assertThat(s.getStopBacktestError()).as("the run's, of its one module").isCloseTo(stop, within(1e-6));
+    assertThat(s.getTestedReach()).isCloseTo(2.0, within(1e-12));
     assertThat(s.getPredictionReach()).isCloseTo(2.5, within(1e-12));
     assertThat(s.getGate()).as(s.getGateReason()).isEqualTo(GateState.GATE_STATE_PASSING);
     assertThat(s.getConfidence()).isCloseTo(1.0, within(1e-5));
