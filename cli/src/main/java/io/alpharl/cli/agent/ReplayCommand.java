@@ -111,12 +111,19 @@ public final class ReplayCommand implements Callable<Integer> {
 
   /**
    * Sends the recording from the step after the last committed one, once the committed ones are
-   * found to be this recording's. The producer starts first: starting it settles a transaction that
-   * an earlier replay of this run left open (committing it if it was committing), so the log read
-   * after it tells which steps are there.
+   * found to be this recording's. What the log has committed so far is checked before the producer
+   * starts; then the producer starts: starting it settles a transaction that an earlier replay of
+   * this run left open (committing it if it was committing), so the log read after it tells which
+   * steps are there, and those are checked again.
    */
   private void replay(RootAllocator allocator, String id, Path base, RunReplayer.Pace pace) throws IOException, InterruptedException {
     long t0 = System.nanoTime();
+    try {
+      // Before the producer: started under the run's transactional id, it fenced the agent of a live run given by mistake.
+      new RunReplayer(allocator, null).requireMayResume(recording, id, LoggedRun.readCommittedSoFar(kafka.clients(), id));
+    } catch (ResumeRefusedException e) {
+      throw new UserError(e.getMessage());
+    }
     try (KafkaStepSink sink = new KafkaStepSink(kafka.clients(), id, Map.of())) {
       RunReplayer.Result r;
       try {

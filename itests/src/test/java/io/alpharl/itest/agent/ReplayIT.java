@@ -230,6 +230,38 @@ class ReplayIT {
   }
 
   /**
+   * A replay given the id of a run a live agent sends (by mistake) is refused before its producer
+   * starts: started first under the run's transactional id, it fenced the live agent, which stopped,
+   * and where the live run had a manifest and no commit yet the replay sent into it.
+   */
+  @Test
+  void aReplayUnderTheIdOfALiveRunIsRefusedWithoutStoppingItsAgent(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String runId = "replay-live-" + UUID.randomUUID().toString().substring(0, 8);
+    try (KafkaStepSink live = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
+      live.manifest(io.alpharl.proto.v1.RunManifest.newBuilder().setSchemaVersion(io.alpharl.proto.topic.Topics.SCHEMA_VERSION).setRunId(runId)
+          .setCreatedUnixMs(System.currentTimeMillis()).setPlannedSteps(100).build());
+      java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+      java.io.PrintStream stderr = System.err;
+      int code;
+      System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+      try {
+        code = io.alpharl.cli.AlphaRl.commandLine().execute("agent", "replay", BundledRun.recording().toString(), "--run-id", runId,
+            "--bootstrap-servers", broker.bootstrapServers(), "--base-dir", baseDir.resolve("live").toString());
+      } finally {
+        System.setErr(stderr);
+      }
+      assertThat(code).isEqualTo(io.alpharl.cli.AlphaRl.USER_ERROR);
+      assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("run " + runId + " on the log is not this recording: its"
+          + " manifest was made at");
+      // The live agent goes on: not fenced.
+      live.manifest(io.alpharl.proto.v1.RunManifest.newBuilder().setSchemaVersion(io.alpharl.proto.topic.Topics.SCHEMA_VERSION).setRunId(runId)
+          .setCreatedUnixMs(1).setPlannedSteps(100).build());
+    }
+    assertThat(LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), runId).commits()).as("nothing sent").isEmpty();
+  }
+
+  /**
    * The bundled run's deltas sent as another run would have them: its progress values shifted
    * ("progress"), or step 20's first digest changed ("digest"); or the run itself, from a replay
    * killed after its last step and before its end ("killed-before-end").

@@ -118,6 +118,42 @@ public final class RunReplayer {
     return replay(recording, sink, Optional.of(runId), baseDir, pace, onLog.lastStep(), Long.MAX_VALUE, onLog);
   }
 
+  /**
+   * Whether the run the log holds under {@code runId} so far can be this recording's: its commits
+   * this recording's steps (as {@link #resume} checks them), its manifests made when the
+   * recording's were (a replay keeps the recorded creation time). Asked before a producer starts
+   * under the run's transactional id: started first, it fenced the agent of a live run given by
+   * mistake, which then stopped, and a run with a manifest and no commit yet was sent into.
+   *
+   * @throws ResumeRefusedException when the log holds another run under the id
+   */
+  public void requireMayResume(Path recording, String runId, LoggedRun onLog) throws IOException {
+    java.util.Set<Long> created = new java.util.HashSet<>();
+    int matched = 0;
+    try (RecordingReader reader = new RecordingReader(allocator, recording)) {
+      for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
+        for (RecordEntry e : batch) {
+          if (e.kind() == RecordEntry.Kind.MANIFEST) {
+            created.add(RunManifest.parseFrom(e.value()).getCreatedUnixMs());
+          } else if (e.kind() == RecordEntry.Kind.STEP) {
+            StepCommitted recorded = StepCommitted.parseFrom(e.value());
+            if (recorded.getStep() <= onLog.lastStep()) {
+              requireOnLog(onLog.commits(), recorded, runId);
+              matched++;
+            }
+          }
+        }
+      }
+    }
+    requireAllOnLogMatched(onLog.commits(), matched, runId);
+    Optional<RunManifest> other = onLog.manifests().stream().filter(m -> m.getCreatedUnixMs() > 0 && !created.contains(m.getCreatedUnixMs()))
+        .findFirst();
+    if (other.isPresent()) {
+      throw new ResumeRefusedException("run " + runId + " on the log is not this recording: its manifest was made at "
+          + java.time.Instant.ofEpochMilli(other.get().getCreatedUnixMs()) + ", none of this recording's then; replay under a new --run-id");
+    }
+  }
+
   /** @param onLog when not null, every skipped step is checked against it (see {@link #resume}) */
   private Result replay(Path recording, StepSink sink, Optional<String> runIdOverride, Path baseDir, Pace pace,
       long skipThroughStep, long stopAfterStep, LoggedRun onLog) throws IOException, InterruptedException {

@@ -48,7 +48,20 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
   }
 
   static LoggedRun read(TopicReader reader, String runId) {
-    return new LoggedRun(runId, commits(reader, runId), manifests(reader, runId));
+    return new LoggedRun(runId, commits(reader, runId, true), manifests(reader, runId, true));
+  }
+
+  /**
+   * The run as far as the log has committed it now, without waiting for the transactions open on its
+   * partitions: what a command checks before it starts a producer under the run's transactional id,
+   * which fences the agent sending the run now, if one is (a replay given the id of a live run by
+   * mistake stopped that run's agent before it was refused). Not whole: a settled {@link #read}
+   * follows once the producer is started.
+   */
+  public static LoggedRun readCommittedSoFar(KafkaClients kafka, String runId) {
+    try (TopicReader reader = new TopicReader(kafka, Duration.ofSeconds(60))) {
+      return new LoggedRun(runId, commits(reader, runId, false), manifests(reader, runId, false));
+    }
   }
 
   /** Every committed record of the topic, once the transactions open on it when asked are settled ({@link TopicReader#awaitSettled}). */
@@ -93,13 +106,14 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
    * partition was read, every run's records since the topic began, at each agent start, `watch
    * --once` and `agent end` (15 MB of commits a 1000-step 0.5B run, for each run ever sent).
    */
-  private static void readRun(TopicReader reader, String topic, String runId, Consumer<ConsumerRecord<byte[], byte[]>> each) {
-    reader.readAll(List.of(reader.settledRunPartition(topic, runId)), each);
+  private static void readRun(TopicReader reader, String topic, String runId, boolean settled, Consumer<ConsumerRecord<byte[], byte[]>> each) {
+    TopicPartition home = settled ? reader.settledRunPartition(topic, runId) : reader.runPartition(topic, runId);
+    reader.readAll(List.of(home), each);
   }
 
-  private static NavigableMap<Long, StepCommitted> commits(TopicReader reader, String runId) {
+  private static NavigableMap<Long, StepCommitted> commits(TopicReader reader, String runId, boolean settled) {
     NavigableMap<Long, StepCommitted> out = new TreeMap<>();
-    readRun(reader, Topics.STEPS.name(), runId, r -> {
+    readRun(reader, Topics.STEPS.name(), runId, settled, r -> {
       String key = key(r.key());
       if (!runId.equals(key) || r.value() == null) {
         return;
@@ -122,9 +136,9 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
     return out;
   }
 
-  private static List<RunManifest> manifests(TopicReader reader, String runId) {
+  private static List<RunManifest> manifests(TopicReader reader, String runId, boolean settled) {
     List<RunManifest> out = new ArrayList<>();
-    readRun(reader, Topics.RUNS.name(), runId, r -> {
+    readRun(reader, Topics.RUNS.name(), runId, settled, r -> {
       if (runId.equals(key(r.key())) && r.value() != null) {
         try {
           RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());

@@ -182,10 +182,15 @@ public final class TopicReader implements AutoCloseable {
    * without the run's manifest).
    */
   public TopicPartition settledRunPartition(String topic, String runId) {
-    TopicPartition home = new TopicPartition(topic, RecordKeys.runPartition(runId, partitions(topic).size()));
+    TopicPartition home = runPartition(topic, runId);
     awaitSettled(List.of(home), Topics.SETTLE_PATIENCE, () -> LOG.info("waiting for the transactions open on {} (another producer's) to settle"
         + " before reading it, up to {} s", home, Topics.SETTLE_PATIENCE.toSeconds()));
     return home;
+  }
+
+  /** The partition of a run-keyed topic that holds the run's records, as it is now (see {@link #settledRunPartition}). */
+  public TopicPartition runPartition(String topic, String runId) {
+    return new TopicPartition(topic, RecordKeys.runPartition(runId, partitions(topic).size()));
   }
 
   private Map<TopicPartition, Long> latest(Admin admin, Collection<TopicPartition> partitions, IsolationLevel isolation)
