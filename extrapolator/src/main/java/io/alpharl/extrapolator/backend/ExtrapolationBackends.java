@@ -34,13 +34,30 @@ public final class ExtrapolationBackends {
       // Demanded, CUDA's failures are the user's to see; chosen here, the CPU takes over from a device that fails.
       return choice == Choice.CUDA ? cuda : new CpuAfterFailure(cuda, () -> new CpuExtrapolationBackend(threads));
     } catch (RuntimeException | LinkageError e) {
-      String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString());
+      String why = why(e);
       if (choice == Choice.CUDA) {
         throw new IllegalStateException("CUDA backend requested but unusable: " + why, e);
       }
       ExtrapolationBackend cpu = new CpuExtrapolationBackend(threads);
-      LOG.info("extrapolation backend: {} (no usable CUDA device: {})", cpu.name(), why);
+      if (CudaExtrapolationBackend.whyNoDevice() == null) {
+        // A device is there and the backend did not open on it: a defect or a setup to mend, not a machine without a GPU.
+        LOG.warn("extrapolation backend: {}, though a CUDA device is present: the CUDA backend did not open on it ({})", cpu.name(), why, e);
+      } else {
+        LOG.info("extrapolation backend: {} (no usable CUDA device: {})", cpu.name(), why);
+      }
       return cpu;
     }
+  }
+
+  /**
+   * The failure's first line, and its root cause's where that is another: JCuda's native library
+   * error begins "Error while loading native library" and says why (libcuda.so.1 missing, /tmp not
+   * executable) only further down.
+   */
+  static String why(Throwable e) {
+    String first = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString());
+    Throwable root = io.alpharl.proto.error.Causes.root(e);
+    String rootSays = root.getMessage() == null ? root.toString() : root.getMessage().replaceAll("\\s+", " ").strip();
+    return root == e && rootSays.equals(first.strip()) ? first : first + " (" + (root == e ? rootSays : root.getClass().getSimpleName() + ": " + rootSays) + ")";
   }
 }

@@ -76,7 +76,7 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
   private Pointer pinned = new Pointer();
   private long capacityFloats;
   private long vectorCapacity;
-  private boolean closed;
+  private volatile boolean closed;
 
   private CudaExtrapolationBackend(CUcontext context, CUstream[] streams, CUmodule module, CUfunction kernel, String deviceName, long chunkBytes) {
     this.context = context;
@@ -181,6 +181,10 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
     }
     if (base.length == 0) {
       return; // nothing to update, as on the CPU (row blocks need a row)
+    }
+    if (closed) {
+      // Its context destroyed, the handle may since name another context: the driver does not say.
+      throw new IllegalStateException("the CUDA backend is closed");
     }
     check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
     RowBlocks blocks = RowBlocks.of(m, n, chunkBytes);
