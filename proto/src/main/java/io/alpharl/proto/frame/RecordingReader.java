@@ -25,6 +25,8 @@ public final class RecordingReader implements AutoCloseable {
   private final BufferAllocator allocator;
   private final FileChannel channel;
   private final ArrowFileReader reader;
+  /** Batches asked for so far, for messages. */
+  private int batches;
 
   public RecordingReader(BufferAllocator parent, Path path) throws IOException {
     this.path = path;
@@ -38,9 +40,13 @@ public final class RecordingReader implements AutoCloseable {
     } catch (InvalidArrowFileException e) {
       allocator.close();
       throw new IOException(path + " is not a complete Arrow IPC file: " + e.getMessage(), e);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
       allocator.close();
       throw e;
+    } catch (RuntimeException e) {
+      // A footer damaged past what Arrow checks (an index out of its buffers): one line for the user, not a trace.
+      allocator.close();
+      throw new IOException(path + " is damaged: its Arrow footer does not read (" + e + ")", e);
     }
   }
 
@@ -51,6 +57,19 @@ public final class RecordingReader implements AutoCloseable {
 
   /** The next batch of records, or an empty list at the end. */
   public List<RecordEntry> nextBatch() throws IOException {
+    batches++;
+    try {
+      return readBatch();
+    } catch (IOException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // Arrow checks no content: a null cell, a row count past its buffers, damaged batch metadata throw Arrow's or the JDK's
+      // runtime exceptions, which a command printed as a stack trace.
+      throw new IOException(path + " is damaged at batch " + batches + " (" + e + ")", e);
+    }
+  }
+
+  private List<RecordEntry> readBatch() throws IOException {
     if (!reader.loadNextBatch()) {
       return List.of();
     }
@@ -62,6 +81,9 @@ public final class RecordingReader implements AutoCloseable {
     RecordEntry.Kind[] kinds = RecordEntry.Kind.values();
     List<RecordEntry> out = new ArrayList<>(root.getRowCount());
     for (int i = 0; i < root.getRowCount(); i++) {
+      if (kind.isNull(i) || step.isNull(i) || key.isNull(i) || value.isNull(i)) {
+        throw new IOException(path + " is damaged at batch " + batches + ": record " + i + " has an empty cell");
+      }
       int k = kind.get(i);
       if (k < 0 || k >= kinds.length) {
         throw new IOException(path + ": record " + i + " has unknown kind " + k);
