@@ -77,7 +77,7 @@ public final class ReplayCommand implements Callable<Integer> {
    *
    * @param recordedId the recorded run's id, which the written model's metadata names
    */
-  private static void requireBaseDirFor(Path base, String recordedId) {
+  static void requireBaseDirFor(Path base, String recordedId) {
     String option = "--base-dir " + base;
     if (Files.exists(base) && !Files.isDirectory(base)) {
       throw new UserError(option + " is a file, not a folder: give a new or empty folder for the run's base model");
@@ -99,6 +99,10 @@ public final class ReplayCommand implements Callable<Integer> {
         } catch (SafetensorsException e) {
           wroteFor = null; // not a model this command wrote
         }
+      } else {
+        // A replay killed while it wrote the base leaves the weights under their temporary name, cut short: its header, written
+        // first, names the run. Taken for a user's folder, the replay could never be resumed into it.
+        wroteFor = cutShortFor(model.resolveSibling(model.getFileName() + ".tmp"));
       }
       if (!recordedId.equals(wroteFor)) {
         throw new UserError(option + " holds other files (not the base model a replay of recorded run " + recordedId + " wrote there);"
@@ -106,6 +110,32 @@ public final class ReplayCommand implements Callable<Integer> {
       }
     } catch (IOException e) {
       throw new UserError("cannot write the run's base model into " + option + ": " + WritableDir.describe(e));
+    }
+  }
+
+  /** The run a weights file cut short while it was written was for, as its header says; null when it says none or is not one. */
+  static String cutShortFor(Path tmp) {
+    if (!Files.isRegularFile(tmp)) {
+      return null;
+    }
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.READ)) {
+      java.nio.ByteBuffer length = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      if (ch.read(length, 0) != 8) {
+        return null;
+      }
+      long n = length.getLong(0);
+      if (n <= 0 || n > 100L << 20 || ch.size() < 8 + n) {
+        return null;
+      }
+      java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate((int) n);
+      while (header.hasRemaining() && ch.read(header, 8 + header.position()) > 0) {
+        // read on
+      }
+      com.fasterxml.jackson.databind.JsonNode meta = new com.fasterxml.jackson.databind.ObjectMapper().readTree(header.array())
+          .path("__metadata__").path(RunReplayer.RUN_METADATA);
+      return meta.isTextual() ? meta.asText() : null;
+    } catch (IOException e) {
+      return null;
     }
   }
 
