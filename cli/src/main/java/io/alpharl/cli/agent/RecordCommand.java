@@ -90,9 +90,12 @@ public final class RecordCommand implements Callable<Integer> {
         nothing = !sink.refused().isEmpty() ? sink.refused().size() + " checkpoints refused (" + refused + ")" : scanner.leftOutSaid()
             .map(l -> "not read: " + l).orElse("no folder there matches the step folders' pattern " + config.layout().stepFolder().pattern()
                 + " (--layout)");
-      } else if (!sink.refused().isEmpty()) {
-        // Said last, where it is read: the log lines above scroll away on a long run.
-        System.err.printf("%d checkpoints refused and not recorded (the next good one's delta covers each): %s%n", sink.refused().size(), refused);
+      } else {
+        if (!sink.refused().isEmpty()) {
+          // Said last, where it is read: the log lines above scroll away on a long run.
+          System.err.printf("%d checkpoints refused and not recorded (the next good one's delta covers each): %s%n", sink.refused().size(), refused);
+        }
+        notRecordedSaid(scanner, agent.lastStep(), sink);
       }
     }
     if (nothing != null) {
@@ -100,6 +103,23 @@ public final class RecordCommand implements Callable<Integer> {
     }
     System.err.printf("wrote %s (%.1f MB)%n", out, Files.size(out) / 1e6);
     return 0;
+  }
+
+  /**
+   * Says the step folders the recording holds nothing of though they are there: past its last step
+   * and not refused (a checkpoint still being saved, or one that changed while it was read), or not
+   * complete at all (no weights, no ready file). They were passed over in silence, and the
+   * recording replays as a run that stopped before them.
+   */
+  private static void notRecordedSaid(CheckpointScanner scanner, long lastStep, RecordingStepSink sink) {
+    java.util.Set<Long> refused = sink.refused().stream().map(io.alpharl.proto.v1.DeadLetter::getStep).collect(Collectors.toSet());
+    java.util.List<String> missed = new java.util.ArrayList<>(scanner.present().stream().filter(c -> c.step() > lastStep && !refused.contains(c.step()))
+        .map(c -> c.folder().getFileName() + " (changed while it was read)").toList());
+    missed.addAll(scanner.leftOut());
+    if (!missed.isEmpty()) {
+      System.err.printf("%d step folders not recorded: %s%s; record again once the trainer has saved them%n", missed.size(),
+          String.join("; ", missed.subList(0, Math.min(5, missed.size()))), missed.size() > 5 ? "; ..." : "");
+    }
   }
 
   /** Whether {@code file} is a recording (which --out may replace), not a file of the user's. */

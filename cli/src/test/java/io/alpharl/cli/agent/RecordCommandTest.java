@@ -32,7 +32,7 @@ class RecordCommandTest {
   @Test
   void refusedCheckpointsAreNamedInTheSummary() throws Exception {
     Path run = Files.createDirectories(work.resolve("run"));
-    for (int step : new int[] {0, 5, 10, 15}) {
+    for (int step : new int[] {0, 5, 10, 15, 20}) {
       Path to = Files.createDirectories(run.resolve("checkpoint-" + step));
       try (Stream<Path> files = Files.list(BUNDLED.resolve("checkpoint-" + step))) {
         for (Path f : files.toList()) {
@@ -41,6 +41,7 @@ class RecordCommandTest {
       }
     }
     Files.writeString(run.resolve("checkpoint-10/model.safetensors"), "garbage");
+    Files.delete(run.resolve("checkpoint-20/trainer_state.json")); // still being saved: passed over in silence, the run recorded as stopped at 15
     Path out = work.resolve("r.arrow");
 
     ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -59,6 +60,8 @@ class RecordCommandTest {
     assertThat(said).contains("recorded run r through step 15");
     assertThat(said.lines().filter(l -> l.startsWith("1 checkpoints refused and not recorded")).findFirst())
         .hasValueSatisfying(l -> assertThat(l).contains("step 10: ").contains("checkpoint-10"));
+    assertThat(said.lines().filter(l -> l.startsWith("1 step folders not recorded")).findFirst())
+        .hasValueSatisfying(l -> assertThat(l).contains("checkpoint-20").contains("record again once the trainer has saved them"));
     // 15 of the 200 planned steps: a replay ends the run as stopped early, not finished.
     assertThat(lastManifest(out).getStatus()).isEqualTo(RunStatus.RUN_STATUS_STOPPED_EARLY);
     assertThat(lastManifest(out).getLastStep()).isEqualTo(15);
