@@ -125,6 +125,8 @@ public final class WatchCommand implements Callable<Integer> {
    */
   private void session(AgentConfig config, KafkaClients clients, RootAllocator allocator, AtomicBoolean stopping, ControlFollower control)
       throws InterruptedException, java.io.IOException {
+    // Before the producer, which fences any other agent of the run id: one given another live run's id by mistake stopped it.
+    io.alpharl.agent.resume.BeforeFencing.requireSameRun(config, io.alpharl.agent.resume.LoggedRun.readCommittedSoFar(clients, config.runId()));
     try (KafkaStepSink sink = new KafkaStepSink(clients, config.runId(), Map.of());
          CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.fromLog(clients, config.runId(), allocator))) {
       agent.start();

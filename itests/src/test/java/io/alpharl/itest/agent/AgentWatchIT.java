@@ -253,6 +253,31 @@ class AgentWatchIT {
   }
 
   /**
+   * A watch of another folder given the id of a live run by mistake is refused before its producer
+   * starts: started first, the producer fenced the live run's agent, which stopped, and only then
+   * was the watch refused by the resume's checks.
+   */
+  @Test
+  void aWatchGivenAnotherLiveRunsIdIsRefusedWithoutStoppingItsAgent(TestBroker broker) throws Exception {
+    String runId = "live-" + UUID.randomUUID().toString().substring(0, 8);
+    watchOnceOfTheFirstFourSteps(broker, runId);
+    Path other = java.nio.file.Files.createDirectories(runDir.resolveSibling(runDir.getFileName() + "-other"));
+    for (long s : BundledRun.steps().subList(0, 3)) {
+      BundledRun.copyCheckpoint(s, other);
+      Path state = other.resolve("checkpoint-" + s).resolve("trainer_state.json");
+      // Another run from the same base: its own evaluation values.
+      java.nio.file.Files.writeString(state, java.nio.file.Files.readString(state).replace("\"eval_accuracy\": 0.", "\"eval_accuracy\": 0.9"));
+    }
+    try (KafkaStepSink live = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) { // the run's agent, sending on
+      Said said = execute("agent", "watch", other.toString(), "--run-id", runId, "--once", "--bootstrap-servers", broker.bootstrapServers(),
+          "--progress-key", "eval_accuracy", "--state-dir", other.resolveSibling(other.getFileName() + "-state").toString());
+      assertThat(said.code()).isEqualTo(1);
+      assertThat(said.line()).contains("run " + runId + " on the log is not the run in " + other).contains("new run id");
+      live.manifest(lastManifest(broker, runId, 1)); // not fenced
+    }
+  }
+
+  /**
    * A --once with the wrong --layout sends nothing: it said only that the run was still running,
    * where {@code agent record} of the same folder says which pattern matched nothing.
    */

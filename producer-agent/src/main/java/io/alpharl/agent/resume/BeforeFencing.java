@@ -1,0 +1,48 @@
+package io.alpharl.agent.resume;
+
+import io.alpharl.agent.AgentConfig;
+import io.alpharl.agent.checkpoint.CheckpointDir;
+import io.alpharl.agent.checkpoint.CheckpointScanner;
+import io.alpharl.agent.checkpoint.ProgressReader;
+import java.util.List;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * What an agent checks of the log before it starts its producer under the run's transactional id.
+ * Started, the producer fences any other agent of that id: an agent given the id of another live
+ * run by mistake stopped that run's agent, and only then was refused by the resume's checks. The
+ * run's history as the log has committed it so far (without waiting for open transactions) is
+ * compared with the folder's ({@link LineageCheck}); the full checks follow once the producer is
+ * started. Stateless.
+ */
+public final class BeforeFencing {
+  private BeforeFencing() {}
+
+  /** @throws ResumeRefusedException when the folder's history parts from the run's on the log */
+  public static void requireSameRun(AgentConfig config, LoggedRun soFar) {
+    NavigableMap<Long, Double> logged = new TreeMap<>();
+    soFar.commits().values().stream().filter(c -> c.getHasProgressValue()).forEach(c -> logged.put(c.getStep(), c.getProgressValue()));
+    String key = soFar.newestManifest().map(m -> m.getProgressSignalName()).orElse("");
+    if (logged.isEmpty() || !key.equals(config.progressKey())) {
+      return; // nothing to compare, or another key: the resume's checks say what is wrong
+    }
+    List<CheckpointDir> present = new CheckpointScanner(config.runDir(), config.layout()).present();
+    if (present.isEmpty()) {
+      return;
+    }
+    CheckpointDir newest = present.get(present.size() - 1);
+    NavigableMap<Long, Double> history;
+    try {
+      history = new ProgressReader(config.progressKey()).history(newest);
+    } catch (java.io.UncheckedIOException e) {
+      return; // the resume's checks read it again and say so
+    }
+    Optional<String> parted = LineageCheck.mismatch(logged, history);
+    if (parted.isPresent()) {
+      throw new ResumeRefusedException("run " + config.runId() + " on the log is not the run in " + config.runDir() + " (" + parted.get()
+          + "): another agent may be sending that run, and this one would have stopped it; send this folder under a new run id");
+    }
+  }
+}
