@@ -333,8 +333,13 @@ public final class PredictCommand implements Callable<Integer> {
    */
   private long writeModel(Checkpoint base, PredictionPlan plan, ExtrapolationBackend backend, Path windowEnd) throws IOException {
     try {
+      // Asked first: a model larger than the room left filled the disk before failing, a trainer saving to it failing meanwhile.
+      io.alpharl.extrapolator.write.DiskRoom.require(StagedFolder.placeOf(out).getParent(), PredictedModelWriter.weightBytes(base, plan),
+          "the predicted model");
       return StagedFolder.replace(out, staging -> PredictedModelWriter.write(staging, base, plan, backend, PredictedModelWriter.DEFAULT_MAX_SHARD_BYTES,
           List.of(base.dir(), windowEnd)));
+    } catch (io.alpharl.extrapolator.write.DiskRoom.NoRoomException e) {
+      throw new UserError(e.getMessage() + ": free some space, or give another --out");
     } catch (FileSystemException e) {
       if (!concernsOut(e.getFile())) {
         throw e;

@@ -16,6 +16,15 @@ public final class DiskRoom {
 
   private DiskRoom() {}
 
+  /** Too little room for what was about to be written; nothing of it was. */
+  public static final class NoRoomException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    NoRoomException(String message) {
+      super(message);
+    }
+  }
+
   /**
    * @param dir  where the bytes go (need not exist yet: its nearest existing folder's disk is asked)
    * @param need bytes about to be written
@@ -35,8 +44,8 @@ public final class DiskRoom {
 
   static void require(Path dir, long need, long usable, String what) throws IOException {
     if (need + MARGIN_BYTES > usable) {
-      throw new IOException(String.format(java.util.Locale.ROOT, "%s needs %.2f GB in %s, which has %.2f GB free: it is written once there is"
-          + " room (nothing is written meanwhile)", what, (need + MARGIN_BYTES) / 1e9, dir, usable / 1e9));
+      throw new NoRoomException(String.format(java.util.Locale.ROOT, "%s needs %.2f GB in %s, which has %.2f GB free (nothing of it written)",
+          what, (need + MARGIN_BYTES) / 1e9, dir, usable / 1e9));
     }
   }
 }

@@ -33,7 +33,7 @@ public final class StagedFolder {
    * moves below act on names, so a link itself would be moved aside and deleted while the folder it
    * points at kept the earlier model, complete and loadable under its real path.
    */
-  static Path placeOf(Path dir) throws IOException {
+  public static Path placeOf(Path dir) throws IOException {
     Path at = dir.toAbsolutePath();
     for (int hops = 0; Files.isSymbolicLink(at); hops++) {
       if (hops == 40) {

@@ -17,7 +17,7 @@ class DiskRoomTest {
   void aWriteLargerThanTheRoomLeftIsRefusedNamingBoth() {
     long need = 15_000_000_000L;
     assertThatThrownBy(() -> DiskRoom.require(dir.resolve("run/step-40"), need, 10_000_000_000L, "the model predicted from step 40"))
-        .isInstanceOf(IOException.class).hasMessageContaining("the model predicted from step 40 needs 15.07 GB in " + dir.resolve("run/step-40"))
+        .isInstanceOf(DiskRoom.NoRoomException.class).hasMessageContaining("the model predicted from step 40 needs 15.07 GB in " + dir.resolve("run/step-40"))
         .hasMessageContaining("has 10.00 GB free");
     assertThatCode(() -> DiskRoom.require(dir, need, need + DiskRoom.MARGIN_BYTES, "x")).doesNotThrowAnyException();
     assertThatThrownBy(() -> DiskRoom.require(dir, need, need + DiskRoom.MARGIN_BYTES - 1, "x")).isInstanceOf(IOException.class);
