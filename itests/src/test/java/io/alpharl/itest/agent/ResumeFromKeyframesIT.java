@@ -66,6 +66,15 @@ class ResumeFromKeyframesIT {
     assertDeltasSumToFiles(broker, runId, runDir, steps.subList(1, 10));
   }
 
+  /** The bundled run's first three checkpoints in the run folder, and an agent's config for them. */
+  private AgentConfig firstThreeSteps(String runId) throws java.io.IOException {
+    Path runDir = work.resolve("run");
+    for (long s : BundledRun.steps().subList(0, 3)) {
+      BundledRun.copyCheckpoint(s, runDir);
+    }
+    return AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy").withStateDir(work.resolve("state"));
+  }
+
   /** Copies {@code steps}' checkpoints into the run folder and sends them, as a new run with a keyframe every 2 steps; its config. */
   private AgentConfig sendFirst(TestBroker broker, String runId, Path runDir, List<Long> steps, RootAllocator allocator) throws Exception {
     for (long s : steps) {
@@ -146,11 +155,7 @@ class ResumeFromKeyframesIT {
   void aRunWhoseCommitsTheLogLostIsRefused(TestBroker broker) throws Exception {
     broker.ensureTopics();
     String runId = "commits-lost-" + UUID.randomUUID().toString().substring(0, 8);
-    Path runDir = work.resolve("run");
-    for (long s : BundledRun.steps().subList(0, 3)) {
-      BundledRun.copyCheckpoint(s, runDir);
-    }
-    AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy").withStateDir(work.resolve("state"));
+    AgentConfig config = firstThreeSteps(runId);
     try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(
         Map.of("bootstrap.servers", broker.bootstrapServers()), new org.apache.kafka.common.serialization.ByteArraySerializer(),
         new org.apache.kafka.common.serialization.ByteArraySerializer())) {
@@ -176,11 +181,7 @@ class ResumeFromKeyframesIT {
   void aRunResumedWithAnotherModelsBaseIsRefusedInOneSentence(TestBroker broker) throws Exception {
     broker.ensureTopics();
     String runId = "other-base-" + UUID.randomUUID().toString().substring(0, 8);
-    Path runDir = work.resolve("run");
-    for (long s : BundledRun.steps().subList(0, 3)) {
-      BundledRun.copyCheckpoint(s, runDir);
-    }
-    AgentConfig config = AgentConfig.defaults(runDir, runId).withProgressKey("eval_accuracy").withStateDir(work.resolve("state"));
+    AgentConfig config = firstThreeSteps(runId);
     Path other = Files.createDirectories(work.resolve("other-base"));
     String tensor = "model.layers.0.self_attn.k_proj.weight";
     new SafetensorsWriter(Map.of()).add(tensor, DType.F32, List.of(4L, 4L)).writeTo(other.resolve("model.safetensors"), Map.of(tensor, new float[16]));
