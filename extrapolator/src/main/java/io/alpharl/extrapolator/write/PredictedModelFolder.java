@@ -59,6 +59,7 @@ public final class PredictedModelFolder {
           needed.put(t.getName(), t.getShapeList());
         }
       }
+      StagedFolder.tidy(dir); // a write killed part way left a whole model's bytes there, which the room check would count as taken
       DiskRoom.require(StagedFolder.placeOf(dir).getParent(), PredictedModelWriter.weightBytes(base, plan), "the model predicted from step " + step);
       try (LoggedDeltas sums = needed.isEmpty() ? null : scan.scan(runId, runStartMs, commits, digests, step, needed, plan::weight)) {
         found = System.nanoTime();

@@ -47,6 +47,31 @@ public final class StagedFolder {
   }
 
   /**
+   * Deletes what a write into {@code dir} killed part way left (its staging folder, the earlier
+   * model moved aside, put back where no model is in its place): a whole model's bytes, hidden,
+   * which a check of the room left before the next write counted as taken. {@link #replace} does
+   * it first too.
+   */
+  public static void tidy(Path dir) throws IOException {
+    Path target = placeOf(dir);
+    Path replaced = replacedOf(target);
+    Folders.deleteTree(stagingOf(target));
+    if (Files.exists(replaced)) {
+      // A crash between the two moves below left it. With a model in place, that one is the newer; with none, it is the only
+      // copy of the earlier model, put back before this write can fail too (deleted, a failure here would leave nothing).
+      if (Files.exists(target)) {
+        Folders.deleteTree(replaced);
+      } else {
+        Files.move(replaced, target, StandardCopyOption.ATOMIC_MOVE);
+      }
+    }
+  }
+
+  private static Path replacedOf(Path target) {
+    return target.resolveSibling("." + target.getFileName() + ".replaced");
+  }
+
+  /**
    * Writes {@code contents} under {@link #stagingOf} and moves it to {@code dir}, durably: the
    * files, then the name, are on disk before this returns (after a power loss a published path must
    * hold the whole model). What a failed write left is deleted, and the folder keeps what it held;
@@ -57,17 +82,8 @@ public final class StagedFolder {
   public static long replace(Path dir, Contents contents) throws IOException {
     Path target = placeOf(dir);
     Path staging = stagingOf(target);
-    Path replaced = target.resolveSibling("." + target.getFileName() + ".replaced");
-    Folders.deleteTree(staging);
-    if (Files.exists(replaced)) {
-      // A crash between the two moves below left it. With a model in place, that one is the newer; with none, it is the only
-      // copy of the earlier model, put back before this write can fail too (deleted, a failure here would leave nothing).
-      if (Files.exists(target)) {
-        Folders.deleteTree(replaced);
-      } else {
-        Files.move(replaced, target, StandardCopyOption.ATOMIC_MOVE);
-      }
-    }
+    Path replaced = replacedOf(target);
+    tidy(dir);
     long bytes;
     try {
       bytes = contents.writeInto(staging);

@@ -59,6 +59,21 @@ class StagedFolderTest {
   }
 
   /**
+   * What a write killed part way left (a whole model's bytes, hidden) is deleted before the room for
+   * the next is asked: counted as taken, the retry was refused for good on a tight disk.
+   */
+  @Test
+  void whatAKilledWriteLeftIsTidiedBeforeTheNext() throws IOException {
+    Path model = dir.resolve("model");
+    Path staging = StagedFolder.stagingOf(StagedFolder.placeOf(model));
+    Files.createDirectories(staging);
+    Files.write(staging.resolve("model.safetensors"), new byte[4096]);
+    StagedFolder.tidy(model);
+    assertThat(staging).doesNotExist();
+    assertThat(model).as("nothing made in its place").doesNotExist();
+  }
+
+  /**
    * A crash after the earlier model was moved aside and before the new one was moved in leaves no
    * model in place: the one aside is the only copy, put back before the next write, so that a
    * failure of that write too leaves the earlier model (it was deleted first, leaving nothing).
