@@ -71,6 +71,12 @@ public final class ControlFollower implements AutoCloseable {
   private final AtomicReference<ControlDecision> decision = new AtomicReference<>();
   /** When this follower first held the decision (wall clock, ms; 0 before): the endpoint may answer it from then on. */
   private volatile long decisionHeldSinceMs;
+  /**
+   * The run folder's file clock less this machine's, measured as this follower wrote the STOP file
+   * (a folder on NFS stamps files by the server's clock, the trainer's checkpoints with them); unset
+   * (Long.MIN_VALUE) until it wrote one.
+   */
+  private volatile long fileClockAheadMs = Long.MIN_VALUE;
   /** Whether the decision's STOP file is written (the follower's thread only). */
   private boolean stopFileWritten;
   /** The last reason a STOP file write failed, said once (the follower's thread only). */
@@ -141,10 +147,15 @@ public final class ControlFollower implements AutoCloseable {
   public Optional<FileTime> stopSaid() {
     Optional<FileTime> file = StopFile.of(runDir, runId);
     long held = decisionHeldSinceMs;
-    if (file.isEmpty() || held == 0 || held >= file.get().toMillis()) {
+    long ahead = fileClockAheadMs;
+    ControlDecision d = decision.get();
+    // Only where the endpoint could have told the trainer first, for the decision's own file (a STOP the user made after deleting
+    // it is the user's), and on the file's clock, which the checkpoints' times are on.
+    if (file.isEmpty() || http == null || held == 0 || ahead == Long.MIN_VALUE || d == null || !StopFile.holds(runDir, d)) {
       return file;
     }
-    return Optional.of(FileTime.fromMillis(held));
+    long heldOnFileClock = held + ahead;
+    return heldOnFileClock < file.get().toMillis() ? Optional.of(FileTime.fromMillis(heldOnFileClock)) : file;
   }
 
   /**
@@ -268,7 +279,12 @@ public final class ControlFollower implements AutoCloseable {
       return;
     }
     try {
+      boolean there = StopFile.holds(runDir, d); // an earlier session's, left as it was: its time is not this write's
+      long before = System.currentTimeMillis();
       Path file = StopFile.write(runDir, d);
+      if (!there) {
+        fileClockAheadMs = java.nio.file.Files.getLastModifiedTime(file).toMillis() - before;
+      }
       stopFileWritten = true;
       LOG.info("run {}: early stop at step {}: wrote {} ({})", runId, d.getAtStep(), file, d.getReason());
     } catch (IOException e) {

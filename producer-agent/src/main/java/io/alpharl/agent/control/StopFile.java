@@ -61,6 +61,15 @@ public final class StopFile {
     }
   }
 
+  /** Whether the run folder's STOP file is this decision's, as {@link #write} writes it. */
+  public static boolean holds(Path runDir, ControlDecision d) {
+    try {
+      return Files.readString(runDir.resolve(NAME), StandardCharsets.UTF_8).equals(json(d) + "\n");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   /**
    * Writes the decision, unless the folder's STOP file says it already: a restarted agent reads
    * the decision again, and a STOP file written anew looked newer than the last checkpoint the

@@ -128,10 +128,14 @@ public final class RunReplayer {
    * @throws ResumeRefusedException when the log holds another run under the id
    */
   public void requireMayResume(Path recording, String runId, LoggedRun onLog) throws IOException {
+    if (onLog.commits().isEmpty() && onLog.manifests().isEmpty()) {
+      return; // a new run id: nothing to compare, and the recording is not read once more
+    }
     java.util.Set<Long> created = new java.util.HashSet<>();
     int matched = 0;
+    boolean past = false; // read up to the first recorded step the log does not hold: the rest is not compared
     try (RecordingReader reader = new RecordingReader(allocator, recording)) {
-      for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
+      for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty() && !past; batch = reader.nextBatch()) {
         for (RecordEntry e : batch) {
           if (e.kind() == RecordEntry.Kind.MANIFEST) {
             created.add(RunManifest.parseFrom(e.value()).getCreatedUnixMs());
@@ -140,6 +144,8 @@ public final class RunReplayer {
             if (recorded.getStep() <= onLog.lastStep()) {
               requireOnLog(onLog.commits(), recorded, runId);
               matched++;
+            } else {
+              past = true;
             }
           }
         }
