@@ -33,7 +33,8 @@ final class LocalFileErrors {
         said = t instanceof IOException && t.getMessage() != null && t.getMessage().contains(why);
       }
       if (said) {
-        return Optional.of(outermostSaying(e, why) + " (free some space, or write elsewhere)");
+        return Optional.of(outermostSaying(e, why) + (why.equals("File too large") ? " (the file system's limit on a file's size: write elsewhere)"
+            : " (free some space, or write elsewhere)"));
       }
     }
     return Optional.empty();

@@ -137,6 +137,8 @@ public final class CheckpointAgent implements AutoCloseable {
   private boolean baseGoneSaid;
   /** The manifest changed with what a step's checkpoint said (its plan, its dtypes): sent before the step. */
   private boolean manifestDue;
+  /** Steps whose progress value was said to be there but not a number. */
+  private final Set<Long> unusableSaid = new HashSet<>();
   /** Tensors whose later checkpoints changed dtype, said once each. */
   private final Set<String> dtypeChangeSaid = new HashSet<>();
   /** Sets of checkpoint-only tensors already warned about. */
@@ -759,8 +761,8 @@ public final class CheckpointAgent implements AutoCloseable {
       // y_t before the weights: once open, the weights stay readable if a rotation deletes the folder, its trainer_state.json
       // does not, and read after it the step went out without its value (the value depended on when the trainer rotated).
       y = progress.read(c);
-      if (y.isEmpty()) {
-        progress.unusable(c).ifPresent(why -> LOG.warn("run {} step {}: {}; sent without a progress value (fit windows holding this step leave"
+      if (y.isEmpty() && unusableSaid.add(c.step())) { // once a step: it is read again when it waits or is measured again
+        progress.unusable(c).ifPresent(why -> LOG.warn("run {} step {}: {}, which counts as no value (fit windows holding this step leave"
             + " the signal axis)", config.runId(), c.step(), why));
       }
       statedPlan = config.plannedSteps() > 0 ? 0 : ProgressReader.plannedSteps(c); // likewise

@@ -32,7 +32,6 @@ class ThreadFailurePolicyTest {
         .as("reading the copies of ΔW at a restart").isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
   }
 
-  /** A replaced thread would meet the same run's factors again: the client stops, having taken nothing of the step. */
   /**
    * A full state folder: under exactly-once the replaced thread's wiped stores were restored whole
    * and filled the disk again, each failure naming another file, and the process looked healthy.
@@ -52,6 +51,7 @@ class ThreadFailurePolicyTest {
         .isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
   }
 
+  /** A replaced thread would meet the same run's factors again: the client stops, having taken nothing of the step. */
   @Test
   void factorSettingsOtherThanARunsInFlightStopTheClientAtOnce() {
     ThreadFailurePolicy policy = new ThreadFailurePolicy(() -> 0L);

@@ -49,7 +49,7 @@ class ProcessorCommandTest {
         .endsWith("or give its address with --bootstrap-servers").doesNotContain("\n");
   }
 
-  /** A child still lent (threads that did not stop) is left to the exit; the root alone is closed, and a root with a leak still says it. */
+  /** A child still lent (threads that did not stop) is left to the exit; the root is closed once none is. */
   @Test
   void theRootIsClosedUnlessAChildIsStillLent() {
     org.apache.arrow.memory.RootAllocator root = new org.apache.arrow.memory.RootAllocator();

@@ -58,6 +58,6 @@ public final class ExtrapolationBackends {
     String first = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString());
     Throwable root = io.alpharl.proto.error.Causes.root(e);
     String rootSays = root.getMessage() == null ? root.toString() : root.getMessage().replaceAll("\\s+", " ").strip();
-    return root == e && rootSays.equals(first.strip()) ? first : first + " (" + (root == e ? rootSays : root.getClass().getSimpleName() + ": " + rootSays) + ")";
+    return root == e ? first : first + " (" + root.getClass().getSimpleName() + ": " + rootSays + ")";
   }
 }

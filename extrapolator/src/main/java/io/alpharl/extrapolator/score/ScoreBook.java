@@ -162,9 +162,10 @@ public final class ScoreBook {
       }
     }
     // The run's error over the modules that could be scored alone read as the prediction's: with its signal-axis modules left out
-    // and only carried ones left, it equalled stopping's. Not scored at all, it says so.
-    return out.setError(weights > 0 && !unplaced ? error / weights : Double.NaN).setStopError(weights > 0 ? stopError / weights : Double.NaN)
-        .build();
+    // and only carried ones left, it equalled stopping's. Not scored at all, it says so, and so does stopping's beside it (over the
+    // carried modules alone, it was a part's figure too).
+    return out.setError(weights > 0 && !unplaced ? error / weights : Double.NaN)
+        .setStopError(weights > 0 && !unplaced ? stopError / weights : Double.NaN).build();
   }
 
   public java.util.Set<String> modules() {

@@ -89,7 +89,8 @@ class ScoreBookTest {
     assertThat(book.score(80, 0.08, at80).getError()).as("scored").isLessThan(book.score(80, 0.08, at80).getStopError());
     PredictionScore unscored = book.score(80, Double.NaN, at80);
     assertThat(unscored.getError()).as("the run's, not the carried module's").isNaN();
-    assertThat(unscored.getStopError()).isCloseTo(0.2 / 1.3, within(1e-6));
+    assertThat(unscored.getStopError()).as("nor stopping's over a part").isNaN();
+    assertThat(unscored.getModules(1).getStopError()).as("the carried module's own").isCloseTo(0.2 / 1.3, within(1e-6));
   }
 
   @Test

@@ -129,7 +129,8 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       if (said > lastStep) {
         throw new ResumeRefusedException("run " + runId + ": its manifest on " + Topics.RUNS.name() + " says step " + said + " was committed, but "
             + Topics.STEPS.name() + " holds " + (lastStep == 0 ? "no commit of the run" : "its commits only through step " + lastStep)
-            + " (records lost to retention, or the topic deleted and made again); resuming would send its steps again over its own deltas:"
+            + " (records lost to retention, the topic deleted and made again, or commits refused as invalid: see the warnings above);"
+            + " resuming would send its steps again over its own deltas:"
             + " send the run under a new run id");
       }
       NavigableMap<Long, Double> progress = new TreeMap<>();

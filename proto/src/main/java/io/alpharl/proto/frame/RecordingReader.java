@@ -31,22 +31,35 @@ public final class RecordingReader implements AutoCloseable {
   public RecordingReader(BufferAllocator parent, Path path) throws IOException {
     this.path = path;
     this.allocator = parent.newChildAllocator("recording-reader", 0, Long.MAX_VALUE);
+    FileChannel opened = null;
     try {
-      this.channel = FileChannel.open(path, StandardOpenOption.READ);
+      opened = FileChannel.open(path, StandardOpenOption.READ);
+      this.channel = opened;
       this.reader = new ArrowFileReader(channel, allocator);
       if (!reader.getVectorSchemaRoot().getSchema().equals(RecordingSchema.SCHEMA)) {
         throw new IOException(path + " is an Arrow file but not an AlphaRL recording (schema " + reader.getVectorSchemaRoot().getSchema() + ")");
       }
     } catch (InvalidArrowFileException e) {
-      allocator.close();
+      release(opened);
       throw new IOException(path + " is not a complete Arrow IPC file: " + e.getMessage(), e);
-    } catch (IOException e) {
-      allocator.close();
+    } catch (IOException | org.apache.arrow.memory.OutOfMemoryException e) {
+      release(opened);
       throw e;
     } catch (RuntimeException e) {
       // A footer damaged past what Arrow checks (an index out of its buffers): one line for the user, not a trace.
-      allocator.close();
+      release(opened);
       throw new IOException(path + " is damaged: its Arrow footer does not read (" + e + ")", e);
+    }
+  }
+
+  /** What a constructor that failed holds: the file and the allocator. */
+  private void release(FileChannel opened) throws IOException {
+    try {
+      if (opened != null) {
+        opened.close();
+      }
+    } finally {
+      allocator.close();
     }
   }
 
@@ -60,8 +73,8 @@ public final class RecordingReader implements AutoCloseable {
     batches++;
     try {
       return readBatch();
-    } catch (IOException e) {
-      throw e;
+    } catch (IOException | org.apache.arrow.memory.OutOfMemoryException e) {
+      throw e; // too little direct memory is not a damaged file
     } catch (RuntimeException e) {
       // Arrow checks no content: a null cell, a row count past its buffers, damaged batch metadata throw Arrow's or the JDK's
       // runtime exceptions, which a command printed as a stack trace.
