@@ -10,8 +10,8 @@ import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * Reads a whole recording once, before any of it is sent: it must start with its run's manifest,
- * every record must parse (each frame's checksums included) and the steps must come in ascending
- * order. A replay that met a damaged
+ * every record must parse (each frame's checksums included), the steps must come in ascending
+ * order, and each step's frames just before its commit. A replay that met a damaged
  * record part way had sent the steps before it, left the run open on the log, and failed at the
  * same place on every try.
  */
@@ -30,6 +30,7 @@ public final class RecordingCheck {
     int steps = 0;
     long lastStep = 0;
     String runId = null;
+    java.util.SortedSet<Long> framesOf = new java.util.TreeSet<>(); // the steps of the frames read since the last commit
     try (RecordingReader reader = new RecordingReader(allocator, recording)) {
       for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
         batchIndex++;
@@ -41,13 +42,19 @@ public final class RecordingCheck {
                 String id = RunManifest.parseFrom(e.value()).getRunId();
                 runId = runId == null ? id : runId;
               }
-              case BASE, DELTA -> FrameEnvelope.parse(e.value());
+              case BASE -> FrameEnvelope.parse(e.value());
+              case DELTA -> framesOf.add(FrameEnvelope.parse(e.value()).header().getStep());
               case BASE_FILE -> { } // a file's bytes, whatever they are
               case STEP -> {
                 long step = StepCommitted.parseFrom(e.value()).getStep();
                 if (step <= lastStep) {
                   throw new IOException(where + "step " + step + " after step " + lastStep);
                 }
+                // A step's frames come just before its commit: others there lost their own commit (a row gone from a batch).
+                if (!framesOf.isEmpty() && (framesOf.size() > 1 || framesOf.first() != step)) {
+                  throw new IOException(where + "frames of step(s) " + framesOf + " before the commit of step " + step);
+                }
+                framesOf.clear();
                 lastStep = step;
                 steps++;
               }
@@ -64,6 +71,11 @@ public final class RecordingCheck {
     }
     if (runId == null) {
       throw new IOException(recording + " does not start with a run manifest"); // no batch at all
+    }
+    if (!framesOf.isEmpty()) {
+      // The last step's commit gone (a row dropped from the last batch): replayed, its frames went out with no commit, and the run
+      // was ended a step early.
+      throw new IOException(recording + " is damaged: it ends with frames of step(s) " + framesOf + " and no commit of them");
     }
     return new Verified(runId, steps);
   }

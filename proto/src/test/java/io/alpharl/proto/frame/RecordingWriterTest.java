@@ -71,6 +71,38 @@ class RecordingWriterTest {
     }
   }
 
+  /**
+   * Frames whose commit is not there (a row dropped from a batch): replayed, they went out inside the
+   * next step's transaction, or at the end with no commit, and the run was ended a step early.
+   */
+  @Test
+  void framesWithoutTheirCommitAreADamagedRecording() throws Exception {
+    for (boolean atTheEnd : new boolean[] {true, false}) {
+      Path out = dir.resolve("frames-" + atTheEnd + ".arrow");
+      try (RootAllocator allocator = new RootAllocator(); RecordingWriter w = new RecordingWriter(allocator, out)) {
+        w.add(manifest("r"));
+        w.add(delta(allocator, 1));
+        w.add(step(1));
+        w.add(delta(allocator, 2));
+        if (!atTheEnd) {
+          w.add(delta(allocator, 3));
+          w.add(step(3));
+        }
+        w.commit();
+        assertThatThrownBy(() -> RecordingCheck.verify(allocator, out)).isInstanceOf(java.io.IOException.class).hasMessageContaining(
+            atTheEnd ? "ends with frames of step(s) [2] and no commit of them" : "frames of step(s) [2, 3] before the commit of step 3");
+      }
+    }
+  }
+
+  private static RecordEntry delta(RootAllocator allocator, long step) {
+    java.util.List<DeltaFrame> frames = new java.util.ArrayList<>();
+    try (TensorChunker chunker = new TensorChunker(allocator, ChunkingConfig.defaults())) {
+      chunker.split(new TensorRef("r", step, "w", java.util.List.of(4L)), java.nio.FloatBuffer.wrap(new float[] {1, 2, 3, 4}), frames::add);
+    }
+    return new RecordEntry(RecordEntry.Kind.DELTA, step, frames.get(0).key(), frames.get(0).bytes());
+  }
+
   private static RecordEntry manifest(String run) {
     return new RecordEntry(RecordEntry.Kind.MANIFEST, 0, run, RunManifest.newBuilder().setRunId(run).build().toByteArray());
   }
