@@ -901,14 +901,9 @@ class AlphaRlTopologyTest {
         steps.pipeInput(run, commitOf(run, 1), tick());
         assertThat(dlq.isEmpty()).as("held, not lettered").isTrue();
       }
-      runs.pipeInput(run, RunManifest.newBuilder().setSchemaVersion(1).setRunId(run).setPlannedSteps(20)
-          .addTensors(TensorInfo.newBuilder().setName(MODULE).addShape(M).addShape(N).setModelled(true)).build(), tick());
+      runs.pipeInput(run, moduleManifest(run), tick());
       for (int t = 1; t <= 3; t++) {
-        List<DeltaFrame> frames = new ArrayList<>();
-        try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
-          chunker.split(new TensorRef(run, t, MODULE, List.of((long) M, (long) N), true), FloatBuffer.wrap(deltas3[t - 1]), frames::add);
-        }
-        frames.forEach(f -> deltas.pipeInput(f.key(), f, tick()));
+        pipeModuleFrames(run, t, deltas3[t - 1]);
         if (t > 1 || run.equals("in-order")) {
           steps.pipeInput(run, commitOf(run, t), tick());
         }
@@ -934,17 +929,12 @@ class AlphaRlTopologyTest {
     float[][] deltas3 = {randomDelta(), randomDelta(), randomDelta()};
     List<FitSummary> read = new ArrayList<>();
     for (String run : List.of("in-order", "manifest-last")) {
-      RunManifest manifest = RunManifest.newBuilder().setSchemaVersion(1).setRunId(run).setPlannedSteps(20)
-          .addTensors(TensorInfo.newBuilder().setName(MODULE).addShape(M).addShape(N).setModelled(true)).build();
+      RunManifest manifest = moduleManifest(run);
       if (run.equals("in-order")) {
         runs.pipeInput(run, manifest, tick());
       }
       for (int t = 1; t <= 3; t++) {
-        List<DeltaFrame> frames = new ArrayList<>();
-        try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
-          chunker.split(new TensorRef(run, t, MODULE, List.of((long) M, (long) N), true), FloatBuffer.wrap(deltas3[t - 1]), frames::add);
-        }
-        frames.forEach(f -> deltas.pipeInput(f.key(), f, tick()));
+        pipeModuleFrames(run, t, deltas3[t - 1]);
         steps.pipeInput(run, commitOf(run, t), tick());
       }
       if (run.equals("manifest-last")) {
@@ -980,8 +970,7 @@ class AlphaRlTopologyTest {
     float[][] d = {randomDelta(), randomDelta(), randomDelta(), randomDelta()};
     List<FitSummary> read = new ArrayList<>();
     for (String run : List.of("in-order-4", "queued")) {
-      RunManifest manifest = RunManifest.newBuilder().setSchemaVersion(1).setRunId(run).setPlannedSteps(20)
-          .addTensors(TensorInfo.newBuilder().setName(MODULE).addShape(M).addShape(N).setModelled(true)).build();
+      RunManifest manifest = moduleManifest(run);
       if (run.equals("in-order-4")) {
         runs.pipeInput(run, manifest, tick());
       }
@@ -989,11 +978,7 @@ class AlphaRlTopologyTest {
         if (t == 4 && run.equals("queued")) {
           runs.pipeInput(run, manifest, tick()); // drains steps 1 and 2; step 3 stays held, step 4 is read behind it
         }
-        List<DeltaFrame> frames = new ArrayList<>();
-        try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
-          chunker.split(new TensorRef(run, t, MODULE, List.of((long) M, (long) N), true), FloatBuffer.wrap(d[t - 1]), frames::add);
-        }
-        frames.forEach(f -> deltas.pipeInput(f.key(), f, tick()));
+        pipeModuleFrames(run, t, d[t - 1]);
         steps.pipeInput(run, commitOf(run, t), tick());
       }
     }
@@ -1151,6 +1136,20 @@ class AlphaRlTopologyTest {
   /** ΔW of the module as the store holds it (a copy). */
   private float[] storedCumulative() {
     return deltaStore().cumulative(RUN + "/" + MODULE).clone();
+  }
+
+  /** A manifest of {@code run} holding the one modelled module, planned for 20 steps. */
+  private static RunManifest moduleManifest(String run) {
+    return RunManifest.newBuilder().setSchemaVersion(1).setRunId(run).setPlannedSteps(20)
+        .addTensors(TensorInfo.newBuilder().setName(MODULE).addShape(M).addShape(N).setModelled(true)).build();
+  }
+
+  /** The module's frames of {@code step} of {@code run}, piped in. */
+  private void pipeModuleFrames(String run, long step, float[] delta) {
+    try (TensorChunker chunker = new TensorChunker(allocator, SMALL_CHUNKS)) {
+      chunker.split(new TensorRef(run, step, MODULE, List.of((long) M, (long) N), true), FloatBuffer.wrap(delta),
+          f -> deltas.pipeInput(f.key(), f, tick()));
+    }
   }
 
   private Instant tick() {
