@@ -334,9 +334,7 @@ public final class PredictCommand implements Callable<Integer> {
   private long writeModel(Checkpoint base, PredictionPlan plan, ExtrapolationBackend backend, Path windowEnd) throws IOException {
     try {
       // Asked first: a model larger than the room left filled the disk before failing, a trainer saving to it failing meanwhile.
-      StagedFolder.tidy(out); // what a predict stopped part way left, which the room check would count as taken
-      io.alpharl.extrapolator.write.DiskRoom.require(StagedFolder.placeOf(out).getParent(), PredictedModelWriter.weightBytes(base, plan),
-          "the predicted model");
+      StagedFolder.requireRoom(out, PredictedModelWriter.weightBytes(base, plan), "the predicted model");
       return StagedFolder.replace(out, staging -> PredictedModelWriter.write(staging, base, plan, backend, PredictedModelWriter.DEFAULT_MAX_SHARD_BYTES,
           List.of(base.dir(), windowEnd)));
     } catch (io.alpharl.extrapolator.write.DiskRoom.NoRoomException e) {

@@ -59,8 +59,8 @@ public final class PredictedModelFolder {
           needed.put(t.getName(), t.getShapeList());
         }
       }
-      StagedFolder.tidy(dir); // a write killed part way left a whole model's bytes there, which the room check would count as taken
-      DiskRoom.require(StagedFolder.placeOf(dir).getParent(), PredictedModelWriter.weightBytes(base, plan), "the model predicted from step " + step);
+      // Before the log is scanned for the deltas: a retry every 15 s while the room is short scans nothing.
+      StagedFolder.requireRoom(dir, PredictedModelWriter.weightBytes(base, plan), "the model predicted from step " + step);
       try (LoggedDeltas sums = needed.isEmpty() ? null : scan.scan(runId, runStartMs, commits, digests, step, needed, plan::weight)) {
         found = System.nanoTime();
         // Durable before it is named, and named durably before the prediction that points at it is

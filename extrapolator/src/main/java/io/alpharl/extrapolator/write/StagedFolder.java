@@ -47,12 +47,23 @@ public final class StagedFolder {
   }
 
   /**
-   * Deletes what a write into {@code dir} killed part way left (its staging folder, the earlier
-   * model moved aside, put back where no model is in its place): a whole model's bytes, hidden,
-   * which a check of the room left before the next write counted as taken. {@link #replace} does
-   * it first too.
+   * Whether the disk {@code dir} lies on has room for {@code need} bytes more ({@link DiskRoom}),
+   * asked before a caller does the costly work that precedes a {@link #replace}, after what a write
+   * killed part way left there is deleted: a whole model's bytes, hidden, which the check counted as
+   * taken.
+   *
+   * @throws DiskRoom.NoRoomException when it has not
    */
-  public static void tidy(Path dir) throws IOException {
+  public static void requireRoom(Path dir, long need, String what) throws IOException {
+    tidy(dir);
+    DiskRoom.require(placeOf(dir).getParent(), need, what);
+  }
+
+  /**
+   * Deletes what a write into {@code dir} killed part way left (its staging folder, the earlier
+   * model moved aside, put back where no model is in its place). {@link #replace} does it first.
+   */
+  private static void tidy(Path dir) throws IOException {
     Path target = placeOf(dir);
     Path replaced = replacedOf(target);
     Folders.deleteTree(stagingOf(target));

@@ -68,7 +68,7 @@ class StagedFolderTest {
     Path staging = StagedFolder.stagingOf(StagedFolder.placeOf(model));
     Files.createDirectories(staging);
     Files.write(staging.resolve("model.safetensors"), new byte[4096]);
-    StagedFolder.tidy(model);
+    StagedFolder.requireRoom(model, 1, "a model");
     assertThat(staging).doesNotExist();
     assertThat(model).as("nothing made in its place").doesNotExist();
   }
