@@ -7,7 +7,6 @@ import io.alpharl.agent.checkpoint.ProgressReader;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
  * What an agent checks of the log before it starts its producer under the run's transactional id.
@@ -22,8 +21,7 @@ public final class BeforeFencing {
 
   /** @throws ResumeRefusedException when the folder's history parts from the run's on the log */
   public static void requireSameRun(AgentConfig config, LoggedRun soFar) {
-    NavigableMap<Long, Double> logged = new TreeMap<>();
-    soFar.commits().values().stream().filter(c -> c.getHasProgressValue()).forEach(c -> logged.put(c.getStep(), c.getProgressValue()));
+    NavigableMap<Long, Double> logged = soFar.progress();
     String key = soFar.newestManifest().map(m -> m.getProgressSignalName()).orElse("");
     if (logged.isEmpty() || !key.equals(config.progressKey())) {
       return; // nothing to compare, or another key: the resume's checks say what is wrong

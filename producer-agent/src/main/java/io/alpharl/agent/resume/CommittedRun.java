@@ -133,8 +133,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
             + " resuming would send its steps again over its own deltas:"
             + " send the run under a new run id");
       }
-      NavigableMap<Long, Double> progress = new TreeMap<>();
-      commits.values().stream().filter(StepCommitted::getHasProgressValue).forEach(c -> progress.put(c.getStep(), c.getProgressValue()));
+      NavigableMap<Long, Double> progress = logged.progress();
       long created = logged.manifests().stream().mapToLong(RunManifest::getCreatedUnixMs).filter(ms -> ms > 0).min().orElse(0);
       Optional<BaseModelFingerprint> base = logged.manifests().stream().filter(m -> m.getCreatedUnixMs() > 0).map(BaseModelFingerprint::of)
           .flatMap(Optional::stream).findFirst();

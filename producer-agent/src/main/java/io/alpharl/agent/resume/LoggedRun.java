@@ -79,6 +79,13 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
     reader.read(reader.offsetsAt(partitions, fromMs - TopicReader.CLOCK_MARGIN_MS), each);
   }
 
+  /** The progress value y_t of every committed step that had one, by step: the run's history as the log holds it. */
+  public NavigableMap<Long, Double> progress() {
+    NavigableMap<Long, Double> out = new TreeMap<>();
+    commits.values().stream().filter(StepCommitted::getHasProgressValue).forEach(c -> out.put(c.getStep(), c.getProgressValue()));
+    return out;
+  }
+
   /** The newest committed step; 0 when none is. */
   public long lastStep() {
     return commits.isEmpty() ? 0 : commits.lastKey();
