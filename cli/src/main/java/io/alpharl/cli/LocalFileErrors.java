@@ -14,7 +14,8 @@ import java.util.Optional;
  */
 final class LocalFileErrors {
   /** What the system says of a write that found no room: the disk full, the user's quota spent, a file past its limit. */
-  private static final java.util.List<String> NO_ROOM = java.util.List.of("No space left on device", "Disk quota exceeded", "File too large");
+  private static final java.util.List<String> NO_ROOM = java.util.stream.Stream.concat(io.alpharl.proto.error.NoRoom.SAID.stream(),
+      java.util.stream.Stream.of("File too large")).toList();
 
   private LocalFileErrors() {}
 

@@ -144,7 +144,7 @@ final class ThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
   static Optional<String> noRoom(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       String m = t.getMessage();
-      if (m != null && (m.contains("No space left on device") || m.contains("Disk quota exceeded"))) {
+      if (io.alpharl.proto.error.NoRoom.says(m)) {
         return Optional.of(m);
       }
     }
