@@ -102,20 +102,8 @@ public final class SafetensorsFile implements AutoCloseable {
     }
     try {
       long size = ch.size();
-      if (size < 8) {
-        throw new SafetensorsException(path + ": file is " + size + " bytes, too short for the 8-byte header length");
-      }
-      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-      readFully(ch, len, 0);
-      long headerLength = len.flip().getLong();
-      if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || headerLength > size - 8) {
-        throw new SafetensorsException(path + ": header length " + Long.toUnsignedString(headerLength)
-            + " does not fit a file of " + size + " bytes");
-      }
-      ByteBuffer header = ByteBuffer.allocate((int) headerLength);
-      readFully(ch, header, 8);
-      long dataStart = 8 + headerLength;
-      SafetensorsFile file = parse(path, ch, utf8(path, header.array()), dataStart, size - dataStart);
+      Header header = header(path, ch, size);
+      SafetensorsFile file = parse(path, ch, header.text(), header.dataStart(), size - header.dataStart());
       return file;
     } catch (IOException e) {
       closeQuietly(ch);
@@ -124,6 +112,41 @@ public final class SafetensorsFile implements AutoCloseable {
       closeQuietly(ch);
       throw e;
     }
+  }
+
+  /**
+   * The {@code __metadata__} of a file's header, read without its tensors: a file whose data was cut
+   * short (a write killed part way, under its temporary name) still says what it was written for.
+   *
+   * @throws SafetensorsException when the file has no such header
+   */
+  public static Map<String, String> headerMetadata(Path path) {
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      JsonNode node = headerJson(path, header(path, ch, ch.size()).text()).get("__metadata__");
+      return node == null ? Map.of() : metadata(path, node);
+    } catch (IOException e) {
+      throw new SafetensorsException(path + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  /** A file's header as text, and where its data begins. */
+  private record Header(String text, long dataStart) {}
+
+  /** The header: its 8-byte length, checked against the file's size, and the bytes it counts. */
+  private static Header header(Path path, FileChannel ch, long size) throws IOException {
+    if (size < 8) {
+      throw new SafetensorsException(path + ": file is " + size + " bytes, too short for the 8-byte header length");
+    }
+    ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    readFully(ch, len, 0);
+    long headerLength = len.flip().getLong();
+    if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || headerLength > size - 8) {
+      throw new SafetensorsException(path + ": header length " + Long.toUnsignedString(headerLength)
+          + " does not fit a file of " + size + " bytes");
+    }
+    ByteBuffer header = ByteBuffer.allocate((int) headerLength);
+    readFully(ch, header, 8);
+    return new Header(utf8(path, header.array()), 8 + headerLength);
   }
 
   /** The header as text; invalid UTF-8 is refused, not replaced (a name changed by the decoder would match no other file's). */
@@ -136,7 +159,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
   }
 
-  private static SafetensorsFile parse(Path path, FileChannel ch, String json, long dataStart, long dataBytes) {
+  private static JsonNode headerJson(Path path, String json) {
     JsonNode root;
     try {
       root = JSON.readTree(json);
@@ -146,6 +169,25 @@ public final class SafetensorsFile implements AutoCloseable {
     if (root == null || !root.isObject()) {
       throw new SafetensorsException(path + ": header is not a JSON object");
     }
+    return root;
+  }
+
+  private static Map<String, String> metadata(Path path, JsonNode node) {
+    if (!node.isObject()) {
+      throw new SafetensorsException(path + ": __metadata__ is not an object of strings");
+    }
+    Map<String, String> metadata = new LinkedHashMap<>();
+    node.fields().forEachRemaining(m -> {
+      if (!m.getValue().isTextual()) {
+        throw new SafetensorsException(path + ": __metadata__ value of '" + m.getKey() + "' is " + m.getValue() + ", not a string");
+      }
+      metadata.put(m.getKey(), m.getValue().asText());
+    });
+    return metadata;
+  }
+
+  private static SafetensorsFile parse(Path path, FileChannel ch, String json, long dataStart, long dataBytes) {
+    JsonNode root = headerJson(path, json);
     Map<String, String> metadata = new LinkedHashMap<>();
     List<Span> entries = new ArrayList<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
@@ -153,15 +195,7 @@ public final class SafetensorsFile implements AutoCloseable {
       String name = field.getKey();
       JsonNode node = field.getValue();
       if (name.equals("__metadata__")) {
-        if (!node.isObject()) {
-          throw new SafetensorsException(path + ": __metadata__ is not an object of strings");
-        }
-        node.fields().forEachRemaining(m -> {
-          if (!m.getValue().isTextual()) {
-            throw new SafetensorsException(path + ": __metadata__ value of '" + m.getKey() + "' is " + m.getValue() + ", not a string");
-          }
-          metadata.put(m.getKey(), m.getValue().asText());
-        });
+        metadata.putAll(metadata(path, node));
         continue;
       }
       Optional<String> shown = withControlCharacters(name);

@@ -340,4 +340,17 @@ class SafetensorsFileTest {
     }
     return v;
   }
+
+  /** A file cut short in its data still says its header's metadata, which a whole file's open refuses to read. */
+  @Test
+  void theHeadersMetadataReadsFromAFileCutShortInItsData() throws IOException {
+    Path whole = dir.resolve("whole.safetensors");
+    new SafetensorsWriter(Map.of("alpharl_run", "run-a")).add("w", DType.F32, List.of(256L)).writeTo(whole, Map.of("w", new float[256]));
+    Path cut = dir.resolve("cut.safetensors");
+    Files.write(cut, Arrays.copyOf(Files.readAllBytes(whole), (int) Files.size(whole) - 100));
+    assertThatThrownBy(() -> SafetensorsFile.open(cut)).isInstanceOf(SafetensorsException.class);
+    assertThat(SafetensorsFile.headerMetadata(cut)).containsEntry("alpharl_run", "run-a");
+    Files.writeString(cut, "not one");
+    assertThatThrownBy(() -> SafetensorsFile.headerMetadata(cut)).isInstanceOf(SafetensorsException.class);
+  }
 }

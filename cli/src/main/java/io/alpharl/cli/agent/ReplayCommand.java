@@ -118,24 +118,10 @@ public final class ReplayCommand implements Callable<Integer> {
     if (!Files.isRegularFile(tmp)) {
       return null;
     }
-    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.READ)) {
-      java.nio.ByteBuffer length = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-      if (ch.read(length, 0) != 8) {
-        return null;
-      }
-      long n = length.getLong(0);
-      if (n <= 0 || n > 100L << 20 || ch.size() < 8 + n) {
-        return null;
-      }
-      java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate((int) n);
-      while (header.hasRemaining() && ch.read(header, 8 + header.position()) > 0) {
-        // read on
-      }
-      com.fasterxml.jackson.databind.JsonNode meta = new com.fasterxml.jackson.databind.ObjectMapper().readTree(header.array())
-          .path("__metadata__").path(RunReplayer.RUN_METADATA);
-      return meta.isTextual() ? meta.asText() : null;
-    } catch (IOException e) {
-      return null;
+    try {
+      return SafetensorsFile.headerMetadata(tmp).get(RunReplayer.RUN_METADATA);
+    } catch (SafetensorsException e) {
+      return null; // not a weights file
     }
   }
 
