@@ -63,21 +63,18 @@ public final class ProgressReader {
    */
   public Optional<String> unusable(CheckpointDir checkpoint) {
     List<JsonNode> entries = new ArrayList<>();
-    Path state = checkpoint.folder().resolve(CheckpointScanner.TRAINER_STATE);
     try {
-      if (Files.isRegularFile(state)) {
-        JSON.readTree(state.toFile()).path("log_history").forEach(entries::add);
-      }
-      entries.addAll(currentAttempt(progressLines(checkpoint.folder().getParent().resolve(PROGRESS_JSONL))));
-    } catch (IOException e) {
+      entries.addAll(stateEntries(checkpoint));
+      entries.addAll(loggedEntries(checkpoint));
+    } catch (UncheckedIOException e) {
       return Optional.empty(); // said where the value is read
     }
     for (JsonNode entry : entries) {
       JsonNode s = entry.get("step");
       JsonNode v = entry.get(key);
       if (s != null && s.asLong(-1) == checkpoint.step() && v != null && !(v.isNumber() && Double.isFinite(v.asDouble()))) {
-        return Optional.of("'" + key + "' is " + (v.isNumber() ? v.asText() : v.toString()) + " at step " + checkpoint.step() + " (in " + CheckpointScanner.TRAINER_STATE + " or "
-            + PROGRESS_JSONL + "), not a finite number");
+        return Optional.of("'" + key + "' is " + (v.isNumber() ? v.asText() : v.toString()) + " at step " + checkpoint.step() + " (in "
+            + CheckpointScanner.TRAINER_STATE + " or " + PROGRESS_JSONL + "), not a finite number");
       }
     }
     return Optional.empty();
@@ -121,12 +118,24 @@ public final class ProgressReader {
   /** The values under the key in the checkpoint's {@code trainer_state.json} {@code log_history}, the first per step; empty without the file. */
   private NavigableMap<Long, Double> stated(CheckpointDir checkpoint) {
     NavigableMap<Long, Double> out = new TreeMap<>();
+    stateEntries(checkpoint).forEach(entry -> put(out, entry, true));
+    return out;
+  }
+
+  /** The values under the key in the run's {@code progress.jsonl} ({@link #currentAttempt}), the last line per step; empty without the file. */
+  private NavigableMap<Long, Double> logged(CheckpointDir checkpoint) {
+    NavigableMap<Long, Double> out = new TreeMap<>();
+    loggedEntries(checkpoint).forEach(entry -> put(out, entry, false));
+    return out;
+  }
+
+  /** The entries of the checkpoint's {@code trainer_state.json} {@code log_history}, in order; none without the file. */
+  private static List<JsonNode> stateEntries(CheckpointDir checkpoint) {
+    List<JsonNode> out = new ArrayList<>();
     Path state = checkpoint.folder().resolve(CheckpointScanner.TRAINER_STATE);
     if (Files.isRegularFile(state)) {
       try {
-        for (JsonNode entry : JSON.readTree(state.toFile()).path("log_history")) {
-          put(out, entry, true);
-        }
+        JSON.readTree(state.toFile()).path("log_history").forEach(out::add);
       } catch (java.io.FileNotFoundException | java.nio.file.NoSuchFileException e) {
         // Deleted since it was seen (a rotation under way): not the file's fault, and the agent waits to see the folder go.
         throw new UncheckedIOException(state + " is gone: " + oneLine(e), e);
@@ -137,16 +146,14 @@ public final class ProgressReader {
     return out;
   }
 
-  /** The values under the key in the run's {@code progress.jsonl} ({@link #currentAttempt}), the last line per step; empty without the file. */
-  private NavigableMap<Long, Double> logged(CheckpointDir checkpoint) {
-    NavigableMap<Long, Double> out = new TreeMap<>();
+  /** The lines of the run's {@code progress.jsonl} of the trainer's current attempt ({@link #currentAttempt}); none without the file. */
+  private static List<JsonNode> loggedEntries(CheckpointDir checkpoint) {
     Path lines = checkpoint.folder().getParent().resolve(PROGRESS_JSONL);
     try {
-      currentAttempt(progressLines(lines)).forEach(entry -> put(out, entry, false));
+      return currentAttempt(progressLines(lines));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + lines, e);
     }
-    return out;
   }
 
   /**
