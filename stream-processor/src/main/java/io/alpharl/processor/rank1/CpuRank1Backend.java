@@ -101,7 +101,22 @@ public final class CpuRank1Backend implements Rank1Backend {
         }
       }
     }
-    SweepKernel sweep = sweepKernel(settings.precision());
+    TopFactors f = solve(sweepKernel(settings.precision()), a, m, n, warm, k, settings);
+    if (f == null) {
+      // A diverged run's ΔW (about 1e19 and more) overflows float sums; its factors are still a function of ΔW alone.
+      f = solve(kernel.precision() == SweepPrecision.DOUBLE ? kernel : SweepKernels.best(SweepPrecision.DOUBLE), a, m, n, warm, k, settings);
+    }
+    return f;
+  }
+
+  /**
+   * Squares of ‖A‖_F from which float sweeps may overflow: every partial sum of a sweep with a
+   * unit vector, and of a row's squares, is at most ‖A‖_F², and float ends at 3.4e38.
+   */
+  static final double FLOAT_SAFE_SQUARES = 1e37;
+
+  /** {@link #leading(float[], int, int, double[][], int, Rank1Settings)} with that kernel; null where float sweeps would overflow on A. */
+  private TopFactors solve(SweepKernel sweep, float[] a, int m, int n, double[][] warm, int k, Rank1Settings settings) {
     int want = Math.min(k, n);
     int block = Math.max(1, Math.min(settings.blockSize(), want));
     int keep = want + 2;
@@ -133,6 +148,9 @@ public final class CpuRank1Backend implements Rank1Backend {
       images.addAll(Arrays.asList(aq));
       sweeps++;
       if (frobenius < 0) {
+        if (sweep.precision() == SweepPrecision.FLOAT && !(sumSquares < FLOAT_SAFE_SQUARES)) {
+          return null;
+        }
         frobenius = Math.sqrt(sumSquares);
         if (frobenius == 0) {
           return zero(m, n, want, basis.get(0), sweeps);

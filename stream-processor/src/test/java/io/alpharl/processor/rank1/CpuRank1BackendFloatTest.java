@@ -43,6 +43,41 @@ class CpuRank1BackendFloatTest extends Rank1BackendContract {
     }
   }
 
+  /**
+   * A diverged run's ΔW, values about 1e20 (finite in f32), overflowed the float sums: the processor lettered its own factors as
+   * not finite. Such a matrix is solved with double sweeps: the same bits as a double solve, σ1 as the closed form of u vᵀ gives it.
+   */
+  @Test
+  void aMatrixWhoseSquaresPassFloatsRangeIsSolvedWithDoubleSweeps() {
+    int m = 40;
+    int n = 30;
+    float[] a = new float[m * n];
+    double uu = 0;
+    double vv = 0;
+    for (int i = 0; i < m; i++) {
+      uu += (1 + i % 3) * (1 + i % 3);
+    }
+    for (int j = 0; j < n; j++) {
+      vv += (2 - j % 2) * (2 - j % 2);
+    }
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        a[i * n + j] = (1 + i % 3) * (2 - j % 2) * 1e20f;
+      }
+    }
+    Rank1Settings floats = settings();
+    Rank1Settings doubles = new Rank1Settings(floats.relativeResidual(), floats.maxSweeps(), floats.krylovDimension(), floats.blockSize());
+    try (CpuRank1Backend backend = new CpuRank1Backend(2)) {
+      Rank1Result f = backend.leading(a, m, n, null, floats);
+      Rank1Result d = backend.leading(a, m, n, null, doubles);
+      assertThat(f.sigma1()).isCloseTo(1e20 * Math.sqrt(uu * vv), org.assertj.core.data.Percentage.withPercentage(1e-4));
+      assertThat(f.frobenius()).isEqualTo(d.frobenius());
+      assertThat(f.sigma1()).isEqualTo(d.sigma1());
+      assertThat(f.v()).isEqualTo(d.v());
+      assertThat(f.u()).isEqualTo(d.u());
+    }
+  }
+
   @Test
   void aToleranceFloatSumsCannotMeetIsRefused() {
     Rank1Settings d = Rank1Settings.defaults();
