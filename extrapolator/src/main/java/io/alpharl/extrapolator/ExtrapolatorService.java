@@ -11,6 +11,7 @@ import io.alpharl.extrapolator.follow.StalledFits;
 import io.alpharl.extrapolator.metrics.ExtrapolatorMetrics;
 import io.alpharl.extrapolator.model.PredictionPlan;
 import io.alpharl.extrapolator.model.Predictor;
+import io.alpharl.extrapolator.model.UnwritableModelException;
 import io.alpharl.extrapolator.policy.DecisionState;
 import io.alpharl.extrapolator.publish.PatientTransaction;
 import io.alpharl.extrapolator.scan.DeltaScan;
@@ -290,7 +291,20 @@ public final class ExtrapolatorService implements Runnable {
         runInputs.refuseInconsistent(pending, disagreement.get());
         continue;
       }
-      if (act(f, ledger, backend, reader, producer)) {
+      boolean acted;
+      try {
+        acted = act(f, ledger, backend, reader, producer);
+      } catch (UnwritableModelException e) {
+        // What a plan predicts is a function of the log and the settings (a fixed: policy applying what the backtest would have
+        // refused, an extrapolation past f16's range): waited for, the model never came, and the run's later fits waited behind it
+        // for good. The fit is refused with a dead letter, as it is again after a restart, and the run goes on.
+        metrics.predictionFailed();
+        LOG.error("run {}: the prediction from step {} cannot be written ({}); its fit is dead-lettered and the run goes on", run, f.getStep(),
+            e.getMessage());
+        runInputs.refuseInconsistent(pending, e.getMessage());
+        acted = true;
+      }
+      if (acted) {
         runInputs.waiting().remove(pending);
         ledger.acted(f.getStep());
         if (runInputs.letGoIfFinished(run)) {
@@ -378,7 +392,7 @@ public final class ExtrapolatorService implements Runnable {
       }
       ledger.decisions(step.next());
       return true;
-    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException | UnwritableModelException e) {
       throw e;
     } catch (KafkaException e) {
       return retryLater(producer, "run " + run + ": the prediction from step " + fit.getStep(), e);

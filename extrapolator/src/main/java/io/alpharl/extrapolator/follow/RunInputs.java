@@ -114,8 +114,9 @@ public final class RunInputs {
 
   /**
    * Refuses a waiting fit that disagrees with the run's log where it is acted on (a module the
-   * manifest does not model, a predictor it names that none is): the same on every replay, so
-   * waiting would hold the run's later fits back for ever.
+   * manifest does not model, a predictor it names that none is, a model its plan makes that the
+   * base's dtype cannot hold): the same on every replay, so waiting would hold the run's later fits
+   * back for ever.
    */
   public void refuseInconsistent(Pending pending, String why) {
     waiting.remove(pending);
