@@ -27,7 +27,7 @@ import java.util.Objects;
  */
 public final class SafetensorsWriter {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int BLOCK_FLOATS = 64 * 1024;
+  static final int BLOCK_FLOATS = 64 * 1024;
   private static final ThreadLocal<float[]> scratchFloats = ThreadLocal.withInitial(() -> new float[BLOCK_FLOATS]);
   private static final ThreadLocal<short[]> scratchShorts = ThreadLocal.withInitial(() -> new short[BLOCK_FLOATS]);
 
@@ -132,9 +132,22 @@ public final class SafetensorsWriter {
     return out;
   }
 
+  /**
+   * Opens {@code file} to be filled range by range in any order, from the tensors declared so far
+   * (the header is written now). The caller closes it.
+   */
+  public SafetensorsFill fill(Path file) throws IOException {
+    return new SafetensorsFill(file, headerBytes(), declared);
+  }
+
+  /** Where a file is written until it is whole. */
+  static Path tmpOf(Path file) {
+    return file.resolveSibling(file.getFileName() + ".tmp");
+  }
+
   /** Writes the file; {@code source} is asked for each declared float tensor in order. */
   public void writeTo(Path file, TensorSource source) throws IOException {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Path tmp = tmpOf(file);
     byte[] header = headerBytes();
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
       ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
@@ -173,7 +186,7 @@ public final class SafetensorsWriter {
     }
   }
 
-  private static void encode(FloatBuffer values, DType dtype, ByteBuffer block, FileChannel ch) throws IOException {
+  static void encode(FloatBuffer values, DType dtype, ByteBuffer block, FileChannel ch) throws IOException {
     FloatBuffer src = values.duplicate();
     while (src.hasRemaining()) {
       block.clear();
@@ -217,7 +230,7 @@ public final class SafetensorsWriter {
     }
   }
 
-  private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+  static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
     while (b.hasRemaining()) {
       ch.write(b);
     }

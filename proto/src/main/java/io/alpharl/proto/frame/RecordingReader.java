@@ -5,7 +5,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BigIntVector;
@@ -18,15 +17,19 @@ import org.apache.arrow.vector.ipc.InvalidArrowFileException;
 
 /**
  * Reads a run recording batch by batch ({@link #nextBatch}), so a long run is never held in
- * memory whole. Owns a child allocator and the file; {@link #close} releases both.
+ * memory whole, and an earlier batch again by its index ({@link #batch}), so that a step whose
+ * records span batches need not be held whole either. Owns a child allocator and the file;
+ * {@link #close} releases both.
  */
 public final class RecordingReader implements AutoCloseable {
   private final Path path;
   private final BufferAllocator allocator;
   private final FileChannel channel;
   private final ArrowFileReader reader;
-  /** Batches asked for so far, for messages. */
-  private int batches;
+  /** The index of the batch {@link #nextBatch} reads. */
+  private int next;
+  /** Batches loaded so far: a batch's list reads its rows while it is the one loaded. */
+  private int loads;
 
   public RecordingReader(BufferAllocator parent, Path path) throws IOException {
     this.path = path;
@@ -68,32 +71,55 @@ public final class RecordingReader implements AutoCloseable {
     return reader.getRecordBlocks().size();
   }
 
-  /** The next batch of records, or an empty list at the end. */
+  /** The next batch of records, or an empty list at the end; valid until another batch is read. */
   public List<RecordEntry> nextBatch() throws IOException {
-    batches++;
+    if (next >= batchCount()) {
+      return List.of();
+    }
+    return batch(next++);
+  }
+
+  /** The index (from 0) of the batch the last {@link #nextBatch} returned. */
+  public int lastBatchIndex() {
+    return next - 1;
+  }
+
+  /**
+   * Batch {@code index} (from 0) again, without moving {@link #nextBatch}; valid until another batch is read.
+   *
+   * @throws IndexOutOfBoundsException for an index past the file's batches
+   */
+  public List<RecordEntry> batch(int index) throws IOException {
+    org.apache.arrow.vector.ipc.message.ArrowBlock block = reader.getRecordBlocks().get(index);
     try {
-      return readBatch();
+      reader.loadRecordBatch(block);
+      return readBatch(index + 1);
     } catch (IOException | org.apache.arrow.memory.OutOfMemoryException e) {
       throw e; // too little direct memory is not a damaged file
     } catch (RuntimeException e) {
       // Arrow checks no content: a null cell, a row count past its buffers, damaged batch metadata throw Arrow's or the JDK's
       // runtime exceptions, which a command printed as a stack trace.
-      throw new IOException(path + " is damaged at batch " + batches + " (" + e + ")", e);
+      throw new IOException(path + " is damaged at batch " + (index + 1) + " (" + e + ")", e);
     }
   }
 
-  private List<RecordEntry> readBatch() throws IOException {
-    if (!reader.loadNextBatch()) {
-      return List.of();
-    }
+  /**
+   * The loaded batch's records, each read from the loaded vectors when asked (a batch is up to
+   * 256 MB of values: copied out whole, it needed twice that of heap, more where G1 takes a 512 KB
+   * frame as a humongous object). Every cell is checked here, so that a damaged file is one line
+   * before any of it is used; the list is valid until another batch is loaded.
+   *
+   * @param batches its number from 1, for messages
+   */
+  private List<RecordEntry> readBatch(int batches) throws IOException {
     VectorSchemaRoot root = reader.getVectorSchemaRoot();
     TinyIntVector kind = (TinyIntVector) root.getVector(RecordingSchema.KIND);
     BigIntVector step = (BigIntVector) root.getVector(RecordingSchema.STEP);
     VarCharVector key = (VarCharVector) root.getVector(RecordingSchema.KEY);
     VarBinaryVector value = (VarBinaryVector) root.getVector(RecordingSchema.VALUE);
     RecordEntry.Kind[] kinds = RecordEntry.Kind.values();
-    List<RecordEntry> out = new ArrayList<>(root.getRowCount());
-    for (int i = 0; i < root.getRowCount(); i++) {
+    int rows = root.getRowCount();
+    for (int i = 0; i < rows; i++) {
       if (kind.isNull(i) || step.isNull(i) || key.isNull(i) || value.isNull(i)) {
         throw new IOException(path + " is damaged at batch " + batches + ": record " + i + " has an empty cell");
       }
@@ -101,9 +127,33 @@ public final class RecordingReader implements AutoCloseable {
       if (k < 0 || k >= kinds.length) {
         throw new IOException(path + ": record " + i + " has unknown kind " + k);
       }
-      out.add(new RecordEntry(kinds[k], step.get(i), new String(key.get(i), StandardCharsets.UTF_8), value.get(i)));
+      if (!withinData(key, i) || !withinData(value, i)) {
+        throw new IOException(path + " is damaged at batch " + batches + ": record " + i + " points past its batch's data");
+      }
     }
-    return out;
+    int load = ++loads;
+    return new java.util.AbstractList<>() {
+      @Override
+      public RecordEntry get(int i) {
+        java.util.Objects.checkIndex(i, rows);
+        if (load != loads) {
+          throw new IllegalStateException("batch " + batches + " of " + path + " was read before another one: read it again (batch(index))");
+        }
+        return new RecordEntry(kinds[kind.get(i)], step.get(i), new String(key.get(i), StandardCharsets.UTF_8), value.get(i));
+      }
+
+      @Override
+      public int size() {
+        return rows;
+      }
+    };
+  }
+
+  /** Whether row {@code i}'s cell lies within the vector's data. */
+  private static boolean withinData(org.apache.arrow.vector.BaseVariableWidthVector v, int i) {
+    long start = v.getStartOffset(i);
+    long length = v.getValueLength(i);
+    return start >= 0 && length >= 0 && start + length <= v.getDataBuffer().capacity();
   }
 
   @Override

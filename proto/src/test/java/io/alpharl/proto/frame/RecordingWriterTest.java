@@ -7,6 +7,7 @@ import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -101,6 +102,35 @@ class RecordingWriterTest {
       chunker.split(new TensorRef("r", step, "w", java.util.List.of(4L)), java.nio.FloatBuffer.wrap(new float[] {1, 2, 3, 4}), frames::add);
     }
     return new RecordEntry(RecordEntry.Kind.DELTA, step, frames.get(0).key(), frames.get(0).bytes());
+  }
+
+  /** A step spanning batches is read again batch by batch ({@code RunReplayer} holds no whole step): the sequential reading goes on where it was. */
+  @Test
+  void anEarlierBatchIsReadAgainWithoutMovingTheSequentialReading() throws Exception {
+    Path out = dir.resolve("run.arrow");
+    try (RootAllocator allocator = new RootAllocator()) {
+      try (RecordingWriter w = new RecordingWriter(allocator, out)) {
+        w.add(manifest("r"));
+        w.flush();
+        w.add(step(1));
+        w.flush();
+        w.add(step(2));
+        w.commit();
+      }
+      try (RecordingReader reader = new RecordingReader(allocator, out)) {
+        assertThat(reader.batchCount()).isEqualTo(3);
+        assertThat(reader.nextBatch()).extracting(RecordEntry::kind).containsExactly(RecordEntry.Kind.MANIFEST);
+        assertThat(reader.nextBatch()).extracting(RecordEntry::step).containsExactly(1L);
+        assertThat(reader.lastBatchIndex()).isEqualTo(1);
+        List<RecordEntry> first = reader.batch(0);
+        assertThat(first).extracting(RecordEntry::key).containsExactly("r");
+        assertThat(reader.batch(2)).extracting(RecordEntry::step).containsExactly(2L);
+        assertThatThrownBy(() -> first.get(0)).as("a batch's rows are read from the loaded one").isInstanceOf(IllegalStateException.class);
+        assertThat(reader.nextBatch()).extracting(RecordEntry::step).containsExactly(2L);
+        assertThat(reader.nextBatch()).isEmpty();
+        assertThat(reader.batch(1)).extracting(RecordEntry::step).containsExactly(1L);
+      }
+    }
   }
 
   private static RecordEntry manifest(String run) {
