@@ -8,6 +8,7 @@ import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.RecordingWriter;
 import io.alpharl.proto.v1.RunStatus;
 import io.alpharl.proto.v1.StepCommitted;
+import io.alpharl.safetensors.Checkpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -53,6 +54,17 @@ class RecordingBatchesTest {
     }
     assertThat(Files.readAllBytes(work.resolve("base-cut").resolve("model.safetensors")))
         .isEqualTo(Files.readAllBytes(work.resolve("base-whole").resolve("model.safetensors")));
+    // The base is written chunk by chunk at its places as the recording is read: every value where the run's W_0 has it.
+    try (Checkpoint replayed = Checkpoint.open(work.resolve("base-cut")); Checkpoint recorded = Checkpoint.open(run.resolve("checkpoint-0"))) {
+      assertThat(replayed.tensors().keySet()).containsExactlyInAnyOrderElementsOf(recorded.tensors().keySet());
+      for (String name : recorded.tensors().keySet()) {
+        assertThat(replayed.tensors().get(name).dtype()).as(name).isEqualTo(recorded.tensors().get(name).dtype());
+        assertThat(replayed.floats(name)).as(name).isEqualTo(recorded.floats(name));
+      }
+    }
+    try (Stream<Path> left = Files.list(work.resolve("base-cut"))) {
+      assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
+    }
   }
 
   private Path record(Path run, String name, long maxBatchBytes) throws Exception {

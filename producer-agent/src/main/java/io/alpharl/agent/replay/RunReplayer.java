@@ -4,13 +4,13 @@ import io.alpharl.agent.publish.StepSink;
 import io.alpharl.agent.resume.LoggedRun;
 import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.proto.frame.ChunkDecoder;
+import io.alpharl.proto.frame.ChunkOrder;
 import io.alpharl.proto.frame.DecodedChunk;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.FrameEnvelope;
 import io.alpharl.proto.frame.RecordEntry;
 import io.alpharl.proto.frame.RecordingReader;
 import io.alpharl.proto.frame.RunEndFrame;
-import io.alpharl.proto.frame.TensorAssembly;
 import io.alpharl.proto.manifest.BaseModelFingerprint;
 import io.alpharl.proto.manifest.TensorDtypes;
 import io.alpharl.proto.v1.DeltaChunkHeader;
@@ -21,6 +21,7 @@ import io.alpharl.proto.v1.TensorDigest;
 import io.alpharl.proto.v1.TensorInfo;
 import io.alpharl.safetensors.Checkpoint;
 import io.alpharl.safetensors.DType;
+import io.alpharl.safetensors.SafetensorsFill;
 import io.alpharl.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -164,7 +165,8 @@ public final class RunReplayer {
   private Result replay(Path recording, StepSink sink, Optional<String> runIdOverride, Path baseDir, Pace pace,
       long skipThroughStep, long stopAfterStep, LoggedRun onLog) throws IOException, InterruptedException {
     OptionalLong endedAfter = onLog == null ? OptionalLong.empty() : onLog.endedAfter();
-    try (RecordingReader reader = new RecordingReader(allocator, recording)) {
+    try (RecordingReader reader = new RecordingReader(allocator, recording); ReplayedBase written = new ReplayedBase(recording, baseDir);
+         ChunkDecoder decoder = new ChunkDecoder(allocator)) {
       int batches = reader.batchCount();
       RunManifest manifest = null;
       RunManifest pending = null; // a recorded manifest not sent yet: held while steps are skipped, so a refusal sends nothing
@@ -172,107 +174,113 @@ public final class RunReplayer {
       RunManifest lastManifest = null; // the newest recorded, sent or not: a finished run's says so
       boolean cutShort = false;
       int matched = 0;
-      Map<String, TensorAssembly> base = new HashMap<>();
-      Map<String, byte[]> baseFiles = new java.util.LinkedHashMap<>();
-      ReplayedBase written = new ReplayedBase(base, baseFiles, baseDir);
       int steps = 0;
       long bytes = 0;
       long lastRecordedMs = -1;
       long previousRecorded = 0;
       int batchIndex = 0;
-      // A step's deltas, gathered up to its commit: a large step's records span batches.
-      List<RecordEntry> deltas = new java.util.ArrayList<>();
-      try (ChunkDecoder decoder = new ChunkDecoder(allocator)) {
-        for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
-          batchIndex++;
-          StepCommitted commit = null;
-          RunManifest recordedManifest = null;
-          for (RecordEntry e : batch) {
-            switch (e.kind()) {
-              case MANIFEST -> recordedManifest = RunManifest.parseFrom(e.value());
-              case BASE -> {
-                DeltaFrame f = FrameEnvelope.parse(e.value());
-                DecodedChunk c = decoder.decode(f);
-                base.computeIfAbsent(f.header().getTensorName(), k -> new TensorAssembly(f.header())).accept(c);
-              }
-              case BASE_FILE -> baseFiles.put(e.key(), e.value());
-              case DELTA -> deltas.add(e);
-              case STEP -> commit = StepCommitted.parseFrom(e.value());
+      // Where a step's deltas are, up to its commit: a large step's records span batches, which are read again when the commit
+      // comes rather than held (a step is 1.5 GB of frames at 7B).
+      List<FramePlace> deltas = new java.util.ArrayList<>();
+      for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
+        batchIndex++;
+        StepCommitted commit = null;
+        RunManifest recordedManifest = null;
+        for (int row = 0; row < batch.size(); row++) {
+          RecordEntry e = batch.get(row);
+          switch (e.kind()) {
+            case MANIFEST -> {
+              recordedManifest = RunManifest.parseFrom(e.value());
+              written.openFor(recordedManifest);
             }
-          }
-          if (commit != null && commit.getStep() > stopAfterStep) {
-            cutShort = true;
-            break; // the rest of the run, and its final manifest, wait for a later replay
-          }
-          if (recordedManifest != null) {
-            // The first manifest comes with the base weights; later ones only update the status.
-            if (firstManifest == null) {
-              firstManifest = recordedManifest;
+            case BASE -> {
+              DeltaFrame f = FrameEnvelope.parse(e.value());
+              written.accept(f.header(), decoder.decode(f));
             }
-            pending = recordedManifest;
-            lastManifest = recordedManifest;
+            case BASE_FILE -> written.file(e.key(), e.value());
+            case DELTA -> deltas.add(new FramePlace(reader.lastBatchIndex(), row));
+            case STEP -> commit = StepCommitted.parseFrom(e.value());
           }
-          if (commit == null) {
-            continue;
+        }
+        if (commit != null && commit.getStep() > stopAfterStep) {
+          cutShort = true;
+          break; // the rest of the run, and its final manifest, wait for a later replay
+        }
+        if (recordedManifest != null) {
+          // The first manifest comes with the base weights; later ones only update the status.
+          if (firstManifest == null) {
+            firstManifest = recordedManifest;
           }
-          long previous = previousRecorded;
-          previousRecorded = commit.getStep();
-          if (commit.getStep() <= skipThroughStep) {
-            deltas.clear();
-            if (onLog != null) {
-              requireOnLog(onLog.commits(), commit, runIdOverride.orElse(commit.getRunId()));
-              matched++;
-            }
-            continue;
-          }
-          if (onLog != null && steps == 0) {
-            requireAllOnLogMatched(onLog.commits(), matched, runIdOverride.orElse(commit.getRunId()));
-            if (endedAfter.isPresent()) {
-              throw new ResumeRefusedException("run " + runIdOverride.orElse(commit.getRunId()) + " on the log was ended after step "
-                  + endedAfter.getAsLong() + ", and this recording goes on to step " + commit.getStep() + "; replay it under a new --run-id");
-            }
-          }
-          if (pending != null) {
-            manifest = written.send(pending, firstManifest, runIdOverride, sink);
-            pending = null;
-          }
-          long waitMs = pace.waitMs(commit.getCommittedUnixMs(), lastRecordedMs);
-          if (waitMs > 0) {
-            Thread.sleep(Math.min(waitMs, 60_000));
-          }
-          lastRecordedMs = commit.getCommittedUnixMs();
-          String runId = runIdOverride.orElse(commit.getRunId());
-          sink.beginStep(commit.getStep());
-          for (RecordEntry e : deltas) {
-            DeltaFrame f = FrameEnvelope.parse(e.value());
-            // Recordings made before frames named their previous step get it here, so that readers
-            // check the replayed log for missing steps as they check a live one.
-            if (!f.header().getRunId().equals(runId) || !f.header().hasPreviousStep()) {
-              DeltaChunkHeader.Builder h = f.header().toBuilder().setRunId(runId);
-              if (!h.hasPreviousStep()) {
-                h.setPreviousStep(previous);
-              }
-              f = FrameEnvelope.wrap(h, java.util.Arrays.copyOfRange(f.bytes(), f.payloadOffset(), f.bytes().length), f.payloadLength());
-            }
-            bytes += f.bytes().length;
-            sink.frame(f);
-          }
+          pending = recordedManifest;
+          lastManifest = recordedManifest;
+        }
+        if (commit == null) {
+          continue;
+        }
+        long previous = previousRecorded;
+        previousRecorded = commit.getStep();
+        if (commit.getStep() <= skipThroughStep) {
           deltas.clear();
-          StepCommitted.Builder replayed = commit.toBuilder().setRunId(runId).setCommittedUnixMs(System.currentTimeMillis());
-          if (replayed.getPlannedSteps() == 0 && lastManifest != null) {
-            // Recordings made before commits stated the planned final step get the recorded manifest's, the newest before this
-            // commit: readers take a commit's own value alone, since which manifest a live reader has seen is a matter of timing.
-            replayed.setPlannedSteps(lastManifest.getPlannedSteps());
+          if (onLog != null) {
+            requireOnLog(onLog.commits(), commit, runIdOverride.orElse(commit.getRunId()));
+            matched++;
           }
-          sink.commitStep(replayed.build());
-          steps++;
-          if (progress != null) {
-            int width = 30;
-            int done = (int) ((long) width * batchIndex / Math.max(1, batches));
-            progress.printf("\rreplay %s [%s%s] step %d (%d/%d batches)", runId, "#".repeat(done), " ".repeat(width - done),
-                commit.getStep(), batchIndex, batches);
-            progress.flush();
+          continue;
+        }
+        if (onLog != null && steps == 0) {
+          requireAllOnLogMatched(onLog.commits(), matched, runIdOverride.orElse(commit.getRunId()));
+          if (endedAfter.isPresent()) {
+            throw new ResumeRefusedException("run " + runIdOverride.orElse(commit.getRunId()) + " on the log was ended after step "
+                + endedAfter.getAsLong() + ", and this recording goes on to step " + commit.getStep() + "; replay it under a new --run-id");
           }
+        }
+        if (pending != null) {
+          manifest = written.send(pending, runIdOverride, sink);
+          pending = null;
+        }
+        long waitMs = pace.waitMs(commit.getCommittedUnixMs(), lastRecordedMs);
+        if (waitMs > 0) {
+          Thread.sleep(Math.min(waitMs, 60_000));
+        }
+        lastRecordedMs = commit.getCommittedUnixMs();
+        String runId = runIdOverride.orElse(commit.getRunId());
+        sink.beginStep(commit.getStep());
+        List<RecordEntry> rows = batch;
+        int loaded = reader.lastBatchIndex();
+        for (FramePlace place : deltas) {
+          if (place.batch() != loaded) { // a step that spans batches: its earlier ones, then this one, are read again
+            rows = reader.batch(place.batch());
+            loaded = place.batch();
+          }
+          RecordEntry e = rows.get(place.row());
+          DeltaFrame f = FrameEnvelope.parse(e.value());
+          // Recordings made before frames named their previous step get it here, so that readers
+          // check the replayed log for missing steps as they check a live one.
+          if (!f.header().getRunId().equals(runId) || !f.header().hasPreviousStep()) {
+            DeltaChunkHeader.Builder h = f.header().toBuilder().setRunId(runId);
+            if (!h.hasPreviousStep()) {
+              h.setPreviousStep(previous);
+            }
+            f = FrameEnvelope.wrap(h, java.util.Arrays.copyOfRange(f.bytes(), f.payloadOffset(), f.bytes().length), f.payloadLength());
+          }
+          bytes += f.bytes().length;
+          sink.frame(f);
+        }
+        deltas.clear();
+        StepCommitted.Builder replayed = commit.toBuilder().setRunId(runId).setCommittedUnixMs(System.currentTimeMillis());
+        if (replayed.getPlannedSteps() == 0 && lastManifest != null) {
+          // Recordings made before commits stated the planned final step get the recorded manifest's, the newest before this
+          // commit: readers take a commit's own value alone, since which manifest a live reader has seen is a matter of timing.
+          replayed.setPlannedSteps(lastManifest.getPlannedSteps());
+        }
+        sink.commitStep(replayed.build());
+        steps++;
+        if (progress != null) {
+          int width = 30;
+          int done = (int) ((long) width * batchIndex / Math.max(1, batches));
+          progress.printf("\rreplay %s [%s%s] step %d (%d/%d batches)", runId, "#".repeat(done), " ".repeat(width - done),
+              commit.getStep(), batchIndex, batches);
+          progress.flush();
         }
       }
       if (onLog != null && steps == 0) {
@@ -296,48 +304,99 @@ public final class RunReplayer {
       // A finished recording ends its replayed run, as its agent ended it: the processor lets go of it.
       boolean ends = !cutShort && previousRecorded > 0 && finished(lastManifest.getStatus());
       if (ends) {
-        manifest = written.end(lastManifest, firstManifest, runIdOverride, previousRecorded, sink);
+        manifest = written.end(lastManifest, runIdOverride, previousRecorded, sink);
       } else if (pending != null) {
-        manifest = written.send(pending, firstManifest, runIdOverride, sink);
+        manifest = written.send(pending, runIdOverride, sink);
       } // else every recorded manifest was sent before a step: manifest is the last of them
       return new Result(manifest.getRunId(), steps, bytes, Path.of(manifest.getBaseModelPath()), previousRecorded, ends, false);
     }
   }
 
-  /**
-   * The recorded base, written out when the first manifest is sent. The base written here is what
-   * the run's readers will find: manifests carry its fingerprint, not the recorded one (the
-   * recording keeps W_0 in the wire dtype, which need not be the stored one).
-   */
-  private static final class ReplayedBase {
-    private final Map<String, TensorAssembly> tensors;
-    private final Map<String, byte[]> files;
-    private final Path dir;
-    private BaseModelFingerprint fingerprint;
+  /** A recorded frame's place: the index of its batch (from 0) and its row there. */
+  private record FramePlace(int batch, int row) {}
 
-    ReplayedBase(Map<String, TensorAssembly> tensors, Map<String, byte[]> files, Path dir) {
-      this.tensors = tensors;
-      this.files = files;
+  /**
+   * The recorded base, written into its weights file chunk by chunk as the recording is read (its
+   * first manifest declares the tensors), under the file's temporary name until the first manifest is
+   * sent, and deleted if none is: a replay refused leaves nothing. Held in memory whole, a 0.5B
+   * base took 2 GB of heap, a 7B one 30 GB. The base written here is what the run's readers will
+   * find: manifests carry its fingerprint, not the recorded one (the recording keeps W_0 in the wire
+   * dtype, which need not be the stored one). Owns the weights file until it is whole.
+   */
+  private static final class ReplayedBase implements AutoCloseable {
+    private final Path recording;
+    private final Path dir;
+    /** The base model folder's other files (config, tokenizer), by name. */
+    private final Map<String, byte[]> files = new java.util.LinkedHashMap<>();
+    private final Map<String, ChunkOrder> orders = new HashMap<>();
+    private RunManifest first;
+    private SafetensorsFill weights;
+    private BaseModelFingerprint fingerprint;
+    /** Whether this replay made the base's folder: one refused leaves none. */
+    private boolean madeDir;
+
+    ReplayedBase(Path recording, Path dir) {
+      this.recording = recording;
       this.dir = dir;
     }
 
-    /** Sends a recorded manifest under the replay's run id, writing the base first (from the first manifest's tensor list) if it is not yet. */
-    RunManifest send(RunManifest recorded, RunManifest first, Optional<String> runIdOverride, StepSink sink) throws IOException {
-      RunManifest manifest = replayed(recorded, first, runIdOverride).setRunEnded(false).build();
+    /** Opens the weights file on the recording's first manifest, whose tensors it declares; later manifests change nothing here. */
+    void openFor(RunManifest manifest) throws IOException {
+      if (first != null) {
+        return;
+      }
+      first = manifest;
+      madeDir = Files.notExists(dir);
+      Files.createDirectories(dir);
+      SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt", RUN_METADATA, manifest.getRunId()));
+      for (TensorInfo t : manifest.getTensorsList()) {
+        writer.add(t.getName(), TensorDtypes.of(t.getDtype()).orElse(DType.F32), t.getShapeList());
+      }
+      weights = writer.fill(dir.resolve(Checkpoint.SINGLE_FILE));
+    }
+
+    /** A chunk of a base tensor, written at its place. */
+    void accept(DeltaChunkHeader h, DecodedChunk chunk) throws IOException {
+      if (first == null) {
+        throw new IOException(recording + " is damaged: base weights (" + h.getTensorName() + ") before the run's manifest");
+      }
+      if (fingerprint != null) {
+        throw new IOException(recording + " is damaged: base weights (" + h.getTensorName() + ") after the run's first step");
+      }
+      if (first.getTensorsList().stream().noneMatch(t -> t.getName().equals(h.getTensorName()))) {
+        throw new IOException(recording + " is damaged: its base has tensor " + h.getTensorName() + ", which the run's manifest does not list");
+      }
+      orders.computeIfAbsent(h.getTensorName(), k -> new ChunkOrder(h)).accept(h);
+      float[] dense = chunk.values();
+      if (chunk.isSparse()) {
+        dense = new float[chunk.elementCount()];
+        chunk.copyInto(dense, 0);
+      }
+      weights.put(h.getTensorName(), chunk.elementOffset(), java.nio.FloatBuffer.wrap(dense));
+    }
+
+    /** A file of the base model's folder besides its weights. */
+    void file(String name, byte[] content) {
+      files.put(name, content);
+    }
+
+    /** Sends a recorded manifest under the replay's run id, moving the base into place first if it is not yet. */
+    RunManifest send(RunManifest recorded, Optional<String> runIdOverride, StepSink sink) throws IOException {
+      RunManifest manifest = replayed(recorded, runIdOverride).setRunEnded(false).build();
       sink.manifest(manifest);
       return manifest;
     }
 
     /** Sends the recorded final manifest with the frames that end the run after {@code lastStep}, in one transaction. */
-    RunManifest end(RunManifest recorded, RunManifest first, Optional<String> runIdOverride, long lastStep, StepSink sink) throws IOException {
-      RunEndFrame.Ending ending = RunEndFrame.ofRun(replayed(recorded, first, runIdOverride).build(), recorded.getStatus(), lastStep);
+    RunManifest end(RunManifest recorded, Optional<String> runIdOverride, long lastStep, StepSink sink) throws IOException {
+      RunEndFrame.Ending ending = RunEndFrame.ofRun(replayed(recorded, runIdOverride).build(), recorded.getStatus(), lastStep);
       sink.endRun(ending);
       return ending.manifest();
     }
 
-    private RunManifest.Builder replayed(RunManifest recorded, RunManifest first, Optional<String> runIdOverride) throws IOException {
+    private RunManifest.Builder replayed(RunManifest recorded, Optional<String> runIdOverride) throws IOException {
       if (fingerprint == null) {
-        writeBase(first, tensors, files, dir);
+        finishBase();
         try (Checkpoint written = Checkpoint.open(dir)) {
           fingerprint = BaseModelFingerprint.of(written);
         }
@@ -346,6 +405,51 @@ public final class RunReplayer {
           .setBaseModelPath(dir.toAbsolutePath().toString());
       fingerprint.stamp(replayed);
       return replayed;
+    }
+
+    /**
+     * Moves the weights into place once each tensor came whole, and writes the base's other files
+     * (recorded as their own entries; older recordings carried the small ones in the manifest).
+     */
+    private void finishBase() throws IOException {
+      for (TensorInfo t : first.getTensorsList()) {
+        ChunkOrder order = orders.get(t.getName());
+        if (order == null) {
+          throw new IOException("recording lacks base tensor " + t.getName());
+        }
+        try {
+          order.requireComplete();
+        } catch (io.alpharl.proto.frame.FrameException e) {
+          throw new IOException(recording + " is damaged: its base is not whole (" + e.getMessage() + ")", e);
+        }
+      }
+      weights.finish();
+      weights = null;
+      Map<String, byte[]> all = new java.util.LinkedHashMap<>();
+      first.getBaseModelFilesMap().forEach((name, bytes) -> all.put(name, bytes.toByteArray()));
+      all.putAll(files);
+      for (Map.Entry<String, byte[]> f : all.entrySet()) {
+        if (f.getKey().contains("/") || f.getKey().contains("\\") || f.getKey().startsWith(".")) {
+          throw new IOException("recording names a base model file '" + f.getKey() + "' outside the model directory");
+        }
+        Files.write(dir.resolve(f.getKey()), f.getValue());
+      }
+    }
+
+    /** Deletes the weights file where it was never made whole, and the folder where this replay made it for them. */
+    @Override
+    public void close() throws IOException {
+      if (weights == null) {
+        return;
+      }
+      weights.close();
+      if (madeDir) {
+        try {
+          Files.deleteIfExists(dir);
+        } catch (java.nio.file.DirectoryNotEmptyException e) {
+          // something else was put there meanwhile: left as it is
+        }
+      }
     }
   }
 
@@ -381,36 +485,5 @@ public final class RunReplayer {
     if (why != null) {
       throw new ResumeRefusedException("run " + runId + " on the log is not this recording: " + why + "; replay under a new --run-id");
     }
-  }
-
-  /**
-   * Writes the recorded base: its weights, and its other files (recorded as their own entries; older
-   * recordings carried the small ones in the manifest).
-   */
-  private static Path writeBase(RunManifest manifest, Map<String, TensorAssembly> base, Map<String, byte[]> files, Path baseDir)
-      throws IOException {
-    Files.createDirectories(baseDir);
-    SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt", RUN_METADATA, manifest.getRunId()));
-    Map<String, float[]> values = new HashMap<>();
-    for (TensorInfo t : manifest.getTensorsList()) {
-      TensorAssembly a = base.get(t.getName());
-      if (a == null) {
-        throw new IOException("recording lacks base tensor " + t.getName());
-      }
-      values.put(t.getName(), a.complete());
-      writer.add(t.getName(), TensorDtypes.of(t.getDtype()).orElse(DType.F32), t.getShapeList());
-    }
-    Path file = baseDir.resolve(Checkpoint.SINGLE_FILE);
-    writer.writeTo(file, values);
-    Map<String, byte[]> all = new java.util.LinkedHashMap<>();
-    manifest.getBaseModelFilesMap().forEach((name, bytes) -> all.put(name, bytes.toByteArray()));
-    all.putAll(files);
-    for (Map.Entry<String, byte[]> f : all.entrySet()) {
-      if (f.getKey().contains("/") || f.getKey().contains("\\") || f.getKey().startsWith(".")) {
-        throw new IOException("recording names a base model file '" + f.getKey() + "' outside the model directory");
-      }
-      Files.write(baseDir.resolve(f.getKey()), f.getValue());
-    }
-    return baseDir;
   }
 }
