@@ -79,6 +79,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   public static final String STEPS_STORE = "run-steps";
   /** Step commits and factors read before any manifest of their run ({@link ParkedRecord}); named when it held commits alone. */
   public static final String PARKED_STORE = "run-parked-commits";
+  /** The time held records run out by ({@link TakenClock}). */
+  public static final String CLOCK_STORE = "run-tracker-clock";
   /**
    * How long of the log's time (its records' timestamps, not this machine's clock, so that what is
    * lettered and what is applied is the same on every replay) a commit or factors record waits for
@@ -146,6 +148,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   private Cancellable endedSweep;
   private Cancellable drainSweep;
   private HeldRecords held;
+  /** The time held records run out by: the records taken, not the task's stream time, which junk moves. */
+  private TakenClock clock;
   private String applicationId;
   private final String settings;
   private final String factorSettings;
@@ -180,8 +184,10 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     // added a sweep of the held records, every 10 s of the log's time, for good.
     cancelSweeps();
     held = new HeldRecords(context.getStateStore(PARKED_STORE));
+    clock = new TakenClock(context.getStateStore(CLOCK_STORE));
     held.rebuild(this::hasManifest);
-    parkedSweep = context.schedule(PARKED_SWEEP_EVERY, PunctuationType.STREAM_TIME, this::letterParkedBefore);
+    // Run by stream time, which moves at least as often as the taken records' time it compares with.
+    parkedSweep = context.schedule(PARKED_SWEEP_EVERY, PunctuationType.STREAM_TIME, streamTime -> letterParkedBefore(clock.now()));
     drainLater();
     endedSweep = context.schedule(ENDED_RUNS_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> {
       if (letGoEndedRuns(ENDED_RUNS_AT_ONCE) < ENDED_RUNS_AT_ONCE) {
@@ -272,16 +278,29 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     } else if (event instanceof RunEvent.Predicted p) {
       Prediction v = p.prediction();
       MessageChecks.prediction(record.key(), v).or(() -> RunOutcomes.tooLarge(v, v.getRunId())).or(() -> unknownRun(v.getRunId(), "Prediction"))
-          .ifPresentOrElse(problem -> reject(record, problem, v.getRunId(), v.getFromStep()), () -> outcomes.predicted(v));
+          .ifPresentOrElse(problem -> reject(record, problem, v.getRunId(), v.getFromStep()), () -> taken(record, () -> outcomes.predicted(v)));
     } else if (event instanceof RunEvent.Scored sc) {
       PredictionScore v = sc.score();
       MessageChecks.score(record.key(), v).or(() -> RunOutcomes.tooLarge(v.toBuilder().clearModules().build(), v.getRunId()))
           .or(() -> unknownRun(v.getRunId(), "PredictionScore"))
-          .ifPresentOrElse(problem -> reject(record, problem, v.getRunId(), v.getAtStep()), () -> outcomes.scored(v));
+          .ifPresentOrElse(problem -> reject(record, problem, v.getRunId(), v.getAtStep()), () -> taken(record, () -> outcomes.scored(v)));
     } else if (event instanceof RunEvent.Decided d) {
       ControlDecision v = d.decision();
       MessageChecks.decision(record.key(), v).or(() -> RunOutcomes.tooLarge(v, v.getRunId())).or(() -> unknownRun(v.getRunId(), "ControlDecision"))
-          .ifPresentOrElse(problem -> reject(record, problem, v.getRunId(), v.getAtStep()), () -> outcomes.decided(v));
+          .ifPresentOrElse(problem -> reject(record, problem, v.getRunId(), v.getAtStep()), () -> taken(record, () -> outcomes.decided(v)));
+    }
+  }
+
+  /** Keeps an outcome, a record taken. */
+  private void taken(Record<String, RunEvent> record, Runnable keep) {
+    keep.run();
+    clock.took(record.timestamp());
+  }
+
+  /** The record being processed was taken; a held one applied now is not what moves the clock (it was held from its time). */
+  private void tookUnlessHeld(Record<String, RunEvent> record) {
+    if (applying == null) {
+      clock.took(record.timestamp());
     }
   }
 
@@ -322,6 +341,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     RunState.Builder run = stored == null ? RunState.newBuilder() : stored.toBuilder();
     RunState kept = run.setManifest(m.toBuilder().clearBaseModelFiles()).setHasManifest(true).build();
     runs.put(m.getRunId(), kept);
+    clock.took(record.timestamp());
     modelled.remove(m.getRunId());
     if (stored != null && stored.getHasManifest() && !modelledInOrder(stored.getManifest()).equals(modelledInOrder(m))) {
       recount(m.getRunId(), modelledOf(m.getRunId(), runs.get(m.getRunId())));
@@ -329,7 +349,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     if (stored == null || !stored.getHasManifest()) {
       // Those that ran out are lettered, as the sweep letters them (it runs between batches of records, so the outcome would
       // otherwise depend on when it ran); the rest are admitted and run out no more.
-      held.admit(m.getRunId(), ranOutBefore(context.currentStreamTimeMs())).forEach(this::sendHeld);
+      held.admit(m.getRunId(), ranOutBefore(clock.now())).forEach(this::sendHeld);
       drain(record, m.getRunId());
       drainLater();
     }
@@ -490,6 +510,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     StepProgress.Builder p = stored == null ? StepProgress.newBuilder().setStep(s.getStep()) : stored.toBuilder();
     steps.put(key, p.setCommitted(true).setHasProgressValue(s.getHasProgressValue()).setProgressValue(s.getProgressValue())
         .setCommittedUnixMs(s.getCommittedUnixMs()).setPlannedSteps(s.getPlannedSteps()).build());
+    tookUnlessHeld(record);
     completeSteps(record, runId, run);
   }
 
@@ -542,7 +563,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    * producer's would be lettered at the next sweep, its manifest one record behind.
    */
   private long heldSince(Record<String, RunEvent> record) {
-    return Math.max(record.timestamp(), context.currentStreamTimeMs());
+    return Math.max(record.timestamp(), clock.now());
   }
 
   /**
@@ -552,7 +573,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    */
   private boolean heldBefore(String key) {
     ParkedRecord existing = held.get(key);
-    if (existing != null && existing.getTimestampMs() < ranOutBefore(context.currentStreamTimeMs())) {
+    if (existing != null && existing.getTimestampMs() < ranOutBefore(clock.now())) {
       held.remove(key);
       sendHeld(existing);
       return false;
@@ -604,9 +625,9 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     }
   }
 
-  /** Held records from before this ran out of {@link #PARK_FOR} at stream time {@code streamTime}. */
-  private static long ranOutBefore(long streamTime) {
-    return streamTime - PARK_FOR.toMillis();
+  /** Held records from before this ran out of {@link #PARK_FOR} at the taken records' time {@code now} ({@link TakenClock}). */
+  private static long ranOutBefore(long now) {
+    return now - PARK_FOR.toMillis();
   }
 
   /** A held record's letter, whole: a held factors record's copy of its value is made from the value it holds. */
@@ -620,8 +641,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   /** Letters the records held longer than {@link #PARK_FOR} of the log's time: no manifest of their run came. */
-  private void letterParkedBefore(long streamTime) {
-    for (String key : held.waitingFrom(ranOutBefore(streamTime))) {
+  private void letterParkedBefore(long now) {
+    for (String key : held.waitingFrom(ranOutBefore(now))) {
       ParkedRecord p = held.get(key);
       held.remove(key);
       sendHeld(p);
@@ -708,6 +729,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       return;
     }
     windows.put(pointKey, u);
+    tookUnlessHeld(record);
     String key = StoreKeys.step(runId, u.getStep());
     StepProgress stored = steps.get(key);
     StepProgress.Builder p = stored == null ? StepProgress.newBuilder().setStep(u.getStep()) : stored.toBuilder();

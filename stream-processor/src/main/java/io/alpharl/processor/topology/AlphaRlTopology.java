@@ -115,6 +115,8 @@ public final class AlphaRlTopology {
     t.addStateStore(store(RunTracker.OUTCOMES_STORE, RunOutcome.parser(), RunOutcome.class), RUN_TRACKER);
     t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(FinishedRunViews.STORE), Serdes.String(), Serdes.ByteArray())
         .withLoggingEnabled(CHANGELOG_CONFIGS), RUN_TRACKER);
+    t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RunTracker.CLOCK_STORE), Serdes.String(), Serdes.Long())
+        .withLoggingEnabled(CHANGELOG_CONFIGS), RUN_TRACKER);
     t.addSink(RunTracker.FITS_SINK, Topics.FITS.name(), Serdes.String().serializer(), Topics.FITS.valueSerde().serializer(), RUN_TRACKER);
     t.addSink(RunTracker.DLQ_SINK, Topics.DLQ.name(), Topics.DLQ.keySerde().serializer(), Topics.DLQ.valueSerde().serializer(), RUN_TRACKER);
     return t;

@@ -993,19 +993,46 @@ class AlphaRlTopologyTest {
   /**
    * A second record of a held key after the first's time ran out: lettered as a duplicate where
    * the records came in one batch, held afresh where the sweep ran between them. The first is
-   * lettered, the second held, either way.
+   * lettered, the second held, either way. Here the sweep cannot have run: junk stamped an hour
+   * ahead moved the task's stream time past the taken records' time, so the next sweep waits for
+   * stream time an hour on.
    */
   @Test
   void aRecordOfAKeyWhoseHeldOneRanOutIsHeldAfreshWhetherOrNotTheSweepRan() {
     steps.pipeInput("ghost", commitOf("ghost", 5), tick());
+    steps.pipeInput("junk", commitOf("junk", 1).toBuilder().setSchemaVersion(99).build(), clock.plus(Duration.ofHours(1)));
     clock = clock.plus(RunTracker.PARK_FOR).plusSeconds(1);
+    runs.pipeInput("other", RunManifest.newBuilder().setSchemaVersion(1).setRunId("other").setPlannedSteps(20).build(), tick());
     steps.pipeInput("ghost", commitOf("ghost", 5), tick());
-    assertThat(dlq.readValuesToList()).singleElement().satisfies(d -> {
-      assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_UNKNOWN_RUN);
+    assertThat(dlq.readValuesToList()).filteredOn(d -> d.getReason() == RejectReason.REJECT_REASON_UNKNOWN_RUN).singleElement().satisfies(d -> {
       assertThat(d.getSourceOffset()).as("the first").isZero();
     });
     assertThat(driver.<String, io.alpharl.processor.state.ParkedRecord>getKeyValueStore(RunTracker.PARKED_STORE)
-        .get(io.alpharl.processor.run.StoreKeys.step("ghost", 5)).getLetter().getSourceOffset()).as("the second, held").isEqualTo(1);
+        .get(io.alpharl.processor.run.StoreKeys.step("ghost", 5)).getLetter().getSourceOffset()).as("the second, held").isEqualTo(2);
+  }
+
+  /**
+   * Held records run out by the time of the records the task took, not by its stream time: records
+   * stamped an hour ahead (the broker's default limit) that are refused, or held themselves, on any
+   * of the tracker's topics lettered every record the task held, at once, where a clean log applied
+   * each when its manifest came.
+   */
+  @Test
+  void recordsStampedAheadThatAreNotTakenRunOutNoHeldRecord() {
+    steps.pipeInput("late", commitOf("late", 1), tick());
+    Instant ahead = clock.plus(Duration.ofHours(1));
+    steps.pipeInput("junk", commitOf("junk", 1).toBuilder().setSchemaVersion(99).build(), ahead);
+    steps.pipeInput("ghost", commitOf("ghost", 3), ahead);
+    runs.pipeInput("junk", RunManifest.newBuilder().setSchemaVersion(99).setRunId("junk").build(), ahead.plusSeconds(1));
+    assertThat(dlq.readValuesToList()).extracting(DeadLetter::getReason).as("the junk, refused; the ghost's commit held")
+        .containsExactly(RejectReason.REJECT_REASON_UNSUPPORTED_SCHEMA_VERSION, RejectReason.REJECT_REASON_UNSUPPORTED_SCHEMA_VERSION);
+    clock = clock.plusSeconds(30);
+    runs.pipeInput("late", RunManifest.newBuilder().setSchemaVersion(1).setRunId("late").setPlannedSteps(20).build(), tick());
+    assertThat(dlq.isEmpty()).as("the held commit applied when its manifest came, as in a clean log").isTrue();
+    assertThat(driver.<String, io.alpharl.processor.state.RunState>getKeyValueStore(RunTracker.RUN_STATE_STORE).get("late").getLastCompleteStep())
+        .as("step 1 completed").isEqualTo(1);
+    assertThat(driver.<String, Long>getKeyValueStore(RunTracker.CLOCK_STORE).get("taken")).as("the late manifest's time, kept for a restore")
+        .isEqualTo(clock.toEpochMilli());
   }
 
   /** A commit of a run whose manifest never comes is lettered once the log's time passes it by {@link RunTracker#PARK_FOR}, not before. */
