@@ -1,6 +1,7 @@
 package io.alpharl.proto.frame;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.StepCommitted;
 import java.io.IOException;
@@ -10,7 +11,8 @@ import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * Reads a whole recording once, before any of it is sent: it must start with its run's manifest,
- * every record must parse (each frame's checksums included), the steps must come in ascending
+ * every record must parse (each frame's checksums included) and each manifest and commit pass the
+ * readers' own checks ({@link MessageChecks}), the steps must come in ascending
  * order, and each step's frames just before its commit. A replay that met a damaged
  * record part way had sent the steps before it, left the run open on the log, and failed at the
  * same place on every try.
@@ -39,14 +41,24 @@ public final class RecordingCheck {
           try {
             switch (e.kind()) {
               case MANIFEST -> {
-                String id = RunManifest.parseFrom(e.value()).getRunId();
-                runId = runId == null ? id : runId;
+                RunManifest m = RunManifest.parseFrom(e.value());
+                // What every reader checks of a manifest: sent, one the readers refuse left the replayed run without one.
+                java.util.Optional<MessageChecks.Problem> problem = MessageChecks.manifest(m.getRunId(), m);
+                if (problem.isPresent()) {
+                  throw new IOException(where + problem.get().detail());
+                }
+                runId = runId == null ? m.getRunId() : runId;
               }
               case BASE -> FrameEnvelope.parse(e.value());
               case DELTA -> framesOf.add(FrameEnvelope.parse(e.value()).header().getStep());
               case BASE_FILE -> { } // a file's bytes, whatever they are
               case STEP -> {
-                long step = StepCommitted.parseFrom(e.value()).getStep();
+                StepCommitted commit = StepCommitted.parseFrom(e.value());
+                java.util.Optional<MessageChecks.Problem> problem = MessageChecks.step(commit.getRunId(), commit);
+                if (problem.isPresent()) {
+                  throw new IOException(where + problem.get().detail());
+                }
+                long step = commit.getStep();
                 if (step <= lastStep) {
                   throw new IOException(where + "step " + step + " after step " + lastStep);
                 }

@@ -104,6 +104,36 @@ class RecordingWriterTest {
     return new RecordEntry(RecordEntry.Kind.DELTA, step, frames.get(0).key(), frames.get(0).bytes());
   }
 
+  /**
+   * A manifest or commit that every reader refuses (a tensor listed twice, a progress value that is
+   * NaN), a byte flipped in a recording outside the frames' checksums: replayed, the run went out
+   * without its manifest, or a step the processor letters. Refused before anything is sent.
+   */
+  @Test
+  void aManifestOrCommitTheReadersRefuseIsADamagedRecording() throws Exception {
+    io.alpharl.proto.v1.TensorInfo w = io.alpharl.proto.v1.TensorInfo.newBuilder().setName("w").addShape(2).build();
+    RecordEntry twice = new RecordEntry(RecordEntry.Kind.MANIFEST, 0, "r", RunManifest.newBuilder().setSchemaVersion(1).setRunId("r")
+        .addTensors(w).addTensors(w).build().toByteArray());
+    RecordEntry nan = new RecordEntry(RecordEntry.Kind.STEP, 1, "r", StepCommitted.newBuilder().setSchemaVersion(1).setRunId("r").setStep(1)
+        .setHasProgressValue(true).setProgressValue(Double.NaN).build().toByteArray());
+    Path out = dir.resolve("run.arrow");
+    try (RootAllocator allocator = new RootAllocator()) {
+      try (RecordingWriter writer = new RecordingWriter(allocator, out)) {
+        writer.add(twice);
+        writer.commit();
+      }
+      assertThatThrownBy(() -> RecordingCheck.verify(allocator, out)).hasMessageContaining("is damaged at batch 1 (MANIFEST record")
+          .hasMessageEndingWith("RunManifest of run r: tensor w is listed twice");
+      try (RecordingWriter writer = new RecordingWriter(allocator, out)) {
+        writer.add(manifest("r"));
+        writer.add(nan);
+        writer.commit();
+      }
+      assertThatThrownBy(() -> RecordingCheck.verify(allocator, out)).hasMessageContaining("is damaged at batch 1 (STEP record of step 1")
+          .hasMessageEndingWith("has progress value NaN");
+    }
+  }
+
   /** A step spanning batches is read again batch by batch ({@code RunReplayer} holds no whole step): the sequential reading goes on where it was. */
   @Test
   void anEarlierBatchIsReadAgainWithoutMovingTheSequentialReading() throws Exception {
@@ -134,10 +164,10 @@ class RecordingWriterTest {
   }
 
   private static RecordEntry manifest(String run) {
-    return new RecordEntry(RecordEntry.Kind.MANIFEST, 0, run, RunManifest.newBuilder().setRunId(run).build().toByteArray());
+    return new RecordEntry(RecordEntry.Kind.MANIFEST, 0, run, RunManifest.newBuilder().setSchemaVersion(1).setRunId(run).build().toByteArray());
   }
 
   private static RecordEntry step(long step) {
-    return new RecordEntry(RecordEntry.Kind.STEP, step, "r", StepCommitted.newBuilder().setRunId("r").setStep(step).build().toByteArray());
+    return new RecordEntry(RecordEntry.Kind.STEP, step, "r", StepCommitted.newBuilder().setSchemaVersion(1).setRunId("r").setStep(step).build().toByteArray());
   }
 }
