@@ -101,12 +101,20 @@ final class HeldRecords {
   }
 
   /**
-   * The run's manifest came: its waiting records from before {@code before} are removed and
-   * returned (the caller letters them, as the sweep would), the rest admitted; the run drains if
-   * any were.
+   * What a manifest's coming did to its run's waiting records.
+   *
+   * @param ranOut those held from before the cutoff, removed (the caller letters them)
+   * @param newest the newest time the admitted ones are held from; 0 when none was
    */
-  List<ParkedRecord> admit(String run, long before) {
+  record Admission(List<ParkedRecord> ranOut, long newest) {}
+
+  /**
+   * The run's manifest came: its waiting records from before {@code before} are removed and
+   * returned, the rest admitted; the run drains if any were.
+   */
+  Admission admit(String run, long before) {
     List<ParkedRecord> ranOut = new ArrayList<>();
+    long newest = 0;
     List<String> keys = new ArrayList<>(waiting.subMap(StoreKeys.runPrefix(run), true, StoreKeys.runPrefix(run) + Character.MAX_VALUE, true)
         .keySet());
     for (String key : keys) {
@@ -117,9 +125,10 @@ final class HeldRecords {
         ranOut.add(p);
       } else {
         draining.computeIfAbsent(run, r -> new TreeMap<>()).put(admittedOrder(key, p), key);
+        newest = Math.max(newest, p.getTimestampMs());
       }
     }
-    return ranOut;
+    return new Admission(ranOut, newest);
   }
 
   /**

@@ -90,7 +90,6 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    * fetch bringing a commit before its manifest is the common case, a few milliseconds.
    */
   public static final Duration PARK_FOR = Topics.SETTLE_PATIENCE;
-  private static final Duration PARKED_SWEEP_EVERY = Duration.ofSeconds(10);
   /**
    * Held steps of a run with a manifest applied at once, at each record of the run and each
    * {@link #DRAIN_EVERY}: the fits of minutes of a large run's steps in one record's transaction
@@ -144,7 +143,6 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   private RunOutcomes outcomes;
   /** While a held record is applied: its letter, whose coordinates every letter of it names, and its time. */
   private Held applying;
-  private Cancellable parkedSweep;
   private Cancellable endedSweep;
   private Cancellable drainSweep;
   private HeldRecords held;
@@ -186,8 +184,6 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     held = new HeldRecords(context.getStateStore(PARKED_STORE));
     clock = new TakenClock(context.getStateStore(CLOCK_STORE));
     held.rebuild(this::hasManifest);
-    // Run by stream time, which moves at least as often as the taken records' time it compares with.
-    parkedSweep = context.schedule(PARKED_SWEEP_EVERY, PunctuationType.STREAM_TIME, streamTime -> letterParkedBefore(clock.now()));
     drainLater();
     endedSweep = context.schedule(ENDED_RUNS_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> {
       if (letGoEndedRuns(ENDED_RUNS_AT_ONCE) < ENDED_RUNS_AT_ONCE) {
@@ -219,12 +215,11 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   private void cancelSweeps() {
-    for (Cancellable c : new Cancellable[] {parkedSweep, endedSweep, drainSweep}) {
+    for (Cancellable c : new Cancellable[] {endedSweep, drainSweep}) {
       if (c != null) {
         c.cancel();
       }
     }
-    parkedSweep = null;
     endedSweep = null;
     drainSweep = null;
   }
@@ -262,8 +257,21 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     refusals.flush();
   }
 
+  /**
+   * Takes one record; held records its time runs out are lettered after it, as the record that
+   * ran them out is processed (a sweep between batches lettered them where batching put it).
+   */
   @Override
   public void process(Record<String, RunEvent> record) {
+    long before = clock.now();
+    clock.read(record.timestamp());
+    handle(record);
+    if (clock.now() > before) {
+      letterParkedBefore(clock.now());
+    }
+  }
+
+  private void handle(Record<String, RunEvent> record) {
     if (record.key() == null || record.value() == null) {
       reject(record, RejectReason.REJECT_REASON_MALFORMED_RECORD, "record has no " + (record.key() == null ? "key" : "value"), "", 0);
       return;
@@ -347,9 +355,12 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       recount(m.getRunId(), modelledOf(m.getRunId(), runs.get(m.getRunId())));
     }
     if (stored == null || !stored.getHasManifest()) {
-      // Those that ran out are lettered, as the sweep letters them (it runs between batches of records, so the outcome would
-      // otherwise depend on when it ran); the rest are admitted and run out no more.
-      held.admit(m.getRunId(), ranOutBefore(clock.now())).forEach(this::sendHeld);
+      // Those the manifest's own time ran out are lettered, as the sweep after this record would letter them; the rest are
+      // admitted and run out no more.
+      HeldRecords.Admission admitted = held.admit(m.getRunId(), ranOutBefore(clock.now()));
+      admitted.ranOut().forEach(this::sendHeld);
+      // Taken now, as they would have been without the wait (a replay of the log may find the manifest before them).
+      clock.took(admitted.newest());
       drain(record, m.getRunId());
       drainLater();
     }
@@ -559,17 +570,17 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   /**
-   * From the later of the record's time and the task's: a record from a clock behind another
-   * producer's would be lettered at the next sweep, its manifest one record behind.
+   * From the later of the record's time and the clock's ({@link TakenClock}): a record from a
+   * clock behind another producer's would be lettered by the next record, its manifest one behind.
    */
   private long heldSince(Record<String, RunEvent> record) {
     return Math.max(record.timestamp(), clock.now());
   }
 
   /**
-   * Whether {@code key} is held; one held past {@link #PARK_FOR} is lettered first, as the sweep
-   * would have: whether the sweep ran before this record depends on how records were batched, and
-   * a second record of the key was a duplicate or held afresh by that.
+   * Whether {@code key} is held; one held past {@link #PARK_FOR} is lettered first. The record that
+   * runs a held one out letters it ({@link #process}), so this finds none that ran out but in
+   * stores of builds that swept between batches, which left them for the next sweep.
    */
   private boolean heldBefore(String key) {
     ParkedRecord existing = held.get(key);
@@ -586,6 +597,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    * judged when its turn comes, in the order read, as a manifest-first run would judge it.
    */
   private void queue(Record<String, RunEvent> record, String runId, long step, ParkedRecord.Builder p) {
+    clock.took(record.timestamp()); // a record of a run with a manifest: taken, whether or not its run still drains
     held.queue(runId, withLetter(p, letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, "", runId, step)).setTimestampMs(record.timestamp())
         .build());
   }

@@ -1,40 +1,62 @@
 package io.alpharl.processor.run;
 
+import java.time.Duration;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * The log's time as the run tracker's task has taken it: the newest timestamp of the records it
- * took (a manifest kept, a commit or factors applied, an outcome kept), never of one it refused,
- * held or queued. Held records run out against it ({@link RunTracker#PARK_FOR}). The task's stream
- * time, which it replaces there, is moved by every record of the six topics: one stamped ahead
- * (the broker takes up to an hour by default), junk or another run's record held itself, lettered
- * every record the task held, where a clean log applied each when its manifest came. Kept in a store
- * of its own ({@link RunTracker#CLOCK_STORE}), so that a restored task runs out the same records. Belongs to one
- * task.
+ * The log's time held records run out by ({@link RunTracker#PARK_FOR}): the newest timestamp of
+ * the records the run tracker took (a manifest kept; a commit or factors applied, admitted or queued
+ * behind held ones; an outcome kept), or of any record it read less {@link #AHEAD}, whichever is
+ * later. Not the task's stream time, which every record of the six topics moves: one stamped ahead,
+ * junk or a stray commit held itself, lettered every record the task held at once, where a clean
+ * log applied each when its manifest came. The second term still runs out the records of a run whose
+ * manifest never comes on a partition where nothing is taken, an hour later. Kept in a store of its
+ * own ({@link RunTracker#CLOCK_STORE}), so that a restored task runs out the same records. Belongs to
+ * one task.
  */
 final class TakenClock {
-  private static final String KEY = "taken";
+  /**
+   * How far ahead of the log's time a record may be stamped: the broker refuses more by default
+   * ({@code log.message.timestamp.after.max.ms}, an hour since Kafka 4.0).
+   */
+  static final Duration AHEAD = Duration.ofHours(1);
+  private static final String TAKEN = "taken";
+  private static final String READ = "read";
 
   private final KeyValueStore<String, Long> store;
-  private long now;
+  private long taken;
+  private long read;
 
   TakenClock(KeyValueStore<String, Long> store) {
     this.store = store;
-    Long kept = store.get(KEY);
-    // Before the first record taken (or a task from a build without the store): nothing has run out.
-    this.now = kept == null ? 0 : kept;
+    // Before the first record (or a task from a build without the store): nothing has run out.
+    this.taken = kept(TAKEN);
+    this.read = kept(READ);
   }
 
-  /** The newest timestamp taken; 0 before any. */
+  private long kept(String key) {
+    Long v = store.get(key);
+    return v == null ? 0 : v;
+  }
+
+  /** The time held records run out by; 0 before any record. */
   long now() {
-    return now;
+    return Math.max(taken, read - AHEAD.toMillis());
   }
 
   /** A record of {@code timestampMs} was taken. */
   void took(long timestampMs) {
-    if (timestampMs > now) {
-      now = timestampMs;
-      store.put(KEY, now);
+    if (timestampMs > taken) {
+      taken = timestampMs;
+      store.put(TAKEN, taken);
+    }
+  }
+
+  /** A record of {@code timestampMs} was read, taken or not. */
+  void read(long timestampMs) {
+    if (timestampMs > read) {
+      read = timestampMs;
+      store.put(READ, read);
     }
   }
 }

@@ -991,24 +991,43 @@ class AlphaRlTopologyTest {
   }
 
   /**
-   * A second record of a held key after the first's time ran out: lettered as a duplicate where
-   * the records came in one batch, held afresh where the sweep ran between them. The first is
-   * lettered, the second held, either way. Here the sweep cannot have run: junk stamped an hour
-   * ahead moved the task's stream time past the taken records' time, so the next sweep waits for
-   * stream time an hour on.
+   * A held record is lettered as the record that runs its time out is processed (a sweep between
+   * batches lettered it where batching put it), so a second record of its key after that is held
+   * afresh. Junk stamped an hour ahead before it runs out nothing.
    */
   @Test
-  void aRecordOfAKeyWhoseHeldOneRanOutIsHeldAfreshWhetherOrNotTheSweepRan() {
+  void aHeldRecordIsLetteredByTheRecordThatRunsItOutAndItsKeyHeldAfresh() {
     steps.pipeInput("ghost", commitOf("ghost", 5), tick());
     steps.pipeInput("junk", commitOf("junk", 1).toBuilder().setSchemaVersion(99).build(), clock.plus(Duration.ofHours(1)));
+    assertThat(dlq.readValuesToList()).extracting(DeadLetter::getReason).containsExactly(RejectReason.REJECT_REASON_UNSUPPORTED_SCHEMA_VERSION);
     clock = clock.plus(RunTracker.PARK_FOR).plusSeconds(1);
     runs.pipeInput("other", RunManifest.newBuilder().setSchemaVersion(1).setRunId("other").setPlannedSteps(20).build(), tick());
-    steps.pipeInput("ghost", commitOf("ghost", 5), tick());
-    assertThat(dlq.readValuesToList()).filteredOn(d -> d.getReason() == RejectReason.REJECT_REASON_UNKNOWN_RUN).singleElement().satisfies(d -> {
+    assertThat(dlq.readValuesToList()).singleElement().satisfies(d -> {
+      assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_UNKNOWN_RUN);
       assertThat(d.getSourceOffset()).as("the first").isZero();
     });
+    steps.pipeInput("ghost", commitOf("ghost", 5), tick());
+    assertThat(dlq.isEmpty()).isTrue();
     assertThat(driver.<String, io.alpharl.processor.state.ParkedRecord>getKeyValueStore(RunTracker.PARKED_STORE)
         .get(io.alpharl.processor.run.StoreKeys.step("ghost", 5)).getLetter().getSourceOffset()).as("the second, held").isEqualTo(2);
+  }
+
+  /**
+   * Where nothing is taken (a partition whose only run never sends a manifest), records read still
+   * run held ones out, an hour later than taken ones would: that hour is as far ahead as the broker
+   * lets a record be stamped, so junk cannot run them out early.
+   */
+  @Test
+  void whereNothingIsTakenHeldRecordsRunOutAnHourLater() {
+    steps.pipeInput("ghost", commitOf("ghost", 5), tick());
+    Instant later = clock.plus(Duration.ofHours(1)).plus(RunTracker.PARK_FOR);
+    steps.pipeInput("ghost", commitOf("ghost", 6), later.minusSeconds(5));
+    assertThat(dlq.isEmpty()).as("within the hour and the wait").isTrue();
+    steps.pipeInput("ghost", commitOf("ghost", 7), later.plusSeconds(5));
+    assertThat(dlq.readValuesToList()).singleElement().satisfies(d -> {
+      assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_UNKNOWN_RUN);
+      assertThat(d.getDetail()).contains("step commit of step 5 for run ghost");
+    });
   }
 
   /**
