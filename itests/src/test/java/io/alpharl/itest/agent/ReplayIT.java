@@ -20,6 +20,7 @@ import io.alpharl.proto.v1.RunManifest;
 import io.alpharl.proto.v1.RunStatus;
 import io.alpharl.proto.v1.StepCommitted;
 import io.alpharl.safetensors.Checkpoint;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -108,7 +109,11 @@ class ReplayIT {
          KafkaStepSink sink = new KafkaStepSink(broker.bootstrapServers(), runId, Map.of())) {
       LoggedRun onLog = LoggedRun.read(KafkaClients.of(broker.bootstrapServers()), runId);
       assertThat(onLog.commits().keySet()).containsExactlyElementsOf(steps);
+      java.nio.file.attribute.FileTime baseWritten = Files.getLastModifiedTime(baseDir.resolve("model.safetensors"));
       RunReplayer.Result again = new RunReplayer(allocator, null).resume(BundledRun.recording(), sink, runId, baseDir, RunReplayer.Pace.FAST, onLog);
+      assertThat(Files.getLastModifiedTime(baseDir.resolve("model.safetensors"))).as("nothing to send: the base not written again")
+          .isEqualTo(baseWritten);
+      assertThat(baseDir.resolve("model.safetensors.tmp")).doesNotExist();
       assertThat(again.stepsSent()).as("a replay resumes after what consumers already have").isZero();
       assertThat(again.endedBefore()).isTrue();
       assertThat(again.ended()).as("not ended twice").isFalse();

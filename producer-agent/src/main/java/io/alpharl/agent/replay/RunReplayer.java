@@ -107,8 +107,9 @@ public final class RunReplayer {
   /**
    * Replays under {@code runId} the steps after those the log already holds of it, once each of
    * those is found to be this recording's step (the same tensor digests and progress value), and the
-   * recording's steps up to the newest of them all on the log. Nothing is sent, and no base written,
-   * before that. A run the log holds ended is not sent again: where the recording is that run
+   * recording's steps up to the newest of them all on the log. Nothing is sent before that, and the
+   * base is only filled under its file's temporary name (moved into place with the first manifest
+   * sent, deleted if none is). A run the log holds ended is not sent again: where the recording is that run
    * whole, the replay has nothing to do; where it goes on, it is refused.
    *
    * @param onLog the run as the log holds it; no commit for a new run
@@ -165,7 +166,9 @@ public final class RunReplayer {
   private Result replay(Path recording, StepSink sink, Optional<String> runIdOverride, Path baseDir, Pace pace,
       long skipThroughStep, long stopAfterStep, LoggedRun onLog) throws IOException, InterruptedException {
     OptionalLong endedAfter = onLog == null ? OptionalLong.empty() : onLog.endedAfter();
-    try (RecordingReader reader = new RecordingReader(allocator, recording); ReplayedBase written = new ReplayedBase(recording, baseDir);
+    // A run the log holds ended sends nothing, so its base is not written (15 GB at 7B, written and deleted).
+    try (RecordingReader reader = new RecordingReader(allocator, recording); ReplayedBase written = new ReplayedBase(recording, baseDir,
+        endedAfter.isEmpty());
          ChunkDecoder decoder = new ChunkDecoder(allocator)) {
       int batches = reader.batchCount();
       RunManifest manifest = null;
@@ -326,6 +329,10 @@ public final class RunReplayer {
   private static final class ReplayedBase implements AutoCloseable {
     private final Path recording;
     private final Path dir;
+    /** Whether the base is written: not where nothing will be sent. */
+    private final boolean writes;
+    /** The first manifest's tensors, by name. */
+    private final java.util.Set<String> declared = new java.util.HashSet<>();
     /** The base model folder's other files (config, tokenizer), by name. */
     private final Map<String, byte[]> files = new java.util.LinkedHashMap<>();
     private final Map<String, ChunkOrder> orders = new HashMap<>();
@@ -335,9 +342,10 @@ public final class RunReplayer {
     /** Whether this replay made the base's folder: one refused leaves none. */
     private boolean madeDir;
 
-    ReplayedBase(Path recording, Path dir) {
+    ReplayedBase(Path recording, Path dir, boolean writes) {
       this.recording = recording;
       this.dir = dir;
+      this.writes = writes;
     }
 
     /** Opens the weights file on the recording's first manifest, whose tensors it declares; later manifests change nothing here. */
@@ -346,6 +354,10 @@ public final class RunReplayer {
         return;
       }
       first = manifest;
+      manifest.getTensorsList().forEach(t -> declared.add(t.getName()));
+      if (!writes) {
+        return;
+      }
       madeDir = Files.notExists(dir);
       Files.createDirectories(dir);
       SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt", RUN_METADATA, manifest.getRunId()));
@@ -363,10 +375,13 @@ public final class RunReplayer {
       if (fingerprint != null) {
         throw new IOException(recording + " is damaged: base weights (" + h.getTensorName() + ") after the run's first step");
       }
-      if (first.getTensorsList().stream().noneMatch(t -> t.getName().equals(h.getTensorName()))) {
+      if (!declared.contains(h.getTensorName())) {
         throw new IOException(recording + " is damaged: its base has tensor " + h.getTensorName() + ", which the run's manifest does not list");
       }
       orders.computeIfAbsent(h.getTensorName(), k -> new ChunkOrder(h)).accept(h);
+      if (!writes) {
+        return;
+      }
       float[] dense = chunk.values();
       if (chunk.isSparse()) {
         dense = new float[chunk.elementCount()];
@@ -395,6 +410,9 @@ public final class RunReplayer {
     }
 
     private RunManifest.Builder replayed(RunManifest recorded, Optional<String> runIdOverride) throws IOException {
+      if (!writes) {
+        throw new IllegalStateException("a replay of a run the log holds ended sends nothing");
+      }
       if (fingerprint == null) {
         finishBase();
         try (Checkpoint written = Checkpoint.open(dir)) {

@@ -158,6 +158,7 @@ public final class RecordingReader implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    loads++; // the lists handed out read the released vectors no more
     try {
       reader.close();
     } finally {
