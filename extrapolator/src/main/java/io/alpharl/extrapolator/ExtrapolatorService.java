@@ -297,7 +297,8 @@ public final class ExtrapolatorService implements Runnable {
       } catch (UnwritableModelException e) {
         // What a plan predicts is a function of the log and the settings (a fixed: policy applying what the backtest would have
         // refused, an extrapolation past f16's range): waited for, the model never came, and the run's later fits waited behind it
-        // for good. The fit is refused with a dead letter, as it is again after a restart, and the run goes on.
+        // for good. The fit is refused with a dead letter, as it is again after a restart, and the run goes on. The run's decision
+        // state does not take it: its next fit decides as if this one had not come, and tries a model of its own.
         metrics.predictionFailed();
         LOG.error("run {}: the prediction from step {} cannot be written ({}); its fit is dead-lettered and the run goes on", run, f.getStep(),
             e.getMessage());
