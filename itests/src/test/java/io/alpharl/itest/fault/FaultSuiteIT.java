@@ -175,6 +175,15 @@ class FaultSuiteIT {
       Thread.sleep(20_000);
       c.broker = EmbeddedKafkaBroker.start(c.brokerConfig);
       LOG.info("broker started again on {}", c.brokerConfig.dataDir().orElseThrow());
+      // The case's premise: a Kafka call of a service gave up within the outage (else it proves nothing the clean run does not).
+      java.util.function.ToLongFunction<io.alpharl.itest.support.ServiceProcess> gaveUp = p -> p.logText().lines()
+          .filter(l -> l.contains("Kafka failed the agent") || l.contains("waits for Kafka") || l.contains("has not confirmed")
+              || l.contains("TimeoutException")).count();
+      long agent = gaveUp.applyAsLong(c.agent);
+      long extrapolator = gaveUp.applyAsLong(c.extrapolator);
+      long processor = gaveUp.applyAsLong(c.processor);
+      LOG.info("lines of Kafka calls that gave up in the outage: agent {}, extrapolator {}, processor {}", agent, extrapolator, processor);
+      assertThat(agent + extrapolator + processor).as("a service's Kafka call timed out in the outage" + c.logs()).isPositive();
     }), Set.of());
   }
 
