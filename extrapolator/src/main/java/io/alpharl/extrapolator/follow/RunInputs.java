@@ -107,7 +107,7 @@ public final class RunInputs {
         continue;
       }
       refuse(pending.source(), RejectReason.REJECT_REASON_MISSING_STEP, "fit of run " + f.getRunId() + " step " + f.getStep() + " has steps "
-          + missing + " in its window, which the run never committed (it committed a later step)");
+          + missing + " in its window, which the run never committed (it committed a later step)", f.getRunId(), f.getStep());
       it.remove();
     }
   }
@@ -121,7 +121,7 @@ public final class RunInputs {
   public void refuseInconsistent(Pending pending, String why) {
     waiting.remove(pending);
     refuse(pending.source(), RejectReason.REJECT_REASON_INCONSISTENT_WITH_RUN, "fit of run " + pending.fit().getRunId() + " step "
-        + pending.fit().getStep() + " cannot be acted on: " + why);
+        + pending.fit().getStep() + " cannot be acted on: " + why, pending.fit().getRunId(), pending.fit().getStep());
   }
 
   /** Logs the refusals still counted but not logged (when the service stops). */
@@ -216,7 +216,8 @@ public final class RunInputs {
         if (p.isPresent()) {
           refuse(r, p.get().reason(), p.get().detail());
         } else if (run == null) {
-          refuse(r, RejectReason.REJECT_REASON_UNKNOWN_RUN, "commit of step " + s.getStep() + " for run " + key + ", which has no manifest");
+          refuse(r, RejectReason.REJECT_REASON_UNKNOWN_RUN, "commit of step " + s.getStep() + " for run " + key + ", which has no manifest", key,
+              s.getStep());
         } else {
           revive(key, run, reader);
           run.commit(s);
@@ -238,12 +239,13 @@ public final class RunInputs {
           if (f.getStep() <= last) {
             // Taken again it would count twice toward the policy's fits passing in a row.
             refuse(r, RejectReason.REJECT_REASON_DUPLICATE_STEP, "fit of run " + key + " step " + f.getStep() + " after its fit of step " + last
-                + ": a processor publishes each step's fit once, in order");
+                + ": a processor publishes each step's fit once, in order", key, f.getStep());
           } else {
             RunLedger run = knownRun(key, reader);
             if (run == null) {
               // No processor fits a run it has no manifest of: waiting, it would never be acted on nor refused.
-              refuse(r, RejectReason.REJECT_REASON_UNKNOWN_RUN, "fit of step " + f.getStep() + " for run " + key + ", which has no manifest");
+              refuse(r, RejectReason.REJECT_REASON_UNKNOWN_RUN, "fit of step " + f.getStep() + " for run " + key + ", which has no manifest", key,
+                  f.getStep());
               return;
             }
             revive(key, run, reader); // a fit after the run's end: what it is acted on with must be there
@@ -479,12 +481,17 @@ public final class RunInputs {
 
   /** Dead-letters an input record once: a restart replays its inputs, and letters already published are known. */
   private void refuse(ConsumerRecord<byte[], byte[]> r, RejectReason reason, String detail) {
+    refuse(r, reason, detail, "", 0);
+  }
+
+  /** As above, naming the run and step the record is of (the processor's letters do), for a reader that follows one run. */
+  private void refuse(ConsumerRecord<byte[], byte[]> r, RejectReason reason, String detail, String runId, long step) {
     if (emitted.deadLettered(r.topic(), r.partition(), r.offset())) {
       return;
     }
     refusals.refused(reason, "refused " + r.topic() + "-" + r.partition() + "@" + r.offset() + ": " + detail);
     metrics.deadLetter(reason);
-    DeadLetter letter = DeadLetters.of(r, reason, detail, emitted.rejectedBy()).build();
+    DeadLetter letter = DeadLetters.of(r, reason, detail, emitted.rejectedBy()).setRunId(DeadLetters.runId(runId)).setStep(step).build();
     emitted.deadLettered(letter);
     letters.add(letter);
   }

@@ -96,6 +96,8 @@ class UnwritableModelIT {
         assertThat(l.getSourceTopic()).isEqualTo(Topics.FITS.name());
         assertThat(l.getDetail()).contains("cannot be acted on", "beyond F16's range", "no model is written with it");
         FitSummary fit = FitSummary.parseFrom(l.getOriginalValue());
+        assertThat(l.getRunId()).isEqualTo(runId);
+        assertThat(l.getStep()).as("the letter names the fit's step").isEqualTo(fit.getStep());
         fitSteps.add(fit.getStep());
       }
       assertThat(fitSteps).as("each fit lettered once, in step order").doesNotHaveDuplicates().isSorted();
