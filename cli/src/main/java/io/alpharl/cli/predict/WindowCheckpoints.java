@@ -40,8 +40,10 @@ final class WindowCheckpoints implements AutoCloseable {
         }
         // W_k itself rather than W_0 + (W_k − W_0): in f32 that sum rounds to W_0's spacing, which loses a value
         // that moved far against its size (3 → 5e-7 came back as 4.77e-7), and a carried tensor is the checkpoint's.
-        float[] w = read(plan.fromStep(), name);
-        System.arraycopy(w, 0, values, 0, values.length);
+        // Read into the values (a copy through a new array held two of a 7B embedding's 2.2 GB at once).
+        Opened o = opened(plan.fromStep());
+        o.ckpt().readFloats(o.sources().of(name), 0, values, 0, values.length);
+        requireFinite(paths.get(plan.fromStep()), name, values);
         return true;
       }
       double[] c = p.plan().coefficients();
@@ -68,8 +70,12 @@ final class WindowCheckpoints implements AutoCloseable {
   }
 
   private float[] read(long step, String name) {
-    Opened o = open.computeIfAbsent(step, s -> opened(Checkpoint.open(paths.get(s))));
+    Opened o = opened(step);
     return requireFinite(paths.get(step), name, o.ckpt().floats(o.sources().of(name)));
+  }
+
+  private Opened opened(long step) {
+    return open.computeIfAbsent(step, s -> opened(Checkpoint.open(paths.get(s))));
   }
 
   /**

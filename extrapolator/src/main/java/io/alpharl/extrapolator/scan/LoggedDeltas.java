@@ -180,15 +180,16 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
     long step = keyframes.step(name);
     // Checked again by the scan's rule, which its re-read bytes pass unless the log changed under the write.
     KeyframeCheck check = new KeyframeCheck(name, step, shapes.get(name), digests.sumCrc32c(step, name).orElseThrow());
-    List<DecodedChunk> chunks = new ArrayList<>();
     try {
+      // Added as decoded, into the zeroed sum (exact: each element is one chunk's value): held until the check passed, a 7B
+      // embedding's keyframe was 2.2 GB of chunks beside the sum. A keyframe that fails its check leaves the caller to zero the sum.
       forEach(keyframe, value -> {
         DecodedChunk c = check.offer(FrameEnvelope.parse(value), decoder);
         if (c != null) {
-          chunks.add(c);
+          add(scratch, c, 1f);
         }
       });
-      wrong = t.startFrom(check, chunks);
+      wrong = t.startFrom(check);
     } catch (IllegalStateException e) {
       wrong = "the keyframe of " + name + " at step " + keyframes.step(name) + " could not be read again (" + e.getMessage() + ")";
     }
@@ -262,17 +263,14 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
     }
 
     /**
-     * Starts from the keyframe {@code check} took whole ({@code chunks}, matching its commit's
-     * CRC32C); then the log stands after its step and the committed steps through it count as summed.
+     * Starts from the keyframe {@code check} took whole (its chunks added into the sum, matching its
+     * commit's CRC32C); then the log stands after its step and the committed steps through it count as summed.
      *
      * @return why the keyframe cannot be used, or null when it is
      */
-    String startFrom(KeyframeCheck check, List<DecodedChunk> chunks) {
+    String startFrom(KeyframeCheck check) {
       if (!check.usable()) {
         return check.wrong() != null ? check.wrong() : "the keyframe of " + name + " at step " + check.step() + " was not read again whole";
-      }
-      for (DecodedChunk c : chunks) {
-        add(scratch, c, 1f);
       }
       List<Long> covered = needed.stream().filter(s -> s <= check.step()).toList();
       log = TensorStepLog.resumed(h -> true, check.shape(), check.modelled(), check.step(), Math.max(1, covered.size()), false);
