@@ -16,20 +16,27 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes a run to a recording file: one record batch for the manifest and base, then one per
- * committed step. An aborted step leaves nothing in the file. Dead letters are logged and kept
- * for the command's summary ({@link #refused}), not recorded: a recording holds what consumers
- * would have accepted (as live, the next good checkpoint's delta covers a refused one). Owns its
- * writer.
+ * committed step. An aborted step leaves nothing in the file: a step's frames wait on disk for
+ * its commit ({@link StepSpill}). Dead letters are logged and kept for the command's summary
+ * ({@link #refused}), not recorded: a recording holds what consumers would have accepted (as live,
+ * the next good checkpoint's delta covers a refused one). Owns its writer and its spill.
  */
 public final class RecordingStepSink implements StepSink {
   private static final Logger LOG = LoggerFactory.getLogger(RecordingStepSink.class);
   private final RecordingWriter writer;
-  private final List<RecordEntry> step = new ArrayList<>();
+  private final StepSpill step;
   private long currentStep = -1;
   private final List<DeadLetter> refused = new ArrayList<>();
 
-  public RecordingStepSink(RecordingWriter writer) {
+  /** @throws IOException when the step's spill cannot be made beside the recording */
+  public RecordingStepSink(RecordingWriter writer) throws IOException {
     this.writer = writer;
+    try {
+      this.step = new StepSpill(writer.target().toAbsolutePath().getParent(), writer.target().getFileName().toString());
+    } catch (IOException e) {
+      writer.close();
+      throw e;
+    }
   }
 
   @Override
@@ -62,12 +69,12 @@ public final class RecordingStepSink implements StepSink {
   public void beginStep(long stepNumber) {
     flush();
     currentStep = stepNumber;
-    step.clear();
+    spill(step::clear);
   }
 
   @Override
   public void frame(DeltaFrame frame) {
-    step.add(new RecordEntry(RecordEntry.Kind.DELTA, currentStep, frame.key(), frame.bytes()));
+    spill(() -> step.add(frame.key(), frame.bytes()));
   }
 
   /** None recorded: a recording holds the deltas, from which a replay's readers sum the same bits. */
@@ -83,15 +90,29 @@ public final class RecordingStepSink implements StepSink {
 
   @Override
   public void commitStep(StepCommitted commit) {
-    step.forEach(this::add);
+    spill(() -> step.forEach((key, value) -> writer.add(new RecordEntry(RecordEntry.Kind.DELTA, currentStep, key, value))));
     add(new RecordEntry(RecordEntry.Kind.STEP, commit.getStep(), commit.getRunId(), commit.toByteArray()));
-    step.clear();
+    spill(step::clear);
     flush();
   }
 
   @Override
   public void abortStep() {
-    step.clear();
+    spill(step::clear);
+  }
+
+  /** What the spill does, its failure a failure to write the recording. */
+  @FunctionalInterface
+  private interface SpillWork {
+    void run() throws IOException;
+  }
+
+  private static void spill(SpillWork work) {
+    try {
+      work.run();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the recording (a step's frames, kept beside it until the step's commit)", e);
+    }
   }
 
   @Override
@@ -132,7 +153,7 @@ public final class RecordingStepSink implements StepSink {
 
   @Override
   public void close() {
-    try {
+    try (StepSpill spilled = step) {
       writer.close();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot release the recording", e);

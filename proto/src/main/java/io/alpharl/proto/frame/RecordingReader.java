@@ -105,7 +105,7 @@ public final class RecordingReader implements AutoCloseable {
 
   /**
    * The loaded batch's records, each read from the loaded vectors when asked (a batch is up to
-   * 256 MB of values: copied out whole, it needed twice that of heap, more where G1 takes a 512 KB
+   * 64 MB of values, 256 MB in recordings made before: copied out whole, it needed twice that of heap, more where G1 takes a 512 KB
    * frame as a humongous object). Every cell is checked here, so that a damaged file is one line
    * before any of it is used; the list is valid until another batch is loaded.
    *

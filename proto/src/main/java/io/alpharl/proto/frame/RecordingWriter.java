@@ -42,9 +42,17 @@ public final class RecordingWriter implements AutoCloseable {
 
   /**
    * The most bytes of values a record batch holds before it is written: a batch's values column
-   * cannot pass 2 GiB (Arrow's 32-bit offsets), which a 1.5B model's f32 base, one batch, did.
+   * cannot pass 2 GiB (Arrow's 32-bit offsets), which a 1.5B model's f32 base, one batch, did; and
+   * the batch being gathered is on the heap, where G1 takes each 512 KB frame as a humongous object
+   * at heaps up to 2 GB (twice its size): at 256 MB, recording a 0.5B model's base ran out of a 512 MB
+   * heap. Readers take batches of any size.
    */
-  public static final long MAX_BATCH_BYTES = 256L << 20;
+  public static final long MAX_BATCH_BYTES = 64L << 20;
+
+  /** Where the recording is put when committed. */
+  public Path target() {
+    return target;
+  }
 
   /** @throws IOException when another writer (this process or another) is writing a recording to {@code target} */
   public RecordingWriter(BufferAllocator parent, Path target) throws IOException {
