@@ -457,7 +457,6 @@ public final class ExtrapolatorService implements Runnable {
         .build();
   }
 
-  /** Reads the window's factors and the carried tensors' ΔW from the log and writes the model; publishes nothing. */
   /** What a prediction is written and scored by. */
   private record Planned(PredictionPlan plan, ScoreBook book) {}
 
@@ -474,6 +473,7 @@ public final class ExtrapolatorService implements Runnable {
     return new Planned(plan, ScoreBook.of(fit, config.id(), manifest, ledger.commits(), factors));
   }
 
+  /** Reads the window's factors and the carried tensors' ΔW from the log and writes the model; publishes nothing. */
   private Prediction writeModel(FitSummary fit, RunLedger ledger, ExtrapolationBackend backend, TopicReader reader, String why)
       throws IOException {
     long t0 = System.nanoTime();

@@ -15,8 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes a run to a recording file: one record batch for the manifest and base, then one per
- * committed step. An aborted step leaves nothing in the file: a step's frames wait on disk for
+ * Writes a run to a recording file: record batches of up to {@link RecordingWriter#MAX_BATCH_BYTES}
+ * for the manifest and base, then for each committed step. An aborted step leaves nothing in the file: a step's frames wait on disk for
  * its commit ({@link StepSpill}). Dead letters are logged and kept for the command's summary
  * ({@link #refused}), not recorded: a recording holds what consumers would have accepted (as live,
  * the next good checkpoint's delta covers a refused one). Owns its writer and its spill.
@@ -153,8 +153,12 @@ public final class RecordingStepSink implements StepSink {
 
   @Override
   public void close() {
-    try (StepSpill spilled = step) {
-      writer.close();
+    try {
+      try {
+        step.close(); // before the writer lets go of its lock, which another recorder of the name waits for
+      } finally {
+        writer.close();
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot release the recording", e);
     }

@@ -22,17 +22,13 @@ final class StepSpill implements AutoCloseable {
   private int frames;
 
   /**
-   * A spill in {@code dir} (the recording's folder: a step at 7B is more than many a system's
-   * temporary folder holds), for the recording {@code name}, whose writer holds its lock: the spills
-   * a recorder of that name killed before left there are deleted, as its partial file is written over.
+   * The spill {@code .NAME.step} in {@code dir} (the recording's folder: a step at 7B is more than
+   * many a system's temporary folder holds) of the recording {@code name}, whose writer holds its
+   * lock: one recorder of a name at a time, so the name is fixed, and what a recorder of that name
+   * killed before left there is written over, as its partial recording is.
    */
   StepSpill(Path dir, String name) throws IOException {
-    try (java.nio.file.DirectoryStream<Path> left = Files.newDirectoryStream(dir, "." + name + ".step-*.tmp")) {
-      for (Path p : left) {
-        Files.deleteIfExists(p);
-      }
-    }
-    this.file = Files.createTempFile(dir, "." + name + ".step-", ".tmp");
+    this.file = dir.resolve("." + name + ".step");
     this.out = open();
   }
 

@@ -91,6 +91,7 @@ public final class RecordingReader implements AutoCloseable {
    */
   public List<RecordEntry> batch(int index) throws IOException {
     org.apache.arrow.vector.ipc.message.ArrowBlock block = reader.getRecordBlocks().get(index);
+    loads++; // the vectors the lists handed out read are loaded anew, whether or not this load succeeds
     try {
       reader.loadRecordBatch(block);
       return readBatch(index + 1);
@@ -131,7 +132,7 @@ public final class RecordingReader implements AutoCloseable {
         throw new IOException(path + " is damaged at batch " + batches + ": record " + i + " points past its batch's data");
       }
     }
-    int load = ++loads;
+    int load = loads;
     return new java.util.AbstractList<>() {
       @Override
       public RecordEntry get(int i) {

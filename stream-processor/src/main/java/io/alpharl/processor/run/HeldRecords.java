@@ -22,7 +22,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * (admitted, in step order with each step's factors before its commit, then the run's records read
  * since, queued in the order read, so that each is judged where a manifest-first run would judge
  * it). The order and the waiting records' times are indexed in memory, rebuilt from the store when
- * the task starts or is revived, so that a record of a draining run or the sweep reads only the
+ * the task starts or is revived, so that a record of a draining run or the lettering of those that
+ * ran out reads only the
  * records it applies or letters, not the whole backlog (a large run's minutes of factors). Belongs
  * to one task.
  */

@@ -355,8 +355,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       recount(m.getRunId(), modelledOf(m.getRunId(), runs.get(m.getRunId())));
     }
     if (stored == null || !stored.getHasManifest()) {
-      // Those the manifest's own time ran out are lettered, as the sweep after this record would letter them; the rest are
-      // admitted and run out no more.
+      // Those the manifest's own time ran out are lettered (as the lettering after this record would); the rest are admitted
+      // and run out no more.
       HeldRecords.Admission admitted = held.admit(m.getRunId(), ranOutBefore(clock.now()));
       admitted.ranOut().forEach(this::sendHeld);
       // Taken now, as they would have been without the wait (a replay of the log may find the manifest before them).

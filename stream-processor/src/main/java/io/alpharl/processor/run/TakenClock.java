@@ -17,7 +17,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class TakenClock {
   /**
    * How far ahead of the log's time a record may be stamped: the broker refuses more by default
-   * ({@code log.message.timestamp.after.max.ms}, an hour since Kafka 4.0).
+   * ({@code log.message.timestamp.after.max.ms}, an hour since Kafka 4.0; unbounded before, where an
+   * administrator must set it for this bound to hold, as README says).
    */
   static final Duration AHEAD = Duration.ofHours(1);
   private static final String TAKEN = "taken";
