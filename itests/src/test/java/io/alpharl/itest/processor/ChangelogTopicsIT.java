@@ -50,6 +50,7 @@ class ChangelogTopicsIT {
       admin.createTopics(List.of(new NewTopic(old, 1, (short) 1).configs(Map.of("cleanup.policy", "compact")),
           new NewTopic(copies, 1, (short) 1).configs(Map.of("cleanup.policy", "compact")),
           new NewTopic(otherApps, 1, (short) 1).configs(Map.of("cleanup.policy", "compact")))).all().get();
+      awaitListed(admin, old, copies, otherApps);
       KafkaClients kafka = KafkaClients.of(broker.bootstrapServers());
       assertThat(ChangelogTopics.align(kafka, app, topology)).containsExactly(old);
       assertThat(config(admin, old)).containsEntry("segment.bytes", String.valueOf(64 * 1024 * 1024))
@@ -77,13 +78,31 @@ class ChangelogTopicsIT {
     try (Admin admin = Admin.create(Map.<String, Object>of("bootstrap.servers", broker.bootstrapServers()))) {
       admin.createTopics(List.of(new NewTopic(deleting, 1, (short) 1).configs(Map.of("cleanup.policy", "delete", "retention.ms", "604800000"))))
           .all().get();
+      awaitListed(admin, deleting);
       KafkaClients kafka = KafkaClients.of(broker.bootstrapServers());
       assertThatThrownBy(() -> ChangelogTopics.align(kafka, app, topology)).isInstanceOf(TopicLayoutException.class).hasMessageContaining(deleting)
           .hasMessageContaining("cleanup.policy=compact");
       admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, deleting), List.of(new org.apache.kafka.clients.admin
           .AlterConfigOp(new org.apache.kafka.clients.admin.ConfigEntry("retention.ms", "-1"), org.apache.kafka.clients.admin.AlterConfigOp.OpType
           .SET)))).all().get();
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (!"-1".equals(config(admin, deleting).get("retention.ms")) && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
       assertThat(ChangelogTopics.align(kafka, app, topology)).as("kept for good: nothing lost").containsExactly(deleting);
+    }
+  }
+
+  /**
+   * Until the broker lists the topics: a topic's creation is confirmed once the controller has it,
+   * and the broker's metadata may list it a moment later (the start this test stands for finds
+   * changelogs made long before).
+   */
+  private static void awaitListed(Admin admin, String... topics) throws Exception {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (!admin.listTopics().names().get().containsAll(List.of(topics))) {
+      assertThat(System.nanoTime()).as("topics %s listed", List.of(topics)).isLessThan(deadline);
+      Thread.sleep(100);
     }
   }
 
