@@ -8,7 +8,6 @@ import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.List;
@@ -45,8 +44,7 @@ public final class SafetensorsFill implements AutoCloseable {
     this.put = new long[declared.size()];
     this.channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
     try {
-      SafetensorsWriter.writeFully(channel, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip());
-      SafetensorsWriter.writeFully(channel, ByteBuffer.wrap(header));
+      SafetensorsWriter.writeHeader(channel, header);
       long at = 8 + header.length;
       for (int i = 0; i < declared.size(); i++) {
         Declared d = declared.get(i);
@@ -99,7 +97,7 @@ public final class SafetensorsFill implements AutoCloseable {
     }
     channel.force(false);
     channel.close();
-    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    SafetensorsWriter.moveIntoPlace(tmp, file);
     finished = true;
   }
 

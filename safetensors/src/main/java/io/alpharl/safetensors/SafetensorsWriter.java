@@ -150,9 +150,7 @@ public final class SafetensorsWriter {
     Path tmp = tmpOf(file);
     byte[] header = headerBytes();
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
-      writeFully(ch, len);
-      writeFully(ch, ByteBuffer.wrap(header));
+      writeHeader(ch, header);
       ByteBuffer block = ByteBuffer.allocateDirect(BLOCK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
       for (Declared d : declared) {
         if (d.raw() != null) {
@@ -174,6 +172,17 @@ public final class SafetensorsWriter {
       Files.deleteIfExists(tmp);
       throw e;
     }
+    moveIntoPlace(tmp, file);
+  }
+
+  /** The header's 8-byte length, then the header, where the channel stands (its start). */
+  static void writeHeader(FileChannel ch, byte[] header) throws IOException {
+    writeFully(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip());
+    writeFully(ch, ByteBuffer.wrap(header));
+  }
+
+  /** Puts a whole file, made durable under its temporary name, under its own in one step: a reader never sees part of it. */
+  static void moveIntoPlace(Path tmp, Path file) throws IOException {
     Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 

@@ -251,7 +251,8 @@ public final class LoggedDeltas implements CarriedDeltas, AutoCloseable {
   private void forEach(Frames f, java.util.function.Consumer<byte[]> each) {
     int i = 0;
     while (i < f.size()) {
-      byte[] value = f.kept(i) != null ? f.kept(i) : onTheWay.take(f.partition(i), f.offset(i));
+      byte[] kept = f.kept(i);
+      byte[] value = kept != null ? kept : onTheWay.take(f.partition(i), f.offset(i));
       if (value != null) {
         each.accept(value);
         i++;
