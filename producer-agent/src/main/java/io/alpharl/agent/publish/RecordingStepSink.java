@@ -145,6 +145,7 @@ public final class RecordingStepSink implements StepSink {
   /** Puts the recording in place, whole: only once the run is recorded to its end (closed without it, nothing is). */
   public void commit() {
     try {
+      step.close(); // empty by now; deleted before the writer lets go of its lock, after which the name is another recorder's
       writer.commit();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot finish the recording", e);

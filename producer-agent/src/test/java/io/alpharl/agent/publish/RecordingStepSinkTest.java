@@ -53,9 +53,11 @@ class RecordingStepSinkTest {
       step2.forEach(sink::frame);
       sink.commitStep(commit(2));
       sink.commit();
+      assertThat(dir.resolve(".run.arrow.step")).as("gone before the recording's lock is, after which the name is another recorder's")
+          .doesNotExist();
     }
     try (Stream<Path> left = Files.list(dir)) {
-      assertThat(left.map(p -> p.getFileName().toString())).containsExactly("run.arrow");
+      assertThat(left.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("run.arrow", ".run.arrow.lock");
     }
     List<RecordEntry> read = new ArrayList<>();
     try (RootAllocator allocator = new RootAllocator(); RecordingReader reader = new RecordingReader(allocator, out)) {

@@ -24,13 +24,18 @@ import org.apache.arrow.vector.ipc.ArrowFileWriter;
  * The file appears under its final name only when {@link #commit} completes: closed without it
  * (the recording failed part way, with an exception on its way out), the partial file is deleted
  * and an earlier recording under the name is left as it was, so a failed recording never looks
- * whole. The partial file is locked while it is written, so two writers never write into one.
+ * whole. A writer holds the lock on {@code .NAME.lock} beside the recording from before it makes its
+ * partial file until after that file is moved into place or deleted, so two writers never write into
+ * one file and none truncates a file another has just put in place. The lock file is left where it is:
+ * a lock on a file that can be deleted or moved (the partial file itself, before) can be taken by a
+ * second writer that opened the file a moment before it went.
  *
  * <p>Owns a child allocator and one reused root. Not thread-safe.
  */
 public final class RecordingWriter implements AutoCloseable {
   private final Path target;
   private final Path tmp;
+  private final FileChannel lock;
   private final BufferAllocator allocator;
   private final VectorSchemaRoot root;
   private final FileChannel channel;
@@ -64,19 +69,24 @@ public final class RecordingWriter implements AutoCloseable {
     this.target = target;
     this.maxBatchBytes = maxBatchBytes;
     this.tmp = target.resolveSibling(target.getFileName() + ".tmp");
-    this.channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    this.lock = FileChannel.open(target.resolveSibling("." + target.getFileName() + ".lock"), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE);
     try {
-      // Locked, so that two recordings to one name do not write into one file; emptied once it is this writer's (a partial file
-      // left by a recording that was killed is written over, not kept beside).
-      if (channel.tryLock() == null) {
-        throw new IOException("another recording to " + target + " is being written (" + tmp + " is locked)");
+      if (lock.tryLock() == null) {
+        throw new IOException("another recording to " + target + " is being written (its lock file is held)");
       }
-      channel.truncate(0);
     } catch (java.nio.channels.OverlappingFileLockException e) {
-      channel.close();
+      lock.close();
       throw new IOException("another recording to " + target + " is being written in this process");
     } catch (IOException | RuntimeException e) {
-      channel.close();
+      lock.close();
+      throw e;
+    }
+    try {
+      // What a recording that was killed left is written over, not kept beside.
+      this.channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+    } catch (IOException | RuntimeException e) {
+      lock.close();
       throw e;
     }
     this.allocator = parent.newChildAllocator("recording-writer", 0, Long.MAX_VALUE);
@@ -126,32 +136,26 @@ public final class RecordingWriter implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("the recording " + target + " is closed");
     }
-    boolean written = false;
     try {
-      flush();
-      writer.end();
-      // On disk before the name moves: after a power loss the move could stand over an empty file, the recording it replaced gone.
-      channel.force(true);
-      written = true;
-    } finally {
+      boolean moved = false;
       try {
-        release();
+        flush();
+        writer.end();
+        // On disk before the name moves: after a power loss the move could stand over an empty file, the recording it replaced gone.
+        channel.force(true);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        moved = true;
       } finally {
-        if (!written) {
-          // Released here, close() would find nothing to do and leave a partial file of gigabytes; and a release that failed too
-          // (the footer written again on a full disk) must not skip this.
+        if (!moved) {
+          // Left, a partial file of gigabytes would stay until the next recorder of the name.
           Files.deleteIfExists(tmp);
         }
       }
-    }
-    try {
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      Files.deleteIfExists(tmp);
-      throw e;
-    }
-    try (FileChannel folder = FileChannel.open(target.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
-      folder.force(true); // the new name itself
+      try (FileChannel folder = FileChannel.open(target.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
+        folder.force(true); // the new name itself
+      }
+    } finally {
+      release();
     }
   }
 
@@ -162,9 +166,9 @@ public final class RecordingWriter implements AutoCloseable {
       return;
     }
     try {
-      release();
-    } finally {
       Files.deleteIfExists(tmp);
+    } finally {
+      release();
     }
   }
 
@@ -177,8 +181,12 @@ public final class RecordingWriter implements AutoCloseable {
         channel.close(); // the file's handle, whatever the writer's close met
       }
     } finally {
-      root.close();
-      allocator.close();
+      try {
+        root.close();
+        allocator.close();
+      } finally {
+        lock.close(); // last: the partial file is gone or in place by now
+      }
     }
   }
 }

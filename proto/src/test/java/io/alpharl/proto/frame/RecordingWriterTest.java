@@ -38,7 +38,7 @@ class RecordingWriterTest {
       }
       assertThat(Files.readAllBytes(out)).as("the earlier recording, as it was").isEqualTo(good);
       try (var files = Files.list(dir)) {
-        assertThat(files.map(p -> p.getFileName().toString()).toList()).containsExactly("run.arrow");
+        assertThat(files.map(p -> p.getFileName().toString()).toList()).containsExactlyInAnyOrder("run.arrow", ".run.arrow.lock");
       }
       assertThat(RecordingCheck.verify(allocator, out).steps()).isEqualTo(1);
     }
@@ -55,6 +55,32 @@ class RecordingWriterTest {
       a.commit();
       assertThat(RecordingCheck.verify(allocator, out).steps()).isEqualTo(1);
       assertThatThrownBy(a::commit).isInstanceOf(IllegalStateException.class);
+    }
+  }
+
+  /**
+   * The lock was the partial file's own, let go before the file moved into place: a second writer
+   * that opened the partial file in between took the lock and emptied the file the first was moving.
+   * The lock is now on a file that never moves: a partial file gone from its name (as at a move)
+   * leaves the first writer holding it.
+   */
+  @Test
+  void theLockStaysWithTheFirstWriterWhenItsPartialFileMoves() throws Exception {
+    Path out = dir.resolve("run.arrow");
+    try (RootAllocator allocator = new RootAllocator(); RecordingWriter a = new RecordingWriter(allocator, out)) {
+      a.add(manifest("a"));
+      a.flush();
+      Files.move(dir.resolve("run.arrow.tmp"), dir.resolve("moved"));
+      assertThatThrownBy(() -> new RecordingWriter(allocator, out)).hasMessageContaining("another recording to " + out + " is being written");
+    }
+    try (RootAllocator allocator = new RootAllocator(); RecordingWriter a = new RecordingWriter(allocator, out)) {
+      a.add(manifest("a"));
+      a.add(step(1));
+      a.commit();
+      try (RecordingWriter b = new RecordingWriter(allocator, out)) {
+        assertThat(RecordingCheck.verify(allocator, out).steps()).as("a committed recording is free to be written again, and is whole until then")
+            .isEqualTo(1);
+      }
     }
   }
 
