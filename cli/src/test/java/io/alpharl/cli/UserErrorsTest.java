@@ -305,6 +305,11 @@ class UserErrorsTest {
     run("agent", "replay", recording.toString(), "--base-dir", replayed.toString(), "--bootstrap-servers", NO_BROKER,
         "--kafka-config", Files.writeString(work.resolve("fast.properties"), "default.api.timeout.ms=2000\nrequest.timeout.ms=1000\n").toString());
     assertThat(err.toString()).as("goes on to the broker").doesNotContain("--base-dir");
+    again();
+    Path fresh = work.resolve("fresh").resolve("run").resolve("base");
+    assertThat(run("agent", "replay", recording.toString(), "--base-dir", fresh.toString(), "--bootstrap-servers", NO_BROKER, "--kafka-config",
+        work.resolve("fast.properties").toString())).isNotZero();
+    assertThat(work.resolve("fresh")).as("the folders it made for a base it never wrote").doesNotExist();
   }
 
   @Test

@@ -59,14 +59,37 @@ public final class ReplayCommand implements Callable<Integer> {
     String recordedId = recordedRunId();
     String id = runId != null ? runId : recordedId;
     Path base = baseDir != null ? baseDir : Path.of("alpharl-replay", id, "base");
-    requireBaseDirFor(base, recordedId);
-    kafka.ensureTopics();
-    try (RootAllocator allocator = new RootAllocator()) {
-      RunReplayer.Pace pace = new RunReplayer.Pace(speed, stepInterval == null ? Duration.ZERO : stepInterval);
-      // Ctrl-C ends the JVM; a replay has nothing to finish, since the log keeps what was committed.
-      OutageRetry.run(id, new AtomicBoolean(), () -> replay(allocator, id, base, pace));
+    Path made = requireBaseDirFor(base, recordedId);
+    try {
+      kafka.ensureTopics();
+      try (RootAllocator allocator = new RootAllocator()) {
+        RunReplayer.Pace pace = new RunReplayer.Pace(speed, stepInterval == null ? Duration.ZERO : stepInterval);
+        // Ctrl-C ends the JVM; a replay has nothing to finish, since the log keeps what was committed.
+        OutageRetry.run(id, new AtomicBoolean(), () -> replay(allocator, id, base, pace));
+      }
+    } finally {
+      removeIfEmpty(base, made);
     }
     return 0;
+  }
+
+  /**
+   * The folders this command made for the base, where it wrote nothing into them (refused, the
+   * broker not reached, the run already ended on the log): a replay given a wrong id left
+   * {@code alpharl-replay/ID/base} behind, empty.
+   */
+  private static void removeIfEmpty(Path base, Path made) {
+    if (made == null) {
+      return;
+    }
+    Path top = made.toAbsolutePath();
+    for (Path p = base.toAbsolutePath(); p != null && p.startsWith(top); p = p.getParent()) {
+      try {
+        Files.deleteIfExists(p); // only an empty folder is deleted
+      } catch (IOException e) {
+        return; // holds something, or is not ours to delete: kept
+      }
+    }
   }
 
   /**
@@ -76,11 +99,16 @@ public final class ReplayCommand implements Callable<Integer> {
    * broker is asked.
    *
    * @param recordedId the recorded run's id, which the written model's metadata names
+   * @return the outermost folder this made for {@code base}, or null where {@code base} was there
    */
-  static void requireBaseDirFor(Path base, String recordedId) {
+  static Path requireBaseDirFor(Path base, String recordedId) {
     String option = "--base-dir " + base;
     if (Files.exists(base) && !Files.isDirectory(base)) {
       throw new UserError(option + " is a file, not a folder: give a new or empty folder for the run's base model");
+    }
+    Path made = null;
+    for (Path p = base.toAbsolutePath(); p != null && !Files.exists(p); p = p.getParent()) {
+      made = p;
     }
     try {
       Files.createDirectories(base);
@@ -89,7 +117,7 @@ public final class ReplayCommand implements Callable<Integer> {
         empty = entries.findAny().isEmpty();
       }
       if (empty) {
-        return;
+        return made;
       }
       Path model = base.resolve(Checkpoint.SINGLE_FILE);
       String wroteFor = null;
@@ -108,6 +136,7 @@ public final class ReplayCommand implements Callable<Integer> {
         throw new UserError(option + " holds other files (not the base model a replay of recorded run " + recordedId + " wrote there);"
             + " its model and config files would be replaced: give a new or empty folder");
       }
+      return made;
     } catch (IOException e) {
       throw new UserError("cannot write the run's base model into " + option + ": " + WritableDir.describe(e));
     }
