@@ -214,7 +214,7 @@ public final class RunInputs {
         Optional<MessageChecks.Problem> p = MessageChecks.step(key, s);
         RunLedger run = p.isPresent() ? null : knownRun(key, reader);
         if (p.isPresent()) {
-          refuse(r, p.get().reason(), p.get().detail());
+          refuse(r, p.get().reason(), p.get().detail(), s.getRunId(), s.getStep());
         } else if (run == null) {
           refuse(r, RejectReason.REJECT_REASON_UNKNOWN_RUN, "commit of step " + s.getStep() + " for run " + key + ", which has no manifest", key,
               s.getStep());
@@ -226,7 +226,7 @@ public final class RunInputs {
         FitSummary f = Topics.FITS.valueSerde().deserializer().deserialize(r.topic(), r.value());
         Optional<MessageChecks.Problem> p = MessageChecks.fit(key, f);
         if (p.isPresent()) {
-          refuse(r, p.get().reason(), p.get().detail());
+          refuse(r, p.get().reason(), p.get().detail(), f.getRunId(), f.getStep());
         } else if (!f.getProcessorApplication().equals(processorApplication)) {
           metrics.skipped(r.topic(), ExtrapolatorMetrics.SKIPPED_OTHER_APPLICATION);
         } else if (f.getAxis() != axis) {
@@ -277,7 +277,7 @@ public final class RunInputs {
     Optional<MessageChecks.Problem> p = MessageChecks.manifest(key, m).or(() -> started ? MessageChecks.sameTensors(known.manifest(), m)
         : Optional.empty());
     if (p.isPresent()) {
-      refuse(r, p.get().reason(), p.get().detail());
+      refuse(r, p.get().reason(), p.get().detail(), m.getRunId(), 0); // as the processor's letter of it names it
     } else {
       RunLedger ledger = runs.computeIfAbsent(key, k -> new RunLedger());
       ledger.manifest(m);
@@ -484,7 +484,10 @@ public final class RunInputs {
     refuse(r, reason, detail, "", 0);
   }
 
-  /** As above, naming the run and step the record is of (the processor's letters do), for a reader that follows one run. */
+  /**
+   * As above, naming the run and step the record is of (the processor's letters do), for a reader
+   * that follows one run: the message's own, where a record refused by its checks has one.
+   */
   private void refuse(ConsumerRecord<byte[], byte[]> r, RejectReason reason, String detail, String runId, long step) {
     if (emitted.deadLettered(r.topic(), r.partition(), r.offset())) {
       return;

@@ -187,6 +187,8 @@ class RunInputsTest {
     List<DeadLetter> letters = producer.history().stream().map(r -> parse(r.value())).toList();
     assertThat(letters).hasSize(1 + bad.size()).allSatisfy(d -> assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD));
     assertThat(letters.get(0).getDetail()).contains("names step 18446744073709551611");
+    assertThat(letters).as("each names its run and step, as the processor's letters do").allSatisfy(d -> assertThat(d.getRunId()).isEqualTo(RUN))
+        .extracting(DeadLetter::getStep).containsExactly(-5L, -1L, 5L, 5L, 5L, 5L, 5L, 5L);
     assertThat(letters.subList(1, letters.size())).extracting(DeadLetter::getDetail).satisfiesExactly(
         d -> assertThat(d).contains("names no step a run has"), d -> assertThat(d).contains("not ascending"), d -> assertThat(d).contains("plans"),
         d -> assertThat(d).contains("signal range [1.0, 1.0]"), d -> assertThat(d).contains("exponents [0.0, 1.0]"),
