@@ -1,5 +1,6 @@
 package io.alpharl.fit;
 
+import io.alpharl.fit.predict.FactorPoint;
 import io.alpharl.fit.predict.Gate;
 import io.alpharl.fit.predict.GateVerdict;
 import io.alpharl.fit.predict.ModuleChoice;
@@ -81,23 +82,92 @@ public final class FitCalculator {
    * judgements: the same judgement, computed in time that grows with the window, not its square.
    */
   public Judgement judge(long[] steps, long plannedSteps, List<ModuleWindow> windows, RunFitMemory memory) {
-    int k = steps.length;
-    if (plannedSteps <= 0 && Double.isNaN(settings.signalTarget()) && !settings.policy().contains("target=")) {
+    Judging judging = judging(steps, plannedSteps, memory);
+    windows.forEach(judging::add);
+    return judging.finish();
+  }
+
+  /**
+   * The judgement of {@link #judge(long[], long, List, RunFitMemory)}, given the modules' windows
+   * one at a time as the caller reads them, in the modules' order.
+   */
+  public Judging judging(long[] steps, long plannedSteps, RunFitMemory memory) {
+    return judging(steps, plannedSteps, memory, BATCH_BYTES);
+  }
+
+  /** @param batchBytes about the most factor bytes held at a time ({@link #BATCH_BYTES}; tests cut small, to see many batches) */
+  public Judging judging(long[] steps, long plannedSteps, RunFitMemory memory, long batchBytes) {
+    return new Judging(steps, plannedSteps, memory, batchBytes);
+  }
+
+  /**
+   * A judgement that holds a batch of windows at a time, at most about {@link #BATCH_BYTES} of
+   * factors: every module's window at once, a 7B run's 32-point window of top-4 factors, was about
+   * 1.7 GB on the heap. Each module is judged on its own (its prepared window and its prefix-fit
+   * memory are its own; predictors and the chooser are stateless), so a batch's modules run side
+   * by side (at 0.5B, 168 modules with a full 32-point window refitted afresh took 0.7 s of one
+   * core per step) and the choices keep the modules' order: the judgement is the same whatever the
+   * batches. Not thread-safe.
+   */
+  public final class Judging {
+    private final long[] steps;
+    private final long plannedSteps;
+    private final Target target;
+    private final RunFitMemory.Round memories;
+    private final List<ModuleWindow> batch = new ArrayList<>();
+    private final List<ModuleChoice> choices = new ArrayList<>();
+    private final long maxBatchBytes;
+    private long batchBytes;
+    private List<FactorPoint> first;
+
+    private Judging(long[] steps, long plannedSteps, RunFitMemory memory, long maxBatchBytes) {
+      this.steps = steps.clone();
+      this.maxBatchBytes = maxBatchBytes;
+      this.plannedSteps = plannedSteps;
       // Nothing can be aimed at. A given progress value can be (method.md: the signal axis with a given value needs no planned
       // step): the modules are judged then, and the gate refuses for want of the step, as it says.
-      return new Judgement(List.of(), null, new GateVerdict(false, List.of("planned final step unknown")), null);
+      boolean aimed = plannedSteps > 0 || !Double.isNaN(settings.signalTarget()) || settings.policy().contains("target=");
+      this.target = aimed ? new Target(plannedSteps, settings.signalTarget()) : null;
+      this.memories = memory.round();
     }
-    Target target = new Target(plannedSteps, settings.signalTarget());
-    // Each module is judged on its own (its prepared window and its prefix-fit memory are its own;
-    // predictors and the chooser are stateless), so they run side by side: at 0.5B, 168 modules
-    // with a full 32-point window refitted afresh took 0.7 s of one core per step. The list keeps
-    // the windows' order, so the judgement is the same as one module after the other.
-    List<PrefixFitMemory> memories = memory.of(windows);
-    List<ModuleChoice> choices = IntStream.range(0, windows.size()).parallel()
-        .mapToObj(i -> chooser.choose(windows.get(i), target, policy, memories.get(i))).toList();
-    RunBacktest run = RunBacktest.of(choices, k, steps[k - 1], plannedSteps);
-    return new Judgement(choices, run, gate.evaluate(run, choices, windows.isEmpty() ? List.of() : windows.get(0).points()), target);
+
+    /** Judges {@code window} with the batch it joins (the batch is judged once full, or at {@link #finish}). */
+    public void add(ModuleWindow window) {
+      if (target == null) {
+        return;
+      }
+      if (first == null) {
+        first = window.points();
+      }
+      batch.add(window);
+      batchBytes += window.factorBytes();
+      if (batchBytes >= maxBatchBytes) {
+        judgeBatch();
+      }
+    }
+
+    private void judgeBatch() {
+      List<PrefixFitMemory> memory = memories.of(batch);
+      choices.addAll(IntStream.range(0, batch.size()).parallel().mapToObj(i -> chooser.choose(batch.get(i), target, policy, memory.get(i))).toList());
+      batch.clear();
+      batchBytes = 0;
+    }
+
+    /** The judgement of every window added. */
+    public Judgement finish() {
+      if (target == null) {
+        return new Judgement(List.of(), null, new GateVerdict(false, List.of("planned final step unknown")), null);
+      }
+      judgeBatch();
+      memories.end();
+      int k = steps.length;
+      RunBacktest run = RunBacktest.of(choices, k, steps[k - 1], plannedSteps);
+      return new Judgement(List.copyOf(choices), run, gate.evaluate(run, choices, first == null ? List.of() : first), target);
+    }
   }
+
+  /** About the most factor bytes of windows a {@link Judging} holds at a time. */
+  public static final long BATCH_BYTES = 256L << 20;
 
   /**
    * The summary on one axis.

@@ -24,7 +24,7 @@ import io.alpharl.fit.FitSettings;
 import io.alpharl.fit.FitWindow;
 import io.alpharl.fit.ModuleTrajectory;
 import io.alpharl.fit.predict.CountSketch;
-import io.alpharl.fit.predict.ModuleWindow;
+import io.alpharl.fit.predict.RunFitMemory;
 import io.alpharl.fit.predict.Windows;
 import io.alpharl.processor.module.FactorTracker;
 import io.alpharl.processor.rank1.CpuRank1Backend;
@@ -407,7 +407,9 @@ public final class PredictCommand implements Callable<Integer> {
       }
     }
     List<ModuleTrajectory> trajectories = new ArrayList<>();
-    List<ModuleWindow> windows = new ArrayList<>();
+    FitCalculator calculator = new FitCalculator(fit);
+    // Judged as built, a batch at a time, as the processor's run tracker does: every window at once was about 1.7 GB at 7B.
+    FitCalculator.Judging judging = calculator.judging(steps, planned, RunFitMemory.NONE);
     List<TensorEntry> sorted = moduleTensors.stream().sorted(java.util.Comparator.comparing(TensorEntry::name)).toList();
     for (TensorEntry t : sorted) {
       NavigableMap<Long, Rank1Update> byStep = factors.get(t.name());
@@ -419,10 +421,9 @@ public final class PredictCommand implements Callable<Integer> {
       }
       Rank1Update newest = points.get(points.size() - 1);
       trajectories.add(new ModuleTrajectory(t.name(), x, newest.getFrobeniusNorm(), newest.getConcentration()));
-      windows.add(Windows.of(t.name(), (int) (long) t.shape().get(0), (int) (long) t.shape().get(1), points, progress));
+      judging.add(Windows.of(t.name(), (int) (long) t.shape().get(0), (int) (long) t.shape().get(1), points, progress));
     }
-    FitCalculator calculator = new FitCalculator(fit);
-    return calculator.summarize(runId, axis.proto, steps, ys, planned, trajectories, calculator.judge(steps, planned, windows));
+    return calculator.summarize(runId, axis.proto, steps, ys, planned, trajectories, judging.finish());
   }
 
   /** A delta is defined only against a checkpoint with the base's tensors and shapes; anything else would be read out of bounds or, at one size, wrongly. */

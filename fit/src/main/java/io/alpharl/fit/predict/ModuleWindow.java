@@ -54,6 +54,15 @@ public record ModuleWindow(String module, int m, int n, int rank, CountSketch sk
     return points.size();
   }
 
+  /** The bytes its points' factors and sketches take on the heap, about. */
+  public long factorBytes() {
+    long bytes = 0;
+    for (FactorPoint p : points) {
+      bytes += 4L * (p.left().length + p.right().length) + 8L * (p.sigmas().length + p.sketch().length);
+    }
+    return bytes;
+  }
+
   public FactorPoint newest() {
     return points.get(points.size() - 1);
   }

@@ -32,22 +32,47 @@ public final class RunFitMemory {
    *     which is not thread-safe, while judged side by side
    */
   public List<PrefixFitMemory> of(List<ModuleWindow> windows) {
-    List<PrefixFitMemory> out = new ArrayList<>(windows.size());
-    if (!keeps) {
-      windows.forEach(w -> out.add(PrefixFitMemory.NONE));
+    Round round = round();
+    List<PrefixFitMemory> out = round.of(windows);
+    round.end();
+    return out;
+  }
+
+  /** A judgement's memories handed out batch by batch, as the judgement reads the windows. */
+  public Round round() {
+    return new Round();
+  }
+
+  /** One judgement's modules: those not handed out by {@link #end} are forgotten then. */
+  public final class Round {
+    private final Map<String, PrefixFitMemory> now = new HashMap<>();
+
+    private Round() {}
+
+    /**
+     * Each window's module's memory, in the windows' order.
+     *
+     * @throws IllegalArgumentException when a window names a module this round handed out already
+     */
+    public List<PrefixFitMemory> of(List<ModuleWindow> windows) {
+      List<PrefixFitMemory> out = new ArrayList<>(windows.size());
+      for (ModuleWindow w : windows) {
+        PrefixFitMemory kept = keeps ? modules.get(w.module()) : PrefixFitMemory.NONE;
+        PrefixFitMemory memory = kept != null ? kept : new PrefixFitMemory();
+        if (now.putIfAbsent(w.module(), memory) != null) {
+          throw new IllegalArgumentException("two windows of module " + w.module() + " in one judgement");
+        }
+        out.add(memory);
+      }
       return out;
     }
-    Map<String, PrefixFitMemory> now = new HashMap<>();
-    for (ModuleWindow w : windows) {
-      PrefixFitMemory kept = modules.get(w.module());
-      PrefixFitMemory memory = kept != null ? kept : new PrefixFitMemory();
-      if (now.putIfAbsent(w.module(), memory) != null) {
-        throw new IllegalArgumentException("two windows of module " + w.module() + " in one judgement");
+
+    /** The round's modules are the memory's now. */
+    public void end() {
+      if (keeps) {
+        modules.clear();
+        modules.putAll(now);
       }
-      out.add(memory);
     }
-    modules.clear();
-    modules.putAll(now);
-    return out;
   }
 }

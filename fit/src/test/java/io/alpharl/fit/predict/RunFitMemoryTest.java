@@ -24,6 +24,7 @@ class RunFitMemoryTest {
     List<ModuleWindow> modules = List.of(module("a", 14, 9, 1), module("b", 9, 14, 2), module("c", 12, 12, 3), module("d", 10, 8, 4));
     long[] steps = modules.get(0).points().stream().mapToLong(FactorPoint::step).toArray();
     RunFitMemory memory = new RunFitMemory();
+    RunFitMemory batchedMemory = new RunFitMemory();
     for (int size = 1; size <= STEPS; size++) {
       int upTo = size;
       // Module c leaves the run's modelled set for steps 6-8 (a manifest sent again) and comes back.
@@ -32,13 +33,29 @@ class RunFitMemoryTest {
       long[] window = Arrays.copyOf(steps, size);
       FitCalculator.Judgement kept = calculator.judge(window, 400, windows, memory);
       FitCalculator.Judgement fresh = calculator.judge(window, 400, windows);
-      assertThat(kept.run()).as("step %d", size).isEqualTo(fresh.run());
-      assertThat(kept.verdict()).as("step %d", size).isEqualTo(fresh.verdict());
-      assertThat(kept.choices()).hasSameSizeAs(fresh.choices());
-      for (int i = 0; i < fresh.choices().size(); i++) {
-        assertSameChoice(kept.choices().get(i), fresh.choices().get(i), "step " + size + " module " + fresh.choices().get(i).module());
+      // The run tracker's path: windows handed over one at a time, each its own batch here.
+      FitCalculator.Judging judging = calculator.judging(window, 400, batchedMemory, 1);
+      windows.forEach(judging::add);
+      FitCalculator.Judgement batched = judging.finish();
+      for (FitCalculator.Judgement j : List.of(kept, batched)) {
+        String what = j == kept ? "kept" : "one module a batch";
+        assertThat(j.run()).as("step %d, %s", size, what).isEqualTo(fresh.run());
+        assertThat(j.verdict()).as("step %d, %s", size, what).isEqualTo(fresh.verdict());
+        assertThat(j.choices()).hasSameSizeAs(fresh.choices());
+        for (int i = 0; i < fresh.choices().size(); i++) {
+          assertSameChoice(j.choices().get(i), fresh.choices().get(i), "step " + size + " " + what + " module " + fresh.choices().get(i).module());
+        }
       }
     }
+  }
+
+  @Test
+  void twoWindowsOfOneModuleInOneJudgementAreRefusedInAnyBatches() {
+    ModuleWindow a = module("a", 14, 9, 1);
+    long[] steps = a.points().stream().mapToLong(FactorPoint::step).toArray();
+    FitCalculator.Judging judging = calculator.judging(steps, 400, new RunFitMemory(), 1);
+    judging.add(a);
+    assertThatThrownBy(() -> judging.add(a)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("module a");
   }
 
   @Test

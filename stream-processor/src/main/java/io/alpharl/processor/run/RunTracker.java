@@ -4,7 +4,6 @@ import com.google.protobuf.ByteString;
 import io.alpharl.fit.FitCalculator;
 import io.alpharl.fit.FitWindow;
 import io.alpharl.fit.ModuleTrajectory;
-import io.alpharl.fit.predict.ModuleWindow;
 import io.alpharl.fit.predict.RunFitMemory;
 import io.alpharl.fit.predict.Windows;
 import io.alpharl.processor.ProcessorConfig;
@@ -840,8 +839,14 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
         progressByStep.put(w.getStep(), w.getProgressValue());
       }
     }
+    // The step's own statement alone (0: unknown when it was committed). Falling back to the
+    // manifest made the fit depend on timing: a manifest sent again by a restarted agent (which may
+    // know max_steps by then) can be taken before or after this step completes, and alpharl.runs,
+    // compacted, keeps only the newest.
+    long planned = step.getPlannedSteps();
     List<ModuleTrajectory> trajectories = new ArrayList<>(mods.count());
-    List<ModuleWindow> windowsOfModules = new ArrayList<>(mods.count());
+    // The modules' windows are judged as they are read, a batch at a time: all at once they were about 1.7 GB at 7B.
+    FitCalculator.Judging judging = fits.judging(stepsOf, planned, fitMemory.computeIfAbsent(runId, r -> new RunFitMemory()));
     for (String module : mods.sortedNames()) {
       List<Rank1Update> points = points(runId, module, step.getStep(), inWindow, k);
       Rank1Update newest = points.get(points.size() - 1);
@@ -851,15 +856,10 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       }
       trajectories.add(new ModuleTrajectory(module, x, newest.getFrobeniusNorm(), newest.getConcentration()));
       TensorInfo info = mods.info(module);
-      windowsOfModules.add(Windows.of(module, (int) info.getShape(0), (int) info.getShape(1), points, progressByStep));
+      judging.add(Windows.of(module, (int) info.getShape(0), (int) info.getShape(1), points, progressByStep));
     }
-    // The step's own statement alone (0: unknown when it was committed). Falling back to the
-    // manifest made the fit depend on timing: a manifest sent again by a restarted agent (which may
-    // know max_steps by then) can be taken before or after this step completes, and alpharl.runs,
-    // compacted, keeps only the newest.
-    long planned = step.getPlannedSteps();
     double lag = step.getCommittedUnixMs() > 0 ? (System.currentTimeMillis() - step.getCommittedUnixMs()) / 1000.0 : -1;
-    FitCalculator.Judgement judgement = fits.judge(stepsOf, planned, windowsOfModules, fitMemory.computeIfAbsent(runId, r -> new RunFitMemory()));
+    FitCalculator.Judgement judgement = judging.finish();
     publish(record, runId, run, fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_STEP, stepsOf, progress, planned, trajectories, judgement), lag);
     if (allProgress) {
       publish(record, runId, run, fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_SIGNAL, stepsOf, progress, planned, trajectories, judgement), lag);
