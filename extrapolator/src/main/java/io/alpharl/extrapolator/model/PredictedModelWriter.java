@@ -23,8 +23,8 @@ import java.util.Map;
  * checkpoints store them in (the base's where the plan names none), its integer and boolean buffers
  * as the base holds them, every file of the base besides its weights ({@link ModelFiles}), and
  * {@code alpharl_prediction.json} (run, window, target, confidence, each module's predictor and the
- * gate's verdict). Tensors are computed one ahead of the writer ({@link AheadOfWriter}), so memory
- * holds two at a time. Stateless.
+ * gate's verdict). Tensors are computed one ahead of the writer ({@link AheadOfWriter}) where the
+ * heap allows, so memory holds two at a time. Stateless.
  */
 public final class PredictedModelWriter {
   public static final String METADATA_FILE = "alpharl_prediction.json";
@@ -160,7 +160,10 @@ public final class PredictedModelWriter {
     }
     List<String> order = base.tensors().values().stream().map(TensorEntry::name).toList();
     List<Path> files;
-    try (AheadOfWriter ahead = new AheadOfWriter(order, name -> predicted(name, base, plan, backend))) {
+    // Half the heap for the tensor being written and the next one's computation: the rest holds the window's plan, where each
+    // frame lies, and the frames being read.
+    try (AheadOfWriter ahead = new AheadOfWriter(order, name -> base.tensor(name).elementCount(), Runtime.getRuntime().maxMemory() / 2,
+        name -> predicted(name, base, plan, backend))) {
       files = writer.writeTo(dir, (name, sink) -> sink.put(FloatBuffer.wrap(ahead.take(name))));
     }
     for (Path from : modelFileDirs) {
