@@ -157,6 +157,22 @@ class UserErrorsTest {
       assertThat(demoErr.toString(java.nio.charset.StandardCharsets.UTF_8).strip()).doesNotContain("\n").doesNotContain("Exception")
           .contains("alpharl demo: cannot replay", "text.arrow");
       demoErr.reset();
+      // A recording of a model whose ΔW the one JVM cannot hold ran out of memory minutes in.
+      Path large = work.resolve("large.arrow");
+      try (org.apache.arrow.memory.RootAllocator allocator = new org.apache.arrow.memory.RootAllocator();
+           io.alpharl.proto.frame.RecordingWriter w = new io.alpharl.proto.frame.RecordingWriter(allocator, large)) {
+        io.alpharl.proto.v1.RunManifest m = io.alpharl.proto.v1.RunManifest.newBuilder().setSchemaVersion(io.alpharl.proto.topic.Topics.SCHEMA_VERSION)
+            .setRunId("large").addTensors(io.alpharl.proto.v1.TensorInfo.newBuilder().setName("model.layers.0.mlp.up_proj.weight").addShape(100_000)
+                .addShape(100_000).setModelled(true)).build();
+        w.add(new io.alpharl.proto.frame.RecordEntry(io.alpharl.proto.frame.RecordEntry.Kind.MANIFEST, 0, "large", m.toByteArray()));
+        w.commit();
+      }
+      assertThat(run("demo", "--recording", large.toString(), "--exit", "--no-score", "--http-port", "0", "--out", work.resolve("d").toString()))
+          .isEqualTo(2);
+      assertThat(demoErr.toString(java.nio.charset.StandardCharsets.UTF_8).strip()).doesNotContain("\n")
+          .contains("alpharl demo: the recording's modelled matrices hold 1.00e+10 values", "about 51.1 GB of heap", "-Xmx");
+      assertThat(work.resolve("d")).as("refused before anything is made").doesNotExist();
+      demoErr.reset();
       // An empty --out was the current folder: the whole demo ran there.
       assertThat(run("demo", "--exit", "--no-score", "--http-port", "0", "--out", "")).isEqualTo(2);
       assertThat(demoErr.toString(java.nio.charset.StandardCharsets.UTF_8).strip()).isEqualTo("alpharl demo: --out is empty: give a path");

@@ -20,8 +20,12 @@ import org.apache.arrow.memory.BufferAllocator;
 public final class RecordingCheck {
   private RecordingCheck() {}
 
-  /** What a whole recording holds: the run it was made under (its first manifest's) and how many steps. */
-  public record Verified(String runId, int steps) {}
+  /**
+   * What a whole recording holds: the run it was made under (its first manifest's), how many
+   * steps, and how many values its modelled matrices have (its last manifest's: what a processor
+   * of the replayed run holds ΔW of).
+   */
+  public record Verified(String runId, int steps, long modelledValues) {}
 
   /**
    * @throws IOException naming the batch, step and record where the recording is damaged, or the
@@ -32,6 +36,7 @@ public final class RecordingCheck {
     int steps = 0;
     long lastStep = 0;
     String runId = null;
+    long modelledValues = 0;
     java.util.SortedSet<Long> framesOf = new java.util.TreeSet<>(); // the steps of the frames read since the last commit
     try (RecordingReader reader = new RecordingReader(allocator, recording)) {
       for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
@@ -48,6 +53,7 @@ public final class RecordingCheck {
                   throw new IOException(where + problem.get().detail());
                 }
                 runId = runId == null ? m.getRunId() : runId;
+                modelledValues = modelledValues(m);
               }
               case BASE -> FrameEnvelope.parse(e.value());
               case DELTA -> framesOf.add(FrameEnvelope.parse(e.value()).header().getStep());
@@ -89,6 +95,21 @@ public final class RecordingCheck {
       // was ended a step early.
       throw new IOException(recording + " is damaged: it ends with frames of step(s) " + framesOf + " and no commit of them");
     }
-    return new Verified(runId, steps);
+    return new Verified(runId, steps, modelledValues);
+  }
+
+  /** Long.MAX_VALUE for more than a long counts: a manifest's shapes are bounded by nothing but their type. */
+  private static long modelledValues(RunManifest m) {
+    try {
+      long values = 0;
+      for (io.alpharl.proto.v1.TensorInfo t : m.getTensorsList()) {
+        if (t.getModelled()) {
+          values = Math.addExact(values, Math.multiplyExact(t.getShape(0), t.getShape(1))); // a modelled tensor is a matrix (MessageChecks)
+        }
+      }
+      return values;
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
   }
 }
