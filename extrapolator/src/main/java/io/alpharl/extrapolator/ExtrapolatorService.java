@@ -291,19 +291,25 @@ public final class ExtrapolatorService implements Runnable {
         runInputs.refuseInconsistent(pending, disagreement.get());
         continue;
       }
-      boolean acted;
-      try {
-        acted = act(f, ledger, backend, reader, producer);
-      } catch (UnwritableModelException e) {
-        // What a plan predicts is a function of the log and the settings (a fixed: policy applying what the backtest would have
-        // refused, an extrapolation past f16's range): waited for, the model never came, and the run's later fits waited behind it
-        // for good. The fit is refused with a dead letter, as it is again after a restart, and the run goes on. The run's decision
-        // state does not take it: its next fit decides as if this one had not come, and tries a model of its own.
-        metrics.predictionFailed();
-        LOG.error("run {}: the prediction from step {} cannot be written ({}); its fit is dead-lettered and the run goes on", run, f.getStep(),
-            e.getMessage());
-        runInputs.refuseInconsistent(pending, e.getMessage());
-        acted = true;
+      boolean acted = true;
+      if (runInputs.refusedBefore(pending)) {
+        // Lettered before a restart, and not for a disagreement with the log (said above, as then): its model could not be written.
+        // Written again, as far as the tensor that failed, it would fail again: a model's write of work for nothing.
+        LOG.info("run {}: the prediction from step {} was refused before (its dead letter says why); the run goes on", run, f.getStep());
+        runInputs.refuseInconsistent(pending, "refused before"); // no second letter: it takes the fit out of those waiting
+      } else {
+        try {
+          acted = act(f, ledger, backend, reader, producer);
+        } catch (UnwritableModelException e) {
+          // What a plan predicts is a function of the log and the settings (a fixed: policy applying what the backtest would have
+          // refused, an extrapolation past f16's range): waited for, the model never came, and the run's later fits waited behind it
+          // for good. The fit is refused with a dead letter, once, and the run goes on. The run's decision state does not take it:
+          // its next fit decides as if this one had not come, and tries a model of its own.
+          metrics.predictionFailed();
+          LOG.error("run {}: the prediction from step {} cannot be written ({}); its fit is dead-lettered and the run goes on", run, f.getStep(),
+              e.getMessage());
+          runInputs.refuseInconsistent(pending, e.getMessage());
+        }
       }
       if (acted) {
         runInputs.waiting().remove(pending);

@@ -124,6 +124,11 @@ public final class RunInputs {
         + pending.fit().getStep() + " cannot be acted on: " + why, pending.fit().getRunId(), pending.fit().getStep());
   }
 
+  /** Whether the waiting fit's record has a dead letter already: one published before a restart. */
+  public boolean refusedBefore(Pending pending) {
+    return emitted.deadLettered(pending.source().topic(), pending.source().partition(), pending.source().offset());
+  }
+
   /** Logs the refusals still counted but not logged (when the service stops). */
   public void flushLog() {
     refusals.flush();
