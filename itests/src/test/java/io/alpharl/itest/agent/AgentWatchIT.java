@@ -149,6 +149,61 @@ class AgentWatchIT {
     BundledRun.assertDeltasSumToFiles(log, expected);
   }
 
+  /**
+   * {@code agent watch} as a process killed with SIGKILL while it works through the run's
+   * checkpoints (every one present, so it goes step after step and the kill lands inside one),
+   * its state folder as the kill left it, then started again: every step is on the log once, in
+   * order, the killed step's frames stay invisible, and the deltas sum to the files bit for bit.
+   * The test above stops its first agent by closing it; this one gives it no chance to.
+   */
+  @Test
+  void aWatchKilledWithSigkillMidRunAndStartedAgainLeavesTheLogAsAWholeRunWould(TestBroker broker) throws Exception {
+    String runId = "sigkill-" + UUID.randomUUID().toString().substring(0, 8);
+    List<Long> steps = BundledRun.steps();
+    for (long s : steps) {
+      BundledRun.copyCheckpoint(s, runDir);
+    }
+    Path logs = runDir.resolveSibling(runDir.getFileName() + "-sigkill-logs");
+    List<String> args = List.of("agent", "watch", runDir.toString(), "--run-id", runId, "--bootstrap-servers", broker.bootstrapServers(),
+        "--progress-key", "eval_accuracy", "--poll-interval", "PT0.2S", "--state-dir", runDir.resolveSibling(runDir.getFileName() + "-sigkill-state")
+            .toString());
+    long killAfter = steps.get(steps.size() / 2);
+    long last = steps.get(steps.size() - 1);
+    io.alpharl.itest.support.ServiceProcess first = io.alpharl.itest.support.ServiceProcess.start("watch", logs, 512, args);
+    long killedAt;
+    try {
+      long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+      while ((killedAt = CommittedRun.lastStep(KafkaClients.of(broker.bootstrapServers()), runId)) < killAfter && System.nanoTime() < deadline) {
+        assertThat(first.alive()).as("the watch runs; its log: %s", first.logText()).isTrue();
+        Thread.sleep(20);
+      }
+      assertThat(killedAt).as("steps sent before the kill").isGreaterThanOrEqualTo(killAfter);
+      first.kill();
+    } finally {
+      first.close();
+    }
+    LOG.info("watch killed (SIGKILL) with step {} committed", killedAt);
+    assertThat(killedAt).as("killed before the run's end").isLessThan(last);
+    io.alpharl.itest.support.ServiceProcess second = io.alpharl.itest.support.ServiceProcess.start("watch-again", logs, 512, args);
+    try {
+      long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+      while (CommittedRun.lastStep(KafkaClients.of(broker.bootstrapServers()), runId) < last && System.nanoTime() < deadline) {
+        assertThat(second.alive()).as("the watch started again runs; its log: %s", second.logText()).isTrue();
+        Thread.sleep(200);
+      }
+    } finally {
+      second.close(); // SIGTERM: the planned final step sent, the run ends
+    }
+    assertThat(second.await(30)).as("%s", second.logText()).isEqualTo(128 + 15);
+    assertThat(second.logText()).as("resumed from the log, not sent again from the start").contains("run " + runId + ": resuming after committed step");
+    List<Long> expected = steps.subList(1, steps.size());
+    RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.hasComplete(expected), Duration.ofSeconds(60));
+    assertThat(log.committedSteps()).as("every step committed exactly once, in order").containsExactlyElementsOf(expected);
+    assertThat(log.duplicateDeltas).isEmpty();
+    assertThat(log.deltas.keySet()).as("the killed step's frames stay invisible").containsExactlyElementsOf(expected);
+    BundledRun.assertDeltasSumToFiles(log, expected);
+  }
+
   @Test
   void watchOnceFinishesTheRunWhenItsPlannedLastStepWasSentAndOtherwiseLeavesItRunning(TestBroker broker) throws Exception {
     String runId = "once-" + UUID.randomUUID().toString().substring(0, 8);
