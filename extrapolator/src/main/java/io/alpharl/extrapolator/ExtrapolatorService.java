@@ -292,24 +292,21 @@ public final class ExtrapolatorService implements Runnable {
         continue;
       }
       boolean acted = true;
-      if (runInputs.refusedBefore(pending)) {
-        // Lettered before a restart, and not for a disagreement with the log (said above, as then): its model could not be written.
-        // Written again, as far as the tensor that failed, it would fail again: a model's write of work for nothing.
-        LOG.info("run {}: the prediction from step {} was refused before (its dead letter says why); the run goes on", run, f.getStep());
-        runInputs.refuseInconsistent(pending, "refused before"); // no second letter: it takes the fit out of those waiting
-      } else {
-        try {
-          acted = act(f, ledger, backend, reader, producer);
-        } catch (UnwritableModelException e) {
-          // What a plan predicts is a function of the log and the settings (a fixed: policy applying what the backtest would have
-          // refused, an extrapolation past f16's range): waited for, the model never came, and the run's later fits waited behind it
-          // for good. The fit is refused with a dead letter, once, and the run goes on. The run's decision state does not take it:
-          // its next fit decides as if this one had not come, and tries a model of its own.
+      try {
+        acted = act(f, ledger, backend, reader, producer, runInputs.refusedAsUnwritable(pending));
+      } catch (UnwritableModelException e) {
+        // What a plan predicts is a function of the log and the settings (a fixed: policy applying what the backtest would have
+        // refused, an extrapolation past f16's range): waited for, the model never came, and the run's later fits waited behind it
+        // for good. The fit is refused with a dead letter, once, and the run goes on. The run's decision state does not take it:
+        // its next fit decides as if this one had not come, and tries a model of its own.
+        if (e.wasRefusedBefore()) {
+          LOG.info("run {}: the prediction from step {} was refused before (its dead letter says why); the run goes on", run, f.getStep());
+        } else {
           metrics.predictionFailed();
-          LOG.error("run {}: the prediction from step {} cannot be written ({}); its fit is dead-lettered and the run goes on", run, f.getStep(),
-              e.getMessage());
-          runInputs.refuseInconsistent(pending, e.getMessage());
+          LOG.error("run {}: the prediction from step {} cannot be written ({}); its fit is dead-lettered and the run goes on", run,
+              f.getStep(), e.getMessage());
         }
+        runInputs.refuseInconsistent(pending, e.getMessage()); // its letter once: after a restart it takes the fit out of those waiting
       }
       if (acted) {
         runInputs.waiting().remove(pending);
@@ -344,8 +341,14 @@ public final class ExtrapolatorService implements Runnable {
     return false;
   }
 
-  /** @return false when the fit must be handled again later (Kafka did not answer) */
-  private boolean act(FitSummary fit, RunLedger ledger, ExtrapolationBackend backend, TopicReader reader, KafkaProducer<byte[], byte[]> producer) {
+  /**
+   * @param refusedBefore whether the fit's dead letter, published before a restart, says its model cannot be written: written again,
+   *     as far as the tensor that failed, it would fail again
+   * @return false when the fit must be handled again later (Kafka did not answer)
+   * @throws UnwritableModelException when the fit's model cannot be written, now or (said by its letter) before
+   */
+  private boolean act(FitSummary fit, RunLedger ledger, ExtrapolationBackend backend, TopicReader reader, KafkaProducer<byte[], byte[]> producer,
+      boolean refusedBefore) {
     String run = fit.getRunId();
     long planned = Predictor.planned(fit);
     try {
@@ -373,6 +376,9 @@ public final class ExtrapolatorService implements Runnable {
     }
     try {
       boolean fresh = p == null;
+      if (fresh && refusedBefore) {
+        throw UnwritableModelException.refusedBefore();
+      }
       if (fresh) {
         p = writeModel(fit, ledger, backend, reader, step.why());
       } else if (needsBook) {

@@ -1,5 +1,6 @@
 package io.alpharl.extrapolator.follow;
 
+import io.alpharl.extrapolator.model.UnwritableModelException;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.topic.MessageChecks;
 import io.alpharl.proto.topic.TopicReader;
@@ -33,6 +34,7 @@ public final class Emitted {
   private final Map<String, List<ControlDecision>> stops = new HashMap<>();
   private final Set<String> letters = new HashSet<>();
   private final Map<String, DeadLetter> unknownRun = new HashMap<>();
+  private final Set<String> unwritable = new HashSet<>();
   /**
    * Each prediction's newest step scored. A run's fits are scored in step order, live and in the
    * replay alike, so a step at or before it was scored; a set of every score grew by one entry a
@@ -191,6 +193,14 @@ public final class Emitted {
     if (d.getReason() == RejectReason.REJECT_REASON_UNKNOWN_RUN) {
       unknownRun.put(at, d);
     }
+    if (d.getReason() == RejectReason.REJECT_REASON_INCONSISTENT_WITH_RUN && d.getDetail().endsWith(UnwritableModelException.MARK)) {
+      unwritable.add(at);
+    }
+  }
+
+  /** Whether this extrapolator refused the record, a fit, because the model its plan makes cannot be written. */
+  public boolean refusedAsUnwritable(String topic, int partition, long offset) {
+    return unwritable.contains(topic + "/" + partition + "/" + offset);
   }
 
   public String rejectedBy() {

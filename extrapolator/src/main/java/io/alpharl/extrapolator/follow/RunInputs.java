@@ -124,9 +124,9 @@ public final class RunInputs {
         + pending.fit().getStep() + " cannot be acted on: " + why, pending.fit().getRunId(), pending.fit().getStep());
   }
 
-  /** Whether the waiting fit's record has a dead letter already: one published before a restart. */
-  public boolean refusedBefore(Pending pending) {
-    return emitted.deadLettered(pending.source().topic(), pending.source().partition(), pending.source().offset());
+  /** Whether the waiting fit was refused before a restart because the model its plan makes cannot be written. */
+  public boolean refusedAsUnwritable(Pending pending) {
+    return emitted.refusedAsUnwritable(pending.source().topic(), pending.source().partition(), pending.source().offset());
   }
 
   /** Logs the refusals still counted but not logged (when the service stops). */

@@ -109,8 +109,8 @@ public final class PredictedModelWriter {
     };
     for (int i = 0; i < w.length; i++) {
       if (!(Math.abs(w[i]) <= max)) {
-        throw new UnwritableModelException("predicted " + name + " element " + i + " is " + w[i] + (Float.isFinite(w[i]) ? ", beyond " + dtype
-            + "'s range" : "") + ": no model is written with it");
+        throw UnwritableModelException.of("predicted " + name + " element " + i + " is " + w[i] + (Float.isFinite(w[i]) ? ", beyond " + dtype
+            + "'s range" : ""));
       }
     }
   }
