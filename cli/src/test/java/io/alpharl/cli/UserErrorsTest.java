@@ -162,15 +162,15 @@ class UserErrorsTest {
       try (org.apache.arrow.memory.RootAllocator allocator = new org.apache.arrow.memory.RootAllocator();
            io.alpharl.proto.frame.RecordingWriter w = new io.alpharl.proto.frame.RecordingWriter(allocator, large)) {
         io.alpharl.proto.v1.RunManifest m = io.alpharl.proto.v1.RunManifest.newBuilder().setSchemaVersion(io.alpharl.proto.topic.Topics.SCHEMA_VERSION)
-            .setRunId("large").addTensors(io.alpharl.proto.v1.TensorInfo.newBuilder().setName("model.layers.0.mlp.up_proj.weight").addShape(100_000)
-                .addShape(100_000).setModelled(true)).build();
+            .setRunId("large").addTensors(io.alpharl.proto.v1.TensorInfo.newBuilder().setName("model.layers.0.mlp.up_proj.weight").addShape(1_000_000)
+                .addShape(1_000_000).setModelled(true)).build();
         w.add(new io.alpharl.proto.frame.RecordEntry(io.alpharl.proto.frame.RecordEntry.Kind.MANIFEST, 0, "large", m.toByteArray()));
         w.commit();
       }
       assertThat(run("demo", "--recording", large.toString(), "--exit", "--no-score", "--http-port", "0", "--out", work.resolve("d").toString()))
           .isEqualTo(2);
       assertThat(demoErr.toString(java.nio.charset.StandardCharsets.UTF_8).strip()).doesNotContain("\n")
-          .contains("alpharl demo: the recording's modelled matrices hold 1.00e+10 values", "about 51.1 GB of heap", "-Xmx");
+          .contains("alpharl demo: the recording's modelled matrices hold 1.00e+12 values", "about 5001.1 GB of heap", "-Xmx");
       assertThat(work.resolve("d")).as("refused before anything is made").doesNotExist();
       demoErr.reset();
       // An empty --out was the current folder: the whole demo ran there.
@@ -255,6 +255,14 @@ class UserErrorsTest {
       Files.delete(dir.resolve("checkpoint-" + step).resolve("trainer_state.json")); // never complete for the hf layout
     }
     Path out = work.resolve("r.arrow");
+    // Another recorder of the name (here of this process, which holds its lock): a stack trace before.
+    try (org.apache.arrow.memory.RootAllocator allocator = new org.apache.arrow.memory.RootAllocator();
+         io.alpharl.proto.frame.RecordingWriter other = new io.alpharl.proto.frame.RecordingWriter(allocator, out)) {
+      assertThat(run("agent", "record", dir.toString(), "--run-id", "r", "--progress-key", "eval_accuracy", "--out", out.toString()))
+          .isEqualTo(AlphaRl.USER_ERROR);
+      assertThat(oneLine()).contains("another recording to " + out + " is being written", "give another --out");
+    }
+    again();
     assertThat(run("agent", "record", dir.toString(), "--run-id", "r", "--progress-key", "eval_accuracy", "--out", out.toString()))
         .isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("no step recorded from", "not read: checkpoint-").contains("lacks its ready file trainer_state.json");
@@ -326,6 +334,14 @@ class UserErrorsTest {
     assertThat(run("agent", "replay", recording.toString(), "--base-dir", fresh.toString(), "--bootstrap-servers", NO_BROKER, "--kafka-config",
         work.resolve("fast.properties").toString())).isNotZero();
     assertThat(work.resolve("fresh")).as("the folders it made for a base it never wrote").doesNotExist();
+    again();
+    Path usersEmpty = Files.createDirectories(work.resolve("users-empty"));
+    Path roundabout = work.resolve("not-there").resolve("..").resolve("users-empty").resolve("base");
+    assertThat(run("agent", "replay", recording.toString(), "--base-dir", roundabout.toString(), "--bootstrap-servers", NO_BROKER, "--kafka-config",
+        work.resolve("fast.properties").toString())).isNotZero();
+    assertThat(usersEmpty).as("the user's own empty folder, named through '..'").isDirectory();
+    assertThat(usersEmpty.resolve("base")).as("made by the command, removed").doesNotExist();
+    assertThat(work.resolve("not-there")).doesNotExist();
   }
 
   @Test

@@ -68,7 +68,7 @@ public final class RecordCommand implements Callable<Integer> {
     String nothing = null;
     long t0 = System.nanoTime();
     try (RootAllocator allocator = new RootAllocator();
-         RecordingStepSink sink = new RecordingStepSink(new RecordingWriter(allocator, out));
+         RecordingStepSink sink = new RecordingStepSink(writer(allocator, out));
          CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.NEW)) {
       agent.start();
       agent.poll();
@@ -119,6 +119,14 @@ public final class RecordCommand implements Callable<Integer> {
     if (!missed.isEmpty()) {
       System.err.printf("%d step folders not recorded: %s%s; record again once the trainer has saved them%n", missed.size(),
           String.join("; ", missed.subList(0, Math.min(5, missed.size()))), missed.size() > 5 ? "; ..." : "");
+    }
+  }
+
+  private static RecordingWriter writer(RootAllocator allocator, Path out) throws IOException {
+    try {
+      return new RecordingWriter(allocator, out);
+    } catch (RecordingWriter.InUseException e) {
+      throw new UserError(e.getMessage() + ": let it finish, or give another --out");
     }
   }
 

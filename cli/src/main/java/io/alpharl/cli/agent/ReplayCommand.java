@@ -58,7 +58,8 @@ public final class ReplayCommand implements Callable<Integer> {
     }
     String recordedId = recordedRunId();
     String id = runId != null ? runId : recordedId;
-    Path base = baseDir != null ? baseDir : Path.of("alpharl-replay", id, "base");
+    // Normalized as text, as the folders made for it are told apart: `new/../x` needed a folder `new` the command would have had to make.
+    Path base = (baseDir != null ? baseDir : Path.of("alpharl-replay", id, "base")).toAbsolutePath().normalize();
     Path made = requireBaseDirFor(base, recordedId);
     try {
       kafka.ensureTopics();
@@ -82,8 +83,8 @@ public final class ReplayCommand implements Callable<Integer> {
     if (made == null) {
       return;
     }
-    Path top = made.toAbsolutePath();
-    for (Path p = base.toAbsolutePath(); p != null && p.startsWith(top); p = p.getParent()) {
+    Path top = made.toAbsolutePath().normalize();
+    for (Path p = base.toAbsolutePath().normalize(); p != null && p.startsWith(top); p = p.getParent()) {
       try {
         Files.deleteIfExists(p); // only an empty folder is deleted
       } catch (IOException e) {
@@ -98,20 +99,18 @@ public final class ReplayCommand implements Callable<Integer> {
    * user's own, whose model and config files it would replace without a word. Said before the
    * broker is asked.
    *
+   * @param given      the base's folder, as the user named it
    * @param recordedId the recorded run's id, which the written model's metadata names
-   * @return the outermost folder this made for {@code base}, or null where {@code base} was there
+   * @return the outermost folder this made for the base, or null where its folder was there
    */
-  static Path requireBaseDirFor(Path base, String recordedId) {
-    String option = "--base-dir " + base;
+  static Path requireBaseDirFor(Path given, String recordedId) {
+    String option = "--base-dir " + given;
+    Path base = given.toAbsolutePath().normalize();
     if (Files.exists(base) && !Files.isDirectory(base)) {
       throw new UserError(option + " is a file, not a folder: give a new or empty folder for the run's base model");
     }
-    Path made = null;
-    for (Path p = base.toAbsolutePath(); p != null && !Files.exists(p); p = p.getParent()) {
-      made = p;
-    }
     try {
-      Files.createDirectories(base);
+      Path made = makeFolders(base);
       boolean empty;
       try (var entries = Files.list(base)) {
         empty = entries.findAny().isEmpty();
@@ -140,6 +139,30 @@ public final class ReplayCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new UserError("cannot write the run's base model into " + option + ": " + WritableDir.describe(e));
     }
+  }
+
+  /**
+   * Makes the folders {@code base} needs, one at a time, on its normalized path, so that those made
+   * here are known (a name with {@code ..} steps, compared as text, took a folder of the user's for
+   * one made here).
+   *
+   * @return the outermost folder made, or null where none was
+   */
+  private static Path makeFolders(Path base) throws IOException { // base: absolute and normalized
+    java.util.ArrayDeque<Path> missing = new java.util.ArrayDeque<>();
+    for (Path p = base; p != null && !Files.exists(p); p = p.getParent()) {
+      missing.push(p);
+    }
+    Path made = null;
+    for (Path p : missing) { // outermost first
+      try {
+        Files.createDirectory(p);
+        made = made == null ? p : made;
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        // made meanwhile by someone else: theirs
+      }
+    }
+    return made;
   }
 
   /** The run a weights file cut short while it was written was for, as its header says; null when it says none or is not one. */

@@ -59,7 +59,16 @@ public final class RecordingWriter implements AutoCloseable {
     return target;
   }
 
-  /** @throws IOException when another writer (this process or another) is writing a recording to {@code target} */
+  /** Another writer, of this process or another, is writing a recording to the name. */
+  public static final class InUseException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    InUseException(String message) {
+      super(message);
+    }
+  }
+
+  /** @throws InUseException when another writer (this process or another) is writing a recording to {@code target} */
   public RecordingWriter(BufferAllocator parent, Path target) throws IOException {
     this(parent, target, MAX_BATCH_BYTES);
   }
@@ -73,26 +82,45 @@ public final class RecordingWriter implements AutoCloseable {
         StandardOpenOption.WRITE);
     try {
       if (lock.tryLock() == null) {
-        throw new IOException("another recording to " + target + " is being written (its lock file is held)");
+        throw new InUseException("another recording to " + target + " is being written (its lock file is held)");
       }
     } catch (java.nio.channels.OverlappingFileLockException e) {
       lock.close();
-      throw new IOException("another recording to " + target + " is being written in this process");
+      throw new InUseException("another recording to " + target + " is being written in this process");
     } catch (IOException | RuntimeException e) {
       lock.close();
       throw e;
     }
+    FileChannel file = null;
+    BufferAllocator buffers = null;
+    VectorSchemaRoot vectors = null;
     try {
       // What a recording that was killed left is written over, not kept beside.
-      this.channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+      file = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+      buffers = parent.newChildAllocator("recording-writer", 0, Long.MAX_VALUE);
+      vectors = VectorSchemaRoot.create(RecordingSchema.SCHEMA, buffers);
+      ArrowFileWriter arrow = new ArrowFileWriter(vectors, null, file);
+      arrow.start();
+      this.channel = file;
+      this.allocator = buffers;
+      this.root = vectors;
+      this.writer = arrow;
     } catch (IOException | RuntimeException e) {
-      lock.close();
+      // Held, the lock would refuse every later recorder of the name in this process; left, the partial file would stay.
+      for (AutoCloseable made : new AutoCloseable[] {vectors, buffers, file, lock}) {
+        try {
+          if (made != null) {
+            made.close();
+          }
+        } catch (Exception suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      if (file != null) {
+        Files.deleteIfExists(tmp);
+      }
       throw e;
     }
-    this.allocator = parent.newChildAllocator("recording-writer", 0, Long.MAX_VALUE);
-    this.root = VectorSchemaRoot.create(RecordingSchema.SCHEMA, allocator);
-    this.writer = new ArrowFileWriter(root, null, channel);
-    writer.start();
   }
 
   /**
@@ -136,6 +164,7 @@ public final class RecordingWriter implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("the recording " + target + " is closed");
     }
+    Throwable failed = null;
     try {
       boolean moved = false;
       try {
@@ -154,8 +183,11 @@ public final class RecordingWriter implements AutoCloseable {
       try (FileChannel folder = FileChannel.open(target.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
         folder.force(true); // the new name itself
       }
+    } catch (IOException | RuntimeException e) {
+      failed = e;
+      throw e;
     } finally {
-      release();
+      releaseAfter(failed);
     }
   }
 
@@ -165,10 +197,29 @@ public final class RecordingWriter implements AutoCloseable {
     if (closed) {
       return;
     }
+    Throwable failed = null;
     try {
       Files.deleteIfExists(tmp);
+    } catch (IOException | RuntimeException e) {
+      failed = e;
+      throw e;
     } finally {
+      releaseAfter(failed);
+    }
+  }
+
+  /**
+   * {@link #release}, whose own failure does not hide the one it follows: after a full disk the
+   * writer's close writes the footer again, and its error stood in the place of the first.
+   */
+  private void releaseAfter(Throwable failed) throws IOException {
+    try {
       release();
+    } catch (IOException | RuntimeException e) {
+      if (failed == null) {
+        throw e;
+      }
+      failed.addSuppressed(e);
     }
   }
 

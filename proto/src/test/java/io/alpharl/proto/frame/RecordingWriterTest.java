@@ -84,6 +84,26 @@ class RecordingWriterTest {
     }
   }
 
+  /**
+   * A writer that failed once its partial file was made (here its buffers: the allocator given is
+   * closed) kept the lock and the file: every later recorder of the name in the process was refused.
+   */
+  @Test
+  void aWriterThatFailsPartWayThroughItsStartLetsGoOfTheLockAndTheFile() throws Exception {
+    Path out = dir.resolve("run.arrow");
+    RootAllocator closed = new RootAllocator();
+    closed.close();
+    assertThatThrownBy(() -> new RecordingWriter(closed, out)).isInstanceOf(IllegalStateException.class);
+    assertThat(dir.resolve("run.arrow.tmp")).doesNotExist();
+    try (RootAllocator allocator = new RootAllocator()) {
+      try (RecordingWriter w = new RecordingWriter(allocator, out)) {
+        w.add(manifest("after"));
+        w.commit();
+      }
+      assertThat(RecordingCheck.verify(allocator, out).runId()).isEqualTo("after");
+    }
+  }
+
   @Test
   void stepsOutOfOrderAreADamagedRecording() throws Exception {
     Path out = dir.resolve("run.arrow");
