@@ -170,15 +170,27 @@ public final class FitCalculator {
   public static final long BATCH_BYTES = 256L << 20;
 
   /**
-   * The summary on one axis.
+   * The summary on one axis, with the modules' monitoring fits made here from their trajectories
+   * (both axes', where every step has a progress value: one of them is then not needed).
    *
    * @param progress y_t at the window's steps, NaN where a step has none (the step axis's fits do not use it; its
    *     summary reports the newest, and a signal target only when every step has one)
    */
   public FitSummary summarize(String runId, ProgressAxis axis, long[] steps, double[] progress, long plannedSteps,
       List<ModuleTrajectory> modules, Judgement judgement) {
+    return summarizeFitted(runId, axis, steps, progress, plannedSteps, Monitoring.of(modules, steps, progress), judgement);
+  }
+
+  /**
+   * The summary on one axis from the modules' monitoring fits ({@link Monitoring}), made once for
+   * both axes' summaries.
+   *
+   * @param progress y_t at the window's steps, NaN where a step has none (the step axis's fits do not use it; its
+   *     summary reports the newest, and a signal target only when every step has one)
+   */
+  public FitSummary summarizeFitted(String runId, ProgressAxis axis, long[] steps, double[] progress, long plannedSteps,
+      List<ModuleLinearity> modules, Judgement judgement) {
     int k = steps.length;
-    double[] y = axis == ProgressAxis.PROGRESS_AXIS_STEP ? Arrays.stream(steps).asDoubleStream().toArray() : progress;
     FitSummary.Builder out = FitSummary.newBuilder()
         .setSchemaVersion(Topics.SCHEMA_VERSION)
         .setRunId(runId)
@@ -200,13 +212,11 @@ public final class FitCalculator {
     double weights = 0;
     int above = 0;
     List<Double> errors = new ArrayList<>();
-    // The modules' monitoring fits are independent: computed side by side, read in the modules' order.
-    List<Linearity> linearity = modules.parallelStream().map(t -> Linearity.of(t.x(), y)).toList();
-    for (int i = 0; i < modules.size(); i++) {
-      ModuleTrajectory t = modules.get(i);
-      double r2 = linearity.get(i).r2();
-      double loo = linearity.get(i).leaveLastOut();
-      boolean ok = linearity.get(i).fitted() && r2 >= settings.r2Floor();
+    for (ModuleLinearity t : modules) {
+      ModuleLinearity.Linearity linearity = t.on(axis);
+      double r2 = linearity.r2();
+      double loo = linearity.leaveLastOut();
+      boolean ok = linearity.fitted() && r2 >= settings.r2Floor();
       ModuleFit.Builder mf = ModuleFit.newBuilder()
           .setModule(t.module())
           .setR2(r2)
@@ -268,14 +278,6 @@ public final class FitCalculator {
       }
     }
     return SignalTarget.of(steps, progress, plannedSteps, settings.signalTarget(), settings.axes());
-  }
-
-  /** How straight a module's trajectory is on an axis: the PLS1 R² (0 when undefined) and the leave-last-out error. */
-  private record Linearity(boolean fitted, double r2, double leaveLastOut) {
-    static Linearity of(double[][] x, double[] y) {
-      Pls1 fit = Pls1.fit(x, y);
-      return new Linearity(fit != null, fit == null ? 0 : fit.r2(), FitCalculator.leaveLastOut(x, y));
-    }
   }
 
   /** Fit on all but the newest point, predict the newest: ‖x̂ − x_k‖ / ‖x_k‖. NaN when that fit is undefined. */

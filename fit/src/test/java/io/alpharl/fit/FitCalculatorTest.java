@@ -230,6 +230,27 @@ class FitCalculatorTest {
       assertThat(summary.getModules(w).getR2()).isEqualTo(alone == null ? 0 : alone.r2());
       assertThat(summary.getModules(w).getLeaveLastOutError()).isEqualTo(FitCalculator.leaveLastOut(trajectories.get(w).x(), y));
     }
+
+    // The run tracker's path: the trajectories fitted as they are read, one a batch here, for both axes' summaries at once.
+    double[] progress = new double[steps.length];
+    for (int i = 0; i < steps.length; i++) {
+      progress[i] = 0.3 + 0.01 * i + 0.002 * (i % 3);
+    }
+    Monitoring monitoring = new Monitoring(steps, progress, 1);
+    trajectories.forEach(monitoring::add);
+    List<ModuleLinearity> fitted = monitoring.finish();
+    FitCalculator calc = new FitCalculator(settings);
+    for (ProgressAxis axis : List.of(ProgressAxis.PROGRESS_AXIS_STEP, ProgressAxis.PROGRESS_AXIS_SIGNAL)) {
+      assertThat(calc.summarizeFitted("r", axis, steps, progress, 100, fitted, j)).as("%s", axis)
+          .isEqualTo(calc.summarize("r", axis, steps, progress, 100, trajectories, j));
+    }
+    double[] oneMissing = progress.clone();
+    oneMissing[2] = Double.NaN;
+    List<ModuleLinearity> stepsOnly = Monitoring.of(trajectories, steps, oneMissing);
+    assertThat(calc.summarizeFitted("r", ProgressAxis.PROGRESS_AXIS_STEP, steps, oneMissing, 100, stepsOnly, j))
+        .isEqualTo(calc.summarize("r", ProgressAxis.PROGRESS_AXIS_STEP, steps, oneMissing, 100, trajectories, j));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> calc.summarizeFitted("r", ProgressAxis.PROGRESS_AXIS_SIGNAL, steps, oneMissing, 100,
+        stepsOnly, j)).isInstanceOf(IllegalStateException.class).hasMessageContaining("no fit on the signal axis");
   }
 
   /** A rank-1 update growing along a direction, plus per-step noise of the given size in its factors. */

@@ -23,6 +23,7 @@ import io.alpharl.fit.FitCalculator;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.fit.FitWindow;
 import io.alpharl.fit.ModuleTrajectory;
+import io.alpharl.fit.Monitoring;
 import io.alpharl.fit.predict.CountSketch;
 import io.alpharl.fit.predict.RunFitMemory;
 import io.alpharl.fit.predict.Windows;
@@ -407,7 +408,7 @@ public final class PredictCommand implements Callable<Integer> {
         progress.put(steps[i], ys[i]);
       }
     }
-    List<ModuleTrajectory> trajectories = new ArrayList<>();
+    Monitoring monitoring = new Monitoring(steps, ys);
     FitCalculator calculator = new FitCalculator(fit);
     // Judged as built, a batch at a time, as the processor's run tracker does: every window at once was about 1.7 GB at 7B.
     FitCalculator.Judging judging = calculator.judging(steps, planned, RunFitMemory.NONE);
@@ -421,10 +422,10 @@ public final class PredictCommand implements Callable<Integer> {
         x[i] = RunTracker.coordinates(byStep.get(steps[i]));
       }
       Rank1Update newest = points.get(points.size() - 1);
-      trajectories.add(new ModuleTrajectory(t.name(), x, newest.getFrobeniusNorm(), newest.getConcentration()));
+      monitoring.add(new ModuleTrajectory(t.name(), x, newest.getFrobeniusNorm(), newest.getConcentration()));
       judging.add(Windows.of(t.name(), (int) (long) t.shape().get(0), (int) (long) t.shape().get(1), points, progress));
     }
-    return calculator.summarize(runId, axis.proto, steps, ys, planned, trajectories, judging.finish());
+    return calculator.summarizeFitted(runId, axis.proto, steps, ys, planned, monitoring.finish(), judging.finish());
   }
 
   /** A delta is defined only against a checkpoint with the base's tensors and shapes; anything else would be read out of bounds or, at one size, wrongly. */

@@ -3,7 +3,9 @@ package io.alpharl.processor.run;
 import com.google.protobuf.ByteString;
 import io.alpharl.fit.FitCalculator;
 import io.alpharl.fit.FitWindow;
+import io.alpharl.fit.ModuleLinearity;
 import io.alpharl.fit.ModuleTrajectory;
+import io.alpharl.fit.Monitoring;
 import io.alpharl.fit.predict.RunFitMemory;
 import io.alpharl.fit.predict.Windows;
 import io.alpharl.processor.ProcessorConfig;
@@ -844,8 +846,9 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     // know max_steps by then) can be taken before or after this step completes, and alpharl.runs,
     // compacted, keeps only the newest.
     long planned = step.getPlannedSteps();
-    List<ModuleTrajectory> trajectories = new ArrayList<>(mods.count());
-    // The modules' windows are judged as they are read, a batch at a time: all at once they were about 1.7 GB at 7B.
+    // The modules' windows are judged, and their trajectories fitted, as they are read, a batch at a time: all at once they were
+    // about 1.7 GB at 7B.
+    Monitoring monitoring = new Monitoring(stepsOf, progress);
     FitCalculator.Judging judging = fits.judging(stepsOf, planned, fitMemory.computeIfAbsent(runId, r -> new RunFitMemory()));
     for (String module : mods.sortedNames()) {
       List<Rank1Update> points = points(runId, module, step.getStep(), inWindow, k);
@@ -854,15 +857,17 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       for (int i = 0; i < x.length; i++) {
         x[i] = coordinates(points.get(i));
       }
-      trajectories.add(new ModuleTrajectory(module, x, newest.getFrobeniusNorm(), newest.getConcentration()));
+      monitoring.add(new ModuleTrajectory(module, x, newest.getFrobeniusNorm(), newest.getConcentration()));
       TensorInfo info = mods.info(module);
       judging.add(Windows.of(module, (int) info.getShape(0), (int) info.getShape(1), points, progressByStep));
     }
     double lag = step.getCommittedUnixMs() > 0 ? (System.currentTimeMillis() - step.getCommittedUnixMs()) / 1000.0 : -1;
     FitCalculator.Judgement judgement = judging.finish();
-    publish(record, runId, run, fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_STEP, stepsOf, progress, planned, trajectories, judgement), lag);
+    List<ModuleLinearity> fitted = monitoring.finish();
+    publish(record, runId, run, fits.summarizeFitted(runId, ProgressAxis.PROGRESS_AXIS_STEP, stepsOf, progress, planned, fitted, judgement), lag);
     if (allProgress) {
-      publish(record, runId, run, fits.summarize(runId, ProgressAxis.PROGRESS_AXIS_SIGNAL, stepsOf, progress, planned, trajectories, judgement), lag);
+      publish(record, runId, run, fits.summarizeFitted(runId, ProgressAxis.PROGRESS_AXIS_SIGNAL, stepsOf, progress, planned, fitted, judgement),
+          lag);
     }
     // The fits are the step's outcome, and a read-committed reader sees them only once this
     // task's transaction commits: asked for now, that is as soon as this record is processed, not

@@ -1,0 +1,64 @@
+package io.alpharl.fit;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The monitoring fits of a window's modules, made from their trajectories as a caller reads them,
+ * a batch at a time: side by side within a batch (they are independent), in the modules' order,
+ * with at most about {@link #BATCH_BYTES} of trajectories held. Not thread-safe.
+ */
+public final class Monitoring {
+  /** About the most bytes of trajectories held at a time. */
+  public static final long BATCH_BYTES = 64L << 20;
+
+  private final long[] steps;
+  private final double[] progress;
+  private final long maxBatchBytes;
+  private final List<ModuleTrajectory> batch = new ArrayList<>();
+  private final List<ModuleLinearity> fitted = new ArrayList<>();
+  private long batchBytes;
+
+  /**
+   * @param progress      y_t at the window's steps, NaN where a step has none
+   * @param maxBatchBytes {@link #BATCH_BYTES}; tests cut small, to see many batches
+   */
+  public Monitoring(long[] steps, double[] progress, long maxBatchBytes) {
+    this.steps = steps.clone();
+    this.progress = progress.clone();
+    this.maxBatchBytes = maxBatchBytes;
+  }
+
+  public Monitoring(long[] steps, double[] progress) {
+    this(steps, progress, BATCH_BYTES);
+  }
+
+  /** The fits of every trajectory, side by side: for a caller that holds them all already. */
+  public static List<ModuleLinearity> of(List<ModuleTrajectory> modules, long[] steps, double[] progress) {
+    Monitoring m = new Monitoring(steps, progress, Long.MAX_VALUE);
+    modules.forEach(m::add);
+    return m.finish();
+  }
+
+  public void add(ModuleTrajectory t) {
+    batch.add(t);
+    for (double[] x : t.x()) {
+      batchBytes += 8L * x.length;
+    }
+    if (batchBytes >= maxBatchBytes) {
+      fitBatch();
+    }
+  }
+
+  private void fitBatch() {
+    fitted.addAll(batch.parallelStream().map(t -> ModuleLinearity.of(t, steps, progress)).toList());
+    batch.clear();
+    batchBytes = 0;
+  }
+
+  /** Every module's fits, in the order added. */
+  public List<ModuleLinearity> finish() {
+    fitBatch();
+    return List.copyOf(fitted);
+  }
+}
