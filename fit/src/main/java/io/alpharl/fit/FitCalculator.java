@@ -170,20 +170,20 @@ public final class FitCalculator {
   public static final long BATCH_BYTES = 256L << 20;
 
   /**
-   * The summary on one axis, with the modules' monitoring fits made here from their trajectories
-   * (both axes', where every step has a progress value: one of them is then not needed).
+   * The summary on one axis, with the modules' monitoring fits made here from their trajectories.
    *
    * @param progress y_t at the window's steps, NaN where a step has none (the step axis's fits do not use it; its
    *     summary reports the newest, and a signal target only when every step has one)
    */
   public FitSummary summarize(String runId, ProgressAxis axis, long[] steps, double[] progress, long plannedSteps,
       List<ModuleTrajectory> modules, Judgement judgement) {
-    return summarizeFitted(runId, axis, steps, progress, plannedSteps, Monitoring.of(modules, steps, progress), judgement);
+    return summarizeFitted(runId, axis, steps, progress, plannedSteps, Monitoring.of(modules, steps, progress, axis == ProgressAxis.PROGRESS_AXIS_SIGNAL),
+        judgement);
   }
 
   /**
    * The summary on one axis from the modules' monitoring fits ({@link Monitoring}), made once for
-   * both axes' summaries.
+   * both axes' summaries (on the signal axis they must include its fits).
    *
    * @param progress y_t at the window's steps, NaN where a step has none (the step axis's fits do not use it; its
    *     summary reports the newest, and a signal target only when every step has one)

@@ -8,7 +8,7 @@ import java.util.Arrays;
  * every module's x_t at a 32-point window is about 0.4 GB).
  *
  * @param onSteps  the fit with the window's steps as y
- * @param onSignal the fit with the progress values as y; null where a window step has none
+ * @param onSignal the fit with the progress values as y; null where none was asked for
  */
 public record ModuleLinearity(String module, double frobeniusNorm, double concentration, Linearity onSteps, Linearity onSignal) {
 
@@ -21,20 +21,21 @@ public record ModuleLinearity(String module, double frobeniusNorm, double concen
   }
 
   /**
-   * @param steps    the window's steps
-   * @param progress y_t at those steps, NaN where a step has none (then there is no fit on the signal)
+   * @param steps     the window's steps
+   * @param progress  y_t at those steps, NaN where a step has none
+   * @param onSignal  whether to fit on the signal axis too (a caller that summarizes on it only
+   *     where every step has a value; a NaN among them gives NaN figures, as it always did)
    */
-  public static ModuleLinearity of(ModuleTrajectory t, long[] steps, double[] progress) {
-    boolean everyValue = Arrays.stream(progress).noneMatch(Double::isNaN);
+  public static ModuleLinearity of(ModuleTrajectory t, long[] steps, double[] progress, boolean onSignal) {
     return new ModuleLinearity(t.module(), t.frobeniusNorm(), t.concentration(), Linearity.of(t.x(), Arrays.stream(steps).asDoubleStream().toArray()),
-        everyValue ? Linearity.of(t.x(), progress) : null);
+        onSignal ? Linearity.of(t.x(), progress) : null);
   }
 
   /** The fit on one axis. */
   Linearity on(io.alpharl.proto.v1.ProgressAxis axis) {
     Linearity l = axis == io.alpharl.proto.v1.ProgressAxis.PROGRESS_AXIS_STEP ? onSteps : onSignal;
     if (l == null) {
-      throw new IllegalStateException(module + ": no fit on the signal axis, where a window step has no progress value");
+      throw new IllegalStateException(module + ": no fit on the signal axis was asked for");
     }
     return l;
   }

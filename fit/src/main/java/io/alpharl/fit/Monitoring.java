@@ -14,6 +14,7 @@ public final class Monitoring {
 
   private final long[] steps;
   private final double[] progress;
+  private final boolean onSignal;
   private final long maxBatchBytes;
   private final List<ModuleTrajectory> batch = new ArrayList<>();
   private final List<ModuleLinearity> fitted = new ArrayList<>();
@@ -21,21 +22,23 @@ public final class Monitoring {
 
   /**
    * @param progress      y_t at the window's steps, NaN where a step has none
+   * @param onSignal      whether the signal axis is fitted too (see {@link ModuleLinearity#of})
    * @param maxBatchBytes {@link #BATCH_BYTES}; tests cut small, to see many batches
    */
-  public Monitoring(long[] steps, double[] progress, long maxBatchBytes) {
+  public Monitoring(long[] steps, double[] progress, boolean onSignal, long maxBatchBytes) {
     this.steps = steps.clone();
     this.progress = progress.clone();
+    this.onSignal = onSignal;
     this.maxBatchBytes = maxBatchBytes;
   }
 
-  public Monitoring(long[] steps, double[] progress) {
-    this(steps, progress, BATCH_BYTES);
+  public Monitoring(long[] steps, double[] progress, boolean onSignal) {
+    this(steps, progress, onSignal, BATCH_BYTES);
   }
 
   /** The fits of every trajectory, side by side: for a caller that holds them all already. */
-  public static List<ModuleLinearity> of(List<ModuleTrajectory> modules, long[] steps, double[] progress) {
-    Monitoring m = new Monitoring(steps, progress, Long.MAX_VALUE);
+  public static List<ModuleLinearity> of(List<ModuleTrajectory> modules, long[] steps, double[] progress, boolean onSignal) {
+    Monitoring m = new Monitoring(steps, progress, onSignal, Long.MAX_VALUE);
     modules.forEach(m::add);
     return m.finish();
   }
@@ -51,7 +54,7 @@ public final class Monitoring {
   }
 
   private void fitBatch() {
-    fitted.addAll(batch.parallelStream().map(t -> ModuleLinearity.of(t, steps, progress)).toList());
+    fitted.addAll(batch.parallelStream().map(t -> ModuleLinearity.of(t, steps, progress, onSignal)).toList());
     batch.clear();
     batchBytes = 0;
   }

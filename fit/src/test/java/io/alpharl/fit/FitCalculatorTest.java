@@ -236,7 +236,7 @@ class FitCalculatorTest {
     for (int i = 0; i < steps.length; i++) {
       progress[i] = 0.3 + 0.01 * i + 0.002 * (i % 3);
     }
-    Monitoring monitoring = new Monitoring(steps, progress, 1);
+    Monitoring monitoring = new Monitoring(steps, progress, true, 1);
     trajectories.forEach(monitoring::add);
     List<ModuleLinearity> fitted = monitoring.finish();
     FitCalculator calc = new FitCalculator(settings);
@@ -246,11 +246,11 @@ class FitCalculatorTest {
     }
     double[] oneMissing = progress.clone();
     oneMissing[2] = Double.NaN;
-    List<ModuleLinearity> stepsOnly = Monitoring.of(trajectories, steps, oneMissing);
+    List<ModuleLinearity> stepsOnly = Monitoring.of(trajectories, steps, oneMissing, false);
     assertThat(calc.summarizeFitted("r", ProgressAxis.PROGRESS_AXIS_STEP, steps, oneMissing, 100, stepsOnly, j))
         .isEqualTo(calc.summarize("r", ProgressAxis.PROGRESS_AXIS_STEP, steps, oneMissing, 100, trajectories, j));
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> calc.summarizeFitted("r", ProgressAxis.PROGRESS_AXIS_SIGNAL, steps, oneMissing, 100,
-        stepsOnly, j)).isInstanceOf(IllegalStateException.class).hasMessageContaining("no fit on the signal axis");
+        stepsOnly, j)).isInstanceOf(IllegalStateException.class).hasMessageContaining("no fit on the signal axis was asked for");
   }
 
   /** A rank-1 update growing along a direction, plus per-step noise of the given size in its factors. */

@@ -58,9 +58,10 @@ public final class ReplayCommand implements Callable<Integer> {
     }
     String recordedId = recordedRunId();
     String id = runId != null ? runId : recordedId;
+    Path named = baseDir != null ? baseDir : Path.of("alpharl-replay", id, "base");
     // Normalized as text, as the folders made for it are told apart: `new/../x` needed a folder `new` the command would have had to make.
-    Path base = (baseDir != null ? baseDir : Path.of("alpharl-replay", id, "base")).toAbsolutePath().normalize();
-    Path made = requireBaseDirFor(base, recordedId);
+    Path base = named.toAbsolutePath().normalize();
+    Path made = requireBaseDirFor(named, recordedId);
     try {
       kafka.ensureTopics();
       try (RootAllocator allocator = new RootAllocator()) {

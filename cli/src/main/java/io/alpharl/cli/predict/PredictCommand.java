@@ -408,7 +408,7 @@ public final class PredictCommand implements Callable<Integer> {
         progress.put(steps[i], ys[i]);
       }
     }
-    Monitoring monitoring = new Monitoring(steps, ys);
+    Monitoring monitoring = new Monitoring(steps, ys, axis.proto == ProgressAxis.PROGRESS_AXIS_SIGNAL);
     FitCalculator calculator = new FitCalculator(fit);
     // Judged as built, a batch at a time, as the processor's run tracker does: every window at once was about 1.7 GB at 7B.
     FitCalculator.Judging judging = calculator.judging(steps, planned, RunFitMemory.NONE);

@@ -34,7 +34,7 @@ public final class Emitted {
   private final Map<String, List<ControlDecision>> stops = new HashMap<>();
   private final Set<String> letters = new HashSet<>();
   private final Map<String, DeadLetter> unknownRun = new HashMap<>();
-  private final Set<String> unwritable = new HashSet<>();
+  private final Map<String, DeadLetter> unwritable = new HashMap<>();
   /**
    * Each prediction's newest step scored. A run's fits are scored in step order, live and in the
    * replay alike, so a step at or before it was scored; a set of every score grew by one entry a
@@ -182,7 +182,11 @@ public final class Emitted {
    * the manifest is found further on). Only a letter that holds the record's own bytes counts.
    */
   public boolean refusedAsUnknownRun(ConsumerRecord<byte[], byte[]> r) {
-    DeadLetter d = unknownRun.get(r.topic() + "/" + r.partition() + "/" + r.offset());
+    return sameRecord(unknownRun.get(r.topic() + "/" + r.partition() + "/" + r.offset()), r);
+  }
+
+  /** Whether {@code d} holds {@code r}'s bytes (as far as a letter keeps them) and their size. */
+  private static boolean sameRecord(DeadLetter d, ConsumerRecord<byte[], byte[]> r) {
     return d != null && r.value() != null && d.getOriginalValueSize() == r.value().length
         && d.getOriginalValue().equals(com.google.protobuf.ByteString.copyFrom(r.value(), 0, d.getOriginalValue().size()));
   }
@@ -194,13 +198,17 @@ public final class Emitted {
       unknownRun.put(at, d);
     }
     if (d.getReason() == RejectReason.REJECT_REASON_INCONSISTENT_WITH_RUN && d.getDetail().endsWith(UnwritableModelException.MARK)) {
-      unwritable.add(at);
+      unwritable.put(at, d);
     }
   }
 
-  /** Whether this extrapolator refused the record, a fit, because the model its plan makes cannot be written. */
-  public boolean refusedAsUnwritable(String topic, int partition, long offset) {
-    return unwritable.contains(topic + "/" + partition + "/" + offset);
+  /**
+   * Whether this extrapolator refused the record, a fit, because the model its plan makes cannot
+   * be written. Only a letter that holds the record's own bytes counts: a topic deleted and made
+   * again holds other records at the same offsets, and a writable fit there must be written.
+   */
+  public boolean refusedAsUnwritable(ConsumerRecord<byte[], byte[]> r) {
+    return sameRecord(unwritable.get(r.topic() + "/" + r.partition() + "/" + r.offset()), r);
   }
 
   public String rejectedBy() {

@@ -126,7 +126,7 @@ public final class RunInputs {
 
   /** Whether the waiting fit was refused before a restart because the model its plan makes cannot be written. */
   public boolean refusedAsUnwritable(Pending pending) {
-    return emitted.refusedAsUnwritable(pending.source().topic(), pending.source().partition(), pending.source().offset());
+    return emitted.refusedAsUnwritable(pending.source());
   }
 
   /** Logs the refusals still counted but not logged (when the service stops). */

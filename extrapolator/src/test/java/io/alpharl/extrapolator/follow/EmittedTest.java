@@ -2,11 +2,18 @@ package io.alpharl.extrapolator.follow;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.alpharl.extrapolator.model.UnwritableModelException;
 import io.alpharl.extrapolator.policy.EarlyStopPolicy;
+import io.alpharl.proto.topic.DeadLetters;
+import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.ControlDecision;
+import io.alpharl.proto.v1.DeadLetter;
 import io.alpharl.proto.v1.Prediction;
 import io.alpharl.proto.v1.ProgressAxis;
+import io.alpharl.proto.v1.RejectReason;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -76,5 +83,27 @@ class EmittedTest {
     e.stopped(ControlDecision.newBuilder().setRunId("f").setAtStep(75).setExtrapolatorId("x").setModelPath("/forged").build());
     assertThat(e.stoppedUnderOtherSettings("f", now)).as("forged: no prediction of its own names that model").isEmpty();
     assertThat(e.stoppedUnderOtherSettings("other", now)).isEmpty();
+  }
+
+  /**
+   * A fit refused because its model cannot be written is not written again after a restart; a
+   * topic deleted and made again holds another fit at the same offset, which must be written, and
+   * a letter for another reason never stands in for the write.
+   */
+  @Test
+  void aFitRefusedAsUnwritableIsKnownByItsOwnBytesOnly() {
+    Emitted e = Emitted.none("x");
+    byte[] fit = {1, 2, 3, 4};
+    DeadLetter unwritable = DeadLetters.of(Topics.FITS.name(), 0, 7, "r".getBytes(StandardCharsets.UTF_8), fit,
+        RejectReason.REJECT_REASON_INCONSISTENT_WITH_RUN, "fit of run r step 25 cannot be acted on: predicted w element 3 is Infinity: "
+            + UnwritableModelException.MARK, "extrapolator x").build();
+    e.deadLettered(unwritable);
+    e.deadLettered(DeadLetters.of(Topics.FITS.name(), 0, 8, null, fit, RejectReason.REJECT_REASON_INCONSISTENT_WITH_RUN,
+        "fit of run r step 30 cannot be acted on: module m is not modelled", "extrapolator x").build());
+    assertThat(e.refusedAsUnwritable(new ConsumerRecord<>(Topics.FITS.name(), 0, 7, null, fit))).isTrue();
+    assertThat(e.refusedAsUnwritable(new ConsumerRecord<>(Topics.FITS.name(), 0, 7, null, new byte[] {1, 2, 3, 5})))
+        .as("another record at the offset").isFalse();
+    assertThat(e.refusedAsUnwritable(new ConsumerRecord<>(Topics.FITS.name(), 0, 8, null, fit))).as("refused for another reason").isFalse();
+    assertThat(e.refusedAsUnwritable(new ConsumerRecord<>(Topics.FITS.name(), 1, 7, null, fit))).isFalse();
   }
 }

@@ -106,8 +106,9 @@ public final class RecordingWriter implements AutoCloseable {
       this.root = vectors;
       this.writer = arrow;
     } catch (IOException | RuntimeException e) {
-      // Held, the lock would refuse every later recorder of the name in this process; left, the partial file would stay.
-      for (AutoCloseable made : new AutoCloseable[] {vectors, buffers, file, lock}) {
+      // Held, the lock would refuse every later recorder of the name in this process; left, the partial file would stay. The file
+      // goes before the lock does: after it, the name is another recorder's.
+      for (AutoCloseable made : new AutoCloseable[] {vectors, buffers, file}) {
         try {
           if (made != null) {
             made.close();
@@ -116,8 +117,18 @@ public final class RecordingWriter implements AutoCloseable {
           e.addSuppressed(suppressed);
         }
       }
-      if (file != null) {
-        Files.deleteIfExists(tmp);
+      try {
+        if (file != null) {
+          Files.deleteIfExists(tmp);
+        }
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      } finally {
+        try {
+          lock.close();
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
       }
       throw e;
     }

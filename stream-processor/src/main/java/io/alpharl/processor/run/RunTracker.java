@@ -848,7 +848,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     long planned = step.getPlannedSteps();
     // The modules' windows are judged, and their trajectories fitted, as they are read, a batch at a time: all at once they were
     // about 1.7 GB at 7B.
-    Monitoring monitoring = new Monitoring(stepsOf, progress);
+    Monitoring monitoring = new Monitoring(stepsOf, progress, allProgress);
     FitCalculator.Judging judging = fits.judging(stepsOf, planned, fitMemory.computeIfAbsent(runId, r -> new RunFitMemory()));
     for (String module : mods.sortedNames()) {
       List<Rank1Update> points = points(runId, module, step.getStep(), inWindow, k);
