@@ -172,12 +172,7 @@ class AgentWatchIT {
     io.alpharl.itest.support.ServiceProcess first = io.alpharl.itest.support.ServiceProcess.start("watch", logs, 512, args);
     long killedAt;
     try {
-      long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
-      while ((killedAt = CommittedRun.lastStep(KafkaClients.of(broker.bootstrapServers()), runId)) < killAfter && System.nanoTime() < deadline) {
-        assertThat(first.alive()).as("the watch runs; its log: %s", first.logText()).isTrue();
-        Thread.sleep(20);
-      }
-      assertThat(killedAt).as("steps sent before the kill").isGreaterThanOrEqualTo(killAfter);
+      killedAt = awaitCommitted(first, broker, runId, killAfter, Duration.ofMillis(20));
       first.kill();
     } finally {
       first.close();
@@ -186,11 +181,7 @@ class AgentWatchIT {
     assertThat(killedAt).as("killed before the run's end").isLessThan(last);
     io.alpharl.itest.support.ServiceProcess second = io.alpharl.itest.support.ServiceProcess.start("watch-again", logs, 512, args);
     try {
-      long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
-      while (CommittedRun.lastStep(KafkaClients.of(broker.bootstrapServers()), runId) < last && System.nanoTime() < deadline) {
-        assertThat(second.alive()).as("the watch started again runs; its log: %s", second.logText()).isTrue();
-        Thread.sleep(200);
-      }
+      awaitCommitted(second, broker, runId, last, Duration.ofMillis(200));
     } finally {
       second.close(); // SIGTERM: the planned final step sent, the run ends
     }
@@ -202,6 +193,19 @@ class AgentWatchIT {
     assertThat(log.duplicateDeltas).isEmpty();
     assertThat(log.deltas.keySet()).as("the killed step's frames stay invisible").containsExactlyElementsOf(expected);
     BundledRun.assertDeltasSumToFiles(log, expected);
+  }
+
+  /** Waits, up to 3 minutes, until the log holds the run committed through {@code step}, the watch alive meanwhile; its last committed step then. */
+  private static long awaitCommitted(io.alpharl.itest.support.ServiceProcess watch, TestBroker broker, String runId, long step, Duration poll)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+    long committed;
+    while ((committed = CommittedRun.lastStep(KafkaClients.of(broker.bootstrapServers()), runId)) < step && System.nanoTime() < deadline) {
+      assertThat(watch.alive()).as("the watch runs; its log: %s", watch.logText()).isTrue();
+      Thread.sleep(poll.toMillis());
+    }
+    assertThat(committed).as("committed within 3 minutes; the watch's log: %s", watch.logText()).isGreaterThanOrEqualTo(step);
+    return committed;
   }
 
   @Test
@@ -243,11 +247,7 @@ class AgentWatchIT {
         List.of("agent", "watch", runDir.toString(), "--run-id", runId, "--bootstrap-servers", broker.bootstrapServers(), "--progress-key",
             "eval_accuracy", "--poll-interval", "PT0.2S", "--state-dir", runDir.resolveSibling(runDir.getFileName() + "-state").toString()));
     try {
-      long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
-      while (CommittedRun.lastStep(KafkaClients.of(broker.bootstrapServers()), runId) < last && System.nanoTime() < deadline) {
-        assertThat(watch.alive()).as("the watch runs; its log: %s", watch.log()).isTrue();
-        Thread.sleep(500);
-      }
+      awaitCommitted(watch, broker, runId, last, Duration.ofMillis(500));
     } finally {
       watch.close(); // SIGTERM
     }

@@ -44,42 +44,30 @@ class RecordingWriterTest {
     }
   }
 
+  /**
+   * The lock was the partial file's own, let go before the file moved into place: a second writer
+   * that opened the partial file in between took the lock and emptied the file the first was moving.
+   * The lock is now on a file that never moves: with the partial file gone from its name (as at the
+   * move) the first writer still holds it.
+   */
   @Test
   void aSecondWriterOfOneNameIsRefusedAndTheFirstGoesOn() throws Exception {
     Path out = dir.resolve("run.arrow");
     try (RootAllocator allocator = new RootAllocator(); RecordingWriter a = new RecordingWriter(allocator, out)) {
       a.add(manifest("a"));
       a.flush();
-      assertThatThrownBy(() -> new RecordingWriter(allocator, out)).hasMessageContaining("another recording to " + out + " is being written");
+      assertThatThrownBy(() -> new RecordingWriter(allocator, out)).isInstanceOf(RecordingWriter.InUseException.class)
+          .hasMessageContaining("another recording to " + out + " is being written");
+      Path partial = dir.resolve("run.arrow.tmp");
+      Files.move(partial, dir.resolve("aside"));
+      assertThatThrownBy(() -> new RecordingWriter(allocator, out)).as("its partial file moved").isInstanceOf(RecordingWriter.InUseException.class);
+      Files.move(dir.resolve("aside"), partial);
       a.add(step(1));
       a.commit();
       assertThat(RecordingCheck.verify(allocator, out).steps()).isEqualTo(1);
       assertThatThrownBy(a::commit).isInstanceOf(IllegalStateException.class);
-    }
-  }
-
-  /**
-   * The lock was the partial file's own, let go before the file moved into place: a second writer
-   * that opened the partial file in between took the lock and emptied the file the first was moving.
-   * The lock is now on a file that never moves: a partial file gone from its name (as at a move)
-   * leaves the first writer holding it.
-   */
-  @Test
-  void theLockStaysWithTheFirstWriterWhenItsPartialFileMoves() throws Exception {
-    Path out = dir.resolve("run.arrow");
-    try (RootAllocator allocator = new RootAllocator(); RecordingWriter a = new RecordingWriter(allocator, out)) {
-      a.add(manifest("a"));
-      a.flush();
-      Files.move(dir.resolve("run.arrow.tmp"), dir.resolve("moved"));
-      assertThatThrownBy(() -> new RecordingWriter(allocator, out)).hasMessageContaining("another recording to " + out + " is being written");
-    }
-    try (RootAllocator allocator = new RootAllocator(); RecordingWriter a = new RecordingWriter(allocator, out)) {
-      a.add(manifest("a"));
-      a.add(step(1));
-      a.commit();
       try (RecordingWriter b = new RecordingWriter(allocator, out)) {
-        assertThat(RecordingCheck.verify(allocator, out).steps()).as("a committed recording is free to be written again, and is whole until then")
-            .isEqualTo(1);
+        assertThat(RecordingCheck.verify(allocator, out).steps()).as("committed, the name is free, the recording whole until replaced").isEqualTo(1);
       }
     }
   }
