@@ -159,14 +159,9 @@ class AgentWatchIT {
   @Test
   void aWatchKilledWithSigkillMidRunAndStartedAgainLeavesTheLogAsAWholeRunWould(TestBroker broker) throws Exception {
     String runId = "sigkill-" + UUID.randomUUID().toString().substring(0, 8);
-    List<Long> steps = BundledRun.steps();
-    for (long s : steps) {
-      BundledRun.copyCheckpoint(s, runDir);
-    }
-    Path logs = runDir.resolveSibling(runDir.getFileName() + "-sigkill-logs");
-    List<String> args = List.of("agent", "watch", runDir.toString(), "--run-id", runId, "--bootstrap-servers", broker.bootstrapServers(),
-        "--progress-key", "eval_accuracy", "--poll-interval", "PT0.2S", "--state-dir", runDir.resolveSibling(runDir.getFileName() + "-sigkill-state")
-            .toString());
+    List<Long> steps = everyCheckpointPresent();
+    Path logs = runDir.resolveSibling(runDir.getFileName() + "-logs");
+    List<String> args = watchArgs(broker, runId);
     long killAfter = steps.get(steps.size() / 2);
     long last = steps.get(steps.size() - 1);
     io.alpharl.itest.support.ServiceProcess first = io.alpharl.itest.support.ServiceProcess.start("watch", logs, 512, args);
@@ -193,6 +188,21 @@ class AgentWatchIT {
     assertThat(log.duplicateDeltas).isEmpty();
     assertThat(log.deltas.keySet()).as("the killed step's frames stay invisible").containsExactlyElementsOf(expected);
     BundledRun.assertDeltasSumToFiles(log, expected);
+  }
+
+  /** The bundled run's steps, every checkpoint of them copied into the run folder. */
+  private List<Long> everyCheckpointPresent() throws Exception {
+    List<Long> steps = BundledRun.steps();
+    for (long s : steps) {
+      BundledRun.copyCheckpoint(s, runDir);
+    }
+    return steps;
+  }
+
+  /** {@code agent watch} of the run folder as a process runs it, its state folder beside the run's. */
+  private List<String> watchArgs(TestBroker broker, String runId) {
+    return List.of("agent", "watch", runDir.toString(), "--run-id", runId, "--bootstrap-servers", broker.bootstrapServers(), "--progress-key",
+        "eval_accuracy", "--poll-interval", "PT0.2S", "--state-dir", runDir.resolveSibling(runDir.getFileName() + "-state").toString());
   }
 
   /** Waits, up to 3 minutes, until the log holds the run committed through {@code step}, the watch alive meanwhile; its last committed step then. */
@@ -238,14 +248,10 @@ class AgentWatchIT {
   @Test
   void aWatchStoppedBySigtermOnceThePlannedStepIsSentEndsTheRun(TestBroker broker) throws Exception {
     String runId = "sigterm-" + UUID.randomUUID().toString().substring(0, 8);
-    List<Long> steps = BundledRun.steps();
-    for (long s : steps) {
-      BundledRun.copyCheckpoint(s, runDir);
-    }
+    List<Long> steps = everyCheckpointPresent();
     long last = steps.get(steps.size() - 1);
     io.alpharl.itest.support.ServiceProcess watch = io.alpharl.itest.support.ServiceProcess.start("watch", runDir.resolveSibling(runDir.getFileName() + "-logs"), 512,
-        List.of("agent", "watch", runDir.toString(), "--run-id", runId, "--bootstrap-servers", broker.bootstrapServers(), "--progress-key",
-            "eval_accuracy", "--poll-interval", "PT0.2S", "--state-dir", runDir.resolveSibling(runDir.getFileName() + "-state").toString()));
+        watchArgs(broker, runId));
     try {
       awaitCommitted(watch, broker, runId, last, Duration.ofMillis(500));
     } finally {
