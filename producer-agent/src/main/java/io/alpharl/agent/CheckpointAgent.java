@@ -14,6 +14,7 @@ import io.alpharl.agent.delta.RunningSum;
 import io.alpharl.agent.publish.AgentFencedException;
 import io.alpharl.agent.publish.StepSink;
 import io.alpharl.agent.resume.AgentLetters;
+import io.alpharl.agent.resume.BeforeFencing;
 import io.alpharl.agent.resume.CommittedRun;
 import io.alpharl.agent.resume.ContinuityCheck;
 import io.alpharl.agent.resume.LineageCheck;
@@ -294,8 +295,8 @@ public final class CheckpointAgent implements AutoCloseable {
     if (committed.lastStep() == 0 || committed.progressKey().isEmpty() || committed.progressKey().get().equals(config.progressKey())) {
       return;
     }
-    throw new ResumeRefusedException("run " + config.runId() + " has steps on the log with progress key '" + committed.progressKey().get()
-        + "', not '" + config.progressKey() + "'; resume with --progress-key " + committed.progressKey().get() + ", or send it under a new run id");
+    throw new ResumeRefusedException(BeforeFencing.otherProgressKey(config.runId(), committed.progressKey().get(),
+        config.progressKey()));
   }
 
   /**

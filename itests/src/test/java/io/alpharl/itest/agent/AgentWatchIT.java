@@ -334,6 +334,11 @@ class AgentWatchIT {
           "--progress-key", "eval_accuracy", "--state-dir", other.resolveSibling(other.getFileName() + "-state").toString());
       assertThat(said.code()).isEqualTo(1);
       assertThat(said.line()).contains("run " + runId + " on the log is not the run in " + other).contains("new run id");
+      // Under another progress key nothing could be compared, and the producer fenced the live agent before the resume refused.
+      Said otherKey = execute("agent", "watch", other.toString(), "--run-id", runId, "--once", "--bootstrap-servers", broker.bootstrapServers(),
+          "--progress-key", "reward", "--state-dir", other.resolveSibling(other.getFileName() + "-state").toString());
+      assertThat(otherKey.code()).isEqualTo(1);
+      assertThat(otherKey.line()).contains("run " + runId + " has steps on the log with progress key 'eval_accuracy', not 'reward'");
       live.manifest(lastManifest(broker, runId, 1)); // not fenced
     }
   }

@@ -21,6 +21,11 @@ public final class BeforeFencing {
 
   /** @throws ResumeRefusedException when the folder's history parts from the run's on the log */
   public static void requireSameRun(AgentConfig config, LoggedRun soFar) {
+    String loggedKey = soFar.described().map(m -> m.getProgressSignalName()).orElse("");
+    if (soFar.lastStep() > 0 && !loggedKey.isEmpty() && !loggedKey.equals(config.progressKey())) {
+      // The resume would refuse it for that once the producer had fenced the run's agent.
+      throw new ResumeRefusedException(otherProgressKey(config.runId(), loggedKey, config.progressKey()));
+    }
     NavigableMap<Long, Double> logged = soFar.progress();
     String key = soFar.newestManifest().map(m -> m.getProgressSignalName()).orElse("");
     if (logged.isEmpty() || !key.equals(config.progressKey())) {
@@ -42,5 +47,14 @@ public final class BeforeFencing {
       throw new ResumeRefusedException("run " + config.runId() + " on the log is not the run in " + config.runDir() + " (" + parted.get()
           + "): another agent may be sending that run, and this one would have stopped it; send this folder under a new run id");
     }
+  }
+
+  /**
+   * Why a run with steps on the log under progress key {@code logged} is not resumed under
+   * {@code given}: its y_t would mix two signals in every fit window from there on.
+   */
+  public static String otherProgressKey(String runId, String logged, String given) {
+    return "run " + runId + " has steps on the log with progress key '" + logged + "', not '" + given + "'; resume with --progress-key " + logged
+        + ", or send it under a new run id";
   }
 }

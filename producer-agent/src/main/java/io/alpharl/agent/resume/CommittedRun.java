@@ -138,7 +138,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       Optional<BaseModelFingerprint> base = logged.manifests().stream().filter(m -> m.getCreatedUnixMs() > 0).map(BaseModelFingerprint::of)
           .flatMap(Optional::stream).findFirst();
       Map<String, TensorInfo> modules = new HashMap<>();
-      Optional<RunManifest> described = logged.manifests().stream().filter(m -> m.getCreatedUnixMs() > 0).reduce((older, newer) -> newer);
+      Optional<RunManifest> described = logged.described();
       described.ifPresent(m -> m.getTensorsList().forEach(t -> modules.put(t.getName(), t)));
       String key = described.map(RunManifest::getProgressSignalName).orElse("");
       Set<WireDtype> wires = logged.manifests().stream().map(m -> WireDtype.named(m.getWireDtype())).flatMap(Optional::stream)

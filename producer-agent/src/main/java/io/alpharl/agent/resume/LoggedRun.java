@@ -91,6 +91,14 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
     return commits.isEmpty() ? 0 : commits.lastKey();
   }
 
+  /**
+   * The newest manifest an agent made (not an end's of {@code agent end}, which carries no time of
+   * making), which describes the run's tensors and progress key; empty where the log has none.
+   */
+  public Optional<RunManifest> described() {
+    return manifests.stream().filter(m -> m.getCreatedUnixMs() > 0).reduce((older, newer) -> newer);
+  }
+
   /** The newest manifest, which says what the run is now; empty where the log has none. */
   public Optional<RunManifest> newestManifest() {
     return manifests.isEmpty() ? Optional.empty() : Optional.of(manifests.get(manifests.size() - 1));
