@@ -339,6 +339,19 @@ class AgentWatchIT {
           "--progress-key", "reward", "--state-dir", other.resolveSibling(other.getFileName() + "-state").toString());
       assertThat(otherKey.code()).isEqualTo(1);
       assertThat(otherKey.line()).contains("run " + runId + " has steps on the log with progress key 'eval_accuracy', not 'reward'");
+      // Another model's run with no progress value in common: its base's tensors are not the run's.
+      Path model = java.nio.file.Files.createDirectories(runDir.resolveSibling(runDir.getFileName() + "-model"));
+      for (long s : List.of(0L, 5L)) {
+        Path c = java.nio.file.Files.createDirectories(model.resolve("checkpoint-" + s));
+        new io.alpharl.safetensors.SafetensorsWriter(Map.of("format", "pt")).add("model.layers.0.self_attn.q_proj.weight",
+            io.alpharl.safetensors.DType.F32, List.of(2L, 2L)).writeTo(c.resolve("model.safetensors"), Map.of("model.layers.0.self_attn.q_proj.weight",
+                new float[] {1, 2, 3, s}));
+        java.nio.file.Files.writeString(c.resolve("trainer_state.json"), "{\"global_step\": " + s + ", \"max_steps\": 10, \"log_history\": []}");
+      }
+      Said otherModel = execute("agent", "watch", model.toString(), "--run-id", runId, "--once", "--bootstrap-servers", broker.bootstrapServers(),
+          "--progress-key", "eval_accuracy", "--state-dir", model.resolveSibling(model.getFileName() + "-state").toString());
+      assertThat(otherModel.code()).as(otherModel.line()).isEqualTo(1);
+      assertThat(otherModel.line()).contains("tensors on the log that the base model given does not have");
       live.manifest(lastManifest(broker, runId, 1)); // not fenced
     }
   }

@@ -4,7 +4,10 @@ import io.alpharl.agent.AgentConfig;
 import io.alpharl.agent.checkpoint.CheckpointDir;
 import io.alpharl.agent.checkpoint.CheckpointScanner;
 import io.alpharl.agent.checkpoint.ProgressReader;
+import io.alpharl.safetensors.Checkpoint;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
 
@@ -25,6 +28,9 @@ public final class BeforeFencing {
     if (soFar.lastStep() > 0 && !loggedKey.isEmpty() && !loggedKey.equals(config.progressKey())) {
       // The resume would refuse it for that once the producer had fenced the run's agent.
       throw new ResumeRefusedException(otherProgressKey(config.runId(), loggedKey, config.progressKey()));
+    }
+    if (soFar.lastStep() > 0) {
+      requireTensorsOfTheBase(config, soFar);
     }
     NavigableMap<Long, Double> logged = soFar.progress();
     String key = soFar.newestManifest().map(m -> m.getProgressSignalName()).orElse("");
@@ -56,5 +62,16 @@ public final class BeforeFencing {
   public static String otherProgressKey(String runId, String logged, String given) {
     return "run " + runId + " has steps on the log with progress key '" + logged + "', not '" + given + "'; resume with --progress-key " + logged
         + ", or send it under a new run id";
+  }
+
+  /** Another model's base under the run's id (its header read, not its values): the resume would refuse it after fencing. */
+  private static void requireTensorsOfTheBase(AgentConfig config, LoggedRun soFar) {
+    Map<String, Long> values = new HashMap<>();
+    try (Checkpoint base = Checkpoint.open(config.basePath())) {
+      base.tensors().values().forEach(t -> values.put(t.name(), t.elementCount()));
+    } catch (RuntimeException e) {
+      return; // not there yet, or unreadable: the agent's start says so
+    }
+    CommittedRun.requireTensorsOf(config.runId(), soFar.described(), name -> values.getOrDefault(name, -1L));
   }
 }

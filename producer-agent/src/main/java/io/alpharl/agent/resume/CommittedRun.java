@@ -146,7 +146,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       if (lastStep == 0) {
         return new CommittedRun(0, created, Collections.emptyNavigableMap(), base, modules, Optional.of(key), Optional.of(new TreeSet<>()), 0, wires);
       }
-      requireTensorsOf(runId, described, sum);
+      requireTensorsOf(runId, described, sum::size);
       Optional<KeyframeStart> keyframes = KeyframeStart.load(reader, decoder, runId, commits, created, sum);
       Folded folded = fold(reader, decoder, runId, lastStep, newest.get(), sum, keyframes, created);
       // The reads start by the agents' clocks (a keyframe's commit time, the run's first manifest's): a
@@ -178,11 +178,13 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
    * Refuses a run whose tensors on the log the base model given does not have, or has at other
    * sizes: another model under the run's id. Said before the deltas are read, which would otherwise
    * fail on the first such tensor (the base's fingerprint is compared after, for same-shaped bases).
+   *
+   * @param valuesInBase a tensor's number of values in the base; negative where the base has none
    */
-  private static void requireTensorsOf(String runId, Optional<RunManifest> described, RunningSum sum) {
+  static void requireTensorsOf(String runId, Optional<RunManifest> described, java.util.function.ToLongFunction<String> valuesInBase) {
     List<String> differ = new ArrayList<>();
     described.ifPresent(m -> m.getTensorsList().forEach(t -> {
-      long inBase = sum.size(t.getName());
+      long inBase = valuesInBase.applyAsLong(t.getName());
       if (inBase != Shapes.elementCount(t.getShapeList(), t.getName())) {
         differ.add(t.getName() + " " + t.getShapeList() + (inBase < 0 ? " (not in the base)" : " (" + inBase + " values in the base)"));
       }
