@@ -119,6 +119,28 @@ class UserErrorsTest {
     assertThat(oneLine()).contains("--r2-floor");
   }
 
+  /**
+   * A model whose largest tensor the heap cannot hold twice ran out of memory at the model's write,
+   * after the pass over every checkpoint (hours at 7B). Said before that pass now. The base here is
+   * a sparse file: a 100 GB embedding that takes no disk.
+   */
+  @Test
+  void aPredictionTheHeapCannotHoldIsRefusedBeforeTheCheckpointsAreRead() throws Exception {
+    Path run = runFolder("large", 100, -1);
+    String header = "{\"model.embed_tokens.weight\":{\"dtype\":\"F32\",\"shape\":[4000000,6250],\"data_offsets\":[0,100000000000]},"
+        + "\"model.layers.0.mlp.up_proj.weight\":{\"dtype\":\"F32\",\"shape\":[4,3],\"data_offsets\":[100000000000,100000000048]}}";
+    byte[] json = header.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(run.resolve("checkpoint-0").resolve("model.safetensors").toFile(), "rw")) {
+      f.setLength(0);
+      f.write(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(json.length).array());
+      f.write(json);
+      f.setLength(8L + json.length + 100_000_000_048L);
+    }
+    assertThat(run("predict", run.toString(), "--window-step", "15", "--out", work.resolve("p").toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("this model and window need about 200.3 GB of heap", "largest tensor twice, 200.0 GB", "-Xmx");
+    assertThat(work.resolve("p")).doesNotExist();
+  }
+
   /** Kafka moved the user's folders aside (renamed -stray); a blank --id made a claim on --out for good; the rest were stack traces. */
   @Test
   void foldersAndNamesThatServicesWouldTakeForTheirs() throws Exception {

@@ -250,6 +250,7 @@ public final class PredictCommand implements Callable<Integer> {
           moduleTensors.add(t);
         }
       }
+      requireHeapFor(base, moduleTensors, window.size(), factorSettings.rank());
       NavigableMap<Long, StepCommitted> commits = new TreeMap<>();
       Map<String, NavigableMap<Long, Rank1Update>> factors = new HashMap<>();
       Map<String, ModuleFactors> previous = new HashMap<>();
@@ -381,6 +382,26 @@ public final class PredictCommand implements Callable<Integer> {
         .collect(java.util.stream.Collectors.joining("; "));
     throw new UserError(policy + " has a plan for none of the " + summary.getModulesCount() + " modules"
         + (reasons.isEmpty() ? "" : ": " + reasons));
+  }
+
+  /**
+   * What the command holds on its heap at least, said before the pass over every checkpoint (hours
+   * at 7B) rather than as an OutOfMemoryError at its end: the window's factors of every module
+   * until the plan is made, then the largest tensor twice while it is computed and written.
+   */
+  private static void requireHeapFor(Checkpoint base, List<TensorEntry> modules, int windowPoints, int factors) {
+    long factorBytes = 0;
+    for (TensorEntry t : modules) {
+      factorBytes += 4L * factors * (t.shape().get(0) + t.shape().get(1)) * windowPoints;
+    }
+    long largest = base.tensors().values().stream().mapToLong(TensorEntry::elementCount).max().orElse(0);
+    double needGb = (factorBytes + 8.0 * largest + (256L << 20)) / 1e9;
+    double heapGb = Runtime.getRuntime().maxMemory() / 1e9;
+    if (needGb > heapGb) {
+      throw new UserError(String.format(java.util.Locale.ROOT, "this model and window need about %.1f GB of heap (the window's factors, %.1f GB, then"
+          + " its largest tensor twice, %.1f GB) and this JVM has %.1f GB: give it more (ALPHARL_JAVA_OPTS=-Xmx%dg) or a shorter --max-window",
+          needGb, factorBytes / 1e9, 8.0 * largest / 1e9, heapGb, (long) Math.ceil(needGb * 1.25)));
+    }
   }
 
   /** The signal axis fits every window step's progress value: one missing is the user's to fix. */
