@@ -14,16 +14,20 @@ import java.util.Optional;
 /**
  * What an agent checks of the log before it starts its producer under the run's transactional id.
  * Started, the producer fences any other agent of that id: an agent given the id of another live
- * run by mistake stopped that run's agent, and only then was refused by the resume's checks. The
- * run's history as the log has committed it so far (without waiting for open transactions) is
- * compared with the folder's ({@link LineageCheck}); the full checks follow once the producer is
- * started. Stateless.
+ * run by mistake stopped that run's agent, and only then was refused by the resume's checks. What
+ * the log has committed of the run so far (without waiting for open transactions) is compared with
+ * the folder's: once the run has steps, its progress key and the base's tensor names and sizes (as
+ * the resume compares them, never more strictly), then the history ({@link LineageCheck}). The full
+ * checks follow once the producer is started. Stateless.
  */
 public final class BeforeFencing {
   private BeforeFencing() {}
 
-  /** @throws ResumeRefusedException when the folder's history parts from the run's on the log */
+  /** @throws ResumeRefusedException when the folder's run is not the run on the log */
   public static void requireSameRun(AgentConfig config, LoggedRun soFar) {
+    if (soFar.endedAfter().isPresent()) {
+      return; // no agent sends it: the resume says it was ended, which is the first thing to mend
+    }
     String loggedKey = soFar.described().map(m -> m.getProgressSignalName()).orElse("");
     if (soFar.lastStep() > 0 && !loggedKey.isEmpty() && !loggedKey.equals(config.progressKey())) {
       // The resume would refuse it for that once the producer had fenced the run's agent.
@@ -33,9 +37,8 @@ public final class BeforeFencing {
       requireTensorsOfTheBase(config, soFar);
     }
     NavigableMap<Long, Double> logged = soFar.progress();
-    String key = soFar.newestManifest().map(m -> m.getProgressSignalName()).orElse("");
-    if (logged.isEmpty() || !key.equals(config.progressKey())) {
-      return; // nothing to compare, or another key: the resume's checks say what is wrong
+    if (logged.isEmpty() || !loggedKey.equals(config.progressKey())) {
+      return; // nothing to compare (no value yet, or none under this key before the run's first step)
     }
     List<CheckpointDir> present = new CheckpointScanner(config.runDir(), config.layout()).present();
     if (present.isEmpty()) {
