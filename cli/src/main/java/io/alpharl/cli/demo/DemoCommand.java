@@ -123,8 +123,12 @@ public final class DemoCommand implements Callable<Integer> {
       return 2;
     }
     long free = Files.getFileStore(out.toAbsolutePath()).getUsableSpace();
-    if (free < 512L * 1024 * 1024) {
-      System.err.printf("alpharl demo: only %d MB free under %s; the demo needs about 512 MB%n", free >> 20, out.toAbsolutePath());
+    // The broker's log holds what the recording holds, and the replayed base and the predicted models about as much again: a 0.5B
+    // recording filled the disk part way with 512 MB asked for.
+    long need = 2 * Files.size(rec) + (512L << 20);
+    if (free < need) {
+      System.err.printf("alpharl demo: only %d MB free under %s; the demo needs about %d MB for %s%n", free >> 20, out.toAbsolutePath(), need >> 20,
+          rec.getFileName());
       return 2;
     }
     String session = UUID.randomUUID().toString().substring(0, 6);
