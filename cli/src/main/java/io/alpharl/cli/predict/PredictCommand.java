@@ -386,21 +386,34 @@ public final class PredictCommand implements Callable<Integer> {
 
   /**
    * What the command holds on its heap at least, said before the pass over every checkpoint (hours
-   * at 7B) rather than as an OutOfMemoryError at its end: the window's factors of every module
-   * until the plan is made, then the largest tensor twice while it is computed and written.
+   * at 7B) rather than as an OutOfMemoryError at its end: during the pass the window's factors of
+   * every module and a module's W_0 and ΔW; at the write, after the factors are let go, the
+   * tensor being computed (the next waits for the writer where two do not fit in half the heap).
    */
   private static void requireHeapFor(Checkpoint base, List<TensorEntry> modules, int windowPoints, int factors) {
     long factorBytes = 0;
+    long largestModule = 0;
     for (TensorEntry t : modules) {
       factorBytes += 4L * factors * (t.shape().get(0) + t.shape().get(1)) * windowPoints;
+      largestModule = Math.max(largestModule, t.elementCount());
     }
-    long largest = base.tensors().values().stream().mapToLong(TensorEntry::elementCount).max().orElse(0);
-    double needGb = (factorBytes + 8.0 * largest + (256L << 20)) / 1e9;
+    TensorEntry largest = base.tensors().values().stream().max(java.util.Comparator.comparingLong(TensorEntry::elementCount)).orElse(null);
+    if (largest == null) {
+      return;
+    }
+    if (largest.elementCount() > Integer.MAX_VALUE - 8) {
+      throw new UserError(base.dir() + ": tensor " + largest.name() + " has " + largest.elementCount() + " values, more than one Java array"
+          + " holds (" + (Integer.MAX_VALUE - 8) + "): it cannot be read whole, whatever the heap");
+    }
+    double passBytes = factorBytes + 8.0 * largestModule;
+    double writeBytes = 4.0 * largest.elementCount();
+    double needGb = (Math.max(passBytes, writeBytes) + (256L << 20)) / 1e9;
     double heapGb = Runtime.getRuntime().maxMemory() / 1e9;
     if (needGb > heapGb) {
-      throw new UserError(String.format(java.util.Locale.ROOT, "this model and window need about %.1f GB of heap (the window's factors, %.1f GB, then"
-          + " its largest tensor twice, %.1f GB) and this JVM has %.1f GB: give it more (ALPHARL_JAVA_OPTS=-Xmx%dg) or a shorter --max-window",
-          needGb, factorBytes / 1e9, 8.0 * largest / 1e9, heapGb, (long) Math.ceil(needGb * 1.25)));
+      throw new UserError(String.format(java.util.Locale.ROOT, "this model and window need at least %.1f GB of heap (the window's factors and a"
+          + " module, %.1f GB, while the checkpoints are read; the largest tensor, %.1f GB, while the model is written) and this JVM has %.1f GB:"
+          + " give it more (ALPHARL_JAVA_OPTS=-Xmx%dg)%s", needGb, passBytes / 1e9, writeBytes / 1e9, heapGb, (long) Math.ceil(needGb * 1.25),
+          passBytes > writeBytes ? " or a shorter --max-window" : ""));
     }
   }
 

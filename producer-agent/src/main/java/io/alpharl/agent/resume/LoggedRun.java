@@ -92,8 +92,9 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
   }
 
   /**
-   * The newest manifest an agent made (not an end's of {@code agent end}, which carries no time of
-   * making), which describes the run's tensors and progress key; empty where the log has none.
+   * The newest manifest that says when it was made (builds before {@code created_unix_ms} said
+   * nothing), which describes the run's tensors and progress key as the resume reads them; empty
+   * where the log has none.
    */
   public Optional<RunManifest> described() {
     return manifests.stream().filter(m -> m.getCreatedUnixMs() > 0).reduce((older, newer) -> newer);
