@@ -123,9 +123,10 @@ public final class DemoCommand implements Callable<Integer> {
       return 2;
     }
     long free = Files.getFileStore(out.toAbsolutePath()).getUsableSpace();
-    // The broker's log holds what the recording holds, and the replayed base and the predicted models about as much again: a 0.5B
-    // recording filled the disk part way with 512 MB asked for.
-    long need = 2 * Files.size(rec) + (512L << 20);
+    // The broker's log and the replayed base hold what the recording holds, and each predicted model (from 40 % of the run and from
+    // the stop, at most two) up to the model in f32: a 0.5B recording filled the disk part way with 512 MB asked for.
+    double needBytes = Files.size(rec) + 2 * 4.0 * verified.values() + (512L << 20);
+    long need = needBytes > Long.MAX_VALUE / 2 ? Long.MAX_VALUE / 2 : (long) needBytes;
     if (free < need) {
       System.err.printf("alpharl demo: only %d MB free under %s; the demo needs about %d MB for %s%n", free >> 20, out.toAbsolutePath(), need >> 20,
           rec.getFileName());

@@ -22,10 +22,10 @@ public final class RecordingCheck {
 
   /**
    * What a whole recording holds: the run it was made under (its first manifest's), how many
-   * steps, and how many values its modelled matrices have (its last manifest's: what a processor
-   * of the replayed run holds ΔW of).
+   * steps, and, as its last manifest says, how many values its modelled matrices have (what a
+   * processor of the replayed run holds ΔW of) and its tensors have (a model's).
    */
-  public record Verified(String runId, int steps, long modelledValues) {}
+  public record Verified(String runId, int steps, long modelledValues, long values) {}
 
   /**
    * @throws IOException naming the batch, step and record where the recording is damaged, or the
@@ -37,6 +37,7 @@ public final class RecordingCheck {
     long lastStep = 0;
     String runId = null;
     long modelledValues = 0;
+    long values = 0;
     java.util.SortedSet<Long> framesOf = new java.util.TreeSet<>(); // the steps of the frames read since the last commit
     try (RecordingReader reader = new RecordingReader(allocator, recording)) {
       for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
@@ -53,7 +54,8 @@ public final class RecordingCheck {
                   throw new IOException(where + problem.get().detail());
                 }
                 runId = runId == null ? m.getRunId() : runId;
-                modelledValues = modelledValues(m);
+                modelledValues = values(m, true);
+                values = values(m, false);
               }
               case BASE -> FrameEnvelope.parse(e.value());
               case DELTA -> framesOf.add(FrameEnvelope.parse(e.value()).header().getStep());
@@ -95,16 +97,20 @@ public final class RecordingCheck {
       // was ended a step early.
       throw new IOException(recording + " is damaged: it ends with frames of step(s) " + framesOf + " and no commit of them");
     }
-    return new Verified(runId, steps, modelledValues);
+    return new Verified(runId, steps, modelledValues, values);
   }
 
   /** Long.MAX_VALUE for more than a long counts: a manifest's shapes are bounded by nothing but their type. */
-  private static long modelledValues(RunManifest m) {
+  private static long values(RunManifest m, boolean modelledOnly) {
     try {
       long values = 0;
       for (io.alpharl.proto.v1.TensorInfo t : m.getTensorsList()) {
-        if (t.getModelled()) {
-          values = Math.addExact(values, Math.multiplyExact(t.getShape(0), t.getShape(1))); // a modelled tensor is a matrix (MessageChecks)
+        if (t.getModelled() || !modelledOnly) {
+          long n = 1;
+          for (long d : t.getShapeList()) {
+            n = Math.multiplyExact(n, d); // MessageChecks refuse negative dimensions
+          }
+          values = Math.addExact(values, n);
         }
       }
       return values;
