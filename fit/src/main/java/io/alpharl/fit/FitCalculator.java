@@ -114,21 +114,18 @@ public final class FitCalculator {
     private final long plannedSteps;
     private final Target target;
     private final RunFitMemory.Round memories;
-    private final List<ModuleWindow> batch = new ArrayList<>();
-    private final List<ModuleChoice> choices = new ArrayList<>();
-    private final long maxBatchBytes;
-    private long batchBytes;
+    private final Batches<ModuleWindow, ModuleChoice> batches;
     private List<FactorPoint> first;
 
     private Judging(long[] steps, long plannedSteps, RunFitMemory memory, long maxBatchBytes) {
       this.steps = steps.clone();
-      this.maxBatchBytes = maxBatchBytes;
       this.plannedSteps = plannedSteps;
       // Nothing can be aimed at. A given progress value can be (method.md: the signal axis with a given value needs no planned
       // step): the modules are judged then, and the gate refuses for want of the step, as it says.
       boolean aimed = plannedSteps > 0 || !Double.isNaN(settings.signalTarget()) || settings.policy().contains("target=");
       this.target = aimed ? new Target(plannedSteps, settings.signalTarget()) : null;
       this.memories = memory.round();
+      this.batches = new Batches<>(maxBatchBytes, ModuleWindow::factorBytes, this::judge);
     }
 
     /** Judges {@code window} with the batch it joins (the batch is judged once full, or at {@link #finish}). */
@@ -139,18 +136,12 @@ public final class FitCalculator {
       if (first == null) {
         first = window.points();
       }
-      batch.add(window);
-      batchBytes += window.factorBytes();
-      if (batchBytes >= maxBatchBytes) {
-        judgeBatch();
-      }
+      batches.add(window);
     }
 
-    private void judgeBatch() {
+    private List<ModuleChoice> judge(List<ModuleWindow> batch) {
       List<PrefixFitMemory> memory = memories.of(batch);
-      choices.addAll(IntStream.range(0, batch.size()).parallel().mapToObj(i -> chooser.choose(batch.get(i), target, policy, memory.get(i))).toList());
-      batch.clear();
-      batchBytes = 0;
+      return IntStream.range(0, batch.size()).parallel().mapToObj(i -> chooser.choose(batch.get(i), target, policy, memory.get(i))).toList();
     }
 
     /** The judgement of every window added. */
@@ -158,11 +149,11 @@ public final class FitCalculator {
       if (target == null) {
         return new Judgement(List.of(), null, new GateVerdict(false, List.of("planned final step unknown")), null);
       }
-      judgeBatch();
+      List<ModuleChoice> choices = batches.finish();
       memories.end();
       int k = steps.length;
       RunBacktest run = RunBacktest.of(choices, k, steps[k - 1], plannedSteps);
-      return new Judgement(List.copyOf(choices), run, gate.evaluate(run, choices, first == null ? List.of() : first), target);
+      return new Judgement(choices, run, gate.evaluate(run, choices, first == null ? List.of() : first), target);
     }
   }
 

@@ -1,6 +1,5 @@
 package io.alpharl.fit;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -12,13 +11,7 @@ public final class Monitoring {
   /** About the most bytes of trajectories held at a time. */
   public static final long BATCH_BYTES = 64L << 20;
 
-  private final long[] steps;
-  private final double[] progress;
-  private final boolean onSignal;
-  private final long maxBatchBytes;
-  private final List<ModuleTrajectory> batch = new ArrayList<>();
-  private final List<ModuleLinearity> fitted = new ArrayList<>();
-  private long batchBytes;
+  private final Batches<ModuleTrajectory, ModuleLinearity> batches;
 
   /**
    * @param progress      y_t at the window's steps, NaN where a step has none
@@ -26,10 +19,10 @@ public final class Monitoring {
    * @param maxBatchBytes {@link #BATCH_BYTES}; tests cut small, to see many batches
    */
   public Monitoring(long[] steps, double[] progress, boolean onSignal, long maxBatchBytes) {
-    this.steps = steps.clone();
-    this.progress = progress.clone();
-    this.onSignal = onSignal;
-    this.maxBatchBytes = maxBatchBytes;
+    long[] s = steps.clone();
+    double[] y = progress.clone();
+    this.batches = new Batches<>(maxBatchBytes, Monitoring::bytes, batch -> batch.parallelStream().map(t -> ModuleLinearity.of(t, s, y, onSignal))
+        .toList());
   }
 
   public Monitoring(long[] steps, double[] progress, boolean onSignal) {
@@ -44,24 +37,19 @@ public final class Monitoring {
   }
 
   public void add(ModuleTrajectory t) {
-    batch.add(t);
-    for (double[] x : t.x()) {
-      batchBytes += 8L * x.length;
-    }
-    if (batchBytes >= maxBatchBytes) {
-      fitBatch();
-    }
-  }
-
-  private void fitBatch() {
-    fitted.addAll(batch.parallelStream().map(t -> ModuleLinearity.of(t, steps, progress, onSignal)).toList());
-    batch.clear();
-    batchBytes = 0;
+    batches.add(t);
   }
 
   /** Every module's fits, in the order added. */
   public List<ModuleLinearity> finish() {
-    fitBatch();
-    return List.copyOf(fitted);
+    return batches.finish();
+  }
+
+  private static long bytes(ModuleTrajectory t) {
+    long bytes = 0;
+    for (double[] x : t.x()) {
+      bytes += 8L * x.length;
+    }
+    return bytes;
   }
 }

@@ -7,8 +7,8 @@ import java.util.Map;
 
 /**
  * A run's {@link PrefixFitMemory} per module, held by whoever judges the run step after step (the
- * processor's run tracker). Not thread-safe itself: hand out the modules' memories with
- * {@link #of} on one thread, then judge the modules side by side, each with its own.
+ * processor's run tracker). Not thread-safe itself: hand out the modules' memories with a
+ * {@link Round} on one thread, then judge the modules side by side, each with its own.
  */
 public final class RunFitMemory {
   /** Keeps nothing: for a one-off judgement (offline {@code predict}), where nothing is judged again. */
@@ -25,19 +25,6 @@ public final class RunFitMemory {
     this(true);
   }
 
-  /**
-   * Each window's module's memory, in the windows' order; modules not among them are forgotten.
-   *
-   * @throws IllegalArgumentException when two windows name one module: they would share a memory,
-   *     which is not thread-safe, while judged side by side
-   */
-  public List<PrefixFitMemory> of(List<ModuleWindow> windows) {
-    Round round = round();
-    List<PrefixFitMemory> out = round.of(windows);
-    round.end();
-    return out;
-  }
-
   /** A judgement's memories handed out batch by batch, as the judgement reads the windows. */
   public Round round() {
     return new Round();
@@ -52,7 +39,8 @@ public final class RunFitMemory {
     /**
      * Each window's module's memory, in the windows' order.
      *
-     * @throws IllegalArgumentException when a window names a module this round handed out already
+     * @throws IllegalArgumentException when a window names a module this round handed out already:
+     *     the two would share a memory, which is not thread-safe, while judged side by side
      */
     public List<PrefixFitMemory> of(List<ModuleWindow> windows) {
       List<PrefixFitMemory> out = new ArrayList<>(windows.size());

@@ -61,7 +61,7 @@ class RunFitMemoryTest {
   @Test
   void twoWindowsOfOneModuleAreRefused() {
     ModuleWindow a = module("a", 14, 9, 1);
-    assertThatThrownBy(() -> new RunFitMemory().of(List.of(a, a))).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> new RunFitMemory().round().of(List.of(a, a))).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("module a");
   }
 
