@@ -22,7 +22,6 @@ import io.alpharl.extrapolator.write.StagedFolder;
 import io.alpharl.fit.FitCalculator;
 import io.alpharl.fit.FitSettings;
 import io.alpharl.fit.FitWindow;
-import io.alpharl.fit.ModuleTrajectory;
 import io.alpharl.fit.Monitoring;
 import io.alpharl.fit.predict.CountSketch;
 import io.alpharl.fit.predict.RunFitMemory;
@@ -450,13 +449,10 @@ public final class PredictCommand implements Callable<Integer> {
     for (TensorEntry t : sorted) {
       NavigableMap<Long, Rank1Update> byStep = factors.get(t.name());
       List<Rank1Update> points = new ArrayList<>();
-      double[][] x = new double[steps.length][];
-      for (int i = 0; i < steps.length; i++) {
-        points.add(byStep.get(steps[i]));
-        x[i] = RunTracker.coordinates(byStep.get(steps[i]));
+      for (long step : steps) {
+        points.add(byStep.get(step));
       }
-      Rank1Update newest = points.get(points.size() - 1);
-      monitoring.add(new ModuleTrajectory(t.name(), x, newest.getFrobeniusNorm(), newest.getConcentration()));
+      monitoring.add(RunTracker.trajectory(t.name(), points));
       judging.add(Windows.of(t.name(), (int) (long) t.shape().get(0), (int) (long) t.shape().get(1), points, progress));
     }
     return calculator.summarizeFitted(runId, axis.proto, steps, ys, planned, monitoring.finish(), judging.finish());

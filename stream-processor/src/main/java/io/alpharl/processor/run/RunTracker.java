@@ -852,12 +852,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     FitCalculator.Judging judging = fits.judging(stepsOf, planned, fitMemory.computeIfAbsent(runId, r -> new RunFitMemory()));
     for (String module : mods.sortedNames()) {
       List<Rank1Update> points = points(runId, module, step.getStep(), inWindow, k);
-      Rank1Update newest = points.get(points.size() - 1);
-      double[][] x = new double[points.size()][];
-      for (int i = 0; i < x.length; i++) {
-        x[i] = coordinates(points.get(i));
-      }
-      monitoring.add(new ModuleTrajectory(module, x, newest.getFrobeniusNorm(), newest.getConcentration()));
+      monitoring.add(trajectory(module, points));
       TensorInfo info = mods.info(module);
       judging.add(Windows.of(module, (int) info.getShape(0), (int) info.getShape(1), points, progressByStep));
     }
@@ -925,6 +920,16 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       });
     }
     return rows;
+  }
+
+  /** A module's trajectory from its factors at the window's steps, oldest first, weighted by the newest's norm. */
+  public static ModuleTrajectory trajectory(String module, List<Rank1Update> points) {
+    double[][] x = new double[points.size()][];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = coordinates(points.get(i));
+    }
+    Rank1Update newest = points.get(points.size() - 1);
+    return new ModuleTrajectory(module, x, newest.getFrobeniusNorm(), newest.getConcentration());
   }
 
   /** x_t = ‖ΔW_t‖_F u1(t) of one step's factors, in double. */
