@@ -80,12 +80,11 @@ public final class ReplayCommand implements Callable<Integer> {
    * broker not reached, the run already ended on the log): a replay given a wrong id left
    * {@code alpharl-replay/ID/base} behind, empty.
    */
-  private static void removeIfEmpty(Path base, Path made) {
+  private static void removeIfEmpty(Path base, Path made) { // both absolute and normalized, as requireBaseDirFor makes them
     if (made == null) {
       return;
     }
-    Path top = made.toAbsolutePath().normalize();
-    for (Path p = base.toAbsolutePath().normalize(); p != null && p.startsWith(top); p = p.getParent()) {
+    for (Path p = base; p != null && p.startsWith(made); p = p.getParent()) {
       try {
         Files.deleteIfExists(p); // only an empty folder is deleted
       } catch (IOException e) {

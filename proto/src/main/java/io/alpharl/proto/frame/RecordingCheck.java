@@ -102,20 +102,18 @@ public final class RecordingCheck {
 
   /** Long.MAX_VALUE for more than a long counts: a manifest's shapes are bounded by nothing but their type. */
   private static long values(RunManifest m, boolean modelledOnly) {
-    try {
-      long values = 0;
-      for (io.alpharl.proto.v1.TensorInfo t : m.getTensorsList()) {
-        if (t.getModelled() || !modelledOnly) {
-          long n = 1;
-          for (long d : t.getShapeList()) {
-            n = Math.multiplyExact(n, d); // MessageChecks refuse negative dimensions
-          }
-          values = Math.addExact(values, n);
+    long values = 0;
+    for (io.alpharl.proto.v1.TensorInfo t : m.getTensorsList()) {
+      if (t.getModelled() || !modelledOnly) {
+        long n;
+        try {
+          n = Shapes.elementCount(t.getShapeList(), t.getName());
+        } catch (FrameException e) {
+          return Long.MAX_VALUE; // past 2^63 values
         }
+        values = values > Long.MAX_VALUE - n ? Long.MAX_VALUE : values + n;
       }
-      return values;
-    } catch (ArithmeticException e) {
-      return Long.MAX_VALUE;
     }
+    return values;
   }
 }
