@@ -8,6 +8,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.TinyIntVector;
 import org.apache.arrow.vector.VarBinaryVector;
 import org.apache.arrow.vector.VarCharVector;
@@ -26,6 +27,8 @@ public final class RecordingReader implements AutoCloseable {
   private final BufferAllocator allocator;
   private final FileChannel channel;
   private final ArrowFileReader reader;
+  /** Whether the file's records carry checksums: recordings made before them do not. */
+  private final boolean checksummed;
   /** The index of the batch {@link #nextBatch} reads. */
   private int next;
   /** Batches loaded so far: a batch's list reads its rows while it is the one loaded. */
@@ -39,9 +42,11 @@ public final class RecordingReader implements AutoCloseable {
       opened = FileChannel.open(path, StandardOpenOption.READ);
       this.channel = opened;
       this.reader = new ArrowFileReader(channel, allocator);
-      if (!reader.getVectorSchemaRoot().getSchema().equals(RecordingSchema.SCHEMA)) {
-        throw new IOException(path + " is an Arrow file but not an AlphaRL recording (schema " + reader.getVectorSchemaRoot().getSchema() + ")");
+      org.apache.arrow.vector.types.pojo.Schema schema = reader.getVectorSchemaRoot().getSchema();
+      if (!schema.equals(RecordingSchema.SCHEMA) && !schema.equals(RecordingSchema.UNCHECKED)) {
+        throw new IOException(path + " is an Arrow file but not an AlphaRL recording (schema " + schema + ")");
       }
+      this.checksummed = schema.equals(RecordingSchema.SCHEMA);
     } catch (InvalidArrowFileException e) {
       release(opened);
       throw new IOException(path + " is not a complete Arrow IPC file: " + e.getMessage(), e);
@@ -64,6 +69,11 @@ public final class RecordingReader implements AutoCloseable {
     } finally {
       allocator.close();
     }
+  }
+
+  /** Whether each record is checked against its checksum as its batch is read (false for recordings made before checksums). */
+  public boolean checksummed() {
+    return checksummed;
   }
 
   /** Number of record batches in the file. */
@@ -118,10 +128,11 @@ public final class RecordingReader implements AutoCloseable {
     BigIntVector step = (BigIntVector) root.getVector(RecordingSchema.STEP);
     VarCharVector key = (VarCharVector) root.getVector(RecordingSchema.KEY);
     VarBinaryVector value = (VarBinaryVector) root.getVector(RecordingSchema.VALUE);
+    IntVector crc = checksummed ? (IntVector) root.getVector(RecordingSchema.CRC) : null;
     RecordEntry.Kind[] kinds = RecordEntry.Kind.values();
     int rows = root.getRowCount();
     for (int i = 0; i < rows; i++) {
-      if (kind.isNull(i) || step.isNull(i) || key.isNull(i) || value.isNull(i)) {
+      if (kind.isNull(i) || step.isNull(i) || key.isNull(i) || value.isNull(i) || (crc != null && crc.isNull(i))) {
         throw new IOException(path + " is damaged at batch " + batches + ": record " + i + " has an empty cell");
       }
       int k = kind.get(i);
@@ -130,6 +141,11 @@ public final class RecordingReader implements AutoCloseable {
       }
       if (!withinData(key, i) || !withinData(value, i)) {
         throw new IOException(path + " is damaged at batch " + batches + ": record " + i + " points past its batch's data");
+      }
+      if (crc != null && crc.get(i) != RecordingSchema.crc(k, step.get(i), cell(key, i), cell(value, i))) {
+        // Worded as RecordingCheck's damaged records are, the key as it reads (its bytes may be the damaged ones).
+        throw new IOException(path + " is damaged at batch " + batches + " (" + kinds[k] + " record of step " + step.get(i) + ", "
+            + new String(key.get(i), StandardCharsets.UTF_8) + "): record " + i + " does not match its checksum");
       }
     }
     int load = loads;
@@ -148,6 +164,11 @@ public final class RecordingReader implements AutoCloseable {
         return rows;
       }
     };
+  }
+
+  /** Row {@code i}'s bytes where they lie, not copied (a batch's values are up to 64 MB). */
+  private static java.nio.ByteBuffer cell(org.apache.arrow.vector.BaseVariableWidthVector v, int i) {
+    return v.getDataBuffer().nioBuffer(v.getStartOffset(i), v.getValueLength(i));
   }
 
   /** Whether row {@code i}'s cell lies within the vector's data. */

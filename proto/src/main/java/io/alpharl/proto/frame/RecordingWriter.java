@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.TinyIntVector;
 import org.apache.arrow.vector.VarBinaryVector;
 import org.apache.arrow.vector.VarCharVector;
@@ -156,13 +157,16 @@ public final class RecordingWriter implements AutoCloseable {
     BigIntVector step = (BigIntVector) root.getVector(RecordingSchema.STEP);
     VarCharVector key = (VarCharVector) root.getVector(RecordingSchema.KEY);
     VarBinaryVector value = (VarBinaryVector) root.getVector(RecordingSchema.VALUE);
+    IntVector crc = (IntVector) root.getVector(RecordingSchema.CRC);
     root.allocateNew();
     for (int i = 0; i < pending.size(); i++) {
       RecordEntry e = pending.get(i);
+      byte[] keyBytes = e.key().getBytes(StandardCharsets.UTF_8);
       kind.setSafe(i, e.kind().ordinal());
       step.setSafe(i, e.step());
-      key.setSafe(i, e.key().getBytes(StandardCharsets.UTF_8));
+      key.setSafe(i, keyBytes);
       value.setSafe(i, e.value());
+      crc.setSafe(i, RecordingSchema.crc(e.kind().ordinal(), e.step(), java.nio.ByteBuffer.wrap(keyBytes), java.nio.ByteBuffer.wrap(e.value())));
     }
     root.setRowCount(pending.size());
     writer.writeBatch();

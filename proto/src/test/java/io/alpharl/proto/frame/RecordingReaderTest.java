@@ -1,5 +1,6 @@
 package io.alpharl.proto.frame;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
@@ -43,5 +44,87 @@ class RecordingReaderTest {
     try (RootAllocator allocator = new RootAllocator(); RecordingReader reader = new RecordingReader(allocator, file)) {
       assertThatThrownBy(reader::nextBatch).isInstanceOf(IOException.class).hasMessage(file + " is damaged at batch 1: record 0 has an empty cell");
     }
+  }
+
+  /**
+   * A commit whose progress value has a flipped bit still parses and passes every reader's check: only
+   * the record's checksum tells it from the one recorded.
+   */
+  @Test
+  void aFlippedByteThatStillParsesFailsTheRecordsChecksum() throws Exception {
+    Path file = dir.resolve("run.arrow");
+    byte[] commit = io.alpharl.proto.v1.StepCommitted.newBuilder().setSchemaVersion(1).setRunId("r").setStep(5).setProgressValue(0.625)
+        .build().toByteArray();
+    try (RootAllocator allocator = new RootAllocator(); RecordingWriter writer = new RecordingWriter(allocator, file)) {
+      writer.add(new RecordEntry(RecordEntry.Kind.STEP, 5, "r", commit));
+      writer.commit();
+    }
+    try (RootAllocator allocator = new RootAllocator(); RecordingReader reader = new RecordingReader(allocator, file)) {
+      assertThat(reader.checksummed()).isTrue();
+      assertThat(reader.nextBatch()).singleElement().satisfies(e -> {
+        assertThat(e.kind()).isEqualTo(RecordEntry.Kind.STEP);
+        assertThat(e.value()).isEqualTo(commit);
+      });
+    }
+    byte[] bytes = java.nio.file.Files.readAllBytes(file);
+    int at = indexOf(bytes, commit);
+    assertThat(indexOf(java.util.Arrays.copyOfRange(bytes, at + 1, bytes.length), commit)).isEqualTo(-1); // the value's one place
+    bytes[at + commit.length - 1] ^= 0x01; // the double's last byte: 0.625 becomes another number, the message as well formed
+    byte[] flipped = java.util.Arrays.copyOfRange(bytes, at, at + commit.length);
+    assertThat(io.alpharl.proto.v1.StepCommitted.parseFrom(flipped).getProgressValue()).isNotEqualTo(0.625);
+    java.nio.file.Files.write(file, bytes);
+    try (RootAllocator allocator = new RootAllocator(); RecordingReader reader = new RecordingReader(allocator, file)) {
+      assertThatThrownBy(reader::nextBatch).isInstanceOf(IOException.class)
+          .hasMessage(file + " is damaged at batch 1 (STEP record of step 5, r): record 0 does not match its checksum");
+    }
+  }
+
+  /** Recordings made before records carried a checksum (the bundled run's among them) are read as they were. */
+  @Test
+  void aRecordingMadeBeforeChecksumsIsRead() throws Exception {
+    Path file = dir.resolve("before.arrow");
+    try (RootAllocator allocator = new RootAllocator(); VectorSchemaRoot root = VectorSchemaRoot.create(RecordingSchema.UNCHECKED, allocator);
+         FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+         ArrowFileWriter writer = new ArrowFileWriter(root, null, channel)) {
+      writer.start();
+      ((TinyIntVector) root.getVector(RecordingSchema.KIND)).setSafe(0, RecordEntry.Kind.BASE_FILE.ordinal());
+      ((BigIntVector) root.getVector(RecordingSchema.STEP)).setSafe(0, 0);
+      ((VarCharVector) root.getVector(RecordingSchema.KEY)).setSafe(0, "config.json".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      ((VarBinaryVector) root.getVector(RecordingSchema.VALUE)).setSafe(0, new byte[] {'{', '}'});
+      root.setRowCount(1);
+      writer.writeBatch();
+      writer.end();
+    }
+    try (RootAllocator allocator = new RootAllocator(); RecordingReader reader = new RecordingReader(allocator, file)) {
+      assertThat(reader.checksummed()).isFalse();
+      assertThat(reader.nextBatch()).singleElement().satisfies(e -> {
+        assertThat(e.key()).isEqualTo("config.json");
+        assertThat(e.value()).isEqualTo(new byte[] {'{', '}'});
+      });
+    }
+  }
+
+  /** The checksum is CRC-32C of kind, step, key length and key, then value, as the schema says, computed here by hand. */
+  @Test
+  void theChecksumCoversTheKeysLengthSoBytesMovedAcrossCellsChangeIt() {
+    java.util.zip.CRC32C expected = new java.util.zip.CRC32C();
+    expected.update(new byte[] {3, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 2, 'a', 'b', 'c'});
+    int ab = RecordingSchema.crc(3, 7, java.nio.ByteBuffer.wrap(new byte[] {'a', 'b'}), java.nio.ByteBuffer.wrap(new byte[] {'c'}));
+    int a = RecordingSchema.crc(3, 7, java.nio.ByteBuffer.wrap(new byte[] {'a'}), java.nio.ByteBuffer.wrap(new byte[] {'b', 'c'}));
+    assertThat(ab).isEqualTo((int) expected.getValue());
+    assertThat(a).isNotEqualTo(ab);
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 }
