@@ -1097,7 +1097,6 @@ public final class CheckpointAgent implements AutoCloseable {
         .setRunId(config.runId())
         .setStep(step)
         .setRejectedBy(AgentLetters.REJECTED_BY)
-        .setRejectedUnixMs(System.currentTimeMillis())
         .build());
   }
 

@@ -254,6 +254,10 @@ class FaultSuiteIT {
    */
   private void same(Outputs got, Set<String> lettered) {
     assertThat(got.duplicates).as("nothing published twice").isEmpty();
+    assertThat(got.letters).as("each record a service refuses lettered by it once, the same letter, whatever the fault")
+        .allSatisfy(l -> assertThat(l.getRejectedUnixMs()).isZero())
+        .extracting(l -> l.getSourceTopic() + "/" + l.getSourcePartition() + "@" + l.getSourceOffset() + " by " + l.getRejectedBy())
+        .doesNotHaveDuplicates();
     if (lettered != null) {
       assertThat(got.letters).as("nothing refused but the case's own junk").allSatisfy(l -> assertThat(l.getSourceTopic()).isIn(lettered));
     }

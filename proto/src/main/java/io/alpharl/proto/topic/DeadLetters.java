@@ -48,8 +48,7 @@ public final class DeadLetters {
         .setOriginalKey(key == null ? ByteString.EMPTY : ByteString.copyFrom(key, 0, Math.min(key.length, MAX_ORIGINAL_VALUE_BYTES)))
         .setOriginalValue(value == null ? ByteString.EMPTY : ByteString.copyFrom(value, 0, Math.min(value.length, MAX_ORIGINAL_VALUE_BYTES)))
         .setOriginalValueSize(value == null ? 0 : value.length)
-        .setRejectedBy(rejectedBy)
-        .setRejectedUnixMs(System.currentTimeMillis());
+        .setRejectedBy(rejectedBy);
   }
 
   /** {@code letter}'s coordinates and copies with another reason and detail (cut as {@link #of} cuts it). */

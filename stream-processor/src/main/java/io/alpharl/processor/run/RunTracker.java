@@ -612,8 +612,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     for (ParkedRecord p : held.take(runId, DRAIN_STEPS)) {
       Optional<String> afterEnd = afterEnd(runs.get(runId).getManifest(), p.hasCommit() ? "step commit" : "factors", p.getLetter().getStep());
       if (afterEnd.isPresent()) {
-        send(DeadLetters.withReason(letterOf(p), RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP, afterEnd.get())
-            .setRejectedUnixMs(System.currentTimeMillis()).build(), p.getTimestampMs());
+        send(DeadLetters.withReason(letterOf(p), RejectReason.REJECT_REASON_OUT_OF_ORDER_STEP, afterEnd.get()).build(), p.getTimestampMs());
         continue;
       }
       applying = new Held(letterOf(p), p.getTimestampMs());
@@ -650,7 +649,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
 
   /** A held record's letter, sent now. */
   private void sendHeld(ParkedRecord p) {
-    send(letterOf(p).toBuilder().setRejectedUnixMs(System.currentTimeMillis()).build(), p.getTimestampMs());
+    send(letterOf(p), p.getTimestampMs());
   }
 
   /** Letters the records held longer than {@link #PARK_FOR} of the log's time: no manifest of their run came. */
@@ -970,8 +969,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    */
   private DeadLetter letterOf(Record<String, RunEvent> record, RejectReason reason, String detail, String runId, long step) {
     if (applying != null) {
-      return DeadLetters.withReason(applying.letter(), reason, detail).setRunId(DeadLetters.runId(runId)).setStep(step)
-          .setRejectedUnixMs(System.currentTimeMillis()).build();
+      return DeadLetters.withReason(applying.letter(), reason, detail).setRunId(DeadLetters.runId(runId)).setStep(step).build();
     }
     byte[] key = record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8);
     Optional<RecordMetadata> md = context.recordMetadata();
@@ -981,6 +979,9 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   }
 
   private void send(DeadLetter letter, long timestamp) {
+    if (letter.getRejectedUnixMs() != 0) {
+      letter = letter.toBuilder().clearRejectedUnixMs().build(); // held by an earlier build, which stamped its clock
+    }
     refusals.refused(letter.getReason(), "rejected " + letter.getReason() + ": " + letter.getDetail());
     metrics.deadLetter(letter.getReason());
     // Keyed by the letter's cut copy: the record's whole key (up to what its topic allows) made a letter the broker refused, a
