@@ -28,7 +28,7 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -194,7 +194,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   /** Prints each step's fits as they arrive, until the last step's, or until the processor stops of itself (nothing more would come). */
   private FitSummary[] printTable(PrintStream con, String bootstrap, String runId, long lastStep, CompletableFuture<?> processorStopped) {
-    Map<Long, FitSummary[]> byStep = new HashMap<>();
+    StepRows rows = new StepRows();
     long printed = 0;
     FitSummary[] last = new FitSummary[2];
     StepTable table = null;
@@ -206,22 +206,26 @@ public final class DemoCommand implements Callable<Integer> {
       consumer.subscribe(List.of(Topics.FITS.name()));
       long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
       while (printed < lastStep && System.nanoTime() < deadline && !processorStopped.isDone()) {
+        List<StepRows.Row> ready = new ArrayList<>();
+        boolean any = false;
         for (ConsumerRecord<String, FitSummary> r : consumer.poll(Duration.ofMillis(200))) {
-          if (!runId.equals(r.key())) {
-            continue;
+          if (runId.equals(r.key())) {
+            any = true;
+            ready.addAll(rows.offer(r.value()));
           }
-          FitSummary f = r.value();
-          FitSummary[] pair = byStep.computeIfAbsent(f.getStep(), k -> new FitSummary[2]);
-          pair[f.getAxis() == ProgressAxis.PROGRESS_AXIS_STEP ? 0 : 1] = f;
-          if (pair[0] != null && pair[1] != null) {
-            if (table == null) {
-              table = new StepTable(con, 200);
-              table.header();
-            }
-            table.row(pair[0], pair[1]);
-            printed = f.getStep();
-            last = pair;
+        }
+        if (!any) {
+          ready.addAll(rows.idle());
+        }
+        for (StepRows.Row row : ready) {
+          if (table == null) {
+            // The run's own plan: a bar drawn against a fixed 200 steps was full at step 200 of 1000.
+            table = new StepTable(con, row.byStep().getPlannedSteps() > 0 ? row.byStep().getPlannedSteps() : lastStep);
+            table.header();
           }
+          table.row(row.byStep(), row.bySignal());
+          printed = row.byStep().getStep();
+          last = new FitSummary[] {row.byStep(), row.bySignal()};
         }
       }
     }
@@ -246,7 +250,10 @@ public final class DemoCommand implements Callable<Integer> {
       con.println("No predicted model was written (see the log above).");
       return;
     }
-    con.printf("Predicted final model (from step %d, %.0f %% of the run, %d of %d modules extrapolated): %s%n", p.getFromStep(), 100 * window,
+    // The share the prediction was made from, not --window's: the extrapolator also predicts where the gate first passes, earlier.
+    long planned = last[0] != null && last[0].getPlannedSteps() > 0 ? last[0].getPlannedSteps() : 0;
+    con.printf("Predicted final model (from step %d%s, %d of %d modules extrapolated): %s%n", p.getFromStep(),
+        planned > 0 ? String.format(java.util.Locale.ROOT, ", %.0f %% of the run", 100.0 * p.getFromStep() / planned) : "",
         p.getModulesExtrapolated(), p.getModulesExtrapolated() + p.getModulesCarried(), p.getModelPath());
     if (p.getModulesExtrapolated() == 0) {
       con.printf("  (no module extrapolated: where the gate does not pass, or no predictor beats stopping in the backtest, every module keeps"

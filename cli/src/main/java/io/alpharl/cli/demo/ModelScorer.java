@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.TimeUnit;
 
@@ -29,8 +31,7 @@ final class ModelScorer {
       return "no /usr/bin/python3 (apt-get install python3-torch)";
     }
     try {
-      Process p = new ProcessBuilder(PYTHON.toString(), "-c", "import torch").redirectErrorStream(true).start();
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      if (run(Duration.ofSeconds(60), PYTHON.toString(), "-c", "import torch").isEmpty()) {
         return "python3 has no torch (apt-get install python3-torch)";
       }
     } catch (IOException e) {
@@ -42,22 +43,39 @@ final class ModelScorer {
     return null;
   }
 
-  /** Eval accuracy of the model in {@code modelDir}, or empty when the trainer failed. */
+  /** Eval accuracy of the model in {@code modelDir}, or empty when the trainer failed or took over 5 minutes. */
   OptionalDouble accuracy(Path modelDir) {
     try {
-      Process p = new ProcessBuilder(PYTHON.toString(), trainer.toString(), "eval", "--model", modelDir.resolve("model.safetensors").toString(), "--n", "1000")
-          .redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      Optional<String> out = run(Duration.ofMinutes(5), PYTHON.toString(), trainer.toString(), "eval", "--model",
+          modelDir.resolve("model.safetensors").toString(), "--n", "1000");
+      if (out.isEmpty()) {
         return OptionalDouble.empty();
       }
-      String last = out.strip().lines().reduce((a, b) -> b).orElse("{}");
+      String last = out.get().strip().lines().reduce((a, b) -> b).orElse("{}");
       return OptionalDouble.of(new ObjectMapper().readTree(last).get("eval_accuracy").asDouble());
     } catch (IOException | RuntimeException e) {
       return OptionalDouble.empty();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return OptionalDouble.empty();
+    }
+  }
+
+  /**
+   * The command's output where it exits 0 within {@code timeout}; empty otherwise, the process killed if still running. The output
+   * goes to a file, not a pipe: read from a pipe until its end, a hung eval held the demo for ever, the time limit never reached.
+   */
+  static Optional<String> run(Duration timeout, String... command) throws IOException, InterruptedException {
+    Path log = Files.createTempFile("alpharl-score-", ".log");
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly().waitFor();
+        return Optional.empty();
+      }
+      return p.exitValue() == 0 ? Optional.of(Files.readString(log, StandardCharsets.UTF_8)) : Optional.empty();
+    } finally {
+      Files.deleteIfExists(log);
     }
   }
 }
