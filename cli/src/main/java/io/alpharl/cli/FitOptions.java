@@ -1,6 +1,7 @@
 package io.alpharl.cli;
 
 import io.alpharl.fit.FitSettings;
+import io.alpharl.fit.FitWindow;
 import io.alpharl.fit.predict.AxisSettings;
 import io.alpharl.fit.predict.BacktestSettings;
 import io.alpharl.fit.predict.ChoiceSettings;
@@ -91,8 +92,9 @@ public final class FitOptions {
     if (minWindow < 2) {
       throw new UserError("--min-window must be at least 2 checkpoints (a line needs two), got " + minWindow);
     }
-    if (maxWindow < minWindow) {
-      throw new UserError("--max-window " + maxWindow + " is below --min-window " + minWindow + ", the points the gate needs");
+    if (FitWindow.leastWhenFull(maxWindow) < minWindow) {
+      throw new UserError("--max-window " + maxWindow + " keeps " + FitWindow.leastWhenFull(maxWindow) + " points after it thins the window, below"
+          + " --min-window " + minWindow + ", the points the gate needs: give --max-window at least about 4/3 of --min-window");
     }
     if (!(gateMaxError > 0)) {
       throw new UserError("--gate-max-error must be above 0, got " + gateMaxError);

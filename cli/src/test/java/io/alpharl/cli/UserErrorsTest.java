@@ -429,7 +429,7 @@ class UserErrorsTest {
     again();
     assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--state-dir", state.toString(), "--http-port", "0", "--max-window", "3"))
         .isEqualTo(AlphaRl.USER_ERROR);
-    assertThat(oneLine()).contains("--max-window 3 is below --min-window 5");
+    assertThat(oneLine()).contains("--max-window 3 keeps 3 points after it thins the window, below --min-window 5");
     again();
     assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--state-dir", state.toString(), "--http-port", "0", "--instance-id", " "))
         .isEqualTo(AlphaRl.USER_ERROR);
@@ -552,6 +552,10 @@ class UserErrorsTest {
     String run = work.resolve("run").toString();
     assertThat(run("agent", "watch", run, "--run-id", "r", "--max-chunk-bytes", "0", "--bootstrap-servers", NO_BROKER)).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("--max-chunk-bytes");
+    err.getBuffer().setLength(0);
+    // At 0 the scans ran back to back, a core spent, and the two that must agree on a checkpoint were no time apart.
+    assertThat(run("agent", "watch", run, "--run-id", "r", "--poll-interval", "0s", "--bootstrap-servers", NO_BROKER)).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--poll-interval must be at least 10ms, got PT0S");
     err.getBuffer().setLength(0);
     assertThat(run("agent", "watch", run, "--run-id", "r", "--state-dir", file.toString(), "--bootstrap-servers", NO_BROKER)).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("--state-dir");

@@ -33,10 +33,29 @@ public record FitSettings(double r2Floor, int maxWindowPoints, String policy, Ax
     Objects.requireNonNull(backtest, "backtest");
     Objects.requireNonNull(choice, "choice");
     Objects.requireNonNull(gate, "gate");
-    if (maxWindowPoints < gate.minPoints()) {
-      throw new IllegalArgumentException("the window's size " + maxWindowPoints + " is below the " + gate.minPoints() + " points the gate needs");
+    // Stored as parsed: a spec with a leading space was fixed to the chooser (which strips it) and not to the model writer
+    // (which reads the published policy's prefix), which wrote every module as stopped.
+    policy = policy.strip();
+    if (maxWindowPoints < 2) {
+      throw new IllegalArgumentException("the window's size " + maxWindowPoints + " is below the 2 points a line needs");
+    }
+    int least = FitWindow.leastWhenFull(maxWindowPoints);
+    if (least < gate.minPoints()) {
+      // Checked on the window as thinned, not on its size: at 30 and 30 it held 24 points after each thinning, and the gate, collecting
+      // again, could pass one step in seven (never three in a row).
+      throw new IllegalArgumentException("a window of at most " + maxWindowPoints + " points holds " + least + " after it is thinned, below the "
+          + gate.minPoints() + " points the gate needs: raise the window's size to " + leastMaxFor(gate.minPoints()) + " or more");
     }
     Policy.parse(policy); // a bad spec is refused here, at the edge, with its one-line reason
+  }
+
+  /** The smallest window size whose thinned window holds {@code points}. */
+  private static int leastMaxFor(int points) {
+    int max = points;
+    while (FitWindow.leastWhenFull(max) < points) {
+      max++;
+    }
+    return max;
   }
 
   public static FitSettings defaults() {

@@ -30,6 +30,17 @@ public final class FitWindow {
     return kept;
   }
 
+  /**
+   * The fewest points a window of at most {@code maxPoints} holds once full: what it keeps the step it
+   * first passes {@code maxPoints} and is thinned (about three quarters of it). A gate that needs more
+   * points than this can pass only on the steps the window has grown back.
+   */
+  public static int leastWhenFull(int maxPoints) {
+    int all = maxPoints + 1;
+    int half = all / 2;
+    return (half + 1) / 2 + (all - half);
+  }
+
   /** The window after every step of {@code completed} (ascending) joined it in turn. */
   public static List<Long> after(List<Long> completed, int maxPoints) {
     List<Long> window = List.of();

@@ -69,6 +69,8 @@ final class RunDirOptions {
   @Option(names = "--poll-interval", converter = DurationConverter.class, defaultValue = "2s", description = "How often DIR is scanned (e.g. 500ms, 2s, 1m; ISO-8601 too). Default: ${DEFAULT-VALUE}.")
   Duration pollInterval;
 
+  private static final Duration MIN_POLL_INTERVAL = Duration.ofMillis(10);
+
   @Option(names = "--progress-wait", converter = DurationConverter.class, defaultValue = "10m",
       description = "How long a complete checkpoint waits for its --progress-key value when progress.jsonl has it for earlier steps but not"
           + " yet this one (trainers write it after the save), and the run's first step waits for its first line when the key is named or"
@@ -99,6 +101,11 @@ final class RunDirOptions {
     }
     if (plannedSteps < 0) {
       throw new ParameterException(spec.commandLine(), "--planned-steps must be 0 (read it from the trainer) or more, got " + plannedSteps);
+    }
+    if (pollInterval.compareTo(MIN_POLL_INTERVAL) < 0) {
+      // At 0 the scans ran back to back on a core of the trainer's machine, and the two scans that must agree before a checkpoint
+      // counts as complete were no time apart, so a file still being written could be read.
+      throw new ParameterException(spec.commandLine(), "--poll-interval must be at least " + MIN_POLL_INTERVAL.toMillis() + "ms, got " + pollInterval);
     }
     if (progressWait.isNegative()) {
       throw new ParameterException(spec.commandLine(), "--progress-wait must not be negative, got " + progressWait);
