@@ -115,10 +115,21 @@ public final class MessageChecks {
    * predicted model's bytes: the base's dtype and values (the agent resumes only on the same base),
    * the dtype the run's first checkpoint stored it in and whether W_0 was rounded to it (kept from
    * the run's first checkpoint across restarts). Taken, such a manifest changed the models written
-   * after it. Only what both name: an earlier build's manifest names none of it, and a run an
-   * earlier build began names the checkpoints' dtype from its first checkpoint after an upgrade.
+   * after it. A later manifest may name what the run's does not (a run an earlier build began names
+   * the checkpoints' dtype from its first checkpoint after an upgrade), not leave out what it names:
+   * one without the base's checksum or the checkpoints' dtype, taken, turned off the check of the
+   * base a model is written from and W_0's rounding, and could point at another base.
    */
   private static Optional<String> settledOtherwise(TensorInfo a, TensorInfo b) {
+    if (a.getDtype() != DType.D_TYPE_UNSPECIFIED && b.getDtype() == DType.D_TYPE_UNSPECIFIED) {
+      return Optional.of("nothing of the base's dtype where the run's says " + a.getDtype());
+    }
+    if (a.hasBaseCrc32C() && !b.hasBaseCrc32C()) {
+      return Optional.of("nothing of the base's checksum, which the run's names");
+    }
+    if (a.hasCheckpointDtype() && !b.hasCheckpointDtype()) {
+      return Optional.of("nothing of the checkpoints' dtype where the run's says " + a.getCheckpointDtype());
+    }
     if (a.getDtype() != b.getDtype() && a.getDtype() != DType.D_TYPE_UNSPECIFIED && b.getDtype() != DType.D_TYPE_UNSPECIFIED) {
       return Optional.of("the base stores it as " + b.getDtype() + " where the run's says " + a.getDtype());
     }
