@@ -106,4 +106,15 @@ class EmittedTest {
     assertThat(e.refusedAsUnwritable(new ConsumerRecord<>(Topics.FITS.name(), 0, 8, null, fit))).as("refused for another reason").isFalse();
     assertThat(e.refusedAsUnwritable(new ConsumerRecord<>(Topics.FITS.name(), 1, 7, null, fit))).isFalse();
   }
+
+  /** A letter under this id whose copy is longer than the record it names, its stated size the record's: the copy threw, at every start. */
+  @Test
+  void aForgedLetterWhoseCopyOutgrowsTheRecordIsNotItsOwn() {
+    Emitted e = Emitted.none("x");
+    byte[] commit = {1, 2, 3, 4};
+    e.deadLettered(DeadLetter.newBuilder().setReason(RejectReason.REJECT_REASON_UNKNOWN_RUN).setSourceTopic(Topics.STEPS.name())
+        .setSourcePartition(0).setSourceOffset(3).setOriginalValueSize(4).setOriginalValue(com.google.protobuf.ByteString.copyFrom(new byte[5]))
+        .setRejectedBy("extrapolator x").build());
+    assertThat(e.refusedAsUnknownRun(new ConsumerRecord<>(Topics.STEPS.name(), 0, 3, null, commit))).isFalse();
+  }
 }
