@@ -131,7 +131,16 @@ public final class CheckpointAgent implements AutoCloseable {
   /** Refusals already on alpharl.dlq, this session's and earlier ones' ({@link AgentLetters#key}): each is said once. */
   private final Set<String> lettered = new HashSet<>();
   /** What the scan measured of each sent step's weights when it was sent (while the folder is there): weights written over after are said. */
-  private final Map<Long, Optional<Object>> sentFiles = new HashMap<>();
+  private final Map<Long, SentFiles> sentFiles = new HashMap<>();
+  /** What the step just sent read its weights from. */
+  private WeightsStamp sentStamp;
+
+  /**
+   * A sent step's weights files as the scan saw them and as they were read: a step rewritten between
+   * the scan and the read is sent as rewritten, and a baseline from the scan alone took it for a
+   * branch written after it was sent.
+   */
+  private record SentFiles(Optional<Object> scanned, WeightsStamp read) {}
   private final Set<Path> known = new HashSet<>();
   /** What the log held of the run when this agent started. */
   private final CommittedRun committed;
@@ -150,6 +159,8 @@ public final class CheckpointAgent implements AutoCloseable {
   private final Map<Long, Integer> measuredAgain = new HashMap<>();
   /** Steps whose folders could not be read and are looked at again before they are refused, with what the scan said. */
   private final NavigableMap<Long, ScanResult.Unreadable> lookingAgain = new TreeMap<>();
+  /** The newest step found written while it was read; later steps wait behind it until it is sent, refused or gone. */
+  private CheckpointDir rereading;
   /** y_t of every step on the log that had one: the run's history, which every checkpoint seen must share. */
   private final NavigableMap<Long, Double> loggedProgress = new TreeMap<>();
   private boolean saidUncompared;
@@ -564,6 +575,9 @@ public final class CheckpointAgent implements AutoCloseable {
         }
         continue;
       }
+      if (rereading != null && rereading.step() > lastStep && c.step() > rereading.step() && Files.isDirectory(rereading.folder())) {
+        break; // behind a step written while it was read, measured again (and so not complete) until the trainer is done with it
+      }
       if (!progressSettled(c, scan)) {
         break; // steps are sent in order: the later ones wait behind it
       }
@@ -573,7 +587,7 @@ public final class CheckpointAgent implements AutoCloseable {
       }
       if (outcome == Sent.SENT) {
         sent++;
-        sentFiles.put(c.step(), scanner.weightsSeen(c));
+        sentFiles.put(c.step(), new SentFiles(scanner.weightsSeen(c), sentStamp));
       }
     }
     return sent;
@@ -728,6 +742,15 @@ public final class CheckpointAgent implements AutoCloseable {
   /** What became of a checkpoint: sent, refused with a dead letter, or to be read again later. */
   private enum Sent { SENT, REFUSED, LATER }
 
+  /** A step whose weights files were written while read: not sent, and read again once two scans agree on them. */
+  private Sent readAgainLater(CheckpointDir c, String read) {
+    scanner.measureAgain(c.folder());
+    rereading = c; // measured again, it is not complete for two scans, and a later step already complete was sent over it for good
+    LOG.warn("run {} step {}: its weights files were written while they were read ({}); the step is not sent, and is read again once the"
+        + " trainer is done with it", config.runId(), c.step(), read);
+    return Sent.LATER;
+  }
+
   /** Whether {@code c}'s weights files were written since {@code opened}; a folder that cannot be listed now is taken as written. */
   private static boolean writtenSince(CheckpointDir c, WeightsStamp opened) {
     try {
@@ -750,7 +773,7 @@ public final class CheckpointAgent implements AutoCloseable {
     OptionalDouble y;
     long statedPlan;
     TensorSources sources;
-    WeightsStamp opened;
+    WeightsStamp opened = null;
     try {
       Optional<Path> ready = config.layout().readyFile().map(c.folder()::resolve);
       if (ready.isPresent() && !Files.isRegularFile(ready.get())) {
@@ -775,6 +798,9 @@ public final class CheckpointAgent implements AutoCloseable {
         throw e;
       }
     } catch (SafetensorsException | java.io.UncheckedIOException e) {
+      if (opened != null && writtenSince(c, opened)) {
+        return readAgainLater(c, e.getMessage()); // its header cut short by a save in place, as below for its values
+      }
       if (!java.nio.file.Files.exists(c.folder())) {
         // Rotated away since the scan (a backlog sent while the trainer rotates): the next scan letters it as deleted before it was
         // sent. Refused here, its letter said its weights were missing, and the rotation's own letter was then never written.
@@ -883,12 +909,10 @@ public final class CheckpointAgent implements AutoCloseable {
       if (writtenSince(c, opened)) {
         // Written while it was read (a resumed trainer saving the step again in place): what was read may mix two saves.
         sink.abortStep();
-        scanner.measureAgain(c.folder());
-        LOG.warn("run {} step {}: its weights files were written while they were read; the step is not sent, and is read again once the"
-            + " trainer is done with it", config.runId(), c.step());
-        return Sent.LATER;
+        return readAgainLater(c, "every value read");
       }
       sink.commitStep(commit.build());
+      sentStamp = opened;
       sum.commitStep();
       lastStep = c.step();
       planCommitted = planned;
@@ -909,6 +933,11 @@ public final class CheckpointAgent implements AutoCloseable {
       return Sent.SENT;
     } catch (SafetensorsException e) {
       sink.abortStep();
+      if (writtenSince(c, opened)) {
+        // Cut short because a trainer saves the step again in place (safetensors' save_file truncates, then writes): refused, it was
+        // lettered as corrupt and a later step, already complete, was sent over it for good.
+        return readAgainLater(c, e.getMessage());
+      }
       reject(c, e.getMessage());
       return Sent.REFUSED;
     } catch (AgentFencedException e) {
@@ -977,8 +1006,17 @@ public final class CheckpointAgent implements AutoCloseable {
 
   /** Whether the sent step's weights files differ from when it was sent (other files of the folder may come later). */
   private boolean writtenOverSinceSent(CheckpointDir c) {
-    Optional<Object> then = sentFiles.get(c.step());
-    return then != null && then.isPresent() && !then.equals(scanner.weightsSeen(c));
+    SentFiles then = sentFiles.get(c.step());
+    if (then == null || then.scanned().isEmpty() || then.scanned().equals(scanner.weightsSeen(c))) {
+      return false;
+    }
+    // The scan sees other files than it saw before the send: written over since, unless they are the ones the step was read from
+    // (rewritten between the scan and the read), which are then the scan's baseline.
+    if (then.read() != null && !writtenSince(c, then.read())) {
+      sentFiles.put(c.step(), new SentFiles(scanner.weightsSeen(c), then.read()));
+      return false;
+    }
+    return true;
   }
 
   /**

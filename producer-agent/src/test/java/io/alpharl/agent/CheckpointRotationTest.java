@@ -260,6 +260,88 @@ class CheckpointRotationTest {
   }
 
   /**
+   * Trainers save in place (safetensors' save_file truncates the file and writes it again): caught
+   * cut short while read, a step resaved was lettered as a corrupt checkpoint, and the next step,
+   * already complete, was sent over it, the step lost for good. The files having changed while read,
+   * it is read again once they stay.
+   */
+  @Test
+  void aCheckpointCutShortInPlaceWhileReadIsReadAgainNotRefused() throws Exception {
+    write(0);
+    write(5);
+    write(6);
+    Path model = runDir.resolve("checkpoint-5").resolve("model.safetensors");
+    byte[] whole = Files.readAllBytes(model);
+    long header = 8 + java.nio.ByteBuffer.wrap(whole, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+    MemorySink sink = new MemorySink();
+    boolean[] cut = {false};
+    sink.onBegin = step -> {
+      if (step == 5 && !cut[0]) {
+        cut[0] = true;
+        try {
+          Thread.sleep(20); // past the file system's time stamp granularity
+          try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(model, java.nio.file.StandardOpenOption.WRITE)) {
+            f.truncate(header); // the same file, as a save in place leaves it a moment after it began
+          }
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    };
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = agent("cut-in-place", sink, allocator)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(cut[0]).isTrue();
+      assertThat(sink.letters).as("not a corrupt checkpoint").isEmpty();
+      assertThat(sink.committed).as("the next step not sent over it").isEmpty();
+      Files.write(model, whole); // the save done, in place
+      for (int i = 0; i < 4; i++) {
+        agent.poll();
+      }
+      assertThat(sink.letters).isEmpty();
+      assertThat(sink.committed).containsExactly(5L, 6L);
+    }
+  }
+
+  /**
+   * A step rewritten between the scan and its read is sent as rewritten, consistently; its baseline
+   * for "written over since it was sent" was the scan's, and two scans later the run was told it had
+   * gone on from another branch and must take a new run id.
+   */
+  @Test
+  void aStepRewrittenBeforeItIsReadIsNotTakenForAnotherBranch() throws Exception {
+    write(0);
+    write(5);
+    write(6);
+    MemorySink sink = new MemorySink();
+    boolean[] rewritten = {false};
+    sink.onBegin = step -> {
+      if (step == 5 && !rewritten[0]) {
+        rewritten[0] = true;
+        try {
+          Thread.sleep(20); // past the file system's time stamp granularity
+          writeWeights(runDir.resolve("checkpoint-6"), 7); // the trainer, resumed, saves step 6 again before it is read
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    };
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = agent("rewritten-before-read", sink, allocator)) {
+      agent.start();
+      for (int i = 0; i < 4; i++) {
+        agent.poll();
+      }
+      assertThat(rewritten[0]).isTrue();
+      assertThat(sink.committed).containsExactly(5L, 6L);
+      assertThat(sink.sum(allocator, MODULE, 12)).as("step 6 as rewritten").containsExactly(delta(7, MODULE));
+      assertThat(sink.letters).isEmpty();
+    }
+  }
+
+  /**
    * A rotation deletes a folder file by file. Caught with its trainer_state.json gone and its
    * weights still there, the step was sent without its progress value (or refused as corrupt);
    * it waits now, and the folder gone, it is said as deleted before it was sent.
