@@ -96,9 +96,14 @@ final class HeldRecords {
   /** Queues a record of a draining run, behind what it holds. */
   void queue(String run, ParkedRecord p) {
     long seq = nextSeq.merge(run, 1L, Long::sum) - 1;
-    String key = StoreKeys.runPrefix(run) + QUEUED + String.format(Locale.ROOT, "%020d", seq);
+    String key = queuedKey(run, seq);
     store.put(key, p);
     draining.computeIfAbsent(run, r -> new TreeMap<>()).put(queuedOrder(seq), key);
+  }
+
+  /** The key of a run's {@code seq}-th queued record: run/~q/seq, after every step key of the run. */
+  static String queuedKey(String run, long seq) {
+    return StoreKeys.runPrefix(run) + QUEUED + String.format(Locale.ROOT, "%020d", seq);
   }
 
   /**

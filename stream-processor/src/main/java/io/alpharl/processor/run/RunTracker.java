@@ -91,6 +91,14 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    * fetch bringing a commit before its manifest is the common case, a few milliseconds.
    */
   public static final Duration PARK_FOR = Topics.SETTLE_PATIENCE;
+
+  /**
+   * The most bytes of key and value a record this tracker keeps may have: the changelogs take
+   * {@link Topics#MAX_FACTORS_RECORD_BYTES}, less a record's headers and framing. An input near its
+   * topic's limit kept with a letter or a few fields more made a changelog record past it: a failed
+   * send at every try, which stopped the processor for every run.
+   */
+  static final int MAX_KEPT_RECORD_BYTES = Topics.MAX_FACTORS_RECORD_BYTES - 64 * 1024;
   /**
    * Held steps of a run with a manifest applied at once, at each record of the run and each
    * {@link #DRAIN_EVERY}: the fits of minutes of a large run's steps in one record's transaction
@@ -349,6 +357,9 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     }
     RunState.Builder run = stored == null ? RunState.newBuilder() : stored.toBuilder();
     RunState kept = run.setManifest(m.toBuilder().clearBaseModelFiles()).setHasManifest(true).build();
+    if (tooLargeToKeep(record, m.getRunId(), kept, "RunManifest of run " + m.getRunId(), m.getRunId(), 0)) {
+      return;
+    }
     runs.put(m.getRunId(), kept);
     clock.took(record.timestamp());
     modelled.remove(m.getRunId());
@@ -538,14 +549,34 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    */
   private void hold(Record<String, RunEvent> record, String key, String runId, long step, String what, String duplicate, ParkedRecord.Builder p) {
     if (heldBefore(key)) {
-      reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, duplicate, runId, step);
-      return;
+      if (p.getFactorsRaw().isEmpty()) {
+        reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, duplicate, runId, step);
+        return;
+      }
+      // Which factors of a point are the run's is the first that fits the manifest's shapes, known once it comes: refused here as a
+      // second, the real factors behind junk were lost, the step never completed, where a manifest read first kept them. Held
+      // beside the first, they are judged after it, in the order read.
+      key = besideHeld(key);
     }
     DeadLetter letter = letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, what + " for run " + runId + ", which has no manifest on"
         + " alpharl.runs (waited " + PARK_FOR.toSeconds() + " s of the log's time for one)", runId, step);
-    held.hold(key, withLetter(p, letter).setTimestampMs(heldSince(record)).build());
+    ParkedRecord parked = withLetter(p, letter).setTimestampMs(heldSince(record)).build();
+    if (tooLargeToKeep(record, key, parked, what + " of run " + runId, runId, step)) {
+      return;
+    }
+    held.hold(key, parked);
     LOG.debug("run {}: {} read before any manifest of the run; held for one up to {} s of the log's time, then dead-lettered",
         DeadLetters.runId(runId), what, PARK_FOR.toSeconds());
+  }
+
+  /** The first free key after {@code key}'s for another record of the same point, ordered after it ({@link HeldRecords}). */
+  private String besideHeld(String key) {
+    for (int n = 1; ; n++) {
+      String beside = StoreKeys.besideHeld(key, n);
+      if (!heldBefore(beside)) {
+        return beside;
+      }
+    }
   }
 
   /**
@@ -599,8 +630,28 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    */
   private void queue(Record<String, RunEvent> record, String runId, long step, ParkedRecord.Builder p) {
     clock.took(record.timestamp()); // a record of a run with a manifest: taken, whether or not its run still drains
-    held.queue(runId, withLetter(p, letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, "", runId, step)).setTimestampMs(record.timestamp())
-        .build());
+    ParkedRecord parked = withLetter(p, letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, "", runId, step)).setTimestampMs(record.timestamp())
+        .build();
+    if (tooLargeToKeep(record, HeldRecords.queuedKey(runId, 0), parked, "a record of step " + step + " of run " + runId,
+        runId, step)) {
+      return;
+    }
+    held.queue(runId, parked);
+  }
+
+  /**
+   * Whether {@code value}, kept under {@code key}, would pass {@link #MAX_KEPT_RECORD_BYTES}; if so the record is dead-lettered
+   * (no agent or processor writes one that large: its copy in the letter is cut, the record stays on its topic).
+   */
+  private boolean tooLargeToKeep(Record<String, RunEvent> record, String key, com.google.protobuf.Message value, String what, String runId,
+      long step) {
+    long size = (long) key.getBytes(StandardCharsets.UTF_8).length + value.getSerializedSize();
+    if (size <= MAX_KEPT_RECORD_BYTES) {
+      return false;
+    }
+    reject(record, RejectReason.REJECT_REASON_MALFORMED_RECORD, what + " would be kept as " + size + " bytes, more than the " + MAX_KEPT_RECORD_BYTES
+        + " its store's changelog takes", runId, step);
+    return true;
   }
 
   /**

@@ -32,6 +32,14 @@ public final class StoreKeys {
     return modulePrefix(runId, module) + padded(step);
   }
 
+  /**
+   * {@code run/module#00000000000000000040+0001}: the {@code n}-th further record held for one point
+   * before its run's manifest came; after the point's own key in key order, before the next step's.
+   */
+  public static String besideHeld(String pointKey, int n) {
+    return pointKey + "+" + String.format(Locale.ROOT, "%04d", n);
+  }
+
   /** {@code run/00000000000000000040/step} : one fit of the history. */
   public static String history(String runId, long step, String axis) {
     return step(runId, step) + RecordKeys.SEPARATOR + axis;

@@ -991,6 +991,71 @@ class AlphaRlTopologyTest {
   }
 
   /**
+   * Junk factors of a point read before the run's manifest, then the real ones: the second was
+   * refused as a duplicate before the first could be judged, and the step never completed, where a
+   * manifest read first refuses the junk and keeps the real factors. Held beside it, the real ones
+   * are judged after the junk, and the fits equal the manifest-first run's.
+   */
+  @Test
+  void realFactorsHeldBehindJunkOfTheirPointAreKeptAsAManifestFirstRunKeepsThem() {
+    float[] d1 = randomDelta();
+    float[] d2 = randomDelta();
+    List<FitSummary> read = new ArrayList<>();
+    for (String run : List.of("manifest-first", "junk-first")) {
+      RunManifest manifest = moduleManifest(run);
+      if (run.equals("manifest-first")) {
+        runs.pipeInput(run, manifest, tick());
+      }
+      org.apache.kafka.common.header.internals.RecordHeaders headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+      headers.add(Topics.PROCESSOR_HEADER, config.applicationId().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      driver.createInputTopic(Topics.RANK1.name(), new StringSerializer(), Topics.RANK1.valueSerde().serializer())
+          .pipeInput(new org.apache.kafka.streams.test.TestRecord<>(run + "/" + MODULE, Rank1Update.newBuilder().setSchemaVersion(1).setRunId(run)
+              .setModule(MODULE).setStep(1).addU(1.0f).addV(1.0f).build(), headers, tick()));
+      pipeModuleFrames(run, 1, d1);
+      steps.pipeInput(run, commitOf(run, 1), tick());
+      if (run.equals("junk-first")) {
+        assertThat(dlq.readValuesToList()).as("both held").isEmpty();
+        runs.pipeInput(run, manifest, tick());
+      }
+      pipeModuleFrames(run, 2, d2);
+      steps.pipeInput(run, commitOf(run, 2), tick());
+      assertThat(dlq.readValuesToList()).as(run).singleElement().satisfies(l -> {
+        assertThat(l.getReason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
+        assertThat(l.getSourceTopic()).isEqualTo(Topics.RANK1.name());
+      });
+      read.addAll(fits.readValuesToList());
+    }
+    java.util.Map<String, List<FitSummary>> byRun = read.stream().collect(java.util.stream.Collectors.groupingBy(FitSummary::getRunId));
+    assertThat(byRun.get("manifest-first")).extracting(FitSummary::getStep).contains(1L, 2L);
+    assertThat(byRun.get("junk-first")).extracting(f -> f.toBuilder().clearRunId().build())
+        .containsExactlyElementsOf(byRun.get("manifest-first").stream().map(f -> f.toBuilder().clearRunId().build()).toList());
+  }
+
+  /**
+   * Factors near their topic's 16 MiB for a run without a manifest were held with their letter, a
+   * changelog record past what the changelog takes: a failed send at every try, which stopped the
+   * processor for every run. They are lettered when they come, and other runs go on.
+   */
+  @Test
+  void factorsTooLargeToHoldAreDeadLetteredAndOtherRunsGoOn() {
+    Rank1Update.Builder huge = Rank1Update.newBuilder().setSchemaVersion(1).setRunId("huge").setModule(MODULE).setStep(1);
+    for (int i = 0; i < 4_190_000; i++) {
+      huge.addU(1f);
+    }
+    assertThat(huge.build().getSerializedSize()).isLessThan(Topics.MAX_FACTORS_RECORD_BYTES);
+    org.apache.kafka.common.header.internals.RecordHeaders headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+    headers.add(Topics.PROCESSOR_HEADER, config.applicationId().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    driver.createInputTopic(Topics.RANK1.name(), new StringSerializer(), Topics.RANK1.valueSerde().serializer())
+        .pipeInput(new org.apache.kafka.streams.test.TestRecord<>("huge/" + MODULE, huge.build(), headers, tick()));
+    assertThat(dlq.readValuesToList()).singleElement().satisfies(l -> {
+      assertThat(l.getReason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
+      assertThat(l.getDetail()).contains("factors of " + MODULE + " step 1", "its store's changelog takes");
+    });
+    sendStep(1, 0.1);
+    assertThat(fits.readValuesToList()).extracting(FitSummary::getRunId, FitSummary::getStep).contains(org.assertj.core.groups.Tuple.tuple(RUN, 1L));
+  }
+
+  /**
    * A held record is lettered as the record that runs its time out is processed (a sweep between
    * batches lettered it where batching put it), so a second record of its key after that is held
    * afresh. Junk stamped an hour ahead before it runs out nothing.
