@@ -538,6 +538,16 @@ public final class ExtrapolatorService implements Runnable {
   private Prediction ownPrediction(FitSummary fit) {
     String dir = predictionDir(fit).toAbsolutePath().toString();
     Prediction p = emitted.prediction(fit.getRunId(), fit.getStep(), fit.getAxis(), dir);
+    if (p != null) {
+      // A rewrite under other settings killed between its two moves left the published model aside and its path empty: taken as
+      // it stood, the prediction's path stayed empty for good once these settings found their own record.
+      try {
+        io.alpharl.extrapolator.write.StagedFolder.tidy(Path.of(dir));
+      } catch (java.io.IOException e) {
+        LOG.warn("run {}: what a killed write of the model from step {} left at {} could not be tidied: {}", fit.getRunId(), fit.getStep(), dir,
+            e.toString());
+      }
+    }
     // The folder says what it holds: a write under other settings that a kill cut off before its prediction was published left
     // that model under the newest record, which names these settings.
     Optional<String> held = p == null ? Optional.empty() : PredictedModelFolder.writtenWith(Path.of(dir)).filter(w -> !w.equals(writtenWith()));

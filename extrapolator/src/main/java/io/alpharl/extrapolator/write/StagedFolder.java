@@ -61,9 +61,12 @@ public final class StagedFolder {
 
   /**
    * Deletes what a write into {@code dir} killed part way left (its staging folder, the earlier
-   * model moved aside, put back where no model is in its place). {@link #replace} does it first.
+   * model moved aside, put back where no model is in its place). {@link #replace} does it first, and
+   * a caller asks it before it reads what {@code dir} holds: a write killed between its two moves
+   * left the published model aside and its path empty, and read then, the folder looked never
+   * written.
    */
-  private static void tidy(Path dir) throws IOException {
+  public static void tidy(Path dir) throws IOException {
     Path target = placeOf(dir);
     Path replaced = replacedOf(target);
     Folders.deleteTree(stagingOf(target));

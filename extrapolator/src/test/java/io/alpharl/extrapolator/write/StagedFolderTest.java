@@ -91,6 +91,21 @@ class StagedFolderTest {
     assertThat(replaced).doesNotExist();
   }
 
+  /**
+   * Asked before a published model's folder is read: a rewrite killed between its moves left the
+   * model aside and the published path empty, which then looked never written and stayed empty.
+   */
+  @Test
+  void tidyingAlonePutsBackAModelLeftAside() throws IOException {
+    Path model = dir.resolve("model");
+    Path replaced = model.toAbsolutePath().resolveSibling(".model.replaced");
+    Files.createDirectories(replaced);
+    Files.writeString(replaced.resolve("alpharl_prediction.json"), "published");
+    StagedFolder.tidy(model);
+    assertThat(model.resolve("alpharl_prediction.json")).hasContent("published");
+    assertThat(replaced).doesNotExist();
+  }
+
   /** A link as the folder: the moves acted on the link, and the folder it points at kept the earlier model under its real path. */
   @Test
   void aLinkedFolderIsReplacedWhereItLies() throws IOException {
