@@ -24,11 +24,6 @@ public final class RecordKeys {
       // The extrapolator writes a run's models under a folder of its id.
       throw new IllegalArgumentException("run id '" + runId + "' names a folder's self or parent; use letters, digits, '.', '_' or '-'");
     }
-    if (runId.charAt(0) == '.') {
-      // The services keep their own hidden files beside the runs' folders: a run named like one (.alpharl-extrapolator-step, a
-      // .spill- folder) waited on its claim file for good, or had its published models deleted as leftovers at each start.
-      throw new IllegalArgumentException("run id '" + runId + "' starts with '.', as the services' own files do; start it with a letter or digit");
-    }
     for (int i = 0; i < runId.length(); i++) {
       char c = runId.charAt(i);
       if (c == SEPARATOR || Character.isISOControl(c) || Character.isWhitespace(c)) {
