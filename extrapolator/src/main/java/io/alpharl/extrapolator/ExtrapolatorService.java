@@ -286,7 +286,7 @@ public final class ExtrapolatorService implements Runnable {
         blocked.add(run);
         continue;
       }
-      Optional<String> disagreement = Predictor.disagreement(f, ledger.manifest());
+      Optional<String> disagreement = Predictor.disagreement(f, ledger.manifest()).or(() -> namesOwnFile(run));
       if (disagreement.isPresent()) {
         runInputs.refuseInconsistent(pending, disagreement.get());
         continue;
@@ -587,6 +587,19 @@ public final class ExtrapolatorService implements Runnable {
   }
 
   /** A run id as a folder name: its safe characters, and a hash so that distinct ids stay distinct. */
+  /**
+   * Why a run's models cannot be written under its id in the output folder: the id names one of this
+   * service's own files there (its claim, a spill folder of earlier builds). Written, a run named
+   * like the claim file waited on it for good, and one named like a spill folder had its models
+   * deleted as leftovers at each start.
+   */
+  static Optional<String> namesOwnFile(String runId) {
+    return runId.startsWith(OutputClaim.FILE) || runId.startsWith(OLD_SPILL_DIR)
+        ? Optional.of("its id names one of the extrapolator's own files in its output folder (" + OutputClaim.FILE + "-*, " + OLD_SPILL_DIR
+            + "-*), where the run's models would be written; give the run another id")
+        : Optional.empty();
+  }
+
   private static String folderName(String runId) {
     return runId.replaceAll("[^A-Za-z0-9_-]", "_") + "-" + Integer.toHexString(runId.hashCode());
   }
