@@ -444,6 +444,8 @@ class UserErrorsTest {
     assertThat(run("agent", "record", run.toString(), "--run-id", "r", "--out", work.resolve("paced.arrow").toString(), "--poll-interval", "5s",
         "--keyframe-every", "8")).isZero();
     assertThat(err.toString()).contains("--poll-interval is not used").contains("--keyframe-every is not used").doesNotContain("--progress-wait");
+    assertThat(run("agent", "record", run.toString(), "--run-id", "r", "--out", work.resolve("unpaced.arrow").toString(), "--poll-interval", "0s"))
+        .as("not used, so not refused: watch's floor is watch's").isZero();
   }
 
   /** The processor prints its page's address with a trailing slash; pasted as is, status asked for //api/runs, which it answers 404. */

@@ -36,9 +36,9 @@ public final class FitWindow {
    * points than this can pass only on the steps the window has grown back.
    */
   public static int leastWhenFull(int maxPoints) {
-    int all = maxPoints + 1;
-    int half = all / 2;
-    return (half + 1) / 2 + (all - half);
+    long all = maxPoints + 1L; // in long: --max-window 2^31-1, "never thin", overflowed to a negative count
+    long half = all / 2;
+    return (int) ((half + 1) / 2 + (all - half));
   }
 
   /** The window after every step of {@code completed} (ascending) joined it in turn. */

@@ -37,6 +37,7 @@ class FitWindowTest {
   void theLeastAFullWindowHoldsIsTheSmallestSizeSeen() {
     assertThat(FitWindow.leastWhenFull(8)).isEqualTo(7); // 9 points thinned to 1, 3, 5..9, as above
     assertThat(FitWindow.leastWhenFull(30)).isEqualTo(24);
+    assertThat(FitWindow.leastWhenFull(Integer.MAX_VALUE)).as("never thinned in practice, not overflowed").isEqualTo(1_610_612_736);
     for (int max = 2; max <= 64; max++) {
       List<Long> window = List.of();
       int least = Integer.MAX_VALUE;

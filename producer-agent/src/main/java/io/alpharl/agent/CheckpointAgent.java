@@ -575,7 +575,8 @@ public final class CheckpointAgent implements AutoCloseable {
         }
         continue;
       }
-      if (rereading != null && rereading.step() > lastStep && c.step() > rereading.step() && Files.isDirectory(rereading.folder())) {
+      if (rereading != null && rereading.step() > lastStep && c.step() > rereading.step() && !rejected.contains(rereading.step())
+          && Files.isDirectory(rereading.folder())) {
         break; // behind a step written while it was read, measured again (and so not complete) until the trainer is done with it
       }
       if (!progressSettled(c, scan)) {

@@ -305,6 +305,41 @@ class CheckpointRotationTest {
     }
   }
 
+  /** A save in place that never finishes (the trainer died in it): once its files stay, the step is refused and the later ones go on. */
+  @Test
+  void aCheckpointLeftCutShortInPlaceIsRefusedOnceItStaysAndTheRunGoesOn() throws Exception {
+    write(0);
+    write(5);
+    write(6);
+    Path model = runDir.resolve("checkpoint-5").resolve("model.safetensors");
+    byte[] whole = Files.readAllBytes(model);
+    long header = 8 + java.nio.ByteBuffer.wrap(whole, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+    MemorySink sink = new MemorySink();
+    boolean[] cut = {false};
+    sink.onBegin = step -> {
+      if (step == 5 && !cut[0]) {
+        cut[0] = true;
+        try {
+          Thread.sleep(20);
+          try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(model, java.nio.file.StandardOpenOption.WRITE)) {
+            f.truncate(header);
+          }
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    };
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = agent("left-cut", sink, allocator)) {
+      agent.start();
+      for (int i = 0; i < 8; i++) {
+        agent.poll();
+      }
+      assertThat(sink.letters).singleElement().satisfies(l -> assertThat(l.getDetail()).contains("checkpoint-5", "truncated"));
+      assertThat(sink.committed).containsExactly(6L);
+    }
+  }
+
   /**
    * A step rewritten between the scan and its read is sent as rewritten, consistently; its baseline
    * for "written over since it was sent" was the scan's, and two scans later the run was told it had

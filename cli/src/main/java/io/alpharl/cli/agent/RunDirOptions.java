@@ -88,6 +88,18 @@ final class RunDirOptions {
           + " this many steps of the delta log, not the whole run. 0 sends none. Default: ${DEFAULT-VALUE}.")
   int keyframeEvery;
 
+  /**
+   * For a watch, which paces a live folder by it (a recording reads a finished one at once and says
+   * the option is not used): at 0 the scans ran back to back on a core of the trainer's machine, and
+   * the two scans that must agree before a checkpoint counts as complete were no time apart, so a
+   * file still being written could be read.
+   */
+  void requireWatchPace() {
+    if (pollInterval.compareTo(MIN_POLL_INTERVAL) < 0) {
+      throw new ParameterException(spec.commandLine(), "--poll-interval must be at least " + MIN_POLL_INTERVAL.toMillis() + "ms, got " + pollInterval);
+    }
+  }
+
   AgentConfig toConfig() {
     CheckpointLayout l = layout.toLayout();
     if (base == null && !layout.savesBaseAsStepZero()) {
@@ -101,11 +113,6 @@ final class RunDirOptions {
     }
     if (plannedSteps < 0) {
       throw new ParameterException(spec.commandLine(), "--planned-steps must be 0 (read it from the trainer) or more, got " + plannedSteps);
-    }
-    if (pollInterval.compareTo(MIN_POLL_INTERVAL) < 0) {
-      // At 0 the scans ran back to back on a core of the trainer's machine, and the two scans that must agree before a checkpoint
-      // counts as complete were no time apart, so a file still being written could be read.
-      throw new ParameterException(spec.commandLine(), "--poll-interval must be at least " + MIN_POLL_INTERVAL.toMillis() + "ms, got " + pollInterval);
     }
     if (progressWait.isNegative()) {
       throw new ParameterException(spec.commandLine(), "--progress-wait must not be negative, got " + progressWait);

@@ -61,6 +61,7 @@ public final class WatchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException, java.io.IOException {
+    run.requireWatchPace();
     AgentConfig checked = run.checkedConfig(!once);
     // With --once, what is there now is what there is: no waiting for a progress value, no measuring again.
     AgentConfig config = once ? checked.once() : checked;

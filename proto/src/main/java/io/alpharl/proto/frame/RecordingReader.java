@@ -143,7 +143,8 @@ public final class RecordingReader implements AutoCloseable {
         throw new IOException(path + " is damaged at batch " + batches + ": record " + i + " points past its batch's data");
       }
       if (crc != null && crc.get(i) != RecordingSchema.crc(k, step.get(i), cell(key, i), cell(value, i))) {
-        // Worded as RecordingCheck's damaged records are, the key as it reads (its bytes may be the damaged ones).
+        // Before any check of the record's content (a frame's own checksums, a commit's fields): a byte flipped anywhere in a
+        // record is said here, worded as RecordingCheck words a damaged record, the key as it reads (its bytes may be the damaged ones).
         throw new IOException(path + " is damaged at batch " + batches + " (" + kinds[k] + " record of step " + step.get(i) + ", "
             + new String(key.get(i), StandardCharsets.UTF_8) + "): record " + i + " does not match its checksum");
       }

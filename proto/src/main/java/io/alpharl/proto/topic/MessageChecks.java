@@ -47,7 +47,22 @@ public final class MessageChecks {
   public static final char MODULE_KEY_END = '#';
 
   public static Optional<Problem> manifest(String key, RunManifest m) {
-    return version("RunManifest", m.getSchemaVersion(), m).or(() -> runKey("RunManifest", key, m.getRunId())).or(() -> tensors(m));
+    return version("RunManifest", m.getSchemaVersion(), m).or(() -> runKey("RunManifest", key, m.getRunId())).or(() -> tensors(m))
+        .or(() -> keptSize(m));
+  }
+
+  /**
+   * The most bytes of a manifest, less the base model's files, that its readers keep: the run
+   * tracker keeps it in a store whose changelog takes {@link Topics#MAX_FACTORS_RECORD_BYTES}, with
+   * the run's state beside it. One near the topic's limit made a changelog record past that, a
+   * failed send at every try that stopped the processor for every run. About 150,000 tensors.
+   */
+  public static final int MAX_KEPT_MANIFEST_BYTES = Topics.MAX_FACTORS_RECORD_BYTES - (1 << 20);
+
+  private static Optional<Problem> keptSize(RunManifest m) {
+    int kept = m.getBaseModelFilesCount() == 0 ? m.getSerializedSize() : m.toBuilder().clearBaseModelFiles().build().getSerializedSize();
+    return kept <= MAX_KEPT_MANIFEST_BYTES ? Optional.empty() : malformed("RunManifest of run " + m.getRunId() + " keeps " + kept
+        + " bytes besides the base's files, more than the " + MAX_KEPT_MANIFEST_BYTES + " its readers keep");
   }
 
   /**

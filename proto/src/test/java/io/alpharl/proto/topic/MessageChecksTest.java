@@ -153,6 +153,23 @@ class MessageChecksTest {
     }
   }
 
+  /**
+   * A manifest its readers would keep past their store's changelog limit is refused by both alike;
+   * the base's files (a tokenizer of megabytes), which no reader keeps, do not count.
+   */
+  @Test
+  void aManifestIsRefusedForWhatItsReadersKeepNotForItsBasesFiles() {
+    String huge = "w".repeat(MessageChecks.MAX_KEPT_MANIFEST_BYTES);
+    RunManifest tokenizer = with(matrix("l.0.q.weight", 4, 3, true)).toBuilder()
+        .putBaseModelFiles("tokenizer.json", com.google.protobuf.ByteString.copyFromUtf8(huge)).build();
+    assertThat(MessageChecks.manifest("r", tokenizer)).isEmpty();
+    RunManifest named = with(matrix("l.0.q.weight", 4, 3, true), matrix(huge, 2, 2, false));
+    assertThat(MessageChecks.manifest("r", named)).hasValueSatisfying(p -> {
+      assertThat(p.reason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
+      assertThat(p.detail()).contains("besides the base's files, more than the " + MessageChecks.MAX_KEPT_MANIFEST_BYTES);
+    });
+  }
+
   private static TensorInfo matrix(String name, long m, long n, boolean modelled) {
     return TensorInfo.newBuilder().setName(name).addAllShape(List.of(m, n)).setModelled(modelled).build();
   }

@@ -18,7 +18,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * The run tracker's held records ({@link ParkedRecord}, store {@link RunTracker#PARKED_STORE}):
  * commits and factors of runs whose manifest has not been read (waiting, under their own keys; a
- * second record of a key is a duplicate), and, once the manifest came, of runs draining them
+ * second commit of a step is a duplicate, further factors of a point wait beside the first,
+ * {@link StoreKeys#besideHeld}), and, once the manifest came, of runs draining them
  * (admitted, in step order with each step's factors before its commit, then the run's records read
  * since, queued in the order read, so that each is judged where a manifest-first run would judge
  * it). The order and the waiting records' times are indexed in memory, rebuilt from the store when
@@ -74,6 +75,24 @@ final class HeldRecords {
     waiting.put(key, p.getTimestampMs());
   }
 
+  /** Whether further records of {@code key}'s point wait beside it ({@link StoreKeys#besideHeld}). */
+  boolean holdsBeside(String key) {
+    return !beside(key).isEmpty();
+  }
+
+  /** The key for one more record of {@code key}'s point: after every one of it that waits, so that they are judged in the order read. */
+  String nextBeside(String key) {
+    int n = 0;
+    for (String k : beside(key).keySet()) {
+      n = Math.max(n, Integer.parseInt(k.substring(key.length() + 1)));
+    }
+    return StoreKeys.besideHeld(key, n + 1);
+  }
+
+  private java.util.SortedMap<String, Long> beside(String key) {
+    return waiting.subMap(key + "+", true, key + "+" + Character.MAX_VALUE, true);
+  }
+
   /** Lets go of a waiting record (lettered by the caller). */
   void remove(String key) {
     store.delete(key);
@@ -102,7 +121,7 @@ final class HeldRecords {
   }
 
   /** The key of a run's {@code seq}-th queued record: run/~q/seq, after every step key of the run. */
-  static String queuedKey(String run, long seq) {
+  private static String queuedKey(String run, long seq) {
     return StoreKeys.runPrefix(run) + QUEUED + String.format(Locale.ROOT, "%020d", seq);
   }
 

@@ -93,12 +93,13 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   public static final Duration PARK_FOR = Topics.SETTLE_PATIENCE;
 
   /**
-   * The most bytes of key and value a record this tracker keeps may have: the changelogs take
-   * {@link Topics#MAX_FACTORS_RECORD_BYTES}, less a record's headers and framing. An input near its
-   * topic's limit kept with a letter or a few fields more made a changelog record past it: a failed
-   * send at every try, which stopped the processor for every run.
+   * The most bytes of a factors record the tracker takes, however it comes: it keeps the record as
+   * read while its run has no manifest, with its letter, in a store whose changelog takes
+   * {@link Topics#MAX_FACTORS_RECORD_BYTES}. Held near the topic's limit, the record made a changelog
+   * record past it, a failed send at every try that stopped the processor for every run. A processor
+   * writes a few MB for the largest modules (131072 × 8192, four factors: 2.2 MB).
    */
-  static final int MAX_KEPT_RECORD_BYTES = Topics.MAX_FACTORS_RECORD_BYTES - 64 * 1024;
+  static final int MAX_FACTORS_BYTES = Topics.MAX_FACTORS_RECORD_BYTES - (1 << 20);
   /**
    * Held steps of a run with a manifest applied at once, at each record of the run and each
    * {@link #DRAIN_EVERY}: the fits of minutes of a large run's steps in one record's transaction
@@ -357,9 +358,6 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     }
     RunState.Builder run = stored == null ? RunState.newBuilder() : stored.toBuilder();
     RunState kept = run.setManifest(m.toBuilder().clearBaseModelFiles()).setHasManifest(true).build();
-    if (tooLargeToKeep(record, m.getRunId(), kept, "RunManifest of run " + m.getRunId(), m.getRunId(), 0)) {
-      return;
-    }
     runs.put(m.getRunId(), kept);
     clock.took(record.timestamp());
     modelled.remove(m.getRunId());
@@ -541,42 +539,29 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    * Holds a commit or factors record of a run without a manifest until the manifest comes
    * ({@link ParkedRecord}): dead-lettered at once, a step-1 commit that one fetch brought before its
    * manifest was lost, and a run whose manifest another agent's open transaction kept back lost
-   * every step read meanwhile. A second record of the key is a duplicate as it would be after the
-   * manifest.
+   * every step read meanwhile. A second commit of the step is a duplicate as it would be after the
+   * manifest; further factors of a point are held after the first, to be judged in the order read.
    *
    * @param what      the record as its letter names it, e.g. "step commit of step 5"
    * @param duplicate the letter's detail for a second record of the key
    */
   private void hold(Record<String, RunEvent> record, String key, String runId, long step, String what, String duplicate, ParkedRecord.Builder p) {
-    if (heldBefore(key)) {
-      if (p.getFactorsRaw().isEmpty()) {
-        reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, duplicate, runId, step);
-        return;
-      }
+    boolean heldAtKey = heldBefore(key);
+    if (heldAtKey && p.getFactorsRaw().isEmpty()) {
+      reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, duplicate, runId, step);
+      return;
+    }
+    if (heldAtKey || held.holdsBeside(key)) {
       // Which factors of a point are the run's is the first that fits the manifest's shapes, known once it comes: refused here as a
       // second, the real factors behind junk were lost, the step never completed, where a manifest read first kept them. Held
-      // beside the first, they are judged after it, in the order read.
-      key = besideHeld(key);
+      // after every record of the point held (the first may have run out meanwhile), they are judged in the order read.
+      key = held.nextBeside(key);
     }
     DeadLetter letter = letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, what + " for run " + runId + ", which has no manifest on"
         + " alpharl.runs (waited " + PARK_FOR.toSeconds() + " s of the log's time for one)", runId, step);
-    ParkedRecord parked = withLetter(p, letter).setTimestampMs(heldSince(record)).build();
-    if (tooLargeToKeep(record, key, parked, what + " of run " + runId, runId, step)) {
-      return;
-    }
-    held.hold(key, parked);
+    held.hold(key, withLetter(p, letter).setTimestampMs(heldSince(record)).build());
     LOG.debug("run {}: {} read before any manifest of the run; held for one up to {} s of the log's time, then dead-lettered",
         DeadLetters.runId(runId), what, PARK_FOR.toSeconds());
-  }
-
-  /** The first free key after {@code key}'s for another record of the same point, ordered after it ({@link HeldRecords}). */
-  private String besideHeld(String key) {
-    for (int n = 1; ; n++) {
-      String beside = StoreKeys.besideHeld(key, n);
-      if (!heldBefore(beside)) {
-        return beside;
-      }
-    }
   }
 
   /**
@@ -584,7 +569,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    * its topic's 16 MiB, with its letter, made a changelog record past the changelog's limit).
    */
   private static ParkedRecord.Builder heldCommit(StepCommitted s) {
-    return ParkedRecord.newBuilder().setCommit(s.toBuilder().clearTensors());
+    // Nor fields of a newer writer, which the tracker does not read either: near the topic's 16 MiB they did the same.
+    return ParkedRecord.newBuilder().setCommit(s.toBuilder().clearTensors().setUnknownFields(com.google.protobuf.UnknownFieldSet.getDefaultInstance()));
   }
 
   /** A factors record as held: its value as read. */
@@ -630,29 +616,10 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    */
   private void queue(Record<String, RunEvent> record, String runId, long step, ParkedRecord.Builder p) {
     clock.took(record.timestamp()); // a record of a run with a manifest: taken, whether or not its run still drains
-    ParkedRecord parked = withLetter(p, letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, "", runId, step)).setTimestampMs(record.timestamp())
-        .build();
-    if (tooLargeToKeep(record, HeldRecords.queuedKey(runId, 0), parked, "a record of step " + step + " of run " + runId,
-        runId, step)) {
-      return;
-    }
-    held.queue(runId, parked);
+    held.queue(runId, withLetter(p, letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, "", runId, step)).setTimestampMs(record.timestamp())
+        .build());
   }
 
-  /**
-   * Whether {@code value}, kept under {@code key}, would pass {@link #MAX_KEPT_RECORD_BYTES}; if so the record is dead-lettered
-   * (no agent or processor writes one that large: its copy in the letter is cut, the record stays on its topic).
-   */
-  private boolean tooLargeToKeep(Record<String, RunEvent> record, String key, com.google.protobuf.Message value, String what, String runId,
-      long step) {
-    long size = (long) key.getBytes(StandardCharsets.UTF_8).length + value.getSerializedSize();
-    if (size <= MAX_KEPT_RECORD_BYTES) {
-      return false;
-    }
-    reject(record, RejectReason.REJECT_REASON_MALFORMED_RECORD, what + " would be kept as " + size + " bytes, more than the " + MAX_KEPT_RECORD_BYTES
-        + " its store's changelog takes", runId, step);
-    return true;
-  }
 
   /**
    * Applies a draining run's next held records, through {@link #DRAIN_STEPS} commits (a step's fits
@@ -723,6 +690,12 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
             "Rank1Update without the " + Topics.PROCESSOR_HEADER + " header that names the processor which computed it")) : Optional.empty());
     if (problem.isPresent()) {
       reject(record, problem.get(), u.getRunId(), u.getStep());
+      return;
+    }
+    if (record.value().raw().length > MAX_FACTORS_BYTES) {
+      // Whether or not its run has a manifest yet, so that the outcome does not depend on the order the topics were read in.
+      reject(record, RejectReason.REJECT_REASON_MALFORMED_RECORD, "factors of " + u.getModule() + " step " + u.getStep() + " of run " + u.getRunId()
+          + " are " + record.value().raw().length + " bytes, more than the " + MAX_FACTORS_BYTES + " the run tracker keeps", u.getRunId(), u.getStep());
       return;
     }
     Header settingsHeader = record.headers().lastHeader(Topics.SETTINGS_HEADER);

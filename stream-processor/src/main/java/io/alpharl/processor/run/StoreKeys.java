@@ -33,11 +33,12 @@ public final class StoreKeys {
   }
 
   /**
-   * {@code run/module#00000000000000000040+0001}: the {@code n}-th further record held for one point
-   * before its run's manifest came; after the point's own key in key order, before the next step's.
+   * {@code run/module#00000000000000000040+000000001}: the {@code n}-th further record held for one
+   * point before its run's manifest came; after the point's own key in key order, before the next
+   * step's, and in the order of {@code n} (nine digits: more than any run holds).
    */
   public static String besideHeld(String pointKey, int n) {
-    return pointKey + "+" + String.format(Locale.ROOT, "%04d", n);
+    return pointKey + "+" + String.format(Locale.ROOT, "%09d", n);
   }
 
   /** {@code run/00000000000000000040/step} : one fit of the history. */

@@ -1034,7 +1034,8 @@ class AlphaRlTopologyTest {
   /**
    * Factors near their topic's 16 MiB for a run without a manifest were held with their letter, a
    * changelog record past what the changelog takes: a failed send at every try, which stopped the
-   * processor for every run. They are lettered when they come, and other runs go on.
+   * processor for every run. They are lettered when they come, with a manifest or without, and other
+   * runs go on.
    */
   @Test
   void factorsTooLargeToHoldAreDeadLetteredAndOtherRunsGoOn() {
@@ -1049,10 +1050,13 @@ class AlphaRlTopologyTest {
         .pipeInput(new org.apache.kafka.streams.test.TestRecord<>("huge/" + MODULE, huge.build(), headers, tick()));
     assertThat(dlq.readValuesToList()).singleElement().satisfies(l -> {
       assertThat(l.getReason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
-      assertThat(l.getDetail()).contains("factors of " + MODULE + " step 1", "its store's changelog takes");
+      assertThat(l.getDetail()).contains("factors of " + MODULE + " step 1 of run huge are", "the run tracker keeps");
     });
     sendStep(1, 0.1);
     assertThat(fits.readValuesToList()).extracting(FitSummary::getRunId, FitSummary::getStep).contains(org.assertj.core.groups.Tuple.tuple(RUN, 1L));
+    pipeAsThisProcessors(huge.setRunId(RUN).setStep(2).build());
+    assertThat(dlq.readValuesToList()).as("the same with its run's manifest read").singleElement()
+        .satisfies(l -> assertThat(l.getDetail()).contains("factors of " + MODULE + " step 2 of run " + RUN + " are", "the run tracker keeps"));
   }
 
   /**
