@@ -63,7 +63,9 @@ public final class ModelFiles {
 
   static boolean isModelFile(String name) {
     String lower = name.toLowerCase(Locale.ROOT);
+    // Nor a writer's partial file (this module's writers leave NAME.tmp where they are killed): carried, a weights file's partial copy
+    // of gigabytes went into every predicted model and recording.
     return !name.startsWith(".") && !NOT_MODEL.contains(name) && WEIGHT_SUFFIXES.stream().noneMatch(lower::endsWith)
-        && !lower.startsWith("rng_state");
+        && !lower.startsWith("rng_state") && !lower.endsWith(".tmp");
   }
 }

@@ -186,6 +186,19 @@ public final class SafetensorsFile implements AutoCloseable {
     return metadata;
   }
 
+  /** Whether every surrogate of {@code s} is one of a pair, high then low. */
+  static boolean isWellFormedUtf16(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static SafetensorsFile parse(Path path, FileChannel ch, String json, long dataStart, long dataBytes) {
     JsonNode root = headerJson(path, json);
     Map<String, String> metadata = new LinkedHashMap<>();
@@ -201,6 +214,12 @@ public final class SafetensorsFile implements AutoCloseable {
       Optional<String> shown = withControlCharacters(name);
       if (shown.isPresent()) {
         throw new SafetensorsException(path + ": tensor name " + shown.get() + " holds a control character");
+      }
+      if (!isWellFormedUtf16(name)) {
+        // A JSON escape of half a surrogate pair (\\ud800) passes the header's UTF-8 check as ASCII; the reference parser refuses it, and
+        // taken, the name became '?' on the wire (protobuf cannot encode it), another tensor's name than the file's.
+        throw new SafetensorsException(path + ": tensor name " + name.chars().mapToObj(c -> Character.isSurrogate((char) c)
+            ? String.format("\\u%04x", c) : String.valueOf((char) c)).collect(java.util.stream.Collectors.joining()) + " holds half a surrogate pair");
       }
       entries.add(entry(path, name, node));
     }
@@ -359,8 +378,30 @@ public final class SafetensorsFile implements AutoCloseable {
     }
     // In mapped windows: one mapping cannot exceed 2 GiB, and a 70B model's bf16 embedding (or a 7B's in f32) does.
     long window = (long) windowElements * e.dtype().bytes();
-    for (long at = 0; at < e.byteLength(); at += window) {
-      decode(e.dtype(), map(name, e.begin() + at, Math.min(window, e.byteLength() - at)), dst);
+    try {
+      for (long at = 0; at < e.byteLength(); at += window) {
+        decode(e.dtype(), map(name, e.begin() + at, Math.min(window, e.byteLength() - at)), dst);
+      }
+    } catch (InternalError fault) {
+      throw cutShort(name, fault);
+    }
+  }
+
+  /**
+   * A mapped page past the file's end (the file cut short since it was opened: a trainer saving the
+   * step again in place) faults, which the JVM throws as an InternalError that no caller's catch of
+   * a damaged checkpoint took: a stack trace where a truncated file is one line.
+   */
+  private SafetensorsException cutShort(String name, InternalError fault) {
+    return new SafetensorsException(path + ": cannot read tensor " + name + ": the file was cut short while it was read (now " + sizeOrUnknown()
+        + " bytes)", fault);
+  }
+
+  private String sizeOrUnknown() {
+    try {
+      return Long.toString(channel.size());
+    } catch (IOException e) {
+      return "?";
     }
   }
 
@@ -452,6 +493,8 @@ public final class SafetensorsFile implements AutoCloseable {
       }
     } catch (IOException ex) {
       throw new SafetensorsException(path + ": cannot read tensor " + name + ": " + ex.getMessage(), ex);
+    } catch (InternalError fault) {
+      throw cutShort(name, fault);
     }
     return (int) crc.getValue();
   }

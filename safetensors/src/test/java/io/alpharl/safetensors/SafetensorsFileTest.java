@@ -34,6 +34,42 @@ class SafetensorsFileTest {
         .hasMessage(file + ": tensor name layer.0?[2Jq_proj.weight holds a control character");
   }
 
+  /**
+   * A JSON escape of half a surrogate pair is plain ASCII in the header and passed its UTF-8 check;
+   * the name then became "x?" on the wire, another name than the file's. Refused, as the reference
+   * parser refuses it; a whole pair (an emoji) is a name like any other.
+   */
+  @Test
+  void aTensorNameWithHalfASurrogatePairIsRefused() throws IOException {
+    Path file = dir.resolve("model.safetensors");
+    byte[] header = "{\"x\\ud800\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(8 + header.length + 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    bytes.putLong(header.length).put(header).putFloat(1f);
+    java.nio.file.Files.write(file, bytes.array());
+    assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(SafetensorsException.class)
+        .hasMessage(file + ": tensor name x\\ud800 holds half a surrogate pair");
+    assertThat(SafetensorsFile.isWellFormedUtf16("layer.\ud83d\ude00.weight")).isTrue();
+    assertThat(SafetensorsFile.isWellFormedUtf16("x\ude00\ud83d")).as("a pair in the wrong order").isFalse();
+  }
+
+  /**
+   * A file cut short after it was opened (a trainer saving the step again in place) is a damaged
+   * checkpoint in one line, never a fault: cut before a window is mapped, the mapping is refused; cut
+   * between the mapping and its read (not made here: it takes a race), the page past the end faults,
+   * which the reads turn into the same exception.
+   */
+  @Test
+  void aFileCutShortAfterItWasOpenedIsADamagedCheckpointNotAFault() throws IOException {
+    Path file = dir.resolve("model.safetensors");
+    new SafetensorsWriter(Map.of()).add("w", DType.F32, List.of(4096L)).writeTo(file, Map.of("w", new float[4096]));
+    try (SafetensorsFile f = SafetensorsFile.open(file);
+         java.nio.channels.FileChannel cut = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+      cut.truncate(64);
+      assertThatThrownBy(() -> f.floats("w")).isInstanceOf(SafetensorsException.class).hasMessageContaining("cannot map tensor w");
+      assertThatThrownBy(() -> f.crc32c("w")).isInstanceOf(SafetensorsException.class).hasMessageContaining("cannot read tensor w");
+    }
+  }
+
   /** A named pipe in a shard's place (a trainer's folder is not ours) is refused at once, not waited on by the reader's one thread. */
   @Test
   @EnabledOnOs(OS.LINUX)
