@@ -47,10 +47,16 @@ final class RunOutcomes {
     store.put(p.getRunId(), o.setPredictions(o.getPredictions() + 1).build());
   }
 
+  /**
+   * Keeps the run's first stop in the order read, the one its agent acts on (the STOP file and
+   * /control): the earliest step was kept, and where two extrapolators (one per axis) decided, the
+   * page and status named another decision and model than the trainer got. An action the agent does
+   * not know is not a stop, as for the agent.
+   */
   void decided(ControlDecision d) {
     RunOutcome.Builder o = builder(d.getRunId());
-    if (!o.hasDecision() || d.getAtStep() < o.getDecision().getAtStep()) {
-      store.put(d.getRunId(), o.setDecision(d).build()); // the first stop is the one the trainer acts on
+    if (d.getAction() == io.alpharl.proto.v1.ControlAction.CONTROL_ACTION_EARLY_STOP && !o.hasDecision()) {
+      store.put(d.getRunId(), o.setDecision(d).build());
     }
   }
 

@@ -825,7 +825,10 @@ class AlphaRlTopologyTest {
       scores.pipeInput(RUN, PredictionScore.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setFromStep(8).setAtStep(at)
           .setError(0.1).addModules(ModuleScore.newBuilder().setModule(MODULE)).build(), tick());
     }
-    for (long at : new long[] {8, 12}) {
+    // An action this build does not know first (not a stop, as the agent reads it); then stops in the order the agent acts on them:
+    // the first, not the earliest step (another axis's extrapolator, restarted, decides at an earlier step after it).
+    control.pipeInput(RUN, ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setAtStep(5).build(), tick());
+    for (long at : new long[] {8, 12, 6}) {
       control.pipeInput(RUN, ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setAtStep(at)
           .setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).build(), tick());
     }
@@ -839,7 +842,7 @@ class AlphaRlTopologyTest {
     RunOutcome o = store.get(RUN);
     assertThat(o.getPredictions()).isEqualTo(2);
     assertThat(o.getLatestPrediction().getFromStep()).isEqualTo(8);
-    assertThat(o.getDecision().getAtStep()).as("the first stop").isEqualTo(8);
+    assertThat(o.getDecision().getAtStep()).as("the first stop read, as the agent acts on it").isEqualTo(8);
     assertThat(o.getScoresCount()).isEqualTo(RunTracker.KEPT_SCORES);
     assertThat(o.getScores(o.getScoresCount() - 1).getAtStep()).isEqualTo(9 + RunTracker.KEPT_SCORES + 2);
     assertThat(o.getScores(0).getModulesCount()).as("kept without per-module detail").isZero();
