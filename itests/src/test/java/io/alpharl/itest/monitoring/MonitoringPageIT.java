@@ -103,6 +103,22 @@ class MonitoringPageIT {
         checkPage(browser, base, runId);
         browser.screenshot(Path.of("target", "monitoring-page.png"));
         checkMetrics(base, extrapolator);
+
+        // A run picked on the page, then another run starts: the select was rebuilt on its first option, and the page switched to
+        // that run without a word. It keeps the run watched.
+        String other = "a-" + runId;
+        browser.script("history.replaceState(null, '', location.pathname);"); // a page opened without #run=
+        replay(broker, other, allocator, 0, 10);
+        browser.await(Duration.ofSeconds(120), "the runs table to list " + other, d -> runRow(browser, other).isEmpty() ? null : Boolean.TRUE);
+        String watched = String.valueOf(browser.script("return [...document.getElementById('run').options].map(o => o.value)[1];"));
+        browser.script("const s = document.getElementById('run'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));", watched);
+        browser.await(Duration.ofSeconds(30), "the page to show " + watched, d -> String.valueOf(d.findElement(By.tagName("body"))
+            .getAttribute("data-rendered")).startsWith("run=" + watched + ";") ? Boolean.TRUE : null);
+        String third = "b-" + runId;
+        replay(broker, third, allocator, 0, 5);
+        browser.await(Duration.ofSeconds(120), "the runs table to list " + third, d -> runRow(browser, third).isEmpty() ? null : Boolean.TRUE);
+        assertThat(browser.script("return document.getElementById('run').value;")).as("the run watched, kept").isEqualTo(watched);
+        assertThat(browser.script("return location.hash;")).isEqualTo("#run=" + watched);
       } finally {
         extrapolator.stop();
         thread.join();

@@ -303,6 +303,18 @@ class ProcessorOnBundledRunIT {
     java.net.http.HttpResponse<String> missing = http.send(java.net.http.HttpRequest.newBuilder(
         java.net.URI.create("http://127.0.0.1:" + port + "/api/runs/no-such-run")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(missing.statusCode()).isEqualTo(404);
+    // A path's escapes, not a form's: '+' is a run id's own character (it was read as a space), a malformed escape the client's
+    // mistake (it was a 500 and a logged stack trace).
+    java.net.http.HttpResponse<String> plus = http.send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + port + "/api/runs/grpo+v2")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(plus.statusCode()).isEqualTo(404);
+    assertThat(plus.body()).contains("no run grpo+v2");
+    // Sent by hand: java.net.URI refuses to make such a request, curl and browsers do not.
+    try (java.net.Socket raw = new java.net.Socket("127.0.0.1", port)) {
+      raw.getOutputStream().write("GET /api/runs/%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      String statusLine = new java.io.BufferedReader(new java.io.InputStreamReader(raw.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+      assertThat(statusLine).isEqualTo("HTTP/1.1 400 Bad Request");
+    }
   }
 
   private static double rel(double a, double b) {

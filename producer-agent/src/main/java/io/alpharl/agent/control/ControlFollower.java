@@ -1,7 +1,7 @@
 package io.alpharl.agent.control;
 
-import com.sun.net.httpserver.HttpServer;
 import io.alpharl.agent.resume.AgentLetters;
+import io.alpharl.proto.http.HttpServers;
 import io.alpharl.proto.topic.DeadLetters;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.MessageChecks;
@@ -82,9 +82,9 @@ public final class ControlFollower implements AutoCloseable {
   /** The last reason a STOP file write failed, said once (the follower's thread only). */
   private String stopFileFailure;
   private final Thread thread;
-  private final HttpServer http;
+  private final HttpServers.Made http;
 
-  private ControlFollower(KafkaClients kafka, String runId, Path runDir, HttpServer http, Patience patience) {
+  private ControlFollower(KafkaClients kafka, String runId, Path runDir, HttpServers.Made http, Patience patience) {
     this.runId = runId;
     this.patience = patience;
     this.runDir = runDir;
@@ -107,10 +107,10 @@ public final class ControlFollower implements AutoCloseable {
 
   public static ControlFollower start(KafkaClients kafka, String runId, Path runDir, String httpHost, int httpPort, Patience patience)
       throws IOException {
-    HttpServer http = httpPort > 0 ? HttpServer.create(new InetSocketAddress(httpHost, httpPort), 0) : null;
+    HttpServers.Made http = httpPort > 0 ? HttpServers.create(new InetSocketAddress(httpHost, httpPort), "alpharl-control", 2) : null;
     ControlFollower f = new ControlFollower(kafka, runId, runDir, http, patience);
     if (http != null) {
-      http.createContext("/control", exchange -> {
+      http.server().createContext("/control", exchange -> {
         ControlDecision d = f.decision.get();
         if (d == null) {
           exchange.sendResponseHeaders(204, -1);
@@ -124,8 +124,8 @@ public final class ControlFollower implements AutoCloseable {
         }
         exchange.close();
       });
-      http.start();
-      LOG.info("run {}: trainers can poll http://{}:{}/control", runId, httpHost, http.getAddress().getPort());
+      http.server().start();
+      LOG.info("run {}: trainers can poll http://{}:{}/control", runId, httpHost, http.server().getAddress().getPort());
     }
     f.thread.start();
     return f;
@@ -324,7 +324,8 @@ public final class ControlFollower implements AutoCloseable {
   public void close() {
     running.set(false);
     if (http != null) {
-      http.stop(0);
+      http.server().stop(0);
+      http.executor().shutdownNow();
     }
     try {
       thread.join(5_000);

@@ -14,6 +14,7 @@ import io.alpharl.processor.state.RunOutcome;
 import io.alpharl.processor.state.RunState;
 import io.alpharl.processor.view.FinishedRunViews;
 import io.alpharl.processor.view.TrajectoryView;
+import io.alpharl.proto.http.HttpServers;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.v1.Rank1Update;
 import java.io.IOException;
@@ -24,7 +25,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,20 +61,33 @@ public final class StateHttpServer implements AutoCloseable {
   }
 
   public static StateHttpServer start(String host, int port, StateQueries queries, ProcessorMetrics metrics) throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
-    ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "alpharl-http");
-      t.setDaemon(true);
-      return t;
-    });
-    server.setExecutor(executor);
-    StateHttpServer s = new StateHttpServer(server, executor, queries, metrics);
+    HttpServers.Made made = HttpServers.create(new InetSocketAddress(host, port), "alpharl-http", 4);
+    HttpServer server = made.server();
+    StateHttpServer s = new StateHttpServer(server, made.executor(), queries, metrics);
     server.createContext("/api/runs", s::handle);
     server.createContext("/metrics", s::metrics);
     server.createContext("/", new StaticFiles());
     server.start();
     LOG.info("processor state at http://{}:{}/api/runs", host, server.getAddress().getPort());
     return s;
+  }
+
+  /** A path's percent-escapes, not a form's '+' for a space: run ids may hold '+', and "grpo+v2" was asked for as "grpo v2". */
+  private static String segment(String raw) {
+    try {
+      return URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      // The client's mistake, a 400: it was a 500 and a warning with a stack trace at every such request.
+      throw new MalformedPathException("malformed escape in the path segment " + raw);
+    }
+  }
+
+  private static final class MalformedPathException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    MalformedPathException(String message) {
+      super(message);
+    }
   }
 
   public int port() {
@@ -94,7 +107,7 @@ public final class StateHttpServer implements AutoCloseable {
         send(exchange, 200, runs.toString());
         return;
       }
-      String runId = URLDecoder.decode(parts[0], StandardCharsets.UTF_8);
+      String runId = segment(parts[0]);
       Optional<RunState> run = queries.run(runId);
       if (run.isEmpty()) {
         send(exchange, 404, error("no run " + runId));
@@ -103,7 +116,7 @@ public final class StateHttpServer implements AutoCloseable {
       } else if (parts.length == 2 && parts[1].equals("modules")) {
         send(exchange, 200, queries.modulesJson(runId));
       } else if (parts.length == 3 && parts[1].equals("modules")) {
-        String module = URLDecoder.decode(parts[2], StandardCharsets.UTF_8);
+        String module = segment(parts[2]);
         List<Rank1Update> w = queries.window(run.get(), module);
         Optional<byte[]> finished = w.isEmpty() ? queries.finished(FinishedRunViews.trajectoryKey(runId, module)) : Optional.empty();
         if (finished.isPresent()) {
@@ -116,6 +129,8 @@ public final class StateHttpServer implements AutoCloseable {
       } else {
         send(exchange, 404, error("unknown path " + exchange.getRequestURI().getPath()));
       }
+    } catch (MalformedPathException e) {
+      send(exchange, 400, error(e.getMessage()));
     } catch (InvalidStateStoreException e) {
       if (queries.holdsNoRuns()) {
         // For good, not for a rebalance: 503 said "try again" for ever on an instance beyond the run-keyed topics' partitions.

@@ -103,14 +103,28 @@ const esc = s => String(s).replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;'
 // The signal axis's fit is current only while the newest step had a progress value; else the step axis's is.
 const current = r => (r.signalFit && r.stepFit && Number(r.signalFit.step) === Number(r.stepFit.step) ? r.signalFit : r.stepFit);
 
+const sameList = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+// Another run: its charts and modules are drawn afresh.
+function resetRunView() {
+  Object.values(charts).forEach(c => c.destroy());
+  for (const k of Object.keys(charts)) delete charts[k];
+  document.getElementById('module').innerHTML = '';
+}
+
 async function refreshRuns() {
   const runs = await json('/api/runs');
   const select = document.getElementById('run');
   const ids = runs.map(r => r.runId);
-  if (select.options.length !== ids.length) {
+  // Rebuilt when the runs differ, not only their count, keeping the run being watched: rebuilt, a select shows its first option,
+  // and a run starting or ending switched the page to another run without a word (the same count after a rebalance kept a stale list).
+  if (!sameList(Array.from(select.options, o => o.value), ids)) {
+    const watched = select.value;
     select.innerHTML = ids.map(id => `<option>${esc(id)}</option>`).join('');
     const wanted = new URLSearchParams(location.hash.slice(1)).get('run');
-    if (wanted && ids.includes(wanted)) select.value = wanted;
+    if (watched && ids.includes(watched)) select.value = watched;
+    else if (wanted && ids.includes(wanted)) select.value = wanted;
+    if (currentRun && select.value !== currentRun) resetRunView(); // the run watched is gone from this instance
   }
   currentRun = select.value || null;
   const gate = f => (f ? f.gate.replace('GATE_STATE_', '').toLowerCase() : '-');
@@ -200,7 +214,7 @@ function refreshOutcome(run) {
 
 async function refreshTrajectory(run, modules) {
   const select = document.getElementById('module');
-  if (select.options.length !== modules.length) {
+  if (!sameList(Array.from(select.options, o => o.value), modules.map(m => m.module))) {
     const keep = select.value;
     select.innerHTML = modules.map(m => `<option>${esc(m.module)}</option>`).join('');
     if (keep && modules.some(m => m.module === keep)) select.value = keep;
@@ -243,8 +257,13 @@ document.querySelector('#runs tbody').addEventListener('click', e => {
   select.value = row.dataset.run;
   select.dispatchEvent(new Event('change'));
 });
-document.getElementById('run').addEventListener('change', () => { currentRun = null; Object.values(charts).forEach(c => c.destroy());
-  for (const k of Object.keys(charts)) delete charts[k]; document.getElementById('module').innerHTML = ''; tick(); });
+document.getElementById('run').addEventListener('change', () => {
+  currentRun = null;
+  resetRunView();
+  // The address names the run watched, so a reload or a shared link shows it.
+  history.replaceState(null, '', '#run=' + encodeURIComponent(document.getElementById('run').value));
+  tick();
+});
 document.getElementById('module').addEventListener('change', tick);
 tick();
 setInterval(tick, 2000);
