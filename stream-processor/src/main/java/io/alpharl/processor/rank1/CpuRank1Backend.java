@@ -138,6 +138,7 @@ public final class CpuRank1Backend implements Rank1Backend {
     double[] y = new double[0];
     double[] residuals = new double[want];
     boolean converged = false;
+    int freshFrom = block; // the weights of fresh directions: after the first block's own
     Shares shares = new Shares();
     while (true) {
       int size = basis.size();
@@ -192,19 +193,34 @@ public final class CpuRank1Backend implements Rank1Backend {
         residuals[f] = Math.sqrt(Math.max(squared, 0)) / Math.max(theta[f], 1e-12 * scale);
         all &= residuals[f] <= settings.relativeResidual();
       }
-      if (all) {
+      List<double[]> next = new ArrayList<>(w.length);
+      for (double[] wc : w) {
+        // What is left of AᵀA q outside the basis at the sweeps' rounding is no direction of A's: float sweeps leave about 1e-7 of
+        // scale in an invariant space, which passed a double's floor and hid the breakdown below.
+        addOrthonormal(next, wc, (sweep.precision() == SweepPrecision.FLOAT ? 1e-6 : 1e-14) * scale);
+      }
+      if (next.isEmpty()) {
+        // AᵀA maps the basis into itself: its Ritz pairs are exact (their residuals 0), but not necessarily the top ones. A space
+        // grown from the last step's vector holds nothing of a part of A it never touched (a sparse early ΔW's blocks of entries:
+        // published as converged, σ1 was another block's), and one grown from one vector holds one direction of a repeated singular
+        // value. A fresh direction of A's row space that the basis lacks goes on; none left, the pairs are A's top ones (fewer than
+        // k where A has lower rank).
+        boolean spansAll = basis.size() >= Math.min(m, n) || freshFrom > block + FRESH_TRIES * want;
+        double[] fresh = spansAll ? null : fresh(sweep, a, m, n, basis, freshFrom);
+        if (!spansAll) {
+          sweeps++; // the fresh directions' pass over A
+          freshFrom += FRESH_TRIES;
+        }
+        if (fresh == null) {
+          converged = true;
+          break;
+        }
+        next.add(fresh);
+      } else if (all) {
         converged = true;
         break;
       }
       if (sweeps >= settings.maxSweeps()) {
-        break;
-      }
-      List<double[]> next = new ArrayList<>(w.length);
-      for (double[] wc : w) {
-        addOrthonormal(next, wc, 1e-14 * scale);
-      }
-      if (next.isEmpty()) { // AᵀA maps the basis into itself: the Ritz pairs are exact (fewer than k if A has lower rank)
-        converged = true;
         break;
       }
       if (size + next.size() > kMax) {
@@ -258,6 +274,35 @@ public final class CpuRank1Backend implements Rank1Backend {
       System.arraycopy(h, r * kMax, t, r * size, size);
     }
     SymmetricEigen.decompose(t, size, theta, y, fromRow);
+  }
+
+  /** Weighted column sums tried for a fresh direction at a breakdown: one pass over A each. */
+  private static final int FRESH_TRIES = 2;
+
+  /**
+   * A unit direction of A's row space outside the basis's span: Aᵀω_c for c = {@code from}, ...
+   * ({@link #initial}'s weights), the first whose part outside the span is more than rounding;
+   * null when none is.
+   */
+  private double[] fresh(SweepKernel sweep, float[] a, int m, int n, List<double[]> basis, int from) {
+    double[][] weights = new double[FRESH_TRIES][m];
+    for (int c = 0; c < FRESH_TRIES; c++) {
+      for (int i = 0; i < m; i++) {
+        weights[c][i] = 1 + 0.5 * StrictMath.sin((from + c + 1) * (i + 1.0));
+      }
+    }
+    double[][] sums = new double[FRESH_TRIES][n];
+    transposeTimes(sweep, a, m, n, weights, sums);
+    for (double[] x : sums) {
+      double floor = 1e-10 * Math.sqrt(dot(x, x));
+      List<double[]> one = new ArrayList<>(1);
+      orthogonalize(basis, x);
+      addOrthonormal(one, x, floor);
+      if (!one.isEmpty()) {
+        return one.get(0);
+      }
+    }
+    return null;
   }
 
   private static TopFactors zero(int m, int n, int want, double[] v, int sweeps) {

@@ -170,6 +170,61 @@ public abstract class Rank1BackendContract {
     }
   }
 
+  /**
+   * A warm start from the last step's vector grows a Krylov space that holds nothing of a part of
+   * A it never touched: a sparse early ΔW whose new entries lie in another block was published as
+   * converged with that block's σ1 missed (1e-3 where it is 5e-3). Checked against EJML's dense SVD.
+   */
+  @Test
+  void aWarmStartFindsTheTopPairInAPartOfATheLastStepNeverTouched() {
+    int m = 8;
+    int n = 9;
+    float[] first = new float[m * n];
+    first[0 * n + 1] = 1e-3f;
+    TopFactors one = backend.leading(first, m, n, (double[][]) null, 1, settings());
+    float[] second = first.clone();
+    second[5 * n + 6] = 5e-3f;
+    TopFactors two = backend.leading(second, m, n, one.v(), 1, settings());
+    assertThat(two.sigmas()[0]).isCloseTo(topSingularValue(second, m, n), org.assertj.core.data.Offset.offset(5e-3 * 1e-6));
+    assertThat(Math.abs(two.v()[0][6])).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+  }
+
+  /**
+   * A space grown from one vector holds one direction of a repeated singular value: diag(3, 3, 2, 1)
+   * gave σ1, σ2 = 3, 2 as converged, and three factors where four were asked.
+   */
+  @Test
+  void aRepeatedTopSingularValueIsFoundTwiceAndEveryFactorAskedComes() {
+    int m = 4;
+    int n = 4;
+    float[] a = new float[m * n];
+    float[] diagonal = {3, 3, 2, 1};
+    for (int i = 0; i < 4; i++) {
+      a[i * n + i] = diagonal[i];
+    }
+    TopFactors two = backend.leading(a, m, n, (double[][]) null, 2, settings());
+    // Within float sweeps' rounding (the float backend runs this contract too); a missed copy of 3 is 2.
+    assertThat(two.sigmas()).containsExactly(new double[] {3, 3}, org.assertj.core.data.Offset.offset(1e-6));
+    TopFactors four = backend.leading(a, m, n, (double[][]) null, 4, settings());
+    assertThat(four.rank()).isEqualTo(4);
+    assertThat(four.sigmas()).containsExactly(new double[] {3, 3, 2, 1}, org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(four.converged()).isTrue();
+  }
+
+  /** σ1 of a row-major m × n matrix by EJML's dense SVD: the reference the solver is checked against. */
+  private static double topSingularValue(float[] a, int m, int n) {
+    DMatrixRMaj d = new DMatrixRMaj(m, n);
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        d.set(i, j, a[i * n + j]);
+      }
+    }
+    org.ejml.interfaces.decomposition.SingularValueDecomposition_F64<DMatrixRMaj> svd = org.ejml.dense.row.factory.DecompositionFactory_DDRM.svd(m, n,
+        false, false, true);
+    assertThat(svd.decompose(d)).isTrue();
+    return java.util.Arrays.stream(svd.getSingularValues()).max().orElseThrow();
+  }
+
   @Test
   void zeroMatrixGivesZeroSigma() {
     Rank1Result got = backend.leading(new float[12], 3, 4, null, settings());
