@@ -586,7 +586,6 @@ public final class ExtrapolatorService implements Runnable {
     }
   }
 
-  /** A run id as a folder name: its safe characters, and a hash so that distinct ids stay distinct. */
   /**
    * Why a run's models cannot be written under its id in the output folder: the id names one of this
    * service's own files there (its claim, a spill folder of earlier builds). Written, a run named
@@ -600,6 +599,7 @@ public final class ExtrapolatorService implements Runnable {
         : Optional.empty();
   }
 
+  /** A run id as a folder name: its safe characters, and a hash so that distinct ids stay distinct. */
   private static String folderName(String runId) {
     return runId.replaceAll("[^A-Za-z0-9_-]", "_") + "-" + Integer.toHexString(runId.hashCode());
   }

@@ -59,7 +59,7 @@ class SafetensorsFileTest {
    * which the reads turn into the same exception.
    */
   @Test
-  void aFileCutShortAfterItWasOpenedIsADamagedCheckpointNotAFault() throws IOException {
+  void aFileCutShortAfterItWasOpenedIsADamagedCheckpointInOneLine() throws IOException {
     Path file = dir.resolve("model.safetensors");
     new SafetensorsWriter(Map.of()).add("w", DType.F32, List.of(4096L)).writeTo(file, Map.of("w", new float[4096]));
     try (SafetensorsFile f = SafetensorsFile.open(file);

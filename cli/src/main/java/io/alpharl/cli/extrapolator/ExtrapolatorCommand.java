@@ -165,6 +165,7 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
   }
 
   private HTTPServer serve(ExtrapolatorMetrics metrics) throws IOException {
+    io.alpharl.proto.http.HttpServers.limitClientTime(); // the client library's server is the JDK's: a stalled scraper holds it no longer
     try {
       HTTPServer server = HTTPServer.builder().hostname(metricsHost).port(metricsPort).registry(metrics.registry()).buildAndStart();
       System.err.println("extrapolator metrics at http://" + metricsHost + ":" + server.getPort() + "/metrics");

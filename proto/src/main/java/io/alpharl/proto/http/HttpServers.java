@@ -28,6 +28,14 @@ public final class HttpServers {
 
   private HttpServers() {}
 
+  /**
+   * Sets the client time limits where a library makes the server (the extrapolator's Prometheus
+   * endpoint): called before it, it has them too.
+   */
+  public static void limitClientTime() {
+    // The static initializer above has run by now.
+  }
+
   /** A server on {@code address} whose exchanges run on {@code threads} daemon threads named {@code name}, not yet started. */
   public static Made create(InetSocketAddress address, String name, int threads) throws IOException {
     HttpServer server = HttpServer.create(address, 0);

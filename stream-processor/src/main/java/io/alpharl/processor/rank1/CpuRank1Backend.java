@@ -139,6 +139,7 @@ public final class CpuRank1Backend implements Rank1Backend {
     double[] residuals = new double[want];
     boolean converged = false;
     int freshFrom = block; // the weights of fresh directions: after the first block's own
+    int exploreUntil = 0; // the sweep before which the residual test does not end the solve (a fresh direction is being grown)
     Shares shares = new Shares();
     while (true) {
       int size = basis.size();
@@ -206,17 +207,22 @@ public final class CpuRank1Backend implements Rank1Backend {
         // value. A fresh direction of A's row space that the basis lacks goes on; none left, the pairs are A's top ones (fewer than
         // k where A has lower rank).
         boolean spansAll = basis.size() >= Math.min(m, n) || freshFrom > block + FRESH_TRIES * want;
-        double[] fresh = spansAll ? null : fresh(sweep, a, m, n, basis, freshFrom);
-        if (!spansAll) {
-          sweeps++; // the fresh directions' pass over A
-          freshFrom += FRESH_TRIES;
+        if (spansAll || sweeps >= settings.maxSweeps()) {
+          converged = true; // exact pairs, and nothing left to look for or no pass left to look with
+          break;
         }
+        double[] fresh = fresh(sweep, a, m, n, basis, freshFrom);
+        sweeps++; // the fresh directions' pass over A
+        freshFrom += FRESH_TRIES;
         if (fresh == null) {
           converged = true;
           break;
         }
         next.add(fresh);
-      } else if (all) {
+        // The old pairs stay exact beside it (residual 0), so the test below would pass on the next sweep while the fresh
+        // direction's Ritz value, its Rayleigh quotient, may still lie under theirs: it is grown a few sweeps first.
+        exploreUntil = sweeps + EXPLORE_SWEEPS;
+      } else if (all && sweeps >= exploreUntil) {
         converged = true;
         break;
       }
@@ -276,8 +282,15 @@ public final class CpuRank1Backend implements Rank1Backend {
     SymmetricEigen.decompose(t, size, theta, y, fromRow);
   }
 
-  /** Weighted column sums tried for a fresh direction at a breakdown: one pass over A each. */
+  /** Weighted column sums tried for a fresh direction at a breakdown, in one pass over A. */
   private static final int FRESH_TRIES = 2;
+
+  /**
+   * Sweeps a fresh direction is grown before the residual test may end the solve: a block of a
+   * sparse ΔW the size of a few rows and columns is spanned in that many; a larger one, whose top
+   * pair then converges as any other, has its Ritz value raised well past its start's.
+   */
+  private static final int EXPLORE_SWEEPS = 3;
 
   /**
    * A unit direction of A's row space outside the basis's span: Aᵀω_c for c = {@code from}, ...

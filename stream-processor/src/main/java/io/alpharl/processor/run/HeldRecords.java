@@ -89,9 +89,22 @@ final class HeldRecords {
     return StoreKeys.besideHeld(key, n + 1);
   }
 
+  /**
+   * The waiting keys beside {@code key}'s: its own suffixes alone, not a key of another module whose name happens to begin with
+   * this one's step and a '+' (names of factors held before their manifest are not yet checked: such a name made the count's parse
+   * throw, and the task fail on the real record at every try).
+   */
   private java.util.SortedMap<String, Long> beside(String key) {
-    return waiting.subMap(key + "+", true, key + "+" + Character.MAX_VALUE, true);
+    java.util.SortedMap<String, Long> out = new TreeMap<>();
+    waiting.subMap(key + "+", true, key + "+" + Character.MAX_VALUE, true).forEach((k, v) -> {
+      if (BESIDE.matcher(k).region(key.length(), k.length()).matches()) {
+        out.put(k, v);
+      }
+    });
+    return out;
   }
+
+  private static final java.util.regex.Pattern BESIDE = java.util.regex.Pattern.compile("\\+[0-9]{9}");
 
   /** Lets go of a waiting record (lettered by the caller). */
   void remove(String key) {

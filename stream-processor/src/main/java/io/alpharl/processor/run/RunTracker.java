@@ -547,11 +547,12 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    */
   private void hold(Record<String, RunEvent> record, String key, String runId, long step, String what, String duplicate, ParkedRecord.Builder p) {
     boolean heldAtKey = heldBefore(key);
-    if (heldAtKey && p.getFactorsRaw().isEmpty()) {
+    boolean factors = !p.getFactorsRaw().isEmpty();
+    if (heldAtKey && !factors) {
       reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, duplicate, runId, step);
       return;
     }
-    if (heldAtKey || held.holdsBeside(key)) {
+    if (factors && (heldAtKey || held.holdsBeside(key))) {
       // Which factors of a point are the run's is the first that fits the manifest's shapes, known once it comes: refused here as a
       // second, the real factors behind junk were lost, the step never completed, where a manifest read first kept them. Held
       // after every record of the point held (the first may have run out meanwhile), they are judged in the order read.

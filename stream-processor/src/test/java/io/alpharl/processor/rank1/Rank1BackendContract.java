@@ -190,6 +190,37 @@ public abstract class Rank1BackendContract {
   }
 
   /**
+   * The fresh direction found at a breakdown may start near the new part's small singular vector
+   * (the weights of the column sum nearly along its left one): its Rayleigh quotient lay under the
+   * old pair's, which stayed exact beside it, and the solve ended at once on the old σ1 (1e-3 where
+   * the new block's is 2e-3). It is grown a few sweeps before the residual test may end the solve.
+   */
+  @Test
+  void aFreshDirectionStartingNearTheNewPartsSmallVectorIsGrownToItsTopOne() {
+    int m = 6;
+    int n = 6;
+    float[] first = new float[m * n];
+    first[0 * n + 1] = 1e-3f;
+    TopFactors one = backend.leading(first, m, n, (double[][]) null, 1, settings());
+    // The fresh column sum's weights on rows 2 and 3, as the solver makes them: 1 + sin(2 (i + 1)) / 2.
+    double w2 = 1 + 0.5 * StrictMath.sin(2 * 3.0);
+    double w3 = 1 + 0.5 * StrictMath.sin(2 * 4.0);
+    double angle = Math.atan2(w3, w2) + 0.01; // the small left vector 0.01 rad off the weights: its Rayleigh quotient about 1.6e-7
+    double[] uSmall = {Math.cos(angle), Math.sin(angle)};
+    double[] uBig = {-uSmall[1], uSmall[0]};
+    double[] vBig = {0.6, 0.8};
+    double[] vSmall = {-0.8, 0.6};
+    float[] second = first.clone();
+    for (int i = 0; i < 2; i++) {
+      for (int j = 0; j < 2; j++) {
+        second[(2 + i) * n + 2 + j] = (float) (2e-3 * uBig[i] * vBig[j] + 1e-4 * uSmall[i] * vSmall[j]);
+      }
+    }
+    TopFactors two = backend.leading(second, m, n, one.v(), 1, settings());
+    assertThat(two.sigmas()[0]).isCloseTo(topSingularValue(second, m, n), org.assertj.core.data.Offset.offset(2e-3 * 1e-5));
+  }
+
+  /**
    * A space grown from one vector holds one direction of a repeated singular value: diag(3, 3, 2, 1)
    * gave σ1, σ2 = 3, 2 as converged, and three factors where four were asked.
    */

@@ -1035,6 +1035,29 @@ class AlphaRlTopologyTest {
   }
 
   /**
+   * Factors held before their run's manifest under a junk module name that begins with a real
+   * module's point and a '+' were counted as held beside that point: the count's parse threw on the
+   * real factors, at every try, and the task failed for every run.
+   */
+  @Test
+  void aJunkModuleNamedLikeAHeldPointsNeighbourChangesNothing() {
+    String run = "named-like";
+    org.apache.kafka.common.header.internals.RecordHeaders headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+    headers.add(Topics.PROCESSOR_HEADER, config.applicationId().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    String junkModule = MODULE + "#00000000000000000001+x";
+    driver.createInputTopic(Topics.RANK1.name(), new StringSerializer(), Topics.RANK1.valueSerde().serializer())
+        .pipeInput(new org.apache.kafka.streams.test.TestRecord<>(run + "/" + junkModule, Rank1Update.newBuilder().setSchemaVersion(1)
+            .setRunId(run).setModule(junkModule).setStep(1).addU(1f).addV(1f).build(), headers, tick()));
+    pipeModuleFrames(run, 1, randomDelta());
+    steps.pipeInput(run, commitOf(run, 1), tick());
+    runs.pipeInput(run, moduleManifest(run), tick());
+    pipeModuleFrames(run, 2, randomDelta());
+    steps.pipeInput(run, commitOf(run, 2), tick());
+    assertThat(fits.readValuesToList()).extracting(FitSummary::getStep).contains(1L, 2L);
+    assertThat(dlq.readValuesToList()).singleElement().satisfies(l -> assertThat(l.getSourceTopic()).isEqualTo(Topics.RANK1.name()));
+  }
+
+  /**
    * Factors near their topic's 16 MiB for a run without a manifest were held with their letter, a
    * changelog record past what the changelog takes: a failed send at every try, which stopped the
    * processor for every run. They are lettered when they come, with a manifest or without, and other

@@ -121,9 +121,10 @@ async function refreshRuns() {
   if (!sameList(Array.from(select.options, o => o.value), ids)) {
     const watched = select.value;
     select.innerHTML = ids.map(id => `<option>${esc(id)}</option>`).join('');
+    // The address first (a pick writes it; a link names a run that may be listed only later), then the run shown, then the first.
     const wanted = new URLSearchParams(location.hash.slice(1)).get('run');
-    if (watched && ids.includes(watched)) select.value = watched;
-    else if (wanted && ids.includes(wanted)) select.value = wanted;
+    if (wanted && ids.includes(wanted)) select.value = wanted;
+    else if (watched && ids.includes(watched)) select.value = watched;
     if (currentRun && select.value !== currentRun) resetRunView(); // the run watched is gone from this instance
   }
   currentRun = select.value || null;
