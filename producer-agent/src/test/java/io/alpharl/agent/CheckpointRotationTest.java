@@ -267,36 +267,17 @@ class CheckpointRotationTest {
    */
   @Test
   void aCheckpointCutShortInPlaceWhileReadIsReadAgainNotRefused() throws Exception {
-    write(0);
-    write(5);
-    write(6);
-    Path model = runDir.resolve("checkpoint-5").resolve("model.safetensors");
-    byte[] whole = Files.readAllBytes(model);
-    long header = 8 + java.nio.ByteBuffer.wrap(whole, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
     MemorySink sink = new MemorySink();
-    boolean[] cut = {false};
-    sink.onBegin = step -> {
-      if (step == 5 && !cut[0]) {
-        cut[0] = true;
-        try {
-          Thread.sleep(20); // past the file system's time stamp granularity
-          try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(model, java.nio.file.StandardOpenOption.WRITE)) {
-            f.truncate(header); // the same file, as a save in place leaves it a moment after it began
-          }
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      }
-    };
+    CutInPlace cut = new CutInPlace(sink);
     try (RootAllocator allocator = new RootAllocator();
          CheckpointAgent agent = agent("cut-in-place", sink, allocator)) {
       agent.start();
       agent.poll();
       agent.poll();
-      assertThat(cut[0]).isTrue();
+      assertThat(cut.done).isTrue();
       assertThat(sink.letters).as("not a corrupt checkpoint").isEmpty();
       assertThat(sink.committed).as("the next step not sent over it").isEmpty();
-      Files.write(model, whole); // the save done, in place
+      Files.write(cut.model, cut.whole); // the save done, in place
       for (int i = 0; i < 4; i++) {
         agent.poll();
       }
@@ -308,27 +289,8 @@ class CheckpointRotationTest {
   /** A save in place that never finishes (the trainer died in it): once its files stay, the step is refused and the later ones go on. */
   @Test
   void aCheckpointLeftCutShortInPlaceIsRefusedOnceItStaysAndTheRunGoesOn() throws Exception {
-    write(0);
-    write(5);
-    write(6);
-    Path model = runDir.resolve("checkpoint-5").resolve("model.safetensors");
-    byte[] whole = Files.readAllBytes(model);
-    long header = 8 + java.nio.ByteBuffer.wrap(whole, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
     MemorySink sink = new MemorySink();
-    boolean[] cut = {false};
-    sink.onBegin = step -> {
-      if (step == 5 && !cut[0]) {
-        cut[0] = true;
-        try {
-          Thread.sleep(20);
-          try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(model, java.nio.file.StandardOpenOption.WRITE)) {
-            f.truncate(header);
-          }
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      }
-    };
+    new CutInPlace(sink);
     try (RootAllocator allocator = new RootAllocator();
          CheckpointAgent agent = agent("left-cut", sink, allocator)) {
       agent.start();
@@ -424,6 +386,39 @@ class CheckpointRotationTest {
     assertThat(CheckpointAgent.removeLeftSums(stateDir, "rot")).isEqualTo(2);
     try (Stream<Path> left = Files.list(stateDir)) {
       assertThat(left.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(names.get(2), names.get(3), names.get(4));
+    }
+  }
+
+  /**
+   * Steps 0, 5 and 6 complete, and step 5's weights cut to their header in place as its read
+   * begins, as a trainer's save in place (safetensors' save_file truncates, then writes) leaves the
+   * file a moment after it began.
+   */
+  private final class CutInPlace {
+    final Path model;
+    final byte[] whole;
+    boolean done;
+
+    CutInPlace(MemorySink sink) throws IOException {
+      write(0);
+      write(5);
+      write(6);
+      model = runDir.resolve("checkpoint-5").resolve("model.safetensors");
+      whole = Files.readAllBytes(model);
+      long header = 8 + java.nio.ByteBuffer.wrap(whole, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+      sink.onBegin = step -> {
+        if (step == 5 && !done) {
+          done = true;
+          try {
+            Thread.sleep(20); // past the file system's time stamp granularity
+            try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(model, java.nio.file.StandardOpenOption.WRITE)) {
+              f.truncate(header); // the same file
+            }
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }
+      };
     }
   }
 

@@ -28,19 +28,7 @@ class RecordingReaderTest {
 
   @Test
   void anEmptyCellIsADamagedFileInOneLine() throws Exception {
-    Path file = dir.resolve("damaged.arrow");
-    try (RootAllocator allocator = new RootAllocator(); VectorSchemaRoot root = VectorSchemaRoot.create(RecordingSchema.SCHEMA, allocator);
-         FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-         ArrowFileWriter writer = new ArrowFileWriter(root, null, channel)) {
-      writer.start();
-      ((TinyIntVector) root.getVector(RecordingSchema.KIND)).setSafe(0, RecordEntry.Kind.STEP.ordinal());
-      ((BigIntVector) root.getVector(RecordingSchema.STEP)).setSafe(0, 5);
-      ((VarCharVector) root.getVector(RecordingSchema.KEY)).setSafe(0, "run".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      ((VarBinaryVector) root.getVector(RecordingSchema.VALUE)).setNull(0);
-      root.setRowCount(1);
-      writer.writeBatch();
-      writer.end();
-    }
+    Path file = writeOneRecord("damaged.arrow", RecordingSchema.SCHEMA, RecordEntry.Kind.STEP, 5, "run", null);
     try (RootAllocator allocator = new RootAllocator(); RecordingReader reader = new RecordingReader(allocator, file)) {
       assertThatThrownBy(reader::nextBatch).isInstanceOf(IOException.class).hasMessage(file + " is damaged at batch 1: record 0 has an empty cell");
     }
@@ -82,19 +70,7 @@ class RecordingReaderTest {
   /** Recordings made before records carried a checksum (the bundled run's among them) are read as they were. */
   @Test
   void aRecordingMadeBeforeChecksumsIsRead() throws Exception {
-    Path file = dir.resolve("before.arrow");
-    try (RootAllocator allocator = new RootAllocator(); VectorSchemaRoot root = VectorSchemaRoot.create(RecordingSchema.UNCHECKED, allocator);
-         FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-         ArrowFileWriter writer = new ArrowFileWriter(root, null, channel)) {
-      writer.start();
-      ((TinyIntVector) root.getVector(RecordingSchema.KIND)).setSafe(0, RecordEntry.Kind.BASE_FILE.ordinal());
-      ((BigIntVector) root.getVector(RecordingSchema.STEP)).setSafe(0, 0);
-      ((VarCharVector) root.getVector(RecordingSchema.KEY)).setSafe(0, "config.json".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      ((VarBinaryVector) root.getVector(RecordingSchema.VALUE)).setSafe(0, new byte[] {'{', '}'});
-      root.setRowCount(1);
-      writer.writeBatch();
-      writer.end();
-    }
+    Path file = writeOneRecord("before.arrow", RecordingSchema.UNCHECKED, RecordEntry.Kind.BASE_FILE, 0, "config.json", new byte[] {'{', '}'});
     try (RootAllocator allocator = new RootAllocator(); RecordingReader reader = new RecordingReader(allocator, file)) {
       assertThat(reader.checksummed()).isFalse();
       assertThat(reader.nextBatch()).singleElement().satisfies(e -> {
@@ -113,6 +89,29 @@ class RecordingReaderTest {
     int a = RecordingSchema.crc(3, 7, java.nio.ByteBuffer.wrap(new byte[] {'a'}), java.nio.ByteBuffer.wrap(new byte[] {'b', 'c'}));
     assertThat(ab).isEqualTo((int) expected.getValue());
     assertThat(a).isNotEqualTo(ab);
+  }
+
+  /** A file of one record written by hand with Arrow, as no RecordingWriter writes it: its value null where {@code value} is, no checksum set. */
+  private Path writeOneRecord(String name, org.apache.arrow.vector.types.pojo.Schema schema, RecordEntry.Kind kind, long step, String key,
+      byte[] value) throws IOException {
+    Path file = dir.resolve(name);
+    try (RootAllocator allocator = new RootAllocator(); VectorSchemaRoot root = VectorSchemaRoot.create(schema, allocator);
+         FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+         ArrowFileWriter writer = new ArrowFileWriter(root, null, channel)) {
+      writer.start();
+      ((TinyIntVector) root.getVector(RecordingSchema.KIND)).setSafe(0, kind.ordinal());
+      ((BigIntVector) root.getVector(RecordingSchema.STEP)).setSafe(0, step);
+      ((VarCharVector) root.getVector(RecordingSchema.KEY)).setSafe(0, key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      if (value == null) {
+        ((VarBinaryVector) root.getVector(RecordingSchema.VALUE)).setNull(0);
+      } else {
+        ((VarBinaryVector) root.getVector(RecordingSchema.VALUE)).setSafe(0, value);
+      }
+      root.setRowCount(1);
+      writer.writeBatch();
+      writer.end();
+    }
+    return file;
   }
 
   private static int indexOf(byte[] haystack, byte[] needle) {
