@@ -233,18 +233,7 @@ class CheckpointRotationTest {
     write(0);
     write(5);
     MemorySink sink = new MemorySink();
-    boolean[] rewritten = {false};
-    sink.onBegin = step -> {
-      if (step == 5 && !rewritten[0]) {
-        rewritten[0] = true;
-        try {
-          Thread.sleep(20); // past the file system's time stamp granularity
-          writeWeights(runDir.resolve("checkpoint-5"), 6);
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      }
-    };
+    boolean[] rewritten = onceAsStep5Begins(sink, () -> writeWeights(runDir.resolve("checkpoint-5"), 6));
     try (RootAllocator allocator = new RootAllocator();
          CheckpointAgent agent = agent("rewritten", sink, allocator)) {
       agent.start();
@@ -274,7 +263,7 @@ class CheckpointRotationTest {
       agent.start();
       agent.poll();
       agent.poll();
-      assertThat(cut.done).isTrue();
+      assertThat(cut.done()).isTrue();
       assertThat(sink.letters).as("not a corrupt checkpoint").isEmpty();
       assertThat(sink.committed).as("the next step not sent over it").isEmpty();
       Files.write(cut.model, cut.whole); // the save done, in place
@@ -313,18 +302,8 @@ class CheckpointRotationTest {
     write(5);
     write(6);
     MemorySink sink = new MemorySink();
-    boolean[] rewritten = {false};
-    sink.onBegin = step -> {
-      if (step == 5 && !rewritten[0]) {
-        rewritten[0] = true;
-        try {
-          Thread.sleep(20); // past the file system's time stamp granularity
-          writeWeights(runDir.resolve("checkpoint-6"), 7); // the trainer, resumed, saves step 6 again before it is read
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      }
-    };
+    // The trainer, resumed, saves step 6 again before it is read.
+    boolean[] rewritten = onceAsStep5Begins(sink, () -> writeWeights(runDir.resolve("checkpoint-6"), 7));
     try (RootAllocator allocator = new RootAllocator();
          CheckpointAgent agent = agent("rewritten-before-read", sink, allocator)) {
       agent.start();
@@ -397,7 +376,7 @@ class CheckpointRotationTest {
   private final class CutInPlace {
     final Path model;
     final byte[] whole;
-    boolean done;
+    private final boolean[] cut;
 
     CutInPlace(MemorySink sink) throws IOException {
       write(0);
@@ -406,20 +385,38 @@ class CheckpointRotationTest {
       model = runDir.resolve("checkpoint-5").resolve("model.safetensors");
       whole = Files.readAllBytes(model);
       long header = 8 + java.nio.ByteBuffer.wrap(whole, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
-      sink.onBegin = step -> {
-        if (step == 5 && !done) {
-          done = true;
-          try {
-            Thread.sleep(20); // past the file system's time stamp granularity
-            try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(model, java.nio.file.StandardOpenOption.WRITE)) {
-              f.truncate(header); // the same file
-            }
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
+      cut = onceAsStep5Begins(sink, () -> {
+        try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(model, java.nio.file.StandardOpenOption.WRITE)) {
+          f.truncate(header); // the same file
         }
-      };
+      });
     }
+
+    boolean done() {
+      return cut[0];
+    }
+  }
+
+  /** A trainer's write into the run folder. */
+  private interface FolderWrite {
+    void run() throws IOException;
+  }
+
+  /** Does {@code write} once, as the agent begins sending step 5 (after it opened the checkpoint); the flag says whether it has. */
+  private static boolean[] onceAsStep5Begins(MemorySink sink, FolderWrite write) {
+    boolean[] done = {false};
+    sink.onBegin = step -> {
+      if (step == 5 && !done[0]) {
+        done[0] = true;
+        try {
+          Thread.sleep(20); // past the file system's time stamp granularity
+          write.run();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    };
+    return done;
   }
 
   /** W_t = W_0 + t·A, with values exact in f32 so that the sums compare bit for bit. */
