@@ -1108,6 +1108,34 @@ class AlphaRlTopologyTest {
   }
 
   /**
+   * Further factors of a point held before its run's manifest are held after every one of it that
+   * waits: once the first had run out and been lettered, the next took the bare key, and was judged
+   * before one held earlier, against the order read.
+   */
+  @Test
+  void factorsHeldAfterTheFirstOfTheirPointRanOutStayBehindTheOnesStillHeld() {
+    TestInputTopic<String, Rank1Update> factorsIn = driver.createInputTopic(Topics.RANK1.name(), new StringSerializer(),
+        Topics.RANK1.valueSerde().serializer());
+    org.apache.kafka.common.header.internals.RecordHeaders headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+    headers.add(Topics.PROCESSOR_HEADER, config.applicationId().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    java.util.function.IntConsumer send = sigma -> factorsIn.pipeInput(new org.apache.kafka.streams.test.TestRecord<>("beside/" + MODULE,
+        Rank1Update.newBuilder().setSchemaVersion(1).setRunId("beside").setModule(MODULE).setStep(1).setSigma1(sigma).build(), headers, tick()));
+    send.accept(1); // held at the point's key
+    clock = clock.plus(Duration.ofMinutes(10));
+    send.accept(2); // held beside it
+    clock = clock.plus(RunTracker.PARK_FOR).minus(Duration.ofMinutes(10)).plusSeconds(1);
+    runs.pipeInput("other", RunManifest.newBuilder().setSchemaVersion(1).setRunId("other").setPlannedSteps(20).build(), tick());
+    assertThat(dlq.readValuesToList()).as("the first ran out").singleElement()
+        .satisfies(d -> assertThat(d.getReason()).isEqualTo(RejectReason.REJECT_REASON_UNKNOWN_RUN));
+    send.accept(3);
+    KeyValueStore<String, io.alpharl.processor.state.ParkedRecord> parked = driver.getKeyValueStore(RunTracker.PARKED_STORE);
+    String point = io.alpharl.processor.run.StoreKeys.point("beside", MODULE, 1);
+    assertThat(parked.get(point)).as("not the bare key, which sorts before the one still held").isNull();
+    assertThat(parked.get(io.alpharl.processor.run.StoreKeys.besideHeld(point, 1))).isNotNull();
+    assertThat(parked.get(io.alpharl.processor.run.StoreKeys.besideHeld(point, 2))).isNotNull();
+  }
+
+  /**
    * Where nothing is taken (a partition whose only run never sends a manifest), records read still
    * run held ones out, an hour later than taken ones would: that hour is as far ahead as the broker
    * lets a record be stamped, so junk cannot run them out early.
