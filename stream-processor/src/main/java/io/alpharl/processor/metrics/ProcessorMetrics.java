@@ -50,7 +50,8 @@ public final class ProcessorMetrics {
       .labelNames("how").register(registry);
   private final Gauge restoreFrom = Gauge.builder().name("alpharl_processor_restore_from_offset")
       .help("Offset of alpharl.deltas at which the newest restore of a partition's delta store began (0: the whole log; past 0, the"
-          + " restart point of its copies of ΔW, before which nothing was read).").labelNames("partition").register(registry);
+          + " restart point of its copies of ΔW, before which nothing was read); while its store is open on this instance.")
+      .labelNames("partition").register(registry);
   private final Counter skipped = Counter.builder().name("alpharl_processor_records_skipped_total")
       .help("Records read and deliberately not used, by reason (e.g. factors another processor application computed).")
       .labelNames("reason").register(registry);
@@ -77,6 +78,14 @@ public final class ProcessorMetrics {
   /** A delta store's restore of {@code partition} begins at {@code offset} of the delta log. */
   public void restoreBegins(int partition, long offset) {
     restoreFrom.labelValues(String.valueOf(partition)).set(offset);
+  }
+
+  /**
+   * The partition's delta store closed here: its series goes, so that an instance does not report, after a rebalance, the
+   * restore of a partition another instance now holds (dashboards over every instance showed it twice, with two offsets).
+   */
+  public void restoreEnds(int partition) {
+    restoreFrom.remove(String.valueOf(partition));
   }
 
   public ProcessorMetrics() {

@@ -161,6 +161,9 @@ public final class DeltaSumStore implements StateStore {
 
     /** A restore of the partition begins at this offset of the delta log (0: the whole log). */
     default void restoreBegins(int partition, long offset) {}
+
+    /** The partition's store closed: its task left this thread (another instance may hold it now). */
+    default void closed(int partition) {}
   }
 
   /**
@@ -485,6 +488,7 @@ public final class DeltaSumStore implements StateStore {
     if (open) {
       LOG.debug("store {} closed: {} tensors, {} M values of ΔW, {} frames replayed at restore, {} passed over as in a copy", name, tensors.size(),
           heldValues() / 1_000_000, restoredFrames, passedOver);
+      watcher.closed(partition);
     }
     letGo();
     if (decoder != null) {

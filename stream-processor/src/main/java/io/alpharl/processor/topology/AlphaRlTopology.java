@@ -87,6 +87,11 @@ public final class AlphaRlTopology {
       public void restoreBegins(int partition, long offset) {
         metrics.restoreBegins(partition, offset);
       }
+
+      @Override
+      public void closed(int partition) {
+        metrics.restoreEnds(partition);
+      }
     };
     t.addReadOnlyStateStore(new DeltaSumStore.Builder(DeltaSumStore.NAME, allocator, config.factors(), watcher, snapshots),
         DELTAS_SOURCE, Serdes.String().deserializer(),

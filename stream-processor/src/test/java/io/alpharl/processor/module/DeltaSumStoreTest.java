@@ -852,6 +852,27 @@ class DeltaSumStoreTest {
     return out;
   }
 
+  /** The store tells its watcher when it closes, so that the partition's restore offset is no longer reported here. */
+  @Test
+  void aClosedStoreSaysSoForItsPartition() {
+    java.util.List<Integer> closed = new java.util.ArrayList<>();
+    try (RootAllocator allocator = new RootAllocator()) {
+      DeltaSumStore store = new DeltaSumStore.Builder(DeltaSumStore.NAME, allocator, FactorSettings.defaults(), new DeltaSumStore.Watcher() {
+        @Override
+        public void held(String runId, long change) {}
+
+        @Override
+        public void closed(int partition) {
+          closed.add(partition);
+        }
+      }, SnapshotSource.NONE).build();
+      store.init(new Context(null), store);
+      store.close();
+      store.close();
+    }
+    assertThat(closed).as("once, for the task's partition").containsExactly(new Context(null).taskId().partition());
+  }
+
   private static KeyValue<byte[], byte[]> record(String key, byte[] value) {
     return KeyValue.pair(key == null ? null : key.getBytes(StandardCharsets.UTF_8), value);
   }
