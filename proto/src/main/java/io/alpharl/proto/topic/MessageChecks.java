@@ -136,23 +136,20 @@ public final class MessageChecks {
    * base a model is written from and W_0's rounding, and could point at another base.
    */
   private static Optional<String> settledOtherwise(TensorInfo a, TensorInfo b) {
-    if (a.getDtype() != DType.D_TYPE_UNSPECIFIED && b.getDtype() == DType.D_TYPE_UNSPECIFIED) {
-      return Optional.of("nothing of the base's dtype where the run's says " + a.getDtype());
+    // Each compared where the run's names it: left out, it is said as left out.
+    if (a.getDtype() != DType.D_TYPE_UNSPECIFIED && b.getDtype() != a.getDtype()) {
+      return Optional.of(b.getDtype() == DType.D_TYPE_UNSPECIFIED ? "nothing of the base's dtype where the run's says " + a.getDtype()
+          : "the base stores it as " + b.getDtype() + " where the run's says " + a.getDtype());
     }
-    if (a.hasBaseCrc32C() && !b.hasBaseCrc32C()) {
-      return Optional.of("nothing of the base's checksum, which the run's names");
+    if (a.hasBaseCrc32C() && !(b.hasBaseCrc32C() && b.getBaseCrc32C() == a.getBaseCrc32C())) {
+      return Optional.of(b.hasBaseCrc32C() ? "the base's values have another checksum than the run's base"
+          : "nothing of the base's checksum, which the run's names");
     }
     if (a.hasCheckpointDtype() && !b.hasCheckpointDtype()) {
       return Optional.of("nothing of the checkpoints' dtype where the run's says " + a.getCheckpointDtype());
     }
-    if (a.getDtype() != b.getDtype() && a.getDtype() != DType.D_TYPE_UNSPECIFIED && b.getDtype() != DType.D_TYPE_UNSPECIFIED) {
-      return Optional.of("the base stores it as " + b.getDtype() + " where the run's says " + a.getDtype());
-    }
-    if (a.hasBaseCrc32C() && b.hasBaseCrc32C() && a.getBaseCrc32C() != b.getBaseCrc32C()) {
-      return Optional.of("the base's values have another checksum than the run's base");
-    }
-    if (a.hasCheckpointDtype() && b.hasCheckpointDtype() && (a.getCheckpointDtype() != b.getCheckpointDtype()
-        || a.hasBaseRoundedTo() != b.hasBaseRoundedTo() || a.getBaseRoundedTo() != b.getBaseRoundedTo())) {
+    if (a.hasCheckpointDtype() && (a.getCheckpointDtype() != b.getCheckpointDtype() || a.hasBaseRoundedTo() != b.hasBaseRoundedTo()
+        || a.getBaseRoundedTo() != b.getBaseRoundedTo())) {
       return Optional.of("the checkpoints store it as " + b.getCheckpointDtype() + (b.hasBaseRoundedTo() ? " with W_0 rounded to it" : "")
           + " where the run's says " + a.getCheckpointDtype() + (a.hasBaseRoundedTo() ? " with W_0 rounded to it" : ""));
     }
