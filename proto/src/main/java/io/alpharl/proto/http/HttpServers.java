@@ -19,25 +19,21 @@ public final class HttpServers {
   public static final int REQUEST_SECONDS = 30;
   public static final int RESPONSE_SECONDS = 120;
 
-  static {
-    // Read once, when the JDK's server first starts in this JVM: set here, before any server of ours is made. An operator's own -D
-    // settings stand.
+  private HttpServers() {}
+
+  /**
+   * Sets the client time limits, unless an operator's own {@code -D} did: the JDK's server reads them
+   * once, when its first server in this JVM starts, so this is called before any is made, ours by
+   * {@link #create} and a library's (the extrapolator's Prometheus endpoint) by its caller.
+   */
+  public static void limitClientTime() {
     setIfUnset("sun.net.httpserver.maxReqTime", Integer.toString(REQUEST_SECONDS));
     setIfUnset("sun.net.httpserver.maxRspTime", Integer.toString(RESPONSE_SECONDS));
   }
 
-  private HttpServers() {}
-
-  /**
-   * Sets the client time limits where a library makes the server (the extrapolator's Prometheus
-   * endpoint): called before it, it has them too.
-   */
-  public static void limitClientTime() {
-    // The static initializer above has run by now.
-  }
-
   /** A server on {@code address} whose exchanges run on {@code threads} daemon threads named {@code name}, not yet started. */
   public static Made create(InetSocketAddress address, String name, int threads) throws IOException {
+    limitClientTime();
     HttpServer server = HttpServer.create(address, 0);
     ExecutorService executor = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, name);
