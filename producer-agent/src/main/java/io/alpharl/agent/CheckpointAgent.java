@@ -132,8 +132,6 @@ public final class CheckpointAgent implements AutoCloseable {
   private final Set<String> lettered = new HashSet<>();
   /** What the scan measured of each sent step's weights when it was sent (while the folder is there): weights written over after are said. */
   private final Map<Long, SentFiles> sentFiles = new HashMap<>();
-  /** What the step just sent read its weights from. */
-  private WeightsStamp sentStamp;
 
   /**
    * A sent step's weights files as the scan saw them and as they were read: a step rewritten between
@@ -588,7 +586,6 @@ public final class CheckpointAgent implements AutoCloseable {
       }
       if (outcome == Sent.SENT) {
         sent++;
-        sentFiles.put(c.step(), new SentFiles(scanner.weightsSeen(c), sentStamp));
       }
     }
     return sent;
@@ -913,7 +910,7 @@ public final class CheckpointAgent implements AutoCloseable {
         return readAgainLater(c, "every value read");
       }
       sink.commitStep(commit.build());
-      sentStamp = opened;
+      sentFiles.put(c.step(), new SentFiles(scanner.weightsSeen(c), opened));
       sum.commitStep();
       lastStep = c.step();
       planCommitted = planned;
@@ -1013,7 +1010,7 @@ public final class CheckpointAgent implements AutoCloseable {
     }
     // The scan sees other files than it saw before the send: written over since, unless they are the ones the step was read from
     // (rewritten between the scan and the read), which are then the scan's baseline.
-    if (then.read() != null && !writtenSince(c, then.read())) {
+    if (!writtenSince(c, then.read())) {
       sentFiles.put(c.step(), new SentFiles(scanner.weightsSeen(c), then.read()));
       return false;
     }
