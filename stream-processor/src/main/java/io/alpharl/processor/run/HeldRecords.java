@@ -75,33 +75,20 @@ final class HeldRecords {
     waiting.put(key, p.getTimestampMs());
   }
 
-  /** Whether further records of {@code key}'s point wait beside it ({@link StoreKeys#besideHeld}). */
-  boolean holdsBeside(String key) {
-    return !beside(key).isEmpty();
-  }
-
-  /** The key for one more record of {@code key}'s point: after every one of it that waits, so that they are judged in the order read. */
-  String nextBeside(String key) {
-    int n = 0;
-    for (String k : beside(key).keySet()) {
-      n = Math.max(n, Integer.parseInt(k.substring(key.length() + 1)));
-    }
-    return StoreKeys.besideHeld(key, n + 1);
-  }
-
   /**
-   * The waiting keys beside {@code key}'s: its own suffixes alone, not a key of another module whose name happens to begin with
-   * this one's step and a '+' (names of factors held before their manifest are not yet checked: such a name made the count's parse
-   * throw, and the task fail on the real record at every try).
+   * The highest {@code n} of a record waiting beside {@code key}'s ({@link StoreKeys#besideHeld}), 0
+   * where none does. Its own suffixes alone: not a key of another module whose name happens to begin
+   * with this one's step and a '+' (names of factors held before their manifest are not yet checked:
+   * such a name made the count's parse throw, and the task fail on the real record at every try).
    */
-  private java.util.SortedMap<String, Long> beside(String key) {
-    java.util.SortedMap<String, Long> out = new TreeMap<>();
-    waiting.subMap(key + "+", true, key + "+" + Character.MAX_VALUE, true).forEach((k, v) -> {
+  int lastBeside(String key) {
+    int n = 0;
+    for (String k : waiting.subMap(key + "+", true, key + "+" + Character.MAX_VALUE, true).keySet()) {
       if (BESIDE.matcher(k).region(key.length(), k.length()).matches()) {
-        out.put(k, v);
+        n = Math.max(n, Integer.parseInt(k.substring(key.length() + 1)));
       }
-    });
-    return out;
+    }
+    return n;
   }
 
   private static final java.util.regex.Pattern BESIDE = java.util.regex.Pattern.compile("\\+[0-9]{9}");
@@ -128,14 +115,9 @@ final class HeldRecords {
   /** Queues a record of a draining run, behind what it holds. */
   void queue(String run, ParkedRecord p) {
     long seq = nextSeq.merge(run, 1L, Long::sum) - 1;
-    String key = queuedKey(run, seq);
+    String key = StoreKeys.runPrefix(run) + QUEUED + String.format(Locale.ROOT, "%020d", seq);
     store.put(key, p);
     draining.computeIfAbsent(run, r -> new TreeMap<>()).put(queuedOrder(seq), key);
-  }
-
-  /** The key of a run's {@code seq}-th queued record: run/~q/seq, after every step key of the run. */
-  private static String queuedKey(String run, long seq) {
-    return StoreKeys.runPrefix(run) + QUEUED + String.format(Locale.ROOT, "%020d", seq);
   }
 
   /**

@@ -552,11 +552,12 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       reject(record, RejectReason.REJECT_REASON_DUPLICATE_STEP, duplicate, runId, step);
       return;
     }
-    if (factors && (heldAtKey || held.holdsBeside(key))) {
+    int beside = factors ? held.lastBeside(key) : 0;
+    if (factors && (heldAtKey || beside > 0)) {
       // Which factors of a point are the run's is the first that fits the manifest's shapes, known once it comes: refused here as a
       // second, the real factors behind junk were lost, the step never completed, where a manifest read first kept them. Held
       // after every record of the point held (the first may have run out meanwhile), they are judged in the order read.
-      key = held.nextBeside(key);
+      key = StoreKeys.besideHeld(key, beside + 1);
     }
     DeadLetter letter = letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, what + " for run " + runId + ", which has no manifest on"
         + " alpharl.runs (waited " + PARK_FOR.toSeconds() + " s of the log's time for one)", runId, step);
@@ -620,7 +621,6 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     held.queue(runId, withLetter(p, letterOf(record, RejectReason.REJECT_REASON_UNKNOWN_RUN, "", runId, step)).setTimestampMs(record.timestamp())
         .build());
   }
-
 
   /**
    * Applies a draining run's next held records, through {@link #DRAIN_STEPS} commits (a step's fits
