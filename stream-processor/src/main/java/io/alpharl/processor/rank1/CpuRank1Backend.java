@@ -294,18 +294,12 @@ public final class CpuRank1Backend implements Rank1Backend {
 
   /**
    * A unit direction of A's row space outside the basis's span: Aᵀω_c for c = {@code from}, ...
-   * ({@link #initial}'s weights), the first whose part outside the span is more than rounding;
+   * ({@link #columnWeights}), the first whose part outside the span is more than rounding;
    * null when none is.
    */
   private double[] fresh(SweepKernel sweep, float[] a, int m, int n, List<double[]> basis, int from) {
-    double[][] weights = new double[FRESH_TRIES][m];
-    for (int c = 0; c < FRESH_TRIES; c++) {
-      for (int i = 0; i < m; i++) {
-        weights[c][i] = 1 + 0.5 * StrictMath.sin((from + c + 1) * (i + 1.0));
-      }
-    }
     double[][] sums = new double[FRESH_TRIES][n];
-    transposeTimes(sweep, a, m, n, weights, sums);
+    transposeTimes(sweep, a, m, n, columnWeights(from, FRESH_TRIES, m), sums);
     for (double[] x : sums) {
       double floor = 1e-10 * Math.sqrt(dot(x, x));
       List<double[]> one = new ArrayList<>(1);
@@ -316,6 +310,21 @@ public final class CpuRank1Backend implements Rank1Backend {
       }
     }
     return null;
+  }
+
+  /**
+   * Weights ω_c[i] = 1 + sin((c + 1)(i + 1)) / 2 for c = {@code from} .. {@code from + count - 1}: the
+   * column sums Aᵀω_c never lie orthogonal to v1 for a non-degenerate A, and StrictMath gives the same
+   * bits on every platform.
+   */
+  private static double[][] columnWeights(int from, int count, int m) {
+    double[][] weights = new double[count][m];
+    for (int c = 0; c < count; c++) {
+      for (int i = 0; i < m; i++) {
+        weights[c][i] = 1 + 0.5 * StrictMath.sin((from + c + 1) * (i + 1.0));
+      }
+    }
+    return weights;
   }
 
   private static TopFactors zero(int m, int n, int want, double[] v, int sweeps) {
@@ -362,9 +371,8 @@ public final class CpuRank1Backend implements Rank1Backend {
 
   /**
    * The first block: the previous step's right vectors, each of which has a component along its
-   * own factor (for one vector, their sum), then weighted column sums Aᵀω_c of A with
-   * ω_c[i] = 1 + sin((c + 1)(i + 1)) / 2 for what is missing (never orthogonal to v1 for a
-   * non-degenerate A; StrictMath, whose bits are the same on every platform). Not yet orthonormal.
+   * own factor (for one vector, their sum), then weighted column sums Aᵀω_c of A for what is
+   * missing ({@link #columnWeights} from c = 0). Not yet orthonormal.
    */
   private double[][] initial(SweepKernel sweep, float[] a, int m, int n, double[][] warm, int block) {
     List<double[]> start = new ArrayList<>(block);
@@ -384,14 +392,8 @@ public final class CpuRank1Backend implements Rank1Backend {
     }
     int missing = block - start.size();
     if (missing > 0) {
-      double[][] weights = new double[missing][m];
-      for (int c = 0; c < missing; c++) {
-        for (int i = 0; i < m; i++) {
-          weights[c][i] = 1 + 0.5 * StrictMath.sin((c + 1) * (i + 1.0));
-        }
-      }
       double[][] sums = new double[missing][n];
-      transposeTimes(sweep, a, m, n, weights, sums);
+      transposeTimes(sweep, a, m, n, columnWeights(0, missing, m), sums);
       start.addAll(Arrays.asList(sums));
     }
     return start.toArray(new double[0][]);
