@@ -105,6 +105,16 @@ const current = r => (r.signalFit && r.stepFit && Number(r.signalFit.step) === N
 
 const sameList = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
+// A select filled with values, only where they differ from its options (rebuilt, a select shows its first option), the first of
+// preferred that is among them chosen; whether it was rebuilt.
+function refill(select, values, preferred) {
+  if (sameList(Array.from(select.options, o => o.value), values)) return false;
+  const chosen = preferred.find(v => v && values.includes(v));
+  select.innerHTML = values.map(v => `<option>${esc(v)}</option>`).join('');
+  if (chosen) select.value = chosen;
+  return true;
+}
+
 // Another run: its charts and modules are drawn afresh.
 function resetRunView() {
   Object.values(charts).forEach(c => c.destroy());
@@ -116,16 +126,12 @@ async function refreshRuns() {
   const runs = await json('/api/runs');
   const select = document.getElementById('run');
   const ids = runs.map(r => r.runId);
-  // Rebuilt when the runs differ, not only their count, keeping the run being watched: rebuilt, a select shows its first option,
-  // and a run starting or ending switched the page to another run without a word (the same count after a rebalance kept a stale list).
-  if (!sameList(Array.from(select.options, o => o.value), ids)) {
-    const watched = select.value;
-    select.innerHTML = ids.map(id => `<option>${esc(id)}</option>`).join('');
-    // The address first (a pick writes it; a link names a run that may be listed only later), then the run shown, then the first.
-    const wanted = new URLSearchParams(location.hash.slice(1)).get('run');
-    if (wanted && ids.includes(wanted)) select.value = wanted;
-    else if (watched && ids.includes(watched)) select.value = watched;
-    if (currentRun && select.value !== currentRun) resetRunView(); // the run watched is gone from this instance
+  // Rebuilt when the runs differ, not only their count, keeping the run being watched: a run starting or ending switched the page
+  // to another run without a word (the same count after a rebalance kept a stale list). The address first (a pick writes it; a link
+  // names a run that may be listed only later), then the run shown, then the first.
+  const wanted = new URLSearchParams(location.hash.slice(1)).get('run');
+  if (refill(select, ids, [wanted, select.value]) && currentRun && select.value !== currentRun) {
+    resetRunView(); // the run watched is gone from this instance
   }
   currentRun = select.value || null;
   const gate = f => (f ? f.gate.replace('GATE_STATE_', '').toLowerCase() : '-');
@@ -215,11 +221,7 @@ function refreshOutcome(run) {
 
 async function refreshTrajectory(run, modules) {
   const select = document.getElementById('module');
-  if (!sameList(Array.from(select.options, o => o.value), modules.map(m => m.module))) {
-    const keep = select.value;
-    select.innerHTML = modules.map(m => `<option>${esc(m.module)}</option>`).join('');
-    if (keep && modules.some(m => m.module === keep)) select.value = keep;
-  }
+  refill(select, modules.map(m => m.module), [select.value]);
   if (!select.value) return;
   // The processor fits the window with the extrapolator's own code: observed norms, the fitted
   // path on each progress axis, and the predicted norm at the planned final step.
