@@ -21,6 +21,7 @@ import io.alpharl.extrapolator.score.ScoreBook;
 import io.alpharl.extrapolator.write.Folders;
 import io.alpharl.extrapolator.write.OutputClaim;
 import io.alpharl.extrapolator.write.PredictedModelFolder;
+import io.alpharl.extrapolator.write.StagedFolder;
 import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.topic.TopicAdmin;
 import io.alpharl.proto.topic.TopicReader;
@@ -542,7 +543,7 @@ public final class ExtrapolatorService implements Runnable {
       // A rewrite under other settings killed between its two moves left the published model aside and its path empty: taken as
       // it stood, the prediction's path stayed empty for good once these settings found their own record.
       try {
-        io.alpharl.extrapolator.write.StagedFolder.tidy(Path.of(dir));
+        StagedFolder.tidy(Path.of(dir));
       } catch (java.io.IOException e) {
         LOG.warn("run {}: what a killed write of the model from step {} left at {} could not be tidied: {}", fit.getRunId(), fit.getStep(), dir,
             e.toString());

@@ -81,14 +81,20 @@ class StagedFolderTest {
   @Test
   void anEarlierModelLeftAsideWithNoneInPlaceIsPutBackBeforeTheNextWrite() throws IOException {
     Path model = dir.resolve("model");
-    Path replaced = model.toAbsolutePath().resolveSibling(".model.replaced");
-    Files.createDirectories(replaced);
-    Files.writeString(replaced.resolve("alpharl_prediction.json"), "old");
+    Path replaced = leftAside(model, "old");
     assertThatThrownBy(() -> StagedFolder.replace(model, staging -> {
       throw new IOException("disk full");
     })).hasMessage("disk full");
     assertThat(model.resolve("alpharl_prediction.json")).as("the earlier model, back in place").hasContent("old");
     assertThat(replaced).doesNotExist();
+  }
+
+  /** What a write killed between its two moves leaves: {@code model} moved aside, holding {@code content}, and nothing in its place. */
+  private static Path leftAside(Path model, String content) throws IOException {
+    Path replaced = model.toAbsolutePath().resolveSibling(".model.replaced");
+    Files.createDirectories(replaced);
+    Files.writeString(replaced.resolve("alpharl_prediction.json"), content);
+    return replaced;
   }
 
   /**
@@ -98,9 +104,7 @@ class StagedFolderTest {
   @Test
   void tidyingAlonePutsBackAModelLeftAside() throws IOException {
     Path model = dir.resolve("model");
-    Path replaced = model.toAbsolutePath().resolveSibling(".model.replaced");
-    Files.createDirectories(replaced);
-    Files.writeString(replaced.resolve("alpharl_prediction.json"), "published");
+    Path replaced = leftAside(model, "published");
     StagedFolder.tidy(model);
     assertThat(model.resolve("alpharl_prediction.json")).hasContent("published");
     assertThat(replaced).doesNotExist();
