@@ -155,7 +155,7 @@ public final class CpuRank1Backend implements Rank1Backend {
         }
         frobenius = Math.sqrt(sumSquares);
         if (frobenius == 0) {
-          return zero(m, n, want, basis.get(0), sweeps);
+          return zero(m, n, want, sweeps);
         }
       }
       for (int c = 0; c < q.length; c++) {
@@ -327,11 +327,16 @@ public final class CpuRank1Backend implements Rank1Backend {
     return weights;
   }
 
-  private static TopFactors zero(int m, int n, int want, double[] v, int sweeps) {
+  /**
+   * A = 0 has every unit vector as a singular vector of σ = 0: the first k coordinate vectors,
+   * orthonormal as the contract says and the same whatever the warm start, so a step of no change
+   * publishes factors that are a function of ΔW alone.
+   */
+  private static TopFactors zero(int m, int n, int want, int sweeps) {
     double[][] us = new double[want][m];
-    double[][] vs = new double[want][];
+    double[][] vs = new double[want][n];
     for (int f = 0; f < want; f++) {
-      vs[f] = v.clone();
+      vs[f][f] = 1;
     }
     return new TopFactors(new double[want], us, vs, 0, sweeps, true, new double[want]);
   }

@@ -1,7 +1,9 @@
 package io.alpharl.processor.rank1;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 
+import java.util.List;
 import java.util.Random;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
@@ -261,6 +263,26 @@ public abstract class Rank1BackendContract {
     Rank1Result got = backend.leading(new float[12], 3, 4, null, settings());
     assertThat(got.sigma1()).isZero();
     assertThat(got.frobenius()).isZero();
+  }
+
+  @Test
+  void zeroMatrixGivesOrthonormalRightVectorsWhateverTheWarmStart() {
+    double[][] warm = {{0.6, 0.8, 0, 0, 0}, {0.6, 0.8, 0, 0, 0}, {0, 0, 0, 0, 1}};
+    TopFactors cold = backend.leading(new float[15], 3, 5, null, 3, settings());
+    TopFactors warmed = backend.leading(new float[15], 3, 5, warm, 3, settings());
+    for (TopFactors f : List.of(cold, warmed)) {
+      assertThat(f.sigmas()).containsExactly(0, 0, 0);
+      for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 3; j++) {
+          double d = 0;
+          for (int c = 0; c < 5; c++) {
+            d += f.v()[i][c] * f.v()[j][c];
+          }
+          assertThat(d).as("v%d . v%d", i, j).isCloseTo(i == j ? 1 : 0, offset(1e-12));
+        }
+      }
+    }
+    assertThat(warmed.v()).isDeepEqualTo(cold.v());
   }
 
   /** A = U diag(σ) Vᵀ with σ1 = 1, σ2 = gap, the rest spread below σ2. */
