@@ -1,7 +1,7 @@
 """AlphaRL Stream from inside a trainer: progress values for the agent, early stops from it.
 
 One file, Python 3.8+ standard library only: copy it next to your training script or put
-this folder on PYTHONPATH. The AlphaRL agent (`alpharl agent watch OUTPUT_DIR`) runs beside
+this folder on PYTHONPATH. The AlphaRL agent (`alpharl agent watch OUTPUT_DIR --run-id ID`) runs beside
 the trainer; this module is the trainer's half of the conversation:
 
 * ``log_progress(output_dir, step, **values)`` appends ``{"step": 40, "reward": 0.61}`` to

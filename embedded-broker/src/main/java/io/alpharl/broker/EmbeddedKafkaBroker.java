@@ -55,6 +55,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private static final String SASL_LISTENER = "SASL";
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
   /** Name of the broker's log file in its data folder; Kafka reads only folders there, so a file is safe. */
+  /** How long an empty group's committed offsets are kept: about 4,000 years, i.e. for good. */
+  public static final int OFFSETS_KEPT_MINUTES = Integer.MAX_VALUE;
+
   public static final String LOG_FILE = "broker.log";
 
   private final KafkaRaftServer server;
@@ -217,6 +220,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     p.put("group.initial.rebalance.delay.ms", "0");
     p.put("num.partitions", "1");
     p.put("auto.create.topics.enable", "false");
+    // Kafka forgets an empty group's offsets after 7 days: a processor stopped longer restarts from the log's start and
+    // finds its copies of ΔW ahead of its offsets, which it refuses until its copies topic is deleted by hand.
+    p.put("offsets.retention.minutes", String.valueOf(OFFSETS_KEPT_MINUTES));
     saslPort.ifPresent(port -> secure(p, host, port));
     p.putAll(config.overrides());
     return p;

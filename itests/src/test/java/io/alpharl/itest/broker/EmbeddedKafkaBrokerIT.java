@@ -18,12 +18,14 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -49,6 +51,17 @@ class EmbeddedKafkaBrokerIT {
       assertThat(readAll(broker, topic)).containsExactly("hello");
     }
     assertThat(Files.exists(dataDir)).as("temporary data folder removed on close").isFalse();
+  }
+
+  @Test
+  void keepsGroupOffsetsForGoodAndCreatesNoTopicOnItsOwn() throws Exception {
+    try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(EmbeddedBrokerConfig.defaults());
+        Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      ConfigResource node = new ConfigResource(ConfigResource.Type.BROKER, "1");
+      Config config = admin.describeConfigs(List.of(node)).all().get().get(node);
+      assertThat(config.get("offsets.retention.minutes").value()).isEqualTo(String.valueOf(Integer.MAX_VALUE));
+      assertThat(config.get("auto.create.topics.enable").value()).isEqualTo("false");
+    }
   }
 
   @Test
