@@ -44,7 +44,7 @@ public final class FitCalculator {
 
   public FitCalculator(FitSettings settings) {
     this.settings = settings;
-    this.chooser = new ModuleChooser(settings.axes(), settings.backtest(), settings.choice());
+    this.chooser = new ModuleChooser(settings.axes(), settings.backtest(), settings.choice(), settings.gate().maxReachOverTested());
     this.gate = new Gate(settings.gate());
     this.policy = settings.parsedPolicy();
   }

@@ -192,10 +192,11 @@ class FitCalculatorTest {
     for (int w = 0; w < 40; w++) {
       windows.add(noisyWindow("module-" + w, 6 + w % 5, 4 + w % 3, steps, 0.02 * (w % 7), random));
     }
-    FitCalculator.Judgement j = new FitCalculator(settings).judge(steps, 100, windows);
+    // Planned to step 12, 1.5 times the window end: a reach the backtest covers, so that candidates are chosen, not passed over.
+    FitCalculator.Judgement j = new FitCalculator(settings).judge(steps, 12, windows);
 
-    ModuleChooser chooser = new ModuleChooser(settings.axes(), settings.backtest(), settings.choice());
-    Target target = new Target(100, settings.signalTarget());
+    ModuleChooser chooser = new ModuleChooser(settings.axes(), settings.backtest(), settings.choice(), settings.gate().maxReachOverTested());
+    Target target = new Target(12, settings.signalTarget());
     assertThat(j.choices()).hasSize(windows.size());
     for (int w = 0; w < windows.size(); w++) {
       ModuleChoice alone = chooser.choose(windows.get(w), target, settings.parsedPolicy());

@@ -88,7 +88,7 @@ public final class ScoreBook {
         // A spec's given target (target=…) fixes the plan's τ whatever the run's target is: both plans were made at y*, the line
         // was one point, and every later step was scored against the final prediction. The near one at the window end's own y.
         io.alpharl.fit.predict.Fit line = predictor.fit(atEnd, window.size());
-        near = line.ok() ? new PlanResult(predictor.name(), line.plan().at(yEnd), far.axis(), yEnd, null) : predictor.plan(atEnd);
+        near = line.ok() ? new PlanResult(predictor.name(), line.plan().at(yEnd), far.axis(), yEnd, far.given(), null) : predictor.plan(atEnd);
       } else {
         near = predictor.plan(atEnd);
       }

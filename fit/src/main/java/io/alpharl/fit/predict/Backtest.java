@@ -5,8 +5,9 @@ import java.util.List;
 
 /**
  * Rolling origin inside the window: each predictor is fitted on points 1..j for a few prefixes j
- * and predicts every later point t at that point's own τ (its step, or its observed y_t on the
- * signal axis), judged in sketch space against S_t. Only stored sketches and factors are read.
+ * and predicts every later point t at that point's own τ (its step; on the signal axis the
+ * prefix's bounded progress trend at t, or the observed y_t where the target is a given value),
+ * judged in sketch space against S_t. Only stored sketches and factors are read.
  */
 public final class Backtest {
   private final BacktestSettings settings;
@@ -91,44 +92,91 @@ public final class Backtest {
    * @param errorsOut  receives the error per pair, or null
    */
   private static BacktestResult judge(Predictor p, PreparedWindow window, List<Pair> pairs, double[] stopErrors, double[] errorsOut) {
+    boolean trendAimed = p.axis() == Axis.SIGNAL && !p.signalGiven(window.target());
+    List<FactorPoint> points = window.window().points();
     double sum = 0;
     int fitted = 0;
-    double testedReach = 0;
-    double errorAtReach = Double.NaN;
     String failure = null;
-    int currentOrigin = -1;
-    Fit fit = null;
-    double[][] line = null;
-    double[] tau = null;
-    for (int k = 0; k < pairs.size(); k++) {
-      Pair pair = pairs.get(k);
-      if (pair.points() != currentOrigin) {
-        currentOrigin = pair.points();
-        fit = p.fit(window, currentOrigin);
-        line = fit.ok() ? fit.plan().sketchLine() : null;
-        tau = window.frame(p.axis(), currentOrigin).tau();
-        if (!fit.ok() && failure == null) {
-          failure = "fit on " + currentOrigin + " points: " + fit.failure();
+    ReachTally reach = new ReachTally();
+    int k = 0;
+    while (k < pairs.size()) {
+      int origin = pairs.get(k).points();
+      Fit fit = p.fit(window, origin);
+      double[][] line = fit.ok() ? fit.plan().sketchLine() : null;
+      double[] tau = window.frame(p.axis(), origin).tau();
+      if (!fit.ok() && failure == null) {
+        failure = "fit on " + origin + " points: " + fit.failure();
+      }
+      reach.startOrigin();
+      for (; k < pairs.size() && pairs.get(k).points() == origin; k++) {
+        Pair pair = pairs.get(k);
+        // A trend-aimed plan is deployed at the trend's y*, not at a value it will see: aimed at the observed y_t it was
+        // judged with the later progress known, which the step axes' candidates it competes with are not.
+        double target = trendAimed ? trendAim(points, origin, points.get(pair.target()).step(), window.settings()) : tau[pair.target()];
+        double e;
+        if (line != null && !Double.isNaN(target)) {
+          e = Sketches.distance(line[0], line[1], target, window.sketchAt(pair.target())) / window.sketchNorm(pair.target());
+          fitted++;
+          reach.fitted(pair.reach(), e, stopErrors == null ? e : stopErrors[k]);
+        } else {
+          e = stopErrors[k];
+        }
+        sum += e;
+        if (errorsOut != null) {
+          errorsOut[k] = e;
         }
       }
-      double target = tau[pair.target()];
-      double e;
-      if (line != null && !Double.isNaN(target)) {
-        e = Sketches.distance(line[0], line[1], target, window.sketchAt(pair.target())) / window.sketchNorm(pair.target());
-        fitted++;
-        if (pair.reach() > testedReach) {
-          testedReach = pair.reach();
-          errorAtReach = e;
-        }
-      } else {
-        e = stopErrors[k];
+      reach.endOrigin(stopErrors == null);
+    }
+    return new BacktestResult(p.name(), sum / pairs.size(), reach.errorAtReach, reach.testedReach, pairs.size(), fitted, failure);
+  }
+
+  /** The prefix's bounded progress trend at {@code step} ({@link SignalTarget}), NaN where its rules give none. */
+  private static double trendAim(List<FactorPoint> points, int prefix, long step, AxisSettings settings) {
+    Resolved r = SignalTarget.resolve(points, prefix, step, Double.NaN, settings);
+    return r.ok() ? r.value() : Double.NaN;
+  }
+
+  /**
+   * The reach a predictor was shown to extrapolate to: an origin's longest reach counts only where its
+   * fitted pairs' mean error is below stop's on the same pairs. A reach at which the predictor did
+   * worse than carrying is no evidence that extrapolating that far is safe (it counted before, so a
+   * 3-point fit that missed every later point let the gate pass predictions of ten times its reach).
+   */
+  private static final class ReachTally {
+    double testedReach;
+    double errorAtReach = Double.NaN;
+    private double originReach;
+    private double originReachError;
+    private double errors;
+    private double stopErrors;
+    private int pairs;
+
+    void startOrigin() {
+      originReach = 0;
+      originReachError = Double.NaN;
+      errors = 0;
+      stopErrors = 0;
+      pairs = 0;
+    }
+
+    void fitted(double reach, double error, double stopError) {
+      if (reach > originReach) {
+        originReach = reach;
+        originReachError = error;
       }
-      sum += e;
-      if (errorsOut != null) {
-        errorsOut[k] = e;
+      errors += error;
+      stopErrors += stopError;
+      pairs++;
+    }
+
+    /** @param isStop stop's own backtest, whose every fitted origin counts */
+    void endOrigin(boolean isStop) {
+      if (pairs > 0 && (isStop || errors < stopErrors) && originReach > testedReach) {
+        testedReach = originReach;
+        errorAtReach = originReachError;
       }
     }
-    return new BacktestResult(p.name(), sum / pairs.size(), errorAtReach, testedReach, pairs.size(), fitted, failure);
   }
 
   /** stop's result and the candidates', in the candidates' order. */

@@ -8,8 +8,9 @@ package io.alpharl.fit.predict;
  * @param meanError          mean error over every pair (j, t) of the backtest; a pair the
  *                           predictor cannot fit or aim at counts with stop's error, since the
  *                           module would then be carried
- * @param errorAtTestedReach the error of the fitted pair with the largest reach
- * @param testedReach        the largest reach among fitted pairs (0: none fitted)
+ * @param errorAtTestedReach the error of the fitted pair at the tested reach
+ * @param testedReach        the largest reach of an origin whose fitted pairs' mean error is below
+ *                           stop's on the same pairs (every fitted origin's for stop itself; 0: none)
  * @param pairs              pairs in the backtest
  * @param fittedPairs        pairs the predictor itself predicted
  * @param failure            why the first unfitted origin had no fit, or null when every origin fitted

@@ -24,8 +24,7 @@ final class GivenTargetCheck {
    * the window's trend meets the target is the reach such a plan asks for, held to the same bound.
    */
   static List<String> problems(List<ModuleChoice> choices, List<FactorPoint> window, RunBacktest run, GateSettings settings) {
-    double target = choices.stream().filter(c -> !c.carried() && c.chosen().axis() == Axis.SIGNAL).mapToDouble(c -> c.chosen().target())
-        .min().orElse(Double.NaN);
+    double target = givenTargets(choices).min().orElse(Double.NaN);
     if (Double.isNaN(target)) {
       return List.of();
     }
@@ -42,8 +41,7 @@ final class GivenTargetCheck {
           + " axis' target %s", slope, brief(target)));
       return out;
     }
-    double highest = choices.stream().filter(c -> !c.carried() && c.chosen().axis() == Axis.SIGNAL).mapToDouble(c -> c.chosen().target())
-        .max().getAsDouble();
+    double highest = givenTargets(choices).max().getAsDouble();
     double reach = (trend.meanStep() + (highest - trend.meanProgress()) / slope) / window.get(window.size() - 1).step();
     double allowed = settings.maxReachOverTested() * run.testedReach();
     if (run.testedReach() > 0 && reach > allowed) {
@@ -52,6 +50,16 @@ final class GivenTargetCheck {
           allowed));
     }
     return out;
+  }
+
+  /**
+   * The given targets of the predicted modules. A trend's target is not one: it meets the rules by
+   * construction, and where it is the window's newest value (the trend falling short of it) the
+   * step at which the trend meets it lies past the planned step, which refused a run whose plan
+   * asks for no extrapolation of the progress at all.
+   */
+  private static java.util.stream.DoubleStream givenTargets(List<ModuleChoice> choices) {
+    return choices.stream().filter(c -> !c.carried() && c.chosen().axis() == Axis.SIGNAL && c.chosen().given()).mapToDouble(c -> c.chosen().target());
   }
 
   /** Four significant digits, no trailing zeros. */

@@ -7,18 +7,30 @@ import java.util.Locale;
 
 /**
  * Chooses one module's prediction: backtest every candidate and stop on the same pairs, take the
- * candidate with the smallest mean error when it beats stop by the margin and has a plan at the
- * run's target, and otherwise carry the window-end value. Stateless; safe to share.
+ * candidate with the smallest mean error when it beats stop by the margin, was tested near enough
+ * the prediction's reach and has a plan at the run's target, and otherwise carry the window-end
+ * value. Stateless; safe to share.
  */
 public final class ModuleChooser {
   private final AxisSettings axes;
   private final Backtest backtest;
   private final ChoiceSettings settings;
+  private final double maxReachOverTested;
 
-  public ModuleChooser(AxisSettings axes, BacktestSettings backtest, ChoiceSettings settings) {
+  /**
+   * @param maxReachOverTested how far past its tested reach a candidate may extrapolate (the gate's
+   *                           {@link GateSettings#maxReachOverTested()}); a candidate tested short of
+   *                           the prediction's reach is passed over, so that one such module is
+   *                           carried rather than the gate refusing every module's prediction
+   */
+  public ModuleChooser(AxisSettings axes, BacktestSettings backtest, ChoiceSettings settings, double maxReachOverTested) {
+    if (!(maxReachOverTested >= 1)) {
+      throw new IllegalArgumentException("maxReachOverTested must be >= 1, got " + maxReachOverTested);
+    }
     this.axes = axes;
     this.backtest = new Backtest(backtest);
     this.settings = settings;
+    this.maxReachOverTested = maxReachOverTested;
   }
 
   public ModuleChoice choose(ModuleWindow window, Target target, Policy policy) {
@@ -61,16 +73,21 @@ public final class ModuleChooser {
     }
     order.sort(Comparator.comparingDouble(i -> results.candidates().get(i).meanError()));
     List<String> refused = new ArrayList<>();
+    double reach = predictionReach(window, target);
     for (int i : order) {
       BacktestResult r = results.candidates().get(i);
       if (!(r.meanError() < bar)) {
         break;
       }
+      if (r.testedReach() * maxReachOverTested < reach) {
+        refused.add(String.format(Locale.ROOT, "%s: tested to %.2fx, the prediction reaches %.2fx", r.predictor(), r.testedReach(), reach));
+        continue;
+      }
       PlanResult plan = candidates.get(i).plan(prepared);
       if (plan.ok()) {
         String why = String.format(Locale.ROOT, "backtest error %.4g against stop's %.4g", r.meanError(), stopResult.meanError());
         if (!refused.isEmpty()) {
-          why += "; better ones had no plan (" + String.join("; ", refused) + ")";
+          why += "; better ones were passed over (" + String.join("; ", refused) + ")";
         }
         return new ModuleChoice(window.module(), weight, plan, r, stopResult, results.candidates(), why);
       }
@@ -80,8 +97,14 @@ public final class ModuleChooser {
     String why = refused.isEmpty()
         ? String.format(Locale.ROOT, "best candidate %s has backtest error %.4g, not below %.4g (stop's %.4g less %.0f %%)",
             best.predictor(), best.meanError(), bar, stopResult.meanError(), 100 * settings.margin())
-        : "candidates that beat stop had no plan (" + String.join("; ", refused) + ")";
+        : "candidates that beat stop were passed over (" + String.join("; ", refused) + ")";
     return carry(window, prepared, results, why);
+  }
+
+  /** T / t_T, 0 where the planned step is unknown (the gate then refuses on that alone). */
+  private static double predictionReach(ModuleWindow window, Target target) {
+    long end = window.newest().step();
+    return target.plannedStep() > 0 && end > 0 ? (double) target.plannedStep() / end : 0;
   }
 
   private static ModuleChoice carry(ModuleWindow window, PreparedWindow prepared, Backtest.Backtests results, String why) {

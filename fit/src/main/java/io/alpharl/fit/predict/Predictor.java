@@ -19,4 +19,9 @@ public interface Predictor {
 
   /** Fitted on the whole window and evaluated at the run's target. */
   PlanResult plan(PreparedWindow window);
+
+  /** Whether its signal-axis target is a given value (its spec's or the run's) rather than the progress trend's. */
+  default boolean signalGiven(Target target) {
+    return !Double.isNaN(target.signalValue());
+  }
 }

@@ -11,8 +11,9 @@ import java.util.List;
  * @param chosenError     ‖ΔW_T‖_F-weighted mean backtest error of the chosen predictors (stop's
  *                        for carried modules); NaN when no module has one
  * @param stopError       the same weighting of stop's errors
- * @param testedReach     the smallest tested reach among the modules' chosen predictors: the
- *                        reach the whole prediction was checked at
+ * @param testedReach     the smallest tested reach among the modules' chosen predictors (every
+ *                        predicted module's, whatever its weight): the reach the whole
+ *                        prediction was checked at
  * @param predictionReach T / t_T, the reach the prediction needs (NaN when T is unknown)
  * @param predicted       modules with a predictor other than stop
  * @param carried         modules carried at their window-end value (frozen ones included)
@@ -41,6 +42,10 @@ public record RunBacktest(int points, long windowEndStep, long plannedStep, doub
         weights += c.weight();
         chosen += c.weight() * c.backtest().meanError();
         stop += c.weight() * c.stop().meanError();
+        reach = Math.min(reach, c.backtest().testedReach());
+      } else if (!c.carried() && c.backtest().tested()) {
+        // Predicted with ‖ΔW_T‖ = 0 (an update rounded back to W_0 at the window end): it weighs nothing in the error, but its
+        // extrapolation is as far as any other's, so its reach is held to the same bound.
         reach = Math.min(reach, c.backtest().testedReach());
       }
     }

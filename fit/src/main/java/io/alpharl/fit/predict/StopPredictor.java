@@ -24,7 +24,7 @@ final class StopPredictor implements Predictor {
 
   @Override
   public PlanResult plan(PreparedWindow window) {
-    return new PlanResult(NAME, UpdatePlan.stop(NAME, window.size()), Axis.STEP, Double.NaN, null);
+    return new PlanResult(NAME, UpdatePlan.stop(NAME, window.size()), Axis.STEP, Double.NaN, false, null);
   }
 
   @Override

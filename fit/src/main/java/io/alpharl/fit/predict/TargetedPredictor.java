@@ -29,6 +29,11 @@ abstract class TargetedPredictor implements Predictor {
   }
 
   @Override
+  public final boolean signalGiven(Target target) {
+    return !Double.isNaN(givenSignal) || !Double.isNaN(target.signalValue());
+  }
+
+  @Override
   public final PlanResult plan(PreparedWindow window) {
     int size = window.size();
     Fit fit = fit(window, size);
@@ -43,7 +48,7 @@ abstract class TargetedPredictor implements Predictor {
     if (!tau.ok()) {
       return PlanResult.failed(name, axis, tau.failure());
     }
-    return new PlanResult(name, fit.plan().at(tau.value()), axis, tau.value(), null);
+    return new PlanResult(name, fit.plan().at(tau.value()), axis, tau.value(), axis == Axis.SIGNAL && !Double.isNaN(signal), null);
   }
 
   @Override

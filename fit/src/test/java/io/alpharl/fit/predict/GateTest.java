@@ -65,7 +65,7 @@ class GateTest {
     ModuleChoice a = choice("a", 3, "whole-trend:axis=step", 0.1, 0.4, 4.0);
     BacktestResult none = BacktestResult.none("alpharl:axis=signal", "no progress values");
     ModuleChoice untested = new ModuleChoice("u", 1, new PlanResult("alpharl:axis=signal", UpdatePlan.stop("alpharl:axis=signal", 2), Axis.SIGNAL,
-        0.9, null), none, new BacktestResult("stop", 0.2, 0.2, 2.0, 6, 6, null), List.of(none), "fixed");
+        0.9, false, null), none, new BacktestResult("stop", 0.2, 0.2, 2.0, 6, 6, null), List.of(none), "fixed");
     RunBacktest run = RunBacktest.of(List.of(a, untested), 8, 40, 100);
     assertThat(run.predicted()).isEqualTo(2);
     assertThat(run.untested()).isEqualTo(1);
@@ -74,6 +74,53 @@ class GateTest {
     assertThat(v.passes()).isFalse();
     assertThat(v.reasons()).containsExactly("1 predicted module the backtest could not test");
     assertThat(GATE.evaluate(RunBacktest.of(List.of(a), 8, 40, 100)).passes()).as("without it").isTrue();
+  }
+
+  /**
+   * A module predicted with ‖ΔW_T‖ = 0 weighs nothing in the error but is extrapolated as far as any
+   * other: its tested reach (1.2, against the other's 4) bounds the run's. 100 / 40 = 2.5 is
+   * beyond twice 1.2.
+   */
+  @Test
+  void aPredictedModuleOfNoWeightStillBoundsTheReach() {
+    ModuleChoice a = choice("a", 3, "whole-trend:axis=step", 0.1, 0.4, 4.0);
+    ModuleChoice zero = choice("z", 0, "whole-scale:axis=step", 0.1, 0.4, 1.2);
+    RunBacktest run = RunBacktest.of(List.of(a, zero), 8, 40, 100);
+    assertThat(run.testedReach()).isEqualTo(1.2);
+    assertThat(run.chosenError()).isCloseTo(0.1, within(1e-12));
+    assertThat(GATE.evaluate(run).reasons())
+        .containsExactly("the prediction reaches 2.50x the window end, the backtest tested 1.20x (allowed up to 2.00x that: 2.40x)");
+  }
+
+  /**
+   * Progress 0.60, 0.50, 0.50, 0.50, 0.61 at steps 10..50 rises 0.0002 a step, so its trend at the
+   * planned step 60 (0.548) falls short of the newest value and the trend's target is 0.61. As a
+   * trend's target it asks for no extrapolation of the progress; given by the user, the trend meets
+   * it at step 30 + 0.068 / 0.0002 = 370, 7.4 times the window end, which the gate refuses.
+   */
+  @Test
+  void onlyAGivenSignalTargetIsHeldToTheTrendsReach() {
+    long[] steps = {10, 20, 30, 40, 50};
+    double[] y = {0.60, 0.50, 0.50, 0.50, 0.61};
+    List<FactorPoint> window = new java.util.ArrayList<>();
+    for (int i = 0; i < steps.length; i++) {
+      window.add(new FactorPoint(steps[i], y[i], 1, new double[1], new float[0], new float[0], new double[0]));
+    }
+    assertThat(SignalTarget.of(steps, y, 60, Double.NaN, AxisSettings.defaults())).isCloseTo(0.61, within(1e-12));
+    for (boolean given : new boolean[] {false, true}) {
+      BacktestResult chosen = new BacktestResult("alpharl:axis=signal", 0.1, 0.1, 2.0, 6, 6, null);
+      BacktestResult stop = new BacktestResult("stop", 0.4, 0.4, 2.0, 6, 6, null);
+      PlanResult plan = new PlanResult("alpharl:axis=signal", UpdatePlan.stop("alpharl:axis=signal", 2), Axis.SIGNAL, 0.61, given, null);
+      List<ModuleChoice> choices = List.of(new ModuleChoice("m", 1, plan, chosen, stop, List.of(chosen), "test"));
+      RunBacktest run = RunBacktest.of(choices, 5, 50, 60);
+      GateVerdict v = GATE.evaluate(run, choices, window);
+      if (given) {
+        assertThat(v.reasons()).containsExactly("the signal axis' target 0.61 lies where the window's progress trend reaches it at 7.40x the window end,"
+            + " the backtest tested 2.00x (allowed up to 2.00x that: 4.00x)");
+      } else {
+        assertThat(v.passes()).as(v.describe()).isTrue();
+      }
+    }
   }
 
   @Test
@@ -87,12 +134,12 @@ class GateTest {
   private static ModuleChoice choice(String module, double weight, String predictor, double error, double stopError, double reach) {
     BacktestResult chosen = new BacktestResult(predictor, error, error, reach, 6, 6, null);
     BacktestResult stop = new BacktestResult("stop", stopError, stopError, reach, 6, 6, null);
-    PlanResult plan = predictor.equals("stop") ? stopPlan() : new PlanResult(predictor, UpdatePlan.stop(predictor, 2), Axis.STEP, 100, null);
+    PlanResult plan = predictor.equals("stop") ? stopPlan() : new PlanResult(predictor, UpdatePlan.stop(predictor, 2), Axis.STEP, 100, false, null);
     return new ModuleChoice(module, weight, plan, chosen, stop, List.of(chosen), "test");
   }
 
   private static PlanResult stopPlan() {
-    return new PlanResult("stop", UpdatePlan.stop("stop", 2), Axis.STEP, Double.NaN, null);
+    return new PlanResult("stop", UpdatePlan.stop("stop", 2), Axis.STEP, Double.NaN, false, null);
   }
 
   /** The reasons are published in fits: the same bytes under a German default locale (which writes 0,450). */

@@ -16,7 +16,7 @@ class ModuleChooserTest {
   private static final int N = 40;
   private static final long[] STEPS = Synthetic.steps(10, 10, 12);
   private static final Target TARGET = Target.plannedStep(300);
-  private static final ModuleChooser CHOOSER = new ModuleChooser(AxisSettings.defaults(), BacktestSettings.defaults(), ChoiceSettings.defaults());
+  private static final ModuleChooser CHOOSER = new ModuleChooser(AxisSettings.defaults(), BacktestSettings.defaults(), ChoiceSettings.defaults(), GateSettings.defaults().maxReachOverTested());
 
   /** ΔW_t = t D with D dense: only the whole-update predictors see all of it. */
   @Test
@@ -71,7 +71,7 @@ class ModuleChooserTest {
   }
 
   private static ModuleChooser chooser(double margin) {
-    return new ModuleChooser(AxisSettings.defaults(), BacktestSettings.defaults(), new ChoiceSettings(margin));
+    return new ModuleChooser(AxisSettings.defaults(), BacktestSettings.defaults(), new ChoiceSettings(margin), GateSettings.defaults().maxReachOverTested());
   }
 
   /** Saturated early, then a small random walk: stopping is the best guess of a martingale. */

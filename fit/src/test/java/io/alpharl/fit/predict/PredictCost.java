@@ -25,7 +25,7 @@ public final class PredictCost {
     int s = CountSketch.DEFAULT_SIZE;
     int points = 32;
     ModuleWindow window = window(m, n, k, s, points);
-    ModuleChooser chooser = new ModuleChooser(AxisSettings.defaults(), BacktestSettings.defaults(), ChoiceSettings.defaults());
+    ModuleChooser chooser = new ModuleChooser(AxisSettings.defaults(), BacktestSettings.defaults(), ChoiceSettings.defaults(), GateSettings.defaults().maxReachOverTested());
     Target target = Target.plannedStep(1000);
     Policy auto = Policy.auto();
     int warmup = 30;

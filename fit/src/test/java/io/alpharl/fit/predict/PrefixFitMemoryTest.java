@@ -22,7 +22,7 @@ class PrefixFitMemoryTest {
 
   private static final Synthetic.Run RUN = run();
 
-  private final ModuleChooser chooser = new ModuleChooser(AxisSettings.defaults(), BacktestSettings.defaults(), ChoiceSettings.defaults());
+  private final ModuleChooser chooser = new ModuleChooser(AxisSettings.defaults(), BacktestSettings.defaults(), ChoiceSettings.defaults(), GateSettings.defaults().maxReachOverTested());
   private final Target target = Target.plannedStep(400);
   private final Policy policy = Policy.auto();
 
