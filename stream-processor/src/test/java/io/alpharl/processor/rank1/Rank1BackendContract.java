@@ -72,6 +72,50 @@ public abstract class Rank1BackendContract {
     assertThat(Math.abs(got.sigma1() - ref.sigma1) / ref.sigma1).as("sigma1 relative error").isLessThanOrEqualTo(1e-4);
     assertThat(Math.abs(got.frobenius() - ref.frobenius) / ref.frobenius).as("Frobenius relative error").isLessThanOrEqualTo(1e-6);
     assertThat(dotProduct(got.u(), got.u())).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+    DMatrixRMaj stored = toDouble(toFloat(a), m, n);
+    checkStoppingRule(stored, got.v(), got.sigma1(), got.residual(), ref.sigma1, ref.sigma2, "v_1");
+  }
+
+  /**
+   * The stopping rule, checked here rather than read from the solver: ‖AᵀA v − σ² v‖ / σ² at most the
+   * tolerance (with the rounding of the check's own sums), the residual the solver reports equal to it
+   * (the solver forms it from the block's Gram matrix, not the vector), and the angle to EJML's
+   * vector within what that residual allows: sin ∠ ≤ tol · σ1² / (σ1² − σ2²), twice for rounding.
+   * A solve that stopped a hundred times early met the fixed 0.9999 cosine above on every matrix here.
+   */
+  private void checkStoppingRule(DMatrixRMaj a, double[] v, double sigma, double reported, double refSigma, double refNext, String name) {
+    double tol = settings().relativeResidual();
+    double direct = eigenResidual(a, v, sigma);
+    assertThat(direct).as("‖AᵀA %s − σ² %s‖ / σ², computed here", name, name).isLessThanOrEqualTo(1.01 * tol + 1e-12);
+    assertThat(reported).as("the residual the solver reports for %s", name).isCloseTo(direct, offset(0.05 * tol));
+    if (refNext < refSigma) {
+      double gap = refSigma * refSigma - refNext * refNext;
+      double bound = 2 * tol * refSigma * refSigma / gap;
+      double c = Math.min(1, Math.abs(cos(v, reference(a).v)));
+      assertThat(Math.sqrt(1 - c * c)).as("sin ∠(%s, EJML's)", name).isLessThanOrEqualTo(bound + 1e-7);
+    }
+  }
+
+  /** ‖Aᵀ(A v) − σ² v‖ / σ² in double from A's stored values. */
+  private static double eigenResidual(DMatrixRMaj a, double[] v, double sigma) {
+    int m = a.numRows;
+    int n = a.numCols;
+    double[] av = new double[m];
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        av[i] += a.get(i, j) * v[j];
+      }
+    }
+    double squared = 0;
+    for (int j = 0; j < n; j++) {
+      double ata = 0;
+      for (int i = 0; i < m; i++) {
+        ata += a.get(i, j) * av[i];
+      }
+      double d = ata - sigma * sigma * v[j];
+      squared += d * d;
+    }
+    return Math.sqrt(squared) / (sigma * sigma);
   }
 
   @Test
@@ -146,6 +190,10 @@ public abstract class Rank1BackendContract {
       for (int g = 0; g < f; g++) {
         assertThat(Math.abs(dotProduct(got.v()[f], got.v()[g]))).as("v_%d ⟂ v_%d", f + 1, g + 1).isLessThan(1e-8);
       }
+      double tol = settings().relativeResidual();
+      double direct = eigenResidual(stored, got.v()[f], got.sigmas()[f]);
+      assertThat(direct).as("‖AᵀA v_%d − σ_%d² v_%d‖ / σ_%d², computed here", f + 1, f + 1, f + 1, f + 1).isLessThanOrEqualTo(1.01 * tol + 1e-12);
+      assertThat(got.residuals()[f]).as("the residual the solver reports for v_%d", f + 1).isCloseTo(direct, offset(0.05 * tol));
     }
   }
 
@@ -302,7 +350,7 @@ public abstract class Rank1BackendContract {
     return a;
   }
 
-  record Reference(double sigma1, double[] u, double[] v, double frobenius) {}
+  record Reference(double sigma1, double[] u, double[] v, double frobenius, double sigma2) {}
 
   static Reference reference(DMatrixRMaj a) {
     SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(a.numRows, a.numCols, true, true, false);
@@ -321,7 +369,7 @@ public abstract class Rank1BackendContract {
     for (int i = 0; i < v.length; i++) {
       v[i] = vMat.get(i, 0);
     }
-    return new Reference(w.get(0, 0), u, v, org.ejml.dense.row.NormOps_DDRM.normF(a));
+    return new Reference(w.get(0, 0), u, v, org.ejml.dense.row.NormOps_DDRM.normF(a), Math.min(a.numRows, a.numCols) > 1 ? w.get(1, 1) : 0);
   }
 
   static float[] toFloat(DMatrixRMaj a) {

@@ -124,22 +124,42 @@ class AlphaRlTopologyTest {
       a.data[i] = cumulative[i];
     }
     SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(M, N, true, true, false);
-    svd.decompose(a.copy());
+    assertThat(svd.decompose(a.copy())).isTrue();
     double[] sv = svd.getSingularValues();
-    int top = 0;
-    for (int i = 1; i < sv.length; i++) {
-      top = sv[i] > sv[top] ? i : top;
+    Integer[] order = new Integer[sv.length];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
     }
+    java.util.Arrays.sort(order, (x, y) -> Double.compare(sv[y], sv[x]));
     DMatrixRMaj u = svd.getU(null, false);
-    double cos = 0;
-    double norm = 0;
-    for (int i = 0; i < M; i++) {
-      cos += u.get(i, top) * latest.getU(i);
-      norm += latest.getU(i) * latest.getU(i);
+    double normF = org.ejml.dense.row.NormOps_DDRM.normF(a);
+    assertThat(latest.getFrobeniusNorm()).isCloseTo(normF, org.assertj.core.data.Offset.offset(1e-9 * normF));
+    // Every published factor, not only the first: rank-k predictors read factors 2..k (the default publishes 4).
+    assertThat(latest.getRank()).isEqualTo(4);
+    assertThat(latest.getMoreSigmasCount()).isEqualTo(3);
+    Rank1Update previous = out.get(0);
+    for (int f = 0; f < latest.getRank(); f++) {
+      double sigma = f == 0 ? latest.getSigma1() : latest.getMoreSigmas(f - 1);
+      double want = sv[order[f]];
+      assertThat(sigma).as("sigma_%d", f + 1).isCloseTo(want, org.assertj.core.data.Offset.offset(want * 1e-4));
+      double[] got = factorU(latest, f);
+      double cos = 0;
+      double norm = 0;
+      for (int i = 0; i < M; i++) {
+        cos += u.get(i, order[f]) * got[i];
+        norm += got[i] * got[i];
+      }
+      double gap = Math.min(f == 0 ? Double.POSITIVE_INFINITY : sv[order[f - 1]] - want, want - sv[order[f + 1]]);
+      if (gap > 0.01 * want) {
+        assertThat(Math.abs(cos) / Math.sqrt(norm)).as("|cos(u_%d, EJML's)|", f + 1).isGreaterThan(0.999);
+      }
+      double[] before = factorU(previous, f);
+      double aligned = 0;
+      for (int i = 0; i < M; i++) {
+        aligned += got[i] * before[i];
+      }
+      assertThat(aligned).as("u_%d sign-aligned with its own factor at the previous step", f + 1).isGreaterThanOrEqualTo(0);
     }
-    assertThat(Math.abs(cos) / Math.sqrt(norm)).isGreaterThan(0.9999);
-    assertThat(latest.getSigma1()).isCloseTo(sv[top], org.assertj.core.data.Offset.offset(sv[top] * 1e-4));
-    assertThat(latest.getFrobeniusNorm()).isCloseTo(org.ejml.dense.row.NormOps_DDRM.normF(a), org.assertj.core.data.Offset.offset(1e-6));
 
     assertThat(deltaStore().appliedStep(RUN + "/" + MODULE)).isEqualTo(2);
     assertThat(deltaStore().appliedStep(RUN + "/" + NORM)).isEqualTo(2);
@@ -1236,6 +1256,15 @@ class AlphaRlTopologyTest {
   private static StepCommitted commitOf(String run, long step) {
     return StepCommitted.newBuilder().setSchemaVersion(1).setRunId(run).setStep(step).setTensorCount(1).setPlannedSteps(20)
         .setHasProgressValue(true).setProgressValue(0.1 * step).build();
+  }
+
+  /** u_f of a published update (f = 0 the first factor). */
+  private static double[] factorU(Rank1Update r, int f) {
+    double[] out = new double[M];
+    for (int i = 0; i < M; i++) {
+      out[i] = f == 0 ? r.getU(i) : r.getMoreU((f - 1) * M + i);
+    }
+    return out;
   }
 
   private List<DeltaFrame> sendStep(long step, double progress) {
