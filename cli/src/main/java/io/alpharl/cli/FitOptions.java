@@ -53,8 +53,8 @@ public final class FitOptions {
   double gateMaxError;
 
   @Option(names = "--gate-max-reach", defaultValue = "2",
-      description = "The prediction's reach (planned step over window end) may be at most this many times the reach the backtest tested."
-          + " Default: ${DEFAULT-VALUE}.")
+      description = "The prediction's reach (planned step over window end) may be at most this many times the reach the backtest tested"
+          + " (where the chosen predictor beat stopping); Infinity turns the rule off. Default: ${DEFAULT-VALUE}.")
   double gateMaxReach;
 
   @Option(names = "--factors", defaultValue = "" + FactorSettings.DEFAULT_RANK,

@@ -141,7 +141,7 @@ public final class Backtest {
    * The reach a predictor was shown to extrapolate to: an origin's longest reach counts only where its
    * fitted pairs' mean error is below stop's on the same pairs. A reach at which the predictor did
    * worse than carrying is no evidence that extrapolating that far is safe (it counted before, so a
-   * 3-point fit that missed every later point let the gate pass predictions of ten times its reach).
+   * 3-point fit that missed every later point let the gate pass predictions of twice that fit's reach).
    */
   private static final class ReachTally {
     double testedReach;

@@ -15,7 +15,7 @@ public final class Gate {
   /** As {@link #evaluate(RunBacktest)}, with what a given signal target must meet ({@link GivenTargetCheck}) against the window's points. */
   public GateVerdict evaluate(RunBacktest run, List<ModuleChoice> choices, List<FactorPoint> window) {
     GateVerdict v = evaluate(run);
-    List<String> given = GivenTargetCheck.problems(choices, window, run, settings);
+    List<String> given = GivenTargetCheck.problems(choices, window, settings);
     if (given.isEmpty()) {
       return v;
     }
@@ -32,8 +32,10 @@ public final class Gate {
     }
     if (!(run.predictionReach() >= 1)) {
       why.add(run.plannedStep() <= 0 ? "planned final step unknown" : "planned final step " + run.plannedStep() + " lies before the window end " + run.windowEndStep());
+    } else if (settings.maxReachOverTested() == Double.POSITIVE_INFINITY) {
+      // No reach rule: a gate opened for experiments and tests, which a fixed: policy's predictor passes even where it never beat stop.
     } else if (!(run.testedReach() > 0)) {
-      why.add("the backtest tested no reach");
+      why.add("the backtest showed no reach (a chosen predictor untested, or never better than stop at an origin)");
     } else if (run.predictionReach() > settings.maxReachOverTested() * run.testedReach()) {
       why.add(String.format(Locale.ROOT, "the prediction reaches %.2fx the window end, the backtest tested %.2fx (allowed up to %.2fx that: %.2fx)",
           run.predictionReach(), run.testedReach(), settings.maxReachOverTested(), settings.maxReachOverTested() * run.testedReach()));

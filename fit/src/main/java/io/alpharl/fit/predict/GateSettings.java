@@ -8,7 +8,10 @@ package io.alpharl.fit.predict;
  * @param maxReachOverTested the prediction's reach T / t_T may be at most this many times the
  *                           reach the backtest tested: 2, because an extrapolation error grows with
  *                           reach and a reach the backtest never saw is a guess; a 10 % window
- *                           tested at 1.5 is refused, a 40 % window (2.5) tested at 1.5 or more passes
+ *                           tested at 1.5 is refused, a 40 % window (2.5) tested at 1.5 or more passes; infinite:
+ *                           no reach rule (for experiments: a reach counts as tested only where the
+ *                           predictor beat stop, so no finite factor lets a fixed: predictor that
+ *                           never did pass)
  * @param maxBacktestError   the norm-weighted mean backtest error of the chosen predictors may be
  *                           at most this: 0.3, past which the window's own later points are missed
  *                           by more than a third of their update and the prediction is noise

@@ -23,7 +23,7 @@ final class GivenTargetCheck {
    * from a window rising 0.10 to 0.30) passed with the planned step's reach alone: the step at which
    * the window's trend meets the target is the reach such a plan asks for, held to the same bound.
    */
-  static List<String> problems(List<ModuleChoice> choices, List<FactorPoint> window, RunBacktest run, GateSettings settings) {
+  static List<String> problems(List<ModuleChoice> choices, List<FactorPoint> window, GateSettings settings) {
     double target = givenTargets(choices).min().orElse(Double.NaN);
     if (Double.isNaN(target)) {
       return List.of();
@@ -43,11 +43,13 @@ final class GivenTargetCheck {
     }
     double highest = givenTargets(choices).max().getAsDouble();
     double reach = (trend.meanStep() + (highest - trend.meanProgress()) / slope) / window.get(window.size() - 1).step();
-    double allowed = settings.maxReachOverTested() * run.testedReach();
-    if (run.testedReach() > 0 && reach > allowed) {
+    // The modules aimed at the given value are the ones this reach concerns: the run's smallest tested reach is often a step-axis
+    // module's, which the planned step's rule already holds.
+    double tested = choices.stream().filter(GivenTargetCheck::aimedAtAGivenValue).mapToDouble(c -> c.backtest().testedReach()).min().orElse(0);
+    double allowed = settings.maxReachOverTested() * tested;
+    if (tested > 0 && reach > allowed) {
       out.add(String.format(Locale.ROOT, "the signal axis' target %s lies where the window's progress trend reaches it at %.2fx the window end,"
-          + " the backtest tested %.2fx (allowed up to %.2fx that: %.2fx)", brief(highest), reach, run.testedReach(), settings.maxReachOverTested(),
-          allowed));
+          + " the backtest tested %.2fx (allowed up to %.2fx that: %.2fx)", brief(highest), reach, tested, settings.maxReachOverTested(), allowed));
     }
     return out;
   }
@@ -59,7 +61,11 @@ final class GivenTargetCheck {
    * asks for no extrapolation of the progress at all.
    */
   private static java.util.stream.DoubleStream givenTargets(List<ModuleChoice> choices) {
-    return choices.stream().filter(c -> !c.carried() && c.chosen().axis() == Axis.SIGNAL && c.chosen().given()).mapToDouble(c -> c.chosen().target());
+    return choices.stream().filter(GivenTargetCheck::aimedAtAGivenValue).mapToDouble(c -> c.chosen().target());
+  }
+
+  private static boolean aimedAtAGivenValue(ModuleChoice c) {
+    return !c.carried() && c.chosen().axis() == Axis.SIGNAL && c.chosen().given();
   }
 
   /** Four significant digits, no trailing zeros. */

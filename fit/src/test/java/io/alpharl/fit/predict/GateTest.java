@@ -27,7 +27,7 @@ class GateTest {
         "backtest error 0.450 (norm-weighted, chosen predictors) above 0.300");
     assertThat(GATE.evaluate(new RunBacktest(8, 30, 0, 0.1, 0.2, 2, Double.NaN, 1, 0, 0)).reasons()).containsExactly("planned final step unknown");
     assertThat(GATE.evaluate(new RunBacktest(8, 30, 300, Double.NaN, Double.NaN, 0, 10, 0, 1, 0)).reasons())
-        .containsExactly("the backtest tested no reach", "no backtest error");
+        .containsExactly("the backtest showed no reach (a chosen predictor untested, or never better than stop at an origin)", "no backtest error");
   }
 
   /** Each rule at its edge, with the defaults (5 points, error 0.3, reach 2x the tested): tested away from them, < and <= were alike. */
@@ -121,6 +121,28 @@ class GateTest {
         assertThat(v.passes()).as(v.describe()).isTrue();
       }
     }
+    // Held to the reach of the modules aimed at it (4, so up to 8), not to a step-axis module's shorter one (1.2), which the
+    // planned step's reach (1.2) meets.
+    BacktestResult far = new BacktestResult("alpharl:axis=signal", 0.1, 0.1, 4.0, 6, 6, null);
+    PlanResult plan = new PlanResult("alpharl:axis=signal", UpdatePlan.stop("alpharl:axis=signal", 2), Axis.SIGNAL, 0.61, true, null);
+    List<ModuleChoice> both = List.of(new ModuleChoice("m", 1, plan, far, new BacktestResult("stop", 0.4, 0.4, 4.0, 6, 6, null), List.of(far), "test"),
+        choice("s", 1, "whole-scale:axis=step", 0.1, 0.4, 1.2));
+    GateVerdict v = GATE.evaluate(RunBacktest.of(both, 5, 50, 60), both, window);
+    assertThat(v.passes()).as(v.describe()).isTrue();
+  }
+
+  /**
+   * A fixed: predictor that never beat stop has no tested reach, which no finite factor covers; an
+   * infinite one turns the reach rule off (for experiments), the other rules still applying.
+   */
+  @Test
+  void anInfiniteReachFactorTurnsTheReachRuleOff() {
+    ModuleChoice never = choice("a", 3, "whole-scale:axis=step", 0.1, 0.4, 0);
+    RunBacktest run = RunBacktest.of(List.of(never), 8, 40, 100);
+    assertThat(GATE.evaluate(run).reasons()).containsExactly("the backtest showed no reach (a chosen predictor untested, or never better than stop at an origin)");
+    Gate open = new Gate(new GateSettings(5, Double.POSITIVE_INFINITY, 0.3));
+    assertThat(open.evaluate(run).passes()).isTrue();
+    assertThat(open.evaluate(RunBacktest.of(List.of(never), 4, 40, 100)).reasons()).containsExactly("4 window points, the gate needs 5");
   }
 
   @Test

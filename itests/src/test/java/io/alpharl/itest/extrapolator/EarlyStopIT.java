@@ -73,7 +73,7 @@ class EarlyStopIT {
     boolean auto = policyName.equals("auto");
     String runId = "stop-" + (auto ? "auto-" : "scale-") + UUID.randomUUID().toString().substring(0, 8);
     Path trainerDir = Files.createDirectories(work.resolve("trainer"));
-    FitSettings permissive = FitSettings.defaults().withGate(new GateSettings(5, 1e9, 1e9)).withPolicy(policyName); // passes from the 5th point
+    FitSettings permissive = FitSettings.defaults().withGate(new GateSettings(5, Double.POSITIVE_INFINITY, 1e9)).withPolicy(policyName); // passes from the 5th point
     EarlyStopPolicy policy = new EarlyStopPolicy(ProgressAxis.PROGRESS_AXIS_STEP, 0.2, 0.0, 2, 0, false);
     int httpPort = Ports.free();
     ProcessorConfig pc = ProcessorConfig.defaults(broker.bootstrapServers(), work.resolve("state")).withApplicationId("it-" + runId).withFit(permissive)
