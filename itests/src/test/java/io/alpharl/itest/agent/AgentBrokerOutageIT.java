@@ -7,6 +7,7 @@ import io.alpharl.agent.control.StopFile;
 import io.alpharl.broker.EmbeddedBrokerConfig;
 import io.alpharl.broker.EmbeddedKafkaBroker;
 import io.alpharl.itest.support.BundledRun;
+import io.alpharl.itest.support.ConsoleCapture;
 import io.alpharl.itest.support.Ports;
 import io.alpharl.itest.support.RunLog;
 import io.alpharl.itest.support.ServiceProcess;
@@ -90,7 +91,15 @@ class AgentBrokerOutageIT {
     String bootstrap = "127.0.0.1:" + config.brokerPort();
     ControlFollower.Patience quick = new ControlFollower.Patience(Duration.ofSeconds(2), Duration.ofSeconds(1));
     try (ControlFollower follower = ControlFollower.start(KafkaClients.of(bootstrap), RUN, trainer, "127.0.0.1", 0, quick)) {
-      Thread.sleep(5_000); // nobody on the port: at least one wait for the metadata has run out
+      // The premise: nobody on the port, a wait for the metadata ran out (a sleep passed whether or not one had).
+      String failed = "run " + RUN + ": cannot follow " + Topics.CONTROL.name();
+      try (ConsoleCapture console = ConsoleCapture.start()) { // only around the wait: the rest of the test logs as usual
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!console.text().contains(failed) && System.nanoTime() < until) {
+          Thread.sleep(100);
+        }
+        assertThat(console.text()).as("a try that failed while the broker was away").contains(failed);
+      }
       try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(config)) {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
           TopicAdmin.ensure(admin, Topics.layouts(4, (short) 1));

@@ -7,6 +7,7 @@ import io.alpharl.agent.control.StopFile;
 import io.alpharl.itest.kafka.DedicatedBroker;
 import io.alpharl.itest.kafka.KafkaBrokerExtension;
 import io.alpharl.itest.kafka.TestBroker;
+import io.alpharl.itest.support.ConsoleCapture;
 import io.alpharl.proto.topic.KafkaClients;
 import io.alpharl.proto.topic.TopicAdmin;
 import io.alpharl.proto.topic.Topics;
@@ -43,7 +44,15 @@ class ControlFollowerRetryIT {
     }
     ControlFollower.Patience quick = new ControlFollower.Patience(Duration.ofSeconds(5), Duration.ofSeconds(1));
     try (ControlFollower follower = ControlFollower.start(KafkaClients.of(broker.bootstrapServers()), run, trainer, "127.0.0.1", 0, quick)) {
-      Thread.sleep(3_000); // a few tries, each failing on the missing topic
+      // The premise: a try failed on the missing topic (a sleep passed whether or not any try was made).
+      String failed = "run " + run + ": cannot follow " + Topics.CONTROL.name();
+      try (ConsoleCapture console = ConsoleCapture.start()) { // only around the wait: the rest of the test logs as usual
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!console.text().contains(failed) && System.nanoTime() < until) {
+          Thread.sleep(100);
+        }
+        assertThat(console.text()).as("a try that failed before the topics were made").contains(failed);
+      }
       broker.ensureTopics();
       ControlDecision stop = ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run)
           .setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(40).setReason("test").build();

@@ -53,6 +53,10 @@ class RunScaleTinyIT {
       if (key.equals("processor_restart_log_bytes_per_second")) {
         continue;
       }
+      if (key.equals("commit_to_fit_steps_missing")) {
+        assertThat(r.path(key).asInt()).as("every measured step's fit arrived").isZero();
+        continue;
+      }
       JsonNode v = r.path(key);
       assertThat(v.isNumber()).as("%s is a number, not null (%s)", key, r.path("null_reasons").path(key).asText()).isTrue();
       assertThat(Double.isFinite(v.asDouble()) && v.asDouble() > 0).as("%s = %s is positive and finite", key, v).isTrue();

@@ -65,10 +65,15 @@ class ModelWrittenAgainIT {
       // under other settings, here none): the folder says what it holds, and it is written again.
       List<Boolean> carries = List.of(false, true, false, false);
       List<String> weights = new ArrayList<>(); // the model's weights file at each start, by its digest
+      byte[] carriedWeights = null; // the second start's weights file, which the fourth start finds in the folder
       for (int i = 0; i < carries.size(); i++) {
         boolean carry = carries.get(i);
         if (i == 3) {
-          Path meta = Path.of(predictions(broker, runId).get(0).getModelPath()).resolve("alpharl_prediction.json");
+          Path folder = Path.of(predictions(broker, runId).get(0).getModelPath());
+          // The folder as the cut-off write left it: the other settings' weights beside their JSON, not only the JSON.
+          java.nio.file.Files.write(folder.resolve("model.safetensors"), carriedWeights);
+          assertThat(digest(folder.resolve("model.safetensors"))).isEqualTo(weights.get(1));
+          Path meta = folder.resolve("alpharl_prediction.json");
           java.nio.file.Files.writeString(meta, java.nio.file.Files.readString(meta).replace("\"processor " + app + "\"",
               "\"processor " + app + ", --carry-from-base\""));
           assertThat(meta).content().contains("--carry-from-base");
@@ -99,14 +104,20 @@ class ModelWrittenAgainIT {
             .toFile());
         assertThat(meta.path("carry_from_base").asBoolean()).as("the folder holds the model of the newest record").isEqualTo(carry);
         assertThat(meta.path("written_with").asText()).isEqualTo(newest.getWrittenWith());
-        weights.add(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(java.nio.file.Files.readAllBytes(
-            Path.of(newest.getModelPath()).resolve("model.safetensors")))));
+        weights.add(digest(Path.of(newest.getModelPath()).resolve("model.safetensors")));
+        if (i == 1) {
+          carriedWeights = java.nio.file.Files.readAllBytes(Path.of(newest.getModelPath()).resolve("model.safetensors"));
+        }
       }
       // The weights themselves, not only the metadata beside them: a write that rewrote the JSON and kept the earlier weights passed.
       assertThat(weights.get(1)).as("under --carry-from-base, other weights").isNotEqualTo(weights.get(0));
       assertThat(weights.get(2)).as("back under the first settings, the first weights").isEqualTo(weights.get(0));
       assertThat(weights.get(3)).as("written again over the other settings' folder").isEqualTo(weights.get(0));
     }
+  }
+
+  private static String digest(Path file) throws Exception {
+    return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(java.nio.file.Files.readAllBytes(file)));
   }
 
   /** The run's predictions once there are {@code count} of them (or the wait is over), then what else the topic holds: a duplicate shows. */

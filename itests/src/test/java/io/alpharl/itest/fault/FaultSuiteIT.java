@@ -86,6 +86,8 @@ class FaultSuiteIT {
     clean = new Case("clean").run(Duration.ZERO, c -> {});
     assertThat(clean.predictions.keySet()).as("predictions of the clean run (first passing fit, stop decision, 40 %)").contains(80L);
     assertThat(clean.decisions).hasSize(1);
+    // What each case is compared with field for field: empty, the comparison of factors passed whatever a case published.
+    assertThat(clean.factors).as("factors of the clean run: 14 modules at each step after W_0").hasSize(14 * (BundledRun.steps().size() - 1));
     assertThat(clean.runsLetGo).as("the run ended and its last fit was acted on: its books let go, once").isEqualTo(1);
     // The cases' own letters are checked against these: a restart that published factors twice had its second copy lettered as a
     // duplicate by the run tracker, and the comparison of the first copies alone passed.

@@ -77,4 +77,22 @@ public final class PrometheusText {
   public double sum(String sample) {
     return sum(sample, Map.of());
   }
+
+  /**
+   * As {@link #sum(String, Map)}, failing where no sample matches: a sum of none is 0, so a renamed
+   * metric or label read as a zero and a check of "none" or of a range holding 0 could not fail.
+   */
+  public double require(String sample, Map<String, String> labels) {
+    boolean found = false;
+    for (JsonNode f : families) {
+      for (JsonNode s : f.get("samples")) {
+        found |= s.get("name").asText().equals(sample) && labels.entrySet().stream()
+            .allMatch(e -> e.getValue().equals(s.get("labels").path(e.getKey()).asText(null)));
+      }
+    }
+    if (!found) {
+      throw new AssertionError("no sample " + sample + labels + " in /metrics");
+    }
+    return sum(sample, labels);
+  }
 }
