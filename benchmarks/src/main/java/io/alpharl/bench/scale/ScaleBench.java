@@ -148,6 +148,9 @@ public final class ScaleBench {
         Snapshot start = Snapshot.take(admin, state, p.processor());
         report.parameter("delta_partitions_observed", TopicOffsets.partitions(admin, Topics.DELTAS.name()));
         OptionalLong writesFrom = start.processorWrites();
+        // The agent's own disk writes (its running sum S_t in f32, rewritten every step): not the processor's state, but what a run
+        // costs the disk beside the wire. A restarted agent is another process: its total is not made then.
+        OptionalLong agentWritesFrom = config.killAgentAfter() > 0 ? OptionalLong.empty() : p.agent().stats().writeBytes();
         long writesOfKilled = 0; // disk writes of a processor killed by --kill-processor-after, since the start
         long wireTotal = 0;
         long stateWritten = 0; // the steps' state bytes, summed: what the run wrote, where the end's sizes are what compaction kept
@@ -243,6 +246,13 @@ public final class ScaleBench {
         if (previousAfter != null && end.processorWrites().isPresent() && previousAfter.processorWrites().isPresent()) {
           stateWritten += StateTopicBytes.growth(previousAfter.stateSizes(), end.stateSizes()).bytes() + end.processorWrites().getAsLong()
               - previousAfter.processorWrites().getAsLong();
+        }
+        OptionalLong agentWritesTo = p.agent().stats().writeBytes();
+        if (agentWritesFrom.isPresent() && agentWritesTo.isPresent()) {
+          report.agentDiskTotal(agentWritesTo.getAsLong() - agentWritesFrom.getAsLong(), wireTotal);
+        } else {
+          report.reason("agent_disk_bytes_per_wire_byte_run", config.killAgentAfter() > 0 ? "the agent was restarted (--kill-agent-after)"
+              : "the agent's /proc/PID/io was not readable");
         }
         if (stateWrittenKnown) {
           report.runTotals(stateWritten, wireTotal);

@@ -30,7 +30,7 @@ public final class ScaleReport {
   /** The stable keys of the headline figures (medians over the measured steps). */
   public static final List<String> FIGURE_KEYS = List.of(
       "agent_vs_raw_produce", "processor_vs_raw_consume", "state_bytes_per_wire_byte", "state_bytes_per_wire_byte_run",
-      "state_bytes_retained_per_wire_byte",
+      "state_bytes_retained_per_wire_byte", "agent_disk_bytes_per_wire_byte_run", "keyframe_bytes_per_wire_byte_run", "commit_to_fit_steps_missing",
       "agent_peak_rss_bytes", "processor_peak_rss_bytes", "extrapolator_peak_rss_bytes", "broker_peak_rss_bytes",
       "agent_peak_rss_anon_bytes", "processor_peak_rss_anon_bytes", "extrapolator_peak_rss_anon_bytes", "broker_peak_rss_anon_bytes",
       "model_write_vs_cp", "model_write_vs_cp_sync", "unchanged_share",
@@ -58,6 +58,8 @@ public final class ScaleReport {
   private Long runStateBytes;
   private Long runWireBytes;
   private Long retainedStateBytes;
+  private Long agentDiskBytes;
+  private Long agentDiskWireBytes;
   private String failure;
 
   ScaleReport(ScaleConfig config) {
@@ -174,6 +176,12 @@ public final class ScaleReport {
     this.runWireBytes = wireBytes;
   }
 
+  /** The agent's disk writes over the run (from the pipeline's start, its setup included) and the run's wire bytes. */
+  void agentDiskTotal(long diskBytes, long wireBytes) {
+    this.agentDiskBytes = diskBytes;
+    this.agentDiskWireBytes = wireBytes;
+  }
+
   /** The state topics' growth from the start to the end (what compaction left) plus every disk write. */
   void retainedTotal(long stateBytes) {
     this.retainedStateBytes = stateBytes;
@@ -208,6 +216,13 @@ public final class ScaleReport {
         : (double) runStateBytes / runWireBytes);
     f.put("state_bytes_retained_per_wire_byte", retainedStateBytes == null || runWireBytes == null || runWireBytes == 0 ? null
         : (double) retainedStateBytes / runWireBytes);
+    f.put("agent_disk_bytes_per_wire_byte_run", agentDiskBytes == null || agentDiskWireBytes == null || agentDiskWireBytes == 0 ? null
+        : (double) agentDiskBytes / agentDiskWireBytes);
+    long wire = steps.stream().filter(s -> s.wireBytes() != null).mapToLong(StepMeasurement::wireBytes).sum();
+    long keyframes = steps.stream().filter(s -> s.keyframeBytes() != null).mapToLong(StepMeasurement::keyframeBytes).sum();
+    f.put("keyframe_bytes_per_wire_byte_run", wire == 0 ? null : (double) keyframes / wire);
+    // A step whose fit missed --step-timeout has no commit→fit: the medians leave it out, so say how many did.
+    f.put("commit_to_fit_steps_missing", window.stream().filter(s -> s.commitToFitSeconds() == null).count());
     for (String s : SERVICES) {
       f.put(s + "_peak_rss_bytes", peakRss.get(s));
     }

@@ -35,6 +35,23 @@ class ScaleReportTest {
     return new StepMeasurement(t, 0.97, 1000, 0.1, 10, wire, 0L, agent, produce, fit, consume, topic, disk, false, "");
   }
 
+  /**
+   * The agent's disk writes and the keyframes over the run's wire bytes, and how many steps' fits
+   * the medians left out (a timed-out step vanished from them without a trace in the figures).
+   */
+  @Test
+  void runTotalsBesideTheProcessorsStateAndStepsMissingFromTheMedians() {
+    ScaleReport r = new ScaleReport(config(4));
+    r.step(new StepMeasurement(1, 0.97, 1000, 0.1, 10, 100L, 50L, 1.0, 1.0, 2.0, 1.0, 0L, 0L, false, ""));
+    r.step(new StepMeasurement(2, 0.97, 1000, 0.1, 10, 100L, 0L, 1.0, 1.0, null, 1.0, 0L, 0L, false, "no fit summary within 60 s"));
+    r.step(new StepMeasurement(3, 0.97, 1000, 0.1, 10, 200L, 10L, 1.0, 1.0, 2.0, 1.0, 0L, 0L, false, ""));
+    r.agentDiskTotal(8_000, 400);
+    var f = r.figures();
+    assertThat((Double) f.get("agent_disk_bytes_per_wire_byte_run")).isEqualTo(20.0);
+    assertThat((Double) f.get("keyframe_bytes_per_wire_byte_run")).isCloseTo(60.0 / 400, within(1e-12));
+    assertThat(f.get("commit_to_fit_steps_missing")).isEqualTo(1L);
+  }
+
   @Test
   void mediansOfPerStepRatiosLeaveOutTheWarmUpStep() {
     ScaleReport r = new ScaleReport(config(4));
