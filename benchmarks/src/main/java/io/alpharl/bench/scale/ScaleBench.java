@@ -149,8 +149,9 @@ public final class ScaleBench {
         report.parameter("delta_partitions_observed", TopicOffsets.partitions(admin, Topics.DELTAS.name()));
         OptionalLong writesFrom = start.processorWrites();
         // The agent's own disk writes (its running sum S_t in f32, rewritten every step): not the processor's state, but what a run
-        // costs the disk beside the wire. A restarted agent is another process: its total is not made then.
-        OptionalLong agentWritesFrom = config.killAgentAfter() > 0 ? OptionalLong.empty() : p.agent().stats().writeBytes();
+        // costs the disk beside the wire. A killed agent's count is read just before the kill, and its successor's counts from its start.
+        OptionalLong agentWritesFrom = p.agent().stats().writeBytes();
+        long agentWritesOfKilled = 0;
         long writesOfKilled = 0; // disk writes of a processor killed by --kill-processor-after, since the start
         long wireTotal = 0;
         long stateWritten = 0; // the steps' state bytes, summed: what the run wrote, where the end's sizes are what compaction kept
@@ -233,7 +234,14 @@ public final class ScaleBench {
             }
           }
           if (t == config.killAgentAfter()) {
+            OptionalLong killedWrites = p.agent().stats().writeBytes();
             AgentRestart restart = restartAgent(p, t);
+            if (agentWritesFrom.isPresent() && killedWrites.isPresent()) {
+              agentWritesOfKilled = killedWrites.getAsLong() - agentWritesFrom.getAsLong();
+              agentWritesFrom = OptionalLong.of(0);
+            } else {
+              agentWritesFrom = OptionalLong.empty();
+            }
             report.agentRestart(restart);
             if (restart.resumed() == null) {
               report.failure("the agent did not resume within " + config.stepTimeout().toSeconds() + " s of its restart: " + lastError(p.agent()));
@@ -249,10 +257,9 @@ public final class ScaleBench {
         }
         OptionalLong agentWritesTo = p.agent().stats().writeBytes();
         if (agentWritesFrom.isPresent() && agentWritesTo.isPresent()) {
-          report.agentDiskTotal(agentWritesTo.getAsLong() - agentWritesFrom.getAsLong(), wireTotal);
+          report.agentDiskTotal(agentWritesOfKilled + agentWritesTo.getAsLong() - agentWritesFrom.getAsLong(), wireTotal);
         } else {
-          report.reason("agent_disk_bytes_per_wire_byte_run", config.killAgentAfter() > 0 ? "the agent was restarted (--kill-agent-after)"
-              : "the agent's /proc/PID/io was not readable");
+          report.reason("agent_disk_bytes_per_wire_byte_run", "the agent's /proc/PID/io was not readable");
         }
         if (stateWrittenKnown) {
           report.runTotals(stateWritten, wireTotal);
@@ -451,8 +458,9 @@ public final class ScaleBench {
         + "it includes the processor's 200 ms commit interval");
     report.note("peak_rss (VmHWM) counts file pages a process maps (checkpoints, RocksDB files, log segments), so page cache inflates it; "
         + "peak_rss_anon is RssAnon sampled every " + RSS_SAMPLE_MILLIS + " ms and can miss a shorter peak");
-    report.note("state bytes per step run from the previous step's fit to this one's, so every write counts in one step (a restarted "
-        + "processor's first step counts from its own start); state_bytes_per_wire_byte_run sums them, "
+    report.note("state bytes per step run from the previous step's fit to this one's, so every write counts in one step (but for a "
+        + "restarted processor's first step, which counts from its running line: its restore's writes and the killed process's last ones "
+        + "fall outside every step, and in state_bytes_retained_per_wire_byte only); state_bytes_per_wire_byte_run sums them, "
         + "state_bytes_retained_per_wire_byte is what the state topics hold at the end; raw_consume is the fastest of "
         + CONSUME_REPETITIONS + " reads");
   }
