@@ -111,6 +111,13 @@ public final class ScaleBench {
     report.parameter("application_id", applicationId);
     report.parameter("load_average_1m_at_start", SystemLoad.oneMinute());
     addStandingNotes(report);
+    String store = java.nio.file.Files.getFileStore(work.root()).type();
+    report.parameter("work_file_store", store);
+    if (store.equals("tmpfs") || store.equals("ramfs")) {
+      // write_bytes counts what reaches a block device: the state and agent disk figures would read 0 here without saying so.
+      report.note("the work folder is on " + store + ": /proc/PID/io write_bytes counts block-device writes only, so the processor's and the"
+          + " agent's disk writes are not counted (give --work a folder on a disk)");
+    }
     RssSampler sampler = new RssSampler(RSS_SAMPLE_MILLIS);
     Pipeline pipeline = null;
     try {
