@@ -36,6 +36,21 @@ class StreamsPropertiesTest {
     assertThat(streams.getMainConsumerConfigs("group", "consumer", 0).get(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG)).hasToString("10000");
   }
 
+  /**
+   * Kafka Streams' 10 s transaction timeout under exactly-once is shorter than a loop of solves of a
+   * large model's modules: 30 s, unless the user sets it (either key).
+   */
+  @Test
+  void aTransactionOutlastsALoopOfSolvesUnlessTheUserSetsItsTimeout() {
+    StreamsConfig left = new StreamsConfig(StreamsProperties.of(ProcessorConfig.defaults(new KafkaClients("127.0.0.1:9092", Map.of()), stateDir)));
+    assertThat(left.getProducerConfigs("thread-producer").get(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)).hasToString("30000");
+    for (String key : new String[] {ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)}) {
+      StreamsConfig set = new StreamsConfig(StreamsProperties.of(ProcessorConfig.defaults(new KafkaClients("127.0.0.1:9092", Map.of(key, "15000")),
+          stateDir)));
+      assertThat(set.getProducerConfigs("thread-producer").get(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)).as(key).hasToString("15000");
+    }
+  }
+
   /** The stores' changelogs take the replicas the user asks for, else the broker's default; a fixed 1 overrode both. */
   @Test
   void theChangelogsReplicasAreTheUsersOrTheBrokersDefault() {
