@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 
 /**
  * Chooses one module's prediction: backtest every candidate and stop on the same pairs, take the
@@ -85,11 +84,6 @@ public final class ModuleChooser {
         continue;
       }
       PlanResult plan = candidates.get(i).plan(prepared);
-      Optional<String> outgrown = plan.ok() ? outgrown(candidates.get(i), prepared, plan, reach) : Optional.empty();
-      if (outgrown.isPresent()) {
-        refused.add(r.predictor() + ": " + outgrown.get());
-        continue;
-      }
       if (plan.ok()) {
         String why = String.format(Locale.ROOT, "backtest error %.4g against stop's %.4g", r.meanError(), stopResult.meanError());
         if (!refused.isEmpty()) {
@@ -105,38 +99,6 @@ public final class ModuleChooser {
             best.predictor(), best.meanError(), bar, stopResult.meanError(), 100 * settings.margin())
         : "candidates that beat stop were passed over (" + String.join("; ", refused) + ")";
     return carry(window, prepared, results, why);
-  }
-
-  /**
-   * How much larger than the window end's update a chosen plan's may be, per unit of reach: a line
-   * through the window grows at most about as the reach does, so twice that is a plan no trend of
-   * the window makes.
-   */
-  static final double MAX_GROWTH_OVER_REACH = 2;
-
-  /**
-   * Why the deployed plan (the whole window's fit, at the run's target) is no extrapolation of the
-   * window, if it is not: its update more than {@link #MAX_GROWTH_OVER_REACH} times the reach times
-   * the window end's, in sketch space. The backtest judges fits of prefixes, never this one: a
-   * near-flat progress trend on the signal axis (x̂ ∝ 1 / slope) or a target far past the window
-   * gave an update of any size, finite and written.
-   */
-  private static Optional<String> outgrown(Predictor p, PreparedWindow window, PlanResult plan, double reach) {
-    Fit fit = p.fit(window, window.size());
-    if (!fit.ok()) {
-      return Optional.empty();
-    }
-    double grown = Sketches.norm(fit.plan().sketchAt(plan.target()));
-    double end = window.sketchNorm(window.size() - 1);
-    double bound = MAX_GROWTH_OVER_REACH * Math.max(1, reach) * end;
-    if (grown <= bound) {
-      return Optional.empty();
-    }
-    if (end == 0) {
-      return Optional.of("its update at the target is not zero where the window end's is");
-    }
-    return Optional.of(String.format(Locale.ROOT, "its update at the target is %.3gx the window end's, beyond %.0fx the reach %.2fx", grown / end,
-        MAX_GROWTH_OVER_REACH, Math.max(1, reach)));
   }
 
   /** T / t_T, 0 where the planned step is unknown (the gate then refuses on that alone). */
