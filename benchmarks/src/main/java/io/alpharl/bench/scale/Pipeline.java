@@ -49,7 +49,8 @@ final class Pipeline implements AutoCloseable {
       extrapolator = start("extrapolator", c.heaps().extrapolator(), extrapolatorArgs, work.log("extrapolator"));
       // A short poll interval: the agent sees a checkpoint once two scans agree, and the loop waits for it.
       agentArgs = List.of("agent", "watch", work.run().toString(), "--bootstrap-servers", bootstrap,
-          "--run-id", runId, "--progress-key", "reward", "--poll-interval", "PT0.2S", "--keyframe-every", Integer.toString(c.keyframeEvery()));
+          "--run-id", runId, "--progress-key", "reward", "--poll-interval", "PT0.2S", "--keyframe-every", Integer.toString(c.keyframeEvery()),
+          "--state-dir", work.agentState().toString());
       agent = start("agent", c.heaps().agent(), agentArgs, work.log("agent"));
     } catch (IOException | InterruptedException | RuntimeException e) {
       close();

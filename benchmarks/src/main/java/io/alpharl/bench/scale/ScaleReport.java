@@ -176,7 +176,7 @@ public final class ScaleReport {
     this.runWireBytes = wireBytes;
   }
 
-  /** The agent's disk writes over the run (from the pipeline's start, its setup included) and the run's wire bytes. */
+  /** The agent's disk writes over the run (from the first step's loop on, restarted agents' included) and the run's wire bytes. */
   void agentDiskTotal(long diskBytes, long wireBytes) {
     this.agentDiskBytes = diskBytes;
     this.agentDiskWireBytes = wireBytes;
@@ -221,7 +221,7 @@ public final class ScaleReport {
     long wire = steps.stream().filter(s -> s.wireBytes() != null).mapToLong(StepMeasurement::wireBytes).sum();
     long keyframes = steps.stream().filter(s -> s.keyframeBytes() != null).mapToLong(StepMeasurement::keyframeBytes).sum();
     f.put("keyframe_bytes_per_wire_byte_run", wire == 0 ? null : (double) keyframes / wire);
-    // A step whose fit missed --step-timeout has no commit→fit: the medians leave it out, so say how many did.
+    // A step whose fit missed --step-timeout (or whose commit stamp was not read) has no commit→fit: the medians leave it out, so say how many.
     f.put("commit_to_fit_steps_missing", window.stream().filter(s -> s.commitToFitSeconds() == null).count());
     for (String s : SERVICES) {
       f.put(s + "_peak_rss_bytes", peakRss.get(s));

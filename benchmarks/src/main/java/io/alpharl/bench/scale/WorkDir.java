@@ -35,7 +35,7 @@ final class WorkDir {
     }
     Files.createDirectories(root);
     Files.writeString(root.resolve(MARKER), "made by bench/run-scale; deleted and remade by the next run with this --work\n");
-    for (String sub : new String[] {"run", "logs", "broker", "state", "predictions", "scratch"}) {
+    for (String sub : new String[] {"run", "logs", "broker", "state", "agent-state", "predictions", "scratch"}) {
       Files.createDirectories(root.resolve(sub));
     }
     return new WorkDir(root);
@@ -64,6 +64,11 @@ final class WorkDir {
 
   Path processorState() {
     return root.resolve("state");
+  }
+
+  /** The agent's running sum: in the work folder, so that its disk writes are on the store the bench checks, and removed with it. */
+  Path agentState() {
+    return root.resolve("agent-state");
   }
 
   Path predictions() {
