@@ -94,11 +94,7 @@ class AgentBrokerOutageIT {
       // The premise: nobody on the port, a wait for the metadata ran out (a sleep passed whether or not one had).
       String failed = "run " + RUN + ": cannot follow " + Topics.CONTROL.name();
       try (ConsoleCapture console = ConsoleCapture.start()) { // only around the wait: the rest of the test logs as usual
-        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!console.text().contains(failed) && System.nanoTime() < until) {
-          Thread.sleep(100);
-        }
-        assertThat(console.text()).as("a try that failed while the broker was away").contains(failed);
+        console.await(failed, Duration.ofSeconds(60), "a try that failed while the broker was away");
       }
       try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(config)) {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {

@@ -47,11 +47,7 @@ class ControlFollowerRetryIT {
       // The premise: a try failed on the missing topic (a sleep passed whether or not any try was made).
       String failed = "run " + run + ": cannot follow " + Topics.CONTROL.name();
       try (ConsoleCapture console = ConsoleCapture.start()) { // only around the wait: the rest of the test logs as usual
-        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!console.text().contains(failed) && System.nanoTime() < until) {
-          Thread.sleep(100);
-        }
-        assertThat(console.text()).as("a try that failed before the topics were made").contains(failed);
+        console.await(failed, Duration.ofSeconds(60), "a try that failed before the topics were made");
       }
       broker.ensureTopics();
       ControlDecision stop = ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run)

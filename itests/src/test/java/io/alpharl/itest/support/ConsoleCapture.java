@@ -35,6 +35,20 @@ public final class ConsoleCapture implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until what was written holds {@code text}, for up to {@code within}, and fails naming
+   * {@code what} if it never does: a test's premise seen, where a sleep passed whether or not it held.
+   */
+  public void await(String text, java.time.Duration within, String what) throws InterruptedException {
+    long until = System.nanoTime() + within.toNanos();
+    while (!text().contains(text) && System.nanoTime() < until) {
+      Thread.sleep(100);
+    }
+    if (!text().contains(text)) {
+      throw new AssertionError(what + ": \"" + text + "\" not written within " + within.toSeconds() + " s");
+    }
+  }
+
   /** The WARN and ERROR lines and uncaught exceptions among what was written. */
   public List<String> loudLines() {
     return text().lines().filter(l -> LOUD.matcher(l).find()).toList();
