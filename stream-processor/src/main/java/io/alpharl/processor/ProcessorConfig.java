@@ -39,6 +39,22 @@ public record ProcessorConfig(
     int httpPort,
     SnapshotSettings snapshots) {
 
+  /** The stream threads' transaction timeout unless the user sets one (StreamsProperties says why). */
+  public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofSeconds(30);
+
+  /** The stream threads' transaction timeout: the user's ({@code producer.transaction.timeout.ms}, else the plain key), else the default. */
+  public Duration transactionTimeout() {
+    Object v = kafka.properties().get("producer.transaction.timeout.ms");
+    if (v == null) {
+      v = kafka.properties().get("transaction.timeout.ms");
+    }
+    try {
+      return v == null ? DEFAULT_TRANSACTION_TIMEOUT : Duration.ofMillis(Long.parseLong(v.toString().trim()));
+    } catch (NumberFormatException e) {
+      return DEFAULT_TRANSACTION_TIMEOUT; // Kafka Streams refuses it at start, in its own words
+    }
+  }
+
   /**
    * Scale-out on Kafka Streams itself: partitions of {@code alpharl.deltas} (tensors) and of the
    * run-keyed topics (runs) are spread over the stream threads of every instance of one

@@ -71,7 +71,13 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
   /** The restart point last written by this task (none yet: any is written). */
   private long lastRestart = -1;
 
+  /** Whether this task said that a solve takes a large part of the transaction timeout (once: it is a sizing matter). */
+  private boolean slowSolveSaid;
+  /** A solve this long is a quarter of the stream thread's transaction timeout. */
+  private final long slowSolveNanos;
+
   public ModuleProcessor(ProcessorConfig config, Rank1Backend backend, ProcessorMetrics metrics) {
+    this.slowSolveNanos = config.transactionTimeout().toNanos() / 4;
     this.config = config;
     this.backend = backend;
     this.metrics = metrics;
@@ -188,7 +194,17 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
     }
     FactorTracker.Step s = FactorTracker.next(backend, config.rank1(), config.factors(), frame.header().getRunId(), frame.header().getTensorName(),
         frame.header().getStep(), deltas.cumulative(key), deltas.sketch(key), m, n, previous);
-    metrics.rank1Solved(s.result().sweeps(), (System.nanoTime() - t0) / 1e9);
+    long took = System.nanoTime() - t0;
+    metrics.rank1Solved(s.result().sweeps(), took / 1e9);
+    if (took > slowSolveNanos && !slowSolveSaid) {
+      slowSolveSaid = true;
+      // A stream thread commits after a loop over its tasks, which may hold a solve for each: past the timeout the transaction is
+      // aborted and the thread's tasks revived on wiped stores, to do the same again.
+      LOG.warn("{} step {}: its factors took {} s, a quarter or more of the stream threads' {} s transaction timeout, which a loop over"
+          + " a thread's tasks may hold several of; give the processor more instances or --stream-threads (fewer tasks a thread), or a"
+          + " longer producer.transaction.timeout.ms in --kafka-config (said once a task)", key, frame.header().getStep(),
+          String.format(java.util.Locale.ROOT, "%.1f", took / 1e9), slowSolveNanos * 4 / 1_000_000_000L);
+    }
     if (!s.result().converged()) {
       LOG.warn("{} step {}: factors not converged after {} sweeps (residuals {})", key, frame.header().getStep(), s.result().sweeps(),
           java.util.Arrays.toString(s.result().residuals()));

@@ -14,7 +14,7 @@ public final class StreamsProperties {
   static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
   /** The stream threads' transaction timeout unless the user sets one (see where it is set). */
-  static final int TRANSACTION_TIMEOUT_MS = 30_000;
+  static final int TRANSACTION_TIMEOUT_MS = (int) ProcessorConfig.DEFAULT_TRANSACTION_TIMEOUT.toMillis();
 
   private StreamsProperties() {}
 

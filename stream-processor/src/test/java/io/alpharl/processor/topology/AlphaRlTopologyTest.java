@@ -8,6 +8,7 @@ import io.alpharl.processor.metrics.ProcessorMetrics;
 import io.alpharl.processor.module.DeltaSumStore;
 import io.alpharl.processor.module.ModuleProcessor;
 import io.alpharl.processor.rank1.CpuRank1Backend;
+import io.alpharl.processor.rank1.Rank1Backend;
 import io.alpharl.processor.run.RunTracker;
 import io.alpharl.processor.state.ModuleFactors;
 import io.alpharl.processor.state.RunOutcome;
@@ -41,6 +42,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -90,8 +92,14 @@ class AlphaRlTopologyTest {
   void setUp() {
     allocator = new RootAllocator();
     backend = new CpuRank1Backend(1);
-    config = ProcessorConfig.defaults("unused:9092", stateDir);
-    driver = new TopologyTestDriver(AlphaRlTopology.build(config, backend, allocator, metrics, io.alpharl.processor.snapshot.SnapshotSource.NONE), StreamsProperties.of(config, metrics));
+    start(ProcessorConfig.defaults("unused:9092", stateDir), backend);
+  }
+
+  /** The driver on these settings and backend, the topics, and the run's manifest. */
+  private void start(ProcessorConfig c, Rank1Backend b) {
+    config = c;
+    driver = new TopologyTestDriver(AlphaRlTopology.build(config, b, allocator, metrics, io.alpharl.processor.snapshot.SnapshotSource.NONE),
+        StreamsProperties.of(config, metrics));
     deltas = driver.createInputTopic(Topics.DELTAS.name(), new StringSerializer(), Topics.DELTAS.valueSerde().serializer());
     rawDeltas = driver.createInputTopic(Topics.DELTAS.name(), new StringSerializer(), new ByteArraySerializer());
     steps = driver.createInputTopic(Topics.STEPS.name(), new StringSerializer(), Topics.STEPS.valueSerde().serializer());
@@ -1265,6 +1273,58 @@ class AlphaRlTopologyTest {
       out[i] = f == 0 ? r.getU(i) : r.getMoreU((f - 1) * M + i);
     }
     return out;
+  }
+
+  /**
+   * A solve of a quarter of the stream threads' transaction timeout or more is said once a task: a
+   * loop over a thread's tasks may hold several before it commits, and past the timeout the
+   * transaction is aborted and the tasks revived on wiped stores, to do it again (at 7B, seconds a
+   * solve). Here a 1 s timeout (the user's) and a backend that takes 300 ms.
+   */
+  @Test
+  void aSolveTakingAQuarterOfTheTransactionTimeoutIsSaidOnce() {
+    driver.close();
+    Rank1Backend slow = new Rank1Backend() {
+      @Override
+      public io.alpharl.processor.rank1.Rank1Result leading(float[] a, int m, int n, double[] warmV, io.alpharl.processor.rank1.Rank1Settings s) {
+        return backend.leading(a, m, n, warmV, s);
+      }
+
+      @Override
+      public io.alpharl.processor.rank1.TopFactors leading(float[] a, int m, int n, double[][] warm, int k, io.alpharl.processor.rank1.Rank1Settings s) {
+        try {
+          Thread.sleep(300);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return backend.leading(a, m, n, warm, k, s);
+      }
+
+      @Override
+      public String name() {
+        return "slow";
+      }
+
+      @Override
+      public void close() {}
+    };
+    start(ProcessorConfig.defaults(new io.alpharl.proto.topic.KafkaClients("unused:9092", Map.of("producer.transaction.timeout.ms", "1000")), stateDir),
+        slow);
+    assertThat(config.transactionTimeout()).isEqualTo(Duration.ofSeconds(1));
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ModuleProcessor.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    try {
+      sendStep(1, 0.1);
+      sendStep(2, 0.2);
+    } finally {
+      logger.detachAppender(lines);
+    }
+    assertThat(rank1.readValuesToList()).hasSize(2);
+    assertThat(lines.list).filteredOn(e -> e.getFormattedMessage().contains("transaction timeout")).singleElement()
+        .satisfies(e -> assertThat(e.getFormattedMessage()).contains(RUN + "/" + MODULE + " step 1: its factors took 0.")
+            .contains("of the stream threads' 1 s transaction timeout"));
   }
 
   private List<DeltaFrame> sendStep(long step, double progress) {
