@@ -55,10 +55,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private static final String SASL_LISTENER = "SASL";
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
   /** Name of the broker's log file in its data folder; Kafka reads only folders there, so a file is safe. */
+  public static final String LOG_FILE = "broker.log";
   /** How long an empty group's committed offsets are kept: about 4,000 years, i.e. for good. */
   public static final int OFFSETS_KEPT_MINUTES = Integer.MAX_VALUE;
-
-  public static final String LOG_FILE = "broker.log";
 
   private final KafkaRaftServer server;
   private final BrokerThreads threads;
