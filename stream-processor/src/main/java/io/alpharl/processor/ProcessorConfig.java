@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
 
 /**
  * Settings of the stream processor, validated once at the edge.
@@ -42,14 +44,16 @@ public record ProcessorConfig(
   /** The stream threads' transaction timeout unless the user sets one (StreamsProperties says why). */
   public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofSeconds(30);
 
-  /** The stream threads' transaction timeout: the user's ({@code producer.transaction.timeout.ms}, else the plain key), else the default. */
+  /** The user's transaction timeout for the stream threads' producers, as given: {@code producer.transaction.timeout.ms}, else the plain key. */
+  public Optional<Object> userTransactionTimeout() {
+    Object v = kafka.properties().get(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG));
+    return Optional.ofNullable(v != null ? v : kafka.properties().get(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG));
+  }
+
+  /** The stream threads' transaction timeout: the user's, else the default. */
   public Duration transactionTimeout() {
-    Object v = kafka.properties().get("producer.transaction.timeout.ms");
-    if (v == null) {
-      v = kafka.properties().get("transaction.timeout.ms");
-    }
     try {
-      return v == null ? DEFAULT_TRANSACTION_TIMEOUT : Duration.ofMillis(Long.parseLong(v.toString().trim()));
+      return userTransactionTimeout().map(v -> Duration.ofMillis(Long.parseLong(v.toString().trim()))).orElse(DEFAULT_TRANSACTION_TIMEOUT);
     } catch (NumberFormatException e) {
       return DEFAULT_TRANSACTION_TIMEOUT; // Kafka Streams refuses it at start, in its own words
     }

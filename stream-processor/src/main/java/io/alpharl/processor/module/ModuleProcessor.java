@@ -19,6 +19,7 @@ import io.alpharl.proto.v1.DeltaChunkHeader;
 import io.alpharl.proto.v1.Rank1Update;
 import io.alpharl.proto.v1.RejectReason;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,11 +74,11 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
 
   /** Whether this task said that a solve takes a large part of the transaction timeout (once: it is a sizing matter). */
   private boolean slowSolveSaid;
-  /** A solve this long is a quarter of the stream thread's transaction timeout. */
-  private final long slowSolveNanos;
+  /** The stream threads' transaction timeout, a quarter of which a solve is said to take too long. */
+  private final Duration transactionTimeout;
 
   public ModuleProcessor(ProcessorConfig config, Rank1Backend backend, ProcessorMetrics metrics) {
-    this.slowSolveNanos = config.transactionTimeout().toNanos() / 4;
+    this.transactionTimeout = config.transactionTimeout();
     this.config = config;
     this.backend = backend;
     this.metrics = metrics;
@@ -196,14 +197,14 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
         frame.header().getStep(), deltas.cumulative(key), deltas.sketch(key), m, n, previous);
     long took = System.nanoTime() - t0;
     metrics.rank1Solved(s.result().sweeps(), took / 1e9);
-    if (took > slowSolveNanos && !slowSolveSaid) {
+    if (took > transactionTimeout.toNanos() / 4 && !slowSolveSaid) {
       slowSolveSaid = true;
       // A stream thread commits after a loop over its tasks, which may hold a solve for each: past the timeout the transaction is
       // aborted and the thread's tasks revived on wiped stores, to do the same again.
       LOG.warn("{} step {}: its factors took {} s, a quarter or more of the stream threads' {} s transaction timeout, which a loop over"
           + " a thread's tasks may hold several of; give the processor more instances or --stream-threads (fewer tasks a thread), or a"
           + " longer producer.transaction.timeout.ms in --kafka-config (said once a task)", key, frame.header().getStep(),
-          String.format(java.util.Locale.ROOT, "%.1f", took / 1e9), slowSolveNanos * 4 / 1_000_000_000L);
+          String.format(java.util.Locale.ROOT, "%.1f", took / 1e9), transactionTimeout.toSeconds());
     }
     if (!s.result().converged()) {
       LOG.warn("{} step {}: factors not converged after {} sweeps (residuals {})", key, frame.header().getStep(), s.result().sweeps(),

@@ -13,9 +13,6 @@ public final class StreamsProperties {
   /** Largest record the processor writes or keeps in a changelog (a Rank1Update of a 70B model's widest module with several factors). */
   static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
-  /** The stream threads' transaction timeout unless the user sets one (see where it is set). */
-  static final int TRANSACTION_TIMEOUT_MS = (int) ProcessorConfig.DEFAULT_TRANSACTION_TIMEOUT.toMillis();
-
   private StreamsProperties() {}
 
   public static Properties of(ProcessorConfig config) {
@@ -59,9 +56,8 @@ public final class StreamsProperties {
     // transaction holding several such solves outlasted 10 s, the coordinator aborted it, and the thread's tasks were revived on wiped
     // stores, to do the same again. 30 s unless the user sets it; the cost: where a dead instance is not restarted on its state folder
     // (which fences its transaction at once), readers of its output, and an instance taking its tasks over, wait up to that long.
-    if (!config.kafka().properties().containsKey(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)
-        && !config.kafka().properties().containsKey(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG))) {
-      p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), TRANSACTION_TIMEOUT_MS);
+    if (config.userTransactionTimeout().isEmpty()) {
+      p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), (int) ProcessorConfig.DEFAULT_TRANSACTION_TIMEOUT.toMillis());
     }
     // replication.factor is left to the user's properties, else the broker's default: 1 here, after them, made every store's
     // changelog one broker's disk away from lost on a cluster of several, whatever the user set.
