@@ -73,12 +73,13 @@ public final class ModuleChooser {
     }
     order.sort(Comparator.comparingDouble(i -> results.candidates().get(i).meanError()));
     List<String> refused = new ArrayList<>();
-    double reach = predictionReach(window, target);
+    double reach = RunBacktest.predictionReach(target.plannedStep(), window.newest().step());
     for (int i : order) {
       BacktestResult r = results.candidates().get(i);
       if (!(r.meanError() < bar)) {
         break;
       }
+      // NaN (an unknown planned step, or an infinite factor on no tested reach) passes over nothing: the gate says why.
       if (r.testedReach() * maxReachOverTested < reach) {
         refused.add(String.format(Locale.ROOT, "%s: tested to %.2fx, the prediction reaches %.2fx", r.predictor(), r.testedReach(), reach));
         continue;
@@ -99,12 +100,6 @@ public final class ModuleChooser {
             best.predictor(), best.meanError(), bar, stopResult.meanError(), 100 * settings.margin())
         : "candidates that beat stop were passed over (" + String.join("; ", refused) + ")";
     return carry(window, prepared, results, why);
-  }
-
-  /** T / t_T, 0 where the planned step is unknown (the gate then refuses on that alone). */
-  private static double predictionReach(ModuleWindow window, Target target) {
-    long end = window.newest().step();
-    return target.plannedStep() > 0 && end > 0 ? (double) target.plannedStep() / end : 0;
   }
 
   private static ModuleChoice carry(ModuleWindow window, PreparedWindow prepared, Backtest.Backtests results, String why) {

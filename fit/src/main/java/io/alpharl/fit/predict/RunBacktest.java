@@ -49,8 +49,13 @@ public record RunBacktest(int points, long windowEndStep, long plannedStep, doub
         reach = Math.min(reach, c.backtest().testedReach());
       }
     }
-    double predictionReach = plannedStep > 0 && windowEndStep > 0 ? (double) plannedStep / windowEndStep : Double.NaN;
+    double predictionReach = predictionReach(plannedStep, windowEndStep);
     return new RunBacktest(points, windowEndStep, plannedStep, weights > 0 ? chosen / weights : Double.NaN, weights > 0 ? stop / weights : Double.NaN,
         weights > 0 ? reach : 0, predictionReach, predicted, modules.size() - predicted, untested);
+  }
+
+  /** T / t_T, the reach a prediction from the window end needs; NaN where either step is unknown. */
+  static double predictionReach(long plannedStep, long windowEndStep) {
+    return plannedStep > 0 && windowEndStep > 0 ? (double) plannedStep / windowEndStep : Double.NaN;
   }
 }
