@@ -1,5 +1,6 @@
 package io.alpharl.cli;
 
+import io.alpharl.processor.ProcessorConfig;
 import io.alpharl.proto.error.Causes;
 import io.alpharl.proto.topic.Topics;
 import java.util.List;
@@ -37,9 +38,11 @@ final class KafkaSetupErrors {
       new Known(InvalidTimestampException.class, "Kafka refused the records' time: ",
           " (records are stamped by this machine's clock, which the broker takes only within message.timestamp.before.max.ms and"
               + " message.timestamp.after.max.ms of its own: set this machine's clock right, NTP say)"),
-      new Known(InvalidTxnTimeoutException.class, "Kafka refused the agent's transaction timeout: ",
-          " (the agent holds a step's transaction open for up to " + Topics.AGENT_TRANSACTION_TIMEOUT.toMinutes()
-              + " minutes while it reads a checkpoint; the broker's transaction.max.timeout.ms must be at least that)"));
+      // The agent's producer and, under exactly-once, the processor's stream threads both ask for one; the command's name says whose it was.
+      new Known(InvalidTxnTimeoutException.class, "Kafka refused a transaction timeout: ",
+          " (the broker's transaction.max.timeout.ms must be at least the agent's " + Topics.AGENT_TRANSACTION_TIMEOUT.toMinutes()
+              + " minutes, for which it holds a step's transaction open while it reads a checkpoint, and the processor's "
+              + ProcessorConfig.DEFAULT_TRANSACTION_TIMEOUT.toSeconds() + " s, or the producer.transaction.timeout.ms set in its --kafka-config)"));
 
   private KafkaSetupErrors() {}
 

@@ -23,12 +23,15 @@ class KafkaSetupErrorsTest {
             .startsWith("Kafka refused the records' time: Timestamp 1800000000000").contains("clock").doesNotContain("\n"));
   }
 
-  /** A cluster whose transaction.max.timeout.ms is below the agent's 10 minutes refused its producer, which printed as a stack trace. */
+  /**
+   * A cluster whose transaction.max.timeout.ms is below the agent's 10 minutes refused its producer, which printed as a stack trace;
+   * the line named the agent's timeout also when it was the processor's.
+   */
   @Test
   void aTransactionTimeoutTheBrokerRefusesIsSaidWithTheBrokersSetting() {
     assertThat(KafkaSetupErrors.describe(new org.apache.kafka.common.KafkaException("initTransactions failed",
         new org.apache.kafka.common.errors.InvalidTxnTimeoutException("The transaction timeout is larger than the maximum value allowed"))))
-        .hasValueSatisfying(line -> assertThat(line).startsWith("Kafka refused the agent's transaction timeout: ")
-            .contains("transaction.max.timeout.ms", "10 minutes").doesNotContain("\n"));
+        .hasValueSatisfying(line -> assertThat(line).startsWith("Kafka refused a transaction timeout: The transaction timeout is larger")
+            .contains("transaction.max.timeout.ms", "agent's 10 minutes", "processor's 30 s", "producer.transaction.timeout.ms").doesNotContain("\n"));
   }
 }

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.LongSupplier;
 import org.apache.kafka.common.errors.FencedInstanceIdException;
+import org.apache.kafka.common.errors.InvalidTxnTimeoutException;
 import org.apache.kafka.streams.errors.MissingSourceTopicException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
@@ -22,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * kinds of failure do not pass and shut the client down, so that the process exits non-zero
  * ({@link StreamsStopWatch}) and says why instead of replacing threads forever without processing:
  * a source topic that is gone (deleted, or never made on this cluster), another instance under this
- * one's static instance id, a state folder without room, factor settings other than
+ * one's static instance id, a transaction timeout the broker refuses, a state folder without room, factor settings other than
  * those a run in flight was computed with, a heap too small for the
  * state a partition needs, or any heap exhaustion (a new thread would restore it and run out
  * again), and threads that keep
@@ -93,6 +94,14 @@ final class ThreadFailurePolicy implements StreamsUncaughtExceptionHandler {
       LOG.error("another processor instance joined the group under this instance's id ({}): the processor stops; give each instance its own"
           + " --instance-id (the default is made from the host name and the state folder, alike for two containers that share both)",
           fenced.get().getMessage());
+      return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    }
+    Optional<InvalidTxnTimeoutException> timeout = Causes.find(e, InvalidTxnTimeoutException.class);
+    if (timeout.isPresent()) {
+      // Every replaced thread asks the broker for the same timeout: five refusals within a second, then a stack trace that named nothing to change.
+      LOG.error("the broker refused the stream threads' transaction timeout ({}); the processor stops: set producer.transaction.timeout.ms"
+          + " in --kafka-config to at most the broker's transaction.max.timeout.ms (the processor's default is {} s)", timeout.get().getMessage(),
+          ProcessorConfig.DEFAULT_TRANSACTION_TIMEOUT.toSeconds());
       return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     }
     Optional<String> full = noRoom(e);

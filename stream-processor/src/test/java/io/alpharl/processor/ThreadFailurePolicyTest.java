@@ -51,6 +51,19 @@ class ThreadFailurePolicyTest {
         .isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
   }
 
+  /**
+   * A producer.transaction.timeout.ms above the broker's transaction.max.timeout.ms: each replaced
+   * thread was refused the same way, and the fifth failure stopped the client with a stack trace
+   * that named nothing to change.
+   */
+  @Test
+  void aTransactionTimeoutTheBrokerRefusesStopsTheClientAtOnce() {
+    ThreadFailurePolicy policy = new ThreadFailurePolicy(() -> 0L);
+    assertThat(policy.handle(new StreamsException("Error encountered trying to initialize transactions",
+        new org.apache.kafka.common.errors.InvalidTxnTimeoutException("The transaction timeout is larger than the maximum value allowed"))))
+        .isEqualTo(StreamThreadExceptionResponse.SHUTDOWN_CLIENT);
+  }
+
   /** A replaced thread would meet the same run's factors again: the client stops, having taken nothing of the step. */
   @Test
   void factorSettingsOtherThanARunsInFlightStopTheClientAtOnce() {
