@@ -19,7 +19,12 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -68,12 +73,18 @@ class TwoProcessorInstancesIT {
         LOG.info("before the kill: instance a applied {} tensor steps, b {}", appliedA, appliedB);
         assertThat(appliedA).as("instance a works on part of the run").isPositive();
         assertThat(appliedB).as("instance b works on part of the run").isPositive();
+        Set<String> servedByA = deltaPartitions(portA);
+        Set<String> servedByB = deltaPartitions(portB);
+        LOG.info("before the kill: a holds the delta stores of partitions {}, b of {}", servedByA, servedByB);
+        assertThat(servedByA).as("a's delta partitions").isNotEmpty().doesNotContainAnyElementsOf(servedByB);
         a.kill();
         long t0 = System.nanoTime();
         Map<String, FitSummary> shared = awaitFits(broker, run, "shared-app", LAST);
         LOG.info("instance a killed; b finished the run {} s later", String.format("%.1f", (System.nanoTime() - t0) / 1e9));
         Map<String, FitSummary> alone = awaitFits(broker, run, "single-app", LAST);
-        assertThat(applied(portB)).as("b took over a's tensors").isGreaterThan(appliedB);
+        // b's applied count grows with its own tensors alone; the partitions whose delta stores it holds say that it took a's over.
+        assertThat(deltaPartitions(portB)).as("b took over a's delta partitions").containsAll(servedByA).containsAll(servedByB)
+            .hasSize(deltaPartitionCount(broker));
         assertThat(shared.keySet()).containsExactlyInAnyOrderElementsOf(alone.keySet());
         for (Map.Entry<String, FitSummary> e : alone.entrySet()) {
           assertThat(shared.get(e.getKey()).toBuilder().clearProcessorApplication().build()).as("fit %s", e.getKey())
@@ -95,6 +106,21 @@ class TwoProcessorInstancesIT {
         HttpResponse.BodyHandlers.ofString()).body();
     return text.lines().filter(l -> l.startsWith("alpharl_processor_tensor_steps_applied_total ")).mapToDouble(l -> Double.parseDouble(l.split(" ")[1]))
         .findFirst().orElseThrow();
+  }
+
+  /** The partitions of alpharl.deltas whose delta stores are open on the instance serving {@code port} (its restore-from gauge's labels). */
+  private static Set<String> deltaPartitions(int port) throws Exception {
+    String text = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    Pattern gauge = Pattern.compile("^alpharl_processor_restore_from_offset\\{partition=\"(\\d+)\"\\} .*");
+    return text.lines().map(gauge::matcher).filter(Matcher::matches).map(m -> m.group(1)).collect(Collectors.toCollection(TreeSet::new));
+  }
+
+  private static int deltaPartitionCount(TestBroker broker) {
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
+        new StringDeserializer(), new ByteArrayDeserializer())) {
+      return c.partitionsFor(Topics.DELTAS.name()).size();
+    }
   }
 
   /** The application's fits of the run, by step and axis, once both axes reached {@code step}; each must appear once. */
