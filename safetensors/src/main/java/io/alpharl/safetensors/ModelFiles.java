@@ -23,10 +23,11 @@ public final class ModelFiles {
   /**
    * Weights in any format, and the indexes of sharded ones: beside a predicted model's weights, a
    * base's ONNX export or {@code pytorch_model.bin.index.json} loads the base in a runtime that
-   * reads those first, without a word.
+   * reads those first, without a word. The hub's gpt2 also ships rust-bert's {@code rust_model.ot}
+   * and TFLite exports, hundreds of MB each that were copied into every predicted model.
    */
   private static final List<String> WEIGHT_SUFFIXES = List.of(".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".msgpack", ".h5", ".gguf", ".npz",
-      ".index.json", ".onnx", ".onnx_data", ".pkl");
+      ".index.json", ".onnx", ".onnx_data", ".pkl", ".ot", ".tflite", ".mlmodel", ".keras", ".pb", ".llamafile");
   /** Training state: DeepSpeed's tag file and its converter, the trainer's own. */
   private static final Set<String> NOT_MODEL = Set.of("trainer_state.json", "progress.jsonl", "STOP", "latest", "zero_to_fp32.py");
 

@@ -19,7 +19,8 @@ class ModelFilesTest {
         "chat_template.jinja", "vocab.txt", "merges.txt", "README.md");
     List<String> left = List.of("model.safetensors", "model-00001-of-00002.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
         "pytorch_model.bin.index.json", "tf_model.h5", "model.onnx", "model.onnx_data", "optimizer.pt", "scheduler.pt", "training_args.bin",
-        "trainer_state.json", "rng_state_0.pth", "latest", "zero_to_fp32.py", "STOP", "progress.jsonl", "state.pkl", ".hidden", "model.safetensors.tmp", "model.safetensors.index.json.tmp");
+        "trainer_state.json", "rng_state_0.pth", "latest", "zero_to_fp32.py", "STOP", "progress.jsonl", "state.pkl", "rust_model.ot", "64-8bits.tflite",
+        "model.mlmodel", "tf_model.keras", "saved_model.pb", "model.llamafile", ".hidden", "model.safetensors.tmp", "model.safetensors.index.json.tmp");
     for (String name : carried) {
       Files.writeString(dir.resolve(name), name);
     }
