@@ -28,8 +28,11 @@ import java.util.Map;
  */
 public final class PredictedModelWriter {
   public static final String METADATA_FILE = "alpharl_prediction.json";
-  /** Half precision's largest value; anything from 65520 on rounds to infinity. */
-  private static final float F16_MAX = 65504f;
+  /**
+   * The largest f32 value that rounds to a finite f16 one: half precision's largest is 65504, and
+   * from 65520, half way to the next power of two, round-to-nearest-even gives infinity.
+   */
+  private static final float F16_MAX = Math.nextDown(65520f);
   /**
    * The largest f32 value that rounds to a finite bf16 one: from 0x7F7F8000, half way to infinity,
    * round-to-nearest-even gives infinity, where {@code Float.MAX_VALUE} let it through.
@@ -137,6 +140,15 @@ public final class PredictedModelWriter {
     return bytes;
   }
 
+  /** The values of the modelled and carried tensors by the dtype each is written in (buffers keep the base's and are left out). */
+  private static Map<DType, Long> writtenValuesByDtype(Checkpoint base, PredictionPlan plan) {
+    Map<DType, Long> values = new java.util.EnumMap<>(DType.class);
+    for (TensorEntry t : base.tensors().values()) {
+      values.merge(plan.dtypeOf(t.name(), t.dtype()), t.elementCount(), Long::sum);
+    }
+    return values;
+  }
+
   /**
    * As {@link #write(Path, Checkpoint, PredictionPlan, ExtrapolationBackend, long)}, with the files
    * besides the weights ({@link ModelFiles}) taken from {@code modelFileDirs} in turn, a later
@@ -171,6 +183,7 @@ public final class PredictedModelWriter {
         copyModelFile(f, dir.resolve(f.getFileName()));
       }
     }
+    ConfigDtype.name(dir, ConfigDtype.mostOf(writtenValuesByDtype(base, plan)));
     ObjectNode meta = JSON.createObjectNode();
     meta.put("run", plan.runId());
     meta.put("from_step", plan.fromStep());

@@ -241,6 +241,53 @@ class PredictedModelWriterTest {
     checkRefused(DType.BF16, List.of(new float[] {Float.NaN, 0}, new float[] {Float.intBitsToFloat(0x7F7F8000), 0}));
   }
 
+  /** f16 holds everything below 65520 (which rounds to 65504); the writer refused from 65504 on. */
+  @Test
+  void aValueThatRoundsToHalfPrecisionsLargestIsWritten() throws Exception {
+    Path baseDir = Files.createDirectories(dir.resolve("f16-base"));
+    new SafetensorsWriter(Map.of()).add("q_proj.weight", DType.F16, List.of(2L, 2L))
+        .writeTo(baseDir.resolve(Checkpoint.SINGLE_FILE), Map.of("q_proj.weight", new float[] {0, 2, 3, 4}));
+    Map<String, ModulePlan> predicted = Map.of("q_proj.weight", new ModulePlan("q_proj.weight", "alpharl",
+        new UpdatePlan("alpharl", new double[2], 1, new float[] {65519f, 0}, new float[] {1, 0}), 0.1, 0.2));
+    PredictionPlan plan = new PredictionPlan("run", 10, new long[] {5, 10}, ProgressAxis.PROGRESS_AXIS_STEP, 20, 0.9, predicted, true,
+        CarriedDeltas.NONE, Map.of("q_proj.weight", "alpharl"), PredictionPlan.Verdict.NONE, Map.of());
+    try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
+      PredictedModelWriter.write(dir.resolve("out"), base, plan, backend);
+    }
+    try (Checkpoint written = Checkpoint.open(dir.resolve("out"))) {
+      assertThat(written.floats("q_proj.weight")[0]).isEqualTo(65504f);
+    }
+  }
+
+  /**
+   * The live extrapolator copies the base's config: a bf16 base trained in f32 was written in f32
+   * under a config naming bfloat16, which transformers' and vLLM's dtype "auto" read first, loading
+   * it in bf16 and rounding the run's small updates away. The config names the written dtype; the
+   * rest of it stays the user's bytes, and a config linked from outside the folder is not written through.
+   */
+  @Test
+  void theConfigNamesTheDtypeTheWeightsAreWrittenIn() throws Exception {
+    Path baseDir = Files.createDirectories(dir.resolve("bf16-base"));
+    new SafetensorsWriter(Map.of()).add("norm.weight", DType.BF16, List.of(2L)).add("bias", DType.BF16, List.of(1L))
+        .writeTo(baseDir.resolve(Checkpoint.SINGLE_FILE), Map.of("norm.weight", new float[] {1, 2}, "bias", new float[] {3}));
+    String config = "{\n  \"model_type\": \"test\",\n  \"text_config\": {\"dtype\":\"bfloat16\"},\n  \"torch_dtype\":  \"bfloat16\",\n"
+        + "  \"note\": \"bfloat16\"\n}\n";
+    Path outside = Files.writeString(dir.resolve("shared-config.json"), config);
+    Files.createSymbolicLink(baseDir.resolve("config.json"), outside);
+    PredictionPlan f32 = new PredictionPlan("run", 10, new long[] {5, 10}, ProgressAxis.PROGRESS_AXIS_STEP, 20, 0.9, Map.of(), false,
+        CarriedDeltas.NONE, Map.of(), PredictionPlan.Verdict.NONE, Map.of("norm.weight", DType.F32));
+    PredictionPlan same = new PredictionPlan("run", 10, new long[] {5, 10}, ProgressAxis.PROGRESS_AXIS_STEP, 20, 0.9, Map.of(), false,
+        CarriedDeltas.NONE, Map.of(), PredictionPlan.Verdict.NONE, Map.of("bias", DType.F32));
+    try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
+      PredictedModelWriter.write(dir.resolve("out"), base, f32, backend);
+      PredictedModelWriter.write(dir.resolve("out-same"), base, same, backend);
+    }
+    assertThat(dir.resolve("out").resolve("config.json")).hasContent(config.replace("\"bfloat16\"},", "\"float32\"},")
+        .replace("\"torch_dtype\":  \"bfloat16\"", "\"torch_dtype\":  \"float32\""));
+    assertThat(outside).as("the base's config, linked").hasContent(config);
+    assertThat(dir.resolve("out-same").resolve("config.json")).as("most values still bf16").hasContent(config);
+  }
+
   private void checkRefused(DType dtype, List<float[]> updates) throws Exception {
     Path baseDir = Files.createDirectories(dir.resolve(dtype + "-base"));
     new SafetensorsWriter(Map.of()).add("q_proj.weight", dtype, List.of(2L, 2L))
