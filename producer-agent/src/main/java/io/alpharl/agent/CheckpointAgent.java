@@ -149,6 +149,8 @@ public final class CheckpointAgent implements AutoCloseable {
   private final Set<Long> unusableSaid = new HashSet<>();
   /** Tensors whose later checkpoints changed dtype, said once each. */
   private final Set<String> dtypeChangeSaid = new HashSet<>();
+  /** Runs said to be an earlier agent's, whose manifests keep naming no checkpoint dtypes. */
+  private final Set<String> legacyDtypesSaid = new HashSet<>();
   /** Sets of checkpoint-only tensors already warned about. */
   private final Set<List<String>> extraSaid = new HashSet<>();
   /** Since when (nanoTime) each complete checkpoint has waited for its progress value. */
@@ -1071,24 +1073,29 @@ public final class CheckpointAgent implements AutoCloseable {
    * checkpoint sent, before its step: predicted models are written in it, not in the base's (a
    * trainer that loads a bf16 base in f32 saves f32 checkpoints, and an update below bf16's spacing
    * written as bf16 is lost). A later checkpoint that stores a tensor otherwise is said once and
-   * changes nothing: which dtype a model is written in must not depend on when it is written.
+   * changes nothing: which dtype a model is written in must not depend on when it is written. So
+   * only before the run's first step: a run an earlier agent began (its manifests name no dtypes)
+   * is left so, or a prediction from a step before this restart was written in the base's dtypes
+   * by an extrapolator that acted on it then, and in the checkpoints' by one that replayed the log
+   * after (the topic keeps only the newest manifest once compacted).
    */
   private void noteCheckpointDtypes(CheckpointDir c, Checkpoint ckpt, TensorSources sources) {
     boolean named = false;
     List<String> wider = new ArrayList<>();
     List<String> rounded = new ArrayList<>();
     List<String> changed = new ArrayList<>();
+    int unnamed = 0;
     for (TensorInfo.Builder info : manifest.getTensorsBuilderList()) {
       io.alpharl.safetensors.DType read = ckpt.tensor(sources.of(info.getName())).dtype();
       DType stored = TensorDtypes.named(read);
-      if (!info.hasCheckpointDtype()) {
+      if (!info.hasCheckpointDtype() && lastStep > 0) {
+        unnamed++;
+      } else if (!info.hasCheckpointDtype()) {
         info.setCheckpointDtype(stored);
         named = true;
         io.alpharl.safetensors.DType was = base.tensor(info.getName()).dtype();
-        if (!read.holdsEvery(was) && lastStep == 0) {
-          // The trainer loaded W_0 in the checkpoints' dtype: its run starts from W_0 rounded to it, not from W_0. Only before the
-          // run's first step: a run an earlier agent began (its manifest names no dtypes) keeps the W_0 its log's updates are taken
-          // against, or the step after the restart would carry the rounding's difference.
+        if (!read.holdsEvery(was)) {
+          // The trainer loaded W_0 in the checkpoints' dtype: its run starts from W_0 rounded to it, not from W_0.
           info.setBaseRoundedTo(stored);
           w0RoundedTo.put(info.getName(), read);
           rounded.add(info.getName() + ": " + read + " against " + was);
@@ -1099,6 +1106,10 @@ public final class CheckpointAgent implements AutoCloseable {
         changed.add(info.getName() + " as " + read + " where the run's first checkpoint stored it as "
             + info.getCheckpointDtype().name().replace("D_TYPE_", ""));
       }
+    }
+    if (unnamed > 0 && legacyDtypesSaid.add(config.runId())) {
+      LOG.info("run {} was begun by an earlier agent whose manifests name no checkpoint dtypes: its predicted models are written in the"
+          + " base's dtypes, as for its earlier steps", config.runId());
     }
     if (!changed.isEmpty()) {
       LOG.warn("run {} step {}: {} tensors are stored in another dtype than before (e.g. {}); predicted models keep the first checkpoint's",

@@ -130,8 +130,9 @@ public final class MessageChecks {
    * predicted model's bytes: the base's dtype and values (the agent resumes only on the same base),
    * the dtype the run's first checkpoint stored it in and whether W_0 was rounded to it (kept from
    * the run's first checkpoint across restarts). Taken, such a manifest changed the models written
-   * after it. A later manifest may name what the run's does not (a run an earlier build began names
-   * the checkpoints' dtype from its first checkpoint after an upgrade), not leave out what it names:
+   * after it. A later manifest may name what the run's does not (the agent names the checkpoints'
+   * dtypes from the first checkpoint, in a manifest after the one it starts with; a run an earlier
+   * build began is left without them), not leave out what it names:
    * one without the base's checksum or the checkpoints' dtype, taken, turned off the check of the
    * base a model is written from and W_0's rounding, and could point at another base.
    */

@@ -131,8 +131,8 @@ class MessageChecksTest {
   /**
    * A later manifest of a run with steps that named another checkpoint dtype, W_0 rounded or not,
    * another base dtype or other base values was taken, and models written after it changed: junk
-   * on the topic decided a model's bytes. Refused now; what the run's does not name (a run an earlier
-   * build began) a later one may name, but what the run's names a later one may not leave out: taken,
+   * on the topic decided a model's bytes. Refused now; what the run's does not name (the manifest an
+   * agent starts with, before it reads a checkpoint) a later one may name, but what the run's names a later one may not leave out: taken,
    * it turned off the base's check and W_0's rounding for the models written after it.
    */
   @Test
@@ -141,7 +141,7 @@ class MessageChecksTest {
         .setCheckpointDtype(DType.D_TYPE_BF16).setBaseRoundedTo(DType.D_TYPE_BF16).build();
     assertThat(MessageChecks.sameTensors(with(run), with(run))).isEmpty();
     TensorInfo earlierBuild = matrix("l.0.q.weight", 4, 3, true);
-    assertThat(MessageChecks.sameTensors(with(earlierBuild), with(run))).as("named after an upgrade").isEmpty();
+    assertThat(MessageChecks.sameTensors(with(earlierBuild), with(run))).as("named after the manifest the agent starts with").isEmpty();
     for (TensorInfo other : List.of(run.toBuilder().setCheckpointDtype(DType.D_TYPE_F32).build(), run.toBuilder().clearBaseRoundedTo().build(),
         run.toBuilder().setDtype(DType.D_TYPE_BF16).build(), run.toBuilder().setBaseCrc32C(8).build(), earlierBuild,
         run.toBuilder().clearBaseCrc32C().build(), run.toBuilder().clearCheckpointDtype().clearBaseRoundedTo().build(),
