@@ -129,6 +129,9 @@ public final class SafetensorsFile implements AutoCloseable {
     }
   }
 
+  /** The first 8 bytes of a git-lfs pointer file ("version https://git-lfs.github.com/spec/v1"). */
+  private static final String LFS_POINTER_START = "version ";
+
   /** A file's header as text, and where its data begins. */
   private record Header(String text, long dataStart) {}
 
@@ -141,6 +144,11 @@ public final class SafetensorsFile implements AutoCloseable {
     readFully(ch, len, 0);
     long headerLength = len.flip().getLong();
     if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || headerLength > size - 8) {
+      if (new String(len.array(), StandardCharsets.US_ASCII).equals(LFS_POINTER_START)) {
+        // A model cloned without git-lfs: each weights file is a text pointer of about 130 bytes.
+        throw new SafetensorsException(path + ": is a git-lfs pointer (" + size + " bytes), not the weights: the model was cloned without"
+            + " git-lfs; run `git lfs pull` in its folder, or download it with huggingface-cli");
+      }
       throw new SafetensorsException(path + ": header length " + Long.toUnsignedString(headerLength)
           + " does not fit a file of " + size + " bytes");
     }

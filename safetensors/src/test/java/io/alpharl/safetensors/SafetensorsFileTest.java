@@ -168,6 +168,15 @@ class SafetensorsFileTest {
     assertThatThrownBy(() -> SafetensorsFile.open(file)).hasMessageContaining("header length 1000 does not fit a file of 16 bytes");
   }
 
+  /** A model cloned without git-lfs: the pointer's "version " was read as a header length of 2.3e18, which said nothing of why. */
+  @Test
+  void aGitLfsPointerIsSaidToBeOne() throws IOException {
+    Path file = dir.resolve("model.safetensors");
+    Files.writeString(file, "version https://git-lfs.github.com/spec/v1\noid sha256:4c5d0e2b\nsize 988097824\n");
+    assertThatThrownBy(() -> SafetensorsFile.open(file)).isInstanceOf(SafetensorsException.class)
+        .hasMessageContaining("is a git-lfs pointer").hasMessageContaining("git lfs pull");
+  }
+
   @Test
   void overlappingTensors() throws IOException {
     Path file = rawFile("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12);
