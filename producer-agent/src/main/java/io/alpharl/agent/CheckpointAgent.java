@@ -149,6 +149,8 @@ public final class CheckpointAgent implements AutoCloseable {
   private final Set<Long> unusableSaid = new HashSet<>();
   /** Tensors whose later checkpoints changed dtype, said once each. */
   private final Set<String> dtypeChangeSaid = new HashSet<>();
+  /** Whether the trainer's logging nothing under the progress key was said (once a session). */
+  private boolean keyNeverLoggedSaid;
   /** Runs said to be an earlier agent's, whose manifests keep naming no checkpoint dtypes. */
   private final Set<String> legacyDtypesSaid = new HashSet<>();
   /** Sets of checkpoint-only tensors already warned about. */
@@ -788,6 +790,13 @@ public final class CheckpointAgent implements AutoCloseable {
       if (y.isEmpty() && unusableSaid.add(c.step())) { // once a step: it is read again when it waits or is measured again
         progress.unusable(c).ifPresent(why -> LOG.warn("run {} step {}: {}, which counts as no value (fit windows holding this step leave"
             + " the signal axis)", config.runId(), c.step(), why));
+        if (!keyNeverLoggedSaid) {
+          progress.keyNeverLogged(c).ifPresent(keys -> {
+            keyNeverLoggedSaid = true;
+            LOG.warn("run {} step {}: the trainer logs no '{}' (--progress-key) at any step, so steps go out without a progress value and the"
+                + " fits have no signal axis; it logs {}", config.runId(), c.step(), progress.key(), keys);
+          });
+        }
       }
       statedPlan = config.plannedSteps() > 0 ? 0 : ProgressReader.plannedSteps(c); // likewise
       ckpt = Checkpoint.open(c.path());

@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The progress value y_t of a checkpoint: the entry of {@code trainer_state.json}'s
@@ -36,6 +37,9 @@ import java.util.TreeMap;
 public final class ProgressReader {
   public static final String PROGRESS_JSONL = "progress.jsonl";
   private static final ObjectMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+  /** Keys every trainer logs beside its metrics, never a progress value. */
+  private static final Set<String> NOT_PROGRESS = Set.of("step", "epoch", "learning_rate", "grad_norm", "total_flos", "train_runtime",
+      "train_samples_per_second", "train_steps_per_second");
 
   private final String key;
 
@@ -78,6 +82,34 @@ public final class ProgressReader {
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * Where the trainer logs values but never one under the key (TRL's PPO logs
+   * {@code objective/rlhf_reward}, not {@code reward}; a mistyped {@code --progress-key}), the
+   * numeric keys it does log, in name order: every step went out without a value, and only
+   * {@code y=none} said so. Empty where an entry has the key, or no entry has anything.
+   */
+  public Optional<List<String>> keyNeverLogged(CheckpointDir checkpoint) {
+    List<JsonNode> entries = new ArrayList<>();
+    try {
+      entries.addAll(stateEntries(checkpoint));
+      entries.addAll(loggedEntries(checkpoint));
+    } catch (UncheckedIOException e) {
+      return Optional.empty(); // said where the value is read
+    }
+    Set<String> logged = new TreeSet<>();
+    for (JsonNode entry : entries) {
+      if (entry.has(key)) {
+        return Optional.empty();
+      }
+      entry.fields().forEachRemaining(f -> {
+        if (f.getValue().isNumber() && !NOT_PROGRESS.contains(f.getKey())) {
+          logged.add(f.getKey());
+        }
+      });
+    }
+    return logged.isEmpty() ? Optional.empty() : Optional.of(List.copyOf(logged));
   }
 
   /**

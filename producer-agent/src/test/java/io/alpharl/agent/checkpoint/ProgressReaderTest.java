@@ -43,6 +43,24 @@ class ProgressReaderTest {
     assertThat(new ProgressReader("reward").read(c)).isEqualTo(OptionalDouble.of(0.75));
   }
 
+  /**
+   * TRL's PPO logs objective/rlhf_reward, not the default key: every step went out without a value,
+   * with only y=none to show. The keys the trainer does log are said; a key logged at any step, or a
+   * trainer that logged nothing yet, says nothing.
+   */
+  @Test
+  void aKeyTheTrainerNeverLogsIsSaidWithTheKeysItDoes() throws IOException {
+    Path folder = Files.createDirectories(root.resolve("checkpoint-10"));
+    CheckpointDir c = new CheckpointDir(10, folder, folder);
+    assertThat(new ProgressReader("reward").keyNeverLogged(c)).as("nothing logged yet").isEmpty();
+    Files.writeString(folder.resolve("trainer_state.json"), "{\"log_history\": [{\"step\": 5, \"objective/rlhf_reward\": 0.1, \"epoch\": 0.1,"
+        + " \"learning_rate\": 1e-6, \"objective/kl\": 0.01, \"note\": \"x\"}, {\"step\": 10, \"objective/rlhf_reward\": 0.2}]}");
+    assertThat(new ProgressReader("reward").keyNeverLogged(c)).hasValue(java.util.List.of("objective/kl", "objective/rlhf_reward"));
+    assertThat(new ProgressReader("objective/rlhf_reward").keyNeverLogged(c)).isEmpty();
+    Files.writeString(root.resolve(ProgressReader.PROGRESS_JSONL), "{\"step\": 3, \"reward\": null}\n");
+    assertThat(new ProgressReader("reward").keyNeverLogged(c)).as("logged, if not as a number").isEmpty();
+  }
+
   /** A value logged as NaN (a diverging trainer) counts as none and is said, where the step went out with y=none alone. */
   @Test
   void aValueThatIsNotAFiniteNumberIsSaid() throws IOException {
