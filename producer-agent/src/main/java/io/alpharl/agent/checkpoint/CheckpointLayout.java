@@ -62,6 +62,16 @@ public record CheckpointLayout(Pattern stepFolder, Optional<String> weightsSubPa
     };
   }
 
+  /** The preset whose step folders are named like {@code folderName} ({@code hf}, {@code verl} or {@code openrlhf}), if one is. */
+  public static Optional<String> presetNaming(String folderName) {
+    for (String name : java.util.List.of("hf", "verl", "openrlhf")) {
+      if (named(name).stepFolder().matcher(folderName).matches()) {
+        return Optional.of(name);
+      }
+    }
+    return Optional.empty();
+  }
+
   /** The directory holding the weights of the step folder {@code folder}. */
   public Path weightsDir(Path folder) {
     return weightsSubPath.map(folder::resolve).orElse(folder);

@@ -53,6 +53,8 @@ public final class CheckpointScanner {
   private final Map<Path, Map<String, Stamp>> lastStamps = new HashMap<>();
   private final Map<Path, CheckpointDir> measured = new HashMap<>();
   private final Set<Path> warned = new HashSet<>();
+  /** Whether a run folder with no step folder of the layout, but named as another's, was said. */
+  private boolean layoutDoubtSaid;
 
   /** What a scan sees of one file: its size and modification time, or (-1, 0) for a directory. */
   private record Stamp(long size, FileTime modified) {}
@@ -317,10 +319,14 @@ public final class CheckpointScanner {
       // any error too, and a network file system failing for a moment made every folder measured before look deleted.
       return byStep;
     }
+    Optional<String> otherLayout = Optional.empty();
     try (Stream<Path> dirs = Files.list(root)) {
       for (Path dir : (Iterable<Path>) dirs::iterator) {
         Matcher m = layout.stepFolder().matcher(dir.getFileName().toString());
         if (!m.matches() || notADirectory(dir)) {
+          if (otherLayout.isEmpty()) {
+            otherLayout = CheckpointLayout.presetNaming(dir.getFileName().toString()).filter(p -> !notADirectory(dir));
+          }
           continue;
         }
         long step;
@@ -338,7 +344,28 @@ public final class CheckpointScanner {
       throw new UncheckedIOException("cannot list " + root, e instanceof IOException io ? io : ((DirectoryIteratorException) e).getCause());
     }
     byStep.values().forEach(l -> l.sort(Comparator.naturalOrder()));
+    if (byStep.isEmpty() && !layoutDoubtSaid) {
+      sayLayoutDoubt(otherLayout);
+    }
     return byStep;
+  }
+
+  /**
+   * A live watch of a folder where no step folder matches the layout waited without a word for
+   * good: a verl run watched without {@code --layout verl}, or a step folder given as the run's.
+   * Said once, where the folder names show it.
+   */
+  private void sayLayoutDoubt(Optional<String> otherLayout) {
+    Optional<String> rootIsStep = Optional.ofNullable(root.getFileName()).flatMap(n -> CheckpointLayout.presetNaming(n.toString()));
+    if (otherLayout.isPresent()) {
+      layoutDoubtSaid = true;
+      LOG.warn("no folder in {} is a step folder of the layout ({}), but some are named as --layout {} names them: nothing is sent until"
+          + " one matches; check --layout", root, layout.stepFolder().pattern(), otherLayout.get());
+    } else if (rootIsStep.isPresent()) {
+      layoutDoubtSaid = true;
+      LOG.warn("{} is itself named as a step folder ({}): the agent watches the trainer's output folder, which holds the step folders; give"
+          + " its parent", root, rootIsStep.get());
+    }
   }
 
   /**

@@ -37,6 +37,34 @@ class CheckpointScannerTest {
   }
 
   /**
+   * A verl run watched without --layout verl, or a step folder given as the run's: a live watch
+   * waited for good without a word. Said once, naming the layout the folders look like.
+   */
+  @Test
+  void foldersNamedAsAnotherLayoutsAreSaidOnce() throws IOException {
+    Files.createDirectories(root.resolve("verl-run").resolve("global_step_5").resolve("actor").resolve("huggingface"));
+    Files.createDirectories(root.resolve("checkpoint-100"));
+    Files.createDirectories(root.resolve("hf-run").resolve("checkpoint-5"));
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(CheckpointScanner.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    try {
+      CheckpointScanner verl = new CheckpointScanner(root.resolve("verl-run"));
+      verl.scan();
+      verl.scan();
+      new CheckpointScanner(root.resolve("checkpoint-100")).scan();
+      new CheckpointScanner(root.resolve("hf-run")).scan();
+      new CheckpointScanner(root.resolve("verl-run"), CheckpointLayout.VERL).scan();
+    } finally {
+      logger.detachAppender(lines);
+    }
+    assertThat(lines.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).satisfiesExactly(
+        verl -> assertThat(verl).contains("verl-run", "--layout verl"),
+        step -> assertThat(step).contains("checkpoint-100 is itself named as a step folder"));
+  }
+
+  /**
    * A loop of the user's own that saves with save_pretrained writes no trainer_state.json: its
    * steps were waited for without a word, and one lacking it was left out once a later one was
    * sent. Weights without the ready file while a later step's folder exists are reported; the last
