@@ -294,25 +294,21 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     } else if (event instanceof RunEvent.Factors f) {
       onFactors(record, f.update());
     } else if (event instanceof RunEvent.Predicted p) {
+      // Outcomes (scores and decisions too) are kept without moving the held records' clock: the extrapolator stamps them when a model
+      // write ends, minutes after the records it acted on at 7B, so whether one ran out a commit held for its manifest hung on that.
       Prediction v = p.prediction();
       MessageChecks.prediction(record.key(), v).or(() -> RunOutcomes.tooLarge(v, v.getRunId())).or(() -> unknownRun(v.getRunId(), "Prediction"))
-          .ifPresentOrElse(problem -> reject(record, problem, v.getRunId(), v.getFromStep()), () -> taken(record, () -> outcomes.predicted(v)));
+          .ifPresentOrElse(problem -> reject(record, problem, v.getRunId(), v.getFromStep()), () -> outcomes.predicted(v));
     } else if (event instanceof RunEvent.Scored sc) {
       PredictionScore v = sc.score();
       MessageChecks.score(record.key(), v).or(() -> RunOutcomes.tooLarge(v.toBuilder().clearModules().build(), v.getRunId()))
           .or(() -> unknownRun(v.getRunId(), "PredictionScore"))
-          .ifPresentOrElse(problem -> reject(record, problem, v.getRunId(), v.getAtStep()), () -> taken(record, () -> outcomes.scored(v)));
+          .ifPresentOrElse(problem -> reject(record, problem, v.getRunId(), v.getAtStep()), () -> outcomes.scored(v));
     } else if (event instanceof RunEvent.Decided d) {
       ControlDecision v = d.decision();
       MessageChecks.decision(record.key(), v).or(() -> RunOutcomes.tooLarge(v, v.getRunId())).or(() -> unknownRun(v.getRunId(), "ControlDecision"))
-          .ifPresentOrElse(problem -> reject(record, problem, v.getRunId(), v.getAtStep()), () -> taken(record, () -> outcomes.decided(v)));
+          .ifPresentOrElse(problem -> reject(record, problem, v.getRunId(), v.getAtStep()), () -> outcomes.decided(v));
     }
-  }
-
-  /** Keeps an outcome, a record taken. */
-  private void taken(Record<String, RunEvent> record, Runnable keep) {
-    keep.run();
-    clock.took(record.timestamp());
   }
 
   /** The record being processed was taken; a held one applied now is not what moves the clock (it was held from its time). */

@@ -6,7 +6,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * The log's time held records run out by ({@link RunTracker#PARK_FOR}): the newest timestamp of
  * the records the run tracker took (a manifest kept; a commit or factors applied, admitted or queued
- * behind held ones; an outcome kept), or of any record it read less {@link #AHEAD}, whichever is
+ * behind held ones; not an outcome, which the extrapolator stamps when its model write ends), or
+ * of any record it read less {@link #AHEAD}, whichever is
  * later. Not the task's stream time, which every record of the six topics moves: one stamped ahead,
  * junk or a stray commit held itself, lettered every record the task held at once, where a clean
  * log applied each when its manifest came. The second term still runs out the records of a run whose

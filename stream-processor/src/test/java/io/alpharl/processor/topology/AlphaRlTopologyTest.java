@@ -1205,6 +1205,25 @@ class AlphaRlTopologyTest {
         .isEqualTo(clock.toEpochMilli());
   }
 
+  /**
+   * Outcomes are stamped by the extrapolator's clock when a model write ends, minutes after the
+   * records it acted on at 7B (or by a clock ahead): taken, one ran out a commit held for its
+   * manifest, which a write ending a little later would have left to be applied.
+   */
+  @Test
+  void anOutcomeStampedLaterRunsOutNoHeldRecord() {
+    TestInputTopic<String, Prediction> predictions = driver.createInputTopic(Topics.PREDICTIONS.name(), new StringSerializer(),
+        Topics.PREDICTIONS.valueSerde().serializer());
+    steps.pipeInput("late", commitOf("late", 1), tick());
+    predictions.pipeInput(RUN, Prediction.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setFromStep(4).build(),
+        clock.plus(RunTracker.PARK_FOR).plusSeconds(60));
+    clock = clock.plusSeconds(60);
+    runs.pipeInput("late", RunManifest.newBuilder().setSchemaVersion(1).setRunId("late").setPlannedSteps(20).build(), tick());
+    assertThat(dlq.isEmpty()).as("the held commit applied when its manifest came").isTrue();
+    assertThat(driver.<String, io.alpharl.processor.state.RunState>getKeyValueStore(RunTracker.RUN_STATE_STORE).get("late").getLastCompleteStep())
+        .isEqualTo(1);
+  }
+
   /** A commit of a run whose manifest never comes is lettered once the log's time passes it by {@link RunTracker#PARK_FOR}, not before. */
   @Test
   void aCommitOfARunWithoutAManifestIsLetteredAfterAMinuteOfTheLogsTime() {
