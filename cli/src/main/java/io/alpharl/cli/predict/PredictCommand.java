@@ -268,6 +268,13 @@ public final class PredictCommand implements Callable<Integer> {
           TensorSources sources = requireSameTensors(ckpt, base);
           if (c.step() == windowStep) { // the window's newest point, a checkpoint (checked above)
             base.tensors().keySet().forEach(name -> stored.put(name, ckpt.tensor(sources.of(name)).dtype()));
+            if (!sources.extra().isEmpty()) {
+              // As the agent says it: the model is written from the base's tensors, and its config is the checkpoint's, which may untie a
+              // head the base ties. Left out without a word, the command said it succeeded over a model a loader fills at random.
+              System.err.println("alpharl predict: " + sources.extra().size() + " tensors of " + c.path() + " that the base model does not have"
+                  + " are not in the predicted model, e.g. " + sources.extra().subList(0, Math.min(3, sources.extra().size())) + " (a tied head"
+                  + " saved untied, a value head); if the trained model needs them, --base " + basePath + " is not its base");
+            }
           }
           if (c == upTo.get(0)) {
             base.tensors().values().forEach(t -> {

@@ -482,6 +482,40 @@ class PredictCommandTest {
     assertThat(err.toString().strip()).doesNotContain("\n").contains("checkpoint-0").containsIgnoringCase("module").contains("a head", "an embedding");
   }
 
+  /** A tensor the checkpoints hold and the base does not (a value head) was left out of the model without a word. */
+  @Test
+  void tensorsTheBaseDoesNotHaveAreSaidToBeLeftOut() throws Exception {
+    Path run = work.resolve("bert-run-extra");
+    writeBertRun(run, new LinkedHashMap<>(), new LinkedHashMap<>());
+    Path ckpt = run.resolve("checkpoint-50");
+    SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt"));
+    Map<String, float[]> values = new LinkedHashMap<>();
+    try (Checkpoint c = Checkpoint.open(ckpt)) {
+      for (var t : c.tensors().values()) {
+        writer.add(t.name(), DType.F32, t.shape());
+        values.put(t.name(), c.floats(t.name()));
+      }
+    }
+    writer.add("v_head.summary.weight", DType.F32, java.util.List.of(1L, 2L));
+    values.put("v_head.summary.weight", new float[] {1, 2});
+    writer.addBytes(POSITION_IDS, "I64", java.util.List.of(1L, 4L), positionIds());
+    writer.writeTo(ckpt.resolve("model.safetensors"), values);
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream before = System.err;
+    System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      assertThat(AlphaRl.commandLine().execute("predict", run.toString(), "--window-step", "50", "--out", work.resolve("extra-out").toString()))
+          .isZero();
+    } finally {
+      System.setErr(before);
+    }
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("1 tensors of " + ckpt, "not in the predicted model",
+        "[v_head.summary.weight]");
+    try (Checkpoint written = Checkpoint.open(work.resolve("extra-out"))) {
+      assertThat(written.tensors()).doesNotContainKey("v_head.summary.weight");
+    }
+  }
+
   /**
    * A window checkpoint whose matrix has the base's size but not its shape (a transposed save):
    * taking its delta would pair the wrong elements without a word.
