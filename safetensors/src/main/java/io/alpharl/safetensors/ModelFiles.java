@@ -31,6 +31,13 @@ public final class ModelFiles {
   /** Training state: DeepSpeed's tag file and its converter, the trainer's own. */
   private static final Set<String> NOT_MODEL = Set.of("trainer_state.json", "progress.jsonl", "STOP", "latest", "zero_to_fp32.py");
 
+  /**
+   * Folders of model files: transformers saves named chat templates ({@code tool_use}, {@code rag})
+   * as {@code additional_chat_templates/NAME.jinja}. Only those named: a checkpoint's other folders
+   * hold training state or other formats' weights.
+   */
+  public static final List<String> FOLDERS = List.of("additional_chat_templates");
+
   private ModelFiles() {}
 
   /** The directory's model files, by name. */

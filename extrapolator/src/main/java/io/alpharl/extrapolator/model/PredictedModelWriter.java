@@ -182,6 +182,15 @@ public final class PredictedModelWriter {
       for (Path f : ModelFiles.of(from)) {
         copyModelFile(f, dir.resolve(f.getFileName()));
       }
+      for (String folder : ModelFiles.FOLDERS) {
+        List<Path> inFolder = ModelFiles.of(from.resolve(folder));
+        if (!inFolder.isEmpty()) {
+          Files.createDirectories(dir.resolve(folder));
+        }
+        for (Path f : inFolder) {
+          copyModelFile(f, dir.resolve(folder).resolve(f.getFileName()));
+        }
+      }
     }
     ConfigDtype.name(dir, ConfigDtype.mostOf(writtenValuesByDtype(base, plan)));
     ObjectNode meta = JSON.createObjectNode();

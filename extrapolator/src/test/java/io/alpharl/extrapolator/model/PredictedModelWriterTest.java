@@ -259,6 +259,23 @@ class PredictedModelWriterTest {
     }
   }
 
+  /** Named chat templates live in a folder of their own, which was left behind: a predicted model lost its tool_use template. */
+  @Test
+  void namedChatTemplatesAreCopiedInTheirFolder() throws Exception {
+    Path baseDir = Files.createDirectories(dir.resolve("templated-base"));
+    new SafetensorsWriter(Map.of()).add("norm.weight", DType.F32, List.of(2L)).writeTo(baseDir.resolve(Checkpoint.SINGLE_FILE),
+        Map.of("norm.weight", new float[] {1, 2}));
+    Files.writeString(Files.createDirectories(baseDir.resolve("additional_chat_templates")).resolve("tool_use.jinja"), "{{ tools }}");
+    Files.createDirectories(baseDir.resolve("global_step5")).resolve("state.pt").toFile().createNewFile();
+    PredictionPlan plan = new PredictionPlan("run", 10, new long[] {5, 10}, ProgressAxis.PROGRESS_AXIS_STEP, 20, 0.9, Map.of(), false,
+        CarriedDeltas.NONE, Map.of(), PredictionPlan.Verdict.NONE, Map.of());
+    try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
+      PredictedModelWriter.write(dir.resolve("out"), base, plan, backend);
+    }
+    assertThat(dir.resolve("out").resolve("additional_chat_templates").resolve("tool_use.jinja")).hasContent("{{ tools }}");
+    assertThat(dir.resolve("out").resolve("global_step5")).as("a checkpoint's training state").doesNotExist();
+  }
+
   /**
    * The live extrapolator copies the base's config: a bf16 base trained in f32 was written in f32
    * under a config naming bfloat16, which transformers' and vLLM's dtype "auto" read first, loading
