@@ -11,15 +11,39 @@ import java.util.OptionalDouble;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Scores a model of the bundled run with {@code examples/trainer/trainer.py eval} (Debian's
- * python3-torch). Scoring is optional: without Python and torch the demo says how to get them.
+ * Scores a model of the bundled run with {@code examples/trainer/trainer.py eval}, in the Python
+ * named by {@code ALPHARL_PYTHON}, else the first {@code python3} on PATH (an ML user's venv or
+ * conda environment, where their torch is), else Debian's with python3-torch. Scoring is optional:
+ * without Python and torch the demo says how to get them.
  */
 final class ModelScorer {
-  private static final Path PYTHON = Path.of("/usr/bin/python3");
+  static final String PYTHON_VARIABLE = "ALPHARL_PYTHON";
   private final Path trainer;
+  private final Path python;
 
   ModelScorer(Path trainer) {
+    this(trainer, python(System.getenv(PYTHON_VARIABLE), System.getenv("PATH")));
+  }
+
+  ModelScorer(Path trainer, Path python) {
     this.trainer = trainer;
+    this.python = python;
+  }
+
+  /** {@code named} where given, else the first executable {@code python3} on {@code path}, else /usr/bin/python3. */
+  static Path python(String named, String path) {
+    if (named != null && !named.isBlank()) {
+      return Path.of(named);
+    }
+    if (path != null) {
+      for (String dir : path.split(java.io.File.pathSeparator)) {
+        Path candidate = dir.isEmpty() ? null : Path.of(dir, "python3");
+        if (candidate != null && Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+          return candidate;
+        }
+      }
+    }
+    return Path.of("/usr/bin/python3");
   }
 
   /** Why scoring is unavailable, or null when it works. */
@@ -27,12 +51,13 @@ final class ModelScorer {
     if (!Files.isRegularFile(trainer)) {
       return "no " + trainer;
     }
-    if (!Files.isExecutable(PYTHON)) {
-      return "no /usr/bin/python3 (apt-get install python3-torch)";
+    String fix = " (install torch there, set " + PYTHON_VARIABLE + " to a Python that has it, or apt-get install python3-torch)";
+    if (!Files.isExecutable(python)) {
+      return "no " + python + fix;
     }
     try {
-      if (run(Duration.ofSeconds(60), PYTHON.toString(), "-c", "import torch").isEmpty()) {
-        return "python3 has no torch (apt-get install python3-torch)";
+      if (run(Duration.ofSeconds(60), python.toString(), "-c", "import torch").isEmpty()) {
+        return python + " has no torch" + fix;
       }
     } catch (IOException e) {
       return "cannot run python3: " + e.getMessage();
@@ -46,7 +71,7 @@ final class ModelScorer {
   /** Eval accuracy of the model in {@code modelDir}, or empty when the trainer failed or took over 5 minutes. */
   OptionalDouble accuracy(Path modelDir) {
     try {
-      Optional<String> out = run(Duration.ofMinutes(5), PYTHON.toString(), trainer.toString(), "eval", "--model",
+      Optional<String> out = run(Duration.ofMinutes(5), python.toString(), trainer.toString(), "eval", "--model",
           modelDir.resolve("model.safetensors").toString(), "--n", "1000");
       if (out.isEmpty()) {
         return OptionalDouble.empty();
