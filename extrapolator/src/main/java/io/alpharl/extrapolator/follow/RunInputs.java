@@ -18,9 +18,11 @@ import io.alpharl.proto.v1.TensorInfo;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
@@ -51,6 +53,8 @@ public final class RunInputs {
   private final Emitted emitted;
   private final ExtrapolatorMetrics metrics;
   private final RefusalLog refusals = new RefusalLog(LOG);
+  /** Other processor applications whose fits were said not to be followed. */
+  private final Set<String> otherApplicationsSaid = new HashSet<>();
   private final Map<String, RunLedger> runs = new HashMap<>();
   private final List<Pending> waiting = new ArrayList<>();
   /** The newest step of each run's fits taken (one axis, one application): a processor publishes each step's fit once, in step order. */
@@ -81,6 +85,24 @@ public final class RunInputs {
 
   /** A fit not acted on yet, with the record it came in (for its dead letter, should it never be acted on). */
   public record Pending(FitSummary fit, ConsumerRecord<byte[], byte[]> source) {}
+
+  /**
+   * Says once per application that its fits are not followed: a processor started under its own
+   * --application-id (as README advises for new settings) beside an extrapolator left at the
+   * default gave no prediction and no stop, and only a metric said why. A warning while none of the
+   * followed application's fits has come, the likely mistake; otherwise two applications side by side.
+   */
+  private void sayOtherApplication(String other) {
+    if (!otherApplicationsSaid.add(other)) {
+      return;
+    }
+    String line = "fits of processor application '{}' are not followed: this extrapolator follows '{}' (--processor-application)";
+    if (lastFitStep.isEmpty()) {
+      LOG.warn(line + ", of which no fit has come yet", other, processorApplication);
+    } else {
+      LOG.info(line, other, processorApplication);
+    }
+  }
 
   /** Fits not acted on yet, in the order they came; the caller removes those it is done with. */
   public List<Pending> waiting() {
@@ -234,6 +256,7 @@ public final class RunInputs {
           refuse(r, p.get().reason(), p.get().detail(), f.getRunId(), f.getStep());
         } else if (!f.getProcessorApplication().equals(processorApplication)) {
           metrics.skipped(r.topic(), ExtrapolatorMetrics.SKIPPED_OTHER_APPLICATION);
+          sayOtherApplication(f.getProcessorApplication());
         } else if (f.getAxis() != axis) {
           RunLedger run = runs.get(key);
           if (run != null) {

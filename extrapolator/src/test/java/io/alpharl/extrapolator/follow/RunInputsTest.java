@@ -73,6 +73,37 @@ class RunInputsTest {
   }
 
   /**
+   * A processor under its own --application-id beside an extrapolator left at the default: no
+   * prediction and no stop, and only a metric said why. Said once per application, as a warning
+   * while none of the followed application's fits has come.
+   */
+  @Test
+  void fitsOfAnotherApplicationAreSaidOnceNotToBeFollowed() {
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(RunInputs.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    try {
+      manifest();
+      for (String app : List.of("exp2", "exp2", APP, "exp3")) {
+        inputs.apply(new ConsumerRecord<>(Topics.FITS.name(), 0, offset++, RUN.getBytes(StandardCharsets.UTF_8),
+            fitOf(RUN, offset, offset).toBuilder().setProcessorApplication(app).build().toByteArray()), null);
+      }
+    } finally {
+      logger.detachAppender(lines);
+    }
+    assertThat(lines.list).filteredOn(e -> e.getFormattedMessage().contains("are not followed")).satisfiesExactly(
+        first -> {
+          assertThat(first.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+          assertThat(first.getFormattedMessage()).contains("'exp2'", "follows '" + APP + "'", "--processor-application");
+        },
+        second -> {
+          assertThat(second.getLevel()).isEqualTo(ch.qos.logback.classic.Level.INFO);
+          assertThat(second.getFormattedMessage()).contains("'exp3'");
+        });
+  }
+
+  /**
    * A commit that comes before its run's manifest makes the extrapolator read the manifest from
    * alpharl.runs; a broker silent at that moment must not stop it (it did, for every run, until a
    * restart), nor drop the commit: the commit and its partition's later records are read again,
