@@ -56,15 +56,21 @@ public final class LayoutOptions {
     }
   }
 
-  /** What W_0 can default to: only the Hugging Face layout, unchanged, saves the base as its step 0 ({@code checkpoint-0}). */
+  /**
+   * What W_0 can default to: step folders named and laid out as the Hugging Face Trainer's, where
+   * {@code checkpoint-0} is the base saved as step 0. Whatever the ready file: README tells a loop
+   * of the user's own that saves {@code checkpoint-<step>/} with save_pretrained to give
+   * {@code --ready-file ''}, which then asked for --base against the option's help.
+   */
   public boolean savesBaseAsStepZero() {
-    return toLayout().equals(CheckpointLayout.HUGGING_FACE);
+    CheckpointLayout l = toLayout();
+    return l.stepFolder().pattern().equals(CheckpointLayout.HUGGING_FACE.stepFolder().pattern()) && l.weightsSubPath().isEmpty();
   }
 
   /** What made the layout other than Hugging Face's, for a message asking for --base. */
   public String whatChangedIt() {
     return CheckpointLayout.named(layout).equals(CheckpointLayout.HUGGING_FACE)
-        ? "when --step-dir-pattern, --weights-subpath or --ready-file change the layout" : "with --layout " + layout;
+        ? "when --step-dir-pattern or --weights-subpath change the layout" : "with --layout " + layout;
   }
 
   private Pattern compile(String regex) {

@@ -98,8 +98,10 @@ class RunDirOptionsTest {
     assertThat(run("d", "--run-id", "r", "--layout", "openrlhf")).isNull();
     assertThat(firstLine()).isEqualTo("--base is required with --layout openrlhf: give the model the run started from (W_0)");
     assertThat(run("d", "--run-id", "r", "--weights-subpath", "hf")).isNull();
-    assertThat(firstLine()).isEqualTo("--base is required when --step-dir-pattern, --weights-subpath or --ready-file change the layout: give the"
+    assertThat(firstLine()).isEqualTo("--base is required when --step-dir-pattern or --weights-subpath change the layout: give the"
         + " model the run started from (W_0)");
+    // A loop of the user's own saving checkpoint-<step>/ without trainer_state.json, as README says: W_0 is still checkpoint-0.
+    assertThat(run("d", "--run-id", "r", "--ready-file", "").config.basePath()).isEqualTo(java.nio.file.Path.of("d", "checkpoint-0"));
     assertThat(run("d", "--run-id", "r", "--base", "b", "--step-dir-pattern", "ckpt-\\d+")).isNull();
     assertThat(firstLine()).isEqualTo("step folder pattern 'ckpt-\\d+' must have exactly one capturing group (the step), it has 0");
     assertThat(run("d", "--run-id", "r", "--exclude-modules", "(")).isNull();
