@@ -38,7 +38,8 @@ public final class ReplayCommand implements Callable<Integer> {
   @Option(names = "--run-id", converter = RunIdConverter.class, description = "Replay under this run id instead of the recorded one.")
   String runId;
 
-  @Option(names = "--speed", defaultValue = "0", description = "Pace as a multiple of the recorded one; 0 sends as fast as possible. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--speed", defaultValue = "0", description = "Pace as a multiple of the recorded one (the times its commits were sent: a recording made by `agent record` from a"
+      + " finished run was read at once, so use --step-interval to pace it as a trainer); 0 sends as fast as possible. Default: ${DEFAULT-VALUE}.")
   double speed;
 
   @Option(names = "--step-interval", converter = DurationConverter.class, description = "Send one step per interval (e.g. 2s, 1m; ISO-8601 too), as a trainer saving checkpoints every so"
