@@ -119,7 +119,9 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
     WritableDir.require(out, "--out"); // after the checks that need nothing on disk: a refused command leaves no folder behind
     EarlyStopPolicy policy = new EarlyStopPolicy(axis == Axis.signal ? ProgressAxis.PROGRESS_AXIS_SIGNAL : ProgressAxis.PROGRESS_AXIS_STEP,
         minFraction, minConfidence, consecutive, predictAt, carryFromBase);
-    claim(out, id, EnumLabels.of(policy.axis())); // the service claims it too; here the refusal comes before Kafka is asked
+    // The service claims it; here only another id's claim is refused, before Kafka is asked: a claim written here stayed behind a
+    // start refused for want of a broker, and refused the next start under the default id.
+    requireNotClaimed(out, id, EnumLabels.of(policy.axis()));
     kafka.ensureTopics();
     ExtrapolatorMetrics metrics = new ExtrapolatorMetrics();
     HTTPServer metricsServer;
@@ -175,9 +177,9 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
     }
   }
 
-  private static void claim(Path out, String id, String axis) {
+  private static void requireNotClaimed(Path out, String id, String axis) {
     try {
-      OutputClaim.claim(out, id, axis);
+      OutputClaim.requireNotOthers(out, id, axis);
     } catch (OutputClaim.OutputClaimedException e) {
       throw new UserError(e.getMessage());
     } catch (IOException e) {

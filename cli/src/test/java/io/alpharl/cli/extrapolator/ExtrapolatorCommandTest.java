@@ -31,6 +31,33 @@ class ExtrapolatorCommandTest {
         .endsWith("; use --backend AUTO or CPU").doesNotContain("\n");
   }
 
+  /**
+   * The claim on --out was written before Kafka was asked: a start refused for want of a broker
+   * left it behind under its --id, and the next start under the default id was refused. Another
+   * id's claim is still refused before Kafka is asked.
+   */
+  @Test
+  void aStartRefusedForWantOfABrokerLeavesNoClaimAndAnotherIdsClaimIsRefusedFirst() throws Exception {
+    java.nio.file.Path config = java.nio.file.Files.writeString(dir.resolve("fast.properties"),
+        "default.api.timeout.ms=1500\nrequest.timeout.ms=1000\n");
+    java.nio.file.Path out = dir.resolve("models");
+    StringWriter err = new StringWriter();
+    CommandLine cli = AlphaRl.commandLine();
+    cli.setErr(new PrintWriter(err, true));
+    assertThat(cli.execute("extrapolator", "--bootstrap-servers", "127.0.0.1:1", "--kafka-config", config.toString(), "--id", "exp1",
+        "--out", out.toString(), "--metrics-port", "0")).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err.toString()).contains("no Kafka broker answered");
+    assertThat(io.alpharl.extrapolator.write.OutputClaim.claimed(out)).isFalse();
+
+    io.alpharl.extrapolator.write.OutputClaim.claim(out, "exp1", "step");
+    StringWriter err2 = new StringWriter();
+    CommandLine again = AlphaRl.commandLine();
+    again.setErr(new PrintWriter(err2, true));
+    assertThat(again.execute("extrapolator", "--bootstrap-servers", "127.0.0.1:1", "--out", out.toString(), "--metrics-port", "0"))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err2.toString().strip()).contains("holds the predicted models of extrapolator 'exp1'").doesNotContain("\n");
+  }
+
   @Test
   void theRemovedSpillFolderOptionSaysWhyInOneLine() {
     StringWriter err = new StringWriter();

@@ -70,6 +70,20 @@ public final class OutputClaim {
     }
   }
 
+  /**
+   * Refuses, as {@link #claim} would, where another id holds {@code dir}'s models of {@code axis};
+   * writes nothing, so a command refused later (no broker) leaves no claim behind.
+   */
+  public static void requireNotOthers(Path dir, String id, String axis) throws IOException {
+    Path claim = dir.resolve(FILE + "-" + axis);
+    if (Files.isRegularFile(claim)) {
+      String holder = Files.readString(claim, StandardCharsets.UTF_8).strip();
+      if (!holder.equals(id)) {
+        throw new OutputClaimedException(dir, holder, id, claim);
+      }
+    }
+  }
+
   /** Whether some extrapolator claimed {@code dir}'s models of any axis (its claim file is there). */
   public static boolean claimed(Path dir) throws IOException {
     if (!Files.isDirectory(dir)) {

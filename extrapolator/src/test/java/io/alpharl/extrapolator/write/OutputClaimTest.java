@@ -38,6 +38,11 @@ class OutputClaimTest {
         .hasMessageContaining("extrapolator 'x-1'").hasMessageContaining("'x-2' would write over them").hasMessageContaining("own --out");
     OutputClaim.claim(dir, "x-1", "step");
     OutputClaim.claim(dir, "x-2", "signal"); // the other axis's models are other folders
+    assertThatThrownBy(() -> OutputClaim.requireNotOthers(dir, "x-2", "step")).isInstanceOf(OutputClaim.OutputClaimedException.class);
+    OutputClaim.requireNotOthers(dir, "x-1", "step");
+    Path fresh = dir.resolve("fresh");
+    OutputClaim.requireNotOthers(fresh, "x-3", "step");
+    assertThat(fresh).as("a check writes nothing").doesNotExist();
   }
 
   /** Started together, exactly one of several ids gets the folder; each other one is refused, none sees half a claim. */
