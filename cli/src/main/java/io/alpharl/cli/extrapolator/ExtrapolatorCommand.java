@@ -99,7 +99,7 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       // It names the extrapolator's transactions and the claim on --out, which a blank or odd one would make for good.
       throw new UserError("--id '" + id + "' must be 1 to 200 bytes in UTF-8 of letters, digits, '.', '_' or '-'");
     }
-    if (!RecordKeys.isValidRunId(processorApplication)) {
+    if (!RecordKeys.isValidApplicationId(processorApplication)) {
       // No processor can run under it (its topics are named after it): the fits it waits for would never come.
       throw new UserError("--processor-application '" + processorApplication + "' must be 1 to 200 bytes in UTF-8 of letters, digits, '.', '_' or '-'");
     }

@@ -82,8 +82,9 @@ public final class ProcessorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (!RecordKeys.isValidRunId(applicationId)) {
-      // It prefixes the application's topics (changelogs, copies of ΔW), which Kafka names with these characters only.
+    if (!RecordKeys.isValidApplicationId(applicationId)) {
+      // It prefixes the application's topics (changelogs, copies of ΔW), which Kafka names with these characters only: 'exp:2' passed
+      // the run id's check and failed later, making a topic, in a stack trace.
       throw new UserError("--application-id '" + applicationId + "' must be 1 to 200 bytes in UTF-8 of letters, digits, '.', '_' or '-'");
     }
     // Said by the option's name here; the config's own checks below name its fields.

@@ -32,6 +32,15 @@ class ProcessorCommandTest {
     assertThat(err.toString().strip()).isEqualTo("alpharl processor: --solver-tolerance must lie in (0, 1), got 2.0");
   }
 
+  /** 'exp:2' passed the run id's check, and Kafka refused the topic it prefixes later, in a stack trace. */
+  @Test
+  void anApplicationIdKafkaCannotNameATopicWithIsRefusedBeforeKafkaIsAsked() {
+    assertThat(run("processor", "--bootstrap-servers", "127.0.0.1:1", "--application-id", "exp:2", "--http-port", "0"))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(err.toString().strip()).isEqualTo("alpharl processor: --application-id 'exp:2' must be 1 to 200 bytes in UTF-8 of letters, digits,"
+        + " '.', '_' or '-'");
+  }
+
   @Test
   void floatSweepsAtAToleranceTheyCannotMeetAreRefusedInOneLine() {
     assertThat(run("processor", "--bootstrap-servers", "127.0.0.1:1", "--sweep-precision", "float", "--http-port", "0"))

@@ -6,6 +6,8 @@ package io.alpharl.proto.topic;
  */
 public final class RecordKeys {
   public static final char SEPARATOR = '/';
+  /** The characters Kafka allows in a topic's name. */
+  private static final java.util.regex.Pattern TOPIC_SAFE = java.util.regex.Pattern.compile("[A-Za-z0-9._-]+");
 
   private RecordKeys() {}
 
@@ -31,6 +33,14 @@ public final class RecordKeys {
       }
     }
     return runId;
+  }
+
+  /**
+   * Whether {@code id} can name a processor application: a valid run id of the characters Kafka
+   * allows in a topic's name, since it prefixes the application's topics (changelogs, copies of ΔW).
+   */
+  public static boolean isValidApplicationId(String id) {
+    return isValidRunId(id) && TOPIC_SAFE.matcher(id).matches();
   }
 
   /** Whether {@link #requireValidRunId} accepts it. */
