@@ -192,6 +192,7 @@ public final class DeltaSumStore implements StateStore {
     }
     t.lastFrameAt = offset;
     TensorStepLog.Outcome o = t.log.offer(key, frame, decoder);
+    requireKnownPast(key, created != null, o, offset);
     if (o.completesStep() && t.analysed()) {
       if (t.sum == null) {
         long elements = (long) t.log.shape().get(0) * t.log.shape().get(1);
@@ -232,6 +233,31 @@ public final class DeltaSumStore implements StateStore {
       tensors.put(key, created);
     }
     return new Applied(o, t.log.shape(), t.analysed());
+  }
+
+  /**
+   * In a store restored from a restart point, a tensor's first frame refused for a missing step
+   * means the log before the point is needed: the tensor is met after the point with no copy this
+   * restore could see, or its newest copy is gone and an older one was installed (lost to an
+   * unclean leader election, a deletion, a junk tombstone on the copies topic; the point counted on
+   * the newest, so the frames between the two were skipped), or the frame is junk. The task starts
+   * over from the whole log, which tells them apart. Checked until the tensor's first frame is
+   * taken, live as well as at the restore: a copied tensor idle past the point has no frame to
+   * restore, and its next step, live, was refused with every later one. A first frame refused for
+   * another reason (a chunk out of order, a step again) leaves the check to the next.
+   */
+  private void requireKnownPast(String key, boolean unknown, TensorStepLog.Outcome o, long offset) {
+    boolean firstAfterCopy = awaitingFirstFrame.contains(key);
+    if (restartFrom > 0 && (unknown || firstAfterCopy)
+        && o.rejections().stream().anyMatch(x -> x.reason() == RejectReason.REJECT_REASON_MISSING_STEP)) {
+      snapshots.distrust(partition);
+      throw new RestoreFromTheStartException(partition, "store " + name + " of partition " + partition + ": " + key + " at offset " + offset
+          + " follows steps that neither its copies nor the log after the restart point " + restartFrom + " hold; the task is rebuilt from"
+          + " the whole log");
+    }
+    if (firstAfterCopy && o.accepted()) {
+      awaitingFirstFrame.remove(key);
+    }
   }
 
   /**
@@ -321,21 +347,8 @@ public final class DeltaSumStore implements StateStore {
       } catch (FrameException e) {
         continue; // likewise: the deserialization handler dead-lettered it
       }
-      boolean known = tensors.containsKey(key);
-      boolean firstAfterCopy = awaitingFirstFrame.remove(key);
       Applied applied = apply(key, frame, r.offset());
       restoredFrames++;
-      if (restartFrom > 0 && (!known || firstAfterCopy)
-          && applied.outcome().rejections().stream().anyMatch(x -> x.reason() == RejectReason.REJECT_REASON_MISSING_STEP)) {
-        // A tensor met after the restart point in mid-run has no copy this restore could see, or its newest copy is gone and an older
-        // one was installed (lost to an unclean leader election, a deletion; the point counted on the newest, so the frames between the
-        // two were skipped), or the frame is junk: either way, the log before the point is what can tell, so the task starts over from
-        // the whole log. A tensor's first frame after its newest copy always follows the copy's step.
-        snapshots.distrust(partition);
-        throw new RestoreFromTheStartException(partition, "store " + name + " of partition " + partition + ": " + key + " at offset " + r.offset()
-            + " follows steps that neither its copies nor the log after the restart point " + restartFrom + " hold; the task is rebuilt from"
-            + " the whole log");
-      }
       // Live, every frame followed a step applied before it; at restore one that does not means
       // the log lost deltas since. Said once per restore: the live dead letters say the rest.
       if (!loggedMissingStep) {

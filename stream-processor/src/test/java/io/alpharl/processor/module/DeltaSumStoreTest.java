@@ -778,6 +778,110 @@ class DeltaSumStoreTest {
     }
   }
 
+  /**
+   * A copied tensor idle past the restart point has no frame to restore: with its copy lost (a junk
+   * tombstone on the copies topic, say) the store did not know it, and its next step, live, was
+   * refused as following a missing step, with every later one, where an uninterrupted run applied
+   * them. Live as at a restore, the task starts over from the whole log.
+   */
+  @Test
+  void aTensorWhoseCopyIsLostIsRebuiltFromTheWholeLogWhenItsNextStepComesLive() {
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
+      List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
+      for (long step = 1; step <= 4; step++) {
+        chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1), FloatBuffer.wrap(new float[M * N]),
+            f -> log.add(record(KEY, f.bytes())));
+      }
+      int stepFour = log.size() / 4 * 3; // the point lies past step 3, whose copy is lost
+      boolean[] distrusted = {false};
+      SnapshotSource lost = pointedAt(stepFour, List.of(), distrusted);
+      org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(Topics.DELTAS.name(), 0);
+      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
+      DeltaSumStore store = open(allocator, callback, lost);
+      assertThat(store.committedOffset(tp)).isEqualTo(stepFour - 1);
+      callback[0].restoreBatch(List.of()); // nothing of the tensor after the point
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.apply(KEY, FrameEnvelope.parse(log.get(stepFour).value), stepFour))
+          .isInstanceOf(RestoreFromTheStartException.class).hasMessageContaining("rebuilt from the whole log");
+      assertThat(distrusted[0]).isTrue();
+      store.close();
+
+      DeltaSumStore again = open(allocator, callback, lost);
+      assertThat(again.committedOffset(tp)).isNull();
+      callback[0].restoreBatch(offsets(log).subList(0, stepFour));
+      for (int i = stepFour; i < log.size(); i++) {
+        again.apply(KEY, FrameEnvelope.parse(log.get(i).value), i);
+      }
+      assertThat(again.appliedStep(KEY)).isEqualTo(4);
+      again.close();
+    }
+  }
+
+  /**
+   * The first frame after an older copy, installed where the newer is lost, refused for another
+   * reason (a step again, junk) used up the check: the next step, following the
+   * lost copy's, was refused with every later one. The check waits for a frame that is taken.
+   */
+  @Test
+  void aFirstFrameRefusedForAnotherReasonLeavesTheCheckForTheNext() {
+    SnapshotSettings settings = new SnapshotSettings(3, 16);
+    List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
+    List<KeyValue<String, DeltaSumSnapshot>> survivor = new ArrayList<>(); // the copy after step 1
+    long point = -1;
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
+      DeltaSumStore live = open(allocator, null);
+      for (long step = 1; step <= 3; step++) {
+        int from = log.size();
+        chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1), FloatBuffer.wrap(new float[M * N]),
+            f -> log.add(record(KEY, f.bytes())));
+        if (step == 3) {
+          log.add(from, log.get(0)); // step 1's first frame again, as junk: refused as a step taken, not as one missing
+        }
+        for (int i = from; i < log.size(); i++) {
+          TensorStepLog.Outcome o = live.apply(KEY, FrameEnvelope.parse(log.get(i).value), i).outcome();
+          if (o.completesStep() && o.step() <= 2) {
+            List<KeyValue<String, DeltaSumSnapshot>> copy = new ArrayList<>();
+            SnapshotRecords.write(live.snapshot(KEY, 0, i), live.analysed(KEY), settings, (k, v) -> copy.add(KeyValue.pair(k, v)));
+            if (o.step() == 1) {
+              survivor.addAll(copy);
+            }
+            point = live.restartPoint(0, i).orElseThrow().getRestartOffset();
+          }
+        }
+      }
+      assertThat(live.appliedStep(KEY)).isEqualTo(3);
+      boolean[] distrusted = {false};
+      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
+      DeltaSumStore store = open(allocator, callback, pointedAt(point, survivor, distrusted));
+      int from = (int) point;
+      assertThat(store.committedOffset(new org.apache.kafka.common.TopicPartition(Topics.DELTAS.name(), 0))).isEqualTo(point - 1);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> callback[0].restoreBatch(offsets(log).subList(from, log.size())))
+          .isInstanceOf(RestoreFromTheStartException.class);
+      assertThat(distrusted[0]).isTrue();
+      store.close();
+      live.close();
+    }
+  }
+
+  /** Copies and a restart point, as the snapshot topic gives them; the point is gone once the partition is distrusted. */
+  private static SnapshotSource pointedAt(long point, List<KeyValue<String, DeltaSumSnapshot>> copies, boolean[] distrusted) {
+    return new SnapshotSource() {
+      @Override
+      public List<io.alpharl.processor.snapshot.TensorSnapshot> read(int partition, long sketchSeed, int sketchSize) {
+        return fromCopies(copies).read(partition, sketchSeed, sketchSize);
+      }
+
+      @Override
+      public java.util.OptionalLong restartFrom(int partition, long sketchSeed, int sketchSize) {
+        return distrusted[0] ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(point);
+      }
+
+      @Override
+      public void distrust(int partition) {
+        distrusted[0] = true;
+      }
+    };
+  }
+
   /** Copies a restore begun at the restart point counted on, found unusable: the task fails, and its next restore folds the whole log. */
   @Test
   void copiesFoundUnusableAfterARestoreBeganAtTheRestartPointFailTheTaskAndTheNextRestoreFoldsTheWholeLog() {
