@@ -82,6 +82,9 @@ def log_progress(output_dir, step, max_steps=None, **values):
         return None
     data = (json.dumps(line) + "\n").encode("utf-8")
     try:
+        # verl and OpenRLHF make their checkpoint folder at their first save: the steps logged before it were lost, said once,
+        # which then hid a later failure (a full disk) too.
+        os.makedirs(output_dir, exist_ok=True)
         fd = os.open(os.path.join(output_dir, PROGRESS_FILE), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             if _ends_cut_short(fd):

@@ -70,11 +70,19 @@ class LogProgressTest(Base):
             del sys.modules["torch.distributed"]
         self.assertFalse(os.path.exists(os.path.join(self.dir, at.PROGRESS_FILE)))
 
+    def test_a_folder_the_trainer_has_not_made_yet_is_made(self):
+        # verl and OpenRLHF make their checkpoint folder at the first save: the lines before it were lost.
+        later = os.path.join(self.dir, "checkpoints", "run")
+        self.assertIsNotNone(at.log_progress(later, 1, reward=0.5))
+        self.assertEqual(read_progress(later, 1, "reward"), 0.5)
+
     def test_a_directory_that_cannot_be_written_is_a_warning_not_an_exception(self):
-        missing = os.path.join(self.dir, "no", "such")
+        with open(os.path.join(self.dir, "a-file"), "w") as f:
+            f.write("not a folder")
+        unwritable = os.path.join(self.dir, "a-file", "such")
         with self.assertLogs("alpharl", "WARNING") as logs:
-            self.assertIsNone(at.log_progress(missing, 1, reward=1.0))
-            self.assertIsNone(at.log_progress(missing, 2, reward=1.0))
+            self.assertIsNone(at.log_progress(unwritable, 1, reward=1.0))
+            self.assertIsNone(at.log_progress(unwritable, 2, reward=1.0))
         self.assertEqual(len(logs.output), 1)
         self.assertIn("cannot append to", logs.output[0])
 
