@@ -92,6 +92,11 @@ public final class KafkaOptions {
         throw new UserError("no Kafka broker answered at " + bootstrapServers + " (" + e.getCause().getMessage()
             + "); start one there ('alpharl broker' runs an embedded one) or give its address with --bootstrap-servers");
       }
+      java.util.Optional<String> setup = KafkaSetupErrors.describe(e);
+      if (setup.isPresent()) {
+        // Credentials or ACLs refused (a wrong SASL password fails the topics' describe): said as that, not as topics the broker refused.
+        throw new UserError(setup.get());
+      }
       if (e.getCause() instanceof org.apache.kafka.common.errors.ApiException refused) {
         // The broker answered and refused (too many partitions for it, a policy, no right to create topics): its reason, in one line.
         throw new UserError("the Kafka broker at " + bootstrapServers + " refused to create the AlphaRL topics: " + refused.getMessage());

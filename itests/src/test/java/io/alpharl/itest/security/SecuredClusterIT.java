@@ -114,6 +114,14 @@ class SecuredClusterIT {
       assertKeyframes(sasl, "agent", true);
       assertKeyframes(sasl, "agent-before-keyframes", false);
       assertKeyframes(sasl, "agent-reading-keyframes", false);
+      // A wrong password fails the topics' describe: it was said as topics the broker refused to create.
+      Path wrong = Files.writeString(work.resolve("wrong.properties"), "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-256\n"
+          + "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"processor\" password=\"wrong\";\n");
+      ServiceProcess refused = ServiceProcess.start("processor-wrong-password", work.resolve("logs"), 256, List.of("processor", "--bootstrap-servers",
+          sasl, "--kafka-config", wrong.toString(), "--application-id", APPLICATION + "-wrong", "--state-dir", work.resolve("state-wrong").toString(),
+          "--http-port", "0"));
+      assertThat(refused.await(120)).as("its log:%n%s", refused.logText()).isEqualTo(2);
+      assertThat(refused.logText()).contains("Kafka refused this client's credentials").doesNotContain("refused to create the AlphaRL topics");
     }
   }
 
