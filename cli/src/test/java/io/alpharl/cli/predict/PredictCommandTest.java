@@ -173,13 +173,7 @@ class PredictCommandTest {
     writeBertRun(run, new LinkedHashMap<>(), new LinkedHashMap<>());
     Path ckpt = run.resolve("checkpoint-50");
     SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt"));
-    Map<String, float[]> values = new LinkedHashMap<>();
-    try (Checkpoint c = Checkpoint.open(ckpt)) {
-      for (var t : c.tensors().values()) {
-        writer.add(t.name(), t.dtype(), t.shape());
-        values.put(t.name(), c.floats(t.name()));
-      }
-    }
+    Map<String, float[]> values = tensorsInto(ckpt, writer);
     values.get(NORM)[0] = Float.NaN;
     writer.writeTo(ckpt.resolve("model.safetensors"), values);
     StringWriter err = new StringWriter();
@@ -489,13 +483,7 @@ class PredictCommandTest {
     writeBertRun(run, new LinkedHashMap<>(), new LinkedHashMap<>());
     Path ckpt = run.resolve("checkpoint-50");
     SafetensorsWriter writer = new SafetensorsWriter(Map.of("format", "pt"));
-    Map<String, float[]> values = new LinkedHashMap<>();
-    try (Checkpoint c = Checkpoint.open(ckpt)) {
-      for (var t : c.tensors().values()) {
-        writer.add(t.name(), DType.F32, t.shape());
-        values.put(t.name(), c.floats(t.name()));
-      }
-    }
+    Map<String, float[]> values = tensorsInto(ckpt, writer);
     writer.add("v_head.summary.weight", DType.F32, java.util.List.of(1L, 2L));
     values.put("v_head.summary.weight", new float[] {1, 2});
     writer.addBytes(POSITION_IDS, "I64", java.util.List.of(1L, 4L), positionIds());
@@ -543,6 +531,18 @@ class PredictCommandTest {
 
     assertThat(code).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(err.toString().strip()).doesNotContain("\n").contains("checkpoint-25").contains(query).contains("[8, 16]").contains("[16, 8]");
+  }
+
+  /** Adds {@code ckpt}'s tensors to {@code writer} as they are stored, for a test to change before writing them back; returns their values. */
+  private static Map<String, float[]> tensorsInto(Path ckpt, SafetensorsWriter writer) throws Exception {
+    Map<String, float[]> values = new LinkedHashMap<>();
+    try (Checkpoint c = Checkpoint.open(ckpt)) {
+      for (var t : c.tensors().values()) {
+        writer.add(t.name(), t.dtype(), t.shape());
+        values.put(t.name(), c.floats(t.name()));
+      }
+    }
+    return values;
   }
 
   /** A Hugging Face Trainer checkpoint folder: f32 weights W_0 + (t/100)·A and the trainer state. */

@@ -66,13 +66,11 @@ public final class ProgressReader {
    * value counts as none, and the step went out without one with nothing but {@code y=none} to show.
    */
   public Optional<String> unusable(CheckpointDir checkpoint) {
-    List<JsonNode> entries = new ArrayList<>();
-    try {
-      entries.addAll(stateEntries(checkpoint));
-      entries.addAll(loggedEntries(checkpoint));
-    } catch (UncheckedIOException e) {
+    Optional<List<JsonNode>> read = everyEntry(checkpoint);
+    if (read.isEmpty()) {
       return Optional.empty(); // said where the value is read
     }
+    List<JsonNode> entries = read.get();
     for (JsonNode entry : entries) {
       JsonNode s = entry.get("step");
       JsonNode v = entry.get(key);
@@ -91,13 +89,11 @@ public final class ProgressReader {
    * {@code y=none} said so. Empty where an entry has the key, or no entry has anything.
    */
   public Optional<List<String>> keyNeverLogged(CheckpointDir checkpoint) {
-    List<JsonNode> entries = new ArrayList<>();
-    try {
-      entries.addAll(stateEntries(checkpoint));
-      entries.addAll(loggedEntries(checkpoint));
-    } catch (UncheckedIOException e) {
+    Optional<List<JsonNode>> read = everyEntry(checkpoint);
+    if (read.isEmpty()) {
       return Optional.empty(); // said where the value is read
     }
+    List<JsonNode> entries = read.get();
     Set<String> logged = new TreeSet<>();
     for (JsonNode entry : entries) {
       if (entry.has(key)) {
@@ -110,6 +106,18 @@ public final class ProgressReader {
       });
     }
     return logged.isEmpty() ? Optional.empty() : Optional.of(List.copyOf(logged));
+  }
+
+  /** The entries of the checkpoint's trainer state, then the run's progress lines; empty where either cannot be read. */
+  private static Optional<List<JsonNode>> everyEntry(CheckpointDir checkpoint) {
+    List<JsonNode> entries = new ArrayList<>();
+    try {
+      entries.addAll(stateEntries(checkpoint));
+      entries.addAll(loggedEntries(checkpoint));
+    } catch (UncheckedIOException e) {
+      return Optional.empty();
+    }
+    return Optional.of(entries);
   }
 
   /**

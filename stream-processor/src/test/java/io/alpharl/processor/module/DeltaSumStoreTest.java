@@ -672,28 +672,11 @@ class DeltaSumStoreTest {
             f -> log.add(record(KEY, f.bytes())));
       }
       int third = log.size() / 3 * 2; // step 3 begins here; the copy of step 2 that the point counts on is gone
-      long[] restart = {third};
-      boolean[] distrusted = {false};
-      SnapshotSource lost = new SnapshotSource() {
-        @Override
-        public List<io.alpharl.processor.snapshot.TensorSnapshot> read(int partition, long sketchSeed, int sketchSize) {
-          return List.of();
-        }
-
-        @Override
-        public java.util.OptionalLong restartFrom(int partition, long sketchSeed, int sketchSize) {
-          return distrusted[0] ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(restart[0]);
-        }
-
-        @Override
-        public void distrust(int partition) {
-          distrusted[0] = true;
-        }
-      };
+      SnapshotSource lost = pointedAt(third, List.of(), new boolean[] {false});
       org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(Topics.DELTAS.name(), 0);
       RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
       DeltaSumStore store = open(allocator, callback, lost);
-      assertThat(store.committedOffset(tp)).isEqualTo(restart[0] - 1);
+      assertThat(store.committedOffset(tp)).isEqualTo(third - 1);
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> callback[0].restoreBatch(offsets(log).subList(third, log.size())))
           .hasMessageContaining("restart point " + third).hasMessageContaining("rebuilt from the whole log");
       store.close();
@@ -715,51 +698,13 @@ class DeltaSumStoreTest {
    */
   @Test
   void anOlderCopyInstalledWhereTheNewerIsLostFailsTheRestoreAndTheNextFoldsTheWholeLog() {
-    SnapshotSettings settings = new SnapshotSettings(3, 16);
-    List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
-    List<KeyValue<String, DeltaSumSnapshot>> survivor = new ArrayList<>(); // the copy after step 1
-    long restart = -1;
-    Random random = new Random(9);
     try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
       DeltaSumStore live = open(allocator, null);
-      for (long step = 1; step <= 3; step++) {
-        int from = log.size();
-        float[] delta = new float[M * N];
-        for (int i = 0; i < delta.length; i++) {
-          delta[i] = (float) random.nextGaussian() * 1e-3f;
-        }
-        chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1), FloatBuffer.wrap(delta),
-            f -> log.add(record(KEY, f.bytes())));
-        for (int i = from; i < log.size(); i++) {
-          TensorStepLog.Outcome o = live.apply(KEY, FrameEnvelope.parse(log.get(i).value), i).outcome();
-          if (o.completesStep() && o.step() <= 2) {
-            List<KeyValue<String, DeltaSumSnapshot>> copy = new ArrayList<>();
-            SnapshotRecords.write(live.snapshot(KEY, 0, i), live.analysed(KEY), settings, (k, v) -> copy.add(KeyValue.pair(k, v)));
-            if (o.step() == 1) {
-              survivor.addAll(copy);
-            }
-            restart = live.restartPoint(0, i).orElseThrow().getRestartOffset();
-          }
-        }
-      }
-      long point = restart;
+      ThreeSteps folded = foldThreeSteps(live, chunker, false);
+      List<KeyValue<byte[], byte[]>> log = folded.log();
+      long point = folded.point();
       boolean[] distrusted = {false};
-      SnapshotSource stale = new SnapshotSource() {
-        @Override
-        public List<io.alpharl.processor.snapshot.TensorSnapshot> read(int partition, long sketchSeed, int sketchSize) {
-          return fromCopies(survivor).read(partition, sketchSeed, sketchSize);
-        }
-
-        @Override
-        public java.util.OptionalLong restartFrom(int partition, long sketchSeed, int sketchSize) {
-          return distrusted[0] ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(point);
-        }
-
-        @Override
-        public void distrust(int partition) {
-          distrusted[0] = true;
-        }
-      };
+      SnapshotSource stale = pointedAt(point, folded.firstCopy(), distrusted);
       RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
       DeltaSumStore store = open(allocator, callback, stale);
       assertThat(point).as("after step 2's copy, before step 3").isGreaterThan(0).isLessThan(log.size());
@@ -823,35 +768,15 @@ class DeltaSumStoreTest {
    */
   @Test
   void aFirstFrameRefusedForAnotherReasonLeavesTheCheckForTheNext() {
-    SnapshotSettings settings = new SnapshotSettings(3, 16);
-    List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
-    List<KeyValue<String, DeltaSumSnapshot>> survivor = new ArrayList<>(); // the copy after step 1
-    long point = -1;
     try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
       DeltaSumStore live = open(allocator, null);
-      for (long step = 1; step <= 3; step++) {
-        int from = log.size();
-        chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1), FloatBuffer.wrap(new float[M * N]),
-            f -> log.add(record(KEY, f.bytes())));
-        if (step == 3) {
-          log.add(from, log.get(0)); // step 1's first frame again, as junk: refused as a step taken, not as one missing
-        }
-        for (int i = from; i < log.size(); i++) {
-          TensorStepLog.Outcome o = live.apply(KEY, FrameEnvelope.parse(log.get(i).value), i).outcome();
-          if (o.completesStep() && o.step() <= 2) {
-            List<KeyValue<String, DeltaSumSnapshot>> copy = new ArrayList<>();
-            SnapshotRecords.write(live.snapshot(KEY, 0, i), live.analysed(KEY), settings, (k, v) -> copy.add(KeyValue.pair(k, v)));
-            if (o.step() == 1) {
-              survivor.addAll(copy);
-            }
-            point = live.restartPoint(0, i).orElseThrow().getRestartOffset();
-          }
-        }
-      }
+      ThreeSteps folded = foldThreeSteps(live, chunker, true);
+      List<KeyValue<byte[], byte[]>> log = folded.log();
+      long point = folded.point();
       assertThat(live.appliedStep(KEY)).isEqualTo(3);
       boolean[] distrusted = {false};
       RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
-      DeltaSumStore store = open(allocator, callback, pointedAt(point, survivor, distrusted));
+      DeltaSumStore store = open(allocator, callback, pointedAt(point, folded.firstCopy(), distrusted));
       int from = (int) point;
       assertThat(store.committedOffset(new org.apache.kafka.common.TopicPartition(Topics.DELTAS.name(), 0))).isEqualTo(point - 1);
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> callback[0].restoreBatch(offsets(log).subList(from, log.size())))
@@ -860,6 +785,46 @@ class DeltaSumStoreTest {
       store.close();
       live.close();
     }
+  }
+
+  /** A log of a module's steps 1 to 3, the copy taken after step 1, and the restart point after step 2's copy. */
+  private record ThreeSteps(List<KeyValue<byte[], byte[]>> log, List<KeyValue<String, DeltaSumSnapshot>> firstCopy, long point) {}
+
+  /**
+   * Folds steps 1 to 3 of random deltas into {@code live}, copying the module after steps 1 and 2.
+   *
+   * @param junkBeforeStep3 whether step 1's first frame comes again before step 3's frames, as junk
+   */
+  private static ThreeSteps foldThreeSteps(DeltaSumStore live, TensorChunker chunker, boolean junkBeforeStep3) {
+    SnapshotSettings settings = new SnapshotSettings(3, 16);
+    List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
+    List<KeyValue<String, DeltaSumSnapshot>> firstCopy = new ArrayList<>();
+    long point = -1;
+    Random random = new Random(9);
+    for (long step = 1; step <= 3; step++) {
+      int from = log.size();
+      float[] delta = new float[M * N];
+      for (int i = 0; i < delta.length; i++) {
+        delta[i] = (float) random.nextGaussian() * 1e-3f;
+      }
+      chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1), FloatBuffer.wrap(delta),
+          f -> log.add(record(KEY, f.bytes())));
+      if (step == 3 && junkBeforeStep3) {
+        log.add(from, log.get(0));
+      }
+      for (int i = from; i < log.size(); i++) {
+        TensorStepLog.Outcome o = live.apply(KEY, FrameEnvelope.parse(log.get(i).value), i).outcome();
+        if (o.completesStep() && o.step() <= 2) {
+          List<KeyValue<String, DeltaSumSnapshot>> copy = new ArrayList<>();
+          SnapshotRecords.write(live.snapshot(KEY, 0, i), live.analysed(KEY), settings, (k, v) -> copy.add(KeyValue.pair(k, v)));
+          if (o.step() == 1) {
+            firstCopy.addAll(copy);
+          }
+          point = live.restartPoint(0, i).orElseThrow().getRestartOffset();
+        }
+      }
+    }
+    return new ThreeSteps(log, firstCopy, point);
   }
 
   /** Copies and a restart point, as the snapshot topic gives them; the point is gone once the partition is distrusted. */
