@@ -41,6 +41,9 @@ public final class KafkaBrokerExtension implements ParameterResolver {
 
   /** Closed by JUnit when the context that holds it ends (the root one, unless dedicated). */
   static final class SharedBroker implements ExtensionContext.Store.CloseableResource, AutoCloseable {
+    /** Whether a Kafka container failed to start in this test run. */
+    private static volatile boolean containerFailed;
+
     final TestBroker broker;
     private final AutoCloseable closer;
 
@@ -50,14 +53,27 @@ public final class KafkaBrokerExtension implements ParameterResolver {
     }
 
     static SharedBroker start() {
-      if (dockerAvailable()) {
-        KafkaContainer container = new KafkaContainer(KAFKA_IMAGE);
-        container.start();
-        LOG.info("integration tests use a Testcontainers Kafka broker ({}) at {}", KAFKA_IMAGE, container.getBootstrapServers());
-        return new SharedBroker(new Running(container.getBootstrapServers(), "testcontainers"), container::stop);
+      if (!containerFailed && dockerAvailable()) {
+        // As the embedded broker and docker/compose.yaml set them: the tests run on the configuration the product ships.
+        KafkaContainer container = new KafkaContainer(KAFKA_IMAGE)
+            .withEnv("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false")
+            .withEnv("KAFKA_OFFSETS_RETENTION_MINUTES", String.valueOf(EmbeddedKafkaBroker.OFFSETS_KEPT_MINUTES))
+            .withEnv("KAFKA_TRANSACTION_STATE_LOG_NUM_PARTITIONS", "4")
+            .withEnv("KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS", "4");
+        try {
+          container.start();
+          LOG.info("integration tests use a Testcontainers Kafka broker ({}) at {}", KAFKA_IMAGE, container.getBootstrapServers());
+          return new SharedBroker(new Running(container.getBootstrapServers(), "testcontainers"), container::stop);
+        } catch (RuntimeException e) {
+          // Docker answers but the image cannot be pulled or started (offline, a registry's rate limit): every broker test failed,
+          // where the embedded broker serves them. Not tried again for the dedicated brokers after it.
+          containerFailed = true;
+          container.close();
+          LOG.warn("the Kafka container did not start ({}); integration tests use the embedded KRaft broker", e.toString());
+        }
       }
       EmbeddedKafkaBroker embedded = EmbeddedKafkaBroker.start(EmbeddedBrokerConfig.defaults());
-      LOG.info("no Docker engine: integration tests use the embedded KRaft broker at {} (started in {} ms)",
+      LOG.info("no Docker engine or Kafka container: integration tests use the embedded KRaft broker at {} (started in {} ms)",
           embedded.bootstrapServers(), embedded.startupTime().toMillis());
       return new SharedBroker(new Running(embedded.bootstrapServers(), "embedded"), embedded);
     }
