@@ -192,7 +192,7 @@ public final class DeltaSumStore implements StateStore {
     }
     t.lastFrameAt = offset;
     TensorStepLog.Outcome o = t.log.offer(key, frame, decoder);
-    requireKnownPast(key, created != null, o, offset);
+    requireKnownPast(key, created != null && !refusedForSize(frame.header()), o, offset);
     if (o.completesStep() && t.analysed()) {
       if (t.sum == null) {
         long elements = (long) t.log.shape().get(0) * t.log.shape().get(1);
@@ -233,6 +233,21 @@ public final class DeltaSumStore implements StateStore {
       tensors.put(key, created);
     }
     return new Applied(o, t.log.shape(), t.analysed());
+  }
+
+  /**
+   * Whether the frame is of a module the store refuses for its size (more values than one module
+   * can hold, or none): never kept, so each of its later frames meets the store as a tensor it does
+   * not know, refused for a missing step live and after any restore alike.
+   */
+  private static boolean refusedForSize(DeltaChunkHeader h) {
+    if (!Tensor.analysedBy(h)) {
+      return false;
+    }
+    long rows = h.getShape(0);
+    long cols = h.getShape(1);
+    // Junk may name any sizes: compared by division, so that no product overflows into a small one.
+    return rows == 0 || cols == 0 || rows < 0 || cols < 0 || rows > MAX_MODULE_ELEMENTS / cols;
   }
 
   /**

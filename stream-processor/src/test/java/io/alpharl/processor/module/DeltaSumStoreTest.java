@@ -745,6 +745,11 @@ class DeltaSumStoreTest {
       DeltaSumStore store = open(allocator, callback, lost);
       assertThat(store.committedOffset(tp)).isEqualTo(stepFour - 1);
       callback[0].restoreBatch(List.of()); // nothing of the tensor after the point
+      // A module the store refuses for its size is never kept, so its later steps follow none, in a clean run too: refused, not rebuilt.
+      List<DeltaFrame> empty = new ArrayList<>();
+      chunker.split(new TensorRef(RUN, 2, "empty.weight", List.of(0L, (long) N), true).following(1), FloatBuffer.allocate(0), empty::add);
+      assertThat(store.apply(RUN + "/empty.weight", empty.get(0), stepFour).outcome().rejections()).extracting(TensorStepLog.Rejection::reason)
+          .containsExactly(RejectReason.REJECT_REASON_MISSING_STEP);
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.apply(KEY, FrameEnvelope.parse(log.get(stepFour).value), stepFour))
           .isInstanceOf(RestoreFromTheStartException.class).hasMessageContaining("rebuilt from the whole log");
       assertThat(distrusted[0]).isTrue();
