@@ -74,15 +74,17 @@ public final class PredictedModelWriter {
    * trainer's, and the extrapolator reads with its own rights: a link to its credentials, copied,
    * handed them to whoever reads the predicted model. Through a link a reader gets what its own
    * rights allow.
+   *
+   * @param modelDir the model's folder {@code from} lies in, or in a folder of ({@link ModelFiles#FOLDERS})
    */
-  private static void copyModelFile(Path from, Path to) throws IOException {
+  private static void copyModelFile(Path from, Path to, Path modelDir) throws IOException {
     Files.deleteIfExists(to); // a link or file from an earlier folder of modelFileDirs: the later one's replaces it
     if (!Files.isSymbolicLink(from)) {
       Files.copy(from, to, LinkOption.NOFOLLOW_LINKS);
       return;
     }
     Path real = from.toRealPath();
-    Path dir = from.toAbsolutePath().getParent().toRealPath();
+    Path dir = modelDir.toAbsolutePath().toRealPath();
     if ((real.startsWith(dir) || modelBlobs(dir).filter(real::startsWith).isPresent()) && Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
       Files.copy(real, to, LinkOption.NOFOLLOW_LINKS);
     } else {
@@ -180,7 +182,7 @@ public final class PredictedModelWriter {
     }
     for (Path from : modelFileDirs) {
       for (Path f : ModelFiles.of(from)) {
-        copyModelFile(f, dir.resolve(f.getFileName()));
+        copyModelFile(f, dir.resolve(f.getFileName()), from);
       }
       for (String folder : ModelFiles.FOLDERS) {
         List<Path> inFolder = ModelFiles.of(from.resolve(folder));
@@ -188,7 +190,7 @@ public final class PredictedModelWriter {
           Files.createDirectories(dir.resolve(folder));
         }
         for (Path f : inFolder) {
-          copyModelFile(f, dir.resolve(folder).resolve(f.getFileName()));
+          copyModelFile(f, dir.resolve(folder).resolve(f.getFileName()), from);
         }
       }
     }

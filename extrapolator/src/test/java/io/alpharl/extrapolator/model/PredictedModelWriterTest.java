@@ -156,6 +156,9 @@ class PredictedModelWriterTest {
     Files.createSymbolicLink(snapshot.resolve("config.json"), Path.of("..", "..", "blobs", "c"));
     Path outside = Files.writeString(dir.resolve("hub").resolve("elsewhere.txt"), "not the model's");
     Files.createSymbolicLink(snapshot.resolve("notes.txt"), outside);
+    Files.writeString(blobs.resolve("t"), "{{ tools }}");
+    Files.createSymbolicLink(Files.createDirectories(snapshot.resolve("additional_chat_templates")).resolve("tool_use.jinja"),
+        Path.of("..", "..", "..", "blobs", "t"));
     PredictionPlan plan = new PredictionPlan("run", 80, new long[] {5, 10, 80}, ProgressAxis.PROGRESS_AXIS_STEP, 200, 0.9, Map.of(), false,
         CarriedDeltas.of(Map.of()), Map.of(), PredictionPlan.Verdict.NONE, Map.of());
 
@@ -166,6 +169,9 @@ class PredictedModelWriterTest {
     assertThat(Files.isSymbolicLink(out.resolve("config.json"))).isFalse();
     assertThat(out.resolve("config.json")).hasContent("{\"model_type\":\"tiny\"}");
     assertThat(Files.readSymbolicLink(out.resolve("notes.txt"))).isEqualTo(outside.toRealPath());
+    Path template = out.resolve("additional_chat_templates").resolve("tool_use.jinja");
+    assertThat(Files.isSymbolicLink(template)).as("a template folder's link into the cache, copied as the config is").isFalse();
+    assertThat(template).hasContent("{{ tools }}");
     assertThat(PredictedModelWriter.modelBlobs(snapshot)).hasValue(repo.resolve("blobs"));
     assertThat(PredictedModelWriter.modelBlobs(dir.resolve("shared").resolve("snapshots").resolve("r"))).as("not a cache repository").isEmpty();
   }
