@@ -793,8 +793,10 @@ public final class CheckpointAgent implements AutoCloseable {
         if (!keyNeverLoggedSaid) {
           progress.keyNeverLogged(c).ifPresent(keys -> {
             keyNeverLoggedSaid = true;
+            // verl logs a hundred metrics: the first dozen say enough.
+            String named = keys.size() <= 12 ? keys.toString() : keys.subList(0, 12) + " and " + (keys.size() - 12) + " more";
             LOG.warn("run {} step {}: the trainer logs no '{}' (--progress-key) at any step, so steps go out without a progress value and the"
-                + " fits have no signal axis; it logs {}", config.runId(), c.step(), progress.key(), keys);
+                + " fits have no signal axis; it logs {}", config.runId(), c.step(), progress.key(), named);
           });
         }
       }

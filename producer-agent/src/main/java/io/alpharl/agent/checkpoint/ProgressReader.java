@@ -37,6 +37,8 @@ import java.util.TreeSet;
 public final class ProgressReader {
   public static final String PROGRESS_JSONL = "progress.jsonl";
   private static final ObjectMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+  /** The Hugging Face Trainer's prefix of an evaluation's metrics. */
+  private static final String EVAL_PREFIX = "eval_";
   /** Keys every trainer logs beside its metrics, never a progress value. */
   private static final Set<String> NOT_PROGRESS = Set.of("step", "epoch", "learning_rate", "grad_norm", "total_flos", "train_runtime",
       "train_samples_per_second", "train_steps_per_second");
@@ -105,7 +107,9 @@ public final class ProgressReader {
         }
       });
     }
-    return logged.isEmpty() ? Optional.empty() : Optional.of(List.copyOf(logged));
+    // An evaluation's key before the first evaluation (eval_steps past save_steps) is not a key the trainer never logs.
+    boolean evaluated = logged.stream().anyMatch(k -> k.startsWith(EVAL_PREFIX));
+    return logged.isEmpty() || (key.startsWith(EVAL_PREFIX) && !evaluated) ? Optional.empty() : Optional.of(List.copyOf(logged));
   }
 
   /** The entries of the checkpoint's trainer state, then the run's progress lines; empty where either cannot be read. */

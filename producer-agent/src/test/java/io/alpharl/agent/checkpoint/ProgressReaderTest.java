@@ -57,6 +57,10 @@ class ProgressReaderTest {
         + " \"learning_rate\": 1e-6, \"objective/kl\": 0.01, \"note\": \"x\"}, {\"step\": 10, \"objective/rlhf_reward\": 0.2}]}");
     assertThat(new ProgressReader("reward").keyNeverLogged(c)).hasValue(java.util.List.of("objective/kl", "objective/rlhf_reward"));
     assertThat(new ProgressReader("objective/rlhf_reward").keyNeverLogged(c)).isEmpty();
+    assertThat(new ProgressReader("eval_reward").keyNeverLogged(c)).as("no evaluation has run yet").isEmpty();
+    Files.writeString(folder.resolve("trainer_state.json"), "{\"log_history\": [{\"step\": 5, \"objective/rlhf_reward\": 0.1},"
+        + " {\"step\": 10, \"eval_accuracy\": 0.2}]}");
+    assertThat(new ProgressReader("eval_reward").keyNeverLogged(c)).hasValue(java.util.List.of("eval_accuracy", "objective/rlhf_reward"));
     Files.writeString(root.resolve(ProgressReader.PROGRESS_JSONL), "{\"step\": 3, \"reward\": null}\n");
     assertThat(new ProgressReader("reward").keyNeverLogged(c)).as("logged, if not as a number").isEmpty();
   }
