@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.TimeUnit;
@@ -18,58 +19,83 @@ import java.util.concurrent.TimeUnit;
  */
 final class ModelScorer {
   static final String PYTHON_VARIABLE = "ALPHARL_PYTHON";
+  private static final Path DEBIAN_PYTHON = Path.of("/usr/bin/python3");
   private final Path trainer;
-  private final Path python;
+  /** The Pythons to try, in order; the first with torch scores. */
+  private final List<Path> candidates;
+  /** The first of them with torch, once {@link #unavailableReason} found it. */
+  private Path python;
 
   ModelScorer(Path trainer) {
-    this(trainer, python(System.getenv(PYTHON_VARIABLE), System.getenv("PATH")));
+    this(trainer, pythons(System.getenv(PYTHON_VARIABLE), System.getenv("PATH")));
   }
 
-  ModelScorer(Path trainer, Path python) {
+  ModelScorer(Path trainer, List<Path> candidates) {
     this.trainer = trainer;
-    this.python = python;
+    this.candidates = candidates;
   }
 
-  /** {@code named} where given, else the first executable {@code python3} on {@code path}, else /usr/bin/python3. */
-  static Path python(String named, String path) {
+  /**
+   * {@code named} alone where given (a command name is looked up on {@code path}); else the first
+   * executable {@code python3} on {@code path}, then Debian's, whose python3-torch the README names.
+   */
+  static List<Path> pythons(String named, String path) {
     if (named != null && !named.isBlank()) {
-      return Path.of(named);
+      return List.of(named.contains("/") ? Path.of(named) : onPath(named, path).orElse(Path.of(named)));
     }
+    java.util.LinkedHashSet<Path> out = new java.util.LinkedHashSet<>();
+    onPath("python3", path).ifPresent(out::add);
+    out.add(DEBIAN_PYTHON);
+    return List.copyOf(out);
+  }
+
+  private static Optional<Path> onPath(String command, String path) {
     if (path != null) {
       for (String dir : path.split(java.io.File.pathSeparator)) {
-        Path candidate = dir.isEmpty() ? null : Path.of(dir, "python3");
+        Path candidate = dir.isEmpty() ? null : Path.of(dir, command);
         if (candidate != null && Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-          return candidate;
+          return Optional.of(candidate);
         }
       }
     }
-    return Path.of("/usr/bin/python3");
+    return Optional.empty();
   }
 
-  /** Why scoring is unavailable, or null when it works. */
+  /** Why scoring is unavailable, or null when it works (the Python it scores with chosen). */
   String unavailableReason() {
     if (!Files.isRegularFile(trainer)) {
       return "no " + trainer;
     }
-    String fix = " (install torch there, set " + PYTHON_VARIABLE + " to a Python that has it, or apt-get install python3-torch)";
-    if (!Files.isExecutable(python)) {
-      return "no " + python + fix;
-    }
-    try {
-      if (run(Duration.ofSeconds(60), python.toString(), "-c", "import torch").isEmpty()) {
-        return python + " has no torch" + fix;
+    List<String> tried = new java.util.ArrayList<>();
+    for (Path candidate : candidates) {
+      if (!Files.isExecutable(candidate)) {
+        tried.add("no " + candidate);
+        continue;
       }
-    } catch (IOException e) {
-      return "cannot run python3: " + e.getMessage();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "interrupted";
+      try {
+        if (run(Duration.ofSeconds(60), candidate.toString(), "-c", "import torch").isPresent()) {
+          python = candidate;
+          return null;
+        }
+        tried.add(candidate + " has no torch");
+      } catch (IOException e) {
+        tried.add("cannot run " + candidate + ": " + e.getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return "interrupted";
+      }
     }
-    return null;
+    return String.join("; ", tried) + " (install torch there, set " + PYTHON_VARIABLE + " to a Python that has it, or apt-get install python3-torch)";
   }
 
-  /** Eval accuracy of the model in {@code modelDir}, or empty when the trainer failed or took over 5 minutes. */
+  /**
+   * Eval accuracy of the model in {@code modelDir}, or empty when the trainer failed or took over 5
+   * minutes, or no Python with torch was found ({@link #unavailableReason} first).
+   */
   OptionalDouble accuracy(Path modelDir) {
+    if (python == null) {
+      return OptionalDouble.empty();
+    }
     try {
       Optional<String> out = run(Duration.ofMinutes(5), python.toString(), trainer.toString(), "eval", "--model",
           modelDir.resolve("model.safetensors").toString(), "--n", "1000");

@@ -116,7 +116,8 @@ public final class RunLedger {
 
   /**
    * Keeps the first commit of a step, and none of a step before the newest kept: the agent commits
-   * in step order, so neither is its (the run tracker letters them). Kept, a commit of a skipped
+   * in step order, so neither is its (the run tracker letters those of steps it completed; this
+   * service letters only fits it cannot act on). Kept, a commit of a skipped
    * step after a later one made a fit waiting on it acted on or refused by whether the two commits
    * came in one poll. Not while let go: {@link #revive} first.
    */
