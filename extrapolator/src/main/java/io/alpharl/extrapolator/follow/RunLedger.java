@@ -114,18 +114,12 @@ public final class RunLedger {
     return startMs == Long.MAX_VALUE ? 0 : startMs;
   }
 
-  /**
-   * Keeps the first commit of a step, and none of a step before the newest kept: the agent commits
-   * in step order, so neither is its (the run tracker letters those of steps it completed; this
-   * service letters only fits it cannot act on). Kept, a commit of a skipped
-   * step after a later one made a fit waiting on it acted on or refused by whether the two commits
-   * came in one poll. Not while let go: {@link #revive} first.
-   */
+  /** Keeps the first commit of a step (a second one is not the agent's). Not while let go: {@link #revive} first. */
   public void commit(StepCommitted s) {
     if (letGo) {
       throw new IllegalStateException("run " + s.getRunId() + ": a commit taken while its commits are let go; revive them first");
     }
-    if (!commits.containsKey(s.getStep()) && (commits.isEmpty() || s.getStep() > commits.lastKey())) {
+    if (!commits.containsKey(s.getStep())) {
       commits.put(s.getStep(), s.getTensorsCount() == 0 ? s : s.toBuilder().clearTensors().build());
       digests.add(s);
     }

@@ -162,36 +162,6 @@ class RunInputsTest {
   }
 
   /**
-   * A commit of the skipped step after a later one (not the agent's: it commits in step order) made
-   * the fit waiting on it refused when the two commits came in two polls and acted on when they came
-   * in one, as after a restart: a decision could be sent twice. It is never kept now.
-   */
-  @Test
-  void aCommitOfAStepBeforeTheNewestDoesNotDecideWhetherAWaitingFitIsActedOn() {
-    for (boolean onePoll : new boolean[] {false, true}) {
-      RunInputs in = new RunInputs(APP, ProgressAxis.PROGRESS_AXIS_STEP, Emitted.none("x"), new ExtrapolatorMetrics());
-      in.apply(record(Topics.RUNS.name(), 0, 0, RunManifest.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).build()
-          .toByteArray(), RUN), null);
-      in.apply(new ConsumerRecord<>(Topics.FITS.name(), 0, 0, RUN.getBytes(StandardCharsets.UTF_8), fitOf(RUN, 7, 5, 6, 7).toByteArray()), null);
-      for (long step : new long[] {5, 7, 8}) {
-        in.apply(record(Topics.STEPS.name(), 0, step, commit(RUN, step), RUN), null);
-      }
-      if (!onePoll) {
-        in.refuseUnreachable();
-      }
-      in.apply(record(Topics.STEPS.name(), 0, 9, commit(RUN, 6), RUN), null);
-      in.refuseUnreachable();
-      assertThat(in.waiting()).as(onePoll ? "one poll" : "two polls").isEmpty();
-      assertThat(in.runs().get(RUN).commits()).containsOnlyKeys(5L, 7L, 8L);
-      MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
-      producer.initTransactions();
-      in.publishLetters(producer, () -> true);
-      assertThat(producer.history()).singleElement().satisfies(r -> assertThat(parse(r.value()).getReason())
-          .isEqualTo(RejectReason.REJECT_REASON_MISSING_STEP));
-    }
-  }
-
-  /**
    * The end's manifest may come after the run's last fit was acted on (the topics come in no fixed
    * order): the run is let go then, once, and a later manifest is checked as before the let-go.
    */
