@@ -25,7 +25,7 @@ import java.util.Objects;
  */
 public record ExtrapolatorConfig(KafkaClients kafka, String id, String processorApplication, Path outputDir,
     ExtrapolationBackends.Choice backend, int cpuThreads, EarlyStopPolicy policy, Duration readTimeout) {
-  public static final String DEFAULT_ID = "alpharl-extrapolator";
+  public static final String DEFAULT_ID = io.alpharl.proto.topic.Topics.DEFAULT_EXTRAPOLATOR_ID;
   public static final String DEFAULT_PROCESSOR_APPLICATION = "alpharl-processor";
 
   public ExtrapolatorConfig {

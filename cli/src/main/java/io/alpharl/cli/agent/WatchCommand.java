@@ -15,7 +15,9 @@ import io.alpharl.cli.ShutdownHook;
 import io.alpharl.cli.UserError;
 import io.alpharl.proto.error.Causes;
 import io.alpharl.proto.topic.KafkaClients;
+import io.alpharl.proto.topic.RecordKeys;
 import io.alpharl.proto.topic.TopicGoneException;
+import io.alpharl.proto.topic.Topics;
 import io.alpharl.proto.v1.RunStatus;
 import java.time.Duration;
 import java.util.Map;
@@ -59,8 +61,16 @@ public final class WatchCommand implements Callable<Integer> {
       description = "Address the control endpoint binds: loopback by default (the trainer runs beside the agent). Default: ${DEFAULT-VALUE}.")
   String controlHost;
 
+  @Option(names = "--control-from", defaultValue = Topics.DEFAULT_EXTRAPOLATOR_ID,
+      description = "The extrapolator (its --id) whose early-stop decisions this agent acts on; another's are said once and left. Default: "
+          + "${DEFAULT-VALUE}.")
+  String controlFrom;
+
   @Override
   public Integer call() throws InterruptedException, java.io.IOException {
+    if (!RecordKeys.isValidRunId(controlFrom)) {
+      throw new UserError("--control-from '" + controlFrom + "' must be 1 to 200 bytes in UTF-8 of letters, digits, '.', '_' or '-'");
+    }
     run.requireWatchPace();
     AgentConfig checked = run.checkedConfig(!once);
     // With --once, what is there now is what there is: no waiting for a progress value, no measuring again.
@@ -84,7 +94,8 @@ public final class WatchCommand implements Callable<Integer> {
     });
     KafkaClients clients = kafka.clients();
     try (RootAllocator allocator = new RootAllocator();
-         ControlFollower control = ControlFollower.start(clients, config.runId(), config.runDir(), controlHost, controlPort)) {
+         ControlFollower control = ControlFollower.start(clients, config.runId(), config.runDir(), controlHost, controlPort,
+             ControlFollower.Patience.DEFAULT, controlFrom)) {
       if (once) {
         session(config, clients, allocator, stopping, control);
       } else {

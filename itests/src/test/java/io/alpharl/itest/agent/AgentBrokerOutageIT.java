@@ -101,7 +101,7 @@ class AgentBrokerOutageIT {
           TopicAdmin.ensure(admin, Topics.layouts(4, (short) 1));
         }
         ControlDecision stop = ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN)
-            .setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(40).setReason("test").build();
+            .setExtrapolatorId(Topics.DEFAULT_EXTRAPOLATOR_ID).setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(40).setReason("test").build();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap), new ByteArraySerializer(),
             new ByteArraySerializer())) {
           producer.send(new ProducerRecord<>(Topics.CONTROL.name(), RUN.getBytes(StandardCharsets.UTF_8), stop.toByteArray())).get();

@@ -51,7 +51,7 @@ class ControlFollowerRetryIT {
       }
       broker.ensureTopics();
       ControlDecision stop = ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run)
-          .setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(40).setReason("test").build();
+          .setExtrapolatorId(Topics.DEFAULT_EXTRAPOLATOR_ID).setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(40).setReason("test").build();
       try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", broker.bootstrapServers()),
           new ByteArraySerializer(), new ByteArraySerializer())) {
         producer.send(new ProducerRecord<>(Topics.CONTROL.name(), run.getBytes(StandardCharsets.UTF_8), stop.toByteArray())).get();

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Junk under a run's key on {@code alpharl.control} is dead-lettered once, however often the
- * agent restarts: its control follower reads the topic from the start in every session and
+ * agent restarts, and another extrapolator's decision is left: its control follower reads the topic from the start in every session and
  * lettered the same junk again in each, so the letters' count depended on how often the agent
  * was restarted.
  */
@@ -42,11 +42,15 @@ class ControlLettersOnceIT {
     broker.ensureTopics();
     String run = "control-letters-" + UUID.randomUUID().toString().substring(0, 8);
     ControlDecision stop = ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run)
-        .setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(40).setReason("test").build();
+        .setExtrapolatorId(Topics.DEFAULT_EXTRAPOLATOR_ID).setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(40).setReason("test").build();
+    // Another extrapolator's stop first (a second one on the run, of the other axis or other settings): the agent took the first
+    // decision keyed by the run, so its STOP file followed whichever was committed first. Left, and not a letter.
+    ControlDecision others = stop.toBuilder().setExtrapolatorId("trial-extrapolator").setAtStep(75).build();
     long junkAt;
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", broker.bootstrapServers()),
         new ByteArraySerializer(), new ByteArraySerializer())) {
       byte[] key = run.getBytes(StandardCharsets.UTF_8);
+      producer.send(new ProducerRecord<>(Topics.CONTROL.name(), 0, key, others.toByteArray())).get();
       junkAt = producer.send(new ProducerRecord<>(Topics.CONTROL.name(), 0, key, "not a decision".getBytes(StandardCharsets.UTF_8))).get()
           .offset();
       // After the junk on its partition: a follower that took the decision has read past the junk.
@@ -59,7 +63,7 @@ class ControlLettersOnceIT {
         while (follower.decision() == null && System.nanoTime() < deadline) {
           Thread.sleep(100);
         }
-        assertThat(follower.decision().toBuilder().clearDecidedUnixMs().build()).as("session %d took the decision, past the junk", session)
+        assertThat(follower.decision().toBuilder().clearDecidedUnixMs().build()).as("session %d took its extrapolator's decision, past the junk and another's", session)
             .isEqualTo(stop); // with the record's time in decided_unix_ms
         deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (letters(broker, run).isEmpty() && System.nanoTime() < deadline) {

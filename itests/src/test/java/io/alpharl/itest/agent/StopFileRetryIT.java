@@ -48,7 +48,7 @@ class StopFileRetryIT {
     }
     try (ControlFollower follower = ControlFollower.start(KafkaClients.of(broker.bootstrapServers()), run, trainer, "127.0.0.1", port, quick)) {
       ControlDecision stop = ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run)
-          .setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(40).setReason("test").build();
+          .setExtrapolatorId(Topics.DEFAULT_EXTRAPOLATOR_ID).setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(40).setReason("test").build();
       long sent = System.currentTimeMillis();
       try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", broker.bootstrapServers()),
           new ByteArraySerializer(), new ByteArraySerializer())) {

@@ -80,7 +80,8 @@ class EarlyStopIT {
         .withHttp("127.0.0.1", httpPort);
     try (RootAllocator allocator = new RootAllocator();
          ProcessorApp processor = ProcessorApp.start(pc, allocator);
-         ControlFollower control = ControlFollower.start(broker.bootstrapServers(), runId, trainerDir, 0)) {
+         ControlFollower control = ControlFollower.start(KafkaClients.of(broker.bootstrapServers()), runId, trainerDir, "127.0.0.1", 0,
+             ControlFollower.Patience.DEFAULT, "it-extrapolator-" + runId)) {
       ExtrapolatorService extrapolator = new ExtrapolatorService(ExtrapolatorConfig.of(KafkaClients.of(broker.bootstrapServers()), "it-extrapolator-" + runId,
           "it-" + runId, work.resolve("predictions"), policy), allocator);
       Thread thread = new Thread(extrapolator, "it-extrapolator");

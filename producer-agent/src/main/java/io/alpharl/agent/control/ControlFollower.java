@@ -59,6 +59,14 @@ public final class ControlFollower implements AutoCloseable {
   }
 
   private final String runId;
+  /**
+   * The extrapolator whose decisions are acted on. Any decision keyed by the run was: with two
+   * extrapolators on the run (one per axis, or a trial of other settings) the STOP file held
+   * whichever stop was committed first, by timing, not by the log.
+   */
+  private final String trusted;
+  /** Other extrapolators whose decisions were said to be left (the follower's thread only). */
+  private final Set<String> othersSaid = new java.util.HashSet<>();
   private final Patience patience;
   private final Path runDir;
   private final AtomicBoolean running = new AtomicBoolean(true);
@@ -84,8 +92,9 @@ public final class ControlFollower implements AutoCloseable {
   private final Thread thread;
   private final HttpServers.Made http;
 
-  private ControlFollower(KafkaClients kafka, String runId, Path runDir, HttpServers.Made http, Patience patience) {
+  private ControlFollower(KafkaClients kafka, String runId, Path runDir, HttpServers.Made http, Patience patience, String trusted) {
     this.runId = runId;
+    this.trusted = trusted;
     this.patience = patience;
     this.runDir = runDir;
     this.http = http;
@@ -107,8 +116,14 @@ public final class ControlFollower implements AutoCloseable {
 
   public static ControlFollower start(KafkaClients kafka, String runId, Path runDir, String httpHost, int httpPort, Patience patience)
       throws IOException {
+    return start(kafka, runId, runDir, httpHost, httpPort, patience, Topics.DEFAULT_EXTRAPOLATOR_ID);
+  }
+
+  /** @param trusted the extrapolator id whose decisions are acted on (others are said once and left) */
+  public static ControlFollower start(KafkaClients kafka, String runId, Path runDir, String httpHost, int httpPort, Patience patience,
+      String trusted) throws IOException {
     HttpServers.Made http = httpPort > 0 ? HttpServers.create(new InetSocketAddress(httpHost, httpPort), "alpharl-control", 2) : null;
-    ControlFollower f = new ControlFollower(kafka, runId, runDir, http, patience);
+    ControlFollower f = new ControlFollower(kafka, runId, runDir, http, patience, trusted);
     if (http != null) {
       http.server().createContext("/control", exchange -> {
         ControlDecision d = f.decision.get();
@@ -253,6 +268,13 @@ public final class ControlFollower implements AutoCloseable {
             if (refused.add(r.partition() + "@" + r.offset())) { // an extrapolator newer than this agent: said, not passed over in silence
               LOG.warn("run {}: decision {}-{}@{} asks for {}, which this agent does not know; it is not acted on", runId, r.topic(), r.partition(),
                   r.offset(), d.getAction());
+            }
+            continue;
+          }
+          if (!d.getExtrapolatorId().equals(trusted)) {
+            if (othersSaid.add(d.getExtrapolatorId())) {
+              LOG.info("run {}: decisions of extrapolator '{}' (first at step {}, {}-{}@{}) are not acted on: this agent follows '{}'"
+                  + " (--control-from)", runId, d.getExtrapolatorId(), d.getAtStep(), r.topic(), r.partition(), r.offset(), trusted);
             }
             continue;
           }

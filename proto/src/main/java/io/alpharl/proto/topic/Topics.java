@@ -28,6 +28,11 @@ public final class Topics {
    * application id that computed it, since several processor applications may share the topic.
    */
   public static final String PROCESSOR_HEADER = "alpharl-processor";
+  /**
+   * The extrapolator's default id, which names its decisions on {@code alpharl.control}: the one an
+   * agent acts on unless told another.
+   */
+  public static final String DEFAULT_EXTRAPOLATOR_ID = "alpharl-extrapolator";
   /** The longest an agent holds a step's transaction open: reading a large model's checkpoint takes minutes. */
   public static final java.time.Duration AGENT_TRANSACTION_TIMEOUT = java.time.Duration.ofMinutes(10);
   /**
