@@ -92,6 +92,17 @@ public final class PredictedModelWriter {
     }
   }
 
+  /** The model files of {@code folder} into {@code to}, made where there are any ({@code modelDir} as {@link #copyModelFile} takes it). */
+  private static void copyModelFiles(Path folder, Path to, Path modelDir) throws IOException {
+    List<Path> files = ModelFiles.of(folder);
+    if (!files.isEmpty()) {
+      Files.createDirectories(to);
+    }
+    for (Path f : files) {
+      copyModelFile(f, to.resolve(f.getFileName()), modelDir);
+    }
+  }
+
   /** The blobs of the Hugging Face cache repository whose snapshot {@code dir} is ({@code models--X/snapshots/REV}), if it is one. */
   static java.util.Optional<Path> modelBlobs(Path dir) {
     Path snapshots = dir.getParent();
@@ -181,17 +192,9 @@ public final class PredictedModelWriter {
       files = writer.writeTo(dir, (name, sink) -> sink.put(FloatBuffer.wrap(ahead.take(name))));
     }
     for (Path from : modelFileDirs) {
-      for (Path f : ModelFiles.of(from)) {
-        copyModelFile(f, dir.resolve(f.getFileName()), from);
-      }
+      copyModelFiles(from, dir, from);
       for (String folder : ModelFiles.FOLDERS) {
-        List<Path> inFolder = ModelFiles.of(from.resolve(folder));
-        if (!inFolder.isEmpty()) {
-          Files.createDirectories(dir.resolve(folder));
-        }
-        for (Path f : inFolder) {
-          copyModelFile(f, dir.resolve(folder).resolve(f.getFileName()), from);
-        }
+        copyModelFiles(from.resolve(folder), dir.resolve(folder), from);
       }
     }
     ConfigDtype.name(dir, ConfigDtype.mostOf(writtenValuesByDtype(base, plan)));

@@ -64,10 +64,7 @@ public final class OutputClaim {
         Files.deleteIfExists(staged);
       }
     }
-    String holder = Files.readString(claim, StandardCharsets.UTF_8).strip();
-    if (!holder.equals(id)) {
-      throw new OutputClaimedException(dir, holder, id, claim);
-    }
+    refuseAnotherHolder(dir, id, claim);
   }
 
   /**
@@ -77,10 +74,15 @@ public final class OutputClaim {
   public static void requireNotOthers(Path dir, String id, String axis) throws IOException {
     Path claim = dir.resolve(FILE + "-" + axis);
     if (Files.isRegularFile(claim)) {
-      String holder = Files.readString(claim, StandardCharsets.UTF_8).strip();
-      if (!holder.equals(id)) {
-        throw new OutputClaimedException(dir, holder, id, claim);
-      }
+      refuseAnotherHolder(dir, id, claim);
+    }
+  }
+
+  /** Throws where the claim file names an id other than {@code id}. */
+  private static void refuseAnotherHolder(Path dir, String id, Path claim) throws IOException {
+    String holder = Files.readString(claim, StandardCharsets.UTF_8).strip();
+    if (!holder.equals(id)) {
+      throw new OutputClaimedException(dir, holder, id, claim);
     }
   }
 
