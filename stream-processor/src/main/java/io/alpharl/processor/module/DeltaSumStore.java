@@ -192,11 +192,12 @@ public final class DeltaSumStore implements StateStore {
     }
     t.lastFrameAt = offset;
     TensorStepLog.Outcome o = t.log.offer(key, frame, decoder);
-    requireKnownPast(key, created != null && !refusedForSize(frame.header()), o, offset);
+    boolean tooLarge = Tensor.analysedBy(frame.header()) && refusedForSize(frame.header().getShapeList()); // never kept, never known
+    requireKnownPast(key, created != null && !tooLarge, o, offset);
     if (o.completesStep() && t.analysed()) {
       if (t.sum == null) {
         long elements = (long) t.log.shape().get(0) * t.log.shape().get(1);
-        if (elements > MAX_MODULE_ELEMENTS || elements == 0) {
+        if (refusedForSize(t.log.shape())) {
           // Refused the same way live and on replay, so the store stays a function of the log. An empty matrix has no
           // factors (and no sketch): taken, it threw here at every restore, and the processor could never start again.
           String why = elements == 0 ? " is an empty matrix: a module needs values to have factors"
@@ -236,16 +237,13 @@ public final class DeltaSumStore implements StateStore {
   }
 
   /**
-   * Whether the frame is of a module the store refuses for its size (more values than one module
-   * can hold, or none): never kept, so each of its later frames meets the store as a tensor it does
-   * not know, refused for a missing step live and after any restore alike.
+   * Whether the store refuses a module of this shape (rows, columns) for its size: more values than
+   * one module can hold, or none. Never kept, so each of its later frames meets the store as a
+   * tensor it does not know, refused for a missing step live and after any restore alike.
    */
-  private static boolean refusedForSize(DeltaChunkHeader h) {
-    if (!Tensor.analysedBy(h)) {
-      return false;
-    }
-    long rows = h.getShape(0);
-    long cols = h.getShape(1);
+  private static boolean refusedForSize(List<Long> shape) {
+    long rows = shape.get(0);
+    long cols = shape.get(1);
     // Junk may name any sizes: compared by division, so that no product overflows into a small one.
     return rows == 0 || cols == 0 || rows < 0 || cols < 0 || rows > MAX_MODULE_ELEMENTS / cols;
   }

@@ -666,11 +666,7 @@ class DeltaSumStoreTest {
   @Test
   void aTensorMetInMidRunAfterTheRestartPointFailsTheRestoreAndTheNextFoldsTheWholeLog() {
     try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
-      List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
-      for (long step = 1; step <= 3; step++) {
-        chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1), FloatBuffer.wrap(new float[M * N]),
-            f -> log.add(record(KEY, f.bytes())));
-      }
+      List<KeyValue<byte[], byte[]>> log = zeroSteps(chunker, 3);
       int third = log.size() / 3 * 2; // step 3 begins here; the copy of step 2 that the point counts on is gone
       SnapshotSource lost = pointedAt(third, List.of(), new boolean[] {false});
       org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(Topics.DELTAS.name(), 0);
@@ -732,11 +728,7 @@ class DeltaSumStoreTest {
   @Test
   void aTensorWhoseCopyIsLostIsRebuiltFromTheWholeLogWhenItsNextStepComesLive() {
     try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
-      List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
-      for (long step = 1; step <= 4; step++) {
-        chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1), FloatBuffer.wrap(new float[M * N]),
-            f -> log.add(record(KEY, f.bytes())));
-      }
+      List<KeyValue<byte[], byte[]>> log = zeroSteps(chunker, 4);
       int stepFour = log.size() / 4 * 3; // the point lies past step 3, whose copy is lost
       boolean[] distrusted = {false};
       SnapshotSource lost = pointedAt(stepFour, List.of(), distrusted);
@@ -790,6 +782,16 @@ class DeltaSumStoreTest {
       store.close();
       live.close();
     }
+  }
+
+  /** The log of a module's steps 1 to {@code steps}, each following the one before, each a zero delta. */
+  private static List<KeyValue<byte[], byte[]>> zeroSteps(TensorChunker chunker, int steps) {
+    List<KeyValue<byte[], byte[]>> log = new ArrayList<>();
+    for (long step = 1; step <= steps; step++) {
+      chunker.split(new TensorRef(RUN, step, MODULE, List.of((long) M, (long) N), true).following(step - 1), FloatBuffer.wrap(new float[M * N]),
+          f -> log.add(record(KEY, f.bytes())));
+    }
+    return log;
   }
 
   /** A log of a module's steps 1 to 3, the copy taken after step 1, and the restart point after step 2's copy. */
