@@ -133,8 +133,9 @@ public final class StatusCommand implements Callable<Integer> {
     if (p.isMissingNode()) {
       out.println("  no prediction yet");
     } else {
-      out.printf("  prediction %d of the run: from step %s on the %s axis (%s), %s modules extrapolated, %s carried; backtest error %.3f vs stop %.3f; %s%n",
-          run.path("predictions").asLong(), p.path("fromStep").asText(), label(p.path("axis").asText()), p.path("reason").asText(),
+      out.printf("  prediction %d of the run: from step %s by %s on the %s axis (%s), %s modules extrapolated, %s carried; backtest error %.3f vs stop %.3f; %s%n",
+          run.path("predictions").asLong(), p.path("fromStep").asText(), p.path("extrapolatorId").asText("an extrapolator"), label(p.path("axis").asText()),
+          p.path("reason").asText(),
           p.path("modulesExtrapolated").asText("0"), p.path("modulesCarried").asText("0"), p.path("backtestError").asDouble(),
           p.path("stopBacktestError").asDouble(), p.path("modelPath").asText());
     }
@@ -144,10 +145,10 @@ public final class StatusCommand implements Callable<Integer> {
           s.path("fromStep").asText(), s.path("atStep").asText(), s.path("error").asDouble(), s.path("fromStep").asText(),
           s.path("stopError").asDouble());
     }
-    JsonNode d = run.path("decision");
-    if (!d.isMissingNode()) {
-      out.printf("  decision: %s at step %s (%s); model %s%n", label(d.path("action").asText()), d.path("atStep").asText(), d.path("reason").asText(),
-          d.path("modelPath").asText());
+    // Each extrapolator's stop by name: the trainer's agent acts on one of them (its --control-from).
+    for (JsonNode d : run.path("decisions")) {
+      out.printf("  decision of %s: %s at step %s (%s); model %s%n", d.path("extrapolatorId").asText("an extrapolator"), label(d.path("action").asText()),
+          d.path("atStep").asText(), d.path("reason").asText(), d.path("modelPath").asText());
     }
   }
 

@@ -233,9 +233,9 @@ class EarlyStopIT {
       assertThat(cli.execute("status", runId, "--processor-url", "http://127.0.0.1:" + port)).isZero();
       text = out.toString();
     }
-    assertThat(text).contains("prediction 2 of the run: from step 40 on the step axis")
+    assertThat(text).contains("prediction 2 of the run: from step 40 by it-extrapolator-" + runId + " on the step axis")
         .contains("live score: the prediction from step 40, at step " + last + ",")
-        .contains("decision: early-stop at step 40");
+        .contains("decision of it-extrapolator-" + runId + ": early-stop at step 40");
   }
 
   private static List<PredictionScore> readScores(TestBroker broker, String runId, long expected) {

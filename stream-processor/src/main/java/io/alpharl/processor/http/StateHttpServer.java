@@ -186,8 +186,13 @@ public final class StateHttpServer implements AutoCloseable {
         if (o.hasLatestPrediction()) {
           n.set("latestPrediction", JSON.readTree(proto(o.getLatestPrediction())));
         }
+        // Each extrapolator's stop, with its id: the agent acts on one of them (its --control-from).
+        ArrayNode decisions = n.putArray("decisions");
         if (o.hasDecision()) {
-          n.set("decision", JSON.readTree(proto(o.getDecision())));
+          decisions.add(JSON.readTree(proto(o.getDecision())));
+        }
+        for (var d : o.getDecisionsList()) {
+          decisions.add(JSON.readTree(proto(d)));
         }
         if (o.getScoresCount() > 0) {
           n.set("latestScore", JSON.readTree(proto(o.getScores(o.getScoresCount() - 1))));

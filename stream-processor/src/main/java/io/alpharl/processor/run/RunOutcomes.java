@@ -15,10 +15,12 @@ final class RunOutcomes {
   static final String STORE = "run-outcomes";
   /** Scores kept per run: enough for the page's curve of the newest predictions. */
   static final int KEPT_SCORES = 64;
+  /** Extrapolators whose stop is kept per run: the one agents follow and a few trials beside it. */
+  static final int KEPT_DECIDERS = 4;
   /**
    * The most a kept outcome may hold, far above what an extrapolator writes (a model path, a
    * reason of a few hundred characters; a score without its modules): the store keeps one value a
-   * run of up to 66 of them, and records near their topic's limit (long strings, fields of a
+   * run of up to 69 of them, and records near their topic's limit (long strings, fields of a
    * newer writer) grew it past what its changelog takes, a failed send that stopped every run.
    */
   static final int MAX_KEPT_BYTES = 16 * 1024;
@@ -48,15 +50,23 @@ final class RunOutcomes {
   }
 
   /**
-   * Keeps the run's first stop in the order read, the one its agent acts on (the STOP file and
-   * /control): the earliest step was kept, and where two extrapolators (one per axis) decided, the
-   * page and status named another decision and model than the trainer got. An action the agent does
-   * not know is not a stop, as for the agent.
+   * Keeps each extrapolator's first stop in the order read: an agent acts on one extrapolator's
+   * decisions (its {@code --control-from}), so with two on a run (one per axis, or a trial of other
+   * settings) a single "first stop read" named, by timing, another decision and model than the
+   * trainer got. At most {@link #KEPT_DECIDERS} extrapolators are kept, the first read. An action the
+   * agent does not know is not a stop, as for the agent.
    */
   void decided(ControlDecision d) {
+    if (d.getAction() != io.alpharl.proto.v1.ControlAction.CONTROL_ACTION_EARLY_STOP) {
+      return;
+    }
     RunOutcome.Builder o = builder(d.getRunId());
-    if (d.getAction() == io.alpharl.proto.v1.ControlAction.CONTROL_ACTION_EARLY_STOP && !o.hasDecision()) {
-      store.put(d.getRunId(), o.setDecision(d).build());
+    if (o.hasDecision()) { // kept by an earlier build: the first of the list now
+      o.addDecisions(0, o.getDecision()).clearDecision();
+    }
+    boolean known = o.getDecisionsList().stream().anyMatch(k -> k.getExtrapolatorId().equals(d.getExtrapolatorId()));
+    if (!known && o.getDecisionsCount() < KEPT_DECIDERS) {
+      store.put(d.getRunId(), o.addDecisions(d).build());
     }
   }
 

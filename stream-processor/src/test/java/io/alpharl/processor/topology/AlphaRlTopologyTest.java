@@ -853,12 +853,20 @@ class AlphaRlTopologyTest {
       scores.pipeInput(RUN, PredictionScore.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setFromStep(8).setAtStep(at)
           .setError(0.1).addModules(ModuleScore.newBuilder().setModule(MODULE)).build(), tick());
     }
-    // An action this build does not know first (not a stop, as the agent reads it); then stops in the order the agent acts on them:
-    // the first, not the earliest step (another axis's extrapolator, restarted, decides at an earlier step after it).
-    control.pipeInput(RUN, ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setAtStep(5).build(), tick());
-    for (long at : new long[] {8, 12, 6}) {
-      control.pipeInput(RUN, ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setAtStep(at)
-          .setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).build(), tick());
+    // A stop an earlier build kept as the run's one decision: the first of the list now.
+    KeyValueStore<String, RunOutcome> outcomes = driver.getKeyValueStore(RunTracker.OUTCOMES_STORE);
+    outcomes.put(RUN, outcomes.get(RUN).toBuilder().setDecision(ControlDecision.newBuilder().setRunId(RUN).setExtrapolatorId("old")
+        .setAtStep(3).setAction(ControlAction.CONTROL_ACTION_EARLY_STOP)).build());
+    // An action this build does not know first (not a stop, as the agent reads it); then each extrapolator's first stop, in the
+    // order read: not the earliest step (a, restarted, decides at an earlier step after its first), and not only the first
+    // extrapolator's (an agent follows the one its --control-from names), at most four extrapolators.
+    control.pipeInput(RUN, ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setExtrapolatorId("a").setAtStep(5)
+        .build(), tick());
+    String[] deciders = {"a", "b", "a", "c", "d"};
+    long[] steps = {8, 12, 6, 7, 9};
+    for (int i = 0; i < deciders.length; i++) {
+      control.pipeInput(RUN, ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setExtrapolatorId(deciders[i])
+          .setAtStep(steps[i]).setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).build(), tick());
     }
     rawControl.pipeInput(RUN, new byte[] {1, 2, 3}, tick()); // DeadLetterHandler's (the test driver drops its records)
     control.pipeInput("another-run", ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(RUN).setAtStep(3).build(), tick());
@@ -870,7 +878,9 @@ class AlphaRlTopologyTest {
     RunOutcome o = store.get(RUN);
     assertThat(o.getPredictions()).isEqualTo(2);
     assertThat(o.getLatestPrediction().getFromStep()).isEqualTo(8);
-    assertThat(o.getDecision().getAtStep()).as("the first stop read, as the agent acts on it").isEqualTo(8);
+    assertThat(o.hasDecision()).as("an earlier build's decision moved into the list").isFalse();
+    assertThat(o.getDecisionsList()).extracting(d -> d.getExtrapolatorId() + "@" + d.getAtStep()).as("each extrapolator's first stop read")
+        .containsExactly("old@3", "a@8", "b@12", "c@7");
     assertThat(o.getScoresCount()).isEqualTo(RunTracker.KEPT_SCORES);
     assertThat(o.getScores(o.getScoresCount() - 1).getAtStep()).isEqualTo(9 + RunTracker.KEPT_SCORES + 2);
     assertThat(o.getScores(0).getModulesCount()).as("kept without per-module detail").isZero();

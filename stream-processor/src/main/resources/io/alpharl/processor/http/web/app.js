@@ -183,18 +183,21 @@ async function refreshRun() {
 // (its relative error in ΔW at each later step, through the sketches) against stopping there.
 function refreshOutcome(run) {
   const p = run.latestPrediction;
-  const d = run.decision;
   // The newest score of this prediction: the newest score overall may be an older prediction's, scored at a step before this
-  // prediction existed.
+  // prediction existed, or another extrapolator's from the same step.
   const axis = a => (a || '').replace('PROGRESS_AXIS_', '').toLowerCase();
-  const s = !p ? null : (run.scores || []).filter(sc => Number(sc.fromStep) === Number(p.fromStep) && axis(sc.axis) === axis(p.axis))
+  const s = !p ? null : (run.scores || []).filter(sc => Number(sc.fromStep) === Number(p.fromStep) && axis(sc.axis) === axis(p.axis)
+      && (sc.extrapolator || '') === (p.extrapolatorId || ''))
     .reduce((a, b) => (!a || Number(b.atStep) > Number(a.atStep) ? b : a), null);
-  document.getElementById('outcome').textContent = !p ? 'no prediction yet' :
-    `${run.predictions} predictions; newest from step ${p.fromStep} (${axis(p.axis)} axis, ${p.reason}): ` +
+  // Each extrapolator's stop by name: the trainer's agent acts on one of them (its --control-from).
+  const stops = (run.decisions || []).map(d => `${d.extrapolatorId || 'an extrapolator'} decided an early stop at step ${d.atStep}`);
+  document.getElementById('outcome').textContent = (!p ? 'no prediction yet' :
+    `${run.predictions} predictions; newest from step ${p.fromStep} by ${p.extrapolatorId || 'an extrapolator'} ` +
+    `(${axis(p.axis)} axis, ${p.reason}): ` +
     `${p.modulesExtrapolated || 0} modules extrapolated, ${p.modulesCarried || 0} carried, backtest error ` +
     `${fixed(p.backtestError)} vs stop ${fixed(p.stopBacktestError)}` +
-    (s ? ` · live: ${fixed(s.error)} vs stop ${fixed(s.stopError)} at step ${s.atStep}` : ' · not scored yet') +
-    (d ? ` · early stop decided at step ${d.atStep}` : '');
+    (s ? ` · live: ${fixed(s.error)} vs stop ${fixed(s.stopError)} at step ${s.atStep}` : ' · not scored yet')) +
+    stops.map(t => ` · ${t}`).join('');
   // One curve per prediction: its step, its axis and the extrapolator that made it (two axes or two extrapolators can
   // predict from one step).
   const byPrediction = new Map();
