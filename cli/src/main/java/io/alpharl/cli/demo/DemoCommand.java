@@ -71,7 +71,7 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--exit", description = "Exit when the run is processed instead of serving until Ctrl-C.")
   boolean exitWhenDone;
 
-  @Option(names = "--no-score", description = "Do not score the predicted model with examples/trainer (needs python3-torch).")
+  @Option(names = "--no-score", description = "Do not score the predicted model with examples/trainer (needs a Python with torch: ALPHARL_PYTHON, else python3 on PATH, else /usr/bin/python3).")
   boolean noScore;
 
   @Override
