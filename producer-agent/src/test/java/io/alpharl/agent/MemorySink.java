@@ -24,6 +24,7 @@ final class MemorySink implements StepSink {
   private final List<DeltaFrame> open = new ArrayList<>();
   private final List<DeltaFrame> openKeyframes = new ArrayList<>();
   java.util.function.LongConsumer onBegin = step -> {};
+  int aborts;
 
   final List<DeltaFrame> ends = new ArrayList<>();
 
@@ -85,6 +86,7 @@ final class MemorySink implements StepSink {
 
   @Override
   public void abortStep() {
+    aborts++;
     open.clear();
     openKeyframes.clear();
   }

@@ -1,12 +1,14 @@
 package io.alpharl.cli.agent;
 
 import io.alpharl.agent.publish.KafkaStepSink;
+import io.alpharl.agent.replay.ReplayStoppedException;
 import io.alpharl.agent.replay.RunReplayer;
 import io.alpharl.agent.resume.LoggedRun;
 import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.cli.DurationConverter;
 import io.alpharl.cli.KafkaOptions;
 import io.alpharl.cli.RunIdConverter;
+import io.alpharl.cli.ShutdownHook;
 import io.alpharl.cli.UserError;
 import io.alpharl.cli.WritableDir;
 import io.alpharl.proto.frame.RecordingCheck;
@@ -19,6 +21,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.arrow.memory.RootAllocator;
 import picocli.CommandLine.Command;
@@ -39,7 +43,8 @@ public final class ReplayCommand implements Callable<Integer> {
   String runId;
 
   @Option(names = "--speed", defaultValue = "0", description = "Pace as a multiple of the recorded one (the times its commits were sent: a recording made by `agent record` from a"
-      + " finished run was read at once, so use --step-interval to pace it as a trainer); 0 sends as fast as possible. Default: ${DEFAULT-VALUE}.")
+      + " finished run was read at once, so use --step-interval to pace it as a trainer); a recorded pause is cut to a minute at most; 0 sends as"
+      + " fast as possible. Default: ${DEFAULT-VALUE}.")
   double speed;
 
   @Option(names = "--step-interval", converter = DurationConverter.class, description = "Send one step per interval (e.g. 2s, 1m; ISO-8601 too), as a trainer saving checkpoints every so"
@@ -48,6 +53,9 @@ public final class ReplayCommand implements Callable<Integer> {
 
   @Option(names = "--base-dir", description = "Where to write the run's base model. Default: ./alpharl-replay/RUN/base.")
   Path baseDir;
+
+  /** How long Ctrl-C waits for the step being sent to be aborted. */
+  private static final Duration STOP_WAIT = Duration.ofSeconds(30);
 
   @Override
   public Integer call() throws Exception {
@@ -63,15 +71,33 @@ public final class ReplayCommand implements Callable<Integer> {
     // Normalized as text, as the folders made for it are told apart: `new/../x` needed a folder `new` the command would have had to make.
     Path base = named.toAbsolutePath().normalize();
     Path made = requireBaseDirFor(named, recordedId);
+    // Ctrl-C aborts the step being sent and waits for that (a bounded while: a broker gone answers no abort): left to the JVM's
+    // end, the step's transaction stayed open on the broker until its timeout, and every run's readers on those partitions
+    // waited as long.
+    AtomicBoolean stopping = new AtomicBoolean();
+    CountDownLatch done = new CountDownLatch(1);
+    ShutdownHook hook = ShutdownHook.install("alpharl-replay-shutdown", () -> {
+      stopping.set(true);
+      try {
+        done.await(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
     try {
       kafka.ensureTopics();
       try (RootAllocator allocator = new RootAllocator()) {
         RunReplayer.Pace pace = new RunReplayer.Pace(speed, stepInterval == null ? Duration.ZERO : stepInterval);
-        // Ctrl-C ends the JVM; a replay has nothing to finish, since the log keeps what was committed.
-        OutageRetry.run(id, new AtomicBoolean(), () -> replay(allocator, id, base, pace));
+        OutageRetry.run(id, stopping, () -> replay(allocator, id, base, pace, stopping));
       }
+    } catch (ReplayStoppedException e) {
+      System.err.println();
+      System.err.println("alpharl agent replay: " + e.getMessage());
+      return 130;
     } finally {
       removeIfEmpty(base, made);
+      done.countDown();
+      hook.cancel();
     }
     return 0;
   }
@@ -185,7 +211,8 @@ public final class ReplayCommand implements Callable<Integer> {
    * this run left open (committing it if it was committing), so the log read after it tells which
    * steps are there, and those are checked again.
    */
-  private void replay(RootAllocator allocator, String id, Path base, RunReplayer.Pace pace) throws IOException, InterruptedException {
+  private void replay(RootAllocator allocator, String id, Path base, RunReplayer.Pace pace, AtomicBoolean stopping) throws IOException,
+      InterruptedException {
     long t0 = System.nanoTime();
     try {
       // Before the producer: started under the run's transactional id, it fenced the agent of a live run given by mistake.
@@ -196,7 +223,7 @@ public final class ReplayCommand implements Callable<Integer> {
     try (KafkaStepSink sink = new KafkaStepSink(kafka.clients(), id, Map.of())) {
       RunReplayer.Result r;
       try {
-        r = new RunReplayer(allocator, System.err).resume(recording, sink, id, base, pace, LoggedRun.read(kafka.clients(), id));
+        r = new RunReplayer(allocator, System.err, stopping::get).resume(recording, sink, id, base, pace, LoggedRun.read(kafka.clients(), id));
       } catch (ResumeRefusedException e) {
         throw new UserError(e.getMessage());
       }

@@ -54,6 +54,9 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "Run the whole system on the bundled real RL run: broker, processor, extrapolator, replay, table, predicted model.")
 public final class DemoCommand implements Callable<Integer> {
+  /** How long Ctrl-C, while the page is served, waits for the processor and the broker to close. */
+  private static final Duration CLOSE_WAIT = Duration.ofSeconds(60);
+
   @Option(names = "--recording", description = "Recording to replay. Default: the bundled run.")
   Path recording;
 
@@ -147,6 +150,7 @@ public final class DemoCommand implements Callable<Integer> {
     con.printf("  Kafka broker (KRaft, in-process) at %s, up in %d ms%s%n", broker.bootstrapServers(), broker.startupTime().toMillis(),
         broker.logFile().map(f -> "; its log: " + f).orElse(""));
     CountDownLatch interrupted = new CountDownLatch(1);
+    CountDownLatch closed = new CountDownLatch(1);
     try (broker; RootAllocator allocator = new RootAllocator()) {
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
         TopicAdmin.ensure(admin, Topics.layouts(4, (short) 1));
@@ -180,7 +184,16 @@ public final class DemoCommand implements Callable<Integer> {
         if (!exitWhenDone && processor.httpPort() > 0) {
           con.printf("%nMonitoring page at http://127.0.0.1:%d/#run=%s , JSON at /api/runs, metrics at /metrics. Ctrl-C stops.%n",
               processor.httpPort(), runId);
-          Runtime.getRuntime().addShutdownHook(new Thread(interrupted::countDown));
+          // The JVM halts once its hooks return: one that returned at once cut off the closing below (the processor's state, the
+          // broker's log), so it waits for that, a bounded while.
+          Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            interrupted.countDown();
+            try {
+              closed.await(CLOSE_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }, "alpharl-demo-shutdown"));
           interrupted.await();
         }
       } finally {
@@ -188,6 +201,8 @@ public final class DemoCommand implements Callable<Integer> {
         // Before the buffers and the broker close under it: its child allocator is freed at the end of its loop.
         extrapolatorThread.join(Duration.ofSeconds(30).toMillis());
       }
+    } finally {
+      closed.countDown();
     }
     return 0;
   }

@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.BooleanSupplier;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
@@ -66,20 +67,43 @@ public final class RunReplayer {
   public record Pace(double speed, java.time.Duration interval) {
     public static final Pace FAST = new Pace(0, java.time.Duration.ZERO);
 
+    /**
+     * The longest wait the recorded pace gives between two steps: a recording's pause (a trainer
+     * stopped overnight and resumed) would hold a replay for as long. An interval asked for is
+     * kept whole.
+     */
+    public static final long MAX_RECORDED_GAP_MS = 60_000;
+
     long waitMs(long recordedMs, long lastRecordedMs) {
       if (!interval.isZero()) {
         return lastRecordedMs < 0 ? 0 : interval.toMillis();
       }
-      return speed > 0 && lastRecordedMs >= 0 ? (long) ((recordedMs - lastRecordedMs) / speed) : 0;
+      return speed > 0 && lastRecordedMs >= 0 ? Math.min(MAX_RECORDED_GAP_MS, (long) ((recordedMs - lastRecordedMs) / speed)) : 0;
     }
   }
 
+  /** How often a wait between steps looks whether the replay is to stop. */
+  private static final long STOP_CHECK_MS = 100;
+
   private final BufferAllocator allocator;
   private final PrintStream progress;
+  private final BooleanSupplier stopping;
 
   public RunReplayer(BufferAllocator allocator, PrintStream progress) {
+    this(allocator, progress, () -> false);
+  }
+
+  /**
+   * @param stopping asked between frames and while waiting between steps: once true, the step being
+   *                 sent is aborted ({@link StepSink#abortStep}) and the replay ends with {@link
+   *                 ReplayStoppedException}. Without it a Ctrl-C left the step's transaction open on
+   *                 the broker until its timeout (10 minutes), and every reader of the committed log
+   *                 (each run's processor and extrapolator on those partitions) waited as long.
+   */
+  public RunReplayer(BufferAllocator allocator, PrintStream progress, BooleanSupplier stopping) {
     this.allocator = allocator;
     this.progress = progress;
+    this.stopping = stopping;
   }
 
   /**
@@ -241,12 +265,9 @@ public final class RunReplayer {
           manifest = written.send(pending, runIdOverride, sink);
           pending = null;
         }
-        long waitMs = pace.waitMs(commit.getCommittedUnixMs(), lastRecordedMs);
-        if (waitMs > 0) {
-          Thread.sleep(Math.min(waitMs, 60_000));
-        }
-        lastRecordedMs = commit.getCommittedUnixMs();
         String runId = runIdOverride.orElse(commit.getRunId());
+        waitOrStop(pace.waitMs(commit.getCommittedUnixMs(), lastRecordedMs), runId, previous);
+        lastRecordedMs = commit.getCommittedUnixMs();
         sink.beginStep(commit.getStep());
         List<RecordEntry> rows = batch;
         int loaded = reader.lastBatchIndex();
@@ -254,6 +275,10 @@ public final class RunReplayer {
           if (place.batch() != loaded) { // a step that spans batches: its earlier ones, then this one, are read again
             rows = reader.batch(place.batch());
             loaded = place.batch();
+          }
+          if (stopping.getAsBoolean()) {
+            sink.abortStep();
+            throw new ReplayStoppedException(runId, previous);
           }
           RecordEntry e = rows.get(place.row());
           DeltaFrame f = FrameEnvelope.parse(e.value());
@@ -312,6 +337,21 @@ public final class RunReplayer {
         manifest = written.send(pending, runIdOverride, sink);
       } // else every recorded manifest was sent before a step: manifest is the last of them
       return new Result(manifest.getRunId(), steps, bytes, Path.of(manifest.getBaseModelPath()), previousRecorded, ends, false);
+    }
+  }
+
+  /** Sleeps {@code waitMs}, or ends the replay as soon as it is to stop. */
+  private void waitOrStop(long waitMs, String runId, long lastSent) throws InterruptedException {
+    long until = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(Math.max(0, waitMs));
+    while (true) {
+      if (stopping.getAsBoolean()) {
+        throw new ReplayStoppedException(runId, lastSent);
+      }
+      long left = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime());
+      if (left <= 0) {
+        return;
+      }
+      Thread.sleep(Math.min(left, STOP_CHECK_MS));
     }
   }
 
