@@ -49,11 +49,13 @@ public final class Pls1 {
     yMean /= t;
     double[] yc = new double[t];
     double syy = 0;
+    double ySize = 0;
     for (int i = 0; i < t; i++) {
       yc[i] = y[i] - yMean;
       syy += yc[i] * yc[i];
+      ySize += y[i] * y[i];
     }
-    if (syy <= 1e-300) {
+    if (!moves(syy, ySize)) { // a plateau's values differ from their mean in the last bit, as identical x rows do
       return null;
     }
     double[] mu = new double[m];

@@ -69,11 +69,13 @@ record Pls1Scores(double[] t, double yMean, double tyc, double r2, String failur
       mean /= j;
       double[] c = new double[j];
       double ss = 0;
+      double size = 0;
       for (int i = 0; i < j; i++) {
         c[i] = ys[a][i] - mean;
         ss += c[i] * c[i];
+        size += ys[a][i] * ys[a][i];
       }
-      if (ss <= 1e-300) {
+      if (!Pls1.moves(ss, size)) { // a plateau's values differ from their mean in the last bit: no direction to fit
         out[a] = failed("the axis is flat over the fitted points");
         continue;
       }

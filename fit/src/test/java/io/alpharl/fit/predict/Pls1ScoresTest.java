@@ -57,6 +57,26 @@ class Pls1ScoresTest {
     assertThat(Pls1.fit(x, new double[] {1, 2, 4})).as("the dense fit of identical points").isNull();
   }
 
+  /**
+   * A plateaued progress signal: three equal values whose mean differs from each in its last bit
+   * passed an absolute flatness test, and a fixed target then asked for about 1e16 times the update.
+   */
+  @Test
+  void aPlateauWhoseMeanIsInexactIsFlatOnTheSignalAxis() {
+    long[] steps = {10, 20, 30, 40};
+    for (double level : new double[] {0.1, 0.7}) {
+      assertThat((level + level + level) / 3).as("the mean of three %s is inexact", level).isNotEqualTo(level);
+      Synthetic.Run run = Synthetic.run("plateau", M, N, 2, 16, steps, new double[] {level, level, level, level},
+          t -> Synthetic.gaussian(M, N, new Random(t)));
+      PreparedWindow prepared = PreparedWindow.of(run.window(), Target.plannedStep(1000), AxisSettings.defaults(), EnumSet.allOf(Axis.class));
+      Pls1Scores signal = prepared.trajectory(new TrajectoryKey(TrajectoryType.FROBENIUS, 1), 3).scores(Axis.SIGNAL);
+      assertThat(signal.ok()).as("signal axis at %s", level).isFalse();
+      assertThat(prepared.trajectory(new TrajectoryKey(TrajectoryType.FROBENIUS, 1), 3).scores(Axis.STEP).ok()).as("the step axis moves").isTrue();
+      assertThat(Pls1.fit(new double[][] {{0.1, 0.3}, {0.2, 0.1}, {0.4, 0.5}}, new double[] {level, level, level})).as("the dense fit at %s", level)
+          .isNull();
+    }
+  }
+
   private static void check(PreparedWindow prepared, TrajectoryType type, int k, int j, Axis axis, double[] y, double tau, double[][] x) {
     Pls1 reference = Pls1.fit(x, y);
     TrajectoryFit fit = prepared.trajectory(new TrajectoryKey(type, k), j);
