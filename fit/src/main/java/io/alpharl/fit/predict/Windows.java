@@ -19,9 +19,13 @@ public final class Windows {
    * @param progress y_t by step (absent: the step has none)
    */
   public static ModuleWindow of(String module, int m, int n, List<Rank1Update> points, Map<Long, Double> progress) {
-    int rank = Integer.MAX_VALUE;
+    // The largest among the points, the others padded with zero factors (σ = 0): a point with fewer factors has an update of
+    // lower rank (the solver's Krylov space ran out), which its factors give exactly. The smallest rank, as before, held the
+    // whole window there for the rest of the run from one such point: an expert no token reached at the first step (ΔW = 0)
+    // made rank-k rank-1, without a word.
+    int rank = 1;
     for (Rank1Update u : points) {
-      rank = Math.min(rank, Math.max(1, u.getRank()));
+      rank = Math.max(rank, factors(u));
     }
     Rank1Update first = points.get(0);
     CountSketch sketch = CountSketch.of(first.getSketchSeed(), m, n, first.getSketchSize());
@@ -43,7 +47,7 @@ public final class Windows {
     for (int i = 0; i < n; i++) {
       right[i] = u.getV(i);
     }
-    for (int f = 1; f < rank; f++) {
+    for (int f = 1; f < factors(u); f++) {
       sigmas[f] = u.getMoreSigmas(f - 1);
       for (int i = 0; i < m; i++) {
         left[f * m + i] = u.getMoreU((f - 1) * m + i);
@@ -57,5 +61,10 @@ public final class Windows {
       sketch[i] = u.getSketch(i);
     }
     return new FactorPoint(u.getStep(), progress, u.getFrobeniusNorm(), sigmas, left, right, sketch);
+  }
+
+  /** The factors a record holds: at least the first (zero where ΔW is). */
+  private static int factors(Rank1Update u) {
+    return Math.max(1, u.getRank());
   }
 }

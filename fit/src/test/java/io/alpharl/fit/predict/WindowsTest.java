@@ -27,16 +27,29 @@ class WindowsTest {
   }
 
   @Test
-  void laterFactorsAreUnpackedFactorByFactorAtTheWindowsSmallestRank() {
+  void laterFactorsAreUnpackedFactorByFactorAndPaddedToTheWindowsLargestRank() {
     ModuleWindow w = Windows.of("m", 3, 2, List.of(record(10, 3), record(20, 2)), Map.of(10L, 0.25));
-    assertThat(w.rank()).as("the smallest among its points").isEqualTo(2);
+    assertThat(w.rank()).as("the largest among its points").isEqualTo(3);
     FactorPoint first = w.points().get(0);
-    assertThat(first.sigmas()).containsExactly(3, 2);
-    assertThat(first.left()).containsExactly(1, 2, 3, 4, 5, 6);
-    assertThat(first.right()).containsExactly(10, 20, 30, 40);
+    assertThat(first.sigmas()).containsExactly(3, 2, 1);
+    assertThat(first.left()).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9);
+    assertThat(first.right()).containsExactly(10, 20, 30, 40, 50, 60);
+    FactorPoint second = w.points().get(1);
+    assertThat(second.sigmas()).as("an update of lower rank: zero factors").containsExactly(3, 2, 0);
+    assertThat(second.left()).containsExactly(1, 2, 3, 4, 5, 6, 0, 0, 0);
+    assertThat(second.right()).containsExactly(10, 20, 30, 40, 0, 0);
     assertThat(first.sketch()).containsExactly(0.5, -0.5, 1, 0);
     assertThat(first.progress()).isEqualTo(0.25);
     assertThat(first.frobenius()).isEqualTo(4);
     assertThat(w.points().get(1).progress()).as("no progress value").isNaN();
+  }
+
+  @Test
+  void aFirstPointOfLowerRankDoesNotLowerTheWindows() {
+    ModuleWindow w = Windows.of("m", 3, 2, List.of(record(1, 1), record(10, 3), record(20, 3)), Map.of());
+    assertThat(w.rank()).isEqualTo(3);
+    assertThat(new LowRankPredictor("rank-k", TrajectoryType.PROJECTED, 4, Axis.STEP, LowRankPredictor.Base.W0, Double.NaN, false).trajectory(w)
+        .factors()).as("rank-k with k = 4 fits the three factors there are")
+        .isEqualTo(3);
   }
 }
