@@ -27,9 +27,7 @@ public interface ExtrapolationBackend extends AutoCloseable {
    * @param out  receives the result; may be the same array as {@code base}
    */
   default void lowRankUpdate(float[] base, int m, int n, float[] x, float[] v, int rank, float[] out) {
-    if (x.length != (long) rank * m || v.length != (long) rank * n) {
-      throw new IllegalArgumentException("rank-" + rank + " update of " + m + " x " + n + ": x " + x.length + ", v " + v.length + " values");
-    }
+    checkShapes(base, m, n, x, v, rank, out);
     float[] from = base;
     for (int f = 0; f < rank; f++) {
       rankOneUpdate(from, m, n, java.util.Arrays.copyOfRange(x, f * m, (f + 1) * m), java.util.Arrays.copyOfRange(v, f * n, (f + 1) * n), out);
@@ -45,6 +43,19 @@ public interface ExtrapolationBackend extends AutoCloseable {
 
   @Override
   void close();
+
+  /**
+   * The shape checks of {@link #lowRankUpdate}, on every backend before any work: at rank 0 too,
+   * where the CPU's copy of the base, unchecked, threw an index error for a short {@code out} and
+   * left a stale tail in a long one.
+   */
+  static void checkShapes(float[] base, int m, int n, float[] x, float[] v, int rank, float[] out) {
+    long mn = (long) m * n;
+    if (rank < 0 || base.length != mn || out.length != mn || x.length != (long) rank * m || v.length != (long) rank * n) {
+      throw new IllegalArgumentException("rank-" + rank + " update of " + m + " x " + n + ": base " + base.length + ", out " + out.length
+          + ", x " + x.length + ", v " + v.length + " values");
+    }
+  }
 
   /** Shape checks every implementation makes before touching memory. */
   static void checkShapes(float[] base, int m, int n, float[] x, float[] v, float[] out) {

@@ -175,10 +175,7 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
 
   @Override
   public void lowRankUpdate(float[] base, int m, int n, float[] x, float[] v, int rank, float[] out) {
-    if (base.length != (long) m * n || out.length != base.length || x.length != (long) rank * m || v.length != (long) rank * n) {
-      throw new IllegalArgumentException("rank-" + rank + " update of " + m + " x " + n + ": base " + base.length + ", out " + out.length
-          + ", x " + x.length + ", v " + v.length + " values");
-    }
+    ExtrapolationBackend.checkShapes(base, m, n, x, v, rank, out);
     if (base.length == 0) {
       return; // nothing to update, as on the CPU (row blocks need a row)
     }

@@ -166,6 +166,18 @@ public abstract class ExtrapolationBackendContract {
   }
 
   @Test
+  void rankZeroCopiesTheBaseAndChecksItsShapes() {
+    float[] base = {1, 2, 3, 4, 5, 6};
+    float[] out = new float[6];
+    backend.lowRankUpdate(base, 2, 3, new float[0], new float[0], 0, out);
+    assertThat(out).containsExactly(base);
+    for (int wrong : new int[] {5, 7}) {
+      assertThatThrownBy(() -> backend.lowRankUpdate(base, 2, 3, new float[0], new float[0], 0, new float[wrong]))
+          .as("out of %d values", wrong).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rank-0 update of 2 x 3");
+    }
+  }
+
+  @Test
   void wrongShapesAreRefusedBeforeAnyWork() {
     assertThatThrownBy(() -> backend.rankOneUpdate(new float[6], 2, 3, new float[3], new float[3], new float[6]))
         .isInstanceOf(IllegalArgumentException.class)
