@@ -313,6 +313,9 @@ class ProcessorOnBundledRunIT {
         java.net.URI.create("http://127.0.0.1:" + port + "/api/runs/grpo+v2")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(plus.statusCode()).isEqualTo(404);
     assertThat(plus.body()).contains("no run grpo+v2");
+    java.net.http.HttpResponse<String> empty = http.send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + port + "/api/runs//")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(empty.statusCode()).as("no segment but empty ones").isEqualTo(404);
     // Sent by hand: java.net.URI refuses to make such a request, curl and browsers do not.
     try (java.net.Socket raw = new java.net.Socket("127.0.0.1", port)) {
       raw.getOutputStream().write("GET /api/runs/%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));

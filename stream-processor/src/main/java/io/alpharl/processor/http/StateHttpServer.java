@@ -107,6 +107,10 @@ public final class StateHttpServer implements AutoCloseable {
         send(exchange, 200, runs.toString());
         return;
       }
+      if (parts.length == 0) { // "/api/runs//": every segment empty (it was an index error, a 500 and a logged stack trace)
+        send(exchange, 404, error("unknown path " + exchange.getRequestURI().getPath()));
+        return;
+      }
       String runId = segment(parts[0]);
       Optional<RunState> run = queries.run(runId);
       if (run.isEmpty()) {
