@@ -96,19 +96,21 @@ public final class DemoCommand implements Callable<Integer> {
     }
     RecordingCheck.Verified verified;
     try (RootAllocator allocator = new RootAllocator()) {
+      // The processor keeps the modelled matrices' ΔW in f32 on its heap, here the one JVM of every service: a 7B recording needs
+      // 26 GB for it, and ran out of memory minutes in, its broker and folders left behind. Said from the first manifest, before
+      // the whole recording is read.
+      long modelled = RecordingCheck.modelledValues(RecordingCheck.firstManifest(allocator, rec));
+      double needGb = (1.25 * 4.0 * modelled + (1L << 30)) / 1e9;
+      double heapGb = Runtime.getRuntime().maxMemory() / 1e9;
+      if (needGb > heapGb) {
+        System.err.printf(java.util.Locale.ROOT, "alpharl demo: the recording's modelled matrices hold %.3g values, whose ΔW the processor keeps in f32:"
+            + " the demo needs about %.1f GB of heap and this JVM has %.1f GB; give it more (ALPHARL_JAVA_OPTS=-Xmx%dg) or run the services apart"
+            + " (README, \"The stream processor\")%n", (double) modelled, needGb, heapGb, (long) Math.ceil(needGb));
+        return 2;
+      }
       verified = RecordingCheck.verify(allocator, rec); // read before a broker starts: a file that is no recording, or damaged, is said in one line
     } catch (IOException e) {
       System.err.println("alpharl demo: cannot replay " + rec.toAbsolutePath() + ": " + e.getMessage());
-      return 2;
-    }
-    // The processor keeps the modelled matrices' ΔW in f32 on its heap, here the one JVM of every service: a 7B recording needs
-    // 26 GB for it, and ran out of memory minutes in, its broker and folders left behind.
-    double needGb = (1.25 * 4.0 * verified.modelledValues() + (1L << 30)) / 1e9;
-    double heapGb = Runtime.getRuntime().maxMemory() / 1e9;
-    if (needGb > heapGb) {
-      System.err.printf(java.util.Locale.ROOT, "alpharl demo: the recording's modelled matrices hold %.3g values, whose ΔW the processor keeps in f32:"
-          + " the demo needs about %.1f GB of heap and this JVM has %.1f GB; give it more (ALPHARL_JAVA_OPTS=-Xmx%dg) or run the services apart"
-          + " (README, \"The stream processor\")%n", (double) verified.modelledValues(), needGb, heapGb, (long) Math.ceil(needGb));
       return 2;
     }
     if (!(window > 0 && window < 1)) {

@@ -22,10 +22,9 @@ public final class RecordingCheck {
 
   /**
    * What a whole recording holds: the run it was made under (its first manifest's), how many
-   * steps, and, as its last manifest says, how many values its modelled matrices have (what a
-   * processor of the replayed run holds ΔW of) and its tensors have (a model's).
+   * steps, and, as its last manifest says, how many values its tensors have (a model's).
    */
-  public record Verified(String runId, int steps, long modelledValues, long values) {}
+  public record Verified(String runId, int steps, long values) {}
 
   /**
    * @throws IOException naming the batch, step and record where the recording is damaged, or the
@@ -36,9 +35,9 @@ public final class RecordingCheck {
     int steps = 0;
     long lastStep = 0;
     String runId = null;
-    long modelledValues = 0;
     long values = 0;
     java.util.SortedSet<Long> framesOf = new java.util.TreeSet<>(); // the steps of the frames read since the last commit
+    BaseCheck base = null; // the base as the first manifest declares it, checked as its chunks come
     try (RecordingReader reader = new RecordingReader(allocator, recording)) {
       for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
         batchIndex++;
@@ -54,13 +53,27 @@ public final class RecordingCheck {
                   throw new IOException(where + problem.get().detail());
                 }
                 runId = runId == null ? m.getRunId() : runId;
-                modelledValues = values(m, true);
+                base = base == null ? new BaseCheck(m) : base;
                 values = values(m, false);
               }
-              case BASE -> FrameEnvelope.parse(e.value());
+              case BASE -> {
+                DeltaFrame f = FrameEnvelope.parse(e.value());
+                if (base == null || steps > 0) {
+                  throw new IOException(where + "base weights " + (base == null ? "before the run's manifest" : "after the run's first step"));
+                }
+                base.accept(f.header(), where);
+              }
               case DELTA -> framesOf.add(FrameEnvelope.parse(e.value()).header().getStep());
-              case BASE_FILE -> { } // a file's bytes, whatever they are
+              case BASE_FILE -> {
+                // Written into the base's folder by its name: one that leaves the folder would be written elsewhere.
+                if (e.key().isEmpty() || e.key().contains("/") || e.key().contains("\\") || e.key().startsWith(".")) {
+                  throw new IOException(where + "a base model file named '" + e.key() + "', outside the model's folder");
+                }
+              }
               case STEP -> {
+                if (steps == 0 && base != null) {
+                  base.requireWhole(where);
+                }
                 StepCommitted commit = StepCommitted.parseFrom(e.value());
                 java.util.Optional<MessageChecks.Problem> problem = MessageChecks.step(commit.getRunId(), commit);
                 if (problem.isPresent()) {
@@ -92,12 +105,85 @@ public final class RecordingCheck {
     if (runId == null) {
       throw new IOException(recording + " does not start with a run manifest"); // no batch at all
     }
+    if (steps == 0) {
+      base.requireWhole(recording + " is damaged: ");
+    }
     if (!framesOf.isEmpty()) {
       // The last step's commit gone (a row dropped from the last batch): replayed, its frames went out with no commit, and the run
       // was ended a step early.
       throw new IOException(recording + " is damaged: it ends with frames of step(s) " + framesOf + " and no commit of them");
     }
-    return new Verified(runId, steps, modelledValues, values);
+    return new Verified(runId, steps, values);
+  }
+
+  /**
+   * The base a replay writes before its first step: only tensors its first manifest declares, each
+   * whole. A replay met a damaged base while it wrote it, after the broker had answered, and failed
+   * as a stack trace.
+   */
+  private static final class BaseCheck {
+    private final java.util.Map<String, List<Long>> declared = new java.util.LinkedHashMap<>(); // name → shape
+    private final java.util.Map<String, ChunkOrder> orders = new java.util.HashMap<>();
+
+    BaseCheck(RunManifest first) {
+      first.getTensorsList().forEach(t -> declared.put(t.getName(), t.getShapeList()));
+    }
+
+    void accept(io.alpharl.proto.v1.DeltaChunkHeader h, String where) throws IOException {
+      List<Long> shape = declared.get(h.getTensorName());
+      if (shape == null) {
+        throw new IOException(where + "base tensor " + h.getTensorName() + ", which the run's manifest does not list");
+      }
+      if (!shape.equals(h.getShapeList())) {
+        throw new IOException(where + "base tensor " + h.getTensorName() + " of shape " + h.getShapeList() + ", where the run's manifest has "
+            + shape);
+      }
+      try {
+        orders.computeIfAbsent(h.getTensorName(), k -> new ChunkOrder(h)).accept(h);
+      } catch (FrameException | IllegalArgumentException ex) {
+        throw new IOException(where + ex.getMessage(), ex);
+      }
+    }
+
+    void requireWhole(String where) throws IOException {
+      for (String name : declared.keySet()) {
+        ChunkOrder order = orders.get(name);
+        if (order == null) {
+          throw new IOException(where + "the base lacks tensor " + name);
+        }
+        try {
+          order.requireComplete();
+        } catch (FrameException ex) {
+          throw new IOException(where + "the base is not whole (" + ex.getMessage() + ")", ex);
+        }
+      }
+    }
+  }
+
+  /**
+   * The recording's first run manifest, read from its first batch alone: what a command must refuse
+   * by the run's size is said before the whole recording (gigabytes at 7B) is read, and before a
+   * check of its base that no recording of such a size could be tested with.
+   *
+   * @throws IOException where the file is no recording or does not start with a manifest
+   */
+  public static RunManifest firstManifest(BufferAllocator allocator, Path recording) throws IOException {
+    try (RecordingReader reader = new RecordingReader(allocator, recording)) {
+      List<RecordEntry> batch = reader.nextBatch();
+      if (batch.isEmpty() || batch.get(0).kind() != RecordEntry.Kind.MANIFEST) {
+        throw new IOException(recording + " does not start with a run manifest");
+      }
+      try {
+        return RunManifest.parseFrom(batch.get(0).value());
+      } catch (InvalidProtocolBufferException e) {
+        throw new IOException(recording + " is damaged at batch 1 (its run manifest): " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** The values of a manifest's modelled matrices (what a processor holds ΔW of); Long.MAX_VALUE past a long. */
+  public static long modelledValues(RunManifest m) {
+    return values(m, true);
   }
 
   /** Long.MAX_VALUE for more than a long counts: a manifest's shapes are bounded by nothing but their type. */

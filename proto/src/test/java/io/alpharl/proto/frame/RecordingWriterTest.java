@@ -168,6 +168,56 @@ class RecordingWriterTest {
     }
   }
 
+  /**
+   * The base a replay writes before its first step: a tensor the manifest does not list, one
+   * missing, or a base file named out of the model's folder was met while the replay wrote it, after
+   * the broker had answered, as a stack trace. Refused before anything is sent.
+   */
+  @Test
+  void aBaseThatIsNotWholeOrNotTheManifestsIsADamagedRecording() throws Exception {
+    RecordEntry declared = new RecordEntry(RecordEntry.Kind.MANIFEST, 0, "r", RunManifest.newBuilder().setSchemaVersion(1).setRunId("r")
+        .addTensors(io.alpharl.proto.v1.TensorInfo.newBuilder().setName("w").addShape(4)).build().toByteArray());
+    Path out = dir.resolve("run.arrow");
+    try (RootAllocator allocator = new RootAllocator()) {
+      java.util.function.Function<List<RecordEntry>, Throwable> verified = entries -> {
+        try (RecordingWriter writer = new RecordingWriter(allocator, out)) {
+          for (RecordEntry e : entries) {
+            writer.add(e);
+          }
+          writer.commit();
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+        try {
+          RecordingCheck.verify(allocator, out);
+          return null;
+        } catch (java.io.IOException e) {
+          return e;
+        }
+      };
+      assertThat(verified.apply(List.of(declared, base(allocator, "w", 4), step(1)))).as("a whole base").isNull();
+      assertThat(verified.apply(List.of(declared, step(1)))).hasMessageContaining("is damaged at batch 1 (STEP record of step 1")
+          .hasMessageEndingWith("the base lacks tensor w");
+      assertThat(verified.apply(List.of(declared))).as("no step").hasMessageEndingWith("the base lacks tensor w");
+      assertThat(verified.apply(List.of(declared, base(allocator, "x", 4), step(1)))).hasMessageContaining("(BASE record")
+          .hasMessageEndingWith("base tensor x, which the run's manifest does not list");
+      assertThat(verified.apply(List.of(declared, base(allocator, "w", 5), step(1)))).hasMessageEndingWith(
+          "base tensor w of shape [5], where the run's manifest has [4]");
+      assertThat(verified.apply(List.of(declared, base(allocator, "w", 4), step(1), base(allocator, "w", 4))))
+          .hasMessageEndingWith("base weights after the run's first step");
+      assertThat(verified.apply(List.of(declared, base(allocator, "w", 4), new RecordEntry(RecordEntry.Kind.BASE_FILE, 0, "../config.json",
+          new byte[] {'{', '}'}), step(1)))).hasMessageEndingWith("a base model file named '../config.json', outside the model's folder");
+    }
+  }
+
+  private static RecordEntry base(RootAllocator allocator, String tensor, int values) {
+    java.util.List<DeltaFrame> frames = new java.util.ArrayList<>();
+    try (TensorChunker chunker = new TensorChunker(allocator, ChunkingConfig.defaults())) {
+      chunker.split(new TensorRef("r", 0, tensor, java.util.List.of((long) values)), java.nio.FloatBuffer.wrap(new float[values]), frames::add);
+    }
+    return new RecordEntry(RecordEntry.Kind.BASE, 0, frames.get(0).key(), frames.get(0).bytes());
+  }
+
   /** A step spanning batches is read again batch by batch ({@code RunReplayer} holds no whole step): the sequential reading goes on where it was. */
   @Test
   void anEarlierBatchIsReadAgainWithoutMovingTheSequentialReading() throws Exception {
