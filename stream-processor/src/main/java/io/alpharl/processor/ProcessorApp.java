@@ -121,11 +121,26 @@ public final class ProcessorApp implements AutoCloseable {
   }
 
   /**
-   * Waits until the streams run, then serves HTTP. No deadline: restoring a large run's state takes
+   * Serves HTTP, then waits until the streams run. No deadline: restoring a large run's state takes
    * as long as replaying its log, and {@link RestoreProgress} reports how far it got; a failure, or a
-   * {@link #close}, ends the wait with an exception. The caller closes the app after a failure.
+   * {@link #close}, ends the wait with an exception. The caller closes the app after a failure. HTTP
+   * serves from the start, the runs' state answering 503 while it is restored: served only once
+   * running, a restart's page, {@code alpharl status} and the /metrics that describe the restore
+   * (restored frames, where it began) were all away for the restore's minutes.
    */
   public void awaitRunning() {
+    if (config.httpPort() > 0) {
+      synchronized (this) {
+        if (closed.get()) {
+          throw new IllegalStateException("stream processor closed while starting");
+        }
+        try {
+          http = StateHttpServer.start(config.httpHost(), config.httpPort(), queries, metrics);
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot serve HTTP on port " + config.httpPort() + ": " + e.getMessage(), e);
+        }
+      }
+    }
     while (streams.state() != KafkaStreams.State.RUNNING) {
       if (closed.get()) {
         throw new IllegalStateException("stream processor closed while starting");
@@ -139,18 +154,6 @@ public final class ProcessorApp implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while starting", e);
-      }
-    }
-    if (config.httpPort() > 0) {
-      synchronized (this) {
-        if (closed.get()) {
-          throw new IllegalStateException("stream processor closed while starting");
-        }
-        try {
-          http = StateHttpServer.start(config.httpHost(), config.httpPort(), queries, metrics);
-        } catch (IOException e) {
-          throw new UncheckedIOException("cannot serve HTTP on port " + config.httpPort() + ": " + e.getMessage(), e);
-        }
       }
     }
     LOG.info("stream processor {} running (rank-1 backend {}, top-{} factors, solver tolerance {}, sweeps in {})", config.applicationId(),
