@@ -102,7 +102,7 @@ class MonitoringPageIT {
 
         checkPage(browser, base, runId);
         browser.screenshot(Path.of("target", "monitoring-page.png"));
-        checkMetrics(base, extrapolator);
+        checkMetrics(base, extrapolator, runId);
 
         // A run picked on the page, then another run starts: the select was rebuilt on its first option, and the page switched to
         // that run without a word. It keeps the run watched.
@@ -232,7 +232,7 @@ class MonitoringPageIT {
     }
   }
 
-  private void checkMetrics(String base, ExtrapolatorService extrapolator) throws Exception {
+  private void checkMetrics(String base, ExtrapolatorService extrapolator, String runId) throws Exception {
     // The gate first passes at step 25 and the policy stops at step 40 (EarlyStopIT): two predictions, one decision.
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     PrometheusText metrics = PrometheusText.parse(text(base + "/metrics"));
@@ -261,8 +261,9 @@ class MonitoringPageIT {
     assertThat(metrics.sum("alpharl_processor_fit_summaries_total", Map.of("axis", "step", "gate", "collecting"))).isEqualTo(4);
     assertThat(metrics.sum("alpharl_processor_dead_letters_total", Map.of("reason", "corrupt_frame"))).isEqualTo(1);
     assertThat(metrics.family("alpharl_processor_last_complete_step").get("type").asText()).isEqualTo("gauge");
-    assertThat(metrics.sum("alpharl_processor_last_complete_step")).isEqualTo(LAST);
-    assertThat(metrics.require("alpharl_processor_step_lag_seconds", Map.of())).isBetween(0.0, 120.0);
+    assertThat(metrics.sum("alpharl_processor_last_complete_step", Map.of("run", runId))).isEqualTo(LAST);
+    assertThat(metrics.require("alpharl_processor_step_lag_seconds", Map.of("run", runId))).isBetween(0.0, 120.0);
+    assertThat(metrics.require("alpharl_processor_last_fit_unix_seconds", Map.of("run", runId)) * 1000).isLessThanOrEqualTo(System.currentTimeMillis());
     assertThat(metrics.sum("alpharl_extrapolator_predictions_total", Map.of("axis", "step"))).isEqualTo(2);
     assertThat(metrics.sum("alpharl_extrapolator_control_decisions_total")).isEqualTo(1);
     assertThat(metrics.sum("alpharl_extrapolator_model_bytes_written_total")).isGreaterThan(0);

@@ -38,10 +38,15 @@ public final class ProcessorMetrics {
       .help("Records sent to the dead-letter topic, by reason.").labelNames("reason").register(registry);
   private final Counter fits = Counter.builder().name("alpharl_processor_fit_summaries_total")
       .help("Fit summaries published, by progress axis and gate state.").labelNames("axis", "gate").register(registry);
+  // By run: one series for every run was overwritten by each run's fits in turn, so two runs' values alternated.
   private final Gauge lag = Gauge.builder().name("alpharl_processor_step_lag_seconds")
-      .help("Time from a step's commit by the agent to its fit summary, for the newest step.").register(registry);
+      .help("Time from a step's commit by the agent to its fit summary, for the run's newest step (series removed when the run is let go).")
+      .labelNames("run").register(registry);
   private final Gauge lastStep = Gauge.builder().name("alpharl_processor_last_complete_step")
-      .help("Newest complete step of the most recently updated run.").register(registry);
+      .help("Newest complete step of the run (series removed when the run is let go).").labelNames("run").register(registry);
+  private final Gauge lastFit = Gauge.builder().name("alpharl_processor_last_fit_unix_seconds")
+      .help("When this instance last published a fit of the run (Unix seconds): a run whose steps go on while this stands still is stalled,"
+          + " which the lag of its last step cannot show.").labelNames("run").register(registry);
   private final Gauge deltaBytes = Gauge.builder().name("alpharl_processor_delta_bytes_held")
       .help("Bytes of ΔW the delta stores of this instance hold, by run (f32, the modelled matrices of the runs in flight; a run's are let go,"
           + " and its series removed, when the run is ended).").labelNames("run").register(registry);
@@ -134,12 +139,20 @@ public final class ProcessorMetrics {
     deadLetters.labelValues(EnumLabels.of(reason)).inc();
   }
 
-  public void fitPublished(FitSummary fit, double lagSeconds) {
+  public synchronized void fitPublished(FitSummary fit, double lagSeconds) {
     fits.labelValues(EnumLabels.of(fit.getAxis()), EnumLabels.of(fit.getGate())).inc();
-    lastStep.set(fit.getStep());
+    lastStep.labelValues(fit.getRunId()).set(fit.getStep());
+    lastFit.labelValues(fit.getRunId()).set(System.currentTimeMillis() / 1000.0);
     if (lagSeconds >= 0) {
-      lag.set(lagSeconds);
+      lag.labelValues(fit.getRunId()).set(lagSeconds);
     }
+  }
+
+  /** The run's windows were let go (it ended and its last step completed): its series go, as runs come and go. */
+  public synchronized void runLetGo(String runId) {
+    lastStep.remove(runId);
+    lastFit.remove(runId);
+    lag.remove(runId);
   }
 
   /** Writes these metrics and the also-exposed ones in the Prometheus text format (version 0.0.4). */

@@ -398,6 +398,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     openSteps(runId).forEach(open -> steps.delete(StoreKeys.step(runId, open.getStep())));
     modelled.remove(runId);
     fitMemory.remove(runId);
+    metrics.runLetGo(runId);
   }
 
   private static List<TensorInfo> modelledInOrder(RunManifest m) {

@@ -22,6 +22,19 @@ class ProcessorMetricsTest {
     assertThat(text(metrics)).doesNotContain("partition=\"3\"").contains("alpharl_processor_restore_from_offset{partition=\"5\"} 99");
   }
 
+  /** Two runs' fits: each run's step and lag by its own label (one series alternated between them), gone when the run is let go. */
+  @Test
+  void eachRunsStepAndLagAreItsOwnUntilTheRunIsLetGo() throws Exception {
+    ProcessorMetrics metrics = new ProcessorMetrics();
+    metrics.fitPublished(io.alpharl.proto.v1.FitSummary.newBuilder().setRunId("a").setStep(40).build(), 1.5);
+    metrics.fitPublished(io.alpharl.proto.v1.FitSummary.newBuilder().setRunId("b").setStep(7).build(), 0.25);
+    assertThat(text(metrics)).contains("alpharl_processor_last_complete_step{run=\"a\"} 40.0", "alpharl_processor_last_complete_step{run=\"b\"} 7.0",
+        "alpharl_processor_step_lag_seconds{run=\"a\"} 1.5", "alpharl_processor_step_lag_seconds{run=\"b\"} 0.25",
+        "alpharl_processor_last_fit_unix_seconds{run=\"a\"}");
+    metrics.runLetGo("a");
+    assertThat(text(metrics)).doesNotContain("run=\"a\"").contains("alpharl_processor_last_complete_step{run=\"b\"} 7.0");
+  }
+
   private static String text(ProcessorMetrics metrics) throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     metrics.writeText(out);
