@@ -96,6 +96,12 @@ class MonitoringPageIT {
         CorruptFrame.send(broker.bootstrapServers(), runId);
         awaitRendered(browser, runId, STEPS / 2, HALF);
         assertThat(runRow(browser, runId)).startsWith(runId, "running", "100", "200");
+        // The run's own series while it runs (one series for every run alternated between runs).
+        PrometheusText running = PrometheusText.parse(text(base + "/metrics"));
+        assertThat(running.require("alpharl_processor_last_complete_step", Map.of("run", runId))).isEqualTo(HALF);
+        assertThat(running.require("alpharl_processor_step_lag_seconds", Map.of("run", runId))).isBetween(0.0, 120.0);
+        assertThat(running.require("alpharl_processor_last_fit_unix_seconds", Map.of("run", runId)) * 1000).isLessThanOrEqualTo(
+            System.currentTimeMillis());
         replay(broker, runId, allocator, HALF, Long.MAX_VALUE);
         awaitRendered(browser, runId, STEPS, LAST);
         assertThat(browser.script("return window.loadedOnce === true;")).as("the page updated itself, without a reload").isEqualTo(true);
@@ -260,10 +266,15 @@ class MonitoringPageIT {
     assertThat(metrics.sum("alpharl_processor_fit_summaries_total", Map.of("axis", "signal"))).isEqualTo(STEPS);
     assertThat(metrics.sum("alpharl_processor_fit_summaries_total", Map.of("axis", "step", "gate", "collecting"))).isEqualTo(4);
     assertThat(metrics.sum("alpharl_processor_dead_letters_total", Map.of("reason", "corrupt_frame"))).isEqualTo(1);
-    assertThat(metrics.family("alpharl_processor_last_complete_step").get("type").asText()).isEqualTo("gauge");
-    assertThat(metrics.sum("alpharl_processor_last_complete_step", Map.of("run", runId))).isEqualTo(LAST);
-    assertThat(metrics.require("alpharl_processor_step_lag_seconds", Map.of("run", runId))).isBetween(0.0, 120.0);
-    assertThat(metrics.require("alpharl_processor_last_fit_unix_seconds", Map.of("run", runId)) * 1000).isLessThanOrEqualTo(System.currentTimeMillis());
+    // Ended and its last step complete, the run is let go, and its series with it: a finished run's last fit standing still for good
+    // would fire every stall alert.
+    String text = text(base + "/metrics");
+    long goneBy = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (text.contains("run=\"" + runId + "\"") && System.nanoTime() < goneBy) {
+      Thread.sleep(250);
+      text = text(base + "/metrics");
+    }
+    assertThat(text).as("the ended run's series").doesNotContain("run=\"" + runId + "\"");
     assertThat(metrics.sum("alpharl_extrapolator_predictions_total", Map.of("axis", "step"))).isEqualTo(2);
     assertThat(metrics.sum("alpharl_extrapolator_control_decisions_total")).isEqualTo(1);
     assertThat(metrics.sum("alpharl_extrapolator_model_bytes_written_total")).isGreaterThan(0);
