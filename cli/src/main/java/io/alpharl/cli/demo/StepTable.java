@@ -4,7 +4,7 @@ import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.GateState;
 import java.io.PrintStream;
 
-/** The demo's per-step table: progress, fit quality on both axes, confidence and gate. */
+/** The demo's per-step table: progress, fit quality on both axes, the step axis' confidence and gate. */
 final class StepTable {
   private final PrintStream out;
   private final long plannedSteps;
@@ -14,16 +14,19 @@ final class StepTable {
     this.plannedSteps = plannedSteps;
   }
 
+  /** The columns after R² are the step axis' fit, the axis the demo's policy decides on. */
   void header() {
     out.println();
-    out.println("  step  progress            y_t   R²(step) R²(y_t) above-floor  loo-err  conf  gate");
-    out.println("  ----  ------------------  ----  -------- ------- -----------  -------  ----  ----");
+    out.println("  step  progress            y_t   R²(step) R²(y_t) above-floor  loo-err  conf  gate (step axis)");
+    out.println("  ----  ------------------  ----  -------- ------- -----------  -------  ----  ---------------");
   }
 
   void row(FitSummary byStep, FitSummary bySignal) {
     int width = 16;
     int done = plannedSteps > 0 ? (int) Math.min(width, width * byStep.getStep() / plannedSteps) : 0;
-    FitSummary s = bySignal != null ? bySignal : byStep;
+    // The step axis' judgement, as the policy and the closing "Gate at the last step" line read it: the signal axis' where the run
+    // has progress values showed a gate that could pass while the summary below said it failed.
+    FitSummary s = byStep;
     out.printf("  %4d  [%s%s]  %4s  %8s %7s %10.0f%%  %7s  %.2f  %s%n",
         byStep.getStep(), "#".repeat(done), " ".repeat(width - done),
         Double.isFinite(byStep.getProgressValue()) ? String.format("%.2f", byStep.getProgressValue()) : "-",

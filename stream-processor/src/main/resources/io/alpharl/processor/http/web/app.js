@@ -138,14 +138,17 @@ async function refreshRuns() {
   document.querySelector('#runs tbody').innerHTML = runs.map(r => `<tr data-run="${esc(r.runId)}" class="${r.runId === currentRun ? 'current' : ''}">
     <td>${esc(r.runId)}</td><td>${esc(r.status.replace('RUN_STATUS_', '').toLowerCase())}</td><td>${r.lastCompleteStep}</td><td>${r.plannedSteps}</td>
     <td class="gate-${gate(r.stepFit)}">${gate(r.stepFit)}</td><td>${fixed(current(r) === r.signalFit ? r.signalFit?.meanR2 : undefined)}</td><td>${fixed(r.stepFit?.meanR2)}</td>
-    <td>${fixed(current(r)?.confidence)}</td></tr>`).join('');
+    <td>${fixed(r.stepFit?.confidence)}</td></tr>`).join(''); // the gate's axis: the step axis' confidence beside its gate
   return runs.length;
 }
 
 async function refreshRun() {
-  if (!currentRun) return 0;
-  const run = await json('/api/runs/' + encodeURIComponent(currentRun));
-  const modules = await json('/api/runs/' + encodeURIComponent(currentRun) + '/modules');
+  // The run is read once: a switch while this waits for the processor drew one run's fits with another's heatmaps and trajectory.
+  const runId = currentRun;
+  if (!runId) return 0;
+  const run = await json('/api/runs/' + encodeURIComponent(runId));
+  const modules = await json('/api/runs/' + encodeURIComponent(runId) + '/modules');
+  if (currentRun !== runId) return 0; // switched meanwhile: the next tick draws the new one
   const step = run.history.filter(h => h.axis === 'step');
   const fit = current(run);
   const signal = run.history.filter(h => h.axis === 'signal');
@@ -174,8 +177,9 @@ async function refreshRun() {
   const conc = modules.map(m => ({ ...layerAndKind(m.module), v: m.concentrationVsNoise })).filter(c => c.layer !== undefined);
   heatmap('concmap', conc, 'σ1/‖ΔW‖ over pure noise\'s', Math.max(3, ...conc.map(c => finite(c.v) ?? 0)));
   refreshOutcome(run);
-  await refreshTrajectory(run, modules);
-  document.body.dataset.rendered = `run=${currentRun};steps=${step.length};modules=${modules.length}`;
+  await refreshTrajectory(runId, modules);
+  if (currentRun !== runId) return 0;
+  document.body.dataset.rendered = `run=${runId};steps=${step.length};modules=${modules.length}`;
   return step.length;
 }
 
@@ -222,13 +226,14 @@ function refreshOutcome(run) {
   });
 }
 
-async function refreshTrajectory(run, modules) {
+async function refreshTrajectory(runId, modules) {
   const select = document.getElementById('module');
   refill(select, modules.map(m => m.module), [select.value]);
   if (!select.value) return;
   // The processor fits the window with the extrapolator's own code: observed norms, the fitted
   // path on each progress axis, and the predicted norm at the planned final step.
-  const view = await json('/api/runs/' + encodeURIComponent(currentRun) + '/modules/' + encodeURIComponent(select.value));
+  const view = await json('/api/runs/' + encodeURIComponent(runId) + '/modules/' + encodeURIComponent(select.value));
+  if (currentRun !== runId) return;
   const datasets = [{ label: 'observed ‖x_t‖ = ‖ΔW_t‖_F', data: view.points.map(p => ({ x: p.step, y: p.observedNorm })), showLine: true }];
   for (const f of view.fits) {
     const path = view.points.map((p, i) => ({ x: p.step, y: f.fittedNorms[i] }));
@@ -247,13 +252,29 @@ async function refreshTrajectory(run, modules) {
   document.getElementById('trajectory').dataset.module = view.module;
 }
 
-async function tick() {
-  try {
-    await refreshRuns();
-    await refreshRun();
-  } catch (e) {
-    document.getElementById('summary').textContent = 'waiting for the processor: ' + e.message;
+// One tick at a time: the 2 s timer and the pickers' changes ran ticks side by side, which drew over each other. A tick asked for
+// while one runs is run once after it.
+let ticking = null;
+let tickAgain = false;
+function tick() {
+  if (ticking) {
+    tickAgain = true;
+    return ticking;
   }
+  ticking = (async () => {
+    try {
+      do {
+        tickAgain = false;
+        await refreshRuns();
+        await refreshRun();
+      } while (tickAgain);
+    } catch (e) {
+      document.getElementById('summary').textContent = 'waiting for the processor: ' + e.message;
+    } finally {
+      ticking = null;
+    }
+  })();
+  return ticking;
 }
 
 document.querySelector('#runs tbody').addEventListener('click', e => {
