@@ -83,30 +83,16 @@ public final class ScoreBook {
       PreparedWindow atEnd = PreparedWindow.of(window, new Target(k, yEnd), axes, List.of(predictor));
       PlanResult far = predictor.plan(PreparedWindow.of(window, new Target(planned, fit.getSignalTarget()), axes,
           List.of(predictor)));
-      PlanResult near;
-      if (far.ok() && far.axis() == io.alpharl.fit.predict.Axis.SIGNAL && !Double.isNaN(yEnd)) {
-        // A spec's given target (target=…) fixes the plan's τ whatever the run's target is: both plans were made at y*, the line
-        // was one point, and every later step was scored against the final prediction. The near one at the window end's own y.
-        io.alpharl.fit.predict.Fit line = predictor.fit(atEnd, window.size());
-        near = line.ok() ? new PlanResult(predictor.name(), line.plan().at(yEnd), far.axis(), yEnd, far.given(), null) : predictor.plan(atEnd);
-      } else {
-        near = predictor.plan(atEnd);
-      }
-      if (!near.ok() || !far.ok()) {
+      io.alpharl.fit.predict.Fit line = predictor.fit(atEnd, window.size());
+      if (!far.ok() || !line.ok()) {
         lines.put(mf.getModule(), SketchLine.constant(stop)); // no plan: the prediction carried it after all
         continue;
       }
+      // The fit's own line, sketch(τ) = Z0 + τ Z1, exact at any τ. Drawn through two plans (the window end's and the target's), a
+      // line was no line where both were made at one τ (a given target, or y* at the window end's own value), and through two plans
+      // rounded to f32 whose τ nearly coincide, their rounding was amplified into later steps' scores.
       double alpha = planned > 1 ? StrictMath.log(far.target()) / StrictMath.log(planned) : 1;
-      if (near.target() == far.target()) {
-        // Two plans at one τ (the signal axis' y* is the window end's own value where that lies above the trend at T) fix no line:
-        // every later step was scored against the prediction at τ_T. The fit's own line, sketch(τ) = Z0 + τ Z1, is exact at any τ.
-        io.alpharl.fit.predict.Fit line = predictor.fit(atEnd, window.size());
-        if (line.ok()) {
-          lines.put(mf.getModule(), new SketchLine(far.axis(), 0, line.plan().sketchAt(0), 1, line.plan().sketchAt(1), alpha));
-          continue;
-        }
-      }
-      lines.put(mf.getModule(), new SketchLine(far.axis(), near.target(), near.plan().sketch(window), far.target(), far.plan().sketch(window), alpha));
+      lines.put(mf.getModule(), new SketchLine(far.axis(), 0, line.plan().sketchAt(0), 1, line.plan().sketchAt(1), alpha));
     }
     return new ScoreBook(fit, extrapolatorId, lines, stops, predictors, Map.copyOf(sketching));
   }

@@ -60,6 +60,18 @@ class ScoreBookTest {
   }
 
   /**
+   * A given target a hair above the window end's value: the line was drawn through the two plans
+   * (at 0.06 and 0.06 + 1e-11), each rounded to f32, and a later step's score multiplied their
+   * rounding by the distance over the hair (4e9 at 0.1). The fit's own line is exact.
+   */
+  @Test
+  void aTargetAHairFromTheWindowEndsValueIsScoredOnTheFitsOwnLine() {
+    ScoreBook book = book("alpharl:axis=signal,target=0.06000000001", ProgressAxis.PROGRESS_AXIS_SIGNAL);
+    assertThat(book.score(80, 0.08, Map.of("m", LINE.get(80L))).getError()).isCloseTo(0, within(1e-6));
+    assertThat(book.score(100, 0.1, Map.of("m", LINE.get(100L))).getError()).isCloseTo(0, within(1e-6));
+  }
+
+  /**
    * The signal axis' y* is the window end's own value where that lies above the progress trend at
    * T: the book's two plans were made at one τ, and every later step was scored against the
    * prediction at the window's end (an error of 0.2 / 1.3 at step 80 on this straight line).
