@@ -94,7 +94,7 @@ public final class WatchCommand implements Callable<Integer> {
     });
     KafkaClients clients = kafka.clients();
     try (RootAllocator allocator = new RootAllocator();
-         ControlFollower control = ControlFollower.start(clients, config.runId(), config.runDir(), controlHost, controlPort,
+         ControlFollower control = ControlFollower.startHeld(clients, config.runId(), config.runDir(), controlHost, controlPort,
              ControlFollower.Patience.DEFAULT, controlFrom)) {
       if (once) {
         session(config, clients, allocator, stopping, control);
@@ -142,6 +142,8 @@ public final class WatchCommand implements Callable<Integer> {
     try (KafkaStepSink sink = new KafkaStepSink(clients, config.runId(), Map.of());
          CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.fromLog(clients, config.runId(), allocator))) {
       agent.start();
+      // The run is this agent's to send (not another's, not ended): only now may its decisions reach the trainer's folder.
+      control.arm();
       long t0 = System.nanoTime();
       long topicsChecked = t0;
       do {

@@ -89,4 +89,52 @@ class StopFileRetryIT {
       assertThat(follower.stopSaid()).as("a STOP file deleted to train on").isEmpty();
     }
   }
+
+  /**
+   * A follower started held (the agent's, before it knows the run is its to send) reads the
+   * decision but neither writes the STOP file nor answers it until armed: a watch under an ended
+   * run's id wrote that run's STOP into a new trainer's folder before the watch was refused.
+   */
+  @Test
+  void aHeldFollowerActsOnlyOnceArmed(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String run = "held-" + UUID.randomUUID().toString().substring(0, 8);
+    ControlFollower.Patience quick = new ControlFollower.Patience(Duration.ofSeconds(5), Duration.ofSeconds(1));
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    try (ControlFollower follower = ControlFollower.startHeld(KafkaClients.of(broker.bootstrapServers()), run, trainer, "127.0.0.1", port, quick,
+        Topics.DEFAULT_EXTRAPOLATOR_ID)) {
+      ControlDecision stop = ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run)
+          .setExtrapolatorId(Topics.DEFAULT_EXTRAPOLATOR_ID).setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(40).setReason("old").build();
+      try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", broker.bootstrapServers()),
+          new ByteArraySerializer(), new ByteArraySerializer())) {
+        producer.send(new ProducerRecord<>(Topics.CONTROL.name(), run.getBytes(StandardCharsets.UTF_8), stop.toByteArray())).get();
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (follower.decision() == null && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(follower.decision()).as("read while held").isNotNull();
+      Thread.sleep(1_000); // a few polls
+      assertThat(trainer.resolve(StopFile.NAME)).as("no STOP file while held").doesNotExist();
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      java.net.URI control = java.net.URI.create("http://127.0.0.1:" + port + "/control");
+      assertThat(http.send(java.net.http.HttpRequest.newBuilder(control).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode())
+          .as("the endpoint says nothing while held").isEqualTo(204);
+
+      long armed = System.currentTimeMillis();
+      follower.arm();
+      deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (!Files.isRegularFile(trainer.resolve(StopFile.NAME)) && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(StopFile.of(trainer, run)).as("written once armed").isPresent();
+      assertThat(http.send(java.net.http.HttpRequest.newBuilder(control).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode())
+          .isEqualTo(200);
+      assertThat(follower.stopSaid()).as("said no earlier than armed").hasValueSatisfying(said -> assertThat(said.toMillis())
+          .isGreaterThanOrEqualTo(armed - 1000));
+    }
+  }
 }

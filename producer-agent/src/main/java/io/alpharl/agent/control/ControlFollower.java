@@ -80,6 +80,14 @@ public final class ControlFollower implements AutoCloseable {
   /** When this follower first held the decision (wall clock, ms; 0 before): the endpoint may answer it from then on. */
   private volatile long decisionHeldSinceMs;
   /**
+   * When the follower was let act (wall clock, ms; 0 while held): a follower started held reads
+   * decisions but writes no STOP file and answers 204 until {@link #arm}. The agent starts it before
+   * it knows the run is its to send: a watch under an ended run's id (a new trainer given an old id)
+   * wrote that run's STOP into the new trainer's folder before the watch was refused, and the new
+   * training stopped.
+   */
+  private volatile long armedAtMs;
+  /**
    * The run folder's file clock less this machine's, measured as this follower wrote the STOP file
    * (a folder on NFS stamps files by the server's clock, the trainer's checkpoints with them); unset
    * (Long.MIN_VALUE) until it wrote one.
@@ -122,11 +130,19 @@ public final class ControlFollower implements AutoCloseable {
   /** @param trusted the extrapolator id whose decisions are acted on (others are said once and left) */
   public static ControlFollower start(KafkaClients kafka, String runId, Path runDir, String httpHost, int httpPort, Patience patience,
       String trusted) throws IOException {
+    ControlFollower f = startHeld(kafka, runId, runDir, httpHost, httpPort, patience, trusted);
+    f.arm();
+    return f;
+  }
+
+  /** As {@link #start}, reading decisions from the start but acting on none until {@link #arm}. */
+  public static ControlFollower startHeld(KafkaClients kafka, String runId, Path runDir, String httpHost, int httpPort, Patience patience,
+      String trusted) throws IOException {
     HttpServers.Made http = httpPort > 0 ? HttpServers.create(new InetSocketAddress(httpHost, httpPort), "alpharl-control", 2) : null;
     ControlFollower f = new ControlFollower(kafka, runId, runDir, http, patience, trusted);
     if (http != null) {
       http.server().createContext("/control", exchange -> {
-        ControlDecision d = f.decision.get();
+        ControlDecision d = f.armedAtMs == 0 ? null : f.decision.get();
         if (d == null) {
           exchange.sendResponseHeaders(204, -1);
         } else {
@@ -146,6 +162,13 @@ public final class ControlFollower implements AutoCloseable {
     return f;
   }
 
+  /** Lets the follower act on the decision it holds or will read: the run was found to be this agent's to send. */
+  public void arm() {
+    if (armedAtMs == 0) {
+      armedAtMs = System.currentTimeMillis();
+    }
+  }
+
   /** The decision, once there is one. */
   public ControlDecision decision() {
     return decision.get();
@@ -161,7 +184,7 @@ public final class ControlFollower implements AutoCloseable {
    */
   public Optional<FileTime> stopSaid() {
     Optional<FileTime> file = StopFile.of(runDir, runId);
-    long held = decisionHeldSinceMs;
+    long held = decisionHeldSinceMs == 0 ? 0 : Math.max(decisionHeldSinceMs, armedAtMs); // held back, the endpoint told nobody before
     long ahead = fileClockAheadMs;
     ControlDecision d = decision.get();
     // Only where the endpoint could have told the trainer first, for the decision's own file (a STOP the user made after deleting
@@ -297,7 +320,7 @@ public final class ControlFollower implements AutoCloseable {
    */
   private void writeStopFileIfDue() {
     ControlDecision d = decision.get();
-    if (d == null || stopFileWritten) {
+    if (d == null || stopFileWritten || armedAtMs == 0) {
       return;
     }
     try {
