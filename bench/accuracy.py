@@ -138,6 +138,12 @@ def bench_run(run, results, alpharl, windows, resamples, work):
             try:
                 info = predict.predict(alpharl, run.path, k, policy, out)
                 correct, secs = scored(ev, out)
+            except predict.NoPlan as e:
+                # No model: the predictor fits no module here. Kept as stop's figures (its model would carry every module), marked,
+                # and left out of every comparison that asks for a module predicted.
+                info = {"modules_predicted": 0, "modules": None, "backtest_error": float("nan"), "stop_backtest_error": float("nan"),
+                        "gate": "-", "gate_reason": "", "chosen": {}, "no_plan": str(e)}
+                correct, secs = stop, 0.0
             finally:
                 shutil.rmtree(out, ignore_errors=True)
             row = {**at, "predictor": label, "policy": policy, "role": role, "accuracy": sum(correct) / len(correct), **info,

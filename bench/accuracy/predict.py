@@ -70,11 +70,19 @@ def number(text):
         return float("nan")
 
 
+class NoPlan(Exception):
+    """A fixed: policy whose predictor has a plan for no module: predict writes no model (since it refused to write the
+    window-end checkpoint under the predictor's name) and says why in one line."""
+
+
 def predict(alpharl, run_dir, window_step, policy, out_dir):
     """Runs predict; returns the summary line's fields, the chosen predictors and the seconds taken."""
     t0 = time.time()
     p = subprocess.run([alpharl, "predict", run_dir, "--window-step", str(window_step), "--predictor", policy, "--out", out_dir],
                        capture_output=True, text=True)
+    last = (p.stderr.strip().splitlines() or [""])[-1]
+    if p.returncode == 2 and policy.startswith("fixed:") and "has a plan for none of the" in last:
+        raise NoPlan(last.removeprefix("alpharl predict: "))
     if p.returncode != 0:
         raise RuntimeError(f"alpharl predict {run_dir} --window-step {window_step} --predictor {policy} failed "
                            f"({p.returncode}): {p.stderr.strip().splitlines()[-1:] or p.stdout}")

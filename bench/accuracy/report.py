@@ -99,6 +99,9 @@ def full(t, run):
             if r is None:
                 cells.append("")
                 continue
+            if r.get("no_plan"):
+                cells.append("no plan")  # predict refused: the predictor fits no module here
+                continue
             mark = " gate" if r.get("gate") == "passing" else ""
             cells.append(f"{r['accuracy']:.3f} {kept(r)}{mark}")
         out.append(f"| {p} | " + " | ".join(cells) + " |")

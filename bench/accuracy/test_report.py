@@ -75,6 +75,15 @@ class BestFixedTest(unittest.TestCase):
         self.assertIsNone(report.Table(rows).best_fixed("r", 0.4))
 
 
+class NoPlanTest(unittest.TestCase):
+    def test_a_predictor_that_fits_no_module_shows_as_no_plan_and_is_never_the_best(self):
+        rows = references("r", "minilm") + [row("r", "minilm", 0.4, "stop", 0.5)]
+        rows.append(dict(row("r", "minilm", 0.4, "fixed:alpharl:axis=signal", 0.5), modules_predicted=0,
+                         no_plan="fixed:alpharl:axis=signal has a plan for none of the 14 modules"))
+        self.assertIsNone(report.Table(rows).best_fixed("r", 0.4))
+        self.assertIn("| fixed:alpharl:axis=signal | no plan |", "\n".join(report.full(report.Table(rows), "r")))
+
+
 class FormatTest(unittest.TestCase):
     def test_a_share_that_rounds_to_zero_has_no_minus_sign(self):
         self.assertEqual(report.ci([-0.004, 0.09]), " [0, 9]")
