@@ -14,7 +14,7 @@ import java.util.Map;
 import org.apache.arrow.memory.RootAllocator;
 
 /** What an agent published, committed steps only, in memory. */
-final class MemorySink implements StepSink {
+class MemorySink implements StepSink {
   final List<Long> committed = new ArrayList<>();
   final List<StepCommitted> commits = new ArrayList<>();
   final List<DeadLetter> letters = new ArrayList<>();

@@ -48,6 +48,45 @@ class ReplayStopTest {
     assertThat(sink.aborts).as("the second step's transaction aborted").isEqualTo(1);
   }
 
+  /** A stop while the base is written sends no manifest (the run is not made visible) and leaves no base file behind. */
+  @Test
+  void aStopBeforeTheFirstStepSendsNothingAndLeavesNoBase() throws Exception {
+    MemorySink sink = new MemorySink();
+    try (RootAllocator allocator = new RootAllocator()) {
+      assertThatThrownBy(() -> new RunReplayer(allocator, null, () -> true).replay(RECORDING, sink, Optional.of("r"), work.resolve("base"),
+          RunReplayer.Pace.FAST, 0, Long.MAX_VALUE)).isInstanceOf(ReplayStoppedException.class).hasMessageContaining("before its first step");
+    }
+    assertThat(sink.manifests).as("no manifest sent").isEmpty();
+    assertThat(sink.commits).isEmpty();
+    try (var left = java.nio.file.Files.list(work)) {
+      assertThat(left.flatMap(p -> {
+        try {
+          return java.nio.file.Files.isDirectory(p) ? java.nio.file.Files.list(p) : java.util.stream.Stream.of(p);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }).map(p -> p.getFileName().toString())).as("no base written or left half written").noneMatch(n -> n.startsWith("model.safetensors"));
+    }
+  }
+
+  /** An abort that fails (the broker away) is attached to the stop, not shown in its place. */
+  @Test
+  void anAbortThatFailsIsAttachedToTheStop() throws Exception {
+    MemorySink sink = new MemorySink() {
+      @Override
+      public void abortStep() {
+        throw new org.apache.kafka.common.KafkaException("broker away");
+      }
+    };
+    AtomicBoolean stopping = new AtomicBoolean();
+    sink.onBegin = step -> stopping.set(true);
+    try (RootAllocator allocator = new RootAllocator()) {
+      assertThatThrownBy(() -> new RunReplayer(allocator, null, stopping::get).replay(RECORDING, sink, Optional.of("r"), work.resolve("base"),
+          RunReplayer.Pace.FAST, 0, Long.MAX_VALUE)).isInstanceOfSatisfying(ReplayStoppedException.class,
+              e -> assertThat(e.getSuppressed()).singleElement().satisfies(x -> assertThat(x).hasMessage("broker away")));
+    }
+  }
+
   @Test
   void aStopWhileWaitingForTheNextStepEndsTheWait() throws Exception {
     MemorySink sink = new MemorySink();

@@ -54,8 +54,8 @@ public final class ReplayCommand implements Callable<Integer> {
   @Option(names = "--base-dir", description = "Where to write the run's base model. Default: ./alpharl-replay/RUN/base.")
   Path baseDir;
 
-  /** How long Ctrl-C waits for the step being sent to be aborted. */
-  private static final Duration STOP_WAIT = Duration.ofSeconds(30);
+  /** How long Ctrl-C waits for the step being sent to be aborted: past the producer's 60 s max.block.ms, which bounds the abort. */
+  private static final Duration STOP_WAIT = Duration.ofSeconds(75);
 
   @Override
   public Integer call() throws Exception {
@@ -75,6 +75,7 @@ public final class ReplayCommand implements Callable<Integer> {
     // end, the step's transaction stayed open on the broker until its timeout, and every run's readers on those partitions
     // waited as long.
     AtomicBoolean stopping = new AtomicBoolean();
+    AtomicBoolean replayed = new AtomicBoolean();
     CountDownLatch done = new CountDownLatch(1);
     ShutdownHook hook = ShutdownHook.install("alpharl-replay-shutdown", () -> {
       stopping.set(true);
@@ -88,7 +89,15 @@ public final class ReplayCommand implements Callable<Integer> {
       kafka.ensureTopics();
       try (RootAllocator allocator = new RootAllocator()) {
         RunReplayer.Pace pace = new RunReplayer.Pace(speed, stepInterval == null ? Duration.ZERO : stepInterval);
-        OutageRetry.run(id, stopping, () -> replay(allocator, id, base, pace, stopping));
+        OutageRetry.run(id, stopping, () -> {
+          replay(allocator, id, base, pace, stopping);
+          replayed.set(true);
+        });
+      }
+      if (!replayed.get()) { // while waiting for the broker after an outage: what the log holds is as the next replay finds it
+        System.err.println("alpharl agent replay: stopped while waiting for Kafka to answer again; the same command goes on from what the"
+            + " log holds");
+        return 130;
       }
     } catch (ReplayStoppedException e) {
       System.err.println();

@@ -210,6 +210,9 @@ public final class RunReplayer {
       // comes rather than held (a step is 1.5 GB of frames at 7B).
       List<FramePlace> deltas = new java.util.ArrayList<>();
       for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
+        // Also while the base is written or steps on the log are passed over (minutes at 7B): the run's manifest, sent after, made
+        // the run visible; and a base cut off by the JVM's end left its temporary file.
+        stopIfAsked(runIdOverride.orElse(firstManifest == null ? "" : firstManifest.getRunId()), previousRecorded, sink, false);
         batchIndex++;
         StepCommitted commit = null;
         RunManifest recordedManifest = null;
@@ -262,6 +265,7 @@ public final class RunReplayer {
           }
         }
         if (pending != null) {
+          stopIfAsked(runIdOverride.orElse(commit.getRunId()), previous, sink, false);
           manifest = written.send(pending, runIdOverride, sink);
           pending = null;
         }
@@ -276,10 +280,7 @@ public final class RunReplayer {
             rows = reader.batch(place.batch());
             loaded = place.batch();
           }
-          if (stopping.getAsBoolean()) {
-            sink.abortStep();
-            throw new ReplayStoppedException(runId, previous);
-          }
+          stopIfAsked(runId, previous, sink, true);
           RecordEntry e = rows.get(place.row());
           DeltaFrame f = FrameEnvelope.parse(e.value());
           // Recordings made before frames named their previous step get it here, so that readers
@@ -338,6 +339,26 @@ public final class RunReplayer {
       } // else every recorded manifest was sent before a step: manifest is the last of them
       return new Result(manifest.getRunId(), steps, bytes, Path.of(manifest.getBaseModelPath()), previousRecorded, ends, false);
     }
+  }
+
+  /**
+   * Ends the replay where it is asked to stop, the step being sent aborted first ({@code inStep}). An
+   * abort that fails (the broker away) leaves the transaction to the broker's timeout, and is
+   * attached to the stop rather than shown as a stack trace.
+   */
+  private void stopIfAsked(String runId, long lastSent, StepSink sink, boolean inStep) {
+    if (!stopping.getAsBoolean()) {
+      return;
+    }
+    ReplayStoppedException stopped = new ReplayStoppedException(runId, lastSent);
+    if (inStep) {
+      try {
+        sink.abortStep();
+      } catch (RuntimeException e) {
+        stopped.addSuppressed(e);
+      }
+    }
+    throw stopped;
   }
 
   /** Sleeps {@code waitMs}, or ends the replay as soon as it is to stop. */
