@@ -127,29 +127,55 @@ public final class StatusCommand implements Callable<Integer> {
     }
   }
 
-  /** The newest prediction, its live score and the early-stop decision, when there are any. */
+  /** The newest prediction, its live score and the early-stop decisions, when there are any. */
   private static void outcome(PrintWriter out, JsonNode run) {
     JsonNode p = run.path("latestPrediction");
     if (p.isMissingNode()) {
       out.println("  no prediction yet");
     } else {
       out.printf("  prediction %d of the run: from step %s by %s on the %s axis (%s), %s modules extrapolated, %s carried; backtest error %.3f vs stop %.3f; %s%n",
-          run.path("predictions").asLong(), p.path("fromStep").asText(), p.path("extrapolatorId").asText("an extrapolator"), label(p.path("axis").asText()),
+          run.path("predictions").asLong(), p.path("fromStep").asText(), extrapolator(p.path("extrapolatorId")), label(p.path("axis").asText()),
           p.path("reason").asText(),
           p.path("modulesExtrapolated").asText("0"), p.path("modulesCarried").asText("0"), p.path("backtestError").asDouble(),
           p.path("stopBacktestError").asDouble(), p.path("modelPath").asText());
     }
-    JsonNode s = run.path("latestScore");
+    JsonNode s = p.isMissingNode() ? run.path("latestScore") : scoreOf(run, p);
     if (!s.isMissingNode()) {
       out.printf("  live score: the prediction from step %s, at step %s, is off by %.3f (stopping at %s would be off by %.3f)%n",
           s.path("fromStep").asText(), s.path("atStep").asText(), s.path("error").asDouble(), s.path("fromStep").asText(),
           s.path("stopError").asDouble());
     }
-    // Each extrapolator's stop by name: the trainer's agent acts on one of them (its --control-from).
-    for (JsonNode d : run.path("decisions")) {
-      out.printf("  decision of %s: %s at step %s (%s); model %s%n", d.path("extrapolatorId").asText("an extrapolator"), label(d.path("action").asText()),
+    // Each extrapolator's stop by name: the trainer's agent acts on one of them (its --control-from). A processor of an earlier build
+    // serves the first stop read, as "decision".
+    JsonNode decisions = run.has("decisions") ? run.path("decisions") : run.has("decision") ? JSON_ARRAY.arrayNode().add(run.path("decision"))
+        : JSON_ARRAY.arrayNode();
+    for (JsonNode d : decisions) {
+      out.printf("  decision of %s: %s at step %s (%s); model %s%n", extrapolator(d.path("extrapolatorId")), label(d.path("action").asText()),
           d.path("atStep").asText(), d.path("reason").asText(), d.path("modelPath").asText());
     }
+  }
+
+  private static final com.fasterxml.jackson.databind.node.JsonNodeFactory JSON_ARRAY = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+
+  /** An extrapolator's id as sent: empty (an extrapolator of an earlier build) or missing is said as such. */
+  private static String extrapolator(JsonNode id) {
+    return id.asText("").isEmpty() ? "an extrapolator" : id.asText();
+  }
+
+  /**
+   * The newest live score of the prediction shown (its step, axis and extrapolator): the newest score overall may be another
+   * extrapolator's, or an older prediction's scored at a step before this one existed.
+   */
+  private static JsonNode scoreOf(JsonNode run, JsonNode p) {
+    JsonNode best = com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    for (JsonNode sc : run.path("scores")) {
+      boolean same = sc.path("fromStep").asLong() == p.path("fromStep").asLong() && sc.path("axis").asText().equals(label(p.path("axis").asText()))
+          && sc.path("extrapolator").asText("").equals(p.path("extrapolatorId").asText(""));
+      if (same && (best.isMissingNode() || sc.path("atStep").asLong() > best.path("atStep").asLong())) {
+        best = sc;
+      }
+    }
+    return best;
   }
 
   /** An enum constant as sent, shortened: PROGRESS_AXIS_STEP → step. */
