@@ -154,6 +154,8 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   /** While a held record is applied: its letter, whose coordinates every letter of it names, and its time. */
   private Held applying;
   private Cancellable endedSweep;
+  /** Runs of this task whose per-run metric series this instance reports (since a fit it published). */
+  private final java.util.Set<String> seriesOf = new java.util.HashSet<>();
   private Cancellable drainSweep;
   private HeldRecords held;
   /** The time held records run out by: the records taken, not the task's stream time, which junk moves. */
@@ -265,6 +267,10 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   public void close() {
     cancelSweeps();
     refusals.flush();
+    // The task moves (a rebalance) or ends: its runs' series go with it, or this instance reported them, frozen, beside the instance
+    // that now fits the run, and their standing last fit fired stall alerts.
+    seriesOf.forEach(metrics::runLetGo);
+    seriesOf.clear();
   }
 
   /**
@@ -399,6 +405,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
     modelled.remove(runId);
     fitMemory.remove(runId);
     metrics.runLetGo(runId);
+    seriesOf.remove(runId);
   }
 
   private static List<TensorInfo> modelledInOrder(RunManifest m) {
@@ -973,6 +980,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
         .setAxis(fit.getAxis()).setMeanR2(fit.getMeanR2()).setFractionAboveFloor(fit.getFractionAboveFloor()).setConfidence(fit.getConfidence())
         .setGate(fit.getGate()).setProgressValue(fit.getProgressValue()).build());
     metrics.fitPublished(fit, lag);
+    seriesOf.add(runId);
     // A held step's fit with the time of the record that completed it, as when its manifest came first.
     context.forward(new Record<>(runId, fit, applying != null ? applying.timestamp() : record.timestamp()), FITS_SINK);
   }

@@ -5,8 +5,9 @@ const GATES = { collecting: 0, failing: 1, passing: 2 };
 const charts = {};
 let currentRun = null;
 
+// Bounded: ticks run one at a time, so a request that never ends (a processor paused, a half-open connection) froze the page.
 async function json(path) {
-  const r = await fetch(path, { cache: 'no-store' });
+  const r = await fetch(path, { cache: 'no-store', signal: AbortSignal.timeout(10000) });
   if (!r.ok) throw new Error(path + ': HTTP ' + r.status);
   return r.json();
 }
