@@ -47,17 +47,8 @@ class StopFileRetryIT {
       port = free.getLocalPort(); // an endpoint: the trainer may be told before the file is written
     }
     try (ControlFollower follower = ControlFollower.start(KafkaClients.of(broker.bootstrapServers()), run, trainer, "127.0.0.1", port, quick)) {
-      ControlDecision stop = ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run)
-          .setExtrapolatorId(Topics.DEFAULT_EXTRAPOLATOR_ID).setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(40).setReason("test").build();
       long sent = System.currentTimeMillis();
-      try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", broker.bootstrapServers()),
-          new ByteArraySerializer(), new ByteArraySerializer())) {
-        producer.send(new ProducerRecord<>(Topics.CONTROL.name(), run.getBytes(StandardCharsets.UTF_8), stop.toByteArray())).get();
-      }
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (follower.decision() == null && System.nanoTime() < deadline) {
-        Thread.sleep(100);
-      }
+      ControlDecision stop = sendStopAndAwait(broker, run, "test", follower);
       // With the record's time: the extrapolator's decisions carry none, so that their bytes are the log's alone.
       assertThat(follower.decision().getDecidedUnixMs()).as("the record's timestamp").isBetween(sent, System.currentTimeMillis());
       assertThat(follower.decision()).as("the decision reached the follower").isEqualTo(stop.toBuilder()
@@ -67,7 +58,7 @@ class StopFileRetryIT {
 
       Files.delete(inTheWay.resolve("keep"));
       Files.delete(inTheWay);
-      deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (!Files.isRegularFile(trainer.resolve(StopFile.NAME)) && System.nanoTime() < deadline) {
         Thread.sleep(100);
       }
@@ -106,16 +97,7 @@ class StopFileRetryIT {
     }
     try (ControlFollower follower = ControlFollower.startHeld(KafkaClients.of(broker.bootstrapServers()), run, trainer, "127.0.0.1", port, quick,
         Topics.DEFAULT_EXTRAPOLATOR_ID)) {
-      ControlDecision stop = ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run)
-          .setExtrapolatorId(Topics.DEFAULT_EXTRAPOLATOR_ID).setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(40).setReason("old").build();
-      try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", broker.bootstrapServers()),
-          new ByteArraySerializer(), new ByteArraySerializer())) {
-        producer.send(new ProducerRecord<>(Topics.CONTROL.name(), run.getBytes(StandardCharsets.UTF_8), stop.toByteArray())).get();
-      }
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (follower.decision() == null && System.nanoTime() < deadline) {
-        Thread.sleep(100);
-      }
+      sendStopAndAwait(broker, run, "old", follower);
       assertThat(follower.decision()).as("read while held").isNotNull();
       Thread.sleep(1_000); // a few polls
       assertThat(trainer.resolve(StopFile.NAME)).as("no STOP file while held").doesNotExist();
@@ -126,7 +108,7 @@ class StopFileRetryIT {
 
       long armed = System.currentTimeMillis();
       follower.arm();
-      deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (!Files.isRegularFile(trainer.resolve(StopFile.NAME)) && System.nanoTime() < deadline) {
         Thread.sleep(50);
       }
@@ -136,5 +118,20 @@ class StopFileRetryIT {
       assertThat(follower.stopSaid()).as("said no earlier than armed").hasValueSatisfying(said -> assertThat(said.toMillis())
           .isGreaterThanOrEqualTo(armed - 1000));
     }
+  }
+
+  /** Sends the default extrapolator's stop of {@code run} at step 40 and waits until the follower holds it. */
+  private static ControlDecision sendStopAndAwait(TestBroker broker, String run, String reason, ControlFollower follower) throws Exception {
+    ControlDecision stop = ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run)
+        .setExtrapolatorId(Topics.DEFAULT_EXTRAPOLATOR_ID).setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(40).setReason(reason).build();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", broker.bootstrapServers()),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(Topics.CONTROL.name(), run.getBytes(StandardCharsets.UTF_8), stop.toByteArray())).get();
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (follower.decision() == null && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    return stop;
   }
 }
