@@ -172,6 +172,8 @@ public final class CheckpointAgent implements AutoCloseable {
   /** S_t of a chunk whose tensor sends a keyframe this step. */
   private float[] runningSum = new float[0];
   private long lastStep;
+  /** See {@link #folderVouchedFor}. */
+  private boolean vouched;
   /** The planned final step the newest commit carried: a checkpoint stating none keeps it (0: unknown). */
   private long planCommitted;
   /** Steps of the run committed so far, by this agent and those before it: what keyframes are due by. */
@@ -224,6 +226,8 @@ public final class CheckpointAgent implements AutoCloseable {
       requireContinuity(committed.lastStep(), committed.wires());
       loggedProgress.putAll(committed.progress());
       requireLineage(committed.lastStep());
+      // A new run is this folder's; a run the log holds is, once a checkpoint here was checked against it (above, or as one appears).
+      vouched = committed.lastStep() == 0 || scanner.present().stream().anyMatch(c -> c.step() > 0); // W_0 as checkpoint-0 tells nothing
       if (committed.committedSteps() == 1) {
         resumeBaseDistance(committed.lastStep());
       }
@@ -416,6 +420,16 @@ public final class CheckpointAgent implements AutoCloseable {
   }
 
   /** Publishes the manifest and, for recordings, the base weights and files. Call once before {@link #poll}. */
+  /**
+   * Whether this folder is known to hold the run the log holds under its id: the run is new, or a
+   * checkpoint here was checked against the log's history. Until then, an empty folder under the id
+   * of a run the log holds may be a new trainer given an old id, whose first checkpoint is refused:
+   * the run's decisions must not reach it (its STOP file stopped the new training).
+   */
+  public boolean folderVouchedFor() {
+    return vouched;
+  }
+
   public void start() {
     List<CheckpointDir> present = scanner.present();
     Set<Long> letteredSteps = lettered.stream().map(AgentLetters::stepOf).collect(Collectors.toSet());
@@ -564,6 +578,7 @@ public final class CheckpointAgent implements AutoCloseable {
         refuse(c.step(), List.of(c.folder()), RejectReason.REJECT_REASON_AMBIGUOUS_CHECKPOINT, anotherRun(c, parted.get()));
         throw new ResumeRefusedException(anotherRun(c, parted.get()));
       }
+      vouched |= c.step() > 0 && (fresh || c.step() > lastStep); // checked against the log just now
       if (c.step() <= lastStep) {
         if (fresh) {
           rejected.add(c.step());

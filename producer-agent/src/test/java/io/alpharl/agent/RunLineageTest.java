@@ -76,6 +76,32 @@ class RunLineageTest {
     }
   }
 
+  /**
+   * An empty folder (W_0 only) under the id of a run the log holds may be a new trainer given an old
+   * id: the folder is vouched for (and the run's decisions may reach it) only once a checkpoint
+   * there was checked against the log. A new run's folder is its own from the start.
+   */
+  @Test
+  void aFolderIsVouchedForOnlyOnceACheckpointThereMatchedTheLog() throws Exception {
+    write(0, Map.of());
+    AgentConfig config = AgentConfig.defaults(runDir, "lineage").withStateDir(stateDir);
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = new CheckpointAgent(config, sink(), allocator, logged())) {
+      agent.start();
+      agent.poll();
+      assertThat(agent.folderVouchedFor()).as("W_0 alone").isFalse();
+      write(30, Map.of(10L, 0.31, 20L, 0.42, 30L, 0.5));
+      agent.poll();
+      agent.poll();
+      assertThat(agent.folderVouchedFor()).as("a checkpoint whose history is the log's").isTrue();
+    }
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = new CheckpointAgent(config.withStateDir(Files.createDirectories(stateDir.resolve("new"))), sink(), allocator,
+             CheckpointAgent.Resume.NEW)) {
+      agent.start();
+      assertThat(agent.folderVouchedFor()).as("a new run").isTrue();
+    }
+  }
+
   @Test
   void historiesWithNoStepInCommonAreNotHeldAgainstTheRun() throws Exception {
     write(0, Map.of());

@@ -142,17 +142,18 @@ public final class WatchCommand implements Callable<Integer> {
     try (KafkaStepSink sink = new KafkaStepSink(clients, config.runId(), Map.of());
          CheckpointAgent agent = new CheckpointAgent(config, sink, allocator, CheckpointAgent.Resume.fromLog(clients, config.runId(), allocator))) {
       agent.start();
-      // The run is this agent's to send (not another's, not ended): only now may its decisions reach the trainer's folder.
-      control.arm();
+      armIfVouched(agent, control);
       long t0 = System.nanoTime();
       long topicsChecked = t0;
       do {
         int sent = agent.poll();
+        armIfVouched(agent, control);
         if (once) {
           // A checkpoint counts as complete once two scans agree on its files: a poll interval apart, or a file
           // being written could look finished to two scans a moment apart, and be read cut short.
           Thread.sleep(config.pollInterval().toMillis());
           agent.poll();
+          armIfVouched(agent, control);
           break;
         }
         if (sent == 0 && System.nanoTime() - topicsChecked > TOPIC_CHECK_INTERVAL.toNanos()) {
@@ -168,6 +169,18 @@ public final class WatchCommand implements Callable<Integer> {
       if (once && agent.lastStep() == 0) {
         sayWhenNoStepFolder(config);
       }
+    }
+  }
+
+  /**
+   * The run's decisions reach the trainer's folder only once the folder is known to hold the run the
+   * log holds under its id (not ended: refused before; a new run; or a checkpoint here checked
+   * against the log). An empty folder under an old run's id, a new trainer given it by mistake, got
+   * that run's STOP, and the new training stopped before its first checkpoint was refused.
+   */
+  private static void armIfVouched(CheckpointAgent agent, ControlFollower control) {
+    if (agent.folderVouchedFor()) {
+      control.arm();
     }
   }
 

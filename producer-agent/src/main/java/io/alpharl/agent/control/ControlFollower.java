@@ -93,9 +93,9 @@ public final class ControlFollower implements AutoCloseable {
    * (Long.MIN_VALUE) until it wrote one.
    */
   private volatile long fileClockAheadMs = Long.MIN_VALUE;
-  /** Whether the decision's STOP file is written (the follower's thread only). */
+  /** Whether the decision's STOP file is written (under this follower's lock). */
   private boolean stopFileWritten;
-  /** The last reason a STOP file write failed, said once (the follower's thread only). */
+  /** The last reason a STOP file write failed, said once (under this follower's lock). */
   private String stopFileFailure;
   private final Thread thread;
   private final HttpServers.Made http;
@@ -166,6 +166,7 @@ public final class ControlFollower implements AutoCloseable {
   public void arm() {
     if (armedAtMs == 0) {
       armedAtMs = System.currentTimeMillis();
+      writeStopFileIfDue(); // at once, not at the follower's next poll: a --once watch looks for the file right after
     }
   }
 
@@ -318,7 +319,7 @@ public final class ControlFollower implements AutoCloseable {
    * decision stood, later records could not take its place, and a trainer that watches the file
    * alone trained to its end. It is tried again at every poll, said once per reason.
    */
-  private void writeStopFileIfDue() {
+  private synchronized void writeStopFileIfDue() {
     ControlDecision d = decision.get();
     if (d == null || stopFileWritten || armedAtMs == 0) {
       return;
