@@ -149,6 +149,9 @@ def bench_run(run, results, alpharl, windows, resamples, work):
             row = {**at, "predictor": label, "policy": policy, "role": role, "accuracy": sum(correct) / len(correct), **info,
                    "eval_seconds": secs, "correct_hex": stats.to_hex(correct)}
             results.add(figures(row, correct, stop))
+            if row.get("no_plan"):
+                log(f"  {label}: no plan ({row['no_plan']})")
+                continue
             log(f"  {label}: {row['accuracy']:.3f} kept {row['retention']:.2f} [{row['retention_ci95'][0]:.2f}, "
                 f"{row['retention_ci95'][1]:.2f}], gate {row['gate']}, {row['modules_predicted']}/{row['modules']} modules")
 

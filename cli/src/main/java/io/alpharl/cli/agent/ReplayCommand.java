@@ -102,6 +102,19 @@ public final class ReplayCommand implements Callable<Integer> {
     } catch (ReplayStoppedException e) {
       System.err.println();
       System.err.println("alpharl agent replay: " + e.getMessage());
+      for (Throwable abort : e.getSuppressed()) {
+        System.err.println("alpharl agent replay: the step being sent could not be aborted (" + abort.getMessage() + "); readers of its"
+            + " partitions wait for the broker's transaction timeout, or for the next replay of the run, which aborts it");
+      }
+      return 130;
+    } catch (RuntimeException e) {
+      if (!stopping.get() || !OutageRetry.brokerTrouble(e)) {
+        throw e;
+      }
+      // Ctrl-C while Kafka did not answer (a send or an abort blocked): a stop, said as one.
+      System.err.println();
+      System.err.println("alpharl agent replay: stopped while Kafka did not answer (" + e.getMessage() + "); the same command goes on from"
+          + " what the log holds");
       return 130;
     } finally {
       removeIfEmpty(base, made);

@@ -48,7 +48,7 @@ public final class StatusCommand implements Callable<Integer> {
         }
         out.printf("%-28s %-10s %8s %8s  %s%n", "run", "status", "step", "planned", "gate (step axis)");
         for (JsonNode r : runs) {
-          out.printf("%-28s %-10s %8d %8d  %s%n", r.path("runId").asText(), r.path("status").asText().replace("RUN_STATUS_", "").toLowerCase(),
+          out.printf("%-28s %-10s %8d %8d  %s%n", r.path("runId").asText(), r.path("status").asText().replace("RUN_STATUS_", "").toLowerCase(java.util.Locale.ROOT),
               r.path("lastCompleteStep").asLong(), r.path("plannedSteps").asLong(), gate(r.path("stepFit")));
         }
         return 0;
@@ -169,8 +169,11 @@ public final class StatusCommand implements Callable<Integer> {
   private static JsonNode scoreOf(JsonNode run, JsonNode p) {
     JsonNode best = com.fasterxml.jackson.databind.node.MissingNode.getInstance();
     for (JsonNode sc : run.path("scores")) {
-      boolean same = sc.path("fromStep").asLong() == p.path("fromStep").asLong() && sc.path("axis").asText().equals(label(p.path("axis").asText()))
-          && sc.path("extrapolator").asText("").equals(p.path("extrapolatorId").asText(""));
+      // The axis as the processor labels it (EnumLabels: the constant less its prefix, lower case in the root locale); a processor
+      // of an earlier build names no extrapolator in its scores.
+      String axis = p.path("axis").asText().replaceFirst("^PROGRESS_AXIS_", "").toLowerCase(java.util.Locale.ROOT);
+      boolean same = sc.path("fromStep").asLong() == p.path("fromStep").asLong() && sc.path("axis").asText().equals(axis)
+          && (!sc.has("extrapolator") || sc.path("extrapolator").asText("").equals(p.path("extrapolatorId").asText("")));
       if (same && (best.isMissingNode() || sc.path("atStep").asLong() > best.path("atStep").asLong())) {
         best = sc;
       }
@@ -183,7 +186,7 @@ public final class StatusCommand implements Callable<Integer> {
     String[] prefixes = {"PROGRESS_AXIS_", "CONTROL_ACTION_"};
     for (String prefix : prefixes) {
       if (constant.startsWith(prefix)) {
-        return constant.substring(prefix.length()).toLowerCase().replace('_', '-');
+        return constant.substring(prefix.length()).toLowerCase(java.util.Locale.ROOT).replace('_', '-');
       }
     }
     return constant;

@@ -250,7 +250,12 @@ public final class KafkaStepSink implements StepSink {
     if (topicGone || fenced) {
       return; // an abort would wait max.block.ms for batches that cannot land; the broker aborts at the transaction timeout or at a restart's fencing
     }
-    producer.abortTransaction();
+    try {
+      producer.abortTransaction();
+    } catch (RuntimeException e) {
+      broken = true; // a close that waited for the abort's pending request waited for ever on a broker away
+      throw e;
+    }
   }
 
   @Override

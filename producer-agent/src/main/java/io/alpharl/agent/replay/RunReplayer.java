@@ -212,7 +212,9 @@ public final class RunReplayer {
       for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
         // Also while the base is written or steps on the log are passed over (minutes at 7B): the run's manifest, sent after, made
         // the run visible; and a base cut off by the JVM's end left its temporary file.
-        stopIfAsked(runIdOverride.orElse(firstManifest == null ? "" : firstManifest.getRunId()), previousRecorded, sink, false);
+        // The log holds the steps skipped as on it (a resume) before any this replay sends.
+        stopIfAsked(runIdOverride.orElse(firstManifest == null ? "" : firstManifest.getRunId()),
+            onLog == null ? previousRecorded : Math.max(previousRecorded, onLog.lastStep()), sink, false);
         batchIndex++;
         StepCommitted commit = null;
         RunManifest recordedManifest = null;
