@@ -82,9 +82,10 @@ public final class ControlFollower implements AutoCloseable {
   /**
    * When the follower was let act (wall clock, ms; 0 while held): a follower started held reads
    * decisions but writes no STOP file and answers 204 until {@link #arm}. The agent starts it before
-   * it knows the run is its to send: a watch under an ended run's id (a new trainer given an old id)
-   * wrote that run's STOP into the new trainer's folder before the watch was refused, and the new
-   * training stopped.
+   * it knows the folder holds the run the log holds under its id, and arms it once it does
+   * ({@code CheckpointAgent.folderVouchedFor}): a watch of a new trainer given an old run's id wrote
+   * that run's STOP into the new trainer's folder before the watch was refused, and the new training
+   * stopped.
    */
   private volatile long armedAtMs;
   /**
