@@ -74,6 +74,8 @@ public final class ControlFollower implements AutoCloseable {
   private final Set<String> refused = ConcurrentHashMap.newKeySet();
   /** Whether the letters earlier followers of the run wrote are read into {@link #refused} (the follower's thread only). */
   private boolean earlierLettersRead;
+  /** Whether a decision held back was said (the follower's thread only). */
+  private boolean heldSaid;
   /** Letters whose send failed (the broker away): sent again at the next poll, not lost. */
   private final Queue<DeadLetter> unsent = new ConcurrentLinkedQueue<>();
   private final AtomicReference<ControlDecision> decision = new AtomicReference<>();
@@ -310,7 +312,22 @@ public final class ControlFollower implements AutoCloseable {
           }
         }
         writeStopFileIfDue();
+        sayHeldOnce();
       }
+    }
+  }
+
+  /**
+   * A decision held back while the folder is not yet known to be the run's: said once, since the
+   * trainer hears nothing meanwhile (an agent restarted on a folder emptied of checkpoints waits
+   * for the next one to be checked against the log).
+   */
+  private void sayHeldOnce() {
+    ControlDecision d = decision.get();
+    if (d != null && armedAtMs == 0 && !heldSaid) {
+      heldSaid = true;
+      LOG.info("run {}: early stop at step {} is held: no checkpoint in {} is checked against the run's log yet (is this the run's folder?);"
+          + " it reaches the trainer once one is", runId, d.getAtStep(), runDir);
     }
   }
 
