@@ -57,12 +57,8 @@ public interface ExtrapolationBackend extends AutoCloseable {
     }
   }
 
-  /** Shape checks every implementation makes before touching memory. */
+  /** Shape checks every implementation makes before touching memory: a rank-1 update's, the rank-k check's at rank 1. */
   static void checkShapes(float[] base, int m, int n, float[] x, float[] v, float[] out) {
-    long mn = (long) m * n;
-    if (base.length != mn || out.length != mn || x.length != m || v.length != n) {
-      throw new IllegalArgumentException("rank-1 update of " + m + " x " + n + ": base " + base.length + ", out " + out.length
-          + ", x " + x.length + ", v " + v.length + " values");
-    }
+    checkShapes(base, m, n, x, v, 1, out);
   }
 }
