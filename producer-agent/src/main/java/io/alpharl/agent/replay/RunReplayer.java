@@ -510,7 +510,7 @@ public final class RunReplayer {
       first.getBaseModelFilesMap().forEach((name, bytes) -> all.put(name, bytes.toByteArray()));
       all.putAll(files);
       for (Map.Entry<String, byte[]> f : all.entrySet()) {
-        if (f.getKey().contains("/") || f.getKey().contains("\\") || f.getKey().startsWith(".")) {
+        if (!io.alpharl.proto.frame.RecordingCheck.inBaseFolder(f.getKey())) {
           throw new IOException("recording names a base model file '" + f.getKey() + "' outside the model directory");
         }
         Files.write(dir.resolve(f.getKey()), f.getValue());

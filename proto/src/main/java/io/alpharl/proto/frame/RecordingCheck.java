@@ -53,7 +53,12 @@ public final class RecordingCheck {
                   throw new IOException(where + problem.get().detail());
                 }
                 runId = runId == null ? m.getRunId() : runId;
-                base = base == null ? new BaseCheck(m) : base;
+                if (base == null) { // older recordings carry the base's small files in its first manifest
+                  for (String file : m.getBaseModelFilesMap().keySet()) {
+                    requireInBaseFolder(file, where);
+                  }
+                  base = new BaseCheck(m);
+                }
                 values = values(m, false);
               }
               case BASE -> {
@@ -64,12 +69,7 @@ public final class RecordingCheck {
                 base.accept(f.header(), where);
               }
               case DELTA -> framesOf.add(FrameEnvelope.parse(e.value()).header().getStep());
-              case BASE_FILE -> {
-                // Written into the base's folder by its name: one that leaves the folder would be written elsewhere.
-                if (e.key().isEmpty() || e.key().contains("/") || e.key().contains("\\") || e.key().startsWith(".")) {
-                  throw new IOException(where + "a base model file named '" + e.key() + "', outside the model's folder");
-                }
-              }
+              case BASE_FILE -> requireInBaseFolder(e.key(), where);
               case STEP -> {
                 if (steps == 0 && base != null) {
                   base.requireWhole(where);
@@ -157,6 +157,20 @@ public final class RecordingCheck {
           throw new IOException(where + "the base is not whole (" + ex.getMessage() + ")", ex);
         }
       }
+    }
+  }
+
+  /**
+   * Whether a base model file of this name, written into the base's folder by its name, stays there:
+   * a name with a separator, or a dot file ({@code ..} among them), would be written elsewhere.
+   */
+  public static boolean inBaseFolder(String fileName) {
+    return !fileName.isEmpty() && !fileName.contains("/") && !fileName.contains("\\") && !fileName.startsWith(".");
+  }
+
+  private static void requireInBaseFolder(String fileName, String where) throws IOException {
+    if (!inBaseFolder(fileName)) {
+      throw new IOException(where + "a base model file named '" + fileName + "', outside the model's folder");
     }
   }
 

@@ -207,6 +207,11 @@ class RecordingWriterTest {
           .hasMessageEndingWith("base weights after the run's first step");
       assertThat(verified.apply(List.of(declared, base(allocator, "w", 4), new RecordEntry(RecordEntry.Kind.BASE_FILE, 0, "../config.json",
           new byte[] {'{', '}'}), step(1)))).hasMessageEndingWith("a base model file named '../config.json', outside the model's folder");
+      // Older recordings carry the base's small files in the first manifest: the same rule.
+      RecordEntry withFile = new RecordEntry(RecordEntry.Kind.MANIFEST, 0, "r", RunManifest.parseFrom(declared.value()).toBuilder()
+          .putBaseModelFiles("../tokenizer.json", com.google.protobuf.ByteString.copyFromUtf8("{}")).build().toByteArray());
+      assertThat(verified.apply(List.of(withFile, base(allocator, "w", 4), step(1)))).hasMessageContaining("(MANIFEST record")
+          .hasMessageEndingWith("a base model file named '../tokenizer.json', outside the model's folder");
     }
   }
 
