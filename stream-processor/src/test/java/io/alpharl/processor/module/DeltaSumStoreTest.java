@@ -699,17 +699,13 @@ class DeltaSumStoreTest {
       ThreeSteps folded = foldThreeSteps(live, chunker, false);
       List<KeyValue<byte[], byte[]>> log = folded.log();
       long point = folded.point();
+      assertThat(point).as("after step 2's copy, before step 3").isGreaterThan(0).isLessThan(log.size());
       boolean[] distrusted = {false};
       SnapshotSource stale = pointedAt(point, folded.firstCopy(), distrusted);
       RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
-      DeltaSumStore store = open(allocator, callback, stale);
-      assertThat(point).as("after step 2's copy, before step 3").isGreaterThan(0).isLessThan(log.size());
-      assertThat(store.committedOffset(new org.apache.kafka.common.TopicPartition(Topics.DELTAS.name(), 0))).isEqualTo(point - 1);
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> callback[0].restoreBatch(offsets(log).subList((int) point, log.size())))
-          .hasMessageContaining("rebuilt from the whole log");
-      store.close();
+      restoreFromThePointFails(allocator, callback, stale, folded);
 
-      store = open(allocator, callback, stale);
+      DeltaSumStore store = open(allocator, callback, stale);
       assertThat(store.committedOffset(new org.apache.kafka.common.TopicPartition(Topics.DELTAS.name(), 0))).as("the whole log").isNull();
       callback[0].restoreBatch(offsets(log));
       assertThat(store.appliedStep(KEY)).isEqualTo(3);
@@ -768,20 +764,26 @@ class DeltaSumStoreTest {
     try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(3 * N * 4, 0.3))) {
       DeltaSumStore live = open(allocator, null);
       ThreeSteps folded = foldThreeSteps(live, chunker, true);
-      List<KeyValue<byte[], byte[]>> log = folded.log();
-      long point = folded.point();
       assertThat(live.appliedStep(KEY)).isEqualTo(3);
       boolean[] distrusted = {false};
-      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
-      DeltaSumStore store = open(allocator, callback, pointedAt(point, folded.firstCopy(), distrusted));
-      int from = (int) point;
-      assertThat(store.committedOffset(new org.apache.kafka.common.TopicPartition(Topics.DELTAS.name(), 0))).isEqualTo(point - 1);
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> callback[0].restoreBatch(offsets(log).subList(from, log.size())))
-          .isInstanceOf(RestoreFromTheStartException.class);
+      restoreFromThePointFails(allocator, new RecordBatchingStateRestoreCallback[1], pointedAt(folded.point(), folded.firstCopy(), distrusted),
+          folded);
       assertThat(distrusted[0]).isTrue();
-      store.close();
       live.close();
     }
+  }
+
+  /**
+   * Opens a store on {@code copies} (an older copy where the newer is lost), which begins its restore
+   * at {@code folded}'s restart point, and checks that the restore from there fails for the whole log.
+   */
+  private static void restoreFromThePointFails(RootAllocator allocator, RecordBatchingStateRestoreCallback[] callback, SnapshotSource copies,
+      ThreeSteps folded) {
+    DeltaSumStore store = open(allocator, callback, copies);
+    assertThat(store.committedOffset(new org.apache.kafka.common.TopicPartition(Topics.DELTAS.name(), 0))).isEqualTo(folded.point() - 1);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> callback[0].restoreBatch(offsets(folded.log()).subList((int) folded.point(),
+        folded.log().size()))).isInstanceOf(RestoreFromTheStartException.class).hasMessageContaining("rebuilt from the whole log");
+    store.close();
   }
 
   /** The log of a module's steps 1 to {@code steps}, each following the one before, each a zero delta. */
