@@ -59,7 +59,7 @@ class ReplayedBaseTest {
     List<DeltaFrame> frames = base("w", 4);
     Path recording = record(frames.subList(0, 2), List.of());
     assertThatThrownBy(() -> replay(recording)).isInstanceOf(IOException.class)
-        .hasMessage(recording + " is damaged: its base is not whole (MISSING_CHUNK: w step 0: have chunks 0..1 of 4, missing 2..3)");
+        .hasMessage(recording + " is damaged: the base is not whole (MISSING_CHUNK: w step 0: have chunks 0..1 of 4, missing 2..3)");
     assertNoWeights();
   }
 
@@ -67,7 +67,23 @@ class ReplayedBaseTest {
   void aBaseTensorTheManifestDoesNotListIsADamagedRecording() throws Exception {
     Path recording = record(base("w", 4), base("v", 1));
     assertThatThrownBy(() -> replay(recording)).isInstanceOf(IOException.class)
-        .hasMessage(recording + " is damaged: its base has tensor v, which the run's manifest does not list");
+        .hasMessage(recording + " is damaged: base tensor v, which the run's manifest does not list");
+    assertNoWeights();
+  }
+
+  @Test
+  void aBaseTensorOfAnotherShapeThanDeclaredIsADamagedRecording() throws Exception {
+    Path recording = record(base("w", 4, List.of(8L, 4L)), List.of());
+    assertThatThrownBy(() -> replay(recording)).isInstanceOf(IOException.class)
+        .hasMessage(recording + " is damaged: base tensor w of shape [8, 4], where the run's manifest has [4, 8]");
+    assertNoWeights();
+  }
+
+  @Test
+  void aDeclaredTensorMissingFromTheBaseIsADamagedRecording() throws Exception {
+    Path recording = record(List.of(), List.of());
+    assertThatThrownBy(() -> replay(recording)).isInstanceOf(IOException.class)
+        .hasMessage(recording + " is damaged: the base lacks tensor w");
     assertNoWeights();
   }
 
@@ -82,10 +98,14 @@ class ReplayedBaseTest {
   }
 
   private static List<DeltaFrame> base(String name, int chunks) {
+    return base(name, chunks, SHAPE);
+  }
+
+  private static List<DeltaFrame> base(String name, int chunks, List<Long> shape) {
     List<DeltaFrame> out = new ArrayList<>();
     try (RootAllocator allocator = new RootAllocator();
          TensorChunker chunker = new TensorChunker(allocator, new ChunkingConfig(32 * 4 / chunks, 0))) {
-      chunker.split(new TensorRef("r", 0, name, SHAPE), FloatBuffer.wrap(values()), WireDtype.F32, out::add);
+      chunker.split(new TensorRef("r", 0, name, shape), FloatBuffer.wrap(values()), WireDtype.F32, out::add);
     }
     assertThat(out).hasSize(chunks);
     return out;

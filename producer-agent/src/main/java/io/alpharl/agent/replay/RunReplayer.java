@@ -3,8 +3,8 @@ package io.alpharl.agent.replay;
 import io.alpharl.agent.publish.StepSink;
 import io.alpharl.agent.resume.LoggedRun;
 import io.alpharl.agent.resume.ResumeRefusedException;
+import io.alpharl.proto.frame.BaseChunks;
 import io.alpharl.proto.frame.ChunkDecoder;
-import io.alpharl.proto.frame.ChunkOrder;
 import io.alpharl.proto.frame.DecodedChunk;
 import io.alpharl.proto.frame.DeltaFrame;
 import io.alpharl.proto.frame.FrameEnvelope;
@@ -27,7 +27,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -394,11 +393,9 @@ public final class RunReplayer {
     private final Path dir;
     /** Whether the base is written: not where nothing will be sent. */
     private final boolean writes;
-    /** The first manifest's tensors, by name. */
-    private final java.util.Set<String> declared = new java.util.HashSet<>();
     /** The base model folder's other files (config, tokenizer), by name. */
     private final Map<String, byte[]> files = new java.util.LinkedHashMap<>();
-    private final Map<String, ChunkOrder> orders = new HashMap<>();
+    private BaseChunks chunks;
     private RunManifest first;
     private SafetensorsFill weights;
     private BaseModelFingerprint fingerprint;
@@ -417,7 +414,7 @@ public final class RunReplayer {
         return;
       }
       first = manifest;
-      manifest.getTensorsList().forEach(t -> declared.add(t.getName()));
+      chunks = new BaseChunks(manifest);
       if (!writes) {
         return;
       }
@@ -438,10 +435,7 @@ public final class RunReplayer {
       if (fingerprint != null) {
         throw new IOException(recording + " is damaged: base weights (" + h.getTensorName() + ") after the run's first step");
       }
-      if (!declared.contains(h.getTensorName())) {
-        throw new IOException(recording + " is damaged: its base has tensor " + h.getTensorName() + ", which the run's manifest does not list");
-      }
-      orders.computeIfAbsent(h.getTensorName(), k -> new ChunkOrder(h)).accept(h);
+      chunks.accept(h, damaged());
       if (!writes) {
         return;
       }
@@ -493,28 +487,20 @@ public final class RunReplayer {
      * (recorded as their own entries; older recordings carried the small ones in the manifest).
      */
     private void finishBase() throws IOException {
-      for (TensorInfo t : first.getTensorsList()) {
-        ChunkOrder order = orders.get(t.getName());
-        if (order == null) {
-          throw new IOException("recording lacks base tensor " + t.getName());
-        }
-        try {
-          order.requireComplete();
-        } catch (io.alpharl.proto.frame.FrameException e) {
-          throw new IOException(recording + " is damaged: its base is not whole (" + e.getMessage() + ")", e);
-        }
-      }
+      chunks.requireWhole(damaged());
       weights.finish();
       weights = null;
       Map<String, byte[]> all = new java.util.LinkedHashMap<>();
       first.getBaseModelFilesMap().forEach((name, bytes) -> all.put(name, bytes.toByteArray()));
       all.putAll(files);
       for (Map.Entry<String, byte[]> f : all.entrySet()) {
-        if (!io.alpharl.proto.frame.RecordingCheck.inBaseFolder(f.getKey())) {
-          throw new IOException("recording names a base model file '" + f.getKey() + "' outside the model directory");
-        }
+        io.alpharl.proto.frame.RecordingCheck.requireInBaseFolder(f.getKey(), damaged());
         Files.write(dir.resolve(f.getKey()), f.getValue());
       }
+    }
+
+    private String damaged() {
+      return recording + " is damaged: ";
     }
 
     /** Deletes the weights file where it was never made whole, and the folder where this replay made it for them. */

@@ -37,7 +37,7 @@ public final class RecordingCheck {
     String runId = null;
     long values = 0;
     java.util.SortedSet<Long> framesOf = new java.util.TreeSet<>(); // the steps of the frames read since the last commit
-    BaseCheck base = null; // the base as the first manifest declares it, checked as its chunks come
+    BaseChunks base = null; // the base as the first manifest declares it, checked as its chunks come
     try (RecordingReader reader = new RecordingReader(allocator, recording)) {
       for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
         batchIndex++;
@@ -57,7 +57,7 @@ public final class RecordingCheck {
                   for (String file : m.getBaseModelFilesMap().keySet()) {
                     requireInBaseFolder(file, where);
                   }
-                  base = new BaseCheck(m);
+                  base = new BaseChunks(m);
                 }
                 values = values(m, false);
               }
@@ -117,58 +117,15 @@ public final class RecordingCheck {
   }
 
   /**
-   * The base a replay writes before its first step: only tensors its first manifest declares, each
-   * whole. A replay met a damaged base while it wrote it, after the broker had answered, and failed
-   * as a stack trace.
-   */
-  private static final class BaseCheck {
-    private final java.util.Map<String, List<Long>> declared = new java.util.LinkedHashMap<>(); // name → shape
-    private final java.util.Map<String, ChunkOrder> orders = new java.util.HashMap<>();
-
-    BaseCheck(RunManifest first) {
-      first.getTensorsList().forEach(t -> declared.put(t.getName(), t.getShapeList()));
-    }
-
-    void accept(io.alpharl.proto.v1.DeltaChunkHeader h, String where) throws IOException {
-      List<Long> shape = declared.get(h.getTensorName());
-      if (shape == null) {
-        throw new IOException(where + "base tensor " + h.getTensorName() + ", which the run's manifest does not list");
-      }
-      if (!shape.equals(h.getShapeList())) {
-        throw new IOException(where + "base tensor " + h.getTensorName() + " of shape " + h.getShapeList() + ", where the run's manifest has "
-            + shape);
-      }
-      try {
-        orders.computeIfAbsent(h.getTensorName(), k -> new ChunkOrder(h)).accept(h);
-      } catch (FrameException | IllegalArgumentException ex) {
-        throw new IOException(where + ex.getMessage(), ex);
-      }
-    }
-
-    void requireWhole(String where) throws IOException {
-      for (String name : declared.keySet()) {
-        ChunkOrder order = orders.get(name);
-        if (order == null) {
-          throw new IOException(where + "the base lacks tensor " + name);
-        }
-        try {
-          order.requireComplete();
-        } catch (FrameException ex) {
-          throw new IOException(where + "the base is not whole (" + ex.getMessage() + ")", ex);
-        }
-      }
-    }
-  }
-
-  /**
    * Whether a base model file of this name, written into the base's folder by its name, stays there:
    * a name with a separator, or a dot file ({@code ..} among them), would be written elsewhere.
    */
-  public static boolean inBaseFolder(String fileName) {
+  private static boolean inBaseFolder(String fileName) {
     return !fileName.isEmpty() && !fileName.contains("/") && !fileName.contains("\\") && !fileName.startsWith(".");
   }
 
-  private static void requireInBaseFolder(String fileName, String where) throws IOException {
+  /** @throws IOException, its message starting with {@code where}, for a name {@link #inBaseFolder} refuses */
+  public static void requireInBaseFolder(String fileName, String where) throws IOException {
     if (!inBaseFolder(fileName)) {
       throw new IOException(where + "a base model file named '" + fileName + "', outside the model's folder");
     }
