@@ -1,5 +1,6 @@
 package io.alpharl.cli.agent;
 
+import io.alpharl.agent.control.StoppableSleep;
 import io.alpharl.agent.publish.AgentFencedException;
 import io.alpharl.agent.resume.ResumeRefusedException;
 import io.alpharl.proto.error.Causes;
@@ -50,8 +51,7 @@ final class OutageRetry {
         }
         LOG.warn("run {}: Kafka failed the agent ({}); it rebuilds its state from the log and goes on in {} s", runId, rootMessage(e),
             wait.toSeconds());
-        sleepUnlessStopping(wait, stopping);
-        if (stopping.get()) {
+        if (StoppableSleep.sleep(wait, stopping::get)) {
           return;
         }
         wait = wait.multipliedBy(2).compareTo(LAST_RETRY) > 0 ? LAST_RETRY : wait.multipliedBy(2);
@@ -76,12 +76,5 @@ final class OutageRetry {
   private static String rootMessage(Throwable e) {
     Throwable t = Causes.root(e);
     return t.getMessage() != null ? t.getMessage() : t.toString();
-  }
-
-  private static void sleepUnlessStopping(Duration wait, AtomicBoolean stopping) throws InterruptedException {
-    long until = System.nanoTime() + wait.toNanos();
-    while (!stopping.get() && System.nanoTime() < until) {
-      Thread.sleep(100);
-    }
   }
 }

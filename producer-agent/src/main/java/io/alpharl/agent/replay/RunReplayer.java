@@ -1,5 +1,6 @@
 package io.alpharl.agent.replay;
 
+import io.alpharl.agent.control.StoppableSleep;
 import io.alpharl.agent.publish.StepSink;
 import io.alpharl.agent.resume.LoggedRun;
 import io.alpharl.agent.resume.ResumeRefusedException;
@@ -80,9 +81,6 @@ public final class RunReplayer {
       return speed > 0 && lastRecordedMs >= 0 ? Math.min(MAX_RECORDED_GAP_MS, (long) ((recordedMs - lastRecordedMs) / speed)) : 0;
     }
   }
-
-  /** How often a wait between steps looks whether the replay is to stop. */
-  private static final long STOP_CHECK_MS = 100;
 
   private final BufferAllocator allocator;
   private final PrintStream progress;
@@ -364,16 +362,8 @@ public final class RunReplayer {
 
   /** Sleeps {@code waitMs}, or ends the replay as soon as it is to stop. */
   private void waitOrStop(long waitMs, String runId, long lastSent) throws InterruptedException {
-    long until = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(Math.max(0, waitMs));
-    while (true) {
-      if (stopping.getAsBoolean()) {
-        throw new ReplayStoppedException(runId, lastSent);
-      }
-      long left = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime());
-      if (left <= 0) {
-        return;
-      }
-      Thread.sleep(Math.min(left, STOP_CHECK_MS));
+    if (StoppableSleep.sleep(java.time.Duration.ofMillis(waitMs), stopping)) {
+      throw new ReplayStoppedException(runId, lastSent);
     }
   }
 
