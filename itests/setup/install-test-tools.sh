@@ -2,6 +2,7 @@
 # Installs what the integration tests drive from outside the JVM:
 #   chromium, chromium-driver      the monitoring page's browser test (MonitoringPageIT), from Debian
 #   python3-prometheus-client      an independent parser for /metrics (MonitoringPageIT), from Debian
+#   python3-numpy                  the accuracy benchmark's report and statistics, whose tests run with the build
 #   nodejs, npm                    the non-Java frame reader (NodeFrameReaderIT), from Debian when absent
 #   itests/node/node_modules       its npm packages, pinned by itests/node/package-lock.json (npm ci)
 # Does nothing that is already done. Needs root or password-less sudo to install Debian packages.
@@ -12,6 +13,7 @@ need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || need+=(python3 python3-prometheus-client)
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 
@@ -40,7 +42,7 @@ install_debian() {
 }
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "install-test-tools: chromium, chromedriver, python3-prometheus-client, node and npm are present"
+  echo "install-test-tools: chromium, chromedriver, python3-prometheus-client, python3-numpy, node and npm are present"
 else
   install_debian
 fi
