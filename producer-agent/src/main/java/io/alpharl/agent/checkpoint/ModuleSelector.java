@@ -42,6 +42,9 @@ public final class ModuleSelector {
   private static final Set<String> HEADS =
       Set.of("lm_head", "embed_out", "score", "classifier", "head", "cls", "pooler", "qa_outputs");
   private static final Set<String> CONV1D = Set.of("c_attn", "c_proj", "c_fc", "q_attn");
+  /** Why the default rule carries a matrix without the name of a layer's weight; a notice counts them. */
+  static final String UNSUFFIXED_MATRIX = "a matrix whose name does not end in '.weight', which the default rule takes for a layer's"
+      + " weight: model it with an include pattern";
   /** How many tensor names an error message lists before it counts the rest. */
   private static final int NAMES_IN_MESSAGE = 12;
 
@@ -82,7 +85,7 @@ public final class ModuleSelector {
       return ModuleDecision.carried("fused 3-D experts tensor " + shape + ": rank-1 factors need a 2-D matrix");
     }
     if (include.isEmpty()) {
-      String byName = carriedByName(name, segments);
+      String byName = carriedByName(name, segments, shape);
       if (byName != null) {
         return ModuleDecision.carried(byName);
       }
@@ -116,26 +119,12 @@ public final class ModuleSelector {
    */
   public List<String> requireModules(Collection<TensorEntry> tensors) {
     List<String> modelled = new ArrayList<>();
-    List<TensorEntry> stacked = new ArrayList<>();
-    long values = 0;
-    long stackedValues = 0;
     for (TensorEntry t : tensors) {
-      ModuleDecision d = decide(t);
-      values += t.elementCount();
-      if (d.modelled()) {
+      if (decide(t).modelled()) {
         modelled.add(t.name());
-      } else if (t.shape().size() == 3) {
-        stacked.add(t);
-        stackedValues += t.elementCount();
       }
     }
-    if (!stacked.isEmpty()) {
-      // Fused experts (GPT-OSS, Llama 4, GraniteMoE) can hold most of a model's parameters: a prediction leaves them at
-      // their window-end values, which a user should hear of as more than a detail.
-      LOG.warn("carrying {} 3-D tensors, {} % of the parameters (e.g. {} {}): rank-1 factors need 2-D matrices, so such tensors (fused "
-          + "experts among them) are not modelled and a prediction leaves them at their window-end values", stacked.size(),
-          String.format(Locale.ROOT, "%.1f", values == 0 ? 0 : 100.0 * stackedValues / values), stacked.get(0).name(), stacked.get(0).shape());
-    }
+    carriedNotices(tensors).forEach(LOG::warn);
     for (Pattern p : include) {
       if (tensors.stream().noneMatch(t -> p.matcher(t.name()).matches())) {
         throw new NoModulesException("include pattern '" + p.pattern() + "' matches no tensor of the checkpoint (a pattern must match the whole"
@@ -158,6 +147,52 @@ public final class ModuleSelector {
     return modelled;
   }
 
+  /**
+   * What is carried for a reason a user may not expect, one line per kind, with its share of the
+   * parameters: fused 3-D experts tensors (GPT-OSS, Llama 4, GraniteMoE), and matrices the default
+   * rule passes over for their names (DBRX's stacked experts {@code ffn.experts.mlp.w1}, a
+   * {@code MultiheadAttention}'s {@code in_proj_weight}). Either can be most of a model's parameters,
+   * which a prediction leaves at their window-end values: more than a detail.
+   */
+  public List<String> carriedNotices(Collection<TensorEntry> tensors) {
+    List<TensorEntry> stacked = new ArrayList<>();
+    List<TensorEntry> unsuffixed = new ArrayList<>();
+    long values = 0;
+    for (TensorEntry t : tensors) {
+      values += t.elementCount();
+      ModuleDecision d = decide(t);
+      if (d.modelled()) {
+        continue;
+      }
+      if (t.shape().size() == 3) {
+        stacked.add(t);
+      } else if (UNSUFFIXED_MATRIX.equals(d.reason())) {
+        unsuffixed.add(t);
+      }
+    }
+    List<String> notices = new ArrayList<>();
+    if (!stacked.isEmpty()) {
+      notices.add("carrying " + stacked.size() + " 3-D tensors, " + share(stacked, values) + " of the parameters (e.g. " + example(stacked)
+          + "): rank-1 factors need 2-D matrices, so such tensors (fused experts among them) are not modelled and a prediction leaves them"
+          + " at their window-end values");
+    }
+    if (!unsuffixed.isEmpty()) {
+      notices.add("carrying " + unsuffixed.size() + " matrices whose names do not end in '.weight', " + share(unsuffixed, values)
+          + " of the parameters (e.g. " + example(unsuffixed) + "): the default rule models '.weight' matrices only, so a prediction leaves"
+          + " these at their window-end values; name them with --include-modules REGEX to model them");
+    }
+    return notices;
+  }
+
+  private static String share(List<TensorEntry> some, long values) {
+    long n = some.stream().mapToLong(TensorEntry::elementCount).sum();
+    return String.format(Locale.ROOT, "%.1f %%", values == 0 ? 0 : 100.0 * n / values);
+  }
+
+  private static String example(List<TensorEntry> some) {
+    return some.get(0).name() + " " + some.get(0).shape();
+  }
+
   /** The first {@value #NAMES_IN_MESSAGE} tensors as {@code each} says them, and how many more, for an error message. */
   private static String listed(Collection<TensorEntry> tensors, java.util.function.Function<TensorEntry, String> each) {
     return tensors.stream().limit(NAMES_IN_MESSAGE).map(each).collect(Collectors.joining(", "))
@@ -173,9 +208,9 @@ public final class ModuleSelector {
   }
 
   /** Why the default rule carries a tensor by its name alone, or null when the name qualifies. */
-  private static String carriedByName(String name, String[] segments) {
+  private static String carriedByName(String name, String[] segments, List<Long> shape) {
     if (!name.endsWith(WEIGHT)) {
-      return "not a '.weight' (a bias or a buffer)";
+      return shape.size() == 2 ? UNSUFFIXED_MATRIX : "not a '.weight' (a bias or a buffer)";
     }
     boolean inBlock = false;
     for (int i = 0; i < segments.length - 1; i++) {

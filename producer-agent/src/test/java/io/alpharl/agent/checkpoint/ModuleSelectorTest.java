@@ -157,6 +157,27 @@ class ModuleSelectorTest {
     return new TensorEntry(name, DType.BF16, Arrays.stream(shape).boxed().toList(), 0, 0);
   }
 
+  /** DBRX's stacked experts (2-D, no '.weight') are most of its parameters: carried silently, a prediction was nearly stop's unsaid. */
+  @Test
+  void carriedStackedExpertsAndUnsuffixedMatricesAreNoticedWithTheirShare() {
+    List<TensorEntry> tensors = List.of(entry("transformer.blocks.0.norm_attn_norm.attn.Wqkv.weight", 8, 4),
+        entry("transformer.blocks.0.ffn.experts.mlp.w1", 16, 4), entry("model.layers.0.mlp.experts.gate_up_proj", 2, 4, 8),
+        entry("model.layers.0.self_attn.q_proj.bias", 8)); // 168 values
+    ModuleSelector defaults = ModuleSelector.defaults();
+    assertThat(defaults.decide(tensors.get(1)).reason()).isEqualTo(ModuleSelector.UNSUFFIXED_MATRIX);
+    assertThat(defaults.decide(tensors.get(3)).reason()).as("a bias is no matrix").startsWith("not a '.weight'");
+    List<String> notices = defaults.carriedNotices(tensors);
+    assertThat(notices).hasSize(2);
+    assertThat(notices.get(0)).startsWith("carrying 1 3-D tensors, 38.1 % of the parameters (e.g. model.layers.0.mlp.experts.gate_up_proj [2, 4, 8])");
+    assertThat(notices.get(1)).startsWith("carrying 1 matrices whose names do not end in '.weight', 38.1 % of the parameters (e.g."
+        + " transformer.blocks.0.ffn.experts.mlp.w1 [16, 4])").endsWith("name them with --include-modules REGEX to model them");
+    ModuleSelector named = ModuleSelector.of(List.of(Pattern.compile(".*\\.(Wqkv\\.weight|w1)")), List.of());
+    assertThat(named.requireModules(tensors)).containsExactly("transformer.blocks.0.norm_attn_norm.attn.Wqkv.weight",
+        "transformer.blocks.0.ffn.experts.mlp.w1");
+    assertThat(named.carriedNotices(tensors)).as("modelled by the user's pattern: no notice of it").hasSize(1);
+    assertThat(ModuleSelector.defaults().carriedNotices(tensors.subList(0, 1))).isEmpty();
+  }
+
   @Test
   void aCheckpointWithoutFloatTensorsSaysSo() {
     assertThatThrownBy(() -> ModuleSelector.defaults().requireModules(List.of())).isInstanceOf(NoModulesException.class)
