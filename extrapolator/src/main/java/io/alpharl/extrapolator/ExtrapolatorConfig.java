@@ -16,7 +16,11 @@ import java.util.Objects;
  *                             emits once each
  * @param processorApplication the processor application whose fits it follows (several may write
  *                             fits of one run)
- * @param outputDir            predicted models go to {@code outputDir/<run>/step-<k>-<axis>/}
+ * @param outputDir            predicted models go to {@code outputDir/<run>/step-<k>-<axis>/}; taken
+ *                             absolute and normalized, since it is part of what a prediction names:
+ *                             {@code ./preds} at one start and {@code preds} at the next made every
+ *                             published prediction look like another's, and every model was written
+ *                             and published again (a symbolic link in the path is not resolved)
  * @param backend              CUDA, CPU, or the first that works
  * @param cpuThreads           threads of the CPU backend; 0 for one per core
  * @param policy               when to predict and to stop
@@ -39,6 +43,7 @@ public record ExtrapolatorConfig(KafkaClients kafka, String id, String processor
     if (id.isBlank() || processorApplication.isBlank()) {
       throw new IllegalArgumentException("the extrapolator id and the processor application must not be blank");
     }
+    outputDir = outputDir.toAbsolutePath().normalize();
   }
 
   public static ExtrapolatorConfig of(KafkaClients kafka, String id, String processorApplication, Path outputDir, EarlyStopPolicy policy) {
