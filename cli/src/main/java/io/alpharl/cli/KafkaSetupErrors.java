@@ -20,7 +20,7 @@ import org.apache.kafka.common.errors.RecordTooLargeException;
  * names the option to change. Kafka reports them wrapped ("Failed to create new KafkaAdminClient"
  * around the ConfigException that says why), which printed as a stack trace.
  */
-final class KafkaSetupErrors {
+public final class KafkaSetupErrors {
   /** A cause to look for in the chain, and the words around its own message. */
   private record Known(Class<? extends Throwable> type, String says, String fix) {}
 
@@ -55,7 +55,7 @@ final class KafkaSetupErrors {
       "Failed to construct kafka consumer");
 
   /** The line to print for {@code e}, when a cause in its chain is one of these; empty otherwise. */
-  static Optional<String> describe(Throwable e) {
+  public static Optional<String> describe(Throwable e) {
     for (Known k : KNOWN) {
       Optional<? extends Throwable> cause = Causes.find(e, k.type());
       if (cause.isPresent()) {

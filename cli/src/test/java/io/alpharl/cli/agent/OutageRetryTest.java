@@ -30,6 +30,11 @@ class OutageRetryTest {
         "no WRITE on alpharl.deltas")))).isFalse();
     assertThat(OutageRetry.brokerTrouble(new org.apache.kafka.common.errors.SaslAuthenticationException("bad password"))).isFalse();
     assertThat(OutageRetry.brokerTrouble(new org.apache.kafka.common.errors.RecordTooLargeException("frame over max.message.bytes"))).isFalse();
+    // What a producer made from the user's settings meets at once, every time: said in one line, not retried for ever.
+    assertThat(OutageRetry.brokerTrouble(new org.apache.kafka.common.KafkaException("Failed to construct kafka producer",
+        new org.apache.kafka.common.config.ConfigException("Must set retries to non-zero when using the idempotent producer.")))).isFalse();
+    assertThat(OutageRetry.brokerTrouble(new org.apache.kafka.common.errors.InvalidTxnTimeoutException(
+        "The transaction timeout is larger than the maximum value allowed by the broker"))).isFalse();
     // A clock an hour ahead: the broker refuses every record alike, and retrying said "Kafka failed the agent" for ever.
     assertThat(OutageRetry.brokerTrouble(new IllegalStateException("step 5", new org.apache.kafka.common.errors.InvalidTimestampException(
         "Timestamp 1800000000000 of message with offset 0 is out of range")))).isFalse();
