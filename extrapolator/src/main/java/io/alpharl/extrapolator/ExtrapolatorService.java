@@ -130,7 +130,7 @@ public final class ExtrapolatorService implements Runnable {
     Map<String, Object> consumerConf = config.kafka().readCommittedConsumerConfig();
     consumerConf.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     consumerConf.put(ConsumerConfig.GROUP_ID_CONFIG, ReplayStart.group(config.id())); // joined by nobody: only where a start begins is kept there
-    Map<String, Object> producerConf = config.kafka().config();
+    Map<String, Object> producerConf = config.kafka().producerConfig();
     producerConf.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.id());
     producerConf.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     producerConf.put(ProducerConfig.ACKS_CONFIG, "all");

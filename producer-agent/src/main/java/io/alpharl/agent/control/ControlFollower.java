@@ -250,7 +250,7 @@ public final class ControlFollower implements AutoCloseable {
 
   private void followOnce(KafkaClients kafka) {
     Map<String, Object> conf = kafka.readCommittedConsumerConfig();
-    Map<String, Object> producerConf = kafka.config();
+    Map<String, Object> producerConf = kafka.producerConfig();
     producerConf.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(conf, new ByteArrayDeserializer(), new ByteArrayDeserializer());
          KafkaProducer<byte[], byte[]> letters = new KafkaProducer<>(producerConf, new ByteArraySerializer(), new ByteArraySerializer())) {

@@ -92,7 +92,7 @@ public final class KafkaStepSink implements StepSink {
   public KafkaStepSink(KafkaClients kafka, String runId, Map<String, Object> overrides) {
     this.kafka = kafka;
     this.runId = runId;
-    Map<String, Object> conf = kafka.config();
+    Map<String, Object> conf = kafka.producerConfig();
     conf.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(runId));
     conf.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     conf.put(ProducerConfig.ACKS_CONFIG, "all");

@@ -47,6 +47,21 @@ public record KafkaClients(String bootstrapServers, Map<String, String> properti
     return c;
   }
 
+  /**
+   * {@link #config()} for a producer: records go to the partition Kafka's default partitioner gives
+   * their key, whatever the user's properties say. Every reader looks for a run's records there
+   * ({@link RecordKeys#runPartition}); a {@code partitioner.class} or
+   * {@code partitioner.ignore.keys=true} in {@code --kafka-config}, set for throughput, spread a run's
+   * commits and a tensor's chunks over partitions: a resumed agent saw some of its commits and sent
+   * steps again, and the processor could not put a step together, without a word.
+   */
+  public Map<String, Object> producerConfig() {
+    Map<String, Object> c = config();
+    c.remove("partitioner.class");
+    c.put("partitioner.ignore.keys", false);
+    return c;
+  }
+
   /** A new mutable map of the common client settings, to which a client adds its own. */
   public Map<String, Object> config() {
     Map<String, Object> c = new HashMap<>(properties);
