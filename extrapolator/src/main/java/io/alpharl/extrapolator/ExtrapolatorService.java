@@ -103,7 +103,7 @@ public final class ExtrapolatorService implements Runnable {
   private final Map<String, Long> retryAfter = new HashMap<>();
   /** Predictions ({@code run@step}) whose write failed for another reason than a file: the first failure is logged with its stack trace. */
   private final Set<String> failing = new HashSet<>();
-  /** Runs whose stop under other settings was said ({@link #stoppedBefore}). */
+  /** Runs whose earlier stop was said ({@link #stoppedBefore}). */
   private final Set<String> saidStoppedBefore = new HashSet<>();
   /** Runs whose prediction waits for a file or the disk (the metric's count). */
   private final Set<String> waitingOnFiles = new HashSet<>();
@@ -439,13 +439,14 @@ public final class ExtrapolatorService implements Runnable {
     return false;
   }
 
-  /** Whether the run was told to stop under other settings of this extrapolator; said once a run. */
+  /** Whether the run was told to stop at another step by this extrapolator (under other settings); said once a run. */
   private boolean stoppedBefore(FitSummary fit) {
-    Optional<ControlDecision> earlier = emitted.stoppedUnderOtherSettings(fit.getRunId(), config.policy().spelledOut());
+    Optional<ControlDecision> earlier = emitted.ownStop(fit.getRunId()).filter(d -> d.getAtStep() != fit.getStep());
     if (earlier.isPresent() && saidStoppedBefore.add(fit.getRunId())) {
-      LOG.info("run {}: told to stop at step {} under other settings ({}); not told again at step {} under these ({})", fit.getRunId(),
-          earlier.get().getAtStep(), earlier.get().getPolicySettings().isEmpty() ? "from before decisions named them"
-              : earlier.get().getPolicySettings(), fit.getStep(), config.policy().spelledOut());
+      LOG.info("run {}: told to stop at step {} before (settings {}); not told again at step {} (settings {}, following processor"
+          + " application {})", fit.getRunId(), earlier.get().getAtStep(), earlier.get().getPolicySettings().isEmpty()
+          ? "from before decisions named them" : earlier.get().getPolicySettings(), fit.getStep(), config.policy().spelledOut(),
+          config.processorApplication());
     }
     return earlier.isPresent();
   }

@@ -159,15 +159,15 @@ public final class Emitted {
   }
 
   /**
-   * A stop this extrapolator sent the run under other policy settings than {@code policy} (or
-   * before decisions recorded them), if any: a restart with new settings replays the run's fits,
-   * and the new settings could stop it at another step, a second decision for one run. Its own is
-   * one naming the model of its prediction from that step (wherever its {@code --out} was then);
-   * any other under its id at another step (forged) is not taken for the run's stop, and the real
-   * one is still sent.
+   * The stop this extrapolator sent the run, if any, naming the model of its own prediction from
+   * that step (wherever its {@code --out} was then): the run's one. A restart with other policy
+   * settings, or following another processor application (whose fits may pass the rule at another
+   * step), replays the run's fits and could stop it again elsewhere: a second decision for one
+   * run. A stop under its id naming no prediction of its own (forged) is not taken for the run's,
+   * and the real one is still sent.
    */
-  public java.util.Optional<ControlDecision> stoppedUnderOtherSettings(String runId, String policy) {
-    return stops.getOrDefault(runId, List.of()).stream().filter(d -> !d.getPolicySettings().equals(policy) && !d.getModelPath().isEmpty()
+  public java.util.Optional<ControlDecision> ownStop(String runId) {
+    return stops.getOrDefault(runId, List.of()).stream().filter(d -> !d.getModelPath().isEmpty()
         && predictions.getOrDefault(key(runId, d.getAtStep(), d.getAxis()), List.of()).stream().anyMatch(p -> p.getModelPath().equals(
             d.getModelPath()))).findFirst();
   }

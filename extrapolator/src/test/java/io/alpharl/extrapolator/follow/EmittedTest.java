@@ -59,13 +59,13 @@ class EmittedTest {
   }
 
   /**
-   * A restart with other policy settings replays a run's fits and could stop it at another step: a
-   * stop this id sent under other settings (or before decisions named them), naming the model of
-   * its own prediction from that step, counts as the run's one; a stop at another step under the
-   * same settings, or naming no prediction of its own (forged), does not.
+   * A restart with other policy settings, or following another processor application, replays a
+   * run's fits and could stop it at another step: a stop this id sent, naming the model of its own
+   * prediction from that step, is the run's one whatever the settings (or before decisions named
+   * them); one naming no prediction of its own (forged) is not.
    */
   @Test
-  void aRunStoppedUnderOtherSettingsCountsAsStoppedWhateverTheStep() {
+  void aRunStoppedByThisIdCountsAsStoppedWhateverTheSettings() {
     Emitted e = Emitted.none("x");
     String now = EarlyStopPolicy.defaults().spelledOut();
     assertThat(now).isEqualTo("--axis step --min-fraction 0.4 --min-confidence 0.5 --consecutive 3 --predict-at 0.0");
@@ -76,13 +76,12 @@ class EmittedTest {
     ControlDecision stop = ControlDecision.newBuilder().setRunId("r").setAtStep(40).setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setExtrapolatorId("x")
         .setPolicySettings(now).setModelPath("/old-out/r/step-40-step").build();
     e.stopped(stop);
-    assertThat(e.stoppedUnderOtherSettings("r", now)).as("same settings").isEmpty();
-    assertThat(e.stoppedUnderOtherSettings("r", "--min-confidence 0.9")).as("its --out since moved").hasValue(stop);
+    assertThat(e.ownStop("r")).as("same settings, another processor application's fits").hasValue(stop);
     e.stopped(stop.toBuilder().setRunId("q").clearPolicySettings().setModelPath("/old-out/q/step-40-step").build());
-    assertThat(e.stoppedUnderOtherSettings("q", now)).as("a decision from before they were named").isPresent();
+    assertThat(e.ownStop("q")).as("a decision from before they were named").isPresent();
     e.stopped(ControlDecision.newBuilder().setRunId("f").setAtStep(75).setExtrapolatorId("x").setModelPath("/forged").build());
-    assertThat(e.stoppedUnderOtherSettings("f", now)).as("forged: no prediction of its own names that model").isEmpty();
-    assertThat(e.stoppedUnderOtherSettings("other", now)).isEmpty();
+    assertThat(e.ownStop("f")).as("forged: no prediction of its own names that model").isEmpty();
+    assertThat(e.ownStop("other")).isEmpty();
   }
 
   /**
