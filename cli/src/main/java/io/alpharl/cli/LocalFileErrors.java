@@ -12,7 +12,7 @@ import java.util.Optional;
  * user may not read or write, one that went away. Said in one line naming the file; they printed as stack
  * traces tens of lines long when a recording or a predicted model was being written.
  */
-final class LocalFileErrors {
+public final class LocalFileErrors {
   /** What the system says of a write that found no room: the disk full, the user's quota spent, a file past its limit. */
   private static final java.util.List<String> NO_ROOM = java.util.stream.Stream.concat(io.alpharl.proto.error.NoRoom.SAID.stream(),
       java.util.stream.Stream.of("File too large")).toList();
@@ -20,7 +20,7 @@ final class LocalFileErrors {
   private LocalFileErrors() {}
 
   /** The line to print for {@code e}, when its chain holds such a failure; empty otherwise. */
-  static Optional<String> describe(Throwable e) {
+  public static Optional<String> describe(Throwable e) {
     Optional<FileSystemException> fs = Causes.find(e, FileSystemException.class);
     if (fs.isPresent()) {
       FileSystemException f = fs.get();

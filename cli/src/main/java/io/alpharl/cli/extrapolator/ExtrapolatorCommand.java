@@ -1,6 +1,8 @@
 package io.alpharl.cli.extrapolator;
 
 import io.alpharl.cli.KafkaOptions;
+import io.alpharl.cli.KafkaSetupErrors;
+import io.alpharl.cli.LocalFileErrors;
 import io.alpharl.cli.PortConverter;
 import io.alpharl.cli.Ports;
 import io.alpharl.cli.UserError;
@@ -90,7 +92,7 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
   String metricsHost;
 
   @Override
-  public Integer call() throws InterruptedException {
+  public Integer call() throws Exception {
     if (removedSpillDir != null) {
       throw new UserError("--spill-dir is gone: the extrapolator no longer spills ΔW to disk while it writes a model (it sums one tensor at a"
           + " time in memory); remove the option");
@@ -151,19 +153,32 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
       thread.start();
       System.err.println("extrapolator running; predicted models go to " + out.toAbsolutePath() + ". Ctrl-C stops it.");
       thread.join();
-      if (failure.get() instanceof TopicGoneException || failure.get() instanceof ExtrapolatorFencedException
-          || failure.get() instanceof OutputClaim.OutputClaimedException) {
-        System.err.println("alpharl extrapolator: " + failure.get().getMessage());
-        return 1;
-      }
       if (failure.get() != null) {
-        failure.get().printStackTrace();
-        System.err.println("alpharl extrapolator: stopped by an internal error (" + failure.get() + "); its outputs so far are on the topics,"
-            + " and a restart resumes from them");
-        return 1;
+        return failed(failure.get());
       }
     }
     return 0;
+  }
+
+  /**
+   * The exit for the service thread's failure. What the operator mends (Kafka settings or ACLs the
+   * cluster refuses, a full disk, a folder it may not write) is thrown on, for the command line to
+   * say in one line as it does for every command: caught here, a missing transactional-id ACL
+   * printed a stack trace called an internal error.
+   */
+  static int failed(Throwable failure) throws Exception {
+    if (failure instanceof TopicGoneException || failure instanceof ExtrapolatorFencedException
+        || failure instanceof OutputClaim.OutputClaimedException) {
+      System.err.println("alpharl extrapolator: " + failure.getMessage());
+      return 1;
+    }
+    if (failure instanceof Exception e && (KafkaSetupErrors.describe(e).isPresent() || LocalFileErrors.describe(e).isPresent())) {
+      throw e;
+    }
+    failure.printStackTrace();
+    System.err.println("alpharl extrapolator: stopped by an internal error (" + failure + "); its outputs so far are on the topics,"
+        + " and a restart resumes from them");
+    return 1;
   }
 
   private HTTPServer serve(ExtrapolatorMetrics metrics) throws IOException {

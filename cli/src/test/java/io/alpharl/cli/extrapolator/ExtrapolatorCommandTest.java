@@ -76,4 +76,23 @@ class ExtrapolatorCommandTest {
       return false;
     }
   }
+
+  /** The service thread's failure the operator mends goes on to the command line's one-line handler; a bug keeps its trace. */
+  @Test
+  void aFailureTheOperatorMendsIsThrownOnForItsOneLine() throws Exception {
+    Exception acl = new org.apache.kafka.common.KafkaException("init", new org.apache.kafka.common.errors.TransactionalIdAuthorizationException(
+        "Transactional Id authorization failed."));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ExtrapolatorCommand.failed(acl)).isSameAs(acl);
+    Exception disk = new java.io.UncheckedIOException(new java.nio.file.AccessDeniedException("/models/r"));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ExtrapolatorCommand.failed(disk)).isSameAs(disk);
+    java.io.PrintStream was = System.err;
+    java.io.ByteArrayOutputStream said = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(said, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      assertThat(ExtrapolatorCommand.failed(new IllegalStateException("a bug of ours"))).isEqualTo(AlphaRl.FAILED);
+    } finally {
+      System.setErr(was);
+    }
+    assertThat(said.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("stopped by an internal error").contains("\tat ");
+  }
 }
