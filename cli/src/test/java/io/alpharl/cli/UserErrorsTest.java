@@ -100,6 +100,16 @@ class UserErrorsTest {
     assertThat(run("predict", run.toString(), "--window-step", "15", "--out", work.resolve("p").toString())).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("planned final step is unknown", "--target-step");
     again();
+    // On the signal axis too: the pass over every checkpoint ended with the window-end checkpoint as the model, and exit 0.
+    assertThat(run("predict", run.toString(), "--window-step", "15", "--axis", "signal", "--out", work.resolve("p").toString()))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("planned final step is unknown", "gate needs it", "--target-step");
+    again();
+    assertThat(run("predict", run.toString(), "--window-step", "15", "--axis", "signal", "--predictor", "fixed:alpharl", "--out",
+        work.resolve("p").toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("planned final step is unknown", "--target-step, or the signal's target with --target-value");
+    assertThat(work.resolve("p")).doesNotExist();
+    again();
     // A trainer state that does not parse was taken for one without a plan, and its reason was lost.
     Path spoilt = runFolder("spoilt", 100, -1);
     Files.writeString(spoilt.resolve("checkpoint-15/trainer_state.json"), "{\"max_steps\": 100, \"log_history\": [");

@@ -209,9 +209,9 @@ public final class PredictCommand implements Callable<Integer> {
     } catch (java.io.UncheckedIOException e) {
       throw new UserError(e.getMessage());
     }
-    if (planned == 0 && axis == Axis.step) { // on the step axis the planned step is the target
-      throw new UserError("the run's planned final step is unknown (no max_steps in " + upTo.get(upTo.size() - 1).folder()
-          + "'s trainer state): give the step to predict with --target-step");
+    FitSettings fit = fitOptions.toFitSettings();
+    if (planned == 0) {
+      requirePlannedNotNeeded(fit, upTo.get(upTo.size() - 1));
     }
     if (planned > 0 && planned <= windowStep) {
       throw new UserError(targetStep > 0 ? "--target-step " + targetStep + " is not after the window's last step " + windowStep
@@ -221,10 +221,15 @@ public final class PredictCommand implements Callable<Integer> {
     WritableDir.requireCreatable(out, "--out");
     requireApartFromInputs(all);
     requireNewOrAPrediction();
-    FitSettings fit = fitOptions.toFitSettings();
     FactorSettings factorSettings = fitOptions.toFactorSettings();
     Rank1Settings rank1Settings = fitOptions.toRank1Settings();
     List<Long> window = FitWindow.after(upTo.stream().map(CheckpointDir::step).toList(), fit.maxWindowPoints());
+    if (window.size() < fit.minWindowPoints() && fit.parsedPolicy().judged()) {
+      // Said before the pass over every checkpoint (hours at 7B), not only in the last line.
+      System.err.println("alpharl predict: " + window.size() + " window checkpoints, the gate needs " + fit.minWindowPoints() + " (--min-window):"
+          + " policy " + fit.policy() + " will keep every module at its step-" + windowStep + " value, the checkpoint itself; give a later"
+          + " --window-step, or a fixed: --predictor");
+    }
     ProgressReader progress = new ProgressReader(progressKey);
     ModuleSelector selector = modules.toSelector();
     // --base, else step 0's folder as the scan names it (checkpoint-0, a zero-padded name); else the name the help gives.
@@ -331,6 +336,27 @@ public final class PredictCommand implements Callable<Integer> {
       throw new UserError(e.getMessage());
     }
     return 0;
+  }
+
+  /**
+   * Without the run's planned final step nothing on the step axis can be aimed at, and on the signal
+   * axis only a given target value: the pass over every checkpoint (hours at 7B) ended with exit 0
+   * and the window-end checkpoint as the model. A judged policy's gate refuses for want of the step
+   * even with a target value; a fixed: predictor given one applies it.
+   */
+  private void requirePlannedNotNeeded(FitSettings fit, CheckpointDir newest) {
+    boolean givenTarget = !Double.isNaN(fit.signalTarget()) || fit.policy().contains("target=");
+    String unknown = "the run's planned final step is unknown (no max_steps in " + newest.folder() + "'s trainer state)";
+    if (axis == Axis.step) { // on the step axis the planned step is the target
+      throw new UserError(unknown + ": give the step to predict with --target-step");
+    }
+    if (fit.parsedPolicy().judged()) {
+      throw new UserError(unknown + ", and policy " + fit.policy() + "'s gate needs it, a target value or not: give the step to predict with"
+          + " --target-step");
+    }
+    if (!givenTarget) {
+      throw new UserError(unknown + ": give the step to predict with --target-step, or the signal's target with --target-value");
+    }
   }
 
   /**
