@@ -161,6 +161,8 @@ public final class CheckpointAgent implements AutoCloseable {
   private final Map<Long, Integer> measuredAgain = new HashMap<>();
   /** Steps whose folders could not be read and are looked at again before they are refused, with what the scan said. */
   private final NavigableMap<Long, ScanResult.Unreadable> lookingAgain = new TreeMap<>();
+  /** Steps whose reading was put off for their files to be measured again (a rotation or a save under way), by folder. */
+  private final NavigableMap<Long, Path> putOff = new TreeMap<>();
   /** The newest step found written while it was read; later steps wait behind it until it is sent, refused or gone. */
   private CheckpointDir rereading;
   /** y_t of every step on the log that had one: the run's history, which every checkpoint seen must share. */
@@ -599,15 +601,38 @@ public final class CheckpointAgent implements AutoCloseable {
       if (!progressSettled(c, scan)) {
         break; // steps are sent in order: the later ones wait behind it
       }
+      long before = lastStep;
       Sent outcome = sendStep(c);
       if (outcome == Sent.LATER) {
+        putOff.put(c.step(), c.folder());
         break; // steps are sent in order: the later ones wait behind it
       }
       if (outcome == Sent.SENT) {
         sent++;
+        letterPassedOver(before, c, scan);
       }
     }
     return sent;
+  }
+
+  /**
+   * Steps between the one sent before and {@code sent} whose folders were there but not whole: put
+   * off while a rotation deleted them or a save rewrote them, or without their ready file. A step is
+   * sent once, in order, so they are left out for good (ΔW stays whole: the next delta covers their
+   * change), which a letter says; only a folder's later deletion was lettered, and one that went
+   * after the later step was sent was not.
+   */
+  private void letterPassedOver(long after, CheckpointDir sent, ScanResult scan) {
+    NavigableMap<Long, Path> over = new TreeMap<>(putOff.subMap(after, false, sent.step(), false));
+    scan.unready().stream().filter(u -> u.step() > after && u.step() < sent.step()).forEach(u -> over.put(u.step(), u.folder()));
+    for (Map.Entry<Long, Path> o : over.entrySet()) {
+      if (rejected.add(o.getKey())) {
+        refuse(o.getKey(), List.of(o.getValue()), RejectReason.REJECT_REASON_BAD_CHECKPOINT, o.getValue() + " was not whole when step "
+            + sent.step() + " was sent (its files deleted or written while it was read, or its ready file missing); a step is sent once, in"
+            + " order, so it is left out, and step " + sent.step() + "'s delta covers its change");
+      }
+    }
+    putOff.headMap(sent.step(), true).clear();
   }
 
   /**

@@ -352,6 +352,42 @@ class CheckpointRotationTest {
     }
   }
 
+  /**
+   * A rotation caught mid-deletion while a backlog is sent: the step put off, a later complete step
+   * sent past it. It is left out for good, which a letter says at once; its folder's deletion after
+   * that was below the last step sent and said nothing, so the step went without a word.
+   */
+  @Test
+  void aStepPutOffMidDeletionAndPassedOverByALaterStepIsLettered() throws Exception {
+    write(0);
+    write(5);
+    write(10);
+    write(15);
+    MemorySink sink = new MemorySink();
+    sink.onBegin = step -> {
+      if (step == 5) {
+        try {
+          Files.delete(runDir.resolve("checkpoint-10/trainer_state.json"));
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    };
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = agent("passed-over", sink, allocator)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(5L, 15L);
+      assertThat(sink.letters).singleElement().satisfies(l -> assertThat(l.getDetail()).contains("checkpoint-10", "was not whole when step 15"
+          + " was sent"));
+      deleteTree(runDir.resolve("checkpoint-10"));
+      agent.poll();
+      assertThat(sink.letters).as("said once").hasSize(1);
+    }
+  }
+
   /** kill -9 leaves the running sum (two f32 copies of the model) behind; the next start of the run deletes a dead process's. */
   @Test
   void runningSumsLeftByAKilledAgentOfTheRunAreDeletedAndNoOthers() throws Exception {
