@@ -161,6 +161,12 @@ public final class CheckpointAgent implements AutoCloseable {
   private final Map<Long, Integer> measuredAgain = new HashMap<>();
   /** Steps whose folders could not be read and are looked at again before they are refused, with what the scan said. */
   private final NavigableMap<Long, ScanResult.Unreadable> lookingAgain = new TreeMap<>();
+  /** How often a run folder that still cannot be listed is said again. */
+  private static final java.time.Duration UNLISTED_SAY_EVERY = java.time.Duration.ofMinutes(10);
+  /** Since when (nanoTime) the run folder could not be listed; -1 while it can. */
+  private long unlistedSince = -1;
+  /** When (nanoTime) that was last said. */
+  private long unlistedSaid;
   /** Steps whose reading was put off for their files to be measured again (a rotation or a save under way), by folder. */
   private final NavigableMap<Long, Path> putOff = new TreeMap<>();
   /** The newest step found written while it was read; later steps wait behind it until it is sent, refused or gone. */
@@ -519,6 +525,28 @@ public final class CheckpointAgent implements AutoCloseable {
 
   /** Sends every complete checkpoint newer than the last committed step; returns how many. */
   public int poll() {
+    ScanResult scan;
+    try {
+      scan = scanner.scan();
+    } catch (java.io.UncheckedIOException e) {
+      if (Files.isRegularFile(config.runDir())) {
+        throw e; // a file where the run folder should be: the user's to mend
+      }
+      // A network file system failing a moment (ESTALE, EIO while a mount recovers) ended the agent, and the trainer went on unwatched;
+      // the same failure on a step folder was already looked at again. Nothing is taken for deleted meanwhile: nothing was listed.
+      long now = System.nanoTime();
+      if (unlistedSince < 0 || now - unlistedSaid > UNLISTED_SAY_EVERY.toNanos()) {
+        LOG.warn("run {}: {} ({}){}; looked at again each poll", config.runId(), e.getMessage(), Causes.root(e).getMessage(), unlistedSince < 0 ? ""
+            : " (for " + java.time.Duration.ofNanos(now - unlistedSince).toSeconds() + " s now)");
+        unlistedSaid = now;
+        unlistedSince = unlistedSince < 0 ? now : unlistedSince;
+      }
+      return 0;
+    }
+    if (unlistedSince >= 0) {
+      LOG.info("run {}: {} can be listed again", config.runId(), config.runDir());
+      unlistedSince = -1;
+    }
     if (!baseGoneSaid && !Files.exists(config.basePath())) {
       // This agent goes on from the files it holds open, but nothing else can: W_0 is read by path.
       baseGoneSaid = true;
@@ -528,7 +556,6 @@ public final class CheckpointAgent implements AutoCloseable {
           config.basePath().startsWith(config.runDir()) ? "a trainer rotating checkpoints, e.g. save_total_limit, deletes the oldest, and"
               + " checkpoint-0 inside its output folder is the oldest" : "by whom, the agent cannot tell");
     }
-    ScanResult scan = scanner.scan();
     for (DuplicateStep d : scan.duplicates()) {
       if (rejected.add(d.step())) {
         refuse(d.step(), d.folders(), RejectReason.REJECT_REASON_AMBIGUOUS_CHECKPOINT, "folders " + d.folders() + " all name step " + d.step()

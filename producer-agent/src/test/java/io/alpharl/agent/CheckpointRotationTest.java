@@ -388,6 +388,42 @@ class CheckpointRotationTest {
     }
   }
 
+  /**
+   * The run folder that cannot be listed for a moment (a network file system recovering; here a link
+   * to itself, which fails as ELOOP even for root): the agent ended with the error and the trainer
+   * went on unwatched. It now looks again at the next poll, and takes nothing for deleted meanwhile.
+   */
+  @Test
+  void aRunFolderThatCannotBeListedForAMomentIsLookedAtAgain() throws Exception {
+    write(0);
+    write(5);
+    MemorySink sink = new MemorySink();
+    Path aside = runDir.resolveSibling(runDir.getFileName() + "-aside");
+    try (RootAllocator allocator = new RootAllocator();
+         CheckpointAgent agent = agent("unlisted", sink, allocator)) {
+      agent.start();
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(5L);
+      Files.move(runDir, aside);
+      Files.createSymbolicLink(runDir, runDir.getFileName());
+      assertThat(agent.poll()).isZero();
+      assertThat(agent.poll()).isZero();
+      Files.delete(runDir);
+      Files.move(aside, runDir);
+      write(10);
+      agent.poll();
+      agent.poll();
+      assertThat(sink.committed).containsExactly(5L, 10L);
+      assertThat(sink.letters).as("nothing taken for deleted").isEmpty();
+    } finally {
+      if (Files.isSymbolicLink(runDir)) {
+        Files.delete(runDir);
+        Files.move(aside, runDir);
+      }
+    }
+  }
+
   /** kill -9 leaves the running sum (two f32 copies of the model) behind; the next start of the run deletes a dead process's. */
   @Test
   void runningSumsLeftByAKilledAgentOfTheRunAreDeletedAndNoOthers() throws Exception {
