@@ -36,6 +36,7 @@ import io.alpharl.safetensors.SafetensorsException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -144,6 +145,7 @@ public final class ExtrapolatorService implements Runnable {
       // Before the write summed tensor by tensor, its sums were files in this folder; ones a crash left would hold gigabytes for ever.
       deleteLeftovers(config.outputDir().resolve(OLD_SPILL_DIR + "-" + folderName(config.id())));
       producer.initTransactions(); // fences an earlier instance with this id, aborting what it left open
+      tidyWritesCutOff();
       emitted = Emitted.load(reader, config.id());
       runInputs = new RunInputs(config.processorApplication(), config.policy().axis(), emitted, metrics);
       scoring = new LiveScoring(config.id(), emitted);
@@ -577,6 +579,25 @@ public final class ExtrapolatorService implements Runnable {
       OutputClaim.claim(config.outputDir(), config.id(), EnumLabels.of(config.policy().axis()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot claim " + config.outputDir() + " for extrapolator " + config.id(), e);
+    }
+  }
+
+  /** What writes of this extrapolator's axis that a kill cut off left in each run's folder ({@link StagedFolder#tidyLeftovers}). */
+  private void tidyWritesCutOff() {
+    String suffix = "-" + EnumLabels.of(config.policy().axis());
+    int tidied = 0;
+    try (java.util.stream.Stream<Path> runs = Files.isDirectory(config.outputDir()) ? Files.list(config.outputDir()) : java.util.stream.Stream.empty()) {
+      for (Path run : (Iterable<Path>) runs::iterator) {
+        if (!run.getFileName().toString().startsWith(".") && Files.isDirectory(run, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          tidied += StagedFolder.tidyLeftovers(run, model -> model.startsWith("step-") && model.endsWith(suffix));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot tidy " + config.outputDir() + " (what writes cut off by a kill left there)", e);
+    }
+    if (tidied > 0) {
+      LOG.info("tidied {} model folders in {} that writes cut off by a kill left (their staging deleted, a model moved aside put back)", tidied,
+          config.outputDir());
     }
   }
 

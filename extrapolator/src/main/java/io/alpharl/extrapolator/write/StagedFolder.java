@@ -25,7 +25,7 @@ public final class StagedFolder {
   /** The staging folder of {@code dir}: a hidden sibling of where it lies, so that the move is a rename on one file system. */
   public static Path stagingOf(Path dir) throws IOException {
     Path target = placeOf(dir);
-    return target.resolveSibling("." + target.getFileName() + ".writing");
+    return target.resolveSibling("." + target.getFileName() + WRITING);
   }
 
   /**
@@ -81,8 +81,42 @@ public final class StagedFolder {
     }
   }
 
+  /**
+   * {@link #tidy}s every model folder in {@code parent} that {@code own} names and whose staging
+   * folder or moved-aside copy a killed write left: a write cut off by kill -9 was tidied only when
+   * the same model was written again, which other settings after a restart may never ask for, and
+   * its staging (a whole model's bytes) stayed for ever, counted by the disk-room check as taken;
+   * a kill between the two moves left the published model hidden and its path empty.
+   *
+   * @return how many model folders were tidied
+   */
+  public static int tidyLeftovers(Path parent, java.util.function.Predicate<String> own) throws IOException {
+    if (!Files.isDirectory(parent)) {
+      return 0;
+    }
+    java.util.Set<String> models = new java.util.TreeSet<>();
+    try (java.util.stream.Stream<Path> entries = Files.list(parent)) {
+      for (Path p : (Iterable<Path>) entries::iterator) {
+        String name = p.getFileName().toString();
+        for (String suffix : java.util.List.of(WRITING, REPLACED)) {
+          if (name.startsWith(".") && name.endsWith(suffix) && name.length() > 1 + suffix.length()
+              && own.test(name.substring(1, name.length() - suffix.length()))) {
+            models.add(name.substring(1, name.length() - suffix.length()));
+          }
+        }
+      }
+    }
+    for (String model : models) {
+      tidy(parent.resolve(model));
+    }
+    return models.size();
+  }
+
+  private static final String WRITING = ".writing";
+  private static final String REPLACED = ".replaced";
+
   private static Path replacedOf(Path target) {
-    return target.resolveSibling("." + target.getFileName() + ".replaced");
+    return target.resolveSibling("." + target.getFileName() + REPLACED);
   }
 
   /**

@@ -110,6 +110,29 @@ class StagedFolderTest {
     assertThat(replaced).doesNotExist();
   }
 
+  /**
+   * At an extrapolator's start, for every model of its own a kill cut off, not only for one written
+   * again: other settings after a restart may never write that model again, and its staging stayed.
+   */
+  @Test
+  void leftoversOfOwnModelsAreTidiedAtOnceAndOthersLeftAlone() throws IOException {
+    Path run = Files.createDirectories(dir.resolve("run"));
+    Path aside = run.resolve("step-40-step");
+    Path replaced = Files.createDirectories(run.resolve(".step-40-step.replaced"));
+    Files.writeString(replaced.resolve("alpharl_prediction.json"), "published");
+    Path staging = Files.createDirectories(run.resolve(".step-60-step.writing"));
+    Files.writeString(staging.resolve("model.safetensors"), "half");
+    Path othersStaging = Files.createDirectories(run.resolve(".step-60-signal.writing"));
+    Files.createDirectories(run.resolve(".hidden"));
+    assertThat(StagedFolder.tidyLeftovers(run, m -> m.startsWith("step-") && m.endsWith("-step"))).isEqualTo(2);
+    assertThat(aside.resolve("alpharl_prediction.json")).as("put back where no model stood").hasContent("published");
+    assertThat(replaced).doesNotExist();
+    assertThat(staging).doesNotExist();
+    assertThat(othersStaging).as("another axis's").exists();
+    assertThat(run.resolve(".hidden")).exists();
+    assertThat(StagedFolder.tidyLeftovers(dir.resolve("none"), m -> true)).isZero();
+  }
+
   /** A link as the folder: the moves acted on the link, and the folder it points at kept the earlier model under its real path. */
   @Test
   void aLinkedFolderIsReplacedWhereItLies() throws IOException {
