@@ -336,6 +336,25 @@ public final class ExtrapolatorService implements Runnable {
     LOG.info("run {} finished: its commits, digests and score books let go", run);
   }
 
+  /**
+   * Whether Kafka refused a record for what it is, not for the moment: one larger than the topic
+   * takes (an alpharl.scores made before its limit was raised, with a line per module of a model of
+   * thousands), or one the broker finds invalid. Retried every 2 s as a wait for Kafka, it held the
+   * run back for good with a WARN each time and never said what to change.
+   */
+  static boolean refusedForGood(KafkaException e) {
+    return io.alpharl.proto.error.Causes.find(e, org.apache.kafka.common.errors.RecordTooLargeException.class).isPresent()
+        || io.alpharl.proto.error.Causes.find(e, org.apache.kafka.common.InvalidRecordException.class).isPresent();
+  }
+
+  /** The transaction aborted and the fit waits, as a failed prediction does, saying what the operator must change. */
+  private boolean refusedByKafka(KafkaProducer<byte[], byte[]> producer, String run, FitSummary fit, String what, KafkaException e) {
+    PatientTransaction.abort(producer, running::get);
+    return waitAfterFailure(run, fit, what + " (Kafka refuses the record: raise max.message.bytes on " + Topics.SCORES.name() + ", "
+        + Topics.PREDICTIONS.name() + " and " + Topics.CONTROL.name() + " to " + Topics.MAX_FACTORS_RECORD_BYTES + ", and the broker's"
+        + " message.max.bytes with them)", new IllegalStateException(e.getMessage(), e));
+  }
+
   /** Aborts what the transaction holds and counts a retry: the fit is handled again on a later loop. */
   private boolean retryLater(KafkaProducer<byte[], byte[]> producer, String what, KafkaException e) {
     PatientTransaction.abort(producer, running::get);
@@ -359,6 +378,9 @@ public final class ExtrapolatorService implements Runnable {
     } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
       throw e;
     } catch (KafkaException e) {
+      if (refusedForGood(e)) {
+        return refusedByKafka(producer, run, fit, "scoring its predictions", e);
+      }
       return retryLater(producer, "run " + run + ": scoring predictions at step " + fit.getStep(), e);
     } catch (RuntimeException e) {
       // The run's factors not found where its commits say, a score book that cannot be rebuilt: this run's fit waits, as a
@@ -411,6 +433,9 @@ public final class ExtrapolatorService implements Runnable {
     } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException | UnwritableModelException e) {
       throw e;
     } catch (KafkaException e) {
+      if (refusedForGood(e)) {
+        return refusedByKafka(producer, run, fit, "the prediction", e);
+      }
       return retryLater(producer, "run " + run + ": the prediction from step " + fit.getStep(), e);
     } catch (IOException | UncheckedIOException | SafetensorsException e) {
       // A file or the disk failed (the base model gone or unreadable, the output disk full): nothing is wrong with the run's log,
