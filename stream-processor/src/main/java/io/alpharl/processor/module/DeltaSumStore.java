@@ -192,16 +192,15 @@ public final class DeltaSumStore implements StateStore {
     }
     t.lastFrameAt = offset;
     TensorStepLog.Outcome o = t.log.offer(key, frame, decoder);
-    boolean tooLarge = Tensor.analysedBy(frame.header()) && refusedForSize(frame.header().getShapeList()); // never kept, never known
+    boolean tooLarge = Tensor.analysedBy(frame.header()) && refusedForSize(frame.header().getShapeList()) != null; // never kept, never known
     requireKnownPast(key, created != null && !tooLarge, o, offset);
     if (o.completesStep() && t.analysed()) {
       if (t.sum == null) {
         long elements = (long) t.log.shape().get(0) * t.log.shape().get(1);
-        if (refusedForSize(t.log.shape())) {
+        String why = refusedForSize(t.log.shape());
+        if (why != null) {
           // Refused the same way live and on replay, so the store stays a function of the log. An empty matrix has no
           // factors (and no sketch): taken, it threw here at every restore, and the processor could never start again.
-          String why = elements == 0 ? " is an empty matrix: a module needs values to have factors"
-              : ": " + elements + " elements are more than one module of the processor can hold (" + MAX_MODULE_ELEMENTS + ")";
           o = new TensorStepLog.Outcome(o.step(), List.of(new TensorStepLog.Rejection(RejectReason.REJECT_REASON_SHAPE_MISMATCH,
               key + " " + t.log.shape() + why, o.step())), false, null);
           return new Applied(o, t.log.shape(), false);
@@ -237,16 +236,36 @@ public final class DeltaSumStore implements StateStore {
   }
 
   /**
-   * Whether the store refuses a module of this shape (rows, columns) for its size: more values than
-   * one module can hold, or none. Never kept, so each of its later frames meets the store as a
-   * tensor it does not know, refused for a missing step live and after any restore alike.
+   * Why the store refuses a module of this shape (rows, columns) for its size, or null: more values
+   * than one module can hold, none, or top-k factors larger than a record of the factors' store
+   * takes (8·k·(m+n) bytes of doubles: at k = 4 a shape with m + n past about 490,000, which junk
+   * names cheaply with an empty sparse frame, and a user pattern modelling a 256k-vocabulary head
+   * with --factors 8 reaches; sent, it failed the stream thread at every start, for every run).
+   * Never kept, so each of its later frames meets the store as a tensor it does not know, refused
+   * for a missing step live and after any restore alike. Depends on the factor settings alone,
+   * which every instance shares.
    */
-  private static boolean refusedForSize(List<Long> shape) {
+  private String refusedForSize(List<Long> shape) {
     long rows = shape.get(0);
     long cols = shape.get(1);
+    if (rows == 0 || cols == 0) {
+      return " is an empty matrix: a module needs values to have factors";
+    }
     // Junk may name any sizes: compared by division, so that no product overflows into a small one.
-    return rows == 0 || cols == 0 || rows < 0 || cols < 0 || rows > MAX_MODULE_ELEMENTS / cols;
+    if (rows < 0 || cols < 0 || rows > MAX_MODULE_ELEMENTS / cols) {
+      return ": " + (rows < 0 || cols < 0 ? "negative sizes are" : rows + " x " + cols + " elements are")
+          + " more than one module of the processor can hold (" + MAX_MODULE_ELEMENTS + ")";
+    }
+    long factorBytes = (long) Double.BYTES * factors.rank() * (rows + cols);
+    if (factorBytes > MAX_FACTOR_BYTES) {
+      return ": its top-" + factors.rank() + " factors (" + factorBytes + " bytes) are more than a record of the factors' store takes ("
+          + MAX_FACTOR_BYTES + " of " + Topics.MAX_FACTORS_RECORD_BYTES + "): model it with fewer --factors, or leave it out (--exclude-modules)";
+    }
+    return null;
   }
+
+  /** The factors' share of a record of the factors' store; the rest is its other fields and the sketch's room. */
+  static final long MAX_FACTOR_BYTES = Topics.MAX_FACTORS_RECORD_BYTES - (1 << 20);
 
   /**
    * In a store restored from a restart point, a tensor's first frame refused for a missing step

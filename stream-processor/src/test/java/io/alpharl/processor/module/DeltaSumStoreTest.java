@@ -156,6 +156,37 @@ class DeltaSumStoreTest {
   }
 
   /**
+   * A modelled matrix whose top-k factors would not fit a record of the factors' store (an empty
+   * sparse frame names such a shape cheaply): sent, the record failed the stream thread at every
+   * start, for every run. Refused live and at restore alike, holding nothing.
+   */
+  @Test
+  void aMatrixWhoseFactorsOutgrowARecordIsRefusedLiveAndAtRestoreAlike() {
+    long cols = DeltaSumStore.MAX_FACTOR_BYTES / (Double.BYTES * FactorSettings.defaults().rank()); // with 2 rows: just past
+    try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, ChunkingConfig.defaults())) {
+      List<DeltaFrame> frames = new ArrayList<>();
+      chunker.split(new TensorRef(RUN, 1, MODULE, List.of(2L, cols), true), FloatBuffer.allocate((int) (2 * cols)), frames::add);
+      DeltaSumStore live = open(allocator, new RecordBatchingStateRestoreCallback[1]);
+      DeltaSumStore.Applied last = null;
+      for (DeltaFrame f : frames) {
+        last = live.apply(KEY, f);
+      }
+      assertThat(last.outcome().rejections()).singleElement().satisfies(r -> {
+        assertThat(r.reason()).isEqualTo(RejectReason.REJECT_REASON_SHAPE_MISMATCH);
+        assertThat(r.detail()).contains("top-" + FactorSettings.defaults().rank() + " factors", "--factors");
+      });
+      assertThat(live.heldValues()).isZero();
+      live.close();
+
+      RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];
+      DeltaSumStore restored = open(allocator, callback);
+      callback[0].restoreBatch(offsets(frames.stream().map(f -> record(KEY, f.bytes())).toList()));
+      assertThat(restored.heldValues()).isZero();
+      restored.close();
+    }
+  }
+
+  /**
    * A modelled matrix with no rows (a frame the agent's chunker makes for an empty tensor, or a
    * forged one) is refused live and at restore alike; taken, it threw at every restore.
    */
