@@ -47,8 +47,15 @@ public final class AlphaRl implements Runnable {
    * print one line and exit with {@link #USER_ERROR}; anything else is a bug or an outage and keeps
    * its stack trace.
    */
+  private static void withVersion(CommandLine cmd) {
+    cmd.getCommandSpec().versionProvider(new Version());
+    cmd.getSubcommands().values().forEach(AlphaRl::withVersion);
+  }
+
   public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new AlphaRl());
+    // Every subcommand's help lists -V, --version (the standard help options): without the provider it printed nothing.
+    withVersion(cli);
     // Users type dtypes and backends as the README and their trainers write them (bf16, cuda).
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setParameterExceptionHandler((e, args) -> {

@@ -192,6 +192,13 @@ class UserErrorsTest {
     assertThat(run("status", "--processor-url", "http://127.0.0.1:99999")).isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("port 99999");
     again();
+    assertThat(run("processor", "--bootstrap-servers", NO_BROKER, "--state-dir", work.resolve("st").toString(), "--instance-id", "host 1"))
+        .isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("--instance-id 'host 1' is not a Kafka group instance id");
+    again();
+    assertThat(run("status", "my run")).as("no processor asked for an id no run can have").isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("my run");
+    again();
     assertThat(run("agent", "replay", work.resolve("none.arrow").toString(), "--speed", "-1", "--bootstrap-servers", NO_BROKER))
         .isEqualTo(AlphaRl.USER_ERROR);
     assertThat(oneLine()).contains("--speed");

@@ -1,5 +1,6 @@
 package io.alpharl.cli.demo;
 
+import io.alpharl.proto.topic.EnumLabels;
 import io.alpharl.proto.v1.FitSummary;
 import io.alpharl.proto.v1.GateState;
 import java.io.PrintStream;
@@ -14,10 +15,13 @@ final class StepTable {
     this.plannedSteps = plannedSteps;
   }
 
-  /** The columns after R² are the step axis' fit, the axis the demo's policy decides on. */
+  /**
+   * The columns after R2 are the step axis' fit, the axis the demo's policy decides on. ASCII: under
+   * a C or POSIX locale Java 17 writes the terminal in ASCII, and R² came out as R?.
+   */
   void header() {
     out.println();
-    out.println("  step  progress            y_t   R²(step) R²(y_t) above-floor  loo-err  conf  gate (step axis)");
+    out.println("  step  progress            y_t   R2(step) R2(y_t) above-floor  loo-err  conf  gate (step axis)");
     out.println("  ----  ------------------  ----  -------- ------- -----------  -------  ----  ---------------");
   }
 
@@ -39,12 +43,8 @@ final class StepTable {
     return f.getWindowSize() < 3 ? "-" : String.format("%.3f", f.getMeanR2());
   }
 
-  private static String gate(GateState g) {
-    return switch (g) {
-      case GATE_STATE_COLLECTING -> "collecting";
-      case GATE_STATE_FAILING -> "closed";
-      case GATE_STATE_PASSING -> "PASS";
-      default -> "?";
-    };
+  /** As the closing line, status and the page say it: the table said "closed" where they said "failing". */
+  static String gate(GateState g) {
+    return EnumLabels.of(g);
   }
 }

@@ -29,7 +29,10 @@ public final class StatusCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Parameters(index = "0", arity = "0..1", paramLabel = "RUN", description = "Run id; none lists the runs.")
+  // Checked as every command checks a run id: "my run" was sent as "my+run", which the processor reads as a plus, and answered
+  // "no run my+run" with exit 1.
+  @Parameters(index = "0", arity = "0..1", paramLabel = "RUN", converter = io.alpharl.cli.RunIdConverter.class,
+      description = "Run id; none lists the runs.")
   String runId;
 
   @Option(names = "--processor-url", defaultValue = "http://127.0.0.1:8080", description = "The processor's HTTP endpoint. Default: ${DEFAULT-VALUE}.")
@@ -63,7 +66,7 @@ public final class StatusCommand implements Callable<Integer> {
         if (f.isMissingNode()) {
           continue;
         }
-        out.printf("  %-10s window %d..%d (%d points): mean R² %.3f, %.0f %% above floor, leave-last-out %.3f, confidence %.2f, gate %s%s%n",
+        out.printf("  %-10s window %d..%d (%d points): mean R2 %.3f, %.0f %% above floor, leave-last-out %.3f, confidence %.2f, gate %s%s%n",
             axis.equals("stepFit") ? "step axis" : "signal", f.path("windowFirstStep").asLong(), f.path("windowLastStep").asLong(),
             f.path("windowSize").asLong(), f.path("meanR2").asDouble(), 100 * f.path("fractionAboveFloor").asDouble(),
             f.path("medianLeaveLastOutError").asDouble(), f.path("confidence").asDouble(), gate(f),
