@@ -174,7 +174,9 @@ public final class RunInputs {
       }
       try {
         apply(r, reader);
-      } catch (RetriableException e) {
+      } catch (RetriableException | io.alpharl.proto.topic.MissingTopicException e) {
+        // A topic the broker says it has not (deleted, or not known a moment while a broker restarts) stopped the service for every
+        // run with a stack trace; whether it is gone for good is InputTopicsWatch's to say, in its one line.
         again.put(tp, r.offset());
         metrics.retried();
         LOG.warn("{}-{}@{} waits for Kafka ({}); read again", r.topic(), r.partition(), r.offset(), e.getMessage());

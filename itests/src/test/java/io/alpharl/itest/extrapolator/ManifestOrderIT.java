@@ -156,6 +156,22 @@ class ManifestOrderIT {
     return m.toBuilder().setTensors(0, m.getTensors(0).toBuilder().setCheckpointDtype(io.alpharl.proto.v1.DType.D_TYPE_F32)).build();
   }
 
+  /**
+   * A commit whose run's manifests are read ahead while alpharl.runs is missing (deleted, or not
+   * known a moment to a restarting broker): the read's error stopped the extrapolator for every
+   * run with a stack trace. The record is read again; whether the topic is gone for good is the
+   * input topics' watch's to say.
+   */
+  @Test
+  void aCommitMetWhileItsManifestsTopicIsMissingIsReadAgain(@DedicatedBroker TestBroker broker) throws Exception {
+    try (TopicReader reader = new TopicReader(KafkaClients.of(broker.bootstrapServers()), Duration.ofSeconds(10))) {
+      RunInputs inputs = inputs();
+      Map<org.apache.kafka.common.TopicPartition, Long> again = inputs.applyAll(List.of(commit("no-runs-topic", 1, 3)), reader);
+      assertThat(again).containsExactly(Map.entry(new org.apache.kafka.common.TopicPartition(Topics.STEPS.name(), 0), 3L));
+      assertThat(letters(inputs)).isEmpty();
+    }
+  }
+
   private static RunInputs inputs() {
     return new RunInputs("proc", ProgressAxis.PROGRESS_AXIS_STEP, Emitted.none("order"), new ExtrapolatorMetrics());
   }
