@@ -461,9 +461,17 @@ public final class CheckpointAgent implements AutoCloseable {
       sendBase();
     }
     if (!base.otherTensors().isEmpty()) {
-      LOG.info("run {}: the base has {} integer or boolean tensors, e.g. {}: buffers, not trained weights; they are not streamed, and a"
-          + " predicted model holds them as the base does", config.runId(), base.otherTensors().size(),
-          base.otherTensors().entrySet().stream().limit(3).map(e -> e.getKey() + " " + e.getValue()).toList());
+      List<String> some = base.otherTensors().entrySet().stream().limit(3).map(e -> e.getKey() + " " + e.getValue()).toList();
+      if (sink.keepsBase()) {
+        // A recording: its replay writes the base from the recording alone, and said here as for a live run, the line promised
+        // buffers the replayed run's models would not have.
+        LOG.warn("run {}: the base has {} integer or boolean tensors, e.g. {}: buffers, not trained weights, which a recording does not keep:"
+            + " a replay's base, and the models predicted from it, lack them (a model loaded strictly may need them back)", config.runId(),
+            base.otherTensors().size(), some);
+      } else {
+        LOG.info("run {}: the base has {} integer or boolean tensors, e.g. {}: buffers, not trained weights; they are not streamed, and a"
+            + " predicted model holds them as the base does", config.runId(), base.otherTensors().size(), some);
+      }
     }
     LOG.info("run {}: watching {} from step {} of {} planned; base {} ({} tensors, {} modelled); progress key '{}'",
         config.runId(), config.runDir(), lastStep, manifest.getPlannedSteps(), config.basePath(), manifest.getTensorsCount(),
