@@ -289,19 +289,7 @@ public final class ExtrapolatorService implements Runnable {
         blocked.add(run);
         continue;
       }
-      Optional<String> disagreement = Predictor.disagreement(f, ledger.manifest());
-      if (disagreement.isPresent()) {
-        // The manifest the fit was made under can lie ahead of where alpharl.runs was read (an agent restarted with other module
-        // options before step 1; catching up, each partition is read at its own pace): refused now, the fit's fate depended on it.
-        try {
-          ledger = runInputs.readManifestsAhead(run, reader);
-        } catch (org.apache.kafka.common.errors.RetriableException e) {
-          blocked.add(run);
-          continue;
-        }
-        disagreement = Predictor.disagreement(f, ledger.manifest());
-      }
-      disagreement = disagreement.or(() -> namesOwnFile(run));
+      Optional<String> disagreement = Predictor.disagreement(f, ledger.manifest()).or(() -> namesOwnFile(run));
       if (disagreement.isPresent()) {
         runInputs.refuseInconsistent(pending, disagreement.get());
         continue;

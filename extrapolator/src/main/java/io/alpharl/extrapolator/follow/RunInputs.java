@@ -302,12 +302,8 @@ public final class RunInputs {
   private void takeManifest(ConsumerRecord<byte[], byte[]> r, String key) {
     RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());
     RunLedger known = runs.get(key);
-    // A manifest that says no step was committed was sent before the first (the agent sends it, then the step, each committed):
-    // an agent restarted with other module options before step 1 sends one of other tensors, the run's own. Taken after the
-    // first commit (catching up, the consumer reads each partition at its own pace), it was refused as a change after the start,
-    // and the run's fits with it, where taken before it was kept.
     boolean started = known != null && known.manifest() != null
-        && (known.manifest().getLastStep() > 0 || m.getLastStep() > 0 || known.letGo());
+        && (known.manifest().getLastStep() > 0 || m.getLastStep() > 0 || !known.commits().isEmpty() || known.letGo());
     Optional<MessageChecks.Problem> p = MessageChecks.manifest(key, m).or(() -> started ? MessageChecks.sameTensors(known.manifest(), m)
         : Optional.empty());
     if (p.isPresent()) {
@@ -466,19 +462,11 @@ public final class RunInputs {
    */
   private RunLedger knownRun(String key, TopicReader reader) {
     RunLedger run = runs.get(key);
-    if (run != null && run.manifest() != null && namesCheckpointDtypes(run.manifest())) {
+    if (run != null && run.manifest() != null && namesCheckpointDtypes(run.manifest()) && !run.commits().isEmpty()) {
       return run;
     }
-    return readManifestsAhead(key, reader);
-  }
-
-  /**
-   * Takes the run's records on its partition of alpharl.runs on from those taken, as the consumer
-   * will (which then skips them), and returns the run as they leave it; null without a manifest.
-   *
-   * @throws org.apache.kafka.common.errors.RetriableException when Kafka is silent; what was read so far is taken
-   */
-  public RunLedger readManifestsAhead(String key, TopicReader reader) {
+    // Also at the run's first commit: an agent restarted with other module options before step 1 sends a manifest of other
+    // tensors, the run's own; taken after the commit, it was refused as a change after the start, and the run's fits with it.
     // Also read ahead while the manifest known does not name the checkpoints' dtypes: the agent names them in a manifest before
     // its first step, and a model is written in them, so which dtype it got must not depend on how far the consumer had read
     // alpharl.runs when the commits came (catching up, it reads each partition at its own pace).
@@ -511,7 +499,7 @@ public final class RunInputs {
     } else {
       reader.readAll(List.of(home), take);
     }
-    RunLedger run = runs.get(key);
+    run = runs.get(key);
     return run == null || run.manifest() == null ? null : run;
   }
 
