@@ -462,11 +462,9 @@ public final class RunInputs {
    */
   private RunLedger knownRun(String key, TopicReader reader) {
     RunLedger run = runs.get(key);
-    if (run != null && run.manifest() != null && namesCheckpointDtypes(run.manifest()) && !run.commits().isEmpty()) {
+    if (run != null && run.manifest() != null && namesCheckpointDtypes(run.manifest())) {
       return run;
     }
-    // Also at the run's first commit: an agent restarted with other module options before step 1 sends a manifest of other
-    // tensors, the run's own; taken after the commit, it was refused as a change after the start, and the run's fits with it.
     // Also read ahead while the manifest known does not name the checkpoints' dtypes: the agent names them in a manifest before
     // its first step, and a model is written in them, so which dtype it got must not depend on how far the consumer had read
     // alpharl.runs when the commits came (catching up, it reads each partition at its own pace).

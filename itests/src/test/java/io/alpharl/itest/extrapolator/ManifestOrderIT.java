@@ -122,41 +122,6 @@ class ManifestOrderIT {
   }
 
   /**
-   * Both manifests name the dtypes, the second (the agent restarted with other module options before
-   * step 1) other tensors: a first commit taken while the consumer had read only the first kept it,
-   * and the second, reached later, was refused as a change after the start, with every fit of the
-   * run's modules. The first commit reads ahead whatever the manifest known names.
-   */
-  @Test
-  void aModuleChangeBeforeTheFirstStepIsTheRunsWhenTheFirstCommitComesBetween(@DedicatedBroker TestBroker broker) throws Exception {
-    broker.ensureTopics();
-    String run = "modules-changed-dtypes-named";
-    RunManifest first = withDtypes(manifest(run, 0, 8));
-    RunManifest changed = withDtypes(manifest(run, 0, 16));
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
-        new ByteArraySerializer(), new ByteArraySerializer())) {
-      int partitions = producer.partitionsFor(Topics.RUNS.name()).size();
-      send(producer, partitions, first);
-      send(producer, partitions, changed);
-    }
-    List<ConsumerRecord<byte[], byte[]>> manifests = new ArrayList<>();
-    try (TopicReader reader = new TopicReader(KafkaClients.of(broker.bootstrapServers()), Duration.ofSeconds(30))) {
-      reader.readAll(reader.partitions(Topics.RUNS.name()), manifests::add);
-      assertThat(manifests).hasSize(2);
-      RunInputs behind = inputs();
-      behind.apply(manifests.get(0), reader);
-      behind.apply(commit(run, 1, 0), reader);
-      behind.apply(manifests.get(1), reader);
-      assertThat(behind.runs().get(run).manifest()).isEqualTo(changed);
-      assertThat(letters(behind)).isEmpty();
-    }
-  }
-
-  private static RunManifest withDtypes(RunManifest m) {
-    return m.toBuilder().setTensors(0, m.getTensors(0).toBuilder().setCheckpointDtype(io.alpharl.proto.v1.DType.D_TYPE_F32)).build();
-  }
-
-  /**
    * A commit whose run's manifests are read ahead while alpharl.runs is missing (deleted, or not
    * known a moment to a restarting broker): the read's error stopped the extrapolator for every
    * run with a stack trace. The record is read again; whether the topic is gone for good is the
