@@ -35,6 +35,9 @@ class OutageRetryTest {
         new org.apache.kafka.common.config.ConfigException("Must set retries to non-zero when using the idempotent producer.")))).isFalse();
     assertThat(OutageRetry.brokerTrouble(new org.apache.kafka.common.errors.InvalidTxnTimeoutException(
         "The transaction timeout is larger than the maximum value allowed by the broker"))).isFalse();
+    // A broker restarting under Kubernetes loses its DNS name a moment, which the client says as a setting: retried.
+    assertThat(OutageRetry.brokerTrouble(new org.apache.kafka.common.KafkaException("Failed to construct kafka producer",
+        new org.apache.kafka.common.config.ConfigException("No resolvable bootstrap urls given in bootstrap.servers")))).isTrue();
     // A clock an hour ahead: the broker refuses every record alike, and retrying said "Kafka failed the agent" for ever.
     assertThat(OutageRetry.brokerTrouble(new IllegalStateException("step 5", new org.apache.kafka.common.errors.InvalidTimestampException(
         "Timestamp 1800000000000 of message with offset 0 is out of range")))).isFalse();
