@@ -607,18 +607,30 @@ public final class ExtrapolatorService implements Runnable {
     }
   }
 
-  /** What writes of this extrapolator's axis that a kill cut off left in each run's folder ({@link StagedFolder#tidyLeftovers}). */
+  /**
+   * What writes of this extrapolator's axis that a kill cut off left in each run's folder
+   * ({@link StagedFolder#tidyLeftovers}). A run folder that cannot be tidied is said and left: the
+   * write of its next model tidies it again, and fails there for that run alone, as before. Run
+   * folders that are links are left to that write too.
+   */
   private void tidyWritesCutOff() {
     String suffix = "-" + EnumLabels.of(config.policy().axis());
+    List<Path> runs;
+    try (java.util.stream.Stream<Path> listed = Files.isDirectory(config.outputDir()) ? Files.list(config.outputDir()) : java.util.stream.Stream.empty()) {
+      runs = listed.filter(r -> !r.getFileName().toString().startsWith(".") && Files.isDirectory(r, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+          .sorted().toList();
+    } catch (IOException | UncheckedIOException e) {
+      LOG.warn("cannot list {} to tidy what writes cut off by a kill left there ({}); each model's write tidies its own", config.outputDir(),
+          e.getMessage());
+      return;
+    }
     int tidied = 0;
-    try (java.util.stream.Stream<Path> runs = Files.isDirectory(config.outputDir()) ? Files.list(config.outputDir()) : java.util.stream.Stream.empty()) {
-      for (Path run : (Iterable<Path>) runs::iterator) {
-        if (!run.getFileName().toString().startsWith(".") && Files.isDirectory(run, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-          tidied += StagedFolder.tidyLeftovers(run, model -> model.startsWith("step-") && model.endsWith(suffix));
-        }
+    for (Path run : runs) {
+      try {
+        tidied += StagedFolder.tidyLeftovers(run, model -> model.startsWith("step-") && model.endsWith(suffix));
+      } catch (IOException | UncheckedIOException e) {
+        LOG.warn("cannot tidy {} (what writes cut off by a kill left there): {}; its next model's write tries again", run, e.getMessage());
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot tidy " + config.outputDir() + " (what writes cut off by a kill left there)", e);
     }
     if (tidied > 0) {
       LOG.info("tidied {} model folders in {} that writes cut off by a kill left (their staging deleted, a model moved aside put back)", tidied,
