@@ -264,8 +264,11 @@ public final class DeltaSumStore implements StateStore {
     return null;
   }
 
-  /** The factors' share of a record of the factors' store; the rest is its other fields and the sketch's room. */
-  static final long MAX_FACTOR_BYTES = Topics.MAX_FACTORS_RECORD_BYTES - (1 << 20);
+  /**
+   * The factors' share of a record of the factors' store (ModuleFactors: the factors and a few small
+   * fields, its settings' string the longest); the rest is room for those and the record's framing.
+   */
+  static final long MAX_FACTOR_BYTES = Topics.MAX_FACTORS_RECORD_BYTES - (64 << 10);
 
   /**
    * In a store restored from a restart point, a tensor's first frame refused for a missing step
