@@ -350,9 +350,14 @@ public final class ExtrapolatorService implements Runnable {
   /** The transaction aborted and the fit waits, as a failed prediction does, saying what the operator must change. */
   private boolean refusedByKafka(KafkaProducer<byte[], byte[]> producer, String run, FitSummary fit, String what, KafkaException e) {
     PatientTransaction.abort(producer, running::get);
-    return waitAfterFailure(run, fit, what + " (Kafka refuses the record: raise max.message.bytes on " + Topics.SCORES.name() + ", "
-        + Topics.PREDICTIONS.name() + " and " + Topics.CONTROL.name() + " to " + Topics.MAX_FACTORS_RECORD_BYTES + ", and the broker's"
-        + " message.max.bytes with them)", new IllegalStateException(e.getMessage(), e));
+    boolean tooLarge = io.alpharl.proto.error.Causes.find(e, org.apache.kafka.common.errors.RecordTooLargeException.class).isPresent();
+    // The client refuses a record past its own max.request.size before sending it, and says so; the broker, one past a topic's limit.
+    boolean producerLimit = tooLarge && String.valueOf(io.alpharl.proto.error.Causes.root(e).getMessage()).contains("max.request.size");
+    String change = !tooLarge ? "Kafka finds the record invalid: see its reason"
+        : producerLimit ? "the record is past the producer's max.request.size: raise it with --kafka-config (16 MiB unless set)"
+        : "Kafka refuses the record as too large: raise max.message.bytes on " + Topics.SCORES.name() + ", " + Topics.PREDICTIONS.name() + " and "
+            + Topics.CONTROL.name() + " to " + Topics.MAX_FACTORS_RECORD_BYTES + ", and the broker's message.max.bytes with them";
+    return waitAfterFailure(run, fit, what + " (" + change + ")", new IllegalStateException(e.getMessage(), e));
   }
 
   /** Aborts what the transaction holds and counts a retry: the fit is handled again on a later loop. */
