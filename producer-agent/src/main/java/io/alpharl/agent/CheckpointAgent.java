@@ -167,6 +167,8 @@ public final class CheckpointAgent implements AutoCloseable {
   private long unlistedSince = -1;
   /** When (nanoTime) that was last said. */
   private long unlistedSaid;
+  /** Why the run folder could not be listed at the last poll; null when it could. */
+  private java.io.UncheckedIOException unlisted;
   /** Steps whose reading was put off for their files to be measured again (a rotation or a save under way), by folder. */
   private final NavigableMap<Long, Path> putOff = new TreeMap<>();
   /** The newest step found written while it was read; later steps wait behind it until it is sent, refused or gone. */
@@ -537,9 +539,10 @@ public final class CheckpointAgent implements AutoCloseable {
     try {
       scan = scanner.scan();
     } catch (java.io.UncheckedIOException e) {
-      if (Files.isRegularFile(config.runDir())) {
-        throw e; // a file where the run folder should be: the user's to mend
+      if (Files.isRegularFile(config.runDir()) || Causes.find(e, java.nio.file.AccessDeniedException.class).isPresent()) {
+        throw e; // a file where the run folder should be, or one this user may not read: the user's to mend
       }
+      unlisted = e;
       // A network file system failing a moment (ESTALE, EIO while a mount recovers) ended the agent, and the trainer went on unwatched;
       // the same failure on a step folder was already looked at again. Nothing is taken for deleted meanwhile: nothing was listed.
       long now = System.nanoTime();
@@ -555,6 +558,7 @@ public final class CheckpointAgent implements AutoCloseable {
       LOG.info("run {}: {} can be listed again", config.runId(), config.runDir());
       unlistedSince = -1;
     }
+    unlisted = null;
     if (!baseGoneSaid && !Files.exists(config.basePath())) {
       // This agent goes on from the files it holds open, but nothing else can: W_0 is read by path.
       baseGoneSaid = true;
@@ -799,6 +803,16 @@ public final class CheckpointAgent implements AutoCloseable {
       return !weights.isEmpty();
     } catch (IOException | java.io.UncheckedIOException e) {
       return false; // rotated away: not known to be after
+    }
+  }
+
+  /**
+   * For a command that polls a fixed number of times (a recording, {@code watch --once}): the run
+   * folder's listing failure at the last poll, which a watching agent waits out, thrown.
+   */
+  public void requireRunFolderListed() {
+    if (unlisted != null) {
+      throw unlisted;
     }
   }
 

@@ -409,6 +409,8 @@ class CheckpointRotationTest {
       Files.createSymbolicLink(runDir, runDir.getFileName());
       assertThat(agent.poll()).isZero();
       assertThat(agent.poll()).isZero();
+      org.assertj.core.api.Assertions.assertThatThrownBy(agent::requireRunFolderListed).as("said to a command that polls twice")
+          .hasMessageContaining("cannot list");
       Files.delete(runDir);
       Files.move(aside, runDir);
       write(10);
@@ -416,6 +418,7 @@ class CheckpointRotationTest {
       agent.poll();
       assertThat(sink.committed).containsExactly(5L, 10L);
       assertThat(sink.letters).as("nothing taken for deleted").isEmpty();
+      agent.requireRunFolderListed();
     } finally {
       if (Files.isSymbolicLink(runDir)) {
         Files.delete(runDir);

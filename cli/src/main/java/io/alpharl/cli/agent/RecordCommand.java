@@ -73,6 +73,7 @@ public final class RecordCommand implements Callable<Integer> {
       agent.start();
       agent.poll();
       agent.poll(); // a checkpoint counts as complete once two scans agree on its files
+      agent.requireRunFolderListed();
       // What a replay will end the run as: finished where its planned steps are all recorded, stopped early where they are not.
       agent.finish(agent.plannedSteps() > 0 && agent.lastStep() < agent.plannedSteps() ? RunStatus.RUN_STATUS_STOPPED_EARLY
           : RunStatus.RUN_STATUS_FINISHED);

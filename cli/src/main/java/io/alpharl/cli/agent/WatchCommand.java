@@ -153,6 +153,7 @@ public final class WatchCommand implements Callable<Integer> {
           // being written could look finished to two scans a moment apart, and be read cut short.
           Thread.sleep(config.pollInterval().toMillis());
           agent.poll();
+          agent.requireRunFolderListed();
           armIfVouched(agent, control);
           break;
         }
