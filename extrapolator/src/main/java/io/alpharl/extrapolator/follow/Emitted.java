@@ -107,11 +107,27 @@ public final class Emitted {
   public Prediction prediction(String runId, long step, ProgressAxis axis, String modelPath) {
     List<Prediction> all = predictions.getOrDefault(key(runId, step, axis), List.of());
     for (int i = all.size() - 1; i >= 0; i--) {
-      if (all.get(i).getModelPath().equals(modelPath)) {
+      if (samePath(all.get(i).getModelPath(), modelPath)) {
         return all.get(i);
       }
     }
     return null;
+  }
+
+  /**
+   * Paths compared normalized: predictions published before the output folder was normalized name
+   * it as the user spelt it ({@code /cwd/./preds/...}), and compared as strings each was taken for
+   * another's after the upgrade, and every model written and published again.
+   */
+  static boolean samePath(String recorded, String modelPath) {
+    if (recorded.equals(modelPath)) {
+      return true;
+    }
+    try {
+      return java.nio.file.Path.of(recorded).normalize().equals(java.nio.file.Path.of(modelPath).normalize());
+    } catch (java.nio.file.InvalidPathException e) {
+      return false; // a forged record's path
+    }
   }
 
   /**
@@ -168,7 +184,7 @@ public final class Emitted {
    */
   public java.util.Optional<ControlDecision> ownStop(String runId) {
     return stops.getOrDefault(runId, List.of()).stream().filter(d -> !d.getModelPath().isEmpty()
-        && predictions.getOrDefault(key(runId, d.getAtStep(), d.getAxis()), List.of()).stream().anyMatch(p -> p.getModelPath().equals(
+        && predictions.getOrDefault(key(runId, d.getAtStep(), d.getAxis()), List.of()).stream().anyMatch(p -> samePath(p.getModelPath(),
             d.getModelPath()))).findFirst();
   }
 

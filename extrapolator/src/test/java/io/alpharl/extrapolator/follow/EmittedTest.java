@@ -84,6 +84,18 @@ class EmittedTest {
     assertThat(e.ownStop("other")).isEmpty();
   }
 
+  /** Predictions published before --out was normalized name it as spelt: still this id's own. */
+  @Test
+  void aPredictionNamingItsFolderAsSpeltIsFound() {
+    Emitted e = Emitted.none("x");
+    Prediction p = Prediction.newBuilder().setRunId("r").setFromStep(40).setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setExtrapolatorId("x")
+        .setModelPath("/work/./preds/r/step-40-step").build();
+    e.predicted(p);
+    assertThat(e.prediction("r", 40, ProgressAxis.PROGRESS_AXIS_STEP, "/work/preds/r/step-40-step")).isEqualTo(p);
+    assertThat(e.prediction("r", 40, ProgressAxis.PROGRESS_AXIS_STEP, "/work/other/r/step-40-step")).isNull();
+    assertThat(Emitted.samePath("/a\u0000b", "/a")).isFalse();
+  }
+
   /**
    * A fit refused because its model cannot be written is not written again after a restart; a
    * topic deleted and made again holds another fit at the same offset, which must be written, and
