@@ -47,11 +47,6 @@ public final class AlphaRl implements Runnable {
    * print one line and exit with {@link #USER_ERROR}; anything else is a bug or an outage and keeps
    * its stack trace.
    */
-  private static void withVersion(CommandLine cmd) {
-    cmd.getCommandSpec().versionProvider(new Version());
-    cmd.getSubcommands().values().forEach(AlphaRl::withVersion);
-  }
-
   public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new AlphaRl());
     // Every subcommand's help lists -V, --version (the standard help options): without the provider it printed nothing.
@@ -97,5 +92,10 @@ public final class AlphaRl implements Runnable {
       throw e;
     });
     return cli;
+  }
+
+  private static void withVersion(CommandLine cmd) {
+    cmd.getCommandSpec().versionProvider(new Version());
+    cmd.getSubcommands().values().forEach(AlphaRl::withVersion);
   }
 }
