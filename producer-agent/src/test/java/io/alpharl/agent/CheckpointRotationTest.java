@@ -327,16 +327,7 @@ class CheckpointRotationTest {
     write(0);
     write(5);
     write(10);
-    MemorySink sink = new MemorySink();
-    sink.onBegin = step -> {
-      if (step == 5) {
-        try {
-          Files.delete(runDir.resolve("checkpoint-10/trainer_state.json"));
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      }
-    };
+    MemorySink sink = deletingStep10sReadyFileAsStep5Begins();
     try (RootAllocator allocator = new RootAllocator();
          CheckpointAgent agent = agent("mid-delete", sink, allocator)) {
       agent.start();
@@ -352,6 +343,21 @@ class CheckpointRotationTest {
     }
   }
 
+  /** A sink that, as step 5's sending begins, deletes step 10's trainer_state.json: a rotation under way. */
+  private MemorySink deletingStep10sReadyFileAsStep5Begins() {
+    MemorySink sink = new MemorySink();
+    sink.onBegin = step -> {
+      if (step == 5) {
+        try {
+          Files.delete(runDir.resolve("checkpoint-10/trainer_state.json"));
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    };
+    return sink;
+  }
+
   /**
    * A rotation caught mid-deletion while a backlog is sent: the step put off, a later complete step
    * sent past it. It is left out for good, which a letter says at once; its folder's deletion after
@@ -363,16 +369,7 @@ class CheckpointRotationTest {
     write(5);
     write(10);
     write(15);
-    MemorySink sink = new MemorySink();
-    sink.onBegin = step -> {
-      if (step == 5) {
-        try {
-          Files.delete(runDir.resolve("checkpoint-10/trainer_state.json"));
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      }
-    };
+    MemorySink sink = deletingStep10sReadyFileAsStep5Begins();
     try (RootAllocator allocator = new RootAllocator();
          CheckpointAgent agent = agent("passed-over", sink, allocator)) {
       agent.start();
