@@ -192,12 +192,12 @@ public final class DeltaSumStore implements StateStore {
     }
     t.lastFrameAt = offset;
     TensorStepLog.Outcome o = t.log.offer(key, frame, decoder);
-    boolean tooLarge = Tensor.analysedBy(frame.header()) && refusedForSize(frame.header().getShapeList()) != null; // never kept, never known
+    boolean tooLarge = Tensor.analysedBy(frame.header()) && refusedForSize(key, frame.header().getShapeList()) != null; // never kept, never known
     requireKnownPast(key, created != null && !tooLarge, o, offset);
     if (o.completesStep() && t.analysed()) {
       if (t.sum == null) {
         long elements = (long) t.log.shape().get(0) * t.log.shape().get(1);
-        String why = refusedForSize(t.log.shape());
+        String why = refusedForSize(key, t.log.shape());
         if (why != null) {
           // Refused the same way live and on replay, so the store stays a function of the log. An empty matrix has no
           // factors (and no sketch): taken, it threw here at every restore, and the processor could never start again.
@@ -236,16 +236,16 @@ public final class DeltaSumStore implements StateStore {
   }
 
   /**
-   * Why the store refuses a module of this shape (rows, columns) for its size, or null: more values
-   * than one module can hold, none, or top-k factors larger than a record of the factors' store
-   * takes (8·k·(m+n) bytes of doubles: at k = 4 a shape with m + n past about 490,000, which junk
-   * names cheaply with an empty sparse frame, and a user pattern modelling a 256k-vocabulary head
-   * with --factors 8 reaches; sent, it failed the stream thread at every start, for every run).
-   * Never kept, so each of its later frames meets the store as a tensor it does not know, refused
-   * for a missing step live and after any restore alike. Depends on the factor settings alone,
-   * which every instance shares.
+   * Why the store refuses a module of this shape (rows, columns) under this key for its size, or
+   * null: more values than one module can hold, none, or top-k factors that with the key make a
+   * record larger than the factors' store takes (8·k·(m+n) bytes of doubles: at k = 4 a shape with
+   * m + n past about 520,000, which junk names cheaply with an empty sparse frame, and a user
+   * pattern modelling a 256k-vocabulary head with --factors 8 reaches; sent, it failed the stream
+   * thread at every start, for every run). Never kept, so each of its later frames meets the store
+   * as a tensor it does not know, refused for a missing step live and after any restore alike.
+   * Depends on the key and the factor settings alone, which every instance shares.
    */
-  private String refusedForSize(List<Long> shape) {
+  private String refusedForSize(String key, List<Long> shape) {
     long rows = shape.get(0);
     long cols = shape.get(1);
     if (rows == 0 || cols == 0) {
@@ -257,18 +257,22 @@ public final class DeltaSumStore implements StateStore {
           + " more than one module of the processor can hold (" + MAX_MODULE_ELEMENTS + ")";
     }
     long factorBytes = (long) Double.BYTES * factors.rank() * (rows + cols);
-    if (factorBytes > MAX_FACTOR_BYTES) {
-      return ": its top-" + factors.rank() + " factors (" + factorBytes + " bytes) are more than a record of the factors' store takes ("
-          + MAX_FACTOR_BYTES + " of " + Topics.MAX_FACTORS_RECORD_BYTES + "): model it with fewer --factors, or leave it out (--exclude-modules)";
+    long room = factorRoom(key);
+    if (factorBytes > room) {
+      return ": its top-" + factors.rank() + " factors (" + factorBytes + " bytes) are more than a record of the factors' store takes beside"
+          + " its key (" + room + " of " + Topics.MAX_FACTORS_RECORD_BYTES + "): model it with fewer --factors, or leave it out (--exclude-modules)";
     }
     return null;
   }
 
   /**
-   * The factors' share of a record of the factors' store (ModuleFactors: the factors and a few small
-   * fields, its settings' string the longest); the rest is room for those and the record's framing.
+   * The factors' share of a record of the factors' store under {@code key}: the record's key (a frame's
+   * header allows one of up to 64 KiB), then 4 KiB for ModuleFactors' small fields (its settings'
+   * string the longest) and the record's framing.
    */
-  static final long MAX_FACTOR_BYTES = Topics.MAX_FACTORS_RECORD_BYTES - (64 << 10);
+  static long factorRoom(String key) {
+    return Topics.MAX_FACTORS_RECORD_BYTES - key.getBytes(java.nio.charset.StandardCharsets.UTF_8).length - (4 << 10);
+  }
 
   /**
    * In a store restored from a restart point, a tensor's first frame refused for a missing step

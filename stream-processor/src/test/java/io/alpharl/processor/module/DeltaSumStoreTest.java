@@ -158,11 +158,12 @@ class DeltaSumStoreTest {
   /**
    * A modelled matrix whose top-k factors would not fit a record of the factors' store (an empty
    * sparse frame names such a shape cheaply): sent, the record failed the stream thread at every
-   * start, for every run. Refused live and at restore alike, holding nothing.
+   * start, for every run. Refused live and at restore alike, holding nothing. The record's key counts:
+   * a frame's header allows one of 64 KiB.
    */
   @Test
   void aMatrixWhoseFactorsOutgrowARecordIsRefusedLiveAndAtRestoreAlike() {
-    long cols = DeltaSumStore.MAX_FACTOR_BYTES / (Double.BYTES * FactorSettings.defaults().rank()); // with 2 rows: just past
+    long cols = DeltaSumStore.factorRoom(KEY) / (Double.BYTES * FactorSettings.defaults().rank()); // with 2 rows: just past
     try (RootAllocator allocator = new RootAllocator(); TensorChunker chunker = new TensorChunker(allocator, ChunkingConfig.defaults())) {
       List<DeltaFrame> frames = new ArrayList<>();
       chunker.split(new TensorRef(RUN, 1, MODULE, List.of(2L, cols), true), FloatBuffer.allocate((int) (2 * cols)), frames::add);
@@ -184,6 +185,7 @@ class DeltaSumStoreTest {
       assertThat(restored.heldValues()).isZero();
       restored.close();
     }
+    assertThat(DeltaSumStore.factorRoom("r/" + "w".repeat(60_000))).isEqualTo(DeltaSumStore.factorRoom("r/w") - 59_999);
   }
 
   /**
