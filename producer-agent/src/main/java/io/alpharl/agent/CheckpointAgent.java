@@ -167,7 +167,7 @@ public final class CheckpointAgent implements AutoCloseable {
   private long unlistedSince = -1;
   /** When (nanoTime) that was last said. */
   private long unlistedSaid;
-  /** Why the run folder could not be listed at the last poll; null when it could. */
+  /** Why the run folder could not be listed at a poll, the first time; null while it always could. */
   private java.io.UncheckedIOException unlisted;
   /** Steps whose reading was put off for their files to be measured again (a rotation or a save under way), by folder. */
   private final NavigableMap<Long, Path> putOff = new TreeMap<>();
@@ -539,10 +539,10 @@ public final class CheckpointAgent implements AutoCloseable {
     try {
       scan = scanner.scan();
     } catch (java.io.UncheckedIOException e) {
-      if (Files.isRegularFile(config.runDir()) || Causes.find(e, java.nio.file.AccessDeniedException.class).isPresent()) {
-        throw e; // a file where the run folder should be, or one this user may not read: the user's to mend
+      if (Files.isRegularFile(config.runDir())) {
+        throw e; // a file where the run folder should be: the user's to mend
       }
-      unlisted = e;
+      unlisted = unlisted == null ? e : unlisted;
       // A network file system failing a moment (ESTALE, EIO while a mount recovers) ended the agent, and the trainer went on unwatched;
       // the same failure on a step folder was already looked at again. Nothing is taken for deleted meanwhile: nothing was listed.
       long now = System.nanoTime();
@@ -558,7 +558,6 @@ public final class CheckpointAgent implements AutoCloseable {
       LOG.info("run {}: {} can be listed again", config.runId(), config.runDir());
       unlistedSince = -1;
     }
-    unlisted = null;
     if (!baseGoneSaid && !Files.exists(config.basePath())) {
       // This agent goes on from the files it holds open, but nothing else can: W_0 is read by path.
       baseGoneSaid = true;
@@ -807,8 +806,9 @@ public final class CheckpointAgent implements AutoCloseable {
   }
 
   /**
-   * For a command that polls a fixed number of times (a recording, {@code watch --once}): the run
-   * folder's listing failure at the last poll, which a watching agent waits out, thrown.
+   * For a command that polls a fixed number of times (a recording, {@code watch --once}): a listing
+   * failure of the run folder at any of its polls, which a watching agent waits out, thrown (a
+   * checkpoint is complete once two scans agree: one failed scan of two sends nothing).
    */
   public void requireRunFolderListed() {
     if (unlisted != null) {
