@@ -350,14 +350,27 @@ public final class ExtrapolatorService implements Runnable {
   /** The transaction aborted and the fit waits, as a failed prediction does, saying what the operator must change. */
   private boolean refusedByKafka(KafkaProducer<byte[], byte[]> producer, String run, FitSummary fit, String what, KafkaException e) {
     PatientTransaction.abort(producer, running::get);
-    boolean tooLarge = io.alpharl.proto.error.Causes.find(e, org.apache.kafka.common.errors.RecordTooLargeException.class).isPresent();
-    // The client refuses a record past its own max.request.size before sending it, and says so; the broker, one past a topic's limit.
-    boolean producerLimit = tooLarge && String.valueOf(io.alpharl.proto.error.Causes.root(e).getMessage()).contains("max.request.size");
-    String change = !tooLarge ? "Kafka finds the record invalid: see its reason"
-        : producerLimit ? "the record is past the producer's max.request.size: raise it with --kafka-config (16 MiB unless set)"
-        : "Kafka refuses the record as too large: raise max.message.bytes on " + Topics.SCORES.name() + ", " + Topics.PREDICTIONS.name() + " and "
-            + Topics.CONTROL.name() + " to " + Topics.MAX_FACTORS_RECORD_BYTES + ", and the broker's message.max.bytes with them";
-    return waitAfterFailure(run, fit, what + " (" + change + ")", new IllegalStateException(e.getMessage(), e));
+    return waitAfterFailure(run, fit, what + " (" + whatToChange(e) + ")", new IllegalStateException(e.getMessage(), e));
+  }
+
+  /**
+   * What the operator changes for a record Kafka refused for good: the client refuses one past its
+   * own max.request.size or buffer.memory before sending it, and says which; the broker, one past a
+   * topic's max.message.bytes.
+   */
+  static String whatToChange(KafkaException e) {
+    if (io.alpharl.proto.error.Causes.find(e, org.apache.kafka.common.errors.RecordTooLargeException.class).isEmpty()) {
+      return "Kafka finds the record invalid: see its reason";
+    }
+    String said = String.valueOf(io.alpharl.proto.error.Causes.root(e).getMessage());
+    for (String setting : List.of("max.request.size", "buffer.memory")) {
+      if (said.contains(setting)) {
+        return "the record is past the producer's " + setting + ": raise it with --kafka-config, and the topics' max.message.bytes past"
+            + " the record with it";
+      }
+    }
+    return "Kafka refuses the record as too large: raise max.message.bytes on " + Topics.SCORES.name() + ", " + Topics.PREDICTIONS.name() + " and "
+        + Topics.CONTROL.name() + " to " + Topics.MAX_FACTORS_RECORD_BYTES + " or more, and the broker's message.max.bytes with them";
   }
 
   /** Aborts what the transaction holds and counts a retry: the fit is handled again on a later loop. */
@@ -616,7 +629,8 @@ public final class ExtrapolatorService implements Runnable {
    * What writes of this extrapolator's axis that a kill cut off left in each run's folder
    * ({@link StagedFolder#tidyLeftovers}). A run folder that cannot be tidied is said and left: the
    * write of its next model tidies it again, and fails there for that run alone, as before. Run
-   * folders that are links are left to that write too.
+   * folders that are links, and model folders that are (their writes stage where they point), are
+   * passed over and left to that write too.
    */
   private void tidyWritesCutOff() {
     String suffix = "-" + EnumLabels.of(config.policy().axis());

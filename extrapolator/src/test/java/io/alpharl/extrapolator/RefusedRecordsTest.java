@@ -17,4 +17,18 @@ class RefusedRecordsTest {
     assertThat(ExtrapolatorService.refusedForGood(new org.apache.kafka.common.InvalidRecordException("compacted topic needs a key"))).isTrue();
     assertThat(ExtrapolatorService.refusedForGood(new TimeoutException("Timeout expired after 60000ms while awaiting EndTxn"))).isFalse();
   }
+
+  @Test
+  void theAdviceFollowsWhoRefusedTheRecord() {
+    assertThat(ExtrapolatorService.whatToChange(new RecordTooLargeException("The message is 17000000 bytes when serialized which is larger than"
+        + " 16777216, which is the value of the max.request.size configuration."))).startsWith("the record is past the producer's max.request.size");
+    assertThat(ExtrapolatorService.whatToChange(new RecordTooLargeException("The message is 40000000 bytes when serialized which is larger than"
+        + " the total memory buffer you have configured with the buffer.memory configuration."))).startsWith("the record is past the producer's"
+            + " buffer.memory");
+    assertThat(ExtrapolatorService.whatToChange(new KafkaException("in an error state", new RecordTooLargeException(
+        "The request included a message larger than the max message size the server will accept.")))).startsWith("Kafka refuses the record as"
+            + " too large: raise max.message.bytes on alpharl.scores");
+    assertThat(ExtrapolatorService.whatToChange(new org.apache.kafka.common.InvalidRecordException("compacted topic needs a key")))
+        .startsWith("Kafka finds the record invalid");
+  }
 }

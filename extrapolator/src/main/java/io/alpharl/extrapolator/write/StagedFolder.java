@@ -86,8 +86,9 @@ public final class StagedFolder {
    * folder or moved-aside copy a killed write left: a write cut off by kill -9 was tidied only when
    * the same model was written again, which other settings after a restart may never ask for, and
    * its staging (a whole model's bytes) stayed for ever, counted by the disk-room check as taken;
-   * a kill between the two moves left the published model hidden and its path empty. A model
-   * folder that is a link is tidied where it points, as its writes stage there.
+   * a kill between the two moves left the published model hidden and its path empty. Only what
+   * lies in {@code parent} is found: a model folder that is a link stages beside where it points,
+   * which its next write tidies.
    *
    * @return how many model folders were tidied
    */
