@@ -91,6 +91,8 @@ public final class ExtrapolatorService implements Runnable {
   private static final long RETRY_AFTER_NANOS = 2_000_000_000L;
   /** After a file or the disk failed a prediction: long enough that a lasting fault logs a line every 15 s, not a flood. */
   private static final long IO_RETRY_AFTER_NANOS = 15_000_000_000L;
+  /** How long a run may keep or score no prediction before its score books are let go ({@link LiveScoring#forgetQuiet}). */
+  static final Duration BOOKS_QUIET_AFTER = Duration.ofMinutes(30);
   /** A fit that lacks its run's manifest or commits this long after the inputs were caught up with is said ({@link StalledFits}). */
   private static final long STALLED_AFTER_NANOS = 60_000_000_000L;
   /** How often where a later start may begin is checked: a restart reads again at most about this much of what came to rest. */
@@ -195,6 +197,11 @@ public final class ExtrapolatorService implements Runnable {
         runInputs.refuseUnreachable();
         runInputs.publishLetters(producer, running::get);
         actOnReadyFits(backend, reader, producer);
+        List<String> quiet = scoring.forgetQuiet(BOOKS_QUIET_AFTER);
+        if (!quiet.isEmpty()) {
+          LOG.info("let go of the score books of {} runs quiet for {} min (an agent that died without ending its run), e.g. {}: a later"
+              + " fit of one rebuilds them from the log", quiet.size(), BOOKS_QUIET_AFTER.toMinutes(), quiet.get(0));
+        }
         if (caughtUp) { // while catching up, a fit may come before its run's manifest and commits
           stalled.check(runInputs.waiting(), runInputs.runs(), System.nanoTime()).forEach(LOG::warn);
           metrics.fitsWaitingForInputs(stalled.waiting());

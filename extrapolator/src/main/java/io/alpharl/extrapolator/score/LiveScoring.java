@@ -42,14 +42,40 @@ public final class LiveScoring {
   /** Fits of predictions published before this start whose books are not built yet. */
   private final Map<String, List<FitSummary>> unbuilt = new HashMap<>();
 
+  /** When (the clock's nanoseconds) each run with books last kept or scored one. */
+  private final Map<String, Long> touched = new HashMap<>();
+  private final java.util.function.LongSupplier clock;
+
   /** @param emitted what this extrapolator published, before this start and since: each score is published once */
   public LiveScoring(String extrapolatorId, Emitted emitted) {
+    this(extrapolatorId, emitted, System::nanoTime);
+  }
+
+  /** @param clock nanoseconds, for {@link #forgetQuiet} */
+  public LiveScoring(String extrapolatorId, Emitted emitted, java.util.function.LongSupplier clock) {
     this.extrapolatorId = extrapolatorId;
     this.emitted = emitted;
+    this.clock = clock;
+  }
+
+  /**
+   * Lets go of the books of runs that neither kept nor scored one for {@code quiet}, as {@link
+   * #forget} does for a finished run: a run whose agent died without ending it is never finished,
+   * and its books (about 24 KB a module a prediction) stayed until a restart. A later fit of the run
+   * rebuilds them from the log, as after a restart, so the scores are the same.
+   *
+   * @return the runs let go of
+   */
+  public List<String> forgetQuiet(java.time.Duration quiet) {
+    long now = clock.getAsLong();
+    List<String> quietRuns = books.keySet().stream().filter(r -> now - touched.getOrDefault(r, now) > quiet.toNanos()).sorted().toList();
+    quietRuns.forEach(this::forget);
+    return quietRuns;
   }
 
   /** Keeps the book of a prediction made now (a retried write replaces it). */
   public void keep(ScoreBook book) {
+    touched.put(book.fit().getRunId(), clock.getAsLong());
     List<ScoreBook> run = books.computeIfAbsent(book.fit().getRunId(), r -> new ArrayList<>());
     run.removeIf(b -> b.fromStep() == book.fromStep());
     run.add(book);
@@ -61,6 +87,7 @@ public final class LiveScoring {
    * scores them from the log as after a restart.
    */
   public void forget(String runId) {
+    touched.remove(runId);
     List<ScoreBook> kept = books.remove(runId);
     if (kept != null) {
       List<FitSummary> fits = unbuilt.computeIfAbsent(runId, r -> new ArrayList<>());
@@ -88,6 +115,7 @@ public final class LiveScoring {
    */
   public void scoreAt(FitSummary fit, RunLedger ledger, TopicReader reader, Producer<byte[], byte[]> producer, BooleanSupplier running) {
     long step = fit.getStep();
+    touched.computeIfPresent(fit.getRunId(), (r, t) -> clock.getAsLong());
     FactorScan factors = new FactorScan(reader);
     for (Iterator<FitSummary> it = unbuilt.getOrDefault(fit.getRunId(), new ArrayList<>()).iterator(); it.hasNext(); ) {
       FitSummary earlier = it.next();

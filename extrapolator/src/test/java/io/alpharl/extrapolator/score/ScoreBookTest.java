@@ -124,6 +124,12 @@ class ScoreBookTest {
     assertThat(book("stop", ProgressAxis.PROGRESS_AXIS_STEP).score(80, 0.08, Map.of())).isNull();
   }
 
+  /** A book of run {@code run}'s prediction from step 60, for the package's other tests. */
+  static ScoreBook bookOf(String run) {
+    return ScoreBook.of(fit("stop", ProgressAxis.PROGRESS_AXIS_STEP).toBuilder().setRunId(run).build(), "x", LineRun.MANIFEST, LineRun.commits(),
+        Map.of("m", LINE));
+  }
+
   private static ScoreBook book(String predictor, ProgressAxis axis) {
     return ScoreBook.of(fit(predictor, axis), "x", LineRun.MANIFEST, LineRun.commits(), Map.of("m", LINE));
   }
