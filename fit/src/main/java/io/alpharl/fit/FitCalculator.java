@@ -122,7 +122,7 @@ public final class FitCalculator {
       this.plannedSteps = plannedSteps;
       // Nothing can be aimed at. A given progress value can be (method.md: the signal axis with a given value needs no planned
       // step): the modules are judged then, and the gate refuses for want of the step, as it says.
-      boolean aimed = plannedSteps > 0 || !Double.isNaN(settings.signalTarget()) || settings.policy().contains("target=");
+      boolean aimed = plannedSteps > 0 || settings.targetGiven();
       this.target = aimed ? new Target(plannedSteps, settings.signalTarget()) : null;
       this.memories = memory.round();
       this.batches = new Batches<>(maxBatchBytes, ModuleWindow::factorBytes, this::judge);

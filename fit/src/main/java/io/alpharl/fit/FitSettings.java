@@ -63,6 +63,14 @@ public record FitSettings(double r2Floor, int maxWindowPoints, String policy, Ax
         GateSettings.defaults(), Double.NaN);
   }
 
+  /**
+   * Whether a target progress value is given, by {@link #signalTarget} or in the policy's spec
+   * ({@code target=}): the one thing a fit can aim at without the run's planned final step.
+   */
+  public boolean targetGiven() {
+    return !Double.isNaN(signalTarget) || policy.contains("target=");
+  }
+
   /** Checkpoints needed before the gate can pass. */
   public int minWindowPoints() {
     return gate.minPoints();

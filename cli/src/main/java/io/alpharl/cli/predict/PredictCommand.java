@@ -345,7 +345,6 @@ public final class PredictCommand implements Callable<Integer> {
    * even with a target value; a fixed: predictor given one applies it.
    */
   private void requirePlannedNotNeeded(FitSettings fit, CheckpointDir newest) {
-    boolean givenTarget = !Double.isNaN(fit.signalTarget()) || fit.policy().contains("target=");
     String unknown = "the run's planned final step is unknown (no max_steps in " + newest.folder() + "'s trainer state)";
     if (axis == Axis.step) { // on the step axis the planned step is the target
       throw new UserError(unknown + ": give the step to predict with --target-step");
@@ -354,7 +353,7 @@ public final class PredictCommand implements Callable<Integer> {
       throw new UserError(unknown + ", and policy " + fit.policy() + "'s gate needs it, a target value or not: give the step to predict with"
           + " --target-step");
     }
-    if (!givenTarget) {
+    if (!fit.targetGiven()) {
       throw new UserError(unknown + ": give the step to predict with --target-step, or the signal's target with --target-value");
     }
   }

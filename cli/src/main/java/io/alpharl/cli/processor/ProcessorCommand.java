@@ -103,7 +103,7 @@ public final class ProcessorCommand implements Callable<Integer> {
     // Kafka takes a group instance id of these characters, 249 at most, and Kafka Streams appends "-N" per stream thread: refused
     // only once the threads' consumers were made, after the broker was asked, as a consumer that "cannot be made" for its security
     // settings.
-    if (instanceId != null && !instanceId.matches("[A-Za-z0-9._-]{1,240}")) {
+    if (instanceId != null && (!io.alpharl.proto.topic.RecordKeys.isTopicSafe(instanceId) || instanceId.length() > 240)) {
       throw new UserError("--instance-id '" + instanceId + "' is not a Kafka group instance id: letters, digits, '.', '_' and '-', 240 at most");
     }
     FitSettings fit = fitOptions.toFitSettings();

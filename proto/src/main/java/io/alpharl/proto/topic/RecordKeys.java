@@ -40,7 +40,12 @@ public final class RecordKeys {
    * allows in a topic's name, since it prefixes the application's topics (changelogs, copies of ΔW).
    */
   public static boolean isValidApplicationId(String id) {
-    return isValidRunId(id) && TOPIC_SAFE.matcher(id).matches();
+    return isValidRunId(id) && isTopicSafe(id);
+  }
+
+  /** Whether {@code name} is of the characters Kafka allows in a topic's name (and in a group instance id). */
+  public static boolean isTopicSafe(String name) {
+    return TOPIC_SAFE.matcher(name).matches();
   }
 
   /** Whether {@link #requireValidRunId} accepts it. */
