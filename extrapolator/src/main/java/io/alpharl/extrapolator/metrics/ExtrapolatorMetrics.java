@@ -20,8 +20,11 @@ public final class ExtrapolatorMetrics {
       .help("Attempts to score predictions or write a predicted model that failed (each error is logged; the run's fit is tried again).").register(registry);
   private final Counter bytes = Counter.builder().name("alpharl_extrapolator_model_bytes_written_total")
       .help("Bytes of predicted model files written.").register(registry);
+  // The client's default buckets end at 10 s, where a 0.5B model's write takes about 25 s and a 7B one's minutes: every
+  // prediction fell in +Inf and no quantile could be read.
   private final Histogram seconds = Histogram.builder().name("alpharl_extrapolator_prediction_seconds")
-      .help("Wall time of one prediction, from plan to the last file written.").register(registry);
+      .help("Wall time of one prediction, from plan to the last file written.")
+      .classicUpperBounds(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600).register(registry);
   private final Counter decisions = Counter.builder().name("alpharl_extrapolator_control_decisions_total")
       .help("Early-stop decisions sent on the control topic.").register(registry);
   private final Counter skipped = Counter.builder().name("alpharl_extrapolator_records_skipped_total")

@@ -32,8 +32,10 @@ public final class ProcessorMetrics {
       .help("Tensor steps added into cumulative updates.").register(registry);
   private final Histogram sweeps = Histogram.builder().name("alpharl_processor_rank1_sweeps")
       .help("Passes over the matrix per rank-1 solve.").classicUpperBounds(1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 300).register(registry);
+  // Past the client's default 10 s top bucket: a noise-like update of a 7B MLP matrix takes tens of passes of tens of ms each.
   private final Histogram solveSeconds = Histogram.builder().name("alpharl_processor_rank1_solve_seconds")
-      .help("Wall time of one module's rank-1 solve.").register(registry);
+      .help("Wall time of one module's rank-1 solve.")
+      .classicUpperBounds(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120).register(registry);
   private final Counter deadLetters = Counter.builder().name("alpharl_processor_dead_letters_total")
       .help("Records sent to the dead-letter topic, by reason.").labelNames("reason").register(registry);
   private final Counter fits = Counter.builder().name("alpharl_processor_fit_summaries_total")

@@ -35,6 +35,15 @@ class ProcessorMetricsTest {
     assertThat(text(metrics)).doesNotContain("run=\"a\"").contains("alpharl_processor_last_complete_step{run=\"b\"} 7.0");
   }
 
+  /** A solve of a large noise-like module takes tens of seconds: under the client's default buckets (up to 10 s) it landed in +Inf alone. */
+  @Test
+  void aLongSolveLandsInABucketOfItsOwn() throws Exception {
+    ProcessorMetrics metrics = new ProcessorMetrics();
+    metrics.rank1Solved(70, 25.0);
+    assertThat(text(metrics)).contains("alpharl_processor_rank1_solve_seconds_bucket{le=\"10.0\"} 0",
+        "alpharl_processor_rank1_solve_seconds_bucket{le=\"30.0\"} 1");
+  }
+
   private static String text(ProcessorMetrics metrics) throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     metrics.writeText(out);
