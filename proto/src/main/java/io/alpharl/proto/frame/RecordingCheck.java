@@ -13,7 +13,9 @@ import org.apache.arrow.memory.BufferAllocator;
  * Reads a whole recording once, before any of it is sent: it must start with its run's manifest,
  * every record must parse (each frame's checksums included) and each manifest and commit pass the
  * readers' own checks ({@link MessageChecks}), the steps must come in ascending
- * order, and each step's frames just before its commit. A replay that met a damaged
+ * order, and each step's frames just before its commit, every chunk the commit states and no
+ * other, in batches cut as the recorder cuts them (a step's commit last in its batch, one manifest
+ * a batch: what a replay counts on). A replay that met a damaged
  * record part way had sent the steps before it, left the run open on the log, and failed at the
  * same place on every try.
  */
@@ -37,15 +39,28 @@ public final class RecordingCheck {
     String runId = null;
     long values = 0;
     java.util.SortedSet<Long> framesOf = new java.util.TreeSet<>(); // the steps of the frames read since the last commit
+    // The chunks read since the last commit, by step and tensor: a row count damaged in a batch of frames alone (Arrow's metadata,
+    // outside the records' checksums), or such a batch gone, left a step short of frames that nothing else here noticed.
+    java.util.Map<String, ChunkOrder> chunksOf = new java.util.LinkedHashMap<>();
     BaseChunks base = null; // the base as the first manifest declares it, checked as its chunks come
     try (RecordingReader reader = new RecordingReader(allocator, recording)) {
       for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
         batchIndex++;
+        boolean committed = false;
+        boolean manifestRead = false;
         for (RecordEntry e : batch) {
           String where = recording + " is damaged at batch " + batchIndex + " (" + e.kind() + " record of step " + e.step() + ", " + e.key() + "): ";
+          // A replay acts on a batch's manifest and commit once its rows are read, as the recorder cuts batches (each step's
+          // commit last in its batch, a manifest before any step's frames): batched otherwise (another Arrow tool), a step's
+          // frames went out in the next step's transaction and only the last commit of a batch was sent.
+          if (committed || (manifestRead && e.kind() == RecordEntry.Kind.MANIFEST)) {
+            throw new IOException(where + (committed ? "a record after a step's commit in one batch" : "a second manifest in one batch")
+                + ", which the recorder never writes: a replay takes one step, and one manifest, a batch");
+          }
           try {
             switch (e.kind()) {
               case MANIFEST -> {
+                manifestRead = true;
                 RunManifest m = RunManifest.parseFrom(e.value());
                 // What every reader checks of a manifest: sent, one the readers refuse left the replayed run without one.
                 java.util.Optional<MessageChecks.Problem> problem = MessageChecks.manifest(m.getRunId(), m);
@@ -68,7 +83,11 @@ public final class RecordingCheck {
                 }
                 base.accept(f.header(), where);
               }
-              case DELTA -> framesOf.add(FrameEnvelope.parse(e.value()).header().getStep());
+              case DELTA -> {
+                io.alpharl.proto.v1.DeltaChunkHeader h = FrameEnvelope.parse(e.value()).header();
+                framesOf.add(h.getStep());
+                chunksOf.computeIfAbsent(h.getStep() + " " + h.getTensorName(), k -> new ChunkOrder(h)).accept(h);
+              }
               case BASE_FILE -> requireInBaseFolder(e.key(), where);
               case STEP -> {
                 if (steps == 0 && base != null) {
@@ -88,11 +107,13 @@ public final class RecordingCheck {
                   throw new IOException(where + "frames of step(s) " + framesOf + " before the commit of step " + step);
                 }
                 framesOf.clear();
+                requireWholeStep(commit, chunksOf, where);
                 lastStep = step;
                 steps++;
+                committed = true;
               }
             }
-          } catch (InvalidProtocolBufferException | FrameException ex) {
+          } catch (InvalidProtocolBufferException | FrameException | IllegalArgumentException ex) {
             throw new IOException(where + ex.getMessage(), ex);
           }
         }
@@ -114,6 +135,26 @@ public final class RecordingCheck {
       throw new IOException(recording + " is damaged: it ends with frames of step(s) " + framesOf + " and no commit of them");
     }
     return new Verified(runId, steps, values);
+  }
+
+  /**
+   * The step's frames against its commit: each tensor the commit names with all the chunks it
+   * states, whole, and no frame of another tensor. Empties {@code chunksOf}.
+   */
+  private static void requireWholeStep(StepCommitted commit, java.util.Map<String, ChunkOrder> chunksOf, String where) throws IOException {
+    for (io.alpharl.proto.v1.TensorDigest d : commit.getTensorsList()) {
+      ChunkOrder order = chunksOf.remove(commit.getStep() + " " + d.getTensorName());
+      int had = order == null ? 0 : order.acceptedChunks();
+      if (had != d.getChunkCount() || (order != null && !order.isComplete())) {
+        throw new IOException(where + "step " + commit.getStep() + " holds " + had + " chunk(s) of tensor " + d.getTensorName() + ", where its commit"
+            + " states " + d.getChunkCount() + (order != null && !order.isComplete() ? " and its frames more" : ""));
+      }
+    }
+    if (!chunksOf.isEmpty()) {
+      String first = chunksOf.keySet().iterator().next();
+      throw new IOException(where + "frames of tensor " + first.substring(first.indexOf(' ') + 1) + ", which the commit of step " + commit.getStep()
+          + " does not name" + (chunksOf.size() > 1 ? " (and " + (chunksOf.size() - 1) + " more)" : ""));
+    }
   }
 
   /**

@@ -116,12 +116,13 @@ class RecordingWriterTest {
       Path out = dir.resolve("frames-" + atTheEnd + ".arrow");
       try (RootAllocator allocator = new RootAllocator(); RecordingWriter w = new RecordingWriter(allocator, out)) {
         w.add(manifest("r"));
-        w.add(delta(allocator, 1));
-        w.add(step(1));
-        w.add(delta(allocator, 2));
+        addAll(w, deltas(allocator, 1, "w", ROW_A_CHUNK));
+        w.add(step(1, "w"));
+        w.flush();
+        addAll(w, deltas(allocator, 2, "w", ROW_A_CHUNK));
         if (!atTheEnd) {
-          w.add(delta(allocator, 3));
-          w.add(step(3));
+          addAll(w, deltas(allocator, 3, "w", ROW_A_CHUNK));
+          w.add(step(3, "w"));
         }
         w.commit();
         assertThatThrownBy(() -> RecordingCheck.verify(allocator, out)).isInstanceOf(java.io.IOException.class).hasMessageContaining(
@@ -130,12 +131,69 @@ class RecordingWriterTest {
     }
   }
 
-  private static RecordEntry delta(RootAllocator allocator, long step) {
-    java.util.List<DeltaFrame> frames = new java.util.ArrayList<>();
-    try (TensorChunker chunker = new TensorChunker(allocator, ChunkingConfig.defaults())) {
-      chunker.split(new TensorRef("r", step, "w", java.util.List.of(4L)), java.nio.FloatBuffer.wrap(new float[] {1, 2, 3, 4}), frames::add);
+  /** Chunks of one row of a 2 x 4 tensor: a step of it in two frames. */
+  private static final ChunkingConfig ROW_A_CHUNK = new ChunkingConfig(16, ChunkingConfig.DEFAULT_SPARSE_MAX_DENSITY);
+
+  private static void addAll(RecordingWriter w, List<RecordEntry> entries) throws java.io.IOException {
+    for (RecordEntry e : entries) {
+      w.add(e);
     }
-    return new RecordEntry(RecordEntry.Kind.DELTA, step, frames.get(0).key(), frames.get(0).bytes());
+  }
+
+  /** A step's frames of a 2 x 4 tensor, in as many chunks as {@code chunking} makes. */
+  private static List<RecordEntry> deltas(RootAllocator allocator, long step, String tensor, ChunkingConfig chunking) {
+    java.util.List<DeltaFrame> frames = new java.util.ArrayList<>();
+    try (TensorChunker chunker = new TensorChunker(allocator, chunking)) {
+      chunker.split(new TensorRef("r", step, tensor, java.util.List.of(2L, 4L)), java.nio.FloatBuffer.wrap(new float[] {1, 2, 3, 4, 5, 6, 7, 8}), frames::add);
+    }
+    return frames.stream().map(f -> new RecordEntry(RecordEntry.Kind.DELTA, step, f.key(), f.bytes())).toList();
+  }
+
+  /**
+   * A step's frames are checked against its commit: a batch of frames alone whose row count was
+   * damaged (Arrow's metadata, outside the records' checksums), or which is gone, left the step
+   * short, and the replay sent it so. So are batches cut otherwise than the recorder cuts them,
+   * which a replay would send wrongly.
+   */
+  @Test
+  void aStepShortOfItsCommitsChunksIsADamagedRecording() throws Exception {
+    try (RootAllocator allocator = new RootAllocator()) {
+      List<RecordEntry> two = deltas(allocator, 1, "w", ROW_A_CHUNK);
+      assertThat(two).hasSize(2);
+      java.util.function.Function<List<List<RecordEntry>>, Throwable> verified = batches -> {
+        Path out = dir.resolve("step.arrow");
+        try (RecordingWriter w = new RecordingWriter(allocator, out)) {
+          w.add(manifest("r"));
+          w.flush();
+          for (List<RecordEntry> batch : batches) {
+            for (RecordEntry e : batch) {
+              w.add(e);
+            }
+            w.flush();
+          }
+          w.commit();
+          RecordingCheck.verify(allocator, out);
+          return null;
+        } catch (java.io.IOException e) {
+          return e;
+        }
+      };
+      assertThat(verified.apply(List.of(two, List.of(step(1, "w"))))).as("whole, its commit in a batch of its own").isNull();
+      assertThat(verified.apply(List.of(List.of(two.get(0)), List.of(step(1, "w"))))).hasMessageContaining("is damaged at batch 3 (STEP record")
+          .hasMessageEndingWith("step 1 holds 1 chunk(s) of tensor w, where its commit states 2 and its frames more");
+      assertThat(verified.apply(List.of(List.of(step(1, "w"))))).hasMessageEndingWith("step 1 holds 0 chunk(s) of tensor w, where its commit states 2");
+      assertThat(verified.apply(List.of(two, List.of(step(1, "w", "x"))))).hasMessageEndingWith("step 1 holds 0 chunk(s) of tensor x, where its commit states 2");
+      assertThat(verified.apply(List.of(two, List.of(step(1))))).hasMessageEndingWith("frames of tensor w, which the commit of step 1 does not name");
+      List<RecordEntry> oneBatch = new java.util.ArrayList<>(two);
+      oneBatch.add(step(1, "w"));
+      oneBatch.addAll(deltas(allocator, 2, "w", ROW_A_CHUNK));
+      oneBatch.add(step(2, "w"));
+      assertThat(verified.apply(List.of(oneBatch))).as("two steps in one batch").hasMessageContaining("is damaged at batch 2 (DELTA record of step 2")
+          .hasMessageEndingWith("a record after a step's commit in one batch, which the recorder never writes: a replay takes one step, and one"
+              + " manifest, a batch");
+      assertThat(verified.apply(List.of(List.of(manifest("r"), manifest("r"))))).hasMessageEndingWith("a second manifest in one batch, which the"
+          + " recorder never writes: a replay takes one step, and one manifest, a batch");
+    }
   }
 
   /**
@@ -183,6 +241,9 @@ class RecordingWriterTest {
         try (RecordingWriter writer = new RecordingWriter(allocator, out)) {
           for (RecordEntry e : entries) {
             writer.add(e);
+            if (e.kind() == RecordEntry.Kind.STEP) {
+              writer.flush(); // as the recorder cuts batches
+            }
           }
           writer.commit();
         } catch (java.io.IOException e) {
@@ -256,7 +317,12 @@ class RecordingWriterTest {
     return new RecordEntry(RecordEntry.Kind.MANIFEST, 0, run, RunManifest.newBuilder().setSchemaVersion(1).setRunId(run).build().toByteArray());
   }
 
-  private static RecordEntry step(long step) {
-    return new RecordEntry(RecordEntry.Kind.STEP, step, "r", StepCommitted.newBuilder().setSchemaVersion(1).setRunId("r").setStep(step).build().toByteArray());
+  /** A commit naming {@code tensors}, each in the two chunks {@link #ROW_A_CHUNK} makes of it. */
+  private static RecordEntry step(long step, String... tensors) {
+    StepCommitted.Builder commit = StepCommitted.newBuilder().setSchemaVersion(1).setRunId("r").setStep(step);
+    for (String t : tensors) {
+      commit.addTensors(io.alpharl.proto.v1.TensorDigest.newBuilder().setTensorName(t).setChunkCount(2));
+    }
+    return new RecordEntry(RecordEntry.Kind.STEP, step, "r", commit.build().toByteArray());
   }
 }
