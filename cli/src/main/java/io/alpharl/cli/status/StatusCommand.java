@@ -94,8 +94,8 @@ public final class StatusCommand implements Callable<Integer> {
           + " there? (--processor-url)");
       return 2;
     } catch (NotReady e) {
-      spec.commandLine().getErr().println("alpharl status: the processor at " + url + " answered, but its state is not ready (" + e.getMessage()
-          + "): a restore or a rebalance is under way; try again shortly");
+      spec.commandLine().getErr().println("alpharl status: the processor at " + url + " answered, but " + (e.down ? e.getMessage()
+          : "its state is not ready (" + e.getMessage() + "): a restore or a rebalance is under way; try again shortly"));
       return 2;
     } catch (NotFound e) {
       // Each instance holds the runs of the partitions it owns: another instance of the application may hold this one.
@@ -208,13 +208,15 @@ public final class StatusCommand implements Callable<Integer> {
     }
     if (r.statusCode() == 503) {
       String why = "HTTP 503";
+      boolean down = false;
       try {
-        JsonNode error = JSON.readTree(r.body()).path("error");
-        why = error.isTextual() ? error.asText() : why;
+        JsonNode body = JSON.readTree(r.body());
+        why = body.path("error").isTextual() ? body.path("error").asText() : why;
+        down = body.path("streamsState").isTextual();
       } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
         // another server's 503: said as it is
       }
-      throw new NotReady(why);
+      throw new NotReady(why, down);
     }
     if (r.statusCode() != 200) {
       throw new IOException("HTTP " + r.statusCode() + ": " + r.body());
@@ -227,12 +229,16 @@ public final class StatusCommand implements Callable<Integer> {
     private static final long serialVersionUID = 1L;
   }
 
-  /** Reached: the processor's state is being restored or rebalanced. */
+  /** Reached: the processor's state is being restored or rebalanced, or its client does not run. */
   private static final class NotReady extends Exception {
     private static final long serialVersionUID = 1L;
 
-    NotReady(String message) {
+    /** Whether the processor is not processing at all (stopped, failed, starting), rather than restoring or rebalancing. */
+    final boolean down;
+
+    NotReady(String message, boolean down) {
       super(message);
+      this.down = down;
     }
   }
 

@@ -100,6 +100,15 @@ public final class StateHttpServer implements AutoCloseable {
         send(exchange, 405, error("only GET is served"));
         return;
       }
+      Optional<org.apache.kafka.streams.KafkaStreams.State> down = queries.notServing();
+      if (down.isPresent()) {
+        // Stopped or failed, Kafka Streams answers every query with an IllegalStateException: it was a 500 and a logged stack trace
+        // at every poll of an open page, and `alpharl status` took it for a processor it could not reach.
+        send(exchange, 503, JSON.createObjectNode().put("error", "the processor's Kafka Streams client is " + down.get() + ", serving no state"
+            + (down.get() == org.apache.kafka.streams.KafkaStreams.State.CREATED ? " yet" : " (its log says why)")).put("streamsState", down.get().name())
+            .toString());
+        return;
+      }
       String[] parts = exchange.getRequestURI().getRawPath().replaceFirst("^/api/runs/?", "").split("/");
       if (parts.length == 1 && parts[0].isEmpty()) {
         ArrayNode runs = JSON.createArrayNode();

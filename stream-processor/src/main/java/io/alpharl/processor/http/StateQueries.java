@@ -62,6 +62,15 @@ public final class StateQueries {
         .noneMatch(p -> p.topic().equals(io.alpharl.proto.topic.Topics.RUNS.name()));
   }
 
+  /**
+   * The client's state while it answers no query, for now or for good (starting, stopping, stopped,
+   * failed); empty while it runs or rebalances, when a store may still be missing for a moment.
+   */
+  public Optional<KafkaStreams.State> notServing() {
+    KafkaStreams.State s = streams.state();
+    return s == KafkaStreams.State.RUNNING || s == KafkaStreams.State.REBALANCING ? Optional.empty() : Optional.of(s);
+  }
+
   /** Every run this instance holds, by id in key order, each state parsed once (the page asks for the list every 2 s). */
   public Map<String, RunState> runs() {
     Map<String, RunState> out = new java.util.LinkedHashMap<>();
