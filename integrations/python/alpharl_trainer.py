@@ -220,14 +220,16 @@ class AlphaRLCallback:
             self.decision = _agree(decision)
             if self.decision is not None:
                 self._stop_step = state.global_step
+            if self.decision is not None and _is_main(state):
                 logger.warning("AlphaRL: early stop after step %s: %s (predicted model: %s)", state.global_step,
                                self.decision.get("reason", "STOP"), self.decision.get("predicted_model", "none"))
         if self.decision is not None:
             if state.global_step > self._stop_step:
-                # TRL's PPOTrainer (and its old RLOO) loops to the end whatever control says: save once, and say so.
-                _warnings.warn("stop-ignored", "this trainer goes on after the early stop at step %s (it ignores"
-                               " control.should_training_stop): stop it yourself; its checkpoint of that step is saved",
-                               self._stop_step)
+                # TRL's PPOTrainer (and its old RLOO) loops to the end whatever control says: save once, and say so (on rank 0).
+                if _is_main(state):
+                    _warnings.warn("stop-ignored", "this trainer goes on after the early stop at step %s (it ignores"
+                                   " control.should_training_stop): stop it yourself; its checkpoint of that step is saved",
+                                   self._stop_step)
             else:
                 control.should_save = True
             control.should_training_stop = True
