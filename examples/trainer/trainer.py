@@ -319,36 +319,37 @@ def cmd_grpo(a):
         loss.backward()
         opt.step()
         reward = rewards.mean().item()
-        values = {"reward": reward}
-        saved = step % a.save_every == 0 or step == a.steps
-        if saved:
-            m.eval()
-            values["eval_accuracy"] = accuracy(m, evalset)
-            checkpoint(step, reward, values["eval_accuracy"])
-            print(f"grpo step {step} reward {reward:.3f} eval accuracy {values['eval_accuracy']:.3f}", flush=True)
 
-        def save_now():
+        def save_step():
             m.eval()
-            checkpoint(step, reward, accuracy(m, evalset))
+            acc = accuracy(m, evalset)
+            checkpoint(step, reward, acc)
+            print(f"grpo step {step} reward {reward:.3f} eval accuracy {acc:.3f}", flush=True)
+            return {"eval_accuracy": acc}
 
-        if end_of_step(a.out, step, values, saved, save_now, a.poll_url) is not None:
+        due = step % a.save_every == 0 or step == a.steps
+        if end_of_step(a.out, step, {"reward": reward}, due, save_step, a.poll_url) is not None:
             return 3
     return 0
 
 
-def end_of_step(out, step, values, saved, save_now, poll_url=None):
-    """Logs a step's progress values for AlphaRL and obeys its early-stop decision.
+def end_of_step(out, step, values, due, save, poll_url=None):
+    """Obeys AlphaRL's early-stop decision and logs a step's progress values for it.
 
-    Returns the decision, after calling save_now() when this step has no checkpoint yet, or None.
+    The decision is read before the step's save, which is made when due or when a decision came:
+    so the stop step's checkpoint is always saved after the decision was read, which is how the
+    agent knows the trainer's last one (read after a save that was due anyway, a STOP written
+    in between stopped the trainer on a checkpoint older than itself, and the agent never closed
+    the run). save() may return more values to log (the checkpoint's eval accuracy). Returns the
+    decision, or None.
     """
-    alpharl_trainer.log_progress(out, step, **values)
     decision = alpharl_trainer.should_stop(out, poll_url)
-    if decision is None:
-        return None
-    print(f"AlphaRL early stop after step {step}: {decision.get('reason', '')} "
-          f"(predicted model: {decision.get('predicted_model', 'none')})", flush=True)
-    if not saved:
-        save_now()
+    if due or decision is not None:
+        values = dict(values, **(save() or {}))
+    alpharl_trainer.log_progress(out, step, **values)
+    if decision is not None:
+        print(f"AlphaRL early stop after step {step}: {decision.get('reason', '')} "
+              f"(predicted model: {decision.get('predicted_model', 'none')})", flush=True)
     return decision
 
 

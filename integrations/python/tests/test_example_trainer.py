@@ -69,35 +69,53 @@ class ExampleTrainerStopTest(unittest.TestCase):
     def tearDown(self):
         self._tmp.cleanup()
 
-    def end_of_step(self, step, values, saved, poll_url=None):
-        return self.trainer.end_of_step(self.out, step, values, saved, lambda: self.saves.append(step), poll_url)
+    def end_of_step(self, step, values, due, poll_url=None, save=None):
+        return self.trainer.end_of_step(self.out, step, values, due, save or (lambda: self.saves.append(step)), poll_url)
 
     def test_the_trainer_uses_the_integration(self):
         self.assertIs(self.trainer.alpharl_trainer.should_stop, at.should_stop)
 
     def test_without_a_decision_it_logs_progress_and_goes_on(self):
-        self.assertIsNone(self.end_of_step(3, {"reward": 0.5}, saved=False))
+        self.assertIsNone(self.end_of_step(3, {"reward": 0.5}, due=False))
         self.assertEqual(read_progress(self.out, 3, "reward"), 0.5)
         self.assertEqual(self.saves, [])
 
     def test_a_stop_file_stops_it_with_a_checkpoint_of_the_step(self):
         with open(os.path.join(self.out, "STOP"), "w") as f:
             f.write('{"action": "early_stop", "at_step": 40, "reason": "gate passed"}')
-        decision = self.end_of_step(42, {"reward": 0.75}, saved=False)
+        decision = self.end_of_step(42, {"reward": 0.75}, due=False)
         self.assertEqual(decision["reason"], "gate passed")
         self.assertEqual(self.saves, [42])
         self.assertEqual(read_progress(self.out, 42, "reward"), 0.75)
 
-    def test_a_step_already_saved_is_not_saved_twice(self):
+    def test_a_step_due_is_saved_once_with_its_values(self):
         open(os.path.join(self.out, "STOP"), "w").close()
-        self.assertIsNotNone(self.end_of_step(45, {"reward": 0.75, "eval_accuracy": 0.5}, saved=True))
-        self.assertEqual(self.saves, [])
+
+        def save():
+            self.saves.append(45)
+            return {"eval_accuracy": 0.5}
+
+        self.assertIsNotNone(self.end_of_step(45, {"reward": 0.75}, due=True, save=save))
+        self.assertEqual(self.saves, [45])
         self.assertEqual(read_progress(self.out, 45, "eval_accuracy"), 0.5)
+
+    def test_a_stop_written_after_a_due_save_began_stops_the_next_step_with_its_own_save(self):
+        # The agent ends a run stopped early once it has a checkpoint saved after the STOP. Read after
+        # the due save, a STOP written in between stopped the trainer on an older checkpoint, and the
+        # run was never closed.
+        def save_then_stop_written():
+            self.saves.append(44)
+            with open(os.path.join(self.out, "STOP"), "w") as f:
+                f.write('{"action": "early_stop", "at_step": 40}')
+
+        self.assertIsNone(self.end_of_step(44, {"reward": 0.5}, due=True, save=save_then_stop_written))
+        self.assertIsNotNone(self.end_of_step(45, {"reward": 0.75}, due=False))
+        self.assertEqual(self.saves, [44, 45])
 
     def test_the_poll_endpoint_stops_it(self):
         with ControlEndpoint(DECISION, no_decision_for=1) as agent:
-            self.assertIsNone(self.end_of_step(1, {"reward": 0.1}, saved=False, poll_url=agent.url))
-            self.assertEqual(self.end_of_step(2, {"reward": 0.2}, saved=False, poll_url=agent.url), DECISION)
+            self.assertIsNone(self.end_of_step(1, {"reward": 0.1}, due=False, poll_url=agent.url))
+            self.assertEqual(self.end_of_step(2, {"reward": 0.2}, due=False, poll_url=agent.url), DECISION)
         self.assertEqual(self.saves, [2])
 
 
