@@ -202,6 +202,9 @@ class MonitoringPageIT {
       List<?> ys = (List<?>) browser.script("const s = Chart.getChart(arguments[0]).scales.y; return [s.min, s.max];", map);
       assertThat(ys.stream().map(v -> ((Number) v).doubleValue()).toList()).as("%s shows both layers", map).containsExactly(-0.5, 1.5);
     }
+    // Experts folded into one cell: the mean of those with a value (idle experts have no R²), the rest not counted as 0.
+    assertThat(((Number) browser.script("return cellsOf([{prefix: '', kind: 'k', layer: 0, v: 0.8}, {prefix: '', kind: 'k', layer: 0, v: 'NaN'}])[0].v;"))
+        .doubleValue()).isEqualTo(0.8);
     JsonNode fitModules = run.get("signalFit").get("modules");
     JsonNode moduleViews = get(base + "/api/runs/" + runId + "/modules");
     for (int i = 0; i < MODULES; i++) {
@@ -226,6 +229,8 @@ class MonitoringPageIT {
     assertThat(((Number) lastPoint.get(0)).longValue()).isEqualTo(LAST);
     double fromFiles = deltaNorm(MODULE, LAST);
     assertThat(((Number) lastPoint.get(1)).doubleValue()).as("‖ΔW_200‖_F of %s", MODULE).isCloseTo(fromFiles, within(1e-4 * fromFiles));
+    assertThat(browser.script("return Chart.getChart('trajectory').options.scales.y.title.text;")).as("what the points are")
+        .isEqualTo("‖x_t‖ = ‖ΔW_t‖_F");
     List<?> fitLines = (List<?>) browser.script(
         "return Chart.getChart('trajectory').data.datasets.slice(1).map(d => [d.label, d.data[d.data.length - 1].x, d.data[d.data.length - 1].y]);");
     assertThat(fitLines).hasSize(2);

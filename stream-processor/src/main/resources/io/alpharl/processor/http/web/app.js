@@ -45,8 +45,12 @@ function cellsOf(modules) {
     if (!byCell.has(key)) byCell.set(key, { kind, layer: c.layer, values: [] });
     byCell.get(key).values.push(c.v);
   }
-  return [...byCell.values()].map(c => ({ kind: c.kind, layer: c.layer, count: c.values.length,
-    v: c.values.length === 1 ? c.values[0] : c.values.reduce((a, b) => a + (finite(b) ?? 0), 0) / c.values.length }));
+  // The mean of the values known: an MoE layer whose idle experts have no R² (NaN) showed half its mean as the mean of all.
+  return [...byCell.values()].map(c => {
+    const known = c.values.map(finite).filter(v => v !== null);
+    return { kind: c.kind, layer: c.layer, count: known.length, of: c.values.length,
+      v: known.length === 0 ? NaN : known.reduce((a, b) => a + b, 0) / known.length };
+  });
 }
 
 // The heatmaps' columns: Llama's seven in their usual order first, any other kind after them as met.
@@ -68,8 +72,9 @@ function heatmap(id, modules, label, max) {
   const merged = cellsOf(modules);
   const kinds = kindsOf(merged);
   const labels = labelsOf(kinds);
-  const cells = merged.map(c => ({ x: kinds.indexOf(c.kind), y: c.layer, v: c.v, count: c.count }));
-  const colour = v => `hsl(${Math.round(220 - 220 * Math.max(0, Math.min(1, v / max)))}, 70%, 50%)`;
+  const cells = merged.map(c => ({ x: kinds.indexOf(c.kind), y: c.layer, v: c.v, count: c.count, of: c.of }));
+  // A cell without a value is grey: hsl(NaN, ...) is no colour, and Chart.js drew it in its default one, like a value.
+  const colour = v => (finite(v) === null ? 'hsl(0, 0%, 80%)' : `hsl(${Math.round(220 - 220 * Math.max(0, Math.min(1, v / max)))}, 70%, 50%)`);
   const layers = Math.max(1, ...cells.map(c => c.y + 1));
   const columns = Math.max(1, kinds.length);
   const cell = ctx => {
@@ -89,7 +94,8 @@ function heatmap(id, modules, label, max) {
           title: { display: true, text: 'layer' } } },
       plugins: { legend: { display: false },
         subtitle: { display: true, text: `${label}: blue 0 → red ${max.toFixed(max < 0.1 ? 3 : 2)}` },
-        tooltip: { callbacks: { label: c => `${kinds[c.raw.x]} layer ${c.raw.y}: ${fixed(c.raw.v)}${c.raw.count > 1 ? ` (mean of ${c.raw.count})` : ''}` } } } }
+        tooltip: { callbacks: { label: c => `${kinds[c.raw.x]} layer ${c.raw.y}: ${fixed(c.raw.v)}${c.raw.of > 1
+          ? ` (mean of ${c.raw.count < c.raw.of ? `the ${c.raw.count} known of ${c.raw.of}` : c.raw.of})` : ''}` } } } }
   });
 }
 
@@ -248,7 +254,7 @@ async function refreshTrajectory(runId, modules) {
     type: 'line',
     data: { datasets },
     options: { parsing: false, scales: { x: { type: 'linear', title: { display: true, text: 'step' } },
-      y: { title: { display: true, text: 'norm of the rank-1 update' } } } }
+      y: { title: { display: true, text: '‖x_t‖ = ‖ΔW_t‖_F' } } } }
   });
   document.getElementById('trajectory').dataset.module = view.module;
 }
