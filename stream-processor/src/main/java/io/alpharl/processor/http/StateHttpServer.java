@@ -100,6 +100,12 @@ public final class StateHttpServer implements AutoCloseable {
         send(exchange, 405, error("only GET is served"));
         return;
       }
+      String path = exchange.getRequestURI().getRawPath();
+      if (!path.equals("/api/runs") && !path.startsWith("/api/runs/")) {
+        // The server matches contexts by string prefix: "/api/runsX" was read as the run "X".
+        send(exchange, 404, error("unknown path " + exchange.getRequestURI().getPath()));
+        return;
+      }
       Optional<org.apache.kafka.streams.KafkaStreams.State> down = queries.notServing();
       if (down.isPresent()) {
         // Stopped or failed, Kafka Streams answers every query with an IllegalStateException: it was a 500 and a logged stack trace
@@ -109,7 +115,7 @@ public final class StateHttpServer implements AutoCloseable {
             .toString());
         return;
       }
-      String[] parts = exchange.getRequestURI().getRawPath().replaceFirst("^/api/runs/?", "").split("/");
+      String[] parts = path.replaceFirst("^/api/runs/?", "").split("/");
       if (parts.length == 1 && parts[0].isEmpty()) {
         ArrayNode runs = JSON.createArrayNode();
         queries.runs().forEach((id, r) -> runs.add(runJson(id, r, List.of(), queries.outcome(id), false)));
@@ -160,6 +166,10 @@ public final class StateHttpServer implements AutoCloseable {
   }
 
   private void metrics(HttpExchange exchange) throws IOException {
+    if (!exchange.getRequestURI().getRawPath().equals("/metrics")) { // "/metricsfoo" matched this context's prefix
+      send(exchange, 404, error("unknown path " + exchange.getRequestURI().getPath()));
+      return;
+    }
     java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
     metrics.writeText(body);
     exchange.getResponseHeaders().set("Content-Type", ProcessorMetrics.contentType());

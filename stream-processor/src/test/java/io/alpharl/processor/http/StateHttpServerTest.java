@@ -9,6 +9,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Properties;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -40,6 +41,11 @@ class StateHttpServerTest {
       HttpResponse<String> created = http.send(HttpRequest.newBuilder(runs).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(created.statusCode()).isEqualTo(503);
       assertThat(created.body()).contains("\"streamsState\":\"CREATED\"", "serving no state yet");
+      for (String path : List.of("/api/runsX", "/metricsX")) {
+        HttpResponse<String> other = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(other.statusCode()).as("%s, which only begins like an endpoint", path).isEqualTo(404);
+      }
       streams.close();
       HttpResponse<String> closed = http.send(HttpRequest.newBuilder(URI.create(runs + "/some-run")).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(closed.statusCode()).isEqualTo(503);
