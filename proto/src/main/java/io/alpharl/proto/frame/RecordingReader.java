@@ -38,32 +38,40 @@ public final class RecordingReader implements AutoCloseable {
     this.path = path;
     this.allocator = parent.newChildAllocator("recording-reader", 0, Long.MAX_VALUE);
     FileChannel opened = null;
+    ArrowFileReader made = null;
     try {
       opened = FileChannel.open(path, StandardOpenOption.READ);
       this.channel = opened;
-      this.reader = new ArrowFileReader(channel, allocator);
+      made = new ArrowFileReader(channel, allocator);
+      this.reader = made;
       org.apache.arrow.vector.types.pojo.Schema schema = reader.getVectorSchemaRoot().getSchema();
       if (!schema.equals(RecordingSchema.SCHEMA) && !schema.equals(RecordingSchema.UNCHECKED)) {
         throw new IOException(path + " is an Arrow file but not an AlphaRL recording (schema " + schema + ")");
       }
       this.checksummed = schema.equals(RecordingSchema.SCHEMA);
     } catch (InvalidArrowFileException e) {
-      release(opened);
+      release(opened, made);
       throw new IOException(path + " is not a complete Arrow IPC file: " + e.getMessage(), e);
     } catch (IOException | org.apache.arrow.memory.OutOfMemoryException e) {
-      release(opened);
+      release(opened, made);
       throw e;
     } catch (RuntimeException e) {
       // A footer damaged past what Arrow checks (an index out of its buffers): one line for the user, not a trace.
-      release(opened);
+      release(opened, made);
       throw new IOException(path + " is damaged: its Arrow footer does not read (" + e + ")", e);
     }
   }
 
-  /** What a constructor that failed holds: the file and the allocator. */
-  private void release(FileChannel opened) throws IOException {
+  /**
+   * What a constructor that failed holds: the file, the Arrow reader (with a foreign file's
+   * dictionaries, loaded with its schema: left open, the allocator's leak check threw in place of
+   * the refusal) and the allocator.
+   */
+  private void release(FileChannel opened, ArrowFileReader made) throws IOException {
     try {
-      if (opened != null) {
+      if (made != null) {
+        made.close(); // and the file under it
+      } else if (opened != null) {
         opened.close();
       }
     } finally {

@@ -35,6 +35,44 @@ class RecordingReaderTest {
   }
 
   /**
+   * A foreign Arrow file whose column is dictionary-encoded: its dictionaries are loaded as its
+   * schema is read, and the refusal closed the allocator under them, so Arrow's leak check threw
+   * in place of the one-line refusal.
+   */
+  @Test
+  void aForeignArrowFileWithADictionaryIsRefusedInOneLine() throws Exception {
+    Path file = dir.resolve("foreign.arrow");
+    try (RootAllocator allocator = new RootAllocator(); VarCharVector words = new VarCharVector("words", allocator)) {
+      words.allocateNew();
+      words.setSafe(0, "a".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      words.setValueCount(1);
+      org.apache.arrow.vector.dictionary.Dictionary dictionary = new org.apache.arrow.vector.dictionary.Dictionary(words,
+          new org.apache.arrow.vector.types.pojo.DictionaryEncoding(1L, false, null));
+      org.apache.arrow.vector.dictionary.DictionaryProvider.MapDictionaryProvider provider =
+          new org.apache.arrow.vector.dictionary.DictionaryProvider.MapDictionaryProvider(dictionary);
+      org.apache.arrow.vector.types.pojo.Field field = new org.apache.arrow.vector.types.pojo.Field("x",
+          new org.apache.arrow.vector.types.pojo.FieldType(true, new org.apache.arrow.vector.types.pojo.ArrowType.Int(32, true),
+              dictionary.getEncoding()), null);
+      try (VectorSchemaRoot root = VectorSchemaRoot.create(new org.apache.arrow.vector.types.pojo.Schema(java.util.List.of(field)), allocator);
+          FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+          ArrowFileWriter writer = new ArrowFileWriter(root, provider, channel)) {
+        org.apache.arrow.vector.IntVector x = (org.apache.arrow.vector.IntVector) root.getVector("x");
+        x.allocateNew(1);
+        x.set(0, 0);
+        x.setValueCount(1);
+        root.setRowCount(1);
+        writer.start();
+        writer.writeBatch();
+        writer.end();
+      }
+    }
+    try (RootAllocator allocator = new RootAllocator()) {
+      assertThatThrownBy(() -> new RecordingReader(allocator, file)).isInstanceOf(IOException.class)
+          .hasMessageStartingWith(file + " is an Arrow file but not an AlphaRL recording");
+    }
+  }
+
+  /**
    * A commit whose progress value has a flipped bit still parses and passes every reader's check: only
    * the record's checksum tells it from the one recorded.
    */
