@@ -40,8 +40,17 @@ class RecordingBatchesTest {
         }
       }
     }
-    Collected whole = replayed(record(run, "whole", RecordingWriter.MAX_BATCH_BYTES));
-    Collected cut = replayed(record(run, "cut", 4096));
+    Path wholeRecording = record(run, "whole", RecordingWriter.MAX_BATCH_BYTES);
+    Path cutRecording = record(run, "cut", 4096);
+    try (RootAllocator allocator = new RootAllocator(); io.alpharl.proto.frame.RecordingReader reader =
+        new io.alpharl.proto.frame.RecordingReader(allocator, cutRecording)) {
+      assertThat(reader.batchCount()).as("the base and each of the 3 steps over several batches").isGreaterThan(2 * 4);
+      // What a replay checks before it sends: each step whole against its commit, across its batches.
+      assertThat(io.alpharl.proto.frame.RecordingCheck.verify(allocator, cutRecording).steps()).isEqualTo(3);
+      assertThat(io.alpharl.proto.frame.RecordingCheck.verify(allocator, wholeRecording).steps()).isEqualTo(3);
+    }
+    Collected whole = replayed(wholeRecording);
+    Collected cut = replayed(cutRecording);
     assertThat(whole.commits).extracting(StepCommitted::getStep).containsExactly(5L, 10L, 15L);
     assertThat(cut.commits).extracting(StepCommitted::getStep).containsExactly(5L, 10L, 15L);
     for (int i = 0; i < whole.commits.size(); i++) {

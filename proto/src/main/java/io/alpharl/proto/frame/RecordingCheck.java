@@ -14,8 +14,8 @@ import org.apache.arrow.memory.BufferAllocator;
  * every record must parse (each frame's checksums included) and each manifest and commit pass the
  * readers' own checks ({@link MessageChecks}), the steps must come in ascending
  * order, and each step's frames just before its commit, every chunk the commit states and no
- * other, in batches cut as the recorder cuts them (a step's commit last in its batch, one manifest
- * a batch: what a replay counts on). A replay that met a damaged
+ * other, in batches cut as the recorder cuts them (a step's commit last in its batch: what a
+ * replay counts on). A replay that met a damaged
  * record part way had sent the steps before it, left the run open on the log, and failed at the
  * same place on every try.
  */
@@ -47,20 +47,18 @@ public final class RecordingCheck {
       for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
         batchIndex++;
         boolean committed = false;
-        boolean manifestRead = false;
         for (RecordEntry e : batch) {
           String where = recording + " is damaged at batch " + batchIndex + " (" + e.kind() + " record of step " + e.step() + ", " + e.key() + "): ";
-          // A replay acts on a batch's manifest and commit once its rows are read, as the recorder cuts batches (each step's
-          // commit last in its batch, a manifest before any step's frames): batched otherwise (another Arrow tool), a step's
-          // frames went out in the next step's transaction and only the last commit of a batch was sent.
-          if (committed || (manifestRead && e.kind() == RecordEntry.Kind.MANIFEST)) {
-            throw new IOException(where + (committed ? "a record after a step's commit in one batch" : "a second manifest in one batch")
-                + ", which the recorder never writes: a replay takes one step, and one manifest, a batch");
+          // A replay acts on a batch's commit once its rows are read, as the recorder cuts batches (each step's commit last in its
+          // batch): batched otherwise (another Arrow tool), a step's frames went out in the next step's transaction, and only the
+          // last commit of a batch was sent.
+          if (committed) {
+            throw new IOException(where + "a record after a step's commit in one batch, which the recorder never writes: a replay takes one"
+                + " step a batch");
           }
           try {
             switch (e.kind()) {
               case MANIFEST -> {
-                manifestRead = true;
                 RunManifest m = RunManifest.parseFrom(e.value());
                 // What every reader checks of a manifest: sent, one the readers refuse left the replayed run without one.
                 java.util.Optional<MessageChecks.Problem> problem = MessageChecks.manifest(m.getRunId(), m);
