@@ -95,7 +95,7 @@ public final class StatusCommand implements Callable<Integer> {
       return 2;
     } catch (NotReady e) {
       spec.commandLine().getErr().println("alpharl status: the processor at " + url + " answered, but " + (e.down ? e.getMessage()
-          : "its state is not ready (" + e.getMessage() + "): a restore or a rebalance is under way; try again shortly"));
+          : "its state is not ready (" + e.getMessage() + "); try again shortly"));
       return 2;
     } catch (NotFound e) {
       // Each instance holds the runs of the partitions it owns: another instance of the application may hold this one.

@@ -48,8 +48,18 @@ public final class StateHttpServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final JsonFormat.Printer PROTO = JsonFormat.printer().omittingInsignificantWhitespace().includingDefaultValueFields();
 
+  /**
+   * Exchanges that build a run's views from its windows at once, of the pool's {@link #THREADS}: a
+   * build parses every window point of every module (about a GB at 7B, tens of seconds), and an open
+   * page asks again when its request times out, so builds took every thread and Prometheus' scrapes
+   * and the run list waited behind them. One more is answered 503 at once, and the page asks again.
+   */
+  private static final int VIEW_BUILDS = 2;
+  private static final int THREADS = 4;
+
   private final HttpServer server;
   private final ExecutorService executor;
+  private final java.util.concurrent.Semaphore viewBuilds = new java.util.concurrent.Semaphore(VIEW_BUILDS);
   private final StateQueries queries;
   private final ProcessorMetrics metrics;
 
@@ -61,7 +71,7 @@ public final class StateHttpServer implements AutoCloseable {
   }
 
   public static StateHttpServer start(String host, int port, StateQueries queries, ProcessorMetrics metrics) throws IOException {
-    HttpServers.Made made = HttpServers.create(new InetSocketAddress(host, port), "alpharl-http", 4);
+    HttpServers.Made made = HttpServers.create(new InetSocketAddress(host, port), "alpharl-http", THREADS);
     HttpServer server = made.server();
     StateHttpServer s = new StateHttpServer(server, made.executor(), queries, metrics);
     server.createContext("/api/runs", s::handle);
@@ -127,26 +137,16 @@ public final class StateHttpServer implements AutoCloseable {
         return;
       }
       String runId = segment(parts[0]);
-      Optional<RunState> run = queries.run(runId);
-      if (run.isEmpty()) {
-        send(exchange, 404, error("no run " + runId));
-      } else if (parts.length == 1) {
-        send(exchange, 200, runJson(runId, run.get(), queries.history(runId), queries.outcome(runId), true).toString());
-      } else if (parts.length == 2 && parts[1].equals("modules")) {
-        send(exchange, 200, queries.modulesJson(runId));
-      } else if (parts.length == 3 && parts[1].equals("modules")) {
-        String module = segment(parts[2]);
-        List<Rank1Update> w = queries.window(run.get(), module);
-        Optional<byte[]> finished = w.isEmpty() ? queries.finished(FinishedRunViews.trajectoryKey(runId, module)) : Optional.empty();
-        if (finished.isPresent()) {
-          send(exchange, 200, finished.get());
-        } else if (w.isEmpty()) {
-          send(exchange, 404, error("no module " + module + " in run " + runId));
-        } else {
-          send(exchange, 200, FinishedRunViews.json(TrajectoryView.of(module, run.get(), w, queries.calculator())));
+      if (parts.length > 1 && !viewBuilds.tryAcquire()) {
+        send(exchange, 503, error("busy building module views (" + VIEW_BUILDS + " at once); try again shortly"));
+        return;
+      }
+      try {
+        answerRun(exchange, parts, runId);
+      } finally {
+        if (parts.length > 1) {
+          viewBuilds.release();
         }
-      } else {
-        send(exchange, 404, error("unknown path " + exchange.getRequestURI().getPath()));
       }
     } catch (MalformedPathException e) {
       send(exchange, 400, error(e.getMessage()));
@@ -162,6 +162,31 @@ public final class StateHttpServer implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.warn("HTTP {} failed", exchange.getRequestURI(), e);
       send(exchange, 500, error(e.toString()));
+    }
+  }
+
+  /** One run's summary, module table or module trajectory. */
+  private void answerRun(HttpExchange exchange, String[] parts, String runId) throws IOException {
+    Optional<RunState> run = queries.run(runId);
+    if (run.isEmpty()) {
+      send(exchange, 404, error("no run " + runId));
+    } else if (parts.length == 1) {
+      send(exchange, 200, runJson(runId, run.get(), queries.history(runId), queries.outcome(runId), true).toString());
+    } else if (parts.length == 2 && parts[1].equals("modules")) {
+      send(exchange, 200, queries.modulesJson(runId));
+    } else if (parts.length == 3 && parts[1].equals("modules")) {
+      String module = segment(parts[2]);
+      List<Rank1Update> w = queries.window(run.get(), module);
+      Optional<byte[]> finished = w.isEmpty() ? queries.finished(FinishedRunViews.trajectoryKey(runId, module)) : Optional.empty();
+      if (finished.isPresent()) {
+        send(exchange, 200, finished.get());
+      } else if (w.isEmpty()) {
+        send(exchange, 404, error("no module " + module + " in run " + runId));
+      } else {
+        send(exchange, 200, FinishedRunViews.json(TrajectoryView.of(module, run.get(), w, queries.calculator())));
+      }
+    } else {
+      send(exchange, 404, error("unknown path " + exchange.getRequestURI().getPath()));
     }
   }
 

@@ -40,6 +40,8 @@ public final class StateQueries {
   // Building the views parses every window point of every module (at 0.5B, 168 modules' factors
   // at up to a window's worth of steps: hundreds of MB), and the page asks every 2 s: once a step.
   private final Map<String, ModulesAt> modulesByRun = new ConcurrentHashMap<>();
+  /** What a run's module views are built under (a few bytes a run this instance has shown). */
+  private final Map<String, Object> buildLocks = new ConcurrentHashMap<>();
 
   /** @param calculator the fits of the processor's settings, for views that fit as it does */
   public StateQueries(KafkaStreams streams, FitCalculator calculator) {
@@ -106,13 +108,18 @@ public final class StateQueries {
       modulesByRun.remove(runId);
       return List.of();
     }
-    ModulesAt known = modulesByRun.get(runId);
-    if (known != null && known.answers(run.get())) {
-      return known.views();
+    // One build a run at a time: a request that comes while one is under way (a page asking again after its own request timed out)
+    // waits for it and takes its views, where each built them anew.
+    synchronized (buildLocks.computeIfAbsent(runId, k -> new Object())) {
+      RunState now = run(runId).orElse(run.get());
+      ModulesAt known = modulesByRun.get(runId);
+      if (known != null && known.answers(now)) {
+        return known.views();
+      }
+      List<ModuleView> views = List.copyOf(modulesOf(now));
+      modulesByRun.put(runId, new ModulesAt(now.getLastCompleteStep(), steps(now), now.getManifest().hashCode(), views));
+      return views;
     }
-    List<ModuleView> views = List.copyOf(modulesOf(run.get()));
-    modulesByRun.put(runId, new ModulesAt(run.get().getLastCompleteStep(), steps(run.get()), run.get().getManifest().hashCode(), views));
-    return views;
   }
 
   private List<ModuleView> modulesOf(RunState run) {
