@@ -40,6 +40,8 @@ class RecordingBatchesTest {
         }
       }
     }
+    // A named chat template, which transformers saves in a folder of its own: the replayed base has it as the live one does.
+    Files.writeString(Files.createDirectories(run.resolve("checkpoint-0").resolve("additional_chat_templates")).resolve("tool_use.jinja"), "{{ tools }}");
     Path wholeRecording = record(run, "whole", RecordingWriter.MAX_BATCH_BYTES);
     Path cutRecording = record(run, "cut", 4096);
     try (RootAllocator allocator = new RootAllocator(); io.alpharl.proto.frame.RecordingReader reader =
@@ -71,6 +73,7 @@ class RecordingBatchesTest {
         assertThat(replayed.floats(name)).as(name).isEqualTo(recorded.floats(name));
       }
     }
+    assertThat(work.resolve("base-cut").resolve("additional_chat_templates").resolve("tool_use.jinja")).hasContent("{{ tools }}");
     try (Stream<Path> left = Files.list(work.resolve("base-cut"))) {
       assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
     }

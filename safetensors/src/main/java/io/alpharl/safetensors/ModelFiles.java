@@ -52,21 +52,34 @@ public final class ModelFiles {
     }
   }
 
-  /** Reads them all, refusing a file over {@link #MAX_BYTES}. */
+  /**
+   * Reads them all, and those of its {@link #FOLDERS} under {@code FOLDER/NAME}, refusing a file
+   * over {@link #MAX_BYTES}: a recording of the base that left the folders out replayed as a base
+   * whose predicted models lacked the named chat templates the live run's have.
+   */
   public static Map<String, byte[]> read(Path dir) {
     Map<String, byte[]> out = new LinkedHashMap<>();
     for (Path f : of(dir)) {
-      try {
-        long size = Files.size(f);
-        if (size > MAX_BYTES) {
-          throw new SafetensorsException(f + " is " + size + " bytes; model files besides the weights are carried up to " + MAX_BYTES);
-        }
-        out.put(f.getFileName().toString(), Files.readAllBytes(f));
-      } catch (IOException e) {
-        throw new SafetensorsException("cannot read " + f + ": " + e.getMessage(), e);
+      out.put(f.getFileName().toString(), readSmall(f));
+    }
+    for (String folder : FOLDERS) {
+      for (Path f : of(dir.resolve(folder))) {
+        out.put(folder + "/" + f.getFileName(), readSmall(f));
       }
     }
     return out;
+  }
+
+  private static byte[] readSmall(Path f) {
+    try {
+      long size = Files.size(f);
+      if (size > MAX_BYTES) {
+        throw new SafetensorsException(f + " is " + size + " bytes; model files besides the weights are carried up to " + MAX_BYTES);
+      }
+      return Files.readAllBytes(f);
+    } catch (IOException e) {
+      throw new SafetensorsException("cannot read " + f + ": " + e.getMessage(), e);
+    }
   }
 
   static boolean isModelFile(String name) {

@@ -485,6 +485,7 @@ public final class RunReplayer {
       all.putAll(files);
       for (Map.Entry<String, byte[]> f : all.entrySet()) {
         io.alpharl.proto.frame.RecordingCheck.requireInBaseFolder(f.getKey(), damaged());
+        Files.createDirectories(dir.resolve(f.getKey()).getParent()); // a model's folder of files (named chat templates)
         Files.write(dir.resolve(f.getKey()), f.getValue());
       }
     }

@@ -157,10 +157,20 @@ public final class RecordingCheck {
 
   /**
    * Whether a base model file of this name, written into the base's folder by its name, stays there:
-   * a name with a separator, or a dot file ({@code ..} among them), would be written elsewhere.
+   * a name with a separator, or a dot file ({@code ..} among them), would be written elsewhere; one
+   * folder of a model's own ({@link io.alpharl.safetensors.ModelFiles#FOLDERS}) and a plain name in it is
+   * the one name with a separator taken.
    */
   private static boolean inBaseFolder(String fileName) {
-    return !fileName.isEmpty() && !fileName.contains("/") && !fileName.contains("\\") && !fileName.startsWith(".");
+    int slash = fileName.indexOf('/');
+    if (slash > 0 && io.alpharl.safetensors.ModelFiles.FOLDERS.contains(fileName.substring(0, slash))) {
+      return plainName(fileName.substring(slash + 1)); // a model's own folder of files (named chat templates), one level down
+    }
+    return plainName(fileName);
+  }
+
+  private static boolean plainName(String name) {
+    return !name.isEmpty() && !name.contains("/") && !name.contains("\\") && !name.startsWith(".");
   }
 
   /** @throws IOException, its message starting with {@code where}, for a name {@link #inBaseFolder} refuses */

@@ -265,6 +265,13 @@ class RecordingWriterTest {
           .hasMessageEndingWith("base weights after the run's first step");
       assertThat(verified.apply(List.of(declared, base(allocator, "w", 4), new RecordEntry(RecordEntry.Kind.BASE_FILE, 0, "../config.json",
           new byte[] {'{', '}'}), step(1)))).hasMessageEndingWith("a base model file named '../config.json', outside the model's folder");
+      // A model's own folder of files (transformers' named chat templates), one level down, and no other folder.
+      assertThat(verified.apply(List.of(declared, base(allocator, "w", 4), new RecordEntry(RecordEntry.Kind.BASE_FILE, 0,
+          "additional_chat_templates/tool_use.jinja", new byte[] {'x'}), step(1)))).isNull();
+      for (String name : List.of("other/tool_use.jinja", "additional_chat_templates/../config.json", "additional_chat_templates/.x")) {
+        assertThat(verified.apply(List.of(declared, base(allocator, "w", 4), new RecordEntry(RecordEntry.Kind.BASE_FILE, 0, name, new byte[] {'x'}),
+            step(1)))).hasMessageEndingWith("a base model file named '" + name + "', outside the model's folder");
+      }
       // Older recordings carry the base's small files in the first manifest: the same rule.
       RecordEntry withFile = new RecordEntry(RecordEntry.Kind.MANIFEST, 0, "r", RunManifest.parseFrom(declared.value()).toBuilder()
           .putBaseModelFiles("../tokenizer.json", com.google.protobuf.ByteString.copyFromUtf8("{}")).build().toByteArray());
