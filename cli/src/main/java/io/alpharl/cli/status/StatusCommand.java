@@ -98,9 +98,10 @@ public final class StatusCommand implements Callable<Integer> {
           : "its state is not ready (" + e.getMessage() + "); try again shortly"));
       return 2;
     } catch (NotFound e) {
-      // Each instance holds the runs of the partitions it owns: another instance of the application may hold this one.
-      spec.commandLine().getErr().println("alpharl status: " + e.getMessage() + " (an instance answers for the runs of its own partitions: with"
-          + " several processor instances, ask the others)");
+      // Each instance holds the runs of the partitions it owns: another instance of the application may hold this one, which the
+      // processor names where the group says.
+      spec.commandLine().getErr().println("alpharl status: " + e.getMessage() + (e.holder != null ? ": ask it (--processor-url " + e.holder + ")"
+          : " (an instance answers for the runs of its own partitions: with several processor instances, ask the others)"));
       return 1;
     }
   }
@@ -204,7 +205,8 @@ public final class StatusCommand implements Callable<Integer> {
       if (!error.isTextual()) {
         throw new NotTheProcessor(); // the processor says what it did not find; another server's 404 does not
       }
-      throw new NotFound(error.asText());
+      JsonNode holder = JSON.readTree(r.body()).path("holder");
+      throw new NotFound(error.asText(), holder.isTextual() ? holder.asText() : null);
     }
     if (r.statusCode() == 503) {
       String why = "HTTP 503";
@@ -244,9 +246,12 @@ public final class StatusCommand implements Callable<Integer> {
 
   private static final class NotFound extends Exception {
     private static final long serialVersionUID = 1L;
+    /** The address of the instance that holds the run, where the processor named one; else null. */
+    final String holder;
 
-    NotFound(String message) {
+    NotFound(String message, String holder) {
       super(message);
+      this.holder = holder;
     }
   }
 

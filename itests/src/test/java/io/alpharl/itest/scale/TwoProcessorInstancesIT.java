@@ -77,6 +77,12 @@ class TwoProcessorInstancesIT {
         Set<String> servedByB = deltaPartitions(portB);
         LOG.info("before the kill: a holds the delta stores of partitions {}, b of {}", servedByA, servedByB);
         assertThat(servedByA).as("a's delta partitions").isNotEmpty().doesNotContainAnyElementsOf(servedByB);
+        // One instance holds the run's state; the other, asked for it, names that one (it said "no run", as for a run that is not).
+        HttpResponse<String> fromA = get(portA, "/api/runs/" + run);
+        HttpResponse<String> fromB = get(portB, "/api/runs/" + run);
+        assertThat(List.of(fromA.statusCode(), fromB.statusCode())).containsExactlyInAnyOrder(200, 404);
+        int holder = fromA.statusCode() == 200 ? portA : portB;
+        assertThat((fromA.statusCode() == 404 ? fromA : fromB).body()).contains("\"holder\":\"http://127.0.0.1:" + holder + "\"");
         a.kill();
         long t0 = System.nanoTime();
         Map<String, FitSummary> shared = awaitFits(broker, run, "shared-app", LAST);
@@ -98,6 +104,11 @@ class TwoProcessorInstancesIT {
     return ServiceProcess.start("processor-" + name, work.resolve("logs"), 768, List.of("processor", "--bootstrap-servers", broker.bootstrapServers(),
         "--application-id", app, "--state-dir", work.resolve("state-" + name).toString(), "--http-port", String.valueOf(httpPort),
         "--instance-id", name, "--session-timeout", "PT6S"));
+  }
+
+  private static HttpResponse<String> get(int port, String path) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   /** alpharl_processor_tensor_steps_applied_total of the instance serving {@code port}. */

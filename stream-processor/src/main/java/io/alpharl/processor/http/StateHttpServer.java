@@ -154,8 +154,11 @@ public final class StateHttpServer implements AutoCloseable {
       if (queries.holdsNoRuns()) {
         // For good, not for a rebalance: 503 said "try again" for ever on an instance beyond the run-keyed topics' partitions.
         boolean list = exchange.getRequestURI().getRawPath().replaceFirst("^/api/runs/?", "").isEmpty();
-        send(exchange, list ? 200 : 404, list ? "[]" : error("this instance holds none of the runs' partitions (alpharl.runs); the instance that"
-            + " holds the run's answers for it"));
+        if (list) {
+          send(exchange, 200, "[]");
+        } else {
+          notHere(exchange, segment(exchange.getRequestURI().getRawPath().replaceFirst("^/api/runs/?", "").split("/")[0]));
+        }
         return;
       }
       send(exchange, 503, error("state not ready (rebalancing or restoring): " + e.getMessage()));
@@ -165,11 +168,24 @@ public final class StateHttpServer implements AutoCloseable {
     }
   }
 
+  /**
+   * A 404 for a run this instance does not hold, naming the instance that does where the group
+   * says ({@code holder}): with several instances, "no run" read the same for a run held elsewhere
+   * as for one that does not exist.
+   */
+  private void notHere(HttpExchange exchange, String runId) throws IOException {
+    Optional<String> holder = queries.holderOf(runId);
+    ObjectNode body = JSON.createObjectNode().put("error", holder.map(h -> "run " + runId + " is held by the processor instance at " + h)
+        .orElse("no run " + runId + " on this instance"));
+    holder.ifPresent(h -> body.put("holder", h));
+    send(exchange, 404, body.toString());
+  }
+
   /** One run's summary, module table or module trajectory. */
   private void answerRun(HttpExchange exchange, String[] parts, String runId) throws IOException {
     Optional<RunState> run = queries.run(runId);
     if (run.isEmpty()) {
-      send(exchange, 404, error("no run " + runId));
+      notHere(exchange, runId);
     } else if (parts.length == 1) {
       send(exchange, 200, runJson(runId, run.get(), queries.history(runId), queries.outcome(runId), true).toString());
     } else if (parts.length == 2 && parts[1].equals("modules")) {

@@ -73,6 +73,29 @@ public final class StateQueries {
     return s == KafkaStreams.State.RUNNING || s == KafkaStreams.State.REBALANCING ? Optional.empty() : Optional.of(s);
   }
 
+  /**
+   * The HTTP address of the instance that holds the run's state, where another instance of the
+   * application does (each answers for the runs of its own partitions of {@code alpharl.runs});
+   * empty where this one does, none does, or the group has not said (an instance without
+   * {@code application.server}).
+   */
+  public Optional<String> holderOf(String runId) {
+    try {
+      org.apache.kafka.streams.KeyQueryMetadata at = streams.queryMetadataForKey(RunTracker.RUN_STATE_STORE, runId, Serdes.String().serializer());
+      if (at == null || at.equals(org.apache.kafka.streams.KeyQueryMetadata.NOT_AVAILABLE) || at.activeHost() == null
+          || at.activeHost().equals(org.apache.kafka.streams.state.HostInfo.unavailable())) {
+        return Optional.empty();
+      }
+      org.apache.kafka.common.TopicPartition partition = new org.apache.kafka.common.TopicPartition(io.alpharl.proto.topic.Topics.RUNS.name(),
+          at.partition());
+      boolean here = streams.metadataForLocalThreads().stream().flatMap(t -> t.activeTasks().stream())
+          .anyMatch(t -> t.topicPartitions().contains(partition));
+      return here ? Optional.empty() : Optional.of("http://" + at.activeHost().host() + ":" + at.activeHost().port());
+    } catch (RuntimeException e) { // not running, rebalancing: no holder to name now
+      return Optional.empty();
+    }
+  }
+
   /** Every run this instance holds, by id in key order, each state parsed once (the page asks for the list every 2 s). */
   public Map<String, RunState> runs() {
     Map<String, RunState> out = new java.util.LinkedHashMap<>();

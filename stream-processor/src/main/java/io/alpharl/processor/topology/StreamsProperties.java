@@ -19,6 +19,19 @@ public final class StreamsProperties {
     return of(config, new ProcessorMetrics());
   }
 
+  /** The host other instances name this one by: the bind address, or the machine's name for a wildcard. */
+  static String advertised(String bindHost) {
+    String host = bindHost;
+    if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") || host.isEmpty()) {
+      try {
+        host = java.net.InetAddress.getLocalHost().getHostName();
+      } catch (java.net.UnknownHostException e) {
+        host = "localhost";
+      }
+    }
+    return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+  }
+
   /** @param metrics handed to the dead-letter handler, which Kafka Streams makes from its class name */
   public static Properties of(ProcessorConfig config, ProcessorMetrics metrics) {
     Properties p = new Properties();
@@ -66,6 +79,11 @@ public final class StreamsProperties {
     // The instance and its settings' fingerprint, which the group's description shows the other instances (GroupSettings).
     p.put(StreamsConfig.CLIENT_ID_CONFIG, io.alpharl.processor.GroupSettings.clientId(config));
     p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, scaling.standbyReplicas());
+    // Each instance's HTTP address, which the group passes round: an instance asked for a run another holds names that one
+    // (StateQueries#holderOf). A wildcard bind names the machine; application.server in the --kafka-config file overrides it.
+    if (config.httpPort() > 0 && !p.containsKey(StreamsConfig.APPLICATION_SERVER_CONFIG)) {
+      p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, advertised(config.httpHost()) + ":" + config.httpPort());
+    }
     // Static membership: a restarted instance rejoins under its old identity and gets its tasks
     // back at once, instead of the group waiting for the dead member's session to expire.
     scaling.instanceId().ifPresent(id -> p.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), id));

@@ -52,6 +52,22 @@ class StreamsPropertiesTest {
   }
 
   /** The stores' changelogs take the replicas the user asks for, else the broker's default; a fixed 1 overrode both. */
+  /** Each instance tells the group its HTTP address, so that one asked for a run another holds can name it; the user's is kept. */
+  @Test
+  void anInstanceWithHttpGivesTheGroupItsAddress() {
+    KafkaClients plain = new KafkaClients("127.0.0.1:9092", Map.of());
+    assertThat(StreamsProperties.of(ProcessorConfig.defaults(plain, stateDir))).doesNotContainKey(StreamsConfig.APPLICATION_SERVER_CONFIG);
+    assertThat(StreamsProperties.of(ProcessorConfig.defaults(plain, stateDir).withHttp("127.0.0.1", 8081)))
+        .containsEntry(StreamsConfig.APPLICATION_SERVER_CONFIG, "127.0.0.1:8081");
+    assertThat(StreamsProperties.of(ProcessorConfig.defaults(plain, stateDir).withHttp("::1", 8081)))
+        .containsEntry(StreamsConfig.APPLICATION_SERVER_CONFIG, "[::1]:8081");
+    assertThat(StreamsProperties.of(ProcessorConfig.defaults(plain, stateDir).withHttp("0.0.0.0", 8081)).get(StreamsConfig.APPLICATION_SERVER_CONFIG))
+        .asString().doesNotStartWith("0.0.0.0").endsWith(":8081");
+    KafkaClients proxied = new KafkaClients("127.0.0.1:9092", Map.of(StreamsConfig.APPLICATION_SERVER_CONFIG, "page.example:443"));
+    assertThat(StreamsProperties.of(ProcessorConfig.defaults(proxied, stateDir).withHttp("0.0.0.0", 8081)))
+        .containsEntry(StreamsConfig.APPLICATION_SERVER_CONFIG, "page.example:443");
+  }
+
   @Test
   void theChangelogsReplicasAreTheUsersOrTheBrokersDefault() {
     StreamsConfig asked = new StreamsConfig(StreamsProperties.of(ProcessorConfig.defaults(

@@ -129,6 +129,28 @@ function resetRunView() {
   document.getElementById('module').innerHTML = '';
 }
 
+// A run named in the address that this instance does not hold: said, with a link to the instance that holds it where the
+// processor names one, rather than another run shown in its place without a word. Asked once a run.
+function whereIs(wanted, ids) {
+  const note = document.getElementById('elsewhere');
+  if (!wanted || ids.includes(wanted)) {
+    note.textContent = '';
+    delete note.dataset.run;
+    return;
+  }
+  if (note.dataset.run === wanted) return;
+  note.dataset.run = wanted;
+  fetch('/api/runs/' + encodeURIComponent(wanted), { cache: 'no-store', signal: AbortSignal.timeout(10000) })
+    .then(r => r.json())
+    .then(b => {
+      if (note.dataset.run !== wanted) return;
+      note.innerHTML = b.holder
+        ? `Run ${esc(wanted)} is held by another processor instance: <a href="${esc(b.holder)}/#run=${encodeURIComponent(wanted)}">${esc(b.holder)}</a>.`
+        : `Run ${esc(wanted)} is not on this instance.`;
+    })
+    .catch(() => { delete note.dataset.run; }); // asked again at the next refresh
+}
+
 async function refreshRuns() {
   const runs = await json('/api/runs');
   const select = document.getElementById('run');
@@ -141,6 +163,7 @@ async function refreshRuns() {
     resetRunView(); // the run watched is gone from this instance
   }
   currentRun = select.value || null;
+  whereIs(wanted, ids);
   const gate = f => (f ? f.gate.replace('GATE_STATE_', '').toLowerCase() : '-');
   document.querySelector('#runs tbody').innerHTML = runs.map(r => `<tr data-run="${esc(r.runId)}" class="${r.runId === currentRun ? 'current' : ''}">
     <td>${esc(r.runId)}</td><td>${esc(r.status.replace('RUN_STATUS_', '').toLowerCase())}</td><td>${r.lastCompleteStep}</td><td>${r.plannedSteps}</td>
