@@ -61,6 +61,8 @@ public final class RunInputs {
   private final Map<String, Long> lastFitStep = new HashMap<>();
   /** Per run and alpharl.runs partition ({@link #taken}), the offset up to which its records were taken already (read ahead for a commit). */
   private final Map<String, Long> manifestsTaken = new HashMap<>();
+  /** By run, the newest record time of its manifests taken (read ahead or not): a commit no newer needs no read-ahead. */
+  private final Map<String, Long> manifestTime = new HashMap<>();
   private final List<DeadLetter> letters = new ArrayList<>();
   /** Runs found finished when a manifest was taken, since {@link #drainFinished}. */
   private final List<String> finished = new ArrayList<>();
@@ -241,7 +243,7 @@ public final class RunInputs {
       } else if (r.topic().equals(Topics.STEPS.name())) {
         StepCommitted s = Topics.STEPS.valueSerde().deserializer().deserialize(r.topic(), r.value());
         Optional<MessageChecks.Problem> p = MessageChecks.step(key, s);
-        RunLedger run = p.isPresent() ? null : knownRun(key, reader);
+        RunLedger run = p.isPresent() ? null : knownRun(key, reader, r.timestamp());
         if (p.isPresent()) {
           refuse(r, p.get().reason(), p.get().detail(), s.getRunId(), s.getStep());
         } else if (run == null) {
@@ -271,7 +273,7 @@ public final class RunInputs {
             refuse(r, RejectReason.REJECT_REASON_DUPLICATE_STEP, "fit of run " + key + " step " + f.getStep() + " after its fit of step " + last
                 + ": a processor publishes each step's fit once, in order", key, f.getStep());
           } else {
-            RunLedger run = knownRun(key, reader);
+            RunLedger run = knownRun(key, reader, r.timestamp());
             if (run == null) {
               // No processor fits a run it has no manifest of: waiting, it would never be acted on nor refused.
               refuse(r, RejectReason.REJECT_REASON_UNKNOWN_RUN, "fit of step " + f.getStep() + " for run " + key + ", which has no manifest", key,
@@ -300,6 +302,7 @@ public final class RunInputs {
    * tensors, as must one that comes after a commit the consumer already took.
    */
   private void takeManifest(ConsumerRecord<byte[], byte[]> r, String key) {
+    manifestTime.merge(key, r.timestamp(), Math::max);
     RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());
     RunLedger known = runs.get(key);
     boolean started = known != null && known.manifest() != null
@@ -449,6 +452,7 @@ public final class RunInputs {
     finished.remove(key);
     waiting.removeIf(p -> p.fit().getRunId().equals(key));
     manifestsTaken.keySet().removeIf(k -> k.startsWith(key + "@") && k.indexOf('@', key.length() + 1) < 0);
+    manifestTime.remove(key);
     startPoints.forget(key, asleepSinceMs);
   }
 
@@ -460,14 +464,19 @@ public final class RunInputs {
    * same order as the consumer would take them (and it skips them when it gets there): if none is
    * a manifest, none was before this commit, and the commit is refused whatever the timing.
    */
-  private RunLedger knownRun(String key, TopicReader reader) {
+  private RunLedger knownRun(String key, TopicReader reader, long recordMs) {
     RunLedger run = runs.get(key);
-    if (run != null && run.manifest() != null && namesCheckpointDtypes(run.manifest())) {
+    if (run != null && run.manifest() != null && namesCheckpointDtypes(run.manifest())
+        && (!run.commits().isEmpty() || run.letGo() || manifestTime.getOrDefault(key, -1L) >= recordMs)) {
       return run;
     }
-    // Also read ahead while the manifest known does not name the checkpoints' dtypes: the agent names them in a manifest before
-    // its first step, and a model is written in them, so which dtype it got must not depend on how far the consumer had read
-    // alpharl.runs when the commits came (catching up, it reads each partition at its own pace).
+    // Read ahead at a run's first commit, unless a manifest of the run taken is as new as the commit (then so is every one sent
+    // before it): an agent restarted with other module options before step 1 sends a manifest of other tensors, the run's own, and
+    // one the consumer reached only after the commit was refused as a change after the start (the processor, which reads the two
+    // topics in time order, took it): which manifest the run had hung on read order. And while the
+    // manifest known does not name the checkpoints' dtypes: the agent names them in a manifest before its first step, and a model
+    // is written in them, so which dtype it got must not depend on how far the consumer had read alpharl.runs when the commits
+    // came (catching up, it reads each partition at its own pace).
     List<TopicPartition> partitions = reader.partitions(Topics.RUNS.name());
     TopicPartition home = new TopicPartition(Topics.RUNS.name(), RecordKeys.runPartition(key, partitions.size()));
     String takenKey = taken(key, home.partition());

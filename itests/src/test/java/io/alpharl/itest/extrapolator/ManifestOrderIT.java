@@ -38,9 +38,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * the run's manifests are read ahead from alpharl.runs): an agent restarted with other module
  * options before the first step (both manifests say no step was committed: the second is the
  * run's), and a manifest with other tensors sent after step 10 (refused); junk among a run's
- * manifests is dead-lettered once, whether a commit read it ahead or the consumer reached it. Not
- * covered, and not order-free: a first manifest that already names the checkpoints' dtypes is not read
- * past at the first commit (README, "Status").
+ * manifests is dead-lettered once, whether a commit read it ahead or the consumer reached it. A
+ * run's first commit reads ahead whatever its manifest names, so the manifest changed before step 1
+ * is the run's also where the first one already named the checkpoints' dtypes.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class ManifestOrderIT {
@@ -121,6 +121,50 @@ class ManifestOrderIT {
       assertThat(behind.runs().get(run).manifest()).isEqualTo(named);
       assertThat(letters(behind)).isEmpty();
     }
+  }
+
+  /**
+   * An agent that named the checkpoints' dtypes in its manifest, restarted with other module options
+   * before step 1: its first commit, taken while the consumer had read alpharl.runs only as far as
+   * the first manifest, did not read ahead (the dtypes were known), and the second manifest, reached
+   * after the commit, was refused as a change after the start, where the processor took it.
+   */
+  @Test
+  void aManifestChangedBeforeStep1IsTheRunsEvenWhereTheFirstNamedTheDtypes(@DedicatedBroker TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String run = "changed-after-dtypes-named";
+    RunManifest first = named(manifest(run, 0, 8));
+    RunManifest changed = named(manifest(run, 0, 16));
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      int partitions = producer.partitionsFor(Topics.RUNS.name()).size();
+      send(producer, partitions, first);
+      send(producer, partitions, changed);
+    }
+    List<ConsumerRecord<byte[], byte[]>> manifests = new ArrayList<>();
+    try (TopicReader reader = new TopicReader(KafkaClients.of(broker.bootstrapServers()), Duration.ofSeconds(30))) {
+      reader.readAll(reader.partitions(Topics.RUNS.name()), manifests::add);
+      assertThat(manifests).hasSize(2);
+      // The commit's time, after the manifests': the agent sends its manifests before the step.
+      ConsumerRecord<byte[], byte[]> c = commit(run, 1, 0);
+      ConsumerRecord<byte[], byte[]> commit = new ConsumerRecord<>(c.topic(), c.partition(), c.offset(), manifests.get(1).timestamp() + 1,
+          org.apache.kafka.common.record.TimestampType.CREATE_TIME, c.key().length, c.value().length, c.key(), c.value(),
+          new org.apache.kafka.common.header.internals.RecordHeaders(), java.util.Optional.empty());
+      RunInputs behind = inputs();
+      behind.apply(manifests.get(0), reader);
+      behind.apply(commit, reader);
+      behind.apply(manifests.get(1), reader); // reached later: taken already, not again
+      RunInputs inOrder = inputs();
+      manifests.forEach(r -> inOrder.apply(r, reader));
+      inOrder.apply(commit, reader);
+      assertThat(behind.runs().get(run).manifest()).isEqualTo(changed).isEqualTo(inOrder.runs().get(run).manifest());
+      assertThat(letters(behind)).isEmpty();
+      assertThat(letters(inOrder)).isEmpty();
+    }
+  }
+
+  private static RunManifest named(RunManifest m) {
+    return m.toBuilder().setTensors(0, m.getTensors(0).toBuilder().setCheckpointDtype(io.alpharl.proto.v1.DType.D_TYPE_BF16)).build();
   }
 
   /**
