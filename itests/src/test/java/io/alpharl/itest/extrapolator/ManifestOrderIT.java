@@ -103,16 +103,8 @@ class ManifestOrderIT {
     RunManifest atStart = manifest(run, 0, 8);
     RunManifest named = atStart.toBuilder().setTensors(0, atStart.getTensors(0).toBuilder().setCheckpointDtype(io.alpharl.proto.v1.DType.D_TYPE_F32))
         .build();
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
-        new ByteArraySerializer(), new ByteArraySerializer())) {
-      int partitions = producer.partitionsFor(Topics.RUNS.name()).size();
-      send(producer, partitions, atStart);
-      send(producer, partitions, named);
-    }
-    List<ConsumerRecord<byte[], byte[]>> manifests = new ArrayList<>();
+    List<ConsumerRecord<byte[], byte[]>> manifests = sentAndRead(broker, atStart, named);
     try (TopicReader reader = new TopicReader(KafkaClients.of(broker.bootstrapServers()), Duration.ofSeconds(30))) {
-      reader.readAll(reader.partitions(Topics.RUNS.name()), manifests::add);
-      assertThat(manifests).hasSize(2);
       RunInputs behind = inputs();
       behind.apply(manifests.get(0), reader); // the consumer's alpharl.runs has reached only the first
       behind.apply(commit(run, 1, 0), reader);
@@ -135,16 +127,8 @@ class ManifestOrderIT {
     String run = "changed-after-dtypes-named";
     RunManifest first = named(manifest(run, 0, 8));
     RunManifest changed = named(manifest(run, 0, 16));
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
-        new ByteArraySerializer(), new ByteArraySerializer())) {
-      int partitions = producer.partitionsFor(Topics.RUNS.name()).size();
-      send(producer, partitions, first);
-      send(producer, partitions, changed);
-    }
-    List<ConsumerRecord<byte[], byte[]>> manifests = new ArrayList<>();
+    List<ConsumerRecord<byte[], byte[]>> manifests = sentAndRead(broker, first, changed);
     try (TopicReader reader = new TopicReader(KafkaClients.of(broker.bootstrapServers()), Duration.ofSeconds(30))) {
-      reader.readAll(reader.partitions(Topics.RUNS.name()), manifests::add);
-      assertThat(manifests).hasSize(2);
       // The commit's time, after the manifests': the agent sends its manifests before the step.
       ConsumerRecord<byte[], byte[]> c = commit(run, 1, 0);
       ConsumerRecord<byte[], byte[]> commit = new ConsumerRecord<>(c.topic(), c.partition(), c.offset(), manifests.get(1).timestamp() + 1,
@@ -161,6 +145,23 @@ class ManifestOrderIT {
       assertThat(letters(behind)).isEmpty();
       assertThat(letters(inOrder)).isEmpty();
     }
+  }
+
+  /** The manifests sent, in order, to a topic that held none of them, as read back (with their offsets and record times). */
+  private static List<ConsumerRecord<byte[], byte[]>> sentAndRead(TestBroker broker, RunManifest... sent) throws Exception {
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
+        new ByteArraySerializer(), new ByteArraySerializer())) {
+      int partitions = producer.partitionsFor(Topics.RUNS.name()).size();
+      for (RunManifest m : sent) {
+        send(producer, partitions, m);
+      }
+    }
+    List<ConsumerRecord<byte[], byte[]>> manifests = new ArrayList<>();
+    try (TopicReader reader = new TopicReader(KafkaClients.of(broker.bootstrapServers()), Duration.ofSeconds(30))) {
+      reader.readAll(reader.partitions(Topics.RUNS.name()), manifests::add);
+    }
+    assertThat(manifests).hasSize(sent.length);
+    return manifests;
   }
 
   private static RunManifest named(RunManifest m) {
