@@ -233,11 +233,13 @@ public final class CheckpointAgent implements AutoCloseable {
       lettered.addAll(resume.lettersBefore());
       requireSameBase(committed, fingerprint);
       requireSameProgressKey(committed); // before the lineage check, which would compare two keys' values and blame the folder
-      requireContinuity(committed.lastStep(), committed.wires());
+      boolean weightsCompared = requireContinuity(committed.lastStep(), committed.wires());
       loggedProgress.putAll(committed.progress());
-      requireLineage(committed.lastStep());
-      // A new run is this folder's; a run the log holds is, once a checkpoint here was checked against it (above, or as one appears).
-      vouched = committed.lastStep() == 0 || scanner.present().stream().anyMatch(c -> c.step() > 0); // W_0 as checkpoint-0 tells nothing
+      boolean historyCompared = requireLineage(committed.lastStep());
+      // A new run is this folder's; a run the log holds is, once a checkpoint here was compared with it and agreed (above, or as one
+      // appears), or once a step from here was sent. Any checkpoint present used to vouch, compared or not: a new trainer given an old
+      // run's id, whose history shared no step with the log's, got that run's STOP.
+      vouched = committed.lastStep() == 0 || weightsCompared || historyCompared;
       if (committed.committedSteps() == 1) {
         resumeBaseDistance(committed.lastStep());
       }
@@ -345,15 +347,15 @@ public final class CheckpointAgent implements AutoCloseable {
    * it is not W_0 plus the update the log holds (see {@link ContinuityCheck}). A checkpoint rotated
    * away cannot be checked; that is said, not hidden.
    */
-  private void requireContinuity(long committedStep, Set<WireDtype> sentIn) {
+  private boolean requireContinuity(long committedStep, Set<WireDtype> sentIn) {
     if (committedStep == 0) {
-      return;
+      return false;
     }
     Optional<CheckpointDir> atStep = scanner.present().stream().filter(c -> c.step() == committedStep).findFirst();
     if (atStep.isEmpty()) {
       LOG.info("run {}: checkpoint of committed step {} is no longer in {}; its weights cannot be compared with the log (the run's history"
           + " still is)", config.runId(), committedStep, config.runDir());
-      return;
+      return false;
     }
     Optional<String> mismatch;
     Set<WireDtype> wires = EnumSet.of(config.wire());
@@ -363,13 +365,14 @@ public final class CheckpointAgent implements AutoCloseable {
     } catch (SafetensorsException e) {
       LOG.warn("run {}: checkpoint of committed step {} cannot be read ({}); resuming without checking the folder against the log", config.runId(),
           committedStep, e.getMessage());
-      return;
+      return false;
     }
     if (mismatch.isPresent()) {
       throw new ResumeRefusedException("run " + config.runId() + ": " + atStep.get().path() + " is not the step " + committedStep
           + " committed on the log under this run id (" + mismatch.get() + "): is this another run, or another base, under the same run id?"
           + " Send it under a new run id");
     }
+    return true;
   }
 
   /**
@@ -378,18 +381,28 @@ public final class CheckpointAgent implements AutoCloseable {
    * id after the old checkpoints were deleted, where {@link #requireContinuity} finds no checkpoint
    * of the committed step to compare. The newest checkpoint's history covers the older ones'.
    */
-  private void requireLineage(long committedStep) {
+  private boolean requireLineage(long committedStep) {
     if (committedStep == 0) {
-      return;
+      return false;
     }
     List<CheckpointDir> present = scanner.present();
     if (present.isEmpty()) {
-      return; // a checkpoint that appears later is checked in poll
+      return false; // a checkpoint that appears later is checked in poll
     }
     CheckpointDir newest = present.get(present.size() - 1);
     Optional<String> parted = lineage(newest);
     if (parted.isPresent()) {
       throw new ResumeRefusedException(anotherRun(newest, parted.get()));
+    }
+    return newest.step() > 0 && comparedWithLog(newest);
+  }
+
+  /** Whether {@code c}'s history has a step with a value that the log has one for too (so that {@link #lineage} compared them). */
+  private boolean comparedWithLog(CheckpointDir c) {
+    try {
+      return LineageCheck.firstCommon(loggedProgress, progress.history(c)).isPresent();
+    } catch (java.io.UncheckedIOException e) {
+      return false;
     }
   }
 
@@ -431,8 +444,9 @@ public final class CheckpointAgent implements AutoCloseable {
 
   /** Publishes the manifest and, for recordings, the base weights and files. Call once before {@link #poll}. */
   /**
-   * Whether this folder is known to hold the run the log holds under its id: the run is new, or a
-   * checkpoint here was checked against the log's history. Until then, an empty folder under the id
+   * Whether this folder is known to hold the run the log holds under its id: the run is new, a
+   * checkpoint here was compared with the log (its weights, or a step of its history) and agreed,
+   * or a step from here was sent. Until then, an empty folder under the id
    * of a run the log holds may be a new trainer given an old id, whose first checkpoint is refused:
    * the run's decisions must not reach it (its STOP file stopped the new training).
    */
@@ -618,7 +632,9 @@ public final class CheckpointAgent implements AutoCloseable {
         refuse(c.step(), List.of(c.folder()), RejectReason.REJECT_REASON_AMBIGUOUS_CHECKPOINT, anotherRun(c, parted.get()));
         throw new ResumeRefusedException(anotherRun(c, parted.get()));
       }
-      vouched |= c.step() > 0 && (fresh || c.step() > lastStep); // checked against the log just now
+      // Compared with the log just now and agreed (one whose history shares no step with the log's tells nothing); a step sent
+      // vouches below.
+      vouched |= c.step() > 0 && (fresh || c.step() > lastStep) && comparedWithLog(c);
       if (c.step() <= lastStep) {
         if (fresh) {
           rejected.add(c.step());
@@ -1018,6 +1034,7 @@ public final class CheckpointAgent implements AutoCloseable {
       planCommitted = planned;
       stepsSent++;
       lastSent = c;
+      vouched = true; // a step from this folder is the run's now
       if (firstOfRun) {
         baseDistance.first(c.step(), squares.exact(), squares.leftOver()); // S was 0: the exact difference is W_t − W_0
       } else if (measuring) {

@@ -102,6 +102,30 @@ class RunLineageTest {
     }
   }
 
+  /**
+   * A new trainer given an old run's id, in an empty folder: its first checkpoint, at a step the log
+   * has sent, is refused, and its history shares no step with the log's, so nothing was compared.
+   * It vouched for the folder all the same, and the old run's STOP reached the new training.
+   */
+  @Test
+  void aCheckpointComparedWithNothingVouchesForNothing() throws Exception {
+    write(0, Map.of());
+    AgentConfig config = AgentConfig.defaults(runDir, "lineage").withStateDir(stateDir);
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = new CheckpointAgent(config, sink(), allocator, logged())) {
+      agent.start();
+      agent.poll();
+      write(10, Map.of(5L, 0.2));
+      agent.poll();
+      agent.poll();
+      assertThat(agent.folderVouchedFor()).as("a refused checkpoint with no step in common with the log").isFalse();
+    }
+    // Present at the start, likewise: the agent's restart did not vouch for it either.
+    try (RootAllocator allocator = new RootAllocator(); CheckpointAgent agent = new CheckpointAgent(config, sink(), allocator, logged())) {
+      agent.start();
+      assertThat(agent.folderVouchedFor()).isFalse();
+    }
+  }
+
   @Test
   void historiesWithNoStepInCommonAreNotHeldAgainstTheRun() throws Exception {
     write(0, Map.of());
