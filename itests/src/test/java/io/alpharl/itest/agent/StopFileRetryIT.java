@@ -117,6 +117,9 @@ class StopFileRetryIT {
           .isEqualTo(200);
       assertThat(follower.stopSaid()).as("said no earlier than armed").hasValueSatisfying(said -> assertThat(said.toMillis())
           .isGreaterThanOrEqualTo(armed - 1000));
+      Files.delete(trainer.resolve(StopFile.NAME)); // the user's, to train on
+      assertThat(http.send(java.net.http.HttpRequest.newBuilder(control).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode())
+          .as("the endpoint hears the deletion too").isEqualTo(204);
     }
   }
 

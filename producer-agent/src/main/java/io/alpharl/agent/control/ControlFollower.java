@@ -96,8 +96,8 @@ public final class ControlFollower implements AutoCloseable {
    * (Long.MIN_VALUE) until it wrote one.
    */
   private volatile long fileClockAheadMs = Long.MIN_VALUE;
-  /** Whether the decision's STOP file is written (under this follower's lock). */
-  private boolean stopFileWritten;
+  /** Whether the decision's STOP file is written (set under this follower's lock, read by the endpoint's thread too). */
+  private volatile boolean stopFileWritten;
   /** The last reason a STOP file write failed, said once (under this follower's lock). */
   private String stopFileFailure;
   private final Thread thread;
@@ -145,7 +145,7 @@ public final class ControlFollower implements AutoCloseable {
     ControlFollower f = new ControlFollower(kafka, runId, runDir, http, patience, trusted);
     if (http != null) {
       http.server().createContext("/control", exchange -> {
-        ControlDecision d = f.armedAtMs == 0 ? null : f.decision.get();
+        ControlDecision d = f.armedAtMs == 0 || f.withdrawn() ? null : f.decision.get();
         if (d == null) {
           exchange.sendResponseHeaders(204, -1);
         } else {
@@ -163,6 +163,15 @@ public final class ControlFollower implements AutoCloseable {
     }
     f.thread.start();
     return f;
+  }
+
+  /**
+   * Whether the user deleted the STOP file this follower wrote, to train on: the endpoint then says
+   * nothing either (it kept answering the decision, and a trainer polling it stopped all the same,
+   * in a run that could then never be closed: no STOP file, no stop to close it by).
+   */
+  private boolean withdrawn() {
+    return stopFileWritten && StopFile.of(runDir, runId).isEmpty();
   }
 
   /** Lets the follower act on the decision it holds or will read: the run was found to be this agent's to send. */
@@ -343,10 +352,12 @@ public final class ControlFollower implements AutoCloseable {
       return;
     }
     try {
-      boolean there = StopFile.holds(runDir, d); // an earlier session's, left as it was: its time is not this write's
+      // An earlier session's, left as it was, or a STOP that already counted for the run, whose time the write keeps: its time is
+      // not this write's.
+      boolean counted = StopFile.of(runDir, runId).isPresent();
       long before = System.currentTimeMillis();
       Path file = StopFile.write(runDir, d);
-      if (!there) {
+      if (!counted) {
         fileClockAheadMs = java.nio.file.Files.getLastModifiedTime(file).toMillis() - before;
       }
       stopFileWritten = true;

@@ -73,7 +73,11 @@ public final class StopFile {
   /**
    * Writes the decision, unless the folder's STOP file says it already: a restarted agent reads
    * the decision again, and a STOP file written anew looked newer than the last checkpoint the
-   * trainer saved after reading it, so the run could never be ended.
+   * trainer saved after reading it, so the run could never be ended. For the same reason a STOP
+   * that already counts for the run (a user's {@code touch STOP}, an empty file a power loss left,
+   * another decision) keeps its time when the decision replaces it: the trainer stopped at the
+   * first. Written to disk before it is moved into place, so a power loss leaves the old file or the
+   * new one, never an empty one (which counts as a user's STOP).
    */
   public static Path write(Path runDir, ControlDecision d) throws IOException {
     Path stop = runDir.resolve(NAME);
@@ -85,10 +89,20 @@ public final class StopFile {
     } catch (IOException absentOrUnreadable) {
       // written below
     }
+    Optional<FileTime> earlier = of(runDir, d.getRunId());
     Path tmp = runDir.resolve("." + NAME + ".tmp");
     // The folder is the trainer's: a link left at this name was written through, with the agent's rights, wherever it led.
     Files.deleteIfExists(tmp);
-    Files.writeString(tmp, content, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8));
+      while (bytes.hasRemaining()) {
+        out.write(bytes);
+      }
+      out.force(true);
+    }
+    if (earlier.isPresent()) {
+      Files.setLastModifiedTime(tmp, earlier.get());
+    }
     return Files.move(tmp, stop, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 }

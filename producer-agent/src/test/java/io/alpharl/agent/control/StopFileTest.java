@@ -36,7 +36,27 @@ class StopFileTest {
     StopFile.write(runDir, d);
     assertThat(StopFile.of(runDir, "r")).hasValue(then);
     StopFile.write(runDir, d.toBuilder().setAtStep(90).build());
-    assertThat(StopFile.of(runDir, "r")).as("another decision is written").hasValueSatisfying(t -> assertThat(t).isGreaterThan(then));
+    assertThat(StopFile.holds(runDir, d.toBuilder().setAtStep(90).build())).as("another decision is written").isTrue();
+    assertThat(StopFile.of(runDir, "r")).as("at the time of the first STOP, when the trainer stopped").hasValue(then);
+  }
+
+  /**
+   * A user's {@code touch STOP} stopped the trainer, which saved its last checkpoint; the decision,
+   * written over it later, made the STOP look newer than that checkpoint, and the run could never be
+   * closed. An earlier run's STOP, which the trainer ignored, is no such time.
+   */
+  @Test
+  void aDecisionOverAStopThatCountedKeepsItsTime() throws Exception {
+    FileTime then = FileTime.fromMillis(1_000_000_000_000L);
+    Files.setLastModifiedTime(Files.writeString(runDir.resolve(StopFile.NAME), ""), then);
+    ControlDecision d = ControlDecision.newBuilder().setRunId("r").setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(80).build();
+    StopFile.write(runDir, d);
+    assertThat(StopFile.holds(runDir, d)).isTrue();
+    assertThat(StopFile.of(runDir, "r")).hasValue(then);
+    StopFile.write(runDir, d.toBuilder().setRunId("earlier").build());
+    Files.setLastModifiedTime(runDir.resolve(StopFile.NAME), then);
+    StopFile.write(runDir, d);
+    assertThat(StopFile.of(runDir, "r")).as("over another run's STOP").hasValueSatisfying(t -> assertThat(t).isGreaterThan(then));
   }
 
   /** The run folder is the trainer's: a link left at the temporary file's name is not written through. */
