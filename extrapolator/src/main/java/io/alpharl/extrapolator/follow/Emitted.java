@@ -164,10 +164,12 @@ public final class Emitted {
   /**
    * Whether this extrapolator told the run to stop at that step. By step, not by run: the policy
    * stops a run once, at a step its fits alone decide, so a decision under this id at another step
-   * is not one it made (a forged one kept the real stop from being sent after a restart).
+   * is not one it made (a forged one kept the real stop from being sent after a restart); and one
+   * at that step naming no prediction of its own is not either (forged at the step the policy
+   * stops at, it kept the real stop from ever being sent).
    */
   public boolean stoppedAt(String runId, long step) {
-    return stops.getOrDefault(runId, List.of()).stream().anyMatch(d -> d.getAtStep() == step);
+    return stops.getOrDefault(runId, List.of()).stream().anyMatch(d -> d.getAtStep() == step && namesOwnPrediction(d));
   }
 
   public void stopped(ControlDecision d) {
@@ -183,9 +185,13 @@ public final class Emitted {
    * and the real one is still sent.
    */
   public java.util.Optional<ControlDecision> ownStop(String runId) {
-    return stops.getOrDefault(runId, List.of()).stream().filter(d -> !d.getModelPath().isEmpty()
-        && predictions.getOrDefault(key(runId, d.getAtStep(), d.getAxis()), List.of()).stream().anyMatch(p -> samePath(p.getModelPath(),
-            d.getModelPath()))).findFirst();
+    return stops.getOrDefault(runId, List.of()).stream().filter(this::namesOwnPrediction).findFirst();
+  }
+
+  /** Whether the decision names the model of a prediction this extrapolator made from its step. */
+  private boolean namesOwnPrediction(ControlDecision d) {
+    return !d.getModelPath().isEmpty() && predictions.getOrDefault(key(d.getRunId(), d.getAtStep(), d.getAxis()), List.of()).stream()
+        .anyMatch(p -> samePath(p.getModelPath(), d.getModelPath()));
   }
 
   public boolean deadLettered(String topic, int partition, long offset) {

@@ -82,6 +82,11 @@ class EmittedTest {
     e.stopped(ControlDecision.newBuilder().setRunId("f").setAtStep(75).setExtrapolatorId("x").setModelPath("/forged").build());
     assertThat(e.ownStop("f")).as("forged: no prediction of its own names that model").isEmpty();
     assertThat(e.ownStop("other")).isEmpty();
+    assertThat(e.stoppedAt("r", 40)).isTrue();
+    // Forged at the very step the policy stops at: the real stop is still sent.
+    e.stopped(ControlDecision.newBuilder().setRunId("g").setAtStep(40).setAxis(ProgressAxis.PROGRESS_AXIS_STEP).setExtrapolatorId("x")
+        .setModelPath("/forged").build());
+    assertThat(e.stoppedAt("g", 40)).isFalse();
   }
 
   /** Predictions published before --out was normalized name it as spelt: still this id's own. */

@@ -83,5 +83,9 @@ class DecisionStateTest {
     assertThat(s).extracting(DecisionState.Step::predict).containsExactly(false, true, false);
     assertThat(s.get(1).why()).isEqualTo("at 50 % of the run");
     assertThat(s).extracting(DecisionState.Step::stop).containsOnly(false);
+    // Passing since before the share: the prediction at it is the share's, and said so (it was called "gate passing").
+    List<DecisionState.Step> passing = run(atHalf, 100, pass(45), pass(50));
+    assertThat(passing).extracting(DecisionState.Step::predict).containsExactly(true, true);
+    assertThat(passing).extracting(DecisionState.Step::why).containsExactly("gate passing", "at 50 % of the run");
   }
 }
