@@ -18,6 +18,13 @@ command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 
 install_debian() {
+  if ! command -v apt-get >/dev/null; then
+    # Not Debian or Ubuntu (a Mac, Fedora): said once, where apt-get was tried three times with pauses, or advised on a Mac.
+    echo "install-test-tools: need ${need[*]} (Debian's package names), and this machine has no apt-get: install them with its own" >&2
+    echo "  package manager (chromium and chromedriver at /usr/bin, python3 at /usr/bin/python3 with prometheus_client and numpy), then" >&2
+    echo "  run the tests with -Dalpharl.skipToolInstall" >&2
+    exit 1
+  fi
   if [ "$(id -u)" -eq 0 ]; then
     sudo=()
   elif sudo -n true 2>/dev/null; then
