@@ -13,7 +13,7 @@ bench/results/accuracy.md (headline table, full table, the issue's two targets c
 
     nice mvn -q -B -o -pl cli -am package -DskipTests     # so ./alpharl does not build itself
     /usr/bin/python3 bench/accuracy.py                    # the five default runs (with mid: 62 min on 2 shared cores)
-    /usr/bin/python3 bench/accuracy.py --with-mid         # and /work/runs/minilm-rl-lr-mid
+    /usr/bin/python3 bench/accuracy.py --with-mid         # and runs/minilm-rl-lr-mid
     /usr/bin/python3 bench/accuracy.py --with-mid --with-batch-128   # and the 4x-batch run minilm-rl-lr-2e-5-batch-128
     /usr/bin/python3 bench/accuracy.py RUN_DIR...         # other runs of examples/trainer or trainer-minilm
     /usr/bin/python3 bench/accuracy.py --report-only      # re-render accuracy.md from accuracy.jsonl
@@ -33,7 +33,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 from accuracy import predict, report, runs, stats  # noqa: E402
 
-RUNS_DIR = "/work/runs"
+# The runs beside the repository's files, ignored by git (examples/trainer-minilm/make_runs.sh makes them there).
+RUNS_DIR = os.path.join(ROOT, "runs")
 DEFAULT_RUNS = (os.path.join(ROOT, "examples", "runs", "add2-grpo-seed1"), "{runs}/add2-grpo-seed2", "{runs}/add2-grpo-seed3",
                 "{runs}/minilm-rl-lr-slow", "{runs}/minilm-rl-lr-fast")
 MID_RUN = "{runs}/minilm-rl-lr-mid"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes every run the accuracy benchmark uses, under DIR (default /work/runs): the MiniLM base,
+# Makes every run the accuracy benchmark uses, under DIR (default the repository's runs/, ignored by git): the MiniLM base,
 # three RL runs on it (learning rates 1e-5, 5e-5, 1.5e-4) and one with four times the prompts per
 # step, each checkpoint's accuracy on the full held-out set, and two more seeds of the tiny add2
 # GRPO run. About 50 minutes of 2 CPU cores
@@ -8,7 +8,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-runs="${1:-/work/runs}"
+runs="${1:-$root/runs}"
 py=/usr/bin/python3
 mkdir -p "$runs"
 

@@ -9,8 +9,8 @@ the tokenizer, so the directory loads as a BERT model elsewhere (it has no poole
 graph has none, and sentence embeddings are mean-pooled token states).
 
     python3 minilm.py import --onnx model/all-minilm-l6-v2.onnx \
-        --tokenizer model/all-minilm-l6-v2-tokenizer.json --out /work/runs/minilm-base
-    python3 minilm.py check --onnx model/all-minilm-l6-v2.onnx --model /work/runs/minilm-base
+        --tokenizer model/all-minilm-l6-v2-tokenizer.json --out ../../runs/minilm-base
+    python3 minilm.py check --onnx model/all-minilm-l6-v2.onnx --model ../../runs/minilm-base
 """
 import argparse
 import json

@@ -17,8 +17,8 @@ checkpoint.
 Held-out evaluation: every unordered pair {a, b} belongs either to training or to evaluation
 (a fixed seeded split), so no evaluation question, nor its operands swapped, is ever trained on.
 
-    python3 rl.py train --base /work/runs/minilm-base --out /work/runs/minilm-rl-lr-slow --lr 1e-5
-    python3 rl.py eval --model /work/runs/minilm-rl-lr-slow/checkpoint-300
+    python3 rl.py train --base ../../runs/minilm-base --out ../../runs/minilm-rl-lr-slow --lr 1e-5
+    python3 rl.py eval --model ../../runs/minilm-rl-lr-slow/checkpoint-300
 """
 import argparse
 import json
