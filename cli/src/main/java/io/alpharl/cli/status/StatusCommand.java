@@ -100,7 +100,7 @@ public final class StatusCommand implements Callable<Integer> {
     } catch (NotFound e) {
       // Each instance holds the runs of the partitions it owns: another instance of the application may hold this one, which the
       // processor names where the group says.
-      spec.commandLine().getErr().println("alpharl status: " + e.getMessage() + (e.holder != null ? ": ask it (--processor-url " + e.holder + ")"
+      spec.commandLine().getErr().println("alpharl status: " + e.getMessage() + (e.holder != null ? ": ask that one (--processor-url " + e.holder + ")"
           : " (an instance answers for the runs of its own partitions: with several processor instances, ask the others)"));
       return 1;
     }

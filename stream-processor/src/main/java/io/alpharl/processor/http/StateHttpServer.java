@@ -169,14 +169,14 @@ public final class StateHttpServer implements AutoCloseable {
   }
 
   /**
-   * A 404 for a run this instance does not hold, naming the instance that does where the group
-   * says ({@code holder}): with several instances, "no run" read the same for a run held elsewhere
-   * as for one that does not exist.
+   * A 404 for a run this instance does not hold, naming the instance that holds its partition where
+   * the group says ({@code holder}): with several instances, "no run" gave no hint where a run held
+   * elsewhere was.
    */
   private void notHere(HttpExchange exchange, String runId) throws IOException {
     Optional<String> holder = queries.holderOf(runId);
-    ObjectNode body = JSON.createObjectNode().put("error", holder.map(h -> "run " + runId + " is held by the processor instance at " + h)
-        .orElse("no run " + runId + " on this instance"));
+    ObjectNode body = JSON.createObjectNode().put("error", holder.map(h -> "no run " + runId + " on this instance; the processor instance at "
+        + h + " holds its partition, and the run if there is one").orElse("no run " + runId + " on this instance"));
     holder.ifPresent(h -> body.put("holder", h));
     send(exchange, 404, body.toString());
   }

@@ -74,10 +74,10 @@ public final class StateQueries {
   }
 
   /**
-   * The HTTP address of the instance that holds the run's state, where another instance of the
-   * application does (each answers for the runs of its own partitions of {@code alpharl.runs});
-   * empty where this one does, none does, or the group has not said (an instance without
-   * {@code application.server}).
+   * The HTTP address of the instance that holds the partition of {@code alpharl.runs} a run of this
+   * id lies in, where another instance of the application does (each answers for the runs of its own
+   * partitions): whether such a run exists only that instance knows. Empty where this one holds it,
+   * none does, or the group has not said (an instance without {@code application.server}).
    */
   public Optional<String> holderOf(String runId) {
     try {
@@ -90,7 +90,9 @@ public final class StateQueries {
           at.partition());
       boolean here = streams.metadataForLocalThreads().stream().flatMap(t -> t.activeTasks().stream())
           .anyMatch(t -> t.topicPartitions().contains(partition));
-      return here ? Optional.empty() : Optional.of("http://" + at.activeHost().host() + ":" + at.activeHost().port());
+      String host = at.activeHost().host();
+      // Kafka keeps an IPv6 literal without its brackets, which a URL needs.
+      return here ? Optional.empty() : Optional.of("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + at.activeHost().port());
     } catch (RuntimeException e) { // not running, rebalancing: no holder to name now
       return Optional.empty();
     }

@@ -51,7 +51,6 @@ class StreamsPropertiesTest {
     }
   }
 
-  /** The stores' changelogs take the replicas the user asks for, else the broker's default; a fixed 1 overrode both. */
   /** Each instance tells the group its HTTP address, so that one asked for a run another holds can name it; the user's is kept. */
   @Test
   void anInstanceWithHttpGivesTheGroupItsAddress() {
@@ -68,6 +67,7 @@ class StreamsPropertiesTest {
         .containsEntry(StreamsConfig.APPLICATION_SERVER_CONFIG, "page.example:443");
   }
 
+  /** The stores' changelogs take the replicas the user asks for, else the broker's default; a fixed 1 overrode both. */
   @Test
   void theChangelogsReplicasAreTheUsersOrTheBrokersDefault() {
     StreamsConfig asked = new StreamsConfig(StreamsProperties.of(ProcessorConfig.defaults(

@@ -141,7 +141,7 @@ function whereIs(wanted, ids) {
   if (note.dataset.run === wanted) return;
   note.dataset.run = wanted;
   fetch('/api/runs/' + encodeURIComponent(wanted), { cache: 'no-store', signal: AbortSignal.timeout(10000) })
-    .then(r => r.json())
+    .then(r => (r.status === 404 ? r.json() : Promise.reject(new Error('HTTP ' + r.status)))) // a 503 while restoring says nothing yet
     .then(b => {
       if (note.dataset.run !== wanted) return;
       note.innerHTML = b.holder
