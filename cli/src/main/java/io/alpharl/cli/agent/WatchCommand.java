@@ -40,6 +40,8 @@ public final class WatchCommand implements Callable<Integer> {
    * within about this long rather than at the next checkpoint, for one admin request per interval.
    */
   private static final Duration TOPIC_CHECK_INTERVAL = Duration.ofSeconds(30);
+  /** How long a --once watch waits for the control topic to be read to its end before it decides whether the run was stopped. */
+  private static final Duration CONTROL_CATCH_UP = Duration.ofSeconds(30);
 
   @Mixin
   RunDirOptions run;
@@ -155,6 +157,11 @@ public final class WatchCommand implements Callable<Integer> {
           agent.poll();
           agent.requireRunFolderListed();
           armIfVouched(agent, control);
+          // Whether the run was stopped is decided right after, from what the follower has read of the control topic.
+          if (!control.awaitCaughtUp(CONTROL_CATCH_UP)) {
+            System.err.printf("run %s: %s was not read to its end in %d s; a decision on it, if any, is not acted on by this watch%n",
+                config.runId(), Topics.CONTROL.name(), CONTROL_CATCH_UP.toSeconds());
+          }
           break;
         }
         if (sent == 0 && System.nanoTime() - topicsChecked > TOPIC_CHECK_INTERVAL.toNanos()) {

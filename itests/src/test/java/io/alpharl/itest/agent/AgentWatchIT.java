@@ -242,6 +242,31 @@ class AgentWatchIT {
   }
 
   /**
+   * A {@code --once} watch decides right after its scans whether the run was stopped: one whose
+   * follower had not read the control topic that far yet said the run was still running and wrote no
+   * STOP (a watch run now and then by cron could miss the decision every time). It waits for the
+   * follower to read the topic as far as it then reached.
+   */
+  @Test
+  void watchOnceActsOnADecisionAlreadyOnTheControlTopic(TestBroker broker) throws Exception {
+    String runId = "once-stop-" + UUID.randomUUID().toString().substring(0, 8);
+    String[] watch = watchOnceOfTheFirstFourSteps(broker, runId);
+    io.alpharl.proto.v1.ControlDecision stop = io.alpharl.proto.v1.ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION)
+        .setRunId(runId).setExtrapolatorId(Topics.DEFAULT_EXTRAPOLATOR_ID).setAction(io.alpharl.proto.v1.ControlAction.CONTROL_ACTION_EARLY_STOP)
+        .setAtStep(15).setReason("gate passing").build();
+    try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(
+        Map.of("bootstrap.servers", broker.bootstrapServers()), new org.apache.kafka.common.serialization.ByteArraySerializer(),
+        new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.CONTROL.name(), runId.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+          stop.toByteArray())).get();
+    }
+    Said again = execute(watch);
+    assertThat(again.code()).isZero();
+    assertThat(io.alpharl.agent.control.StopFile.of(runDir, runId)).as("the decision's STOP, written by the watch; it said: %s", again.err()).isPresent();
+    assertThat(again.err()).contains("stopped early");
+  }
+
+  /**
    * A live watch does not stop by itself: the user (or the supervisor) stops it with Ctrl-C or
    * SIGTERM, and once the planned final step was sent that stop ends the run, as {@code --once} does.
    */

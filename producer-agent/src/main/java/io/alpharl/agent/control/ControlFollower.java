@@ -70,6 +70,8 @@ public final class ControlFollower implements AutoCloseable {
   private final Patience patience;
   private final Path runDir;
   private final AtomicBoolean running = new AtomicBoolean(true);
+  /** Counted down once the topic is read as far as it reached when the follower first read it. */
+  private final java.util.concurrent.CountDownLatch caughtUp = new java.util.concurrent.CountDownLatch(1);
   /** The records of alpharl.control refused, as partition@offset: this session's and, once read, earlier sessions' letters. */
   private final Set<String> refused = ConcurrentHashMap.newKeySet();
   /** Whether the letters earlier followers of the run wrote are read into {@link #refused} (the follower's thread only). */
@@ -277,6 +279,7 @@ public final class ControlFollower implements AutoCloseable {
       }
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> reached = consumer.endOffsets(partitions); // read-committed: the stable end
       while (running.get()) {
         for (DeadLetter l; (l = unsent.poll()) != null; ) {
           send(letters, l);
@@ -322,8 +325,23 @@ public final class ControlFollower implements AutoCloseable {
         }
         writeStopFileIfDue();
         sayHeldOnce();
+        if (caughtUp.getCount() > 0 && partitions.stream().allMatch(p -> consumer.position(p) >= reached.getOrDefault(p, 0L))) {
+          caughtUp.countDown();
+        }
       }
     }
+  }
+
+  /**
+   * Waits until the follower has read the control topic as far as it reached when the follower
+   * first read it, or {@code patience} ran out: a {@code --once} watch decides right after whether
+   * the run was stopped, and one whose follower had not reached the decision yet said it was still
+   * running (a watch run now and then by cron could miss it every time).
+   *
+   * @return whether it caught up
+   */
+  public boolean awaitCaughtUp(java.time.Duration patience) throws InterruptedException {
+    return caughtUp.await(patience.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   /**
