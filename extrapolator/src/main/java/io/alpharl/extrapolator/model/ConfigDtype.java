@@ -13,8 +13,8 @@ import java.util.regex.Pattern;
  * A predicted model's {@code config.json} made to name the dtype its weights are written in. The
  * live extrapolator copies the base's config, and a trainer that loads a bf16 base in f32 saves
  * f32 checkpoints, so the model is written in f32 under a config saying bfloat16: transformers'
- * and vLLM's {@code dtype="auto"} read the config first and load it in bf16, rounding away the
- * updates f32 keeps. Only the dtype's value is replaced, in place, so the rest of the file is the
+ * {@code dtype="auto"} reads the config first and loaded it in bf16, rounding away the updates f32
+ * keeps (vLLM's "auto" downcasts an f32 model whatever the config says; README says so). Only the dtype's value is replaced, in place, so the rest of the file is the
  * user's bytes. Stateless.
  */
 final class ConfigDtype {

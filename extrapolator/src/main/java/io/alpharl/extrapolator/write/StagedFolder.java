@@ -7,9 +7,11 @@ import java.nio.file.StandardCopyOption;
 
 /**
  * A model folder written whole or not at all: written under a staging name beside it, made
- * durable, then moved into place, the model it replaces moved aside first and deleted last. A reader never sees half a model, nor one half
- * of an earlier prediction and half of a new one (a write into the folder itself, failing part way,
- * left new shards beside old ones under the old index and metadata, which load without a word).
+ * durable, then moved into place, the model it replaces moved aside first and deleted last. The folder
+ * never holds half a model, nor one half of an earlier prediction and half of a new one (a write into
+ * the folder itself, failing part way, left new shards beside old ones under the old index and
+ * metadata, which load without a word); a loader that read the old index and opens its shards by
+ * path while a new model of the same path is moved in can still meet the new shards.
  * Stateless.
  */
 public final class StagedFolder {

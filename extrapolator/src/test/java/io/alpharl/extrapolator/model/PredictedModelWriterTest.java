@@ -140,6 +140,27 @@ class PredictedModelWriterTest {
   }
 
   /**
+   * A file beside the weights larger than a model's files are (a dataset or an archive beside a
+   * single-file base) is refused in the error, as the agent refuses to record it: it was copied into
+   * every predicted model. A sparse file: nothing is written to make it.
+   */
+  @Test
+  void aFileBesideTheWeightsOverTheLimitIsRefused() throws Exception {
+    Path baseDir = Files.createDirectories(dir.resolve("base"));
+    new SafetensorsWriter(Map.of()).add("norm.weight", DType.F32, List.of(4L))
+        .writeTo(baseDir.resolve(Checkpoint.SINGLE_FILE), Map.of("norm.weight", new float[] {1, 2, 3, 4}));
+    try (java.io.RandomAccessFile big = new java.io.RandomAccessFile(baseDir.resolve("data.tar").toFile(), "rw")) {
+      big.setLength(io.alpharl.safetensors.ModelFiles.MAX_BYTES + 1);
+    }
+    PredictionPlan plan = new PredictionPlan("run", 80, new long[] {5, 10, 80}, ProgressAxis.PROGRESS_AXIS_STEP, 200, 0.9, Map.of(), false,
+        CarriedDeltas.of(Map.of()), Map.of(), PredictionPlan.Verdict.NONE, Map.of());
+    try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> PredictedModelWriter.write(dir.resolve("pred"), base, plan, backend, 1 << 20))
+          .hasMessageContaining("data.tar is " + (io.alpharl.safetensors.ModelFiles.MAX_BYTES + 1) + " bytes");
+    }
+  }
+
+  /**
    * A snapshot of the Hugging Face cache links every file into its repository's blobs: those are
    * copied, so that the predicted folder is whole wherever it goes; a link out of the repository is
    * still written as a link.
