@@ -25,6 +25,35 @@ class SafetensorsFileTest {
   Path dir;
 
   /** A name with a control character (a terminal escape, a line break) would reach terminals and log lines as written: refused. */
+  /**
+   * The layout other readers require, checked on the raw bytes (this module's reader is lenient: it
+   * reads an unpadded header too): an 8-byte little-endian header length that is a multiple of 8, a
+   * header that is a JSON object from its first byte, and data offsets from 0 without a gap to the
+   * file's end. Names of odd lengths make the header's own length odd before its padding.
+   */
+  @Test
+  void theHeaderIsPaddedToEightBytesAndTheDataFollowsWithoutAGap() throws Exception {
+    for (String name : List.of("w", "ab", "abc", "layers.0.self_attn.q_proj.weight")) {
+      java.nio.file.Path file = dir.resolve(name + ".safetensors");
+      new SafetensorsWriter(Map.of("format", "pt")).add(name, DType.BF16, List.of(3L)).add(name + ".b", DType.F32, List.of(2L))
+          .writeTo(file, Map.of(name, new float[] {1, 2, 3}, name + ".b", new float[] {4, 5}));
+      byte[] bytes = java.nio.file.Files.readAllBytes(file);
+      long headerLength = java.nio.ByteBuffer.wrap(bytes, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+      assertThat(headerLength % 8).as(name).isZero();
+      assertThat(bytes[8]).as("a JSON object from its first byte").isEqualTo((byte) '{');
+      com.fasterxml.jackson.databind.JsonNode header = new com.fasterxml.jackson.databind.ObjectMapper()
+          .readTree(new String(bytes, 8, (int) headerLength, java.nio.charset.StandardCharsets.UTF_8).strip());
+      long end = 0;
+      for (String tensor : List.of(name, name + ".b")) {
+        com.fasterxml.jackson.databind.JsonNode offsets = header.get(tensor).get("data_offsets");
+        assertThat(offsets.get(0).asLong()).as("%s starts where the one before ends", tensor).isEqualTo(end);
+        end = offsets.get(1).asLong();
+      }
+      assertThat(8 + headerLength + end).as("no bytes after the data").isEqualTo(bytes.length);
+      assertThat(header.get("__metadata__").get("format").asText()).isEqualTo("pt");
+    }
+  }
+
   @Test
   void aTensorNameWithAControlCharacterIsRefused() throws IOException {
     Path file = dir.resolve("model.safetensors");
