@@ -241,9 +241,11 @@ public final class DeltaSumStore implements StateStore {
    * record larger than the factors' store takes (8·k·(m+n) bytes of doubles: at k = 4 a shape with
    * m + n past about 520,000, which junk names cheaply with an empty sparse frame, and a user
    * pattern modelling a 256k-vocabulary head with --factors 8 reaches; sent, it failed the stream
-   * thread at every start, for every run). Never kept, so each of its later frames meets the store
-   * as a tensor it does not know, refused for a missing step live and after any restore alike.
-   * Depends on the key and the factor settings alone, which every instance shares.
+   * thread at every start, for every run). Never given ΔW: a step of one chunk leaves nothing kept
+   * (each later frame meets the store as a tensor it does not know, refused for a missing step), one
+   * of several keeps the tensor's step bookkeeping, each step refused here as it completes; live and
+   * after any restore alike. Depends on the key and the factor settings alone, which every instance
+   * shares.
    */
   private String refusedForSize(String key, List<Long> shape) {
     long rows = shape.get(0);
@@ -509,6 +511,17 @@ public final class DeltaSumStore implements StateStore {
   public boolean analysed(String key) {
     Tensor t = tensors.get(key);
     return t != null && t.log.shape() != null && t.analysed();
+  }
+
+  /**
+   * Whether a copy of the tensor may have held ΔW: a modelled 2-D module of a size the store takes.
+   * One refused for its size never had ΔW, so its run's end has no pieces of a copy to let go: taken
+   * for one, a junk module named 131071 x 2^31 made its end copy forward about 2^31 tombstones in
+   * one transaction, which outlasted the timeout at every try, and its partition never moved again.
+   */
+  public boolean copiesDelta(String key) {
+    Tensor t = tensors.get(key);
+    return analysed(key) && refusedForSize(key, t.log.shape()) == null;
   }
 
   /**

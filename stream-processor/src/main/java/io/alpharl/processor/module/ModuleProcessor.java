@@ -178,7 +178,7 @@ public final class ModuleProcessor implements Processor<String, DeltaFrame, Void
   /** One tensor's copy as it stands after the frame at {@code at}. */
   private void write(String tensorKey, RecordMetadata at, long timestamp) {
     TensorSnapshot s = deltas.snapshot(tensorKey, at.partition(), at.offset());
-    SnapshotRecords.write(s, deltas.analysed(tensorKey), config.snapshots(), (key, piece) -> out.forward(new Record<>(key, piece, timestamp), SNAPSHOT_SINK));
+    SnapshotRecords.write(s, deltas.copiesDelta(tensorKey), config.snapshots(), (key, piece) -> out.forward(new Record<>(key, piece, timestamp), SNAPSHOT_SINK));
   }
 
   private void emitFactors(Record<String, DeltaFrame> record, DeltaFrame frame, List<Long> shape) {

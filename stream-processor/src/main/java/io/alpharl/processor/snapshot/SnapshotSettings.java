@@ -52,6 +52,6 @@ public record SnapshotSettings(int everySteps, int chunkValues) {
 
   /** Records a copy of {@code elements} values of ΔW takes. */
   public int pieces(long elements) {
-    return (int) Math.max(1, (elements + chunkValues - 1) / chunkValues);
+    return Math.toIntExact(Math.max(1, (elements + chunkValues - 1) / chunkValues)); // never wrapped into a small count
   }
 }

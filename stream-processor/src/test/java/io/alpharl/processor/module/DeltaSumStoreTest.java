@@ -177,6 +177,7 @@ class DeltaSumStoreTest {
         assertThat(r.detail()).contains("top-" + FactorSettings.defaults().rank() + " factors", "--factors");
       });
       assertThat(live.heldValues()).isZero();
+      assertThat(live.copiesDelta(KEY)).as("no copy of it held ΔW: its end lets no pieces go").isFalse();
       live.close();
 
       RecordBatchingStateRestoreCallback[] callback = new RecordBatchingStateRestoreCallback[1];

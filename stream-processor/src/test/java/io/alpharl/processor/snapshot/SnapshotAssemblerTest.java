@@ -159,6 +159,8 @@ class SnapshotAssemblerTest {
     assertThat(SnapshotRecords.partitionOf("run")).isEqualTo(-1);
     assertThat(SETTINGS.pieces(12)).isEqualTo(3);
     assertThat(SETTINGS.pieces(0)).isEqualTo(1);
+    // A count past an int is an error, not one wrapped into another count (a junk shape once asked for about 2^31 pieces).
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> SETTINGS.pieces(131071L << 34)).isInstanceOf(ArithmeticException.class);
     // Once in every 4 steps for each key, whatever its phase.
     assertThat(java.util.stream.LongStream.rangeClosed(1, 12).filter(s -> SETTINGS.due(KEY, s)).count()).isEqualTo(3);
     assertThat(SnapshotSettings.none().due(KEY, 4)).isFalse();
