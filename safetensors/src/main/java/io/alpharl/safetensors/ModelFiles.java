@@ -72,13 +72,24 @@ public final class ModelFiles {
 
   private static byte[] readSmall(Path f) {
     try {
-      long size = Files.size(f);
-      if (size > MAX_BYTES) {
-        throw new SafetensorsException(f + " is " + size + " bytes; model files besides the weights are carried up to " + MAX_BYTES);
-      }
+      requireCarried(f);
       return Files.readAllBytes(f);
     } catch (IOException e) {
       throw new SafetensorsException("cannot read " + f + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Refuses a model file larger than {@link #MAX_BYTES}, which a recording and a predicted model
+   * both carry whole: a dataset or an archive beside a single-file base went into every one.
+   *
+   * @throws SafetensorsException naming the file, its size and the limit
+   */
+  public static void requireCarried(Path f) throws IOException {
+    long size = Files.size(f);
+    if (size > MAX_BYTES) {
+      throw new SafetensorsException(f + " is " + size + " bytes; model files besides the weights are carried up to " + MAX_BYTES
+          + " bytes: move it out of the model's folder");
     }
   }
 

@@ -80,30 +80,18 @@ public final class PredictedModelWriter {
   private static void copyModelFile(Path from, Path to, Path modelDir) throws IOException {
     Files.deleteIfExists(to); // a link or file from an earlier folder of modelFileDirs: the later one's replaces it
     if (!Files.isSymbolicLink(from)) {
-      Files.copy(requireSmall(from), to, LinkOption.NOFOLLOW_LINKS);
+      ModelFiles.requireCarried(from); // as the agent refuses to record it; the disk-room check counts the weights alone
+      Files.copy(from, to, LinkOption.NOFOLLOW_LINKS);
       return;
     }
     Path real = from.toRealPath();
     Path dir = modelDir.toAbsolutePath().toRealPath();
     if ((real.startsWith(dir) || modelBlobs(dir).filter(real::startsWith).isPresent()) && Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
-      Files.copy(requireSmall(real), to, LinkOption.NOFOLLOW_LINKS);
+      ModelFiles.requireCarried(real);
+      Files.copy(real, to, LinkOption.NOFOLLOW_LINKS);
     } else {
       Files.createSymbolicLink(to, real);
     }
-  }
-
-  /**
-   * A file to copy, refused over {@link ModelFiles#MAX_BYTES} as the agent refuses to record one: a
-   * dataset or an archive beside a single-file base was copied into every predicted model, with no
-   * word, and the disk-room check counts the weights alone.
-   */
-  private static Path requireSmall(Path file) throws IOException {
-    long size = Files.size(file);
-    if (size > ModelFiles.MAX_BYTES) {
-      throw new IOException(file + " is " + size + " bytes; a model's files besides its weights are carried up to " + ModelFiles.MAX_BYTES
-          + " bytes: move it out of the model's folder");
-    }
-    return file;
   }
 
   /** The model files of {@code folder} into {@code to}, made where there are any ({@code modelDir} as {@link #copyModelFile} takes it). */
