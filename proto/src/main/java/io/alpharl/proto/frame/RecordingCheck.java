@@ -38,10 +38,9 @@ public final class RecordingCheck {
     long lastStep = 0;
     String runId = null;
     long values = 0;
-    java.util.SortedSet<Long> framesOf = new java.util.TreeSet<>(); // the steps of the frames read since the last commit
     // The chunks read since the last commit, by step and tensor: a row count damaged in a batch of frames alone (Arrow's metadata,
     // outside the records' checksums), or such a batch gone, left a step short of frames that nothing else here noticed.
-    java.util.Map<String, ChunkOrder> chunksOf = new java.util.LinkedHashMap<>();
+    java.util.Map<TensorStep, ChunkOrder> chunksOf = new java.util.LinkedHashMap<>();
     BaseChunks base = null; // the base as the first manifest declares it, checked as its chunks come
     try (RecordingReader reader = new RecordingReader(allocator, recording)) {
       for (List<RecordEntry> batch = reader.nextBatch(); !batch.isEmpty(); batch = reader.nextBatch()) {
@@ -83,8 +82,7 @@ public final class RecordingCheck {
               }
               case DELTA -> {
                 io.alpharl.proto.v1.DeltaChunkHeader h = FrameEnvelope.parse(e.value()).header();
-                framesOf.add(h.getStep());
-                chunksOf.computeIfAbsent(h.getStep() + " " + h.getTensorName(), k -> new ChunkOrder(h)).accept(h);
+                chunksOf.computeIfAbsent(new TensorStep(h.getStep(), h.getTensorName()), k -> new ChunkOrder(h)).accept(h);
               }
               case BASE_FILE -> requireInBaseFolder(e.key(), where);
               case STEP -> {
@@ -101,10 +99,10 @@ public final class RecordingCheck {
                   throw new IOException(where + "step " + step + " after step " + lastStep);
                 }
                 // A step's frames come just before its commit: others there lost their own commit (a row gone from a batch).
+                java.util.SortedSet<Long> framesOf = stepsOf(chunksOf);
                 if (!framesOf.isEmpty() && (framesOf.size() > 1 || framesOf.first() != step)) {
                   throw new IOException(where + "frames of step(s) " + framesOf + " before the commit of step " + step);
                 }
-                framesOf.clear();
                 requireWholeStep(commit, chunksOf, where);
                 lastStep = step;
                 steps++;
@@ -127,21 +125,29 @@ public final class RecordingCheck {
     if (steps == 0) {
       base.requireWhole(recording + " is damaged: ");
     }
-    if (!framesOf.isEmpty()) {
+    if (!chunksOf.isEmpty()) {
       // The last step's commit gone (a row dropped from the last batch): replayed, its frames went out with no commit, and the run
       // was ended a step early.
-      throw new IOException(recording + " is damaged: it ends with frames of step(s) " + framesOf + " and no commit of them");
+      throw new IOException(recording + " is damaged: it ends with frames of step(s) " + stepsOf(chunksOf) + " and no commit of them");
     }
     return new Verified(runId, steps, values);
+  }
+
+  /** One tensor's frames of one step, as a recording holds them. */
+  private record TensorStep(long step, String tensor) {}
+
+  /** The steps of the frames read since the last commit. */
+  private static java.util.SortedSet<Long> stepsOf(java.util.Map<TensorStep, ChunkOrder> chunksOf) {
+    return chunksOf.keySet().stream().map(TensorStep::step).collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
   }
 
   /**
    * The step's frames against its commit: each tensor the commit names with all the chunks it
    * states, whole, and no frame of another tensor. Empties {@code chunksOf}.
    */
-  private static void requireWholeStep(StepCommitted commit, java.util.Map<String, ChunkOrder> chunksOf, String where) throws IOException {
+  private static void requireWholeStep(StepCommitted commit, java.util.Map<TensorStep, ChunkOrder> chunksOf, String where) throws IOException {
     for (io.alpharl.proto.v1.TensorDigest d : commit.getTensorsList()) {
-      ChunkOrder order = chunksOf.remove(commit.getStep() + " " + d.getTensorName());
+      ChunkOrder order = chunksOf.remove(new TensorStep(commit.getStep(), d.getTensorName()));
       int had = order == null ? 0 : order.acceptedChunks();
       if (had != d.getChunkCount() || (order != null && !order.isComplete())) {
         throw new IOException(where + "step " + commit.getStep() + " holds " + had + " chunk(s) of tensor " + d.getTensorName() + ", where its commit"
@@ -149,8 +155,7 @@ public final class RecordingCheck {
       }
     }
     if (!chunksOf.isEmpty()) {
-      String first = chunksOf.keySet().iterator().next();
-      throw new IOException(where + "frames of tensor " + first.substring(first.indexOf(' ') + 1) + ", which the commit of step " + commit.getStep()
+      throw new IOException(where + "frames of tensor " + chunksOf.keySet().iterator().next().tensor() + ", which the commit of step " + commit.getStep()
           + " does not name" + (chunksOf.size() > 1 ? " (and " + (chunksOf.size() - 1) + " more)" : ""));
     }
   }
