@@ -201,12 +201,11 @@ public final class StatusCommand implements Callable<Integer> {
     String base = url.replaceAll("/+$", "");
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() == 404) {
-      JsonNode error = JSON.readTree(r.body()).path("error");
-      if (!error.isTextual()) {
+      JsonNode body = JSON.readTree(r.body());
+      if (!body.path("error").isTextual()) {
         throw new NotTheProcessor(); // the processor says what it did not find; another server's 404 does not
       }
-      JsonNode holder = JSON.readTree(r.body()).path("holder");
-      throw new NotFound(error.asText(), holder.isTextual() ? holder.asText() : null);
+      throw new NotFound(body.path("error").asText(), body.path("holder").isTextual() ? body.path("holder").asText() : null);
     }
     if (r.statusCode() == 503) {
       String why = "HTTP 503";

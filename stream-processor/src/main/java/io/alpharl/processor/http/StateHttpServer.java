@@ -92,6 +92,11 @@ public final class StateHttpServer implements AutoCloseable {
     }
   }
 
+  /** The raw segments after {@code /api/runs/}: one empty segment for the list itself. */
+  private static String[] segments(String rawPath) {
+    return rawPath.replaceFirst("^/api/runs/?", "").split("/");
+  }
+
   private static final class MalformedPathException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
@@ -125,7 +130,7 @@ public final class StateHttpServer implements AutoCloseable {
             .toString());
         return;
       }
-      String[] parts = path.replaceFirst("^/api/runs/?", "").split("/");
+      String[] parts = segments(path);
       if (parts.length == 1 && parts[0].isEmpty()) {
         ArrayNode runs = JSON.createArrayNode();
         queries.runs().forEach((id, r) -> runs.add(runJson(id, r, List.of(), queries.outcome(id), false)));
@@ -153,11 +158,14 @@ public final class StateHttpServer implements AutoCloseable {
     } catch (InvalidStateStoreException e) {
       if (queries.holdsNoRuns()) {
         // For good, not for a rebalance: 503 said "try again" for ever on an instance beyond the run-keyed topics' partitions.
-        boolean list = exchange.getRequestURI().getRawPath().replaceFirst("^/api/runs/?", "").isEmpty();
+        String[] parts = segments(exchange.getRequestURI().getRawPath());
+        boolean list = parts.length == 1 && parts[0].isEmpty();
         if (list) {
           send(exchange, 200, "[]");
+        } else if (parts.length == 0) {
+          send(exchange, 404, error("unknown path " + exchange.getRequestURI().getPath()));
         } else {
-          notHere(exchange, segment(exchange.getRequestURI().getRawPath().replaceFirst("^/api/runs/?", "").split("/")[0]));
+          notHere(exchange, segment(parts[0]));
         }
         return;
       }

@@ -59,9 +59,14 @@ public final class StateQueries {
    * not missing for a rebalance but for good, so they answer that they hold no runs.
    */
   public boolean holdsNoRuns() {
-    return streams.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING && streams.metadataForLocalThreads().stream()
-        .flatMap(t -> t.activeTasks().stream()).flatMap(t -> t.topicPartitions().stream())
-        .noneMatch(p -> p.topic().equals(io.alpharl.proto.topic.Topics.RUNS.name()));
+    return streams.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING && runsPartitionsHere().isEmpty();
+  }
+
+  /** The partitions of {@code alpharl.runs} whose run tracker tasks are active on this instance. */
+  private java.util.Set<Integer> runsPartitionsHere() {
+    return streams.metadataForLocalThreads().stream().flatMap(t -> t.activeTasks().stream()).flatMap(t -> t.topicPartitions().stream())
+        .filter(p -> p.topic().equals(io.alpharl.proto.topic.Topics.RUNS.name())).map(org.apache.kafka.common.TopicPartition::partition)
+        .collect(java.util.stream.Collectors.toSet());
   }
 
   /**
@@ -86,10 +91,7 @@ public final class StateQueries {
           || at.activeHost().equals(org.apache.kafka.streams.state.HostInfo.unavailable())) {
         return Optional.empty();
       }
-      org.apache.kafka.common.TopicPartition partition = new org.apache.kafka.common.TopicPartition(io.alpharl.proto.topic.Topics.RUNS.name(),
-          at.partition());
-      boolean here = streams.metadataForLocalThreads().stream().flatMap(t -> t.activeTasks().stream())
-          .anyMatch(t -> t.topicPartitions().contains(partition));
+      boolean here = runsPartitionsHere().contains(at.partition());
       String host = at.activeHost().host();
       // Kafka keeps an IPv6 literal without its brackets, which a URL needs.
       return here ? Optional.empty() : Optional.of("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + at.activeHost().port());
@@ -131,15 +133,15 @@ public final class StateQueries {
   }
 
   public List<ModuleView> modules(String runId) {
-    Optional<RunState> run = run(runId);
-    if (run.isEmpty()) {
-      modulesByRun.remove(runId);
-      return List.of();
-    }
     // One build a run at a time: a request that comes while one is under way (a page asking again after its own request timed out)
-    // waits for it and takes its views, where each built them anew.
+    // waits for it and takes its views, where each built them anew; the run's state is read once the wait is over.
     synchronized (buildLocks.computeIfAbsent(runId, k -> new Object())) {
-      RunState now = run(runId).orElse(run.get());
+      Optional<RunState> run = run(runId);
+      if (run.isEmpty()) {
+        modulesByRun.remove(runId);
+        return List.of();
+      }
+      RunState now = run.get();
       ModulesAt known = modulesByRun.get(runId);
       if (known != null && known.answers(now)) {
         return known.views();
