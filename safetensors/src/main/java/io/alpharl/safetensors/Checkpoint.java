@@ -255,8 +255,7 @@ public final class Checkpoint implements AutoCloseable {
     if (baseHead.isPresent()) {
       return baseHead.filter(tensors::containsKey);
     }
-    boolean baseHasHead = base.tensors().keySet().stream().anyMatch(Checkpoint::isHead);
-    if (baseHasHead || !base.tiesWordEmbeddings()) {
+    if (base.storesHead() || !base.tiesWordEmbeddings()) {
       return Optional.empty();
     }
     List<String> heads = tensors.values().stream().filter(h -> isHead(h.name()) && !base.tensors().containsKey(h.name())
@@ -275,16 +274,29 @@ public final class Checkpoint implements AutoCloseable {
 
   /** Whether this folder's config.json says the model's input and output embeddings are one tensor. */
   private boolean tiesWordEmbeddings() {
+    return tiesWordEmbeddings(dir).orElse(false);
+  }
+
+  /** Whether this checkpoint stores an output head ({@code lm_head.weight}, {@code embed_out.weight}, under any prefix). */
+  public boolean storesHead() {
+    return tensors.keySet().stream().anyMatch(Checkpoint::isHead);
+  }
+
+  /**
+   * What {@code dir}'s config.json says of tying the model's input and output embeddings into one
+   * tensor; empty where there is no such file or it is not a JSON object.
+   */
+  public static Optional<Boolean> tiesWordEmbeddings(Path dir) {
     Path config = dir.resolve("config.json");
     if (!Files.isRegularFile(config)) {
-      return false;
+      return Optional.empty();
     }
     try {
       JsonNode c = JSON.readTree(config.toFile());
       // transformers' PretrainedConfig ties by default: a config without the key (GPT-2's) ties.
-      return c != null && c.isObject() && c.path("tie_word_embeddings").asBoolean(true);
+      return c != null && c.isObject() ? Optional.of(c.path("tie_word_embeddings").asBoolean(true)) : Optional.empty();
     } catch (IOException e) {
-      return false;
+      return Optional.empty();
     }
   }
 

@@ -38,7 +38,33 @@ public final class ModelFiles {
    */
   public static final List<String> FOLDERS = List.of("additional_chat_templates");
 
+  /**
+   * Where transformers reads a chat template from besides {@code tokenizer_config.json}: a template
+   * in these files (and in {@link #FOLDERS}) wins over one inside the tokenizer's config when a
+   * tokenizer is loaded.
+   */
+  public static final List<String> CHAT_TEMPLATE_FILES = List.of("chat_template.jinja", "chat_template.json");
+
   private ModelFiles() {}
+
+  /**
+   * Whether {@code dir}'s {@code tokenizer_config.json} holds a chat template itself, as
+   * transformers before 4.50-odd saves it (and a trainer that set one may): laid over a folder
+   * whose {@link #CHAT_TEMPLATE_FILES} came from elsewhere, those files, not this template, would be
+   * the model's. A file that is not a JSON object holds none.
+   */
+  public static boolean holdsInlineChatTemplate(Path dir) {
+    Path config = dir.resolve("tokenizer_config.json");
+    if (!Files.isRegularFile(config)) {
+      return false;
+    }
+    try {
+      com.fasterxml.jackson.databind.JsonNode c = new com.fasterxml.jackson.databind.ObjectMapper().readTree(config.toFile());
+      return c != null && c.isObject() && c.hasNonNull("chat_template");
+    } catch (IOException e) {
+      return false;
+    }
+  }
 
   /** The directory's model files, by name. */
   public static List<Path> of(Path dir) {

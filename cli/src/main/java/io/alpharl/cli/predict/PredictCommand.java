@@ -378,6 +378,8 @@ public final class PredictCommand implements Callable<Integer> {
         throw e;
       }
       throw new UserError("cannot write the predicted model to --out " + out + " (" + WritableDir.describe(e) + ")");
+    } catch (io.alpharl.extrapolator.model.UntiedHeadException e) {
+      throw new UserError(e.getMessage());
     } catch (UnwritableModelException e) {
       // What the plan asked for, not a fault: a fixed: policy applies what the backtest would refuse, and a far --target-step reaches far.
       throw new UserError(e.getMessage() + " (policy " + plan.verdict().policy() + ", target " + plan.target()

@@ -105,6 +105,19 @@ public final class PredictedModelWriter {
     }
   }
 
+  /** The chat template files ({@link ModelFiles#CHAT_TEMPLATE_FILES}, {@link ModelFiles#FOLDERS}) copied into {@code dir} so far. */
+  private static void dropChatTemplateFiles(Path dir) throws IOException {
+    for (String name : ModelFiles.CHAT_TEMPLATE_FILES) {
+      Files.deleteIfExists(dir.resolve(name));
+    }
+    for (String folder : ModelFiles.FOLDERS) {
+      for (Path f : ModelFiles.of(dir.resolve(folder))) {
+        Files.delete(f);
+      }
+      Files.deleteIfExists(dir.resolve(folder)); // emptied: only copied model files were in it
+    }
+  }
+
   /** The blobs of the Hugging Face cache repository whose snapshot {@code dir} is ({@code models--X/snapshots/REV}), if it is one. */
   static java.util.Optional<Path> modelBlobs(Path dir) {
     Path snapshots = dir.getParent();
@@ -112,6 +125,24 @@ public final class PredictedModelWriter {
     boolean hub = repo != null && repo.getFileName() != null && snapshots.getFileName().toString().equals("snapshots")
         && repo.getFileName().toString().startsWith("models--");
     return hub ? java.util.Optional.of(repo.resolve("blobs")) : java.util.Optional.empty();
+  }
+
+  /**
+   * The config a model is written with is the last of {@code modelFileDirs} to have one; where it
+   * unties a head the base ties and does not store, the model would have none ({@link UntiedHeadException}).
+   * Asked before anything is written: the refusal concerns files, not values.
+   */
+  private static void requireHeadKept(Checkpoint base, List<Path> modelFileDirs) {
+    Path configDir = null;
+    for (Path d : modelFileDirs) {
+      if (Files.exists(d.resolve(ConfigDtype.FILE))) {
+        configDir = d;
+      }
+    }
+    if (configDir != null && Checkpoint.tiesWordEmbeddings(configDir).equals(java.util.Optional.of(false)) && !base.storesHead()
+        && Checkpoint.tiesWordEmbeddings(base.dir()).orElse(false)) {
+      throw new UntiedHeadException(configDir, base.dir());
+    }
   }
 
   /**
@@ -173,6 +204,7 @@ public final class PredictedModelWriter {
    */
   public static long write(Path dir, Checkpoint base, PredictionPlan plan, ExtrapolationBackend backend, long maxShardBytes, List<Path> modelFileDirs)
       throws IOException {
+    requireHeadKept(base, modelFileDirs);
     Files.createDirectories(dir);
     ShardedCheckpointWriter writer = new ShardedCheckpointWriter(maxShardBytes, Map.of("format", "pt", "alpharl_run", plan.runId(),
         "alpharl_from_step", String.valueOf(plan.fromStep())));
@@ -194,6 +226,9 @@ public final class PredictedModelWriter {
       files = writer.writeTo(dir, (name, sink) -> sink.put(FloatBuffer.wrap(ahead.take(name))));
     }
     for (Path from : modelFileDirs) {
+      if (ModelFiles.holdsInlineChatTemplate(from)) {
+        dropChatTemplateFiles(dir); // an earlier folder's: laid over this folder's tokenizer config, they replaced the template the run trained with
+      }
       copyModelFiles(from, dir, from);
       for (String folder : ModelFiles.FOLDERS) {
         copyModelFiles(from.resolve(folder), dir.resolve(folder), from);

@@ -1,6 +1,7 @@
 package io.alpharl.extrapolator.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -301,6 +302,65 @@ class PredictedModelWriterTest {
     }
     assertThat(dir.resolve("out").resolve("additional_chat_templates").resolve("tool_use.jinja")).hasContent("{{ tools }}");
     assertThat(dir.resolve("out").resolve("global_step5")).as("a checkpoint's training state").doesNotExist();
+  }
+
+  /**
+   * {@code predict} lays the window end's files over the base's. A base saved by a newer
+   * transformers keeps its template in {@code chat_template.jinja}, which a tokenizer loads over the
+   * one a trainer on an older transformers saved inside {@code tokenizer_config.json}: the predicted
+   * model chatted in the base's template, not the run's. Where a later folder's tokenizer config
+   * holds a template, the earlier folders' template files are not carried.
+   */
+  @Test
+  void aTemplateInTheWindowEndsTokenizerConfigIsNotOverriddenByTheBasesFile() throws Exception {
+    Path baseDir = Files.createDirectories(dir.resolve("jinja-base"));
+    new SafetensorsWriter(Map.of()).add("norm.weight", DType.F32, List.of(2L)).writeTo(baseDir.resolve(Checkpoint.SINGLE_FILE),
+        Map.of("norm.weight", new float[] {1, 2}));
+    Files.writeString(baseDir.resolve("chat_template.jinja"), "{{ base }}");
+    Files.writeString(Files.createDirectories(baseDir.resolve("additional_chat_templates")).resolve("tool_use.jinja"), "{{ tools }}");
+    Path inline = Files.writeString(Files.createDirectories(dir.resolve("inline-end")).resolve("tokenizer_config.json"),
+        "{\"chat_template\": \"{{ run }}\"}").getParent();
+    Path plain = Files.writeString(Files.createDirectories(dir.resolve("plain-end")).resolve("tokenizer_config.json"),
+        "{\"model_max_length\": 512}").getParent();
+    PredictionPlan plan = new PredictionPlan("run", 10, new long[] {5, 10}, ProgressAxis.PROGRESS_AXIS_STEP, 20, 0.9, Map.of(), false,
+        CarriedDeltas.NONE, Map.of(), PredictionPlan.Verdict.NONE, Map.of());
+    try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
+      PredictedModelWriter.write(dir.resolve("out"), base, plan, backend, PredictedModelWriter.DEFAULT_MAX_SHARD_BYTES, List.of(baseDir, inline));
+      PredictedModelWriter.write(dir.resolve("out-plain"), base, plan, backend, PredictedModelWriter.DEFAULT_MAX_SHARD_BYTES,
+          List.of(baseDir, plain));
+    }
+    assertThat(dir.resolve("out").resolve("tokenizer_config.json")).hasContent("{\"chat_template\": \"{{ run }}\"}");
+    assertThat(dir.resolve("out").resolve("chat_template.jinja")).doesNotExist();
+    assertThat(dir.resolve("out").resolve("additional_chat_templates")).doesNotExist();
+    assertThat(dir.resolve("out-plain").resolve("chat_template.jinja")).as("no template of its own: the base's stays").hasContent("{{ base }}");
+    assertThat(dir.resolve("out-plain").resolve("additional_chat_templates").resolve("tool_use.jinja")).hasContent("{{ tools }}");
+  }
+
+  /**
+   * A window end whose config unties the head from a base that ties it and stores none: the run
+   * streamed no head (the agent sends the base's tensors), so the model written with that config
+   * loaded with a randomly initialised {@code lm_head}, said only by transformers' load-time warning.
+   */
+  @Test
+  void aWindowEndThatUntiesAHeadTheBaseDoesNotStoreIsRefused() throws Exception {
+    Path baseDir = Files.createDirectories(dir.resolve("tied-base"));
+    new SafetensorsWriter(Map.of()).add("model.embed_tokens.weight", DType.F32, List.of(2L, 2L)).writeTo(baseDir.resolve(Checkpoint.SINGLE_FILE),
+        Map.of("model.embed_tokens.weight", new float[] {1, 2, 3, 4}));
+    Files.writeString(baseDir.resolve("config.json"), "{\"model_type\": \"qwen2\"}");
+    Path untied = Files.writeString(Files.createDirectories(dir.resolve("untied-end")).resolve("config.json"),
+        "{\"model_type\": \"qwen2\", \"tie_word_embeddings\": false}").getParent();
+    Path tied = Files.writeString(Files.createDirectories(dir.resolve("tied-end")).resolve("config.json"),
+        "{\"model_type\": \"qwen2\", \"tie_word_embeddings\": true}").getParent();
+    PredictionPlan plan = new PredictionPlan("run", 10, new long[] {5, 10}, ProgressAxis.PROGRESS_AXIS_STEP, 20, 0.9, Map.of(), false,
+        CarriedDeltas.NONE, Map.of(), PredictionPlan.Verdict.NONE, Map.of());
+    try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
+      assertThatThrownBy(() -> PredictedModelWriter.write(dir.resolve("out"), base, plan, backend, PredictedModelWriter.DEFAULT_MAX_SHARD_BYTES,
+          List.of(baseDir, untied))).isInstanceOf(UntiedHeadException.class).hasMessageContaining("tie_word_embeddings false")
+          .hasMessageContaining("random");
+      assertThat(dir.resolve("out")).as("refused before anything is written").doesNotExist();
+      PredictedModelWriter.write(dir.resolve("out-tied"), base, plan, backend, PredictedModelWriter.DEFAULT_MAX_SHARD_BYTES, List.of(baseDir, tied));
+    }
+    assertThat(dir.resolve("out-tied").resolve("config.json")).content().contains("\"tie_word_embeddings\": true");
   }
 
   /**
