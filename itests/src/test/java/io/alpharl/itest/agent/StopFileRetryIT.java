@@ -123,6 +123,51 @@ class StopFileRetryIT {
     }
   }
 
+  /**
+   * The user deleted the decision's STOP file to train on; a restarted agent (each run of a
+   * {@code watch --once} cron is one) read the decision again and wrote the STOP again, stopping
+   * the training the user meant to go on. It writes it no more, and its endpoint says nothing.
+   */
+  @Test
+  void aStopDeletedToTrainOnIsNotWrittenAgainByARestartedFollower(TestBroker broker) throws Exception {
+    broker.ensureTopics();
+    String run = "withdrawn-" + UUID.randomUUID().toString().substring(0, 8);
+    ControlFollower.Patience quick = new ControlFollower.Patience(Duration.ofSeconds(5), Duration.ofSeconds(1));
+    try (ControlFollower first = ControlFollower.start(KafkaClients.of(broker.bootstrapServers()), run, trainer, "127.0.0.1", 0, quick)) {
+      sendStopAndAwait(broker, run, "first", first);
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (!Files.isRegularFile(trainer.resolve(StopFile.NAME)) && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(StopFile.of(trainer, run)).as("written").isPresent();
+    }
+    Files.delete(trainer.resolve(StopFile.NAME)); // the user's, to train on
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    try (ControlFollower again = ControlFollower.start(KafkaClients.of(broker.bootstrapServers()), run, trainer, "127.0.0.1", port, quick)) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (again.decision() == null && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(again.decision()).as("read again").isNotNull();
+      Thread.sleep(1_500); // a few polls
+      assertThat(trainer.resolve(StopFile.NAME)).as("not written again").doesNotExist();
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      assertThat(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/control")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).as("nor said by the endpoint").isEqualTo(204);
+    }
+    Files.delete(trainer.resolve(StopFile.TOLD)); // the user asks for it again
+    try (ControlFollower third = ControlFollower.start(KafkaClients.of(broker.bootstrapServers()), run, trainer, "127.0.0.1", 0, quick)) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (!Files.isRegularFile(trainer.resolve(StopFile.NAME)) && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(StopFile.of(trainer, run)).as("written again once its record is deleted").isPresent();
+    }
+  }
+
   /** Sends the default extrapolator's stop of {@code run} at step 40 and waits until the follower holds it. */
   private static ControlDecision sendStopAndAwait(TestBroker broker, String run, String reason, ControlFollower follower) throws Exception {
     ControlDecision stop = ControlDecision.newBuilder().setSchemaVersion(Topics.SCHEMA_VERSION).setRunId(run)

@@ -369,6 +369,12 @@ public final class ControlFollower implements AutoCloseable {
     if (d == null || stopFileWritten || armedAtMs == 0) {
       return;
     }
+    if (StopFile.withdrawn(runDir, d)) {
+      stopFileWritten = true; // by an earlier session, and deleted since: the endpoint says nothing either
+      LOG.info("run {}: early stop at step {}: its STOP file, written before, was deleted to train on; not written again (delete {} in {} to"
+          + " have it written)", runId, d.getAtStep(), StopFile.TOLD, runDir);
+      return;
+    }
     try {
       // An earlier session's, left as it was, or a STOP that already counted for the run, whose time the write keeps: its time is
       // not this write's.

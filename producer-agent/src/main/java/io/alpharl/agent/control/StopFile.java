@@ -19,6 +19,12 @@ import java.util.Optional;
  */
 public final class StopFile {
   public static final String NAME = "STOP";
+  /**
+   * Beside {@link #NAME}: the decision the folder was told, kept after the user deletes the STOP
+   * file to train on. A restarted agent (every run of a {@code watch --once} cron is one) read the
+   * decision again and wrote the STOP again, and the training the user meant to go on stopped.
+   */
+  public static final String TOLD = ".STOP.told";
   /** Doubles in the JDK 19 algorithm on every JDK ({@link io.alpharl.proto.text.Decimals}): the same bytes from JDK 17 and 21 instances. */
   private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
       .enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
@@ -84,6 +90,7 @@ public final class StopFile {
     String content = json(d) + "\n";
     try {
       if (Files.readString(stop, StandardCharsets.UTF_8).equals(content)) {
+        markTold(runDir, content);
         return stop;
       }
     } catch (IOException absentOrUnreadable) {
@@ -103,6 +110,36 @@ public final class StopFile {
     if (earlier.isPresent()) {
       Files.setLastModifiedTime(tmp, earlier.get());
     }
-    return Files.move(tmp, stop, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Path moved = Files.move(tmp, stop, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    markTold(runDir, content); // after the STOP: killed in between, the next write finds the STOP in place and marks it
+    return moved;
+  }
+
+  /**
+   * Whether the folder was told this decision ({@link #TOLD}) and holds no STOP file for the run
+   * now: the user deleted it to train on, and it is not written again. Deleting {@link #TOLD} too
+   * has it written again.
+   */
+  public static boolean withdrawn(Path runDir, ControlDecision d) {
+    try {
+      return Files.readString(runDir.resolve(TOLD), StandardCharsets.UTF_8).equals(json(d) + "\n") && of(runDir, d.getRunId()).isEmpty();
+    } catch (IOException notTold) {
+      return false;
+    }
+  }
+
+  private static void markTold(Path runDir, String content) throws IOException {
+    Path told = runDir.resolve(TOLD);
+    try {
+      if (Files.readString(told, StandardCharsets.UTF_8).equals(content)) {
+        return;
+      }
+    } catch (IOException absentOrUnreadable) {
+      // written below
+    }
+    Path tmp = runDir.resolve(TOLD + ".tmp");
+    Files.deleteIfExists(tmp); // a link left here was written through, as for the STOP file
+    Files.writeString(tmp, content, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    Files.move(tmp, told, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 }

@@ -59,6 +59,27 @@ class StopFileTest {
     assertThat(StopFile.of(runDir, "r")).as("over another run's STOP").hasValueSatisfying(t -> assertThat(t).isGreaterThan(then));
   }
 
+  /** A STOP the user deleted to train on is withdrawn for this decision alone, until the folder's record of it is deleted too. */
+  @Test
+  void aDeletedStopIsWithdrawnForItsDecision() throws Exception {
+    ControlDecision d = ControlDecision.newBuilder().setRunId("r").setAction(ControlAction.CONTROL_ACTION_EARLY_STOP).setAtStep(80).build();
+    assertThat(StopFile.withdrawn(runDir, d)).as("never told").isFalse();
+    StopFile.write(runDir, d);
+    assertThat(StopFile.withdrawn(runDir, d)).as("in place").isFalse();
+    Files.delete(runDir.resolve(StopFile.NAME));
+    assertThat(StopFile.withdrawn(runDir, d)).isTrue();
+    assertThat(StopFile.withdrawn(runDir, d.toBuilder().setAtStep(90).build())).as("another decision").isFalse();
+    Files.writeString(runDir.resolve(StopFile.NAME), "");
+    assertThat(StopFile.withdrawn(runDir, d)).as("a user's own STOP since").isFalse();
+    Files.delete(runDir.resolve(StopFile.NAME));
+    Files.delete(runDir.resolve(StopFile.TOLD));
+    assertThat(StopFile.withdrawn(runDir, d)).as("the record deleted too").isFalse();
+    Files.writeString(runDir.resolve(StopFile.NAME), StopFile.json(d) + "\n"); // in place, the record missing (killed between the two)
+    StopFile.write(runDir, d);
+    Files.delete(runDir.resolve(StopFile.NAME));
+    assertThat(StopFile.withdrawn(runDir, d)).as("recorded by the write that found it in place").isTrue();
+  }
+
   /** The run folder is the trainer's: a link left at the temporary file's name is not written through. */
   @Test
   void aLinkAtTheTemporaryNameIsNotWrittenThrough() throws Exception {
