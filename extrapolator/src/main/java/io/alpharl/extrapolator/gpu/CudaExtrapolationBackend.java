@@ -3,6 +3,7 @@ package io.alpharl.extrapolator.gpu;
 import static jcuda.driver.JCudaDriver.cuCtxCreate;
 import static jcuda.driver.JCudaDriver.cuCtxDestroy;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
@@ -218,8 +219,9 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
         }
       }
       drain(staging, blocks, blocks.count() - 1, out);
-    } catch (RuntimeException e) {
-      // Copies already queued would go on writing into the pinned and device slots while the next call stages into them.
+    } catch (RuntimeException | Error e) {
+      // Copies already queued would go on writing into the pinned and device slots while the next call stages into them (an
+      // OutOfMemoryError from the writer's heap too, after which CpuAfterFailure closes this backend and frees those slots).
       for (CUstream s : streams) {
         cuStreamSynchronize(s);
       }
@@ -304,6 +306,7 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
     }
     closed = true;
     cuCtxSetCurrent(context);
+    cuCtxSynchronize(); // nothing queued may still copy into the pinned memory freed below
     if (capacityFloats > 0) {
       cuMemFree(deviceMatrix);
       cuMemFreeHost(pinned);
