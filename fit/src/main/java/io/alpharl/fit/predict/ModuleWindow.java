@@ -7,8 +7,8 @@ import java.util.Objects;
  * One module's window: the points a prediction is fitted on, oldest first.
  *
  * @param module name, for reports
- * @param m      out features (rows of ΔW)
- * @param n      in features (columns of ΔW)
+ * @param m      rows of ΔW as the checkpoint stores it (out features of a linear layer, in features of GPT-2's Conv1D)
+ * @param n      columns of ΔW as stored
  * @param rank   factors per point (k)
  * @param sketch the CountSketch every point's {@code sketch} was computed with
  * @param points ascending steps; at least one
