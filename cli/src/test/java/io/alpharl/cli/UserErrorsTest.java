@@ -110,6 +110,11 @@ class UserErrorsTest {
     assertThat(oneLine()).contains("planned final step is unknown", "--target-step, or the signal's target with --target-value");
     assertThat(work.resolve("p")).doesNotExist();
     again();
+    // The fixed predictor's way out is named where --axis (only the reported summary's) was left at its default.
+    assertThat(run("predict", run.toString(), "--window-step", "15", "--predictor", "fixed:alpharl", "--target-value", "0.9", "--out",
+        work.resolve("p").toString())).isEqualTo(AlphaRl.USER_ERROR);
+    assertThat(oneLine()).contains("planned final step is unknown", "--axis signal and the signal's target with --target-value");
+    again();
     // A trainer state that does not parse was taken for one without a plan, and its reason was lost.
     Path spoilt = runFolder("spoilt", 100, -1);
     Files.writeString(spoilt.resolve("checkpoint-15/trainer_state.json"), "{\"max_steps\": 100, \"log_history\": [");

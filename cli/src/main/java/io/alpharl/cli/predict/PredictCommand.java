@@ -347,7 +347,8 @@ public final class PredictCommand implements Callable<Integer> {
   private void requirePlannedNotNeeded(FitSettings fit, CheckpointDir newest) {
     String unknown = "the run's planned final step is unknown (no max_steps in " + newest.folder() + "'s trainer state)";
     if (axis == Axis.step) { // on the step axis the planned step is the target
-      throw new UserError(unknown + ": give the step to predict with --target-step");
+      throw new UserError(unknown + ": give the step to predict with --target-step" + (fit.parsedPolicy().judged() ? ""
+          : ", or, for a fixed: predictor on the signal axis, --axis signal and the signal's target with --target-value"));
     }
     if (fit.parsedPolicy().judged()) {
       throw new UserError(unknown + ", and policy " + fit.policy() + "'s gate needs it, a target value or not: give the step to predict with"
