@@ -44,4 +44,5 @@ def measure(run, window_step):
 
 
 def median(v):
-    return float(torch.tensor(v).median()) if v else float("nan")
+    # torch's median() is the lower of the two middle values for an even count (36 and 14 modules here): the middle's mean instead.
+    return float(torch.tensor(v, dtype=torch.float64).quantile(0.5)) if v else float("nan")

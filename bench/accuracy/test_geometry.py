@@ -27,6 +27,10 @@ def write_run(d, updates):
 
 
 class GeometryTest(unittest.TestCase):
+    def test_the_median_of_an_even_count_is_the_middles_mean(self):
+        self.assertEqual(geometry.median([4.0, 1.0, 3.0, 2.0]), 2.5)
+        self.assertEqual(geometry.median([3.0, 1.0, 2.0]), 2.0)
+
     def test_a_straight_line_gives_the_line_figures(self):
         g = torch.randn(8, 8, generator=torch.Generator().manual_seed(1))
         name = "model.layers.0.mlp.up_proj.weight"
