@@ -63,7 +63,7 @@ class ResumeFromKeyframesIT {
       }
       assertThat(said).contains("resuming after committed step " + steps.get(6)).contains("each tensor from its newest keyframe");
     }
-    assertDeltasSumToFiles(broker, runId, runDir, steps.subList(1, 10));
+    assertDeltasSumToFiles(broker, runId, runDir, steps.subList(1, 10), steps.subList(1, 10));
   }
 
   /** The bundled run's first three checkpoints in the run folder, and an agent's config for them. */
@@ -88,15 +88,23 @@ class ResumeFromKeyframesIT {
     return config;
   }
 
-  /** Once the log holds every tensor's delta of each of {@code sent}, the deltas sum to the checkpoint files. */
-  private static void assertDeltasSumToFiles(TestBroker broker, String runId, Path runDir, List<Long> sent) throws Exception {
+  /**
+   * Once the log holds every tensor's delta of each of {@code sent}, the deltas sum to the checkpoint
+   * files, each step was committed once in order ({@code commits}: the log's commits, junk ones
+   * included) and no delta was sent twice. The sums alone pass an agent that ignored the log and
+   * sent every step again from S = 0: its deltas are the same values.
+   */
+  private static void assertDeltasSumToFiles(TestBroker broker, String runId, Path runDir, List<Long> sent, List<Long> commits) throws Exception {
     int tensors;
     try (Checkpoint base = Checkpoint.open(runDir.resolve("checkpoint-0"))) {
       tensors = base.tensors().size();
     }
-    RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> sent.stream().allMatch(s -> l.deltas.getOrDefault(s, Map.of()).size() == tensors),
+    RunLog log = RunLog.read(broker.bootstrapServers(), runId, l -> l.commits.size() >= commits.size()
+        && sent.stream().allMatch(s -> l.deltas.getOrDefault(s, Map.of()).size() == tensors),
         TIMEOUT);
     BundledRun.assertDeltasSumToFiles(log, sent);
+    assertThat(log.committedSteps()).as("each step committed once, in order").containsExactlyElementsOf(commits);
+    assertThat(log.duplicateDeltas).as("no delta sent again").isEmpty();
   }
 
   /**
@@ -143,7 +151,10 @@ class ResumeFromKeyframesIT {
       // After its own last commit, not misled by the junk into sending steps again (whose deltas, the same values, would sum alike).
       assertThat(said).contains("resuming after committed step " + steps.get(3));
     }
-    assertDeltasSumToFiles(broker, runId, runDir, steps.subList(1, 7));
+    List<Long> commits = new java.util.ArrayList<>(steps.subList(1, 4));
+    commits.add(steps.get(3)); // the junk's second commit of the last step
+    commits.addAll(steps.subList(4, 7));
+    assertDeltasSumToFiles(broker, runId, runDir, steps.subList(1, 7), commits);
   }
 
   /**

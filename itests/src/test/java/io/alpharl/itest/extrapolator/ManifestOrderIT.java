@@ -79,6 +79,10 @@ class ManifestOrderIT {
         assertThat(commitsFirst.runs().get(run).manifest()).as(run).isEqualTo(manifestsFirst.runs().get(run).manifest());
         assertThat(commitsFirst.runs().get(run).commits().keySet()).as(run).isEqualTo(manifestsFirst.runs().get(run).commits().keySet());
       }
+      // By hand, not only equal between the orders (both dropping every commit were equal too): each commit is kept, the run's tensors
+      // being those of the manifest each was taken under.
+      assertThat(manifestsFirst.runs().get(CHANGED_BEFORE_START).commits().keySet()).containsExactly(1L);
+      assertThat(manifestsFirst.runs().get(CHANGED_AFTER_START).commits().keySet()).containsExactly(5L, 10L);
       assertThat(manifestsFirst.runs().get(CHANGED_BEFORE_START).manifest().getTensors(0).getShape(0)).isEqualTo(16);
       assertThat(manifestsFirst.runs().get(CHANGED_AFTER_START).manifest().getTensors(0).getShape(0)).isEqualTo(8);
       List<String> letters = letters(manifestsFirst);
