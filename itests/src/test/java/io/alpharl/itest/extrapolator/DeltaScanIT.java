@@ -2,6 +2,7 @@ package io.alpharl.itest.extrapolator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import io.alpharl.agent.AgentConfig;
 import io.alpharl.agent.CheckpointAgent;
@@ -124,6 +125,21 @@ class DeltaScanIT {
         assertThat(onTheWayWeighted.get(name)).as("%s weighted, kept on the way", name).containsExactly(keptWeighted.get(name));
       }
       assertThat(keptWeighted.get("model.layers.0.mlp.down_proj.weight")).as("the weights count").isNotEqualTo(kept.get("model.layers.0.mlp.down_proj.weight"));
+      // Against the files, not only between the ways of reading (which share one weighting): W_0 + 0.5 (W_20 − W_0) + 1.5 (W_40 − W_20) in
+      // double, where the deltas are exact differences of the bf16 checkpoints, within the f32 sum's rounding (a few ulps of the value).
+      try (Checkpoint at20 = Checkpoint.open(BundledRun.dir().resolve("checkpoint-20"))) {
+        for (String name : shapes.keySet()) {
+          float[] w0 = base.floats(name);
+          float[] w20 = at20.floats(name);
+          float[] w40 = at40.floats(name);
+          float[] got = keptWeighted.get(name);
+          for (int i = 0; i < got.length; i++) {
+            double want = w0[i] + 0.5 * ((double) w20[i] - w0[i]) + 1.5 * ((double) w40[i] - w20[i]);
+            double scale = Math.max(Math.abs(want), Math.max(Math.abs(w0[i]), Math.abs(w40[i])));
+            assertThat((double) got[i]).as("%s[%d] weighted", name, i).isCloseTo(want, within(8 * (double) Math.ulp((float) scale) + 1e-30));
+          }
+        }
+      }
 
       // A commit lost from alpharl.steps (retention, compaction) whose deltas are still on the log: the sum passed over them, and the
       // model written was W_0 plus the other steps' deltas.
