@@ -192,11 +192,16 @@ class FaultSuiteIT {
   @Test
   @Order(6)
   void garbageAndForgedVersionsOnEveryTopicAreDeadLetteredAndChangeNothing() throws Exception {
+    java.util.Set<String> junk = new java.util.TreeSet<>();
     Outputs out = new Case("junk").run(PACE, c -> {
       c.awaitFit(40);
-      Junk.sendToEveryTopic(c.broker.bootstrapServers(), RUN, LAST_STEP);
+      junk.addAll(Junk.sendToEveryTopic(c.broker.bootstrapServers(), RUN, LAST_STEP));
     });
     same(out, null);
+    // By record, not by topic: factors published twice across a fault, their second copy lettered as a duplicate, come from a topic
+    // the junk also went to, and are left out of the outputs compared above.
+    assertThat(out.letters).as("nothing refused but the junk sent (%s)", junk)
+        .allSatisfy(l -> assertThat(l.getSourceTopic() + "/" + l.getSourcePartition() + "@" + l.getSourceOffset()).isIn(junk));
     assertThat(out.letters).extracting(DeadLetter::getSourceTopic)
         .as("a dead letter for the junk of each topic that the services read")
         .contains(Topics.DELTAS.name(), Topics.STEPS.name(), Topics.RUNS.name(), Topics.RANK1.name(), Topics.FITS.name(),

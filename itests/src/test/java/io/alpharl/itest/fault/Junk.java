@@ -43,7 +43,8 @@ final class Junk {
   private Junk() {}
 
   /** @param lastStep the run's last step: factors forged for it come long before its real ones, which readers must take */
-  static void sendToEveryTopic(String bootstrap, String run, long lastStep) throws Exception {
+  /** @return where each record sent lies, as {@code topic/partition@offset}: the only records the services may letter */
+  static java.util.Set<String> sendToEveryTopic(String bootstrap, String run, long lastStep) throws Exception {
     byte[] garbage = "ARLF definitely not a record of this system".getBytes(StandardCharsets.UTF_8);
     List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
     for (String topic : List.of(Topics.DELTAS.name(), Topics.RANK1.name())) {
@@ -87,9 +88,12 @@ final class Junk {
           empty);
       forged.headers().add(Topics.PROCESSOR_HEADER, "alpharl-processor".getBytes(StandardCharsets.UTF_8));
       out.add(forged);
+      java.util.Set<String> sent = new java.util.TreeSet<>();
       for (ProducerRecord<byte[], byte[]> r : out) {
-        producer.send(r).get();
+        org.apache.kafka.clients.producer.RecordMetadata m = producer.send(r).get();
+        sent.add(m.topic() + "/" + m.partition() + "@" + m.offset());
       }
+      return sent;
     }
   }
 
