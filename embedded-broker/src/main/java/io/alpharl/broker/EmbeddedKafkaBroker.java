@@ -88,12 +88,43 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
    *     writable, broker not ready in time); nothing is left running when it is thrown
    */
   public static EmbeddedKafkaBroker start(EmbeddedBrokerConfig config) {
+    for (int attempt = 1;; attempt++) {
+      try {
+        return startOnce(config);
+      } catch (BrokerStartException e) {
+        // A port found free is bound by Kafka only later: another process (a test beside this one, a second demo) can take it in
+        // between, and the start failed with "Address already in use" now and then. Chosen again, not the user's to fix.
+        if (attempt >= START_ATTEMPTS || !boundElsewhere(e)) {
+          throw e;
+        }
+        org.slf4j.LoggerFactory.getLogger(EmbeddedKafkaBroker.class).info("embedded broker: a port chosen was taken before it was bound ({});"
+            + " starting again", e.getMessage());
+      }
+    }
+  }
+
+  private static final int START_ATTEMPTS = 3;
+
+  private static boolean boundElsewhere(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof java.net.BindException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static EmbeddedKafkaBroker startOnce(EmbeddedBrokerConfig config) {
     long t0 = System.nanoTime();
     boolean ownsDataDir = config.dataDir().isEmpty();
-    // Ports first: a port taken is refused before a temporary data folder exists to be left behind.
-    int brokerPort = config.brokerPort() == 0 ? freePort(config.host()) : requireFree(config.host(), config.brokerPort());
-    int controllerPort = freePort(config.host());
-    Optional<Integer> saslPort = config.saslPort().map(p -> p == 0 ? freePort(config.host()) : requireFree(config.host(), p));
+    // Ports first: a port taken is refused before a temporary data folder exists to be left behind. Each chosen apart from the
+    // others: a probe's port, closed, can be handed out again by the next probe.
+    java.util.Set<Integer> chosen = new java.util.HashSet<>();
+    int brokerPort = config.brokerPort() == 0 ? freePort(config.host(), chosen) : requireFree(config.host(), config.brokerPort());
+    chosen.add(brokerPort);
+    int controllerPort = freePort(config.host(), chosen);
+    chosen.add(controllerPort);
+    Optional<Integer> saslPort = config.saslPort().map(p -> p == 0 ? freePort(config.host(), chosen) : requireFree(config.host(), p));
     String bootstrap = config.host() + ":" + brokerPort;
     Path dataDir;
     try {
@@ -319,13 +350,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
   }
 
-  private static int freePort(String host) {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(false);
-      s.bind(new InetSocketAddress(InetAddress.getByName(host), 0));
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new BrokerStartException("cannot find a free port on " + host + ": " + e.getMessage(), e);
+  private static int freePort(String host, java.util.Set<Integer> taken) {
+    for (int tries = 0;; tries++) {
+      try (ServerSocket s = new ServerSocket()) {
+        s.setReuseAddress(false);
+        s.bind(new InetSocketAddress(InetAddress.getByName(host), 0));
+        if (!taken.contains(s.getLocalPort()) || tries >= 16) {
+          return s.getLocalPort();
+        }
+      } catch (IOException e) {
+        throw new BrokerStartException("cannot find a free port on " + host + ": " + e.getMessage(), e);
+      }
     }
   }
 

@@ -124,6 +124,9 @@ public final class FactorScan {
       return null;
     }
     Header s = r.headers().lastHeader(Topics.SETTINGS_HEADER);
+    if (s != null && s.value() == null) {
+      return null; // a header without a value: the run tracker refused it (read as text, it threw, and the run's fit was tried for ever)
+    }
     if (!stamps.isEmpty() && s != null && !stamps.contains(new String(s.value(), StandardCharsets.UTF_8))
         && !stamps.contains(io.alpharl.proto.text.Decimals.canonical(new String(s.value(), StandardCharsets.UTF_8)))) {
       return null; // computed by an instance with other settings: the run tracker refused it

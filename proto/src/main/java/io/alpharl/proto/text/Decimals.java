@@ -17,7 +17,13 @@ public final class Decimals {
     return DoubleToDecimal.toString(x);
   }
 
-  private static final java.util.regex.Pattern DECIMAL = java.util.regex.Pattern.compile("-?\\d+\\.\\d+(?:E-?\\d+)?");
+  /**
+   * Starting only where no digit or point comes before, with possessive runs: {@code -?\d+\.\d+}
+   * scanned a long run of digits without a point again from each of its digits, quadratic in a
+   * header's length (a megabyte of digits held a stream thread). In a settings text, whose numbers
+   * stand apart (after a space, '=' or ','), both find the same decimals.
+   */
+  private static final java.util.regex.Pattern DECIMAL = java.util.regex.Pattern.compile("(?<![\\d.])-?\\d++\\.\\d++(?:E-?\\d++)?");
 
   /**
    * {@code text} with every decimal number in it (digits, a point, digits, an exponent perhaps)

@@ -27,4 +27,15 @@ class DecimalsTest {
     assertThat(Decimals.canonical("x=9.999999999999999E22, y=1.0E-6, z=-0.5")).isEqualTo("x=1.0E23, y=1.0E-6, z=-0.5");
     assertThat(Decimals.canonical("Rank1Settings[relativeResidual=1.0E-6, maxSweeps=300]")).isEqualTo("Rank1Settings[relativeResidual=1.0E-6, maxSweeps=300]");
   }
+
+  /**
+   * A settings header of a forged record, digits without a point: scanned again from each digit, a
+   * megabyte of them held a stream thread (about n²/2, 8·10^10 steps for this case); each run of digits is
+   * now scanned once.
+   */
+  @Test
+  void aLongRunOfDigitsIsLeftAsItIs() {
+    String digits = "7".repeat(400_000);
+    assertThat(Decimals.canonical(digits + " 0.0020")).isEqualTo(digits + " 0.002");
+  }
 }

@@ -54,7 +54,7 @@ final class HeldRecords {
         String run = runOf(kv.key);
         if (!hasManifest.test(run)) {
           waiting.put(kv.key, kv.value.getTimestampMs());
-        } else if (kv.key.startsWith(StoreKeys.runPrefix(run) + QUEUED)) {
+        } else if (isQueued(kv.key, run)) {
           long seq = Long.parseLong(kv.key.substring(kv.key.lastIndexOf('/') + 1));
           draining.computeIfAbsent(run, r -> new TreeMap<>()).put(queuedOrder(seq), kv.key);
           nextSeq.merge(run, seq + 1, Math::max);
@@ -64,6 +64,19 @@ final class HeldRecords {
       }
     }
   }
+
+  /**
+   * Whether {@code key} is one {@link #queue} made: {@code run/~q/} and 20 digits exactly. By its
+   * prefix alone, factors held for a module named {@code ~q/x} (a frame's tensor name is not checked
+   * before its manifest) were taken for one, the sequence's parse threw at every start, and the
+   * processor could not start again.
+   */
+  private static boolean isQueued(String key, String run) {
+    String prefix = StoreKeys.runPrefix(run) + QUEUED;
+    return key.startsWith(prefix) && SEQUENCE.matcher(key).region(prefix.length(), key.length()).matches();
+  }
+
+  private static final java.util.regex.Pattern SEQUENCE = java.util.regex.Pattern.compile("[0-9]{20}");
 
   ParkedRecord get(String key) {
     return store.get(key);

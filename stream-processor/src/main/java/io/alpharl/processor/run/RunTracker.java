@@ -686,13 +686,17 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
 
   private void onFactors(Record<String, RunEvent> record, Rank1Update u) {
     Header producer = record.headers().lastHeader(Topics.PROCESSOR_HEADER);
-    if (producer != null && !applicationId.equals(new String(producer.value(), StandardCharsets.UTF_8))) {
+    // Kafka allows a header without a value: read as text, it threw here at every try, and the stream thread died for every run.
+    if (producer != null && producer.value() != null && !applicationId.equals(new String(producer.value(), StandardCharsets.UTF_8))) {
       metrics.skipped(ProcessorMetrics.SKIPPED_OTHER_APPLICATION);
       return;
     }
+    Header settingsHeader = record.headers().lastHeader(Topics.SETTINGS_HEADER);
     Optional<MessageChecks.Problem> problem = MessageChecks.factors(record.key(), u)
-        .or(() -> producer == null ? Optional.of(new MessageChecks.Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
-            "Rank1Update without the " + Topics.PROCESSOR_HEADER + " header that names the processor which computed it")) : Optional.empty());
+        .or(() -> producer == null || producer.value() == null ? Optional.of(new MessageChecks.Problem(RejectReason.REJECT_REASON_MALFORMED_RECORD,
+            "Rank1Update without the " + Topics.PROCESSOR_HEADER + " header that names the processor which computed it")) : Optional.empty())
+        .or(() -> settingsHeader != null && settingsHeader.value() == null ? Optional.of(new MessageChecks.Problem(
+            RejectReason.REJECT_REASON_MALFORMED_RECORD, "Rank1Update with an empty " + Topics.SETTINGS_HEADER + " header")) : Optional.empty());
     if (problem.isPresent()) {
       reject(record, problem.get(), u.getRunId(), u.getStep());
       return;
@@ -703,7 +707,6 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
           + " are " + record.value().raw().length + " bytes, more than the " + MAX_FACTORS_BYTES + " the run tracker keeps", u.getRunId(), u.getStep());
       return;
     }
-    Header settingsHeader = record.headers().lastHeader(Topics.SETTINGS_HEADER);
     String stamped = settingsHeader == null ? factorSettings : new String(settingsHeader.value(), StandardCharsets.UTF_8);
     // The factor settings, or (factors from before the header stated them) the fingerprint of every output setting.
     // Compared as this build prints numbers: factors an earlier JDK 17 build stamped "0.0020" are this build's "0.002".

@@ -1124,6 +1124,31 @@ class AlphaRlTopologyTest {
   }
 
   /**
+   * Kafka allows a header without a value: factors whose processor or settings header had none
+   * were read as text, which threw at every try, and the stream thread died for every run. They are
+   * lettered, and other runs go on.
+   */
+  @Test
+  void factorsWithAHeaderWithoutAValueAreDeadLetteredAndOtherRunsGoOn() {
+    for (String header : List.of(Topics.PROCESSOR_HEADER, Topics.SETTINGS_HEADER)) {
+      org.apache.kafka.common.header.internals.RecordHeaders headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+      if (header.equals(Topics.SETTINGS_HEADER)) {
+        headers.add(Topics.PROCESSOR_HEADER, config.applicationId().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+      headers.add(header, null);
+      driver.createInputTopic(Topics.RANK1.name(), new StringSerializer(), Topics.RANK1.valueSerde().serializer())
+          .pipeInput(new org.apache.kafka.streams.test.TestRecord<>(RUN + "/" + MODULE, Rank1Update.newBuilder().setSchemaVersion(1).setRunId(RUN)
+              .setModule(MODULE).setStep(7).addU(1f).addV(1f).build(), headers, tick()));
+      assertThat(dlq.readValuesToList()).as(header).singleElement().satisfies(l -> {
+        assertThat(l.getReason()).isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
+        assertThat(l.getDetail()).contains(header);
+      });
+    }
+    sendStep(1, 0.1);
+    assertThat(fits.readValuesToList()).extracting(FitSummary::getRunId, FitSummary::getStep).contains(org.assertj.core.groups.Tuple.tuple(RUN, 1L));
+  }
+
+  /**
    * A held record is lettered as the record that runs its time out is processed (a sweep between
    * batches lettered it where batching put it), so a second record of its key after that is held
    * afresh. Junk stamped an hour ahead before it runs out nothing.
