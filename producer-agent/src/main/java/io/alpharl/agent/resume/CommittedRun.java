@@ -207,6 +207,18 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
    *
    * @throws ResumeRefusedException when the run was ended on the delta log
    */
+  /** The elements of a shape, or -1 where they overflow a long or a dimension is negative (no tensor's). */
+  private static long elements(java.util.List<Long> shape) {
+    long n = 1;
+    for (long d : shape) {
+      if (d < 0 || (d > 0 && n > Long.MAX_VALUE / d)) {
+        return -1;
+      }
+      n *= d;
+    }
+    return n;
+  }
+
   private static Folded fold(TopicReader reader, ChunkDecoder decoder, String runId, long lastStep, StepCommitted newest, RunningSum sum,
       Optional<KeyframeStart> keyframes, long createdMs) {
     String prefix = runId + RecordKeys.SEPARATOR;
@@ -232,6 +244,13 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
         f = FrameEnvelope.parse(r.value());
       } catch (FrameException e) {
         return; // refused by every reader alike
+      }
+      if (!f.header().getRunEnded() && elements(f.header().getShapeList()) != sum.size(f.header().getTensorName())) {
+        // Of the run's tensor, but not its size: another producer's frame (every reader refuses it for its shape). Taken first, its
+        // shape became the tensor's and its values were added past the tensor's end: a stack trace, and the run could never resume.
+        LOG.warn("run {}: {}-{}@{} gives tensor {} the shape {}, which is not its {} values; passed over", runId, r.topic(), r.partition(),
+            r.offset(), f.header().getTensorName(), f.header().getShapeList(), sum.size(f.header().getTensorName()));
+        return;
       }
       TensorStepLog log = logs.computeIfAbsent(k, x -> new TensorStepLog(true));
       if (f.header().getRunEnded()) {
