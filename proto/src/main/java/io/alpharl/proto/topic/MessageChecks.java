@@ -85,6 +85,12 @@ public final class MessageChecks {
       if (t.getShapeList().stream().anyMatch(d -> d < 0)) {
         return malformed(of + " has shape " + t.getShapeList());
       }
+      // Stated but unspecified: no dtype to write a model in or round W_0 to. The extrapolator's plan threw on it at every fit, tried
+      // again every 15 s for ever, with no letter.
+      if ((t.hasCheckpointDtype() && t.getCheckpointDtype() == io.alpharl.proto.v1.DType.D_TYPE_UNSPECIFIED)
+          || (t.hasBaseRoundedTo() && t.getBaseRoundedTo() == io.alpharl.proto.v1.DType.D_TYPE_UNSPECIFIED)) {
+        return malformed(of + " states a checkpoint dtype or a W_0 rounding of D_TYPE_UNSPECIFIED");
+      }
       if (t.getModelled() && (t.getShapeCount() != 2 || t.getShape(0) < 1 || t.getShape(1) < 1 || t.getName().indexOf(MODULE_KEY_END) >= 0)) {
         return malformed(of + " of shape " + t.getShapeList()
             + " is modelled, which needs a matrix with values and a name without '" + MODULE_KEY_END + "'");

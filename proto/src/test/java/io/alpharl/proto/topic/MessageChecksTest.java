@@ -83,6 +83,14 @@ class MessageChecksTest {
     assertThat(MessageChecks.manifest("r", with(q, matrix("l.0.q.weight#x", 4, 3, true)))).hasValueSatisfying(p -> assertThat(p.detail())
         .contains("without '#'"));
     assertThat(MessageChecks.manifest("r", with(TensorInfo.newBuilder().setName("n").addShape(-1).build()))).isPresent();
+    // A dtype stated but unspecified: the extrapolator's plan threw on it at every fit, with no letter.
+    assertThat(MessageChecks.manifest("r", with(q.toBuilder().setCheckpointDtype(io.alpharl.proto.v1.DType.D_TYPE_BF16)
+        .setBaseRoundedTo(io.alpharl.proto.v1.DType.D_TYPE_UNSPECIFIED).build()))).hasValueSatisfying(p -> assertThat(p.detail())
+        .contains("l.0.q.weight states a checkpoint dtype or a W_0 rounding of D_TYPE_UNSPECIFIED"));
+    assertThat(MessageChecks.manifest("r", with(q.toBuilder().setCheckpointDtype(io.alpharl.proto.v1.DType.D_TYPE_UNSPECIFIED).build())))
+        .isPresent();
+    assertThat(MessageChecks.manifest("r", with(q.toBuilder().setCheckpointDtype(io.alpharl.proto.v1.DType.D_TYPE_BF16)
+        .setBaseRoundedTo(io.alpharl.proto.v1.DType.D_TYPE_BF16).build()))).isEmpty();
   }
 
   /** Factors whose shapes, sketch and norms add up but that hold a NaN: refused, where they were taken into every plan and score. */
