@@ -137,23 +137,21 @@ public final class RecordingReader implements AutoCloseable {
     VarCharVector key = (VarCharVector) root.getVector(RecordingSchema.KEY);
     VarBinaryVector value = (VarBinaryVector) root.getVector(RecordingSchema.VALUE);
     IntVector crc = checksummed ? (IntVector) root.getVector(RecordingSchema.CRC) : null;
-    RecordEntry.Kind[] kinds = RecordEntry.Kind.values();
     int rows = root.getRowCount();
     for (int i = 0; i < rows; i++) {
       if (kind.isNull(i) || step.isNull(i) || key.isNull(i) || value.isNull(i) || (crc != null && crc.isNull(i))) {
         throw new IOException(path + " is damaged at batch " + batches + ": record " + i + " has an empty cell");
       }
       int k = kind.get(i);
-      if (k < 0 || k >= kinds.length) {
-        throw new IOException(path + ": record " + i + " has unknown kind " + k);
-      }
+      int row = i;
+      RecordEntry.Kind recorded = RecordEntry.Kind.of(k).orElseThrow(() -> new IOException(path + ": record " + row + " has unknown kind " + k));
       if (!withinData(key, i) || !withinData(value, i)) {
         throw new IOException(path + " is damaged at batch " + batches + ": record " + i + " points past its batch's data");
       }
       if (crc != null && crc.get(i) != RecordingSchema.crc(k, step.get(i), cell(key, i), cell(value, i))) {
         // Before any check of the record's content (a frame's own checksums, a commit's fields): a byte flipped anywhere in a
         // record is said here, worded as RecordingCheck words a damaged record, the key as it reads (its bytes may be the damaged ones).
-        throw new IOException(path + " is damaged at batch " + batches + " (" + kinds[k] + " record of step " + step.get(i) + ", "
+        throw new IOException(path + " is damaged at batch " + batches + " (" + recorded + " record of step " + step.get(i) + ", "
             + new String(key.get(i), StandardCharsets.UTF_8) + "): record " + i + " does not match its checksum");
       }
     }
@@ -165,7 +163,7 @@ public final class RecordingReader implements AutoCloseable {
         if (load != loads) {
           throw new IllegalStateException("batch " + batches + " of " + path + " was read before another one: read it again (batch(index))");
         }
-        return new RecordEntry(kinds[kind.get(i)], step.get(i), new String(key.get(i), StandardCharsets.UTF_8), value.get(i));
+        return new RecordEntry(RecordEntry.Kind.of(kind.get(i)).orElseThrow(), step.get(i), new String(key.get(i), StandardCharsets.UTF_8), value.get(i));
       }
 
       @Override

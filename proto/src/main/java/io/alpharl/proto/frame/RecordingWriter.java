@@ -162,11 +162,11 @@ public final class RecordingWriter implements AutoCloseable {
     for (int i = 0; i < pending.size(); i++) {
       RecordEntry e = pending.get(i);
       byte[] keyBytes = e.key().getBytes(StandardCharsets.UTF_8);
-      kind.setSafe(i, e.kind().ordinal());
+      kind.setSafe(i, e.kind().code());
       step.setSafe(i, e.step());
       key.setSafe(i, keyBytes);
       value.setSafe(i, e.value());
-      crc.setSafe(i, RecordingSchema.crc(e.kind().ordinal(), e.step(), java.nio.ByteBuffer.wrap(keyBytes), java.nio.ByteBuffer.wrap(e.value())));
+      crc.setSafe(i, RecordingSchema.crc(e.kind().code(), e.step(), java.nio.ByteBuffer.wrap(keyBytes), java.nio.ByteBuffer.wrap(e.value())));
     }
     root.setRowCount(pending.size());
     writer.writeBatch();

@@ -26,6 +26,20 @@ class RecordingReaderTest {
   @TempDir
   Path dir;
 
+  /**
+   * The codes recordings store for each kind, pinned: they were the enum's positions, which a kind
+   * added or moved changed under every recording already made, the bundled run's among them.
+   */
+  @Test
+  void eachKindKeepsTheCodeRecordingsStore() {
+    assertThat(java.util.Arrays.stream(RecordEntry.Kind.values()).map(k -> k.name() + "=" + k.code()))
+        .containsExactly("MANIFEST=0", "BASE=1", "DELTA=2", "STEP=3", "BASE_FILE=4");
+    for (RecordEntry.Kind k : RecordEntry.Kind.values()) {
+      assertThat(RecordEntry.Kind.of(k.code())).hasValue(k);
+    }
+    assertThat(RecordEntry.Kind.of(5)).isEmpty();
+  }
+
   @Test
   void anEmptyCellIsADamagedFileInOneLine() throws Exception {
     Path file = writeOneRecord("damaged.arrow", RecordingSchema.SCHEMA, RecordEntry.Kind.STEP, 5, "run", null);
