@@ -62,6 +62,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private final KafkaRaftServer server;
   private final BrokerThreads threads;
   private final BrokerLogFile log;
+  private final DataDirLock dataDirLock;
   private final Path dataDir;
   private final boolean ownsDataDir;
   private final String bootstrapServers;
@@ -69,11 +70,12 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private final Duration startupTime;
   private boolean closed;
 
-  private EmbeddedKafkaBroker(KafkaRaftServer server, BrokerThreads threads, BrokerLogFile log, Path dataDir, boolean ownsDataDir,
-      String bootstrapServers, Optional<String> saslBootstrapServers, Duration startupTime) {
+  private EmbeddedKafkaBroker(KafkaRaftServer server, BrokerThreads threads, BrokerLogFile log, DataDirLock dataDirLock, Path dataDir,
+      boolean ownsDataDir, String bootstrapServers, Optional<String> saslBootstrapServers, Duration startupTime) {
     this.server = server;
     this.threads = threads;
     this.log = log;
+    this.dataDirLock = dataDirLock;
     this.dataDir = dataDir;
     this.ownsDataDir = ownsDataDir;
     this.bootstrapServers = bootstrapServers;
@@ -139,6 +141,15 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     if (!ownsDataDir) {
       requireBrokerData(dataDir);
     }
+    DataDirLock dataDirLock;
+    try {
+      dataDirLock = DataDirLock.take(dataDir); // before its log file or a format touch it; a folder of the user's is refused first
+    } catch (BrokerStartException e) {
+      if (ownsDataDir) {
+        deleteRecursively(dataDir);
+      }
+      throw e;
+    }
 
     HaltSaid.install();
     BrokerThreads threads = new BrokerThreads("embedded-broker-" + brokerPort);
@@ -153,6 +164,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       if (log != null) {
         log.close();
       }
+      dataDirLock.close();
       if (ownsDataDir) {
         deleteRecursively(dataDir);
       }
@@ -161,7 +173,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     Duration took = Duration.ofNanos(System.nanoTime() - t0);
     LOG.info("embedded KRaft broker ready at {} in {} ms (data in {}{})", bootstrap, took.toMillis(), dataDir,
         log.path().map(p -> ", its log in " + p.getFileName()).orElse(""));
-    return new EmbeddedKafkaBroker(server, threads, log, dataDir, ownsDataDir, bootstrap, saslPort.map(p -> config.host() + ":" + p), took);
+    return new EmbeddedKafkaBroker(server, threads, log, dataDirLock, dataDir, ownsDataDir, bootstrap, saslPort.map(p -> config.host() + ":" + p),
+        took);
   }
 
   /** On a thread of the broker's group, so that every thread the server starts is one of the broker's. */
@@ -220,6 +233,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       LOG.warn("embedded broker at {} did not shut down cleanly: {}", bootstrapServers, e.toString());
     }
     log.close();
+    dataDirLock.close();
     if (ownsDataDir) {
       deleteRecursively(dataDir);
     }
@@ -299,8 +313,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
     try (java.util.stream.Stream<Path> entries = Files.list(dataDir)) {
       // lost+found: a file system's root, a volume mounted for the broker
-      Optional<Path> foreign = entries.filter(p -> !p.getFileName().toString().equals(LOG_FILE) && !p.getFileName().toString().equals("lost+found"))
-          .findFirst();
+      Optional<Path> foreign = entries.filter(p -> !p.getFileName().toString().equals(LOG_FILE) && !p.getFileName().toString().equals("lost+found")
+          && !p.getFileName().toString().equals(DataDirLock.FILE)).findFirst();
       if (foreign.isPresent()) {
         throw new BrokerStartException("the broker data folder " + dataDir + " holds files that are not a Kafka broker's (e.g. "
             + foreign.get().getFileName() + "), which Kafka would move aside: give an empty folder, or one an earlier broker used", null);

@@ -78,6 +78,11 @@ class EmbeddedKafkaBrokerIT {
     assertThat(data.resolve(EmbeddedKafkaBroker.LOG_FILE)).as("with the broker's log, which Kafka leaves alone on restart").exists();
     try (EmbeddedKafkaBroker again = EmbeddedKafkaBroker.start(config)) {
       assertThat(readAll(again, topic)).containsExactly("before the restart");
+      // A second broker on the folder in use is refused in words that say so (it attached its log to the first's, and failed on
+      // Kafka's own lock); the first serves on.
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> EmbeddedKafkaBroker.start(config.withBrokerPort(io.alpharl.itest.support.Ports.free())))
+          .isInstanceOf(io.alpharl.broker.BrokerStartException.class).hasMessageContaining("is in use by another embedded broker");
+      assertThat(readAll(again, topic)).containsExactly("before the restart");
     }
   }
 
