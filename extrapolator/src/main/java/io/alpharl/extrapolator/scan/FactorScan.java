@@ -131,6 +131,9 @@ public final class FactorScan {
         && !stamps.contains(io.alpharl.proto.text.Decimals.canonical(new String(s.value(), StandardCharsets.UTF_8)))) {
       return null; // computed by an instance with other settings: the run tracker refused it
     }
+    if (r.value().length > Topics.MAX_TAKEN_FACTORS_BYTES) {
+      return null; // the run tracker letters it: taken here, a prediction came from factors the fits never saw
+    }
     Rank1Update u;
     try {
       u = Topics.RANK1.valueSerde().deserializer().deserialize(r.topic(), r.value());

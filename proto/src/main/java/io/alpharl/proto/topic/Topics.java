@@ -109,6 +109,14 @@ public final class Topics {
    * the broker's 1 MiB, the agent could not send the run, and the processor stopped for every run.
    */
   public static final int MAX_FACTORS_RECORD_BYTES = 16 * 1024 * 1024;
+  /**
+   * The most bytes of a factors record its readers take (the processor's run tracker, which letters
+   * a larger one, and the extrapolator's factor scan, which passes it over as refused): the tracker
+   * keeps a record as read, with its letter, in a store whose changelog takes
+   * {@link #MAX_FACTORS_RECORD_BYTES}. One limit for both, or the extrapolator predicted from factors
+   * the tracker had refused.
+   */
+  public static final int MAX_TAKEN_FACTORS_BYTES = MAX_FACTORS_RECORD_BYTES - (1 << 20);
 
   /** The topics whose records grow with a model's modules, created to take {@link #MAX_FACTORS_RECORD_BYTES}. */
   public static final java.util.Set<String> LARGE_RECORD_TOPICS = java.util.Set.of(RUNS.name(), STEPS.name(), RANK1.name(), FITS.name(),

@@ -99,7 +99,7 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
    * record past it, a failed send at every try that stopped the processor for every run. A processor
    * writes a few MB for the largest modules (131072 × 8192, four factors: 2.2 MB).
    */
-  static final int MAX_FACTORS_BYTES = Topics.MAX_FACTORS_RECORD_BYTES - (1 << 20);
+  static final int MAX_FACTORS_BYTES = Topics.MAX_TAKEN_FACTORS_BYTES;
   /**
    * Held steps of a run with a manifest applied at once, at each record of the run and each
    * {@link #DRAIN_EVERY}: the fits of minutes of a large run's steps in one record's transaction
