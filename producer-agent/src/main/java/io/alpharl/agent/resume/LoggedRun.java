@@ -158,8 +158,16 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
       if (runId.equals(key(r.key())) && r.value() != null) {
         try {
           RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());
-          if (MessageChecks.manifest(runId, m).isEmpty()) {
+          RunManifest kept = out.isEmpty() ? null : out.get(out.size() - 1);
+          // As the processor and the extrapolator take manifests: once the run has steps, one with other tensors is not the run's
+          // (they letter it). Taken, the resume checked the run against its modules, rounding and last step, and refused.
+          boolean started = kept != null && (kept.getLastStep() > 0 || m.getLastStep() > 0);
+          Optional<MessageChecks.Problem> problem = MessageChecks.manifest(runId, m)
+              .or(() -> started ? MessageChecks.sameTensors(kept, m) : Optional.empty());
+          if (problem.isEmpty()) {
             out.add(m);
+          } else if (started) {
+            LOG.warn("run {}: skipped {}-{}@{} on resume: {}", runId, r.topic(), r.partition(), r.offset(), problem.get().detail());
           }
         } catch (SerializationException e) {
           // the processor dead-letters it
