@@ -40,7 +40,10 @@ public final class DeadLetterHandler implements DeserializationExceptionHandler 
   @Override
   public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception exception) {
     Optional<FrameException> cause = Causes.find(exception, FrameException.class);
-    RejectReason reason = cause.map(fe -> fe.error().rejectReason()).orElse(RejectReason.REJECT_REASON_CORRUPT_FRAME);
+    // A record of another topic that does not parse is no frame: the extrapolator and the agent letter it as malformed, and so
+    // does this handler, so that one record's letters give one reason and the per-reason counts do not call it a corrupt frame.
+    RejectReason reason = cause.map(fe -> fe.error().rejectReason()).orElse(record.topic().equals(Topics.DELTAS.name())
+        ? RejectReason.REJECT_REASON_CORRUPT_FRAME : RejectReason.REJECT_REASON_MALFORMED_RECORD);
     String detail = cause.map(Throwable::getMessage).orElse(String.valueOf(exception.getMessage()));
     refusals.refused(reason, "dead letter from " + record.topic() + "-" + record.partition() + "@" + record.offset() + ": " + detail);
     metrics.deadLetter(reason);

@@ -54,5 +54,18 @@ class DeadLetterHandlerTest {
     // Keyless junk: keyed empty, so its letter lands on one partition whatever the timing (the producer spreads null keys).
     ConsumerRecord<byte[], byte[]> keyless = new ConsumerRecord<>(Topics.DELTAS.name(), 0, 7L, null, corrupt);
     assertThat(new DeadLetterHandler().handleError(null, keyless, error).deadLetterQueueRecords().get(0).key()).isEmpty();
+
+    // Not a frame: a manifest that does not parse is malformed, as the extrapolator and the agent letter it.
+    byte[] notAManifest = "not a manifest".getBytes();
+    SerializationException unparsed;
+    try {
+      Topics.RUNS.valueSerde().deserializer().deserialize(Topics.RUNS.name(), notAManifest);
+      throw new AssertionError("junk parsed");
+    } catch (SerializationException e) {
+      unparsed = e;
+    }
+    ConsumerRecord<byte[], byte[]> junk = new ConsumerRecord<>(Topics.RUNS.name(), 0, 3L, "r".getBytes(), notAManifest);
+    assertThat(DeadLetter.parseFrom(new DeadLetterHandler().handleError(null, junk, unparsed).deadLetterQueueRecords().get(0).value()).getReason())
+        .isEqualTo(RejectReason.REJECT_REASON_MALFORMED_RECORD);
   }
 }
