@@ -20,6 +20,7 @@ import io.alpharl.extrapolator.score.LiveScoring;
 import io.alpharl.extrapolator.score.ScoreBook;
 import io.alpharl.extrapolator.write.Folders;
 import io.alpharl.extrapolator.write.OutputClaim;
+import io.alpharl.extrapolator.write.OutputLock;
 import io.alpharl.extrapolator.write.PredictedModelFolder;
 import io.alpharl.extrapolator.write.StagedFolder;
 import io.alpharl.proto.topic.EnumLabels;
@@ -142,8 +143,8 @@ public final class ExtrapolatorService implements Runnable {
     try (ExtrapolationBackend backend = ExtrapolationBackends.create(config.backend(), config.cpuThreads());
          TopicReader reader = new TopicReader(config.kafka(), config.readTimeout());
          KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConf, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConf, new ByteArraySerializer(), new ByteArraySerializer())) {
-      claimOutput();
+         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConf, new ByteArraySerializer(), new ByteArraySerializer());
+         OutputLock held = claimOutput()) {
       // Before the write summed tensor by tensor, its sums were files in this folder; ones a crash left would hold gigabytes for ever.
       deleteLeftovers(config.outputDir().resolve(OLD_SPILL_DIR + "-" + folderName(config.id())));
       producer.initTransactions(); // fences an earlier instance with this id, aborting what it left open
@@ -624,9 +625,11 @@ public final class ExtrapolatorService implements Runnable {
   }
 
   /** Before anything is read or written: a folder another extrapolator writes into is refused ({@link OutputClaim}). */
-  private void claimOutput() {
+  /** Claims the output folder's models of the axis for this id, and holds them while this instance runs ({@link OutputLock}). */
+  private OutputLock claimOutput() {
     try {
       OutputClaim.claim(config.outputDir(), config.id(), EnumLabels.of(config.policy().axis()));
+      return OutputLock.hold(config.outputDir(), config.id(), EnumLabels.of(config.policy().axis()));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot claim " + config.outputDir() + " for extrapolator " + config.id(), e);
     }

@@ -168,7 +168,7 @@ public final class ExtrapolatorCommand implements Callable<Integer> {
    */
   static int failed(Throwable failure) throws Exception {
     if (failure instanceof TopicGoneException || failure instanceof ExtrapolatorFencedException
-        || failure instanceof OutputClaim.OutputClaimedException) {
+        || failure instanceof OutputClaim.OutputClaimedException || failure instanceof io.alpharl.extrapolator.write.OutputLock.OutputInUseException) {
       System.err.println("alpharl extrapolator: " + failure.getMessage());
       return 1;
     }

@@ -51,6 +51,14 @@ class FencedExtrapolatorIT {
       try {
         Thread.sleep(3_000);
         assertThat(firstThread.isAlive()).as("first running").isTrue();
+        // A twin on the first's own folder is refused before it fences anything: fenced only at its next transaction, the first went
+        // on writing model files the twin deleted as a kill's leftovers and wrote again.
+        AtomicReference<Throwable> twinFailure = new AtomicReference<>();
+        Thread twinThread = start(service(broker, allocator, "first"), "it-extrapolator-twin", twinFailure);
+        twinThread.join(SECONDS.toMillis(60));
+        assertThat(twinFailure.get()).isInstanceOf(io.alpharl.extrapolator.write.OutputLock.OutputInUseException.class)
+            .hasMessageContaining("stop it first");
+        assertThat(firstThread.isAlive()).as("the first, not fenced by it").isTrue();
         second = service(broker, allocator, "second");
         secondThread = start(second, "it-extrapolator-second", secondFailure);
         Thread.sleep(3_000);
