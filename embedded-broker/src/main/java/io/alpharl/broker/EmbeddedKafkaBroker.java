@@ -96,7 +96,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       } catch (BrokerStartException e) {
         // A port found free is bound by Kafka only later: another process (a test beside this one, a second demo) can take it in
         // between, and the start failed with "Address already in use" now and then. Chosen again, not the user's to fix.
-        if (attempt >= START_ATTEMPTS || !boundElsewhere(e)) {
+        if (attempt >= START_ATTEMPTS || e.portInUse() || !boundElsewhere(e)) { // a port the user gave, taken: said at once
           throw e;
         }
         org.slf4j.LoggerFactory.getLogger(EmbeddedKafkaBroker.class).info("embedded broker: a port chosen was taken before it was bound ({});"
