@@ -48,7 +48,9 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
   }
 
   static LoggedRun read(TopicReader reader, String runId) {
-    return new LoggedRun(runId, commits(reader, runId, true), manifests(reader, runId, true));
+    long[] firstCommitMs = {Long.MAX_VALUE};
+    NavigableMap<Long, StepCommitted> commits = commits(reader, runId, true, firstCommitMs);
+    return new LoggedRun(runId, commits, manifests(reader, runId, true, firstCommitMs[0]));
   }
 
   /**
@@ -60,7 +62,9 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
    */
   public static LoggedRun readCommittedSoFar(KafkaClients kafka, String runId) {
     try (TopicReader reader = new TopicReader(kafka, Duration.ofSeconds(60))) {
-      return new LoggedRun(runId, commits(reader, runId, false), manifests(reader, runId, false));
+      long[] firstCommitMs = {Long.MAX_VALUE};
+      NavigableMap<Long, StepCommitted> commits = commits(reader, runId, false, firstCommitMs);
+      return new LoggedRun(runId, commits, manifests(reader, runId, false, firstCommitMs[0]));
     }
   }
 
@@ -127,7 +131,8 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
     reader.readAll(List.of(home), each);
   }
 
-  private static NavigableMap<Long, StepCommitted> commits(TopicReader reader, String runId, boolean settled) {
+  /** @param firstCommitMs set to the record time of the first commit kept, where one is earlier than it says */
+  private static NavigableMap<Long, StepCommitted> commits(TopicReader reader, String runId, boolean settled, long[] firstCommitMs) {
     NavigableMap<Long, StepCommitted> out = new TreeMap<>();
     readRun(reader, Topics.STEPS.name(), runId, settled, r -> {
       String key = key(r.key());
@@ -139,7 +144,9 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
         Optional<MessageChecks.Problem> problem = MessageChecks.step(key, s);
         if (problem.isPresent()) {
           LOG.warn("run {}: skipped {}-{}@{} on resume: {}", runId, r.topic(), r.partition(), r.offset(), problem.get().detail());
-        } else if (out.putIfAbsent(s.getStep(), s) != null) {
+        } else if (out.putIfAbsent(s.getStep(), s) == null) {
+          firstCommitMs[0] = Math.min(firstCommitMs[0], r.timestamp());
+        } else {
           // The first, as the processor and the extrapolator keep it: the newest would let one more commit of the step decide
           // what the run resumes from.
           LOG.warn("run {}: skipped {}-{}@{} on resume: a second commit of step {}, the first kept", runId, r.topic(), r.partition(), r.offset(),
@@ -152,16 +159,18 @@ public record LoggedRun(String runId, NavigableMap<Long, StepCommitted> commits,
     return out;
   }
 
-  private static List<RunManifest> manifests(TopicReader reader, String runId, boolean settled) {
+  /** @param firstCommitMs the record time of the run's first commit, Long.MAX_VALUE where it has none */
+  private static List<RunManifest> manifests(TopicReader reader, String runId, boolean settled, long firstCommitMs) {
     List<RunManifest> out = new ArrayList<>();
     readRun(reader, Topics.RUNS.name(), runId, settled, r -> {
       if (runId.equals(key(r.key())) && r.value() != null) {
         try {
           RunManifest m = Topics.RUNS.valueSerde().deserializer().deserialize(r.topic(), r.value());
           RunManifest kept = out.isEmpty() ? null : out.get(out.size() - 1);
-          // As the processor and the extrapolator take manifests: once the run has steps, one with other tensors is not the run's
-          // (they letter it). Taken, the resume checked the run against its modules, rounding and last step, and refused.
-          boolean started = kept != null && (kept.getLastStep() > 0 || m.getLastStep() > 0);
+          // As the processor and the extrapolator take manifests: once the run has steps (a commit before it in the log, or a last
+          // step stated), one with other tensors is not the run's (they letter it). Taken, the resume checked the run against its
+          // modules, rounding and last step, and refused.
+          boolean started = kept != null && (kept.getLastStep() > 0 || m.getLastStep() > 0 || r.timestamp() >= firstCommitMs);
           Optional<MessageChecks.Problem> problem = MessageChecks.manifest(runId, m)
               .or(() -> started ? MessageChecks.sameTensors(kept, m) : Optional.empty());
           if (problem.isEmpty()) {
