@@ -148,7 +148,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       }
       requireTensorsOf(runId, described, sum::size);
       Optional<KeyframeStart> keyframes = KeyframeStart.load(reader, decoder, runId, commits, created, sum);
-      Folded folded = fold(reader, decoder, runId, lastStep, newest.get(), sum, keyframes, created);
+      Folded folded = fold(reader, decoder, runId, lastStep, newest.get(), sum, keyframes, created, modules);
       // The reads start by the agents' clocks (a keyframe's commit time, the run's first manifest's): a
       // frame stamped earlier than that (another host's clock, a replay's manifest) is missed. The
       // whole topic, from its first record, is the last word before the run is refused.
@@ -162,7 +162,7 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
             keyframes.isPresent() ? "its keyframes" : "the run's first manifest's time", fromMs > 0 ? "the run's first delta" : "the topic's start");
         sum.clear();
         keyframes = Optional.empty();
-        folded = fold(reader, decoder, runId, lastStep, newest.get(), sum, keyframes, fromMs);
+        folded = fold(reader, decoder, runId, lastStep, newest.get(), sum, keyframes, fromMs, modules);
       }
       if (folded.notWhole() != null) {
         throw new ResumeRefusedException(folded.notWhole());
@@ -205,22 +205,11 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
    * keyframe's commit time, else from the run's first manifest's (the clock margin before either),
    * else from the topic's start.
    *
+   * @param tensors the run's tensors as its manifest describes them, by name (empty where the log has no such manifest)
    * @throws ResumeRefusedException when the run was ended on the delta log
    */
-  /** The elements of a shape, or -1 where they overflow a long or a dimension is negative (no tensor's). */
-  private static long elements(java.util.List<Long> shape) {
-    long n = 1;
-    for (long d : shape) {
-      if (d < 0 || (d > 0 && n > Long.MAX_VALUE / d)) {
-        return -1;
-      }
-      n *= d;
-    }
-    return n;
-  }
-
   private static Folded fold(TopicReader reader, ChunkDecoder decoder, String runId, long lastStep, StepCommitted newest, RunningSum sum,
-      Optional<KeyframeStart> keyframes, long createdMs) {
+      Optional<KeyframeStart> keyframes, long createdMs, Map<String, TensorInfo> tensors) {
     String prefix = runId + RecordKeys.SEPARATOR;
     Map<String, TensorStepLog> logs = new HashMap<>();
     keyframes.ifPresent(k -> k.tensors().forEach((name, f) -> logs.put(RecordKeys.of(runId, name),
@@ -245,11 +234,15 @@ public record CommittedRun(long lastStep, long firstManifestMs, NavigableMap<Lon
       } catch (FrameException e) {
         return; // refused by every reader alike
       }
-      if (!f.header().getRunEnded() && elements(f.header().getShapeList()) != sum.size(f.header().getTensorName())) {
-        // Of the run's tensor, but not its size: another producer's frame (every reader refuses it for its shape). Taken first, its
-        // shape became the tensor's and its values were added past the tensor's end: a stack trace, and the run could never resume.
-        LOG.warn("run {}: {}-{}@{} gives tensor {} the shape {}, which is not its {} values; passed over", runId, r.topic(), r.partition(),
-            r.offset(), f.header().getTensorName(), f.header().getShapeList(), sum.size(f.header().getTensorName()));
+      String name = f.header().getTensorName();
+      TensorInfo described = tensors.get(name);
+      if (!f.header().getRunEnded() && (described != null ? !described.getShapeList().equals(f.header().getShapeList())
+          : Shapes.elementCount(f.header().getShapeList(), name) != sum.size(name))) {
+        // Of the run's tensor, but not its shape: another producer's frame (every reader refuses it for its shape). Taken first, its
+        // shape became the tensor's step log's, the real frames were refused, and its values went past the tensor's end in the sum:
+        // a stack trace, or a step never whole, and the run could never resume.
+        LOG.warn("run {}: {}-{}@{} gives tensor {} the shape {}, not its own; passed over", runId, r.topic(), r.partition(), r.offset(), name,
+            f.header().getShapeList());
         return;
       }
       TensorStepLog log = logs.computeIfAbsent(k, x -> new TensorStepLog(true));
