@@ -174,8 +174,10 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
     lowRankUpdate(base, m, n, x, v, 1, out);
   }
 
+  // Synchronized, with close: a writer that gave up waiting on this call (AheadOfWriter's time limit) closes the backend while
+  // the call may still stage into the pinned memory close frees; and two callers would share the staging slots.
   @Override
-  public void lowRankUpdate(float[] base, int m, int n, float[] x, float[] v, int rank, float[] out) {
+  public synchronized void lowRankUpdate(float[] base, int m, int n, float[] x, float[] v, int rank, float[] out) {
     ExtrapolationBackend.checkShapes(base, m, n, x, v, rank, out);
     if (base.length == 0) {
       return; // nothing to update, as on the CPU (row blocks need a row)
@@ -221,7 +223,7 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
       drain(staging, blocks, blocks.count() - 1, out);
     } catch (RuntimeException | Error e) {
       // Copies already queued would go on writing into the pinned and device slots while the next call stages into them (an
-      // OutOfMemoryError from the writer's heap too, after which CpuAfterFailure closes this backend and frees those slots).
+      // OutOfMemoryError from the writer's heap included: the next call reuses the slots).
       for (CUstream s : streams) {
         cuStreamSynchronize(s);
       }
@@ -300,7 +302,7 @@ public final class CudaExtrapolationBackend implements ExtrapolationBackend {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     if (closed) {
       return;
     }

@@ -147,7 +147,10 @@ public final class ControlFollower implements AutoCloseable {
     ControlFollower f = new ControlFollower(kafka, runId, runDir, http, patience, trusted);
     if (http != null) {
       http.server().createContext("/control", exchange -> {
-        ControlDecision d = f.armedAtMs == 0 || f.withdrawn() ? null : f.decision.get();
+        ControlDecision held = f.decision.get();
+        // The folder's own record too, not only this follower's: just after a restart (armed, the decision read, its STOP not yet
+        // looked at) the endpoint answered a decision the user had withdrawn by deleting its STOP.
+        ControlDecision d = f.armedAtMs == 0 || f.withdrawn() || (held != null && StopFile.withdrawn(f.runDir, held)) ? null : held;
         if (d == null) {
           exchange.sendResponseHeaders(204, -1);
         } else {

@@ -128,7 +128,20 @@ public final class StopFile {
     }
   }
 
-  private static void markTold(Path runDir, String content) throws IOException {
+  /**
+   * Best effort: the STOP is in place whatever happens here. Thrown on, a failed record made the
+   * written STOP look unwritten, and the follower wrote it again at every poll, saying it could not.
+   */
+  private static void markTold(Path runDir, String content) {
+    try {
+      recordTold(runDir, content);
+    } catch (IOException e) {
+      org.slf4j.LoggerFactory.getLogger(StopFile.class).warn("cannot record in {} the decision its STOP file holds ({}): a restarted agent"
+          + " would write that STOP again if the user deletes it", runDir.resolve(TOLD), e.toString());
+    }
+  }
+
+  private static void recordTold(Path runDir, String content) throws IOException {
     Path told = runDir.resolve(TOLD);
     try {
       if (Files.readString(told, StandardCharsets.UTF_8).equals(content)) {
