@@ -42,8 +42,10 @@ final class Junk {
 
   private Junk() {}
 
-  /** @param lastStep the run's last step: factors forged for it come long before its real ones, which readers must take */
-  /** @return where each record sent lies, as {@code topic/partition@offset}: the only records the services may letter */
+  /**
+   * @param lastStep the run's last step: factors forged for it come long before its real ones, which readers must take
+   * @return where each record sent lies, as {@code topic/partition@offset}: the only records the services may letter
+   */
   static java.util.Set<String> sendToEveryTopic(String bootstrap, String run, long lastStep) throws Exception {
     byte[] garbage = "ARLF definitely not a record of this system".getBytes(StandardCharsets.UTF_8);
     List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();

@@ -226,7 +226,8 @@ class ProcessorOnBundledRunIT {
    * R² of the paper's one-component PLS on the standardised trajectory, written here as the squared
    * correlation of the scores t = X_s X_sᵀ y_c with y (what 1 − SSE/SYY of y on t is, t being
    * centred), not through the fit module's Pls1, which the processor calls: an error in its formula or its
-   * undefined cases (0 here: fewer than 3 points, or nothing moves) showed on neither side.
+   * undefined cases (0 here: fewer than 3 points, or a flat signal or trajectory exactly; Pls1 also
+   * takes rounding-level movement for none, which the bundled run's modules never come near) showed on neither side.
    */
   private static double pls1R2(double[][] x, double[] y) {
     int t = y.length;

@@ -7,9 +7,8 @@ import java.util.Objects;
  * and its value bytes.
  */
 public record RecordEntry(Kind kind, long step, String key, byte[] value) {
-  /** Which topic a recorded record belongs to. */
   /**
-   * Each with the code a recording stores for it: fixed, so that a kind added or moved here leaves
+   * Which topic a recorded record belongs to, each with the code a recording stores for it: fixed, so that a kind added or moved here leaves
    * what recordings already made (the bundled run among them) mean. It was the constant's position,
    * which such an edit changed under every recording, their checksums passing.
    */

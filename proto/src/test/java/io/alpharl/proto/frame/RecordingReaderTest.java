@@ -151,7 +151,7 @@ class RecordingReaderTest {
          FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
          ArrowFileWriter writer = new ArrowFileWriter(root, null, channel)) {
       writer.start();
-      ((TinyIntVector) root.getVector(RecordingSchema.KIND)).setSafe(0, kind.ordinal());
+      ((TinyIntVector) root.getVector(RecordingSchema.KIND)).setSafe(0, kind.code());
       ((BigIntVector) root.getVector(RecordingSchema.STEP)).setSafe(0, step);
       ((VarCharVector) root.getVector(RecordingSchema.KEY)).setSafe(0, key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       if (value == null) {

@@ -34,6 +34,7 @@ class DecimalsTest {
    * now scanned once.
    */
   @Test
+  @org.junit.jupiter.api.Timeout(120) // a guard against the quadratic scan's hang, not a speed target: it takes milliseconds
   void aLongRunOfDigitsIsLeftAsItIs() {
     String digits = "7".repeat(400_000);
     assertThat(Decimals.canonical(digits + " 0.0020")).isEqualTo(digits + " 0.002");
