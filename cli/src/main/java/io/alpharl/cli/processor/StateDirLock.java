@@ -1,40 +1,30 @@
 package io.alpharl.cli.processor;
 
 import io.alpharl.cli.UserError;
+import io.alpharl.proto.lock.LockFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * One processor per state folder. Kafka Streams locks its folder too, but only once it starts, and
  * says so with a stack trace; this lock is taken first and turns a second processor on the same
- * --state-dir into a one-line error. The operating system releases it when the process ends, kill
- * -9 included, so a crash leaves nothing to clean up.
+ * --state-dir into a one-line error.
  */
 final class StateDirLock implements AutoCloseable {
   static final String FILE = ".alpharl-processor.lock";
 
-  private final FileChannel channel;
-  private final FileLock lock;
+  private final LockFile lock;
 
-  private StateDirLock(FileChannel channel, FileLock lock) {
-    this.channel = channel;
+  private StateDirLock(LockFile lock) {
     this.lock = lock;
   }
 
-  /** @throws UserError when another process holds the folder */
+  /** @throws UserError when another processor, of this process or another, holds the folder */
   static StateDirLock acquire(Path stateDir) {
     try {
-      FileChannel channel = FileChannel.open(stateDir.resolve(FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      FileLock lock = channel.tryLock();
-      if (lock == null) {
-        channel.close();
-        throw new UserError("another processor is using --state-dir " + stateDir + "; give each instance a state folder of its own");
-      }
-      return new StateDirLock(channel, lock);
+      return new StateDirLock(LockFile.tryTake(stateDir.resolve(FILE)).orElseThrow(() -> new UserError("another processor is using --state-dir "
+          + stateDir + "; give each instance a state folder of its own")));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot lock " + stateDir.resolve(FILE), e);
     }
@@ -42,11 +32,6 @@ final class StateDirLock implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      lock.release();
-      channel.close();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    lock.close();
   }
 }

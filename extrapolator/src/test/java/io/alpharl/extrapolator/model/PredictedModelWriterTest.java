@@ -321,12 +321,9 @@ class PredictedModelWriterTest {
         Map.of("norm.weight", new float[] {1, 2}));
     Files.writeString(baseDir.resolve("chat_template.jinja"), "{{ base }}");
     Files.writeString(Files.createDirectories(baseDir.resolve("additional_chat_templates")).resolve("tool_use.jinja"), "{{ tools }}");
-    Path inline = Files.writeString(Files.createDirectories(dir.resolve("inline-end")).resolve("tokenizer_config.json"),
-        "{\"chat_template\": \"{{ run }}\"}").getParent();
-    Path plain = Files.writeString(Files.createDirectories(dir.resolve("plain-end")).resolve("tokenizer_config.json"),
-        "{\"model_max_length\": 512}").getParent();
-    PredictionPlan plan = new PredictionPlan("run", 10, new long[] {5, 10}, ProgressAxis.PROGRESS_AXIS_STEP, 20, 0.9, Map.of(), false,
-        CarriedDeltas.NONE, Map.of(), PredictionPlan.Verdict.NONE, Map.of());
+    Path inline = folderWith("inline-end", "tokenizer_config.json", "{\"chat_template\": \"{{ run }}\"}");
+    Path plain = folderWith("plain-end", "tokenizer_config.json", "{\"model_max_length\": 512}");
+    PredictionPlan plan = carryingAll();
     try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
       PredictedModelWriter.write(dir.resolve("out"), base, plan, backend, PredictedModelWriter.DEFAULT_MAX_SHARD_BYTES, List.of(baseDir, inline));
       PredictedModelWriter.write(dir.resolve("out-plain"), base, plan, backend, PredictedModelWriter.DEFAULT_MAX_SHARD_BYTES,
@@ -350,12 +347,9 @@ class PredictedModelWriterTest {
     new SafetensorsWriter(Map.of()).add("model.embed_tokens.weight", DType.F32, List.of(2L, 2L)).writeTo(baseDir.resolve(Checkpoint.SINGLE_FILE),
         Map.of("model.embed_tokens.weight", new float[] {1, 2, 3, 4}));
     Files.writeString(baseDir.resolve("config.json"), "{\"model_type\": \"qwen2\"}");
-    Path untied = Files.writeString(Files.createDirectories(dir.resolve("untied-end")).resolve("config.json"),
-        "{\"model_type\": \"qwen2\", \"tie_word_embeddings\": false}").getParent();
-    Path tied = Files.writeString(Files.createDirectories(dir.resolve("tied-end")).resolve("config.json"),
-        "{\"model_type\": \"qwen2\", \"tie_word_embeddings\": true}").getParent();
-    PredictionPlan plan = new PredictionPlan("run", 10, new long[] {5, 10}, ProgressAxis.PROGRESS_AXIS_STEP, 20, 0.9, Map.of(), false,
-        CarriedDeltas.NONE, Map.of(), PredictionPlan.Verdict.NONE, Map.of());
+    Path untied = folderWith("untied-end", "config.json", "{\"model_type\": \"qwen2\", \"tie_word_embeddings\": false}");
+    Path tied = folderWith("tied-end", "config.json", "{\"model_type\": \"qwen2\", \"tie_word_embeddings\": true}");
+    PredictionPlan plan = carryingAll();
     try (Checkpoint base = Checkpoint.open(baseDir); CpuExtrapolationBackend backend = new CpuExtrapolationBackend(1)) {
       assertThatThrownBy(() -> PredictedModelWriter.write(dir.resolve("out"), base, plan, backend, PredictedModelWriter.DEFAULT_MAX_SHARD_BYTES,
           List.of(baseDir, untied))).isInstanceOf(UntiedHeadException.class).hasMessageContaining("tie_word_embeddings false")
@@ -393,6 +387,17 @@ class PredictedModelWriterTest {
         .replace("\"torch_dtype\":  \"bfloat16\"", "\"torch_dtype\":  \"float32\""));
     assertThat(outside).as("the base's config, linked").hasContent(config);
     assertThat(dir.resolve("out-same").resolve("config.json")).as("most values still bf16").hasContent(config);
+  }
+
+  /** A folder of one model file, as a window-end checkpoint's files besides its weights. */
+  private Path folderWith(String folder, String file, String content) throws java.io.IOException {
+    return Files.writeString(Files.createDirectories(dir.resolve(folder)).resolve(file), content).getParent();
+  }
+
+  /** A plan that predicts nothing: every tensor is written as the base holds it, the files beside the weights copied. */
+  private static PredictionPlan carryingAll() {
+    return new PredictionPlan("run", 10, new long[] {5, 10}, ProgressAxis.PROGRESS_AXIS_STEP, 20, 0.9, Map.of(), false, CarriedDeltas.NONE,
+        Map.of(), PredictionPlan.Verdict.NONE, Map.of());
   }
 
   private void checkRefused(DType dtype, List<float[]> updates) throws Exception {

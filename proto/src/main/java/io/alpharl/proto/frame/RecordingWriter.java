@@ -36,7 +36,7 @@ import org.apache.arrow.vector.ipc.ArrowFileWriter;
 public final class RecordingWriter implements AutoCloseable {
   private final Path target;
   private final Path tmp;
-  private final FileChannel lock;
+  private final io.alpharl.proto.lock.LockFile lock;
   private final BufferAllocator allocator;
   private final VectorSchemaRoot root;
   private final FileChannel channel;
@@ -79,19 +79,8 @@ public final class RecordingWriter implements AutoCloseable {
     this.target = target;
     this.maxBatchBytes = maxBatchBytes;
     this.tmp = target.resolveSibling(target.getFileName() + ".tmp");
-    this.lock = FileChannel.open(target.resolveSibling("." + target.getFileName() + ".lock"), StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE);
-    try {
-      if (lock.tryLock() == null) {
-        throw new InUseException("another recording to " + target + " is being written (its lock file is held)");
-      }
-    } catch (java.nio.channels.OverlappingFileLockException e) {
-      lock.close();
-      throw new InUseException("another recording to " + target + " is being written in this process");
-    } catch (IOException | RuntimeException e) {
-      lock.close();
-      throw e;
-    }
+    this.lock = io.alpharl.proto.lock.LockFile.tryTake(target.resolveSibling("." + target.getFileName() + ".lock"))
+        .orElseThrow(() -> new InUseException("another recording to " + target + " is being written (its lock file is held)"));
     FileChannel file = null;
     BufferAllocator buffers = null;
     VectorSchemaRoot vectors = null;
@@ -125,11 +114,7 @@ public final class RecordingWriter implements AutoCloseable {
       } catch (IOException suppressed) {
         e.addSuppressed(suppressed);
       } finally {
-        try {
-          lock.close();
-        } catch (IOException suppressed) {
-          e.addSuppressed(suppressed);
-        }
+        lock.close();
       }
       throw e;
     }
