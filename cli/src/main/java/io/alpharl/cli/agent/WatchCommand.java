@@ -35,6 +35,9 @@ import picocli.CommandLine.Option;
     description = "Follow DIR and stream each new complete checkpoint's delta to Kafka, one transaction per step. "
         + "Resumes after a restart from the last committed step.")
 public final class WatchCommand implements Callable<Integer> {
+  /** How long a stop waits for the step being sent: past a 7B checkpoint's read, short of a hang. */
+  private static final java.time.Duration STOP_WAIT = java.time.Duration.ofMinutes(3);
+
   /**
    * How often an idle agent asks whether its topics still exist: a deleted topic is then reported
    * within about this long rather than at the next checkpoint, for one admin request per interval.
@@ -89,7 +92,12 @@ public final class WatchCommand implements Callable<Integer> {
     ShutdownHook hook = ShutdownHook.install("alpharl-agent-shutdown", () -> {
       stopping.set(true);
       try {
-        done.await();
+        // The step being sent is finished (a 7B checkpoint takes a minute or so), but not waited on for ever: a read hung on a
+        // lost network mount held Ctrl-C and SIGTERM for good. Cut off, the step's transaction is aborted and sent again later.
+        if (!done.await(STOP_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+          System.err.println("alpharl agent: the step being sent did not finish within " + STOP_WAIT.toSeconds() + " s of the stop; exiting,"
+              + " its transaction aborted (a later watch sends it again)");
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
