@@ -225,6 +225,9 @@ public final class ControlFollower implements AutoCloseable {
         followOnce(kafka);
         return;
       } catch (AuthenticationException | AuthorizationException e) {
+        if (!running.get()) {
+          return; // closing: the interrupt that stopped it is close()'s, not a fault to say
+        }
         // A principal without its rights yet (credentials or ACLs being set up, or wrong): the
         // trainer would never be told to stop, so say so loudly and keep trying.
         LOG.error("run {}: cannot read {} as this principal ({}); retrying in {} s: check --kafka-config and the ACLs (README, \"Secured clusters\")",
@@ -233,6 +236,9 @@ public final class ControlFollower implements AutoCloseable {
           return;
         }
       } catch (KafkaException e) {
+        if (!running.get()) {
+          return; // closing: the interrupt that stopped it is close()'s, not a fault to say
+        }
         // A broker that does not answer (the topic's metadata timed out at start, a dead letter not
         // sent): the agent's own outage retry goes on streaming meanwhile, so this must outlast it
         // too, or the decision would never reach the trainer.
@@ -241,6 +247,9 @@ public final class ControlFollower implements AutoCloseable {
           return;
         }
       } catch (RuntimeException e) {
+        if (!running.get()) {
+          return; // closing: the interrupt that stopped it is close()'s, not a fault to say
+        }
         // Not Kafka's own (a topic gone between two reads, a committed record not where its offset says): stopped, the follower
         // left the agent streaming with no decision ever reaching the trainer, /control answering 204 for good.
         LOG.error("run {}: cannot follow {} ({}); retrying in {} s", runId, Topics.CONTROL.name(), e, patience.retry().toSeconds());
@@ -369,7 +378,7 @@ public final class ControlFollower implements AutoCloseable {
    */
   private synchronized void writeStopFileIfDue() {
     ControlDecision d = decision.get();
-    if (d == null || stopFileWritten || armedAtMs == 0) {
+    if (d == null || stopFileWritten || armedAtMs == 0 || !running.get()) {
       return;
     }
     if (StopFile.withdrawn(runDir, d)) {
@@ -429,6 +438,9 @@ public final class ControlFollower implements AutoCloseable {
       http.server().stop(0);
       http.executor().shutdownNow();
     }
+    // Out of a retry's sleep or a metadata wait of a minute at once: left to run past close, it held its clients open and could
+    // write the STOP file once more.
+    thread.interrupt();
     try {
       thread.join(5_000);
     } catch (InterruptedException e) {
