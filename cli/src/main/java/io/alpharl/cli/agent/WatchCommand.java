@@ -93,10 +93,12 @@ public final class WatchCommand implements Callable<Integer> {
       stopping.set(true);
       try {
         // The step being sent is finished (a 7B checkpoint takes a minute or so), but not waited on for ever: a read hung on a
-        // lost network mount held Ctrl-C and SIGTERM for good. Cut off, the step's transaction is aborted and sent again later.
+        // lost network mount held Ctrl-C and SIGTERM for good. Cut off, the step's transaction is left open: the broker aborts it
+        // at its timeout, or the next watch of the run at its start, and readers of its partitions wait for that.
         if (!done.await(STOP_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-          System.err.println("alpharl agent: the step being sent did not finish within " + STOP_WAIT.toSeconds() + " s of the stop; exiting,"
-              + " its transaction aborted (a later watch sends it again)");
+          System.err.println("alpharl agent: the step being sent did not finish within " + STOP_WAIT.toSeconds() + " s of the stop; exiting"
+              + " with its transaction open, which the broker aborts within 10 minutes or the next watch of the run at once; readers of"
+              + " its partitions wait until then, and the next watch sends the step again");
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

@@ -226,7 +226,7 @@ public final class ControlFollower implements AutoCloseable {
         return;
       } catch (AuthenticationException | AuthorizationException e) {
         if (!running.get()) {
-          return; // closing: the interrupt that stopped it is close()'s, not a fault to say
+          return; // closing: what stopped it is close()'s doing, not a fault to say
         }
         // A principal without its rights yet (credentials or ACLs being set up, or wrong): the
         // trainer would never be told to stop, so say so loudly and keep trying.
@@ -237,7 +237,7 @@ public final class ControlFollower implements AutoCloseable {
         }
       } catch (KafkaException e) {
         if (!running.get()) {
-          return; // closing: the interrupt that stopped it is close()'s, not a fault to say
+          return; // closing: what stopped it is close()'s doing, not a fault to say
         }
         // A broker that does not answer (the topic's metadata timed out at start, a dead letter not
         // sent): the agent's own outage retry goes on streaming meanwhile, so this must outlast it
@@ -248,7 +248,7 @@ public final class ControlFollower implements AutoCloseable {
         }
       } catch (RuntimeException e) {
         if (!running.get()) {
-          return; // closing: the interrupt that stopped it is close()'s, not a fault to say
+          return; // closing: what stopped it is close()'s doing, not a fault to say
         }
         // Not Kafka's own (a topic gone between two reads, a committed record not where its offset says): stopped, the follower
         // left the agent streaming with no decision ever reaching the trainer, /control answering 204 for good.
@@ -433,14 +433,16 @@ public final class ControlFollower implements AutoCloseable {
 
   @Override
   public void close() {
-    running.set(false);
+    synchronized (this) {
+      running.set(false); // under the lock the STOP file's write takes: none is in progress once this returns, and none follows
+    }
     if (http != null) {
       http.server().stop(0);
       http.executor().shutdownNow();
     }
-    // Out of a retry's sleep or a metadata wait of a minute at once: left to run past close, it held its clients open and could
-    // write the STOP file once more.
-    thread.interrupt();
+    // Not interrupted: the thread spends its time in the consumer's poll, and an interrupt there closed its letters' producer
+    // with the flag set, an ERROR from Kafka at every stop and the letters still queued dropped. A follower in a retry's sleep
+    // outlives this join, but writes no STOP file after it.
     try {
       thread.join(5_000);
     } catch (InterruptedException e) {

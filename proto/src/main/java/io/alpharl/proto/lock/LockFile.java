@@ -21,13 +21,19 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class LockFile implements AutoCloseable {
   private static final java.util.Set<Path> HELD = ConcurrentHashMap.newKeySet();
+  /**
+   * Channels of files another owner of this process locked under another name (a link to its
+   * folder): closing them would drop that owner's lock, so they stay open, one per refusal.
+   */
+  private static final java.util.List<FileChannel> PARKED = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  private final Path file;
+  private final Path key;
   private final FileChannel channel;
   private final FileLock lock;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-  private LockFile(Path file, FileChannel channel, FileLock lock) {
-    this.file = file;
+  private LockFile(Path key, FileChannel channel, FileLock lock) {
+    this.key = key;
     this.channel = channel;
     this.lock = lock;
   }
@@ -39,42 +45,66 @@ public final class LockFile implements AutoCloseable {
    * @throws IOException where the file cannot be opened or locked (a file system that takes no locks)
    */
   public static Optional<LockFile> tryTake(Path file) throws IOException {
-    Path key = file.toAbsolutePath().normalize();
+    Path key = keyOf(file);
     if (!HELD.add(key)) {
       return Optional.empty();
     }
     FileChannel channel = null;
     try {
-      channel = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      FileLock lock = channel.tryLock();
-      if (lock == null) {
+      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock lock;
+      try {
+        lock = channel.tryLock();
+      } catch (OverlappingFileLockException heldHereUnderAnotherName) {
+        PARKED.add(channel);
+        channel = null;
         HELD.remove(key);
-        channel.close(); // no lock of this process is on the file (HELD): nothing of an owner here is released
+        return Optional.empty();
+      }
+      if (lock == null) {
+        channel.close(); // another process holds it: no lock of this one is on the file (HELD), nothing here is released
+        channel = null;
+        HELD.remove(key);
         return Optional.empty();
       }
       return Optional.of(new LockFile(key, channel, lock));
     } catch (IOException | RuntimeException e) {
-      HELD.remove(key);
-      if (channel != null) {
-        channel.close();
-      }
-      if (e instanceof OverlappingFileLockException) {
-        return Optional.empty(); // held in this process by a channel this class did not open
+      try {
+        if (channel != null) {
+          channel.close();
+        }
+      } finally {
+        HELD.remove(key); // after the close: removed first, another thread could take the lock the close then dropped
       }
       throw e;
     }
   }
 
-  /** Releases the lock; never throws (the process's end releases it anyway). */
+  /** One key per file whatever it is called by: its folder's real path (which opens nothing) and its name. */
+  private static Path keyOf(Path file) throws IOException {
+    Path absolute = file.toAbsolutePath();
+    Path folder = absolute.getParent();
+    return folder == null ? absolute : folder.toRealPath().resolve(absolute.getFileName());
+  }
+
+  /** Releases the lock, once; never throws (the process's end releases it anyway). */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return; // a second close would remove a key a later owner holds
+    }
     try {
       lock.release();
-      channel.close();
     } catch (IOException e) {
-      // released with the process
+      // released with the channel, or with the process
     } finally {
-      HELD.remove(file);
+      try {
+        channel.close();
+      } catch (IOException e) {
+        // released with the process
+      } finally {
+        HELD.remove(key);
+      }
     }
   }
 }

@@ -21,7 +21,10 @@ class LockFileTest {
     Optional<LockFile> first = LockFile.tryTake(file);
     assertThat(first).isPresent();
     assertThat(LockFile.tryTake(dir.resolve("./x.lock"))).as("the same file, named otherwise").isEmpty();
+    Path link = java.nio.file.Files.createSymbolicLink(dir.resolve("link"), dir);
+    assertThat(LockFile.tryTake(link.resolve("x.lock"))).as("the same file, through a link to its folder").isEmpty();
     first.get().close();
+    first.get().close(); // a second close releases nothing another owner took since
     Optional<LockFile> again = LockFile.tryTake(file);
     assertThat(again).as("free once its owner closed it").isPresent();
     again.get().close();
