@@ -133,6 +133,10 @@ def target_gate_keeps_stop(t):
             diff = f"{points(a['retention_minus_stop'], True)} pts" + (ci(a["retention_minus_stop_ci95"]).replace(" [", " [") or "")
             if a["gate"] != "passing":
                 result = "not applicable (gate " + a["gate"] + ")"
+            elif not a.get("modules_predicted"):
+                # The gate passed but every module was carried: auto's model is stop's, equal by construction, which says
+                # nothing of a prediction (counted met, a run with nothing predicted would have shown the target met).
+                result = "not applicable (gate passing, nothing predicted)"
             elif a["retention"] >= s["retention"]:
                 result, met = "met", met + 1
             else:

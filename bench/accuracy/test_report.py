@@ -41,6 +41,15 @@ class TargetsTest(unittest.TestCase):
         self.assertTrue(any("| tiny | 40 % | passing |" in x and "**missed**" in x for x in lines))
         self.assertTrue(any("| tiny | 30 % | failing |" in x and "not applicable" in x for x in lines))
 
+    def test_a_passing_gate_with_nothing_predicted_is_not_counted(self):
+        rows = self.rows()
+        for r in rows:
+            if r["run"] == "tiny" and r["window"] == 0.5 and r["predictor"] == "auto":
+                r.update(modules_predicted=0, chosen={"stop": 2})
+        lines, met, missed = report.target_gate_keeps_stop(report.Table(rows))
+        self.assertEqual((met, missed), (1, 1))
+        self.assertTrue(any("| tiny | 50 % | passing |" in x and "nothing predicted" in x for x in lines))
+
     def test_slow_target_applies_to_slowly_rising_pretrained_runs_only(self):
         t = report.Table(self.rows())
         self.assertEqual(report.slow_rising(t, "slow")[0], True)
