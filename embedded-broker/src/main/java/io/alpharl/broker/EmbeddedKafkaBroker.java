@@ -96,25 +96,16 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       } catch (BrokerStartException e) {
         // A port found free is bound by Kafka only later: another process (a test beside this one, a second demo) can take it in
         // between, and the start failed with "Address already in use" now and then. Chosen again, not the user's to fix.
-        if (attempt >= START_ATTEMPTS || e.portInUse() || !boundElsewhere(e)) { // a port the user gave, taken: said at once
+        // A port the user gave, taken: said at once.
+        if (attempt >= START_ATTEMPTS || e.portInUse() || io.alpharl.proto.error.Causes.find(e, java.net.BindException.class).isEmpty()) {
           throw e;
         }
-        org.slf4j.LoggerFactory.getLogger(EmbeddedKafkaBroker.class).info("embedded broker: a port chosen was taken before it was bound ({});"
-            + " starting again", e.getMessage());
+        LOG.info("embedded broker: a port chosen was taken before it was bound ({}); starting again", e.getMessage());
       }
     }
   }
 
   private static final int START_ATTEMPTS = 3;
-
-  private static boolean boundElsewhere(Throwable e) {
-    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof java.net.BindException) {
-        return true;
-      }
-    }
-    return false;
-  }
 
   private static EmbeddedKafkaBroker startOnce(EmbeddedBrokerConfig config) {
     long t0 = System.nanoTime();

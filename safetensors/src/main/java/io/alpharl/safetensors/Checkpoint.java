@@ -287,17 +287,8 @@ public final class Checkpoint implements AutoCloseable {
    * tensor; empty where there is no such file or it is not a JSON object.
    */
   public static Optional<Boolean> tiesWordEmbeddings(Path dir) {
-    Path config = dir.resolve("config.json");
-    if (!Files.isRegularFile(config)) {
-      return Optional.empty();
-    }
-    try {
-      JsonNode c = JSON.readTree(config.toFile());
-      // transformers' PretrainedConfig ties by default: a config without the key (GPT-2's) ties.
-      return c != null && c.isObject() ? Optional.of(c.path("tie_word_embeddings").asBoolean(true)) : Optional.empty();
-    } catch (IOException e) {
-      return Optional.empty();
-    }
+    // transformers' PretrainedConfig ties by default: a config without the key (GPT-2's) ties.
+    return ModelFiles.jsonObject(dir.resolve("config.json")).map(c -> c.path("tie_word_embeddings").asBoolean(true));
   }
 
   /**

@@ -54,17 +54,27 @@ public final class ModelFiles {
    * the model's. A file that is not a JSON object holds none.
    */
   public static boolean holdsInlineChatTemplate(Path dir) {
-    Path config = dir.resolve("tokenizer_config.json");
-    if (!Files.isRegularFile(config)) {
-      return false;
+    return jsonObject(dir.resolve("tokenizer_config.json")).map(c -> c.hasNonNull("chat_template")).orElse(false);
+  }
+
+  /**
+   * A model file read as JSON, where it is a JSON object; empty where it is missing, unreadable or
+   * something else. What a model's config and tokenizer config say is read through this: a folder's
+   * files are the trainer's, and one this build does not understand says nothing.
+   */
+  public static java.util.Optional<com.fasterxml.jackson.databind.JsonNode> jsonObject(Path file) {
+    if (!Files.isRegularFile(file)) {
+      return java.util.Optional.empty();
     }
     try {
-      com.fasterxml.jackson.databind.JsonNode c = new com.fasterxml.jackson.databind.ObjectMapper().readTree(config.toFile());
-      return c != null && c.isObject() && c.hasNonNull("chat_template");
+      com.fasterxml.jackson.databind.JsonNode c = JSON.readTree(file.toFile());
+      return c != null && c.isObject() ? java.util.Optional.of(c) : java.util.Optional.empty();
     } catch (IOException e) {
-      return false;
+      return java.util.Optional.empty();
     }
   }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
   /** The directory's model files, by name. */
   public static List<Path> of(Path dir) {

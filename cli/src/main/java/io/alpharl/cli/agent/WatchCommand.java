@@ -97,7 +97,8 @@ public final class WatchCommand implements Callable<Integer> {
         // at its timeout, or the next watch of the run at its start, and readers of its partitions wait for that.
         if (!done.await(STOP_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
           System.err.println("alpharl agent: the step being sent did not finish within " + STOP_WAIT.toSeconds() + " s of the stop; exiting"
-              + " with its transaction open, which the broker aborts within 10 minutes or the next watch of the run at once; readers of"
+              + " with its transaction open, which the broker aborts within " + io.alpharl.proto.topic.Topics.AGENT_TRANSACTION_TIMEOUT.toMinutes()
+              + " minutes or the next watch of the run at once; readers of"
               + " its partitions wait until then, and the next watch sends the step again");
         }
       } catch (InterruptedException e) {

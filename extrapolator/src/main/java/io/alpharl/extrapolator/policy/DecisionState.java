@@ -29,11 +29,12 @@ public record DecisionState(int passingInARow, boolean predictedAtFraction, bool
         && fit.getStep() >= policy.predictAtFraction() * plannedSteps;
     boolean stop = passing && !stopped && plannedSteps > 0 && fit.getStep() >= policy.minFractionOfPlanned() * plannedSteps
         && fit.getConfidence() >= policy.minConfidence() && inARow >= policy.consecutivePassing();
-    boolean predict = (passing && inARow == 1) || atFraction || stop;
+    boolean firstPass = passing && inARow == 1;
+    boolean predict = firstPass || atFraction || stop;
     String why = stop ? String.format(Locale.ROOT, "gate passing %d fits in a row at step %d of %d, confidence %.3f, mean R² %.3f", inARow, fit.getStep(),
         plannedSteps, fit.getConfidence(), fit.getMeanR2())
         // A fit that passes again after the first predicts only for the share of the run (--predict-at): said so, not "gate passing".
-        : passing && inARow == 1 ? "gate passing" : atFraction ? "at " + Math.round(100 * policy.predictAtFraction()) + " % of the run" : "gate passing";
+        : atFraction && !firstPass ? "at " + Math.round(100 * policy.predictAtFraction()) + " % of the run" : "gate passing";
     return new Step(predict, why, stop, new DecisionState(inARow, predictedAtFraction || atFraction, stopped || stop));
   }
 }

@@ -69,9 +69,14 @@ public final class StopFile {
 
   /** Whether the run folder's STOP file is this decision's, as {@link #write} writes it. */
   public static boolean holds(Path runDir, ControlDecision d) {
+    return holdsText(runDir.resolve(NAME), json(d) + "\n");
+  }
+
+  /** Whether {@code file} holds {@code content}; false where it is missing or unreadable. */
+  private static boolean holdsText(Path file, String content) {
     try {
-      return Files.readString(runDir.resolve(NAME), StandardCharsets.UTF_8).equals(json(d) + "\n");
-    } catch (IOException e) {
+      return Files.readString(file, StandardCharsets.UTF_8).equals(content);
+    } catch (IOException absentOrUnreadable) {
       return false;
     }
   }
@@ -88,16 +93,20 @@ public final class StopFile {
   public static Path write(Path runDir, ControlDecision d) throws IOException {
     Path stop = runDir.resolve(NAME);
     String content = json(d) + "\n";
-    try {
-      if (Files.readString(stop, StandardCharsets.UTF_8).equals(content)) {
-        markTold(runDir, content);
-        return stop;
-      }
-    } catch (IOException absentOrUnreadable) {
-      // written below
+    if (holdsText(stop, content)) {
+      markTold(runDir, content);
+      return stop;
     }
-    Optional<FileTime> earlier = of(runDir, d.getRunId());
-    Path tmp = runDir.resolve("." + NAME + ".tmp");
+    Path moved = replace(stop, runDir.resolve("." + NAME + ".tmp"), content, of(runDir, d.getRunId()));
+    markTold(runDir, content); // after the STOP: killed in between, the next write finds the STOP in place and marks it
+    return moved;
+  }
+
+  /**
+   * Puts {@code content} in place of {@code file}: written as {@code tmp} beside it and forced to
+   * disk, given {@code time} where there is one, then moved over it in one step.
+   */
+  private static Path replace(Path file, Path tmp, String content, Optional<FileTime> time) throws IOException {
     // The folder is the trainer's: a link left at this name was written through, with the agent's rights, wherever it led.
     Files.deleteIfExists(tmp);
     try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -107,12 +116,10 @@ public final class StopFile {
       }
       out.force(true);
     }
-    if (earlier.isPresent()) {
-      Files.setLastModifiedTime(tmp, earlier.get());
+    if (time.isPresent()) {
+      Files.setLastModifiedTime(tmp, time.get());
     }
-    Path moved = Files.move(tmp, stop, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    markTold(runDir, content); // after the STOP: killed in between, the next write finds the STOP in place and marks it
-    return moved;
+    return Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
   /**
@@ -121,11 +128,7 @@ public final class StopFile {
    * has it written again.
    */
   public static boolean withdrawn(Path runDir, ControlDecision d) {
-    try {
-      return Files.readString(runDir.resolve(TOLD), StandardCharsets.UTF_8).equals(json(d) + "\n") && of(runDir, d.getRunId()).isEmpty();
-    } catch (IOException notTold) {
-      return false;
-    }
+    return holdsText(runDir.resolve(TOLD), json(d) + "\n") && of(runDir, d.getRunId()).isEmpty();
   }
 
   /**
@@ -133,26 +136,14 @@ public final class StopFile {
    * written STOP look unwritten, and the follower wrote it again at every poll, saying it could not.
    */
   private static void markTold(Path runDir, String content) {
-    try {
-      recordTold(runDir, content);
-    } catch (IOException e) {
-      org.slf4j.LoggerFactory.getLogger(StopFile.class).warn("cannot record in {} the decision its STOP file holds ({}): a restarted agent"
-          + " would write that STOP again if the user deletes it", runDir.resolve(TOLD), e.toString());
-    }
-  }
-
-  private static void recordTold(Path runDir, String content) throws IOException {
     Path told = runDir.resolve(TOLD);
     try {
-      if (Files.readString(told, StandardCharsets.UTF_8).equals(content)) {
-        return;
+      if (!holdsText(told, content)) {
+        replace(told, runDir.resolve(TOLD + ".tmp"), content, Optional.empty());
       }
-    } catch (IOException absentOrUnreadable) {
-      // written below
+    } catch (IOException e) {
+      org.slf4j.LoggerFactory.getLogger(StopFile.class).warn("cannot record in {} the decision its STOP file holds ({}): a restarted agent"
+          + " would write that STOP again if the user deletes it", told, e.toString());
     }
-    Path tmp = runDir.resolve(TOLD + ".tmp");
-    Files.deleteIfExists(tmp); // a link left here was written through, as for the STOP file
-    Files.writeString(tmp, content, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    Files.move(tmp, told, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 }

@@ -113,8 +113,10 @@ public final class Topics {
    * The most bytes of a factors record its readers take (the processor's run tracker, which letters
    * a larger one, and the extrapolator's factor scan, which passes it over as refused): the tracker
    * keeps a record as read, with its letter, in a store whose changelog takes
-   * {@link #MAX_FACTORS_RECORD_BYTES}. One limit for both, or the extrapolator predicted from factors
-   * the tracker had refused.
+   * {@link #MAX_FACTORS_RECORD_BYTES}: held near the topic's limit, the record made a changelog record
+   * past it, a failed send at every try that stopped the processor for every run. One limit for
+   * both, or the extrapolator predicted from factors the tracker had refused. A processor writes a
+   * few MB for the largest modules (131072 × 8192, four factors: 2.2 MB).
    */
   public static final int MAX_TAKEN_FACTORS_BYTES = MAX_FACTORS_RECORD_BYTES - (1 << 20);
 

@@ -93,14 +93,6 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
   public static final Duration PARK_FOR = Topics.SETTLE_PATIENCE;
 
   /**
-   * The most bytes of a factors record the tracker takes, however it comes: it keeps the record as
-   * read while its run has no manifest, with its letter, in a store whose changelog takes
-   * {@link Topics#MAX_FACTORS_RECORD_BYTES}. Held near the topic's limit, the record made a changelog
-   * record past it, a failed send at every try that stopped the processor for every run. A processor
-   * writes a few MB for the largest modules (131072 × 8192, four factors: 2.2 MB).
-   */
-  static final int MAX_FACTORS_BYTES = Topics.MAX_TAKEN_FACTORS_BYTES;
-  /**
    * Held steps of a run with a manifest applied at once, at each record of the run and each
    * {@link #DRAIN_EVERY}: the fits of minutes of a large run's steps in one record's transaction
    * could outlast Kafka Streams' transaction timeout, be aborted, and be tried again for ever.
@@ -701,10 +693,10 @@ public final class RunTracker implements Processor<String, RunEvent, Object, Obj
       reject(record, problem.get(), u.getRunId(), u.getStep());
       return;
     }
-    if (record.value().raw().length > MAX_FACTORS_BYTES) {
+    if (record.value().raw().length > Topics.MAX_TAKEN_FACTORS_BYTES) {
       // Whether or not its run has a manifest yet, so that the outcome does not depend on the order the topics were read in.
       reject(record, RejectReason.REJECT_REASON_MALFORMED_RECORD, "factors of " + u.getModule() + " step " + u.getStep() + " of run " + u.getRunId()
-          + " are " + record.value().raw().length + " bytes, more than the " + MAX_FACTORS_BYTES + " the run tracker keeps", u.getRunId(), u.getStep());
+          + " are " + record.value().raw().length + " bytes, more than the " + Topics.MAX_TAKEN_FACTORS_BYTES + " the run tracker keeps", u.getRunId(), u.getStep());
       return;
     }
     String stamped = settingsHeader == null ? factorSettings : new String(settingsHeader.value(), StandardCharsets.UTF_8);
